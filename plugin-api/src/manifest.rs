@@ -1,0 +1,184 @@
+//! What a plugin declares about itself before it is given any credential.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A kind of data an exchange account offers, synced on its own schedule.
+///
+/// The names are the keys of an integration file's `[streams]` table.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Stream {
+    Balances,
+    Trades,
+    Orders,
+    Deposits,
+    Withdrawals,
+    Ledger,
+    Candles,
+}
+
+impl Stream {
+    pub const ALL: [Stream; 7] = [
+        Stream::Balances,
+        Stream::Trades,
+        Stream::Orders,
+        Stream::Deposits,
+        Stream::Withdrawals,
+        Stream::Ledger,
+        Stream::Candles,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stream::Balances => "balances",
+            Stream::Trades => "trades",
+            Stream::Orders => "orders",
+            Stream::Deposits => "deposits",
+            Stream::Withdrawals => "withdrawals",
+            Stream::Ledger => "ledger",
+            Stream::Candles => "candles",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Stream> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// The record kind this stream produces.
+    pub fn record_kind(self) -> crate::RecordKind {
+        use crate::RecordKind;
+        match self {
+            Stream::Balances => RecordKind::Balance,
+            Stream::Trades => RecordKind::Trade,
+            Stream::Orders => RecordKind::Order,
+            Stream::Deposits => RecordKind::Deposit,
+            Stream::Withdrawals => RecordKind::Withdrawal,
+            Stream::Ledger => RecordKind::Ledger,
+            Stream::Candles => RecordKind::Candle,
+        }
+    }
+}
+
+impl fmt::Display for Stream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One credential an integration must (or may) supply.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct CredentialField {
+    /// `api_key`, `api_secret`, `passphrase` where the credential plays that role, whatever the
+    /// exchange calls it; plain names (`portfolio_id`, `sub_account`) for extras.
+    pub name: String,
+    /// The exchange's own word for it ("Secret Key").
+    pub label: String,
+    /// Whether the value must be redacted everywhere.
+    pub secret: bool,
+    #[serde(default)]
+    pub optional: bool,
+}
+
+/// A request budget: at most `capacity` cost units per `window_ms`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Name requests refer to in [`crate::HttpRequest::bucket`].
+    pub bucket: String,
+    pub capacity: u32,
+    pub window_ms: u64,
+    /// A response header carrying the exchange's own count of what this window has used
+    /// (Binance's `x-mbx-used-weight-1m`); the host trusts it over its own count.
+    #[serde(default)]
+    pub used_header: Option<String>,
+    /// HTTP statuses that mean "banned for a while" rather than "slow down" (Binance's 418).
+    #[serde(default)]
+    pub ban_statuses: Vec<u16>,
+}
+
+/// How much history a stream can reach, and in what steps.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct HistoryLimit {
+    pub stream: Stream,
+    /// How far back the exchange keeps data, if it says.
+    #[serde(default)]
+    pub max_lookback_ms: Option<i64>,
+    /// The widest time window one request may ask for.
+    #[serde(default)]
+    pub max_window_ms: Option<i64>,
+}
+
+/// What a plugin declares about itself.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Manifest {
+    /// The `exchange` value integrations use: `binance`.
+    pub id: String,
+    pub display_name: String,
+    /// The plugin's own version (not the API's).
+    pub version: String,
+    #[serde(default)]
+    pub credentials: Vec<CredentialField>,
+    #[serde(default)]
+    pub streams: Vec<Stream>,
+    /// Host names the plugin may call (`api.binance.com`).
+    #[serde(default)]
+    pub api_hosts: Vec<String>,
+    #[serde(default)]
+    pub default_base_url: String,
+    #[serde(default)]
+    pub sandbox_base_url: Option<String>,
+    #[serde(default)]
+    pub rate_limits: Vec<RateLimit>,
+    #[serde(default)]
+    pub history: Vec<HistoryLimit>,
+    /// Candle timeframes the exchange serves (`1m`, `1h`, `1d`...).
+    #[serde(default)]
+    pub timeframes: Vec<String>,
+}
+
+impl Manifest {
+    /// A manifest with only its identity filled in.
+    pub fn new(id: &str, display_name: &str, version: &str) -> Manifest {
+        Manifest {
+            id: id.to_owned(),
+            display_name: display_name.to_owned(),
+            version: version.to_owned(),
+            credentials: Vec::new(),
+            streams: Vec::new(),
+            api_hosts: Vec::new(),
+            default_base_url: String::new(),
+            sandbox_base_url: None,
+            rate_limits: Vec::new(),
+            history: Vec::new(),
+            timeframes: Vec::new(),
+        }
+    }
+
+    pub fn credential(&self, name: &str) -> Option<&CredentialField> {
+        self.credentials.iter().find(|c| c.name == name)
+    }
+
+    pub fn history_limit(&self, stream: Stream) -> Option<&HistoryLimit> {
+        self.history.iter().find(|h| h.stream == stream)
+    }
+
+    /// Checks what the host relies on: a usable id, known credential roles, a base URL.
+    pub fn validate(&self) -> Result<(), String> {
+        let id_ok = !self.id.is_empty()
+            && self.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !id_ok {
+            return Err(format!("manifest id {:?} must be lowercase ASCII, digits or '_'", self.id));
+        }
+        if self.default_base_url.is_empty() {
+            return Err("manifest has no default_base_url".into());
+        }
+        for rl in &self.rate_limits {
+            if rl.capacity == 0 || rl.window_ms == 0 {
+                return Err(format!("rate limit {:?} has a zero capacity or window", rl.bucket));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,90 @@
+//! The control protocol between `exsyncd` and `exsyncctl`.
+//!
+//! # Protocol
+//!
+//! Newline-delimited JSON over a Unix socket (default `/run/exsync/exsyncd.sock`):
+//!
+//! 1. Connect to the socket.
+//! 2. Send a [`Hello`] line with [`PROTOCOL_VERSION`].
+//! 3. Receive the daemon's [`Hello`], or a [`Response::Error`] of kind `protocol` when the
+//!    versions do not match (the daemon then closes the connection).
+//! 4. Send one [`Request`] per line.
+//! 5. Receive zero or more non-final responses ([`Response::Progress`],
+//!    [`Response::RecordBatch`]), then exactly one final response
+//!    ([`Response::is_final`]). Go to 4, or close.
+//!
+//! A line longer than [`MAX_LINE_BYTES`] or one that is not a valid message gets a
+//! [`Response::Error`] of kind `protocol`; the connection stays usable.
+//!
+//! Every verb has one name end to end: `Request::Sync(SyncRequest)` is handled by the daemon's
+//! `control/sync.rs`, sent by ctl's `commands/sync.rs` and tested in `tests/.../sync.rs`.
+
+mod client;
+mod message;
+
+pub use client::{Client, ClientError};
+pub use message::*;
+
+/// Bumped on any incompatible change to the messages.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The longest line either side accepts.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// Encodes one message as a line (with its trailing newline).
+pub fn encode<T: serde::Serialize>(message: &T) -> String {
+    let mut line = serde_json::to_string(message).expect("protocol messages always serialize");
+    line.push('\n');
+    line
+}
+
+/// Decodes one line (with or without its newline).
+pub fn decode<T: serde::de::DeserializeOwned>(line: &str) -> Result<T, serde_json::Error> {
+    serde_json::from_str(line.trim_end_matches(['\n', '\r']))
+}
+
+/// Masks a credential for display: `abcd****mnop`; short values show no character at all.
+pub fn mask_secret(value: &str) -> String {
+    let chars: Vec<char> = value.chars().collect();
+    if chars.len() < 12 {
+        return "****".to_owned();
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}****{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mask_shows_four_and_four_of_long_values_only() {
+        assert_eq!(mask_secret("abcdefghijklmnop"), "abcd****mnop");
+        assert_eq!(mask_secret("short"), "****");
+        assert_eq!(mask_secret(""), "****");
+    }
+
+    #[test]
+    fn request_lines_round_trip() {
+        let req = Request::Sync(SyncRequest {
+            integration: "binance-main".into(),
+            stream: Some("trades".into()),
+            wait: true,
+        });
+        let line = encode(&req);
+        assert!(line.ends_with('\n'));
+        assert_eq!(line.matches('\n').count(), 1);
+        let back: Request = decode(&line).unwrap();
+        assert_eq!(back, req);
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["command"], "sync");
+    }
+
+    #[test]
+    fn final_and_non_final_responses() {
+        assert!(!Response::Progress(SyncProgress::default()).is_final());
+        assert!(!Response::RecordBatch(RecordBatch { records: vec![] }).is_final());
+        assert!(Response::Error(ErrorResponse::new("usage", "bad")).is_final());
+    }
+}
