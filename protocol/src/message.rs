@@ -350,3 +350,28 @@ pub struct CoverageReport {
     pub integration: String,
     pub streams: Vec<StreamCoverage>,
 }
+
+/// The result of checking a configuration directory offline (`exsyncctl validate DIR`, which
+/// runs `exsyncd --validate`; that command prints this as JSON on stdout).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct ValidateReport {
+    pub config_dir: String,
+    /// Every file looked at: `exsyncd.toml` and each `integrations.d/*.toml`.
+    pub files: Vec<FileCheck>,
+}
+
+impl ValidateReport {
+    pub fn ok(&self) -> bool {
+        self.files.iter().all(|f| f.error.is_none())
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct FileCheck {
+    pub file: String,
+    /// The integration it defines, if it is an integration file.
+    #[serde(default)]
+    pub integration: Option<String>,
+    #[serde(default)]
+    pub error: Option<ErrorInfo>,
+}
