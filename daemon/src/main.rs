@@ -1,1 +1,89 @@
-fn main() {}
+//! The `exsyncd` binary: parses flags, sets up logging, runs the daemon.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use exsyncd::config::{Overrides, Settings, DEFAULT_CONFIG_DIR};
+
+/// Keeps a complete, exact, local copy of exchange accounts.
+#[derive(Parser, Debug)]
+#[command(name = "exsyncd", version)]
+struct Args {
+    /// Directory holding exsyncd.toml and integrations.d/.
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_CONFIG_DIR)]
+    config_dir: PathBuf,
+    /// Where the store and the plugin copies live [default: /var/lib/exsync].
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+    /// Directory of connector plugins (*.so) [default: /usr/lib/exsync/plugins].
+    #[arg(long, value_name = "DIR")]
+    plugin_dir: Option<PathBuf>,
+    /// Control socket [default: /run/exsync/exsyncd.sock].
+    #[arg(long, value_name = "PATH")]
+    socket: Option<PathBuf>,
+    /// Address of the Prometheus endpoint [default: 127.0.0.1:9464].
+    #[arg(long, value_name = "ADDR")]
+    metrics_listen: Option<String>,
+    /// Check the configuration directory against the plugins, print a JSON report, and exit
+    /// (0: valid, 1: invalid). Used by `exsyncctl validate`.
+    #[arg(long)]
+    validate: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    if args.validate {
+        let metrics = exsyncd::metrics::Metrics::new();
+        let report =
+            exsyncd::supervisor::validate(&args.config_dir, args.plugin_dir.as_deref(), &metrics);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("report serializes")
+        );
+        return if report.ok() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
+    let overrides = Overrides {
+        state_dir: args.state_dir,
+        plugin_dir: args.plugin_dir,
+        socket: args.socket,
+        metrics_listen: args.metrics_listen,
+    };
+    let settings = match Settings::load(&args.config_dir, overrides) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("exsyncd: invalid configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&settings.log));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("exsyncd")
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("exsyncd: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(exsyncd::daemon::run(settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("exsyncd failed: {e:#}");
+            eprintln!("exsyncd: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -15,8 +15,7 @@
 use abi_stable::{
     declare_root_module_statics,
     library::RootModule,
-    package_version_strings,
-    sabi_trait,
+    package_version_strings, sabi_trait,
     sabi_types::VersionStrings,
     std_types::{RBox, ROption, RResult, RStr, RString, RVec, Tuple2},
     StableAbi,
@@ -93,8 +92,11 @@ pub trait ConnectorAbi: Send + Sync {
     fn check(&self) -> RResult<RString, PluginError>;
 
     /// The partition keys of `stream`. `context` is a JSON [`crate::PartitionContext`].
-    fn partitions(&self, stream: RStr<'_>, context: RStr<'_>)
-        -> RResult<RVec<RString>, PluginError>;
+    fn partitions(
+        &self,
+        stream: RStr<'_>,
+        context: RStr<'_>,
+    ) -> RResult<RVec<RString>, PluginError>;
 
     /// Fetches one page. Returns a JSON [`crate::Page`].
     #[sabi(last_prefix_field)]

@@ -31,9 +31,12 @@ pub struct ConnectorConfig {
 impl ConnectorConfig {
     /// A credential by name, or a `config` error that names the missing field.
     pub fn credential(&self, name: &str) -> Result<&str, crate::PluginError> {
-        self.credentials.get(name).map(String::as_str).ok_or_else(|| {
-            crate::PluginError::config(format!("credential `{name}` is not configured"))
-        })
+        self.credentials
+            .get(name)
+            .map(String::as_str)
+            .ok_or_else(|| {
+                crate::PluginError::config(format!("credential `{name}` is not configured"))
+            })
     }
 }
 
@@ -102,7 +105,8 @@ mod tests {
     #[test]
     fn debug_never_shows_credential_values() {
         let mut c = ConnectorConfig::default();
-        c.credentials.insert("api_secret".into(), "s3cr3t-value".into());
+        c.credentials
+            .insert("api_secret".into(), "s3cr3t-value".into());
         let shown = format!("{c:?}");
         assert!(shown.contains("api_secret"));
         assert!(!shown.contains("s3cr3t-value"));
@@ -110,7 +114,9 @@ mod tests {
 
     #[test]
     fn missing_credential_is_a_config_error_naming_it() {
-        let err = ConnectorConfig::default().credential("api_key").unwrap_err();
+        let err = ConnectorConfig::default()
+            .credential("api_key")
+            .unwrap_err();
         assert_eq!(err.kind, crate::ErrorKind::CONFIG);
         assert!(err.message.contains("api_key"));
     }

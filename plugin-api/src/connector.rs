@@ -51,7 +51,10 @@ pub struct Page {
 impl Page {
     /// A last page: these records, nothing more until the next sync.
     pub fn done(records: Vec<Record>) -> Page {
-        Page { records, ..Page::default() }
+        Page {
+            records,
+            ..Page::default()
+        }
     }
 }
 
@@ -127,7 +130,11 @@ pub struct Guarded<C> {
 }
 
 impl<C: Connector> Guarded<C> {
-    fn call<T>(&self, what: &str, f: impl FnOnce(&C) -> Result<T, PluginError>) -> RResult<T, PluginError> {
+    fn call<T>(
+        &self,
+        what: &str,
+        f: impl FnOnce(&C) -> Result<T, PluginError>,
+    ) -> RResult<T, PluginError> {
         if self.poisoned.load(Ordering::Acquire) {
             return RResult::RErr(PluginError::plugin(
                 "connector instance is poisoned by an earlier panic; restart the integration",
@@ -145,7 +152,9 @@ impl<C: Connector> Guarded<C> {
 
 impl<C: Connector> ConnectorAbi for Guarded<C> {
     fn check(&self) -> RResult<RString, PluginError> {
-        self.call("checking the connection", |c| to_json("the check report", &c.check()?))
+        self.call("checking the connection", |c| {
+            to_json("the check report", &c.check()?)
+        })
     }
 
     fn partitions(
@@ -155,9 +164,14 @@ impl<C: Connector> ConnectorAbi for Guarded<C> {
     ) -> RResult<RVec<RString>, PluginError> {
         self.call("listing partitions", |c| {
             let stream = parse_stream(stream.as_str())?;
-            let context: PartitionContext = serde_json::from_str(context.as_str())
-                .map_err(|e| PluginError::plugin(format!("while decoding the partition context: {e}")))?;
-            Ok(c.partitions(stream, &context)?.into_iter().map(RString::from).collect())
+            let context: PartitionContext =
+                serde_json::from_str(context.as_str()).map_err(|e| {
+                    PluginError::plugin(format!("while decoding the partition context: {e}"))
+                })?;
+            Ok(c.partitions(stream, &context)?
+                .into_iter()
+                .map(RString::from)
+                .collect())
         })
     }
 
@@ -179,18 +193,30 @@ impl<C: Connector> ConnectorAbi for Guarded<C> {
 /// The root module's `manifest` entry point for connector `C`.
 #[doc(hidden)]
 pub fn export_manifest<C: Connector>() -> RResult<RString, PluginError> {
-    guard("building the manifest", || to_json("the manifest", &C::manifest()))
+    guard("building the manifest", || {
+        to_json("the manifest", &C::manifest())
+    })
 }
 
 /// The root module's `new` entry point for connector `C`.
 #[doc(hidden)]
-pub fn export_new<C: Connector>(config: RStr<'_>, host: HostIoBox) -> RResult<ConnectorBox, PluginError> {
+pub fn export_new<C: Connector>(
+    config: RStr<'_>,
+    host: HostIoBox,
+) -> RResult<ConnectorBox, PluginError> {
     guard("creating the connector", || {
-        let config: ConnectorConfig = serde_json::from_str(config.as_str())
-            .map_err(|e| PluginError::config(format!("while decoding the connector config: {e}")))?;
+        let config: ConnectorConfig = serde_json::from_str(config.as_str()).map_err(|e| {
+            PluginError::config(format!("while decoding the connector config: {e}"))
+        })?;
         let inner = C::new(config, Host::from_abi(host))?;
-        let guarded = Guarded { inner, poisoned: AtomicBool::new(false) };
-        Ok(ConnectorAbi_TO::from_value(guarded, abi_stable::sabi_trait::TD_Opaque))
+        let guarded = Guarded {
+            inner,
+            poisoned: AtomicBool::new(false),
+        };
+        Ok(ConnectorAbi_TO::from_value(
+            guarded,
+            abi_stable::sabi_trait::TD_Opaque,
+        ))
     })
 }
 
@@ -201,8 +227,7 @@ pub fn export_new<C: Connector>(config: RStr<'_>, host: HostIoBox) -> RResult<Co
 #[macro_export]
 macro_rules! export_connector {
     ($connector:ty) => {
-        extern "C" fn __exsync_manifest(
-        ) -> $crate::abi_stable::std_types::RResult<
+        extern "C" fn __exsync_manifest() -> $crate::abi_stable::std_types::RResult<
             $crate::abi_stable::std_types::RString,
             $crate::PluginError,
         > {
@@ -220,8 +245,11 @@ macro_rules! export_connector {
         #[$crate::abi_stable::export_root_module]
         pub fn __exsync_root_module() -> $crate::abi::ConnectorModRef {
             use $crate::abi_stable::prefix_type::PrefixTypeTrait;
-            $crate::abi::ConnectorMod { manifest: __exsync_manifest, new: __exsync_new }
-                .leak_into_prefix()
+            $crate::abi::ConnectorMod {
+                manifest: __exsync_manifest,
+                new: __exsync_new,
+            }
+            .leak_into_prefix()
         }
     };
 }

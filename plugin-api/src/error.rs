@@ -123,7 +123,10 @@ pub struct PluginError {
 
 impl PluginError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> PluginError {
-        PluginError { kind, message: RString::from(message.into()) }
+        PluginError {
+            kind,
+            message: RString::from(message.into()),
+        }
     }
     pub fn auth(message: impl Into<String>) -> PluginError {
         Self::new(ErrorKind::AUTH, message)
@@ -186,6 +189,9 @@ mod tests {
     #[test]
     fn context_reads_while_doing_what() {
         let e = PluginError::bad_response("missing field `price`").context("parsing myTrades");
-        assert_eq!(e.to_string(), "bad_response: parsing myTrades: missing field `price`");
+        assert_eq!(
+            e.to_string(),
+            "bad_response: parsing myTrades: missing field `price`"
+        );
     }
 }

@@ -70,7 +70,10 @@ impl HttpResponse {
 
     /// The first header with this (lower-case) name.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// Parses the body as JSON; a failure is a `bad_response` error that says where.
@@ -109,15 +112,26 @@ impl Host {
         let abi = AbiHttpRequest {
             method: request.method.into(),
             url: request.url.into(),
-            headers: request.headers.into_iter().map(|(n, v)| Tuple2(n.into(), v.into())).collect(),
+            headers: request
+                .headers
+                .into_iter()
+                .map(|(n, v)| Tuple2(n.into(), v.into()))
+                .collect(),
             body: RVec::from(request.body),
             cost: request.cost,
             bucket: request.bucket.into(),
         };
         match self.io.http(abi) {
-            RResult::ROk(AbiHttpResponse { status, headers, body }) => Ok(HttpResponse {
+            RResult::ROk(AbiHttpResponse {
                 status,
-                headers: headers.into_iter().map(|Tuple2(n, v)| (n.into(), v.into())).collect(),
+                headers,
+                body,
+            }) => Ok(HttpResponse {
+                status,
+                headers: headers
+                    .into_iter()
+                    .map(|Tuple2(n, v)| (n.into(), v.into()))
+                    .collect(),
                 body: body.into(),
             }),
             RResult::RErr(e) => Err(e),

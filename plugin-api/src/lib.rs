@@ -71,8 +71,8 @@ pub use error::{ErrorKind, PluginError};
 pub use host::{Host, HttpRequest, HttpResponse, LogLevel};
 pub use manifest::{CredentialField, HistoryLimit, Manifest, RateLimit, Stream};
 pub use record::{
-    Balance, Candle, LedgerEntry, Liquidity, Order, OrderStatus, Record, RecordKind, Side,
-    Trade, Transfer, TransferStatus,
+    Balance, Candle, LedgerEntry, Liquidity, Order, OrderStatus, Record, RecordKind, Side, Trade,
+    Transfer, TransferStatus,
 };
 
 #[doc(hidden)]

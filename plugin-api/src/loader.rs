@@ -64,11 +64,13 @@ fn classify(err: LibraryError) -> LoadError {
         LibraryError::GetSymbolError { .. } => {
             LoadError::NotAPlugin("it exports no abi_stable root module".into())
         }
-        LibraryError::IncompatibleVersionNumber { expected_version, actual_version, .. } => {
-            LoadError::IncompatibleVersion(format!(
-                "the plugin was built against {actual_version}, this exsyncd speaks {expected_version}"
-            ))
-        }
+        LibraryError::IncompatibleVersionNumber {
+            expected_version,
+            actual_version,
+            ..
+        } => LoadError::IncompatibleVersion(format!(
+            "the plugin was built against {actual_version}, this exsyncd speaks {expected_version}"
+        )),
         LibraryError::ParseVersionError(e) => LoadError::IncompatibleVersion(e.to_string()),
         LibraryError::AbiInstability(e) => {
             // The full report lists every mismatched field; its first lines say enough.
@@ -101,7 +103,9 @@ impl PluginLibrary {
     /// the already-loaded code for a path it has opened before).
     pub fn load(path: &Path) -> Result<PluginLibrary, LoadError> {
         let header = lib_header_from_path(path).map_err(classify)?;
-        let module = header.init_root_module::<ConnectorModRef>().map_err(classify)?;
+        let module = header
+            .init_root_module::<ConnectorModRef>()
+            .map_err(classify)?;
         let json = match (module.manifest())() {
             RResult::ROk(json) => json,
             RResult::RErr(e) => return Err(LoadError::Manifest(e.to_string())),
@@ -117,12 +121,17 @@ impl PluginLibrary {
     }
 
     /// Creates a connector for one integration.
-    pub fn instantiate<H>(&self, config: &ConnectorConfig, host: H) -> Result<ConnectorHandle, PluginError>
+    pub fn instantiate<H>(
+        &self,
+        config: &ConnectorConfig,
+        host: H,
+    ) -> Result<ConnectorHandle, PluginError>
     where
         H: HostIo + Send + Sync + 'static,
     {
-        let json = serde_json::to_string(config)
-            .map_err(|e| PluginError::config(format!("while encoding the connector config: {e}")))?;
+        let json = serde_json::to_string(config).map_err(|e| {
+            PluginError::config(format!("while encoding the connector config: {e}"))
+        })?;
         let host = HostIo_TO::from_value(host, TD_Opaque);
         match (self.module.new())(RStr::from(json.as_str()), host) {
             RResult::ROk(inner) => Ok(ConnectorHandle { inner }),
@@ -152,8 +161,9 @@ impl ConnectorHandle {
         stream: Stream,
         context: &PartitionContext,
     ) -> Result<Vec<String>, PluginError> {
-        let context = serde_json::to_string(context)
-            .map_err(|e| PluginError::plugin(format!("while encoding the partition context: {e}")))?;
+        let context = serde_json::to_string(context).map_err(|e| {
+            PluginError::plugin(format!("while encoding the partition context: {e}"))
+        })?;
         let keys = self
             .inner
             .partitions(stream.as_str().into(), context.as_str().into())
@@ -169,7 +179,11 @@ impl ConnectorHandle {
     ) -> Result<Page, PluginError> {
         let json = self
             .inner
-            .fetch(stream.as_str().into(), partition.into(), cursor.map(RStr::from).into())
+            .fetch(
+                stream.as_str().into(),
+                partition.into(),
+                cursor.map(RStr::from).into(),
+            )
             .into_result()?;
         decode("page", &json)
     }

@@ -167,16 +167,25 @@ impl Manifest {
     /// Checks what the host relies on: a usable id, known credential roles, a base URL.
     pub fn validate(&self) -> Result<(), String> {
         let id_ok = !self.id.is_empty()
-            && self.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            && self
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
         if !id_ok {
-            return Err(format!("manifest id {:?} must be lowercase ASCII, digits or '_'", self.id));
+            return Err(format!(
+                "manifest id {:?} must be lowercase ASCII, digits or '_'",
+                self.id
+            ));
         }
         if self.default_base_url.is_empty() {
             return Err("manifest has no default_base_url".into());
         }
         for rl in &self.rate_limits {
             if rl.capacity == 0 || rl.window_ms == 0 {
-                return Err(format!("rate limit {:?} has a zero capacity or window", rl.bucket));
+                return Err(format!(
+                    "rate limit {:?} has a zero capacity or window",
+                    rl.bucket
+                ));
             }
         }
         Ok(())

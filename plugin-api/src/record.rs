@@ -283,18 +283,28 @@ impl Record {
 
     /// Every amount field with its name, for exact validation by the host.
     pub fn amounts(&self) -> Vec<(&'static str, &str)> {
-        fn opt<'a>(v: &mut Vec<(&'static str, &'a str)>, name: &'static str, x: &'a Option<String>) {
+        fn opt<'a>(
+            v: &mut Vec<(&'static str, &'a str)>,
+            name: &'static str,
+            x: &'a Option<String>,
+        ) {
             if let Some(x) = x {
                 v.push((name, x));
             }
         }
         let mut v = Vec::new();
         match self {
-            Record::Balance(b) => {
-                v.extend([("free", &*b.free), ("locked", &b.locked), ("total", &b.total)])
-            }
+            Record::Balance(b) => v.extend([
+                ("free", &*b.free),
+                ("locked", &b.locked),
+                ("total", &b.total),
+            ]),
             Record::Trade(t) => {
-                v.extend([("price", &*t.price), ("amount", &t.amount), ("cost", &t.cost)]);
+                v.extend([
+                    ("price", &*t.price),
+                    ("amount", &t.amount),
+                    ("cost", &t.cost),
+                ]);
                 opt(&mut v, "fee_amount", &t.fee_amount);
             }
             Record::Order(o) => {

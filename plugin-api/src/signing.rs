@@ -53,7 +53,11 @@ pub fn base64_decode(text: &str) -> Result<Vec<u8>, crate::PluginError> {
 }
 
 /// Characters left as they are in a query component: RFC 3986 unreserved.
-const QUERY_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+const QUERY_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 /// Percent-encodes one query key or value (UTF-8, RFC 3986 unreserved set kept).
 pub fn encode_component(text: &str) -> String {
@@ -128,7 +132,10 @@ mod tests {
     fn query_encodes_non_ascii_like_binance_docs() {
         let mut q = Query::new();
         q.push("symbol", "１２３４５６").push("side", "BUY");
-        assert_eq!(q.as_str(), "symbol=%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95%EF%BC%96&side=BUY");
+        assert_eq!(
+            q.as_str(),
+            "symbol=%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95%EF%BC%96&side=BUY"
+        );
     }
 
     #[test]

@@ -14,7 +14,11 @@ pub enum ClientError {
     #[error("cannot reach exsyncd at {path}: {source}")]
     Unreachable { path: PathBuf, source: io::Error },
     #[error("I/O error while {doing} on {path}: {source}")]
-    Io { path: PathBuf, doing: &'static str, source: io::Error },
+    Io {
+        path: PathBuf,
+        doing: &'static str,
+        source: io::Error,
+    },
     #[error("the daemon sent a message this client cannot read ({message}): {line}")]
     Malformed { message: String, line: String },
     #[error("the daemon closed the connection before answering")]
@@ -35,21 +39,39 @@ pub struct Client {
 impl Client {
     /// Connects and performs the version handshake.
     pub fn connect(path: &Path, agent: &str) -> Result<Client, ClientError> {
-        let stream = UnixStream::connect(path)
-            .map_err(|source| ClientError::Unreachable { path: path.to_owned(), source })?;
-        let io_err = |doing, source| ClientError::Io { path: path.to_owned(), doing, source };
-        let writer = stream.try_clone().map_err(|e| io_err("cloning the socket", e))?;
+        let stream = UnixStream::connect(path).map_err(|source| ClientError::Unreachable {
+            path: path.to_owned(),
+            source,
+        })?;
+        let io_err = |doing, source| ClientError::Io {
+            path: path.to_owned(),
+            doing,
+            source,
+        };
+        let writer = stream
+            .try_clone()
+            .map_err(|e| io_err("cloning the socket", e))?;
         let mut client = Client {
             path: path.to_owned(),
             reader: BufReader::new(stream),
             writer,
-            daemon: Hello { protocol: 0, agent: String::new() },
+            daemon: Hello {
+                protocol: 0,
+                agent: String::new(),
+            },
         };
-        client.send_line(&encode(&Hello { protocol: PROTOCOL_VERSION, agent: agent.to_owned() }))?;
+        client.send_line(&encode(&Hello {
+            protocol: PROTOCOL_VERSION,
+            agent: agent.to_owned(),
+        }))?;
         match client.read_response()? {
             Response::Hello(hello) => client.daemon = hello,
             Response::Error(e) => return Err(ClientError::Handshake(e.message)),
-            other => return Err(ClientError::Handshake(format!("unexpected answer {other:?}"))),
+            other => {
+                return Err(ClientError::Handshake(format!(
+                    "unexpected answer {other:?}"
+                )))
+            }
         }
         Ok(client)
     }
@@ -60,25 +82,33 @@ impl Client {
     }
 
     fn send_line(&mut self, line: &str) -> Result<(), ClientError> {
-        self.writer.write_all(line.as_bytes()).map_err(|source| ClientError::Io {
-            path: self.path.clone(),
-            doing: "sending a request",
-            source,
-        })
+        self.writer
+            .write_all(line.as_bytes())
+            .map_err(|source| ClientError::Io {
+                path: self.path.clone(),
+                doing: "sending a request",
+                source,
+            })
     }
 
     /// Reads the next response line.
     pub fn read_response(&mut self) -> Result<Response, ClientError> {
         let mut line = String::new();
-        let n = self.reader.read_line(&mut line).map_err(|source| ClientError::Io {
-            path: self.path.clone(),
-            doing: "reading a response",
-            source,
-        })?;
+        let n = self
+            .reader
+            .read_line(&mut line)
+            .map_err(|source| ClientError::Io {
+                path: self.path.clone(),
+                doing: "reading a response",
+                source,
+            })?;
         if n == 0 {
             return Err(ClientError::Closed);
         }
-        decode(&line).map_err(|e| ClientError::Malformed { message: e.to_string(), line })
+        decode(&line).map_err(|e| ClientError::Malformed {
+            message: e.to_string(),
+            line,
+        })
     }
 
     /// Sends `request`, hands every non-final response to `on_event`, returns the final one.

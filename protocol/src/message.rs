@@ -130,7 +130,12 @@ pub type ErrorResponse = ErrorInfo;
 
 impl ErrorInfo {
     pub fn new(kind: &str, message: impl Into<String>) -> ErrorInfo {
-        ErrorInfo { kind: kind.to_owned(), message: message.into(), hint: None, at_ms: None }
+        ErrorInfo {
+            kind: kind.to_owned(),
+            message: message.into(),
+            hint: None,
+            at_ms: None,
+        }
     }
     pub fn with_hint(mut self, hint: impl Into<String>) -> ErrorInfo {
         self.hint = Some(hint.into());

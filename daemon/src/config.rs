@@ -1,0 +1,543 @@
+//! Reads `exsyncd.toml` and `integrations.d/*.toml`.
+//!
+//! Parsing and validation only: a file either becomes a typed value or an error that names the
+//! file and says what is wrong. Resolving credentials (`env:`, `file:`) is in
+//! [`resolve_credential`]; what a valid integration needs of its plugin (credential fields,
+//! streams) is checked by the supervisor, which knows the manifests.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use exsync_plugin_api::Stream;
+use serde::Deserialize;
+
+/// Defaults of the operator interface (DESIGN.md).
+pub const DEFAULT_CONFIG_DIR: &str = "/etc/exsync";
+pub const DEFAULT_STATE_DIR: &str = "/var/lib/exsync";
+pub const DEFAULT_PLUGIN_DIR: &str = "/usr/lib/exsync/plugins";
+pub const DEFAULT_SOCKET: &str = "/run/exsync/exsyncd.sock";
+pub const DEFAULT_METRICS_LISTEN: &str = "127.0.0.1:9464";
+/// How many integrations sync at once. Two cores and an I/O-bound workload: a handful.
+pub const DEFAULT_MAX_CONCURRENT_SYNCS: usize = 4;
+
+/// A configuration error: which file, what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct ConfigError {
+    pub file: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(file: &Path, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            file: file.display().to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// `exsyncd.toml`: every key optional.
+#[derive(Deserialize, Debug, Default, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DaemonFile {
+    pub state_dir: Option<PathBuf>,
+    pub plugin_dir: Option<PathBuf>,
+    pub socket: Option<PathBuf>,
+    pub metrics_listen: Option<String>,
+    pub max_concurrent_syncs: Option<usize>,
+    /// A `tracing` filter (`info`, `exsyncd=debug`); `RUST_LOG` overrides it.
+    pub log: Option<String>,
+}
+
+/// The daemon's resolved settings: defaults < `exsyncd.toml` < flags.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub config_dir: PathBuf,
+    pub state_dir: PathBuf,
+    pub plugin_dir: PathBuf,
+    pub socket: PathBuf,
+    pub metrics_listen: SocketAddr,
+    pub max_concurrent_syncs: usize,
+    pub log: String,
+}
+
+/// Flags that override the file.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub state_dir: Option<PathBuf>,
+    pub plugin_dir: Option<PathBuf>,
+    pub socket: Option<PathBuf>,
+    pub metrics_listen: Option<String>,
+}
+
+impl Settings {
+    /// Reads `<config_dir>/exsyncd.toml` if present and applies the overrides.
+    pub fn load(config_dir: &Path, overrides: Overrides) -> Result<Settings, ConfigError> {
+        let path = config_dir.join("exsyncd.toml");
+        let file = match std::fs::read_to_string(&path) {
+            Ok(text) => toml::from_str::<DaemonFile>(&text)
+                .map_err(|e| ConfigError::new(&path, toml_message(&e)))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => DaemonFile::default(),
+            Err(e) => return Err(ConfigError::new(&path, format!("cannot read: {e}"))),
+        };
+        let listen = overrides
+            .metrics_listen
+            .or(file.metrics_listen)
+            .unwrap_or_else(|| DEFAULT_METRICS_LISTEN.to_owned());
+        let metrics_listen = listen.parse().map_err(|e| {
+            ConfigError::new(
+                &path,
+                format!("metrics_listen {listen:?} is not an address: {e}"),
+            )
+        })?;
+        let max = file
+            .max_concurrent_syncs
+            .unwrap_or(DEFAULT_MAX_CONCURRENT_SYNCS);
+        if max == 0 {
+            return Err(ConfigError::new(
+                &path,
+                "max_concurrent_syncs must be at least 1",
+            ));
+        }
+        Ok(Settings {
+            config_dir: config_dir.to_owned(),
+            state_dir: overrides
+                .state_dir
+                .or(file.state_dir)
+                .unwrap_or_else(|| DEFAULT_STATE_DIR.into()),
+            plugin_dir: overrides
+                .plugin_dir
+                .or(file.plugin_dir)
+                .unwrap_or_else(|| DEFAULT_PLUGIN_DIR.into()),
+            socket: overrides
+                .socket
+                .or(file.socket)
+                .unwrap_or_else(|| DEFAULT_SOCKET.into()),
+            metrics_listen,
+            max_concurrent_syncs: max,
+            log: file.log.unwrap_or_else(|| "info".to_owned()),
+        })
+    }
+
+    pub fn integrations_dir(&self) -> PathBuf {
+        self.config_dir.join("integrations.d")
+    }
+}
+
+fn toml_message(e: &toml::de::Error) -> String {
+    // toml's Display spans several lines with a caret diagram; keep it on one line.
+    e.to_string()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// An integration file as written.
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct IntegrationFile {
+    exchange: String,
+    #[serde(default)]
+    base_url: Option<String>,
+    #[serde(default)]
+    sandbox: bool,
+    #[serde(default)]
+    start: Option<String>,
+    /// The request budget; `false` turns it off (benchmarks against the simulator only).
+    #[serde(default = "yes")]
+    budget: bool,
+    #[serde(default)]
+    credentials: BTreeMap<String, String>,
+    #[serde(default)]
+    streams: BTreeMap<String, String>,
+    #[serde(default)]
+    candles: Option<CandlesFile>,
+    #[serde(default)]
+    options: toml::Table,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct CandlesFile {
+    #[serde(default)]
+    symbols: Vec<String>,
+    #[serde(default)]
+    timeframes: Vec<String>,
+    interval: String,
+}
+
+/// Where a credential comes from. Never holds the value itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialSource {
+    Env(String),
+    File(PathBuf),
+    /// A plain value written in the file: allowed for fields the manifest says are not secret.
+    Plain(String),
+}
+
+/// One integration, parsed and checked on its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntegrationConfig {
+    pub name: String,
+    pub file: PathBuf,
+    pub exchange: String,
+    pub base_url: Option<String>,
+    pub sandbox: bool,
+    pub start_ms: Option<i64>,
+    pub budget: bool,
+    pub credentials: BTreeMap<String, CredentialSource>,
+    /// Streams with their sync intervals, in a fixed order (balances first: its assets feed
+    /// the partitions of trades and orders).
+    pub streams: Vec<(Stream, Duration)>,
+    pub candle_symbols: Vec<String>,
+    pub candle_timeframes: Vec<String>,
+    pub options: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Integration names are file stems: letters, digits, `-` and `_`.
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Parses a date (`2020-01-01`) or an RFC 3339 time into UTC ms.
+pub fn parse_start(text: &str) -> Result<i64, String> {
+    let full = if text.len() == 10 {
+        format!("{text}T00:00:00Z")
+    } else {
+        text.to_owned()
+    };
+    let t = humantime::parse_rfc3339_weak(&full)
+        .or_else(|_| humantime::parse_rfc3339(&full))
+        .map_err(|e| format!("start {text:?} is not a date (2020-01-01) or RFC 3339 time: {e}"))?;
+    let ms = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|_| format!("start {text:?} is before 1970"))?
+        .as_millis();
+    Ok(ms as i64)
+}
+
+/// Parses an interval (`15m`, `1h`, `6h`) of at least one second.
+pub fn parse_interval(text: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(text)
+        .map_err(|e| format!("interval {text:?} is not a duration like 15m or 1h: {e}"))?;
+    if d < Duration::from_secs(1) {
+        return Err(format!("interval {text:?} is shorter than one second"));
+    }
+    Ok(d)
+}
+
+fn parse_source(field: &str, text: &str) -> Result<CredentialSource, String> {
+    if let Some(var) = text.strip_prefix("env:") {
+        let ok = !var.is_empty() && var.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !ok {
+            return Err(format!(
+                "credential `{field}`: {var:?} is not an environment variable name"
+            ));
+        }
+        Ok(CredentialSource::Env(var.to_owned()))
+    } else if let Some(path) = text.strip_prefix("file:") {
+        let path = PathBuf::from(path);
+        if !path.is_absolute() {
+            return Err(format!(
+                "credential `{field}`: file path {} must be absolute",
+                path.display()
+            ));
+        }
+        Ok(CredentialSource::File(path))
+    } else {
+        Ok(CredentialSource::Plain(text.to_owned()))
+    }
+}
+
+/// Reads and checks one integration file.
+pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
+    let err = |m: String| ConfigError::new(path, m);
+    let name = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .filter(|s| valid_name(s))
+        .ok_or_else(|| {
+            err("the file name must be NAME.toml, NAME made of letters, digits, - and _".into())
+        })?
+        .to_owned();
+    let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
+    let file: IntegrationFile = toml::from_str(&text).map_err(|e| err(toml_message(&e)))?;
+
+    let mut streams = Vec::new();
+    for (key, interval) in &file.streams {
+        let stream = Stream::from_name(key).filter(|s| *s != Stream::Candles).ok_or_else(|| {
+            err(format!(
+                "unknown stream `{key}` in [streams] (known: balances, trades, orders, deposits, withdrawals, ledger; candles have their own [candles] table)"
+            ))
+        })?;
+        let interval =
+            parse_interval(interval).map_err(|m| err(format!("[streams] {key}: {m}")))?;
+        streams.push((stream, interval));
+    }
+    let (candle_symbols, candle_timeframes) = match &file.candles {
+        Some(c) => {
+            let interval =
+                parse_interval(&c.interval).map_err(|m| err(format!("[candles] {m}")))?;
+            if c.symbols.is_empty() || c.timeframes.is_empty() {
+                return Err(err(
+                    "[candles] needs at least one symbol and one timeframe".into()
+                ));
+            }
+            streams.push((Stream::Candles, interval));
+            (c.symbols.clone(), c.timeframes.clone())
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    streams.sort_by_key(|(s, _)| *s);
+
+    let mut credentials = BTreeMap::new();
+    for (field, text) in &file.credentials {
+        credentials.insert(field.clone(), parse_source(field, text).map_err(err)?);
+    }
+    if let Some(url) = &file.base_url {
+        let ok =
+            (url.starts_with("http://") || url.starts_with("https://")) && url_host(url).is_some();
+        if !ok {
+            return Err(err(format!(
+                "base_url {url:?} must be an http:// or https:// URL"
+            )));
+        }
+    }
+    let start_ms = file
+        .start
+        .as_deref()
+        .map(parse_start)
+        .transpose()
+        .map_err(err)?;
+    let options = serde_json::to_value(&file.options)
+        .ok()
+        .and_then(|v| v.as_object().cloned())
+        .unwrap_or_default();
+    Ok(IntegrationConfig {
+        name,
+        file: path.to_owned(),
+        exchange: file.exchange,
+        base_url: file.base_url.map(|u| u.trim_end_matches('/').to_owned()),
+        sandbox: file.sandbox,
+        start_ms,
+        budget: file.budget,
+        credentials,
+        streams,
+        candle_symbols,
+        candle_timeframes,
+        options,
+    })
+}
+
+/// Every `*.toml` in `integrations.d`, sorted by name.
+pub fn integration_files(dir: &Path) -> Result<Vec<PathBuf>, ConfigError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(ConfigError::new(dir, format!("cannot list: {e}"))),
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Reads a credential's value. The error names the field and the source, never a value.
+pub fn resolve_credential(field: &str, source: &CredentialSource) -> Result<String, String> {
+    match source {
+        CredentialSource::Env(var) => match std::env::var(var) {
+            Ok(v) if !v.is_empty() => Ok(v),
+            Ok(_) => Err(format!(
+                "credential `{field}`: environment variable {var} is empty"
+            )),
+            Err(_) => Err(format!(
+                "credential `{field}`: environment variable {var} is not set"
+            )),
+        },
+        CredentialSource::File(path) => match std::fs::read_to_string(path) {
+            Ok(v) => {
+                let v = v.trim_end_matches(['\n', '\r']).to_owned();
+                if v.is_empty() {
+                    Err(format!(
+                        "credential `{field}`: file {} is empty",
+                        path.display()
+                    ))
+                } else {
+                    Ok(v)
+                }
+            }
+            Err(e) => Err(format!(
+                "credential `{field}`: cannot read file {}: {e}",
+                path.display()
+            )),
+        },
+        CredentialSource::Plain(v) => Ok(v.clone()),
+    }
+}
+
+/// The `host[:port]` of an http(s) URL.
+pub fn url_host(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let authority = authority.rsplit('@').next()?;
+    if authority.is_empty() {
+        return None;
+    }
+    Some(authority.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn design_example_parses() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "binance-main.toml",
+            r#"
+exchange = "binance"
+base_url = "http://127.0.0.1:8080/"
+sandbox = false
+start = "2020-01-01"
+[credentials]
+api_key = "env:BINANCE_API_KEY"
+api_secret = "file:/run/credentials/exsyncd.service/binance-main.secret"
+[streams]
+balances = "15m"
+trades = "1h"
+orders = "1h"
+deposits = "6h"
+withdrawals = "6h"
+ledger = "1h"
+[candles]
+symbols = ["BTC/USDT", "ETH/USDT"]
+timeframes = ["1h", "1d"]
+interval = "1h"
+"#,
+        );
+        let c = load_integration(&p).unwrap();
+        assert_eq!(c.name, "binance-main");
+        assert_eq!(c.base_url.as_deref(), Some("http://127.0.0.1:8080"));
+        assert_eq!(c.start_ms, Some(1_577_836_800_000));
+        assert_eq!(c.streams.first().unwrap().0, Stream::Balances);
+        assert_eq!(c.streams.len(), 7);
+        assert_eq!(
+            c.credentials["api_key"],
+            CredentialSource::Env("BINANCE_API_KEY".into())
+        );
+        assert!(c.budget);
+    }
+
+    #[test]
+    fn broken_files_say_which_and_what() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "x.toml",
+            "exchange = \"binance\"\n[streams]\ntrade = \"1h\"\n",
+        );
+        let e = load_integration(&p).unwrap_err();
+        assert!(e.message.contains("unknown stream `trade`"), "{e}");
+        assert!(e.file.ends_with("x.toml"));
+        let p = write(dir.path(), "y.toml", "exchange = \n");
+        let e = load_integration(&p).unwrap_err();
+        assert!(!e.message.contains('\n'));
+        let p = write(
+            dir.path(),
+            "z.toml",
+            "exchange = \"b\"\n[streams]\ntrades = \"soon\"\n",
+        );
+        assert!(load_integration(&p).unwrap_err().message.contains("soon"));
+        let p = write(dir.path(), "bad name.toml", "exchange = \"b\"\n");
+        assert!(load_integration(&p).is_err());
+        let p = write(
+            dir.path(),
+            "w.toml",
+            "exchange = \"b\"\n[credentials]\napi_key = \"file:relative\"\n",
+        );
+        assert!(load_integration(&p)
+            .unwrap_err()
+            .message
+            .contains("absolute"));
+    }
+
+    #[test]
+    fn credentials_resolve_without_leaking_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "secret", "s3cr3t\n");
+        assert_eq!(
+            resolve_credential("api_secret", &CredentialSource::File(p)).unwrap(),
+            "s3cr3t"
+        );
+        let e = resolve_credential(
+            "api_key",
+            &CredentialSource::Env("EXSYNC_TEST_UNSET_VAR".into()),
+        )
+        .unwrap_err();
+        assert!(e.contains("EXSYNC_TEST_UNSET_VAR is not set"));
+    }
+
+    #[test]
+    fn settings_precedence_defaults_file_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "exsyncd.toml",
+            "state_dir = \"/from/file\"\nsocket = \"/file.sock\"\n",
+        );
+        let s = Settings::load(
+            dir.path(),
+            Overrides {
+                socket: Some("/flag.sock".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(s.state_dir, PathBuf::from("/from/file"));
+        assert_eq!(s.socket, PathBuf::from("/flag.sock"));
+        assert_eq!(s.plugin_dir, PathBuf::from(DEFAULT_PLUGIN_DIR));
+        write(dir.path(), "exsyncd.toml", "stat_dir = 1\n");
+        assert!(Settings::load(dir.path(), Overrides::default())
+            .unwrap_err()
+            .message
+            .contains("stat_dir"));
+    }
+
+    #[test]
+    fn url_host_keeps_port() {
+        assert_eq!(
+            url_host("http://127.0.0.1:8080/api").as_deref(),
+            Some("127.0.0.1:8080")
+        );
+        assert_eq!(
+            url_host("https://api.binance.com").as_deref(),
+            Some("api.binance.com")
+        );
+        assert_eq!(url_host("ftp://x"), None);
+    }
+}

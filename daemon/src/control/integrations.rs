@@ -1,0 +1,74 @@
+//! Invoked when calling `exsyncctl integrations`.
+
+use exsync_protocol::{IntegrationInfo, IntegrationsReport, Response, StreamStatus};
+
+use crate::daemon::Daemon;
+use crate::supervisor::Integration;
+
+/// The state of one integration, as `status` and `integrations` show it.
+pub fn integration_info(daemon: &Daemon, it: &Integration) -> IntegrationInfo {
+    let running = daemon.running(it.name());
+    let mut streams = Vec::new();
+    let mut failing = false;
+    for (stream, interval) in &it.streams {
+        let state = daemon
+            .store
+            .stream_state(it.name(), stream.as_str())
+            .unwrap_or_default();
+        failing |= state.last_error.is_some();
+        streams.push(StreamStatus {
+            stream: stream.as_str().to_owned(),
+            interval_s: interval.as_secs(),
+            state: if running == Some(*stream) {
+                "running"
+            } else {
+                "idle"
+            }
+            .to_owned(),
+            last_success_ms: state.last_success_ms,
+            last_attempt_ms: state.last_attempt_ms,
+            next_run_ms: daemon.next_run(it.name(), *stream),
+            last_error: state.last_error,
+            records: daemon
+                .store
+                .record_count(it.name(), stream.record_kind().as_str())
+                .unwrap_or(0),
+        });
+    }
+    for (stream, error) in &it.unsupported {
+        streams.push(StreamStatus {
+            stream: stream.as_str().to_owned(),
+            state: "unsupported".into(),
+            last_error: Some(error.clone()),
+            ..Default::default()
+        });
+    }
+    let state = if it.error.is_some() {
+        "broken"
+    } else if running.is_some() {
+        "syncing"
+    } else if failing {
+        "failing"
+    } else {
+        "ready"
+    };
+    IntegrationInfo {
+        name: it.name().to_owned(),
+        exchange: it.exchange().to_owned(),
+        file: it.config.file.display().to_string(),
+        state: state.to_owned(),
+        base_url: it.base_url.clone(),
+        error: it.error.clone(),
+        streams,
+    }
+}
+
+pub fn integrations(daemon: &Daemon) -> Response {
+    let topo = daemon.topology.read().expect("topology lock");
+    let integrations = topo
+        .integrations
+        .values()
+        .map(|it| integration_info(daemon, it))
+        .collect();
+    Response::Integrations(IntegrationsReport { integrations })
+}

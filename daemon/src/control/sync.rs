@@ -1,0 +1,83 @@
+//! Invoked when calling `exsyncctl sync NAME [--stream S] [--wait]`.
+
+use std::sync::Arc;
+
+use exsync_plugin_api::Stream;
+use exsync_protocol::{Response, SyncReport, SyncRequest};
+
+use super::{failure, find_integration, Responder};
+use crate::daemon::Daemon;
+use crate::engine;
+
+pub async fn sync(
+    daemon: &Arc<Daemon>,
+    request: SyncRequest,
+    out: &mut Responder,
+) -> std::io::Result<()> {
+    let it = match find_integration(daemon, &request.integration) {
+        Ok(it) => it,
+        Err(response) => return out.send(&response).await,
+    };
+    if let Some(e) = &it.error {
+        return out.send(&Response::Error(e.clone())).await;
+    }
+    let only = match request.stream.as_deref() {
+        None => None,
+        Some(name) => match Stream::from_name(name) {
+            Some(s) if it.streams.iter().any(|(x, _)| *x == s) => Some(s),
+            _ => {
+                let configured: Vec<&str> = it.streams.iter().map(|(s, _)| s.as_str()).collect();
+                return out
+                    .send(&failure(
+                        "not_found",
+                        format!(
+                            "integration `{}` syncs no stream `{name}` (it syncs: {})",
+                            it.name(),
+                            configured.join(", ")
+                        ),
+                        "add the stream to the integration file's [streams] table",
+                    ))
+                    .await;
+            }
+        },
+    };
+    if daemon.shutdown.is_cancelled() {
+        return out
+            .send(&failure(
+                "busy",
+                "the daemon is shutting down",
+                "start the sync after the restart",
+            ))
+            .await;
+    }
+    if !request.wait {
+        tokio::spawn(engine::sync(daemon.clone(), it.clone(), only, None));
+        return out
+            .send(&Response::Sync(SyncReport {
+                integration: it.name().to_owned(),
+                started: true,
+                streams: Vec::new(),
+            }))
+            .await;
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    // The sync runs on its own task: a client that goes away does not stop it.
+    let task = tokio::spawn(engine::sync(daemon.clone(), it.clone(), only, Some(tx)));
+    let mut client_gone = false;
+    while let Some(progress) = rx.recv().await {
+        if !client_gone && out.send(&Response::Progress(progress)).await.is_err() {
+            client_gone = true;
+        }
+    }
+    match task.await {
+        Ok(report) => out.send(&Response::Sync(report)).await,
+        Err(e) => {
+            out.send(&failure(
+                "internal",
+                format!("the sync task failed: {e}"),
+                "see the daemon log",
+            ))
+            .await
+        }
+    }
+}

@@ -1,0 +1,554 @@
+//! The sync engine: drives a connector page by page and stores each page in one transaction.
+//!
+//! Work unit: `(integration, stream, partition)` with a persisted cursor. For each stream the
+//! engine asks the connector for its partitions, then for each partition fetches pages from
+//! the stored cursor until the connector says it is caught up. Every page (records, cursor,
+//! coverage) is one redb write transaction, so a crash loses at most the page in flight.
+//! Shutdown is checked between pages: the page in flight is finished and committed first.
+//!
+//! Scheduling: each integration has one task that runs its due streams (interval with ±10%
+//! jitter); `exsyncctl sync` runs them now. One sync per integration at a time; at most
+//! `max_concurrent_syncs` integrations sync at once.
+
+use std::collections::{BTreeSet, HashSet};
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use exsync_plugin_api::loader::ConnectorHandle;
+use exsync_plugin_api::{ErrorKind, PartitionContext, PluginError, Record, Stream};
+use exsync_protocol::{ErrorInfo, Range, StreamSyncResult, SyncProgress, SyncReport};
+use rand::Rng;
+use rust_decimal::Decimal;
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::daemon::Daemon;
+use crate::events::{PageCommitted, StreamLabels, StreamSyncFailed, StreamSynced};
+use crate::host::now_ms;
+use crate::store::{PageWrite, PartitionKey, Store, StoredRecord};
+use crate::supervisor::{error_info, Integration};
+
+/// Rounds of partition discovery per sync: trades found on a new symbol reveal assets that
+/// reveal more symbols. Converges in one or two rounds on real accounts.
+const MAX_PARTITION_ROUNDS: usize = 4;
+/// Pages of one partition in one sync before the engine suspects a plugin that never ends.
+const MAX_PAGES_PER_PARTITION: u64 = 1_000_000;
+
+/// Why a partition stopped.
+enum PartitionEnd {
+    Done,
+    ShuttingDown,
+}
+
+/// Checks a page and encodes its records for the store. Amounts must be exact decimals in
+/// canonical form: what the exchange sent, digit for digit.
+fn prepare(stream: Stream, records: &[Record]) -> Result<Vec<StoredRecord>, PluginError> {
+    let expected = stream.record_kind();
+    let mut out = Vec::with_capacity(records.len());
+    for r in records {
+        let id = r.id();
+        if r.kind() != expected {
+            return Err(PluginError::plugin(format!(
+                "the plugin returned a {} record ({id}) in the {stream} stream",
+                r.kind()
+            )));
+        }
+        if id.is_empty() {
+            return Err(PluginError::plugin(format!(
+                "the plugin returned a {} record without an id",
+                r.kind()
+            )));
+        }
+        for (field, value) in r.amounts() {
+            match Decimal::from_str_exact(value) {
+                Ok(d) if d.to_string() == value => {}
+                _ => {
+                    return Err(PluginError::bad_response(format!(
+                        "{} {id}: {field} {value:?} is not an exact decimal",
+                        r.kind()
+                    )))
+                }
+            }
+        }
+        let json = serde_json::to_vec(r)
+            .map_err(|e| PluginError::plugin(format!("while encoding {} {id}: {e}", r.kind())))?;
+        out.push(StoredRecord {
+            kind: expected.as_str(),
+            id,
+            timestamp: r.timestamp(),
+            json,
+            assets: touched_assets(r),
+        });
+    }
+    Ok(out)
+}
+
+/// Native assets a record shows the account has held.
+fn touched_assets(r: &Record) -> Vec<String> {
+    let nonzero = |s: &str| Decimal::from_str(s).map(|d| !d.is_zero()).unwrap_or(false);
+    match r {
+        Record::Balance(b) if nonzero(&b.total) || nonzero(&b.free) || nonzero(&b.locked) => {
+            vec![b.asset_native.clone()]
+        }
+        Record::Deposit(t) | Record::Withdrawal(t) => vec![t.asset_native.clone()],
+        Record::Trade(t) => [&t.base, &t.quote, &t.fee_asset_native]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect(),
+        Record::Order(o)
+            if o.filled != "0" && !o.filled.trim_start_matches(['0', '.']).is_empty() =>
+        {
+            [&o.base, &o.quote].into_iter().flatten().cloned().collect()
+        }
+        Record::Ledger(l) => vec![l.asset_native.clone()],
+        _ => Vec::new(),
+    }
+}
+
+fn to_info(e: &PluginError, redactor: &crate::host::Redactor) -> ErrorInfo {
+    let mut info = error_info(e.kind, redactor.redact(&e.message));
+    info.at_ms = Some(now_ms());
+    info
+}
+
+/// Errors after which the other partitions of the stream would fail the same way.
+fn stops_stream(kind: ErrorKind) -> bool {
+    kind != ErrorKind::BAD_RESPONSE && kind != ErrorKind::UNSUPPORTED
+}
+
+/// Progress counters of one sync, shared with the reporter.
+#[derive(Default)]
+struct Counters {
+    records: u64,
+    pages: u64,
+}
+
+struct StreamRun<'a> {
+    daemon: &'a Arc<Daemon>,
+    it: &'a Arc<Integration>,
+    connector: Arc<Mutex<ConnectorHandle>>,
+    stream: Stream,
+    progress: Option<&'a UnboundedSender<SyncProgress>>,
+    counters: &'a Mutex<Counters>,
+}
+
+impl StreamRun<'_> {
+    fn labels(&self) -> StreamLabels<'_> {
+        StreamLabels {
+            integration: self.it.name(),
+            exchange: self.it.exchange(),
+            stream: self.stream.as_str(),
+        }
+    }
+
+    async fn partitions(&self) -> Result<Vec<String>, PluginError> {
+        let store = self.daemon.store.clone();
+        let connector = self.connector.clone();
+        let name = self.it.name().to_owned();
+        let stream = self.stream;
+        blocking(move || {
+            let context = PartitionContext {
+                assets: store
+                    .assets(&name)
+                    .map_err(|e| PluginError::plugin(e.to_string()))?,
+                known: store
+                    .cursor_partitions(&name, stream.as_str())
+                    .map_err(|e| PluginError::plugin(e.to_string()))?,
+            };
+            let handle = connector
+                .lock()
+                .map_err(|_| PluginError::plugin("connector lock poisoned"))?;
+            handle.partitions(stream, &context)
+        })
+        .await
+    }
+
+    /// Fetches and commits pages of one partition until it is caught up.
+    async fn partition(
+        &self,
+        partition: &str,
+        done: u64,
+        total: u64,
+    ) -> Result<PartitionEnd, PluginError> {
+        let mut pages = 0u64;
+        loop {
+            if self.daemon.shutdown.is_cancelled() {
+                return Ok(PartitionEnd::ShuttingDown);
+            }
+            let store = self.daemon.store.clone();
+            let connector = self.connector.clone();
+            let (name, stream, part) =
+                (self.it.name().to_owned(), self.stream, partition.to_owned());
+            // Fetch, check and commit on one blocking thread: no hop between them.
+            let (outcome, more, cursor_moved) = blocking(move || {
+                let key = PartitionKey {
+                    integration: &name,
+                    stream: stream.as_str(),
+                    partition: &part,
+                };
+                let cursor = store
+                    .cursor(key)
+                    .map_err(|e| PluginError::plugin(e.to_string()))?;
+                let page = {
+                    let handle = connector
+                        .lock()
+                        .map_err(|_| PluginError::plugin("connector lock poisoned"))?;
+                    handle.fetch(stream, &part, cursor.as_deref())?
+                };
+                let records = prepare(stream, &page.records)?;
+                let write = PageWrite {
+                    records,
+                    next_cursor: page.next_cursor.clone(),
+                    covered: page.covered.map(|r| Range {
+                        from_ms: r.from_ms,
+                        to_ms: r.to_ms,
+                    }),
+                    unavailable: page.unavailable.map(|r| Range {
+                        from_ms: r.from_ms,
+                        to_ms: r.to_ms,
+                    }),
+                };
+                let outcome = commit(&store, key, &write)?;
+                Ok((outcome, page.more, page.next_cursor != cursor))
+            })
+            .await?;
+            pages += 1;
+            PageCommitted {
+                labels: self.labels(),
+                partition,
+                inserted: outcome.inserted,
+                updated: outcome.updated,
+                unchanged: outcome.unchanged,
+            }
+            .emit(&self.daemon.metrics);
+            let (records, all_pages) = {
+                let mut c = self.counters.lock().expect("counters lock");
+                c.records += outcome.inserted + outcome.updated;
+                c.pages += 1;
+                (c.records, c.pages)
+            };
+            if let Some(tx) = self.progress {
+                let _ = tx.send(SyncProgress {
+                    integration: self.it.name().to_owned(),
+                    stream: self.stream.as_str().to_owned(),
+                    partition: partition.to_owned(),
+                    partitions_done: done,
+                    partitions_total: total,
+                    records,
+                    pages: all_pages,
+                });
+            }
+            if !more {
+                return Ok(PartitionEnd::Done);
+            }
+            if !cursor_moved {
+                return Err(PluginError::plugin(format!(
+                    "the plugin asked for another page of {}/{partition} without moving its cursor",
+                    self.stream
+                )));
+            }
+            if pages >= MAX_PAGES_PER_PARTITION {
+                return Err(PluginError::plugin(format!(
+                    "{}/{partition} did not end after {pages} pages",
+                    self.stream
+                )));
+            }
+        }
+    }
+
+    /// Syncs every partition of the stream; returns the result for ctl.
+    async fn run(&self) -> StreamSyncResult {
+        let started = Instant::now();
+        let before = self.counters.lock().expect("counters lock").records;
+        let pages_before = self.counters.lock().expect("counters lock").pages;
+        let mut done: BTreeSet<String> = BTreeSet::new();
+        let mut failure: Option<(String, PluginError)> = None;
+        let mut interrupted = false;
+        'rounds: for round in 0..MAX_PARTITION_ROUNDS {
+            let parts = match self.partitions().await {
+                Ok(p) => p,
+                Err(e) => {
+                    failure = Some((String::new(), e.context("while listing partitions")));
+                    break;
+                }
+            };
+            let mut seen = HashSet::new();
+            let todo: Vec<String> = parts
+                .into_iter()
+                .filter(|p| !done.contains(p) && seen.insert(p.clone()))
+                .collect();
+            if todo.is_empty() {
+                break;
+            }
+            let total = (done.len() + todo.len()) as u64;
+            for part in todo {
+                match self.partition(&part, done.len() as u64, total).await {
+                    Ok(PartitionEnd::Done) => {
+                        done.insert(part);
+                    }
+                    Ok(PartitionEnd::ShuttingDown) => {
+                        interrupted = true;
+                        break 'rounds;
+                    }
+                    Err(e) => {
+                        let key = PartitionKey {
+                            integration: self.it.name(),
+                            stream: self.stream.as_str(),
+                            partition: &part,
+                        };
+                        let info = to_info(&e, &self.it.redactor);
+                        if let Err(se) = self.daemon.store.record_failure(key, &info) {
+                            tracing::error!(error = %se, "Could not record a partition failure.");
+                        }
+                        let stop = stops_stream(e.kind);
+                        if failure.is_none() || stop {
+                            failure = Some((part.clone(), e));
+                        }
+                        done.insert(part);
+                        if stop {
+                            break 'rounds;
+                        }
+                    }
+                }
+            }
+            // Only streams split by symbols discover more partitions as records arrive.
+            if !matches!(self.stream, Stream::Trades | Stream::Orders)
+                || round + 1 == MAX_PARTITION_ROUNDS
+            {
+                break;
+            }
+        }
+        let duration = started.elapsed();
+        let (records, pages) = {
+            let c = self.counters.lock().expect("counters lock");
+            (c.records - before, c.pages - pages_before)
+        };
+        let mut result = StreamSyncResult {
+            stream: self.stream.as_str().to_owned(),
+            result: "ok".into(),
+            records,
+            pages,
+            partitions: done.len() as u64,
+            duration_ms: duration.as_millis() as u64,
+            error: None,
+        };
+        let labels = self.labels();
+        let mut state = self
+            .daemon
+            .store
+            .stream_state(self.it.name(), self.stream.as_str())
+            .unwrap_or_default();
+        state.last_attempt_ms = Some(now_ms());
+        match (&failure, interrupted) {
+            (Some((part, e)), _) => {
+                let info = to_info(e, &self.it.redactor);
+                StreamSyncFailed {
+                    labels,
+                    partition: part,
+                    reason: e.kind.as_str(),
+                    message: &info.message,
+                    hint: e.kind.hint(),
+                    duration,
+                }
+                .emit(&self.daemon.metrics);
+                result.result = "failed".into();
+                state.last_error = Some(info.clone());
+                result.error = Some(info);
+            }
+            (None, true) => {
+                result.result = "interrupted".into();
+                result.error = Some(ErrorInfo::new("interrupted", "the daemon is shutting down; the sync resumes from its cursor at the next start"));
+            }
+            (None, false) => {
+                let finished = now_ms();
+                StreamSynced {
+                    labels,
+                    records,
+                    partitions: done.len() as u64,
+                    duration,
+                    finished_ms: finished,
+                }
+                .emit(&self.daemon.metrics);
+                state.last_success_ms = Some(finished);
+                state.last_error = None;
+            }
+        }
+        if let Err(e) =
+            self.daemon
+                .store
+                .set_stream_state(self.it.name(), self.stream.as_str(), &state)
+        {
+            tracing::error!(error = %e, "Could not record the stream state.");
+        }
+        result
+    }
+}
+
+fn commit(
+    store: &Store,
+    key: PartitionKey<'_>,
+    write: &PageWrite,
+) -> Result<crate::store::PageOutcome, PluginError> {
+    store
+        .commit_page(key, write)
+        .map_err(|e| PluginError::plugin(format!("{e}")))
+}
+
+/// Runs a blocking plugin or store call on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, PluginError> + Send + 'static,
+) -> Result<T, PluginError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(PluginError::plugin(format!("a blocking task failed: {e}"))))
+}
+
+/// Syncs the given streams (all configured ones when `only` is `None`) of one integration.
+pub async fn sync(
+    daemon: Arc<Daemon>,
+    it: Arc<Integration>,
+    only: Option<Stream>,
+    progress: Option<UnboundedSender<SyncProgress>>,
+) -> SyncReport {
+    let mut report = SyncReport {
+        integration: it.name().to_owned(),
+        started: true,
+        streams: Vec::new(),
+    };
+    let Some(connector) = it.connector.clone() else {
+        return report;
+    };
+    let _running = it.sync_lock.lock().await;
+    let _slot = daemon.sync_slots.clone().acquire_owned().await;
+    let counters = Mutex::new(Counters::default());
+    let streams: Vec<Stream> = it
+        .streams
+        .iter()
+        .map(|(s, _)| *s)
+        .filter(|s| only.is_none_or(|o| o == *s))
+        .collect();
+    for stream in streams {
+        if daemon.shutdown.is_cancelled() {
+            break;
+        }
+        daemon.set_running(it.name(), Some(stream));
+        let run = StreamRun {
+            daemon: &daemon,
+            it: &it,
+            connector: connector.clone(),
+            stream,
+            progress: progress.as_ref(),
+            counters: &counters,
+        };
+        report.streams.push(run.run().await);
+    }
+    daemon.set_running(it.name(), None);
+    report
+}
+
+/// When a stream is next due: its interval after the last attempt, jittered ±10%.
+fn next_due(last_attempt_ms: Option<i64>, interval: Duration) -> i64 {
+    let interval_ms = interval.as_millis() as i64;
+    let jitter = rand::thread_rng().gen_range(-interval_ms / 10..=interval_ms / 10);
+    match last_attempt_ms {
+        // First sync soon after start, spread over a few seconds.
+        None => now_ms() + rand::thread_rng().gen_range(0..=interval_ms.min(3_000)),
+        Some(t) => t + interval_ms + jitter,
+    }
+}
+
+/// The scheduling loop of one integration, until shutdown.
+pub async fn schedule(daemon: Arc<Daemon>, it: Arc<Integration>) {
+    if it.connector.is_none() || it.streams.is_empty() {
+        return;
+    }
+    let mut due: Vec<(Stream, Duration, i64)> = it
+        .streams
+        .iter()
+        .map(|(s, interval)| {
+            let last = daemon
+                .store
+                .stream_state(it.name(), s.as_str())
+                .ok()
+                .and_then(|st| st.last_attempt_ms);
+            (*s, *interval, next_due(last, *interval))
+        })
+        .collect();
+    loop {
+        let next = due.iter().map(|d| d.2).min().unwrap_or(i64::MAX);
+        daemon.set_next_runs(it.name(), due.iter().map(|d| (d.0, d.2)).collect());
+        let wait = Duration::from_millis((next - now_ms()).max(0) as u64);
+        tokio::select! {
+            _ = daemon.shutdown.cancelled() => return,
+            _ = tokio::time::sleep(wait) => {}
+        }
+        let now = now_ms();
+        let ready: Vec<Stream> = due.iter().filter(|d| d.2 <= now).map(|d| d.0).collect();
+        for stream in ready {
+            if daemon.shutdown.is_cancelled() {
+                return;
+            }
+            sync(daemon.clone(), it.clone(), Some(stream), None).await;
+            if let Some(d) = due.iter_mut().find(|d| d.0 == stream) {
+                d.2 = next_due(Some(now_ms()), d.1);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use exsync_plugin_api::{Side, Trade};
+
+    fn trade(price: &str) -> Record {
+        Record::Trade(Trade {
+            id: "S:1".into(),
+            order_id: None,
+            timestamp: 5,
+            symbol: "S".into(),
+            base: Some("B".into()),
+            quote: Some("Q".into()),
+            side: Side::Buy,
+            price: price.into(),
+            amount: "1".into(),
+            cost: "1".into(),
+            fee_asset: None,
+            fee_asset_native: Some("BNB".into()),
+            fee_amount: Some("0.00000001".into()),
+            liquidity: None,
+            raw: serde_json::json!({}),
+        })
+    }
+
+    #[test]
+    fn prepare_keeps_exact_decimals_and_refuses_inexact_ones() {
+        let ok = prepare(Stream::Trades, &[trade("98765432109.87654321")]).unwrap();
+        assert_eq!(ok[0].id, "S:1");
+        assert!(String::from_utf8_lossy(&ok[0].json).contains("\"98765432109.87654321\""));
+        assert_eq!(ok[0].assets, vec!["B", "Q", "BNB"]);
+        for bad in [
+            "1e-8",
+            ".5",
+            "0.1.2",
+            "",
+            "1,5",
+            "NaN",
+            "123456789012345678901234567890.1",
+        ] {
+            let e = prepare(Stream::Trades, &[trade(bad)]).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::BAD_RESPONSE, "{bad}");
+        }
+        let e = prepare(Stream::Orders, &[trade("1")]).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::PLUGIN);
+    }
+
+    #[test]
+    fn next_due_jitters_within_ten_percent() {
+        for _ in 0..100 {
+            let d = next_due(Some(1_000_000), Duration::from_secs(100));
+            assert!((1_090_000..=1_110_000).contains(&d), "{d}");
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! Named events: each emits its log line and updates its metrics in one place.
+//!
+//! Modelled on Vector's `internal_events`: code that observes something builds the event and
+//! calls `emit`; the wording of the log and the metric it moves never drift apart.
+
+use std::time::Duration;
+
+use tracing::{debug, error, info, warn};
+
+use crate::metrics::Metrics;
+
+/// Labels of one stream of one integration.
+#[derive(Clone, Copy, Debug)]
+pub struct StreamLabels<'a> {
+    pub integration: &'a str,
+    pub exchange: &'a str,
+    pub stream: &'a str,
+}
+
+impl StreamLabels<'_> {
+    fn values(&self) -> [&str; 3] {
+        [self.integration, self.exchange, self.stream]
+    }
+}
+
+pub struct PageCommitted<'a> {
+    pub labels: StreamLabels<'a>,
+    pub partition: &'a str,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+impl PageCommitted<'_> {
+    pub fn emit(&self, m: &Metrics) {
+        let l = self.labels;
+        debug!(
+            integration = l.integration,
+            stream = l.stream,
+            partition = self.partition,
+            inserted = self.inserted,
+            updated = self.updated,
+            unchanged = self.unchanged,
+            "Page committed."
+        );
+        m.pages_committed.with_label_values(&l.values()).inc();
+        m.records_synced
+            .with_label_values(&l.values())
+            .inc_by(self.inserted + self.updated);
+    }
+}
+
+pub struct StreamSynced<'a> {
+    pub labels: StreamLabels<'a>,
+    pub records: u64,
+    pub partitions: u64,
+    pub duration: Duration,
+    pub finished_ms: i64,
+}
+
+impl StreamSynced<'_> {
+    pub fn emit(&self, m: &Metrics) {
+        let l = self.labels;
+        info!(
+            integration = l.integration,
+            stream = l.stream,
+            records = self.records,
+            partitions = self.partitions,
+            seconds = self.duration.as_secs_f64(),
+            "Stream synced."
+        );
+        m.sync_duration
+            .with_label_values(&[l.integration, l.exchange, l.stream, "ok"])
+            .observe(self.duration.as_secs_f64());
+        m.last_success
+            .with_label_values(&l.values())
+            .set(self.finished_ms as f64 / 1000.0);
+    }
+}
+
+pub struct StreamSyncFailed<'a> {
+    pub labels: StreamLabels<'a>,
+    pub partition: &'a str,
+    /// The error kind: the `reason` label.
+    pub reason: &'a str,
+    /// Already redacted.
+    pub message: &'a str,
+    pub hint: &'a str,
+    pub duration: Duration,
+}
+
+impl StreamSyncFailed<'_> {
+    pub fn emit(&self, m: &Metrics) {
+        let l = self.labels;
+        error!(
+            integration = l.integration,
+            stream = l.stream,
+            partition = self.partition,
+            reason = self.reason,
+            hint = self.hint,
+            "Stream sync failed: {}",
+            self.message
+        );
+        m.sync_failures
+            .with_label_values(&[l.integration, l.exchange, l.stream, self.reason])
+            .inc();
+        m.sync_duration
+            .with_label_values(&[l.integration, l.exchange, l.stream, "failed"])
+            .observe(self.duration.as_secs_f64());
+    }
+}
+
+pub struct HttpResponded<'a> {
+    pub exchange: &'a str,
+    /// Status code, or `error` when no response came.
+    pub status: &'a str,
+    pub duration: Duration,
+}
+
+impl HttpResponded<'_> {
+    pub fn emit(&self, m: &Metrics) {
+        m.http_duration
+            .with_label_values(&[self.exchange, self.status])
+            .observe(self.duration.as_secs_f64());
+        m.http_requests
+            .with_label_values(&[self.exchange, self.status])
+            .inc();
+        if self.status == "429" || self.status == "418" {
+            m.rate_limit_responses
+                .with_label_values(&[self.exchange, self.status])
+                .inc();
+        }
+    }
+}
+
+pub struct RateLimitWaited<'a> {
+    pub exchange: &'a str,
+    pub bucket: &'a str,
+    pub waited: Duration,
+    /// `budget` (our own pacing) or `retry_after` (the exchange told us).
+    pub cause: &'static str,
+}
+
+impl RateLimitWaited<'_> {
+    pub fn emit(&self, m: &Metrics) {
+        if self.waited.is_zero() {
+            return;
+        }
+        if self.cause == "retry_after" {
+            warn!(
+                exchange = self.exchange,
+                bucket = self.bucket,
+                seconds = self.waited.as_secs_f64(),
+                "Exchange asked us to wait; waiting."
+            );
+        } else {
+            debug!(
+                exchange = self.exchange,
+                bucket = self.bucket,
+                seconds = self.waited.as_secs_f64(),
+                "Request budget spent; waiting."
+            );
+        }
+        m.rate_limit_wait
+            .with_label_values(&[self.exchange, self.bucket])
+            .inc_by(self.waited.as_secs_f64());
+    }
+}
+
+pub struct PluginLoaded<'a> {
+    pub file: &'a str,
+    pub id: &'a str,
+    pub version: &'a str,
+}
+
+impl PluginLoaded<'_> {
+    pub fn emit(&self, m: &Metrics) {
+        info!(
+            file = self.file,
+            id = self.id,
+            version = self.version,
+            "Plugin loaded."
+        );
+        m.plugins_loaded.inc();
+        m.plugin_generations.inc();
+    }
+}
+
+pub struct PluginRefused<'a> {
+    pub file: &'a str,
+    pub reason: &'a str,
+    pub message: &'a str,
+}
+
+impl PluginRefused<'_> {
+    pub fn emit(&self, m: &Metrics) {
+        error!(
+            file = self.file,
+            reason = self.reason,
+            "Plugin refused: {}",
+            self.message
+        );
+        m.plugin_load_failures
+            .with_label_values(&[self.reason])
+            .inc();
+    }
+}
+
+pub struct IntegrationBroken<'a> {
+    pub integration: &'a str,
+    pub kind: &'a str,
+    pub message: &'a str,
+}
+
+impl IntegrationBroken<'_> {
+    pub fn emit(&self, _m: &Metrics) {
+        error!(
+            integration = self.integration,
+            reason = self.kind,
+            "Integration cannot run: {}",
+            self.message
+        );
+    }
+}

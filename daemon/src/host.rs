@@ -1,0 +1,585 @@
+//! The host side of the plugin ABI: HTTP with a budget and retries, the clock, the log.
+//!
+//! A plugin's every request comes through [`HttpHost::http`]: the host refuses hosts the
+//! manifest does not list, waits for the request budget, sends with timeouts, honours
+//! `Retry-After` on 429, records bans (418) so a restart does not walk back into them, and
+//! retries 5xx and network errors with exponential backoff and jitter. Whatever status comes
+//! back last is handed to the plugin, which maps it to an error kind. Secret values never leave
+//! this module in a log line or an error message.
+
+use std::collections::{HashMap, VecDeque};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::time::Instant;
+
+use abi_stable_types::*;
+use exsync_plugin_api::abi::{AbiHttpRequest, AbiHttpResponse, HostIo, LogLevel};
+use exsync_plugin_api::{PluginError, RateLimit};
+use rand::Rng;
+
+use crate::events::{HttpResponded, RateLimitWaited};
+use crate::metrics::Metrics;
+use crate::store::Store;
+
+mod abi_stable_types {
+    pub use exsync_plugin_api::abi_stable::std_types::{RResult, RStr, RString, RVec, Tuple2};
+}
+
+/// Attempts for one request that meets 429, 5xx or a network error.
+const MAX_ATTEMPTS: u32 = 5;
+/// A `Retry-After` longer than this is not waited out inside a sync: the request fails as
+/// `rate_limited` and the next scheduled sync tries again.
+const MAX_INLINE_RETRY_AFTER: Duration = Duration::from_secs(120);
+/// First backoff for 5xx and network errors; doubles per attempt, plus up to 50% jitter.
+const BACKOFF_BASE: Duration = Duration::from_millis(250);
+/// A ban without `Retry-After` lasts this long (Binance's shortest ban is 2 minutes).
+const DEFAULT_BAN: Duration = Duration::from_secs(120);
+/// Time limits of one request. Exchanges answer in well under a second; a minute means stuck.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Replaces every secret value in a text with `****`.
+#[derive(Debug, Default, Clone)]
+pub struct Redactor {
+    secrets: Vec<String>,
+}
+
+impl Redactor {
+    /// Values shorter than 4 characters are not redacted: they would mangle ordinary text and
+    /// no real credential is that short.
+    pub fn new(values: impl IntoIterator<Item = String>) -> Redactor {
+        let mut secrets: Vec<String> = values.into_iter().filter(|v| v.len() >= 4).collect();
+        // Longest first, so a secret containing another is replaced whole.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.dedup();
+        Redactor { secrets }
+    }
+
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for s in &self.secrets {
+            if out.contains(s.as_str()) {
+                out = out.replace(s.as_str(), "****");
+            }
+        }
+        out
+    }
+}
+
+/// A sliding-window request budget: at most `capacity` cost units in any `window`.
+///
+/// A sliding window (not a token bucket) because exchanges count in fixed windows whose
+/// boundaries we do not know: a budget that never exceeds `capacity` in *any* window of that
+/// length cannot exceed it in theirs.
+pub struct Budget {
+    capacity: u32,
+    window: Duration,
+    state: tokio::sync::Mutex<BudgetState>,
+}
+
+#[derive(Default)]
+struct BudgetState {
+    spent: VecDeque<(Instant, u32)>,
+    used: u32,
+    /// Told to wait by the exchange (Retry-After) or banned until then.
+    blocked_until: Option<Instant>,
+}
+
+impl BudgetState {
+    fn prune(&mut self, now: Instant, window: Duration) {
+        while let Some(&(t, c)) = self.spent.front() {
+            if now.duration_since(t) >= window {
+                self.spent.pop_front();
+                self.used -= c;
+            } else {
+                break;
+            }
+        }
+    }
+}
+
+impl Budget {
+    pub fn new(capacity: u32, window: Duration) -> Budget {
+        Budget {
+            capacity,
+            window,
+            state: tokio::sync::Mutex::new(BudgetState::default()),
+        }
+    }
+
+    /// Waits until `cost` fits (when `pace` is on) and no block is in force; returns the wait.
+    pub async fn acquire(&self, cost: u32, pace: bool) -> (Duration, &'static str) {
+        let cost = cost.min(self.capacity);
+        let start = Instant::now();
+        let mut cause = "budget";
+        loop {
+            let mut st = self.state.lock().await;
+            let now = Instant::now();
+            if let Some(until) = st.blocked_until {
+                if until > now {
+                    drop(st);
+                    cause = "retry_after";
+                    tokio::time::sleep(until - now).await;
+                    continue;
+                }
+                st.blocked_until = None;
+            }
+            if !pace {
+                return (start.elapsed(), cause);
+            }
+            st.prune(now, self.window);
+            if st.used + cost <= self.capacity {
+                st.spent.push_back((now, cost));
+                st.used += cost;
+                return (start.elapsed(), cause);
+            }
+            // Wait until enough of the oldest spending leaves the window.
+            let mut freed = 0;
+            let mut until = now;
+            for &(t, c) in &st.spent {
+                freed += c;
+                until = t + self.window;
+                if st.used - freed + cost <= self.capacity {
+                    break;
+                }
+            }
+            drop(st);
+            tokio::time::sleep(until.saturating_duration_since(now) + Duration::from_millis(1))
+                .await;
+        }
+    }
+
+    /// The exchange's own count of this window's use; trusted when it is higher than ours
+    /// (someone else shares the key or address).
+    pub async fn observe_used(&self, server_used: u32) {
+        let mut st = self.state.lock().await;
+        if server_used > st.used {
+            let extra = server_used - st.used;
+            st.spent.push_back((Instant::now(), extra));
+            st.used += extra;
+        }
+    }
+
+    /// Blocks every request of this budget until `until`.
+    pub async fn block_until(&self, until: Instant) {
+        let mut st = self.state.lock().await;
+        if st.blocked_until.is_none_or(|b| b < until) {
+            st.blocked_until = Some(until);
+        }
+    }
+}
+
+/// What every integration's host shares: the runtime, budgets, metrics, the store.
+pub struct HostShared {
+    pub runtime: tokio::runtime::Handle,
+    pub metrics: Arc<Metrics>,
+    pub store: Arc<Store>,
+    budgets: Mutex<HashMap<String, Arc<Budget>>>,
+}
+
+impl HostShared {
+    pub fn new(
+        runtime: tokio::runtime::Handle,
+        metrics: Arc<Metrics>,
+        store: Arc<Store>,
+    ) -> HostShared {
+        HostShared {
+            runtime,
+            metrics,
+            store,
+            budgets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The budget of a scope (`exchange|host|bucket`), shared by every integration that
+    /// talks to the same exchange host.
+    fn budget(&self, scope: &str, limit: &RateLimit) -> Arc<Budget> {
+        let mut map = self.budgets.lock().expect("budget map lock");
+        map.entry(scope.to_owned())
+            .or_insert_with(|| {
+                Arc::new(Budget::new(
+                    limit.capacity,
+                    Duration::from_millis(limit.window_ms),
+                ))
+            })
+            .clone()
+    }
+}
+
+/// The [`HostIo`] given to one integration's connector.
+pub struct HttpHost {
+    shared: Arc<HostShared>,
+    client: reqwest::Client,
+    integration: String,
+    exchange: String,
+    /// `host[:port]` the plugin may call.
+    allowed_hosts: Vec<String>,
+    rate_limits: Vec<RateLimit>,
+    /// Pace requests with the manifest's budget (off only for benchmarks).
+    pace: bool,
+    redactor: Redactor,
+}
+
+/// What an [`HttpHost`] is built from.
+pub struct HttpHostConfig {
+    pub integration: String,
+    pub exchange: String,
+    pub allowed_hosts: Vec<String>,
+    pub rate_limits: Vec<RateLimit>,
+    pub pace: bool,
+    pub redactor: Redactor,
+    /// Route through the environment's proxy settings (off for loopback simulators).
+    pub use_proxy: bool,
+}
+
+impl HttpHost {
+    pub fn new(shared: Arc<HostShared>, config: HttpHostConfig) -> Result<HttpHost, PluginError> {
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
+            .user_agent(concat!("exsyncd/", env!("CARGO_PKG_VERSION")))
+            .pool_max_idle_per_host(4);
+        if !config.use_proxy {
+            builder = builder.no_proxy();
+        }
+        let client = builder
+            .build()
+            .map_err(|e| PluginError::config(format!("while building the HTTP client: {e}")))?;
+        Ok(HttpHost {
+            shared,
+            client,
+            integration: config.integration,
+            exchange: config.exchange,
+            allowed_hosts: config.allowed_hosts,
+            rate_limits: config.rate_limits,
+            pace: config.pace,
+            redactor: config.redactor,
+        })
+    }
+
+    fn err(&self, kind: fn(String) -> PluginError, text: String) -> PluginError {
+        kind(self.redactor.redact(&text))
+    }
+
+    /// The request path for logs: no query string (it may carry signatures and keys).
+    fn shown(url: &str) -> &str {
+        url.split('?').next().unwrap_or(url)
+    }
+
+    async fn send(&self, req: AbiHttpRequest) -> Result<AbiHttpResponse, PluginError> {
+        let url = req.url.as_str();
+        let host = crate::config::url_host(url).ok_or_else(|| {
+            self.err(
+                PluginError::plugin,
+                format!("request URL {} is not http(s)", Self::shown(url)),
+            )
+        })?;
+        if !self.allowed_hosts.iter().any(|h| *h == host) {
+            return Err(self.err(
+                PluginError::plugin,
+                format!(
+                    "refused a request to {host}: not among the hosts this integration may call ({})",
+                    self.allowed_hosts.join(", ")
+                ),
+            ));
+        }
+        let method = reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|_| {
+            self.err(
+                PluginError::plugin,
+                format!("invalid HTTP method {:?}", req.method.as_str()),
+            )
+        })?;
+        let limit = if req.bucket.is_empty() {
+            self.rate_limits.first()
+        } else {
+            self.rate_limits
+                .iter()
+                .find(|r| r.bucket == req.bucket.as_str())
+        };
+        let bucket_name = limit.map(|l| l.bucket.as_str()).unwrap_or("default");
+        let scope = format!("{}|{host}|{bucket_name}", self.exchange);
+        let budget = limit.map(|l| self.shared.budget(&scope, l));
+
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            if let Some(until) = self.shared.store.ban(&scope).ok().flatten() {
+                let now = now_ms();
+                if until > now {
+                    return Err(PluginError::new(
+                        exsync_plugin_api::ErrorKind::BANNED,
+                        format!(
+                            "{} banned this address for {} more seconds (on {bucket_name} requests)",
+                            self.exchange,
+                            (until - now + 999) / 1000
+                        ),
+                    ));
+                }
+            }
+            if let Some(budget) = &budget {
+                let (waited, cause) = budget.acquire(req.cost, self.pace).await;
+                RateLimitWaited {
+                    exchange: &self.exchange,
+                    bucket: bucket_name,
+                    waited,
+                    cause,
+                }
+                .emit(&self.shared.metrics);
+            }
+
+            let mut builder = self.client.request(method.clone(), url);
+            for Tuple2(name, value) in req.headers.iter() {
+                builder = builder.header(name.as_str(), value.as_str());
+            }
+            if !req.body.is_empty() {
+                builder = builder.body(req.body.to_vec());
+            }
+            let started = Instant::now();
+            let result = builder.send().await;
+            let response = match result {
+                Ok(r) => r,
+                Err(e) => {
+                    HttpResponded {
+                        exchange: &self.exchange,
+                        status: "error",
+                        duration: started.elapsed(),
+                    }
+                    .emit(&self.shared.metrics);
+                    let text =
+                        format!("while requesting {}: {}", Self::shown(url), error_chain(&e));
+                    if attempt < MAX_ATTEMPTS {
+                        tracing::warn!(integration = %self.integration, attempt, "Request failed, retrying: {}", self.redactor.redact(&text));
+                        tokio::time::sleep(backoff(attempt)).await;
+                        continue;
+                    }
+                    return Err(self.err(PluginError::network, text));
+                }
+            };
+            let status = response.status().as_u16();
+            let headers: RVec<Tuple2<RString, RString>> = response
+                .headers()
+                .iter()
+                .map(|(n, v)| {
+                    Tuple2(
+                        n.as_str().into(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned().into(),
+                    )
+                })
+                .collect();
+            let body = match response.bytes().await {
+                Ok(b) => b,
+                Err(e) => {
+                    HttpResponded {
+                        exchange: &self.exchange,
+                        status: "error",
+                        duration: started.elapsed(),
+                    }
+                    .emit(&self.shared.metrics);
+                    let text = format!(
+                        "while reading the response of {}: {}",
+                        Self::shown(url),
+                        error_chain(&e)
+                    );
+                    if attempt < MAX_ATTEMPTS {
+                        tokio::time::sleep(backoff(attempt)).await;
+                        continue;
+                    }
+                    return Err(self.err(PluginError::network, text));
+                }
+            };
+            let status_label = status.to_string();
+            HttpResponded {
+                exchange: &self.exchange,
+                status: &status_label,
+                duration: started.elapsed(),
+            }
+            .emit(&self.shared.metrics);
+
+            let header = |name: &str| {
+                headers
+                    .iter()
+                    .find(|Tuple2(n, _)| n.as_str().eq_ignore_ascii_case(name))
+                    .map(|Tuple2(_, v)| v.as_str())
+            };
+            if let (Some(budget), Some(limit)) = (&budget, limit) {
+                if let Some(used) = limit
+                    .used_header
+                    .as_deref()
+                    .and_then(header)
+                    .and_then(|v| v.trim().parse().ok())
+                {
+                    budget.observe_used(used).await;
+                }
+            }
+            let retry_after = header("retry-after").and_then(parse_retry_after);
+            let is_ban = limit.is_some_and(|l| l.ban_statuses.contains(&status));
+            let answer = AbiHttpResponse {
+                status,
+                headers: headers.clone(),
+                body: RVec::from(body.to_vec()),
+            };
+
+            if is_ban {
+                let wait = retry_after.unwrap_or(DEFAULT_BAN);
+                let until = now_ms() + wait.as_millis() as i64;
+                if let Err(e) = self.shared.store.set_ban(&scope, until) {
+                    tracing::error!(error = %e, "Could not persist a ban.");
+                }
+                if let Some(budget) = &budget {
+                    budget.block_until(Instant::now() + wait).await;
+                }
+                tracing::error!(
+                    integration = %self.integration, exchange = %self.exchange, status,
+                    seconds = wait.as_secs(), "Exchange banned us; every request to it waits the ban out."
+                );
+                return Ok(answer);
+            }
+            if status == 429 {
+                let wait = retry_after.unwrap_or_else(|| backoff(attempt));
+                if let Some(budget) = &budget {
+                    budget.block_until(Instant::now() + wait).await;
+                }
+                if attempt < MAX_ATTEMPTS && wait <= MAX_INLINE_RETRY_AFTER {
+                    if budget.is_none() {
+                        tokio::time::sleep(wait).await;
+                    }
+                    continue;
+                }
+                return Ok(answer);
+            }
+            if status >= 500 && attempt < MAX_ATTEMPTS {
+                tracing::warn!(integration = %self.integration, status, attempt, "Exchange answered with a server error, retrying.");
+                tokio::time::sleep(
+                    retry_after
+                        .filter(|d| *d <= MAX_INLINE_RETRY_AFTER)
+                        .unwrap_or_else(|| backoff(attempt)),
+                )
+                .await;
+                continue;
+            }
+            return Ok(answer);
+        }
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// `Retry-After` in seconds (the form exchanges use); HTTP dates are not worth the parser.
+fn parse_retry_after(v: &str) -> Option<Duration> {
+    v.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+fn backoff(attempt: u32) -> Duration {
+    let base = BACKOFF_BASE * 2u32.saturating_pow(attempt.saturating_sub(1));
+    let jitter = rand::thread_rng().gen_range(0.0..0.5);
+    base.mul_f64(1.0 + jitter)
+}
+
+impl HostIo for HttpHost {
+    fn http(&self, request: AbiHttpRequest) -> RResult<AbiHttpResponse, PluginError> {
+        // Never let a panic of ours unwind into plugin code: that would abort the process.
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            self.shared.runtime.block_on(self.send(request))
+        }));
+        match outcome {
+            Ok(Ok(r)) => RResult::ROk(r),
+            Ok(Err(e)) => RResult::RErr(e),
+            Err(_) => RResult::RErr(PluginError::plugin(
+                "the host panicked while sending a request",
+            )),
+        }
+    }
+
+    fn now_ms(&self) -> i64 {
+        now_ms()
+    }
+
+    fn log(&self, level: LogLevel, message: RStr<'_>) {
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            let text = self.redactor.redact(message.as_str());
+            let integration = self.integration.as_str();
+            match level {
+                LogLevel::Error => tracing::error!(integration, plugin = %self.exchange, "{text}"),
+                LogLevel::Warn => tracing::warn!(integration, plugin = %self.exchange, "{text}"),
+                LogLevel::Info => tracing::info!(integration, plugin = %self.exchange, "{text}"),
+                LogLevel::Debug => tracing::debug!(integration, plugin = %self.exchange, "{text}"),
+                LogLevel::Trace => tracing::trace!(integration, plugin = %self.exchange, "{text}"),
+            }
+        }));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redactor_replaces_every_secret_longest_first() {
+        let r = Redactor::new(vec!["abcdefgh".into(), "abcd".into(), "xy".into()]);
+        assert_eq!(
+            r.redact("key=abcdefgh other=abcd short=xy"),
+            "key=**** other=**** short=xy"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn budget_never_exceeds_capacity_in_any_window() {
+        let b = Budget::new(10, Duration::from_secs(1));
+        let start = Instant::now();
+        let mut grants = Vec::new();
+        for _ in 0..25 {
+            b.acquire(2, true).await;
+            grants.push(start.elapsed());
+        }
+        // In any 1 s window at most 5 grants of cost 2.
+        for (i, t) in grants.iter().enumerate() {
+            let in_window = grants[i..]
+                .iter()
+                .take_while(|u| **u < *t + Duration::from_secs(1))
+                .count();
+            assert!(
+                in_window <= 5,
+                "window starting {t:?} has {in_window} grants"
+            );
+        }
+        // And it runs at full speed: 25 grants of 2 in a 10/s budget take 4 windows, not more.
+        assert!(
+            grants.last().unwrap() < &Duration::from_millis(4100),
+            "{:?}",
+            grants.last()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn block_until_holds_every_request() {
+        let b = Budget::new(100, Duration::from_secs(60));
+        b.block_until(Instant::now() + Duration::from_secs(3)).await;
+        let (waited, cause) = b.acquire(1, false).await;
+        assert!(waited >= Duration::from_secs(3));
+        assert_eq!(cause, "retry_after");
+    }
+
+    #[test]
+    fn retry_after_seconds() {
+        assert_eq!(parse_retry_after(" 7 "), Some(Duration::from_secs(7)));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+    }
+}

@@ -1,0 +1,21 @@
+//! exsyncd: keeps a complete, exact, local copy of exchange accounts.
+//!
+//! # Brief overview
+//!
+//! The daemon loads one connector plugin per exchange ([`plugins`]), reads the integrations
+//! that use them ([`config`], [`supervisor`]), and syncs each integration's streams page by page
+//! into an embedded redb store ([`engine`], [`store`]). Plugins do no I/O of their own: the
+//! [`host`] module sends their HTTP requests within the exchange's request budget. Operators
+//! drive it with `exsyncctl` over a Unix socket ([`control`]); Prometheus scrapes [`metrics`].
+
+pub mod config;
+pub mod control;
+pub mod daemon;
+pub mod engine;
+pub mod events;
+pub mod host;
+pub mod metrics;
+pub mod notify;
+pub mod plugins;
+pub mod store;
+pub mod supervisor;

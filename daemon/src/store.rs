@@ -1,0 +1,696 @@
+//! The embedded store: records, cursors, coverage and ban state in one redb file.
+//!
+//! The engine's unit of durability is a page: [`Store::commit_page`] writes the page's records,
+//! the partition's new cursor and the coverage the page proves in one write transaction, so a
+//! crash loses at most the page in flight and a restart resumes from the stored cursor. Every
+//! record is keyed `(integration, kind, id)`: a re-fetch is an upsert, never a duplicate.
+//!
+//! This module owns the table layout and nothing else; what a record means is the engine's.
+
+use std::path::Path;
+
+use exsync_protocol::{ErrorInfo, Range};
+use redb::{
+    Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
+};
+use serde::{Deserialize, Serialize};
+
+/// `(integration, kind, id)` → (timestamp, the record's JSON).
+const RECORDS: TableDefinition<(&str, &str, &str), (i64, &[u8])> = TableDefinition::new("records");
+/// `(integration, kind, timestamp, id)` → (): records in time order.
+const RECORDS_BY_TIME: TableDefinition<(&str, &str, i64, &str), ()> =
+    TableDefinition::new("records_by_time");
+/// `(integration, kind)` → number of records.
+const RECORD_COUNTS: TableDefinition<(&str, &str), u64> = TableDefinition::new("record_counts");
+/// `(integration, stream, partition)` → the plugin's opaque cursor.
+const CURSORS: TableDefinition<(&str, &str, &str), &str> = TableDefinition::new("cursors");
+/// `(integration, stream, partition)` → [`Coverage`] as JSON.
+const COVERAGE: TableDefinition<(&str, &str, &str), &[u8]> = TableDefinition::new("coverage");
+/// `(integration, stream)` → [`StreamState`] as JSON.
+const STREAM_STATE: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("stream_state");
+/// `(integration, native asset)` → (): assets the account is known to have touched.
+const ASSETS: TableDefinition<(&str, &str), ()> = TableDefinition::new("assets");
+/// rate-limit scope → banned until (UTC ms). Survives restarts, so a restart never walks
+/// straight back into an active ban.
+const BANS: TableDefinition<&str, i64> = TableDefinition::new("bans");
+/// `schema_version` and friends.
+const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
+
+/// The layout version this code writes. Bump with a migration.
+pub const SCHEMA_VERSION: &str = "1";
+
+/// A store failure, with what was being done.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("store error while {doing}: {source}")]
+    Redb {
+        doing: String,
+        source: Box<redb::Error>,
+    },
+    #[error("store is corrupt while {doing}: {message}")]
+    Corrupt { doing: String, message: String },
+    #[error("store {path} has schema version {found}, this exsyncd reads {SCHEMA_VERSION}")]
+    Schema { path: String, found: String },
+}
+
+trait Doing<T> {
+    fn doing(self, what: impl FnOnce() -> String) -> Result<T, StoreError>;
+}
+
+impl<T, E: Into<redb::Error>> Doing<T> for Result<T, E> {
+    fn doing(self, what: impl FnOnce() -> String) -> Result<T, StoreError> {
+        self.map_err(|e| StoreError::Redb {
+            doing: what(),
+            source: Box::new(e.into()),
+        })
+    }
+}
+
+/// Where a partition's synced history stands.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Coverage {
+    pub synced: Vec<Range>,
+    pub unavailable: Vec<Range>,
+    #[serde(default)]
+    pub failed: Option<ErrorInfo>,
+}
+
+/// Adds `r` to a sorted, disjoint list of ranges, merging what overlaps or touches.
+pub fn merge_range(ranges: &mut Vec<Range>, r: Range) {
+    if r.to_ms <= r.from_ms {
+        return;
+    }
+    ranges.push(r);
+    ranges.sort_by_key(|r| (r.from_ms, r.to_ms));
+    let mut merged: Vec<Range> = Vec::with_capacity(ranges.len());
+    for r in ranges.drain(..) {
+        match merged.last_mut() {
+            Some(last) if r.from_ms <= last.to_ms => last.to_ms = last.to_ms.max(r.to_ms),
+            _ => merged.push(r),
+        }
+    }
+    *ranges = merged;
+}
+
+/// The last outcome of a stream's sync.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+pub struct StreamState {
+    #[serde(default)]
+    pub last_success_ms: Option<i64>,
+    #[serde(default)]
+    pub last_attempt_ms: Option<i64>,
+    #[serde(default)]
+    pub last_error: Option<ErrorInfo>,
+}
+
+/// One record, validated and encoded, ready to store.
+#[derive(Debug, Clone)]
+pub struct StoredRecord {
+    pub kind: &'static str,
+    pub id: String,
+    pub timestamp: i64,
+    pub json: Vec<u8>,
+    /// Native asset codes this record shows the account touched.
+    pub assets: Vec<String>,
+}
+
+/// A page as the store commits it.
+#[derive(Debug, Clone, Default)]
+pub struct PageWrite {
+    pub records: Vec<StoredRecord>,
+    pub next_cursor: Option<String>,
+    pub covered: Option<Range>,
+    pub unavailable: Option<Range>,
+}
+
+/// What a commit changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PageOutcome {
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+/// Which partition a page belongs to.
+#[derive(Debug, Clone, Copy)]
+pub struct PartitionKey<'a> {
+    pub integration: &'a str,
+    pub stream: &'a str,
+    pub partition: &'a str,
+}
+
+/// The redb database behind exsyncd.
+pub struct Store {
+    db: Database,
+}
+
+impl Store {
+    /// Opens (or creates) the store and checks its schema version.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let shown = path.display().to_string();
+        let db = Database::create(path).doing(|| format!("opening {shown}"))?;
+        let store = Store { db };
+        let txn = store
+            .db
+            .begin_write()
+            .doing(|| format!("initialising {shown}"))?;
+        {
+            let mut meta = txn.open_table(META).doing(|| "opening meta".into())?;
+            let found = meta
+                .get("schema_version")
+                .doing(|| "reading the schema version".into())?;
+            match found.map(|v| v.value().to_owned()) {
+                Some(v) if v != SCHEMA_VERSION => {
+                    return Err(StoreError::Schema {
+                        path: shown,
+                        found: v,
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    meta.insert("schema_version", SCHEMA_VERSION)
+                        .doing(|| "writing the schema version".into())?;
+                }
+            }
+            // Create every table so readers never meet a missing one.
+            txn.open_table(RECORDS).doing(|| "creating tables".into())?;
+            txn.open_table(RECORDS_BY_TIME)
+                .doing(|| "creating tables".into())?;
+            txn.open_table(RECORD_COUNTS)
+                .doing(|| "creating tables".into())?;
+            txn.open_table(CURSORS).doing(|| "creating tables".into())?;
+            txn.open_table(COVERAGE)
+                .doing(|| "creating tables".into())?;
+            txn.open_table(STREAM_STATE)
+                .doing(|| "creating tables".into())?;
+            txn.open_table(ASSETS).doing(|| "creating tables".into())?;
+            txn.open_table(BANS).doing(|| "creating tables".into())?;
+        }
+        txn.commit().doing(|| format!("initialising {shown}"))?;
+        Ok(store)
+    }
+
+    /// Stores a page: records (upserted), cursor and coverage, in one transaction.
+    pub fn commit_page(
+        &self,
+        key: PartitionKey<'_>,
+        page: &PageWrite,
+    ) -> Result<PageOutcome, StoreError> {
+        let PartitionKey {
+            integration,
+            stream,
+            partition,
+        } = key;
+        let doing = || format!("committing a page of {integration}/{stream}/{partition}");
+        let mut txn = self.db.begin_write().doing(doing)?;
+        txn.set_durability(Durability::Immediate)
+            .map_err(|e| StoreError::Corrupt {
+                doing: doing(),
+                message: e.to_string(),
+            })?;
+        let mut outcome = PageOutcome::default();
+        {
+            let mut records = txn.open_table(RECORDS).doing(doing)?;
+            let mut by_time = txn.open_table(RECORDS_BY_TIME).doing(doing)?;
+            let mut counts = txn.open_table(RECORD_COUNTS).doing(doing)?;
+            let mut assets = txn.open_table(ASSETS).doing(doing)?;
+            let mut new_by_kind: Vec<(&str, u64)> = Vec::new();
+            for r in &page.records {
+                let old = match records
+                    .get((integration, r.kind, r.id.as_str()))
+                    .doing(doing)?
+                {
+                    Some(guard) => {
+                        let (ts, bytes) = guard.value();
+                        Some((ts, bytes == r.json.as_slice() && ts == r.timestamp))
+                    }
+                    None => None,
+                };
+                let old_ts = match old {
+                    Some((_, true)) => {
+                        outcome.unchanged += 1;
+                        continue;
+                    }
+                    Some((ts, false)) => Some(ts),
+                    None => None,
+                };
+                match old_ts {
+                    Some(ts) => {
+                        outcome.updated += 1;
+                        if ts != r.timestamp {
+                            by_time
+                                .remove((integration, r.kind, ts, r.id.as_str()))
+                                .doing(doing)?;
+                        }
+                    }
+                    None => {
+                        outcome.inserted += 1;
+                        match new_by_kind.iter_mut().find(|(k, _)| *k == r.kind) {
+                            Some((_, n)) => *n += 1,
+                            None => new_by_kind.push((r.kind, 1)),
+                        }
+                    }
+                }
+                records
+                    .insert(
+                        (integration, r.kind, r.id.as_str()),
+                        (r.timestamp, r.json.as_slice()),
+                    )
+                    .doing(doing)?;
+                by_time
+                    .insert((integration, r.kind, r.timestamp, r.id.as_str()), ())
+                    .doing(doing)?;
+                for asset in &r.assets {
+                    assets
+                        .insert((integration, asset.as_str()), ())
+                        .doing(doing)?;
+                }
+            }
+            for (kind, n) in new_by_kind {
+                let before = counts
+                    .get((integration, kind))
+                    .doing(doing)?
+                    .map(|v| v.value())
+                    .unwrap_or(0);
+                counts
+                    .insert((integration, kind), before + n)
+                    .doing(doing)?;
+            }
+
+            let mut cursors = txn.open_table(CURSORS).doing(doing)?;
+            match &page.next_cursor {
+                Some(c) => {
+                    cursors
+                        .insert((integration, stream, partition), c.as_str())
+                        .doing(doing)?;
+                }
+                None => {
+                    cursors
+                        .remove((integration, stream, partition))
+                        .doing(doing)?;
+                }
+            }
+
+            let mut coverage_table = txn.open_table(COVERAGE).doing(doing)?;
+            let mut coverage: Coverage = match coverage_table
+                .get((integration, stream, partition))
+                .doing(doing)?
+            {
+                Some(v) => serde_json::from_slice(v.value()).map_err(|e| StoreError::Corrupt {
+                    doing: doing(),
+                    message: e.to_string(),
+                })?,
+                None => Coverage::default(),
+            };
+            if let Some(r) = page.covered {
+                merge_range(&mut coverage.synced, r);
+            }
+            if let Some(r) = page.unavailable {
+                merge_range(&mut coverage.unavailable, r);
+            }
+            coverage.failed = None;
+            let bytes = serde_json::to_vec(&coverage).expect("coverage serializes");
+            coverage_table
+                .insert((integration, stream, partition), bytes.as_slice())
+                .doing(doing)?;
+        }
+        txn.commit().doing(doing)?;
+        Ok(outcome)
+    }
+
+    /// Remembers that a partition failed (cleared by its next committed page).
+    pub fn record_failure(
+        &self,
+        key: PartitionKey<'_>,
+        error: &ErrorInfo,
+    ) -> Result<(), StoreError> {
+        let PartitionKey {
+            integration,
+            stream,
+            partition,
+        } = key;
+        let doing = || format!("recording a failure of {integration}/{stream}/{partition}");
+        let txn = self.db.begin_write().doing(doing)?;
+        {
+            let mut table = txn.open_table(COVERAGE).doing(doing)?;
+            let mut coverage: Coverage =
+                match table.get((integration, stream, partition)).doing(doing)? {
+                    Some(v) => serde_json::from_slice(v.value()).unwrap_or_default(),
+                    None => Coverage::default(),
+                };
+            coverage.failed = Some(error.clone());
+            let bytes = serde_json::to_vec(&coverage).expect("coverage serializes");
+            table
+                .insert((integration, stream, partition), bytes.as_slice())
+                .doing(doing)?;
+        }
+        txn.commit().doing(doing)
+    }
+
+    pub fn cursor(&self, key: PartitionKey<'_>) -> Result<Option<String>, StoreError> {
+        let doing = || {
+            format!(
+                "reading the cursor of {}/{}/{}",
+                key.integration, key.stream, key.partition
+            )
+        };
+        let txn = self.db.begin_read().doing(doing)?;
+        let table = txn.open_table(CURSORS).doing(doing)?;
+        let v = table
+            .get((key.integration, key.stream, key.partition))
+            .doing(doing)?;
+        Ok(v.map(|v| v.value().to_owned()))
+    }
+
+    /// Partitions of a stream that have a stored cursor.
+    pub fn cursor_partitions(
+        &self,
+        integration: &str,
+        stream: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let doing = || format!("listing cursors of {integration}/{stream}");
+        let txn = self.db.begin_read().doing(doing)?;
+        let table = txn.open_table(CURSORS).doing(doing)?;
+        let mut out = Vec::new();
+        for entry in table.range((integration, stream, "")..).doing(doing)? {
+            let (k, _) = entry.doing(doing)?;
+            let (i, s, p) = k.value();
+            if i != integration || s != stream {
+                break;
+            }
+            out.push(p.to_owned());
+        }
+        Ok(out)
+    }
+
+    /// Native assets the account is known to have touched.
+    pub fn assets(&self, integration: &str) -> Result<Vec<String>, StoreError> {
+        let doing = || format!("listing the assets of {integration}");
+        let txn = self.db.begin_read().doing(doing)?;
+        let table = txn.open_table(ASSETS).doing(doing)?;
+        let mut out = Vec::new();
+        for entry in table.range((integration, "")..).doing(doing)? {
+            let (k, _) = entry.doing(doing)?;
+            let (i, a) = k.value();
+            if i != integration {
+                break;
+            }
+            out.push(a.to_owned());
+        }
+        Ok(out)
+    }
+
+    pub fn record_count(&self, integration: &str, kind: &str) -> Result<u64, StoreError> {
+        let doing = || format!("counting {kind} records of {integration}");
+        let txn = self.db.begin_read().doing(doing)?;
+        let table = txn.open_table(RECORD_COUNTS).doing(doing)?;
+        Ok(table
+            .get((integration, kind))
+            .doing(doing)?
+            .map(|v| v.value())
+            .unwrap_or(0))
+    }
+
+    /// Visits stored records of one kind, oldest first, until `visit` returns false.
+    pub fn for_each_record(
+        &self,
+        integration: &str,
+        kind: &str,
+        mut visit: impl FnMut(&[u8]) -> bool,
+    ) -> Result<(), StoreError> {
+        let doing = || format!("reading {kind} records of {integration}");
+        let txn = self.db.begin_read().doing(doing)?;
+        let by_time = txn.open_table(RECORDS_BY_TIME).doing(doing)?;
+        let records = txn.open_table(RECORDS).doing(doing)?;
+        for entry in by_time
+            .range((integration, kind, i64::MIN, "")..)
+            .doing(doing)?
+        {
+            let (k, _) = entry.doing(doing)?;
+            let (i, kd, _, id) = k.value();
+            if i != integration || kd != kind {
+                break;
+            }
+            let Some(v) = records.get((integration, kind, id)).doing(doing)? else {
+                return Err(StoreError::Corrupt {
+                    doing: doing(),
+                    message: format!("time index names {id:?}, which is not stored"),
+                });
+            };
+            if !visit(v.value().1) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Coverage of every partition of a stream.
+    pub fn coverage(
+        &self,
+        integration: &str,
+        stream: &str,
+    ) -> Result<Vec<(String, Coverage)>, StoreError> {
+        let doing = || format!("reading the coverage of {integration}/{stream}");
+        let txn = self.db.begin_read().doing(doing)?;
+        let table = txn.open_table(COVERAGE).doing(doing)?;
+        let mut out = Vec::new();
+        for entry in table.range((integration, stream, "")..).doing(doing)? {
+            let (k, v) = entry.doing(doing)?;
+            let (i, s, p) = k.value();
+            if i != integration || s != stream {
+                break;
+            }
+            let c = serde_json::from_slice(v.value()).map_err(|e| StoreError::Corrupt {
+                doing: doing(),
+                message: e.to_string(),
+            })?;
+            out.push((p.to_owned(), c));
+        }
+        Ok(out)
+    }
+
+    pub fn stream_state(&self, integration: &str, stream: &str) -> Result<StreamState, StoreError> {
+        let doing = || format!("reading the state of {integration}/{stream}");
+        let txn = self.db.begin_read().doing(doing)?;
+        let table = txn.open_table(STREAM_STATE).doing(doing)?;
+        Ok(match table.get((integration, stream)).doing(doing)? {
+            Some(v) => serde_json::from_slice(v.value()).unwrap_or_default(),
+            None => StreamState::default(),
+        })
+    }
+
+    pub fn set_stream_state(
+        &self,
+        integration: &str,
+        stream: &str,
+        state: &StreamState,
+    ) -> Result<(), StoreError> {
+        let doing = || format!("writing the state of {integration}/{stream}");
+        let txn = self.db.begin_write().doing(doing)?;
+        {
+            let mut table = txn.open_table(STREAM_STATE).doing(doing)?;
+            let bytes = serde_json::to_vec(state).expect("stream state serializes");
+            table
+                .insert((integration, stream), bytes.as_slice())
+                .doing(doing)?;
+        }
+        txn.commit().doing(doing)
+    }
+
+    /// Records a ban on a rate-limit scope until `until_ms`.
+    pub fn set_ban(&self, scope: &str, until_ms: i64) -> Result<(), StoreError> {
+        let doing = || format!("recording a ban of {scope}");
+        let txn = self.db.begin_write().doing(doing)?;
+        {
+            let mut table = txn.open_table(BANS).doing(doing)?;
+            table.insert(scope, until_ms).doing(doing)?;
+        }
+        txn.commit().doing(doing)
+    }
+
+    /// The ban on a scope, if one is recorded (it may have expired).
+    pub fn ban(&self, scope: &str) -> Result<Option<i64>, StoreError> {
+        let doing = || format!("reading the ban of {scope}");
+        let txn = self.db.begin_read().doing(doing)?;
+        let table = txn.open_table(BANS).doing(doing)?;
+        Ok(table.get(scope).doing(doing)?.map(|v| v.value()))
+    }
+
+    /// Number of records across all integrations and kinds.
+    pub fn total_records(&self) -> Result<u64, StoreError> {
+        let doing = || "counting records".to_owned();
+        let txn = self.db.begin_read().doing(doing)?;
+        let table = txn.open_table(RECORDS).doing(doing)?;
+        table.len().doing(doing)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(id: &str, ts: i64, body: &str) -> StoredRecord {
+        StoredRecord {
+            kind: "trade",
+            id: id.into(),
+            timestamp: ts,
+            json: format!(r#"{{"id":"{id}","b":"{body}"}}"#).into_bytes(),
+            assets: vec!["BTC".into()],
+        }
+    }
+
+    fn key() -> PartitionKey<'static> {
+        PartitionKey {
+            integration: "i",
+            stream: "trades",
+            partition: "BTCUSDT",
+        }
+    }
+
+    #[test]
+    fn upsert_never_duplicates_and_counts_what_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        let page = PageWrite {
+            records: vec![rec("a", 2, "x"), rec("b", 1, "y")],
+            next_cursor: Some("c1".into()),
+            covered: Some(Range {
+                from_ms: 0,
+                to_ms: 10,
+            }),
+            unavailable: None,
+        };
+        let out = store.commit_page(key(), &page).unwrap();
+        assert_eq!(
+            out,
+            PageOutcome {
+                inserted: 2,
+                updated: 0,
+                unchanged: 0
+            }
+        );
+        let out = store.commit_page(key(), &page).unwrap();
+        assert_eq!(
+            out,
+            PageOutcome {
+                inserted: 0,
+                updated: 0,
+                unchanged: 2
+            }
+        );
+        let page2 = PageWrite {
+            records: vec![rec("a", 5, "changed")],
+            ..page.clone()
+        };
+        let out = store.commit_page(key(), &page2).unwrap();
+        assert_eq!(
+            out,
+            PageOutcome {
+                inserted: 0,
+                updated: 1,
+                unchanged: 0
+            }
+        );
+        assert_eq!(store.record_count("i", "trade").unwrap(), 2);
+        let mut seen = Vec::new();
+        store
+            .for_each_record("i", "trade", |j| {
+                seen.push(String::from_utf8(j.to_vec()).unwrap());
+                true
+            })
+            .unwrap();
+        assert_eq!(seen.len(), 2, "the moved record is listed once: {seen:?}");
+        assert!(seen[0].contains("\"b\""), "oldest first: {seen:?}");
+        assert!(seen[1].contains("changed"));
+        assert_eq!(store.cursor(key()).unwrap().as_deref(), Some("c1"));
+        assert_eq!(store.assets("i").unwrap(), vec!["BTC".to_owned()]);
+    }
+
+    #[test]
+    fn store_survives_reopen_and_keeps_coverage_merged() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        {
+            let store = Store::open(&path).unwrap();
+            for (from, to) in [(0, 10), (20, 30), (10, 20)] {
+                let page = PageWrite {
+                    covered: Some(Range {
+                        from_ms: from,
+                        to_ms: to,
+                    }),
+                    ..Default::default()
+                };
+                store.commit_page(key(), &page).unwrap();
+            }
+            store
+                .record_failure(key(), &ErrorInfo::new("network", "down"))
+                .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let cov = store.coverage("i", "trades").unwrap();
+        assert_eq!(cov.len(), 1);
+        assert_eq!(
+            cov[0].1.synced,
+            vec![Range {
+                from_ms: 0,
+                to_ms: 30
+            }]
+        );
+        assert_eq!(cov[0].1.failed.as_ref().unwrap().kind, "network");
+        assert_eq!(store.cursor(key()).unwrap(), None);
+    }
+
+    #[test]
+    fn merge_range_keeps_disjoint_sorted_ranges() {
+        let mut v = vec![];
+        merge_range(
+            &mut v,
+            Range {
+                from_ms: 5,
+                to_ms: 6,
+            },
+        );
+        merge_range(
+            &mut v,
+            Range {
+                from_ms: 1,
+                to_ms: 2,
+            },
+        );
+        merge_range(
+            &mut v,
+            Range {
+                from_ms: 3,
+                to_ms: 3,
+            },
+        );
+        assert_eq!(
+            v,
+            vec![
+                Range {
+                    from_ms: 1,
+                    to_ms: 2
+                },
+                Range {
+                    from_ms: 5,
+                    to_ms: 6
+                }
+            ]
+        );
+        merge_range(
+            &mut v,
+            Range {
+                from_ms: 2,
+                to_ms: 5,
+            },
+        );
+        assert_eq!(
+            v,
+            vec![Range {
+                from_ms: 1,
+                to_ms: 6
+            }]
+        );
+    }
+}

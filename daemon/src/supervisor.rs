@@ -1,0 +1,402 @@
+//! Builds the running topology: plugins, integrations and their connectors, and the problems
+//! found on the way.
+//!
+//! A bad plugin file, a broken integration file, an unknown exchange or a missing credential
+//! each become a [`Problem`] with a reason; everything else keeps running.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use exsync_plugin_api::loader::{ConnectorHandle, PluginLibrary};
+use exsync_plugin_api::{CandleConfig, ConnectorConfig, ErrorKind, Manifest, Stream};
+use exsync_protocol::{ErrorInfo, FileCheck, PluginInfo, Problem, ValidateReport};
+
+use crate::config::{self, CredentialSource, IntegrationConfig};
+use crate::events::IntegrationBroken;
+use crate::host::{HostShared, HttpHost, HttpHostConfig, Redactor};
+use crate::metrics::Metrics;
+use crate::plugins::PluginEntry;
+
+/// An error of the taxonomy with its hint.
+pub fn error_info(kind: ErrorKind, message: impl Into<String>) -> ErrorInfo {
+    ErrorInfo::new(kind.as_str(), message).with_hint(kind.hint())
+}
+
+/// One configured integration.
+pub struct Integration {
+    pub config: IntegrationConfig,
+    /// Why it cannot run at all, if it cannot.
+    pub error: Option<ErrorInfo>,
+    pub manifest: Option<Manifest>,
+    /// The plugin instance; calls are serialised.
+    pub connector: Option<Arc<Mutex<ConnectorHandle>>>,
+    pub base_url: Option<String>,
+    /// Streams that will be synced, with their intervals.
+    pub streams: Vec<(Stream, Duration)>,
+    /// Configured streams the plugin does not offer, with the error to show.
+    pub unsupported: Vec<(Stream, ErrorInfo)>,
+    pub redactor: Redactor,
+    /// Credential names and masked values, for `exsyncctl test`.
+    pub masked_credentials: Vec<(String, String)>,
+    /// Held while a sync of this integration runs.
+    pub sync_lock: tokio::sync::Mutex<()>,
+}
+
+impl Integration {
+    pub fn name(&self) -> &str {
+        &self.config.name
+    }
+    pub fn exchange(&self) -> &str {
+        &self.config.exchange
+    }
+}
+
+/// Checks an integration against its plugin's manifest: credentials and streams.
+/// Returns the streams the plugin does not offer (not fatal).
+pub fn check_against_manifest(
+    cfg: &IntegrationConfig,
+    manifest: &Manifest,
+) -> Result<Vec<(Stream, ErrorInfo)>, ErrorInfo> {
+    for field in &manifest.credentials {
+        match cfg.credentials.get(&field.name) {
+            None if !field.optional => {
+                return Err(error_info(
+                    ErrorKind::CONFIG,
+                    format!("credential `{}` ({}) is missing from [credentials]", field.name, field.label),
+                ))
+            }
+            Some(CredentialSource::Plain(_)) if field.secret => {
+                return Err(error_info(
+                    ErrorKind::CONFIG,
+                    format!(
+                        "credential `{}` is secret and must come from `env:VAR` or `file:PATH`, not sit in the file",
+                        field.name
+                    ),
+                ))
+            }
+            _ => {}
+        }
+    }
+    for name in cfg.credentials.keys() {
+        if manifest.credential(name).is_none() {
+            let known: Vec<&str> = manifest
+                .credentials
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect();
+            return Err(error_info(
+                ErrorKind::CONFIG,
+                format!(
+                    "credential `{name}` is not one {} takes (it takes: {})",
+                    manifest.id,
+                    known.join(", ")
+                ),
+            ));
+        }
+    }
+    if cfg.sandbox && cfg.base_url.is_none() && manifest.sandbox_base_url.is_none() {
+        return Err(error_info(
+            ErrorKind::UNSUPPORTED,
+            format!("{} offers no sandbox", manifest.display_name),
+        ));
+    }
+    Ok(cfg
+        .streams
+        .iter()
+        .filter(|(s, _)| !manifest.streams.contains(s))
+        .map(|(s, _)| {
+            (
+                *s,
+                error_info(
+                    ErrorKind::UNSUPPORTED,
+                    format!("{} does not offer the `{s}` stream", manifest.display_name),
+                ),
+            )
+        })
+        .collect())
+}
+
+fn find_plugin<'a>(
+    plugins: &'a [PluginEntry],
+    exchange: &str,
+) -> Result<&'a PluginLibrary, ErrorInfo> {
+    plugins
+        .iter()
+        .find(|p| p.info.id.as_deref() == Some(exchange))
+        .and_then(|p| p.library.as_ref())
+        .ok_or_else(|| {
+            let loaded: Vec<&str> = plugins.iter().filter_map(|p| p.info.id.as_deref()).collect();
+            let loaded = if loaded.is_empty() { "none".to_owned() } else { loaded.join(", ") };
+            error_info(
+                ErrorKind::CONFIG,
+                format!("unknown exchange `{exchange}`: no loaded plugin has that id (loaded: {loaded})"),
+            )
+        })
+}
+
+/// Builds one integration: resolves credentials and creates its connector. Never fails: what
+/// goes wrong is kept in [`Integration::error`].
+pub fn build_integration(
+    cfg: IntegrationConfig,
+    plugins: &[PluginEntry],
+    shared: &Arc<HostShared>,
+) -> Integration {
+    let mut integration = Integration {
+        error: None,
+        manifest: None,
+        connector: None,
+        base_url: None,
+        streams: Vec::new(),
+        unsupported: Vec::new(),
+        redactor: Redactor::default(),
+        masked_credentials: Vec::new(),
+        sync_lock: tokio::sync::Mutex::new(()),
+        config: cfg,
+    };
+    if let Err(e) = connect(&mut integration, plugins, shared) {
+        IntegrationBroken {
+            integration: integration.name(),
+            kind: &e.kind,
+            message: &e.message,
+        }
+        .emit(&shared.metrics);
+        integration.error = Some(e);
+    }
+    integration
+}
+
+fn connect(
+    it: &mut Integration,
+    plugins: &[PluginEntry],
+    shared: &Arc<HostShared>,
+) -> Result<(), ErrorInfo> {
+    let cfg = &it.config;
+    let library = find_plugin(plugins, &cfg.exchange)?;
+    let manifest = library.manifest().clone();
+    it.unsupported = check_against_manifest(cfg, &manifest)?;
+    it.streams = cfg
+        .streams
+        .iter()
+        .filter(|(s, _)| manifest.streams.contains(s))
+        .copied()
+        .collect();
+
+    let mut credentials = BTreeMap::new();
+    for (field, source) in &cfg.credentials {
+        let value = config::resolve_credential(field, source)
+            .map_err(|m| error_info(ErrorKind::CONFIG, m))?;
+        credentials.insert(field.clone(), value);
+    }
+    it.redactor = Redactor::new(credentials.values().cloned());
+    it.masked_credentials = credentials
+        .iter()
+        .map(|(k, v)| (k.clone(), exsync_protocol::mask_secret(v)))
+        .collect();
+
+    let base_url = match (&cfg.base_url, cfg.sandbox) {
+        (Some(url), _) => url.clone(),
+        (None, true) => manifest.sandbox_base_url.clone().unwrap_or_default(),
+        (None, false) => manifest.default_base_url.clone(),
+    };
+    let base_host = config::url_host(&base_url).ok_or_else(|| {
+        error_info(
+            ErrorKind::CONFIG,
+            format!("base URL {base_url:?} is not http(s)"),
+        )
+    })?;
+    // An override replaces the manifest's hosts: the same plugin then talks to a proxy, a
+    // testnet or a simulator, and to nothing else.
+    let allowed_hosts = if cfg.base_url.is_some() {
+        vec![base_host.clone()]
+    } else {
+        let mut hosts: Vec<String> = manifest
+            .api_hosts
+            .iter()
+            .map(|h| h.to_ascii_lowercase())
+            .collect();
+        hosts.push(base_host.clone());
+        hosts
+    };
+    let loopback = base_host.starts_with("127.")
+        || base_host.starts_with("localhost")
+        || base_host.starts_with("[::1]");
+    let host = HttpHost::new(
+        shared.clone(),
+        HttpHostConfig {
+            integration: cfg.name.clone(),
+            exchange: cfg.exchange.clone(),
+            allowed_hosts,
+            rate_limits: manifest.rate_limits.clone(),
+            pace: cfg.budget,
+            redactor: it.redactor.clone(),
+            use_proxy: !loopback,
+        },
+    )
+    .map_err(|e| error_info(e.kind, e.message.to_string()))?;
+    let connector_config = ConnectorConfig {
+        integration: cfg.name.clone(),
+        base_url: base_url.clone(),
+        sandbox: cfg.sandbox,
+        start_ms: cfg.start_ms,
+        credentials,
+        candles: CandleConfig {
+            symbols: cfg.candle_symbols.clone(),
+            timeframes: cfg.candle_timeframes.clone(),
+        },
+        options: cfg.options.clone(),
+    };
+    let handle = library
+        .instantiate(&connector_config, host)
+        .map_err(|e| error_info(e.kind, it.redactor.redact(&e.message)))?;
+    it.connector = Some(Arc::new(Mutex::new(handle)));
+    it.manifest = Some(manifest);
+    it.base_url = Some(base_url);
+    Ok(())
+}
+
+/// The running topology.
+pub struct Topology {
+    pub plugins: Vec<PluginEntry>,
+    pub integrations: BTreeMap<String, Arc<Integration>>,
+    /// Problems that belong to no integration: plugin files, unreadable directories, broken
+    /// integration files.
+    pub problems: Vec<Problem>,
+}
+
+impl Topology {
+    /// Every problem: the topology's own and those of integrations and their streams.
+    pub fn all_problems(&self) -> Vec<Problem> {
+        let mut out = self.problems.clone();
+        for it in self.integrations.values() {
+            if let Some(e) = &it.error {
+                out.push(Problem {
+                    subject: format!("integration {}", it.name()),
+                    error: e.clone(),
+                });
+            }
+            for (s, e) in &it.unsupported {
+                out.push(Problem {
+                    subject: format!("integration {} stream {s}", it.name()),
+                    error: e.clone(),
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Plugin refusals as problems.
+pub fn plugin_problems(plugins: &[PluginEntry]) -> Vec<Problem> {
+    plugins
+        .iter()
+        .filter_map(|p| {
+            p.info.error.as_ref().map(|e| Problem {
+                subject: format!("plugin {}", p.info.file),
+                error: e.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Reads every integration file; broken files become problems.
+pub fn load_integrations(dir: &Path) -> (Vec<IntegrationConfig>, Vec<Problem>) {
+    let mut configs = Vec::new();
+    let mut problems = Vec::new();
+    match config::integration_files(dir) {
+        Ok(files) => {
+            for file in files {
+                match config::load_integration(&file) {
+                    Ok(c) => configs.push(c),
+                    Err(e) => {
+                        tracing::error!(file = %e.file, "Integration file is invalid: {}", e.message);
+                        problems.push(Problem {
+                            subject: e.file.clone(),
+                            error: error_info(ErrorKind::CONFIG, e.message),
+                        });
+                    }
+                }
+            }
+        }
+        Err(e) => problems.push(Problem {
+            subject: e.file.clone(),
+            error: error_info(ErrorKind::CONFIG, e.message),
+        }),
+    }
+    (configs, problems)
+}
+
+/// `exsyncd --validate`: checks a configuration directory against the plugins, offline.
+pub fn validate(config_dir: &Path, plugin_dir: Option<&Path>, metrics: &Metrics) -> ValidateReport {
+    let mut report = ValidateReport {
+        config_dir: config_dir.display().to_string(),
+        files: Vec::new(),
+    };
+    let settings_file = config_dir.join("exsyncd.toml");
+    let settings = config::Settings::load(
+        config_dir,
+        config::Overrides {
+            plugin_dir: plugin_dir.map(Path::to_owned),
+            ..Default::default()
+        },
+    );
+    let plugin_dir = match &settings {
+        Ok(s) => Some(s.plugin_dir.clone()),
+        Err(_) => plugin_dir.map(Path::to_owned),
+    };
+    report.files.push(FileCheck {
+        file: settings_file.display().to_string(),
+        integration: None,
+        error: settings
+            .err()
+            .map(|e| error_info(ErrorKind::CONFIG, e.message)),
+    });
+    let mut generations = crate::plugins::Generations::default();
+    let plugins = plugin_dir
+        .as_deref()
+        .and_then(|d| crate::plugins::load_dir(d, None, &mut generations, metrics).ok())
+        .unwrap_or_default();
+    let dir = config_dir.join("integrations.d");
+    let files = match config::integration_files(&dir) {
+        Ok(f) => f,
+        Err(e) => {
+            report.files.push(FileCheck {
+                file: e.file,
+                integration: None,
+                error: Some(error_info(ErrorKind::CONFIG, e.message)),
+            });
+            return report;
+        }
+    };
+    for file in files {
+        let check = match config::load_integration(&file) {
+            Err(e) => FileCheck {
+                file: e.file,
+                integration: None,
+                error: Some(error_info(ErrorKind::CONFIG, e.message)),
+            },
+            Ok(cfg) => {
+                let error = find_plugin(&plugins, &cfg.exchange)
+                    .and_then(|lib| check_against_manifest(&cfg, lib.manifest()))
+                    .and_then(|unsupported| match unsupported.into_iter().next() {
+                        Some((_, e)) => Err(e),
+                        None => Ok(()),
+                    })
+                    .err();
+                FileCheck {
+                    file: file.display().to_string(),
+                    integration: Some(cfg.name),
+                    error,
+                }
+            }
+        };
+        report.files.push(check);
+    }
+    report
+}
+
+/// Plugin infos for ctl.
+pub fn plugin_infos(plugins: &[PluginEntry]) -> Vec<PluginInfo> {
+    plugins.iter().map(|p| p.info.clone()).collect()
+}
