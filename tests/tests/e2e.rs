@@ -1,1 +1,5 @@
-//! End-to-end tests.
+//! End-to-end tests: the real `exsyncd` binary, the real plugin `.so`, `exsync-sim` on
+//! loopback. One test binary, like ripgrep's `tests/tests.rs`; helpers live in the crate's
+//! `src/`.
+
+mod systemd;
