@@ -1,0 +1,784 @@
+//! Parsing for the `binance` connector.
+//!
+//! Pure: response bytes in, records (or the few facts the connector needs) out. Binance's
+//! JSON shapes stay private to this file. Amounts are copied as the strings Binance sends;
+//! the only arithmetic is exact decimal-string arithmetic (a balance's total, an order's
+//! average price), never through `f64`. Every record keeps `raw`, the JSON object or array
+//! it came from.
+//!
+//! Also here: mapping Binance's error answers (`{"code": -1021, "msg": "..."}` and HTTP
+//! statuses) to the error taxonomy.
+
+use exsync_plugin_api::{
+    Balance, Candle, ErrorKind, Liquidity, Order, OrderStatus, PluginError, Record, Side, Trade,
+    Transfer, TransferStatus,
+};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// One spot symbol of `exchangeInfo`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Market {
+    /// `BTCUSDT`.
+    pub(crate) symbol: String,
+    pub(crate) base: String,
+    pub(crate) quote: String,
+}
+
+/// The symbols of one `exchangeInfo`, by native symbol.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Markets {
+    by_symbol: std::collections::BTreeMap<String, Market>,
+}
+
+impl Markets {
+    pub(crate) fn new(markets: Vec<Market>) -> Markets {
+        Markets {
+            by_symbol: markets.into_iter().map(|m| (m.symbol.clone(), m)).collect(),
+        }
+    }
+
+    pub(crate) fn get(&self, symbol: &str) -> Option<&Market> {
+        self.by_symbol.get(symbol)
+    }
+
+    /// The market trading `base` against `quote`.
+    pub(crate) fn find(&self, base: &str, quote: &str) -> Option<&Market> {
+        self.by_symbol
+            .values()
+            .find(|m| m.base == base && m.quote == quote)
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Market> {
+        self.by_symbol.values()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.by_symbol.len()
+    }
+}
+
+/// What `GET /api/v3/account` says about the account, besides balances.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Account {
+    pub(crate) uid: Option<String>,
+    pub(crate) can_trade: Option<bool>,
+    pub(crate) can_withdraw: Option<bool>,
+    /// One `spot` balance per asset listed, zeros included.
+    pub(crate) balances: Vec<Record>,
+}
+
+/// What `GET /sapi/v1/account/apiRestrictions` says the key may do.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ApiRestrictions {
+    pub(crate) enable_reading: Option<bool>,
+    pub(crate) enable_spot_and_margin_trading: Option<bool>,
+    pub(crate) enable_withdrawals: Option<bool>,
+}
+
+/// A candle with the close time Binance sent (the pager needs it to move on).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ParsedCandle {
+    pub(crate) candle: Candle,
+    pub(crate) close_time: i64,
+}
+
+// ---------------------------------------------------------------------------------------
+// Binance's JSON shapes.
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BinanceServerTime {
+    server_time: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BinanceExchangeInfo {
+    symbols: Vec<BinanceSymbol>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BinanceSymbol {
+    symbol: String,
+    base_asset: String,
+    quote_asset: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BinanceAccount {
+    #[serde(default)]
+    uid: Option<FlexId>,
+    #[serde(default)]
+    can_trade: Option<bool>,
+    #[serde(default)]
+    can_withdraw: Option<bool>,
+    balances: Vec<Value>,
+}
+
+#[derive(Deserialize)]
+struct BinanceBalance {
+    asset: String,
+    free: String,
+    locked: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BinanceApiRestrictions {
+    #[serde(default)]
+    enable_reading: Option<bool>,
+    #[serde(default)]
+    enable_spot_and_margin_trading: Option<bool>,
+    #[serde(default)]
+    enable_withdrawals: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BinanceTrade {
+    symbol: String,
+    id: u64,
+    order_id: i64,
+    price: String,
+    qty: String,
+    quote_qty: String,
+    commission: String,
+    commission_asset: String,
+    time: i64,
+    is_buyer: bool,
+    is_maker: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BinanceOrder {
+    symbol: String,
+    order_id: u64,
+    price: String,
+    orig_qty: String,
+    executed_qty: String,
+    cummulative_quote_qty: String,
+    status: String,
+    #[serde(rename = "type")]
+    order_type: String,
+    side: String,
+    time: i64,
+    #[serde(default)]
+    update_time: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BinanceDeposit {
+    id: FlexId,
+    amount: String,
+    coin: String,
+    #[serde(default)]
+    network: Option<String>,
+    status: i64,
+    #[serde(default)]
+    address: Option<String>,
+    #[serde(default)]
+    address_tag: Option<String>,
+    #[serde(default)]
+    tx_id: Option<String>,
+    insert_time: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BinanceWithdrawal {
+    id: FlexId,
+    amount: String,
+    #[serde(default)]
+    transaction_fee: Option<String>,
+    coin: String,
+    status: i64,
+    #[serde(default)]
+    address: Option<String>,
+    #[serde(default)]
+    address_tag: Option<String>,
+    #[serde(default)]
+    tx_id: Option<String>,
+    apply_time: String,
+    #[serde(default)]
+    network: Option<String>,
+}
+
+/// An id Binance sends as a string (`"769800519366885376"`) or, in older answers, a number.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum FlexId {
+    Text(String),
+    Number(u64),
+}
+
+impl FlexId {
+    fn into_string(self) -> String {
+        match self {
+            FlexId::Text(s) => s,
+            FlexId::Number(n) => n.to_string(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct BinanceError {
+    code: i64,
+    #[serde(default)]
+    msg: String,
+}
+
+// ---------------------------------------------------------------------------------------
+// Entry points.
+
+/// `GET /api/v3/time` → the server's clock, UTC ms.
+pub(crate) fn parse_server_time(body: &[u8]) -> Result<i64, PluginError> {
+    let time: BinanceServerTime = decode(body, "time")?;
+    Ok(time.server_time)
+}
+
+/// `GET /api/v3/exchangeInfo` → every symbol with its base and quote asset.
+pub(crate) fn parse_exchange_info(body: &[u8]) -> Result<Vec<Market>, PluginError> {
+    let info: BinanceExchangeInfo = decode(body, "exchangeInfo")?;
+    Ok(info
+        .symbols
+        .into_iter()
+        .map(|s| Market {
+            symbol: s.symbol,
+            base: s.base_asset,
+            quote: s.quote_asset,
+        })
+        .collect())
+}
+
+/// `GET /api/v3/account` → identity, flags and one `spot` balance per asset listed.
+pub(crate) fn parse_account(body: &[u8], as_of: i64) -> Result<Account, PluginError> {
+    let account: BinanceAccount = decode(body, "account")?;
+    let mut balances = Vec::with_capacity(account.balances.len());
+    for (i, raw) in account.balances.into_iter().enumerate() {
+        let b: BinanceBalance = element(&raw, "account", "balances", i)?;
+        let total = decimal_add(&b.free, &b.locked).ok_or_else(|| {
+            bad(format!(
+                "while parsing the account response: balances[{i}] ({}) has free {:?} and \
+                 locked {:?}, which are not both decimal amounts",
+                b.asset, b.free, b.locked
+            ))
+        })?;
+        balances.push(Record::Balance(Balance {
+            asset: b.asset.clone(),
+            asset_native: b.asset,
+            wallet: "spot".to_owned(),
+            free: b.free,
+            locked: b.locked,
+            total,
+            as_of,
+            raw,
+        }));
+    }
+    Ok(Account {
+        uid: account.uid.map(FlexId::into_string),
+        can_trade: account.can_trade,
+        can_withdraw: account.can_withdraw,
+        balances,
+    })
+}
+
+/// `GET /sapi/v1/account/apiRestrictions` → what the key may do.
+pub(crate) fn parse_api_restrictions(body: &[u8]) -> Result<ApiRestrictions, PluginError> {
+    let r: BinanceApiRestrictions = decode(body, "apiRestrictions")?;
+    Ok(ApiRestrictions {
+        enable_reading: r.enable_reading,
+        enable_spot_and_margin_trading: r.enable_spot_and_margin_trading,
+        enable_withdrawals: r.enable_withdrawals,
+    })
+}
+
+/// `GET /api/v3/myTrades` → trades, ids scoped by symbol (`BTCUSDT:28457`).
+pub(crate) fn parse_my_trades(
+    body: &[u8],
+    market: Option<&Market>,
+) -> Result<Vec<Record>, PluginError> {
+    let items: Vec<Value> = decode(body, "myTrades")?;
+    let mut records = Vec::with_capacity(items.len());
+    for (i, raw) in items.into_iter().enumerate() {
+        let t: BinanceTrade = element(&raw, "myTrades", "", i)?;
+        records.push(Record::Trade(Trade {
+            id: format!("{}:{}", t.symbol, t.id),
+            order_id: Some(format!("{}:{}", t.symbol, t.order_id)),
+            timestamp: t.time,
+            base: market.map(|m| m.base.clone()),
+            quote: market.map(|m| m.quote.clone()),
+            symbol: t.symbol,
+            side: if t.is_buyer { Side::Buy } else { Side::Sell },
+            price: t.price,
+            amount: t.qty,
+            cost: t.quote_qty,
+            fee_asset: Some(t.commission_asset.clone()),
+            fee_asset_native: Some(t.commission_asset),
+            fee_amount: Some(t.commission),
+            liquidity: Some(if t.is_maker {
+                Liquidity::Maker
+            } else {
+                Liquidity::Taker
+            }),
+            raw,
+        }));
+    }
+    Ok(records)
+}
+
+/// `GET /api/v3/allOrders` → orders in their latest state, ids scoped by symbol.
+pub(crate) fn parse_all_orders(
+    body: &[u8],
+    market: Option<&Market>,
+) -> Result<Vec<Record>, PluginError> {
+    let items: Vec<Value> = decode(body, "allOrders")?;
+    let mut records = Vec::with_capacity(items.len());
+    for (i, raw) in items.into_iter().enumerate() {
+        let o: BinanceOrder = element(&raw, "allOrders", "", i)?;
+        let side = parse_side(&o.side).ok_or_else(|| {
+            bad(format!(
+                "while parsing the allOrders response: [{i}] (order {}) has side {:?}, \
+                 neither BUY nor SELL",
+                o.order_id, o.side
+            ))
+        })?;
+        // Binance: "for some historical orders cummulativeQuoteQty will be < 0, meaning the
+        // data is not available at this time".
+        let cost = parse_decimal(&o.cummulative_quote_qty).map(|_| o.cummulative_quote_qty.clone());
+        let average = match &cost {
+            Some(cost) => exact_quotient(cost, &o.executed_qty),
+            None => None,
+        };
+        // Market orders carry price "0.00000000": no price, not a zero one.
+        let price = if is_zero(&o.price) {
+            None
+        } else {
+            Some(o.price)
+        };
+        records.push(Record::Order(Order {
+            id: format!("{}:{}", o.symbol, o.order_id),
+            timestamp: o.time,
+            updated: o.update_time,
+            base: market.map(|m| m.base.clone()),
+            quote: market.map(|m| m.quote.clone()),
+            symbol: o.symbol,
+            side,
+            order_type: o.order_type.to_ascii_lowercase(),
+            status: order_status(&o.status),
+            price,
+            amount: Some(o.orig_qty),
+            filled: o.executed_qty,
+            cost,
+            average,
+            raw,
+        }));
+    }
+    Ok(records)
+}
+
+/// `GET /sapi/v1/capital/deposit/hisrec` → deposits (id = Binance's `id`).
+pub(crate) fn parse_deposits(body: &[u8]) -> Result<Vec<Record>, PluginError> {
+    let items: Vec<Value> = decode(body, "capital/deposit/hisrec")?;
+    let mut records = Vec::with_capacity(items.len());
+    for (i, raw) in items.into_iter().enumerate() {
+        let d: BinanceDeposit = element(&raw, "capital/deposit/hisrec", "", i)?;
+        records.push(Record::Deposit(Transfer {
+            id: d.id.into_string(),
+            timestamp: d.insert_time,
+            asset: d.coin.clone(),
+            asset_native: d.coin,
+            amount: d.amount,
+            fee_asset: None,
+            fee_amount: None,
+            status: deposit_status(d.status),
+            txid: non_empty(d.tx_id),
+            address: non_empty(d.address),
+            tag: non_empty(d.address_tag),
+            network: non_empty(d.network),
+            raw,
+        }));
+    }
+    Ok(records)
+}
+
+/// `GET /sapi/v1/capital/withdraw/history` → withdrawals (id = Binance's `id`); the time
+/// is `applyTime`, a `YYYY-MM-DD HH:MM:SS` UTC string.
+pub(crate) fn parse_withdrawals(body: &[u8]) -> Result<Vec<Record>, PluginError> {
+    let items: Vec<Value> = decode(body, "capital/withdraw/history")?;
+    let mut records = Vec::with_capacity(items.len());
+    for (i, raw) in items.into_iter().enumerate() {
+        let w: BinanceWithdrawal = element(&raw, "capital/withdraw/history", "", i)?;
+        let timestamp = parse_utc_datetime(&w.apply_time).ok_or_else(|| {
+            bad(format!(
+                "while parsing the capital/withdraw/history response: [{i}] has applyTime \
+                 {:?}, not `YYYY-MM-DD HH:MM:SS`",
+                w.apply_time
+            ))
+        })?;
+        let fee_amount = non_empty(w.transaction_fee);
+        records.push(Record::Withdrawal(Transfer {
+            id: w.id.into_string(),
+            timestamp,
+            asset: w.coin.clone(),
+            asset_native: w.coin.clone(),
+            amount: w.amount,
+            fee_asset: fee_amount.as_ref().map(|_| w.coin),
+            fee_amount,
+            status: withdrawal_status(w.status),
+            txid: non_empty(w.tx_id),
+            address: non_empty(w.address),
+            tag: non_empty(w.address_tag),
+            network: non_empty(w.network),
+            raw,
+        }));
+    }
+    Ok(records)
+}
+
+/// `GET /api/v3/klines` → candles of `symbol` in `timeframe`; a candle is final once its
+/// close time is before `now_ms`.
+pub(crate) fn parse_klines(
+    body: &[u8],
+    symbol: &str,
+    timeframe: &str,
+    market: Option<&Market>,
+    now_ms: i64,
+) -> Result<Vec<ParsedCandle>, PluginError> {
+    let rows: Vec<Value> = decode(body, "klines")?;
+    let mut candles = Vec::with_capacity(rows.len());
+    for (i, raw) in rows.into_iter().enumerate() {
+        let fields = raw.as_array().filter(|a| a.len() >= 7).ok_or_else(|| {
+            bad(format!(
+                "while parsing the klines response for {symbol} {timeframe}: [{i}] is not an \
+                 array of at least 7 fields"
+            ))
+        })?;
+        let int = |n: usize, name: &str| {
+            fields[n].as_i64().ok_or_else(|| {
+                bad(format!(
+                    "while parsing the klines response for {symbol} {timeframe}: [{i}][{n}] \
+                     ({name}) is not an integer"
+                ))
+            })
+        };
+        let text = |n: usize, name: &str| {
+            fields[n].as_str().map(str::to_owned).ok_or_else(|| {
+                bad(format!(
+                    "while parsing the klines response for {symbol} {timeframe}: [{i}][{n}] \
+                     ({name}) is not a string"
+                ))
+            })
+        };
+        let open_time = int(0, "open time")?;
+        let close_time = int(6, "close time")?;
+        let candle = Candle {
+            symbol: symbol.to_owned(),
+            base: market.map(|m| m.base.clone()),
+            quote: market.map(|m| m.quote.clone()),
+            timeframe: timeframe.to_owned(),
+            open_time,
+            open: text(1, "open")?,
+            high: text(2, "high")?,
+            low: text(3, "low")?,
+            close: text(4, "close")?,
+            volume: text(5, "volume")?,
+            is_final: close_time < now_ms,
+            raw: raw.clone(),
+        };
+        candles.push(ParsedCandle { candle, close_time });
+    }
+    Ok(candles)
+}
+
+// ---------------------------------------------------------------------------------------
+// Status words.
+
+/// Binance order status → ours. An unknown word reads as `open`: the order is then
+/// re-fetched until Binance reports a state we know, and `raw` keeps the word.
+pub(crate) fn order_status(status: &str) -> OrderStatus {
+    match status {
+        "FILLED" => OrderStatus::Closed,
+        "CANCELED" | "PENDING_CANCEL" => OrderStatus::Canceled,
+        "EXPIRED" | "EXPIRED_IN_MATCH" => OrderStatus::Expired,
+        "REJECTED" => OrderStatus::Rejected,
+        // NEW, PARTIALLY_FILLED, PENDING_NEW and anything new.
+        _ => OrderStatus::Open,
+    }
+}
+
+/// Deposit status: 0 pending, 6 credited but cannot withdraw, 8 waiting user confirm,
+/// 1 success, 2 rejected, 7 wrong deposit. Unknown codes read as pending (re-fetched).
+pub(crate) fn deposit_status(status: i64) -> TransferStatus {
+    match status {
+        1 => TransferStatus::Ok,
+        2 | 7 => TransferStatus::Failed,
+        _ => TransferStatus::Pending,
+    }
+}
+
+/// Withdrawal status: 0 email sent, 2 awaiting approval, 4 processing, 6 completed,
+/// 3 rejected, 5 failure, 1 cancelled. Unknown codes read as pending (re-fetched).
+pub(crate) fn withdrawal_status(status: i64) -> TransferStatus {
+    match status {
+        6 => TransferStatus::Ok,
+        3 | 5 => TransferStatus::Failed,
+        1 => TransferStatus::Canceled,
+        _ => TransferStatus::Pending,
+    }
+}
+
+fn parse_side(side: &str) -> Option<Side> {
+    match side {
+        "BUY" => Some(Side::Buy),
+        "SELL" => Some(Side::Sell),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Errors.
+
+/// Binance's error code in a body like `{"code": -1021, "msg": "..."}`, if there is one.
+pub(crate) fn error_code(body: &[u8]) -> Option<i64> {
+    serde_json::from_slice::<BinanceError>(body)
+        .ok()
+        .map(|e| e.code)
+}
+
+/// The error for a non-2xx answer to `what` ("fetching myTrades for BTCUSDT").
+///
+/// Binance's `code` decides where it is specific; the HTTP status otherwise. The message
+/// carries Binance's code and `msg` (never our request, which holds the signature), or the
+/// first 200 characters of a body that is not Binance's error JSON.
+pub(crate) fn classify_error(status: u16, body: &[u8], what: &str) -> PluginError {
+    let parsed = serde_json::from_slice::<BinanceError>(body).ok();
+    let detail = match &parsed {
+        Some(e) => format!(
+            "HTTP {status}, Binance code {} ({})",
+            e.code,
+            excerpt(e.msg.as_bytes())
+        ),
+        None if body.is_empty() => format!("HTTP {status} with an empty body"),
+        None => format!("HTTP {status}, body starts {:?}", excerpt(body)),
+    };
+    let kind = match (status, parsed.as_ref().map(|e| e.code)) {
+        (418, _) => ErrorKind::BANNED,
+        (429, _) | (_, Some(-1003)) => ErrorKind::RATE_LIMITED,
+        (_, Some(-1021)) => ErrorKind::CLOCK,
+        // Bad signature (wrong secret), bad key format, unknown key / IP / rights, bad key id.
+        (_, Some(-1022 | -2014 | -2015 | -2008)) => ErrorKind::AUTH,
+        // "You are not authorized to execute this request."
+        (_, Some(-1002)) => ErrorKind::PERMISSION,
+        (401, _) => ErrorKind::AUTH,
+        // Binance refuses service from this location.
+        (451, _) => ErrorKind::PERMISSION,
+        // WAF limit violated.
+        (403, _) => ErrorKind::RATE_LIMITED,
+        // Invalid symbol, invalid interval: the integration names something Binance lacks.
+        (_, Some(-1121 | -1120)) => ErrorKind::CONFIG,
+        // Unknown error, disconnected, unexpected response, timeout, busy, shutting down.
+        (_, Some(-1000 | -1001 | -1006 | -1007 | -1008 | -1016)) => ErrorKind::EXCHANGE_UNAVAILABLE,
+        (500..=599, _) => ErrorKind::EXCHANGE_UNAVAILABLE,
+        _ => ErrorKind::BAD_RESPONSE,
+    };
+    PluginError::new(kind, format!("while {what}: {detail}"))
+}
+
+fn excerpt(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).chars().take(200).collect()
+}
+
+fn bad(message: String) -> PluginError {
+    PluginError::bad_response(message)
+}
+
+/// Decodes a whole body; a failure names the endpoint and serde's position, not the body.
+fn decode<T: DeserializeOwned>(body: &[u8], endpoint: &str) -> Result<T, PluginError> {
+    serde_json::from_slice(body).map_err(|e| {
+        bad(format!(
+            "while parsing the {endpoint} response: {e} (body of {} bytes starts {:?})",
+            body.len(),
+            String::from_utf8_lossy(body)
+                .chars()
+                .take(80)
+                .collect::<String>()
+        ))
+    })
+}
+
+/// Decodes one element of an array; a failure names the element.
+fn element<T: DeserializeOwned>(
+    raw: &Value,
+    endpoint: &str,
+    field: &str,
+    index: usize,
+) -> Result<T, PluginError> {
+    T::deserialize(raw).map_err(|e| {
+        bad(format!(
+            "while parsing the {endpoint} response: {field}[{index}]: {e}"
+        ))
+    })
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.is_empty())
+}
+
+// ---------------------------------------------------------------------------------------
+// Time.
+
+/// `"2019-10-12 11:12:02"` (UTC) → ms since the epoch; `None` unless exactly that shape
+/// and a real date.
+pub(crate) fn parse_utc_datetime(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    if b.len() != 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b' ' || b[13] != b':' {
+        return None;
+    }
+    if b[16] != b':' {
+        return None;
+    }
+    let num = |from: usize, to: usize| -> Option<i64> {
+        let part = &text[from..to];
+        if part.bytes().all(|c| c.is_ascii_digit()) {
+            part.parse().ok()
+        } else {
+            None
+        }
+    };
+    let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+        return None;
+    }
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    Some(((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000)
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
+pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = (if y >= 0 { y } else { y - 399 }) / 400;
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+// ---------------------------------------------------------------------------------------
+// Exact decimal strings.
+
+/// A non-negative decimal string as (digits, digits after the point): `"1.50"` → (150, 2).
+fn parse_decimal(text: &str) -> Option<(u128, u32)> {
+    let (int, frac) = match text.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (text, ""),
+    };
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    if !int.bytes().chain(frac.bytes()).all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let mut mantissa: u128 = 0;
+    for c in int.bytes().chain(frac.bytes()) {
+        mantissa = mantissa
+            .checked_mul(10)?
+            .checked_add(u128::from(c - b'0'))?;
+    }
+    Some((mantissa, u32::try_from(frac.len()).ok()?))
+}
+
+pub(crate) fn is_zero(text: &str) -> bool {
+    matches!(parse_decimal(text), Some((0, _)))
+}
+
+/// Renders digits with `scale` digits after the point, keeping every digit.
+fn render(mantissa: u128, scale: u32) -> String {
+    let digits = mantissa.to_string();
+    let scale = scale as usize;
+    if scale == 0 {
+        return digits;
+    }
+    let padded = if digits.len() <= scale {
+        format!("{}{digits}", "0".repeat(scale + 1 - digits.len()))
+    } else {
+        digits
+    };
+    let (int, frac) = padded.split_at(padded.len() - scale);
+    format!("{int}.{frac}")
+}
+
+/// `a + b` exactly, at the larger of the two scales (`"1.5" + "0.25"` → `"1.75"`).
+pub(crate) fn decimal_add(a: &str, b: &str) -> Option<String> {
+    let (ma, sa) = parse_decimal(a)?;
+    let (mb, sb) = parse_decimal(b)?;
+    let scale = sa.max(sb);
+    let ma = ma.checked_mul(10u128.checked_pow(scale - sa)?)?;
+    let mb = mb.checked_mul(10u128.checked_pow(scale - sb)?)?;
+    Some(render(ma.checked_add(mb)?, scale))
+}
+
+/// `numerator / denominator` as a decimal string, when the quotient has a finite decimal
+/// expansion that fits; `None` otherwise (zero denominator, `1/3`, overflow, not decimals).
+/// Trailing zeros are dropped: `"48.000012" / "12"` → `"4.000001"`.
+pub(crate) fn exact_quotient(numerator: &str, denominator: &str) -> Option<String> {
+    let (a, sa) = parse_decimal(numerator)?;
+    let (b, sb) = parse_decimal(denominator)?;
+    if b == 0 {
+        return None;
+    }
+    // a / 10^sa  ÷  b / 10^sb  =  (a · 10^sb) / (b · 10^sa)
+    let mut n = a.checked_mul(10u128.checked_pow(sb)?)?;
+    let mut d = b.checked_mul(10u128.checked_pow(sa)?)?;
+    let g = gcd(n, d);
+    n /= g;
+    d /= g;
+    let (mut twos, mut fives) = (0u32, 0u32);
+    while d % 2 == 0 {
+        d /= 2;
+        twos += 1;
+    }
+    while d % 5 == 0 {
+        d /= 5;
+        fives += 1;
+    }
+    if d != 1 {
+        return None;
+    }
+    let scale = twos.max(fives);
+    let mantissa = n
+        .checked_mul(2u128.checked_pow(scale - twos)?)?
+        .checked_mul(5u128.checked_pow(scale - fives)?)?;
+    let text = render(mantissa, scale);
+    Some(if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    })
+}
+
+fn gcd(mut a: u128, mut b: u128) -> u128 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
