@@ -1,1 +1,239 @@
-fn main() {}
+//! The `exsync-sim` command: runs an exchange simulator, or prints its ground truth.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use exsync_sim::binance::{
+    render, BinanceSim, BinanceSimConfig, Dataset, DatasetConfig, FaultConfig, LimitConfig,
+};
+use exsync_sim::time::parse_date_ms;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "exsync-sim",
+    version,
+    about = "Exchange simulators for exsync end-to-end tests."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the Binance simulator until killed.
+    Binance(BinanceArgs),
+    /// Print the Binance simulator's ground truth as JSON and exit.
+    BinanceTruth(DatasetArgs),
+}
+
+#[derive(Debug, Args)]
+struct BinanceArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+    #[arg(long)]
+    api_key: String,
+    #[arg(long)]
+    api_secret: String,
+    /// Milliseconds added to the real clock to make the server's time.
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+    clock_offset_ms: i64,
+    /// Also write the base URL to this file.
+    #[arg(long)]
+    port_file: Option<PathBuf>,
+    #[command(flatten)]
+    dataset: DatasetArgs,
+    #[command(flatten)]
+    limits: LimitArgs,
+    #[command(flatten)]
+    faults: FaultArgs,
+}
+
+#[derive(Debug, Args)]
+struct DatasetArgs {
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// First day of the data (UTC).
+    #[arg(long, default_value = "2024-01-01")]
+    history_start: String,
+    /// No data on or after this day (UTC), so the truth does not depend on today's date.
+    #[arg(long, default_value = "2026-06-01")]
+    history_end: String,
+    #[arg(long, default_value_t = 60)]
+    assets: usize,
+    #[arg(long, default_value_t = 200)]
+    symbols: usize,
+    #[arg(long, default_value_t = 12)]
+    traded_symbols: usize,
+    #[arg(long, default_value_t = 5_000)]
+    trades: usize,
+    /// Orders without fills (canceled or expired), beyond those owning the trades.
+    #[arg(long, default_value_t = 200)]
+    orders_extra: usize,
+    #[arg(long, default_value_t = 5)]
+    open_orders: usize,
+    #[arg(long, default_value_t = 300)]
+    deposits: usize,
+    #[arg(long, default_value_t = 150)]
+    withdrawals: usize,
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    can_trade: bool,
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    can_withdraw: bool,
+}
+
+#[derive(Debug, Args)]
+struct LimitArgs {
+    /// REQUEST_WEIGHT of /api/* per window.
+    #[arg(long, default_value_t = 6_000)]
+    weight_limit: u64,
+    /// IP weight of /sapi/* per window.
+    #[arg(long, default_value_t = 12_000)]
+    sapi_weight_limit: u64,
+    /// UID weight of /sapi/* per window (withdraw history weighs 18000).
+    #[arg(long, default_value_t = 180_000)]
+    sapi_uid_weight_limit: u64,
+    #[arg(long, default_value_t = 60_000)]
+    weight_window_ms: i64,
+    /// Turn every weight limit off.
+    #[arg(long)]
+    no_weight_limit: bool,
+    /// Requests tolerated while told to back off before a 418 ban.
+    #[arg(long, default_value_t = 3)]
+    ban_after: u32,
+    #[arg(long, default_value_t = 120)]
+    ban_seconds: u64,
+}
+
+#[derive(Debug, Args)]
+struct FaultArgs {
+    /// Fraction of API requests answered 500/502/503.
+    #[arg(long, default_value_t = 0.0)]
+    error_rate: f64,
+    /// Delay added to every API response, in ms.
+    #[arg(long, default_value_t = 0)]
+    slow_ms: u64,
+    /// Fraction of API requests answered 200 with a truncated body.
+    #[arg(long, default_value_t = 0.0)]
+    malformed_rate: f64,
+}
+
+impl DatasetArgs {
+    fn to_config(&self) -> anyhow::Result<DatasetConfig> {
+        let start = parse_date_ms(&self.history_start)
+            .map_err(anyhow::Error::msg)
+            .context("Failed to read --history-start")?;
+        let end = parse_date_ms(&self.history_end)
+            .map_err(anyhow::Error::msg)
+            .context("Failed to read --history-end")?;
+        anyhow::ensure!(end > start, "--history-end must be after --history-start");
+        Ok(DatasetConfig {
+            seed: self.seed,
+            history_start_ms: start,
+            history_end_ms: end,
+            assets: self.assets,
+            symbols: self.symbols,
+            traded_symbols: self.traded_symbols,
+            trades: self.trades,
+            orders_extra: self.orders_extra,
+            open_orders: self.open_orders,
+            deposits: self.deposits,
+            withdrawals: self.withdrawals,
+            can_trade: self.can_trade,
+            can_withdraw: self.can_withdraw,
+        })
+    }
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Binance(args) => run_binance(args),
+        Command::BinanceTruth(args) => print_truth(&args),
+    };
+    if let Err(err) = result {
+        eprintln!("exsync-sim: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+fn print_truth(args: &DatasetArgs) -> anyhow::Result<()> {
+    let ds = Dataset::generate(&args.to_config()?);
+    let mut out = String::new();
+    render::truth(&mut out, &ds);
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.write_all(b"\n"))
+        .and_then(|()| stdout.flush())
+        .context("Failed to write the ground truth to stdout")
+}
+
+fn run_binance(args: BinanceArgs) -> anyhow::Result<()> {
+    let config = BinanceSimConfig {
+        listen: args.listen,
+        api_key: args.api_key,
+        api_secret: args.api_secret,
+        dataset: args.dataset.to_config()?,
+        limits: LimitConfig {
+            enabled: !args.limits.no_weight_limit,
+            weight_limit: args.limits.weight_limit,
+            sapi_weight_limit: args.limits.sapi_weight_limit,
+            sapi_uid_weight_limit: args.limits.sapi_uid_weight_limit,
+            window_ms: args.limits.weight_window_ms.max(1),
+            ban_after: args.limits.ban_after,
+            ban_seconds: args.limits.ban_seconds,
+        },
+        faults: FaultConfig {
+            error_rate: args.faults.error_rate.clamp(0.0, 1.0),
+            slow_ms: args.faults.slow_ms,
+            malformed_rate: args.faults.malformed_rate.clamp(0.0, 1.0),
+            fail_next: None,
+        },
+        clock_offset_ms: args.clock_offset_ms,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("Failed to build the tokio runtime")?;
+    runtime.block_on(async move {
+        let listen = config.listen;
+        let sim = BinanceSim::new(config);
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("Failed to listen on {listen}"))?;
+        let addr = listener
+            .local_addr()
+            .context("Failed to read the listening address")?;
+        let url = format!("http://{addr}");
+        if let Some(path) = &args.port_file {
+            std::fs::write(path, format!("{url}\n"))
+                .with_context(|| format!("Failed to write the port file {}", path.display()))?;
+        }
+        {
+            let mut stdout = std::io::stdout().lock();
+            writeln!(stdout, "exsync-sim binance listening on {url}")
+                .and_then(|()| stdout.flush())
+                .context("Failed to announce the listening address on stdout")?;
+        }
+        tracing::info!(%addr, "Binance simulator listening.");
+        tokio::select! {
+            res = sim.serve(listener) => res.context("Failed while serving HTTP"),
+            _ = tokio::signal::ctrl_c() => {
+                tracing::info!("Interrupted, stopping.");
+                Ok(())
+            }
+        }
+    })
+}

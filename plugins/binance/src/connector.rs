@@ -16,8 +16,9 @@ use exsync_plugin_api::{
 use crate::config::BinanceConfig;
 use crate::endpoints::{
     BinanceEndpoints, Endpoint, API_HOSTS, API_KEY_HEADER, BAN_STATUS, BUCKET_IP, BUCKET_SAPI,
-    DEFAULT_BASE_URL, EXCHANGE_INFO_TTL_MS, IP_USED_HEADER, IP_WEIGHT_PER_MINUTE, RATE_WINDOW_MS,
-    SANDBOX_BASE_URL, SAPI_USED_HEADER, SAPI_WEIGHT_PER_MINUTE, TIMEFRAMES, TRADES_MAX_WINDOW_MS,
+    BUCKET_SAPI_UID, DEFAULT_BASE_URL, EXCHANGE_INFO_TTL_MS, IP_USED_HEADER, IP_WEIGHT_PER_MINUTE,
+    RATE_WINDOW_MS, SANDBOX_BASE_URL, SAPI_UID_USED_HEADER, SAPI_UID_WEIGHT_PER_MINUTE,
+    SAPI_USED_HEADER, SAPI_WEIGHT_PER_MINUTE, TIMEFRAMES, TRADES_MAX_WINDOW_MS,
     TRANSFER_MAX_WINDOW_MS,
 };
 use crate::pagination::{self, BinancePager};
@@ -89,6 +90,13 @@ impl Connector for BinanceConnector {
                 capacity: SAPI_WEIGHT_PER_MINUTE,
                 window_ms: RATE_WINDOW_MS,
                 used_header: Some(SAPI_USED_HEADER.into()),
+                ban_statuses: vec![BAN_STATUS],
+            },
+            RateLimit {
+                bucket: BUCKET_SAPI_UID.into(),
+                capacity: SAPI_UID_WEIGHT_PER_MINUTE,
+                window_ms: RATE_WINDOW_MS,
+                used_header: Some(SAPI_UID_USED_HEADER.into()),
                 ban_statuses: vec![BAN_STATUS],
             },
         ];
