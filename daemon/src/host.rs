@@ -92,6 +92,8 @@ struct BudgetState {
     used: u32,
     /// Told to wait by the exchange (Retry-After) or banned until then.
     blocked_until: Option<Instant>,
+    /// Consecutive 5xx answers or network errors: the backoff grows with them.
+    failures: u32,
 }
 
 impl BudgetState {
@@ -116,8 +118,13 @@ impl Budget {
         }
     }
 
-    /// Waits until `cost` fits (when `pace` is on) and no block is in force; returns the wait.
-    pub async fn acquire(&self, cost: u32, pace: bool) -> (Duration, &'static str) {
+    /// Waits until `cost` fits (when `pace` is on) and no block is in force; returns the wait,
+    /// or, when a block lasts longer than [`MAX_INLINE_RETRY_AFTER`], how long it has left.
+    pub async fn acquire(
+        &self,
+        cost: u32,
+        pace: bool,
+    ) -> Result<(Duration, &'static str), Duration> {
         let cost = cost.min(self.capacity);
         let start = Instant::now();
         let mut cause = "budget";
@@ -127,6 +134,9 @@ impl Budget {
             if let Some(until) = st.blocked_until {
                 if until > now {
                     drop(st);
+                    if until - now > MAX_INLINE_RETRY_AFTER {
+                        return Err(until - now);
+                    }
                     cause = "retry_after";
                     tokio::time::sleep(until - now).await;
                     continue;
@@ -134,13 +144,13 @@ impl Budget {
                 st.blocked_until = None;
             }
             if !pace {
-                return (start.elapsed(), cause);
+                return Ok((start.elapsed(), cause));
             }
             st.prune(now, self.window);
             if st.used + cost <= self.capacity {
                 st.spent.push_back((now, cost));
                 st.used += cost;
-                return (start.elapsed(), cause);
+                return Ok((start.elapsed(), cause));
             }
             // Wait until enough of the oldest spending leaves the window.
             let mut freed = 0;
@@ -167,6 +177,24 @@ impl Budget {
             st.spent.push_back((Instant::now(), extra));
             st.used += extra;
         }
+    }
+
+    /// Notes a 5xx or network error; every request of this budget pauses for the returned
+    /// backoff, which doubles with each consecutive failure.
+    pub async fn fail(&self) -> Duration {
+        let mut st = self.state.lock().await;
+        st.failures = (st.failures + 1).min(16);
+        let pause = backoff(st.failures);
+        let until = Instant::now() + pause;
+        if st.blocked_until.is_none_or(|b| b < until) {
+            st.blocked_until = Some(until);
+        }
+        pause
+    }
+
+    /// Notes an answer that was not a failure: the backoff starts over.
+    pub async fn succeed(&self) {
+        self.state.lock().await.failures = 0;
     }
 
     /// Blocks every request of this budget until `until`.
@@ -202,14 +230,16 @@ impl HostShared {
 
     /// The budget of a scope (`exchange|host|bucket`), shared by every integration that
     /// talks to the same exchange host.
-    fn budget(&self, scope: &str, limit: &RateLimit) -> Arc<Budget> {
+    /// A manifest without rate limits still gets a budget: it carries Retry-After blocks and
+    /// backoff, and never paces.
+    fn budget(&self, scope: &str, limit: Option<&RateLimit>) -> Arc<Budget> {
         let mut map = self.budgets.lock().expect("budget map lock");
         map.entry(scope.to_owned())
             .or_insert_with(|| {
-                Arc::new(Budget::new(
-                    limit.capacity,
-                    Duration::from_millis(limit.window_ms),
-                ))
+                Arc::new(match limit {
+                    Some(l) => Budget::new(l.capacity, Duration::from_millis(l.window_ms)),
+                    None => Budget::new(u32::MAX, Duration::from_secs(1)),
+                })
             })
             .clone()
     }
@@ -307,11 +337,14 @@ impl HttpHost {
         };
         let bucket_name = limit.map(|l| l.bucket.as_str()).unwrap_or("default");
         let scope = format!("{}|{host}|{bucket_name}", self.exchange);
-        let budget = limit.map(|l| self.shared.budget(&scope, l));
+        let budget = self.shared.budget(&scope, limit);
+        let pace = self.pace && limit.is_some();
 
         let mut attempt = 0;
         loop {
             attempt += 1;
+            // Another try is ours to make only for a request that may be sent twice.
+            let may_retry = req.resend && attempt < MAX_ATTEMPTS;
             if let Some(until) = self.shared.store.ban(&scope).ok().flatten() {
                 let now = now_ms();
                 if until > now {
@@ -325,16 +358,23 @@ impl HttpHost {
                     ));
                 }
             }
-            if let Some(budget) = &budget {
-                let (waited, cause) = budget.acquire(req.cost, self.pace).await;
-                RateLimitWaited {
-                    exchange: &self.exchange,
-                    bucket: bucket_name,
-                    waited,
-                    cause,
-                }
-                .emit(&self.shared.metrics);
+            let (waited, cause) = budget.acquire(req.cost, pace).await.map_err(|left| {
+                PluginError::new(
+                    exsync_plugin_api::ErrorKind::RATE_LIMITED,
+                    format!(
+                        "{} asked us to wait {} more seconds (on {bucket_name} requests); the next scheduled sync continues",
+                        self.exchange,
+                        left.as_secs()
+                    ),
+                )
+            })?;
+            RateLimitWaited {
+                exchange: &self.exchange,
+                bucket: bucket_name,
+                waited,
+                cause,
             }
+            .emit(&self.shared.metrics);
 
             let mut builder = self.client.request(method.clone(), url);
             for Tuple2(name, value) in req.headers.iter() {
@@ -344,9 +384,25 @@ impl HttpHost {
                 builder = builder.body(req.body.to_vec());
             }
             let started = Instant::now();
-            let result = builder.send().await;
-            let response = match result {
-                Ok(r) => r,
+            let sent = match builder.send().await {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let headers: RVec<Tuple2<RString, RString>> = response
+                        .headers()
+                        .iter()
+                        .map(|(n, v)| {
+                            Tuple2(
+                                n.as_str().into(),
+                                String::from_utf8_lossy(v.as_bytes()).into_owned().into(),
+                            )
+                        })
+                        .collect();
+                    response.bytes().await.map(|body| (status, headers, body))
+                }
+                Err(e) => Err(e),
+            };
+            let (status, headers, body) = match sent {
+                Ok(parts) => parts,
                 Err(e) => {
                     HttpResponded {
                         exchange: &self.exchange,
@@ -356,41 +412,10 @@ impl HttpHost {
                     .emit(&self.shared.metrics);
                     let text =
                         format!("while requesting {}: {}", Self::shown(url), error_chain(&e));
-                    if attempt < MAX_ATTEMPTS {
+                    let pause = budget.fail().await;
+                    if may_retry {
                         tracing::warn!(integration = %self.integration, attempt, "Request failed, retrying: {}", self.redactor.redact(&text));
-                        tokio::time::sleep(backoff(attempt)).await;
-                        continue;
-                    }
-                    return Err(self.err(PluginError::network, text));
-                }
-            };
-            let status = response.status().as_u16();
-            let headers: RVec<Tuple2<RString, RString>> = response
-                .headers()
-                .iter()
-                .map(|(n, v)| {
-                    Tuple2(
-                        n.as_str().into(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned().into(),
-                    )
-                })
-                .collect();
-            let body = match response.bytes().await {
-                Ok(b) => b,
-                Err(e) => {
-                    HttpResponded {
-                        exchange: &self.exchange,
-                        status: "error",
-                        duration: started.elapsed(),
-                    }
-                    .emit(&self.shared.metrics);
-                    let text = format!(
-                        "while reading the response of {}: {}",
-                        Self::shown(url),
-                        error_chain(&e)
-                    );
-                    if attempt < MAX_ATTEMPTS {
-                        tokio::time::sleep(backoff(attempt)).await;
+                        tokio::time::sleep(pause).await;
                         continue;
                     }
                     return Err(self.err(PluginError::network, text));
@@ -410,15 +435,12 @@ impl HttpHost {
                     .find(|Tuple2(n, _)| n.as_str().eq_ignore_ascii_case(name))
                     .map(|Tuple2(_, v)| v.as_str())
             };
-            if let (Some(budget), Some(limit)) = (&budget, limit) {
-                if let Some(used) = limit
-                    .used_header
-                    .as_deref()
-                    .and_then(header)
-                    .and_then(|v| v.trim().parse().ok())
-                {
-                    budget.observe_used(used).await;
-                }
+            if let Some(used) = limit
+                .and_then(|l| l.used_header.as_deref())
+                .and_then(header)
+                .and_then(|v| v.trim().parse().ok())
+            {
+                budget.observe_used(used).await;
             }
             let retry_after = header("retry-after").and_then(parse_retry_after);
             let is_ban = limit.is_some_and(|l| l.ban_statuses.contains(&status));
@@ -434,9 +456,7 @@ impl HttpHost {
                 if let Err(e) = self.shared.store.set_ban(&scope, until) {
                     tracing::error!(error = %e, "Could not persist a ban.");
                 }
-                if let Some(budget) = &budget {
-                    budget.block_until(Instant::now() + wait).await;
-                }
+                budget.block_until(Instant::now() + wait).await;
                 tracing::error!(
                     integration = %self.integration, exchange = %self.exchange, status,
                     seconds = wait.as_secs(), "Exchange banned us; every request to it waits the ban out."
@@ -444,28 +464,29 @@ impl HttpHost {
                 return Ok(answer);
             }
             if status == 429 {
+                // Every request of this budget waits, this one's retry included.
                 let wait = retry_after.unwrap_or_else(|| backoff(attempt));
-                if let Some(budget) = &budget {
-                    budget.block_until(Instant::now() + wait).await;
-                }
-                if attempt < MAX_ATTEMPTS && wait <= MAX_INLINE_RETRY_AFTER {
-                    if budget.is_none() {
-                        tokio::time::sleep(wait).await;
-                    }
+                budget.block_until(Instant::now() + wait).await;
+                if may_retry && wait <= MAX_INLINE_RETRY_AFTER {
                     continue;
                 }
                 return Ok(answer);
             }
-            if status >= 500 && attempt < MAX_ATTEMPTS {
-                tracing::warn!(integration = %self.integration, status, attempt, "Exchange answered with a server error, retrying.");
-                tokio::time::sleep(
-                    retry_after
-                        .filter(|d| *d <= MAX_INLINE_RETRY_AFTER)
-                        .unwrap_or_else(|| backoff(attempt)),
-                )
-                .await;
-                continue;
+            if status >= 500 {
+                let pause = budget.fail().await;
+                if may_retry {
+                    tracing::warn!(integration = %self.integration, status, attempt, "Exchange answered with a server error, retrying.");
+                    tokio::time::sleep(
+                        retry_after
+                            .filter(|d| *d <= MAX_INLINE_RETRY_AFTER)
+                            .unwrap_or(pause),
+                    )
+                    .await;
+                    continue;
+                }
+                return Ok(answer);
             }
+            budget.succeed().await;
             return Ok(answer);
         }
     }
@@ -546,7 +567,7 @@ mod tests {
         let start = Instant::now();
         let mut grants = Vec::new();
         for _ in 0..25 {
-            b.acquire(2, true).await;
+            b.acquire(2, true).await.unwrap();
             grants.push(start.elapsed());
         }
         // In any 1 s window at most 5 grants of cost 2.
@@ -572,7 +593,7 @@ mod tests {
     async fn block_until_holds_every_request() {
         let b = Budget::new(100, Duration::from_secs(60));
         b.block_until(Instant::now() + Duration::from_secs(3)).await;
-        let (waited, cause) = b.acquire(1, false).await;
+        let (waited, cause) = b.acquire(1, false).await.unwrap();
         assert!(waited >= Duration::from_secs(3));
         assert_eq!(cause, "retry_after");
     }

@@ -51,6 +51,11 @@ pub struct AbiHttpRequest {
     pub cost: u32,
     /// The manifest rate-limit bucket this request draws from; empty means the first one.
     pub bucket: RString,
+    /// Whether the host may send this exact request again after 429, 5xx or a network error.
+    /// False for requests that carry a timestamp or nonce: the host then sends once, records
+    /// any wait the exchange asked for, and the plugin rebuilds the request
+    /// ([`crate::Host::http_retrying`]); the next send waits out what was recorded.
+    pub resend: bool,
 }
 
 /// The response to an [`AbiHttpRequest`], whatever its status: mapping statuses to

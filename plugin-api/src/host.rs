@@ -16,7 +16,11 @@ pub struct HttpRequest {
     pub body: Vec<u8>,
     pub cost: u32,
     pub bucket: String,
+    pub resend: bool,
 }
+
+/// Attempts [`Host::http_retrying`] makes before handing back a 429, a 5xx or a network error.
+pub const MAX_ATTEMPTS: u32 = 5;
 
 impl HttpRequest {
     pub fn new(method: &str, url: impl Into<String>) -> HttpRequest {
@@ -27,6 +31,7 @@ impl HttpRequest {
             body: Vec::new(),
             cost: 1,
             bucket: String::new(),
+            resend: true,
         }
     }
     pub fn get(url: impl Into<String>) -> HttpRequest {
@@ -50,6 +55,12 @@ impl HttpRequest {
     }
     pub fn bucket(mut self, bucket: &str) -> HttpRequest {
         self.bucket = bucket.to_owned();
+        self
+    }
+    /// Marks a request that carries a timestamp or nonce: the host must not send it twice.
+    /// Send it with [`Host::http_retrying`], which rebuilds it for each attempt.
+    pub fn no_resend(mut self) -> HttpRequest {
+        self.resend = false;
         self
     }
 }
@@ -120,6 +131,7 @@ impl Host {
             body: RVec::from(request.body),
             cost: request.cost,
             bucket: request.bucket.into(),
+            resend: request.resend,
         };
         match self.io.http(abi) {
             RResult::ROk(AbiHttpResponse {
@@ -135,6 +147,26 @@ impl Host {
                 body: body.into(),
             }),
             RResult::RErr(e) => Err(e),
+        }
+    }
+
+    /// Sends a request that must be rebuilt for every attempt (a fresh timestamp or nonce and
+    /// signature): `build` is called once per attempt. A 429, a 5xx or a network error is tried
+    /// again, up to [`MAX_ATTEMPTS`] times; the host waits out `Retry-After` and backs off before
+    /// the next send. What comes back last is returned.
+    pub fn http_retrying(
+        &self,
+        mut build: impl FnMut() -> Result<HttpRequest, PluginError>,
+    ) -> Result<HttpResponse, PluginError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let last = attempt >= MAX_ATTEMPTS;
+            match self.http(build()?.no_resend()) {
+                Ok(r) if (r.status == 429 || r.status >= 500) && !last => continue,
+                Err(e) if e.kind == crate::ErrorKind::NETWORK && !last => continue,
+                other => return other,
+            }
         }
     }
 

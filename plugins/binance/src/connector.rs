@@ -446,21 +446,27 @@ impl BinanceConnector {
     // -----------------------------------------------------------------------------------
     // HTTP.
 
-    /// Sends one GET; a transport failure says what was being done.
-    fn send(
-        &self,
-        endpoint: &Endpoint,
-        query: &str,
-        what: &str,
-    ) -> Result<HttpResponse, PluginError> {
+    /// One GET of `endpoint` with `query`.
+    fn request(&self, endpoint: &Endpoint, query: &str) -> HttpRequest {
         let mut request = HttpRequest::get(self.endpoints.url(endpoint, query))
             .cost(endpoint.weight)
             .bucket(endpoint.bucket);
         if endpoint.signed {
             request = request.header(API_KEY_HEADER, self.config.api_key.as_str());
         }
+        request
+    }
+
+    /// Sends one unsigned GET (the host may resend it as is); a transport failure says what
+    /// was being done.
+    fn send(
+        &self,
+        endpoint: &Endpoint,
+        query: &str,
+        what: &str,
+    ) -> Result<HttpResponse, PluginError> {
         self.host
-            .http(request)
+            .http(self.request(endpoint, query))
             .map_err(|e| e.context(format!("while {what}")))
     }
 
@@ -528,11 +534,16 @@ impl BinanceConnector {
         offset: i64,
         what: &str,
     ) -> Result<HttpResponse, PluginError> {
-        let timestamp = signing::timestamp(self.host.now_ms(), offset);
-        let query = self
-            .signer
-            .signed_query(params, self.config.recv_window_ms, timestamp);
-        self.send(endpoint, &query, what)
+        // Signed with a timestamp: rebuilt for every attempt, never resent as is.
+        self.host
+            .http_retrying(|| {
+                let timestamp = signing::timestamp(self.host.now_ms(), offset);
+                let query = self
+                    .signer
+                    .signed_query(params, self.config.recv_window_ms, timestamp);
+                Ok(self.request(endpoint, &query))
+            })
+            .map_err(|e| e.context(format!("while {what}")))
     }
 }
 

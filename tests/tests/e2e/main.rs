@@ -2,4 +2,9 @@
 //! loopback. One test binary, like ripgrep's `tests/tests.rs`; helpers live in the crate's
 //! `src/`.
 
+mod auth;
+mod lifecycle;
+mod problems;
+mod rate_limits;
+mod sync;
 mod systemd;

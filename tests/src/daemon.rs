@@ -1,0 +1,319 @@
+//! Starts the real `exsyncd` binary in a temporary directory and drives it with the real
+//! `exsyncctl`.
+
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::bins::target_bin;
+use crate::http;
+
+/// One timeout for every `wait_for_*`: generous, because CI machines are slow.
+pub const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A temporary installation: config, state and plugin directories, socket and log.
+pub struct Setup {
+    pub dir: tempfile::TempDir,
+    pub env: Vec<(String, String)>,
+}
+
+impl Setup {
+    /// An installation with the Binance plugin in its plugin directory.
+    pub fn new() -> Setup {
+        let dir = tempfile::Builder::new()
+            .prefix("exsync-e2e")
+            .tempdir()
+            .expect("temp dir");
+        for sub in ["config/integrations.d", "state", "plugins"] {
+            std::fs::create_dir_all(dir.path().join(sub)).expect("creating test dirs");
+        }
+        let setup = Setup {
+            dir,
+            env: Vec::new(),
+        };
+        setup.install_plugin("libexsync_plugin_binance.so");
+        setup
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+    pub fn config_dir(&self) -> PathBuf {
+        self.path().join("config")
+    }
+    pub fn plugin_dir(&self) -> PathBuf {
+        self.path().join("plugins")
+    }
+    pub fn state_dir(&self) -> PathBuf {
+        self.path().join("state")
+    }
+    pub fn socket(&self) -> PathBuf {
+        self.path().join("exsyncd.sock")
+    }
+    pub fn log_path(&self) -> PathBuf {
+        self.path().join("exsyncd.log")
+    }
+
+    /// Copies a built plugin into the plugin directory.
+    pub fn install_plugin(&self, file: &str) {
+        std::fs::copy(target_bin(file), self.plugin_dir().join(file))
+            .unwrap_or_else(|e| panic!("copying plugin {file}: {e}"));
+    }
+
+    /// Writes `integrations.d/NAME.toml`.
+    pub fn integration(&self, name: &str, toml: &str) {
+        std::fs::write(
+            self.config_dir()
+                .join("integrations.d")
+                .join(format!("{name}.toml")),
+            toml,
+        )
+        .expect("writing an integration file");
+    }
+
+    /// Sets an environment variable for the daemon (credentials come from `env:`).
+    pub fn env(&mut self, key: &str, value: &str) {
+        self.env.push((key.to_owned(), value.to_owned()));
+    }
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// An integration file for the Binance plugin against a simulator, with the request budget
+/// off: these tests check what is stored; pacing has its own test and benchmark.
+pub fn binance_integration(sim_url: &str, extra: &str) -> String {
+    binance_integration_with(sim_url, "2024-01-01", false, extra)
+}
+
+/// An integration file with a chosen history start and budget.
+pub fn binance_integration_with(sim_url: &str, start: &str, budget: bool, extra: &str) -> String {
+    format!(
+        r#"exchange = "binance"
+base_url = "{sim_url}"
+start = "{start}"
+budget = {budget}
+[credentials]
+api_key = "env:E2E_BINANCE_KEY"
+api_secret = "env:E2E_BINANCE_SECRET"
+{extra}"#
+    )
+}
+
+/// The usual streams, on intervals long enough that the scheduler stays out of the way.
+pub const ALL_STREAMS: &str = r#"[streams]
+balances = "1h"
+trades = "1h"
+orders = "1h"
+deposits = "1h"
+withdrawals = "1h"
+"#;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A running `exsyncd`.
+pub struct Daemon {
+    child: Option<Child>,
+    pub socket: PathBuf,
+    pub metrics_url: String,
+    pub log_path: PathBuf,
+}
+
+/// What `exsyncctl` did.
+pub struct Ctl {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Ctl {
+    fn from(output: Output) -> Ctl {
+        Ctl {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "ctl printed no JSON ({e}): {}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+impl Daemon {
+    /// Starts `exsyncd` and waits for `READY=1` on a fake `NOTIFY_SOCKET`.
+    pub fn start(setup: &Setup) -> Daemon {
+        let notify_path = setup
+            .path()
+            .join(format!("notify-{}.sock", std::process::id()));
+        let _ = std::fs::remove_file(&notify_path);
+        let notify = UnixDatagram::bind(&notify_path).expect("binding the notify socket");
+        notify.set_read_timeout(Some(TIMEOUT)).unwrap();
+        let port = free_port();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(setup.log_path())
+            .unwrap();
+        let mut cmd = Command::new(target_bin("exsyncd"));
+        cmd.arg("--config-dir")
+            .arg(setup.config_dir())
+            .arg("--state-dir")
+            .arg(setup.state_dir())
+            .arg("--plugin-dir")
+            .arg(setup.plugin_dir())
+            .arg("--socket")
+            .arg(setup.socket())
+            .arg("--metrics-listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .env("NOTIFY_SOCKET", &notify_path)
+            .env("RUST_LOG", "info,exsyncd=debug")
+            .env_remove("HTTP_PROXY")
+            .env_remove("HTTPS_PROXY")
+            .env_remove("http_proxy")
+            .env_remove("https_proxy")
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .stdin(Stdio::null());
+        for (k, v) in &setup.env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("starting exsyncd");
+        let mut buf = [0u8; 256];
+        let n = notify.recv(&mut buf).unwrap_or_else(|e| {
+            panic!(
+                "exsyncd did not send READY=1 within {TIMEOUT:?} ({e}); log:\n{}",
+                std::fs::read_to_string(setup.log_path()).unwrap_or_default()
+            )
+        });
+        assert_eq!(&buf[..n], b"READY=1");
+        let _ = std::fs::remove_file(&notify_path);
+        Daemon {
+            child: Some(child),
+            socket: setup.socket(),
+            metrics_url: format!("http://127.0.0.1:{port}/metrics"),
+            log_path: setup.log_path(),
+        }
+    }
+
+    /// Runs `exsyncctl --socket S ARGS...`.
+    pub fn ctl(&self, args: &[&str]) -> Ctl {
+        ctl(&self.socket, args)
+    }
+
+    /// Runs `exsyncctl --json ...` and expects exit 0.
+    pub fn ctl_json(&self, args: &[&str]) -> Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let out = self.ctl(&all);
+        assert_eq!(
+            out.code, 0,
+            "exsyncctl {args:?} failed: {}\n{}",
+            out.stdout, out.stderr
+        );
+        out.json()
+    }
+
+    /// `exsyncctl --json sync NAME --wait`, whatever its exit code.
+    pub fn sync_wait(&self, name: &str) -> Value {
+        self.ctl(&["--json", "sync", name, "--wait"]).json()
+    }
+
+    /// `exsyncctl --json records NAME --kind KIND` as an array.
+    pub fn records(&self, name: &str, kind: &str) -> Vec<Value> {
+        match self.ctl_json(&["records", name, "--kind", kind]) {
+            Value::Array(v) => v,
+            other => panic!("records is not an array: {other}"),
+        }
+    }
+
+    pub fn metrics(&self) -> String {
+        http::get(&self.metrics_url).text()
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("daemon running").id()
+    }
+
+    /// SIGKILL, no chance to clean up.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            c.kill().expect("SIGKILL");
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM and wait for the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut c = self.child.take().expect("daemon running");
+        unsafe {
+            libc::kill(c.id() as i32, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(status) = c.try_wait().expect("waiting for exsyncd") {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = c.kill();
+                panic!("exsyncd did not stop within {TIMEOUT:?} of SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Runs `exsyncctl --socket S ARGS...` with no daemon assumptions.
+pub fn ctl(socket: &Path, args: &[&str]) -> Ctl {
+    let out = Command::new(target_bin("exsyncctl"))
+        .arg("--socket")
+        .arg(socket)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("running exsyncctl");
+    Ctl::from(out)
+}
+
+/// Polls `check` until it returns `Some`, or panics after [`TIMEOUT`].
+pub fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        if Instant::now() > deadline {
+            panic!("timed out waiting for {what}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

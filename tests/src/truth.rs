@@ -1,0 +1,178 @@
+//! Compares what the daemon stored with the simulator's ground truth, record by record and
+//! digit by digit.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::daemon::Daemon;
+
+fn s(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Indexes stored records by id, asserting that no id appears twice.
+fn by_id(records: Vec<Value>, kind: &str) -> BTreeMap<String, Value> {
+    let mut map = BTreeMap::new();
+    for r in records {
+        assert_eq!(r["kind"], kind, "a {kind} listing holds {r}");
+        let id = s(&r["id"]);
+        assert!(
+            map.insert(id.clone(), r).is_none(),
+            "{kind} {id} is stored twice"
+        );
+    }
+    map
+}
+
+/// How a stored record's field must relate to the exchange's raw object.
+type FieldMap = &'static [(&'static str, &'static str)];
+
+fn compare(
+    kind: &str,
+    stored: &BTreeMap<String, Value>,
+    truth: &[(String, Value)],
+    fields: FieldMap,
+) {
+    let missing: Vec<&String> = truth
+        .iter()
+        .map(|(id, _)| id)
+        .filter(|id| !stored.contains_key(*id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} {kind} records missing, e.g. {:?}",
+        missing.len(),
+        truth.len(),
+        &missing[..missing.len().min(5)]
+    );
+    assert_eq!(
+        stored.len(),
+        truth.len(),
+        "{kind}: stored {} records, the exchange has {}",
+        stored.len(),
+        truth.len()
+    );
+    for (id, raw) in truth {
+        let rec = &stored[id];
+        assert_eq!(&rec["raw"], raw, "{kind} {id}: raw differs");
+        for (field, raw_field) in fields {
+            assert_eq!(
+                s(&rec[*field]),
+                s(&raw[*raw_field]),
+                "{kind} {id}: {field} differs from raw {raw_field}"
+            );
+        }
+    }
+}
+
+/// Asserts that integration `name` holds exactly the simulator's account.
+pub fn assert_stored_exactly(daemon: &Daemon, name: &str, truth: &Value) {
+    // Trades and orders, per symbol; ids carry the symbol.
+    let mut trades = Vec::new();
+    for (symbol, list) in truth["trades"].as_object().expect("truth.trades") {
+        for t in list.as_array().unwrap() {
+            trades.push((format!("{symbol}:{}", s(&t["id"])), t.clone()));
+        }
+    }
+    compare(
+        "trade",
+        &by_id(daemon.records(name, "trade"), "trade"),
+        &trades,
+        &[
+            ("symbol", "symbol"),
+            ("price", "price"),
+            ("amount", "qty"),
+            ("cost", "quoteQty"),
+            ("fee_amount", "commission"),
+            ("timestamp", "time"),
+        ],
+    );
+    let mut orders = Vec::new();
+    for (symbol, list) in truth["orders"].as_object().expect("truth.orders") {
+        for o in list.as_array().unwrap() {
+            orders.push((format!("{symbol}:{}", s(&o["orderId"])), o.clone()));
+        }
+    }
+    compare(
+        "order",
+        &by_id(daemon.records(name, "order"), "order"),
+        &orders,
+        &[
+            ("symbol", "symbol"),
+            ("filled", "executedQty"),
+            ("timestamp", "time"),
+        ],
+    );
+    let deposits: Vec<(String, Value)> = truth["deposits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (s(&d["id"]), d.clone()))
+        .collect();
+    compare(
+        "deposit",
+        &by_id(daemon.records(name, "deposit"), "deposit"),
+        &deposits,
+        &[("amount", "amount"), ("asset_native", "coin")],
+    );
+    let withdrawals: Vec<(String, Value)> = truth["withdrawals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (s(&d["id"]), d.clone()))
+        .collect();
+    compare(
+        "withdrawal",
+        &by_id(daemon.records(name, "withdrawal"), "withdrawal"),
+        &withdrawals,
+        &[
+            ("amount", "amount"),
+            ("fee_amount", "transactionFee"),
+            ("asset_native", "coin"),
+        ],
+    );
+
+    // Balances have no exchange id: match by asset.
+    let stored: BTreeMap<String, Value> = daemon
+        .records(name, "balance")
+        .into_iter()
+        .map(|b| (s(&b["asset_native"]), b))
+        .collect();
+    let truth_balances = truth["balances"].as_array().unwrap();
+    assert_eq!(
+        stored.len(),
+        truth_balances.len(),
+        "balances: one per asset"
+    );
+    for b in truth_balances {
+        let asset = s(&b["asset"]);
+        let rec = stored
+            .get(&asset)
+            .unwrap_or_else(|| panic!("no balance stored for {asset}"));
+        assert_eq!(s(&rec["free"]), s(&b["free"]), "{asset} free");
+        assert_eq!(s(&rec["locked"]), s(&b["locked"]), "{asset} locked");
+        assert_eq!(&rec["raw"], b, "{asset} raw");
+    }
+}
+
+/// Counts of each kind in the truth: trades, orders, deposits, withdrawals.
+pub fn truth_counts(truth: &Value) -> (usize, usize, usize, usize) {
+    let sum = |k: &str| {
+        truth[k]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_array().unwrap().len())
+            .sum()
+    };
+    (
+        sum("trades"),
+        sum("orders"),
+        truth["deposits"].as_array().unwrap().len(),
+        truth["withdrawals"].as_array().unwrap().len(),
+    )
+}

@@ -1,0 +1,127 @@
+//! `exsyncctl sync`: full syncs, incremental syncs and crash recovery against the simulator.
+
+use exsync_e2e::assert_no_secrets;
+use exsync_e2e::daemon::{binance_integration, wait_for, Daemon, Setup, ALL_STREAMS};
+use exsync_e2e::sim::{Sim, API_KEY, API_SECRET};
+use exsync_e2e::truth::{assert_stored_exactly, truth_counts};
+
+fn binance_setup(sim: &Sim, streams: &str) -> Setup {
+    let mut setup = Setup::new();
+    setup.env("E2E_BINANCE_KEY", API_KEY);
+    setup.env("E2E_BINANCE_SECRET", API_SECRET);
+    setup.integration("binance-main", &binance_integration(&sim.url, streams));
+    setup
+}
+
+fn assert_all_ok(report: &serde_json::Value) {
+    let streams = report["streams"]
+        .as_array()
+        .expect("sync report has streams");
+    assert!(!streams.is_empty(), "no stream synced: {report}");
+    for s in streams {
+        assert_eq!(s["result"], "ok", "stream failed: {s}");
+    }
+}
+
+#[test]
+fn full_sync_stores_exactly_the_ground_truth() {
+    let sim = Sim::binance(&["--seed", "11", "--trades", "4000"]);
+    let setup = binance_setup(&sim, ALL_STREAMS);
+    let daemon = Daemon::start(&setup);
+
+    let report = daemon.sync_wait("binance-main");
+    assert_all_ok(&report);
+    let truth = sim.truth();
+    let (trades, orders, deposits, withdrawals) = truth_counts(&truth);
+    assert!(trades >= 4000 && orders > 0 && deposits > 0 && withdrawals > 0);
+    assert_stored_exactly(&daemon, "binance-main", &truth);
+
+    // The simulator saw no bad signature and banned nobody.
+    let stats = sim.stats();
+    assert_eq!(stats["auth_failures"], 0, "{stats}");
+    assert!(stats["by_status"].get("418").is_none(), "{stats}");
+
+    let metrics = daemon.metrics();
+    assert!(metrics.contains("exsync_records_synced_total{exchange=\"binance\",integration=\"binance-main\",stream=\"trades\"}"), "{metrics}");
+    assert!(
+        metrics.contains("exsync_last_success_timestamp_seconds"),
+        "{metrics}"
+    );
+    assert_no_secrets(&[&daemon.log(), &metrics, &report.to_string()]);
+}
+
+#[test]
+fn second_sync_stores_nothing_new_and_makes_at_most_one_request_per_partition() {
+    let sim = Sim::binance(&["--seed", "12", "--trades", "1500"]);
+    let setup = binance_setup(&sim, ALL_STREAMS);
+    let daemon = Daemon::start(&setup);
+    assert_all_ok(&daemon.sync_wait("binance-main"));
+    let before: usize = ["trade", "order", "deposit", "withdrawal", "balance"]
+        .iter()
+        .map(|k| daemon.records("binance-main", k).len())
+        .sum();
+
+    sim.reset_stats();
+    let report = daemon.sync_wait("binance-main");
+    assert_all_ok(&report);
+    for s in report["streams"].as_array().unwrap() {
+        if s["stream"] != "balances" {
+            assert_eq!(
+                s["records"], 0,
+                "a sync with nothing new stored something: {s}"
+            );
+        }
+    }
+    let after: usize = ["trade", "order", "deposit", "withdrawal", "balance"]
+        .iter()
+        .map(|k| daemon.records("binance-main", k).len())
+        .sum();
+    assert_eq!(before, after);
+
+    let stats = sim.stats();
+    for (key, count) in stats["by_endpoint_symbol"].as_object().unwrap() {
+        assert!(
+            count.as_u64().unwrap() <= 1,
+            "{key} was requested {count} times in a sync with nothing new"
+        );
+    }
+    for endpoint in [
+        "GET /sapi/v1/capital/deposit/hisrec",
+        "GET /sapi/v1/capital/withdraw/history",
+        "GET /api/v3/account",
+    ] {
+        let n = stats["by_endpoint"][endpoint].as_u64().unwrap_or(0);
+        assert!(n <= 1, "{endpoint} requested {n} times: {stats}");
+    }
+
+    // New trades arrive: the next sync picks up exactly those.
+    sim.append_trades(7);
+    assert_all_ok(&daemon.sync_wait("binance-main"));
+    assert_stored_exactly(&daemon, "binance-main", &sim.truth());
+}
+
+#[test]
+fn kill_9_in_the_middle_of_a_sync_then_restart_completes_exactly() {
+    // Slow answers make the sync last long enough to be killed in the middle.
+    let sim = Sim::binance(&["--seed", "13", "--trades", "12000", "--slow-ms", "15"]);
+    let setup = binance_setup(&sim, ALL_STREAMS);
+    let mut daemon = Daemon::start(&setup);
+    let started = daemon.ctl(&["sync", "binance-main"]);
+    assert_eq!(started.code, 0, "{}", started.stderr);
+    wait_for("some trades to be stored", || {
+        let status = daemon.ctl_json(&["status"]);
+        let it = &status["integrations"][0];
+        let stored = it["streams"]
+            .as_array()?
+            .iter()
+            .find(|s| s["stream"] == "trades")?["records"]
+            .as_u64()?;
+        (stored > 0).then_some(())
+    });
+    daemon.kill9();
+
+    let daemon = Daemon::start(&setup);
+    let report = daemon.sync_wait("binance-main");
+    assert_all_ok(&report);
+    assert_stored_exactly(&daemon, "binance-main", &sim.truth());
+}
