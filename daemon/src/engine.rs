@@ -404,11 +404,44 @@ async fn blocking<T: Send + 'static>(
         .unwrap_or_else(|e| Err(PluginError::plugin(format!("a blocking task failed: {e}"))))
 }
 
-/// Syncs the given streams (all configured ones when `only` is `None`) of one integration.
+/// Who asked for a sync.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trigger {
+    /// `exsyncctl sync`: the streams run whatever their schedule says.
+    Manual,
+    /// The scheduler: a stream that synced less than 90% of its interval ago (a manual sync
+    /// ran while this one waited for the integration) is skipped.
+    Scheduled,
+}
+
+/// Whether a stream is due: never attempted, or last attempted at least 90% of its
+/// interval ago.
+fn is_due(daemon: &Daemon, it: &Integration, stream: Stream) -> bool {
+    let Some(interval) = it
+        .streams
+        .iter()
+        .find(|(s, _)| *s == stream)
+        .map(|(_, i)| *i)
+    else {
+        return false;
+    };
+    let last = daemon
+        .store
+        .stream_state(it.name(), stream.as_str())
+        .ok()
+        .and_then(|s| s.last_attempt_ms);
+    match last {
+        None => true,
+        Some(t) => now_ms() - t >= (interval.as_millis() as i64) * 9 / 10,
+    }
+}
+
+/// Syncs the given streams (all configured ones when `only` is empty) of one integration.
 pub async fn sync(
     daemon: Arc<Daemon>,
     it: Arc<Integration>,
-    only: Option<Stream>,
+    only: Vec<Stream>,
+    trigger: Trigger,
     progress: Option<UnboundedSender<SyncProgress>>,
 ) -> SyncReport {
     let mut report = SyncReport {
@@ -426,7 +459,8 @@ pub async fn sync(
         .streams
         .iter()
         .map(|(s, _)| *s)
-        .filter(|s| only.is_none_or(|o| o == *s))
+        .filter(|s| only.is_empty() || only.contains(s))
+        .filter(|s| trigger == Trigger::Manual || is_due(&daemon, &it, *s))
         .collect();
     for stream in streams {
         if daemon.shutdown.is_cancelled() {
@@ -485,14 +519,20 @@ pub async fn schedule(daemon: Arc<Daemon>, it: Arc<Integration>) {
         }
         let now = now_ms();
         let ready: Vec<Stream> = due.iter().filter(|d| d.2 <= now).map(|d| d.0).collect();
-        for stream in ready {
-            if daemon.shutdown.is_cancelled() {
-                return;
-            }
-            sync(daemon.clone(), it.clone(), Some(stream), None).await;
-            if let Some(d) = due.iter_mut().find(|d| d.0 == stream) {
-                d.2 = next_due(Some(now_ms()), d.1);
-            }
+        if daemon.shutdown.is_cancelled() {
+            return;
+        }
+        // All due streams in one sync: balances before trades, under one hold of the lock.
+        sync(
+            daemon.clone(),
+            it.clone(),
+            ready.clone(),
+            Trigger::Scheduled,
+            None,
+        )
+        .await;
+        for d in due.iter_mut().filter(|d| ready.contains(&d.0)) {
+            d.2 = next_due(Some(now_ms()), d.1);
         }
     }
 }

@@ -34,6 +34,10 @@ const MAX_ATTEMPTS: u32 = 5;
 const MAX_INLINE_RETRY_AFTER: Duration = Duration::from_secs(120);
 /// First backoff for 5xx and network errors; doubles per attempt, plus up to 50% jitter.
 const BACKOFF_BASE: Duration = Duration::from_millis(250);
+/// A request that must not be resent (it carries a timestamp or nonce) and had to wait longer
+/// than this for the budget is not sent: it would arrive stale (Binance's default receive
+/// window is 5 s). The host answers status 0 and the plugin rebuilds it.
+const STALE_AFTER: Duration = Duration::from_millis(1000);
 /// A ban without `Retry-After` lasts this long (Binance's shortest ban is 2 minutes).
 const DEFAULT_BAN: Duration = Duration::from_secs(120);
 /// Time limits of one request. Exchanges answer in well under a second; a minute means stuck.
@@ -176,6 +180,19 @@ impl Budget {
             let extra = server_used - st.used;
             st.spent.push_back((Instant::now(), extra));
             st.used += extra;
+        }
+    }
+
+    /// Gives back what [`Budget::acquire`] took for a request that was not sent.
+    pub async fn refund(&self, cost: u32, pace: bool) {
+        if !pace {
+            return;
+        }
+        let mut st = self.state.lock().await;
+        let cost = cost.min(self.capacity);
+        if let Some(i) = st.spent.iter().rposition(|&(_, c)| c == cost) {
+            st.spent.remove(i);
+            st.used -= cost;
         }
     }
 
@@ -375,6 +392,14 @@ impl HttpHost {
                 cause,
             }
             .emit(&self.shared.metrics);
+            if !req.resend && waited > STALE_AFTER {
+                budget.refund(req.cost, pace).await;
+                return Ok(AbiHttpResponse {
+                    status: 0,
+                    headers: RVec::new(),
+                    body: RVec::new(),
+                });
+            }
 
             let mut builder = self.client.request(method.clone(), url);
             for Tuple2(name, value) in req.headers.iter() {

@@ -54,7 +54,9 @@ pub struct AbiHttpRequest {
     /// Whether the host may send this exact request again after 429, 5xx or a network error.
     /// False for requests that carry a timestamp or nonce: the host then sends once, records
     /// any wait the exchange asked for, and the plugin rebuilds the request
-    /// ([`crate::Host::http_retrying`]); the next send waits out what was recorded.
+    /// ([`crate::Host::http_retrying`]); the next send waits out what was recorded. Such a
+    /// request that had to wait for the budget is not sent at all, since it would arrive
+    /// stale: the host answers status 0 ("not sent, rebuild it").
     pub resend: bool,
 }
 

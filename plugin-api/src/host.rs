@@ -21,6 +21,10 @@ pub struct HttpRequest {
 
 /// Attempts [`Host::http_retrying`] makes before handing back a 429, a 5xx or a network error.
 pub const MAX_ATTEMPTS: u32 = 5;
+/// The status the host answers for a no-resend request it did not send because it had to wait.
+pub const NOT_SENT: u16 = 0;
+/// Rebuilds [`Host::http_retrying`] makes for requests the host did not send.
+const MAX_UNSENT: u32 = 100;
 
 impl HttpRequest {
     pub fn new(method: &str, url: impl Into<String>) -> HttpRequest {
@@ -159,10 +163,23 @@ impl Host {
         mut build: impl FnMut() -> Result<HttpRequest, PluginError>,
     ) -> Result<HttpResponse, PluginError> {
         let mut attempt = 0;
+        let mut unsent = 0;
         loop {
+            let response = self.http(build()?.no_resend());
+            // Status 0: the host waited for the budget and did not send the now-stale request.
+            if matches!(&response, Ok(r) if r.status == NOT_SENT) && unsent < MAX_UNSENT {
+                unsent += 1;
+                continue;
+            }
             attempt += 1;
             let last = attempt >= MAX_ATTEMPTS;
-            match self.http(build()?.no_resend()) {
+            match response {
+                Ok(r) if r.status == NOT_SENT => {
+                    return Err(PluginError::new(
+                        crate::ErrorKind::RATE_LIMITED,
+                        "the request budget kept the request waiting too often; retrying at the next sync",
+                    ))
+                }
                 Ok(r) if (r.status == 429 || r.status >= 500) && !last => continue,
                 Err(e) if e.kind == crate::ErrorKind::NETWORK && !last => continue,
                 other => return other,

@@ -51,7 +51,13 @@ pub async fn sync(
             .await;
     }
     if !request.wait {
-        tokio::spawn(engine::sync(daemon.clone(), it.clone(), only, None));
+        tokio::spawn(engine::sync(
+            daemon.clone(),
+            it.clone(),
+            only.into_iter().collect(),
+            engine::Trigger::Manual,
+            None,
+        ));
         return out
             .send(&Response::Sync(SyncReport {
                 integration: it.name().to_owned(),
@@ -62,7 +68,13 @@ pub async fn sync(
     }
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     // The sync runs on its own task: a client that goes away does not stop it.
-    let task = tokio::spawn(engine::sync(daemon.clone(), it.clone(), only, Some(tx)));
+    let task = tokio::spawn(engine::sync(
+        daemon.clone(),
+        it.clone(),
+        only.into_iter().collect(),
+        engine::Trigger::Manual,
+        Some(tx),
+    ));
     let mut client_gone = false;
     while let Some(progress) = rx.recv().await {
         if !client_gone && out.send(&Response::Progress(progress)).await.is_err() {

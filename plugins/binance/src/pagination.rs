@@ -25,6 +25,11 @@ use crate::endpoints::{
 use crate::parsing::{Markets, ParsedCandle};
 
 /// Turns cursors into requests and responses into pages, for one integration.
+/// How far back a forward walk re-reads transfers to catch status changes: a 90-day window
+/// less a week. Real transfers settle within hours; one still "pending" after this long is
+/// not re-read (it stays as last seen, pending; a resync from the start refreshes it).
+pub(crate) const PENDING_RECHECK_MS: i64 = TRANSFER_MAX_WINDOW_MS - 7 * 86_400_000;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct BinancePager {
     /// The configured history start, UTC ms.
@@ -333,11 +338,14 @@ impl BinancePager {
     }
 
     /// Caught up at `reached`: the next walk starts at the oldest pending transfer seen, or
-    /// `overlap` before `reached`, whichever is older (never before the start).
+    /// `overlap` before `reached`, whichever is older (never before the start), but no more
+    /// than [`PENDING_RECHECK_MS`] before `reached`: a sync within a week of this one then
+    /// makes one request per stream, however old a transfer stuck in "pending" is.
     fn resume_forward(&self, pending: Option<i64>, reached: i64) -> TransferCursor {
         let from = pending
             .unwrap_or(i64::MAX)
             .min(reached - self.transfer_overlap_ms)
+            .max(reached - PENDING_RECHECK_MS)
             .max(self.start_ms);
         TransferCursor {
             phase: TransferPhase::Forward,

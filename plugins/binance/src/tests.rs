@@ -21,6 +21,7 @@ use serde_json::{json, Value};
 use crate::config::{generate_config, BinanceConfig};
 use crate::connector::BinanceConnector;
 use crate::endpoints::*;
+use crate::pagination::PENDING_RECHECK_MS;
 use crate::pagination::{self, BinancePager, CandlesCursor, OrdersCursor, TradesCursor};
 use crate::parsing::{self, Market, Markets, ParsedCandle};
 use crate::signing::{self, BinanceSigner};
@@ -802,7 +803,7 @@ fn transfer_window_with_more_than_a_page_is_read_by_offset() {
 fn pending_transfers_are_read_again_until_settled() {
     let start = NOW - 400 * DAY_MS;
     let p = pager(start);
-    let pending_at = NOW - 200 * DAY_MS;
+    let pending_at = NOW - 30 * DAY_MS;
     let mut history = vec![
         (1, NOW - 300 * DAY_MS, 1),
         (2, pending_at, 0),
@@ -828,6 +829,17 @@ fn pending_transfers_are_read_again_until_settled() {
         third.requests,
         vec![(later - 7 * DAY_MS, later + HOUR_MS, 0)]
     );
+}
+
+#[test]
+fn a_transfer_pending_for_months_does_not_make_every_sync_walk_back() {
+    let start = NOW - 400 * DAY_MS;
+    let p = pager(start);
+    let history = vec![(1, NOW - 300 * DAY_MS, 0), (2, NOW - DAY_MS, 1)];
+    let first = run_transfer_sync(&p, &history, None, NOW);
+    let later = NOW + HOUR_MS;
+    let second = run_transfer_sync(&p, &history, first.cursor.clone(), later);
+    assert_eq!(second.requests, vec![(NOW - PENDING_RECHECK_MS, later, 0)]);
 }
 
 #[test]

@@ -38,8 +38,12 @@ fn full_sync_stores_exactly_the_ground_truth() {
 
     // The simulator saw no bad signature and banned nobody.
     let stats = sim.stats();
-    assert_eq!(stats["auth_failures"], 0, "{stats}");
-    assert!(stats["by_status"].get("418").is_none(), "{stats}");
+    assert_eq!(stats["auth_failures"], 0, "{}", stats["by_status"]);
+    assert!(
+        stats["by_status"].get("418").is_none(),
+        "{}",
+        stats["by_status"]
+    );
 
     let metrics = daemon.metrics();
     assert!(metrics.contains("exsync_records_synced_total{exchange=\"binance\",integration=\"binance-main\",stream=\"trades\"}"), "{metrics}");
