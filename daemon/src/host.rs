@@ -330,7 +330,7 @@ impl HttpHost {
                 format!("request URL {} is not http(s)", Self::shown(url)),
             )
         })?;
-        if !self.allowed_hosts.iter().any(|h| *h == host) {
+        if !self.allowed_hosts.contains(&host) {
             return Err(self.err(
                 PluginError::plugin,
                 format!(

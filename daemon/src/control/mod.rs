@@ -94,6 +94,7 @@ pub fn failure(kind: &str, message: impl Into<String>, hint: &str) -> Response {
 }
 
 /// Finds an integration by name or answers `not_found`.
+#[allow(clippy::result_large_err)] // the error is the answer to send; not a hot path
 pub fn find_integration(daemon: &Daemon, name: &str) -> Result<Arc<Integration>, Response> {
     let topo = daemon.topology.read().expect("topology lock");
     topo.integrations.get(name).cloned().ok_or_else(|| {

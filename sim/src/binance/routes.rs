@@ -710,9 +710,9 @@ fn deposits(out: &mut String, ds: &Dataset, p: &Params, now: i64) -> Result<(), 
         Some(coin) => w
             .iter()
             .rev()
-            .filter(|d| coin.map_or(true, |c| d.coin == c))
-            .filter(|d| status.map_or(true, |s| i64::from(d.status) == s))
-            .filter(|d| tx.map_or(true, |t| d.tx_id == t))
+            .filter(|d| coin.is_none_or(|c| d.coin == c))
+            .filter(|d| status.is_none_or(|s| i64::from(d.status) == s))
+            .filter(|d| tx.is_none_or(|t| d.tx_id == t))
             .skip(offset)
             .take(limit)
             .collect(),
@@ -737,10 +737,10 @@ fn withdrawals(out: &mut String, ds: &Dataset, p: &Params, now: i64) -> Result<(
         Some(coin) => w
             .iter()
             .rev()
-            .filter(|x| coin.map_or(true, |c| x.coin == c))
-            .filter(|x| status.map_or(true, |s| i64::from(x.status) == s))
-            .filter(|x| order_id.map_or(true, |id| x.withdraw_order_id.as_deref() == Some(id)))
-            .filter(|x| ids.as_ref().map_or(true, |l| l.contains(&x.id.as_str())))
+            .filter(|x| coin.is_none_or(|c| x.coin == c))
+            .filter(|x| status.is_none_or(|s| i64::from(x.status) == s))
+            .filter(|x| order_id.is_none_or(|id| x.withdraw_order_id.as_deref() == Some(id)))
+            .filter(|x| ids.as_ref().is_none_or(|l| l.contains(&x.id.as_str())))
             .skip(offset)
             .take(limit)
             .collect(),
