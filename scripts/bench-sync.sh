@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# End-to-end sync benchmark: exsyncd (release) syncs N trades from exsync-sim on loopback.
+#   run 1: request budget off (integration budget = false, sim --no-weight-limit):
+#          prints records/s of the trades stream and exsyncd's peak RSS (VmHWM).
+#   run 2 (BENCH_BUDGET=1): budget on against Binance's 6000 weight/min: prints the weight
+#          used per minute versus the limit and the 429 count.
+#   BENCH_TRADES (default 1000000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+trades=${BENCH_TRADES:-1000000}
+budget=${BENCH_BUDGET:-0}
+cargo build --release --workspace >/dev/null
+bin=$PWD/target/release
+dir=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$dir"' EXIT
+mkdir -p "$dir/config/integrations.d" "$dir/state" "$dir/plugins"
+cp "$bin/libexsync_plugin_binance.so" "$dir/plugins/"
+key=benchKEY0123456789abcdefBENCHkey; secret=benchSECRET0123456789abcdefBENCH
+limit_flags=(--no-weight-limit); [ "$budget" = 1 ] && limit_flags=(--sapi-uid-weight-limit 100000000)
+"$bin/exsync-sim" binance --listen 127.0.0.1:0 --trades "$trades" --traded-symbols 12 \
+    --api-key "$key" --api-secret "$secret" "${limit_flags[@]}" > "$dir/sim.out" 2>/dev/null &
+for _ in $(seq 1 400); do url=$(grep -o 'http://[0-9.:]*' "$dir/sim.out" || true); [ -n "$url" ] && break; sleep 0.05; done
+budget_toml=false; [ "$budget" = 1 ] && budget_toml=true
+cat > "$dir/config/integrations.d/bench.toml" <<TOML
+exchange = "binance"
+base_url = "$url"
+start = "2024-01-01"
+budget = $budget_toml
+[credentials]
+api_key = "env:BENCH_KEY"
+api_secret = "env:BENCH_SECRET"
+[streams]
+balances = "24h"
+deposits = "24h"
+trades = "24h"
+TOML
+BENCH_KEY=$key BENCH_SECRET=$secret RUST_LOG=warn "$bin/exsyncd" --config-dir "$dir/config" \
+    --state-dir "$dir/state" --plugin-dir "$dir/plugins" --socket "$dir/s.sock" \
+    --metrics-listen 127.0.0.1:0 2> "$dir/exsyncd.log" &
+pid=$!
+for _ in $(seq 1 200); do [ -S "$dir/s.sock" ] && break; sleep 0.05; done
+ctl() { "$bin/exsyncctl" --socket "$dir/s.sock" "$@"; }
+curl -s -XPOST "$url/__sim/stats/reset" >/dev/null 2>&1 || true
+ctl --json sync bench --wait > "$dir/report.json"
+rss=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
+curl -s "$url/__sim/stats" > "$dir/stats.json" 2>/dev/null || echo '{}' > "$dir/stats.json"
+python3 - "$dir/report.json" "$dir/stats.json" "$rss" "$budget" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1])); stats = json.load(open(sys.argv[2])); rss = int(sys.argv[3]); budget = sys.argv[4] == "1"
+t = next(s for s in report["streams"] if s["stream"] == "trades")
+secs = t["duration_ms"] / 1000
+print(f"trades stream: {t['result']}, {t['records']} records in {secs:.1f} s = {t['records']/secs:,.0f} records/s, {t['pages']} pages")
+print(f"exsyncd peak RSS: {rss/1024:.1f} MiB")
+if budget:
+    by = stats.get("by_endpoint", {})
+    weight = 20 * (by.get("GET /api/v3/myTrades", 0) + by.get("GET /api/v3/account", 0) + by.get("GET /api/v3/exchangeInfo", 0))
+    total = sum(s["duration_ms"] for s in report["streams"]) / 1000
+    print(f"weight {weight} in {total:.1f} s = {weight/total*60:,.0f}/min of 6000 ({weight/total*60/6000:.0%}); max per window {stats.get('weight_used_max')}; 429s: {stats.get('by_status', {}).get('429', 0)}")
+PY
