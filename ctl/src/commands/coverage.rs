@@ -4,12 +4,10 @@
 //! then one row per partition with its synced and unavailable ranges merged and one range per
 //! line, whether a cursor is stored, and the last failure. Every partition is printed.
 
-use std::io::Write;
-
 use clap::Args;
 use exsync_protocol::{CoverageReport, CoverageRequest, Range, Request, Response, StreamCoverage};
 
-use super::{ignore, unexpected, Context, Failure};
+use super::{ignore, print_report, unexpected, Context, Failure};
 use crate::output::{self, Table};
 use crate::Exit;
 
@@ -27,13 +25,7 @@ pub fn coverage(ctx: &Context, args: &CoverageArgs) -> Result<Exit, Failure> {
         Response::Coverage(report) => report,
         other => return Err(unexpected("coverage", &other)),
     };
-    let mut out = std::io::stdout().lock();
-    if ctx.json {
-        output::write_json(&mut out, &report)?;
-    } else {
-        out.write_all(render(&report).as_bytes())?;
-        out.flush()?;
-    }
+    print_report(ctx, &report, render)?;
     Ok(Exit::Ok)
 }
 

@@ -1,10 +1,8 @@
 //! Invoked when calling `exsyncctl integrations`.
 
-use std::io::Write;
-
 use exsync_protocol::{IntegrationsReport, Request, Response};
 
-use super::{ignore, unexpected, Context, Failure};
+use super::{ignore, print_report, unexpected, Context, Failure};
 use crate::output::{self, Table};
 use crate::Exit;
 
@@ -13,13 +11,7 @@ pub fn integrations(ctx: &Context) -> Result<Exit, Failure> {
         Response::Integrations(report) => report,
         other => return Err(unexpected("integrations", &other)),
     };
-    let mut out = std::io::stdout().lock();
-    if ctx.json {
-        output::write_json(&mut out, &report)?;
-    } else {
-        out.write_all(render(&report).as_bytes())?;
-        out.flush()?;
-    }
+    print_report(ctx, &report, render)?;
     Ok(Exit::Ok)
 }
 

@@ -192,6 +192,23 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
+/// Prints a report on stdout: as JSON with `--json`, else as `render` lays it out for people.
+pub fn print_report<T: serde::Serialize>(
+    ctx: &Context,
+    report: &T,
+    render: impl FnOnce(&T) -> String,
+) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if ctx.json {
+        crate::output::write_json(&mut out, report)?;
+    } else {
+        out.write_all(render(report).as_bytes())?;
+        out.flush()?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,10 +1,8 @@
 //! Invoked when calling `exsyncctl plugins`.
 
-use std::io::Write;
-
 use exsync_protocol::{PluginsReport, Request, Response};
 
-use super::{ignore, unexpected, Context, Failure};
+use super::{ignore, print_report, unexpected, Context, Failure};
 use crate::output::{self, Table};
 use crate::Exit;
 
@@ -13,13 +11,7 @@ pub fn plugins(ctx: &Context) -> Result<Exit, Failure> {
         Response::Plugins(report) => report,
         other => return Err(unexpected("plugins", &other)),
     };
-    let mut out = std::io::stdout().lock();
-    if ctx.json {
-        output::write_json(&mut out, &report)?;
-    } else {
-        out.write_all(render(&report).as_bytes())?;
-        out.flush()?;
-    }
+    print_report(ctx, &report, render)?;
     Ok(Exit::Ok)
 }
 

@@ -2,12 +2,10 @@
 //!
 //! Credentials arrive masked by the daemon (`abcd****mnop`) and are printed as given.
 
-use std::io::Write;
-
 use clap::Args;
 use exsync_protocol::{Request, Response, TestReport, TestRequest};
 
-use super::{ignore, unexpected, Context, Failure};
+use super::{ignore, print_report, unexpected, Context, Failure};
 use crate::output::{self, Table};
 use crate::Exit;
 
@@ -25,13 +23,7 @@ pub fn test(ctx: &Context, args: &TestArgs) -> Result<Exit, Failure> {
         Response::Test(report) => report,
         other => return Err(unexpected("test", &other)),
     };
-    let mut out = std::io::stdout().lock();
-    if ctx.json {
-        output::write_json(&mut out, &report)?;
-    } else {
-        out.write_all(render(&report).as_bytes())?;
-        out.flush()?;
-    }
+    print_report(ctx, &report, render)?;
     Ok(Exit::Ok)
 }
 
