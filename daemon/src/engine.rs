@@ -20,12 +20,13 @@ use exsync_plugin_api::{ErrorKind, PartitionContext, PluginError, Record, Stream
 use exsync_protocol::{ErrorInfo, Range, StreamSyncResult, SyncProgress, SyncReport};
 use rand::Rng;
 use rust_decimal::Decimal;
+use serde_json::value::RawValue;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::daemon::Daemon;
 use crate::events::{PageCommitted, StreamLabels, StreamSyncFailed, StreamSynced};
 use crate::host::now_ms;
-use crate::store::{PageWrite, PartitionKey, Store, StoredRecord};
+use crate::store::{PageOutcome, PageWrite, PartitionKey, StoredRecord};
 use crate::supervisor::{error_info, Integration};
 
 /// Rounds of partition discovery per sync: trades found on a new symbol reveal assets that
@@ -34,25 +35,46 @@ const MAX_PARTITION_ROUNDS: usize = 4;
 /// Pages of one partition in one sync before the engine suspects a plugin that never ends.
 const MAX_PAGES_PER_PARTITION: u64 = 1_000_000;
 
+/// A page being checked and committed on the blocking pool.
+type Committing = tokio::task::JoinHandle<Result<PageOutcome, PluginError>>;
+
+/// A [`PartitionKey`] that can move to a blocking thread.
+#[derive(Clone)]
+struct OwnedPartitionKey {
+    integration: String,
+    stream: Stream,
+    partition: String,
+}
+
+impl OwnedPartitionKey {
+    fn borrow(&self) -> PartitionKey<'_> {
+        PartitionKey {
+            integration: &self.integration,
+            stream: self.stream.as_str(),
+            partition: &self.partition,
+        }
+    }
+}
+
 /// Why a partition stopped.
 enum PartitionEnd {
     Done,
     ShuttingDown,
 }
 
-/// Checks a page and encodes its records for the store. Amounts must be exact decimals in
-/// canonical form: what the exchange sent, digit for digit.
-fn prepare(stream: Stream, records: &[Record]) -> Result<Vec<StoredRecord>, PluginError> {
+/// Checks a page's records and readies them for the store, each kept as the JSON the plugin
+/// sent. Amounts must be exact decimals in canonical form: what the exchange sent, digit for
+/// digit.
+fn prepare(stream: Stream, records: Vec<Box<RawValue>>) -> Result<Vec<StoredRecord>, PluginError> {
     let expected = stream.record_kind();
     let mut out = Vec::with_capacity(records.len());
-    for r in records {
+    for (n, json) in records.into_iter().enumerate() {
+        let r = Record::from_json(expected, json.get()).map_err(|e| {
+            PluginError::plugin(format!(
+                "the plugin returned an invalid record (number {n} of a {stream} page): {e}"
+            ))
+        })?;
         let id = r.id();
-        if r.kind() != expected {
-            return Err(PluginError::plugin(format!(
-                "the plugin returned a {} record ({id}) in the {stream} stream",
-                r.kind()
-            )));
-        }
         if id.is_empty() {
             return Err(PluginError::plugin(format!(
                 "the plugin returned a {} record without an id",
@@ -70,14 +92,12 @@ fn prepare(stream: Stream, records: &[Record]) -> Result<Vec<StoredRecord>, Plug
                 }
             }
         }
-        let json = serde_json::to_vec(r)
-            .map_err(|e| PluginError::plugin(format!("while encoding {} {id}: {e}", r.kind())))?;
         out.push(StoredRecord {
             kind: expected.as_str(),
-            id,
             timestamp: r.timestamp(),
-            json,
-            assets: touched_assets(r),
+            assets: touched_assets(&r),
+            id,
+            json: json.into(),
         });
     }
     Ok(out)
@@ -165,96 +185,160 @@ impl StreamRun<'_> {
     }
 
     /// Fetches and commits pages of one partition until it is caught up.
+    ///
+    /// Pipelined: while page N is committed on one blocking thread, page N+1 is fetched and
+    /// checked on another, from the cursor page N ends at. Page N+1 is committed only after
+    /// page N is, so the stored cursor always matches the stored records; if page N fails,
+    /// page N+1 is dropped and the partition stops there. Shutdown is checked before each
+    /// fetch: the page in flight is finished and committed first.
     async fn partition(
         &self,
         partition: &str,
         done: u64,
         total: u64,
     ) -> Result<PartitionEnd, PluginError> {
+        let key = self.key(partition);
+        let mut cursor = {
+            let (store, key) = (self.daemon.store.clone(), key.clone());
+            blocking(move || {
+                store
+                    .cursor(key.borrow())
+                    .map_err(|e| PluginError::plugin(e.to_string()))
+            })
+            .await?
+        };
+        let mut committing: Option<Committing> = None;
         let mut pages = 0u64;
         loop {
             if self.daemon.shutdown.is_cancelled() {
+                self.settle(committing.take(), partition, done, total)
+                    .await?;
                 return Ok(PartitionEnd::ShuttingDown);
             }
-            let store = self.daemon.store.clone();
-            let connector = self.connector.clone();
-            let (name, stream, part) =
-                (self.it.name().to_owned(), self.stream, partition.to_owned());
-            // Fetch, check and commit on one blocking thread: no hop between them.
-            let (outcome, more, cursor_moved) = blocking(move || {
-                let key = PartitionKey {
-                    integration: &name,
-                    stream: stream.as_str(),
-                    partition: &part,
-                };
-                let cursor = store
-                    .cursor(key)
-                    .map_err(|e| PluginError::plugin(e.to_string()))?;
-                let page = {
-                    let handle = connector
-                        .lock()
-                        .map_err(|_| PluginError::plugin("connector lock poisoned"))?;
-                    handle.fetch(stream, &part, cursor.as_deref())?
-                };
-                let records = prepare(stream, &page.records)?;
-                let write = PageWrite {
-                    records,
-                    next_cursor: page.next_cursor.clone(),
-                    covered: page.covered.map(|r| Range {
-                        from_ms: r.from_ms,
-                        to_ms: r.to_ms,
-                    }),
-                    unavailable: page.unavailable.map(|r| Range {
-                        from_ms: r.from_ms,
-                        to_ms: r.to_ms,
-                    }),
-                };
-                let outcome = commit(&store, key, &write)?;
-                Ok((outcome, page.more, page.next_cursor != cursor))
-            })
-            .await?;
+            let fetched = self.fetch(partition, cursor.clone()).await;
+            self.settle(committing.take(), partition, done, total)
+                .await?;
+            let (page, more) = fetched?;
             pages += 1;
-            PageCommitted {
-                labels: self.labels(),
-                partition,
-                inserted: outcome.inserted,
-                updated: outcome.updated,
-                unchanged: outcome.unchanged,
-            }
-            .emit(&self.daemon.metrics);
-            let (records, all_pages) = {
-                let mut c = self.counters.lock().expect("counters lock");
-                c.records += outcome.inserted + outcome.updated;
-                c.pages += 1;
-                (c.records, c.pages)
-            };
-            if let Some(tx) = self.progress {
-                let _ = tx.send(SyncProgress {
-                    integration: self.it.name().to_owned(),
-                    stream: self.stream.as_str().to_owned(),
-                    partition: partition.to_owned(),
-                    partitions_done: done,
-                    partitions_total: total,
-                    records,
-                    pages: all_pages,
-                });
-            }
+            let cursor_moved = page.next_cursor != cursor;
+            cursor.clone_from(&page.next_cursor);
+            committing = Some(self.commit(key.clone(), page));
             if !more {
+                self.settle(committing.take(), partition, done, total)
+                    .await?;
                 return Ok(PartitionEnd::Done);
             }
-            if !cursor_moved {
-                return Err(PluginError::plugin(format!(
+            let stuck = if !cursor_moved {
+                Some(format!(
                     "the plugin asked for another page of {}/{partition} without moving its cursor",
                     self.stream
-                )));
-            }
-            if pages >= MAX_PAGES_PER_PARTITION {
-                return Err(PluginError::plugin(format!(
+                ))
+            } else if pages >= MAX_PAGES_PER_PARTITION {
+                Some(format!(
                     "{}/{partition} did not end after {pages} pages",
                     self.stream
-                )));
+                ))
+            } else {
+                None
+            };
+            if let Some(message) = stuck {
+                self.settle(committing.take(), partition, done, total)
+                    .await?;
+                return Err(PluginError::plugin(message));
             }
         }
+    }
+
+    fn key(&self, partition: &str) -> OwnedPartitionKey {
+        OwnedPartitionKey {
+            integration: self.it.name().to_owned(),
+            stream: self.stream,
+            partition: partition.to_owned(),
+        }
+    }
+
+    /// Asks the plugin for the page after `cursor` and checks it, on the blocking pool.
+    async fn fetch(
+        &self,
+        partition: &str,
+        cursor: Option<String>,
+    ) -> Result<(PageWrite, bool), PluginError> {
+        let connector = self.connector.clone();
+        let (stream, partition) = (self.stream, partition.to_owned());
+        blocking(move || {
+            let page = {
+                let handle = connector
+                    .lock()
+                    .map_err(|_| PluginError::plugin("connector lock poisoned"))?;
+                handle.fetch_raw(stream, &partition, cursor.as_deref())?
+            };
+            let write = PageWrite {
+                records: prepare(stream, page.records)?,
+                next_cursor: page.next_cursor,
+                covered: page.covered.map(|r| Range {
+                    from_ms: r.from_ms,
+                    to_ms: r.to_ms,
+                }),
+                unavailable: page.unavailable.map(|r| Range {
+                    from_ms: r.from_ms,
+                    to_ms: r.to_ms,
+                }),
+            };
+            Ok((write, page.more))
+        })
+        .await
+    }
+
+    /// Starts committing a checked page on the blocking pool.
+    fn commit(&self, key: OwnedPartitionKey, page: PageWrite) -> Committing {
+        let store = self.daemon.store.clone();
+        tokio::task::spawn_blocking(move || {
+            store
+                .commit_page(key.borrow(), &page)
+                .map_err(|e| PluginError::plugin(format!("{e}")))
+        })
+    }
+
+    /// Waits for a page being committed, then counts it and reports progress.
+    async fn settle(
+        &self,
+        committing: Option<Committing>,
+        partition: &str,
+        done: u64,
+        total: u64,
+    ) -> Result<(), PluginError> {
+        let Some(committing) = committing else {
+            return Ok(());
+        };
+        let outcome = committing
+            .await
+            .unwrap_or_else(|e| Err(PluginError::plugin(format!("a blocking task failed: {e}"))))?;
+        PageCommitted {
+            labels: self.labels(),
+            partition,
+            inserted: outcome.inserted,
+            updated: outcome.updated,
+            unchanged: outcome.unchanged,
+        }
+        .emit(&self.daemon.metrics);
+        let (records, all_pages) = {
+            let mut c = self.counters.lock().expect("counters lock");
+            c.records += outcome.inserted + outcome.updated;
+            c.pages += 1;
+            (c.records, c.pages)
+        };
+        if let Some(tx) = self.progress {
+            let _ = tx.send(SyncProgress {
+                integration: self.it.name().to_owned(),
+                stream: self.stream.as_str().to_owned(),
+                partition: partition.to_owned(),
+                partitions_done: done,
+                partitions_total: total,
+                records,
+                pages: all_pages,
+            });
+        }
+        Ok(())
     }
 
     /// Syncs every partition of the stream; returns the result for ctl.
@@ -383,16 +467,6 @@ impl StreamRun<'_> {
         }
         result
     }
-}
-
-fn commit(
-    store: &Store,
-    key: PartitionKey<'_>,
-    write: &PageWrite,
-) -> Result<crate::store::PageOutcome, PluginError> {
-    store
-        .commit_page(key, write)
-        .map_err(|e| PluginError::plugin(format!("{e}")))
 }
 
 /// Runs a blocking plugin or store call on the blocking pool.
@@ -542,8 +616,8 @@ mod tests {
     use super::*;
     use exsync_plugin_api::{Side, Trade};
 
-    fn trade(price: &str) -> Record {
-        Record::Trade(Trade {
+    fn trade(price: &str) -> Vec<Box<RawValue>> {
+        let record = Record::Trade(Trade {
             id: "S:1".into(),
             order_id: None,
             timestamp: 5,
@@ -558,15 +632,19 @@ mod tests {
             fee_asset_native: Some("BNB".into()),
             fee_amount: Some("0.00000001".into()),
             liquidity: None,
-            raw: serde_json::json!({}),
-        })
+            raw: serde_json::json!({"z": 1, "a": 2}),
+        });
+        vec![serde_json::value::to_raw_value(&record).unwrap()]
     }
 
     #[test]
     fn prepare_keeps_exact_decimals_and_refuses_inexact_ones() {
-        let ok = prepare(Stream::Trades, &[trade("98765432109.87654321")]).unwrap();
+        let sent = trade("98765432109.87654321");
+        let text = sent[0].get().to_owned();
+        let ok = prepare(Stream::Trades, sent).unwrap();
         assert_eq!(ok[0].id, "S:1");
-        assert!(String::from_utf8_lossy(&ok[0].json).contains("\"98765432109.87654321\""));
+        assert_eq!(&*ok[0].json, text, "stored as sent");
+        assert!(ok[0].json.contains("\"98765432109.87654321\""));
         assert_eq!(ok[0].assets, vec!["B", "Q", "BNB"]);
         for bad in [
             "1e-8",
@@ -577,11 +655,16 @@ mod tests {
             "NaN",
             "123456789012345678901234567890.1",
         ] {
-            let e = prepare(Stream::Trades, &[trade(bad)]).unwrap_err();
+            let e = prepare(Stream::Trades, trade(bad)).unwrap_err();
             assert_eq!(e.kind, ErrorKind::BAD_RESPONSE, "{bad}");
         }
-        let e = prepare(Stream::Orders, &[trade("1")]).unwrap_err();
+        let e = prepare(Stream::Orders, trade("1")).unwrap_err();
         assert_eq!(e.kind, ErrorKind::PLUGIN);
+        assert!(
+            e.message.contains(r#"kind "trade" where "order" belongs"#),
+            "{}",
+            e.message
+        );
     }
 
     #[test]

@@ -114,7 +114,8 @@ pub struct StoredRecord {
     pub kind: &'static str,
     pub id: String,
     pub timestamp: i64,
-    pub json: Vec<u8>,
+    /// The record as the plugin sent it.
+    pub json: Box<str>,
     /// Native asset codes this record shows the account touched.
     pub assets: Vec<String>,
 }
@@ -223,6 +224,7 @@ impl Store {
             let mut counts = txn.open_table(RECORD_COUNTS).doing(doing)?;
             let mut assets = txn.open_table(ASSETS).doing(doing)?;
             let mut new_by_kind: Vec<(&str, u64)> = Vec::new();
+            let mut touched = std::collections::BTreeSet::new();
             for r in &page.records {
                 let old = match records
                     .get((integration, r.kind, r.id.as_str()))
@@ -230,7 +232,7 @@ impl Store {
                 {
                     Some(guard) => {
                         let (ts, bytes) = guard.value();
-                        Some((ts, bytes == r.json.as_slice() && ts == r.timestamp))
+                        Some((ts, bytes == r.json.as_bytes() && ts == r.timestamp))
                     }
                     None => None,
                 };
@@ -262,17 +264,16 @@ impl Store {
                 records
                     .insert(
                         (integration, r.kind, r.id.as_str()),
-                        (r.timestamp, r.json.as_slice()),
+                        (r.timestamp, r.json.as_bytes()),
                     )
                     .doing(doing)?;
                 by_time
                     .insert((integration, r.kind, r.timestamp, r.id.as_str()), ())
                     .doing(doing)?;
-                for asset in &r.assets {
-                    assets
-                        .insert((integration, asset.as_str()), ())
-                        .doing(doing)?;
-                }
+                touched.extend(r.assets.iter().map(String::as_str));
+            }
+            for asset in touched {
+                assets.insert((integration, asset), ()).doing(doing)?;
             }
             for (kind, n) in new_by_kind {
                 let before = counts
@@ -542,7 +543,7 @@ mod tests {
             kind: "trade",
             id: id.into(),
             timestamp: ts,
-            json: format!(r#"{{"id":"{id}","b":"{body}"}}"#).into_bytes(),
+            json: format!(r#"{{"id":"{id}","b":"{body}"}}"#).into(),
             assets: vec!["BTC".into()],
         }
     }

@@ -13,7 +13,12 @@ use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RResult, RStr};
 
 use crate::abi::{ConnectorBox, ConnectorModRef, HostIo, HostIo_TO};
-use crate::{CheckReport, ConnectorConfig, Manifest, Page, PartitionContext, PluginError, Stream};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::{
+    CheckReport, ConnectorConfig, Manifest, Page, PartitionContext, PluginError, Stream, TimeRange,
+};
 
 /// Why a file could not be used as a plugin, in words an operator can act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,6 +150,22 @@ pub struct ConnectorHandle {
     inner: ConnectorBox,
 }
 
+/// A page as the plugin sent it, each record still the JSON the plugin wrote: the host checks
+/// every record ([`crate::Record::from_json`]) and stores the bytes it received, without
+/// building and re-encoding a tree it does not need.
+#[derive(Deserialize, Debug)]
+pub struct RawPage {
+    pub records: Vec<Box<RawValue>>,
+    #[serde(default)]
+    pub next_cursor: Option<String>,
+    #[serde(default)]
+    pub covered: Option<TimeRange>,
+    #[serde(default)]
+    pub unavailable: Option<TimeRange>,
+    #[serde(default)]
+    pub more: bool,
+}
+
 fn decode<T: serde::de::DeserializeOwned>(what: &str, json: &str) -> Result<T, PluginError> {
     serde_json::from_str(json)
         .map_err(|e| PluginError::plugin(format!("the plugin returned an invalid {what}: {e}")))
@@ -177,6 +198,24 @@ impl ConnectorHandle {
         partition: &str,
         cursor: Option<&str>,
     ) -> Result<Page, PluginError> {
+        let json = self
+            .inner
+            .fetch(
+                stream.as_str().into(),
+                partition.into(),
+                cursor.map(RStr::from).into(),
+            )
+            .into_result()?;
+        decode("page", &json)
+    }
+
+    /// Like [`ConnectorHandle::fetch`], with the records left as JSON.
+    pub fn fetch_raw(
+        &self,
+        stream: Stream,
+        partition: &str,
+        cursor: Option<&str>,
+    ) -> Result<RawPage, PluginError> {
         let json = self
             .inner
             .fetch(

@@ -244,6 +244,35 @@ pub enum Record {
 }
 
 impl Record {
+    /// Parses a record that must be of `kind`, straight into its type: cheaper than the
+    /// tagged-enum route, which buffers the whole record (and its `raw`) before it can look
+    /// at the tag.
+    pub fn from_json(kind: RecordKind, json: &str) -> Result<Record, serde_json::Error> {
+        #[derive(Deserialize)]
+        struct Tag<'a> {
+            #[serde(borrow)]
+            kind: std::borrow::Cow<'a, str>,
+        }
+        let tag: Tag<'_> = serde_json::from_str(json)?;
+        if tag.kind != kind.as_str() {
+            return Err(serde::de::Error::custom(format_args!(
+                "kind {:?} where {:?} belongs",
+                tag.kind,
+                kind.as_str()
+            )));
+        }
+        use serde_json::from_str;
+        Ok(match kind {
+            RecordKind::Balance => Record::Balance(from_str(json)?),
+            RecordKind::Trade => Record::Trade(from_str(json)?),
+            RecordKind::Order => Record::Order(from_str(json)?),
+            RecordKind::Deposit => Record::Deposit(from_str(json)?),
+            RecordKind::Withdrawal => Record::Withdrawal(from_str(json)?),
+            RecordKind::Ledger => Record::Ledger(from_str(json)?),
+            RecordKind::Candle => Record::Candle(from_str(json)?),
+        })
+    }
+
     pub fn kind(&self) -> RecordKind {
         match self {
             Record::Balance(_) => RecordKind::Balance,
@@ -365,6 +394,24 @@ mod tests {
         assert_eq!(back, r);
         assert_eq!(back.id(), "BTCUSDT:1");
         assert_eq!(back.amounts().len(), 3);
+    }
+
+    #[test]
+    fn from_json_reads_a_record_of_the_expected_kind_only() {
+        let json = r#"{"kind":"deposit","id":"d1","timestamp":5,"asset":"BTC","asset_native":"BTC","amount":"0.1","status":"ok","raw":{"x":1}}"#;
+        let r = Record::from_json(RecordKind::Deposit, json).unwrap();
+        assert_eq!(r, serde_json::from_str::<Record>(json).unwrap());
+        let err = Record::from_json(RecordKind::Withdrawal, json).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(r#"kind "deposit" where "withdrawal" belongs"#),
+            "{err}"
+        );
+        let err = Record::from_json(RecordKind::Deposit, r#"{"id":"d1"}"#).unwrap_err();
+        assert!(err.to_string().contains("missing field `kind`"), "{err}");
+        let err =
+            Record::from_json(RecordKind::Deposit, r#"{"kind":"deposit","id":"d1"}"#).unwrap_err();
+        assert!(err.to_string().contains("missing field"), "{err}");
     }
 
     #[test]
