@@ -55,12 +55,14 @@
 pub mod abi;
 mod config;
 mod connector;
+pub mod decimal;
 mod error;
 mod host;
 pub mod loader;
 mod manifest;
 mod record;
 pub mod signing;
+pub mod time;
 
 #[doc(hidden)]
 pub use abi_stable;

@@ -23,16 +23,16 @@ pub struct Sim {
 impl Sim {
     /// Starts `exsync-sim binance` with the test credentials and `args`.
     pub fn binance(args: &[&str]) -> Sim {
+        let mut all = vec!["--api-key", API_KEY, "--api-secret", API_SECRET];
+        all.extend_from_slice(args);
+        Sim::start("binance", &all)
+    }
+
+    /// Starts `exsync-sim SUBCOMMAND --listen 127.0.0.1:0 ARGS...` and reads the URL it prints
+    /// on its first line of stdout.
+    pub fn start(subcommand: &str, args: &[&str]) -> Sim {
         let mut child = Command::new(target_bin("exsync-sim"))
-            .args([
-                "binance",
-                "--listen",
-                "127.0.0.1:0",
-                "--api-key",
-                API_KEY,
-                "--api-secret",
-                API_SECRET,
-            ])
+            .args([subcommand, "--listen", "127.0.0.1:0"])
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -46,7 +46,7 @@ impl Sim {
         let url = line
             .split_whitespace()
             .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("sim did not print its URL: {line:?}"))
+            .unwrap_or_else(|| panic!("exsync-sim {subcommand} did not print its URL: {line:?}"))
             .trim_end_matches('/')
             .to_owned();
         Sim { child, url }

@@ -400,7 +400,9 @@ impl BinanceConnector {
             .balances
             .into_iter()
             .filter_map(|r| match r {
-                Record::Balance(b) if !parsing::is_zero(&b.total) => Some(b.asset_native),
+                Record::Balance(b) if !exsync_plugin_api::decimal::is_zero(&b.total) => {
+                    Some(b.asset_native)
+                }
                 _ => None,
             })
             .collect())

@@ -404,57 +404,6 @@ fn bad_json_is_bad_response_naming_endpoint_and_place() {
     assert!(err.message.len() < 400, "{}", err.message.len());
 }
 
-#[test]
-fn utc_datetime_parsing() {
-    assert_eq!(parsing::parse_utc_datetime("1970-01-01 00:00:00"), Some(0));
-    assert_eq!(
-        parsing::parse_utc_datetime("2017-07-14 00:00:00"),
-        Some(BINANCE_LAUNCH_MS)
-    );
-    assert_eq!(
-        parsing::parse_utc_datetime("2024-02-29 23:59:59"),
-        Some(1_709_251_199_000)
-    );
-    assert_eq!(parsing::parse_utc_datetime("2023-02-29 00:00:00"), None);
-    assert_eq!(parsing::parse_utc_datetime("2019-10-12T11:12:02"), None);
-    assert_eq!(parsing::parse_utc_datetime("2019-10-12 11:12"), None);
-    assert_eq!(parsing::parse_utc_datetime("2019-13-12 11:12:02"), None);
-    assert_eq!(parsing::parse_utc_datetime("2019-10-12 24:00:00"), None);
-    assert_eq!(parsing::parse_utc_datetime("2019-1a-12 11:12:02"), None);
-}
-
-#[test]
-fn exact_decimal_arithmetic() {
-    assert_eq!(
-        parsing::exact_quotient("48.000012", "12").as_deref(),
-        Some("4.000001")
-    );
-    assert_eq!(parsing::exact_quotient("10", "4").as_deref(), Some("2.5"));
-    assert_eq!(
-        parsing::exact_quotient("10000.00000000", "0.50000000").as_deref(),
-        Some("20000")
-    );
-    assert_eq!(parsing::exact_quotient("0.00000001", "3").as_deref(), None);
-    assert_eq!(parsing::exact_quotient("1", "0.00000000"), None);
-    assert_eq!(parsing::exact_quotient("0.0", "0.0"), None);
-    assert_eq!(parsing::exact_quotient("-1", "1"), None);
-    assert_eq!(
-        parsing::exact_quotient("1", "1024").as_deref(),
-        Some("0.0009765625")
-    );
-    assert_eq!(
-        parsing::exact_quotient("7", "0.008").as_deref(),
-        Some("875")
-    );
-    assert_eq!(parsing::decimal_add("1.5", "0.25").as_deref(), Some("1.75"));
-    assert_eq!(
-        parsing::decimal_add("0.00000000", "0.00000000").as_deref(),
-        Some("0.00000000")
-    );
-    assert_eq!(parsing::decimal_add("12", "0.5").as_deref(), Some("12.5"));
-    assert_eq!(parsing::decimal_add("1e3", "1"), None);
-}
-
 // =======================================================================================
 // Error mapping.
 
