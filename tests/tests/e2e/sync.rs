@@ -1,7 +1,9 @@
 //! `exsyncctl sync`: full syncs, incremental syncs and crash recovery against the simulator.
 
 use exsync_e2e::assert_no_secrets;
-use exsync_e2e::daemon::{binance_integration, wait_for, Daemon, Setup, ALL_STREAMS};
+use exsync_e2e::daemon::{
+    binance_integration, binance_integration_with, wait_for, Daemon, Setup, ALL_STREAMS,
+};
 use exsync_e2e::sim::{Sim, API_KEY, API_SECRET};
 use exsync_e2e::truth::{assert_stored_exactly, truth_counts};
 
@@ -128,4 +130,70 @@ fn kill_9_in_the_middle_of_a_sync_then_restart_completes_exactly() {
     let report = daemon.sync_wait("binance-main");
     assert_all_ok(&report);
     assert_stored_exactly(&daemon, "binance-main", &sim.truth());
+}
+
+#[test]
+fn candles_store_every_closed_candle_exactly_and_the_open_one_as_not_final() {
+    let sim = Sim::binance(&["--seed", "13", "--trades", "10"]);
+    let mut setup = Setup::new();
+    setup.env("E2E_BINANCE_KEY", API_KEY);
+    setup.env("E2E_BINANCE_SECRET", API_SECRET);
+    let candles = "[streams]\n[candles]\nsymbols = [\"BTC/USDT\"]\ntimeframes = [\"4h\", \"1d\"]\ninterval = \"1h\"\n";
+    setup.integration(
+        "binance-main",
+        &binance_integration_with(&sim.url, "2025-06-01", false, candles),
+    );
+    let daemon = Daemon::start(&setup);
+    let start_ms = 1_748_736_000_000; // 2025-06-01T00:00:00Z
+
+    let report = daemon.sync_wait("binance-main");
+    assert_all_ok(&report);
+    let stored = daemon.records("binance-main", "candle");
+    for (timeframe, period_ms) in [("4h", 4 * 3_600_000i64), ("1d", 86_400_000)] {
+        let mut mine: Vec<&serde_json::Value> = stored
+            .iter()
+            .filter(|c| c["timeframe"] == timeframe)
+            .collect();
+        mine.sort_by_key(|c| c["open_time"].as_i64().unwrap());
+        let (closed, open): (Vec<&serde_json::Value>, Vec<&serde_json::Value>) =
+            mine.iter().partition(|c| c["final"] == true);
+        // The candle in progress when the sync ran, and only that one, is not final.
+        assert_eq!(open.len(), 1, "{timeframe}: {open:?}");
+        let open_time = open[0]["open_time"].as_i64().unwrap();
+        assert_eq!(
+            open_time,
+            mine.last().unwrap()["open_time"].as_i64().unwrap(),
+            "{timeframe}: the open candle is the newest"
+        );
+        // Every closed candle from the start on, digit for digit.
+        let truth = sim.klines_truth("BTCUSDT", timeframe, start_ms, open_time);
+        let truth = truth.as_array().unwrap();
+        assert_eq!(closed.len(), truth.len(), "{timeframe}: count");
+        assert!(truth.len() as i64 >= (open_time - start_ms) / period_ms - 1);
+        for (c, t) in closed.iter().zip(truth) {
+            assert_eq!(c["open_time"], t[0], "{timeframe}");
+            assert_eq!(c["symbol"], "BTCUSDT");
+            for (field, i) in [
+                ("open", 1),
+                ("high", 2),
+                ("low", 3),
+                ("close", 4),
+                ("volume", 5),
+            ] {
+                assert_eq!(c[field], t[i], "{timeframe} {} {field}", c["open_time"]);
+            }
+        }
+    }
+
+    // The next sync starts at the open candle: one request per (symbol, timeframe).
+    sim.reset_stats();
+    assert_all_ok(&daemon.sync_wait("binance-main"));
+    let stats = sim.stats();
+    let klines = stats["by_endpoint"]["GET /api/v3/klines"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(
+        (1..=2).contains(&klines),
+        "{klines} klines requests for two caught-up partitions"
+    );
 }
