@@ -65,8 +65,15 @@ if failed:
 print(f"trades stream: {records} records in {secs:.1f} s = {records/secs:,.0f} records/s, {pages} pages")
 print(f"exsyncd peak RSS: {rss/1024:.1f} MiB")
 if budget:
-    by = stats.get("by_endpoint", {})
-    weight = 20 * (by.get("GET /api/v3/myTrades", 0) + by.get("GET /api/v3/account", 0) + by.get("GET /api/v3/exchangeInfo", 0))
-    total = sum(s["duration_ms"] for s in report["streams"]) / 1000
-    print(f"weight {weight} in {total:.1f} s = {weight/total*60:,.0f}/min of 6000 ({weight/total*60/6000:.0%}); max per window {stats.get('weight_used_max')}; 429s: {stats.get('by_status', {}).get('429', 0)}")
+    # Binance counts weight per clock minute: the first and last windows of a run are partial,
+    # the ones between show how close the daemon ran to the limit.
+    limit = stats.get("weight_limit", 6000)
+    windows = [w for _, w in sorted(stats.get("weight_by_window", {}).items(), key=lambda kv: int(kv[0]))]
+    full = windows[1:-1]
+    print(f"{len(windows)} weight windows; 429s: {stats.get('by_status', {}).get('429', 0)}, 418s: {stats.get('by_status', {}).get('418', 0)}")
+    if full:
+        mean = sum(full) / len(full)
+        print(f"full windows: weight min {min(full)}, mean {mean:,.0f}, max {max(full)} of {limit} ({mean/limit:.1%} of the allowed rate)")
+    else:
+        print("no full window: run with more trades (BENCH_TRADES) to measure the budget")
 PY

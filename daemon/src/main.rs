@@ -31,7 +31,20 @@ struct Args {
     validate: bool,
 }
 
+/// Caps glibc's malloc arenas. By default every thread that allocates may get its own arena
+/// (up to 8 per core), each keeping the freed pages of the largest page it ever held; the
+/// blocking threads that fetch and commit pages take turns, so a long sync grew one such
+/// arena per thread. Two arenas keep the pipeline's two threads apart and RSS flat.
+fn cap_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator tunable; called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
 fn main() -> ExitCode {
+    cap_malloc_arenas();
     let args = Args::parse();
     if args.validate {
         let metrics = exsyncd::metrics::Metrics::new();

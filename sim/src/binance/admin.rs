@@ -26,6 +26,9 @@ pub struct Stats {
     weight_used_max: u64,
     sapi_weight_used_max: u64,
     sapi_uid_weight_used_max: u64,
+    /// Request weight (`/api/*`) used in each window, by window start: how close a client ran
+    /// to the limit, window by window.
+    weight_by_window: BTreeMap<i64, u64>,
 }
 
 impl Stats {
@@ -46,7 +49,11 @@ impl Stats {
         }
     }
 
-    pub fn note_weight(&mut self, bucket: Bucket, used: u64) {
+    pub fn note_weight(&mut self, bucket: Bucket, used: u64, window_start_ms: i64) {
+        if bucket == Bucket::Api {
+            let w = self.weight_by_window.entry(window_start_ms).or_default();
+            *w = (*w).max(used);
+        }
         let max = match bucket {
             Bucket::Api => &mut self.weight_used_max,
             Bucket::SapiIp => &mut self.sapi_weight_used_max,
@@ -65,6 +72,7 @@ impl Stats {
             "auth_failures": self.auth_failures,
             "weight_used_max": self.weight_used_max,
             "weight_limit": limits.weight_limit,
+            "weight_by_window": self.weight_by_window.iter().map(|(k, v)| (k.to_string(), *v)).collect::<BTreeMap<_, _>>(),
             "sapi_weight_used_max": self.sapi_weight_used_max,
             "sapi_weight_limit": limits.sapi_weight_limit,
             "sapi_uid_weight_used_max": self.sapi_uid_weight_used_max,

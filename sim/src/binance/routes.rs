@@ -378,7 +378,8 @@ async fn serve(
     };
     {
         let mut stats = state.stats.lock().expect("stats lock");
-        stats.note_weight(bucket, used);
+        let window_ms = state.limits.config().window_ms.max(1);
+        stats.note_weight(bucket, used, now - now.rem_euclid(window_ms));
     }
     let weight_header = [(bucket.header(), used.to_string())];
 
