@@ -45,8 +45,11 @@ curl -s -XPOST "$url/__sim/stats/reset" >/dev/null 2>&1 || true
 ctl --json sync bench --wait > "$dir/report.json"
 curl -s "http://127.0.0.1:$metrics_port/metrics" > "$dir/metrics.txt"
 rss=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
+# utime and stime (fields 14, 15) in clock ticks: the daemon's CPU cost, which a busy machine
+# inflates less than it does the wall time.
+cpu=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f s user, %.1f s system", $14/hz, $15/hz}' /proc/$pid/stat)
 curl -s "$url/__sim/stats" > "$dir/stats.json" 2>/dev/null || echo '{}' > "$dir/stats.json"
-python3 - "$dir/report.json" "$dir/stats.json" "$rss" "$budget" "$dir/metrics.txt" <<'PY'
+python3 - "$dir/report.json" "$dir/stats.json" "$rss" "$budget" "$dir/metrics.txt" "$cpu" <<'PY'
 import json, re, sys
 report = json.load(open(sys.argv[1])); stats = json.load(open(sys.argv[2])); rss = int(sys.argv[3]); budget = sys.argv[4] == "1"
 # From the daemon's metrics, not the ctl report: the scheduler's first sync may be the one
@@ -63,7 +66,7 @@ failed = next((s for s in report["streams"] if s["result"] != "ok"), None)
 if failed:
     print(f"stream {failed['stream']} did not sync: {failed}")
 print(f"trades stream: {records} records in {secs:.1f} s = {records/secs:,.0f} records/s, {pages} pages")
-print(f"exsyncd peak RSS: {rss/1024:.1f} MiB")
+print(f"exsyncd peak RSS: {rss/1024:.1f} MiB; CPU {sys.argv[6]}")
 if budget:
     # Binance counts weight per clock minute: the first and last windows of a run are partial,
     # the ones between show how close the daemon ran to the limit.
