@@ -10,7 +10,7 @@ use std::path::Path;
 
 use abi_stable::library::{lib_header_from_path, LibraryError};
 use abi_stable::sabi_trait::TD_Opaque;
-use abi_stable::std_types::{RResult, RStr};
+use abi_stable::std_types::{RResult, RStr, RString};
 
 use crate::abi::{ConnectorBox, ConnectorModRef, HostIo, HostIo_TO};
 use serde::Deserialize;
@@ -198,15 +198,7 @@ impl ConnectorHandle {
         partition: &str,
         cursor: Option<&str>,
     ) -> Result<Page, PluginError> {
-        let json = self
-            .inner
-            .fetch(
-                stream.as_str().into(),
-                partition.into(),
-                cursor.map(RStr::from).into(),
-            )
-            .into_result()?;
-        decode("page", &json)
+        decode("page", &self.fetch_json(stream, partition, cursor)?)
     }
 
     /// Like [`ConnectorHandle::fetch`], with the records left as JSON.
@@ -216,14 +208,21 @@ impl ConnectorHandle {
         partition: &str,
         cursor: Option<&str>,
     ) -> Result<RawPage, PluginError> {
-        let json = self
-            .inner
+        decode("page", &self.fetch_json(stream, partition, cursor)?)
+    }
+
+    fn fetch_json(
+        &self,
+        stream: Stream,
+        partition: &str,
+        cursor: Option<&str>,
+    ) -> Result<RString, PluginError> {
+        self.inner
             .fetch(
                 stream.as_str().into(),
                 partition.into(),
                 cursor.map(RStr::from).into(),
             )
-            .into_result()?;
-        decode("page", &json)
+            .into_result()
     }
 }
