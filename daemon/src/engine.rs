@@ -20,6 +20,7 @@ use exsync_plugin_api::{ErrorKind, PartitionContext, PluginError, Record, Stream
 use exsync_protocol::{ErrorInfo, Range, StreamSyncResult, SyncProgress, SyncReport};
 use rand::Rng;
 use rust_decimal::Decimal;
+use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -69,7 +70,8 @@ fn prepare(stream: Stream, records: Vec<Box<RawValue>>) -> Result<Vec<StoredReco
     let expected = stream.record_kind();
     let mut out = Vec::with_capacity(records.len());
     for (n, json) in records.into_iter().enumerate() {
-        let r = Record::from_json(expected, json.get()).map_err(|e| {
+        // Every field checked, `raw` only checked present: its bytes are stored as sent.
+        let r = Record::<IgnoredAny>::from_json(expected, json.get()).map_err(|e| {
             PluginError::plugin(format!(
                 "the plugin returned an invalid record (number {n} of a {stream} page): {e}"
             ))
@@ -104,7 +106,7 @@ fn prepare(stream: Stream, records: Vec<Box<RawValue>>) -> Result<Vec<StoredReco
 }
 
 /// Native assets a record shows the account has held.
-fn touched_assets(r: &Record) -> Vec<String> {
+fn touched_assets<R>(r: &Record<R>) -> Vec<String> {
     let nonzero = |s: &str| Decimal::from_str(s).map(|d| !d.is_zero()).unwrap_or(false);
     match r {
         Record::Balance(b) if nonzero(&b.total) || nonzero(&b.free) || nonzero(&b.locked) => {

@@ -96,7 +96,7 @@ pub enum TransferStatus {
 
 /// A balance of one asset in one wallet, as of a moment.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct Balance {
+pub struct Balance<R = Value> {
     pub asset: String,
     pub asset_native: String,
     /// `spot`, `funding`, `margin`, `futures`, `earn`...
@@ -106,12 +106,12 @@ pub struct Balance {
     pub total: String,
     /// When the exchange reported it, UTC ms.
     pub as_of: i64,
-    pub raw: Value,
+    pub raw: R,
 }
 
 /// One fill.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct Trade {
+pub struct Trade<R = Value> {
     pub id: String,
     #[serde(default)]
     pub order_id: Option<String>,
@@ -134,12 +134,12 @@ pub struct Trade {
     pub fee_amount: Option<String>,
     #[serde(default)]
     pub liquidity: Option<Liquidity>,
-    pub raw: Value,
+    pub raw: R,
 }
 
 /// An order, in its latest known state.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct Order {
+pub struct Order<R = Value> {
     pub id: String,
     pub timestamp: i64,
     #[serde(default)]
@@ -163,12 +163,12 @@ pub struct Order {
     pub cost: Option<String>,
     #[serde(default)]
     pub average: Option<String>,
-    pub raw: Value,
+    pub raw: R,
 }
 
 /// A deposit or a withdrawal.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct Transfer {
+pub struct Transfer<R = Value> {
     pub id: String,
     pub timestamp: i64,
     pub asset: String,
@@ -187,12 +187,12 @@ pub struct Transfer {
     pub tag: Option<String>,
     #[serde(default)]
     pub network: Option<String>,
-    pub raw: Value,
+    pub raw: R,
 }
 
 /// One movement in an account ledger.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct LedgerEntry {
+pub struct LedgerEntry<R = Value> {
     pub id: String,
     pub timestamp: i64,
     pub asset: String,
@@ -205,12 +205,12 @@ pub struct LedgerEntry {
     pub entry_type: String,
     #[serde(default)]
     pub reference_id: Option<String>,
-    pub raw: Value,
+    pub raw: R,
 }
 
 /// One OHLCV candle.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct Candle {
+pub struct Candle<R = Value> {
     pub symbol: String,
     #[serde(default)]
     pub base: Option<String>,
@@ -226,34 +226,46 @@ pub struct Candle {
     /// False while the candle's period has not ended; a later fetch replaces it.
     #[serde(rename = "final")]
     pub is_final: bool,
-    pub raw: Value,
+    pub raw: R,
 }
 
 /// Any record, tagged with its kind.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
-pub enum Record {
-    Balance(Balance),
-    Trade(Trade),
-    Order(Order),
-    Deposit(Transfer),
-    Withdrawal(Transfer),
-    Ledger(LedgerEntry),
-    Candle(Candle),
+pub enum Record<R = Value> {
+    Balance(Balance<R>),
+    Trade(Trade<R>),
+    Order(Order<R>),
+    Deposit(Transfer<R>),
+    Withdrawal(Transfer<R>),
+    Ledger(LedgerEntry<R>),
+    Candle(Candle<R>),
 }
 
-impl Record {
+impl<R: serde::de::DeserializeOwned> Record<R> {
     /// Parses a record that must be of `kind`, straight into its type: cheaper than the
     /// tagged-enum route, which buffers the whole record (and its `raw`) before it can look
-    /// at the tag.
+    /// at the tag. `Record::<serde::de::IgnoredAny>::from_json` checks a record without
+    /// building its `raw` tree, as the host does for every record it stores.
     pub fn from_json(kind: RecordKind, json: &str) -> Result<Record, serde_json::Error> {
         #[derive(Deserialize)]
         struct Tag<'a> {
             #[serde(borrow)]
             kind: std::borrow::Cow<'a, str>,
         }
-        let tag: Tag<'_> = serde_json::from_str(json)?;
+        // Records serialized by this crate start with their tag; anything else is read whole.
+        let leading = json
+            .strip_prefix("{\"kind\":\"")
+            .and_then(|rest| rest.strip_prefix(kind.as_str()))
+            .is_some_and(|rest| rest.starts_with("\","));
+        let tag: Tag<'_> = if leading {
+            Tag {
+                kind: kind.as_str().into(),
+            }
+        } else {
+            serde_json::from_str(json)?
+        };
         if tag.kind != kind.as_str() {
             return Err(serde::de::Error::custom(format_args!(
                 "kind {:?} where {:?} belongs",
@@ -272,7 +284,9 @@ impl Record {
             RecordKind::Candle => Record::Candle(from_str(json)?),
         })
     }
+}
 
+impl<R> Record<R> {
     pub fn kind(&self) -> RecordKind {
         match self {
             Record::Balance(_) => RecordKind::Balance,
@@ -399,18 +413,41 @@ mod tests {
     #[test]
     fn from_json_reads_a_record_of_the_expected_kind_only() {
         let json = r#"{"kind":"deposit","id":"d1","timestamp":5,"asset":"BTC","asset_native":"BTC","amount":"0.1","status":"ok","raw":{"x":1}}"#;
-        let r = Record::from_json(RecordKind::Deposit, json).unwrap();
+        let r = Record::<Value>::from_json(RecordKind::Deposit, json).unwrap();
         assert_eq!(r, serde_json::from_str::<Record>(json).unwrap());
-        let err = Record::from_json(RecordKind::Withdrawal, json).unwrap_err();
+        let err = Record::<Value>::from_json(RecordKind::Withdrawal, json).unwrap_err();
         assert!(
             err.to_string()
                 .contains(r#"kind "deposit" where "withdrawal" belongs"#),
             "{err}"
         );
-        let err = Record::from_json(RecordKind::Deposit, r#"{"id":"d1"}"#).unwrap_err();
+        // The tag anywhere in the object, and the light view that skips `raw`.
+        let moved = r#"{"id":"d1","timestamp":5,"asset":"BTC","asset_native":"BTC","amount":"0.1","status":"ok","raw":{"x":1},"kind":"deposit"}"#;
+        assert_eq!(
+            Record::<Value>::from_json(RecordKind::Deposit, moved).unwrap(),
+            r
+        );
+        let light = Record::<serde::de::IgnoredAny>::from_json(RecordKind::Deposit, json).unwrap();
+        assert_eq!((light.id(), light.amounts()), (r.id(), r.amounts()));
+        let err = Record::<Value>::from_json(
+            RecordKind::Withdrawal,
+            &moved.replace("deposit", "withdrawals"),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(r#"kind "withdrawals" where "withdrawal""#),
+            "{err}"
+        );
+        let no_raw = json.replace(r#","raw":{"x":1}"#, "");
+        let err =
+            Record::<serde::de::IgnoredAny>::from_json(RecordKind::Deposit, &no_raw).unwrap_err();
+        assert!(err.to_string().contains("missing field `raw`"), "{err}");
+        let err = Record::<Value>::from_json(RecordKind::Deposit, r#"{"id":"d1"}"#).unwrap_err();
         assert!(err.to_string().contains("missing field `kind`"), "{err}");
         let err =
-            Record::from_json(RecordKind::Deposit, r#"{"kind":"deposit","id":"d1"}"#).unwrap_err();
+            Record::<Value>::from_json(RecordKind::Deposit, r#"{"kind":"deposit","id":"d1"}"#)
+                .unwrap_err();
         assert!(err.to_string().contains("missing field"), "{err}");
     }
 
