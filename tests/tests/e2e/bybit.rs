@@ -24,18 +24,22 @@ withdrawals = "1h"
 ledger = "1h"
 "#;
 
-const CANDLES: &str = r#"candles = "1h"
-[candles]
+const CANDLES: &str = r#"[candles]
 symbols = ["BTC/USDT"]
 timeframes = ["1h", "1d"]
+interval = "1h"
 "#;
 
 // ---------------------------------------------------------------------------------------
 // Helpers.
 
-/// Starts `exsync-sim bybit` with the test credentials and `args`.
+/// Starts `exsync-sim bybit` with the test credentials and `args`. The per-UID limit is
+/// raised far above Bybit's unless `args` set it: only the rate-limit test is about pacing.
 fn bybit_sim(args: &[&str]) -> Sim {
     let mut all = vec!["--api-key", API_KEY, "--api-secret", API_SECRET];
+    if !args.contains(&"--uid-limit") {
+        all.extend(["--uid-limit", "10000"]);
+    }
     all.extend_from_slice(args);
     Sim::start("bybit", &all)
 }
@@ -318,7 +322,7 @@ fn full_sync_stores_exactly_the_ground_truth() {
     let odd: Vec<Value> = daemon
         .records(INTEGRATION, "balance")
         .into_iter()
-        .filter(|b| b["asset_native"] == "币安人生")
+        .filter(|b| b["asset_native"] == "币安人生" && b["wallet"] == "unified")
         .collect();
     assert_eq!(odd.len(), 1, "{odd:?}");
     assert_eq!(odd[0]["asset"], "币安人生");
