@@ -62,7 +62,9 @@ impl fmt::Debug for BybitConfig {
 
 impl BybitConfig {
     /// Checks the host's config; a `config` error names the field that is wrong.
-    pub(crate) fn from_connector_config(config: &ConnectorConfig) -> Result<BybitConfig, PluginError> {
+    pub(crate) fn from_connector_config(
+        config: &ConnectorConfig,
+    ) -> Result<BybitConfig, PluginError> {
         let api_key = config.credential("api_key")?.trim().to_owned();
         let api_secret = config.credential("api_secret")?.trim().to_owned();
         if api_key.is_empty() {
@@ -122,15 +124,16 @@ impl BybitConfig {
                     })?;
                 }
                 "transfer_overlap_days" => {
-                    let days = value
-                        .as_i64()
-                        .filter(|d| (1..=30).contains(d))
-                        .ok_or_else(|| {
-                            PluginError::config(format!(
+                    let days =
+                        value
+                            .as_i64()
+                            .filter(|d| (1..=30).contains(d))
+                            .ok_or_else(|| {
+                                PluginError::config(format!(
                                 "option `transfer_overlap_days` is {value}; it must be an integer \
                                  from 1 to 30"
                             ))
-                        })?;
+                            })?;
                     transfer_overlap_ms = days * DAY_MS;
                 }
                 "candle_category" => {

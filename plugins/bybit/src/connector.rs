@@ -21,8 +21,8 @@ use crate::endpoints::{
     BAN_STATUS, BUCKET_ACCOUNT, BUCKET_ASSET, BUCKET_PUBLIC, BUCKET_TRADE, CATEGORIES,
     DEFAULT_BASE_URL, EXECUTION_LIMIT, HISTORY_LIMIT_MS, INSTRUMENTS_LIMIT, INSTRUMENTS_TTL_MS,
     KLINE_LIMIT, LIMIT_RESET_HEADER, MAX_LIMIT_RETRIES, MAX_LIMIT_WAIT_MS, ORDER_HISTORY_LIMIT,
-    PUBLIC_PER_WINDOW, PUBLIC_WINDOW_MS, SANDBOX_BASE_URL, SECOND_MS, TIMEFRAMES,
-    TRADE_PER_SECOND, TRADE_WINDOW_MS, TRANSACTION_LOG_LIMIT, TRANSFER_LIMIT, TRANSFER_WINDOW_MS,
+    PUBLIC_PER_WINDOW, PUBLIC_WINDOW_MS, SANDBOX_BASE_URL, SECOND_MS, TIMEFRAMES, TRADE_PER_SECOND,
+    TRADE_WINDOW_MS, TRANSACTION_LOG_LIMIT, TRANSFER_LIMIT, TRANSFER_WINDOW_MS,
 };
 use crate::pagination::{self, BybitPager, WindowKind, WindowRequest};
 use crate::parsing::{self, ApiKeyInfo, ListPage, Markets};
@@ -152,7 +152,10 @@ impl Connector for BybitConnector {
             ));
         }
         Ok(CheckReport {
-            account: key.user_id.clone().unwrap_or_else(|| "bybit account".into()),
+            account: key
+                .user_id
+                .clone()
+                .unwrap_or_else(|| "bybit account".into()),
             permissions: Permissions {
                 read: Some(true),
                 trade: Some(key.can_trade),
@@ -339,7 +342,13 @@ impl BybitConnector {
         Ok(self.window_page(kind, &request, page, now))
     }
 
-    fn window_page(&self, kind: WindowKind, request: &WindowRequest, page: ListPage, now: i64) -> Page {
+    fn window_page(
+        &self,
+        kind: WindowKind,
+        request: &WindowRequest,
+        page: ListPage,
+        now: i64,
+    ) -> Page {
         self.pager.window_page(
             kind,
             request,
@@ -371,7 +380,8 @@ impl BybitConnector {
             ("end", end.to_string()),
             ("limit", KLINE_LIMIT.to_string()),
         ];
-        let what = format!("fetching {category} klines for {symbol} {timeframe} in [{start}, {end}]");
+        let what =
+            format!("fetching {category} klines for {symbol} {timeframe} in [{start}, {end}]");
         let (result, _) = self.public_get(&BybitEndpoints::KLINE, &params, &what)?;
         let markets = self.markets(&category, true)?;
         let candles = parsing::parse_kline(
@@ -382,7 +392,9 @@ impl BybitConnector {
             markets.get(symbol),
             now,
         )?;
-        Ok(self.pager.candles_page(interval, &request, end, candles, now))
+        Ok(self
+            .pager
+            .candles_page(interval, &request, end, candles, now))
     }
 
     // -----------------------------------------------------------------------------------
@@ -454,11 +466,8 @@ impl BybitConnector {
     /// Measures Bybit's clock minus ours now with `GET /v5/market/time`, and keeps it.
     fn measure_offset(&self) -> Result<i64, PluginError> {
         let sent = self.host.now_ms();
-        let (result, _) = self.public_get(
-            &BybitEndpoints::TIME,
-            &[],
-            "reading Bybit's server time",
-        )?;
+        let (result, _) =
+            self.public_get(&BybitEndpoints::TIME, &[], "reading Bybit's server time")?;
         let received = self.host.now_ms();
         let server = parsing::parse_server_time(&result)?;
         let offset = signing::server_offset(sent, received, server);
@@ -491,8 +500,8 @@ impl BybitConnector {
         what: &str,
     ) -> Result<(Value, Option<i64>), PluginError> {
         let query = signing::query(params);
-        let request = HttpRequest::get(self.endpoints.url(endpoint, query.as_str()))
-            .bucket(endpoint.bucket);
+        let request =
+            HttpRequest::get(self.endpoints.url(endpoint, query.as_str())).bucket(endpoint.bucket);
         let response = self
             .host
             .http(request)
@@ -564,8 +573,8 @@ impl BybitConnector {
         self.host
             .http_retrying(|| {
                 let timestamp = signing::timestamp(self.host.now_ms(), self.applied_offset());
-                let mut request = HttpRequest::get(self.endpoints.url(endpoint, query))
-                    .bucket(endpoint.bucket);
+                let mut request =
+                    HttpRequest::get(self.endpoints.url(endpoint, query)).bucket(endpoint.bucket);
                 for (name, value) in
                     self.signer
                         .headers(timestamp, self.config.recv_window_ms, query)

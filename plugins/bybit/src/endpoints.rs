@@ -14,7 +14,8 @@ pub(crate) const DEFAULT_BASE_URL: &str = "https://api.bybit.com";
 /// Testnet: separate accounts and keys, same API.
 pub(crate) const SANDBOX_BASE_URL: &str = "https://api-testnet.bybit.com";
 /// The host names the connector may call (an integration's `base_url` override replaces them).
-pub(crate) const API_HOSTS: [&str; 3] = ["api.bybit.com", "api.bytick.com", "api-testnet.bybit.com"];
+pub(crate) const API_HOSTS: [&str; 3] =
+    ["api.bybit.com", "api.bytick.com", "api-testnet.bybit.com"];
 
 /// Public market data: only the IP limit applies (600 per 5 s, shared by every request).
 pub(crate) const BUCKET_PUBLIC: &str = "public";

@@ -27,8 +27,8 @@ use exsync_plugin_api::{Candle, Page, PluginError, Record, TimeRange};
 use serde::{Deserialize, Serialize};
 
 use crate::endpoints::{
-    DAY_MS, DEFAULT_TRADE_OVERLAP_MS, HISTORY_LIMIT_MS, HISTORY_MARGIN_MS, KLINE_LIMIT,
-    MINUTE_MS, TRADE_WINDOW_MS, TRANSFER_WINDOW_MS,
+    DAY_MS, DEFAULT_TRADE_OVERLAP_MS, HISTORY_LIMIT_MS, HISTORY_MARGIN_MS, KLINE_LIMIT, MINUTE_MS,
+    TRADE_WINDOW_MS, TRANSFER_WINDOW_MS,
 };
 
 /// Turns cursors into requests and responses into pages, for one integration.
@@ -232,7 +232,10 @@ impl BybitPager {
                 if let Some(start) = self.start_ms.filter(|s| *s < from) {
                     unavailable = Some(TimeRange::new(start, from));
                 }
-                (self.resume_forward(kind, open, c.head.unwrap_or(to), now), false)
+                (
+                    self.resume_forward(kind, open, c.head.unwrap_or(to), now),
+                    false,
+                )
             }
             Phase::Forward if to - from >= kind.window_ms && to < now => (
                 WindowCursor {
@@ -262,7 +265,13 @@ impl BybitPager {
     /// however old an order still open is: such an order is read again once it closes
     /// within the re-read span, else it stays as last seen until a resync), and never beyond
     /// Bybit's reach.
-    fn resume_forward(&self, kind: WindowKind, open: Option<i64>, reached: i64, now: i64) -> WindowCursor {
+    fn resume_forward(
+        &self,
+        kind: WindowKind,
+        open: Option<i64>,
+        reached: i64,
+        now: i64,
+    ) -> WindowCursor {
         let from = open
             .unwrap_or(i64::MAX)
             .min(reached - kind.overlap_ms)
@@ -287,9 +296,7 @@ impl BybitPager {
         now: i64,
     ) -> Result<CandlesCursor, PluginError> {
         Ok(decode_cursor(cursor, "candles")?.unwrap_or(CandlesCursor {
-            start: self
-                .start_ms
-                .unwrap_or(now - HISTORY_LIMIT_MS),
+            start: self.start_ms.unwrap_or(now - HISTORY_LIMIT_MS),
         }))
     }
 
@@ -316,10 +323,7 @@ impl BybitPager {
         now: i64,
     ) -> Page {
         candles.sort_by_key(|c| c.open_time);
-        let first_open = candles
-            .iter()
-            .find(|c| !c.is_final)
-            .map(|c| c.open_time);
+        let first_open = candles.iter().find(|c| !c.is_final).map(|c| c.open_time);
         let after_last = candles.last().map(|c| next_open(interval, c.open_time));
         let caught_up = end >= now;
         let next = match (first_open, after_last) {

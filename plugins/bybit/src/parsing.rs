@@ -285,7 +285,11 @@ struct KlineResult {
 
 /// The `result` of a successful answer to `what`, with Bybit's `time`; an HTTP error or a
 /// non-zero `retCode` becomes the mapped error.
-pub(crate) fn result(status: u16, body: &[u8], what: &str) -> Result<(Value, Option<i64>), PluginError> {
+pub(crate) fn result(
+    status: u16,
+    body: &[u8],
+    what: &str,
+) -> Result<(Value, Option<i64>), PluginError> {
     if !(200..300).contains(&status) {
         return Err(classify_error(status, body, what));
     }
@@ -361,10 +365,12 @@ pub(crate) fn parse_server_time(result: &Value) -> Result<i64, PluginError> {
     {
         return Ok(ms);
     }
-    t.time_second
-        .parse::<i64>()
-        .map(|s| s * 1000)
-        .map_err(|_| bad(format!("while parsing the market/time response: timeSecond {:?} is not a number", t.time_second)))
+    t.time_second.parse::<i64>().map(|s| s * 1000).map_err(|_| {
+        bad(format!(
+            "while parsing the market/time response: timeSecond {:?} is not a number",
+            t.time_second
+        ))
+    })
 }
 
 /// `GET /v5/user/query-api` → the key's owner and what it may do.
@@ -377,10 +383,8 @@ pub(crate) fn parse_api_key_info(result: &Value) -> Result<ApiKeyInfo, PluginErr
     };
     let any = |group: &str| k.permissions.get(group).is_some_and(|r| !r.is_empty());
     let read_only = k.read_only == 1;
-    let trade_rights = has("Spot", "SpotTrade")
-        || any("ContractTrade")
-        || any("Options")
-        || any("Derivatives");
+    let trade_rights =
+        has("Spot", "SpotTrade") || any("ContractTrade") || any("Options") || any("Derivatives");
     let user_id = k.user_id.and_then(|v| match v {
         Value::String(s) if !s.is_empty() => Some(s),
         Value::Number(n) => Some(n.to_string()),
@@ -396,7 +400,9 @@ pub(crate) fn parse_api_key_info(result: &Value) -> Result<ApiKeyInfo, PluginErr
 }
 
 /// `GET /v5/market/instruments-info` → instruments and the next page's cursor.
-pub(crate) fn parse_instruments(result: &Value) -> Result<(Vec<Market>, Option<String>), PluginError> {
+pub(crate) fn parse_instruments(
+    result: &Value,
+) -> Result<(Vec<Market>, Option<String>), PluginError> {
     let l: CursorList = decode(result, "market/instruments-info")?;
     let mut markets = Vec::with_capacity(l.list.len());
     for (i, raw) in l.list.iter().enumerate() {
@@ -460,7 +466,10 @@ pub(crate) fn parse_wallet_balance(result: &Value, as_of: i64) -> Result<Vec<Rec
 
 /// `GET /v5/asset/transfer/query-account-coins-balance?accountType=FUND` → funding balances:
 /// `transferBalance` is free, the rest of `walletBalance` locked.
-pub(crate) fn parse_funding_balance(result: &Value, as_of: i64) -> Result<Vec<Record>, PluginError> {
+pub(crate) fn parse_funding_balance(
+    result: &Value,
+    as_of: i64,
+) -> Result<Vec<Record>, PluginError> {
     let r: FundingResult = decode(result, "asset/transfer/query-account-coins-balance")?;
     let mut records = Vec::with_capacity(r.balance.len());
     for (i, raw) in r.balance.into_iter().enumerate() {
@@ -520,7 +529,13 @@ pub(crate) fn parse_executions(result: &Value, markets: &Markets) -> Result<List
             fee_asset: fee_native.as_deref().map(normalise_asset),
             fee_asset_native: fee_native,
             fee_amount: Some(e.exec_fee),
-            liquidity: e.is_maker.map(|m| if m { Liquidity::Maker } else { Liquidity::Taker }),
+            liquidity: e.is_maker.map(|m| {
+                if m {
+                    Liquidity::Maker
+                } else {
+                    Liquidity::Taker
+                }
+            }),
             raw,
         }));
     }
@@ -532,7 +547,10 @@ pub(crate) fn parse_executions(result: &Value, markets: &Markets) -> Result<List
 }
 
 /// `GET /v5/order/history` → orders in their latest state (id = Bybit's `orderId`).
-pub(crate) fn parse_order_history(result: &Value, markets: &Markets) -> Result<ListPage, PluginError> {
+pub(crate) fn parse_order_history(
+    result: &Value,
+    markets: &Markets,
+) -> Result<ListPage, PluginError> {
     let l: CursorList = decode(result, "order/history")?;
     let mut records = Vec::with_capacity(l.list.len());
     let mut oldest_open: Option<i64> = None;
@@ -591,7 +609,12 @@ pub(crate) fn parse_transaction_log(result: &Value) -> Result<ListPage, PluginEr
     let mut records = Vec::with_capacity(l.list.len());
     for (i, raw) in l.list.into_iter().enumerate() {
         let t: TransactionLog = element(&raw, "account/transaction-log", i)?;
-        let timestamp = ms(&t.transaction_time, "account/transaction-log", "transactionTime", i)?;
+        let timestamp = ms(
+            &t.transaction_time,
+            "account/transaction-log",
+            "transactionTime",
+            i,
+        )?;
         records.push(Record::Ledger(LedgerEntry {
             id: t.id,
             timestamp,
@@ -655,7 +678,12 @@ pub(crate) fn parse_withdrawals(result: &Value) -> Result<ListPage, PluginError>
     let mut oldest_open: Option<i64> = None;
     for (i, raw) in l.rows.into_iter().enumerate() {
         let w: WithdrawRecord = element(&raw, "asset/withdraw/query-record", i)?;
-        let timestamp = ms(&w.create_time, "asset/withdraw/query-record", "createTime", i)?;
+        let timestamp = ms(
+            &w.create_time,
+            "asset/withdraw/query-record",
+            "createTime",
+            i,
+        )?;
         let status = withdrawal_status(&w.status);
         if status == TransferStatus::Pending {
             oldest_open = Some(oldest_open.map_or(timestamp, |t| t.min(timestamp)));
@@ -838,14 +866,24 @@ fn ms(text: &str, endpoint: &str, field: &str, index: usize) -> Result<i64, Plug
 
 /// Decodes a `result`; a failure names the endpoint and serde's complaint.
 fn decode<T: DeserializeOwned>(result: &Value, endpoint: &str) -> Result<T, PluginError> {
-    T::deserialize(result)
-        .map_err(|e| bad(format!("while parsing the {endpoint} response: result: {e}")))
+    T::deserialize(result).map_err(|e| {
+        bad(format!(
+            "while parsing the {endpoint} response: result: {e}"
+        ))
+    })
 }
 
 /// Decodes one element of a list; a failure names the element.
-fn element<T: DeserializeOwned>(raw: &Value, endpoint: &str, index: usize) -> Result<T, PluginError> {
-    T::deserialize(raw)
-        .map_err(|e| bad(format!("while parsing the {endpoint} response: list[{index}]: {e}")))
+fn element<T: DeserializeOwned>(
+    raw: &Value,
+    endpoint: &str,
+    index: usize,
+) -> Result<T, PluginError> {
+    T::deserialize(raw).map_err(|e| {
+        bad(format!(
+            "while parsing the {endpoint} response: list[{index}]: {e}"
+        ))
+    })
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {

@@ -45,7 +45,12 @@ impl BybitSigner {
     }
 
     /// Lower-case hex HMAC-SHA256 of the prehash under the secret.
-    pub(crate) fn signature(&self, timestamp_ms: i64, recv_window_ms: u64, payload: &str) -> String {
+    pub(crate) fn signature(
+        &self,
+        timestamp_ms: i64,
+        recv_window_ms: u64,
+        payload: &str,
+    ) -> String {
         let prehash = self.prehash(timestamp_ms, recv_window_ms, payload);
         hex(&hmac_sha256(self.secret.as_bytes(), prehash.as_bytes()))
     }

@@ -69,12 +69,18 @@ fn the_query_is_signed_exactly_as_sent_with_its_cursor_encoded() {
         ("category", "spot".into()),
         ("cursor", "132766:2,132766:2".into()),
     ]);
-    assert_eq!(query.as_str(), "category=spot&cursor=132766%3A2%2C132766%3A2");
+    assert_eq!(
+        query.as_str(),
+        "category=spot&cursor=132766%3A2%2C132766%3A2"
+    );
     let expected = hex(&hmac_sha256(
         b"SECRET",
         b"1700000000000KEY5000category=spot&cursor=132766%3A2%2C132766%3A2",
     ));
-    assert_eq!(signer.signature(1_700_000_000_000, 5000, query.as_str()), expected);
+    assert_eq!(
+        signer.signature(1_700_000_000_000, 5000, query.as_str()),
+        expected
+    );
 }
 
 #[test]
@@ -164,7 +170,11 @@ fn parses_executions_and_leaves_funding_fees_to_the_ledger() {
     }]);
     let page = parsing::parse_executions(&result_of("execution_list.json"), &markets).unwrap();
     assert_eq!(page.next_page.as_deref(), Some("132766%3A2%2C132766%3A2"));
-    assert_eq!(page.records.len(), 1, "the Funding execution is not a trade");
+    assert_eq!(
+        page.records.len(),
+        1,
+        "the Funding execution is not a trade"
+    );
     let Record::Trade(t) = &page.records[0] else {
         panic!()
     };
@@ -191,7 +201,8 @@ fn parses_executions_and_leaves_funding_fees_to_the_ledger() {
 
 #[test]
 fn parses_order_history_states_and_market_prices() {
-    let page = parsing::parse_order_history(&result_of("order_history.json"), &Markets::default()).unwrap();
+    let page = parsing::parse_order_history(&result_of("order_history.json"), &Markets::default())
+        .unwrap();
     assert_eq!(page.records.len(), 2);
     let Record::Order(market) = &page.records[0] else {
         panic!()
@@ -319,7 +330,10 @@ fn bad_json_is_bad_response_naming_the_endpoint() {
 
 #[test]
 fn exact_signed_subtraction() {
-    assert_eq!(parsing::sub("3.00326056", "1.2").as_deref(), Some("1.80326056"));
+    assert_eq!(
+        parsing::sub("3.00326056", "1.2").as_deref(),
+        Some("1.80326056")
+    );
     assert_eq!(parsing::sub("1", "1.5").as_deref(), Some("-0.5"));
     assert_eq!(parsing::sub("-2", "1").as_deref(), Some("-3"));
     assert_eq!(parsing::sub("0.1", "0.1").as_deref(), Some("0.0"));
@@ -339,9 +353,18 @@ fn envelope(code: i64) -> String {
 
 #[test]
 fn errors_map_to_kinds() {
-    assert_eq!(kind_of(200, &data("error_timestamp.json").to_string()), ErrorKind::CLOCK);
-    assert_eq!(kind_of(200, &data("error_too_many_visits.json").to_string()), ErrorKind::RATE_LIMITED);
-    assert_eq!(kind_of(401, &data("error_sign.json").to_string()), ErrorKind::AUTH);
+    assert_eq!(
+        kind_of(200, &data("error_timestamp.json").to_string()),
+        ErrorKind::CLOCK
+    );
+    assert_eq!(
+        kind_of(200, &data("error_too_many_visits.json").to_string()),
+        ErrorKind::RATE_LIMITED
+    );
+    assert_eq!(
+        kind_of(401, &data("error_sign.json").to_string()),
+        ErrorKind::AUTH
+    );
     for (code, kind) in [
         (10003, ErrorKind::AUTH),
         (10004, ErrorKind::AUTH),
@@ -372,7 +395,13 @@ fn error_messages_say_what_and_carry_bybits_code() {
         data("error_timestamp.json").to_string().as_bytes(),
         "fetching executions (spot) for [1, 2)",
     );
-    assert!(e.message.starts_with("while fetching executions (spot) for [1, 2): HTTP 200, Bybit retCode 10002"), "{}", e.message);
+    assert!(
+        e.message.starts_with(
+            "while fetching executions (spot) for [1, 2): HTTP 200, Bybit retCode 10002"
+        ),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
@@ -386,7 +415,10 @@ fn the_rate_limit_wait_follows_bybits_reset_time() {
     };
     assert_eq!(limit_wait_ms(&response(Some("1300")), Some(1000)), 300);
     assert_eq!(limit_wait_ms(&response(Some("1000")), Some(1000)), 50);
-    assert_eq!(limit_wait_ms(&response(Some("99999")), Some(1000)), MAX_LIMIT_WAIT_MS as u64);
+    assert_eq!(
+        limit_wait_ms(&response(Some("99999")), Some(1000)),
+        MAX_LIMIT_WAIT_MS as u64
+    );
     assert_eq!(limit_wait_ms(&response(None), Some(1000)), 1000);
 }
 
@@ -435,7 +467,9 @@ fn walk(
     let kind = p.trade_kind();
     let mut pages = Vec::new();
     for n in 1..=1000 {
-        let req = p.window_request(kind, cursor.as_deref(), "trades", now).unwrap();
+        let req = p
+            .window_request(kind, cursor.as_deref(), "trades", now)
+            .unwrap();
         let params = req.params(limit);
         let get = |k: &str| params.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
         let lo: i64 = get("startTime").unwrap().parse().unwrap();
@@ -443,7 +477,11 @@ fn walk(
         assert!(hi - lo <= kind.window_ms, "window over 7 days");
         assert!(lo >= now - HISTORY_LIMIT_MS, "asked beyond two years");
         let offset: usize = get("cursor").map_or(0, |c| c.parse().unwrap());
-        let mut inside: Vec<i64> = history.iter().copied().filter(|t| (lo..=hi).contains(t)).collect();
+        let mut inside: Vec<i64> = history
+            .iter()
+            .copied()
+            .filter(|t| (lo..=hi).contains(t))
+            .collect();
         inside.sort_unstable_by(|a, b| b.cmp(a));
         let page: Vec<Record> = inside
             .iter()
@@ -523,7 +561,11 @@ fn a_start_beyond_two_years_is_reported_unavailable() {
     let (pages, _) = walk(&pager(None), &mut cursor, &[], 50, NOW);
     assert!(pages.iter().all(|p| p.unavailable.is_none()));
     assert_eq!(
-        pages.iter().filter_map(|p| p.covered).map(|c| c.from_ms).min(),
+        pages
+            .iter()
+            .filter_map(|p| p.covered)
+            .map(|c| c.from_ms)
+            .min(),
         Some(reach)
     );
 }
@@ -564,7 +606,11 @@ fn open_orders_and_pending_transfers_are_read_again() {
     let first = p.window_request(tk, None, "deposits", NOW).unwrap();
     assert_eq!(first.from(), NOW - 10 * DAY_MS);
     let params = first.params(TRANSFER_LIMIT);
-    assert_eq!(params[1], ("endTime", (NOW - 1).to_string()), "endTime is inclusive");
+    assert_eq!(
+        params[1],
+        ("endTime", (NOW - 1).to_string()),
+        "endTime is inclusive"
+    );
 }
 
 #[test]
@@ -607,14 +653,19 @@ fn candles_walk_forward_and_refetch_the_unfinished_candle() {
     let next: CandlesCursor = serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap();
     assert_eq!(next.start, 1000 * HOUR_MS);
     // Caught up: the open candle is fetched again next time.
-    let request = CandlesCursor { start: NOW - 2 * HOUR_MS };
+    let request = CandlesCursor {
+        start: NOW - 2 * HOUR_MS,
+    };
     let (_, end) = BybitPager::candles_range("60", &request, NOW);
     assert_eq!(end, NOW);
     let page = p.candles_page(
         "60",
         &request,
         end,
-        vec![candle(NOW - HOUR_MS, false), candle(NOW - 2 * HOUR_MS, true)],
+        vec![
+            candle(NOW - HOUR_MS, false),
+            candle(NOW - 2 * HOUR_MS, true),
+        ],
         NOW,
     );
     assert!(!page.more);
@@ -651,7 +702,11 @@ fn generate_config_names_every_credential_and_stream() {
     let manifest = BybitConnector::manifest();
     assert!(toml.contains("exchange = \"bybit\""));
     for credential in &manifest.credentials {
-        assert!(toml.contains(&format!("{} = ", credential.name)), "{}", credential.name);
+        assert!(
+            toml.contains(&format!("{} = ", credential.name)),
+            "{}",
+            credential.name
+        );
     }
     for stream in &manifest.streams {
         if *stream == Stream::Candles {
@@ -674,7 +729,10 @@ fn manifest_declares_what_the_host_relies_on() {
     assert_eq!(m.credentials.len(), 2, "Bybit has no passphrase");
     assert_eq!(m.streams.len(), 7);
     assert_eq!(m.default_base_url, "https://api.bybit.com");
-    assert_eq!(m.sandbox_base_url.as_deref(), Some("https://api-testnet.bybit.com"));
+    assert_eq!(
+        m.sandbox_base_url.as_deref(),
+        Some("https://api-testnet.bybit.com")
+    );
     assert!(m.api_hosts.contains(&"api.bybit.com".to_owned()));
     let trades = m.history_limit(Stream::Trades).unwrap();
     assert_eq!(trades.max_window_ms, Some(7 * DAY_MS));
@@ -701,12 +759,24 @@ fn config_defaults_and_refusals() {
         BybitConfig::from_connector_config(&cfg)
     };
     assert!(with("adjust_clock", json!(true)).unwrap().adjust_clock);
-    assert_eq!(with("recv_window_ms", json!(0)).unwrap_err().kind, ErrorKind::CONFIG);
-    assert_eq!(with("candle_category", json!("option")).unwrap_err().kind, ErrorKind::CONFIG);
-    assert_eq!(with("recvWindow", json!(5)).unwrap_err().kind, ErrorKind::CONFIG);
+    assert_eq!(
+        with("recv_window_ms", json!(0)).unwrap_err().kind,
+        ErrorKind::CONFIG
+    );
+    assert_eq!(
+        with("candle_category", json!("option")).unwrap_err().kind,
+        ErrorKind::CONFIG
+    );
+    assert_eq!(
+        with("recvWindow", json!(5)).unwrap_err().kind,
+        ErrorKind::CONFIG
+    );
     let mut cfg = connector_config("http://sim");
     cfg.candles.timeframes = vec!["2d".into()];
-    assert_eq!(BybitConfig::from_connector_config(&cfg).unwrap_err().kind, ErrorKind::CONFIG);
+    assert_eq!(
+        BybitConfig::from_connector_config(&cfg).unwrap_err().kind,
+        ErrorKind::CONFIG
+    );
     let mut cfg = connector_config("http://sim");
     cfg.credentials.remove("api_secret");
     let err = BybitConfig::from_connector_config(&cfg).unwrap_err();
@@ -728,21 +798,54 @@ struct FakeBybit {
 }
 
 impl FakeBybit {
-    fn answer(&mut self, url: &str, headers: &[(String, String)]) -> (u16, Vec<(String, String)>, String) {
+    fn answer(
+        &mut self,
+        url: &str,
+        headers: &[(String, String)],
+    ) -> (u16, Vec<(String, String)>, String) {
         self.urls.push(url.to_owned());
         let server = self.now + self.skew;
         let (path, query) = url.split_once('?').unwrap_or((url, ""));
         let path = path.trim_start_matches("http://fake");
-        let ok = |result: Value| json!({"retCode": 0, "retMsg": "OK", "result": result, "time": server}).to_string();
-        let err = |code: i64| json!({"retCode": code, "retMsg": "no", "result": {}, "time": server}).to_string();
+        let ok = |result: Value| {
+            json!({"retCode": 0, "retMsg": "OK", "result": result, "time": server}).to_string()
+        };
+        let err = |code: i64| {
+            json!({"retCode": code, "retMsg": "no", "result": {}, "time": server}).to_string()
+        };
         match path {
-            "/v5/market/time" => return (200, vec![], ok(json!({"timeSecond": (server / 1000).to_string(), "timeNano": (i128::from(server) * 1_000_000).to_string()}))),
-            "/v5/market/instruments-info" => return (200, vec![], ok(json!({"list": [{"symbol": "BTCUSDT", "baseCoin": "BTC", "quoteCoin": "USDT"}], "nextPageCursor": ""}))),
+            "/v5/market/time" => {
+                return (
+                    200,
+                    vec![],
+                    ok(
+                        json!({"timeSecond": (server / 1000).to_string(), "timeNano": (i128::from(server) * 1_000_000).to_string()}),
+                    ),
+                )
+            }
+            "/v5/market/instruments-info" => {
+                return (
+                    200,
+                    vec![],
+                    ok(
+                        json!({"list": [{"symbol": "BTCUSDT", "baseCoin": "BTC", "quoteCoin": "USDT"}], "nextPageCursor": ""}),
+                    ),
+                )
+            }
             _ => {}
         }
-        let h = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()).unwrap_or_default();
+        let h = |n: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
         let ts: i64 = h("X-BAPI-TIMESTAMP").parse().unwrap();
-        let expected = hex(&hmac_sha256(b"SECRET", format!("{ts}KEY5000{query}").as_bytes()));
+        let expected = hex(&hmac_sha256(
+            b"SECRET",
+            format!("{ts}KEY5000{query}").as_bytes(),
+        ));
         assert_eq!(h("X-BAPI-SIGN"), expected, "signature of {url}");
         if ts < server - 5000 || ts >= server + 1000 {
             return (200, vec![], err(10002));
@@ -753,7 +856,11 @@ impl FakeBybit {
             return (200, reset, err(10006));
         }
         let param = |k: &str| {
-            query.split('&').find_map(|kv| kv.strip_prefix(&format!("{k}="))).unwrap_or("").to_owned()
+            query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
+                .unwrap_or("")
+                .to_owned()
         };
         assert_eq!(path, "/v5/execution/list");
         let lo: i64 = param("startTime").parse().unwrap();
@@ -765,7 +872,11 @@ impl FakeBybit {
             .filter(|t| (lo..=hi).contains(*t))
             .map(|t| json!({"symbol": "BTCUSDT", "orderId": format!("o{t}"), "side": "Sell", "execId": format!("e{t}"), "execPrice": "2", "execQty": "3", "execValue": "6", "execFee": "0.006", "execType": "Trade", "execTime": t.to_string(), "isMaker": true, "feeCurrency": "USDT"}))
             .collect();
-        (200, vec![], ok(json!({"category": "spot", "list": list, "nextPageCursor": ""})))
+        (
+            200,
+            vec![],
+            ok(json!({"category": "spot", "list": list, "nextPageCursor": ""})),
+        )
     }
 }
 
@@ -780,10 +891,17 @@ impl HostIo for FakeHost {
             .iter()
             .map(|Tuple2(n, v)| (n.to_string(), v.to_string()))
             .collect();
-        let (status, extra, body) = self.0.lock().unwrap().answer(request.url.as_str(), &headers);
+        let (status, extra, body) = self
+            .0
+            .lock()
+            .unwrap()
+            .answer(request.url.as_str(), &headers);
         RResult::ROk(AbiHttpResponse {
             status,
-            headers: extra.into_iter().map(|(n, v)| Tuple2(n.into(), v.into())).collect::<RVec<_>>(),
+            headers: extra
+                .into_iter()
+                .map(|(n, v)| Tuple2(n.into(), v.into()))
+                .collect::<RVec<_>>(),
             body: body.into_bytes().into(),
         })
     }
@@ -795,17 +913,25 @@ impl HostIo for FakeHost {
     }
 }
 
-
-fn fake(skew: i64, limited: u32, options: &[(&str, Value)]) -> (BybitConnector, Arc<Mutex<FakeBybit>>) {
+fn fake(
+    skew: i64,
+    limited: u32,
+    options: &[(&str, Value)],
+) -> (BybitConnector, Arc<Mutex<FakeBybit>>) {
     let state = Arc::new(Mutex::new(FakeBybit {
         now: NOW,
         skew,
         limited,
-        executions: (0..30).map(|i| NOW - 20 * DAY_MS + i * DAY_MS / 2).collect(),
+        executions: (0..30)
+            .map(|i| NOW - 20 * DAY_MS + i * DAY_MS / 2)
+            .collect(),
         urls: Vec::new(),
         logs: Vec::new(),
     }));
-    let host = Host::from_abi(HostIo_TO::from_value(FakeHost(Arc::clone(&state)), TD_Opaque));
+    let host = Host::from_abi(HostIo_TO::from_value(
+        FakeHost(Arc::clone(&state)),
+        TD_Opaque,
+    ));
     let mut config = connector_config("http://fake");
     config.start_ms = Some(NOW - 30 * DAY_MS);
     for (k, v) in options {
@@ -835,14 +961,30 @@ fn wiring_trades_sync_then_one_request_and_the_rate_limit_is_waited_out() {
     let pages = sync(&c, &mut cursor).unwrap();
     let trades: usize = pages.iter().map(|p| p.records.len()).sum();
     assert_eq!(trades, 30);
-    let Record::Trade(t) = &pages.iter().find(|p| !p.records.is_empty()).unwrap().records[0] else {
+    let Record::Trade(t) = &pages
+        .iter()
+        .find(|p| !p.records.is_empty())
+        .unwrap()
+        .records[0]
+    else {
         panic!()
     };
-    assert_eq!((t.base.as_deref(), t.fee_asset.as_deref()), (Some("BTC"), Some("USDT")));
+    assert_eq!(
+        (t.base.as_deref(), t.fee_asset.as_deref()),
+        (Some("BTC"), Some("USDT"))
+    );
     let s = state.lock().unwrap();
     let refused = 2;
-    let executions = s.urls.iter().filter(|u| u.contains("/v5/execution/list")).count();
-    assert_eq!(executions, 5 + refused, "30 days in 7-day windows, plus the two refused");
+    let executions = s
+        .urls
+        .iter()
+        .filter(|u| u.contains("/v5/execution/list"))
+        .count();
+    assert_eq!(
+        executions,
+        5 + refused,
+        "30 days in 7-day windows, plus the two refused"
+    );
     drop(s);
     state.lock().unwrap().urls.clear();
     state.lock().unwrap().now += HOUR_MS;
@@ -860,5 +1002,10 @@ fn wiring_a_skewed_clock_is_a_clock_error_unless_adjusted() {
     let (c, state) = fake(60_000, 0, &[("adjust_clock", json!(true))]);
     let pages = sync(&c, &mut None).unwrap();
     assert_eq!(pages.iter().map(|p| p.records.len()).sum::<usize>(), 30);
-    assert!(state.lock().unwrap().logs.iter().any(|l| l.contains("following its clock")));
+    assert!(state
+        .lock()
+        .unwrap()
+        .logs
+        .iter()
+        .any(|l| l.contains("following its clock")));
 }

@@ -72,7 +72,12 @@ fn json_ok(v: Value) -> Response<Body> {
 
 fn error(status: u16, msg: String) -> Response<Body> {
     tracing::info!(status, %msg, "Admin request rejected.");
-    response(status, "application/json", json!({ "error": msg }).to_string(), &[])
+    response(
+        status,
+        "application/json",
+        json!({ "error": msg }).to_string(),
+        &[],
+    )
 }
 
 /// Serves one `/__sim/` request.

@@ -113,7 +113,13 @@ mod tests {
         // ccxt 4.5.90 signs GET /v5/account/wallet-balance?accountType=UNIFIED with key KEY,
         // secret SECRET, timestamp 1700000000000 and recv_window 5000 to this value.
         assert_eq!(
-            sign("SECRET", "1700000000000", "KEY", "5000", "accountType=UNIFIED"),
+            sign(
+                "SECRET",
+                "1700000000000",
+                "KEY",
+                "5000",
+                "accountType=UNIFIED"
+            ),
             "a70ff7f728155cade2f1a2927ba9ec687ee775994c30a5d763b6c16558a801f4"
         );
     }
@@ -134,7 +140,9 @@ mod tests {
         assert_eq!(check(&h, "K", "S", "a=2", 10_000).unwrap_err().code, 10004);
         assert_eq!(check(&h, "X", "S", "a=1", 10_000).unwrap_err().code, 10003);
         assert_eq!(
-            check(&AuthHeaders::default(), "K", "S", "", 0).unwrap_err().status,
+            check(&AuthHeaders::default(), "K", "S", "", 0)
+                .unwrap_err()
+                .status,
             401
         );
     }

@@ -198,6 +198,15 @@ pub struct FundCoin {
     pub transfer_balance: i128,
 }
 
+/// What an order is: where, when, which side, market or limit.
+#[derive(Debug, Clone, Copy)]
+struct OrderSpec {
+    instrument: usize,
+    time: i64,
+    is_buy: bool,
+    market: bool,
+}
+
 /// The whole account, every list sorted by time ascending.
 #[derive(Debug, Clone)]
 pub struct Dataset {
@@ -305,16 +314,18 @@ impl Dataset {
         let end = config.end_ms - HOUR_MS;
         let instruments: Vec<Instrument> = INSTRUMENTS
             .iter()
-            .map(|&(category, symbol, base, quote, settle, pdp, qdp)| Instrument {
-                category,
-                symbol: symbol.to_owned(),
-                base: base.to_owned(),
-                quote: quote.to_owned(),
-                settle: settle.to_owned(),
-                base_price: coin_price(base) / coin_price(quote).max(1e-9),
-                price_dp: pdp,
-                qty_dp: qdp,
-            })
+            .map(
+                |&(category, symbol, base, quote, settle, pdp, qdp)| Instrument {
+                    category,
+                    symbol: symbol.to_owned(),
+                    base: base.to_owned(),
+                    quote: quote.to_owned(),
+                    settle: settle.to_owned(),
+                    base_price: coin_price(base) / coin_price(quote).max(1e-9),
+                    price_dp: pdp,
+                    qty_dp: qdp,
+                },
+            )
             .collect();
         let traded: Vec<usize> = (0..instruments.len())
             .filter(|&i| match instruments[i].category {
@@ -348,7 +359,13 @@ impl Dataset {
             let time = rng.range_i64(start, end - 10 * MINUTE_MS);
             let is_buy = rng.chance(0.5);
             let market = rng.chance(0.3);
-            ds.add_order_with_fills(inst, time, is_buy, market, fills, n_order, &mut rng);
+            let spec = OrderSpec {
+                instrument: inst,
+                time,
+                is_buy,
+                market,
+            };
+            ds.add_order_with_fills(spec, fills, n_order, &mut rng);
             n_order += 1;
             made += fills;
         }
@@ -380,8 +397,10 @@ impl Dataset {
             let time = (rng.range_i64(start, end) / (8 * HOUR_MS)) * 8 * HOUR_MS;
             ds.add_funding(inst, time, k as u64, &mut rng);
         }
-        ds.executions.sort_by(|a, b| a.time.cmp(&b.time).then(a.seq.cmp(&b.seq)));
-        ds.orders.sort_by(|a, b| a.created.cmp(&b.created).then(a.order_id.cmp(&b.order_id)));
+        ds.executions
+            .sort_by(|a, b| a.time.cmp(&b.time).then(a.seq.cmp(&b.seq)));
+        ds.orders
+            .sort_by(|a, b| a.created.cmp(&b.created).then(a.order_id.cmp(&b.order_id)));
 
         // Deposits and withdrawals.
         let mut rng = root.fork("deposits");
@@ -406,21 +425,29 @@ impl Dataset {
             };
             let amount = to_scaled((50.0 + rng.below(5000) as f64) / coin_price(coin), 6).max(1);
             ds.deposits.push(Deposit {
-                id: format!("{}", 1_000_000 + hash_parts(&[seed, 11, k as u64]) % 9_000_000),
+                id: format!(
+                    "{}",
+                    1_000_000 + hash_parts(&[seed, 11, k as u64]) % 9_000_000
+                ),
                 coin: coin.to_owned(),
                 chain: chain.to_owned(),
                 amount,
                 tx_id: format!("0x{}", hex(&mut rng, 64)),
                 status,
                 to_address: format!("0x{}", hex(&mut rng, 40)),
-                tag: if coin == "XRP" { "12345".into() } else { String::new() },
+                tag: if coin == "XRP" {
+                    "12345".into()
+                } else {
+                    String::new()
+                },
                 fee: 0,
                 success_at: time,
                 confirmations: if status == 3 { 64 } else { 3 },
                 tx_index: rng.below(300) as u32,
             });
         }
-        ds.deposits.sort_by(|a, b| a.success_at.cmp(&b.success_at).then(a.id.cmp(&b.id)));
+        ds.deposits
+            .sort_by(|a, b| a.success_at.cmp(&b.success_at).then(a.id.cmp(&b.id)));
         let mut rng = root.fork("withdrawals");
         for k in 0..config.withdrawals {
             let coin = *rng.pick(&coins);
@@ -442,7 +469,10 @@ impl Dataset {
             let internal = k % 7 == 2;
             let amount = to_scaled((20.0 + rng.below(3000) as f64) / coin_price(coin), 6).max(1);
             ds.withdrawals.push(Withdrawal {
-                withdraw_id: format!("{}", 10_000_000 + hash_parts(&[seed, 12, k as u64]) % 90_000_000),
+                withdraw_id: format!(
+                    "{}",
+                    10_000_000 + hash_parts(&[seed, 12, k as u64]) % 90_000_000
+                ),
                 tx_id: if internal || status != "success" {
                     String::new()
                 } else {
@@ -452,7 +482,11 @@ impl Dataset {
                 coin: coin.to_owned(),
                 chain: chain_of(coin).to_owned(),
                 amount,
-                fee: if internal { 0 } else { to_scaled(1.0 / coin_price(coin), 6) },
+                fee: if internal {
+                    0
+                } else {
+                    to_scaled(1.0 / coin_price(coin), 6)
+                },
                 status,
                 to_address: format!("0x{}", hex(&mut rng, 40)),
                 tag: String::new(),
@@ -460,24 +494,24 @@ impl Dataset {
                 update_time: time + rng.range_i64(MINUTE_MS, HOUR_MS),
             });
         }
-        ds.withdrawals
-            .sort_by(|a, b| a.create_time.cmp(&b.create_time).then(a.withdraw_id.cmp(&b.withdraw_id)));
+        ds.withdrawals.sort_by(|a, b| {
+            a.create_time
+                .cmp(&b.create_time)
+                .then(a.withdraw_id.cmp(&b.withdraw_id))
+        });
 
         ds.recompute_ledger();
         ds.recompute_balances();
         ds
     }
 
-    fn add_order_with_fills(
-        &mut self,
-        inst: usize,
-        time: i64,
-        is_buy: bool,
-        market: bool,
-        fills: usize,
-        n: u64,
-        rng: &mut SimRng,
-    ) {
+    fn add_order_with_fills(&mut self, spec: OrderSpec, fills: usize, n: u64, rng: &mut SimRng) {
+        let OrderSpec {
+            instrument: inst,
+            time,
+            is_buy,
+            market,
+        } = spec;
         let seed = self.config.seed;
         let i = self.instruments[inst].clone();
         let price = to_scaled(price_at(seed, &i, time), i.price_dp).max(1);
@@ -557,11 +591,19 @@ impl Dataset {
         });
     }
 
-    fn add_idle_order(&mut self, inst: usize, time: i64, status: &'static str, n: u64, rng: &mut SimRng) {
+    fn add_idle_order(
+        &mut self,
+        inst: usize,
+        time: i64,
+        status: &'static str,
+        n: u64,
+        rng: &mut SimRng,
+    ) {
         let seed = self.config.seed;
         let i = self.instruments[inst].clone();
         let price = to_scaled(price_at(seed, &i, time) * 0.9, i.price_dp).max(1);
-        let qty = to_scaled(100.0 / i.base_price.max(1e-9), i.qty_dp).max(10i128.pow(8 - i.qty_dp.min(8)));
+        let qty = to_scaled(100.0 / i.base_price.max(1e-9), i.qty_dp)
+            .max(10i128.pow(8 - i.qty_dp.min(8)));
         self.orders.push(Order {
             category: i.category,
             instrument: inst,
@@ -576,7 +618,11 @@ impl Dataset {
             status,
             order_type: "Limit",
             created: time,
-            updated: if status == "New" { time } else { time + rng.range_i64(1, HOUR_MS) },
+            updated: if status == "New" {
+                time
+            } else {
+                time + rng.range_i64(1, HOUR_MS)
+            },
         });
     }
 
@@ -620,11 +666,19 @@ impl Dataset {
         for e in &self.executions {
             let i = &self.instruments[e.instrument];
             let side = if e.is_buy { "Buy" } else { "Sell" };
-            let mut push = |currency: &str, change: i128, kind: &'static str, fee: i128, funding: i128, n: u64| {
+            let mut push = |currency: &str,
+                            change: i128,
+                            kind: &'static str,
+                            fee: i128,
+                            funding: i128,
+                            n: u64| {
                 let bal = balances.entry(currency.to_owned()).or_insert(0);
                 *bal += change;
                 rows.push(LedgerRow {
-                    id: format!("{}", hash_parts(&[seed, hash_str(&e.exec_id), n]) % 1_000_000_000_000),
+                    id: format!(
+                        "{}",
+                        hash_parts(&[seed, hash_str(&e.exec_id), n]) % 1_000_000_000_000
+                    ),
                     category: e.category,
                     symbol: i.symbol.clone(),
                     side,
@@ -637,7 +691,11 @@ impl Dataset {
                     funding,
                     change,
                     cash_balance: *bal,
-                    trade_id: if kind == "TRADE" { e.exec_id.clone() } else { String::new() },
+                    trade_id: if kind == "TRADE" {
+                        e.exec_id.clone()
+                    } else {
+                        String::new()
+                    },
                     order_id: e.order_id.clone(),
                 });
             };
@@ -646,7 +704,11 @@ impl Dataset {
                 (_, Category::Spot) => {
                     let base_fee = if e.fee_currency == i.base { e.fee } else { 0 };
                     let quote_fee = if e.fee_currency == i.quote { e.fee } else { 0 };
-                    let (db, dq) = if e.is_buy { (e.qty, -e.value) } else { (-e.qty, e.value) };
+                    let (db, dq) = if e.is_buy {
+                        (e.qty, -e.value)
+                    } else {
+                        (-e.qty, e.value)
+                    };
                     push(&i.base, db - base_fee, "TRADE", base_fee, 0, 0);
                     push(&i.quote, dq - quote_fee, "TRADE", quote_fee, 0, 1);
                 }
@@ -671,7 +733,11 @@ impl Dataset {
                 .map_or(0, |r| r.cash_balance);
             let seeded = to_scaled((1_000.0 + rng.below(20_000) as f64) / price, 8);
             let balance = (seeded + from_log).max(0);
-            let locked = if *coin == "USDT" || *coin == "BTC" { balance / 10 } else { 0 };
+            let locked = if *coin == "USDT" || *coin == "BTC" {
+                balance / 10
+            } else {
+                0
+            };
             unified.push(WalletCoin {
                 coin: (*coin).to_owned(),
                 wallet_balance: balance,
@@ -681,7 +747,11 @@ impl Dataset {
         }
         self.unified = unified;
         let mut funding: Vec<FundCoin> = Vec::new();
-        for d in self.deposits.iter().filter(|d| matches!(d.status, 3 | 10012)) {
+        for d in self
+            .deposits
+            .iter()
+            .filter(|d| matches!(d.status, 3 | 10012))
+        {
             match funding.iter_mut().find(|f| f.coin == d.coin) {
                 Some(f) => f.wallet_balance += d.amount,
                 None => funding.push(FundCoin {
@@ -691,7 +761,11 @@ impl Dataset {
                 }),
             }
         }
-        for w in self.withdrawals.iter().filter(|w| !matches!(w.status, "CancelByUser" | "Fail" | "Reject")) {
+        for w in self
+            .withdrawals
+            .iter()
+            .filter(|w| !matches!(w.status, "CancelByUser" | "Fail" | "Reject"))
+        {
             if let Some(f) = funding.iter_mut().find(|f| f.coin == w.coin) {
                 f.wallet_balance = (f.wallet_balance - w.amount - w.fee).max(0);
             }
@@ -710,10 +784,18 @@ impl Dataset {
         for k in 0..n {
             let inst = *rng.pick(&spot);
             let is_buy = rng.chance(0.5);
-            self.add_order_with_fills(inst, now, is_buy, true, 1, base + k as u64, rng);
+            let spec = OrderSpec {
+                instrument: inst,
+                time: now,
+                is_buy,
+                market: true,
+            };
+            self.add_order_with_fills(spec, 1, base + k as u64, rng);
         }
-        self.executions.sort_by(|a, b| a.time.cmp(&b.time).then(a.seq.cmp(&b.seq)));
-        self.orders.sort_by(|a, b| a.created.cmp(&b.created).then(a.order_id.cmp(&b.order_id)));
+        self.executions
+            .sort_by(|a, b| a.time.cmp(&b.time).then(a.seq.cmp(&b.seq)));
+        self.orders
+            .sort_by(|a, b| a.created.cmp(&b.created).then(a.order_id.cmp(&b.order_id)));
         self.recompute_ledger();
         n
     }
@@ -750,14 +832,21 @@ mod tests {
     #[test]
     fn counts_ids_and_times() {
         let ds = Dataset::generate(&small());
-        let trades = ds.executions.iter().filter(|e| e.exec_type == "Trade").count();
+        let trades = ds
+            .executions
+            .iter()
+            .filter(|e| e.exec_type == "Trade")
+            .count();
         assert_eq!(trades, 1_200);
         let mut ids: Vec<&str> = ds.executions.iter().map(|e| e.exec_id.as_str()).collect();
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), ds.executions.len());
         let start = small().end_ms - 180 * DAY_MS;
-        assert!(ds.executions.iter().all(|e| e.time >= start && e.time < small().end_ms));
+        assert!(ds
+            .executions
+            .iter()
+            .all(|e| e.time >= start && e.time < small().end_ms));
         assert!(ds.orders.iter().any(|o| o.status == "New"));
         assert!(ds.deposits.iter().any(|d| d.status != 3));
         let mut ledger_ids: Vec<&str> = ds.ledger.iter().map(|r| r.id.as_str()).collect();

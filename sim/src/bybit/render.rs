@@ -30,7 +30,8 @@ pub fn dec(v: i128) -> String {
 
 /// `{"retCode":0,"retMsg":"OK","result":…,"retExtInfo":{},"time":now}`.
 pub fn ok(result: Value, now: i64) -> String {
-    json!({"retCode": 0, "retMsg": "OK", "result": result, "retExtInfo": {}, "time": now}).to_string()
+    json!({"retCode": 0, "retMsg": "OK", "result": result, "retExtInfo": {}, "time": now})
+        .to_string()
 }
 
 /// An error envelope.
@@ -373,7 +374,10 @@ mod tests {
     fn intervals_open_where_bybit_opens_them() {
         let monday = crate::time::parse_date_ms("2024-01-01").unwrap();
         assert_eq!(Interval::Week.floor(monday + 3 * DAY_MS), monday);
-        assert_eq!(Interval::Month.next(monday), crate::time::parse_date_ms("2024-02-01").unwrap());
+        assert_eq!(
+            Interval::Month.next(monday),
+            crate::time::parse_date_ms("2024-02-01").unwrap()
+        );
         assert_eq!(Interval::parse("60"), Some(Interval::Minutes(60)));
         assert_eq!(Interval::parse("61"), None);
     }

@@ -264,7 +264,10 @@ pub async fn serve(
                 let admission = state.limits.admit_uid(endpoint.name(), now);
                 extra.push(("X-Bapi-Limit", admission.limit.to_string()));
                 extra.push(("X-Bapi-Limit-Status", admission.remaining.to_string()));
-                extra.push(("X-Bapi-Limit-Reset-Timestamp", admission.reset_ms.to_string()));
+                extra.push((
+                    "X-Bapi-Limit-Reset-Timestamp",
+                    admission.reset_ms.to_string(),
+                ));
                 if admission.allowed {
                     dispatch(state, endpoint, &params, now)
                 } else {
@@ -305,12 +308,7 @@ pub async fn serve(
     (answer, outcome)
 }
 
-fn dispatch(
-    state: &SimState,
-    endpoint: Endpoint,
-    p: &Params,
-    now: i64,
-) -> Result<Value, ApiError> {
+fn dispatch(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Result<Value, ApiError> {
     let ds = state.data.read().expect("data lock");
     match endpoint {
         Endpoint::Time => Ok(json!({
@@ -347,7 +345,9 @@ fn window(p: &Params, max_ms: i64, now: i64) -> Result<(i64, i64), ApiError> {
     let (lo, hi) = match (p.opt_i64("startTime")?, p.opt_i64("endTime")?) {
         (Some(s), Some(e)) => {
             if e < s {
-                return Err(ApiError::params("params error: startTime must be less than endTime"));
+                return Err(ApiError::params(
+                    "params error: startTime must be less than endTime",
+                ));
             }
             if e - s > max_ms {
                 return Err(ApiError::params(format!(
@@ -463,7 +463,10 @@ fn executions(ds: &Dataset, p: &Params, now: i64) -> Result<Value, ApiError> {
         .iter()
         .rev()
         .filter(|e| e.category == category && e.time >= lo && e.time <= hi)
-        .filter(|e| p.get("symbol").is_none_or(|s| s == ds.instruments[e.instrument].symbol))
+        .filter(|e| {
+            p.get("symbol")
+                .is_none_or(|s| s == ds.instruments[e.instrument].symbol)
+        })
         .filter(|e| p.get("orderId").is_none_or(|o| o == e.order_id))
         .filter(|e| p.get("execType").is_none_or(|t| t == e.exec_type))
         .map(|e| render::execution(ds, e))
@@ -481,7 +484,10 @@ fn order_history(ds: &Dataset, p: &Params, now: i64) -> Result<Value, ApiError> 
         .iter()
         .rev()
         .filter(|o| o.category == category && o.created >= lo && o.created <= hi)
-        .filter(|o| p.get("symbol").is_none_or(|s| s == ds.instruments[o.instrument].symbol))
+        .filter(|o| {
+            p.get("symbol")
+                .is_none_or(|s| s == ds.instruments[o.instrument].symbol)
+        })
         .filter(|o| p.get("orderId").is_none_or(|id| id == o.order_id))
         .filter(|o| p.get("orderStatus").is_none_or(|s| s == o.status))
         .map(|o| render::order(ds, o))
@@ -560,19 +566,34 @@ mod tests {
     fn klines_are_the_latest_in_range_newest_first() {
         let iv = Interval::Minutes(60);
         let h = 3_600_000;
-        assert_eq!(select_klines(iv, Some(10 * h), 12 * h + 5, 1000), vec![12 * h, 11 * h, 10 * h]);
+        assert_eq!(
+            select_klines(iv, Some(10 * h), 12 * h + 5, 1000),
+            vec![12 * h, 11 * h, 10 * h]
+        );
         assert_eq!(select_klines(iv, None, 12 * h, 2), vec![12 * h, 11 * h]);
-        assert_eq!(select_klines(iv, Some(10 * h + 1), 12 * h, 10), vec![12 * h, 11 * h]);
+        assert_eq!(
+            select_klines(iv, Some(10 * h + 1), 12 * h, 10),
+            vec![12 * h, 11 * h]
+        );
     }
 
     #[test]
     fn windows_follow_bybit_rules() {
         let now = 1_000 * DAY_MS;
         let p = Params::parse("startTime=0&endTime=1");
-        assert!(window(&p, 7 * DAY_MS, now).unwrap_err().msg.contains("2 years"));
+        assert!(window(&p, 7 * DAY_MS, now)
+            .unwrap_err()
+            .msg
+            .contains("2 years"));
         let p = Params::parse(&format!("startTime={}&endTime={}", now - 8 * DAY_MS, now));
-        assert!(window(&p, 7 * DAY_MS, now).unwrap_err().msg.contains("7 days"));
+        assert!(window(&p, 7 * DAY_MS, now)
+            .unwrap_err()
+            .msg
+            .contains("7 days"));
         let p = Params::parse("");
-        assert_eq!(window(&p, 7 * DAY_MS, now).unwrap(), (now - 7 * DAY_MS, now));
+        assert_eq!(
+            window(&p, 7 * DAY_MS, now).unwrap(),
+            (now - 7 * DAY_MS, now)
+        );
     }
 }

@@ -118,7 +118,10 @@ fn by_id(records: Vec<Value>, kind: &str) -> BTreeMap<String, Value> {
     for r in records {
         assert_eq!(r["kind"], kind, "a {kind} listing holds {r}");
         let id = s(&r["id"]);
-        assert!(map.insert(id.clone(), r).is_none(), "{kind} {id} is stored twice");
+        assert!(
+            map.insert(id.clone(), r).is_none(),
+            "{kind} {id} is stored twice"
+        );
     }
     map
 }
@@ -139,7 +142,11 @@ fn compare(daemon: &Daemon, kind: &str, truth: &[(String, Value)], fields: &[(&s
         truth.len(),
         &missing[..missing.len().min(5)]
     );
-    assert_eq!(stored.len(), truth.len(), "{kind}: stored more than the exchange has");
+    assert_eq!(
+        stored.len(),
+        truth.len(),
+        "{kind}: stored more than the exchange has"
+    );
     for (id, raw) in truth {
         let rec = &stored[id];
         assert_eq!(&rec["raw"], raw, "{kind} {id}: raw differs");
@@ -245,17 +252,25 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
         .collect();
     let unified = truth["balances"]["unified"].as_array().unwrap();
     let funding = truth["balances"]["funding"].as_array().unwrap();
-    assert_eq!(stored.len(), unified.len() + funding.len(), "balances: {stored:?}");
+    assert_eq!(
+        stored.len(),
+        unified.len() + funding.len(),
+        "balances: {stored:?}"
+    );
     for b in unified {
         let key = format!("unified:{}", s(&b["coin"]));
-        let rec = stored.get(&key).unwrap_or_else(|| panic!("no balance {key}"));
+        let rec = stored
+            .get(&key)
+            .unwrap_or_else(|| panic!("no balance {key}"));
         assert_eq!(&rec["raw"], b, "{key} raw");
         assert_eq!(s(&rec["total"]), s(&b["walletBalance"]), "{key} total");
         assert_eq!(s(&rec["locked"]), s(&b["locked"]), "{key} locked");
     }
     for b in funding {
         let key = format!("funding:{}", s(&b["coin"]));
-        let rec = stored.get(&key).unwrap_or_else(|| panic!("no balance {key}"));
+        let rec = stored
+            .get(&key)
+            .unwrap_or_else(|| panic!("no balance {key}"));
         assert_eq!(&rec["raw"], b, "{key} raw");
         assert_eq!(s(&rec["total"]), s(&b["walletBalance"]), "{key} total");
         assert_eq!(s(&rec["free"]), s(&b["transferBalance"]), "{key} free");
@@ -263,7 +278,13 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
 }
 
 /// Every closed candle of `symbol` in `interval` from `start` is stored, exactly.
-fn assert_candles_exactly(daemon: &Daemon, sim: &Sim, start_ms: i64, timeframe: &str, interval: &str) {
+fn assert_candles_exactly(
+    daemon: &Daemon,
+    sim: &Sim,
+    start_ms: i64,
+    timeframe: &str,
+    interval: &str,
+) {
     let r = exsync_e2e::http::get(&format!(
         "{}/__sim/truth/klines?category=spot&symbol=BTCUSDT&interval={interval}&start={start_ms}",
         sim.url
@@ -352,7 +373,10 @@ fn incremental_sync_fetches_only_what_is_new() {
     assert_all_ok(&report);
     for s in streams(&report) {
         if s["stream"] != "balances" {
-            assert_eq!(s["records"], 0, "a sync with nothing new stored something: {s}");
+            assert_eq!(
+                s["records"], 0,
+                "a sync with nothing new stored something: {s}"
+            );
         }
     }
     let stats = sim.stats();
@@ -416,7 +440,14 @@ fn wrong_secret_is_an_auth_error_and_never_shown() {
 #[test]
 fn stale_timestamp_is_a_clock_error_unless_the_integration_follows_bybits_clock() {
     // Bybit's clock runs a minute ahead: every timestamp we sign is outside the 5 s window.
-    let sim = bybit_sim(&["--seed", "54", "--trades", "50", "--clock-offset-ms", "60000"]);
+    let sim = bybit_sim(&[
+        "--seed",
+        "54",
+        "--trades",
+        "50",
+        "--clock-offset-ms",
+        "60000",
+    ]);
     let setup = bybit_setup(&sim, API_SECRET, &days_ago(20), false, STREAMS);
     setup.integration(
         "bybit-adjusted",
