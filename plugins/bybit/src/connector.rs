@@ -20,9 +20,10 @@ use crate::endpoints::{
     interval_of, BybitEndpoints, Endpoint, ACCOUNT_PER_SECOND, API_HOSTS, ASSET_PER_SECOND,
     BAN_STATUS, BUCKET_ACCOUNT, BUCKET_ASSET, BUCKET_PUBLIC, BUCKET_TRADE, CATEGORIES,
     DEFAULT_BASE_URL, EXECUTION_LIMIT, HISTORY_LIMIT_MS, INSTRUMENTS_LIMIT, INSTRUMENTS_TTL_MS,
-    KLINE_LIMIT, LIMIT_RESET_HEADER, MAX_LIMIT_RETRIES, MAX_LIMIT_WAIT_MS, ORDER_HISTORY_LIMIT,
-    PUBLIC_PER_WINDOW, PUBLIC_WINDOW_MS, SANDBOX_BASE_URL, SECOND_MS, TIMEFRAMES, TRADE_PER_SECOND,
-    TRADE_WINDOW_MS, TRANSACTION_LOG_LIMIT, TRANSFER_LIMIT, TRANSFER_WINDOW_MS,
+    KLINE_LIMIT, LIMIT_RESET_HEADER, LINEAR_SETTLE_COINS, MAX_LIMIT_RETRIES, MAX_LIMIT_WAIT_MS,
+    OPEN_ORDERS_LIMIT, ORDER_HISTORY_LIMIT, PUBLIC_PER_WINDOW, PUBLIC_WINDOW_MS, SANDBOX_BASE_URL,
+    SECOND_MS, TIMEFRAMES, TRADE_PER_SECOND, TRADE_WINDOW_MS, TRANSACTION_LOG_LIMIT,
+    TRANSFER_LIMIT, TRANSFER_WINDOW_MS,
 };
 use crate::pagination::{self, BybitPager, WindowKind, WindowRequest};
 use crate::parsing::{self, ApiKeyInfo, ListPage, Markets};
@@ -290,8 +291,65 @@ impl BybitConnector {
         let what = window_what("order history", Some(category), &request);
         let (result, _) = self.signed_get(&BybitEndpoints::ORDER_HISTORY, &params, &what)?;
         let markets = self.markets(category, true)?;
-        let page = parsing::parse_order_history(&result, &markets).map_err(|e| e.context(&what))?;
+        let mut page =
+            parsing::parse_order_history(&result, &markets).map_err(|e| e.context(&what))?;
+        if self
+            .pager
+            .is_last_page(kind, &request, page.next_page.as_deref(), now)
+        {
+            // A unified account's order history lists no order still open: those come from
+            // the open-orders endpoint, once per walk, and the next walk starts at the oldest.
+            let open = self.open_orders(category, &markets)?;
+            page.oldest_open = match (page.oldest_open, open.oldest_open) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let ids: std::collections::BTreeSet<String> =
+                open.records.iter().map(|r| r.id()).collect();
+            page.records.retain(|r| !ids.contains(&r.id()));
+            page.records.extend(open.records);
+        }
         Ok(self.window_page(kind, &request, page, now))
+    }
+
+    /// Every order of `category` open now (`/v5/order/realtime`, all pages; linear orders per
+    /// settle coin, as Bybit requires).
+    fn open_orders(&self, category: &str, markets: &Markets) -> Result<ListPage, PluginError> {
+        let settle_coins: &[&str] = if category == "linear" {
+            &LINEAR_SETTLE_COINS
+        } else {
+            &[""]
+        };
+        let mut all = ListPage::default();
+        for settle in settle_coins {
+            let mut cursor: Option<String> = None;
+            loop {
+                let mut params = vec![("category", category.to_owned())];
+                if !settle.is_empty() {
+                    params.push(("settleCoin", settle.to_string()));
+                }
+                params.push(("openOnly", "0".to_owned()));
+                params.push(("limit", OPEN_ORDERS_LIMIT.to_string()));
+                if let Some(c) = &cursor {
+                    params.push(("cursor", c.clone()));
+                }
+                let what = format!("fetching the open {category} orders {settle}");
+                let (result, _) =
+                    self.signed_get(&BybitEndpoints::OPEN_ORDERS, &params, what.trim_end())?;
+                let page = parsing::parse_order_history(&result, markets)
+                    .map_err(|e| e.context(what.trim_end()))?;
+                all.oldest_open = match (all.oldest_open, page.oldest_open) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                all.records.extend(page.records);
+                match page.next_page {
+                    Some(next) if cursor.as_deref() != Some(next.as_str()) => cursor = Some(next),
+                    _ => break,
+                }
+            }
+        }
+        Ok(all)
     }
 
     fn fetch_ledger(&self, cursor: Option<&str>) -> Result<Page, PluginError> {

@@ -67,6 +67,9 @@ pub(crate) const TRANSFER_WINDOW_MS: i64 = 30 * DAY_MS;
 /// Page sizes: the maxima Bybit allows.
 pub(crate) const EXECUTION_LIMIT: usize = 100;
 pub(crate) const ORDER_HISTORY_LIMIT: usize = 50;
+pub(crate) const OPEN_ORDERS_LIMIT: usize = 50;
+/// Linear open orders must be asked for per settle coin (or symbol).
+pub(crate) const LINEAR_SETTLE_COINS: [&str; 2] = ["USDT", "USDC"];
 pub(crate) const TRANSACTION_LOG_LIMIT: usize = 50;
 pub(crate) const TRANSFER_LIMIT: usize = 50;
 pub(crate) const KLINE_LIMIT: usize = 1000;
@@ -176,6 +179,13 @@ impl BybitEndpoints {
     /// `GET /v5/order/history?category=&startTime=&endTime=&limit=&cursor=`: orders.
     pub(crate) const ORDER_HISTORY: Endpoint = Endpoint {
         path: "/v5/order/history",
+        bucket: BUCKET_TRADE,
+        signed: true,
+    };
+    /// `GET /v5/order/realtime?category=&openOnly=0&limit=&cursor=`: orders open now, which a
+    /// unified account's order history does not list.
+    pub(crate) const OPEN_ORDERS: Endpoint = Endpoint {
+        path: "/v5/order/realtime",
         bucket: BUCKET_TRADE,
         signed: true,
     };

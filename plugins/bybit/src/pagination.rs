@@ -180,6 +180,25 @@ impl BybitPager {
         })
     }
 
+    /// Whether the answer to `request` (with Bybit's `next_page`) ends the walk until the
+    /// next sync: the last page of the oldest backfill window, or of the newest forward one.
+    pub(crate) fn is_last_page(
+        &self,
+        kind: WindowKind,
+        request: &WindowRequest,
+        next_page: Option<&str>,
+        now: i64,
+    ) -> bool {
+        if next_page.is_some_and(|p| !p.is_empty()) {
+            return false;
+        }
+        let (from, to) = (request.from(), request.to());
+        match request.cursor.phase {
+            Phase::Back => from <= self.floor(now),
+            Phase::Forward => !(to - from >= kind.window_ms && to < now),
+        }
+    }
+
     /// The page after a window request returned `records` and Bybit's `next_page` cursor
     /// (empty when the window has no more). `open_here`: the time of the oldest record of
     /// this page that is still open or pending.

@@ -1009,3 +1009,42 @@ fn wiring_a_skewed_clock_is_a_clock_error_unless_adjusted() {
         .iter()
         .any(|l| l.contains("following its clock")));
 }
+
+#[test]
+fn the_last_page_of_a_walk_is_known_before_the_page_is_built() {
+    let p = pager(Some(NOW - 10 * DAY_MS));
+    let kind = p.trade_kind();
+    let first = p.window_request(kind, None, "orders", NOW).unwrap();
+    assert!(
+        !p.is_last_page(kind, &first, None, NOW),
+        "older windows follow"
+    );
+    let oldest = pagination::WindowRequest {
+        cursor: WindowCursor {
+            from: NOW - 10 * DAY_MS,
+            to: Some(NOW - 7 * DAY_MS),
+            ..first.cursor.clone()
+        },
+    };
+    assert!(p.is_last_page(kind, &oldest, None, NOW));
+    assert!(p.is_last_page(kind, &oldest, Some(""), NOW));
+    assert!(
+        !p.is_last_page(kind, &oldest, Some("50:9"), NOW),
+        "a page follows"
+    );
+    let forward = pagination::WindowRequest {
+        cursor: WindowCursor {
+            phase: Phase::Forward,
+            from: NOW - 8 * DAY_MS,
+            to: Some(NOW - DAY_MS),
+            page: None,
+            head: None,
+            open: None,
+        },
+    };
+    assert!(
+        !p.is_last_page(kind, &forward, None, NOW),
+        "a full window before now"
+    );
+    assert!(p.is_last_page(kind, &forward, None, NOW - DAY_MS));
+}

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use clap::Args;
 
 use super::{render, BybitSim, BybitSimConfig, Dataset, DatasetConfig, FaultConfig, LimitConfig};
-use crate::time::{parse_date_ms, real_now_ms, DAY_MS};
+use crate::time::{parse_date_ms, real_now_ms, MINUTE_MS};
 
 #[derive(Debug, Args)]
 pub struct BybitArgs {
@@ -37,8 +37,8 @@ pub struct BybitArgs {
 pub struct BybitDatasetArgs {
     #[arg(long, default_value_t = 42)]
     seed: u64,
-    /// The day after the last day of data (UTC, YYYY-MM-DD); default today, because Bybit
-    /// serves two years of history only.
+    /// The end of the data (UTC, YYYY-MM-DD, midnight); default now (to the minute), because
+    /// Bybit serves two years of history, and orders closed without a fill for a day only.
     #[arg(long)]
     history_end: Option<String>,
     /// Days of history before the end.
@@ -110,7 +110,7 @@ impl BybitDatasetArgs {
             Some(day) => parse_date_ms(day)
                 .map_err(anyhow::Error::msg)
                 .context("Failed to read --history-end")?,
-            None => real_now_ms().div_euclid(DAY_MS) * DAY_MS,
+            None => real_now_ms().div_euclid(MINUTE_MS) * MINUTE_MS,
         };
         anyhow::ensure!(
             (1..=720).contains(&self.history_days),

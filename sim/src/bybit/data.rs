@@ -1,8 +1,8 @@
 //! Deterministic data set of the Bybit simulator: one unified trading account.
 //!
-//! Everything is a function of [`DatasetConfig`]: the seed and the last day of the data (by
-//! default today, because Bybit serves only two years of history: a fixed calendar would fall
-//! out of reach). Amounts are integers scaled by 10^8 and printed the way Bybit prints them
+//! Everything is a function of [`DatasetConfig`]: the seed and the end of the data (by default
+//! the minute the simulator started, because Bybit serves two years of history, and orders
+//! closed without a fill for 24 hours only: a fixed calendar would fall out of reach). Amounts are integers scaled by 10^8 and printed the way Bybit prints them
 //! (`"0.0125"`, `"43125.5"`). Rendering to JSON lives in `render.rs`.
 
 use crate::prng::{hash_parts, hash_str, SimRng};
@@ -15,7 +15,7 @@ pub const SCALE: i128 = 100_000_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DatasetConfig {
     pub seed: u64,
-    /// Exclusive end of the data, UTC ms (a midnight).
+    /// Exclusive end of the data, UTC ms; the data stops an hour before it.
     pub end_ms: i64,
     /// How many days of history before `end_ms`.
     pub days: i64,
@@ -369,11 +369,12 @@ impl Dataset {
             n_order += 1;
             made += fills;
         }
-        // Orders without fills: canceled, rejected, expired conditional orders.
+        // Orders without fills: cancelled, rejected, deactivated conditional orders. Bybit
+        // keeps those 24 hours only, so the account holds the recent ones.
         let mut rng = root.fork("orders_extra");
         for k in 0..config.orders_extra {
             let inst = *rng.pick(&traded);
-            let time = rng.range_i64(start, end);
+            let time = rng.range_i64(end - 20 * HOUR_MS, end - 2 * HOUR_MS);
             let status = *rng.pick(&["Cancelled", "Cancelled", "Rejected", "Deactivated"]);
             ds.add_idle_order(inst, time, status, n_order + k as u64, &mut rng);
         }

@@ -28,6 +28,7 @@ pub enum Endpoint {
     FundBalance,
     Executions,
     OrderHistory,
+    OpenOrders,
     TransactionLog,
     Deposits,
     Withdrawals,
@@ -47,6 +48,7 @@ impl Endpoint {
             "/v5/asset/transfer/query-account-coins-balance" => Endpoint::FundBalance,
             "/v5/execution/list" => Endpoint::Executions,
             "/v5/order/history" => Endpoint::OrderHistory,
+            "/v5/order/realtime" => Endpoint::OpenOrders,
             "/v5/account/transaction-log" => Endpoint::TransactionLog,
             "/v5/asset/deposit/query-record" => Endpoint::Deposits,
             "/v5/asset/withdraw/query-record" => Endpoint::Withdrawals,
@@ -72,6 +74,7 @@ impl Endpoint {
             Endpoint::FundBalance => "GET /v5/asset/transfer/query-account-coins-balance",
             Endpoint::Executions => "GET /v5/execution/list",
             Endpoint::OrderHistory => "GET /v5/order/history",
+            Endpoint::OpenOrders => "GET /v5/order/realtime",
             Endpoint::TransactionLog => "GET /v5/account/transaction-log",
             Endpoint::Deposits => "GET /v5/asset/deposit/query-record",
             Endpoint::Withdrawals => "GET /v5/asset/withdraw/query-record",
@@ -332,6 +335,7 @@ fn dispatch(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Resul
         },
         Endpoint::Executions => executions(&ds, p, now),
         Endpoint::OrderHistory => order_history(&ds, p, now),
+        Endpoint::OpenOrders => open_orders(&ds, p),
         Endpoint::TransactionLog => transaction_log(&ds, p, now),
         Endpoint::Deposits => deposits(&ds, p, now),
         Endpoint::Withdrawals => withdrawals(&ds, p, now),
@@ -494,6 +498,56 @@ fn order_history(ds: &Dataset, p: &Params, now: i64) -> Result<Value, ApiError> 
         .collect();
     let (list, next) = page(items, p, limit)?;
     Ok(json!({"nextPageCursor": next, "category": category.as_str(), "list": list}))
+}
+
+/// What a unified account's order history lists (Bybit's "rule" for UTA 2.0): orders with
+/// fills for two years; orders closed without a fill (cancelled, rejected, deactivated) for
+/// 24 hours; orders still open never (they are served by `/v5/order/realtime`).
+pub fn in_unified_history(status: &str, filled: i128, updated: i64, now: i64) -> bool {
+    match status {
+        "New" | "PartiallyFilled" | "Untriggered" => false,
+        "Cancelled" | "Rejected" | "Deactivated" if filled == 0 => updated >= now - DAY_MS,
+        _ => true,
+    }
+}
+
+/// `GET /v5/order/realtime`: orders open now (`openOnly=0`), or the latest 500 closed ones
+/// (`openOnly=1`), newest first. Linear needs a symbol, base coin or settle coin.
+fn open_orders(ds: &Dataset, p: &Params) -> Result<Value, ApiError> {
+    let category = p.category()?;
+    let limit = p.limit(20, 50)?;
+    let (symbol, base, settle) = (p.get("symbol"), p.get("baseCoin"), p.get("settleCoin"));
+    if category == Category::Linear && symbol.is_none() && base.is_none() && settle.is_none() {
+        return Err(ApiError::params(
+            "Missing some parameters that must be filled in, symbol or settleCoin or baseCoin",
+        ));
+    }
+    let open_only = p.opt_i64("openOnly")?.unwrap_or(0);
+    let items: Vec<Value> = ds
+        .orders
+        .iter()
+        .rev()
+        .filter(|o| o.category == category)
+        .filter(|o| {
+            let open = matches!(o.status, "New" | "PartiallyFilled" | "Untriggered");
+            if open_only == 0 {
+                open
+            } else {
+                !open
+            }
+        })
+        .filter(|o| {
+            let i = &ds.instruments[o.instrument];
+            symbol.is_none_or(|s| s == i.symbol)
+                && base.is_none_or(|b| b == i.base)
+                && (category == Category::Spot || settle.is_none_or(|c| c == i.settle))
+        })
+        .filter(|o| p.get("orderId").is_none_or(|id| id == o.order_id))
+        .take(if open_only == 0 { usize::MAX } else { 500 })
+        .map(|o| render::order(ds, o))
+        .collect();
+    let (list, next) = page(items, p, limit)?;
+    Ok(json!({"list": list, "nextPageCursor": next, "category": category.as_str()}))
 }
 
 fn transaction_log(ds: &Dataset, p: &Params, now: i64) -> Result<Value, ApiError> {
