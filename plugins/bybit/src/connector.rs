@@ -10,8 +10,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use exsync_plugin_api::{
-    CheckReport, Connector, ConnectorConfig, CredentialField, HistoryLimit, Host, HttpRequest,
-    HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError, RateLimit, Stream,
+    CheckReport, Connector, ConnectorConfig, CredentialField, ErrorKind, HistoryLimit, Host,
+    HttpRequest, HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError,
+    RateLimit, Record, Stream,
 };
 use serde_json::Value;
 
@@ -19,11 +20,11 @@ use crate::config::{split_unified, BybitConfig};
 use crate::endpoints::{
     interval_of, BybitEndpoints, Endpoint, ACCOUNT_PER_SECOND, API_HOSTS, ASSET_PER_SECOND,
     BAN_STATUS, BUCKET_ACCOUNT, BUCKET_ASSET, BUCKET_PUBLIC, BUCKET_TRADE, CATEGORIES,
-    DEFAULT_BASE_URL, EXECUTION_LIMIT, HISTORY_LIMIT_MS, INSTRUMENTS_LIMIT, INSTRUMENTS_TTL_MS,
-    KLINE_LIMIT, LIMIT_RESET_HEADER, LINEAR_SETTLE_COINS, MAX_LIMIT_RETRIES, MAX_LIMIT_WAIT_MS,
-    OPEN_ORDERS_LIMIT, ORDER_HISTORY_LIMIT, PUBLIC_PER_WINDOW, PUBLIC_WINDOW_MS, SANDBOX_BASE_URL,
-    SECOND_MS, TIMEFRAMES, TRADE_PER_SECOND, TRADE_WINDOW_MS, TRANSACTION_LOG_LIMIT,
-    TRANSFER_LIMIT, TRANSFER_WINDOW_MS,
+    DEFAULT_BASE_URL, EARN_CATEGORIES, EXECUTION_LIMIT, HISTORY_LIMIT_MS, INSTRUMENTS_LIMIT,
+    INSTRUMENTS_TTL_MS, KLINE_LIMIT, LIMIT_RESET_HEADER, LINEAR_SETTLE_COINS, MAX_LIMIT_RETRIES,
+    MAX_LIMIT_WAIT_MS, OPEN_ORDERS_LIMIT, ORDER_HISTORY_LIMIT, PUBLIC_PER_WINDOW, PUBLIC_WINDOW_MS,
+    SANDBOX_BASE_URL, SECOND_MS, TIMEFRAMES, TRADE_PER_SECOND, TRADE_WINDOW_MS,
+    TRANSACTION_LOG_LIMIT, TRANSFER_LIMIT, TRANSFER_WINDOW_MS,
 };
 use crate::pagination::{self, BybitPager, WindowKind, WindowRequest};
 use crate::parsing::{self, ApiKeyInfo, ListPage, Markets};
@@ -263,8 +264,35 @@ impl BybitConnector {
             "fetching the funding wallet balance",
         )?;
         records.extend(parsing::parse_funding_balance(&result, as_of)?);
-        // Not fetched: Bybit Earn positions (`/v5/earn/position`); see the report of issue 3.
+        records.extend(self.earn_balances()?);
         Ok(Page::done(records))
+    }
+
+    /// The `earn` wallet: Bybit Earn positions of every category. A key without the "Earn"
+    /// permission has no such wallet to report: that is logged, and the other wallets are
+    /// still stored.
+    fn earn_balances(&self) -> Result<Vec<Record>, PluginError> {
+        let as_of = self.server_now();
+        let mut results = Vec::new();
+        for category in EARN_CATEGORIES {
+            let what = format!("fetching the {category} Earn positions");
+            match self.signed_get(
+                &BybitEndpoints::EARN_POSITIONS,
+                &[("category", category.to_owned())],
+                &what,
+            ) {
+                Ok((result, _)) => results.push(result),
+                Err(e) if e.kind == ErrorKind::PERMISSION => {
+                    self.host.warn(&format!(
+                        "No Earn balances: the API key lacks Bybit's Earn permission ({}: {}).",
+                        self.config.integration, e.message
+                    ));
+                    return Ok(Vec::new());
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        parsing::parse_earn_positions(&results, as_of)
     }
 
     fn fetch_trades(&self, category: &str, cursor: Option<&str>) -> Result<Page, PluginError> {

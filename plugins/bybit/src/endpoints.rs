@@ -89,6 +89,9 @@ pub(crate) const INSTRUMENTS_TTL_MS: i64 = HOUR_MS;
 pub(crate) const MAX_LIMIT_WAIT_MS: i64 = 2_000;
 pub(crate) const MAX_LIMIT_RETRIES: u32 = 20;
 
+/// Bybit Earn product categories whose positions count as the `earn` wallet.
+pub(crate) const EARN_CATEGORIES: [&str; 2] = ["FlexibleSaving", "OnChain"];
+
 /// Product categories of the v5 API: every trade, order and instrument belongs to one.
 pub(crate) const CATEGORIES: [&str; 4] = ["spot", "linear", "inverse", "option"];
 
@@ -168,6 +171,13 @@ impl BybitEndpoints {
     pub(crate) const FUNDING_BALANCE: Endpoint = Endpoint {
         path: "/v5/asset/transfer/query-account-coins-balance",
         bucket: BUCKET_ASSET,
+        signed: true,
+    };
+    /// `GET /v5/earn/position?category=FlexibleSaving|OnChain`: Bybit Earn positions. Needs
+    /// the key's "Earn" permission.
+    pub(crate) const EARN_POSITIONS: Endpoint = Endpoint {
+        path: "/v5/earn/position",
+        bucket: BUCKET_ACCOUNT,
         signed: true,
     };
     /// `GET /v5/execution/list?category=&startTime=&endTime=&limit=&cursor=`: fills.

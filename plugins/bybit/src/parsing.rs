@@ -495,6 +495,54 @@ pub(crate) fn parse_funding_balance(
     Ok(records)
 }
 
+#[derive(Deserialize)]
+struct EarnPosition {
+    coin: String,
+    amount: String,
+}
+
+/// `GET /v5/earn/position` of every Earn category → one `earn` balance per coin: the staked
+/// amounts of its positions summed exactly, all of it locked (staked funds cannot be traded).
+/// `raw` is the array of the positions summed.
+pub(crate) fn parse_earn_positions(
+    results: &[Value],
+    as_of: i64,
+) -> Result<Vec<Record>, PluginError> {
+    let mut by_coin: BTreeMap<String, (String, Vec<Value>)> = BTreeMap::new();
+    for result in results {
+        let l: CursorList = decode(result, "earn/position")?;
+        for (i, raw) in l.list.into_iter().enumerate() {
+            let p: EarnPosition = element(&raw, "earn/position", i)?;
+            let entry = by_coin
+                .entry(p.coin.clone())
+                .or_insert_with(|| ("0".to_owned(), Vec::new()));
+            entry.0 = add_signed(&entry.0, &p.amount).ok_or_else(|| {
+                bad(format!(
+                    "while parsing the earn/position response: list[{i}] ({}) has amount {:?}, \
+                     not a decimal amount",
+                    p.coin, p.amount
+                ))
+            })?;
+            entry.1.push(raw);
+        }
+    }
+    Ok(by_coin
+        .into_iter()
+        .map(|(coin, (total, raws))| {
+            Record::Balance(Balance {
+                asset: normalise_asset(&coin),
+                asset_native: coin,
+                wallet: "earn".to_owned(),
+                free: "0".to_owned(),
+                locked: total.clone(),
+                total,
+                as_of,
+                raw: Value::Array(raws),
+            })
+        })
+        .collect())
+}
+
 /// `GET /v5/execution/list` → trades (id = Bybit's `execId`, unique account-wide). Funding
 /// fees, which Bybit lists among executions, are left to the ledger.
 pub(crate) fn parse_executions(result: &Value, markets: &Markets) -> Result<ListPage, PluginError> {
@@ -832,6 +880,15 @@ pub(crate) fn sub(a: &str, b: &str) -> Option<String> {
     let d = va.checked_sub(vb)?;
     let text = render(d.unsigned_abs(), scale);
     Some(if d < 0 { format!("-{text}") } else { text })
+}
+
+/// `a + b` of two decimal strings that may carry a leading `-`, exactly.
+pub(crate) fn add_signed(a: &str, b: &str) -> Option<String> {
+    let negated = match b.strip_prefix('-') {
+        Some(rest) => rest.to_owned(),
+        None => format!("-{b}"),
+    };
+    sub(a, &negated)
 }
 
 fn signed(text: &str) -> Option<(bool, u128, u32)> {

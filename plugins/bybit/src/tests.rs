@@ -1048,3 +1048,26 @@ fn the_last_page_of_a_walk_is_known_before_the_page_is_built() {
     );
     assert!(p.is_last_page(kind, &forward, None, NOW - DAY_MS));
 }
+
+#[test]
+fn earn_positions_of_one_coin_are_summed_exactly_into_the_earn_wallet() {
+    let flexible = json!({"list": [
+        {"coin": "USDT", "productId": "428", "amount": "3000", "totalPnl": "125.6208", "claimableYield": "0"},
+        {"coin": "BTC", "productId": "8", "amount": "0.1", "totalPnl": "0.000027397260273973", "claimableYield": "0"}
+    ]});
+    let onchain = json!({"list": [
+        {"coin": "USDT", "productId": "9", "amount": "0.000001", "totalPnl": "", "claimableYield": "", "id": "326", "status": "Active"}
+    ]});
+    let records = parsing::parse_earn_positions(&[flexible, onchain], 5).unwrap();
+    assert_eq!(records.len(), 2);
+    let Record::Balance(usdt) = &records[1] else {
+        panic!()
+    };
+    assert_eq!(usdt.wallet, "earn");
+    assert_eq!(usdt.total, "3000.000001");
+    assert_eq!(usdt.locked, "3000.000001");
+    assert_eq!(usdt.free, "0");
+    assert_eq!(usdt.raw.as_array().unwrap().len(), 2);
+    assert_eq!(records[0].id(), "earn:BTC");
+    assert_eq!(parsing::add_signed("1.5", "-2").as_deref(), Some("-0.5"));
+}

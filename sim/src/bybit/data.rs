@@ -198,6 +198,21 @@ pub struct FundCoin {
     pub transfer_balance: i128,
 }
 
+/// One Bybit Earn position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EarnPosition {
+    /// `FlexibleSaving` or `OnChain`.
+    pub category: &'static str,
+    pub coin: String,
+    pub product_id: String,
+    pub amount: i128,
+    pub total_pnl: i128,
+    pub claimable_yield: i128,
+    /// OnChain only: position id and order id.
+    pub id: String,
+    pub order_id: String,
+}
+
 /// What an order is: where, when, which side, market or limit.
 #[derive(Debug, Clone, Copy)]
 struct OrderSpec {
@@ -220,6 +235,7 @@ pub struct Dataset {
     pub withdrawals: Vec<Withdrawal>,
     pub unified: Vec<WalletCoin>,
     pub funding: Vec<FundCoin>,
+    pub earn: Vec<EarnPosition>,
     next_seq: u64,
 }
 
@@ -346,6 +362,7 @@ impl Dataset {
             withdrawals: Vec::new(),
             unified: Vec::new(),
             funding: Vec::new(),
+            earn: Vec::new(),
             next_seq: 1,
         };
 
@@ -503,6 +520,36 @@ impl Dataset {
 
         ds.recompute_ledger();
         ds.recompute_balances();
+        let mut rng = root.fork("earn");
+        for (k, (category, coin)) in [
+            ("FlexibleSaving", "USDT"),
+            ("FlexibleSaving", "BTC"),
+            ("OnChain", "ETH"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let amount = to_scaled((500.0 + rng.below(5_000) as f64) / coin_price(coin), 8);
+            let onchain = category == "OnChain";
+            ds.earn.push(EarnPosition {
+                category,
+                coin: coin.to_owned(),
+                product_id: (1 + k * 7).to_string(),
+                amount,
+                total_pnl: amount / 1000,
+                claimable_yield: if onchain { 0 } else { amount / 20_000 },
+                id: if onchain {
+                    (300 + k).to_string()
+                } else {
+                    String::new()
+                },
+                order_id: if onchain {
+                    uuid(seed, "earn", k as u64)
+                } else {
+                    String::new()
+                },
+            });
+        }
         ds
     }
 

@@ -206,6 +206,20 @@ pub fn funding_balance(ds: &Dataset) -> Value {
     })
 }
 
+/// One Earn position as `/v5/earn/position` lists it; OnChain-only fields stay empty for
+/// flexible savings.
+pub fn earn_position(p: &super::data::EarnPosition) -> Value {
+    let onchain = p.category == "OnChain";
+    json!({
+        "coin": p.coin, "productId": p.product_id, "amount": dec(p.amount),
+        "totalPnl": dec(p.total_pnl),
+        "claimableYield": if onchain { String::new() } else { dec(p.claimable_yield) },
+        "id": p.id, "status": if onchain { "Active" } else { "" }, "orderId": p.order_id,
+        "estimateRedeemTime": "", "estimateStakeTime": "",
+        "estimateInterestCalculationTime": "", "settlementTime": "",
+    })
+}
+
 pub fn api_key(ds: &Dataset, key: &str) -> Value {
     let trade = ds.config.can_trade;
     let withdraw = ds.config.can_withdraw;
@@ -349,7 +363,11 @@ pub fn truth(ds: &Dataset, api_key_value: &str) -> Value {
         "user_id": ds.user_id.to_string(),
         "api_key": api_key(ds, api_key_value),
         "instruments": instruments,
-        "balances": {"unified": unified_coins(ds), "funding": funding_coins(ds)},
+        "balances": {
+            "unified": unified_coins(ds),
+            "funding": funding_coins(ds),
+            "earn": ds.earn.iter().map(earn_position).collect::<Vec<_>>(),
+        },
         "executions": executions,
         "orders": orders,
         "transaction_log": ds.ledger.iter().map(ledger_row).collect::<Vec<_>>(),

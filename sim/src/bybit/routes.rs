@@ -26,6 +26,7 @@ pub enum Endpoint {
     QueryApi,
     WalletBalance,
     FundBalance,
+    EarnPositions,
     Executions,
     OrderHistory,
     OpenOrders,
@@ -46,6 +47,7 @@ impl Endpoint {
             "/v5/user/query-api" => Endpoint::QueryApi,
             "/v5/account/wallet-balance" => Endpoint::WalletBalance,
             "/v5/asset/transfer/query-account-coins-balance" => Endpoint::FundBalance,
+            "/v5/earn/position" => Endpoint::EarnPositions,
             "/v5/execution/list" => Endpoint::Executions,
             "/v5/order/history" => Endpoint::OrderHistory,
             "/v5/order/realtime" => Endpoint::OpenOrders,
@@ -72,6 +74,7 @@ impl Endpoint {
             Endpoint::QueryApi => "GET /v5/user/query-api",
             Endpoint::WalletBalance => "GET /v5/account/wallet-balance",
             Endpoint::FundBalance => "GET /v5/asset/transfer/query-account-coins-balance",
+            Endpoint::EarnPositions => "GET /v5/earn/position",
             Endpoint::Executions => "GET /v5/execution/list",
             Endpoint::OrderHistory => "GET /v5/order/history",
             Endpoint::OpenOrders => "GET /v5/order/realtime",
@@ -333,6 +336,26 @@ fn dispatch(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Resul
             ))),
             None => Err(ApiError::params("params error: accountType is required")),
         },
+        Endpoint::EarnPositions => {
+            let category = match p.get("category") {
+                Some(c @ ("FlexibleSaving" | "OnChain")) => c,
+                Some(other) => {
+                    return Err(ApiError::params(format!(
+                        "params error: category {other} invalid"
+                    )))
+                }
+                None => return Err(ApiError::params("params error: category is required")),
+            };
+            let list: Vec<Value> = ds
+                .earn
+                .iter()
+                .filter(|e| e.category == category)
+                .filter(|e| p.get("coin").is_none_or(|c| c == e.coin))
+                .filter(|e| p.get("productId").is_none_or(|id| id == e.product_id))
+                .map(render::earn_position)
+                .collect();
+            Ok(json!({ "list": list }))
+        }
         Endpoint::Executions => executions(&ds, p, now),
         Endpoint::OrderHistory => order_history(&ds, p, now),
         Endpoint::OpenOrders => open_orders(&ds, p),

@@ -252,11 +252,22 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
         .collect();
     let unified = truth["balances"]["unified"].as_array().unwrap();
     let funding = truth["balances"]["funding"].as_array().unwrap();
+    let earn = truth["balances"]["earn"].as_array().unwrap();
     assert_eq!(
         stored.len(),
-        unified.len() + funding.len(),
+        unified.len() + funding.len() + earn.len(),
         "balances: {stored:?}"
     );
+    // The simulated account holds one Earn position per coin: each is its coin's balance.
+    for p in earn {
+        let key = format!("earn:{}", s(&p["coin"]));
+        let rec = stored
+            .get(&key)
+            .unwrap_or_else(|| panic!("no balance {key}"));
+        assert_eq!(rec["raw"], Value::Array(vec![p.clone()]), "{key} raw");
+        assert_eq!(s(&rec["total"]), s(&p["amount"]), "{key} total");
+        assert_eq!(s(&rec["locked"]), s(&p["amount"]), "{key} locked");
+    }
     for b in unified {
         let key = format!("unified:{}", s(&b["coin"]));
         let rec = stored
