@@ -539,3 +539,54 @@ fn the_per_uid_rate_limit_is_waited_out_and_the_sync_finishes() {
     assert!(stats["by_status"].get("403").is_none(), "banned: {stats}");
     assert_stored_exactly(&daemon, &sim.truth());
 }
+
+#[test]
+fn history_beyond_two_years_is_reported_unavailable_and_the_rest_covered() {
+    let sim = bybit_sim(&["--seed", "56", "--trades", "50", "--history-days", "30"]);
+    let streams = "[streams]\nledger = \"1h\"\ndeposits = \"1h\"\n";
+    let setup = bybit_setup(&sim, API_SECRET, &days_ago(3 * 365), false, streams);
+    let daemon = Daemon::start(&setup);
+    assert_all_ok(&daemon.sync_wait(INTEGRATION));
+
+    let start = start_ms_of(3 * 365);
+    let reach = now_ms() - 730 * DAY_MS;
+    let coverage = daemon.ctl_json(&["coverage", INTEGRATION]);
+    for name in ["ledger", "deposits"] {
+        let stream = coverage["streams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["stream"] == name)
+            .unwrap_or_else(|| panic!("no {name} coverage: {coverage:#}"));
+        let partition = &stream["partitions"][0];
+        let unavailable = partition["unavailable"].as_array().unwrap();
+        assert_eq!(unavailable.len(), 1, "{partition:#}");
+        assert_eq!(unavailable[0]["from_ms"], start, "{partition:#}");
+        let to = unavailable[0]["to_ms"].as_i64().unwrap();
+        assert!(
+            (to - reach).abs() < DAY_MS,
+            "unavailable ends at the reach: {partition:#}"
+        );
+        // Synced from there to now, without a gap.
+        let mut synced: Vec<(i64, i64)> = partition["synced"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["from_ms"].as_i64().unwrap(), r["to_ms"].as_i64().unwrap()))
+            .collect();
+        synced.sort_unstable();
+        assert_eq!(synced[0].0, to, "{partition:#}");
+        for w in synced.windows(2) {
+            assert!(w[1].0 <= w[0].1, "a gap in {name} coverage: {partition:#}");
+        }
+        assert!(
+            synced.last().unwrap().1 > now_ms() - DAY_MS,
+            "{partition:#}"
+        );
+    }
+    assert_eq!(
+        sim.stats()["by_status"].as_object().unwrap().len(),
+        1,
+        "only 200s"
+    );
+}
