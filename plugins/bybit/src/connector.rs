@@ -304,7 +304,7 @@ impl BybitConnector {
         params.extend(request.params(EXECUTION_LIMIT));
         let what = window_what("executions", Some(category), &request);
         let (result, _) = self.signed_get(&BybitEndpoints::EXECUTIONS, &params, &what)?;
-        let markets = self.markets(category, true)?;
+        let markets = self.markets_for(category, true, &symbols_in(&result))?;
         let page = parsing::parse_executions(&result, &markets).map_err(|e| e.context(&what))?;
         Ok(self.window_page(kind, &request, page, now))
     }
@@ -318,7 +318,7 @@ impl BybitConnector {
         params.extend(request.params(ORDER_HISTORY_LIMIT));
         let what = window_what("order history", Some(category), &request);
         let (result, _) = self.signed_get(&BybitEndpoints::ORDER_HISTORY, &params, &what)?;
-        let markets = self.markets(category, true)?;
+        let markets = self.markets_for(category, true, &symbols_in(&result))?;
         let mut page =
             parsing::parse_order_history(&result, &markets).map_err(|e| e.context(&what))?;
         if self
@@ -503,11 +503,23 @@ impl BybitConnector {
 
     /// The instruments of `category`: fetched at most once an hour per instance, or, when
     /// `any_age` (looking up a symbol's base and quote, which never change), whatever copy is
-    /// cached.
+    /// cached unless it is an hour old and lacks `symbol` (listed since).
     fn markets(&self, category: &str, any_age: bool) -> Result<Arc<Markets>, PluginError> {
+        self.markets_for(category, any_age, &[])
+    }
+
+    /// [`Self::markets`], fetched again (at most hourly) when one of `symbols` is missing.
+    fn markets_for(
+        &self,
+        category: &str,
+        any_age: bool,
+        symbols: &[&str],
+    ) -> Result<Arc<Markets>, PluginError> {
         let now = self.host.now_ms();
         if let Some((at, markets)) = self.state().markets.get(category) {
-            if any_age || (now - at < INSTRUMENTS_TTL_MS && now >= *at) {
+            let fresh = now - at < INSTRUMENTS_TTL_MS && now >= *at;
+            let complete = symbols.iter().all(|s| markets.get(s).is_some());
+            if fresh || (any_age && complete) {
                 return Ok(Arc::clone(markets));
             }
         }
@@ -684,6 +696,17 @@ pub(crate) fn limit_wait_ms(response: &HttpResponse, server_time: Option<i64>) -
         _ => 1000,
     };
     wait.clamp(50, MAX_LIMIT_WAIT_MS) as u64
+}
+
+/// The `symbol`s of a list answer, to look their base and quote up.
+fn symbols_in(result: &Value) -> Vec<&str> {
+    let mut symbols: Vec<&str> = result["list"]
+        .as_array()
+        .map(|l| l.iter().filter_map(|r| r["symbol"].as_str()).collect())
+        .unwrap_or_default();
+    symbols.sort_unstable();
+    symbols.dedup();
+    symbols
 }
 
 /// "fetching executions (spot) for [from, to)".

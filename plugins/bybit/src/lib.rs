@@ -3,9 +3,10 @@
 //! # Brief overview
 //!
 //! Syncs one Bybit account through the v5 REST API: balances of every wallet (the unified
-//! trading account, or the classic spot and derivatives wallets, plus the funding wallet), trades
-//! (executions) and orders per product category, deposits, withdrawals, the unified account's
-//! transaction log (its ledger) and public candles. The crate reads top-down: [`endpoints`]
+//! trading account, or the classic spot and derivatives wallets; the funding wallet; Earn
+//! positions), trades (executions) and orders per product category (orders still open come
+//! from the open-orders endpoint), deposits, withdrawals, the unified account's transaction log
+//! (its ledger) and public candles. The crate reads top-down: [`endpoints`]
 //! (URLs, buckets, limits), [`signing`] (HMAC-SHA256 of timestamp, key, receive window and query
 //! string), [`pagination`] (time windows walked back to the two-year limit, Bybit's page
 //! cursors inside them), [`parsing`] (JSON to records), [`config`] (integration settings),
