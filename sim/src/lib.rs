@@ -18,5 +18,6 @@
 //! ```
 
 pub mod binance;
+pub mod bybit;
 pub mod prng;
 pub mod time;

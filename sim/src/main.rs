@@ -28,6 +28,10 @@ enum Command {
     Binance(BinanceArgs),
     /// Print the Binance simulator's ground truth as JSON and exit.
     BinanceTruth(DatasetArgs),
+    /// Serve the Bybit simulator until killed.
+    Bybit(exsync_sim::bybit::cli::BybitArgs),
+    /// Print the Bybit simulator's ground truth as JSON and exit.
+    BybitTruth(exsync_sim::bybit::cli::BybitTruthArgs),
 }
 
 #[derive(Debug, Args)]
@@ -161,6 +165,8 @@ fn main() {
     let result = match cli.command {
         Command::Binance(args) => run_binance(args),
         Command::BinanceTruth(args) => print_truth(&args),
+        Command::Bybit(args) => exsync_sim::bybit::cli::run(args),
+        Command::BybitTruth(args) => exsync_sim::bybit::cli::print_truth(&args),
     };
     if let Err(err) = result {
         eprintln!("exsync-sim: {err:#}");

@@ -1,0 +1,163 @@
+//! Admin endpoints of the Bybit simulator (`/__sim/…`): ground truth, statistics, faults, appends.
+//!
+//! These are not Bybit's: they let tests compare what a client stored with what the sim holds,
+//! count what the client asked, and change the sim while it runs. No authentication.
+
+use std::collections::BTreeMap;
+
+use axum::body::{Body, Bytes};
+use axum::http::{Method, Response};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::data::Category;
+use super::faults::FaultPatch;
+use super::render::{self, Interval};
+use super::routes::{Outcome, Params};
+use super::{response, SimState};
+
+/// Request counters, as `GET /__sim/stats` serves them.
+#[derive(Debug, Default)]
+pub struct Stats {
+    requests_total: u64,
+    by_endpoint: BTreeMap<String, u64>,
+    by_endpoint_category: BTreeMap<String, u64>,
+    by_status: BTreeMap<u16, u64>,
+    by_ret_code: BTreeMap<i64, u64>,
+    auth_failures: u64,
+}
+
+impl Stats {
+    pub fn record(&mut self, outcome: &Outcome) {
+        self.requests_total += 1;
+        if let Some(e) = outcome.endpoint {
+            *self.by_endpoint.entry(e.name().to_string()).or_default() += 1;
+            if let Some(c) = &outcome.category {
+                *self
+                    .by_endpoint_category
+                    .entry(format!("{} {c}", e.name()))
+                    .or_default() += 1;
+            }
+        }
+        *self.by_status.entry(outcome.status).or_default() += 1;
+        if let Some(code) = outcome.ret_code {
+            *self.by_ret_code.entry(code).or_default() += 1;
+            if matches!(code, 10002..=10004) {
+                self.auth_failures += 1;
+            }
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "requests_total": self.requests_total,
+            "by_endpoint": self.by_endpoint,
+            "by_endpoint_category": self.by_endpoint_category,
+            "by_status": self.by_status.iter().map(|(k, v)| (k.to_string(), *v)).collect::<BTreeMap<_, _>>(),
+            "by_ret_code": self.by_ret_code.iter().map(|(k, v)| (k.to_string(), *v)).collect::<BTreeMap<_, _>>(),
+            "auth_failures": self.auth_failures,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppendRequest {
+    trades: usize,
+}
+
+fn json_ok(v: Value) -> Response<Body> {
+    response(200, "application/json", v.to_string(), &[])
+}
+
+fn error(status: u16, msg: String) -> Response<Body> {
+    tracing::info!(status, %msg, "Admin request rejected.");
+    response(
+        status,
+        "application/json",
+        json!({ "error": msg }).to_string(),
+        &[],
+    )
+}
+
+/// Serves one `/__sim/` request.
+pub fn handle(
+    state: &SimState,
+    method: &Method,
+    path: &str,
+    query: &str,
+    body: &Bytes,
+) -> Response<Body> {
+    match (method.as_str(), path) {
+        ("GET", "/__sim/truth") => {
+            let ds = state.data.read().expect("data lock");
+            json_ok(render::truth(&ds, &state.config.api_key))
+        }
+        ("GET", "/__sim/truth/klines") => match truth_klines(state, query) {
+            Ok(v) => json_ok(v),
+            Err(msg) => error(400, msg),
+        },
+        ("GET", "/__sim/stats") => json_ok(state.stats.lock().expect("stats lock").to_json()),
+        ("POST", "/__sim/stats/reset") => {
+            let mut stats = state.stats.lock().expect("stats lock");
+            *stats = Stats::default();
+            json_ok(stats.to_json())
+        }
+        ("GET", "/__sim/faults") => json_ok(json!(state.faults.config())),
+        ("POST", "/__sim/faults") => {
+            let patch: FaultPatch = if body.is_empty() {
+                FaultPatch::default()
+            } else {
+                match serde_json::from_slice(body) {
+                    Ok(p) => p,
+                    Err(err) => return error(400, format!("invalid fault settings: {err}")),
+                }
+            };
+            json_ok(json!(state.faults.apply(patch)))
+        }
+        ("POST", "/__sim/append") => {
+            let req: AppendRequest = match serde_json::from_slice(body) {
+                Ok(r) => r,
+                Err(err) => return error(400, format!("invalid append request: {err}")),
+            };
+            let now = state.now_ms();
+            let mut rng = state.append_rng.lock().expect("append rng lock");
+            let mut ds = state.data.write().expect("data lock");
+            let added = ds.append_executions(req.trades, now, &mut rng);
+            tracing::info!(added, "Executions appended.");
+            json_ok(json!({ "appended": added, "executions_total": ds.executions.len() }))
+        }
+        _ => error(404, format!("no admin endpoint {method} {path}")),
+    }
+}
+
+/// Closed candles opening in `[start, end)`, oldest first, as `kline` rows.
+fn truth_klines(state: &SimState, query: &str) -> Result<Value, String> {
+    let p = Params::parse(query);
+    let ds = state.data.read().expect("data lock");
+    let category = Category::parse(p.get("category").unwrap_or("spot")).ok_or("bad category")?;
+    let symbol = p.get("symbol").ok_or("symbol is required")?;
+    let iv = p
+        .get("interval")
+        .and_then(Interval::parse)
+        .ok_or("interval invalid")?;
+    let inst = ds
+        .instruments
+        .iter()
+        .find(|i| i.category == category && i.symbol == symbol)
+        .ok_or("unknown symbol")?;
+    let num = |n: &str| p.opt_i64(n).map_err(|e| e.msg);
+    let now = state.now_ms();
+    let start = num("start")?.ok_or("start is required")?;
+    let end = num("end")?.unwrap_or(now);
+    let mut out = Vec::new();
+    let mut t = iv.floor(start);
+    if t < start {
+        t = iv.next(t);
+    }
+    while t < end && iv.next(t) <= now && out.len() < 1_000_000 {
+        out.push(render::kline(ds.config.seed, inst, iv, t, now));
+        t = iv.next(t);
+    }
+    Ok(Value::Array(out))
+}

@@ -1,0 +1,134 @@
+//! Fault injection of the Bybit simulator: 5xx answers, slow answers, malformed bodies.
+//!
+//! Every API request makes the same draws from one seeded generator, whatever the rates, so a
+//! given seed and request sequence always fault the same requests.
+
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use crate::prng::SimRng;
+
+/// Fail the next `count` API requests with `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailNext {
+    pub count: u32,
+    pub status: u16,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FaultConfig {
+    /// Fraction of requests answered 500, 502 or 503.
+    pub error_rate: f64,
+    /// Delay added to every API response.
+    pub slow_ms: u64,
+    /// Fraction of requests answered 200 with a truncated body.
+    pub malformed_rate: f64,
+    pub fail_next: Option<FailNext>,
+}
+
+/// A change to the fault configuration: the fields given replace the current ones.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultPatch {
+    pub error_rate: Option<f64>,
+    pub slow_ms: Option<u64>,
+    pub malformed_rate: Option<f64>,
+    pub fail_next: Option<FailNext>,
+}
+
+/// What happens to one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FaultDraw {
+    pub error_status: Option<u16>,
+    pub malformed: bool,
+    pub slow_ms: u64,
+}
+
+#[derive(Debug)]
+pub struct Faults {
+    inner: Mutex<(FaultConfig, SimRng)>,
+}
+
+impl Faults {
+    pub fn new(config: FaultConfig, seed: u64) -> Self {
+        Self {
+            inner: Mutex::new((config, SimRng::new(seed).fork("faults"))),
+        }
+    }
+
+    pub fn config(&self) -> FaultConfig {
+        self.inner.lock().expect("faults lock").0.clone()
+    }
+
+    pub fn apply(&self, patch: FaultPatch) -> FaultConfig {
+        let mut inner = self.inner.lock().expect("faults lock");
+        let c = &mut inner.0;
+        if let Some(v) = patch.error_rate {
+            c.error_rate = v.clamp(0.0, 1.0);
+        }
+        if let Some(v) = patch.slow_ms {
+            c.slow_ms = v;
+        }
+        if let Some(v) = patch.malformed_rate {
+            c.malformed_rate = v.clamp(0.0, 1.0);
+        }
+        if let Some(v) = patch.fail_next {
+            c.fail_next = (v.count > 0).then_some(v);
+        }
+        c.clone()
+    }
+
+    /// Draws the faults of the next API request.
+    pub fn draw(&self) -> FaultDraw {
+        let mut inner = self.inner.lock().expect("faults lock");
+        let (config, rng) = &mut *inner;
+        let error_roll = rng.unit();
+        let malformed_roll = rng.unit();
+        let pick = rng.below(3);
+        let mut draw = FaultDraw {
+            slow_ms: config.slow_ms,
+            ..FaultDraw::default()
+        };
+        if let Some(f) = &mut config.fail_next {
+            draw.error_status = Some(f.status);
+            f.count -= 1;
+            if f.count == 0 {
+                config.fail_next = None;
+            }
+        } else if error_roll < config.error_rate {
+            draw.error_status = Some([500, 502, 503][pick as usize]);
+        }
+        draw.malformed = draw.error_status.is_none() && malformed_roll < config.malformed_rate;
+        draw
+    }
+}
+
+/// A 200 body that no JSON parser accepts: the real body cut short.
+pub fn malform(body: &str) -> String {
+    let mut cut = body.len() / 2;
+    while !body.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    body[..cut.max(1).min(body.len())].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fail_next_counts_down_and_malformed_is_not_json() {
+        let f = Faults::new(FaultConfig::default(), 1);
+        f.apply(FaultPatch {
+            fail_next: Some(FailNext {
+                count: 1,
+                status: 503,
+            }),
+            ..FaultPatch::default()
+        });
+        assert_eq!(f.draw().error_status, Some(503));
+        assert_eq!(f.draw().error_status, None);
+        assert!(serde_json::from_str::<serde_json::Value>(&malform("{\"a\":[1,2]}")).is_err());
+    }
+}
