@@ -18,5 +18,6 @@
 //! ```
 
 pub mod binance;
+pub mod kraken;
 pub mod prng;
 pub mod time;

@@ -28,6 +28,10 @@ enum Command {
     Binance(BinanceArgs),
     /// Print the Binance simulator's ground truth as JSON and exit.
     BinanceTruth(DatasetArgs),
+    /// Serve the Kraken simulator until killed.
+    Kraken(exsync_sim::kraken::cli::KrakenArgs),
+    /// Print the Kraken simulator's ground truth as JSON and exit.
+    KrakenTruth(exsync_sim::kraken::cli::KrakenDatasetArgs),
 }
 
 #[derive(Debug, Args)]
@@ -161,6 +165,8 @@ fn main() {
     let result = match cli.command {
         Command::Binance(args) => run_binance(args),
         Command::BinanceTruth(args) => print_truth(&args),
+        Command::Kraken(args) => exsync_sim::kraken::cli::run(args),
+        Command::KrakenTruth(args) => exsync_sim::kraken::cli::print_truth(&args),
     };
     if let Err(err) = result {
         eprintln!("exsync-sim: {err:#}");
