@@ -124,9 +124,12 @@ impl Connector for KrakenConnector {
             "checking the key with BalanceEx",
         )?;
         let balances = parsing::parse_balance_ex(result, self.host.now_ms())?;
-        let key = &self.config.api_key;
-        let shown = if key.len() > 8 {
-            format!("{}…{}", &key[..4], &key[key.len() - 4..])
+        // The key as `exsyncctl` masks it: its first and last four characters.
+        let chars: Vec<char> = self.config.api_key.chars().collect();
+        let shown = if chars.len() > 8 {
+            let head: String = chars[..4].iter().collect();
+            let tail: String = chars[chars.len() - 4..].iter().collect();
+            format!("{head}…{tail}")
         } else {
             "****".to_owned()
         };
