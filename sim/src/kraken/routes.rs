@@ -546,6 +546,183 @@ pub fn decode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kraken::{DatasetConfig, FaultConfig, KrakenSim, KrakenSimConfig, LimitConfig};
+
+    const SECRET: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+
+    fn sim(limits: LimitConfig) -> KrakenSim {
+        KrakenSim::new(KrakenSimConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            api_key: "KEY".into(),
+            api_secret: SECRET.into(),
+            dataset: DatasetConfig {
+                trades: 120,
+                deposits: 23,
+                ..DatasetConfig::default()
+            },
+            limits,
+            faults: FaultConfig::default(),
+            clock_offset_ms: 0,
+            last_nonce: 0,
+        })
+    }
+
+    /// A private call signed with `secret`; the answer's status and envelope.
+    fn call(sim: &KrakenSim, method: &str, nonce: u64, extra: &str, secret: &str) -> Value {
+        let path = format!("/0/private/{method}");
+        let body = if extra.is_empty() {
+            format!("nonce={nonce}")
+        } else {
+            format!("nonce={nonce}&{extra}")
+        };
+        let key = auth::base64_decode(secret).unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert("API-Key", "KEY".parse().unwrap());
+        let sign = auth::sign(&key, &path, &nonce.to_string(), &body);
+        headers.insert("API-Sign", sign.parse().unwrap());
+        let answer = route(
+            sim.state(),
+            &Method::POST,
+            &path,
+            "",
+            &headers,
+            &Bytes::from(body),
+        );
+        assert_eq!(answer.status, 200);
+        serde_json::from_str(&answer.body).unwrap()
+    }
+
+    fn no_limit() -> LimitConfig {
+        LimitConfig {
+            enabled: false,
+            ..LimitConfig::default()
+        }
+    }
+
+    #[test]
+    fn key_signature_and_nonce_are_checked_in_krakens_order() {
+        let s = sim(no_limit());
+        let other = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY=";
+        assert_eq!(
+            call(&s, "BalanceEx", 10, "", other)["error"][0],
+            INVALID_KEY
+        );
+        // A refused signature does not use up the nonce.
+        let ok = call(&s, "BalanceEx", 10, "", SECRET);
+        assert_eq!(ok["error"], json!([]));
+        assert!(ok["result"]["XXBT"]["balance"].is_string());
+        assert_eq!(
+            call(&s, "BalanceEx", 10, "", SECRET)["error"][0],
+            INVALID_NONCE
+        );
+        assert_eq!(
+            call(&s, "BalanceEx", 9, "", SECRET)["error"][0],
+            INVALID_NONCE
+        );
+        assert_eq!(call(&s, "BalanceEx", 11, "", SECRET)["error"], json!([]));
+        let stats = s.state().stats.lock().unwrap();
+        assert_eq!(stats.requests_total, 0, "route() alone counts nothing");
+    }
+
+    #[test]
+    fn the_call_counter_refuses_past_its_maximum() {
+        let s = sim(LimitConfig {
+            enabled: true,
+            max: 3.0,
+            decay_per_s: 0.0,
+        });
+        assert_eq!(call(&s, "TradesHistory", 1, "", SECRET)["error"], json!([]));
+        assert_eq!(call(&s, "BalanceEx", 2, "", SECRET)["error"], json!([]));
+        assert_eq!(
+            call(&s, "BalanceEx", 3, "", SECRET)["error"][0],
+            RATE_LIMITED
+        );
+        assert_eq!(
+            call(&s, "TradesHistory", 4, "", SECRET)["error"][0],
+            RATE_LIMITED
+        );
+    }
+
+    #[test]
+    fn trades_history_pages_newest_first_by_offset_within_the_window() {
+        let s = sim(no_limit());
+        let all = s.state().data.read().unwrap().trades.clone();
+        let first = call(&s, "TradesHistory", 1, "ofs=0", SECRET)["result"].clone();
+        assert_eq!(first["count"], all.len());
+        assert_eq!(first["trades"].as_object().unwrap().len(), PAGE_SIZE);
+        let newest = &all[all.len() - 1];
+        assert!(first["trades"].get(&newest.id).is_some());
+        let mut seen = std::collections::BTreeSet::new();
+        let mut ofs = 0;
+        loop {
+            let page = call(
+                &s,
+                "TradesHistory",
+                2 + ofs as u64,
+                &format!("ofs={ofs}"),
+                SECRET,
+            );
+            let trades = page["result"]["trades"].as_object().unwrap().clone();
+            if trades.is_empty() {
+                break;
+            }
+            seen.extend(trades.keys().cloned());
+            ofs += PAGE_SIZE;
+        }
+        assert_eq!(seen.len(), all.len());
+        // (start, end]: the bounds are exclusive and inclusive, in seconds; a trade at
+        // S.5 s is in (S, S + 1], not in (S - 1, S].
+        let t = all[10].time_us;
+        let start = t / 1_000_000;
+        let page = call(
+            &s,
+            "TradesHistory",
+            1000,
+            &format!("start={}&end={start}", start - 1),
+            SECRET,
+        );
+        assert!(page["result"]["trades"].get(&all[10].id).is_none());
+        let page = call(
+            &s,
+            "TradesHistory",
+            1001,
+            &format!("start={start}&end={}", start + 1),
+            SECRET,
+        );
+        assert!(page["result"]["trades"].get(&all[10].id).is_some());
+    }
+
+    #[test]
+    fn deposit_status_pages_with_an_opaque_cursor() {
+        let s = sim(no_limit());
+        let total = s.state().data.read().unwrap().deposits.len();
+        let plain = call(&s, "DepositStatus", 1, "", SECRET);
+        assert_eq!(
+            plain["result"].as_array().unwrap().len(),
+            TRANSFER_DEFAULT_LIMIT.min(total)
+        );
+        let mut cursor = "true".to_owned();
+        let mut seen = 0;
+        for nonce in 2.. {
+            let page = call(
+                &s,
+                "DepositStatus",
+                nonce,
+                &format!("cursor={cursor}&limit=10"),
+                SECRET,
+            );
+            seen += page["result"]["deposit"].as_array().unwrap().len();
+            match page["result"]["next_cursor"].as_str() {
+                Some(c) => {
+                    cursor =
+                        percent_encoding::utf8_percent_encode(c, percent_encoding::NON_ALPHANUMERIC)
+                            .to_string()
+                }
+                None => break,
+            }
+        }
+        assert_eq!(seen, total);
+    }
 
     #[test]
     fn seconds_read_as_kraken_writes_them() {

@@ -568,3 +568,42 @@ fn exsync_now_ms() -> i64 {
         .unwrap()
         .as_millis() as i64
 }
+
+#[test]
+fn kraken_server_clock_offset_is_reported_and_windows_follow_krakens_clock() {
+    // Kraken's clock 90 s ahead of ours: `Time` shows it, the windows end at Kraken's "now",
+    // and nonces (which Kraken does not compare with its clock) are unaffected.
+    let sim = kraken_sim(&[
+        "--seed",
+        "57",
+        "--trades",
+        "40",
+        "--no-rate-limit",
+        "--clock-offset-ms",
+        "90000",
+    ]);
+    let setup = kraken_setup(&sim, SECRET, STREAMS);
+    let daemon = Daemon::start(&setup);
+    let test = daemon.ctl_json(&["test", NAME]);
+    let offset = test["clock_offset_ms"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no clock offset: {test:#}"));
+    assert!((88_000..=91_000).contains(&offset), "{test:#}");
+    assert_all_ok(&daemon.sync_wait(NAME));
+    append_trades_and_let_them_settle(&sim, 2);
+    assert_all_ok(&daemon.sync_wait(NAME));
+    assert_stored_exactly(&daemon, &sim.truth());
+}
+
+#[test]
+fn kraken_server_errors_are_retried_with_fresh_nonces() {
+    let sim = kraken_sim(&["--seed", "58", "--trades", "40", "--no-rate-limit"]);
+    let setup = kraken_setup(&sim, SECRET, STREAMS);
+    let daemon = Daemon::start(&setup);
+    sim.set_faults(serde_json::json!({"fail_next": {"count": 2, "status": 503}}));
+    assert_all_ok(&daemon.sync_wait(NAME));
+    let stats = sim.stats();
+    assert_eq!(stats["by_status"]["503"], 2, "{stats}");
+    assert_eq!(stats["nonce_failures"], 0, "{stats}");
+    assert_stored_exactly(&daemon, &sim.truth());
+}
