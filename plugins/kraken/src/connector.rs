@@ -305,9 +305,7 @@ impl KrakenConnector {
         let pairs = self.known_pairs()?;
         let candles = parsing::parse_ohlc(result, timeframe, interval_ms, &pairs, now)
             .map_err(|e| e.context(format!("for {pair} {timeframe}")))?;
-        Ok(self
-            .pager
-            .candles_page(&request, candles.candles, interval_ms))
+        Ok(self.pager.candles_page(&request, candles, interval_ms))
     }
 
     fn candle_partitions(&self) -> Result<Vec<String>, PluginError> {

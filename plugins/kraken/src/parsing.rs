@@ -268,12 +268,6 @@ pub(crate) struct TransferPage {
     pub(crate) next_cursor: Option<String>,
 }
 
-/// A candle and whether it is complete.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct ParsedCandles {
-    pub(crate) candles: Vec<Candle>,
-}
-
 // ---------------------------------------------------------------------------------------
 // Entry points.
 
@@ -570,7 +564,7 @@ pub(crate) fn parse_ohlc(
     interval_ms: i64,
     pairs: &Pairs,
     now_ms: i64,
-) -> Result<ParsedCandles, PluginError> {
+) -> Result<Vec<Candle>, PluginError> {
     let map = object(result, "OHLC")?;
     let (key, rows) = map
         .into_iter()
@@ -627,7 +621,7 @@ pub(crate) fn parse_ohlc(
             raw: raw.clone(),
         });
     }
-    Ok(ParsedCandles { candles })
+    Ok(candles)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -390,9 +390,7 @@ fn transfer_status_mapping() {
 fn parses_ohlc_and_finality() {
     // The captured answer's last row opens at 1706799600; at that time + 30 min it is open.
     let now = 1_706_799_600_000 + 30 * MINUTE_MS;
-    let candles = parsing::parse_ohlc(result("ohlc.json"), "1h", HOUR_MS, &pairs(), now)
-        .unwrap()
-        .candles;
+    let candles = parsing::parse_ohlc(result("ohlc.json"), "1h", HOUR_MS, &pairs(), now).unwrap();
     assert_eq!(candles.len(), 6);
     let first = &candles[0];
     assert_eq!(first.symbol, "XBTUSDT");

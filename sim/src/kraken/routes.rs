@@ -166,7 +166,7 @@ fn route(
     let p = Params(params);
     match name {
         "BalanceEx" => ok(ds.balance_ex()),
-        "TradesHistory" => offset_paged(&p, now_s, &ds.trades, "trades", |e| (e.time_us, true)),
+        "TradesHistory" => offset_paged(&p, now_s, &ds.trades, "trades"),
         "Ledgers" => {
             let assets: Option<Vec<String>> = p
                 .get("asset")
@@ -181,7 +181,7 @@ fn route(
                 })
                 .cloned()
                 .collect();
-            offset_paged(&p, now_s, &entries, "ledger", |e| (e.time_us, true))
+            offset_paged(&p, now_s, &entries, "ledger")
         }
         "ClosedOrders" => closed_orders(&p, now_s, &ds),
         "OpenOrders" => ok(json!({"open": keyed_orders(ds.open_orders.iter())})),
@@ -298,13 +298,7 @@ fn window(p: &Params, now_s: i64) -> Result<(i64, i64), Answer> {
 }
 
 /// A page of an offset-paged history: entries in `(start, end]` by `time`, newest first.
-fn offset_paged(
-    p: &Params,
-    now_s: i64,
-    entries: &[Entry],
-    field: &str,
-    time: impl Fn(&Entry) -> (i64, bool),
-) -> Answer {
+fn offset_paged(p: &Params, now_s: i64, entries: &[Entry], field: &str) -> Answer {
     let (start, end) = match window(p, now_s) {
         Ok(w) => w,
         Err(a) => return a,
@@ -316,10 +310,7 @@ fn offset_paged(
     let matching: Vec<&Entry> = entries
         .iter()
         .rev()
-        .filter(|e| {
-            let (t, _) = time(e);
-            t > start && t <= end
-        })
+        .filter(|e| e.time_us > start && e.time_us <= end)
         .collect();
     let page: Map<String, Value> = matching
         .iter()
