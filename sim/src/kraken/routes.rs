@@ -136,7 +136,7 @@ fn route(
                 let now = state.now_ms();
                 ok(json!({
                     "unixtime": now.div_euclid(1000),
-                    "rfc1123": crate::time::format_datetime(now),
+                    "rfc1123": rfc1123(now),
                 }))
             }
             "AssetPairs" => ok(asset_pairs()),
@@ -529,6 +529,26 @@ fn ohlc_row(seed: u64, p: &super::data::PairInfo, iv: i64, t: i64, now_ms: i64) 
     ])
 }
 
+/// Kraken's `rfc1123` time: `Thu, 06 Jul 23 18:50:48 +0000` (two-digit year, as Kraken sends).
+fn rfc1123(ms: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let days = ms.div_euclid(crate::time::DAY_MS);
+    let (y, m, d) = crate::time::civil_from_days(days);
+    let s = ms.rem_euclid(crate::time::DAY_MS) / 1000;
+    format!(
+        "{}, {d:02} {} {:02} {:02}:{:02}:{:02} +0000",
+        DAYS[days.rem_euclid(7) as usize],
+        MONTHS[m as usize - 1],
+        y.rem_euclid(100),
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
 /// Percent-decodes a query value (for the admin endpoints).
 pub fn decode(s: &str) -> String {
     percent_decode_str(s).decode_utf8_lossy().into_owned()
@@ -721,6 +741,11 @@ mod tests {
         assert_eq!(seconds_to_us("1700000000.5"), Some(1_700_000_000_500_000));
         assert_eq!(seconds_to_us("-1"), None);
         assert_eq!(seconds_to_us("x"), None);
+    }
+
+    #[test]
+    fn rfc1123_as_kraken_writes_it() {
+        assert_eq!(rfc1123(1_688_669_448_000), "Thu, 06 Jul 23 18:50:48 +0000");
     }
 
     #[test]
