@@ -403,6 +403,7 @@ impl KrakenConnector {
 
     /// An unsigned GET; the `result` of the answer, else the mapped error.
     fn public(&self, endpoint: &Endpoint, query: &str, what: &str) -> Result<Value, PluginError> {
+        debug_assert!(!endpoint.private, "{} is private", endpoint.name);
         let request = HttpRequest::get(self.endpoints.url(endpoint, query))
             .cost(endpoint.cost)
             .bucket(endpoint.bucket);
@@ -432,6 +433,7 @@ impl KrakenConnector {
         params: &[(&str, String)],
         what: &str,
     ) -> Result<Value, PluginError> {
+        debug_assert!(endpoint.private, "{} is public", endpoint.name);
         let url = self.endpoints.url(endpoint, "");
         let mut retried = false;
         loop {

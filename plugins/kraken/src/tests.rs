@@ -824,6 +824,49 @@ fn manifest_declares_what_the_host_relies_on() {
 }
 
 #[test]
+fn endpoints_are_where_and_what_kraken_documents() {
+    let all = [
+        KrakenEndpoints::TIME,
+        KrakenEndpoints::ASSET_PAIRS,
+        KrakenEndpoints::OHLC,
+        KrakenEndpoints::BALANCE_EX,
+        KrakenEndpoints::TRADES_HISTORY,
+        KrakenEndpoints::CLOSED_ORDERS,
+        KrakenEndpoints::OPEN_ORDERS,
+        KrakenEndpoints::LEDGERS,
+        KrakenEndpoints::DEPOSIT_STATUS,
+        KrakenEndpoints::WITHDRAW_STATUS,
+    ];
+    for e in all {
+        let prefix = if e.private {
+            "/0/private/"
+        } else {
+            "/0/public/"
+        };
+        assert_eq!(e.path, format!("{prefix}{}", e.name), "{e:?}");
+        let bucket = if e.private {
+            BUCKET_PRIVATE
+        } else {
+            BUCKET_PUBLIC
+        };
+        assert_eq!(e.bucket, bucket, "{e:?}");
+        // Ledger and trade-history queries add 2 to Kraken's counter, the others 1.
+        let cost = if matches!(e.name, "TradesHistory" | "Ledgers") {
+            2
+        } else {
+            1
+        };
+        assert_eq!(e.cost, cost, "{e:?}");
+    }
+    assert_eq!(
+        KrakenEndpoints::new("http://x/").url(&KrakenEndpoints::OHLC, "pair=XBTUSD"),
+        "http://x/0/public/OHLC?pair=XBTUSD"
+    );
+    assert_eq!(timeframe_ms("4h"), Some(4 * HOUR_MS));
+    assert_eq!(timeframe_ms("2h"), None);
+}
+
+#[test]
 fn config_defaults_and_refusals() {
     let c = KrakenConfig::from_connector_config(&connector_config("http://x/")).unwrap();
     assert_eq!(c.base_url, "http://x");
