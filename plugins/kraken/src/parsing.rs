@@ -689,6 +689,9 @@ pub(crate) fn classify_errors(status: u16, words: &[String], what: &str) -> Plug
             // Our request was wrong: a plugin bug, not the exchange's.
             "EGeneral:Invalid arguments" | "EGeneral:Unknown method" => ErrorKind::PLUGIN,
             w if w.starts_with("EGeneral:Invalid arguments") => ErrorKind::PLUGIN,
+            // "EService: Throttled: [UNIX timestamp]": too many concurrent requests, try
+            // again after the timestamp (Kraken's rate-limit guide).
+            w if w.replace(' ', "").starts_with("EService:Throttled") => ErrorKind::RATE_LIMITED,
             _ => return None,
         })
     };

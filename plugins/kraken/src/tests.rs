@@ -475,6 +475,8 @@ fn errors_map_to_kinds() {
         ("EQuery:Unknown asset pair", ErrorKind::CONFIG),
         ("EGeneral:Invalid arguments:ofs", ErrorKind::PLUGIN),
         ("EService:Busy", ErrorKind::EXCHANGE_UNAVAILABLE),
+        ("EService: Throttled: 1700000000", ErrorKind::RATE_LIMITED),
+        ("EAPI:Invalid signature", ErrorKind::AUTH),
         ("EFunding:Something new", ErrorKind::BAD_RESPONSE),
     ] {
         let e = parsing::classify_errors(200, &[word.to_owned()], "fetching");
