@@ -41,6 +41,11 @@ pub(crate) const DAY_MS: i64 = 24 * HOUR_MS;
 
 /// `TradesHistory`, `ClosedOrders` and `Ledgers` return 50 results a page (fixed by Kraken).
 pub(crate) const OFFSET_PAGE_SIZE: usize = 50;
+/// How far back (seconds) a caught-up history walk starts before where the last one ended:
+/// a record Kraken shows a moment after its own time (replication, load) is read again by the
+/// next walk rather than missed. Costs no request: the overlap is part of the one page a
+/// caught-up sync reads anyway.
+pub(crate) const WINDOW_OVERLAP_S: i64 = 60;
 /// Page size asked of `DepositStatus` and `WithdrawStatus` in their cursor mode.
 pub(crate) const TRANSFER_PAGE_LIMIT: usize = 500;
 /// How far back a caught-up deposit or withdrawal sync reads again, at least: a transfer that

@@ -13,13 +13,16 @@
 //! Kraken's history queries take `start` (exclusive) and `end` (inclusive) in Unix seconds and
 //! page with an offset, newest first. A walk fixes its `end` when it opens, so records that
 //! arrive meanwhile cannot shift the offsets; once a walk has read its window to the last
-//! page, the next walk starts where it ended. Every cursor names the next request completely,
+//! page, the next walk starts where it ended (a minute before, to catch records Kraken shows
+//! late). Every cursor names the next request completely,
 //! so a crash between two pages repeats at most the page in flight: the store upserts by id.
 
 use exsync_plugin_api::{Candle, Page, PluginError, Record, TimeRange, TransferStatus};
 use serde::{Deserialize, Serialize};
 
-use crate::endpoints::{OFFSET_PAGE_SIZE, OHLC_MAX_INTERVALS, TRANSFER_PAGE_LIMIT};
+use crate::endpoints::{
+    OFFSET_PAGE_SIZE, OHLC_MAX_INTERVALS, TRANSFER_PAGE_LIMIT, WINDOW_OVERLAP_S,
+};
 use crate::parsing::{OffsetPage, TransferPage};
 
 /// How far back a caught-up transfer walk re-reads at most to see a still-pending transfer
@@ -156,7 +159,7 @@ impl KrakenPager {
     ///
     /// A full page with more to come (`ofs + 50 < count`) means the next offset of the same
     /// window; nothing is proven yet. Otherwise the window is done: it is covered, and the
-    /// next walk opens after its end. With `drop_before_start`, records before the configured
+    /// next walk opens [`WINDOW_OVERLAP_S`] before its end. With `drop_before_start`, records before the configured
     /// start are dropped (the first window starts a second early).
     pub(crate) fn window_page(
         &self,
@@ -184,7 +187,7 @@ impl KrakenPager {
             };
         }
         let next = WindowCursor {
-            start: request.end(),
+            start: (request.end() - WINDOW_OVERLAP_S).max(self.first_start_seconds()),
             end: None,
             ofs: 0,
         };

@@ -595,14 +595,15 @@ fn window_walk_pages_by_offset_then_moves_past_its_end() {
             NOW / 1000 * 1000 + 1
         ))
     );
-    // Caught up: the next walk is (end, now] from offset 0, one request when nothing is new.
+    // Caught up: the next walk is (end - 60 s, now] from offset 0, one request when nothing
+    // is new.
     let next = p
         .window_request(page.next_cursor.as_deref(), "ledger", NOW + HOUR_MS)
         .unwrap();
     assert_eq!(
         next,
         WindowCursor {
-            start: NOW / 1000,
+            start: NOW / 1000 - WINDOW_OVERLAP_S,
             end: Some((NOW + HOUR_MS) / 1000),
             ofs: 0
         }
