@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use exsync_plugin_api::signing::Query;
 use exsync_plugin_api::{
-    CheckReport, Connector, ConnectorConfig, CredentialField, Host, HttpRequest, Manifest, Page,
-    PartitionContext, Permissions, PluginError, RateLimit, Stream,
+    CheckReport, Connector, ConnectorConfig, CredentialField, ErrorKind, Host, HttpRequest,
+    Manifest, Page, PartitionContext, Permissions, PluginError, RateLimit, Stream,
 };
 use serde_json::Value;
 
@@ -124,6 +124,50 @@ impl Connector for KrakenConnector {
             "checking the key with BalanceEx",
         )?;
         let balances = parsing::parse_balance_ex(result, self.host.now_ms())?;
+        let mut notes = vec![format!("BalanceEx lists {} balances", balances.len())];
+        // Kraken tells a key's rights only by refusing a call: probe each query the streams
+        // need, over an empty one-second window (7 units of the call counter in all).
+        let now_s = self.server_now()?.div_euclid(1000);
+        let window = [
+            ("start", (now_s - 1).to_string()),
+            ("end", now_s.to_string()),
+        ];
+        let mut read = true;
+        for (endpoint, right) in [
+            (&KrakenEndpoints::OPEN_ORDERS, "Query Open Orders & Trades"),
+            (
+                &KrakenEndpoints::CLOSED_ORDERS,
+                "Query Closed Orders & Trades",
+            ),
+            (&KrakenEndpoints::LEDGERS, "Query Ledger Entries"),
+            (
+                &KrakenEndpoints::DEPOSIT_STATUS,
+                "Query Funds (funding history)",
+            ),
+        ] {
+            let params: &[(&str, String)] = if endpoint.name == "OpenOrders" {
+                &[]
+            } else {
+                &window
+            };
+            let what = format!(
+                "checking the key's {right} permission with {}",
+                endpoint.name
+            );
+            match self.private(endpoint, params, &what) {
+                Ok(_) => {}
+                Err(e) if e.kind == ErrorKind::PERMISSION => {
+                    read = false;
+                    notes.push(format!("the key lacks {right}: {}", e.message));
+                }
+                Err(e) => notes.push(format!("{} not checked: {}", right, e.message)),
+            }
+        }
+        notes.push(
+            "Kraken's REST API tells neither the account id nor whether the key may trade or \
+             withdraw"
+                .into(),
+        );
         // The key as `exsyncctl` masks it: its first and last four characters.
         let chars: Vec<char> = self.config.api_key.chars().collect();
         let shown = if chars.len() > 8 {
@@ -136,17 +180,12 @@ impl Connector for KrakenConnector {
         Ok(CheckReport {
             account: format!("Kraken account of API key {shown}"),
             permissions: Permissions {
-                read: Some(true),
+                read: Some(read),
                 trade: None,
                 withdraw: None,
             },
             clock_offset_ms: Some(offset),
-            notes: vec![
-                format!("BalanceEx lists {} balances", balances.len()),
-                "Kraken's REST API tells neither the account id nor the key's trade and \
-                 withdraw permissions"
-                    .into(),
-            ],
+            notes,
         })
     }
 

@@ -926,6 +926,8 @@ struct FakeKraken {
     last_nonce: u64,
     refuse_nonces: u32,
     rate_limit_next: u32,
+    /// Private paths the key may not call.
+    denied: Vec<&'static str>,
     /// `(txid, time ms)`, any order.
     trades: Vec<(String, i64)>,
     /// `(path, nonce)` of every request.
@@ -993,9 +995,16 @@ impl FakeKraken {
             self.rate_limit_next -= 1;
             return refusal("EAPI:Rate limit exceeded");
         }
+        if self.denied.contains(&path.as_str()) {
+            return refusal("EGeneral:Permission denied");
+        }
         let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
         match path.as_str() {
             "/0/private/BalanceEx" => String::from_utf8(data("balance_ex.json")).unwrap(),
+            "/0/private/OpenOrders" => envelope(json!({"open": {}})),
+            "/0/private/ClosedOrders" => envelope(json!({"closed": {}, "count": 0})),
+            "/0/private/Ledgers" => envelope(json!({"ledger": {}, "count": 0})),
+            "/0/private/DepositStatus" => envelope(json!({"deposit": []})),
             "/0/private/TradesHistory" => {
                 let start: i64 = get("start").unwrap().parse().unwrap();
                 let end: i64 = get("end").unwrap().parse().unwrap();
@@ -1214,6 +1223,27 @@ fn wiring_check_partitions_and_orders() {
     assert_eq!(report.permissions.withdraw, None);
     assert_eq!(report.clock_offset_ms, Some(-123));
     assert_eq!(count(&state, "/0/private/BalanceEx"), 1);
+    for path in ["OpenOrders", "ClosedOrders", "Ledgers", "DepositStatus"] {
+        assert_eq!(count(&state, &format!("/0/private/{path}")), 1, "{path}");
+    }
+    assert!(
+        !report.notes.iter().any(|n| n.contains("lacks")),
+        "{:?}",
+        report.notes
+    );
+    // A key without the ledger right: read is refused, and the note says which right.
+    state.lock().unwrap().denied = vec!["/0/private/Ledgers"];
+    let report = c.check().unwrap();
+    assert_eq!(report.permissions.read, Some(false));
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("lacks Query Ledger Entries")),
+        "{:?}",
+        report.notes
+    );
+    state.lock().unwrap().denied.clear();
     let ctx = PartitionContext::default();
     assert_eq!(
         c.partitions(Stream::Ledger, &ctx).unwrap(),

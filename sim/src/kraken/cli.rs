@@ -32,6 +32,9 @@ pub struct KrakenArgs {
     /// How much the call counter decays per second (Kraken: 0.33, 0.5, 1).
     #[arg(long, default_value_t = 1.0)]
     rate_limit_decay: f64,
+    /// A private method the key has no right to (`Ledgers`); repeat for more.
+    #[arg(long = "deny-permission")]
+    deny_permission: Vec<String>,
     /// Turn the call counter off.
     #[arg(long)]
     no_rate_limit: bool,
@@ -126,6 +129,7 @@ pub fn run(args: KrakenArgs) -> anyhow::Result<()> {
         },
         clock_offset_ms: args.clock_offset_ms,
         last_nonce: args.last_nonce,
+        denied: args.deny_permission,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -89,6 +89,8 @@ pub struct KrakenSimConfig {
     pub clock_offset_ms: i64,
     /// A nonce already used with this key (by "another client"): every nonce must be above.
     pub last_nonce: u64,
+    /// Private methods (`Ledgers`) the key has no right to: `EGeneral:Permission denied`.
+    pub denied: Vec<String>,
 }
 
 /// Request counters, as `GET /__sim/stats` serves them.

@@ -27,6 +27,7 @@ pub const TRANSFER_MAX_LIMIT: usize = 500;
 /// OHLC serves the last 720 intervals.
 pub const OHLC_ROWS: i64 = 720;
 pub const RATE_LIMITED: &str = "EAPI:Rate limit exceeded";
+const PERMISSION_DENIED: &str = "EGeneral:Permission denied";
 const UNKNOWN_PAIR: &str = "EQuery:Unknown asset pair";
 const UNKNOWN_METHOD: &str = "EGeneral:Unknown method";
 
@@ -160,6 +161,9 @@ fn route(
     };
     if !admit(state, cost) {
         return refuse(200, RATE_LIMITED);
+    }
+    if state.config.denied.iter().any(|d| d == name) {
+        return refuse(200, PERMISSION_DENIED);
     }
     let ds = state.data.read().expect("data lock");
     let now_s = state.now_ms().div_euclid(1000);
@@ -575,6 +579,7 @@ mod tests {
             faults: FaultConfig::default(),
             clock_offset_ms: 0,
             last_nonce: 0,
+            denied: vec!["Ledgers".into()],
         })
     }
 
@@ -631,6 +636,10 @@ mod tests {
             INVALID_NONCE
         );
         assert_eq!(call(&s, "BalanceEx", 11, "", SECRET)["error"], json!([]));
+        assert_eq!(
+            call(&s, "Ledgers", 12, "", SECRET)["error"][0],
+            PERMISSION_DENIED
+        );
         let stats = s.state().stats.lock().unwrap();
         assert_eq!(stats.requests_total, 0, "route() alone counts nothing");
     }

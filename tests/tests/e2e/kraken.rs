@@ -623,3 +623,33 @@ fn kraken_server_errors_are_retried_with_fresh_nonces() {
     assert_eq!(stats["nonce_failures"], 0, "{stats}");
     assert_stored_exactly(&daemon, &sim.truth());
 }
+
+#[test]
+fn kraken_key_without_the_ledger_right_is_a_permission_error_on_that_stream_only() {
+    let sim = kraken_sim(&[
+        "--seed",
+        "59",
+        "--trades",
+        "30",
+        "--no-rate-limit",
+        "--deny-permission",
+        "Ledgers",
+    ]);
+    let setup = kraken_setup(&sim, SECRET, STREAMS);
+    let daemon = Daemon::start(&setup);
+    let test = daemon.ctl_json(&["test", NAME]);
+    assert_eq!(test["can_read"], false, "{test:#}");
+    assert!(
+        test.to_string().contains("lacks Query Ledger Entries"),
+        "{test:#}"
+    );
+    let report = daemon.sync_wait(NAME);
+    for s in streams(&report) {
+        if s["stream"] == "ledger" {
+            assert_eq!(s["result"], "failed", "{s}");
+            assert_eq!(s["error"]["kind"], "permission", "{s}");
+        } else {
+            assert_eq!(s["result"], "ok", "{s}");
+        }
+    }
+}
