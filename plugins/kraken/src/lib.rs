@@ -9,6 +9,11 @@
 //! offsets, cursors), [`parsing`] (JSON to records, asset codes, error words), [`config`]
 //! (integration settings), [`connector`] (all of it wired to the host). Every module but
 //! `connector` is pure and unit-tested in `tests.rs`.
+//!
+//! Not here, because a Kraken spot API key does not reach them: Kraken Futures (its own API,
+//! host and keys: a connector of its own) and per-asset margin wallets (spot margin is
+//! positions against the spot balances; `TradeBalance` reports only a valuation summary in
+//! one currency, not holdings, so it is not stored as a balance).
 
 pub(crate) mod config;
 pub(crate) mod connector;
