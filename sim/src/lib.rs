@@ -19,5 +19,6 @@
 
 pub mod binance;
 pub mod bybit;
+pub mod kraken;
 pub mod prng;
 pub mod time;

@@ -32,6 +32,10 @@ enum Command {
     Bybit(exsync_sim::bybit::cli::BybitArgs),
     /// Print the Bybit simulator's ground truth as JSON and exit.
     BybitTruth(exsync_sim::bybit::cli::BybitTruthArgs),
+    /// Serve the Kraken simulator until killed.
+    Kraken(exsync_sim::kraken::cli::KrakenArgs),
+    /// Print the Kraken simulator's ground truth as JSON and exit.
+    KrakenTruth(exsync_sim::kraken::cli::KrakenDatasetArgs),
 }
 
 #[derive(Debug, Args)]
@@ -167,6 +171,8 @@ fn main() {
         Command::BinanceTruth(args) => print_truth(&args),
         Command::Bybit(args) => exsync_sim::bybit::cli::run(args),
         Command::BybitTruth(args) => exsync_sim::bybit::cli::print_truth(&args),
+        Command::Kraken(args) => exsync_sim::kraken::cli::run(args),
+        Command::KrakenTruth(args) => exsync_sim::kraken::cli::print_truth(&args),
     };
     if let Err(err) = result {
         eprintln!("exsync-sim: {err:#}");

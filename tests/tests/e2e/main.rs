@@ -4,6 +4,7 @@
 
 mod auth;
 mod bybit;
+mod kraken;
 mod lifecycle;
 mod problems;
 mod rate_limits;
