@@ -18,5 +18,6 @@
 //! ```
 
 pub mod binance;
+pub mod okx;
 pub mod prng;
 pub mod time;

@@ -28,6 +28,10 @@ enum Command {
     Binance(BinanceArgs),
     /// Print the Binance simulator's ground truth as JSON and exit.
     BinanceTruth(DatasetArgs),
+    /// Serve the OKX simulator until killed.
+    Okx(exsync_sim::okx::OkxArgs),
+    /// Print the OKX simulator's ground truth as JSON and exit.
+    OkxTruth(exsync_sim::okx::OkxDatasetArgs),
 }
 
 #[derive(Debug, Args)]
@@ -161,6 +165,8 @@ fn main() {
     let result = match cli.command {
         Command::Binance(args) => run_binance(args),
         Command::BinanceTruth(args) => print_truth(&args),
+        Command::Okx(args) => exsync_sim::okx::run(args),
+        Command::OkxTruth(args) => exsync_sim::okx::print_truth(&args),
     };
     if let Err(err) = result {
         eprintln!("exsync-sim: {err:#}");
