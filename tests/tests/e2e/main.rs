@@ -4,6 +4,7 @@
 
 mod auth;
 mod lifecycle;
+mod okx;
 mod problems;
 mod rate_limits;
 mod sync;
