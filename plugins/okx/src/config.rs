@@ -170,7 +170,7 @@ trades = "1h"
 orders = "1h"
 deposits = "6h"
 withdrawals = "6h"
-ledger = "1h"                         # the trading account's bills
+ledger = "1h"                         # bills of the trading and funding accounts
 
 [candles]
 symbols = ["BTC/USDT", "ETH/USDT"]

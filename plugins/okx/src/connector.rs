@@ -14,8 +14,9 @@ use exsync_plugin_api::{
 
 use crate::config::OkxConfig;
 use crate::endpoints::{
-    bar, Endpoint, OkxEndpoints, API_HOSTS, DEFAULT_BASE_URL, DEMO_HEADER, INST_TYPES, PAGE_LIMIT,
-    SANDBOX_BASE_URL, THREE_MONTHS_MS, TIMEFRAMES,
+    bar, Endpoint, OkxEndpoints, API_HOSTS, DEFAULT_BASE_URL, DEMO_HEADER, FUNDING_BILLS_FROM_MS,
+    INST_TYPES, LEDGER_FUNDING, LEDGER_TRADING, PAGE_LIMIT, SANDBOX_BASE_URL, THREE_MONTHS_MS,
+    TIMEFRAMES,
 };
 use crate::pagination::{self, KeyKind, OkxPager, Phase};
 use crate::parsing::{self, AccountConfig};
@@ -87,7 +88,9 @@ impl Connector for OkxConnector {
         m.history = vec![
             limit(Stream::Trades, Some(THREE_MONTHS_MS), None),
             limit(Stream::Orders, Some(THREE_MONTHS_MS), None),
-            limit(Stream::Ledger, Some(THREE_MONTHS_MS), None),
+            // The ledger's trading bills reach 3 months, its funding bills back to
+            // 2021-02-01: each partition marks its own unavailable range.
+            limit(Stream::Ledger, None, None),
         ];
         m.timeframes = TIMEFRAMES.iter().map(|(n, _, _)| n.to_string()).collect();
         m
@@ -155,9 +158,8 @@ impl Connector for OkxConnector {
         context: &PartitionContext,
     ) -> Result<Vec<String>, PluginError> {
         match stream {
-            Stream::Balances | Stream::Deposits | Stream::Withdrawals | Stream::Ledger => {
-                Ok(vec![String::new()])
-            }
+            Stream::Balances | Stream::Deposits | Stream::Withdrawals => Ok(vec![String::new()]),
+            Stream::Ledger => Ok(vec![LEDGER_TRADING.into(), LEDGER_FUNDING.into()]),
             Stream::Trades | Stream::Orders => {
                 let account = self.account_config()?;
                 let mut parts: Vec<String> = inst_types(&account.acct_lv)
@@ -189,7 +191,7 @@ impl Connector for OkxConnector {
             Stream::Trades => self.fetch_trades(partition, cursor),
             Stream::Orders => self.fetch_orders(partition, cursor),
             Stream::Deposits | Stream::Withdrawals => self.fetch_transfers(stream, cursor),
-            Stream::Ledger => self.fetch_ledger(cursor),
+            Stream::Ledger => self.fetch_ledger(partition, cursor),
             Stream::Candles => self.fetch_candles(partition, cursor),
             other => Err(PluginError::unsupported(format!(
                 "the okx plugin has no {other} stream"
@@ -298,20 +300,45 @@ impl OkxConnector {
             .orders_page(&walk, items, Some(now - THREE_MONTHS_MS)))
     }
 
-    fn fetch_ledger(&self, cursor: Option<&str>) -> Result<Page, PluginError> {
+    /// The trading account's bills (`bills-archive`, 3 months) or the funding account's
+    /// (`asset/bills-history`, since 2021-02-01, paged by bill id).
+    fn fetch_ledger(&self, partition: &str, cursor: Option<&str>) -> Result<Page, PluginError> {
         let now = self.server_now()?;
         let walk = self.pager.walk_request(cursor, "ledger", now)?;
-        let mut params: Vec<(&str, String)> = walk.after_param().into_iter().collect();
+        let (endpoint, reach_from, mut params) = match partition {
+            LEDGER_TRADING => (
+                &OkxEndpoints::BILLS_ARCHIVE,
+                now - THREE_MONTHS_MS,
+                Vec::new(),
+            ),
+            LEDGER_FUNDING => (
+                &OkxEndpoints::ASSET_BILLS_HISTORY,
+                FUNDING_BILLS_FROM_MS,
+                vec![("pagingType", "2".to_owned())],
+            ),
+            other => {
+                return Err(PluginError::plugin(format!(
+                    "ledger partition {other:?} is neither {LEDGER_TRADING:?} nor \
+                     {LEDGER_FUNDING:?}"
+                )))
+            }
+        };
+        params.extend(walk.after_param());
         params.push(("limit", PAGE_LIMIT.to_string()));
         let what = format!(
-            "fetching bills-archive after bill {}",
+            "fetching {} after bill {}",
+            endpoint.path.trim_start_matches("/api/v5/"),
             walk.after.map_or("(newest)".into(), |a| a.to_string())
         );
-        let body = self.signed_get(&OkxEndpoints::BILLS_ARCHIVE, &params, &what)?;
-        let items = parsing::parse_bills(&body)?;
+        let body = self.signed_get(endpoint, &params, &what)?;
+        let items = if partition == LEDGER_TRADING {
+            parsing::parse_bills(&body)?
+        } else {
+            parsing::parse_funding_bills(&body)?
+        };
         Ok(self
             .pager
-            .walk_page(&walk, items, KeyKind::Id, Some(now - THREE_MONTHS_MS))
+            .walk_page(&walk, items, KeyKind::Id, Some(reach_from))
             .page)
     }
 

@@ -39,6 +39,13 @@ pub(crate) const DAY_MS: i64 = 24 * HOUR_MS;
 /// OKX counts months; 90 days is the part every reading of "3 months" includes.
 pub(crate) const THREE_MONTHS_MS: i64 = 90 * DAY_MS;
 
+/// `asset/bills-history` serves the funding account's bills from 2021-02-01 (UTC) on.
+pub(crate) const FUNDING_BILLS_FROM_MS: i64 = 1_612_137_600_000;
+
+/// The ledger's partitions: the trading account's bills and the funding account's.
+pub(crate) const LEDGER_TRADING: &str = "trading";
+pub(crate) const LEDGER_FUNDING: &str = "funding";
+
 /// Page size of every paginated endpoint used (OKX's maximum, also its default).
 pub(crate) const PAGE_LIMIT: usize = 100;
 
@@ -143,6 +150,14 @@ impl OkxEndpoints {
     /// of the last 3 months, newest first. 5 / 2 s. (`/account/bills`: 7 days.)
     pub(crate) const BILLS_ARCHIVE: Endpoint =
         private("/api/v5/account/bills-archive", "bills_archive", 5, 2000);
+    /// `GET /api/v5/asset/bills-history?pagingType=2&after=billId&limit=`: the funding
+    /// account's bills since 2021-02-01, newest first. 1 / s.
+    pub(crate) const ASSET_BILLS_HISTORY: Endpoint = private(
+        "/api/v5/asset/bills-history",
+        "asset_bills_history",
+        1,
+        1000,
+    );
     /// `GET /api/v5/asset/deposit-history?after=ts&limit=`: newest first. 6 / s.
     pub(crate) const DEPOSIT_HISTORY: Endpoint =
         private("/api/v5/asset/deposit-history", "deposit_history", 6, 1000);
@@ -164,7 +179,7 @@ impl OkxEndpoints {
     };
 
     /// Every endpoint, for the manifest's rate limits.
-    pub(crate) const ALL: [Endpoint; 12] = [
+    pub(crate) const ALL: [Endpoint; 13] = [
         Self::TIME,
         Self::ACCOUNT_CONFIG,
         Self::ACCOUNT_BALANCE,
@@ -174,6 +189,7 @@ impl OkxEndpoints {
         Self::ORDERS_ARCHIVE,
         Self::ORDERS_PENDING,
         Self::BILLS_ARCHIVE,
+        Self::ASSET_BILLS_HISTORY,
         Self::DEPOSIT_HISTORY,
         Self::WITHDRAWAL_HISTORY,
         Self::HISTORY_CANDLES,

@@ -3,8 +3,8 @@
 //! # Brief overview
 //!
 //! Syncs one OKX (API v5) account: balances of the trading, funding and savings (earn)
-//! accounts, fills and orders per instrument type, deposits, withdrawals, the trading
-//! account's bills (OKX's ledger) and public candles. The crate reads top-down:
+//! accounts, fills and orders per instrument type, deposits, withdrawals, the bills of the
+//! trading and funding accounts (OKX's ledger) and public candles. The crate reads top-down:
 //! [`endpoints`] (URLs, rate limits, reach), [`signing`] (base64 HMAC-SHA256 of timestamp,
 //! method, path and body), [`pagination`] (newest-first walks, candle windows), [`parsing`]
 //! (JSON to records, error codes to kinds), [`config`] (integration settings), [`connector`]

@@ -15,7 +15,7 @@
 //! |---|---|---|---|
 //! | trades | `instType` | walk over `billId` | `fills-history?instType=&after=&limit=100` |
 //! | orders | `instType` | walk over `ordId`, then the open orders | `orders-history-archive`, then `orders-pending` |
-//! | ledger | `""` | walk over `billId` | `bills-archive?after=&limit=100` |
+//! | ledger | `trading`, `funding` | walk over `billId` | `bills-archive?after=&limit=100`, `asset/bills-history?pagingType=2&after=&limit=100` |
 //! | deposits, withdrawals | `""` | walk over `ts` | `deposit-history?after=&limit=100` |
 //! | candles | `instId:timeframe` | `{"start":T}` | `history-candles?instId=&bar=&before=T-1&after=T+100 bars` |
 //!

@@ -187,6 +187,21 @@ struct OkxBill {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+struct OkxFundingBill {
+    bill_id: String,
+    #[serde(rename = "type")]
+    bill_type: String,
+    ts: String,
+    bal_chg: String,
+    #[serde(default)]
+    bal: String,
+    ccy: String,
+    #[serde(default)]
+    client_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct OkxDeposit {
     dep_id: String,
     ccy: String,
@@ -494,6 +509,41 @@ pub(crate) fn parse_bills(body: &[u8]) -> Result<Vec<WalkItem>, PluginError> {
     Ok(items)
 }
 
+/// `GET /api/v5/asset/bills-history` → the funding account's ledger entries, keyed by
+/// `billId`. Their ids are `funding:<billId>`: the funding account numbers its bills apart
+/// from the trading account.
+pub(crate) fn parse_funding_bills(body: &[u8]) -> Result<Vec<WalkItem>, PluginError> {
+    let endpoint = "asset/bills-history";
+    let mut items = Vec::new();
+    for (i, raw) in data(body, endpoint)?.into_iter().enumerate() {
+        let b: OkxFundingBill = element(&raw, endpoint, i)?;
+        let key = id_key(&b.bill_id, endpoint, i, "billId")?;
+        signed_amount(&b.bal_chg).ok_or_else(|| {
+            bad(format!(
+                "while parsing the {endpoint} response: [{i}] (bill {}) has balChg {:?}",
+                b.bill_id, b.bal_chg
+            ))
+        })?;
+        let record = Record::Ledger(LedgerEntry {
+            id: format!("funding:{}", b.bill_id),
+            timestamp: millis(&b.ts, endpoint, i, "ts")?,
+            asset: b.ccy.clone(),
+            asset_native: b.ccy,
+            amount: b.bal_chg,
+            balance_after: decimal_opt(&b.bal),
+            entry_type: funding_bill_type(&b.bill_type),
+            reference_id: non_empty(b.client_id),
+            raw,
+        });
+        items.push(WalkItem {
+            key,
+            record,
+            pending: false,
+        });
+    }
+    Ok(items)
+}
+
 /// `GET /api/v5/asset/deposit-history` → deposits keyed by their `ts` (OKX pages by time).
 pub(crate) fn parse_deposits(body: &[u8]) -> Result<Vec<WalkItem>, PluginError> {
     let endpoint = "asset/deposit-history";
@@ -675,6 +725,36 @@ pub(crate) fn bill_type(code: &str) -> String {
         "32" => "move_position",
         "33" => "loans",
         "34" => "settlement",
+        other => return format!("type_{other}"),
+    };
+    word.to_owned()
+}
+
+/// The funding account's bill `type` codes as words; an unknown code reads `type_<code>`.
+pub(crate) fn funding_bill_type(code: &str) -> String {
+    let word = match code {
+        "1" => "deposit",
+        "2" => "withdrawal",
+        "13" => "canceled_withdrawal",
+        "20" => "transfer_to_sub_account",
+        "21" => "transfer_from_sub_account",
+        "22" => "transfer_out_to_master",
+        "23" => "transfer_in_from_master",
+        "28" => "airdrop",
+        "47" => "system_reversal",
+        "48" => "event_reward",
+        "49" => "event_giveaway",
+        "68" => "fee_rebate",
+        "72" => "token_received",
+        "73" => "token_given_away",
+        "74" => "token_refunded",
+        "75" => "savings_subscription",
+        "76" => "savings_redemption",
+        "80" => "staking_purchase",
+        "82" => "staking_redemption",
+        "83" => "staking_yield",
+        "130" => "transfer_from_trading",
+        "131" => "transfer_to_trading",
         other => return format!("type_{other}"),
     };
     word.to_owned()

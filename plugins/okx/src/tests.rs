@@ -271,6 +271,27 @@ fn parses_bills_as_signed_ledger_entries() {
 }
 
 #[test]
+fn parses_funding_bills_with_ids_apart_from_the_trading_account() {
+    let items = parsing::parse_funding_bills(&data("asset_bills_history.json")).unwrap();
+    assert_eq!(items[0].key, 12344);
+    let Record::Ledger(d) = &items[0].record else {
+        panic!()
+    };
+    assert_eq!(d.id, "funding:12344");
+    assert_eq!((d.amount.as_str(), d.entry_type.as_str()), ("2", "deposit"));
+    assert_eq!(d.balance_after.as_deref(), Some("12"));
+    let Record::Ledger(t) = &items[1].record else {
+        panic!()
+    };
+    assert_eq!(
+        (t.amount.as_str(), t.entry_type.as_str()),
+        ("-100.5", "transfer_to_trading")
+    );
+    assert_eq!(t.reference_id.as_deref(), Some("transfer-7"));
+    assert_eq!(parsing::funding_bill_type("9999"), "type_9999");
+}
+
+#[test]
 fn parses_deposits_and_withdrawals() {
     let deposits = parsing::parse_deposits(&data("deposit_history.json")).unwrap();
     let Record::Deposit(d) = &deposits[0].record else {

@@ -184,6 +184,8 @@ pub struct Dataset {
     pub orders: Vec<Item>,
     pub open_orders: Vec<Item>,
     pub bills: Vec<Item>,
+    /// The funding account's bills: deposits, withdrawals, transfers to trading.
+    pub funding_bills: Vec<Item>,
     pub deposits: Vec<Item>,
     pub withdrawals: Vec<Item>,
     pub trading_balance: Value,
@@ -238,6 +240,7 @@ impl Dataset {
             orders: Vec::new(),
             open_orders: Vec::new(),
             bills: Vec::new(),
+            funding_bills: Vec::new(),
             deposits: Vec::new(),
             withdrawals: Vec::new(),
             trading_balance: Value::Null,
@@ -297,6 +300,7 @@ impl Dataset {
         let mut rng = root.fork("transfers");
         ds.gen_deposits(&mut rng);
         ds.gen_withdrawals(&mut rng);
+        ds.gen_funding_bills(&mut root.fork("funding-bills"));
         ds.gen_balances(&mut root.fork("balances"));
         ds
     }
@@ -563,6 +567,53 @@ impl Dataset {
         }
     }
 
+    /// One bill per credited deposit and completed withdrawal, and some transfers to the
+    /// trading account; ids in time order, running balances per currency.
+    fn gen_funding_bills(&mut self, rng: &mut SimRng) {
+        let mut events: Vec<(i64, &'static str, String, i128)> = Vec::new();
+        let amount = |v: &Value, field: &str| -> i128 {
+            let text = v[field].as_str().unwrap_or("0").replace('.', "");
+            text.parse().unwrap_or(0)
+        };
+        for d in &self.deposits {
+            if d.value["state"] == "2" {
+                let ccy = d.value["ccy"].as_str().unwrap_or("").to_owned();
+                events.push((d.ts, "1", ccy, amount(&d.value, "amt")));
+            }
+        }
+        for w in &self.withdrawals {
+            if w.value["state"] == "2" {
+                let ccy = w.value["ccy"].as_str().unwrap_or("").to_owned();
+                events.push((w.ts, "2", ccy, -amount(&w.value, "amt")));
+            }
+        }
+        let anchor = self.config.anchor_ms;
+        for _ in 0..20 {
+            let ts = rng.range_i64(anchor - 300 * DAY_MS, anchor - HOUR_MS);
+            let ccy = (*rng.pick(&["USDT", "BTC"])).to_owned();
+            events.push((ts, "131", ccy, -(1 + rng.below(1_000_000) as i128)));
+        }
+        events.sort();
+        let mut bal: BTreeMap<String, i128> = BTreeMap::new();
+        let mut bill_id = 550_000_000_000_000_000u64;
+        for (ts, bill_type, ccy, chg) in events {
+            bill_id += 1 + rng.below(1000);
+            let b = bal.entry(ccy.clone()).or_insert(500_000 * 100_000_000);
+            *b += chg;
+            let bill = json!({
+                "billId": bill_id.to_string(), "ccy": ccy, "clientId": "",
+                "balChg": dec(chg, BAL_SCALE), "bal": dec(*b, BAL_SCALE), "type": bill_type,
+                "notes": "", "ts": ts.to_string(),
+            });
+            self.funding_bills.push(Item {
+                key: bill_id,
+                ts,
+                inst_type: String::new(),
+                value: bill,
+            });
+        }
+    }
+
     fn gen_balances(&mut self, rng: &mut SimRng) {
         let u_time = self.config.anchor_ms.to_string();
         let details: Vec<Value> = ["BTC", "ETH", "USDT", "SOL", "OKB", "XYZ1"]
@@ -646,6 +697,7 @@ impl Dataset {
             "fills": reach(&self.fills),
             "orders": orders,
             "bills": reach(&self.bills),
+            "funding_bills": self.funding_bills.iter().map(|i| i.value.clone()).collect::<Vec<_>>(),
             "deposits": self.deposits.iter().map(|i| i.value.clone()).collect::<Vec<_>>(),
             "withdrawals": self.withdrawals.iter().map(|i| i.value.clone()).collect::<Vec<_>>(),
             "balances": {

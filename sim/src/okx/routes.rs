@@ -33,6 +33,7 @@ pub enum Endpoint {
     OrdersArchive,
     OrdersPending,
     BillsArchive,
+    AssetBillsHistory,
     DepositHistory,
     WithdrawalHistory,
     HistoryCandles,
@@ -51,6 +52,7 @@ impl Endpoint {
             "/api/v5/trade/orders-history-archive" => OrdersArchive,
             "/api/v5/trade/orders-pending" => OrdersPending,
             "/api/v5/account/bills-archive" => BillsArchive,
+            "/api/v5/asset/bills-history" => AssetBillsHistory,
             "/api/v5/asset/deposit-history" => DepositHistory,
             "/api/v5/asset/withdrawal-history" => WithdrawalHistory,
             "/api/v5/market/history-candles" => HistoryCandles,
@@ -74,6 +76,7 @@ impl Endpoint {
             OrdersArchive => (20, 2000),
             OrdersPending => (60, 2000),
             BillsArchive => (5, 2000),
+            AssetBillsHistory => (1, 1000),
             HistoryCandles => (20, 2000),
         }
     }
@@ -90,6 +93,7 @@ impl Endpoint {
             OrdersArchive => "/api/v5/trade/orders-history-archive",
             OrdersPending => "/api/v5/trade/orders-pending",
             BillsArchive => "/api/v5/account/bills-archive",
+            AssetBillsHistory => "/api/v5/asset/bills-history",
             DepositHistory => "/api/v5/asset/deposit-history",
             WithdrawalHistory => "/api/v5/asset/withdrawal-history",
             HistoryCandles => "/api/v5/market/history-candles",
@@ -359,6 +363,27 @@ fn serve(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Result<V
                 i.ts >= reach && ccy.is_none_or(|c| i.value["ccy"] == c)
             })
         }
+        Endpoint::AssetBillsHistory => {
+            // pagingType 1 (the default) pages by ts, 2 by billId.
+            let ccy = p.get("ccy");
+            let keep =
+                |i: &Item| i.ts >= FUNDING_BILLS_FROM_MS && ccy.is_none_or(|c| i.value["ccy"] == c);
+            match p.get("pagingType").unwrap_or("1") {
+                "2" => page(&ds.funding_bills, &keep),
+                "1" => {
+                    let by_ts: Vec<Item> = ds
+                        .funding_bills
+                        .iter()
+                        .map(|i| Item {
+                            key: i.ts as u64,
+                            ..i.clone()
+                        })
+                        .collect();
+                    page(&by_ts, &keep)
+                }
+                _ => Err(OkxError::bad("51000", "Parameter pagingType error")),
+            }
+        }
         Endpoint::DepositHistory | Endpoint::WithdrawalHistory => {
             let ccy = p.get("ccy");
             let items = if endpoint == Endpoint::DepositHistory {
@@ -371,6 +396,9 @@ fn serve(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Result<V
         Endpoint::HistoryCandles => candles(ds.config.seed, p, now),
     }
 }
+
+/// `asset/bills-history` serves bills from 2021-02-01 on.
+const FUNDING_BILLS_FROM_MS: i64 = 1_612_137_600_000;
 
 /// `items` (sorted by key) that `keep` accepts, within `(before, after)`, newest first.
 fn newest_first(

@@ -113,8 +113,8 @@ fn stored(daemon: &Daemon, kind: &str) -> BTreeMap<String, Value> {
     map
 }
 
-/// The records of `kind` are exactly `truth` (OKX objects keyed by `id_field`): same ids,
-/// same raw objects, and each `(field, raw field)` equal.
+/// The records of `kind` are exactly `truth` (OKX objects keyed by `id_field`, ids prefixed
+/// with `prefix`): same ids, same raw objects, and each `(field, raw field)` equal.
 fn assert_kind_exactly(
     daemon: &Daemon,
     kind: &str,
@@ -122,13 +122,31 @@ fn assert_kind_exactly(
     id_field: &str,
     fields: &[(&str, &str)],
 ) {
+    assert_lists_exactly(daemon, kind, &[(truth, "")], id_field, fields);
+}
+
+fn assert_lists_exactly(
+    daemon: &Daemon,
+    kind: &str,
+    lists: &[(&Value, &str)],
+    id_field: &str,
+    fields: &[(&str, &str)],
+) {
     let stored = stored(daemon, kind);
-    let truth = truth.as_array().expect("a truth list");
-    assert!(!truth.is_empty(), "the truth holds no {kind}");
-    let missing: Vec<String> = truth
+    let truth: Vec<(String, &Value)> = lists
         .iter()
-        .map(|t| text(&t[id_field]))
-        .filter(|id| !stored.contains_key(id))
+        .flat_map(|(list, prefix)| {
+            list.as_array()
+                .expect("a truth list")
+                .iter()
+                .map(move |t| (format!("{prefix}{}", text(&t[id_field])), t))
+        })
+        .collect();
+    assert!(!truth.is_empty(), "the truth holds no {kind}");
+    let missing: Vec<&String> = truth
+        .iter()
+        .map(|(id, _)| id)
+        .filter(|id| !stored.contains_key(*id))
         .collect();
     assert!(
         missing.is_empty(),
@@ -142,8 +160,7 @@ fn assert_kind_exactly(
         truth.len(),
         "{kind}: stored more than OKX has"
     );
-    for t in truth {
-        let id = text(&t[id_field]);
+    for (id, t) in truth {
         let rec = &stored[&id];
         assert_eq!(&rec["raw"], t, "{kind} {id}: raw differs");
         for (field, raw_field) in fields {
@@ -183,10 +200,10 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
             ("timestamp", "cTime"),
         ],
     );
-    assert_kind_exactly(
+    assert_lists_exactly(
         daemon,
         "ledger",
-        &truth["bills"],
+        &[(&truth["bills"], ""), (&truth["funding_bills"], "funding:")],
         "billId",
         &[
             ("amount", "balChg"),
@@ -331,7 +348,7 @@ fn full_sync_stores_exactly_what_okx_serves_and_marks_what_lies_beyond_its_reach
             .as_array()
             .unwrap()
             .iter()
-            .find(|p| p["partition"] == "SPOT" || p["partition"] == "")
+            .find(|p| p["partition"] == "SPOT" || p["partition"] == "trading")
             .unwrap_or_else(|| panic!("no partition of {stream}: {s:#}"));
         let unavailable = spot["unavailable"].as_array().unwrap();
         assert_eq!(unavailable.len(), 1, "{stream}: {spot:#}");
@@ -386,6 +403,7 @@ fn second_sync_asks_one_page_per_partition_and_then_picks_up_exactly_the_new_fil
     }
     for endpoint in [
         "GET /api/v5/account/bills-archive",
+        "GET /api/v5/asset/bills-history",
         "GET /api/v5/asset/deposit-history",
         "GET /api/v5/asset/withdrawal-history",
         "GET /api/v5/account/balance",
