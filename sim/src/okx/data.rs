@@ -35,6 +35,8 @@ pub struct DatasetConfig {
     pub acct_lv: String,
     /// `account/config` `perm`.
     pub perm: String,
+    /// The key belongs to a sub-account: `mainUid` is another account's uid.
+    pub sub_account: bool,
 }
 
 impl Default for DatasetConfig {
@@ -50,6 +52,7 @@ impl Default for DatasetConfig {
             withdrawals: 80,
             acct_lv: "2".into(),
             perm: "read_only,trade".into(),
+            sub_account: false,
         }
     }
 }
@@ -256,7 +259,14 @@ impl Dataset {
             trade_ids: BTreeMap::new(),
             running: BTreeMap::new(),
         };
-        ds.main_uid = ds.uid.clone();
+        ds.main_uid = if config.sub_account {
+            format!(
+                "{}",
+                300_000_000_000_000u64 + root.clone().fork("main-uid").below(1 << 40)
+            )
+        } else {
+            ds.uid.clone()
+        };
 
         // Order times: old ones beyond reach, recent ones within it; then in time order.
         let mut rng = root.fork("orders");

@@ -198,6 +198,9 @@ pub struct OkxDatasetArgs {
     /// `perm` of `account/config`.
     #[arg(long, default_value = "read_only,trade")]
     perm: String,
+    /// The key belongs to a sub-account (`mainUid` differs from `uid`).
+    #[arg(long)]
+    sub_account: bool,
 }
 
 impl OkxDatasetArgs {
@@ -215,6 +218,7 @@ impl OkxDatasetArgs {
             withdrawals: self.withdrawals,
             acct_lv: self.acct_lv.clone(),
             perm: self.perm.clone(),
+            sub_account: self.sub_account,
         }
     }
 }

@@ -486,6 +486,71 @@ fn wrong_secret_is_auth_and_a_demo_key_needs_sandbox() {
 }
 
 #[test]
+fn sub_account_name_requires_a_sub_account_key_and_the_check_reports_rights() {
+    let tail = "[streams]\nbalances = \"1h\"\n";
+    // A sub-account's key, with a key that may also withdraw.
+    let sub = okx_sim(&[
+        "--seed",
+        "57",
+        "--fills",
+        "10",
+        "--sub-account",
+        "--perm",
+        "read_only,withdraw",
+    ]);
+    let mut setup = okx_setup(&sub, SECRET, "budget = true", tail);
+    setup.env("E2E_OKX_SUB", "desk-1");
+    let file = setup
+        .config_dir()
+        .join("integrations.d")
+        .join(format!("{NAME}.toml"));
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace(
+            "[credentials]\n",
+            "[credentials]\nsub_account = \"env:E2E_OKX_SUB\"\n",
+        ),
+    )
+    .unwrap();
+    let daemon = Daemon::start(&setup);
+    let report = daemon.ctl_json(&["test", NAME]);
+    // The daemon redacts every credential value, the (not secret) sub-account name too.
+    let shown = report.to_string();
+    let uid = sub.truth()["uid"].as_str().unwrap().to_owned();
+    assert!(
+        shown.contains(&format!("uid {uid} (sub-account ")),
+        "{report:#}"
+    );
+    assert_eq!(report["can_withdraw"], true, "{report:#}");
+    assert_eq!(report["can_trade"], false, "{report:#}");
+    drop(daemon);
+
+    // The same name with the main account's key is a configuration error.
+    let main = okx_sim(&["--seed", "58", "--fills", "10"]);
+    let mut setup = okx_setup(&main, SECRET, "budget = true", tail);
+    setup.env("E2E_OKX_SUB", "desk-1");
+    let file = setup
+        .config_dir()
+        .join("integrations.d")
+        .join(format!("{NAME}.toml"));
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace(
+            "[credentials]\n",
+            "[credentials]\nsub_account = \"env:E2E_OKX_SUB\"\n",
+        ),
+    )
+    .unwrap();
+    let daemon = Daemon::start(&setup);
+    let test = daemon.ctl(&["test", NAME]);
+    assert_eq!(test.code, 1, "{}\n{}", test.stdout, test.stderr);
+    assert!(test.stderr.contains("config"), "{}", test.stderr);
+    assert!(test.stderr.contains("main account"), "{}", test.stderr);
+}
+
+#[test]
 fn clock_skew_is_corrected_within_the_limit_and_a_clock_error_beyond_it() {
     // OKX's clock 45 s ahead: uncorrected timestamps would be refused (30 s window); the
     // plugin measures the offset and corrects it when allowed to.
