@@ -233,6 +233,11 @@ impl OkxConnector {
     // -----------------------------------------------------------------------------------
     // Streams.
 
+    /// The trading, funding and Simple Earn (savings) accounts, in one snapshot.
+    ///
+    /// Not synced (unfinished): On-chain Earn / staking (`finance/staking-defi/orders-active`),
+    /// ETH staking, structured products and the trading bot sub-portfolios; their holdings are
+    /// visible only through the funding bills that moved them.
     fn fetch_balances(&self) -> Result<Page, PluginError> {
         let as_of = self.host.now_ms();
         let body = self.signed_get(
@@ -276,6 +281,10 @@ impl OkxConnector {
             .page)
     }
 
+    /// Completed orders of the last 3 months, then the open ones.
+    ///
+    /// Not synced (unfinished): algo orders (`orders-algo-history`: triggers, TP/SL, iceberg,
+    /// TWAP); the orders they place once triggered are ordinary orders and are synced.
     fn fetch_orders(&self, inst_type: &str, cursor: Option<&str>) -> Result<Page, PluginError> {
         require_inst_type(inst_type, Stream::Orders)?;
         let now = self.server_now()?;
