@@ -598,13 +598,15 @@ fn okx_rate_limit_answers_are_waited_out_and_the_sync_completes() {
         "--seed",
         "56",
         "--fills",
-        "500",
+        "300",
         "--rate-limit",
         "2",
         "--rate-window-ms",
         "1000",
     ]);
-    let setup = okx_setup(&sim, SECRET, "budget = true", STREAMS);
+    // The streams with the most pages: fills and the trading account's bills.
+    let streams = "[streams]\ntrades = \"1h\"\nledger = \"1h\"\n";
+    let setup = okx_setup(&sim, SECRET, "budget = true", streams);
     let daemon = Daemon::start(&setup);
     let report = daemon.sync_wait(NAME);
     assert_all_ok(&report);
@@ -613,5 +615,19 @@ fn okx_rate_limit_answers_are_waited_out_and_the_sync_completes() {
         stats["by_status"]["429"].as_u64().unwrap_or(0) > 0,
         "the test never hit the limit: {stats}"
     );
-    assert_stored_exactly(&daemon, &sim.truth());
+    let truth = sim.truth();
+    assert_kind_exactly(
+        &daemon,
+        "trade",
+        &truth["fills"],
+        "billId",
+        &[("price", "fillPx")],
+    );
+    assert_lists_exactly(
+        &daemon,
+        "ledger",
+        &[(&truth["bills"], ""), (&truth["funding_bills"], "funding:")],
+        "billId",
+        &[("amount", "balChg")],
+    );
 }
