@@ -540,3 +540,95 @@ fn candles(seed: u64, p: &Params, now: i64) -> Result<Value, OkxError> {
     }
     Ok(Value::Array(rows))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn items(keys: &[u64]) -> Vec<Item> {
+        keys.iter()
+            .map(|k| Item {
+                key: *k,
+                ts: *k as i64,
+                inst_type: "SPOT".into(),
+                value: json!({ "k": k }),
+            })
+            .collect()
+    }
+
+    fn keys(values: Vec<Value>) -> Vec<u64> {
+        values.iter().map(|v| v["k"].as_u64().unwrap()).collect()
+    }
+
+    #[test]
+    fn pages_newest_first_with_after_and_before() {
+        let list = items(&[1, 2, 3, 4, 5, 6]);
+        let all = |_: &Item| true;
+        assert_eq!(
+            keys(newest_first(&list, &all, None, None, 4)),
+            vec![6, 5, 4, 3]
+        );
+        assert_eq!(
+            keys(newest_first(&list, &all, Some(3), None, 4)),
+            vec![2, 1]
+        );
+        assert_eq!(
+            keys(newest_first(&list, &all, None, Some(2), 2)),
+            vec![4, 3]
+        );
+        assert_eq!(
+            keys(newest_first(&list, &all, Some(6), Some(2), 9)),
+            vec![5, 4, 3]
+        );
+        let odd = |i: &Item| i.key % 2 == 1;
+        assert_eq!(
+            keys(newest_first(&list, &odd, None, None, 9)),
+            vec![5, 3, 1]
+        );
+    }
+
+    #[test]
+    fn rate_window_slides() {
+        let mut w = Windows::default();
+        assert!(w.admit(Endpoint::FillsHistory, 2, 1000, 0));
+        assert!(w.admit(Endpoint::FillsHistory, 2, 1000, 10));
+        assert!(!w.admit(Endpoint::FillsHistory, 2, 1000, 999));
+        assert!(
+            w.admit(Endpoint::BillsArchive, 2, 1000, 999),
+            "limits are per endpoint"
+        );
+        assert!(w.admit(Endpoint::FillsHistory, 2, 1000, 1000));
+    }
+
+    #[test]
+    fn candles_are_aligned_final_when_closed_and_paged_by_open_time() {
+        assert_eq!(bar_floor(DAY_MS + 5, DAY_MS), DAY_MS);
+        // 1970-01-05 was a Monday: weekly bars open there.
+        assert_eq!(bar_floor(10 * DAY_MS, 7 * DAY_MS), 4 * DAY_MS);
+        let now = 1_800_000_000_000 + 5;
+        let p = Params::parse("instId=BTC-USDT&bar=1H&limit=3");
+        let rows = candles(1, &p, now).unwrap();
+        let rows = rows.as_array().unwrap();
+        assert_eq!(rows.len(), 3);
+        let open = |r: &Value| r[0].as_str().unwrap().parse::<i64>().unwrap();
+        assert_eq!(open(&rows[0]), bar_floor(now, HOUR_MS));
+        assert_eq!(rows[0][8], "0", "the current hour is not final");
+        assert_eq!(rows[1][8], "1");
+        assert_eq!(open(&rows[0]) - open(&rows[1]), HOUR_MS);
+        let after = open(&rows[1]);
+        let p = Params::parse(&format!(
+            "instId=BTC-USDT&bar=1H&after={after}&before={}",
+            after - 3 * HOUR_MS
+        ));
+        let older = candles(1, &p, now).unwrap();
+        assert_eq!(
+            older.as_array().unwrap().len(),
+            2,
+            "strictly between before and after"
+        );
+        let p = Params::parse("instId=NOPE-USDT&bar=1H");
+        assert_eq!(candles(1, &p, now).unwrap_err().code, "51001");
+        let p = Params::parse("instId=BTC-USDT&bar=7m");
+        assert_eq!(candles(1, &p, now).unwrap_err().code, "51000");
+    }
+}
