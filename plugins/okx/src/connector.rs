@@ -5,7 +5,8 @@
 //! level read from `account/config` (it decides which instrument types are walked).
 //! Everything else is in the pure modules.
 
-use std::sync::{Mutex, MutexGuard};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use exsync_plugin_api::{
     CheckReport, Connector, ConnectorConfig, CredentialField, HistoryLimit, Host, HttpRequest,
@@ -15,11 +16,11 @@ use exsync_plugin_api::{
 use crate::config::OkxConfig;
 use crate::endpoints::{
     bar, Endpoint, OkxEndpoints, API_HOSTS, DEFAULT_BASE_URL, DEMO_HEADER, FUNDING_BILLS_FROM_MS,
-    INST_TYPES, LEDGER_FUNDING, LEDGER_TRADING, PAGE_LIMIT, SANDBOX_BASE_URL, THREE_MONTHS_MS,
-    TIMEFRAMES,
+    INSTRUMENTS_TTL_MS, INST_TYPES, LEDGER_FUNDING, LEDGER_TRADING, PAGE_LIMIT, SANDBOX_BASE_URL,
+    THREE_MONTHS_MS, TIMEFRAMES,
 };
 use crate::pagination::{self, KeyKind, OkxPager, Phase};
-use crate::parsing::{self, AccountConfig};
+use crate::parsing::{self, AccountConfig, Contracts};
 use crate::signing::{self, OkxSigner};
 
 /// OKX's "Timestamp request expired".
@@ -41,6 +42,8 @@ struct ConnectorState {
     offset_ms: Option<i64>,
     /// `account/config`, read once per instance.
     account: Option<AccountConfig>,
+    /// Contract values per instrument type, and when they were fetched (our clock).
+    contracts: BTreeMap<String, (i64, Arc<Contracts>)>,
 }
 
 impl Connector for OkxConnector {
@@ -273,8 +276,9 @@ impl OkxConnector {
             walk.after.map_or("(newest)".into(), |a| a.to_string())
         );
         let body = self.signed_get(&OkxEndpoints::FILLS_HISTORY, &params, &what)?;
-        let items =
-            parsing::parse_fills(&body).map_err(|e| e.context(format!("for {inst_type}")))?;
+        let contracts = self.contracts(inst_type)?;
+        let items = parsing::parse_fills(&body, &contracts)
+            .map_err(|e| e.context(format!("for {inst_type}")))?;
         Ok(self
             .pager
             .walk_page(&walk, items, KeyKind::Id, Some(now - THREE_MONTHS_MS))
@@ -397,6 +401,30 @@ impl OkxConnector {
         let candles = parsing::parse_candles(&body, inst_id, timeframe)?;
         let now = self.server_now()?;
         Ok(self.pager.candles_page(&request, candles, bar_ms, now))
+    }
+
+    /// The contract values of `inst_type`'s live instruments (none for spot and margin),
+    /// fetched at most once an hour per instance.
+    fn contracts(&self, inst_type: &str) -> Result<Arc<Contracts>, PluginError> {
+        if matches!(inst_type, "SPOT" | "MARGIN") {
+            return Ok(Arc::new(Contracts::new()));
+        }
+        let now = self.host.now_ms();
+        if let Some((at, contracts)) = self.state().contracts.get(inst_type) {
+            if now >= *at && now - at < INSTRUMENTS_TTL_MS {
+                return Ok(Arc::clone(contracts));
+            }
+        }
+        let body = self.public_get(
+            &OkxEndpoints::INSTRUMENTS,
+            &[("instType", inst_type.to_owned())],
+            &format!("fetching the {inst_type} instruments (contract values)"),
+        )?;
+        let contracts = Arc::new(parsing::parse_instruments(&body)?);
+        self.state()
+            .contracts
+            .insert(inst_type.to_owned(), (now, Arc::clone(&contracts)));
+        Ok(contracts)
     }
 
     // -----------------------------------------------------------------------------------

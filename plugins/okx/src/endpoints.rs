@@ -75,6 +75,9 @@ pub(crate) fn bar(timeframe: &str) -> Option<(&'static str, i64)> {
         .map(|(_, bar, ms)| (*bar, *ms))
 }
 
+/// How long a fetched instrument list is trusted: contract values change rarely.
+pub(crate) const INSTRUMENTS_TTL_MS: i64 = HOUR_MS;
+
 /// Instrument types whose fills and orders are synced, as `instType=` takes them.
 pub(crate) const INST_TYPES: [&str; 5] = ["SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION"];
 
@@ -178,8 +181,18 @@ impl OkxEndpoints {
         signed: false,
     };
 
+    /// `GET /api/v5/public/instruments?instType=`: live instruments with their contract
+    /// value (`ctVal`, `ctMult`, `ctType`). 20 / 2 s per IP.
+    pub(crate) const INSTRUMENTS: Endpoint = Endpoint {
+        path: "/api/v5/public/instruments",
+        bucket: "public_instruments",
+        limit: 20,
+        window_ms: 2000,
+        signed: false,
+    };
+
     /// Every endpoint, for the manifest's rate limits.
-    pub(crate) const ALL: [Endpoint; 13] = [
+    pub(crate) const ALL: [Endpoint; 14] = [
         Self::TIME,
         Self::ACCOUNT_CONFIG,
         Self::ACCOUNT_BALANCE,
@@ -193,6 +206,7 @@ impl OkxEndpoints {
         Self::DEPOSIT_HISTORY,
         Self::WITHDRAWAL_HISTORY,
         Self::HISTORY_CANDLES,
+        Self::INSTRUMENTS,
     ];
 
     /// Endpoints under `base_url` (a trailing slash is removed).

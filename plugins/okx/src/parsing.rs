@@ -44,6 +44,19 @@ impl AccountConfig {
     }
 }
 
+/// What a derivative contract is worth, from `public/instruments`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Contract {
+    /// Contract value, in `ctValCcy` (the base for linear contracts, the quote for inverse).
+    pub(crate) ct_val: String,
+    pub(crate) ct_mult: String,
+    /// Inverse contracts are worth a fixed amount of the quote currency (USD).
+    pub(crate) inverse: bool,
+}
+
+/// Derivative contracts by `instId`.
+pub(crate) type Contracts = std::collections::BTreeMap<String, Contract>;
+
 // ---------------------------------------------------------------------------------------
 // OKX's JSON shapes.
 
@@ -90,6 +103,18 @@ struct OkxAccountConfig {
     perm: String,
     #[serde(default)]
     label: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OkxInstrument {
+    inst_id: String,
+    #[serde(default)]
+    ct_val: String,
+    #[serde(default)]
+    ct_mult: String,
+    #[serde(default)]
+    ct_type: String,
 }
 
 #[derive(Deserialize)]
@@ -271,6 +296,33 @@ pub(crate) fn parse_account_config(body: &[u8]) -> Result<AccountConfig, PluginE
     })
 }
 
+/// `GET /api/v5/public/instruments` → the contract value of every instrument that has one.
+pub(crate) fn parse_instruments(body: &[u8]) -> Result<Contracts, PluginError> {
+    let endpoint = "public/instruments";
+    let mut contracts = Contracts::new();
+    for (i, raw) in data(body, endpoint)?.into_iter().enumerate() {
+        let ins: OkxInstrument = element(&raw, endpoint, i)?;
+        if parse_decimal(&ins.ct_val).is_none() {
+            continue;
+        }
+        let ct_mult = if ins.ct_mult.is_empty() {
+            "1".to_owned()
+        } else {
+            require_amount(&ins.ct_mult, endpoint, i, "ctMult")?;
+            ins.ct_mult
+        };
+        contracts.insert(
+            ins.inst_id,
+            Contract {
+                ct_val: ins.ct_val,
+                ct_mult,
+                inverse: ins.ct_type == "inverse",
+            },
+        );
+    }
+    Ok(contracts)
+}
+
 /// `GET /api/v5/account/balance` → one `trading` balance per currency listed.
 ///
 /// OKX's trading account is unified: spot holdings, margin and derivatives collateral are
@@ -353,10 +405,16 @@ pub(crate) fn parse_savings_balances(body: &[u8], as_of: i64) -> Result<Vec<Reco
 /// the account; OKX's `tradeId` is unique per instrument only and stays in `raw`).
 ///
 /// OKX's `fee` is signed (negative: charged, positive: rebate); `fee_amount` is what the
-/// account paid, so its sign is flipped. `cost` is `fillPx × fillSz`, exact; for swaps,
-/// futures and options `fillSz` counts contracts, so that product is in contract units
-/// (OKX's contract value is not applied).
-pub(crate) fn parse_fills(body: &[u8]) -> Result<Vec<WalkItem>, PluginError> {
+/// account paid, so its sign is flipped. `amount` is `fillSz` as OKX counts it (contracts for
+/// swaps, futures and options). `cost` is exact: `fillPx × fillSz` for spot and margin; for a
+/// contract in `contracts`, `fillPx × fillSz × ctVal × ctMult` (linear) or
+/// `fillSz × ctVal × ctMult` (inverse: the contract is worth a fixed quote amount). A contract
+/// OKX no longer lists (an expired future) falls back to `fillPx × fillSz`, and `raw` keeps
+/// what OKX sent.
+pub(crate) fn parse_fills(
+    body: &[u8],
+    contracts: &Contracts,
+) -> Result<Vec<WalkItem>, PluginError> {
     let endpoint = "trade/fills-history";
     let mut items = Vec::new();
     for (i, raw) in data(body, endpoint)?.into_iter().enumerate() {
@@ -368,7 +426,14 @@ pub(crate) fn parse_fills(body: &[u8]) -> Result<Vec<WalkItem>, PluginError> {
                 f.bill_id, f.side
             ))
         })?;
-        let cost = mul(&f.fill_px, &f.fill_sz).ok_or_else(|| {
+        let cost = match contracts.get(&f.inst_id) {
+            Some(c) if c.inverse => mul(&f.fill_sz, &c.ct_val).and_then(|v| mul(&v, &c.ct_mult)),
+            Some(c) => mul(&f.fill_px, &f.fill_sz)
+                .and_then(|v| mul(&v, &c.ct_val))
+                .and_then(|v| mul(&v, &c.ct_mult)),
+            None => mul(&f.fill_px, &f.fill_sz),
+        }
+        .ok_or_else(|| {
             bad(format!(
                 "while parsing the {endpoint} response: [{i}] (bill {}) has fillPx {:?} and \
                  fillSz {:?}, which are not both decimal amounts",

@@ -178,7 +178,8 @@ fn parses_funding_and_savings_balances() {
 
 #[test]
 fn parses_fills_with_exact_cost_and_the_fee_the_account_paid() {
-    let items = parsing::parse_fills(&data("fills_history.json")).unwrap();
+    let contracts = parsing::parse_instruments(&data("instruments_swap.json")).unwrap();
+    let items = parsing::parse_fills(&data("fills_history.json"), &contracts).unwrap();
     assert_eq!(items.len(), 2);
     assert_eq!(items[0].key, 680_800_019_754_098_688);
     let Record::Trade(t) = &items[0].record else {
@@ -211,7 +212,39 @@ fn parses_fills_with_exact_cost_and_the_fee_the_account_paid() {
         (s.base.as_deref(), s.quote.as_deref()),
         (Some("BTC"), Some("USDT"))
     );
-    assert_eq!(s.cost, "126001.5");
+    // 3 contracts of 0.01 BTC at 42000.5 USDT (checked with Python's decimal).
+    assert_eq!(
+        s.amount, "3",
+        "the amount stays in contracts, as OKX counts it"
+    );
+    assert_eq!(s.cost, "1260.015");
+    // Without the contract (no longer listed), the plain product.
+    let plain = parsing::parse_fills(&data("fills_history.json"), &Default::default()).unwrap();
+    let Record::Trade(p) = &plain[1].record else {
+        panic!()
+    };
+    assert_eq!(p.cost, "126001.5");
+}
+
+#[test]
+fn inverse_contracts_cost_their_fixed_quote_value() {
+    let contracts = parsing::parse_instruments(&data("instruments_swap.json")).unwrap();
+    let inverse = &contracts["BTC-USD-SWAP"];
+    assert!(inverse.inverse);
+    assert_eq!(
+        (inverse.ct_val.as_str(), inverse.ct_mult.as_str()),
+        ("100", "1")
+    );
+    let body = br#"{"code":"0","msg":"","data":[{"instId":"BTC-USD-SWAP","billId":"9","ordId":"8","fillPx":"43210.7","fillSz":"7","side":"sell","execType":"T","feeCcy":"BTC","fee":"-0.0000081","ts":"1"}]}"#;
+    let items = parsing::parse_fills(body, &contracts).unwrap();
+    let Record::Trade(t) = &items[0].record else {
+        panic!()
+    };
+    assert_eq!(t.cost, "700", "7 contracts of 100 USD");
+    assert_eq!(
+        (t.base.as_deref(), t.quote.as_deref()),
+        (Some("BTC"), Some("USD"))
+    );
 }
 
 #[test]
@@ -351,10 +384,14 @@ fn parses_candles_and_their_finality() {
 
 #[test]
 fn bad_json_and_error_envelopes_are_bad_responses_naming_the_endpoint() {
-    let e = parsing::parse_fills(b"{\"code\":\"0\",\"data\":[{\"billId\":").unwrap_err();
+    let e = parsing::parse_fills(
+        b"{\"code\":\"0\",\"data\":[{\"billId\":",
+        &Default::default(),
+    )
+    .unwrap_err();
     assert_eq!(e.kind, ErrorKind::BAD_RESPONSE);
     assert!(e.message.contains("trade/fills-history"), "{}", e.message);
-    let e = parsing::parse_fills(&data("error_parameter.json")).unwrap_err();
+    let e = parsing::parse_fills(&data("error_parameter.json"), &Default::default()).unwrap_err();
     assert!(e.message.contains("51000"), "{}", e.message);
     let e = parsing::parse_deposits(
         br#"{"code":"0","data":[{"depId":"1","ccy":"BTC","amt":"1e-8","state":"2","ts":"1"}]}"#,

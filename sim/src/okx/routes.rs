@@ -37,6 +37,7 @@ pub enum Endpoint {
     DepositHistory,
     WithdrawalHistory,
     HistoryCandles,
+    Instruments,
 }
 
 impl Endpoint {
@@ -56,12 +57,16 @@ impl Endpoint {
             "/api/v5/asset/deposit-history" => DepositHistory,
             "/api/v5/asset/withdrawal-history" => WithdrawalHistory,
             "/api/v5/market/history-candles" => HistoryCandles,
+            "/api/v5/public/instruments" => Instruments,
             _ => return None,
         })
     }
 
     pub fn private(self) -> bool {
-        !matches!(self, Endpoint::Time | Endpoint::HistoryCandles)
+        !matches!(
+            self,
+            Endpoint::Time | Endpoint::HistoryCandles | Endpoint::Instruments
+        )
     }
 
     /// OKX's documented limit: requests per window (ms).
@@ -77,7 +82,7 @@ impl Endpoint {
             OrdersPending => (60, 2000),
             BillsArchive => (5, 2000),
             AssetBillsHistory => (1, 1000),
-            HistoryCandles => (20, 2000),
+            HistoryCandles | Instruments => (20, 2000),
         }
     }
 
@@ -97,6 +102,7 @@ impl Endpoint {
             DepositHistory => "/api/v5/asset/deposit-history",
             WithdrawalHistory => "/api/v5/asset/withdrawal-history",
             HistoryCandles => "/api/v5/market/history-candles",
+            Instruments => "/api/v5/public/instruments",
         }
     }
 }
@@ -394,6 +400,39 @@ fn serve(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Result<V
             page(items, &|i| ccy.is_none_or(|c| i.value["ccy"] == c))
         }
         Endpoint::HistoryCandles => candles(ds.config.seed, p, now),
+        Endpoint::Instruments => {
+            let t = require_inst_type()?;
+            Ok(Value::Array(
+                INSTRUMENTS
+                    .iter()
+                    .filter(|i| i.inst_type == t)
+                    .map(|i| {
+                        let (ct_val, ct_val_ccy, settle) = match i.inst_type {
+                            "SPOT" => ("", "", ""),
+                            _ => (contract_value(i.inst_id), i.base, i.quote),
+                        };
+                        json!({
+                            "instType": i.inst_type, "instId": i.inst_id,
+                            "instFamily": if i.inst_type == "SPOT" { String::new() } else { format!("{}-{}", i.base, i.quote) },
+                            "baseCcy": if i.inst_type == "SPOT" { i.base } else { "" },
+                            "quoteCcy": if i.inst_type == "SPOT" { i.quote } else { "" },
+                            "settleCcy": settle, "ctVal": ct_val, "ctMult": if ct_val.is_empty() { "" } else { "1" },
+                            "ctValCcy": ct_val_ccy, "ctType": if ct_val.is_empty() { "" } else { "linear" },
+                            "listTime": i.listed_ms.to_string(), "state": "live",
+                            "tickSz": dec(1, i.px_scale), "lotSz": "1", "minSz": "1",
+                        })
+                    })
+                    .collect(),
+            ))
+        }
+    }
+}
+
+/// A swap's contract value, in its base currency.
+pub fn contract_value(inst_id: &str) -> &'static str {
+    match inst_id {
+        "BTC-USDT-SWAP" => "0.01",
+        _ => "0.1",
     }
 }
 
