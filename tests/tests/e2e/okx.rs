@@ -272,6 +272,23 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
     );
 }
 
+/// `a × b` of two non-negative decimal strings, every digit kept (`"1.5" × "0.01"` →
+/// `"0.015"`): enough to check a stored cost without a float.
+fn product(a: &str, b: &str) -> String {
+    let parse = |x: &str| -> (u128, usize) {
+        let (int, frac) = x.split_once('.').unwrap_or((x, ""));
+        (format!("{int}{frac}").parse().unwrap(), frac.len())
+    };
+    let ((ma, sa), (mb, sb)) = (parse(a), parse(b));
+    let (m, scale) = (ma * mb, sa + sb);
+    if scale == 0 {
+        return m.to_string();
+    }
+    let digits = format!("{m:0>width$}", width = scale + 1);
+    let (int, frac) = digits.split_at(digits.len() - scale);
+    format!("{int}.{frac}")
+}
+
 /// Every closed daily candle since the start is stored as the sim renders it, and the
 /// candle of today is stored unfinished.
 fn assert_candles_exactly(daemon: &Daemon, sim: &Sim) {
@@ -313,6 +330,14 @@ fn assert_candles_exactly(daemon: &Daemon, sim: &Sim) {
 }
 
 #[test]
+fn product_keeps_every_digit() {
+    assert_eq!(product("1.5", "0.01"), "0.015");
+    assert_eq!(product("42000.5", "3"), "126001.5");
+    assert_eq!(product("2", "3"), "6");
+    assert_eq!(product("0.5", "0.2"), "0.10");
+}
+
+#[test]
 fn full_sync_stores_exactly_what_okx_serves_and_marks_what_lies_beyond_its_reach() {
     let sim = okx_sim(&["--seed", "51"]);
     let setup = okx_setup(
@@ -329,6 +354,27 @@ fn full_sync_stores_exactly_what_okx_serves_and_marks_what_lies_beyond_its_reach
     assert!(truth["beyond_reach"]["fills"].as_u64().unwrap() > 0);
     assert_stored_exactly(&daemon, &truth);
     assert_candles_exactly(&daemon, &sim);
+
+    // A swap fill costs its contracts' value (BTC-USDT-SWAP: 0.01 BTC, ETH-USDT-SWAP: 0.1
+    // ETH, as the sim's public/instruments says); a spot fill price × amount.
+    let trades = stored(&daemon, "trade");
+    let mut swaps = 0;
+    for t in truth["fills"].as_array().unwrap() {
+        let ct_val = match t["instId"].as_str().unwrap() {
+            "BTC-USDT-SWAP" => "0.01",
+            "ETH-USDT-SWAP" => "0.1",
+            _ => "1",
+        };
+        swaps += usize::from(ct_val != "1");
+        let px_sz = product(t["fillPx"].as_str().unwrap(), t["fillSz"].as_str().unwrap());
+        let expected = if ct_val == "1" {
+            px_sz
+        } else {
+            product(&px_sz, ct_val)
+        };
+        assert_eq!(trades[&text(&t["billId"])]["cost"], expected, "{t}");
+    }
+    assert!(swaps > 0, "the account traded swaps");
 
     // The live orders are open, the rest are not.
     let orders = stored(&daemon, "order");
