@@ -306,8 +306,13 @@ impl OkxConnector {
             walk.after.map_or("(newest)".into(), |a| a.to_string())
         );
         let body = self.signed_get(endpoint, &params, &what)?;
-        let items = parsing::parse_orders(&body, endpoint.path.trim_start_matches("/api/v5/"))
-            .map_err(|e| e.context(format!("for {inst_type}")))?;
+        let contracts = self.contracts(inst_type)?;
+        let items = parsing::parse_orders(
+            &body,
+            endpoint.path.trim_start_matches("/api/v5/"),
+            &contracts,
+        )
+        .map_err(|e| e.context(format!("for {inst_type}")))?;
         Ok(self
             .pager
             .orders_page(&walk, items, Some(now - THREE_MONTHS_MS)))

@@ -483,7 +483,14 @@ pub(crate) fn parse_fills(
 
 /// `GET /api/v5/trade/orders-history-archive` and `orders-pending` → orders keyed by
 /// `ordId` (unique across OKX); live and partially filled orders are pending.
-pub(crate) fn parse_orders(body: &[u8], endpoint: &str) -> Result<Vec<WalkItem>, PluginError> {
+///
+/// `cost` is `avgPx × accFillSz` for spot and margin, and as for fills ([`parse_fills`]) the
+/// contract value of a derivative in `contracts`; none for a contract OKX no longer lists.
+pub(crate) fn parse_orders(
+    body: &[u8],
+    endpoint: &str,
+    contracts: &Contracts,
+) -> Result<Vec<WalkItem>, PluginError> {
     let mut items = Vec::new();
     for (i, raw) in data(body, endpoint)?.into_iter().enumerate() {
         let o: OkxOrder = element(&raw, endpoint, i)?;
@@ -501,10 +508,18 @@ pub(crate) fn parse_orders(body: &[u8], endpoint: &str) -> Result<Vec<WalkItem>,
             o.acc_fill_sz.clone()
         };
         let average = decimal_opt(&o.avg_px).filter(|a| !is_zero(a));
-        let cost = average
-            .as_deref()
-            .and_then(|avg| mul(avg, &filled))
-            .filter(|_| matches!(o.inst_type.as_str(), "SPOT" | "MARGIN"));
+        let cost = average.as_deref().and_then(|avg| {
+            match (o.inst_type.as_str(), contracts.get(&o.inst_id)) {
+                ("SPOT" | "MARGIN", _) => mul(avg, &filled),
+                (_, Some(c)) if c.inverse => {
+                    mul(&filled, &c.ct_val).and_then(|v| mul(&v, &c.ct_mult))
+                }
+                (_, Some(c)) => mul(avg, &filled)
+                    .and_then(|v| mul(&v, &c.ct_val))
+                    .and_then(|v| mul(&v, &c.ct_mult)),
+                (_, None) => None,
+            }
+        });
         let status = order_status(&o.state);
         let (base, quote) = split_inst_id(&o.inst_id);
         let record = Record::Order(Order {

@@ -252,6 +252,7 @@ fn parses_orders_states_prices_and_costs() {
     let items = parsing::parse_orders(
         &data("orders_history_archive.json"),
         "orders-history-archive",
+        &Default::default(),
     )
     .unwrap();
     let Record::Order(filled) = &items[0].record else {
@@ -273,7 +274,12 @@ fn parses_orders_states_prices_and_costs() {
     assert_eq!(canceled.price.as_deref(), Some("2400.5"));
     assert_eq!(canceled.average, None);
     assert_eq!(canceled.filled, "0");
-    let pending = parsing::parse_orders(&data("orders_pending.json"), "orders-pending").unwrap();
+    let pending = parsing::parse_orders(
+        &data("orders_pending.json"),
+        "orders-pending",
+        &Default::default(),
+    )
+    .unwrap();
     assert!(pending[0].pending);
     assert_eq!(parsing::order_status("live"), OrderStatus::Open);
     assert_eq!(parsing::order_status("mmp_canceled"), OrderStatus::Canceled);
