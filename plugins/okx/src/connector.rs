@@ -120,6 +120,8 @@ impl Connector for OkxConnector {
 
     fn check(&self) -> Result<CheckReport, PluginError> {
         let offset = self.measure_offset()?;
+        // Always asked again: a check tests the key as it is now.
+        self.state().account = None;
         let account = self.account_config()?;
         let mut notes = vec![format!(
             "account level {} ({})",
