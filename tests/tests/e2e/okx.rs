@@ -644,7 +644,7 @@ fn okx_rate_limit_answers_are_waited_out_and_the_sync_completes() {
         "--seed",
         "56",
         "--fills",
-        "300",
+        "200",
         "--rate-limit",
         "2",
         "--rate-window-ms",
@@ -675,5 +675,41 @@ fn okx_rate_limit_answers_are_waited_out_and_the_sync_completes() {
         &[(&truth["bills"], ""), (&truth["funding_bills"], "funding:")],
         "billId",
         &[("amount", "balChg")],
+    );
+}
+
+#[test]
+fn kill_9_in_the_middle_of_a_walk_then_restart_completes_exactly() {
+    // Slow answers keep the walks going long enough to be killed in the middle of one.
+    let sim = okx_sim(&["--seed", "59", "--fills", "1500", "--slow-ms", "150"]);
+    let setup = okx_setup(
+        &sim,
+        SECRET,
+        "budget = true",
+        "[streams]\ntrades = \"1h\"\n",
+    );
+    let mut daemon = Daemon::start(&setup);
+    let started = daemon.ctl(&["sync", NAME]);
+    assert_eq!(started.code, 0, "{}", started.stderr);
+    let at_kill = exsync_e2e::daemon::wait_for("some fills to be stored", || {
+        let n = daemon.records(NAME, "trade").len();
+        (n >= 100).then_some(n)
+    });
+    daemon.kill9();
+    let all = sim.truth()["fills"].as_array().unwrap().len();
+    assert!(
+        at_kill < all,
+        "the sync ended before the kill ({at_kill} of {all} fills)"
+    );
+
+    let daemon = Daemon::start(&setup);
+    assert_all_ok(&daemon.sync_wait(NAME));
+    let truth = sim.truth();
+    assert_kind_exactly(
+        &daemon,
+        "trade",
+        &truth["fills"],
+        "billId",
+        &[("price", "fillPx")],
     );
 }
