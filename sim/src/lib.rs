@@ -20,5 +20,6 @@
 pub mod binance;
 pub mod bybit;
 pub mod kraken;
+pub mod okx;
 pub mod prng;
 pub mod time;

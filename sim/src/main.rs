@@ -36,6 +36,10 @@ enum Command {
     Kraken(exsync_sim::kraken::cli::KrakenArgs),
     /// Print the Kraken simulator's ground truth as JSON and exit.
     KrakenTruth(exsync_sim::kraken::cli::KrakenDatasetArgs),
+    /// Serve the OKX simulator until killed.
+    Okx(exsync_sim::okx::OkxArgs),
+    /// Print the OKX simulator's ground truth as JSON and exit.
+    OkxTruth(exsync_sim::okx::OkxDatasetArgs),
 }
 
 #[derive(Debug, Args)]
@@ -173,6 +177,8 @@ fn main() {
         Command::BybitTruth(args) => exsync_sim::bybit::cli::print_truth(&args),
         Command::Kraken(args) => exsync_sim::kraken::cli::run(args),
         Command::KrakenTruth(args) => exsync_sim::kraken::cli::print_truth(&args),
+        Command::Okx(args) => exsync_sim::okx::run(args),
+        Command::OkxTruth(args) => exsync_sim::okx::print_truth(&args),
     };
     if let Err(err) = result {
         eprintln!("exsync-sim: {err:#}");

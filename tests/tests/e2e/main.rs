@@ -6,6 +6,7 @@ mod auth;
 mod bybit;
 mod kraken;
 mod lifecycle;
+mod okx;
 mod problems;
 mod rate_limits;
 mod sync;

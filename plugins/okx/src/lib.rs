@@ -1,0 +1,26 @@
+//! The OKX connector.
+//!
+//! # Brief overview
+//!
+//! Syncs one OKX (API v5) account: balances of the trading, funding and savings (earn)
+//! accounts, fills and orders per instrument type, deposits, withdrawals, the bills of the
+//! trading and funding accounts (OKX's ledger) and public candles. The crate reads top-down:
+//! [`endpoints`] (URLs, rate limits, reach), [`signing`] (base64 HMAC-SHA256 of timestamp,
+//! method, path and body), [`pagination`] (newest-first walks, candle windows), [`parsing`]
+//! (JSON to records, error codes to kinds), [`config`] (integration settings), [`connector`]
+//! (all of it wired to the host). Every module but `connector` is pure and unit-tested in
+//! `tests.rs`.
+
+pub(crate) mod config;
+pub(crate) mod connector;
+pub(crate) mod endpoints;
+pub(crate) mod pagination;
+pub(crate) mod parsing;
+pub(crate) mod signing;
+#[cfg(test)]
+mod tests;
+
+pub use config::generate_config;
+pub use connector::OkxConnector;
+
+exsync_plugin_api::export_connector!(OkxConnector);
