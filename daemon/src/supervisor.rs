@@ -189,10 +189,30 @@ fn connect(
             .map_err(|m| error_info(ErrorKind::CONFIG, m))?;
         credentials.insert(field.clone(), value);
     }
-    it.redactor = Redactor::new(credentials.values().cloned());
+    // What the manifest does not declare plain (a sub-account name, a portfolio id) is secret.
+    let secret = |field: &str| {
+        manifest
+            .credentials
+            .iter()
+            .find(|c| c.name == field)
+            .is_none_or(|c| c.secret)
+    };
+    it.redactor = Redactor::new(
+        credentials
+            .iter()
+            .filter(|(k, _)| secret(k))
+            .map(|(_, v)| v.clone()),
+    );
     it.masked_credentials = credentials
         .iter()
-        .map(|(k, v)| (k.clone(), exsync_protocol::mask_secret(v)))
+        .map(|(k, v)| {
+            let shown = if secret(k) {
+                exsync_protocol::mask_secret(v)
+            } else {
+                v.clone()
+            };
+            (k.clone(), shown)
+        })
         .collect();
 
     let base_url = match (&cfg.base_url, cfg.sandbox) {

@@ -561,13 +561,16 @@ fn sub_account_name_requires_a_sub_account_key_and_the_check_reports_rights() {
     .unwrap();
     let daemon = Daemon::start(&setup);
     let report = daemon.ctl_json(&["test", NAME]);
-    // The daemon redacts every credential value, the (not secret) sub-account name too.
+    // The sub-account name is not secret: shown whole; the secret ones masked.
     let shown = report.to_string();
     let uid = sub.truth()["uid"].as_str().unwrap().to_owned();
     assert!(
-        shown.contains(&format!("uid {uid} (sub-account ")),
+        shown.contains(&format!("uid {uid} (sub-account desk-1")),
         "{report:#}"
     );
+    let credentials = report["credentials"].to_string();
+    assert!(credentials.contains("desk-1"), "{credentials}");
+    assert!(!credentials.contains(SECRET), "{credentials}");
     assert_eq!(report["can_withdraw"], true, "{report:#}");
     assert_eq!(report["can_trade"], false, "{report:#}");
     drop(daemon);
