@@ -196,8 +196,8 @@ impl Budget {
         }
     }
 
-    /// Notes a 5xx or network error; every request of this budget pauses for the returned
-    /// backoff, which doubles with each consecutive failure.
+    /// Notes a 5xx, a network error or a 429 without `Retry-After`; every request of this
+    /// budget pauses for the returned backoff, which doubles with each consecutive failure.
     pub async fn fail(&self) -> Duration {
         let mut st = self.state.lock().await;
         st.failures = (st.failures + 1).min(16);
@@ -489,9 +489,16 @@ impl HttpHost {
                 return Ok(answer);
             }
             if status == 429 {
-                // Every request of this budget waits, this one's retry included.
-                let wait = retry_after.unwrap_or_else(|| backoff(attempt));
-                budget.block_until(Instant::now() + wait).await;
+                // Every request of this budget waits, this one's retry included. Without a
+                // Retry-After the pause grows with consecutive 429s across requests, so a
+                // signed request the plugin rebuilds does not start over at the shortest one.
+                let wait = match retry_after {
+                    Some(wait) => {
+                        budget.block_until(Instant::now() + wait).await;
+                        wait
+                    }
+                    None => budget.fail().await,
+                };
                 if may_retry && wait <= MAX_INLINE_RETRY_AFTER {
                     continue;
                 }
