@@ -1,0 +1,473 @@
+//! Wiring for the `kucoin` connector: [`Connector`] over the host's HTTP, clock and log.
+//!
+//! Owns the only state of an instance: the server-clock offset, measured once, lazily, before
+//! the first signed request, and again after a `400002` timestamp rejection. Everything else
+//! is in the pure modules.
+
+use std::sync::{Mutex, MutexGuard};
+
+use exsync_plugin_api::{
+    CheckReport, Connector, ConnectorConfig, CredentialField, ErrorKind, HistoryLimit, Host,
+    HttpRequest, HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError,
+    RateLimit, Stream,
+};
+
+use crate::config::KucoinConfig;
+use crate::endpoints::{
+    timeframe, Endpoint, KucoinEndpoints, API_HOSTS, CLASSIC_HISTORY_FLOOR_MS, DEFAULT_BASE_URL,
+    LEDGER_LOOKBACK_MS, MANAGEMENT_QUOTA, MAX_RATE_LIMIT_WAIT_MS, POOL_MANAGEMENT, POOL_PUBLIC,
+    POOL_SPOT, PUBLIC_QUOTA, QUOTA_WINDOW_MS, RESET_HEADER, SETTLE_OVERLAP_MS, SPOT_QUOTA,
+    TIMEFRAMES, WINDOW_MS,
+};
+use crate::pagination::{self, KucoinPager, WalkRules, WindowRequest};
+use crate::parsing::{self, Paged};
+use crate::signing::{self, KucoinSigner};
+
+/// KuCoin's "Invalid KC-API-TIMESTAMP".
+const INVALID_TIMESTAMP: &str = "400002";
+
+/// One configured connection to one KuCoin account.
+pub struct KucoinConnector {
+    host: Host,
+    config: KucoinConfig,
+    endpoints: KucoinEndpoints,
+    signer: KucoinSigner,
+    pager: KucoinPager,
+    state: Mutex<ConnectorState>,
+}
+
+#[derive(Default)]
+struct ConnectorState {
+    /// KuCoin's clock minus ours, ms; `None` until measured.
+    offset_ms: Option<i64>,
+}
+
+impl Connector for KucoinConnector {
+    fn manifest() -> Manifest {
+        let mut m = Manifest::new("kucoin", "KuCoin", env!("CARGO_PKG_VERSION"));
+        let field = |name: &str, label: &str, secret: bool| CredentialField {
+            name: name.into(),
+            label: label.into(),
+            secret,
+            optional: false,
+        };
+        m.credentials = vec![
+            field("api_key", "API Key", false),
+            field("api_secret", "API Secret", true),
+            field("passphrase", "API Passphrase", true),
+        ];
+        m.streams = vec![
+            Stream::Balances,
+            Stream::Trades,
+            Stream::Orders,
+            Stream::Deposits,
+            Stream::Withdrawals,
+            Stream::Ledger,
+            Stream::Candles,
+        ];
+        m.api_hosts = API_HOSTS.iter().map(|h| h.to_string()).collect();
+        m.default_base_url = DEFAULT_BASE_URL.into();
+        m.sandbox_base_url = None;
+        let pool = |bucket: &str, capacity| RateLimit {
+            bucket: bucket.into(),
+            capacity,
+            window_ms: QUOTA_WINDOW_MS,
+            used_header: None,
+            ban_statuses: Vec::new(),
+        };
+        m.rate_limits = vec![
+            pool(POOL_SPOT, SPOT_QUOTA),
+            pool(POOL_MANAGEMENT, MANAGEMENT_QUOTA),
+            pool(POOL_PUBLIC, PUBLIC_QUOTA),
+        ];
+        let limit = |stream, lookback| HistoryLimit {
+            stream,
+            max_lookback_ms: lookback,
+            max_window_ms: Some(WINDOW_MS),
+        };
+        m.history = vec![
+            limit(Stream::Trades, None),
+            limit(Stream::Orders, None),
+            limit(Stream::Deposits, None),
+            limit(Stream::Withdrawals, None),
+            limit(Stream::Ledger, Some(LEDGER_LOOKBACK_MS)),
+        ];
+        m.timeframes = TIMEFRAMES.iter().map(|(t, _, _)| t.to_string()).collect();
+        m
+    }
+
+    fn new(config: ConnectorConfig, host: Host) -> Result<Self, PluginError> {
+        let kucoin = KucoinConfig::from_connector_config(&config).map_err(|e| {
+            e.context(format!(
+                "while configuring integration {:?}",
+                config.integration
+            ))
+        })?;
+        Ok(KucoinConnector {
+            host,
+            endpoints: KucoinEndpoints::new(&kucoin.base_url),
+            signer: KucoinSigner::new(&kucoin.api_key, &kucoin.api_secret, &kucoin.passphrase),
+            pager: KucoinPager {
+                start_ms: kucoin.start_ms,
+            },
+            config: kucoin,
+            state: Mutex::new(ConnectorState::default()),
+        })
+    }
+
+    fn check(&self) -> Result<CheckReport, PluginError> {
+        let offset = self.measure_offset()?;
+        let body = self.signed_get(
+            &KucoinEndpoints::API_KEY_INFO,
+            &[],
+            "checking the API key",
+        )?;
+        let info = parsing::parse_api_key_info(&body)?;
+        let mut notes = vec![format!("key permissions: {}", info.permissions.join(", "))];
+        if let Some(sub) = &info.sub_name {
+            notes.push(format!("sub-account {sub}"));
+        }
+        if info.is_master == Some(false) && info.sub_name.is_none() {
+            notes.push("a sub-account key".into());
+        }
+        Ok(CheckReport {
+            account: info.uid.clone().unwrap_or_else(|| "kucoin account".into()),
+            permissions: Permissions {
+                read: Some(info.can("General")),
+                trade: Some(info.can("Spot") || info.can("Margin") || info.can("Futures")),
+                withdraw: Some(info.can("Withdrawal")),
+            },
+            clock_offset_ms: Some(offset),
+            notes,
+        })
+    }
+
+    fn partitions(
+        &self,
+        stream: Stream,
+        _context: &PartitionContext,
+    ) -> Result<Vec<String>, PluginError> {
+        match stream {
+            // KuCoin's classic history endpoints answer for every symbol and currency at once
+            // (`symbol` and `currency` are optional filters): one partition each.
+            Stream::Balances
+            | Stream::Trades
+            | Stream::Orders
+            | Stream::Deposits
+            | Stream::Withdrawals
+            | Stream::Ledger => Ok(vec![String::new()]),
+            Stream::Candles => Ok(pagination::candle_partitions(&self.config.candles)),
+            other => Err(PluginError::unsupported(format!(
+                "the kucoin plugin has no {other} stream"
+            ))),
+        }
+    }
+
+    fn fetch(
+        &self,
+        stream: Stream,
+        partition: &str,
+        cursor: Option<&str>,
+    ) -> Result<Page, PluginError> {
+        match stream {
+            Stream::Balances => self.fetch_balances(),
+            Stream::Trades => self.fetch_window(stream, cursor),
+            Stream::Orders => self.fetch_window(stream, cursor),
+            Stream::Deposits | Stream::Withdrawals => self.fetch_window(stream, cursor),
+            Stream::Ledger => self.fetch_window(stream, cursor),
+            Stream::Candles => self.fetch_candles(partition, cursor),
+            other => Err(PluginError::unsupported(format!(
+                "the kucoin plugin has no {other} stream"
+            ))),
+        }
+    }
+}
+
+impl KucoinConnector {
+    // -----------------------------------------------------------------------------------
+    // Streams.
+
+    /// Every account type `GET /api/v1/accounts` lists, one snapshot.
+    ///
+    /// Not covered (unfinished): futures balances (`GET /api/v1/account-overview` on the
+    /// futures host), isolated margin (`GET /api/v1/isolated/accounts`) and Earn holdings.
+    fn fetch_balances(&self) -> Result<Page, PluginError> {
+        let as_of = self.server_now()?;
+        let body = self.signed_get(&KucoinEndpoints::ACCOUNTS, &[], "fetching the balances")?;
+        Ok(Page::done(parsing::parse_accounts(&body, as_of)?))
+    }
+
+    /// The walk rules of a windowed stream at `now`.
+    fn rules(&self, stream: Stream, now: i64) -> WalkRules {
+        match stream {
+            Stream::Ledger => WalkRules {
+                floor_ms: now - LEDGER_LOOKBACK_MS,
+                overlap_ms: SETTLE_OVERLAP_MS,
+            },
+            Stream::Deposits | Stream::Withdrawals => WalkRules {
+                floor_ms: CLASSIC_HISTORY_FLOOR_MS,
+                overlap_ms: self.config.transfer_overlap_ms,
+            },
+            _ => WalkRules {
+                floor_ms: CLASSIC_HISTORY_FLOOR_MS,
+                overlap_ms: SETTLE_OVERLAP_MS,
+            },
+        }
+    }
+
+    /// One page of a windowed history stream.
+    fn fetch_window(&self, stream: Stream, cursor: Option<&str>) -> Result<Page, PluginError> {
+        let now = self.server_now()?;
+        let rules = self.rules(stream, now);
+        let request = self
+            .pager
+            .window_request(cursor, stream.as_str(), rules, now)?;
+        let endpoint = match stream {
+            Stream::Trades => &KucoinEndpoints::FILLS,
+            Stream::Orders => &KucoinEndpoints::ORDERS,
+            Stream::Deposits => &KucoinEndpoints::DEPOSITS,
+            Stream::Withdrawals => &KucoinEndpoints::WITHDRAWALS,
+            _ => &KucoinEndpoints::LEDGERS,
+        };
+        let (params, what) = window_params(endpoint, stream, &request);
+        let body = self.signed_get(endpoint, &params, &what)?;
+        let (paged, pending): (Paged, Option<i64>) = match stream {
+            Stream::Trades => (parsing::parse_fills(&body)?, None),
+            Stream::Orders => parsing::parse_orders(&body)?,
+            Stream::Deposits => parsing::parse_deposits(&body)?,
+            Stream::Withdrawals => parsing::parse_withdrawals(&body)?,
+            _ => (parsing::parse_ledger(&body)?, None),
+        };
+        Ok(self.pager.window_page(
+            &request,
+            paged,
+            pending,
+            rules,
+            stream == Stream::Orders,
+            now,
+        ))
+    }
+
+    fn fetch_candles(&self, partition: &str, cursor: Option<&str>) -> Result<Page, PluginError> {
+        let (symbol, tf, (kucoin_type, step)) = pagination::split_candle_partition(partition)
+            .and_then(|(symbol, tf)| Some((symbol, tf, timeframe(tf)?)))
+            .ok_or_else(|| {
+                PluginError::plugin(format!(
+                    "candles partition {partition:?} is not \"BASE-QUOTE:timeframe\" with a \
+                     KuCoin candle type"
+                ))
+            })?;
+        let request = self.pager.candles_request(cursor, step)?;
+        let params = pagination::candles_params(symbol, kucoin_type, &request, step);
+        let what = format!(
+            "fetching {} for {symbol} {kucoin_type} from {}",
+            KucoinEndpoints::CANDLES.name,
+            request.start
+        );
+        let body = self.public_get(&KucoinEndpoints::CANDLES, &params, &what)?;
+        let now = self.server_now()?;
+        let candles = parsing::parse_candles(&body, symbol, tf, step, now)?;
+        Ok(self.pager.candles_page(&request, step, candles, now))
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Clock.
+
+    fn state(&self) -> MutexGuard<'_, ConnectorState> {
+        // A panic poisons the whole instance (the export glue refuses further calls), so a
+        // poisoned lock is never seen by a live instance; take the data anyway.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn offset(&self) -> Result<i64, PluginError> {
+        if let Some(offset) = self.state().offset_ms {
+            return Ok(offset);
+        }
+        self.measure_offset()
+    }
+
+    /// Measures the offset now with `GET /api/v1/timestamp` and keeps it.
+    fn measure_offset(&self) -> Result<i64, PluginError> {
+        let sent = self.host.now_ms();
+        let body = self.public_get(
+            &KucoinEndpoints::TIMESTAMP,
+            &[],
+            "reading KuCoin's server time",
+        )?;
+        let received = self.host.now_ms();
+        let server = parsing::parse_timestamp(&body)?;
+        let offset = signing::server_offset(sent, received, server);
+        self.state().offset_ms = Some(offset);
+        Ok(offset)
+    }
+
+    /// KuCoin's "now": our clock corrected by the offset.
+    fn server_now(&self) -> Result<i64, PluginError> {
+        Ok(signing::timestamp(self.host.now_ms(), self.offset()?))
+    }
+
+    // -----------------------------------------------------------------------------------
+    // HTTP.
+
+    fn request(&self, endpoint: &Endpoint, path_and_query: &str) -> HttpRequest {
+        HttpRequest::get(self.endpoints.url(path_and_query))
+            .cost(endpoint.weight)
+            .bucket(endpoint.pool)
+    }
+
+    /// An unsigned GET; the body of a success, else the mapped error.
+    fn public_get(
+        &self,
+        endpoint: &Endpoint,
+        params: &[(&str, String)],
+        what: &str,
+    ) -> Result<Vec<u8>, PluginError> {
+        let path = KucoinEndpoints::path_and_query(endpoint, query(params).as_str());
+        let response = self.obeying_rate_limit(what, || {
+            self.host
+                .http(self.request(endpoint, &path))
+                .map_err(|e| e.context(format!("while {what}")))
+        })?;
+        success(response, what)
+    }
+
+    /// A signed GET, sent again once with a fresh clock offset if KuCoin rejects the
+    /// timestamp; a second rejection is a `clock` error.
+    fn signed_get(
+        &self,
+        endpoint: &Endpoint,
+        params: &[(&str, String)],
+        what: &str,
+    ) -> Result<Vec<u8>, PluginError> {
+        let path = KucoinEndpoints::path_and_query(endpoint, query(params).as_str());
+        let offset = self.offset()?;
+        let response = self.send_signed(endpoint, &path, offset, what)?;
+        if response.is_success()
+            || parsing::error_code(&response.body).as_deref() != Some(INVALID_TIMESTAMP)
+        {
+            return success(response, what);
+        }
+        self.host.warn(&format!(
+            "KuCoin rejected our timestamp while {what}; measuring the clock offset again \
+             and retrying once ({}).",
+            self.config.integration
+        ));
+        let offset = self.measure_offset()?;
+        let response = self.send_signed(endpoint, &path, offset, what)?;
+        success(response, what)
+    }
+
+    fn send_signed(
+        &self,
+        endpoint: &Endpoint,
+        path: &str,
+        offset: i64,
+        what: &str,
+    ) -> Result<HttpResponse, PluginError> {
+        self.obeying_rate_limit(what, || {
+            // Signed with a timestamp: rebuilt for every attempt, never resent as is.
+            self.host
+                .http_retrying(|| {
+                    let timestamp = signing::timestamp(self.host.now_ms(), offset);
+                    let mut request = self.request(endpoint, path);
+                    for (name, value) in self.signer.headers(timestamp, "GET", path, "") {
+                        request = request.header(name, value);
+                    }
+                    Ok(request)
+                })
+                .map_err(|e| e.context(format!("while {what}")))
+        })
+    }
+
+    /// Sends with `send` until the answer is not a 429, for as long as KuCoin's
+    /// `gw-ratelimit-reset` says the pool needs (at most [`MAX_RATE_LIMIT_WAIT_MS`]).
+    ///
+    /// The plugin has no way to sleep: the pause between tries is the host's, which blocks
+    /// the pool's budget after every 429 (it honours `Retry-After`, which KuCoin does not
+    /// send, and otherwise backs off). A pool still exhausted after that is `rate_limited`.
+    fn obeying_rate_limit(
+        &self,
+        what: &str,
+        mut send: impl FnMut() -> Result<HttpResponse, PluginError>,
+    ) -> Result<HttpResponse, PluginError> {
+        let started = self.host.now_ms();
+        loop {
+            let response = send()?;
+            if response.status != 429 {
+                return Ok(response);
+            }
+            let reset_ms = response
+                .header(RESET_HEADER)
+                .and_then(|v| v.trim().parse::<i64>().ok())
+                .unwrap_or(QUOTA_WINDOW_MS as i64);
+            let waited = self.host.now_ms() - started;
+            if waited + reset_ms > MAX_RATE_LIMIT_WAIT_MS {
+                return Err(PluginError::new(
+                    ErrorKind::RATE_LIMITED,
+                    format!(
+                        "while {what}: KuCoin's rate limit (HTTP 429) still holds after {} s, \
+                         resetting in {reset_ms} ms; the next scheduled sync continues",
+                        waited / 1000
+                    ),
+                ));
+            }
+            self.host.debug(&format!(
+                "KuCoin answered 429 while {what}; the pool resets in {reset_ms} ms."
+            ));
+        }
+    }
+}
+
+/// The parameters and the "while doing what" of a windowed request.
+fn window_params(
+    endpoint: &Endpoint,
+    stream: Stream,
+    request: &WindowRequest,
+) -> (Vec<(&'static str, String)>, String) {
+    if request.is_active_orders() {
+        let page = request.cursor.active_page.unwrap_or(1);
+        return (
+            vec![
+                ("status", "active".to_owned()),
+                ("currentPage", page.to_string()),
+                ("pageSize", crate::endpoints::PAGE_SIZE.to_string()),
+            ],
+            format!("fetching the active orders ({}, page {page})", endpoint.name),
+        );
+    }
+    let mut params = Vec::new();
+    if stream == Stream::Orders {
+        params.push(("status", "done".to_owned()));
+    }
+    params.extend(request.params());
+    let what = format!(
+        "fetching {stream} ({}) for [{}, {}) page {}",
+        endpoint.name,
+        request.from(),
+        request.to(),
+        request.page()
+    );
+    (params, what)
+}
+
+fn query(params: &[(&str, String)]) -> exsync_plugin_api::signing::Query {
+    let mut q = exsync_plugin_api::signing::Query::new();
+    for (k, v) in params {
+        q.push(k, v);
+    }
+    q
+}
+
+/// The body of a 2xx answer; otherwise KuCoin's error, mapped to its kind. (A 200 with an
+/// error code in its envelope is mapped when the body is parsed.)
+fn success(response: HttpResponse, what: &str) -> Result<Vec<u8>, PluginError> {
+    if response.is_success() {
+        Ok(response.body)
+    } else {
+        Err(parsing::classify_error(
+            response.status,
+            &response.body,
+            what,
+        ))
+    }
+}

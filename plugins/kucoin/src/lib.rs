@@ -1,0 +1,26 @@
+//! The KuCoin connector.
+//!
+//! # Brief overview
+//!
+//! Syncs one KuCoin (classic, non-UTA) spot account: the balances of every account type
+//! `GET /api/v1/accounts` lists (main = funding, trade = spot, trade_hf, margin), fills and
+//! orders, deposits, withdrawals and the account ledger in 7-day windows, and public candles.
+//! The crate reads top-down: [`endpoints`] (URLs, weights, limits), [`signing`] (API key
+//! version 2: base64 HMAC-SHA256 of `timestamp + method + endpoint + body`, passphrase
+//! HMAC'd too), [`pagination`] (windows, pages, resume points), [`parsing`] (JSON to
+//! records), [`config`] (integration settings), [`connector`] (all of it wired to the host).
+//! Every module but `connector` is pure and unit-tested in `tests.rs`.
+
+pub(crate) mod endpoints;
+pub(crate) mod signing;
+pub(crate) mod pagination;
+pub(crate) mod parsing;
+pub(crate) mod config;
+pub(crate) mod connector;
+#[cfg(test)]
+mod tests;
+
+pub use config::generate_config;
+pub use connector::KucoinConnector;
+
+exsync_plugin_api::export_connector!(KucoinConnector);

@@ -1,0 +1,408 @@
+//! Pagination for the `kucoin` connector.
+//!
+//! Pure: a stored cursor (and the clock) in, the next request out; a request and what it
+//! returned in, the [`Page`] to store out. KuCoin's history endpoints take a time window
+//! (`startAt`..`endAt`, ms, at most 7 days) and a page number (`currentPage`, `pageSize` up to
+//! 500) and answer newest first with `totalPage`. Every history stream walks windows forward
+//! from the configured start (never before what KuCoin still serves: that part is reported
+//! `unavailable`), pages through each window, and once caught up starts the next sync a
+//! little before where it stopped:
+//!
+//! | stream | cursor | resumes at |
+//! |---|---|---|
+//! | trades, ledger | `{"from":T,"to":T?,"page":N}` | one minute before the end |
+//! | deposits, withdrawals | `{..,"pending":T?}` | the oldest pending transfer, or one day back |
+//! | orders | `{..,"active_page":N?,"reached":T?}` | the oldest order still active |
+//! | candles | `{"start":T}` | the first unfinished candle |
+//!
+//! Every cursor names the next request completely, so a crash between two pages repeats at
+//! most the page in flight: the store upserts by id.
+
+use exsync_plugin_api::{Page, PluginError, Record, TimeRange};
+use serde::{Deserialize, Serialize};
+
+use crate::endpoints::{CANDLES_LIMIT, PAGE_SIZE, WINDOW_MS};
+use crate::parsing::{Paged, ParsedCandle};
+
+/// A caught-up transfer or order walk never starts more than this before where it stopped,
+/// however old a transfer stuck in "processing" or an order left open is: such a record keeps
+/// its last seen state until a resync from the start.
+pub(crate) const PENDING_RECHECK_MS: i64 = 30 * 86_400_000;
+
+/// How one history stream walks: where KuCoin's history starts and how far back a caught-up
+/// walk reads again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct WalkRules {
+    /// The oldest time KuCoin serves for this stream at `now` (a fixed date, or `now` less a
+    /// lookback).
+    pub(crate) floor_ms: i64,
+    /// How far back before its end a caught-up walk starts again.
+    pub(crate) overlap_ms: i64,
+}
+
+/// The cursor of a windowed stream.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct WindowCursor {
+    /// Start of the window, inclusive.
+    pub(crate) from: i64,
+    /// End of the window, exclusive; `None`: not opened yet (it ends at
+    /// `min(from + 7 d, now)` when it is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) to: Option<i64>,
+    /// `currentPage`, from 1.
+    pub(crate) page: u32,
+    /// The time of the oldest record seen in this walk that may still change (a pending
+    /// transfer, an active order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) pending: Option<i64>,
+    /// Orders only: reading the active orders, at this page, after the windows reached
+    /// `reached`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) active_page: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) reached: Option<i64>,
+}
+
+/// One window request: `[from, to)` at `page`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct WindowRequest {
+    /// The cursor this request serves, with its window opened.
+    pub(crate) cursor: WindowCursor,
+    /// What lies between the configured start and KuCoin's floor, on a first request.
+    pub(crate) unavailable: Option<TimeRange>,
+}
+
+impl WindowRequest {
+    pub(crate) fn from(&self) -> i64 {
+        self.cursor.from
+    }
+    pub(crate) fn to(&self) -> i64 {
+        self.cursor.to.unwrap_or(self.cursor.from + 1)
+    }
+    pub(crate) fn page(&self) -> u32 {
+        self.cursor.page
+    }
+    /// The query parameters of a window request. KuCoin's `endAt` is taken as inclusive: a
+    /// record at exactly `to` is fetched twice at worst, never missed.
+    pub(crate) fn params(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("startAt", self.from().to_string()),
+            ("endAt", self.to().to_string()),
+            ("currentPage", self.page().to_string()),
+            ("pageSize", PAGE_SIZE.to_string()),
+        ]
+    }
+    /// True when this request reads the active orders, not a window.
+    pub(crate) fn is_active_orders(&self) -> bool {
+        self.cursor.active_page.is_some()
+    }
+}
+
+/// Turns cursors into requests and responses into pages, for one integration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct KucoinPager {
+    /// The configured history start, UTC ms.
+    pub(crate) start_ms: i64,
+}
+
+impl KucoinPager {
+    /// The request a cursor stands for at `now`. No cursor: the first window from the start,
+    /// or from KuCoin's floor when the start is older (that part reported `unavailable`).
+    pub(crate) fn window_request(
+        &self,
+        cursor: Option<&str>,
+        stream: &str,
+        rules: WalkRules,
+        now: i64,
+    ) -> Result<WindowRequest, PluginError> {
+        let (cursor, unavailable) = match decode_cursor::<WindowCursor>(cursor, stream)? {
+            Some(c) => (c, None),
+            None => {
+                let from = self.start_ms.max(rules.floor_ms);
+                let unavailable =
+                    Some(TimeRange::new(self.start_ms, from)).filter(|r| !r.is_empty());
+                (
+                    WindowCursor {
+                        from,
+                        to: None,
+                        page: 1,
+                        pending: None,
+                        active_page: None,
+                        reached: None,
+                    },
+                    unavailable,
+                )
+            }
+        };
+        if cursor.active_page.is_some() {
+            return Ok(WindowRequest {
+                cursor,
+                unavailable,
+            });
+        }
+        // A stored resume point older than what KuCoin now serves moves up to the floor.
+        let from = if cursor.to.is_none() {
+            cursor.from.max(rules.floor_ms)
+        } else {
+            cursor.from
+        };
+        let to = cursor
+            .to
+            .unwrap_or_else(|| (from + WINDOW_MS).min(now).max(from + 1));
+        Ok(WindowRequest {
+            cursor: WindowCursor {
+                from,
+                to: Some(to),
+                ..cursor
+            },
+            unavailable,
+        })
+    }
+
+    /// The page after a window request returned `paged`.
+    ///
+    /// `pending_here` is the time of the oldest record of this page that may still change.
+    /// `then_active`: the walk reads the active orders once its windows are caught up.
+    pub(crate) fn window_page(
+        &self,
+        request: &WindowRequest,
+        paged: Paged,
+        pending_here: Option<i64>,
+        rules: WalkRules,
+        then_active: bool,
+        now: i64,
+    ) -> Page {
+        let c = request.cursor;
+        let pending = min_opt(c.pending, pending_here);
+        let records = self.since_start(paged.records);
+        if let Some(active_page) = c.active_page {
+            if active_page < paged.total_page {
+                let next = WindowCursor {
+                    active_page: Some(active_page + 1),
+                    pending,
+                    ..c
+                };
+                return more_of(records, next, None, request.unavailable);
+            }
+            let reached = c.reached.unwrap_or(c.from);
+            return Page {
+                records,
+                next_cursor: Some(encode_cursor(&self.resume(pending, reached, rules))),
+                covered: None,
+                unavailable: request.unavailable,
+                more: false,
+            };
+        }
+        if c.page < paged.total_page {
+            let next = WindowCursor {
+                page: c.page + 1,
+                pending,
+                ..c
+            };
+            return more_of(records, next, None, request.unavailable);
+        }
+        let (from, to) = (request.from(), request.to());
+        let covered = Some(TimeRange::new(from, to)).filter(|r| !r.is_empty());
+        if to - from >= WINDOW_MS && to < now {
+            let next = WindowCursor {
+                from: to,
+                to: None,
+                page: 1,
+                pending,
+                active_page: None,
+                reached: None,
+            };
+            return more_of(records, next, covered, request.unavailable);
+        }
+        if then_active {
+            let next = WindowCursor {
+                from: to,
+                to: None,
+                page: 1,
+                pending,
+                active_page: Some(1),
+                reached: Some(to),
+            };
+            return more_of(records, next, covered, request.unavailable);
+        }
+        Page {
+            records,
+            next_cursor: Some(encode_cursor(&self.resume(pending, to, rules))),
+            covered,
+            unavailable: request.unavailable,
+            more: false,
+        }
+    }
+
+    /// Caught up at `reached`: the next walk starts at the oldest record that may still
+    /// change, or `overlap` before `reached`, whichever is older, but never more than
+    /// [`PENDING_RECHECK_MS`] back, nor before the start or KuCoin's floor.
+    fn resume(&self, pending: Option<i64>, reached: i64, rules: WalkRules) -> WindowCursor {
+        let from = pending
+            .unwrap_or(i64::MAX)
+            .min(reached - rules.overlap_ms)
+            .max(reached - PENDING_RECHECK_MS)
+            .max(self.start_ms)
+            .max(rules.floor_ms);
+        WindowCursor {
+            from,
+            to: None,
+            page: 1,
+            pending: None,
+            active_page: None,
+            reached: None,
+        }
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Candles: open times upwards, 1500 at most per request; the unfinished one again.
+
+    /// The open time to ask from; no cursor: the configured start, on the timeframe's grid.
+    pub(crate) fn candles_request(
+        &self,
+        cursor: Option<&str>,
+        step_ms: i64,
+    ) -> Result<CandlesCursor, PluginError> {
+        Ok(
+            decode_cursor(cursor, "candles")?.unwrap_or(CandlesCursor {
+                start: ceil_to(self.start_ms, step_ms),
+            }),
+        )
+    }
+
+    /// The page after `market/candles` for `[request.start, end)` returned `candles`
+    /// (any order; KuCoin sends newest first).
+    pub(crate) fn candles_page(
+        &self,
+        request: &CandlesCursor,
+        step_ms: i64,
+        mut candles: Vec<ParsedCandle>,
+        now: i64,
+    ) -> Page {
+        let end = candles_end(request.start, step_ms);
+        candles.retain(|c| c.candle.open_time >= request.start && c.candle.open_time < end);
+        candles.sort_by_key(|c| c.candle.open_time);
+        candles.dedup_by_key(|c| c.candle.open_time);
+        let first_open = candles
+            .iter()
+            .find(|c| !c.candle.is_final)
+            .map(|c| c.candle.open_time);
+        let (next, more) = match first_open {
+            Some(t) => (t, false),
+            None if end <= now => (end, true),
+            None => {
+                let after_last = candles.last().map(|c| c.candle.open_time + step_ms);
+                let closed = (now.div_euclid(step_ms)) * step_ms;
+                (after_last.unwrap_or(closed).max(request.start), false)
+            }
+        };
+        Page {
+            records: candles.into_iter().map(|c| Record::Candle(c.candle)).collect(),
+            next_cursor: Some(encode_cursor(&CandlesCursor { start: next })),
+            covered: Some(TimeRange::new(request.start, next)).filter(|r| !r.is_empty()),
+            unavailable: None,
+            more,
+        }
+    }
+
+    fn since_start(&self, records: Vec<Record>) -> Vec<Record> {
+        records
+            .into_iter()
+            .filter(|r| r.timestamp() >= self.start_ms)
+            .collect()
+    }
+}
+
+/// The candles cursor: the open time to ask from.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct CandlesCursor {
+    pub(crate) start: i64,
+}
+
+/// The exclusive end of a candles request from `start`: 1500 candles at most even if KuCoin
+/// counts `endAt` in.
+pub(crate) fn candles_end(start: i64, step_ms: i64) -> i64 {
+    start + (CANDLES_LIMIT - 1) * step_ms
+}
+
+/// The query parameters of a candles request, in seconds.
+pub(crate) fn candles_params(
+    symbol: &str,
+    kucoin_type: &str,
+    request: &CandlesCursor,
+    step_ms: i64,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("symbol", symbol.to_owned()),
+        ("type", kucoin_type.to_owned()),
+        ("startAt", (request.start / 1000).to_string()),
+        (
+            "endAt",
+            (candles_end(request.start, step_ms) / 1000).to_string(),
+        ),
+    ]
+}
+
+/// The candle partitions, `"BASE-QUOTE:timeframe"`, of `(unified symbol, timeframe)` pairs.
+pub(crate) fn candle_partitions(candles: &[(String, String)]) -> Vec<String> {
+    candles
+        .iter()
+        .map(|(unified, tf)| format!("{}:{tf}", unified.replace('/', "-")))
+        .collect()
+}
+
+/// `"BTC-USDT:1h"` → `("BTC-USDT", "1h")`.
+pub(crate) fn split_candle_partition(partition: &str) -> Option<(&str, &str)> {
+    let (symbol, timeframe) = partition.rsplit_once(':')?;
+    (!symbol.is_empty() && !timeframe.is_empty()).then_some((symbol, timeframe))
+}
+
+fn ceil_to(ms: i64, step: i64) -> i64 {
+    let floor = ms.div_euclid(step) * step;
+    if floor == ms {
+        ms
+    } else {
+        floor + step
+    }
+}
+
+fn more_of(
+    records: Vec<Record>,
+    next: WindowCursor,
+    covered: Option<TimeRange>,
+    unavailable: Option<TimeRange>,
+) -> Page {
+    Page {
+        records,
+        next_cursor: Some(encode_cursor(&next)),
+        covered,
+        unavailable,
+        more: true,
+    }
+}
+
+fn min_opt<T: Ord + Copy>(a: Option<T>, b: Option<T>) -> Option<T> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+pub(crate) fn encode_cursor<T: Serialize>(cursor: &T) -> String {
+    serde_json::to_string(cursor).expect("cursor structs always serialize")
+}
+
+fn decode_cursor<T: for<'de> Deserialize<'de>>(
+    cursor: Option<&str>,
+    stream: &str,
+) -> Result<Option<T>, PluginError> {
+    match cursor {
+        None => Ok(None),
+        Some(text) => serde_json::from_str(text).map(Some).map_err(|e| {
+            PluginError::plugin(format!(
+                "while reading the stored {stream} cursor {text:?}: {e}; it was not written by \
+                 this plugin version (resync the stream to start over)"
+            ))
+        }),
+    }
+}
