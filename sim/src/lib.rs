@@ -18,5 +18,6 @@
 //! ```
 
 pub mod binance;
+pub mod kucoin;
 pub mod prng;
 pub mod time;

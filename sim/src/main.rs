@@ -28,6 +28,10 @@ enum Command {
     Binance(BinanceArgs),
     /// Print the Binance simulator's ground truth as JSON and exit.
     BinanceTruth(DatasetArgs),
+    /// Serve the KuCoin simulator until killed.
+    Kucoin(exsync_sim::kucoin::KucoinArgs),
+    /// Print the KuCoin simulator's ground truth as JSON and exit.
+    KucoinTruth(exsync_sim::kucoin::KucoinDatasetArgs),
 }
 
 #[derive(Debug, Args)]
@@ -161,6 +165,8 @@ fn main() {
     let result = match cli.command {
         Command::Binance(args) => run_binance(args),
         Command::BinanceTruth(args) => print_truth(&args),
+        Command::Kucoin(args) => exsync_sim::kucoin::run(args),
+        Command::KucoinTruth(args) => exsync_sim::kucoin::print_truth(&args),
     };
     if let Err(err) = result {
         eprintln!("exsync-sim: {err:#}");

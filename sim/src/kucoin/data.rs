@@ -1,0 +1,475 @@
+//! The simulated KuCoin account: generated from a seed, rendered as KuCoin's own JSON.
+//!
+//! Orders with their fills, deposits, withdrawals, the ledger entries all of these make, and
+//! the balances of every account type. Every record is kept as the JSON object KuCoin would
+//! send (its `raw`), sorted by `createdAt`; amounts are exact decimal strings built from
+//! integers, never from floating point.
+
+use serde_json::{json, Value};
+
+use crate::prng::{hash_parts, hash_str, SimRng};
+use crate::time::SECOND_MS;
+
+/// What to generate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatasetConfig {
+    pub seed: u64,
+    /// No record before this time (UTC ms).
+    pub history_start_ms: i64,
+    /// No record at or after this time, so the truth does not depend on today's date.
+    pub history_end_ms: i64,
+    /// Orders that are done (filled or canceled).
+    pub orders: usize,
+    /// Orders still active, created anywhere in the history.
+    pub active_orders: usize,
+    pub deposits: usize,
+    pub withdrawals: usize,
+}
+
+impl Default for DatasetConfig {
+    fn default() -> Self {
+        Self {
+            seed: 42,
+            history_start_ms: 1_767_225_600_000, // 2026-01-01
+            history_end_ms: 1_777_593_600_000,   // 2026-05-01
+            orders: 300,
+            active_orders: 4,
+            deposits: 60,
+            withdrawals: 40,
+        }
+    }
+}
+
+/// One spot market.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Market {
+    pub symbol: &'static str,
+    pub base: &'static str,
+    pub quote: &'static str,
+    /// Price around which trades happen, in units of 10^-8 quote.
+    pub price: u64,
+}
+
+/// The markets the account trades. `NEWCOIN9` is a currency no list knows: it must be stored
+/// as it is, never dropped.
+pub const MARKETS: [Market; 6] = [
+    Market { symbol: "BTC-USDT", base: "BTC", quote: "USDT", price: 6_000_000_000_000 },
+    Market { symbol: "ETH-USDT", base: "ETH", quote: "USDT", price: 300_000_000_000 },
+    Market { symbol: "ETH-BTC", base: "ETH", quote: "BTC", price: 5_000_000 },
+    Market { symbol: "KCS-USDT", base: "KCS", quote: "USDT", price: 1_000_000_000 },
+    Market { symbol: "WAX-USDT", base: "WAX", quote: "USDT", price: 5_000_000 },
+    Market { symbol: "NEWCOIN9-USDT", base: "NEWCOIN9", quote: "USDT", price: 12_345_678 },
+];
+
+/// Currencies moved in and out of the account.
+const CURRENCIES: [(&str, &str); 5] = [
+    ("BTC", "btc"),
+    ("ETH", "eth"),
+    ("USDT", "trc20"),
+    ("KCS", "kcc"),
+    ("WAX", "wax"),
+];
+
+/// The generated account.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    pub config: DatasetConfig,
+    /// `GET /api/v1/accounts` items.
+    pub accounts: Vec<Value>,
+    /// Fills, by `createdAt` ascending.
+    pub fills: Vec<Value>,
+    /// Orders, by `createdAt` ascending.
+    pub orders: Vec<Value>,
+    pub deposits: Vec<Value>,
+    pub withdrawals: Vec<Value>,
+    pub ledger: Vec<Value>,
+    /// The account's uid.
+    pub uid: u64,
+    counter: u64,
+}
+
+/// A decimal string of `units` × 10^-8, trailing zeros kept to 8 places like KuCoin's.
+pub fn dec8(units: i128) -> String {
+    let sign = if units < 0 { "-" } else { "" };
+    let u = units.unsigned_abs();
+    format!("{sign}{}.{:08}", u / 100_000_000, u % 100_000_000)
+}
+
+/// `createdAt` of a record.
+pub fn created_at(v: &Value) -> i64 {
+    v["createdAt"].as_i64().unwrap_or(0)
+}
+
+impl Dataset {
+    /// Generates the account of `config`: the same seed always gives the same account.
+    pub fn generate(config: &DatasetConfig) -> Dataset {
+        let root = SimRng::new(config.seed);
+        let mut ds = Dataset {
+            config: config.clone(),
+            accounts: Vec::new(),
+            fills: Vec::new(),
+            orders: Vec::new(),
+            deposits: Vec::new(),
+            withdrawals: Vec::new(),
+            ledger: Vec::new(),
+            uid: 100_000_000 + root.clone().fork("uid").below(900_000_000),
+            counter: 0,
+        };
+        let (start, end) = (config.history_start_ms, config.history_end_ms);
+        let mut rng = root.fork("orders");
+        for _ in 0..config.orders {
+            let t = rng.range_i64(start, end - 60 * SECOND_MS);
+            ds.add_order(&mut rng, t, false);
+        }
+        for _ in 0..config.active_orders {
+            let t = rng.range_i64(start, end - 60 * SECOND_MS);
+            ds.add_order(&mut rng, t, true);
+        }
+        let mut rng = root.fork("deposits");
+        for i in 0..config.deposits {
+            let t = rng.range_i64(start, end);
+            // The newest few are still processing.
+            let status = if i + 2 >= config.deposits {
+                "PROCESSING"
+            } else if rng.chance(0.05) {
+                "FAILURE"
+            } else {
+                "SUCCESS"
+            };
+            ds.add_deposit(&mut rng, t, status);
+        }
+        let mut rng = root.fork("withdrawals");
+        for i in 0..config.withdrawals {
+            let t = rng.range_i64(start, end);
+            let status = if i + 1 == config.withdrawals {
+                "WALLET_PROCESSING"
+            } else if rng.chance(0.05) {
+                "FAILURE"
+            } else {
+                "SUCCESS"
+            };
+            ds.add_withdrawal(&mut rng, t, status);
+        }
+        ds.sort();
+        ds.accounts = ds.balances(&mut root.fork("accounts"));
+        ds
+    }
+
+    fn sort(&mut self) {
+        for list in [
+            &mut self.fills,
+            &mut self.orders,
+            &mut self.deposits,
+            &mut self.withdrawals,
+            &mut self.ledger,
+        ] {
+            list.sort_by(|a, b| {
+                created_at(a)
+                    .cmp(&created_at(b))
+                    .then_with(|| a["id"].to_string().cmp(&b["id"].to_string()))
+            });
+        }
+    }
+
+    /// A 24-hex id like KuCoin's (a Mongo ObjectId: seconds, then a unique tail).
+    fn object_id(&mut self, t: i64, tag: &str) -> String {
+        self.counter += 1;
+        let tail = hash_parts(&[self.config.seed, hash_str(tag), self.counter]);
+        format!("{:08x}{:016x}", (t / 1000) as u32, tail)
+    }
+
+    /// One order at `t`: done ones are filled (1 to 3 fills) or canceled (some partly
+    /// filled); active ones may be partly filled.
+    fn add_order(&mut self, rng: &mut SimRng, t: i64, active: bool) {
+        let m = *rng.pick(&MARKETS);
+        let side = if rng.chance(0.5) { "buy" } else { "sell" };
+        let market_order = !active && rng.chance(0.2);
+        let size: u64 = 1_000 + rng.below(50_000_000);
+        let price = m.price - m.price / 20 + rng.below((m.price / 10).max(1));
+        let canceled = !active && !market_order && rng.chance(0.25);
+        let n_fills = if active {
+            rng.below(2)
+        } else if canceled {
+            rng.below(2)
+        } else {
+            1 + rng.below(3)
+        };
+        let id = self.object_id(t, "order");
+        let mut deal_size: u64 = 0;
+        let mut deal_funds: u128 = 0;
+        let mut fee_total: u128 = 0;
+        let mut ft = t;
+        for k in 0..n_fills {
+            // Fills split the size; a partly filled order fills half.
+            let part = if active || canceled {
+                size / 2
+            } else if k + 1 == n_fills {
+                size - deal_size
+            } else {
+                size / n_fills
+            };
+            if part == 0 {
+                continue;
+            }
+            ft += 1 + rng.below(5_000) as i64;
+            let fill_price = price;
+            let funds = u128::from(part) * u128::from(fill_price) / 100_000_000;
+            let fee = funds / 1000;
+            deal_size += part;
+            deal_funds += funds;
+            fee_total += fee;
+            let liquidity = if market_order || rng.chance(0.5) { "taker" } else { "maker" };
+            let trade_id = format!("{}", 1_000_000_000_000 + self.counter * 7 + k);
+            let fill = json!({
+                "symbol": m.symbol,
+                "tradeId": trade_id,
+                "orderId": id,
+                "counterOrderId": self.object_id(ft, "counter"),
+                "side": side,
+                "liquidity": liquidity,
+                "forceTaker": false,
+                "price": dec8(i128::from(fill_price)),
+                "size": dec8(i128::from(part)),
+                "funds": dec8(funds as i128),
+                "fee": dec8(fee as i128),
+                "feeRate": "0.001",
+                "feeCurrency": m.quote,
+                "stop": "",
+                "tradeType": "TRADE",
+                "type": if market_order { "market" } else { "limit" },
+                "createdAt": ft,
+            });
+            self.fills.push(fill);
+            // The ledger: base and quote move, the fee leaves in quote.
+            let (base_dir, quote_dir) = if side == "buy" { ("in", "out") } else { ("out", "in") };
+            let quote_amount = if side == "buy" { funds + fee } else { funds - fee };
+            let context = format!(
+                "{{\"symbol\":\"{}\",\"orderId\":\"{id}\",\"tradeId\":\"{trade_id}\"}}",
+                m.symbol
+            );
+            self.add_ledger(ft, m.base, part as i128, base_dir, "Exchange", &context, "TRADE");
+            self.add_ledger(
+                ft,
+                m.quote,
+                quote_amount as i128,
+                quote_dir,
+                "Exchange",
+                &context,
+                "TRADE",
+            );
+        }
+        let order = json!({
+            "id": id,
+            "symbol": m.symbol,
+            "opType": "DEAL",
+            "type": if market_order { "market" } else { "limit" },
+            "side": side,
+            "price": if market_order { "0".to_string() } else { dec8(i128::from(price)) },
+            "size": dec8(i128::from(size)),
+            "funds": "0",
+            "dealFunds": dec8(deal_funds as i128),
+            "dealSize": dec8(i128::from(deal_size)),
+            "fee": dec8(fee_total as i128),
+            "feeCurrency": m.quote,
+            "stp": "",
+            "stop": "",
+            "stopTriggered": false,
+            "stopPrice": "0",
+            "timeInForce": "GTC",
+            "postOnly": false,
+            "hidden": false,
+            "iceberg": false,
+            "visibleSize": "0",
+            "cancelAfter": 0,
+            "channel": "API",
+            "clientOid": format!("sim-{}", self.counter),
+            "remark": null,
+            "tags": "",
+            "isActive": active,
+            "cancelExist": canceled,
+            "createdAt": t,
+            "tradeType": "TRADE",
+        });
+        self.orders.push(order);
+    }
+
+    fn add_deposit(&mut self, rng: &mut SimRng, t: i64, status: &str) {
+        let (currency, chain) = *rng.pick(&CURRENCIES);
+        let amount = 1_000_000 + rng.below(10_000_000_000);
+        let tx = format!("{:016x}{:016x}", rng.next_u64(), rng.next_u64());
+        let memo = if currency == "WAX" { format!("{}", rng.below(1_000_000_000)) } else { String::new() };
+        let deposit = json!({
+            "currency": currency,
+            "chain": chain,
+            "status": status,
+            "address": format!("sim-{chain}-address-{}", rng.below(5)),
+            "memo": memo,
+            "isInner": false,
+            "amount": dec8(i128::from(amount)),
+            "fee": "0.00000000",
+            "walletTxId": tx,
+            "createdAt": t,
+            "updatedAt": t + 60 * SECOND_MS,
+            "remark": "Deposit",
+        });
+        if status == "SUCCESS" {
+            let context = format!("{{\"txId\":\"{tx}\"}}");
+            self.add_ledger(t, currency, i128::from(amount), "in", "Deposit", &context, "MAIN");
+        }
+        self.deposits.push(deposit);
+    }
+
+    fn add_withdrawal(&mut self, rng: &mut SimRng, t: i64, status: &str) {
+        let (currency, chain) = *rng.pick(&CURRENCIES);
+        let amount = 1_000_000 + rng.below(5_000_000_000);
+        let fee = 10_000 + rng.below(100_000);
+        let id = self.object_id(t, "withdrawal");
+        let tx = if status == "SUCCESS" {
+            format!("{:016x}{:016x}", rng.next_u64(), rng.next_u64())
+        } else {
+            String::new()
+        };
+        let withdrawal = json!({
+            "id": id,
+            "address": format!("sim-{chain}-out-{}", rng.below(3)),
+            "memo": "",
+            "currency": currency,
+            "chain": chain,
+            "amount": dec8(i128::from(amount)),
+            "fee": dec8(i128::from(fee)),
+            "walletTxId": tx,
+            "isInner": false,
+            "status": status,
+            "remark": "",
+            "createdAt": t,
+            "updatedAt": t + 120 * SECOND_MS,
+        });
+        if status != "FAILURE" {
+            let context = format!("{{\"withdrawalId\":\"{id}\"}}");
+            self.add_ledger(
+                t,
+                currency,
+                i128::from(amount + fee),
+                "out",
+                "Withdrawal",
+                &context,
+                "MAIN",
+            );
+        }
+        self.withdrawals.push(withdrawal);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add_ledger(
+        &mut self,
+        t: i64,
+        currency: &str,
+        amount: i128,
+        direction: &str,
+        biz_type: &str,
+        context: &str,
+        account_type: &str,
+    ) {
+        let id = self.object_id(t, "ledger");
+        // The balance after: a deterministic figure (the sim keeps no running books).
+        let balance = 1_000_000_000_000 + (hash_parts(&[self.config.seed, self.counter]) % 1_000_000_000_000) as i128;
+        self.ledger.push(json!({
+            "id": id,
+            "currency": currency,
+            "amount": dec8(amount),
+            "fee": "0",
+            "balance": dec8(balance),
+            "accountType": account_type,
+            "bizType": biz_type,
+            "direction": direction,
+            "createdAt": t,
+            "context": context,
+        }));
+    }
+
+    /// The balances of every account type: main (funding), trade (spot), trade_hf, margin.
+    fn balances(&self, rng: &mut SimRng) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut currencies: Vec<&str> = CURRENCIES.iter().map(|(c, _)| *c).collect();
+        currencies.push("NEWCOIN9");
+        for ty in ["main", "trade", "trade_hf", "margin"] {
+            for c in &currencies {
+                if ty != "trade" && rng.chance(0.4) {
+                    continue;
+                }
+                let available = if rng.chance(0.15) { 0 } else { rng.below(100_000_000_000) };
+                let holds = if ty == "trade" && rng.chance(0.3) { rng.below(1_000_000_000) } else { 0 };
+                let id = format!("{:024x}", hash_parts(&[self.config.seed, hash_str(ty), hash_str(c)]));
+                out.push(json!({
+                    "id": id,
+                    "currency": c,
+                    "type": ty,
+                    "balance": dec8(i128::from(available + holds)),
+                    "available": dec8(i128::from(available)),
+                    "holds": dec8(i128::from(holds)),
+                }));
+            }
+        }
+        out
+    }
+
+    /// Adds `n` done orders with their fills at `now`, as if just traded; returns the number
+    /// of fills added.
+    pub fn append_trades(&mut self, n: usize, now: i64, rng: &mut SimRng) -> usize {
+        let before = self.fills.len();
+        for i in 0..n {
+            // A few ms apart, seconds back from now, so each is already in the past.
+            let t = now - 30 * SECOND_MS - 10 * (n - i) as i64;
+            let fills = self.fills.len();
+            while self.fills.len() == fills {
+                self.add_order(rng, t, false);
+            }
+        }
+        self.sort();
+        self.fills.len() - before
+    }
+
+    /// Records of `list` with `createdAt` in `[from, to]`, newest first.
+    pub fn newest_first(list: &[Value], from: i64, to: i64) -> Vec<&Value> {
+        let mut hits: Vec<&Value> = list
+            .iter()
+            .filter(|v| (from..=to).contains(&created_at(v)))
+            .collect();
+        hits.reverse();
+        hits
+    }
+
+    /// The whole account as the truth endpoint serves it.
+    pub fn truth(&self) -> Value {
+        json!({
+            "uid": self.uid,
+            "balances": self.accounts,
+            "trades": self.fills,
+            "orders": self.orders,
+            "deposits": self.deposits,
+            "withdrawals": self.withdrawals,
+            "ledger": self.ledger,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_same_account_and_amounts_are_exact() {
+        let c = DatasetConfig::default();
+        let a = Dataset::generate(&c);
+        let b = Dataset::generate(&c);
+        assert_eq!(a.truth(), b.truth());
+        assert!(!a.fills.is_empty() && !a.ledger.is_empty());
+        assert_eq!(dec8(123_456_789), "1.23456789");
+        assert_eq!(dec8(-5), "-0.00000005");
+        let active = a.orders.iter().filter(|o| o["isActive"] == true).count();
+        assert_eq!(active, c.active_orders);
+        for f in &a.fills {
+            assert!((c.history_start_ms..c.history_end_ms).contains(&created_at(f)));
+        }
+    }
+}
