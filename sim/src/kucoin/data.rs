@@ -413,8 +413,8 @@ impl Dataset {
         out
     }
 
-    /// Adds `n` done orders with their fills at `now`, as if just traded; returns the number
-    /// of fills added.
+    /// Adds `n` filled orders (one to three fills each) just before `now`, as if just traded;
+    /// returns the number of fills added.
     pub fn append_trades(&mut self, n: usize, now: i64, rng: &mut SimRng) -> usize {
         let before = self.fills.len();
         for i in 0..n {

@@ -3,6 +3,7 @@
 //! `src/`.
 
 mod auth;
+mod kucoin;
 mod lifecycle;
 mod problems;
 mod rate_limits;
