@@ -13,7 +13,9 @@ use std::fmt;
 
 use exsync_plugin_api::{ConnectorConfig, PluginError};
 
-use crate::endpoints::{timeframe, DAY_MS, DEFAULT_TRANSFER_OVERLAP_MS, KUCOIN_LAUNCH_MS, TIMEFRAMES};
+use crate::endpoints::{
+    timeframe, DAY_MS, DEFAULT_TRANSFER_OVERLAP_MS, KUCOIN_LAUNCH_MS, TIMEFRAMES,
+};
 
 /// One integration's settings, validated.
 #[derive(Clone, PartialEq, Eq)]
@@ -103,12 +105,16 @@ impl KucoinConfig {
         for (name, value) in &config.options {
             match name.as_str() {
                 "transfer_overlap_days" => {
-                    let days = value.as_i64().filter(|d| (1..=30).contains(d)).ok_or_else(|| {
-                        PluginError::config(format!(
+                    let days =
+                        value
+                            .as_i64()
+                            .filter(|d| (1..=30).contains(d))
+                            .ok_or_else(|| {
+                                PluginError::config(format!(
                             "option `transfer_overlap_days` is {value}; it must be an integer \
                              from 1 to 30"
                         ))
-                    })?;
+                            })?;
                     transfer_overlap_ms = days * DAY_MS;
                 }
                 other => {
@@ -139,9 +145,7 @@ impl KucoinConfig {
 /// `"BTC/USDT"` → `("BTC", "USDT")`.
 pub(crate) fn split_unified(symbol: &str) -> Option<(&str, &str)> {
     let (base, quote) = symbol.split_once('/')?;
-    let ok = |s: &str| {
-        !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric())
-    };
+    let ok = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric());
     (ok(base) && ok(quote)).then_some((base, quote))
 }
 

@@ -117,11 +117,7 @@ impl Connector for KucoinConnector {
 
     fn check(&self) -> Result<CheckReport, PluginError> {
         let offset = self.measure_offset()?;
-        let body = self.signed_get(
-            &KucoinEndpoints::API_KEY_INFO,
-            &[],
-            "checking the API key",
-        )?;
+        let body = self.signed_get(&KucoinEndpoints::API_KEY_INFO, &[], "checking the API key")?;
         let info = parsing::parse_api_key_info(&body)?;
         let mut notes = vec![format!("key permissions: {}", info.permissions.join(", "))];
         if let Some(sub) = &info.sub_name {
@@ -432,7 +428,10 @@ fn window_params(
                 ("currentPage", page.to_string()),
                 ("pageSize", crate::endpoints::PAGE_SIZE.to_string()),
             ],
-            format!("fetching the active orders ({}, page {page})", endpoint.name),
+            format!(
+                "fetching the active orders ({}, page {page})",
+                endpoint.name
+            ),
         );
     }
     let mut params = Vec::new();

@@ -263,11 +263,9 @@ impl KucoinPager {
         cursor: Option<&str>,
         step_ms: i64,
     ) -> Result<CandlesCursor, PluginError> {
-        Ok(
-            decode_cursor(cursor, "candles")?.unwrap_or(CandlesCursor {
-                start: ceil_to(self.start_ms, step_ms),
-            }),
-        )
+        Ok(decode_cursor(cursor, "candles")?.unwrap_or(CandlesCursor {
+            start: ceil_to(self.start_ms, step_ms),
+        }))
     }
 
     /// The page after `market/candles` for `[request.start, end)` returned `candles`
@@ -297,7 +295,10 @@ impl KucoinPager {
             }
         };
         Page {
-            records: candles.into_iter().map(|c| Record::Candle(c.candle)).collect(),
+            records: candles
+                .into_iter()
+                .map(|c| Record::Candle(c.candle))
+                .collect(),
             next_cursor: Some(encode_cursor(&CandlesCursor { start: next })),
             covered: Some(TimeRange::new(request.start, next)).filter(|r| !r.is_empty()),
             unavailable: None,

@@ -554,15 +554,12 @@ pub(crate) fn parse_candles(
     let (base, quote) = split_symbol(symbol);
     let mut candles = Vec::with_capacity(rows.len());
     for (i, raw) in rows.into_iter().enumerate() {
-        let fields = raw
-            .as_array()
-            .filter(|a| a.len() >= 6)
-            .ok_or_else(|| {
-                bad(format!(
-                    "while parsing the {endpoint} response for {symbol} {timeframe}: data[{i}] \
+        let fields = raw.as_array().filter(|a| a.len() >= 6).ok_or_else(|| {
+            bad(format!(
+                "while parsing the {endpoint} response for {symbol} {timeframe}: data[{i}] \
                      is not an array of at least 6 fields"
-                ))
-            })?;
+            ))
+        })?;
         let text = |n: usize, name: &str| -> Result<String, PluginError> {
             match &fields[n] {
                 Value::String(s) if parse_decimal(s).is_some() || n == 0 => Ok(s.clone()),

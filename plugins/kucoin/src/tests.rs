@@ -92,7 +92,10 @@ fn the_query_string_is_signed_and_a_change_changes_the_signature() {
 
 #[test]
 fn signer_debug_hides_every_credential() {
-    let shown = format!("{:?}", KucoinSigner::new("KEYVALUE", "SECRETVALUE", "PASSVALUE"));
+    let shown = format!(
+        "{:?}",
+        KucoinSigner::new("KEYVALUE", "SECRETVALUE", "PASSVALUE")
+    );
     for secret in ["KEYVALUE", "SECRETVALUE", "PASSVALUE"] {
         assert!(!shown.contains(secret), "{shown}");
     }
@@ -114,10 +117,7 @@ fn parses_fixture_fills() {
     let Record::Trade(t) = &paged.records[0] else {
         panic!("not a trade")
     };
-    assert_eq!(
-        t.id,
-        "LTC-USDT:3607194733924353:65560a018b40f60007d5fe93"
-    );
+    assert_eq!(t.id, "LTC-USDT:3607194733924353:65560a018b40f60007d5fe93");
     assert_eq!(t.order_id.as_deref(), Some("65560a018b40f60007d5fe93"));
     assert_eq!(t.timestamp, 1_700_137_473_000);
     assert_eq!(t.symbol, "LTC-USDT");
@@ -193,8 +193,18 @@ fn parses_fixture_candles_close_before_high_and_low() {
     sorted.sort_by_key(|c| c.open_time);
     for (c, row) in sorted.iter().zip(expected.as_array().unwrap()) {
         assert_eq!(c.open_time, row[0].as_i64().unwrap());
-        for (ours, theirs) in [(&c.open, &row[1]), (&c.high, &row[2]), (&c.low, &row[3]), (&c.close, &row[4]), (&c.volume, &row[5])] {
-            assert_eq!(ours.parse::<f64>().unwrap(), theirs.as_f64().unwrap(), "{c:?}");
+        for (ours, theirs) in [
+            (&c.open, &row[1]),
+            (&c.high, &row[2]),
+            (&c.low, &row[3]),
+            (&c.close, &row[4]),
+            (&c.volume, &row[5]),
+        ] {
+            assert_eq!(
+                ours.parse::<f64>().unwrap(),
+                theirs.as_f64().unwrap(),
+                "{c:?}"
+            );
         }
         assert_eq!(c.base.as_deref(), Some("BTC"));
         assert!(c.is_final);
@@ -258,8 +268,14 @@ fn parses_fixture_balances_and_every_wallet() {
     let Record::Balance(b) = &records[1] else {
         panic!()
     };
-    assert_eq!((b.asset_native.as_str(), b.wallet.as_str()), ("LTC", "spot"));
-    assert_eq!((b.free.as_str(), b.locked.as_str(), b.total.as_str()), ("0.171021", "0", "0.171021"));
+    assert_eq!(
+        (b.asset_native.as_str(), b.wallet.as_str()),
+        ("LTC", "spot")
+    );
+    assert_eq!(
+        (b.free.as_str(), b.locked.as_str(), b.total.as_str()),
+        ("0.171021", "0", "0.171021")
+    );
     assert_eq!(b.as_of, 7);
     let body = json!({"code":"200000","data":[
         {"id":"1","currency":"WAX","type":"main","balance":"3","available":"2","holds":"1"},
@@ -287,7 +303,11 @@ fn parses_fixture_balances_and_every_wallet() {
     let bad = json!({"code":"200000","data":[{"id":"1","currency":"X","type":"main","balance":"1e3","available":"1","holds":"0"}]});
     let err = parsing::parse_accounts(bad.to_string().as_bytes(), 7).unwrap_err();
     assert_eq!(err.kind, ErrorKind::BAD_RESPONSE);
-    assert!(err.message.contains("not a decimal amount"), "{}", err.message);
+    assert!(
+        err.message.contains("not a decimal amount"),
+        "{}",
+        err.message
+    );
 }
 
 #[test]
@@ -302,7 +322,11 @@ fn parses_documented_deposits_and_withdrawals() {
     let Record::Deposit(d) = &paged.records[0] else {
         panic!()
     };
-    assert!(d.id.starts_with("deposit:") && d.id.len() == 8 + 32, "{}", d.id);
+    assert!(
+        d.id.starts_with("deposit:") && d.id.len() == 8 + 32,
+        "{}",
+        d.id
+    );
     assert_eq!(d.status, TransferStatus::Ok);
     assert_eq!(d.tag.as_deref(), Some("1919537769"));
     assert_eq!(d.network.as_deref(), Some("xrp"));
@@ -313,7 +337,10 @@ fn parses_documented_deposits_and_withdrawals() {
     assert_eq!(p.status, TransferStatus::Pending);
     assert_eq!((p.txid.as_ref(), p.tag.as_ref()), (None, None));
     // The id does not move when the status and txid do.
-    let settled = deposits.to_string().replace("\"PROCESSING\",\"address\":\"T1\"", "\"SUCCESS\",\"address\":\"T1\"");
+    let settled = deposits.to_string().replace(
+        "\"PROCESSING\",\"address\":\"T1\"",
+        "\"SUCCESS\",\"address\":\"T1\"",
+    );
     let (again, _) = parsing::parse_deposits(settled.as_bytes()).unwrap();
     assert_eq!(again.records[1].id(), paged.records[1].id());
     assert_ne!(paged.records[0].id(), paged.records[1].id());
@@ -361,11 +388,16 @@ fn bad_json_is_bad_response_naming_endpoint_and_place() {
     let err = parsing::parse_fills(b"{\"code\":\"200000\",\"data\":{\"items\":[{\"symbol\":1}]}}")
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::BAD_RESPONSE);
-    assert!(err.message.contains("GET /api/v1/fills") && err.message.contains("items[0]"), "{}", err.message);
+    assert!(
+        err.message.contains("GET /api/v1/fills") && err.message.contains("items[0]"),
+        "{}",
+        err.message
+    );
     let err = parsing::parse_timestamp(b"<html>").unwrap_err();
     assert_eq!(err.kind, ErrorKind::BAD_RESPONSE);
     // A 200 whose envelope carries an error code is that error.
-    let err = parsing::parse_fills(br#"{"code":"400005","msg":"Invalid KC-API-SIGN"}"#).unwrap_err();
+    let err =
+        parsing::parse_fills(br#"{"code":"400005","msg":"Invalid KC-API-SIGN"}"#).unwrap_err();
     assert_eq!(err.kind, ErrorKind::AUTH);
 }
 
@@ -379,18 +411,66 @@ fn kind_of(status: u16, body: &str) -> ErrorKind {
 #[test]
 fn errors_map_to_kinds() {
     let cases = [
-        (401, r#"{"code":"400005","msg":"Invalid KC-API-SIGN"}"#, ErrorKind::AUTH),
-        (401, r#"{"code":"400004","msg":"Invalid KC-API-PASSPHRASE"}"#, ErrorKind::AUTH),
-        (401, r#"{"code":"400003","msg":"KC-API-KEY not exists"}"#, ErrorKind::AUTH),
-        (401, r#"{"code":"400001","msg":"Please check the header of your request for KC-API-KEY"}"#, ErrorKind::AUTH),
-        (401, r#"{"code":"400002","msg":"KC-API-TIMESTAMP Invalid"}"#, ErrorKind::CLOCK),
-        (403, r#"{"code":"400006","msg":"The requested ip address is not in the api whitelist"}"#, ErrorKind::PERMISSION),
-        (403, r#"{"code":"400007","msg":"Access Denied"}"#, ErrorKind::PERMISSION),
-        (429, r#"{"code":"429000","msg":"Too Many Requests"}"#, ErrorKind::RATE_LIMITED),
-        (400, r#"{"code":"400100","msg":"Parameter Error"}"#, ErrorKind::CONFIG),
-        (400, r#"{"code":"900001","msg":"symbol not exists"}"#, ErrorKind::CONFIG),
-        (500, r#"{"code":"500000","msg":"Internal Server Error"}"#, ErrorKind::EXCHANGE_UNAVAILABLE),
-        (503, "<html>maintenance</html>", ErrorKind::EXCHANGE_UNAVAILABLE),
+        (
+            401,
+            r#"{"code":"400005","msg":"Invalid KC-API-SIGN"}"#,
+            ErrorKind::AUTH,
+        ),
+        (
+            401,
+            r#"{"code":"400004","msg":"Invalid KC-API-PASSPHRASE"}"#,
+            ErrorKind::AUTH,
+        ),
+        (
+            401,
+            r#"{"code":"400003","msg":"KC-API-KEY not exists"}"#,
+            ErrorKind::AUTH,
+        ),
+        (
+            401,
+            r#"{"code":"400001","msg":"Please check the header of your request for KC-API-KEY"}"#,
+            ErrorKind::AUTH,
+        ),
+        (
+            401,
+            r#"{"code":"400002","msg":"KC-API-TIMESTAMP Invalid"}"#,
+            ErrorKind::CLOCK,
+        ),
+        (
+            403,
+            r#"{"code":"400006","msg":"The requested ip address is not in the api whitelist"}"#,
+            ErrorKind::PERMISSION,
+        ),
+        (
+            403,
+            r#"{"code":"400007","msg":"Access Denied"}"#,
+            ErrorKind::PERMISSION,
+        ),
+        (
+            429,
+            r#"{"code":"429000","msg":"Too Many Requests"}"#,
+            ErrorKind::RATE_LIMITED,
+        ),
+        (
+            400,
+            r#"{"code":"400100","msg":"Parameter Error"}"#,
+            ErrorKind::CONFIG,
+        ),
+        (
+            400,
+            r#"{"code":"900001","msg":"symbol not exists"}"#,
+            ErrorKind::CONFIG,
+        ),
+        (
+            500,
+            r#"{"code":"500000","msg":"Internal Server Error"}"#,
+            ErrorKind::EXCHANGE_UNAVAILABLE,
+        ),
+        (
+            503,
+            "<html>maintenance</html>",
+            ErrorKind::EXCHANGE_UNAVAILABLE,
+        ),
         (401, "", ErrorKind::AUTH),
         (404, "not found", ErrorKind::BAD_RESPONSE),
     ];
@@ -410,7 +490,10 @@ fn error_messages_say_what_and_carry_kucoin_code() {
         e.message.as_str(),
         "while fetching trades for [1, 2) page 1: HTTP 401, KuCoin code 400005 (Invalid KC-API-SIGN)"
     );
-    assert_eq!(parsing::error_code(br#"{"code":"400002","msg":"x"}"#).as_deref(), Some("400002"));
+    assert_eq!(
+        parsing::error_code(br#"{"code":"400002","msg":"x"}"#).as_deref(),
+        Some("400002")
+    );
     assert_eq!(parsing::error_code(br#"{"code":"200000","data":1}"#), None);
 }
 
@@ -428,7 +511,11 @@ fn rules() -> WalkRules {
 
 /// A fake fills endpoint over records at `times`: newest first, paged, `[from, to]`.
 fn answer(times: &[i64], from: i64, to: i64, page: u32, page_size: usize) -> Paged {
-    let mut hits: Vec<i64> = times.iter().copied().filter(|t| *t >= from && *t <= to).collect();
+    let mut hits: Vec<i64> = times
+        .iter()
+        .copied()
+        .filter(|t| *t >= from && *t <= to)
+        .collect();
     hits.sort_unstable_by(|a, b| b.cmp(a));
     let total_page = hits.len().div_ceil(page_size).max(1) as u32;
     let records = hits
@@ -463,7 +550,13 @@ fn run_walk(
     times: &[i64],
     cursor: Option<String>,
     now: i64,
-) -> (Vec<String>, Vec<TimeRange>, Option<TimeRange>, usize, String) {
+) -> (
+    Vec<String>,
+    Vec<TimeRange>,
+    Option<TimeRange>,
+    usize,
+    String,
+) {
     let mut cursor = cursor;
     let mut ids = Vec::new();
     let mut covered = Vec::new();
@@ -505,7 +598,10 @@ fn window_walk_covers_start_to_now_and_the_next_sync_is_one_request() {
     assert_eq!(covered.first().unwrap().from_ms, start);
     assert_eq!(covered.last().unwrap().to_ms, NOW);
     for pair in covered.windows(2) {
-        assert_eq!(pair[0].to_ms, pair[1].from_ms, "covered ranges are contiguous");
+        assert_eq!(
+            pair[0].to_ms, pair[1].from_ms,
+            "covered ranges are contiguous"
+        );
     }
     // 9 windows (60 days / 7), the busy one three pages.
     assert_eq!(requests, 9 + 2);
@@ -519,7 +615,10 @@ fn window_walk_covers_start_to_now_and_the_next_sync_is_one_request() {
     // A new record is found.
     times.push(NOW + 30 * 60_000);
     let (ids, _, _, requests, _) = run_walk(&pager, &times, Some(cursor), NOW + HOUR_MS);
-    assert_eq!((ids, requests), (vec![format!("L{}", NOW + 30 * 60_000)], 1));
+    assert_eq!(
+        (ids, requests),
+        (vec![format!("L{}", NOW + 30 * 60_000)], 1)
+    );
 }
 
 #[test]
@@ -546,7 +645,10 @@ fn a_start_before_what_kucoin_serves_is_reported_unavailable() {
     assert_eq!(page.unavailable, req.unavailable);
     assert_eq!(
         page.covered,
-        Some(TimeRange::new(CLASSIC_HISTORY_FLOOR_MS, CLASSIC_HISTORY_FLOOR_MS + WINDOW_MS))
+        Some(TimeRange::new(
+            CLASSIC_HISTORY_FLOOR_MS,
+            CLASSIC_HISTORY_FLOOR_MS + WINDOW_MS
+        ))
     );
     assert!(page.more);
 }
@@ -558,14 +660,17 @@ fn pending_records_and_active_orders_are_read_again() {
     // Last window, caught up, a pending record 10 days back seen earlier in the walk.
     let req = pager
         .window_request(
-            Some(&serde_json::to_string(&WindowCursor {
-                from: NOW - 3 * DAY_MS,
-                to: None,
-                page: 1,
-                pending: Some(NOW - 10 * DAY_MS),
-                active_page: None,
-                reached: None,
-            }).unwrap()),
+            Some(
+                &serde_json::to_string(&WindowCursor {
+                    from: NOW - 3 * DAY_MS,
+                    to: None,
+                    page: 1,
+                    pending: Some(NOW - 10 * DAY_MS),
+                    active_page: None,
+                    reached: None,
+                })
+                .unwrap(),
+            ),
             "deposits",
             rules(),
             NOW,
@@ -590,7 +695,17 @@ fn pending_records_and_active_orders_are_read_again() {
         .window_request(page.next_cursor.as_deref(), "orders", rules(), NOW)
         .unwrap();
     assert!(req.is_active_orders());
-    let page = pager.window_page(&req, Paged { records: vec![], total_page: 2 }, Some(NOW - 15 * DAY_MS), rules(), true, NOW);
+    let page = pager.window_page(
+        &req,
+        Paged {
+            records: vec![],
+            total_page: 2,
+        },
+        Some(NOW - 15 * DAY_MS),
+        rules(),
+        true,
+        NOW,
+    );
     assert!(page.more);
     let req = pager
         .window_request(page.next_cursor.as_deref(), "orders", rules(), NOW)
@@ -599,7 +714,11 @@ fn pending_records_and_active_orders_are_read_again() {
     let page = pager.window_page(&req, empty(), None, rules(), true, NOW);
     assert!(!page.more);
     let next: WindowCursor = serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap();
-    assert_eq!(next.from, NOW - 15 * DAY_MS, "resumes at the oldest active order");
+    assert_eq!(
+        next.from,
+        NOW - 15 * DAY_MS,
+        "resumes at the oldest active order"
+    );
     assert_eq!(next.active_page, None);
 }
 
@@ -617,9 +736,21 @@ fn candle_rows(from: i64, n: i64, step: i64) -> Vec<u8> {
     // Newest first, as KuCoin sends them.
     let rows: Vec<Value> = (0..n)
         .rev()
-        .map(|i| json!([((from + i * step) / 1000).to_string(), "1", "2", "3", "0.5", "10", "20"]))
+        .map(|i| {
+            json!([
+                ((from + i * step) / 1000).to_string(),
+                "1",
+                "2",
+                "3",
+                "0.5",
+                "10",
+                "20"
+            ])
+        })
         .collect();
-    json!({"code":"200000","data":rows}).to_string().into_bytes()
+    json!({"code":"200000","data":rows})
+        .to_string()
+        .into_bytes()
 }
 
 #[test]
@@ -632,19 +763,36 @@ fn candles_walk_up_in_1500_candle_requests_and_refetch_the_unfinished_one() {
     assert_eq!(req.start, NOW - 1999 * HOUR_MS, "on the hour grid");
     let params = pagination::candles_params("BTC-USDT", kucoin_type, &req, step);
     assert_eq!(params[2], ("startAt", (req.start / 1000).to_string()));
-    assert_eq!(params[3], ("endAt", ((req.start + 1499 * HOUR_MS) / 1000).to_string()));
+    assert_eq!(
+        params[3],
+        ("endAt", ((req.start + 1499 * HOUR_MS) / 1000).to_string())
+    );
     let now = NOW + 30 * 60_000;
     let body = candle_rows(req.start, 1500, step);
     let candles = parsing::parse_candles(&body, "BTC-USDT", "1h", step, now).unwrap();
     let page = pager.candles_page(&req, step, candles, now);
     assert!(page.more);
-    assert_eq!(page.records.len(), 1499, "the row at endAt belongs to the next request");
+    assert_eq!(
+        page.records.len(),
+        1499,
+        "the row at endAt belongs to the next request"
+    );
     let next: CandlesCursor = serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap();
     assert_eq!(next.start, req.start + 1499 * HOUR_MS);
     assert_eq!(page.covered, Some(TimeRange::new(req.start, next.start)));
     // Ascending, close taken from column 2.
-    let Record::Candle(first) = &page.records[0] else { panic!() };
-    assert_eq!((first.open_time, first.close.as_str(), first.high.as_str(), first.low.as_str()), (req.start, "2", "3", "0.5"));
+    let Record::Candle(first) = &page.records[0] else {
+        panic!()
+    };
+    assert_eq!(
+        (
+            first.open_time,
+            first.close.as_str(),
+            first.high.as_str(),
+            first.low.as_str()
+        ),
+        (req.start, "2", "3", "0.5")
+    );
 
     // The last request ends in the unfinished hour: the next sync starts there.
     let body = candle_rows(next.start, 501, step);
@@ -653,15 +801,23 @@ fn candles_walk_up_in_1500_candle_requests_and_refetch_the_unfinished_one() {
     assert!(!page.more);
     let after: CandlesCursor = serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap();
     assert_eq!(after.start, NOW, "the hour that has not ended");
-    let Record::Candle(last) = page.records.last().unwrap() else { panic!() };
+    let Record::Candle(last) = page.records.last().unwrap() else {
+        panic!()
+    };
     assert!(!last.is_final);
 }
 
 #[test]
 fn candle_partitions_use_kucoin_symbols() {
-    let parts = pagination::candle_partitions(&[("BTC/USDT".into(), "1h".into()), ("ETH/BTC".into(), "1d".into())]);
+    let parts = pagination::candle_partitions(&[
+        ("BTC/USDT".into(), "1h".into()),
+        ("ETH/BTC".into(), "1d".into()),
+    ]);
     assert_eq!(parts, ["BTC-USDT:1h", "ETH-BTC:1d"]);
-    assert_eq!(pagination::split_candle_partition("BTC-USDT:1h"), Some(("BTC-USDT", "1h")));
+    assert_eq!(
+        pagination::split_candle_partition("BTC-USDT:1h"),
+        Some(("BTC-USDT", "1h"))
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -701,16 +857,30 @@ fn config_defaults_and_refusals() {
     let mut tf = connector_config();
     tf.candles.symbols = vec!["BTC/USDT".into()];
     tf.candles.timeframes = vec!["1M".into()];
-    assert_eq!(KucoinConfig::from_connector_config(&tf).unwrap_err().kind, ErrorKind::CONFIG);
+    assert_eq!(
+        KucoinConfig::from_connector_config(&tf).unwrap_err().kind,
+        ErrorKind::CONFIG
+    );
     tf.candles.timeframes = vec!["4h".into()];
-    assert_eq!(KucoinConfig::from_connector_config(&tf).unwrap().candles, [("BTC/USDT".to_string(), "4h".to_string())]);
+    assert_eq!(
+        KucoinConfig::from_connector_config(&tf).unwrap().candles,
+        [("BTC/USDT".to_string(), "4h".to_string())]
+    );
 
     let mut opt = connector_config();
     opt.options.insert("recv_window_ms".into(), json!(5000));
-    assert!(KucoinConfig::from_connector_config(&opt).unwrap_err().message.contains("unknown option"));
+    assert!(KucoinConfig::from_connector_config(&opt)
+        .unwrap_err()
+        .message
+        .contains("unknown option"));
     opt.options.clear();
     opt.options.insert("transfer_overlap_days".into(), json!(3));
-    assert_eq!(KucoinConfig::from_connector_config(&opt).unwrap().transfer_overlap_ms, 3 * DAY_MS);
+    assert_eq!(
+        KucoinConfig::from_connector_config(&opt)
+            .unwrap()
+            .transfer_overlap_ms,
+        3 * DAY_MS
+    );
 }
 
 #[test]
@@ -718,7 +888,11 @@ fn manifest_declares_what_the_host_relies_on() {
     let m = KucoinConnector::manifest();
     m.validate().unwrap();
     assert_eq!(m.id, "kucoin");
-    for (name, secret) in [("api_key", false), ("api_secret", true), ("passphrase", true)] {
+    for (name, secret) in [
+        ("api_key", false),
+        ("api_secret", true),
+        ("passphrase", true),
+    ] {
         let f = m.credential(name).unwrap();
         assert_eq!((f.secret, f.optional), (secret, false), "{name}");
     }
@@ -739,7 +913,11 @@ fn manifest_declares_what_the_host_relies_on() {
         KucoinEndpoints::LEDGERS,
         KucoinEndpoints::CANDLES,
     ] {
-        assert!(buckets.contains(&e.pool), "{} is in an undeclared pool", e.name);
+        assert!(
+            buckets.contains(&e.pool),
+            "{} is in an undeclared pool",
+            e.name
+        );
         assert_eq!(e.signed, e.pool != "public", "{}", e.name);
     }
     assert_eq!(
@@ -752,7 +930,14 @@ fn manifest_declares_what_the_host_relies_on() {
 #[test]
 fn generate_config_names_every_credential_and_stream() {
     let text = generate_config();
-    for word in ["exchange = \"kucoin\"", "api_key", "api_secret", "passphrase", "ledger", "sandbox = false"] {
+    for word in [
+        "exchange = \"kucoin\"",
+        "api_key",
+        "api_secret",
+        "passphrase",
+        "ledger",
+        "sandbox = false",
+    ] {
         assert!(text.contains(word), "{word}");
     }
 }

@@ -45,7 +45,11 @@ pub fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -118,10 +122,7 @@ pub fn verify(
     } else {
         format!("{path}?{query}")
     };
-    let prehash = format!(
-        "{ts}{method}{endpoint}{}",
-        String::from_utf8_lossy(body)
-    );
+    let prehash = format!("{ts}{method}{endpoint}{}", String::from_utf8_lossy(body));
     if sign != hmac_b64(secret, &prehash) {
         return Err(KucoinError::new(401, "400005", "Invalid KC-API-SIGN"));
     }
@@ -151,13 +152,33 @@ mod tests {
     fn accepts_the_reference_request_and_refuses_each_wrong_part() {
         let mut h = HeaderMap::new();
         h.insert("KC-API-KEY", "KEY".parse().unwrap());
-        h.insert("KC-API-SIGN", "6vZjYQcvo70NlWFDo5UCXLhVMOlAZaYD3La5U25LAcE=".parse().unwrap());
+        h.insert(
+            "KC-API-SIGN",
+            "6vZjYQcvo70NlWFDo5UCXLhVMOlAZaYD3La5U25LAcE="
+                .parse()
+                .unwrap(),
+        );
         h.insert("KC-API-TIMESTAMP", "1700000000000".parse().unwrap());
-        h.insert("KC-API-PASSPHRASE", "XsQ24ttA8VeFKMJTD/5At/KjtZdthnwU2kGrM1vv978=".parse().unwrap());
+        h.insert(
+            "KC-API-PASSPHRASE",
+            "XsQ24ttA8VeFKMJTD/5At/KjtZdthnwU2kGrM1vv978="
+                .parse()
+                .unwrap(),
+        );
         h.insert("KC-API-KEY-VERSION", "2".parse().unwrap());
         let check = |h: &HeaderMap, secret: &str, now: i64| {
-            verify(h, "GET", "/api/v1/accounts", "", b"", "KEY", secret, "PASSPHRASE", now)
-                .map_err(|e| e.code)
+            verify(
+                h,
+                "GET",
+                "/api/v1/accounts",
+                "",
+                b"",
+                "KEY",
+                secret,
+                "PASSPHRASE",
+                now,
+            )
+            .map_err(|e| e.code)
         };
         assert_eq!(check(&h, "SECRET", 1_700_000_001_000), Ok(()));
         assert_eq!(check(&h, "SECRET", 1_700_000_006_000), Err("400002"));
@@ -168,7 +189,17 @@ mod tests {
         let mut k = h.clone();
         k.insert("KC-API-KEY", "NOPE".parse().unwrap());
         assert_eq!(check(&k, "SECRET", 1_700_000_000_000), Err("400003"));
-        let r = verify(&h, "GET", "/api/v1/accounts", "type=trade", b"", "KEY", "SECRET", "PASSPHRASE", 1_700_000_000_000);
+        let r = verify(
+            &h,
+            "GET",
+            "/api/v1/accounts",
+            "type=trade",
+            b"",
+            "KEY",
+            "SECRET",
+            "PASSPHRASE",
+            1_700_000_000_000,
+        );
         assert_eq!(r.map_err(|e| e.code), Err("400005"));
         h.remove("KC-API-SIGN");
         assert_eq!(check(&h, "SECRET", 1_700_000_000_000), Err("400001"));

@@ -34,7 +34,15 @@ pub fn market(symbol: &str) -> Option<Market> {
 /// One candle row as KuCoin sends it: `[time, open, close, high, low, volume, turnover]`,
 /// every field a string, time in seconds.
 pub fn row(seed: u64, m: &Market, kind: &str, time_s: i64) -> Vec<String> {
-    let h = |tag: &str| hash_parts(&[seed, hash_str(m.symbol), hash_str(kind), time_s as u64, hash_str(tag)]);
+    let h = |tag: &str| {
+        hash_parts(&[
+            seed,
+            hash_str(m.symbol),
+            hash_str(kind),
+            time_s as u64,
+            hash_str(tag),
+        ])
+    };
     let spread = (m.price / 50).max(10);
     let open = m.price - spread / 2 + h("open") % spread;
     let close = m.price - spread / 2 + h("close") % spread;

@@ -53,12 +53,42 @@ pub struct Market {
 /// The markets the account trades. `NEWCOIN9` is a currency no list knows: it must be stored
 /// as it is, never dropped.
 pub const MARKETS: [Market; 6] = [
-    Market { symbol: "BTC-USDT", base: "BTC", quote: "USDT", price: 6_000_000_000_000 },
-    Market { symbol: "ETH-USDT", base: "ETH", quote: "USDT", price: 300_000_000_000 },
-    Market { symbol: "ETH-BTC", base: "ETH", quote: "BTC", price: 5_000_000 },
-    Market { symbol: "KCS-USDT", base: "KCS", quote: "USDT", price: 1_000_000_000 },
-    Market { symbol: "WAX-USDT", base: "WAX", quote: "USDT", price: 5_000_000 },
-    Market { symbol: "NEWCOIN9-USDT", base: "NEWCOIN9", quote: "USDT", price: 12_345_678 },
+    Market {
+        symbol: "BTC-USDT",
+        base: "BTC",
+        quote: "USDT",
+        price: 6_000_000_000_000,
+    },
+    Market {
+        symbol: "ETH-USDT",
+        base: "ETH",
+        quote: "USDT",
+        price: 300_000_000_000,
+    },
+    Market {
+        symbol: "ETH-BTC",
+        base: "ETH",
+        quote: "BTC",
+        price: 5_000_000,
+    },
+    Market {
+        symbol: "KCS-USDT",
+        base: "KCS",
+        quote: "USDT",
+        price: 1_000_000_000,
+    },
+    Market {
+        symbol: "WAX-USDT",
+        base: "WAX",
+        quote: "USDT",
+        price: 5_000_000,
+    },
+    Market {
+        symbol: "NEWCOIN9-USDT",
+        base: "NEWCOIN9",
+        quote: "USDT",
+        price: 12_345_678,
+    },
 ];
 
 /// Currencies moved in and out of the account.
@@ -187,9 +217,8 @@ impl Dataset {
         let size: u64 = 1_000 + rng.below(50_000_000);
         let price = m.price - m.price / 20 + rng.below((m.price / 10).max(1));
         let canceled = !active && !market_order && rng.chance(0.25);
-        let n_fills = if active {
-            rng.below(2)
-        } else if canceled {
+        let n_fills = if active || canceled {
+            // Open or canceled: unfilled or partly filled.
             rng.below(2)
         } else {
             1 + rng.below(3)
@@ -218,7 +247,11 @@ impl Dataset {
             deal_size += part;
             deal_funds += funds;
             fee_total += fee;
-            let liquidity = if market_order || rng.chance(0.5) { "taker" } else { "maker" };
+            let liquidity = if market_order || rng.chance(0.5) {
+                "taker"
+            } else {
+                "maker"
+            };
             let trade_id = format!("{}", 1_000_000_000_000 + self.counter * 7 + k);
             let fill = json!({
                 "symbol": m.symbol,
@@ -241,13 +274,29 @@ impl Dataset {
             });
             self.fills.push(fill);
             // The ledger: base and quote move, the fee leaves in quote.
-            let (base_dir, quote_dir) = if side == "buy" { ("in", "out") } else { ("out", "in") };
-            let quote_amount = if side == "buy" { funds + fee } else { funds - fee };
+            let (base_dir, quote_dir) = if side == "buy" {
+                ("in", "out")
+            } else {
+                ("out", "in")
+            };
+            let quote_amount = if side == "buy" {
+                funds + fee
+            } else {
+                funds - fee
+            };
             let context = format!(
                 "{{\"symbol\":\"{}\",\"orderId\":\"{id}\",\"tradeId\":\"{trade_id}\"}}",
                 m.symbol
             );
-            self.add_ledger(ft, m.base, part as i128, base_dir, "Exchange", &context, "TRADE");
+            self.add_ledger(
+                ft,
+                m.base,
+                part as i128,
+                base_dir,
+                "Exchange",
+                &context,
+                "TRADE",
+            );
             self.add_ledger(
                 ft,
                 m.quote,
@@ -297,7 +346,11 @@ impl Dataset {
         let (currency, chain) = *rng.pick(&CURRENCIES);
         let amount = 1_000_000 + rng.below(10_000_000_000);
         let tx = format!("{:016x}{:016x}", rng.next_u64(), rng.next_u64());
-        let memo = if currency == "WAX" { format!("{}", rng.below(1_000_000_000)) } else { String::new() };
+        let memo = if currency == "WAX" {
+            format!("{}", rng.below(1_000_000_000))
+        } else {
+            String::new()
+        };
         let deposit = json!({
             "currency": currency,
             "chain": chain,
@@ -314,7 +367,15 @@ impl Dataset {
         });
         if status == "SUCCESS" {
             let context = format!("{{\"txId\":\"{tx}\"}}");
-            self.add_ledger(t, currency, i128::from(amount), "in", "Deposit", &context, "MAIN");
+            self.add_ledger(
+                t,
+                currency,
+                i128::from(amount),
+                "in",
+                "Deposit",
+                &context,
+                "MAIN",
+            );
         }
         self.deposits.push(deposit);
     }
@@ -372,7 +433,8 @@ impl Dataset {
     ) {
         let id = self.object_id(t, "ledger");
         // The balance after: a deterministic figure (the sim keeps no running books).
-        let balance = 1_000_000_000_000 + (hash_parts(&[self.config.seed, self.counter]) % 1_000_000_000_000) as i128;
+        let balance = 1_000_000_000_000
+            + (hash_parts(&[self.config.seed, self.counter]) % 1_000_000_000_000) as i128;
         self.ledger.push(json!({
             "id": id,
             "currency": currency,
@@ -397,9 +459,20 @@ impl Dataset {
                 if ty != "trade" && rng.chance(0.4) {
                     continue;
                 }
-                let available = if rng.chance(0.15) { 0 } else { rng.below(100_000_000_000) };
-                let holds = if ty == "trade" && rng.chance(0.3) { rng.below(1_000_000_000) } else { 0 };
-                let id = format!("{:024x}", hash_parts(&[self.config.seed, hash_str(ty), hash_str(c)]));
+                let available = if rng.chance(0.15) {
+                    0
+                } else {
+                    rng.below(100_000_000_000)
+                };
+                let holds = if ty == "trade" && rng.chance(0.3) {
+                    rng.below(1_000_000_000)
+                } else {
+                    0
+                };
+                let id = format!(
+                    "{:024x}",
+                    hash_parts(&[self.config.seed, hash_str(ty), hash_str(c)])
+                );
                 out.push(json!({
                     "id": id,
                     "currency": c,

@@ -126,7 +126,10 @@ mod tests {
         let refused = l.admit(Pool::Spot, 10, 200);
         assert!(!refused.allowed);
         assert_eq!((refused.remaining, refused.reset_ms), (5, 800));
-        assert!(l.admit(Pool::Management, 10, 200).allowed, "pools are apart");
+        assert!(
+            l.admit(Pool::Management, 10, 200).allowed,
+            "pools are apart"
+        );
         assert!(l.admit(Pool::Spot, 10, 1000).allowed, "a new window");
     }
 }

@@ -15,8 +15,8 @@ use super::data::{created_at, Dataset};
 use super::limits::Pool;
 use super::{json_response, SimState};
 use crate::binance::faults::{malform, FaultPatch};
-use crate::time::DAY_MS;
 use crate::time::real_now_ms;
+use crate::time::DAY_MS;
 
 /// The most a fills or orders window may span.
 const MAX_TRADE_WINDOW_MS: i64 = 7 * DAY_MS;
@@ -194,7 +194,11 @@ pub async fn handle(
     let admission = state.limits.admit(pool, weight, now);
     let limit_headers = admission.headers();
     if !admission.allowed {
-        state.stats.lock().expect("stats lock").requests_while_limited += 1;
+        state
+            .stats
+            .lock()
+            .expect("stats lock")
+            .requests_while_limited += 1;
         let err = KucoinError::new(429, "429000", "Too Many Requests");
         return answer(state, Some(endpoint), Err(err), &limit_headers);
     }
@@ -299,14 +303,15 @@ fn dispatch(
                     return Err(KucoinError::param(format!("status {other} is invalid")))
                 }
             };
-            let hits: Vec<&Value> = if active && p.get("startAt").is_none() && p.get("endAt").is_none() {
-                // Every active order, newest first (unverified: the real list may default to
-                // a 7-day window for active orders too).
-                ds.orders.iter().rev().collect()
-            } else {
-                let (from, to) = trade_window(p, now)?;
-                Dataset::newest_first(&ds.orders, from, to)
-            };
+            let hits: Vec<&Value> =
+                if active && p.get("startAt").is_none() && p.get("endAt").is_none() {
+                    // Every active order, newest first (unverified: the real list may default to
+                    // a 7-day window for active orders too).
+                    ds.orders.iter().rev().collect()
+                } else {
+                    let (from, to) = trade_window(p, now)?;
+                    Dataset::newest_first(&ds.orders, from, to)
+                };
             let hits: Vec<&Value> = hits
                 .into_iter()
                 .filter(|o| o["isActive"] == active)
@@ -501,7 +506,8 @@ pub fn admin(
             let newest = ds.fills.last().map(created_at).unwrap_or(0);
             json_response(
                 200,
-                json!({"appended": added, "trades_total": ds.fills.len(), "newest": newest}).to_string(),
+                json!({"appended": added, "trades_total": ds.fills.len(), "newest": newest})
+                    .to_string(),
                 &[],
             )
         }

@@ -103,7 +103,9 @@ passphrase = "env:E2E_KUCOIN_PASSPHRASE"
 }
 
 fn assert_all_ok(report: &Value) {
-    let streams = report["streams"].as_array().expect("sync report has streams");
+    let streams = report["streams"]
+        .as_array()
+        .expect("sync report has streams");
     assert_eq!(streams.len(), 7, "every stream synced: {report}");
     for s in streams {
         assert_eq!(s["result"], "ok", "stream failed: {s}");
@@ -122,7 +124,10 @@ fn stored(daemon: &Daemon, kind: &str) -> BTreeMap<String, Value> {
     let mut map = BTreeMap::new();
     for r in daemon.records(NAME, kind) {
         let id = text(&r["id"]);
-        assert!(map.insert(id.clone(), r).is_none(), "{kind} {id} stored twice");
+        assert!(
+            map.insert(id.clone(), r).is_none(),
+            "{kind} {id} stored twice"
+        );
     }
     map
 }
@@ -142,14 +147,27 @@ fn compare(
             .unwrap_or_else(|| panic!("{kind} {id} missing ({} stored)", stored.len()));
         assert_eq!(&rec["raw"], *raw, "{kind} {id}: raw differs");
         for (field, raw_field) in fields {
-            assert_eq!(text(&rec[*field]), text(&raw[*raw_field]), "{kind} {id}: {field}");
+            assert_eq!(
+                text(&rec[*field]),
+                text(&raw[*raw_field]),
+                "{kind} {id}: {field}"
+            );
         }
     }
-    assert_eq!(stored.len(), truth.len(), "{kind}: stored {} of {}", stored.len(), truth.len());
+    assert_eq!(
+        stored.len(),
+        truth.len(),
+        "{kind}: stored {} of {}",
+        stored.len(),
+        truth.len()
+    );
 }
 
 fn list(truth: &Value, key: &str) -> Vec<Value> {
-    truth[key].as_array().unwrap_or_else(|| panic!("truth.{key}")).clone()
+    truth[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("truth.{key}"))
+        .clone()
 }
 
 /// Asserts that the daemon holds exactly the simulator's account, every stream.
@@ -162,9 +180,27 @@ fn assert_stored_exactly(daemon: &Daemon, sim: &Sim) {
         &stored(daemon, "trade"),
         trades
             .iter()
-            .map(|t| (format!("{}:{}:{}", text(&t["symbol"]), text(&t["tradeId"]), text(&t["orderId"])), t))
+            .map(|t| {
+                (
+                    format!(
+                        "{}:{}:{}",
+                        text(&t["symbol"]),
+                        text(&t["tradeId"]),
+                        text(&t["orderId"])
+                    ),
+                    t,
+                )
+            })
             .collect(),
-        &[("price", "price"), ("amount", "size"), ("cost", "funds"), ("fee_amount", "fee"), ("fee_asset_native", "feeCurrency"), ("timestamp", "createdAt"), ("order_id", "orderId")],
+        &[
+            ("price", "price"),
+            ("amount", "size"),
+            ("cost", "funds"),
+            ("fee_amount", "fee"),
+            ("fee_asset_native", "feeCurrency"),
+            ("timestamp", "createdAt"),
+            ("order_id", "orderId"),
+        ],
     );
     let orders = list(&truth, "orders");
     let stored_orders = stored(daemon, "order");
@@ -172,7 +208,12 @@ fn assert_stored_exactly(daemon: &Daemon, sim: &Sim) {
         "order",
         &stored_orders,
         orders.iter().map(|o| (text(&o["id"]), o)).collect(),
-        &[("symbol", "symbol"), ("filled", "dealSize"), ("cost", "dealFunds"), ("timestamp", "createdAt")],
+        &[
+            ("symbol", "symbol"),
+            ("filled", "dealSize"),
+            ("cost", "dealFunds"),
+            ("timestamp", "createdAt"),
+        ],
     );
     for o in &orders {
         let status = &stored_orders[&text(&o["id"])]["status"];
@@ -190,7 +231,12 @@ fn assert_stored_exactly(daemon: &Daemon, sim: &Sim) {
         "withdrawal",
         &stored(daemon, "withdrawal"),
         withdrawals.iter().map(|w| (text(&w["id"]), w)).collect(),
-        &[("amount", "amount"), ("fee_amount", "fee"), ("asset_native", "currency"), ("timestamp", "createdAt")],
+        &[
+            ("amount", "amount"),
+            ("fee_amount", "fee"),
+            ("asset_native", "currency"),
+            ("timestamp", "createdAt"),
+        ],
     );
     let ledger = list(&truth, "ledger");
     let stored_ledger = stored(daemon, "ledger");
@@ -198,19 +244,32 @@ fn assert_stored_exactly(daemon: &Daemon, sim: &Sim) {
         "ledger",
         &stored_ledger,
         ledger.iter().map(|l| (text(&l["id"]), l)).collect(),
-        &[("asset_native", "currency"), ("type", "bizType"), ("balance_after", "balance"), ("timestamp", "createdAt")],
+        &[
+            ("asset_native", "currency"),
+            ("type", "bizType"),
+            ("balance_after", "balance"),
+            ("timestamp", "createdAt"),
+        ],
     );
     for l in &ledger {
         let amount = text(&stored_ledger[&text(&l["id"])]["amount"]);
         let sign = if l["direction"] == "out" { "-" } else { "" };
-        assert_eq!(amount, format!("{sign}{}", text(&l["amount"])), "ledger {}", l["id"]);
+        assert_eq!(
+            amount,
+            format!("{sign}{}", text(&l["amount"])),
+            "ledger {}",
+            l["id"]
+        );
     }
 
     // Deposits have no KuCoin id: match them raw for raw.
     let deposits = list(&truth, "deposits");
     let stored_deposits = stored(daemon, "deposit");
     assert_eq!(stored_deposits.len(), deposits.len(), "deposits");
-    let mut raws: Vec<String> = stored_deposits.values().map(|d| d["raw"].to_string()).collect();
+    let mut raws: Vec<String> = stored_deposits
+        .values()
+        .map(|d| d["raw"].to_string())
+        .collect();
     let mut expected: Vec<String> = deposits.iter().map(Value::to_string).collect();
     raws.sort();
     expected.sort();
@@ -225,7 +284,12 @@ fn assert_stored_exactly(daemon: &Daemon, sim: &Sim) {
     let stored_balances: BTreeMap<String, Value> = daemon
         .records(NAME, "balance")
         .into_iter()
-        .map(|b| (format!("{}:{}", text(&b["wallet"]), text(&b["asset_native"])), b))
+        .map(|b| {
+            (
+                format!("{}:{}", text(&b["wallet"]), text(&b["asset_native"])),
+                b,
+            )
+        })
         .collect();
     assert_eq!(stored_balances.len(), balances.len(), "balances");
     for b in &balances {
@@ -236,14 +300,17 @@ fn assert_stored_exactly(daemon: &Daemon, sim: &Sim) {
             other => other,
         };
         let key = format!("{wallet}:{}", text(&b["currency"]));
-        let rec = stored_balances.get(&key).unwrap_or_else(|| panic!("no balance {key}"));
+        let rec = stored_balances
+            .get(&key)
+            .unwrap_or_else(|| panic!("no balance {key}"));
         assert_eq!(&rec["raw"], b, "{key}");
         assert_eq!(rec["free"], b["available"], "{key}");
         assert_eq!(rec["locked"], b["holds"], "{key}");
         assert_eq!(rec["total"], b["balance"], "{key}");
     }
     assert!(
-        stored_balances.contains_key("funding:NEWCOIN9") || stored_balances.contains_key("spot:NEWCOIN9"),
+        stored_balances.contains_key("funding:NEWCOIN9")
+            || stored_balances.contains_key("spot:NEWCOIN9"),
         "an unknown currency is kept"
     );
 
@@ -270,14 +337,27 @@ fn assert_stored_exactly(daemon: &Daemon, sim: &Sim) {
         assert!(!truth.is_empty());
         for row in &truth {
             let t = text(&row[0]).parse::<i64>().unwrap() * 1000;
-            let c = mine.get(&t).unwrap_or_else(|| panic!("{symbol} {timeframe} {t} missing"));
+            let c = mine
+                .get(&t)
+                .unwrap_or_else(|| panic!("{symbol} {timeframe} {t} missing"));
             assert_eq!(&c["raw"], row);
             assert_eq!(c["final"], true);
-            assert_eq!((text(&c["open"]), text(&c["close"]), text(&c["high"]), text(&c["low"])), (text(&row[1]), text(&row[2]), text(&row[3]), text(&row[4])));
+            assert_eq!(
+                (
+                    text(&c["open"]),
+                    text(&c["close"]),
+                    text(&c["high"]),
+                    text(&c["low"])
+                ),
+                (text(&row[1]), text(&row[2]), text(&row[3]), text(&row[4]))
+            );
         }
         let finals = mine.values().filter(|c| c["final"] == true).count();
         assert_eq!(finals, truth.len(), "{symbol} {timeframe}: final candles");
-        assert!(mine.len() <= truth.len() + 1, "{symbol} {timeframe}: extra candles");
+        assert!(
+            mine.len() <= truth.len() + 1,
+            "{symbol} {timeframe}: extra candles"
+        );
     }
 }
 
@@ -314,7 +394,13 @@ fn full_sync_stores_exactly_the_ground_truth_and_test_reports_the_key() {
     assert_eq!(test["can_withdraw"], false, "{test:#}");
     let coverage = daemon.ctl(&["--json", "coverage", NAME]);
     assert_eq!(coverage.code, 0, "{}", coverage.stderr);
-    assert_no_secrets(&[&daemon.log(), &daemon.metrics(), &report.to_string(), &test.to_string(), &coverage.stdout]);
+    assert_no_secrets(&[
+        &daemon.log(),
+        &daemon.metrics(),
+        &report.to_string(),
+        &test.to_string(),
+        &coverage.stdout,
+    ]);
 }
 
 #[test]
@@ -327,7 +413,8 @@ fn incremental_sync_fetches_only_what_is_new() {
 
     sim.reset_stats();
     // Five new orders, each filled in one to three fills.
-    let appended = exsync_e2e::http::post(&format!("{}/__sim/append", sim.url), "{\"trades\":5}").json();
+    let appended =
+        exsync_e2e::http::post(&format!("{}/__sim/append", sim.url), "{\"trades\":5}").json();
     let added = appended["appended"].as_u64().unwrap() as usize;
     assert!(added >= 5, "{appended}");
     let report = daemon.sync_wait(NAME);
@@ -373,7 +460,13 @@ fn wrong_secret_or_passphrase_is_an_auth_error_and_never_shown() {
             }
             assert_eq!(s["result"], "failed", "{s}");
             assert_eq!(s["error"]["kind"], "auth", "{s}");
-            assert!(s["error"]["message"].as_str().unwrap().contains("KuCoin code 40000"), "{s}");
+            assert!(
+                s["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("KuCoin code 40000"),
+                "{s}"
+            );
         }
         // A wrong secret also makes the HMAC'd passphrase wrong: KuCoin checks that first.
         assert!(sim.stats()["by_code"][code].as_u64().unwrap_or(0) > 0);
@@ -388,7 +481,14 @@ fn wrong_secret_or_passphrase_is_an_auth_error_and_never_shown() {
 #[test]
 fn a_skewed_server_clock_is_corrected_and_an_uncorrectable_one_is_a_clock_error() {
     // KuCoin's clock a minute ahead: the plugin measures the offset and signs in its time.
-    let sim = start_sim(&["--seed", "54", "--orders", "30", "--clock-offset-ms", "60000"]);
+    let sim = start_sim(&[
+        "--seed",
+        "54",
+        "--orders",
+        "30",
+        "--clock-offset-ms",
+        "60000",
+    ]);
     let setup = kucoin_setup(&sim, API_SECRET, PASSPHRASE, false);
     let daemon = Daemon::start(&setup);
     let test = daemon.ctl_json(&["test", NAME]);
@@ -399,7 +499,15 @@ fn a_skewed_server_clock_is_corrected_and_an_uncorrectable_one_is_a_clock_error(
     drop(daemon);
 
     // The server-time endpoint cannot be trusted: every timestamp is stale.
-    let sim = start_sim(&["--seed", "54", "--orders", "30", "--clock-offset-ms", "60000", "--stale-server-time"]);
+    let sim = start_sim(&[
+        "--seed",
+        "54",
+        "--orders",
+        "30",
+        "--clock-offset-ms",
+        "60000",
+        "--stale-server-time",
+    ]);
     let setup = kucoin_setup(&sim, API_SECRET, PASSPHRASE, false);
     let daemon = Daemon::start(&setup);
     let test = daemon.ctl(&["test", NAME]);
@@ -409,7 +517,10 @@ fn a_skewed_server_clock_is_corrected_and_an_uncorrectable_one_is_a_clock_error(
     for s in json["streams"].as_array().unwrap() {
         if s["stream"] != "candles" {
             assert_eq!(s["error"]["kind"], "clock", "{s}");
-            assert!(s["error"]["hint"].as_str().unwrap().contains("clock"), "{s}");
+            assert!(
+                s["error"]["hint"].as_str().unwrap().contains("clock"),
+                "{s}"
+            );
         }
     }
     assert!(sim.stats()["by_code"]["400002"].as_u64().unwrap() > 0);
@@ -420,9 +531,22 @@ fn the_rate_limit_answer_is_obeyed_and_the_sync_completes() {
     // Pools far below KuCoin's, refilled every second: the daemon's own (KuCoin-sized) budget
     // does not prevent the 429s; waiting for the reset does.
     let sim = start_sim(&[
-        "--seed", "55", "--orders", "60", "--deposits", "20", "--withdrawals", "10",
-        "--spot-quota", "60", "--management-quota", "100", "--public-quota", "30",
-        "--quota-window-ms", "1000",
+        "--seed",
+        "55",
+        "--orders",
+        "60",
+        "--deposits",
+        "20",
+        "--withdrawals",
+        "10",
+        "--spot-quota",
+        "60",
+        "--management-quota",
+        "100",
+        "--public-quota",
+        "30",
+        "--quota-window-ms",
+        "1000",
     ]);
     let setup = kucoin_setup(&sim, API_SECRET, PASSPHRASE, true);
     let daemon = Daemon::start(&setup);
