@@ -15,7 +15,8 @@ use exsync_plugin_api::{
 use crate::config::KucoinConfig;
 use crate::endpoints::{
     timeframe, Endpoint, KucoinEndpoints, API_HOSTS, CLASSIC_HISTORY_FLOOR_MS, DEFAULT_BASE_URL,
-    LEDGER_LOOKBACK_MS, MANAGEMENT_QUOTA, MAX_RATE_LIMIT_WAIT_MS, POOL_MANAGEMENT, POOL_PUBLIC,
+    EARN_QUOTA, FUTURES_CURRENCIES, FUTURES_QUOTA, LEDGER_LOOKBACK_MS, MANAGEMENT_QUOTA,
+    MAX_RATE_LIMIT_WAIT_MS, PAGE_SIZE, POOL_EARN, POOL_FUTURES, POOL_MANAGEMENT, POOL_PUBLIC,
     POOL_SPOT, PUBLIC_QUOTA, QUOTA_WINDOW_MS, RESET_HEADER, SETTLE_OVERLAP_MS, SPOT_QUOTA,
     TIMEFRAMES, WINDOW_MS,
 };
@@ -79,6 +80,8 @@ impl Connector for KucoinConnector {
             pool(POOL_SPOT, SPOT_QUOTA),
             pool(POOL_MANAGEMENT, MANAGEMENT_QUOTA),
             pool(POOL_PUBLIC, PUBLIC_QUOTA),
+            pool(POOL_FUTURES, FUTURES_QUOTA),
+            pool(POOL_EARN, EARN_QUOTA),
         ];
         let limit = |stream, lookback| HistoryLimit {
             stream,
@@ -183,14 +186,73 @@ impl KucoinConnector {
     // -----------------------------------------------------------------------------------
     // Streams.
 
-    /// Every account type `GET /api/v1/accounts` lists, one snapshot.
-    ///
-    /// Not covered (unfinished): futures balances (`GET /api/v1/account-overview` on the
-    /// futures host), isolated margin (`GET /api/v1/isolated/accounts`) and Earn holdings.
+    /// Every wallet, one snapshot: the account types `GET /api/v1/accounts` lists (main,
+    /// trade, trade_hf, margin), isolated margin per symbol, futures per margin currency and
+    /// Earn holdings per currency. A wallet the key may not read (KuCoin's 400007, or a key
+    /// without the Futures or Earn permission) is left out with a warning; any other failure
+    /// fails the snapshot.
     fn fetch_balances(&self) -> Result<Page, PluginError> {
         let as_of = self.server_now()?;
         let body = self.signed_get(&KucoinEndpoints::ACCOUNTS, &[], "fetching the balances")?;
-        Ok(Page::done(parsing::parse_accounts(&body, as_of)?))
+        let mut records = parsing::parse_accounts(&body, as_of)?;
+        let isolated = self
+            .signed_get(
+                &KucoinEndpoints::ISOLATED_ACCOUNTS,
+                &[],
+                "fetching the isolated margin balances",
+            )
+            .and_then(|body| parsing::parse_isolated(&body, as_of));
+        records.extend(self.readable(isolated)?.into_iter().flatten());
+        for currency in FUTURES_CURRENCIES {
+            let what = format!("fetching the futures balance in {currency}");
+            let futures = self
+                .signed_get(
+                    &KucoinEndpoints::FUTURES_OVERVIEW,
+                    &[("currency", currency.to_owned())],
+                    &what,
+                )
+                .and_then(|body| parsing::parse_futures_overview(&body, as_of));
+            records.extend(self.readable(futures)?.into_iter().flatten());
+        }
+        let mut page = 1;
+        let mut holdings = Vec::new();
+        loop {
+            let what = format!("fetching the Earn holdings (page {page})");
+            let body = self.signed_get(
+                &KucoinEndpoints::EARN_HOLDINGS,
+                &[
+                    ("currentPage", page.to_string()),
+                    ("pageSize", PAGE_SIZE.to_string()),
+                ],
+                &what,
+            );
+            let parsed = match self.readable(body.and_then(|b| parsing::parse_earn_page(&b)))? {
+                Some(p) => p,
+                None => break,
+            };
+            holdings.extend(parsed.0);
+            if page >= parsed.1 {
+                break;
+            }
+            page += 1;
+        }
+        records.extend(parsing::earn_balances(holdings, as_of)?);
+        Ok(Page::done(records))
+    }
+
+    /// `Some` of a wallet's result, `None` where the key may not read that wallet.
+    fn readable<T>(&self, result: Result<T, PluginError>) -> Result<Option<T>, PluginError> {
+        match result {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.kind == ErrorKind::PERMISSION => {
+                self.host.warn(&format!(
+                    "Leaving a wallet out of the balances ({}): {}",
+                    self.config.integration, e.message
+                ));
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// The walk rules of a windowed stream at `now`.
@@ -306,7 +368,7 @@ impl KucoinConnector {
     // HTTP.
 
     fn request(&self, endpoint: &Endpoint, path_and_query: &str) -> HttpRequest {
-        HttpRequest::get(self.endpoints.url(path_and_query))
+        HttpRequest::get(self.endpoints.url(endpoint, path_and_query))
             .cost(endpoint.weight)
             .bucket(endpoint.pool)
     }
@@ -426,7 +488,7 @@ fn window_params(
             vec![
                 ("status", "active".to_owned()),
                 ("currentPage", page.to_string()),
-                ("pageSize", crate::endpoints::PAGE_SIZE.to_string()),
+                ("pageSize", PAGE_SIZE.to_string()),
             ],
             format!(
                 "fetching the active orders ({}, page {page})",

@@ -12,17 +12,27 @@
 
 /// Production REST API (spot, margin, account, funding).
 pub(crate) const DEFAULT_BASE_URL: &str = "https://api.kucoin.com";
-/// The host names the connector may call (an integration's `base_url` override replaces them).
-pub(crate) const API_HOSTS: [&str; 1] = ["api.kucoin.com"];
+/// Futures REST API: the futures account balances.
+pub(crate) const FUTURES_BASE_URL: &str = "https://api-futures.kucoin.com";
+/// The host names the connector may call (an integration's `base_url` override replaces them,
+/// futures included).
+pub(crate) const API_HOSTS: [&str; 2] = ["api.kucoin.com", "api-futures.kucoin.com"];
+/// The futures margin currencies whose account overview is read: XBT (inverse contracts,
+/// KuCoin Futures' code for bitcoin), USDT and USDC (linear contracts).
+pub(crate) const FUTURES_CURRENCIES: [&str; 3] = ["USDT", "XBT", "USDC"];
 
 /// Rate-limit pools, as the manifest names them.
 pub(crate) const POOL_SPOT: &str = "spot";
 pub(crate) const POOL_MANAGEMENT: &str = "management";
 pub(crate) const POOL_PUBLIC: &str = "public";
+pub(crate) const POOL_FUTURES: &str = "futures";
+pub(crate) const POOL_EARN: &str = "earn";
 /// VIP 0 quotas: the lowest tier, right for any account.
 pub(crate) const SPOT_QUOTA: u32 = 4000;
 pub(crate) const MANAGEMENT_QUOTA: u32 = 2000;
 pub(crate) const PUBLIC_QUOTA: u32 = 2000;
+pub(crate) const FUTURES_QUOTA: u32 = 2000;
+pub(crate) const EARN_QUOTA: u32 = 2000;
 pub(crate) const QUOTA_WINDOW_MS: u64 = 30_000;
 /// Milliseconds until the pool's quota resets, on every answer (429s included).
 pub(crate) const RESET_HEADER: &str = "gw-ratelimit-reset";
@@ -108,6 +118,8 @@ pub(crate) struct Endpoint {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct KucoinEndpoints {
     base_url: String,
+    /// The futures host; the integration's base URL where it overrides the default.
+    futures_url: String,
 }
 
 impl KucoinEndpoints {
@@ -133,6 +145,30 @@ impl KucoinEndpoints {
         path: "/api/v1/accounts",
         weight: 5,
         pool: POOL_MANAGEMENT,
+        signed: true,
+    };
+    /// `GET /api/v3/isolated/accounts`: isolated margin, per symbol (base and quote asset).
+    pub(crate) const ISOLATED_ACCOUNTS: Endpoint = Endpoint {
+        name: "GET /api/v3/isolated/accounts",
+        path: "/api/v3/isolated/accounts",
+        weight: 15,
+        pool: POOL_SPOT,
+        signed: true,
+    };
+    /// `GET /api/v1/account-overview?currency=` on the futures host: one margin currency.
+    pub(crate) const FUTURES_OVERVIEW: Endpoint = Endpoint {
+        name: "GET /api/v1/account-overview",
+        path: "/api/v1/account-overview",
+        weight: 5,
+        pool: POOL_FUTURES,
+        signed: true,
+    };
+    /// `GET /api/v1/earn/hold-assets?currentPage&pageSize`: Earn holdings.
+    pub(crate) const EARN_HOLDINGS: Endpoint = Endpoint {
+        name: "GET /api/v1/earn/hold-assets",
+        path: "/api/v1/earn/hold-assets",
+        weight: 5,
+        pool: POOL_EARN,
         signed: true,
     };
     /// `GET /api/v1/fills?startAt&endAt&currentPage&pageSize`: fills, newest first.
@@ -185,8 +221,15 @@ impl KucoinEndpoints {
     };
 
     pub(crate) fn new(base_url: &str) -> KucoinEndpoints {
+        let base_url = base_url.trim_end_matches('/').to_owned();
+        let futures_url = if base_url == DEFAULT_BASE_URL {
+            FUTURES_BASE_URL.to_owned()
+        } else {
+            base_url.clone()
+        };
         KucoinEndpoints {
-            base_url: base_url.trim_end_matches('/').to_owned(),
+            base_url,
+            futures_url,
         }
     }
 
@@ -199,8 +242,12 @@ impl KucoinEndpoints {
         }
     }
 
-    /// The absolute URL of `path_and_query`.
-    pub(crate) fn url(&self, path_and_query: &str) -> String {
-        format!("{}{path_and_query}", self.base_url)
+    /// The absolute URL of `path_and_query` of `endpoint`, on its host.
+    pub(crate) fn url(&self, endpoint: &Endpoint, path_and_query: &str) -> String {
+        if endpoint.pool == POOL_FUTURES {
+            format!("{}{path_and_query}", self.futures_url)
+        } else {
+            format!("{}{path_and_query}", self.base_url)
+        }
     }
 }

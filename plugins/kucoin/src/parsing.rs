@@ -10,7 +10,7 @@
 //! Also here: mapping KuCoin's error answers (`{"code":"400005","msg":"…"}` and HTTP statuses)
 //! to the error taxonomy.
 
-use exsync_plugin_api::decimal::{exact_quotient, is_zero, parse_decimal};
+use exsync_plugin_api::decimal::{add as decimal_add, exact_quotient, is_zero, parse_decimal};
 use exsync_plugin_api::signing::{hex, sha256};
 use exsync_plugin_api::{
     Balance, Candle, ErrorKind, LedgerEntry, Liquidity, Order, OrderStatus, PluginError, Record,
@@ -18,6 +18,7 @@ use exsync_plugin_api::{
 };
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 /// KuCoin's success code.
@@ -92,6 +93,50 @@ struct KucoinAccount {
     balance: String,
     available: String,
     holds: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct KucoinIsolatedSymbol {
+    symbol: String,
+    base_asset: KucoinIsolatedAsset,
+    quote_asset: KucoinIsolatedAsset,
+}
+
+#[derive(Deserialize)]
+struct KucoinIsolatedAsset {
+    currency: String,
+    total: String,
+    available: String,
+    hold: String,
+}
+
+#[derive(Deserialize)]
+struct FuturesEnvelope {
+    data: Box<RawValue>,
+}
+
+/// Amounts as the exact JSON text KuCoin sent: the futures API sends numbers.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct KucoinFuturesOverview {
+    currency: String,
+    available_balance: Box<RawValue>,
+    position_margin: Box<RawValue>,
+    order_margin: Box<RawValue>,
+    frozen_funds: Box<RawValue>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct KucoinEarnHolding {
+    currency: String,
+    hold_amount: String,
+}
+
+/// The decimal text of an amount sent as a JSON number or string, exactly as sent.
+fn raw_amount(raw: &RawValue) -> String {
+    raw.get().trim().trim_matches('"').to_owned()
 }
 
 #[derive(Deserialize)]
@@ -216,6 +261,8 @@ pub(crate) fn normalise_currency(code: &str) -> String {
         "BIFI" => "BIFIF",
         "VAI" => "VAIOT",
         "WAX" => "WAXP",
+        // KuCoin Futures' bitcoin (inverse contracts margin in it).
+        "XBT" => "BTC",
         other => other,
     }
     .to_owned()
@@ -308,6 +355,140 @@ pub(crate) fn parse_accounts(body: &[u8], as_of: i64) -> Result<Vec<Record>, Plu
         }));
     }
     Ok(records)
+}
+
+/// `GET /api/v3/isolated/accounts` → two balances per isolated symbol, base and quote, in
+/// wallet `isolated_margin:SYMBOL`; `raw` is the symbol's entry.
+pub(crate) fn parse_isolated(body: &[u8], as_of: i64) -> Result<Vec<Record>, PluginError> {
+    let endpoint = "GET /api/v3/isolated/accounts";
+    let data = data(body, endpoint)?;
+    let assets = match data.get("assets") {
+        Some(Value::Array(a)) => a.clone(),
+        None | Some(Value::Null) => Vec::new(),
+        Some(other) => {
+            return Err(bad(format!(
+                "while parsing the {endpoint} response: assets is {}, not an array",
+                excerpt(other.to_string().as_bytes())
+            )))
+        }
+    };
+    let mut records = Vec::new();
+    for (i, raw) in assets.into_iter().enumerate() {
+        let entry: KucoinIsolatedSymbol = element(&raw, endpoint, "assets", i)?;
+        for a in [entry.base_asset, entry.quote_asset] {
+            check_amounts(endpoint, i, &a.currency, &[&a.total, &a.available, &a.hold])?;
+            records.push(Record::Balance(Balance {
+                asset: normalise_currency(&a.currency),
+                asset_native: a.currency,
+                wallet: format!("isolated_margin:{}", entry.symbol),
+                free: a.available,
+                locked: a.hold,
+                total: a.total,
+                as_of,
+                raw: raw.clone(),
+            }));
+        }
+    }
+    Ok(records)
+}
+
+/// `GET /api/v1/account-overview` (futures) → the `futures` balance of one margin currency:
+/// free is `availableBalance`, locked the position and order margins and frozen funds, total
+/// their sum (the margin balance, unrealised PNL left out; `raw` keeps it).
+pub(crate) fn parse_futures_overview(body: &[u8], as_of: i64) -> Result<Vec<Record>, PluginError> {
+    let endpoint = "GET /api/v1/account-overview";
+    let raw = data(body, endpoint)?;
+    let envelope: FuturesEnvelope = decode(body, endpoint)?;
+    let o: KucoinFuturesOverview = decode(envelope.data.get().as_bytes(), endpoint)?;
+    let free = raw_amount(&o.available_balance);
+    let mut locked = "0".to_owned();
+    let mut total = free.clone();
+    for part in [&o.position_margin, &o.order_margin, &o.frozen_funds] {
+        let part = raw_amount(part);
+        let (Some(l), Some(t)) = (decimal_add(&locked, &part), decimal_add(&total, &part)) else {
+            return Err(bad(format!(
+                "while parsing the {endpoint} response for {}: margin {part:?} is not a \
+                 decimal amount",
+                o.currency
+            )));
+        };
+        (locked, total) = (l, t);
+    }
+    if parse_decimal(&free).is_none() {
+        return Err(bad(format!(
+            "while parsing the {endpoint} response for {}: availableBalance {free:?} is not a \
+             decimal amount",
+            o.currency
+        )));
+    }
+    Ok(vec![Record::Balance(Balance {
+        asset: normalise_currency(&o.currency),
+        asset_native: o.currency,
+        wallet: "futures".to_owned(),
+        free,
+        locked,
+        total,
+        as_of,
+        raw,
+    })])
+}
+
+/// `GET /api/v1/earn/hold-assets` → the page's holdings and `totalPage`.
+pub(crate) fn parse_earn_page(body: &[u8]) -> Result<(Vec<Value>, u32), PluginError> {
+    page(body, "GET /api/v1/earn/hold-assets")
+}
+
+/// Earn holdings → one `earn` balance per currency: the sum of its holdings' `holdAmount`,
+/// all of it locked in its products; `raw` is the array of those holdings.
+pub(crate) fn earn_balances(holdings: Vec<Value>, as_of: i64) -> Result<Vec<Record>, PluginError> {
+    let endpoint = "GET /api/v1/earn/hold-assets";
+    let mut by_currency: std::collections::BTreeMap<String, (String, Vec<Value>)> =
+        std::collections::BTreeMap::new();
+    for (i, raw) in holdings.into_iter().enumerate() {
+        let h: KucoinEarnHolding = element(&raw, endpoint, "items", i)?;
+        let entry = by_currency
+            .entry(h.currency.clone())
+            .or_insert_with(|| ("0".to_owned(), Vec::new()));
+        entry.0 = decimal_add(&entry.0, &h.hold_amount).ok_or_else(|| {
+            bad(format!(
+                "while parsing the {endpoint} response: items[{i}] ({}) has holdAmount {:?},                  not a decimal amount",
+                h.currency, h.hold_amount
+            ))
+        })?;
+        entry.1.push(raw);
+    }
+    Ok(by_currency
+        .into_iter()
+        .map(|(currency, (total, raws))| {
+            Record::Balance(Balance {
+                asset: normalise_currency(&currency),
+                asset_native: currency,
+                wallet: "earn".to_owned(),
+                free: "0".to_owned(),
+                locked: total.clone(),
+                total,
+                as_of,
+                raw: Value::Array(raws),
+            })
+        })
+        .collect())
+}
+
+fn check_amounts(
+    endpoint: &str,
+    i: usize,
+    currency: &str,
+    amounts: &[&str],
+) -> Result<(), PluginError> {
+    for v in amounts {
+        if parse_decimal(v).is_none() {
+            return Err(bad(format!(
+                "while parsing the {endpoint} response: [{i}] ({currency}) has {v:?}, not a \
+                 decimal amount"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `GET /api/v1/fills` → trades; the id is `symbol:tradeId:orderId` (a trade id names a match,

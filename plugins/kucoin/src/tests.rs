@@ -899,9 +899,9 @@ fn manifest_declares_what_the_host_relies_on() {
     assert_eq!(m.sandbox_base_url, None);
     assert_eq!(m.streams.len(), 7);
     assert!(m.streams.contains(&Stream::Ledger));
-    assert_eq!(m.api_hosts, ["api.kucoin.com"]);
+    assert_eq!(m.api_hosts, ["api.kucoin.com", "api-futures.kucoin.com"]);
     let buckets: Vec<&str> = m.rate_limits.iter().map(|r| r.bucket.as_str()).collect();
-    assert_eq!(buckets, ["spot", "management", "public"]);
+    assert_eq!(buckets, ["spot", "management", "public", "futures", "earn"]);
     for e in [
         KucoinEndpoints::TIMESTAMP,
         KucoinEndpoints::API_KEY_INFO,
@@ -912,6 +912,9 @@ fn manifest_declares_what_the_host_relies_on() {
         KucoinEndpoints::WITHDRAWALS,
         KucoinEndpoints::LEDGERS,
         KucoinEndpoints::CANDLES,
+        KucoinEndpoints::ISOLATED_ACCOUNTS,
+        KucoinEndpoints::FUTURES_OVERVIEW,
+        KucoinEndpoints::EARN_HOLDINGS,
     ] {
         assert!(
             buckets.contains(&e.pool),
@@ -940,4 +943,105 @@ fn generate_config_names_every_credential_and_stream() {
     ] {
         assert!(text.contains(word), "{word}");
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// The other wallets: isolated margin, futures, Earn.
+
+#[test]
+fn parses_futures_overview_numbers_exactly() {
+    // KuCoin Futures' "Get Account Overview" example: amounts are JSON numbers.
+    let body = br#"{"code":"200000","data":{"accountEquity":99.8999305281,"unrealisedPNL":0,"marginBalance":99.8999305281,"positionMargin":0.1,"orderMargin":0.2,"frozenFunds":0.0000000000000001,"availableBalance":99.8999305281,"currency":"XBT"}}"#;
+    let records = parsing::parse_futures_overview(body, 9).unwrap();
+    let Record::Balance(b) = &records[0] else {
+        panic!()
+    };
+    assert_eq!(
+        (b.wallet.as_str(), b.asset.as_str(), b.asset_native.as_str()),
+        ("futures", "BTC", "XBT")
+    );
+    assert_eq!(b.free, "99.8999305281");
+    // 0.1 + 0.2 + 1e-16 exactly: no binary rounding anywhere.
+    assert_eq!(b.locked, "0.3000000000000001");
+    assert_eq!(b.total, "100.1999305281000001");
+    let err = parsing::parse_futures_overview(br#"{"code":"200000","data":{"positionMargin":"x","orderMargin":0,"frozenFunds":0,"availableBalance":1,"currency":"USDT"}}"#, 9).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::BAD_RESPONSE);
+}
+
+#[test]
+fn parses_isolated_margin_per_symbol_side() {
+    let body = json!({"code":"200000","data":{"totalAssetOfQuoteCurrency":"4.97","totalLiabilityOfQuoteCurrency":"0","timestamp":1747303659773u64,"assets":[
+        {"symbol":"BTC-USDT","status":"EFFECTIVE","debtRatio":"0",
+         "baseAsset":{"currency":"BTC","borrowEnabled":true,"transferInEnabled":true,"liability":"0","total":"0.5","available":"0.4","hold":"0.1","maxBorrowSize":"0"},
+         "quoteAsset":{"currency":"USDT","borrowEnabled":true,"transferInEnabled":true,"liability":"0","total":"4.97047372","available":"4.97047372","hold":"0","maxBorrowSize":"0"}}
+    ]}});
+    let records = parsing::parse_isolated(body.to_string().as_bytes(), 3).unwrap();
+    let ids: Vec<String> = records.iter().map(Record::id).collect();
+    assert_eq!(
+        ids,
+        [
+            "isolated_margin:BTC-USDT:BTC",
+            "isolated_margin:BTC-USDT:USDT"
+        ]
+    );
+    let Record::Balance(b) = &records[0] else {
+        panic!()
+    };
+    assert_eq!(
+        (b.free.as_str(), b.locked.as_str(), b.total.as_str()),
+        ("0.4", "0.1", "0.5")
+    );
+    assert_eq!(b.raw["symbol"], "BTC-USDT");
+    let none = json!({"code":"200000","data":{"assets":[]}});
+    assert!(parsing::parse_isolated(none.to_string().as_bytes(), 3)
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn earn_holdings_sum_per_currency_exactly() {
+    let body = json!({"code":"200000","data":{"currentPage":1,"pageSize":15,"totalNum":3,"totalPage":1,"items":[
+        {"orderId":"1","currency":"USDT","holdAmount":"100.1","productType":"DEMAND"},
+        {"orderId":"2","currency":"USDT","holdAmount":"0.00000001","productType":"TIME"},
+        {"orderId":"3","currency":"ETH","holdAmount":"2","productType":"STAKING"}
+    ]}});
+    let (items, total_page) = parsing::parse_earn_page(body.to_string().as_bytes()).unwrap();
+    assert_eq!(total_page, 1);
+    let records = parsing::earn_balances(items, 5).unwrap();
+    let got: Vec<(String, String, usize)> = records
+        .iter()
+        .map(|r| match r {
+            Record::Balance(b) => (r.id(), b.total.clone(), b.raw.as_array().unwrap().len()),
+            _ => panic!(),
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("earn:ETH".to_string(), "2".to_string(), 1),
+            ("earn:USDT".to_string(), "100.10000001".to_string(), 2)
+        ]
+    );
+}
+
+#[test]
+fn futures_requests_go_to_the_futures_host_unless_the_base_url_is_overridden() {
+    let path = "/api/v1/account-overview?currency=USDT";
+    let real = KucoinEndpoints::new("https://api.kucoin.com");
+    assert_eq!(
+        real.url(&KucoinEndpoints::FUTURES_OVERVIEW, path),
+        "https://api-futures.kucoin.com/api/v1/account-overview?currency=USDT"
+    );
+    assert_eq!(
+        real.url(&KucoinEndpoints::ACCOUNTS, "/api/v1/accounts"),
+        "https://api.kucoin.com/api/v1/accounts"
+    );
+    let sim = KucoinEndpoints::new("http://127.0.0.1:9/");
+    assert_eq!(
+        sim.url(&KucoinEndpoints::FUTURES_OVERVIEW, path),
+        "http://127.0.0.1:9/api/v1/account-overview?currency=USDT"
+    );
+    assert!(KucoinConnector::manifest()
+        .api_hosts
+        .contains(&"api-futures.kucoin.com".to_string()));
 }

@@ -113,6 +113,12 @@ pub struct Dataset {
     pub deposits: Vec<Value>,
     pub withdrawals: Vec<Value>,
     pub ledger: Vec<Value>,
+    /// `GET /api/v3/isolated/accounts` `assets` entries.
+    pub isolated: Vec<Value>,
+    /// `GET /api/v1/account-overview` (futures) per margin currency.
+    pub futures: Vec<Value>,
+    /// `GET /api/v1/earn/hold-assets` items.
+    pub earn: Vec<Value>,
     /// The account's uid.
     pub uid: u64,
     counter: u64,
@@ -142,6 +148,9 @@ impl Dataset {
             deposits: Vec::new(),
             withdrawals: Vec::new(),
             ledger: Vec::new(),
+            isolated: Vec::new(),
+            futures: Vec::new(),
+            earn: Vec::new(),
             uid: 100_000_000 + root.clone().fork("uid").below(900_000_000),
             counter: 0,
         };
@@ -182,7 +191,89 @@ impl Dataset {
         }
         ds.sort();
         ds.accounts = ds.balances(&mut root.fork("accounts"));
+        ds.other_wallets(&mut root.fork("wallets"));
         ds
+    }
+
+    /// Isolated margin on BTC-USDT, futures in USDT, XBT and USDC (empty), Earn holdings.
+    fn other_wallets(&mut self, rng: &mut SimRng) {
+        let asset = |rng: &mut SimRng, currency: &str| {
+            let available = rng.below(10_000_000_000);
+            let hold = rng.below(100_000_000);
+            json!({
+                "currency": currency,
+                "borrowEnabled": true,
+                "transferInEnabled": true,
+                "liability": "0",
+                "total": dec8(i128::from(available + hold)),
+                "available": dec8(i128::from(available)),
+                "hold": dec8(i128::from(hold)),
+                "maxBorrowSize": "0",
+            })
+        };
+        self.isolated = vec![json!({
+            "symbol": "BTC-USDT",
+            "status": "EFFECTIVE",
+            "debtRatio": "0",
+            "baseAsset": asset(rng, "BTC"),
+            "quoteAsset": asset(rng, "USDT"),
+        })];
+        // Futures amounts are JSON numbers, as KuCoin Futures sends them (6 places here, so
+        // every one is exact as a double too).
+        let number = |units: u64| -> Value {
+            serde_json::from_str(&format!("{}.{:06}", units / 1_000_000, units % 1_000_000))
+                .expect("a decimal is a JSON number")
+        };
+        self.futures = ["USDT", "XBT", "USDC"]
+            .iter()
+            .map(|c| {
+                let some = *c != "USDC";
+                let mut draw = |max: u64| if some { rng.below(max) } else { 0 };
+                let (available, position, order, frozen) = (
+                    draw(5_000_000_000),
+                    draw(1_000_000_000),
+                    draw(100_000_000),
+                    draw(10_000_000),
+                );
+                let pnl = draw(1_000_000);
+                json!({
+                    "accountEquity": number(available + position + order + frozen + pnl),
+                    "unrealisedPNL": number(pnl),
+                    "marginBalance": number(available + position + order + frozen),
+                    "positionMargin": number(position),
+                    "orderMargin": number(order),
+                    "frozenFunds": number(frozen),
+                    "availableBalance": number(available),
+                    "currency": c,
+                    "riskRatio": 0,
+                    "maxWithdrawAmount": number(available),
+                })
+            })
+            .collect();
+        self.earn = [("USDT", "DEMAND"), ("USDT", "TIME"), ("ETH", "STAKING")]
+            .iter()
+            .enumerate()
+            .map(|(i, (c, ty))| {
+                json!({
+                    "orderId": format!("2155441{i}"),
+                    "productId": format!("{}", 2600 + i),
+                    "productCategory": ty,
+                    "productType": ty,
+                    "currency": c,
+                    "incomeCurrency": c,
+                    "returnRate": "0.04",
+                    "holdAmount": dec8(i128::from(1_000_000 + rng.below(50_000_000_000))),
+                    "redeemedAmount": "0",
+                    "redeemingAmount": "0",
+                    "lockStartTime": self.config.history_start_ms,
+                    "lockEndTime": null,
+                    "purchaseTime": self.config.history_start_ms,
+                    "redeemPeriod": 0,
+                    "status": "LOCKED",
+                    "earlyRedeemSupported": 0,
+                })
+            })
+            .collect();
     }
 
     fn sort(&mut self) {
@@ -522,6 +613,9 @@ impl Dataset {
             "deposits": self.deposits,
             "withdrawals": self.withdrawals,
             "ledger": self.ledger,
+            "isolated": self.isolated,
+            "futures": self.futures,
+            "earn": self.earn,
         })
     }
 }

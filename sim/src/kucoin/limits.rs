@@ -35,6 +35,8 @@ pub enum Pool {
     Spot = 0,
     Management = 1,
     Public = 2,
+    Futures = 3,
+    Earn = 4,
 }
 
 /// What one request was told.
@@ -60,14 +62,14 @@ impl Admission {
 pub struct Limits {
     config: LimitConfig,
     /// Per pool: window start (ms) and weight used in it.
-    windows: Mutex<[(i64, u64); 3]>,
+    windows: Mutex<[(i64, u64); 5]>,
 }
 
 impl Limits {
     pub fn new(config: LimitConfig) -> Self {
         Self {
             config,
-            windows: Mutex::new([(i64::MIN, 0); 3]),
+            windows: Mutex::new([(i64::MIN, 0); 5]),
         }
     }
 
@@ -76,6 +78,8 @@ impl Limits {
             Pool::Spot => self.config.spot,
             Pool::Management => self.config.management,
             Pool::Public => self.config.public,
+            // Futures and Earn: KuCoin's VIP 0 quotas, not configurable here.
+            Pool::Futures | Pool::Earn => 2000,
         }
     }
 

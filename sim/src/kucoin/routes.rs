@@ -37,6 +37,9 @@ pub enum Endpoint {
     Deposits,
     Withdrawals,
     Ledgers,
+    IsolatedAccounts,
+    FuturesOverview,
+    EarnHoldings,
 }
 
 impl Endpoint {
@@ -54,6 +57,10 @@ impl Endpoint {
             "/api/v1/deposits" => Endpoint::Deposits,
             "/api/v1/withdrawals" => Endpoint::Withdrawals,
             "/api/v1/accounts/ledgers" => Endpoint::Ledgers,
+            "/api/v3/isolated/accounts" => Endpoint::IsolatedAccounts,
+            // On KuCoin this is the futures host's; the sim serves both hosts on one port.
+            "/api/v1/account-overview" => Endpoint::FuturesOverview,
+            "/api/v1/earn/hold-assets" => Endpoint::EarnHoldings,
             _ => return None,
         })
     }
@@ -73,6 +80,9 @@ impl Endpoint {
             Endpoint::Deposits => (Pool::Management, 5),
             Endpoint::Withdrawals => (Pool::Management, 20),
             Endpoint::Ledgers => (Pool::Management, 2),
+            Endpoint::IsolatedAccounts => (Pool::Spot, 15),
+            Endpoint::FuturesOverview => (Pool::Futures, 5),
+            Endpoint::EarnHoldings => (Pool::Earn, 5),
         }
     }
 
@@ -87,6 +97,9 @@ impl Endpoint {
             Endpoint::Deposits => "GET /api/v1/deposits",
             Endpoint::Withdrawals => "GET /api/v1/withdrawals",
             Endpoint::Ledgers => "GET /api/v1/accounts/ledgers",
+            Endpoint::IsolatedAccounts => "GET /api/v3/isolated/accounts",
+            Endpoint::FuturesOverview => "GET /api/v1/account-overview",
+            Endpoint::EarnHoldings => "GET /api/v1/earn/hold-assets",
         }
     }
 }
@@ -351,6 +364,43 @@ fn dispatch(
             paginate(hits, p)
         }
         Endpoint::Candles => candles_endpoint(ds, p, now),
+        Endpoint::IsolatedAccounts => Ok(json!({
+            "totalAssetOfQuoteCurrency": "0",
+            "totalLiabilityOfQuoteCurrency": "0",
+            "timestamp": now,
+            "assets": ds.isolated,
+        })),
+        Endpoint::FuturesOverview => {
+            require_permission(state, "Futures")?;
+            let currency = p.get("currency").unwrap_or("XBT");
+            ds.futures
+                .iter()
+                .find(|f| f["currency"] == currency)
+                .cloned()
+                .ok_or_else(|| KucoinError::param(format!("currency {currency} is invalid")))
+        }
+        Endpoint::EarnHoldings => {
+            require_permission(state, "Earn")?;
+            paginate(ds.earn.iter().collect(), p)
+        }
+    }
+}
+
+/// KuCoin's 400007 for a key without `permission`.
+fn require_permission(state: &SimState, permission: &str) -> Result<(), KucoinError> {
+    if state
+        .config
+        .permission
+        .split(',')
+        .any(|p| p.trim() == permission)
+    {
+        Ok(())
+    } else {
+        Err(KucoinError::new(
+            403,
+            "400007",
+            "Access denied, require more permission.",
+        ))
     }
 }
 
@@ -444,7 +494,9 @@ pub fn admin(
     match (method.as_str(), path) {
         ("GET", "/__sim/truth") => {
             let ds = state.data.read().expect("data lock");
-            json_response(200, ds.truth().to_string(), &[])
+            let mut truth = ds.truth();
+            truth["permission"] = json!(state.config.permission);
+            json_response(200, truth.to_string(), &[])
         }
         ("GET", "/__sim/truth/candles") => {
             // Closed candles with an open time in [startAt, endAt) (seconds), oldest first.

@@ -279,8 +279,70 @@ fn assert_stored_exactly(daemon: &Daemon, sim: &Sim) {
         assert_eq!(d["asset_native"], d["raw"]["currency"]);
     }
 
-    // Balances: one per account type and currency.
-    let balances = list(&truth, "balances");
+    // Balances: one per account type and currency, isolated symbol side, futures margin
+    // currency and Earn currency (these two where the key may read them).
+    let mut expected: Vec<(String, Value, String, String, String)> = Vec::new();
+    for b in list(&truth, "balances") {
+        let wallet = match b["type"].as_str().unwrap() {
+            "main" => "funding",
+            "trade" => "spot",
+            "trade_hf" => "spot_hf",
+            other => other,
+        };
+        let key = format!("{wallet}:{}", text(&b["currency"]));
+        expected.push((
+            key,
+            b.clone(),
+            text(&b["available"]),
+            text(&b["holds"]),
+            text(&b["balance"]),
+        ));
+    }
+    for entry in list(&truth, "isolated") {
+        for side in ["baseAsset", "quoteAsset"] {
+            let a = &entry[side];
+            let key = format!(
+                "isolated_margin:{}:{}",
+                text(&entry["symbol"]),
+                text(&a["currency"])
+            );
+            expected.push((
+                key,
+                entry.clone(),
+                text(&a["available"]),
+                text(&a["hold"]),
+                text(&a["total"]),
+            ));
+        }
+    }
+    let permission = text(&truth["permission"]);
+    if permission.split(',').any(|p| p == "Futures") {
+        for f in list(&truth, "futures") {
+            let key = format!("futures:{}", text(&f["currency"]));
+            expected.push((
+                key,
+                f.clone(),
+                text(&f["availableBalance"]),
+                String::new(),
+                String::new(),
+            ));
+        }
+    }
+    if permission.split(',').any(|p| p == "Earn") {
+        let mut by_currency: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        for h in list(&truth, "earn") {
+            by_currency.entry(text(&h["currency"])).or_default().push(h);
+        }
+        for (currency, items) in by_currency {
+            expected.push((
+                format!("earn:{currency}"),
+                Value::Array(items),
+                "0".into(),
+                String::new(),
+                String::new(),
+            ));
+        }
+    }
     let stored_balances: BTreeMap<String, Value> = daemon
         .records(NAME, "balance")
         .into_iter()
@@ -291,28 +353,31 @@ fn assert_stored_exactly(daemon: &Daemon, sim: &Sim) {
             )
         })
         .collect();
-    assert_eq!(stored_balances.len(), balances.len(), "balances");
-    for b in &balances {
-        let wallet = match b["type"].as_str().unwrap() {
-            "main" => "funding",
-            "trade" => "spot",
-            "trade_hf" => "spot_hf",
-            other => other,
-        };
-        let key = format!("{wallet}:{}", text(&b["currency"]));
+    assert_eq!(
+        stored_balances.len(),
+        expected.len(),
+        "balances: {:?}",
+        stored_balances.keys().collect::<Vec<_>>()
+    );
+    for (key, raw, free, locked, total) in &expected {
         let rec = stored_balances
-            .get(&key)
+            .get(key)
             .unwrap_or_else(|| panic!("no balance {key}"));
-        assert_eq!(&rec["raw"], b, "{key}");
-        assert_eq!(rec["free"], b["available"], "{key}");
-        assert_eq!(rec["locked"], b["holds"], "{key}");
-        assert_eq!(rec["total"], b["balance"], "{key}");
+        assert_eq!(&rec["raw"], raw, "{key}");
+        assert_eq!(text(&rec["free"]), *free, "{key}");
+        if !locked.is_empty() {
+            assert_eq!(text(&rec["locked"]), *locked, "{key}");
+            assert_eq!(text(&rec["total"]), *total, "{key}");
+        }
     }
     assert!(
         stored_balances.contains_key("funding:NEWCOIN9")
             || stored_balances.contains_key("spot:NEWCOIN9"),
         "an unknown currency is kept"
     );
+    if let Some(f) = stored_balances.get("futures:XBT") {
+        assert_eq!(f["asset"], "BTC", "{f}");
+    }
 
     // Candles: every closed candle since the start, exactly; at most the running one beyond.
     let candles = daemon.records(NAME, "candle");
@@ -375,7 +440,7 @@ fn assert_no_secrets(outputs: &[&str]) {
 
 #[test]
 fn full_sync_stores_exactly_the_ground_truth_and_test_reports_the_key() {
-    let sim = start_sim(&["--seed", "51", "--permission", "General,Spot"]);
+    let sim = start_sim(&["--seed", "51", "--permission", "General,Spot,Futures,Earn"]);
     let setup = kucoin_setup(&sim, API_SECRET, PASSPHRASE, false);
     let daemon = Daemon::start(&setup);
 
