@@ -287,11 +287,28 @@ impl KucoinConnector {
             Stream::Withdrawals => &KucoinEndpoints::WITHDRAWALS,
             _ => &KucoinEndpoints::LEDGERS,
         };
+        if let Some(order_id) = request.settling() {
+            let path = KucoinEndpoints::order_path(order_id);
+            let what = format!(
+                "fetching order {order_id}, no longer active ({})",
+                KucoinEndpoints::ORDER.name
+            );
+            let body = self.signed_get_path(&KucoinEndpoints::ORDER, &path, &what)?;
+            let record = parsing::parse_order(&body)?;
+            let paged = Paged {
+                records: vec![record],
+                total_page: 1,
+            };
+            return Ok(self
+                .pager
+                .window_page(&request, paged, None, rules, true, now));
+        }
         let (params, what) = window_params(endpoint, stream, &request);
         let body = self.signed_get(endpoint, &params, &what)?;
         let (paged, pending): (Paged, Option<i64>) = match stream {
             Stream::Trades => (parsing::parse_fills(&body)?, None),
-            Stream::Orders => parsing::parse_orders(&body)?,
+            // Orders that stay active are followed by id, not by a pending time.
+            Stream::Orders => (parsing::parse_orders(&body)?.0, None),
             Stream::Deposits => parsing::parse_deposits(&body)?,
             Stream::Withdrawals => parsing::parse_withdrawals(&body)?,
             _ => (parsing::parse_ledger(&body)?, None),
@@ -398,8 +415,18 @@ impl KucoinConnector {
         what: &str,
     ) -> Result<Vec<u8>, PluginError> {
         let path = KucoinEndpoints::path_and_query(endpoint, query(params).as_str());
+        self.signed_get_path(endpoint, &path, what)
+    }
+
+    /// A signed GET of `path` (with its query) on `endpoint`'s host and pool.
+    fn signed_get_path(
+        &self,
+        endpoint: &Endpoint,
+        path: &str,
+        what: &str,
+    ) -> Result<Vec<u8>, PluginError> {
         let offset = self.offset()?;
-        let response = self.send_signed(endpoint, &path, offset, what)?;
+        let response = self.send_signed(endpoint, path, offset, what)?;
         if response.is_success()
             || parsing::error_code(&response.body).as_deref() != Some(INVALID_TIMESTAMP)
         {
@@ -411,7 +438,7 @@ impl KucoinConnector {
             self.config.integration
         ));
         let offset = self.measure_offset()?;
-        let response = self.send_signed(endpoint, &path, offset, what)?;
+        let response = self.send_signed(endpoint, path, offset, what)?;
         success(response, what)
     }
 

@@ -187,6 +187,14 @@ impl KucoinEndpoints {
         pool: POOL_SPOT,
         signed: true,
     };
+    /// `GET /api/v1/orders/{orderId}`: one order, whatever its state.
+    pub(crate) const ORDER: Endpoint = Endpoint {
+        name: "GET /api/v1/orders/{orderId}",
+        path: "/api/v1/orders/",
+        weight: 2,
+        pool: POOL_SPOT,
+        signed: true,
+    };
     /// `GET /api/v1/deposits?startAt&endAt&currentPage&pageSize`.
     pub(crate) const DEPOSITS: Endpoint = Endpoint {
         name: "GET /api/v1/deposits",
@@ -240,6 +248,15 @@ impl KucoinEndpoints {
         } else {
             format!("{}?{query}", endpoint.path)
         }
+    }
+
+    /// The path of one order (`GET /api/v1/orders/{orderId}`), the id percent-encoded.
+    pub(crate) fn order_path(order_id: &str) -> String {
+        format!(
+            "{}{}",
+            Self::ORDER.path,
+            exsync_plugin_api::signing::encode_component(order_id)
+        )
     }
 
     /// The absolute URL of `path_and_query` of `endpoint`, on its host.

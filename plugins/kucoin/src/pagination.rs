@@ -12,21 +12,26 @@
 //! |---|---|---|
 //! | trades, ledger | `{"from":T,"to":T?,"page":N}` | one minute before the end |
 //! | deposits, withdrawals | `{..,"pending":T?}` | the oldest pending transfer, or one day back |
-//! | orders | `{..,"active_page":N?,"reached":T?}` | the oldest order still active |
+//! | orders | `{..,"active_page":N?,"reached":T?,"open":[id],"gone":[id]}` | one minute before the end |
 //! | candles | `{"start":T}` | the first unfinished candle |
+//!
+//! Orders are listed by creation time, so an old order that completes later is in no new
+//! window: once its windows are caught up, the orders walk reads the active orders (every
+//! page), then reads one by one the orders that were active at the last listing and are no
+//! longer, for their final state.
 //!
 //! Every cursor names the next request completely, so a crash between two pages repeats at
 //! most the page in flight: the store upserts by id.
 
-use exsync_plugin_api::{Page, PluginError, Record, TimeRange};
+use exsync_plugin_api::{OrderStatus, Page, PluginError, Record, TimeRange};
 use serde::{Deserialize, Serialize};
 
 use crate::endpoints::{CANDLES_LIMIT, PAGE_SIZE, WINDOW_MS};
 use crate::parsing::{Paged, ParsedCandle};
 
-/// A caught-up transfer or order walk never starts more than this before where it stopped,
-/// however old a transfer stuck in "processing" or an order left open is: such a record keeps
-/// its last seen state until a resync from the start.
+/// A caught-up transfer walk never starts more than this before where it stopped, however old
+/// a transfer stuck in "processing" is: such a transfer keeps its last seen state until a
+/// resync from the start.
 pub(crate) const PENDING_RECHECK_MS: i64 = 30 * 86_400_000;
 
 /// How one history stream walks: where KuCoin's history starts and how far back a caught-up
@@ -41,7 +46,7 @@ pub(crate) struct WalkRules {
 }
 
 /// The cursor of a windowed stream.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct WindowCursor {
     /// Start of the window, inclusive.
     pub(crate) from: i64,
@@ -52,7 +57,7 @@ pub(crate) struct WindowCursor {
     /// `currentPage`, from 1.
     pub(crate) page: u32,
     /// The time of the oldest record seen in this walk that may still change (a pending
-    /// transfer, an active order).
+    /// transfer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) pending: Option<i64>,
     /// Orders only: reading the active orders, at this page, after the windows reached
@@ -61,10 +66,20 @@ pub(crate) struct WindowCursor {
     pub(crate) active_page: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) reached: Option<i64>,
+    /// Orders only: the ids that were active at the last complete listing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) open: Vec<String>,
+    /// Orders only: the ids active in the listing under way.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) seen: Vec<String>,
+    /// Orders only: ids active before and no longer listed, read one by one
+    /// (`GET /api/v1/orders/{orderId}`) for their final state.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) gone: Vec<String>,
 }
 
 /// One window request: `[from, to)` at `page`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct WindowRequest {
     /// The cursor this request serves, with its window opened.
     pub(crate) cursor: WindowCursor,
@@ -96,6 +111,10 @@ impl WindowRequest {
     pub(crate) fn is_active_orders(&self) -> bool {
         self.cursor.active_page.is_some()
     }
+    /// The order this request reads by id (an order no longer active), if it does.
+    pub(crate) fn settling(&self) -> Option<&str> {
+        self.cursor.gone.first().map(String::as_str)
+    }
 }
 
 /// Turns cursors into requests and responses into pages, for one integration.
@@ -124,17 +143,14 @@ impl KucoinPager {
                 (
                     WindowCursor {
                         from,
-                        to: None,
                         page: 1,
-                        pending: None,
-                        active_page: None,
-                        reached: None,
+                        ..WindowCursor::default()
                     },
                     unavailable,
                 )
             }
         };
-        if cursor.active_page.is_some() {
+        if cursor.active_page.is_some() || !cursor.gone.is_empty() {
             return Ok(WindowRequest {
                 cursor,
                 unavailable,
@@ -172,72 +188,110 @@ impl KucoinPager {
         then_active: bool,
         now: i64,
     ) -> Page {
-        let c = request.cursor;
+        let c = &request.cursor;
         let pending = min_opt(c.pending, pending_here);
-        let records = self.since_start(paged.records);
+        let unavailable = request.unavailable;
+        let reached = c.reached.unwrap_or(c.from);
+        if !c.gone.is_empty() {
+            // One order read by id: the next one, or done.
+            let next = WindowCursor {
+                gone: c.gone[1..].to_vec(),
+                ..c.clone()
+            };
+            if next.gone.is_empty() {
+                let resume = self.resume(None, reached, rules, c.open.clone());
+                return last_of(paged.records, resume, None, unavailable);
+            }
+            return more_of(paged.records, next, None, unavailable);
+        }
         if let Some(active_page) = c.active_page {
+            let mut seen = c.seen.clone();
+            seen.extend(paged.records.iter().filter_map(|r| match r {
+                Record::Order(o) if o.status == OrderStatus::Open => Some(o.id.clone()),
+                _ => None,
+            }));
+            // Active orders are kept whatever their age: they are the account's state now.
             if active_page < paged.total_page {
                 let next = WindowCursor {
                     active_page: Some(active_page + 1),
-                    pending,
-                    ..c
+                    seen,
+                    ..c.clone()
                 };
-                return more_of(records, next, None, request.unavailable);
+                return more_of(paged.records, next, None, unavailable);
             }
-            let reached = c.reached.unwrap_or(c.from);
-            return Page {
-                records,
-                next_cursor: Some(encode_cursor(&self.resume(pending, reached, rules))),
-                covered: None,
-                unavailable: request.unavailable,
-                more: false,
+            seen.sort();
+            seen.dedup();
+            let gone: Vec<String> = c
+                .open
+                .iter()
+                .filter(|id| seen.binary_search(id).is_err())
+                .cloned()
+                .collect();
+            if gone.is_empty() {
+                let resume = self.resume(None, reached, rules, seen);
+                return last_of(paged.records, resume, None, unavailable);
+            }
+            let next = WindowCursor {
+                from: c.from,
+                page: 1,
+                reached: Some(reached),
+                open: seen,
+                gone,
+                ..WindowCursor::default()
             };
+            return more_of(paged.records, next, None, unavailable);
         }
+        let records = self.since_start(paged.records);
         if c.page < paged.total_page {
             let next = WindowCursor {
                 page: c.page + 1,
                 pending,
-                ..c
+                ..c.clone()
             };
-            return more_of(records, next, None, request.unavailable);
+            return more_of(records, next, None, unavailable);
         }
         let (from, to) = (request.from(), request.to());
         let covered = Some(TimeRange::new(from, to)).filter(|r| !r.is_empty());
         if to - from >= WINDOW_MS && to < now {
             let next = WindowCursor {
                 from: to,
-                to: None,
                 page: 1,
                 pending,
-                active_page: None,
-                reached: None,
+                open: c.open.clone(),
+                ..WindowCursor::default()
             };
-            return more_of(records, next, covered, request.unavailable);
+            return more_of(records, next, covered, unavailable);
         }
         if then_active {
             let next = WindowCursor {
                 from: to,
-                to: None,
                 page: 1,
-                pending,
                 active_page: Some(1),
                 reached: Some(to),
+                open: c.open.clone(),
+                ..WindowCursor::default()
             };
-            return more_of(records, next, covered, request.unavailable);
+            return more_of(records, next, covered, unavailable);
         }
-        Page {
+        last_of(
             records,
-            next_cursor: Some(encode_cursor(&self.resume(pending, to, rules))),
+            self.resume(pending, to, rules, Vec::new()),
             covered,
-            unavailable: request.unavailable,
-            more: false,
-        }
+            unavailable,
+        )
     }
 
     /// Caught up at `reached`: the next walk starts at the oldest record that may still
     /// change, or `overlap` before `reached`, whichever is older, but never more than
-    /// [`PENDING_RECHECK_MS`] back, nor before the start or KuCoin's floor.
-    fn resume(&self, pending: Option<i64>, reached: i64, rules: WalkRules) -> WindowCursor {
+    /// [`PENDING_RECHECK_MS`] back, nor before the start or KuCoin's floor. `open`: the
+    /// orders active now, to look for next time.
+    fn resume(
+        &self,
+        pending: Option<i64>,
+        reached: i64,
+        rules: WalkRules,
+        open: Vec<String>,
+    ) -> WindowCursor {
         let from = pending
             .unwrap_or(i64::MAX)
             .min(reached - rules.overlap_ms)
@@ -246,11 +300,9 @@ impl KucoinPager {
             .max(rules.floor_ms);
         WindowCursor {
             from,
-            to: None,
             page: 1,
-            pending: None,
-            active_page: None,
-            reached: None,
+            open,
+            ..WindowCursor::default()
         }
     }
 
@@ -364,6 +416,21 @@ fn ceil_to(ms: i64, step: i64) -> i64 {
         ms
     } else {
         floor + step
+    }
+}
+
+fn last_of(
+    records: Vec<Record>,
+    next: WindowCursor,
+    covered: Option<TimeRange>,
+    unavailable: Option<TimeRange>,
+) -> Page {
+    Page {
+        records,
+        next_cursor: Some(encode_cursor(&next)),
+        covered,
+        unavailable,
+        more: false,
     }
 }
 

@@ -541,6 +541,17 @@ pub(crate) fn parse_fills(body: &[u8]) -> Result<Paged, PluginError> {
 pub(crate) fn parse_orders(body: &[u8]) -> Result<(Paged, Option<i64>), PluginError> {
     let endpoint = "GET /api/v1/orders";
     let (items, total_page) = page(body, endpoint)?;
+    let (records, oldest_active) = orders_of(items, endpoint)?;
+    Ok((
+        Paged {
+            records,
+            total_page,
+        },
+        oldest_active,
+    ))
+}
+
+fn orders_of(items: Vec<Value>, endpoint: &str) -> Result<(Vec<Record>, Option<i64>), PluginError> {
     let mut records = Vec::with_capacity(items.len());
     let mut oldest_active: Option<i64> = None;
     for (i, raw) in items.into_iter().enumerate() {
@@ -581,13 +592,17 @@ pub(crate) fn parse_orders(body: &[u8]) -> Result<(Paged, Option<i64>), PluginEr
             raw,
         }));
     }
-    Ok((
-        Paged {
-            records,
-            total_page,
-        },
-        oldest_active,
-    ))
+    Ok((records, oldest_active))
+}
+
+/// `GET /api/v1/orders/{orderId}` → that order in its latest state.
+pub(crate) fn parse_order(body: &[u8]) -> Result<Record, PluginError> {
+    let endpoint = "GET /api/v1/orders/{orderId}";
+    let raw = data(body, endpoint)?;
+    let mut records = orders_of(vec![raw], endpoint)?.0;
+    records
+        .pop()
+        .ok_or_else(|| bad(format!("while parsing the {endpoint} response: no order")))
 }
 
 /// `GET /api/v1/deposits` → deposits, and the time of the oldest one still processing.

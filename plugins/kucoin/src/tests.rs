@@ -653,73 +653,155 @@ fn a_start_before_what_kucoin_serves_is_reported_unavailable() {
     assert!(page.more);
 }
 
+fn open_order(id: &str, t: i64, active: bool) -> Record {
+    let body = json!({"code":"200000","data":{"currentPage":1,"pageSize":50,"totalNum":1,"totalPage":1,"items":[
+        {"id":id,"symbol":"BTC-USDT","type":"limit","side":"buy","price":"1","size":"1","funds":"0","dealFunds":"0","dealSize":"0","isActive":active,"cancelExist":!active,"createdAt":t}
+    ]}});
+    let (mut paged, _) = parsing::parse_orders(body.to_string().as_bytes()).unwrap();
+    paged.records.pop().unwrap()
+}
+
+fn cursor_of(page: &exsync_plugin_api::Page) -> WindowCursor {
+    serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap()
+}
+
 #[test]
-fn pending_records_and_active_orders_are_read_again() {
+fn pending_transfers_are_read_again() {
     let start = NOW - 20 * DAY_MS;
     let pager = KucoinPager { start_ms: start };
     // Last window, caught up, a pending record 10 days back seen earlier in the walk.
+    let cursor = WindowCursor {
+        from: NOW - 3 * DAY_MS,
+        page: 1,
+        pending: Some(NOW - 10 * DAY_MS),
+        ..WindowCursor::default()
+    };
     let req = pager
         .window_request(
-            Some(
-                &serde_json::to_string(&WindowCursor {
-                    from: NOW - 3 * DAY_MS,
-                    to: None,
-                    page: 1,
-                    pending: Some(NOW - 10 * DAY_MS),
-                    active_page: None,
-                    reached: None,
-                })
-                .unwrap(),
-            ),
+            Some(&serde_json::to_string(&cursor).unwrap()),
             "deposits",
             rules(),
             NOW,
         )
         .unwrap();
     assert_eq!(req.to(), NOW);
-    let empty = || Paged {
+    let empty = Paged {
         records: vec![],
         total_page: 1,
     };
-    let page = pager.window_page(&req, empty(), None, rules(), false, NOW);
+    let page = pager.window_page(&req, empty, None, rules(), false, NOW);
     assert!(!page.more);
-    let next: WindowCursor = serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap();
-    assert_eq!(next.from, NOW - 10 * DAY_MS, "resumes at the pending one");
-
-    // Orders: once the windows are caught up, the active orders (two pages) come next.
-    let page = pager.window_page(&req, empty(), None, rules(), true, NOW);
-    assert!(page.more);
-    let active: WindowCursor = serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap();
-    assert_eq!((active.active_page, active.reached), (Some(1), Some(NOW)));
+    assert_eq!(
+        cursor_of(&page).from,
+        NOW - 10 * DAY_MS,
+        "resumes at the pending one"
+    );
+    // However old, never more than 30 days back.
+    let old = WindowCursor {
+        pending: Some(NOW - 90 * DAY_MS),
+        ..cursor
+    };
     let req = pager
-        .window_request(page.next_cursor.as_deref(), "orders", rules(), NOW)
+        .window_request(
+            Some(&serde_json::to_string(&old).unwrap()),
+            "deposits",
+            rules(),
+            NOW,
+        )
         .unwrap();
-    assert!(req.is_active_orders());
     let page = pager.window_page(
         &req,
         Paged {
             records: vec![],
-            total_page: 2,
+            total_page: 1,
         },
-        Some(NOW - 15 * DAY_MS),
+        None,
         rules(),
-        true,
+        false,
         NOW,
     );
-    assert!(page.more);
-    let req = pager
-        .window_request(page.next_cursor.as_deref(), "orders", rules(), NOW)
-        .unwrap();
-    assert_eq!(req.cursor.active_page, Some(2));
-    let page = pager.window_page(&req, empty(), None, rules(), true, NOW);
-    assert!(!page.more);
-    let next: WindowCursor = serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap();
-    assert_eq!(
-        next.from,
-        NOW - 15 * DAY_MS,
-        "resumes at the oldest active order"
+    assert_eq!(cursor_of(&page).from, (NOW - 30 * DAY_MS).max(start));
+}
+
+/// Drives the orders walk of one sync: `windows` answers the windows, `active` the active
+/// listing (its pages), `by_id` an order read by id. Returns the pages' records, the requests
+/// and the final cursor.
+fn orders_sync(
+    pager: &KucoinPager,
+    cursor: Option<String>,
+    active: &[Vec<Record>],
+    by_id: impl Fn(&str) -> Record,
+) -> (Vec<String>, Vec<String>, WindowCursor) {
+    let mut cursor = cursor;
+    let (mut ids, mut requests) = (Vec::new(), Vec::new());
+    loop {
+        let req = pager
+            .window_request(cursor.as_deref(), "orders", rules(), NOW)
+            .unwrap();
+        let paged = if let Some(id) = req.settling() {
+            requests.push(format!("order {id}"));
+            Paged {
+                records: vec![by_id(id)],
+                total_page: 1,
+            }
+        } else if let Some(p) = req.cursor.active_page {
+            requests.push(format!("active {p}"));
+            Paged {
+                records: active[p as usize - 1].clone(),
+                total_page: active.len() as u32,
+            }
+        } else {
+            requests.push(format!("window {}", req.from()));
+            Paged {
+                records: vec![],
+                total_page: 1,
+            }
+        };
+        let page = pager.window_page(&req, paged, None, rules(), true, NOW);
+        ids.extend(page.records.iter().map(Record::id));
+        cursor = page.next_cursor.clone();
+        if !page.more {
+            return (ids, requests, cursor_of(&page));
+        }
+        assert!(requests.len() < 1000);
+    }
+}
+
+#[test]
+fn orders_no_longer_active_are_read_by_id_and_nothing_else_is_walked_again() {
+    let pager = KucoinPager {
+        start_ms: NOW - 10 * DAY_MS,
+    };
+    // First sync: two windows, then the active orders on two pages.
+    let active = vec![
+        vec![open_order("a", NOW - 9 * DAY_MS, true)],
+        vec![open_order("b", NOW - 5 * DAY_MS, true)],
+    ];
+    let (ids, requests, cursor) = orders_sync(&pager, None, &active, |_| unreachable!());
+    assert_eq!(ids, ["a", "b"]);
+    assert_eq!(requests.len(), 2 + 2, "{requests:?}");
+    assert_eq!(cursor.open, ["a", "b"]);
+    assert_eq!(cursor.from, NOW - SETTLE_OVERLAP_MS);
+
+    // Next sync: "a" was filled meanwhile. One window, the listing, then "a" by id.
+    let still = vec![vec![open_order("b", NOW - 5 * DAY_MS, true)]];
+    let (ids, requests, cursor) = orders_sync(
+        &pager,
+        Some(serde_json::to_string(&cursor).unwrap()),
+        &still,
+        |id| open_order(id, NOW - 9 * DAY_MS, false),
     );
-    assert_eq!(next.active_page, None);
+    assert_eq!(
+        requests,
+        [
+            format!("window {}", NOW - SETTLE_OVERLAP_MS),
+            "active 1".into(),
+            "order a".into()
+        ]
+    );
+    assert_eq!(ids, ["b", "a"]);
+    assert_eq!(cursor.open, ["b"]);
+    assert!(cursor.gone.is_empty() && cursor.seen.is_empty());
 }
 
 #[test]

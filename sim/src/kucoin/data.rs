@@ -131,6 +131,18 @@ pub fn dec8(units: i128) -> String {
     format!("{sign}{}.{:08}", u / 100_000_000, u % 100_000_000)
 }
 
+/// The 10^-8 units of a decimal string this module wrote (`"1.50000000"` → 150000000).
+fn units(v: &Value) -> u128 {
+    let s = v.as_str().unwrap_or("0");
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    let frac = format!("{frac:0<8}");
+    whole.parse::<u128>().unwrap_or(0) * 100_000_000 + frac[..8].parse::<u128>().unwrap_or(0)
+}
+
+fn text(v: &Value) -> String {
+    v.as_str().unwrap_or_default().to_owned()
+}
+
 /// `createdAt` of a record.
 pub fn created_at(v: &Value) -> i64 {
     v["createdAt"].as_i64().unwrap_or(0)
@@ -591,6 +603,87 @@ impl Dataset {
         }
         self.sort();
         self.fills.len() - before
+    }
+
+    /// Fills the oldest active order at `t` (one fill for what was left): it is then done, and
+    /// a client that only walks recent windows must read it by id. Returns whether there was
+    /// one.
+    pub fn complete_oldest_active(&mut self, t: i64) -> bool {
+        let Some(i) = self.orders.iter().position(|o| o["isActive"] == true) else {
+            return false;
+        };
+        let o = self.orders[i].clone();
+        let size = units(&o["size"]);
+        let done = units(&o["dealSize"]);
+        let price = units(&o["price"]);
+        let part = size - done;
+        let funds = part * price / 100_000_000;
+        let fee = funds / 1000;
+        let id = text(&o["id"]);
+        let symbol = text(&o["symbol"]);
+        let side = text(&o["side"]);
+        let m = *MARKETS
+            .iter()
+            .find(|m| m.symbol == symbol)
+            .expect("a known market");
+        let trade_id = format!("{}", 2_000_000_000_000 + self.counter);
+        let counter = self.object_id(t, "counter");
+        self.fills.push(json!({
+            "symbol": symbol,
+            "tradeId": trade_id,
+            "orderId": id,
+            "counterOrderId": counter,
+            "side": side,
+            "liquidity": "maker",
+            "forceTaker": false,
+            "price": o["price"],
+            "size": dec8(part as i128),
+            "funds": dec8(funds as i128),
+            "fee": dec8(fee as i128),
+            "feeRate": "0.001",
+            "feeCurrency": m.quote,
+            "stop": "",
+            "tradeType": "TRADE",
+            "type": "limit",
+            "createdAt": t,
+        }));
+        let (base_dir, quote_dir) = if side == "buy" {
+            ("in", "out")
+        } else {
+            ("out", "in")
+        };
+        let quote_amount = if side == "buy" {
+            funds + fee
+        } else {
+            funds - fee
+        };
+        let context =
+            format!("{{\"symbol\":\"{symbol}\",\"orderId\":\"{id}\",\"tradeId\":\"{trade_id}\"}}");
+        self.add_ledger(
+            t,
+            m.base,
+            part as i128,
+            base_dir,
+            "Exchange",
+            &context,
+            "TRADE",
+        );
+        self.add_ledger(
+            t,
+            m.quote,
+            quote_amount as i128,
+            quote_dir,
+            "Exchange",
+            &context,
+            "TRADE",
+        );
+        let order = &mut self.orders[i];
+        order["isActive"] = json!(false);
+        order["dealSize"] = json!(dec8(size as i128));
+        order["dealFunds"] = json!(dec8((units(&o["dealFunds"]) + funds) as i128));
+        order["fee"] = json!(dec8((units(&o["fee"]) + fee) as i128));
+        self.sort();
+        true
     }
 
     /// Records of `list` with `createdAt` in `[from, to]`, newest first.

@@ -40,6 +40,7 @@ pub enum Endpoint {
     IsolatedAccounts,
     FuturesOverview,
     EarnHoldings,
+    OrderById,
 }
 
 impl Endpoint {
@@ -61,6 +62,9 @@ impl Endpoint {
             // On KuCoin this is the futures host's; the sim serves both hosts on one port.
             "/api/v1/account-overview" => Endpoint::FuturesOverview,
             "/api/v1/earn/hold-assets" => Endpoint::EarnHoldings,
+            p if p.starts_with("/api/v1/orders/") && p.len() > "/api/v1/orders/".len() => {
+                Endpoint::OrderById
+            }
             _ => return None,
         })
     }
@@ -83,6 +87,7 @@ impl Endpoint {
             Endpoint::IsolatedAccounts => (Pool::Spot, 15),
             Endpoint::FuturesOverview => (Pool::Futures, 5),
             Endpoint::EarnHoldings => (Pool::Earn, 5),
+            Endpoint::OrderById => (Pool::Spot, 2),
         }
     }
 
@@ -100,6 +105,7 @@ impl Endpoint {
             Endpoint::IsolatedAccounts => "GET /api/v3/isolated/accounts",
             Endpoint::FuturesOverview => "GET /api/v1/account-overview",
             Endpoint::EarnHoldings => "GET /api/v1/earn/hold-assets",
+            Endpoint::OrderById => "GET /api/v1/orders/{orderId}",
         }
     }
 }
@@ -241,7 +247,7 @@ pub async fn handle(
     let p = Params::parse(query);
     let result = {
         let ds = state.data.read().expect("data lock");
-        dispatch(state, &ds, endpoint, &p, now)
+        dispatch(state, &ds, endpoint, path, &p, now)
     };
     let result = result.map(|data| {
         let text = json!({"code": "200000", "data": data}).to_string();
@@ -276,10 +282,19 @@ fn dispatch(
     state: &SimState,
     ds: &Dataset,
     endpoint: Endpoint,
+    path: &str,
     p: &Params,
     now: i64,
 ) -> Result<Value, KucoinError> {
     match endpoint {
+        Endpoint::OrderById => {
+            let id = path.trim_start_matches("/api/v1/orders/");
+            ds.orders
+                .iter()
+                .find(|o| o["id"] == id)
+                .cloned()
+                .ok_or_else(|| KucoinError::new(404, "400100", "order not exist."))
+        }
         Endpoint::Timestamp => Ok(json!(if state.config.stale_server_time {
             real_now_ms()
         } else {
@@ -555,10 +570,12 @@ pub fn admin(
             let mut rng = state.append_rng.lock().expect("append rng lock");
             let mut ds = state.data.write().expect("data lock");
             let added = ds.append_trades(req.trades, now, &mut rng);
+            // And an old order that was active completes now.
+            let completed = ds.complete_oldest_active(now - 20_000);
             let newest = ds.fills.last().map(created_at).unwrap_or(0);
             json_response(
                 200,
-                json!({"appended": added, "trades_total": ds.fills.len(), "newest": newest})
+                json!({"appended": added + usize::from(completed), "completed_active": completed, "trades_total": ds.fills.len(), "newest": newest})
                     .to_string(),
                 &[],
             )

@@ -477,11 +477,12 @@ fn incremental_sync_fetches_only_what_is_new() {
     let trades_before = daemon.records(NAME, "trade").len();
 
     sim.reset_stats();
-    // Five new orders, each filled in one to three fills.
+    // Five new orders, each filled in one to three fills, and the oldest active order filled.
     let appended =
         exsync_e2e::http::post(&format!("{}/__sim/append", sim.url), "{\"trades\":5}").json();
     let added = appended["appended"].as_u64().unwrap() as usize;
-    assert!(added >= 5, "{appended}");
+    assert!(added >= 6, "{appended}");
+    assert_eq!(appended["completed_active"], true, "{appended}");
     let report = daemon.sync_wait(NAME);
     assert_all_ok(&report);
     assert_stored_exactly(&daemon, &sim);
@@ -494,14 +495,15 @@ fn incremental_sync_fetches_only_what_is_new() {
     assert_eq!(n("GET /api/v1/fills"), 1, "{stats}");
     assert_eq!(n("GET /api/v1/accounts/ledgers"), 1, "{stats}");
     assert_eq!(n("GET /api/v1/accounts"), 1, "{stats}");
-    // Orders: windows back to the oldest active order (at most 30 days: 5 windows), then the
-    // active list. Deposits and withdrawals: back to the oldest pending one, within 30 days.
-    assert!(n("GET /api/v1/orders") <= 7, "{stats}");
+    // Orders: the last window, the active list, and the one order no longer active, by id.
+    assert_eq!(n("GET /api/v1/orders"), 2, "{stats}");
+    assert_eq!(n("GET /api/v1/orders/{orderId}"), 1, "{stats}");
+    // Deposits and withdrawals: back to the oldest pending one, within 30 days.
     assert!(n("GET /api/v1/deposits") <= 6, "{stats}");
     assert!(n("GET /api/v1/withdrawals") <= 6, "{stats}");
     // Candles: the unfinished candle's request, per partition.
     assert!(n("GET /api/v1/market/candles") <= 4, "{stats}");
-    assert!(stats["requests_total"].as_u64().unwrap() <= 30, "{stats}");
+    assert!(stats["requests_total"].as_u64().unwrap() <= 32, "{stats}");
 }
 
 #[test]
