@@ -139,6 +139,15 @@ impl KucoinEndpoints {
         pool: POOL_MANAGEMENT,
         signed: true,
     };
+    /// `GET /api/v1/hf/accounts/opened`: whether the account trades through a high-frequency
+    /// (`trade_hf`) account.
+    pub(crate) const HF_OPENED: Endpoint = Endpoint {
+        name: "GET /api/v1/hf/accounts/opened",
+        path: "/api/v1/hf/accounts/opened",
+        weight: 3,
+        pool: POOL_SPOT,
+        signed: true,
+    };
     /// `GET /api/v1/accounts`: every account (main, trade, trade_hf, margin) and currency.
     pub(crate) const ACCOUNTS: Endpoint = Endpoint {
         name: "GET /api/v1/accounts",

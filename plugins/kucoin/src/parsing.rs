@@ -305,6 +305,17 @@ pub(crate) fn parse_timestamp(body: &[u8]) -> Result<i64, PluginError> {
     })
 }
 
+/// `GET /api/v1/hf/accounts/opened` → whether a high-frequency account is open.
+pub(crate) fn parse_hf_opened(body: &[u8]) -> Result<bool, PluginError> {
+    let endpoint = "GET /api/v1/hf/accounts/opened";
+    let data = data(body, endpoint)?;
+    data.as_bool().ok_or_else(|| {
+        bad(format!(
+            "while parsing the {endpoint} response: data is {data}, not true or false"
+        ))
+    })
+}
+
 /// `GET /api/v1/user/api-key` → uid and permissions.
 pub(crate) fn parse_api_key_info(body: &[u8]) -> Result<ApiKeyInfo, PluginError> {
     let endpoint = "GET /api/v1/user/api-key";

@@ -381,6 +381,14 @@ fn parses_api_key_info_and_timestamp() {
         parsing::parse_timestamp(br#"{"code":"200000","data":1546837113087}"#).unwrap(),
         1_546_837_113_087
     );
+    assert!(parsing::parse_hf_opened(br#"{"code":"200000","data":true}"#).unwrap());
+    assert!(!parsing::parse_hf_opened(br#"{"code":"200000","data":false}"#).unwrap());
+    assert_eq!(
+        parsing::parse_hf_opened(br#"{"code":"200000","data":"yes"}"#)
+            .unwrap_err()
+            .kind,
+        ErrorKind::BAD_RESPONSE
+    );
 }
 
 #[test]
@@ -997,6 +1005,8 @@ fn manifest_declares_what_the_host_relies_on() {
         KucoinEndpoints::ISOLATED_ACCOUNTS,
         KucoinEndpoints::FUTURES_OVERVIEW,
         KucoinEndpoints::EARN_HOLDINGS,
+        KucoinEndpoints::HF_OPENED,
+        KucoinEndpoints::ORDER,
     ] {
         assert!(
             buckets.contains(&e.pool),

@@ -41,6 +41,7 @@ pub enum Endpoint {
     FuturesOverview,
     EarnHoldings,
     OrderById,
+    HfOpened,
 }
 
 impl Endpoint {
@@ -62,6 +63,7 @@ impl Endpoint {
             // On KuCoin this is the futures host's; the sim serves both hosts on one port.
             "/api/v1/account-overview" => Endpoint::FuturesOverview,
             "/api/v1/earn/hold-assets" => Endpoint::EarnHoldings,
+            "/api/v1/hf/accounts/opened" => Endpoint::HfOpened,
             p if p.starts_with("/api/v1/orders/") && p.len() > "/api/v1/orders/".len() => {
                 Endpoint::OrderById
             }
@@ -88,6 +90,7 @@ impl Endpoint {
             Endpoint::FuturesOverview => (Pool::Futures, 5),
             Endpoint::EarnHoldings => (Pool::Earn, 5),
             Endpoint::OrderById => (Pool::Spot, 2),
+            Endpoint::HfOpened => (Pool::Spot, 3),
         }
     }
 
@@ -106,6 +109,7 @@ impl Endpoint {
             Endpoint::FuturesOverview => "GET /api/v1/account-overview",
             Endpoint::EarnHoldings => "GET /api/v1/earn/hold-assets",
             Endpoint::OrderById => "GET /api/v1/orders/{orderId}",
+            Endpoint::HfOpened => "GET /api/v1/hf/accounts/opened",
         }
     }
 }
@@ -287,6 +291,8 @@ fn dispatch(
     now: i64,
 ) -> Result<Value, KucoinError> {
     match endpoint {
+        // Open where the account has a `trade_hf` account (its history is all classic here).
+        Endpoint::HfOpened => Ok(json!(ds.accounts.iter().any(|a| a["type"] == "trade_hf"))),
         Endpoint::OrderById => {
             let id = path.trim_start_matches("/api/v1/orders/");
             ds.orders

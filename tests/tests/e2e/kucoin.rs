@@ -457,6 +457,12 @@ fn full_sync_stores_exactly_the_ground_truth_and_test_reports_the_key() {
     assert_eq!(test["can_read"], true, "{test:#}");
     assert_eq!(test["can_trade"], true, "{test:#}");
     assert_eq!(test["can_withdraw"], false, "{test:#}");
+    let notes = test["notes"].to_string();
+    assert!(notes.contains("General, Spot, Futures, Earn"), "{notes}");
+    assert!(
+        notes.contains("high-frequency (trade_hf) account is open"),
+        "{notes}"
+    );
     let coverage = daemon.ctl(&["--json", "coverage", NAME]);
     assert_eq!(coverage.code, 0, "{}", coverage.stderr);
     assert_no_secrets(&[
