@@ -4,21 +4,22 @@
 //! the first signed request, and again after a `400002` timestamp rejection. Everything else
 //! is in the pure modules.
 
-use std::sync::{Mutex, MutexGuard};
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use exsync_plugin_api::{
     CheckReport, Connector, ConnectorConfig, CredentialField, ErrorKind, HistoryLimit, Host,
     HttpRequest, HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError,
-    RateLimit, Stream,
+    RateLimit, Record, Stream,
 };
 
 use crate::config::KucoinConfig;
 use crate::endpoints::{
     timeframe, Endpoint, KucoinEndpoints, API_HOSTS, CLASSIC_HISTORY_FLOOR_MS, DEFAULT_BASE_URL,
-    EARN_QUOTA, FUTURES_CURRENCIES, FUTURES_QUOTA, LEDGER_LOOKBACK_MS, MANAGEMENT_QUOTA,
-    MAX_RATE_LIMIT_WAIT_MS, PAGE_SIZE, POOL_EARN, POOL_FUTURES, POOL_MANAGEMENT, POOL_PUBLIC,
-    POOL_SPOT, PUBLIC_QUOTA, QUOTA_WINDOW_MS, RESET_HEADER, SETTLE_OVERLAP_MS, SPOT_QUOTA,
-    TIMEFRAMES, WINDOW_MS,
+    EARN_QUOTA, FUTURES_CURRENCIES, FUTURES_QUOTA, HF_FILLS_LIMIT, LEDGER_LOOKBACK_MS,
+    MANAGEMENT_QUOTA, MAX_RATE_LIMIT_WAIT_MS, PAGE_SIZE, POOL_EARN, POOL_FUTURES, POOL_MANAGEMENT,
+    POOL_PUBLIC, POOL_SPOT, PUBLIC_QUOTA, QUOTA_WINDOW_MS, RESET_HEADER, SETTLE_OVERLAP_MS,
+    SPOT_QUOTA, SYMBOLS_TTL_MS, TIMEFRAMES, WINDOW_MS,
 };
 use crate::pagination::{self, KucoinPager, WalkRules, WindowRequest};
 use crate::parsing::{self, Paged};
@@ -41,6 +42,8 @@ pub struct KucoinConnector {
 struct ConnectorState {
     /// KuCoin's clock minus ours, ms; `None` until measured.
     offset_ms: Option<i64>,
+    /// `GET /api/v2/symbols` and when it was fetched (our clock).
+    markets: Option<(i64, Arc<Vec<(String, String, String)>>)>,
 }
 
 impl Connector for KucoinConnector {
@@ -129,9 +132,9 @@ impl Connector for KucoinConnector {
         if info.is_master == Some(false) && info.sub_name.is_none() {
             notes.push("a sub-account key".into());
         }
-        // Unfinished: the high-frequency account's own history endpoints
-        // (`/api/v1/hf/fills`, `/api/v1/hf/orders/*`, `/api/v1/hf/accounts/ledgers`, per
-        // symbol with `lastId` cursors) are not read yet; say so where it matters.
+        // Unfinished: the high-frequency account's orders and ledger
+        // (`/api/v1/hf/orders/*`, `/api/v1/hf/accounts/ledgers`) are not read yet; say so
+        // where it matters. Its fills are (`hf:SYMBOL` trades partitions).
         match self
             .signed_get(
                 &KucoinEndpoints::HF_OPENED,
@@ -141,9 +144,9 @@ impl Connector for KucoinConnector {
             .and_then(|body| parsing::parse_hf_opened(&body))
         {
             Ok(true) => notes.push(
-                "a high-frequency (trade_hf) account is open: its balances are synced, its \
-                 fills, orders and ledger are not (this plugin version reads the classic \
-                 history endpoints only)"
+                "a high-frequency (trade_hf) account is open: its balances and fills are \
+                 synced, its orders and ledger are not (this plugin version reads those from \
+                 the classic endpoints only)"
                     .into(),
             ),
             Ok(false) => {}
@@ -167,13 +170,35 @@ impl Connector for KucoinConnector {
     fn partitions(
         &self,
         stream: Stream,
-        _context: &PartitionContext,
+        context: &PartitionContext,
     ) -> Result<Vec<String>, PluginError> {
         match stream {
+            // The classic fills answer for every symbol at once; the high-frequency account's
+            // need one symbol per request: those symbols come from what the account holds.
+            Stream::Trades => {
+                let hf_open = self.hf_open()?;
+                let markets = if hf_open {
+                    self.markets()?
+                } else {
+                    Arc::new(Vec::new())
+                };
+                let assets: BTreeSet<String> = if !hf_open {
+                    BTreeSet::new()
+                } else if context.assets.is_empty() {
+                    self.held_assets()?
+                } else {
+                    context.assets.iter().cloned().collect()
+                };
+                Ok(pagination::trade_partitions(
+                    &markets,
+                    &assets,
+                    &context.known,
+                    hf_open,
+                ))
+            }
             // KuCoin's classic history endpoints answer for every symbol and currency at once
             // (`symbol` and `currency` are optional filters): one partition each.
             Stream::Balances
-            | Stream::Trades
             | Stream::Orders
             | Stream::Deposits
             | Stream::Withdrawals
@@ -193,7 +218,10 @@ impl Connector for KucoinConnector {
     ) -> Result<Page, PluginError> {
         match stream {
             Stream::Balances => self.fetch_balances(),
-            Stream::Trades => self.fetch_window(stream, cursor),
+            Stream::Trades => match partition.strip_prefix(pagination::HF_PREFIX) {
+                Some(symbol) => self.fetch_hf_fills(symbol, cursor),
+                None => self.fetch_window(stream, cursor),
+            },
             Stream::Orders => self.fetch_window(stream, cursor),
             Stream::Deposits | Stream::Withdrawals => self.fetch_window(stream, cursor),
             Stream::Ledger => self.fetch_window(stream, cursor),
@@ -321,6 +349,7 @@ impl KucoinConnector {
             let paged = Paged {
                 records: vec![record],
                 total_page: 1,
+                next_last_id: None,
             };
             return Ok(self
                 .pager
@@ -344,6 +373,84 @@ impl KucoinConnector {
             stream == Stream::Orders,
             now,
         ))
+    }
+
+    /// One page of the high-frequency account's fills of `symbol`: 7-day windows, `lastId`
+    /// pages within each.
+    fn fetch_hf_fills(&self, symbol: &str, cursor: Option<&str>) -> Result<Page, PluginError> {
+        if symbol.is_empty() || symbol.contains(|c: char| c.is_whitespace() || c == ':') {
+            return Err(PluginError::plugin(format!(
+                "trades partition {symbol:?} is not \"hf:BASE-QUOTE\""
+            )));
+        }
+        let now = self.server_now()?;
+        let rules = self.rules(Stream::Trades, now);
+        let request = self.pager.window_request(cursor, "trades", rules, now)?;
+        let what = format!(
+            "fetching the high-frequency fills of {symbol} ({}) for [{}, {}){}",
+            KucoinEndpoints::HF_FILLS.name,
+            request.from(),
+            request.to(),
+            request
+                .cursor
+                .last_id
+                .as_deref()
+                .map(|id| format!(" below id {id}"))
+                .unwrap_or_default()
+        );
+        let body = self.signed_get(
+            &KucoinEndpoints::HF_FILLS,
+            &request.hf_params(symbol),
+            &what,
+        )?;
+        let paged = parsing::parse_hf_fills(&body, HF_FILLS_LIMIT)
+            .map_err(|e| e.context(format!("for {symbol}")))?;
+        Ok(self
+            .pager
+            .window_page(&request, paged, None, rules, false, now))
+    }
+
+    /// Whether the account has a high-frequency account (asked once per instance).
+    fn hf_open(&self) -> Result<bool, PluginError> {
+        let body = self.signed_get(
+            &KucoinEndpoints::HF_OPENED,
+            &[],
+            "asking whether a high-frequency account is open",
+        )?;
+        parsing::parse_hf_opened(&body)
+    }
+
+    /// `GET /api/v2/symbols`, fetched at most once an hour per instance.
+    fn markets(&self) -> Result<Arc<Vec<(String, String, String)>>, PluginError> {
+        let now = self.host.now_ms();
+        if let Some((at, markets)) = &self.state().markets {
+            if now >= *at && now - at < SYMBOLS_TTL_MS {
+                return Ok(Arc::clone(markets));
+            }
+        }
+        let body = self.public_get(&KucoinEndpoints::SYMBOLS, &[], "fetching the market list")?;
+        let markets = Arc::new(parsing::parse_symbols(&body)?);
+        self.state().markets = Some((now, Arc::clone(&markets)));
+        Ok(markets)
+    }
+
+    /// Currencies with a non-zero balance in any account, for a first sync that knows no
+    /// assets yet.
+    fn held_assets(&self) -> Result<BTreeSet<String>, PluginError> {
+        let body = self.signed_get(
+            &KucoinEndpoints::ACCOUNTS,
+            &[],
+            "listing held currencies to choose the high-frequency symbols",
+        )?;
+        Ok(parsing::parse_accounts(&body, 0)?
+            .into_iter()
+            .filter_map(|r| match r {
+                Record::Balance(b) if !exsync_plugin_api::decimal::is_zero(&b.total) => {
+                    Some(b.asset_native)
+                }
+                _ => None,
+            })
+            .collect())
     }
 
     fn fetch_candles(&self, partition: &str, cursor: Option<&str>) -> Result<Page, PluginError> {

@@ -67,6 +67,10 @@ pub(crate) const LEDGER_LOOKBACK_MS: i64 = 365 * DAY_MS;
 
 /// `pageSize` maxima: 500 on every paginated endpoint the connector uses.
 pub(crate) const PAGE_SIZE: usize = 500;
+/// `limit` maximum of the high-frequency fills.
+pub(crate) const HF_FILLS_LIMIT: usize = 100;
+/// How long a fetched market list is trusted: markets list and change rarely.
+pub(crate) const SYMBOLS_TTL_MS: i64 = 3_600_000;
 /// Candle rows per `market/candles` answer, at most.
 pub(crate) const CANDLES_LIMIT: i64 = 1500;
 
@@ -187,6 +191,23 @@ impl KucoinEndpoints {
         weight: 10,
         pool: POOL_SPOT,
         signed: true,
+    };
+    /// `GET /api/v1/hf/fills?symbol&startAt&endAt&lastId&limit`: the fills of the
+    /// high-frequency account, one symbol (required), newest first, `lastId` paging.
+    pub(crate) const HF_FILLS: Endpoint = Endpoint {
+        name: "GET /api/v1/hf/fills",
+        path: "/api/v1/hf/fills",
+        weight: 2,
+        pool: POOL_SPOT,
+        signed: true,
+    };
+    /// `GET /api/v2/symbols`: every spot market with its base and quote currency.
+    pub(crate) const SYMBOLS: Endpoint = Endpoint {
+        name: "GET /api/v2/symbols",
+        path: "/api/v2/symbols",
+        weight: 4,
+        pool: POOL_PUBLIC,
+        signed: false,
     };
     /// `GET /api/v1/orders?status=done|active&startAt&endAt&currentPage&pageSize`.
     pub(crate) const ORDERS: Endpoint = Endpoint {

@@ -26,7 +26,7 @@
 use exsync_plugin_api::{OrderStatus, Page, PluginError, Record, TimeRange};
 use serde::{Deserialize, Serialize};
 
-use crate::endpoints::{CANDLES_LIMIT, PAGE_SIZE, WINDOW_MS};
+use crate::endpoints::{CANDLES_LIMIT, HF_FILLS_LIMIT, PAGE_SIZE, WINDOW_MS};
 use crate::parsing::{Paged, ParsedCandle};
 
 /// A caught-up transfer walk never starts more than this before where it stopped, however old
@@ -56,6 +56,9 @@ pub(crate) struct WindowCursor {
     pub(crate) to: Option<i64>,
     /// `currentPage`, from 1.
     pub(crate) page: u32,
+    /// High-frequency endpoints: the `lastId` to ask below, within the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) last_id: Option<String>,
     /// The time of the oldest record seen in this walk that may still change (a pending
     /// transfer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -106,6 +109,19 @@ impl WindowRequest {
             ("currentPage", self.page().to_string()),
             ("pageSize", PAGE_SIZE.to_string()),
         ]
+    }
+    /// The query parameters of a high-frequency window request for `symbol`.
+    pub(crate) fn hf_params(&self, symbol: &str) -> Vec<(&'static str, String)> {
+        let mut params = vec![
+            ("symbol", symbol.to_owned()),
+            ("startAt", self.from().to_string()),
+            ("endAt", self.to().to_string()),
+        ];
+        if let Some(last_id) = &self.cursor.last_id {
+            params.push(("lastId", last_id.clone()));
+        }
+        params.push(("limit", HF_FILLS_LIMIT.to_string()));
+        params
     }
     /// True when this request reads the active orders, not a window.
     pub(crate) fn is_active_orders(&self) -> bool {
@@ -242,6 +258,14 @@ impl KucoinPager {
             return more_of(paged.records, next, None, unavailable);
         }
         let records = self.since_start(paged.records);
+        if let Some(last_id) = paged.next_last_id {
+            let next = WindowCursor {
+                last_id: Some(last_id),
+                pending,
+                ..c.clone()
+            };
+            return more_of(records, next, None, unavailable);
+        }
         if c.page < paged.total_page {
             let next = WindowCursor {
                 page: c.page + 1,
@@ -394,6 +418,32 @@ pub(crate) fn candles_params(
             (candles_end(request.start, step_ms) / 1000).to_string(),
         ),
     ]
+}
+
+/// The prefix of a high-frequency trades partition: `hf:BTC-USDT`.
+pub(crate) const HF_PREFIX: &str = "hf:";
+
+/// The trades partitions: `""` for the classic fills (every symbol at once), and, where a
+/// high-frequency account is open, `hf:SYMBOL` for every market whose base or quote currency
+/// the account is known to hold or have touched, plus every `hf:` partition that already has
+/// a cursor (kept even once delisted or emptied). Never every market blindly. Sorted.
+pub(crate) fn trade_partitions(
+    markets: &[(String, String, String)],
+    assets: &std::collections::BTreeSet<String>,
+    known: &[String],
+    hf_open: bool,
+) -> Vec<String> {
+    let mut parts = std::collections::BTreeSet::new();
+    parts.insert(String::new());
+    if hf_open {
+        for (symbol, base, quote) in markets {
+            if assets.contains(base) || assets.contains(quote) {
+                parts.insert(format!("{HF_PREFIX}{symbol}"));
+            }
+        }
+    }
+    parts.extend(known.iter().filter(|k| k.starts_with(HF_PREFIX)).cloned());
+    parts.into_iter().collect()
 }
 
 /// The candle partitions, `"BASE-QUOTE:timeframe"`, of `(unified symbol, timeframe)` pairs.

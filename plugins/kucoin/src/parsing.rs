@@ -29,6 +29,9 @@ pub(crate) const OK_CODE: &str = "200000";
 pub(crate) struct Paged {
     pub(crate) records: Vec<Record>,
     pub(crate) total_page: u32,
+    /// `lastId` paging (high-frequency endpoints): the id to ask below for the rest of the
+    /// window; `None` when the window is read.
+    pub(crate) next_last_id: Option<String>,
 }
 
 /// What `GET /api/v1/user/api-key` says about the key.
@@ -70,6 +73,23 @@ struct KucoinPage {
     total_page: Option<u32>,
     #[serde(default)]
     items: Vec<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct KucoinHfPage {
+    #[serde(default)]
+    items: Vec<Value>,
+    #[serde(default)]
+    last_id: Option<FlexText>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct KucoinSymbol {
+    symbol: String,
+    base_currency: String,
+    quote_currency: String,
 }
 
 #[derive(Deserialize)]
@@ -507,6 +527,50 @@ fn check_amounts(
 pub(crate) fn parse_fills(body: &[u8]) -> Result<Paged, PluginError> {
     let endpoint = "GET /api/v1/fills";
     let (items, total_page) = page(body, endpoint)?;
+    Ok(Paged {
+        records: fills_of(items, endpoint)?,
+        total_page,
+        next_last_id: None,
+    })
+}
+
+/// `GET /api/v1/hf/fills` → trades (the same shape and ids as the classic fills); a page of
+/// `limit` items means more may follow below its `lastId`.
+pub(crate) fn parse_hf_fills(body: &[u8], limit: usize) -> Result<Paged, PluginError> {
+    let endpoint = "GET /api/v1/hf/fills";
+    let data = data(body, endpoint)?;
+    let p: KucoinHfPage = element(&data, endpoint, "data", 0)?;
+    let full = p.items.len() >= limit;
+    let records = fills_of(p.items, endpoint)?;
+    let next_last_id = match (full, p.last_id) {
+        (true, Some(id)) => Some(id.into_string()),
+        (true, None) => {
+            return Err(bad(format!(
+                "while parsing the {endpoint} response: a full page without lastId"
+            )))
+        }
+        (false, _) => None,
+    };
+    Ok(Paged {
+        records,
+        total_page: 1,
+        next_last_id,
+    })
+}
+
+/// `GET /api/v2/symbols` → every market, `(symbol, base, quote)` as KuCoin writes them.
+pub(crate) fn parse_symbols(body: &[u8]) -> Result<Vec<(String, String, String)>, PluginError> {
+    let endpoint = "GET /api/v2/symbols";
+    let items = array(data(body, endpoint)?, endpoint)?;
+    let mut markets = Vec::with_capacity(items.len());
+    for (i, raw) in items.into_iter().enumerate() {
+        let m: KucoinSymbol = element(&raw, endpoint, "data", i)?;
+        markets.push((m.symbol, m.base_currency, m.quote_currency));
+    }
+    Ok(markets)
+}
+
+fn fills_of(items: Vec<Value>, endpoint: &str) -> Result<Vec<Record>, PluginError> {
     let mut records = Vec::with_capacity(items.len());
     for (i, raw) in items.into_iter().enumerate() {
         let f: KucoinFill = element(&raw, endpoint, "items", i)?;
@@ -541,10 +605,7 @@ pub(crate) fn parse_fills(body: &[u8]) -> Result<Paged, PluginError> {
             raw,
         }));
     }
-    Ok(Paged {
-        records,
-        total_page,
-    })
+    Ok(records)
 }
 
 /// `GET /api/v1/orders` → orders in their latest state, and the creation time of the oldest
@@ -557,6 +618,7 @@ pub(crate) fn parse_orders(body: &[u8]) -> Result<(Paged, Option<i64>), PluginEr
         Paged {
             records,
             total_page,
+            next_last_id: None,
         },
         oldest_active,
     ))
@@ -679,6 +741,7 @@ fn parse_transfers(
         Paged {
             records,
             total_page,
+            next_last_id: None,
         },
         oldest_pending,
     ))
@@ -732,6 +795,7 @@ pub(crate) fn parse_ledger(body: &[u8]) -> Result<Paged, PluginError> {
     Ok(Paged {
         records,
         total_page,
+        next_last_id: None,
     })
 }
 

@@ -535,6 +535,7 @@ fn answer(times: &[i64], from: i64, to: i64, page: u32, page_size: usize) -> Pag
     Paged {
         records,
         total_page,
+        next_last_id: None,
     }
 }
 
@@ -644,6 +645,7 @@ fn a_start_before_what_kucoin_serves_is_reported_unavailable() {
         Paged {
             records: vec![],
             total_page: 1,
+            next_last_id: None,
         },
         None,
         rules(),
@@ -696,6 +698,7 @@ fn pending_transfers_are_read_again() {
     let empty = Paged {
         records: vec![],
         total_page: 1,
+        next_last_id: None,
     };
     let page = pager.window_page(&req, empty, None, rules(), false, NOW);
     assert!(!page.more);
@@ -722,6 +725,7 @@ fn pending_transfers_are_read_again() {
         Paged {
             records: vec![],
             total_page: 1,
+            next_last_id: None,
         },
         None,
         rules(),
@@ -751,18 +755,21 @@ fn orders_sync(
             Paged {
                 records: vec![by_id(id)],
                 total_page: 1,
+                next_last_id: None,
             }
         } else if let Some(p) = req.cursor.active_page {
             requests.push(format!("active {p}"));
             Paged {
                 records: active[p as usize - 1].clone(),
                 total_page: active.len() as u32,
+                next_last_id: None,
             }
         } else {
             requests.push(format!("window {}", req.from()));
             Paged {
                 records: vec![],
                 total_page: 1,
+                next_last_id: None,
             }
         };
         let page = pager.window_page(&req, paged, None, rules(), true, NOW);
@@ -1136,4 +1143,81 @@ fn futures_requests_go_to_the_futures_host_unless_the_base_url_is_overridden() {
     assert!(KucoinConnector::manifest()
         .api_hosts
         .contains(&"api-futures.kucoin.com".to_string()));
+}
+
+// ---------------------------------------------------------------------------------------
+// The high-frequency account's fills.
+
+#[test]
+fn parses_documented_hf_fills_and_pages_by_last_id() {
+    // KuCoin's "Get HF Filled List" example: numeric id and tradeId, `lastId` beside items.
+    let body = br#"{"code":"200000","data":{"items":[{"id":2678765568,"symbol":"BTC-ETC","tradeId":616179312641,"orderId":"6306cf6e27ecbe0001e1e03a","counterOrderId":"6306cf4027ecbe0001e1df4d","side":"buy","liquidity":"taker","forceTaker":false,"price":"1","size":"1","funds":"1","fee":"0.00021","feeRate":"0.00021","feeCurrency":"USDT","stop":"","tradeType":"TRADE","type":"limit","createdAt":1661390702919}],"lastId":2678765568}}"#;
+    let paged = parsing::parse_hf_fills(body, 100).unwrap();
+    assert_eq!(paged.next_last_id, None, "a short page ends the window");
+    let Record::Trade(t) = &paged.records[0] else {
+        panic!()
+    };
+    assert_eq!(t.id, "BTC-ETC:616179312641:6306cf6e27ecbe0001e1e03a");
+    assert_eq!(
+        (t.base.as_deref(), t.quote.as_deref()),
+        (Some("BTC"), Some("ETC"))
+    );
+    let full = parsing::parse_hf_fills(body, 1).unwrap();
+    assert_eq!(full.next_last_id.as_deref(), Some("2678765568"));
+
+    // The walk asks below that id within the same window, then moves on.
+    let pager = KucoinPager {
+        start_ms: NOW - 10 * DAY_MS,
+    };
+    let req = pager.window_request(None, "trades", rules(), NOW).unwrap();
+    let params = req.hf_params("BTC-USDT");
+    assert_eq!(params[0], ("symbol", "BTC-USDT".to_string()));
+    assert!(!params.iter().any(|(k, _)| *k == "lastId"));
+    let page = pager.window_page(&req, full, None, rules(), false, NOW);
+    assert!(page.more && page.covered.is_none());
+    let next = cursor_of(&page);
+    assert_eq!(
+        (next.from, next.last_id.as_deref()),
+        (req.from(), Some("2678765568"))
+    );
+    let req = pager
+        .window_request(page.next_cursor.as_deref(), "trades", rules(), NOW)
+        .unwrap();
+    assert!(req
+        .hf_params("BTC-USDT")
+        .contains(&("lastId", "2678765568".to_string())));
+    let page = pager.window_page(&req, paged, None, rules(), false, NOW);
+    assert_eq!(page.covered, Some(TimeRange::new(req.from(), req.to())));
+    assert_eq!(cursor_of(&page).last_id, None);
+}
+
+#[test]
+fn hf_trade_partitions_follow_held_assets_not_every_market() {
+    let markets: Vec<(String, String, String)> = [
+        ("BTC-USDT", "BTC", "USDT"),
+        ("ETH-BTC", "ETH", "BTC"),
+        ("DOGE-TRY", "DOGE", "TRY"),
+    ]
+    .iter()
+    .map(|(s, b, q)| (s.to_string(), b.to_string(), q.to_string()))
+    .collect();
+    let assets: std::collections::BTreeSet<String> = ["BTC".to_string()].into();
+    let known = vec!["hf:OLD-USDT".to_string(), String::new()];
+    assert_eq!(
+        pagination::trade_partitions(&markets, &assets, &known, true),
+        ["", "hf:BTC-USDT", "hf:ETH-BTC", "hf:OLD-USDT"]
+    );
+    assert_eq!(
+        pagination::trade_partitions(&markets, &assets, &[], false),
+        [""]
+    );
+    let symbols = br#"{"code":"200000","data":[{"symbol":"BTC-USDT","name":"BTC-USDT","baseCurrency":"BTC","quoteCurrency":"USDT","market":"USDS","enableTrading":true}]}"#;
+    assert_eq!(
+        parsing::parse_symbols(symbols).unwrap(),
+        [(
+            "BTC-USDT".to_string(),
+            "BTC".to_string(),
+            "USDT".to_string()
+        )]
+    );
 }

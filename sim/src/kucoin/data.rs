@@ -24,6 +24,8 @@ pub struct DatasetConfig {
     pub active_orders: usize,
     pub deposits: usize,
     pub withdrawals: usize,
+    /// Fills of the high-frequency account.
+    pub hf_fills: usize,
 }
 
 impl Default for DatasetConfig {
@@ -36,6 +38,7 @@ impl Default for DatasetConfig {
             active_orders: 4,
             deposits: 60,
             withdrawals: 40,
+            hf_fills: 150,
         }
     }
 }
@@ -113,6 +116,9 @@ pub struct Dataset {
     pub deposits: Vec<Value>,
     pub withdrawals: Vec<Value>,
     pub ledger: Vec<Value>,
+    /// The high-frequency account's fills (`GET /api/v1/hf/fills`), by `createdAt` ascending,
+    /// their numeric ids ascending with it.
+    pub hf_fills: Vec<Value>,
     /// `GET /api/v3/isolated/accounts` `assets` entries.
     pub isolated: Vec<Value>,
     /// `GET /api/v1/account-overview` (futures) per margin currency.
@@ -160,6 +166,7 @@ impl Dataset {
             deposits: Vec::new(),
             withdrawals: Vec::new(),
             ledger: Vec::new(),
+            hf_fills: Vec::new(),
             isolated: Vec::new(),
             futures: Vec::new(),
             earn: Vec::new(),
@@ -200,6 +207,14 @@ impl Dataset {
                 "SUCCESS"
             };
             ds.add_withdrawal(&mut rng, t, status);
+        }
+        let mut rng = root.fork("hf");
+        let mut times: Vec<i64> = (0..config.hf_fills)
+            .map(|_| rng.range_i64(start, end))
+            .collect();
+        times.sort_unstable();
+        for t in times {
+            ds.add_hf_fill(&mut rng, t);
         }
         ds.sort();
         ds.accounts = ds.balances(&mut root.fork("accounts"));
@@ -445,6 +460,44 @@ impl Dataset {
         self.orders.push(order);
     }
 
+    /// One fill of the high-frequency account at `t` (not before the newest one).
+    fn add_hf_fill(&mut self, rng: &mut SimRng, t: i64) {
+        const HF_MARKETS: [usize; 3] = [0, 2, 3]; // BTC-USDT, ETH-BTC, KCS-USDT
+        let m = MARKETS[*rng.pick(&HF_MARKETS)];
+        let id = self
+            .hf_fills
+            .last()
+            .and_then(|f| f["id"].as_u64())
+            .unwrap_or(2_678_000_000)
+            + 1
+            + rng.below(5);
+        let size = 1_000 + rng.below(20_000_000);
+        let price = m.price - m.price / 20 + rng.below((m.price / 10).max(1));
+        let funds = u128::from(size) * u128::from(price) / 100_000_000;
+        let order_id = self.object_id(t, "hf-order");
+        let counter = self.object_id(t, "hf-counter");
+        self.hf_fills.push(json!({
+            "id": id,
+            "symbol": m.symbol,
+            "tradeId": 616_000_000_000u64 + id,
+            "orderId": order_id,
+            "counterOrderId": counter,
+            "side": if rng.chance(0.5) { "buy" } else { "sell" },
+            "liquidity": if rng.chance(0.5) { "taker" } else { "maker" },
+            "forceTaker": false,
+            "price": dec8(i128::from(price)),
+            "size": dec8(i128::from(size)),
+            "funds": dec8(funds as i128),
+            "fee": dec8((funds / 1000) as i128),
+            "feeRate": "0.001",
+            "feeCurrency": m.quote,
+            "stop": "",
+            "tradeType": "TRADE",
+            "type": "limit",
+            "createdAt": t.max(self.hf_fills.last().map(created_at).unwrap_or(t)),
+        }));
+    }
+
     fn add_deposit(&mut self, rng: &mut SimRng, t: i64, status: &str) {
         let (currency, chain) = *rng.pick(&CURRENCIES);
         let amount = 1_000_000 + rng.below(10_000_000_000);
@@ -589,8 +642,8 @@ impl Dataset {
         out
     }
 
-    /// Adds `n` filled orders (one to three fills each) just before `now`, as if just traded;
-    /// returns the number of fills added.
+    /// Adds `n` filled orders (one to three fills each) and two high-frequency fills just
+    /// before `now`, as if just traded; returns the number of fills added.
     pub fn append_trades(&mut self, n: usize, now: i64, rng: &mut SimRng) -> usize {
         let before = self.fills.len();
         for i in 0..n {
@@ -601,8 +654,12 @@ impl Dataset {
                 self.add_order(rng, t, false);
             }
         }
+        // Two fills in the high-frequency account too.
+        for k in 0..2 {
+            self.add_hf_fill(rng, now - 25 * SECOND_MS + k);
+        }
         self.sort();
-        self.fills.len() - before
+        self.fills.len() - before + 2
     }
 
     /// Fills the oldest active order at `t` (one fill for what was left): it is then done, and
@@ -702,6 +759,7 @@ impl Dataset {
             "uid": self.uid,
             "balances": self.accounts,
             "trades": self.fills,
+            "hf_trades": self.hf_fills,
             "orders": self.orders,
             "deposits": self.deposits,
             "withdrawals": self.withdrawals,

@@ -216,6 +216,9 @@ pub struct KucoinDatasetArgs {
     deposits: usize,
     #[arg(long, default_value_t = 40)]
     withdrawals: usize,
+    /// Fills of the high-frequency account.
+    #[arg(long, default_value_t = 150)]
+    hf_fills: usize,
 }
 
 impl KucoinDatasetArgs {
@@ -235,6 +238,7 @@ impl KucoinDatasetArgs {
             active_orders: self.active_orders,
             deposits: self.deposits,
             withdrawals: self.withdrawals,
+            hf_fills: self.hf_fills,
         })
     }
 }

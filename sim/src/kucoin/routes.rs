@@ -42,6 +42,8 @@ pub enum Endpoint {
     EarnHoldings,
     OrderById,
     HfOpened,
+    HfFills,
+    Symbols,
 }
 
 impl Endpoint {
@@ -64,6 +66,8 @@ impl Endpoint {
             "/api/v1/account-overview" => Endpoint::FuturesOverview,
             "/api/v1/earn/hold-assets" => Endpoint::EarnHoldings,
             "/api/v1/hf/accounts/opened" => Endpoint::HfOpened,
+            "/api/v1/hf/fills" => Endpoint::HfFills,
+            "/api/v2/symbols" => Endpoint::Symbols,
             p if p.starts_with("/api/v1/orders/") && p.len() > "/api/v1/orders/".len() => {
                 Endpoint::OrderById
             }
@@ -72,7 +76,10 @@ impl Endpoint {
     }
 
     pub fn signed(self) -> bool {
-        !matches!(self, Endpoint::Timestamp | Endpoint::Candles)
+        !matches!(
+            self,
+            Endpoint::Timestamp | Endpoint::Candles | Endpoint::Symbols
+        )
     }
 
     /// KuCoin's documented pool and weight.
@@ -91,6 +98,8 @@ impl Endpoint {
             Endpoint::EarnHoldings => (Pool::Earn, 5),
             Endpoint::OrderById => (Pool::Spot, 2),
             Endpoint::HfOpened => (Pool::Spot, 3),
+            Endpoint::HfFills => (Pool::Spot, 2),
+            Endpoint::Symbols => (Pool::Public, 4),
         }
     }
 
@@ -110,6 +119,8 @@ impl Endpoint {
             Endpoint::EarnHoldings => "GET /api/v1/earn/hold-assets",
             Endpoint::OrderById => "GET /api/v1/orders/{orderId}",
             Endpoint::HfOpened => "GET /api/v1/hf/accounts/opened",
+            Endpoint::HfFills => "GET /api/v1/hf/fills",
+            Endpoint::Symbols => "GET /api/v2/symbols",
         }
     }
 }
@@ -124,6 +135,8 @@ pub struct Stats {
     auth_failures: u64,
     /// Requests that arrived while their pool was exhausted, after it told the client so.
     requests_while_limited: u64,
+    /// High-frequency fills requests per symbol.
+    hf_fills_by_symbol: BTreeMap<String, u64>,
 }
 
 impl Stats {
@@ -147,6 +160,7 @@ impl Stats {
             "by_code": self.by_code,
             "auth_failures": self.auth_failures,
             "requests_while_limited": self.requests_while_limited,
+            "hf_fills_by_symbol": self.hf_fills_by_symbol,
         })
     }
 }
@@ -293,6 +307,59 @@ fn dispatch(
     match endpoint {
         // Open where the account has a `trade_hf` account (its history is all classic here).
         Endpoint::HfOpened => Ok(json!(ds.accounts.iter().any(|a| a["type"] == "trade_hf"))),
+        Endpoint::HfFills => {
+            let symbol = p
+                .get("symbol")
+                .ok_or_else(|| KucoinError::param("symbol is required"))?;
+            *state
+                .stats
+                .lock()
+                .expect("stats lock")
+                .hf_fills_by_symbol
+                .entry(symbol.to_owned())
+                .or_default() += 1;
+            let (from, to) = trade_window(p, now)?;
+            let below = p.int("lastId")?.map(|id| id as u64).unwrap_or(u64::MAX);
+            let limit = p.int("limit")?.unwrap_or(100).clamp(1, 100) as usize;
+            let items: Vec<Value> = Dataset::newest_first(&ds.hf_fills, from, to)
+                .into_iter()
+                .filter(|f| f["symbol"] == symbol && f["id"].as_u64().unwrap_or(0) < below)
+                .take(limit)
+                .cloned()
+                .collect();
+            let last_id = items.last().map(|f| f["id"].clone()).unwrap_or(Value::Null);
+            Ok(json!({"items": items, "lastId": last_id}))
+        }
+        Endpoint::Symbols => {
+            let extra = [
+                ("DOGE-TRY", "DOGE", "TRY"),
+                ("SHIB-EUR", "SHIB", "EUR"),
+                ("PEPE-BRL", "PEPE", "BRL"),
+            ];
+            let all = super::data::MARKETS
+                .iter()
+                .map(|m| (m.symbol, m.base, m.quote))
+                .chain(extra);
+            Ok(Value::Array(
+                all.map(|(symbol, base, quote)| {
+                    json!({
+                        "symbol": symbol,
+                        "name": symbol,
+                        "baseCurrency": base,
+                        "quoteCurrency": quote,
+                        "feeCurrency": quote,
+                        "market": "USDS",
+                        "baseMinSize": "0.00001",
+                        "quoteMinSize": "0.1",
+                        "baseIncrement": "0.00000001",
+                        "quoteIncrement": "0.00000001",
+                        "priceIncrement": "0.00000001",
+                        "enableTrading": true,
+                    })
+                })
+                .collect(),
+            ))
+        }
         Endpoint::OrderById => {
             let id = path.trim_start_matches("/api/v1/orders/");
             ds.orders

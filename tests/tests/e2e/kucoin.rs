@@ -174,7 +174,9 @@ fn list(truth: &Value, key: &str) -> Vec<Value> {
 fn assert_stored_exactly(daemon: &Daemon, sim: &Sim) {
     let truth = sim.truth();
 
-    let trades = list(&truth, "trades");
+    // Classic and high-frequency fills alike.
+    let mut trades = list(&truth, "trades");
+    trades.extend(list(&truth, "hf_trades"));
     compare(
         "trade",
         &stored(daemon, "trade"),
@@ -451,6 +453,19 @@ fn full_sync_stores_exactly_the_ground_truth_and_test_reports_the_key() {
     let stats = sim.stats();
     assert_eq!(stats["auth_failures"], 0, "{stats}");
     assert!(stats["by_status"].get("429").is_none(), "{stats}");
+    // High-frequency fills are asked for the markets of held currencies only.
+    let hf_symbols: Vec<&String> = stats["hf_fills_by_symbol"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert!(hf_symbols.iter().any(|s| *s == "BTC-USDT"), "{stats}");
+    assert!(
+        !hf_symbols
+            .iter()
+            .any(|s| ["DOGE-TRY", "SHIB-EUR", "PEPE-BRL"].contains(&s.as_str())),
+        "{stats}"
+    );
 
     let test = daemon.ctl_json(&["test", NAME]);
     assert_eq!(test["account"], text(&sim.truth()["uid"]), "{test:#}");
@@ -483,11 +498,12 @@ fn incremental_sync_fetches_only_what_is_new() {
     let trades_before = daemon.records(NAME, "trade").len();
 
     sim.reset_stats();
-    // Five new orders, each filled in one to three fills, and the oldest active order filled.
+    // Five new orders, each filled in one to three fills, the oldest active order filled, and
+    // two high-frequency fills.
     let appended =
         exsync_e2e::http::post(&format!("{}/__sim/append", sim.url), "{\"trades\":5}").json();
     let added = appended["appended"].as_u64().unwrap() as usize;
-    assert!(added >= 6, "{appended}");
+    assert!(added >= 8, "{appended}");
     assert_eq!(appended["completed_active"], true, "{appended}");
     let report = daemon.sync_wait(NAME);
     assert_all_ok(&report);
@@ -507,9 +523,15 @@ fn incremental_sync_fetches_only_what_is_new() {
     // Deposits and withdrawals: back to the oldest pending one, within 30 days.
     assert!(n("GET /api/v1/deposits") <= 6, "{stats}");
     assert!(n("GET /api/v1/withdrawals") <= 6, "{stats}");
+    // High-frequency fills: one request per symbol partition.
+    let hf = stats["hf_fills_by_symbol"].as_object().unwrap();
+    assert!(hf.values().all(|n| n == 1), "{stats}");
     // Candles: the unfinished candle's request, per partition.
     assert!(n("GET /api/v1/market/candles") <= 4, "{stats}");
-    assert!(stats["requests_total"].as_u64().unwrap() <= 32, "{stats}");
+    assert!(
+        stats["requests_total"].as_u64().unwrap() <= 32 + hf.len() as u64 + 2,
+        "{stats}"
+    );
 }
 
 #[test]
