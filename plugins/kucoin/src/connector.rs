@@ -22,7 +22,7 @@ use crate::endpoints::{
     SPOT_QUOTA, SYMBOLS_TTL_MS, TIMEFRAMES, WINDOW_MS,
 };
 use crate::pagination::{self, KucoinPager, WalkRules, WindowRequest};
-use crate::parsing::{self, Paged};
+use crate::parsing::{self, Market, Paged};
 use crate::signing::{self, KucoinSigner};
 
 /// KuCoin's "Invalid KC-API-TIMESTAMP".
@@ -43,7 +43,7 @@ struct ConnectorState {
     /// KuCoin's clock minus ours, ms; `None` until measured.
     offset_ms: Option<i64>,
     /// `GET /api/v2/symbols` and when it was fetched (our clock).
-    markets: Option<(i64, Arc<Vec<(String, String, String)>>)>,
+    markets: Option<(i64, Arc<Vec<Market>>)>,
 }
 
 impl Connector for KucoinConnector {
@@ -421,7 +421,7 @@ impl KucoinConnector {
     }
 
     /// `GET /api/v2/symbols`, fetched at most once an hour per instance.
-    fn markets(&self) -> Result<Arc<Vec<(String, String, String)>>, PluginError> {
+    fn markets(&self) -> Result<Arc<Vec<Market>>, PluginError> {
         let now = self.host.now_ms();
         if let Some((at, markets)) = &self.state().markets {
             if now >= *at && now - at < SYMBOLS_TTL_MS {

@@ -27,7 +27,7 @@ use exsync_plugin_api::{OrderStatus, Page, PluginError, Record, TimeRange};
 use serde::{Deserialize, Serialize};
 
 use crate::endpoints::{CANDLES_LIMIT, HF_FILLS_LIMIT, PAGE_SIZE, WINDOW_MS};
-use crate::parsing::{Paged, ParsedCandle};
+use crate::parsing::{Market, Paged, ParsedCandle};
 
 /// A caught-up transfer walk never starts more than this before where it stopped, however old
 /// a transfer stuck in "processing" is: such a transfer keeps its last seen state until a
@@ -428,7 +428,7 @@ pub(crate) const HF_PREFIX: &str = "hf:";
 /// the account is known to hold or have touched, plus every `hf:` partition that already has
 /// a cursor (kept even once delisted or emptied). Never every market blindly. Sorted.
 pub(crate) fn trade_partitions(
-    markets: &[(String, String, String)],
+    markets: &[Market],
     assets: &std::collections::BTreeSet<String>,
     known: &[String],
     hf_open: bool,

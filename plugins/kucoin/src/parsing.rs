@@ -34,6 +34,9 @@ pub(crate) struct Paged {
     pub(crate) next_last_id: Option<String>,
 }
 
+/// One spot market: `(symbol, base, quote)` as KuCoin writes them.
+pub(crate) type Market = (String, String, String);
+
 /// What `GET /api/v1/user/api-key` says about the key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct ApiKeyInfo {
@@ -559,7 +562,7 @@ pub(crate) fn parse_hf_fills(body: &[u8], limit: usize) -> Result<Paged, PluginE
 }
 
 /// `GET /api/v2/symbols` → every market, `(symbol, base, quote)` as KuCoin writes them.
-pub(crate) fn parse_symbols(body: &[u8]) -> Result<Vec<(String, String, String)>, PluginError> {
+pub(crate) fn parse_symbols(body: &[u8]) -> Result<Vec<Market>, PluginError> {
     let endpoint = "GET /api/v2/symbols";
     let items = array(data(body, endpoint)?, endpoint)?;
     let mut markets = Vec::with_capacity(items.len());
