@@ -16,10 +16,10 @@ use exsync_plugin_api::{
 use crate::config::KucoinConfig;
 use crate::endpoints::{
     timeframe, Endpoint, KucoinEndpoints, API_HOSTS, CLASSIC_HISTORY_FLOOR_MS, DEFAULT_BASE_URL,
-    EARN_QUOTA, FUTURES_CURRENCIES, FUTURES_QUOTA, HF_FILLS_LIMIT, LEDGER_LOOKBACK_MS,
-    MANAGEMENT_QUOTA, MAX_RATE_LIMIT_WAIT_MS, PAGE_SIZE, POOL_EARN, POOL_FUTURES, POOL_MANAGEMENT,
-    POOL_PUBLIC, POOL_SPOT, PUBLIC_QUOTA, QUOTA_WINDOW_MS, RESET_HEADER, SETTLE_OVERLAP_MS,
-    SPOT_QUOTA, SYMBOLS_TTL_MS, TIMEFRAMES, WINDOW_MS,
+    EARN_QUOTA, FUTURES_CURRENCIES, FUTURES_QUOTA, HF_FILLS_LIMIT, HF_LEDGER_LIMIT,
+    LEDGER_LOOKBACK_MS, MANAGEMENT_QUOTA, MAX_RATE_LIMIT_WAIT_MS, PAGE_SIZE, POOL_EARN,
+    POOL_FUTURES, POOL_MANAGEMENT, POOL_PUBLIC, POOL_SPOT, PUBLIC_QUOTA, QUOTA_WINDOW_MS,
+    RESET_HEADER, SETTLE_OVERLAP_MS, SPOT_QUOTA, SYMBOLS_TTL_MS, TIMEFRAMES, WINDOW_MS,
 };
 use crate::pagination::{self, KucoinPager, WalkRules, WindowRequest};
 use crate::parsing::{self, Market, Paged};
@@ -132,9 +132,9 @@ impl Connector for KucoinConnector {
         if info.is_master == Some(false) && info.sub_name.is_none() {
             notes.push("a sub-account key".into());
         }
-        // Unfinished: the high-frequency account's orders and ledger
-        // (`/api/v1/hf/orders/*`, `/api/v1/hf/accounts/ledgers`) are not read yet; say so
-        // where it matters. Its fills are (`hf:SYMBOL` trades partitions).
+        // Unfinished: the high-frequency account's orders (`/api/v1/hf/orders/*`) are not
+        // read yet; say so where it matters. Its fills (`hf:SYMBOL` trades partitions) and
+        // ledger (`hf` ledger partition) are.
         match self
             .signed_get(
                 &KucoinEndpoints::HF_OPENED,
@@ -144,9 +144,9 @@ impl Connector for KucoinConnector {
             .and_then(|body| parsing::parse_hf_opened(&body))
         {
             Ok(true) => notes.push(
-                "a high-frequency (trade_hf) account is open: its balances and fills are \
-                 synced, its orders and ledger are not (this plugin version reads those from \
-                 the classic endpoints only)"
+                "a high-frequency (trade_hf) account is open: its balances, fills and ledger \
+                 are synced, its orders are not (this plugin version reads orders from the \
+                 classic endpoints only)"
                     .into(),
             ),
             Ok(false) => {}
@@ -196,13 +196,16 @@ impl Connector for KucoinConnector {
                     hf_open,
                 ))
             }
+            // The classic ledger, and the high-frequency account's where it has one.
+            Stream::Ledger => Ok(pagination::ledger_partitions(
+                &context.known,
+                self.hf_open()?,
+            )),
             // KuCoin's classic history endpoints answer for every symbol and currency at once
             // (`symbol` and `currency` are optional filters): one partition each.
-            Stream::Balances
-            | Stream::Orders
-            | Stream::Deposits
-            | Stream::Withdrawals
-            | Stream::Ledger => Ok(vec![String::new()]),
+            Stream::Balances | Stream::Orders | Stream::Deposits | Stream::Withdrawals => {
+                Ok(vec![String::new()])
+            }
             Stream::Candles => Ok(pagination::candle_partitions(&self.config.candles)),
             other => Err(PluginError::unsupported(format!(
                 "the kucoin plugin has no {other} stream"
@@ -224,6 +227,7 @@ impl Connector for KucoinConnector {
             },
             Stream::Orders => self.fetch_window(stream, cursor),
             Stream::Deposits | Stream::Withdrawals => self.fetch_window(stream, cursor),
+            Stream::Ledger if partition == pagination::HF_LEDGER => self.fetch_hf_ledger(cursor),
             Stream::Ledger => self.fetch_window(stream, cursor),
             Stream::Candles => self.fetch_candles(partition, cursor),
             other => Err(PluginError::unsupported(format!(
@@ -405,6 +409,31 @@ impl KucoinConnector {
         )?;
         let paged = parsing::parse_hf_fills(&body, HF_FILLS_LIMIT)
             .map_err(|e| e.context(format!("for {symbol}")))?;
+        Ok(self
+            .pager
+            .window_page(&request, paged, None, rules, false, now))
+    }
+
+    /// One page of the high-frequency account's ledger: windows, `lastId` pages within each.
+    fn fetch_hf_ledger(&self, cursor: Option<&str>) -> Result<Page, PluginError> {
+        let now = self.server_now()?;
+        let rules = self.rules(Stream::Ledger, now);
+        let request = self.pager.window_request(cursor, "ledger", rules, now)?;
+        let what = format!(
+            "fetching the high-frequency ledger ({}) for [{}, {}){}",
+            KucoinEndpoints::HF_LEDGERS.name,
+            request.from(),
+            request.to(),
+            request
+                .cursor
+                .last_id
+                .as_deref()
+                .map(|id| format!(" below id {id}"))
+                .unwrap_or_default()
+        );
+        let params = request.last_id_params(HF_LEDGER_LIMIT);
+        let body = self.signed_get(&KucoinEndpoints::HF_LEDGERS, &params, &what)?;
+        let paged = parsing::parse_hf_ledger(&body, HF_LEDGER_LIMIT)?;
         Ok(self
             .pager
             .window_page(&request, paged, None, rules, false, now))

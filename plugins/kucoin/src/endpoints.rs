@@ -69,6 +69,8 @@ pub(crate) const LEDGER_LOOKBACK_MS: i64 = 365 * DAY_MS;
 pub(crate) const PAGE_SIZE: usize = 500;
 /// `limit` maximum of the high-frequency fills.
 pub(crate) const HF_FILLS_LIMIT: usize = 100;
+/// `limit` maximum of the high-frequency ledger.
+pub(crate) const HF_LEDGER_LIMIT: usize = 200;
 /// How long a fetched market list is trusted: markets list and change rarely.
 pub(crate) const SYMBOLS_TTL_MS: i64 = 3_600_000;
 /// Candle rows per `market/candles` answer, at most.
@@ -197,6 +199,15 @@ impl KucoinEndpoints {
     pub(crate) const HF_FILLS: Endpoint = Endpoint {
         name: "GET /api/v1/hf/fills",
         path: "/api/v1/hf/fills",
+        weight: 2,
+        pool: POOL_SPOT,
+        signed: true,
+    };
+    /// `GET /api/v1/hf/accounts/ledgers?startAt&endAt&lastId&limit`: the high-frequency
+    /// account's ledger, every currency, newest first, `lastId` paging.
+    pub(crate) const HF_LEDGERS: Endpoint = Endpoint {
+        name: "GET /api/v1/hf/accounts/ledgers",
+        path: "/api/v1/hf/accounts/ledgers",
         weight: 2,
         pool: POOL_SPOT,
         signed: true,

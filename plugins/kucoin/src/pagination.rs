@@ -110,17 +110,22 @@ impl WindowRequest {
             ("pageSize", PAGE_SIZE.to_string()),
         ]
     }
-    /// The query parameters of a high-frequency window request for `symbol`.
+    /// The query parameters of a high-frequency fills window request for `symbol`.
     pub(crate) fn hf_params(&self, symbol: &str) -> Vec<(&'static str, String)> {
+        let mut params = vec![("symbol", symbol.to_owned())];
+        params.extend(self.last_id_params(HF_FILLS_LIMIT));
+        params
+    }
+    /// `startAt`, `endAt`, `lastId` (once paging) and `limit`.
+    pub(crate) fn last_id_params(&self, limit: usize) -> Vec<(&'static str, String)> {
         let mut params = vec![
-            ("symbol", symbol.to_owned()),
             ("startAt", self.from().to_string()),
             ("endAt", self.to().to_string()),
         ];
         if let Some(last_id) = &self.cursor.last_id {
             params.push(("lastId", last_id.clone()));
         }
-        params.push(("limit", HF_FILLS_LIMIT.to_string()));
+        params.push(("limit", limit.to_string()));
         params
     }
     /// True when this request reads the active orders, not a window.
@@ -422,6 +427,18 @@ pub(crate) fn candles_params(
 
 /// The prefix of a high-frequency trades partition: `hf:BTC-USDT`.
 pub(crate) const HF_PREFIX: &str = "hf:";
+/// The ledger partition of the high-frequency account (the classic one is `""`).
+pub(crate) const HF_LEDGER: &str = "hf";
+
+/// The ledger partitions: `""` (classic) and, where a high-frequency account is open or was
+/// synced before, `hf`.
+pub(crate) fn ledger_partitions(known: &[String], hf_open: bool) -> Vec<String> {
+    let mut parts = vec![String::new()];
+    if hf_open || known.iter().any(|k| k == HF_LEDGER) {
+        parts.push(HF_LEDGER.to_owned());
+    }
+    parts
+}
 
 /// The trades partitions: `""` for the classic fills (every symbol at once), and, where a
 /// high-frequency account is open, `hf:SYMBOL` for every market whose base or quote currency

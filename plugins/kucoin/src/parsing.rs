@@ -767,6 +767,33 @@ fn deposit_id(t: &KucoinTransfer, timestamp: i64) -> String {
 pub(crate) fn parse_ledger(body: &[u8]) -> Result<Paged, PluginError> {
     let endpoint = "GET /api/v1/accounts/ledgers";
     let (items, total_page) = page(body, endpoint)?;
+    Ok(Paged {
+        records: ledger_of(items, endpoint)?,
+        total_page,
+        next_last_id: None,
+    })
+}
+
+/// `GET /api/v1/hf/accounts/ledgers` → ledger entries (a plain array, ids numeric strings,
+/// `createdAt` text); a page of `limit` entries means more may follow below its last id.
+pub(crate) fn parse_hf_ledger(body: &[u8], limit: usize) -> Result<Paged, PluginError> {
+    let endpoint = "GET /api/v1/hf/accounts/ledgers";
+    let items = array(data(body, endpoint)?, endpoint)?;
+    let full = items.len() >= limit;
+    let records = ledger_of(items, endpoint)?;
+    let next_last_id = if full {
+        records.last().map(Record::id)
+    } else {
+        None
+    };
+    Ok(Paged {
+        records,
+        total_page: 1,
+        next_last_id,
+    })
+}
+
+fn ledger_of(items: Vec<Value>, endpoint: &str) -> Result<Vec<Record>, PluginError> {
     let mut records = Vec::with_capacity(items.len());
     for (i, raw) in items.into_iter().enumerate() {
         let l: KucoinLedger = element(&raw, endpoint, "items", i)?;
@@ -795,11 +822,7 @@ pub(crate) fn parse_ledger(body: &[u8]) -> Result<Paged, PluginError> {
             raw,
         }));
     }
-    Ok(Paged {
-        records,
-        total_page,
-        next_last_id: None,
-    })
+    Ok(records)
 }
 
 /// The order id or trade id a ledger entry's `context` names (a JSON object in a string).

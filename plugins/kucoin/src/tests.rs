@@ -1221,3 +1221,43 @@ fn hf_trade_partitions_follow_held_assets_not_every_market() {
         )]
     );
 }
+
+#[test]
+fn parses_documented_hf_ledger_and_pages_below_the_last_id() {
+    // KuCoin's "Get Account Ledgers - trade_hf" example: a plain array, text times.
+    let body = br#"{"code":"200000","data":[{"id":"42852417537","currency":"CSP","amount":"1.00000000","fee":"0.00000000","balance":"99999986.99999999","accountType":"TRADE_HF","bizType":"TRADE_EXCHANGE","direction":"in","createdAt":"1661347205743","context":"{'symbol':'CSP-USDT','orderId':'6306257dd9180300014c8d47','tradeId':'609522034689'}"},{"id":"42852401152","currency":"CSP","amount":"1.00000000","fee":"0.00000000","balance":"99999985.99999999","accountType":"TRADE_HF","bizType":"TRADE_EXCHANGE","direction":"out","createdAt":"1661347205743","context":"{'symbol':'CSP-USDT','orderId':'63062585d9180300014c8d50','tradeId':'609522034689'}"}]}"#;
+    let paged = parsing::parse_hf_ledger(body, 200).unwrap();
+    assert_eq!(paged.next_last_id, None);
+    let amounts: Vec<(String, String, i64)> = paged
+        .records
+        .iter()
+        .map(|r| match r {
+            Record::Ledger(l) => (l.id.clone(), l.amount.clone(), l.timestamp),
+            _ => panic!(),
+        })
+        .collect();
+    assert_eq!(
+        amounts,
+        [
+            ("42852417537".into(), "1.00000000".into(), 1_661_347_205_743),
+            (
+                "42852401152".into(),
+                "-1.00000000".into(),
+                1_661_347_205_743
+            )
+        ]
+    );
+    // The example's context is not JSON (single quotes): no reference, and no failure.
+    let Record::Ledger(l) = &paged.records[0] else {
+        panic!()
+    };
+    assert_eq!(l.reference_id, None);
+    let full = parsing::parse_hf_ledger(body, 2).unwrap();
+    assert_eq!(full.next_last_id.as_deref(), Some("42852401152"));
+    assert_eq!(pagination::ledger_partitions(&[], true), ["", "hf"]);
+    assert_eq!(pagination::ledger_partitions(&[], false), [""]);
+    assert_eq!(
+        pagination::ledger_partitions(&["hf".into()], false),
+        ["", "hf"]
+    );
+}

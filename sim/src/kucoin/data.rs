@@ -119,6 +119,9 @@ pub struct Dataset {
     /// The high-frequency account's fills (`GET /api/v1/hf/fills`), by `createdAt` ascending,
     /// their numeric ids ascending with it.
     pub hf_fills: Vec<Value>,
+    /// The high-frequency account's ledger (`GET /api/v1/hf/accounts/ledgers`), by
+    /// `createdAt` ascending, numeric ids ascending with it.
+    pub hf_ledger: Vec<Value>,
     /// `GET /api/v3/isolated/accounts` `assets` entries.
     pub isolated: Vec<Value>,
     /// `GET /api/v1/account-overview` (futures) per margin currency.
@@ -149,9 +152,12 @@ fn text(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_owned()
 }
 
-/// `createdAt` of a record.
+/// `createdAt` of a record (a number, or text on the high-frequency endpoints).
 pub fn created_at(v: &Value) -> i64 {
-    v["createdAt"].as_i64().unwrap_or(0)
+    match &v["createdAt"] {
+        Value::String(s) => s.parse().unwrap_or(0),
+        other => other.as_i64().unwrap_or(0),
+    }
 }
 
 impl Dataset {
@@ -167,6 +173,7 @@ impl Dataset {
             withdrawals: Vec::new(),
             ledger: Vec::new(),
             hf_fills: Vec::new(),
+            hf_ledger: Vec::new(),
             isolated: Vec::new(),
             futures: Vec::new(),
             earn: Vec::new(),
@@ -476,25 +483,64 @@ impl Dataset {
         let funds = u128::from(size) * u128::from(price) / 100_000_000;
         let order_id = self.object_id(t, "hf-order");
         let counter = self.object_id(t, "hf-counter");
+        let side = if rng.chance(0.5) { "buy" } else { "sell" };
+        let t = t.max(self.hf_fills.last().map(created_at).unwrap_or(t));
+        let fee = funds / 1000;
+        let (base_dir, quote_dir) = if side == "buy" {
+            ("in", "out")
+        } else {
+            ("out", "in")
+        };
+        let quote_amount = if side == "buy" {
+            funds + fee
+        } else {
+            funds - fee
+        };
+        for (currency, amount, direction) in [
+            (m.base, u128::from(size), base_dir),
+            (m.quote, quote_amount, quote_dir),
+        ] {
+            let ledger_id = self
+                .hf_ledger
+                .last()
+                .and_then(|l| l["id"].as_str())
+                .and_then(|id| id.parse::<u64>().ok())
+                .unwrap_or(42_852_000_000)
+                + 1
+                + rng.below(7);
+            let balance = 1_000_000_000_000 + rng.below(1_000_000_000_000);
+            self.hf_ledger.push(json!({
+                "id": ledger_id.to_string(),
+                "currency": currency,
+                "amount": dec8(amount as i128),
+                "fee": "0.00000000",
+                "balance": dec8(i128::from(balance)),
+                "accountType": "TRADE_HF",
+                "bizType": "TRADE_EXCHANGE",
+                "direction": direction,
+                "createdAt": t.to_string(),
+                "context": format!("{{\"symbol\":\"{}\",\"orderId\":\"{order_id}\",\"tradeId\":\"{}\"}}", m.symbol, 616_000_000_000u64 + id),
+            }));
+        }
         self.hf_fills.push(json!({
             "id": id,
             "symbol": m.symbol,
             "tradeId": 616_000_000_000u64 + id,
             "orderId": order_id,
             "counterOrderId": counter,
-            "side": if rng.chance(0.5) { "buy" } else { "sell" },
+            "side": side,
             "liquidity": if rng.chance(0.5) { "taker" } else { "maker" },
             "forceTaker": false,
             "price": dec8(i128::from(price)),
             "size": dec8(i128::from(size)),
             "funds": dec8(funds as i128),
-            "fee": dec8((funds / 1000) as i128),
+            "fee": dec8(fee as i128),
             "feeRate": "0.001",
             "feeCurrency": m.quote,
             "stop": "",
             "tradeType": "TRADE",
             "type": "limit",
-            "createdAt": t.max(self.hf_fills.last().map(created_at).unwrap_or(t)),
+            "createdAt": t,
         }));
     }
 
@@ -760,6 +806,7 @@ impl Dataset {
             "balances": self.accounts,
             "trades": self.fills,
             "hf_trades": self.hf_fills,
+            "hf_ledger": self.hf_ledger,
             "orders": self.orders,
             "deposits": self.deposits,
             "withdrawals": self.withdrawals,

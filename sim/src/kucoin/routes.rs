@@ -43,6 +43,7 @@ pub enum Endpoint {
     OrderById,
     HfOpened,
     HfFills,
+    HfLedgers,
     Symbols,
 }
 
@@ -67,6 +68,7 @@ impl Endpoint {
             "/api/v1/earn/hold-assets" => Endpoint::EarnHoldings,
             "/api/v1/hf/accounts/opened" => Endpoint::HfOpened,
             "/api/v1/hf/fills" => Endpoint::HfFills,
+            "/api/v1/hf/accounts/ledgers" => Endpoint::HfLedgers,
             "/api/v2/symbols" => Endpoint::Symbols,
             p if p.starts_with("/api/v1/orders/") && p.len() > "/api/v1/orders/".len() => {
                 Endpoint::OrderById
@@ -99,6 +101,7 @@ impl Endpoint {
             Endpoint::OrderById => (Pool::Spot, 2),
             Endpoint::HfOpened => (Pool::Spot, 3),
             Endpoint::HfFills => (Pool::Spot, 2),
+            Endpoint::HfLedgers => (Pool::Spot, 2),
             Endpoint::Symbols => (Pool::Public, 4),
         }
     }
@@ -120,6 +123,7 @@ impl Endpoint {
             Endpoint::OrderById => "GET /api/v1/orders/{orderId}",
             Endpoint::HfOpened => "GET /api/v1/hf/accounts/opened",
             Endpoint::HfFills => "GET /api/v1/hf/fills",
+            Endpoint::HfLedgers => "GET /api/v1/hf/accounts/ledgers",
             Endpoint::Symbols => "GET /api/v2/symbols",
         }
     }
@@ -329,6 +333,26 @@ fn dispatch(
                 .collect();
             let last_id = items.last().map(|f| f["id"].clone()).unwrap_or(Value::Null);
             Ok(json!({"items": items, "lastId": last_id}))
+        }
+        Endpoint::HfLedgers => {
+            let (from, to) = trade_window(p, now)?;
+            let below = p.int("lastId")?.map(|id| id as u64).unwrap_or(u64::MAX);
+            let limit = p.int("limit")?.unwrap_or(100).clamp(1, 200) as usize;
+            let id_of = |v: &Value| {
+                v["id"]
+                    .as_str()
+                    .and_then(|id| id.parse::<u64>().ok())
+                    .unwrap_or(0)
+            };
+            Ok(Value::Array(
+                Dataset::newest_first(&ds.hf_ledger, from, to)
+                    .into_iter()
+                    .filter(|l| id_of(l) < below)
+                    .filter(|l| p.get("currency").is_none_or(|c| l["currency"] == c))
+                    .take(limit)
+                    .cloned()
+                    .collect(),
+            ))
         }
         Endpoint::Symbols => {
             let extra = [

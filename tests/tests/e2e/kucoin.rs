@@ -240,7 +240,8 @@ fn assert_stored_exactly(daemon: &Daemon, sim: &Sim) {
             ("timestamp", "createdAt"),
         ],
     );
-    let ledger = list(&truth, "ledger");
+    let mut ledger = list(&truth, "ledger");
+    ledger.extend(list(&truth, "hf_ledger"));
     let stored_ledger = stored(daemon, "ledger");
     compare(
         "ledger",
@@ -516,6 +517,7 @@ fn incremental_sync_fetches_only_what_is_new() {
     // One window each for fills and the ledger (the last minute and what is new).
     assert_eq!(n("GET /api/v1/fills"), 1, "{stats}");
     assert_eq!(n("GET /api/v1/accounts/ledgers"), 1, "{stats}");
+    assert_eq!(n("GET /api/v1/hf/accounts/ledgers"), 1, "{stats}");
     assert_eq!(n("GET /api/v1/accounts"), 1, "{stats}");
     // Orders: the last window, the active list, and the one order no longer active, by id.
     assert_eq!(n("GET /api/v1/orders"), 2, "{stats}");
