@@ -1,6 +1,6 @@
 //! KuCoin end to end: the real `exsyncd`, the real `kucoin` plugin `.so`, `exsync-sim kucoin`.
 //!
-//! The simulated account's history ends a day ago and starts 100 days before, so the plugin's
+//! The simulated account's history ends a day ago and starts 45 days before, so the plugin's
 //! 7-day windows, the ledger's one-year reach and the candles all meet today's clock the way
 //! they would on KuCoin.
 
@@ -15,6 +15,8 @@ const PASSPHRASE: &str = "e2ePASSPHRASEkc7Lm2Nq4Rs6Tu8Vw0Xy";
 const WRONG_SECRET: &str = "e2eWRONGkucoinSECRETa1b2c3d4e5f6g7h8i9j0";
 const NAME: &str = "kucoin-main";
 const DAY_MS: i64 = 86_400_000;
+/// How far back the simulated history and the integration start: seven 7-day windows.
+const HISTORY_DAYS: i64 = 45;
 
 const STREAMS: &str = r#"[streams]
 balances = "1h"
@@ -50,9 +52,9 @@ fn date(ms: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-/// The history start of every test: 100 days ago, on a day boundary.
+/// The history start of every test: [`HISTORY_DAYS`] ago, on a day boundary.
 fn history_start() -> String {
-    date(now_ms() - 100 * DAY_MS)
+    date(now_ms() - HISTORY_DAYS * DAY_MS)
 }
 
 /// Starts `exsync-sim kucoin` with the test credentials, a history that ends a day ago, and
@@ -431,7 +433,7 @@ fn assert_stored_exactly(daemon: &Daemon, sim: &Sim) {
 
 /// The integration's start, as the daemon reads `start = "YYYY-MM-DD"`.
 fn exsync_start_ms() -> i64 {
-    (now_ms() - 100 * DAY_MS).div_euclid(DAY_MS) * DAY_MS
+    (now_ms() - HISTORY_DAYS * DAY_MS).div_euclid(DAY_MS) * DAY_MS
 }
 
 fn assert_no_secrets(outputs: &[&str]) {
