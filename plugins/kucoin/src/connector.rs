@@ -17,9 +17,10 @@ use crate::config::KucoinConfig;
 use crate::endpoints::{
     timeframe, Endpoint, KucoinEndpoints, API_HOSTS, CLASSIC_HISTORY_FLOOR_MS, DEFAULT_BASE_URL,
     EARN_QUOTA, FUTURES_CURRENCIES, FUTURES_QUOTA, HF_FILLS_LIMIT, HF_LEDGER_LIMIT,
-    LEDGER_LOOKBACK_MS, MANAGEMENT_QUOTA, MAX_RATE_LIMIT_WAIT_MS, PAGE_SIZE, POOL_EARN,
-    POOL_FUTURES, POOL_MANAGEMENT, POOL_PUBLIC, POOL_SPOT, PUBLIC_QUOTA, QUOTA_WINDOW_MS,
-    RESET_HEADER, SETTLE_OVERLAP_MS, SPOT_QUOTA, SYMBOLS_TTL_MS, TIMEFRAMES, WINDOW_MS,
+    HF_ORDERS_LIMIT, LEDGER_LOOKBACK_MS, MANAGEMENT_QUOTA, MAX_RATE_LIMIT_WAIT_MS, PAGE_SIZE,
+    POOL_EARN, POOL_FUTURES, POOL_MANAGEMENT, POOL_PUBLIC, POOL_SPOT, PUBLIC_QUOTA,
+    QUOTA_WINDOW_MS, RESET_HEADER, SETTLE_OVERLAP_MS, SPOT_QUOTA, SYMBOLS_TTL_MS, TIMEFRAMES,
+    WINDOW_MS,
 };
 use crate::pagination::{self, KucoinPager, WalkRules, WindowRequest};
 use crate::parsing::{self, Market, Paged};
@@ -42,6 +43,8 @@ pub struct KucoinConnector {
 struct ConnectorState {
     /// KuCoin's clock minus ours, ms; `None` until measured.
     offset_ms: Option<i64>,
+    /// Whether a high-frequency account is open, and when that was asked (our clock).
+    hf_open: Option<(i64, bool)>,
     /// `GET /api/v2/symbols` and when it was fetched (our clock).
     markets: Option<(i64, Arc<Vec<Market>>)>,
 }
@@ -132,9 +135,8 @@ impl Connector for KucoinConnector {
         if info.is_master == Some(false) && info.sub_name.is_none() {
             notes.push("a sub-account key".into());
         }
-        // Unfinished: the high-frequency account's orders (`/api/v1/hf/orders/*`) are not
-        // read yet; say so where it matters. Its fills (`hf:SYMBOL` trades partitions) and
-        // ledger (`hf` ledger partition) are.
+        // Its fills and orders are read per symbol (`hf:SYMBOL` partitions), its ledger in
+        // the `hf` ledger partition: say where they come from.
         match self
             .signed_get(
                 &KucoinEndpoints::HF_OPENED,
@@ -144,9 +146,8 @@ impl Connector for KucoinConnector {
             .and_then(|body| parsing::parse_hf_opened(&body))
         {
             Ok(true) => notes.push(
-                "a high-frequency (trade_hf) account is open: its balances, fills and ledger \
-                 are synced, its orders are not (this plugin version reads orders from the \
-                 classic endpoints only)"
+                "a high-frequency (trade_hf) account is open: its balances, fills, orders and \
+                 ledger are synced per symbol from the markets of held currencies"
                     .into(),
             ),
             Ok(false) => {}
@@ -173,9 +174,10 @@ impl Connector for KucoinConnector {
         context: &PartitionContext,
     ) -> Result<Vec<String>, PluginError> {
         match stream {
-            // The classic fills answer for every symbol at once; the high-frequency account's
-            // need one symbol per request: those symbols come from what the account holds.
-            Stream::Trades => {
+            // The classic fills and orders answer for every symbol at once; the
+            // high-frequency account's need one symbol per request: those symbols come from
+            // what the account holds.
+            Stream::Trades | Stream::Orders => {
                 let hf_open = self.hf_open()?;
                 let markets = if hf_open {
                     self.markets()?
@@ -203,9 +205,7 @@ impl Connector for KucoinConnector {
             )),
             // KuCoin's classic history endpoints answer for every symbol and currency at once
             // (`symbol` and `currency` are optional filters): one partition each.
-            Stream::Balances | Stream::Orders | Stream::Deposits | Stream::Withdrawals => {
-                Ok(vec![String::new()])
-            }
+            Stream::Balances | Stream::Deposits | Stream::Withdrawals => Ok(vec![String::new()]),
             Stream::Candles => Ok(pagination::candle_partitions(&self.config.candles)),
             other => Err(PluginError::unsupported(format!(
                 "the kucoin plugin has no {other} stream"
@@ -225,7 +225,10 @@ impl Connector for KucoinConnector {
                 Some(symbol) => self.fetch_hf_fills(symbol, cursor),
                 None => self.fetch_window(stream, cursor),
             },
-            Stream::Orders => self.fetch_window(stream, cursor),
+            Stream::Orders => match partition.strip_prefix(pagination::HF_PREFIX) {
+                Some(symbol) => self.fetch_hf_orders(symbol, cursor),
+                None => self.fetch_window(stream, cursor),
+            },
             Stream::Deposits | Stream::Withdrawals => self.fetch_window(stream, cursor),
             Stream::Ledger if partition == pagination::HF_LEDGER => self.fetch_hf_ledger(cursor),
             Stream::Ledger => self.fetch_window(stream, cursor),
@@ -382,11 +385,7 @@ impl KucoinConnector {
     /// One page of the high-frequency account's fills of `symbol`: 7-day windows, `lastId`
     /// pages within each.
     fn fetch_hf_fills(&self, symbol: &str, cursor: Option<&str>) -> Result<Page, PluginError> {
-        if symbol.is_empty() || symbol.contains(|c: char| c.is_whitespace() || c == ':') {
-            return Err(PluginError::plugin(format!(
-                "trades partition {symbol:?} is not \"hf:BASE-QUOTE\""
-            )));
-        }
+        require_symbol(symbol)?;
         let now = self.server_now()?;
         let rules = self.rules(Stream::Trades, now);
         let request = self.pager.window_request(cursor, "trades", rules, now)?;
@@ -414,6 +413,60 @@ impl KucoinConnector {
             .window_page(&request, paged, None, rules, false, now))
     }
 
+    /// One page of the high-frequency account's orders of `symbol`: done orders in windows
+    /// (`lastId` pages), then the active ones, then, one by one, those active last time and
+    /// no longer.
+    fn fetch_hf_orders(&self, symbol: &str, cursor: Option<&str>) -> Result<Page, PluginError> {
+        require_symbol(symbol)?;
+        let now = self.server_now()?;
+        let rules = self.rules(Stream::Orders, now);
+        let request = self.pager.window_request(cursor, "orders", rules, now)?;
+        let paged = if let Some(order_id) = request.settling() {
+            let path = KucoinEndpoints::hf_order_path(order_id, symbol);
+            let what = format!(
+                "fetching high-frequency order {order_id} of {symbol}, no longer active ({})",
+                KucoinEndpoints::HF_ORDER.name
+            );
+            let body = self.signed_get_path(&KucoinEndpoints::HF_ORDER, &path, &what)?;
+            Paged {
+                records: vec![parsing::parse_order(&body)?],
+                total_page: 1,
+                next_last_id: None,
+            }
+        } else if request.is_active_orders() {
+            let what = format!(
+                "fetching the active high-frequency orders of {symbol} ({})",
+                KucoinEndpoints::HF_ORDERS_ACTIVE.name
+            );
+            let body = self.signed_get(
+                &KucoinEndpoints::HF_ORDERS_ACTIVE,
+                &[("symbol", symbol.to_owned())],
+                &what,
+            )?;
+            parsing::parse_hf_orders_active(&body)?
+        } else {
+            let what = format!(
+                "fetching the done high-frequency orders of {symbol} ({}) for [{}, {}){}",
+                KucoinEndpoints::HF_ORDERS_DONE.name,
+                request.from(),
+                request.to(),
+                request
+                    .cursor
+                    .last_id
+                    .as_deref()
+                    .map(|id| format!(" below id {id}"))
+                    .unwrap_or_default()
+            );
+            let mut params = vec![("symbol", symbol.to_owned())];
+            params.extend(request.last_id_params(HF_ORDERS_LIMIT));
+            let body = self.signed_get(&KucoinEndpoints::HF_ORDERS_DONE, &params, &what)?;
+            parsing::parse_hf_orders_done(&body, HF_ORDERS_LIMIT)?
+        };
+        Ok(self
+            .pager
+            .window_page(&request, paged, None, rules, true, now))
+    }
+
     /// One page of the high-frequency account's ledger: windows, `lastId` pages within each.
     fn fetch_hf_ledger(&self, cursor: Option<&str>) -> Result<Page, PluginError> {
         let now = self.server_now()?;
@@ -439,14 +492,22 @@ impl KucoinConnector {
             .window_page(&request, paged, None, rules, false, now))
     }
 
-    /// Whether the account has a high-frequency account (asked once per instance).
+    /// Whether the account has a high-frequency account (asked at most once an hour).
     fn hf_open(&self) -> Result<bool, PluginError> {
+        let now = self.host.now_ms();
+        if let Some((at, open)) = self.state().hf_open {
+            if now >= at && now - at < SYMBOLS_TTL_MS {
+                return Ok(open);
+            }
+        }
         let body = self.signed_get(
             &KucoinEndpoints::HF_OPENED,
             &[],
             "asking whether a high-frequency account is open",
         )?;
-        parsing::parse_hf_opened(&body)
+        let open = parsing::parse_hf_opened(&body)?;
+        self.state().hf_open = Some((now, open));
+        Ok(open)
     }
 
     /// `GET /api/v2/symbols`, fetched at most once an hour per instance.
@@ -660,6 +721,16 @@ impl KucoinConnector {
             ));
         }
     }
+}
+
+/// A high-frequency partition's symbol must be one: `hf:BASE-QUOTE`.
+fn require_symbol(symbol: &str) -> Result<(), PluginError> {
+    if symbol.is_empty() || symbol.contains(|c: char| c.is_whitespace() || c == ':') {
+        return Err(PluginError::plugin(format!(
+            "partition \"hf:{symbol}\" is not \"hf:BASE-QUOTE\""
+        )));
+    }
+    Ok(())
 }
 
 /// The parameters and the "while doing what" of a windowed request.

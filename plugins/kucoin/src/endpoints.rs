@@ -67,8 +67,9 @@ pub(crate) const LEDGER_LOOKBACK_MS: i64 = 365 * DAY_MS;
 
 /// `pageSize` maxima: 500 on every paginated endpoint the connector uses.
 pub(crate) const PAGE_SIZE: usize = 500;
-/// `limit` maximum of the high-frequency fills.
+/// `limit` maximum of the high-frequency fills and done orders.
 pub(crate) const HF_FILLS_LIMIT: usize = 100;
+pub(crate) const HF_ORDERS_LIMIT: usize = 100;
 /// `limit` maximum of the high-frequency ledger.
 pub(crate) const HF_LEDGER_LIMIT: usize = 200;
 /// How long a fetched market list is trusted: markets list and change rarely.
@@ -212,6 +213,31 @@ impl KucoinEndpoints {
         pool: POOL_SPOT,
         signed: true,
     };
+    /// `GET /api/v1/hf/orders/done?symbol&startAt&endAt&lastId&limit`: done orders of the
+    /// high-frequency account, one symbol, newest first, `lastId` paging.
+    pub(crate) const HF_ORDERS_DONE: Endpoint = Endpoint {
+        name: "GET /api/v1/hf/orders/done",
+        path: "/api/v1/hf/orders/done",
+        weight: 2,
+        pool: POOL_SPOT,
+        signed: true,
+    };
+    /// `GET /api/v1/hf/orders/active?symbol`: every active order of one symbol.
+    pub(crate) const HF_ORDERS_ACTIVE: Endpoint = Endpoint {
+        name: "GET /api/v1/hf/orders/active",
+        path: "/api/v1/hf/orders/active",
+        weight: 2,
+        pool: POOL_SPOT,
+        signed: true,
+    };
+    /// `GET /api/v1/hf/orders/{orderId}?symbol`: one order of the high-frequency account.
+    pub(crate) const HF_ORDER: Endpoint = Endpoint {
+        name: "GET /api/v1/hf/orders/{orderId}",
+        path: "/api/v1/hf/orders/",
+        weight: 2,
+        pool: POOL_SPOT,
+        signed: true,
+    };
     /// `GET /api/v2/symbols`: every spot market with its base and quote currency.
     pub(crate) const SYMBOLS: Endpoint = Endpoint {
         name: "GET /api/v2/symbols",
@@ -297,6 +323,18 @@ impl KucoinEndpoints {
             "{}{}",
             Self::ORDER.path,
             exsync_plugin_api::signing::encode_component(order_id)
+        )
+    }
+
+    /// The path and query of one high-frequency order
+    /// (`GET /api/v1/hf/orders/{orderId}?symbol=`), both percent-encoded.
+    pub(crate) fn hf_order_path(order_id: &str, symbol: &str) -> String {
+        use exsync_plugin_api::signing::encode_component;
+        format!(
+            "{}{}?symbol={}",
+            Self::HF_ORDER.path,
+            encode_component(order_id),
+            encode_component(symbol)
         )
     }
 

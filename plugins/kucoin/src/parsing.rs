@@ -191,9 +191,14 @@ struct KucoinOrder {
     size: String,
     deal_funds: String,
     deal_size: String,
+    /// `isActive` on the classic endpoints, `active` on the high-frequency ones.
+    #[serde(alias = "active")]
     is_active: bool,
     cancel_exist: bool,
     created_at: FlexInt,
+    /// High-frequency orders only.
+    #[serde(default)]
+    last_updated_at: Option<FlexInt>,
 }
 
 #[derive(Deserialize)]
@@ -652,7 +657,7 @@ fn orders_of(items: Vec<Value>, endpoint: &str) -> Result<(Vec<Record>, Option<i
         records.push(Record::Order(Order {
             id: o.id,
             timestamp,
-            updated: None,
+            updated: o.last_updated_at.as_ref().and_then(FlexInt::get),
             symbol: o.symbol,
             base,
             quote,
@@ -669,6 +674,41 @@ fn orders_of(items: Vec<Value>, endpoint: &str) -> Result<(Vec<Record>, Option<i
         }));
     }
     Ok((records, oldest_active))
+}
+
+/// `GET /api/v1/hf/orders/done` → the page's orders (`{"lastId", "items"}`); a page of
+/// `limit` items means more may follow below its `lastId`.
+pub(crate) fn parse_hf_orders_done(body: &[u8], limit: usize) -> Result<Paged, PluginError> {
+    let endpoint = "GET /api/v1/hf/orders/done";
+    let data = data(body, endpoint)?;
+    let p: KucoinHfPage = element(&data, endpoint, "data", 0)?;
+    let full = p.items.len() >= limit;
+    let (records, _) = orders_of(p.items, endpoint)?;
+    let next_last_id = match (full, p.last_id) {
+        (true, Some(id)) => Some(id.into_string()),
+        (true, None) => {
+            return Err(bad(format!(
+                "while parsing the {endpoint} response: a full page without lastId"
+            )))
+        }
+        (false, _) => None,
+    };
+    Ok(Paged {
+        records,
+        total_page: 1,
+        next_last_id,
+    })
+}
+
+/// `GET /api/v1/hf/orders/active` → every active order of one symbol (a plain array).
+pub(crate) fn parse_hf_orders_active(body: &[u8]) -> Result<Paged, PluginError> {
+    let endpoint = "GET /api/v1/hf/orders/active";
+    let items = array(data(body, endpoint)?, endpoint)?;
+    Ok(Paged {
+        records: orders_of(items, endpoint)?.0,
+        total_page: 1,
+        next_last_id: None,
+    })
 }
 
 /// `GET /api/v1/orders/{orderId}` → that order in its latest state.

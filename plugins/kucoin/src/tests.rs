@@ -1261,3 +1261,40 @@ fn parses_documented_hf_ledger_and_pages_below_the_last_id() {
         ["", "hf"]
     );
 }
+
+#[test]
+fn parses_hf_orders_done_active_and_by_id() {
+    // The shape of KuCoin's "Get HF Completed order list" (`active`, `lastUpdatedAt`, `lastId`).
+    let order = |id: &str, active: bool, cancel: bool| json!({"id":id,"symbol":"BTC-USDT","opType":"DEAL","type":"limit","side":"buy","price":"30000","size":"0.1","funds":"0","dealSize":"0.05","dealFunds":"1500","fee":"1.5","feeCurrency":"USDT","cancelExist":cancel,"inOrderBook":active,"active":active,"createdAt":1700000000000u64,"lastUpdatedAt":1700000009999u64,"tradeType":"TRADE"});
+    let done =
+        json!({"code":"200000","data":{"lastId":2682265600u64,"items":[order("o1", false, true)]}});
+    let paged = parsing::parse_hf_orders_done(done.to_string().as_bytes(), 1).unwrap();
+    assert_eq!(paged.next_last_id.as_deref(), Some("2682265600"));
+    let Record::Order(o) = &paged.records[0] else {
+        panic!()
+    };
+    assert_eq!(
+        (o.status, o.updated),
+        (OrderStatus::Canceled, Some(1_700_000_009_999))
+    );
+    assert_eq!(o.average.as_deref(), Some("30000"));
+    let short = parsing::parse_hf_orders_done(done.to_string().as_bytes(), 100).unwrap();
+    assert_eq!(short.next_last_id, None);
+
+    let active = json!({"code":"200000","data":[order("o2", true, false)]});
+    let paged = parsing::parse_hf_orders_active(active.to_string().as_bytes()).unwrap();
+    assert_eq!(paged.records.len(), 1);
+    let Record::Order(o) = &paged.records[0] else {
+        panic!()
+    };
+    assert_eq!(o.status, OrderStatus::Open);
+    let one = json!({"code":"200000","data":order("o3", false, false)});
+    let Record::Order(o) = parsing::parse_order(one.to_string().as_bytes()).unwrap() else {
+        panic!()
+    };
+    assert_eq!((o.id.as_str(), o.status), ("o3", OrderStatus::Closed));
+    assert_eq!(
+        KucoinEndpoints::hf_order_path("o3", "BTC-USDT"),
+        "/api/v1/hf/orders/o3?symbol=BTC-USDT"
+    );
+}

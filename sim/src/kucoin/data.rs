@@ -119,6 +119,9 @@ pub struct Dataset {
     /// The high-frequency account's fills (`GET /api/v1/hf/fills`), by `createdAt` ascending,
     /// their numeric ids ascending with it.
     pub hf_fills: Vec<Value>,
+    /// The high-frequency account's orders, by `createdAt` ascending; `_seq` (stripped before
+    /// serving) is the sequence `lastId` pages by.
+    pub hf_orders: Vec<Value>,
     /// The high-frequency account's ledger (`GET /api/v1/hf/accounts/ledgers`), by
     /// `createdAt` ascending, numeric ids ascending with it.
     pub hf_ledger: Vec<Value>,
@@ -138,6 +141,71 @@ pub fn dec8(units: i128) -> String {
     let sign = if units < 0 { "-" } else { "" };
     let u = units.unsigned_abs();
     format!("{sign}{}.{:08}", u / 100_000_000, u % 100_000_000)
+}
+
+/// An order of the high-frequency account as KuCoin writes it (`active`, `inOrderBook`,
+/// `lastUpdatedAt`), with the hidden `_seq`.
+#[allow(clippy::too_many_arguments)]
+fn hf_order(
+    seq: u64,
+    id: &str,
+    m: &Market,
+    side: &str,
+    price: u64,
+    size: u64,
+    deal_size: u64,
+    deal_funds: u128,
+    active: bool,
+    canceled: bool,
+    created: i64,
+    updated: i64,
+) -> Value {
+    json!({
+        "_seq": seq,
+        "id": id,
+        "clientOid": format!("sim-hf-{seq}"),
+        "symbol": m.symbol,
+        "opType": "DEAL",
+        "type": "limit",
+        "side": side,
+        "price": dec8(i128::from(price)),
+        "size": dec8(i128::from(size)),
+        "funds": "0",
+        "dealSize": dec8(i128::from(deal_size)),
+        "dealFunds": dec8(deal_funds as i128),
+        "cancelledSize": if canceled { dec8(i128::from(size - deal_size)) } else { "0".into() },
+        "cancelledFunds": "0",
+        "remainSize": if active { dec8(i128::from(size - deal_size)) } else { "0".into() },
+        "remainFunds": "0",
+        "fee": dec8((deal_funds / 1000) as i128),
+        "feeCurrency": m.quote,
+        "stp": null,
+        "timeInForce": "GTC",
+        "postOnly": false,
+        "hidden": false,
+        "iceberg": false,
+        "visibleSize": "0",
+        "cancelAfter": 0,
+        "channel": "API",
+        "remark": null,
+        "tags": null,
+        "cancelExist": canceled,
+        "tradeType": "TRADE",
+        "inOrderBook": active,
+        "active": active,
+        "tax": "0",
+        "createdAt": created,
+        "lastUpdatedAt": updated,
+    })
+}
+
+/// An object without the sim's hidden keys (`_seq`).
+pub fn served(v: &Value) -> Value {
+    let mut v = v.clone();
+    if let Some(o) = v.as_object_mut() {
+        o.remove("_seq");
+    }
+    v
 }
 
 /// The 10^-8 units of a decimal string this module wrote (`"1.50000000"` → 150000000).
@@ -174,6 +242,7 @@ impl Dataset {
             ledger: Vec::new(),
             hf_fills: Vec::new(),
             hf_ledger: Vec::new(),
+            hf_orders: Vec::new(),
             isolated: Vec::new(),
             futures: Vec::new(),
             earn: Vec::new(),
@@ -222,6 +291,17 @@ impl Dataset {
         times.sort_unstable();
         for t in times {
             ds.add_hf_fill(&mut rng, t);
+        }
+        // Orders of the high-frequency account that filled nothing: some canceled, a few
+        // still active.
+        for i in 0..(config.hf_fills / 20 + 2) {
+            let t = rng.range_i64(start, end);
+            ds.add_hf_order(&mut rng, t, i < 2);
+        }
+        ds.hf_orders.sort_by_key(created_at);
+        // `lastId` pages newest first: the sequence follows creation time.
+        for (i, o) in ds.hf_orders.iter_mut().enumerate() {
+            o["_seq"] = json!(2_682_265_000u64 + i as u64);
         }
         ds.sort();
         ds.accounts = ds.balances(&mut root.fork("accounts"));
@@ -467,6 +547,52 @@ impl Dataset {
         self.orders.push(order);
     }
 
+    fn next_hf_seq(&self) -> u64 {
+        self.hf_orders
+            .iter()
+            .filter_map(|o| o["_seq"].as_u64())
+            .max()
+            .unwrap_or(2_682_265_000)
+            + 1
+    }
+
+    /// An order of the high-frequency account with no fill: active, or canceled.
+    fn add_hf_order(&mut self, rng: &mut SimRng, t: i64, active: bool) {
+        let m = MARKETS[if rng.chance(0.5) { 0 } else { 3 }];
+        let id = self.object_id(t, "hf-order");
+        let size = 1_000 + rng.below(20_000_000);
+        let price = m.price - m.price / 10 + rng.below((m.price / 20).max(1));
+        let seq = self.next_hf_seq();
+        self.hf_orders.push(hf_order(
+            seq,
+            &id,
+            &m,
+            if rng.chance(0.5) { "buy" } else { "sell" },
+            price,
+            size,
+            0,
+            0,
+            active,
+            !active,
+            t,
+            t,
+        ));
+    }
+
+    /// Cancels the oldest active order of the high-frequency account at `t`.
+    pub fn cancel_oldest_hf_active(&mut self, t: i64) -> bool {
+        let Some(o) = self.hf_orders.iter_mut().find(|o| o["active"] == true) else {
+            return false;
+        };
+        o["active"] = json!(false);
+        o["inOrderBook"] = json!(false);
+        o["cancelExist"] = json!(true);
+        o["cancelledSize"] = o["size"].clone();
+        o["remainSize"] = json!("0");
+        o["lastUpdatedAt"] = json!(t);
+        true
+    }
+
     /// One fill of the high-frequency account at `t` (not before the newest one).
     fn add_hf_fill(&mut self, rng: &mut SimRng, t: i64) {
         const HF_MARKETS: [usize; 3] = [0, 2, 3]; // BTC-USDT, ETH-BTC, KCS-USDT
@@ -522,6 +648,21 @@ impl Dataset {
                 "context": format!("{{\"symbol\":\"{}\",\"orderId\":\"{order_id}\",\"tradeId\":\"{}\"}}", m.symbol, 616_000_000_000u64 + id),
             }));
         }
+        let seq = self.next_hf_seq();
+        self.hf_orders.push(hf_order(
+            seq,
+            &order_id,
+            &m,
+            side,
+            price,
+            size,
+            size,
+            funds,
+            false,
+            false,
+            t - 3,
+            t,
+        ));
         self.hf_fills.push(json!({
             "id": id,
             "symbol": m.symbol,
@@ -807,6 +948,7 @@ impl Dataset {
             "trades": self.fills,
             "hf_trades": self.hf_fills,
             "hf_ledger": self.hf_ledger,
+            "hf_orders": self.hf_orders.iter().map(served).collect::<Vec<_>>(),
             "orders": self.orders,
             "deposits": self.deposits,
             "withdrawals": self.withdrawals,

@@ -44,6 +44,9 @@ pub enum Endpoint {
     HfOpened,
     HfFills,
     HfLedgers,
+    HfOrdersDone,
+    HfOrdersActive,
+    HfOrderById,
     Symbols,
 }
 
@@ -69,6 +72,11 @@ impl Endpoint {
             "/api/v1/hf/accounts/opened" => Endpoint::HfOpened,
             "/api/v1/hf/fills" => Endpoint::HfFills,
             "/api/v1/hf/accounts/ledgers" => Endpoint::HfLedgers,
+            "/api/v1/hf/orders/done" => Endpoint::HfOrdersDone,
+            "/api/v1/hf/orders/active" => Endpoint::HfOrdersActive,
+            p if p.starts_with("/api/v1/hf/orders/") && p.len() > "/api/v1/hf/orders/".len() => {
+                Endpoint::HfOrderById
+            }
             "/api/v2/symbols" => Endpoint::Symbols,
             p if p.starts_with("/api/v1/orders/") && p.len() > "/api/v1/orders/".len() => {
                 Endpoint::OrderById
@@ -102,6 +110,9 @@ impl Endpoint {
             Endpoint::HfOpened => (Pool::Spot, 3),
             Endpoint::HfFills => (Pool::Spot, 2),
             Endpoint::HfLedgers => (Pool::Spot, 2),
+            Endpoint::HfOrdersDone | Endpoint::HfOrdersActive | Endpoint::HfOrderById => {
+                (Pool::Spot, 2)
+            }
             Endpoint::Symbols => (Pool::Public, 4),
         }
     }
@@ -124,6 +135,9 @@ impl Endpoint {
             Endpoint::HfOpened => "GET /api/v1/hf/accounts/opened",
             Endpoint::HfFills => "GET /api/v1/hf/fills",
             Endpoint::HfLedgers => "GET /api/v1/hf/accounts/ledgers",
+            Endpoint::HfOrdersDone => "GET /api/v1/hf/orders/done",
+            Endpoint::HfOrdersActive => "GET /api/v1/hf/orders/active",
+            Endpoint::HfOrderById => "GET /api/v1/hf/orders/{orderId}",
             Endpoint::Symbols => "GET /api/v2/symbols",
         }
     }
@@ -151,7 +165,8 @@ impl Stats {
         }
         *self.by_status.entry(status).or_default() += 1;
         *self.by_code.entry(code.to_owned()).or_default() += 1;
-        if code.starts_with("40000") {
+        // Missing header, timestamp, key, passphrase, signature.
+        if matches!(code, "400001" | "400002" | "400003" | "400004" | "400005") {
             self.auth_failures += 1;
         }
     }
@@ -333,6 +348,50 @@ fn dispatch(
                 .collect();
             let last_id = items.last().map(|f| f["id"].clone()).unwrap_or(Value::Null);
             Ok(json!({"items": items, "lastId": last_id}))
+        }
+        Endpoint::HfOrdersDone => {
+            let symbol = p
+                .get("symbol")
+                .ok_or_else(|| KucoinError::param("symbol is required"))?;
+            let (from, to) = trade_window(p, now)?;
+            let below = p.int("lastId")?.map(|id| id as u64).unwrap_or(u64::MAX);
+            let limit = p.int("limit")?.unwrap_or(20).clamp(1, 100) as usize;
+            let hits: Vec<&Value> = Dataset::newest_first(&ds.hf_orders, from, to)
+                .into_iter()
+                .filter(|o| o["symbol"] == symbol && o["active"] == false)
+                .filter(|o| o["_seq"].as_u64().unwrap_or(0) < below)
+                .take(limit)
+                .collect();
+            let last_id = hits
+                .last()
+                .map(|o| o["_seq"].clone())
+                .unwrap_or(Value::Null);
+            let items: Vec<Value> = hits.into_iter().map(super::data::served).collect();
+            Ok(json!({"lastId": last_id, "items": items}))
+        }
+        Endpoint::HfOrdersActive => {
+            let symbol = p
+                .get("symbol")
+                .ok_or_else(|| KucoinError::param("symbol is required"))?;
+            Ok(Value::Array(
+                ds.hf_orders
+                    .iter()
+                    .rev()
+                    .filter(|o| o["symbol"] == symbol && o["active"] == true)
+                    .map(super::data::served)
+                    .collect(),
+            ))
+        }
+        Endpoint::HfOrderById => {
+            let id = path.trim_start_matches("/api/v1/hf/orders/");
+            let symbol = p
+                .get("symbol")
+                .ok_or_else(|| KucoinError::param("symbol is required"))?;
+            ds.hf_orders
+                .iter()
+                .find(|o| o["id"] == id && o["symbol"] == symbol)
+                .map(super::data::served)
+                .ok_or_else(|| KucoinError::new(404, "400100", "order not exist."))
         }
         Endpoint::HfLedgers => {
             let (from, to) = trade_window(p, now)?;
@@ -669,10 +728,11 @@ pub fn admin(
             let added = ds.append_trades(req.trades, now, &mut rng);
             // And an old order that was active completes now.
             let completed = ds.complete_oldest_active(now - 20_000);
+            let canceled_hf = ds.cancel_oldest_hf_active(now - 20_000);
             let newest = ds.fills.last().map(created_at).unwrap_or(0);
             json_response(
                 200,
-                json!({"appended": added + usize::from(completed), "completed_active": completed, "trades_total": ds.fills.len(), "newest": newest})
+                json!({"appended": added + usize::from(completed), "completed_active": completed, "canceled_hf_active": canceled_hf, "trades_total": ds.fills.len(), "newest": newest})
                     .to_string(),
                 &[],
             )

@@ -206,7 +206,8 @@ fn assert_stored_exactly(daemon: &Daemon, sim: &Sim) {
             ("order_id", "orderId"),
         ],
     );
-    let orders = list(&truth, "orders");
+    let mut orders = list(&truth, "orders");
+    orders.extend(list(&truth, "hf_orders"));
     let stored_orders = stored(daemon, "order");
     compare(
         "order",
@@ -221,7 +222,8 @@ fn assert_stored_exactly(daemon: &Daemon, sim: &Sim) {
     );
     for o in &orders {
         let status = &stored_orders[&text(&o["id"])]["status"];
-        let expected = if o["isActive"] == true {
+        // High-frequency orders say `active`, classic ones `isActive`.
+        let expected = if o["isActive"] == true || o["active"] == true {
             "open"
         } else if o["cancelExist"] == true {
             "canceled"
@@ -508,6 +510,7 @@ fn incremental_sync_fetches_only_what_is_new() {
     let added = appended["appended"].as_u64().unwrap() as usize;
     assert!(added >= 8, "{appended}");
     assert_eq!(appended["completed_active"], true, "{appended}");
+    assert_eq!(appended["canceled_hf_active"], true, "{appended}");
     let report = daemon.sync_wait(NAME);
     assert_all_ok(&report);
     assert_stored_exactly(&daemon, &sim);
@@ -521,19 +524,28 @@ fn incremental_sync_fetches_only_what_is_new() {
     assert_eq!(n("GET /api/v1/accounts/ledgers"), 1, "{stats}");
     assert_eq!(n("GET /api/v1/hf/accounts/ledgers"), 1, "{stats}");
     assert_eq!(n("GET /api/v1/accounts"), 1, "{stats}");
+    assert!(n("GET /api/v1/hf/accounts/opened") <= 1, "{stats}");
     // Orders: the last window, the active list, and the one order no longer active, by id.
     assert_eq!(n("GET /api/v1/orders"), 2, "{stats}");
     assert_eq!(n("GET /api/v1/orders/{orderId}"), 1, "{stats}");
     // Deposits and withdrawals: back to the oldest pending one, within 30 days.
     assert!(n("GET /api/v1/deposits") <= 6, "{stats}");
     assert!(n("GET /api/v1/withdrawals") <= 6, "{stats}");
-    // High-frequency fills: one request per symbol partition.
+    // High-frequency fills: one request per symbol partition. Orders: per symbol partition
+    // the last window and the active list, and the one canceled order by id.
     let hf = stats["hf_fills_by_symbol"].as_object().unwrap();
     assert!(hf.values().all(|n| n == 1), "{stats}");
+    assert_eq!(n("GET /api/v1/hf/orders/done"), hf.len() as u64, "{stats}");
+    assert_eq!(
+        n("GET /api/v1/hf/orders/active"),
+        hf.len() as u64,
+        "{stats}"
+    );
+    assert_eq!(n("GET /api/v1/hf/orders/{orderId}"), 1, "{stats}");
     // Candles: the unfinished candle's request, per partition.
     assert!(n("GET /api/v1/market/candles") <= 4, "{stats}");
     assert!(
-        stats["requests_total"].as_u64().unwrap() <= 32 + hf.len() as u64 + 2,
+        stats["requests_total"].as_u64().unwrap() <= 32 + 3 * hf.len() as u64 + 2,
         "{stats}"
     );
 }
