@@ -670,3 +670,28 @@ fn the_rate_limit_answer_is_obeyed_and_the_sync_completes() {
     assert!(limited * 2 < total, "more 429s than answers: {stats}");
     assert_stored_exactly(&daemon, &sim);
 }
+
+#[test]
+fn server_errors_are_retried_and_a_malformed_answer_is_a_bad_response() {
+    let sim = start_sim(&["--seed", "56", "--orders", "30", "--hf-fills", "20"]);
+    let setup = kucoin_setup(&sim, API_SECRET, PASSPHRASE, false);
+    let daemon = Daemon::start(&setup);
+
+    // The next three answers are 503s (KuCoin's `503000`): retried, the sync completes.
+    sim.set_faults(serde_json::json!({"fail_next": {"count": 3, "status": 503}}));
+    assert_all_ok(&daemon.sync_wait(NAME));
+    assert_eq!(sim.stats()["by_status"]["503"], 3);
+    assert_stored_exactly(&daemon, &sim);
+
+    // Every answer cut short: each stream fails as bad_response, saying what it was doing.
+    sim.set_faults(serde_json::json!({"malformed_rate": 1.0}));
+    let report = daemon.sync_wait(NAME);
+    for s in report["streams"].as_array().unwrap() {
+        assert_eq!(s["result"], "failed", "{s}");
+        assert_eq!(s["error"]["kind"], "bad_response", "{s}");
+        assert!(
+            s["error"]["message"].as_str().unwrap().contains("while "),
+            "{s}"
+        );
+    }
+}
