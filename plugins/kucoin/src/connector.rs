@@ -135,8 +135,8 @@ impl Connector for KucoinConnector {
         if info.is_master == Some(false) && info.sub_name.is_none() {
             notes.push("a sub-account key".into());
         }
-        // Its fills and orders are read per symbol (`hf:SYMBOL` partitions), its ledger in
-        // the `hf` ledger partition: say where they come from.
+        // A high-frequency account's fills and orders are read per market (`hf:SYMBOL`
+        // partitions), its ledger in the `hf` ledger partition: say so.
         match self
             .signed_get(
                 &KucoinEndpoints::HF_OPENED,
@@ -146,8 +146,9 @@ impl Connector for KucoinConnector {
             .and_then(|body| parsing::parse_hf_opened(&body))
         {
             Ok(true) => notes.push(
-                "a high-frequency (trade_hf) account is open: its balances, fills, orders and \
-                 ledger are synced per symbol from the markets of held currencies"
+                "a high-frequency (trade_hf) account is open: its balances and ledger are \
+                 synced, its fills and orders per market of the currencies the account holds \
+                 or has touched"
                     .into(),
             ),
             Ok(false) => {}

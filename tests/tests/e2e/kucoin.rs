@@ -483,6 +483,7 @@ fn full_sync_stores_exactly_the_ground_truth_and_test_reports_the_key() {
         notes.contains("high-frequency (trade_hf) account is open"),
         "{notes}"
     );
+    assert!(notes.contains("its fills and orders per market"), "{notes}");
     let coverage = daemon.ctl(&["--json", "coverage", NAME]);
     assert_eq!(coverage.code, 0, "{}", coverage.stderr);
     assert_no_secrets(&[
