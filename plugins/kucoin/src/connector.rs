@@ -247,9 +247,9 @@ impl KucoinConnector {
 
     /// Every wallet, one snapshot: the account types `GET /api/v1/accounts` lists (main,
     /// trade, trade_hf, margin), isolated margin per symbol, futures per margin currency and
-    /// Earn holdings per currency. A wallet the key may not read (KuCoin's 400007, or a key
-    /// without the Futures or Earn permission) is left out with a warning; any other failure
-    /// fails the snapshot.
+    /// Earn holdings per currency. One of the last three that the key may not read (KuCoin's
+    /// 400007: no Margin, Futures or Earn permission) or the account has not opened (a
+    /// parameter error) is left out with a warning; any other failure fails the snapshot.
     fn fetch_balances(&self) -> Result<Page, PluginError> {
         let as_of = self.server_now()?;
         let body = self.signed_get(&KucoinEndpoints::ACCOUNTS, &[], "fetching the balances")?;
@@ -303,7 +303,7 @@ impl KucoinConnector {
     fn readable<T>(&self, result: Result<T, PluginError>) -> Result<Option<T>, PluginError> {
         match result {
             Ok(v) => Ok(Some(v)),
-            Err(e) if e.kind == ErrorKind::PERMISSION => {
+            Err(e) if e.kind == ErrorKind::PERMISSION || e.kind == ErrorKind::CONFIG => {
                 self.host.warn(&format!(
                     "Leaving a wallet out of the balances ({}): {}",
                     self.config.integration, e.message
