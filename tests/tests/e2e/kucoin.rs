@@ -1,6 +1,6 @@
 //! KuCoin end to end: the real `exsyncd`, the real `kucoin` plugin `.so`, `exsync-sim kucoin`.
 //!
-//! The simulated account's history ends a day ago and starts 45 days before, so the plugin's
+//! The simulated account's history ends a day ago and starts 30 days before, so the plugin's
 //! 7-day windows, the ledger's one-year reach and the candles all meet today's clock the way
 //! they would on KuCoin.
 
@@ -15,8 +15,8 @@ const PASSPHRASE: &str = "e2ePASSPHRASEkc7Lm2Nq4Rs6Tu8Vw0Xy";
 const WRONG_SECRET: &str = "e2eWRONGkucoinSECRETa1b2c3d4e5f6g7h8i9j0";
 const NAME: &str = "kucoin-main";
 const DAY_MS: i64 = 86_400_000;
-/// How far back the simulated history and the integration start: seven 7-day windows.
-const HISTORY_DAYS: i64 = 45;
+/// How far back the simulated history and the integration start: five 7-day windows.
+const HISTORY_DAYS: i64 = 30;
 
 const STREAMS: &str = r#"[streams]
 balances = "1h"
