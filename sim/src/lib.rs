@@ -21,5 +21,6 @@ pub mod binance;
 pub mod bybit;
 pub mod kraken;
 pub mod okx;
+pub mod kucoin;
 pub mod prng;
 pub mod time;

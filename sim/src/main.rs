@@ -40,6 +40,10 @@ enum Command {
     Okx(exsync_sim::okx::OkxArgs),
     /// Print the OKX simulator's ground truth as JSON and exit.
     OkxTruth(exsync_sim::okx::OkxDatasetArgs),
+    /// Serve the KuCoin simulator until killed.
+    Kucoin(exsync_sim::kucoin::KucoinArgs),
+    /// Print the KuCoin simulator's ground truth as JSON and exit.
+    KucoinTruth(exsync_sim::kucoin::KucoinDatasetArgs),
 }
 
 #[derive(Debug, Args)]
@@ -179,6 +183,8 @@ fn main() {
         Command::KrakenTruth(args) => exsync_sim::kraken::cli::print_truth(&args),
         Command::Okx(args) => exsync_sim::okx::run(args),
         Command::OkxTruth(args) => exsync_sim::okx::print_truth(&args),
+        Command::Kucoin(args) => exsync_sim::kucoin::run(args),
+        Command::KucoinTruth(args) => exsync_sim::kucoin::print_truth(&args),
     };
     if let Err(err) = result {
         eprintln!("exsync-sim: {err:#}");

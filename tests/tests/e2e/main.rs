@@ -5,6 +5,7 @@
 mod auth;
 mod bybit;
 mod kraken;
+mod kucoin;
 mod lifecycle;
 mod okx;
 mod problems;
