@@ -189,13 +189,19 @@ fn connect(
             .map_err(|m| error_info(ErrorKind::CONFIG, m))?;
         credentials.insert(field.clone(), value);
     }
-    // What the manifest does not declare plain (a sub-account name, a portfolio id) is secret.
+    // Shown as they are: fields the manifest declares not secret that are not key material
+    // (a sub-account name, a portfolio id). Keys (`api_key`, `access_key`), secrets and
+    // anything undeclared are masked in ctl and redacted from logs and errors.
     let secret = |field: &str| {
-        manifest
-            .credentials
+        let key_material = ["key", "secret", "passphrase", "password", "token"]
             .iter()
-            .find(|c| c.name == field)
-            .is_none_or(|c| c.secret)
+            .any(|w| field.contains(w));
+        key_material
+            || manifest
+                .credentials
+                .iter()
+                .find(|c| c.name == field)
+                .is_none_or(|c| c.secret)
     };
     it.redactor = Redactor::new(
         credentials

@@ -76,7 +76,10 @@ pub struct CredentialField {
     pub name: String,
     /// The exchange's own word for it ("Secret Key").
     pub label: String,
-    /// Whether the value must be redacted everywhere.
+    /// Whether the value must come from `env:` or `file:`, never plain in a config file. The
+    /// host masks and redacts secret values everywhere, and key material whatever this says
+    /// (a name containing `key`, `secret`, `passphrase`, `password` or `token`); only other
+    /// plain fields (`sub_account`, `portfolio_id`) are shown as they are.
     pub secret: bool,
     #[serde(default)]
     pub optional: bool,
