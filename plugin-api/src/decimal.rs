@@ -47,14 +47,43 @@ pub fn render(mantissa: u128, scale: u32) -> String {
     format!("{int}.{frac}")
 }
 
-/// `a + b` exactly, at the larger of the two scales (`"1.5" + "0.25"` → `"1.75"`).
+/// A decimal string that may carry a leading `-`, as (negative, digits, scale); `-0` is not
+/// negative.
+pub fn parse_signed(text: &str) -> Option<(bool, u128, u32)> {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (m, s) = parse_decimal(digits)?;
+    Some((negative && m != 0, m, s))
+}
+
+/// `a + b` exactly, at the larger of the two scales (`"1.5" + "0.25"` → `"1.75"`,
+/// `"1" + "-1.50"` → `"-0.50"`); either may carry a leading `-`.
 pub fn add(a: &str, b: &str) -> Option<String> {
-    let (ma, sa) = parse_decimal(a)?;
-    let (mb, sb) = parse_decimal(b)?;
+    let (na, ma, sa) = parse_signed(a)?;
+    let (nb, mb, sb) = parse_signed(b)?;
     let scale = sa.max(sb);
-    let ma = ma.checked_mul(10u128.checked_pow(scale - sa)?)?;
-    let mb = mb.checked_mul(10u128.checked_pow(scale - sb)?)?;
-    Some(render(ma.checked_add(mb)?, scale))
+    let va = i128::try_from(ma.checked_mul(10u128.checked_pow(scale - sa)?)?).ok()?;
+    let vb = i128::try_from(mb.checked_mul(10u128.checked_pow(scale - sb)?)?).ok()?;
+    let sum = (if na { -va } else { va }).checked_add(if nb { -vb } else { vb })?;
+    let text = render(sum.unsigned_abs(), scale);
+    Some(if sum < 0 { format!("-{text}") } else { text })
+}
+
+/// `a - b` exactly; either may carry a leading `-` (`"1" - "2.5"` → `"-1.5"`).
+pub fn sub(a: &str, b: &str) -> Option<String> {
+    add(a, &negate(b)?)
+}
+
+/// `-x` exactly (`"0.5"` → `"-0.5"`, `"-2"` → `"2"`); zero stays unsigned.
+pub fn negate(text: &str) -> Option<String> {
+    let (negative, m, _) = parse_signed(text)?;
+    Some(match text.strip_prefix('-') {
+        Some(positive) => positive.to_owned(),
+        None if negative || m == 0 => text.to_owned(),
+        None => format!("-{text}"),
+    })
 }
 
 /// `a × b` exactly, at the sum of the two scales (`"1.5" × "0.25"` → `"0.375"`, `"2.0" ×
@@ -143,6 +172,16 @@ mod tests {
         );
         assert_eq!(add("12", "0.5").as_deref(), Some("12.5"));
         assert_eq!(add("1e3", "1"), None);
+        assert_eq!(add("1", "-1.50").as_deref(), Some("-0.50"));
+        assert_eq!(add("-1", "-1").as_deref(), Some("-2"));
+        assert_eq!(sub("1", "2.5").as_deref(), Some("-1.5"));
+        assert_eq!(sub("-0.1", "-0.1").as_deref(), Some("0.0"));
+        assert_eq!(sub("5", "x"), None);
+        assert_eq!(negate("0.5").as_deref(), Some("-0.5"));
+        assert_eq!(negate("-2").as_deref(), Some("2"));
+        assert_eq!(negate("0.00").as_deref(), Some("0.00"));
+        assert_eq!(negate("--1"), None);
+        assert_eq!(parse_signed("-0"), Some((false, 0, 0)));
         assert_eq!(mul("1.5", "0.25").as_deref(), Some("0.375"));
         assert_eq!(mul("2.0", "3.00").as_deref(), Some("6.000"));
         assert_eq!(

@@ -131,6 +131,21 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
     Some(base + millis - offset_ms)
 }
 
+/// Unix seconds written as a decimal (`"1688667796.8802142"`, Kraken's and FalconX's shape)
+/// → ms, truncated toward the past, from the digits rather than through a float.
+pub fn parse_seconds_ms(text: &str) -> Option<i64> {
+    let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+    let seconds = digits(int)?;
+    if !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut ms = 0i64;
+    for (i, b) in frac.bytes().take(3).enumerate() {
+        ms += i64::from(b - b'0') * 10i64.pow(2 - i as u32);
+    }
+    seconds.checked_mul(SECOND_MS)?.checked_add(ms)
+}
+
 /// ms since the epoch → `"2024-01-02T03:04:05.123Z"` (always three fraction digits).
 pub fn format_rfc3339_ms(ms: i64) -> String {
     let (date, time) = split(ms);
@@ -227,6 +242,19 @@ mod tests {
             "2017-07-14T02:40:00.123Z"
         );
         assert_eq!(format_rfc3339_s(1_500_000_000_123), "2017-07-14T02:40:00Z");
+    }
+
+    #[test]
+    fn decimal_seconds() {
+        assert_eq!(
+            parse_seconds_ms("1688667796.8802142"),
+            Some(1_688_667_796_880)
+        );
+        assert_eq!(parse_seconds_ms("1688667796"), Some(1_688_667_796_000));
+        assert_eq!(parse_seconds_ms("1688667796.5"), Some(1_688_667_796_500));
+        for bad in ["", ".5", "-1", "1e9", "12.3a"] {
+            assert_eq!(parse_seconds_ms(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -20,7 +20,7 @@
 pub mod binance;
 pub mod bybit;
 pub mod kraken;
-pub mod okx;
 pub mod kucoin;
+pub mod okx;
 pub mod prng;
 pub mod time;

@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use exsync_plugin_api::decimal::{is_zero, parse_decimal, render};
+use exsync_plugin_api::decimal::{self, is_zero};
 use exsync_plugin_api::{
     Balance, Candle, ErrorKind, LedgerEntry, Liquidity, Order, OrderStatus, PluginError, Record,
     Side, Trade, Transfer, TransferStatus,
@@ -441,7 +441,7 @@ pub(crate) fn parse_wallet_balance(result: &Value, as_of: i64) -> Result<Vec<Rec
             let locked = non_empty(c.locked).unwrap_or_else(|| "0".to_owned());
             let free = match non_empty(c.free) {
                 Some(free) => free,
-                None => sub(&c.wallet_balance, &locked).ok_or_else(|| {
+                None => decimal::sub(&c.wallet_balance, &locked).ok_or_else(|| {
                     bad(format!(
                         "while parsing the account/wallet-balance response: {} {} has \
                          walletBalance {:?} and locked {:?}, which are not both decimal amounts",
@@ -474,7 +474,7 @@ pub(crate) fn parse_funding_balance(
     let mut records = Vec::with_capacity(r.balance.len());
     for (i, raw) in r.balance.into_iter().enumerate() {
         let c: FundingCoin = element(&raw, "asset/transfer/query-account-coins-balance", i)?;
-        let locked = sub(&c.wallet_balance, &c.transfer_balance).ok_or_else(|| {
+        let locked = decimal::sub(&c.wallet_balance, &c.transfer_balance).ok_or_else(|| {
             bad(format!(
                 "while parsing the funding balance: {} has walletBalance {:?} and \
                  transferBalance {:?}, which are not both decimal amounts",
@@ -516,7 +516,7 @@ pub(crate) fn parse_earn_positions(
             let entry = by_coin
                 .entry(p.coin.clone())
                 .or_insert_with(|| ("0".to_owned(), Vec::new()));
-            entry.0 = add_signed(&entry.0, &p.amount).ok_or_else(|| {
+            entry.0 = decimal::add(&entry.0, &p.amount).ok_or_else(|| {
                 bad(format!(
                     "while parsing the earn/position response: list[{i}] ({}) has amount {:?}, \
                      not a decimal amount",
@@ -862,42 +862,6 @@ fn parse_side(side: &str) -> Option<Side> {
 /// as they are, including codes nobody else lists.
 pub(crate) fn normalise_asset(code: &str) -> String {
     code.to_owned()
-}
-
-// ---------------------------------------------------------------------------------------
-// Exact signed arithmetic.
-
-/// `a - b` of two decimal strings that may carry a leading `-`, exactly; `None` for anything
-/// that is not a decimal or does not fit.
-pub(crate) fn sub(a: &str, b: &str) -> Option<String> {
-    let (na, ma, sa) = signed(a)?;
-    let (nb, mb, sb) = signed(b)?;
-    let scale = sa.max(sb);
-    let va = i128::try_from(ma.checked_mul(10u128.checked_pow(scale - sa)?)?).ok()?;
-    let vb = i128::try_from(mb.checked_mul(10u128.checked_pow(scale - sb)?)?).ok()?;
-    let va = if na { -va } else { va };
-    let vb = if nb { -vb } else { vb };
-    let d = va.checked_sub(vb)?;
-    let text = render(d.unsigned_abs(), scale);
-    Some(if d < 0 { format!("-{text}") } else { text })
-}
-
-/// `a + b` of two decimal strings that may carry a leading `-`, exactly.
-pub(crate) fn add_signed(a: &str, b: &str) -> Option<String> {
-    let negated = match b.strip_prefix('-') {
-        Some(rest) => rest.to_owned(),
-        None => format!("-{b}"),
-    };
-    sub(a, &negated)
-}
-
-fn signed(text: &str) -> Option<(bool, u128, u32)> {
-    let (negative, digits) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text),
-    };
-    let (m, s) = parse_decimal(digits)?;
-    Some((negative && m != 0, m, s))
 }
 
 // ---------------------------------------------------------------------------------------

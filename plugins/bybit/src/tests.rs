@@ -328,18 +328,6 @@ fn bad_json_is_bad_response_naming_the_endpoint() {
     assert!(err.message.contains("while fetching x"));
 }
 
-#[test]
-fn exact_signed_subtraction() {
-    assert_eq!(
-        parsing::sub("3.00326056", "1.2").as_deref(),
-        Some("1.80326056")
-    );
-    assert_eq!(parsing::sub("1", "1.5").as_deref(), Some("-0.5"));
-    assert_eq!(parsing::sub("-2", "1").as_deref(), Some("-3"));
-    assert_eq!(parsing::sub("0.1", "0.1").as_deref(), Some("0.0"));
-    assert_eq!(parsing::sub("abc", "1"), None);
-}
-
 // =======================================================================================
 // Error mapping.
 
@@ -1069,5 +1057,4 @@ fn earn_positions_of_one_coin_are_summed_exactly_into_the_earn_wallet() {
     assert_eq!(usdt.free, "0");
     assert_eq!(usdt.raw.as_array().unwrap().len(), 2);
     assert_eq!(records[0].id(), "earn:BTC");
-    assert_eq!(parsing::add_signed("1.5", "-2").as_deref(), Some("-0.5"));
 }

@@ -14,7 +14,8 @@
 
 use std::collections::BTreeMap;
 
-use exsync_plugin_api::decimal::{exact_quotient, is_zero, parse_decimal, render};
+use exsync_plugin_api::decimal::{self, exact_quotient, is_zero, parse_decimal};
+use exsync_plugin_api::time::parse_seconds_ms;
 use exsync_plugin_api::{
     Balance, Candle, ErrorKind, LedgerEntry, Liquidity, Order, OrderStatus, PluginError, Record,
     Side, Trade, Transfer, TransferStatus,
@@ -321,7 +322,7 @@ pub(crate) fn parse_balance_ex(result: Value, as_of: i64) -> Result<Vec<Record>,
     for (native, raw) in map {
         let b: KrakenBalance = element(raw.clone(), "BalanceEx", &native)?;
         let locked = b.hold_trade.unwrap_or_else(|| "0".to_owned());
-        let free = signed_sub(&b.balance, &locked).ok_or_else(|| {
+        let free = decimal::sub(&b.balance, &locked).ok_or_else(|| {
             bad(format!(
                 "while parsing the BalanceEx response: {native} has balance {:?} and \
                  hold_trade {locked:?}, which are not both decimal amounts",
@@ -735,58 +736,17 @@ pub(crate) fn classify_status(status: u16, body: &[u8], what: &str) -> PluginErr
 // ---------------------------------------------------------------------------------------
 // Times and decimals.
 
-/// Kraken seconds (a JSON number like `1688667796.8802142`, or the same as a string) → UTC
-/// ms, truncated, computed from the decimal digits.
-pub(crate) fn seconds_to_ms(text: &str) -> Option<i64> {
-    let (int, frac) = text.split_once('.').unwrap_or((text, ""));
-    if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    if !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let seconds: i64 = int.parse().ok()?;
-    let mut ms = 0i64;
-    for (i, b) in frac.bytes().take(3).enumerate() {
-        ms += i64::from(b - b'0') * 10i64.pow(2 - i as u32);
-    }
-    seconds.checked_mul(1000)?.checked_add(ms)
-}
-
 fn time_ms(value: &Value, endpoint: &str, id: &str, field: &str) -> Result<i64, PluginError> {
     let text = match value {
         Value::Number(n) => n.to_string(),
         Value::String(s) => s.clone(),
         _ => String::new(),
     };
-    seconds_to_ms(&text).ok_or_else(|| {
+    parse_seconds_ms(&text).ok_or_else(|| {
         bad(format!(
             "while parsing the {endpoint} response: {id} has {field} {value}, not Unix seconds"
         ))
     })
-}
-
-/// `a - b` exactly for decimal strings that may carry a leading `-`.
-pub(crate) fn signed_sub(a: &str, b: &str) -> Option<String> {
-    let (na, ma, sa) = signed(a)?;
-    let (nb, mb, sb) = signed(b)?;
-    let scale = sa.max(sb);
-    let ma = i128::try_from(ma.checked_mul(10u128.checked_pow(scale - sa)?)?).ok()?;
-    let mb = i128::try_from(mb.checked_mul(10u128.checked_pow(scale - sb)?)?).ok()?;
-    let va = if na { -ma } else { ma };
-    let vb = if nb { -mb } else { mb };
-    let diff = va.checked_sub(vb)?;
-    let text = render(diff.unsigned_abs(), scale);
-    Some(if diff < 0 { format!("-{text}") } else { text })
-}
-
-fn signed(text: &str) -> Option<(bool, u128, u32)> {
-    let (negative, digits) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text),
-    };
-    let (m, s) = parse_decimal(digits)?;
-    Some((negative, m, s))
 }
 
 // ---------------------------------------------------------------------------------------

@@ -414,29 +414,6 @@ fn parses_ohlc_and_finality() {
 }
 
 #[test]
-fn times_are_read_from_their_digits() {
-    assert_eq!(
-        parsing::seconds_to_ms("1688667796.8802142"),
-        Some(1_688_667_796_880)
-    );
-    assert_eq!(
-        parsing::seconds_to_ms("1688464484.1787"),
-        Some(1_688_464_484_178)
-    );
-    assert_eq!(
-        parsing::seconds_to_ms("1714923561"),
-        Some(1_714_923_561_000)
-    );
-    assert_eq!(parsing::seconds_to_ms("1.5"), Some(1_500));
-    assert_eq!(parsing::seconds_to_ms("-1"), None);
-    assert_eq!(parsing::seconds_to_ms("1e9"), None);
-    assert_eq!(parsing::signed_sub("1.5", "0.25").as_deref(), Some("1.25"));
-    assert_eq!(parsing::signed_sub("1", "2.5").as_deref(), Some("-1.5"));
-    assert_eq!(parsing::signed_sub("-1", "-1").as_deref(), Some("0"));
-    assert_eq!(parsing::signed_sub("x", "1"), None);
-}
-
-#[test]
 fn bad_json_is_bad_response_naming_the_endpoint() {
     let err = parsing::result(b"<html>", "TradesHistory", "fetching").unwrap_err();
     assert_eq!(err.kind, ErrorKind::BAD_RESPONSE);

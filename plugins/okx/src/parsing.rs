@@ -9,7 +9,7 @@
 //!
 //! Also here: mapping OKX's error codes and HTTP statuses to the error taxonomy.
 
-use exsync_plugin_api::decimal::{is_zero, mul, parse_decimal};
+use exsync_plugin_api::decimal::{is_zero, mul, negate, parse_decimal};
 use exsync_plugin_api::{
     Balance, Candle, ErrorKind, LedgerEntry, Liquidity, Order, OrderStatus, PluginError, Record,
     Side, Trade, Transfer, TransferStatus,
@@ -1036,18 +1036,6 @@ fn decimal_opt(text: &str) -> Option<String> {
 fn signed_amount(text: &str) -> Option<&str> {
     let digits = text.strip_prefix('-').unwrap_or(text);
     parse_decimal(digits).map(|_| text)
-}
-
-/// `-x` of a signed decimal string, exactly; zero stays unsigned.
-pub(crate) fn negate(text: &str) -> Option<String> {
-    signed_amount(text)?;
-    if let Some(positive) = text.strip_prefix('-') {
-        Some(positive.to_owned())
-    } else if is_zero(text) {
-        Some(text.to_owned())
-    } else {
-        Some(format!("-{text}"))
-    }
 }
 
 fn non_empty(value: String) -> Option<String> {

@@ -470,11 +470,23 @@ fn error_messages_say_what_and_carry_okx_code() {
 
 #[test]
 fn negate_flips_signs_exactly() {
-    assert_eq!(parsing::negate("-0.001").as_deref(), Some("0.001"));
-    assert_eq!(parsing::negate("0.5").as_deref(), Some("-0.5"));
-    assert_eq!(parsing::negate("0").as_deref(), Some("0"));
-    assert_eq!(parsing::negate("0.000").as_deref(), Some("0.000"));
-    assert_eq!(parsing::negate("abc"), None);
+    assert_eq!(
+        exsync_plugin_api::decimal::negate("-0.001").as_deref(),
+        Some("0.001")
+    );
+    assert_eq!(
+        exsync_plugin_api::decimal::negate("0.5").as_deref(),
+        Some("-0.5")
+    );
+    assert_eq!(
+        exsync_plugin_api::decimal::negate("0").as_deref(),
+        Some("0")
+    );
+    assert_eq!(
+        exsync_plugin_api::decimal::negate("0.000").as_deref(),
+        Some("0.000")
+    );
+    assert_eq!(exsync_plugin_api::decimal::negate("abc"), None);
 }
 
 // ---------------------------------------------------------------------------------------
