@@ -19,6 +19,7 @@
 
 pub mod binance;
 pub mod bybit;
+pub mod faults;
 pub mod kraken;
 pub mod kucoin;
 pub mod okx;

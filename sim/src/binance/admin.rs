@@ -9,11 +9,11 @@ use axum::body::{Body, Bytes};
 use axum::http::{Method, Response};
 use serde::Deserialize;
 
-use super::faults::FaultPatch;
 use super::klines::{self, Interval};
 use super::limits::Bucket;
 use super::routes::{Outcome, Params};
 use super::{json_response, render, ApiError, SimState};
+use crate::faults::FaultPatch;
 
 /// Request counters, as `GET /__sim/stats` serves them.
 #[derive(Debug, Default)]

@@ -7,7 +7,6 @@
 pub mod admin;
 pub mod auth;
 pub mod data;
-pub mod faults;
 pub mod klines;
 pub mod limits;
 pub mod render;
@@ -23,8 +22,8 @@ use axum::http::{HeaderMap, Method, Response, StatusCode, Uri};
 use axum::Router;
 use tokio::net::TcpListener;
 
+pub use crate::faults::{FailNext, FaultConfig, FaultPatch};
 pub use data::{Dataset, DatasetConfig};
-pub use faults::{FailNext, FaultConfig, FaultPatch};
 pub use limits::LimitConfig;
 
 use crate::prng::SimRng;
@@ -96,7 +95,7 @@ pub struct SimState {
     pub config: BinanceSimConfig,
     pub data: RwLock<Dataset>,
     pub limits: limits::Limits,
-    pub faults: faults::Faults,
+    pub faults: crate::faults::Faults,
     pub stats: Mutex<admin::Stats>,
     pub append_rng: Mutex<SimRng>,
 }
@@ -128,7 +127,7 @@ impl BinanceSim {
         let seed = config.dataset.seed;
         let state = SimState {
             limits: limits::Limits::new(config.limits.clone()),
-            faults: faults::Faults::new(config.faults.clone(), seed),
+            faults: crate::faults::Faults::new(config.faults.clone(), seed),
             stats: Mutex::new(admin::Stats::default()),
             append_rng: Mutex::new(SimRng::new(seed).fork("append")),
             data: RwLock::new(data),

@@ -8,10 +8,10 @@ use axum::http::{HeaderMap, Method, Response};
 use percent_encoding::percent_decode_str;
 
 use super::data::{Dataset, Deposit, Order, Trade, Withdrawal};
-use super::faults::{error_body, malform};
 use super::klines::{self, Interval};
 use super::limits::{window_words, Admission, Bucket};
 use super::{auth, json_response, render, ApiError, SimState};
+use crate::faults::malform;
 use crate::time::DAY_MS;
 
 /// The Binance endpoints the simulator serves.
@@ -748,4 +748,21 @@ fn withdrawals(out: &mut String, ds: &Dataset, p: &Params, now: i64) -> Result<(
     };
     render::array(out, items, |o, x| render::withdrawal(o, ds, x));
     Ok(())
+}
+
+/// Binance-like body of an injected error status.
+pub fn error_body(status: u16) -> (i64, &'static str) {
+    match status {
+        502 => (-1001, "Internal error; unable to process your request. Please try again."),
+        503 => (
+            -1008,
+            "Server is currently overloaded with other requests. Please try again in a few minutes.",
+        ),
+        504 => (
+            -1007,
+            "Timeout waiting for response from backend server. Send status unknown; execution status unknown.",
+        ),
+        429 | 418 => (-1003, "Too many requests queued."),
+        _ => (-1000, "An unknown error occurred while processing the request."),
+    }
 }

@@ -11,10 +11,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::data::Category;
-use super::faults::FaultPatch;
 use super::render::{self, Interval};
 use super::routes::{Outcome, Params};
 use super::{response, SimState};
+use crate::faults::FaultPatch;
 
 /// Request counters, as `GET /__sim/stats` serves them.
 #[derive(Debug, Default)]

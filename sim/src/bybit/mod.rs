@@ -9,7 +9,6 @@ pub mod admin;
 pub mod auth;
 pub mod cli;
 pub mod data;
-pub mod faults;
 pub mod limits;
 pub mod render;
 pub mod routes;
@@ -23,8 +22,8 @@ use axum::http::{HeaderMap, Method, Response, StatusCode, Uri};
 use axum::Router;
 use tokio::net::TcpListener;
 
+pub use crate::faults::{FaultConfig, FaultPatch};
 pub use data::{Dataset, DatasetConfig};
-pub use faults::{FaultConfig, FaultPatch};
 pub use limits::LimitConfig;
 
 use crate::prng::SimRng;
@@ -49,7 +48,7 @@ pub struct SimState {
     pub config: BybitSimConfig,
     pub data: RwLock<Dataset>,
     pub limits: limits::Limits,
-    pub faults: faults::Faults,
+    pub faults: crate::faults::Faults,
     pub stats: Mutex<admin::Stats>,
     pub append_rng: Mutex<SimRng>,
 }
@@ -79,7 +78,7 @@ impl BybitSim {
         let seed = config.dataset.seed;
         let state = SimState {
             limits: limits::Limits::new(config.limits.clone()),
-            faults: faults::Faults::new(config.faults.clone(), seed),
+            faults: crate::faults::Faults::new(config.faults.clone(), seed),
             stats: Mutex::new(admin::Stats::default()),
             append_rng: Mutex::new(SimRng::new(seed).fork("append")),
             data: RwLock::new(data),

@@ -8,10 +8,10 @@ use serde_json::{json, Value};
 
 use super::auth::{self, AuthHeaders, Rejection};
 use super::data::{Category, Dataset};
-use super::faults::malform;
 use super::limits::IpAdmission;
 use super::render::{self, Interval};
 use super::SimState;
+use crate::faults::malform;
 use crate::time::DAY_MS;
 
 /// Bybit keeps two years (730 days) of account history.

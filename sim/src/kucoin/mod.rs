@@ -56,7 +56,7 @@ pub struct SimState {
     pub config: KucoinSimConfig,
     pub data: RwLock<Dataset>,
     pub limits: limits::Limits,
-    pub faults: crate::binance::faults::Faults,
+    pub faults: crate::faults::Faults,
     pub stats: Mutex<routes::Stats>,
     pub append_rng: Mutex<SimRng>,
 }
@@ -80,7 +80,7 @@ impl KucoinSim {
         let seed = config.dataset.seed;
         let state = SimState {
             limits: limits::Limits::new(config.limits.clone()),
-            faults: crate::binance::faults::Faults::new(config.faults.clone(), seed),
+            faults: crate::faults::Faults::new(config.faults.clone(), seed),
             stats: Mutex::new(routes::Stats::default()),
             append_rng: Mutex::new(SimRng::new(seed).fork("kucoin-append")),
             data: RwLock::new(data),

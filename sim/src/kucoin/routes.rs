@@ -14,7 +14,7 @@ use super::candles;
 use super::data::{created_at, Dataset};
 use super::limits::Pool;
 use super::{json_response, SimState};
-use crate::binance::faults::{malform, FaultPatch};
+use crate::faults::{malform, FaultPatch};
 use crate::time::real_now_ms;
 use crate::time::DAY_MS;
 

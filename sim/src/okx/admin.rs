@@ -14,8 +14,8 @@ use serde_json::json;
 use super::data::INSTRUMENTS;
 use super::routes::{bar_floor, bar_ms, candle_row, Outcome, Params};
 use super::SimState;
-use crate::binance::faults::FaultPatch;
 use crate::binance::json_response;
+use crate::faults::FaultPatch;
 
 /// Request counters, as `GET /__sim/stats` serves them.
 #[derive(Debug, Default)]

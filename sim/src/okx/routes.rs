@@ -16,8 +16,8 @@ use serde_json::{json, Value};
 use super::auth::{self, AuthHeaders};
 use super::data::{dec, Item, INSTRUMENTS, REACH_MS};
 use super::{OkxError, SimState};
-use crate::binance::faults::malform;
 use crate::binance::json_response;
+use crate::faults::malform;
 use crate::prng::hash_parts;
 use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS};
 

@@ -1,4 +1,4 @@
-//! Fault injection of the Bybit simulator: 5xx answers, slow answers, malformed bodies.
+//! Fault injection shared by the simulators: 5xx answers, slow answers, malformed bodies.
 //!
 //! Every API request makes the same draws from one seeded generator, whatever the rates, so a
 //! given seed and request sequence always fault the same requests.
@@ -16,7 +16,7 @@ pub struct FailNext {
     pub status: u16,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FaultConfig {
     /// Fraction of requests answered 500, 502 or 503.
     pub error_rate: f64,
@@ -25,6 +25,17 @@ pub struct FaultConfig {
     /// Fraction of requests answered 200 with a truncated body.
     pub malformed_rate: f64,
     pub fail_next: Option<FailNext>,
+}
+
+impl Default for FaultConfig {
+    fn default() -> Self {
+        Self {
+            error_rate: 0.0,
+            slow_ms: 0,
+            malformed_rate: 0.0,
+            fail_next: None,
+        }
+    }
 }
 
 /// A change to the fault configuration: the fields given replace the current ones.
@@ -110,7 +121,10 @@ pub fn malform(body: &str) -> String {
     while !body.is_char_boundary(cut) {
         cut -= 1;
     }
-    body[..cut.max(1).min(body.len())].to_string()
+    if cut < 2 {
+        return "{\"code\":".to_string();
+    }
+    body[..cut].to_string()
 }
 
 #[cfg(test)]
@@ -118,17 +132,42 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fail_next_counts_down_and_malformed_is_not_json() {
+    fn draws_are_deterministic() {
+        let cfg = FaultConfig {
+            error_rate: 0.3,
+            malformed_rate: 0.3,
+            ..FaultConfig::default()
+        };
+        let a = Faults::new(cfg.clone(), 9);
+        let b = Faults::new(cfg, 9);
+        let da: Vec<FaultDraw> = (0..100).map(|_| a.draw()).collect();
+        let db: Vec<FaultDraw> = (0..100).map(|_| b.draw()).collect();
+        assert_eq!(da, db);
+        assert!(da.iter().any(|d| d.error_status.is_some()));
+        assert!(da.iter().any(|d| d.malformed));
+        assert!(da.iter().any(|d| *d == FaultDraw::default()));
+    }
+
+    #[test]
+    fn fail_next_counts_down() {
         let f = Faults::new(FaultConfig::default(), 1);
         f.apply(FaultPatch {
             fail_next: Some(FailNext {
-                count: 1,
+                count: 2,
                 status: 503,
             }),
             ..FaultPatch::default()
         });
         assert_eq!(f.draw().error_status, Some(503));
+        assert_eq!(f.draw().error_status, Some(503));
         assert_eq!(f.draw().error_status, None);
-        assert!(serde_json::from_str::<serde_json::Value>(&malform("{\"a\":[1,2]}")).is_err());
+        assert!(f.config().fail_next.is_none());
+    }
+
+    #[test]
+    fn malformed_is_not_json() {
+        let body = "[{\"a\":1},{\"b\":2}]";
+        assert!(serde_json::from_str::<serde_json::Value>(&malform(body)).is_err());
+        assert!(serde_json::from_str::<serde_json::Value>(&malform("[]")).is_err());
     }
 }
