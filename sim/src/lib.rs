@@ -19,5 +19,6 @@
 
 pub mod binance;
 pub mod bybit;
+pub mod coinbase_exchange;
 pub mod prng;
 pub mod time;

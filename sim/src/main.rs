@@ -32,6 +32,10 @@ enum Command {
     Bybit(exsync_sim::bybit::cli::BybitArgs),
     /// Print the Bybit simulator's ground truth as JSON and exit.
     BybitTruth(exsync_sim::bybit::cli::BybitTruthArgs),
+    /// Serve the Coinbase Exchange simulator until killed.
+    CoinbaseExchange(exsync_sim::coinbase_exchange::cli::CoinbaseExchangeArgs),
+    /// Print the Coinbase Exchange simulator's ground truth as JSON and exit.
+    CoinbaseExchangeTruth(exsync_sim::coinbase_exchange::cli::CoinbaseExchangeTruthArgs),
 }
 
 #[derive(Debug, Args)]
@@ -167,6 +171,10 @@ fn main() {
         Command::BinanceTruth(args) => print_truth(&args),
         Command::Bybit(args) => exsync_sim::bybit::cli::run(args),
         Command::BybitTruth(args) => exsync_sim::bybit::cli::print_truth(&args),
+        Command::CoinbaseExchange(args) => exsync_sim::coinbase_exchange::cli::run(args),
+        Command::CoinbaseExchangeTruth(args) => {
+            exsync_sim::coinbase_exchange::cli::print_truth(&args)
+        }
     };
     if let Err(err) = result {
         eprintln!("exsync-sim: {err:#}");

@@ -126,9 +126,7 @@ impl CoinbaseExchangeConfig {
 /// `"BTC/USD"` → `"BTC-USD"`, Coinbase's product id.
 pub(crate) fn product_id(symbol: &str) -> Option<String> {
     let (base, quote) = symbol.split_once('/')?;
-    let ok = |s: &str| {
-        !s.is_empty() && !s.contains(['/', '-']) && !s.contains(char::is_whitespace)
-    };
+    let ok = |s: &str| !s.is_empty() && !s.contains(['/', '-']) && !s.contains(char::is_whitespace);
     (ok(base) && ok(quote)).then(|| format!("{base}-{quote}"))
 }
 

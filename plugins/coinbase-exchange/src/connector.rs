@@ -10,16 +10,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use exsync_plugin_api::{
     CheckReport, Connector, ConnectorConfig, CredentialField, HistoryLimit, Host, HttpRequest,
-    HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError, RateLimit,
-    Stream,
+    HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError, RateLimit, Stream,
 };
 
 use crate::config::CoinbaseExchangeConfig;
 use crate::endpoints::{
     granularity, request_path, CoinbaseExchangeEndpoints, Endpoint, AFTER_HEADER, API_HOSTS,
     BUCKET_PRIVATE, BUCKET_PUBLIC, CANDLES_PER_REQUEST, DEFAULT_BASE_URL, LIST_TTL_MS,
-    PRIVATE_PER_SECOND, PUBLIC_PER_SECOND, RATE_WINDOW_MS, SANDBOX_BASE_URL, SECOND_MS,
-    TIMEFRAMES,
+    PRIVATE_PER_SECOND, PUBLIC_PER_SECOND, RATE_WINDOW_MS, SANDBOX_BASE_URL, SECOND_MS, TIMEFRAMES,
 };
 use crate::pagination::{self, CoinbaseExchangePager};
 use crate::parsing::{self, Account, Products};
@@ -170,9 +168,8 @@ impl Connector for CoinbaseExchangeConnector {
             .and_then(|r| parsing::parse_profiles(&r.body))
         {
             Ok((profiles, user)) => {
-                if let Some((_, label)) = profiles
-                    .iter()
-                    .find(|(id, _)| Some(id) == profile.as_ref())
+                if let Some((_, label)) =
+                    profiles.iter().find(|(id, _)| Some(id) == profile.as_ref())
                 {
                     account = format!("profile {label}");
                 }
@@ -297,9 +294,11 @@ impl CoinbaseExchangeConnector {
             .walk_request(cursor, "trades", self.server_now())?;
         let mut params = vec![("product_id", product.to_owned())];
         params.extend(request.params());
-        let what = format!("fetching fills of {product} ({})", describe(&request.cursor.after));
-        let response =
-            self.signed_get(&CoinbaseExchangeEndpoints::FILLS, "", &params, &what)?;
+        let what = format!(
+            "fetching fills of {product} ({})",
+            describe(&request.cursor.after)
+        );
+        let response = self.signed_get(&CoinbaseExchangeEndpoints::FILLS, "", &params, &what)?;
         let products = self.known_products()?;
         let records = parsing::parse_fills(&response.body, &products)
             .map_err(|e| e.context(format!("for {product}")))?;
@@ -315,8 +314,7 @@ impl CoinbaseExchangeConnector {
         let mut params = vec![("status", "all".to_owned())];
         params.extend(request.params());
         let what = format!("fetching orders ({})", describe(&request.cursor.after));
-        let response =
-            self.signed_get(&CoinbaseExchangeEndpoints::ORDERS, "", &params, &what)?;
+        let response = self.signed_get(&CoinbaseExchangeEndpoints::ORDERS, "", &params, &what)?;
         let products = self.known_products()?;
         let records = parsing::parse_orders(&response.body, &products)?;
         Ok(self.pager.walk_page(
@@ -572,8 +570,7 @@ impl CoinbaseExchangeConnector {
         let path = request_path(&endpoint.path_with(parameter), &query(params));
         let offset = self.signing_offset()?;
         let response = self.send_signed(endpoint, &path, offset, what)?;
-        if response.is_success() || !parsing::is_timestamp_error(response.status, &response.body)
-        {
+        if response.is_success() || !parsing::is_timestamp_error(response.status, &response.body) {
             return success(response, what);
         }
         let measured = self.measure_offset()?;
@@ -655,4 +652,3 @@ fn success(response: HttpResponse, what: &str) -> Result<HttpResponse, PluginErr
         ))
     }
 }
-

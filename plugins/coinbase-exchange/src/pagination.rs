@@ -186,7 +186,10 @@ impl CoinbaseExchangePager {
             }
         }
         let mut held = c.held;
-        for r in records.iter().filter(|r| is_held(r) && r.timestamp() >= floor) {
+        for r in records
+            .iter()
+            .filter(|r| is_held(r) && r.timestamp() >= floor)
+        {
             held = Some(held.map_or(r.timestamp(), |h| h.min(r.timestamp())));
         }
 
@@ -270,7 +273,9 @@ impl CoinbaseExchangePager {
             None => self.reach_start().div_euclid(g) * g,
         };
         let open_bucket = now.div_euclid(g) * g;
-        let end = (start + CANDLES_PER_REQUEST * g).min(open_bucket + g).max(start + g);
+        let end = (start + CANDLES_PER_REQUEST * g)
+            .min(open_bucket + g)
+            .max(start + g);
         Ok(CandlesRequest {
             start,
             end,
@@ -281,7 +286,11 @@ impl CoinbaseExchangePager {
 
     /// The page after a candles request: the window is proven up to its last final bucket;
     /// the walk stops at the bucket still open, which the next sync fetches again.
-    pub(crate) fn candles_page(&self, request: &CandlesRequest, candles: Vec<ParsedCandle>) -> Page {
+    pub(crate) fn candles_page(
+        &self,
+        request: &CandlesRequest,
+        candles: Vec<ParsedCandle>,
+    ) -> Page {
         let reached_now = request.end > request.open_bucket;
         let records: Vec<Record> = candles
             .into_iter()

@@ -405,7 +405,10 @@ pub(crate) fn parse_orders(body: &[u8], products: &Products) -> Result<Vec<Recor
             .clone()
             .filter(|s| parse_decimal(s).is_some())
             .unwrap_or_else(|| "0".to_owned());
-        let cost = o.executed_value.clone().filter(|s| parse_decimal(s).is_some());
+        let cost = o
+            .executed_value
+            .clone()
+            .filter(|s| parse_decimal(s).is_some());
         let average = match &cost {
             Some(value) if !is_zero(&filled) => exact_quotient(value, &filled),
             _ => None,
@@ -454,7 +457,8 @@ pub(crate) fn parse_transfers(
     let mut out = Vec::with_capacity(raws.len());
     for (i, raw) in raws.into_iter().enumerate() {
         let t: CbTransfer = element(&raw, "transfers", i)?;
-        let at = |what: &str| format!("while parsing the transfers response: transfers[{i}] {what}");
+        let at =
+            |what: &str| format!("while parsing the transfers response: transfers[{i}] {what}");
         let timestamp = parse_time(&t.created_at)
             .ok_or_else(|| bad(at(&format!("created_at {:?} is not a time", t.created_at))))?;
         if parse_decimal(&t.amount).is_none() {
@@ -466,7 +470,9 @@ pub(crate) fn parse_transfers(
             .and_then(|id| accounts.get(id))
             .cloned();
         let currency = t.currency.clone().or(account_currency).ok_or_else(|| {
-            bad(at("has no currency and its account_id is not one of the profile's accounts"))
+            bad(at(
+                "has no currency and its account_id is not one of the profile's accounts",
+            ))
         })?;
         let status = if t.canceled_at.as_deref().is_some_and(|s| !s.is_empty()) {
             TransferStatus::Canceled
@@ -627,7 +633,11 @@ pub(crate) fn number_text(text: &str) -> Option<String> {
     } else if point as usize >= digits.len() {
         format!("{digits}{}", "0".repeat(point as usize - digits.len()))
     } else {
-        format!("{}.{}", &digits[..point as usize], &digits[point as usize..])
+        format!(
+            "{}.{}",
+            &digits[..point as usize],
+            &digits[point as usize..]
+        )
     };
     let trimmed = out.trim_start_matches('0');
     Some(if trimmed.is_empty() || trimmed.starts_with('.') {
@@ -689,7 +699,10 @@ pub(crate) fn classify_error(status: u16, body: &[u8], what: &str) -> PluginErro
     match status {
         _ if is_timestamp_error(status, body) => PluginError::clock(text),
         401 => PluginError::auth(text),
-        400 if lower.contains("api key") || lower.contains("passphrase") || lower.contains("signature") => {
+        400 if lower.contains("api key")
+            || lower.contains("passphrase")
+            || lower.contains("signature") =>
+        {
             PluginError::auth(text)
         }
         403 => PluginError::permission(text),

@@ -38,7 +38,12 @@ fn reference_vector_get_accounts() {
 fn signature_covers_the_query_string_and_the_body() {
     let s = signer();
     assert_eq!(
-        s.signature("1700000000", "GET", "/fills?product_id=BTC-USD&limit=100", ""),
+        s.signature(
+            "1700000000",
+            "GET",
+            "/fills?product_id=BTC-USD&limit=100",
+            ""
+        ),
         "VQWgBPQfJqqLV0q6JSm2VS9I5YTYEMNM/J8syPTp8Kc="
     );
     let path = request_path(
@@ -72,7 +77,10 @@ fn headers_carry_key_timestamp_and_plain_passphrase() {
         )
     );
     assert_eq!(headers[2], ("CB-ACCESS-TIMESTAMP", "1700000000".to_owned()));
-    assert_eq!(headers[3], ("CB-ACCESS-PASSPHRASE", "PASSPHRASE".to_owned()));
+    assert_eq!(
+        headers[3],
+        ("CB-ACCESS-PASSPHRASE", "PASSPHRASE".to_owned())
+    );
     assert_eq!(
         signing::prehash("1700000000", "get", "/accounts", ""),
         "1700000000GET/accounts"
@@ -107,7 +115,9 @@ fn manifest_is_valid_and_offers_every_stream() {
         m.sandbox_base_url.as_deref(),
         Some("https://api-public.sandbox.exchange.coinbase.com")
     );
-    assert!(m.api_hosts.contains(&"api.exchange.coinbase.com".to_owned()));
+    assert!(m
+        .api_hosts
+        .contains(&"api.exchange.coinbase.com".to_owned()));
     assert!(crate::generate_config().contains("passphrase = "));
 }
 
@@ -146,8 +156,11 @@ fn accounts_become_spot_balances_digit_for_digit() {
     assert_eq!(b.locked, "1.0035025000000000");
     assert_eq!(b.as_of, 7);
     assert_eq!(b.raw["id"], "e316cb9a-0808-4fd7-8914-97829c1925de");
-    let err = parsing::parse_accounts(br#"[{"id":"a","currency":"X","balance":"1e3","available":"0","hold":"0"}]"#, 0)
-        .unwrap_err();
+    let err = parsing::parse_accounts(
+        br#"[{"id":"a","currency":"X","balance":"1e3","available":"0","hold":"0"}]"#,
+        0,
+    )
+    .unwrap_err();
     assert_eq!(err.kind, ErrorKind::BAD_RESPONSE);
     assert!(err.message.contains("accounts[0] (X)"), "{err}");
 }
@@ -166,7 +179,10 @@ fn fills_carry_the_product_in_their_id_and_exact_cost() {
     assert_eq!(t.fee_amount.as_deref(), Some("0.00025"));
     assert_eq!(t.fee_asset_native.as_deref(), Some("USD"));
     assert_eq!(t.liquidity, Some(Liquidity::Taker));
-    assert_eq!((t.base.as_deref(), t.quote.as_deref()), (Some("BTC"), Some("USD")));
+    assert_eq!(
+        (t.base.as_deref(), t.quote.as_deref()),
+        (Some("BTC"), Some("USD"))
+    );
     // A product /products does not list: kept, without base and quote.
     let body = br#"[{"created_at":"2024-01-01T00:00:00Z","trade_id":"9","product_id":"NEW-XYZ","price":"2","size":"3","side":"sell","liquidity":"M"}]"#;
     let Record::Trade(t) = &parsing::parse_fills(body, &products()).unwrap()[0] else {
@@ -198,7 +214,10 @@ fn orders_map_status_and_average_exactly() {
     assert_eq!(orders[1].order_type, "market");
     assert_eq!(orders[2].status, OrderStatus::Canceled);
     assert_eq!(orders[2].average, None);
-    assert_eq!(parsing::order_status("rejected", None), OrderStatus::Rejected);
+    assert_eq!(
+        parsing::order_status("rejected", None),
+        OrderStatus::Rejected
+    );
     assert_eq!(parsing::order_status("pending", None), OrderStatus::Open);
 }
 
@@ -206,9 +225,12 @@ fn orders_map_status_and_average_exactly() {
 fn transfers_read_postgres_times_status_and_details() {
     let body = br#"[{"id":"19ac524d-8827-4246-a1b2-18dc5ca9472c","type":"withdraw","created_at":"2020-03-12 00:14:12.397805+00","completed_at":"2020-03-12 00:14:13.021+00","canceled_at":null,"processed_at":"2020-03-12 00:14:13.021+00","account_id":"a","user_id":"5cf6e115aaf44503db300f1e","user_nonce":"1584008051466","amount":"0.05000000","details":{"fee":"0.00010000","network":"bitcoin","crypto_address":"1M3...","crypto_transaction_hash":"ab12"}},
     {"id":"2","type":"withdraw","created_at":"2020-03-13T00:00:00Z","completed_at":null,"canceled_at":null,"account_id":"b","amount":"1","details":{}}]"#;
-    let accounts = [("a".to_owned(), "BTC".to_owned()), ("b".to_owned(), "ETH".to_owned())]
-        .into_iter()
-        .collect();
+    let accounts = [
+        ("a".to_owned(), "BTC".to_owned()),
+        ("b".to_owned(), "ETH".to_owned()),
+    ]
+    .into_iter()
+    .collect();
     let records = parsing::parse_transfers(body, true, &accounts).unwrap();
     let Record::Withdrawal(w) = &records[0] else {
         panic!()
@@ -242,9 +264,15 @@ fn ledger_entries_keep_signed_amounts_and_reference_the_trade() {
 fn candle_rows_are_time_low_high_open_close_volume_read_as_text() {
     let body = br#"[[1415398800,0.32,4.2,0.35,4.2,12.3],[1415395200,1e-7,0.5,0.4,0.45,0.000001]]"#;
     let p = products();
-    let candles =
-        parsing::parse_candles(body, "BTC-USD", "1h", 3600, p.get("BTC-USD"), 1_415_400_000_000)
-            .unwrap();
+    let candles = parsing::parse_candles(
+        body,
+        "BTC-USD",
+        "1h",
+        3600,
+        p.get("BTC-USD"),
+        1_415_400_000_000,
+    )
+    .unwrap();
     let Record::Candle(c) = &candles[0].record else {
         panic!()
     };
@@ -258,7 +286,10 @@ fn candle_rows_are_time_low_high_open_close_volume_read_as_text() {
     assert_eq!(c.low, "0.0000001");
     assert_eq!(c.volume, "0.000001");
     assert!(c.is_final);
-    assert_eq!(c.raw, serde_json::json!([1415395200, 1e-7, 0.5, 0.4, 0.45, 0.000001]));
+    assert_eq!(
+        c.raw,
+        serde_json::json!([1415395200, 1e-7, 0.5, 0.4, 0.45, 0.000001])
+    );
 }
 
 #[test]
@@ -297,10 +328,18 @@ fn errors_map_to_kinds_and_say_what_was_done() {
         (401, r#"{"message":"invalid signature"}"#, ErrorKind::AUTH),
         (401, r#"{"message":"Invalid API Key"}"#, ErrorKind::AUTH),
         (401, r#"{"message":"Invalid Passphrase"}"#, ErrorKind::AUTH),
-        (401, r#"{"message":"request timestamp expired"}"#, ErrorKind::CLOCK),
+        (
+            401,
+            r#"{"message":"request timestamp expired"}"#,
+            ErrorKind::CLOCK,
+        ),
         (400, r#"{"message":"invalid timestamp"}"#, ErrorKind::CLOCK),
         (403, r#"{"message":"Forbidden"}"#, ErrorKind::PERMISSION),
-        (429, r#"{"message":"Private rate limit exceeded"}"#, ErrorKind::RATE_LIMITED),
+        (
+            429,
+            r#"{"message":"Private rate limit exceeded"}"#,
+            ErrorKind::RATE_LIMITED,
+        ),
         (503, "<html>", ErrorKind::EXCHANGE_UNAVAILABLE),
     ];
     for (status, body, kind) in cases {
@@ -377,7 +416,11 @@ fn a_first_walk_pages_back_to_the_start_and_proves_it() {
         |_| false,
     );
     assert!(!page2.more);
-    assert_eq!(page2.records.len(), 1, "the record before the start is dropped");
+    assert_eq!(
+        page2.records.len(),
+        1,
+        "the record before the start is dropped"
+    );
     assert_eq!(page2.covered, Some(TimeRange::new(JAN_2024, now)));
     assert_eq!(page2.unavailable, None);
     let c: WalkCursor = serde_json::from_str(page2.next_cursor.as_deref().unwrap()).unwrap();
@@ -404,7 +447,11 @@ fn a_first_walk_pages_back_to_the_start_and_proves_it() {
     // A record sharing the last millisecond arrives: it alone is new.
     let page4 = p.walk_page(
         &r3,
-        vec![entry(1001, now - 1000), entry(1000, now - 1000), entry(999, now - 2000)],
+        vec![
+            entry(1001, now - 1000),
+            entry(1000, now - 1000),
+            entry(999, now - 2000),
+        ],
         None,
         |_| false,
     );
@@ -503,11 +550,17 @@ fn candles_come_in_windows_of_300_up_to_the_open_bucket() {
     );
     let page = p.candles_page(&r, Vec::new());
     assert!(page.more);
-    assert_eq!(page.covered, Some(TimeRange::new(JAN_2024, JAN_2024 + 300 * hour)));
+    assert_eq!(
+        page.covered,
+        Some(TimeRange::new(JAN_2024, JAN_2024 + 300 * hour))
+    );
     let r = p
         .candles_request(page.next_cursor.as_deref(), 3600, now)
         .unwrap();
-    assert_eq!((r.start, r.end), (JAN_2024 + 300 * hour, JAN_2024 + 401 * hour));
+    assert_eq!(
+        (r.start, r.end),
+        (JAN_2024 + 300 * hour, JAN_2024 + 401 * hour)
+    );
     let page = p.candles_page(&r, Vec::new());
     assert!(!page.more);
     assert_eq!(
@@ -518,5 +571,8 @@ fn candles_come_in_windows_of_300_up_to_the_open_bucket() {
     let r = p
         .candles_request(page.next_cursor.as_deref(), 3600, now)
         .unwrap();
-    assert_eq!((r.start, r.end), (JAN_2024 + 400 * hour, JAN_2024 + 401 * hour));
+    assert_eq!(
+        (r.start, r.end),
+        (JAN_2024 + 400 * hour, JAN_2024 + 401 * hour)
+    );
 }

@@ -4,6 +4,7 @@
 
 mod auth;
 mod bybit;
+mod coinbase_exchange;
 mod lifecycle;
 mod problems;
 mod rate_limits;
