@@ -167,13 +167,13 @@ impl Connector for CoinbaseExchangeConnector {
             )
             .and_then(|r| parsing::parse_profiles(&r.body))
         {
-            Ok((profiles, user)) => {
+            Ok(parsing::Profiles { profiles, user_id }) => {
                 if let Some((_, label)) =
                     profiles.iter().find(|(id, _)| Some(id) == profile.as_ref())
                 {
                     account = format!("profile {label}");
                 }
-                if let Some(user) = user {
+                if let Some(user) = user_id {
                     account = format!("{account}, user {user}");
                 }
             }

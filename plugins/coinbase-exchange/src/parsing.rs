@@ -321,10 +321,14 @@ pub(crate) fn parse_accounts(
     Ok((accounts, balances))
 }
 
-/// `GET /profiles` → `(profile id, "name (id)")` of each profile, and the user id.
-pub(crate) fn parse_profiles(
-    body: &[u8],
-) -> Result<(Vec<(String, String)>, Option<String>), PluginError> {
+/// The user's profiles: `(profile id, "name (id)")` of each, and the user id.
+pub(crate) struct Profiles {
+    pub(crate) profiles: Vec<(String, String)>,
+    pub(crate) user_id: Option<String>,
+}
+
+/// `GET /profiles` → the profiles and the user id.
+pub(crate) fn parse_profiles(body: &[u8]) -> Result<Profiles, PluginError> {
     let raws: Vec<Value> = decode(body, "profiles")?;
     let mut out = Vec::new();
     let mut user = None;
@@ -337,7 +341,10 @@ pub(crate) fn parse_profiles(
         user = user.or(p.user_id);
         out.push((p.id, label));
     }
-    Ok((out, user))
+    Ok(Profiles {
+        profiles: out,
+        user_id: user,
+    })
 }
 
 // ---------------------------------------------------------------------------------------

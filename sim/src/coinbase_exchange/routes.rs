@@ -50,6 +50,11 @@ fn error(status: u16, message: &str) -> Answer {
     }
 }
 
+/// An error answer, boxed for `Result`s.
+fn rejected(status: u16, message: &str) -> Box<Answer> {
+    Box::new(error(status, message))
+}
+
 fn ok(body: Value, headers: Vec<(&'static str, String)>) -> Answer {
     Answer {
         status: 200,
@@ -180,7 +185,7 @@ fn answer(
     }
     if private {
         if let Err(a) = authenticate(state, method, path, query, headers, body) {
-            return a;
+            return *a;
         }
     }
     let params = Params::parse(query);
@@ -252,30 +257,30 @@ fn authenticate(
     query: &str,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<(), Answer> {
+) -> Result<(), Box<Answer>> {
     let c = &state.config;
     let key = header(headers, "cb-access-key")
-        .ok_or_else(|| error(400, "CB-ACCESS-KEY header is required"))?;
+        .ok_or_else(|| rejected(400, "CB-ACCESS-KEY header is required"))?;
     if key != c.api_key {
-        return Err(error(401, "Invalid API Key"));
+        return Err(rejected(401, "Invalid API Key"));
     }
     let timestamp = header(headers, "cb-access-timestamp")
-        .ok_or_else(|| error(400, "CB-ACCESS-TIMESTAMP header is required"))?;
+        .ok_or_else(|| rejected(400, "CB-ACCESS-TIMESTAMP header is required"))?;
     let seconds: f64 = timestamp
         .parse()
         .ok()
         .filter(|s: &f64| s.is_finite())
-        .ok_or_else(|| error(400, "invalid timestamp"))?;
+        .ok_or_else(|| rejected(400, "invalid timestamp"))?;
     if ((seconds * 1000.0) as i64 - state.now_ms()).abs() > 30_000 {
-        return Err(error(401, "request timestamp expired"));
+        return Err(rejected(401, "request timestamp expired"));
     }
     let passphrase = header(headers, "cb-access-passphrase")
-        .ok_or_else(|| error(400, "CB-ACCESS-PASSPHRASE header is required"))?;
+        .ok_or_else(|| rejected(400, "CB-ACCESS-PASSPHRASE header is required"))?;
     if passphrase != c.passphrase {
-        return Err(error(401, "Invalid Passphrase"));
+        return Err(rejected(401, "Invalid Passphrase"));
     }
     let sign = header(headers, "cb-access-sign")
-        .ok_or_else(|| error(400, "CB-ACCESS-SIGN header is required"))?;
+        .ok_or_else(|| rejected(400, "CB-ACCESS-SIGN header is required"))?;
     let secret = b64::decode(&c.api_secret).unwrap_or_default();
     let request_path = if query.is_empty() {
         path.to_owned()
@@ -288,7 +293,7 @@ fn authenticate(
     mac.update(request_path.as_bytes());
     mac.update(body);
     if b64::encode(&mac.finalize().into_bytes()) != sign {
-        return Err(error(401, "invalid signature"));
+        return Err(rejected(401, "invalid signature"));
     }
     Ok(())
 }
@@ -325,14 +330,14 @@ fn fault(state: &SimState) -> Option<Answer> {
 }
 
 /// `limit`: 1..=1000, default 1000.
-fn limit(params: &Params) -> Result<usize, Answer> {
+fn limit(params: &Params) -> Result<usize, Box<Answer>> {
     match params.get("limit") {
         None => Ok(1000),
         Some(v) => v
             .parse::<usize>()
             .ok()
             .filter(|n| (1..=1000).contains(n))
-            .ok_or_else(|| error(400, "limit must be between 1 and 1000")),
+            .ok_or_else(|| rejected(400, "limit must be between 1 and 1000")),
     }
 }
 
@@ -346,14 +351,14 @@ fn page(
 ) -> Answer {
     let limit = match limit(params) {
         Ok(l) => l,
-        Err(a) => return a,
+        Err(a) => return *a,
     };
-    let after = match params.get("after").map(|v| parse(v)) {
+    let after = match params.get("after").map(&parse) {
         Some(None) => return error(400, "Invalid after cursor"),
         Some(Some(k)) => Some(k),
         None => None,
     };
-    let before = match params.get("before").map(|v| parse(v)) {
+    let before = match params.get("before").map(&parse) {
         Some(None) => return error(400, "Invalid before cursor"),
         Some(Some(k)) => Some(k),
         None => None,
@@ -471,11 +476,11 @@ fn ledger(state: &SimState, data: &Dataset, account_id: &str, params: &Params) -
         None => Ok(None),
         Some(v) => parse_iso_us(v)
             .map(Some)
-            .ok_or_else(|| error(400, &format!("Invalid {k}"))),
+            .ok_or_else(|| rejected(400, &format!("Invalid {k}"))),
     };
     let (start, end) = match (parse("start_date"), parse("end_date")) {
         (Ok(s), Ok(e)) => (s, e),
-        (Err(a), _) | (_, Err(a)) => return a,
+        (Err(a), _) | (_, Err(a)) => return *a,
     };
     // Without a start or an end, Coinbase serves the last day only.
     let start = if start.is_none() && end.is_none() {
