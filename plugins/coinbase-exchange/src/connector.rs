@@ -16,8 +16,9 @@ use exsync_plugin_api::{
 use crate::config::CoinbaseExchangeConfig;
 use crate::endpoints::{
     granularity, request_path, CoinbaseExchangeEndpoints, Endpoint, AFTER_HEADER, API_HOSTS,
-    BUCKET_PRIVATE, BUCKET_PUBLIC, CANDLES_PER_REQUEST, DEFAULT_BASE_URL, LIST_TTL_MS,
-    PRIVATE_PER_SECOND, PUBLIC_PER_SECOND, RATE_WINDOW_MS, SANDBOX_BASE_URL, SECOND_MS, TIMEFRAMES,
+    BUCKET_FILLS, BUCKET_PRIVATE, BUCKET_PUBLIC, CANDLES_PER_REQUEST, DEFAULT_BASE_URL,
+    FILLS_PER_SECOND, LIST_TTL_MS, PRIVATE_PER_SECOND, PUBLIC_PER_SECOND, RATE_WINDOW_MS,
+    SANDBOX_BASE_URL, SECOND_MS, TIMEFRAMES,
 };
 use crate::pagination::{self, CoinbaseExchangePager};
 use crate::parsing::{self, Account, Products};
@@ -86,6 +87,13 @@ impl Connector for CoinbaseExchangeConnector {
             RateLimit {
                 bucket: BUCKET_PRIVATE.into(),
                 capacity: PRIVATE_PER_SECOND,
+                window_ms: RATE_WINDOW_MS,
+                used_header: None,
+                ban_statuses: Vec::new(),
+            },
+            RateLimit {
+                bucket: BUCKET_FILLS.into(),
+                capacity: FILLS_PER_SECOND,
                 window_ms: RATE_WINDOW_MS,
                 used_header: None,
                 ban_statuses: Vec::new(),
@@ -549,7 +557,7 @@ impl CoinbaseExchangeConnector {
         what: &str,
     ) -> Result<HttpResponse, PluginError> {
         let path = request_path(&endpoint.path_with(parameter), &query(params));
-        let request = HttpRequest::get(self.endpoints.url(&path)).bucket(endpoint.bucket());
+        let request = HttpRequest::get(self.endpoints.url(&path)).bucket(endpoint.bucket);
         let response = self
             .host
             .http(request)
@@ -605,7 +613,7 @@ impl CoinbaseExchangeConnector {
             .http_retrying(|| {
                 let timestamp = signing::timestamp(self.host.now_ms() + offset);
                 let mut request =
-                    HttpRequest::get(self.endpoints.url(path)).bucket(endpoint.bucket());
+                    HttpRequest::get(self.endpoints.url(path)).bucket(endpoint.bucket);
                 for (name, value) in self.signer.headers(&timestamp, "GET", path, "") {
                     request = request.header(name, value);
                 }

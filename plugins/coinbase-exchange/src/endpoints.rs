@@ -3,8 +3,9 @@
 //! Every base URL, path, rate-limit bucket and documented limit the connector uses. Data
 //! only: nothing here sends a request.
 //!
-//! Coinbase Exchange limits requests per second: private endpoints per profile (15 a second,
-//! bursts to 30; `/fills` 10 a second), public endpoints per IP (10 a second, bursts to 15).
+//! Coinbase Exchange limits requests per second with token buckets (REST rate-limit docs):
+//! private endpoints per profile (15 a second, bursts to 30), `/fills` on its own per
+//! profile (10 a second, bursts to 20), public endpoints per IP (10 a second, bursts to 15).
 //! Past a limit it answers `429 {"message":"Private rate limit exceeded"}` (or "Public"),
 //! without a `Retry-After`.
 
@@ -20,10 +21,14 @@ pub(crate) const API_HOSTS: [&str; 2] = [
 
 /// Rate-limit bucket of the signed endpoints (per profile).
 pub(crate) const BUCKET_PRIVATE: &str = "private";
+/// Rate-limit bucket of `/fills` (per profile, apart from the other private endpoints).
+pub(crate) const BUCKET_FILLS: &str = "fills";
 /// Rate-limit bucket of the public endpoints (per IP).
 pub(crate) const BUCKET_PUBLIC: &str = "public";
 /// Private requests per second. Coinbase allows bursts to 30; we plan for the steady rate.
 pub(crate) const PRIVATE_PER_SECOND: u32 = 15;
+/// `/fills` requests per second (bursts to 20).
+pub(crate) const FILLS_PER_SECOND: u32 = 10;
 /// Public requests per second (bursts to 15).
 pub(crate) const PUBLIC_PER_SECOND: u32 = 10;
 pub(crate) const RATE_WINDOW_MS: u64 = 1000;
@@ -75,18 +80,11 @@ pub(crate) struct Endpoint {
     /// The path, for error messages and signing; `{}` stands for the one path parameter.
     pub(crate) path: &'static str,
     pub(crate) signed: bool,
+    /// The rate-limit bucket its requests draw from.
+    pub(crate) bucket: &'static str,
 }
 
 impl Endpoint {
-    /// The bucket its requests draw from.
-    pub(crate) fn bucket(&self) -> &'static str {
-        if self.signed {
-            BUCKET_PRIVATE
-        } else {
-            BUCKET_PUBLIC
-        }
-    }
-
     /// The path with its parameter filled in (`/accounts/{}/ledger` → `/accounts/ID/ledger`).
     pub(crate) fn path_with(&self, parameter: &str) -> String {
         self.path.replacen("{}", parameter, 1)
@@ -104,49 +102,58 @@ impl CoinbaseExchangeEndpoints {
     pub(crate) const TIME: Endpoint = Endpoint {
         path: "/time",
         signed: false,
+        bucket: BUCKET_PUBLIC,
     };
     /// `GET /products`: every product with its base and quote currency.
     pub(crate) const PRODUCTS: Endpoint = Endpoint {
         path: "/products",
         signed: false,
+        bucket: BUCKET_PUBLIC,
     };
     /// `GET /products/{id}/candles?granularity=&start=&end=`: public candles, newest first.
     pub(crate) const CANDLES: Endpoint = Endpoint {
         path: "/products/{}/candles",
         signed: false,
+        bucket: BUCKET_PUBLIC,
     };
     /// `GET /accounts`: one account per currency of the key's profile.
     pub(crate) const ACCOUNTS: Endpoint = Endpoint {
         path: "/accounts",
         signed: true,
+        bucket: BUCKET_PRIVATE,
     };
     /// `GET /accounts/{id}/ledger?start_date=&after=&limit=`: one account's ledger, newest
     /// first. Without `start_date` or `end_date` only the last day is served.
     pub(crate) const LEDGER: Endpoint = Endpoint {
         path: "/accounts/{}/ledger",
         signed: true,
+        bucket: BUCKET_PRIVATE,
     };
     /// `GET /fills?product_id=&after=&limit=`: fills of one product, newest first
     /// (`product_id` or `order_id` is required).
     pub(crate) const FILLS: Endpoint = Endpoint {
         path: "/fills",
         signed: true,
+        bucket: BUCKET_FILLS,
     };
     /// `GET /orders?status=all&after=&limit=`: the profile's orders, newest first.
     pub(crate) const ORDERS: Endpoint = Endpoint {
         path: "/orders",
         signed: true,
+        bucket: BUCKET_PRIVATE,
     };
     /// `GET /transfers?type=deposit|withdraw&after=&limit=`: the profile's transfers,
     /// newest first.
     pub(crate) const TRANSFERS: Endpoint = Endpoint {
         path: "/transfers",
         signed: true,
+        bucket: BUCKET_PRIVATE,
     };
     /// `GET /profiles`: the user's profiles, for the key's identity.
     pub(crate) const PROFILES: Endpoint = Endpoint {
         path: "/profiles",
         signed: true,
+        bucket: BUCKET_PRIVATE,
     };
 
     /// Endpoints under `base_url` (no trailing slash; one is removed if present).

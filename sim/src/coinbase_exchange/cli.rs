@@ -38,6 +38,11 @@ pub struct CoinbaseExchangeArgs {
     private_rate: f64,
     #[arg(long, default_value_t = 30.0)]
     private_burst: f64,
+    /// `/fills` requests per second per profile (Coinbase: 10, bursts to 20).
+    #[arg(long, default_value_t = 10.0)]
+    fills_rate: f64,
+    #[arg(long, default_value_t = 20.0)]
+    fills_burst: f64,
     /// Public requests per second per IP (Coinbase: 10, bursts to 15).
     #[arg(long, default_value_t = 10.0)]
     public_rate: f64,
@@ -138,6 +143,8 @@ pub fn run(args: CoinbaseExchangeArgs) -> anyhow::Result<()> {
             enabled: !args.no_rate_limit,
             private_rate: args.private_rate.max(0.01),
             private_burst: args.private_burst.max(1.0),
+            fills_rate: args.fills_rate.max(0.01),
+            fills_burst: args.fills_burst.max(1.0),
             public_rate: args.public_rate.max(0.01),
             public_burst: args.public_burst.max(1.0),
         },

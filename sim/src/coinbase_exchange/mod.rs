@@ -33,6 +33,9 @@ pub struct LimitConfig {
     /// Private endpoints, per profile: 15 a second, bursts to 30.
     pub private_rate: f64,
     pub private_burst: f64,
+    /// `/fills`, per profile, in a bucket of its own: 10 a second, bursts to 20.
+    pub fills_rate: f64,
+    pub fills_burst: f64,
     /// Public endpoints, per IP: 10 a second, bursts to 15.
     pub public_rate: f64,
     pub public_burst: f64,

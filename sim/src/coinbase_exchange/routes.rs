@@ -9,8 +9,8 @@
 //! * Lists are newest first, `limit` ≤ 1000 (default 1000), paged with `before`/`after` and
 //!   the `CB-BEFORE`/`CB-AFTER` response headers: fills by trade id, ledger entries by entry
 //!   id, orders and transfers by creation time.
-//! * Private requests draw from a token bucket per profile, public ones from one per IP;
-//!   an empty bucket answers `429 {"message":"Private rate limit exceeded"}` (or "Public").
+//! * Private requests draw from a token bucket per profile (`/fills` from one of its own),
+//!   public ones from one per IP; an empty bucket answers `429 {"message":"Private rate limit exceeded"}` (or "Public").
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -164,9 +164,17 @@ fn answer(
     // The limit: per profile for private endpoints, per IP for public ones.
     let limits = &state.config.limits;
     if limits.enabled {
-        let (bucket, rate, burst, message) = if private {
+        let key = header(headers, "cb-access-key").unwrap_or("");
+        let (bucket, rate, burst, message) = if endpoint == "/fills" {
             (
-                format!("private:{}", header(headers, "cb-access-key").unwrap_or("")),
+                format!("fills:{key}"),
+                limits.fills_rate,
+                limits.fills_burst,
+                "Private rate limit exceeded",
+            )
+        } else if private {
+            (
+                format!("private:{key}"),
                 limits.private_rate,
                 limits.private_burst,
                 "Private rate limit exceeded",

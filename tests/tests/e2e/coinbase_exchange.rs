@@ -57,6 +57,9 @@ fn cbx_sim(args: &[&str]) -> Sim {
     if !args.contains(&"--private-rate") {
         all.extend(["--private-rate", "10000", "--private-burst", "10000"]);
     }
+    if !args.contains(&"--fills-rate") {
+        all.extend(["--fills-rate", "10000", "--fills-burst", "10000"]);
+    }
     all.extend(["--public-rate", "10000", "--public-burst", "10000"]);
     all.extend_from_slice(args);
     Sim::start("coinbase-exchange", &all)
@@ -578,8 +581,8 @@ fn stale_timestamp_is_a_clock_error_unless_the_integration_follows_coinbases_clo
 
 #[test]
 fn the_private_rate_limit_is_obeyed_and_the_sync_finishes() {
-    // Five requests a second, well below the manifest's budget, so the daemon's own pacing
-    // does not save us: only backing off after Coinbase's 429 does.
+    // Five requests a second (three for /fills), well below the manifest's budget, so the
+    // daemon's own pacing does not save us: only backing off after Coinbase's 429 does.
     let sim = cbx_sim(&[
         "--seed",
         "65",
@@ -589,6 +592,10 @@ fn the_private_rate_limit_is_obeyed_and_the_sync_finishes() {
         "5",
         "--private-burst",
         "5",
+        "--fills-rate",
+        "3",
+        "--fills-burst",
+        "3",
     ]);
     let setup = cbx_setup(&sim, API_SECRET, &days_ago(200), true, STREAMS);
     let daemon = Daemon::start(&setup);
