@@ -28,6 +28,11 @@ use crate::signing::{self, CoinbaseExchangeSigner};
 /// manifest check admits only lowercase letters, digits and `_` in an id.
 pub(crate) const PLUGIN_ID: &str = "coinbase_exchange";
 
+/// `/transfers` types that bring funds in: from outside, from another profile of the user.
+const DEPOSIT_TYPES: [&str; 2] = ["deposit", "internal_deposit"];
+/// `/transfers` types that take funds out.
+const WITHDRAWAL_TYPES: [&str; 2] = ["withdraw", "internal_withdraw"];
+
 /// One configured connection to one Coinbase Exchange profile.
 pub struct CoinbaseExchangeConnector {
     host: Host,
@@ -205,9 +210,10 @@ impl Connector for CoinbaseExchangeConnector {
         context: &PartitionContext,
     ) -> Result<Vec<String>, PluginError> {
         match stream {
-            Stream::Balances | Stream::Orders | Stream::Deposits | Stream::Withdrawals => {
-                Ok(vec![String::new()])
-            }
+            Stream::Balances | Stream::Orders => Ok(vec![String::new()]),
+            // One walk per transfer type: from outside, and from the user's other profiles.
+            Stream::Deposits => Ok(DEPOSIT_TYPES.iter().map(|t| t.to_string()).collect()),
+            Stream::Withdrawals => Ok(WITHDRAWAL_TYPES.iter().map(|t| t.to_string()).collect()),
             Stream::Trades => {
                 let products = self.products()?;
                 let assets = self.touched_assets(context)?;
@@ -264,7 +270,9 @@ impl Connector for CoinbaseExchangeConnector {
             Stream::Balances => self.fetch_balances(),
             Stream::Trades => self.fetch_fills(partition, cursor),
             Stream::Orders => self.fetch_orders(cursor),
-            Stream::Deposits | Stream::Withdrawals => self.fetch_transfers(stream, cursor),
+            Stream::Deposits | Stream::Withdrawals => {
+                self.fetch_transfers(stream, partition, cursor)
+            }
             Stream::Ledger => self.fetch_ledger(partition, cursor),
             Stream::Candles => self.fetch_candles(partition, cursor),
             other => Err(PluginError::unsupported(format!(
@@ -333,9 +341,23 @@ impl CoinbaseExchangeConnector {
         ))
     }
 
-    fn fetch_transfers(&self, stream: Stream, cursor: Option<&str>) -> Result<Page, PluginError> {
+    fn fetch_transfers(
+        &self,
+        stream: Stream,
+        kind: &str,
+        cursor: Option<&str>,
+    ) -> Result<Page, PluginError> {
         let withdrawals = stream == Stream::Withdrawals;
-        let kind = if withdrawals { "withdraw" } else { "deposit" };
+        let types = if withdrawals {
+            &WITHDRAWAL_TYPES
+        } else {
+            &DEPOSIT_TYPES
+        };
+        if !types.contains(&kind) {
+            return Err(PluginError::plugin(format!(
+                "{stream} partition {kind:?} is not one of the transfer types {types:?}"
+            )));
+        }
         let request = self
             .pager
             .walk_request(cursor, stream.as_str(), self.server_now())?;

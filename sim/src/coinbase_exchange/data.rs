@@ -150,6 +150,8 @@ struct FillPlan {
 struct TransferPlan {
     time_us: i64,
     deposit: bool,
+    /// Between two profiles of the user (`internal_deposit`, `internal_withdraw`).
+    internal: bool,
     currency: &'static str,
     amount: i128,
     state: TransferState,
@@ -212,6 +214,7 @@ impl Dataset {
             events.push(Event::Transfer(TransferPlan {
                 time_us: start_us + (i as i64 + 1) * 600_000_000,
                 deposit: true,
+                internal: false,
                 currency,
                 amount: whole * ONE,
                 state: TransferState::Completed,
@@ -266,6 +269,8 @@ impl Dataset {
                 events.push(Event::Transfer(TransferPlan {
                     time_us,
                     deposit,
+                    // Every fifth one moves between the user's profiles.
+                    internal: i % 5 == 2 && state == TransferState::Completed,
                     currency,
                     amount,
                     state,
@@ -449,7 +454,7 @@ impl Dataset {
     fn apply_transfer(&mut self, t: TransferPlan, ids: &mut SimRng) {
         let id = uuid(ids);
         let account_id = self.account_mut(t.currency).id.clone();
-        let crypto = t.currency != "USD";
+        let crypto = t.currency != "USD" && !t.internal;
         let done_us = t.time_us + 90_000_000;
         let mut details = serde_json::Map::new();
         if crypto {
@@ -465,15 +470,23 @@ impl Dataset {
                 );
                 details.insert("fee".into(), json!(units(ONE / 10_000, 8)));
             }
+        } else if t.internal {
+            details.insert("profile_transfer_id".into(), json!(uuid(ids)));
         } else {
             details.insert(
                 "coinbase_payment_method_type".into(),
                 json!("ach_bank_account"),
             );
         }
+        let kind = match (t.internal, t.deposit) {
+            (false, true) => "deposit",
+            (false, false) => "withdraw",
+            (true, true) => "internal_deposit",
+            (true, false) => "internal_withdraw",
+        };
         let json = json!({
             "id": id,
-            "type": if t.deposit { "deposit" } else { "withdraw" },
+            "type": kind,
             "created_at": pg_us(t.time_us),
             "completed_at": (t.state == TransferState::Completed).then(|| pg_us(done_us)),
             "canceled_at": (t.state == TransferState::Canceled).then(|| pg_us(done_us)),
@@ -499,7 +512,7 @@ impl Dataset {
             let amount = if t.deposit { t.amount } else { -t.amount };
             let details = json!({
                 "transfer_id": id,
-                "transfer_type": if t.deposit { "deposit" } else { "withdraw" },
+                "transfer_type": kind,
             });
             self.ledger_entry(t.currency, done_us, amount, "transfer", details);
         }

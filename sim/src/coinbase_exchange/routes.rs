@@ -465,13 +465,14 @@ fn transfers(data: &Dataset, params: &Params) -> Answer {
     }) {
         return error(400, "Invalid type");
     }
-    let mut items: Vec<(i64, Value)> = Vec::new();
-    if kind.is_none_or(|k| k == "deposit") {
-        items.extend(data.deposits.iter().map(|t| (t.time_us, t.json.clone())));
-    }
-    if kind.is_none_or(|k| k == "withdraw") {
-        items.extend(data.withdrawals.iter().map(|t| (t.time_us, t.json.clone())));
-    }
+    let items: Vec<(i64, Value)> = data
+        .deposits
+        .iter()
+        .chain(&data.withdrawals)
+        .filter(|t| kind.is_none_or(|k| t.json["type"] == k))
+        .map(|t| (t.time_us, t.json.clone()))
+        .collect();
+    let mut items = items;
     items.sort_by_key(|(k, _)| std::cmp::Reverse(*k));
     page(items, params, parse_iso_us, iso_us)
 }

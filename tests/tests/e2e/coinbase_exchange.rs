@@ -403,6 +403,19 @@ fn full_sync_stores_exactly_the_ground_truth() {
         .records(INTEGRATION, "withdrawal")
         .iter()
         .any(|w| w["status"] == "pending"));
+    // Transfers between the user's profiles are deposits and withdrawals too.
+    for (kind, word) in [
+        ("deposit", "internal_deposit"),
+        ("withdrawal", "internal_withdraw"),
+    ] {
+        assert!(
+            daemon
+                .records(INTEGRATION, kind)
+                .iter()
+                .any(|t| t["raw"]["type"] == word),
+            "no {word} stored"
+        );
+    }
 
     // Fills were asked for the products whose two currencies the profile holds (the four it
     // traded, and USDC-USD), never for the whole market: not DOGE or LTC, held at zero.
@@ -461,8 +474,9 @@ fn incremental_sync_fetches_only_what_is_new() {
             assert_eq!(count, 1, "{key} in a sync with nothing new: {stats}");
         }
     }
-    // Deposits and withdrawals: one page each (the pending ones are recent).
-    assert_eq!(stats["by_endpoint"]["GET /transfers"], 2, "{stats}");
+    // Deposits and withdrawals, external and between profiles: one page each (the pending
+    // ones are recent).
+    assert_eq!(stats["by_endpoint"]["GET /transfers"], 4, "{stats}");
 
     // New fills arrive: the next sync picks them up with one request per product.
     sim.append_trades(7);
