@@ -217,24 +217,20 @@ impl Connector for CoinbaseExchangeConnector {
             Stream::Trades => {
                 let products = self.products()?;
                 let assets = self.touched_assets(context)?;
-                let mut out: BTreeSet<String> = products
-                    .iter()
-                    .filter(|p| assets.contains(&p.base) && assets.contains(&p.quote))
-                    .map(|p| p.id.clone())
-                    .collect();
-                out.extend(context.known.iter().filter(|k| !k.is_empty()).cloned());
-                Ok(out.into_iter().collect())
+                Ok(pagination::trade_partitions(
+                    &products,
+                    &assets,
+                    &context.known,
+                ))
             }
             Stream::Ledger => {
                 let accounts = self.accounts()?;
                 let assets = self.touched_assets(context)?;
-                let mut out: BTreeSet<String> = accounts
-                    .iter()
-                    .filter(|a| assets.contains(&a.currency))
-                    .map(|a| a.currency.clone())
-                    .collect();
-                out.extend(context.known.iter().filter(|k| !k.is_empty()).cloned());
-                Ok(out.into_iter().collect())
+                Ok(pagination::ledger_partitions(
+                    &accounts,
+                    &assets,
+                    &context.known,
+                ))
             }
             Stream::Candles => {
                 if self.config.candles.is_empty() {

@@ -22,13 +22,15 @@
 //! Every cursor names the next request completely, so a crash between two pages repeats at
 //! most the page in flight: the store upserts by id.
 
+use std::collections::BTreeSet;
+
 use exsync_plugin_api::time::format_rfc3339_s;
 use exsync_plugin_api::{Page, PluginError, Record, TimeRange};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::endpoints::{CANDLES_PER_REQUEST, LAUNCH_MS, PAGE_LIMIT};
-use crate::parsing::ParsedCandle;
+use crate::parsing::{Account, ParsedCandle, Products};
 
 /// Turns cursors into requests and responses into pages, for one integration.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -314,6 +316,40 @@ impl CoinbaseExchangePager {
 
 // ---------------------------------------------------------------------------------------
 // Partitions.
+
+/// The trades partitions: every product whose base *and* quote the profile has touched
+/// (`assets`: the host's list and the currencies with a balance), and every partition that
+/// already has a cursor. A fill moves both currencies of its product, so a product with an
+/// untouched side has no fills; the whole market is never walked.
+pub(crate) fn trade_partitions(
+    products: &Products,
+    assets: &BTreeSet<String>,
+    known: &[String],
+) -> Vec<String> {
+    let mut out: BTreeSet<String> = products
+        .iter()
+        .filter(|p| assets.contains(&p.base) && assets.contains(&p.quote))
+        .map(|p| p.id.clone())
+        .collect();
+    out.extend(known.iter().filter(|k| !k.is_empty()).cloned());
+    out.into_iter().collect()
+}
+
+/// The ledger partitions: the currency of every account the profile has touched, and every
+/// partition that already has a cursor.
+pub(crate) fn ledger_partitions(
+    accounts: &[Account],
+    assets: &BTreeSet<String>,
+    known: &[String],
+) -> Vec<String> {
+    let mut out: BTreeSet<String> = accounts
+        .iter()
+        .filter(|a| assets.contains(&a.currency))
+        .map(|a| a.currency.clone())
+        .collect();
+    out.extend(known.iter().filter(|k| !k.is_empty()).cloned());
+    out.into_iter().collect()
+}
 
 /// `"BTC-USD:1h"` → `("BTC-USD", "1h")`.
 pub(crate) fn split_candle_partition(partition: &str) -> Option<(&str, &str)> {

@@ -10,7 +10,7 @@ use exsync_plugin_api::{
 
 use crate::connector::CoinbaseExchangeConnector;
 use crate::endpoints::{request_path, LAUNCH_MS, PAGE_LIMIT};
-use crate::pagination::{CoinbaseExchangePager, WalkCursor};
+use crate::pagination::{self, CoinbaseExchangePager, WalkCursor};
 use crate::parsing::{self, Product, Products};
 use crate::signing::{self, CoinbaseExchangeSigner};
 
@@ -574,5 +574,44 @@ fn candles_come_in_windows_of_300_up_to_the_open_bucket() {
     assert_eq!(
         (r.start, r.end),
         (JAN_2024 + 400 * hour, JAN_2024 + 401 * hour)
+    );
+}
+
+#[test]
+fn partitions_are_what_the_profile_touched_never_the_whole_market() {
+    let products = Products::new(
+        [
+            ("BTC-USD", "BTC", "USD"),
+            ("ETH-BTC", "ETH", "BTC"),
+            ("DOGE-USD", "DOGE", "USD"),
+        ]
+        .into_iter()
+        .map(|(id, base, quote)| Product {
+            id: id.into(),
+            base: base.into(),
+            quote: quote.into(),
+        })
+        .collect(),
+    );
+    let assets = ["BTC", "USD", "XYZ1"]
+        .map(String::from)
+        .into_iter()
+        .collect();
+    assert_eq!(
+        pagination::trade_partitions(&products, &assets, &["DELISTED-USD".into()]),
+        ["BTC-USD", "DELISTED-USD"]
+    );
+    let accounts: Vec<parsing::Account> = ["BTC", "DOGE", "XYZ1"]
+        .iter()
+        .map(|c| parsing::Account {
+            id: format!("id-{c}"),
+            currency: c.to_string(),
+            profile_id: None,
+            funded: false,
+        })
+        .collect();
+    assert_eq!(
+        pagination::ledger_partitions(&accounts, &assets, &[String::new()]),
+        ["BTC", "XYZ1"]
     );
 }

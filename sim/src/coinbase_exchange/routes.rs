@@ -586,3 +586,87 @@ pub fn candle_truth(
 pub fn bump(map: &mut BTreeMap<String, u64>, key: String) {
     *map.entry(key).or_default() += 1;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_round_trips_and_refuses_what_is_not_base64() {
+        for bytes in [&b""[..], b"f", b"fo", b"foo", b"foob", b"fooba", b"foobar"] {
+            assert_eq!(b64::decode(&b64::encode(bytes)).as_deref(), Some(bytes));
+        }
+        assert_eq!(b64::encode(b"foobar"), "Zm9vYmFy");
+        assert_eq!(b64::encode(b"fo"), "Zm8=");
+        assert_eq!(b64::decode("Zm8"), None);
+        assert_eq!(b64::decode("Z=m8"), None);
+        assert_eq!(b64::decode("Zm8!"), None);
+    }
+
+    #[test]
+    fn the_signature_check_accepts_the_documented_reference_vector() {
+        // EXCHANGES.md 2.2: GET /accounts at 1700000000 s with the base64 reference secret.
+        let secret = b64::decode("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=").unwrap();
+        let mut mac = Hmac::<Sha256>::new_from_slice(&secret).unwrap();
+        mac.update(b"1700000000GET/accounts");
+        assert_eq!(
+            b64::encode(&mac.finalize().into_bytes()),
+            "ehuvZFGPQg7DTtslo0+a48kI0hzJ7zMX85uXPorvpvg="
+        );
+    }
+
+    fn params(query: &str) -> Params {
+        Params::parse(query)
+    }
+
+    fn keys(a: &Answer) -> Vec<i64> {
+        let v: Value = serde_json::from_str(&a.body).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["k"].as_i64().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn pages_are_newest_first_with_cursors_in_both_directions() {
+        let items =
+            || -> Vec<(i64, Value)> { (1..=10).rev().map(|k| (k, json!({ "k": k }))).collect() };
+        let parse = |v: &str| v.parse().ok();
+        let render = |k: i64| k.to_string();
+        let a = page(items(), &params("limit=3"), parse, render);
+        assert_eq!(keys(&a), [10, 9, 8]);
+        assert_eq!(
+            a.headers,
+            [("CB-BEFORE", "10".into()), ("CB-AFTER", "8".into())]
+        );
+        let a = page(items(), &params("limit=3&after=8"), parse, render);
+        assert_eq!(keys(&a), [7, 6, 5]);
+        let a = page(items(), &params("limit=3&before=5"), parse, render);
+        assert_eq!(keys(&a), [8, 7, 6]);
+        let a = page(items(), &params("limit=3&after=1"), parse, render);
+        assert!(keys(&a).is_empty() && a.headers.is_empty());
+        assert_eq!(
+            page(items(), &params("limit=1001"), parse, render).status,
+            400
+        );
+        assert_eq!(page(items(), &params("after=x"), parse, render).status, 400);
+    }
+
+    #[test]
+    fn iso_times_parse_to_microseconds() {
+        assert_eq!(
+            parse_iso_us("2024-01-02T03:04:05.123456Z"),
+            Some(1_704_164_645_123_456)
+        );
+        assert_eq!(
+            parse_iso_us("2024-01-02T03:04:05Z"),
+            Some(1_704_164_645_000_000)
+        );
+        assert_eq!(
+            parse_iso_us(&iso_us(1_704_164_645_123_456)),
+            Some(1_704_164_645_123_456)
+        );
+        assert_eq!(parse_iso_us("2024-13-02T03:04:05Z"), None);
+    }
+}
