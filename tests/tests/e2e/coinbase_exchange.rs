@@ -668,3 +668,17 @@ fn history_before_the_launch_is_reported_unavailable_and_the_rest_covered() {
         "only 200s: {stats}"
     );
 }
+
+#[test]
+fn server_errors_are_retried_and_the_sync_finishes_exactly() {
+    let sim = cbx_sim(&["--seed", "67", "--orders", "30"]);
+    let setup = cbx_setup(&sim, API_SECRET, &days_ago(200), false, STREAMS);
+    let daemon = Daemon::start(&setup);
+    sim.set_faults(serde_json::json!({ "fail_next": 3 }));
+
+    let report = daemon.sync_wait(INTEGRATION);
+    assert_all_ok(&report);
+    let stats = sim.stats();
+    assert_eq!(stats["by_status"]["503"], 3, "{stats}");
+    assert_stored_exactly(&daemon, &sim.truth());
+}
