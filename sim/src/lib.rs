@@ -23,5 +23,6 @@ pub mod faults;
 pub mod kraken;
 pub mod kucoin;
 pub mod okx;
+pub mod coinbase_exchange;
 pub mod prng;
 pub mod time;

@@ -44,6 +44,10 @@ enum Command {
     Kucoin(exsync_sim::kucoin::KucoinArgs),
     /// Print the KuCoin simulator's ground truth as JSON and exit.
     KucoinTruth(exsync_sim::kucoin::KucoinDatasetArgs),
+    /// Serve the Coinbase Exchange simulator until killed.
+    CoinbaseExchange(exsync_sim::coinbase_exchange::cli::CoinbaseExchangeArgs),
+    /// Print the Coinbase Exchange simulator's ground truth as JSON and exit.
+    CoinbaseExchangeTruth(exsync_sim::coinbase_exchange::cli::CoinbaseExchangeTruthArgs),
 }
 
 #[derive(Debug, Args)]
@@ -185,6 +189,10 @@ fn main() {
         Command::OkxTruth(args) => exsync_sim::okx::print_truth(&args),
         Command::Kucoin(args) => exsync_sim::kucoin::run(args),
         Command::KucoinTruth(args) => exsync_sim::kucoin::print_truth(&args),
+        Command::CoinbaseExchange(args) => exsync_sim::coinbase_exchange::cli::run(args),
+        Command::CoinbaseExchangeTruth(args) => {
+            exsync_sim::coinbase_exchange::cli::print_truth(&args)
+        }
     };
     if let Err(err) = result {
         eprintln!("exsync-sim: {err:#}");

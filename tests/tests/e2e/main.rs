@@ -6,6 +6,7 @@ mod auth;
 mod bybit;
 mod kraken;
 mod kucoin;
+mod coinbase_exchange;
 mod lifecycle;
 mod okx;
 mod problems;
