@@ -19,6 +19,7 @@
 
 pub mod binance;
 pub mod bybit;
+pub mod coinbase_prime;
 pub mod kraken;
 pub mod prng;
 pub mod time;
