@@ -219,7 +219,8 @@ impl CoinbasePrimeConnector {
         };
         let params = self.pager.walk_params(&request, time_param, &extra);
         let what = format!(
-            "fetching {stream} ({}) from {}{}",
+            "fetching {stream} of portfolio {} ({}) from {}{}",
+            self.config.portfolio_id,
             endpoint.name,
             exsync_plugin_api::time::format_rfc3339_ms(request.since),
             if request.cursor.is_some() {

@@ -1022,7 +1022,8 @@ fn wiring_a_stale_clock_is_a_clock_error_and_a_wrong_key_an_auth_error() {
     let err = c.fetch(Stream::Trades, "", None).unwrap_err();
     assert_eq!(err.kind, ErrorKind::CLOCK);
     assert!(
-        err.message.contains("while fetching trades"),
+        err.message
+            .contains("while fetching trades of portfolio PORTFOLIO (List Portfolio Fills)"),
         "{}",
         err.message
     );
