@@ -613,3 +613,17 @@ fn coinbase_prime_rate_limit_answers_are_obeyed() {
         "{metrics}"
     );
 }
+
+#[test]
+fn coinbase_prime_server_errors_are_retried_with_fresh_signatures() {
+    let sim = prime_sim(&["--seed", "66", "--fills", "40", "--no-rate-limit"]);
+    let setup = prime_setup(&sim, SIGNING_KEY, false, STREAMS);
+    let daemon = Daemon::start(&setup);
+    sim.set_faults(serde_json::json!({"fail_next": {"count": 2, "status": 503}}));
+    assert_all_ok(&daemon.sync_wait(NAME));
+    let stats = sim.stats();
+    assert_eq!(stats["by_status"]["503"], 2, "{stats}");
+    assert_eq!(stats["auth_failures"], 0, "{stats}");
+    assert_eq!(stats["clock_failures"], 0, "{stats}");
+    assert_stored_exactly(&daemon, &sim.truth());
+}
