@@ -160,11 +160,11 @@ impl Connector for CoinbasePrimeConnector {
     ) -> Result<Page, PluginError> {
         match stream {
             Stream::Balances => self.fetch_balances(),
-            Stream::Trades => self.fetch_list(stream, cursor),
-            Stream::Orders => self.fetch_list(stream, cursor),
-            Stream::Deposits | Stream::Withdrawals | Stream::Ledger => {
-                self.fetch_list(stream, cursor)
-            }
+            Stream::Trades
+            | Stream::Orders
+            | Stream::Deposits
+            | Stream::Withdrawals
+            | Stream::Ledger => self.fetch_list(stream, cursor),
             Stream::Candles => self.fetch_candles(partition, cursor),
             other => Err(PluginError::unsupported(format!(
                 "the coinbase_prime plugin has no {other} stream"
@@ -181,7 +181,10 @@ impl CoinbasePrimeConnector {
     fn fetch_balances(&self) -> Result<Page, PluginError> {
         let mut records = Vec::new();
         for (balance_type, wallet) in BALANCE_TYPES {
-            let what = format!("fetching the {wallet} balances (balance_type={balance_type})");
+            let what = format!(
+                "fetching the {wallet} balances of portfolio {} (balance_type={balance_type})",
+                self.config.portfolio_id
+            );
             let body = self.signed_get(
                 &CoinbasePrimeEndpoints::BALANCES,
                 &[("balance_type", balance_type.to_owned())],
