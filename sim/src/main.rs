@@ -32,6 +32,10 @@ enum Command {
     Bybit(exsync_sim::bybit::cli::BybitArgs),
     /// Print the Bybit simulator's ground truth as JSON and exit.
     BybitTruth(exsync_sim::bybit::cli::BybitTruthArgs),
+    /// Serve the Coinbase Prime simulator until killed.
+    CoinbasePrime(exsync_sim::coinbase_prime::cli::CoinbasePrimeArgs),
+    /// Print the Coinbase Prime simulator's ground truth as JSON and exit.
+    CoinbasePrimeTruth(exsync_sim::coinbase_prime::cli::CoinbasePrimeDatasetArgs),
     /// Serve the Kraken simulator until killed.
     Kraken(exsync_sim::kraken::cli::KrakenArgs),
     /// Print the Kraken simulator's ground truth as JSON and exit.
@@ -183,6 +187,8 @@ fn main() {
         Command::BinanceTruth(args) => print_truth(&args),
         Command::Bybit(args) => exsync_sim::bybit::cli::run(args),
         Command::BybitTruth(args) => exsync_sim::bybit::cli::print_truth(&args),
+        Command::CoinbasePrime(args) => exsync_sim::coinbase_prime::cli::run(args),
+        Command::CoinbasePrimeTruth(args) => exsync_sim::coinbase_prime::cli::print_truth(&args),
         Command::Kraken(args) => exsync_sim::kraken::cli::run(args),
         Command::KrakenTruth(args) => exsync_sim::kraken::cli::print_truth(&args),
         Command::Okx(args) => exsync_sim::okx::run(args),

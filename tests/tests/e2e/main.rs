@@ -4,6 +4,7 @@
 
 mod auth;
 mod bybit;
+mod coinbase_prime;
 mod kraken;
 mod kucoin;
 mod coinbase_exchange;
