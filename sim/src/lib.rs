@@ -19,6 +19,7 @@
 
 pub mod binance;
 pub mod bybit;
+pub mod coinbase;
 pub mod kraken;
 pub mod okx;
 pub mod prng;

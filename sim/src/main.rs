@@ -40,6 +40,10 @@ enum Command {
     Okx(exsync_sim::okx::OkxArgs),
     /// Print the OKX simulator's ground truth as JSON and exit.
     OkxTruth(exsync_sim::okx::OkxDatasetArgs),
+    /// Serve the Coinbase Advanced Trade simulator until killed.
+    Coinbase(exsync_sim::coinbase::CoinbaseArgs),
+    /// Print the Coinbase Advanced Trade simulator's ground truth as JSON and exit.
+    CoinbaseTruth(exsync_sim::coinbase::CoinbaseDatasetArgs),
 }
 
 #[derive(Debug, Args)]
@@ -179,6 +183,8 @@ fn main() {
         Command::KrakenTruth(args) => exsync_sim::kraken::cli::print_truth(&args),
         Command::Okx(args) => exsync_sim::okx::run(args),
         Command::OkxTruth(args) => exsync_sim::okx::print_truth(&args),
+        Command::Coinbase(args) => exsync_sim::coinbase::run(args),
+        Command::CoinbaseTruth(args) => exsync_sim::coinbase::print_truth(&args),
     };
     if let Err(err) = result {
         eprintln!("exsync-sim: {err:#}");

@@ -1,0 +1,166 @@
+//! Authentication of the Coinbase simulator: the CDP API key's ES256 JWT, checked as
+//! Coinbase documents it.
+//!
+//! `Authorization: Bearer <header>.<payload>.<signature>`, each part base64url without
+//! padding. The header must say `"alg":"ES256"`, name the key in `kid` and carry a `nonce`
+//! not seen before; the payload's `sub` must be the key name, its `iss` `cdp` or
+//! `coinbase-cloud`, its `uri` `"<METHOD> <host><path>"` (no query string) for this very
+//! request, and the server's time must lie in `[nbf, exp)`, a span of at most 120 s. The
+//! signature is ECDSA P-256 / SHA-256 over `header "." payload` as raw `r‖s`, verified with
+//! the key's public key. Any failure is Coinbase's bare `401 Unauthorized`.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::Mutex;
+
+use p256::ecdsa::signature::Verifier;
+use p256::ecdsa::{Signature, VerifyingKey};
+use serde_json::Value;
+
+/// The key the simulated account accepts.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    /// `organizations/{org_id}/apiKeys/{key_id}`.
+    pub key_name: String,
+    pub public_key: VerifyingKey,
+}
+
+impl Credentials {
+    /// Reads the public key from an SPKI PEM (`BEGIN PUBLIC KEY`).
+    pub fn from_pem(key_name: &str, public_key_pem: &str) -> Result<Credentials, String> {
+        use p256::pkcs8::DecodePublicKey;
+        let pem = public_key_pem.trim().replace("\\n", "\n");
+        let key = p256::PublicKey::from_public_key_pem(&pem)
+            .map_err(|e| format!("the public key is not a P-256 SPKI PEM: {e}"))?;
+        Ok(Credentials {
+            key_name: key_name.to_owned(),
+            public_key: VerifyingKey::from(key),
+        })
+    }
+}
+
+/// Nonces seen recently: a token replayed is refused.
+#[derive(Debug, Default)]
+pub struct Nonces {
+    seen: Mutex<(HashSet<String>, VecDeque<String>)>,
+}
+
+/// How many nonces are remembered.
+const NONCES_KEPT: usize = 100_000;
+
+impl Nonces {
+    /// True when `nonce` is new (and now remembered).
+    pub fn fresh(&self, nonce: &str) -> bool {
+        let mut guard = self.seen.lock().expect("nonces lock");
+        let (set, order) = &mut *guard;
+        if !set.insert(nonce.to_owned()) {
+            return false;
+        }
+        order.push_back(nonce.to_owned());
+        if order.len() > NONCES_KEPT {
+            if let Some(old) = order.pop_front() {
+                set.remove(&old);
+            }
+        }
+        true
+    }
+}
+
+/// Why a token was refused (logged by the sim, never sent: Coinbase says only
+/// `Unauthorized`).
+pub type Refusal = String;
+
+/// Checks the `Authorization` header of `METHOD host path` at server time `now_s`.
+pub fn verify(
+    credentials: &Credentials,
+    nonces: &Nonces,
+    authorization: Option<&str>,
+    method: &str,
+    host: &str,
+    path: &str,
+    now_s: i64,
+) -> Result<(), Refusal> {
+    let token = authorization
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .ok_or("no `Authorization: Bearer` header")?;
+    let mut parts = token.split('.');
+    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err("the token is not three dot-separated parts".into());
+    };
+    let header: Value = serde_json::from_slice(&base64url_decode(h).ok_or("header is not base64url")?)
+        .map_err(|e| format!("header is not JSON: {e}"))?;
+    let payload: Value = serde_json::from_slice(&base64url_decode(p).ok_or("payload is not base64url")?)
+        .map_err(|e| format!("payload is not JSON: {e}"))?;
+    let signature = base64url_decode(s).ok_or("signature is not base64url")?;
+    if header["alg"] != "ES256" {
+        return Err(format!("alg {} is not ES256", header["alg"]));
+    }
+    if header["kid"] != credentials.key_name.as_str() {
+        return Err("kid is not the key name".into());
+    }
+    if payload["sub"] != credentials.key_name.as_str() {
+        return Err("sub is not the key name".into());
+    }
+    if !matches!(payload["iss"].as_str(), Some("cdp" | "coinbase-cloud")) {
+        return Err(format!("iss {} is neither cdp nor coinbase-cloud", payload["iss"]));
+    }
+    let expected_uri = format!("{method} {host}{path}");
+    if payload["uri"] != expected_uri.as_str() {
+        return Err(format!("uri {} is not {expected_uri:?}", payload["uri"]));
+    }
+    let (Some(nbf), Some(exp)) = (payload["nbf"].as_i64(), payload["exp"].as_i64()) else {
+        return Err("nbf or exp is not an integer".into());
+    };
+    if exp - nbf > 120 || exp <= nbf {
+        return Err(format!("the token lives {} s; at most 120 s", exp - nbf));
+    }
+    if now_s < nbf || now_s >= exp {
+        return Err(format!("server time {now_s} is outside [nbf {nbf}, exp {exp})"));
+    }
+    let sig = Signature::from_slice(&signature).map_err(|_| "the signature is not 64 bytes r‖s")?;
+    credentials
+        .public_key
+        .verify(format!("{h}.{p}").as_bytes(), &sig)
+        .map_err(|_| "the signature does not verify with the key's public key")?;
+    let nonce = header["nonce"].as_str().ok_or("no nonce in the header")?;
+    if !nonces.fresh(nonce) {
+        return Err("the nonce was used before".into());
+    }
+    Ok(())
+}
+
+/// Base64url without padding (padding tolerated).
+pub fn base64url_decode(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let mut acc = 0u32;
+    let mut bits = 0;
+    for c in text.trim_end_matches('=').bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64url_decodes_without_padding() {
+        assert_eq!(base64url_decode("aGk").unwrap(), b"hi");
+        assert_eq!(base64url_decode("-_8").unwrap(), vec![0xfb, 0xff]);
+        assert!(base64url_decode("a+b").is_none());
+    }
+}
