@@ -108,7 +108,7 @@ pub struct CoinbaseArgs {
     #[arg(long)]
     key_name: String,
     /// The key's public key, SPKI PEM (`\n` may stand for line breaks).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     public_key: String,
     /// Milliseconds added to the real clock to make the server's time.
     #[arg(long, default_value_t = 0, allow_hyphen_values = true)]

@@ -4,6 +4,7 @@
 
 mod auth;
 mod bybit;
+mod coinbase;
 mod kraken;
 mod lifecycle;
 mod okx;
