@@ -58,7 +58,9 @@ impl fmt::Debug for CoinbaseConfig {
 
 impl CoinbaseConfig {
     /// Checks the host's config; a `config` error names the field that is wrong.
-    pub(crate) fn from_connector_config(config: &ConnectorConfig) -> Result<CoinbaseConfig, PluginError> {
+    pub(crate) fn from_connector_config(
+        config: &ConnectorConfig,
+    ) -> Result<CoinbaseConfig, PluginError> {
         if config.sandbox {
             return Err(PluginError::unsupported(
                 "Coinbase Advanced Trade has no sandbox with accounts (its sandbox serves static \
@@ -133,7 +135,8 @@ impl CoinbaseConfig {
             api_key_name,
             private_key,
             start_ms: configured.max(COINBASE_EPOCH_MS),
-            unavailable: Some(TimeRange::new(configured, COINBASE_EPOCH_MS)).filter(|r| !r.is_empty()),
+            unavailable: Some(TimeRange::new(configured, COINBASE_EPOCH_MS))
+                .filter(|r| !r.is_empty()),
             candles,
             max_clock_offset_ms,
         })

@@ -10,15 +10,14 @@ use std::sync::{Mutex, MutexGuard};
 
 use exsync_plugin_api::signing::Query;
 use exsync_plugin_api::{
-    CheckReport, Connector, ConnectorConfig, CredentialField, Host,
-    HttpRequest, HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError,
-    RateLimit, Stream,
+    CheckReport, Connector, ConnectorConfig, CredentialField, Host, HttpRequest, HttpResponse,
+    Manifest, Page, PartitionContext, Permissions, PluginError, RateLimit, Stream,
 };
 
 use crate::config::CoinbaseConfig;
 use crate::endpoints::{
-    granularity, CoinbaseEndpoints, Endpoint, ACCOUNTS_LIMIT, API_HOSTS,
-    DEFAULT_BASE_URL, FILLS_LIMIT, ORDERS_LIMIT, RATE_LIMITS, TIMEFRAMES, TRANSACTIONS_LIMIT,
+    granularity, CoinbaseEndpoints, Endpoint, ACCOUNTS_LIMIT, API_HOSTS, DEFAULT_BASE_URL,
+    FILLS_LIMIT, ORDERS_LIMIT, RATE_LIMITS, TIMEFRAMES, TRANSACTIONS_LIMIT,
 };
 use crate::pagination::{self, CoinbasePager, TransactionItem};
 use crate::parsing::{self, Account, TransferKind};
@@ -43,7 +42,11 @@ struct ConnectorState {
 
 impl Connector for CoinbaseConnector {
     fn manifest() -> Manifest {
-        let mut m = Manifest::new("coinbase", "Coinbase Advanced Trade", env!("CARGO_PKG_VERSION"));
+        let mut m = Manifest::new(
+            "coinbase",
+            "Coinbase Advanced Trade",
+            env!("CARGO_PKG_VERSION"),
+        );
         m.credentials = vec![
             CredentialField {
                 name: "api_key_name".into(),
@@ -92,7 +95,8 @@ impl Connector for CoinbaseConnector {
     fn new(config: ConnectorConfig, host: Host) -> Result<Self, PluginError> {
         let doing = || format!("while configuring integration {:?}", config.integration);
         let cb = CoinbaseConfig::from_connector_config(&config).map_err(|e| e.context(doing()))?;
-        let signer = CoinbaseSigner::new(&cb.api_key_name, &cb.private_key).map_err(|e| e.context(doing()))?;
+        let signer = CoinbaseSigner::new(&cb.api_key_name, &cb.private_key)
+            .map_err(|e| e.context(doing()))?;
         Ok(CoinbaseConnector {
             host,
             endpoints: CoinbaseEndpoints::new(&cb.base_url),
@@ -132,7 +136,11 @@ impl Connector for CoinbaseConnector {
         })
     }
 
-    fn partitions(&self, stream: Stream, context: &PartitionContext) -> Result<Vec<String>, PluginError> {
+    fn partitions(
+        &self,
+        stream: Stream,
+        context: &PartitionContext,
+    ) -> Result<Vec<String>, PluginError> {
         match stream {
             Stream::Balances | Stream::Trades | Stream::Orders => Ok(vec![String::new()]),
             Stream::Deposits | Stream::Withdrawals | Stream::Ledger => {
@@ -156,18 +164,29 @@ impl Connector for CoinbaseConnector {
                 Ok(parts)
             }
             Stream::Candles => Ok(pagination::candle_partitions(&self.config.candles)),
-            other => Err(PluginError::unsupported(format!("the coinbase plugin has no {other} stream"))),
+            other => Err(PluginError::unsupported(format!(
+                "the coinbase plugin has no {other} stream"
+            ))),
         }
     }
 
-    fn fetch(&self, stream: Stream, partition: &str, cursor: Option<&str>) -> Result<Page, PluginError> {
+    fn fetch(
+        &self,
+        stream: Stream,
+        partition: &str,
+        cursor: Option<&str>,
+    ) -> Result<Page, PluginError> {
         match stream {
             Stream::Balances => self.fetch_balances(),
             Stream::Trades => self.fetch_fills(cursor),
             Stream::Orders => self.fetch_orders(cursor),
-            Stream::Deposits | Stream::Withdrawals | Stream::Ledger => self.fetch_transactions(stream, partition, cursor),
+            Stream::Deposits | Stream::Withdrawals | Stream::Ledger => {
+                self.fetch_transactions(stream, partition, cursor)
+            }
             Stream::Candles => self.fetch_candles(partition, cursor),
-            other => Err(PluginError::unsupported(format!("the coinbase plugin has no {other} stream"))),
+            other => Err(PluginError::unsupported(format!(
+                "the coinbase plugin has no {other} stream"
+            ))),
         }
     }
 }
@@ -192,9 +211,18 @@ impl CoinbaseConnector {
             if let Some(c) = &cursor {
                 params.push(("cursor", c.clone()));
             }
-            let what = format!("listing the accounts (wallets), page {}", all.len() / ACCOUNTS_LIMIT + 1);
-            let body = self.signed_get(&CoinbaseEndpoints::ACCOUNTS, CoinbaseEndpoints::ACCOUNTS.path, &params, &what)?;
-            let (accounts, next) = parsing::parse_accounts(&body).map_err(|e| e.context(format!("while {what}")))?;
+            let what = format!(
+                "listing the accounts (wallets), page {}",
+                all.len() / ACCOUNTS_LIMIT + 1
+            );
+            let body = self.signed_get(
+                &CoinbaseEndpoints::ACCOUNTS,
+                CoinbaseEndpoints::ACCOUNTS.path,
+                &params,
+                &what,
+            )?;
+            let (accounts, next) =
+                parsing::parse_accounts(&body).map_err(|e| e.context(format!("while {what}")))?;
             let empty = accounts.is_empty();
             all.extend(accounts);
             match next {
@@ -208,7 +236,10 @@ impl CoinbaseConnector {
         let now = self.server_now()?;
         let walk = self.pager.since_request(cursor, "trades", now)?;
         let mut params = vec![
-            ("start_sequence_timestamp", exsync_plugin_api::time::format_rfc3339_ms(walk.since)),
+            (
+                "start_sequence_timestamp",
+                exsync_plugin_api::time::format_rfc3339_ms(walk.since),
+            ),
             ("limit", FILLS_LIMIT.to_string()),
         ];
         if let Some(page) = &walk.page {
@@ -217,10 +248,18 @@ impl CoinbaseConnector {
         let what = format!(
             "fetching fills since {}{}",
             exsync_plugin_api::time::format_rfc3339_ms(walk.since),
-            walk.page.as_ref().map_or(String::new(), |p| format!(" (cursor {p})"))
+            walk.page
+                .as_ref()
+                .map_or(String::new(), |p| format!(" (cursor {p})"))
         );
-        let body = self.signed_get(&CoinbaseEndpoints::FILLS, CoinbaseEndpoints::FILLS.path, &params, &what)?;
-        let (items, next) = parsing::parse_fills(&body).map_err(|e| e.context(format!("while {what}")))?;
+        let body = self.signed_get(
+            &CoinbaseEndpoints::FILLS,
+            CoinbaseEndpoints::FILLS.path,
+            &params,
+            &what,
+        )?;
+        let (items, next) =
+            parsing::parse_fills(&body).map_err(|e| e.context(format!("while {what}")))?;
         Ok(self.pager.since_page(&walk, items, next))
     }
 
@@ -230,7 +269,10 @@ impl CoinbaseConnector {
         let now = self.server_now()?;
         let walk = self.pager.since_request(cursor, "orders", now)?;
         let mut params = vec![
-            ("start_date", exsync_plugin_api::time::format_rfc3339_ms(walk.since)),
+            (
+                "start_date",
+                exsync_plugin_api::time::format_rfc3339_ms(walk.since),
+            ),
             ("limit", ORDERS_LIMIT.to_string()),
         ];
         if let Some(page) = &walk.page {
@@ -239,32 +281,56 @@ impl CoinbaseConnector {
         let what = format!(
             "fetching orders created since {}{}",
             exsync_plugin_api::time::format_rfc3339_ms(walk.since),
-            walk.page.as_ref().map_or(String::new(), |p| format!(" (cursor {p})"))
+            walk.page
+                .as_ref()
+                .map_or(String::new(), |p| format!(" (cursor {p})"))
         );
-        let body = self.signed_get(&CoinbaseEndpoints::ORDERS, CoinbaseEndpoints::ORDERS.path, &params, &what)?;
-        let (items, next) = parsing::parse_orders(&body).map_err(|e| e.context(format!("while {what}")))?;
+        let body = self.signed_get(
+            &CoinbaseEndpoints::ORDERS,
+            CoinbaseEndpoints::ORDERS.path,
+            &params,
+            &what,
+        )?;
+        let (items, next) =
+            parsing::parse_orders(&body).map_err(|e| e.context(format!("while {what}")))?;
         Ok(self.pager.since_page(&walk, items, next))
     }
 
     /// One wallet's transactions: all of them for the ledger, the deposits or withdrawals
     /// among them for those streams.
-    fn fetch_transactions(&self, stream: Stream, account: &str, cursor: Option<&str>) -> Result<Page, PluginError> {
-        if account.is_empty() || !account.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-            return Err(PluginError::plugin(format!("{stream} partition {account:?} is not a Coinbase wallet uuid")));
+    fn fetch_transactions(
+        &self,
+        stream: Stream,
+        account: &str,
+        cursor: Option<&str>,
+    ) -> Result<Page, PluginError> {
+        if account.is_empty()
+            || !account
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return Err(PluginError::plugin(format!(
+                "{stream} partition {account:?} is not a Coinbase wallet uuid"
+            )));
         }
         let now = self.server_now()?;
-        let walk = self.pager.transactions_request(cursor, stream.as_str(), now)?;
+        let walk = self
+            .pager
+            .transactions_request(cursor, stream.as_str(), now)?;
         let mut params = vec![("limit", TRANSACTIONS_LIMIT.to_string())];
         if let Some(after) = &walk.after {
             params.push(("starting_after", after.clone()));
         }
         let what = format!(
             "fetching the transactions of wallet {account}{}",
-            walk.after.as_ref().map_or(String::new(), |a| format!(" after {a}"))
+            walk.after
+                .as_ref()
+                .map_or(String::new(), |a| format!(" after {a}"))
         );
         let path = CoinbaseEndpoints::transactions_path(account);
         let body = self.signed_get(&CoinbaseEndpoints::TRANSACTIONS, &path, &params, &what)?;
-        let (raws, next) = parsing::parse_transactions(&body).map_err(|e| e.context(format!("while {what}")))?;
+        let (raws, next) =
+            parsing::parse_transactions(&body).map_err(|e| e.context(format!("while {what}")))?;
         let mut items = Vec::with_capacity(raws.len());
         for raw in raws {
             let kind = parsing::transfer_kind(&raw);
@@ -305,11 +371,15 @@ impl CoinbaseConnector {
         let query = signing_query(&request.params(gran));
         let response = self
             .host
-            .http(HttpRequest::get(self.endpoints.url(&path, query.as_str())).bucket(CoinbaseEndpoints::CANDLES.bucket))
+            .http(
+                HttpRequest::get(self.endpoints.url(&path, query.as_str()))
+                    .bucket(CoinbaseEndpoints::CANDLES.bucket),
+            )
             .map_err(|e| e.context(format!("while {what}")))?;
         let body = parsing::success(response.status, response.body, &what)?;
         let now = self.server_now()?;
-        let candles = parsing::parse_candles(&body, product, timeframe, bar_ms, now).map_err(|e| e.context(format!("while {what}")))?;
+        let candles = parsing::parse_candles(&body, product, timeframe, bar_ms, now)
+            .map_err(|e| e.context(format!("while {what}")))?;
         Ok(self.pager.candles_page(&request, candles, bar_ms, now))
     }
 
@@ -336,7 +406,10 @@ impl CoinbaseConnector {
         let sent = self.host.now_ms();
         let response = self
             .host
-            .http(HttpRequest::get(self.endpoints.url(CoinbaseEndpoints::TIME.path, "")).bucket(CoinbaseEndpoints::TIME.bucket))
+            .http(
+                HttpRequest::get(self.endpoints.url(CoinbaseEndpoints::TIME.path, ""))
+                    .bucket(CoinbaseEndpoints::TIME.bucket),
+            )
             .map_err(|e| e.context(format!("while {what}")))?;
         let received = self.host.now_ms();
         let body = parsing::success(response.status, response.body, what)?;
@@ -365,12 +438,20 @@ impl CoinbaseConnector {
     /// A signed GET. A 401 may mean a bad key or a token whose time Coinbase refuses: the
     /// clock is measured again (a `clock` error if it is now off) and the request sent once
     /// more; a second 401 is an `auth` error.
-    fn signed_get(&self, endpoint: &Endpoint, path: &str, params: &[(&str, String)], what: &str) -> Result<Vec<u8>, PluginError> {
+    fn signed_get(
+        &self,
+        endpoint: &Endpoint,
+        path: &str,
+        params: &[(&str, String)],
+        what: &str,
+    ) -> Result<Vec<u8>, PluginError> {
         let query = signing_query(params);
         let offset = self.offset()?;
         let mut response = self.send_signed(endpoint, path, query.as_str(), offset, what)?;
         if response.status == 401 {
-            let offset = self.measure_offset().map_err(|e| e.context(format!("while {what}")))?;
+            let offset = self
+                .measure_offset()
+                .map_err(|e| e.context(format!("while {what}")))?;
             self.host.warn(&format!(
                 "Coinbase answered 401 while {what}; the clock is within bounds ({offset} ms), \
                  sending once more ({}).",
@@ -381,7 +462,14 @@ impl CoinbaseConnector {
         parsing::success(response.status, response.body, what)
     }
 
-    fn send_signed(&self, endpoint: &Endpoint, path: &str, query: &str, offset: i64, what: &str) -> Result<HttpResponse, PluginError> {
+    fn send_signed(
+        &self,
+        endpoint: &Endpoint,
+        path: &str,
+        query: &str,
+        offset: i64,
+        what: &str,
+    ) -> Result<HttpResponse, PluginError> {
         debug_assert!(endpoint.signed);
         // A new token per attempt: rebuilt for every send, never resent as is.
         self.host
@@ -390,7 +478,9 @@ impl CoinbaseConnector {
                 let counter = self.requests.fetch_add(1, Ordering::Relaxed);
                 let nonce = signing::nonce(&self.config.api_key_name, now_ms, counter);
                 let now_s = (now_ms + offset).div_euclid(1000);
-                let auth = self.signer.authorization("GET", self.endpoints.host(), path, now_s, &nonce);
+                let auth =
+                    self.signer
+                        .authorization("GET", self.endpoints.host(), path, now_s, &nonce);
                 Ok(HttpRequest::get(self.endpoints.url(path, query))
                     .bucket(endpoint.bucket)
                     .header("Authorization", auth)

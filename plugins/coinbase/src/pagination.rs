@@ -99,7 +99,12 @@ impl CandlesRequest {
 
 impl CoinbasePager {
     /// The fills or orders walk a stored cursor stands for at `now`.
-    pub(crate) fn since_request(&self, cursor: Option<&str>, stream: &str, now: i64) -> Result<SinceCursor, PluginError> {
+    pub(crate) fn since_request(
+        &self,
+        cursor: Option<&str>,
+        stream: &str,
+        now: i64,
+    ) -> Result<SinceCursor, PluginError> {
         let mut walk = decode_cursor(cursor, stream)?.unwrap_or(SinceCursor {
             since: self.start_ms,
             ..SinceCursor::default()
@@ -111,11 +116,19 @@ impl CoinbasePager {
 
     /// The page after one request of `walk` returned `items` (newest first) and Coinbase's
     /// `next` cursor.
-    pub(crate) fn since_page(&self, walk: &SinceCursor, items: Vec<crate::parsing::Keyed>, next: Option<String>) -> Page {
+    pub(crate) fn since_page(
+        &self,
+        walk: &SinceCursor,
+        items: Vec<crate::parsing::Keyed>,
+        next: Option<String>,
+    ) -> Page {
         let started = walk.started.unwrap_or(walk.since);
         let oldest = items.iter().map(|i| i.key_ms).min();
         let head = max_opt(walk.head, items.iter().map(|i| i.key_ms).max());
-        let pending = min_opt(walk.pending, items.iter().filter(|i| i.pending).map(|i| i.key_ms).min());
+        let pending = min_opt(
+            walk.pending,
+            items.iter().filter(|i| i.pending).map(|i| i.key_ms).min(),
+        );
         let records: Vec<Record> = items.into_iter().map(|i| i.record).collect();
         let more = next.is_some() && next != walk.page && !records.is_empty();
         if more {
@@ -150,7 +163,12 @@ impl CoinbasePager {
     }
 
     /// The transactions walk a stored cursor stands for at `now`.
-    pub(crate) fn transactions_request(&self, cursor: Option<&str>, stream: &str, now: i64) -> Result<TransactionsCursor, PluginError> {
+    pub(crate) fn transactions_request(
+        &self,
+        cursor: Option<&str>,
+        stream: &str,
+        now: i64,
+    ) -> Result<TransactionsCursor, PluginError> {
         let mut walk: TransactionsCursor = decode_cursor(cursor, stream)?.unwrap_or_default();
         walk.started.get_or_insert(now);
         Ok(walk)
@@ -158,14 +176,23 @@ impl CoinbasePager {
 
     /// The page after one request of `walk` returned `items` (newest first) and the next
     /// page's `starting_after`.
-    pub(crate) fn transactions_page(&self, walk: &TransactionsCursor, items: Vec<TransactionItem>, next: Option<String>) -> Page {
+    pub(crate) fn transactions_page(
+        &self,
+        walk: &TransactionsCursor,
+        items: Vec<TransactionItem>,
+        next: Option<String>,
+    ) -> Page {
         let lower = walk.stop.unwrap_or(self.start_ms).max(self.start_ms);
         let started = walk.started.unwrap_or(lower);
         let oldest = items.iter().map(|i| i.key_ms).min();
         let head = max_opt(walk.head, items.iter().map(|i| i.key_ms).max());
         let pending = min_opt(
             walk.pending,
-            items.iter().filter(|i| i.pending && i.key_ms >= lower).map(|i| i.key_ms).min(),
+            items
+                .iter()
+                .filter(|i| i.pending && i.key_ms >= lower)
+                .map(|i| i.key_ms)
+                .min(),
         );
         let reached_stop = oldest.is_some_and(|t| t < lower);
         let records: Vec<Record> = items
@@ -209,7 +236,11 @@ impl CoinbasePager {
     }
 
     /// The candle window a stored cursor stands for.
-    pub(crate) fn candles_request(&self, cursor: Option<&str>, bar_ms: i64) -> Result<CandlesRequest, PluginError> {
+    pub(crate) fn candles_request(
+        &self,
+        cursor: Option<&str>,
+        bar_ms: i64,
+    ) -> Result<CandlesRequest, PluginError> {
         let c = decode_cursor(cursor, "candles")?.unwrap_or(CandlesCursor {
             start: self.start_ms.div_euclid(bar_ms) * bar_ms,
         });
@@ -224,7 +255,13 @@ impl CoinbasePager {
     /// The next window starts at the first unfinished candle (fetched again and replaced),
     /// else after the last candle, else at the end of an empty window wholly in the past.
     /// More follows while the window is in the past and every candle in it is final.
-    pub(crate) fn candles_page(&self, request: &CandlesRequest, mut candles: Vec<Candle>, bar_ms: i64, now: i64) -> Page {
+    pub(crate) fn candles_page(
+        &self,
+        request: &CandlesRequest,
+        mut candles: Vec<Candle>,
+        bar_ms: i64,
+        now: i64,
+    ) -> Page {
         candles.retain(|c| c.open_time >= request.start && c.open_time < request.end);
         candles.sort_by_key(|c| c.open_time);
         let first_open = candles.iter().find(|c| !c.is_final).map(|c| c.open_time);
@@ -280,7 +317,10 @@ pub(crate) fn encode_cursor<T: Serialize>(cursor: &T) -> String {
     serde_json::to_string(cursor).expect("cursor structs always serialize")
 }
 
-pub(crate) fn decode_cursor<T: for<'de> Deserialize<'de>>(cursor: Option<&str>, stream: &str) -> Result<Option<T>, PluginError> {
+pub(crate) fn decode_cursor<T: for<'de> Deserialize<'de>>(
+    cursor: Option<&str>,
+    stream: &str,
+) -> Result<Option<T>, PluginError> {
     match cursor {
         None => Ok(None),
         Some(text) => serde_json::from_str(text).map(Some).map_err(|e| {

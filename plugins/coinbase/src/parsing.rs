@@ -39,7 +39,9 @@ pub(crate) fn error_for(status: u16, body: &[u8]) -> PluginError {
             "{text} (the API key name or private key is wrong, the key was deleted, or the \
              token's time is off)"
         )),
-        403 => PluginError::permission(format!("{text} (the key lacks the \"view\" permission or this portfolio)")),
+        403 => PluginError::permission(format!(
+            "{text} (the key lacks the \"view\" permission or this portfolio)"
+        )),
         429 => PluginError::new(exsync_plugin_api::ErrorKind::RATE_LIMITED, text),
         500..=599 => PluginError::unavailable(text),
         _ => PluginError::bad_response(text),
@@ -100,7 +102,13 @@ fn bad(what: &str, raw: &Value, detail: impl std::fmt::Display) -> PluginError {
 
 fn time_ms(what: &str, raw: &Value, field: &str) -> Result<i64, PluginError> {
     let text = raw[field].as_str().unwrap_or_default();
-    parse_rfc3339(text).ok_or_else(|| bad(what, raw, format!("`{field}` {text:?} is not an RFC 3339 time")))
+    parse_rfc3339(text).ok_or_else(|| {
+        bad(
+            what,
+            raw,
+            format!("`{field}` {text:?} is not an RFC 3339 time"),
+        )
+    })
 }
 
 fn string(raw: &Value, field: &str) -> String {
@@ -118,7 +126,11 @@ fn nonempty(text: String) -> Option<String> {
 fn amount(what: &str, raw: &Value, text: &str, field: &str) -> Result<String, PluginError> {
     let digits = text.strip_prefix('-').unwrap_or(text);
     if decimal::parse_decimal(digits).is_none() {
-        return Err(bad(what, raw, format!("`{field}` {text:?} is not a decimal amount")));
+        return Err(bad(
+            what,
+            raw,
+            format!("`{field}` {text:?} is not a decimal amount"),
+        ));
     }
     Ok(text.to_owned())
 }
@@ -149,7 +161,10 @@ pub(crate) fn split_product(product_id: &str) -> Option<(String, String)> {
 /// `GET /api/v3/brokerage/time` → ms.
 pub(crate) fn parse_server_time(body: &[u8]) -> Result<i64, PluginError> {
     let v: Value = parse(body, "server time")?;
-    if let Some(ms) = v["epochMillis"].as_str().and_then(|s| s.parse::<i64>().ok()) {
+    if let Some(ms) = v["epochMillis"]
+        .as_str()
+        .and_then(|s| s.parse::<i64>().ok())
+    {
         return Ok(ms);
     }
     v["iso"]
@@ -232,7 +247,10 @@ pub(crate) fn parse_accounts(body: &[u8]) -> Result<(Vec<Account>, Option<String
             return Err(bad(what, &raw, "no `uuid`"));
         }
         let currency = string(&raw, "currency");
-        let available = raw["available_balance"]["value"].as_str().unwrap_or("0").to_owned();
+        let available = raw["available_balance"]["value"]
+            .as_str()
+            .unwrap_or("0")
+            .to_owned();
         let hold = raw["hold"]["value"].as_str().unwrap_or("0").to_owned();
         amount(what, &raw, &available, "available_balance.value")?;
         amount(what, &raw, &hold, "hold.value")?;
@@ -317,7 +335,11 @@ fn side(what: &str, raw: &Value) -> Result<Side, PluginError> {
     match raw["side"].as_str().unwrap_or_default() {
         "BUY" => Ok(Side::Buy),
         "SELL" => Ok(Side::Sell),
-        other => Err(bad(what, raw, format!("side {other:?} is neither BUY nor SELL"))),
+        other => Err(bad(
+            what,
+            raw,
+            format!("side {other:?} is neither BUY nor SELL"),
+        )),
     }
 }
 
@@ -359,7 +381,8 @@ pub(crate) fn parse_fill(raw: Value) -> Result<Keyed, PluginError> {
             .ok_or_else(|| bad(what, &raw, "size / price cannot be computed"))?;
         (base, size)
     } else {
-        let cost = decimal::mul(&price, &size).ok_or_else(|| bad(what, &raw, "price × size overflows"))?;
+        let cost =
+            decimal::mul(&price, &size).ok_or_else(|| bad(what, &raw, "price × size overflows"))?;
         (size, cost)
     };
     let liquidity = match raw["liquidity_indicator"].as_str() {
@@ -442,11 +465,14 @@ pub(crate) fn parse_order(raw: Value) -> Result<Keyed, PluginError> {
         .cloned()
         .unwrap_or(Value::Null);
     let pick = |field: &str| config[field].as_str().map(str::to_owned).and_then(nonempty);
-    let filled = amount(what, &raw, &nonempty(string(&raw, "filled_size")).unwrap_or_else(|| "0".into()), "filled_size")?;
+    let filled = amount(
+        what,
+        &raw,
+        &nonempty(string(&raw, "filled_size")).unwrap_or_else(|| "0".into()),
+        "filled_size",
+    )?;
     let average = nonempty(string(&raw, "average_filled_price")).filter(|a| !decimal::is_zero(a));
-    let updated = raw["last_fill_time"]
-        .as_str()
-        .and_then(parse_rfc3339);
+    let updated = raw["last_fill_time"].as_str().and_then(parse_rfc3339);
     let record = Record::Order(Order {
         id,
         timestamp,
@@ -539,9 +565,15 @@ fn transfer_status(status: &str) -> (TransferStatus, bool) {
 fn transaction_head(what: &str, raw: &Value) -> Result<(String, i64, String, String), PluginError> {
     let id = nonempty(string(raw, "id")).ok_or_else(|| bad(what, raw, "no `id`"))?;
     let ts = time_ms(what, raw, "created_at")?;
-    let value = raw["amount"]["amount"].as_str().unwrap_or_default().to_owned();
+    let value = raw["amount"]["amount"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let value = amount(what, raw, &value, "amount.amount")?;
-    let currency = raw["amount"]["currency"].as_str().unwrap_or_default().to_owned();
+    let currency = raw["amount"]["currency"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     Ok((id, ts, value, currency))
 }
 
@@ -572,7 +604,9 @@ pub(crate) fn parse_transfer(raw: Value, kind: TransferKind) -> Result<Keyed, Pl
         status,
         txid: raw["network"]["hash"].as_str().map(str::to_owned),
         address,
-        tag: raw["to"]["address_info"]["destination_tag"].as_str().map(str::to_owned),
+        tag: raw["to"]["address_info"]["destination_tag"]
+            .as_str()
+            .map(str::to_owned),
         network,
         raw,
     };
@@ -621,7 +655,13 @@ pub(crate) fn parse_ledger_entry(raw: Value) -> Result<Keyed, PluginError> {
 
 /// `{"candles":[{"start","low","high","open","close","volume"}]}` (newest first) as
 /// records; a candle is final once its bar has closed at `now`.
-pub(crate) fn parse_candles(body: &[u8], product_id: &str, timeframe: &str, bar_ms: i64, now: i64) -> Result<Vec<Candle>, PluginError> {
+pub(crate) fn parse_candles(
+    body: &[u8],
+    product_id: &str,
+    timeframe: &str,
+    bar_ms: i64,
+    now: i64,
+) -> Result<Vec<Candle>, PluginError> {
     #[derive(Deserialize)]
     struct Raw {
         #[serde(default)]
@@ -668,9 +708,15 @@ pub(crate) fn divide(a: &str, b: &str, scale: u32) -> Option<String> {
     // a/b = (ma / 10^sa) / (mb / 10^sb) = ma × 10^(sb + scale - sa) / mb / 10^scale
     let exp = i64::from(sb) + i64::from(scale) - i64::from(sa);
     let (num, den) = if exp >= 0 {
-        (ma.checked_mul(10u128.checked_pow(u32::try_from(exp).ok()?)?)?, mb)
+        (
+            ma.checked_mul(10u128.checked_pow(u32::try_from(exp).ok()?)?)?,
+            mb,
+        )
     } else {
-        (ma, mb.checked_mul(10u128.checked_pow(u32::try_from(-exp).ok()?)?)?)
+        (
+            ma,
+            mb.checked_mul(10u128.checked_pow(u32::try_from(-exp).ok()?)?)?,
+        )
     };
     Some(decimal::render(num / den, scale))
 }

@@ -44,7 +44,10 @@ impl CoinbaseSigner {
     /// Reads the private key: a SEC1 (`BEGIN EC PRIVATE KEY`) or PKCS#8 (`BEGIN PRIVATE
     /// KEY`) PEM. The line breaks may be real or written `\n`, as in the JSON file Coinbase
     /// hands out. The error never quotes the key.
-    pub(crate) fn new(key_name: &str, private_key_pem: &str) -> Result<CoinbaseSigner, PluginError> {
+    pub(crate) fn new(
+        key_name: &str,
+        private_key_pem: &str,
+    ) -> Result<CoinbaseSigner, PluginError> {
         let pem = private_key_pem.trim().replace("\\n", "\n");
         let key = if pem.contains("BEGIN EC PRIVATE KEY") {
             p256::SecretKey::from_sec1_pem(&pem).map_err(|_| {
@@ -83,7 +86,14 @@ impl CoinbaseSigner {
     }
 
     /// The JWT for `METHOD host path` at `now_s` (Unix seconds) with `nonce`.
-    pub(crate) fn jwt(&self, method: &str, host: &str, path: &str, now_s: i64, nonce: &str) -> String {
+    pub(crate) fn jwt(
+        &self,
+        method: &str,
+        host: &str,
+        path: &str,
+        now_s: i64,
+        nonce: &str,
+    ) -> String {
         let path = path.split('?').next().unwrap_or(path);
         let kid = json_string(&self.key_name);
         let header = format!(
@@ -107,7 +117,14 @@ impl CoinbaseSigner {
     }
 
     /// The `Authorization` header value.
-    pub(crate) fn authorization(&self, method: &str, host: &str, path: &str, now_s: i64, nonce: &str) -> String {
+    pub(crate) fn authorization(
+        &self,
+        method: &str,
+        host: &str,
+        path: &str,
+        now_s: i64,
+        nonce: &str,
+    ) -> String {
         format!("Bearer {}", self.jwt(method, host, path, now_s, nonce))
     }
 }
@@ -124,7 +141,13 @@ pub(crate) fn nonce(key_name: &str, now_ms: i64, counter: u64) -> String {
 /// scheme. The path has no query string for v3 requests. Only its reference vector uses
 /// it: the connector takes CDP keys.
 #[cfg(test)]
-pub(crate) fn legacy_hmac_signature(secret: &str, timestamp_s: i64, method: &str, path: &str, body: &str) -> String {
+pub(crate) fn legacy_hmac_signature(
+    secret: &str,
+    timestamp_s: i64,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> String {
     hex(&hmac_sha256(
         secret.as_bytes(),
         format!("{timestamp_s}{method}{path}{body}").as_bytes(),

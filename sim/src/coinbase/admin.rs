@@ -31,7 +31,10 @@ impl Stats {
         self.requests_total += 1;
         if let Some(name) = &outcome.endpoint {
             if let Some(p) = &outcome.partition {
-                *self.by_endpoint_partition.entry(format!("{name} {p}")).or_default() += 1;
+                *self
+                    .by_endpoint_partition
+                    .entry(format!("{name} {p}"))
+                    .or_default() += 1;
             }
             *self.by_endpoint.entry(name.clone()).or_default() += 1;
         }
@@ -65,7 +68,13 @@ fn error(status: u16, msg: String) -> Response<Body> {
 }
 
 /// Serves one `/__sim/` request.
-pub fn handle(state: &SimState, method: &Method, path: &str, query: &str, body: &Bytes) -> Response<Body> {
+pub fn handle(
+    state: &SimState,
+    method: &Method,
+    path: &str,
+    query: &str,
+    body: &Bytes,
+) -> Response<Body> {
     match (method.as_str(), path) {
         ("GET", "/__sim/truth") => {
             let ds = state.data.read().expect("data lock");
@@ -81,7 +90,11 @@ pub fn handle(state: &SimState, method: &Method, path: &str, query: &str, body: 
             *stats = Stats::default();
             json_response(200, stats.to_json().to_string(), &[])
         }
-        ("GET", "/__sim/faults") => json_response(200, serde_json::to_string(&state.faults.config()).unwrap_or_default(), &[]),
+        ("GET", "/__sim/faults") => json_response(
+            200,
+            serde_json::to_string(&state.faults.config()).unwrap_or_default(),
+            &[],
+        ),
         ("POST", "/__sim/faults") => {
             let patch: FaultPatch = if body.is_empty() {
                 FaultPatch::default()
@@ -103,7 +116,11 @@ pub fn handle(state: &SimState, method: &Method, path: &str, query: &str, body: 
             let mut rng = state.append_rng.lock().expect("append rng lock");
             let mut ds = state.data.write().expect("data lock");
             let added = ds.append_orders(req.trades, now, &mut rng);
-            json_response(200, json!({ "appended": added, "fills_total": ds.fills.len() }).to_string(), &[])
+            json_response(
+                200,
+                json!({ "appended": added, "fills_total": ds.fills.len() }).to_string(),
+                &[],
+            )
         }
         _ => error(404, format!("no admin endpoint {method} {path}")),
     }
@@ -127,7 +144,12 @@ fn truth_candles(state: &SimState, query: &str) -> Response<Body> {
     let Some(mut rows) = candle_rows(seed, product, bar, begin, now, now) else {
         return error(400, format!("unknown product {product}"));
     };
-    rows.retain(|r| r["start"].as_str().and_then(|s| s.parse::<i64>().ok()).is_some_and(|s| s * 1000 + bar <= now));
+    rows.retain(|r| {
+        r["start"]
+            .as_str()
+            .and_then(|s| s.parse::<i64>().ok())
+            .is_some_and(|s| s * 1000 + bar <= now)
+    });
     rows.reverse();
     json_response(200, serde_json::Value::Array(rows).to_string(), &[])
 }

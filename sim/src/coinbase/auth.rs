@@ -83,13 +83,17 @@ pub fn verify(
         .and_then(|h| h.strip_prefix("Bearer "))
         .ok_or("no `Authorization: Bearer` header")?;
     let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err("the token is not three dot-separated parts".into());
     };
-    let header: Value = serde_json::from_slice(&base64url_decode(h).ok_or("header is not base64url")?)
-        .map_err(|e| format!("header is not JSON: {e}"))?;
-    let payload: Value = serde_json::from_slice(&base64url_decode(p).ok_or("payload is not base64url")?)
-        .map_err(|e| format!("payload is not JSON: {e}"))?;
+    let header: Value =
+        serde_json::from_slice(&base64url_decode(h).ok_or("header is not base64url")?)
+            .map_err(|e| format!("header is not JSON: {e}"))?;
+    let payload: Value =
+        serde_json::from_slice(&base64url_decode(p).ok_or("payload is not base64url")?)
+            .map_err(|e| format!("payload is not JSON: {e}"))?;
     let signature = base64url_decode(s).ok_or("signature is not base64url")?;
     if header["alg"] != "ES256" {
         return Err(format!("alg {} is not ES256", header["alg"]));
@@ -101,7 +105,10 @@ pub fn verify(
         return Err("sub is not the key name".into());
     }
     if !matches!(payload["iss"].as_str(), Some("cdp" | "coinbase-cloud")) {
-        return Err(format!("iss {} is neither cdp nor coinbase-cloud", payload["iss"]));
+        return Err(format!(
+            "iss {} is neither cdp nor coinbase-cloud",
+            payload["iss"]
+        ));
     }
     let expected_uri = format!("{method} {host}{path}");
     if payload["uri"] != expected_uri.as_str() {
@@ -114,7 +121,9 @@ pub fn verify(
         return Err(format!("the token lives {} s; at most 120 s", exp - nbf));
     }
     if now_s < nbf || now_s >= exp {
-        return Err(format!("server time {now_s} is outside [nbf {nbf}, exp {exp})"));
+        return Err(format!(
+            "server time {now_s} is outside [nbf {nbf}, exp {exp})"
+        ));
     }
     let sig = Signature::from_slice(&signature).map_err(|_| "the signature is not 64 bytes r‖s")?;
     credentials

@@ -95,12 +95,20 @@ pub fn dec(mantissa: i128, scale: u32) -> String {
 /// RFC 3339 with microseconds, as Coinbase writes `sequence_timestamp` and `created_time`.
 pub fn rfc3339_us(ms: i64, micros: i64) -> String {
     let secs = ms.div_euclid(1000);
-    format!("{}.{:06}Z", seconds_text(secs), ms.rem_euclid(1000) * 1000 + micros)
+    format!(
+        "{}.{:06}Z",
+        seconds_text(secs),
+        ms.rem_euclid(1000) * 1000 + micros
+    )
 }
 
 /// RFC 3339 with milliseconds, as Coinbase writes `trade_time`.
 pub fn rfc3339_ms(ms: i64) -> String {
-    format!("{}.{:03}Z", seconds_text(ms.div_euclid(1000)), ms.rem_euclid(1000))
+    format!(
+        "{}.{:03}Z",
+        seconds_text(ms.div_euclid(1000)),
+        ms.rem_euclid(1000)
+    )
 }
 
 /// RFC 3339 in whole seconds, as the v2 API writes `created_at`.
@@ -111,7 +119,12 @@ pub fn rfc3339_s(ms: i64) -> String {
 fn seconds_text(secs: i64) -> String {
     let (y, m, d) = crate::time::civil_from_days(secs.div_euclid(86_400));
     let rem = secs.rem_euclid(86_400);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", rem / 3600, rem / 60 % 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
 }
 
 /// Parses what [`rfc3339_us`], [`rfc3339_ms`] and [`rfc3339_s`] write (and any RFC 3339 UTC
@@ -184,7 +197,17 @@ impl Dataset {
 
     fn generate_wallets(&mut self, rng: &mut SimRng) {
         let created = LISTED_MS - 30 * DAY_MS;
-        let add = |ds: &mut Dataset, rng: &mut SimRng, code: &str, name: &str, exponent: u32, kind: &str, default: bool, platform: &str, balance: i128, hold: i128, tx: usize| {
+        let add = |ds: &mut Dataset,
+                   rng: &mut SimRng,
+                   code: &str,
+                   name: &str,
+                   exponent: u32,
+                   kind: &str,
+                   default: bool,
+                   platform: &str,
+                   balance: i128,
+                   hold: i128,
+                   tx: usize| {
             let id = uuid(rng);
             let scale = exponent.min(8);
             let raw = json!({
@@ -203,49 +226,153 @@ impl Dataset {
                 "retail_portfolio_id": ds.portfolio_uuid,
                 "platform": platform,
             });
-            let mut w = Wallet { raw, uuid: id, transactions: Vec::new() };
+            let mut w = Wallet {
+                raw,
+                uuid: id,
+                transactions: Vec::new(),
+            };
             ds.generate_transactions(&mut w, code, scale, tx, rng);
             ds.wallets.push(w);
         };
         let n = self.config.transactions;
         // Fiat.
         let usd_balance = i128::from(rng.range_i64(100_000, 9_000_000));
-        add(self, rng, "USD", "Cash (USD)", 2, "ACCOUNT_TYPE_FIAT", true, "ACCOUNT_PLATFORM_CONSUMER", usd_balance, 12_345, n + n / 2);
+        add(
+            self,
+            rng,
+            "USD",
+            "Cash (USD)",
+            2,
+            "ACCOUNT_TYPE_FIAT",
+            true,
+            "ACCOUNT_PLATFORM_CONSUMER",
+            usd_balance,
+            12_345,
+            n + n / 2,
+        );
         for (i, (code, _, exp)) in CRYPTO_NAMES.iter().enumerate() {
             let scale = (*exp).min(8);
             let zero = matches!(*code, "DOGE" | "MASK");
             let (bal, hold) = if zero {
                 (0, 0)
             } else {
-                let b = i128::from(rng.range_i64(1, 5_000_000)) * 10i128.pow(scale.saturating_sub(4));
+                let b =
+                    i128::from(rng.range_i64(1, 5_000_000)) * 10i128.pow(scale.saturating_sub(4));
                 let h = if i % 2 == 0 { 0 } else { b / 7 };
                 (b, h)
             };
-            let tx = if zero { 0 } else { n / 2 + (rng.below(n as u64 + 1) as usize) };
-            add(self, rng, code, &format!("{code} Wallet"), *exp, "ACCOUNT_TYPE_CRYPTO", true, "ACCOUNT_PLATFORM_CONSUMER", bal, hold, tx);
+            let tx = if zero {
+                0
+            } else {
+                n / 2 + (rng.below(n as u64 + 1) as usize)
+            };
+            add(
+                self,
+                rng,
+                code,
+                &format!("{code} Wallet"),
+                *exp,
+                "ACCOUNT_TYPE_CRYPTO",
+                true,
+                "ACCOUNT_PLATFORM_CONSUMER",
+                bal,
+                hold,
+                tx,
+            );
         }
         // Several wallets per currency: staked ADA and ETH, a BTC vault, the futures balance.
-        add(self, rng, "ADA", "Staked ADA", 6, "ACCOUNT_TYPE_CRYPTO", false, "ACCOUNT_PLATFORM_CONSUMER", 5_047_160, 0, n / 3);
-        add(self, rng, "ETH", "Staked ETH", 8, "ACCOUNT_TYPE_CRYPTO", false, "ACCOUNT_PLATFORM_CONSUMER", 31_400_000, 0, n / 3);
-        add(self, rng, "BTC", "BTC Vault", 8, "ACCOUNT_TYPE_VAULT", false, "ACCOUNT_PLATFORM_CONSUMER", 2_500_000, 0, 3);
-        add(self, rng, "USD", "Futures (USD)", 2, "ACCOUNT_TYPE_FIAT", false, "ACCOUNT_PLATFORM_CFM_CONSUMER", 150_000, 2_000, 0);
+        add(
+            self,
+            rng,
+            "ADA",
+            "Staked ADA",
+            6,
+            "ACCOUNT_TYPE_CRYPTO",
+            false,
+            "ACCOUNT_PLATFORM_CONSUMER",
+            5_047_160,
+            0,
+            n / 3,
+        );
+        add(
+            self,
+            rng,
+            "ETH",
+            "Staked ETH",
+            8,
+            "ACCOUNT_TYPE_CRYPTO",
+            false,
+            "ACCOUNT_PLATFORM_CONSUMER",
+            31_400_000,
+            0,
+            n / 3,
+        );
+        add(
+            self,
+            rng,
+            "BTC",
+            "BTC Vault",
+            8,
+            "ACCOUNT_TYPE_VAULT",
+            false,
+            "ACCOUNT_PLATFORM_CONSUMER",
+            2_500_000,
+            0,
+            3,
+        );
+        add(
+            self,
+            rng,
+            "USD",
+            "Futures (USD)",
+            2,
+            "ACCOUNT_TYPE_FIAT",
+            false,
+            "ACCOUNT_PLATFORM_CFM_CONSUMER",
+            150_000,
+            2_000,
+            0,
+        );
     }
 
-    fn generate_transactions(&mut self, w: &mut Wallet, code: &str, scale: u32, n: usize, rng: &mut SimRng) {
+    fn generate_transactions(
+        &mut self,
+        w: &mut Wallet,
+        code: &str,
+        scale: u32,
+        n: usize,
+        rng: &mut SimRng,
+    ) {
         let from = self.config.anchor_ms - self.config.days * DAY_MS;
         let mut times: Vec<i64> = (0..n)
             .map(|_| rng.range_i64(from, self.config.anchor_ms - HOUR_MS) / 1000 * 1000)
             .collect();
         times.sort_unstable();
-        let staked = w.raw["name"].as_str().unwrap_or_default().starts_with("Staked");
+        let staked = w.raw["name"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Staked");
         for t in times {
-            let amount = i128::from(rng.range_i64(1, 2_000_000)) * 10i128.pow(scale.saturating_sub(5));
+            let amount =
+                i128::from(rng.range_i64(1, 2_000_000)) * 10i128.pow(scale.saturating_sub(5));
             let kind = if staked {
                 *rng.pick(&["staking_reward", "staking_reward", "send"])
             } else if code == "USD" {
-                *rng.pick(&["fiat_deposit", "fiat_withdrawal", "advanced_trade_fill", "buy"])
+                *rng.pick(&[
+                    "fiat_deposit",
+                    "fiat_withdrawal",
+                    "advanced_trade_fill",
+                    "buy",
+                ])
             } else {
-                *rng.pick(&["send", "send", "advanced_trade_fill", "sell", "interest", "tx"])
+                *rng.pick(&[
+                    "send",
+                    "send",
+                    "advanced_trade_fill",
+                    "sell",
+                    "interest",
+                    "tx",
+                ])
             };
             let negative = match kind {
                 "fiat_withdrawal" | "sell" => true,
@@ -253,7 +380,16 @@ impl Dataset {
                 _ => false,
             };
             let pending = rng.chance(0.03);
-            let tx = transaction(rng, w, code, scale, kind, if negative { -amount } else { amount }, t, pending);
+            let tx = transaction(
+                rng,
+                w,
+                code,
+                scale,
+                kind,
+                if negative { -amount } else { amount },
+                t,
+                pending,
+            );
             w.transactions.push(tx);
         }
     }
@@ -264,8 +400,10 @@ impl Dataset {
         let order_id = uuid(rng);
         let side = if rng.chance(0.5) { "BUY" } else { "SELL" };
         let limit = rng.chance(0.6);
-        let price_cents = i128::from(cents) * i128::from(rng.range_i64(80, 120)) / 100 + i128::from(rng.below(100));
-        let size_units = i128::from(rng.range_i64(1, 5_000)) * 10i128.pow(size_scale.saturating_sub(4));
+        let price_cents = i128::from(cents) * i128::from(rng.range_i64(80, 120)) / 100
+            + i128::from(rng.below(100));
+        let size_units =
+            i128::from(rng.range_i64(1, 5_000)) * 10i128.pow(size_scale.saturating_sub(4));
         let n_fills = match status {
             "FILLED" => 1 + rng.below(3) as usize,
             "OPEN" => rng.below(2) as usize,
@@ -276,7 +414,11 @@ impl Dataset {
         let mut fees = 0i128; // scale: 2 + size_scale
         let mut last_fill = None;
         for k in 0..n_fills {
-            let share = if status == "FILLED" && k + 1 == n_fills { size_units - filled } else { size_units / (n_fills as i128 + 1) };
+            let share = if status == "FILLED" && k + 1 == n_fills {
+                size_units - filled
+            } else {
+                size_units / (n_fills as i128 + 1)
+            };
             if share <= 0 {
                 continue;
             }
@@ -312,7 +454,11 @@ impl Dataset {
         } else {
             json!({ "market_market_ioc": { "base_size": dec(size_units, size_scale) } })
         };
-        let avg = if filled > 0 { dec(price_cents, 2) } else { "0".into() };
+        let avg = if filled > 0 {
+            dec(price_cents, 2)
+        } else {
+            "0".into()
+        };
         let total_scale = 2 + size_scale;
         let seq = self.seq();
         let raw = json!({
@@ -375,7 +521,9 @@ impl Dataset {
         let mut ledger = Vec::new();
         for w in &self.wallets {
             for tx in &w.transactions {
-                let negative = tx["amount"]["amount"].as_str().is_some_and(|a| a.starts_with('-'));
+                let negative = tx["amount"]["amount"]
+                    .as_str()
+                    .is_some_and(|a| a.starts_with('-'));
                 match (tx["type"].as_str().unwrap_or_default(), negative) {
                     ("fiat_deposit", _) | ("send", false) => deposits.push(tx.clone()),
                     ("fiat_withdrawal", _) | ("send", true) => withdrawals.push(tx.clone()),
@@ -398,7 +546,16 @@ impl Dataset {
 
 /// One v2 transaction object.
 #[allow(clippy::too_many_arguments)]
-fn transaction(rng: &mut SimRng, w: &Wallet, code: &str, scale: u32, kind: &str, amount: i128, t: i64, pending: bool) -> Value {
+fn transaction(
+    rng: &mut SimRng,
+    w: &Wallet,
+    code: &str,
+    scale: u32,
+    kind: &str,
+    amount: i128,
+    t: i64,
+    pending: bool,
+) -> Value {
     let id = uuid(rng);
     let usd = amount / 10i128.pow(scale.saturating_sub(2)).max(1);
     let mut tx = json!({
@@ -416,8 +573,18 @@ fn transaction(rng: &mut SimRng, w: &Wallet, code: &str, scale: u32, kind: &str,
         "details": { "title": kind, "subtitle": code },
     });
     if kind == "send" {
-        let hash = format!("{:016x}{:016x}{:016x}{:016x}", rng.next_u64(), rng.next_u64(), rng.next_u64(), rng.next_u64());
-        let fee = if amount < 0 { dec(i128::from(rng.range_i64(1, 999)), scale) } else { dec(0, scale) };
+        let hash = format!(
+            "{:016x}{:016x}{:016x}{:016x}",
+            rng.next_u64(),
+            rng.next_u64(),
+            rng.next_u64(),
+            rng.next_u64()
+        );
+        let fee = if amount < 0 {
+            dec(i128::from(rng.range_i64(1, 999)), scale)
+        } else {
+            dec(0, scale)
+        };
         tx["network"] = json!({
             "status": if pending { "pending" } else { "confirmed" },
             "hash": hash,

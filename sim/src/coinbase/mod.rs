@@ -86,7 +86,13 @@ pub fn router(config: CoinbaseSimConfig) -> Router {
     Router::new().fallback(handle).with_state(Arc::new(state))
 }
 
-async fn handle(State(state): State<Arc<SimState>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response<Body> {
+async fn handle(
+    State(state): State<Arc<SimState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response<Body> {
     let path = uri.path().to_string();
     let query = uri.query().unwrap_or("").to_string();
     if path.starts_with("/__sim/") {
@@ -162,7 +168,9 @@ impl CoinbaseDatasetArgs {
     fn to_config(&self, clock_offset_ms: i64) -> DatasetConfig {
         DatasetConfig {
             seed: self.seed,
-            anchor_ms: self.anchor_ms.unwrap_or_else(|| real_now_ms() + clock_offset_ms),
+            anchor_ms: self
+                .anchor_ms
+                .unwrap_or_else(|| real_now_ms() + clock_offset_ms),
             days: self.days.max(1),
             orders: self.orders,
             open_orders: self.open_orders,
@@ -212,7 +220,9 @@ pub fn run(args: CoinbaseArgs) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("Failed to listen on {}", args.listen))?;
-        let addr = listener.local_addr().context("Failed to read the listening address")?;
+        let addr = listener
+            .local_addr()
+            .context("Failed to read the listening address")?;
         let url = format!("http://{addr}");
         if let Some(path) = &args.port_file {
             std::fs::write(path, format!("{url}\n"))

@@ -21,7 +21,7 @@ use axum::http::{HeaderMap, Method, Response};
 use percent_encoding::percent_decode_str;
 use serde_json::{json, Value};
 
-use super::data::{candle, parse_time, PRODUCTS, LISTED_MS};
+use super::data::{candle, parse_time, LISTED_MS, PRODUCTS};
 use super::SimState;
 use crate::binance::faults::malform;
 use crate::binance::json_response;
@@ -74,7 +74,11 @@ pub struct Params(Vec<(String, String)>);
 
 impl Params {
     pub fn parse(query: &str) -> Params {
-        let decode = |s: &str| percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
+        let decode = |s: &str| {
+            percent_decode_str(&s.replace('+', " "))
+                .decode_utf8_lossy()
+                .into_owned()
+        };
         Params(
             query
                 .split('&')
@@ -87,10 +91,17 @@ impl Params {
         )
     }
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
     pub fn all(&self, key: &str) -> Vec<&str> {
-        self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.as_str()).collect()
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 }
 
@@ -128,11 +139,22 @@ fn grpc_code(status: u16) -> i64 {
 }
 
 fn v2_error(status: u16, id: &str, message: &str) -> Answer {
-    (status, json!({ "errors": [{ "id": id, "message": message }] }).to_string(), JSON)
+    (
+        status,
+        json!({ "errors": [{ "id": id, "message": message }] }).to_string(),
+        JSON,
+    )
 }
 
 /// Serves one API request.
-pub async fn handle(state: &SimState, method: &Method, path: &str, query: &str, headers: &HeaderMap, _body: &Bytes) -> Response<Body> {
+pub async fn handle(
+    state: &SimState,
+    method: &Method,
+    path: &str,
+    query: &str,
+    headers: &HeaderMap,
+    _body: &Bytes,
+) -> Response<Body> {
     let (answer, outcome) = answer(state, method, path, query, headers);
     let slow = state.faults.config().slow_ms;
     if slow > 0 {
@@ -152,24 +174,41 @@ fn route(path: &str, p: &Params) -> Option<(String, Class, Option<String>)> {
     let fixed = |name: &str, class| Some((format!("GET {name}"), class, None));
     match path {
         "/api/v3/brokerage/time" => fixed(path, Class::Public),
-        "/api/v3/brokerage/key_permissions" | "/api/v3/brokerage/accounts" => fixed(path, Class::Private),
-        "/api/v3/brokerage/orders/historical/fills" | "/api/v3/brokerage/orders/historical/batch" => fixed(path, Class::Private),
+        "/api/v3/brokerage/key_permissions" | "/api/v3/brokerage/accounts" => {
+            fixed(path, Class::Private)
+        }
+        "/api/v3/brokerage/orders/historical/fills"
+        | "/api/v3/brokerage/orders/historical/batch" => fixed(path, Class::Private),
         _ => {
             if let Some(rest) = path.strip_prefix("/v2/accounts/") {
                 let account = rest.strip_suffix("/transactions")?;
-                return Some(("GET /v2/accounts/{id}/transactions".into(), Class::V2, Some(account.to_owned())));
+                return Some((
+                    "GET /v2/accounts/{id}/transactions".into(),
+                    Class::V2,
+                    Some(account.to_owned()),
+                ));
             }
             if let Some(rest) = path.strip_prefix("/api/v3/brokerage/market/products/") {
                 let product = rest.strip_suffix("/candles")?;
                 let label = format!("{product} {}", p.get("granularity").unwrap_or(""));
-                return Some(("GET /api/v3/brokerage/market/products/{id}/candles".into(), Class::Public, Some(label)));
+                return Some((
+                    "GET /api/v3/brokerage/market/products/{id}/candles".into(),
+                    Class::Public,
+                    Some(label),
+                ));
             }
             None
         }
     }
 }
 
-fn answer(state: &SimState, method: &Method, path: &str, query: &str, headers: &HeaderMap) -> (Answer, Outcome) {
+fn answer(
+    state: &SimState,
+    method: &Method,
+    path: &str,
+    query: &str,
+    headers: &HeaderMap,
+) -> (Answer, Outcome) {
     let p = Params::parse(query);
     let mut outcome = Outcome {
         endpoint: None,
@@ -192,12 +231,29 @@ fn answer(state: &SimState, method: &Method, path: &str, query: &str, headers: &
     }
     let now = state.now_ms();
     if class != Class::Public {
-        let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or_default();
+        let host = headers
+            .get("host")
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default();
         let auth = headers.get("authorization").and_then(|h| h.to_str().ok());
-        if let Err(why) = super::auth::verify(&state.config.credentials, &state.nonces, auth, method.as_str(), host, path, now.div_euclid(1000)) {
+        if let Err(why) = super::auth::verify(
+            &state.config.credentials,
+            &state.nonces,
+            auth,
+            method.as_str(),
+            host,
+            path,
+            now.div_euclid(1000),
+        ) {
             tracing::info!(%why, path, "Token refused.");
             outcome.auth_failure = true;
-            return (finish(&mut outcome, (401, "Unauthorized\n".into(), "text/plain; charset=utf-8")), outcome);
+            return (
+                finish(
+                    &mut outcome,
+                    (401, "Unauthorized\n".into(), "text/plain; charset=utf-8"),
+                ),
+                outcome,
+            );
         }
     }
     if state.config.limits.enabled {
@@ -205,7 +261,11 @@ fn answer(state: &SimState, method: &Method, path: &str, query: &str, headers: &
             (Class::Public, _) | (_, None) => class.limit(),
             (_, Some(n)) => (n, state.config.limits.override_window_ms.unwrap_or(1_000)),
         };
-        let admitted = state.limits.lock().expect("limits lock").admit(class, limit, window, now);
+        let admitted = state
+            .limits
+            .lock()
+            .expect("limits lock")
+            .admit(class, limit, window, now);
         if !admitted {
             let a = if class == Class::V2 {
                 v2_error(429, "rate_limit_exceeded", "Too many requests")
@@ -218,7 +278,11 @@ fn answer(state: &SimState, method: &Method, path: &str, query: &str, headers: &
     let draw = state.faults.draw();
     if let Some(status) = draw.error_status {
         let a = if class == Class::V2 {
-            v2_error(status, "internal_server_error", "An internal server error occurred")
+            v2_error(
+                status,
+                "internal_server_error",
+                "An internal server error occurred",
+            )
         } else {
             v3_error(status, "INTERNAL", "internal error")
         };
@@ -249,7 +313,11 @@ fn answer(state: &SimState, method: &Method, path: &str, query: &str, headers: &
     let a = match result {
         Ok(v) => {
             let text = v.to_string();
-            (200, if draw.malformed { malform(&text) } else { text }, JSON)
+            (
+                200,
+                if draw.malformed { malform(&text) } else { text },
+                JSON,
+            )
         }
         Err(a) => a,
     };
@@ -261,8 +329,16 @@ fn limit(p: &Params, default: usize, max: usize, v2: bool) -> Result<usize, Answ
         None | Some("") => Ok(default),
         Some(text) => match text.parse::<usize>() {
             Ok(n) if n >= 1 && n <= max => Ok(n),
-            _ if v2 => Err(v2_error(400, "invalid_request", &format!("limit must be between 1 and {max}"))),
-            _ => Err(v3_error(400, "INVALID_ARGUMENT", &format!("limit must be between 1 and {max}"))),
+            _ if v2 => Err(v2_error(
+                400,
+                "invalid_request",
+                &format!("limit must be between 1 and {max}"),
+            )),
+            _ => Err(v3_error(
+                400,
+                "INVALID_ARGUMENT",
+                &format!("limit must be between 1 and {max}"),
+            )),
         },
     }
 }
@@ -270,16 +346,23 @@ fn limit(p: &Params, default: usize, max: usize, v2: bool) -> Result<usize, Answ
 fn time_param(p: &Params, name: &str) -> Result<Option<i64>, Answer> {
     match p.get(name) {
         None | Some("") => Ok(None),
-        Some(text) => parse_time(text)
-            .map(Some)
-            .ok_or_else(|| v3_error(400, "INVALID_ARGUMENT", &format!("{name} {text:?} is not an RFC 3339 time"))),
+        Some(text) => parse_time(text).map(Some).ok_or_else(|| {
+            v3_error(
+                400,
+                "INVALID_ARGUMENT",
+                &format!("{name} {text:?} is not an RFC 3339 time"),
+            )
+        }),
     }
 }
 
 fn cursor_param(p: &Params) -> Result<Option<u64>, Answer> {
     match p.get("cursor") {
         None | Some("") => Ok(None),
-        Some(text) => text.parse().map(Some).map_err(|_| v3_error(400, "INVALID_ARGUMENT", "invalid cursor")),
+        Some(text) => text
+            .parse()
+            .map(Some)
+            .map_err(|_| v3_error(400, "INVALID_ARGUMENT", "invalid cursor")),
     }
 }
 
@@ -287,7 +370,13 @@ fn accounts(state: &SimState, p: &Params) -> Result<Value, Answer> {
     let limit = limit(p, 49, 250, false)?;
     let offset = cursor_param(p)?.unwrap_or(0) as usize;
     let ds = state.data.read().expect("data lock");
-    let page: Vec<Value> = ds.wallets.iter().skip(offset).take(limit).map(|w| w.raw.clone()).collect();
+    let page: Vec<Value> = ds
+        .wallets
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(|w| w.raw.clone())
+        .collect();
     let has_next = offset + page.len() < ds.wallets.len();
     Ok(json!({
         "accounts": page,
@@ -299,17 +388,31 @@ fn accounts(state: &SimState, p: &Params) -> Result<Value, Answer> {
 
 /// Newest first among `(seq, key, raw)` with `key` in `[from, to)` and matching `keep`,
 /// after `cursor` (a `seq`): the page and the next cursor.
-fn newest_first<'a>(items: &'a [(u64, i64, Value)], from: Option<i64>, to: Option<i64>, cursor: Option<u64>, limit: usize, keep: impl Fn(&Value) -> bool) -> (Vec<&'a Value>, Option<u64>) {
+fn newest_first(
+    items: &[(u64, i64, Value)],
+    from: Option<i64>,
+    to: Option<i64>,
+    cursor: Option<u64>,
+    limit: usize,
+    keep: impl Fn(&Value) -> bool,
+) -> (Vec<&Value>, Option<u64>) {
     let mut matching: Vec<&(u64, i64, Value)> = items
         .iter()
         .filter(|(seq, key, raw)| {
-            from.is_none_or(|f| *key >= f) && to.is_none_or(|t| *key < t) && cursor.is_none_or(|c| *seq < c) && keep(raw)
+            from.is_none_or(|f| *key >= f)
+                && to.is_none_or(|t| *key < t)
+                && cursor.is_none_or(|c| *seq < c)
+                && keep(raw)
         })
         .collect();
     matching.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
     let more = matching.len() > limit;
     matching.truncate(limit);
-    let next = if more { matching.last().map(|m| m.0) } else { None };
+    let next = if more {
+        matching.last().map(|m| m.0)
+    } else {
+        None
+    };
     (matching.into_iter().map(|m| &m.2).collect(), next)
 }
 
@@ -325,7 +428,13 @@ fn fills(state: &SimState, p: &Params) -> Result<Value, Answer> {
     let keyed: Vec<(u64, i64, Value)> = ds
         .fills
         .iter()
-        .map(|(seq, _, raw)| (*seq, parse_time(raw["sequence_timestamp"].as_str().unwrap_or_default()).unwrap_or(0), raw.clone()))
+        .map(|(seq, _, raw)| {
+            (
+                *seq,
+                parse_time(raw["sequence_timestamp"].as_str().unwrap_or_default()).unwrap_or(0),
+                raw.clone(),
+            )
+        })
         .collect();
     let (page, next) = newest_first(&keyed, from, to, cursor, limit, |raw| {
         (products.is_empty() || products.iter().any(|x| raw["product_id"] == *x))
@@ -344,7 +453,11 @@ fn orders(state: &SimState, p: &Params) -> Result<Value, Answer> {
     let cursor = cursor_param(p)?;
     let statuses = p.all("order_status");
     if statuses.contains(&"OPEN") && statuses.len() > 1 {
-        return Err(v3_error(400, "INVALID_ARGUMENT", "OPEN is not allowed with other order statuses"));
+        return Err(v3_error(
+            400,
+            "INVALID_ARGUMENT",
+            "OPEN is not allowed with other order statuses",
+        ));
     }
     let products = p.all("product_ids");
     let ds = state.data.read().expect("data lock");
@@ -369,7 +482,13 @@ fn transactions(state: &SimState, account: &str, p: &Params) -> Result<Value, An
     let asc = match p.get("order") {
         None | Some("desc") => false,
         Some("asc") => true,
-        Some(_) => return Err(v2_error(400, "invalid_request", "order must be asc or desc")),
+        Some(_) => {
+            return Err(v2_error(
+                400,
+                "invalid_request",
+                "order must be asc or desc",
+            ))
+        }
     };
     // The list in the requested order (stored oldest first).
     let mut list: Vec<&Value> = wallet.transactions.iter().collect();
@@ -379,19 +498,37 @@ fn transactions(state: &SimState, account: &str, p: &Params) -> Result<Value, An
     let position = |id: &str| list.iter().position(|t| t["id"] == id);
     let (begin, end) = match (p.get("starting_after"), p.get("ending_before")) {
         (Some(after), _) if !after.is_empty() => {
-            let i = position(after).ok_or_else(|| v2_error(400, "invalid_request", "starting_after is not a transaction of this account"))?;
+            let i = position(after).ok_or_else(|| {
+                v2_error(
+                    400,
+                    "invalid_request",
+                    "starting_after is not a transaction of this account",
+                )
+            })?;
             (i + 1, (i + 1 + limit).min(list.len()))
         }
         (_, Some(before)) if !before.is_empty() => {
-            let i = position(before).ok_or_else(|| v2_error(400, "invalid_request", "ending_before is not a transaction of this account"))?;
+            let i = position(before).ok_or_else(|| {
+                v2_error(
+                    400,
+                    "invalid_request",
+                    "ending_before is not a transaction of this account",
+                )
+            })?;
             (i.saturating_sub(limit), i)
         }
         _ => (0, limit.min(list.len())),
     };
     let page: Vec<Value> = list[begin..end].iter().map(|v| (*v).clone()).collect();
     let more = end < list.len();
-    let last = page.last().and_then(|t| t["id"].as_str()).map(str::to_owned);
-    let first = page.first().and_then(|t| t["id"].as_str()).map(str::to_owned);
+    let last = page
+        .last()
+        .and_then(|t| t["id"].as_str())
+        .map(str::to_owned);
+    let first = page
+        .first()
+        .and_then(|t| t["id"].as_str())
+        .map(str::to_owned);
     let order = if asc { "asc" } else { "desc" };
     let base = format!("/v2/accounts/{account}/transactions?limit={limit}&order={order}");
     Ok(json!({
@@ -426,10 +563,21 @@ pub fn granularity_ms(name: &str) -> Option<i64> {
 
 /// Every candle of `product` opening in `[begin, end]` (ms, inclusive) up to `now`, newest
 /// first; the last may still be open.
-pub fn candle_rows(seed: u64, product: &str, bar: i64, begin: i64, end: i64, now: i64) -> Option<Vec<Value>> {
+pub fn candle_rows(
+    seed: u64,
+    product: &str,
+    bar: i64,
+    begin: i64,
+    end: i64,
+    now: i64,
+) -> Option<Vec<Value>> {
     let (_, _, _, cents, _) = PRODUCTS.iter().find(|p| p.0 == product)?;
     let first = begin.max(LISTED_MS).div_euclid(bar) * bar;
-    let first = if first < begin.max(LISTED_MS) { first + bar } else { first };
+    let first = if first < begin.max(LISTED_MS) {
+        first + bar
+    } else {
+        first
+    };
     let mut rows = Vec::new();
     let mut t = first;
     while t <= end && t <= now {
@@ -451,14 +599,24 @@ fn candles(state: &SimState, path: &str, p: &Params, now: i64) -> Result<Value, 
     let secs = |name: &str| -> Result<i64, Answer> {
         p.get(name)
             .and_then(|s| s.parse::<i64>().ok())
-            .ok_or_else(|| v3_error(400, "INVALID_ARGUMENT", &format!("{name} must be Unix seconds")))
+            .ok_or_else(|| {
+                v3_error(
+                    400,
+                    "INVALID_ARGUMENT",
+                    &format!("{name} must be Unix seconds"),
+                )
+            })
     };
     let (start, end) = (secs("start")? * 1000, secs("end")? * 1000);
     if end < start {
         return Err(v3_error(400, "INVALID_ARGUMENT", "end is before start"));
     }
     if (end - start) / bar + 1 > 350 {
-        return Err(v3_error(400, "INVALID_ARGUMENT", "number of candles requested should be less than 350"));
+        return Err(v3_error(
+            400,
+            "INVALID_ARGUMENT",
+            "number of candles requested should be less than 350",
+        ));
     }
     let seed = state.data.read().expect("data lock").config.seed;
     let rows = candle_rows(seed, product, bar, start, end, now)

@@ -83,7 +83,9 @@ private_key = "env:E2E_COINBASE_PRIVATE_KEY"
 }
 
 fn streams(report: &Value) -> &Vec<Value> {
-    let streams = report["streams"].as_array().expect("sync report has streams");
+    let streams = report["streams"]
+        .as_array()
+        .expect("sync report has streams");
     assert!(!streams.is_empty(), "no stream synced: {report}");
     streams
 }
@@ -97,7 +99,10 @@ fn assert_all_ok(report: &Value) {
 fn assert_no_coinbase_secrets(outputs: &[&str]) {
     for out in outputs {
         for secret in SECRET_LINES {
-            assert!(!out.contains(secret), "a private key leaked into an output:\n{out}");
+            assert!(
+                !out.contains(secret),
+                "a private key leaked into an output:\n{out}"
+            );
         }
     }
 }
@@ -119,7 +124,10 @@ fn stored(daemon: &Daemon, kind: &str) -> BTreeMap<String, Value> {
     let mut map = BTreeMap::new();
     for r in daemon.records(NAME, kind) {
         let id = text(&r["id"]);
-        assert!(map.insert(id.clone(), r).is_none(), "{kind} {id} stored twice");
+        assert!(
+            map.insert(id.clone(), r).is_none(),
+            "{kind} {id} stored twice"
+        );
     }
     map
 }
@@ -127,7 +135,14 @@ fn stored(daemon: &Daemon, kind: &str) -> BTreeMap<String, Value> {
 /// The records of `kind` are exactly `truth` (Coinbase objects keyed by `id_field`): same
 /// ids, same raw objects, and each `(field, raw path)` equal; `transform` maps the raw value
 /// before comparing (the absolute value of a transfer's signed amount).
-fn assert_kind_exactly(daemon: &Daemon, kind: &str, truth: &Value, id_field: &str, fields: &[(&str, &str)], transform: fn(&str, String) -> String) {
+fn assert_kind_exactly(
+    daemon: &Daemon,
+    kind: &str,
+    truth: &Value,
+    id_field: &str,
+    fields: &[(&str, &str)],
+    transform: fn(&str, String) -> String,
+) {
     let stored = stored(daemon, kind);
     let truth = truth.as_array().expect("a truth list");
     assert!(!truth.is_empty(), "the truth holds no {kind}");
@@ -143,7 +158,11 @@ fn assert_kind_exactly(daemon: &Daemon, kind: &str, truth: &Value, id_field: &st
         truth.len(),
         &missing[..missing.len().min(5)]
     );
-    assert_eq!(stored.len(), truth.len(), "{kind}: stored more than Coinbase has");
+    assert_eq!(
+        stored.len(),
+        truth.len(),
+        "{kind}: stored more than Coinbase has"
+    );
     for t in truth {
         let id = text(&t[id_field]);
         let rec = &stored[&id];
@@ -191,7 +210,11 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
         "order",
         &truth["orders"],
         "order_id",
-        &[("symbol", "product_id"), ("filled", "filled_size"), ("cost", "filled_value")],
+        &[
+            ("symbol", "product_id"),
+            ("filled", "filled_size"),
+            ("cost", "filled_value"),
+        ],
         same,
     );
     for kind in ["deposit", "withdrawal"] {
@@ -200,7 +223,10 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
             kind,
             &truth[format!("{kind}s").as_str()],
             "id",
-            &[("amount", "amount.amount"), ("asset_native", "amount.currency")],
+            &[
+                ("amount", "amount.amount"),
+                ("asset_native", "amount.currency"),
+            ],
             unsigned_amount,
         );
     }
@@ -209,7 +235,11 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
         "ledger",
         &truth["ledger"],
         "id",
-        &[("amount", "amount.amount"), ("asset_native", "amount.currency"), ("type", "type")],
+        &[
+            ("amount", "amount.amount"),
+            ("asset_native", "amount.currency"),
+            ("type", "type"),
+        ],
         same,
     );
 
@@ -223,13 +253,31 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
     assert_eq!(balances.len(), accounts.len(), "balances: one per wallet");
     for a in accounts {
         let uuid = text(&a["uuid"]);
-        let rec = balances.get(&uuid).unwrap_or_else(|| panic!("no balance stored for wallet {uuid}"));
+        let rec = balances
+            .get(&uuid)
+            .unwrap_or_else(|| panic!("no balance stored for wallet {uuid}"));
         assert_eq!(&rec["raw"], a, "{uuid} raw");
-        assert_eq!(text(&rec["free"]), text(at(a, "available_balance.value")), "{uuid} free");
-        assert_eq!(text(&rec["locked"]), text(at(a, "hold.value")), "{uuid} locked");
-        assert_eq!(text(&rec["asset_native"]), text(&a["currency"]), "{uuid} currency");
+        assert_eq!(
+            text(&rec["free"]),
+            text(at(a, "available_balance.value")),
+            "{uuid} free"
+        );
+        assert_eq!(
+            text(&rec["locked"]),
+            text(at(a, "hold.value")),
+            "{uuid} locked"
+        );
+        assert_eq!(
+            text(&rec["asset_native"]),
+            text(&a["currency"]),
+            "{uuid} currency"
+        );
         let wallet = text(&rec["wallet"]);
-        let expected = match (a["name"].as_str().unwrap(), a["platform"].as_str().unwrap(), a["type"].as_str().unwrap()) {
+        let expected = match (
+            a["name"].as_str().unwrap(),
+            a["platform"].as_str().unwrap(),
+            a["type"].as_str().unwrap(),
+        ) {
             (_, "ACCOUNT_PLATFORM_CFM_CONSUMER", _) => "futures",
             (_, _, "ACCOUNT_TYPE_VAULT") => "vault",
             (name, _, _) if name.starts_with("Staked ") => "earn",
@@ -264,12 +312,17 @@ fn assert_candles_exactly(daemon: &Daemon, sim: &Sim) {
         assert_eq!(mine.len(), truth.len(), "{product}: closed candles");
         for row in truth {
             let open: i64 = row["start"].as_str().unwrap().parse::<i64>().unwrap() * 1000;
-            let c = mine.get(&open).unwrap_or_else(|| panic!("{product}: no candle at {open}"));
+            let c = mine
+                .get(&open)
+                .unwrap_or_else(|| panic!("{product}: no candle at {open}"));
             assert_eq!(&c["raw"], row);
             assert_eq!(c["close"], row["close"]);
             assert_eq!(c["low"], row["low"]);
         }
-        let open_now = stored.iter().filter(|c| c["symbol"] == product && c["final"] == false).count();
+        let open_now = stored
+            .iter()
+            .filter(|c| c["symbol"] == product && c["final"] == false)
+            .count();
         assert_eq!(open_now, 1, "{product}: today's unfinished candle");
     }
 }
@@ -289,7 +342,13 @@ fn full_sync_stores_exactly_what_coinbase_serves() {
     // The walks really paged: more fills and orders than one page holds.
     assert!(truth["fills"].as_array().unwrap().len() > 100);
     let stats = sim.stats();
-    assert!(stats["by_endpoint"]["GET /api/v3/brokerage/orders/historical/fills"].as_u64().unwrap() > 1, "{stats}");
+    assert!(
+        stats["by_endpoint"]["GET /api/v3/brokerage/orders/historical/fills"]
+            .as_u64()
+            .unwrap()
+            > 1,
+        "{stats}"
+    );
     assert_eq!(stats["auth_failures"], 0, "{stats}");
 
     // Open orders are open, the rest are not.
@@ -298,10 +357,18 @@ fn full_sync_stores_exactly_what_coinbase_serves() {
 
     let test = daemon.ctl_json(&["test", NAME]);
     let shown = text(&test);
-    assert!(shown.contains(truth["portfolio_uuid"].as_str().unwrap()), "the check names the portfolio: {test:#}");
+    assert!(
+        shown.contains(truth["portfolio_uuid"].as_str().unwrap()),
+        "the check names the portfolio: {test:#}"
+    );
     assert_eq!(test["can_withdraw"], true, "{test:#}");
     assert_eq!(test["can_trade"], false, "{test:#}");
-    assert_no_coinbase_secrets(&[&daemon.log(), &daemon.metrics(), &report.to_string(), &shown]);
+    assert_no_coinbase_secrets(&[
+        &daemon.log(),
+        &daemon.metrics(),
+        &report.to_string(),
+        &shown,
+    ]);
 }
 
 #[test]
@@ -315,15 +382,24 @@ fn second_sync_asks_one_page_per_partition_and_then_picks_up_exactly_the_new_fil
     let report = daemon.sync_wait(NAME);
     assert_all_ok(&report);
     let stats = sim.stats();
-    for endpoint in ["GET /api/v3/brokerage/orders/historical/fills", "GET /api/v3/brokerage/orders/historical/batch"] {
+    for endpoint in [
+        "GET /api/v3/brokerage/orders/historical/fills",
+        "GET /api/v3/brokerage/orders/historical/batch",
+    ] {
         let n = stats["by_endpoint"][endpoint].as_u64().unwrap_or(0);
-        assert_eq!(n, 1, "{endpoint} requested {n} times in a sync with nothing new: {stats}");
+        assert_eq!(
+            n, 1,
+            "{endpoint} requested {n} times in a sync with nothing new: {stats}"
+        );
     }
     for (key, count) in stats["by_endpoint_partition"].as_object().unwrap() {
         // One request per wallet for each of deposits, withdrawals and the ledger; one per
         // candle series.
         let most = if key.contains("/transactions") { 3 } else { 1 };
-        assert!(count.as_u64().unwrap() <= most, "{key} was requested {count} times: {stats}");
+        assert!(
+            count.as_u64().unwrap() <= most,
+            "{key} was requested {count} times: {stats}"
+        );
     }
     for s in streams(&report) {
         if s["stream"] == "trades" {
@@ -337,8 +413,16 @@ fn second_sync_asks_one_page_per_partition_and_then_picks_up_exactly_the_new_fil
     let report = daemon.sync_wait(NAME);
     assert_all_ok(&report);
     let stats = sim.stats();
-    assert_eq!(stats["by_endpoint"]["GET /api/v3/brokerage/orders/historical/fills"], 1, "{stats}");
-    let new_trades = streams(&report).iter().find(|s| s["stream"] == "trades").unwrap()["records"].as_u64().unwrap();
+    assert_eq!(
+        stats["by_endpoint"]["GET /api/v3/brokerage/orders/historical/fills"], 1,
+        "{stats}"
+    );
+    let new_trades = streams(&report)
+        .iter()
+        .find(|s| s["stream"] == "trades")
+        .unwrap()["records"]
+        .as_u64()
+        .unwrap();
     assert!(new_trades >= 5, "{report}");
     assert_stored_exactly(&daemon, &sim.truth());
 }
@@ -351,7 +435,11 @@ fn wrong_private_key_is_auth_and_never_shown() {
     let test = daemon.ctl(&["test", NAME]);
     assert_eq!(test.code, 1, "{}\n{}", test.stdout, test.stderr);
     assert!(test.stderr.contains("auth"), "{}", test.stderr);
-    assert!(test.stderr.contains("401"), "Coinbase's status is shown: {}", test.stderr);
+    assert!(
+        test.stderr.contains("401"),
+        "Coinbase's status is shown: {}",
+        test.stderr
+    );
     let report = daemon.sync_wait(NAME);
     for s in streams(&report) {
         assert_eq!(s["result"], "failed", "{s}");
@@ -359,15 +447,32 @@ fn wrong_private_key_is_auth_and_never_shown() {
     }
     assert!(sim.stats()["auth_failures"].as_u64().unwrap() > 0);
     assert!(daemon.records(NAME, "trade").is_empty());
-    assert_no_coinbase_secrets(&[&daemon.log(), &daemon.metrics(), &report.to_string(), &test.stderr]);
+    assert_no_coinbase_secrets(&[
+        &daemon.log(),
+        &daemon.metrics(),
+        &report.to_string(),
+        &test.stderr,
+    ]);
 }
 
 #[test]
 fn clock_skew_is_corrected_within_the_limit_and_a_clock_error_beyond_it() {
     // Coinbase's clock 90 s behind ours: uncorrected tokens would not be valid yet (nbf in
     // the server's future); the plugin reads Coinbase's time and stamps tokens with it.
-    let sim = coinbase_sim(&["--seed", "64", "--orders", "60", "--clock-offset-ms", "-90000"]);
-    let setup = coinbase_setup(&sim, PRIVATE_KEY, "", &format!("{STREAMS}[options]\nmax_clock_offset_ms = 120000\n"));
+    let sim = coinbase_sim(&[
+        "--seed",
+        "64",
+        "--orders",
+        "60",
+        "--clock-offset-ms",
+        "-90000",
+    ]);
+    let setup = coinbase_setup(
+        &sim,
+        PRIVATE_KEY,
+        "",
+        &format!("{STREAMS}[options]\nmax_clock_offset_ms = 120000\n"),
+    );
     let daemon = Daemon::start(&setup);
     assert_all_ok(&daemon.sync_wait(NAME));
     assert_stored_exactly(&daemon, &sim.truth());
@@ -392,25 +497,63 @@ fn coinbase_rate_limit_answers_are_waited_out_and_the_sync_completes() {
     // The private endpoints allow 3 requests per second: far below Coinbase's 30, so the
     // daemon's own (Coinbase-sized) budget does not prevent the sim's 429s; only backing off
     // on them does.
-    let sim = coinbase_sim(&["--seed", "65", "--rate-limit", "3", "--rate-window-ms", "1000"]);
-    let setup = coinbase_setup(&sim, PRIVATE_KEY, "", "[streams]\ntrades = \"1h\"\nledger = \"1h\"\n");
+    let sim = coinbase_sim(&[
+        "--seed",
+        "65",
+        "--rate-limit",
+        "3",
+        "--rate-window-ms",
+        "1000",
+    ]);
+    let setup = coinbase_setup(
+        &sim,
+        PRIVATE_KEY,
+        "",
+        "[streams]\ntrades = \"1h\"\nledger = \"1h\"\n",
+    );
     let daemon = Daemon::start(&setup);
     let report = daemon.sync_wait(NAME);
     assert_all_ok(&report);
     let stats = sim.stats();
-    assert!(stats["by_status"]["429"].as_u64().unwrap_or(0) > 0, "the test never hit the limit: {stats}");
+    assert!(
+        stats["by_status"]["429"].as_u64().unwrap_or(0) > 0,
+        "the test never hit the limit: {stats}"
+    );
     let truth = sim.truth();
-    assert_kind_exactly(&daemon, "trade", &truth["fills"], "entry_id", &[("price", "price")], same);
-    assert_kind_exactly(&daemon, "ledger", &truth["ledger"], "id", &[("amount", "amount.amount")], same);
+    assert_kind_exactly(
+        &daemon,
+        "trade",
+        &truth["fills"],
+        "entry_id",
+        &[("price", "price")],
+        same,
+    );
+    assert_kind_exactly(
+        &daemon,
+        "ledger",
+        &truth["ledger"],
+        "id",
+        &[("amount", "amount.amount")],
+        same,
+    );
 }
 
 #[test]
 fn sandbox_is_unsupported() {
     let sim = coinbase_sim(&["--seed", "66", "--orders", "5"]);
-    let setup = coinbase_setup(&sim, PRIVATE_KEY, "sandbox = true", "[streams]\nbalances = \"1h\"\n");
+    let setup = coinbase_setup(
+        &sim,
+        PRIVATE_KEY,
+        "sandbox = true",
+        "[streams]\nbalances = \"1h\"\n",
+    );
     let daemon = Daemon::start(&setup);
     let test = daemon.ctl(&["test", NAME]);
     assert_eq!(test.code, 1, "{}\n{}", test.stdout, test.stderr);
-    assert!(test.stderr.contains("unsupported") || test.stderr.contains("sandbox"), "{}", test.stderr);
+    assert!(
+        test.stderr.contains("unsupported") || test.stderr.contains("sandbox"),
+        "{}",
+        test.stderr
+    );
     assert_eq!(sim.stats()["requests_total"], 0, "nothing was sent");
 }
