@@ -166,6 +166,97 @@ pub fn base64url_decode(text: &str) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
 
+    const KEY_NAME: &str = "organizations/e2e0rg00-0000-4000-8000-000000000001/apiKeys/e2e0key0-0000-4000-8000-000000000002";
+    const PUBLIC_KEY: &str = "-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEXNm3JQ9Fe3ku/LmyysD9lBclmf1N
+ksUAqzxEzIwX/U6wN/xDaqGegXF57vkrCkG+wniVF98G5tMWZUnOrj7G4Q==
+-----END PUBLIC KEY-----";
+    /// Signed outside this code base (Python `cryptography`, RFC 6979) for
+    /// `GET api.coinbase.com/api/v3/brokerage/accounts`, `nbf` 1700000000.
+    const TOKEN: &str = "eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6Im9yZ2FuaXphdGlvbnMvZTJlMHJnMDAtMDAwMC00MDAwLTgwMDAtMDAwMDAwMDAwMDAxL2FwaUtleXMvZTJlMGtleTAtMDAwMC00MDAwLTgwMDAtMDAwMDAwMDAwMDAyIiwibm9uY2UiOiIwMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4OWFiY2RlZiJ9.eyJhdWQiOlsicmV0YWlsX3Jlc3RfYXBpX3Byb3h5Il0sImlzcyI6ImNvaW5iYXNlLWNsb3VkIiwibmJmIjoxNzAwMDAwMDAwLCJleHAiOjE3MDAwMDAxMjAsInN1YiI6Im9yZ2FuaXphdGlvbnMvZTJlMHJnMDAtMDAwMC00MDAwLTgwMDAtMDAwMDAwMDAwMDAxL2FwaUtleXMvZTJlMGtleTAtMDAwMC00MDAwLTgwMDAtMDAwMDAwMDAwMDAyIiwiaWF0IjoxNzAwMDAwMDAwLCJ1cmkiOiJHRVQgYXBpLmNvaW5iYXNlLmNvbS9hcGkvdjMvYnJva2VyYWdlL2FjY291bnRzIn0.EyqgeYeI1Q4uw-yGNSOeAJv4owCiMZmb7HoYbB8PPy5xj9JS4XN414aSKtaQoQo65ZPA_LWfSmQB7ERzYugJYQ";
+
+    fn check(
+        token: &str,
+        host: &str,
+        path: &str,
+        now_s: i64,
+        nonces: &Nonces,
+    ) -> Result<(), Refusal> {
+        let creds = Credentials::from_pem(KEY_NAME, PUBLIC_KEY).unwrap();
+        verify(
+            &creds,
+            nonces,
+            Some(&format!("Bearer {token}")),
+            "GET",
+            host,
+            path,
+            now_s,
+        )
+    }
+
+    #[test]
+    fn an_independently_signed_token_passes_once_and_only_for_its_request_and_time() {
+        let path = "/api/v3/brokerage/accounts";
+        let host = "api.coinbase.com";
+        assert!(check(TOKEN, host, path, 1_700_000_000, &Nonces::default()).is_ok());
+        assert!(check(TOKEN, host, path, 1_700_000_119, &Nonces::default()).is_ok());
+        let late = check(TOKEN, host, path, 1_700_000_120, &Nonces::default()).unwrap_err();
+        assert!(late.contains("outside"), "{late}");
+        let early = check(TOKEN, host, path, 1_699_999_999, &Nonces::default()).unwrap_err();
+        assert!(early.contains("outside"), "{early}");
+        assert!(check(
+            TOKEN,
+            "127.0.0.1:1",
+            path,
+            1_700_000_000,
+            &Nonces::default()
+        )
+        .unwrap_err()
+        .contains("uri"));
+        assert!(check(
+            TOKEN,
+            host,
+            "/v2/accounts",
+            1_700_000_000,
+            &Nonces::default()
+        )
+        .unwrap_err()
+        .contains("uri"));
+        let nonces = Nonces::default();
+        assert!(check(TOKEN, host, path, 1_700_000_001, &nonces).is_ok());
+        assert!(check(TOKEN, host, path, 1_700_000_002, &nonces)
+            .unwrap_err()
+            .contains("nonce"));
+        // One signature byte changed (the first character of the signature part).
+        let cut = TOKEN.rfind('.').unwrap() + 1;
+        let first = &TOKEN[cut..=cut];
+        let forged = format!(
+            "{}{}{}",
+            &TOKEN[..cut],
+            if first == "A" { "B" } else { "A" },
+            &TOKEN[cut + 1..]
+        );
+        assert!(
+            check(&forged, host, path, 1_700_000_000, &Nonces::default())
+                .unwrap_err()
+                .contains("signature")
+        );
+        // Another key name.
+        let other = Credentials::from_pem("organizations/x/apiKeys/y", PUBLIC_KEY).unwrap();
+        let e = verify(
+            &other,
+            &Nonces::default(),
+            Some(&format!("Bearer {TOKEN}")),
+            "GET",
+            host,
+            path,
+            1_700_000_000,
+        )
+        .unwrap_err();
+        assert!(e.contains("kid"), "{e}");
+        assert!(verify(&other, &Nonces::default(), None, "GET", host, path, 1).is_err());
+    }
+
     #[test]
     fn base64url_decodes_without_padding() {
         assert_eq!(base64url_decode("aGk").unwrap(), b"hi");
