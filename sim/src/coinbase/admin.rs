@@ -55,11 +55,20 @@ impl Stats {
     }
 }
 
-/// `{"trades": N}`: N new filled orders, each with its fills, at the server's now.
+/// `{"trades": N}`: N new filled orders, each with its fills, at the server's now;
+/// optionally `"deposits": N` new deposits, `"fill_open_orders": true` (every open order
+/// fills now) and `"complete_pending": true` (every pending transaction completes).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AppendRequest {
+    #[serde(default)]
     trades: usize,
+    #[serde(default)]
+    deposits: usize,
+    #[serde(default)]
+    fill_open_orders: bool,
+    #[serde(default)]
+    complete_pending: bool,
 }
 
 fn error(status: u16, msg: String) -> Response<Body> {
@@ -116,9 +125,27 @@ pub fn handle(
             let mut rng = state.append_rng.lock().expect("append rng lock");
             let mut ds = state.data.write().expect("data lock");
             let added = ds.append_orders(req.trades, now, &mut rng);
+            let deposits = ds.append_deposits(req.deposits, now, &mut rng);
+            let filled = if req.fill_open_orders {
+                ds.fill_open_orders(now, &mut rng)
+            } else {
+                0
+            };
+            let completed = if req.complete_pending {
+                ds.complete_pending()
+            } else {
+                0
+            };
             json_response(
                 200,
-                json!({ "appended": added, "fills_total": ds.fills.len() }).to_string(),
+                json!({
+                    "appended": added,
+                    "deposits": deposits,
+                    "orders_filled": filled,
+                    "transactions_completed": completed,
+                    "fills_total": ds.fills.len(),
+                })
+                .to_string(),
                 &[],
             )
         }

@@ -399,7 +399,8 @@ impl Dataset {
         let (product, _, _, cents, size_scale) = *rng.pick(&PRODUCTS);
         let order_id = uuid(rng);
         let side = if rng.chance(0.5) { "BUY" } else { "SELL" };
-        let limit = rng.chance(0.6);
+        // Open orders rest on the book: limit orders.
+        let limit = status == "OPEN" || rng.chance(0.6);
         let price_cents = i128::from(cents) * i128::from(rng.range_i64(80, 120)) / 100
             + i128::from(rng.below(100));
         let size_units =
@@ -514,6 +515,106 @@ impl Dataset {
         n
     }
 
+    /// Fills every open order at `now` (one fill for what is left), as an order completes
+    /// after a client has seen it open. Returns how many orders changed.
+    pub fn fill_open_orders(&mut self, now: i64, rng: &mut SimRng) -> usize {
+        let open: Vec<usize> = (0..self.orders.len())
+            .filter(|i| self.orders[*i].2["status"] == "OPEN")
+            .collect();
+        for (k, i) in open.iter().enumerate() {
+            let raw = self.orders[*i].2.clone();
+            let product = raw["product_id"].as_str().unwrap_or_default().to_owned();
+            let Some(&(_, _, _, _, size_scale)) = PRODUCTS.iter().find(|p| p.0 == product) else {
+                continue;
+            };
+            let config = raw["order_configuration"]["limit_limit_gtc"].clone();
+            let size = units(config["base_size"].as_str().unwrap_or("0"), size_scale);
+            let price = units(config["limit_price"].as_str().unwrap_or("0"), 2);
+            let filled = units(raw["filled_size"].as_str().unwrap_or("0"), size_scale);
+            let value = units(raw["filled_value"].as_str().unwrap_or("0"), 2 + size_scale);
+            let fees = units(raw["total_fees"].as_str().unwrap_or("0"), 2 + size_scale);
+            let share = size - filled;
+            let ft = now - 5_000 + k as i64 * 10;
+            let fill_value = price * share;
+            let fee = fill_value * 6 / 1000;
+            let seq = self.seq();
+            let fill = json!({
+                "entry_id": format!("{:016x}{:016x}{:016x}{:016x}", rng.next_u64(), rng.next_u64(), rng.next_u64(), rng.next_u64()),
+                "trade_id": uuid(rng),
+                "order_id": raw["order_id"],
+                "trade_time": rfc3339_ms(ft),
+                "trade_type": "FILL",
+                "price": dec(price, 2),
+                "size": dec(share, size_scale),
+                "commission": dec(fee, 2 + size_scale),
+                "product_id": product,
+                "sequence_timestamp": rfc3339_us(ft, 7),
+                "liquidity_indicator": "MAKER",
+                "size_in_quote": false,
+                "user_id": self.user_id,
+                "side": raw["side"],
+                "retail_portfolio_id": self.portfolio_uuid,
+            });
+            self.fills.push((seq, ft, fill));
+            let o = &mut self.orders[*i].2;
+            o["status"] = json!("FILLED");
+            o["completion_percentage"] = json!("100.00");
+            o["filled_size"] = json!(dec(size, size_scale));
+            o["filled_value"] = json!(dec(value + fill_value, 2 + size_scale));
+            o["total_fees"] = json!(dec(fees + fee, 2 + size_scale));
+            o["average_filled_price"] = json!(dec(price, 2));
+            o["number_of_fills"] = json!((o["number_of_fills"]
+                .as_str()
+                .unwrap_or("0")
+                .parse::<u32>()
+                .unwrap_or(0)
+                + 1)
+            .to_string());
+            o["last_fill_time"] = json!(rfc3339_ms(ft));
+            o["settled"] = json!(true);
+        }
+        open.len()
+    }
+
+    /// `n` new crypto deposits into the first default crypto wallet at `now`.
+    pub fn append_deposits(&mut self, n: usize, now: i64, rng: &mut SimRng) -> usize {
+        let Some(i) = self
+            .wallets
+            .iter()
+            .position(|w| w.raw["type"] == "ACCOUNT_TYPE_CRYPTO" && w.raw["default"] == true)
+        else {
+            return 0;
+        };
+        let code = self.wallets[i].raw["currency"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        for k in 0..n {
+            let t = (now - 10_000) / 1000 * 1000 + k as i64 * 1000;
+            let amount = i128::from(rng.range_i64(1, 1_000_000));
+            let tx = transaction(rng, &self.wallets[i], &code, 8, "send", amount, t, false);
+            self.wallets[i].transactions.push(tx);
+        }
+        n
+    }
+
+    /// Completes every pending transaction. Returns how many changed.
+    pub fn complete_pending(&mut self) -> usize {
+        let mut n = 0;
+        for w in &mut self.wallets {
+            for tx in &mut w.transactions {
+                if tx["status"] == "pending" {
+                    tx["status"] = json!("completed");
+                    if tx["network"].is_object() {
+                        tx["network"]["status"] = json!("confirmed");
+                    }
+                    n += 1;
+                }
+            }
+        }
+        n
+    }
+
     /// The ground truth, as `/__sim/truth` serves it.
     pub fn truth(&self) -> Value {
         let mut deposits = Vec::new();
@@ -542,6 +643,15 @@ impl Dataset {
             "ledger": ledger,
         })
     }
+}
+
+/// A decimal string written by [`dec`] with `scale` digits back to its mantissa.
+fn units(text: &str, scale: u32) -> i128 {
+    let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+    let frac = format!("{frac:0<width$}", width = scale as usize);
+    format!("{int}{}", &frac[..scale as usize])
+        .parse()
+        .unwrap_or(0)
 }
 
 /// One v2 transaction object.

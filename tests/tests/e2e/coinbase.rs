@@ -557,3 +557,86 @@ fn sandbox_is_unsupported() {
     );
     assert_eq!(sim.stats()["requests_total"], 0, "nothing was sent");
 }
+
+#[test]
+fn orders_that_fill_and_transactions_that_complete_after_a_sync_are_read_again() {
+    let sim = coinbase_sim(&["--seed", "67"]);
+    let setup = coinbase_setup(&sim, PRIVATE_KEY, "", STREAMS);
+    let daemon = Daemon::start(&setup);
+    assert_all_ok(&daemon.sync_wait(NAME));
+    let truth = sim.truth();
+    let pending = truth["ledger"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["status"] == "pending")
+        .count();
+    assert!(pending > 0, "the account has pending transactions");
+    assert_eq!(
+        stored(&daemon, "order")
+            .values()
+            .filter(|o| o["status"] == "open")
+            .count(),
+        4
+    );
+
+    // The open orders fill, the pending transactions complete, three deposits arrive.
+    let r = exsync_e2e::http::post(
+        &format!("{}/__sim/append", sim.url),
+        r#"{"fill_open_orders":true,"complete_pending":true,"deposits":3}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["orders_filled"], 4, "{}", r.text());
+    sim.reset_stats();
+    let report = daemon.sync_wait(NAME);
+    assert_all_ok(&report);
+    let truth = sim.truth();
+    assert_stored_exactly(&daemon, &truth);
+    let orders = stored(&daemon, "order");
+    assert_eq!(orders.values().filter(|o| o["status"] == "open").count(), 0);
+    let ledger = stored(&daemon, "ledger");
+    assert!(ledger.values().all(|t| t["raw"]["status"] == "completed"));
+    let stats = sim.stats();
+    for endpoint in [
+        "GET /api/v3/brokerage/orders/historical/fills",
+        "GET /api/v3/brokerage/orders/historical/batch",
+    ] {
+        assert_eq!(stats["by_endpoint"][endpoint], 1, "{endpoint}: {stats}");
+    }
+}
+
+#[test]
+fn history_before_coinbase_opened_is_marked_unavailable() {
+    let sim = coinbase_sim(&["--seed", "68", "--orders", "30"]);
+    let setup = coinbase_setup(&sim, PRIVATE_KEY, "", "[streams]\ntrades = \"1h\"\n");
+    let file = setup
+        .config_dir()
+        .join("integrations.d")
+        .join(format!("{NAME}.toml"));
+    let toml = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        toml.replace("start = \"2024-01-01\"", "start = \"2011-01-01\""),
+    )
+    .unwrap();
+    let daemon = Daemon::start(&setup);
+    assert_all_ok(&daemon.sync_wait(NAME));
+    let coverage = daemon.ctl_json(&["coverage", NAME]);
+    let trades = coverage["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stream"] == "trades")
+        .unwrap_or_else(|| panic!("no coverage of trades: {coverage:#}"));
+    let part = &trades["partitions"][0];
+    let unavailable = part["unavailable"].as_array().unwrap();
+    assert_eq!(unavailable.len(), 1, "{part:#}");
+    assert_eq!(unavailable[0]["from_ms"], 1_293_840_000_000i64, "{part:#}"); // 2011-01-01
+    assert_eq!(unavailable[0]["to_ms"], 1_325_376_000_000i64, "{part:#}"); // 2012-01-01
+    let synced = part["synced"].as_array().unwrap();
+    assert_eq!(synced[0]["from_ms"], 1_325_376_000_000i64, "{part:#}");
+    assert_eq!(
+        stored(&daemon, "trade").len(),
+        sim.truth()["fills"].as_array().unwrap().len()
+    );
+}
