@@ -263,24 +263,29 @@ impl CoinbaseConnector {
         Ok(self.pager.since_page(&walk, items, next))
     }
 
-    /// Orders of every status, newest first; the next walk starts at the oldest order that
-    /// was still open, so its later state is read again.
+    /// Orders of every status created since the walk's start, newest first, then the open
+    /// orders of any age; the next walk starts at the oldest order that was still open, so
+    /// its later state is read again.
     fn fetch_orders(&self, cursor: Option<&str>) -> Result<Page, PluginError> {
         let now = self.server_now()?;
         let walk = self.pager.since_request(cursor, "orders", now)?;
-        let mut params = vec![
-            (
-                "start_date",
-                exsync_plugin_api::time::format_rfc3339_ms(walk.since),
-            ),
-            ("limit", ORDERS_LIMIT.to_string()),
-        ];
+        let since = exsync_plugin_api::time::format_rfc3339_ms(walk.since);
+        let mut params = if walk.open {
+            vec![("order_status", "OPEN".to_owned())]
+        } else {
+            vec![("start_date", since.clone())]
+        };
+        params.push(("limit", ORDERS_LIMIT.to_string()));
         if let Some(page) = &walk.page {
             params.push(("cursor", page.clone()));
         }
         let what = format!(
-            "fetching orders created since {}{}",
-            exsync_plugin_api::time::format_rfc3339_ms(walk.since),
+            "fetching {}{}",
+            if walk.open {
+                "the open orders".to_owned()
+            } else {
+                format!("orders created since {since}")
+            },
             walk.page
                 .as_ref()
                 .map_or(String::new(), |p| format!(" (cursor {p})"))
@@ -293,7 +298,7 @@ impl CoinbaseConnector {
         )?;
         let (items, next) =
             parsing::parse_orders(&body).map_err(|e| e.context(format!("while {what}")))?;
-        Ok(self.pager.since_page(&walk, items, next))
+        Ok(self.pager.orders_page(&walk, items, next))
     }
 
     /// One wallet's transactions: all of them for the ledger, the deposits or withdrawals

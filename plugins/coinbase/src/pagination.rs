@@ -5,7 +5,7 @@
 //! | stream | partition | walk | request |
 //! |---|---|---|---|
 //! | trades | `""` | newest first from now back to `since`, by Coinbase's `cursor` | `orders/historical/fills?start_sequence_timestamp=since&limit=100&cursor=` |
-//! | orders | `""` | the same, `since` below the oldest order still open | `orders/historical/batch?start_date=since&limit=100&cursor=` |
+//! | orders | `""` | the same, `since` below the oldest order still open; then the open orders | `orders/historical/batch?start_date=since&limit=100&cursor=`, then `…?order_status=OPEN&limit=100&cursor=` |
 //! | deposits, withdrawals, ledger | wallet uuid | newest first by `starting_after` until older than `stop` | `/v2/accounts/{uuid}/transactions?limit=100&starting_after=` |
 //! | candles | `PRODUCT-ID:timeframe` | windows of 300 bars upwards | `market/products/{id}/candles?start=&end=&granularity=` |
 //!
@@ -45,6 +45,10 @@ pub(crate) struct SinceCursor {
     /// When this walk began, on Coinbase's clock: the end of what it proves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) started: Option<i64>,
+    /// Orders only: the walk is reading the open orders (`order_status=OPEN`, any age),
+    /// which follows every history walk.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) open: bool,
 }
 
 /// Where a wallet's transactions walk is.
@@ -159,6 +163,63 @@ impl CoinbasePager {
             covered: Some(TimeRange::new(walk.since, started)).filter(|r| !r.is_empty()),
             unavailable: self.unavailable,
             more: false,
+        }
+    }
+
+    /// The orders page after one request of `walk`: the history walk (every status, created
+    /// since `since`), then the open orders of any age.
+    ///
+    /// When the history walk ends, the open orders are read next (`more`); when they are
+    /// read, the next history walk starts no later than the oldest of them, so that it
+    /// reads each again once it has completed.
+    pub(crate) fn orders_page(
+        &self,
+        walk: &SinceCursor,
+        items: Vec<crate::parsing::Keyed>,
+        next: Option<String>,
+    ) -> Page {
+        if !walk.open {
+            let mut page = self.since_page(walk, items, next);
+            if !page.more {
+                let after: SinceCursor = page
+                    .next_cursor
+                    .as_deref()
+                    .and_then(|c| serde_json::from_str(c).ok())
+                    .unwrap_or_default();
+                page.next_cursor = Some(encode_cursor(&SinceCursor {
+                    open: true,
+                    started: walk.started,
+                    ..after
+                }));
+                page.more = true;
+            }
+            return page;
+        }
+        let oldest_open = items.iter().filter(|i| i.pending).map(|i| i.key_ms).min();
+        let pending = min_opt(walk.pending, oldest_open);
+        let records: Vec<Record> = items.into_iter().map(|i| i.record).collect();
+        if next.is_some() && next != walk.page && !records.is_empty() {
+            return Page {
+                records,
+                next_cursor: Some(encode_cursor(&SinceCursor {
+                    page: next,
+                    pending,
+                    ..walk.clone()
+                })),
+                more: true,
+                ..Page::default()
+            };
+        }
+        let since = pending
+            .map_or(walk.since, |p| p.min(walk.since))
+            .max(self.start_ms);
+        Page {
+            records,
+            next_cursor: Some(encode_cursor(&SinceCursor {
+                since,
+                ..SinceCursor::default()
+            })),
+            ..Page::default()
         }
     }
 

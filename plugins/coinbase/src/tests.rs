@@ -604,6 +604,43 @@ fn since_walk_restarts_below_the_oldest_open_order() {
     assert_eq!(empty.covered, Some(TimeRange::new(5_000, 6_000)));
 }
 
+#[test]
+fn orders_walk_reads_the_open_orders_after_the_history_and_restarts_below_them() {
+    let p = pager();
+    let walk = p.since_request(None, "orders", 9_000).unwrap();
+    // The history walk ends: the open orders come next, from the same lower bound.
+    let page = p.orders_page(
+        &walk,
+        vec![fill_at(8_000, false), fill_at(6_000, true)],
+        None,
+    );
+    assert!(page.more);
+    assert_eq!(page.covered, Some(TimeRange::new(1_000, 9_000)));
+    let open: SinceCursor = serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap();
+    assert!(open.open);
+    assert_eq!(open.since, 6_000);
+    // Two pages of open orders; one older than the history walk's bound.
+    let page = p.orders_page(&open, vec![fill_at(6_000, true)], Some("c2".into()));
+    assert!(page.more);
+    assert_eq!(page.covered, None);
+    let open2: SinceCursor = serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap();
+    assert_eq!((open2.open, open2.page.as_deref()), (true, Some("c2")));
+    let page = p.orders_page(&open2, vec![fill_at(2_500, true)], None);
+    assert!(!page.more);
+    let after: SinceCursor = serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        after,
+        SinceCursor {
+            since: 2_500,
+            ..SinceCursor::default()
+        }
+    );
+    // No open orders: the bound stays.
+    let page = p.orders_page(&open, vec![], None);
+    let after: SinceCursor = serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap();
+    assert_eq!(after.since, 6_000);
+}
+
 fn tx(key: i64, pending: bool, keep: bool) -> TransactionItem {
     TransactionItem {
         key_ms: key,

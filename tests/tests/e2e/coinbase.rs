@@ -382,13 +382,14 @@ fn second_sync_asks_one_page_per_partition_and_then_picks_up_exactly_the_new_fil
     let report = daemon.sync_wait(NAME);
     assert_all_ok(&report);
     let stats = sim.stats();
-    for endpoint in [
-        "GET /api/v3/brokerage/orders/historical/fills",
-        "GET /api/v3/brokerage/orders/historical/batch",
+    // Fills: one page; orders: one page of history and one of open orders.
+    for (endpoint, expected) in [
+        ("GET /api/v3/brokerage/orders/historical/fills", 1),
+        ("GET /api/v3/brokerage/orders/historical/batch", 2),
     ] {
         let n = stats["by_endpoint"][endpoint].as_u64().unwrap_or(0);
         assert_eq!(
-            n, 1,
+            n, expected,
             "{endpoint} requested {n} times in a sync with nothing new: {stats}"
         );
     }
@@ -597,11 +598,14 @@ fn orders_that_fill_and_transactions_that_complete_after_a_sync_are_read_again()
     let ledger = stored(&daemon, "ledger");
     assert!(ledger.values().all(|t| t["raw"]["status"] == "completed"));
     let stats = sim.stats();
-    for endpoint in [
-        "GET /api/v3/brokerage/orders/historical/fills",
-        "GET /api/v3/brokerage/orders/historical/batch",
+    for (endpoint, expected) in [
+        ("GET /api/v3/brokerage/orders/historical/fills", 1),
+        ("GET /api/v3/brokerage/orders/historical/batch", 2),
     ] {
-        assert_eq!(stats["by_endpoint"][endpoint], 1, "{endpoint}: {stats}");
+        assert_eq!(
+            stats["by_endpoint"][endpoint], expected,
+            "{endpoint}: {stats}"
+        );
     }
 }
 
