@@ -644,3 +644,45 @@ fn history_before_coinbase_opened_is_marked_unavailable() {
         sim.truth()["fills"].as_array().unwrap().len()
     );
 }
+
+#[test]
+fn kill_9_in_the_middle_of_a_walk_then_restart_completes_exactly() {
+    // Slow answers keep the fills walk going long enough to be killed in the middle of it.
+    let sim = coinbase_sim(&["--seed", "69", "--orders", "1500", "--slow-ms", "100"]);
+    let setup = coinbase_setup(&sim, PRIVATE_KEY, "", "[streams]\ntrades = \"1h\"\n");
+    let mut daemon = Daemon::start(&setup);
+    let started = daemon.ctl(&["sync", NAME]);
+    assert_eq!(started.code, 0, "{}", started.stderr);
+    let at_kill = exsync_e2e::daemon::wait_for("some fills to be stored", || {
+        let n = daemon.records(NAME, "trade").len();
+        (n >= 300).then_some(n)
+    });
+    daemon.kill9();
+    let all = sim.truth()["fills"].as_array().unwrap().len();
+    assert!(
+        at_kill < all,
+        "the sync ended before the kill ({at_kill} of {all} fills)"
+    );
+
+    sim.reset_stats();
+    let daemon = Daemon::start(&setup);
+    assert_all_ok(&daemon.sync_wait(NAME));
+    let truth = sim.truth();
+    assert_kind_exactly(
+        &daemon,
+        "trade",
+        &truth["fills"],
+        "entry_id",
+        &[("price", "price")],
+        same,
+    );
+    // The walk resumed from its cursor: it did not read every page again.
+    let pages = sim.stats()["by_endpoint"]["GET /api/v3/brokerage/orders/historical/fills"]
+        .as_u64()
+        .unwrap();
+    let all_pages = all.div_ceil(100) as u64;
+    assert!(
+        pages < all_pages,
+        "{pages} pages read after the restart, {all_pages} in all"
+    );
+}
