@@ -481,7 +481,9 @@ impl CoinbaseConnector {
             .http_retrying(|| {
                 let now_ms = self.host.now_ms();
                 let counter = self.requests.fetch_add(1, Ordering::Relaxed);
-                let nonce = signing::nonce(&self.config.api_key_name, now_ms, counter);
+                // The counter's address tells this instance from others in the process.
+                let instance = &self.requests as *const AtomicU64 as u64;
+                let nonce = signing::nonce(&self.config.api_key_name, instance, now_ms, counter);
                 let now_s = (now_ms + offset).div_euclid(1000);
                 let auth =
                     self.signer

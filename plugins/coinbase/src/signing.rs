@@ -129,11 +129,12 @@ impl CoinbaseSigner {
     }
 }
 
-/// A JWT nonce: 32 hex digits that differ for every request of an instance (`counter`) and
-/// between instances and restarts (`now_ms`, the key name). Coinbase asks only that nonces
-/// be unique; they need not be secret, since the ECDSA nonce comes from RFC 6979.
-pub(crate) fn nonce(key_name: &str, now_ms: i64, counter: u64) -> String {
-    let digest = sha256(format!("{key_name}\n{now_ms}\n{counter}").as_bytes());
+/// A JWT nonce: 32 hex digits that differ for every request of an instance (`counter`),
+/// between instances of one process (`instance`) and between restarts (`now_ms`). Coinbase
+/// asks only that nonces be unique; they need not be secret, since the ECDSA nonce comes
+/// from RFC 6979.
+pub(crate) fn nonce(key_name: &str, instance: u64, now_ms: i64, counter: u64) -> String {
+    let digest = sha256(format!("{key_name}\n{instance}\n{now_ms}\n{counter}").as_bytes());
     hex(&digest[..16])
 }
 
