@@ -21,6 +21,7 @@ pub mod binance;
 pub mod bybit;
 pub mod faults;
 pub mod coinbase_prime;
+pub mod coinbase;
 pub mod kraken;
 pub mod kucoin;
 pub mod okx;

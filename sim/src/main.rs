@@ -52,6 +52,10 @@ enum Command {
     CoinbaseExchange(exsync_sim::coinbase_exchange::cli::CoinbaseExchangeArgs),
     /// Print the Coinbase Exchange simulator's ground truth as JSON and exit.
     CoinbaseExchangeTruth(exsync_sim::coinbase_exchange::cli::CoinbaseExchangeTruthArgs),
+    /// Serve the Coinbase Advanced Trade simulator until killed.
+    Coinbase(exsync_sim::coinbase::CoinbaseArgs),
+    /// Print the Coinbase Advanced Trade simulator's ground truth as JSON and exit.
+    CoinbaseTruth(exsync_sim::coinbase::CoinbaseDatasetArgs),
 }
 
 #[derive(Debug, Args)]
@@ -199,6 +203,8 @@ fn main() {
         Command::CoinbaseExchangeTruth(args) => {
             exsync_sim::coinbase_exchange::cli::print_truth(&args)
         }
+        Command::Coinbase(args) => exsync_sim::coinbase::run(args),
+        Command::CoinbaseTruth(args) => exsync_sim::coinbase::print_truth(&args),
     };
     if let Err(err) = result {
         eprintln!("exsync-sim: {err:#}");

@@ -5,6 +5,7 @@
 mod auth;
 mod bybit;
 mod coinbase_prime;
+mod coinbase;
 mod kraken;
 mod kucoin;
 mod coinbase_exchange;

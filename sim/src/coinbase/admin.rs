@@ -1,0 +1,182 @@
+//! Admin endpoints of the Coinbase simulator (`/__sim/…`): ground truth, statistics, faults,
+//! appends.
+//!
+//! These are not Coinbase's: they let tests compare what a client stored with what the sim
+//! holds, count what the client asked, and change the sim while it runs. No authentication.
+
+use std::collections::BTreeMap;
+
+use axum::body::{Body, Bytes};
+use axum::http::{Method, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::routes::{candle_rows, granularity_ms, Outcome, Params};
+use super::SimState;
+use crate::binance::faults::FaultPatch;
+use crate::binance::json_response;
+
+/// Request counters, as `GET /__sim/stats` serves them.
+#[derive(Debug, Default)]
+pub struct Stats {
+    requests_total: u64,
+    by_endpoint: BTreeMap<String, u64>,
+    by_endpoint_partition: BTreeMap<String, u64>,
+    by_status: BTreeMap<u16, u64>,
+    auth_failures: u64,
+}
+
+impl Stats {
+    pub fn record(&mut self, outcome: &Outcome) {
+        self.requests_total += 1;
+        if let Some(name) = &outcome.endpoint {
+            if let Some(p) = &outcome.partition {
+                *self
+                    .by_endpoint_partition
+                    .entry(format!("{name} {p}"))
+                    .or_default() += 1;
+            }
+            *self.by_endpoint.entry(name.clone()).or_default() += 1;
+        }
+        *self.by_status.entry(outcome.status).or_default() += 1;
+        if outcome.auth_failure {
+            self.auth_failures += 1;
+        }
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        json!({
+            "requests_total": self.requests_total,
+            "by_endpoint": self.by_endpoint,
+            "by_endpoint_partition": self.by_endpoint_partition,
+            "by_status": self.by_status.iter().map(|(k, v)| (k.to_string(), *v)).collect::<BTreeMap<_, _>>(),
+            "auth_failures": self.auth_failures,
+        })
+    }
+}
+
+/// `{"trades": N}`: N new filled orders, each with its fills, at the server's now;
+/// optionally `"deposits": N` new deposits, `"fill_open_orders": true` (every open order
+/// fills now) and `"complete_pending": true` (every pending transaction completes).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppendRequest {
+    #[serde(default)]
+    trades: usize,
+    #[serde(default)]
+    deposits: usize,
+    #[serde(default)]
+    fill_open_orders: bool,
+    #[serde(default)]
+    complete_pending: bool,
+}
+
+fn error(status: u16, msg: String) -> Response<Body> {
+    tracing::info!(status, %msg, "Admin request rejected.");
+    json_response(status, json!({ "error": msg }).to_string(), &[])
+}
+
+/// Serves one `/__sim/` request.
+pub fn handle(
+    state: &SimState,
+    method: &Method,
+    path: &str,
+    query: &str,
+    body: &Bytes,
+) -> Response<Body> {
+    match (method.as_str(), path) {
+        ("GET", "/__sim/truth") => {
+            let ds = state.data.read().expect("data lock");
+            json_response(200, ds.truth().to_string(), &[])
+        }
+        ("GET", "/__sim/truth/candles") => truth_candles(state, query),
+        ("GET", "/__sim/stats") => {
+            let stats = state.stats.lock().expect("stats lock");
+            json_response(200, stats.to_json().to_string(), &[])
+        }
+        ("POST", "/__sim/stats/reset") => {
+            let mut stats = state.stats.lock().expect("stats lock");
+            *stats = Stats::default();
+            json_response(200, stats.to_json().to_string(), &[])
+        }
+        ("GET", "/__sim/faults") => json_response(
+            200,
+            serde_json::to_string(&state.faults.config()).unwrap_or_default(),
+            &[],
+        ),
+        ("POST", "/__sim/faults") => {
+            let patch: FaultPatch = if body.is_empty() {
+                FaultPatch::default()
+            } else {
+                match serde_json::from_slice(body) {
+                    Ok(p) => p,
+                    Err(err) => return error(400, format!("invalid fault settings: {err}")),
+                }
+            };
+            let now = state.faults.apply(patch);
+            json_response(200, serde_json::to_string(&now).unwrap_or_default(), &[])
+        }
+        ("POST", "/__sim/append") => {
+            let req: AppendRequest = match serde_json::from_slice(body) {
+                Ok(r) => r,
+                Err(err) => return error(400, format!("invalid append request: {err}")),
+            };
+            let now = state.now_ms();
+            let mut rng = state.append_rng.lock().expect("append rng lock");
+            let mut ds = state.data.write().expect("data lock");
+            let added = ds.append_orders(req.trades, now, &mut rng);
+            let deposits = ds.append_deposits(req.deposits, now, &mut rng);
+            let filled = if req.fill_open_orders {
+                ds.fill_open_orders(now, &mut rng)
+            } else {
+                0
+            };
+            let completed = if req.complete_pending {
+                ds.complete_pending()
+            } else {
+                0
+            };
+            json_response(
+                200,
+                json!({
+                    "appended": added,
+                    "deposits": deposits,
+                    "orders_filled": filled,
+                    "transactions_completed": completed,
+                    "fills_total": ds.fills.len(),
+                })
+                .to_string(),
+                &[],
+            )
+        }
+        _ => error(404, format!("no admin endpoint {method} {path}")),
+    }
+}
+
+/// Every closed candle of `product_id` in `granularity` opening at or after `begin` (ms),
+/// oldest first.
+fn truth_candles(state: &SimState, query: &str) -> Response<Body> {
+    let p = Params::parse(query);
+    let Some(product) = p.get("product_id") else {
+        return error(400, "missing product_id".into());
+    };
+    let Some(bar) = p.get("granularity").and_then(granularity_ms) else {
+        return error(400, "unknown or missing granularity".into());
+    };
+    let Some(begin) = p.get("begin").and_then(|v| v.parse::<i64>().ok()) else {
+        return error(400, "missing begin".into());
+    };
+    let now = state.now_ms();
+    let seed = state.data.read().expect("data lock").config.seed;
+    let Some(mut rows) = candle_rows(seed, product, bar, begin, now, now) else {
+        return error(400, format!("unknown product {product}"));
+    };
+    rows.retain(|r| {
+        r["start"]
+            .as_str()
+            .and_then(|s| s.parse::<i64>().ok())
+            .is_some_and(|s| s * 1000 + bar <= now)
+    });
+    rows.reverse();
+    json_response(200, serde_json::Value::Array(rows).to_string(), &[])
+}
