@@ -19,12 +19,12 @@
 
 pub mod binance;
 pub mod bybit;
-pub mod faults;
-pub mod coinbase_prime;
 pub mod coinbase;
+pub mod coinbase_exchange;
+pub mod coinbase_prime;
+pub mod faults;
 pub mod kraken;
 pub mod kucoin;
 pub mod okx;
-pub mod coinbase_exchange;
 pub mod prng;
 pub mod time;

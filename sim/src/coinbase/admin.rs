@@ -13,8 +13,8 @@ use serde_json::json;
 
 use super::routes::{candle_rows, granularity_ms, Outcome, Params};
 use super::SimState;
-use crate::binance::faults::FaultPatch;
 use crate::binance::json_response;
+use crate::faults::FaultPatch;
 
 /// Request counters, as `GET /__sim/stats` serves them.
 #[derive(Debug, Default)]

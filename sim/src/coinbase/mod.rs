@@ -27,7 +27,7 @@ use clap::Args;
 
 pub use data::{Dataset, DatasetConfig};
 
-use crate::binance::faults::{FaultConfig, Faults};
+use crate::faults::{FaultConfig, Faults};
 use crate::prng::SimRng;
 use crate::time::real_now_ms;
 

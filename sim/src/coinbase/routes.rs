@@ -23,8 +23,8 @@ use serde_json::{json, Value};
 
 use super::data::{candle, parse_time, LISTED_MS, PRODUCTS};
 use super::SimState;
-use crate::binance::faults::malform;
 use crate::binance::json_response;
+use crate::faults::malform;
 
 /// Rate-limit classes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -4,11 +4,11 @@
 
 mod auth;
 mod bybit;
-mod coinbase_prime;
 mod coinbase;
+mod coinbase_exchange;
+mod coinbase_prime;
 mod kraken;
 mod kucoin;
-mod coinbase_exchange;
 mod lifecycle;
 mod okx;
 mod problems;
