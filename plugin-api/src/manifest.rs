@@ -169,14 +169,19 @@ impl Manifest {
 
     /// Checks what the host relies on: a usable id, known credential roles, a base URL.
     pub fn validate(&self) -> Result<(), String> {
-        let id_ok = !self.id.is_empty()
-            && self
-                .id
+        let id_ok =
+            self.id
                 .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+                .next()
+                .is_some_and(|b| b.is_ascii_lowercase())
+                && !self.id.ends_with('-')
+                && self.id.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'
+                });
         if !id_ok {
             return Err(format!(
-                "manifest id {:?} must be lowercase ASCII, digits or '_'",
+                "manifest id {:?} must start with a lowercase ASCII letter and hold only \
+                 those, digits, '_' and '-' (not last)",
                 self.id
             ));
         }
@@ -192,5 +197,28 @@ impl Manifest {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(id: &str) -> Manifest {
+        Manifest {
+            default_base_url: "https://api.example.com".into(),
+            ..Manifest::new(id, "Example", "1.0.0")
+        }
+    }
+
+    #[test]
+    fn ids_are_lowercase_words_joined_by_dashes_or_underscores() {
+        for good in ["binance", "coinbase-exchange", "crypto_com", "b2c2"] {
+            assert_eq!(manifest(good).validate(), Ok(()), "{good}");
+        }
+        for bad in ["", "Binance", "2fa", "-x", "x-", "coin base", "ok/x"] {
+            let err = manifest(bad).validate().unwrap_err();
+            assert!(err.contains("manifest id"), "{bad}: {err}");
+        }
     }
 }

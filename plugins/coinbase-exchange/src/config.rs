@@ -1,4 +1,4 @@
-//! Configuration for the `coinbase_exchange` connector.
+//! Configuration for the `coinbase-exchange` connector.
 //!
 //! [`CoinbaseExchangeConfig`] is the integration's [`ConnectorConfig`] checked and completed
 //! with defaults. The integration's `[options]` table may hold:
@@ -103,7 +103,7 @@ impl CoinbaseExchangeConfig {
                 }
                 other => {
                     return Err(PluginError::config(format!(
-                        "unknown option `{other}` (the coinbase_exchange plugin knows \
+                        "unknown option `{other}` (the coinbase-exchange plugin knows \
                          `adjust_clock`)"
                     )))
                 }
@@ -133,7 +133,7 @@ pub(crate) fn product_id(symbol: &str) -> Option<String> {
 /// An example integration file for this plugin, as `exsyncctl` and the docs show it.
 pub fn generate_config() -> String {
     r#"# integrations.d/coinbase-exchange-main.toml: one Coinbase Exchange profile.
-exchange = "coinbase_exchange"
+exchange = "coinbase-exchange"
 # base_url = "http://127.0.0.1:8080"  # optional: a proxy or a local simulator
 sandbox = false                       # true: the public sandbox (test money)
 start = "2020-01-01"                  # optional: history start; default 2015-01-26, the launch

@@ -1,4 +1,4 @@
-//! Wiring for the `coinbase_exchange` connector: [`Connector`] over the host's HTTP, clock
+//! Wiring for the `coinbase-exchange` connector: [`Connector`] over the host's HTTP, clock
 //! and log.
 //!
 //! Owns the only state of an instance: Coinbase's clock offset (measured when a timestamp is
@@ -26,7 +26,7 @@ use crate::signing::{self, CoinbaseExchangeSigner};
 
 /// The manifest id. DESIGN names this connector `coinbase-exchange`, but the host's
 /// manifest check admits only lowercase letters, digits and `_` in an id.
-pub(crate) const PLUGIN_ID: &str = "coinbase_exchange";
+pub(crate) const PLUGIN_ID: &str = "coinbase-exchange";
 
 /// Below this clock difference a rejected timestamp is blamed on a slow request and the
 /// request is signed again once; Coinbase accepts 30 s, so a clock this close is not the cause.
@@ -255,7 +255,7 @@ impl Connector for CoinbaseExchangeConnector {
                 Ok(out)
             }
             other => Err(PluginError::unsupported(format!(
-                "the coinbase_exchange plugin has no {other} stream"
+                "the coinbase-exchange plugin has no {other} stream"
             ))),
         }
     }
@@ -276,7 +276,7 @@ impl Connector for CoinbaseExchangeConnector {
             Stream::Ledger => self.fetch_ledger(partition, cursor),
             Stream::Candles => self.fetch_candles(partition, cursor),
             other => Err(PluginError::unsupported(format!(
-                "the coinbase_exchange plugin has no {other} stream"
+                "the coinbase-exchange plugin has no {other} stream"
             ))),
         }
     }

@@ -1,4 +1,4 @@
-//! Endpoints for the `coinbase_exchange` connector.
+//! Endpoints for the `coinbase-exchange` connector.
 //!
 //! Every base URL, path, rate-limit bucket and documented limit the connector uses. Data
 //! only: nothing here sends a request.

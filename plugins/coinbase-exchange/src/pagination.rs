@@ -1,4 +1,4 @@
-//! Pagination for the `coinbase_exchange` connector.
+//! Pagination for the `coinbase-exchange` connector.
 //!
 //! Pure: a stored cursor (and the clock) in, the next request out; a request, the records it
 //! returned and the `CB-AFTER` header in, the [`Page`] to store out.

@@ -1,4 +1,4 @@
-//! Parsing for the `coinbase_exchange` connector.
+//! Parsing for the `coinbase-exchange` connector.
 //!
 //! Pure: response bytes in, records out. Coinbase's JSON structs stay private to this file.
 //! Amounts are the strings Coinbase sends, kept digit for digit; the only numbers Coinbase

@@ -1,4 +1,4 @@
-//! Signing for the `coinbase_exchange` connector.
+//! Signing for the `coinbase-exchange` connector.
 //!
 //! Coinbase Exchange's recipe (REST authentication docs): the prehash string is
 //! `timestamp + METHOD + requestPath + body`, where `timestamp` is Unix seconds (the same

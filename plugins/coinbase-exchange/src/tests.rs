@@ -1,4 +1,4 @@
-//! Unit tests for the `coinbase_exchange` connector.
+//! Unit tests for the `coinbase-exchange` connector.
 //!
 //! Signature vectors (EXCHANGES.md's reference vector and three more computed with plain
 //! HMAC code from the documented recipe), the documented response shapes, the walk-back
@@ -104,7 +104,7 @@ fn a_secret_that_is_not_base64_is_a_config_error_that_does_not_show_it() {
 fn manifest_is_valid_and_offers_every_stream() {
     let m = CoinbaseExchangeConnector::manifest();
     m.validate().unwrap();
-    assert_eq!(m.id, "coinbase_exchange");
+    assert_eq!(m.id, "coinbase-exchange");
     assert_eq!(m.streams.len(), Stream::ALL.len());
     for name in ["api_key", "api_secret", "passphrase"] {
         let c = m.credential(name).unwrap();

@@ -1,4 +1,4 @@
-//! Configuration for the `coinbase_prime` connector.
+//! Configuration for the `coinbase-prime` connector.
 //!
 //! [`CoinbasePrimeConfig`] is the integration's [`ConnectorConfig`] checked and completed
 //! with defaults. Credentials carry Prime's own names: `portfolio_id`, `access_key`,
@@ -41,9 +41,9 @@ impl fmt::Debug for CoinbasePrimeConfig {
             .field("integration", &self.integration)
             .field("base_url", &self.base_url)
             .field("portfolio_id", &self.portfolio_id)
-            .field("access_key", &"<redacted>")
+            .field("api_key", &"<redacted>")
             .field("passphrase", &"<redacted>")
-            .field("signing_key", &"<redacted>")
+            .field("api_secret", &"<redacted>")
             .field("start_ms", &self.start_ms)
             .field("candles", &self.candles)
             .field("page_limit", &self.page_limit)
@@ -71,9 +71,9 @@ impl CoinbasePrimeConfig {
             ));
         }
         let portfolio_id = required(config, "portfolio_id")?;
-        let access_key = required(config, "access_key")?;
+        let access_key = required(config, "api_key")?;
         let passphrase = required(config, "passphrase")?;
-        let signing_key = required(config, "signing_key")?;
+        let signing_key = required(config, "api_secret")?;
         if config.base_url.is_empty() {
             return Err(PluginError::config("the integration has no base_url"));
         }
@@ -122,7 +122,7 @@ impl CoinbasePrimeConfig {
                 }
                 other => {
                     return Err(PluginError::config(format!(
-                        "unknown option `{other}` (the coinbase_prime plugin knows `page_limit`)"
+                        "unknown option `{other}` (the coinbase-prime plugin knows `page_limit`)"
                     )))
                 }
             }
@@ -162,7 +162,7 @@ pub(crate) fn product_id(symbol: &str) -> Option<String> {
 /// An example integration file for this plugin, as `exsyncctl` and the docs show it.
 pub fn generate_config() -> String {
     r#"# integrations.d/prime-main.toml: one Coinbase Prime portfolio.
-exchange = "coinbase_prime"
+exchange = "coinbase-prime"
 # base_url = "http://127.0.0.1:8080"  # optional: a proxy or a local simulator
 sandbox = false                       # Coinbase Prime has no public sandbox
 start = "2023-01-01"                  # optional: history start; default 2021-01-01
@@ -171,9 +171,9 @@ start = "2023-01-01"                  # optional: history start; default 2021-01
 # Create a read-only API key in the Prime web app (Settings, APIs): it shows the access key,
 # passphrase and signing key once. The portfolio id is in the portfolio's URL.
 portfolio_id = "6b9e7d5c-0000-4000-8000-000000000000"
-access_key = "env:PRIME_ACCESS_KEY"
+api_key = "env:PRIME_ACCESS_KEY"
 passphrase = "file:/run/credentials/exsyncd.service/prime-main.passphrase"
-signing_key = "file:/run/credentials/exsyncd.service/prime-main.signing-key"
+api_secret = "file:/run/credentials/exsyncd.service/prime-main.signing-key"
 
 [streams]                             # stream = sync interval
 balances = "15m"                      # trading, vault and Prime custody wallets

@@ -1,4 +1,4 @@
-//! The `coinbase_prime` connector: the pure modules wired to the host.
+//! The `coinbase-prime` connector: the pure modules wired to the host.
 //!
 //! Every request is a signed GET scoped to the configured portfolio, rebuilt with a fresh
 //! timestamp for every attempt. Prime has no server-time endpoint: its clock is read from the
@@ -44,9 +44,9 @@ impl Connector for CoinbasePrimeConnector {
         let mut m = Manifest::new(PLUGIN_ID, "Coinbase Prime", env!("CARGO_PKG_VERSION"));
         m.credentials = vec![
             credential("portfolio_id", "Portfolio ID", false),
-            credential("access_key", "Access Key", false),
+            credential("api_key", "Access Key", false),
             credential("passphrase", "Passphrase", true),
-            credential("signing_key", "Signing Key", true),
+            credential("api_secret", "Signing Key", true),
         ];
         m.streams = vec![
             Stream::Balances,
@@ -147,7 +147,7 @@ impl Connector for CoinbasePrimeConnector {
                 .map(|(product, tf)| pagination::candle_partition(product, tf))
                 .collect()),
             other => Err(PluginError::unsupported(format!(
-                "the coinbase_prime plugin has no {other} stream"
+                "the coinbase-prime plugin has no {other} stream"
             ))),
         }
     }
@@ -167,7 +167,7 @@ impl Connector for CoinbasePrimeConnector {
             | Stream::Ledger => self.fetch_list(stream, cursor),
             Stream::Candles => self.fetch_candles(partition, cursor),
             other => Err(PluginError::unsupported(format!(
-                "the coinbase_prime plugin has no {other} stream"
+                "the coinbase-prime plugin has no {other} stream"
             ))),
         }
     }

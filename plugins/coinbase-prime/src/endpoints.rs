@@ -1,4 +1,4 @@
-//! Endpoints for the `coinbase_prime` connector.
+//! Endpoints for the `coinbase-prime` connector.
 //!
 //! Every base URL, path, rate-limit bucket and page size the connector uses, and the limits
 //! Coinbase Prime documents for them. Data only: nothing here sends a request.
@@ -8,7 +8,7 @@
 
 /// The plugin id integrations name in `exchange = ...`. The host accepts lowercase ASCII,
 /// digits and `_` only, so Coinbase Prime's id is written with an underscore.
-pub(crate) const PLUGIN_ID: &str = "coinbase_prime";
+pub(crate) const PLUGIN_ID: &str = "coinbase-prime";
 /// Production REST API. Coinbase Prime has no public sandbox.
 pub(crate) const DEFAULT_BASE_URL: &str = "https://api.prime.coinbase.com";
 /// The host names the connector may call (an integration's `base_url` override replaces them).

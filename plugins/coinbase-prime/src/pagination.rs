@@ -1,4 +1,4 @@
-//! Pagination for the `coinbase_prime` connector.
+//! Pagination for the `coinbase-prime` connector.
 //!
 //! Pure: a stored cursor (and the clock) in, the next request out; a request and the page it
 //! returned in, the [`Page`] to store out. Prime's history lists (fills, orders,

@@ -1,4 +1,4 @@
-//! Parsing for the `coinbase_prime` connector.
+//! Parsing for the `coinbase-prime` connector.
 //!
 //! Pure: response bytes in, records (or the few facts the connector needs) out. Prime's JSON
 //! shapes stay private to this file. Amounts are copied as the strings Prime sends; the only

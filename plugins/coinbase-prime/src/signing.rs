@@ -1,4 +1,4 @@
-//! Signing for the `coinbase_prime` connector.
+//! Signing for the `coinbase-prime` connector.
 //!
 //! Prime's recipe (REST API "Authentication"; the official Go SDK's `sign`):
 //! `X-CB-ACCESS-SIGNATURE` is the standard base64 of HMAC-SHA256 keyed with the signing key
@@ -26,9 +26,9 @@ pub(crate) struct CoinbasePrimeSigner {
 impl fmt::Debug for CoinbasePrimeSigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CoinbasePrimeSigner")
-            .field("access_key", &"<redacted>")
+            .field("api_key", &"<redacted>")
             .field("passphrase", &"<redacted>")
-            .field("signing_key", &"<redacted>")
+            .field("api_secret", &"<redacted>")
             .finish()
     }
 }

@@ -1,4 +1,4 @@
-//! Unit tests for the `coinbase_prime` connector.
+//! Unit tests for the `coinbase-prime` connector.
 //!
 //! Signing against the reference vector of EXCHANGES.md, parsing against Prime's documented
 //! responses (`tests/data/`), pagination as pure cursor arithmetic, error mapping, config and
@@ -686,9 +686,9 @@ fn connector_config(base_url: &str) -> ConnectorConfig {
     };
     for (k, v) in [
         ("portfolio_id", "PORTFOLIO"),
-        ("access_key", "ACCESS"),
+        ("api_key", "ACCESS"),
         ("passphrase", "PASSPHRASE"),
-        ("signing_key", "SIGNING"),
+        ("api_secret", "SIGNING"),
     ] {
         c.credentials.insert(k.into(), v.into());
     }
@@ -699,7 +699,7 @@ fn connector_config(base_url: &str) -> ConnectorConfig {
 fn generate_config_names_every_credential_and_stream() {
     let toml = generate_config();
     let manifest = CoinbasePrimeConnector::manifest();
-    assert!(toml.contains("exchange = \"coinbase_prime\""));
+    assert!(toml.contains("exchange = \"coinbase-prime\""));
     for credential in &manifest.credentials {
         assert!(
             toml.contains(&format!("{} = ", credential.name)),
@@ -720,7 +720,7 @@ fn generate_config_names_every_credential_and_stream() {
 fn manifest_declares_what_the_host_relies_on() {
     let m = CoinbasePrimeConnector::manifest();
     m.validate().unwrap();
-    assert_eq!(m.id, "coinbase_prime");
+    assert_eq!(m.id, "coinbase-prime");
     assert_eq!(m.display_name, "Coinbase Prime");
     let names: Vec<(&str, &str, bool)> = m
         .credentials
@@ -731,9 +731,9 @@ fn manifest_declares_what_the_host_relies_on() {
         names,
         [
             ("portfolio_id", "Portfolio ID", false),
-            ("access_key", "Access Key", false),
+            ("api_key", "Access Key", false),
             ("passphrase", "Passphrase", true),
-            ("signing_key", "Signing Key", true),
+            ("api_secret", "Signing Key", true),
         ]
     );
     assert!(m.credentials.iter().all(|c| !c.optional));
@@ -790,10 +790,10 @@ fn config_defaults_and_refusals() {
     assert!(err.message.contains("4h"), "{}", err.message);
 
     let mut bad = connector_config("http://sim");
-    bad.credentials.remove("signing_key");
+    bad.credentials.remove("api_secret");
     let err = CoinbasePrimeConfig::from_connector_config(&bad).unwrap_err();
     assert_eq!(err.kind, ErrorKind::CONFIG);
-    assert!(err.message.contains("signing_key"));
+    assert!(err.message.contains("api_secret"));
 
     assert_eq!(product_id("btc/usd").as_deref(), Some("BTC-USD"));
     assert_eq!(product_id("BTC-USD"), None);
@@ -1041,7 +1041,7 @@ fn wiring_a_stale_clock_is_a_clock_error_and_a_wrong_key_an_auth_error() {
     let mut config = connector_config("http://fake");
     config
         .credentials
-        .insert("signing_key".into(), "WRONG".into());
+        .insert("api_secret".into(), "WRONG".into());
     let c = CoinbasePrimeConnector::new(config, host).unwrap();
     let err = c.check().unwrap_err();
     assert_eq!(err.kind, ErrorKind::AUTH);

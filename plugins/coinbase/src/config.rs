@@ -47,8 +47,8 @@ impl fmt::Debug for CoinbaseConfig {
         f.debug_struct("CoinbaseConfig")
             .field("integration", &self.integration)
             .field("base_url", &self.base_url)
-            .field("api_key_name", &"<redacted>")
-            .field("private_key", &"<redacted>")
+            .field("api_key", &"<redacted>")
+            .field("api_secret", &"<redacted>")
             .field("start_ms", &self.start_ms)
             .field("candles", &self.candles)
             .field("max_clock_offset_ms", &self.max_clock_offset_ms)
@@ -74,8 +74,8 @@ impl CoinbaseConfig {
             }
             Ok(value)
         };
-        let api_key_name = required("api_key_name")?;
-        let private_key = required("private_key")?;
+        let api_key_name = required("api_key")?;
+        let private_key = required("api_secret")?;
         if !api_key_name.starts_with("organizations/") || !api_key_name.contains("/apiKeys/") {
             return Err(PluginError::config(
                 "credential `api_key_name` must be the CDP key name \
@@ -160,8 +160,8 @@ start = "2020-01-01"                  # optional: history start
 
 [credentials]
 # Create a CDP API key (ECDSA, "View" permission) on the Coinbase Developer Platform.
-api_key_name = "env:COINBASE_API_KEY_NAME"   # organizations/{org_id}/apiKeys/{key_id}
-private_key = "file:/run/credentials/exsyncd.service/coinbase-main.pem"
+api_key = "env:COINBASE_API_KEY_NAME"   # organizations/{org_id}/apiKeys/{key_id}
+api_secret = "file:/run/credentials/exsyncd.service/coinbase-main.pem"
 
 [streams]                             # stream = sync interval
 balances = "15m"                      # every wallet: default, staked, vault, futures

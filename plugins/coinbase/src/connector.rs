@@ -49,13 +49,13 @@ impl Connector for CoinbaseConnector {
         );
         m.credentials = vec![
             CredentialField {
-                name: "api_key_name".into(),
+                name: "api_key".into(),
                 label: "API key name (organizations/{org_id}/apiKeys/{key_id})".into(),
                 secret: false,
                 optional: false,
             },
             CredentialField {
-                name: "private_key".into(),
+                name: "api_secret".into(),
                 label: "Private key (EC P-256 PEM)".into(),
                 secret: true,
                 optional: false,

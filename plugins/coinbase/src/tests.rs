@@ -793,8 +793,8 @@ fn connector_config() -> ConnectorConfig {
         base_url: "http://127.0.0.1:9/".into(),
         ..ConnectorConfig::default()
     };
-    c.credentials.insert("api_key_name".into(), KEY_NAME.into());
-    c.credentials.insert("private_key".into(), TEST_KEY.into());
+    c.credentials.insert("api_key".into(), KEY_NAME.into());
+    c.credentials.insert("api_secret".into(), TEST_KEY.into());
     c
 }
 
@@ -813,7 +813,7 @@ fn config_checks_credentials_sandbox_options_and_start() {
         ErrorKind::UNSUPPORTED
     );
     let mut bad = connector_config();
-    bad.credentials.insert("api_key_name".into(), "abc".into());
+    bad.credentials.insert("api_key".into(), "abc".into());
     assert_eq!(
         CoinbaseConfig::from_connector_config(&bad)
             .unwrap_err()
@@ -856,8 +856,8 @@ fn manifest_names_the_credentials_as_coinbase_does_and_validates() {
     let m = crate::CoinbaseConnector::manifest();
     m.validate().unwrap();
     assert_eq!(m.id, "coinbase");
-    let key = m.credential("api_key_name").unwrap();
-    let pk = m.credential("private_key").unwrap();
+    let key = m.credential("api_key").unwrap();
+    let pk = m.credential("api_secret").unwrap();
     assert!(!key.secret && !key.optional && pk.secret && !pk.optional);
     assert_eq!(m.streams.len(), 7);
     assert_eq!(m.sandbox_base_url, None);

@@ -73,8 +73,8 @@ start = "2024-01-01"
 budget = true
 {head}
 [credentials]
-api_key_name = "env:E2E_COINBASE_KEY_NAME"
-private_key = "env:E2E_COINBASE_PRIVATE_KEY"
+api_key = "env:E2E_COINBASE_KEY_NAME"
+api_secret = "env:E2E_COINBASE_PRIVATE_KEY"
 {tail}"#,
             sim.url
         ),

@@ -96,7 +96,7 @@ fn start_ms_of(days: i64) -> i64 {
 
 fn integration(url: &str, start: &str, budget: bool, extra: &str) -> String {
     format!(
-        r#"exchange = "coinbase_exchange"
+        r#"exchange = "coinbase-exchange"
 base_url = "{url}"
 start = "{start}"
 budget = {budget}

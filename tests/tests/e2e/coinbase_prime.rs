@@ -77,15 +77,15 @@ fn prime_setup(sim: &Sim, signing_key: &str, budget: bool, extra: &str) -> Setup
     setup.integration(
         NAME,
         &format!(
-            r#"exchange = "coinbase_prime"
+            r#"exchange = "coinbase-prime"
 base_url = "{}"
 start = "2024-01-01"
 budget = {budget}
 [credentials]
 portfolio_id = "{PORTFOLIO}"
-access_key = "env:E2E_PRIME_ACCESS_KEY"
+api_key = "env:E2E_PRIME_ACCESS_KEY"
 passphrase = "env:E2E_PRIME_PASSPHRASE"
-signing_key = "env:E2E_PRIME_SIGNING_KEY"
+api_secret = "env:E2E_PRIME_SIGNING_KEY"
 [options]
 page_limit = 100
 {extra}"#,
@@ -608,7 +608,7 @@ fn coinbase_prime_rate_limit_answers_are_obeyed() {
     let metrics = daemon.metrics();
     assert!(
         metrics.contains(
-            "exsync_rate_limit_responses_total{exchange=\"coinbase_prime\",status=\"429\"}"
+            "exsync_rate_limit_responses_total{exchange=\"coinbase-prime\",status=\"429\"}"
         ),
         "{metrics}"
     );
