@@ -45,6 +45,11 @@ pub fn base64_encode(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
+/// URL-safe base64 without padding (RFC 7515 §2), as JWTs use it.
+pub fn base64url_encode(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
 /// Standard base64 with padding; an error names what could not be decoded.
 pub fn base64_decode(text: &str) -> Result<Vec<u8>, crate::PluginError> {
     base64::engine::general_purpose::STANDARD
@@ -136,6 +141,12 @@ mod tests {
             q.as_str(),
             "symbol=%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95%EF%BC%96&side=BUY"
         );
+    }
+
+    #[test]
+    fn base64url_has_no_padding_and_url_safe_digits() {
+        assert_eq!(base64url_encode(&[0xfb, 0xff]), "-_8");
+        assert_eq!(base64url_encode(b"f"), "Zg");
     }
 
     #[test]

@@ -146,6 +146,12 @@ pub fn parse_seconds_ms(text: &str) -> Option<i64> {
     seconds.checked_mul(SECOND_MS)?.checked_add(ms)
 }
 
+/// An exchange's clock minus ours from one round trip to its server-time endpoint: the
+/// server's reading is taken to be at the midpoint between sending and receiving.
+pub fn server_offset(sent_ms: i64, received_ms: i64, server_time_ms: i64) -> i64 {
+    server_time_ms - (sent_ms + (received_ms - sent_ms) / 2)
+}
+
 /// ms since the epoch → `"2024-01-02T03:04:05.123Z"` (always three fraction digits).
 pub fn format_rfc3339_ms(ms: i64) -> String {
     let (date, time) = split(ms);
@@ -242,6 +248,12 @@ mod tests {
             "2017-07-14T02:40:00.123Z"
         );
         assert_eq!(format_rfc3339_s(1_500_000_000_123), "2017-07-14T02:40:00Z");
+    }
+
+    #[test]
+    fn offset_is_measured_from_the_midpoint() {
+        assert_eq!(server_offset(1_000, 1_100, 1_550), 500);
+        assert_eq!(server_offset(1_000, 1_000, 900), -100);
     }
 
     #[test]

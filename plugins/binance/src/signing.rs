@@ -10,6 +10,7 @@
 use std::fmt;
 
 use exsync_plugin_api::signing::{hex, hmac_sha256, Query};
+pub(crate) use exsync_plugin_api::time::server_offset;
 
 /// Signs query strings with one secret key.
 #[derive(Clone)]
@@ -86,10 +87,4 @@ pub(crate) fn plain_query(params: &[(&str, String)]) -> Query {
 /// The `timestamp` to send: our clock corrected by Binance's (`server - local`) offset.
 pub(crate) fn timestamp(local_now_ms: i64, server_offset_ms: i64) -> i64 {
     local_now_ms + server_offset_ms
-}
-
-/// The server-time offset measured by one `GET /api/v3/time`: the server's time minus the
-/// midpoint of our clock before sending and after receiving.
-pub(crate) fn server_offset(sent_ms: i64, received_ms: i64, server_time_ms: i64) -> i64 {
-    server_time_ms - (sent_ms + (received_ms - sent_ms) / 2)
 }

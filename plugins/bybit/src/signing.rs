@@ -14,6 +14,7 @@ use std::fmt;
 use exsync_plugin_api::signing::{hex, hmac_sha256, Query};
 
 use crate::endpoints::{API_KEY_HEADER, RECV_WINDOW_HEADER, SIGN_HEADER, TIMESTAMP_HEADER};
+pub(crate) use exsync_plugin_api::time::server_offset;
 
 /// Signs requests with one key pair.
 #[derive(Clone)]
@@ -88,10 +89,4 @@ pub(crate) fn query(params: &[(&str, String)]) -> Query {
 /// integration asks for it.
 pub(crate) fn timestamp(local_now_ms: i64, offset_ms: i64) -> i64 {
     local_now_ms + offset_ms
-}
-
-/// The server-time offset measured by one `GET /v5/market/time`: the server's time minus the
-/// midpoint of our clock before sending and after receiving.
-pub(crate) fn server_offset(sent_ms: i64, received_ms: i64, server_time_ms: i64) -> i64 {
-    server_time_ms - (sent_ms + (received_ms - sent_ms) / 2)
 }

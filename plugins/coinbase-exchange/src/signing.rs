@@ -16,6 +16,7 @@ use exsync_plugin_api::signing::{base64_decode, base64_encode, hmac_sha256};
 use exsync_plugin_api::PluginError;
 
 use crate::endpoints::{KEY_HEADER, PASSPHRASE_HEADER, SIGN_HEADER, TIMESTAMP_HEADER};
+pub(crate) use exsync_plugin_api::time::server_offset;
 
 /// Signs requests with one decoded secret.
 #[derive(Clone)]
@@ -99,10 +100,4 @@ pub(crate) fn prehash(timestamp: &str, method: &str, request_path: &str, body: &
 /// `CB-ACCESS-TIMESTAMP` for a moment in ms: whole Unix seconds, as ccxt sends them.
 pub(crate) fn timestamp(now_ms: i64) -> String {
     now_ms.div_euclid(1000).to_string()
-}
-
-/// The server-time offset measured by one `GET /time`: the server's time minus the midpoint
-/// of our clock before sending and after receiving.
-pub(crate) fn server_offset(sent_ms: i64, received_ms: i64, server_time_ms: i64) -> i64 {
-    server_time_ms - (sent_ms + (received_ms - sent_ms) / 2)
 }

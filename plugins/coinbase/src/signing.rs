@@ -7,7 +7,7 @@
 //! * payload `{"aud":["retail_rest_api_proxy"],"iss":"coinbase-cloud","nbf":now,
 //!   "exp":now+120,"sub":<key name>,"iat":now,"uri":"<METHOD> <host><path>"}`, times in
 //!   Unix seconds, the `uri` without the query string;
-//! * signature: ECDSA P-256 over SHA-256 of `base64url(header) "." base64url(payload)`,
+//! * signature: ECDSA P-256 over SHA-256 of `base64url_encode(header) "." base64url_encode(payload)`,
 //!   with RFC 6979 deterministic nonces, as raw `r‖s` (64 bytes), base64url without padding.
 //!
 //! Pure: the time and the nonce are arguments.
@@ -17,12 +17,13 @@
 
 #[cfg(test)]
 use exsync_plugin_api::signing::hmac_sha256;
-use exsync_plugin_api::signing::{base64_encode, hex, sha256};
+use exsync_plugin_api::signing::{base64url_encode, hex, sha256};
 use exsync_plugin_api::PluginError;
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
 
 use crate::endpoints::{JWT_AUDIENCE, JWT_ISSUER, JWT_LIFETIME_S};
+pub(crate) use exsync_plugin_api::time::server_offset;
 
 /// Signs requests for one CDP API key.
 #[derive(Clone)]
@@ -109,11 +110,11 @@ impl CoinbaseSigner {
         );
         let input = format!(
             "{}.{}",
-            base64url(header.as_bytes()),
-            base64url(payload.as_bytes())
+            base64url_encode(header.as_bytes()),
+            base64url_encode(payload.as_bytes())
         );
         let signature: Signature = self.key.sign(input.as_bytes());
-        format!("{input}.{}", base64url(&signature.to_bytes()))
+        format!("{input}.{}", base64url_encode(&signature.to_bytes()))
     }
 
     /// The `Authorization` header value.
@@ -155,20 +156,6 @@ pub(crate) fn legacy_hmac_signature(
     ))
 }
 
-/// Base64url without padding (RFC 7515 §2).
-pub(crate) fn base64url(bytes: &[u8]) -> String {
-    base64_encode(bytes)
-        .trim_end_matches('=')
-        .replace('+', "-")
-        .replace('/', "_")
-}
-
 fn json_string(text: &str) -> String {
     serde_json::to_string(text).expect("a string always serializes")
-}
-
-/// The server offset from one round trip: Coinbase's clock minus ours, taking the server's
-/// reading to be at the midpoint of the request.
-pub(crate) fn server_offset(sent_ms: i64, received_ms: i64, server_ms: i64) -> i64 {
-    server_ms - (sent_ms + (received_ms - sent_ms) / 2)
 }

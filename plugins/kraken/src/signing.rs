@@ -17,6 +17,7 @@
 use std::fmt;
 
 use exsync_plugin_api::signing::{base64_decode, base64_encode, hmac_sha512, sha256, Query};
+pub(crate) use exsync_plugin_api::time::server_offset;
 use exsync_plugin_api::PluginError;
 
 /// Signs request bodies with one private key.
@@ -76,10 +77,4 @@ pub(crate) fn post_data(nonce: u64, params: &[(&str, String)]) -> String {
 pub(crate) fn next_nonce(now_ms: i64, last: u64) -> u64 {
     let clock = u64::try_from(now_ms).unwrap_or(0).saturating_mul(1000);
     clock.max(last.saturating_add(1))
-}
-
-/// The server-time offset measured by one `Time` call (Kraken answers whole seconds): the
-/// server's time minus the midpoint of our clock before sending and after receiving.
-pub(crate) fn server_offset(sent_ms: i64, received_ms: i64, server_time_ms: i64) -> i64 {
-    server_time_ms - (sent_ms + (received_ms - sent_ms) / 2)
 }

@@ -16,6 +16,7 @@ use exsync_plugin_api::signing::{base64_encode, hmac_sha256};
 use crate::endpoints::{
     HEADER_KEY, HEADER_KEY_VERSION, HEADER_PASSPHRASE, HEADER_SIGN, HEADER_TIMESTAMP, KEY_VERSION,
 };
+pub(crate) use exsync_plugin_api::time::server_offset;
 
 /// Signs requests with one key, secret and passphrase.
 #[derive(Clone)]
@@ -94,10 +95,4 @@ pub(crate) fn sign_passphrase(secret: &str, passphrase: &str) -> String {
 /// The timestamp to send: our clock corrected by KuCoin's (`server - local`) offset.
 pub(crate) fn timestamp(local_now_ms: i64, server_offset_ms: i64) -> i64 {
     local_now_ms + server_offset_ms
-}
-
-/// The offset measured by one `GET /api/v1/timestamp`: the server's time minus the midpoint
-/// of our clock before sending and after receiving.
-pub(crate) fn server_offset(sent_ms: i64, received_ms: i64, server_time_ms: i64) -> i64 {
-    server_time_ms - (sent_ms + (received_ms - sent_ms) / 2)
 }

@@ -16,6 +16,7 @@ use exsync_plugin_api::signing::{base64_encode, hmac_sha256, Query};
 use exsync_plugin_api::time::format_rfc3339_ms;
 
 use crate::endpoints::{KEY_HEADER, PASSPHRASE_HEADER, SIGN_HEADER, TIMESTAMP_HEADER};
+pub(crate) use exsync_plugin_api::time::server_offset;
 
 /// Signs requests with one key, secret and passphrase.
 #[derive(Clone)]
@@ -96,10 +97,4 @@ pub(crate) fn query(params: &[(&str, String)]) -> Query {
 /// OKX's clock: ours corrected by the (`server - local`) offset.
 pub(crate) fn timestamp(local_now_ms: i64, server_offset_ms: i64) -> i64 {
     local_now_ms + server_offset_ms
-}
-
-/// The server-time offset measured by one `GET /api/v5/public/time`: the server's time minus
-/// the midpoint of our clock before sending and after receiving.
-pub(crate) fn server_offset(sent_ms: i64, received_ms: i64, server_time_ms: i64) -> i64 {
-    server_time_ms - (sent_ms + (received_ms - sent_ms) / 2)
 }

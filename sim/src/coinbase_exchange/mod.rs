@@ -166,50 +166,5 @@ async fn handle(
 
 /// Standard base64 (RFC 4648, padded), as Coinbase encodes secrets and signatures.
 pub mod b64 {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-    pub fn encode(bytes: &[u8]) -> String {
-        let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-        for chunk in bytes.chunks(3) {
-            let n = chunk.len();
-            let v = (u32::from(chunk[0]) << 16)
-                | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
-                | u32::from(*chunk.get(2).unwrap_or(&0));
-            for i in 0..4 {
-                if i <= n {
-                    out.push(ALPHABET[(v >> (18 - 6 * i)) as usize & 63] as char);
-                } else {
-                    out.push('=');
-                }
-            }
-        }
-        out
-    }
-
-    /// `None` unless the text is padded standard base64.
-    pub fn decode(text: &str) -> Option<Vec<u8>> {
-        let text = text.as_bytes();
-        if text.len() % 4 != 0 {
-            return None;
-        }
-        let mut out = Vec::with_capacity(text.len() / 4 * 3);
-        for chunk in text.chunks(4) {
-            let mut v = 0u32;
-            let mut pad = 0;
-            for (i, &c) in chunk.iter().enumerate() {
-                let d = if c == b'=' && i >= 2 {
-                    pad += 1;
-                    0
-                } else if pad > 0 {
-                    return None;
-                } else {
-                    ALPHABET.iter().position(|&a| a == c)? as u32
-                };
-                v = (v << 6) | d;
-            }
-            let bytes = [(v >> 16) as u8, (v >> 8) as u8, v as u8];
-            out.extend_from_slice(&bytes[..3 - pad]);
-        }
-        Some(out)
-    }
+    pub use crate::encoding::{base64_decode as decode, base64_encode as encode};
 }

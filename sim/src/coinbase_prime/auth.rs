@@ -7,6 +7,7 @@
 //! compared as the exact base64 text: a client that signs other bytes than it sends fails,
 //! as it does on Prime.
 
+pub use crate::encoding::base64_encode;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -30,29 +31,6 @@ impl Refusal {
             Refusal::Timestamp => "request timestamp expired",
         }
     }
-}
-
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Standard base64 with padding.
-pub fn base64_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// `X-CB-ACCESS-SIGNATURE` of a request.
