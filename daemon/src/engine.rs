@@ -25,7 +25,7 @@ use serde_json::value::RawValue;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::daemon::Daemon;
-use crate::events::{PageCommitted, StreamLabels, StreamSyncFailed, StreamSynced};
+use crate::events::{PageCommitted, RateLimitWaited, StreamLabels, StreamSyncFailed, StreamSynced};
 use crate::host::now_ms;
 use crate::store::{PageOutcome, PageWrite, PartitionKey, StoredRecord};
 use crate::supervisor::{error_info, Integration};
@@ -56,6 +56,17 @@ impl OwnedPartitionKey {
         }
     }
 }
+
+/// Pauses before asking again for a page the plugin answered `rate_limited` (a minute in all):
+/// long enough for any exchange's per-second or per-window counter to recover.
+const RATE_LIMIT_PAUSES: [Duration; 6] = [
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+    Duration::from_secs(4),
+    Duration::from_secs(8),
+    Duration::from_secs(16),
+    Duration::from_secs(30),
+];
 
 /// Why a partition stopped.
 enum PartitionEnd {
@@ -260,7 +271,42 @@ impl StreamRun<'_> {
     }
 
     /// Asks the plugin for the page after `cursor` and checks it, on the blocking pool.
+    ///
+    /// A `rate_limited` answer is waited out here, with growing pauses, and the same page asked
+    /// for again: exchanges that signal their limit inside a 200 answer (Kraken's `EAPI:Rate
+    /// limit exceeded`, Bybit's 10006) leave the host's 429 handling nothing to act on, and a
+    /// plugin may not sleep. The stream fails `rate_limited` only when the pauses run out.
     async fn fetch(
+        &self,
+        partition: &str,
+        cursor: Option<String>,
+    ) -> Result<(PageWrite, bool), PluginError> {
+        let mut attempt = 0;
+        loop {
+            match self.fetch_once(partition, cursor.clone()).await {
+                Err(e)
+                    if e.kind == ErrorKind::RATE_LIMITED && attempt < RATE_LIMIT_PAUSES.len() =>
+                {
+                    let pause = RATE_LIMIT_PAUSES[attempt];
+                    attempt += 1;
+                    RateLimitWaited {
+                        exchange: self.it.exchange(),
+                        bucket: "",
+                        waited: pause,
+                        cause: "rate_limited",
+                    }
+                    .emit(&self.daemon.metrics);
+                    tokio::select! {
+                        _ = self.daemon.shutdown.cancelled() => return Err(e),
+                        _ = tokio::time::sleep(pause) => {}
+                    }
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn fetch_once(
         &self,
         partition: &str,
         cursor: Option<String>,

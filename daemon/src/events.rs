@@ -137,7 +137,8 @@ pub struct RateLimitWaited<'a> {
     pub exchange: &'a str,
     pub bucket: &'a str,
     pub waited: Duration,
-    /// `budget` (our own pacing) or `retry_after` (the exchange told us).
+    /// `budget` (our own pacing), `retry_after` (the exchange told us in a 429) or
+    /// `rate_limited` (the plugin read the limit from the answer; the engine waits).
     pub cause: &'static str,
 }
 
@@ -152,6 +153,12 @@ impl RateLimitWaited<'_> {
                 bucket = self.bucket,
                 seconds = self.waited.as_secs_f64(),
                 "Exchange asked us to wait; waiting."
+            );
+        } else if self.cause == "rate_limited" {
+            warn!(
+                exchange = self.exchange,
+                seconds = self.waited.as_secs_f64(),
+                "Plugin reported the exchange's rate limit; waiting before asking again."
             );
         } else {
             debug!(

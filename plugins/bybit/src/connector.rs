@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use exsync_plugin_api::{
     CheckReport, Connector, ConnectorConfig, CredentialField, ErrorKind, HistoryLimit, Host,
@@ -21,10 +20,10 @@ use crate::endpoints::{
     interval_of, BybitEndpoints, Endpoint, ACCOUNT_PER_SECOND, API_HOSTS, ASSET_PER_SECOND,
     BAN_STATUS, BUCKET_ACCOUNT, BUCKET_ASSET, BUCKET_PUBLIC, BUCKET_TRADE, CATEGORIES,
     DEFAULT_BASE_URL, EARN_CATEGORIES, EXECUTION_LIMIT, HISTORY_LIMIT_MS, INSTRUMENTS_LIMIT,
-    INSTRUMENTS_TTL_MS, KLINE_LIMIT, LIMIT_RESET_HEADER, LINEAR_SETTLE_COINS, MAX_LIMIT_RETRIES,
-    MAX_LIMIT_WAIT_MS, OPEN_ORDERS_LIMIT, ORDER_HISTORY_LIMIT, PUBLIC_PER_WINDOW, PUBLIC_WINDOW_MS,
-    SANDBOX_BASE_URL, SECOND_MS, TIMEFRAMES, TRADE_PER_SECOND, TRADE_WINDOW_MS,
-    TRANSACTION_LOG_LIMIT, TRANSFER_LIMIT, TRANSFER_WINDOW_MS,
+    INSTRUMENTS_TTL_MS, KLINE_LIMIT, LIMIT_RESET_HEADER, LINEAR_SETTLE_COINS, MAX_LIMIT_WAIT_MS,
+    OPEN_ORDERS_LIMIT, ORDER_HISTORY_LIMIT, PUBLIC_PER_WINDOW, PUBLIC_WINDOW_MS, SANDBOX_BASE_URL,
+    SECOND_MS, TIMEFRAMES, TRADE_PER_SECOND, TRADE_WINDOW_MS, TRANSACTION_LOG_LIMIT,
+    TRANSFER_LIMIT, TRANSFER_WINDOW_MS,
 };
 use crate::pagination::{self, BybitPager, WindowKind, WindowRequest};
 use crate::parsing::{self, ApiKeyInfo, ListPage, Markets};
@@ -607,8 +606,8 @@ impl BybitConnector {
         parsing::result(response.status, &response.body, what)
     }
 
-    /// A signed GET. A per-UID limit (`retCode` 10006) is waited out until the time Bybit
-    /// names and asked again; a rejected timestamp (10002) is retried once with Bybit's clock
+    /// A signed GET. A per-UID limit (`retCode` 10006) is a `rate_limited` error the engine
+    /// waits out before asking for the page again; a rejected timestamp (10002) is retried once with Bybit's clock
     /// when `adjust_clock` is set, and is otherwise a `clock` error that tells the offset.
     fn signed_get(
         &self,
@@ -617,23 +616,21 @@ impl BybitConnector {
         what: &str,
     ) -> Result<(Value, Option<i64>), PluginError> {
         let query = signing::query(params);
-        let mut limited = 0;
         let mut clock_retried = false;
         loop {
             let response = self.send_signed(endpoint, query.as_str(), what)?;
             match parsing::ret_code(&response.body) {
-                Some((TOO_MANY_VISITS, time)) if limited < MAX_LIMIT_RETRIES => {
-                    limited += 1;
+                Some((TOO_MANY_VISITS, time)) => {
+                    // A plugin may not sleep: the engine waits and asks for the page again.
                     let wait = limit_wait_ms(&response, time);
-                    self.host.debug(&format!(
-                        "Bybit's rate limit for {} is used up; waiting {wait} ms as its \
-                         reset time says ({}).",
-                        endpoint.path, self.config.integration
+                    let err = parsing::classify_error(response.status, &response.body, what);
+                    return Err(PluginError::new(
+                        ErrorKind::RATE_LIMITED,
+                        format!(
+                            "{}; Bybit's limit for {} resets in {wait} ms",
+                            err.message, endpoint.path
+                        ),
                     ));
-                    // The host offers no timer; this call already runs on its blocking pool,
-                    // and the wait is bounded by MAX_LIMIT_WAIT_MS.
-                    std::thread::sleep(Duration::from_millis(wait));
-                    continue;
                 }
                 Some((INVALID_TIMESTAMP, _)) => {
                     let offset = self.measure_offset()?;

@@ -85,9 +85,8 @@ pub(crate) const DEFAULT_TRANSFER_OVERLAP_MS: i64 = 7 * DAY_MS;
 /// How long a fetched instrument list is trusted for choosing candle symbols.
 pub(crate) const INSTRUMENTS_TTL_MS: i64 = HOUR_MS;
 
-/// How long we wait, at most, for a per-UID limit to reset before asking again, and how often.
+/// The longest reset time a per-UID limit answer is read as (the engine does the waiting).
 pub(crate) const MAX_LIMIT_WAIT_MS: i64 = 2_000;
-pub(crate) const MAX_LIMIT_RETRIES: u32 = 20;
 
 /// Bybit Earn product categories whose positions count as the `earn` wallet.
 pub(crate) const EARN_CATEGORIES: [&str; 2] = ["FlexibleSaving", "OnChain"];

@@ -465,7 +465,7 @@ impl KrakenConnector {
     /// A rejected nonce is tried once more with a new one (it is then above anything this
     /// instance sent); a second rejection is a `clock` error. A rate-limit answer is a
     /// `rate_limited` error: Kraken sends it with status 200 and no `Retry-After`, so the
-    /// host cannot wait it out; the engine keeps the cursor and the next sync goes on.
+    /// host cannot wait it out; the engine waits and asks for the same page again.
     fn private(
         &self,
         endpoint: &Endpoint,
