@@ -46,10 +46,12 @@ done
 [ -n "${url:-}" ] || { echo "exsync-sim did not start; see $demo/sim.log" >&2; exit 1; }
 echo "   listening on $url"
 
+# History from 2025: Binance weighs each 90-day withdrawal window 18000 of its 180000 per
+# minute, so a longer history would make the demo's first sync wait for the budget.
 cat > "$demo/config/integrations.d/binance-demo.toml" <<TOML
 exchange = "binance"
 base_url = "$url"
-start = "2024-01-01"
+start = "2025-01-01"
 [credentials]
 api_key = "file:$demo/secrets/binance-demo.key"
 api_secret = "file:$demo/secrets/binance-demo.secret"

@@ -574,6 +574,7 @@ pub async fn sync(
     let Some(connector) = it.connector.clone() else {
         return report;
     };
+    let requested_ms = now_ms();
     let _running = it.sync_lock.lock().await;
     let _slot = daemon.sync_slots.clone().acquire_owned().await;
     let counters = Mutex::new(Counters::default());
@@ -585,6 +586,26 @@ pub async fn sync(
         .filter(|s| trigger == Trigger::Manual || is_due(&daemon, &it, *s))
         .collect();
     for stream in streams {
+        // A manual sync that waited for another sync of this integration does not repeat
+        // the streams that sync completed after it was asked for: they are as fresh as a
+        // second pass would make them, and a second pass costs the exchange's budget.
+        if trigger == Trigger::Manual && synced_since(&daemon, &it, stream, requested_ms) {
+            tracing::info!(
+                integration = it.name(),
+                stream = stream.as_str(),
+                "Not syncing again: the sync that ran while this one waited has just done it."
+            );
+            report.streams.push(StreamSyncResult {
+                stream: stream.as_str().to_owned(),
+                result: "ok".into(),
+                records: 0,
+                pages: 0,
+                partitions: 0,
+                duration_ms: 0,
+                error: None,
+            });
+            continue;
+        }
         if daemon.shutdown.is_cancelled() {
             break;
         }
@@ -601,6 +622,16 @@ pub async fn sync(
     }
     daemon.set_running(it.name(), None);
     report
+}
+
+/// Whether `stream` last succeeded after `since_ms`.
+fn synced_since(daemon: &Daemon, it: &Integration, stream: Stream, since_ms: i64) -> bool {
+    daemon
+        .store
+        .stream_state(it.name(), stream.as_str())
+        .ok()
+        .and_then(|s| s.last_success_ms)
+        .is_some_and(|t| t > since_ms)
 }
 
 /// When a stream is next due: its interval after the last attempt, jittered ±10%.

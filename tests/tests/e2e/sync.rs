@@ -197,3 +197,83 @@ fn candles_store_every_closed_candle_exactly_and_the_open_one_as_not_final() {
         "{klines} klines requests for two caught-up partitions"
     );
 }
+
+#[test]
+fn sync_asked_for_while_the_scheduled_one_runs_waits_for_it_and_does_not_repeat_it() {
+    // Transfers only (their requests do not depend on what other streams found), slow
+    // answers and a short history. The same account twice: one daemon syncs it on its own
+    // schedule, as the reference; the other is asked to sync while its first sync runs.
+    let sim_args = [
+        "--seed",
+        "14",
+        "--trades",
+        "50",
+        "--slow-ms",
+        "60",
+        "--history-start",
+        "2026-01-01",
+    ];
+    let streams = "[streams]\ndeposits = \"24h\"\nwithdrawals = \"24h\"\n";
+    let start = |sim: &Sim| {
+        let mut setup = Setup::new();
+        setup.env("E2E_BINANCE_KEY", API_KEY);
+        setup.env("E2E_BINANCE_SECRET", API_SECRET);
+        setup.integration(
+            "binance-main",
+            &binance_integration_with(&sim.url, "2026-01-01", false, streams),
+        );
+        (Daemon::start(&setup), setup)
+    };
+    let endpoints = [
+        "GET /sapi/v1/capital/deposit/hisrec",
+        "GET /sapi/v1/capital/withdraw/history",
+    ];
+    let stream_states = |daemon: &Daemon| -> Option<Vec<serde_json::Value>> {
+        let status = daemon.ctl_json(&["status"]);
+        status["integrations"][0]["streams"].as_array().cloned()
+    };
+
+    let reference = Sim::binance(&sim_args);
+    let (daemon, _setup) = start(&reference);
+    wait_for("the reference sync", || {
+        stream_states(&daemon)?
+            .iter()
+            .all(|s| s["last_success_ms"].is_i64() && s["state"] != "running")
+            .then_some(())
+    });
+    let once = reference.stats();
+    drop(daemon);
+
+    let sim = Sim::binance(&sim_args);
+    let (daemon, _setup) = start(&sim);
+    wait_for("the scheduled first sync to be running", || {
+        stream_states(&daemon)?
+            .iter()
+            .any(|s| s["state"] == "running")
+            .then_some(())
+    });
+    assert_all_ok(&daemon.sync_wait("binance-main"));
+    let (_, _, deposits, withdrawals) = truth_counts(&sim.truth());
+    assert_eq!(daemon.records("binance-main", "deposit").len(), deposits);
+    assert_eq!(
+        daemon.records("binance-main", "withdrawal").len(),
+        withdrawals
+    );
+    // What the scheduled sync did after the request was not done again.
+    let twice = sim.stats();
+    for endpoint in endpoints {
+        assert!(
+            once["by_endpoint"][endpoint].as_u64().unwrap_or(0) > 0,
+            "{endpoint}: {once}"
+        );
+        assert_eq!(
+            twice["by_endpoint"][endpoint], once["by_endpoint"][endpoint],
+            "{endpoint} was asked more often than one sync asks it"
+        );
+    }
+    assert!(
+        daemon.log().contains("Not syncing again"),
+        "{}",
+        daemon.log()
+    );
+}
