@@ -291,7 +291,7 @@ impl StreamRun<'_> {
                     attempt += 1;
                     RateLimitWaited {
                         exchange: self.it.exchange(),
-                        bucket: "",
+                        bucket: "plugin",
                         waited: pause,
                         cause: "rate_limited",
                     }

@@ -138,7 +138,8 @@ pub struct RateLimitWaited<'a> {
     pub bucket: &'a str,
     pub waited: Duration,
     /// `budget` (our own pacing), `retry_after` (the exchange told us in a 429) or
-    /// `rate_limited` (the plugin read the limit from the answer; the engine waits).
+    /// `rate_limited` (the plugin read the limit from the answer; the engine waits, and the
+    /// bucket is `plugin`).
     pub cause: &'static str,
 }
 

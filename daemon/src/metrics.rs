@@ -131,7 +131,7 @@ impl Metrics {
                 prometheus::CounterVec::new(
                     Opts::new(
                         "exsync_rate_limit_wait_seconds_total",
-                        "Time requests waited for the request budget or a Retry-After.",
+                        "Time waited for the request budget, a Retry-After, or (bucket \"plugin\") a rate limit the plugin read from an answer.",
                     ),
                     &["exchange", "bucket"],
                 )

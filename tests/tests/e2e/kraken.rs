@@ -528,8 +528,9 @@ fn kraken_rate_limit_answers_are_waited_out_and_the_sync_completes() {
     assert_stored_exactly(&daemon, &sim.truth());
     let metrics = daemon.metrics();
     assert!(
-        metrics.lines().any(|l| l
-            .starts_with("exsync_rate_limit_wait_seconds_total{bucket=\"\",exchange=\"kraken\"}")),
+        metrics.lines().any(|l| l.starts_with(
+            "exsync_rate_limit_wait_seconds_total{bucket=\"plugin\",exchange=\"kraken\"}"
+        )),
         "{metrics}"
     );
     assert!(
