@@ -53,6 +53,7 @@
 //! ```
 
 pub mod abi;
+pub mod clock;
 mod config;
 mod connector;
 pub mod decimal;

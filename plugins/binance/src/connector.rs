@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use exsync_plugin_api::clock::ServerClock;
 use exsync_plugin_api::{
     CheckReport, Connector, ConnectorConfig, CredentialField, HistoryLimit, Host, HttpRequest,
     HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError, RateLimit, Record,
@@ -32,6 +33,8 @@ const INVALID_SYMBOL: i64 = -1121;
 
 /// One configured connection to one Binance spot account.
 pub struct BinanceConnector {
+    /// Binance's clock as ours sees it.
+    clock: ServerClock,
     host: Host,
     config: BinanceConfig,
     endpoints: BinanceEndpoints,
@@ -43,8 +46,6 @@ pub struct BinanceConnector {
 
 #[derive(Default)]
 struct ConnectorState {
-    /// Binance's clock minus ours, ms; `None` until measured.
-    offset_ms: Option<i64>,
     /// `exchangeInfo` and when it was fetched (our clock).
     markets: Option<(i64, Arc<Markets>)>,
 }
@@ -132,6 +133,7 @@ impl Connector for BinanceConnector {
             },
             sandbox: config.sandbox,
             config: binance,
+            clock: ServerClock::new(),
             state: Mutex::new(ConnectorState::default()),
         })
     }
@@ -419,25 +421,22 @@ impl BinanceConnector {
 
     /// Binance's clock minus ours, measured on first use.
     fn offset(&self) -> Result<i64, PluginError> {
-        if let Some(offset) = self.state().offset_ms {
-            return Ok(offset);
-        }
-        self.measure_offset()
+        self.clock.offset(&self.host, || self.server_time())
     }
 
-    /// Measures the offset now with `GET /api/v3/time` and keeps it.
+    /// Measures the offset now and keeps it.
     fn measure_offset(&self) -> Result<i64, PluginError> {
-        let sent = self.host.now_ms();
+        self.clock.measure(&self.host, || self.server_time())
+    }
+
+    /// Binance's time, from `GET /api/v3/time`.
+    fn server_time(&self) -> Result<i64, PluginError> {
         let body = self.public_get(
             &BinanceEndpoints::TIME,
             &[],
             "reading Binance's server time",
         )?;
-        let received = self.host.now_ms();
-        let server = parsing::parse_server_time(&body)?;
-        let offset = signing::server_offset(sent, received, server);
-        self.state().offset_ms = Some(offset);
-        Ok(offset)
+        parsing::parse_server_time(&body)
     }
 
     /// Binance's "now": our clock corrected by the offset.

@@ -10,7 +10,6 @@
 use std::fmt;
 
 use exsync_plugin_api::signing::{hex, hmac_sha256, Query};
-pub(crate) use exsync_plugin_api::time::server_offset;
 
 /// Signs query strings with one secret key.
 #[derive(Clone)]

@@ -6,6 +6,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use exsync_plugin_api::clock::ServerClock;
 use exsync_plugin_api::signing::Query;
 use exsync_plugin_api::{
     CheckReport, Connector, ConnectorConfig, CredentialField, ErrorKind, Host, HttpRequest,
@@ -25,6 +26,8 @@ use crate::signing::{self, KrakenSigner};
 
 /// One configured connection to one Kraken spot account.
 pub struct KrakenConnector {
+    /// Kraken's clock as ours sees it.
+    clock: ServerClock,
     host: Host,
     config: KrakenConfig,
     endpoints: KrakenEndpoints,
@@ -37,8 +40,6 @@ pub struct KrakenConnector {
 struct ConnectorState {
     /// The last nonce sent with this key by this instance.
     last_nonce: u64,
-    /// Kraken's clock minus ours, ms; `None` until measured.
-    offset_ms: Option<i64>,
     /// `AssetPairs` and when it was fetched (our clock).
     pairs: Option<(i64, Arc<Pairs>)>,
 }
@@ -112,6 +113,7 @@ impl Connector for KrakenConnector {
                 transfer_overlap_ms: kraken.transfer_overlap_ms,
             },
             config: kraken,
+            clock: ServerClock::new(),
             state: Mutex::new(ConnectorState::default()),
         })
     }
@@ -409,20 +411,18 @@ impl KrakenConnector {
 
     /// Kraken's clock minus ours, measured on first use.
     fn offset(&self) -> Result<i64, PluginError> {
-        if let Some(offset) = self.state().offset_ms {
-            return Ok(offset);
-        }
-        self.measure_offset()
+        self.clock.offset(&self.host, || self.server_time())
     }
 
+    /// Measures the offset now and keeps it.
     fn measure_offset(&self) -> Result<i64, PluginError> {
-        let sent = self.host.now_ms();
+        self.clock.measure(&self.host, || self.server_time())
+    }
+
+    /// Kraken's time, from `Time`.
+    fn server_time(&self) -> Result<i64, PluginError> {
         let result = self.public(&KrakenEndpoints::TIME, "", "reading Kraken's server time")?;
-        let received = self.host.now_ms();
-        let server = parsing::parse_time(result)?;
-        let offset = signing::server_offset(sent, received, server);
-        self.state().offset_ms = Some(offset);
-        Ok(offset)
+        parsing::parse_time(result)
     }
 
     /// Kraken's "now": our clock corrected by the offset.

@@ -17,7 +17,6 @@
 use std::fmt;
 
 use exsync_plugin_api::signing::{base64_decode, base64_encode, hmac_sha512, sha256, Query};
-pub(crate) use exsync_plugin_api::time::server_offset;
 use exsync_plugin_api::PluginError;
 
 /// Signs request bodies with one private key.

@@ -105,12 +105,6 @@ fn nonces_are_microseconds_and_never_go_back() {
     assert!(signing::next_nonce(1_700_000_000_001, 0) > 1_700_000_000_000);
 }
 
-#[test]
-fn clock_offset_is_measured_against_the_request_midpoint() {
-    assert_eq!(signing::server_offset(1_000, 1_200, 5_000), 3_900);
-    assert_eq!(signing::server_offset(1_000, 1_000, 1_000), 0);
-}
-
 // =======================================================================================
 // Asset codes.
 

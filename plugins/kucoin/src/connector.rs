@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use exsync_plugin_api::clock::ServerClock;
 use exsync_plugin_api::{
     CheckReport, Connector, ConnectorConfig, CredentialField, ErrorKind, HistoryLimit, Host,
     HttpRequest, HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError,
@@ -31,6 +32,8 @@ const INVALID_TIMESTAMP: &str = "400002";
 
 /// One configured connection to one KuCoin account.
 pub struct KucoinConnector {
+    /// KuCoin's clock as ours sees it.
+    clock: ServerClock,
     host: Host,
     config: KucoinConfig,
     endpoints: KucoinEndpoints,
@@ -41,8 +44,6 @@ pub struct KucoinConnector {
 
 #[derive(Default)]
 struct ConnectorState {
-    /// KuCoin's clock minus ours, ms; `None` until measured.
-    offset_ms: Option<i64>,
     /// Whether a high-frequency account is open, and when that was asked (our clock).
     hf_open: Option<(i64, bool)>,
     /// `GET /api/v2/symbols` and when it was fetched (our clock).
@@ -120,6 +121,7 @@ impl Connector for KucoinConnector {
                 start_ms: kucoin.start_ms,
             },
             config: kucoin,
+            clock: ServerClock::new(),
             state: Mutex::new(ConnectorState::default()),
         })
     }
@@ -575,26 +577,24 @@ impl KucoinConnector {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// KuCoin's clock minus ours, measured on first use.
     fn offset(&self) -> Result<i64, PluginError> {
-        if let Some(offset) = self.state().offset_ms {
-            return Ok(offset);
-        }
-        self.measure_offset()
+        self.clock.offset(&self.host, || self.server_time())
     }
 
-    /// Measures the offset now with `GET /api/v1/timestamp` and keeps it.
+    /// Measures the offset now and keeps it.
     fn measure_offset(&self) -> Result<i64, PluginError> {
-        let sent = self.host.now_ms();
+        self.clock.measure(&self.host, || self.server_time())
+    }
+
+    /// KuCoin's time, from `GET /api/v1/timestamp`.
+    fn server_time(&self) -> Result<i64, PluginError> {
         let body = self.public_get(
             &KucoinEndpoints::TIMESTAMP,
             &[],
             "reading KuCoin's server time",
         )?;
-        let received = self.host.now_ms();
-        let server = parsing::parse_timestamp(&body)?;
-        let offset = signing::server_offset(sent, received, server);
-        self.state().offset_ms = Some(offset);
-        Ok(offset)
+        parsing::parse_timestamp(&body)
     }
 
     /// KuCoin's "now": our clock corrected by the offset.

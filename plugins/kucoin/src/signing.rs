@@ -16,7 +16,6 @@ use exsync_plugin_api::signing::{base64_encode, hmac_sha256};
 use crate::endpoints::{
     HEADER_KEY, HEADER_KEY_VERSION, HEADER_PASSPHRASE, HEADER_SIGN, HEADER_TIMESTAMP, KEY_VERSION,
 };
-pub(crate) use exsync_plugin_api::time::server_offset;
 
 /// Signs requests with one key, secret and passphrase.
 #[derive(Clone)]
