@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use exsync_plugin_api::clock::ServerClock;
 use exsync_plugin_api::{
     CheckReport, Connector, ConnectorConfig, CredentialField, ErrorKind, HistoryLimit, Host,
     HttpRequest, HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError,
@@ -36,6 +37,8 @@ const TOO_MANY_VISITS: i64 = 10006;
 
 /// One configured connection to one Bybit account.
 pub struct BybitConnector {
+    /// Bybit's clock as ours sees it.
+    clock: ServerClock,
     host: Host,
     config: BybitConfig,
     endpoints: BybitEndpoints,
@@ -46,8 +49,6 @@ pub struct BybitConnector {
 
 #[derive(Default)]
 struct ConnectorState {
-    /// Bybit's clock minus ours, ms; `None` until measured.
-    offset_ms: Option<i64>,
     /// What `query-api` said about the key.
     key: Option<ApiKeyInfo>,
     /// Instruments per category and when they were fetched (our clock).
@@ -128,6 +129,7 @@ impl Connector for BybitConnector {
                 transfer_overlap_ms: bybit.transfer_overlap_ms,
             },
             config: bybit,
+            clock: ServerClock::new(),
             state: Mutex::new(ConnectorState::default()),
         })
     }
@@ -562,20 +564,17 @@ impl BybitConnector {
 
     /// Measures Bybit's clock minus ours now with `GET /v5/market/time`, and keeps it.
     fn measure_offset(&self) -> Result<i64, PluginError> {
-        let sent = self.host.now_ms();
-        let (result, _) =
-            self.public_get(&BybitEndpoints::TIME, &[], "reading Bybit's server time")?;
-        let received = self.host.now_ms();
-        let server = parsing::parse_server_time(&result)?;
-        let offset = signing::server_offset(sent, received, server);
-        self.state().offset_ms = Some(offset);
-        Ok(offset)
+        self.clock.measure(&self.host, || {
+            let (result, _) =
+                self.public_get(&BybitEndpoints::TIME, &[], "reading Bybit's server time")?;
+            parsing::parse_server_time(&result)
+        })
     }
 
     /// The offset our timestamps carry: the measured one with `adjust_clock`, else none.
     fn applied_offset(&self) -> i64 {
         if self.config.adjust_clock {
-            self.state().offset_ms.unwrap_or(0)
+            self.clock.known().unwrap_or(0)
         } else {
             0
         }

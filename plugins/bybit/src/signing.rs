@@ -14,7 +14,6 @@ use std::fmt;
 use exsync_plugin_api::signing::{hex, hmac_sha256, Query};
 
 use crate::endpoints::{API_KEY_HEADER, RECV_WINDOW_HEADER, SIGN_HEADER, TIMESTAMP_HEADER};
-pub(crate) use exsync_plugin_api::time::server_offset;
 
 /// Signs requests with one key pair.
 #[derive(Clone)]

@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use exsync_plugin_api::clock::ServerClock;
 use exsync_plugin_api::{
     CheckReport, Connector, ConnectorConfig, CredentialField, HistoryLimit, Host, HttpRequest,
     HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError, RateLimit, Stream,
@@ -39,6 +40,8 @@ const WITHDRAWAL_TYPES: [&str; 2] = ["withdraw", "internal_withdraw"];
 
 /// One configured connection to one Coinbase Exchange profile.
 pub struct CoinbaseExchangeConnector {
+    /// Coinbase's clock as ours sees it.
+    clock: ServerClock,
     host: Host,
     config: CoinbaseExchangeConfig,
     endpoints: CoinbaseExchangeEndpoints,
@@ -49,8 +52,6 @@ pub struct CoinbaseExchangeConnector {
 
 #[derive(Default)]
 struct ConnectorState {
-    /// Coinbase's clock minus ours, ms; `None` until measured.
-    offset_ms: Option<i64>,
     /// `/products` and when it was fetched (our clock).
     products: Option<(i64, Arc<Products>)>,
     /// `/accounts` and when it was fetched (our clock).
@@ -161,6 +162,7 @@ impl Connector for CoinbaseExchangeConnector {
                 start_ms: cb.start_ms,
             },
             config: cb,
+            clock: ServerClock::new(),
             state: Mutex::new(ConnectorState::default()),
         })
     }
@@ -534,32 +536,28 @@ impl CoinbaseExchangeConnector {
         if !self.config.adjust_clock {
             return Ok(0);
         }
-        if let Some(offset) = self.state().offset_ms {
-            return Ok(offset);
-        }
-        self.measure_offset()
+        self.clock.offset(&self.host, || self.server_time())
     }
 
     /// Measures Coinbase's clock minus ours now with `GET /time`, and keeps it.
     fn measure_offset(&self) -> Result<i64, PluginError> {
-        let sent = self.host.now_ms();
+        self.clock.measure(&self.host, || self.server_time())
+    }
+
+    fn server_time(&self) -> Result<i64, PluginError> {
         let response = self.public_get(
             &CoinbaseExchangeEndpoints::TIME,
             "",
             &[],
             "reading Coinbase Exchange's server time",
         )?;
-        let received = self.host.now_ms();
-        let server = parsing::parse_server_time(&response.body)?;
-        let offset = signing::server_offset(sent, received, server);
-        self.state().offset_ms = Some(offset);
-        Ok(offset)
+        parsing::parse_server_time(&response.body)
     }
 
     /// Coinbase's "now" as we sign it.
     fn server_now(&self) -> i64 {
         let offset = if self.config.adjust_clock {
-            self.state().offset_ms.unwrap_or(0)
+            self.clock.known().unwrap_or(0)
         } else {
             0
         };
