@@ -4,6 +4,7 @@
 //! Bybit serves two years of history only, so the simulator's data ends today and every test
 //! computes its integration's `start` from today's date.
 
+use exsync_e2e::{assert_all_ok, streams, text};
 use std::collections::BTreeMap;
 
 use exsync_e2e::assert_no_secrets;
@@ -93,31 +94,11 @@ api_secret = "env:E2E_BYBIT_SECRET"
     )
 }
 
-fn streams(report: &Value) -> &Vec<Value> {
-    report["streams"]
-        .as_array()
-        .unwrap_or_else(|| panic!("sync report has no streams: {report}"))
-}
-
-fn assert_all_ok(report: &Value) {
-    assert!(!streams(report).is_empty(), "no stream synced: {report}");
-    for s in streams(report) {
-        assert_eq!(s["result"], "ok", "stream failed: {s}");
-    }
-}
-
-fn s(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 fn by_id(records: Vec<Value>, kind: &str) -> BTreeMap<String, Value> {
     let mut map = BTreeMap::new();
     for r in records {
         assert_eq!(r["kind"], kind, "a {kind} listing holds {r}");
-        let id = s(&r["id"]);
+        let id = text(&r["id"]);
         assert!(
             map.insert(id.clone(), r).is_none(),
             "{kind} {id} is stored twice"
@@ -152,8 +133,8 @@ fn compare(daemon: &Daemon, kind: &str, truth: &[(String, Value)], fields: &[(&s
         assert_eq!(&rec["raw"], raw, "{kind} {id}: raw differs");
         for (field, raw_field) in fields {
             assert_eq!(
-                s(&rec[*field]),
-                s(&raw[*raw_field]),
+                text(&rec[*field]),
+                text(&raw[*raw_field]),
                 "{kind} {id}: {field} differs from raw {raw_field}"
             );
         }
@@ -172,7 +153,7 @@ fn flat(truth: &Value, key: &str) -> Vec<Value> {
 }
 
 fn keyed(items: Vec<Value>, id: &str) -> Vec<(String, Value)> {
-    items.into_iter().map(|v| (s(&v[id]), v)).collect()
+    items.into_iter().map(|v| (text(&v[id]), v)).collect()
 }
 
 /// Asserts that the integration holds exactly the simulator's account, every stream.
@@ -248,7 +229,12 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
     let stored: BTreeMap<String, Value> = daemon
         .records(INTEGRATION, "balance")
         .into_iter()
-        .map(|b| (format!("{}:{}", s(&b["wallet"]), s(&b["asset_native"])), b))
+        .map(|b| {
+            (
+                format!("{}:{}", text(&b["wallet"]), text(&b["asset_native"])),
+                b,
+            )
+        })
         .collect();
     let unified = truth["balances"]["unified"].as_array().unwrap();
     let funding = truth["balances"]["funding"].as_array().unwrap();
@@ -260,31 +246,43 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
     );
     // The simulated account holds one Earn position per coin: each is its coin's balance.
     for p in earn {
-        let key = format!("earn:{}", s(&p["coin"]));
+        let key = format!("earn:{}", text(&p["coin"]));
         let rec = stored
             .get(&key)
             .unwrap_or_else(|| panic!("no balance {key}"));
         assert_eq!(rec["raw"], Value::Array(vec![p.clone()]), "{key} raw");
-        assert_eq!(s(&rec["total"]), s(&p["amount"]), "{key} total");
-        assert_eq!(s(&rec["locked"]), s(&p["amount"]), "{key} locked");
+        assert_eq!(text(&rec["total"]), text(&p["amount"]), "{key} total");
+        assert_eq!(text(&rec["locked"]), text(&p["amount"]), "{key} locked");
     }
     for b in unified {
-        let key = format!("unified:{}", s(&b["coin"]));
+        let key = format!("unified:{}", text(&b["coin"]));
         let rec = stored
             .get(&key)
             .unwrap_or_else(|| panic!("no balance {key}"));
         assert_eq!(&rec["raw"], b, "{key} raw");
-        assert_eq!(s(&rec["total"]), s(&b["walletBalance"]), "{key} total");
-        assert_eq!(s(&rec["locked"]), s(&b["locked"]), "{key} locked");
+        assert_eq!(
+            text(&rec["total"]),
+            text(&b["walletBalance"]),
+            "{key} total"
+        );
+        assert_eq!(text(&rec["locked"]), text(&b["locked"]), "{key} locked");
     }
     for b in funding {
-        let key = format!("funding:{}", s(&b["coin"]));
+        let key = format!("funding:{}", text(&b["coin"]));
         let rec = stored
             .get(&key)
             .unwrap_or_else(|| panic!("no balance {key}"));
         assert_eq!(&rec["raw"], b, "{key} raw");
-        assert_eq!(s(&rec["total"]), s(&b["walletBalance"]), "{key} total");
-        assert_eq!(s(&rec["free"]), s(&b["transferBalance"]), "{key} free");
+        assert_eq!(
+            text(&rec["total"]),
+            text(&b["walletBalance"]),
+            "{key} total"
+        );
+        assert_eq!(
+            text(&rec["free"]),
+            text(&b["transferBalance"]),
+            "{key} free"
+        );
     }
 }
 
@@ -308,16 +306,16 @@ fn assert_candles_exactly(
         .records(INTEGRATION, "candle")
         .into_iter()
         .filter(|c| c["timeframe"] == timeframe)
-        .map(|c| (s(&c["open_time"]), c))
+        .map(|c| (text(&c["open_time"]), c))
         .collect();
     for row in truth {
-        let open = s(&row[0]);
+        let open = text(&row[0]);
         let rec = stored
             .get(&open)
             .unwrap_or_else(|| panic!("candle {timeframe} {open} missing"));
         assert_eq!(&rec["raw"], row, "candle {timeframe} {open}");
         assert_eq!(rec["final"], true, "candle {timeframe} {open}");
-        assert_eq!(s(&rec["close"]), s(&row[4]));
+        assert_eq!(text(&rec["close"]), text(&row[4]));
         assert_eq!(rec["base"], "BTC");
     }
     // Besides the closed ones, at most the candle still open.
@@ -379,7 +377,7 @@ fn full_sync_stores_exactly_the_ground_truth() {
     // `test` reports who the key belongs to and what it may do.
     let test = daemon.ctl_json(&["test", INTEGRATION]);
     let shown = test.to_string();
-    assert!(shown.contains(&s(&truth["user_id"])), "{test:#}");
+    assert!(shown.contains(&text(&truth["user_id"])), "{test:#}");
     assert_eq!(test["can_withdraw"], true, "{test:#}");
 
     assert_no_secrets(&[&daemon.log(), &daemon.metrics(), &report.to_string()]);
@@ -507,7 +505,9 @@ fn stale_timestamp_is_a_clock_error_unless_the_integration_follows_bybits_clock(
     let since = start_ms_of(20);
     let expected = flat(&truth, "executions")
         .iter()
-        .filter(|e| e["execType"] == "Trade" && s(&e["execTime"]).parse::<i64>().unwrap() >= since)
+        .filter(|e| {
+            e["execType"] == "Trade" && text(&e["execTime"]).parse::<i64>().unwrap() >= since
+        })
         .count();
     assert_eq!(trades.len(), expected);
 }

@@ -3,6 +3,7 @@
 //! ground truth (every stream), incremental sync by request counts, a wrong private key,
 //! clock skew, Coinbase's 429s, and the missing sandbox.
 
+use exsync_e2e::{assert_all_ok, streams, text};
 use std::collections::BTreeMap;
 
 use exsync_e2e::daemon::{Daemon, Setup};
@@ -82,20 +83,6 @@ api_secret = "env:E2E_COINBASE_PRIVATE_KEY"
     setup
 }
 
-fn streams(report: &Value) -> &Vec<Value> {
-    let streams = report["streams"]
-        .as_array()
-        .expect("sync report has streams");
-    assert!(!streams.is_empty(), "no stream synced: {report}");
-    streams
-}
-
-fn assert_all_ok(report: &Value) {
-    for s in streams(report) {
-        assert_eq!(s["result"], "ok", "stream failed: {s}");
-    }
-}
-
 fn assert_no_coinbase_secrets(outputs: &[&str]) {
     for out in outputs {
         for secret in SECRET_LINES {
@@ -104,13 +91,6 @@ fn assert_no_coinbase_secrets(outputs: &[&str]) {
                 "a private key leaked into an output:\n{out}"
             );
         }
-    }
-}
-
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
     }
 }
 

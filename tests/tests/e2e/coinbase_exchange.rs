@@ -4,6 +4,7 @@
 //! The simulator's history ends now, so every test computes its integration's `start` from
 //! today's date.
 
+use exsync_e2e::{assert_all_ok, streams, text};
 use std::collections::BTreeMap;
 
 use exsync_e2e::assert_no_secrets;
@@ -119,24 +120,11 @@ fn cbx_setup(sim: &Sim, secret: &str, start: &str, budget: bool, extra: &str) ->
     setup
 }
 
-fn streams(report: &Value) -> &Vec<Value> {
-    report["streams"]
-        .as_array()
-        .unwrap_or_else(|| panic!("sync report has no streams: {report}"))
-}
-
 fn stream<'a>(report: &'a Value, name: &str) -> &'a Value {
     streams(report)
         .iter()
         .find(|s| s["stream"] == name)
         .unwrap_or_else(|| panic!("no {name} in {report}"))
-}
-
-fn assert_all_ok(report: &Value) {
-    assert!(!streams(report).is_empty(), "no stream synced: {report}");
-    for s in streams(report) {
-        assert_eq!(s["result"], "ok", "stream failed: {s}");
-    }
 }
 
 /// No credential of the test profile in any of `outputs`.
@@ -149,18 +137,11 @@ fn assert_no_cbx_secrets(outputs: &[&str]) {
     }
 }
 
-fn s(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 fn by_id(records: Vec<Value>, kind: &str) -> BTreeMap<String, Value> {
     let mut map = BTreeMap::new();
     for r in records {
         assert_eq!(r["kind"], kind, "a {kind} listing holds {r}");
-        let id = s(&r["id"]);
+        let id = text(&r["id"]);
         assert!(
             map.insert(id.clone(), r).is_none(),
             "{kind} {id} is stored twice"
@@ -196,8 +177,8 @@ fn compare(daemon: &Daemon, kind: &str, truth: &[(String, Value)], fields: &[(&s
         assert_eq!(&rec["raw"], raw, "{kind} {id}: raw differs");
         for (field, raw_field) in fields {
             assert_eq!(
-                s(&rec[*field]),
-                s(&raw[*raw_field]),
+                text(&rec[*field]),
+                text(&raw[*raw_field]),
                 "{kind} {id}: {field} differs from raw {raw_field}"
             );
         }
@@ -227,7 +208,7 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
         daemon,
         "trade",
         &keyed(fills, |f| {
-            format!("{}:{}", s(&f["product_id"]), s(&f["trade_id"]))
+            format!("{}:{}", text(&f["product_id"]), text(&f["trade_id"]))
         }),
         &[
             ("symbol", "product_id"),
@@ -241,7 +222,7 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
     compare(
         daemon,
         "order",
-        &keyed(list(truth, "orders"), |o| s(&o["id"])),
+        &keyed(list(truth, "orders"), |o| text(&o["id"])),
         &[
             ("symbol", "product_id"),
             ("filled", "filled_size"),
@@ -253,13 +234,13 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
     compare(
         daemon,
         "deposit",
-        &keyed(list(truth, "deposits"), |t| s(&t["id"])),
+        &keyed(list(truth, "deposits"), |t| text(&t["id"])),
         &[("amount", "amount"), ("asset_native", "currency")],
     );
     compare(
         daemon,
         "withdrawal",
-        &keyed(list(truth, "withdrawals"), |t| s(&t["id"])),
+        &keyed(list(truth, "withdrawals"), |t| text(&t["id"])),
         &[("amount", "amount"), ("asset_native", "currency")],
     );
     let ledger: Vec<(String, Value)> = truth["ledger"]
@@ -272,7 +253,7 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
                 .iter()
                 .map(move |r| (currency.clone(), r.clone()))
         })
-        .map(|(_, r)| (s(&r["id"]), r))
+        .map(|(_, r)| (text(&r["id"]), r))
         .collect();
     compare(
         daemon,
@@ -289,7 +270,7 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
     for (currency, rows) in truth["ledger"].as_object().unwrap() {
         for r in rows.as_array().unwrap() {
             assert_eq!(
-                &stored[&s(&r["id"])]["asset_native"],
+                &stored[&text(&r["id"])]["asset_native"],
                 currency,
                 "ledger {}",
                 r["id"]
@@ -301,19 +282,24 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
     let stored: BTreeMap<String, Value> = daemon
         .records(INTEGRATION, "balance")
         .into_iter()
-        .map(|b| (format!("{}:{}", s(&b["wallet"]), s(&b["asset_native"])), b))
+        .map(|b| {
+            (
+                format!("{}:{}", text(&b["wallet"]), text(&b["asset_native"])),
+                b,
+            )
+        })
         .collect();
     let accounts = list(truth, "accounts");
     assert_eq!(stored.len(), accounts.len(), "balances: {stored:?}");
     for a in &accounts {
-        let key = format!("spot:{}", s(&a["currency"]));
+        let key = format!("spot:{}", text(&a["currency"]));
         let rec = stored
             .get(&key)
             .unwrap_or_else(|| panic!("no balance {key}"));
         assert_eq!(&rec["raw"], a, "{key} raw");
-        assert_eq!(s(&rec["total"]), s(&a["balance"]), "{key} total");
-        assert_eq!(s(&rec["free"]), s(&a["available"]), "{key} free");
-        assert_eq!(s(&rec["locked"]), s(&a["hold"]), "{key} locked");
+        assert_eq!(text(&rec["total"]), text(&a["balance"]), "{key} total");
+        assert_eq!(text(&rec["free"]), text(&a["available"]), "{key} free");
+        assert_eq!(text(&rec["locked"]), text(&a["hold"]), "{key} locked");
     }
 }
 
@@ -341,10 +327,10 @@ fn assert_candles_exactly(daemon: &Daemon, sim: &Sim, start_ms: i64, timeframe: 
         assert_eq!(&rec["raw"], row, "candle {timeframe} {open}");
         assert_eq!(rec["final"], true, "candle {timeframe} {open}");
         // Rows are [time, low, high, open, close, volume].
-        assert_eq!(s(&rec["low"]), s(&row[1]));
-        assert_eq!(s(&rec["high"]), s(&row[2]));
-        assert_eq!(s(&rec["open"]), s(&row[3]));
-        assert_eq!(s(&rec["close"]), s(&row[4]));
+        assert_eq!(text(&rec["low"]), text(&row[1]));
+        assert_eq!(text(&rec["high"]), text(&row[2]));
+        assert_eq!(text(&rec["open"]), text(&row[3]));
+        assert_eq!(text(&rec["close"]), text(&row[4]));
         assert_eq!(rec["base"], "BTC");
         assert_eq!(rec["quote"], "USD");
     }
@@ -443,7 +429,7 @@ fn full_sync_stores_exactly_the_ground_truth() {
     // `test` reports the profile the key belongs to.
     let test = daemon.ctl_json(&["test", INTEGRATION]);
     let shown = test.to_string();
-    assert!(shown.contains(&s(&truth["profile_id"])), "{test:#}");
+    assert!(shown.contains(&text(&truth["profile_id"])), "{test:#}");
 
     assert_no_cbx_secrets(&[
         &daemon.log(),

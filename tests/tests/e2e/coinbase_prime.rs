@@ -2,6 +2,7 @@
 //! `exsync-sim coinbase-prime` on loopback. Full and incremental syncs against the ground
 //! truth, a wrong signing key, a stale timestamp, and Prime's 429.
 
+use exsync_e2e::{assert_all_ok, assert_none_leaked, streams, text};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -95,12 +96,6 @@ page_limit = 100
     setup
 }
 
-fn streams(report: &Value) -> &Vec<Value> {
-    report["streams"]
-        .as_array()
-        .unwrap_or_else(|| panic!("sync report has no streams: {report}"))
-}
-
 fn stream<'a>(report: &'a Value, name: &str) -> &'a Value {
     streams(report)
         .iter()
@@ -108,29 +103,11 @@ fn stream<'a>(report: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {name} in {report}"))
 }
 
-fn assert_all_ok(report: &Value) {
-    assert!(!streams(report).is_empty(), "no stream synced: {report}");
-    for s in streams(report) {
-        assert_eq!(s["result"], "ok", "stream failed: {s}");
-    }
-}
-
 fn assert_no_prime_secrets(outputs: &[&str]) {
-    for out in outputs {
-        for secret in [ACCESS_KEY, PASSPHRASE, SIGNING_KEY, WRONG_SIGNING_KEY] {
-            assert!(
-                !out.contains(secret),
-                "a credential leaked into an output:\n{out}"
-            );
-        }
-    }
-}
-
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
+    assert_none_leaked(
+        &[ACCESS_KEY, PASSPHRASE, SIGNING_KEY, WRONG_SIGNING_KEY],
+        outputs,
+    );
 }
 
 /// `2024-03-05T10:11:12.345Z` → ms, read independently of the plugin.

@@ -3,6 +3,7 @@
 //! wrong private key, a nonce another client already used, restarts, and the call counter's
 //! `EAPI:Rate limit exceeded`.
 
+use exsync_e2e::{assert_all_ok, assert_none_leaked, streams, text};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -75,35 +76,8 @@ fn append_trades_and_let_them_settle(sim: &Sim, n: u64) {
     std::thread::sleep(Duration::from_millis(2100));
 }
 
-fn streams(report: &Value) -> &Vec<Value> {
-    report["streams"]
-        .as_array()
-        .unwrap_or_else(|| panic!("sync report has no streams: {report}"))
-}
-
-fn assert_all_ok(report: &Value) {
-    assert!(!streams(report).is_empty(), "no stream synced: {report}");
-    for s in streams(report) {
-        assert_eq!(s["result"], "ok", "stream failed: {s}");
-    }
-}
-
 fn assert_no_kraken_secrets(outputs: &[&str]) {
-    for out in outputs {
-        for secret in [KEY, SECRET, WRONG_SECRET] {
-            assert!(
-                !out.contains(secret),
-                "a credential leaked into an output:\n{out}"
-            );
-        }
-    }
-}
-
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
+    assert_none_leaked(&[KEY, SECRET, WRONG_SECRET], outputs);
 }
 
 /// Kraken seconds (`1725832930.52911`) → ms, from the digits as the JSON shows them.

@@ -4,6 +4,7 @@
 //! 7-day windows, the ledger's one-year reach and the candles all meet today's clock the way
 //! they would on KuCoin.
 
+use exsync_e2e::text;
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -111,13 +112,6 @@ fn assert_all_ok(report: &Value) {
     assert_eq!(streams.len(), 7, "every stream synced: {report}");
     for s in streams {
         assert_eq!(s["result"], "ok", "stream failed: {s}");
-    }
-}
-
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
     }
 }
 

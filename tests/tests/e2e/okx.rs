@@ -2,6 +2,7 @@
 //! `exsync-sim okx` on loopback. Full sync against the ground truth, incremental sync by
 //! request counts, wrong secret, clock skew, demo trading and OKX's 429s.
 
+use exsync_e2e::{assert_all_ok, assert_none_leaked, streams, text};
 use std::collections::BTreeMap;
 
 use exsync_e2e::daemon::{Daemon, Setup};
@@ -68,36 +69,8 @@ passphrase = "env:E2E_OKX_PASSPHRASE"
     setup
 }
 
-fn streams(report: &Value) -> &Vec<Value> {
-    let streams = report["streams"]
-        .as_array()
-        .expect("sync report has streams");
-    assert!(!streams.is_empty(), "no stream synced: {report}");
-    streams
-}
-
-fn assert_all_ok(report: &Value) {
-    for s in streams(report) {
-        assert_eq!(s["result"], "ok", "stream failed: {s}");
-    }
-}
-
 fn assert_no_okx_secrets(outputs: &[&str]) {
-    for out in outputs {
-        for secret in [SECRET, PASSPHRASE, WRONG_SECRET] {
-            assert!(
-                !out.contains(secret),
-                "a credential leaked into an output:\n{out}"
-            );
-        }
-    }
-}
-
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
+    assert_none_leaked(&[SECRET, PASSPHRASE, WRONG_SECRET], outputs);
 }
 
 /// Stored records of `kind` by id; no id twice.

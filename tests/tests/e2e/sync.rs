@@ -1,5 +1,6 @@
 //! `exsyncctl sync`: full syncs, incremental syncs and crash recovery against the simulator.
 
+use exsync_e2e::assert_all_ok;
 use exsync_e2e::assert_no_secrets;
 use exsync_e2e::daemon::{
     binance_integration, binance_integration_with, wait_for, Daemon, Setup, ALL_STREAMS,
@@ -13,16 +14,6 @@ fn binance_setup(sim: &Sim, streams: &str) -> Setup {
     setup.env("E2E_BINANCE_SECRET", API_SECRET);
     setup.integration("binance-main", &binance_integration(&sim.url, streams));
     setup
-}
-
-fn assert_all_ok(report: &serde_json::Value) {
-    let streams = report["streams"]
-        .as_array()
-        .expect("sync report has streams");
-    assert!(!streams.is_empty(), "no stream synced: {report}");
-    for s in streams {
-        assert_eq!(s["result"], "ok", "stream failed: {s}");
-    }
 }
 
 #[test]
