@@ -28,4 +28,5 @@ pub mod kraken;
 pub mod kucoin;
 pub mod okx;
 pub mod prng;
+pub mod serve;
 pub mod time;

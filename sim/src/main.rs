@@ -247,37 +247,11 @@ fn run_binance(args: BinanceArgs) -> anyhow::Result<()> {
         },
         clock_offset_ms: args.clock_offset_ms,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("Failed to build the tokio runtime")?;
-    runtime.block_on(async move {
-        let listen = config.listen;
-        let sim = BinanceSim::new(config);
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("Failed to listen on {listen}"))?;
-        let addr = listener
-            .local_addr()
-            .context("Failed to read the listening address")?;
-        let url = format!("http://{addr}");
-        if let Some(path) = &args.port_file {
-            std::fs::write(path, format!("{url}\n"))
-                .with_context(|| format!("Failed to write the port file {}", path.display()))?;
-        }
-        {
-            let mut stdout = std::io::stdout().lock();
-            writeln!(stdout, "exsync-sim binance listening on {url}")
-                .and_then(|()| stdout.flush())
-                .context("Failed to announce the listening address on stdout")?;
-        }
-        tracing::info!(%addr, "Binance simulator listening.");
-        tokio::select! {
-            res = sim.serve(listener) => res.context("Failed while serving HTTP"),
-            _ = tokio::signal::ctrl_c() => {
-                tracing::info!("Interrupted, stopping.");
-                Ok(())
-            }
-        }
-    })
+    let listen = config.listen;
+    exsync_sim::serve::run(
+        "binance",
+        listen,
+        args.port_file.as_deref(),
+        move |listener| async move { BinanceSim::new(config).serve(listener).await },
+    )
 }

@@ -166,38 +166,11 @@ pub fn run(args: BybitArgs) -> anyhow::Result<()> {
         },
         clock_offset_ms: args.clock_offset_ms,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("Failed to build the tokio runtime")?;
-    runtime.block_on(async move {
-        let listen = config.listen;
-        let sim = BybitSim::new(config);
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("Failed to listen on {listen}"))?;
-        let addr = listener
-            .local_addr()
-            .context("Failed to read the listening address")?;
-        let url = format!("http://{addr}");
-        if let Some(path) = &args.port_file {
-            std::fs::write(path, format!("{url}\n"))
-                .with_context(|| format!("Failed to write the port file {}", path.display()))?;
-        }
-        {
-            let mut stdout = std::io::stdout().lock();
-            writeln!(stdout, "exsync-sim bybit listening on {url}")
-                .and_then(|()| stdout.flush())
-                .context("Failed to announce the listening address on stdout")?;
-        }
-        tracing::info!(%addr, "Bybit simulator listening.");
-        tokio::select! {
-            res = sim.serve(listener) => res.context("Failed while serving HTTP"),
-            _ = tokio::signal::ctrl_c() => {
-                tracing::info!("Interrupted, stopping.");
-                Ok(())
-            }
-        }
-    })
+    let listen = config.listen;
+    crate::serve::run(
+        "bybit",
+        listen,
+        args.port_file.as_deref(),
+        move |listener| async move { BybitSim::new(config).serve(listener).await },
+    )
 }

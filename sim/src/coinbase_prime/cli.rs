@@ -129,36 +129,8 @@ pub fn run(args: CoinbasePrimeArgs) -> anyhow::Result<()> {
         },
         clock_offset_ms: args.clock_offset_ms,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("Failed to build the tokio runtime")?;
-    runtime.block_on(async move {
-        let listen = config.listen;
-        let sim = CoinbasePrimeSim::new(config);
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("Failed to listen on {listen}"))?;
-        let addr = listener
-            .local_addr()
-            .context("Failed to read the listening address")?;
-        {
-            let mut stdout = std::io::stdout().lock();
-            writeln!(
-                stdout,
-                "exsync-sim coinbase-prime listening on http://{addr}"
-            )
-            .and_then(|()| stdout.flush())
-            .context("Failed to announce the listening address on stdout")?;
-        }
-        tracing::info!(%addr, "Coinbase Prime simulator listening.");
-        tokio::select! {
-            res = sim.serve(listener) => res.context("Failed while serving HTTP"),
-            _ = tokio::signal::ctrl_c() => {
-                tracing::info!("Interrupted, stopping.");
-                Ok(())
-            }
-        }
+    let listen = config.listen;
+    crate::serve::run("coinbase-prime", listen, None, move |listener| async move {
+        CoinbasePrimeSim::new(config).serve(listener).await
     })
 }

@@ -131,33 +131,8 @@ pub fn run(args: KrakenArgs) -> anyhow::Result<()> {
         last_nonce: args.last_nonce,
         denied: args.deny_permission,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("Failed to build the tokio runtime")?;
-    runtime.block_on(async move {
-        let listen = config.listen;
-        let sim = KrakenSim::new(config);
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("Failed to listen on {listen}"))?;
-        let addr = listener
-            .local_addr()
-            .context("Failed to read the listening address")?;
-        {
-            let mut stdout = std::io::stdout().lock();
-            writeln!(stdout, "exsync-sim kraken listening on http://{addr}")
-                .and_then(|()| stdout.flush())
-                .context("Failed to announce the listening address on stdout")?;
-        }
-        tracing::info!(%addr, "Kraken simulator listening.");
-        tokio::select! {
-            res = sim.serve(listener) => res.context("Failed while serving HTTP"),
-            _ = tokio::signal::ctrl_c() => {
-                tracing::info!("Interrupted, stopping.");
-                Ok(())
-            }
-        }
+    let listen = config.listen;
+    crate::serve::run("kraken", listen, None, move |listener| async move {
+        KrakenSim::new(config).serve(listener).await
     })
 }

@@ -276,34 +276,11 @@ pub fn run(args: KucoinArgs) -> anyhow::Result<()> {
         clock_offset_ms: args.clock_offset_ms,
         stale_server_time: args.stale_server_time,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("Failed to build the tokio runtime")?;
-    runtime.block_on(async move {
-        let sim = KucoinSim::new(config);
-        let listener = TcpListener::bind(args.listen)
-            .await
-            .with_context(|| format!("Failed to listen on {}", args.listen))?;
-        let addr = listener
-            .local_addr()
-            .context("Failed to read the listening address")?;
-        let url = format!("http://{addr}");
-        if let Some(path) = &args.port_file {
-            std::fs::write(path, format!("{url}\n"))
-                .with_context(|| format!("Failed to write the port file {}", path.display()))?;
-        }
-        {
-            let mut stdout = std::io::stdout().lock();
-            writeln!(stdout, "exsync-sim kucoin listening on {url}")
-                .and_then(|()| stdout.flush())
-                .context("Failed to announce the listening address on stdout")?;
-        }
-        tracing::info!(%addr, "KuCoin simulator listening.");
-        tokio::select! {
-            res = sim.serve(listener) => res.context("Failed while serving HTTP"),
-            _ = tokio::signal::ctrl_c() => Ok(()),
-        }
-    })
+    let listen = args.listen;
+    crate::serve::run(
+        "kucoin",
+        listen,
+        args.port_file.as_deref(),
+        move |listener| async move { KucoinSim::new(config).serve(listener).await },
+    )
 }

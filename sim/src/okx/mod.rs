@@ -255,37 +255,11 @@ pub fn run(args: OkxArgs) -> anyhow::Result<()> {
         },
         clock_offset_ms: args.clock_offset_ms,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("Failed to build the tokio runtime")?;
-    runtime.block_on(async move {
-        let app = router(config);
-        let listener = tokio::net::TcpListener::bind(args.listen)
-            .await
-            .with_context(|| format!("Failed to listen on {}", args.listen))?;
-        let addr = listener
-            .local_addr()
-            .context("Failed to read the listening address")?;
-        let url = format!("http://{addr}");
-        if let Some(path) = &args.port_file {
-            std::fs::write(path, format!("{url}\n"))
-                .with_context(|| format!("Failed to write the port file {}", path.display()))?;
-        }
-        {
-            let mut stdout = std::io::stdout().lock();
-            writeln!(stdout, "exsync-sim okx listening on {url}")
-                .and_then(|()| stdout.flush())
-                .context("Failed to announce the listening address on stdout")?;
-        }
-        tracing::info!(%addr, "OKX simulator listening.");
-        tokio::select! {
-            res = axum::serve(listener, app) => res.context("Failed while serving HTTP"),
-            _ = tokio::signal::ctrl_c() => {
-                tracing::info!("Interrupted, stopping.");
-                Ok(())
-            }
-        }
-    })
+    let listen = args.listen;
+    crate::serve::run(
+        "okx",
+        listen,
+        args.port_file.as_deref(),
+        move |listener| async move { axum::serve(listener, router(config)).await },
+    )
 }
