@@ -49,6 +49,12 @@ impl ServerClock {
         Ok(offset)
     }
 
+    /// Drops the kept offset: the next [`ServerClock::offset`] measures again. For a connector
+    /// that refuses to correct an offset beyond a bound, after measuring one.
+    pub fn forget(&self) {
+        *self.lock() = None;
+    }
+
     /// The exchange's "now": the host's clock corrected by the offset.
     pub fn now(
         &self,
@@ -109,5 +115,7 @@ mod tests {
             "a failed measurement keeps the last one"
         );
         assert_eq!(clock.measure(&host, || Ok(1_450)), Ok(0));
+        clock.forget();
+        assert_eq!(clock.known(), None);
     }
 }

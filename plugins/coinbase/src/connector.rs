@@ -6,8 +6,8 @@
 //! pure modules.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
 
+use exsync_plugin_api::clock::ServerClock;
 use exsync_plugin_api::signing::Query;
 use exsync_plugin_api::{
     CheckReport, Connector, ConnectorConfig, CredentialField, Host, HttpRequest, HttpResponse,
@@ -31,13 +31,8 @@ pub struct CoinbaseConnector {
     signer: CoinbaseSigner,
     pager: CoinbasePager,
     requests: AtomicU64,
-    state: Mutex<ConnectorState>,
-}
-
-#[derive(Default)]
-struct ConnectorState {
-    /// Coinbase's clock minus ours, ms; `None` until measured.
-    offset_ms: Option<i64>,
+    /// Coinbase's clock as ours sees it.
+    clock: ServerClock,
 }
 
 impl Connector for CoinbaseConnector {
@@ -107,7 +102,7 @@ impl Connector for CoinbaseConnector {
             },
             config: cb,
             requests: AtomicU64::new(0),
-            state: Mutex::new(ConnectorState::default()),
+            clock: ServerClock::new(),
         })
     }
 
@@ -391,36 +386,30 @@ impl CoinbaseConnector {
     // -----------------------------------------------------------------------------------
     // Clock.
 
-    fn state(&self) -> MutexGuard<'_, ConnectorState> {
-        // A panic poisons the whole instance (the export glue refuses further calls), so a
-        // poisoned lock is never seen by a live instance; take the data anyway.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     fn offset(&self) -> Result<i64, PluginError> {
-        if let Some(offset) = self.state().offset_ms {
-            return Ok(offset);
+        match self.clock.known() {
+            Some(offset) => Ok(offset),
+            None => self.measure_offset(),
         }
-        self.measure_offset()
     }
 
     /// Measures the offset now with `GET /api/v3/brokerage/time`; an offset beyond
     /// `max_clock_offset_ms` is a `clock` error.
     fn measure_offset(&self) -> Result<i64, PluginError> {
-        let what = "reading Coinbase's server time";
-        let sent = self.host.now_ms();
-        let response = self
-            .host
-            .http(
-                HttpRequest::get(self.endpoints.url(CoinbaseEndpoints::TIME.path, ""))
-                    .bucket(CoinbaseEndpoints::TIME.bucket),
-            )
-            .map_err(|e| e.context(format!("while {what}")))?;
-        let received = self.host.now_ms();
-        let body = parsing::success(response.status, response.body, what)?;
-        let server = parsing::parse_server_time(&body)?;
-        let offset = signing::server_offset(sent, received, server);
+        let offset = self.clock.measure(&self.host, || {
+            let what = "reading Coinbase's server time";
+            let response = self
+                .host
+                .http(
+                    HttpRequest::get(self.endpoints.url(CoinbaseEndpoints::TIME.path, ""))
+                        .bucket(CoinbaseEndpoints::TIME.bucket),
+                )
+                .map_err(|e| e.context(format!("while {what}")))?;
+            let body = parsing::success(response.status, response.body, what)?;
+            parsing::parse_server_time(&body)
+        })?;
         if offset.abs() > self.config.max_clock_offset_ms {
+            self.clock.forget();
             return Err(PluginError::clock(format!(
                 "this host's clock is {} ms {} Coinbase's, more than the {} ms the connector \
                  corrects (option `max_clock_offset_ms`); Coinbase refuses tokens whose time is off",
@@ -429,7 +418,6 @@ impl CoinbaseConnector {
                 self.config.max_clock_offset_ms
             )));
         }
-        self.state().offset_ms = Some(offset);
         Ok(offset)
     }
 

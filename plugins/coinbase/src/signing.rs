@@ -23,7 +23,6 @@ use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
 
 use crate::endpoints::{JWT_AUDIENCE, JWT_ISSUER, JWT_LIFETIME_S};
-pub(crate) use exsync_plugin_api::time::server_offset;
 
 /// Signs requests for one CDP API key.
 #[derive(Clone)]

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use exsync_plugin_api::clock::ServerClock;
 use exsync_plugin_api::{
     CheckReport, Connector, ConnectorConfig, CredentialField, HistoryLimit, Host, HttpRequest,
     HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError, RateLimit, Stream,
@@ -28,6 +29,8 @@ const TIMESTAMP_EXPIRED: &str = "50102";
 
 /// One configured connection to one OKX account.
 pub struct OkxConnector {
+    /// OKX's clock as ours sees it.
+    clock: ServerClock,
     host: Host,
     config: OkxConfig,
     endpoints: OkxEndpoints,
@@ -38,8 +41,6 @@ pub struct OkxConnector {
 
 #[derive(Default)]
 struct ConnectorState {
-    /// OKX's clock minus ours, ms; `None` until measured.
-    offset_ms: Option<i64>,
     /// `account/config`, read once per instance.
     account: Option<AccountConfig>,
     /// Contract values per instrument type, and when they were fetched (our clock).
@@ -114,6 +115,7 @@ impl Connector for OkxConnector {
                 start_ms: okx.start_ms,
             },
             config: okx,
+            clock: ServerClock::new(),
             state: Mutex::new(ConnectorState::default()),
         })
     }
@@ -473,21 +475,21 @@ impl OkxConnector {
 
     /// OKX's clock minus ours, measured on first use.
     fn offset(&self) -> Result<i64, PluginError> {
-        if let Some(offset) = self.state().offset_ms {
-            return Ok(offset);
+        match self.clock.known() {
+            Some(offset) => Ok(offset),
+            None => self.measure_offset(),
         }
-        self.measure_offset()
     }
 
     /// Measures the offset now with `GET /api/v5/public/time`; an offset beyond
     /// `max_clock_offset_ms` is a `clock` error.
     fn measure_offset(&self) -> Result<i64, PluginError> {
-        let sent = self.host.now_ms();
-        let body = self.public_get(&OkxEndpoints::TIME, &[], "reading OKX's server time")?;
-        let received = self.host.now_ms();
-        let server = parsing::parse_server_time(&body)?;
-        let offset = signing::server_offset(sent, received, server);
+        let offset = self.clock.measure(&self.host, || {
+            let body = self.public_get(&OkxEndpoints::TIME, &[], "reading OKX's server time")?;
+            parsing::parse_server_time(&body)
+        })?;
         if offset.abs() > self.config.max_clock_offset_ms {
+            self.clock.forget();
             return Err(PluginError::clock(format!(
                 "this host's clock is {} ms {} OKX's, more than the {} ms the connector corrects \
                  (option `max_clock_offset_ms`)",
@@ -496,7 +498,6 @@ impl OkxConnector {
                 self.config.max_clock_offset_ms
             )));
         }
-        self.state().offset_ms = Some(offset);
         Ok(offset)
     }
 

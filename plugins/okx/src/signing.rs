@@ -16,7 +16,6 @@ use exsync_plugin_api::signing::{base64_encode, hmac_sha256, Query};
 use exsync_plugin_api::time::format_rfc3339_ms;
 
 use crate::endpoints::{KEY_HEADER, PASSPHRASE_HEADER, SIGN_HEADER, TIMESTAMP_HEADER};
-pub(crate) use exsync_plugin_api::time::server_offset;
 
 /// Signs requests with one key, secret and passphrase.
 #[derive(Clone)]
