@@ -4,6 +4,7 @@
 //! Bybit serves two years of history only, so the simulator's data ends today and every test
 //! computes its integration's `start` from today's date.
 
+use exsync_e2e::truth::assert_kind_exactly;
 use exsync_e2e::{assert_all_ok, streams, text};
 use std::collections::BTreeMap;
 
@@ -94,43 +95,11 @@ api_secret = "env:E2E_BYBIT_SECRET"
     )
 }
 
-fn by_id(records: Vec<Value>, kind: &str) -> BTreeMap<String, Value> {
-    let mut map = BTreeMap::new();
-    for r in records {
-        assert_eq!(r["kind"], kind, "a {kind} listing holds {r}");
-        let id = text(&r["id"]);
-        assert!(
-            map.insert(id.clone(), r).is_none(),
-            "{kind} {id} is stored twice"
-        );
-    }
-    map
-}
-
 /// Asserts that the stored records of `kind` are exactly `truth` (`(id, raw)`), with `fields`
 /// (stored field, raw field) equal digit for digit.
 fn compare(daemon: &Daemon, kind: &str, truth: &[(String, Value)], fields: &[(&str, &str)]) {
-    let stored = by_id(daemon.records(INTEGRATION, kind), kind);
-    let missing: Vec<&String> = truth
-        .iter()
-        .map(|(id, _)| id)
-        .filter(|id| !stored.contains_key(*id))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "{} of {} {kind} records missing, e.g. {:?}",
-        missing.len(),
-        truth.len(),
-        &missing[..missing.len().min(5)]
-    );
-    assert_eq!(
-        stored.len(),
-        truth.len(),
-        "{kind}: stored more than the exchange has"
-    );
-    for (id, raw) in truth {
-        let rec = &stored[id];
-        assert_eq!(&rec["raw"], raw, "{kind} {id}: raw differs");
+    let truth: Vec<(String, &Value)> = truth.iter().map(|(id, raw)| (id.clone(), raw)).collect();
+    assert_kind_exactly(daemon, INTEGRATION, kind, &truth, |id, rec, raw| {
         for (field, raw_field) in fields {
             assert_eq!(
                 text(&rec[*field]),
@@ -138,7 +107,7 @@ fn compare(daemon: &Daemon, kind: &str, truth: &[(String, Value)], fields: &[(&s
                 "{kind} {id}: {field} differs from raw {raw_field}"
             );
         }
-    }
+    });
 }
 
 fn flat(truth: &Value, key: &str) -> Vec<Value> {

@@ -3,6 +3,7 @@
 //! ground truth (every stream), incremental sync by request counts, a wrong private key,
 //! clock skew, Coinbase's 429s, and the missing sandbox.
 
+use exsync_e2e::truth::stored_by_id;
 use exsync_e2e::{assert_all_ok, streams, text};
 use std::collections::BTreeMap;
 
@@ -99,17 +100,8 @@ fn at<'a>(v: &'a Value, path: &str) -> &'a Value {
     path.split('.').fold(v, |v, k| &v[k])
 }
 
-/// Stored records of `kind` by id; no id twice.
 fn stored(daemon: &Daemon, kind: &str) -> BTreeMap<String, Value> {
-    let mut map = BTreeMap::new();
-    for r in daemon.records(NAME, kind) {
-        let id = text(&r["id"]);
-        assert!(
-            map.insert(id.clone(), r).is_none(),
-            "{kind} {id} stored twice"
-        );
-    }
-    map
+    stored_by_id(daemon, NAME, kind)
 }
 
 /// The records of `kind` are exactly `truth` (Coinbase objects keyed by `id_field`): same
@@ -123,38 +115,22 @@ fn assert_kind_exactly(
     fields: &[(&str, &str)],
     transform: fn(&str, String) -> String,
 ) {
-    let stored = stored(daemon, kind);
-    let truth = truth.as_array().expect("a truth list");
-    assert!(!truth.is_empty(), "the truth holds no {kind}");
-    let missing: Vec<String> = truth
+    let truth: Vec<(String, &Value)> = truth
+        .as_array()
+        .expect("a truth list")
         .iter()
-        .map(|t| text(&t[id_field]))
-        .filter(|id| !stored.contains_key(id))
+        .map(|t| (text(&t[id_field]), t))
         .collect();
-    assert!(
-        missing.is_empty(),
-        "{} of {} {kind} records missing, e.g. {:?}",
-        missing.len(),
-        truth.len(),
-        &missing[..missing.len().min(5)]
-    );
-    assert_eq!(
-        stored.len(),
-        truth.len(),
-        "{kind}: stored more than Coinbase has"
-    );
-    for t in truth {
-        let id = text(&t[id_field]);
-        let rec = &stored[&id];
-        assert_eq!(&rec["raw"], t, "{kind} {id}: raw differs");
+    assert!(!truth.is_empty(), "the truth holds no {kind}");
+    exsync_e2e::truth::assert_kind_exactly(daemon, NAME, kind, &truth, |id, rec, raw| {
         for (field, raw_path) in fields {
             assert_eq!(
                 text(&rec[*field]),
-                transform(field, text(at(t, raw_path))),
+                transform(field, text(at(raw, raw_path))),
                 "{kind} {id}: {field} differs from raw {raw_path}"
             );
         }
-    }
+    });
 }
 
 fn same(_: &str, v: String) -> String {

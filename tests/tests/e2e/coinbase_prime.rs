@@ -2,6 +2,7 @@
 //! `exsync-sim coinbase-prime` on loopback. Full and incremental syncs against the ground
 //! truth, a wrong signing key, a stale timestamp, and Prime's 429.
 
+use exsync_e2e::truth::assert_kind_exactly;
 use exsync_e2e::{assert_all_ok, assert_none_leaked, streams, text};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -129,19 +130,6 @@ fn ms(v: &Value) -> i64 {
     ((days * 24 + n(11, 13)) * 60 + n(14, 16)) * 60_000 + n(17, 19) * 1000 + frac
 }
 
-/// Stored records of `kind` by id, no id twice.
-fn stored(daemon: &Daemon, kind: &str) -> BTreeMap<String, Value> {
-    let mut map = BTreeMap::new();
-    for r in daemon.records(NAME, kind) {
-        let id = text(&r["id"]);
-        assert!(
-            map.insert(id.clone(), r).is_none(),
-            "{kind} {id} stored twice"
-        );
-    }
-    map
-}
-
 /// Asserts that `truth` (Prime objects with an `id`) is stored exactly as `kind`: `raw`, and
 /// the fields named in `fields` (stored field, raw field) digit by digit.
 fn compare(
@@ -150,37 +138,16 @@ fn compare(
     truth: &[&Value],
     fields: &[(&str, &str)],
 ) -> BTreeMap<String, Value> {
-    let stored = stored(daemon, kind);
-    let missing: Vec<String> = truth
-        .iter()
-        .map(|t| text(&t["id"]))
-        .filter(|id| !stored.contains_key(id))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "{} of {} {kind} records missing, e.g. {:?}",
-        missing.len(),
-        truth.len(),
-        &missing[..missing.len().min(5)]
-    );
-    assert_eq!(
-        stored.len(),
-        truth.len(),
-        "{kind}: stored more than the truth"
-    );
-    for raw in truth {
-        let rec = &stored[&text(&raw["id"])];
-        assert_eq!(&rec["raw"], *raw, "{kind}: raw differs");
+    let truth: Vec<(String, &Value)> = truth.iter().map(|t| (text(&t["id"]), *t)).collect();
+    assert_kind_exactly(daemon, NAME, kind, &truth, |id, rec, raw| {
         for (field, raw_field) in fields {
             assert_eq!(
                 text(&rec[*field]),
                 text(&raw[*raw_field]),
-                "{kind} {}: {field} differs from raw {raw_field}",
-                raw["id"]
+                "{kind} {id}: {field} differs from raw {raw_field}"
             );
         }
-    }
-    stored
+    })
 }
 
 fn transfer_status(status: &str) -> &'static str {

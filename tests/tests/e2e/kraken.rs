@@ -3,6 +3,7 @@
 //! wrong private key, a nonce another client already used, restarts, and the call counter's
 //! `EAPI:Rate limit exceeded`.
 
+use exsync_e2e::truth::assert_kind_exactly;
 use exsync_e2e::{assert_all_ok, assert_none_leaked, streams, text};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -101,19 +102,6 @@ fn common(native: &str) -> String {
     .to_owned()
 }
 
-/// Stored records of `kind` by id, no id twice.
-fn stored(daemon: &Daemon, kind: &str) -> BTreeMap<String, Value> {
-    let mut map = BTreeMap::new();
-    for r in daemon.records(NAME, kind) {
-        let id = text(&r["id"]);
-        assert!(
-            map.insert(id.clone(), r).is_none(),
-            "{kind} {id} stored twice"
-        );
-    }
-    map
-}
-
 /// Asserts that a truth section (objects keyed by id) is stored exactly, `raw` and the
 /// fields named in `fields` (stored field, raw field) digit by digit.
 fn compare(
@@ -122,27 +110,13 @@ fn compare(
     truth: &Value,
     fields: &[(&str, &str)],
 ) -> BTreeMap<String, Value> {
-    let truth = truth.as_object().expect("truth section is an object");
-    let stored = stored(daemon, kind);
-    let missing: Vec<&String> = truth
-        .keys()
-        .filter(|id| !stored.contains_key(*id))
+    let truth: Vec<(String, &Value)> = truth
+        .as_object()
+        .expect("truth section is an object")
+        .iter()
+        .map(|(id, raw)| (id.clone(), raw))
         .collect();
-    assert!(
-        missing.is_empty(),
-        "{} of {} {kind} records missing, e.g. {:?}",
-        missing.len(),
-        truth.len(),
-        &missing[..missing.len().min(5)]
-    );
-    assert_eq!(
-        stored.len(),
-        truth.len(),
-        "{kind}: stored more than the truth"
-    );
-    for (id, raw) in truth {
-        let rec = &stored[id];
-        assert_eq!(&rec["raw"], raw, "{kind} {id}: raw differs");
+    assert_kind_exactly(daemon, NAME, kind, &truth, |id, rec, raw| {
         for (field, raw_field) in fields {
             assert_eq!(
                 text(&rec[*field]),
@@ -150,8 +124,7 @@ fn compare(
                 "{kind} {id}: {field} differs from raw {raw_field}"
             );
         }
-    }
-    stored
+    })
 }
 
 /// Asserts that the integration holds exactly the simulator's account.

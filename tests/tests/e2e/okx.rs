@@ -2,6 +2,7 @@
 //! `exsync-sim okx` on loopback. Full sync against the ground truth, incremental sync by
 //! request counts, wrong secret, clock skew, demo trading and OKX's 429s.
 
+use exsync_e2e::truth::stored_by_id;
 use exsync_e2e::{assert_all_ok, assert_none_leaked, streams, text};
 use std::collections::BTreeMap;
 
@@ -73,17 +74,8 @@ fn assert_no_okx_secrets(outputs: &[&str]) {
     assert_none_leaked(&[SECRET, PASSPHRASE, WRONG_SECRET], outputs);
 }
 
-/// Stored records of `kind` by id; no id twice.
 fn stored(daemon: &Daemon, kind: &str) -> BTreeMap<String, Value> {
-    let mut map = BTreeMap::new();
-    for r in daemon.records(NAME, kind) {
-        let id = text(&r["id"]);
-        assert!(
-            map.insert(id.clone(), r).is_none(),
-            "{kind} {id} stored twice"
-        );
-    }
-    map
+    stored_by_id(daemon, NAME, kind)
 }
 
 /// The records of `kind` are exactly `truth` (OKX objects keyed by `id_field`, ids prefixed
@@ -105,7 +97,6 @@ fn assert_lists_exactly(
     id_field: &str,
     fields: &[(&str, &str)],
 ) {
-    let stored = stored(daemon, kind);
     let truth: Vec<(String, &Value)> = lists
         .iter()
         .flat_map(|(list, prefix)| {
@@ -116,34 +107,15 @@ fn assert_lists_exactly(
         })
         .collect();
     assert!(!truth.is_empty(), "the truth holds no {kind}");
-    let missing: Vec<&String> = truth
-        .iter()
-        .map(|(id, _)| id)
-        .filter(|id| !stored.contains_key(*id))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "{} of {} {kind} records missing, e.g. {:?}",
-        missing.len(),
-        truth.len(),
-        &missing[..missing.len().min(5)]
-    );
-    assert_eq!(
-        stored.len(),
-        truth.len(),
-        "{kind}: stored more than OKX has"
-    );
-    for (id, t) in truth {
-        let rec = &stored[&id];
-        assert_eq!(&rec["raw"], t, "{kind} {id}: raw differs");
+    exsync_e2e::truth::assert_kind_exactly(daemon, NAME, kind, &truth, |id, rec, raw| {
         for (field, raw_field) in fields {
             assert_eq!(
                 text(&rec[*field]),
-                text(&t[*raw_field]),
+                text(&raw[*raw_field]),
                 "{kind} {id}: {field} differs from raw {raw_field}"
             );
         }
-    }
+    });
 }
 
 /// Everything OKX serves of the account is stored, digit for digit.
