@@ -64,6 +64,7 @@ mod manifest;
 mod record;
 pub mod signing;
 pub mod time;
+pub mod window;
 
 #[doc(hidden)]
 pub use abi_stable;

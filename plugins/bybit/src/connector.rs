@@ -26,9 +26,10 @@ use crate::endpoints::{
     SECOND_MS, TIMEFRAMES, TRADE_PER_SECOND, TRADE_WINDOW_MS, TRANSACTION_LOG_LIMIT,
     TRANSFER_LIMIT, TRANSFER_WINDOW_MS,
 };
-use crate::pagination::{self, BybitPager, WindowKind, WindowRequest};
+use crate::pagination::{self, window_params, BybitPager};
 use crate::parsing::{self, ApiKeyInfo, ListPage, Markets};
 use crate::signing::{self, BybitSigner};
+use exsync_plugin_api::window::{WindowRequest, WindowRule};
 
 /// Bybit's "the request time exceeds the time window range".
 const INVALID_TIMESTAMP: i64 = 10002;
@@ -124,10 +125,7 @@ impl Connector for BybitConnector {
             host,
             endpoints: BybitEndpoints::new(&bybit.base_url),
             signer: BybitSigner::new(&bybit.api_key, &bybit.api_secret),
-            pager: BybitPager {
-                start_ms: bybit.start_ms,
-                transfer_overlap_ms: bybit.transfer_overlap_ms,
-            },
+            pager: BybitPager::new(bybit.start_ms, bybit.transfer_overlap_ms),
             config: bybit,
             clock: ServerClock::new(),
             state: Mutex::new(ConnectorState::default()),
@@ -298,11 +296,11 @@ impl BybitConnector {
 
     fn fetch_trades(&self, category: &str, cursor: Option<&str>) -> Result<Page, PluginError> {
         require_category(category, Stream::Trades)?;
-        let kind = self.pager.trade_kind();
+        let kind = self.pager.trade_rule();
         let now = self.server_now();
-        let request = self.pager.window_request(kind, cursor, "trades", now)?;
+        let request = self.pager.walker.request(kind, cursor, "trades", now)?;
         let mut params = vec![("category", category.to_owned())];
-        params.extend(request.params(EXECUTION_LIMIT));
+        params.extend(window_params(&request, EXECUTION_LIMIT));
         let what = window_what("executions", Some(category), &request);
         let (result, _) = self.signed_get(&BybitEndpoints::EXECUTIONS, &params, &what)?;
         let markets = self.markets_for(category, true, &symbols_in(&result))?;
@@ -312,11 +310,11 @@ impl BybitConnector {
 
     fn fetch_orders(&self, category: &str, cursor: Option<&str>) -> Result<Page, PluginError> {
         require_category(category, Stream::Orders)?;
-        let kind = self.pager.trade_kind();
+        let kind = self.pager.trade_rule();
         let now = self.server_now();
-        let request = self.pager.window_request(kind, cursor, "orders", now)?;
+        let request = self.pager.walker.request(kind, cursor, "orders", now)?;
         let mut params = vec![("category", category.to_owned())];
-        params.extend(request.params(ORDER_HISTORY_LIMIT));
+        params.extend(window_params(&request, ORDER_HISTORY_LIMIT));
         let what = window_what("order history", Some(category), &request);
         let (result, _) = self.signed_get(&BybitEndpoints::ORDER_HISTORY, &params, &what)?;
         let markets = self.markets_for(category, true, &symbols_in(&result))?;
@@ -324,7 +322,8 @@ impl BybitConnector {
             parsing::parse_order_history(&result, &markets).map_err(|e| e.context(&what))?;
         if self
             .pager
-            .is_last_page(kind, &request, page.next_page.as_deref(), now)
+            .walker
+            .is_last_page(kind, &request, page.next_page.is_some(), now)
         {
             // A unified account's order history lists no order still open: those come from
             // the open-orders endpoint, once per walk, and the next walk starts at the oldest.
@@ -390,11 +389,11 @@ impl BybitConnector {
                  upgrade the account to the unified trading account or remove the stream",
             ));
         }
-        let kind = self.pager.trade_kind();
+        let kind = self.pager.trade_rule();
         let now = self.server_now();
-        let request = self.pager.window_request(kind, cursor, "ledger", now)?;
+        let request = self.pager.walker.request(kind, cursor, "ledger", now)?;
         let mut params = vec![("accountType", "UNIFIED".to_owned())];
-        params.extend(request.params(TRANSACTION_LOG_LIMIT));
+        params.extend(window_params(&request, TRANSACTION_LOG_LIMIT));
         let what = window_what("the transaction log", None, &request);
         let (result, _) = self.signed_get(&BybitEndpoints::TRANSACTION_LOG, &params, &what)?;
         let page = parsing::parse_transaction_log(&result).map_err(|e| e.context(&what))?;
@@ -402,11 +401,12 @@ impl BybitConnector {
     }
 
     fn fetch_transfers(&self, stream: Stream, cursor: Option<&str>) -> Result<Page, PluginError> {
-        let kind = self.pager.transfer_kind();
+        let kind = self.pager.transfer_rule();
         let now = self.server_now();
         let request = self
             .pager
-            .window_request(kind, cursor, stream.as_str(), now)?;
+            .walker
+            .request(kind, cursor, stream.as_str(), now)?;
         let (endpoint, mut params, name) = if stream == Stream::Deposits {
             (&BybitEndpoints::DEPOSITS, Vec::new(), "deposit records")
         } else {
@@ -417,7 +417,7 @@ impl BybitConnector {
                 "withdrawal records",
             )
         };
-        params.extend(request.params(TRANSFER_LIMIT));
+        params.extend(window_params(&request, TRANSFER_LIMIT));
         let what = window_what(name, None, &request);
         let (result, _) = self.signed_get(endpoint, &params, &what)?;
         let page = if stream == Stream::Deposits {
@@ -431,12 +431,12 @@ impl BybitConnector {
 
     fn window_page(
         &self,
-        kind: WindowKind,
+        kind: WindowRule,
         request: &WindowRequest,
         page: ListPage,
         now: i64,
     ) -> Page {
-        self.pager.window_page(
+        self.pager.walker.page(
             kind,
             request,
             page.records,

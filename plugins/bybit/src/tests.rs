@@ -21,9 +21,10 @@ use serde_json::{json, Value};
 use crate::config::{generate_config, BybitConfig};
 use crate::connector::{limit_wait_ms, BybitConnector};
 use crate::endpoints::*;
-use crate::pagination::{self, BybitPager, CandlesCursor, Phase, WindowCursor};
+use crate::pagination::{self, window_params, BybitPager};
 use crate::parsing::{self, Market, Markets};
 use crate::signing::{self, BybitSigner};
+use exsync_plugin_api::window::CandleCursor as CandlesCursor;
 
 fn data(name: &str) -> Value {
     let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -415,10 +416,7 @@ fn the_rate_limit_wait_follows_bybits_reset_time() {
 const NOW: i64 = 1_800_000_000_000;
 
 fn pager(start_ms: Option<i64>) -> BybitPager {
-    BybitPager {
-        start_ms,
-        transfer_overlap_ms: DEFAULT_TRANSFER_OVERLAP_MS,
-    }
+    BybitPager::new(start_ms, DEFAULT_TRANSFER_OVERLAP_MS)
 }
 
 fn trade(id: u64, time: i64) -> Record {
@@ -451,13 +449,14 @@ fn walk(
     limit: usize,
     now: i64,
 ) -> (Vec<Page>, usize) {
-    let kind = p.trade_kind();
+    let kind = p.trade_rule();
     let mut pages = Vec::new();
     for n in 1..=1000 {
         let req = p
-            .window_request(kind, cursor.as_deref(), "trades", now)
+            .walker
+            .request(kind, cursor.as_deref(), "trades", now)
             .unwrap();
-        let params = req.params(limit);
+        let params = window_params(&req, limit);
         let get = |k: &str| params.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
         let lo: i64 = get("startTime").unwrap().parse().unwrap();
         let hi: i64 = get("endTime").unwrap().parse().unwrap();
@@ -477,7 +476,7 @@ fn walk(
             .map(|&t| trade(t as u64, t))
             .collect();
         let next = (offset + limit < inside.len()).then(|| (offset + limit).to_string());
-        let page = p.window_page(kind, &req, page, next, None, now);
+        let page = p.walker.page(kind, &req, page, next, None, now);
         *cursor = page.next_cursor.clone();
         let more = page.more;
         pages.push(page);
@@ -558,55 +557,17 @@ fn a_start_beyond_two_years_is_reported_unavailable() {
 }
 
 #[test]
-fn records_before_the_start_are_dropped() {
-    let start = NOW - 3 * DAY_MS;
-    let p = pager(Some(start));
-    let mut cursor = None;
-    let (pages, _) = walk(&p, &mut cursor, &[start - 1, start, NOW - 1], 50, NOW);
-    assert_eq!(ids(&pages), vec![start, NOW - 1]);
-}
-
-#[test]
-fn open_orders_and_pending_transfers_are_read_again() {
+fn transfers_walk_30_day_windows_with_an_inclusive_end_time() {
     let p = pager(Some(NOW - 10 * DAY_MS));
-    let kind = p.trade_kind();
-    let cursor = WindowCursor {
-        phase: Phase::Forward,
-        from: NOW - DAY_MS,
-        to: Some(NOW),
-        page: None,
-        head: None,
-        open: None,
-    };
-    let req = pagination::WindowRequest { cursor };
-    let page = p.window_page(kind, &req, Vec::new(), None, Some(NOW - 3 * HOUR_MS), NOW);
-    let next: WindowCursor = serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap();
-    assert_eq!(next.phase, Phase::Forward);
-    assert_eq!(next.from, NOW - 3 * HOUR_MS, "resumes at the open order");
-    // An order open for weeks is not read again forever: at most a window less a day back.
-    let page = p.window_page(kind, &req, Vec::new(), None, Some(NOW - 9 * DAY_MS), NOW);
-    let next: WindowCursor = serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap();
-    assert_eq!(next.from, NOW - 6 * DAY_MS);
-    // Transfers: 30-day windows and a week re-read.
-    let tk = p.transfer_kind();
+    let tk = p.transfer_rule();
     assert_eq!(tk.window_ms, 30 * DAY_MS);
-    let first = p.window_request(tk, None, "deposits", NOW).unwrap();
+    assert_eq!(tk.overlap_ms, DEFAULT_TRANSFER_OVERLAP_MS);
+    let first = p.walker.request(tk, None, "deposits", NOW).unwrap();
     assert_eq!(first.from(), NOW - 10 * DAY_MS);
-    let params = first.params(TRANSFER_LIMIT);
-    assert_eq!(
-        params[1],
-        ("endTime", (NOW - 1).to_string()),
-        "endTime is inclusive"
-    );
-}
-
-#[test]
-fn unreadable_cursor_is_a_plugin_error_naming_the_stream() {
-    let err = pager(None)
-        .window_request(pager(None).trade_kind(), Some("{nope"), "ledger", NOW)
-        .unwrap_err();
-    assert_eq!(err.kind, ErrorKind::PLUGIN);
-    assert!(err.message.contains("ledger"));
+    let params = window_params(&first, TRANSFER_LIMIT);
+    assert_eq!(params[0], ("startTime", (NOW - 10 * DAY_MS).to_string()));
+    assert_eq!(params[1], ("endTime", (NOW - 1).to_string()), "inclusive");
+    assert_eq!(params.len(), 3, "no cursor on a window's first page");
 }
 
 fn candle(open: i64, is_final: bool) -> exsync_plugin_api::Candle {
@@ -1002,45 +963,6 @@ fn wiring_a_skewed_clock_is_a_clock_error_unless_adjusted() {
         .logs
         .iter()
         .any(|l| l.contains("following its clock")));
-}
-
-#[test]
-fn the_last_page_of_a_walk_is_known_before_the_page_is_built() {
-    let p = pager(Some(NOW - 10 * DAY_MS));
-    let kind = p.trade_kind();
-    let first = p.window_request(kind, None, "orders", NOW).unwrap();
-    assert!(
-        !p.is_last_page(kind, &first, None, NOW),
-        "older windows follow"
-    );
-    let oldest = pagination::WindowRequest {
-        cursor: WindowCursor {
-            from: NOW - 10 * DAY_MS,
-            to: Some(NOW - 7 * DAY_MS),
-            ..first.cursor.clone()
-        },
-    };
-    assert!(p.is_last_page(kind, &oldest, None, NOW));
-    assert!(p.is_last_page(kind, &oldest, Some(""), NOW));
-    assert!(
-        !p.is_last_page(kind, &oldest, Some("50:9"), NOW),
-        "a page follows"
-    );
-    let forward = pagination::WindowRequest {
-        cursor: WindowCursor {
-            phase: Phase::Forward,
-            from: NOW - 8 * DAY_MS,
-            to: Some(NOW - DAY_MS),
-            page: None,
-            head: None,
-            open: None,
-        },
-    };
-    assert!(
-        !p.is_last_page(kind, &forward, None, NOW),
-        "a full window before now"
-    );
-    assert!(p.is_last_page(kind, &forward, None, NOW - DAY_MS));
 }
 
 #[test]
