@@ -5,6 +5,7 @@
 #   run 2 (BENCH_BUDGET=1): budget on against Binance's 6000 weight/min: prints the weight
 #          used per minute versus the limit and the 429 count.
 #   BENCH_TRADES (default 1000000)
+#   BENCH_EXSYNCD: another exsyncd binary to measure (an earlier build, for a comparison)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 trades=${BENCH_TRADES:-1000000}
@@ -35,7 +36,8 @@ deposits = "24h"
 trades = "24h"
 TOML
 metrics_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-BENCH_KEY=$key BENCH_SECRET=$secret RUST_LOG=warn "$bin/exsyncd" --config-dir "$dir/config" \
+exsyncd=${BENCH_EXSYNCD:-$bin/exsyncd}
+BENCH_KEY=$key BENCH_SECRET=$secret RUST_LOG=warn "$exsyncd" --config-dir "$dir/config" \
     --state-dir "$dir/state" --plugin-dir "$dir/plugins" --socket "$dir/s.sock" \
     --metrics-listen "127.0.0.1:$metrics_port" 2> "$dir/exsyncd.log" &
 pid=$!

@@ -309,9 +309,9 @@ impl BinanceConnector {
             endpoint.name,
             request.from(),
             request.to(),
-            request.cursor.offset
+            pagination::transfer_offset(&request)
         );
-        let body = self.signed_get(endpoint, &request.params(), &what)?;
+        let body = self.signed_get(endpoint, &pagination::transfer_params(&request), &what)?;
         let records = if stream == Stream::Deposits {
             parsing::parse_deposits(&body)?
         } else {

@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | trades | `{"from_id":N}` | `myTrades?symbol=S&fromId=N&limit=1000` |
 //! | orders | `{"from_id":N,"open":M?}` | `allOrders?symbol=S&orderId=N&limit=1000` |
-//! | deposits, withdrawals | `{"phase":"back"\|"forward","from":T,"to":T?,"offset":K,"head":T?,"pending":T?}` | `startTime=from&endTime=to-1&offset=K&limit=1000` |
+//! | deposits, withdrawals | plugin-api's window cursor, `{"phase":"back"\|"forward","from":T,"to":T?,"page":"K"?,"head":T?,"open":T?}` | `startTime=from&endTime=to-1&offset=K&limit=1000` |
 //! | candles | `{"start":T}` | `klines?symbol=S&interval=I&startTime=T&limit=1000` |
 //!
 //! Every cursor names the next request completely, so a crash between two pages repeats at
@@ -15,6 +15,7 @@
 
 use std::collections::BTreeSet;
 
+use exsync_plugin_api::window::{decode_cursor, encode_cursor, Walker, WindowRequest, WindowRule};
 use exsync_plugin_api::{Page, PluginError, Record, TimeRange, TransferStatus};
 use serde::{Deserialize, Serialize};
 
@@ -25,10 +26,6 @@ use crate::endpoints::{
 use crate::parsing::{Markets, ParsedCandle};
 
 /// Turns cursors into requests and responses into pages, for one integration.
-/// How far back a forward walk re-reads transfers to catch status changes: a 90-day window
-/// less a week. Real transfers settle within hours; one still "pending" after this long is
-/// not re-read (it stays as last seen, pending; a resync from the start refreshes it).
-pub(crate) const PENDING_RECHECK_MS: i64 = TRANSFER_MAX_WINDOW_MS - 7 * 86_400_000;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct BinancePager {
@@ -56,58 +53,20 @@ pub(crate) struct OrdersCursor {
     pub(crate) open: Option<u64>,
 }
 
-/// Where a deposit or withdrawal walk is.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum TransferPhase {
-    /// Backfill: 90-day windows from now back to the start.
-    Back,
-    /// Caught up once: windows from a resume point forward to now.
-    Forward,
+/// The query parameters of a deposit or withdrawal window request: Binance's `endTime` is
+/// inclusive (`to - 1`), and the page token is the offset into the window.
+pub(crate) fn transfer_params(request: &WindowRequest) -> Vec<(&'static str, String)> {
+    vec![
+        ("startTime", request.from().to_string()),
+        ("endTime", request.last_ms().to_string()),
+        ("offset", transfer_offset(request).to_string()),
+        ("limit", TRANSFERS_LIMIT.to_string()),
+    ]
 }
 
-/// The deposits/withdrawals cursor: one window `[from, to)` and the offset in it.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct TransferCursor {
-    pub(crate) phase: TransferPhase,
-    pub(crate) from: i64,
-    /// `None`: not opened yet; it ends at `min(from + 90 d, now)` when it is.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) to: Option<i64>,
-    #[serde(default)]
-    pub(crate) offset: usize,
-    /// Backfill only: the `to` of the first (newest) window, where the forward walk resumes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) head: Option<i64>,
-    /// The time of the oldest pending transfer seen in this walk.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) pending: Option<i64>,
-}
-
-/// One deposit or withdrawal history request: `[from, to)` at `offset`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct TransferRequest {
-    /// The cursor this request serves, with its window opened (`to` set).
-    pub(crate) cursor: TransferCursor,
-}
-
-impl TransferRequest {
-    pub(crate) fn from(&self) -> i64 {
-        self.cursor.from
-    }
-    /// Exclusive end of the window.
-    pub(crate) fn to(&self) -> i64 {
-        self.cursor.to.unwrap_or(self.cursor.from)
-    }
-    /// The query parameters. Binance's `endTime` is inclusive: `to - 1`.
-    pub(crate) fn params(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("startTime", self.from().to_string()),
-            ("endTime", (self.to() - 1).to_string()),
-            ("offset", self.cursor.offset.to_string()),
-            ("limit", TRANSFERS_LIMIT.to_string()),
-        ]
-    }
+/// The offset into the window a transfer request asks at.
+pub(crate) fn transfer_offset(request: &WindowRequest) -> usize {
+    request.page().and_then(|p| p.parse().ok()).unwrap_or(0)
 }
 
 /// The candles cursor: the open time to ask from.
@@ -233,6 +192,24 @@ impl BinancePager {
     // -----------------------------------------------------------------------------------
     // Deposits and withdrawals: 90-day windows, back to the start, then forward.
 
+    /// The walk of deposits and withdrawals: from the configured start, as far back as that.
+    fn transfer_walker(&self) -> Walker {
+        Walker {
+            start_ms: Some(self.start_ms),
+            reach_ms: None,
+            margin_ms: 0,
+            origin_ms: self.start_ms,
+        }
+    }
+
+    /// 90-day windows; the configured overlap re-read once caught up.
+    fn transfer_rule(&self) -> WindowRule {
+        WindowRule {
+            window_ms: TRANSFER_MAX_WINDOW_MS,
+            overlap_ms: self.transfer_overlap_ms,
+        }
+    }
+
     /// The request a transfer cursor stands for at `now`. No cursor: the newest window of
     /// the backfill, `[max(start, now - 90 d), now)`.
     pub(crate) fn transfer_request(
@@ -240,121 +217,37 @@ impl BinancePager {
         cursor: Option<&str>,
         stream: &str,
         now: i64,
-    ) -> Result<TransferRequest, PluginError> {
-        let cursor = match decode_cursor::<TransferCursor>(cursor, stream)? {
-            Some(c) => c,
-            None => TransferCursor {
-                phase: TransferPhase::Back,
-                from: self.start_ms.max(now - TRANSFER_MAX_WINDOW_MS),
-                to: Some(now.max(self.start_ms + 1)),
-                offset: 0,
-                head: Some(now.max(self.start_ms + 1)),
-                pending: None,
-            },
-        };
-        let to = match cursor.to {
-            Some(to) => to,
-            // Open the window now; it never ends before it starts.
-            None => (cursor.from + TRANSFER_MAX_WINDOW_MS)
-                .min(now)
-                .max(cursor.from + 1),
-        };
-        Ok(TransferRequest {
-            cursor: TransferCursor {
-                to: Some(to),
-                ..cursor
-            },
-        })
+    ) -> Result<WindowRequest, PluginError> {
+        self.transfer_walker()
+            .request(self.transfer_rule(), cursor, stream, now)
     }
 
-    /// The page after a transfer window request returned `records` (Binance: newest first).
+    /// The page after a transfer window request returned `records` (Binance: newest first,
+    /// a full page when the window may hold more). The next walk starts at the oldest
+    /// pending transfer seen, or the overlap before where this one stopped, but no more than
+    /// 89 days back (a window less a day): a sync within a day of this one makes one request per
+    /// stream, however old a transfer stuck in "pending" is.
     pub(crate) fn transfer_page(
         &self,
-        request: &TransferRequest,
+        request: &WindowRequest,
         records: Vec<Record>,
         now: i64,
     ) -> Page {
-        let c = request.cursor;
-        let (from, to) = (request.from(), request.to());
         let pending_here = records
             .iter()
             .filter(|r| matches!(r, Record::Deposit(t) | Record::Withdrawal(t) if t.status == TransferStatus::Pending))
             .map(Record::timestamp)
             .min();
-        let pending = min_opt(c.pending, pending_here);
-        if records.len() >= TRANSFERS_LIMIT {
-            // The window holds more: next page of the same window.
-            let next = TransferCursor {
-                offset: c.offset + records.len(),
-                pending,
-                ..c
-            };
-            return Page {
-                records,
-                next_cursor: Some(encode_cursor(&next)),
-                covered: None,
-                unavailable: None,
-                more: true,
-            };
-        }
-        let covered = Some(TimeRange::new(from, to)).filter(|r| !r.is_empty());
-        let (next, more) = match c.phase {
-            TransferPhase::Back if from > self.start_ms => (
-                TransferCursor {
-                    phase: TransferPhase::Back,
-                    from: self.start_ms.max(from - TRANSFER_MAX_WINDOW_MS),
-                    to: Some(from),
-                    offset: 0,
-                    head: c.head,
-                    pending,
-                },
-                true,
-            ),
-            TransferPhase::Back => {
-                // Backfill done: the next sync walks forward from before its head.
-                let head = c.head.unwrap_or(to);
-                (self.resume_forward(pending, head), false)
-            }
-            TransferPhase::Forward if to - from >= TRANSFER_MAX_WINDOW_MS && to < now => (
-                TransferCursor {
-                    phase: TransferPhase::Forward,
-                    from: to,
-                    to: None,
-                    offset: 0,
-                    head: None,
-                    pending,
-                },
-                true,
-            ),
-            TransferPhase::Forward => (self.resume_forward(pending, to), false),
-        };
-        Page {
+        let next_page = (records.len() >= TRANSFERS_LIMIT)
+            .then(|| (transfer_offset(request) + records.len()).to_string());
+        self.transfer_walker().page(
+            self.transfer_rule(),
+            request,
             records,
-            next_cursor: Some(encode_cursor(&next)),
-            covered,
-            unavailable: None,
-            more,
-        }
-    }
-
-    /// Caught up at `reached`: the next walk starts at the oldest pending transfer seen, or
-    /// `overlap` before `reached`, whichever is older (never before the start), but no more
-    /// than [`PENDING_RECHECK_MS`] before `reached`: a sync within a week of this one then
-    /// makes one request per stream, however old a transfer stuck in "pending" is.
-    fn resume_forward(&self, pending: Option<i64>, reached: i64) -> TransferCursor {
-        let from = pending
-            .unwrap_or(i64::MAX)
-            .min(reached - self.transfer_overlap_ms)
-            .max(reached - PENDING_RECHECK_MS)
-            .max(self.start_ms);
-        TransferCursor {
-            phase: TransferPhase::Forward,
-            from,
-            to: None,
-            offset: 0,
-            head: None,
-            pending: None,
-        }
+            next_page,
+            pending_here,
+            now,
+        )
     }
 
     // -----------------------------------------------------------------------------------
@@ -481,23 +374,4 @@ fn raw_u64(record: &Record, field: &str) -> Option<u64> {
         _ => return None,
     };
     raw.get(field).and_then(serde_json::Value::as_u64)
-}
-
-fn encode_cursor<T: Serialize>(cursor: &T) -> String {
-    serde_json::to_string(cursor).expect("cursor structs always serialize")
-}
-
-fn decode_cursor<T: for<'de> Deserialize<'de>>(
-    cursor: Option<&str>,
-    stream: &str,
-) -> Result<Option<T>, PluginError> {
-    match cursor {
-        None => Ok(None),
-        Some(text) => serde_json::from_str(text).map(Some).map_err(|e| {
-            PluginError::plugin(format!(
-                "while reading the stored {stream} cursor {text:?}: {e}; it was not written by \
-                 this plugin version (resync the stream to start over)"
-            ))
-        }),
-    }
 }

@@ -12,6 +12,7 @@ use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RResult, RStr, RVec, Tuple2};
 use exsync_plugin_api::abi::{AbiHttpRequest, AbiHttpResponse, HostIo, HostIo_TO, LogLevel};
 use exsync_plugin_api::signing::Query;
+use exsync_plugin_api::window::WindowRequest;
 use exsync_plugin_api::{
     CandleConfig, Connector, ConnectorConfig, ErrorKind, Host, Liquidity, OrderStatus, Page,
     PartitionContext, PluginError, Record, Side, Stream, Transfer, TransferStatus,
@@ -21,10 +22,14 @@ use serde_json::{json, Value};
 use crate::config::{generate_config, BinanceConfig};
 use crate::connector::BinanceConnector;
 use crate::endpoints::*;
-use crate::pagination::PENDING_RECHECK_MS;
 use crate::pagination::{self, BinancePager, CandlesCursor, OrdersCursor, TradesCursor};
 use crate::parsing::{self, Market, Markets, ParsedCandle};
 use crate::signing::{self, BinanceSigner};
+
+/// How far back a caught-up transfer walk re-reads at most: a 90-day window less a day.
+/// Real transfers settle within hours; one still "pending" after this long stays as last seen
+/// until a resync from the start.
+const PENDING_RECHECK_MS: i64 = TRANSFER_MAX_WINDOW_MS - DAY_MS;
 
 fn data(name: &str) -> Vec<u8> {
     let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -634,14 +639,14 @@ fn deposit(id: usize, time: i64, status: i64) -> Record {
 
 /// A fake deposit history: `(id, insertTime, status)`; answers a request as Binance does
 /// (startTime..=endTime, newest first, offset/limit).
-fn answer(history: &[(usize, i64, i64)], request: &pagination::TransferRequest) -> Vec<Record> {
+fn answer(history: &[(usize, i64, i64)], request: &WindowRequest) -> Vec<Record> {
     let mut hits: Vec<_> = history
         .iter()
         .filter(|(_, t, _)| *t >= request.from() && *t < request.to())
         .collect();
     hits.sort_by_key(|(_, t, _)| std::cmp::Reverse(*t));
     hits.into_iter()
-        .skip(request.cursor.offset)
+        .skip(pagination::transfer_offset(request))
         .take(TRANSFERS_LIMIT)
         .map(|&(id, t, s)| deposit(id, t, s))
         .collect()
@@ -681,8 +686,11 @@ fn run_transfer_sync(
             "window over 90 d"
         );
         assert!(request.from() >= p.start_ms);
-        sync.requests
-            .push((request.from(), request.to(), request.cursor.offset));
+        sync.requests.push((
+            request.from(),
+            request.to(),
+            pagination::transfer_offset(&request),
+        ));
         let page = p.transfer_page(&request, answer(history, &request), now);
         if let Some(c) = page.covered {
             sync.covered.push((c.from_ms, c.to_ms));
@@ -794,7 +802,7 @@ fn transfer_params_use_inclusive_end_time() {
     let p = pager(NOW - 10 * DAY_MS);
     let request = p.transfer_request(None, "withdrawals", NOW).unwrap();
     assert_eq!(
-        request.params(),
+        pagination::transfer_params(&request),
         vec![
             ("startTime", (NOW - 10 * DAY_MS).to_string()),
             ("endTime", (NOW - 1).to_string()),
