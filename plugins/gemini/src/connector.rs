@@ -135,18 +135,15 @@ impl Connector for GeminiConnector {
             "checking the API key's roles",
         )?)?;
         let mut notes = Vec::new();
-        let account = match self.private(
-            &GeminiEndpoints::ACCOUNT,
-            &[],
-            "reading the account's name",
-        ) {
-            Ok(v) => parsing::parse_account(&v)?,
-            Err(e) if e.kind == ErrorKind::PERMISSION || e.kind == ErrorKind::PLUGIN => {
-                notes.push(format!("account name not shown: {}", e.message));
-                "gemini account".to_owned()
-            }
-            Err(e) => return Err(e),
-        };
+        let account =
+            match self.private(&GeminiEndpoints::ACCOUNT, &[], "reading the account's name") {
+                Ok(v) => parsing::parse_account(&v)?,
+                Err(e) if e.kind == ErrorKind::PERMISSION || e.kind == ErrorKind::PLUGIN => {
+                    notes.push(format!("account name not shown: {}", e.message));
+                    "gemini account".to_owned()
+                }
+                Err(e) => return Err(e),
+            };
         let offset = self.clock.measure(&self.host, || self.server_time()).ok();
         if let Some(offset) = offset.filter(|o| o.abs() > 10_000) {
             notes.push(format!(
@@ -361,15 +358,9 @@ impl GeminiConnector {
             .iter()
             .filter_map(|(unified, _)| split_unified(unified))
             .find(|(b, q)| format!("{b}{q}").eq_ignore_ascii_case(symbol));
-        let candles = parsing::parse_candles(
-            &response.body,
-            symbol,
-            base_quote,
-            timeframe,
-            frame_ms,
-            now,
-        )
-        .map_err(|e| e.context(&what))?;
+        let candles =
+            parsing::parse_candles(&response.body, symbol, base_quote, timeframe, frame_ms, now)
+                .map_err(|e| e.context(&what))?;
         Ok(self.pager.candles_page(&request, candles, frame_ms, now))
     }
 
@@ -431,9 +422,7 @@ impl GeminiConnector {
         response
             .header("date")
             .and_then(parsing::parse_http_date)
-            .ok_or_else(|| {
-                PluginError::bad_response("Gemini's answer has no readable Date header")
-            })
+            .ok_or_else(|| PluginError::bad_response("Gemini's answer has no readable Date header"))
     }
 
     fn next_nonce(&self) -> u64 {

@@ -45,10 +45,7 @@ impl Markets {
                 (lower.contains(base) && lower.contains(quote)).then_some((base, quote))
             });
             if let Some((base, quote)) = split {
-                by_symbol.insert(
-                    symbol.clone(),
-                    (base.to_uppercase(), quote.to_uppercase()),
-                );
+                by_symbol.insert(symbol.clone(), (base.to_uppercase(), quote.to_uppercase()));
             }
         }
         Markets { by_symbol }
@@ -358,7 +355,15 @@ pub(crate) fn parse_staking_balances(
         let row: StakingRow = element(raw, "balances/staking", i)?;
         let total = amount_text(&row.balance, "balances/staking", "balance", i)?;
         let free = amount_text(&row.available, "balances/staking", "available", i)?;
-        records.push(balance(&row.currency, "staking", total, free, as_of, raw, i)?);
+        records.push(balance(
+            &row.currency,
+            "staking",
+            total,
+            free,
+            as_of,
+            raw,
+            i,
+        )?);
     }
     Ok(records)
 }
@@ -600,14 +605,18 @@ pub(crate) fn parse_candles(
             )));
         }
         let cell = |n: usize, name: &str| {
-            number_text(cells[n].get())
-                .ok_or_else(|| bad(format!("candles row {i}: {name} {} is not a number", cells[n])))
+            number_text(cells[n].get()).ok_or_else(|| {
+                bad(format!(
+                    "candles row {i}: {name} {} is not a number",
+                    cells[n]
+                ))
+            })
         };
         let open_time: i64 = cell(0, "time")?
             .parse()
             .map_err(|_| bad(format!("candles row {i}: time is not whole ms")))?;
-        let raw: Value = serde_json::from_str(row.get())
-            .map_err(|e| bad(format!("candles row {i}: {e}")))?;
+        let raw: Value =
+            serde_json::from_str(row.get()).map_err(|e| bad(format!("candles row {i}: {e}")))?;
         candles.push(Candle {
             symbol: symbol.to_owned(),
             base: base_quote.map(|(b, _)| b.to_owned()),
@@ -751,8 +760,7 @@ fn bad(message: String) -> PluginError {
 }
 
 fn decode<T: DeserializeOwned>(value: &Value, endpoint: &str) -> Result<T, PluginError> {
-    T::deserialize(value)
-        .map_err(|e| bad(format!("{endpoint}: unexpected answer: {e}")))
+    T::deserialize(value).map_err(|e| bad(format!("{endpoint}: unexpected answer: {e}")))
 }
 
 fn array<'a>(value: &'a Value, endpoint: &str) -> Result<&'a Vec<Value>, PluginError> {

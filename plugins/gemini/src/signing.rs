@@ -48,11 +48,7 @@ impl GeminiSigner {
     }
 
     /// The three headers of a call: key, payload and signature.
-    pub(crate) fn headers(
-        &self,
-        api_key: &str,
-        payload_json: &str,
-    ) -> [(&'static str, String); 3] {
+    pub(crate) fn headers(&self, api_key: &str, payload_json: &str) -> [(&'static str, String); 3] {
         let payload = base64_encode(payload_json.as_bytes());
         let signature = self.signature(&payload);
         [
