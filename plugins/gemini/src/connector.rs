@@ -506,7 +506,26 @@ impl GeminiConnector {
                 ));
                 continue;
             }
-            return parsing::answer(response.status, &response.body, what);
+            let result = parsing::answer(response.status, &response.body, what);
+            return match result {
+                Err(e) if e.kind == ErrorKind::CLOCK => Err(self.clock_error(e)),
+                other => other,
+            };
+        }
+    }
+
+    /// A refused nonce, twice: with how far our clock is from Gemini's where it can be read
+    /// (a key set to time-based nonces refuses nonces 30 s off its clock).
+    fn clock_error(&self, e: PluginError) -> PluginError {
+        match self.clock.measure(&self.host, || self.server_time()) {
+            Ok(offset) => PluginError::clock(format!(
+                "{}; this host's clock is {} ms {} Gemini's (read from its Date header): \
+                 synchronise it (a key with time-based nonces allows 30 s)",
+                e.message,
+                offset.abs(),
+                if offset >= 0 { "behind" } else { "ahead of" }
+            )),
+            Err(_) => e,
         }
     }
 }

@@ -814,4 +814,5 @@ fn a_rejected_nonce_is_tried_once_more_then_is_a_clock_error() {
     let e = c.fetch(Stream::Balances, "", None).unwrap_err();
     assert_eq!(e.kind, ErrorKind::CLOCK);
     assert!(e.message.contains("InvalidNonce"), "{}", e.message);
+    assert!(e.message.contains("behind Gemini's"), "{}", e.message);
 }

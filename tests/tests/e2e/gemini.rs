@@ -362,3 +362,87 @@ fn gemini_rate_limits_are_kept_and_transfers_spaced() {
     );
     assert_stored_exactly(&daemon, &sim.truth());
 }
+
+#[test]
+fn gemini_nonces_keep_increasing_across_a_restart() {
+    let sim = gemini_sim(&["--seed", "65", "--trades", "60"]);
+    let setup = gemini_setup(&sim, API_SECRET, false, STREAMS);
+    let mut daemon = Daemon::start(&setup);
+    assert_all_ok(&daemon.sync_wait(INTEGRATION));
+    daemon.terminate();
+    let daemon = Daemon::start(&setup);
+    sim.append_trades(3);
+    let report = daemon.sync_wait(INTEGRATION);
+    assert_all_ok(&report);
+    assert_eq!(stream(&report, "trades")["records"], 3, "{report}");
+    let stats = sim.stats();
+    assert!(stats["by_reason"].get("InvalidNonce").is_none(), "{stats}");
+    assert_stored_exactly(&daemon, &sim.truth());
+}
+
+#[test]
+fn gemini_server_errors_are_retried_with_fresh_nonces() {
+    let sim = gemini_sim(&["--seed", "66", "--trades", "60"]);
+    let setup = gemini_setup(&sim, API_SECRET, false, STREAMS);
+    let daemon = Daemon::start(&setup);
+    sim.set_faults(serde_json::json!({"fail_next": {"count": 2, "status": 503}}));
+    assert_all_ok(&daemon.sync_wait(INTEGRATION));
+    let stats = sim.stats();
+    assert_eq!(stats["by_status"]["503"], 2, "{stats}");
+    assert!(stats["by_reason"].get("InvalidNonce").is_none(), "{stats}");
+    assert_stored_exactly(&daemon, &sim.truth());
+}
+
+#[test]
+fn a_truncated_answer_is_a_bad_response_that_names_the_request() {
+    let sim = gemini_sim(&["--seed", "67", "--trades", "60"]);
+    let setup = gemini_setup(&sim, API_SECRET, false, STREAMS);
+    let daemon = Daemon::start(&setup);
+    sim.set_faults(serde_json::json!({"malformed_rate": 1.0}));
+    let report = daemon.sync_wait(INTEGRATION);
+    for s in streams(&report) {
+        assert_eq!(s["result"], "failed", "{s}");
+        assert_eq!(s["error"]["kind"], "bad_response", "{s}");
+        assert!(
+            s["error"]["message"].as_str().unwrap().contains("while "),
+            "{s}"
+        );
+    }
+    sim.set_faults(serde_json::json!({"malformed_rate": 0.0}));
+    assert_all_ok(&daemon.sync_wait(INTEGRATION));
+    assert_stored_exactly(&daemon, &sim.truth());
+}
+
+#[test]
+fn a_time_based_nonce_off_geminis_clock_is_a_clock_error_that_tells_the_offset() {
+    // Gemini's clock runs 90 s ahead and the key wants nonces within 30 s of it.
+    let sim = gemini_sim(&[
+        "--seed",
+        "68",
+        "--trades",
+        "30",
+        "--time-nonce",
+        "--clock-offset-ms",
+        "90000",
+    ]);
+    let setup = gemini_setup(&sim, API_SECRET, false, STREAMS);
+    let daemon = Daemon::start(&setup);
+    let report = daemon.sync_wait(INTEGRATION);
+    for s in streams(&report) {
+        assert_eq!(s["result"], "failed", "{s}");
+        assert_eq!(s["error"]["kind"], "clock", "{s}");
+        let message = s["error"]["message"].as_str().unwrap();
+        assert!(message.contains("InvalidNonce"), "{s}");
+        assert!(message.contains("behind Gemini's"), "{s}");
+        let offset: i64 = message
+            .split("clock is ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no offset in {message}"));
+        assert!((88_000..=92_000).contains(&offset), "{s}");
+    }
+    let test = daemon.ctl(&["test", INTEGRATION]);
+    assert_eq!(test.code, 1, "{}\n{}", test.stdout, test.stderr);
+    assert!(test.stderr.contains("clock"), "{}", test.stderr);
+}
