@@ -592,6 +592,15 @@ fn config_checks_options_timeframes_and_symbols() {
 }
 
 #[test]
+fn sandbox_is_offered() {
+    let mut c = connector_config("https://api.sandbox.gemini.com");
+    c.sandbox = true;
+    assert!(GeminiConfig::from_connector_config(&c).is_ok());
+    let m = GeminiConnector::manifest();
+    assert!(m.api_hosts.contains(&"api.sandbox.gemini.com".to_owned()));
+}
+
+#[test]
 fn generate_config_names_every_credential_and_stream() {
     let toml = generate_config();
     let manifest = GeminiConnector::manifest();

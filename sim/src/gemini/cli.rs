@@ -25,6 +25,9 @@ pub struct GeminiArgs {
     /// Refuse nonces more than 30 s from the server's time.
     #[arg(long)]
     time_nonce: bool,
+    /// Answer the staking balances with `MissingRole`.
+    #[arg(long)]
+    deny_staking: bool,
     /// Also write the base URL to this file.
     #[arg(long)]
     port_file: Option<PathBuf>,
@@ -135,6 +138,7 @@ pub fn run(args: GeminiArgs) -> anyhow::Result<()> {
         },
         clock_offset_ms: args.clock_offset_ms,
         time_nonce: args.time_nonce,
+        deny_staking: args.deny_staking,
     };
     let listen = config.listen;
     crate::serve::run(

@@ -43,6 +43,8 @@ pub struct GeminiSimConfig {
     pub clock_offset_ms: i64,
     /// Refuse nonces more than 30 s from the server's time (a key set to time-based nonces).
     pub time_nonce: bool,
+    /// Answer the staking balances with `MissingRole` (a key that may not read them).
+    pub deny_staking: bool,
 }
 
 /// Shared state of one running simulator.

@@ -332,6 +332,14 @@ fn private_answer(state: &SimState, path: &str, payload: &Map<String, Value>) ->
             "/v1/roles" => ds.roles(),
             "/v1/account" => ds.account(),
             "/v1/balances" => Value::Array(ds.balances.clone()),
+            "/v1/balances/staking" if state.config.deny_staking => {
+                return Err(error(
+                    403,
+                    "MissingRole",
+                    "To access this endpoint, assign one of these roles [Auditor, Trader] to \
+                     the API key",
+                ))
+            }
             "/v1/balances/staking" => Value::Array(ds.staking.clone()),
             "/v1/mytrades" => {
                 let symbol = payload

@@ -268,9 +268,32 @@ fn full_sync_stores_exactly_the_ground_truth() {
     assert_eq!(open, live);
 
     // `test` reports who the key belongs to and what it may do.
+    // The simulated key is an Auditor key: it reads, and may neither trade nor withdraw.
     let test = daemon.ctl_json(&["test", INTEGRATION]);
     let shown = test.to_string();
     assert!(shown.contains("Primary (primary)"), "{test:#}");
+    assert_eq!(test["can_read"], true, "{test:#}");
+    assert_eq!(test["can_trade"], false, "{test:#}");
+    assert_eq!(test["can_withdraw"], false, "{test:#}");
+
+    // `/v2/candles` serves a recent window only: what the start asks for before it is
+    // reported beyond the exchange's reach.
+    let coverage = daemon.ctl_json(&["coverage", INTEGRATION]);
+    let candles = coverage["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stream"] == "candles")
+        .expect("candles coverage");
+    let daily = candles["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["partition"] == "btcusd:1d")
+        .expect("btcusd:1d coverage");
+    let unavailable = daily["unavailable"].as_array().unwrap();
+    assert_eq!(unavailable.len(), 1, "{daily}");
+    assert_eq!(unavailable[0]["from_ms"], 1_685_577_600_000_i64, "{daily}");
 
     assert_no_secrets(&[&daemon.log(), &daemon.metrics(), &report.to_string()]);
 }
@@ -445,4 +468,25 @@ fn a_time_based_nonce_off_geminis_clock_is_a_clock_error_that_tells_the_offset()
     let test = daemon.ctl(&["test", INTEGRATION]);
     assert_eq!(test.code, 1, "{}\n{}", test.stdout, test.stderr);
     assert!(test.stderr.contains("clock"), "{}", test.stderr);
+}
+
+#[test]
+fn a_key_that_may_not_read_staking_still_syncs_the_exchange_wallet() {
+    let sim = gemini_sim(&["--seed", "69", "--trades", "30", "--deny-staking"]);
+    let setup = gemini_setup(&sim, API_SECRET, false, "[streams]\nbalances = \"1h\"\n");
+    let daemon = Daemon::start(&setup);
+    assert_all_ok(&daemon.sync_wait(INTEGRATION));
+    let truth = sim.truth();
+    let balances = daemon.records(INTEGRATION, "balance");
+    assert_eq!(
+        balances.len(),
+        truth["balances"]["spot"].as_array().unwrap().len()
+    );
+    assert!(balances.iter().all(|b| b["wallet"] == "spot"));
+    assert!(
+        daemon.log().contains("No staking balances"),
+        "{}",
+        daemon.log()
+    );
+    assert_eq!(sim.stats()["by_reason"]["MissingRole"], 1);
 }
