@@ -56,6 +56,10 @@ enum Command {
     Coinbase(exsync_sim::coinbase::CoinbaseArgs),
     /// Print the Coinbase Advanced Trade simulator's ground truth as JSON and exit.
     CoinbaseTruth(exsync_sim::coinbase::CoinbaseDatasetArgs),
+    /// Serve the Gemini simulator until killed.
+    Gemini(exsync_sim::gemini::cli::GeminiArgs),
+    /// Print the Gemini simulator's ground truth as JSON and exit.
+    GeminiTruth(exsync_sim::gemini::cli::GeminiTruthArgs),
 }
 
 #[derive(Debug, Args)]
@@ -205,6 +209,8 @@ fn main() {
         }
         Command::Coinbase(args) => exsync_sim::coinbase::run(args),
         Command::CoinbaseTruth(args) => exsync_sim::coinbase::print_truth(&args),
+        Command::Gemini(args) => exsync_sim::gemini::cli::run(args),
+        Command::GeminiTruth(args) => exsync_sim::gemini::cli::print_truth(&args),
     };
     if let Err(err) = result {
         eprintln!("exsync-sim: {err:#}");

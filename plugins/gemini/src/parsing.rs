@@ -1,0 +1,774 @@
+//! Parsing for the `gemini` connector.
+//!
+//! Pure: response bytes in, records (or the few facts the connector needs) out. Gemini's JSON
+//! shapes stay private to this file. Successful answers are bare JSON (an array or an
+//! object); an error is `{"result":"error","reason":"…","message":"…"}` with a 4xx or 5xx
+//! status. Amounts are copied as the text Gemini sends (strings mostly; candles send JSON
+//! numbers, read here from their exact text, never through `f64`). Every record keeps `raw`,
+//! the JSON object (or candle row) it came from.
+//!
+//! Also here: mapping Gemini's error reasons and HTTP statuses to the error taxonomy.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use exsync_plugin_api::decimal;
+use exsync_plugin_api::time::days_from_civil;
+use exsync_plugin_api::{
+    Balance, Candle, ErrorKind, Liquidity, Order, OrderStatus, PluginError, Record, Side, Trade,
+    Transfer, TransferStatus,
+};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use crate::pagination::Batch;
+
+/// The base and quote of the symbols this account trades, by lower-case symbol (`btcusd`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Markets {
+    by_symbol: BTreeMap<String, (String, String)>,
+}
+
+impl Markets {
+    /// The symbols of `symbols` (Gemini's list, lower case) that split into a base and a
+    /// quote both among `currencies` (the account's own): the markets this account can have
+    /// traded. `/v1/symbols` names no currencies, so the split is read off the account's.
+    pub(crate) fn of_account(symbols: &[String], currencies: &BTreeSet<String>) -> Markets {
+        let lower: BTreeSet<String> = currencies.iter().map(|c| c.to_lowercase()).collect();
+        let mut by_symbol = BTreeMap::new();
+        for symbol in symbols {
+            let symbol = symbol.to_lowercase();
+            // The longest base first: `btcusdt` is BTC/USDT, not a BTCU market.
+            let split = (1..symbol.len()).rev().find_map(|i| {
+                let (base, quote) = symbol.split_at_checked(i)?;
+                (lower.contains(base) && lower.contains(quote)).then_some((base, quote))
+            });
+            if let Some((base, quote)) = split {
+                by_symbol.insert(symbol.clone(), (base.to_uppercase(), quote.to_uppercase()));
+            }
+        }
+        Markets { by_symbol }
+    }
+
+    pub(crate) fn get(&self, symbol: &str) -> Option<(&str, &str)> {
+        self.by_symbol
+            .get(&symbol.to_lowercase())
+            .map(|(b, q)| (b.as_str(), q.as_str()))
+    }
+
+    /// The lower-case symbols, sorted.
+    pub(crate) fn symbols(&self) -> Vec<String> {
+        self.by_symbol.keys().cloned().collect()
+    }
+
+    /// The symbol trading `base` against `quote` among `symbols` (no account needed).
+    pub(crate) fn find(symbols: &[String], base: &str, quote: &str) -> Option<String> {
+        let wanted = format!("{base}{quote}").to_lowercase();
+        symbols.iter().find(|s| s.to_lowercase() == wanted).cloned()
+    }
+}
+
+/// What `roles` says about the key.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Roles {
+    pub(crate) auditor: bool,
+    pub(crate) trader: bool,
+    pub(crate) fund_manager: bool,
+}
+
+// ---------------------------------------------------------------------------------------
+// Gemini's JSON shapes.
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    result: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    message: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RolesBody {
+    #[serde(default)]
+    is_auditor: bool,
+    #[serde(default)]
+    is_trader: bool,
+    #[serde(default)]
+    is_fund_manager: bool,
+}
+
+#[derive(Deserialize)]
+struct AccountBody {
+    account: AccountInfo,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AccountInfo {
+    #[serde(default)]
+    account_name: Option<String>,
+    #[serde(default)]
+    short_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BalanceRow {
+    currency: String,
+    amount: Value,
+    available: Value,
+}
+
+/// unconfirmed: the staking balance fields (`balance`, `available`) follow the documentation's
+/// example; whether they come as strings or numbers is not stated, so both are read.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StakingRow {
+    currency: String,
+    balance: Value,
+    available: Value,
+}
+
+#[derive(Deserialize)]
+struct TradeRow {
+    price: Value,
+    amount: Value,
+    timestampms: i64,
+    #[serde(rename = "type")]
+    side: String,
+    #[serde(default)]
+    aggressor: Option<bool>,
+    #[serde(default)]
+    fee_currency: Option<String>,
+    #[serde(default)]
+    fee_amount: Option<Value>,
+    tid: Value,
+    #[serde(default)]
+    order_id: Option<Value>,
+    #[serde(default)]
+    symbol: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct OrderRow {
+    order_id: Value,
+    symbol: String,
+    side: String,
+    #[serde(rename = "type")]
+    order_type: String,
+    timestampms: i64,
+    #[serde(default)]
+    is_live: bool,
+    #[serde(default)]
+    is_cancelled: bool,
+    executed_amount: Value,
+    #[serde(default)]
+    original_amount: Option<Value>,
+    #[serde(default)]
+    price: Option<Value>,
+    #[serde(default)]
+    avg_execution_price: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TransferRow {
+    #[serde(rename = "type")]
+    kind: String,
+    status: String,
+    timestampms: i64,
+    eid: Value,
+    currency: String,
+    amount: Value,
+    /// unconfirmed: the fee fields of a withdrawal (`feeAmount`, `feeCurrency`).
+    #[serde(default)]
+    fee_amount: Option<Value>,
+    #[serde(default)]
+    fee_currency: Option<String>,
+    #[serde(default)]
+    tx_hash: Option<String>,
+    #[serde(default)]
+    destination: Option<String>,
+    #[serde(default)]
+    method: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Errors.
+
+/// The body of a successful answer to `what` as JSON, or the mapped error.
+pub(crate) fn answer(status: u16, body: &[u8], what: &str) -> Result<Value, PluginError> {
+    if !(200..300).contains(&status) {
+        return Err(classify_error(status, body, what));
+    }
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        bad(format!(
+            "while {what}: the answer is not JSON: {e} (body of {} bytes starts {:?})",
+            body.len(),
+            excerpt(body, 80)
+        ))
+    })?;
+    if value.get("result").and_then(Value::as_str) == Some("error") {
+        return Err(classify_error(status, body, what));
+    }
+    Ok(value)
+}
+
+/// Gemini's error `reason`, if the body is its error object.
+pub(crate) fn error_reason(body: &[u8]) -> Option<String> {
+    serde_json::from_slice::<ErrorBody>(body)
+        .ok()
+        .filter(|e| e.result == "error")
+        .map(|e| e.reason)
+}
+
+/// The error for a failed answer to `what` ("fetching mytrades for btcusd since T").
+///
+/// Gemini's `reason` decides where there is one; the HTTP status otherwise. The message
+/// carries the reason and Gemini's message (never our request, which holds the signature), or
+/// the start of a body that is not Gemini's error object.
+pub(crate) fn classify_error(status: u16, body: &[u8], what: &str) -> PluginError {
+    let parsed = serde_json::from_slice::<ErrorBody>(body)
+        .ok()
+        .filter(|e| e.result == "error");
+    let detail = match &parsed {
+        Some(e) => format!(
+            "HTTP {status}, Gemini {} ({})",
+            e.reason,
+            excerpt(e.message.as_bytes(), 200)
+        ),
+        None if body.is_empty() => format!("HTTP {status} with an empty body"),
+        None => format!("HTTP {status}, body starts {:?}", excerpt(body, 200)),
+    };
+    let kind = match parsed.as_ref().map(|e| e.reason.as_str()) {
+        Some(
+            "InvalidSignature"
+            | "InvalidApiKey"
+            | "MissingApikeyHeader"
+            | "MissingPayloadHeader"
+            | "MissingSignatureHeader"
+            | "ApiKeyNotFound",
+        ) => ErrorKind::AUTH,
+        Some("MissingRole" | "MissingAccounts" | "AccountNotFound") => ErrorKind::PERMISSION,
+        Some("InvalidNonce") => ErrorKind::CLOCK,
+        Some("RateLimit" | "RateLimited") => ErrorKind::RATE_LIMITED,
+        Some("Maintenance" | "System" | "MarketNotOpen") => ErrorKind::EXCHANGE_UNAVAILABLE,
+        // A request this plugin should not have built.
+        Some(
+            "InvalidJson"
+            | "EndpointMismatch"
+            | "EndpointNotFound"
+            | "InvalidSymbol"
+            | "InvalidTimestampInPayload"
+            | "ConflictingOptions"
+            | "UnsupportedOption",
+        ) => ErrorKind::PLUGIN,
+        _ => match status {
+            401 => ErrorKind::AUTH,
+            403 => ErrorKind::PERMISSION,
+            429 => ErrorKind::RATE_LIMITED,
+            500..=599 => ErrorKind::EXCHANGE_UNAVAILABLE,
+            _ => ErrorKind::BAD_RESPONSE,
+        },
+    };
+    PluginError::new(kind, format!("while {what}: {detail}"))
+}
+
+// ---------------------------------------------------------------------------------------
+// Account.
+
+/// `POST /v1/roles` → what the key may do.
+pub(crate) fn parse_roles(value: &Value) -> Result<Roles, PluginError> {
+    let r: RolesBody = decode(value, "roles")?;
+    Ok(Roles {
+        auditor: r.is_auditor,
+        trader: r.is_trader,
+        fund_manager: r.is_fund_manager,
+    })
+}
+
+/// `POST /v1/account` → "Primary (primary)". unconfirmed: the object's shape beyond
+/// `account.accountName` and `account.shortName`.
+pub(crate) fn parse_account(value: &Value) -> Result<String, PluginError> {
+    let a: AccountBody = decode(value, "account")?;
+    Ok(match (a.account.account_name, a.account.short_name) {
+        (Some(name), Some(short)) if name != short => format!("{name} ({short})"),
+        (Some(name), _) | (None, Some(name)) => name,
+        (None, None) => "gemini account".to_owned(),
+    })
+}
+
+/// `GET /v1/symbols` → the symbols, lower case.
+pub(crate) fn parse_symbols(value: &Value) -> Result<Vec<String>, PluginError> {
+    let list: Vec<String> = decode(value, "symbols")?;
+    Ok(list.into_iter().map(|s| s.to_lowercase()).collect())
+}
+
+/// An HTTP `Date` header (`Mon, 07 Dec 2026 01:30:59 GMT`) → UTC ms. Gemini has no
+/// server-time endpoint; its answers' `Date` is the only reading of its clock.
+pub(crate) fn parse_http_date(text: &str) -> Option<i64> {
+    let parts: Vec<&str> = text.split_whitespace().collect();
+    let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
+        return None;
+    };
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS.iter().position(|m| m == month)? as i64 + 1;
+    let day: i64 = day.parse().ok()?;
+    let year: i64 = year.parse().ok()?;
+    let mut hms = time.split(':').map(|p| p.parse::<i64>().ok());
+    let (h, m, s) = (hms.next()??, hms.next()??, hms.next()??);
+    if !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    Some(((days_from_civil(year, month, day) * 24 + h) * 60 + m) * 60_000 + s * 1000)
+}
+
+// ---------------------------------------------------------------------------------------
+// Balances.
+
+/// `POST /v1/balances` → the `spot` wallet (Gemini's exchange account).
+pub(crate) fn parse_balances(value: &Value, as_of: i64) -> Result<Vec<Record>, PluginError> {
+    let rows = array(value, "balances")?;
+    let mut records = Vec::with_capacity(rows.len());
+    for (i, raw) in rows.iter().enumerate() {
+        let row: BalanceRow = element(raw, "balances", i)?;
+        let total = amount_text(&row.amount, "balances", "amount", i)?;
+        let free = amount_text(&row.available, "balances", "available", i)?;
+        records.push(balance(&row.currency, "spot", total, free, as_of, raw, i)?);
+    }
+    Ok(records)
+}
+
+/// `POST /v1/balances/staking` → the `staking` wallet.
+pub(crate) fn parse_staking_balances(
+    value: &Value,
+    as_of: i64,
+) -> Result<Vec<Record>, PluginError> {
+    let rows = array(value, "balances/staking")?;
+    let mut records = Vec::with_capacity(rows.len());
+    for (i, raw) in rows.iter().enumerate() {
+        let row: StakingRow = element(raw, "balances/staking", i)?;
+        let total = amount_text(&row.balance, "balances/staking", "balance", i)?;
+        let free = amount_text(&row.available, "balances/staking", "available", i)?;
+        records.push(balance(
+            &row.currency,
+            "staking",
+            total,
+            free,
+            as_of,
+            raw,
+            i,
+        )?);
+    }
+    Ok(records)
+}
+
+fn balance(
+    currency: &str,
+    wallet: &str,
+    total: String,
+    free: String,
+    as_of: i64,
+    raw: &Value,
+    i: usize,
+) -> Result<Record, PluginError> {
+    let locked = decimal::sub(&total, &free).ok_or_else(|| {
+        bad(format!(
+            "{wallet} balance {i} ({currency}): {total} less {free} available is not a decimal"
+        ))
+    })?;
+    Ok(Record::Balance(Balance {
+        asset: normalise_asset(currency),
+        asset_native: currency.to_owned(),
+        wallet: wallet.to_owned(),
+        free,
+        locked,
+        total,
+        as_of,
+        raw: raw.clone(),
+    }))
+}
+
+// ---------------------------------------------------------------------------------------
+// Histories.
+
+/// `POST /v1/mytrades` for `symbol` → trades, ids Gemini's `tid` (unique exchange-wide).
+pub(crate) fn parse_my_trades(
+    value: &Value,
+    symbol: &str,
+    markets: &Markets,
+) -> Result<Batch, PluginError> {
+    let rows = array(value, "mytrades")?;
+    let mut batch = Batch {
+        rows: rows.len(),
+        ..Batch::default()
+    };
+    for (i, raw) in rows.iter().enumerate() {
+        let row: TradeRow = element(raw, "mytrades", i)?;
+        let price = amount_text(&row.price, "mytrades", "price", i)?;
+        let amount = amount_text(&row.amount, "mytrades", "amount", i)?;
+        let cost = decimal::mul(&price, &amount)
+            .ok_or_else(|| bad(format!("mytrades {i}: price times amount overflows")))?;
+        let side = match row.side.to_ascii_lowercase().as_str() {
+            "buy" => Side::Buy,
+            "sell" => Side::Sell,
+            other => return Err(bad(format!("mytrades {i}: unknown type {other:?}"))),
+        };
+        let fee_amount = row
+            .fee_amount
+            .as_ref()
+            .map(|f| amount_text(f, "mytrades", "fee_amount", i))
+            .transpose()?;
+        let native = row.symbol.clone().unwrap_or_else(|| symbol.to_uppercase());
+        let (base, quote) = markets
+            .get(&native)
+            .map(|(b, q)| (Some(b.to_owned()), Some(q.to_owned())))
+            .unwrap_or((None, None));
+        batch.newest = batch.newest.max(Some(row.timestampms));
+        batch.records.push(Record::Trade(Trade {
+            id: id_text(&row.tid, "mytrades", "tid", i)?,
+            order_id: row.order_id.as_ref().map(text_of),
+            timestamp: row.timestampms,
+            symbol: native,
+            base,
+            quote,
+            side,
+            price,
+            amount,
+            cost,
+            fee_asset: row.fee_currency.as_deref().map(normalise_asset),
+            fee_asset_native: row.fee_currency.clone(),
+            fee_amount,
+            liquidity: row.aggressor.map(|taker| {
+                if taker {
+                    Liquidity::Taker
+                } else {
+                    Liquidity::Maker
+                }
+            }),
+            raw: raw.clone(),
+        }));
+    }
+    Ok(batch)
+}
+
+/// `POST /v1/orders/history` or `POST /v1/orders` → orders.
+pub(crate) fn parse_orders(
+    value: &Value,
+    endpoint: &str,
+    markets: &Markets,
+) -> Result<Batch, PluginError> {
+    let rows = array(value, endpoint)?;
+    let mut batch = Batch {
+        rows: rows.len(),
+        ..Batch::default()
+    };
+    for (i, raw) in rows.iter().enumerate() {
+        let row: OrderRow = element(raw, endpoint, i)?;
+        let side = match row.side.to_ascii_lowercase().as_str() {
+            "buy" => Side::Buy,
+            "sell" => Side::Sell,
+            other => return Err(bad(format!("{endpoint} {i}: unknown side {other:?}"))),
+        };
+        let status = order_status(row.is_live, row.is_cancelled);
+        let filled = amount_text(&row.executed_amount, endpoint, "executed_amount", i)?;
+        let opt = |v: &Option<Value>, field: &str| {
+            v.as_ref()
+                .filter(|v| !v.is_null())
+                .map(|v| amount_text(v, endpoint, field, i))
+                .transpose()
+        };
+        let average = opt(&row.avg_execution_price, "avg_execution_price")?;
+        let cost = match &average {
+            Some(avg) if !decimal::is_zero(&filled) => decimal::mul(avg, &filled),
+            _ => None,
+        };
+        let (base, quote) = markets
+            .get(&row.symbol)
+            .map(|(b, q)| (Some(b.to_owned()), Some(q.to_owned())))
+            .unwrap_or((None, None));
+        batch.newest = batch.newest.max(Some(row.timestampms));
+        if status == OrderStatus::Open {
+            batch.oldest_open = Some(
+                batch
+                    .oldest_open
+                    .map_or(row.timestampms, |o| o.min(row.timestampms)),
+            );
+        }
+        batch.records.push(Record::Order(Order {
+            id: id_text(&row.order_id, endpoint, "order_id", i)?,
+            timestamp: row.timestampms,
+            updated: None,
+            symbol: row.symbol.clone(),
+            base,
+            quote,
+            side,
+            order_type: order_type(&row.order_type),
+            status,
+            price: opt(&row.price, "price")?,
+            amount: opt(&row.original_amount, "original_amount")?,
+            filled,
+            cost,
+            average,
+            raw: raw.clone(),
+        }));
+    }
+    Ok(batch)
+}
+
+/// `POST /v1/transfers` → the deposits (or withdrawals) among them. `rows` and `newest`
+/// count every row, whatever its type.
+pub(crate) fn parse_transfers(value: &Value, deposits: bool) -> Result<Batch, PluginError> {
+    let rows = array(value, "transfers")?;
+    let mut batch = Batch {
+        rows: rows.len(),
+        ..Batch::default()
+    };
+    let wanted = if deposits { "Deposit" } else { "Withdrawal" };
+    for (i, raw) in rows.iter().enumerate() {
+        let row: TransferRow = element(raw, "transfers", i)?;
+        batch.newest = batch.newest.max(Some(row.timestampms));
+        if !row.kind.eq_ignore_ascii_case(wanted) {
+            continue;
+        }
+        let status = transfer_status(&row.status);
+        if status == TransferStatus::Pending {
+            batch.oldest_open = Some(
+                batch
+                    .oldest_open
+                    .map_or(row.timestampms, |o| o.min(row.timestampms)),
+            );
+        }
+        let fee_amount = row
+            .fee_amount
+            .as_ref()
+            .filter(|v| !v.is_null())
+            .map(|v| amount_text(v, "transfers", "feeAmount", i))
+            .transpose()?;
+        let transfer = Transfer {
+            id: id_text(&row.eid, "transfers", "eid", i)?,
+            timestamp: row.timestampms,
+            asset: normalise_asset(&row.currency),
+            asset_native: row.currency.clone(),
+            amount: amount_text(&row.amount, "transfers", "amount", i)?,
+            fee_asset: fee_amount
+                .as_ref()
+                .map(|_| normalise_asset(row.fee_currency.as_deref().unwrap_or(&row.currency))),
+            fee_amount,
+            status,
+            txid: row.tx_hash.clone().filter(|s| !s.is_empty()),
+            address: row.destination.clone().filter(|s| !s.is_empty()),
+            tag: None,
+            // Fiat transfers name their rail (ACH, Wire, SEN); crypto ones no network.
+            network: row.method.clone().filter(|s| !s.is_empty()),
+            raw: raw.clone(),
+        };
+        batch.records.push(if deposits {
+            Record::Deposit(transfer)
+        } else {
+            Record::Withdrawal(transfer)
+        });
+    }
+    Ok(batch)
+}
+
+/// `GET /v2/candles/{symbol}/{frame}` → candles of `symbol` (native, as the partition names
+/// it) in `timeframe`, final once their period ended before `now`. The rows are JSON numbers:
+/// read from their text, exactly.
+pub(crate) fn parse_candles(
+    body: &[u8],
+    symbol: &str,
+    base_quote: Option<(&str, &str)>,
+    timeframe: &str,
+    frame_ms: i64,
+    now: i64,
+) -> Result<Vec<Candle>, PluginError> {
+    let rows: Vec<Box<RawValue>> = serde_json::from_slice(body).map_err(|e| {
+        bad(format!(
+            "candles for {symbol} {timeframe}: not a JSON array: {e} (body starts {:?})",
+            excerpt(body, 80)
+        ))
+    })?;
+    let mut candles = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        let cells: Vec<Box<RawValue>> = serde_json::from_str(row.get())
+            .map_err(|e| bad(format!("candles row {i}: not an array: {e}")))?;
+        if cells.len() < 6 {
+            return Err(bad(format!(
+                "candles row {i}: {} cells where 6 belong",
+                cells.len()
+            )));
+        }
+        let cell = |n: usize, name: &str| {
+            number_text(cells[n].get()).ok_or_else(|| {
+                bad(format!(
+                    "candles row {i}: {name} {} is not a number",
+                    cells[n]
+                ))
+            })
+        };
+        let open_time: i64 = cell(0, "time")?
+            .parse()
+            .map_err(|_| bad(format!("candles row {i}: time is not whole ms")))?;
+        let raw: Value =
+            serde_json::from_str(row.get()).map_err(|e| bad(format!("candles row {i}: {e}")))?;
+        candles.push(Candle {
+            symbol: symbol.to_owned(),
+            base: base_quote.map(|(b, _)| b.to_owned()),
+            quote: base_quote.map(|(_, q)| q.to_owned()),
+            timeframe: timeframe.to_owned(),
+            open_time,
+            open: cell(1, "open")?,
+            high: cell(2, "high")?,
+            low: cell(3, "low")?,
+            close: cell(4, "close")?,
+            volume: cell(5, "volume")?,
+            is_final: open_time + frame_ms <= now,
+            raw,
+        });
+    }
+    Ok(candles)
+}
+
+// ---------------------------------------------------------------------------------------
+// Words.
+
+/// `is_live` → open; `is_cancelled` → canceled (filled in part or not); else closed (filled).
+pub(crate) fn order_status(is_live: bool, is_cancelled: bool) -> OrderStatus {
+    if is_live {
+        OrderStatus::Open
+    } else if is_cancelled {
+        OrderStatus::Canceled
+    } else {
+        OrderStatus::Closed
+    }
+}
+
+/// Gemini's order type in our words: `exchange limit` → `limit`, `market buy` → `market`,
+/// `exchange stop limit` → `stop_limit`.
+pub(crate) fn order_type(native: &str) -> String {
+    let word = native.trim().to_ascii_lowercase();
+    let word = word.strip_prefix("exchange ").unwrap_or(&word);
+    let word = word
+        .strip_suffix(" buy")
+        .or_else(|| word.strip_suffix(" sell"))
+        .unwrap_or(word);
+    word.replace([' ', '-'], "_")
+}
+
+/// `Complete` → ok; `Advanced` (credited before it settles) and `Pending` → pending, read
+/// again until they settle; `Cancelled`/`Canceled` → canceled; `Failed`/`Returned` → failed.
+/// unconfirmed: statuses beyond `Advanced` and `Complete`, which the documentation names.
+pub(crate) fn transfer_status(status: &str) -> TransferStatus {
+    match status.to_ascii_lowercase().as_str() {
+        "complete" | "completed" => TransferStatus::Ok,
+        "cancelled" | "canceled" => TransferStatus::Canceled,
+        "failed" | "returned" | "rejected" => TransferStatus::Failed,
+        _ => TransferStatus::Pending,
+    }
+}
+
+/// Gemini writes the codes the market at large uses (`BTC`, `USD`, `GUSD`), upper case.
+pub(crate) fn normalise_asset(code: &str) -> String {
+    code.to_uppercase()
+}
+
+// ---------------------------------------------------------------------------------------
+// Helpers.
+
+/// A JSON number's text, or a string's content, as a plain decimal (an exponent is written
+/// out: `1e-7` → `0.0000001`). `None` for anything else.
+pub(crate) fn number_text(json: &str) -> Option<String> {
+    let text = json.trim();
+    let text = text
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(text);
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(i) => (&text[..i], text[i + 1..].parse::<i32>().ok()?),
+        None => (text, 0),
+    };
+    let (negative, digits) = match mantissa.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, mantissa),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if exponent == 0 {
+        return Some(text.to_owned()).filter(|t| !t.ends_with('.'));
+    }
+    // Move the point `exponent` places.
+    let all: String = format!("{int}{frac}");
+    let point = int.len() as i32 + exponent;
+    let plain = if point <= 0 {
+        format!("0.{}{all}", "0".repeat((-point) as usize))
+    } else if point as usize >= all.len() {
+        format!("{all}{}", "0".repeat(point as usize - all.len()))
+    } else {
+        format!("{}.{}", &all[..point as usize], &all[point as usize..])
+    };
+    let plain = plain.trim_start_matches('0');
+    let plain = if plain.starts_with('.') || plain.is_empty() {
+        format!("0{plain}")
+    } else {
+        plain.to_owned()
+    };
+    Some(if negative { format!("-{plain}") } else { plain })
+}
+
+fn text_of(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn amount_text(v: &Value, endpoint: &str, field: &str, i: usize) -> Result<String, PluginError> {
+    let text = match v {
+        Value::String(s) => number_text(s),
+        Value::Number(n) => number_text(&n.to_string()),
+        _ => None,
+    };
+    text.filter(|t| decimal::parse_signed(t).is_some())
+        .ok_or_else(|| bad(format!("{endpoint} {i}: {field} {v} is not a decimal")))
+}
+
+fn id_text(v: &Value, endpoint: &str, field: &str, i: usize) -> Result<String, PluginError> {
+    match v {
+        Value::String(s) if !s.is_empty() => Ok(s.clone()),
+        Value::Number(n) => Ok(n.to_string()),
+        other => Err(bad(format!("{endpoint} {i}: {field} {other} is not an id"))),
+    }
+}
+
+fn excerpt(bytes: &[u8], n: usize) -> String {
+    String::from_utf8_lossy(bytes).chars().take(n).collect()
+}
+
+fn bad(message: String) -> PluginError {
+    PluginError::bad_response(message)
+}
+
+fn decode<T: DeserializeOwned>(value: &Value, endpoint: &str) -> Result<T, PluginError> {
+    T::deserialize(value).map_err(|e| bad(format!("{endpoint}: unexpected answer: {e}")))
+}
+
+fn array<'a>(value: &'a Value, endpoint: &str) -> Result<&'a Vec<Value>, PluginError> {
+    value
+        .as_array()
+        .ok_or_else(|| bad(format!("{endpoint}: the answer is not a JSON array")))
+}
+
+fn element<T: DeserializeOwned>(raw: &Value, endpoint: &str, i: usize) -> Result<T, PluginError> {
+    T::deserialize(raw).map_err(|e| bad(format!("{endpoint} element {i}: {e}")))
+}
