@@ -74,6 +74,9 @@ pub struct BitmexLimitArgs {
     /// Unauthenticated requests per rolling minute per IP (BitMEX: 30).
     #[arg(long, default_value_t = 30)]
     public_limit: u32,
+    /// The limits' rolling window in ms (BitMEX: a minute).
+    #[arg(long, default_value_t = 60_000)]
+    limit_window_ms: i64,
     /// Turn every limit off.
     #[arg(long)]
     no_rate_limit: bool,
@@ -152,6 +155,7 @@ pub fn run(args: BitmexArgs) -> anyhow::Result<()> {
             enabled: !args.limits.no_rate_limit,
             private_limit: args.limits.private_limit.max(1),
             public_limit: args.limits.public_limit.max(1),
+            window_ms: args.limits.limit_window_ms.max(1),
         },
         faults: FaultConfig {
             error_rate: args.faults.error_rate.clamp(0.0, 1.0),

@@ -16,6 +16,8 @@ pub struct LimitConfig {
     pub enabled: bool,
     pub private_limit: u32,
     pub public_limit: u32,
+    /// The rolling window, a minute on BitMEX (shorter only to make tests quick).
+    pub window_ms: i64,
 }
 
 impl Default for LimitConfig {
@@ -24,6 +26,7 @@ impl Default for LimitConfig {
             enabled: true,
             private_limit: 120,
             public_limit: 30,
+            window_ms: MINUTE_MS,
         }
     }
 }
@@ -63,10 +66,11 @@ impl Limits {
         .max(1);
         let mut windows = self.windows.lock().expect("limits lock");
         let q = windows.entry(who.to_owned()).or_default();
-        while q.front().is_some_and(|&t| t <= now - MINUTE_MS) {
+        let window = self.config.window_ms.max(1);
+        while q.front().is_some_and(|&t| t <= now - window) {
             q.pop_front();
         }
-        let reset_ms = q.front().map_or(now, |t| t + MINUTE_MS);
+        let reset_ms = q.front().map_or(now, |t| t + window);
         if self.config.enabled && q.len() as u32 >= limit {
             return Admission {
                 allowed: false,
@@ -80,7 +84,7 @@ impl Limits {
             allowed: true,
             limit,
             remaining: limit.saturating_sub(q.len() as u32),
-            reset_ms: q.front().map_or(now, |t| t + MINUTE_MS),
+            reset_ms: q.front().map_or(now, |t| t + window),
         }
     }
 }
