@@ -20,8 +20,8 @@ use std::fmt;
 use exsync_plugin_api::{ConnectorConfig, PluginError};
 
 use crate::endpoints::{
-    bin_size_of, DAY_MS, DEFAULT_EXPIRES_AFTER_S, DEFAULT_TRANSFER_OVERLAP_MS,
-    MAX_EXPIRES_AFTER_S, TIMEFRAMES,
+    bin_size_of, DAY_MS, DEFAULT_EXPIRES_AFTER_S, DEFAULT_TRANSFER_OVERLAP_MS, MAX_EXPIRES_AFTER_S,
+    TIMEFRAMES,
 };
 
 /// BitMEX's instrument type codes (`typ`) of the markets candles may come from.
@@ -129,15 +129,16 @@ impl BitmexConfig {
                     })?;
                 }
                 "transfer_overlap_days" => {
-                    let days = value
-                        .as_i64()
-                        .filter(|d| (1..=30).contains(d))
-                        .ok_or_else(|| {
-                            PluginError::config(format!(
-                                "option `transfer_overlap_days` is {value}; it must be an \
+                    let days =
+                        value
+                            .as_i64()
+                            .filter(|d| (1..=30).contains(d))
+                            .ok_or_else(|| {
+                                PluginError::config(format!(
+                                    "option `transfer_overlap_days` is {value}; it must be an \
                                  integer from 1 to 30"
-                            ))
-                        })?;
+                                ))
+                            })?;
                     transfer_overlap_ms = days * DAY_MS;
                 }
                 "candle_market" => {

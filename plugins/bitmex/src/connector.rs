@@ -17,11 +17,10 @@ use exsync_plugin_api::{
 
 use crate::config::{split_unified, BitmexConfig};
 use crate::endpoints::{
-    bin_size_of, BitmexEndpoints, Endpoint, API_HOSTS, BUCKET_COUNT, BUCKET_PRIVATE,
-    BUCKET_PUBLIC, DEFAULT_BASE_URL, EXECUTION_COUNT, MAX_LIMIT_WAIT_MS, MINUTE_WINDOW_MS,
-    ORDER_COUNT, PRIVATE_PER_MINUTE, PUBLIC_PER_MINUTE, RATE_LIMIT_RESET_HEADER,
-    REFERENCE_TTL_MS, RETRY_AFTER_HEADER, SANDBOX_BASE_URL, TIMEFRAMES, TRADE_WINDOW_MS,
-    WALLET_HISTORY_COUNT,
+    bin_size_of, BitmexEndpoints, Endpoint, API_HOSTS, BUCKET_COUNT, BUCKET_PRIVATE, BUCKET_PUBLIC,
+    DEFAULT_BASE_URL, EXECUTION_COUNT, MAX_LIMIT_WAIT_MS, MINUTE_WINDOW_MS, ORDER_COUNT,
+    PRIVATE_PER_MINUTE, PUBLIC_PER_MINUTE, RATE_LIMIT_RESET_HEADER, REFERENCE_TTL_MS,
+    RETRY_AFTER_HEADER, SANDBOX_BASE_URL, TIMEFRAMES, TRADE_WINDOW_MS, WALLET_HISTORY_COUNT,
 };
 use crate::pagination::{self, next_offset, window_params, BitmexPager};
 use crate::parsing::{self, Assets, Markets, WalletKind};
@@ -138,7 +137,10 @@ impl Connector for BitmexConnector {
         ) {
             Ok(body) => parsing::parse_key_permissions(&body, &self.config.api_key)?,
             Err(e) if e.kind == ErrorKind::PLUGIN || e.kind == ErrorKind::PERMISSION => {
-                notes.push(format!("BitMEX did not list the key's permissions ({})", e.message));
+                notes.push(format!(
+                    "BitMEX did not list the key's permissions ({})",
+                    e.message
+                ));
                 None
             }
             Err(e) => return Err(e),
@@ -272,9 +274,15 @@ impl BitmexConnector {
             &what,
         )?;
         let (assets, markets) = (self.assets()?, self.markets()?);
-        let (records, rows) = parsing::parse_executions(&body, &markets, &assets)
-            .map_err(|e| e.context(&what))?;
-        Ok(self.window_page(rule, &request, records, next_offset(&request, rows, EXECUTION_COUNT), now))
+        let (records, rows) =
+            parsing::parse_executions(&body, &markets, &assets).map_err(|e| e.context(&what))?;
+        Ok(self.window_page(
+            rule,
+            &request,
+            records,
+            next_offset(&request, rows, EXECUTION_COUNT),
+            now,
+        ))
     }
 
     fn fetch_orders(&self, cursor: Option<&str>) -> Result<Page, PluginError> {
@@ -290,7 +298,13 @@ impl BitmexConnector {
         let (assets, markets) = (self.assets()?, self.markets()?);
         let (records, rows) =
             parsing::parse_orders(&body, &markets, &assets).map_err(|e| e.context(&what))?;
-        Ok(self.window_page(rule, &request, records, next_offset(&request, rows, ORDER_COUNT), now))
+        Ok(self.window_page(
+            rule,
+            &request,
+            records,
+            next_offset(&request, rows, ORDER_COUNT),
+            now,
+        ))
     }
 
     fn window_page(
@@ -377,15 +391,9 @@ impl BitmexConnector {
         );
         let body = self.public_get(&BitmexEndpoints::BUCKETED, &params, &what)?;
         let (assets, markets) = (self.assets()?, self.markets()?);
-        let candles = parsing::parse_bucketed(
-            &body,
-            timeframe,
-            bin_ms,
-            markets.get(symbol),
-            &assets,
-            now,
-        )
-        .map_err(|e| e.context(&what))?;
+        let candles =
+            parsing::parse_bucketed(&body, timeframe, bin_ms, markets.get(symbol), &assets, now)
+                .map_err(|e| e.context(&what))?;
         Ok(self
             .pager
             .candles_page(bin_ms, &request, last_close, candles, now))
@@ -469,11 +477,8 @@ impl BitmexConnector {
     /// Measures BitMEX's clock minus ours now with `GET /api/v1`, and keeps it.
     fn measure_offset(&self) -> Result<i64, PluginError> {
         self.clock.measure(&self.host, || {
-            let body = self.public_get(
-                &BitmexEndpoints::ROOT,
-                &[],
-                "reading BitMEX's server time",
-            )?;
+            let body =
+                self.public_get(&BitmexEndpoints::ROOT, &[], "reading BitMEX's server time")?;
             parsing::parse_server_time(&body)
         })
     }

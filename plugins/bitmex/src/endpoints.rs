@@ -183,10 +183,6 @@ impl BitmexEndpoints {
 
     /// The absolute URL of `endpoint` with an already encoded query string (may be empty).
     pub(crate) fn url(&self, endpoint: &Endpoint, query: &str) -> String {
-        format!(
-            "{}{}",
-            self.base_url,
-            Self::path_and_query(endpoint, query)
-        )
+        format!("{}{}", self.base_url, Self::path_and_query(endpoint, query))
     }
 }

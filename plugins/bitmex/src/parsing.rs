@@ -124,7 +124,9 @@ impl Markets {
     /// The instrument of type `typ` trading unified `base` against `quote`.
     pub(crate) fn find(&self, base: &str, quote: &str, typ: &str) -> Option<&Instrument> {
         self.by_symbol.values().find(|i| {
-            i.typ == typ && normalise(&i.underlying) == base && normalise(&i.quote_currency) == quote
+            i.typ == typ
+                && normalise(&i.underlying) == base
+                && normalise(&i.quote_currency) == quote
         })
     }
     pub(crate) fn len(&self) -> usize {
@@ -173,7 +175,11 @@ fn excerpt(body: &[u8], n: usize) -> String {
 }
 
 /// The body of a successful answer, or the error BitMEX's answer means.
-pub(crate) fn checked<'a>(status: u16, body: &'a [u8], what: &str) -> Result<&'a [u8], PluginError> {
+pub(crate) fn checked<'a>(
+    status: u16,
+    body: &'a [u8],
+    what: &str,
+) -> Result<&'a [u8], PluginError> {
     if (200..300).contains(&status) {
         Ok(body)
     } else {
@@ -245,8 +251,12 @@ impl Row {
     }
 
     fn required(&self, name: &str, what: &str) -> Result<String, PluginError> {
-        self.text(name)
-            .ok_or_else(|| bad(format!("while {what}: field {name:?} is missing in {}", self.raw)))
+        self.text(name).ok_or_else(|| {
+            bad(format!(
+                "while {what}: field {name:?} is missing in {}",
+                self.raw
+            ))
+        })
     }
 
     fn time(&self, name: &str, what: &str) -> Result<i64, PluginError> {
@@ -345,7 +355,9 @@ fn side(text: &str, what: &str) -> Result<Side, PluginError> {
     match text {
         "Buy" => Ok(Side::Buy),
         "Sell" => Ok(Side::Sell),
-        other => Err(bad(format!("while {what}: side {other:?} is not Buy or Sell"))),
+        other => Err(bad(format!(
+            "while {what}: side {other:?} is not Buy or Sell"
+        ))),
     }
 }
 
@@ -468,7 +480,11 @@ pub(crate) fn margin_currencies(body: &[u8]) -> Result<Vec<String>, PluginError>
 /// `GET /user/margin?currency=all` → one `margin` balance per currency: `total` is the wallet
 /// balance, `free` what may be withdrawn, `locked` the rest (margin held by orders and
 /// positions).
-pub(crate) fn parse_margin(body: &[u8], assets: &Assets, as_of: i64) -> Result<Vec<Record>, PluginError> {
+pub(crate) fn parse_margin(
+    body: &[u8],
+    assets: &Assets,
+    as_of: i64,
+) -> Result<Vec<Record>, PluginError> {
     let what = "parsing user/margin";
     let mut out = Vec::new();
     for row in rows(body, what)? {
@@ -482,7 +498,9 @@ pub(crate) fn parse_margin(body: &[u8], assets: &Assets, as_of: i64) -> Result<V
             .or(row.units("availableMargin", info, what)?)
             .unwrap_or_else(|| total.clone());
         let locked = decimal::sub(&total, &free).ok_or_else(|| {
-            bad(format!("while {what}: {currency} balance {total} less {free}"))
+            bad(format!(
+                "while {what}: {currency} balance {total} less {free}"
+            ))
         })?;
         out.push(Record::Balance(Balance {
             asset: normalise(&info.asset),

@@ -102,7 +102,10 @@ fn expiry_is_whole_seconds_ahead_and_the_signer_hides_its_secret() {
     assert_eq!(signing::expires(1_700_000_000_999, 30), 1_700_000_030);
     assert_eq!(signing::expires(1_700_000_000_000, 5), 1_700_000_005);
     let shown = format!("{:?}", BitmexSigner::new(DOC_KEY, DOC_SECRET));
-    assert!(!shown.contains(DOC_SECRET) && !shown.contains(DOC_KEY), "{shown}");
+    assert!(
+        !shown.contains(DOC_SECRET) && !shown.contains(DOC_KEY),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -143,7 +146,10 @@ fn assets_give_scales_and_normalised_codes() {
     assert_eq!(parsing::normalise("USDt"), "USDT");
     let m = markets();
     assert_eq!(m.find("BTC", "USDT", SPOT_TYPE).unwrap().symbol, "XBT_USDT");
-    assert_eq!(m.find("BTC", "USDT", PERPETUAL_TYPE).unwrap().symbol, "XBTUSDT");
+    assert_eq!(
+        m.find("BTC", "USDT", PERPETUAL_TYPE).unwrap().symbol,
+        "XBTUSDT"
+    );
     assert!(m.find("BTC", "EUR", SPOT_TYPE).is_none());
 }
 
@@ -154,7 +160,10 @@ fn margin_accounts_are_balances_with_what_is_held() {
     let Record::Balance(xbt) = &records[0] else {
         panic!("{:?}", records[0])
     };
-    assert_eq!((xbt.asset.as_str(), xbt.asset_native.as_str()), ("BTC", "XBt"));
+    assert_eq!(
+        (xbt.asset.as_str(), xbt.asset_native.as_str()),
+        ("BTC", "XBt")
+    );
     assert_eq!(xbt.wallet, "margin");
     assert_eq!(xbt.total, "0.12345678");
     assert_eq!(xbt.free, "0.12000000");
@@ -163,26 +172,26 @@ fn margin_accounts_are_balances_with_what_is_held() {
     let Record::Balance(usdt) = &records[1] else {
         panic!()
     };
-    assert_eq!((usdt.total.as_str(), usdt.free.as_str()), ("1.000000", "0.750000"));
+    assert_eq!(
+        (usdt.total.as_str(), usdt.free.as_str()),
+        ("1.000000", "0.750000")
+    );
     assert_eq!(
         parsing::margin_currencies(&data("user_margin.json")).unwrap(),
         ["USDt", "XBt"]
     );
     // A currency wallet/assets does not list has no known scale: an error, not a guess.
-    let err = parsing::parse_margin(&data("user_margin.json"), &Assets::default(), NOW)
-        .unwrap_err();
+    let err =
+        parsing::parse_margin(&data("user_margin.json"), &Assets::default(), NOW).unwrap_err();
     assert_eq!(err.kind, ErrorKind::BAD_RESPONSE);
     assert!(err.message.contains("XBt"), "{}", err.message);
 }
 
 #[test]
 fn executions_are_trades_with_exact_costs_and_fees() {
-    let (records, rows) = parsing::parse_executions(
-        &data("execution_trade_history.json"),
-        &markets(),
-        &assets(),
-    )
-    .unwrap();
+    let (records, rows) =
+        parsing::parse_executions(&data("execution_trade_history.json"), &markets(), &assets())
+            .unwrap();
     assert_eq!(rows, 3);
     assert_eq!(records.len(), 2, "the funding execution is not a trade");
     let Record::Trade(inverse) = &records[0] else {
@@ -190,7 +199,10 @@ fn executions_are_trades_with_exact_costs_and_fees() {
     };
     assert_eq!(inverse.id, "0a1b2c3d-0000-4000-8000-000000000001");
     assert_eq!(inverse.symbol, "XBTUSD");
-    assert_eq!((inverse.base.as_deref(), inverse.quote.as_deref()), (Some("BTC"), Some("USD")));
+    assert_eq!(
+        (inverse.base.as_deref(), inverse.quote.as_deref()),
+        (Some("BTC"), Some("USD"))
+    );
     assert_eq!(inverse.side, Side::Buy);
     assert_eq!(inverse.price, "42000.5", "the JSON number's own text");
     assert_eq!(inverse.amount, "100", "contracts");
@@ -206,7 +218,11 @@ fn executions_are_trades_with_exact_costs_and_fees() {
     assert_eq!(spot.amount, "0.01500000", "satoshis of the spot base");
     assert_eq!(spot.price, "43125.5");
     assert_eq!(spot.cost, "646.882500");
-    assert_eq!(spot.fee_amount.as_deref(), Some("-0.064688"), "a maker rebate");
+    assert_eq!(
+        spot.fee_amount.as_deref(),
+        Some("-0.064688"),
+        "a maker rebate"
+    );
     assert_eq!(spot.fee_asset_native.as_deref(), Some("USDt"));
     assert_eq!(spot.liquidity, Some(Liquidity::Maker));
 }
@@ -232,7 +248,10 @@ fn orders_of_the_shared_fixture() {
     assert_eq!(orders[0].average.as_deref(), Some("30557"));
     assert_eq!(orders[0].timestamp, 1_687_787_953_344);
     assert_eq!(orders[1].amount.as_deref(), Some("1000"));
-    assert_eq!((orders[1].base.as_deref(), orders[1].quote.as_deref()), (Some("BTC"), Some("USDT")));
+    assert_eq!(
+        (orders[1].base.as_deref(), orders[1].quote.as_deref()),
+        (Some("BTC"), Some("USDT"))
+    );
     assert_eq!(orders[2].status, OrderStatus::Open);
     assert_eq!(orders[2].average, None);
     assert_eq!(orders[2].order_type, "limitiftouched");
@@ -257,7 +276,10 @@ fn wallet_history_yields_transfers_and_ledger_and_skips_unrealised_pnl() {
     let Record::Ledger(pnl) = &ledger.records[3] else {
         panic!()
     };
-    assert_eq!((pnl.amount.as_str(), pnl.reference_id.as_deref()), ("-0.00002500", None));
+    assert_eq!(
+        (pnl.amount.as_str(), pnl.reference_id.as_deref()),
+        ("-0.00002500", None)
+    );
 
     let deposits = parsing::parse_wallet_history(&body, WalletKind::Deposits, &assets()).unwrap();
     assert_eq!(deposits.records.len(), 2);
@@ -272,8 +294,14 @@ fn wallet_history_yields_transfers_and_ledger_and_skips_unrealised_pnl() {
     let Record::Withdrawal(w) = &withdrawals.records[0] else {
         panic!()
     };
-    assert_eq!((w.amount.as_str(), w.fee_amount.as_deref()), ("0.01000000", Some("0.00010000")));
-    assert_eq!((w.status, w.txid.as_deref()), (TransferStatus::Ok, Some("beef")));
+    assert_eq!(
+        (w.amount.as_str(), w.fee_amount.as_deref()),
+        ("0.01000000", Some("0.00010000"))
+    );
+    assert_eq!(
+        (w.status, w.txid.as_deref()),
+        (TransferStatus::Ok, Some("beef"))
+    );
     assert_eq!(w.asset, "BTC");
 }
 
@@ -290,7 +318,10 @@ fn bins_are_stamped_with_their_close() {
     )
     .unwrap();
     assert_eq!(candles.len(), 2);
-    assert_eq!(candles[0].open_time, 1_709_251_200_000, "01:00 close, 00:00 open");
+    assert_eq!(
+        candles[0].open_time, 1_709_251_200_000,
+        "01:00 close, 00:00 open"
+    );
     assert_eq!(candles[0].high, "42100.5");
     assert_eq!(candles[0].volume, "250000");
     assert_eq!(candles[0].base.as_deref(), Some("BTC"));
@@ -303,7 +334,10 @@ fn server_time_user_and_key_permissions() {
         parsing::parse_server_time(&data("root.json")).unwrap(),
         1_709_294_400_123
     );
-    assert_eq!(parsing::parse_user(&data("user.json")).unwrap(), "395724 (exsync-test)");
+    assert_eq!(
+        parsing::parse_user(&data("user.json")).unwrap(),
+        "395724 (exsync-test)"
+    );
     let read_only = parsing::parse_key_permissions(&data("api_key.json"), DOC_KEY)
         .unwrap()
         .unwrap();
@@ -322,7 +356,11 @@ fn server_time_user_and_key_permissions() {
 fn a_body_that_is_not_json_is_a_bad_response_naming_the_endpoint() {
     let err = parsing::parse_executions(b"[{\"execID\":", &markets(), &assets()).unwrap_err();
     assert_eq!(err.kind, ErrorKind::BAD_RESPONSE);
-    assert!(err.message.contains("execution/tradeHistory"), "{}", err.message);
+    assert!(
+        err.message.contains("execution/tradeHistory"),
+        "{}",
+        err.message
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -339,8 +377,14 @@ fn error_answers_map_to_the_taxonomy() {
         parsing::classify_error(503, b"", "testing").kind,
         ErrorKind::EXCHANGE_UNAVAILABLE
     );
-    assert_eq!(parsing::classify_error(400, b"{}", "x").kind, ErrorKind::PLUGIN);
-    assert_eq!(parsing::classify_error(418, b"<html>", "x").kind, ErrorKind::BAD_RESPONSE);
+    assert_eq!(
+        parsing::classify_error(400, b"{}", "x").kind,
+        ErrorKind::PLUGIN
+    );
+    assert_eq!(
+        parsing::classify_error(418, b"<html>", "x").kind,
+        ErrorKind::BAD_RESPONSE
+    );
     let err = parsing::classify_error(401, &data("error_signature.json"), "fetching orders");
     assert_eq!(
         err.message,
@@ -358,11 +402,20 @@ fn a_429_is_waited_by_retry_after_or_until_the_reset() {
             .collect(),
         body: Vec::new(),
     };
-    assert_eq!(limit_wait_ms(&response(&[("retry-after", "3")]), NOW), 3_000);
+    assert_eq!(
+        limit_wait_ms(&response(&[("retry-after", "3")]), NOW),
+        3_000
+    );
     let reset = ((NOW + 12_000) / 1000).to_string();
-    assert_eq!(limit_wait_ms(&response(&[("x-ratelimit-reset", &reset)]), NOW), 12_000);
+    assert_eq!(
+        limit_wait_ms(&response(&[("x-ratelimit-reset", &reset)]), NOW),
+        12_000
+    );
     assert_eq!(limit_wait_ms(&response(&[]), NOW), 1_000);
-    assert_eq!(limit_wait_ms(&response(&[("retry-after", "3600")]), NOW), 60_000);
+    assert_eq!(
+        limit_wait_ms(&response(&[("retry-after", "3600")]), NOW),
+        60_000
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -376,17 +429,29 @@ fn window_pages_follow_by_offset_while_full() {
     assert_eq!(request.to() - request.from(), TRADE_WINDOW_MS);
     assert_eq!(next_offset(&request, 500, 500).as_deref(), Some("500"));
     assert_eq!(next_offset(&request, 499, 500), None);
-    let page = pager.walker.page(rule, &request, Vec::new(), Some("500".into()), None, NOW);
-    let cursor: WindowCursor = decode_cursor(page.next_cursor.as_deref(), "t").unwrap().unwrap();
-    let second = pager.walker.request(rule, page.next_cursor.as_deref(), "trades", NOW).unwrap();
+    let page = pager
+        .walker
+        .page(rule, &request, Vec::new(), Some("500".into()), None, NOW);
+    let cursor: WindowCursor = decode_cursor(page.next_cursor.as_deref(), "t")
+        .unwrap()
+        .unwrap();
+    let second = pager
+        .walker
+        .request(rule, page.next_cursor.as_deref(), "trades", NOW)
+        .unwrap();
     assert_eq!(cursor.page.as_deref(), Some("500"));
     assert_eq!(next_offset(&second, 500, 500).as_deref(), Some("1000"));
     // 200 days back: three windows (90 + 90 + 20 days), then caught up.
     let mut cursor = None;
     let mut windows = 0;
     loop {
-        let request = pager.walker.request(rule, cursor.as_deref(), "trades", NOW).unwrap();
-        let page = pager.walker.page(rule, &request, Vec::new(), None, None, NOW);
+        let request = pager
+            .walker
+            .request(rule, cursor.as_deref(), "trades", NOW)
+            .unwrap();
+        let page = pager
+            .walker
+            .page(rule, &request, Vec::new(), None, None, NOW);
         windows += 1;
         cursor = page.next_cursor;
         if !page.more {
@@ -417,7 +482,12 @@ fn wallet_history_walks_newest_first_until_it_passes_the_last_walk() {
     // A full page still newer than the start: read on from the next offset.
     let page = pager.wallet_page(
         &first,
-        wallet_page(WALLET_HISTORY_COUNT, NOW - DAY_MS, NOW - 100 * DAY_MS, Some(NOW - 2 * DAY_MS)),
+        wallet_page(
+            WALLET_HISTORY_COUNT,
+            NOW - DAY_MS,
+            NOW - 100 * DAY_MS,
+            Some(NOW - 2 * DAY_MS),
+        ),
         NOW,
     );
     assert!(page.more && page.covered.is_none());
@@ -425,7 +495,11 @@ fn wallet_history_walks_newest_first_until_it_passes_the_last_walk() {
     assert_eq!(second.offset, WALLET_HISTORY_COUNT as u64);
     // A short page: the history is read; the next walk reads back to the overlap before the
     // newest record or to the oldest pending one, whichever is older.
-    let page = pager.wallet_page(&second, wallet_page(12, NOW - 101 * DAY_MS, NOW - 150 * DAY_MS, None), NOW);
+    let page = pager.wallet_page(
+        &second,
+        wallet_page(12, NOW - 101 * DAY_MS, NOW - 150 * DAY_MS, None),
+        NOW,
+    );
     assert!(!page.more);
     let covered = page.covered.unwrap();
     assert_eq!((covered.from_ms, covered.to_ms), (NOW - 300 * DAY_MS, NOW));
@@ -440,13 +514,23 @@ fn wallet_history_walks_newest_first_until_it_passes_the_last_walk() {
     // The next walk: a full page that reaches past `since` ends it; since becomes the
     // newest less the overlap.
     let later = NOW + DAY_MS;
-    let page = pager.wallet_page(&next, wallet_page(WALLET_HISTORY_COUNT, later, NOW - 50 * DAY_MS, None), later);
+    let page = pager.wallet_page(
+        &next,
+        wallet_page(WALLET_HISTORY_COUNT, later, NOW - 50 * DAY_MS, None),
+        later,
+    );
     assert!(!page.more);
     let after = pager.wallet_request(page.next_cursor.as_deref()).unwrap();
     assert_eq!(after.since, Some(later - overlap));
     // An empty history keeps where it was.
     let empty = pager.wallet_page(&after, WalletPage::default(), later);
-    assert_eq!(pager.wallet_request(empty.next_cursor.as_deref()).unwrap().since, after.since);
+    assert_eq!(
+        pager
+            .wallet_request(empty.next_cursor.as_deref())
+            .unwrap()
+            .since,
+        after.since
+    );
 }
 
 #[test]
@@ -462,7 +546,9 @@ fn candle_ranges_count_bins_by_their_close() {
     // An empty range in the past resumes at the next bin's open.
     let page = pager.candles_page(HOUR, &request, far, Vec::new(), NOW);
     assert!(page.more);
-    let next = pager.candles_request(page.next_cursor.as_deref(), NOW).unwrap();
+    let next = pager
+        .candles_request(page.next_cursor.as_deref(), NOW)
+        .unwrap();
     assert_eq!(next.start, NOW - 90 * HOUR);
     // A range reaching now is caught up.
     let page = pager.candles_page(HOUR, &request, NOW, Vec::new(), NOW);
@@ -487,15 +573,23 @@ fn connector_config(base_url: &str) -> ConnectorConfig {
 fn config_defaults_options_and_refusals() {
     let c = BitmexConfig::from_connector_config(&connector_config("http://x/")).unwrap();
     assert_eq!(c.base_url, "http://x");
-    assert_eq!((c.expires_after_s, c.adjust_clock, c.candle_type), (30, false, SPOT_TYPE));
+    assert_eq!(
+        (c.expires_after_s, c.adjust_clock, c.candle_type),
+        (30, false, SPOT_TYPE)
+    );
     assert!(!format!("{c:?}").contains(DOC_SECRET));
 
     let mut with = connector_config("http://x");
-    with.options.insert("candle_market".into(), json!("perpetual"));
+    with.options
+        .insert("candle_market".into(), json!("perpetual"));
     with.options.insert("expires_after_s".into(), json!(60));
-    with.options.insert("transfer_overlap_days".into(), json!(3));
+    with.options
+        .insert("transfer_overlap_days".into(), json!(3));
     let c = BitmexConfig::from_connector_config(&with).unwrap();
-    assert_eq!((c.candle_type, c.expires_after_s, c.transfer_overlap_ms), (PERPETUAL_TYPE, 60, 3 * DAY_MS));
+    assert_eq!(
+        (c.candle_type, c.expires_after_s, c.transfer_overlap_ms),
+        (PERPETUAL_TYPE, 60, 3 * DAY_MS)
+    );
 
     for (name, value) in [
         ("expires_after_s", json!(0)),
@@ -521,7 +615,9 @@ fn config_defaults_options_and_refusals() {
     let mut missing = connector_config("http://x");
     missing.credentials.remove("api_secret");
     assert_eq!(
-        BitmexConfig::from_connector_config(&missing).unwrap_err().kind,
+        BitmexConfig::from_connector_config(&missing)
+            .unwrap_err()
+            .kind,
         ErrorKind::CONFIG
     );
 }
@@ -531,7 +627,12 @@ fn generate_config_is_a_valid_integration() {
     let text = generate_config();
     assert!(text.contains("exchange = \"bitmex\""));
     assert!(text.contains("api_secret = \"file:"));
-    for option in ["expires_after_s", "adjust_clock", "transfer_overlap_days", "candle_market"] {
+    for option in [
+        "expires_after_s",
+        "adjust_clock",
+        "transfer_overlap_days",
+        "candle_market",
+    ] {
         assert!(text.contains(option), "{option}");
     }
 }
@@ -544,8 +645,15 @@ fn manifest_declares_streams_limits_and_credentials() {
     assert_eq!(m.streams.len(), 7);
     assert_eq!(m.credential("api_key").unwrap().label, "API Key ID");
     assert!(m.credential("api_secret").unwrap().secret);
-    assert_eq!(m.sandbox_base_url.as_deref(), Some("https://testnet.bitmex.com"));
-    let private = m.rate_limits.iter().find(|r| r.bucket == "private").unwrap();
+    assert_eq!(
+        m.sandbox_base_url.as_deref(),
+        Some("https://testnet.bitmex.com")
+    );
+    let private = m
+        .rate_limits
+        .iter()
+        .find(|r| r.bucket == "private")
+        .unwrap();
     assert_eq!((private.capacity, private.window_ms), (120, 60_000));
     assert_eq!(m.timeframes, ["1m", "5m", "1h", "1d"]);
     assert_eq!(
@@ -568,13 +676,20 @@ struct FakeBitmex {
 }
 
 impl FakeBitmex {
-    fn answer(&mut self, url: &str, headers: &BTreeMap<String, String>) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    fn answer(
+        &mut self,
+        url: &str,
+        headers: &BTreeMap<String, String>,
+    ) -> (u16, Vec<(String, String)>, Vec<u8>) {
         self.urls.push(url.to_owned());
         let path_and_query = url.strip_prefix("http://fake").unwrap();
         let path = path_and_query.split('?').next().unwrap();
         let public = matches!(
             path,
-            "/api/v1" | "/api/v1/wallet/assets" | "/api/v1/instrument/active" | "/api/v1/trade/bucketed"
+            "/api/v1"
+                | "/api/v1/wallet/assets"
+                | "/api/v1/instrument/active"
+                | "/api/v1/trade/bucketed"
         );
         if !public {
             let expires: i64 = headers["api-expires"].parse().unwrap();
@@ -589,12 +704,22 @@ impl FakeBitmex {
             }
             if self.limited > 0 {
                 self.limited -= 1;
-                return (429, vec![("retry-after".into(), "2".into())], data("error_rate_limit.json"));
+                return (
+                    429,
+                    vec![("retry-after".into(), "2".into())],
+                    data("error_rate_limit.json"),
+                );
             }
         }
         let file = match path {
             "/api/v1" => {
-                return (200, vec![], json!({"timestamp": self.now + self.skew}).to_string().into_bytes())
+                return (
+                    200,
+                    vec![],
+                    json!({"timestamp": self.now + self.skew})
+                        .to_string()
+                        .into_bytes(),
+                )
             }
             "/api/v1/wallet/assets" => "wallet_assets.json",
             "/api/v1/instrument/active" => "instrument_active.json",
@@ -612,7 +737,10 @@ impl FakeBitmex {
 struct FakeHost(Arc<Mutex<FakeBitmex>>);
 
 impl HostIo for FakeHost {
-    fn http(&self, request: AbiHttpRequest) -> RResult<AbiHttpResponse, exsync_plugin_api::PluginError> {
+    fn http(
+        &self,
+        request: AbiHttpRequest,
+    ) -> RResult<AbiHttpResponse, exsync_plugin_api::PluginError> {
         assert_eq!(request.method.as_str(), "GET");
         assert!(!request.bucket.is_empty());
         let headers: BTreeMap<String, String> = request
@@ -620,7 +748,11 @@ impl HostIo for FakeHost {
             .iter()
             .map(|Tuple2(n, v)| (n.to_string(), v.to_string()))
             .collect();
-        let (status, extra, body) = self.0.lock().unwrap().answer(request.url.as_str(), &headers);
+        let (status, extra, body) = self
+            .0
+            .lock()
+            .unwrap()
+            .answer(request.url.as_str(), &headers);
         RResult::ROk(AbiHttpResponse {
             status,
             headers: extra
@@ -636,14 +768,21 @@ impl HostIo for FakeHost {
     fn log(&self, _level: LogLevel, _message: RStr<'_>) {}
 }
 
-fn fake(skew: i64, limited: u32, options: &[(&str, Value)]) -> (BitmexConnector, Arc<Mutex<FakeBitmex>>) {
+fn fake(
+    skew: i64,
+    limited: u32,
+    options: &[(&str, Value)],
+) -> (BitmexConnector, Arc<Mutex<FakeBitmex>>) {
     let state = Arc::new(Mutex::new(FakeBitmex {
         now: NOW,
         skew,
         limited,
         urls: Vec::new(),
     }));
-    let host = Host::from_abi(HostIo_TO::from_value(FakeHost(Arc::clone(&state)), TD_Opaque));
+    let host = Host::from_abi(HostIo_TO::from_value(
+        FakeHost(Arc::clone(&state)),
+        TD_Opaque,
+    ));
     let mut config = connector_config("http://fake");
     config.start_ms = Some(NOW - 30 * DAY_MS);
     for (k, v) in options {
@@ -670,7 +809,10 @@ fn wallet_partitions_are_the_accounts_currencies() {
         assets: vec!["Gwei".into(), "BTC".into()],
         known: vec![],
     };
-    assert_eq!(c.partitions(Stream::Ledger, &context).unwrap(), ["Gwei", "USDt", "XBt"]);
+    assert_eq!(
+        c.partitions(Stream::Ledger, &context).unwrap(),
+        ["Gwei", "USDt", "XBt"]
+    );
     assert_eq!(c.partitions(Stream::Trades, &context).unwrap(), [""]);
     let page = c.fetch(Stream::Deposits, "XBt", None).unwrap();
     assert_eq!(page.records.len(), 2);
@@ -698,9 +840,18 @@ fn a_lasting_429_is_rate_limited_with_the_wait() {
     let (c, state) = fake(0, 5, &[]);
     let err = c.fetch(Stream::Trades, "", None).unwrap_err();
     assert_eq!(err.kind, ErrorKind::RATE_LIMITED);
-    assert!(err.message.contains("frees up in 2000 ms"), "{}", err.message);
+    assert!(
+        err.message.contains("frees up in 2000 ms"),
+        "{}",
+        err.message
+    );
     // Asked again, the page comes.
     let page = c.fetch(Stream::Trades, "", None).unwrap();
     assert_eq!(page.records.len(), 2);
-    assert!(state.lock().unwrap().urls.iter().any(|u| u.contains("execution/tradeHistory?startTime=")));
+    assert!(state
+        .lock()
+        .unwrap()
+        .urls
+        .iter()
+        .any(|u| u.contains("execution/tradeHistory?startTime=")));
 }

@@ -133,7 +133,10 @@ mod tests {
         let bad = check(&h, "K", "S", "GET", "/api/v1/user?x=1", "", 0).unwrap_err();
         assert_eq!(bad.message, "Signature not valid.");
         let other = check(&h, "X", "S", "GET", "/api/v1/user", "", 0).unwrap_err();
-        assert_eq!((other.status, other.message.as_str()), (401, "Invalid API Key."));
+        assert_eq!(
+            (other.status, other.message.as_str()),
+            (401, "Invalid API Key.")
+        );
         assert_eq!(
             check(&AuthHeaders::default(), "K", "S", "GET", "/", "", 0)
                 .unwrap_err()

@@ -247,7 +247,12 @@ pub fn half_units(twice: i64) -> Value {
 
 /// What one fill of `qty` at `twice_price / 2` costs, in the settlement currency's units
 /// (negative: paid), and the settlement currency.
-fn exec_cost(inst: &Instrument, side_buy: bool, qty: i64, twice_price: i64) -> (i128, &'static str) {
+fn exec_cost(
+    inst: &Instrument,
+    side_buy: bool,
+    qty: i64,
+    twice_price: i64,
+) -> (i128, &'static str) {
     let qty = i128::from(qty);
     let twice = i128::from(twice_price);
     let (cost, currency) = match inst.kind {
@@ -281,7 +286,9 @@ impl Dataset {
         let span = (config.end_ms - start - MINUTE_MS).max(1);
         let mut rng = root.fork("executions");
         let mut times: Vec<i64> = (0..config.executions)
-            .map(|_| start + rng.range_i64(0, span) / SECOND_MS * SECOND_MS + rng.range_i64(0, 1000))
+            .map(|_| {
+                start + rng.range_i64(0, span) / SECOND_MS * SECOND_MS + rng.range_i64(0, 1000)
+            })
             .collect();
         times.sort_unstable();
         for t in times {
@@ -480,11 +487,21 @@ impl Dataset {
                 } else {
                     t
                 };
-                events.push((t, "Deposit", unit * rng.range_i64(1, 500) as i128 / 100, pending));
+                events.push((
+                    t,
+                    "Deposit",
+                    unit * rng.range_i64(1, 500) as i128 / 100,
+                    pending,
+                ));
             }
             for _ in 0..self.config.withdrawals {
                 let t = start + rng.range_i64(DAY_MS, span);
-                events.push((t, "Withdrawal", -(unit * rng.range_i64(1, 100) as i128 / 100), false));
+                events.push((
+                    t,
+                    "Withdrawal",
+                    -(unit * rng.range_i64(1, 100) as i128 / 100),
+                    false,
+                ));
             }
             for _ in 0..self.config.transfers {
                 let t = start + rng.range_i64(DAY_MS, span);
@@ -513,7 +530,10 @@ impl Dataset {
                 let id = self.id("transact");
                 let (address, tx) = match ty {
                     "Deposit" | "Withdrawal" => (
-                        format!("0x{:040x}", hash_parts(&[self.config.seed, t as u64]) as u128 * 7919),
+                        format!(
+                            "0x{:040x}",
+                            hash_parts(&[self.config.seed, t as u64]) as u128 * 7919
+                        ),
                         format!("{:064x}", u128::from(hash_parts(&[t as u64, 3])) << 32),
                     ),
                     "RealisedPNL" => ("XBTUSD".to_owned(), String::new()),
@@ -605,7 +625,12 @@ impl Dataset {
 
     /// One bucketed row of `symbol` for the `bin_ms` bin closing at `close` (a pure function).
     pub fn bucket(&self, inst: &Instrument, bin_ms: i64, close: i64) -> Value {
-        let h = hash_parts(&[self.config.seed, hash_str(inst.symbol), bin_ms as u64, close as u64]);
+        let h = hash_parts(&[
+            self.config.seed,
+            hash_str(inst.symbol),
+            bin_ms as u64,
+            close as u64,
+        ]);
         let base = inst.price * 2;
         let wobble = |k: u64| (mix_mod(h, k, (inst.price / 50).max(1) as u64) as i64) * 2;
         let open = base + wobble(1) - inst.price / 50;

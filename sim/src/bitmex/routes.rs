@@ -186,7 +186,18 @@ pub async fn serve(
     if draw.slow_ms > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(draw.slow_ms)).await;
     }
-    let mut answer = match answer(state, peer, endpoint, method, path, query, headers, body, &mut outcome, draw.error_status) {
+    let mut answer = match answer(
+        state,
+        peer,
+        endpoint,
+        method,
+        path,
+        query,
+        headers,
+        body,
+        &mut outcome,
+        draw.error_status,
+    ) {
         Ok(a) => a,
         Err(a) => a,
     };
@@ -262,7 +273,10 @@ fn answer(
     let limit_headers = vec![
         ("x-ratelimit-limit", admission.limit.to_string()),
         ("x-ratelimit-remaining", admission.remaining.to_string()),
-        ("x-ratelimit-reset", admission.reset_ms.div_euclid(1000).to_string()),
+        (
+            "x-ratelimit-reset",
+            admission.reset_ms.div_euclid(1000).to_string(),
+        ),
     ];
     if !admission.allowed {
         let wait_s = ((admission.reset_ms - now) + 999).div_euclid(1000).max(1);
@@ -391,9 +405,11 @@ fn route(
             }
             let mut listed: Vec<&Timed> = match currency {
                 "all" => ds.wallet.values().flatten().collect(),
-                c if asset_of_currency(c).is_some() => {
-                    ds.wallet.get(c).map(|l| l.iter().collect()).unwrap_or_default()
-                }
+                c if asset_of_currency(c).is_some() => ds
+                    .wallet
+                    .get(c)
+                    .map(|l| l.iter().collect())
+                    .unwrap_or_default(),
                 c => return Err(bad_request(format!("Unknown currency {c:?}"))),
             };
             listed.sort_by_key(|r| std::cmp::Reverse(r.t));
@@ -408,7 +424,9 @@ fn route(
 fn timed_list(list: &[Timed], p: &Params) -> Result<Value, Answer> {
     let count = p.usize_or("count", 100)?;
     if count == 0 || count > MAX_COUNT {
-        return Err(bad_request(format!("count must be between 1 and {MAX_COUNT}")));
+        return Err(bad_request(format!(
+            "count must be between 1 and {MAX_COUNT}"
+        )));
     }
     let start = p.usize_or("start", 0)?;
     let from = p.time("startTime")?;
@@ -424,7 +442,12 @@ fn timed_list(list: &[Timed], p: &Params) -> Result<Value, Answer> {
         matching.reverse();
     }
     Ok(Value::Array(
-        matching.into_iter().skip(start).take(count).cloned().collect(),
+        matching
+            .into_iter()
+            .skip(start)
+            .take(count)
+            .cloned()
+            .collect(),
     ))
 }
 
@@ -446,16 +469,24 @@ fn bucketed(ds: &Dataset, p: &Params, now: i64) -> Result<Value, Answer> {
         .get("binSize")
         .and_then(bin_ms)
         .ok_or_else(|| bad_request("binSize must be one of 1m, 5m, 1h, 1d"))?;
-    let symbol = p.get("symbol").ok_or_else(|| bad_request("symbol is required"))?;
+    let symbol = p
+        .get("symbol")
+        .ok_or_else(|| bad_request("symbol is required"))?;
     let inst = super::data::instrument(symbol)
         .ok_or_else(|| bad_request(format!("Unknown symbol {symbol:?}")))?;
     let count = p.usize_or("count", 100)?;
     if count == 0 || count > MAX_COUNT {
-        return Err(bad_request(format!("count must be between 1 and {MAX_COUNT}")));
+        return Err(bad_request(format!(
+            "count must be between 1 and {MAX_COUNT}"
+        )));
     }
     let partial = p.flag("partial");
     let last_closed = now.div_euclid(bin) * bin;
-    let newest = if partial { last_closed + bin } else { last_closed };
+    let newest = if partial {
+        last_closed + bin
+    } else {
+        last_closed
+    };
     let first = p
         .time("startTime")?
         .unwrap_or(inst.listed_ms)
@@ -477,6 +508,9 @@ fn bucketed(ds: &Dataset, p: &Params, now: i64) -> Result<Value, Answer> {
         }
     }
     Ok(Value::Array(
-        closes.into_iter().map(|c| ds.bucket(inst, bin, c)).collect(),
+        closes
+            .into_iter()
+            .map(|c| ds.bucket(inst, bin, c))
+            .collect(),
     ))
 }

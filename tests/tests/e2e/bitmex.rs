@@ -109,7 +109,9 @@ fn scaled(units: &Value, currency: &str) -> String {
         .find(|(c, _)| *c == currency)
         .unwrap_or_else(|| panic!("no scale for {currency}"))
         .1 as usize;
-    let n = units.as_i64().unwrap_or_else(|| panic!("{units} is not an integer"));
+    let n = units
+        .as_i64()
+        .unwrap_or_else(|| panic!("{units} is not an integer"));
     let digits = format!("{:0>width$}", n.unsigned_abs(), width = scale + 1);
     let (int, frac) = digits.split_at(digits.len() - scale);
     let sign = if n < 0 { "-" } else { "" };
@@ -128,7 +130,9 @@ fn compare(
     mut check: impl FnMut(&str, &Value, &Value),
 ) {
     let truth: Vec<(String, &Value)> = truth.iter().map(|(id, raw)| (id.clone(), raw)).collect();
-    assert_kind_exactly(daemon, name, kind, &truth, |id, rec, raw| check(id, rec, raw));
+    assert_kind_exactly(daemon, name, kind, &truth, |id, rec, raw| {
+        check(id, rec, raw)
+    });
 }
 
 /// Every wallet-history row of the truth, of every currency, oldest first per currency.
@@ -158,73 +162,154 @@ fn assert_stored_exactly(daemon: &Daemon, name: &str, truth: &Value) {
         "trade",
         &keyed(&executions, "execID"),
         |id, rec, raw| {
-            for (field, raw_field) in [("symbol", "symbol"), ("order_id", "orderID"), ("price", "lastPx")] {
-                assert_eq!(text(&rec[field]), text(&raw[raw_field]), "trade {id} {field}");
+            for (field, raw_field) in [
+                ("symbol", "symbol"),
+                ("order_id", "orderID"),
+                ("price", "lastPx"),
+            ] {
+                assert_eq!(
+                    text(&rec[field]),
+                    text(&raw[raw_field]),
+                    "trade {id} {field}"
+                );
             }
             let settle = match raw["settlCurrency"].as_str().unwrap() {
                 "" => "USDt",
                 c => c,
             };
             assert_eq!(text(&rec["fee_asset_native"]), settle, "trade {id}");
-            assert_eq!(text(&rec["fee_amount"]), scaled(&raw["execComm"], settle), "trade {id} fee");
+            assert_eq!(
+                text(&rec["fee_amount"]),
+                scaled(&raw["execComm"], settle),
+                "trade {id} fee"
+            );
             let cost = scaled(&raw["execCost"], settle);
-            assert_eq!(text(&rec["cost"]), cost.trim_start_matches('-'), "trade {id} cost");
+            assert_eq!(
+                text(&rec["cost"]),
+                cost.trim_start_matches('-'),
+                "trade {id} cost"
+            );
             if raw["symbol"] == "XBT_USDT" {
                 // Spot quantities are satoshis: the amount is in BTC.
-                assert_eq!(text(&rec["amount"]), scaled(&raw["lastQty"], "XBt"), "trade {id}");
-                assert_eq!((rec["base"].as_str(), rec["quote"].as_str()), (Some("BTC"), Some("USDT")));
+                assert_eq!(
+                    text(&rec["amount"]),
+                    scaled(&raw["lastQty"], "XBt"),
+                    "trade {id}"
+                );
+                assert_eq!(
+                    (rec["base"].as_str(), rec["quote"].as_str()),
+                    (Some("BTC"), Some("USDT"))
+                );
             } else if raw["symbol"] != "ETH_USDT" {
-                assert_eq!(text(&rec["amount"]), text(&raw["lastQty"]), "trade {id} contracts");
+                assert_eq!(
+                    text(&rec["amount"]),
+                    text(&raw["lastQty"]),
+                    "trade {id} contracts"
+                );
             }
         },
     );
     let orders = truth["orders"].as_array().unwrap();
-    compare(daemon, name, "order", &keyed(orders, "orderID"), |id, rec, raw| {
-        assert_eq!(text(&rec["symbol"]), text(&raw["symbol"]), "order {id}");
-        assert_eq!(text(&rec["price"]), text(&raw["price"]), "order {id}");
-        let open = raw["ordStatus"] == "New";
-        assert_eq!(rec["status"] == "open", open, "order {id} status");
-    });
+    compare(
+        daemon,
+        name,
+        "order",
+        &keyed(orders, "orderID"),
+        |id, rec, raw| {
+            assert_eq!(text(&rec["symbol"]), text(&raw["symbol"]), "order {id}");
+            assert_eq!(text(&rec["price"]), text(&raw["price"]), "order {id}");
+            let open = raw["ordStatus"] == "New";
+            assert_eq!(rec["status"] == "open", open, "order {id} status");
+        },
+    );
     let rows = wallet_rows(truth);
-    compare(daemon, name, "ledger", &keyed(&rows, "transactID"), |id, rec, raw| {
-        let currency = raw["currency"].as_str().unwrap();
-        assert_eq!(text(&rec["asset_native"]), currency, "ledger {id}");
-        assert_eq!(text(&rec["amount"]), scaled(&raw["amount"], currency), "ledger {id}");
-        assert_eq!(text(&rec["type"]), text(&raw["transactType"]), "ledger {id}");
-        if !raw["walletBalance"].is_null() {
+    compare(
+        daemon,
+        name,
+        "ledger",
+        &keyed(&rows, "transactID"),
+        |id, rec, raw| {
+            let currency = raw["currency"].as_str().unwrap();
+            assert_eq!(text(&rec["asset_native"]), currency, "ledger {id}");
             assert_eq!(
-                text(&rec["balance_after"]),
-                scaled(&raw["walletBalance"], currency),
+                text(&rec["amount"]),
+                scaled(&raw["amount"], currency),
                 "ledger {id}"
             );
-        }
-    });
+            assert_eq!(
+                text(&rec["type"]),
+                text(&raw["transactType"]),
+                "ledger {id}"
+            );
+            if !raw["walletBalance"].is_null() {
+                assert_eq!(
+                    text(&rec["balance_after"]),
+                    scaled(&raw["walletBalance"], currency),
+                    "ledger {id}"
+                );
+            }
+        },
+    );
     for (kind, ty) in [("deposit", "Deposit"), ("withdrawal", "Withdrawal")] {
-        let of_type: Vec<Value> = rows.iter().filter(|r| r["transactType"] == ty).cloned().collect();
+        let of_type: Vec<Value> = rows
+            .iter()
+            .filter(|r| r["transactType"] == ty)
+            .cloned()
+            .collect();
         assert!(!of_type.is_empty(), "no {ty} in the truth");
-        compare(daemon, name, kind, &keyed(&of_type, "transactID"), |id, rec, raw| {
-            let currency = raw["currency"].as_str().unwrap();
-            let amount = scaled(&raw["amount"], currency);
-            assert_eq!(text(&rec["amount"]), amount.trim_start_matches('-'), "{kind} {id}");
-            assert_eq!(text(&rec["txid"]), text(&raw["tx"]), "{kind} {id}");
-            let status = if raw["transactStatus"] == "Pending" { "pending" } else { "ok" };
-            assert_eq!(rec["status"], status, "{kind} {id}");
-        });
+        compare(
+            daemon,
+            name,
+            kind,
+            &keyed(&of_type, "transactID"),
+            |id, rec, raw| {
+                let currency = raw["currency"].as_str().unwrap();
+                let amount = scaled(&raw["amount"], currency);
+                assert_eq!(
+                    text(&rec["amount"]),
+                    amount.trim_start_matches('-'),
+                    "{kind} {id}"
+                );
+                assert_eq!(text(&rec["txid"]), text(&raw["tx"]), "{kind} {id}");
+                let status = if raw["transactStatus"] == "Pending" {
+                    "pending"
+                } else {
+                    "ok"
+                };
+                assert_eq!(rec["status"], status, "{kind} {id}");
+            },
+        );
     }
     // Balances: one margin account per currency.
     let stored: BTreeMap<String, Value> = daemon
         .records(name, "balance")
         .into_iter()
-        .map(|b| (format!("{}:{}", text(&b["wallet"]), text(&b["asset_native"])), b))
+        .map(|b| {
+            (
+                format!("{}:{}", text(&b["wallet"]), text(&b["asset_native"])),
+                b,
+            )
+        })
         .collect();
     let margins = truth["margins"].as_array().unwrap();
     assert_eq!(stored.len(), margins.len(), "balances: {stored:?}");
     for m in margins {
         let currency = m["currency"].as_str().unwrap();
         let rec = &stored[&format!("margin:{currency}")];
-        assert_eq!(text(&rec["total"]), scaled(&m["walletBalance"], currency), "{currency}");
-        assert_eq!(text(&rec["free"]), scaled(&m["withdrawableMargin"], currency), "{currency}");
-        assert_eq!(rec["raw"]["walletBalance"], m["walletBalance"], "{currency} raw");
+        assert_eq!(
+            text(&rec["total"]),
+            scaled(&m["walletBalance"], currency),
+            "{currency}"
+        );
+        assert_eq!(
+            text(&rec["free"]),
+            scaled(&m["withdrawableMargin"], currency),
+            "{currency}"
+        );
+        assert_eq!(
+            rec["raw"]["walletBalance"], m["walletBalance"],
+            "{currency} raw"
+        );
     }
     assert_eq!(stored["margin:XBt"]["asset"], "BTC");
     assert_eq!(stored["margin:Gwei"]["asset"], "ETH");
@@ -253,14 +338,20 @@ fn assert_candles_exactly(daemon: &Daemon, sim: &Sim, start_ms: i64, timeframe: 
         last_open = open;
         // The truth may hold a bin that closed after the sync ended.
         let Some(rec) = stored.get(&open) else {
-            assert!(close > now_ms() - 5 * 60_000, "candle {timeframe} {open} missing");
+            assert!(
+                close > now_ms() - 5 * 60_000,
+                "candle {timeframe} {open} missing"
+            );
             continue;
         };
         assert_eq!(&rec["raw"], row, "candle {timeframe} {open}");
         assert_eq!(text(&rec["close"]), text(&row["close"]));
         assert_eq!(rec["base"], "BTC");
     }
-    assert!(stored.keys().all(|open| *open <= last_open), "{timeframe}: a bin not in the truth");
+    assert!(
+        stored.keys().all(|open| *open <= last_open),
+        "{timeframe}: a bin not in the truth"
+    );
 }
 
 /// `2024-01-02T03:00:00.000Z` → ms.
@@ -308,7 +399,10 @@ fn full_sync_stores_exactly_the_ground_truth() {
     // The wallet history was read per currency, found from the account's margin accounts.
     for currency in ["XBt", "USDt", "Gwei"] {
         let key = format!("GET /api/v1/user/walletHistory {currency}");
-        assert!(stats["by_endpoint_currency"][&key].as_u64().unwrap_or(0) >= 3, "{stats}");
+        assert!(
+            stats["by_endpoint_currency"][&key].as_u64().unwrap_or(0) >= 3,
+            "{stats}"
+        );
     }
 
     // `test` reports who the key belongs to and what it may do.
@@ -317,7 +411,12 @@ fn full_sync_stores_exactly_the_ground_truth() {
     assert!(shown.contains(&text(&truth["user_id"])), "{test:#}");
     assert_eq!(test["can_withdraw"], true, "{test:#}");
 
-    assert_no_secrets(&[&daemon.log(), &daemon.metrics(), &report.to_string(), &shown]);
+    assert_no_secrets(&[
+        &daemon.log(),
+        &daemon.metrics(),
+        &report.to_string(),
+        &shown,
+    ]);
 }
 
 #[test]
@@ -332,7 +431,10 @@ fn incremental_sync_fetches_only_what_is_new() {
     assert_all_ok(&report);
     for s in streams(&report) {
         if s["stream"] != "balances" {
-            assert_eq!(s["records"], 0, "a sync with nothing new stored something: {s}");
+            assert_eq!(
+                s["records"], 0,
+                "a sync with nothing new stored something: {s}"
+            );
         }
     }
     let stats = sim.stats();
@@ -351,8 +453,14 @@ fn incremental_sync_fetches_only_what_is_new() {
     let report = daemon.sync_wait(INTEGRATION);
     assert_all_ok(&report);
     let stats = sim.stats();
-    assert_eq!(stats["by_endpoint"]["GET /api/v1/execution/tradeHistory"], 1, "{stats}");
-    let trades = streams(&report).iter().find(|s| s["stream"] == "trades").unwrap();
+    assert_eq!(
+        stats["by_endpoint"]["GET /api/v1/execution/tradeHistory"], 1,
+        "{stats}"
+    );
+    let trades = streams(&report)
+        .iter()
+        .find(|s| s["stream"] == "trades")
+        .unwrap();
     assert_eq!(trades["records"], 7, "{trades}");
     assert_stored_exactly(&daemon, INTEGRATION, &sim.truth());
 }
@@ -371,7 +479,10 @@ fn wrong_secret_is_an_auth_error_and_never_shown() {
         assert_eq!(s["result"], "failed", "{s}");
         assert_eq!(s["error"]["kind"], "auth", "{s}");
         assert!(
-            s["error"]["message"].as_str().unwrap().contains("Signature not valid"),
+            s["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("Signature not valid"),
             "{s}"
         );
     }
@@ -384,7 +495,14 @@ fn wrong_secret_is_an_auth_error_and_never_shown() {
 #[test]
 fn expired_requests_are_a_clock_error_unless_the_integration_follows_bitmexs_clock() {
     // BitMEX's clock runs two minutes ahead: every request we sign has expired on arrival.
-    let sim = bitmex_sim(&["--seed", "64", "--trades", "50", "--clock-offset-ms", "120000"]);
+    let sim = bitmex_sim(&[
+        "--seed",
+        "64",
+        "--trades",
+        "50",
+        "--clock-offset-ms",
+        "120000",
+    ]);
     let setup = bitmex_setup(&sim, API_SECRET, &days_ago(20), false, STREAMS);
     setup.integration(
         "bitmex-adjusted",
@@ -414,12 +532,19 @@ fn expired_requests_are_a_clock_error_unless_the_integration_follows_bitmexs_clo
         .as_array()
         .unwrap()
         .iter()
-        .filter(|e| e["execType"] == "Trade" && parse_close(e["transactTime"].as_str().unwrap()) >= since - 60_000)
+        .filter(|e| {
+            e["execType"] == "Trade"
+                && parse_close(e["transactTime"].as_str().unwrap()) >= since - 60_000
+        })
         .count();
     assert!(expected > 0);
     // Times in the truth are rounded down to the minute here: a trade in the minute of the
     // start may fall either side.
-    assert!(trades.len() <= expected && trades.len() + 5 >= expected, "{} of {expected}", trades.len());
+    assert!(
+        trades.len() <= expected && trades.len() + 5 >= expected,
+        "{} of {expected}",
+        trades.len()
+    );
 }
 
 #[test]
@@ -427,8 +552,16 @@ fn the_request_budget_keeps_a_sync_under_bitmexs_limit() {
     // BitMEX's own limits (120 signed and 30 public requests a minute): the manifest's
     // budget keeps a sync under them, so the simulator never answers 429.
     let sim = bitmex_sim(&[
-        "--seed", "65", "--trades", "600", "--history-days", "30",
-        "--private-limit", "120", "--public-limit", "30",
+        "--seed",
+        "65",
+        "--trades",
+        "600",
+        "--history-days",
+        "30",
+        "--private-limit",
+        "120",
+        "--public-limit",
+        "30",
     ]);
     let extra = format!("{STREAMS}{CANDLES}");
     let setup = bitmex_setup(&sim, API_SECRET, &days_ago(32), true, &extra);
@@ -444,8 +577,18 @@ fn a_429_is_waited_out_and_the_sync_finishes() {
     // Four signed requests per two seconds, far below what the manifest's budget allows, so
     // the daemon's own pacing does not save us: only honouring BitMEX's Retry-After does.
     let sim = bitmex_sim(&[
-        "--seed", "66", "--trades", "300", "--history-days", "18",
-        "--private-limit", "4", "--public-limit", "1000", "--limit-window-ms", "2000",
+        "--seed",
+        "66",
+        "--trades",
+        "300",
+        "--history-days",
+        "18",
+        "--private-limit",
+        "4",
+        "--public-limit",
+        "1000",
+        "--limit-window-ms",
+        "2000",
     ]);
     let setup = bitmex_setup(&sim, API_SECRET, &days_ago(20), true, STREAMS);
     let daemon = Daemon::start(&setup);
