@@ -62,9 +62,9 @@ pub(crate) const DEFAULT_CANDLE_LOOKBACK_MS: i64 = 365 * DAY_MS;
 pub(crate) const EXECUTION_COUNT: usize = 500;
 pub(crate) const ORDER_COUNT: usize = 500;
 pub(crate) const BUCKET_COUNT: usize = 1000;
-/// Wallet history page size. BitMEX's default is 10000 (unconfirmed: its maximum); smaller
-/// pages keep each answer small.
-pub(crate) const WALLET_HISTORY_COUNT: usize = 200;
+/// Wallet history page size: the default of BitMEX's API explorer (Swagger). Its maximum is
+/// not documented (unconfirmed), so we ask for no more than the default.
+pub(crate) const WALLET_HISTORY_COUNT: usize = 100;
 
 /// How long a fetched instrument or asset list is trusted.
 pub(crate) const REFERENCE_TTL_MS: i64 = HOUR_MS;
@@ -99,7 +99,8 @@ pub(crate) struct BitmexEndpoints {
 }
 
 impl BitmexEndpoints {
-    /// `GET /api/v1`: the API's name, version and server `timestamp` (ms).
+    /// `GET /api/v1`: the API's name, version and server `timestamp` (ms). Unconfirmed: BitMEX
+    /// documents no server-time endpoint; its API root answers with its clock.
     pub(crate) const ROOT: Endpoint = Endpoint {
         path: "/api/v1",
         bucket: BUCKET_PUBLIC,

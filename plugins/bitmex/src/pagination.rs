@@ -14,7 +14,7 @@
 //! where the last walk stopped; inside a window, pages follow by `start` offset, which is
 //! stable because a past window no longer changes.
 //!
-//! The wallet history takes no time filter (unconfirmed: BitMEX documents `currency`, `count`
+//! The wallet history takes no time filter (BitMEX's API explorer lists `currency`, `count`
 //! and `start` only), and lists newest first. A walk reads pages from offset 0 until it has
 //! passed the time the previous walk had reached (less an overlap, or back to the oldest
 //! transfer still pending), or the configured start, or the end of the history. Records

@@ -728,8 +728,9 @@ pub(crate) fn parse_wallet_history(
                     timestamp: time,
                     asset: normalise(&info.asset),
                     asset_native: currency,
-                    // Withdrawals are negative in the wallet history; a transfer's amount is
-                    // what moved. Unconfirmed: whether BitMEX counts the fee into it.
+                    // Withdrawals are negative in the wallet history, and include their fee
+                    // (ccxt's documented example: amount -100100000, fee 100000, the balance
+                    // down by 100100000); the transfer keeps BitMEX's figure, as ccxt does.
                     amount: abs(&amount),
                     fee_asset: Some(normalise(&info.asset)),
                     fee_amount: row.units("fee", info, what)?.map(|f| abs(&f)),

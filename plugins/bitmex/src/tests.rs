@@ -270,7 +270,7 @@ fn wallet_history_yields_transfers_and_ledger_and_skips_unrealised_pnl() {
         panic!()
     };
     assert_eq!(withdrawal.amount, "-0.01000000");
-    assert_eq!(withdrawal.balance_after.as_deref(), Some("0.98990000"));
+    assert_eq!(withdrawal.balance_after.as_deref(), Some("0.99000000"));
     assert_eq!(withdrawal.entry_type, "Withdrawal");
     assert_eq!(withdrawal.reference_id.as_deref(), Some("beef"));
     let Record::Ledger(pnl) = &ledger.records[3] else {
@@ -303,6 +303,33 @@ fn wallet_history_yields_transfers_and_ledger_and_skips_unrealised_pnl() {
         (TransferStatus::Ok, Some("beef"))
     );
     assert_eq!(w.asset, "BTC");
+}
+
+#[test]
+fn wallet_amounts_sent_as_strings_are_read_alike() {
+    // ccxt's example of a USDt withdrawal on the Tron network: amounts as strings.
+    let body = br#"[{"transactID":"3aece414-bb29-76c8-6c6d-16a477a51a1e","account":"1403035",
+        "currency":"USDt","network":"tron","transactType":"Withdrawal","amount":"-11000000",
+        "fee":"1000000","transactStatus":"Pending","address":"TRf5JxcABQsF2Nm2zu21X0HiDtnisxPo4x",
+        "tx":"","text":"","transactTime":"2022-12-16T07:37:06.500Z",
+        "timestamp":"2022-12-16T07:37:06.500Z"}]"#;
+    let page = parsing::parse_wallet_history(body, WalletKind::Withdrawals, &assets()).unwrap();
+    let Record::Withdrawal(w) = &page.records[0] else {
+        panic!()
+    };
+    assert_eq!(
+        (w.amount.as_str(), w.fee_amount.as_deref()),
+        ("11.000000", Some("1.000000"))
+    );
+    assert_eq!(
+        (w.status, w.txid.as_deref()),
+        (TransferStatus::Pending, None)
+    );
+    assert_eq!(
+        (w.asset.as_str(), w.network.as_deref()),
+        ("USDT", Some("tron"))
+    );
+    assert_eq!(page.pending, Some(1_671_176_226_500));
 }
 
 #[test]

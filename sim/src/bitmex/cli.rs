@@ -68,13 +68,13 @@ pub struct BitmexDatasetArgs {
 
 #[derive(Debug, Args)]
 pub struct BitmexLimitArgs {
-    /// Signed requests per rolling minute per key (BitMEX: 120).
+    /// Signed requests per minute per key (BitMEX: 120), as a token bucket.
     #[arg(long, default_value_t = 120)]
     private_limit: u32,
-    /// Unauthenticated requests per rolling minute per IP (BitMEX: 30).
+    /// Unauthenticated requests per minute per IP (BitMEX: 30).
     #[arg(long, default_value_t = 30)]
     public_limit: u32,
-    /// The limits' rolling window in ms (BitMEX: a minute).
+    /// How long the buckets take to refill completely, in ms (BitMEX: a minute).
     #[arg(long, default_value_t = 60_000)]
     limit_window_ms: i64,
     /// Turn every limit off.

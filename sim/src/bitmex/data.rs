@@ -523,9 +523,12 @@ impl Dataset {
             let mut balance: i128 = 0;
             let mut rows = Vec::new();
             for (t, ty, amount, pending) in events {
+                // A withdrawal's amount includes its fee, as BitMEX lists it (ccxt's example:
+                // amount -100100000, fee 100000, the balance down by 100100000).
                 let fee: i128 = if ty == "Withdrawal" { unit / 10_000 } else { 0 };
+                let amount = amount - fee;
                 if !pending {
-                    balance += amount - fee;
+                    balance += amount;
                 }
                 let id = self.id("transact");
                 let (address, tx) = match ty {

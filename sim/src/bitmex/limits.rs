@@ -1,12 +1,16 @@
 //! Rate limits of the BitMEX simulator.
 //!
-//! As BitMEX documents them: per API key, `private_limit` requests (120) in any rolling
-//! minute; per IP for unauthenticated requests, `public_limit` (30). Every answer carries
-//! `x-ratelimit-limit`, `x-ratelimit-remaining` and `x-ratelimit-reset` (Unix seconds when the
-//! oldest counted request leaves the window); past the limit the answer is HTTP 429 with
-//! `Retry-After` in seconds.
+//! As BitMEX documents them: a token bucket per API key holding `private_limit` requests (120)
+//! and refilled at that many per minute; per IP for unauthenticated requests, `public_limit`
+//! (30). Every answer carries `x-ratelimit-limit`, `x-ratelimit-remaining` and
+//! `x-ratelimit-reset` (Unix seconds when the bucket is full again); past the limit the answer
+//! is HTTP 429 with `Retry-After` in seconds.
+//!
+//! The bucket is kept as a theoretical arrival time (GCRA): each request moves it one
+//! `window / limit` interval later; a request is refused while it is more than
+//! `window - interval` ahead of now.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::time::MINUTE_MS;
@@ -16,7 +20,8 @@ pub struct LimitConfig {
     pub enabled: bool,
     pub private_limit: u32,
     pub public_limit: u32,
-    /// The rolling window, a minute on BitMEX (shorter only to make tests quick).
+    /// The time the bucket takes to refill completely, a minute on BitMEX (shorter only to
+    /// make tests quick).
     pub window_ms: i64,
 }
 
@@ -37,21 +42,24 @@ pub struct Admission {
     pub allowed: bool,
     pub limit: u32,
     pub remaining: u32,
-    /// When the window frees a request (server ms).
+    /// When the bucket is full again (server ms).
     pub reset_ms: i64,
+    /// Refused: when the next request is accepted (server ms).
+    pub retry_at_ms: i64,
 }
 
 #[derive(Debug)]
 pub struct Limits {
     config: LimitConfig,
-    windows: Mutex<HashMap<String, VecDeque<i64>>>,
+    /// Theoretical arrival time per key or IP.
+    buckets: Mutex<HashMap<String, i64>>,
 }
 
 impl Limits {
     pub fn new(config: LimitConfig) -> Self {
         Self {
             config,
-            windows: Mutex::new(HashMap::new()),
+            buckets: Mutex::new(HashMap::new()),
         }
     }
 
@@ -64,27 +72,29 @@ impl Limits {
             self.config.public_limit
         }
         .max(1);
-        let mut windows = self.windows.lock().expect("limits lock");
-        let q = windows.entry(who.to_owned()).or_default();
-        let window = self.config.window_ms.max(1);
-        while q.front().is_some_and(|&t| t <= now - window) {
-            q.pop_front();
-        }
-        let reset_ms = q.front().map_or(now, |t| t + window);
-        if self.config.enabled && q.len() as u32 >= limit {
+        let window = self.config.window_ms.max(i64::from(limit));
+        let interval = window / i64::from(limit);
+        let tolerance = window - interval;
+        let mut buckets = self.buckets.lock().expect("limits lock");
+        let tat = buckets.get(who).copied().unwrap_or(now).max(now);
+        let remaining_after = |tat: i64| ((window - (tat - now)) / interval).max(0) as u32;
+        if self.config.enabled && tat - now > tolerance {
             return Admission {
                 allowed: false,
                 limit,
                 remaining: 0,
-                reset_ms,
+                reset_ms: tat,
+                retry_at_ms: tat - tolerance,
             };
         }
-        q.push_back(now);
+        let tat = tat + interval;
+        buckets.insert(who.to_owned(), tat);
         Admission {
             allowed: true,
             limit,
-            remaining: limit.saturating_sub(q.len() as u32),
-            reset_ms: q.front().map_or(now, |t| t + window),
+            remaining: remaining_after(tat).min(limit),
+            reset_ms: tat,
+            retry_at_ms: now,
         }
     }
 }
@@ -94,17 +104,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_rolling_minute_per_key() {
+    fn a_bucket_per_key_refilled_over_the_window() {
+        // Two requests per two seconds: one token back every second.
         let l = Limits::new(LimitConfig {
             private_limit: 2,
+            window_ms: 2_000,
             ..LimitConfig::default()
         });
-        assert!(l.admit("k", true, 1_000).allowed);
-        assert!(l.admit("k", true, 2_000).allowed);
-        let third = l.admit("k", true, 3_000);
+        let first = l.admit("k", true, 10_000);
+        assert!(first.allowed);
+        assert_eq!(first.remaining, 1);
+        assert!(l.admit("k", true, 10_000).allowed);
+        let third = l.admit("k", true, 10_500);
         assert!(!third.allowed);
-        assert_eq!(third.reset_ms, 61_000);
-        assert!(l.admit("other", true, 3_000).allowed);
-        assert!(l.admit("k", true, 61_000).allowed);
+        assert_eq!(third.retry_at_ms, 11_000);
+        assert!(l.admit("other", true, 10_500).allowed);
+        assert!(l.admit("k", true, 11_000).allowed);
+        assert!(!l.admit("k", true, 11_000).allowed);
+        // Idle for the window: full again.
+        let later = l.admit("k", true, 20_000);
+        assert_eq!((later.allowed, later.remaining), (true, 1));
     }
 }

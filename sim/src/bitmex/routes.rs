@@ -14,7 +14,9 @@ use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS};
 
 /// The largest `count` of executions, orders and bins.
 pub const MAX_COUNT: usize = 1000;
-/// The largest `count` of a wallet history (BitMEX's default, and its maximum).
+/// The default `count` of a wallet history, as BitMEX's API explorer documents it.
+pub const DEFAULT_WALLET_COUNT: usize = 100;
+/// The largest `count` of a wallet history the simulator serves (BitMEX documents none).
 pub const MAX_WALLET_COUNT: usize = 10_000;
 
 /// The BitMEX endpoints the simulator serves.
@@ -279,7 +281,9 @@ fn answer(
         ),
     ];
     if !admission.allowed {
-        let wait_s = ((admission.reset_ms - now) + 999).div_euclid(1000).max(1);
+        let wait_s = ((admission.retry_at_ms - now) + 999)
+            .div_euclid(1000)
+            .max(1);
         let mut a = error(
             429,
             "RateLimitError",
@@ -391,7 +395,7 @@ fn route(
         Endpoint::WalletHistory => {
             let currency = p.get("currency").unwrap_or("XBt");
             outcome.currency = Some(currency.to_owned());
-            let count = p.usize_or("count", MAX_WALLET_COUNT)?;
+            let count = p.usize_or("count", DEFAULT_WALLET_COUNT)?;
             if count == 0 || count > MAX_WALLET_COUNT {
                 return Err(bad_request(format!(
                     "count must be between 1 and {MAX_WALLET_COUNT}"

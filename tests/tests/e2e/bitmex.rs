@@ -601,3 +601,29 @@ fn a_429_is_waited_out_and_the_sync_finishes() {
     );
     assert_stored_exactly(&daemon, INTEGRATION, &sim.truth());
 }
+
+#[test]
+fn failing_answers_are_retried_and_a_malformed_one_is_a_bad_response() {
+    let sim = bitmex_sim(&["--seed", "67", "--trades", "100", "--history-days", "20"]);
+    let setup = bitmex_setup(&sim, API_SECRET, &days_ago(21), false, STREAMS);
+    let daemon = Daemon::start(&setup);
+
+    // Three 503s in a row ("overloaded"): the requests are sent again, nothing is lost.
+    sim.set_faults(serde_json::json!({ "fail_next": { "count": 3, "status": 503 } }));
+    assert_all_ok(&daemon.sync_wait(INTEGRATION));
+    assert_eq!(sim.stats()["by_status"]["503"], 3);
+    assert_stored_exactly(&daemon, INTEGRATION, &sim.truth());
+
+    // Every answer cut short: each stream fails `bad_response`, saying what it was parsing.
+    sim.set_faults(serde_json::json!({ "malformed_rate": 1.0 }));
+    let report = daemon.sync_wait(INTEGRATION);
+    for s in streams(&report) {
+        assert_eq!(s["result"], "failed", "{s}");
+        assert_eq!(s["error"]["kind"], "bad_response", "{s}");
+        assert!(
+            s["error"]["message"].as_str().unwrap().contains("parsing"),
+            "{s}"
+        );
+    }
+    assert_no_secrets(&[&daemon.log(), &report.to_string()]);
+}
