@@ -257,10 +257,42 @@ impl BitmexConnector {
             &[("currency", "all".to_owned())],
             "fetching the margin balances of every currency",
         )?;
-        let records = parsing::parse_margin(&body, &assets, as_of)?;
+        let mut records = parsing::parse_margin(&body, &assets, as_of)?;
         let currencies = parsing::margin_currencies(&body)?;
-        self.state().currencies = Some((self.host.now_ms(), currencies));
+        self.state().currencies = Some((self.host.now_ms(), currencies.clone()));
+        records.extend(self.earn_balances(&currencies, &assets)?);
         Ok(Page::done(records))
+    }
+
+    /// The `earn` wallet: what is staked, per currency of the account. A key or account
+    /// BitMEX does not show staking to (403, 404) has no such wallet to report: that is
+    /// logged, and the margin balances are still stored.
+    fn earn_balances(
+        &self,
+        currencies: &[String],
+        assets: &Assets,
+    ) -> Result<Vec<Record>, PluginError> {
+        let mut records = Vec::new();
+        for currency in currencies {
+            let as_of = self.server_now();
+            let what = format!("fetching the staked {currency}");
+            match self.signed_get(
+                &BitmexEndpoints::STAKING,
+                &[("currency", currency.clone())],
+                &what,
+            ) {
+                Ok(body) => records.extend(parsing::parse_staking(&body, assets, as_of)?),
+                Err(e) if e.kind == ErrorKind::PERMISSION || e.kind == ErrorKind::PLUGIN => {
+                    self.host.warn(&format!(
+                        "No earn balances: BitMEX does not show this key its staking ({}: {}).",
+                        self.config.integration, e.message
+                    ));
+                    return Ok(Vec::new());
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(records)
     }
 
     fn fetch_trades(&self, cursor: Option<&str>) -> Result<Page, PluginError> {

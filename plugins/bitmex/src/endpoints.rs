@@ -144,6 +144,14 @@ impl BitmexEndpoints {
         bucket: BUCKET_PRIVATE,
         signed: true,
     };
+    /// `GET /api/v1/user/staking?currency=`: what the account has staked (BitMEX Earn), as
+    /// `[{account, currency, amount}]` in the currency's smallest unit. Unconfirmed: whether
+    /// `currency` may be left out or be `all`, so it is asked per currency.
+    pub(crate) const STAKING: Endpoint = Endpoint {
+        path: "/api/v1/user/staking",
+        bucket: BUCKET_PRIVATE,
+        signed: true,
+    };
     /// `GET /api/v1/execution/tradeHistory?startTime=&endTime=&count=&start=&reverse=false`:
     /// executions of every symbol, oldest first.
     pub(crate) const TRADE_HISTORY: Endpoint = Endpoint {

@@ -3,7 +3,8 @@
 //! # Brief overview
 //!
 //! Syncs one BitMEX account through the REST API v1: the balance of every margin currency
-//! (BitMEX keeps one wallet per currency, shared by spot and derivatives), trades
+//! (BitMEX keeps one wallet per currency, shared by spot and derivatives) and what is staked
+//! (the `earn` wallet), trades
 //! (executions of type `Trade`) and orders of every symbol, deposits, withdrawals and the
 //! native ledger (all three from the wallet history, per currency) and public candles. The
 //! crate reads top-down: [`endpoints`] (URLs, buckets, limits), [`signing`] (HMAC-SHA256 of

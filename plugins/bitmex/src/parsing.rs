@@ -516,6 +516,38 @@ pub(crate) fn parse_margin(
     Ok(out)
 }
 
+/// `GET /user/staking` → one `earn` balance per staked currency: all of it locked (staked),
+/// none free. A currency with nothing staked is left out.
+pub(crate) fn parse_staking(
+    body: &[u8],
+    assets: &Assets,
+    as_of: i64,
+) -> Result<Vec<Record>, PluginError> {
+    let what = "parsing user/staking";
+    let mut out = Vec::new();
+    for row in rows(body, what)? {
+        let currency = row.required("currency", what)?;
+        let info = assets.require(&currency, what)?;
+        let Some(total) = row.units("amount", info, what)? else {
+            continue;
+        };
+        if decimal::is_zero(&total) {
+            continue;
+        }
+        out.push(Record::Balance(Balance {
+            asset: normalise(&info.asset),
+            asset_native: currency,
+            wallet: "earn".to_owned(),
+            free: render(0, info.scale),
+            locked: total.clone(),
+            total,
+            as_of,
+            raw: row.raw,
+        }));
+    }
+    Ok(out)
+}
+
 /// The currency a row's costs and fees are in: its settlement currency, or for spot (which
 /// has none: unconfirmed) the quote asset's currency.
 fn settlement<'a>(

@@ -188,6 +188,24 @@ fn margin_accounts_are_balances_with_what_is_held() {
 }
 
 #[test]
+fn staked_amounts_are_earn_balances_all_locked() {
+    let records = parsing::parse_staking(&data("user_staking.json"), &assets(), NOW).unwrap();
+    let [Record::Balance(earn)] = records.as_slice() else {
+        panic!("{records:?}")
+    };
+    assert_eq!((earn.wallet.as_str(), earn.asset.as_str()), ("earn", "BTC"));
+    assert_eq!(
+        (earn.total.as_str(), earn.locked.as_str()),
+        ("1.50000000", "1.50000000")
+    );
+    assert_eq!(earn.free, "0.00000000");
+    let none = br#"[{"account":1,"currency":"USDt","amount":0}]"#;
+    assert!(parsing::parse_staking(none, &assets(), NOW)
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
 fn executions_are_trades_with_exact_costs_and_fees() {
     let (records, rows) =
         parsing::parse_executions(&data("execution_trade_history.json"), &markets(), &assets())
@@ -699,6 +717,8 @@ struct FakeBitmex {
     skew: i64,
     /// Answer 429 this many times.
     limited: u32,
+    /// Staking answers 404.
+    no_staking: bool,
     urls: Vec<String>,
 }
 
@@ -753,6 +773,17 @@ impl FakeBitmex {
             "/api/v1/user" => "user.json",
             "/api/v1/apiKey" => "api_key.json",
             "/api/v1/user/margin" => "user_margin.json",
+            "/api/v1/user/staking" if self.no_staking => {
+                return (
+                    404,
+                    vec![],
+                    br#"{"error":{"message":"Not Found","name":"HTTPError"}}"#.to_vec(),
+                )
+            }
+            "/api/v1/user/staking" if path_and_query.ends_with("currency=XBt") => {
+                "user_staking.json"
+            }
+            "/api/v1/user/staking" => return (200, vec![], b"[]".to_vec()),
             "/api/v1/execution/tradeHistory" => "execution_trade_history.json",
             "/api/v1/user/walletHistory" => "wallet_history.json",
             other => panic!("unexpected {other}"),
@@ -804,6 +835,7 @@ fn fake(
         now: NOW,
         skew,
         limited,
+        no_staking: false,
         urls: Vec::new(),
     }));
     let host = Host::from_abi(HostIo_TO::from_value(
@@ -858,7 +890,27 @@ fn an_expired_request_is_a_clock_error_or_followed_with_adjust_clock() {
     assert!(err.message.contains("adjust_clock"), "{}", err.message);
     let (c, _) = fake(120_000, 0, &[("adjust_clock", json!(true))]);
     let page = c.fetch(Stream::Balances, "", None).unwrap();
-    assert_eq!(page.records.len(), 2);
+    assert_eq!(
+        page.records.len(),
+        3,
+        "two margin accounts, one staked currency"
+    );
+}
+
+#[test]
+fn balances_without_staking_are_the_margin_accounts() {
+    let (c, state) = fake(0, 0, &[]);
+    state.lock().unwrap().no_staking = true;
+    let page = c.fetch(Stream::Balances, "", None).unwrap();
+    let wallets: Vec<String> = page
+        .records
+        .iter()
+        .map(|r| match r {
+            Record::Balance(b) => format!("{}:{}", b.wallet, b.asset_native),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(wallets, ["margin:XBt", "margin:USDt"]);
 }
 
 #[test]

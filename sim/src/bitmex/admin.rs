@@ -81,7 +81,8 @@ fn error(status: u16, msg: String) -> Response<Body> {
 }
 
 /// The account as the API serves it: executions and orders oldest first, the wallet history
-/// per currency oldest first (without the unrealised-PnL line), the margin accounts.
+/// per currency oldest first (without the unrealised-PnL line), the margin accounts, what is
+/// staked.
 pub fn truth(ds: &Dataset, api_key: &str, now: i64) -> Value {
     json!({
         "api_key": api_key,
@@ -92,6 +93,7 @@ pub fn truth(ds: &Dataset, api_key: &str, now: i64) -> Value {
             (c.clone(), rows.iter().map(|r| r.v.clone()).collect::<Vec<_>>())
         }).collect::<BTreeMap<_, _>>(),
         "margins": ds.margins(now),
+        "staking": super::data::ASSETS.iter().flat_map(|a| ds.staking(a.currency)).collect::<Vec<_>>(),
     })
 }
 

@@ -600,6 +600,17 @@ impl Dataset {
         })
     }
 
+    /// `GET /user/staking?currency=`: what is staked of `currency` (BitMEX Earn); nothing of
+    /// `USDt`.
+    pub fn staking(&self, currency: &str) -> Vec<Value> {
+        let units = match currency {
+            "XBt" => 150_000_000 + (self.config.seed % 1_000) as i64,
+            "Gwei" => 4_000_000_000,
+            _ => return Vec::new(),
+        };
+        vec![json!({ "account": self.user_id, "currency": currency, "amount": units })]
+    }
+
     /// `GET /user/margin?currency=all`: one margin account per currency; a tenth of each
     /// balance is held as margin.
     pub fn margins(&self, now: i64) -> Vec<Value> {

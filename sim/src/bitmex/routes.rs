@@ -29,6 +29,7 @@ pub enum Endpoint {
     User,
     ApiKey,
     Margin,
+    Staking,
     TradeHistory,
     Orders,
     WalletHistory,
@@ -47,6 +48,7 @@ impl Endpoint {
             "/api/v1/user" => Endpoint::User,
             "/api/v1/apiKey" => Endpoint::ApiKey,
             "/api/v1/user/margin" => Endpoint::Margin,
+            "/api/v1/user/staking" => Endpoint::Staking,
             "/api/v1/execution/tradeHistory" => Endpoint::TradeHistory,
             "/api/v1/order" => Endpoint::Orders,
             "/api/v1/user/walletHistory" => Endpoint::WalletHistory,
@@ -71,6 +73,7 @@ impl Endpoint {
             Endpoint::User => "GET /api/v1/user",
             Endpoint::ApiKey => "GET /api/v1/apiKey",
             Endpoint::Margin => "GET /api/v1/user/margin",
+            Endpoint::Staking => "GET /api/v1/user/staking",
             Endpoint::TradeHistory => "GET /api/v1/execution/tradeHistory",
             Endpoint::Orders => "GET /api/v1/order",
             Endpoint::WalletHistory => "GET /api/v1/user/walletHistory",
@@ -389,6 +392,13 @@ fn route(
                 "all" => Value::Array(all),
                 c => Value::Array(all.into_iter().filter(|m| m["currency"] == c).collect()),
             }
+        }
+        Endpoint::Staking => {
+            let currency = p.get("currency").unwrap_or("XBt");
+            if asset_of_currency(currency).is_none() {
+                return Err(bad_request(format!("Unknown currency {currency:?}")));
+            }
+            Value::Array(ds.staking(currency))
         }
         Endpoint::TradeHistory => timed_list(&ds.executions, p)?,
         Endpoint::Orders => timed_list(&ds.orders, p)?,

@@ -292,7 +292,24 @@ fn assert_stored_exactly(daemon: &Daemon, name: &str, truth: &Value) {
         })
         .collect();
     let margins = truth["margins"].as_array().unwrap();
-    assert_eq!(stored.len(), margins.len(), "balances: {stored:?}");
+    let staking = truth["staking"].as_array().unwrap();
+    assert!(!staking.is_empty());
+    assert_eq!(
+        stored.len(),
+        margins.len() + staking.len(),
+        "balances: {stored:?}"
+    );
+    for s in staking {
+        let currency = s["currency"].as_str().unwrap();
+        let rec = &stored[&format!("earn:{currency}")];
+        assert_eq!(&rec["raw"], s, "earn {currency}");
+        assert_eq!(
+            text(&rec["total"]),
+            scaled(&s["amount"], currency),
+            "earn {currency}"
+        );
+        assert_eq!(text(&rec["locked"]), text(&rec["total"]), "earn {currency}");
+    }
     for m in margins {
         let currency = m["currency"].as_str().unwrap();
         let rec = &stored[&format!("margin:{currency}")];
