@@ -82,7 +82,7 @@ impl Connector for BitmexConnector {
             capacity,
             window_ms: MINUTE_WINDOW_MS,
             used_header: None,
-            // Unconfirmed: the status of BitMEX's IP ban; 403 also means "access denied", so
+            // unconfirmed: the status of BitMEX's IP ban; 403 also means "access denied", so
             // it is not declared a ban.
             ban_statuses: Vec::new(),
         };

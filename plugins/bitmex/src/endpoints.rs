@@ -99,7 +99,7 @@ pub(crate) struct BitmexEndpoints {
 }
 
 impl BitmexEndpoints {
-    /// `GET /api/v1`: the API's name, version and server `timestamp` (ms). Unconfirmed: BitMEX
+    /// `GET /api/v1`: the API's name, version and server `timestamp` (ms). unconfirmed: BitMEX
     /// documents no server-time endpoint; its API root answers with its clock.
     pub(crate) const ROOT: Endpoint = Endpoint {
         path: "/api/v1",
@@ -145,7 +145,7 @@ impl BitmexEndpoints {
         signed: true,
     };
     /// `GET /api/v1/user/staking?currency=`: what the account has staked (BitMEX Earn), as
-    /// `[{account, currency, amount}]` in the currency's smallest unit. Unconfirmed: whether
+    /// `[{account, currency, amount}]` in the currency's smallest unit. unconfirmed: whether
     /// `currency` may be left out or be `all`, so it is asked per currency.
     pub(crate) const STAKING: Endpoint = Endpoint {
         path: "/api/v1/user/staking",

@@ -212,7 +212,7 @@ pub(crate) fn classify_error(status: u16, body: &[u8], what: &str) -> PluginErro
         401 if message.contains("expire") => ErrorKind::CLOCK,
         // "Invalid API Key.", "Signature not valid.", "Missing API key."
         401 => ErrorKind::AUTH,
-        // Unconfirmed: the words of an IP ban after ignoring 429s.
+        // unconfirmed: the words of an IP ban after ignoring 429s.
         403 if message.contains("ban") => ErrorKind::BANNED,
         // "Access Denied": the key lacks the permission, or the IP is not whitelisted.
         403 => ErrorKind::PERMISSION,
@@ -325,7 +325,9 @@ pub(crate) fn scale_units(text: &str, scale: u32) -> Option<String> {
 }
 
 /// A quantity in the instrument's units: contracts for derivatives; for spot, the base
-/// asset's smallest unit (satoshis for `XBT_USDT`), made a decimal of the base asset.
+/// asset's smallest unit (satoshis for `XBT_USDT`: ccxt reads the shared fixture's spot
+/// `orderQty` 10000 as 0.0001 BTC), made a decimal of the base asset. unconfirmed: spot
+/// bins' `volume` in the same unit.
 fn quantity(
     text: &str,
     instrument: Option<&Instrument>,
@@ -433,9 +435,9 @@ pub(crate) fn parse_user(body: &[u8]) -> Result<String, PluginError> {
     })
 }
 
-/// `GET /apiKey` → the permissions of `api_key` (unconfirmed: BitMEX names them `order`,
-/// `orderCancel`, `withdraw`; an empty list is a read-only key). `None` when the key is not
-/// listed.
+/// `GET /apiKey` → the permissions of `api_key`: BitMEX's API explorer lists `order` and
+/// `withdraw` (unconfirmed: other `order…` words such as `orderCancel`); an empty list is a
+/// read-only key. `None` when the key is not listed.
 pub(crate) fn parse_key_permissions(
     body: &[u8],
     api_key: &str,

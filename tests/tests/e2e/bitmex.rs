@@ -644,3 +644,49 @@ fn failing_answers_are_retried_and_a_malformed_one_is_a_bad_response() {
     }
     assert_no_secrets(&[&daemon.log(), &report.to_string()]);
 }
+
+#[test]
+fn coverage_reaches_the_start_for_every_stream_and_currency() {
+    let sim = bitmex_sim(&["--seed", "68", "--trades", "200", "--history-days", "40"]);
+    let setup = bitmex_setup(&sim, API_SECRET, &days_ago(100), false, STREAMS);
+    let daemon = Daemon::start(&setup);
+    assert_all_ok(&daemon.sync_wait(INTEGRATION));
+
+    let start = start_ms_of(100);
+    let coverage = daemon.ctl_json(&["coverage", INTEGRATION]);
+    for name in ["trades", "orders", "ledger", "deposits", "withdrawals"] {
+        let stream = coverage["streams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["stream"] == name)
+            .unwrap_or_else(|| panic!("no {name} coverage: {coverage:#}"));
+        let partitions = stream["partitions"].as_array().unwrap();
+        let expected = if matches!(name, "trades" | "orders") {
+            1
+        } else {
+            3
+        };
+        assert_eq!(partitions.len(), expected, "{name}: {stream:#}");
+        for partition in partitions {
+            // BitMEX keeps all history: nothing is unavailable.
+            let unavailable = partition["unavailable"].as_array().map_or(0, Vec::len);
+            assert_eq!(unavailable, 0, "{partition:#}");
+            let mut synced: Vec<(i64, i64)> = partition["synced"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| (r["from_ms"].as_i64().unwrap(), r["to_ms"].as_i64().unwrap()))
+                .collect();
+            synced.sort_unstable();
+            assert!(synced[0].0 <= start, "{name} starts late: {partition:#}");
+            for w in synced.windows(2) {
+                assert!(w[1].0 <= w[0].1, "a gap in {name} coverage: {partition:#}");
+            }
+            assert!(
+                synced.last().unwrap().1 > now_ms() - HOUR_MS,
+                "{partition:#}"
+            );
+        }
+    }
+}
