@@ -28,6 +28,10 @@ enum Command {
     Binance(BinanceArgs),
     /// Print the Binance simulator's ground truth as JSON and exit.
     BinanceTruth(DatasetArgs),
+    /// Serve the BitMEX simulator until killed.
+    Bitmex(exsync_sim::bitmex::cli::BitmexArgs),
+    /// Print the BitMEX simulator's ground truth as JSON and exit.
+    BitmexTruth(exsync_sim::bitmex::cli::BitmexTruthArgs),
     /// Serve the Bybit simulator until killed.
     Bybit(exsync_sim::bybit::cli::BybitArgs),
     /// Print the Bybit simulator's ground truth as JSON and exit.
@@ -193,6 +197,8 @@ fn main() {
     let result = match cli.command {
         Command::Binance(args) => run_binance(args),
         Command::BinanceTruth(args) => print_truth(&args),
+        Command::Bitmex(args) => exsync_sim::bitmex::cli::run(args),
+        Command::BitmexTruth(args) => exsync_sim::bitmex::cli::print_truth(&args),
         Command::Bybit(args) => exsync_sim::bybit::cli::run(args),
         Command::BybitTruth(args) => exsync_sim::bybit::cli::print_truth(&args),
         Command::CoinbasePrime(args) => exsync_sim::coinbase_prime::cli::run(args),

@@ -3,6 +3,7 @@
 //! `src/`.
 
 mod auth;
+mod bitmex;
 mod bybit;
 mod coinbase;
 mod coinbase_exchange;
