@@ -56,6 +56,10 @@ enum Command {
     Coinbase(exsync_sim::coinbase::CoinbaseArgs),
     /// Print the Coinbase Advanced Trade simulator's ground truth as JSON and exit.
     CoinbaseTruth(exsync_sim::coinbase::CoinbaseDatasetArgs),
+    /// Serve the Crypto.com Exchange simulator until killed.
+    Cryptocom(exsync_sim::cryptocom::cli::CryptocomArgs),
+    /// Print the Crypto.com Exchange simulator's ground truth as JSON and exit.
+    CryptocomTruth(exsync_sim::cryptocom::cli::CryptocomDatasetArgs),
 }
 
 #[derive(Debug, Args)]
@@ -205,6 +209,8 @@ fn main() {
         }
         Command::Coinbase(args) => exsync_sim::coinbase::run(args),
         Command::CoinbaseTruth(args) => exsync_sim::coinbase::print_truth(&args),
+        Command::Cryptocom(args) => exsync_sim::cryptocom::cli::run(args),
+        Command::CryptocomTruth(args) => exsync_sim::cryptocom::cli::print_truth(&args),
     };
     if let Err(err) = result {
         eprintln!("exsync-sim: {err:#}");
