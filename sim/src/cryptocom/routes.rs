@@ -376,7 +376,7 @@ fn ns_window(
         .iter()
         .filter(|(ns, _)| *ns >= start && *ns < end)
         .collect();
-    hits.sort_by(|a, b| b.0.cmp(&a.0));
+    hits.sort_by_key(|h| std::cmp::Reverse(h.0));
     let data: Vec<Value> = hits
         .into_iter()
         .take(limit as usize)
