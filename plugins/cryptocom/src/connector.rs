@@ -17,8 +17,8 @@ use serde_json::{Map, Value};
 
 use crate::config::{split_unified, CryptocomConfig};
 use crate::endpoints::{
-    timeframe_of, CryptocomEndpoints, Endpoint, API_HOSTS, BUCKET_ORDERS, BUCKET_PRIVATE,
-    BUCKET_PUBLIC, BUCKET_STAKING, BUCKET_TRADES, CANDLE_LIMIT, DEFAULT_BASE_URL,
+    timeframe_of, with_margin, CryptocomEndpoints, Endpoint, API_HOSTS, BUCKET_ORDERS,
+    BUCKET_PRIVATE, BUCKET_PUBLIC, BUCKET_STAKING, BUCKET_TRADES, CANDLE_LIMIT, DEFAULT_BASE_URL,
     HISTORY_PER_SECOND, INSTRUMENTS_TTL_MS, NONCE_TOLERANCE_MS, ORDERS_LIMIT, PRIVATE_PER_WINDOW,
     PRIVATE_WINDOW_MS, PUBLIC_PER_SECOND, SANDBOX_BASE_URL, SECOND_MS, STAKING_PER_SECOND,
     TIMEFRAMES, TRADES_LIMIT, TRADE_WINDOW_MS, TRANSACTIONS_LIMIT, TRANSFER_PAGE_SIZE,
@@ -82,7 +82,7 @@ impl Connector for CryptocomConnector {
         let bucket = |name: &str, capacity, window_ms| RateLimit {
             bucket: name.into(),
             capacity,
-            window_ms,
+            window_ms: with_margin(window_ms),
             used_header: None,
             ban_statuses: Vec::new(),
         };

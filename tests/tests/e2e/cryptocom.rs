@@ -452,12 +452,42 @@ fn the_exchanges_rate_limits_are_kept_and_the_sync_finishes() {
     assert_all_ok(&report);
     assert_stored_exactly(&daemon, &sim.truth());
     let stats = sim.stats();
-    // A request that crossed the exchange's window boundary on the way may meet a 429; it is
-    // waited out and retried, never more than a handful of times.
+    // The budget keeps a margin over the exchange's windows, so normally no request meets a
+    // 429; one held up on the way may, and is waited out and sent again.
     let limited = stats["by_status"]["429"].as_u64().unwrap_or(0);
     let total = stats["requests_total"].as_u64().unwrap();
     assert!(
         limited * 10 <= total,
         "{limited} of {total} requests limited: {stats}"
     );
+}
+
+#[test]
+fn server_errors_are_retried_and_a_broken_answer_is_a_bad_response() {
+    let sim = cryptocom_sim(&["--seed", "66", "--trades", "80", "--history-days", "4"]);
+    let setup = cryptocom_setup(&sim, API_SECRET, &days_ago(5), false, STREAMS);
+    let daemon = Daemon::start(&setup);
+
+    // Two 503s in a row: the host sends the (re-signed) request again and the sync completes.
+    sim.set_faults(serde_json::json!({"fail_next": {"count": 2, "status": 503}}));
+    let report = daemon.sync_wait(INTEGRATION);
+    assert_all_ok(&report);
+    assert_eq!(sim.stats()["by_status"]["503"], 2, "{}", sim.stats());
+    assert_stored_exactly(&daemon, &sim.truth());
+
+    // Every answer cut short: each stream fails `bad_response`, naming what it was fetching.
+    sim.set_faults(serde_json::json!({"malformed_rate": 1.0}));
+    let report = daemon.sync_wait(INTEGRATION);
+    for s in streams(&report) {
+        assert_eq!(s["result"], "failed", "{s}");
+        assert_eq!(s["error"]["kind"], "bad_response", "{s}");
+        assert!(
+            s["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("while fetching"),
+            "{s}"
+        );
+    }
+    assert_no_secrets(&[&daemon.log(), &report.to_string()]);
 }
