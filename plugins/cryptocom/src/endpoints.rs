@@ -30,8 +30,7 @@ pub(crate) const HISTORY_PER_SECOND: u32 = 1;
 pub(crate) const BUCKET_PRIVATE: &str = "private";
 pub(crate) const PRIVATE_PER_WINDOW: u32 = 3;
 pub(crate) const PRIVATE_WINDOW_MS: u64 = 100;
-/// Staking methods. unconfirmed: ccxt weighs them at 50 requests per second; the exchange's
-/// documentation page for staking gives no figure we could read.
+/// Staking methods (`private/staking/*`): 50 requests per second.
 pub(crate) const BUCKET_STAKING: &str = "staking";
 pub(crate) const STAKING_PER_SECOND: u32 = 50;
 pub(crate) const SECOND_MS: u64 = 1_000;
@@ -49,9 +48,10 @@ pub(crate) const DAY_MS: i64 = 24 * HOUR_MS;
 /// Nanoseconds per millisecond: windowed methods take and give nanosecond times.
 pub(crate) const NS_PER_MS: i64 = 1_000_000;
 
-/// Trades, orders and the transaction journal: `end_time - start_time` at most 24 hours
-/// (`INVALID_DATE_RANGE` beyond). unconfirmed for `private/get-transactions`, documented for
-/// the other two.
+/// Trades, orders and the transaction journal: 24-hour windows, the span each method takes
+/// by default (`start_time` defaults to `end_time` less a day) and the widest ccxt asks for.
+/// unconfirmed: the widest span each accepts; newer docs allow `private/get-trades` seven
+/// days, the others say nothing. A day is safe under any of them.
 pub(crate) const TRADE_WINDOW_MS: i64 = DAY_MS;
 /// Deposits and withdrawals: `start_ts` defaults to 90 days before `end_ts`. unconfirmed: the
 /// widest range the exchange accepts; we never ask for more than its default.

@@ -249,10 +249,10 @@ pub(crate) fn parse_user_balance(result: &Value, as_of: i64) -> Result<Vec<Recor
     Ok(out)
 }
 
-/// The `earn` wallet: staking positions, `result.data[]`, one per staked currency. All of it
-/// is locked: staked, or on its way in.
-/// unconfirmed: whether `pending_staked_quantity` is already part of `staked_quantity`; we
-/// count it on top, as the field list reads.
+/// The `earn` wallet: staking positions, `result.data[]`, one per staked currency, all of it
+/// locked. `staked_quantity` is the total: the documented example's `reward_eligible_quantity`
+/// (10000) is `staked_quantity` (30000) less `pending_staked_quantity` (20000), so what is on
+/// its way in is already counted.
 pub(crate) fn parse_staking_positions(
     result: &Value,
     as_of: i64,
@@ -263,13 +263,7 @@ pub(crate) fn parse_staking_positions(
         let asset = text(&p["underlying_inst_name"])
             .or_else(|| text(&p["instrument_name"]))
             .ok_or_else(|| missing(EP, "underlying_inst_name", i))?;
-        let staked = amount(&p["staked_quantity"], EP, "staked_quantity", i)?;
-        let pending = match &p["pending_staked_quantity"] {
-            Value::Null => "0".to_owned(),
-            v => amount(v, EP, "pending_staked_quantity", i)?,
-        };
-        let total = decimal::add(&staked, &pending)
-            .ok_or_else(|| bad(format!("{EP}: staked plus pending of element {i}")))?;
+        let total = amount(&p["staked_quantity"], EP, "staked_quantity", i)?;
         out.push(Record::Balance(Balance {
             asset: normalise_asset(&asset),
             asset_native: asset,

@@ -181,8 +181,8 @@ fn staking_positions_are_the_earn_wallet() {
         panic!()
     };
     assert_eq!((b.wallet.as_str(), b.asset.as_str()), ("earn", "SOL"));
-    assert_eq!(b.total, "50000.00");
-    assert_eq!(b.locked, "50000.00");
+    assert_eq!(b.total, "30000.00");
+    assert_eq!(b.locked, "30000.00");
     assert_eq!(b.free, "0");
 }
 

@@ -222,7 +222,7 @@ impl Dataset {
             ds.staking.push(json!({
                 "instrument_name": format!("{c}.staked"), "underlying_inst_name": c,
                 "staked_quantity": fixed(staked, 8), "pending_staked_quantity": fixed(pending, 8),
-                "pending_unstaked_quantity": "0", "reward_eligible_quantity": fixed(staked, 8),
+                "pending_unstaked_quantity": "0", "reward_eligible_quantity": fixed(staked - pending, 8),
             }));
         }
         ds

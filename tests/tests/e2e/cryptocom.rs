@@ -239,6 +239,11 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
             .unwrap_or_else(|| panic!("no balance {key}"));
         assert_eq!(&rec["raw"], p, "{key} raw");
         assert_eq!(text(&rec["free"]), "0", "{key} free");
+        assert_eq!(
+            text(&rec["total"]),
+            text(&p["staked_quantity"]),
+            "{key} total"
+        );
     }
 }
 
