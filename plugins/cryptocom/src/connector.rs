@@ -248,7 +248,7 @@ impl CryptocomConnector {
         let what = window_what("trades", &request);
         let params = pagination::ns_window_params(&request, TRADES_LIMIT);
         let result = self.signed_post(&CryptocomEndpoints::TRADES, params, &what)?;
-        let markets = self.markets(true)?;
+        let markets = self.markets_for(&instruments_in(&result))?;
         let page = parsing::parse_trades(&result, &markets).map_err(|e| e.context(&what))?;
         Ok(self.ns_window_page(rule, &request, page, TRADES_LIMIT, now))
     }
@@ -260,7 +260,7 @@ impl CryptocomConnector {
         let what = window_what("order history", &request);
         let params = pagination::ns_window_params(&request, ORDERS_LIMIT);
         let result = self.signed_post(&CryptocomEndpoints::ORDER_HISTORY, params, &what)?;
-        let markets = self.markets(true)?;
+        let markets = self.markets_for(&instruments_in(&result))?;
         let ep = CryptocomEndpoints::ORDER_HISTORY.method;
         let mut page =
             parsing::parse_orders(&result, &markets, ep).map_err(|e| e.context(&what))?;
@@ -387,9 +387,21 @@ impl CryptocomConnector {
     /// The instruments: fetched at most once an hour per instance, or, when `any_age`
     /// (looking up a symbol's base and quote, which never change), whatever copy is cached.
     fn markets(&self, any_age: bool) -> Result<Arc<Markets>, PluginError> {
+        self.markets_with(any_age, &[])
+    }
+
+    /// The cached instruments to look `symbols` up in, fetched again (at most hourly) when one
+    /// of them is missing: listed since.
+    fn markets_for(&self, symbols: &[&str]) -> Result<Arc<Markets>, PluginError> {
+        self.markets_with(true, symbols)
+    }
+
+    fn markets_with(&self, any_age: bool, symbols: &[&str]) -> Result<Arc<Markets>, PluginError> {
         let now = self.host.now_ms();
         if let Some((at, markets)) = &self.state().markets {
-            if any_age || (now - at < INSTRUMENTS_TTL_MS && now >= *at) {
+            let fresh = now - at < INSTRUMENTS_TTL_MS && now >= *at;
+            let complete = symbols.iter().all(|s| markets.get(s).is_some());
+            if fresh || (any_age && complete) {
                 return Ok(Arc::clone(markets));
             }
         }
@@ -455,6 +467,21 @@ impl CryptocomConnector {
             _ => parsing::result(response.status, &response.body, what),
         }
     }
+}
+
+/// The `instrument_name`s of a list answer, to look their base and quote up.
+fn instruments_in(result: &Value) -> Vec<&str> {
+    let mut names: Vec<&str> = result["data"]
+        .as_array()
+        .map(|l| {
+            l.iter()
+                .filter_map(|r| r["instrument_name"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort_unstable();
+    names.dedup();
+    names
 }
 
 /// "fetching trades for [from, to)".

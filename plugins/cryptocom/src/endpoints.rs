@@ -146,8 +146,13 @@ impl CryptocomEndpoints {
     /// `start_time`, `end_time` (ns), `limit`: fills of every instrument, newest first.
     pub(crate) const TRADES: Endpoint = private("private/get-trades", BUCKET_TRADES);
     /// `start_time`, `end_time` (ns), `limit`: finished orders, newest first.
+    /// unconfirmed: whether the window filters by creation or by last update; we read it as
+    /// creation (as `create_time_ns` orders the answer), and the forward walk re-reads from
+    /// the oldest order still open.
     pub(crate) const ORDER_HISTORY: Endpoint = private("private/get-order-history", BUCKET_ORDERS);
     /// Orders open now, which the order history does not list.
+    /// unconfirmed: whether a very long list is cut; it takes no page parameter, so one
+    /// answer is read whole.
     pub(crate) const OPEN_ORDERS: Endpoint = private("private/get-open-orders", BUCKET_PRIVATE);
     /// `start_time`, `end_time` (ns), `limit`: the account's journal, newest first.
     pub(crate) const TRANSACTIONS: Endpoint = private("private/get-transactions", BUCKET_PRIVATE);
