@@ -496,3 +496,49 @@ fn server_errors_are_retried_and_a_broken_answer_is_a_bad_response() {
     }
     assert_no_secrets(&[&daemon.log(), &report.to_string()]);
 }
+
+#[test]
+fn history_before_the_exchange_opened_is_reported_unavailable_and_the_rest_covered() {
+    let sim = cryptocom_sim(&["--seed", "67", "--trades", "20", "--history-days", "20"]);
+    let streams = "[streams]\ndeposits = \"1h\"\nwithdrawals = \"1h\"\n";
+    let setup = cryptocom_setup(&sim, API_SECRET, "2019-01-01", false, streams);
+    let daemon = Daemon::start(&setup);
+    assert_all_ok(&daemon.sync_wait(INTEGRATION));
+
+    // The walk ends at the exchange's launch, 2019-11-14.
+    let (start, launch) = (1_546_300_800_000_i64, 1_573_689_600_000_i64);
+    let coverage = daemon.ctl_json(&["coverage", INTEGRATION]);
+    for name in ["deposits", "withdrawals"] {
+        let stream = coverage["streams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["stream"] == name)
+            .unwrap_or_else(|| panic!("no {name} coverage: {coverage:#}"));
+        let partition = &stream["partitions"][0];
+        let unavailable = partition["unavailable"].as_array().unwrap();
+        assert_eq!(unavailable.len(), 1, "{partition:#}");
+        assert_eq!(unavailable[0]["from_ms"], start, "{partition:#}");
+        assert_eq!(unavailable[0]["to_ms"], launch, "{partition:#}");
+        let mut synced: Vec<(i64, i64)> = partition["synced"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["from_ms"].as_i64().unwrap(), r["to_ms"].as_i64().unwrap()))
+            .collect();
+        synced.sort_unstable();
+        assert_eq!(synced[0].0, launch, "{partition:#}");
+        for w in synced.windows(2) {
+            assert!(w[1].0 <= w[0].1, "a gap in {name} coverage: {partition:#}");
+        }
+        assert!(
+            synced.last().unwrap().1 > now_ms() - DAY_MS,
+            "{partition:#}"
+        );
+    }
+    let truth = sim.truth();
+    assert_eq!(
+        daemon.records(INTEGRATION, "deposit").len(),
+        list(&truth, "deposits").len()
+    );
+}
