@@ -539,3 +539,71 @@ fn candlestick(ds: &Dataset, params: &Map<String, Value>, now: i64) -> Result<Va
     }
     Ok(json!({"interval": tf_name, "instrument_name": name, "data": Vec::from(out)}))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list() -> Vec<(i64, Value)> {
+        (0..250)
+            .map(|i| (i * NS_PER_MS, json!({ "n": i })))
+            .collect()
+    }
+
+    #[test]
+    fn ns_windows_are_newest_first_end_exclusive_and_at_most_a_day() {
+        let p = |v: Value| v.as_object().unwrap().clone();
+        let r = ns_window(
+            &list(),
+            &p(json!({"start_time": 0, "end_time": "200", "limit": 3})),
+            0,
+        )
+        .ok()
+        .unwrap();
+        let got: Vec<i64> = r["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["n"].as_i64().unwrap())
+            .collect();
+        assert_eq!(got, [199, 198, 197], "end exclusive, a string or a number");
+        let wide = p(json!({"start_time": 0, "end_time": DAY_MS + 1}));
+        assert_eq!(ns_window(&list(), &wide, 0).err().unwrap().code, 40004);
+        let big = p(json!({"limit": 101}));
+        assert_eq!(ns_window(&list(), &big, DAY_MS).err().unwrap().code, 40003);
+    }
+
+    #[test]
+    fn transfers_page_from_zero_with_both_ends_inclusive() {
+        let p = |v: Value| v.as_object().unwrap().clone();
+        let l: Vec<(i64, Value)> = (0..5).map(|i| (i, json!({"id": i.to_string()}))).collect();
+        let r = transfers(
+            &l,
+            "x",
+            &p(json!({"start_ts": 1, "end_ts": 4, "page_size": 2, "page": 1})),
+            9,
+        )
+        .ok()
+        .unwrap();
+        assert_eq!(r["x"], json!([{"id": "2"}, {"id": "1"}]));
+        let wide = p(json!({"start_ts": 0, "end_ts": TRANSFER_WINDOW_MS + 1}));
+        assert_eq!(transfers(&l, "x", &wide, 0).err().unwrap().code, 40004);
+    }
+
+    #[test]
+    fn limits_roll_per_method() {
+        let l = Limits::new(LimitConfig::default());
+        assert!(l.admit("private/get-trades", 1_000));
+        assert!(!l.admit("private/get-trades", 1_999));
+        assert!(l.admit("private/get-trades", 2_000));
+        for t in [0, 10, 20] {
+            assert!(l.admit("private/user-balance", t));
+        }
+        assert!(!l.admit("private/user-balance", 99));
+        assert!(l.admit("private/user-balance", 100));
+        assert!(
+            l.admit("private/get-transactions", 99),
+            "each method has its own budget"
+        );
+    }
+}
