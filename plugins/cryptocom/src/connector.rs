@@ -264,7 +264,7 @@ impl CryptocomConnector {
         let ep = CryptocomEndpoints::ORDER_HISTORY.method;
         let mut page =
             parsing::parse_orders(&result, &markets, ep).map_err(|e| e.context(&what))?;
-        let next = pagination::next_ns_page(page.oldest_ns, page.returned, ORDERS_LIMIT);
+        let next = pagination::next_ns_page(&request, page.oldest_ns, page.returned, ORDERS_LIMIT);
         if self
             .pager
             .walker
@@ -339,7 +339,7 @@ impl CryptocomConnector {
         limit: usize,
         now: i64,
     ) -> Page {
-        let next = pagination::next_ns_page(page.oldest_ns, page.returned, limit);
+        let next = pagination::next_ns_page(request, page.oldest_ns, page.returned, limit);
         self.pager
             .walker
             .page(rule, request, page.records, next, page.oldest_open, now)

@@ -143,14 +143,21 @@ pub(crate) fn ns_window_params(request: &WindowRequest, limit: usize) -> Map<Str
 }
 
 /// The token of the next page of a nanosecond window: the oldest time seen (the next call's
-/// exclusive end) when the call returned a full page, else none.
+/// exclusive end) when the call returned a full page, else none. An oldest time at or past
+/// the window's current end (an answer outside what was asked) ends the window rather than
+/// asking for the same page forever.
 pub(crate) fn next_ns_page(
+    request: &WindowRequest,
     oldest_ns: Option<i64>,
     returned: usize,
     limit: usize,
 ) -> Option<String> {
+    let end_ns = request
+        .page()
+        .and_then(|p| p.parse::<i64>().ok())
+        .unwrap_or(request.to() * NS_PER_MS);
     match oldest_ns {
-        Some(ns) if returned >= limit => Some(ns.to_string()),
+        Some(ns) if returned >= limit && ns < end_ns => Some(ns.to_string()),
         _ => None,
     }
 }

@@ -314,7 +314,7 @@ pub(crate) fn parse_trades(result: &Value, markets: &Markets) -> Result<ListPage
             Some("TAKER") => Some(Liquidity::Taker),
             _ => None,
         };
-        let ns = int(&t["create_time_ns"]);
+        let ns = ns_time(t, "create_time_ns", "create_time");
         page.push(
             Record::Trade(Trade {
                 id: field("trade_id")?,
@@ -386,7 +386,7 @@ pub(crate) fn parse_orders(
                 average,
                 raw: o.clone(),
             }),
-            int(&o["create_time_ns"]),
+            ns_time(o, "create_time_ns", "create_time"),
             (status == OrderStatus::Open).then_some(timestamp),
         );
     }
@@ -420,7 +420,7 @@ pub(crate) fn parse_transactions(result: &Value) -> Result<ListPage, PluginError
                 reference_id: text(&t["trade_id"]).or_else(|| text(&t["order_id"])),
                 raw: t.clone(),
             }),
-            int(&t["event_timestamp_ns"]),
+            ns_time(t, "event_timestamp_ns", "event_timestamp_ms"),
             None,
         );
     }
@@ -634,6 +634,12 @@ fn int(v: &Value) -> Option<i64> {
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
+}
+
+/// A record's time in nanoseconds: its `ns_field`, else its `ms_field` scaled (a page then
+/// ends at that millisecond's start, and the next one reads from there).
+fn ns_time(v: &Value, ns_field: &str, ms_field: &str) -> Option<i64> {
+    int(&v[ns_field]).or_else(|| int(&v[ms_field]).map(|ms| ms * 1_000_000))
 }
 
 /// A decimal amount, exactly as written: a string, or a JSON number's text (no exponent).

@@ -271,6 +271,12 @@ fn the_journal_is_the_ledger() {
         ("USDC", "USD_STABLE_COIN")
     );
     assert_eq!(l.reference_id, None);
+    // Without a nanosecond time, the millisecond one stands in.
+    let page = parsing::parse_transactions(&json!({"data": [{"journal_id": "1",
+        "event_timestamp_ms": 5, "instrument_name": "BTC", "transaction_qty": "1",
+        "journal_type": "DEPOSIT"}]}))
+    .unwrap();
+    assert_eq!(page.oldest_ns, Some(5_000_000));
 }
 
 #[test]
@@ -439,11 +445,23 @@ fn nanosecond_windows_page_by_the_oldest_time() {
         "5000000123"
     );
     assert_eq!(
-        pagination::next_ns_page(Some(7), 100, 100),
+        pagination::next_ns_page(&r, Some(7), 100, 100),
         Some("7".into())
     );
-    assert_eq!(pagination::next_ns_page(Some(7), 99, 100), None);
-    assert_eq!(pagination::next_ns_page(None, 100, 100), None);
+    assert_eq!(pagination::next_ns_page(&r, Some(7), 99, 100), None);
+    assert_eq!(pagination::next_ns_page(&r, None, 100, 100), None);
+    // An answer at or past the end asked for ends the window.
+    assert_eq!(
+        pagination::next_ns_page(&r, Some(5_000_000_123), 100, 100),
+        None
+    );
+    let first = request(1_000, 1_000 + DAY_MS, None);
+    let end = (1_000 + DAY_MS) * NS_PER_MS;
+    assert_eq!(pagination::next_ns_page(&first, Some(end), 100, 100), None);
+    assert_eq!(
+        pagination::next_ns_page(&first, Some(end - 1), 100, 100),
+        Some((end - 1).to_string())
+    );
 }
 
 #[test]
