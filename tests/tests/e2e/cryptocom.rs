@@ -293,7 +293,9 @@ fn assert_candles_exactly(
 
 #[test]
 fn full_sync_stores_exactly_the_ground_truth() {
-    let sim = cryptocom_sim(&["--seed", "61"]);
+    // Enough records that days hold more than a page of trades and of journal entries, and
+    // the deposit window more than a page of deposits.
+    let sim = cryptocom_sim(&["--seed", "61", "--trades", "3000", "--deposits", "450"]);
     let extra = format!("{STREAMS}{CANDLES}");
     let setup = cryptocom_setup(&sim, API_SECRET, &days_ago(35), false, &extra);
     let daemon = Daemon::start(&setup);
@@ -329,6 +331,11 @@ fn full_sync_stores_exactly_the_ground_truth() {
 
     let stats = sim.stats();
     assert_eq!(stats["auth_failures"], 0, "{stats}");
+    // 36 daily windows (and the forward one), some of them read in several pages.
+    let requests = |m: &str| stats["by_method"][m].as_u64().unwrap_or(0);
+    assert!(requests("private/get-trades") > 37, "{stats}");
+    assert!(requests("private/get-transactions") > 60, "{stats}");
+    assert!(requests("private/get-deposit-history") >= 3, "{stats}");
 
     // `test` reports who the key belongs to.
     let test = daemon.ctl_json(&["test", INTEGRATION]);
