@@ -23,6 +23,7 @@ pub mod bybit;
 pub mod coinbase;
 pub mod coinbase_exchange;
 pub mod coinbase_prime;
+pub mod cryptocom;
 pub mod encoding;
 pub mod faults;
 pub mod gemini;

@@ -64,6 +64,10 @@ enum Command {
     Gemini(exsync_sim::gemini::cli::GeminiArgs),
     /// Print the Gemini simulator's ground truth as JSON and exit.
     GeminiTruth(exsync_sim::gemini::cli::GeminiTruthArgs),
+    /// Serve the Crypto.com Exchange simulator until killed.
+    Cryptocom(exsync_sim::cryptocom::cli::CryptocomArgs),
+    /// Print the Crypto.com Exchange simulator's ground truth as JSON and exit.
+    CryptocomTruth(exsync_sim::cryptocom::cli::CryptocomDatasetArgs),
 }
 
 #[derive(Debug, Args)]
@@ -217,6 +221,8 @@ fn main() {
         Command::CoinbaseTruth(args) => exsync_sim::coinbase::print_truth(&args),
         Command::Gemini(args) => exsync_sim::gemini::cli::run(args),
         Command::GeminiTruth(args) => exsync_sim::gemini::cli::print_truth(&args),
+        Command::Cryptocom(args) => exsync_sim::cryptocom::cli::run(args),
+        Command::CryptocomTruth(args) => exsync_sim::cryptocom::cli::print_truth(&args),
     };
     if let Err(err) = result {
         eprintln!("exsync-sim: {err:#}");

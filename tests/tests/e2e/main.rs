@@ -9,6 +9,7 @@ mod coinbase;
 mod coinbase_exchange;
 mod coinbase_prime;
 mod gemini;
+mod cryptocom;
 mod kraken;
 mod kucoin;
 mod lifecycle;
