@@ -98,15 +98,16 @@ impl BitfinexConfig {
         for (name, value) in &config.options {
             match name.as_str() {
                 "transfer_overlap_days" => {
-                    let days = value
-                        .as_i64()
-                        .filter(|d| (1..=90).contains(d))
-                        .ok_or_else(|| {
-                            PluginError::config(format!(
-                                "option `transfer_overlap_days` is {value}; it must be an \
+                    let days =
+                        value
+                            .as_i64()
+                            .filter(|d| (1..=90).contains(d))
+                            .ok_or_else(|| {
+                                PluginError::config(format!(
+                                    "option `transfer_overlap_days` is {value}; it must be an \
                                  integer from 1 to 90"
-                            ))
-                        })?;
+                                ))
+                            })?;
                     transfer_overlap_ms = days * DAY_MS;
                 }
                 other => {

@@ -16,8 +16,8 @@ use exsync_plugin_api::{
 use crate::config::BitfinexConfig;
 use crate::endpoints::{
     timeframe_of, BitfinexEndpoints, Endpoint, API_HOSTS, BLOCK_MS, BUCKETS, CANDLES_LIMIT,
-    DEFAULT_BASE_URL, JSON_CONTENT_TYPE, LEDGERS_LIMIT, MINUTE_WINDOW_MS,
-    MOVEMENTS_LIMIT, ORDERS_LIMIT, ORDERS_LOOKBACK_MS, TIMEFRAMES, TRADES_LIMIT,
+    DEFAULT_BASE_URL, JSON_CONTENT_TYPE, LEDGERS_LIMIT, MINUTE_WINDOW_MS, MOVEMENTS_LIMIT,
+    ORDERS_LIMIT, ORDERS_LOOKBACK_MS, TIMEFRAMES, TRADES_LIMIT,
 };
 use crate::pagination::{self, next_page, window_params, BitfinexPager};
 use crate::parsing::{self, ListPage};
@@ -150,13 +150,10 @@ impl Connector for BitfinexConnector {
         )?;
         let permissions = parsing::parse_permissions(&body)?;
         let mut notes = vec![
-            "Bitfinex publishes no server time; nonces follow this host's clock in µs"
-                .to_owned(),
+            "Bitfinex publishes no server time; nonces follow this host's clock in µs".to_owned(),
         ];
         if permissions.trade == Some(true) || permissions.withdraw == Some(true) {
-            notes.push(
-                "the key may trade or withdraw; exsync needs read rights only".to_owned(),
-            );
+            notes.push("the key may trade or withdraw; exsync needs read rights only".to_owned());
         }
         Ok(CheckReport {
             account,

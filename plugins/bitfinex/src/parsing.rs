@@ -687,9 +687,7 @@ pub(crate) fn parse_movements(body: &[u8], kind: RecordKind) -> Result<ListPage,
         if status == TransferStatus::Pending {
             page.oldest_open = min_opt(page.oldest_open, Some(started));
         }
-        let fee = row
-            .opt_decimal(movement::FEES, "FEES")?
-            .map(|f| abs(&f));
+        let fee = row.opt_decimal(movement::FEES, "FEES")?.map(|f| abs(&f));
         let transfer = Transfer {
             id: row.text(movement::ID, "ID")?,
             timestamp: started,
