@@ -25,8 +25,10 @@ pub(crate) const JSON_CONTENT_TYPE: &str = "application/json";
 /// The prefix Bitfinex puts before an endpoint's path in the string it signs.
 pub(crate) const SIGNATURE_PATH_PREFIX: &str = "/api";
 
-/// Per-endpoint budgets, requests per minute.
-pub(crate) const MINUTE_WINDOW_MS: u64 = 60_000;
+/// Per-endpoint budgets: requests per minute, counted over 61 s. Bitfinex counts a call when
+/// it arrives, we when we send it: the extra second keeps two calls sent a minute apart from
+/// arriving closer than that.
+pub(crate) const MINUTE_WINDOW_MS: u64 = 61_000;
 /// Wallets, trades, orders, movements, ledgers, user info, permissions: 90 a minute each.
 /// unconfirmed: the docs give 90/min for wallets, trades and orders history; movements,
 /// ledgers, user info and key permissions are assumed to share that figure.

@@ -658,7 +658,7 @@ fn manifest_declares_what_the_host_relies_on() {
     assert!(m
         .rate_limits
         .iter()
-        .all(|r| r.window_ms == 60_000 && r.capacity <= 90));
+        .all(|r| r.window_ms == 61_000 && r.capacity <= 90));
     assert!(m.timeframes.iter().any(|t| t == "1M"));
 }
 

@@ -73,9 +73,6 @@ pub struct BitfinexLimitArgs {
     /// Seconds an IP that passed a limit stays blocked (Bitfinex: 60).
     #[arg(long, default_value_t = 60)]
     block_seconds: i64,
-    /// Serve at most this many records a page, below Bitfinex's maxima.
-    #[arg(long)]
-    page_cap: Option<usize>,
     /// Turn every limit off.
     #[arg(long)]
     no_rate_limit: bool,
@@ -146,7 +143,6 @@ pub fn run(args: BitfinexArgs) -> anyhow::Result<()> {
             auth_per_minute: args.limits.auth_per_minute.max(1),
             candles_per_minute: args.limits.candles_per_minute.max(1),
             block_ms: args.limits.block_seconds.max(0) * 1000,
-            page_cap: args.limits.page_cap.filter(|c| *c > 0),
         },
         faults: FaultConfig {
             error_rate: args.faults.error_rate.clamp(0.0, 1.0),

@@ -37,9 +37,6 @@ pub struct LimitConfig {
     pub candles_per_minute: u32,
     /// How long an IP that passed a limit is blocked (Bitfinex: 60 s).
     pub block_ms: i64,
-    /// The largest page served, below Bitfinex's documented maxima when set (tests use it to
-    /// make small data sets span many pages).
-    pub page_cap: Option<usize>,
 }
 
 /// Everything the Bitfinex simulator needs to run.

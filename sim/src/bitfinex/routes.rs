@@ -305,13 +305,11 @@ fn answer_inner(
         }
     };
     let (default_limit, max_limit) = endpoint.limits();
-    let cap = state.config.limits.page_cap.unwrap_or(usize::MAX);
     let limit = match int(&params, "limit")? {
         None => default_limit,
         Some(l) if l < 1 => return Err(error(10020, "limit: invalid")),
         Some(l) => (l as usize).min(max_limit),
-    }
-    .min(cap);
+    };
     let start = int(&params, "start")?;
     let end = int(&params, "end")?;
     let ascending = int(&params, "sort")? == Some(1);

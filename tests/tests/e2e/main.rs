@@ -3,6 +3,7 @@
 //! `src/`.
 
 mod auth;
+mod bitfinex;
 mod bybit;
 mod coinbase;
 mod coinbase_exchange;
