@@ -524,3 +524,34 @@ fn orders_older_than_two_weeks_are_reported_unavailable() {
         "{partition:#}"
     );
 }
+
+#[test]
+fn server_errors_are_retried_and_a_garbled_answer_is_a_bad_response() {
+    let sim = bitfinex_sim(&["--seed", "68", "--trades", "300", "--history-days", "30"]);
+    let setup = bitfinex_setup(&sim, API_SECRET, &days_ago(30), false, STREAMS);
+    let daemon = Daemon::start(&setup);
+
+    // A few 503s: each signed call is rebuilt with a new nonce and sent again.
+    sim.set_faults(serde_json::json!({"fail_next": {"count": 3, "status": 503}}));
+    let report = daemon.sync_wait(INTEGRATION);
+    assert_all_ok(&report);
+    assert_eq!(sim.stats()["by_status"]["503"], 3);
+    assert_stored_exactly(&daemon, &sim.truth());
+
+    // Every answer cut short: each stream fails `bad_response`, naming the endpoint.
+    sim.set_faults(serde_json::json!({"malformed_rate": 1.0}));
+    let report = daemon.sync_wait(INTEGRATION);
+    for s in streams(&report) {
+        assert_eq!(s["result"], "failed", "{s}");
+        assert_eq!(s["error"]["kind"], "bad_response", "{s}");
+        assert!(
+            s["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("/v2/auth/r/")
+                || s["error"]["message"].as_str().unwrap().contains("auth/r/"),
+            "{s}"
+        );
+    }
+    assert_no_secrets(&[&daemon.log(), &report.to_string()]);
+}
