@@ -36,7 +36,9 @@ pub(crate) const AUTH_PER_MINUTE: u32 = 90;
 /// Public candles. unconfirmed: the candles page gives 30 requests a minute; older pages
 /// say 90. We keep to the lower figure.
 pub(crate) const CANDLES_PER_MINUTE: u32 = 30;
-/// How long Bitfinex blocks an IP that passed a limit.
+/// How long Bitfinex blocks an IP that passed a limit. unconfirmed: the answer's exact form
+/// (429 with `{"error":"ERR_RATE_LIMIT"}` here; `["error",11010,"ratelimit: error"]` is mapped
+/// too).
 pub(crate) const BLOCK_MS: u64 = 60_000;
 
 pub(crate) const BUCKET_WALLETS: &str = "wallets";

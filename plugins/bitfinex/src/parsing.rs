@@ -428,6 +428,8 @@ const COMMON_CURRENCIES: [(&str, &str); 22] = [
     ("IDX", "ID"),
 ];
 
+/// unconfirmed: the `F0` rule follows ccxt's handling of derivatives currencies.
+///
 /// The market's code for a Bitfinex currency: `UST` → `USDT`; the derivatives collateral
 /// codes lose their `F0` (`USTF0` → `USDT`, `BTCF0` → `BTC`); anything else as it is.
 pub(crate) fn normalise_asset(code: &str) -> String {
@@ -491,7 +493,8 @@ pub(crate) fn wallet_name(wallet_type: &str) -> String {
 // Entry points: each takes the answer's body.
 
 /// `auth/r/wallets` → one balance per wallet and currency. `free` is the available balance;
-/// where Bitfinex leaves it null (it does until computed), the whole balance.
+/// where Bitfinex leaves it null (it does until computed), the whole balance (unconfirmed:
+/// whether a null available balance can hide a locked part).
 pub(crate) fn parse_wallets(body: &[u8], as_of: i64) -> Result<Vec<Record>, PluginError> {
     let mut records = Vec::new();
     for row in rows(body, "auth/r/wallets")? {
@@ -661,10 +664,14 @@ pub(crate) fn movement_status(status: &str) -> TransferStatus {
         "CANCELED" | "CANCELLED" => TransferStatus::Canceled,
         "FAILED" | "REJECTED" | "ERROR" => TransferStatus::Failed,
         // PENDING, PROCESSING, UNCONFIRMED, SENDING, USER APPROVED… : not settled yet.
+        // unconfirmed: the full list of words; COMPLETED, PENDING and CANCELED are documented.
         _ => TransferStatus::Pending,
     }
 }
 
+/// unconfirmed: which time `start`/`end` select movements on; we take `MTS_STARTED`, the time
+/// a record carries.
+///
 /// `auth/r/movements/hist` → the deposits (`kind` [`RecordKind::Deposit`]: positive
 /// amounts) or the withdrawals (negative amounts) among the movements. `amount` and
 /// `fee_amount` are sizes (unsigned); the page counts every row, of both kinds.
@@ -712,6 +719,9 @@ pub(crate) fn parse_movements(body: &[u8], kind: RecordKind) -> Result<ListPage,
     Ok(page)
 }
 
+/// unconfirmed: a heuristic; Bitfinex's ledger `category` filter has codes, but the rows carry
+/// none.
+///
 /// The entry type of a ledger `DESCRIPTION`: Bitfinex gives no type, only words such as
 /// "Exchange 0.1 BTC for USD @ 30000.0 on wallet exchange", "Trading fees for 0.1 BTC …",
 /// "Deposit (BITCOIN) #123 on wallet exchange", "Transfer of 1.0 USD from wallet Exchange to

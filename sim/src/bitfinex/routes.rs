@@ -402,6 +402,7 @@ fn window(
 }
 
 /// A candle timeframe of Bitfinex's: fixed steps aligned on the epoch, or calendar months.
+/// unconfirmed: where Bitfinex aligns its 1W and 14D candles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Timeframe {
     Fixed(i64),
