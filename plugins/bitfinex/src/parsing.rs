@@ -747,6 +747,14 @@ pub(crate) fn ledger_type(description: &str) -> &'static str {
     }
 }
 
+/// The id a ledger `DESCRIPTION` names after a `#` ("Deposit (BITCOIN) #13105603 on wallet
+/// exchange": the movement's id), if any.
+pub(crate) fn ledger_reference(description: &str) -> Option<String> {
+    let (_, after) = description.split_once('#')?;
+    let id: String = after.chars().take_while(char::is_ascii_digit).collect();
+    (!id.is_empty()).then_some(id)
+}
+
 /// `auth/r/ledgers/hist` → ledger entries, signed amounts and the balance after each.
 pub(crate) fn parse_ledgers(body: &[u8]) -> Result<ListPage, PluginError> {
     let rows = rows(body, "auth/r/ledgers/hist")?;
@@ -767,7 +775,7 @@ pub(crate) fn parse_ledgers(body: &[u8]) -> Result<ListPage, PluginError> {
             amount: row.decimal(ledger::AMOUNT, "AMOUNT")?,
             balance_after: row.opt_decimal(ledger::BALANCE, "BALANCE")?,
             entry_type: ledger_type(&description).to_owned(),
-            reference_id: None,
+            reference_id: ledger_reference(&description),
             raw: row.raw,
         }));
     }

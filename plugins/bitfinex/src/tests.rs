@@ -306,6 +306,11 @@ fn parses_ledger_entries_signed_with_a_type() {
         (l.entry_type.as_str(), l.asset.as_str()),
         ("deposit", "USDT")
     );
+    assert_eq!(l.reference_id.as_deref(), Some("13105603"));
+    assert_eq!(
+        parsing::ledger_reference("Margin Funding Payment on wallet funding"),
+        None
+    );
     assert_eq!(
         parsing::ledger_type("Exchange 0.1 BTC for USD @ 1 on wallet exchange"),
         "trade"
