@@ -555,3 +555,24 @@ fn server_errors_are_retried_and_a_garbled_answer_is_a_bad_response() {
     }
     assert_no_secrets(&[&daemon.log(), &report.to_string()]);
 }
+
+#[test]
+fn bitfinex_has_no_sandbox() {
+    let sim = bitfinex_sim(&["--seed", "69", "--trades", "10", "--history-days", "20"]);
+    let mut setup = Setup::new();
+    setup.install_plugin("libexsync_plugin_bitfinex.so");
+    setup.env("E2E_BITFINEX_KEY", API_KEY);
+    setup.env("E2E_BITFINEX_SECRET", API_SECRET);
+    let toml = integration(&sim.url, &days_ago(10), false, STREAMS)
+        .replace("budget = false", "budget = false\nsandbox = true");
+    setup.integration(INTEGRATION, &toml);
+    let daemon = Daemon::start(&setup);
+    let test = daemon.ctl(&["test", INTEGRATION]);
+    assert_eq!(test.code, 1, "{}\n{}", test.stdout, test.stderr);
+    assert!(
+        test.stderr.contains("unsupported") && test.stderr.contains("sandbox"),
+        "{}",
+        test.stderr
+    );
+    assert_eq!(sim.stats()["requests_total"], 0);
+}
