@@ -1,10 +1,11 @@
 //! Wiring for the `bitfinex` connector: [`Connector`] over the host's HTTP, clock and log.
 //!
 //! Owns the only state of an instance: the last nonce sent (nonces are the clock in µs and
-//! never repeat, see [`crate::signing`]). Everything else is in the pure modules.
+//! never repeat, see [`crate::signing`]) and the pair list candle symbols are checked against
+//! (cached for an hour). Everything else is in the pure modules.
 
 use std::collections::BTreeSet;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use exsync_plugin_api::window::{Walker, WindowRequest, WindowRule};
 use exsync_plugin_api::{
@@ -17,7 +18,7 @@ use crate::config::BitfinexConfig;
 use crate::endpoints::{
     timeframe_of, BitfinexEndpoints, Endpoint, API_HOSTS, BLOCK_MS, BUCKETS, CANDLES_LIMIT,
     DEFAULT_BASE_URL, JSON_CONTENT_TYPE, LEDGERS_LIMIT, MINUTE_WINDOW_MS, MOVEMENTS_LIMIT,
-    ORDERS_LIMIT, ORDERS_LOOKBACK_MS, TIMEFRAMES, TRADES_LIMIT,
+    ORDERS_LIMIT, ORDERS_LOOKBACK_MS, PAIRS_TTL_MS, TIMEFRAMES, TRADES_LIMIT,
 };
 use crate::pagination::{self, next_page, window_params, BitfinexPager};
 use crate::parsing::{self, ListPage};
@@ -47,6 +48,8 @@ pub struct BitfinexConnector {
 struct ConnectorState {
     /// The last nonce sent with this key by this instance.
     last_nonce: u64,
+    /// Every trading symbol Bitfinex lists, and when it was fetched (our clock).
+    pairs: Option<(i64, Arc<BTreeSet<String>>)>,
 }
 
 /// One history request: which endpoint, which page size, how to read its rows.
@@ -177,12 +180,24 @@ impl Connector for BitfinexConnector {
             | Stream::Deposits
             | Stream::Withdrawals
             | Stream::Ledger => Ok(vec![String::new()]),
-            Stream::Candles => Ok(self
-                .config
-                .candles
-                .iter()
-                .map(|(symbol, timeframe)| format!("{symbol}:{timeframe}"))
-                .collect()),
+            Stream::Candles => {
+                if self.config.candles.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let pairs = self.pairs()?;
+                let mut partitions = Vec::with_capacity(self.config.candles.len());
+                for (symbol, timeframe) in &self.config.candles {
+                    if !pairs.contains(symbol) {
+                        return Err(PluginError::config(format!(
+                            "candles symbol {symbol:?} is not a Bitfinex pair (the exchange \
+                             and derivatives pair lists hold {} symbols)",
+                            pairs.len()
+                        )));
+                    }
+                    partitions.push(format!("{symbol}:{timeframe}"));
+                }
+                Ok(partitions)
+            }
             other => Err(PluginError::unsupported(format!(
                 "the bitfinex plugin has no {other} stream"
             ))),
@@ -357,24 +372,61 @@ impl BitfinexConnector {
             .push("sort", "1");
         let url = self.endpoints.candles_url(tf, symbol, query.as_str());
         let what = format!("fetching {symbol} {timeframe} candles in [{start}, {end}]");
+        let body = self.public_get(url, &BitfinexEndpoints::CANDLES, &what)?;
+        let candles = parsing::parse_candles(&body, symbol, timeframe, tf, now)
+            .map_err(|e| e.context(&what))?;
+        Ok(self.pager.candles_page(tf, &request, end, candles, now))
+    }
+
+    /// Every trading symbol Bitfinex lists (spot and derivatives), fetched at most once an
+    /// hour per instance.
+    fn pairs(&self) -> Result<Arc<BTreeSet<String>>, PluginError> {
+        let now = self.host.now_ms();
+        if let Some((at, pairs)) = &self.state().pairs {
+            if now >= *at && now - at < PAIRS_TTL_MS {
+                return Ok(Arc::clone(pairs));
+            }
+        }
+        let mut all = BTreeSet::new();
+        for key in ["pub:list:pair:exchange", "pub:list:pair:futures"] {
+            let what = format!("fetching the pair list {key}");
+            let body = self.public_get(
+                self.endpoints.conf_url(key),
+                &BitfinexEndpoints::PAIRS,
+                &what,
+            )?;
+            all.extend(parsing::parse_pairs(&body).map_err(|e| e.context(&what))?);
+        }
+        let pairs = Arc::new(all);
+        self.state().pairs = Some((now, Arc::clone(&pairs)));
+        Ok(pairs)
+    }
+
+    // -----------------------------------------------------------------------------------
+    // HTTP.
+
+    /// An unsigned GET (the host retries 429s and 5xx); the body of a successful answer, else
+    /// the mapped error.
+    fn public_get(
+        &self,
+        url: String,
+        endpoint: &Endpoint,
+        what: &str,
+    ) -> Result<Vec<u8>, PluginError> {
+        debug_assert!(!endpoint.signed, "{} is signed", endpoint.path);
         let response = self
             .host
-            .http(HttpRequest::get(url).bucket(BitfinexEndpoints::CANDLES.bucket))
+            .http(HttpRequest::get(url).bucket(endpoint.bucket))
             .map_err(|e| e.context(format!("while {what}")))?;
         if !response.is_success() || parsing::error_of(&response.body).is_some() {
             return Err(parsing::classify_error(
                 response.status,
                 &response.body,
-                &what,
+                what,
             ));
         }
-        let candles = parsing::parse_candles(&response.body, symbol, timeframe, tf, now)
-            .map_err(|e| e.context(&what))?;
-        Ok(self.pager.candles_page(tf, &request, end, candles, now))
+        Ok(response.body)
     }
-
-    // -----------------------------------------------------------------------------------
-    // HTTP.
 
     fn state(&self) -> MutexGuard<'_, ConnectorState> {
         // A panic poisons the whole instance (the export glue refuses further calls), so a

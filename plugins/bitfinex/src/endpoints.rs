@@ -49,9 +49,11 @@ pub(crate) const BUCKET_MOVEMENTS: &str = "movements";
 pub(crate) const BUCKET_LEDGERS: &str = "ledgers";
 pub(crate) const BUCKET_ACCOUNT: &str = "account";
 pub(crate) const BUCKET_CANDLES: &str = "candles";
+/// Public configuration lists. unconfirmed: their limit; we keep to 90 a minute too.
+pub(crate) const BUCKET_CONF: &str = "conf";
 
 /// Every bucket and its capacity per minute, for the manifest.
-pub(crate) const BUCKETS: [(&str, u32); 8] = [
+pub(crate) const BUCKETS: [(&str, u32); 9] = [
     (BUCKET_WALLETS, AUTH_PER_MINUTE),
     (BUCKET_TRADES, AUTH_PER_MINUTE),
     (BUCKET_ORDERS, AUTH_PER_MINUTE),
@@ -60,7 +62,11 @@ pub(crate) const BUCKETS: [(&str, u32); 8] = [
     (BUCKET_LEDGERS, AUTH_PER_MINUTE),
     (BUCKET_ACCOUNT, AUTH_PER_MINUTE),
     (BUCKET_CANDLES, CANDLES_PER_MINUTE),
+    (BUCKET_CONF, AUTH_PER_MINUTE),
 ];
+
+/// How long a fetched pair list is trusted for checking candle symbols.
+pub(crate) const PAIRS_TTL_MS: i64 = 60 * 60_000;
 
 pub(crate) const MINUTE_MS: i64 = 60_000;
 pub(crate) const HOUR_MS: i64 = 60 * MINUTE_MS;
@@ -191,6 +197,14 @@ impl BitfinexEndpoints {
         signed: false,
     };
 
+    /// `GET /v2/conf/pub:list:pair:exchange` (spot pairs) and `…:pair:futures` (derivatives):
+    /// `[["BTCUSD","ETHUSD",…]]`, the pair names without the `t`.
+    pub(crate) const PAIRS: Endpoint = Endpoint {
+        path: "/v2/conf",
+        bucket: BUCKET_CONF,
+        signed: false,
+    };
+
     /// Endpoints under `base_url` (no trailing slash; one is removed if present). Public calls
     /// go to the public host while `base_url` is Bitfinex's own, else to `base_url` too (a
     /// proxy or a simulator serves both).
@@ -215,6 +229,11 @@ impl BitfinexEndpoints {
     /// The path Bitfinex signs for `endpoint`: `/api/v2/auth/r/wallets`.
     pub(crate) fn signature_path(endpoint: &Endpoint) -> String {
         format!("{SIGNATURE_PATH_PREFIX}{}", endpoint.path)
+    }
+
+    /// The URL of the public configuration list `key` (`pub:list:pair:exchange`).
+    pub(crate) fn conf_url(&self, key: &str) -> String {
+        format!("{}{}/{key}", self.public_url, Self::PAIRS.path)
     }
 
     /// The candles URL of `symbol` (`tBTCUSD`) in Bitfinex timeframe `tf` (`1h`), with an

@@ -812,6 +812,21 @@ pub(crate) fn parse_candles(
     Ok(candles)
 }
 
+/// `conf/pub:list:pair:*` → the trading symbols listed (`tBTCUSD`, `tBTCF0:USTF0`).
+pub(crate) fn parse_pairs(body: &[u8]) -> Result<Vec<String>, PluginError> {
+    let lists: Vec<Vec<String>> = serde_json::from_slice(body).map_err(|e| {
+        bad(format!(
+            "while parsing the conf/pub:list:pair response: {e} (body starts {:?})",
+            excerpt(body, 200)
+        ))
+    })?;
+    Ok(lists
+        .into_iter()
+        .flatten()
+        .map(|pair| format!("t{pair}"))
+        .collect())
+}
+
 /// `auth/r/info/user` → the account's id and username, as `test` shows it.
 pub(crate) fn parse_user_info(body: &[u8]) -> Result<String, PluginError> {
     let value: Vec<Box<RawValue>> = serde_json::from_slice(body).map_err(|e| {

@@ -358,6 +358,15 @@ fn parses_the_key_owner_and_permissions() {
 }
 
 #[test]
+fn parses_pair_lists_into_trading_symbols() {
+    let pairs = parsing::parse_pairs(br#"[["BTCUSD","TESTBTC:TESTUSD"]]"#).unwrap();
+    assert_eq!(pairs, vec!["tBTCUSD", "tTESTBTC:TESTUSD"]);
+    let err = parsing::parse_pairs(b"{}").unwrap_err();
+    assert_eq!(err.kind, ErrorKind::BAD_RESPONSE);
+    assert!(err.message.contains("conf/pub:list:pair"));
+}
+
+#[test]
 fn json_numbers_become_exact_plain_decimals() {
     for (text, plain) in [
         ("0.1", "0.1"),

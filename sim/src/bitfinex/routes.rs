@@ -12,7 +12,8 @@
 //! Histories take `start` and `end` (ms, inclusive) and `limit`, and answer newest first
 //! (`sort: 1` oldest first, for trades and candles). The order history serves two weeks only.
 //!
-//! Rate limits: each endpoint allows `auth_per_minute` (candles `candles_per_minute`) calls a
+//! Rate limits: each endpoint allows `auth_per_minute` (candles and the public configuration
+//! lists `candles_per_minute`) calls a
 //! minute per IP; the call past that is answered 429 `{"error":"ERR_RATE_LIMIT"}` and the IP
 //! is blocked for `block_ms`, every endpoint.
 
@@ -45,11 +46,15 @@ pub enum Endpoint {
     UserInfo,
     Permissions,
     Candles,
+    Conf,
 }
 
 impl Endpoint {
     pub fn lookup(method: &Method, path: &str) -> Option<Endpoint> {
         if method == Method::GET {
+            if path.starts_with("/v2/conf/") {
+                return Some(Endpoint::Conf);
+            }
             let rest = path.strip_prefix("/v2/candles/")?;
             return rest.ends_with("/hist").then_some(Endpoint::Candles);
         }
@@ -81,6 +86,7 @@ impl Endpoint {
             Endpoint::UserInfo => "POST /v2/auth/r/info/user",
             Endpoint::Permissions => "POST /v2/auth/r/permissions",
             Endpoint::Candles => "GET /v2/candles",
+            Endpoint::Conf => "GET /v2/conf",
         }
     }
 
@@ -202,7 +208,7 @@ fn rate_limit(state: &SimState, ip: IpAddr, endpoint: Endpoint) -> Option<Answer
     {
         return Some(limited());
     }
-    let per_minute = if endpoint == Endpoint::Candles {
+    let per_minute = if matches!(endpoint, Endpoint::Candles | Endpoint::Conf) {
         config.candles_per_minute
     } else {
         config.auth_per_minute
@@ -289,7 +295,7 @@ fn answer_inner(
     body: &[u8],
 ) -> Result<String, (Answer, Option<i64>)> {
     let now = state.now_ms();
-    let params: Value = if endpoint == Endpoint::Candles {
+    let params: Value = if matches!(endpoint, Endpoint::Candles | Endpoint::Conf) {
         let mut map = serde_json::Map::new();
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
@@ -316,6 +322,13 @@ fn answer_inner(
     let ds = state.data.read().expect("data lock");
     Ok(match endpoint {
         Endpoint::Wallets => format!("[{}]", ds.wallets.join(",")),
+        Endpoint::Conf => match path.strip_prefix("/v2/conf/") {
+            Some("pub:list:pair:exchange") => {
+                r#"[["BTCUSD","ETHUSD","ETHUST","BTCUST","XRPUSD","ETHBTC"]]"#.to_owned()
+            }
+            Some("pub:list:pair:futures") => r#"[["BTCF0:USTF0","ETHF0:USTF0"]]"#.to_owned(),
+            _ => return Err(error(10020, "key: invalid")),
+        },
         Endpoint::UserInfo => format!(
             "[{},\"sim@example.com\",\"exsync-sim\",1500000000000,1,3,null,\"UTC\",\"en_US\",null,1]",
             ds.user_id

@@ -557,6 +557,32 @@ fn server_errors_are_retried_and_a_garbled_answer_is_a_bad_response() {
 }
 
 #[test]
+fn a_candle_symbol_bitfinex_does_not_list_is_a_config_error() {
+    let sim = bitfinex_sim(&["--seed", "70", "--trades", "10", "--history-days", "20"]);
+    let candles = "[candles]\nsymbols = [\"DOGE/EUR\"]\ntimeframes = [\"1h\"]\ninterval = \"1h\"\n";
+    let setup = bitfinex_setup(&sim, API_SECRET, &days_ago(10), false, candles);
+    let daemon = Daemon::start(&setup);
+    let report = daemon.sync_wait(INTEGRATION);
+    let candles = streams(&report)
+        .iter()
+        .find(|s| s["stream"] == "candles")
+        .unwrap_or_else(|| panic!("no candles stream: {report}"));
+    assert_eq!(candles["result"], "failed", "{candles}");
+    assert_eq!(candles["error"]["kind"], "config", "{candles}");
+    assert!(
+        candles["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("tDOGE:EUR")
+            || candles["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("tDOGEEUR"),
+        "{candles}"
+    );
+}
+
+#[test]
 fn bitfinex_has_no_sandbox() {
     let sim = bitfinex_sim(&["--seed", "69", "--trades", "10", "--history-days", "20"]);
     let mut setup = Setup::new();
