@@ -19,6 +19,7 @@
 
 pub mod binance;
 pub mod bitmex;
+pub mod bitfinex;
 pub mod bybit;
 pub mod coinbase;
 pub mod coinbase_exchange;

@@ -36,6 +36,10 @@ enum Command {
     Bybit(exsync_sim::bybit::cli::BybitArgs),
     /// Print the Bybit simulator's ground truth as JSON and exit.
     BybitTruth(exsync_sim::bybit::cli::BybitTruthArgs),
+    /// Serve the Bitfinex simulator until killed.
+    Bitfinex(exsync_sim::bitfinex::cli::BitfinexArgs),
+    /// Print the Bitfinex simulator's ground truth as JSON and exit.
+    BitfinexTruth(exsync_sim::bitfinex::cli::BitfinexDatasetArgs),
     /// Serve the Coinbase Prime simulator until killed.
     CoinbasePrime(exsync_sim::coinbase_prime::cli::CoinbasePrimeArgs),
     /// Print the Coinbase Prime simulator's ground truth as JSON and exit.
@@ -205,6 +209,8 @@ fn main() {
         Command::BitmexTruth(args) => exsync_sim::bitmex::cli::print_truth(&args),
         Command::Bybit(args) => exsync_sim::bybit::cli::run(args),
         Command::BybitTruth(args) => exsync_sim::bybit::cli::print_truth(&args),
+        Command::Bitfinex(args) => exsync_sim::bitfinex::cli::run(args),
+        Command::BitfinexTruth(args) => exsync_sim::bitfinex::cli::print_truth(&args),
         Command::CoinbasePrime(args) => exsync_sim::coinbase_prime::cli::run(args),
         Command::CoinbasePrimeTruth(args) => exsync_sim::coinbase_prime::cli::print_truth(&args),
         Command::Kraken(args) => exsync_sim::kraken::cli::run(args),

@@ -4,6 +4,7 @@
 
 mod auth;
 mod bitmex;
+mod bitfinex;
 mod bybit;
 mod coinbase;
 mod coinbase_exchange;

@@ -1,0 +1,171 @@
+//! Configuration for the `bitfinex` connector.
+//!
+//! [`BitfinexConfig`] is the integration's [`ConnectorConfig`] checked and completed with
+//! defaults. Bitfinex has no sandbox: `sandbox = true` is refused as `unsupported`. The
+//! integration's `[options]` table may hold:
+//!
+//! * `transfer_overlap_days` (1..=90, default 7): how far back a caught-up deposit or
+//!   withdrawal sync reads again, at least, for transfers that settle late.
+//!
+//! Any other option is refused, so a typo does not go unnoticed.
+
+use std::fmt;
+
+use exsync_plugin_api::{ConnectorConfig, PluginError};
+
+use crate::endpoints::{timeframe_of, DAY_MS, DEFAULT_TRANSFER_OVERLAP_MS, TIMEFRAMES};
+use crate::parsing::native_symbol;
+
+/// One integration's settings, validated.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct BitfinexConfig {
+    /// The integration's name, for log lines.
+    pub(crate) integration: String,
+    /// Where requests go (already resolved by the host), without a trailing slash.
+    pub(crate) base_url: String,
+    pub(crate) api_key: String,
+    pub(crate) api_secret: String,
+    /// History start, UTC ms; `None`: as far back as Bitfinex keeps history.
+    pub(crate) start_ms: Option<i64>,
+    /// Candle partitions: `(Bitfinex symbol, unified timeframe)`, every symbol in every
+    /// timeframe.
+    pub(crate) candles: Vec<(String, String)>,
+    pub(crate) transfer_overlap_ms: i64,
+}
+
+impl fmt::Debug for BitfinexConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BitfinexConfig")
+            .field("integration", &self.integration)
+            .field("base_url", &self.base_url)
+            .field("api_key", &"<redacted>")
+            .field("api_secret", &"<redacted>")
+            .field("start_ms", &self.start_ms)
+            .field("candles", &self.candles)
+            .field("transfer_overlap_ms", &self.transfer_overlap_ms)
+            .finish()
+    }
+}
+
+impl BitfinexConfig {
+    /// Checks the host's config; a `config` error names the field that is wrong.
+    pub(crate) fn from_connector_config(
+        config: &ConnectorConfig,
+    ) -> Result<BitfinexConfig, PluginError> {
+        if config.sandbox {
+            return Err(PluginError::unsupported(
+                "Bitfinex has no sandbox or testnet; set sandbox = false (paper trading uses \
+                 a sub-account of the live API with its own key)",
+            ));
+        }
+        let api_key = config.credential("api_key")?.trim().to_owned();
+        let api_secret = config.credential("api_secret")?.trim().to_owned();
+        if api_key.is_empty() {
+            return Err(PluginError::config("credential `api_key` is empty"));
+        }
+        if api_secret.is_empty() {
+            return Err(PluginError::config("credential `api_secret` is empty"));
+        }
+        if config.base_url.is_empty() {
+            return Err(PluginError::config("the integration has no base_url"));
+        }
+        let mut symbols = Vec::new();
+        for symbol in &config.candles.symbols {
+            let (base, quote) = split_unified(symbol).ok_or_else(|| {
+                PluginError::config(format!(
+                    "candles symbol {symbol:?} is not a unified symbol like \"BTC/USD\""
+                ))
+            })?;
+            symbols.push(native_symbol(base, quote));
+        }
+        for timeframe in &config.candles.timeframes {
+            if timeframe_of(timeframe).is_none() {
+                let known: Vec<&str> = TIMEFRAMES.iter().map(|(t, _)| *t).collect();
+                return Err(PluginError::config(format!(
+                    "candles timeframe {timeframe:?} is not a Bitfinex timeframe (one of {})",
+                    known.join(", ")
+                )));
+            }
+        }
+        let mut candles = Vec::new();
+        for symbol in &symbols {
+            for timeframe in &config.candles.timeframes {
+                candles.push((symbol.clone(), timeframe.clone()));
+            }
+        }
+
+        let mut transfer_overlap_ms = DEFAULT_TRANSFER_OVERLAP_MS;
+        for (name, value) in &config.options {
+            match name.as_str() {
+                "transfer_overlap_days" => {
+                    let days =
+                        value
+                            .as_i64()
+                            .filter(|d| (1..=90).contains(d))
+                            .ok_or_else(|| {
+                                PluginError::config(format!(
+                                    "option `transfer_overlap_days` is {value}; it must be an \
+                                 integer from 1 to 90"
+                                ))
+                            })?;
+                    transfer_overlap_ms = days * DAY_MS;
+                }
+                other => {
+                    return Err(PluginError::config(format!(
+                        "unknown option `{other}` (the bitfinex plugin knows \
+                         `transfer_overlap_days`)"
+                    )))
+                }
+            }
+        }
+
+        Ok(BitfinexConfig {
+            integration: config.integration.clone(),
+            base_url: config.base_url.trim_end_matches('/').to_owned(),
+            api_key,
+            api_secret,
+            start_ms: config.start_ms,
+            candles,
+            transfer_overlap_ms,
+        })
+    }
+}
+
+/// `"BTC/USD"` → `("BTC", "USD")`.
+pub(crate) fn split_unified(symbol: &str) -> Option<(&str, &str)> {
+    let (base, quote) = symbol.split_once('/')?;
+    let ok = |s: &str| !s.is_empty() && !s.contains('/') && !s.contains(char::is_whitespace);
+    (ok(base) && ok(quote)).then_some((base, quote))
+}
+
+/// An example integration file for this plugin, as `exsyncctl` and the docs show it.
+pub fn generate_config() -> String {
+    r#"# integrations.d/bitfinex-main.toml: one Bitfinex account (v2 API).
+exchange = "bitfinex"
+# base_url = "http://127.0.0.1:8080"  # optional: a proxy or a local simulator
+sandbox = false                       # Bitfinex has no sandbox
+start = "2024-01-01"                  # optional: history start (orders: two weeks at most)
+
+[credentials]
+# Create an API key on bitfinex.com (Account, API keys) with read rights only.
+api_key = "env:BITFINEX_API_KEY"
+api_secret = "file:/run/credentials/exsyncd.service/bitfinex-main.secret"
+
+[streams]                             # stream = sync interval
+balances = "15m"
+trades = "1h"
+orders = "1h"
+deposits = "6h"
+withdrawals = "6h"
+ledger = "1h"
+
+[candles]
+symbols = ["BTC/USD", "ETH/USDT"]
+timeframes = ["1h", "1d"]             # 1m 5m 15m 30m 1h 3h 6h 12h 1d 1w 14d 1M
+interval = "1h"                       # sync interval of the candles stream
+
+[options]
+transfer_overlap_days = 7             # deposits/withdrawals re-read at least this far back
+"#
+    .to_owned()
+}
