@@ -22,6 +22,7 @@ pub mod bybit;
 pub mod coinbase;
 pub mod coinbase_exchange;
 pub mod coinbase_prime;
+pub mod deribit;
 pub mod encoding;
 pub mod faults;
 pub mod kraken;

@@ -1,0 +1,771 @@
+//! Methods of the Deribit simulator: JSON-RPC over HTTP GET, `/api/v2/{method}?{params}`,
+//! with Deribit's parameters, paging, credits and error envelopes; and the JSON Deribit
+//! writes (amounts as JSON numbers).
+
+use std::net::SocketAddr;
+
+use axum::http::{HeaderMap, Method};
+use percent_encoding::percent_decode_str;
+use serde_json::{json, Value};
+
+use super::auth;
+use super::data::{dec, Dataset, SimDeposit, SimOrder, SimTrade, SimWithdrawal, SCALE};
+use super::data::{price_at, to_scaled, LogEntry};
+use super::SimState;
+use crate::faults::malform;
+use crate::prng::{hash_parts, hash_str};
+use crate::time::{DAY_MS, MINUTE_MS};
+
+/// Without `include_old=true`, user trades of the last week only.
+/// unconfirmed: the span of Deribit's recent-trades cache.
+pub const RECENT_TRADES_MS: i64 = 7 * DAY_MS;
+/// Without `include_old=true`, orders updated in the last two days only.
+pub const RECENT_ORDERS_MS: i64 = 2 * DAY_MS;
+/// Most chart rows one request returns (the newest of the range).
+/// unconfirmed: Deribit's own cap.
+pub const MAX_CHART_ROWS: usize = 5_000;
+
+/// A JSON-RPC error: HTTP status, code, message, `data.reason`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: u16,
+    pub code: i64,
+    pub message: String,
+    pub reason: String,
+}
+
+impl ApiError {
+    fn params(reason: impl Into<String>) -> Self {
+        Self {
+            status: 400,
+            code: -32602,
+            message: "Invalid params".into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl From<auth::Rejection> for ApiError {
+    fn from(r: auth::Rejection) -> Self {
+        Self {
+            status: 400,
+            code: r.code,
+            message: r.message.into(),
+            reason: r.reason,
+        }
+    }
+}
+
+/// Decoded query parameters, in the order sent.
+#[derive(Debug, Default)]
+pub struct Params {
+    pairs: Vec<(String, String)>,
+}
+
+fn decode(s: &str) -> String {
+    percent_decode_str(&s.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+impl Params {
+    pub fn parse(raw: &str) -> Params {
+        Params {
+            pairs: raw
+                .split('&')
+                .filter(|p| !p.is_empty())
+                .map(|part| {
+                    let (k, v) = part.split_once('=').unwrap_or((part, ""));
+                    (decode(k), decode(v))
+                })
+                .collect(),
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn required(&self, name: &str) -> Result<&str, ApiError> {
+        self.get(name)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| ApiError::params(format!("{name} is required")))
+    }
+
+    pub fn opt_i64(&self, name: &str) -> Result<Option<i64>, ApiError> {
+        self.get(name)
+            .filter(|v| !v.is_empty())
+            .map(|v| {
+                v.parse::<i64>()
+                    .map_err(|_| ApiError::params(format!("{name} must be an integer")))
+            })
+            .transpose()
+    }
+
+    fn count(&self, default: usize, max: usize) -> Result<usize, ApiError> {
+        match self.opt_i64("count")? {
+            None => Ok(default),
+            Some(v) if v < 1 || v as usize > max => Err(ApiError::params(format!(
+                "count must be between 1 and {max}"
+            ))),
+            Some(v) => Ok(v as usize),
+        }
+    }
+
+    fn flag(&self, name: &str) -> bool {
+        self.get(name) == Some("true")
+    }
+
+    fn currency(&self) -> Result<&'static str, ApiError> {
+        let c = self.required("currency")?;
+        super::data::CURRENCIES
+            .iter()
+            .find(|k| **k == c)
+            .copied()
+            .ok_or_else(|| ApiError::params(format!("currency {c} is not known")))
+    }
+}
+
+/// What one request did, for the statistics.
+pub struct Outcome {
+    pub method: Option<String>,
+    pub currency: Option<String>,
+    pub status: u16,
+    pub code: Option<i64>,
+}
+
+/// One answer: status and body.
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+}
+
+fn envelope_ok(result: Value, now: i64) -> String {
+    let us = now * 1000;
+    json!({"jsonrpc": "2.0", "result": result, "usIn": us, "usOut": us + 250, "usDiff": 250,
+        "testnet": false})
+    .to_string()
+}
+
+fn envelope_error(e: &ApiError, now: i64) -> String {
+    let us = now * 1000;
+    let mut error = json!({"message": e.message, "code": e.code});
+    if !e.reason.is_empty() {
+        error["data"] = json!({"reason": e.reason});
+    }
+    json!({"jsonrpc": "2.0", "error": error, "usIn": us, "usOut": us + 90, "usDiff": 90,
+        "testnet": false})
+    .to_string()
+}
+
+/// Serves one API request.
+pub async fn serve(
+    state: &SimState,
+    peer: SocketAddr,
+    method: &Method,
+    path: &str,
+    query: &str,
+    headers: &HeaderMap,
+) -> (Answer, Outcome) {
+    let now = state.now_ms();
+    let params = Params::parse(query);
+    let name = path.strip_prefix("/api/v2/").unwrap_or("").to_owned();
+    let mut outcome = Outcome {
+        method: Some(name.clone()),
+        currency: params.get("currency").map(str::to_owned),
+        status: 200,
+        code: None,
+    };
+    let fault = state.faults.draw();
+    if fault.slow_ms > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(fault.slow_ms)).await;
+    }
+    if let Some(status) = fault.error_status {
+        outcome.status = status;
+        let e = ApiError {
+            status,
+            code: 13028,
+            message: "temporarily_unavailable".into(),
+            reason: String::new(),
+        };
+        outcome.code = Some(e.code);
+        let body = envelope_error(&e, now);
+        return (Answer { status, body }, outcome);
+    }
+    let result = if method != Method::GET || !KNOWN.contains(&name.as_str()) {
+        Err(ApiError {
+            status: 400,
+            code: -32601,
+            message: "Method not found".into(),
+            reason: format!("{method} {path}"),
+        })
+    } else if name.starts_with("private/") {
+        let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
+        let uri = if query.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}?{query}")
+        };
+        match auth::check(
+            authorization,
+            &state.config.api_key,
+            &state.config.api_secret,
+            method.as_str(),
+            &uri,
+            "",
+            now,
+            &state.nonces,
+        ) {
+            Err(r) => Err(ApiError::from(r)),
+            Ok(()) if !state.limits.admit("account", now) => Err(too_many()),
+            Ok(()) => dispatch(state, &name, &params, now),
+        }
+    } else if !state.limits.admit(&format!("ip {}", peer.ip()), now) {
+        Err(too_many())
+    } else {
+        dispatch(state, &name, &params, now)
+    };
+    let (status, body) = match result {
+        Ok(v) => {
+            outcome.code = Some(0);
+            let body = envelope_ok(v, now);
+            if fault.malformed {
+                (200, malform(&body))
+            } else {
+                (200, body)
+            }
+        }
+        Err(e) => {
+            outcome.code = Some(e.code);
+            (e.status, envelope_error(&e, now))
+        }
+    };
+    outcome.status = status;
+    (Answer { status, body }, outcome)
+}
+
+fn too_many() -> ApiError {
+    ApiError {
+        status: 429,
+        code: 10028,
+        message: "too_many_requests".into(),
+        reason: String::new(),
+    }
+}
+
+/// The methods served.
+pub const KNOWN: [&str; 12] = [
+    "public/get_time",
+    "public/auth",
+    "public/get_tradingview_chart_data",
+    "private/get_account_summaries",
+    "private/get_positions",
+    "private/get_user_trades_by_currency_and_time",
+    "private/get_order_history_by_currency",
+    "private/get_open_orders_by_currency",
+    "private/get_deposits",
+    "private/get_withdrawals",
+    "private/get_transaction_log",
+    "private/get_account_summary",
+];
+
+fn dispatch(state: &SimState, name: &str, p: &Params, now: i64) -> Result<Value, ApiError> {
+    let ds = state.data.read().expect("data lock");
+    match name {
+        "public/get_time" => Ok(json!(now)),
+        "public/auth" => auth_grant(state, &ds, p, now),
+        "public/get_tradingview_chart_data" => chart(&ds, p, now),
+        "private/get_account_summaries" => Ok(account_summaries(&ds)),
+        "private/get_account_summary" => {
+            let c = p.currency()?;
+            Ok(summary(&ds, c))
+        }
+        "private/get_positions" => {
+            let c = p.currency()?;
+            Ok(Value::Array(positions(&ds, Some(c))))
+        }
+        "private/get_user_trades_by_currency_and_time" => user_trades(&ds, p, now),
+        "private/get_order_history_by_currency" => order_history(&ds, p, now),
+        "private/get_open_orders_by_currency" => {
+            let c = p.currency()?;
+            Ok(Value::Array(
+                open_orders(&ds, c).into_iter().map(|o| order(&ds, o)).collect(),
+            ))
+        }
+        "private/get_deposits" => {
+            let c = p.currency()?;
+            let list = deposits_of(&ds, c);
+            page_of(p, list.iter().map(|d| deposit(d)).collect())
+        }
+        "private/get_withdrawals" => {
+            let c = p.currency()?;
+            let list = withdrawals_of(&ds, c);
+            page_of(p, list.iter().map(|w| withdrawal(w)).collect())
+        }
+        "private/get_transaction_log" => transaction_log(&ds, p),
+        _ => Err(ApiError::params("unknown method")),
+    }
+}
+
+fn auth_grant(state: &SimState, ds: &Dataset, p: &Params, now: i64) -> Result<Value, ApiError> {
+    let grant = p.required("grant_type")?;
+    match grant {
+        "client_signature" => {
+            let data = p.get("data").unwrap_or("");
+            auth::verify(
+                &state.config.api_key,
+                &state.config.api_secret,
+                p.required("client_id")?,
+                p.required("timestamp")?,
+                p.required("nonce")?,
+                p.required("signature")?,
+                data,
+                now,
+                &state.nonces,
+            )?;
+        }
+        "client_credentials" => {
+            if p.get("client_id") != Some(state.config.api_key.as_str())
+                || p.get("client_secret") != Some(state.config.api_secret.as_str())
+            {
+                return Err(auth::Rejection {
+                    code: 13004,
+                    message: "invalid_credentials",
+                    reason: String::new(),
+                }
+                .into());
+            }
+        }
+        other => return Err(ApiError::params(format!("grant_type {other} not supported"))),
+    }
+    let token = format!("{:016x}", hash_parts(&[ds.config.seed, now as u64]));
+    Ok(json!({
+        "access_token": format!("sim-access-{token}"),
+        "expires_in": 900,
+        "refresh_token": format!("sim-refresh-{token}"),
+        "scope": scope(ds),
+        "token_type": "bearer",
+    }))
+}
+
+/// The key's scope, as `public/auth` names it.
+pub fn scope(ds: &Dataset) -> String {
+    let trade = if ds.config.can_trade { "read_write" } else { "read" };
+    let wallet = if ds.config.can_withdraw { "read_write" } else { "read" };
+    format!("account:read trade:{trade} wallet:{wallet} block_trade:read custody:read_write")
+}
+
+// ---------------------------------------------------------------------------------------
+// Rendering: amounts as JSON numbers, as Deribit writes them.
+
+/// A scaled amount as the JSON number Deribit would write (`1.5e-5`, `40000.0`).
+pub fn num(v: i128) -> Value {
+    let f: f64 = dec(v).parse().expect("a decimal parses as f64");
+    serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
+}
+
+pub fn summary(ds: &Dataset, currency: &str) -> Value {
+    let balance = ds.balance_of(currency);
+    let margin = if balance > 0 { balance / 10 } else { 0 };
+    json!({
+        "currency": currency,
+        "balance": num(balance),
+        "equity": num(balance),
+        "margin_balance": num(balance),
+        "available_funds": num(balance - margin),
+        "available_withdrawal_funds": num(balance - margin),
+        "initial_margin": num(margin),
+        "maintenance_margin": num(margin / 2),
+        "session_upl": 0.0,
+        "session_rpl": 0.0,
+        "total_pl": 0.0,
+        "options_value": 0.0,
+        "options_pl": 0.0,
+        "futures_pl": 0.0,
+        "fee_balance": 0,
+        "spot_reserve": 0,
+        "portfolio_margining_enabled": false,
+        "cross_collateral_enabled": false,
+        "margin_model": "segregated_sm",
+        "delta_total": 0.0,
+        "limits": {"non_matching_engine": {"rate": 20, "burst": 100}},
+    })
+}
+
+pub fn account_summaries(ds: &Dataset) -> Value {
+    let summaries: Vec<Value> = super::data::CURRENCIES
+        .iter()
+        .map(|c| summary(ds, c))
+        .collect();
+    json!({
+        "id": ds.user_id,
+        "username": ds.username,
+        "email": format!("{}@example.invalid", ds.username),
+        "system_name": ds.username,
+        "type": "main",
+        "login_enabled": true,
+        "security_keys_enabled": false,
+        "mmp_enabled": false,
+        "interuser_transfers_enabled": false,
+        "creation_timestamp": ds.config.end_ms - ds.config.days * DAY_MS - DAY_MS,
+        "referrer_id": null,
+        "summaries": summaries,
+    })
+}
+
+pub fn positions(ds: &Dataset, currency: Option<&str>) -> Vec<Value> {
+    ds.positions()
+        .into_iter()
+        .filter(|(k, _)| currency.is_none_or(|c| ds.instruments[*k].currency == c))
+        .map(|(k, size)| {
+            let i = &ds.instruments[k];
+            let mark = to_scaled(price_at(ds.config.seed, i, ds.config.end_ms), i.price_dp);
+            json!({
+                "instrument_name": i.name,
+                "kind": i.kind.as_str(),
+                "size": num(size),
+                "direction": if size > 0 { "buy" } else { "sell" },
+                "average_price": num(mark),
+                "mark_price": num(mark),
+                "index_price": num(mark),
+                "floating_profit_loss": 0.0,
+                "realized_profit_loss": 0.0,
+                "total_profit_loss": 0.0,
+                "initial_margin": 0.0,
+                "maintenance_margin": 0.0,
+                "delta": num(size / 100),
+            })
+        })
+        .collect()
+}
+
+pub fn trade(ds: &Dataset, t: &SimTrade) -> Value {
+    let i = &ds.instruments[t.instrument];
+    let mark = to_scaled(price_at(ds.config.seed, i, t.timestamp), i.price_dp);
+    json!({
+        "trade_id": t.trade_id,
+        "trade_seq": t.trade_seq,
+        "timestamp": t.timestamp,
+        "tick_direction": t.trade_seq % 4,
+        "state": "filled",
+        "self_trade": false,
+        "reduce_only": false,
+        "post_only": false,
+        "order_id": t.order_id,
+        "order_type": t.order_type,
+        "mark_price": num(mark),
+        "index_price": num(mark),
+        "instrument_name": i.name,
+        "direction": if t.buy { "buy" } else { "sell" },
+        "price": num(t.price),
+        "amount": num(t.amount),
+        "fee": num(t.fee),
+        "fee_currency": t.currency,
+        "liquidity": if t.maker { "M" } else { "T" },
+        "matching_id": null,
+        "api": true,
+        "mmp": false,
+        "risk_reducing": false,
+        "contracts": num(t.amount),
+    })
+}
+
+pub fn order(ds: &Dataset, o: &SimOrder) -> Value {
+    let i = &ds.instruments[o.instrument];
+    json!({
+        "order_id": o.order_id,
+        "instrument_name": i.name,
+        "kind": i.kind.as_str(),
+        "direction": if o.buy { "buy" } else { "sell" },
+        "order_type": o.order_type,
+        "order_state": o.state,
+        "price": o.price.map_or(json!("market_price"), num),
+        "amount": num(o.amount),
+        "filled_amount": num(o.filled),
+        "average_price": num(o.average),
+        "creation_timestamp": o.created,
+        "last_update_timestamp": o.updated,
+        "time_in_force": "good_til_cancelled",
+        "post_only": false,
+        "reduce_only": false,
+        "replaced": false,
+        "label": "",
+        "api": true,
+        "web": false,
+        "is_liquidation": false,
+        "risk_reducing": false,
+        "contracts": num(o.amount),
+    })
+}
+
+pub fn deposit(d: &SimDeposit) -> Value {
+    json!({
+        "address": d.address,
+        "amount": num(d.amount),
+        "currency": d.currency,
+        "received_timestamp": d.received,
+        "state": d.state,
+        "transaction_id": d.txid,
+        "updated_timestamp": d.updated,
+        "note": "",
+    })
+}
+
+pub fn withdrawal(w: &SimWithdrawal) -> Value {
+    json!({
+        "id": w.id,
+        "address": w.address,
+        "amount": num(w.amount),
+        "currency": w.currency,
+        "fee": num(w.fee),
+        "state": w.state,
+        "transaction_id": w.txid,
+        "created_timestamp": w.created,
+        "confirmed_timestamp": if w.state == "completed" { json!(w.updated) } else { Value::Null },
+        "updated_timestamp": w.updated,
+        "priority": 1,
+        "note": "",
+    })
+}
+
+pub fn log_entry(ds: &Dataset, l: &LogEntry) -> Value {
+    let mut v = json!({
+        "id": l.id,
+        "timestamp": l.timestamp,
+        "type": l.kind,
+        "currency": l.currency,
+        "change": num(l.change),
+        "cashflow": num(l.change),
+        "balance": num(l.balance),
+        "equity": num(l.balance),
+        "user_id": ds.user_id,
+        "username": ds.username,
+        "user_seq": l.id - 999_999,
+        "interest_pl": 0,
+        "info": {},
+    });
+    if let Some(i) = l.instrument {
+        v["instrument_name"] = json!(i);
+    }
+    if let (Some(t), Some(o)) = (&l.trade_id, &l.order_id) {
+        v["trade_id"] = json!(t);
+        v["order_id"] = json!(o);
+        v["side"] = json!(l.side);
+        v["price"] = l.price.map_or(Value::Null, num);
+        v["amount"] = l.amount.map_or(Value::Null, num);
+        v["fee_balance"] = json!(0);
+    }
+    v
+}
+
+// ---------------------------------------------------------------------------------------
+// Lists.
+
+fn deposits_of<'a>(ds: &'a Dataset, c: &str) -> Vec<&'a SimDeposit> {
+    let mut list: Vec<&SimDeposit> = ds.deposits.iter().filter(|d| d.currency == c).collect();
+    list.sort_by(|a, b| b.received.cmp(&a.received).then(b.txid.cmp(&a.txid)));
+    list
+}
+
+fn withdrawals_of<'a>(ds: &'a Dataset, c: &str) -> Vec<&'a SimWithdrawal> {
+    let mut list: Vec<&SimWithdrawal> =
+        ds.withdrawals.iter().filter(|w| w.currency == c).collect();
+    list.sort_by(|a, b| b.created.cmp(&a.created).then(b.id.cmp(&a.id)));
+    list
+}
+
+pub fn open_orders<'a>(ds: &'a Dataset, c: &str) -> Vec<&'a SimOrder> {
+    let mut list: Vec<&SimOrder> = ds
+        .orders
+        .iter()
+        .filter(|o| o.currency == c && o.state == "open")
+        .collect();
+    list.sort_by(|a, b| b.updated.cmp(&a.updated).then(b.order_id.cmp(&a.order_id)));
+    list
+}
+
+/// `{"count": total, "data": [...]}` of the `offset`/`count` page of a newest-first list.
+fn page_of(p: &Params, list: Vec<Value>) -> Result<Value, ApiError> {
+    let count = p.count(10, 1000)?;
+    let offset = p.opt_i64("offset")?.unwrap_or(0).max(0) as usize;
+    let data: Vec<Value> = list.iter().skip(offset).take(count).cloned().collect();
+    Ok(json!({"count": list.len(), "data": data}))
+}
+
+fn user_trades(ds: &Dataset, p: &Params, now: i64) -> Result<Value, ApiError> {
+    let c = p.currency()?;
+    let start = p
+        .opt_i64("start_timestamp")?
+        .ok_or_else(|| ApiError::params("start_timestamp is required"))?;
+    let end = p
+        .opt_i64("end_timestamp")?
+        .ok_or_else(|| ApiError::params("end_timestamp is required"))?;
+    let count = p.count(10, 1000)?;
+    let kind = p.get("kind").unwrap_or("any");
+    let floor = if p.flag("include_old") {
+        i64::MIN
+    } else {
+        now - RECENT_TRADES_MS
+    };
+    let mut list: Vec<&SimTrade> = ds
+        .trades
+        .iter()
+        .filter(|t| {
+            t.currency == c
+                && t.timestamp >= start.max(floor)
+                && t.timestamp <= end
+                && (kind == "any" || ds.instruments[t.instrument].kind.as_str() == kind)
+        })
+        .collect();
+    list.sort_by_key(|t| (t.timestamp, t.trade_seq));
+    if p.get("sorting") != Some("asc") {
+        list.reverse();
+    }
+    let has_more = list.len() > count;
+    let trades: Vec<Value> = list.iter().take(count).map(|t| trade(ds, t)).collect();
+    Ok(json!({"trades": trades, "has_more": has_more}))
+}
+
+fn order_history(ds: &Dataset, p: &Params, now: i64) -> Result<Value, ApiError> {
+    let c = p.currency()?;
+    let count = p.count(20, 100)?;
+    let offset = p.opt_i64("offset")?.unwrap_or(0).max(0) as usize;
+    let unfilled = p.flag("include_unfilled");
+    let floor = if p.flag("include_old") {
+        i64::MIN
+    } else {
+        now - RECENT_ORDERS_MS
+    };
+    let mut list: Vec<&SimOrder> = ds
+        .orders
+        .iter()
+        .filter(|o| {
+            o.currency == c
+                && o.state != "open"
+                && (unfilled || o.filled != 0)
+                && o.updated >= floor
+        })
+        .collect();
+    list.sort_by(|a, b| b.updated.cmp(&a.updated).then(b.order_id.cmp(&a.order_id)));
+    Ok(Value::Array(
+        list.iter()
+            .skip(offset)
+            .take(count)
+            .map(|o| order(ds, o))
+            .collect(),
+    ))
+}
+
+fn transaction_log(ds: &Dataset, p: &Params) -> Result<Value, ApiError> {
+    let c = p.currency()?;
+    let start = p
+        .opt_i64("start_timestamp")?
+        .ok_or_else(|| ApiError::params("start_timestamp is required"))?;
+    let end = p
+        .opt_i64("end_timestamp")?
+        .ok_or_else(|| ApiError::params("end_timestamp is required"))?;
+    let count = p.count(100, 250)?;
+    let continuation = p.opt_i64("continuation")?.map_or(u64::MAX, |c| c.max(0) as u64);
+    let mut list: Vec<&LogEntry> = ds
+        .log
+        .iter()
+        .filter(|l| {
+            l.currency == c && l.timestamp >= start && l.timestamp <= end && l.id <= continuation
+        })
+        .collect();
+    list.sort_by(|a, b| b.id.cmp(&a.id));
+    let next = list.get(count).map(|l| l.id);
+    let logs: Vec<Value> = list.iter().take(count).map(|l| log_entry(ds, l)).collect();
+    Ok(json!({"logs": logs, "continuation": next}))
+}
+
+// ---------------------------------------------------------------------------------------
+// Candles.
+
+/// The length of a `resolution` in ms.
+pub fn resolution_ms(resolution: &str) -> Option<i64> {
+    match resolution {
+        "1D" => Some(DAY_MS),
+        "1" | "3" | "5" | "10" | "15" | "30" | "60" | "120" | "180" | "360" | "720" => {
+            resolution.parse::<i64>().ok().map(|m| m * MINUTE_MS)
+        }
+        _ => None,
+    }
+}
+
+/// One candle row `[tick, open, high, low, close, volume, cost]` of `instrument`; a candle
+/// still open at `now` reflects only the part of its period that has passed.
+pub fn candle(seed: u64, instrument: &str, step: i64, tick: i64, now: i64) -> [Value; 7] {
+    let base = 100_000 + (hash_parts(&[seed, hash_str(instrument)]) % 50_000) as i128;
+    let h = |k: u64| hash_parts(&[seed, hash_str(instrument), step as u64, tick as u64, k]);
+    let open = base * SCALE / 10 + (h(1) % 100_000) as i128 * SCALE / 100;
+    let elapsed = if tick + step <= now { 100 } else { ((now - tick).max(0) * 100 / step) as u64 };
+    let close = open + ((h(2) % 20_001) as i128 - 10_000) * SCALE / 100 * elapsed as i128 / 100;
+    let high = open.max(close) + (h(3) % 5_000) as i128 * SCALE / 100 * elapsed as i128 / 100;
+    let low = open.min(close) - (h(4) % 5_000) as i128 * SCALE / 100 * elapsed as i128 / 100;
+    let volume = (h(5) % 1_000_000) as i128 * SCALE / 10_000 * elapsed as i128 / 100;
+    let cost = volume * close / SCALE / 1_000_000 * 1_000_000;
+    [
+        json!(tick),
+        num(open),
+        num(high),
+        num(low),
+        num(close),
+        num(volume),
+        num(cost),
+    ]
+}
+
+fn chart(ds: &Dataset, p: &Params, now: i64) -> Result<Value, ApiError> {
+    let instrument = p.required("instrument_name")?;
+    if !ds.instruments.iter().any(|i| i.name == instrument) {
+        return Err(ApiError::params(format!("instrument {instrument} not found")));
+    }
+    let step = resolution_ms(p.required("resolution")?)
+        .ok_or_else(|| ApiError::params("resolution is not supported"))?;
+    let start = p
+        .opt_i64("start_timestamp")?
+        .ok_or_else(|| ApiError::params("start_timestamp is required"))?;
+    let end = p
+        .opt_i64("end_timestamp")?
+        .ok_or_else(|| ApiError::params("end_timestamp is required"))?;
+    let mut tick = start.div_euclid(step) * step;
+    if tick < start {
+        tick += step;
+    }
+    let mut rows = Vec::new();
+    while tick <= end && tick <= now {
+        rows.push(candle(ds.config.seed, instrument, step, tick, now));
+        tick += step;
+    }
+    if rows.len() > MAX_CHART_ROWS {
+        rows.drain(..rows.len() - MAX_CHART_ROWS);
+    }
+    if rows.is_empty() {
+        return Ok(json!({"status": "no_data", "ticks": [], "open": [], "high": [], "low": [],
+            "close": [], "volume": [], "cost": []}));
+    }
+    let col = |k: usize| Value::Array(rows.iter().map(|r| r[k].clone()).collect());
+    Ok(json!({
+        "status": "ok",
+        "ticks": col(0), "open": col(1), "high": col(2), "low": col(3), "close": col(4),
+        "volume": col(5), "cost": col(6),
+    }))
+}
+
+/// Closed candles of `instrument` opening in `[start, end)`, as rows: the ground truth.
+pub fn closed_candles(ds: &Dataset, instrument: &str, step: i64, start: i64, end: i64, now: i64) -> Vec<Value> {
+    let mut tick = start.div_euclid(step) * step;
+    if tick < start {
+        tick += step;
+    }
+    let mut out = Vec::new();
+    while tick < end && tick + step <= now && out.len() < 1_000_000 {
+        out.push(Value::Array(candle(ds.config.seed, instrument, step, tick, now).to_vec()));
+        tick += step;
+    }
+    out
+}
