@@ -7,6 +7,7 @@ mod bybit;
 mod coinbase;
 mod coinbase_exchange;
 mod coinbase_prime;
+mod deribit;
 mod kraken;
 mod kucoin;
 mod lifecycle;
