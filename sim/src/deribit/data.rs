@@ -321,7 +321,7 @@ impl Dataset {
         for n in 0..(config.orders_extra + config.open_orders) {
             let open = n >= config.orders_extra;
             let t = if open {
-                end - rng.range_i64(HOUR_MS, 20 * DAY_MS.min(span))
+                end - rng.range_i64(HOUR_MS, (20 * DAY_MS).min(span))
             } else {
                 start + rng.range_i64(0, span)
             };
