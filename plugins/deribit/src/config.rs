@@ -109,15 +109,16 @@ impl DeribitConfig {
                     })?;
                 }
                 "transfer_overlap_days" => {
-                    let days = value
-                        .as_i64()
-                        .filter(|d| (1..=30).contains(d))
-                        .ok_or_else(|| {
-                            PluginError::config(format!(
-                                "option `transfer_overlap_days` is {value}; it must be an \
+                    let days =
+                        value
+                            .as_i64()
+                            .filter(|d| (1..=30).contains(d))
+                            .ok_or_else(|| {
+                                PluginError::config(format!(
+                                    "option `transfer_overlap_days` is {value}; it must be an \
                                  integer from 1 to 30"
-                            ))
-                        })?;
+                                ))
+                            })?;
                     transfer_overlap_ms = days * DAY_MS;
                 }
                 other => {
@@ -147,8 +148,7 @@ impl DeribitConfig {
 pub(crate) fn instrument_of(symbol: &str) -> Option<String> {
     let ok = |s: &str| {
         !s.is_empty()
-            && s
-                .chars()
+            && s.chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     };
     match symbol.split_once('/') {

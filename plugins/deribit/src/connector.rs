@@ -163,8 +163,7 @@ impl Connector for DeribitConnector {
             | Stream::Deposits
             | Stream::Withdrawals
             | Stream::Ledger => {
-                let mut parts: BTreeSet<String> =
-                    self.account()?.currencies.into_iter().collect();
+                let mut parts: BTreeSet<String> = self.account()?.currencies.into_iter().collect();
                 parts.extend(context.known.iter().filter(|k| !k.is_empty()).cloned());
                 Ok(parts.into_iter().collect())
             }
@@ -213,13 +212,12 @@ impl DeribitConnector {
         for currency in &account.currencies {
             let as_of = self.server_now();
             let what = format!("fetching the {currency} positions");
-            let params = [
-                ("currency", currency.clone()),
-                ("kind", "any".to_owned()),
-            ];
-            records.extend(self.call(&DeribitEndpoints::POSITIONS, &params, &what, |r| {
-                parsing::parse_positions(r, as_of)
-            })?);
+            let params = [("currency", currency.clone()), ("kind", "any".to_owned())];
+            records.extend(
+                self.call(&DeribitEndpoints::POSITIONS, &params, &what, |r| {
+                    parsing::parse_positions(r, as_of)
+                })?,
+            );
         }
         Ok(Page::done(records))
     }
@@ -314,7 +312,10 @@ impl DeribitConnector {
             let what = format!("fetching the open {currency} orders");
             let open = self.call(
                 &DeribitEndpoints::OPEN_ORDERS,
-                &[("currency", currency.to_owned()), ("kind", "any".to_owned())],
+                &[
+                    ("currency", currency.to_owned()),
+                    ("kind", "any".to_owned()),
+                ],
                 &what,
                 parsing::parse_orders,
             )?;
@@ -384,9 +385,7 @@ impl DeribitConnector {
         let candles = self.call(&DeribitEndpoints::CHART, &params, &what, |r| {
             parsing::parse_chart(r, instrument, timeframe, step, now)
         })?;
-        Ok(self
-            .pager
-            .candles_page(step, &request, end, candles, now))
+        Ok(self.pager.candles_page(step, &request, end, candles, now))
     }
 
     // -----------------------------------------------------------------------------------
@@ -423,8 +422,10 @@ impl DeribitConnector {
                 let ts = self.timestamp();
                 let nonce = self.next_nonce(ts);
                 let query = self.signer.client_signature_query(ts, &nonce);
-                Ok(HttpRequest::get(self.endpoints.url(&endpoint, query.as_str()))
-                    .bucket(endpoint.bucket))
+                Ok(
+                    HttpRequest::get(self.endpoints.url(&endpoint, query.as_str()))
+                        .bucket(endpoint.bucket),
+                )
             })
             .map_err(|e| e.context(format!("while {what}")))?;
         self.answer(&endpoint, response, what, parsing::parse_auth_scope)
@@ -539,7 +540,12 @@ impl DeribitConnector {
         parse(result).map_err(|e| e.context(format!("while {what}")))
     }
 
-    fn send(&self, endpoint: &Endpoint, query: &str, what: &str) -> Result<HttpResponse, PluginError> {
+    fn send(
+        &self,
+        endpoint: &Endpoint,
+        query: &str,
+        what: &str,
+    ) -> Result<HttpResponse, PluginError> {
         let url = self.endpoints.url(endpoint, query);
         if !endpoint.signed {
             let request = HttpRequest::get(url).bucket(endpoint.bucket);
@@ -565,7 +571,10 @@ impl DeribitConnector {
 
 /// The currency a per-currency partition names.
 fn currency(partition: &str, stream: Stream) -> Result<&str, PluginError> {
-    if partition.is_empty() || !partition.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    if partition.is_empty()
+        || !partition
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
     {
         return Err(PluginError::plugin(format!(
             "{stream} partition {partition:?} is not a Deribit currency"

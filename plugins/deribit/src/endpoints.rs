@@ -172,7 +172,10 @@ impl DeribitEndpoints {
     /// The absolute URL of `endpoint` with an already encoded query string (may be empty).
     pub(crate) fn url(&self, endpoint: &Endpoint, query: &str) -> String {
         let uri = self.uri(endpoint, query);
-        let origin = self.base_url.strip_suffix(&self.base_path).unwrap_or(&self.base_url);
+        let origin = self
+            .base_url
+            .strip_suffix(&self.base_path)
+            .unwrap_or(&self.base_url);
         format!("{origin}{uri}")
     }
 }

@@ -12,12 +12,12 @@
 //! [`config`] (integration settings), [`connector`] (all of it wired to the host). Every
 //! module but `connector` is pure and unit-tested in `tests.rs`.
 
-pub(crate) mod endpoints;
-pub(crate) mod signing;
-pub(crate) mod pagination;
-pub(crate) mod parsing;
 pub(crate) mod config;
 pub(crate) mod connector;
+pub(crate) mod endpoints;
+pub(crate) mod pagination;
+pub(crate) mod parsing;
+pub(crate) mod signing;
 #[cfg(test)]
 mod tests;
 

@@ -98,7 +98,12 @@ impl DeribitPager {
 
     /// Whether the walk ends with this page: the list ran out (a short page) or reached back
     /// before what the last walk saw, or before the configured start.
-    pub(crate) fn offset_done(&self, request: &OffsetCursor, page: &ListPage, count: usize) -> bool {
+    pub(crate) fn offset_done(
+        &self,
+        request: &OffsetCursor,
+        page: &ListPage,
+        count: usize,
+    ) -> bool {
         let floor = match (request.since, self.walker.start_ms) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
@@ -202,7 +207,11 @@ pub(crate) fn next_trade_page(
         return None;
     }
     let last = last_timestamp?;
-    let next = if last <= page_start { page_start + 1 } else { last };
+    let next = if last <= page_start {
+        page_start + 1
+    } else {
+        last
+    };
     Some(next.to_string())
 }
 

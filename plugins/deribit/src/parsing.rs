@@ -260,9 +260,7 @@ pub(crate) fn classify_error(status: u16, body: &[u8], what: &str) -> PluginErro
         (_, Some(FORBIDDEN | SCOPE_EXCEEDED | 13005 | 13006 | 13007)) => ErrorKind::PERMISSION,
         (_, Some(TOO_MANY_REQUESTS)) => ErrorKind::RATE_LIMITED,
         // Matching engine queue full, timed out, platform locked, service unavailable.
-        (_, Some(10047 | 13028 | 13888 | 11097 | 10040 | 10041)) => {
-            ErrorKind::EXCHANGE_UNAVAILABLE
-        }
+        (_, Some(10047 | 13028 | 13888 | 11097 | 10040 | 10041)) => ErrorKind::EXCHANGE_UNAVAILABLE,
         // Invalid params, method not found: a request this plugin should not have built.
         (_, Some(-32602 | -32601 | -32600 | 11050 | 10019)) => ErrorKind::PLUGIN,
         (401, _) => ErrorKind::AUTH,
@@ -359,7 +357,9 @@ pub(crate) fn parse_auth_scope(result: &RawValue) -> Result<Scope, PluginError> 
         })
     };
     let permissions = Permissions {
-        read: Some(has("account", &["read", "read_write"]) || has("wallet", &["read", "read_write"])),
+        read: Some(
+            has("account", &["read", "read_write"]) || has("wallet", &["read", "read_write"]),
+        ),
         trade: Some(has("trade", &["read_write"])),
         withdraw: Some(has("wallet", &["read_write"])),
     };
@@ -393,7 +393,9 @@ pub(crate) fn parse_account_summaries(
             .opt_decimal("available_withdrawal_funds")?
             .unwrap_or_else(|| total.clone());
         let locked = decimal::sub(&total, &free).ok_or_else(|| {
-            bad(format!("{M}: {currency}: balance {total} less {free} is not exact"))
+            bad(format!(
+                "{M}: {currency}: balance {total} less {free} is not exact"
+            ))
         })?;
         account.currencies.push(currency.clone());
         records.push(Record::Balance(Balance {
@@ -530,7 +532,9 @@ pub(crate) fn parse_orders(result: &RawValue) -> Result<ListPage, PluginError> {
         }
         page.newest = Some(page.newest.map_or(updated, |t: i64| t.max(updated)));
         page.oldest = Some(page.oldest.map_or(updated, |t: i64| t.min(updated)));
-        let filled = o.opt_decimal("filled_amount")?.unwrap_or_else(|| "0".into());
+        let filled = o
+            .opt_decimal("filled_amount")?
+            .unwrap_or_else(|| "0".into());
         let filled_any = !decimal::is_zero(&filled);
         let (base, quote) = split_instrument(&symbol).unzip();
         page.records.push(Record::Order(Order {
@@ -735,7 +739,8 @@ pub(crate) fn parse_chart(
         }
     }
     let num = |v: &RawValue, name: &str| {
-        plain_decimal(v.get()).ok_or_else(|| bad(format!("{M}: {name} {:?} is not a number", v.get())))
+        plain_decimal(v.get())
+            .ok_or_else(|| bad(format!("{M}: {name} {:?} is not a number", v.get())))
     };
     let (base, quote) = split_instrument(instrument).unzip();
     let mut out = Vec::with_capacity(n);
@@ -745,7 +750,12 @@ pub(crate) fn parse_chart(
             .parse::<i64>()
             .map_err(|_| bad(format!("{M}: tick {:?} is not ms", c.ticks[i].get())))?;
         let mut row = vec![
-            c.ticks[i], c.open[i], c.high[i], c.low[i], c.close[i], c.volume[i],
+            c.ticks[i],
+            c.open[i],
+            c.high[i],
+            c.low[i],
+            c.close[i],
+            c.volume[i],
         ];
         if let Some(cost) = c.cost.get(i) {
             row.push(cost);

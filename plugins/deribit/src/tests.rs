@@ -189,7 +189,10 @@ fn parses_account_summaries_into_margin_balances() {
     let Record::Balance(usdc) = &records[1] else {
         panic!()
     };
-    assert_eq!((usdc.total.as_str(), usdc.free.as_str()), ("0.000015", "0.0"));
+    assert_eq!(
+        (usdc.total.as_str(), usdc.free.as_str()),
+        ("0.000015", "0.0")
+    );
     assert_eq!(usdc.locked, "0.000015");
 }
 
@@ -198,10 +201,7 @@ fn parses_positions_into_futures_and_options_wallets() {
     let records = parse("positions.json", |r| parsing::parse_positions(r, 7));
     assert_eq!(records.len(), 2, "the zero-size position is left out");
     let ids: Vec<String> = records.iter().map(Record::id).collect();
-    assert_eq!(
-        ids,
-        ["futures:BTC-PERPETUAL", "options:BTC-27MAR20-8000-C"]
-    );
+    assert_eq!(ids, ["futures:BTC-PERPETUAL", "options:BTC-27MAR20-8000-C"]);
     let Record::Balance(option) = &records[1] else {
         panic!()
     };
@@ -239,7 +239,10 @@ fn parses_user_trades_with_costs_fees_and_liquidity() {
     let Record::Trade(perp) = &records[2] else {
         panic!()
     };
-    assert_eq!(perp.cost, "100", "an inverse trade's cost is its USD amount");
+    assert_eq!(
+        perp.cost, "100",
+        "an inverse trade's cost is its USD amount"
+    );
     assert_eq!(perp.price, "8950.0");
     assert_eq!(perp.fee_amount.as_deref(), Some("0.00000838"));
 }
@@ -302,14 +305,16 @@ fn parses_deposits_and_withdrawals_with_their_states() {
     let Record::Withdrawal(done) = &page.records[1] else {
         panic!()
     };
-    assert_eq!((done.id.as_str(), done.status), ("BTC:2", TransferStatus::Ok));
+    assert_eq!(
+        (done.id.as_str(), done.status),
+        ("BTC:2", TransferStatus::Ok)
+    );
     assert_eq!(page.open, Some(1_550_571_443_070));
 }
 
 #[test]
 fn parses_the_transaction_log_and_its_continuation() {
-    let (records, continuation) =
-        parse("transaction_log.json", parsing::parse_transaction_log);
+    let (records, continuation) = parse("transaction_log.json", parsing::parse_transaction_log);
     assert_eq!(continuation.as_deref(), Some("61282"));
     let Record::Ledger(transfer) = &records[0] else {
         panic!()
@@ -335,7 +340,12 @@ fn parses_chart_data_columns_into_candles() {
     let c = &candles[0];
     assert_eq!(c.open_time, 1_710_327_600_000);
     assert_eq!(
-        (c.open.as_str(), c.high.as_str(), c.low.as_str(), c.close.as_str()),
+        (
+            c.open.as_str(),
+            c.high.as_str(),
+            c.low.as_str(),
+            c.close.as_str()
+        ),
         ("73427.75", "73448.39", "73427.75", "73448.39")
     );
     assert_eq!(c.volume, "0.008");
@@ -351,7 +361,9 @@ fn parses_chart_data_columns_into_candles() {
     assert!(!open[0].is_final);
     let none = br#"{"jsonrpc":"2.0","result":{"status":"no_data","ticks":[],"open":[],"high":[],"low":[],"close":[],"volume":[],"cost":[]}}"#;
     let r = parsing::result(200, none, "t").unwrap();
-    assert!(parsing::parse_chart(r, "X", "1h", HOUR_MS, 0).unwrap().is_empty());
+    assert!(parsing::parse_chart(r, "X", "1h", HOUR_MS, 0)
+        .unwrap()
+        .is_empty());
 }
 
 #[test]
@@ -407,7 +419,10 @@ fn rpc_error(code: i64, reason: &str) -> Vec<u8> {
 
 #[test]
 fn errors_map_to_kinds() {
-    assert_eq!(kind_of(400, &body("error_unauthorized.json")), ErrorKind::AUTH);
+    assert_eq!(
+        kind_of(400, &body("error_unauthorized.json")),
+        ErrorKind::AUTH
+    );
     assert_eq!(
         kind_of(429, &body("error_too_many_requests.json")),
         ErrorKind::RATE_LIMITED
@@ -461,7 +476,10 @@ const NOW: i64 = 1_800_000_000_000;
 
 #[test]
 fn trade_pages_restart_at_the_last_timestamp() {
-    assert_eq!(pagination::next_trade_page(100, Some(250), true).as_deref(), Some("250"));
+    assert_eq!(
+        pagination::next_trade_page(100, Some(250), true).as_deref(),
+        Some("250")
+    );
     assert_eq!(
         pagination::next_trade_page(250, Some(250), true).as_deref(),
         Some("251"),
@@ -477,13 +495,24 @@ fn history_windows_walk_back_a_month_at_a_time_to_the_start() {
     let rule = pager.window_rule();
     let first = pager.walker.request(rule, None, "trades", NOW).unwrap();
     assert_eq!((first.from(), first.to()), (NOW - 30 * DAY, NOW));
-    assert_eq!(pagination::trade_page_start(&first).unwrap(), NOW - 30 * DAY);
+    assert_eq!(
+        pagination::trade_page_start(&first).unwrap(),
+        NOW - 30 * DAY
+    );
     let page = pager.walker.page(rule, &first, Vec::new(), None, None, NOW);
     assert!(page.more);
     let cursor = page.next_cursor.unwrap();
-    let second = pager.walker.request(rule, Some(&cursor), "trades", NOW).unwrap();
-    assert_eq!((second.from(), second.to()), (NOW - 45 * DAY, NOW - 30 * DAY));
-    let done = pager.walker.page(rule, &second, Vec::new(), None, None, NOW);
+    let second = pager
+        .walker
+        .request(rule, Some(&cursor), "trades", NOW)
+        .unwrap();
+    assert_eq!(
+        (second.from(), second.to()),
+        (NOW - 45 * DAY, NOW - 30 * DAY)
+    );
+    let done = pager
+        .walker
+        .page(rule, &second, Vec::new(), None, None, NOW);
     assert!(!done.more);
     assert_eq!(done.unavailable, None, "Deribit keeps everything");
     let forward = pager
@@ -496,14 +525,22 @@ fn history_windows_walk_back_a_month_at_a_time_to_the_start() {
     let all = DeribitPager::new(None, DEFAULT_TRANSFER_OVERLAP_MS);
     assert_eq!(all.walker.floor(NOW), ORIGIN_MS);
     // A page token inside a window.
-    let paged = pager
-        .walker
-        .page(rule, &first, Vec::new(), Some("1799000000000".into()), None, NOW);
+    let paged = pager.walker.page(
+        rule,
+        &first,
+        Vec::new(),
+        Some("1799000000000".into()),
+        None,
+        NOW,
+    );
     let again = pager
         .walker
         .request(rule, paged.next_cursor.as_deref(), "trades", NOW)
         .unwrap();
-    assert_eq!(pagination::trade_page_start(&again).unwrap(), 1_799_000_000_000);
+    assert_eq!(
+        pagination::trade_page_start(&again).unwrap(),
+        1_799_000_000_000
+    );
 }
 
 fn list_page(len: usize, newest: i64, oldest: i64, open: Option<i64>) -> ListPage {
@@ -521,7 +558,12 @@ fn offset_walks_go_to_the_end_then_only_back_to_what_was_seen() {
     let pager = DeribitPager::new(None, 7 * DAY);
     let first = pager.offset_request(None, "deposits").unwrap();
     assert_eq!(first, OffsetCursor::default());
-    let page = pager.offset_page(&first, list_page(100, NOW - DAY, NOW - 50 * DAY, None), 100, NOW);
+    let page = pager.offset_page(
+        &first,
+        list_page(100, NOW - DAY, NOW - 50 * DAY, None),
+        100,
+        NOW,
+    );
     assert!(page.more, "a full page: more follow");
     let next = pager
         .offset_request(page.next_cursor.as_deref(), "deposits")
@@ -584,8 +626,13 @@ fn candle_ranges_hold_a_thousand_candles_and_never_pass_now() {
     let request = pager.candles_request(None).unwrap();
     assert_eq!(request.start, NOW - 100 * DAY);
     let (start, end) = DeribitPager::candles_range(HOUR_MS, &request, NOW);
-    assert_eq!((start, end), (NOW - 100 * DAY, NOW - 100 * DAY + 1000 * HOUR_MS - 1));
-    let late = CandleCursor { start: NOW - HOUR_MS };
+    assert_eq!(
+        (start, end),
+        (NOW - 100 * DAY, NOW - 100 * DAY + 1000 * HOUR_MS - 1)
+    );
+    let late = CandleCursor {
+        start: NOW - HOUR_MS,
+    };
     assert_eq!(DeribitPager::candles_range(DAY, &late, NOW).1, NOW);
     let cursor = encode_cursor(&CandleCursor { start: 5 });
     assert_eq!(pager.candles_request(Some(&cursor)).unwrap().start, 5);
@@ -608,7 +655,8 @@ fn connector_config() -> ConnectorConfig {
         ..ConnectorConfig::default()
     };
     c.credentials.insert("api_key".into(), "CLIENTID".into());
-    c.credentials.insert("api_secret".into(), "CLIENTSECRET".into());
+    c.credentials
+        .insert("api_secret".into(), "CLIENTSECRET".into());
     c.candles.symbols = vec!["BTC/USDT".into(), "BTC-PERPETUAL".into()];
     c.candles.timeframes = vec!["1h".into(), "1d".into()];
     c
@@ -627,7 +675,8 @@ fn config_reads_candles_options_and_hides_the_secret() {
     assert!(!shown.contains("CLIENTSECRET") && !shown.contains("CLIENTID"));
 
     let mut with = connector_config();
-    with.options.insert("adjust_clock".into(), Value::Bool(true));
+    with.options
+        .insert("adjust_clock".into(), Value::Bool(true));
     with.options
         .insert("transfer_overlap_days".into(), Value::from(3));
     let c = DeribitConfig::from_connector_config(&with).unwrap();
@@ -644,20 +693,33 @@ fn config_errors_name_the_field() {
         assert_eq!(err.kind, ErrorKind::CONFIG);
         assert!(err.message.contains(needle), "{err}");
     };
-    check(&|c| {
-        c.credentials.remove("api_secret");
-    }, "api_secret");
-    check(&|c| {
-        c.credentials.insert("api_key".into(), " ".into());
-    }, "Client ID");
+    check(
+        &|c| {
+            c.credentials.remove("api_secret");
+        },
+        "api_secret",
+    );
+    check(
+        &|c| {
+            c.credentials.insert("api_key".into(), " ".into());
+        },
+        "Client ID",
+    );
     check(&|c| c.candles.timeframes.push("4h".into()), "4h");
     check(&|c| c.candles.symbols.push("BTC/".into()), "BTC/");
-    check(&|c| {
-        c.options.insert("recv_window".into(), Value::from(5));
-    }, "unknown option `recv_window`");
-    check(&|c| {
-        c.options.insert("transfer_overlap_days".into(), Value::from(99));
-    }, "transfer_overlap_days");
+    check(
+        &|c| {
+            c.options.insert("recv_window".into(), Value::from(5));
+        },
+        "unknown option `recv_window`",
+    );
+    check(
+        &|c| {
+            c.options
+                .insert("transfer_overlap_days".into(), Value::from(99));
+        },
+        "transfer_overlap_days",
+    );
     assert_eq!(instrument_of("ETH/USDC").as_deref(), Some("ETH_USDC"));
     assert_eq!(instrument_of("a b"), None);
 }
@@ -690,9 +752,15 @@ fn manifest_declares_credentials_streams_hosts_and_limits() {
     let key = m.credential("api_key").unwrap();
     assert_eq!((key.label.as_str(), key.secret), ("Client ID", false));
     let secret = m.credential("api_secret").unwrap();
-    assert_eq!((secret.label.as_str(), secret.secret), ("Client Secret", true));
+    assert_eq!(
+        (secret.label.as_str(), secret.secret),
+        ("Client Secret", true)
+    );
     assert_eq!(m.streams.len(), 7);
-    assert_eq!(m.sandbox_base_url.as_deref(), Some("https://test.deribit.com"));
+    assert_eq!(
+        m.sandbox_base_url.as_deref(),
+        Some("https://test.deribit.com")
+    );
     assert!(m.api_hosts.contains(&"www.deribit.com".to_owned()));
     assert!(m
         .rate_limits

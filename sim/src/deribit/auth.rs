@@ -112,7 +112,9 @@ pub fn check(
     let h = parse_header(value)
         .ok_or_else(|| reject(13009, "unauthorized", "invalid authorization header"))?;
     let data = format!("{method}\n{uri}\n{body}\n");
-    verify(client_id, secret, h.id, h.ts, h.nonce, h.sig, &data, now, nonces)
+    verify(
+        client_id, secret, h.id, h.ts, h.nonce, h.sig, &data, now, nonces,
+    )
 }
 
 /// The checks shared by the header and the `client_signature` grant.
@@ -172,20 +174,41 @@ mod tests {
             sig,
             "03fae3ba546ffb0fde1fc5a744d6bb9296d8b1e61e51c7e418e48673899e3b8a"
         );
-        let header = format!("deri-hmac-sha256 id=KEY,ts=1700000000000,sig={sig},nonce=1700000000000");
+        let header =
+            format!("deri-hmac-sha256 id=KEY,ts=1700000000000,sig={sig},nonce=1700000000000");
         let uri = "/api/v2/private/get_account_summary?currency=BTC";
         let n = Nonces::default();
         let now = 1_700_000_000_500;
-        assert_eq!(check(Some(&header), "KEY", "SECRET", "GET", uri, "", now, &n), Ok(()));
+        assert_eq!(
+            check(Some(&header), "KEY", "SECRET", "GET", uri, "", now, &n),
+            Ok(())
+        );
         let again = check(Some(&header), "KEY", "SECRET", "GET", uri, "", now, &n).unwrap_err();
         assert_eq!(again.reason, "nonce already used");
         let n = Nonces::default();
         let bad = check(Some(&header), "KEY", "OTHER", "GET", uri, "", now, &n).unwrap_err();
-        assert_eq!((bad.code, bad.reason.as_str()), (13009, "invalid signature"));
-        let late = check(Some(&header), "KEY", "SECRET", "GET", uri, "", now + 61_000, &n);
+        assert_eq!(
+            (bad.code, bad.reason.as_str()),
+            (13009, "invalid signature")
+        );
+        let late = check(
+            Some(&header),
+            "KEY",
+            "SECRET",
+            "GET",
+            uri,
+            "",
+            now + 61_000,
+            &n,
+        );
         assert!(late.unwrap_err().reason.contains("timestamp"));
         let who = check(Some(&header), "X", "SECRET", "GET", uri, "", now, &n).unwrap_err();
         assert_eq!(who.code, 13004);
-        assert_eq!(check(None, "KEY", "S", "GET", uri, "", now, &n).unwrap_err().code, 13009);
+        assert_eq!(
+            check(None, "KEY", "S", "GET", uri, "", now, &n)
+                .unwrap_err()
+                .code,
+            13009
+        );
     }
 }

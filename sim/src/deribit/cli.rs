@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::Args;
 
-use super::{admin, Dataset, DatasetConfig, DeribitSim, DeribitSimConfig, FaultConfig, LimitConfig};
+use super::{
+    admin, Dataset, DatasetConfig, DeribitSim, DeribitSimConfig, FaultConfig, LimitConfig,
+};
 use crate::time::{parse_date_ms, real_now_ms, MINUTE_MS};
 
 #[derive(Debug, Args)]

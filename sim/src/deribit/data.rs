@@ -341,7 +341,11 @@ impl Dataset {
                 average: 0,
                 state: if open { "open" } else { "cancelled" },
                 created: t,
-                updated: if open { t } else { t + rng.range_i64(1_000, HOUR_MS) },
+                updated: if open {
+                    t
+                } else {
+                    t + rng.range_i64(1_000, HOUR_MS)
+                },
             });
         }
 
@@ -595,7 +599,12 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), 200);
         for c in CURRENCIES {
-            let sum: i128 = ds.log.iter().filter(|l| l.currency == c).map(|l| l.change).sum();
+            let sum: i128 = ds
+                .log
+                .iter()
+                .filter(|l| l.currency == c)
+                .map(|l| l.change)
+                .sum();
             assert_eq!(sum, ds.balance_of(c));
         }
         assert_eq!(dec(150_000_000), "1.5");

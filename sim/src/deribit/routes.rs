@@ -292,7 +292,10 @@ fn dispatch(state: &SimState, name: &str, p: &Params, now: i64) -> Result<Value,
         "private/get_open_orders_by_currency" => {
             let c = p.currency()?;
             Ok(Value::Array(
-                open_orders(&ds, c).into_iter().map(|o| order(&ds, o)).collect(),
+                open_orders(&ds, c)
+                    .into_iter()
+                    .map(|o| order(&ds, o))
+                    .collect(),
             ))
         }
         "private/get_deposits" => {
@@ -339,7 +342,11 @@ fn auth_grant(state: &SimState, ds: &Dataset, p: &Params, now: i64) -> Result<Va
                 .into());
             }
         }
-        other => return Err(ApiError::params(format!("grant_type {other} not supported"))),
+        other => {
+            return Err(ApiError::params(format!(
+                "grant_type {other} not supported"
+            )))
+        }
     }
     let token = format!("{:016x}", hash_parts(&[ds.config.seed, now as u64]));
     Ok(json!({
@@ -353,8 +360,16 @@ fn auth_grant(state: &SimState, ds: &Dataset, p: &Params, now: i64) -> Result<Va
 
 /// The key's scope, as `public/auth` names it.
 pub fn scope(ds: &Dataset) -> String {
-    let trade = if ds.config.can_trade { "read_write" } else { "read" };
-    let wallet = if ds.config.can_withdraw { "read_write" } else { "read" };
+    let trade = if ds.config.can_trade {
+        "read_write"
+    } else {
+        "read"
+    };
+    let wallet = if ds.config.can_withdraw {
+        "read_write"
+    } else {
+        "read"
+    };
     format!("account:read trade:{trade} wallet:{wallet} block_trade:read custody:read_write")
 }
 
@@ -571,8 +586,7 @@ fn deposits_of<'a>(ds: &'a Dataset, c: &str) -> Vec<&'a SimDeposit> {
 }
 
 fn withdrawals_of<'a>(ds: &'a Dataset, c: &str) -> Vec<&'a SimWithdrawal> {
-    let mut list: Vec<&SimWithdrawal> =
-        ds.withdrawals.iter().filter(|w| w.currency == c).collect();
+    let mut list: Vec<&SimWithdrawal> = ds.withdrawals.iter().filter(|w| w.currency == c).collect();
     list.sort_by(|a, b| b.created.cmp(&a.created).then(b.id.cmp(&a.id)));
     list
 }
@@ -668,7 +682,9 @@ fn transaction_log(ds: &Dataset, p: &Params) -> Result<Value, ApiError> {
         .opt_i64("end_timestamp")?
         .ok_or_else(|| ApiError::params("end_timestamp is required"))?;
     let count = p.count(100, 250)?;
-    let continuation = p.opt_i64("continuation")?.map_or(u64::MAX, |c| c.max(0) as u64);
+    let continuation = p
+        .opt_i64("continuation")?
+        .map_or(u64::MAX, |c| c.max(0) as u64);
     let mut list: Vec<&LogEntry> = ds
         .log
         .iter()
@@ -676,7 +692,7 @@ fn transaction_log(ds: &Dataset, p: &Params) -> Result<Value, ApiError> {
             l.currency == c && l.timestamp >= start && l.timestamp <= end && l.id <= continuation
         })
         .collect();
-    list.sort_by(|a, b| b.id.cmp(&a.id));
+    list.sort_by_key(|l| std::cmp::Reverse(l.id));
     let next = list.get(count).map(|l| l.id);
     let logs: Vec<Value> = list.iter().take(count).map(|l| log_entry(ds, l)).collect();
     Ok(json!({"logs": logs, "continuation": next}))
@@ -702,7 +718,11 @@ pub fn candle(seed: u64, instrument: &str, step: i64, tick: i64, now: i64) -> [V
     let base = 100_000 + (hash_parts(&[seed, hash_str(instrument)]) % 50_000) as i128;
     let h = |k: u64| hash_parts(&[seed, hash_str(instrument), step as u64, tick as u64, k]);
     let open = base * SCALE / 10 + (h(1) % 100_000) as i128 * SCALE / 100;
-    let elapsed = if tick + step <= now { 100 } else { ((now - tick).max(0) * 100 / step) as u64 };
+    let elapsed = if tick + step <= now {
+        100
+    } else {
+        ((now - tick).max(0) * 100 / step) as u64
+    };
     let close = open + ((h(2) % 20_001) as i128 - 10_000) * SCALE / 100 * elapsed as i128 / 100;
     let high = open.max(close) + (h(3) % 5_000) as i128 * SCALE / 100 * elapsed as i128 / 100;
     let low = open.min(close) - (h(4) % 5_000) as i128 * SCALE / 100 * elapsed as i128 / 100;
@@ -722,7 +742,9 @@ pub fn candle(seed: u64, instrument: &str, step: i64, tick: i64, now: i64) -> [V
 fn chart(ds: &Dataset, p: &Params, now: i64) -> Result<Value, ApiError> {
     let instrument = p.required("instrument_name")?;
     if !ds.instruments.iter().any(|i| i.name == instrument) {
-        return Err(ApiError::params(format!("instrument {instrument} not found")));
+        return Err(ApiError::params(format!(
+            "instrument {instrument} not found"
+        )));
     }
     let step = resolution_ms(p.required("resolution")?)
         .ok_or_else(|| ApiError::params("resolution is not supported"))?;
@@ -745,8 +767,10 @@ fn chart(ds: &Dataset, p: &Params, now: i64) -> Result<Value, ApiError> {
         rows.drain(..rows.len() - MAX_CHART_ROWS);
     }
     if rows.is_empty() {
-        return Ok(json!({"status": "no_data", "ticks": [], "open": [], "high": [], "low": [],
-            "close": [], "volume": [], "cost": []}));
+        return Ok(
+            json!({"status": "no_data", "ticks": [], "open": [], "high": [], "low": [],
+            "close": [], "volume": [], "cost": []}),
+        );
     }
     let col = |k: usize| Value::Array(rows.iter().map(|r| r[k].clone()).collect());
     Ok(json!({
@@ -757,14 +781,23 @@ fn chart(ds: &Dataset, p: &Params, now: i64) -> Result<Value, ApiError> {
 }
 
 /// Closed candles of `instrument` opening in `[start, end)`, as rows: the ground truth.
-pub fn closed_candles(ds: &Dataset, instrument: &str, step: i64, start: i64, end: i64, now: i64) -> Vec<Value> {
+pub fn closed_candles(
+    ds: &Dataset,
+    instrument: &str,
+    step: i64,
+    start: i64,
+    end: i64,
+    now: i64,
+) -> Vec<Value> {
     let mut tick = start.div_euclid(step) * step;
     if tick < start {
         tick += step;
     }
     let mut out = Vec::new();
     while tick < end && tick + step <= now && out.len() < 1_000_000 {
-        out.push(Value::Array(candle(ds.config.seed, instrument, step, tick, now).to_vec()));
+        out.push(Value::Array(
+            candle(ds.config.seed, instrument, step, tick, now).to_vec(),
+        ));
         tick += step;
     }
     out

@@ -145,7 +145,11 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
         daemon,
         "trade",
         &trades,
-        &[("price", "price"), ("amount", "amount"), ("fee_amount", "fee")],
+        &[
+            ("price", "price"),
+            ("amount", "amount"),
+            ("fee_amount", "fee"),
+        ],
         &[
             ("symbol", "instrument_name"),
             ("order_id", "order_id"),
@@ -356,7 +360,12 @@ fn full_sync_stores_exactly_the_ground_truth_within_the_credit_limit() {
     assert!(shown.contains("wallet:read_write"), "{test:#}");
     assert_eq!(test["can_withdraw"], true, "{test:#}");
 
-    assert_no_secrets(&[&daemon.log(), &daemon.metrics(), &report.to_string(), &shown]);
+    assert_no_secrets(&[
+        &daemon.log(),
+        &daemon.metrics(),
+        &report.to_string(),
+        &shown,
+    ]);
 }
 
 #[test]
