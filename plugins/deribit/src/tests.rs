@@ -2,7 +2,18 @@
 //!
 //! Signing against Deribit's official vector and the reference vector of the exchange notes,
 //! parsing against responses written after Deribit's documented examples (`tests/data/`),
-//! pagination as pure cursor arithmetic, error mapping, config and manifest.
+//! pagination as pure cursor arithmetic, error mapping, config and manifest. The last section
+//! drives the whole connector through a scripted in-process host (a tiny fake Deribit that
+//! verifies signatures and nonces), to check the wiring: check, partitions, paging, the clock
+//! and credit errors.
+
+use std::sync::{Arc, Mutex};
+
+use abi_stable::sabi_trait::TD_Opaque;
+use abi_stable::std_types::{RResult, RStr, RVec};
+use exsync_plugin_api::abi::{AbiHttpRequest, AbiHttpResponse, HostIo, HostIo_TO, LogLevel};
+use exsync_plugin_api::signing::{hex, hmac_sha256};
+use exsync_plugin_api::{Host, PartitionContext, PluginError};
 
 use exsync_plugin_api::window::{encode_cursor, CandleCursor, Phase};
 use exsync_plugin_api::{
@@ -773,4 +784,271 @@ fn manifest_declares_credentials_streams_hosts_and_limits() {
     for tf in &m.timeframes {
         assert!(resolution_of(tf).is_some());
     }
+}
+
+// =======================================================================================
+// The connector wired to a scripted host: a tiny fake Deribit that checks every signature.
+
+struct FakeDeribit {
+    /// Our clock; Deribit's is `now + skew`.
+    now: i64,
+    skew: i64,
+    /// Answers 10028 to this many private requests first.
+    limited: u32,
+    /// Trade times of the account, BTC.
+    trades: Vec<i64>,
+    nonces: Vec<String>,
+    urls: Vec<String>,
+    logs: Vec<String>,
+}
+
+fn ok(result: Value) -> String {
+    serde_json::json!({"jsonrpc": "2.0", "result": result, "testnet": false}).to_string()
+}
+
+fn fixture_text(name: &str) -> String {
+    String::from_utf8(body(name)).unwrap()
+}
+
+impl FakeDeribit {
+    fn answer(&mut self, url: &str, authorization: Option<&str>) -> (u16, String) {
+        self.urls.push(url.to_owned());
+        let server = self.now + self.skew;
+        let uri = url.strip_prefix("http://fake").unwrap();
+        let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+        let param = |k: &str| {
+            query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
+                .unwrap_or("")
+                .to_owned()
+        };
+        match path {
+            "/api/v2/public/get_time" => return (200, ok(serde_json::json!(server))),
+            "/api/v2/public/auth" => {
+                let (ts, nonce) = (param("timestamp"), param("nonce"));
+                let expected = hex(&hmac_sha256(
+                    b"SECRET",
+                    format!("{ts}\n{nonce}\n").as_bytes(),
+                ));
+                assert_eq!(param("signature"), expected);
+                assert_eq!(param("client_id"), "KEY");
+                return (200, fixture_text("auth.json"));
+            }
+            _ => {}
+        }
+        let header = authorization.expect("private methods are signed");
+        let fields: std::collections::BTreeMap<&str, &str> = header
+            .strip_prefix("deri-hmac-sha256 ")
+            .unwrap()
+            .split(',')
+            .map(|kv| kv.split_once('=').unwrap())
+            .collect();
+        let (ts, nonce) = (fields["ts"], fields["nonce"]);
+        let data = format!("{ts}\n{nonce}\nGET\n{uri}\n\n");
+        assert_eq!(fields["id"], "KEY");
+        assert_eq!(
+            fields["sig"],
+            hex(&hmac_sha256(b"SECRET", data.as_bytes())),
+            "{uri}"
+        );
+        assert!(
+            !self.nonces.contains(&nonce.to_owned()),
+            "nonce {nonce} reused"
+        );
+        self.nonces.push(nonce.to_owned());
+        if (ts.parse::<i64>().unwrap() - server).abs() > 60_000 {
+            return (
+                400,
+                r#"{"jsonrpc":"2.0","error":{"code":13009,"message":"unauthorized","data":{"reason":"invalid timestamp"}}}"#.into(),
+            );
+        }
+        if self.limited > 0 {
+            self.limited -= 1;
+            return (429, fixture_text("error_too_many_requests.json"));
+        }
+        match path {
+            "/api/v2/private/get_account_summaries" => {
+                (200, fixture_text("account_summaries.json"))
+            }
+            "/api/v2/private/get_user_trades_by_currency_and_time" => {
+                let lo: i64 = param("start_timestamp").parse().unwrap();
+                let hi: i64 = param("end_timestamp").parse().unwrap();
+                let count: usize = param("count").parse().unwrap();
+                assert_eq!(param("sorting"), "asc");
+                let all: Vec<Value> = self
+                    .trades
+                    .iter()
+                    .filter(|t| (lo..=hi).contains(*t))
+                    .map(|t| serde_json::json!({"trade_id": format!("T{t}"), "order_id": "o", "timestamp": t, "instrument_name": "BTC-PERPETUAL", "direction": "buy", "price": 50000.0, "amount": 10, "fee": 1e-7, "fee_currency": "BTC", "liquidity": "M"}))
+                    .collect();
+                let has_more = all.len() > count;
+                let trades: Vec<Value> = all.into_iter().take(count).collect();
+                (
+                    200,
+                    ok(serde_json::json!({"trades": trades, "has_more": has_more})),
+                )
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+}
+
+struct FakeHost(Arc<Mutex<FakeDeribit>>);
+
+impl HostIo for FakeHost {
+    fn http(&self, request: AbiHttpRequest) -> RResult<AbiHttpResponse, PluginError> {
+        assert_eq!(request.method.as_str(), "GET");
+        assert!(!request.bucket.is_empty());
+        let authorization = request
+            .headers
+            .iter()
+            .find(|t| t.0.as_str() == AUTHORIZATION_HEADER)
+            .map(|t| t.1.to_string());
+        let (status, body) = self
+            .0
+            .lock()
+            .unwrap()
+            .answer(request.url.as_str(), authorization.as_deref());
+        RResult::ROk(AbiHttpResponse {
+            status,
+            headers: RVec::new(),
+            body: body.into_bytes().into(),
+        })
+    }
+    fn now_ms(&self) -> i64 {
+        let mut s = self.0.lock().unwrap();
+        s.now += 1;
+        s.now
+    }
+    fn log(&self, _level: LogLevel, message: RStr<'_>) {
+        self.0.lock().unwrap().logs.push(message.to_string());
+    }
+}
+
+fn fake(skew: i64, limited: u32, adjust: bool) -> (DeribitConnector, Arc<Mutex<FakeDeribit>>) {
+    let state = Arc::new(Mutex::new(FakeDeribit {
+        now: NOW,
+        skew,
+        limited,
+        trades: (0..1500).map(|i| NOW - 20 * DAY + i * 600_000).collect(),
+        nonces: Vec::new(),
+        urls: Vec::new(),
+        logs: Vec::new(),
+    }));
+    let host = Host::from_abi(HostIo_TO::from_value(
+        FakeHost(Arc::clone(&state)),
+        TD_Opaque,
+    ));
+    let mut config = connector_config();
+    config.base_url = "http://fake".into();
+    config.credentials.insert("api_key".into(), "KEY".into());
+    config
+        .credentials
+        .insert("api_secret".into(), "SECRET".into());
+    config.start_ms = Some(NOW - 25 * DAY);
+    if adjust {
+        config
+            .options
+            .insert("adjust_clock".into(), Value::Bool(true));
+    }
+    (DeribitConnector::new(config, host).unwrap(), state)
+}
+
+#[test]
+fn check_reports_the_account_its_scope_and_the_clock() {
+    let (c, _) = fake(2_500, 0, false);
+    let report = c.check().unwrap();
+    assert_eq!(report.account, "user (id 10)");
+    assert_eq!(report.permissions.withdraw, Some(true));
+    assert_eq!(report.permissions.trade, Some(false));
+    let offset = report.clock_offset_ms.unwrap();
+    assert!((2_490..=2_510).contains(&offset), "{offset}");
+    assert!(report.notes.iter().any(|n| n.contains("wallet:read_write")));
+    assert!(report.notes.iter().any(|n| n.contains("behind")));
+}
+
+#[test]
+fn partitions_are_the_accounts_currencies_and_those_already_synced() {
+    let (c, _) = fake(0, 0, false);
+    let context = PartitionContext {
+        assets: vec!["XRP".into()],
+        known: vec!["ETH".into()],
+    };
+    let parts = c.partitions(Stream::Ledger, &context).unwrap();
+    assert_eq!(parts, ["BTC", "ETH", "USDC"]);
+    assert_eq!(
+        c.partitions(Stream::Balances, &context).unwrap(),
+        [String::new()]
+    );
+    assert_eq!(
+        c.partitions(Stream::Candles, &context).unwrap(),
+        [
+            "BTC_USDT:1h",
+            "BTC_USDT:1d",
+            "BTC-PERPETUAL:1h",
+            "BTC-PERPETUAL:1d"
+        ]
+    );
+}
+
+#[test]
+fn a_trade_walk_pages_inside_windows_and_ends_with_every_trade() {
+    let (c, state) = fake(0, 0, false);
+    let mut cursor: Option<String> = None;
+    let mut ids = std::collections::BTreeSet::new();
+    let mut pages = 0;
+    loop {
+        let page = c.fetch(Stream::Trades, "BTC", cursor.as_deref()).unwrap();
+        pages += 1;
+        for r in &page.records {
+            ids.insert(r.id());
+        }
+        cursor = page.next_cursor;
+        if !page.more {
+            break;
+        }
+        assert!(pages < 50, "the walk does not end");
+    }
+    assert_eq!(ids.len(), 1500, "every trade, repeats upserted");
+    // 25 days: one window of 30 days back to the start; 1500 trades in pages of 1000.
+    assert_eq!(pages, 2);
+    let urls = state.lock().unwrap().urls.clone();
+    assert!(urls[1].contains("start_timestamp="), "{urls:?}");
+}
+
+#[test]
+fn a_stale_timestamp_is_a_clock_error_or_followed_when_asked() {
+    let (c, state) = fake(120_000, 0, false);
+    let err = c.fetch(Stream::Trades, "BTC", None).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::CLOCK);
+    assert!(err.message.contains("behind"), "{err}");
+    assert!(err.message.contains("adjust_clock"), "{err}");
+    assert!(err.message.contains("invalid timestamp"), "{err}");
+    drop(state);
+
+    let (c, state) = fake(120_000, 0, true);
+    let page = c.fetch(Stream::Trades, "BTC", None).unwrap();
+    assert!(!page.records.is_empty());
+    assert!(state
+        .lock()
+        .unwrap()
+        .logs
+        .iter()
+        .any(|l| l.contains("following its clock")));
+}
+
+#[test]
+fn an_empty_credit_pool_is_a_rate_limited_error_naming_the_method() {
+    let (c, _) = fake(0, 10, false);
+    let err = c.fetch(Stream::Trades, "BTC", None).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::RATE_LIMITED);
+    assert!(err.message.contains("10028"), "{err}");
+    assert!(
+        err.message
+            .contains("private/get_user_trades_by_currency_and_time"),
+        "{err}"
+    );
+    let err = c.fetch(Stream::Trades, "ETH;", None).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::PLUGIN);
 }
