@@ -515,3 +515,42 @@ fn an_empty_credit_pool_is_waited_out_and_the_sync_finishes() {
     );
     assert_stored_exactly(&daemon, &sim.truth());
 }
+
+#[test]
+fn server_errors_are_retried_and_a_malformed_answer_is_a_bad_response() {
+    // One answer in five is a 5xx: the host retries them, the sync finishes.
+    let sim = deribit_sim(&[
+        "--seed",
+        "66",
+        "--trades",
+        "120",
+        "--history-days",
+        "10",
+        "--error-rate",
+        "0.2",
+    ]);
+    let setup = setup(&sim, API_SECRET, &days_ago(12), false, STREAMS);
+    let daemon = Daemon::start(&setup);
+    assert_all_ok(&daemon.sync_wait(INTEGRATION));
+    let stats = sim.stats();
+    let errors: u64 = ["500", "502", "503"]
+        .iter()
+        .map(|s| stats["by_status"][*s].as_u64().unwrap_or(0))
+        .sum();
+    assert!(errors > 0, "no server error was injected: {stats}");
+
+    // Every answer cut short: each stream fails with `bad_response`, nothing is stored wrong.
+    sim.set_faults(serde_json::json!({"error_rate": 0.0, "malformed_rate": 1.0}));
+    let report = daemon.sync_wait(INTEGRATION);
+    for s in streams(&report) {
+        assert_eq!(s["result"], "failed", "{s}");
+        assert_eq!(s["error"]["kind"], "bad_response", "{s}");
+        let message = s["error"]["message"].as_str().unwrap();
+        assert!(message.contains("JSON-RPC envelope"), "{s}");
+    }
+
+    // Healed: the next sync completes the account exactly.
+    sim.set_faults(serde_json::json!({"malformed_rate": 0.0}));
+    assert_all_ok(&daemon.sync_wait(INTEGRATION));
+    assert_stored_exactly(&daemon, &sim.truth());
+}
