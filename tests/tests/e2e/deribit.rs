@@ -554,3 +554,52 @@ fn server_errors_are_retried_and_a_malformed_answer_is_a_bad_response() {
     assert_all_ok(&daemon.sync_wait(INTEGRATION));
     assert_stored_exactly(&daemon, &sim.truth());
 }
+
+#[test]
+fn a_distant_start_is_covered_to_now_without_gaps_and_nothing_is_unavailable() {
+    // Deribit keeps its whole history: three years of month windows per currency, all synced.
+    let sim = deribit_sim(&["--seed", "67", "--trades", "80", "--history-days", "30"]);
+    let streams = "[streams]\nledger = \"1h\"\ntrades = \"1h\"\ndeposits = \"1h\"\n";
+    // With the manifest's budget: hundreds of requests, not one 429.
+    let setup = setup(&sim, API_SECRET, &days_ago(3 * 365), true, streams);
+    let daemon = Daemon::start(&setup);
+    assert_all_ok(&daemon.sync_wait(INTEGRATION));
+
+    let start = start_ms_of(3 * 365);
+    let coverage = daemon.ctl_json(&["coverage", INTEGRATION]);
+    for name in ["ledger", "trades", "deposits"] {
+        let stream = coverage["streams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["stream"] == name)
+            .unwrap_or_else(|| panic!("no {name} coverage: {coverage:#}"));
+        let partitions = stream["partitions"].as_array().unwrap();
+        assert_eq!(partitions.len(), 4, "one per currency: {stream:#}");
+        for partition in partitions {
+            let unavailable = partition["unavailable"].as_array().unwrap();
+            assert!(unavailable.is_empty(), "{partition:#}");
+            let mut synced: Vec<(i64, i64)> = partition["synced"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| (r["from_ms"].as_i64().unwrap(), r["to_ms"].as_i64().unwrap()))
+                .collect();
+            synced.sort_unstable();
+            assert_eq!(synced[0].0, start, "{name}: {partition:#}");
+            for w in synced.windows(2) {
+                assert!(w[1].0 <= w[0].1, "a gap in {name} coverage: {partition:#}");
+            }
+            assert!(
+                synced.last().unwrap().1 > now_ms() - DAY_MS,
+                "{partition:#}"
+            );
+        }
+    }
+    let stats = sim.stats();
+    assert_eq!(
+        stats["by_status"].as_object().unwrap().len(),
+        1,
+        "only 200s: {stats}"
+    );
+}
