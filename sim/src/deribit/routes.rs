@@ -802,3 +802,122 @@ pub fn closed_candles(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deribit::data::DatasetConfig;
+    use crate::deribit::{DeribitSim, DeribitSimConfig, FaultConfig, LimitConfig};
+
+    const END: i64 = 1_760_000_000_000;
+
+    fn sim() -> DeribitSim {
+        DeribitSim::new(DeribitSimConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            api_key: "K".into(),
+            api_secret: "S".into(),
+            dataset: DatasetConfig {
+                trades: 300,
+                ..DatasetConfig::ending(END)
+            },
+            limits: LimitConfig::default(),
+            faults: FaultConfig::default(),
+            clock_offset_ms: 0,
+        })
+    }
+
+    fn call(s: &DeribitSim, method: &str, query: &str) -> Result<Value, ApiError> {
+        dispatch(s.state(), method, &Params::parse(query), END)
+    }
+
+    #[test]
+    fn the_transaction_log_continues_to_its_last_entry_exactly_once() {
+        let s = sim();
+        let total = s
+            .state()
+            .data
+            .read()
+            .unwrap()
+            .log
+            .iter()
+            .filter(|l| l.currency == "BTC")
+            .count();
+        let mut seen = Vec::new();
+        let mut continuation = String::new();
+        loop {
+            let q = format!(
+                "currency=BTC&start_timestamp=0&end_timestamp={END}&count=50&continuation={continuation}"
+            );
+            let r = call(&s, "private/get_transaction_log", &q).unwrap();
+            seen.extend(
+                r["logs"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| l["id"].as_u64().unwrap()),
+            );
+            match r["continuation"].as_u64() {
+                Some(c) => continuation = c.to_string(),
+                None => break,
+            }
+        }
+        let mut unique = seen.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!((seen.len(), unique.len()), (total, total));
+        assert!(seen.windows(2).all(|w| w[0] > w[1]), "newest first");
+    }
+
+    #[test]
+    fn trades_page_oldest_first_with_has_more_and_old_ones_need_include_old() {
+        let s = sim();
+        let q = format!("currency=BTC&start_timestamp=0&end_timestamp={END}&count=5&sorting=asc&include_old=true");
+        let r = call(&s, "private/get_user_trades_by_currency_and_time", &q).unwrap();
+        let trades = r["trades"].as_array().unwrap();
+        assert_eq!(trades.len(), 5);
+        assert_eq!(r["has_more"], true);
+        assert!(trades
+            .windows(2)
+            .all(|w| w[0]["timestamp"].as_i64() <= w[1]["timestamp"].as_i64()));
+        let recent = format!("currency=BTC&start_timestamp=0&end_timestamp={END}&count=1000");
+        let r = call(&s, "private/get_user_trades_by_currency_and_time", &recent).unwrap();
+        assert!(r["trades"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["timestamp"].as_i64().unwrap() >= END - RECENT_TRADES_MS));
+        let err = call(
+            &s,
+            "private/get_user_trades_by_currency_and_time",
+            "currency=BTC&start_timestamp=0&end_timestamp=1&count=1001",
+        )
+        .unwrap_err();
+        assert_eq!(err.code, -32602);
+        let err = call(&s, "private/get_deposits", "currency=XRP").unwrap_err();
+        assert_eq!(err.code, -32602);
+    }
+
+    #[test]
+    fn chart_rows_close_with_their_period() {
+        let s = sim();
+        let hour = 3_600_000;
+        let start = END.div_euclid(hour) * hour - 3 * hour;
+        let q = format!(
+            "instrument_name=BTC_USDT&resolution=60&start_timestamp={start}&end_timestamp={END}"
+        );
+        let r = call(&s, "public/get_tradingview_chart_data", &q).unwrap();
+        assert_eq!(r["status"], "ok");
+        assert_eq!(r["ticks"].as_array().unwrap().len(), 4);
+        let ds = s.state().data.read().unwrap();
+        let closed = closed_candles(&ds, "BTC_USDT", hour, start, END, END);
+        assert_eq!(closed.len(), 3);
+        assert_eq!(closed[0][4], r["close"][0]);
+        let none = call(
+            &s,
+            "public/get_tradingview_chart_data",
+            "instrument_name=BTC_USDT&resolution=1D&start_timestamp=1&end_timestamp=1000",
+        )
+        .unwrap();
+        assert_eq!(none["status"], "no_data");
+    }
+}
