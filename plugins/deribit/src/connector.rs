@@ -20,9 +20,9 @@ use serde_json::value::RawValue;
 use crate::config::DeribitConfig;
 use crate::endpoints::{
     resolution_of, DeribitEndpoints, Endpoint, API_HOSTS, AUTHORIZATION_HEADER, BUCKET_PRIVATE,
-    BUCKET_PUBLIC, DEFAULT_BASE_URL, HISTORY_LIMIT_MS, LOG_COUNT, ORDERS_COUNT,
-    REQUESTS_PER_SECOND, SANDBOX_BASE_URL, SECOND_MS, TIMEFRAMES, TRADES_COUNT, TRANSFERS_COUNT,
-    WINDOW_MS,
+    BUCKET_PUBLIC, BUCKET_TRANSACTION_LOG, DEFAULT_BASE_URL, HISTORY_LIMIT_MS, LOG_COUNT,
+    ORDERS_COUNT, REQUESTS_PER_SECOND, SANDBOX_BASE_URL, SECOND_MS, TIMEFRAMES, TRADES_COUNT,
+    TRANSACTION_LOG_PER_SECOND, TRANSFERS_COUNT, WINDOW_MS,
 };
 use crate::pagination::{self, DeribitPager, ListPage};
 use crate::parsing::{self, Account};
@@ -77,14 +77,18 @@ impl Connector for DeribitConnector {
         m.api_hosts = API_HOSTS.iter().map(|h| h.to_string()).collect();
         m.default_base_url = DEFAULT_BASE_URL.into();
         m.sandbox_base_url = Some(SANDBOX_BASE_URL.into());
-        let bucket = |name: &str| RateLimit {
+        let bucket = |name: &str, capacity| RateLimit {
             bucket: name.into(),
-            capacity: REQUESTS_PER_SECOND,
+            capacity,
             window_ms: SECOND_MS,
             used_header: None,
             ban_statuses: Vec::new(),
         };
-        m.rate_limits = vec![bucket(BUCKET_PRIVATE), bucket(BUCKET_PUBLIC)];
+        m.rate_limits = vec![
+            bucket(BUCKET_PRIVATE, REQUESTS_PER_SECOND),
+            bucket(BUCKET_PUBLIC, REQUESTS_PER_SECOND),
+            bucket(BUCKET_TRANSACTION_LOG, TRANSACTION_LOG_PER_SECOND),
+        ];
         let limit = |stream, window| HistoryLimit {
             stream,
             max_lookback_ms: HISTORY_LIMIT_MS,

@@ -10,7 +10,8 @@
 //! Deribit limits requests with credits: a request outside the matching engine costs 500
 //! credits, the pool holds 50,000 and refills 10,000 per second, so 20 requests a second are
 //! sustained and a burst of 100 is tolerated. Past it the answer is error 10028
-//! `too_many_requests` (HTTP 429). Our buckets stay at the sustained rate.
+//! `too_many_requests` (HTTP 429). `private/get_transaction_log` has a limit of its own: one
+//! request per second sustained. Our buckets stay at the sustained rates.
 
 /// Production.
 pub(crate) const DEFAULT_BASE_URL: &str = "https://www.deribit.com";
@@ -26,6 +27,9 @@ pub(crate) const BUCKET_PRIVATE: &str = "private";
 /// Public methods: the same credit arithmetic, counted apart (per IP).
 pub(crate) const BUCKET_PUBLIC: &str = "public";
 pub(crate) const REQUESTS_PER_SECOND: u32 = 20;
+/// `private/get_transaction_log`: one request per second, sustained.
+pub(crate) const BUCKET_TRANSACTION_LOG: &str = "transaction_log";
+pub(crate) const TRANSACTION_LOG_PER_SECOND: u32 = 1;
 pub(crate) const SECOND_MS: u64 = 1_000;
 
 /// The name of the signed header.
@@ -45,9 +49,11 @@ pub(crate) const ORIGIN_MS: i64 = 1_464_739_200_000; // 2016-06-01
 pub(crate) const HISTORY_LIMIT_MS: Option<i64> = None;
 
 /// The window one trade or transaction-log request asks for. Deribit documents no maximum
-/// for `start_timestamp..end_timestamp`; a month keeps each window's pages few and each
-/// request cheap. unconfirmed: whether Deribit caps the window.
-pub(crate) const WINDOW_MS: i64 = 30 * DAY_MS;
+/// for `start_timestamp..end_timestamp` (the transaction log reaches back to the account's
+/// creation); a year keeps a walk from an early start to a few requests per currency, which
+/// matters at one transaction-log request a second, while pages inside it are paged anyway.
+/// unconfirmed: whether Deribit caps the window of the trade methods.
+pub(crate) const WINDOW_MS: i64 = 365 * DAY_MS;
 /// How far back a caught-up trade or ledger walk reads again.
 pub(crate) const DEFAULT_OVERLAP_MS: i64 = 5 * MINUTE_MS;
 /// How far back a caught-up deposit, withdrawal or order walk reads again, at least.
@@ -145,7 +151,11 @@ impl DeribitEndpoints {
     /// `private/get_withdrawals?currency=&count=&offset=`, newest first.
     pub(crate) const WITHDRAWALS: Endpoint = private("private/get_withdrawals");
     /// `private/get_transaction_log?currency=&start_timestamp=&end_timestamp=&count=&continuation=`.
-    pub(crate) const TRANSACTION_LOG: Endpoint = private("private/get_transaction_log");
+    pub(crate) const TRANSACTION_LOG: Endpoint = Endpoint {
+        method: "private/get_transaction_log",
+        bucket: BUCKET_TRANSACTION_LOG,
+        signed: true,
+    };
 
     /// Methods under `base_url` (a trailing slash is removed).
     pub(crate) fn new(base_url: &str) -> DeribitEndpoints {

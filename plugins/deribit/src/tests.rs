@@ -501,14 +501,14 @@ fn trade_pages_restart_at_the_last_timestamp() {
 }
 
 #[test]
-fn history_windows_walk_back_a_month_at_a_time_to_the_start() {
-    let pager = DeribitPager::new(Some(NOW - 45 * DAY), DEFAULT_TRANSFER_OVERLAP_MS);
+fn history_windows_walk_back_a_year_at_a_time_to_the_start() {
+    let pager = DeribitPager::new(Some(NOW - 500 * DAY), DEFAULT_TRANSFER_OVERLAP_MS);
     let rule = pager.window_rule();
     let first = pager.walker.request(rule, None, "trades", NOW).unwrap();
-    assert_eq!((first.from(), first.to()), (NOW - 30 * DAY, NOW));
+    assert_eq!((first.from(), first.to()), (NOW - 365 * DAY, NOW));
     assert_eq!(
         pagination::trade_page_start(&first).unwrap(),
-        NOW - 30 * DAY
+        NOW - 365 * DAY
     );
     let page = pager.walker.page(rule, &first, Vec::new(), None, None, NOW);
     assert!(page.more);
@@ -519,7 +519,7 @@ fn history_windows_walk_back_a_month_at_a_time_to_the_start() {
         .unwrap();
     assert_eq!(
         (second.from(), second.to()),
-        (NOW - 45 * DAY, NOW - 30 * DAY)
+        (NOW - 500 * DAY, NOW - 365 * DAY)
     );
     let done = pager
         .walker
@@ -773,10 +773,20 @@ fn manifest_declares_credentials_streams_hosts_and_limits() {
         Some("https://test.deribit.com")
     );
     assert!(m.api_hosts.contains(&"www.deribit.com".to_owned()));
-    assert!(m
+    let limits: Vec<(&str, u32, u64)> = m
         .rate_limits
         .iter()
-        .all(|r| r.capacity == 20 && r.window_ms == 1000));
+        .map(|r| (r.bucket.as_str(), r.capacity, r.window_ms))
+        .collect();
+    assert_eq!(
+        limits,
+        [
+            ("private", 20, 1000),
+            ("public", 20, 1000),
+            ("transaction_log", 1, 1000)
+        ]
+    );
+    assert_eq!(DeribitEndpoints::TRANSACTION_LOG.bucket, "transaction_log");
     let trades = m.history_limit(Stream::Trades).unwrap();
     assert_eq!(trades.max_window_ms, Some(WINDOW_MS));
     assert_eq!(trades.max_lookback_ms, None);
@@ -1011,7 +1021,7 @@ fn a_trade_walk_pages_inside_windows_and_ends_with_every_trade() {
         assert!(pages < 50, "the walk does not end");
     }
     assert_eq!(ids.len(), 1500, "every trade, repeats upserted");
-    // 25 days: one window of 30 days back to the start; 1500 trades in pages of 1000.
+    // 25 days: one window back to the start; 1500 trades in pages of 1000.
     assert_eq!(pages, 2);
     let urls = state.lock().unwrap().urls.clone();
     assert!(urls[1].contains("start_timestamp="), "{urls:?}");

@@ -76,6 +76,12 @@ pub struct DeribitLimitArgs {
     /// Credits a pool gains per second (Deribit: 10,000).
     #[arg(long, default_value_t = 10_000)]
     refill_per_second: u64,
+    /// `private/get_transaction_log` requests per second (Deribit: 1).
+    #[arg(long, default_value_t = 1)]
+    log_per_second: u64,
+    /// `private/get_transaction_log` requests tolerated at once.
+    #[arg(long, default_value_t = 2)]
+    log_burst: u64,
     /// Turn the credit limit off.
     #[arg(long)]
     no_rate_limit: bool,
@@ -152,6 +158,8 @@ pub fn run(args: DeribitArgs) -> anyhow::Result<()> {
             cost: args.limits.credit_cost.max(1),
             max_credits: args.limits.max_credits,
             refill_per_second: args.limits.refill_per_second,
+            log_per_second: args.limits.log_per_second,
+            log_burst: args.limits.log_burst,
         },
         faults: FaultConfig {
             error_rate: args.faults.error_rate.clamp(0.0, 1.0),

@@ -221,6 +221,12 @@ pub async fn serve(
         ) {
             Err(r) => Err(ApiError::from(r)),
             Ok(()) if !state.limits.admit("account", now) => Err(too_many()),
+            Ok(())
+                if name == "private/get_transaction_log"
+                    && !state.limits.admit_transaction_log(now) =>
+            {
+                Err(too_many())
+            }
             Ok(()) => dispatch(state, &name, &params, now),
         }
     } else if !state.limits.admit(&format!("ip {}", peer.ip()), now) {
