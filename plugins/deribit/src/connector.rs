@@ -4,7 +4,7 @@
 //! Deribit rejects a timestamp), the nonce counter, and the account's currencies (read once
 //! per instance from the account summaries). Everything else is in the pure modules.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
@@ -21,8 +21,8 @@ use crate::config::DeribitConfig;
 use crate::endpoints::{
     resolution_of, DeribitEndpoints, Endpoint, API_HOSTS, AUTHORIZATION_HEADER, BUCKET_PRIVATE,
     BUCKET_PUBLIC, BUCKET_TRANSACTION_LOG, DEFAULT_BASE_URL, HISTORY_LIMIT_MS, LOG_COUNT,
-    ORDERS_COUNT, REQUESTS_PER_SECOND, SANDBOX_BASE_URL, SECOND_MS, TIMEFRAMES, TRADES_COUNT,
-    TRANSACTION_LOG_PER_SECOND, TRANSFERS_COUNT, WINDOW_MS,
+    MAX_RECENT_PAGES, ORDERS_COUNT, RECENT_TRADES_MS, REQUESTS_PER_SECOND, SANDBOX_BASE_URL,
+    SECOND_MS, TIMEFRAMES, TRADES_COUNT, TRANSACTION_LOG_PER_SECOND, TRANSFERS_COUNT, WINDOW_MS,
 };
 use crate::pagination::{self, DeribitPager, ListPage};
 use crate::parsing::{self, Account};
@@ -226,29 +226,65 @@ impl DeribitConnector {
         Ok(Page::done(records))
     }
 
+    /// Trades of `currency`, windows walked with `historical=true`. Deribit serves a trade
+    /// there only after a short indexing delay, and keeps the last 24 hours apart (without
+    /// `historical`): the last page of every walk adds those recent trades, so a sync right
+    /// after a fill still stores it.
     fn fetch_trades(&self, currency: &str, cursor: Option<&str>) -> Result<Page, PluginError> {
         let rule = self.pager.window_rule();
         let now = self.server_now();
         let request = self.pager.walker.request(rule, cursor, "trades", now)?;
         let start = pagination::trade_page_start(&request)?;
+        let what = window_what("trades", currency, &request);
+        let (mut records, has_more, last) =
+            self.user_trades(currency, start, request.last_ms(), true, &what)?;
+        let next = pagination::next_trade_page(start, last, has_more);
+        if self
+            .pager
+            .walker
+            .is_last_page(rule, &request, next.is_some(), now)
+        {
+            let from = request.from().max(now - RECENT_TRADES_MS);
+            let mut page_start = from;
+            for _ in 0..MAX_RECENT_PAGES {
+                let what = format!("fetching recent {currency} trades from {page_start}");
+                let (recent, more, last) =
+                    self.user_trades(currency, page_start, now, false, &what)?;
+                let ids: BTreeSet<String> = records.iter().map(Record::id).collect();
+                records.extend(recent.into_iter().filter(|r| !ids.contains(&r.id())));
+                match pagination::next_trade_page(page_start, last, more) {
+                    Some(p) => page_start = p.parse().unwrap_or(now),
+                    None => break,
+                }
+            }
+        }
+        Ok(self.window_page(rule, &request, records, next, now))
+    }
+
+    /// One page of `get_user_trades_by_currency_and_time`, oldest first.
+    fn user_trades(
+        &self,
+        currency: &str,
+        start: i64,
+        end: i64,
+        historical: bool,
+        what: &str,
+    ) -> Result<(Vec<Record>, bool, Option<i64>), PluginError> {
         let params = [
             ("currency", currency.to_owned()),
             ("kind", "any".to_owned()),
             ("start_timestamp", start.to_string()),
-            ("end_timestamp", request.last_ms().to_string()),
+            ("end_timestamp", end.to_string()),
             ("count", TRADES_COUNT.to_string()),
             ("sorting", "asc".to_owned()),
-            ("include_old", "true".to_owned()),
+            ("historical", historical.to_string()),
         ];
-        let what = window_what("trades", currency, &request);
-        let (records, has_more, last) = self.call(
+        self.call(
             &DeribitEndpoints::USER_TRADES,
             &params,
-            &what,
+            what,
             parsing::parse_user_trades,
-        )?;
-        let next = pagination::next_trade_page(start, last, has_more);
-        Ok(self.window_page(rule, &request, records, next, now))
+        )
     }
 
     fn fetch_ledger(&self, currency: &str, cursor: Option<&str>) -> Result<Page, PluginError> {
@@ -287,32 +323,32 @@ impl DeribitConnector {
             .page(rule, request, records, next_page, None, now)
     }
 
-    /// The order history, newest first, walked by offset until it reaches what the last walk
-    /// saw; the orders open now (which the history does not list) join the walk's last page.
+    /// The order history (`historical=true`), newest first, walked by offset until it
+    /// reaches what the last walk saw. The walk's last page adds the orders Deribit keeps
+    /// apart: those closed in the last 30 minutes (without `historical`) and those open now
+    /// (which no history lists).
     fn fetch_orders(&self, currency: &str, cursor: Option<&str>) -> Result<Page, PluginError> {
         let request = self.pager.offset_request(cursor, "orders")?;
         let now = self.server_now();
-        let params = [
-            ("currency", currency.to_owned()),
-            ("kind", "any".to_owned()),
-            ("count", ORDERS_COUNT.to_string()),
-            ("offset", request.offset.to_string()),
-            ("include_old", "true".to_owned()),
-            ("include_unfilled", "true".to_owned()),
-        ];
         let what = format!(
             "fetching the {currency} order history at offset {}",
             request.offset
         );
-        let mut page = self.call(
-            &DeribitEndpoints::ORDER_HISTORY,
-            &params,
-            &what,
-            parsing::parse_orders,
-        )?;
-        // Open orders are fetched again every walk: they never hold the resume point back.
-        page.open = None;
+        let mut page = self.order_history(currency, request.offset, true, &what)?;
         if self.pager.offset_done(&request, &page, ORDERS_COUNT) {
+            let mut extra = Vec::new();
+            let mut offset = 0;
+            for _ in 0..MAX_RECENT_PAGES {
+                let what =
+                    format!("fetching the recent {currency} order history at offset {offset}");
+                let recent = self.order_history(currency, offset, false, &what)?;
+                let len = recent.len;
+                extra.extend(recent.records);
+                if len < ORDERS_COUNT {
+                    break;
+                }
+                offset += len;
+            }
             let what = format!("fetching the open {currency} orders");
             let open = self.call(
                 &DeribitEndpoints::OPEN_ORDERS,
@@ -323,11 +359,42 @@ impl DeribitConnector {
                 &what,
                 parsing::parse_orders,
             )?;
-            let ids: BTreeSet<String> = open.records.iter().map(Record::id).collect();
-            page.records.retain(|r| !ids.contains(&r.id()));
-            page.records.extend(open.records);
+            extra.extend(open.records);
+            // The newest state of an order wins: open, then recent, then historical.
+            let mut by_id: BTreeMap<String, Record> = BTreeMap::new();
+            for r in page.records.drain(..).chain(extra) {
+                by_id.insert(r.id(), r);
+            }
+            page.records = by_id.into_values().collect();
         }
         Ok(self.pager.offset_page(&request, page, ORDERS_COUNT, now))
+    }
+
+    /// One page of `get_order_history_by_currency`, newest first. Orders still open never
+    /// hold the resume point back: they are fetched again every walk.
+    fn order_history(
+        &self,
+        currency: &str,
+        offset: usize,
+        historical: bool,
+        what: &str,
+    ) -> Result<ListPage, PluginError> {
+        let params = [
+            ("currency", currency.to_owned()),
+            ("kind", "any".to_owned()),
+            ("count", ORDERS_COUNT.to_string()),
+            ("offset", offset.to_string()),
+            ("include_unfilled", "true".to_owned()),
+            ("historical", historical.to_string()),
+        ];
+        let mut page = self.call(
+            &DeribitEndpoints::ORDER_HISTORY,
+            &params,
+            what,
+            parsing::parse_orders,
+        )?;
+        page.open = None;
+        Ok(page)
     }
 
     fn fetch_transfers(

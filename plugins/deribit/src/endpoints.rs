@@ -45,7 +45,8 @@ pub(crate) const DAY_MS: i64 = 24 * HOUR_MS;
 /// unconfirmed: the exact first day of trading; any day before the first record does.
 pub(crate) const ORIGIN_MS: i64 = 1_464_739_200_000; // 2016-06-01
 /// Deribit documents no history limit for trades, orders, transfers or the transaction log
-/// (`include_old=true` reaches trades and orders older than its recent-history cache).
+/// ("Accessing Historical Trades and Orders Using API": historical records persist
+/// indefinitely and are read with `historical=true`).
 pub(crate) const HISTORY_LIMIT_MS: Option<i64> = None;
 
 /// The window one trade or transaction-log request asks for. Deribit documents no maximum
@@ -54,8 +55,17 @@ pub(crate) const HISTORY_LIMIT_MS: Option<i64> = None;
 /// matters at one transaction-log request a second, while pages inside it are paged anyway.
 /// unconfirmed: whether Deribit caps the window of the trade methods.
 pub(crate) const WINDOW_MS: i64 = 365 * DAY_MS;
-/// How far back a caught-up trade or ledger walk reads again.
-pub(crate) const DEFAULT_OVERLAP_MS: i64 = 5 * MINUTE_MS;
+/// Deribit keeps recent trades (24 hours) and recent orders (30 minutes) apart from the
+/// historical ones, which appear there after a short indexing delay: the end of every trade
+/// or order walk reads the recent ones too, without `historical`.
+pub(crate) const RECENT_TRADES_MS: i64 = 24 * HOUR_MS;
+/// At most this many pages of recent trades or orders per walk (1000 trades or 100 orders a
+/// page); anything beyond is read from the history by the next sync.
+pub(crate) const MAX_RECENT_PAGES: usize = 10;
+/// How far back a caught-up trade or ledger walk reads again: an hour, so a trade indexed into
+/// the history late is still found there.
+/// unconfirmed: the length of Deribit's indexing delay ("a short delay").
+pub(crate) const DEFAULT_OVERLAP_MS: i64 = HOUR_MS;
 /// How far back a caught-up deposit, withdrawal or order walk reads again, at least.
 pub(crate) const DEFAULT_TRANSFER_OVERLAP_MS: i64 = 7 * DAY_MS;
 
@@ -138,10 +148,10 @@ impl DeribitEndpoints {
     pub(crate) const ACCOUNT_SUMMARIES: Endpoint = private("private/get_account_summaries");
     /// `private/get_positions?currency=&kind=any`: open futures and options positions.
     pub(crate) const POSITIONS: Endpoint = private("private/get_positions");
-    /// `private/get_user_trades_by_currency_and_time?currency=&kind=any&start_timestamp=&end_timestamp=&count=&sorting=asc&include_old=true`.
+    /// `private/get_user_trades_by_currency_and_time?currency=&kind=any&start_timestamp=&end_timestamp=&count=&sorting=asc&historical=`.
     pub(crate) const USER_TRADES: Endpoint =
         private("private/get_user_trades_by_currency_and_time");
-    /// `private/get_order_history_by_currency?currency=&kind=any&count=&offset=&include_old=true&include_unfilled=true`.
+    /// `private/get_order_history_by_currency?currency=&kind=any&count=&offset=&include_unfilled=true&historical=`.
     pub(crate) const ORDER_HISTORY: Endpoint = private("private/get_order_history_by_currency");
     /// `private/get_open_orders_by_currency?currency=`: orders still open, which the history
     /// does not list.

@@ -14,13 +14,15 @@ use super::data::{price_at, to_scaled, LogEntry};
 use super::SimState;
 use crate::faults::malform;
 use crate::prng::{hash_parts, hash_str};
-use crate::time::{DAY_MS, MINUTE_MS};
+use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS};
 
-/// Without `include_old=true`, user trades of the last week only.
-/// unconfirmed: the span of Deribit's recent-trades cache.
-pub const RECENT_TRADES_MS: i64 = 7 * DAY_MS;
-/// Without `include_old=true`, orders updated in the last two days only.
-pub const RECENT_ORDERS_MS: i64 = 2 * DAY_MS;
+/// Deribit keeps trades and orders twice ("Accessing Historical Trades and Orders Using
+/// API"): recent ones (trades of the last 24 hours, orders of the last 30 minutes) are served
+/// without `historical`; with `historical=true`, every one, once indexed after a short delay.
+pub const RECENT_TRADES_MS: i64 = 24 * HOUR_MS;
+pub const RECENT_ORDERS_MS: i64 = 30 * MINUTE_MS;
+/// unconfirmed: how long indexing into the history takes; the simulator takes a minute.
+pub const INDEX_DELAY_MS: i64 = MINUTE_MS;
 /// Most chart rows one request returns (the newest of the range).
 /// unconfirmed: Deribit's own cap.
 pub const MAX_CHART_ROWS: usize = 5_000;
@@ -625,10 +627,10 @@ fn user_trades(ds: &Dataset, p: &Params, now: i64) -> Result<Value, ApiError> {
         .ok_or_else(|| ApiError::params("end_timestamp is required"))?;
     let count = p.count(10, 1000)?;
     let kind = p.get("kind").unwrap_or("any");
-    let floor = if p.flag("include_old") {
-        i64::MIN
+    let (floor, ceiling) = if p.flag("historical") {
+        (i64::MIN, now - INDEX_DELAY_MS)
     } else {
-        now - RECENT_TRADES_MS
+        (now - RECENT_TRADES_MS, i64::MAX)
     };
     let mut list: Vec<&SimTrade> = ds
         .trades
@@ -636,7 +638,7 @@ fn user_trades(ds: &Dataset, p: &Params, now: i64) -> Result<Value, ApiError> {
         .filter(|t| {
             t.currency == c
                 && t.timestamp >= start.max(floor)
-                && t.timestamp <= end
+                && t.timestamp <= end.min(ceiling)
                 && (kind == "any" || ds.instruments[t.instrument].kind.as_str() == kind)
         })
         .collect();
@@ -654,10 +656,10 @@ fn order_history(ds: &Dataset, p: &Params, now: i64) -> Result<Value, ApiError> 
     let count = p.count(20, 100)?;
     let offset = p.opt_i64("offset")?.unwrap_or(0).max(0) as usize;
     let unfilled = p.flag("include_unfilled");
-    let floor = if p.flag("include_old") {
-        i64::MIN
+    let (floor, ceiling) = if p.flag("historical") {
+        (i64::MIN, now - INDEX_DELAY_MS)
     } else {
-        now - RECENT_ORDERS_MS
+        (now - RECENT_ORDERS_MS, i64::MAX)
     };
     let mut list: Vec<&SimOrder> = ds
         .orders
@@ -667,6 +669,7 @@ fn order_history(ds: &Dataset, p: &Params, now: i64) -> Result<Value, ApiError> 
                 && o.state != "open"
                 && (unfilled || o.filled != 0)
                 && o.updated >= floor
+                && o.updated <= ceiling
         })
         .collect();
     list.sort_by(|a, b| b.updated.cmp(&a.updated).then(b.order_id.cmp(&a.order_id)));
@@ -875,9 +878,9 @@ mod tests {
     }
 
     #[test]
-    fn trades_page_oldest_first_with_has_more_and_old_ones_need_include_old() {
+    fn trades_page_oldest_first_with_has_more_and_old_ones_need_historical() {
         let s = sim();
-        let q = format!("currency=BTC&start_timestamp=0&end_timestamp={END}&count=5&sorting=asc&include_old=true");
+        let q = format!("currency=BTC&start_timestamp=0&end_timestamp={END}&count=5&sorting=asc&historical=true");
         let r = call(&s, "private/get_user_trades_by_currency_and_time", &q).unwrap();
         let trades = r["trades"].as_array().unwrap();
         assert_eq!(trades.len(), 5);

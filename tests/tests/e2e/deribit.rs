@@ -389,13 +389,23 @@ fn incremental_sync_fetches_only_what_is_new() {
     }
     let stats = sim.stats();
     for (key, count) in stats["by_method_currency"].as_object().unwrap() {
+        // Trades and the order history are read twice: the history, then the recent ones
+        // Deribit keeps apart.
+        let allowed = if key.starts_with("private/get_user_trades")
+            || key.starts_with("private/get_order_history")
+        {
+            2
+        } else {
+            1
+        };
         assert!(
-            count.as_u64().unwrap() <= 1,
+            count.as_u64().unwrap() <= allowed,
             "{key} was requested {count} times in a sync with nothing new: {stats}"
         );
     }
 
-    // New fills arrive: the next sync picks them up with one request per currency.
+    // New fills arrive (too new for the history): the next sync picks them up from the
+    // recent trades.
     sim.append_trades(7);
     sim.reset_stats();
     let report = daemon.sync_wait(INTEGRATION);
