@@ -71,8 +71,10 @@ pub(crate) const DEFAULT_TRANSFER_OVERLAP_MS: i64 = 7 * DAY_MS;
 
 /// Page sizes. Trades: Deribit's documented maximum `count` (1000).
 pub(crate) const TRADES_COUNT: usize = 1000;
-/// unconfirmed: the maximum `count` of the order history, transfers and transaction log; 100
-/// is accepted by every one of them.
+/// Orders: Deribit documents a maximum of 1000 for the order history by instrument; 100 keeps
+/// the page an incremental sync reads small.
+/// unconfirmed: the maximum `count` of the order history by currency, the transfers and the
+/// transaction log; 100 is within every one of them.
 pub(crate) const ORDERS_COUNT: usize = 100;
 pub(crate) const TRANSFERS_COUNT: usize = 100;
 pub(crate) const LOG_COUNT: usize = 100;

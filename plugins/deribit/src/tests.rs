@@ -886,10 +886,19 @@ impl FakeDeribit {
                 let hi: i64 = param("end_timestamp").parse().unwrap();
                 let count: usize = param("count").parse().unwrap();
                 assert_eq!(param("sorting"), "asc");
+                // Recent trades (a day) apart from the history, which lags a minute.
+                let historical = param("historical") == "true";
                 let all: Vec<Value> = self
                     .trades
                     .iter()
                     .filter(|t| (lo..=hi).contains(*t))
+                    .filter(|t| {
+                        if historical {
+                            **t <= server - 60_000
+                        } else {
+                            **t >= server - DAY
+                        }
+                    })
                     .map(|t| serde_json::json!({"trade_id": format!("T{t}"), "order_id": "o", "timestamp": t, "instrument_name": "BTC-PERPETUAL", "direction": "buy", "price": 50000.0, "amount": 10, "fee": 1e-7, "fee_currency": "BTC", "liquidity": "M"}))
                     .collect();
                 let has_more = all.len() > count;
@@ -1061,4 +1070,29 @@ fn an_empty_credit_pool_is_a_rate_limited_error_naming_the_method() {
     );
     let err = c.fetch(Stream::Trades, "ETH;", None).unwrap_err();
     assert_eq!(err.kind, ErrorKind::PLUGIN);
+}
+
+#[test]
+fn trades_too_new_for_the_history_come_from_the_recent_ones() {
+    let (c, state) = fake(0, 0, false);
+    {
+        let mut s = state.lock().unwrap();
+        s.trades = vec![NOW - 2 * DAY, NOW - HOUR_MS, NOW - 5_000];
+    }
+    let page = c.fetch(Stream::Trades, "BTC", None).unwrap();
+    let ids: Vec<String> = page.records.iter().map(Record::id).collect();
+    assert_eq!(
+        ids,
+        [
+            format!("T{}", NOW - 2 * DAY),
+            format!("T{}", NOW - HOUR_MS),
+            format!("T{}", NOW - 5_000)
+        ],
+        "the history, then the recent ones it does not hold yet, each once"
+    );
+    let urls = state.lock().unwrap().urls.clone();
+    assert!(
+        urls.iter().any(|u| u.contains("historical=false")),
+        "{urls:?}"
+    );
 }

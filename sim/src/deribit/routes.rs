@@ -653,7 +653,7 @@ fn user_trades(ds: &Dataset, p: &Params, now: i64) -> Result<Value, ApiError> {
 
 fn order_history(ds: &Dataset, p: &Params, now: i64) -> Result<Value, ApiError> {
     let c = p.currency()?;
-    let count = p.count(20, 100)?;
+    let count = p.count(20, 1000)?;
     let offset = p.opt_i64("offset")?.unwrap_or(0).max(0) as usize;
     let unfilled = p.flag("include_unfilled");
     let (floor, ceiling) = if p.flag("historical") {
