@@ -161,7 +161,10 @@ impl Connector for DeribitConnector {
         match stream {
             Stream::Balances => Ok(vec![String::new()]),
             // Everything Deribit keeps is per currency: the account's own, as its summaries
-            // list them, and any partition already synced (a currency since emptied).
+            // list them, and any partition already synced (a currency since emptied). Every
+            // currency of the account is walked, so a spot pair's trades are found whichever
+            // of its two currencies Deribit files them under (the store upserts a repeat).
+            // unconfirmed: whether that is the base or the quote currency.
             Stream::Trades
             | Stream::Orders
             | Stream::Deposits

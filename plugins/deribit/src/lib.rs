@@ -11,6 +11,10 @@
 //! newest-first lists), [`parsing`] (JSON to records, numbers kept digit for digit),
 //! [`config`] (integration settings), [`connector`] (all of it wired to the host). Every
 //! module but `connector` is pure and unit-tested in `tests.rs`.
+//!
+//! One integration syncs the (sub)account its key belongs to. Unfinished: a main account's
+//! subaccounts (Deribit's `subaccount_id` parameter, `mainaccount` scope) are not walked;
+//! give each subaccount an integration of its own, with its own key.
 
 pub(crate) mod config;
 pub(crate) mod connector;

@@ -6,8 +6,8 @@
 //! | stream | Deribit paging | our cursor |
 //! |---|---|---|
 //! | trades | `start_timestamp..end_timestamp`, `sorting=asc`, `has_more` | [`Walker`] windows; the page token is the timestamp the next page starts at |
-//! | ledger | `start_timestamp..end_timestamp`, `continuation` | [`Walker`] windows; the page token is Deribit's continuation |
-//! | orders, deposits, withdrawals | `offset` + `count`, newest first, no time filter | [`OffsetCursor`]: offsets from 0 until the list reaches what the last walk saw |
+//! | ledger | `start_timestamp..end_timestamp`, `continuation` | [`Walker`] windows; the page token is Deribit's continuation (unconfirmed: it is the id the next page starts at, newest first, as the simulator serves it; the connector only passes it back) |
+//! | orders, deposits, withdrawals | `offset` + `count`, newest first, no time filter | [`OffsetCursor`]: offsets from 0 until the list reaches what the last walk saw (unconfirmed: the order history is sorted by last update, deposits by arrival, withdrawals by creation) |
 //! | candles | `start_timestamp..end_timestamp` | [`CandleCursor`] |
 //!
 //! Every cursor names the next request completely, so a crash between two pages repeats at

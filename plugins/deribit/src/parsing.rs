@@ -414,7 +414,8 @@ pub(crate) fn parse_account_summaries(
 
 /// `private/get_positions` → one balance per open position, in the `futures` or `options`
 /// wallet, the instrument as its asset: `total` (and `free`) the signed `size` (USD for
-/// inverse futures, the coin for options and linear instruments), as Deribit reports it.
+/// inverse futures, the coin for options and linear instruments), as Deribit reports it;
+/// `raw` keeps the rest (mark price, profit and loss, margins).
 /// Positions of size zero (closed today) are left out.
 pub(crate) fn parse_positions(result: &RawValue, as_of: i64) -> Result<Vec<Record>, PluginError> {
     const M: &str = "private/get_positions";
@@ -568,7 +569,8 @@ pub(crate) fn parse_orders(result: &RawValue) -> Result<ListPage, PluginError> {
 }
 
 /// `private/get_deposits` → deposits, keyed by when Deribit received them. No deposit id:
-/// the id is the currency and the transaction hash.
+/// the id is the currency and the transaction hash (unconfirmed: that no two deposits of
+/// one currency share a transaction; a batch payout to two of the account's addresses would).
 pub(crate) fn parse_deposits(result: &RawValue) -> Result<ListPage, PluginError> {
     const M: &str = "private/get_deposits";
     let list = field(result, "data", M)?;

@@ -28,6 +28,9 @@ pub const INDEX_DELAY_MS: i64 = MINUTE_MS;
 pub const MAX_CHART_ROWS: usize = 5_000;
 
 /// A JSON-RPC error: HTTP status, code, message, `data.reason`.
+///
+/// unconfirmed: the HTTP status of an error answer (the simulator answers 400, and 429 for
+/// `too_many_requests`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     pub status: u16,
