@@ -456,9 +456,23 @@ impl DeribitConnector {
             ("resolution", resolution.to_owned()),
         ];
         let what = format!("fetching {instrument} {timeframe} candles in [{start}, {end}]");
-        let candles = self.call(&DeribitEndpoints::CHART, &params, &what, |r| {
-            parsing::parse_chart(r, instrument, timeframe, step, now)
-        })?;
+        let candles = self
+            .call(&DeribitEndpoints::CHART, &params, &what, |r| {
+                parsing::parse_chart(r, instrument, timeframe, step, now)
+            })
+            .map_err(|e| {
+                // Deribit refuses the parameters of an instrument it does not list: that is
+                // the integration's `[candles]` symbol, not this plugin.
+                if e.kind == ErrorKind::PLUGIN {
+                    PluginError::config(format!(
+                        "{}; is {instrument:?} a Deribit instrument (\"BTC/USDT\" for a spot \
+                         pair, \"BTC-PERPETUAL\" as Deribit names others)?",
+                        e.message
+                    ))
+                } else {
+                    e
+                }
+            })?;
         Ok(self.pager.candles_page(step, &request, end, candles, now))
     }
 

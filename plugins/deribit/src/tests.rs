@@ -835,6 +835,15 @@ impl FakeDeribit {
         };
         match path {
             "/api/v2/public/get_time" => return (200, ok(serde_json::json!(server))),
+            "/api/v2/public/get_tradingview_chart_data" => {
+                assert!(authorization.is_none(), "public methods go unsigned");
+                if param("instrument_name") == "NOPE" {
+                    let e = r#"{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":{"reason":"instrument not found"}}}"#;
+                    return (400, e.into());
+                }
+                assert_eq!(param("resolution"), "60");
+                return (200, fixture_text("chart_data.json"));
+            }
             "/api/v2/public/auth" => {
                 let (ts, nonce) = (param("timestamp"), param("nonce"));
                 let expected = hex(&hmac_sha256(
@@ -1095,4 +1104,17 @@ fn trades_too_new_for_the_history_come_from_the_recent_ones() {
         urls.iter().any(|u| u.contains("historical=false")),
         "{urls:?}"
     );
+}
+
+#[test]
+fn candles_of_an_instrument_deribit_does_not_list_are_a_config_error() {
+    let (c, _) = fake(0, 0, false);
+    let page = c.fetch(Stream::Candles, "BTC_USDT:1h", None).unwrap();
+    assert_eq!(page.records.len(), 1);
+    let err = c.fetch(Stream::Candles, "NOPE:1h", None).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::CONFIG);
+    assert!(err.message.contains("\"NOPE\""), "{err}");
+    assert!(err.message.contains("instrument not found"), "{err}");
+    let err = c.fetch(Stream::Candles, "BTC_USDT:4h", None).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::PLUGIN);
 }
