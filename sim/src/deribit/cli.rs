@@ -63,6 +63,9 @@ pub struct DeribitDatasetArgs {
     can_trade: bool,
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     can_withdraw: bool,
+    /// The key's `wallet:read` scope (deposits and withdrawals).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    can_read_wallet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -130,6 +133,7 @@ impl DeribitDatasetArgs {
             withdrawals: self.withdrawals,
             can_trade: self.can_trade,
             can_withdraw: self.can_withdraw,
+            can_read_wallet: self.can_read_wallet,
         })
     }
 }

@@ -28,6 +28,8 @@ pub struct DatasetConfig {
     pub withdrawals: usize,
     pub can_trade: bool,
     pub can_withdraw: bool,
+    /// The key's `wallet:read` scope: without it, deposits and withdrawals are forbidden.
+    pub can_read_wallet: bool,
 }
 
 impl DatasetConfig {
@@ -43,6 +45,7 @@ impl DatasetConfig {
             withdrawals: 30,
             can_trade: true,
             can_withdraw: true,
+            can_read_wallet: true,
         }
     }
 }

@@ -309,6 +309,14 @@ fn dispatch(state: &SimState, name: &str, p: &Params, now: i64) -> Result<Value,
                     .collect(),
             ))
         }
+        "private/get_deposits" | "private/get_withdrawals" if !ds.config.can_read_wallet => {
+            Err(ApiError {
+                status: 400,
+                code: 13021,
+                message: "forbidden".into(),
+                reason: "wallet:read scope is required".into(),
+            })
+        }
         "private/get_deposits" => {
             let c = p.currency()?;
             let list = deposits_of(&ds, c);
@@ -376,7 +384,9 @@ pub fn scope(ds: &Dataset) -> String {
     } else {
         "read"
     };
-    let wallet = if ds.config.can_withdraw {
+    let wallet = if !ds.config.can_read_wallet {
+        "none"
+    } else if ds.config.can_withdraw {
         "read_write"
     } else {
         "read"

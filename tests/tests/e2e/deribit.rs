@@ -614,3 +614,37 @@ fn a_distant_start_is_covered_to_now_without_gaps_and_nothing_is_unavailable() {
         "only 200s: {stats}"
     );
 }
+
+#[test]
+fn a_key_without_wallet_read_is_a_permission_error_on_transfers_only() {
+    let sim = deribit_sim(&[
+        "--seed",
+        "68",
+        "--trades",
+        "60",
+        "--history-days",
+        "10",
+        "--can-read-wallet",
+        "false",
+    ]);
+    let setup = setup(&sim, API_SECRET, &days_ago(12), true, STREAMS);
+    let daemon = Daemon::start(&setup);
+
+    let report = daemon.sync_wait(INTEGRATION);
+    for s in streams(&report) {
+        if s["stream"] == "deposits" || s["stream"] == "withdrawals" {
+            assert_eq!(s["result"], "failed", "{s}");
+            assert_eq!(s["error"]["kind"], "permission", "{s}");
+            let message = s["error"]["message"].as_str().unwrap();
+            assert!(message.contains("13021"), "{s}");
+            assert!(message.contains("wallet:read"), "{s}");
+        } else {
+            assert_eq!(s["result"], "ok", "{s}");
+        }
+    }
+    let test = daemon.ctl_json(&["test", INTEGRATION]);
+    assert!(test.to_string().contains("wallet:none"), "{test:#}");
+    assert_eq!(test["can_withdraw"], false, "{test:#}");
+    assert!(daemon.records(INTEGRATION, "deposit").is_empty());
+    assert!(!daemon.records(INTEGRATION, "ledger").is_empty());
+}
