@@ -648,3 +648,40 @@ fn a_key_without_wallet_read_is_a_permission_error_on_transfers_only() {
     assert!(daemon.records(INTEGRATION, "deposit").is_empty());
     assert!(!daemon.records(INTEGRATION, "ledger").is_empty());
 }
+
+#[test]
+fn kill_9_in_the_middle_of_the_transaction_log_then_restart_completes_exactly() {
+    // One transaction-log request a second keeps the ledger walk going long enough to be
+    // killed in the middle of it.
+    let sim = deribit_sim(&["--seed", "69", "--trades", "2400"]);
+    let streams = "[streams]\nledger = \"1h\"\n";
+    let setup = setup(&sim, API_SECRET, &days_ago(130), true, streams);
+    let mut daemon = Daemon::start(&setup);
+    let started = daemon.ctl(&["sync", INTEGRATION]);
+    assert_eq!(started.code, 0, "{}", started.stderr);
+    let at_kill = exsync_e2e::daemon::wait_for("some ledger entries to be stored", || {
+        let n = daemon.records(INTEGRATION, "ledger").len();
+        (n >= 300).then_some(n)
+    });
+    daemon.kill9();
+    let all = list(&sim.truth(), "transaction_log").len();
+    assert!(
+        at_kill < all,
+        "the sync ended before the kill ({at_kill} of {all} entries)"
+    );
+
+    let daemon = Daemon::start(&setup);
+    assert_all_ok(&daemon.sync_wait(INTEGRATION));
+    let log: Vec<(String, Value)> = list(&sim.truth(), "transaction_log")
+        .into_iter()
+        .map(|l| (text(&l["id"]), l))
+        .collect();
+    compare(
+        &daemon,
+        "ledger",
+        &log,
+        &[("amount", "change"), ("balance_after", "balance")],
+        &[("timestamp", "timestamp")],
+    );
+    assert_eq!(sim.stats()["by_status"].get("429"), None, "{}", sim.stats());
+}
