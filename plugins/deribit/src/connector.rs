@@ -517,6 +517,19 @@ impl DeribitConnector {
             })
             .map_err(|e| e.context(format!("while {what}")))?;
         self.answer(&endpoint, response, what, parsing::parse_auth_scope)
+            .map_err(|e| {
+                if e.kind != ErrorKind::CLOCK {
+                    return e;
+                }
+                let offset = self.clock.known().unwrap_or(0);
+                PluginError::clock(format!(
+                    "{}; this host's clock is {} ms {} Deribit's: synchronise it, or set option \
+                     adjust_clock = true",
+                    e.message,
+                    offset.abs(),
+                    if offset >= 0 { "behind" } else { "ahead of" },
+                ))
+            })
     }
 
     // -----------------------------------------------------------------------------------

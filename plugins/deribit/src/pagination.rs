@@ -198,6 +198,9 @@ impl DeribitPager {
 /// the last trade (it is asked for again, so trades sharing that millisecond are not lost;
 /// the store upserts the repeats), one millisecond later when the page did not get past its
 /// own start. `None` when Deribit said there is no more.
+///
+/// unconfirmed: that `sorting=asc` with `has_more` answers the *oldest* `count` trades from
+/// `start_timestamp` (as the simulator does), so the next page starts where this one ended.
 pub(crate) fn next_trade_page(
     page_start: i64,
     last_timestamp: Option<i64>,

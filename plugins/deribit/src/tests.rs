@@ -799,6 +799,9 @@ fn manifest_declares_credentials_streams_hosts_and_limits() {
 // =======================================================================================
 // The connector wired to a scripted host: a tiny fake Deribit that checks every signature.
 
+/// Deribit's answer to a signed timestamp out of range (the reason's wording: unconfirmed).
+const STALE: &str = r#"{"jsonrpc":"2.0","error":{"code":13009,"message":"unauthorized","data":{"reason":"invalid timestamp"}}}"#;
+
 struct FakeDeribit {
     /// Our clock; Deribit's is `now + skew`.
     now: i64,
@@ -852,6 +855,9 @@ impl FakeDeribit {
                 ));
                 assert_eq!(param("signature"), expected);
                 assert_eq!(param("client_id"), "KEY");
+                if (ts.parse::<i64>().unwrap() - server).abs() > 60_000 {
+                    return (400, STALE.into());
+                }
                 return (200, fixture_text("auth.json"));
             }
             _ => {}
@@ -877,10 +883,7 @@ impl FakeDeribit {
         );
         self.nonces.push(nonce.to_owned());
         if (ts.parse::<i64>().unwrap() - server).abs() > 60_000 {
-            return (
-                400,
-                r#"{"jsonrpc":"2.0","error":{"code":13009,"message":"unauthorized","data":{"reason":"invalid timestamp"}}}"#.into(),
-            );
+            return (400, STALE.into());
         }
         if self.limited > 0 {
             self.limited -= 1;
@@ -1055,6 +1058,12 @@ fn a_stale_timestamp_is_a_clock_error_or_followed_when_asked() {
     assert!(err.message.contains("invalid timestamp"), "{err}");
     drop(state);
 
+    let (c, _) = fake(-120_000, 0, false);
+    let err = c.check().unwrap_err();
+    assert_eq!(err.kind, ErrorKind::CLOCK);
+    assert!(err.message.contains("ahead of"), "{err}");
+    assert!(err.message.contains("adjust_clock"), "{err}");
+
     let (c, state) = fake(120_000, 0, true);
     let page = c.fetch(Stream::Trades, "BTC", None).unwrap();
     assert!(!page.records.is_empty());
@@ -1064,6 +1073,10 @@ fn a_stale_timestamp_is_a_clock_error_or_followed_when_asked() {
         .logs
         .iter()
         .any(|l| l.contains("following its clock")));
+    assert!(
+        c.check().is_ok(),
+        "check follows Deribit's clock when asked"
+    );
 }
 
 #[test]
