@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::data::Dataset;
+use super::render;
 use super::routes::{self, Outcome, Params};
 use super::{response, SimState};
 use crate::faults::FaultPatch;
@@ -81,17 +82,17 @@ fn error(status: u16, msg: String) -> Response<Body> {
 
 /// The whole account as the API renders it: what a client must end up storing.
 pub fn truth(ds: &Dataset) -> Value {
-    let mut orders: Vec<Value> = ds.orders.iter().map(|o| routes::order(ds, o)).collect();
+    let mut orders: Vec<Value> = ds.orders.iter().map(|o| render::order(ds, o)).collect();
     orders.sort_by_key(|o| o["order_id"].as_str().unwrap_or_default().to_owned());
     json!({
-        "account": routes::account_summaries(ds),
-        "scope": routes::scope(ds),
-        "positions": routes::positions(ds, None),
-        "trades": ds.trades.iter().map(|t| routes::trade(ds, t)).collect::<Vec<_>>(),
+        "account": render::account_summaries(ds),
+        "scope": render::scope(ds),
+        "positions": render::positions(ds, None),
+        "trades": ds.trades.iter().map(|t| render::trade(ds, t)).collect::<Vec<_>>(),
         "orders": orders,
-        "deposits": ds.deposits.iter().map(routes::deposit).collect::<Vec<_>>(),
-        "withdrawals": ds.withdrawals.iter().map(routes::withdrawal).collect::<Vec<_>>(),
-        "transaction_log": ds.log.iter().map(|l| routes::log_entry(ds, l)).collect::<Vec<_>>(),
+        "deposits": ds.deposits.iter().map(render::deposit).collect::<Vec<_>>(),
+        "withdrawals": ds.withdrawals.iter().map(render::withdrawal).collect::<Vec<_>>(),
+        "transaction_log": ds.log.iter().map(|l| render::log_entry(ds, l)).collect::<Vec<_>>(),
     })
 }
 

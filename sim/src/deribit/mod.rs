@@ -1,8 +1,8 @@
 //! The Deribit simulator: Deribit's API v2 (JSON-RPC over HTTP) on loopback, over a generated
 //! account with several currencies.
 //!
-//! `data` builds the account from a seed, `routes` serves the methods and renders them as
-//! Deribit does (checked by `auth`, counted by `limits`, disturbed by `faults`), `admin` serves
+//! `data` builds the account from a seed, `render` writes it as Deribit does, `routes` serves
+//! the methods (checked by `auth`, counted by `limits`, disturbed by `faults`), `admin` serves
 //! the `/__sim/` endpoints that tests use to read the ground truth and steer the sim, and `cli`
 //! holds the `exsync-sim deribit` and `deribit-truth` subcommands.
 
@@ -11,6 +11,7 @@ pub mod auth;
 pub mod cli;
 pub mod data;
 pub mod limits;
+pub mod render;
 pub mod routes;
 
 use std::net::SocketAddr;
