@@ -2,7 +2,8 @@
 //! appends.
 //!
 //! These are not Deribit's: they let tests compare what a client stored with what the sim
-//! holds, count what the client asked, and change the sim while it runs. No authentication.
+//! holds, count what the client asked, and change the sim while it runs (`append` adds
+//! trades now, `settle` completes every pending transfer). No authentication.
 
 use std::collections::BTreeMap;
 
@@ -142,6 +143,14 @@ pub fn handle(
             let added = ds.append_trades(req.trades, now, &mut rng);
             tracing::info!(added, "Trades appended.");
             json_ok(json!({ "appended": added, "trades_total": ds.trades.len() }))
+        }
+        ("POST", "/__sim/settle") => {
+            let now = state.now_ms();
+            let mut rng = state.append_rng.lock().expect("append rng lock");
+            let mut ds = state.data.write().expect("data lock");
+            let settled = ds.settle_transfers(now, &mut rng);
+            tracing::info!(settled, "Pending transfers settled.");
+            json_ok(json!({ "settled": settled }))
         }
         _ => error(404, format!("no admin endpoint {method} {path}")),
     }

@@ -524,6 +524,29 @@ impl Dataset {
             .collect()
     }
 
+    /// Settles every pending transfer at `now`: pending deposits complete, unconfirmed
+    /// withdrawals complete with a transaction id; the log follows. Returns how many.
+    pub fn settle_transfers(&mut self, now: i64, rng: &mut SimRng) -> usize {
+        let mut n = 0;
+        for d in self.deposits.iter_mut().filter(|d| d.state == "pending") {
+            d.state = "completed";
+            d.updated = now;
+            n += 1;
+        }
+        for w in self
+            .withdrawals
+            .iter_mut()
+            .filter(|w| w.state == "unconfirmed")
+        {
+            w.state = "completed";
+            w.txid = Some(hex(rng, 64));
+            w.updated = now;
+            n += 1;
+        }
+        self.rebuild_log();
+        n
+    }
+
     /// Adds `n` trades (with their orders and log entries) in the last minute before `now`.
     pub fn append_trades(&mut self, n: usize, now: i64, rng: &mut SimRng) -> usize {
         for k in 0..n {

@@ -685,3 +685,40 @@ fn kill_9_in_the_middle_of_the_transaction_log_then_restart_completes_exactly() 
     );
     assert_eq!(sim.stats()["by_status"].get("429"), None, "{}", sim.stats());
 }
+
+#[test]
+fn a_pending_transfer_settling_later_is_updated_by_the_next_sync() {
+    let sim = deribit_sim(&["--seed", "70", "--trades", "100", "--deposits", "80"]);
+    let streams = "[streams]\ndeposits = \"1h\"\nwithdrawals = \"1h\"\n";
+    let setup = setup(&sim, API_SECRET, &days_ago(130), true, streams);
+    let daemon = Daemon::start(&setup);
+    assert_all_ok(&daemon.sync_wait(INTEGRATION));
+    let pending = |kind: &str| {
+        daemon
+            .records(INTEGRATION, kind)
+            .into_iter()
+            .filter(|r| r["status"] == "pending")
+            .count()
+    };
+    let (deposits, withdrawals) = (pending("deposit"), pending("withdrawal"));
+    assert!(
+        deposits + withdrawals > 0,
+        "the data set has a pending transfer"
+    );
+
+    let r = exsync_e2e::http::post(&format!("{}/__sim/settle", sim.url), "{}");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_all_ok(&daemon.sync_wait(INTEGRATION));
+    assert_eq!((pending("deposit"), pending("withdrawal")), (0, 0));
+    let truth = sim.truth();
+    let stored = exsync_e2e::truth::stored_by_id(&daemon, INTEGRATION, "deposit");
+    for d in list(&truth, "deposits") {
+        let id = format!("{}:{}", text(&d["currency"]), text(&d["transaction_id"]));
+        assert_eq!(stored[&id]["raw"], d, "deposit {id}");
+    }
+    let stored = exsync_e2e::truth::stored_by_id(&daemon, INTEGRATION, "withdrawal");
+    for w in list(&truth, "withdrawals") {
+        let id = format!("{}:{}", text(&w["currency"]), text(&w["id"]));
+        assert_eq!(stored[&id]["raw"], w, "withdrawal {id}");
+    }
+}
