@@ -219,7 +219,8 @@ impl DeribitConnector {
         for currency in &account.currencies {
             let as_of = self.server_now();
             let what = format!("fetching the {currency} positions");
-            let params = [("currency", currency.clone()), ("kind", "any".to_owned())];
+            // No `kind`: positions of every kind.
+            let params = [("currency", currency.clone())];
             records.extend(
                 self.call(&DeribitEndpoints::POSITIONS, &params, &what, |r| {
                     parsing::parse_positions(r, as_of)

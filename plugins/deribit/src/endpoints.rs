@@ -148,7 +148,7 @@ impl DeribitEndpoints {
     pub(crate) const CHART: Endpoint = public("public/get_tradingview_chart_data");
     /// `private/get_account_summaries?extended=true`: the account and every currency's summary.
     pub(crate) const ACCOUNT_SUMMARIES: Endpoint = private("private/get_account_summaries");
-    /// `private/get_positions?currency=&kind=any`: open futures and options positions.
+    /// `private/get_positions?currency=`: open futures and options positions (every kind).
     pub(crate) const POSITIONS: Endpoint = private("private/get_positions");
     /// `private/get_user_trades_by_currency_and_time?currency=&kind=any&start_timestamp=&end_timestamp=&count=&sorting=asc&historical=`.
     pub(crate) const USER_TRADES: Endpoint =
