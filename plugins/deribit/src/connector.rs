@@ -501,7 +501,10 @@ impl DeribitConnector {
     }
 
     /// `public/auth` with the `client_signature` grant: proves the key pair and names its
-    /// scope. The tokens it answers with are not kept (every request is signed on its own).
+    /// scope (no other method tells a read-only key its scope). The tokens it answers with
+    /// are not kept: every request is signed on its own. Only `check` asks, so an operator's
+    /// tests open few of the sessions Deribit counts per key.
+    /// unconfirmed: whether such a token, never used, counts against that limit at all.
     fn fetch_scope(&self) -> Result<parsing::Scope, PluginError> {
         let what = "checking the key (public/auth, client_signature)";
         let endpoint = DeribitEndpoints::AUTH;
