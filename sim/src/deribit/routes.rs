@@ -292,7 +292,11 @@ fn dispatch(state: &SimState, name: &str, p: &Params, now: i64) -> Result<Value,
         "public/get_time" => Ok(json!(now)),
         "public/auth" => auth_grant(state, &ds, p, now),
         "public/get_tradingview_chart_data" => chart(&ds, p, now),
-        "private/get_account_summaries" => Ok(account_summaries(&ds)),
+        // The account's id, name and e-mail come with `extended=true` only.
+        "private/get_account_summaries" if p.flag("extended") => Ok(account_summaries(&ds)),
+        "private/get_account_summaries" => {
+            Ok(json!({"summaries": account_summaries(&ds)["summaries"].clone()}))
+        }
         "private/get_account_summary" => {
             let c = p.currency()?;
             Ok(summary(&ds, c))
