@@ -25,6 +25,7 @@ pub mod coinbase;
 pub mod coinbase_exchange;
 pub mod coinbase_prime;
 pub mod cryptocom;
+pub mod deribit;
 pub mod encoding;
 pub mod faults;
 pub mod gemini;

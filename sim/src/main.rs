@@ -60,6 +60,10 @@ enum Command {
     CoinbaseExchange(exsync_sim::coinbase_exchange::cli::CoinbaseExchangeArgs),
     /// Print the Coinbase Exchange simulator's ground truth as JSON and exit.
     CoinbaseExchangeTruth(exsync_sim::coinbase_exchange::cli::CoinbaseExchangeTruthArgs),
+    /// Serve the Deribit simulator until killed.
+    Deribit(exsync_sim::deribit::cli::DeribitArgs),
+    /// Print the Deribit simulator's ground truth as JSON and exit.
+    DeribitTruth(exsync_sim::deribit::cli::DeribitTruthArgs),
     /// Serve the Coinbase Advanced Trade simulator until killed.
     Coinbase(exsync_sim::coinbase::CoinbaseArgs),
     /// Print the Coinbase Advanced Trade simulator's ground truth as JSON and exit.
@@ -223,6 +227,8 @@ fn main() {
         Command::CoinbaseExchangeTruth(args) => {
             exsync_sim::coinbase_exchange::cli::print_truth(&args)
         }
+        Command::Deribit(args) => exsync_sim::deribit::cli::run(args),
+        Command::DeribitTruth(args) => exsync_sim::deribit::cli::print_truth(&args),
         Command::Coinbase(args) => exsync_sim::coinbase::run(args),
         Command::CoinbaseTruth(args) => exsync_sim::coinbase::print_truth(&args),
         Command::Gemini(args) => exsync_sim::gemini::cli::run(args),

@@ -11,6 +11,7 @@ mod coinbase_exchange;
 mod coinbase_prime;
 mod gemini;
 mod cryptocom;
+mod deribit;
 mod kraken;
 mod kucoin;
 mod lifecycle;
