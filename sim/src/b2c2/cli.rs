@@ -26,7 +26,7 @@ pub struct B2c2Args {
     #[arg(long, default_value_t = 10.0)]
     rate_limit_rps: f64,
     /// The bucket's size.
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, default_value_t = 20.0)]
     rate_limit_burst: f64,
     /// Turn the rate limit off.
     #[arg(long)]

@@ -33,7 +33,8 @@ use crate::prng::SimRng;
 use crate::time::real_now_ms;
 
 /// The token bucket of the account's token. B2C2 publishes no limit (unconfirmed); the
-/// default, 10 a second with bursts of 10, is the pace the connector declares.
+/// default, 10 a second with bursts of 20, is the pace the connector declares, with room for
+/// the host's window-by-window pacing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LimitConfig {
     pub enabled: bool,
