@@ -49,7 +49,9 @@ impl B2c2Config {
     ) -> Result<B2c2Config, PluginError> {
         let token = config.credential("api_key")?.trim().to_owned();
         if token.is_empty() {
-            return Err(PluginError::config("credential `api_key` (API token) is empty"));
+            return Err(PluginError::config(
+                "credential `api_key` (API token) is empty",
+            ));
         }
         if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(PluginError::config(

@@ -7,14 +7,14 @@
 use exsync_plugin_api::signing::Query;
 use exsync_plugin_api::window::Walker;
 use exsync_plugin_api::{
-    CheckReport, Connector, ConnectorConfig, CredentialField, Host, HistoryLimit, HttpRequest,
+    CheckReport, Connector, ConnectorConfig, CredentialField, HistoryLimit, Host, HttpRequest,
     HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError, RateLimit, Stream,
 };
 
 use crate::config::B2c2Config;
 use crate::endpoints::{
-    B2c2Endpoints, Endpoint, API_HOSTS, B2C2_ORIGIN_MS, BUCKET_TOKEN, DEFAULT_BASE_URL,
-    PLUGIN_ID, RATE_WINDOW_MS, SANDBOX_BASE_URL, TOKEN_REQUESTS_PER_SECOND, WALLET, WINDOW_MS,
+    B2c2Endpoints, Endpoint, API_HOSTS, B2C2_ORIGIN_MS, BUCKET_TOKEN, DEFAULT_BASE_URL, PLUGIN_ID,
+    RATE_WINDOW_MS, SANDBOX_BASE_URL, TOKEN_REQUESTS_PER_SECOND, WALLET, WINDOW_MS,
 };
 use crate::pagination::B2c2Pager;
 use crate::parsing::{self, ListPage};
@@ -28,6 +28,9 @@ pub(crate) const STREAMS: [Stream; 5] = [
     Stream::Withdrawals,
     Stream::Ledger,
 ];
+
+/// Parses one page of a history list.
+type ListParser = fn(&[u8]) -> Result<ListPage, PluginError>;
 
 /// One B2C2 account, as an integration sees it.
 pub struct B2c2Connector {
@@ -172,13 +175,12 @@ impl B2c2Connector {
         let now = self.host.now_ms();
         let request = self.pager.request(cursor, stream.as_str(), now)?;
         let offset = self.pager.offset(&request, stream.as_str())?;
-        let (endpoint, parse): (&Endpoint, fn(&[u8]) -> Result<ListPage, PluginError>) =
-            match stream {
-                Stream::Trades => (&B2c2Endpoints::TRADE, parsing::parse_trades),
-                Stream::Orders => (&B2c2Endpoints::ORDER, parsing::parse_orders),
-                Stream::Withdrawals => (&B2c2Endpoints::WITHDRAWAL, parsing::parse_withdrawals),
-                _ => (&B2c2Endpoints::LEDGER, parsing::parse_ledger),
-            };
+        let (endpoint, parse): (&Endpoint, ListParser) = match stream {
+            Stream::Trades => (&B2c2Endpoints::TRADE, parsing::parse_trades),
+            Stream::Orders => (&B2c2Endpoints::ORDER, parsing::parse_orders),
+            Stream::Withdrawals => (&B2c2Endpoints::WITHDRAWAL, parsing::parse_withdrawals),
+            _ => (&B2c2Endpoints::LEDGER, parsing::parse_ledger),
+        };
         let what = format!(
             "fetching {stream} ({}) created in [{}, {}) at offset {offset}",
             endpoint.name,

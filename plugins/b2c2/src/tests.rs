@@ -71,9 +71,17 @@ fn manifest_declares_what_b2c2_offers_and_nothing_else() {
     assert!(key.secret);
     assert_eq!(m.credentials.len(), 1);
     assert_eq!(m.default_base_url, "https://api.b2c2.net");
-    assert_eq!(m.sandbox_base_url.as_deref(), Some("https://api.uat.b2c2.net"));
+    assert_eq!(
+        m.sandbox_base_url.as_deref(),
+        Some("https://api.uat.b2c2.net")
+    );
     assert_eq!(m.rate_limits.len(), 1);
-    for s in [Stream::Trades, Stream::Orders, Stream::Withdrawals, Stream::Ledger] {
+    for s in [
+        Stream::Trades,
+        Stream::Orders,
+        Stream::Withdrawals,
+        Stream::Ledger,
+    ] {
         assert_eq!(m.history_limit(s).unwrap().max_window_ms, Some(WINDOW_MS));
     }
 }
@@ -205,10 +213,16 @@ fn trades_parse_with_exact_cost_and_no_fee() {
         panic!("not a trade")
     };
     assert_eq!(t.id, "2eda3c3b-7b9c-4e4f-9b1b-0a5f3c1e7d01");
-    assert_eq!(t.order_id.as_deref(), Some("d4e41399-e7a1-4576-9b46-349420040e1a"));
+    assert_eq!(
+        t.order_id.as_deref(),
+        Some("d4e41399-e7a1-4576-9b46-349420040e1a")
+    );
     assert_eq!(t.timestamp, 1_546_344_000_123);
     assert_eq!(t.symbol, "BTCUSD.SPOT");
-    assert_eq!((t.base.as_deref(), t.quote.as_deref()), (Some("BTC"), Some("USD")));
+    assert_eq!(
+        (t.base.as_deref(), t.quote.as_deref()),
+        (Some("BTC"), Some("USD"))
+    );
     assert_eq!(t.side, Side::Buy);
     assert_eq!(t.amount, "0.5000000000");
     assert_eq!(t.cost, "1750.07500000000000000000");
@@ -248,7 +262,10 @@ fn withdrawals_pending_until_settled_and_the_oldest_pending_is_reported() {
         panic!("not a withdrawal")
     };
     assert_eq!(w.status, TransferStatus::Ok);
-    assert_eq!(w.address.as_deref(), Some("bc1qexampleaddress0000000000000000"));
+    assert_eq!(
+        w.address.as_deref(),
+        Some("bc1qexampleaddress0000000000000000")
+    );
     assert_eq!(w.tag, None);
     let Record::Withdrawal(w) = &page.records[1] else {
         panic!("not a withdrawal")
@@ -346,8 +363,14 @@ fn a_walk_starts_with_the_newest_window_at_offset_zero() {
     assert_eq!((r.from(), r.to()), (NOW - WINDOW_MS, NOW));
     assert_eq!(p.offset(&r, "trades").unwrap(), 0);
     let params = p.params(&r, 0);
-    assert_eq!(params[0], ("created__gte", "2026-12-16T08:00:00.000Z".into()));
-    assert_eq!(params[1], ("created__lt", "2027-01-15T08:00:00.000Z".into()));
+    assert_eq!(
+        params[0],
+        ("created__gte", "2026-12-16T08:00:00.000Z".into())
+    );
+    assert_eq!(
+        params[1],
+        ("created__lt", "2027-01-15T08:00:00.000Z".into())
+    );
     assert_eq!(params[2], ("offset", "0".into()));
     assert_eq!(params[3], ("limit", "50".into()));
 }
@@ -361,8 +384,13 @@ fn a_full_page_is_followed_by_the_next_offset_in_the_same_window() {
     let r = p.request(None, "trades", NOW).unwrap();
     let page = p.page(&r, 0, 50, Vec::new(), None, NOW);
     assert!(page.more);
-    assert_eq!(page.covered, None, "a window is proven only when read to its end");
-    let next = p.request(page.next_cursor.as_deref(), "trades", NOW).unwrap();
+    assert_eq!(
+        page.covered, None,
+        "a window is proven only when read to its end"
+    );
+    let next = p
+        .request(page.next_cursor.as_deref(), "trades", NOW)
+        .unwrap();
     assert_eq!((next.from(), next.to()), (r.from(), r.to()));
     assert_eq!(p.offset(&next, "trades").unwrap(), 50);
 }

@@ -24,7 +24,9 @@ pub struct DatasetConfig {
 
 /// Every currency of the account, B2C2's codes (`UST` is USDT, `USC` USDC, `LNK` LINK, `DOG`
 /// DOGE).
-pub const CURRENCIES: [&str; 9] = ["BTC", "ETH", "UST", "USC", "USD", "EUR", "LNK", "DOG", "XRP"];
+pub const CURRENCIES: [&str; 9] = [
+    "BTC", "ETH", "UST", "USC", "USD", "EUR", "LNK", "DOG", "XRP",
+];
 
 /// Instruments: name, price range in 1e-4, quantity multiplier.
 const INSTRUMENTS: [(&str, i64, i64, i64); 8] = [
@@ -143,7 +145,11 @@ impl Dataset {
     ) {
         let id = uuid(rng);
         *self.balances.entry(currency.to_owned()).or_insert(0) += units;
-        let group = if kind == "transfer" { "transfer" } else { "trading" };
+        let group = if kind == "transfer" {
+            "transfer"
+        } else {
+            "trading"
+        };
         self.ledger.push(Item {
             created_us: t,
             id: id.clone(),
@@ -175,7 +181,11 @@ impl Dataset {
         let market = rng.chance(0.1);
         let executed = market || rng.chance(0.85);
         let order_id = uuid(rng);
-        let limit = if side == "buy" { p4 + p4 / 100 } else { p4 - p4 / 100 };
+        let limit = if side == "buy" {
+            p4 + p4 / 100
+        } else {
+            p4 - p4 / 100
+        };
         let price = |p: i64| fmt10(i128::from(p) * 1_000_000);
         let qty = fmt10(i128::from(q4) * 1_000_000);
         let mut trades = Vec::new();

@@ -262,13 +262,7 @@ fn api(
         "/order/" => list(state, &data.orders, query),
         "/withdrawal/" => list(state, &data.withdrawals, query),
         "/ledger/" => list(state, &data.ledger, query),
-        _ => {
-            return (
-                404,
-                json!({"detail": "Not found."}).to_string(),
-                None,
-            )
-        }
+        _ => return (404, json!({"detail": "Not found."}).to_string(), None),
     };
     match answer {
         Ok(body) if fault.malformed => (200, malform(&body), None),
@@ -419,7 +413,12 @@ fn admin(state: &SimState, method: &Method, path: &str, body: &Bytes) -> Respons
             }
             Err(e) => error(format!("invalid append: {e}")),
         },
-        _ => response(404, json!({"error": "no such admin endpoint"}).to_string(), now, None),
+        _ => response(
+            404,
+            json!({"error": "no such admin endpoint"}).to_string(),
+            now,
+            None,
+        ),
     }
 }
 
@@ -431,7 +430,10 @@ mod tests {
     fn query_times_read_to_the_microsecond() {
         assert_eq!(parse_time_us("1970-01-01T00:00:01Z"), Some(1_000_000));
         assert_eq!(parse_time_us("1970-01-01T00:00:01.5Z"), Some(1_500_000));
-        assert_eq!(parse_time_us("1970-01-01T00:00:01.000123Z"), Some(1_000_123));
+        assert_eq!(
+            parse_time_us("1970-01-01T00:00:01.000123Z"),
+            Some(1_000_123)
+        );
         assert_eq!(parse_time_us("yesterday"), None);
         assert_eq!(http_date(784_111_777_000), "Sun, 06 Nov 1994 08:49:37 GMT");
     }

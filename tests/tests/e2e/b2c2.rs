@@ -152,7 +152,11 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
     for o in orders.values() {
         let raw = &o["raw"];
         let executed = !raw["executed_price"].is_null();
-        assert_eq!(o["status"], if executed { "closed" } else { "rejected" }, "{o}");
+        assert_eq!(
+            o["status"],
+            if executed { "closed" } else { "rejected" },
+            "{o}"
+        );
         assert_eq!(o["type"], text(&raw["order_type"]).to_lowercase(), "{o}");
     }
     let withdrawals = compare(
@@ -165,7 +169,11 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
     );
     for w in withdrawals.values() {
         let raw = &w["raw"];
-        let status = if raw["settled"] == true { "ok" } else { "pending" };
+        let status = if raw["settled"] == true {
+            "ok"
+        } else {
+            "pending"
+        };
         assert_eq!(w["status"], status, "{w}");
         assert_eq!(text(&w["asset"]), common(&text(&raw["currency"])), "{w}");
     }
@@ -175,10 +183,16 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
         truth,
         "ledger",
         "transaction_id",
-        &[("amount", "amount"), ("asset_native", "currency"), ("type", "type")],
+        &[
+            ("amount", "amount"),
+            ("asset_native", "currency"),
+            ("type", "type"),
+        ],
     );
     assert!(ledger.values().any(|l| l["type"] == "funding"));
-    assert!(ledger.values().any(|l| l["asset"] == "USDT" && l["asset_native"] == "UST"));
+    assert!(ledger
+        .values()
+        .any(|l| l["asset"] == "USDT" && l["asset_native"] == "UST"));
 
     let balances: BTreeMap<String, Value> = daemon
         .records(NAME, "balance")
@@ -186,7 +200,11 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
         .map(|b| (text(&b["asset_native"]), b))
         .collect();
     let truth_balances = truth["balances"].as_object().unwrap();
-    assert_eq!(balances.len(), truth_balances.len(), "one balance per currency");
+    assert_eq!(
+        balances.len(),
+        truth_balances.len(),
+        "one balance per currency"
+    );
     for (currency, amount) in truth_balances {
         let b = &balances[currency];
         assert_eq!(b["total"], *amount, "{currency}");
@@ -226,11 +244,18 @@ fn b2c2_full_sync_stores_exactly_the_ground_truth() {
     let windows = 36;
     assert!(requests(&stats, "/ledger/") > windows, "{stats}");
     assert!(
-        requests(&stats, "/ledger/") as usize
-            >= truth["ledger"].as_array().unwrap().len() / 10,
+        requests(&stats, "/ledger/") as usize >= truth["ledger"].as_array().unwrap().len() / 10,
         "{stats}"
     );
-    assert_none_leaked(&[TOKEN], &[&daemon.log(), &daemon.metrics(), &report.to_string(), &test.to_string()]);
+    assert_none_leaked(
+        &[TOKEN],
+        &[
+            &daemon.log(),
+            &daemon.metrics(),
+            &report.to_string(),
+            &test.to_string(),
+        ],
+    );
 }
 
 #[test]
@@ -248,7 +273,13 @@ fn b2c2_second_sync_fetches_only_what_is_new() {
     }
     // One window from where the last sync stopped: one request per list.
     let stats = sim.stats();
-    for path in ["/trade/", "/order/", "/withdrawal/", "/ledger/", "/balance/"] {
+    for path in [
+        "/trade/",
+        "/order/",
+        "/withdrawal/",
+        "/ledger/",
+        "/balance/",
+    ] {
         assert_eq!(requests(&stats, path), 1, "{path}: {stats}");
     }
 
