@@ -390,3 +390,28 @@ fn b2c2_maintenance_answers_are_retried() {
     assert_eq!(stats["by_status"]["503"], 2, "{stats}");
     assert_stored_exactly(&daemon, &sim.truth());
 }
+
+#[test]
+fn b2c2_offset_cap_refusal_is_reported_as_the_plugins_window_being_too_wide() {
+    // A cap of 0: the second offset page of any window is refused with error 1102.
+    let sim = b2c2_sim(&[
+        "--seed",
+        "77",
+        "--orders",
+        "40",
+        "--no-rate-limit",
+        "--max-offset",
+        "0",
+    ]);
+    let setup = b2c2_setup(&sim, TOKEN, false, 1);
+    let daemon = Daemon::start(&setup);
+    let report = daemon.sync_wait(NAME);
+    assert_eq!(stream(&report, "balances")["result"], "ok", "{report}");
+    let ledger = stream(&report, "ledger");
+    assert_eq!(ledger["result"], "failed", "{report}");
+    assert_eq!(ledger["error"]["kind"], "plugin", "{ledger}");
+    let message = ledger["error"]["message"].as_str().unwrap();
+    assert!(message.contains("1102"), "{ledger}");
+    assert!(message.contains("GET /ledger/"), "{ledger}");
+    assert!(sim.stats()["offset_too_big"].as_u64().unwrap() > 0);
+}
