@@ -17,6 +17,7 @@
 //! drop(handle); // stops the server
 //! ```
 
+pub mod b2c2;
 pub mod binance;
 pub mod bitmex;
 pub mod bitfinex;

@@ -24,6 +24,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Serve the B2C2 simulator until killed.
+    B2c2(exsync_sim::b2c2::cli::B2c2Args),
+    /// Print the B2C2 simulator's ground truth as JSON and exit.
+    B2c2Truth(exsync_sim::b2c2::cli::B2c2DatasetArgs),
     /// Serve the Binance simulator until killed.
     Binance(BinanceArgs),
     /// Print the Binance simulator's ground truth as JSON and exit.
@@ -207,6 +211,8 @@ fn main() {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::B2c2(args) => exsync_sim::b2c2::cli::run(args),
+        Command::B2c2Truth(args) => exsync_sim::b2c2::cli::print_truth(&args),
         Command::Binance(args) => run_binance(args),
         Command::BinanceTruth(args) => print_truth(&args),
         Command::Bitmex(args) => exsync_sim::bitmex::cli::run(args),

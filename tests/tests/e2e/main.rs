@@ -3,6 +3,7 @@
 //! `src/`.
 
 mod auth;
+mod b2c2;
 mod bitmex;
 mod bitfinex;
 mod bybit;
