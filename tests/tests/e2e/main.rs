@@ -4,15 +4,15 @@
 
 mod auth;
 mod b2c2;
-mod bitmex;
 mod bitfinex;
+mod bitmex;
 mod bybit;
 mod coinbase;
 mod coinbase_exchange;
 mod coinbase_prime;
-mod gemini;
 mod cryptocom;
 mod deribit;
+mod gemini;
 mod kraken;
 mod kucoin;
 mod lifecycle;
