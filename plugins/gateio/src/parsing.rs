@@ -1,0 +1,827 @@
+//! Parsing for the `gateio` connector.
+//!
+//! Pure: response bodies in, records (or the few facts the connector needs) out. Gate's JSON
+//! shapes stay private to this file. APIv4 answers a success with the bare object or array and
+//! an error with a non-2xx status and `{"label":"…","message":"…"}`. Amounts are copied as the
+//! strings Gate sends; the only arithmetic is exact decimal-string arithmetic (a total from
+//! available plus locked, a cost from price times amount), never through `f64`. Every record
+//! keeps `raw`, the JSON object (or candle row) it came from.
+//!
+//! Gate writes currency pairs `BASE_QUOTE` (`BTC_USDT`), so base and quote come from the pair
+//! itself, without a market list.
+//!
+//! Also here: mapping Gate's error answers (`label` and HTTP status) to the error taxonomy.
+
+use exsync_plugin_api::decimal;
+use exsync_plugin_api::{
+    Balance, Candle, ErrorKind, LedgerEntry, Liquidity, Order, OrderStatus, PluginError, Record,
+    Side, Trade, Transfer, TransferStatus,
+};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// What `GET /account/detail` says about the key's account.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct AccountDetail {
+    pub(crate) user_id: Option<String>,
+    /// The key's mode: 1 classic account, 2 portfolio-margin (unified) account.
+    pub(crate) mode: Option<i64>,
+}
+
+/// One page of a history list: its records, how many items Gate returned (to tell a full page),
+/// and the time of the oldest record still open or pending.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct ListPage {
+    pub(crate) records: Vec<Record>,
+    pub(crate) returned: usize,
+    pub(crate) oldest_open: Option<i64>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Gate's JSON shapes.
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    label: String,
+    #[serde(default)]
+    message: String,
+}
+
+#[derive(Deserialize)]
+struct ServerTime {
+    server_time: i64,
+}
+
+#[derive(Deserialize)]
+struct Detail {
+    #[serde(default)]
+    user_id: Option<Value>,
+    #[serde(default)]
+    key: Option<DetailKey>,
+}
+
+#[derive(Deserialize)]
+struct DetailKey {
+    #[serde(default)]
+    mode: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct SpotAccount {
+    currency: String,
+    available: String,
+    locked: String,
+}
+
+#[derive(Deserialize)]
+struct MarginAccount {
+    currency_pair: String,
+    base: MarginSide,
+    quote: MarginSide,
+}
+
+#[derive(Deserialize)]
+struct MarginSide {
+    currency: String,
+    available: String,
+    locked: String,
+}
+
+#[derive(Deserialize)]
+struct FuturesAccount {
+    total: String,
+    available: String,
+    currency: String,
+}
+
+#[derive(Deserialize)]
+struct UniLend {
+    currency: String,
+    amount: String,
+    #[serde(default)]
+    frozen_amount: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct MyTrade {
+    id: String,
+    #[serde(default)]
+    create_time: Option<String>,
+    #[serde(default)]
+    create_time_ms: Option<String>,
+    currency_pair: String,
+    side: String,
+    #[serde(default)]
+    role: Option<String>,
+    amount: String,
+    price: String,
+    #[serde(default)]
+    order_id: Option<String>,
+    #[serde(default)]
+    fee: Option<String>,
+    #[serde(default)]
+    fee_currency: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct GateOrder {
+    id: String,
+    #[serde(default)]
+    create_time: Option<String>,
+    #[serde(default)]
+    create_time_ms: Option<Value>,
+    #[serde(default)]
+    update_time_ms: Option<Value>,
+    status: String,
+    currency_pair: String,
+    #[serde(rename = "type", default)]
+    order_type: Option<String>,
+    side: String,
+    amount: String,
+    #[serde(default)]
+    price: Option<String>,
+    #[serde(default)]
+    left: Option<String>,
+    #[serde(default)]
+    filled_amount: Option<String>,
+    #[serde(default)]
+    filled_total: Option<String>,
+    #[serde(default)]
+    avg_deal_price: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct OpenOrdersOfPair {
+    #[serde(default)]
+    orders: Vec<Value>,
+}
+
+#[derive(Deserialize)]
+struct BookEntry {
+    id: String,
+    time: Value,
+    currency: String,
+    change: String,
+    #[serde(default)]
+    balance: Option<String>,
+    #[serde(rename = "type", default)]
+    entry_type: Option<String>,
+    #[serde(default)]
+    text: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WalletTransfer {
+    id: String,
+    timestamp: Value,
+    currency: String,
+    amount: String,
+    #[serde(default)]
+    fee: Option<String>,
+    #[serde(default)]
+    txid: Option<String>,
+    #[serde(default)]
+    address: Option<String>,
+    #[serde(default)]
+    memo: Option<String>,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    chain: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Errors.
+
+/// The body of a successful answer to `what` as JSON; an HTTP error becomes the mapped error.
+pub(crate) fn result(status: u16, body: &[u8], what: &str) -> Result<Value, PluginError> {
+    if !(200..300).contains(&status) {
+        return Err(classify_error(status, body, what));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        bad(format!(
+            "while {what}: the answer is not JSON: {e} (body of {} bytes starts {:?})",
+            body.len(),
+            excerpt(body, 80)
+        ))
+    })
+}
+
+/// Gate's error `label` of an answer, if it has one.
+pub(crate) fn error_label(body: &[u8]) -> Option<String> {
+    serde_json::from_slice::<ErrorBody>(body)
+        .ok()
+        .map(|e| e.label)
+}
+
+/// The error for a failed answer to `what` ("fetching spot trades for [a, b)").
+///
+/// Gate's `label` decides where there is one; the HTTP status otherwise. The message carries
+/// the label and Gate's message (never our request, which holds the signature), or the start of
+/// a body that is not Gate's error object.
+pub(crate) fn classify_error(status: u16, body: &[u8], what: &str) -> PluginError {
+    let parsed = serde_json::from_slice::<ErrorBody>(body).ok();
+    let detail = match &parsed {
+        Some(e) => format!(
+            "HTTP {status}, Gate label {} ({})",
+            e.label,
+            excerpt(e.message.as_bytes(), 200)
+        ),
+        None if body.is_empty() => format!("HTTP {status} with an empty body"),
+        None => format!("HTTP {status}, body starts {:?}", excerpt(body, 200)),
+    };
+    let kind = match (status, parsed.as_ref().map(|e| e.label.as_str())) {
+        (_, Some("INVALID_KEY" | "INVALID_SIGNATURE" | "MISSING_REQUIRED_HEADER"))
+        | (_, Some("INVALID_CREDENTIALS" | "KEY_EXPIRED")) => ErrorKind::AUTH,
+        (_, Some("REQUEST_EXPIRED")) => ErrorKind::CLOCK,
+        (_, Some("IP_FORBIDDEN" | "FORBIDDEN" | "READ_ONLY" | "ACCOUNT_LOCKED")) => {
+            ErrorKind::PERMISSION
+        }
+        (_, Some("TOO_MANY_REQUESTS")) => ErrorKind::RATE_LIMITED,
+        (_, Some("SERVER_ERROR" | "TOO_BUSY")) => ErrorKind::EXCHANGE_UNAVAILABLE,
+        // A currency pair that does not exist: the integration names it.
+        (_, Some("INVALID_CURRENCY_PAIR" | "INVALID_CURRENCY")) => ErrorKind::CONFIG,
+        // A parameter Gate refuses: a request this plugin should not have built.
+        (_, Some("INVALID_PARAM_VALUE" | "INVALID_PROTOCOL" | "INVALID_ARGUMENT")) => {
+            ErrorKind::PLUGIN
+        }
+        (401, _) => ErrorKind::AUTH,
+        (403, _) => ErrorKind::PERMISSION,
+        (429, _) => ErrorKind::RATE_LIMITED,
+        (500..=599, _) => ErrorKind::EXCHANGE_UNAVAILABLE,
+        _ => ErrorKind::BAD_RESPONSE,
+    };
+    PluginError::new(kind, format!("while {what}: {detail}"))
+}
+
+/// Whether an error answer says the account of that kind was never opened (a user without a
+/// futures, delivery or options account). unconfirmed: the labels Gate uses for it.
+pub(crate) fn is_account_absent(status: u16, body: &[u8]) -> bool {
+    status == 400
+        && matches!(
+            error_label(body).as_deref(),
+            Some("USER_NOT_FOUND" | "ACCOUNT_NOT_FOUND" | "NOT_FOUND")
+        )
+}
+
+// ---------------------------------------------------------------------------------------
+// Entry points.
+
+/// `GET /spot/time` → the server's clock, UTC ms.
+pub(crate) fn parse_server_time(body: &Value) -> Result<i64, PluginError> {
+    let t: ServerTime = decode(body, "spot/time")?;
+    Ok(t.server_time)
+}
+
+/// `GET /account/detail` → the user id and key mode.
+pub(crate) fn parse_account_detail(body: &Value) -> Result<AccountDetail, PluginError> {
+    let d: Detail = decode(body, "account/detail")?;
+    Ok(AccountDetail {
+        user_id: d.user_id.and_then(|v| match v {
+            Value::String(s) if !s.is_empty() => Some(s),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }),
+        mode: d.key.and_then(|k| k.mode),
+    })
+}
+
+/// `GET /spot/accounts` → the `spot` wallet: `available` free, `locked` locked.
+pub(crate) fn parse_spot_accounts(body: &Value, as_of: i64) -> Result<Vec<Record>, PluginError> {
+    let list = list(body, "spot/accounts")?;
+    let mut records = Vec::with_capacity(list.len());
+    for (i, raw) in list.iter().enumerate() {
+        let a: SpotAccount = element(raw, "spot/accounts", i)?;
+        let total = sum(&a.available, &a.locked, "spot/accounts", &a.currency)?;
+        records.push(balance(
+            "spot",
+            a.currency,
+            a.available,
+            a.locked,
+            total,
+            as_of,
+            raw.clone(),
+        ));
+    }
+    Ok(records)
+}
+
+/// `GET /margin/accounts` → one wallet per isolated-margin pair, `margin:{pair}`, holding its
+/// base and quote currency. `raw` is the pair's account.
+pub(crate) fn parse_margin_accounts(body: &Value, as_of: i64) -> Result<Vec<Record>, PluginError> {
+    let list = list(body, "margin/accounts")?;
+    let mut records = Vec::new();
+    for (i, raw) in list.iter().enumerate() {
+        let a: MarginAccount = element(raw, "margin/accounts", i)?;
+        let wallet = format!("margin:{}", a.currency_pair);
+        for side in [a.base, a.quote] {
+            let total = sum(&side.available, &side.locked, "margin/accounts", &side.currency)?;
+            records.push(balance(
+                &wallet,
+                side.currency,
+                side.available,
+                side.locked,
+                total,
+                as_of,
+                raw.clone(),
+            ));
+        }
+    }
+    Ok(records)
+}
+
+/// `GET /futures/{settle}/accounts`, `GET /delivery/{settle}/accounts` or
+/// `GET /options/accounts` → one balance in `wallet`: `total`, of which `available` free and
+/// the rest (position and order margin) locked.
+pub(crate) fn parse_contract_account(
+    body: &Value,
+    wallet: &str,
+    endpoint: &str,
+    as_of: i64,
+) -> Result<Vec<Record>, PluginError> {
+    let a: FuturesAccount = decode(body, endpoint)?;
+    let locked = decimal::sub(&a.total, &a.available).ok_or_else(|| {
+        bad(format!(
+            "while parsing the {endpoint} response: {} total {:?} and available {:?} are not \
+             both decimal amounts",
+            a.currency, a.total, a.available
+        ))
+    })?;
+    Ok(vec![balance(
+        wallet,
+        a.currency,
+        a.available,
+        locked,
+        a.total,
+        as_of,
+        body.clone(),
+    )])
+}
+
+/// `GET /earn/uni/lends` → the `earn` wallet: `amount` lent in total, `frozen_amount` locked.
+/// unconfirmed: whether `frozen_amount` is part of `amount` (read here as it is).
+pub(crate) fn parse_uni_lends(body: &Value, as_of: i64) -> Result<Vec<Record>, PluginError> {
+    let list = list(body, "earn/uni/lends")?;
+    let mut records = Vec::with_capacity(list.len());
+    for (i, raw) in list.iter().enumerate() {
+        let l: UniLend = element(raw, "earn/uni/lends", i)?;
+        let locked = non_empty(l.frozen_amount).unwrap_or_else(|| "0".to_owned());
+        let free = decimal::sub(&l.amount, &locked).ok_or_else(|| {
+            bad(format!(
+                "while parsing the earn/uni/lends response: [{i}] {} amount {:?} and \
+                 frozen_amount {locked:?} are not both decimal amounts",
+                l.currency, l.amount
+            ))
+        })?;
+        records.push(balance(
+            "earn",
+            l.currency,
+            free,
+            locked,
+            l.amount,
+            as_of,
+            raw.clone(),
+        ));
+    }
+    Ok(records)
+}
+
+/// `GET /spot/my_trades` → trades (id = Gate's trade `id`, unique account-wide); the cost is
+/// price times amount, exactly.
+pub(crate) fn parse_my_trades(body: &Value) -> Result<ListPage, PluginError> {
+    let list = list(body, "spot/my_trades")?;
+    let mut records = Vec::with_capacity(list.len());
+    for (i, raw) in list.iter().enumerate() {
+        let t: MyTrade = element(raw, "spot/my_trades", i)?;
+        let side = parse_side(&t.side).ok_or_else(|| {
+            bad(format!(
+                "while parsing the spot/my_trades response: [{i}] (trade {}) has side {:?}, \
+                 neither buy nor sell",
+                t.id, t.side
+            ))
+        })?;
+        let timestamp = time_ms(
+            t.create_time_ms.as_deref(),
+            t.create_time.as_deref(),
+            "spot/my_trades",
+            i,
+        )?;
+        let cost = decimal::mul(&t.price, &t.amount).ok_or_else(|| {
+            bad(format!(
+                "while parsing the spot/my_trades response: [{i}] (trade {}) has price {:?} and \
+                 amount {:?}, not both decimal amounts",
+                t.id, t.price, t.amount
+            ))
+        })?;
+        let (base, quote) = split_pair(&t.currency_pair);
+        let fee_native = non_empty(t.fee_currency);
+        records.push(Record::Trade(Trade {
+            id: t.id,
+            order_id: non_empty(t.order_id),
+            timestamp,
+            base,
+            quote,
+            symbol: t.currency_pair,
+            side,
+            price: t.price,
+            amount: t.amount,
+            cost,
+            fee_asset: fee_native.as_deref().map(normalise_asset),
+            fee_asset_native: fee_native,
+            fee_amount: non_empty(t.fee),
+            liquidity: match t.role.as_deref() {
+                Some("maker") => Some(Liquidity::Maker),
+                Some("taker") => Some(Liquidity::Taker),
+                _ => None,
+            },
+            raw: raw.clone(),
+        }));
+    }
+    Ok(ListPage {
+        returned: list.len(),
+        records,
+        oldest_open: None,
+    })
+}
+
+/// `GET /spot/orders` → orders in their latest state (id = Gate's order `id`).
+pub(crate) fn parse_orders(body: &Value) -> Result<ListPage, PluginError> {
+    let list = list(body, "spot/orders")?;
+    orders_of(list, "spot/orders")
+}
+
+/// `GET /spot/open_orders` → every open order of every pair, and whether a pair filled its
+/// page (so a next page is needed).
+pub(crate) fn parse_open_orders(body: &Value, limit: usize) -> Result<(ListPage, bool), PluginError> {
+    let pairs = list(body, "spot/open_orders")?;
+    let mut all = ListPage::default();
+    let mut full = false;
+    for (i, raw) in pairs.iter().enumerate() {
+        let p: OpenOrdersOfPair = element(raw, "spot/open_orders", i)?;
+        full |= p.orders.len() >= limit;
+        let page = orders_of(&p.orders, "spot/open_orders")?;
+        all.returned += page.returned;
+        all.oldest_open = min_opt(all.oldest_open, page.oldest_open);
+        all.records.extend(page.records);
+    }
+    Ok((all, full))
+}
+
+fn orders_of(list: &[Value], endpoint: &str) -> Result<ListPage, PluginError> {
+    let mut records = Vec::with_capacity(list.len());
+    let mut oldest_open: Option<i64> = None;
+    for (i, raw) in list.iter().enumerate() {
+        let o: GateOrder = element(raw, endpoint, i)?;
+        let side = parse_side(&o.side).ok_or_else(|| {
+            bad(format!(
+                "while parsing the {endpoint} response: [{i}] (order {}) has side {:?}, neither \
+                 buy nor sell",
+                o.id, o.side
+            ))
+        })?;
+        let created = o.create_time_ms.as_ref().map(value_text);
+        let timestamp = time_ms(created.as_deref(), o.create_time.as_deref(), endpoint, i)?;
+        let updated = match o.update_time_ms.as_ref().map(value_text) {
+            Some(t) => Some(time_ms(Some(&t), None, endpoint, i)?),
+            None => None,
+        };
+        let status = order_status(&o.status);
+        if status == OrderStatus::Open {
+            oldest_open = min_opt(oldest_open, Some(timestamp));
+        }
+        // Newer answers carry `filled_amount`; else it is what is not `left`.
+        let filled = match non_empty(o.filled_amount) {
+            Some(f) => f,
+            None => {
+                let left = non_empty(o.left).unwrap_or_else(|| "0".to_owned());
+                decimal::sub(&o.amount, &left).ok_or_else(|| {
+                    bad(format!(
+                        "while parsing the {endpoint} response: [{i}] (order {}) has amount {:?} \
+                         and left {left:?}, not both decimal amounts",
+                        o.id, o.amount
+                    ))
+                })?
+            }
+        };
+        let (base, quote) = split_pair(&o.currency_pair);
+        // Market orders carry price "0": no price, not a zero one. So does an order with
+        // nothing filled for its average.
+        let price = non_empty(o.price).filter(|p| !decimal::is_zero(p));
+        let average = non_empty(o.avg_deal_price).filter(|p| !decimal::is_zero(p));
+        records.push(Record::Order(Order {
+            id: o.id,
+            timestamp,
+            updated,
+            base,
+            quote,
+            symbol: o.currency_pair,
+            side,
+            order_type: o.order_type.unwrap_or_else(|| "limit".to_owned()),
+            status,
+            price,
+            // unconfirmed: a market buy's `amount` is in the quote currency on Gate; it is kept
+            // as Gate sends it (raw says which).
+            amount: Some(o.amount),
+            filled,
+            cost: non_empty(o.filled_total),
+            average,
+            raw: raw.clone(),
+        }));
+    }
+    Ok(ListPage {
+        returned: list.len(),
+        records,
+        oldest_open,
+    })
+}
+
+/// `GET /spot/account_book` → ledger entries (id = Gate's `id`); the amount is `change`
+/// (signed), the balance after it `balance`, the reference Gate's `text`.
+pub(crate) fn parse_account_book(body: &Value) -> Result<ListPage, PluginError> {
+    let list = list(body, "spot/account_book")?;
+    let mut records = Vec::with_capacity(list.len());
+    for (i, raw) in list.iter().enumerate() {
+        let e: BookEntry = element(raw, "spot/account_book", i)?;
+        let timestamp = time_ms(Some(&value_text(&e.time)), None, "spot/account_book", i)?;
+        records.push(Record::Ledger(LedgerEntry {
+            id: e.id,
+            timestamp,
+            asset: normalise_asset(&e.currency),
+            asset_native: e.currency,
+            amount: e.change,
+            balance_after: non_empty(e.balance),
+            entry_type: e.entry_type.unwrap_or_default(),
+            reference_id: non_empty(e.text),
+            raw: raw.clone(),
+        }));
+    }
+    Ok(ListPage {
+        returned: list.len(),
+        records,
+        oldest_open: None,
+    })
+}
+
+/// `GET /wallet/deposits` or `GET /wallet/withdrawals` → transfers (id = Gate's `id`); the
+/// time is `timestamp` (seconds).
+pub(crate) fn parse_transfers(body: &Value, deposits: bool) -> Result<ListPage, PluginError> {
+    let endpoint = if deposits {
+        "wallet/deposits"
+    } else {
+        "wallet/withdrawals"
+    };
+    let list = list(body, endpoint)?;
+    let mut records = Vec::with_capacity(list.len());
+    let mut oldest_open = None;
+    for (i, raw) in list.iter().enumerate() {
+        let t: WalletTransfer = element(raw, endpoint, i)?;
+        let timestamp = time_ms(None, Some(&value_text(&t.timestamp)), endpoint, i)?;
+        let status = transfer_status(&t.status);
+        if status == TransferStatus::Pending {
+            oldest_open = min_opt(oldest_open, Some(timestamp));
+        }
+        let fee_amount = non_empty(t.fee);
+        let transfer = Transfer {
+            id: t.id,
+            timestamp,
+            asset: normalise_asset(&t.currency),
+            fee_asset: fee_amount.as_ref().map(|_| normalise_asset(&t.currency)),
+            asset_native: t.currency,
+            amount: t.amount,
+            fee_amount,
+            status,
+            txid: non_empty(t.txid),
+            address: non_empty(t.address),
+            tag: non_empty(t.memo),
+            network: non_empty(t.chain),
+            raw: raw.clone(),
+        };
+        records.push(if deposits {
+            Record::Deposit(transfer)
+        } else {
+            Record::Withdrawal(transfer)
+        });
+    }
+    Ok(ListPage {
+        returned: list.len(),
+        records,
+        oldest_open,
+    })
+}
+
+/// `GET /spot/candlesticks` → candles of `pair` in `timeframe`. Rows are
+/// `[t (s), quote volume, close, high, low, open, base volume, window closed]`, all strings,
+/// oldest first; a candle is final when Gate says its window closed, or once the next one has
+/// opened by `now_ms`.
+pub(crate) fn parse_candlesticks(
+    body: &Value,
+    pair: &str,
+    timeframe: &str,
+    interval_ms: i64,
+    now_ms: i64,
+) -> Result<Vec<Candle>, PluginError> {
+    let rows = list(body, "spot/candlesticks")?;
+    let (base, quote) = split_pair(pair);
+    let mut candles = Vec::with_capacity(rows.len());
+    for (i, raw) in rows.iter().enumerate() {
+        let fields = raw.as_array().filter(|a| a.len() >= 7).ok_or_else(|| {
+            bad(format!(
+                "while parsing the spot/candlesticks response for {pair} {timeframe}: [{i}] is \
+                 not an array of at least 7 fields"
+            ))
+        })?;
+        let text = |n: usize, name: &str| {
+            fields[n].as_str().map(str::to_owned).ok_or_else(|| {
+                bad(format!(
+                    "while parsing the spot/candlesticks response for {pair} {timeframe}: \
+                     [{i}][{n}] ({name}) is not a string"
+                ))
+            })
+        };
+        let open_time = text(0, "t")?
+            .parse::<i64>()
+            .map_err(|_| {
+                bad(format!(
+                    "while parsing the spot/candlesticks response for {pair} {timeframe}: \
+                     [{i}][0] (t) is not a number of seconds"
+                ))
+            })?
+            .saturating_mul(1000);
+        let closed = fields.get(7).and_then(Value::as_str) == Some("true");
+        candles.push(Candle {
+            symbol: pair.to_owned(),
+            base: base.clone(),
+            quote: quote.clone(),
+            timeframe: timeframe.to_owned(),
+            open_time,
+            open: text(5, "open")?,
+            high: text(3, "high")?,
+            low: text(4, "low")?,
+            close: text(2, "close")?,
+            volume: text(6, "base volume")?,
+            is_final: closed || open_time + interval_ms <= now_ms,
+            raw: raw.clone(),
+        });
+    }
+    Ok(candles)
+}
+
+// ---------------------------------------------------------------------------------------
+// Words.
+
+/// Gate order status → ours: `open`, `closed` (filled), `cancelled`. An unknown word reads as
+/// `open`: the order is then read again, and `raw` keeps the word (and `finish_as`).
+pub(crate) fn order_status(status: &str) -> OrderStatus {
+    match status {
+        "closed" => OrderStatus::Closed,
+        "cancelled" => OrderStatus::Canceled,
+        _ => OrderStatus::Open,
+    }
+}
+
+/// Gate's deposit and withdrawal status words. DONE is final; CANCEL canceled; FAIL, INVALID
+/// and REJECT failed; everything else (REQUEST, MANUAL, BCODE, EXTPEND, VERIFY, PROCES, PEND,
+/// DMOVE, SPLITPEND, LOCKED and anything new) still pending, read again.
+pub(crate) fn transfer_status(status: &str) -> TransferStatus {
+    match status {
+        "DONE" => TransferStatus::Ok,
+        "CANCEL" => TransferStatus::Canceled,
+        "FAIL" | "INVALID" | "REJECT" => TransferStatus::Failed,
+        _ => TransferStatus::Pending,
+    }
+}
+
+fn parse_side(side: &str) -> Option<Side> {
+    match side {
+        "buy" => Some(Side::Buy),
+        "sell" => Some(Side::Sell),
+        _ => None,
+    }
+}
+
+/// Gate's currency codes are the codes the market at large uses (`BTC`, `USDT`); they are kept
+/// as they are, including codes nobody else lists.
+pub(crate) fn normalise_asset(code: &str) -> String {
+    code.to_owned()
+}
+
+/// `BTC_USDT` → base `BTC`, quote `USDT`; `None`s for anything else.
+pub(crate) fn split_pair(pair: &str) -> (Option<String>, Option<String>) {
+    match pair.split_once('_') {
+        Some((b, q)) if !b.is_empty() && !q.is_empty() && !q.contains('_') => {
+            (Some(normalise_asset(b)), Some(normalise_asset(q)))
+        }
+        _ => (None, None),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Helpers.
+
+#[allow(clippy::too_many_arguments)]
+fn balance(
+    wallet: &str,
+    currency: String,
+    free: String,
+    locked: String,
+    total: String,
+    as_of: i64,
+    raw: Value,
+) -> Record {
+    Record::Balance(Balance {
+        asset: normalise_asset(&currency),
+        asset_native: currency,
+        wallet: wallet.to_owned(),
+        free,
+        locked,
+        total,
+        as_of,
+        raw,
+    })
+}
+
+fn sum(a: &str, b: &str, endpoint: &str, currency: &str) -> Result<String, PluginError> {
+    decimal::add(a, b).ok_or_else(|| {
+        bad(format!(
+            "while parsing the {endpoint} response: {currency} has {a:?} and {b:?}, not both \
+             decimal amounts"
+        ))
+    })
+}
+
+/// A time Gate sends as milliseconds (possibly with a fraction: `"1548000000123.456"`) or,
+/// failing that, as seconds.
+fn time_ms(
+    ms_text: Option<&str>,
+    s_text: Option<&str>,
+    endpoint: &str,
+    index: usize,
+) -> Result<i64, PluginError> {
+    if let Some(ms) = ms_text.filter(|t| !t.is_empty()) {
+        let whole = ms.split('.').next().unwrap_or(ms);
+        if let Ok(v) = whole.parse::<i64>() {
+            return Ok(v);
+        }
+    }
+    if let Some(s) = s_text.filter(|t| !t.is_empty()) {
+        if let Ok(v) = s.parse::<i64>() {
+            return Ok(v * 1000);
+        }
+    }
+    Err(bad(format!(
+        "while parsing the {endpoint} response: [{index}] has no readable time ({ms_text:?}, \
+         {s_text:?})"
+    )))
+}
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn excerpt(bytes: &[u8], n: usize) -> String {
+    String::from_utf8_lossy(bytes).chars().take(n).collect()
+}
+
+fn bad(message: String) -> PluginError {
+    PluginError::bad_response(message)
+}
+
+fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn list<'a>(body: &'a Value, endpoint: &str) -> Result<&'a Vec<Value>, PluginError> {
+    body.as_array().ok_or_else(|| {
+        bad(format!(
+            "while parsing the {endpoint} response: expected a JSON array, got {}",
+            excerpt(body.to_string().as_bytes(), 80)
+        ))
+    })
+}
+
+/// Decodes a whole answer; a failure names the endpoint and serde's complaint.
+fn decode<T: DeserializeOwned>(body: &Value, endpoint: &str) -> Result<T, PluginError> {
+    T::deserialize(body)
+        .map_err(|e| bad(format!("while parsing the {endpoint} response: {e}")))
+}
+
+/// Decodes one element of a list; a failure names the element.
+fn element<T: DeserializeOwned>(
+    raw: &Value,
+    endpoint: &str,
+    index: usize,
+) -> Result<T, PluginError> {
+    T::deserialize(raw)
+        .map_err(|e| bad(format!("while parsing the {endpoint} response: [{index}]: {e}")))
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.is_empty())
+}
