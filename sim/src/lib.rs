@@ -24,6 +24,7 @@ pub mod coinbase_exchange;
 pub mod coinbase_prime;
 pub mod encoding;
 pub mod faults;
+pub mod gateio;
 pub mod kraken;
 pub mod kucoin;
 pub mod okx;

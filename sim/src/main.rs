@@ -56,6 +56,10 @@ enum Command {
     Coinbase(exsync_sim::coinbase::CoinbaseArgs),
     /// Print the Coinbase Advanced Trade simulator's ground truth as JSON and exit.
     CoinbaseTruth(exsync_sim::coinbase::CoinbaseDatasetArgs),
+    /// Serve the Gate.io simulator until killed.
+    Gateio(exsync_sim::gateio::cli::GateioArgs),
+    /// Print the Gate.io simulator's ground truth as JSON and exit.
+    GateioTruth(exsync_sim::gateio::cli::GateioTruthArgs),
 }
 
 #[derive(Debug, Args)]
@@ -205,6 +209,8 @@ fn main() {
         }
         Command::Coinbase(args) => exsync_sim::coinbase::run(args),
         Command::CoinbaseTruth(args) => exsync_sim::coinbase::print_truth(&args),
+        Command::Gateio(args) => exsync_sim::gateio::cli::run(args),
+        Command::GateioTruth(args) => exsync_sim::gateio::cli::print_truth(&args),
     };
     if let Err(err) = result {
         eprintln!("exsync-sim: {err:#}");

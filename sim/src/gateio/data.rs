@@ -1,0 +1,627 @@
+//! The Gate.io simulator's account: generated from a seed, held as the JSON objects Gate's
+//! APIv4 would serve.
+//!
+//! Spot trades come in orders of one to three fills; every fill moves the account book (base,
+//! quote, fee), and so does every completed deposit and withdrawal, with a running balance per
+//! currency. Some orders end cancelled without a fill, a few stay open. Wallets: spot, two
+//! isolated-margin pairs, a USDT-settled futures account (no BTC-settled one: Gate answers
+//! that the user has none), a delivery account, an options account and Earn lending positions.
+//! Amounts are fixed-point integers (8 decimals) rendered as Gate's decimal strings, so every
+//! figure is exact.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use crate::prng::{hash_parts, hash_str, SimRng};
+use crate::time::{DAY_MS, MINUTE_MS};
+
+/// Fixed-point scale: 8 decimals.
+pub const SCALE: i128 = 100_000_000;
+
+/// The pairs the account trades, with a reference price in units.
+pub const PAIRS: [(&str, i128); 5] = [
+    ("BTC_USDT", 60_000 * SCALE),
+    ("ETH_USDT", 3_000 * SCALE),
+    ("ETH_BTC", 5 * SCALE / 100),
+    ("SOL_USDT", 150 * SCALE),
+    ("GT_USDT", 10 * SCALE),
+];
+
+/// Candle intervals Gate serves, with their length in seconds.
+pub const INTERVALS: [(&str, i64); 11] = [
+    ("10s", 10),
+    ("1m", 60),
+    ("5m", 300),
+    ("15m", 900),
+    ("30m", 1800),
+    ("1h", 3600),
+    ("4h", 14_400),
+    ("8h", 28_800),
+    ("1d", 86_400),
+    ("7d", 604_800),
+    ("30d", 2_592_000),
+];
+
+/// The length of `interval` in seconds.
+pub fn interval_seconds(interval: &str) -> Option<i64> {
+    INTERVALS
+        .iter()
+        .find(|(i, _)| *i == interval)
+        .map(|(_, s)| *s)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatasetConfig {
+    pub seed: u64,
+    /// The end of the history, UTC ms.
+    pub end_ms: i64,
+    pub days: i64,
+    /// Spot fills.
+    pub trades: usize,
+    /// Orders cancelled without a fill.
+    pub orders_extra: usize,
+    pub open_orders: usize,
+    pub deposits: usize,
+    pub withdrawals: usize,
+}
+
+/// Everything the account holds.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    pub config: DatasetConfig,
+    pub user_id: i64,
+    pub spot: Vec<Value>,
+    pub margin: Vec<Value>,
+    /// Perpetual futures accounts by settle currency; a settle missing here has no account.
+    pub futures: BTreeMap<String, Value>,
+    pub delivery: BTreeMap<String, Value>,
+    pub options: Option<Value>,
+    pub earn: Vec<Value>,
+    /// With their time (ms), oldest first.
+    pub trades: Vec<(i64, Value)>,
+    /// Finished and open, by creation time (ms), oldest first.
+    pub orders: Vec<(i64, Value)>,
+    pub account_book: Vec<(i64, Value)>,
+    pub deposits: Vec<(i64, Value)>,
+    pub withdrawals: Vec<(i64, Value)>,
+    next_trade_id: u64,
+    next_order_id: u64,
+    next_book_id: u64,
+    running: BTreeMap<String, i128>,
+}
+
+/// `units` (8 decimals) as a decimal string without trailing zeros: `"0.015"`, `"-2"`.
+pub fn dec(units: i128) -> String {
+    let sign = if units < 0 { "-" } else { "" };
+    let a = units.unsigned_abs();
+    let whole = a / SCALE as u128;
+    let frac = a % SCALE as u128;
+    if frac == 0 {
+        format!("{sign}{whole}")
+    } else {
+        let f = format!("{frac:08}");
+        format!("{sign}{whole}.{}", f.trim_end_matches('0'))
+    }
+}
+
+/// `a × b` of two unit amounts, in units, rounded down.
+fn mul(a: i128, b: i128) -> i128 {
+    a * b / SCALE
+}
+
+fn split(pair: &str) -> (&str, &str) {
+    pair.split_once('_').expect("pairs are BASE_QUOTE")
+}
+
+impl Dataset {
+    pub fn generate(config: &DatasetConfig) -> Dataset {
+        let rng = SimRng::new(config.seed);
+        let mut ds = Dataset {
+            config: config.clone(),
+            user_id: 10_000_000 + rng.fork("user").below(9_000_000) as i64,
+            spot: Vec::new(),
+            margin: Vec::new(),
+            futures: BTreeMap::new(),
+            delivery: BTreeMap::new(),
+            options: None,
+            earn: Vec::new(),
+            trades: Vec::new(),
+            orders: Vec::new(),
+            account_book: Vec::new(),
+            deposits: Vec::new(),
+            withdrawals: Vec::new(),
+            next_trade_id: 5_000_000_000,
+            next_order_id: 300_000_000_000,
+            next_book_id: 20_000_000_000,
+            running: BTreeMap::new(),
+        };
+        ds.wallets(&mut rng.fork("wallets"));
+        let start = config.end_ms - config.days * DAY_MS;
+        let end = config.end_ms - MINUTE_MS;
+
+        // Events in time order, so the account book's running balances add up.
+        let mut events: Vec<(i64, u8)> = Vec::new();
+        let mut r = rng.fork("times");
+        // Filled orders: about two fills each.
+        let filled_orders = config.trades.div_ceil(2);
+        for _ in 0..filled_orders {
+            events.push((r.range_i64(start, end - 10 * MINUTE_MS), 0));
+        }
+        for _ in 0..config.orders_extra {
+            events.push((r.range_i64(start, end), 1));
+        }
+        for _ in 0..config.deposits {
+            events.push((r.range_i64(start, end), 2));
+        }
+        for _ in 0..config.withdrawals {
+            events.push((r.range_i64(start, end), 3));
+        }
+        events.sort_unstable();
+        let mut r = rng.fork("events");
+        let mut fills_left = config.trades;
+        for (i, (t, kind)) in events.into_iter().enumerate() {
+            match kind {
+                0 if fills_left > 0 => {
+                    let n = (1 + r.below(3) as usize).min(fills_left);
+                    fills_left -= n;
+                    ds.filled_order(&mut r, t, n);
+                }
+                0 => {}
+                1 => ds.unfilled_order(&mut r, t, "cancelled"),
+                2 => ds.transfer(&mut r, t, true, i),
+                _ => ds.transfer(&mut r, t, false, i),
+            }
+        }
+        let mut r = rng.fork("open");
+        for _ in 0..config.open_orders {
+            let t = r.range_i64(end - 20 * DAY_MS, end);
+            ds.unfilled_order(&mut r, t, "open");
+        }
+        ds.orders.sort_by_key(|(t, o)| (*t, o["id"].as_str().unwrap_or("").to_owned()));
+        ds
+    }
+
+    fn wallets(&mut self, r: &mut SimRng) {
+        let mut amount = |lo: i128, hi: i128| -> i128 {
+            lo + r.below((hi - lo) as u64) as i128
+        };
+        for (currency, lo, hi) in [
+            ("BTC", SCALE / 10, 3 * SCALE),
+            ("ETH", SCALE, 40 * SCALE),
+            ("USDT", 1_000 * SCALE, 90_000 * SCALE),
+            ("SOL", 5 * SCALE, 300 * SCALE),
+            ("GT", 10 * SCALE, 5_000 * SCALE),
+            ("POINT", SCALE, 100 * SCALE),
+            ("狗狗币", 100 * SCALE, 10_000 * SCALE),
+        ] {
+            let total = amount(lo, hi);
+            let locked = total / 7;
+            self.spot.push(json!({
+                "currency": currency,
+                "available": dec(total - locked),
+                "locked": dec(locked),
+                "update_id": 1000 + amount(0, 90_000) / SCALE,
+            }));
+        }
+        for (pair, risk) in [("BTC_USDT", "2.3"), ("ETH_USDT", "999")] {
+            let (base, quote) = split(pair);
+            let side = |currency: &str, available: i128, locked: i128, borrowed: i128| {
+                json!({
+                    "currency": currency,
+                    "available": dec(available),
+                    "locked": dec(locked),
+                    "borrowed": dec(borrowed),
+                    "interest": dec(borrowed / 1000),
+                })
+            };
+            let b = side(base, amount(SCALE / 100, SCALE), 0, amount(0, SCALE / 10));
+            let q = side(quote, amount(100 * SCALE, 5_000 * SCALE), amount(0, 50 * SCALE), 0);
+            self.margin.push(json!({
+                "currency_pair": pair,
+                "account_type": "mmr",
+                "leverage": "10",
+                "locked": false,
+                "risk": risk,
+                "mmr": "1.5",
+                "base": b,
+                "quote": q,
+            }));
+        }
+        let contract = |currency: &str, available: i128, position: i128, order: i128| {
+            json!({
+                "user": 0,
+                "total": dec(available + position + order),
+                "unrealised_pnl": dec(position / 13),
+                "position_margin": dec(position),
+                "order_margin": dec(order),
+                "available": dec(available),
+                "point": "0",
+                "currency": currency,
+                "in_dual_mode": false,
+                "enable_credit": false,
+                "bonus": "0",
+            })
+        };
+        let user = self.user_id;
+        let with_user = |mut v: Value| {
+            v["user"] = json!(user);
+            v
+        };
+        self.futures.insert(
+            "usdt".into(),
+            with_user(contract(
+                "USDT",
+                amount(100 * SCALE, 9_000 * SCALE),
+                amount(0, 900 * SCALE),
+                amount(0, 90 * SCALE),
+            )),
+        );
+        self.delivery.insert(
+            "usdt".into(),
+            with_user(contract("USDT", amount(10 * SCALE, 900 * SCALE), 0, 0)),
+        );
+        let mut options = with_user(contract(
+            "USDT",
+            amount(10 * SCALE, 500 * SCALE),
+            amount(0, 20 * SCALE),
+            0,
+        ));
+        if let Some(o) = options.as_object_mut() {
+            o.remove("in_dual_mode");
+            o.remove("enable_credit");
+            o.remove("bonus");
+            o.insert("position_value".into(), json!("0"));
+        }
+        self.options = Some(options);
+        for (currency, lo, hi) in [("USDT", 500 * SCALE, 20_000 * SCALE), ("BTC", SCALE / 100, SCALE)] {
+            let total = amount(lo, hi);
+            let frozen = total / 20;
+            self.earn.push(json!({
+                "currency": currency,
+                "current_amount": dec(total),
+                "amount": dec(total),
+                "lent_amount": dec(total - frozen),
+                "frozen_amount": dec(frozen),
+                "min_rate": "0.0001",
+                "interest_status": "interest_dividend",
+                "reinvest_left_amount": "0",
+                "create_time": 1_700_000_000_000_i64,
+                "update_time": 1_710_000_000_000_i64,
+            }));
+        }
+    }
+
+    fn order_id(&mut self) -> String {
+        self.next_order_id += 1 + (hash_parts(&[self.next_order_id]) % 7);
+        self.next_order_id.to_string()
+    }
+
+    /// An order of `n` fills from `t` on, closed (or cancelled part-filled), with its fills and
+    /// their account-book entries.
+    fn filled_order(&mut self, r: &mut SimRng, t: i64, n: usize) {
+        let (pair, reference) = *r.pick(&PAIRS);
+        let (base, quote) = split(pair);
+        let side = if r.chance(0.5) { "buy" } else { "sell" };
+        // Price within ±5 % of the reference, on 4 significant decimals of the quote.
+        let price = reference - reference / 20 + (reference / 10) * r.below(1000) as i128 / 1000;
+        let price = price - price % 10_000;
+        let id = self.order_id();
+        let mut filled = 0i128;
+        let mut filled_total = 0i128;
+        let mut fee_total = 0i128;
+        let mut last = t;
+        let fee_currency = if side == "buy" { base } else { quote };
+        for k in 0..n {
+            let at = t + k as i64 * r.range_i64(1_000, 50_000);
+            last = at;
+            // 0.0001 .. 2 of the base, on 4 decimals.
+            let amount = (1 + r.below(20_000) as i128) * 10_000;
+            let amount = if reference < SCALE { amount * 100 } else { amount / 4 };
+            let amount = amount - amount % 10_000 + 10_000;
+            let value = mul(price, amount);
+            let fee = if side == "buy" {
+                amount * 2 / 1000
+            } else {
+                value * 2 / 1000
+            };
+            filled += amount;
+            filled_total += value;
+            fee_total += fee;
+            self.next_trade_id += 1 + r.below(5);
+            let trade_id = self.next_trade_id.to_string();
+            let role = if r.chance(0.4) { "maker" } else { "taker" };
+            self.trades.push((
+                at,
+                json!({
+                    "id": trade_id,
+                    "create_time": (at / 1000).to_string(),
+                    "create_time_ms": format!("{}.{:03}", at, at.rem_euclid(997)),
+                    "currency_pair": pair,
+                    "side": side,
+                    "role": role,
+                    "amount": dec(amount),
+                    "price": dec(price),
+                    "order_id": id,
+                    "fee": dec(fee),
+                    "fee_currency": fee_currency,
+                    "point_fee": "0",
+                    "gt_fee": "0",
+                    "amend_text": "-",
+                    "sequence_id": (self.next_trade_id % 1_000_000).to_string(),
+                    "text": format!("t-{}", hash_str(&trade_id) % 100_000),
+                }),
+            ));
+            let (base_change, quote_change) = if side == "buy" {
+                (amount, -value)
+            } else {
+                (-amount, value)
+            };
+            self.book(at, base, base_change, "trade", &id);
+            self.book(at, quote, quote_change, "trade", &id);
+            self.book(at, fee_currency, -fee, "fee", &id);
+        }
+        let cancelled_rest = r.chance(0.15);
+        let amount = if cancelled_rest {
+            filled + filled / 3 + 10_000
+        } else {
+            filled
+        };
+        let left = amount - filled;
+        let finished = last + r.range_i64(0, 5_000);
+        let avg = filled_total * SCALE / filled;
+        self.orders.push((
+            t,
+            order_json(OrderFields {
+                id,
+                pair,
+                side,
+                t,
+                updated: finished,
+                status: if cancelled_rest { "cancelled" } else { "closed" },
+                finish_as: if cancelled_rest { "cancelled" } else { "filled" },
+                amount,
+                price,
+                left,
+                filled_total,
+                avg,
+                fee: fee_total,
+                fee_currency,
+            }),
+        ));
+    }
+
+    /// An order without a fill: `cancelled` (finished) or `open`.
+    fn unfilled_order(&mut self, r: &mut SimRng, t: i64, status: &str) {
+        let (pair, reference) = *r.pick(&PAIRS);
+        let (base, quote) = split(pair);
+        let side = if r.chance(0.5) { "buy" } else { "sell" };
+        let price = reference - reference / 5 + (reference / 100) * r.below(40) as i128;
+        let price = price - price % 10_000;
+        let amount = (1 + r.below(500) as i128) * 1_000_000;
+        let id = self.order_id();
+        let updated = if status == "open" {
+            t
+        } else {
+            t + r.range_i64(1_000, 3_600_000)
+        };
+        self.orders.push((
+            t,
+            order_json(OrderFields {
+                id,
+                pair,
+                side,
+                t,
+                updated,
+                status,
+                finish_as: if status == "open" { "open" } else { "cancelled" },
+                amount,
+                price,
+                left: amount,
+                filled_total: 0,
+                avg: 0,
+                fee: 0,
+                fee_currency: if side == "buy" { base } else { quote },
+            }),
+        ));
+    }
+
+    fn transfer(&mut self, r: &mut SimRng, t: i64, deposit: bool, n: usize) {
+        let (currency, chain, unit) = *r.pick(&[
+            ("USDT", "TRX", 1_000 * SCALE),
+            ("USDT", "ETH", 1_000 * SCALE),
+            ("BTC", "BTC", SCALE / 10),
+            ("ETH", "ETH", SCALE),
+            ("SOL", "SOL", 10 * SCALE),
+        ]);
+        let amount = unit / 10 + unit * r.below(100) as i128 / 10;
+        let amount = amount - amount % 10_000;
+        let recent = t > self.config.end_ms - 3 * DAY_MS;
+        let status = if recent && r.chance(0.5) {
+            if deposit {
+                "PEND"
+            } else {
+                "MANUAL"
+            }
+        } else if r.chance(0.06) {
+            if deposit {
+                "FAIL"
+            } else {
+                "CANCEL"
+            }
+        } else {
+            "DONE"
+        };
+        let hash = hash_parts(&[self.config.seed, n as u64, t as u64]);
+        let txid = format!("{hash:016x}{:016x}", hash_parts(&[hash]));
+        let address = format!("addr{:012x}", hash_parts(&[hash, 7]) % (1 << 48));
+        if deposit {
+            let id = (1_000_000 + n as u64 * 13).to_string();
+            self.deposits.push((
+                t,
+                json!({
+                    "id": id,
+                    "txid": txid,
+                    "withdraw_order_id": "",
+                    "timestamp": (t / 1000).to_string(),
+                    "amount": dec(amount),
+                    "currency": currency,
+                    "address": address,
+                    "memo": if chain == "TRX" { "" } else { "" },
+                    "status": status,
+                    "chain": chain,
+                }),
+            ));
+            if status == "DONE" {
+                self.book(t, currency, amount, "deposit", &id);
+            }
+        } else {
+            let id = format!("w{}", 80_000_000 + n as u64 * 17);
+            let fee = unit / 1000;
+            self.withdrawals.push((
+                t,
+                json!({
+                    "id": id,
+                    "txid": txid,
+                    "block_number": (18_000_000 + n as u64).to_string(),
+                    "withdraw_order_id": format!("client-{n}"),
+                    "timestamp": (t / 1000).to_string(),
+                    "amount": dec(amount),
+                    "fee": dec(fee),
+                    "currency": currency,
+                    "address": address,
+                    "memo": "",
+                    "status": status,
+                    "chain": chain,
+                }),
+            ));
+            if status == "DONE" {
+                self.book(t, currency, -(amount + fee), "withdraw", &id);
+            }
+        }
+    }
+
+    /// One account-book entry, with the currency's running balance after it.
+    fn book(&mut self, t: i64, currency: &str, change: i128, kind: &str, text: &str) {
+        if change == 0 {
+            return;
+        }
+        let balance = self.running.entry(currency.to_owned()).or_insert(0);
+        *balance += change;
+        let balance = *balance;
+        self.next_book_id += 1;
+        self.account_book.push((
+            t,
+            json!({
+                "id": self.next_book_id.to_string(),
+                "time": t,
+                "currency": currency,
+                "change": dec(change),
+                "balance": dec(balance),
+                "type": kind,
+                "code": match kind {
+                    "trade" => "105",
+                    "fee" => "106",
+                    "deposit" => "1",
+                    _ => "2",
+                },
+                "text": text,
+            }),
+        ));
+    }
+
+    /// Appends `n` fills (in orders) from `now` on; returns how many were added.
+    pub fn append_trades(&mut self, n: usize, now: i64, rng: &mut SimRng) -> usize {
+        let mut added = 0;
+        let mut t = now - 2 * MINUTE_MS;
+        while added < n {
+            let k = (1 + rng.below(3) as usize).min(n - added);
+            self.filled_order(rng, t, k);
+            added += k;
+            t += 1_000;
+        }
+        self.trades.sort_by_key(|(t, _)| *t);
+        self.orders.sort_by_key(|(t, _)| *t);
+        self.account_book.sort_by_key(|(t, _)| *t);
+        added
+    }
+}
+
+struct OrderFields<'a> {
+    id: String,
+    pair: &'a str,
+    side: &'a str,
+    t: i64,
+    updated: i64,
+    status: &'a str,
+    finish_as: &'a str,
+    amount: i128,
+    price: i128,
+    left: i128,
+    filled_total: i128,
+    avg: i128,
+    fee: i128,
+    fee_currency: &'a str,
+}
+
+fn order_json(o: OrderFields<'_>) -> Value {
+    json!({
+        "id": o.id,
+        "text": format!("t-{}", hash_str(&o.id) % 100_000),
+        "amend_text": "-",
+        "create_time": (o.t / 1000).to_string(),
+        "update_time": (o.updated / 1000).to_string(),
+        "create_time_ms": o.t,
+        "update_time_ms": o.updated,
+        "status": o.status,
+        "currency_pair": o.pair,
+        "type": "limit",
+        "account": "spot",
+        "side": o.side,
+        "amount": dec(o.amount),
+        "price": dec(o.price),
+        "time_in_force": "gtc",
+        "iceberg": "0",
+        "left": dec(o.left),
+        "filled_amount": dec(o.amount - o.left),
+        "fill_price": dec(o.filled_total),
+        "filled_total": dec(o.filled_total),
+        "avg_deal_price": dec(o.avg),
+        "fee": dec(o.fee),
+        "fee_currency": o.fee_currency,
+        "point_fee": "0",
+        "gt_fee": "0",
+        "gt_maker_fee": "0",
+        "gt_taker_fee": "0",
+        "gt_discount": false,
+        "rebated_fee": "0",
+        "rebated_fee_currency": "USDT",
+        "finish_as": o.finish_as,
+    })
+}
+
+/// One candlestick row of `pair` in `interval` opening at `t_s` (seconds), as Gate writes it:
+/// `[t, quote volume, close, high, low, open, base volume, window closed]`. Deterministic in
+/// the seed, pair, interval and open time, so any range can be served and checked.
+pub fn candle(seed: u64, pair: &str, reference: i128, interval: &str, t_s: i64, now_ms: i64) -> Value {
+    let h = |k: u64| hash_parts(&[seed, hash_str(pair), hash_str(interval), t_s as u64, k]);
+    let step = reference / 1000;
+    let open = reference - 20 * step + step * (h(1) % 40) as i128;
+    let close = reference - 20 * step + step * (h(2) % 40) as i128;
+    let high = open.max(close) + step * (h(3) % 5) as i128;
+    let low = open.min(close) - step * (h(4) % 5) as i128;
+    let volume = (1 + (h(5) % 100_000) as i128) * SCALE / 1000;
+    let quote_volume = mul(volume, close);
+    let seconds = interval_seconds(interval).unwrap_or(60);
+    let closed = (t_s + seconds) * 1000 <= now_ms;
+    json!([
+        t_s.to_string(),
+        dec(quote_volume),
+        dec(close),
+        dec(high),
+        dec(low),
+        dec(open),
+        dec(volume),
+        closed.to_string(),
+    ])
+}
