@@ -7,6 +7,7 @@ mod bybit;
 mod coinbase;
 mod coinbase_exchange;
 mod coinbase_prime;
+mod gateio;
 mod kraken;
 mod kucoin;
 mod lifecycle;
