@@ -486,7 +486,7 @@ fn stale_timestamp_is_a_clock_error_unless_the_integration_follows_gates_clock()
 
 #[test]
 fn the_endpoint_rate_limit_is_waited_out_and_the_sync_finishes() {
-    // Three requests per endpoint per second, far below the manifest's budget, so the
+    // Two requests per endpoint in three seconds, far below the manifest's budget, so the
     // daemon's own pacing does not save us: only waiting out Gate's 429s does.
     let sim = gateio_sim(&[
         "--seed",
@@ -496,9 +496,9 @@ fn the_endpoint_rate_limit_is_waited_out_and_the_sync_finishes() {
         "--history-days",
         "25",
         "--endpoint-limit",
-        "3",
+        "2",
         "--limit-window-ms",
-        "1000",
+        "3000",
     ]);
     let setup = gateio_setup(&sim, API_SECRET, &days_ago(27), true, STREAMS);
     let daemon = Daemon::start(&setup);
