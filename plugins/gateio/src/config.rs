@@ -102,15 +102,16 @@ impl GateioConfig {
                     })?;
                 }
                 "transfer_overlap_days" => {
-                    let days = value
-                        .as_i64()
-                        .filter(|d| (1..=30).contains(d))
-                        .ok_or_else(|| {
-                            PluginError::config(format!(
-                                "option `transfer_overlap_days` is {value}; it must be an \
+                    let days =
+                        value
+                            .as_i64()
+                            .filter(|d| (1..=30).contains(d))
+                            .ok_or_else(|| {
+                                PluginError::config(format!(
+                                    "option `transfer_overlap_days` is {value}; it must be an \
                                  integer from 1 to 30"
-                            ))
-                        })?;
+                                ))
+                            })?;
                     transfer_overlap_ms = days * DAY_MS;
                 }
                 other => {
@@ -138,9 +139,7 @@ impl GateioConfig {
 /// `"BTC/USDT"` → `"BTC_USDT"`, Gate's currency pair.
 pub(crate) fn gate_pair(symbol: &str) -> Option<String> {
     let (base, quote) = symbol.split_once('/')?;
-    let ok = |s: &str| {
-        !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric())
-    };
+    let ok = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric());
     (ok(base) && ok(quote)).then(|| format!("{base}_{quote}"))
 }
 

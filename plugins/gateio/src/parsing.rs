@@ -316,7 +316,12 @@ pub(crate) fn parse_margin_accounts(body: &Value, as_of: i64) -> Result<Vec<Reco
         let a: MarginAccount = element(raw, "margin/accounts", i)?;
         let wallet = format!("margin:{}", a.currency_pair);
         for side in [a.base, a.quote] {
-            let total = sum(&side.available, &side.locked, "margin/accounts", &side.currency)?;
+            let total = sum(
+                &side.available,
+                &side.locked,
+                "margin/accounts",
+                &side.currency,
+            )?;
             records.push(balance(
                 &wallet,
                 side.currency,
@@ -341,13 +346,15 @@ pub(crate) fn parse_contract_account(
     as_of: i64,
 ) -> Result<Vec<Record>, PluginError> {
     let a: FuturesAccount = decode(body, endpoint)?;
-    let locked = decimal::sub(&a.total, &a.available).ok_or_else(|| {
-        bad(format!(
-            "while parsing the {endpoint} response: {} total {:?} and available {:?} are not \
+    let locked = decimal::sub(&a.total, &a.available)
+        .map(trim_decimal)
+        .ok_or_else(|| {
+            bad(format!(
+                "while parsing the {endpoint} response: {} total {:?} and available {:?} are not \
              both decimal amounts",
-            a.currency, a.total, a.available
-        ))
-    })?;
+                a.currency, a.total, a.available
+            ))
+        })?;
     Ok(vec![balance(
         wallet,
         a.currency,
@@ -367,13 +374,15 @@ pub(crate) fn parse_uni_lends(body: &Value, as_of: i64) -> Result<Vec<Record>, P
     for (i, raw) in list.iter().enumerate() {
         let l: UniLend = element(raw, "earn/uni/lends", i)?;
         let locked = non_empty(l.frozen_amount).unwrap_or_else(|| "0".to_owned());
-        let free = decimal::sub(&l.amount, &locked).ok_or_else(|| {
-            bad(format!(
-                "while parsing the earn/uni/lends response: [{i}] {} amount {:?} and \
+        let free = decimal::sub(&l.amount, &locked)
+            .map(trim_decimal)
+            .ok_or_else(|| {
+                bad(format!(
+                    "while parsing the earn/uni/lends response: [{i}] {} amount {:?} and \
                  frozen_amount {locked:?} are not both decimal amounts",
-                l.currency, l.amount
-            ))
-        })?;
+                    l.currency, l.amount
+                ))
+            })?;
         records.push(balance(
             "earn",
             l.currency,
@@ -407,13 +416,15 @@ pub(crate) fn parse_my_trades(body: &Value) -> Result<ListPage, PluginError> {
             "spot/my_trades",
             i,
         )?;
-        let cost = decimal::mul(&t.price, &t.amount).ok_or_else(|| {
-            bad(format!(
+        let cost = decimal::mul(&t.price, &t.amount)
+            .map(trim_decimal)
+            .ok_or_else(|| {
+                bad(format!(
                 "while parsing the spot/my_trades response: [{i}] (trade {}) has price {:?} and \
                  amount {:?}, not both decimal amounts",
                 t.id, t.price, t.amount
             ))
-        })?;
+            })?;
         let (base, quote) = split_pair(&t.currency_pair);
         let fee_native = non_empty(t.fee_currency);
         records.push(Record::Trade(Trade {
@@ -453,7 +464,10 @@ pub(crate) fn parse_orders(body: &Value) -> Result<ListPage, PluginError> {
 
 /// `GET /spot/open_orders` → every open order of every pair, and whether a pair filled its
 /// page (so a next page is needed).
-pub(crate) fn parse_open_orders(body: &Value, limit: usize) -> Result<(ListPage, bool), PluginError> {
+pub(crate) fn parse_open_orders(
+    body: &Value,
+    limit: usize,
+) -> Result<(ListPage, bool), PluginError> {
     let pairs = list(body, "spot/open_orders")?;
     let mut all = ListPage::default();
     let mut full = false;
@@ -495,13 +509,15 @@ fn orders_of(list: &[Value], endpoint: &str) -> Result<ListPage, PluginError> {
             Some(f) => f,
             None => {
                 let left = non_empty(o.left).unwrap_or_else(|| "0".to_owned());
-                decimal::sub(&o.amount, &left).ok_or_else(|| {
-                    bad(format!(
+                decimal::sub(&o.amount, &left)
+                    .map(trim_decimal)
+                    .ok_or_else(|| {
+                        bad(format!(
                         "while parsing the {endpoint} response: [{i}] (order {}) has amount {:?} \
                          and left {left:?}, not both decimal amounts",
                         o.id, o.amount
                     ))
-                })?
+                    })?
             }
         };
         let (base, quote) = split_pair(&o.currency_pair);
@@ -742,7 +758,7 @@ fn balance(
 }
 
 fn sum(a: &str, b: &str, endpoint: &str, currency: &str) -> Result<String, PluginError> {
-    decimal::add(a, b).ok_or_else(|| {
+    decimal::add(a, b).map(trim_decimal).ok_or_else(|| {
         bad(format!(
             "while parsing the {endpoint} response: {currency} has {a:?} and {b:?}, not both \
              decimal amounts"
@@ -773,6 +789,15 @@ fn time_ms(
         "while parsing the {endpoint} response: [{index}] has no readable time ({ms_text:?}, \
          {s_text:?})"
     )))
+}
+
+/// A computed decimal without trailing zeros after the point (`"38.7100"` → `"38.71"`,
+/// `"5.000"` → `"5"`): the same number, written as Gate writes its own.
+pub(crate) fn trim_decimal(text: String) -> String {
+    if !text.contains('.') {
+        return text;
+    }
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 fn value_text(v: &Value) -> String {
@@ -808,8 +833,7 @@ fn list<'a>(body: &'a Value, endpoint: &str) -> Result<&'a Vec<Value>, PluginErr
 
 /// Decodes a whole answer; a failure names the endpoint and serde's complaint.
 fn decode<T: DeserializeOwned>(body: &Value, endpoint: &str) -> Result<T, PluginError> {
-    T::deserialize(body)
-        .map_err(|e| bad(format!("while parsing the {endpoint} response: {e}")))
+    T::deserialize(body).map_err(|e| bad(format!("while parsing the {endpoint} response: {e}")))
 }
 
 /// Decodes one element of a list; a failure names the element.
@@ -818,8 +842,11 @@ fn element<T: DeserializeOwned>(
     endpoint: &str,
     index: usize,
 ) -> Result<T, PluginError> {
-    T::deserialize(raw)
-        .map_err(|e| bad(format!("while parsing the {endpoint} response: [{index}]: {e}")))
+    T::deserialize(raw).map_err(|e| {
+        bad(format!(
+            "while parsing the {endpoint} response: [{index}]: {e}"
+        ))
+    })
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {

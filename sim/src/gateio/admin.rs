@@ -57,7 +57,8 @@ impl Stats {
 
 /// The whole account as Gate would serve it, for tests.
 pub fn truth(ds: &Dataset) -> Value {
-    let list = |items: &[(i64, Value)]| Value::Array(items.iter().map(|(_, v)| v.clone()).collect());
+    let list =
+        |items: &[(i64, Value)]| Value::Array(items.iter().map(|(_, v)| v.clone()).collect());
     json!({
         "user_id": ds.user_id,
         "spot": ds.spot,

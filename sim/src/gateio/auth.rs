@@ -79,9 +79,7 @@ pub fn check(
         .split('.')
         .next()
         .and_then(|s| s.parse::<i64>().ok())
-        .ok_or_else(|| {
-            Rejection::new(401, "INVALID_SIGNATURE", "Invalid Timestamp header")
-        })?;
+        .ok_or_else(|| Rejection::new(401, "INVALID_SIGNATURE", "Invalid Timestamp header"))?;
     let server_s = server_ms.div_euclid(1000);
     if (ts - server_s).abs() > MAX_GAP_S {
         return Err(Rejection::new(
@@ -99,7 +97,11 @@ pub fn check(
         ts_text,
     );
     if !expected.eq_ignore_ascii_case(sign_sent) {
-        return Err(Rejection::new(401, "INVALID_SIGNATURE", "Signature mismatch"));
+        return Err(Rejection::new(
+            401,
+            "INVALID_SIGNATURE",
+            "Signature mismatch",
+        ));
     }
     Ok(())
 }
@@ -112,7 +114,14 @@ mod tests {
     fn reference_vector_of_the_exchange_notes() {
         // ccxt 4.5.90 signs GET /api/v4/spot/accounts with secret SECRET at 1700000000 s.
         assert_eq!(
-            sign("SECRET", "GET", "/api/v4/spot/accounts", "", b"", "1700000000"),
+            sign(
+                "SECRET",
+                "GET",
+                "/api/v4/spot/accounts",
+                "",
+                b"",
+                "1700000000"
+            ),
             "9ca4ecf0a17056c52e5715c76b1511dcc73b845105f8601ba96fec12a7b27a15\
              d5e476aac4ca96658fbbae96b88b05ec46faa484011c487f73888feb9305059a"
         );

@@ -178,14 +178,13 @@ impl Dataset {
             let t = r.range_i64(end - 20 * DAY_MS, end);
             ds.unfilled_order(&mut r, t, "open");
         }
-        ds.orders.sort_by_key(|(t, o)| (*t, o["id"].as_str().unwrap_or("").to_owned()));
+        ds.orders
+            .sort_by_key(|(t, o)| (*t, o["id"].as_str().unwrap_or("").to_owned()));
         ds
     }
 
     fn wallets(&mut self, r: &mut SimRng) {
-        let mut amount = |lo: i128, hi: i128| -> i128 {
-            lo + r.below((hi - lo) as u64) as i128
-        };
+        let mut amount = |lo: i128, hi: i128| -> i128 { lo + r.below((hi - lo) as u64) as i128 };
         for (currency, lo, hi) in [
             ("BTC", SCALE / 10, 3 * SCALE),
             ("ETH", SCALE, 40 * SCALE),
@@ -216,7 +215,12 @@ impl Dataset {
                 })
             };
             let b = side(base, amount(SCALE / 100, SCALE), 0, amount(0, SCALE / 10));
-            let q = side(quote, amount(100 * SCALE, 5_000 * SCALE), amount(0, 50 * SCALE), 0);
+            let q = side(
+                quote,
+                amount(100 * SCALE, 5_000 * SCALE),
+                amount(0, 50 * SCALE),
+                0,
+            );
             self.margin.push(json!({
                 "currency_pair": pair,
                 "account_type": "mmr",
@@ -274,7 +278,10 @@ impl Dataset {
             o.insert("position_value".into(), json!("0"));
         }
         self.options = Some(options);
-        for (currency, lo, hi) in [("USDT", 500 * SCALE, 20_000 * SCALE), ("BTC", SCALE / 100, SCALE)] {
+        for (currency, lo, hi) in [
+            ("USDT", 500 * SCALE, 20_000 * SCALE),
+            ("BTC", SCALE / 100, SCALE),
+        ] {
             let total = amount(lo, hi);
             let frozen = total / 20;
             self.earn.push(json!({
@@ -317,7 +324,11 @@ impl Dataset {
             last = at;
             // 0.0001 .. 2 of the base, on 4 decimals.
             let amount = (1 + r.below(20_000) as i128) * 10_000;
-            let amount = if reference < SCALE { amount * 100 } else { amount / 4 };
+            let amount = if reference < SCALE {
+                amount * 100
+            } else {
+                amount / 4
+            };
             let amount = amount - amount % 10_000 + 10_000;
             let value = mul(price, amount);
             let fee = if side == "buy" {
@@ -378,8 +389,16 @@ impl Dataset {
                 side,
                 t,
                 updated: finished,
-                status: if cancelled_rest { "cancelled" } else { "closed" },
-                finish_as: if cancelled_rest { "cancelled" } else { "filled" },
+                status: if cancelled_rest {
+                    "cancelled"
+                } else {
+                    "closed"
+                },
+                finish_as: if cancelled_rest {
+                    "cancelled"
+                } else {
+                    "filled"
+                },
                 amount,
                 price,
                 left,
@@ -414,7 +433,11 @@ impl Dataset {
                 t,
                 updated,
                 status,
-                finish_as: if status == "open" { "open" } else { "cancelled" },
+                finish_as: if status == "open" {
+                    "open"
+                } else {
+                    "cancelled"
+                },
                 amount,
                 price,
                 left: amount,
@@ -467,7 +490,7 @@ impl Dataset {
                     "amount": dec(amount),
                     "currency": currency,
                     "address": address,
-                    "memo": if chain == "TRX" { "" } else { "" },
+                    "memo": "",
                     "status": status,
                     "chain": chain,
                 }),
@@ -603,7 +626,14 @@ fn order_json(o: OrderFields<'_>) -> Value {
 /// One candlestick row of `pair` in `interval` opening at `t_s` (seconds), as Gate writes it:
 /// `[t, quote volume, close, high, low, open, base volume, window closed]`. Deterministic in
 /// the seed, pair, interval and open time, so any range can be served and checked.
-pub fn candle(seed: u64, pair: &str, reference: i128, interval: &str, t_s: i64, now_ms: i64) -> Value {
+pub fn candle(
+    seed: u64,
+    pair: &str,
+    reference: i128,
+    interval: &str,
+    t_s: i64,
+    now_ms: i64,
+) -> Value {
     let h = |k: u64| hash_parts(&[seed, hash_str(pair), hash_str(interval), t_s as u64, k]);
     let step = reference / 1000;
     let open = reference - 20 * step + step * (h(1) % 40) as i128;

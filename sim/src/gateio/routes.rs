@@ -378,8 +378,7 @@ fn dispatch(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Resul
             let (from, to) = p.window(now)?;
             let items = in_window(&ds.orders, from, to, |o| {
                 let open = o["status"] == "open";
-                (status == "open") == open
-                    && pair.is_none_or(|pair| o["currency_pair"] == pair)
+                (status == "open") == open && pair.is_none_or(|pair| o["currency_pair"] == pair)
             });
             by_page(items, p, limit)
         }
@@ -494,7 +493,9 @@ fn candlesticks(ds: &Dataset, p: &Params, now: i64) -> Result<Value, ApiError> {
     let from = match p.opt_i64("from")? {
         Some(from) => {
             if p.get("limit").is_some() {
-                return Err(ApiError::param("limit cannot be used together with from and to"));
+                return Err(ApiError::param(
+                    "limit cannot be used together with from and to",
+                ));
             }
             from
         }
@@ -524,11 +525,11 @@ mod tests {
         let p = Params::parse("from=0&to=2592000");
         assert_eq!(p.window(0).unwrap(), (0, 2_592_000));
         let p = Params::parse("from=0&to=2592001");
-        assert_eq!(
-            p.window(0).unwrap_err().label,
-            "INVALID_PARAM_VALUE"
-        );
+        assert_eq!(p.window(0).unwrap_err().label, "INVALID_PARAM_VALUE");
         let p = Params::parse("to=1000000");
-        assert_eq!(p.window(0).unwrap(), (1_000_000 - DEFAULT_SPAN_S, 1_000_000));
+        assert_eq!(
+            p.window(0).unwrap(),
+            (1_000_000 - DEFAULT_SPAN_S, 1_000_000)
+        );
     }
 }

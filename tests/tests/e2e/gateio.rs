@@ -153,7 +153,11 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
         .map(|t| (text(&t["id"]), text(&t["timestamp"])))
         .collect();
     for (id, raw) in &trades {
-        assert_eq!(times[id], whole_ms(&raw["create_time_ms"]), "trade {id} time");
+        assert_eq!(
+            times[id],
+            whole_ms(&raw["create_time_ms"]),
+            "trade {id} time"
+        );
     }
     compare(
         daemon,
@@ -431,7 +435,12 @@ fn wrong_secret_is_an_auth_error_and_never_shown() {
             "{s}"
         );
     }
-    assert!(sim.stats()["by_label"]["INVALID_SIGNATURE"].as_u64().unwrap() > 0);
+    assert!(
+        sim.stats()["by_label"]["INVALID_SIGNATURE"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
     let log = daemon.log();
     assert_no_secrets(&[&log, &report.to_string(), &test.stdout, &test.stderr]);
     assert!(!log.contains(WRONG_SECRET), "the wrong secret leaked");
