@@ -1,7 +1,10 @@
 //! Wiring for the `gateio` connector: [`Connector`] over the host's HTTP, clock and log.
 //!
 //! Owns the only state of an instance: the server-clock offset (measured by `check`, and when
-//! Gate rejects a timestamp). Everything else is in the pure modules.
+//! Gate rejects a timestamp) and the futures contracts' multipliers (read once, again when a
+//! contract is missing). Everything else is in the pure modules.
+
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use exsync_plugin_api::clock::ServerClock;
 use exsync_plugin_api::window::{WindowRequest, WindowRule};
@@ -15,13 +18,13 @@ use serde_json::Value;
 use crate::config::GateioConfig;
 use crate::endpoints::{
     interval_of, Endpoint, GateioEndpoints, ACCOUNT_BOOK_LIMIT, API_HOSTS, BUCKET_ACCOUNTS,
-    BUCKET_PUBLIC, BUCKET_SPOT, BUCKET_WALLET, DEFAULT_BASE_URL, DELIVERY_SETTLES, FUTURES_SETTLES,
-    LIMIT_RESET_HEADER, MAX_CLOCK_GAP_MS, MAX_LIMIT_WAIT_MS, MY_TRADES_LIMIT, OPEN_ORDERS_LIMIT,
-    ORDERS_LIMIT, PER_WINDOW, SANDBOX_BASE_URL, TIMEFRAMES, TRANSFER_LIMIT, WINDOW_30_DAYS_MS,
-    WINDOW_MS,
+    BUCKET_FUTURES, BUCKET_PUBLIC, BUCKET_SPOT, BUCKET_WALLET, DEFAULT_BASE_URL, DELIVERY_SETTLES,
+    FUTURES_LIMIT, FUTURES_SETTLES, LIMIT_RESET_HEADER, MAX_CLOCK_GAP_MS, MAX_LIMIT_WAIT_MS,
+    MY_TRADES_LIMIT, OPEN_ORDERS_LIMIT, ORDERS_LIMIT, PARTITION_FUTURES_USDT, PARTITION_SPOT,
+    PER_WINDOW, SANDBOX_BASE_URL, TIMEFRAMES, TRANSFER_LIMIT, WINDOW_30_DAYS_MS, WINDOW_MS,
 };
 use crate::pagination::{self, floor_second, window_params, GateioPager, Paging};
-use crate::parsing::{self, AccountDetail, ListPage};
+use crate::parsing::{self, AccountDetail, Contracts, ListPage};
 use crate::signing::{self, GateioSigner};
 
 /// Gate's label for a timestamp too far from its clock.
@@ -38,6 +41,8 @@ pub struct GateioConnector {
     endpoints: GateioEndpoints,
     signer: GateioSigner,
     pager: GateioPager,
+    /// USDT futures contracts, once read.
+    contracts: Mutex<Option<Arc<Contracts>>>,
 }
 
 impl Connector for GateioConnector {
@@ -81,6 +86,7 @@ impl Connector for GateioConnector {
             bucket(BUCKET_SPOT),
             bucket(BUCKET_WALLET),
             bucket(BUCKET_ACCOUNTS),
+            bucket(BUCKET_FUTURES),
         ];
         let limit = |stream| HistoryLimit {
             stream,
@@ -113,6 +119,7 @@ impl Connector for GateioConnector {
             pager: GateioPager::new(gate.start_ms, gate.transfer_overlap_ms),
             config: gate,
             clock: ServerClock::new(),
+            contracts: Mutex::new(None),
         })
     }
 
@@ -151,17 +158,25 @@ impl Connector for GateioConnector {
     fn partitions(
         &self,
         stream: Stream,
-        _context: &PartitionContext,
+        context: &PartitionContext,
     ) -> Result<Vec<String>, PluginError> {
         match stream {
-            // Gate's spot trade, order and account-book histories and its wallet histories
-            // are account-wide (no pair or currency needed): one partition each.
-            Stream::Balances
-            | Stream::Trades
-            | Stream::Orders
-            | Stream::Deposits
-            | Stream::Withdrawals
-            | Stream::Ledger => Ok(vec![String::new()]),
+            // Gate's wallet histories are account-wide: one partition.
+            Stream::Balances | Stream::Deposits | Stream::Withdrawals => Ok(vec![String::new()]),
+            // Trades, orders and the ledger are kept per account kind: spot (all pairs at
+            // once), and USDT-settled futures where the account has a futures account.
+            Stream::Trades | Stream::Orders | Stream::Ledger => {
+                let mut parts = vec![PARTITION_SPOT.to_owned()];
+                let futures = GateioEndpoints::futures_accounts("usdt");
+                let has_futures = context.known.iter().any(|k| k == PARTITION_FUTURES_USDT)
+                    || self
+                        .optional_account(&futures, "looking for a USDT futures account")?
+                        .is_some();
+                if has_futures {
+                    parts.push(PARTITION_FUTURES_USDT.to_owned());
+                }
+                Ok(parts)
+            }
             Stream::Candles => Ok(self
                 .config
                 .candles
@@ -182,6 +197,19 @@ impl Connector for GateioConnector {
     ) -> Result<Page, PluginError> {
         match stream {
             Stream::Balances => self.fetch_balances(),
+            Stream::Trades | Stream::Orders | Stream::Ledger
+                if partition == PARTITION_FUTURES_USDT =>
+            {
+                self.fetch_futures(stream, cursor)
+            }
+            Stream::Trades | Stream::Orders | Stream::Ledger
+                if partition != PARTITION_SPOT && !partition.is_empty() =>
+            {
+                Err(PluginError::plugin(format!(
+                    "{stream} partition {partition:?} is neither {PARTITION_SPOT:?} nor \
+                     {PARTITION_FUTURES_USDT:?}"
+                )))
+            }
             Stream::Trades => self.fetch_trades(cursor),
             Stream::Orders => self.fetch_orders(cursor),
             Stream::Ledger => self.fetch_ledger(cursor),
@@ -372,6 +400,64 @@ impl GateioConnector {
         let body = self.signed_get(endpoint, &params, &what)?;
         let page = parsing::parse_transfers(&body, deposits).map_err(|e| e.context(&what))?;
         Ok(self.window_page(rule, &request, Paging::Offset, TRANSFER_LIMIT, page, now))
+    }
+
+    /// USDT futures trades, orders or account book: 30-day windows paged by `offset`.
+    fn fetch_futures(&self, stream: Stream, cursor: Option<&str>) -> Result<Page, PluginError> {
+        let rule = self.pager.trade_rule();
+        let now = self.window_now();
+        let request = self
+            .pager
+            .walker
+            .request(rule, cursor, stream.as_str(), now)?;
+        let (endpoint, name) = match stream {
+            Stream::Trades => (&GateioEndpoints::FUTURES_MY_TRADES, "USDT futures trades"),
+            Stream::Orders => (&GateioEndpoints::FUTURES_ORDERS, "USDT futures orders"),
+            _ => (
+                &GateioEndpoints::FUTURES_ACCOUNT_BOOK,
+                "the USDT futures account book",
+            ),
+        };
+        // unconfirmed: the futures histories' widest window; 30 days as the spot ones.
+        let params = window_params(&request, Paging::Offset, FUTURES_LIMIT);
+        let what = window_what(name, &request);
+        let body = self.signed_get(endpoint, &params, &what)?;
+        let page = match stream {
+            Stream::Ledger => parsing::parse_futures_account_book(&body),
+            _ => {
+                let contracts = self.contracts(&parsing::contracts_in(&body))?;
+                if stream == Stream::Trades {
+                    parsing::parse_futures_trades(&body, &contracts)
+                } else {
+                    parsing::parse_futures_orders(&body, &contracts)
+                }
+            }
+        }
+        .map_err(|e| e.context(&what))?;
+        Ok(self.window_page(rule, &request, Paging::Offset, FUTURES_LIMIT, page, now))
+    }
+
+    /// The USDT futures contracts, read again when one of `names` is not known yet.
+    fn contracts(&self, names: &[String]) -> Result<Arc<Contracts>, PluginError> {
+        if let Some(c) = self.contracts_state().as_ref() {
+            if c.has_all(names.iter().map(String::as_str)) {
+                return Ok(Arc::clone(c));
+            }
+        }
+        let body = self.public_get(
+            &GateioEndpoints::FUTURES_CONTRACTS,
+            &[],
+            "fetching the USDT futures contracts",
+        )?;
+        let contracts = Arc::new(parsing::parse_contracts(&body)?);
+        *self.contracts_state() = Some(Arc::clone(&contracts));
+        Ok(contracts)
+    }
+
+    fn contracts_state(&self) -> MutexGuard<'_, Option<Arc<Contracts>>> {
+        // A panic poisons the whole instance (the export glue refuses further calls), so a
+        // poisoned lock is never seen by a live instance; take the data anyway.
+        self.contracts.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn window_page(

@@ -19,6 +19,8 @@ pub(crate) const API_HOSTS: [&str; 3] = ["api.gateio.ws", "api.gate.io", "api-te
 /// The prefix of every APIv4 path; signed as part of the path.
 pub(crate) const API_PREFIX: &str = "/api/v4";
 
+/// Futures history reads (trades, orders, account book).
+pub(crate) const BUCKET_FUTURES: &str = "futures";
 /// Public market data (server time, candles): 200 requests per 10 s per endpoint and IP.
 pub(crate) const BUCKET_PUBLIC: &str = "public";
 /// Spot account reads (accounts, trades, orders, account book, account detail).
@@ -73,6 +75,14 @@ pub(crate) const DEFAULT_TRANSFER_OVERLAP_MS: i64 = 7 * DAY_MS;
 
 /// The longest reset time a 429 answer is read as (the engine does the waiting).
 pub(crate) const MAX_LIMIT_WAIT_MS: i64 = 10_000;
+
+/// The partition of spot trades, orders and the spot account book.
+pub(crate) const PARTITION_SPOT: &str = "spot";
+/// The partition of USDT-settled perpetual futures trades, orders and account book. Only USDT
+/// futures histories are read: BTC-settled (inverse) ones are not implemented yet.
+pub(crate) const PARTITION_FUTURES_USDT: &str = "futures:usdt";
+/// Futures histories page with `offset`; unconfirmed: 1000 as the largest `limit`.
+pub(crate) const FUTURES_LIMIT: usize = 1000;
 
 /// Settle currencies of perpetual futures accounts.
 pub(crate) const FUTURES_SETTLES: [&str; 2] = ["usdt", "btc"];
@@ -158,6 +168,19 @@ impl GateioEndpoints {
     pub(crate) const DEPOSITS: Endpoint = private("/wallet/deposits", BUCKET_WALLET);
     /// `GET /wallet/withdrawals?from=&to=&offset=&limit=`.
     pub(crate) const WITHDRAWALS: Endpoint = private("/wallet/withdrawals", BUCKET_WALLET);
+
+    /// `GET /futures/usdt/contracts`: USDT-settled perpetual contracts, with the base amount
+    /// of one contract (`quanto_multiplier`).
+    pub(crate) const FUTURES_CONTRACTS: Endpoint = public("/futures/usdt/contracts");
+    /// `GET /futures/usdt/my_trades_timerange?from=&to=&offset=&limit=`: futures fills.
+    pub(crate) const FUTURES_MY_TRADES: Endpoint =
+        private("/futures/usdt/my_trades_timerange", BUCKET_FUTURES);
+    /// `GET /futures/usdt/orders_timerange?from=&to=&offset=&limit=`: futures orders.
+    pub(crate) const FUTURES_ORDERS: Endpoint =
+        private("/futures/usdt/orders_timerange", BUCKET_FUTURES);
+    /// `GET /futures/usdt/account_book?from=&to=&offset=&limit=`: the futures ledger.
+    pub(crate) const FUTURES_ACCOUNT_BOOK: Endpoint =
+        private("/futures/usdt/account_book", BUCKET_FUTURES);
 
     /// `GET /futures/{settle}/accounts`.
     pub(crate) fn futures_accounts(settle: &str) -> Endpoint {

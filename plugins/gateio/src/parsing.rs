@@ -684,6 +684,317 @@ pub(crate) fn parse_candlesticks(
 }
 
 // ---------------------------------------------------------------------------------------
+// USDT-settled perpetual futures.
+
+/// The base amount of one contract, by contract name (`BTC_USDT` → `0.0001`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Contracts {
+    multipliers: std::collections::BTreeMap<String, String>,
+}
+
+impl Contracts {
+    pub(crate) fn multiplier(&self, contract: &str) -> Option<&str> {
+        self.multipliers.get(contract).map(String::as_str)
+    }
+    pub(crate) fn has_all<'a>(&self, mut names: impl Iterator<Item = &'a str>) -> bool {
+        names.all(|n| self.multipliers.contains_key(n))
+    }
+}
+
+#[derive(Deserialize)]
+struct Contract {
+    name: String,
+    quanto_multiplier: String,
+}
+
+#[derive(Deserialize)]
+struct FuturesTrade {
+    trade_id: Value,
+    create_time: Value,
+    contract: String,
+    #[serde(default)]
+    order_id: Option<Value>,
+    size: Value,
+    price: String,
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    fee: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct FuturesOrder {
+    id: Value,
+    create_time: Value,
+    #[serde(default)]
+    finish_time: Option<Value>,
+    #[serde(default)]
+    update_time: Option<Value>,
+    contract: String,
+    size: Value,
+    #[serde(default)]
+    left: Option<Value>,
+    price: String,
+    #[serde(default)]
+    fill_price: Option<String>,
+    status: String,
+    #[serde(default)]
+    finish_as: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct FuturesBookEntry {
+    id: Value,
+    time: Value,
+    change: String,
+    #[serde(default)]
+    balance: Option<String>,
+    #[serde(rename = "type", default)]
+    entry_type: Option<String>,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    trade_id: Option<Value>,
+}
+
+/// `GET /futures/usdt/contracts` → the multiplier of every contract.
+pub(crate) fn parse_contracts(body: &Value) -> Result<Contracts, PluginError> {
+    let list = list(body, "futures/usdt/contracts")?;
+    let mut contracts = Contracts::default();
+    for (i, raw) in list.iter().enumerate() {
+        let c: Contract = element(raw, "futures/usdt/contracts", i)?;
+        contracts.multipliers.insert(c.name, c.quanto_multiplier);
+    }
+    Ok(contracts)
+}
+
+/// The contract names of a futures list answer, to check their multipliers are known.
+pub(crate) fn contracts_in(body: &Value) -> Vec<String> {
+    let mut names: Vec<String> = body
+        .as_array()
+        .map(|l| {
+            l.iter()
+                .filter_map(|r| r["contract"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// The id of a futures record: Gate's id, scoped to the settle currency, since futures ids
+/// are not drawn from the spot ones.
+pub(crate) fn futures_id(id: &Value) -> String {
+    format!("futures:usdt:{}", value_text(id))
+}
+
+/// `GET /futures/usdt/my_trades_timerange` → trades. `size` is signed contracts (negative
+/// sells); the amount is its size times the contract's multiplier, in the base currency, and
+/// the cost that amount times the price. Fees are in USDT.
+pub(crate) fn parse_futures_trades(
+    body: &Value,
+    contracts: &Contracts,
+) -> Result<ListPage, PluginError> {
+    let endpoint = "futures/usdt/my_trades_timerange";
+    let list = list(body, endpoint)?;
+    let mut records = Vec::with_capacity(list.len());
+    for (i, raw) in list.iter().enumerate() {
+        let t: FuturesTrade = element(raw, endpoint, i)?;
+        let id = futures_id(&t.trade_id);
+        let (side, contracts_size) = signed_size(&t.size, endpoint, i)?;
+        let amount = base_amount(&contracts_size, &t.contract, contracts, endpoint, i)?;
+        let cost = decimal::mul(&amount, &t.price)
+            .map(trim_decimal)
+            .ok_or_else(|| bad(format!("while parsing the {endpoint} response: [{i}] price {:?} is not a decimal amount", t.price)))?;
+        let (base, quote) = split_pair(&t.contract);
+        records.push(Record::Trade(Trade {
+            id,
+            order_id: t.order_id.as_ref().map(futures_id),
+            timestamp: seconds_value_ms(&t.create_time, endpoint, i)?,
+            base,
+            quote,
+            symbol: t.contract,
+            side,
+            price: t.price,
+            amount,
+            cost,
+            fee_asset: Some("USDT".to_owned()),
+            fee_asset_native: Some("USDT".to_owned()),
+            fee_amount: non_empty(t.fee),
+            liquidity: match t.role.as_deref() {
+                Some("maker") => Some(Liquidity::Maker),
+                Some("taker") => Some(Liquidity::Taker),
+                _ => None,
+            },
+            raw: raw.clone(),
+        }));
+    }
+    Ok(ListPage {
+        returned: list.len(),
+        records,
+        oldest_open: None,
+    })
+}
+
+/// `GET /futures/usdt/orders_timerange` → orders. Amounts are base amounts (contracts times
+/// the multiplier); `finish_as` says how a finished order ended.
+pub(crate) fn parse_futures_orders(
+    body: &Value,
+    contracts: &Contracts,
+) -> Result<ListPage, PluginError> {
+    let endpoint = "futures/usdt/orders_timerange";
+    let list = list(body, endpoint)?;
+    let mut records = Vec::with_capacity(list.len());
+    let mut oldest_open = None;
+    for (i, raw) in list.iter().enumerate() {
+        let o: FuturesOrder = element(raw, endpoint, i)?;
+        let (side, size) = signed_size(&o.size, endpoint, i)?;
+        let left = match &o.left {
+            Some(l) => signed_size(l, endpoint, i)?.1,
+            None => "0".to_owned(),
+        };
+        let filled_contracts = decimal::sub(&size, &left).ok_or_else(|| {
+            bad(format!(
+                "while parsing the {endpoint} response: [{i}] size {size:?} and left {left:?} are                  not both amounts"
+            ))
+        })?;
+        let amount = base_amount(&size, &o.contract, contracts, endpoint, i)?;
+        let filled = base_amount(&filled_contracts, &o.contract, contracts, endpoint, i)?;
+        let timestamp = seconds_value_ms(&o.create_time, endpoint, i)?;
+        let updated = match o.finish_time.as_ref().or(o.update_time.as_ref()) {
+            Some(t) => Some(seconds_value_ms(t, endpoint, i)?),
+            None => None,
+        };
+        let status = match (o.status.as_str(), o.finish_as.as_deref()) {
+            ("finished", Some("filled" | "liquidated" | "auto_deleveraged")) => OrderStatus::Closed,
+            ("finished", _) => OrderStatus::Canceled,
+            _ => OrderStatus::Open,
+        };
+        if status == OrderStatus::Open {
+            oldest_open = min_opt(oldest_open, Some(timestamp));
+        }
+        let average = non_empty(o.fill_price).filter(|p| !decimal::is_zero(p));
+        let cost = match &average {
+            Some(p) if !decimal::is_zero(&filled) => decimal::mul(&filled, p).map(trim_decimal),
+            _ => None,
+        };
+        let price = Some(o.price).filter(|p| !p.is_empty() && !decimal::is_zero(p));
+        let (base, quote) = split_pair(&o.contract);
+        records.push(Record::Order(Order {
+            id: futures_id(&o.id),
+            timestamp,
+            updated,
+            base,
+            quote,
+            symbol: o.contract,
+            side,
+            order_type: if price.is_some() { "limit" } else { "market" }.to_owned(),
+            status,
+            price,
+            amount: Some(amount),
+            filled,
+            cost,
+            average,
+            raw: raw.clone(),
+        }));
+    }
+    Ok(ListPage {
+        returned: list.len(),
+        records,
+        oldest_open,
+    })
+}
+
+/// `GET /futures/usdt/account_book` → ledger entries in USDT; the reference is the trade id
+/// where there is one, else Gate's `text`.
+pub(crate) fn parse_futures_account_book(body: &Value) -> Result<ListPage, PluginError> {
+    let endpoint = "futures/usdt/account_book";
+    let list = list(body, endpoint)?;
+    let mut records = Vec::with_capacity(list.len());
+    for (i, raw) in list.iter().enumerate() {
+        let e: FuturesBookEntry = element(raw, endpoint, i)?;
+        let reference = e
+            .trade_id
+            .as_ref()
+            .map(value_text)
+            .filter(|t| !t.is_empty() && t != "0")
+            .or_else(|| non_empty(e.text));
+        records.push(Record::Ledger(LedgerEntry {
+            id: futures_id(&e.id),
+            timestamp: seconds_value_ms(&e.time, endpoint, i)?,
+            asset: "USDT".to_owned(),
+            asset_native: "USDT".to_owned(),
+            amount: e.change,
+            balance_after: non_empty(e.balance),
+            entry_type: e.entry_type.unwrap_or_default(),
+            reference_id: reference,
+            raw: raw.clone(),
+        }));
+    }
+    Ok(ListPage {
+        returned: list.len(),
+        records,
+        oldest_open: None,
+    })
+}
+
+/// A signed contract count (a JSON integer, or a string in newer answers) → side and size.
+fn signed_size(v: &Value, endpoint: &str, index: usize) -> Result<(Side, String), PluginError> {
+    let text = value_text(v);
+    let (side, abs) = match text.strip_prefix('-') {
+        Some(abs) => (Side::Sell, abs.to_owned()),
+        None => (Side::Buy, text.clone()),
+    };
+    if decimal::parse_decimal(&abs).is_none() {
+        return Err(bad(format!(
+            "while parsing the {endpoint} response: [{index}] size {text:?} is not a number"
+        )));
+    }
+    Ok((side, abs))
+}
+
+/// Contracts × the contract's multiplier: the base amount.
+fn base_amount(
+    size: &str,
+    contract: &str,
+    contracts: &Contracts,
+    endpoint: &str,
+    index: usize,
+) -> Result<String, PluginError> {
+    let multiplier = contracts.multiplier(contract).ok_or_else(|| {
+        bad(format!(
+            "while parsing the {endpoint} response: [{index}] contract {contract:?} is not in              futures/usdt/contracts"
+        ))
+    })?;
+    decimal::mul(size, multiplier)
+        .map(trim_decimal)
+        .ok_or_else(|| {
+            bad(format!(
+                "while parsing the {endpoint} response: [{index}] {contract} multiplier                  {multiplier:?} is not a decimal"
+            ))
+        })
+}
+
+/// A time Gate's futures API sends as (fractional) seconds, JSON number or string:
+/// `1682294400.123456` → `1682294400123`. Read from the text, never through `f64` arithmetic.
+pub(crate) fn seconds_value_ms(
+    v: &Value,
+    endpoint: &str,
+    index: usize,
+) -> Result<i64, PluginError> {
+    let text = value_text(v);
+    let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let ms: String = frac.chars().chain("000".chars()).take(3).collect();
+    match (whole.parse::<i64>(), ms.parse::<i64>()) {
+        (Ok(s), Ok(m)) if frac.chars().all(|c| c.is_ascii_digit()) => Ok(s * 1000 + m),
+        _ => Err(bad(format!(
+            "while parsing the {endpoint} response: [{index}] time {text:?} is not seconds"
+        ))),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // Words.
 
 /// Gate order status → ours: `open`, `closed` (filled), `cancelled`. An unknown word reads as

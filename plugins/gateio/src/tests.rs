@@ -371,6 +371,79 @@ fn parses_candlesticks_and_knows_finality() {
 }
 
 #[test]
+fn parses_usdt_futures_in_base_amounts() {
+    let contracts = parsing::parse_contracts(&data("futures_contracts.json")).unwrap();
+    assert_eq!(contracts.multiplier("ETH_USDT"), Some("0.01"));
+    let page = parsing::parse_futures_trades(&data("futures_my_trades.json"), &contracts).unwrap();
+    let Record::Trade(t) = &page.records[0] else {
+        panic!()
+    };
+    assert_eq!(t.id, "futures:usdt:121234");
+    assert_eq!(t.order_id.as_deref(), Some("futures:usdt:21893289839"));
+    assert_eq!(t.timestamp, 1_514_764_800_123);
+    assert_eq!(t.side, Side::Sell, "negative size sells");
+    assert_eq!(t.amount, "0.01", "100 contracts of 0.0001 BTC");
+    assert_eq!(t.cost, "1.00123");
+    assert_eq!(t.fee_asset.as_deref(), Some("USDT"));
+    assert_eq!(t.liquidity, Some(Liquidity::Taker));
+
+    let page = parsing::parse_futures_orders(&data("futures_orders.json"), &contracts).unwrap();
+    let orders: Vec<&exsync_plugin_api::Order> = page
+        .records
+        .iter()
+        .map(|r| match r {
+            Record::Order(o) => o,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(orders[0].id, "futures:usdt:15675394");
+    assert_eq!(orders[0].status, OrderStatus::Canceled);
+    assert_eq!(orders[0].amount.as_deref(), Some("0.6024"));
+    assert_eq!(orders[0].filled, "0.0024");
+    assert_eq!(orders[0].cost.as_deref(), Some("9.0372"));
+    assert_eq!(orders[0].updated, Some(1_514_764_900_123));
+    assert_eq!(orders[1].status, OrderStatus::Closed);
+    assert_eq!(
+        (orders[1].side, orders[1].price.as_deref()),
+        (Side::Sell, None)
+    );
+    assert_eq!(orders[1].order_type, "market");
+    assert_eq!(orders[1].timestamp, 1_546_569_969_500);
+    assert_eq!(orders[2].status, OrderStatus::Open);
+    assert_eq!(page.oldest_open, Some(1_546_569_970_000));
+
+    let page = parsing::parse_futures_account_book(&data("futures_account_book.json")).unwrap();
+    let Record::Ledger(l) = &page.records[0] else {
+        panic!()
+    };
+    assert_eq!(l.id, "futures:usdt:1");
+    assert_eq!(l.timestamp, 1_682_294_400_123);
+    assert_eq!(
+        (l.asset_native.as_str(), l.amount.as_str()),
+        ("USDT", "0.000010152188")
+    );
+    assert_eq!(l.reference_id.as_deref(), Some("1"));
+    let Record::Ledger(l) = &page.records[1] else {
+        panic!()
+    };
+    assert_eq!(l.reference_id.as_deref(), Some("funding"));
+    assert_eq!(l.entry_type, "fund");
+
+    // A contract the list does not know is a bad response naming it.
+    let err = parsing::parse_futures_trades(
+        &json!([{"trade_id": "1", "create_time": 1, "contract": "XRP_USDT", "size": 1, "price": "1"}]),
+        &contracts,
+    )
+    .unwrap_err();
+    assert!(err.message.contains("XRP_USDT"), "{}", err.message);
+    assert_eq!(
+        parsing::seconds_value_ms(&json!("1.5"), "x", 0).unwrap(),
+        1_500
+    );
+    assert!(parsing::seconds_value_ms(&json!("1e9"), "x", 0).is_err());
+}
+
+#[test]
 fn bad_json_is_bad_response_naming_the_endpoint() {
     let err = parsing::result(200, b"{\"trunc", "fetching spot trades").unwrap_err();
     assert_eq!(err.kind, ErrorKind::BAD_RESPONSE);
@@ -770,6 +843,7 @@ fn manifest_declares_what_the_host_relies_on() {
         .rate_limits
         .iter()
         .all(|r| r.capacity == 200 && r.window_ms == 10_000));
+    assert_eq!(m.rate_limits.len(), 5);
     assert!(m.timeframes.iter().any(|t| t == "1d"));
 }
 
@@ -834,6 +908,8 @@ struct FakeGate {
     skew: i64,
     limited: u32,
     trades: Vec<i64>,
+    /// Whether the account has a USDT futures account.
+    futures: bool,
     urls: Vec<String>,
     logs: Vec<String>,
 }
@@ -868,6 +944,13 @@ impl FakeGate {
         if self.limited > 0 {
             self.limited -= 1;
             return (429, labelled("TOO_MANY_REQUESTS"));
+        }
+        if path == "/api/v4/futures/usdt/accounts" {
+            return if self.futures {
+                (200, data("futures_accounts.json").to_string())
+            } else {
+                (400, labelled("USER_NOT_FOUND"))
+            };
         }
         if path == "/api/v4/account/detail" {
             return (200, data("account_detail.json").to_string());
@@ -935,6 +1018,7 @@ fn fake(
         trades: (0..30)
             .map(|i| NOW - 50 * DAY_MS + i * DAY_MS + 17)
             .collect(),
+        futures: false,
         urls: Vec::new(),
         logs: Vec::new(),
     }));
@@ -1036,4 +1120,31 @@ fn check_reports_the_user_and_the_clock_offset() {
         "{:?}",
         report.notes
     );
+}
+
+#[test]
+fn futures_partitions_exist_where_the_account_has_a_futures_account() {
+    let (c, state) = fake(0, 0, &[]);
+    let context = exsync_plugin_api::PartitionContext::default();
+    assert_eq!(
+        c.partitions(Stream::Trades, &context).unwrap(),
+        vec!["spot"]
+    );
+    state.lock().unwrap().futures = true;
+    for stream in [Stream::Trades, Stream::Orders, Stream::Ledger] {
+        assert_eq!(
+            c.partitions(stream, &context).unwrap(),
+            vec!["spot", "futures:usdt"],
+            "{stream}"
+        );
+    }
+    for stream in [Stream::Balances, Stream::Deposits, Stream::Withdrawals] {
+        assert_eq!(
+            c.partitions(stream, &context).unwrap(),
+            vec![""],
+            "{stream}"
+        );
+    }
+    let err = c.fetch(Stream::Trades, "margin", None).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::PLUGIN);
 }

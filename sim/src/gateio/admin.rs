@@ -72,6 +72,10 @@ pub fn truth(ds: &Dataset) -> Value {
         "account_book": list(&ds.account_book),
         "deposits": list(&ds.deposits),
         "withdrawals": list(&ds.withdrawals),
+        "futures_trades": list(&ds.futures_trades),
+        "futures_orders": list(&ds.futures_orders),
+        "futures_account_book": list(&ds.futures_account_book),
+        "contracts": super::data::CONTRACTS.iter().map(|(name, multiplier, _)| json!({"name": name, "quanto_multiplier": multiplier})).collect::<Vec<_>>(),
     })
 }
 

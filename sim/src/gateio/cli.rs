@@ -55,6 +55,9 @@ pub struct GateioDatasetArgs {
     deposits: usize,
     #[arg(long, default_value_t = 25)]
     withdrawals: usize,
+    /// USDT futures fills, at most (orders of one or two fills until they are used up).
+    #[arg(long, default_value_t = 300)]
+    futures_trades: usize,
 }
 
 #[derive(Debug, Args)]
@@ -110,6 +113,7 @@ impl GateioDatasetArgs {
             open_orders: self.open_orders,
             deposits: self.deposits,
             withdrawals: self.withdrawals,
+            futures_trades: self.futures_trades,
         })
     }
 }

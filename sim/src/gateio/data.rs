@@ -28,6 +28,12 @@ pub const PAIRS: [(&str, i128); 5] = [
     ("GT_USDT", 10 * SCALE),
 ];
 
+/// USDT-settled perpetual contracts: name, base amount of one contract, reference price.
+pub const CONTRACTS: [(&str, &str, i128); 2] = [
+    ("BTC_USDT", "0.0001", 60_000 * SCALE),
+    ("ETH_USDT", "0.01", 3_000 * SCALE),
+];
+
 /// Candle intervals Gate serves, with their length in seconds.
 pub const INTERVALS: [(&str, i64); 11] = [
     ("10s", 10),
@@ -64,6 +70,8 @@ pub struct DatasetConfig {
     pub open_orders: usize,
     pub deposits: usize,
     pub withdrawals: usize,
+    /// USDT futures fills (in orders of one or two).
+    pub futures_trades: usize,
 }
 
 /// Everything the account holds.
@@ -85,6 +93,9 @@ pub struct Dataset {
     pub account_book: Vec<(i64, Value)>,
     pub deposits: Vec<(i64, Value)>,
     pub withdrawals: Vec<(i64, Value)>,
+    pub futures_trades: Vec<(i64, Value)>,
+    pub futures_orders: Vec<(i64, Value)>,
+    pub futures_account_book: Vec<(i64, Value)>,
     next_trade_id: u64,
     next_order_id: u64,
     next_book_id: u64,
@@ -103,6 +114,22 @@ pub fn dec(units: i128) -> String {
         let f = format!("{frac:08}");
         format!("{sign}{whole}.{}", f.trim_end_matches('0'))
     }
+}
+
+/// A time in ms as Gate's futures API writes it: seconds with a fraction, a JSON number.
+pub fn seconds(ms: i64) -> Value {
+    if ms % 1000 == 0 {
+        json!(ms / 1000)
+    } else {
+        json!(ms as f64 / 1000.0)
+    }
+}
+
+/// A decimal string (no sign) in units.
+fn parse_units(text: &str) -> i128 {
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    let frac = format!("{frac:0<8}");
+    whole.parse::<i128>().unwrap_or(0) * SCALE + frac[..8].parse::<i128>().unwrap_or(0)
 }
 
 /// `a × b` of two unit amounts, in units, rounded down.
@@ -131,6 +158,9 @@ impl Dataset {
             account_book: Vec::new(),
             deposits: Vec::new(),
             withdrawals: Vec::new(),
+            futures_trades: Vec::new(),
+            futures_orders: Vec::new(),
+            futures_account_book: Vec::new(),
             next_trade_id: 5_000_000_000,
             next_order_id: 300_000_000_000,
             next_book_id: 20_000_000_000,
@@ -180,7 +210,167 @@ impl Dataset {
         }
         ds.orders
             .sort_by_key(|(t, o)| (*t, o["id"].as_str().unwrap_or("").to_owned()));
+        ds.futures(&mut rng.fork("futures"), start, end);
         ds
+    }
+
+    /// USDT futures: orders of one or two fills (a few cancelled, two still open), a fee per
+    /// fill and funding every few days in the account book, with its running balance.
+    fn futures(&mut self, r: &mut SimRng, start: i64, end: i64) {
+        let mut balance: i128 = 5_000 * SCALE;
+        let mut trade_id = 900_000_000u64;
+        let mut order_id = 58_000_000_000u64;
+        let n_orders = self.config.futures_trades.div_ceil(2);
+        let mut times: Vec<i64> = (0..n_orders)
+            .map(|_| r.range_i64(start + MINUTE_MS, end - 10 * MINUTE_MS))
+            .collect();
+        times.sort_unstable();
+        let mut fills_left = self.config.futures_trades;
+        let mut next_funding = start + 3 * DAY_MS;
+        for t in times {
+            while next_funding < t {
+                let change = (r.below(2_000) as i128 - 1_000) * SCALE / 1000;
+                self.futures_book(next_funding, change, "fund", "BTC_USDT", "", &mut balance);
+                next_funding += 3 * DAY_MS;
+            }
+            let (contract, multiplier, reference) = *r.pick(&CONTRACTS);
+            let mult = parse_units(multiplier);
+            let sell = r.chance(0.5);
+            let price = reference - reference / 50 + (reference / 25) * r.below(100) as i128 / 100;
+            let price = price - price % (SCALE / 10);
+            order_id += 1 + r.below(9);
+            let id = order_id;
+            let fills = (1 + r.below(2) as usize).min(fills_left);
+            fills_left -= fills;
+            let mut filled = 0i64;
+            let mut last = t;
+            for k in 0..fills {
+                let at = t + k as i64 * r.range_i64(500, 20_000);
+                last = at;
+                let size = 1 + r.below(300) as i64;
+                filled += size;
+                trade_id += 1 + r.below(4);
+                let value = mul(mul(size as i128 * SCALE, mult), price);
+                let fee = value * 5 / 10_000;
+                let signed = if sell { -size } else { size };
+                let role = if r.chance(0.3) { "maker" } else { "taker" };
+                self.futures_trades.push((
+                    at,
+                    json!({
+                        "id": trade_id,
+                        "trade_id": trade_id.to_string(),
+                        "create_time": seconds(at),
+                        "contract": contract,
+                        "order_id": id.to_string(),
+                        "size": signed,
+                        "close_size": 0,
+                        "price": dec(price),
+                        "role": role,
+                        "text": "web",
+                        "fee": dec(fee),
+                        "point_fee": "0",
+                    }),
+                ));
+                let trade = trade_id.to_string();
+                self.futures_book(at, -fee, "fee", contract, &trade, &mut balance);
+            }
+            let cancelled = fills == 0 || r.chance(0.1);
+            let size = if cancelled {
+                filled + 1 + r.below(50) as i64
+            } else {
+                filled
+            };
+            let left = size - filled;
+            let sign = if sell { -1 } else { 1 };
+            self.futures_orders.push((
+                t,
+                json!({
+                    "id": id,
+                    "user": self.user_id,
+                    "contract": contract,
+                    "create_time": seconds(t),
+                    "finish_time": seconds(last + 300),
+                    "finish_as": if cancelled { "cancelled" } else { "filled" },
+                    "status": "finished",
+                    "size": sign * size,
+                    "iceberg": 0,
+                    "price": dec(price),
+                    "is_close": false,
+                    "is_reduce_only": false,
+                    "is_liq": false,
+                    "tif": "gtc",
+                    "left": sign * left,
+                    "fill_price": if filled > 0 { dec(price) } else { "0".to_owned() },
+                    "text": "web",
+                    "tkfr": "0.0005",
+                    "mkfr": "0.0002",
+                    "refu": 0,
+                    "stp_act": "-",
+                    "amend_text": "-",
+                }),
+            ));
+        }
+        for k in 0..2 {
+            let t = end - (k + 1) * 5 * DAY_MS;
+            order_id += 1;
+            self.futures_orders.push((
+                t,
+                json!({
+                    "id": order_id,
+                    "user": self.user_id,
+                    "contract": "ETH_USDT",
+                    "create_time": seconds(t),
+                    "status": "open",
+                    "size": 10 + k,
+                    "iceberg": 0,
+                    "price": "1500.5",
+                    "is_close": false,
+                    "is_reduce_only": false,
+                    "is_liq": false,
+                    "tif": "gtc",
+                    "left": 10 + k,
+                    "fill_price": "0",
+                    "text": "api",
+                    "tkfr": "0.0005",
+                    "mkfr": "0.0002",
+                    "refu": 0,
+                }),
+            ));
+        }
+        self.futures_orders.sort_by_key(|(t, _)| *t);
+        self.futures_account_book.sort_by_key(|(t, _)| *t);
+    }
+
+    /// One futures account-book entry in USDT, with the running balance after it.
+    fn futures_book(
+        &mut self,
+        t: i64,
+        change: i128,
+        kind: &str,
+        contract: &str,
+        trade: &str,
+        balance: &mut i128,
+    ) {
+        *balance += change;
+        self.next_book_id += 1;
+        let text = if trade.is_empty() {
+            kind.to_owned()
+        } else {
+            format!("{contract}:{trade}")
+        };
+        self.futures_account_book.push((
+            t,
+            json!({
+                "time": seconds(t),
+                "change": dec(change),
+                "balance": dec(*balance),
+                "text": text,
+                "type": kind,
+                "contract": contract,
+                "trade_id": trade,
+                "id": (self.next_book_id + 7_000_000_000).to_string(),
+            }),
+        ));
     }
 
     fn wallets(&mut self, r: &mut SimRng) {

@@ -5,7 +5,7 @@ use percent_encoding::percent_decode_str;
 use serde_json::{json, Value};
 
 use super::auth::{self, AuthHeaders, Rejection, Signed};
-use super::data::{candle, interval_seconds, Dataset, PAIRS};
+use super::data::{candle, interval_seconds, Dataset, CONTRACTS, PAIRS};
 use super::SimState;
 use crate::faults::malform;
 use crate::time::DAY_MS;
@@ -35,6 +35,10 @@ pub enum Endpoint {
     AccountBook,
     Deposits,
     Withdrawals,
+    FuturesContracts,
+    FuturesTrades,
+    FuturesOrders,
+    FuturesAccountBook,
 }
 
 impl Endpoint {
@@ -60,12 +64,19 @@ impl Endpoint {
             "/spot/account_book" => Endpoint::AccountBook,
             "/wallet/deposits" => Endpoint::Deposits,
             "/wallet/withdrawals" => Endpoint::Withdrawals,
+            "/futures/usdt/contracts" => Endpoint::FuturesContracts,
+            "/futures/usdt/my_trades_timerange" => Endpoint::FuturesTrades,
+            "/futures/usdt/orders_timerange" => Endpoint::FuturesOrders,
+            "/futures/usdt/account_book" => Endpoint::FuturesAccountBook,
             _ => return None,
         })
     }
 
     pub fn signed(self) -> bool {
-        !matches!(self, Endpoint::Time | Endpoint::Candlesticks)
+        !matches!(
+            self,
+            Endpoint::Time | Endpoint::Candlesticks | Endpoint::FuturesContracts
+        )
     }
 
     /// "GET /api/v4/spot/my_trades", the key of the request statistics and limits.
@@ -88,6 +99,10 @@ impl Endpoint {
             Endpoint::AccountBook => "GET /api/v4/spot/account_book",
             Endpoint::Deposits => "GET /api/v4/wallet/deposits",
             Endpoint::Withdrawals => "GET /api/v4/wallet/withdrawals",
+            Endpoint::FuturesContracts => "GET /api/v4/futures/usdt/contracts",
+            Endpoint::FuturesTrades => "GET /api/v4/futures/usdt/my_trades_timerange",
+            Endpoint::FuturesOrders => "GET /api/v4/futures/usdt/orders_timerange",
+            Endpoint::FuturesAccountBook => "GET /api/v4/futures/usdt/account_book",
         }
     }
 }
@@ -415,6 +430,41 @@ fn dispatch(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Resul
                 currency.is_none_or(|c| e["currency"] == c)
             });
             by_page(items, p, limit)
+        }
+        Endpoint::FuturesContracts => Ok(Value::Array(
+            CONTRACTS
+                .iter()
+                .map(|(name, multiplier, reference)| {
+                    json!({
+                        "name": name,
+                        "type": "direct",
+                        "quanto_multiplier": multiplier,
+                        "leverage_min": "1",
+                        "leverage_max": "100",
+                        "mark_price": super::data::dec(*reference),
+                        "order_size_min": 1,
+                        "in_delisting": false,
+                    })
+                })
+                .collect(),
+        )),
+        Endpoint::FuturesTrades | Endpoint::FuturesOrders | Endpoint::FuturesAccountBook => {
+            // unconfirmed: the futures histories' widest window; 30 days as the spot ones.
+            let (from, to) = p.window(now)?;
+            let limit = p.limit(100, 1000)?;
+            let offset = p.opt_i64("offset")?.unwrap_or(0).max(0) as usize;
+            let contract = p.get("contract");
+            let list = match endpoint {
+                Endpoint::FuturesTrades => &ds.futures_trades,
+                Endpoint::FuturesOrders => &ds.futures_orders,
+                _ => &ds.futures_account_book,
+            };
+            let items = in_window(list, from, to, |v| {
+                contract.is_none_or(|c| v["contract"] == c)
+            });
+            Ok(Value::Array(
+                items.into_iter().skip(offset).take(limit).collect(),
+            ))
         }
         Endpoint::Deposits | Endpoint::Withdrawals => {
             let (from, to) = p.window(now)?;

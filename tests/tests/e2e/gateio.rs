@@ -128,59 +128,156 @@ fn whole_ms(v: &Value) -> String {
     text(v).split('.').next().unwrap().to_owned()
 }
 
-/// Asserts that the integration holds exactly the simulator's account, every stream.
-fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
-    let trades = keyed(truth, "trades", "id");
-    assert!(!trades.is_empty());
-    compare(
-        daemon,
-        "trade",
-        &trades,
-        &[
-            ("symbol", "currency_pair"),
-            ("order_id", "order_id"),
-            ("price", "price"),
-            ("amount", "amount"),
-            ("fee_amount", "fee"),
-            ("fee_asset_native", "fee_currency"),
-            ("side", "side"),
-            ("liquidity", "role"),
-        ],
-    );
-    let times: BTreeMap<String, String> = daemon
-        .records(INTEGRATION, "trade")
+/// `truth[key]` keyed by `id` prefixed with `prefix` (futures ids carry their settle).
+fn prefixed(truth: &Value, key: &str, id: &str, prefix: &str) -> Vec<(String, Value)> {
+    keyed(truth, key, id)
         .into_iter()
-        .map(|t| (text(&t["id"]), text(&t["timestamp"])))
-        .collect();
-    for (id, raw) in &trades {
-        assert_eq!(
-            times[id],
-            whole_ms(&raw["create_time_ms"]),
-            "trade {id} time"
-        );
-    }
-    compare(
+        .map(|(k, v)| (format!("{prefix}{k}"), v))
+        .collect()
+}
+
+/// Asserts that the integration holds exactly the simulator's account, every stream: spot and
+/// USDT futures trades, orders and account books, deposits, withdrawals, every wallet.
+fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
+    let spot_trades = keyed(truth, "trades", "id");
+    let futures_trades = prefixed(truth, "futures_trades", "trade_id", "futures:usdt:");
+    assert!(!spot_trades.is_empty() && !futures_trades.is_empty());
+    let mut trades = spot_trades.clone();
+    trades.extend(futures_trades.clone());
+    let spot: std::collections::BTreeSet<&String> = spot_trades.iter().map(|(id, _)| id).collect();
+    let stored = assert_kind_exactly(
         daemon,
-        "order",
-        &keyed(truth, "orders", "id"),
-        &[
-            ("symbol", "currency_pair"),
-            ("filled", "filled_amount"),
-            ("amount", "amount"),
-            ("cost", "filled_total"),
-            ("timestamp", "create_time_ms"),
-            ("updated", "update_time_ms"),
-        ],
+        INTEGRATION,
+        "trade",
+        &trades
+            .iter()
+            .map(|(id, v)| (id.clone(), v))
+            .collect::<Vec<_>>(),
+        |id, rec, raw| {
+            assert_eq!(text(&rec["price"]), text(&raw["price"]), "trade {id} price");
+            assert_eq!(
+                text(&rec["fee_amount"]),
+                text(&raw["fee"]),
+                "trade {id} fee"
+            );
+            if spot.contains(&id.to_owned()) {
+                for (field, raw_field) in [
+                    ("symbol", "currency_pair"),
+                    ("order_id", "order_id"),
+                    ("amount", "amount"),
+                    ("fee_asset_native", "fee_currency"),
+                    ("side", "side"),
+                    ("liquidity", "role"),
+                ] {
+                    assert_eq!(
+                        text(&rec[field]),
+                        text(&raw[raw_field]),
+                        "trade {id} {field}"
+                    );
+                }
+                assert_eq!(
+                    text(&rec["timestamp"]),
+                    whole_ms(&raw["create_time_ms"]),
+                    "trade {id} time"
+                );
+            } else {
+                assert_eq!(rec["symbol"], raw["contract"], "trade {id}");
+                let sell = raw["size"].as_i64().unwrap() < 0;
+                assert_eq!(rec["side"], if sell { "sell" } else { "buy" }, "trade {id}");
+                assert_eq!(
+                    text(&rec["order_id"]),
+                    format!("futures:usdt:{}", text(&raw["order_id"])),
+                    "trade {id}"
+                );
+                assert_eq!(rec["fee_asset_native"], "USDT", "trade {id}");
+                assert_eq!(
+                    rec["timestamp"].as_i64().unwrap(),
+                    seconds_ms(&raw["create_time"]),
+                    "trade {id} time"
+                );
+            }
+        },
     );
+    // A futures amount is contracts times the contract's multiplier: 1 ETH_USDT contract is
+    // 0.01 ETH, 1 BTC_USDT contract 0.0001 BTC.
+    let (id, raw) = futures_trades
+        .iter()
+        .find(|(_, raw)| {
+            raw["contract"] == "ETH_USDT" && raw["size"].as_i64().unwrap().abs() == 100
+        })
+        .or_else(|| {
+            futures_trades
+                .iter()
+                .find(|(_, raw)| raw["contract"] == "ETH_USDT")
+        })
+        .unwrap();
+    let size = raw["size"].as_i64().unwrap().abs();
+    let amount: f64 = text(&stored[id]["amount"]).parse().unwrap();
+    assert!(
+        (amount - size as f64 / 100.0).abs() < 1e-9,
+        "{id}: {amount} for {size} contracts"
+    );
+
+    let mut orders = keyed(truth, "orders", "id");
+    orders.extend(prefixed(truth, "futures_orders", "id", "futures:usdt:"));
+    let stored = assert_kind_exactly(
+        daemon,
+        INTEGRATION,
+        "order",
+        &orders
+            .iter()
+            .map(|(id, v)| (id.clone(), v))
+            .collect::<Vec<_>>(),
+        |id, rec, raw| {
+            if id.starts_with("futures:") {
+                assert_eq!(rec["symbol"], raw["contract"], "order {id}");
+                assert_eq!(
+                    rec["timestamp"].as_i64().unwrap(),
+                    seconds_ms(&raw["create_time"]),
+                    "order {id} time"
+                );
+                let expected = match (raw["status"].as_str(), raw["finish_as"].as_str()) {
+                    (Some("open"), _) => "open",
+                    (_, Some("filled")) => "closed",
+                    _ => "canceled",
+                };
+                assert_eq!(rec["status"], expected, "order {id}");
+            } else {
+                for (field, raw_field) in [
+                    ("symbol", "currency_pair"),
+                    ("filled", "filled_amount"),
+                    ("amount", "amount"),
+                    ("cost", "filled_total"),
+                    ("timestamp", "create_time_ms"),
+                    ("updated", "update_time_ms"),
+                ] {
+                    assert_eq!(
+                        text(&rec[field]),
+                        text(&raw[raw_field]),
+                        "order {id} {field}"
+                    );
+                }
+            }
+        },
+    );
+    assert!(stored.values().any(|o| o["status"] == "canceled"));
+
     compare(
         daemon,
         "ledger",
-        &keyed(truth, "account_book", "id"),
+        &{
+            let mut entries = keyed(truth, "account_book", "id");
+            entries.extend(prefixed(
+                truth,
+                "futures_account_book",
+                "id",
+                "futures:usdt:",
+            ));
+            entries
+        },
         &[
             ("amount", "change"),
             ("balance_after", "balance"),
-            ("asset_native", "currency"),
-            ("timestamp", "time"),
             ("type", "type"),
         ],
     );
@@ -207,6 +304,14 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
         ],
     );
     assert_balances_exactly(daemon, truth);
+}
+
+/// Gate's futures times: seconds with a fraction, as a JSON number, in ms.
+fn seconds_ms(v: &Value) -> i64 {
+    let t = text(v);
+    let (s, frac) = t.split_once('.').unwrap_or((&t, ""));
+    let ms: String = frac.chars().chain("000".chars()).take(3).collect();
+    s.parse::<i64>().unwrap() * 1000 + ms.parse::<i64>().unwrap()
 }
 
 /// Every wallet's balances: spot, isolated margin per pair, futures, delivery, options, Earn.
@@ -339,10 +444,9 @@ fn full_sync_stores_exactly_the_ground_truth() {
         .into_iter()
         .filter(|o| o["status"] == "open")
         .count();
-    let truth_open = truth["orders"]
-        .as_array()
-        .unwrap()
+    let truth_open = ["orders", "futures_orders"]
         .iter()
+        .flat_map(|key| truth[*key].as_array().unwrap())
         .filter(|o| o["status"] == "open")
         .count();
     assert!(truth_open > 0);
@@ -484,12 +588,19 @@ fn stale_timestamp_is_a_clock_error_unless_the_integration_follows_gates_clock()
     let trades = daemon.records("gateio-adjusted", "trade");
     let truth = sim.truth();
     let since = start_ms_of(20);
-    let expected = truth["trades"]
+    let spot = truth["trades"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|t| whole_ms(&t["create_time_ms"]).parse::<i64>().unwrap() >= since)
         .count();
+    let futures = truth["futures_trades"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| seconds_ms(&t["create_time"]) >= since)
+        .count();
+    let expected = spot + futures;
     assert_eq!(trades.len(), expected);
 }
 
