@@ -19,9 +19,10 @@ use crate::config::GateioConfig;
 use crate::endpoints::{
     interval_of, Endpoint, GateioEndpoints, ACCOUNT_BOOK_LIMIT, API_HOSTS, BUCKET_ACCOUNTS,
     BUCKET_FUTURES, BUCKET_PUBLIC, BUCKET_SPOT, BUCKET_WALLET, DEFAULT_BASE_URL, DELIVERY_SETTLES,
-    FUTURES_LIMIT, FUTURES_SETTLES, LIMIT_RESET_HEADER, MAX_CLOCK_GAP_MS, MAX_LIMIT_WAIT_MS,
-    MY_TRADES_LIMIT, OPEN_ORDERS_LIMIT, ORDERS_LIMIT, PARTITION_FUTURES_USDT, PARTITION_SPOT,
-    PER_WINDOW, SANDBOX_BASE_URL, TIMEFRAMES, TRANSFER_LIMIT, WINDOW_30_DAYS_MS, WINDOW_MS,
+    FUTURES_LIMIT, FUTURES_SETTLES, LIMIT_RESET_HEADER, MARGIN_BOOK_LIMIT, MAX_CLOCK_GAP_MS,
+    MAX_LIMIT_WAIT_MS, MY_TRADES_LIMIT, OPEN_ORDERS_LIMIT, ORDERS_LIMIT, PARTITION_FUTURES_USDT,
+    PARTITION_MARGIN, PARTITION_SPOT, PER_WINDOW, SANDBOX_BASE_URL, TIMEFRAMES, TRANSFER_LIMIT,
+    WINDOW_30_DAYS_MS, WINDOW_MS,
 };
 use crate::pagination::{self, floor_second, window_params, GateioPager, Paging};
 use crate::parsing::{self, AccountDetail, Contracts, ListPage};
@@ -175,6 +176,12 @@ impl Connector for GateioConnector {
                 if has_futures {
                     parts.push(PARTITION_FUTURES_USDT.to_owned());
                 }
+                if stream == Stream::Ledger
+                    && (context.known.iter().any(|k| k == PARTITION_MARGIN)
+                        || self.has_margin_accounts()?)
+                {
+                    parts.push(PARTITION_MARGIN.to_owned());
+                }
                 Ok(parts)
             }
             Stream::Candles => Ok(self
@@ -202,6 +209,7 @@ impl Connector for GateioConnector {
             {
                 self.fetch_futures(stream, cursor)
             }
+            Stream::Ledger if partition == PARTITION_MARGIN => self.fetch_margin_ledger(cursor),
             Stream::Trades | Stream::Orders | Stream::Ledger
                 if partition != PARTITION_SPOT && !partition.is_empty() =>
             {
@@ -400,6 +408,29 @@ impl GateioConnector {
         let body = self.signed_get(endpoint, &params, &what)?;
         let page = parsing::parse_transfers(&body, deposits).map_err(|e| e.context(&what))?;
         Ok(self.window_page(rule, &request, Paging::Offset, TRANSFER_LIMIT, page, now))
+    }
+
+    /// Whether the account holds any isolated-margin account.
+    fn has_margin_accounts(&self) -> Result<bool, PluginError> {
+        let body = self.signed_get(
+            &GateioEndpoints::MARGIN_ACCOUNTS,
+            &[],
+            "looking for isolated margin accounts",
+        )?;
+        Ok(body.as_array().is_some_and(|a| !a.is_empty()))
+    }
+
+    /// The isolated-margin account book: 30-day windows paged by `page`.
+    fn fetch_margin_ledger(&self, cursor: Option<&str>) -> Result<Page, PluginError> {
+        let rule = self.pager.trade_rule();
+        let now = self.window_now();
+        let request = self.pager.walker.request(rule, cursor, "ledger", now)?;
+        // unconfirmed: the margin account book's widest window; 30 days as the spot one.
+        let params = window_params(&request, Paging::Page, MARGIN_BOOK_LIMIT);
+        let what = window_what("the margin account book", &request);
+        let body = self.signed_get(&GateioEndpoints::MARGIN_ACCOUNT_BOOK, &params, &what)?;
+        let page = parsing::parse_margin_account_book(&body).map_err(|e| e.context(&what))?;
+        Ok(self.window_page(rule, &request, Paging::Page, MARGIN_BOOK_LIMIT, page, now))
     }
 
     /// USDT futures trades, orders or account book: 30-day windows paged by `offset`.

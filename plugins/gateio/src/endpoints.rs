@@ -81,6 +81,11 @@ pub(crate) const PARTITION_SPOT: &str = "spot";
 /// The partition of USDT-settled perpetual futures trades, orders and account book. Only USDT
 /// futures histories are read: BTC-settled (inverse) ones are not implemented yet.
 pub(crate) const PARTITION_FUTURES_USDT: &str = "futures:usdt";
+/// The partition of the isolated-margin account book. Margin trades and orders need none of
+/// their own: Gate's spot lists include the margin account's unless asked for one account.
+pub(crate) const PARTITION_MARGIN: &str = "margin";
+/// unconfirmed: the margin account book's largest `limit`; 100 is Gate's default page.
+pub(crate) const MARGIN_BOOK_LIMIT: usize = 100;
 /// Futures histories page with `offset`; unconfirmed: 1000 as the largest `limit`.
 pub(crate) const FUTURES_LIMIT: usize = 1000;
 
@@ -169,6 +174,9 @@ impl GateioEndpoints {
     /// `GET /wallet/withdrawals?from=&to=&offset=&limit=`.
     pub(crate) const WITHDRAWALS: Endpoint = private("/wallet/withdrawals", BUCKET_WALLET);
 
+    /// `GET /margin/account_book?from=&to=&page=&limit=`: the isolated-margin ledger.
+    pub(crate) const MARGIN_ACCOUNT_BOOK: Endpoint =
+        private("/margin/account_book", BUCKET_ACCOUNTS);
     /// `GET /futures/usdt/contracts`: USDT-settled perpetual contracts, with the base amount
     /// of one contract (`quanto_multiplier`).
     pub(crate) const FUTURES_CONTRACTS: Endpoint = public("/futures/usdt/contracts");

@@ -172,6 +172,23 @@ struct BookEntry {
 }
 
 #[derive(Deserialize)]
+struct MarginBookEntry {
+    id: Value,
+    #[serde(default)]
+    time: Option<Value>,
+    #[serde(default)]
+    time_ms: Option<Value>,
+    currency: String,
+    #[serde(default)]
+    currency_pair: Option<String>,
+    change: String,
+    #[serde(default)]
+    balance: Option<String>,
+    #[serde(rename = "type", default)]
+    entry_type: Option<String>,
+}
+
+#[derive(Deserialize)]
 struct WalletTransfer {
     id: String,
     timestamp: Value,
@@ -569,6 +586,36 @@ pub(crate) fn parse_account_book(body: &Value) -> Result<ListPage, PluginError> 
             balance_after: non_empty(e.balance),
             entry_type: e.entry_type.unwrap_or_default(),
             reference_id: non_empty(e.text),
+            raw: raw.clone(),
+        }));
+    }
+    Ok(ListPage {
+        returned: list.len(),
+        records,
+        oldest_open: None,
+    })
+}
+
+/// `GET /margin/account_book` → ledger entries of the isolated-margin accounts (id =
+/// `margin:` and Gate's `id`, which is not drawn from the spot book's); the reference is the
+/// currency pair whose account moved.
+pub(crate) fn parse_margin_account_book(body: &Value) -> Result<ListPage, PluginError> {
+    let endpoint = "margin/account_book";
+    let list = list(body, endpoint)?;
+    let mut records = Vec::with_capacity(list.len());
+    for (i, raw) in list.iter().enumerate() {
+        let e: MarginBookEntry = element(raw, endpoint, i)?;
+        let ms = e.time_ms.as_ref().map(value_text);
+        let s = e.time.as_ref().map(value_text);
+        records.push(Record::Ledger(LedgerEntry {
+            id: format!("margin:{}", value_text(&e.id)),
+            timestamp: time_ms(ms.as_deref(), s.as_deref(), endpoint, i)?,
+            asset: normalise_asset(&e.currency),
+            asset_native: e.currency,
+            amount: e.change,
+            balance_after: non_empty(e.balance),
+            entry_type: e.entry_type.unwrap_or_default(),
+            reference_id: non_empty(e.currency_pair),
             raw: raw.clone(),
         }));
     }

@@ -444,6 +444,22 @@ fn parses_usdt_futures_in_base_amounts() {
 }
 
 #[test]
+fn parses_the_margin_account_book() {
+    let page = parsing::parse_margin_account_book(&data("margin_account_book.json")).unwrap();
+    let Record::Ledger(l) = &page.records[0] else {
+        panic!()
+    };
+    assert_eq!(l.id, "margin:123456");
+    assert_eq!(l.timestamp, 1_547_633_726_123);
+    assert_eq!(
+        (l.asset_native.as_str(), l.amount.as_str()),
+        ("BTC", "1.03")
+    );
+    assert_eq!(l.reference_id.as_deref(), Some("BTC_USDT"));
+    assert_eq!(l.entry_type, "in");
+}
+
+#[test]
 fn bad_json_is_bad_response_naming_the_endpoint() {
     let err = parsing::result(200, b"{\"trunc", "fetching spot trades").unwrap_err();
     assert_eq!(err.kind, ErrorKind::BAD_RESPONSE);
@@ -952,6 +968,17 @@ impl FakeGate {
                 (400, labelled("USER_NOT_FOUND"))
             };
         }
+        if path == "/api/v4/margin/accounts" {
+            return (
+                200,
+                if self.futures {
+                    data("margin_accounts.json")
+                } else {
+                    json!([])
+                }
+                .to_string(),
+            );
+        }
         if path == "/api/v4/account/detail" {
             return (200, data("account_detail.json").to_string());
         }
@@ -1131,13 +1158,19 @@ fn futures_partitions_exist_where_the_account_has_a_futures_account() {
         vec!["spot"]
     );
     state.lock().unwrap().futures = true;
-    for stream in [Stream::Trades, Stream::Orders, Stream::Ledger] {
+    for stream in [Stream::Trades, Stream::Orders] {
         assert_eq!(
             c.partitions(stream, &context).unwrap(),
             vec!["spot", "futures:usdt"],
             "{stream}"
         );
     }
+    // The margin book is a ledger of its own where margin accounts exist (the fake has them
+    // together with the futures account).
+    assert_eq!(
+        c.partitions(Stream::Ledger, &context).unwrap(),
+        vec!["spot", "futures:usdt", "margin"]
+    );
     for stream in [Stream::Balances, Stream::Deposits, Stream::Withdrawals] {
         assert_eq!(
             c.partitions(stream, &context).unwrap(),

@@ -75,6 +75,7 @@ pub fn truth(ds: &Dataset) -> Value {
         "futures_trades": list(&ds.futures_trades),
         "futures_orders": list(&ds.futures_orders),
         "futures_account_book": list(&ds.futures_account_book),
+        "margin_account_book": list(&ds.margin_book),
         "contracts": super::data::CONTRACTS.iter().map(|(name, multiplier, _)| json!({"name": name, "quanto_multiplier": multiplier})).collect::<Vec<_>>(),
     })
 }

@@ -96,6 +96,8 @@ pub struct Dataset {
     pub futures_trades: Vec<(i64, Value)>,
     pub futures_orders: Vec<(i64, Value)>,
     pub futures_account_book: Vec<(i64, Value)>,
+    /// The isolated-margin accounts' book.
+    pub margin_book: Vec<(i64, Value)>,
     next_trade_id: u64,
     next_order_id: u64,
     next_book_id: u64,
@@ -161,6 +163,7 @@ impl Dataset {
             futures_trades: Vec::new(),
             futures_orders: Vec::new(),
             futures_account_book: Vec::new(),
+            margin_book: Vec::new(),
             next_trade_id: 5_000_000_000,
             next_order_id: 300_000_000_000,
             next_book_id: 20_000_000_000,
@@ -211,7 +214,55 @@ impl Dataset {
         ds.orders
             .sort_by_key(|(t, o)| (*t, o["id"].as_str().unwrap_or("").to_owned()));
         ds.futures(&mut rng.fork("futures"), start, end);
+        ds.margin_book(&mut rng.fork("margin"), start, end);
         ds
+    }
+
+    /// Transfers in and out, borrowing, repaying and interest on the two margin pairs: one
+    /// entry every few hours, with a running balance per pair and currency.
+    fn margin_book(&mut self, r: &mut SimRng, start: i64, end: i64) {
+        let mut balances: BTreeMap<(String, String), i128> = BTreeMap::new();
+        let n = (self.config.days * 3).max(1);
+        let mut times: Vec<i64> = (0..n).map(|_| r.range_i64(start, end)).collect();
+        times.sort_unstable();
+        for (k, t) in times.into_iter().enumerate() {
+            let pair = if r.chance(0.5) {
+                "BTC_USDT"
+            } else {
+                "ETH_USDT"
+            };
+            let (base, quote) = split(pair);
+            let currency = if r.chance(0.4) { base } else { quote };
+            let unit = if currency == "USDT" {
+                100 * SCALE
+            } else {
+                SCALE / 100
+            };
+            let kind = *r.pick(&["in", "out", "borrow", "repay", "interest"]);
+            let size = unit * (1 + r.below(20) as i128) / 10;
+            let change = match kind {
+                "in" | "borrow" => size,
+                "interest" => -(size / 1000).max(1),
+                _ => -size,
+            };
+            let balance = balances
+                .entry((pair.to_owned(), currency.to_owned()))
+                .or_insert(0);
+            *balance += change;
+            self.margin_book.push((
+                t,
+                json!({
+                    "id": (40_000_000 + k as u64 * 3).to_string(),
+                    "time": (t / 1000).to_string(),
+                    "time_ms": t,
+                    "currency": currency,
+                    "currency_pair": pair,
+                    "change": dec(change),
+                    "balance": dec(*balance),
+                    "type": kind,
+                }),
+            ));
+        }
     }
 
     /// USDT futures: orders of one or two fills (a few cancelled, two still open), a fee per

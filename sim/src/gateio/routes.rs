@@ -35,6 +35,7 @@ pub enum Endpoint {
     AccountBook,
     Deposits,
     Withdrawals,
+    MarginAccountBook,
     FuturesContracts,
     FuturesTrades,
     FuturesOrders,
@@ -64,6 +65,7 @@ impl Endpoint {
             "/spot/account_book" => Endpoint::AccountBook,
             "/wallet/deposits" => Endpoint::Deposits,
             "/wallet/withdrawals" => Endpoint::Withdrawals,
+            "/margin/account_book" => Endpoint::MarginAccountBook,
             "/futures/usdt/contracts" => Endpoint::FuturesContracts,
             "/futures/usdt/my_trades_timerange" => Endpoint::FuturesTrades,
             "/futures/usdt/orders_timerange" => Endpoint::FuturesOrders,
@@ -99,6 +101,7 @@ impl Endpoint {
             Endpoint::AccountBook => "GET /api/v4/spot/account_book",
             Endpoint::Deposits => "GET /api/v4/wallet/deposits",
             Endpoint::Withdrawals => "GET /api/v4/wallet/withdrawals",
+            Endpoint::MarginAccountBook => "GET /api/v4/margin/account_book",
             Endpoint::FuturesContracts => "GET /api/v4/futures/usdt/contracts",
             Endpoint::FuturesTrades => "GET /api/v4/futures/usdt/my_trades_timerange",
             Endpoint::FuturesOrders => "GET /api/v4/futures/usdt/orders_timerange",
@@ -428,6 +431,18 @@ fn dispatch(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Resul
             let currency = p.get("currency");
             let items = in_window(&ds.account_book, from, to, |e| {
                 currency.is_none_or(|c| e["currency"] == c)
+            });
+            by_page(items, p, limit)
+        }
+        Endpoint::MarginAccountBook => {
+            // unconfirmed: the margin account book's widest window and largest page.
+            let (from, to) = p.window(now)?;
+            let limit = p.limit(100, 500)?;
+            let currency = p.get("currency");
+            let pair = p.get("currency_pair");
+            let items = in_window(&ds.margin_book, from, to, |e| {
+                currency.is_none_or(|c| e["currency"] == c)
+                    && pair.is_none_or(|c| e["currency_pair"] == c)
             });
             by_page(items, p, limit)
         }

@@ -137,7 +137,8 @@ fn prefixed(truth: &Value, key: &str, id: &str, prefix: &str) -> Vec<(String, Va
 }
 
 /// Asserts that the integration holds exactly the simulator's account, every stream: spot and
-/// USDT futures trades, orders and account books, deposits, withdrawals, every wallet.
+/// USDT futures trades and orders, the spot, margin and futures account books, deposits,
+/// withdrawals, every wallet.
 fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
     let spot_trades = keyed(truth, "trades", "id");
     let futures_trades = prefixed(truth, "futures_trades", "trade_id", "futures:usdt:");
@@ -273,6 +274,7 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
                 "id",
                 "futures:usdt:",
             ));
+            entries.extend(prefixed(truth, "margin_account_book", "id", "margin:"));
             entries
         },
         &[
