@@ -634,3 +634,33 @@ fn the_endpoint_rate_limit_is_waited_out_and_the_sync_finishes() {
     );
     assert_stored_exactly(&daemon, &sim.truth());
 }
+
+#[test]
+fn server_errors_are_retried_and_a_malformed_answer_is_a_bad_response() {
+    let sim = gateio_sim(&["--seed", "66", "--trades", "200", "--history-days", "20"]);
+    let setup = gateio_setup(&sim, API_SECRET, &days_ago(21), false, STREAMS);
+    let daemon = Daemon::start(&setup);
+
+    // The next three answers are 503s: retried, the sync completes, nothing is missing.
+    sim.set_faults(serde_json::json!({"fail_next": {"count": 3, "status": 503}}));
+    assert_all_ok(&daemon.sync_wait(INTEGRATION));
+    assert_eq!(sim.stats()["by_status"]["503"], 3);
+    assert_stored_exactly(&daemon, &sim.truth());
+
+    // Every answer cut short: each stream fails as bad_response, saying what it was doing.
+    sim.set_faults(serde_json::json!({"malformed_rate": 1.0}));
+    let report = daemon.sync_wait(INTEGRATION);
+    for s in streams(&report) {
+        assert_eq!(s["result"], "failed", "{s}");
+        assert_eq!(s["error"]["kind"], "bad_response", "{s}");
+        assert!(
+            s["error"]["message"].as_str().unwrap().contains("while "),
+            "{s}"
+        );
+    }
+
+    // Healed: the next sync is whole again.
+    sim.set_faults(serde_json::json!({"malformed_rate": 0.0}));
+    assert_all_ok(&daemon.sync_wait(INTEGRATION));
+    assert_stored_exactly(&daemon, &sim.truth());
+}
