@@ -234,23 +234,41 @@ impl GateioConnector {
     // -----------------------------------------------------------------------------------
     // Streams.
 
-    /// Every wallet: spot, isolated margin, perpetual futures per settle currency, delivery,
-    /// options and Earn lending. A wallet the account never opened is skipped.
+    /// Every wallet: spot and isolated margin (or, for a unified account, its `unified`
+    /// wallet), perpetual futures per settle currency, delivery, options and Earn lending. A
+    /// wallet the account never opened is skipped.
     fn fetch_balances(&self) -> Result<Page, PluginError> {
         let mut records = Vec::new();
         let as_of = self.server_now();
         let body = self.signed_get(
-            &GateioEndpoints::SPOT_ACCOUNTS,
+            &GateioEndpoints::UNIFIED_MODE,
             &[],
-            "fetching the spot accounts",
+            "reading the account's unified mode",
         )?;
-        records.extend(parsing::parse_spot_accounts(&body, as_of)?);
-        let body = self.signed_get(
-            &GateioEndpoints::MARGIN_ACCOUNTS,
-            &[],
-            "fetching the isolated margin accounts",
-        )?;
-        records.extend(parsing::parse_margin_accounts(&body, as_of)?);
+        let mode = parsing::parse_unified_mode(&body)?;
+        if mode == "classic" {
+            let body = self.signed_get(
+                &GateioEndpoints::SPOT_ACCOUNTS,
+                &[],
+                "fetching the spot accounts",
+            )?;
+            records.extend(parsing::parse_spot_accounts(&body, as_of)?);
+            let body = self.signed_get(
+                &GateioEndpoints::MARGIN_ACCOUNTS,
+                &[],
+                "fetching the isolated margin accounts",
+            )?;
+            records.extend(parsing::parse_margin_accounts(&body, as_of)?);
+        } else {
+            // A unified account holds the spot and margin balances in one wallet.
+            // unconfirmed: that `/spot/accounts` would repeat them (it is not read here).
+            let body = self.signed_get(
+                &GateioEndpoints::UNIFIED_ACCOUNTS,
+                &[],
+                &format!("fetching the unified account ({mode} mode)"),
+            )?;
+            records.extend(parsing::parse_unified_accounts(&body, as_of)?);
+        }
         for settle in FUTURES_SETTLES {
             let endpoint = GateioEndpoints::futures_accounts(settle);
             let what = format!("fetching the {settle}-settled futures account");

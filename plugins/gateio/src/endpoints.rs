@@ -153,6 +153,10 @@ impl GateioEndpoints {
     pub(crate) const CANDLESTICKS: Endpoint = public("/spot/candlesticks");
     /// `GET /account/detail`: the user id and the key's mode.
     pub(crate) const ACCOUNT_DETAIL: Endpoint = private("/account/detail", BUCKET_SPOT);
+    /// `GET /unified/unified_mode`: `classic`, or one of the unified account's modes.
+    pub(crate) const UNIFIED_MODE: Endpoint = private("/unified/unified_mode", BUCKET_ACCOUNTS);
+    /// `GET /unified/accounts`: the unified account's balances per currency.
+    pub(crate) const UNIFIED_ACCOUNTS: Endpoint = private("/unified/accounts", BUCKET_ACCOUNTS);
     /// `GET /spot/accounts`: the spot wallet.
     pub(crate) const SPOT_ACCOUNTS: Endpoint = private("/spot/accounts", BUCKET_SPOT);
     /// `GET /margin/accounts`: isolated margin, one account per currency pair.

@@ -68,6 +68,24 @@ struct DetailKey {
 }
 
 #[derive(Deserialize)]
+struct UnifiedMode {
+    mode: String,
+}
+
+#[derive(Deserialize)]
+struct UnifiedAccount {
+    #[serde(default)]
+    balances: std::collections::BTreeMap<String, Value>,
+}
+
+#[derive(Deserialize)]
+struct UnifiedBalance {
+    available: String,
+    #[serde(default)]
+    freeze: Option<String>,
+}
+
+#[derive(Deserialize)]
 struct SpotAccount {
     currency: String,
     available: String,
@@ -302,6 +320,41 @@ pub(crate) fn parse_account_detail(body: &Value) -> Result<AccountDetail, Plugin
         }),
         mode: d.key.and_then(|k| k.mode),
     })
+}
+
+/// `GET /unified/unified_mode` → `classic`, `single_currency`, `multi_currency` or
+/// `portfolio`.
+pub(crate) fn parse_unified_mode(body: &Value) -> Result<String, PluginError> {
+    let m: UnifiedMode = decode(body, "unified/unified_mode")?;
+    Ok(m.mode)
+}
+
+/// `GET /unified/accounts` → the `unified` wallet, one balance per currency: `available` free,
+/// `freeze` locked, their sum the total. `raw` is the currency's object. unconfirmed: whether
+/// `equity` (which nets borrowing) is the better total; it stays in `raw`.
+pub(crate) fn parse_unified_accounts(body: &Value, as_of: i64) -> Result<Vec<Record>, PluginError> {
+    let endpoint = "unified/accounts";
+    let a: UnifiedAccount = decode(body, endpoint)?;
+    let mut records = Vec::with_capacity(a.balances.len());
+    for (currency, raw) in a.balances {
+        let b: UnifiedBalance = UnifiedBalance::deserialize(&raw).map_err(|e| {
+            bad(format!(
+                "while parsing the {endpoint} response: balances.{currency}: {e}"
+            ))
+        })?;
+        let locked = non_empty(b.freeze).unwrap_or_else(|| "0".to_owned());
+        let total = sum(&b.available, &locked, endpoint, &currency)?;
+        records.push(balance(
+            "unified",
+            currency,
+            b.available,
+            locked,
+            total,
+            as_of,
+            raw,
+        ));
+    }
+    Ok(records)
 }
 
 /// `GET /spot/accounts` → the `spot` wallet: `available` free, `locked` locked.

@@ -214,6 +214,33 @@ fn parses_every_wallet_exactly() {
 }
 
 #[test]
+fn parses_a_unified_account() {
+    assert_eq!(
+        parsing::parse_unified_mode(&data("unified_mode.json")).unwrap(),
+        "multi_currency"
+    );
+    let records = parsing::parse_unified_accounts(&data("unified_accounts.json"), 7).unwrap();
+    assert_eq!(
+        balances(&records),
+        vec![
+            t5("unified", "ETH", "0", "0", "0"),
+            t5(
+                "unified",
+                "POINT",
+                "9999999999.017023138734",
+                "0",
+                "9999999999.017023138734"
+            ),
+            t5("unified", "USDT", "0.00000062023", "0.5", "0.50000062023"),
+        ]
+    );
+    let Record::Balance(b) = &records[2] else {
+        panic!()
+    };
+    assert_eq!(b.raw, data("unified_accounts.json")["balances"]["USDT"]);
+}
+
+#[test]
 fn parses_my_trades_with_an_exact_cost() {
     let page = parsing::parse_my_trades(&data("my_trades.json")).unwrap();
     assert_eq!(page.returned, 1);

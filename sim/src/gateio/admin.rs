@@ -67,6 +67,8 @@ pub fn truth(ds: &Dataset) -> Value {
         "delivery": ds.delivery,
         "options": ds.options,
         "earn": ds.earn,
+        "unified_mode": ds.config.unified_mode,
+        "unified": ds.unified,
         "trades": list(&ds.trades),
         "orders": list(&ds.orders),
         "account_book": list(&ds.account_book),

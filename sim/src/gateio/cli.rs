@@ -58,6 +58,9 @@ pub struct GateioDatasetArgs {
     /// USDT futures fills, at most (orders of one or two fills until they are used up).
     #[arg(long, default_value_t = 300)]
     futures_trades: usize,
+    /// The account's mode: classic, single_currency, multi_currency or portfolio.
+    #[arg(long, default_value = "classic")]
+    unified_mode: String,
 }
 
 #[derive(Debug, Args)]
@@ -101,6 +104,13 @@ impl GateioDatasetArgs {
             None => real_now_ms().div_euclid(MINUTE_MS) * MINUTE_MS,
         };
         anyhow::ensure!(
+            matches!(
+                self.unified_mode.as_str(),
+                "classic" | "single_currency" | "multi_currency" | "portfolio"
+            ),
+            "--unified-mode must be classic, single_currency, multi_currency or portfolio"
+        );
+        anyhow::ensure!(
             (1..=3650).contains(&self.history_days),
             "--history-days must be 1 to 3650"
         );
@@ -114,6 +124,7 @@ impl GateioDatasetArgs {
             deposits: self.deposits,
             withdrawals: self.withdrawals,
             futures_trades: self.futures_trades,
+            unified_mode: self.unified_mode.clone(),
         })
     }
 }

@@ -72,6 +72,9 @@ pub struct DatasetConfig {
     pub withdrawals: usize,
     /// USDT futures fills (in orders of one or two).
     pub futures_trades: usize,
+    /// `classic`, or a unified account's mode (`single_currency`, `multi_currency`,
+    /// `portfolio`): then its spot and margin balances are one `unified` wallet.
+    pub unified_mode: String,
 }
 
 /// Everything the account holds.
@@ -86,6 +89,8 @@ pub struct Dataset {
     pub delivery: BTreeMap<String, Value>,
     pub options: Option<Value>,
     pub earn: Vec<Value>,
+    /// A unified account's balances by currency (empty for a classic account).
+    pub unified: BTreeMap<String, Value>,
     /// With their time (ms), oldest first.
     pub trades: Vec<(i64, Value)>,
     /// Finished and open, by creation time (ms), oldest first.
@@ -155,6 +160,7 @@ impl Dataset {
             delivery: BTreeMap::new(),
             options: None,
             earn: Vec::new(),
+            unified: BTreeMap::new(),
             trades: Vec::new(),
             orders: Vec::new(),
             account_book: Vec::new(),
@@ -170,6 +176,9 @@ impl Dataset {
             running: BTreeMap::new(),
         };
         ds.wallets(&mut rng.fork("wallets"));
+        if config.unified_mode != "classic" {
+            ds.unified_wallet(&mut rng.fork("unified"));
+        }
         let start = config.end_ms - config.days * DAY_MS;
         let end = config.end_ms - MINUTE_MS;
 
@@ -537,6 +546,33 @@ impl Dataset {
                 "create_time": 1_700_000_000_000_i64,
                 "update_time": 1_710_000_000_000_i64,
             }));
+        }
+    }
+
+    fn unified_wallet(&mut self, r: &mut SimRng) {
+        for (currency, unit) in [
+            ("USDT", 1_000 * SCALE),
+            ("BTC", SCALE / 10),
+            ("ETH", SCALE),
+            ("GT", 10 * SCALE),
+        ] {
+            let available = unit * (1 + r.below(500) as i128) / 7;
+            let freeze = unit * r.below(20) as i128 / 13;
+            let borrowed = if currency == "USDT" { unit / 3 } else { 0 };
+            self.unified.insert(
+                currency.to_owned(),
+                json!({
+                    "available": dec(available),
+                    "freeze": dec(freeze),
+                    "borrowed": dec(borrowed),
+                    "negative_liab": "0",
+                    "futures_pos_liab": "0",
+                    "equity": dec(available + freeze - borrowed),
+                    "total_freeze": dec(freeze),
+                    "total_liab": dec(borrowed),
+                    "spot_in_use": dec(freeze),
+                }),
+            );
         }
     }
 

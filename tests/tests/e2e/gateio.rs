@@ -664,3 +664,52 @@ fn server_errors_are_retried_and_a_malformed_answer_is_a_bad_response() {
     assert_all_ok(&daemon.sync_wait(INTEGRATION));
     assert_stored_exactly(&daemon, &sim.truth());
 }
+
+#[test]
+fn a_unified_account_is_one_unified_wallet_beside_the_contract_wallets() {
+    let sim = gateio_sim(&[
+        "--seed",
+        "67",
+        "--trades",
+        "50",
+        "--unified-mode",
+        "multi_currency",
+    ]);
+    let streams = "[streams]\nbalances = \"1h\"\n";
+    let setup = gateio_setup(&sim, API_SECRET, &days_ago(10), false, streams);
+    let daemon = Daemon::start(&setup);
+    assert_all_ok(&daemon.sync_wait(INTEGRATION));
+
+    let truth = sim.truth();
+    let stored: BTreeMap<String, Value> = daemon
+        .records(INTEGRATION, "balance")
+        .into_iter()
+        .map(|b| {
+            (
+                format!("{}:{}", text(&b["wallet"]), text(&b["asset_native"])),
+                b,
+            )
+        })
+        .collect();
+    let unified = truth["unified"].as_object().unwrap();
+    assert!(!unified.is_empty());
+    for (currency, raw) in unified {
+        let rec = stored
+            .get(&format!("unified:{currency}"))
+            .unwrap_or_else(|| panic!("no unified {currency} in {:?}", stored.keys()));
+        assert_eq!(&rec["raw"], raw, "{currency}");
+        assert_eq!(text(&rec["free"]), text(&raw["available"]), "{currency}");
+        assert_eq!(text(&rec["locked"]), text(&raw["freeze"]), "{currency}");
+    }
+    assert!(
+        !stored
+            .keys()
+            .any(|k| k.starts_with("spot:") || k.starts_with("margin:")),
+        "spot and margin balances are the unified wallet's: {:?}",
+        stored.keys()
+    );
+    // The contract and Earn wallets are still read.
+    for wallet in ["futures:USDT", "delivery:USDT", "options:USDT", "earn:USDT"] {
+        assert!(stored.contains_key(wallet), "{wallet}: {:?}", stored.keys());
+    }
+}
