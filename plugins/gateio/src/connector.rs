@@ -18,11 +18,10 @@ use serde_json::Value;
 use crate::config::GateioConfig;
 use crate::endpoints::{
     interval_of, Endpoint, GateioEndpoints, ACCOUNT_BOOK_LIMIT, API_HOSTS, BUCKET_ACCOUNTS,
-    BUCKET_FUTURES, BUCKET_PUBLIC, BUCKET_SPOT, BUCKET_WALLET, DEFAULT_BASE_URL, DELIVERY_SETTLES,
-    FUTURES_LIMIT, FUTURES_SETTLES, LIMIT_RESET_HEADER, MARGIN_BOOK_LIMIT, MAX_CLOCK_GAP_MS,
-    MAX_LIMIT_WAIT_MS, MY_TRADES_LIMIT, OPEN_ORDERS_LIMIT, ORDERS_LIMIT, PARTITION_FUTURES_USDT,
-    PARTITION_MARGIN, PARTITION_SPOT, PER_WINDOW, SANDBOX_BASE_URL, TIMEFRAMES, TRANSFER_LIMIT,
-    WINDOW_30_DAYS_MS, WINDOW_MS,
+    BUCKET_FUTURES, BUCKET_PUBLIC, BUCKET_SPOT, BUCKET_WALLET, DEFAULT_BASE_URL, FUTURES_LIMIT,
+    LIMIT_RESET_HEADER, MARGIN_BOOK_LIMIT, MAX_CLOCK_GAP_MS, MAX_LIMIT_WAIT_MS, MY_TRADES_LIMIT,
+    OPEN_ORDERS_LIMIT, ORDERS_LIMIT, PARTITION_FUTURES_USDT, PARTITION_MARGIN, PARTITION_SPOT,
+    PER_WINDOW, SANDBOX_BASE_URL, TIMEFRAMES, TRANSFER_LIMIT, WINDOW_30_DAYS_MS, WINDOW_MS,
 };
 use crate::pagination::{self, floor_second, window_params, GateioPager, Paging};
 use crate::parsing::{self, AccountDetail, Contracts, ListPage};
@@ -168,7 +167,8 @@ impl Connector for GateioConnector {
             // once), and USDT-settled futures where the account has a futures account.
             Stream::Trades | Stream::Orders | Stream::Ledger => {
                 let mut parts = vec![PARTITION_SPOT.to_owned()];
-                let futures = GateioEndpoints::futures_accounts("usdt");
+                // The USDT-settled account, listed first.
+                let (_, futures) = GateioEndpoints::FUTURES_ACCOUNTS[0];
                 let has_futures = context.known.iter().any(|k| k == PARTITION_FUTURES_USDT)
                     || self
                         .optional_account(&futures, "looking for a USDT futures account")?
@@ -269,8 +269,7 @@ impl GateioConnector {
             )?;
             records.extend(parsing::parse_unified_accounts(&body, as_of)?);
         }
-        for settle in FUTURES_SETTLES {
-            let endpoint = GateioEndpoints::futures_accounts(settle);
+        for (settle, endpoint) in GateioEndpoints::FUTURES_ACCOUNTS {
             let what = format!("fetching the {settle}-settled futures account");
             if let Some(body) = self.optional_account(&endpoint, &what)? {
                 records.extend(parsing::parse_contract_account(
@@ -281,8 +280,7 @@ impl GateioConnector {
                 )?);
             }
         }
-        for settle in DELIVERY_SETTLES {
-            let endpoint = GateioEndpoints::delivery_accounts(settle);
+        for (settle, endpoint) in GateioEndpoints::DELIVERY_ACCOUNTS {
             let what = format!("fetching the {settle}-settled delivery account");
             if let Some(body) = self.optional_account(&endpoint, &what)? {
                 records.extend(parsing::parse_contract_account(

@@ -89,11 +89,6 @@ pub(crate) const MARGIN_BOOK_LIMIT: usize = 100;
 /// Futures histories page with `offset`; unconfirmed: 1000 as the largest `limit`.
 pub(crate) const FUTURES_LIMIT: usize = 1000;
 
-/// Settle currencies of perpetual futures accounts.
-pub(crate) const FUTURES_SETTLES: [&str; 2] = ["usdt", "btc"];
-/// Settle currencies of delivery futures accounts.
-pub(crate) const DELIVERY_SETTLES: [&str; 1] = ["usdt"];
-
 /// Unified timeframes and Gate's `interval` values for them. unconfirmed: how Gate aligns its
 /// `7d` and `30d` candles, so they are not offered.
 pub(crate) const TIMEFRAMES: [(&str, &str); 8] = [
@@ -194,21 +189,14 @@ impl GateioEndpoints {
     pub(crate) const FUTURES_ACCOUNT_BOOK: Endpoint =
         private("/futures/usdt/account_book", BUCKET_FUTURES);
 
-    /// `GET /futures/{settle}/accounts`.
-    pub(crate) fn futures_accounts(settle: &str) -> Endpoint {
-        private(
-            match settle {
-                "btc" => "/futures/btc/accounts",
-                _ => "/futures/usdt/accounts",
-            },
-            BUCKET_ACCOUNTS,
-        )
-    }
-
-    /// `GET /delivery/{settle}/accounts`.
-    pub(crate) fn delivery_accounts(_settle: &str) -> Endpoint {
-        private("/delivery/usdt/accounts", BUCKET_ACCOUNTS)
-    }
+    /// `GET /futures/{settle}/accounts`: perpetual futures, per settle currency.
+    pub(crate) const FUTURES_ACCOUNTS: [(&'static str, Endpoint); 2] = [
+        ("usdt", private("/futures/usdt/accounts", BUCKET_ACCOUNTS)),
+        ("btc", private("/futures/btc/accounts", BUCKET_ACCOUNTS)),
+    ];
+    /// `GET /delivery/{settle}/accounts`: delivery futures; Gate settles them in USDT.
+    pub(crate) const DELIVERY_ACCOUNTS: [(&'static str, Endpoint); 1] =
+        [("usdt", private("/delivery/usdt/accounts", BUCKET_ACCOUNTS))];
 
     /// Endpoints under `base_url` (no trailing slash; one is removed if present).
     pub(crate) fn new(base_url: &str) -> GateioEndpoints {

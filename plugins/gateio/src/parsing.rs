@@ -1146,7 +1146,6 @@ pub(crate) fn split_pair(pair: &str) -> (Option<String>, Option<String>) {
 // ---------------------------------------------------------------------------------------
 // Helpers.
 
-#[allow(clippy::too_many_arguments)]
 fn balance(
     wallet: &str,
     currency: String,

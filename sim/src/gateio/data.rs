@@ -222,6 +222,7 @@ impl Dataset {
         }
         ds.orders
             .sort_by_key(|(t, o)| (*t, o["id"].as_str().unwrap_or("").to_owned()));
+        ds.rebalance();
         ds.futures(&mut rng.fork("futures"), start, end);
         ds.margin_book(&mut rng.fork("margin"), start, end);
         ds
@@ -830,10 +831,33 @@ impl Dataset {
         ));
     }
 
+    /// Sorts the account book by time and writes each entry's running balance in that order
+    /// (an order's later fills may fall after the next order's first).
+    fn rebalance(&mut self) {
+        self.account_book.sort_by_key(|(t, _)| *t);
+        let mut running: BTreeMap<String, i128> = BTreeMap::new();
+        for (_, e) in &mut self.account_book {
+            let currency = e["currency"].as_str().unwrap_or_default().to_owned();
+            let change = e["change"].as_str().unwrap_or("0");
+            let units = parse_units(change.trim_start_matches('-'));
+            let signed = if change.starts_with('-') {
+                -units
+            } else {
+                units
+            };
+            let balance = running.entry(currency).or_insert(0);
+            *balance += signed;
+            e["balance"] = json!(dec(*balance));
+        }
+        self.running = running;
+    }
+
     /// Appends `n` fills (in orders) from `now` on; returns how many were added.
     pub fn append_trades(&mut self, n: usize, now: i64, rng: &mut SimRng) -> usize {
         let mut added = 0;
-        let mut t = now - 2 * MINUTE_MS;
+        // After everything already there, so no running balance already served changes.
+        let latest = self.account_book.last().map_or(i64::MIN, |(t, _)| *t);
+        let mut t = (now - 2 * MINUTE_MS).max(latest + 1_000);
         while added < n {
             let k = (1 + rng.below(3) as usize).min(n - added);
             self.filled_order(rng, t, k);
@@ -842,7 +866,7 @@ impl Dataset {
         }
         self.trades.sort_by_key(|(t, _)| *t);
         self.orders.sort_by_key(|(t, _)| *t);
-        self.account_book.sort_by_key(|(t, _)| *t);
+        self.rebalance();
         added
     }
 }
@@ -931,4 +955,80 @@ pub fn candle(
         dec(volume),
         closed.to_string(),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> DatasetConfig {
+        DatasetConfig {
+            seed: 7,
+            end_ms: 1_800_000_000_000,
+            days: 60,
+            trades: 500,
+            orders_extra: 20,
+            open_orders: 3,
+            deposits: 10,
+            withdrawals: 8,
+            futures_trades: 60,
+            unified_mode: "classic".into(),
+        }
+    }
+
+    #[test]
+    fn the_same_seed_makes_the_same_account() {
+        let a = Dataset::generate(&config());
+        let b = Dataset::generate(&config());
+        assert_eq!(a.trades, b.trades);
+        assert_eq!(a.account_book, b.account_book);
+        assert_eq!(a.futures_orders, b.futures_orders);
+        assert_eq!(a.trades.len(), 500);
+        let other = Dataset::generate(&DatasetConfig {
+            seed: 8,
+            ..config()
+        });
+        assert_ne!(a.trades, other.trades);
+    }
+
+    #[test]
+    fn every_fill_belongs_to_an_order_and_the_book_adds_up() {
+        let ds = Dataset::generate(&config());
+        let orders: BTreeMap<String, &Value> = ds
+            .orders
+            .iter()
+            .map(|(_, o)| (o["id"].as_str().unwrap().to_owned(), o))
+            .collect();
+        for (_, t) in &ds.trades {
+            let order = orders[t["order_id"].as_str().unwrap()];
+            assert_eq!(order["currency_pair"], t["currency_pair"]);
+            assert_eq!(order["side"], t["side"]);
+        }
+        // The last entry of each currency carries the sum of every change before it.
+        let mut sums: BTreeMap<String, i128> = BTreeMap::new();
+        let mut last: BTreeMap<String, String> = BTreeMap::new();
+        for (_, e) in &ds.account_book {
+            let c = e["currency"].as_str().unwrap().to_owned();
+            let change = e["change"].as_str().unwrap();
+            let negative = change.starts_with('-');
+            let units = parse_units(change.trim_start_matches('-'));
+            *sums.entry(c.clone()).or_default() += if negative { -units } else { units };
+            last.insert(c, e["balance"].as_str().unwrap().to_owned());
+        }
+        for (c, sum) in sums {
+            assert_eq!(dec(sum), last[&c], "{c}");
+        }
+        let times: Vec<i64> = ds.account_book.iter().map(|(t, _)| *t).collect();
+        assert!(times.windows(2).all(|w| w[0] <= w[1]));
+    }
+
+    #[test]
+    fn decimals_are_written_as_gate_writes_them() {
+        assert_eq!(dec(150_000_000), "1.5");
+        assert_eq!(dec(-2 * SCALE), "-2");
+        assert_eq!(dec(1), "0.00000001");
+        assert_eq!(parse_units("0.0001"), 10_000);
+        assert_eq!(seconds(1_500), json!(1.5));
+        assert_eq!(seconds(2_000), json!(2));
+    }
 }
