@@ -234,7 +234,7 @@ impl GateioConnector {
     // -----------------------------------------------------------------------------------
     // Streams.
 
-    /// Every wallet: spot and isolated margin (or, for a unified account, its `unified`
+    /// Every wallet: spot, isolated and cross margin (or, for a unified account, its `unified`
     /// wallet), perpetual futures per settle currency, delivery, options and Earn lending. A
     /// wallet the account never opened is skipped.
     fn fetch_balances(&self) -> Result<Page, PluginError> {
@@ -259,6 +259,16 @@ impl GateioConnector {
                 "fetching the isolated margin accounts",
             )?;
             records.extend(parsing::parse_margin_accounts(&body, as_of)?);
+            let endpoint = GateioEndpoints::CROSS_MARGIN_ACCOUNTS;
+            let what = "fetching the cross margin account";
+            if let Some(body) = self.optional_account(&endpoint, what)? {
+                records.extend(parsing::parse_balances_by_currency(
+                    &body,
+                    "cross_margin",
+                    "margin/cross/accounts",
+                    as_of,
+                )?);
+            }
         } else {
             // A unified account holds the spot and margin balances in one wallet.
             // unconfirmed: that `/spot/accounts` would repeat them (it is not read here).
@@ -267,7 +277,12 @@ impl GateioConnector {
                 &[],
                 &format!("fetching the unified account ({mode} mode)"),
             )?;
-            records.extend(parsing::parse_unified_accounts(&body, as_of)?);
+            records.extend(parsing::parse_balances_by_currency(
+                &body,
+                "unified",
+                "unified/accounts",
+                as_of,
+            )?);
         }
         for (settle, endpoint) in GateioEndpoints::FUTURES_ACCOUNTS {
             let what = format!("fetching the {settle}-settled futures account");

@@ -156,6 +156,9 @@ impl GateioEndpoints {
     pub(crate) const SPOT_ACCOUNTS: Endpoint = private("/spot/accounts", BUCKET_SPOT);
     /// `GET /margin/accounts`: isolated margin, one account per currency pair.
     pub(crate) const MARGIN_ACCOUNTS: Endpoint = private("/margin/accounts", BUCKET_ACCOUNTS);
+    /// `GET /margin/cross/accounts`: the classic cross-margin account.
+    pub(crate) const CROSS_MARGIN_ACCOUNTS: Endpoint =
+        private("/margin/cross/accounts", BUCKET_ACCOUNTS);
     /// `GET /options/accounts`: the options account.
     pub(crate) const OPTIONS_ACCOUNTS: Endpoint = private("/options/accounts", BUCKET_ACCOUNTS);
     /// `GET /earn/uni/lends`: Earn (Simple Earn / lending) positions.

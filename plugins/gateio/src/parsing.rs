@@ -329,11 +329,16 @@ pub(crate) fn parse_unified_mode(body: &Value) -> Result<String, PluginError> {
     Ok(m.mode)
 }
 
-/// `GET /unified/accounts` → the `unified` wallet, one balance per currency: `available` free,
-/// `freeze` locked, their sum the total. `raw` is the currency's object. unconfirmed: whether
-/// `equity` (which nets borrowing) is the better total; it stays in `raw`.
-pub(crate) fn parse_unified_accounts(body: &Value, as_of: i64) -> Result<Vec<Record>, PluginError> {
-    let endpoint = "unified/accounts";
+/// `GET /unified/accounts` (the `unified` wallet) or `GET /margin/cross/accounts` (the
+/// `cross_margin` wallet) → one balance per currency: `available` free, `freeze` locked,
+/// their sum the total. `raw` is the currency's object. unconfirmed: whether `equity` (which
+/// nets borrowing) is the better total for a unified account; it stays in `raw`.
+pub(crate) fn parse_balances_by_currency(
+    body: &Value,
+    wallet: &str,
+    endpoint: &str,
+    as_of: i64,
+) -> Result<Vec<Record>, PluginError> {
     let a: UnifiedAccount = decode(body, endpoint)?;
     let mut records = Vec::with_capacity(a.balances.len());
     for (currency, raw) in a.balances {
@@ -345,7 +350,7 @@ pub(crate) fn parse_unified_accounts(body: &Value, as_of: i64) -> Result<Vec<Rec
         let locked = non_empty(b.freeze).unwrap_or_else(|| "0".to_owned());
         let total = sum(&b.available, &locked, endpoint, &currency)?;
         records.push(balance(
-            "unified",
+            wallet,
             currency,
             b.available,
             locked,

@@ -219,7 +219,13 @@ fn parses_a_unified_account() {
         parsing::parse_unified_mode(&data("unified_mode.json")).unwrap(),
         "multi_currency"
     );
-    let records = parsing::parse_unified_accounts(&data("unified_accounts.json"), 7).unwrap();
+    let records = parsing::parse_balances_by_currency(
+        &data("unified_accounts.json"),
+        "unified",
+        "unified/accounts",
+        7,
+    )
+    .unwrap();
     assert_eq!(
         balances(&records),
         vec![
@@ -238,6 +244,26 @@ fn parses_a_unified_account() {
         panic!()
     };
     assert_eq!(b.raw, data("unified_accounts.json")["balances"]["USDT"]);
+    let cross = parsing::parse_balances_by_currency(
+        &data("cross_margin_accounts.json"),
+        "cross_margin",
+        "margin/cross/accounts",
+        7,
+    )
+    .unwrap();
+    assert_eq!(
+        balances(&cross),
+        vec![
+            t5("cross_margin", "ETH", "0", "0", "0"),
+            t5(
+                "cross_margin",
+                "USDT",
+                "230.94621713",
+                "1.5",
+                "232.44621713"
+            ),
+        ]
+    );
 }
 
 #[test]

@@ -67,6 +67,7 @@ pub fn truth(ds: &Dataset) -> Value {
         "delivery": ds.delivery,
         "options": ds.options,
         "earn": ds.earn,
+        "cross_margin": ds.cross_margin,
         "unified_mode": ds.config.unified_mode,
         "unified": ds.unified,
         "trades": list(&ds.trades),

@@ -89,6 +89,8 @@ pub struct Dataset {
     pub delivery: BTreeMap<String, Value>,
     pub options: Option<Value>,
     pub earn: Vec<Value>,
+    /// The classic cross-margin account's balances by currency.
+    pub cross_margin: BTreeMap<String, Value>,
     /// A unified account's balances by currency (empty for a classic account).
     pub unified: BTreeMap<String, Value>,
     /// With their time (ms), oldest first.
@@ -160,6 +162,7 @@ impl Dataset {
             delivery: BTreeMap::new(),
             options: None,
             earn: Vec::new(),
+            cross_margin: BTreeMap::new(),
             unified: BTreeMap::new(),
             trades: Vec::new(),
             orders: Vec::new(),
@@ -482,6 +485,20 @@ impl Dataset {
                 "base": b,
                 "quote": q,
             }));
+        }
+        for (currency, unit) in [("USDT", 100 * SCALE), ("ETH", SCALE / 10)] {
+            let available = amount(unit, 50 * unit);
+            let freeze = amount(0, unit);
+            let borrowed = if currency == "ETH" { unit / 4 } else { 0 };
+            self.cross_margin.insert(
+                currency.to_owned(),
+                json!({
+                    "available": dec(available),
+                    "freeze": dec(freeze),
+                    "borrowed": dec(borrowed),
+                    "interest": dec(borrowed / 10_000),
+                }),
+            );
         }
         let contract = |currency: &str, available: i128, position: i128, order: i128| {
             json!({

@@ -316,7 +316,8 @@ fn seconds_ms(v: &Value) -> i64 {
     s.parse::<i64>().unwrap() * 1000 + ms.parse::<i64>().unwrap()
 }
 
-/// Every wallet's balances: spot, isolated margin per pair, futures, delivery, options, Earn.
+/// Every wallet's balances: spot, isolated margin per pair, cross margin, futures, delivery,
+/// options, Earn.
 fn assert_balances_exactly(daemon: &Daemon, truth: &Value) {
     let stored: BTreeMap<String, Value> = daemon
         .records(INTEGRATION, "balance")
@@ -353,6 +354,14 @@ fn assert_balances_exactly(daemon: &Daemon, truth: &Value) {
             assert_eq!(text(&rec["free"]), text(&m[side]["available"]), "{key}");
             expected += 1;
         }
+    }
+    for (currency, raw) in truth["cross_margin"].as_object().unwrap() {
+        let key = format!("cross_margin:{currency}");
+        let rec = get(&key);
+        assert_eq!(&rec["raw"], raw, "{key}");
+        assert_eq!(text(&rec["free"]), text(&raw["available"]), "{key}");
+        assert_eq!(text(&rec["locked"]), text(&raw["freeze"]), "{key}");
+        expected += 1;
     }
     for (wallet, account) in [
         ("futures", &truth["futures"]["usdt"]),
