@@ -481,6 +481,8 @@ impl GateioConnector {
             ),
         };
         // unconfirmed: the futures histories' widest window; 30 days as the spot ones.
+        // unconfirmed: that `orders_timerange` lists open orders beside finished ones (an open
+        // one is read again by the next walk, which starts at the oldest still open).
         let params = window_params(&request, Paging::Offset, FUTURES_LIMIT);
         let what = window_what(name, &request);
         let body = self.signed_get(endpoint, &params, &what)?;
@@ -552,6 +554,8 @@ impl GateioConnector {
         let request = self.pager.candles_request(cursor, now)?;
         let (start, end) = GateioPager::candles_range(interval_ms, &request, now);
         let (from_s, to_s) = (start.div_euclid(1000), end.div_euclid(1000));
+        // unconfirmed: whether Gate serves candles this far back for small intervals (some
+        // sources say the last 10000 points only); a refusal is an error naming the request.
         let params = vec![
             ("currency_pair", pair.to_owned()),
             ("interval", interval.to_owned()),

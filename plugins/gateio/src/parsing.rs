@@ -269,6 +269,7 @@ pub(crate) fn classify_error(status: u16, body: &[u8], what: &str) -> PluginErro
     let kind = match (status, parsed.as_ref().map(|e| e.label.as_str())) {
         (_, Some("INVALID_KEY" | "INVALID_SIGNATURE" | "MISSING_REQUIRED_HEADER"))
         | (_, Some("INVALID_CREDENTIALS" | "KEY_EXPIRED")) => ErrorKind::AUTH,
+        // unconfirmed: the label of a timestamp more than 60 s off (seen as REQUEST_EXPIRED).
         (_, Some("REQUEST_EXPIRED")) => ErrorKind::CLOCK,
         (_, Some("IP_FORBIDDEN" | "FORBIDDEN" | "READ_ONLY" | "ACCOUNT_LOCKED")) => {
             ErrorKind::PERMISSION
