@@ -164,7 +164,9 @@ impl Connector for GateioConnector {
             // Gate's wallet histories are account-wide: one partition.
             Stream::Balances | Stream::Deposits | Stream::Withdrawals => Ok(vec![String::new()]),
             // Trades, orders and the ledger are kept per account kind: spot (all pairs at
-            // once), and USDT-settled futures where the account has a futures account.
+            // once, margin trades and orders included), USDT-settled futures where the
+            // account has a futures account, and for the ledger the isolated-margin book
+            // where it has margin accounts.
             Stream::Trades | Stream::Orders | Stream::Ledger => {
                 let mut parts = vec![PARTITION_SPOT.to_owned()];
                 // The USDT-settled account, listed first.
@@ -214,8 +216,8 @@ impl Connector for GateioConnector {
                 if partition != PARTITION_SPOT && !partition.is_empty() =>
             {
                 Err(PluginError::plugin(format!(
-                    "{stream} partition {partition:?} is neither {PARTITION_SPOT:?} nor \
-                     {PARTITION_FUTURES_USDT:?}"
+                    "{stream} partition {partition:?} is not {PARTITION_SPOT:?}, \
+                     {PARTITION_FUTURES_USDT:?} or (ledger only) {PARTITION_MARGIN:?}"
                 )))
             }
             Stream::Trades => self.fetch_trades(cursor),
