@@ -4,6 +4,7 @@
 //! Gate rejects a timestamp) and the futures contracts' multipliers (read once, again when a
 //! contract is missing). Everything else is in the pure modules.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use exsync_plugin_api::clock::ServerClock;
@@ -17,11 +18,12 @@ use serde_json::Value;
 
 use crate::config::GateioConfig;
 use crate::endpoints::{
-    interval_of, Endpoint, GateioEndpoints, ACCOUNT_BOOK_LIMIT, API_HOSTS, BUCKET_ACCOUNTS,
-    BUCKET_FUTURES, BUCKET_PUBLIC, BUCKET_SPOT, BUCKET_WALLET, DEFAULT_BASE_URL, FUTURES_LIMIT,
-    LIMIT_RESET_HEADER, MARGIN_BOOK_LIMIT, MAX_CLOCK_GAP_MS, MAX_LIMIT_WAIT_MS, MY_TRADES_LIMIT,
-    OPEN_ORDERS_LIMIT, ORDERS_LIMIT, PARTITION_FUTURES_USDT, PARTITION_MARGIN, PARTITION_SPOT,
-    PER_WINDOW, SANDBOX_BASE_URL, TIMEFRAMES, TRANSFER_LIMIT, WINDOW_30_DAYS_MS, WINDOW_MS,
+    futures_of_partition, interval_of, Endpoint, FuturesEndpoints, GateioEndpoints,
+    ACCOUNT_BOOK_LIMIT, API_HOSTS, BUCKET_ACCOUNTS, BUCKET_FUTURES, BUCKET_PUBLIC, BUCKET_SPOT,
+    BUCKET_WALLET, DEFAULT_BASE_URL, FUTURES, FUTURES_LIMIT, LIMIT_RESET_HEADER, MARGIN_BOOK_LIMIT,
+    MAX_CLOCK_GAP_MS, MAX_LIMIT_WAIT_MS, MY_TRADES_LIMIT, OPEN_ORDERS_LIMIT, ORDERS_LIMIT,
+    PARTITION_FUTURES_PREFIX, PARTITION_MARGIN, PARTITION_SPOT, PER_WINDOW, SANDBOX_BASE_URL,
+    TIMEFRAMES, TRANSFER_LIMIT, WINDOW_30_DAYS_MS, WINDOW_MS,
 };
 use crate::pagination::{self, floor_second, window_params, GateioPager, Paging};
 use crate::parsing::{self, AccountDetail, Contracts, ListPage};
@@ -41,8 +43,8 @@ pub struct GateioConnector {
     endpoints: GateioEndpoints,
     signer: GateioSigner,
     pager: GateioPager,
-    /// USDT futures contracts, once read.
-    contracts: Mutex<Option<Arc<Contracts>>>,
+    /// Futures contracts per settle currency, once read.
+    contracts: Mutex<BTreeMap<&'static str, Arc<Contracts>>>,
 }
 
 impl Connector for GateioConnector {
@@ -119,7 +121,7 @@ impl Connector for GateioConnector {
             pager: GateioPager::new(gate.start_ms, gate.transfer_overlap_ms),
             config: gate,
             clock: ServerClock::new(),
-            contracts: Mutex::new(None),
+            contracts: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -169,14 +171,14 @@ impl Connector for GateioConnector {
             // where it has margin accounts.
             Stream::Trades | Stream::Orders | Stream::Ledger => {
                 let mut parts = vec![PARTITION_SPOT.to_owned()];
-                // The USDT-settled account, listed first.
-                let (_, futures) = GateioEndpoints::FUTURES_ACCOUNTS[0];
-                let has_futures = context.known.iter().any(|k| k == PARTITION_FUTURES_USDT)
-                    || self
-                        .optional_account(&futures, "looking for a USDT futures account")?
-                        .is_some();
-                if has_futures {
-                    parts.push(PARTITION_FUTURES_USDT.to_owned());
+                for futures in &FUTURES {
+                    let partition = format!("{PARTITION_FUTURES_PREFIX}{}", futures.settle);
+                    let what = format!("looking for a {}-settled futures account", futures.settle);
+                    if context.known.contains(&partition)
+                        || self.optional_account(&futures.accounts, &what)?.is_some()
+                    {
+                        parts.push(partition);
+                    }
                 }
                 if stream == Stream::Ledger
                     && (context.known.iter().any(|k| k == PARTITION_MARGIN)
@@ -207,9 +209,10 @@ impl Connector for GateioConnector {
         match stream {
             Stream::Balances => self.fetch_balances(),
             Stream::Trades | Stream::Orders | Stream::Ledger
-                if partition == PARTITION_FUTURES_USDT =>
+                if futures_of_partition(partition).is_some() =>
             {
-                self.fetch_futures(stream, cursor)
+                let futures = futures_of_partition(partition).expect("checked by the guard");
+                self.fetch_futures(futures, stream, cursor)
             }
             Stream::Ledger if partition == PARTITION_MARGIN => self.fetch_margin_ledger(cursor),
             Stream::Trades | Stream::Orders | Stream::Ledger
@@ -217,7 +220,7 @@ impl Connector for GateioConnector {
             {
                 Err(PluginError::plugin(format!(
                     "{stream} partition {partition:?} is not {PARTITION_SPOT:?}, \
-                     {PARTITION_FUTURES_USDT:?} or (ledger only) {PARTITION_MARGIN:?}"
+                     \"futures:usdt\", \"futures:btc\" or (ledger only) {PARTITION_MARGIN:?}"
                 )))
             }
             Stream::Trades => self.fetch_trades(cursor),
@@ -286,7 +289,12 @@ impl GateioConnector {
                 as_of,
             )?);
         }
-        for (settle, endpoint) in GateioEndpoints::FUTURES_ACCOUNTS {
+        for FuturesEndpoints {
+            settle,
+            accounts: endpoint,
+            ..
+        } in FUTURES
+        {
             let what = format!("fetching the {settle}-settled futures account");
             if let Some(body) = self.optional_account(&endpoint, &what)? {
                 records.extend(parsing::parse_contract_account(
@@ -466,36 +474,40 @@ impl GateioConnector {
         Ok(self.window_page(rule, &request, Paging::Page, MARGIN_BOOK_LIMIT, page, now))
     }
 
-    /// USDT futures trades, orders or account book: 30-day windows paged by `offset`.
-    fn fetch_futures(&self, stream: Stream, cursor: Option<&str>) -> Result<Page, PluginError> {
+    /// Futures trades, orders or account book of one settle currency: 30-day windows paged by
+    /// `offset`.
+    fn fetch_futures(
+        &self,
+        futures: &FuturesEndpoints,
+        stream: Stream,
+        cursor: Option<&str>,
+    ) -> Result<Page, PluginError> {
         let rule = self.pager.trade_rule();
         let now = self.window_now();
         let request = self
             .pager
             .walker
             .request(rule, cursor, stream.as_str(), now)?;
+        let settle = futures.settle;
         let (endpoint, name) = match stream {
-            Stream::Trades => (&GateioEndpoints::FUTURES_MY_TRADES, "USDT futures trades"),
-            Stream::Orders => (&GateioEndpoints::FUTURES_ORDERS, "USDT futures orders"),
-            _ => (
-                &GateioEndpoints::FUTURES_ACCOUNT_BOOK,
-                "the USDT futures account book",
-            ),
+            Stream::Trades => (&futures.my_trades, "futures trades"),
+            Stream::Orders => (&futures.orders, "futures orders"),
+            _ => (&futures.account_book, "the futures account book"),
         };
         // unconfirmed: the futures histories' widest window; 30 days as the spot ones.
         // unconfirmed: that `orders_timerange` lists open orders beside finished ones (an open
         // one is read again by the next walk, which starts at the oldest still open).
         let params = window_params(&request, Paging::Offset, FUTURES_LIMIT);
-        let what = window_what(name, &request);
+        let what = window_what(&format!("{name} ({settle}-settled)"), &request);
         let body = self.signed_get(endpoint, &params, &what)?;
         let page = match stream {
-            Stream::Ledger => parsing::parse_futures_account_book(&body),
+            Stream::Ledger => parsing::parse_futures_account_book(&body, settle),
             _ => {
-                let contracts = self.contracts(&parsing::contracts_in(&body))?;
+                let contracts = self.contracts(futures, &parsing::contracts_in(&body))?;
                 if stream == Stream::Trades {
-                    parsing::parse_futures_trades(&body, &contracts)
+                    parsing::parse_futures_trades(&body, settle, &contracts)
                 } else {
-                    parsing::parse_futures_orders(&body, &contracts)
+                    parsing::parse_futures_orders(&body, settle, &contracts)
                 }
             }
         }
@@ -503,24 +515,27 @@ impl GateioConnector {
         Ok(self.window_page(rule, &request, Paging::Offset, FUTURES_LIMIT, page, now))
     }
 
-    /// The USDT futures contracts, read again when one of `names` is not known yet.
-    fn contracts(&self, names: &[String]) -> Result<Arc<Contracts>, PluginError> {
-        if let Some(c) = self.contracts_state().as_ref() {
+    /// The contracts of `futures`' settle currency, read again when one of `names` is not
+    /// known yet.
+    fn contracts(
+        &self,
+        futures: &FuturesEndpoints,
+        names: &[String],
+    ) -> Result<Arc<Contracts>, PluginError> {
+        if let Some(c) = self.contracts_state().get(futures.settle) {
             if c.has_all(names.iter().map(String::as_str)) {
                 return Ok(Arc::clone(c));
             }
         }
-        let body = self.public_get(
-            &GateioEndpoints::FUTURES_CONTRACTS,
-            &[],
-            "fetching the USDT futures contracts",
-        )?;
-        let contracts = Arc::new(parsing::parse_contracts(&body)?);
-        *self.contracts_state() = Some(Arc::clone(&contracts));
+        let what = format!("fetching the {}-settled futures contracts", futures.settle);
+        let body = self.public_get(&futures.contracts, &[], &what)?;
+        let contracts = Arc::new(parsing::parse_contracts(&body).map_err(|e| e.context(&what))?);
+        self.contracts_state()
+            .insert(futures.settle, Arc::clone(&contracts));
         Ok(contracts)
     }
 
-    fn contracts_state(&self) -> MutexGuard<'_, Option<Arc<Contracts>>> {
+    fn contracts_state(&self) -> MutexGuard<'_, BTreeMap<&'static str, Arc<Contracts>>> {
         // A panic poisons the whole instance (the export glue refuses further calls), so a
         // poisoned lock is never seen by a live instance; take the data anyway.
         self.contracts.lock().unwrap_or_else(|e| e.into_inner())

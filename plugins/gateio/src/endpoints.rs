@@ -78,9 +78,9 @@ pub(crate) const MAX_LIMIT_WAIT_MS: i64 = 10_000;
 
 /// The partition of spot trades, orders and the spot account book.
 pub(crate) const PARTITION_SPOT: &str = "spot";
-/// The partition of USDT-settled perpetual futures trades, orders and account book. Only USDT
-/// futures histories are read: BTC-settled (inverse) ones are not implemented yet.
-pub(crate) const PARTITION_FUTURES_USDT: &str = "futures:usdt";
+/// The partitions of perpetual futures trades, orders and account book, one per settle
+/// currency: `futures:usdt`, `futures:btc`.
+pub(crate) const PARTITION_FUTURES_PREFIX: &str = "futures:";
 /// The partition of the isolated-margin account book. Margin trades and orders need none of
 /// their own: Gate's spot lists include the margin account's unless asked for one account.
 pub(crate) const PARTITION_MARGIN: &str = "margin";
@@ -108,6 +108,50 @@ pub(crate) fn interval_of(timeframe: &str) -> Option<&'static str> {
         .iter()
         .find(|(t, _)| *t == timeframe)
         .map(|(_, i)| *i)
+}
+
+/// The endpoints of one settle currency's perpetual futures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FuturesEndpoints {
+    /// `usdt` or `btc`, as in the paths.
+    pub(crate) settle: &'static str,
+    /// `GET /futures/{settle}/accounts`.
+    pub(crate) accounts: Endpoint,
+    /// `GET /futures/{settle}/contracts`: contracts with their `quanto_multiplier` (the base
+    /// amount of one contract; `0` for an inverse contract, worth one quote unit).
+    pub(crate) contracts: Endpoint,
+    /// `GET /futures/{settle}/my_trades_timerange?from=&to=&offset=&limit=`: fills.
+    pub(crate) my_trades: Endpoint,
+    /// `GET /futures/{settle}/orders_timerange?from=&to=&offset=&limit=`: orders.
+    pub(crate) orders: Endpoint,
+    /// `GET /futures/{settle}/account_book?from=&to=&offset=&limit=`: the ledger.
+    pub(crate) account_book: Endpoint,
+}
+
+/// Perpetual futures, per settle currency: USDT-settled (linear) and BTC-settled (inverse).
+pub(crate) const FUTURES: [FuturesEndpoints; 2] = [
+    FuturesEndpoints {
+        settle: "usdt",
+        accounts: private("/futures/usdt/accounts", BUCKET_ACCOUNTS),
+        contracts: public("/futures/usdt/contracts"),
+        my_trades: private("/futures/usdt/my_trades_timerange", BUCKET_FUTURES),
+        orders: private("/futures/usdt/orders_timerange", BUCKET_FUTURES),
+        account_book: private("/futures/usdt/account_book", BUCKET_FUTURES),
+    },
+    FuturesEndpoints {
+        settle: "btc",
+        accounts: private("/futures/btc/accounts", BUCKET_ACCOUNTS),
+        contracts: public("/futures/btc/contracts"),
+        my_trades: private("/futures/btc/my_trades_timerange", BUCKET_FUTURES),
+        orders: private("/futures/btc/orders_timerange", BUCKET_FUTURES),
+        account_book: private("/futures/btc/account_book", BUCKET_FUTURES),
+    },
+];
+
+/// The futures endpoints of partition `futures:{settle}`.
+pub(crate) fn futures_of_partition(partition: &str) -> Option<&'static FuturesEndpoints> {
+    let settle = partition.strip_prefix(PARTITION_FUTURES_PREFIX)?;
+    FUTURES.iter().find(|f| f.settle == settle)
 }
 
 /// One REST endpoint: where it is, which bucket it draws from, and whether it is signed.
@@ -179,24 +223,6 @@ impl GateioEndpoints {
     /// `GET /margin/account_book?from=&to=&page=&limit=`: the isolated-margin ledger.
     pub(crate) const MARGIN_ACCOUNT_BOOK: Endpoint =
         private("/margin/account_book", BUCKET_ACCOUNTS);
-    /// `GET /futures/usdt/contracts`: USDT-settled perpetual contracts, with the base amount
-    /// of one contract (`quanto_multiplier`).
-    pub(crate) const FUTURES_CONTRACTS: Endpoint = public("/futures/usdt/contracts");
-    /// `GET /futures/usdt/my_trades_timerange?from=&to=&offset=&limit=`: futures fills.
-    pub(crate) const FUTURES_MY_TRADES: Endpoint =
-        private("/futures/usdt/my_trades_timerange", BUCKET_FUTURES);
-    /// `GET /futures/usdt/orders_timerange?from=&to=&offset=&limit=`: futures orders.
-    pub(crate) const FUTURES_ORDERS: Endpoint =
-        private("/futures/usdt/orders_timerange", BUCKET_FUTURES);
-    /// `GET /futures/usdt/account_book?from=&to=&offset=&limit=`: the futures ledger.
-    pub(crate) const FUTURES_ACCOUNT_BOOK: Endpoint =
-        private("/futures/usdt/account_book", BUCKET_FUTURES);
-
-    /// `GET /futures/{settle}/accounts`: perpetual futures, per settle currency.
-    pub(crate) const FUTURES_ACCOUNTS: [(&'static str, Endpoint); 2] = [
-        ("usdt", private("/futures/usdt/accounts", BUCKET_ACCOUNTS)),
-        ("btc", private("/futures/btc/accounts", BUCKET_ACCOUNTS)),
-    ];
     /// `GET /delivery/{settle}/accounts`: delivery futures; Gate settles them in USDT.
     pub(crate) const DELIVERY_ACCOUNTS: [(&'static str, Endpoint); 1] =
         [("usdt", private("/delivery/usdt/accounts", BUCKET_ACCOUNTS))];

@@ -790,7 +790,7 @@ pub(crate) fn parse_candlesticks(
 }
 
 // ---------------------------------------------------------------------------------------
-// USDT-settled perpetual futures.
+// Perpetual futures, USDT-settled (linear) and BTC-settled (inverse).
 
 /// The base amount of one contract, by contract name (`BTC_USDT` → `0.0001`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -801,6 +801,10 @@ pub(crate) struct Contracts {
 impl Contracts {
     pub(crate) fn multiplier(&self, contract: &str) -> Option<&str> {
         self.multipliers.get(contract).map(String::as_str)
+    }
+    /// An inverse contract (multiplier 0): one contract is worth one quote unit.
+    pub(crate) fn is_inverse(&self, contract: &str) -> bool {
+        self.multiplier(contract).is_some_and(decimal::is_zero)
     }
     pub(crate) fn has_all<'a>(&self, mut names: impl Iterator<Item = &'a str>) -> bool {
         names.all(|n| self.multipliers.contains_key(n))
@@ -863,12 +867,12 @@ struct FuturesBookEntry {
     trade_id: Option<Value>,
 }
 
-/// `GET /futures/usdt/contracts` → the multiplier of every contract.
+/// `GET /futures/{settle}/contracts` → the multiplier of every contract.
 pub(crate) fn parse_contracts(body: &Value) -> Result<Contracts, PluginError> {
-    let list = list(body, "futures/usdt/contracts")?;
+    let list = list(body, "futures contracts")?;
     let mut contracts = Contracts::default();
     for (i, raw) in list.iter().enumerate() {
-        let c: Contract = element(raw, "futures/usdt/contracts", i)?;
+        let c: Contract = element(raw, "futures contracts", i)?;
         contracts.multipliers.insert(c.name, c.quanto_multiplier);
     }
     Ok(contracts)
@@ -890,33 +894,46 @@ pub(crate) fn contracts_in(body: &Value) -> Vec<String> {
 }
 
 /// The id of a futures record: Gate's id, scoped to the settle currency, since futures ids
-/// are not drawn from the spot ones.
-pub(crate) fn futures_id(id: &Value) -> String {
-    format!("futures:usdt:{}", value_text(id))
+/// are not drawn from the spot ones (nor, unconfirmed, from each other's).
+pub(crate) fn futures_id(settle: &str, id: &Value) -> String {
+    format!("futures:{settle}:{}", value_text(id))
 }
 
-/// `GET /futures/usdt/my_trades_timerange` → trades. `size` is signed contracts (negative
-/// sells); the amount is its size times the contract's multiplier, in the base currency, and
-/// the cost that amount times the price. Fees are in USDT.
+/// `GET /futures/{settle}/my_trades_timerange` → trades. `size` is signed contracts
+/// (negative sells). A linear contract's amount is its size times the contract's multiplier,
+/// in the base currency, and the cost that amount times the price; an inverse contract
+/// (multiplier 0) is worth one quote unit (USD), so its amount and cost are the contract count
+/// (unconfirmed: the base amount would be that over the price, rarely a finite decimal). Fees
+/// are in the settle currency.
 pub(crate) fn parse_futures_trades(
     body: &Value,
+    settle: &str,
     contracts: &Contracts,
 ) -> Result<ListPage, PluginError> {
-    let endpoint = "futures/usdt/my_trades_timerange";
+    let endpoint = &format!("futures/{settle}/my_trades_timerange");
     let list = list(body, endpoint)?;
     let mut records = Vec::with_capacity(list.len());
     for (i, raw) in list.iter().enumerate() {
         let t: FuturesTrade = element(raw, endpoint, i)?;
-        let id = futures_id(&t.trade_id);
+        let id = futures_id(settle, &t.trade_id);
         let (side, contracts_size) = signed_size(&t.size, endpoint, i)?;
         let amount = base_amount(&contracts_size, &t.contract, contracts, endpoint, i)?;
-        let cost = decimal::mul(&amount, &t.price)
-            .map(trim_decimal)
-            .ok_or_else(|| bad(format!("while parsing the {endpoint} response: [{i}] price {:?} is not a decimal amount", t.price)))?;
+        let cost = if contracts.is_inverse(&t.contract) {
+            Some(amount.clone())
+        } else {
+            decimal::mul(&amount, &t.price).map(trim_decimal)
+        }
+        .ok_or_else(|| {
+            bad(format!(
+                "while parsing the {endpoint} response: [{i}] price {:?} is not a decimal amount",
+                t.price
+            ))
+        })?;
+        let fee_asset = settle.to_ascii_uppercase();
         let (base, quote) = split_pair(&t.contract);
         records.push(Record::Trade(Trade {
             id,
-            order_id: t.order_id.as_ref().map(futures_id),
+            order_id: t.order_id.as_ref().map(|o| futures_id(settle, o)),
             timestamp: seconds_value_ms(&t.create_time, endpoint, i)?,
             base,
             quote,
@@ -925,8 +942,8 @@ pub(crate) fn parse_futures_trades(
             price: t.price,
             amount,
             cost,
-            fee_asset: Some("USDT".to_owned()),
-            fee_asset_native: Some("USDT".to_owned()),
+            fee_asset: Some(normalise_asset(&fee_asset)),
+            fee_asset_native: Some(fee_asset),
             fee_amount: non_empty(t.fee),
             liquidity: match t.role.as_deref() {
                 Some("maker") => Some(Liquidity::Maker),
@@ -943,13 +960,14 @@ pub(crate) fn parse_futures_trades(
     })
 }
 
-/// `GET /futures/usdt/orders_timerange` → orders. Amounts are base amounts (contracts times
-/// the multiplier); `finish_as` says how a finished order ended.
+/// `GET /futures/{settle}/orders_timerange` → orders. Amounts as in
+/// [`parse_futures_trades`]; `finish_as` says how a finished order ended.
 pub(crate) fn parse_futures_orders(
     body: &Value,
+    settle: &str,
     contracts: &Contracts,
 ) -> Result<ListPage, PluginError> {
-    let endpoint = "futures/usdt/orders_timerange";
+    let endpoint = &format!("futures/{settle}/orders_timerange");
     let list = list(body, endpoint)?;
     let mut records = Vec::with_capacity(list.len());
     let mut oldest_open = None;
@@ -982,13 +1000,14 @@ pub(crate) fn parse_futures_orders(
         }
         let average = non_empty(o.fill_price).filter(|p| !decimal::is_zero(p));
         let cost = match &average {
+            _ if contracts.is_inverse(&o.contract) => Some(filled.clone()),
             Some(p) if !decimal::is_zero(&filled) => decimal::mul(&filled, p).map(trim_decimal),
             _ => None,
         };
         let price = Some(o.price).filter(|p| !p.is_empty() && !decimal::is_zero(p));
         let (base, quote) = split_pair(&o.contract);
         records.push(Record::Order(Order {
-            id: futures_id(&o.id),
+            id: futures_id(settle, &o.id),
             timestamp,
             updated,
             base,
@@ -1012,10 +1031,14 @@ pub(crate) fn parse_futures_orders(
     })
 }
 
-/// `GET /futures/usdt/account_book` → ledger entries in USDT; the reference is the trade id
-/// where there is one, else Gate's `text`.
-pub(crate) fn parse_futures_account_book(body: &Value) -> Result<ListPage, PluginError> {
-    let endpoint = "futures/usdt/account_book";
+/// `GET /futures/{settle}/account_book` → ledger entries in the settle currency; the
+/// reference is the trade id where there is one, else Gate's `text`.
+pub(crate) fn parse_futures_account_book(
+    body: &Value,
+    settle: &str,
+) -> Result<ListPage, PluginError> {
+    let endpoint = &format!("futures/{settle}/account_book");
+    let currency = settle.to_ascii_uppercase();
     let list = list(body, endpoint)?;
     let mut records = Vec::with_capacity(list.len());
     for (i, raw) in list.iter().enumerate() {
@@ -1027,10 +1050,10 @@ pub(crate) fn parse_futures_account_book(body: &Value) -> Result<ListPage, Plugi
             .filter(|t| !t.is_empty() && t != "0")
             .or_else(|| non_empty(e.text));
         records.push(Record::Ledger(LedgerEntry {
-            id: futures_id(&e.id),
+            id: futures_id(settle, &e.id),
             timestamp: seconds_value_ms(&e.time, endpoint, i)?,
-            asset: "USDT".to_owned(),
-            asset_native: "USDT".to_owned(),
+            asset: normalise_asset(&currency),
+            asset_native: currency.clone(),
             amount: e.change,
             balance_after: non_empty(e.balance),
             entry_type: e.entry_type.unwrap_or_default(),
@@ -1060,7 +1083,8 @@ fn signed_size(v: &Value, endpoint: &str, index: usize) -> Result<(Side, String)
     Ok((side, abs))
 }
 
-/// Contracts × the contract's multiplier: the base amount.
+/// Contracts × the contract's multiplier: the base amount; an inverse contract's count as it
+/// is.
 fn base_amount(
     size: &str,
     contract: &str,
@@ -1070,9 +1094,12 @@ fn base_amount(
 ) -> Result<String, PluginError> {
     let multiplier = contracts.multiplier(contract).ok_or_else(|| {
         bad(format!(
-            "while parsing the {endpoint} response: [{index}] contract {contract:?} is not in              futures/usdt/contracts"
+            "while parsing the {endpoint} response: [{index}] contract {contract:?} is not in              the contract list"
         ))
     })?;
+    if decimal::is_zero(multiplier) {
+        return Ok(trim_decimal(size.to_owned()));
+    }
     decimal::mul(size, multiplier)
         .map(trim_decimal)
         .ok_or_else(|| {

@@ -427,7 +427,8 @@ fn parses_candlesticks_and_knows_finality() {
 fn parses_usdt_futures_in_base_amounts() {
     let contracts = parsing::parse_contracts(&data("futures_contracts.json")).unwrap();
     assert_eq!(contracts.multiplier("ETH_USDT"), Some("0.01"));
-    let page = parsing::parse_futures_trades(&data("futures_my_trades.json"), &contracts).unwrap();
+    let page =
+        parsing::parse_futures_trades(&data("futures_my_trades.json"), "usdt", &contracts).unwrap();
     let Record::Trade(t) = &page.records[0] else {
         panic!()
     };
@@ -440,7 +441,8 @@ fn parses_usdt_futures_in_base_amounts() {
     assert_eq!(t.fee_asset.as_deref(), Some("USDT"));
     assert_eq!(t.liquidity, Some(Liquidity::Taker));
 
-    let page = parsing::parse_futures_orders(&data("futures_orders.json"), &contracts).unwrap();
+    let page =
+        parsing::parse_futures_orders(&data("futures_orders.json"), "usdt", &contracts).unwrap();
     let orders: Vec<&exsync_plugin_api::Order> = page
         .records
         .iter()
@@ -465,7 +467,8 @@ fn parses_usdt_futures_in_base_amounts() {
     assert_eq!(orders[2].status, OrderStatus::Open);
     assert_eq!(page.oldest_open, Some(1_546_569_970_000));
 
-    let page = parsing::parse_futures_account_book(&data("futures_account_book.json")).unwrap();
+    let page =
+        parsing::parse_futures_account_book(&data("futures_account_book.json"), "usdt").unwrap();
     let Record::Ledger(l) = &page.records[0] else {
         panic!()
     };
@@ -485,6 +488,7 @@ fn parses_usdt_futures_in_base_amounts() {
     // A contract the list does not know is a bad response naming it.
     let err = parsing::parse_futures_trades(
         &json!([{"trade_id": "1", "create_time": 1, "contract": "XRP_USDT", "size": 1, "price": "1"}]),
+        "usdt",
         &contracts,
     )
     .unwrap_err();
@@ -494,6 +498,39 @@ fn parses_usdt_futures_in_base_amounts() {
         1_500
     );
     assert!(parsing::seconds_value_ms(&json!("1e9"), "x", 0).is_err());
+}
+
+#[test]
+fn inverse_btc_settled_futures_count_contracts_and_settle_in_btc() {
+    let contracts = parsing::parse_contracts(&json!([
+        {"name": "BTC_USD", "type": "inverse", "quanto_multiplier": "0"}
+    ]))
+    .unwrap();
+    assert!(contracts.is_inverse("BTC_USD"));
+    let trades = json!([{"trade_id": "77", "create_time": 1700000000.5, "contract": "BTC_USD",
+        "order_id": "9", "size": 250, "price": "40000.5", "role": "maker", "fee": "0.0000031"}]);
+    let page = parsing::parse_futures_trades(&trades, "btc", &contracts).unwrap();
+    let Record::Trade(t) = &page.records[0] else {
+        panic!()
+    };
+    assert_eq!(t.id, "futures:btc:77");
+    assert_eq!((t.amount.as_str(), t.cost.as_str()), ("250", "250"));
+    assert_eq!(
+        (t.base.as_deref(), t.quote.as_deref()),
+        (Some("BTC"), Some("USD"))
+    );
+    assert_eq!(t.fee_asset_native.as_deref(), Some("BTC"));
+    assert_eq!(t.side, Side::Buy);
+    let book = json!([{"id": "5", "time": 1700000000, "change": "-0.0000031", "balance": "1.2",
+        "type": "fee", "text": "BTC_USD:77", "trade_id": "77"}]);
+    let page = parsing::parse_futures_account_book(&book, "btc").unwrap();
+    let Record::Ledger(l) = &page.records[0] else {
+        panic!()
+    };
+    assert_eq!(
+        (l.id.as_str(), l.asset_native.as_str()),
+        ("futures:btc:5", "BTC")
+    );
 }
 
 #[test]
@@ -1014,6 +1051,9 @@ impl FakeGate {
             self.limited -= 1;
             return (429, labelled("TOO_MANY_REQUESTS"));
         }
+        if path == "/api/v4/futures/btc/accounts" {
+            return (400, labelled("USER_NOT_FOUND"));
+        }
         if path == "/api/v4/futures/usdt/accounts" {
             return if self.futures {
                 (200, data("futures_accounts.json").to_string())
@@ -1232,5 +1272,7 @@ fn futures_partitions_exist_where_the_account_has_a_futures_account() {
         );
     }
     let err = c.fetch(Stream::Trades, "margin", None).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::PLUGIN);
+    let err = c.fetch(Stream::Trades, "futures:eth", None).unwrap_err();
     assert_eq!(err.kind, ErrorKind::PLUGIN);
 }
