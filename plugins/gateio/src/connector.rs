@@ -31,6 +31,9 @@ use crate::signing::{self, GateioSigner};
 
 /// Gate's label for a timestamp too far from its clock.
 const REQUEST_EXPIRED: &str = "REQUEST_EXPIRED";
+/// How long what `has_kind` learnt is trusted: an account kind opened since is found within
+/// the hour.
+const KINDS_TTL_MS: i64 = 3_600_000;
 /// Gate's label for a rate limit passed.
 const TOO_MANY_REQUESTS: &str = "TOO_MANY_REQUESTS";
 
@@ -45,6 +48,9 @@ pub struct GateioConnector {
     pager: GateioPager,
     /// Futures contracts per settle currency, once read.
     contracts: Mutex<BTreeMap<&'static str, Arc<Contracts>>>,
+    /// Whether the account has an account kind (by its endpoint's path), and when that was
+    /// read (our clock): partitions ask at most hourly.
+    kinds: Mutex<BTreeMap<&'static str, (i64, bool)>>,
 }
 
 impl Connector for GateioConnector {
@@ -122,6 +128,7 @@ impl Connector for GateioConnector {
             config: gate,
             clock: ServerClock::new(),
             contracts: Mutex::new(BTreeMap::new()),
+            kinds: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -175,14 +182,18 @@ impl Connector for GateioConnector {
                     let partition = format!("{PARTITION_FUTURES_PREFIX}{}", futures.settle);
                     let what = format!("looking for a {}-settled futures account", futures.settle);
                     if context.known.contains(&partition)
-                        || self.optional_account(&futures.accounts, &what)?.is_some()
+                        || self.has_kind(&futures.accounts, &what, |_| true)?
                     {
                         parts.push(partition);
                     }
                 }
                 if stream == Stream::Ledger
                     && (context.known.iter().any(|k| k == PARTITION_MARGIN)
-                        || self.has_margin_accounts()?)
+                        || self.has_kind(
+                            &GateioEndpoints::MARGIN_ACCOUNTS,
+                            "looking for isolated margin accounts",
+                            |body| body.as_array().is_some_and(|a| !a.is_empty()),
+                        )?)
                 {
                     parts.push(PARTITION_MARGIN.to_owned());
                 }
@@ -451,14 +462,30 @@ impl GateioConnector {
         Ok(self.window_page(rule, &request, Paging::Offset, TRANSFER_LIMIT, page, now))
     }
 
-    /// Whether the account holds any isolated-margin account.
-    fn has_margin_accounts(&self) -> Result<bool, PluginError> {
-        let body = self.signed_get(
-            &GateioEndpoints::MARGIN_ACCOUNTS,
-            &[],
-            "looking for isolated margin accounts",
-        )?;
-        Ok(body.as_array().is_some_and(|a| !a.is_empty()))
+    /// Whether the account has the account kind `endpoint` answers for (it answers, and
+    /// `holds` says so of the answer), asked at most once an hour per instance.
+    fn has_kind(
+        &self,
+        endpoint: &Endpoint,
+        what: &str,
+        holds: impl Fn(&Value) -> bool,
+    ) -> Result<bool, PluginError> {
+        let now = self.host.now_ms();
+        if let Some((at, has)) = self.kinds_state().get(endpoint.path) {
+            if (0..KINDS_TTL_MS).contains(&(now - at)) {
+                return Ok(*has);
+            }
+        }
+        let has = self
+            .optional_account(endpoint, what)?
+            .is_some_and(|b| holds(&b));
+        self.kinds_state().insert(endpoint.path, (now, has));
+        Ok(has)
+    }
+
+    fn kinds_state(&self) -> MutexGuard<'_, BTreeMap<&'static str, (i64, bool)>> {
+        // As `contracts_state`: a poisoned lock is never seen by a live instance.
+        self.kinds.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The isolated-margin account book: 30-day windows paged by `page`.

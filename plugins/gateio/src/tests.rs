@@ -1251,6 +1251,12 @@ fn futures_partitions_exist_where_the_account_has_a_futures_account() {
         vec!["spot"]
     );
     state.lock().unwrap().futures = true;
+    // Known for an hour: a futures account opened since shows once that has passed.
+    assert_eq!(
+        c.partitions(Stream::Orders, &context).unwrap(),
+        vec!["spot"]
+    );
+    state.lock().unwrap().now += HOUR_MS;
     for stream in [Stream::Trades, Stream::Orders] {
         assert_eq!(
             c.partitions(stream, &context).unwrap(),

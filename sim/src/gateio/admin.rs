@@ -75,11 +75,14 @@ pub fn truth(ds: &Dataset) -> Value {
         "account_book": list(&ds.account_book),
         "deposits": list(&ds.deposits),
         "withdrawals": list(&ds.withdrawals),
-        "futures_trades": list(&ds.futures_trades),
-        "futures_orders": list(&ds.futures_orders),
-        "futures_account_book": list(&ds.futures_account_book),
+        "futures_history": ds.futures_history.iter().map(|(settle, h)| {
+            (settle.clone(), json!({
+                "trades": list(&h.trades),
+                "orders": list(&h.orders),
+                "account_book": list(&h.account_book),
+            }))
+        }).collect::<serde_json::Map<String, Value>>(),
         "margin_account_book": list(&ds.margin_book),
-        "contracts": super::data::CONTRACTS.iter().map(|(name, multiplier, _)| json!({"name": name, "quanto_multiplier": multiplier})).collect::<Vec<_>>(),
     })
 }
 

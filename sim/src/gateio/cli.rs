@@ -55,9 +55,13 @@ pub struct GateioDatasetArgs {
     deposits: usize,
     #[arg(long, default_value_t = 25)]
     withdrawals: usize,
-    /// USDT futures fills, at most (orders of one or two fills until they are used up).
+    /// USDT futures fills, at most (orders of one or two fills until they are used up); a
+    /// third as many BTC-settled ones.
     #[arg(long, default_value_t = 300)]
     futures_trades: usize,
+    /// No BTC-settled futures account (Gate then answers that the user has none).
+    #[arg(long)]
+    no_btc_futures: bool,
     /// The account's mode: classic, single_currency, multi_currency or portfolio.
     #[arg(long, default_value = "classic")]
     unified_mode: String,
@@ -124,6 +128,7 @@ impl GateioDatasetArgs {
             deposits: self.deposits,
             withdrawals: self.withdrawals,
             futures_trades: self.futures_trades,
+            btc_futures: !self.no_btc_futures,
             unified_mode: self.unified_mode.clone(),
         })
     }

@@ -28,11 +28,34 @@ pub const PAIRS: [(&str, i128); 5] = [
     ("GT_USDT", 10 * SCALE),
 ];
 
-/// USDT-settled perpetual contracts: name, base amount of one contract, reference price.
-pub const CONTRACTS: [(&str, &str, i128); 2] = [
+/// One perpetual contract: name, base amount of one contract (0: inverse, one contract is
+/// worth one USD), reference price.
+pub type Contract = (&'static str, &'static str, i128);
+
+/// USDT-settled (linear) perpetual contracts.
+pub const CONTRACTS: [Contract; 2] = [
     ("BTC_USDT", "0.0001", 60_000 * SCALE),
     ("ETH_USDT", "0.01", 3_000 * SCALE),
 ];
+/// BTC-settled (inverse) perpetual contracts.
+pub const BTC_CONTRACTS: [Contract; 1] = [("BTC_USD", "0", 60_000 * SCALE)];
+
+/// The contracts of a settle currency.
+pub fn contracts_of(settle: &str) -> &'static [Contract] {
+    if settle == "btc" {
+        &BTC_CONTRACTS
+    } else {
+        &CONTRACTS
+    }
+}
+
+/// One settle currency's futures history.
+#[derive(Debug, Clone, Default)]
+pub struct FuturesHistory {
+    pub trades: Vec<(i64, Value)>,
+    pub orders: Vec<(i64, Value)>,
+    pub account_book: Vec<(i64, Value)>,
+}
 
 /// Candle intervals Gate serves, with their length in seconds.
 pub const INTERVALS: [(&str, i64); 11] = [
@@ -70,8 +93,10 @@ pub struct DatasetConfig {
     pub open_orders: usize,
     pub deposits: usize,
     pub withdrawals: usize,
-    /// USDT futures fills (in orders of one or two).
+    /// USDT futures fills (in orders of one or two); a third as many BTC-settled ones.
     pub futures_trades: usize,
+    /// Whether the account has a BTC-settled futures account.
+    pub btc_futures: bool,
     /// `classic`, or a unified account's mode (`single_currency`, `multi_currency`,
     /// `portfolio`): then its spot and margin balances are one `unified` wallet.
     pub unified_mode: String,
@@ -100,9 +125,8 @@ pub struct Dataset {
     pub account_book: Vec<(i64, Value)>,
     pub deposits: Vec<(i64, Value)>,
     pub withdrawals: Vec<(i64, Value)>,
-    pub futures_trades: Vec<(i64, Value)>,
-    pub futures_orders: Vec<(i64, Value)>,
-    pub futures_account_book: Vec<(i64, Value)>,
+    /// Futures histories by settle currency (`usdt`, `btc`).
+    pub futures_history: BTreeMap<String, FuturesHistory>,
     /// The isolated-margin accounts' book.
     pub margin_book: Vec<(i64, Value)>,
     next_trade_id: u64,
@@ -169,9 +193,7 @@ impl Dataset {
             account_book: Vec::new(),
             deposits: Vec::new(),
             withdrawals: Vec::new(),
-            futures_trades: Vec::new(),
-            futures_orders: Vec::new(),
-            futures_account_book: Vec::new(),
+            futures_history: BTreeMap::new(),
             margin_book: Vec::new(),
             next_trade_id: 5_000_000_000,
             next_order_id: 300_000_000_000,
@@ -226,7 +248,24 @@ impl Dataset {
         ds.orders
             .sort_by_key(|(t, o)| (*t, o["id"].as_str().unwrap_or("").to_owned()));
         ds.rebalance();
-        ds.futures(&mut rng.fork("futures"), start, end);
+        let usdt = ds.futures(
+            &mut rng.fork("futures"),
+            (start, end),
+            &CONTRACTS,
+            config.futures_trades,
+            5_000 * SCALE,
+        );
+        ds.futures_history.insert("usdt".into(), usdt);
+        if config.btc_futures {
+            let btc = ds.futures(
+                &mut rng.fork("btc-futures"),
+                (start, end),
+                &BTC_CONTRACTS,
+                config.futures_trades / 3,
+                SCALE,
+            );
+            ds.futures_history.insert("btc".into(), btc);
+        }
         ds.margin_book(&mut rng.fork("margin"), start, end);
         ds
     }
@@ -278,26 +317,45 @@ impl Dataset {
         }
     }
 
-    /// USDT futures: orders of one or two fills (a few cancelled, two still open), a fee per
-    /// fill and funding every few days in the account book, with its running balance.
-    fn futures(&mut self, r: &mut SimRng, start: i64, end: i64) {
-        let mut balance: i128 = 5_000 * SCALE;
+    /// One settle currency's futures: orders of one or two fills (a few cancelled, two still
+    /// open), a fee per fill and funding every few days in the account book, with its running
+    /// balance from `opening`. Fees are in the settle currency: for an inverse contract, the
+    /// contracts' USD over the price.
+    fn futures(
+        &mut self,
+        r: &mut SimRng,
+        (start, end): (i64, i64),
+        contracts: &[Contract],
+        fills_total: usize,
+        opening: i128,
+    ) -> FuturesHistory {
+        let mut h = FuturesHistory::default();
+        let mut balance: i128 = opening;
         let mut trade_id = 900_000_000u64;
         let mut order_id = 58_000_000_000u64;
-        let n_orders = self.config.futures_trades.div_ceil(2);
+        let n_orders = fills_total.div_ceil(2);
         let mut times: Vec<i64> = (0..n_orders)
             .map(|_| r.range_i64(start + MINUTE_MS, end - 10 * MINUTE_MS))
             .collect();
         times.sort_unstable();
-        let mut fills_left = self.config.futures_trades;
+        let mut fills_left = fills_total;
         let mut next_funding = start + 3 * DAY_MS;
         for t in times {
             while next_funding < t {
-                let change = (r.below(2_000) as i128 - 1_000) * SCALE / 1000;
-                self.futures_book(next_funding, change, "fund", "BTC_USDT", "", &mut balance);
+                let change = (r.below(2_000) as i128 - 1_000) * opening / 5_000_000;
+                let funded = contracts[0].0;
+                self.futures_book(
+                    &mut h,
+                    next_funding,
+                    change,
+                    "fund",
+                    funded,
+                    "",
+                    &mut balance,
+                );
                 next_funding += 3 * DAY_MS;
             }
-            let (contract, multiplier, reference) = *r.pick(&CONTRACTS);
+            let (contract, multiplier, reference) = *r.pick(contracts);
             let mult = parse_units(multiplier);
             let sell = r.chance(0.5);
             let price = reference - reference / 50 + (reference / 25) * r.below(100) as i128 / 100;
@@ -314,11 +372,17 @@ impl Dataset {
                 let size = 1 + r.below(300) as i64;
                 filled += size;
                 trade_id += 1 + r.below(4);
-                let value = mul(mul(size as i128 * SCALE, mult), price);
+                // The value in the settle currency: base amount times price (linear), or USD
+                // over the price (inverse).
+                let value = if mult == 0 {
+                    size as i128 * SCALE * SCALE / price
+                } else {
+                    mul(mul(size as i128 * SCALE, mult), price)
+                };
                 let fee = value * 5 / 10_000;
                 let signed = if sell { -size } else { size };
                 let role = if r.chance(0.3) { "maker" } else { "taker" };
-                self.futures_trades.push((
+                h.trades.push((
                     at,
                     json!({
                         "id": trade_id,
@@ -336,7 +400,7 @@ impl Dataset {
                     }),
                 ));
                 let trade = trade_id.to_string();
-                self.futures_book(at, -fee, "fee", contract, &trade, &mut balance);
+                self.futures_book(&mut h, at, -fee, "fee", contract, &trade, &mut balance);
             }
             let cancelled = fills == 0 || r.chance(0.1);
             let size = if cancelled {
@@ -346,7 +410,7 @@ impl Dataset {
             };
             let left = size - filled;
             let sign = if sell { -1 } else { 1 };
-            self.futures_orders.push((
+            h.orders.push((
                 t,
                 json!({
                     "id": id,
@@ -377,17 +441,18 @@ impl Dataset {
         for k in 0..2 {
             let t = end - (k + 1) * 5 * DAY_MS;
             order_id += 1;
-            self.futures_orders.push((
+            let (contract, _, reference) = contracts[contracts.len() - 1];
+            h.orders.push((
                 t,
                 json!({
                     "id": order_id,
                     "user": self.user_id,
-                    "contract": "ETH_USDT",
+                    "contract": contract,
                     "create_time": seconds(t),
                     "status": "open",
                     "size": 10 + k,
                     "iceberg": 0,
-                    "price": "1500.5",
+                    "price": dec(reference / 2),
                     "is_close": false,
                     "is_reduce_only": false,
                     "is_liq": false,
@@ -401,13 +466,16 @@ impl Dataset {
                 }),
             ));
         }
-        self.futures_orders.sort_by_key(|(t, _)| *t);
-        self.futures_account_book.sort_by_key(|(t, _)| *t);
+        h.orders.sort_by_key(|(t, _)| *t);
+        h.account_book.sort_by_key(|(t, _)| *t);
+        h
     }
 
-    /// One futures account-book entry in USDT, with the running balance after it.
+    /// One futures account-book entry, with the running balance after it.
+    #[allow(clippy::too_many_arguments)]
     fn futures_book(
         &mut self,
+        h: &mut FuturesHistory,
         t: i64,
         change: i128,
         kind: &str,
@@ -422,7 +490,7 @@ impl Dataset {
         } else {
             format!("{contract}:{trade}")
         };
-        self.futures_account_book.push((
+        h.account_book.push((
             t,
             json!({
                 "time": seconds(t),
@@ -529,6 +597,17 @@ impl Dataset {
                 amount(0, 90 * SCALE),
             )),
         );
+        if self.config.btc_futures {
+            self.futures.insert(
+                "btc".into(),
+                with_user(contract(
+                    "BTC",
+                    amount(SCALE / 10, 2 * SCALE),
+                    amount(0, SCALE / 50),
+                    0,
+                )),
+            );
+        }
         self.delivery.insert(
             "usdt".into(),
             with_user(contract("USDT", amount(10 * SCALE, 900 * SCALE), 0, 0)),
@@ -989,6 +1068,7 @@ mod tests {
             deposits: 10,
             withdrawals: 8,
             futures_trades: 60,
+            btc_futures: true,
             unified_mode: "classic".into(),
         }
     }
@@ -999,7 +1079,10 @@ mod tests {
         let b = Dataset::generate(&config());
         assert_eq!(a.trades, b.trades);
         assert_eq!(a.account_book, b.account_book);
-        assert_eq!(a.futures_orders, b.futures_orders);
+        assert_eq!(
+            a.futures_history["btc"].orders,
+            b.futures_history["btc"].orders
+        );
         assert_eq!(a.trades.len(), 500);
         let other = Dataset::generate(&DatasetConfig {
             seed: 8,

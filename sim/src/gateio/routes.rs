@@ -5,7 +5,7 @@ use percent_encoding::percent_decode_str;
 use serde_json::{json, Value};
 
 use super::auth::{self, AuthHeaders, Rejection, Signed};
-use super::data::{candle, interval_seconds, Dataset, CONTRACTS, PAIRS};
+use super::data::{candle, contracts_of, interval_seconds, Dataset, PAIRS};
 use super::SimState;
 use crate::faults::malform;
 use crate::time::DAY_MS;
@@ -39,10 +39,10 @@ pub enum Endpoint {
     Deposits,
     Withdrawals,
     MarginAccountBook,
-    FuturesContracts,
-    FuturesTrades,
-    FuturesOrders,
-    FuturesAccountBook,
+    FuturesContracts(&'static str),
+    FuturesTrades(&'static str),
+    FuturesOrders(&'static str),
+    FuturesAccountBook(&'static str),
 }
 
 impl Endpoint {
@@ -72,10 +72,14 @@ impl Endpoint {
             "/wallet/deposits" => Endpoint::Deposits,
             "/wallet/withdrawals" => Endpoint::Withdrawals,
             "/margin/account_book" => Endpoint::MarginAccountBook,
-            "/futures/usdt/contracts" => Endpoint::FuturesContracts,
-            "/futures/usdt/my_trades_timerange" => Endpoint::FuturesTrades,
-            "/futures/usdt/orders_timerange" => Endpoint::FuturesOrders,
-            "/futures/usdt/account_book" => Endpoint::FuturesAccountBook,
+            "/futures/usdt/contracts" => Endpoint::FuturesContracts("usdt"),
+            "/futures/usdt/my_trades_timerange" => Endpoint::FuturesTrades("usdt"),
+            "/futures/usdt/orders_timerange" => Endpoint::FuturesOrders("usdt"),
+            "/futures/usdt/account_book" => Endpoint::FuturesAccountBook("usdt"),
+            "/futures/btc/contracts" => Endpoint::FuturesContracts("btc"),
+            "/futures/btc/my_trades_timerange" => Endpoint::FuturesTrades("btc"),
+            "/futures/btc/orders_timerange" => Endpoint::FuturesOrders("btc"),
+            "/futures/btc/account_book" => Endpoint::FuturesAccountBook("btc"),
             _ => return None,
         })
     }
@@ -83,7 +87,7 @@ impl Endpoint {
     pub fn signed(self) -> bool {
         !matches!(
             self,
-            Endpoint::Time | Endpoint::Candlesticks | Endpoint::FuturesContracts
+            Endpoint::Time | Endpoint::Candlesticks | Endpoint::FuturesContracts(_)
         )
     }
 
@@ -111,10 +115,14 @@ impl Endpoint {
             Endpoint::Deposits => "GET /api/v4/wallet/deposits",
             Endpoint::Withdrawals => "GET /api/v4/wallet/withdrawals",
             Endpoint::MarginAccountBook => "GET /api/v4/margin/account_book",
-            Endpoint::FuturesContracts => "GET /api/v4/futures/usdt/contracts",
-            Endpoint::FuturesTrades => "GET /api/v4/futures/usdt/my_trades_timerange",
-            Endpoint::FuturesOrders => "GET /api/v4/futures/usdt/orders_timerange",
-            Endpoint::FuturesAccountBook => "GET /api/v4/futures/usdt/account_book",
+            Endpoint::FuturesContracts("btc") => "GET /api/v4/futures/btc/contracts",
+            Endpoint::FuturesContracts(_) => "GET /api/v4/futures/usdt/contracts",
+            Endpoint::FuturesTrades("btc") => "GET /api/v4/futures/btc/my_trades_timerange",
+            Endpoint::FuturesTrades(_) => "GET /api/v4/futures/usdt/my_trades_timerange",
+            Endpoint::FuturesOrders("btc") => "GET /api/v4/futures/btc/orders_timerange",
+            Endpoint::FuturesOrders(_) => "GET /api/v4/futures/usdt/orders_timerange",
+            Endpoint::FuturesAccountBook("btc") => "GET /api/v4/futures/btc/account_book",
+            Endpoint::FuturesAccountBook(_) => "GET /api/v4/futures/usdt/account_book",
         }
     }
 }
@@ -483,13 +491,13 @@ fn dispatch(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Resul
             });
             by_page(items, p, limit)
         }
-        Endpoint::FuturesContracts => Ok(Value::Array(
-            CONTRACTS
+        Endpoint::FuturesContracts(settle) => Ok(Value::Array(
+            contracts_of(settle)
                 .iter()
                 .map(|(name, multiplier, reference)| {
                     json!({
                         "name": name,
-                        "type": "direct",
+                        "type": if *multiplier == "0" { "inverse" } else { "direct" },
                         "quanto_multiplier": multiplier,
                         "leverage_min": "1",
                         "leverage_max": "100",
@@ -500,16 +508,19 @@ fn dispatch(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Resul
                 })
                 .collect(),
         )),
-        Endpoint::FuturesTrades | Endpoint::FuturesOrders | Endpoint::FuturesAccountBook => {
+        Endpoint::FuturesTrades(settle)
+        | Endpoint::FuturesOrders(settle)
+        | Endpoint::FuturesAccountBook(settle) => {
+            let history = ds.futures_history.get(settle).ok_or_else(absent)?;
             // unconfirmed: the futures histories' widest window; 30 days as the spot ones.
             let (from, to) = p.window(now)?;
             let limit = p.limit(100, 1000)?;
             let offset = p.opt_i64("offset")?.unwrap_or(0).max(0) as usize;
             let contract = p.get("contract");
             let list = match endpoint {
-                Endpoint::FuturesTrades => &ds.futures_trades,
-                Endpoint::FuturesOrders => &ds.futures_orders,
-                _ => &ds.futures_account_book,
+                Endpoint::FuturesTrades(_) => &history.trades,
+                Endpoint::FuturesOrders(_) => &history.orders,
+                _ => &history.account_book,
             };
             let items = in_window(list, from, to, |v| {
                 contract.is_none_or(|c| v["contract"] == c)

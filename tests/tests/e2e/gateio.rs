@@ -128,7 +128,19 @@ fn whole_ms(v: &Value) -> String {
     text(v).split('.').next().unwrap().to_owned()
 }
 
-/// `truth[key]` keyed by `id` prefixed with `prefix` (futures ids carry their settle).
+/// Every settle currency's `list` (`trades`, `orders`, `account_book`) of the futures
+/// history, keyed `futures:{settle}:{id}`.
+fn futures_items(truth: &Value, list: &str, id: &str) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for (settle, history) in truth["futures_history"].as_object().unwrap() {
+        for v in history[list].as_array().unwrap() {
+            out.push((format!("futures:{settle}:{}", text(&v[id])), v.clone()));
+        }
+    }
+    out
+}
+
+/// `truth[key]` keyed by `id` prefixed with `prefix` (margin ids carry their account).
 fn prefixed(truth: &Value, key: &str, id: &str, prefix: &str) -> Vec<(String, Value)> {
     keyed(truth, key, id)
         .into_iter()
@@ -137,11 +149,12 @@ fn prefixed(truth: &Value, key: &str, id: &str, prefix: &str) -> Vec<(String, Va
 }
 
 /// Asserts that the integration holds exactly the simulator's account, every stream: spot and
-/// USDT futures trades and orders, the spot, margin and futures account books, deposits,
+/// futures (USDT- and BTC-settled) trades and orders, the spot, margin and futures account
+/// books, deposits,
 /// withdrawals, every wallet.
 fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
     let spot_trades = keyed(truth, "trades", "id");
-    let futures_trades = prefixed(truth, "futures_trades", "trade_id", "futures:usdt:");
+    let futures_trades = futures_items(truth, "trades", "trade_id");
     assert!(!spot_trades.is_empty() && !futures_trades.is_empty());
     let mut trades = spot_trades.clone();
     trades.extend(futures_trades.clone());
@@ -185,12 +198,23 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
                 assert_eq!(rec["symbol"], raw["contract"], "trade {id}");
                 let sell = raw["size"].as_i64().unwrap() < 0;
                 assert_eq!(rec["side"], if sell { "sell" } else { "buy" }, "trade {id}");
+                let settle = id.split(':').nth(1).unwrap();
                 assert_eq!(
                     text(&rec["order_id"]),
-                    format!("futures:usdt:{}", text(&raw["order_id"])),
+                    format!("futures:{settle}:{}", text(&raw["order_id"])),
                     "trade {id}"
                 );
-                assert_eq!(rec["fee_asset_native"], "USDT", "trade {id}");
+                assert_eq!(
+                    text(&rec["fee_asset_native"]),
+                    settle.to_uppercase(),
+                    "trade {id}"
+                );
+                if settle == "btc" {
+                    // An inverse contract is worth one USD: amount and cost count contracts.
+                    let size = raw["size"].as_i64().unwrap().abs().to_string();
+                    assert_eq!(text(&rec["amount"]), size, "trade {id}");
+                    assert_eq!(text(&rec["cost"]), size, "trade {id}");
+                }
                 assert_eq!(
                     rec["timestamp"].as_i64().unwrap(),
                     seconds_ms(&raw["create_time"]),
@@ -220,7 +244,7 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
     );
 
     let mut orders = keyed(truth, "orders", "id");
-    orders.extend(prefixed(truth, "futures_orders", "id", "futures:usdt:"));
+    orders.extend(futures_items(truth, "orders", "id"));
     let stored = assert_kind_exactly(
         daemon,
         INTEGRATION,
@@ -268,12 +292,7 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
         "ledger",
         &{
             let mut entries = keyed(truth, "account_book", "id");
-            entries.extend(prefixed(
-                truth,
-                "futures_account_book",
-                "id",
-                "futures:usdt:",
-            ));
+            entries.extend(futures_items(truth, "account_book", "id"));
             entries.extend(prefixed(truth, "margin_account_book", "id", "margin:"));
             entries
         },
@@ -365,9 +384,13 @@ fn assert_balances_exactly(daemon: &Daemon, truth: &Value) {
     }
     for (wallet, account) in [
         ("futures", &truth["futures"]["usdt"]),
+        ("futures", &truth["futures"]["btc"]),
         ("delivery", &truth["delivery"]["usdt"]),
         ("options", &truth["options"]),
     ] {
+        if account.is_null() {
+            continue;
+        }
         let key = format!("{wallet}:{}", text(&account["currency"]));
         let rec = get(&key);
         assert_eq!(&rec["raw"], account, "{key}");
@@ -455,13 +478,25 @@ fn full_sync_stores_exactly_the_ground_truth() {
         .into_iter()
         .filter(|o| o["status"] == "open")
         .count();
-    let truth_open = ["orders", "futures_orders"]
+    let truth_open = truth["orders"]
+        .as_array()
+        .unwrap()
         .iter()
-        .flat_map(|key| truth[*key].as_array().unwrap())
+        .chain(futures_items(&truth, "orders", "id").iter().map(|(_, o)| o))
         .filter(|o| o["status"] == "open")
         .count();
     assert!(truth_open > 0);
     assert_eq!(open, truth_open);
+
+    // Both settle currencies' futures were read.
+    let trades = daemon.records(INTEGRATION, "trade");
+    for settle in ["usdt", "btc"] {
+        let prefix = format!("futures:{settle}:");
+        assert!(
+            trades.iter().any(|t| text(&t["id"]).starts_with(&prefix)),
+            "no {settle}-settled futures trade"
+        );
+    }
 
     let stats = sim.stats();
     assert_eq!(stats["auth_failures"], 0, "{stats}");
@@ -487,7 +522,16 @@ fn full_sync_stores_exactly_the_ground_truth() {
 
 #[test]
 fn incremental_sync_fetches_only_what_is_new() {
-    let sim = gateio_sim(&["--seed", "62", "--trades", "800", "--history-days", "40"]);
+    // Without a BTC-settled futures account: looking for one is no request per sync either.
+    let sim = gateio_sim(&[
+        "--seed",
+        "62",
+        "--trades",
+        "800",
+        "--history-days",
+        "40",
+        "--no-btc-futures",
+    ]);
     let setup = gateio_setup(&sim, API_SECRET, &days_ago(45), false, STREAMS);
     let daemon = Daemon::start(&setup);
     assert_all_ok(&daemon.sync_wait(INTEGRATION));
@@ -605,11 +649,9 @@ fn stale_timestamp_is_a_clock_error_unless_the_integration_follows_gates_clock()
         .iter()
         .filter(|t| whole_ms(&t["create_time_ms"]).parse::<i64>().unwrap() >= since)
         .count();
-    let futures = truth["futures_trades"]
-        .as_array()
-        .unwrap()
+    let futures = futures_items(&truth, "trades", "trade_id")
         .iter()
-        .filter(|t| seconds_ms(&t["create_time"]) >= since)
+        .filter(|(_, t)| seconds_ms(&t["create_time"]) >= since)
         .count();
     let expected = spot + futures;
     assert_eq!(trades.len(), expected);
