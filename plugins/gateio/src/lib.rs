@@ -5,10 +5,10 @@
 //! Syncs one Gate.io account through APIv4: balances of every wallet the API shows (spot,
 //! isolated and cross margin, or a unified account's one wallet; perpetual futures per settle
 //! currency, delivery futures, options, and Earn lending); trades and orders of the spot (and
-//! margin) account, all pairs at once, and of USDT-settled perpetual futures where the account
-//! has them; the spot, isolated-margin and USDT futures account books (the ledger); deposits,
-//! withdrawals and public spot candles. Not read yet: trades, orders and account books of
-//! BTC-settled futures, delivery futures and options.
+//! margin) account, all pairs at once, and of perpetual futures (USDT- and BTC-settled) where
+//! the account has them; the spot, isolated-margin and futures account books (the ledger);
+//! deposits, withdrawals and public spot candles. Not read yet: trades, orders and account
+//! books of delivery futures and options.
 //!
 //! The crate reads top-down: [`endpoints`] (URLs, buckets, limits), [`signing`] (HMAC-SHA512
 //! over method, path, query, the body's SHA-512 and the timestamp), [`pagination`] (30-day
