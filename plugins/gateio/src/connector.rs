@@ -173,9 +173,9 @@ impl Connector for GateioConnector {
             // Gate's wallet histories are account-wide: one partition.
             Stream::Balances | Stream::Deposits | Stream::Withdrawals => Ok(vec![String::new()]),
             // Trades, orders and the ledger are kept per account kind: spot (all pairs at
-            // once, margin trades and orders included), USDT-settled futures where the
-            // account has a futures account, and for the ledger the isolated-margin book
-            // where it has margin accounts.
+            // once, margin trades and orders included), futures per settle currency where
+            // the account has that futures account, and for the ledger the isolated-margin
+            // book where it has margin accounts.
             Stream::Trades | Stream::Orders | Stream::Ledger => {
                 let mut parts = vec![PARTITION_SPOT.to_owned()];
                 for futures in &FUTURES {
