@@ -21,9 +21,9 @@ use crate::endpoints::{
     futures_of_partition, interval_of, Endpoint, FuturesEndpoints, GateioEndpoints,
     ACCOUNT_BOOK_LIMIT, API_HOSTS, BUCKET_ACCOUNTS, BUCKET_FUTURES, BUCKET_PUBLIC, BUCKET_SPOT,
     BUCKET_WALLET, DEFAULT_BASE_URL, FUTURES, FUTURES_LIMIT, LIMIT_RESET_HEADER, MARGIN_BOOK_LIMIT,
-    MAX_CLOCK_GAP_MS, MAX_LIMIT_WAIT_MS, MY_TRADES_LIMIT, OPEN_ORDERS_LIMIT, ORDERS_LIMIT,
-    PARTITION_FUTURES_PREFIX, PARTITION_MARGIN, PARTITION_SPOT, PER_WINDOW, SANDBOX_BASE_URL,
-    TIMEFRAMES, TRANSFER_LIMIT, WINDOW_30_DAYS_MS, WINDOW_MS,
+    MAX_CLOCK_GAP_MS, MAX_LIMIT_WAIT_MS, MY_TRADES_LIMIT, OPEN_ORDERS_LIMIT, OPTIONS_BOOK_LIMIT,
+    ORDERS_LIMIT, PARTITION_FUTURES_PREFIX, PARTITION_MARGIN, PARTITION_OPTIONS, PARTITION_SPOT,
+    PER_WINDOW, SANDBOX_BASE_URL, TIMEFRAMES, TRANSFER_LIMIT, WINDOW_30_DAYS_MS, WINDOW_MS,
 };
 use crate::pagination::{self, floor_second, window_params, GateioPager, Paging};
 use crate::parsing::{self, AccountDetail, Contracts, ListPage};
@@ -197,6 +197,16 @@ impl Connector for GateioConnector {
                 {
                     parts.push(PARTITION_MARGIN.to_owned());
                 }
+                if stream == Stream::Ledger
+                    && (context.known.iter().any(|k| k == PARTITION_OPTIONS)
+                        || self.has_kind(
+                            &GateioEndpoints::OPTIONS_ACCOUNTS,
+                            "looking for an options account",
+                            |_| true,
+                        )?)
+                {
+                    parts.push(PARTITION_OPTIONS.to_owned());
+                }
                 Ok(parts)
             }
             Stream::Candles => Ok(self
@@ -226,12 +236,14 @@ impl Connector for GateioConnector {
                 self.fetch_futures(futures, stream, cursor)
             }
             Stream::Ledger if partition == PARTITION_MARGIN => self.fetch_margin_ledger(cursor),
+            Stream::Ledger if partition == PARTITION_OPTIONS => self.fetch_options_ledger(cursor),
             Stream::Trades | Stream::Orders | Stream::Ledger
                 if partition != PARTITION_SPOT && !partition.is_empty() =>
             {
                 Err(PluginError::plugin(format!(
                     "{stream} partition {partition:?} is not {PARTITION_SPOT:?}, \
-                     \"futures:usdt\", \"futures:btc\" or (ledger only) {PARTITION_MARGIN:?}"
+                     \"futures:usdt\", \"futures:btc\" or (ledger only) {PARTITION_MARGIN:?} or \
+                     {PARTITION_OPTIONS:?}"
                 )))
             }
             Stream::Trades => self.fetch_trades(cursor),
@@ -486,6 +498,26 @@ impl GateioConnector {
     fn kinds_state(&self) -> MutexGuard<'_, BTreeMap<&'static str, (i64, bool)>> {
         // As `contracts_state`: a poisoned lock is never seen by a live instance.
         self.kinds.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The options account book: 30-day windows paged by `offset`.
+    fn fetch_options_ledger(&self, cursor: Option<&str>) -> Result<Page, PluginError> {
+        let rule = self.pager.trade_rule();
+        let now = self.window_now();
+        let request = self.pager.walker.request(rule, cursor, "ledger", now)?;
+        // unconfirmed: the options account book's widest window; 30 days as the others.
+        let params = window_params(&request, Paging::Offset, OPTIONS_BOOK_LIMIT);
+        let what = window_what("the options account book", &request);
+        let body = self.signed_get(&GateioEndpoints::OPTIONS_ACCOUNT_BOOK, &params, &what)?;
+        let page = parsing::parse_options_account_book(&body).map_err(|e| e.context(&what))?;
+        Ok(self.window_page(
+            rule,
+            &request,
+            Paging::Offset,
+            OPTIONS_BOOK_LIMIT,
+            page,
+            now,
+        ))
     }
 
     /// The isolated-margin account book: 30-day windows paged by `page`.

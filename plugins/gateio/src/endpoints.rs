@@ -84,6 +84,10 @@ pub(crate) const PARTITION_FUTURES_PREFIX: &str = "futures:";
 /// The partition of the isolated-margin account book. Margin trades and orders need none of
 /// their own: Gate's spot lists include the margin account's unless asked for one account.
 pub(crate) const PARTITION_MARGIN: &str = "margin";
+/// The partition of the options account book, where the account has an options account.
+pub(crate) const PARTITION_OPTIONS: &str = "options";
+/// unconfirmed: the options account book's largest `limit` (1000 as the futures lists).
+pub(crate) const OPTIONS_BOOK_LIMIT: usize = 1000;
 /// unconfirmed: the margin account book's largest `limit`; 100 is Gate's default page.
 pub(crate) const MARGIN_BOOK_LIMIT: usize = 100;
 /// Futures histories page with `offset`; unconfirmed: 1000 as the largest `limit`.
@@ -205,6 +209,9 @@ impl GateioEndpoints {
         private("/margin/cross/accounts", BUCKET_ACCOUNTS);
     /// `GET /options/accounts`: the options account.
     pub(crate) const OPTIONS_ACCOUNTS: Endpoint = private("/options/accounts", BUCKET_ACCOUNTS);
+    /// `GET /options/account_book?from=&to=&offset=&limit=`: the options ledger (USDT).
+    pub(crate) const OPTIONS_ACCOUNT_BOOK: Endpoint =
+        private("/options/account_book", BUCKET_ACCOUNTS);
     /// `GET /earn/uni/lends`: Earn (Simple Earn / lending) positions.
     pub(crate) const EARN_LENDS: Endpoint = private("/earn/uni/lends", BUCKET_ACCOUNTS);
     /// `GET /spot/my_trades?from=&to=&page=&limit=`: every spot fill (no pair: all pairs).

@@ -207,6 +207,18 @@ struct MarginBookEntry {
 }
 
 #[derive(Deserialize)]
+struct OptionsBookEntry {
+    time: Value,
+    change: String,
+    #[serde(default)]
+    balance: Option<String>,
+    #[serde(rename = "type", default)]
+    entry_type: Option<String>,
+    #[serde(default)]
+    text: Option<String>,
+}
+
+#[derive(Deserialize)]
 struct WalletTransfer {
     id: String,
     timestamp: Value,
@@ -675,6 +687,46 @@ pub(crate) fn parse_margin_account_book(body: &Value) -> Result<ListPage, Plugin
             balance_after: non_empty(e.balance),
             entry_type: e.entry_type.unwrap_or_default(),
             reference_id: non_empty(e.currency_pair),
+            raw: raw.clone(),
+        }));
+    }
+    Ok(ListPage {
+        returned: list.len(),
+        records,
+        oldest_open: None,
+    })
+}
+
+/// `GET /options/account_book` → ledger entries in USDT (unconfirmed: options settle in
+/// USDT only). Gate gives them no id: theirs is `options:` and a hash of everything the entry
+/// says (time, type, change, balance, text), the same on every read.
+pub(crate) fn parse_options_account_book(body: &Value) -> Result<ListPage, PluginError> {
+    let endpoint = "options/account_book";
+    let list = list(body, endpoint)?;
+    let mut records = Vec::with_capacity(list.len());
+    for (i, raw) in list.iter().enumerate() {
+        let e: OptionsBookEntry = element(raw, endpoint, i)?;
+        let timestamp = seconds_value_ms(&e.time, endpoint, i)?;
+        let identity = format!(
+            "{}\n{}\n{}\n{}\n{}",
+            value_text(&e.time),
+            e.entry_type.as_deref().unwrap_or(""),
+            e.change,
+            e.balance.as_deref().unwrap_or(""),
+            e.text.as_deref().unwrap_or("")
+        );
+        let digest = exsync_plugin_api::signing::hex(&exsync_plugin_api::signing::sha256(
+            identity.as_bytes(),
+        ));
+        records.push(Record::Ledger(LedgerEntry {
+            id: format!("options:{}", &digest[..32]),
+            timestamp,
+            asset: "USDT".to_owned(),
+            asset_native: "USDT".to_owned(),
+            amount: e.change,
+            balance_after: non_empty(e.balance),
+            entry_type: e.entry_type.unwrap_or_default(),
+            reference_id: non_empty(e.text),
             raw: raw.clone(),
         }));
     }

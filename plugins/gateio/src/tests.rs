@@ -534,6 +534,37 @@ fn inverse_btc_settled_futures_count_contracts_and_settle_in_btc() {
 }
 
 #[test]
+fn parses_the_options_account_book_with_ids_from_its_content() {
+    let page = parsing::parse_options_account_book(&data("options_account_book.json")).unwrap();
+    let ids: Vec<String> = page.records.iter().map(Record::id).collect();
+    assert!(
+        ids.iter()
+            .all(|id| id.starts_with("options:") && id.len() == 40),
+        "{ids:?}"
+    );
+    assert_ne!(
+        ids[0], ids[1],
+        "same change and text, another time and balance"
+    );
+    let again = parsing::parse_options_account_book(&data("options_account_book.json")).unwrap();
+    assert_eq!(
+        again.records.iter().map(Record::id).collect::<Vec<_>>(),
+        ids,
+        "the same entry has the same id on every read"
+    );
+    let Record::Ledger(l) = &page.records[1] else {
+        panic!()
+    };
+    assert_eq!(l.timestamp, 1_636_426_006_500);
+    assert_eq!(
+        (l.asset_native.as_str(), l.amount.as_str()),
+        ("USDT", "-0.16")
+    );
+    assert_eq!(l.balance_after.as_deref(), Some("7378.029"));
+    assert_eq!(l.entry_type, "set");
+}
+
+#[test]
 fn parses_the_margin_account_book() {
     let page = parsing::parse_margin_account_book(&data("margin_account_book.json")).unwrap();
     let Record::Ledger(l) = &page.records[0] else {
@@ -1051,6 +1082,13 @@ impl FakeGate {
             self.limited -= 1;
             return (429, labelled("TOO_MANY_REQUESTS"));
         }
+        if path == "/api/v4/options/accounts" {
+            return if self.futures {
+                (200, data("options_accounts.json").to_string())
+            } else {
+                (400, labelled("USER_NOT_FOUND"))
+            };
+        }
         if path == "/api/v4/futures/btc/accounts" {
             return (400, labelled("USER_NOT_FOUND"));
         }
@@ -1268,7 +1306,7 @@ fn futures_partitions_exist_where_the_account_has_a_futures_account() {
     // together with the futures account).
     assert_eq!(
         c.partitions(Stream::Ledger, &context).unwrap(),
-        vec!["spot", "futures:usdt", "margin"]
+        vec!["spot", "futures:usdt", "margin", "options"]
     );
     for stream in [Stream::Balances, Stream::Deposits, Stream::Withdrawals] {
         assert_eq!(

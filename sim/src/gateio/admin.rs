@@ -83,6 +83,7 @@ pub fn truth(ds: &Dataset) -> Value {
             }))
         }).collect::<serde_json::Map<String, Value>>(),
         "margin_account_book": list(&ds.margin_book),
+        "options_account_book": list(&ds.options_book),
     })
 }
 

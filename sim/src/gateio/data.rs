@@ -129,6 +129,8 @@ pub struct Dataset {
     pub futures_history: BTreeMap<String, FuturesHistory>,
     /// The isolated-margin accounts' book.
     pub margin_book: Vec<(i64, Value)>,
+    /// The options account's book (Gate gives its entries no id).
+    pub options_book: Vec<(i64, Value)>,
     next_trade_id: u64,
     next_order_id: u64,
     next_book_id: u64,
@@ -195,6 +197,7 @@ impl Dataset {
             withdrawals: Vec::new(),
             futures_history: BTreeMap::new(),
             margin_book: Vec::new(),
+            options_book: Vec::new(),
             next_trade_id: 5_000_000_000,
             next_order_id: 300_000_000_000,
             next_book_id: 20_000_000_000,
@@ -267,7 +270,40 @@ impl Dataset {
             ds.futures_history.insert("btc".into(), btc);
         }
         ds.margin_book(&mut rng.fork("margin"), start, end);
+        ds.options_book(&mut rng.fork("options"), start, end);
         ds
+    }
+
+    /// Premiums, fees and settlements of options in USDT, about one a day, with the running
+    /// balance; two entries share a second now and then, as on Gate.
+    fn options_book(&mut self, r: &mut SimRng, start: i64, end: i64) {
+        let mut balance: i128 = 2_000 * SCALE;
+        let n = self.config.days.max(1);
+        let mut times: Vec<i64> = (0..n)
+            .map(|_| r.range_i64(start, end) / 1000 * 1000 + if r.chance(0.5) { 500 } else { 0 })
+            .collect();
+        times.sort_unstable();
+        for (k, t) in times.into_iter().enumerate() {
+            let kind = *r.pick(&["prem", "fee", "set", "dnw"]);
+            let size = (1 + r.below(5_000) as i128) * SCALE / 100;
+            let change = match kind {
+                "fee" => -(size / 100),
+                "prem" | "set" if r.chance(0.5) => -size,
+                _ => size,
+            };
+            balance += change;
+            let strike = 50_000 + 5_000 * (k as i64 % 5);
+            self.options_book.push((
+                t,
+                json!({
+                    "time": seconds(t),
+                    "change": dec(change),
+                    "balance": dec(balance),
+                    "text": format!("BTC_USDT-20261225-{strike}-C:{}", k % 3),
+                    "type": kind,
+                }),
+            ));
+        }
     }
 
     /// Transfers in and out, borrowing, repaying and interest on the two margin pairs: one

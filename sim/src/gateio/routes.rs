@@ -39,6 +39,7 @@ pub enum Endpoint {
     Deposits,
     Withdrawals,
     MarginAccountBook,
+    OptionsAccountBook,
     FuturesContracts(&'static str),
     FuturesTrades(&'static str),
     FuturesOrders(&'static str),
@@ -72,6 +73,7 @@ impl Endpoint {
             "/wallet/deposits" => Endpoint::Deposits,
             "/wallet/withdrawals" => Endpoint::Withdrawals,
             "/margin/account_book" => Endpoint::MarginAccountBook,
+            "/options/account_book" => Endpoint::OptionsAccountBook,
             "/futures/usdt/contracts" => Endpoint::FuturesContracts("usdt"),
             "/futures/usdt/my_trades_timerange" => Endpoint::FuturesTrades("usdt"),
             "/futures/usdt/orders_timerange" => Endpoint::FuturesOrders("usdt"),
@@ -115,6 +117,7 @@ impl Endpoint {
             Endpoint::Deposits => "GET /api/v4/wallet/deposits",
             Endpoint::Withdrawals => "GET /api/v4/wallet/withdrawals",
             Endpoint::MarginAccountBook => "GET /api/v4/margin/account_book",
+            Endpoint::OptionsAccountBook => "GET /api/v4/options/account_book",
             Endpoint::FuturesContracts("btc") => "GET /api/v4/futures/btc/contracts",
             Endpoint::FuturesContracts(_) => "GET /api/v4/futures/usdt/contracts",
             Endpoint::FuturesTrades("btc") => "GET /api/v4/futures/btc/my_trades_timerange",
@@ -478,6 +481,22 @@ fn dispatch(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Resul
                 currency.is_none_or(|c| e["currency"] == c)
             });
             by_page(items, p, limit)
+        }
+        Endpoint::OptionsAccountBook => {
+            // unconfirmed: the options account book's widest window and largest page.
+            if ds.options.is_none() {
+                return Err(absent());
+            }
+            let (from, to) = p.window(now)?;
+            let limit = p.limit(100, 1000)?;
+            let offset = p.opt_i64("offset")?.unwrap_or(0).max(0) as usize;
+            let kind = p.get("type");
+            let items = in_window(&ds.options_book, from, to, |e| {
+                kind.is_none_or(|k| e["type"] == k)
+            });
+            Ok(Value::Array(
+                items.into_iter().skip(offset).take(limit).collect(),
+            ))
         }
         Endpoint::MarginAccountBook => {
             // unconfirmed: the margin account book's widest window and largest page.

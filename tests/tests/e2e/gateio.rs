@@ -294,6 +294,7 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
             let mut entries = keyed(truth, "account_book", "id");
             entries.extend(futures_items(truth, "account_book", "id"));
             entries.extend(prefixed(truth, "margin_account_book", "id", "margin:"));
+            entries.extend(options_entries(daemon, truth));
             entries
         },
         &[
@@ -325,6 +326,29 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
         ],
     );
     assert_balances_exactly(daemon, truth);
+}
+
+/// The options account book's entries, keyed by the id the connector gave each: Gate gives
+/// them none, so each truth entry is found by its raw object among the stored `options:`
+/// entries (one missing fails here; one extra fails the exact comparison).
+fn options_entries(daemon: &Daemon, truth: &Value) -> Vec<(String, Value)> {
+    let stored: BTreeMap<String, String> = daemon
+        .records(INTEGRATION, "ledger")
+        .into_iter()
+        .filter(|r| text(&r["id"]).starts_with("options:"))
+        .map(|r| (r["raw"].to_string(), text(&r["id"])))
+        .collect();
+    let entries = truth["options_account_book"].as_array().unwrap();
+    assert!(!entries.is_empty());
+    entries
+        .iter()
+        .map(|e| {
+            let id = stored
+                .get(&e.to_string())
+                .unwrap_or_else(|| panic!("options entry {e} not stored"));
+            (id.clone(), e.clone())
+        })
+        .collect()
 }
 
 /// Gate's futures times: seconds with a fraction, as a JSON number, in ms.
