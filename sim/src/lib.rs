@@ -30,6 +30,7 @@ pub mod deribit;
 pub mod encoding;
 pub mod faults;
 pub mod gemini;
+pub mod gateio;
 pub mod kraken;
 pub mod kucoin;
 pub mod okx;

@@ -80,6 +80,10 @@ enum Command {
     Cryptocom(exsync_sim::cryptocom::cli::CryptocomArgs),
     /// Print the Crypto.com Exchange simulator's ground truth as JSON and exit.
     CryptocomTruth(exsync_sim::cryptocom::cli::CryptocomDatasetArgs),
+    /// Serve the Gate.io simulator until killed.
+    Gateio(exsync_sim::gateio::cli::GateioArgs),
+    /// Print the Gate.io simulator's ground truth as JSON and exit.
+    GateioTruth(exsync_sim::gateio::cli::GateioTruthArgs),
 }
 
 #[derive(Debug, Args)]
@@ -241,6 +245,8 @@ fn main() {
         Command::GeminiTruth(args) => exsync_sim::gemini::cli::print_truth(&args),
         Command::Cryptocom(args) => exsync_sim::cryptocom::cli::run(args),
         Command::CryptocomTruth(args) => exsync_sim::cryptocom::cli::print_truth(&args),
+        Command::Gateio(args) => exsync_sim::gateio::cli::run(args),
+        Command::GateioTruth(args) => exsync_sim::gateio::cli::print_truth(&args),
     };
     if let Err(err) = result {
         eprintln!("exsync-sim: {err:#}");

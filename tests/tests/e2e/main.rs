@@ -13,6 +13,7 @@ mod coinbase_prime;
 mod cryptocom;
 mod deribit;
 mod gemini;
+mod gateio;
 mod kraken;
 mod kucoin;
 mod lifecycle;

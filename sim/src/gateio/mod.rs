@@ -1,0 +1,146 @@
+//! The Gate.io simulator: Gate's APIv4 REST endpoints on loopback, over a generated account.
+//!
+//! `data` builds the account from a seed, `routes` serves the APIv4 endpoints (checked by
+//! `auth`, counted by `limits`, disturbed by the shared `faults`), `admin` serves the `/__sim/`
+//! endpoints that tests use to read the ground truth and steer the sim, and `cli` holds the
+//! `exsync-sim gateio` and `gateio-truth` subcommands.
+
+pub mod admin;
+pub mod auth;
+pub mod cli;
+pub mod data;
+pub mod limits;
+pub mod routes;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, RwLock};
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, Response, StatusCode, Uri};
+use axum::Router;
+use tokio::net::TcpListener;
+
+pub use crate::faults::{FaultConfig, FaultPatch};
+pub use data::{Dataset, DatasetConfig};
+pub use limits::LimitConfig;
+
+use crate::prng::SimRng;
+use crate::time::real_now_ms;
+
+/// Everything the Gate.io simulator needs to run.
+#[derive(Debug, Clone)]
+pub struct GateioSimConfig {
+    pub listen: SocketAddr,
+    pub api_key: String,
+    pub api_secret: String,
+    pub dataset: DatasetConfig,
+    pub limits: LimitConfig,
+    pub faults: FaultConfig,
+    /// Added to the real clock to make the server's time.
+    pub clock_offset_ms: i64,
+}
+
+/// Shared state of one running simulator.
+#[derive(Debug)]
+pub struct SimState {
+    pub config: GateioSimConfig,
+    pub data: RwLock<Dataset>,
+    pub limits: limits::Limits,
+    pub faults: crate::faults::Faults,
+    pub stats: Mutex<admin::Stats>,
+    pub append_rng: Mutex<SimRng>,
+}
+
+impl SimState {
+    /// The server's clock: the real clock plus the configured offset.
+    pub fn now_ms(&self) -> i64 {
+        real_now_ms() + self.config.clock_offset_ms
+    }
+}
+
+/// The Gate.io simulator: build it, then serve it.
+#[derive(Debug, Clone)]
+pub struct GateioSim {
+    state: Arc<SimState>,
+}
+
+impl GateioSim {
+    /// Generates the data set and prepares the server.
+    pub fn new(config: GateioSimConfig) -> Self {
+        let data = Dataset::generate(&config.dataset);
+        tracing::info!(
+            trades = data.trades.len(),
+            orders = data.orders.len(),
+            account_book = data.account_book.len(),
+            "Data set generated."
+        );
+        let seed = config.dataset.seed;
+        let state = SimState {
+            limits: limits::Limits::new(config.limits.clone()),
+            faults: crate::faults::Faults::new(config.faults.clone(), seed),
+            stats: Mutex::new(admin::Stats::default()),
+            append_rng: Mutex::new(SimRng::new(seed).fork("append")),
+            data: RwLock::new(data),
+            config,
+        };
+        Self {
+            state: Arc::new(state),
+        }
+    }
+
+    pub fn state(&self) -> &Arc<SimState> {
+        &self.state
+    }
+
+    /// The HTTP application: every path goes through one handler.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .fallback(handle)
+            .with_state(self.state.clone())
+    }
+
+    /// Serves on `listener` until the future is dropped.
+    pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
+        axum::serve(listener, self.router()).await
+    }
+}
+
+/// Builds a response with a content type and extra headers.
+pub(crate) fn response(
+    status: u16,
+    content_type: &str,
+    body: String,
+    headers: &[(&str, String)],
+) -> Response<Body> {
+    let mut b = Response::builder()
+        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .header("Content-Type", content_type);
+    for (k, v) in headers {
+        b = b.header(*k, v.as_str());
+    }
+    b.body(Body::from(body))
+        .expect("static headers and a string body make a valid response")
+}
+
+async fn handle(
+    State(state): State<Arc<SimState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response<Body> {
+    let path = uri.path().to_string();
+    let query = uri.query().unwrap_or("").to_string();
+    if path.starts_with("/__sim/") {
+        return admin::handle(&state, &method, &path, &query, &body);
+    }
+    let (answer, outcome) = routes::serve(&state, &method, &path, &query, &headers, &body).await;
+    state.stats.lock().expect("stats lock").record(&outcome);
+    response(
+        answer.status,
+        answer.content_type,
+        answer.body,
+        &answer.headers,
+    )
+}
