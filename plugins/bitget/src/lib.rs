@@ -1,0 +1,27 @@
+//! The Bitget connector.
+//!
+//! # Brief overview
+//!
+//! Syncs one Bitget account through the v2 REST API of a classic (non-unified) account:
+//! balances of every wallet (spot, funding, USDT-/USDC-/coin-margined futures, cross margin,
+//! Earn), spot trades (fills) and orders per symbol (orders still open come from the
+//! unfilled-orders endpoint), deposits, withdrawals, the spot account's bills (its ledger) and
+//! public candles. The crate reads top-down: [`endpoints`] (URLs, buckets, limits), [`signing`]
+//! (base64 HMAC-SHA256 of timestamp, method, path, query and body), [`pagination`] (time
+//! windows walked back to Bitget's reach, `idLessThan` pages inside them), [`parsing`] (JSON to
+//! records), [`config`] (integration settings), [`connector`] (all of it wired to the host).
+//! Every module but `connector` is pure and unit-tested in `tests.rs`.
+
+pub(crate) mod config;
+pub(crate) mod connector;
+pub(crate) mod endpoints;
+pub(crate) mod pagination;
+pub(crate) mod parsing;
+pub(crate) mod signing;
+#[cfg(test)]
+mod tests;
+
+pub use config::generate_config;
+pub use connector::BitgetConnector;
+
+exsync_plugin_api::export_connector!(BitgetConnector);
