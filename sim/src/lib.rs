@@ -18,6 +18,7 @@
 //! ```
 
 pub mod binance;
+pub mod bitget;
 pub mod bybit;
 pub mod coinbase;
 pub mod coinbase_exchange;

@@ -28,6 +28,10 @@ enum Command {
     Binance(BinanceArgs),
     /// Print the Binance simulator's ground truth as JSON and exit.
     BinanceTruth(DatasetArgs),
+    /// Serve the Bitget simulator until killed.
+    Bitget(exsync_sim::bitget::cli::BitgetArgs),
+    /// Print the Bitget simulator's ground truth as JSON and exit.
+    BitgetTruth(exsync_sim::bitget::cli::BitgetTruthArgs),
     /// Serve the Bybit simulator until killed.
     Bybit(exsync_sim::bybit::cli::BybitArgs),
     /// Print the Bybit simulator's ground truth as JSON and exit.
@@ -189,6 +193,8 @@ fn main() {
     let result = match cli.command {
         Command::Binance(args) => run_binance(args),
         Command::BinanceTruth(args) => print_truth(&args),
+        Command::Bitget(args) => exsync_sim::bitget::cli::run(args),
+        Command::BitgetTruth(args) => exsync_sim::bitget::cli::print_truth(&args),
         Command::Bybit(args) => exsync_sim::bybit::cli::run(args),
         Command::BybitTruth(args) => exsync_sim::bybit::cli::print_truth(&args),
         Command::CoinbasePrime(args) => exsync_sim::coinbase_prime::cli::run(args),
