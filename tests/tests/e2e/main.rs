@@ -3,6 +3,7 @@
 //! `src/`.
 
 mod auth;
+mod bitget;
 mod bybit;
 mod coinbase;
 mod coinbase_exchange;
