@@ -108,15 +108,16 @@ impl BitgetConfig {
                     })?;
                 }
                 "transfer_overlap_days" => {
-                    let days = value
-                        .as_i64()
-                        .filter(|d| (1..=30).contains(d))
-                        .ok_or_else(|| {
-                            PluginError::config(format!(
-                                "option `transfer_overlap_days` is {value}; it must be an \
+                    let days =
+                        value
+                            .as_i64()
+                            .filter(|d| (1..=30).contains(d))
+                            .ok_or_else(|| {
+                                PluginError::config(format!(
+                                    "option `transfer_overlap_days` is {value}; it must be an \
                                  integer from 1 to 30"
-                            ))
-                        })?;
+                                ))
+                            })?;
                     transfer_overlap_ms = days * DAY_MS;
                 }
                 other => {

@@ -418,7 +418,14 @@ impl BitgetConnector {
             parsing::parse_withdrawals(&data)
         }
         .map_err(|e| e.context(&what))?;
-        Ok(window_page(walker, rule, &request, page, TRANSFER_LIMIT, now))
+        Ok(window_page(
+            walker,
+            rule,
+            &request,
+            page,
+            TRANSFER_LIMIT,
+            now,
+        ))
     }
 
     fn fetch_candles(&self, partition: &str, cursor: Option<&str>) -> Result<Page, PluginError> {

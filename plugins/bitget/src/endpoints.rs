@@ -85,7 +85,8 @@ pub(crate) const DEFAULT_TRANSFER_OVERLAP_MS: i64 = 7 * DAY_MS;
 pub(crate) const SYMBOLS_TTL_MS: i64 = HOUR_MS;
 
 /// The futures product types whose accounts are the `futures` wallet.
-pub(crate) const FUTURES_PRODUCT_TYPES: [&str; 3] = ["USDT-FUTURES", "USDC-FUTURES", "COIN-FUTURES"];
+pub(crate) const FUTURES_PRODUCT_TYPES: [&str; 3] =
+    ["USDT-FUTURES", "USDC-FUTURES", "COIN-FUTURES"];
 
 /// Unified timeframes and Bitget's `granularity` for them. Day and longer candles use the
 /// `utc` granularities: the plain ones (`1day`) open at midnight UTC+8.
@@ -154,8 +155,7 @@ impl BitgetEndpoints {
     /// `GET /api/v2/spot/account/info`: the key's user id and authorities.
     pub(crate) const ACCOUNT_INFO: Endpoint = private("/api/v2/spot/account/info", BUCKET_INFO);
     /// `GET /api/v2/spot/account/assets`: the spot wallet.
-    pub(crate) const SPOT_ASSETS: Endpoint =
-        private("/api/v2/spot/account/assets", BUCKET_ACCOUNT);
+    pub(crate) const SPOT_ASSETS: Endpoint = private("/api/v2/spot/account/assets", BUCKET_ACCOUNT);
     /// `GET /api/v2/account/funding-assets`: the funding wallet.
     pub(crate) const FUNDING_ASSETS: Endpoint =
         private("/api/v2/account/funding-assets", BUCKET_ACCOUNT);
@@ -166,8 +166,7 @@ impl BitgetEndpoints {
     pub(crate) const MARGIN_ASSETS: Endpoint =
         private("/api/v2/margin/crossed/account/assets", BUCKET_ACCOUNT);
     /// `GET /api/v2/earn/account/assets`: Earn holdings.
-    pub(crate) const EARN_ASSETS: Endpoint =
-        private("/api/v2/earn/account/assets", BUCKET_ACCOUNT);
+    pub(crate) const EARN_ASSETS: Endpoint = private("/api/v2/earn/account/assets", BUCKET_ACCOUNT);
     /// `GET /api/v2/spot/trade/fills?symbol=&startTime=&endTime=&idLessThan=&limit=`.
     pub(crate) const FILLS: Endpoint = private("/api/v2/spot/trade/fills", BUCKET_TRADE);
     /// `GET /api/v2/spot/trade/history-orders?symbol=&startTime=&endTime=&idLessThan=&limit=`.

@@ -94,21 +94,13 @@ impl BitgetPager {
         cursor: Option<&str>,
         now: i64,
     ) -> Result<CandleCursor, PluginError> {
-        let first = self
-            .recent
-            .start_ms
-            .unwrap_or(now - CANDLE_REACH_MS)
-            .max(0);
+        let first = self.recent.start_ms.unwrap_or(now - CANDLE_REACH_MS).max(0);
         CandleCursor::read(cursor, first)
     }
 
     /// `startTime` and `endTime` (inclusive) of a candle request from `request.start`: at most
     /// [`CANDLES_LIMIT`] candles, never past now.
-    pub(crate) fn candles_range(
-        granularity: &str,
-        request: &CandleCursor,
-        now: i64,
-    ) -> (i64, i64) {
+    pub(crate) fn candles_range(granularity: &str, request: &CandleCursor, now: i64) -> (i64, i64) {
         let span = approx_granularity_ms(granularity).saturating_mul(CANDLES_LIMIT as i64);
         let end = request.start.saturating_add(span - 1).min(now);
         (request.start, end.max(request.start))

@@ -302,9 +302,10 @@ pub(crate) fn classify_error(status: u16, body: &[u8], what: &str) -> PluginErro
     let code = parsed.as_ref().map(Envelope::code);
     let kind = match (status, code.as_deref()) {
         // Key, signature or passphrase missing or wrong; the key does not exist.
-        (_, Some("40001" | "40002" | "40003" | "40006" | "40009" | "40011" | "40012" | "40037")) => {
-            ErrorKind::AUTH
-        }
+        (
+            _,
+            Some("40001" | "40002" | "40003" | "40006" | "40009" | "40011" | "40012" | "40037"),
+        ) => ErrorKind::AUTH,
         // Timestamp missing, malformed or expired.
         (_, Some("40004" | "40005" | "40008")) => ErrorKind::CLOCK,
         // Permissions, IP whitelist, account state (unconfirmed: 40013 and 40016).
@@ -391,7 +392,15 @@ pub(crate) fn parse_spot_assets(data: &Value, as_of: i64) -> Result<Vec<Record>,
             "spot/account/assets",
             &a.coin,
         )?;
-        records.push(balance(&a.coin, "spot", a.available, locked, total, as_of, raw));
+        records.push(balance(
+            &a.coin,
+            "spot",
+            a.available,
+            locked,
+            total,
+            as_of,
+            raw,
+        ));
     }
     Ok(records)
 }
@@ -408,7 +417,15 @@ pub(crate) fn parse_funding_assets(data: &Value, as_of: i64) -> Result<Vec<Recor
             "account/funding-assets",
             &a.coin,
         )?;
-        records.push(balance(&a.coin, "funding", a.available, locked, total, as_of, raw));
+        records.push(balance(
+            &a.coin,
+            "funding",
+            a.available,
+            locked,
+            total,
+            as_of,
+            raw,
+        ));
     }
     Ok(records)
 }
@@ -416,10 +433,7 @@ pub(crate) fn parse_funding_assets(data: &Value, as_of: i64) -> Result<Vec<Recor
 /// `GET /api/v2/mix/account/accounts` → the futures wallet, one balance per margin coin:
 /// `available` free, `locked` locked (unconfirmed: whether `available` already excludes the
 /// margin of open positions; unrealised profit stays in `raw`).
-pub(crate) fn parse_futures_accounts(
-    data: &Value,
-    as_of: i64,
-) -> Result<Vec<Record>, PluginError> {
+pub(crate) fn parse_futures_accounts(data: &Value, as_of: i64) -> Result<Vec<Record>, PluginError> {
     let list: Vec<Value> = decode(data, "mix/account/accounts")?;
     let mut records = Vec::with_capacity(list.len());
     for (i, raw) in list.into_iter().enumerate() {

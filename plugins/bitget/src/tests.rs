@@ -46,7 +46,13 @@ fn reference_vector_spot_assets() {
     let signer = BitgetSigner::new("KEY", "SECRET", "PASSPHRASE");
     let query = signing::query(&[]);
     assert_eq!(
-        BitgetSigner::prehash(1_700_000_000_000, "GET", "/api/v2/spot/account/assets", "", ""),
+        BitgetSigner::prehash(
+            1_700_000_000_000,
+            "GET",
+            "/api/v2/spot/account/assets",
+            "",
+            ""
+        ),
         "1700000000000GET/api/v2/spot/account/assets"
     );
     let headers = signer.headers(1_700_000_000_000, "/api/v2/spot/account/assets", &query);
@@ -66,10 +72,7 @@ fn reference_vector_spot_assets() {
 
 #[test]
 fn the_query_string_is_signed_after_a_question_mark() {
-    let query = signing::query(&[
-        ("symbol", "BTCUSDT".into()),
-        ("startTime", "1".into()),
-    ]);
+    let query = signing::query(&[("symbol", "BTCUSDT".into()), ("startTime", "1".into())]);
     assert_eq!(query.sent, "symbol=BTCUSDT&startTime=1");
     assert_eq!(query.signed, query.sent);
     assert_eq!(
@@ -185,12 +188,18 @@ fn fills_become_trades_with_positive_fees() {
     assert_eq!(t.id, "121212121212");
     assert_eq!(t.order_id.as_deref(), Some("121211212122"));
     assert_eq!(t.side, Side::Buy);
-    assert_eq!((t.price.as_str(), t.amount.as_str()), ("26950.11", "0.0011"));
+    assert_eq!(
+        (t.price.as_str(), t.amount.as_str()),
+        ("26950.11", "0.0011")
+    );
     assert_eq!(t.cost, "29.645121");
     assert_eq!(t.fee_amount.as_deref(), Some("0.0000011"));
     assert_eq!(t.fee_asset_native.as_deref(), Some("BTC"));
     assert_eq!(t.liquidity, Some(Liquidity::Taker));
-    assert_eq!((t.base.as_deref(), t.quote.as_deref()), (Some("BTC"), Some("USDT")));
+    assert_eq!(
+        (t.base.as_deref(), t.quote.as_deref()),
+        (Some("BTC"), Some("USDT"))
+    );
     assert_eq!(t.timestamp, 1_695_808_949_356);
     let Record::Trade(t) = &page.records[1] else {
         panic!()
@@ -259,7 +268,10 @@ fn transfers_keep_txid_network_and_pending_time() {
     let Record::Deposit(d) = &page.records[1] else {
         panic!()
     };
-    assert_eq!((d.txid.as_deref(), d.status), (None, TransferStatus::Pending));
+    assert_eq!(
+        (d.txid.as_deref(), d.status),
+        (None, TransferStatus::Pending)
+    );
 
     let page = parsing::parse_withdrawals(&data_of("withdrawal_records.json")).unwrap();
     let Record::Withdrawal(w) = &page.records[0] else {
@@ -310,10 +322,17 @@ fn errors_map_into_the_taxonomy() {
     assert_eq!(kind(400, "error_permission.json"), ErrorKind::PERMISSION);
     let e = parsing::classify_error(503, b"<html>", "fetching bills");
     assert_eq!(e.kind, ErrorKind::EXCHANGE_UNAVAILABLE);
-    assert!(e.message.contains("while fetching bills: HTTP 503"), "{}", e.message);
+    assert!(
+        e.message.contains("while fetching bills: HTTP 503"),
+        "{}",
+        e.message
+    );
     let e = parsing::data(400, &fixture("error_sign.json"), "reading").unwrap_err();
     assert!(e.message.contains("40009"), "{}", e.message);
-    assert_eq!(parsing::code(&fixture("error_timestamp.json")).as_deref(), Some("40008"));
+    assert_eq!(
+        parsing::code(&fixture("error_timestamp.json")).as_deref(),
+        Some("40008")
+    );
 }
 
 // =======================================================================================
@@ -339,7 +358,10 @@ fn windows_carry_times_limit_and_id_less_than() {
         .recent
         .request(rule, page.next_cursor.as_deref(), "trades", now)
         .unwrap();
-    assert_eq!(window_params(&next, 100)[3], ("idLessThan", "42".to_owned()));
+    assert_eq!(
+        window_params(&next, 100)[3],
+        ("idLessThan", "42".to_owned())
+    );
 }
 
 #[test]
@@ -389,7 +411,9 @@ fn trades_beyond_90_days_are_unavailable() {
             .recent
             .request(rule, cursor.as_deref(), "ledger", now)
             .unwrap();
-        let page = pager.recent.page(rule, &request, Vec::new(), None, None, now);
+        let page = pager
+            .recent
+            .page(rule, &request, Vec::new(), None, None, now);
         cursor = page.next_cursor;
         if !page.more {
             let unavailable = page.unavailable.unwrap();
@@ -477,7 +501,9 @@ fn config_needs_the_passphrase_and_knows_its_options() {
 
     let mut sandbox = connector_config();
     sandbox.sandbox = true;
-    sandbox.options.insert("transfer_overlap_days".into(), json!(3));
+    sandbox
+        .options
+        .insert("transfer_overlap_days".into(), json!(3));
     let c = BitgetConfig::from_connector_config(&sandbox).unwrap();
     assert!(c.demo);
     assert_eq!(c.transfer_overlap_ms, 3 * DAY);
@@ -486,7 +512,9 @@ fn config_needs_the_passphrase_and_knows_its_options() {
     bad_tf.candles.symbols = vec!["BTC/USDT".into()];
     bad_tf.candles.timeframes = vec!["2h".into()];
     assert_eq!(
-        BitgetConfig::from_connector_config(&bad_tf).unwrap_err().kind,
+        BitgetConfig::from_connector_config(&bad_tf)
+            .unwrap_err()
+            .kind,
         ErrorKind::CONFIG
     );
     assert_eq!(split_unified("BTC/USDT"), Some(("BTC", "USDT")));
@@ -529,7 +557,10 @@ fn manifest_lists_streams_credentials_limits() {
     );
     let trades = m.history_limit(Stream::Trades).unwrap();
     assert_eq!(trades.max_lookback_ms, Some(90 * DAY));
-    assert_eq!(m.history_limit(Stream::Deposits).unwrap().max_lookback_ms, None);
+    assert_eq!(
+        m.history_limit(Stream::Deposits).unwrap().max_lookback_ms,
+        None
+    );
     assert!(m.sandbox_base_url.is_some());
     assert!(m.rate_limits.iter().all(|r| r.capacity > 0));
 }

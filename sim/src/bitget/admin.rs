@@ -44,7 +44,14 @@ impl Stats {
             *self.by_code.entry(code.clone()).or_default() += 1;
             if matches!(
                 code.as_str(),
-                "40001" | "40002" | "40003" | "40005" | "40006" | "40008" | "40009" | "40011"
+                "40001"
+                    | "40002"
+                    | "40003"
+                    | "40005"
+                    | "40006"
+                    | "40008"
+                    | "40009"
+                    | "40011"
                     | "40012"
             ) {
                 self.auth_failures += 1;
@@ -76,7 +83,11 @@ fn json_ok(v: Value) -> Response<Body> {
 
 fn error(status: u16, msg: String) -> Response<Body> {
     tracing::info!(status, %msg, "Admin request rejected.");
-    response(status, "application/json", json!({ "error": msg }).to_string())
+    response(
+        status,
+        "application/json",
+        json!({ "error": msg }).to_string(),
+    )
 }
 
 /// Serves one `/__sim/` request.

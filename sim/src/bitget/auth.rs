@@ -33,7 +33,14 @@ impl Rejection {
 }
 
 /// `base64(HMAC_SHA256(secret, timestamp + method + path + ("?" + query) + body))`.
-pub fn sign(secret: &str, timestamp: &str, method: &str, path: &str, query: &str, body: &str) -> String {
+pub fn sign(
+    secret: &str,
+    timestamp: &str,
+    method: &str,
+    path: &str,
+    query: &str,
+    body: &str,
+) -> String {
     let mut mac =
         Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC accepts keys of any length");
     mac.update(timestamp.as_bytes());
@@ -89,10 +96,18 @@ pub fn check(
         return Err(Rejection::new(400, "40002", "ACCESS_SIGN cannot be empty"));
     };
     let Some(ts_text) = h.timestamp.filter(|t| !t.is_empty()) else {
-        return Err(Rejection::new(400, "40003", "ACCESS_TIMESTAMP cannot be empty"));
+        return Err(Rejection::new(
+            400,
+            "40003",
+            "ACCESS_TIMESTAMP cannot be empty",
+        ));
     };
     let Some(passphrase) = h.passphrase.filter(|p| !p.is_empty()) else {
-        return Err(Rejection::new(400, "40011", "ACCESS_PASSPHRASE cannot be empty"));
+        return Err(Rejection::new(
+            400,
+            "40011",
+            "ACCESS_PASSPHRASE cannot be empty",
+        ));
     };
     let timestamp = ts_text
         .parse::<i64>()
@@ -106,7 +121,14 @@ pub fn check(
     if passphrase != account.passphrase {
         return Err(Rejection::new(400, "40012", "apikey/password is incorrect"));
     }
-    let expected = sign(account.secret, ts_text, method, path, &signed_query(raw_query), "");
+    let expected = sign(
+        account.secret,
+        ts_text,
+        method,
+        path,
+        &signed_query(raw_query),
+        "",
+    );
     if expected != sign_sent {
         return Err(Rejection::new(400, "40009", "sign signature error"));
     }
@@ -122,7 +144,14 @@ mod tests {
         // ccxt 4.5.90 signs GET /api/v2/spot/account/assets with secret SECRET at clock
         // 1700000000000 to this value.
         assert_eq!(
-            sign("SECRET", "1700000000000", "GET", "/api/v2/spot/account/assets", "", ""),
+            sign(
+                "SECRET",
+                "1700000000000",
+                "GET",
+                "/api/v2/spot/account/assets",
+                "",
+                ""
+            ),
             "U2q5LF7sTrG2COzTmfbEjcRryVGf9Usyk0d73Ly6/Eo="
         );
     }
@@ -143,18 +172,32 @@ mod tests {
         };
         assert!(check(&h, &account, "GET", "/p", "a=1", 130_000).is_ok());
         assert!(check(&h, &account, "GET", "/p", "a=1", 70_000).is_ok());
-        assert_eq!(check(&h, &account, "GET", "/p", "a=1", 130_001).unwrap_err().code, "40008");
-        assert_eq!(check(&h, &account, "GET", "/p", "a=2", 100_000).unwrap_err().code, "40009");
+        assert_eq!(
+            check(&h, &account, "GET", "/p", "a=1", 130_001)
+                .unwrap_err()
+                .code,
+            "40008"
+        );
+        assert_eq!(
+            check(&h, &account, "GET", "/p", "a=2", 100_000)
+                .unwrap_err()
+                .code,
+            "40009"
+        );
         let wrong_pass = AuthHeaders {
             passphrase: Some("Q"),
             ..h
         };
         assert_eq!(
-            check(&wrong_pass, &account, "GET", "/p", "a=1", 100_000).unwrap_err().code,
+            check(&wrong_pass, &account, "GET", "/p", "a=1", 100_000)
+                .unwrap_err()
+                .code,
             "40012"
         );
         assert_eq!(
-            check(&AuthHeaders::default(), &account, "GET", "/p", "", 0).unwrap_err().code,
+            check(&AuthHeaders::default(), &account, "GET", "/p", "", 0)
+                .unwrap_err()
+                .code,
             "40001"
         );
         // A percent-encoded value is checked decoded.

@@ -453,13 +453,7 @@ impl Dataset {
         });
     }
 
-    fn add_idle_order(
-        &mut self,
-        symbol: usize,
-        time: i64,
-        status: &'static str,
-        rng: &mut SimRng,
-    ) {
+    fn add_idle_order(&mut self, symbol: usize, time: i64, status: &'static str, rng: &mut SimRng) {
         let seed = self.config.seed;
         let s = self.symbols[symbol].clone();
         let price = to_scaled(price_at(seed, &s, time) * 0.9, s.price_dp).max(1);
@@ -549,9 +543,8 @@ impl Dataset {
             });
         }
         self.spot = spot;
-        let mut seeded = |coin: &str, usd: f64| {
-            to_scaled((usd + rng.below(5_000) as f64) / coin_price(coin), 8)
-        };
+        let mut seeded =
+            |coin: &str, usd: f64| to_scaled((usd + rng.below(5_000) as f64) / coin_price(coin), 8);
         self.funding = ["USDT", "BTC", "币安人生"]
             .iter()
             .map(|c| {

@@ -292,14 +292,23 @@ mod tests {
     #[test]
     fn granularities_open_where_bitget_opens_them() {
         let monday = crate::time::parse_date_ms("2024-01-01").unwrap();
-        assert_eq!(Granularity::parse("1Wutc").unwrap().floor(monday + 3 * DAY_MS), monday);
         assert_eq!(
-            Granularity::parse("1Dutc").unwrap().floor(monday + 5 * HOUR_MS),
+            Granularity::parse("1Wutc")
+                .unwrap()
+                .floor(monday + 3 * DAY_MS),
+            monday
+        );
+        assert_eq!(
+            Granularity::parse("1Dutc")
+                .unwrap()
+                .floor(monday + 5 * HOUR_MS),
             monday
         );
         // `1day` opens at midnight UTC+8, 16:00 UTC.
         assert_eq!(
-            Granularity::parse("1day").unwrap().floor(monday + 5 * HOUR_MS),
+            Granularity::parse("1day")
+                .unwrap()
+                .floor(monday + 5 * HOUR_MS),
             monday - 8 * HOUR_MS
         );
         assert_eq!(

@@ -343,7 +343,10 @@ fn dispatch(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Resul
             let product_type = p
                 .get("productType")
                 .ok_or_else(|| ApiError::missing("productType"))?;
-            if !matches!(product_type, "USDT-FUTURES" | "USDC-FUTURES" | "COIN-FUTURES") {
+            if !matches!(
+                product_type,
+                "USDT-FUTURES" | "USDC-FUTURES" | "COIN-FUTURES"
+            ) {
                 return Err(ApiError::params("Parameter productType is invalid"));
             }
             Ok(Value::Array(
@@ -429,7 +432,7 @@ fn page(items: Vec<(u64, Value)>, p: &Params, limit: usize) -> Result<Value, Api
     ))
 }
 
-fn symbol_of<'a>(ds: &'a Dataset, p: &Params, required: bool) -> Result<Option<usize>, ApiError> {
+fn symbol_of(ds: &Dataset, p: &Params, required: bool) -> Result<Option<usize>, ApiError> {
     match p.get("symbol") {
         None if required => Err(ApiError::missing("symbol")),
         None => Ok(None),
