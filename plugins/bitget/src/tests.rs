@@ -564,3 +564,234 @@ fn manifest_lists_streams_credentials_limits() {
     assert!(m.sandbox_base_url.is_some());
     assert!(m.rate_limits.iter().all(|r| r.capacity > 0));
 }
+
+// =======================================================================================
+// Wiring, through a scripted host: a tiny fake Bitget that checks signatures.
+
+mod wiring {
+    use std::sync::{Arc, Mutex};
+
+    use abi_stable::sabi_trait::TD_Opaque;
+    use abi_stable::std_types::{RResult, RStr, RVec, Tuple2};
+    use exsync_plugin_api::abi::{AbiHttpRequest, AbiHttpResponse, HostIo, HostIo_TO, LogLevel};
+    use exsync_plugin_api::signing::{base64_encode, hmac_sha256};
+    use exsync_plugin_api::{Connector, ErrorKind, Host, Page, PluginError, Record, Stream};
+    use serde_json::{json, Value};
+
+    use super::{connector_config, DAY};
+    use crate::connector::BitgetConnector;
+
+    const NOW: i64 = 1_800_000_000_000;
+
+    /// The fake account: fills of BTCUSDT at these times (ids growing with time), a clock
+    /// `skew` (Bitget minus ours).
+    struct FakeBitget {
+        now: i64,
+        skew: i64,
+        fills: Vec<i64>,
+        urls: Vec<String>,
+        demo_headers: usize,
+        logs: Vec<String>,
+    }
+
+    impl FakeBitget {
+        fn answer(&mut self, url: &str, headers: &[(String, String)]) -> (u16, String) {
+            self.urls.push(url.to_owned());
+            let server = self.now + self.skew;
+            let h = |n: &str| {
+                headers
+                    .iter()
+                    .find(|(k, _)| k == n)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default()
+            };
+            if h("paptrading") == "1" {
+                self.demo_headers += 1;
+            }
+            let (path, query) = url.split_once('?').unwrap_or((url, ""));
+            let path = path.trim_start_matches("http://127.0.0.1:1");
+            let ok = |data: Value| {
+                json!({"code": "00000", "msg": "success", "requestTime": server, "data": data})
+                    .to_string()
+            };
+            let err = |code: &str| {
+                json!({"code": code, "msg": "no", "requestTime": server, "data": null}).to_string()
+            };
+            match path {
+                "/api/v2/public/time" => {
+                    return (200, ok(json!({"serverTime": server.to_string()})))
+                }
+                "/api/v2/spot/public/symbols" => {
+                    return (
+                        200,
+                        ok(json!([{"symbol": "BTCUSDT", "baseCoin": "BTC", "quoteCoin": "USDT"}])),
+                    )
+                }
+                _ => {}
+            }
+            let ts: i64 = h("ACCESS-TIMESTAMP").parse().unwrap();
+            let prehash = if query.is_empty() {
+                format!("{ts}GET{path}")
+            } else {
+                format!("{ts}GET{path}?{query}")
+            };
+            let expected = base64_encode(&hmac_sha256(b"S", prehash.as_bytes()));
+            assert_eq!(h("ACCESS-SIGN"), expected, "signature of {url}");
+            assert_eq!(h("ACCESS-PASSPHRASE"), "P");
+            assert_eq!(h("ACCESS-KEY"), "K");
+            if (ts - server).abs() > 30_000 {
+                return (400, err("40008"));
+            }
+            assert_eq!(path, "/api/v2/spot/trade/fills");
+            let param = |k: &str| {
+                query
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
+                    .map(str::to_owned)
+            };
+            let lo: i64 = param("startTime").unwrap().parse().unwrap();
+            let hi: i64 = param("endTime").unwrap().parse().unwrap();
+            let limit: usize = param("limit").unwrap().parse().unwrap();
+            let before: i64 = param("idLessThan").map_or(i64::MAX, |v| v.parse().unwrap());
+            let list: Vec<Value> = self
+                .fills
+                .iter()
+                .rev()
+                .filter(|t| (lo..=hi).contains(*t) && **t < before)
+                .take(limit)
+                .map(|t| json!({"symbol": "BTCUSDT", "orderId": format!("{t}"), "tradeId": format!("{t}"), "side": "sell", "priceAvg": "2", "size": "3", "amount": "6", "feeDetail": {"feeCoin": "USDT", "totalFee": "-0.006"}, "tradeScope": "maker", "cTime": t.to_string()}))
+                .collect();
+            (200, ok(Value::Array(list)))
+        }
+    }
+
+    struct FakeHost(Arc<Mutex<FakeBitget>>);
+
+    impl HostIo for FakeHost {
+        fn http(&self, request: AbiHttpRequest) -> RResult<AbiHttpResponse, PluginError> {
+            assert_eq!(request.method.as_str(), "GET");
+            assert!(!request.bucket.is_empty());
+            let headers: Vec<(String, String)> = request
+                .headers
+                .iter()
+                .map(|Tuple2(n, v)| (n.to_string(), v.to_string()))
+                .collect();
+            let (status, body) = self
+                .0
+                .lock()
+                .unwrap()
+                .answer(request.url.as_str(), &headers);
+            RResult::ROk(AbiHttpResponse {
+                status,
+                headers: RVec::new(),
+                body: body.into_bytes().into(),
+            })
+        }
+        fn now_ms(&self) -> i64 {
+            self.0.lock().unwrap().now
+        }
+        fn log(&self, _level: LogLevel, message: RStr<'_>) {
+            self.0.lock().unwrap().logs.push(message.to_string());
+        }
+    }
+
+    fn fake(
+        skew: i64,
+        sandbox: bool,
+        options: &[(&str, Value)],
+    ) -> (BitgetConnector, Arc<Mutex<FakeBitget>>) {
+        let state = Arc::new(Mutex::new(FakeBitget {
+            now: NOW,
+            skew,
+            // 250 fills in the last 20 days: three pages of 100 in one window.
+            fills: (0..250).map(|i| NOW - 20 * DAY + i * 6_000_000).collect(),
+            urls: Vec::new(),
+            demo_headers: 0,
+            logs: Vec::new(),
+        }));
+        let host = Host::from_abi(HostIo_TO::from_value(
+            FakeHost(Arc::clone(&state)),
+            TD_Opaque,
+        ));
+        let mut config = connector_config();
+        config.sandbox = sandbox;
+        config.start_ms = Some(NOW - 30 * DAY);
+        for (k, v) in options {
+            config.options.insert((*k).into(), v.clone());
+        }
+        (BitgetConnector::new(config, host).unwrap(), state)
+    }
+
+    fn sync(c: &BitgetConnector, cursor: &mut Option<String>) -> Result<Vec<Page>, PluginError> {
+        let mut pages = Vec::new();
+        for _ in 0..100 {
+            let page = c.fetch(Stream::Trades, "BTCUSDT", cursor.as_deref())?;
+            *cursor = page.next_cursor.clone();
+            let more = page.more;
+            pages.push(page);
+            if !more {
+                return Ok(pages);
+            }
+        }
+        panic!("sync never ended");
+    }
+
+    #[test]
+    fn fills_page_back_by_id_then_one_request_per_sync() {
+        let (c, state) = fake(0, false, &[]);
+        let mut cursor = None;
+        let pages = sync(&c, &mut cursor).unwrap();
+        let mut ids: Vec<String> = pages
+            .iter()
+            .flat_map(|p| p.records.iter().map(Record::id))
+            .collect();
+        assert_eq!(ids.len(), 250);
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 250, "no fill twice");
+        let Record::Trade(t) = &pages[0].records[0] else {
+            panic!()
+        };
+        assert_eq!(t.fee_amount.as_deref(), Some("0.006"));
+        assert_eq!(t.base.as_deref(), Some("BTC"));
+        let fills = |s: &FakeBitget| s.urls.iter().filter(|u| u.contains("/fills")).count();
+        assert_eq!(
+            fills(&state.lock().unwrap()),
+            3,
+            "three pages in one window"
+        );
+        assert_eq!(state.lock().unwrap().demo_headers, 0);
+
+        state.lock().unwrap().urls.clear();
+        state.lock().unwrap().now += super::HOUR_MS;
+        sync(&c, &mut cursor).unwrap();
+        assert_eq!(fills(&state.lock().unwrap()), 1);
+    }
+
+    #[test]
+    fn a_skewed_clock_is_a_clock_error_unless_adjusted() {
+        let (c, _) = fake(60_000, false, &[]);
+        let err = sync(&c, &mut None).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::CLOCK);
+        assert!(err.message.contains("60000 ms behind"), "{}", err.message);
+        assert!(err.message.contains("40008"), "{}", err.message);
+        let (c, state) = fake(60_000, false, &[("adjust_clock", json!(true))]);
+        let pages = sync(&c, &mut None).unwrap();
+        assert_eq!(pages.iter().map(|p| p.records.len()).sum::<usize>(), 250);
+        assert!(state
+            .lock()
+            .unwrap()
+            .logs
+            .iter()
+            .any(|l| l.contains("following its clock")));
+    }
+
+    #[test]
+    fn sandbox_is_demo_trading_on_every_request() {
+        let (c, state) = fake(0, true, &[]);
+        sync(&c, &mut None).unwrap();
+        let s = state.lock().unwrap();
+        assert_eq!(s.demo_headers, s.urls.len());
+        assert!(s.demo_headers > 0);
+    }
+}
