@@ -553,13 +553,15 @@ impl BitgetConnector {
         request
     }
 
-    /// An unsigned GET; the envelope's `data` of a successful answer.
+    /// An unsigned GET; the envelope's `data` of a successful answer. Errors say what was
+    /// being done and name the endpoint.
     fn public_get(
         &self,
         endpoint: &Endpoint,
         params: &[(&str, String)],
         what: &str,
     ) -> Result<Value, PluginError> {
+        let what = &format!("{what} (GET {})", endpoint.path);
         let query = signing::query(params);
         let response = self
             .host
@@ -577,6 +579,7 @@ impl BitgetConnector {
         params: &[(&str, String)],
         what: &str,
     ) -> Result<Value, PluginError> {
+        let what = &format!("{what} (GET {})", endpoint.path);
         let query = signing::query(params);
         let mut clock_retried = false;
         loop {

@@ -339,6 +339,15 @@ fn full_sync_stores_exactly_the_ground_truth() {
     let stats = sim.stats();
     assert_eq!(stats["auth_failures"], 0, "{stats}");
     assert!(stats["by_status"].get("429").is_none(), "{stats}");
+    // Bills walk 30-day windows with pages inside; fills of a busy symbol take pages too.
+    let bills = stats["by_endpoint"]["GET /api/v2/spot/account/bills"]
+        .as_u64()
+        .unwrap();
+    assert!(bills > 3, "{stats}");
+    let btc = stats["by_endpoint_symbol"]["GET /api/v2/spot/trade/fills BTCUSDT"]
+        .as_u64()
+        .unwrap();
+    assert!(btc >= 2, "{stats}");
     // Fills are asked for per symbol, never for a symbol the account never touched.
     assert!(
         stats["by_endpoint_symbol"]
@@ -551,6 +560,34 @@ fn the_per_endpoint_rate_limit_is_waited_out_and_the_sync_finishes() {
         "the test never hit the limit: {stats}"
     );
     assert_stored_exactly(&daemon, &sim.truth());
+}
+
+#[test]
+fn server_errors_are_retried_and_a_truncated_answer_is_a_bad_response_naming_the_endpoint() {
+    let sim = bitget_sim(&["--seed", "67", "--trades", "60"]);
+    let setup = bitget_setup(&sim, API_SECRET, PASSPHRASE, &days_ago(30), STREAMS);
+    let daemon = Daemon::start(&setup);
+
+    sim.set_faults(serde_json::json!({"fail_next": {"count": 3, "status": 503}}));
+    assert_all_ok(&daemon.sync_wait(INTEGRATION));
+    assert_eq!(sim.stats()["by_status"]["503"], 3);
+
+    sim.set_faults(serde_json::json!({"malformed_rate": 1.0}));
+    let report = daemon.sync_wait(INTEGRATION);
+    for s in streams(&report) {
+        assert_eq!(s["result"], "failed", "{s}");
+        assert_eq!(s["error"]["kind"], "bad_response", "{s}");
+        assert!(
+            s["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("GET /api/v2/"),
+            "{s}"
+        );
+    }
+    sim.set_faults(serde_json::json!({"malformed_rate": 0.0}));
+    assert_all_ok(&daemon.sync_wait(INTEGRATION));
+    assert_nothing_leaked(&[&daemon.log(), &report.to_string()]);
 }
 
 #[test]
