@@ -20,10 +20,10 @@ use crate::config::{split_unified, BitgetConfig};
 use crate::endpoints::{
     granularity_of, BitgetEndpoints, Endpoint, ACCOUNT_PER_SECOND, API_HOSTS, BILLS_LIMIT,
     BILLS_WINDOW_MS, BUCKET_ACCOUNT, BUCKET_INFO, BUCKET_PUBLIC, BUCKET_TRADE, BUCKET_WALLET,
-    DEFAULT_BASE_URL, DEMO_HEADER, FILLS_LIMIT, FUTURES_PRODUCT_TYPES, INFO_PER_SECOND,
-    ORDERS_LIMIT, PUBLIC_PER_SECOND, SANDBOX_BASE_URL, SECOND_MS, SYMBOLS_TTL_MS, TIMEFRAMES,
-    TIMESTAMP_TOLERANCE_MS, TRADE_PER_SECOND, TRADE_REACH_MS, TRADE_WINDOW_MS, TRANSFER_LIMIT,
-    TRANSFER_WINDOW_MS, WALLET_PER_SECOND,
+    DEFAULT_BASE_URL, DEMO_HEADER, FILLS_LIMIT, FUTURES_LIMIT, FUTURES_PRODUCT_TYPES,
+    FUTURES_WINDOW_MS, INFO_PER_SECOND, ORDERS_LIMIT, PUBLIC_PER_SECOND, SANDBOX_BASE_URL,
+    SECOND_MS, SYMBOLS_TTL_MS, TIMEFRAMES, TIMESTAMP_TOLERANCE_MS, TRADE_PER_SECOND,
+    TRADE_REACH_MS, TRANSFER_LIMIT, TRANSFER_WINDOW_MS, WALLET_PER_SECOND,
 };
 use crate::pagination::{self, next_page, window_params, BitgetPager};
 use crate::parsing::{self, AccountInfo, ListPage, Markets};
@@ -98,8 +98,10 @@ impl Connector for BitgetConnector {
             max_window_ms: Some(window),
         };
         m.history = vec![
-            limit(Stream::Trades, Some(TRADE_REACH_MS), TRADE_WINDOW_MS),
-            limit(Stream::Orders, Some(TRADE_REACH_MS), TRADE_WINDOW_MS),
+            // Spot fills and orders take 90-day windows, futures ones 7-day windows: the
+            // narrower is declared.
+            limit(Stream::Trades, Some(TRADE_REACH_MS), FUTURES_WINDOW_MS),
+            limit(Stream::Orders, Some(TRADE_REACH_MS), FUTURES_WINDOW_MS),
             limit(Stream::Ledger, Some(TRADE_REACH_MS), BILLS_WINDOW_MS),
             limit(Stream::Deposits, None, TRANSFER_WINDOW_MS),
             limit(Stream::Withdrawals, None, TRANSFER_WINDOW_MS),
@@ -170,16 +172,27 @@ impl Connector for BitgetConnector {
         context: &PartitionContext,
     ) -> Result<Vec<String>, PluginError> {
         match stream {
-            Stream::Balances | Stream::Deposits | Stream::Withdrawals | Stream::Ledger => {
-                Ok(vec![String::new()])
+            Stream::Balances | Stream::Deposits | Stream::Withdrawals => Ok(vec![String::new()]),
+            // The spot bills, and the bills of each futures product type.
+            Stream::Ledger => {
+                let mut parts = vec![SPOT.to_owned()];
+                parts.extend(FUTURES_PRODUCT_TYPES.iter().map(|p| p.to_string()));
+                Ok(parts)
             }
-            // Bitget's fills (and orders) are asked for per symbol: the symbols both of whose
-            // coins the account holds or has touched, never every market.
+            // Bitget's spot fills (and orders) are asked for per symbol: the symbols both of
+            // whose coins the account holds or has touched, never every market. Futures fills
+            // and orders are asked for per product type.
             Stream::Trades | Stream::Orders => {
                 let markets = self.markets(true)?;
                 let mut assets: BTreeSet<String> = context.assets.iter().cloned().collect();
                 assets.extend(self.held_assets()?);
-                Ok(trade_partitions(&markets, &assets, &context.known))
+                let mut parts = trade_partitions(&markets, &assets, &context.known);
+                for product_type in FUTURES_PRODUCT_TYPES {
+                    if !parts.iter().any(|p| p == product_type) {
+                        parts.push(product_type.to_owned());
+                    }
+                }
+                Ok(parts)
             }
             Stream::Candles => {
                 if self.config.candles.is_empty() {
@@ -215,8 +228,12 @@ impl Connector for BitgetConnector {
     ) -> Result<Page, PluginError> {
         match stream {
             Stream::Balances => self.fetch_balances(),
+            Stream::Trades | Stream::Orders if is_futures(partition) => {
+                self.fetch_futures(stream, partition, cursor)
+            }
             Stream::Trades => self.fetch_trades(partition, cursor),
             Stream::Orders => self.fetch_orders(partition, cursor),
+            Stream::Ledger if is_futures(partition) => self.fetch_futures_bills(partition, cursor),
             Stream::Ledger => self.fetch_ledger(cursor),
             Stream::Deposits | Stream::Withdrawals => self.fetch_transfers(stream, cursor),
             Stream::Candles => self.fetch_candles(partition, cursor),
@@ -225,6 +242,14 @@ impl Connector for BitgetConnector {
             ))),
         }
     }
+}
+
+/// The ledger partition of the spot bills.
+const SPOT: &str = "spot";
+
+/// Whether a partition is a futures product type rather than a spot symbol.
+fn is_futures(partition: &str) -> bool {
+    FUTURES_PRODUCT_TYPES.contains(&partition)
 }
 
 /// The trade and order partitions: every spot symbol whose base and quote are both among
@@ -397,6 +422,67 @@ impl BitgetConnector {
         let data = self.signed_get(&BitgetEndpoints::BILLS, &params, &what)?;
         let page = parsing::parse_bills(&data).map_err(|e| e.context(&what))?;
         Ok(window_page(walker, rule, &request, page, BILLS_LIMIT, now))
+    }
+
+    /// Futures fills or orders of one product type. Orders still open
+    /// (`mix/order/orders-pending`) are not fetched yet: unfinished.
+    fn fetch_futures(
+        &self,
+        stream: Stream,
+        product_type: &str,
+        cursor: Option<&str>,
+    ) -> Result<Page, PluginError> {
+        let rule = self.pager.futures_rule();
+        let walker = &self.pager.recent;
+        let now = self.server_now();
+        let request = walker.request(rule, cursor, stream.as_str(), now)?;
+        let mut params = vec![("productType", product_type.to_owned())];
+        params.extend(window_params(&request, FUTURES_LIMIT));
+        let markets = self.markets(true)?;
+        let page = if stream == Stream::Trades {
+            let what = window_what("futures fills", Some(product_type), &request);
+            let data = self.signed_get(&BitgetEndpoints::FUTURES_FILLS, &params, &what)?;
+            parsing::parse_futures_fills(&data, &markets, product_type)
+                .map_err(|e| e.context(&what))?
+        } else {
+            let what = window_what("futures orders", Some(product_type), &request);
+            let data = self.signed_get(&BitgetEndpoints::FUTURES_ORDERS, &params, &what)?;
+            parsing::parse_futures_orders(&data, &markets, product_type)
+                .map_err(|e| e.context(&what))?
+        };
+        Ok(window_page(
+            walker,
+            rule,
+            &request,
+            page,
+            FUTURES_LIMIT,
+            now,
+        ))
+    }
+
+    fn fetch_futures_bills(
+        &self,
+        product_type: &str,
+        cursor: Option<&str>,
+    ) -> Result<Page, PluginError> {
+        let rule = self.pager.bills_rule();
+        let walker = &self.pager.recent;
+        let now = self.server_now();
+        let request = walker.request(rule, cursor, "ledger", now)?;
+        let mut params = vec![("productType", product_type.to_owned())];
+        params.extend(window_params(&request, FUTURES_LIMIT));
+        let what = window_what("futures bills", Some(product_type), &request);
+        let data = self.signed_get(&BitgetEndpoints::FUTURES_BILLS, &params, &what)?;
+        let page =
+            parsing::parse_futures_bills(&data, product_type).map_err(|e| e.context(&what))?;
+        Ok(window_page(
+            walker,
+            rule,
+            &request,
+            page,
+            FUTURES_LIMIT,
+            now,
+        ))
     }
 
     fn fetch_transfers(&self, stream: Stream, cursor: Option<&str>) -> Result<Page, PluginError> {

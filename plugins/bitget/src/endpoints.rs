@@ -58,6 +58,9 @@ pub(crate) const TRADE_WINDOW_MS: i64 = 90 * DAY_MS;
 /// Bills: `endTime - startTime` at most 30 days (unconfirmed: Bitget's docs give no maximum
 /// for the spot bills; 30 days is what its other bill endpoints allow).
 pub(crate) const BILLS_WINDOW_MS: i64 = 30 * DAY_MS;
+/// Futures fills and orders (`mix/order/fill-history`, `orders-history`): at most 7 days
+/// (unconfirmed for the order history: 7 days is what ccxt walks futures fills in).
+pub(crate) const FUTURES_WINDOW_MS: i64 = 7 * DAY_MS;
 /// Deposit and withdrawal records: both times required, at most 90 days apart; no documented
 /// reach, so the walk goes back to [`ORIGIN_MS`] (unconfirmed: the 90-day window).
 pub(crate) const TRANSFER_WINDOW_MS: i64 = 90 * DAY_MS;
@@ -69,6 +72,7 @@ pub(crate) const FILLS_LIMIT: usize = 100;
 pub(crate) const ORDERS_LIMIT: usize = 100;
 pub(crate) const BILLS_LIMIT: usize = 500;
 pub(crate) const TRANSFER_LIMIT: usize = 100;
+pub(crate) const FUTURES_LIMIT: usize = 100;
 pub(crate) const CANDLES_LIMIT: usize = 1000;
 
 /// Candles when no start is configured: as far back as the `candles` endpoint serves hourly
@@ -177,6 +181,15 @@ impl BitgetEndpoints {
         private("/api/v2/spot/trade/unfilled-orders", BUCKET_TRADE);
     /// `GET /api/v2/spot/account/bills?startTime=&endTime=&idLessThan=&limit=`: the ledger.
     pub(crate) const BILLS: Endpoint = private("/api/v2/spot/account/bills", BUCKET_ACCOUNT);
+    /// `GET /api/v2/mix/order/fill-history?productType=&startTime=&endTime=&idLessThan=&limit=`.
+    pub(crate) const FUTURES_FILLS: Endpoint =
+        private("/api/v2/mix/order/fill-history", BUCKET_TRADE);
+    /// `GET /api/v2/mix/order/orders-history?productType=&startTime=&endTime=&idLessThan=&limit=`.
+    pub(crate) const FUTURES_ORDERS: Endpoint =
+        private("/api/v2/mix/order/orders-history", BUCKET_TRADE);
+    /// `GET /api/v2/mix/account/bill?productType=&startTime=&endTime=&idLessThan=&limit=`: the
+    /// futures ledger.
+    pub(crate) const FUTURES_BILLS: Endpoint = private("/api/v2/mix/account/bill", BUCKET_ACCOUNT);
     /// `GET /api/v2/spot/wallet/deposit-records?startTime=&endTime=&idLessThan=&limit=`.
     pub(crate) const DEPOSITS: Endpoint =
         private("/api/v2/spot/wallet/deposit-records", BUCKET_WALLET);

@@ -18,7 +18,8 @@
 //! | stream | window | cursor |
 //! |---|---|---|
 //! | trades, orders (per symbol) | 90 days | `{"phase":…,"from":T,"to":T?,"page":ID?,…}` |
-//! | ledger | 30 days | same |
+//! | trades, orders (per futures product type) | 7 days | same |
+//! | ledger (spot, and per futures product type) | 30 days | same |
 //! | deposits, withdrawals | 90 days | same |
 //! | candles | up to 1000 candles | `{"start":T}` |
 
@@ -28,8 +29,8 @@ use exsync_plugin_api::{Candle, Page, PluginError};
 
 use crate::endpoints::{
     BILLS_WINDOW_MS, CANDLES_LIMIT, CANDLE_REACH_MS, DAY_MS, DEFAULT_TRADE_OVERLAP_MS,
-    HISTORY_MARGIN_MS, HOUR_MS, MINUTE_MS, ORIGIN_MS, TRADE_REACH_MS, TRADE_WINDOW_MS,
-    TRANSFER_WINDOW_MS,
+    FUTURES_WINDOW_MS, HISTORY_MARGIN_MS, HOUR_MS, MINUTE_MS, ORIGIN_MS, TRADE_REACH_MS,
+    TRADE_WINDOW_MS, TRANSFER_WINDOW_MS,
 };
 
 /// Turns cursors into requests and responses into pages, for one integration.
@@ -74,6 +75,14 @@ impl BitgetPager {
     pub(crate) fn bills_rule(&self) -> WindowRule {
         WindowRule {
             window_ms: BILLS_WINDOW_MS,
+            overlap_ms: DEFAULT_TRADE_OVERLAP_MS,
+        }
+    }
+
+    /// Futures fills and orders: 7-day windows, five minutes re-read.
+    pub(crate) fn futures_rule(&self) -> WindowRule {
+        WindowRule {
+            window_ms: FUTURES_WINDOW_MS,
             overlap_ms: DEFAULT_TRADE_OVERLAP_MS,
         }
     }

@@ -282,6 +282,55 @@ fn transfers_keep_txid_network_and_pending_time() {
 }
 
 #[test]
+fn futures_lists_are_wrapped_and_their_ids_carry_the_product_type() {
+    let page = parsing::parse_futures_fills(
+        &data_of("mix_fill_history.json"),
+        &markets(),
+        "USDT-FUTURES",
+    )
+    .unwrap();
+    assert_eq!(page.ids, ["1111111111"]);
+    let Record::Trade(t) = &page.records[0] else {
+        panic!()
+    };
+    assert_eq!(t.id, "USDT-FUTURES:1111111111");
+    assert_eq!(t.order_id.as_deref(), Some("USDT-FUTURES:2222222222"));
+    assert_eq!((t.price.as_str(), t.amount.as_str()), ("26000.5", "0.01"));
+    assert_eq!(t.fee_amount.as_deref(), Some("0.156003"));
+    assert_eq!(t.base.as_deref(), Some("BTC"));
+
+    let page = parsing::parse_futures_orders(
+        &data_of("mix_orders_history.json"),
+        &markets(),
+        "USDT-FUTURES",
+    )
+    .unwrap();
+    let Record::Order(o) = &page.records[0] else {
+        panic!()
+    };
+    assert_eq!(o.id, "USDT-FUTURES:2222222222");
+    assert_eq!(page.ids, ["2222222222"]);
+    assert_eq!((o.status, o.price.as_deref()), (OrderStatus::Closed, None));
+    assert_eq!(o.average.as_deref(), Some("26000.5"));
+
+    let page = parsing::parse_futures_bills(&data_of("mix_bill.json"), "COIN-FUTURES").unwrap();
+    let Record::Ledger(l) = &page.records[0] else {
+        panic!()
+    };
+    assert_eq!(l.id, "COIN-FUTURES:3333333333");
+    assert_eq!(
+        (l.amount.as_str(), l.entry_type.as_str()),
+        ("-0.156003", "open_long")
+    );
+
+    let empty =
+        parsing::parse_futures_fills(&data_of("mix_empty.json"), &markets(), "USDT-FUTURES")
+            .unwrap();
+    assert!(empty.records.is_empty());
+    assert!(parsing::parse_futures_bills(&json!([]), "USDT-FUTURES").is_err());
+}
+
+#[test]
 fn candles_are_final_once_the_next_opened() {
     let m = markets();
     let candles = parsing::parse_candles(
@@ -557,6 +606,7 @@ fn manifest_lists_streams_credentials_limits() {
     );
     let trades = m.history_limit(Stream::Trades).unwrap();
     assert_eq!(trades.max_lookback_ms, Some(90 * DAY));
+    assert_eq!(trades.max_window_ms, Some(FUTURES_WINDOW_MS));
     assert_eq!(
         m.history_limit(Stream::Deposits).unwrap().max_lookback_ms,
         None
