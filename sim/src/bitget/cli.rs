@@ -61,6 +61,9 @@ pub struct BitgetDatasetArgs {
     deposits: usize,
     #[arg(long, default_value_t = 40)]
     withdrawals: usize,
+    /// Futures fills (each with its order and fee bill).
+    #[arg(long, default_value_t = 150)]
+    futures_trades: usize,
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     can_trade: bool,
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
@@ -124,6 +127,7 @@ impl BitgetDatasetArgs {
             open_orders: self.open_orders,
             deposits: self.deposits,
             withdrawals: self.withdrawals,
+            futures_fills: self.futures_trades,
             can_trade: self.can_trade,
             can_withdraw: self.can_withdraw,
         })

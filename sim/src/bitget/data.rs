@@ -30,6 +30,8 @@ pub struct DatasetConfig {
     pub open_orders: usize,
     pub deposits: usize,
     pub withdrawals: usize,
+    /// Futures fills (one order each), spread over the product types.
+    pub futures_fills: usize,
     pub can_trade: bool,
     pub can_withdraw: bool,
 }
@@ -47,6 +49,7 @@ impl DatasetConfig {
             open_orders: 4,
             deposits: 60,
             withdrawals: 40,
+            futures_fills: 150,
             can_trade: true,
             can_withdraw: true,
         }
@@ -127,6 +130,50 @@ pub struct TransferRow {
     pub updated: i64,
 }
 
+/// A futures fill, its order and the bill of its fee, in one product type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FuturesFill {
+    pub product_type: &'static str,
+    pub symbol: &'static str,
+    pub margin_coin: &'static str,
+    pub trade_id: u64,
+    pub order_id: u64,
+    pub bill_id: u64,
+    pub is_buy: bool,
+    /// `open` or `close`.
+    pub trade_side: &'static str,
+    pub price: i128,
+    pub size: i128,
+    pub quote: i128,
+    pub fee: i128,
+    /// The margin coin's balance after the fee.
+    pub balance: i128,
+    pub maker: bool,
+    pub time: i64,
+}
+
+/// A futures order cancelled without a fill.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FuturesCancel {
+    pub product_type: &'static str,
+    pub symbol: &'static str,
+    pub margin_coin: &'static str,
+    pub order_id: u64,
+    pub is_buy: bool,
+    pub price: i128,
+    pub size: i128,
+    pub created: i64,
+    pub updated: i64,
+}
+
+/// `(product type, symbol, margin coin, price)` of the futures traded.
+pub const FUTURES: &[(&str, &str, &str, f64)] = &[
+    ("USDT-FUTURES", "BTCUSDT", "USDT", 60_000.0),
+    ("USDT-FUTURES", "ETHUSDT", "USDT", 3_000.0),
+    ("USDC-FUTURES", "BTCPERP", "USDC", 60_000.0),
+    ("COIN-FUTURES", "BTCUSD", "BTC", 60_000.0),
+];
+
 /// One coin of a wallet: `(coin, available, frozen, locked)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Holding {
@@ -156,6 +203,8 @@ pub struct Dataset {
     pub bills: Vec<Bill>,
     pub deposits: Vec<TransferRow>,
     pub withdrawals: Vec<TransferRow>,
+    pub futures_fills: Vec<FuturesFill>,
+    pub futures_cancels: Vec<FuturesCancel>,
     pub spot: Vec<Holding>,
     pub funding: Vec<Holding>,
     pub futures: Vec<FuturesAccount>,
@@ -252,6 +301,8 @@ impl Dataset {
             bills: Vec::new(),
             deposits: Vec::new(),
             withdrawals: Vec::new(),
+            futures_fills: Vec::new(),
+            futures_cancels: Vec::new(),
             spot: Vec::new(),
             funding: Vec::new(),
             futures: Vec::new(),
@@ -287,6 +338,66 @@ impl Dataset {
         }
         ds.fills.sort_by_key(|f| (f.time, f.trade_id));
         ds.orders.sort_by_key(|o| (o.created, o.order_id));
+
+        // Futures: fills with their orders and fee bills, and a few cancelled orders.
+        let mut rng = root.fork("futures");
+        let mut times: Vec<i64> = (0..config.futures_fills)
+            .map(|_| rng.range_i64(trade_start, end - 10 * MINUTE_MS))
+            .collect();
+        times.sort_unstable();
+        let mut balances: BTreeMap<&str, i128> = BTreeMap::new();
+        for time in times {
+            let &(product_type, symbol, margin_coin, base_price) = rng.pick(FUTURES);
+            let price = to_scaled(base_price * (0.8 + 0.4 * rng.unit()), 1).max(1);
+            let size = to_scaled(0.001 * (1 + rng.below(200)) as f64, 3);
+            let quote = mul(price, size);
+            let maker = rng.chance(0.4);
+            let fee = if product_type == "COIN-FUTURES" {
+                // Coin-margined: the fee is in the coin, on the contract value.
+                to_scaled(quote as f64 / SCALE as f64 * 0.0006 / base_price, 8)
+            } else {
+                quote * 6 / 10_000
+            };
+            let balance = balances.entry(margin_coin).or_insert(10_000 * SCALE);
+            *balance -= fee;
+            let order_id = ds.id_at(time - 1);
+            let trade_id = ds.id_at(time);
+            let bill_id = ds.id_at(time);
+            ds.futures_fills.push(FuturesFill {
+                product_type,
+                symbol,
+                margin_coin,
+                trade_id,
+                order_id,
+                bill_id,
+                is_buy: rng.chance(0.5),
+                trade_side: if rng.chance(0.5) { "open" } else { "close" },
+                price,
+                size,
+                quote,
+                fee,
+                balance: *balance,
+                maker,
+                time,
+            });
+        }
+        for _ in 0..config.futures_fills / 10 {
+            let &(product_type, symbol, margin_coin, base_price) = rng.pick(FUTURES);
+            let created = rng.range_i64(trade_start, end - HOUR_MS);
+            let order_id = ds.id_at(created);
+            ds.futures_cancels.push(FuturesCancel {
+                product_type,
+                symbol,
+                margin_coin,
+                order_id,
+                is_buy: rng.chance(0.5),
+                price: to_scaled(base_price * 0.7, 1),
+                size: to_scaled(0.01, 3),
+                created,
+                updated: created + rng.range_i64(1, HOUR_MS),
+            });
+        }
+        ds.futures_cancels.sort_by_key(|c| (c.created, c.order_id));
 
         // Deposits and withdrawals.
         let coins = ["BTC", "ETH", "USDT", "USDC", "SOL", "XRP", "币安人生"];

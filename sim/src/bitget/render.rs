@@ -2,7 +2,10 @@
 
 use serde_json::{json, Value};
 
-use super::data::{price_at, to_scaled, Dataset, Fill, Holding, Order, Symbol, TransferRow, SCALE};
+use super::data::{
+    price_at, to_scaled, Dataset, Fill, FuturesCancel, FuturesFill, Holding, Order, Symbol,
+    TransferRow, SCALE,
+};
 use crate::prng::{hash_parts, hash_str};
 use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS};
 
@@ -166,6 +169,58 @@ pub fn withdrawal(w: &TransferRow) -> Value {
     })
 }
 
+pub fn futures_fill(f: &FuturesFill) -> Value {
+    json!({
+        "tradeId": f.trade_id.to_string(), "symbol": f.symbol,
+        "orderId": f.order_id.to_string(), "price": dec(f.price), "baseVolume": dec(f.size),
+        "feeDetail": [{
+            "deduction": "no", "feeCoin": f.margin_coin, "totalDeductionFee": "0",
+            "totalFee": dec(-f.fee),
+        }],
+        "side": if f.is_buy { "buy" } else { "sell" }, "quoteVolume": dec(f.quote),
+        "profit": "0", "enterPointSource": "api", "tradeSide": f.trade_side,
+        "posMode": "one_way_mode", "tradeScope": if f.maker { "maker" } else { "taker" },
+        "cTime": f.time.to_string(),
+    })
+}
+
+/// The (market) order a futures fill filled.
+pub fn futures_order(f: &FuturesFill) -> Value {
+    json!({
+        "symbol": f.symbol, "size": dec(f.size), "orderId": f.order_id.to_string(),
+        "clientOid": format!("exsync-{}", f.order_id), "baseVolume": dec(f.size),
+        "fee": dec(-f.fee), "price": "0", "priceAvg": dec(f.price), "status": "filled",
+        "side": if f.is_buy { "buy" } else { "sell" }, "force": "gtc", "totalProfits": "0",
+        "posSide": "net", "marginCoin": f.margin_coin, "quoteVolume": dec(f.quote),
+        "leverage": "10", "marginMode": "crossed", "enterPointSource": "api",
+        "tradeSide": f.trade_side, "posMode": "one_way_mode", "orderType": "market",
+        "orderSource": "market", "cTime": (f.time - 1).to_string(), "uTime": f.time.to_string(),
+    })
+}
+
+pub fn futures_cancel(c: &FuturesCancel) -> Value {
+    json!({
+        "symbol": c.symbol, "size": dec(c.size), "orderId": c.order_id.to_string(),
+        "clientOid": format!("exsync-{}", c.order_id), "baseVolume": "0", "fee": "0",
+        "price": dec(c.price), "priceAvg": "0", "status": "canceled",
+        "side": if c.is_buy { "buy" } else { "sell" }, "force": "gtc", "totalProfits": "0",
+        "posSide": "net", "marginCoin": c.margin_coin, "quoteVolume": "0", "leverage": "10",
+        "marginMode": "crossed", "enterPointSource": "api", "tradeSide": "open",
+        "posMode": "one_way_mode", "orderType": "limit", "orderSource": "normal",
+        "cTime": c.created.to_string(), "uTime": c.updated.to_string(),
+    })
+}
+
+/// The bill of a futures fill's fee.
+pub fn futures_bill(f: &FuturesFill) -> Value {
+    let side = if f.is_buy { "long" } else { "short" };
+    json!({
+        "billId": f.bill_id.to_string(), "symbol": f.symbol, "amount": dec(-f.fee),
+        "fee": dec(-f.fee), "feeByCoupon": "", "businessType": format!("{}_{side}", f.trade_side),
+        "coin": f.margin_coin, "balance": dec(f.balance), "cTime": f.time.to_string(),
+    })
+}
+
 /// Bitget's candle granularities: fixed steps aligned to UTC (minutes, hours, the `utc`
 /// ones), the same aligned to UTC+8 (`6h`, `12h`, `1day`, `3day`, `1week`), and months.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -272,6 +327,11 @@ pub fn truth(ds: &Dataset) -> Value {
         "fills": ds.fills.iter().map(|f| fill(ds, f)).collect::<Vec<_>>(),
         "orders": ds.orders.iter().map(|o| order(ds, o)).collect::<Vec<_>>(),
         "bills": ds.bills.iter().map(bill).collect::<Vec<_>>(),
+        "futures_fills": ds.futures_fills.iter().map(|f| json!({"product_type": f.product_type, "raw": futures_fill(f)})).collect::<Vec<_>>(),
+        "futures_orders": ds.futures_fills.iter().map(|f| json!({"product_type": f.product_type, "raw": futures_order(f)}))
+            .chain(ds.futures_cancels.iter().map(|c| json!({"product_type": c.product_type, "raw": futures_cancel(c)})))
+            .collect::<Vec<_>>(),
+        "futures_bills": ds.futures_fills.iter().map(|f| json!({"product_type": f.product_type, "raw": futures_bill(f)})).collect::<Vec<_>>(),
         "deposits": ds.deposits.iter().map(deposit).collect::<Vec<_>>(),
         "withdrawals": ds.withdrawals.iter().map(withdrawal).collect::<Vec<_>>(),
     })

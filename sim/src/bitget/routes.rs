@@ -15,6 +15,8 @@ use crate::time::DAY_MS;
 pub const RECENT_REACH_MS: i64 = 90 * DAY_MS;
 /// The widest fill, order, deposit and withdrawal window.
 pub const WINDOW_MS: i64 = 90 * DAY_MS;
+/// The widest futures fill and order window.
+pub const FUTURES_WINDOW_MS: i64 = 7 * DAY_MS;
 /// The widest bills window (unconfirmed in Bitget's docs; the connector assumes the same).
 pub const BILLS_WINDOW_MS: i64 = 30 * DAY_MS;
 
@@ -36,10 +38,13 @@ pub enum Endpoint {
     Bills,
     Deposits,
     Withdrawals,
+    FuturesFills,
+    FuturesOrders,
+    FuturesBills,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 15] = [
+    pub const ALL: [Endpoint; 18] = [
         Endpoint::Time,
         Endpoint::Symbols,
         Endpoint::Candles,
@@ -55,6 +60,9 @@ impl Endpoint {
         Endpoint::Bills,
         Endpoint::Deposits,
         Endpoint::Withdrawals,
+        Endpoint::FuturesFills,
+        Endpoint::FuturesOrders,
+        Endpoint::FuturesBills,
     ];
 
     pub fn path(self) -> &'static str {
@@ -74,6 +82,9 @@ impl Endpoint {
             Endpoint::Bills => "/api/v2/spot/account/bills",
             Endpoint::Deposits => "/api/v2/spot/wallet/deposit-records",
             Endpoint::Withdrawals => "/api/v2/spot/wallet/withdrawal-records",
+            Endpoint::FuturesFills => "/api/v2/mix/order/fill-history",
+            Endpoint::FuturesOrders => "/api/v2/mix/order/orders-history",
+            Endpoint::FuturesBills => "/api/v2/mix/account/bill",
         }
     }
 
@@ -234,7 +245,10 @@ pub async fn serve(
     let params = Params::parse(query);
     let mut outcome = Outcome {
         endpoint: Some(endpoint),
-        symbol: params.get("symbol").map(str::to_owned),
+        symbol: params
+            .get("symbol")
+            .or(params.get("productType"))
+            .map(str::to_owned),
         status: 200,
         code: None,
     };
@@ -369,7 +383,92 @@ fn dispatch(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Resul
         Endpoint::Bills => bills(&ds, p, now),
         Endpoint::Deposits => transfers(&ds, p, now, true),
         Endpoint::Withdrawals => transfers(&ds, p, now, false),
+        Endpoint::FuturesFills => futures(&ds, p, now, FuturesList::Fills),
+        Endpoint::FuturesOrders => futures(&ds, p, now, FuturesList::Orders),
+        Endpoint::FuturesBills => futures(&ds, p, now, FuturesList::Bills),
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FuturesList {
+    Fills,
+    Orders,
+    Bills,
+}
+
+/// `mix/order/fill-history`, `mix/order/orders-history`, `mix/account/bill`: per product type,
+/// 7-day windows (30 for bills) within the last 90 days, wrapped as
+/// `{"fillList"|"entrustedList"|"bills": […], "endId": …}`; an empty list is `null`.
+fn futures(ds: &Dataset, p: &Params, now: i64, list: FuturesList) -> Result<Value, ApiError> {
+    let product_type = p
+        .get("productType")
+        .ok_or_else(|| ApiError::missing("productType"))?;
+    if !matches!(
+        product_type,
+        "USDT-FUTURES" | "USDC-FUTURES" | "COIN-FUTURES"
+    ) {
+        return Err(ApiError::params("Parameter productType is invalid"));
+    }
+    let limit = p.limit(100, 100)?;
+    let max = if list == FuturesList::Bills {
+        BILLS_WINDOW_MS
+    } else {
+        FUTURES_WINDOW_MS
+    };
+    let (lo, hi) = window(p, max, Some(RECENT_REACH_MS), false, now)?;
+    let mut items: Vec<(u64, Value)> = Vec::new();
+    for f in ds
+        .futures_fills
+        .iter()
+        .filter(|f| f.product_type == product_type)
+    {
+        match list {
+            FuturesList::Fills if (lo..=hi).contains(&f.time) => {
+                items.push((f.trade_id, render::futures_fill(f)))
+            }
+            FuturesList::Orders if (lo..=hi).contains(&(f.time - 1)) => {
+                items.push((f.order_id, render::futures_order(f)))
+            }
+            FuturesList::Bills if (lo..=hi).contains(&f.time) => {
+                items.push((f.bill_id, render::futures_bill(f)))
+            }
+            _ => {}
+        }
+    }
+    if list == FuturesList::Orders {
+        for c in ds
+            .futures_cancels
+            .iter()
+            .filter(|c| c.product_type == product_type && (lo..=hi).contains(&c.created))
+        {
+            items.push((c.order_id, render::futures_cancel(c)));
+        }
+    }
+    items.sort_by(|a, b| b.0.cmp(&a.0));
+    let page = page(items, p, limit)?;
+    let end_id = page
+        .as_array()
+        .and_then(|l| l.last())
+        .map(|v| {
+            let key = match list {
+                FuturesList::Fills => "tradeId",
+                FuturesList::Orders => "orderId",
+                FuturesList::Bills => "billId",
+            };
+            v[key].clone()
+        })
+        .unwrap_or(Value::Null);
+    let field = match list {
+        FuturesList::Fills => "fillList",
+        FuturesList::Orders => "entrustedList",
+        FuturesList::Bills => "bills",
+    };
+    let list = if page.as_array().is_some_and(Vec::is_empty) {
+        Value::Null
+    } else {
+        page
+    };
+    Ok(json!({ field: list, "endId": end_id }))
 }
 
 /// The `[lo, hi]` window of a history query: at most `max_ms` wide; the last `max_ms` when no

@@ -120,19 +120,39 @@ fn unsigned(v: &Value) -> String {
     text(v).trim_start_matches('-').to_owned()
 }
 
-/// Asserts that the stored records of `kind` are exactly `truth` (`(id, raw)`), with `fields`
-/// (stored field, raw field) equal digit for digit.
-fn compare(daemon: &Daemon, kind: &str, truth: &[(String, Value)], fields: &[(&str, &str)]) {
+/// Asserts that the stored records of `kind` are exactly `truth` (`(id, raw)`), with the
+/// `fields` of each raw object (stored field, raw field) equal digit for digit.
+fn compare(
+    daemon: &Daemon,
+    kind: &str,
+    truth: &[(String, Value)],
+    fields: impl Fn(&Value) -> Vec<(&'static str, &'static str)>,
+) {
     let truth: Vec<(String, &Value)> = truth.iter().map(|(id, raw)| (id.clone(), raw)).collect();
     assert_kind_exactly(daemon, INTEGRATION, kind, &truth, |id, rec, raw| {
-        for (field, raw_field) in fields {
+        for (field, raw_field) in fields(raw) {
             assert_eq!(
-                text(&rec[*field]),
-                text(&raw[*raw_field]),
+                text(&rec[field]),
+                text(&raw[raw_field]),
                 "{kind} {id}: {field} differs from raw {raw_field}"
             );
         }
     });
+}
+
+/// The futures records of the truth, `(product type:id, raw)`.
+fn futures_keyed(truth: &Value, key: &str, id: &str) -> Vec<(String, Value)> {
+    truth[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("truth.{key}"))
+        .iter()
+        .map(|v| {
+            (
+                format!("{}:{}", text(&v["product_type"]), text(&v["raw"][id])),
+                v["raw"].clone(),
+            )
+        })
+        .collect()
 }
 
 fn keyed(truth: &Value, key: &str, id: &str) -> Vec<(String, Value)> {
@@ -146,76 +166,98 @@ fn keyed(truth: &Value, key: &str, id: &str) -> Vec<(String, Value)> {
 
 /// Asserts that the integration holds exactly the simulator's account, every stream.
 fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
-    let fills = keyed(truth, "fills", "tradeId");
+    let mut fills = keyed(truth, "fills", "tradeId");
     assert!(!fills.is_empty());
-    compare(
-        daemon,
-        "trade",
-        &fills,
-        &[
-            ("symbol", "symbol"),
-            ("order_id", "orderId"),
-            ("price", "priceAvg"),
-            ("amount", "size"),
-            ("cost", "amount"),
-            ("timestamp", "cTime"),
-        ],
-    );
+    let futures = futures_keyed(truth, "futures_fills", "tradeId");
+    assert!(!futures.is_empty());
+    fills.extend(futures);
+    compare(daemon, "trade", &fills, |raw| {
+        if raw.get("priceAvg").is_some() {
+            vec![
+                ("symbol", "symbol"),
+                ("price", "priceAvg"),
+                ("amount", "size"),
+                ("cost", "amount"),
+                ("timestamp", "cTime"),
+            ]
+        } else {
+            vec![
+                ("symbol", "symbol"),
+                ("price", "price"),
+                ("amount", "baseVolume"),
+                ("cost", "quoteVolume"),
+                ("timestamp", "cTime"),
+            ]
+        }
+    });
     let stored = daemon.records(INTEGRATION, "trade");
     for (id, raw) in &fills {
         let rec = stored.iter().find(|r| text(&r["id"]) == *id).unwrap();
+        let fee = match &raw["feeDetail"] {
+            Value::Array(list) => &list[0],
+            one => one,
+        };
         assert_eq!(
             text(&rec["fee_amount"]),
-            unsigned(&raw["feeDetail"]["totalFee"]),
+            unsigned(&fee["totalFee"]),
             "trade {id} fee"
         );
-        assert_eq!(rec["fee_asset_native"], raw["feeDetail"]["feeCoin"]);
+        assert_eq!(rec["fee_asset_native"], fee["feeCoin"]);
         assert_eq!(text(&rec["liquidity"]), text(&raw["tradeScope"]));
+        let order = text(&rec["order_id"]);
+        assert!(order.ends_with(&text(&raw["orderId"])), "trade {id} order");
     }
-    compare(
-        daemon,
-        "order",
-        &keyed(truth, "orders", "orderId"),
-        &[
+    let mut orders = keyed(truth, "orders", "orderId");
+    orders.extend(futures_keyed(truth, "futures_orders", "orderId"));
+    compare(daemon, "order", &orders, |_| {
+        vec![
             ("symbol", "symbol"),
             ("filled", "baseVolume"),
             ("amount", "size"),
             ("timestamp", "cTime"),
             ("updated", "uTime"),
-        ],
-    );
-    compare(
-        daemon,
-        "ledger",
-        &keyed(truth, "bills", "billId"),
-        &[
-            ("amount", "size"),
+        ]
+    });
+    let mut bills = keyed(truth, "bills", "billId");
+    bills.extend(futures_keyed(truth, "futures_bills", "billId"));
+    compare(daemon, "ledger", &bills, |raw| {
+        let amount = if raw.get("size").is_some() {
+            "size"
+        } else {
+            "amount"
+        };
+        vec![
+            ("amount", amount),
             ("balance_after", "balance"),
             ("asset_native", "coin"),
             ("timestamp", "cTime"),
-        ],
-    );
+        ]
+    });
     compare(
         daemon,
         "deposit",
         &keyed(truth, "deposits", "orderId"),
-        &[
-            ("amount", "size"),
-            ("asset_native", "coin"),
-            ("timestamp", "cTime"),
-            ("network", "chain"),
-        ],
+        |_| {
+            vec![
+                ("amount", "size"),
+                ("asset_native", "coin"),
+                ("timestamp", "cTime"),
+                ("network", "chain"),
+            ]
+        },
     );
     compare(
         daemon,
         "withdrawal",
         &keyed(truth, "withdrawals", "orderId"),
-        &[
-            ("amount", "size"),
-            ("fee_amount", "fee"),
-            ("asset_native", "coin"),
-            ("timestamp", "cTime"),
-        ],
+        |_| {
+            vec![
+                ("amount", "size"),
+                ("fee_amount", "fee"),
+                ("asset_native", "coin"),
+                ("timestamp", "cTime"),
+            ]
+        },
     );
 
     // Balances have no exchange id: wallet and coin.
@@ -516,12 +558,19 @@ fn stale_timestamp_is_a_clock_error_unless_the_integration_follows_bitgets_clock
     let report = daemon.sync_wait("bitget-adjusted");
     assert_all_ok(&report);
     let since = start_ms_of(20);
-    let expected = sim.truth()["fills"]
+    let truth = sim.truth();
+    let recent = |f: &Value| text(&f["cTime"]).parse::<i64>().unwrap() >= since;
+    let spot = truth["fills"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|f| text(&f["cTime"]).parse::<i64>().unwrap() >= since)
-        .count();
+        .filter(|f| recent(f));
+    let futures = truth["futures_fills"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| recent(&f["raw"]));
+    let expected = spot.count() + futures.count();
     assert_eq!(daemon.records("bitget-adjusted", "trade").len(), expected);
 }
 
@@ -601,16 +650,21 @@ fn history_beyond_90_days_is_reported_unavailable_and_transfers_are_covered() {
     let start = start_ms_of(365);
     let reach = now_ms() - 90 * DAY_MS;
     let coverage = daemon.ctl_json(&["coverage", INTEGRATION]);
-    let partition = |name: &str| {
+    let partition = |name: &str, part: &str| {
         coverage["streams"]
             .as_array()
             .unwrap()
             .iter()
             .find(|s| s["stream"] == name)
-            .unwrap_or_else(|| panic!("no {name} coverage: {coverage:#}"))["partitions"][0]
+            .unwrap_or_else(|| panic!("no {name} coverage: {coverage:#}"))["partitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["partition"] == part)
+            .unwrap_or_else(|| panic!("no {name} {part:?} coverage: {coverage:#}"))
             .clone()
     };
-    let ledger = partition("ledger");
+    let ledger = partition("ledger", "spot");
     let unavailable = ledger["unavailable"].as_array().unwrap();
     assert_eq!(unavailable.len(), 1, "{ledger:#}");
     assert_eq!(unavailable[0]["from_ms"], start, "{ledger:#}");
@@ -618,7 +672,7 @@ fn history_beyond_90_days_is_reported_unavailable_and_transfers_are_covered() {
     assert!((to - reach).abs() < DAY_MS, "{ledger:#}");
 
     // Deposits have no reach: synced from the start to now, without a gap.
-    let deposits = partition("deposits");
+    let deposits = partition("deposits", "");
     assert!(
         deposits["unavailable"]
             .as_array()
