@@ -444,7 +444,7 @@ fn futures(ds: &Dataset, p: &Params, now: i64, list: FuturesList) -> Result<Valu
             items.push((c.order_id, render::futures_cancel(c)));
         }
     }
-    items.sort_by(|a, b| b.0.cmp(&a.0));
+    items.sort_by_key(|item| std::cmp::Reverse(item.0));
     let page = page(items, p, limit)?;
     let end_id = page
         .as_array()
