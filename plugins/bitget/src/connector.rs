@@ -368,48 +368,16 @@ impl BitgetConnector {
         if walker.is_last_page(rule, &request, more, now) {
             // The order history lists no order still open: those come from the
             // unfilled-orders endpoint, once per walk, and the next walk starts at the oldest.
-            let open = self.unfilled_orders(symbol, &markets)?;
-            page.oldest_open = match (page.oldest_open, open.oldest_open) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            let ids: BTreeSet<String> = open.records.iter().map(|r| r.id()).collect();
-            page.records.retain(|r| !ids.contains(&r.id()));
-            page.records.extend(open.records);
+            let open = self.all_pages(
+                &BitgetEndpoints::UNFILLED_ORDERS,
+                vec![("symbol", symbol.to_owned())],
+                ORDERS_LIMIT,
+                &format!("fetching the unfilled orders of {symbol}"),
+                |data| parsing::parse_orders(data, &markets, "spot/trade/unfilled-orders"),
+            )?;
+            merge_open(&mut page, open);
         }
         Ok(window_page(walker, rule, &request, page, ORDERS_LIMIT, now))
-    }
-
-    /// Every order of `symbol` open now (`unfilled-orders`, all pages).
-    fn unfilled_orders(&self, symbol: &str, markets: &Markets) -> Result<ListPage, PluginError> {
-        let mut all = ListPage::default();
-        let mut id_less_than: Option<String> = None;
-        loop {
-            let mut params = vec![
-                ("symbol", symbol.to_owned()),
-                ("limit", ORDERS_LIMIT.to_string()),
-            ];
-            if let Some(id) = &id_less_than {
-                params.push(("idLessThan", id.clone()));
-            }
-            let what = format!("fetching the unfilled orders of {symbol}");
-            let data = self.signed_get(&BitgetEndpoints::UNFILLED_ORDERS, &params, &what)?;
-            let page = parsing::parse_orders(&data, markets, "spot/trade/unfilled-orders")
-                .map_err(|e| e.context(&what))?;
-            all.oldest_open = match (all.oldest_open, page.oldest_open) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            let next = next_page(&page.ids, ORDERS_LIMIT);
-            all.records.extend(page.records);
-            match next {
-                Some(next) if id_less_than.as_deref() != Some(next.as_str()) => {
-                    id_less_than = Some(next)
-                }
-                _ => break,
-            }
-        }
-        Ok(all)
     }
 
     fn fetch_ledger(&self, cursor: Option<&str>) -> Result<Page, PluginError> {
@@ -424,8 +392,8 @@ impl BitgetConnector {
         Ok(window_page(walker, rule, &request, page, BILLS_LIMIT, now))
     }
 
-    /// Futures fills or orders of one product type. Orders still open
-    /// (`mix/order/orders-pending`) are not fetched yet: unfinished.
+    /// Futures fills or orders of one product type; orders still open come from
+    /// `orders-pending`, once per walk.
     fn fetch_futures(
         &self,
         stream: Stream,
@@ -439,17 +407,35 @@ impl BitgetConnector {
         let mut params = vec![("productType", product_type.to_owned())];
         params.extend(window_params(&request, FUTURES_LIMIT));
         let markets = self.markets(true)?;
-        let page = if stream == Stream::Trades {
+        if stream == Stream::Trades {
             let what = window_what("futures fills", Some(product_type), &request);
             let data = self.signed_get(&BitgetEndpoints::FUTURES_FILLS, &params, &what)?;
-            parsing::parse_futures_fills(&data, &markets, product_type)
-                .map_err(|e| e.context(&what))?
-        } else {
-            let what = window_what("futures orders", Some(product_type), &request);
-            let data = self.signed_get(&BitgetEndpoints::FUTURES_ORDERS, &params, &what)?;
-            parsing::parse_futures_orders(&data, &markets, product_type)
-                .map_err(|e| e.context(&what))?
-        };
+            let page = parsing::parse_futures_fills(&data, &markets, product_type)
+                .map_err(|e| e.context(&what))?;
+            return Ok(window_page(
+                walker,
+                rule,
+                &request,
+                page,
+                FUTURES_LIMIT,
+                now,
+            ));
+        }
+        let what = window_what("futures orders", Some(product_type), &request);
+        let data = self.signed_get(&BitgetEndpoints::FUTURES_ORDERS, &params, &what)?;
+        let mut page = parsing::parse_futures_orders(&data, &markets, product_type)
+            .map_err(|e| e.context(&what))?;
+        let more = next_page(&page.ids, FUTURES_LIMIT).is_some();
+        if walker.is_last_page(rule, &request, more, now) {
+            let open = self.all_pages(
+                &BitgetEndpoints::FUTURES_PENDING,
+                vec![("productType", product_type.to_owned())],
+                FUTURES_LIMIT,
+                &format!("fetching the open {product_type} orders"),
+                |data| parsing::parse_futures_pending(data, &markets, product_type),
+            )?;
+            merge_open(&mut page, open);
+        }
         Ok(window_page(
             walker,
             rule,
@@ -458,6 +444,38 @@ impl BitgetConnector {
             FUTURES_LIMIT,
             now,
         ))
+    }
+
+    /// Every page of a list without a window (orders open now), by `idLessThan`.
+    fn all_pages(
+        &self,
+        endpoint: &Endpoint,
+        base: Vec<(&'static str, String)>,
+        limit: usize,
+        what: &str,
+        parse: impl Fn(&Value) -> Result<ListPage, PluginError>,
+    ) -> Result<ListPage, PluginError> {
+        let mut all = ListPage::default();
+        let mut id_less_than: Option<String> = None;
+        loop {
+            let mut params = base.clone();
+            params.push(("limit", limit.to_string()));
+            if let Some(id) = &id_less_than {
+                params.push(("idLessThan", id.clone()));
+            }
+            let data = self.signed_get(endpoint, &params, what)?;
+            let page = parse(&data).map_err(|e| e.context(what))?;
+            all.oldest_open = min_time(all.oldest_open, page.oldest_open);
+            let next = next_page(&page.ids, limit);
+            all.records.extend(page.records);
+            match next {
+                Some(next) if id_less_than.as_deref() != Some(next.as_str()) => {
+                    id_less_than = Some(next)
+                }
+                _ => break,
+            }
+        }
+        Ok(all)
     }
 
     fn fetch_futures_bills(
@@ -716,6 +734,22 @@ impl BitgetConnector {
                 Ok(request)
             })
             .map_err(|e| e.context(format!("while {what}")))
+    }
+}
+
+/// Adds the orders open now to the last page of an order walk (replacing any the history
+/// also listed); the next walk starts at the oldest of them.
+fn merge_open(page: &mut ListPage, open: ListPage) {
+    page.oldest_open = min_time(page.oldest_open, open.oldest_open);
+    let ids: BTreeSet<String> = open.records.iter().map(|r| r.id()).collect();
+    page.records.retain(|r| !ids.contains(&r.id()));
+    page.records.extend(open.records);
+}
+
+fn min_time(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 

@@ -187,6 +187,10 @@ impl BitgetEndpoints {
     /// `GET /api/v2/mix/order/orders-history?productType=&startTime=&endTime=&idLessThan=&limit=`.
     pub(crate) const FUTURES_ORDERS: Endpoint =
         private("/api/v2/mix/order/orders-history", BUCKET_TRADE);
+    /// `GET /api/v2/mix/order/orders-pending?productType=&idLessThan=&limit=`: futures orders
+    /// open now.
+    pub(crate) const FUTURES_PENDING: Endpoint =
+        private("/api/v2/mix/order/orders-pending", BUCKET_TRADE);
     /// `GET /api/v2/mix/account/bill?productType=&startTime=&endTime=&idLessThan=&limit=`: the
     /// futures ledger.
     pub(crate) const FUTURES_BILLS: Endpoint = private("/api/v2/mix/account/bill", BUCKET_ACCOUNT);

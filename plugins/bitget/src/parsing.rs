@@ -699,6 +699,22 @@ pub(crate) fn parse_futures_orders(
     Ok(page)
 }
 
+/// `GET /api/v2/mix/order/orders-pending` → futures orders open now (the same shape).
+pub(crate) fn parse_futures_pending(
+    data: &Value,
+    markets: &Markets,
+    product_type: &str,
+) -> Result<ListPage, PluginError> {
+    let list = wrapped(data, "entrustedList", "mix/order/orders-pending")?;
+    let mut page = parse_orders(&Value::Array(list), markets, "mix/order/orders-pending")?;
+    for record in &mut page.records {
+        if let Record::Order(o) = record {
+            o.id = format!("{product_type}:{}", o.id);
+        }
+    }
+    Ok(page)
+}
+
 /// `GET /api/v2/mix/account/bill` → futures ledger entries, ids carrying the product type;
 /// the amount is `amount` (signed; the fee stays in `raw`, unconfirmed: whether `amount`
 /// already includes it).

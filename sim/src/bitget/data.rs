@@ -152,9 +152,10 @@ pub struct FuturesFill {
     pub time: i64,
 }
 
-/// A futures order cancelled without a fill.
+/// A futures order without a fill: cancelled, or still open (`live`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FuturesCancel {
+    pub status: &'static str,
     pub product_type: &'static str,
     pub symbol: &'static str,
     pub margin_coin: &'static str,
@@ -386,6 +387,7 @@ impl Dataset {
             let created = rng.range_i64(trade_start, end - HOUR_MS);
             let order_id = ds.id_at(created);
             ds.futures_cancels.push(FuturesCancel {
+                status: "canceled",
                 product_type,
                 symbol,
                 margin_coin,
@@ -395,6 +397,27 @@ impl Dataset {
                 size: to_scaled(0.01, 3),
                 created,
                 updated: created + rng.range_i64(1, HOUR_MS),
+            });
+        }
+        // One order still open per product type, in the last two days.
+        for product_type in ["USDT-FUTURES", "USDC-FUTURES", "COIN-FUTURES"] {
+            let &(_, symbol, margin_coin, base_price) = FUTURES
+                .iter()
+                .find(|f| f.0 == product_type)
+                .expect("every product type is traded");
+            let created = rng.range_i64(end - 2 * DAY_MS, end);
+            let order_id = ds.id_at(created);
+            ds.futures_cancels.push(FuturesCancel {
+                status: "live",
+                product_type,
+                symbol,
+                margin_coin,
+                order_id,
+                is_buy: true,
+                price: to_scaled(base_price * 0.6, 1),
+                size: to_scaled(0.02, 3),
+                created,
+                updated: created,
             });
         }
         ds.futures_cancels.sort_by_key(|c| (c.created, c.order_id));

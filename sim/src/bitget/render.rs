@@ -202,7 +202,7 @@ pub fn futures_cancel(c: &FuturesCancel) -> Value {
     json!({
         "symbol": c.symbol, "size": dec(c.size), "orderId": c.order_id.to_string(),
         "clientOid": format!("exsync-{}", c.order_id), "baseVolume": "0", "fee": "0",
-        "price": dec(c.price), "priceAvg": "0", "status": "canceled",
+        "price": dec(c.price), "priceAvg": "0", "status": c.status,
         "side": if c.is_buy { "buy" } else { "sell" }, "force": "gtc", "totalProfits": "0",
         "posSide": "net", "marginCoin": c.margin_coin, "quoteVolume": "0", "leverage": "10",
         "marginMode": "crossed", "enterPointSource": "api", "tradeSide": "open",

@@ -41,10 +41,11 @@ pub enum Endpoint {
     FuturesFills,
     FuturesOrders,
     FuturesBills,
+    FuturesPending,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 18] = [
+    pub const ALL: [Endpoint; 19] = [
         Endpoint::Time,
         Endpoint::Symbols,
         Endpoint::Candles,
@@ -63,6 +64,7 @@ impl Endpoint {
         Endpoint::FuturesFills,
         Endpoint::FuturesOrders,
         Endpoint::FuturesBills,
+        Endpoint::FuturesPending,
     ];
 
     pub fn path(self) -> &'static str {
@@ -85,6 +87,7 @@ impl Endpoint {
             Endpoint::FuturesFills => "/api/v2/mix/order/fill-history",
             Endpoint::FuturesOrders => "/api/v2/mix/order/orders-history",
             Endpoint::FuturesBills => "/api/v2/mix/account/bill",
+            Endpoint::FuturesPending => "/api/v2/mix/order/orders-pending",
         }
     }
 
@@ -386,6 +389,7 @@ fn dispatch(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Resul
         Endpoint::FuturesFills => futures(&ds, p, now, FuturesList::Fills),
         Endpoint::FuturesOrders => futures(&ds, p, now, FuturesList::Orders),
         Endpoint::FuturesBills => futures(&ds, p, now, FuturesList::Bills),
+        Endpoint::FuturesPending => futures(&ds, p, now, FuturesList::Pending),
     }
 }
 
@@ -394,6 +398,8 @@ enum FuturesList {
     Fills,
     Orders,
     Bills,
+    /// `orders-pending`: the orders open now, no window.
+    Pending,
 }
 
 /// `mix/order/fill-history`, `mix/order/orders-history`, `mix/account/bill`: per product type,
@@ -415,7 +421,11 @@ fn futures(ds: &Dataset, p: &Params, now: i64, list: FuturesList) -> Result<Valu
     } else {
         FUTURES_WINDOW_MS
     };
-    let (lo, hi) = window(p, max, Some(RECENT_REACH_MS), false, now)?;
+    let (lo, hi) = if list == FuturesList::Pending {
+        (i64::MIN, i64::MAX)
+    } else {
+        window(p, max, Some(RECENT_REACH_MS), false, now)?
+    };
     let mut items: Vec<(u64, Value)> = Vec::new();
     for f in ds
         .futures_fills
@@ -435,12 +445,13 @@ fn futures(ds: &Dataset, p: &Params, now: i64, list: FuturesList) -> Result<Valu
             _ => {}
         }
     }
-    if list == FuturesList::Orders {
-        for c in ds
-            .futures_cancels
-            .iter()
-            .filter(|c| c.product_type == product_type && (lo..=hi).contains(&c.created))
-        {
+    if matches!(list, FuturesList::Orders | FuturesList::Pending) {
+        let open = list == FuturesList::Pending;
+        for c in ds.futures_cancels.iter().filter(|c| {
+            c.product_type == product_type
+                && (lo..=hi).contains(&c.created)
+                && (c.status == "live") == open
+        }) {
             items.push((c.order_id, render::futures_cancel(c)));
         }
     }
@@ -452,7 +463,7 @@ fn futures(ds: &Dataset, p: &Params, now: i64, list: FuturesList) -> Result<Valu
         .map(|v| {
             let key = match list {
                 FuturesList::Fills => "tradeId",
-                FuturesList::Orders => "orderId",
+                FuturesList::Orders | FuturesList::Pending => "orderId",
                 FuturesList::Bills => "billId",
             };
             v[key].clone()
@@ -460,7 +471,7 @@ fn futures(ds: &Dataset, p: &Params, now: i64, list: FuturesList) -> Result<Valu
         .unwrap_or(Value::Null);
     let field = match list {
         FuturesList::Fills => "fillList",
-        FuturesList::Orders => "entrustedList",
+        FuturesList::Orders | FuturesList::Pending => "entrustedList",
         FuturesList::Bills => "bills",
     };
     let list = if page.as_array().is_some_and(Vec::is_empty) {

@@ -363,19 +363,27 @@ fn full_sync_stores_exactly_the_ground_truth() {
     assert_eq!(odd.len(), 1, "{odd:?}");
     assert_eq!(odd[0]["asset"], "币安人生");
 
-    // Orders still open come from the unfilled-orders endpoint and are stored as open.
+    // Orders still open come from the unfilled-orders (spot) and orders-pending (futures)
+    // endpoints and are stored as open.
     let open = daemon
         .records(INTEGRATION, "order")
         .into_iter()
         .filter(|o| o["status"] == "open")
         .count();
-    let truth_open = truth["orders"]
+    let spot_open = truth["orders"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|o| o["status"] == "live")
         .count();
-    assert!(truth_open > 0);
+    let futures_open = truth["futures_orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["raw"]["status"] == "live")
+        .count();
+    assert!(spot_open > 0 && futures_open > 0);
+    let truth_open = spot_open + futures_open;
     assert_eq!(open, truth_open);
 
     let stats = sim.stats();
