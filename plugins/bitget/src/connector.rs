@@ -20,10 +20,11 @@ use crate::config::{split_unified, BitgetConfig};
 use crate::endpoints::{
     granularity_of, BitgetEndpoints, Endpoint, ACCOUNT_PER_SECOND, API_HOSTS, BILLS_LIMIT,
     BILLS_WINDOW_MS, BUCKET_ACCOUNT, BUCKET_INFO, BUCKET_PUBLIC, BUCKET_TRADE, BUCKET_WALLET,
-    DEFAULT_BASE_URL, DEMO_HEADER, FILLS_LIMIT, FUTURES_LIMIT, FUTURES_PRODUCT_TYPES,
-    FUTURES_WINDOW_MS, INFO_PER_SECOND, ORDERS_LIMIT, PUBLIC_PER_SECOND, SANDBOX_BASE_URL,
-    SECOND_MS, SYMBOLS_TTL_MS, TIMEFRAMES, TIMESTAMP_TOLERANCE_MS, TRADE_PER_SECOND,
-    TRADE_REACH_MS, TRANSFER_LIMIT, TRANSFER_WINDOW_MS, WALLET_PER_SECOND,
+    CANDLES_LIMIT, DEFAULT_BASE_URL, DEMO_HEADER, FILLS_LIMIT, FUTURES_LIMIT,
+    FUTURES_PRODUCT_TYPES, FUTURES_WINDOW_MS, HISTORY_CANDLES_LIMIT, INFO_PER_SECOND, ORDERS_LIMIT,
+    PUBLIC_PER_SECOND, SANDBOX_BASE_URL, SECOND_MS, SYMBOLS_TTL_MS, TIMEFRAMES,
+    TIMESTAMP_TOLERANCE_MS, TRADE_PER_SECOND, TRADE_REACH_MS, TRANSFER_LIMIT, TRANSFER_WINDOW_MS,
+    WALLET_PER_SECOND,
 };
 use crate::pagination::{self, next_page, window_params, BitgetPager};
 use crate::parsing::{self, AccountInfo, ListPage, Markets};
@@ -543,16 +544,26 @@ impl BitgetConnector {
             })?;
         let now = self.server_now();
         let request = self.pager.candles_request(cursor, now)?;
-        let (start, end) = BitgetPager::candles_range(granularity, &request, now);
-        let params = vec![
+        // Candles older than the `candles` endpoint serves come from `history-candles`: the
+        // `limit` candles up to `endTime`, which the range ends at.
+        let history = BitgetPager::candles_from_history(granularity, &request, now);
+        let (endpoint, limit) = if history {
+            (&BitgetEndpoints::HISTORY_CANDLES, HISTORY_CANDLES_LIMIT)
+        } else {
+            (&BitgetEndpoints::CANDLES, CANDLES_LIMIT)
+        };
+        let (start, end) = BitgetPager::candles_range(granularity, &request, limit, now);
+        let mut params = vec![
             ("symbol", symbol.to_owned()),
             ("granularity", granularity.to_owned()),
-            ("startTime", start.to_string()),
-            ("endTime", end.to_string()),
-            ("limit", crate::endpoints::CANDLES_LIMIT.to_string()),
         ];
+        if !history {
+            params.push(("startTime", start.to_string()));
+        }
+        params.push(("endTime", end.to_string()));
+        params.push(("limit", limit.to_string()));
         let what = format!("fetching candles of {symbol} {timeframe} in [{start}, {end}]");
-        let data = self.public_get(&BitgetEndpoints::CANDLES, &params, &what)?;
+        let data = self.public_get(endpoint, &params, &what)?;
         let markets = self.markets(true)?;
         let candles = parsing::parse_candles(
             &data,

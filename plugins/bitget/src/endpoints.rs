@@ -74,11 +74,27 @@ pub(crate) const BILLS_LIMIT: usize = 500;
 pub(crate) const TRANSFER_LIMIT: usize = 100;
 pub(crate) const FUTURES_LIMIT: usize = 100;
 pub(crate) const CANDLES_LIMIT: usize = 1000;
+/// `history-candles` answers at most 200 candles.
+pub(crate) const HISTORY_CANDLES_LIMIT: usize = 200;
 
-/// Candles when no start is configured: as far back as the `candles` endpoint serves hourly
-/// candles (unconfirmed: older ones come from `history-candles`, which this connector does
-/// not use yet).
+/// Candles when no start is configured: the last 90 days.
 pub(crate) const CANDLE_REACH_MS: i64 = 90 * DAY_MS;
+
+/// How far back the `candles` endpoint serves each granularity; older candles come from
+/// `history-candles` (unconfirmed: the days are those Bitget's docs listed for the v2 candles
+/// endpoint; `None`, all of it).
+pub(crate) fn candles_reach_ms(granularity: &str) -> Option<i64> {
+    let days = match granularity {
+        "1min" | "3min" | "5min" => 30,
+        "15min" => 52,
+        "30min" => 62,
+        "1h" => 83,
+        "4h" => 240,
+        "6Hutc" => 360,
+        _ => return None,
+    };
+    Some(days * DAY_MS)
+}
 
 /// How far back a caught-up fill, order or bill walk reads again.
 pub(crate) const DEFAULT_TRADE_OVERLAP_MS: i64 = 5 * MINUTE_MS;
@@ -156,6 +172,9 @@ impl BitgetEndpoints {
     pub(crate) const SYMBOLS: Endpoint = public("/api/v2/spot/public/symbols");
     /// `GET /api/v2/spot/market/candles?symbol=&granularity=&startTime=&endTime=&limit=`.
     pub(crate) const CANDLES: Endpoint = public("/api/v2/spot/market/candles");
+    /// `GET /api/v2/spot/market/history-candles?symbol=&granularity=&endTime=&limit=`: the
+    /// candles before `endTime`, for times the `candles` endpoint no longer serves.
+    pub(crate) const HISTORY_CANDLES: Endpoint = public("/api/v2/spot/market/history-candles");
     /// `GET /api/v2/spot/account/info`: the key's user id and authorities.
     pub(crate) const ACCOUNT_INFO: Endpoint = private("/api/v2/spot/account/info", BUCKET_INFO);
     /// `GET /api/v2/spot/account/assets`: the spot wallet.

@@ -9,8 +9,7 @@
 //! withdrawals, the bills of the spot account and of each futures product type (the ledger)
 //! and public candles.
 //!
-//! Unfinished: unified trading accounts (the v3 API), margin trades and bills, candles older
-//! than the `candles` endpoint serves (`history-candles`). The crate reads top-down: [`endpoints`] (URLs, buckets, limits), [`signing`]
+//! Unfinished: unified trading accounts (the v3 API), margin trades, orders and bills. The crate reads top-down: [`endpoints`] (URLs, buckets, limits), [`signing`]
 //! (base64 HMAC-SHA256 of timestamp, method, path, query and body), [`pagination`] (time
 //! windows walked back to Bitget's reach, `idLessThan` pages inside them), [`parsing`] (JSON to
 //! records), [`config`] (integration settings), [`connector`] (all of it wired to the host).

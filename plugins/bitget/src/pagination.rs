@@ -21,14 +21,14 @@
 //! | trades, orders (per futures product type) | 7 days | same |
 //! | ledger (spot, and per futures product type) | 30 days | same |
 //! | deposits, withdrawals | 90 days | same |
-//! | candles | up to 1000 candles | `{"start":T}` |
+//! | candles | up to 1000 candles (200 from `history-candles`) | `{"start":T}` |
 
 use exsync_plugin_api::time::{civil_from_days, days_from_civil};
 use exsync_plugin_api::window::{candle_page, CandleCursor, Walker, WindowRequest, WindowRule};
 use exsync_plugin_api::{Candle, Page, PluginError};
 
 use crate::endpoints::{
-    BILLS_WINDOW_MS, CANDLES_LIMIT, CANDLE_REACH_MS, DAY_MS, DEFAULT_TRADE_OVERLAP_MS,
+    candles_reach_ms, BILLS_WINDOW_MS, CANDLE_REACH_MS, DAY_MS, DEFAULT_TRADE_OVERLAP_MS,
     FUTURES_WINDOW_MS, HISTORY_MARGIN_MS, HOUR_MS, MINUTE_MS, ORIGIN_MS, TRADE_REACH_MS,
     TRADE_WINDOW_MS, TRANSFER_WINDOW_MS,
 };
@@ -107,10 +107,25 @@ impl BitgetPager {
         CandleCursor::read(cursor, first)
     }
 
+    /// Whether candles from `request.start` must come from `history-candles`: they are older
+    /// than the `candles` endpoint serves (less a day, for the clocks).
+    pub(crate) fn candles_from_history(
+        granularity: &str,
+        request: &CandleCursor,
+        now: i64,
+    ) -> bool {
+        candles_reach_ms(granularity).is_some_and(|reach| request.start < now - reach + DAY_MS)
+    }
+
     /// `startTime` and `endTime` (inclusive) of a candle request from `request.start`: at most
-    /// [`CANDLES_LIMIT`] candles, never past now.
-    pub(crate) fn candles_range(granularity: &str, request: &CandleCursor, now: i64) -> (i64, i64) {
-        let span = approx_granularity_ms(granularity).saturating_mul(CANDLES_LIMIT as i64);
+    /// `limit` candles, never past now.
+    pub(crate) fn candles_range(
+        granularity: &str,
+        request: &CandleCursor,
+        limit: usize,
+        now: i64,
+    ) -> (i64, i64) {
+        let span = approx_granularity_ms(granularity).saturating_mul(limit as i64);
         let end = request.start.saturating_add(span - 1).min(now);
         (request.start, end.max(request.start))
     }

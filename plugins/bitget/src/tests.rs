@@ -477,10 +477,21 @@ fn trades_beyond_90_days_are_unavailable() {
 fn candle_ranges_and_months() {
     let request = CandleCursor { start: 0 };
     assert_eq!(
-        BitgetPager::candles_range("1h", &request, i64::MAX),
+        BitgetPager::candles_range("1h", &request, 1000, i64::MAX),
         (0, 1000 * HOUR_MS - 1)
     );
-    assert_eq!(BitgetPager::candles_range("1h", &request, 5), (0, 5));
+    assert_eq!(BitgetPager::candles_range("1h", &request, 200, 5), (0, 5));
+    // Hourly candles older than 83 days come from history-candles; daily ones never do.
+    let now = 1_000 * DAY;
+    let old = CandleCursor {
+        start: now - 100 * DAY,
+    };
+    let recent = CandleCursor {
+        start: now - 50 * DAY,
+    };
+    assert!(BitgetPager::candles_from_history("1h", &old, now));
+    assert!(!BitgetPager::candles_from_history("1h", &recent, now));
+    assert!(!BitgetPager::candles_from_history("1Dutc", &old, now));
     // 2024-01-01 → 2024-02-01.
     assert_eq!(next_open("1Mutc", 1_704_067_200_000), 1_706_745_600_000);
     assert_eq!(next_open("1Dutc", 0), DAY);

@@ -26,6 +26,7 @@ pub enum Endpoint {
     Time,
     Symbols,
     Candles,
+    HistoryCandles,
     AccountInfo,
     SpotAssets,
     FundingAssets,
@@ -45,10 +46,11 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 19] = [
+    pub const ALL: [Endpoint; 20] = [
         Endpoint::Time,
         Endpoint::Symbols,
         Endpoint::Candles,
+        Endpoint::HistoryCandles,
         Endpoint::AccountInfo,
         Endpoint::SpotAssets,
         Endpoint::FundingAssets,
@@ -72,6 +74,7 @@ impl Endpoint {
             Endpoint::Time => "/api/v2/public/time",
             Endpoint::Symbols => "/api/v2/spot/public/symbols",
             Endpoint::Candles => "/api/v2/spot/market/candles",
+            Endpoint::HistoryCandles => "/api/v2/spot/market/history-candles",
             Endpoint::AccountInfo => "/api/v2/spot/account/info",
             Endpoint::SpotAssets => "/api/v2/spot/account/assets",
             Endpoint::FundingAssets => "/api/v2/account/funding-assets",
@@ -99,13 +102,16 @@ impl Endpoint {
     }
 
     pub fn signed(self) -> bool {
-        !matches!(self, Endpoint::Time | Endpoint::Symbols | Endpoint::Candles)
+        !matches!(
+            self,
+            Endpoint::Time | Endpoint::Symbols | Endpoint::Candles | Endpoint::HistoryCandles
+        )
     }
 
     /// Requests per second Bitget allows (per UID; per IP for public endpoints).
     pub fn per_second(self) -> u32 {
         match self {
-            Endpoint::Time | Endpoint::Symbols | Endpoint::Candles => 20,
+            Endpoint::Time | Endpoint::Symbols | Endpoint::Candles | Endpoint::HistoryCandles => 20,
             Endpoint::AccountInfo => 1,
             Endpoint::HistoryOrders | Endpoint::UnfilledOrders => 20,
             _ => 10,
@@ -345,6 +351,7 @@ fn dispatch(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Resul
                 .collect(),
         )),
         Endpoint::Candles => candles(&ds, p, now),
+        Endpoint::HistoryCandles => history_candles(&ds, p, now),
         Endpoint::AccountInfo => Ok(render::account_info(&ds)),
         Endpoint::SpotAssets => Ok(Value::Array(
             ds.spot
@@ -644,19 +651,72 @@ fn transfers(ds: &Dataset, p: &Params, now: i64, deposits: bool) -> Result<Value
     page(items, p, limit)
 }
 
-fn candles(ds: &Dataset, p: &Params, now: i64) -> Result<Value, ApiError> {
+/// How far back `candles` serves a granularity (the rest is `history-candles`' ); `None`: all.
+pub fn candles_reach_ms(granularity: &str) -> Option<i64> {
+    let days = match granularity {
+        "1min" | "3min" | "5min" => 30,
+        "15min" => 52,
+        "30min" => 62,
+        "1h" => 83,
+        "4h" => 240,
+        "6Hutc" | "6h" => 360,
+        _ => return None,
+    };
+    Some(days * DAY_MS)
+}
+
+fn candle_args(ds: &Dataset, p: &Params) -> Result<(usize, &'static str, Granularity), ApiError> {
     let symbol = symbol_of(ds, p, true)?.expect("required");
-    let g = p
+    let name = p
         .get("granularity")
         .ok_or_else(|| ApiError::missing("granularity"))?;
-    let g = Granularity::parse(g)
+    let g = Granularity::parse(name)
         .ok_or_else(|| ApiError::params("Parameter granularity is invalid"))?;
+    let name = GRANULARITY_NAMES
+        .iter()
+        .find(|n| **n == name)
+        .copied()
+        .unwrap_or("");
+    Ok((symbol, name, g))
+}
+
+const GRANULARITY_NAMES: [&str; 18] = [
+    "1min", "3min", "5min", "15min", "30min", "1h", "4h", "6Hutc", "12Hutc", "1Dutc", "3Dutc",
+    "1Wutc", "1Mutc", "6h", "12h", "1day", "3day", "1week",
+];
+
+/// `candles`: at most `limit` (≤ 1000) of the latest candles in `[startTime, endTime]`,
+/// within the granularity's reach only.
+fn candles(ds: &Dataset, p: &Params, now: i64) -> Result<Value, ApiError> {
+    let (symbol, name, g) = candle_args(ds, p)?;
     let limit = p.limit(100, 1000)?;
     let end = p.opt_i64("endTime")?.unwrap_or(now).min(now);
-    let start = p.opt_i64("startTime")?;
+    let reach = candles_reach_ms(name).map(|r| now - r);
+    let start = match (p.opt_i64("startTime")?, reach) {
+        (Some(s), Some(r)) => Some(s.max(r)),
+        (s, r) => s.or(r),
+    };
     let s = &ds.symbols[symbol];
     Ok(Value::Array(
         select_candles(g, start, end, limit)
+            .into_iter()
+            .map(|open| render::candle(ds.config.seed, s, g, open, now))
+            .collect(),
+    ))
+}
+
+/// `history-candles`: the latest `limit` (≤ 200) candles opening at or before `endTime`
+/// (required).
+fn history_candles(ds: &Dataset, p: &Params, now: i64) -> Result<Value, ApiError> {
+    let (symbol, _, g) = candle_args(ds, p)?;
+    let limit = p.limit(100, 200)?;
+    let end = p
+        .opt_i64("endTime")?
+        .ok_or_else(|| ApiError::missing("endTime"))?
+        .min(now);
+    let s = &ds.symbols[symbol];
+    Ok(Value::Array(
+        select_candles(g, None, end, limit)
             .into_iter()
             .map(|open| render::candle(ds.config.seed, s, g, open, now))
             .collect(),

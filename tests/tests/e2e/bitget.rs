@@ -398,6 +398,14 @@ fn full_sync_stores_exactly_the_ground_truth() {
         .as_u64()
         .unwrap();
     assert!(btc >= 2, "{stats}");
+    // Hourly candles older than the candles endpoint serves came from history-candles.
+    assert!(
+        stats["by_endpoint"]["GET /api/v2/spot/market/history-candles"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0,
+        "{stats}"
+    );
     // Fills are asked for per symbol, never for a symbol the account never touched.
     assert!(
         stats["by_endpoint_symbol"]
