@@ -21,8 +21,8 @@ use crate::endpoints::{
     granularity_of, BitgetEndpoints, Endpoint, ACCOUNT_PER_SECOND, API_HOSTS, BILLS_LIMIT,
     BILLS_WINDOW_MS, BUCKET_ACCOUNT, BUCKET_INFO, BUCKET_PUBLIC, BUCKET_TRADE, BUCKET_WALLET,
     CANDLES_LIMIT, DEFAULT_BASE_URL, DEMO_HEADER, FILLS_LIMIT, FUTURES_LIMIT,
-    FUTURES_PRODUCT_TYPES, FUTURES_WINDOW_MS, HISTORY_CANDLES_LIMIT, INFO_PER_SECOND, ORDERS_LIMIT,
-    PUBLIC_PER_SECOND, SANDBOX_BASE_URL, SECOND_MS, SYMBOLS_TTL_MS, TIMEFRAMES,
+    FUTURES_PRODUCT_TYPES, FUTURES_WINDOW_MS, HISTORY_CANDLES_LIMIT, INFO_PER_SECOND, MARGIN_LIMIT,
+    ORDERS_LIMIT, PUBLIC_PER_SECOND, SANDBOX_BASE_URL, SECOND_MS, SYMBOLS_TTL_MS, TIMEFRAMES,
     TIMESTAMP_TOLERANCE_MS, TRADE_PER_SECOND, TRADE_REACH_MS, TRANSFER_LIMIT, TRANSFER_WINDOW_MS,
     WALLET_PER_SECOND,
 };
@@ -174,10 +174,12 @@ impl Connector for BitgetConnector {
     ) -> Result<Vec<String>, PluginError> {
         match stream {
             Stream::Balances | Stream::Deposits | Stream::Withdrawals => Ok(vec![String::new()]),
-            // The spot bills, and the bills of each futures product type.
+            // The spot bills, the bills of each futures product type, the cross margin
+            // records.
             Stream::Ledger => {
                 let mut parts = vec![SPOT.to_owned()];
                 parts.extend(FUTURES_PRODUCT_TYPES.iter().map(|p| p.to_string()));
+                parts.push(CROSSED_MARGIN.to_owned());
                 Ok(parts)
             }
             // Bitget's spot fills (and orders) are asked for per symbol: the symbols both of
@@ -235,6 +237,7 @@ impl Connector for BitgetConnector {
             Stream::Trades => self.fetch_trades(partition, cursor),
             Stream::Orders => self.fetch_orders(partition, cursor),
             Stream::Ledger if is_futures(partition) => self.fetch_futures_bills(partition, cursor),
+            Stream::Ledger if partition == CROSSED_MARGIN => self.fetch_margin_records(cursor),
             Stream::Ledger => self.fetch_ledger(cursor),
             Stream::Deposits | Stream::Withdrawals => self.fetch_transfers(stream, cursor),
             Stream::Candles => self.fetch_candles(partition, cursor),
@@ -247,6 +250,8 @@ impl Connector for BitgetConnector {
 
 /// The ledger partition of the spot bills.
 const SPOT: &str = "spot";
+/// The ledger partition of the cross margin records.
+const CROSSED_MARGIN: &str = "crossed-margin";
 
 /// Whether a partition is a futures product type rather than a spot symbol.
 fn is_futures(partition: &str) -> bool {
@@ -502,6 +507,19 @@ impl BitgetConnector {
             FUTURES_LIMIT,
             now,
         ))
+    }
+
+    fn fetch_margin_records(&self, cursor: Option<&str>) -> Result<Page, PluginError> {
+        let rule = self.pager.bills_rule();
+        let walker = &self.pager.recent;
+        let now = self.server_now();
+        let request = walker.request(rule, cursor, "ledger", now)?;
+        let params = window_params(&request, MARGIN_LIMIT);
+        let what = window_what("cross margin records", None, &request);
+        let data = self.signed_get(&BitgetEndpoints::MARGIN_RECORDS, &params, &what)?;
+        let page =
+            parsing::parse_margin_records(&data, CROSSED_MARGIN).map_err(|e| e.context(&what))?;
+        Ok(window_page(walker, rule, &request, page, MARGIN_LIMIT, now))
     }
 
     fn fetch_transfers(&self, stream: Stream, cursor: Option<&str>) -> Result<Page, PluginError> {

@@ -73,6 +73,7 @@ pub(crate) const ORDERS_LIMIT: usize = 100;
 pub(crate) const BILLS_LIMIT: usize = 500;
 pub(crate) const TRANSFER_LIMIT: usize = 100;
 pub(crate) const FUTURES_LIMIT: usize = 100;
+pub(crate) const MARGIN_LIMIT: usize = 100;
 pub(crate) const CANDLES_LIMIT: usize = 1000;
 /// `history-candles` answers at most 200 candles.
 pub(crate) const HISTORY_CANDLES_LIMIT: usize = 200;
@@ -213,6 +214,10 @@ impl BitgetEndpoints {
     /// `GET /api/v2/mix/account/bill?productType=&startTime=&endTime=&idLessThan=&limit=`: the
     /// futures ledger.
     pub(crate) const FUTURES_BILLS: Endpoint = private("/api/v2/mix/account/bill", BUCKET_ACCOUNT);
+    /// `GET /api/v2/margin/crossed/financial-records?startTime=&endTime=&idLessThan=&limit=`:
+    /// the cross margin ledger (`startTime` required).
+    pub(crate) const MARGIN_RECORDS: Endpoint =
+        private("/api/v2/margin/crossed/financial-records", BUCKET_ACCOUNT);
     /// `GET /api/v2/spot/wallet/deposit-records?startTime=&endTime=&idLessThan=&limit=`.
     pub(crate) const DEPOSITS: Endpoint =
         private("/api/v2/spot/wallet/deposit-records", BUCKET_WALLET);

@@ -282,6 +282,18 @@ struct FuturesBill {
     c_time: String,
 }
 
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MarginRecord {
+    margin_id: String,
+    coin: String,
+    amount: String,
+    #[serde(default)]
+    balance: Option<String>,
+    margin_type: String,
+    u_time: String,
+}
+
 /// The futures lists come wrapped: `{"fillList":[…],"endId":"…"}` and the like; a list with
 /// nothing in it may be `null`.
 fn wrapped(data: &Value, field: &str, endpoint: &str) -> Result<Vec<Value>, PluginError> {
@@ -737,6 +749,32 @@ pub(crate) fn parse_futures_bills(
             amount: b.amount,
             balance_after: non_empty(b.balance),
             entry_type: b.business_type.to_ascii_lowercase(),
+            reference_id: None,
+            raw,
+        }));
+    }
+    Ok(page)
+}
+
+/// `GET /api/v2/margin/crossed/financial-records` → cross margin ledger entries (id =
+/// `crossed-margin:` and Bitget's `marginId`); the type is `marginType` (transfer_in,
+/// borrow, repay, interest…; unconfirmed: whether `amount` is signed for money leaving).
+pub(crate) fn parse_margin_records(data: &Value, partition: &str) -> Result<ListPage, PluginError> {
+    let endpoint = "margin/crossed/financial-records";
+    let list = wrapped(data, "resultList", endpoint)?;
+    let mut page = ListPage::default();
+    for (i, raw) in list.into_iter().enumerate() {
+        let r: MarginRecord = element(&raw, endpoint, i)?;
+        let timestamp = ms(&r.u_time, endpoint, "uTime", i)?;
+        page.ids.push(r.margin_id.clone());
+        page.records.push(Record::Ledger(LedgerEntry {
+            id: format!("{partition}:{}", r.margin_id),
+            timestamp,
+            asset: normalise_asset(&r.coin),
+            asset_native: r.coin,
+            amount: r.amount,
+            balance_after: non_empty(r.balance),
+            entry_type: r.margin_type.to_ascii_lowercase(),
             reference_id: None,
             raw,
         }));

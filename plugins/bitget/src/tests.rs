@@ -323,6 +323,18 @@ fn futures_lists_are_wrapped_and_their_ids_carry_the_product_type() {
         ("-0.156003", "open_long")
     );
 
+    let page =
+        parsing::parse_margin_records(&data_of("margin_records.json"), "crossed-margin").unwrap();
+    let Record::Ledger(l) = &page.records[0] else {
+        panic!()
+    };
+    assert_eq!(l.id, "crossed-margin:1122334455");
+    assert_eq!(
+        (l.amount.as_str(), l.entry_type.as_str()),
+        ("-0.0015", "interest")
+    );
+    assert_eq!(l.balance_after.as_deref(), Some("99.9985"));
+
     let empty =
         parsing::parse_futures_fills(&data_of("mix_empty.json"), &markets(), "USDT-FUTURES")
             .unwrap();

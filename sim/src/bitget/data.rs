@@ -167,6 +167,17 @@ pub struct FuturesCancel {
     pub updated: i64,
 }
 
+/// One cross margin record: a transfer, a loan, a repayment or interest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MarginRecord {
+    pub margin_id: u64,
+    pub coin: &'static str,
+    pub margin_type: &'static str,
+    pub amount: i128,
+    pub balance: i128,
+    pub time: i64,
+}
+
 /// `(product type, symbol, margin coin, price)` of the futures traded.
 pub const FUTURES: &[(&str, &str, &str, f64)] = &[
     ("USDT-FUTURES", "BTCUSDT", "USDT", 60_000.0),
@@ -206,6 +217,7 @@ pub struct Dataset {
     pub withdrawals: Vec<TransferRow>,
     pub futures_fills: Vec<FuturesFill>,
     pub futures_cancels: Vec<FuturesCancel>,
+    pub margin_records: Vec<MarginRecord>,
     pub spot: Vec<Holding>,
     pub funding: Vec<Holding>,
     pub futures: Vec<FuturesAccount>,
@@ -304,6 +316,7 @@ impl Dataset {
             withdrawals: Vec::new(),
             futures_fills: Vec::new(),
             futures_cancels: Vec::new(),
+            margin_records: Vec::new(),
             spot: Vec::new(),
             funding: Vec::new(),
             futures: Vec::new(),
@@ -421,6 +434,35 @@ impl Dataset {
             });
         }
         ds.futures_cancels.sort_by_key(|c| (c.created, c.order_id));
+
+        // Cross margin records: transfers in, loans, repayments, interest.
+        let mut rng = root.fork("margin");
+        let mut times: Vec<i64> = (0..40)
+            .map(|_| rng.range_i64(trade_start, end - MINUTE_MS))
+            .collect();
+        times.sort_unstable();
+        let mut margin_balances: BTreeMap<&str, i128> = BTreeMap::new();
+        for time in times {
+            let coin = *rng.pick(&["USDT", "ETH"]);
+            let unit = to_scaled(10.0 / coin_price(coin), 8);
+            let (margin_type, amount) = match rng.below(4) {
+                0 => ("transfer_in", unit * (1 + rng.below(50) as i128)),
+                1 => ("borrow", unit * (1 + rng.below(20) as i128)),
+                2 => ("repay", -unit * (1 + rng.below(10) as i128)),
+                _ => ("interest", -unit / 1000),
+            };
+            let balance = margin_balances.entry(coin).or_insert(0);
+            *balance += amount;
+            let margin_id = ds.id_at(time);
+            ds.margin_records.push(MarginRecord {
+                margin_id,
+                coin,
+                margin_type,
+                amount,
+                balance: *balance,
+                time,
+            });
+        }
 
         // Deposits and withdrawals.
         let coins = ["BTC", "ETH", "USDT", "USDC", "SOL", "XRP", "币安人生"];

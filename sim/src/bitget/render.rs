@@ -221,6 +221,14 @@ pub fn futures_bill(f: &FuturesFill) -> Value {
     })
 }
 
+pub fn margin_record(r: &super::data::MarginRecord) -> Value {
+    json!({
+        "coin": r.coin, "marginId": r.margin_id.to_string(), "amount": dec(r.amount),
+        "balance": dec(r.balance), "fee": "0", "marginType": r.margin_type,
+        "uTime": r.time.to_string(),
+    })
+}
+
 /// Bitget's candle granularities: fixed steps aligned to UTC (minutes, hours, the `utc`
 /// ones), the same aligned to UTC+8 (`6h`, `12h`, `1day`, `3day`, `1week`), and months.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -332,6 +340,7 @@ pub fn truth(ds: &Dataset) -> Value {
             .chain(ds.futures_cancels.iter().map(|c| json!({"product_type": c.product_type, "raw": futures_cancel(c)})))
             .collect::<Vec<_>>(),
         "futures_bills": ds.futures_fills.iter().map(|f| json!({"product_type": f.product_type, "raw": futures_bill(f)})).collect::<Vec<_>>(),
+        "margin_records": ds.margin_records.iter().map(margin_record).collect::<Vec<_>>(),
         "deposits": ds.deposits.iter().map(deposit).collect::<Vec<_>>(),
         "withdrawals": ds.withdrawals.iter().map(withdrawal).collect::<Vec<_>>(),
     })

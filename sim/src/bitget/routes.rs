@@ -43,10 +43,11 @@ pub enum Endpoint {
     FuturesOrders,
     FuturesBills,
     FuturesPending,
+    MarginRecords,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 20] = [
+    pub const ALL: [Endpoint; 21] = [
         Endpoint::Time,
         Endpoint::Symbols,
         Endpoint::Candles,
@@ -67,6 +68,7 @@ impl Endpoint {
         Endpoint::FuturesOrders,
         Endpoint::FuturesBills,
         Endpoint::FuturesPending,
+        Endpoint::MarginRecords,
     ];
 
     pub fn path(self) -> &'static str {
@@ -91,6 +93,7 @@ impl Endpoint {
             Endpoint::FuturesOrders => "/api/v2/mix/order/orders-history",
             Endpoint::FuturesBills => "/api/v2/mix/account/bill",
             Endpoint::FuturesPending => "/api/v2/mix/order/orders-pending",
+            Endpoint::MarginRecords => "/api/v2/margin/crossed/financial-records",
         }
     }
 
@@ -397,7 +400,35 @@ fn dispatch(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Resul
         Endpoint::FuturesOrders => futures(&ds, p, now, FuturesList::Orders),
         Endpoint::FuturesBills => futures(&ds, p, now, FuturesList::Bills),
         Endpoint::FuturesPending => futures(&ds, p, now, FuturesList::Pending),
+        Endpoint::MarginRecords => margin_records(&ds, p, now),
     }
+}
+
+/// `margin/crossed/financial-records`: `startTime` required, 30-day windows within the last
+/// 90 days, wrapped as `{"resultList": […], "maxId": …, "minId": …}`.
+fn margin_records(ds: &Dataset, p: &Params, now: i64) -> Result<Value, ApiError> {
+    p.opt_i64("startTime")?
+        .ok_or_else(|| ApiError::missing("startTime"))?;
+    let limit = p.limit(100, 100)?;
+    let (lo, hi) = window(p, BILLS_WINDOW_MS, Some(RECENT_REACH_MS), false, now)?;
+    let items = ds
+        .margin_records
+        .iter()
+        .rev()
+        .filter(|r| (lo..=hi).contains(&r.time))
+        .filter(|r| p.get("coin").is_none_or(|c| c == r.coin))
+        .map(|r| (r.margin_id, render::margin_record(r)))
+        .collect();
+    let list = page(items, p, limit)?;
+    let ids: Vec<Value> = list
+        .as_array()
+        .map(|l| l.iter().map(|v| v["marginId"].clone()).collect())
+        .unwrap_or_default();
+    Ok(json!({
+        "resultList": list,
+        "maxId": ids.first().cloned().unwrap_or(Value::Null),
+        "minId": ids.last().cloned().unwrap_or(Value::Null),
+    }))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -220,17 +220,29 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
     });
     let mut bills = keyed(truth, "bills", "billId");
     bills.extend(futures_keyed(truth, "futures_bills", "billId"));
+    let margin = keyed(truth, "margin_records", "marginId");
+    assert!(!margin.is_empty());
+    bills.extend(
+        margin
+            .into_iter()
+            .map(|(id, raw)| (format!("crossed-margin:{id}"), raw)),
+    );
     compare(daemon, "ledger", &bills, |raw| {
         let amount = if raw.get("size").is_some() {
             "size"
         } else {
             "amount"
         };
+        let time = if raw.get("marginId").is_some() {
+            "uTime"
+        } else {
+            "cTime"
+        };
         vec![
             ("amount", amount),
             ("balance_after", "balance"),
             ("asset_native", "coin"),
-            ("timestamp", "cTime"),
+            ("timestamp", time),
         ]
     });
     compare(
