@@ -190,6 +190,15 @@ impl Connector for BitgetConnector {
                 let mut assets: BTreeSet<String> = context.assets.iter().cloned().collect();
                 assets.extend(self.held_assets()?);
                 let mut parts = trade_partitions(&markets, &assets, &context.known);
+                // Cross margin: the symbols both of whose coins the margin wallet holds.
+                let margin_coins = self.margin_coins()?;
+                let margin = trade_partitions(&markets, &margin_coins, &[]);
+                for symbol in margin {
+                    let part = format!("{MARGIN_PREFIX}{symbol}");
+                    if !parts.contains(&part) {
+                        parts.push(part);
+                    }
+                }
                 for product_type in FUTURES_PRODUCT_TYPES {
                     if !parts.iter().any(|p| p == product_type) {
                         parts.push(product_type.to_owned());
@@ -234,6 +243,10 @@ impl Connector for BitgetConnector {
             Stream::Trades | Stream::Orders if is_futures(partition) => {
                 self.fetch_futures(stream, partition, cursor)
             }
+            Stream::Trades | Stream::Orders if partition.starts_with(MARGIN_PREFIX) => {
+                let symbol = &partition[MARGIN_PREFIX.len()..];
+                self.fetch_margin(stream, symbol, cursor)
+            }
             Stream::Trades => self.fetch_trades(partition, cursor),
             Stream::Orders => self.fetch_orders(partition, cursor),
             Stream::Ledger if is_futures(partition) => self.fetch_futures_bills(partition, cursor),
@@ -252,6 +265,9 @@ impl Connector for BitgetConnector {
 const SPOT: &str = "spot";
 /// The ledger partition of the cross margin records.
 const CROSSED_MARGIN: &str = "crossed-margin";
+/// Trade and order partitions of cross margin symbols: `crossed-margin:BTCUSDT`; the ids of
+/// their records carry it too.
+const MARGIN_PREFIX: &str = "crossed-margin:";
 
 /// Whether a partition is a futures product type rather than a spot symbol.
 fn is_futures(partition: &str) -> bool {
@@ -509,6 +525,36 @@ impl BitgetConnector {
         ))
     }
 
+    /// Cross margin fills or orders of one symbol. Orders still open
+    /// (`margin/crossed/open-orders`) are not fetched yet: unfinished.
+    fn fetch_margin(
+        &self,
+        stream: Stream,
+        symbol: &str,
+        cursor: Option<&str>,
+    ) -> Result<Page, PluginError> {
+        require_symbol(symbol, stream)?;
+        let rule = self.pager.trade_rule();
+        let walker = &self.pager.recent;
+        let now = self.server_now();
+        let request = walker.request(rule, cursor, stream.as_str(), now)?;
+        let mut params = vec![("symbol", symbol.to_owned())];
+        params.extend(window_params(&request, MARGIN_LIMIT));
+        let markets = self.markets(true)?;
+        let page = if stream == Stream::Trades {
+            let what = window_what("cross margin fills", Some(symbol), &request);
+            let data = self.signed_get(&BitgetEndpoints::MARGIN_FILLS, &params, &what)?;
+            parsing::parse_margin_fills(&data, &markets, symbol, MARGIN_PREFIX)
+                .map_err(|e| e.context(&what))?
+        } else {
+            let what = window_what("cross margin orders", Some(symbol), &request);
+            let data = self.signed_get(&BitgetEndpoints::MARGIN_ORDERS, &params, &what)?;
+            parsing::parse_margin_orders(&data, &markets, symbol, MARGIN_PREFIX)
+                .map_err(|e| e.context(&what))?
+        };
+        Ok(window_page(walker, rule, &request, page, MARGIN_LIMIT, now))
+    }
+
     fn fetch_margin_records(&self, cursor: Option<&str>) -> Result<Page, PluginError> {
         let rule = self.pager.bills_rule();
         let walker = &self.pager.recent;
@@ -615,6 +661,25 @@ impl BitgetConnector {
             "listing held coins to choose trade symbols",
         )?;
         Ok(parsing::parse_spot_assets(&data, 0)?
+            .into_iter()
+            .filter_map(|r| match r {
+                Record::Balance(b) => Some(b.asset_native),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// The coins of the cross margin wallet; none when the key may not read it.
+    fn margin_coins(&self) -> Result<BTreeSet<String>, PluginError> {
+        let Some(data) = self.optional_wallet(
+            &BitgetEndpoints::MARGIN_ASSETS,
+            &[],
+            "listing cross margin coins to choose margin symbols",
+        )?
+        else {
+            return Ok(BTreeSet::new());
+        };
+        Ok(parsing::parse_margin_assets(&data, 0)?
             .into_iter()
             .filter_map(|r| match r {
                 Record::Balance(b) => Some(b.asset_native),

@@ -214,6 +214,12 @@ impl BitgetEndpoints {
     /// `GET /api/v2/mix/account/bill?productType=&startTime=&endTime=&idLessThan=&limit=`: the
     /// futures ledger.
     pub(crate) const FUTURES_BILLS: Endpoint = private("/api/v2/mix/account/bill", BUCKET_ACCOUNT);
+    /// `GET /api/v2/margin/crossed/fills?symbol=&startTime=&endTime=&idLessThan=&limit=`: cross
+    /// margin fills (`symbol` and `startTime` required).
+    pub(crate) const MARGIN_FILLS: Endpoint = private("/api/v2/margin/crossed/fills", BUCKET_TRADE);
+    /// `GET /api/v2/margin/crossed/history-orders?symbol=&startTime=&endTime=&idLessThan=&limit=`.
+    pub(crate) const MARGIN_ORDERS: Endpoint =
+        private("/api/v2/margin/crossed/history-orders", BUCKET_TRADE);
     /// `GET /api/v2/margin/crossed/financial-records?startTime=&endTime=&idLessThan=&limit=`:
     /// the cross margin ledger (`startTime` required).
     pub(crate) const MARGIN_RECORDS: Endpoint =

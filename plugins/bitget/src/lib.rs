@@ -5,12 +5,13 @@
 //! Syncs one Bitget account through the v2 REST API of a classic (non-unified) account:
 //! balances of every wallet (spot, funding, USDT-/USDC-/coin-margined futures, cross margin,
 //! Earn), spot trades (fills) and orders per symbol (orders still open come from the
-//! unfilled-orders endpoint), futures fills and orders per product type, deposits,
+//! unfilled-orders endpoint), cross margin fills and orders per symbol, futures fills and
+//! orders per product type, deposits,
 //! withdrawals, the bills of the spot account and of each futures product type and the cross
 //! margin records (the ledger) and public candles.
 //!
-//! Unfinished: unified trading accounts (the v3 API), margin trades and orders, the isolated
-//! margin ledger. The crate reads top-down: [`endpoints`] (URLs, buckets, limits), [`signing`]
+//! Unfinished: unified trading accounts (the v3 API), isolated margin (trades, orders, ledger),
+//! cross margin orders still open. The crate reads top-down: [`endpoints`] (URLs, buckets, limits), [`signing`]
 //! (base64 HMAC-SHA256 of timestamp, method, path, query and body), [`pagination`] (time
 //! windows walked back to Bitget's reach, `idLessThan` pages inside them), [`parsing`] (JSON to
 //! records), [`config`] (integration settings), [`connector`] (all of it wired to the host).

@@ -323,6 +323,45 @@ fn futures_lists_are_wrapped_and_their_ids_carry_the_product_type() {
         ("-0.156003", "open_long")
     );
 
+    let m = Markets::new(vec![Market {
+        symbol: "ETHUSDT".into(),
+        base: "ETH".into(),
+        quote: "USDT".into(),
+    }]);
+    let page = parsing::parse_margin_fills(
+        &data_of("margin_fills.json"),
+        &m,
+        "ETHUSDT",
+        "crossed-margin:",
+    )
+    .unwrap();
+    let Record::Trade(t) = &page.records[0] else {
+        panic!()
+    };
+    assert_eq!(t.id, "crossed-margin:4455667788");
+    assert_eq!(
+        (t.symbol.as_str(), t.base.as_deref()),
+        ("ETHUSDT", Some("ETH"))
+    );
+    assert_eq!(t.fee_amount.as_deref(), Some("0.0001"));
+    assert_eq!(page.ids, ["4455667788"]);
+    let page = parsing::parse_margin_orders(
+        &data_of("margin_orders.json"),
+        &m,
+        "ETHUSDT",
+        "crossed-margin:",
+    )
+    .unwrap();
+    let Record::Order(o) = &page.records[0] else {
+        panic!()
+    };
+    assert_eq!(o.id, "crossed-margin:5566778899");
+    assert_eq!(
+        (o.filled.as_str(), o.cost.as_deref()),
+        ("0.1", Some("160.05"))
+    );
+    assert_eq!((o.status, o.price.as_deref()), (OrderStatus::Closed, None));
+
     let page =
         parsing::parse_margin_records(&data_of("margin_records.json"), "crossed-margin").unwrap();
     let Record::Ledger(l) = &page.records[0] else {

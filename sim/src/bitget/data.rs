@@ -68,6 +68,8 @@ pub struct Symbol {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fill {
+    /// A cross margin fill (else spot).
+    pub margin: bool,
     pub symbol: usize,
     pub trade_id: u64,
     pub order_id: u64,
@@ -84,6 +86,8 @@ pub struct Fill {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Order {
+    /// A cross margin order (else spot).
+    pub margin: bool,
     pub symbol: usize,
     pub order_id: u64,
     pub client_oid: String,
@@ -334,7 +338,7 @@ impl Dataset {
             let time = rng.range_i64(trade_start, end - 10 * MINUTE_MS);
             let is_buy = rng.chance(0.5);
             let market = rng.chance(0.3);
-            ds.add_filled_order(symbol, time, is_buy, market, fills, &mut rng);
+            ds.add_filled_order(false, symbol, time, is_buy, market, fills, &mut rng);
             made += fills;
         }
         // Orders cancelled without a fill.
@@ -342,13 +346,31 @@ impl Dataset {
         for _ in 0..config.orders_extra {
             let symbol = rng.below(TRADED as u64) as usize;
             let time = rng.range_i64(trade_start, end - HOUR_MS);
-            ds.add_idle_order(symbol, time, "cancelled", &mut rng);
+            ds.add_idle_order(false, symbol, time, "cancelled", &mut rng);
         }
         // Orders still open, in the last two days.
         let mut rng = root.fork("open_orders");
         for k in 0..config.open_orders {
             let time = rng.range_i64(end - 2 * DAY_MS, end);
-            ds.add_idle_order(k % TRADED, time, "live", &mut rng);
+            ds.add_idle_order(false, k % TRADED, time, "live", &mut rng);
+        }
+        // Cross margin: fills of ETHUSDT (the margin wallet holds ETH and USDT), a few orders
+        // cancelled.
+        let mut rng = root.fork("margin_fills");
+        let ethusdt = ds
+            .symbols
+            .iter()
+            .position(|s| s.symbol == "ETHUSDT")
+            .expect("ETHUSDT is listed");
+        for k in 0..config.fills / 8 {
+            let time = rng.range_i64(trade_start, end - 10 * MINUTE_MS);
+            let is_buy = rng.chance(0.5);
+            let market = rng.chance(0.5);
+            ds.add_filled_order(true, ethusdt, time, is_buy, market, 1, &mut rng);
+            if k % 10 == 0 {
+                let time = rng.range_i64(trade_start, end - HOUR_MS);
+                ds.add_idle_order(true, ethusdt, time, "cancelled", &mut rng);
+            }
         }
         ds.fills.sort_by_key(|f| (f.time, f.trade_id));
         ds.orders.sort_by_key(|o| (o.created, o.order_id));
@@ -566,8 +588,10 @@ impl Dataset {
         (t.max(0) as u64) * 10_000 + n % 10_000
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn add_filled_order(
         &mut self,
+        margin: bool,
         symbol: usize,
         time: i64,
         is_buy: bool,
@@ -597,6 +621,7 @@ impl Dataset {
             };
             let trade_id = self.id_at(t);
             self.fills.push(Fill {
+                margin,
                 symbol,
                 trade_id,
                 order_id,
@@ -614,6 +639,7 @@ impl Dataset {
             quote_volume += amount;
         }
         self.orders.push(Order {
+            margin,
             symbol,
             order_id,
             client_oid: format!("exsync-{order_id}"),
@@ -629,7 +655,14 @@ impl Dataset {
         });
     }
 
-    fn add_idle_order(&mut self, symbol: usize, time: i64, status: &'static str, rng: &mut SimRng) {
+    fn add_idle_order(
+        &mut self,
+        margin: bool,
+        symbol: usize,
+        time: i64,
+        status: &'static str,
+        rng: &mut SimRng,
+    ) {
         let seed = self.config.seed;
         let s = self.symbols[symbol].clone();
         let price = to_scaled(price_at(seed, &s, time) * 0.9, s.price_dp).max(1);
@@ -637,6 +670,7 @@ impl Dataset {
             .max(10i128.pow(8 - s.qty_dp.min(8)));
         let order_id = self.id_at(time);
         self.orders.push(Order {
+            margin,
             symbol,
             order_id,
             client_oid: format!("exsync-{order_id}"),
@@ -661,7 +695,7 @@ impl Dataset {
     pub fn recompute_bills(&mut self) {
         let mut balances: BTreeMap<String, i128> = BTreeMap::new();
         let mut bills = Vec::with_capacity(self.fills.len() * 2);
-        for f in &self.fills {
+        for f in self.fills.iter().filter(|f| !f.margin) {
             let s = &self.symbols[f.symbol];
             let (base_change, quote_change) = if f.is_buy {
                 (f.size - f.fee, -f.amount)
@@ -779,7 +813,7 @@ impl Dataset {
             let symbol = k % TRADED;
             let is_buy = rng.chance(0.5);
             // The fill lands a moment after the order: keep both before now.
-            self.add_filled_order(symbol, now - 4 * MINUTE_MS, is_buy, true, 1, rng);
+            self.add_filled_order(false, symbol, now - 4 * MINUTE_MS, is_buy, true, 1, rng);
         }
         self.fills.sort_by_key(|f| (f.time, f.trade_id));
         self.orders.sort_by_key(|o| (o.created, o.order_id));
@@ -819,7 +853,8 @@ mod tests {
     #[test]
     fn counts_ids_and_times() {
         let ds = Dataset::generate(&small());
-        assert_eq!(ds.fills.len(), 900);
+        assert_eq!(ds.fills.iter().filter(|f| !f.margin).count(), 900);
+        assert!(ds.fills.iter().any(|f| f.margin));
         let mut ids: Vec<u64> = ds.fills.iter().map(|f| f.trade_id).collect();
         ids.sort_unstable();
         ids.dedup();

@@ -141,6 +141,35 @@ pub fn order(ds: &Dataset, o: &Order) -> Value {
     })
 }
 
+/// A cross margin fill: the spot shape without `userId` and `symbol` (unconfirmed).
+pub fn margin_fill(ds: &Dataset, f: &Fill) -> Value {
+    let mut v = fill(ds, f);
+    if let Some(o) = v.as_object_mut() {
+        o.remove("userId");
+        o.remove("symbol");
+    }
+    v
+}
+
+pub fn margin_order(ds: &Dataset, o: &Order) -> Value {
+    let s = &ds.symbols[o.symbol];
+    let avg = if o.filled == 0 {
+        "0".to_owned()
+    } else {
+        dec(o.quote_volume * SCALE / o.filled)
+    };
+    json!({
+        "orderId": o.order_id.to_string(), "symbol": s.symbol,
+        "orderType": if o.market { "market" } else { "limit" }, "enterPointSource": "API",
+        "clientOid": o.client_oid, "loanType": "normal", "price": dec(o.price),
+        "side": if o.is_buy { "buy" } else { "sell" }, "status": o.status,
+        "baseSize": dec(o.size), "quoteSize": dec(o.quote_volume), "priceAvg": avg.clone(),
+        "size": dec(o.size), "amount": dec(o.quote_volume), "fillPrice": avg,
+        "fillQuantity": dec(o.filled), "fillTotalAmount": dec(o.quote_volume),
+        "cTime": o.created.to_string(), "uTime": o.updated.to_string(),
+    })
+}
+
 pub fn bill(b: &super::data::Bill) -> Value {
     json!({
         "cTime": b.time.to_string(), "coin": b.coin, "groupType": b.group_type,
@@ -332,8 +361,10 @@ pub fn truth(ds: &Dataset) -> Value {
             "margin": ds.margin.iter().map(margin_asset).collect::<Vec<_>>(),
             "earn": ds.earn.iter().map(earn_asset).collect::<Vec<_>>(),
         },
-        "fills": ds.fills.iter().map(|f| fill(ds, f)).collect::<Vec<_>>(),
-        "orders": ds.orders.iter().map(|o| order(ds, o)).collect::<Vec<_>>(),
+        "fills": ds.fills.iter().filter(|f| !f.margin).map(|f| fill(ds, f)).collect::<Vec<_>>(),
+        "orders": ds.orders.iter().filter(|o| !o.margin).map(|o| order(ds, o)).collect::<Vec<_>>(),
+        "margin_fills": ds.fills.iter().filter(|f| f.margin).map(|f| margin_fill(ds, f)).collect::<Vec<_>>(),
+        "margin_orders": ds.orders.iter().filter(|o| o.margin).map(|o| margin_order(ds, o)).collect::<Vec<_>>(),
         "bills": ds.bills.iter().map(bill).collect::<Vec<_>>(),
         "futures_fills": ds.futures_fills.iter().map(|f| json!({"product_type": f.product_type, "raw": futures_fill(f)})).collect::<Vec<_>>(),
         "futures_orders": ds.futures_fills.iter().map(|f| json!({"product_type": f.product_type, "raw": futures_order(f)}))

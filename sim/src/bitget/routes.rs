@@ -44,10 +44,12 @@ pub enum Endpoint {
     FuturesBills,
     FuturesPending,
     MarginRecords,
+    MarginFills,
+    MarginOrders,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 21] = [
+    pub const ALL: [Endpoint; 23] = [
         Endpoint::Time,
         Endpoint::Symbols,
         Endpoint::Candles,
@@ -69,6 +71,8 @@ impl Endpoint {
         Endpoint::FuturesBills,
         Endpoint::FuturesPending,
         Endpoint::MarginRecords,
+        Endpoint::MarginFills,
+        Endpoint::MarginOrders,
     ];
 
     pub fn path(self) -> &'static str {
@@ -94,6 +98,8 @@ impl Endpoint {
             Endpoint::FuturesBills => "/api/v2/mix/account/bill",
             Endpoint::FuturesPending => "/api/v2/mix/order/orders-pending",
             Endpoint::MarginRecords => "/api/v2/margin/crossed/financial-records",
+            Endpoint::MarginFills => "/api/v2/margin/crossed/fills",
+            Endpoint::MarginOrders => "/api/v2/margin/crossed/history-orders",
         }
     }
 
@@ -401,7 +407,49 @@ fn dispatch(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Resul
         Endpoint::FuturesBills => futures(&ds, p, now, FuturesList::Bills),
         Endpoint::FuturesPending => futures(&ds, p, now, FuturesList::Pending),
         Endpoint::MarginRecords => margin_records(&ds, p, now),
+        Endpoint::MarginFills => margin_lists(&ds, p, now, true),
+        Endpoint::MarginOrders => margin_lists(&ds, p, now, false),
     }
+}
+
+/// `margin/crossed/fills` and `history-orders`: `symbol` and `startTime` required, 90-day
+/// windows within the last 90 days, wrapped as `{"fills"|"orderList": […], "minId", "maxId"}`.
+fn margin_lists(ds: &Dataset, p: &Params, now: i64, fills: bool) -> Result<Value, ApiError> {
+    let symbol = symbol_of(ds, p, true)?;
+    p.opt_i64("startTime")?
+        .ok_or_else(|| ApiError::missing("startTime"))?;
+    let limit = p.limit(100, 100)?;
+    let (lo, hi) = window(p, WINDOW_MS, Some(RECENT_REACH_MS), false, now)?;
+    let items: Vec<(u64, Value)> = if fills {
+        ds.fills
+            .iter()
+            .rev()
+            .filter(|f| f.margin && Some(f.symbol) == symbol && (lo..=hi).contains(&f.time))
+            .map(|f| (f.trade_id, render::margin_fill(ds, f)))
+            .collect()
+    } else {
+        ds.orders
+            .iter()
+            .rev()
+            .filter(|o| o.margin && Some(o.symbol) == symbol && (lo..=hi).contains(&o.created))
+            .map(|o| (o.order_id, render::margin_order(ds, o)))
+            .collect()
+    };
+    let list = page(items, p, limit)?;
+    let key = if fills { "tradeId" } else { "orderId" };
+    let ids: Vec<Value> = list
+        .as_array()
+        .map(|l| l.iter().map(|v| v[key].clone()).collect())
+        .unwrap_or_default();
+    let (first, last) = (
+        ids.first().cloned().unwrap_or(Value::Null),
+        ids.last().cloned().unwrap_or(Value::Null),
+    );
+    Ok(if fills {
+        json!({ "fills": list, "minId": last, "maxId": first })
+    } else {
+        json!({ "orderList": list, "maxId": first, "minId": last })
+    })
 }
 
 /// `margin/crossed/financial-records`: `startTime` required, 30-day windows within the last
@@ -605,7 +653,7 @@ fn fills(ds: &Dataset, p: &Params, now: i64) -> Result<Value, ApiError> {
         .fills
         .iter()
         .rev()
-        .filter(|f| Some(f.symbol) == symbol && f.time >= lo && f.time <= hi)
+        .filter(|f| !f.margin && Some(f.symbol) == symbol && f.time >= lo && f.time <= hi)
         .filter(|f| p.get("orderId").is_none_or(|o| o == f.order_id.to_string()))
         .map(|f| (f.trade_id, render::fill(ds, f)))
         .collect();
@@ -620,7 +668,7 @@ fn history_orders(ds: &Dataset, p: &Params, now: i64) -> Result<Value, ApiError>
         .orders
         .iter()
         .rev()
-        .filter(|o| !matches!(o.status, "live" | "partially_filled"))
+        .filter(|o| !o.margin && !matches!(o.status, "live" | "partially_filled"))
         .filter(|o| symbol.is_none_or(|s| s == o.symbol))
         .filter(|o| o.created >= lo && o.created <= hi)
         .map(|o| (o.order_id, render::order(ds, o)))
@@ -635,7 +683,7 @@ fn unfilled_orders(ds: &Dataset, p: &Params) -> Result<Value, ApiError> {
         .orders
         .iter()
         .rev()
-        .filter(|o| matches!(o.status, "live" | "partially_filled"))
+        .filter(|o| !o.margin && matches!(o.status, "live" | "partially_filled"))
         .filter(|o| symbol.is_none_or(|s| s == o.symbol))
         .map(|o| (o.order_id, render::order(ds, o)))
         .collect();

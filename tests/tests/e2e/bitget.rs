@@ -171,15 +171,26 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
     let futures = futures_keyed(truth, "futures_fills", "tradeId");
     assert!(!futures.is_empty());
     fills.extend(futures);
+    let margin = keyed(truth, "margin_fills", "tradeId");
+    assert!(!margin.is_empty());
+    fills.extend(
+        margin
+            .into_iter()
+            .map(|(id, raw)| (format!("crossed-margin:{id}"), raw)),
+    );
     compare(daemon, "trade", &fills, |raw| {
         if raw.get("priceAvg").is_some() {
-            vec![
-                ("symbol", "symbol"),
+            // Margin fills name no symbol: asked for per symbol.
+            let mut fields = vec![
                 ("price", "priceAvg"),
                 ("amount", "size"),
                 ("cost", "amount"),
                 ("timestamp", "cTime"),
-            ]
+            ];
+            if raw.get("symbol").is_some() {
+                fields.push(("symbol", "symbol"));
+            }
+            fields
         } else {
             vec![
                 ("symbol", "symbol"),
@@ -209,10 +220,22 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
     }
     let mut orders = keyed(truth, "orders", "orderId");
     orders.extend(futures_keyed(truth, "futures_orders", "orderId"));
-    compare(daemon, "order", &orders, |_| {
+    let margin = keyed(truth, "margin_orders", "orderId");
+    assert!(!margin.is_empty());
+    orders.extend(
+        margin
+            .into_iter()
+            .map(|(id, raw)| (format!("crossed-margin:{id}"), raw)),
+    );
+    compare(daemon, "order", &orders, |raw| {
+        let filled = if raw.get("fillQuantity").is_some() {
+            "fillQuantity"
+        } else {
+            "baseVolume"
+        };
         vec![
             ("symbol", "symbol"),
-            ("filled", "baseVolume"),
+            ("filled", filled),
             ("amount", "size"),
             ("timestamp", "cTime"),
             ("updated", "uTime"),
@@ -593,12 +616,17 @@ fn stale_timestamp_is_a_clock_error_unless_the_integration_follows_bitgets_clock
         .unwrap()
         .iter()
         .filter(|f| recent(f));
+    let margin = truth["margin_fills"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| recent(f));
     let futures = truth["futures_fills"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|f| recent(&f["raw"]));
-    let expected = spot.count() + futures.count();
+    let expected = spot.count() + margin.count() + futures.count();
     assert_eq!(daemon.records("bitget-adjusted", "trade").len(), expected);
 }
 
