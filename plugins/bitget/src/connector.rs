@@ -525,8 +525,8 @@ impl BitgetConnector {
         ))
     }
 
-    /// Cross margin fills or orders of one symbol. Orders still open
-    /// (`margin/crossed/open-orders`) are not fetched yet: unfinished.
+    /// Cross margin fills or orders of one symbol; orders still open come from
+    /// `margin/crossed/open-orders`, once per walk.
     fn fetch_margin(
         &self,
         stream: Stream,
@@ -541,17 +541,32 @@ impl BitgetConnector {
         let mut params = vec![("symbol", symbol.to_owned())];
         params.extend(window_params(&request, MARGIN_LIMIT));
         let markets = self.markets(true)?;
-        let page = if stream == Stream::Trades {
+        if stream == Stream::Trades {
             let what = window_what("cross margin fills", Some(symbol), &request);
             let data = self.signed_get(&BitgetEndpoints::MARGIN_FILLS, &params, &what)?;
-            parsing::parse_margin_fills(&data, &markets, symbol, MARGIN_PREFIX)
-                .map_err(|e| e.context(&what))?
-        } else {
-            let what = window_what("cross margin orders", Some(symbol), &request);
-            let data = self.signed_get(&BitgetEndpoints::MARGIN_ORDERS, &params, &what)?;
-            parsing::parse_margin_orders(&data, &markets, symbol, MARGIN_PREFIX)
-                .map_err(|e| e.context(&what))?
-        };
+            let page = parsing::parse_margin_fills(&data, &markets, symbol, MARGIN_PREFIX)
+                .map_err(|e| e.context(&what))?;
+            return Ok(window_page(walker, rule, &request, page, MARGIN_LIMIT, now));
+        }
+        let what = window_what("cross margin orders", Some(symbol), &request);
+        let data = self.signed_get(&BitgetEndpoints::MARGIN_ORDERS, &params, &what)?;
+        let mut page = parsing::parse_margin_orders(&data, &markets, symbol, MARGIN_PREFIX)
+            .map_err(|e| e.context(&what))?;
+        let more = next_page(&page.ids, MARGIN_LIMIT).is_some();
+        if walker.is_last_page(rule, &request, more, now) {
+            // Orders open now, once per walk: placed at most as far back as the walk reaches.
+            let open = self.all_pages(
+                &BitgetEndpoints::MARGIN_OPEN_ORDERS,
+                vec![
+                    ("symbol", symbol.to_owned()),
+                    ("startTime", walker.floor(now).to_string()),
+                ],
+                MARGIN_LIMIT,
+                &format!("fetching the open cross margin orders of {symbol}"),
+                |data| parsing::parse_margin_orders(data, &markets, symbol, MARGIN_PREFIX),
+            )?;
+            merge_open(&mut page, open);
+        }
         Ok(window_page(walker, rule, &request, page, MARGIN_LIMIT, now))
     }
 

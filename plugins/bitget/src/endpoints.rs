@@ -220,6 +220,10 @@ impl BitgetEndpoints {
     /// `GET /api/v2/margin/crossed/history-orders?symbol=&startTime=&endTime=&idLessThan=&limit=`.
     pub(crate) const MARGIN_ORDERS: Endpoint =
         private("/api/v2/margin/crossed/history-orders", BUCKET_TRADE);
+    /// `GET /api/v2/margin/crossed/open-orders?symbol=&startTime=&idLessThan=&limit=`: cross
+    /// margin orders open now (`startTime` required: unconfirmed how far back it may reach).
+    pub(crate) const MARGIN_OPEN_ORDERS: Endpoint =
+        private("/api/v2/margin/crossed/open-orders", BUCKET_TRADE);
     /// `GET /api/v2/margin/crossed/financial-records?startTime=&endTime=&idLessThan=&limit=`:
     /// the cross margin ledger (`startTime` required).
     pub(crate) const MARGIN_RECORDS: Endpoint =

@@ -10,8 +10,7 @@
 //! withdrawals, the bills of the spot account and of each futures product type and the cross
 //! margin records (the ledger) and public candles.
 //!
-//! Unfinished: unified trading accounts (the v3 API), isolated margin (trades, orders, ledger),
-//! cross margin orders still open. The crate reads top-down: [`endpoints`] (URLs, buckets, limits), [`signing`]
+//! Unfinished: unified trading accounts (the v3 API), isolated margin (trades, orders, ledger). The crate reads top-down: [`endpoints`] (URLs, buckets, limits), [`signing`]
 //! (base64 HMAC-SHA256 of timestamp, method, path, query and body), [`pagination`] (time
 //! windows walked back to Bitget's reach, `idLessThan` pages inside them), [`parsing`] (JSON to
 //! records), [`config`] (integration settings), [`connector`] (all of it wired to the host).

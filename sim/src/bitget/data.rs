@@ -372,6 +372,10 @@ impl Dataset {
                 ds.add_idle_order(true, ethusdt, time, "cancelled", &mut rng);
             }
         }
+        for _ in 0..2 {
+            let time = rng.range_i64(end - 2 * DAY_MS, end);
+            ds.add_idle_order(true, ethusdt, time, "live", &mut rng);
+        }
         ds.fills.sort_by_key(|f| (f.time, f.trade_id));
         ds.orders.sort_by_key(|o| (o.created, o.order_id));
 

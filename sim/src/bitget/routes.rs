@@ -46,10 +46,11 @@ pub enum Endpoint {
     MarginRecords,
     MarginFills,
     MarginOrders,
+    MarginOpenOrders,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 23] = [
+    pub const ALL: [Endpoint; 24] = [
         Endpoint::Time,
         Endpoint::Symbols,
         Endpoint::Candles,
@@ -73,6 +74,7 @@ impl Endpoint {
         Endpoint::MarginRecords,
         Endpoint::MarginFills,
         Endpoint::MarginOrders,
+        Endpoint::MarginOpenOrders,
     ];
 
     pub fn path(self) -> &'static str {
@@ -100,6 +102,7 @@ impl Endpoint {
             Endpoint::MarginRecords => "/api/v2/margin/crossed/financial-records",
             Endpoint::MarginFills => "/api/v2/margin/crossed/fills",
             Endpoint::MarginOrders => "/api/v2/margin/crossed/history-orders",
+            Endpoint::MarginOpenOrders => "/api/v2/margin/crossed/open-orders",
         }
     }
 
@@ -407,20 +410,36 @@ fn dispatch(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Resul
         Endpoint::FuturesBills => futures(&ds, p, now, FuturesList::Bills),
         Endpoint::FuturesPending => futures(&ds, p, now, FuturesList::Pending),
         Endpoint::MarginRecords => margin_records(&ds, p, now),
-        Endpoint::MarginFills => margin_lists(&ds, p, now, true),
-        Endpoint::MarginOrders => margin_lists(&ds, p, now, false),
+        Endpoint::MarginFills => margin_lists(&ds, p, now, MarginList::Fills),
+        Endpoint::MarginOrders => margin_lists(&ds, p, now, MarginList::History),
+        Endpoint::MarginOpenOrders => margin_lists(&ds, p, now, MarginList::Open),
     }
 }
 
-/// `margin/crossed/fills` and `history-orders`: `symbol` and `startTime` required, 90-day
-/// windows within the last 90 days, wrapped as `{"fills"|"orderList": […], "minId", "maxId"}`.
-fn margin_lists(ds: &Dataset, p: &Params, now: i64, fills: bool) -> Result<Value, ApiError> {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MarginList {
+    Fills,
+    /// `history-orders`: orders no longer open.
+    History,
+    /// `open-orders`: orders open now, placed since `startTime`.
+    Open,
+}
+
+/// `margin/crossed/fills`, `history-orders` and `open-orders`: `symbol` and `startTime`
+/// required, 90-day windows within the last 90 days (open orders: placed since `startTime`),
+/// wrapped as `{"fills"|"orderList": […], "minId", "maxId"}`.
+fn margin_lists(ds: &Dataset, p: &Params, now: i64, list: MarginList) -> Result<Value, ApiError> {
     let symbol = symbol_of(ds, p, true)?;
-    p.opt_i64("startTime")?
+    let start = p
+        .opt_i64("startTime")?
         .ok_or_else(|| ApiError::missing("startTime"))?;
     let limit = p.limit(100, 100)?;
-    let (lo, hi) = window(p, WINDOW_MS, Some(RECENT_REACH_MS), false, now)?;
-    let items: Vec<(u64, Value)> = if fills {
+    let (lo, hi) = if list == MarginList::Open {
+        (start, i64::MAX)
+    } else {
+        window(p, WINDOW_MS, Some(RECENT_REACH_MS), false, now)?
+    };
+    let items: Vec<(u64, Value)> = if list == MarginList::Fills {
         ds.fills
             .iter()
             .rev()
@@ -428,13 +447,16 @@ fn margin_lists(ds: &Dataset, p: &Params, now: i64, fills: bool) -> Result<Value
             .map(|f| (f.trade_id, render::margin_fill(ds, f)))
             .collect()
     } else {
+        let open = list == MarginList::Open;
         ds.orders
             .iter()
             .rev()
             .filter(|o| o.margin && Some(o.symbol) == symbol && (lo..=hi).contains(&o.created))
+            .filter(|o| matches!(o.status, "live" | "partially_filled") == open)
             .map(|o| (o.order_id, render::margin_order(ds, o)))
             .collect()
     };
+    let fills = list == MarginList::Fills;
     let list = page(items, p, limit)?;
     let key = if fills { "tradeId" } else { "orderId" };
     let ids: Vec<Value> = list

@@ -398,8 +398,8 @@ fn full_sync_stores_exactly_the_ground_truth() {
     assert_eq!(odd.len(), 1, "{odd:?}");
     assert_eq!(odd[0]["asset"], "币安人生");
 
-    // Orders still open come from the unfilled-orders (spot) and orders-pending (futures)
-    // endpoints and are stored as open.
+    // Orders still open come from the unfilled-orders (spot), open-orders (margin) and
+    // orders-pending (futures) endpoints and are stored as open.
     let open = daemon
         .records(INTEGRATION, "order")
         .into_iter()
@@ -411,14 +411,20 @@ fn full_sync_stores_exactly_the_ground_truth() {
         .iter()
         .filter(|o| o["status"] == "live")
         .count();
+    let margin_open = truth["margin_orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["status"] == "live")
+        .count();
     let futures_open = truth["futures_orders"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|o| o["raw"]["status"] == "live")
         .count();
-    assert!(spot_open > 0 && futures_open > 0);
-    let truth_open = spot_open + futures_open;
+    assert!(spot_open > 0 && margin_open > 0 && futures_open > 0);
+    let truth_open = spot_open + margin_open + futures_open;
     assert_eq!(open, truth_open);
 
     let stats = sim.stats();
