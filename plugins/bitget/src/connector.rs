@@ -174,12 +174,15 @@ impl Connector for BitgetConnector {
     ) -> Result<Vec<String>, PluginError> {
         match stream {
             Stream::Balances | Stream::Deposits | Stream::Withdrawals => Ok(vec![String::new()]),
-            // The spot bills, the bills of each futures product type, the cross margin
-            // records.
+            // The spot bills, the bills of each futures product type, and the cross margin
+            // records where the account has a margin wallet.
             Stream::Ledger => {
                 let mut parts = vec![SPOT.to_owned()];
                 parts.extend(FUTURES_PRODUCT_TYPES.iter().map(|p| p.to_string()));
-                parts.push(CROSSED_MARGIN.to_owned());
+                let known = context.known.iter().any(|k| k == CROSSED_MARGIN);
+                if known || !self.margin_coins()?.is_empty() {
+                    parts.push(CROSSED_MARGIN.to_owned());
+                }
                 Ok(parts)
             }
             // Bitget's spot fills (and orders) are asked for per symbol: the symbols both of
