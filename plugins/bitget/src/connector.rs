@@ -331,6 +331,13 @@ impl BitgetConnector {
             records.extend(parsing::parse_margin_assets(&data, as_of)?);
         }
         if let Some(data) = self.optional_wallet(
+            &BitgetEndpoints::ISOLATED_ASSETS,
+            &[],
+            "fetching the isolated margin wallet balances",
+        )? {
+            records.extend(parsing::parse_isolated_assets(&data, as_of)?);
+        }
+        if let Some(data) = self.optional_wallet(
             &BitgetEndpoints::EARN_ASSETS,
             &[],
             "fetching the Earn holdings",

@@ -189,6 +189,10 @@ impl BitgetEndpoints {
     /// `GET /api/v2/margin/crossed/account/assets`: the cross margin wallet.
     pub(crate) const MARGIN_ASSETS: Endpoint =
         private("/api/v2/margin/crossed/account/assets", BUCKET_ACCOUNT);
+    /// `GET /api/v2/margin/isolated/account/assets`: the isolated margin wallets, one per
+    /// symbol.
+    pub(crate) const ISOLATED_ASSETS: Endpoint =
+        private("/api/v2/margin/isolated/account/assets", BUCKET_ACCOUNT);
     /// `GET /api/v2/earn/account/assets`: Earn holdings.
     pub(crate) const EARN_ASSETS: Endpoint = private("/api/v2/earn/account/assets", BUCKET_ACCOUNT);
     /// `GET /api/v2/spot/trade/fills?symbol=&startTime=&endTime=&idLessThan=&limit=`.

@@ -168,6 +168,17 @@ struct MarginAsset {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+struct IsolatedAsset {
+    symbol: String,
+    coin: String,
+    total_amount: String,
+    available: String,
+    #[serde(default)]
+    frozen: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct EarnAsset {
     coin: String,
     amount: String,
@@ -546,6 +557,29 @@ pub(crate) fn parse_margin_assets(data: &Value, as_of: i64) -> Result<Vec<Record
         records.push(balance(
             &a.coin,
             "margin",
+            a.available,
+            locked,
+            a.total_amount,
+            as_of,
+            raw,
+        ));
+    }
+    Ok(records)
+}
+
+/// `GET /api/v2/margin/isolated/account/assets` → one isolated margin wallet per symbol,
+/// `isolated_margin:BTCUSDT` (a coin sits in the wallets of several symbols).
+pub(crate) fn parse_isolated_assets(data: &Value, as_of: i64) -> Result<Vec<Record>, PluginError> {
+    let endpoint = "margin/isolated/account/assets";
+    let list: Vec<Value> = decode(data, endpoint)?;
+    let mut records = Vec::with_capacity(list.len());
+    for (i, raw) in list.into_iter().enumerate() {
+        let a: IsolatedAsset = element(&raw, endpoint, i)?;
+        let locked = non_empty(a.frozen).unwrap_or_else(|| "0".to_owned());
+        let wallet = format!("isolated_margin:{}", a.symbol);
+        records.push(balance(
+            &a.coin,
+            &wallet,
             a.available,
             locked,
             a.total_amount,

@@ -160,6 +160,26 @@ fn every_wallet_parses_with_exact_totals() {
     );
     let margin = parsing::parse_margin_assets(&data_of("margin_assets.json"), 7).unwrap();
     assert_eq!(balances(&margin)[0].4, "1.5");
+    // A coin sits in the isolated wallets of several symbols: one wallet per symbol.
+    let isolated = parsing::parse_isolated_assets(&data_of("isolated_assets.json"), 7).unwrap();
+    let ids: Vec<String> = isolated.iter().map(Record::id).collect();
+    assert_eq!(
+        ids,
+        [
+            "isolated_margin:BTCUSDT:USDT",
+            "isolated_margin:ETHUSDT:USDT"
+        ]
+    );
+    assert_eq!(
+        balances(&isolated)[0],
+        (
+            "isolated_margin:BTCUSDT".into(),
+            "USDT".into(),
+            "9".into(),
+            "1".into(),
+            "10".into()
+        )
+    );
     let earn = parsing::parse_earn_assets(&data_of("earn_assets.json"), 7).unwrap();
     assert_eq!(
         balances(&earn)[0],

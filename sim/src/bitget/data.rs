@@ -226,6 +226,8 @@ pub struct Dataset {
     pub funding: Vec<Holding>,
     pub futures: Vec<FuturesAccount>,
     pub margin: Vec<Holding>,
+    /// Isolated margin: `(symbol, holding)`.
+    pub isolated: Vec<(&'static str, Holding)>,
     pub earn: Vec<Holding>,
     next_id: u64,
 }
@@ -325,6 +327,7 @@ impl Dataset {
             funding: Vec::new(),
             futures: Vec::new(),
             margin: Vec::new(),
+            isolated: Vec::new(),
             earn: Vec::new(),
             next_id: 1,
         };
@@ -798,6 +801,21 @@ impl Dataset {
                     frozen: total / 5,
                     locked: 0,
                 }
+            })
+            .collect();
+        self.isolated = [("BTCUSDT", "BTC"), ("BTCUSDT", "USDT"), ("SOLUSDT", "USDT")]
+            .iter()
+            .map(|(symbol, c)| {
+                let total = seeded(c, 300.0);
+                (
+                    *symbol,
+                    Holding {
+                        coin: (*c).to_owned(),
+                        available: total - total / 10,
+                        frozen: total / 10,
+                        locked: 0,
+                    },
+                )
             })
             .collect();
         self.earn = ["USDT", "BGB"]

@@ -100,6 +100,15 @@ pub fn margin_asset(h: &Holding) -> Value {
     })
 }
 
+pub fn isolated_asset(symbol: &str, h: &Holding) -> Value {
+    json!({
+        "symbol": symbol, "coin": h.coin, "totalAmount": dec(h.available + h.frozen),
+        "available": dec(h.available), "frozen": dec(h.frozen), "borrow": "0",
+        "interest": "0", "net": dec(h.available + h.frozen), "coupon": "0",
+        "cTime": "1700000000000", "uTime": "1700000000000",
+    })
+}
+
 pub fn earn_asset(h: &Holding) -> Value {
     json!({ "coin": h.coin, "amount": dec(h.available) })
 }
@@ -359,6 +368,7 @@ pub fn truth(ds: &Dataset) -> Value {
             "funding": ds.funding.iter().map(funding_asset).collect::<Vec<_>>(),
             "futures": ds.futures.iter().map(futures_account).collect::<Vec<_>>(),
             "margin": ds.margin.iter().map(margin_asset).collect::<Vec<_>>(),
+            "isolated_margin": ds.isolated.iter().map(|(s, h)| isolated_asset(s, h)).collect::<Vec<_>>(),
             "earn": ds.earn.iter().map(earn_asset).collect::<Vec<_>>(),
         },
         "fills": ds.fills.iter().filter(|f| !f.margin).map(|f| fill(ds, f)).collect::<Vec<_>>(),

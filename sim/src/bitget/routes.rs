@@ -32,6 +32,7 @@ pub enum Endpoint {
     FundingAssets,
     FuturesAccounts,
     MarginAssets,
+    IsolatedAssets,
     EarnAssets,
     Fills,
     HistoryOrders,
@@ -50,7 +51,7 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 24] = [
+    pub const ALL: [Endpoint; 25] = [
         Endpoint::Time,
         Endpoint::Symbols,
         Endpoint::Candles,
@@ -60,6 +61,7 @@ impl Endpoint {
         Endpoint::FundingAssets,
         Endpoint::FuturesAccounts,
         Endpoint::MarginAssets,
+        Endpoint::IsolatedAssets,
         Endpoint::EarnAssets,
         Endpoint::Fills,
         Endpoint::HistoryOrders,
@@ -88,6 +90,7 @@ impl Endpoint {
             Endpoint::FundingAssets => "/api/v2/account/funding-assets",
             Endpoint::FuturesAccounts => "/api/v2/mix/account/accounts",
             Endpoint::MarginAssets => "/api/v2/margin/crossed/account/assets",
+            Endpoint::IsolatedAssets => "/api/v2/margin/isolated/account/assets",
             Endpoint::EarnAssets => "/api/v2/earn/account/assets",
             Endpoint::Fills => "/api/v2/spot/trade/fills",
             Endpoint::HistoryOrders => "/api/v2/spot/trade/history-orders",
@@ -395,6 +398,13 @@ fn dispatch(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Resul
         }
         Endpoint::MarginAssets => Ok(Value::Array(
             ds.margin.iter().map(render::margin_asset).collect(),
+        )),
+        Endpoint::IsolatedAssets => Ok(Value::Array(
+            ds.isolated
+                .iter()
+                .filter(|(s, _)| p.get("symbol").is_none_or(|x| x == *s))
+                .map(|(s, h)| render::isolated_asset(s, h))
+                .collect(),
         )),
         Endpoint::EarnAssets => Ok(Value::Array(
             ds.earn.iter().map(render::earn_asset).collect(),

@@ -334,6 +334,22 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
             }
         }
     }
+    // Isolated margin: one wallet per symbol.
+    let isolated = truth["balances"]["isolated_margin"].as_array().unwrap();
+    assert!(!isolated.is_empty());
+    expected += isolated.len();
+    for b in isolated {
+        let key = format!(
+            "isolated_margin:{}:{}",
+            text(&b["symbol"]),
+            text(&b["coin"])
+        );
+        let rec = stored
+            .get(&key)
+            .unwrap_or_else(|| panic!("no balance {key}: {stored:?}"));
+        assert_eq!(&rec["raw"], b, "{key} raw");
+        assert_eq!(text(&rec["total"]), text(&b["totalAmount"]), "{key} total");
+    }
     assert_eq!(stored.len(), expected, "balances: {stored:?}");
 }
 
