@@ -18,13 +18,13 @@ use serde_json::Value;
 
 use crate::config::{split_unified, BitgetConfig};
 use crate::endpoints::{
-    granularity_of, BitgetEndpoints, Endpoint, ACCOUNT_PER_SECOND, API_HOSTS, BILLS_LIMIT,
-    BILLS_WINDOW_MS, BUCKET_ACCOUNT, BUCKET_INFO, BUCKET_PUBLIC, BUCKET_TRADE, BUCKET_WALLET,
-    CANDLES_LIMIT, DEFAULT_BASE_URL, DEMO_HEADER, FILLS_LIMIT, FUTURES_LIMIT,
-    FUTURES_PRODUCT_TYPES, FUTURES_WINDOW_MS, HISTORY_CANDLES_LIMIT, INFO_PER_SECOND, MARGIN_LIMIT,
-    ORDERS_LIMIT, PUBLIC_PER_SECOND, SANDBOX_BASE_URL, SECOND_MS, SYMBOLS_TTL_MS, TIMEFRAMES,
-    TIMESTAMP_TOLERANCE_MS, TRADE_PER_SECOND, TRADE_REACH_MS, TRANSFER_LIMIT, TRANSFER_WINDOW_MS,
-    WALLET_PER_SECOND,
+    granularity_of, BitgetEndpoints, Endpoint, MarginMode, ACCOUNT_PER_SECOND, API_HOSTS,
+    BILLS_LIMIT, BILLS_WINDOW_MS, BUCKET_ACCOUNT, BUCKET_INFO, BUCKET_PUBLIC, BUCKET_TRADE,
+    BUCKET_WALLET, CANDLES_LIMIT, CROSSED, DEFAULT_BASE_URL, DEMO_HEADER, FILLS_LIMIT,
+    FUTURES_LIMIT, FUTURES_PRODUCT_TYPES, FUTURES_WINDOW_MS, HISTORY_CANDLES_LIMIT,
+    INFO_PER_SECOND, ISOLATED, MARGIN_LIMIT, ORDERS_LIMIT, PUBLIC_PER_SECOND, SANDBOX_BASE_URL,
+    SECOND_MS, SYMBOLS_TTL_MS, TIMEFRAMES, TIMESTAMP_TOLERANCE_MS, TRADE_PER_SECOND,
+    TRADE_REACH_MS, TRANSFER_LIMIT, TRANSFER_WINDOW_MS, WALLET_PER_SECOND,
 };
 use crate::pagination::{self, next_page, window_params, BitgetPager};
 use crate::parsing::{self, AccountInfo, ListPage, Markets};
@@ -183,6 +183,20 @@ impl Connector for BitgetConnector {
                 if known || !self.margin_coins()?.is_empty() {
                     parts.push(CROSSED_MARGIN.to_owned());
                 }
+                // Isolated margin records are asked for per symbol.
+                let mut isolated: BTreeSet<String> = self
+                    .isolated_symbols()?
+                    .into_iter()
+                    .map(|s| format!("{}{s}", ISOLATED.prefix))
+                    .collect();
+                isolated.extend(
+                    context
+                        .known
+                        .iter()
+                        .filter(|k| k.starts_with(ISOLATED.prefix))
+                        .cloned(),
+                );
+                parts.extend(isolated);
                 Ok(parts)
             }
             // Bitget's spot fills (and orders) are asked for per symbol: the symbols both of
@@ -193,11 +207,16 @@ impl Connector for BitgetConnector {
                 let mut assets: BTreeSet<String> = context.assets.iter().cloned().collect();
                 assets.extend(self.held_assets()?);
                 let mut parts = trade_partitions(&markets, &assets, &context.known);
-                // Cross margin: the symbols both of whose coins the margin wallet holds.
+                // Cross margin: the symbols both of whose coins the margin wallet holds;
+                // isolated margin: the symbols of the isolated wallets.
                 let margin_coins = self.margin_coins()?;
-                let margin = trade_partitions(&markets, &margin_coins, &[]);
-                for symbol in margin {
-                    let part = format!("{MARGIN_PREFIX}{symbol}");
+                let cross = trade_partitions(&markets, &margin_coins, &[]);
+                let isolated = self.isolated_symbols()?;
+                let margin = cross
+                    .iter()
+                    .map(|s| format!("{}{s}", CROSSED.prefix))
+                    .chain(isolated.iter().map(|s| format!("{}{s}", ISOLATED.prefix)));
+                for part in margin {
                     if !parts.contains(&part) {
                         parts.push(part);
                     }
@@ -246,14 +265,20 @@ impl Connector for BitgetConnector {
             Stream::Trades | Stream::Orders if is_futures(partition) => {
                 self.fetch_futures(stream, partition, cursor)
             }
-            Stream::Trades | Stream::Orders if partition.starts_with(MARGIN_PREFIX) => {
-                let symbol = &partition[MARGIN_PREFIX.len()..];
-                self.fetch_margin(stream, symbol, cursor)
+            Stream::Trades | Stream::Orders if margin_of(partition).is_some() => {
+                let (mode, symbol) = margin_of(partition).expect("checked");
+                self.fetch_margin(mode, stream, symbol, cursor)
             }
             Stream::Trades => self.fetch_trades(partition, cursor),
             Stream::Orders => self.fetch_orders(partition, cursor),
             Stream::Ledger if is_futures(partition) => self.fetch_futures_bills(partition, cursor),
-            Stream::Ledger if partition == CROSSED_MARGIN => self.fetch_margin_records(cursor),
+            Stream::Ledger if partition == CROSSED_MARGIN => {
+                self.fetch_margin_records(&CROSSED, None, cursor)
+            }
+            Stream::Ledger if partition.starts_with(ISOLATED.prefix) => {
+                let symbol = &partition[ISOLATED.prefix.len()..];
+                self.fetch_margin_records(&ISOLATED, Some(symbol), cursor)
+            }
             Stream::Ledger => self.fetch_ledger(cursor),
             Stream::Deposits | Stream::Withdrawals => self.fetch_transfers(stream, cursor),
             Stream::Candles => self.fetch_candles(partition, cursor),
@@ -268,9 +293,15 @@ impl Connector for BitgetConnector {
 const SPOT: &str = "spot";
 /// The ledger partition of the cross margin records.
 const CROSSED_MARGIN: &str = "crossed-margin";
-/// Trade and order partitions of cross margin symbols: `crossed-margin:BTCUSDT`; the ids of
-/// their records carry it too.
-const MARGIN_PREFIX: &str = "crossed-margin:";
+/// The margin mode and symbol of a margin trade or order partition (`crossed-margin:BTCUSDT`,
+/// `isolated-margin:BTCUSDT`); the ids of their records carry the prefix too.
+fn margin_of(partition: &str) -> Option<(&'static MarginMode, &str)> {
+    [&CROSSED, &ISOLATED].into_iter().find_map(|mode| {
+        partition
+            .strip_prefix(mode.prefix)
+            .map(|symbol| (mode, symbol))
+    })
+}
 
 /// Whether a partition is a futures product type rather than a spot symbol.
 fn is_futures(partition: &str) -> bool {
@@ -535,10 +566,11 @@ impl BitgetConnector {
         ))
     }
 
-    /// Cross margin fills or orders of one symbol; orders still open come from
-    /// `margin/crossed/open-orders`, once per walk.
+    /// Margin fills or orders of one symbol; orders still open come from the mode's
+    /// `open-orders`, once per walk.
     fn fetch_margin(
         &self,
+        mode: &MarginMode,
         stream: Stream,
         symbol: &str,
         cursor: Option<&str>,
@@ -551,45 +583,60 @@ impl BitgetConnector {
         let mut params = vec![("symbol", symbol.to_owned())];
         params.extend(window_params(&request, MARGIN_LIMIT));
         let markets = self.markets(true)?;
+        let name = mode.name;
         if stream == Stream::Trades {
-            let what = window_what("cross margin fills", Some(symbol), &request);
-            let data = self.signed_get(&BitgetEndpoints::MARGIN_FILLS, &params, &what)?;
-            let page = parsing::parse_margin_fills(&data, &markets, symbol, MARGIN_PREFIX)
+            let what = window_what(&format!("{name} margin fills"), Some(symbol), &request);
+            let data = self.signed_get(&mode.fills, &params, &what)?;
+            let page = parsing::parse_margin_fills(&data, &markets, symbol, mode.prefix)
                 .map_err(|e| e.context(&what))?;
             return Ok(window_page(walker, rule, &request, page, MARGIN_LIMIT, now));
         }
-        let what = window_what("cross margin orders", Some(symbol), &request);
-        let data = self.signed_get(&BitgetEndpoints::MARGIN_ORDERS, &params, &what)?;
-        let mut page = parsing::parse_margin_orders(&data, &markets, symbol, MARGIN_PREFIX)
+        let what = window_what(&format!("{name} margin orders"), Some(symbol), &request);
+        let data = self.signed_get(&mode.orders, &params, &what)?;
+        let mut page = parsing::parse_margin_orders(&data, &markets, symbol, mode.prefix)
             .map_err(|e| e.context(&what))?;
         let more = next_page(&page.ids, MARGIN_LIMIT).is_some();
         if walker.is_last_page(rule, &request, more, now) {
             // Orders open now, once per walk: placed at most as far back as the walk reaches.
             let open = self.all_pages(
-                &BitgetEndpoints::MARGIN_OPEN_ORDERS,
+                &mode.open_orders,
                 vec![
                     ("symbol", symbol.to_owned()),
                     ("startTime", walker.floor(now).to_string()),
                 ],
                 MARGIN_LIMIT,
-                &format!("fetching the open cross margin orders of {symbol}"),
-                |data| parsing::parse_margin_orders(data, &markets, symbol, MARGIN_PREFIX),
+                &format!("fetching the open {name} margin orders of {symbol}"),
+                |data| parsing::parse_margin_orders(data, &markets, symbol, mode.prefix),
             )?;
             merge_open(&mut page, open);
         }
         Ok(window_page(walker, rule, &request, page, MARGIN_LIMIT, now))
     }
 
-    fn fetch_margin_records(&self, cursor: Option<&str>) -> Result<Page, PluginError> {
+    /// The margin records of a mode: of the whole cross margin wallet, of one isolated symbol.
+    fn fetch_margin_records(
+        &self,
+        mode: &MarginMode,
+        symbol: Option<&str>,
+        cursor: Option<&str>,
+    ) -> Result<Page, PluginError> {
         let rule = self.pager.bills_rule();
         let walker = &self.pager.recent;
         let now = self.server_now();
         let request = walker.request(rule, cursor, "ledger", now)?;
-        let params = window_params(&request, MARGIN_LIMIT);
-        let what = window_what("cross margin records", None, &request);
-        let data = self.signed_get(&BitgetEndpoints::MARGIN_RECORDS, &params, &what)?;
+        let mut params = Vec::new();
+        if let Some(symbol) = symbol {
+            params.push(("symbol", symbol.to_owned()));
+        }
+        params.extend(window_params(&request, MARGIN_LIMIT));
+        let what = window_what(&format!("{} margin records", mode.name), symbol, &request);
+        let data = self.signed_get(&mode.records, &params, &what)?;
+        let partition = match symbol {
+            Some(symbol) => format!("{}{symbol}", mode.prefix),
+            None => CROSSED_MARGIN.to_owned(),
+        };
         let page =
-            parsing::parse_margin_records(&data, CROSSED_MARGIN).map_err(|e| e.context(&what))?;
+            parsing::parse_margin_records(&data, &partition).map_err(|e| e.context(&what))?;
         Ok(window_page(walker, rule, &request, page, MARGIN_LIMIT, now))
     }
 
@@ -708,6 +755,25 @@ impl BitgetConnector {
             .into_iter()
             .filter_map(|r| match r {
                 Record::Balance(b) => Some(b.asset_native),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// The symbols of the isolated margin wallets; none when the key may not read them.
+    fn isolated_symbols(&self) -> Result<BTreeSet<String>, PluginError> {
+        let Some(data) = self.optional_wallet(
+            &BitgetEndpoints::ISOLATED_ASSETS,
+            &[],
+            "listing isolated margin symbols",
+        )?
+        else {
+            return Ok(BTreeSet::new());
+        };
+        Ok(parsing::parse_isolated_assets(&data, 0)?
+            .into_iter()
+            .filter_map(|r| match r {
+                Record::Balance(b) => b.wallet.strip_prefix("isolated_margin:").map(str::to_owned),
                 _ => None,
             })
             .collect())

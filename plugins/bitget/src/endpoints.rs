@@ -135,6 +135,37 @@ pub(crate) fn granularity_of(timeframe: &str) -> Option<&'static str> {
         .map(|(_, g)| *g)
 }
 
+/// The lists of one margin mode (cross or isolated): the same shapes under two paths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct MarginMode {
+    /// "cross", "isolated": for messages.
+    pub(crate) name: &'static str,
+    /// What partitions and record ids of this mode start with: `crossed-margin:`.
+    pub(crate) prefix: &'static str,
+    pub(crate) fills: Endpoint,
+    pub(crate) orders: Endpoint,
+    pub(crate) open_orders: Endpoint,
+    pub(crate) records: Endpoint,
+}
+
+pub(crate) const CROSSED: MarginMode = MarginMode {
+    name: "cross",
+    prefix: "crossed-margin:",
+    fills: BitgetEndpoints::MARGIN_FILLS,
+    orders: BitgetEndpoints::MARGIN_ORDERS,
+    open_orders: BitgetEndpoints::MARGIN_OPEN_ORDERS,
+    records: BitgetEndpoints::MARGIN_RECORDS,
+};
+
+pub(crate) const ISOLATED: MarginMode = MarginMode {
+    name: "isolated",
+    prefix: "isolated-margin:",
+    fills: BitgetEndpoints::ISOLATED_FILLS,
+    orders: BitgetEndpoints::ISOLATED_ORDERS,
+    open_orders: BitgetEndpoints::ISOLATED_OPEN_ORDERS,
+    records: BitgetEndpoints::ISOLATED_RECORDS,
+};
+
 /// One REST endpoint: where it is, which bucket it draws from, and whether it is signed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Endpoint {
@@ -232,6 +263,16 @@ impl BitgetEndpoints {
     /// the cross margin ledger (`startTime` required).
     pub(crate) const MARGIN_RECORDS: Endpoint =
         private("/api/v2/margin/crossed/financial-records", BUCKET_ACCOUNT);
+    /// The isolated margin twins of the cross margin lists (`symbol` required everywhere,
+    /// the records too).
+    pub(crate) const ISOLATED_FILLS: Endpoint =
+        private("/api/v2/margin/isolated/fills", BUCKET_TRADE);
+    pub(crate) const ISOLATED_ORDERS: Endpoint =
+        private("/api/v2/margin/isolated/history-orders", BUCKET_TRADE);
+    pub(crate) const ISOLATED_OPEN_ORDERS: Endpoint =
+        private("/api/v2/margin/isolated/open-orders", BUCKET_TRADE);
+    pub(crate) const ISOLATED_RECORDS: Endpoint =
+        private("/api/v2/margin/isolated/financial-records", BUCKET_ACCOUNT);
     /// `GET /api/v2/spot/wallet/deposit-records?startTime=&endTime=&idLessThan=&limit=`.
     pub(crate) const DEPOSITS: Endpoint =
         private("/api/v2/spot/wallet/deposit-records", BUCKET_WALLET);

@@ -4,13 +4,12 @@
 //!
 //! Syncs one Bitget account through the v2 REST API of a classic (non-unified) account:
 //! balances of every wallet (spot, funding, USDT-/USDC-/coin-margined futures, cross margin,
-//! isolated margin per symbol, Earn); trades and orders of spot per symbol, of cross margin
-//! per symbol and of futures per product type (orders still open from each market's
-//! open-orders endpoint); deposits; withdrawals; the ledger (the spot bills, the futures bills
-//! per product type, the cross margin records); public candles.
+//! isolated margin per symbol, Earn); trades and orders of spot, cross and isolated margin per
+//! symbol and of futures per product type (orders still open from each market's open-orders
+//! endpoint); deposits; withdrawals; the ledger (the spot bills, the futures bills per product
+//! type, the cross margin records, the isolated margin records per symbol); public candles.
 //!
-//! Unfinished: unified trading accounts (the v3 API); isolated margin trades, orders and
-//! records (its balances are synced). The crate reads top-down: [`endpoints`] (URLs, buckets, limits), [`signing`]
+//! Unfinished: unified trading accounts (the v3 API). The crate reads top-down: [`endpoints`] (URLs, buckets, limits), [`signing`]
 //! (base64 HMAC-SHA256 of timestamp, method, path, query and body), [`pagination`] (time
 //! windows walked back to Bitget's reach, `idLessThan` pages inside them), [`parsing`] (JSON to
 //! records), [`config`] (integration settings), [`connector`] (all of it wired to the host).

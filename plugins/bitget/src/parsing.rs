@@ -637,7 +637,7 @@ pub(crate) fn parse_fills(data: &Value, markets: &Markets) -> Result<ListPage, P
     fills(list, markets, "spot/trade/fills", "", None)
 }
 
-/// `GET /api/v2/margin/crossed/fills` → cross margin trades of `symbol`, wrapped as
+/// `GET /api/v2/margin/{crossed|isolated}/fills` → margin trades of `symbol`, wrapped as
 /// `{"fills":[…],"minId":…,"maxId":…}`; ids carry the `prefix` (`crossed-margin:`).
 pub(crate) fn parse_margin_fills(
     data: &Value,
@@ -645,7 +645,7 @@ pub(crate) fn parse_margin_fills(
     symbol: &str,
     prefix: &str,
 ) -> Result<ListPage, PluginError> {
-    let endpoint = "margin/crossed/fills";
+    let endpoint = "margin fills";
     let list = wrapped(data, "fills", endpoint)?;
     fills(list, markets, endpoint, prefix, Some(symbol))
 }
@@ -845,7 +845,8 @@ pub(crate) fn parse_futures_bills(
     Ok(page)
 }
 
-/// `GET /api/v2/margin/crossed/history-orders` → cross margin orders of `symbol`, wrapped as
+/// `GET /api/v2/margin/{crossed|isolated}/history-orders` (and `open-orders`) → margin
+/// orders of `symbol`, wrapped as
 /// `{"orderList":[…],"maxId":…,"minId":…}`; filled amounts are `fillQuantity` and
 /// `fillTotalAmount` (unconfirmed: the field names of Bitget's margin order history).
 pub(crate) fn parse_margin_orders(
@@ -854,7 +855,7 @@ pub(crate) fn parse_margin_orders(
     symbol: &str,
     prefix: &str,
 ) -> Result<ListPage, PluginError> {
-    let endpoint = "margin/crossed/history-orders";
+    let endpoint = "margin orders";
     let list = wrapped(data, "orderList", endpoint)?;
     let mut page = ListPage::default();
     for (i, raw) in list.into_iter().enumerate() {
@@ -899,11 +900,11 @@ pub(crate) fn parse_margin_orders(
     Ok(page)
 }
 
-/// `GET /api/v2/margin/crossed/financial-records` → cross margin ledger entries (id =
-/// `crossed-margin:` and Bitget's `marginId`); the type is `marginType` (transfer_in,
+/// `GET /api/v2/margin/{crossed|isolated}/financial-records` → margin ledger entries (id =
+/// the partition, `:` and Bitget's `marginId`); the type is `marginType` (transfer_in,
 /// borrow, repay, interest…; unconfirmed: whether `amount` is signed for money leaving).
 pub(crate) fn parse_margin_records(data: &Value, partition: &str) -> Result<ListPage, PluginError> {
-    let endpoint = "margin/crossed/financial-records";
+    let endpoint = "margin financial-records";
     let list = wrapped(data, "resultList", endpoint)?;
     let mut page = ListPage::default();
     for (i, raw) in list.into_iter().enumerate() {

@@ -56,6 +56,14 @@ impl DatasetConfig {
     }
 }
 
+/// Which account a fill or an order belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Margin {
+    Spot,
+    Cross,
+    Isolated,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Symbol {
     pub symbol: String,
@@ -68,8 +76,8 @@ pub struct Symbol {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fill {
-    /// A cross margin fill (else spot).
-    pub margin: bool,
+    /// Spot, cross margin or isolated margin.
+    pub margin: Margin,
     pub symbol: usize,
     pub trade_id: u64,
     pub order_id: u64,
@@ -86,8 +94,8 @@ pub struct Fill {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Order {
-    /// A cross margin order (else spot).
-    pub margin: bool,
+    /// Spot, cross margin or isolated margin.
+    pub margin: Margin,
     pub symbol: usize,
     pub order_id: u64,
     pub client_oid: String,
@@ -174,6 +182,8 @@ pub struct FuturesCancel {
 /// One cross margin record: a transfer, a loan, a repayment or interest.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MarginRecord {
+    /// The isolated wallet's symbol; `None` for cross margin.
+    pub symbol: Option<&'static str>,
     pub margin_id: u64,
     pub coin: &'static str,
     pub margin_type: &'static str,
@@ -341,7 +351,7 @@ impl Dataset {
             let time = rng.range_i64(trade_start, end - 10 * MINUTE_MS);
             let is_buy = rng.chance(0.5);
             let market = rng.chance(0.3);
-            ds.add_filled_order(false, symbol, time, is_buy, market, fills, &mut rng);
+            ds.add_filled_order(Margin::Spot, symbol, time, is_buy, market, fills, &mut rng);
             made += fills;
         }
         // Orders cancelled without a fill.
@@ -349,13 +359,13 @@ impl Dataset {
         for _ in 0..config.orders_extra {
             let symbol = rng.below(TRADED as u64) as usize;
             let time = rng.range_i64(trade_start, end - HOUR_MS);
-            ds.add_idle_order(false, symbol, time, "cancelled", &mut rng);
+            ds.add_idle_order(Margin::Spot, symbol, time, "cancelled", &mut rng);
         }
         // Orders still open, in the last two days.
         let mut rng = root.fork("open_orders");
         for k in 0..config.open_orders {
             let time = rng.range_i64(end - 2 * DAY_MS, end);
-            ds.add_idle_order(false, k % TRADED, time, "live", &mut rng);
+            ds.add_idle_order(Margin::Spot, k % TRADED, time, "live", &mut rng);
         }
         // Cross margin: fills of ETHUSDT (the margin wallet holds ETH and USDT), a few orders
         // cancelled.
@@ -369,16 +379,30 @@ impl Dataset {
             let time = rng.range_i64(trade_start, end - 10 * MINUTE_MS);
             let is_buy = rng.chance(0.5);
             let market = rng.chance(0.5);
-            ds.add_filled_order(true, ethusdt, time, is_buy, market, 1, &mut rng);
+            ds.add_filled_order(Margin::Cross, ethusdt, time, is_buy, market, 1, &mut rng);
             if k % 10 == 0 {
                 let time = rng.range_i64(trade_start, end - HOUR_MS);
-                ds.add_idle_order(true, ethusdt, time, "cancelled", &mut rng);
+                ds.add_idle_order(Margin::Cross, ethusdt, time, "cancelled", &mut rng);
             }
         }
         for _ in 0..2 {
             let time = rng.range_i64(end - 2 * DAY_MS, end);
-            ds.add_idle_order(true, ethusdt, time, "live", &mut rng);
+            ds.add_idle_order(Margin::Cross, ethusdt, time, "live", &mut rng);
         }
+        // Isolated margin: fills of BTCUSDT (an isolated wallet), one order open.
+        let mut rng = root.fork("isolated_fills");
+        let btcusdt = ds
+            .symbols
+            .iter()
+            .position(|s| s.symbol == "BTCUSDT")
+            .expect("BTCUSDT is listed");
+        for _ in 0..config.fills / 12 {
+            let time = rng.range_i64(trade_start, end - 10 * MINUTE_MS);
+            let is_buy = rng.chance(0.5);
+            ds.add_filled_order(Margin::Isolated, btcusdt, time, is_buy, false, 1, &mut rng);
+        }
+        let time = rng.range_i64(end - 2 * DAY_MS, end);
+        ds.add_idle_order(Margin::Isolated, btcusdt, time, "live", &mut rng);
         ds.fills.sort_by_key(|f| (f.time, f.trade_id));
         ds.orders.sort_by_key(|o| (o.created, o.order_id));
 
@@ -471,8 +495,14 @@ impl Dataset {
             .collect();
         times.sort_unstable();
         let mut margin_balances: BTreeMap<&str, i128> = BTreeMap::new();
-        for time in times {
-            let coin = *rng.pick(&["USDT", "ETH"]);
+        for (k, time) in times.into_iter().enumerate() {
+            // Every fourth record is of the isolated BTCUSDT wallet.
+            let isolated = k % 4 == 3;
+            let coin = if isolated {
+                "USDT"
+            } else {
+                *rng.pick(&["USDT", "ETH"])
+            };
             let unit = to_scaled(10.0 / coin_price(coin), 8);
             let (margin_type, amount) = match rng.below(4) {
                 0 => ("transfer_in", unit * (1 + rng.below(50) as i128)),
@@ -480,10 +510,12 @@ impl Dataset {
                 2 => ("repay", -unit * (1 + rng.below(10) as i128)),
                 _ => ("interest", -unit / 1000),
             };
-            let balance = margin_balances.entry(coin).or_insert(0);
+            let key = if isolated { "BTCUSDT:USDT" } else { coin };
+            let balance = margin_balances.entry(key).or_insert(0);
             *balance += amount;
             let margin_id = ds.id_at(time);
             ds.margin_records.push(MarginRecord {
+                symbol: isolated.then_some("BTCUSDT"),
                 margin_id,
                 coin,
                 margin_type,
@@ -598,7 +630,7 @@ impl Dataset {
     #[allow(clippy::too_many_arguments)]
     fn add_filled_order(
         &mut self,
-        margin: bool,
+        margin: Margin,
         symbol: usize,
         time: i64,
         is_buy: bool,
@@ -664,7 +696,7 @@ impl Dataset {
 
     fn add_idle_order(
         &mut self,
-        margin: bool,
+        margin: Margin,
         symbol: usize,
         time: i64,
         status: &'static str,
@@ -702,7 +734,7 @@ impl Dataset {
     pub fn recompute_bills(&mut self) {
         let mut balances: BTreeMap<String, i128> = BTreeMap::new();
         let mut bills = Vec::with_capacity(self.fills.len() * 2);
-        for f in self.fills.iter().filter(|f| !f.margin) {
+        for f in self.fills.iter().filter(|f| f.margin == Margin::Spot) {
             let s = &self.symbols[f.symbol];
             let (base_change, quote_change) = if f.is_buy {
                 (f.size - f.fee, -f.amount)
@@ -835,7 +867,15 @@ impl Dataset {
             let symbol = k % TRADED;
             let is_buy = rng.chance(0.5);
             // The fill lands a moment after the order: keep both before now.
-            self.add_filled_order(false, symbol, now - 4 * MINUTE_MS, is_buy, true, 1, rng);
+            self.add_filled_order(
+                Margin::Spot,
+                symbol,
+                now - 4 * MINUTE_MS,
+                is_buy,
+                true,
+                1,
+                rng,
+            );
         }
         self.fills.sort_by_key(|f| (f.time, f.trade_id));
         self.orders.sort_by_key(|o| (o.created, o.order_id));
@@ -875,8 +915,11 @@ mod tests {
     #[test]
     fn counts_ids_and_times() {
         let ds = Dataset::generate(&small());
-        assert_eq!(ds.fills.iter().filter(|f| !f.margin).count(), 900);
-        assert!(ds.fills.iter().any(|f| f.margin));
+        assert_eq!(
+            ds.fills.iter().filter(|f| f.margin == Margin::Spot).count(),
+            900
+        );
+        assert!(ds.fills.iter().any(|f| f.margin == Margin::Isolated));
         let mut ids: Vec<u64> = ds.fills.iter().map(|f| f.trade_id).collect();
         ids.sort_unstable();
         ids.dedup();

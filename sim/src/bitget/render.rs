@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use super::data::{
-    price_at, to_scaled, Dataset, Fill, FuturesCancel, FuturesFill, Holding, Order, Symbol,
+    price_at, to_scaled, Dataset, Fill, FuturesCancel, FuturesFill, Holding, Margin, Order, Symbol,
     TransferRow, SCALE,
 };
 use crate::prng::{hash_parts, hash_str};
@@ -260,11 +260,15 @@ pub fn futures_bill(f: &FuturesFill) -> Value {
 }
 
 pub fn margin_record(r: &super::data::MarginRecord) -> Value {
-    json!({
+    let mut v = json!({
         "coin": r.coin, "marginId": r.margin_id.to_string(), "amount": dec(r.amount),
         "balance": dec(r.balance), "fee": "0", "marginType": r.margin_type,
         "uTime": r.time.to_string(),
-    })
+    });
+    if let (Some(symbol), Some(o)) = (r.symbol, v.as_object_mut()) {
+        o.insert("symbol".into(), json!(symbol));
+    }
+    v
 }
 
 /// Bitget's candle granularities: fixed steps aligned to UTC (minutes, hours, the `utc`
@@ -371,17 +375,20 @@ pub fn truth(ds: &Dataset) -> Value {
             "isolated_margin": ds.isolated.iter().map(|(s, h)| isolated_asset(s, h)).collect::<Vec<_>>(),
             "earn": ds.earn.iter().map(earn_asset).collect::<Vec<_>>(),
         },
-        "fills": ds.fills.iter().filter(|f| !f.margin).map(|f| fill(ds, f)).collect::<Vec<_>>(),
-        "orders": ds.orders.iter().filter(|o| !o.margin).map(|o| order(ds, o)).collect::<Vec<_>>(),
-        "margin_fills": ds.fills.iter().filter(|f| f.margin).map(|f| margin_fill(ds, f)).collect::<Vec<_>>(),
-        "margin_orders": ds.orders.iter().filter(|o| o.margin).map(|o| margin_order(ds, o)).collect::<Vec<_>>(),
+        "fills": ds.fills.iter().filter(|f| f.margin == Margin::Spot).map(|f| fill(ds, f)).collect::<Vec<_>>(),
+        "orders": ds.orders.iter().filter(|o| o.margin == Margin::Spot).map(|o| order(ds, o)).collect::<Vec<_>>(),
+        "margin_fills": ds.fills.iter().filter(|f| f.margin == Margin::Cross).map(|f| margin_fill(ds, f)).collect::<Vec<_>>(),
+        "margin_orders": ds.orders.iter().filter(|o| o.margin == Margin::Cross).map(|o| margin_order(ds, o)).collect::<Vec<_>>(),
+        "isolated_fills": ds.fills.iter().filter(|f| f.margin == Margin::Isolated).map(|f| margin_fill(ds, f)).collect::<Vec<_>>(),
+        "isolated_orders": ds.orders.iter().filter(|o| o.margin == Margin::Isolated).map(|o| margin_order(ds, o)).collect::<Vec<_>>(),
         "bills": ds.bills.iter().map(bill).collect::<Vec<_>>(),
         "futures_fills": ds.futures_fills.iter().map(|f| json!({"product_type": f.product_type, "raw": futures_fill(f)})).collect::<Vec<_>>(),
         "futures_orders": ds.futures_fills.iter().map(|f| json!({"product_type": f.product_type, "raw": futures_order(f)}))
             .chain(ds.futures_cancels.iter().map(|c| json!({"product_type": c.product_type, "raw": futures_cancel(c)})))
             .collect::<Vec<_>>(),
         "futures_bills": ds.futures_fills.iter().map(|f| json!({"product_type": f.product_type, "raw": futures_bill(f)})).collect::<Vec<_>>(),
-        "margin_records": ds.margin_records.iter().map(margin_record).collect::<Vec<_>>(),
+        "margin_records": ds.margin_records.iter().filter(|r| r.symbol.is_none()).map(margin_record).collect::<Vec<_>>(),
+        "isolated_records": ds.margin_records.iter().filter(|r| r.symbol.is_some()).map(margin_record).collect::<Vec<_>>(),
         "deposits": ds.deposits.iter().map(deposit).collect::<Vec<_>>(),
         "withdrawals": ds.withdrawals.iter().map(withdrawal).collect::<Vec<_>>(),
     })

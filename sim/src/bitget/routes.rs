@@ -5,7 +5,7 @@ use percent_encoding::percent_decode_str;
 use serde_json::{json, Value};
 
 use super::auth::{self, AuthHeaders, Credentials, Rejection};
-use super::data::Dataset;
+use super::data::{Dataset, Margin};
 use super::render::{self, Granularity};
 use super::SimState;
 use crate::faults::malform;
@@ -48,10 +48,14 @@ pub enum Endpoint {
     MarginFills,
     MarginOrders,
     MarginOpenOrders,
+    IsolatedFills,
+    IsolatedOrders,
+    IsolatedOpenOrders,
+    IsolatedRecords,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 25] = [
+    pub const ALL: [Endpoint; 29] = [
         Endpoint::Time,
         Endpoint::Symbols,
         Endpoint::Candles,
@@ -77,6 +81,10 @@ impl Endpoint {
         Endpoint::MarginFills,
         Endpoint::MarginOrders,
         Endpoint::MarginOpenOrders,
+        Endpoint::IsolatedFills,
+        Endpoint::IsolatedOrders,
+        Endpoint::IsolatedOpenOrders,
+        Endpoint::IsolatedRecords,
     ];
 
     pub fn path(self) -> &'static str {
@@ -106,6 +114,10 @@ impl Endpoint {
             Endpoint::MarginFills => "/api/v2/margin/crossed/fills",
             Endpoint::MarginOrders => "/api/v2/margin/crossed/history-orders",
             Endpoint::MarginOpenOrders => "/api/v2/margin/crossed/open-orders",
+            Endpoint::IsolatedFills => "/api/v2/margin/isolated/fills",
+            Endpoint::IsolatedOrders => "/api/v2/margin/isolated/history-orders",
+            Endpoint::IsolatedOpenOrders => "/api/v2/margin/isolated/open-orders",
+            Endpoint::IsolatedRecords => "/api/v2/margin/isolated/financial-records",
         }
     }
 
@@ -419,10 +431,18 @@ fn dispatch(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Resul
         Endpoint::FuturesOrders => futures(&ds, p, now, FuturesList::Orders),
         Endpoint::FuturesBills => futures(&ds, p, now, FuturesList::Bills),
         Endpoint::FuturesPending => futures(&ds, p, now, FuturesList::Pending),
-        Endpoint::MarginRecords => margin_records(&ds, p, now),
-        Endpoint::MarginFills => margin_lists(&ds, p, now, MarginList::Fills),
-        Endpoint::MarginOrders => margin_lists(&ds, p, now, MarginList::History),
-        Endpoint::MarginOpenOrders => margin_lists(&ds, p, now, MarginList::Open),
+        Endpoint::MarginRecords => margin_records(&ds, p, now, Margin::Cross),
+        Endpoint::MarginFills => margin_lists(&ds, p, now, Margin::Cross, MarginList::Fills),
+        Endpoint::MarginOrders => margin_lists(&ds, p, now, Margin::Cross, MarginList::History),
+        Endpoint::MarginOpenOrders => margin_lists(&ds, p, now, Margin::Cross, MarginList::Open),
+        Endpoint::IsolatedRecords => margin_records(&ds, p, now, Margin::Isolated),
+        Endpoint::IsolatedFills => margin_lists(&ds, p, now, Margin::Isolated, MarginList::Fills),
+        Endpoint::IsolatedOrders => {
+            margin_lists(&ds, p, now, Margin::Isolated, MarginList::History)
+        }
+        Endpoint::IsolatedOpenOrders => {
+            margin_lists(&ds, p, now, Margin::Isolated, MarginList::Open)
+        }
     }
 }
 
@@ -438,7 +458,13 @@ enum MarginList {
 /// `margin/crossed/fills`, `history-orders` and `open-orders`: `symbol` and `startTime`
 /// required, 90-day windows within the last 90 days (open orders: placed since `startTime`),
 /// wrapped as `{"fills"|"orderList": […], "minId", "maxId"}`.
-fn margin_lists(ds: &Dataset, p: &Params, now: i64, list: MarginList) -> Result<Value, ApiError> {
+fn margin_lists(
+    ds: &Dataset,
+    p: &Params,
+    now: i64,
+    mode: Margin,
+    list: MarginList,
+) -> Result<Value, ApiError> {
     let symbol = symbol_of(ds, p, true)?;
     let start = p
         .opt_i64("startTime")?
@@ -453,7 +479,7 @@ fn margin_lists(ds: &Dataset, p: &Params, now: i64, list: MarginList) -> Result<
         ds.fills
             .iter()
             .rev()
-            .filter(|f| f.margin && Some(f.symbol) == symbol && (lo..=hi).contains(&f.time))
+            .filter(|f| f.margin == mode && Some(f.symbol) == symbol && (lo..=hi).contains(&f.time))
             .map(|f| (f.trade_id, render::margin_fill(ds, f)))
             .collect()
     } else {
@@ -461,7 +487,9 @@ fn margin_lists(ds: &Dataset, p: &Params, now: i64, list: MarginList) -> Result<
         ds.orders
             .iter()
             .rev()
-            .filter(|o| o.margin && Some(o.symbol) == symbol && (lo..=hi).contains(&o.created))
+            .filter(|o| {
+                o.margin == mode && Some(o.symbol) == symbol && (lo..=hi).contains(&o.created)
+            })
             .filter(|o| matches!(o.status, "live" | "partially_filled") == open)
             .map(|o| (o.order_id, render::margin_order(ds, o)))
             .collect()
@@ -484,9 +512,16 @@ fn margin_lists(ds: &Dataset, p: &Params, now: i64, list: MarginList) -> Result<
     })
 }
 
-/// `margin/crossed/financial-records`: `startTime` required, 30-day windows within the last
-/// 90 days, wrapped as `{"resultList": […], "maxId": …, "minId": …}`.
-fn margin_records(ds: &Dataset, p: &Params, now: i64) -> Result<Value, ApiError> {
+/// `margin/crossed/financial-records` and `margin/isolated/financial-records` (which needs a
+/// `symbol`): `startTime` required, 30-day windows within the last 90 days, wrapped as
+/// `{"resultList": […], "maxId": …, "minId": …}`.
+fn margin_records(ds: &Dataset, p: &Params, now: i64, mode: Margin) -> Result<Value, ApiError> {
+    let symbol = if mode == Margin::Isolated {
+        let s = symbol_of(ds, p, true)?.expect("required");
+        Some(ds.symbols[s].symbol.as_str())
+    } else {
+        None
+    };
     p.opt_i64("startTime")?
         .ok_or_else(|| ApiError::missing("startTime"))?;
     let limit = p.limit(100, 100)?;
@@ -495,7 +530,7 @@ fn margin_records(ds: &Dataset, p: &Params, now: i64) -> Result<Value, ApiError>
         .margin_records
         .iter()
         .rev()
-        .filter(|r| (lo..=hi).contains(&r.time))
+        .filter(|r| r.symbol == symbol && (lo..=hi).contains(&r.time))
         .filter(|r| p.get("coin").is_none_or(|c| c == r.coin))
         .map(|r| (r.margin_id, render::margin_record(r)))
         .collect();
@@ -685,7 +720,8 @@ fn fills(ds: &Dataset, p: &Params, now: i64) -> Result<Value, ApiError> {
         .fills
         .iter()
         .rev()
-        .filter(|f| !f.margin && Some(f.symbol) == symbol && f.time >= lo && f.time <= hi)
+        .filter(|f| f.margin == Margin::Spot && Some(f.symbol) == symbol)
+        .filter(|f| f.time >= lo && f.time <= hi)
         .filter(|f| p.get("orderId").is_none_or(|o| o == f.order_id.to_string()))
         .map(|f| (f.trade_id, render::fill(ds, f)))
         .collect();
@@ -700,7 +736,7 @@ fn history_orders(ds: &Dataset, p: &Params, now: i64) -> Result<Value, ApiError>
         .orders
         .iter()
         .rev()
-        .filter(|o| !o.margin && !matches!(o.status, "live" | "partially_filled"))
+        .filter(|o| o.margin == Margin::Spot && !matches!(o.status, "live" | "partially_filled"))
         .filter(|o| symbol.is_none_or(|s| s == o.symbol))
         .filter(|o| o.created >= lo && o.created <= hi)
         .map(|o| (o.order_id, render::order(ds, o)))
@@ -715,7 +751,7 @@ fn unfilled_orders(ds: &Dataset, p: &Params) -> Result<Value, ApiError> {
         .orders
         .iter()
         .rev()
-        .filter(|o| !o.margin && matches!(o.status, "live" | "partially_filled"))
+        .filter(|o| o.margin == Margin::Spot && matches!(o.status, "live" | "partially_filled"))
         .filter(|o| symbol.is_none_or(|s| s == o.symbol))
         .map(|o| (o.order_id, render::order(ds, o)))
         .collect();

@@ -178,6 +178,13 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
             .into_iter()
             .map(|(id, raw)| (format!("crossed-margin:{id}"), raw)),
     );
+    let isolated = keyed(truth, "isolated_fills", "tradeId");
+    assert!(!isolated.is_empty());
+    fills.extend(
+        isolated
+            .into_iter()
+            .map(|(id, raw)| (format!("isolated-margin:{id}"), raw)),
+    );
     compare(daemon, "trade", &fills, |raw| {
         if raw.get("priceAvg").is_some() {
             // Margin fills name no symbol: asked for per symbol.
@@ -227,6 +234,13 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
             .into_iter()
             .map(|(id, raw)| (format!("crossed-margin:{id}"), raw)),
     );
+    let isolated = keyed(truth, "isolated_orders", "orderId");
+    assert!(!isolated.is_empty());
+    orders.extend(
+        isolated
+            .into_iter()
+            .map(|(id, raw)| (format!("isolated-margin:{id}"), raw)),
+    );
     compare(daemon, "order", &orders, |raw| {
         let filled = if raw.get("fillQuantity").is_some() {
             "fillQuantity"
@@ -250,6 +264,16 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
             .into_iter()
             .map(|(id, raw)| (format!("crossed-margin:{id}"), raw)),
     );
+    let isolated = truth["isolated_records"].as_array().unwrap();
+    assert!(!isolated.is_empty());
+    bills.extend(isolated.iter().map(|raw| {
+        let id = format!(
+            "isolated-margin:{}:{}",
+            text(&raw["symbol"]),
+            text(&raw["marginId"])
+        );
+        (id, raw.clone())
+    }));
     compare(daemon, "ledger", &bills, |raw| {
         let amount = if raw.get("size").is_some() {
             "size"
@@ -427,10 +451,9 @@ fn full_sync_stores_exactly_the_ground_truth() {
         .iter()
         .filter(|o| o["status"] == "live")
         .count();
-    let margin_open = truth["margin_orders"]
-        .as_array()
-        .unwrap()
+    let margin_open = ["margin_orders", "isolated_orders"]
         .iter()
+        .flat_map(|k| truth[*k].as_array().unwrap())
         .filter(|o| o["status"] == "live")
         .count();
     let futures_open = truth["futures_orders"]
@@ -638,10 +661,9 @@ fn stale_timestamp_is_a_clock_error_unless_the_integration_follows_bitgets_clock
         .unwrap()
         .iter()
         .filter(|f| recent(f));
-    let margin = truth["margin_fills"]
-        .as_array()
-        .unwrap()
+    let margin = ["margin_fills", "isolated_fills"]
         .iter()
+        .flat_map(|k| truth[*k].as_array().unwrap())
         .filter(|f| recent(f));
     let futures = truth["futures_fills"]
         .as_array()
