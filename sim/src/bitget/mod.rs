@@ -1,4 +1,5 @@
-//! The Bitget simulator: Bitget's v2 REST API on loopback, over a generated classic account.
+//! The Bitget simulator: Bitget's v2 REST API on loopback, over a generated classic account
+//! (spot, cross and isolated margin, USDT-/USDC-/coin-margined futures, funding, Earn).
 //!
 //! `data` builds the account from a seed, `render` prints it as Bitget does, `routes` serves
 //! the v2 endpoints (checked by `auth`, counted by `limits`, disturbed by `faults`), `admin`
