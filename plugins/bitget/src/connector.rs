@@ -20,11 +20,11 @@ use crate::config::{split_unified, BitgetConfig};
 use crate::endpoints::{
     granularity_of, BitgetEndpoints, Endpoint, MarginMode, ACCOUNT_PER_SECOND, API_HOSTS,
     BILLS_LIMIT, BILLS_WINDOW_MS, BUCKET_ACCOUNT, BUCKET_INFO, BUCKET_PUBLIC, BUCKET_TRADE,
-    BUCKET_WALLET, CANDLES_LIMIT, CROSSED, DEFAULT_BASE_URL, DEMO_HEADER, FILLS_LIMIT,
-    FUTURES_LIMIT, FUTURES_PRODUCT_TYPES, FUTURES_WINDOW_MS, HISTORY_CANDLES_LIMIT,
+    BUCKET_WALLET, BUCKET_WINDOW_MS, CANDLES_LIMIT, CROSSED, DEFAULT_BASE_URL, DEMO_HEADER,
+    FILLS_LIMIT, FUTURES_LIMIT, FUTURES_PRODUCT_TYPES, FUTURES_WINDOW_MS, HISTORY_CANDLES_LIMIT,
     INFO_PER_SECOND, ISOLATED, MARGIN_LIMIT, ORDERS_LIMIT, PUBLIC_PER_SECOND, SANDBOX_BASE_URL,
-    SECOND_MS, SYMBOLS_TTL_MS, TIMEFRAMES, TIMESTAMP_TOLERANCE_MS, TRADE_PER_SECOND,
-    TRADE_REACH_MS, TRANSFER_LIMIT, TRANSFER_WINDOW_MS, WALLET_PER_SECOND,
+    SYMBOLS_TTL_MS, TIMEFRAMES, TIMESTAMP_TOLERANCE_MS, TRADE_PER_SECOND, TRADE_REACH_MS,
+    TRANSFER_LIMIT, TRANSFER_WINDOW_MS, WALLET_PER_SECOND,
 };
 use crate::pagination::{self, next_page, window_params, BitgetPager};
 use crate::parsing::{self, AccountInfo, ListPage, Markets};
@@ -82,7 +82,7 @@ impl Connector for BitgetConnector {
         let bucket = |name: &str, capacity| RateLimit {
             bucket: name.into(),
             capacity,
-            window_ms: SECOND_MS,
+            window_ms: BUCKET_WINDOW_MS,
             used_header: None,
             ban_statuses: Vec::new(),
         };

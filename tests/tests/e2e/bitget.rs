@@ -38,7 +38,7 @@ interval = "1h"
 // Helpers.
 
 /// Starts `exsync-sim bitget` with the test credentials and `args`. The per-endpoint limit is
-/// raised far above Bitget's unless `args` set it: only the rate-limit test is about pacing.
+/// raised far above Bitget's unless `args` set it: only the rate-limit tests are about pacing.
 fn bitget_sim(args: &[&str]) -> Sim {
     let mut all = vec![
         "--api-key",
@@ -48,10 +48,12 @@ fn bitget_sim(args: &[&str]) -> Sim {
         "--passphrase",
         PASSPHRASE,
     ];
-    if !args.contains(&"--uid-limit") {
+    // `--uid-limit-documented` (a flag of this helper only): keep Bitget's own limits.
+    let documented = args.contains(&"--uid-limit-documented");
+    if !args.contains(&"--uid-limit") && !documented {
         all.extend(["--uid-limit", "10000", "--ip-limit", "1000000"]);
     }
-    all.extend_from_slice(args);
+    all.extend(args.iter().filter(|a| **a != "--uid-limit-documented"));
     Sim::start("bitget", &all)
 }
 
@@ -672,6 +674,35 @@ fn stale_timestamp_is_a_clock_error_unless_the_integration_follows_bitgets_clock
         .filter(|f| recent(&f["raw"]));
     let expected = spot.count() + margin.count() + futures.count();
     assert_eq!(daemon.records("bitget-adjusted", "trade").len(), expected);
+}
+
+#[test]
+fn the_manifest_budget_keeps_a_sync_under_bitgets_documented_limits() {
+    // The sim enforces Bitget's own per-endpoint limits (1 to 20 a second): with the daemon
+    // pacing requests by the manifest's buckets, no request is refused.
+    let sim = bitget_sim(&[
+        "--seed",
+        "68",
+        "--trades",
+        "300",
+        "--trade-days",
+        "30",
+        "--uid-limit-documented",
+    ]);
+    let mut setup = Setup::new();
+    setup.install_plugin("libexsync_plugin_bitget.so");
+    setup.env("E2E_BITGET_KEY", API_KEY);
+    setup.env("E2E_BITGET_SECRET", API_SECRET);
+    setup.env("E2E_BITGET_PASSPHRASE", PASSPHRASE);
+    setup.integration(
+        INTEGRATION,
+        &integration(&sim.url, &days_ago(40), true, STREAMS),
+    );
+    let daemon = Daemon::start(&setup);
+    assert_all_ok(&daemon.sync_wait(INTEGRATION));
+    let stats = sim.stats();
+    assert!(stats["by_status"].get("429").is_none(), "{stats}");
+    assert!(stats["requests_total"].as_u64().unwrap() > 30, "{stats}");
 }
 
 #[test]
