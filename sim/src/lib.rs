@@ -21,6 +21,7 @@ pub mod b2c2;
 pub mod binance;
 pub mod bitfinex;
 pub mod bitmex;
+pub mod bitget;
 pub mod bybit;
 pub mod coinbase;
 pub mod coinbase_exchange;

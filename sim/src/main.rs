@@ -36,6 +36,10 @@ enum Command {
     Bitmex(exsync_sim::bitmex::cli::BitmexArgs),
     /// Print the BitMEX simulator's ground truth as JSON and exit.
     BitmexTruth(exsync_sim::bitmex::cli::BitmexTruthArgs),
+    /// Serve the Bitget simulator until killed.
+    Bitget(exsync_sim::bitget::cli::BitgetArgs),
+    /// Print the Bitget simulator's ground truth as JSON and exit.
+    BitgetTruth(exsync_sim::bitget::cli::BitgetTruthArgs),
     /// Serve the Bybit simulator until killed.
     Bybit(exsync_sim::bybit::cli::BybitArgs),
     /// Print the Bybit simulator's ground truth as JSON and exit.
@@ -221,6 +225,8 @@ fn main() {
         Command::BinanceTruth(args) => print_truth(&args),
         Command::Bitmex(args) => exsync_sim::bitmex::cli::run(args),
         Command::BitmexTruth(args) => exsync_sim::bitmex::cli::print_truth(&args),
+        Command::Bitget(args) => exsync_sim::bitget::cli::run(args),
+        Command::BitgetTruth(args) => exsync_sim::bitget::cli::print_truth(&args),
         Command::Bybit(args) => exsync_sim::bybit::cli::run(args),
         Command::BybitTruth(args) => exsync_sim::bybit::cli::print_truth(&args),
         Command::Bitfinex(args) => exsync_sim::bitfinex::cli::run(args),

@@ -6,6 +6,7 @@ mod auth;
 mod b2c2;
 mod bitfinex;
 mod bitmex;
+mod bitget;
 mod bybit;
 mod coinbase;
 mod coinbase_exchange;

@@ -1,0 +1,30 @@
+//! The Bitget connector.
+//!
+//! # Brief overview
+//!
+//! Syncs one Bitget account through the v2 REST API of a classic (non-unified) account:
+//! balances of every wallet (spot, funding, USDT-/USDC-/coin-margined futures, cross margin,
+//! isolated margin per symbol, Earn); trades and orders of spot, cross and isolated margin per
+//! symbol and of futures per product type (orders still open from each market's open-orders
+//! endpoint); deposits; withdrawals; the ledger (the spot bills, the futures bills per product
+//! type, the cross margin records, the isolated margin records per symbol); public candles.
+//!
+//! Unfinished: unified trading accounts (the v3 API). The crate reads top-down: [`endpoints`] (URLs, buckets, limits), [`signing`]
+//! (base64 HMAC-SHA256 of timestamp, method, path, query and body), [`pagination`] (time
+//! windows walked back to Bitget's reach, `idLessThan` pages inside them), [`parsing`] (JSON to
+//! records), [`config`] (integration settings), [`connector`] (all of it wired to the host).
+//! Every module but `connector` is pure and unit-tested in `tests.rs`.
+
+pub(crate) mod config;
+pub(crate) mod connector;
+pub(crate) mod endpoints;
+pub(crate) mod pagination;
+pub(crate) mod parsing;
+pub(crate) mod signing;
+#[cfg(test)]
+mod tests;
+
+pub use config::generate_config;
+pub use connector::BitgetConnector;
+
+exsync_plugin_api::export_connector!(BitgetConnector);

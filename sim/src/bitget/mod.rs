@@ -1,0 +1,135 @@
+//! The Bitget simulator: Bitget's v2 REST API on loopback, over a generated classic account
+//! (spot, cross and isolated margin, USDT-/USDC-/coin-margined futures, funding, Earn).
+//!
+//! `data` builds the account from a seed, `render` prints it as Bitget does, `routes` serves
+//! the v2 endpoints (checked by `auth`, counted by `limits`, disturbed by `faults`), `admin`
+//! serves the `/__sim/` endpoints that tests use to read the ground truth and steer the sim,
+//! and `cli` holds the `exsync-sim bitget` and `bitget-truth` subcommands.
+
+pub mod admin;
+pub mod auth;
+pub mod cli;
+pub mod data;
+pub mod limits;
+pub mod render;
+pub mod routes;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, RwLock};
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, Response, StatusCode, Uri};
+use axum::Router;
+use tokio::net::TcpListener;
+
+pub use crate::faults::{FaultConfig, FaultPatch};
+pub use data::{Dataset, DatasetConfig};
+pub use limits::LimitConfig;
+
+use crate::prng::SimRng;
+use crate::time::real_now_ms;
+
+/// Everything the Bitget simulator needs to run.
+#[derive(Debug, Clone)]
+pub struct BitgetSimConfig {
+    pub listen: SocketAddr,
+    pub api_key: String,
+    pub api_secret: String,
+    pub passphrase: String,
+    pub dataset: DatasetConfig,
+    pub limits: LimitConfig,
+    pub faults: FaultConfig,
+    /// Added to the real clock to make the server's time.
+    pub clock_offset_ms: i64,
+}
+
+/// Shared state of one running simulator.
+#[derive(Debug)]
+pub struct SimState {
+    pub config: BitgetSimConfig,
+    pub data: RwLock<Dataset>,
+    pub limits: limits::Limits,
+    pub faults: crate::faults::Faults,
+    pub stats: Mutex<admin::Stats>,
+    pub append_rng: Mutex<SimRng>,
+}
+
+impl SimState {
+    /// The server's clock: the real clock plus the configured offset.
+    pub fn now_ms(&self) -> i64 {
+        real_now_ms() + self.config.clock_offset_ms
+    }
+}
+
+/// The Bitget simulator: build it, then serve it.
+#[derive(Debug, Clone)]
+pub struct BitgetSim {
+    state: Arc<SimState>,
+}
+
+impl BitgetSim {
+    /// Generates the data set and prepares the server.
+    pub fn new(config: BitgetSimConfig) -> Self {
+        let data = Dataset::generate(&config.dataset);
+        tracing::info!(
+            fills = data.fills.len(),
+            orders = data.orders.len(),
+            "Data set generated."
+        );
+        let seed = config.dataset.seed;
+        let state = SimState {
+            limits: limits::Limits::new(config.limits.clone()),
+            faults: crate::faults::Faults::new(config.faults.clone(), seed),
+            stats: Mutex::new(admin::Stats::default()),
+            append_rng: Mutex::new(SimRng::new(seed).fork("append")),
+            data: RwLock::new(data),
+            config,
+        };
+        Self {
+            state: Arc::new(state),
+        }
+    }
+
+    pub fn state(&self) -> &Arc<SimState> {
+        &self.state
+    }
+
+    /// The HTTP application: every path goes through one handler.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .fallback(handle)
+            .with_state(self.state.clone())
+    }
+
+    /// Serves on `listener` until the future is dropped.
+    pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
+        axum::serve(listener, self.router()).await
+    }
+}
+
+/// Builds a response with a content type.
+pub(crate) fn response(status: u16, content_type: &str, body: String) -> Response<Body> {
+    Response::builder()
+        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .header("Content-Type", content_type)
+        .body(Body::from(body))
+        .expect("static headers and a string body make a valid response")
+}
+
+async fn handle(
+    State(state): State<Arc<SimState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response<Body> {
+    let path = uri.path().to_string();
+    let query = uri.query().unwrap_or("").to_string();
+    if path.starts_with("/__sim/") {
+        return admin::handle(&state, &method, &path, &query, &body);
+    }
+    let (answer, outcome) = routes::serve(&state, &method, &path, &query, &headers).await;
+    state.stats.lock().expect("stats lock").record(&outcome);
+    response(answer.status, answer.content_type, answer.body)
+}
