@@ -20,8 +20,8 @@
 pub mod b2c2;
 pub mod binance;
 pub mod bitfinex;
-pub mod bitmex;
 pub mod bitget;
+pub mod bitmex;
 pub mod bybit;
 pub mod coinbase;
 pub mod coinbase_exchange;

@@ -5,8 +5,8 @@
 mod auth;
 mod b2c2;
 mod bitfinex;
-mod bitmex;
 mod bitget;
+mod bitmex;
 mod bybit;
 mod coinbase;
 mod coinbase_exchange;
