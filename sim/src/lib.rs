@@ -18,14 +18,15 @@
 //! ```
 
 pub mod binance;
-pub mod bitmex;
 pub mod bitfinex;
+pub mod bitmex;
 pub mod bybit;
 pub mod coinbase;
 pub mod coinbase_exchange;
 pub mod coinbase_prime;
 pub mod cryptocom;
 pub mod encoding;
+pub mod falconx;
 pub mod faults;
 pub mod gemini;
 pub mod kraken;
