@@ -373,7 +373,7 @@ fn transfer(rng: &mut SimRng, kind: &str, at: i64) -> Item {
     let at = at - at.rem_euclid(1000);
     let token = *rng.pick(&TOKENS);
     let quantity = match token {
-        "USD" | "USDC" => number(i128::from(rng.range_i64(100_00, 5_000_000_00)), 2),
+        "USD" | "USDC" => number(i128::from(rng.range_i64(10_000, 500_000_000)), 2),
         _ => number(i128::from(rng.range_i64(1_000, 90_000_000)), 6),
     };
     let raw = json!({

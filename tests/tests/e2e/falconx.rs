@@ -93,7 +93,11 @@ fn ms(v: &Value) -> i64 {
     let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
     let frac = t[19..]
         .strip_prefix('.')
-        .map(|f| f.chars().take_while(char::is_ascii_digit).collect::<String>())
+        .map(|f| {
+            f.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+        })
         .map(|f| format!("{f:0<3}")[..3].parse::<i64>().unwrap())
         .unwrap_or(0);
     ((days * 24 + n(11, 13)) * 60 + n(14, 16)) * 60_000 + n(17, 19) * 1000 + frac
@@ -128,7 +132,11 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
         let pair = &raw["token_pair"];
         assert_eq!(
             text(&t["symbol"]),
-            format!("{}-{}", text(&pair["base_token"]), text(&pair["quote_token"])),
+            format!(
+                "{}-{}",
+                text(&pair["base_token"]),
+                text(&pair["quote_token"])
+            ),
             "{id}"
         );
         assert_eq!(t["base"], pair["base_token"], "{id}");
@@ -151,7 +159,11 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
     assert!(orders.iter().any(|(_, q)| q["is_filled"] == false));
     assert_kind_exactly(daemon, NAME, "order", &orders, |id, o, raw| {
         let filled = raw["is_filled"] == true;
-        assert_eq!(o["status"], if filled { "closed" } else { "canceled" }, "{id}");
+        assert_eq!(
+            o["status"],
+            if filled { "closed" } else { "canceled" },
+            "{id}"
+        );
         assert_eq!(o["type"], raw["order_type"], "{id}");
         assert_eq!(o["side"], raw["side_requested"], "{id}");
         let amount = text(&raw["quantity_requested"]["value"]);
@@ -183,7 +195,11 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
         .map(|b| ((text(&b["wallet"]), text(&b["asset_native"])), b))
         .collect();
     let truth_balances = truth["balances"].as_array().unwrap();
-    assert_eq!(balances.len(), truth_balances.len(), "one per platform and token");
+    assert_eq!(
+        balances.len(),
+        truth_balances.len(),
+        "one per platform and token"
+    );
     for raw in truth_balances {
         let key = (text(&raw["platform"]), text(&raw["token"]));
         let b = balances
@@ -192,7 +208,10 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
         assert_eq!(&b["raw"], raw, "{key:?}");
         assert_eq!(text(&b["total"]), text(&raw["balance"]), "{key:?}");
     }
-    assert!(balances.contains_key(&("api".into(), "FXQ".into())), "unknown tokens kept");
+    assert!(
+        balances.contains_key(&("api".into(), "FXQ".into())),
+        "unknown tokens kept"
+    );
     assert!(
         balances[&("margin".to_owned(), "ETH".to_owned())]["total"]
             .as_str()
