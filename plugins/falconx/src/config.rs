@@ -114,7 +114,7 @@ api_secret = "file:/run/credentials/exsyncd.service/falconx-main.secret"
 passphrase = "file:/run/credentials/exsyncd.service/falconx-main.passphrase"
 
 [streams]                             # stream = sync interval
-balances = "15m"                      # every platform: browser, api, margin...
+balances = "15m"                      # every platform, and the derivatives margin
 trades = "1h"                         # executed RFQ quotes
 orders = "1h"                         # quotes placed as orders
 deposits = "6h"

@@ -167,14 +167,7 @@ impl Connector for FalconxConnector {
         cursor: Option<&str>,
     ) -> Result<Page, PluginError> {
         match stream {
-            Stream::Balances => {
-                let what = "fetching the balances of every platform";
-                let body = self.signed_get(&FalconxEndpoints::BALANCES, &[], what)?;
-                Ok(Page::done(parsing::parse_balances(
-                    &body,
-                    self.host.now_ms(),
-                )?))
-            }
+            Stream::Balances => self.fetch_balances(),
             Stream::Trades | Stream::Orders | Stream::Deposits | Stream::Withdrawals => {
                 self.fetch_window(stream, cursor)
             }
@@ -184,6 +177,31 @@ impl Connector for FalconxConnector {
 }
 
 impl FalconxConnector {
+    /// The balances of every platform, and the margin held for derivatives. An account
+    /// without derivatives may be refused the margins (403, 404): it then has none.
+    fn fetch_balances(&self) -> Result<Page, PluginError> {
+        let what = "fetching the balances of every platform";
+        let body = self.signed_get(&FalconxEndpoints::BALANCES, &[], what)?;
+        let mut records = parsing::parse_balances(&body, self.host.now_ms())?;
+        let what = "fetching the margin held for derivatives";
+        let (response, offset) =
+            self.signed_response(&FalconxEndpoints::DERIVATIVES_MARGINS, &[], what)?;
+        if matches!(response.status, 403 | 404) {
+            self.host.info(&format!(
+                "FalconX refused the derivatives margins (HTTP {}): the account has no \
+                 derivatives margin to sync.",
+                response.status
+            ));
+        } else {
+            let body = success(response, offset, what)?;
+            records.extend(parsing::parse_derivatives_margins(
+                &body,
+                self.host.now_ms(),
+            )?);
+        }
+        Ok(Page::done(records))
+    }
+
     /// One time window of executed quotes or transfers.
     fn fetch_window(&self, stream: Stream, cursor: Option<&str>) -> Result<Page, PluginError> {
         let now = self.host.now_ms();

@@ -72,6 +72,12 @@ impl FalconxEndpoints {
         name: "Get Balances",
         path: "/v1/balances",
     };
+    /// `GET /v1/derivatives/margins`: `[{token, total_margin}]`, the margin held for the
+    /// account's derivatives, per token.
+    pub(crate) const DERIVATIVES_MARGINS: Endpoint = Endpoint {
+        name: "Get Derivatives Margins",
+        path: "/v1/derivatives/margins",
+    };
     /// `GET /v1/quotes?t_start=&t_end=[&platform=]`: the executed quotes of a time range.
     pub(crate) const QUOTES: Endpoint = Endpoint {
         name: "Get Executed Quotes",

@@ -7,7 +7,8 @@
 //! onto exsync's record kinds as follows:
 //!
 //! * Balances: `GET /v1/balances`, one row per token and platform; `wallet` is the platform
-//!   FalconX names (`browser`, `api`, `margin`...).
+//!   FalconX names (`browser`, `api`, `margin`...); `GET /v1/derivatives/margins`, the margin
+//!   held for derivatives, in the `derivatives_margin` wallet.
 //! * Trades: `GET /v1/quotes?t_start=&t_end=`, the executed quotes; every filled quote is a
 //!   trade (the client takes FalconX's price: `taker`).
 //! * Orders: the same list, for the quotes FalconX shows as orders (placed through its order

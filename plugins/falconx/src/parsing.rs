@@ -183,6 +183,36 @@ pub(crate) fn parse_balances(body: &[u8], as_of: i64) -> Result<Vec<Record>, Plu
     Ok(out)
 }
 
+/// The wallet of the margin FalconX holds for derivatives.
+pub(crate) const DERIVATIVES_WALLET: &str = "derivatives_margin";
+
+/// `GET /v1/derivatives/margins`: `[{"token", "total_margin"}]`, one record per token in the
+/// [`DERIVATIVES_WALLET`]; the margin is posted collateral: all of it locked, none free.
+///
+/// unconfirmed: whether this margin is also counted in a platform's `/v1/balances` row;
+/// FalconX's docs describe it as "total margin for each token in derivative balances".
+pub(crate) fn parse_derivatives_margins(
+    body: &[u8],
+    as_of: i64,
+) -> Result<Vec<Record>, PluginError> {
+    let mut out = Vec::new();
+    for row in rows(body, "Get Derivatives Margins")? {
+        let token = row.text("token")?;
+        let margin = row.decimal("total_margin")?;
+        out.push(Record::Balance(Balance {
+            asset: normalize_asset(&token),
+            asset_native: token,
+            wallet: DERIVATIVES_WALLET.into(),
+            free: "0".into(),
+            locked: margin.clone(),
+            total: margin,
+            as_of,
+            raw: row.raw,
+        }));
+    }
+    Ok(out)
+}
+
 // ---------------------------------------------------------------------------------------
 // Executed quotes: trades and orders.
 

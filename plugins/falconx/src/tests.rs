@@ -114,6 +114,21 @@ fn balances_keep_the_exact_digits_and_say_their_platform() {
 }
 
 #[test]
+fn derivatives_margins_are_a_wallet_of_locked_collateral() {
+    let records = parsing::parse_derivatives_margins(&data("derivatives_margins.json"), 9).unwrap();
+    assert_eq!(records.len(), 2);
+    let Record::Balance(eth) = &records[1] else {
+        panic!()
+    };
+    assert_eq!(eth.wallet, "derivatives_margin");
+    assert_eq!(
+        (eth.free.as_str(), eth.locked.as_str(), eth.total.as_str()),
+        ("0", "32.31", "32.31")
+    );
+    assert_eq!(eth.raw["total_margin"], 32.31);
+}
+
+#[test]
 fn executed_quotes_are_trades() {
     let records = parsing::parse_trades(&data("quotes.json")).unwrap();
     assert_eq!(records.len(), 3);

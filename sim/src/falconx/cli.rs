@@ -68,6 +68,9 @@ pub struct FalconxDatasetArgs {
     deposits: usize,
     #[arg(long, default_value_t = 25)]
     withdrawals: usize,
+    /// An account without derivatives: `/v1/derivatives/margins` answers 403.
+    #[arg(long)]
+    no_derivatives: bool,
 }
 
 impl FalconxDatasetArgs {
@@ -90,6 +93,7 @@ impl FalconxDatasetArgs {
             unfilled_orders: self.unfilled_orders,
             deposits: self.deposits,
             withdrawals: self.withdrawals,
+            derivatives: !self.no_derivatives,
         })
     }
 }

@@ -24,6 +24,8 @@ pub struct DatasetConfig {
     pub unfilled_orders: usize,
     pub deposits: usize,
     pub withdrawals: usize,
+    /// Whether the account trades derivatives (else `/v1/derivatives/margins` is refused).
+    pub derivatives: bool,
 }
 
 impl Default for DatasetConfig {
@@ -36,6 +38,7 @@ impl Default for DatasetConfig {
             unfilled_orders: 12,
             deposits: 40,
             withdrawals: 25,
+            derivatives: true,
         }
     }
 }
@@ -105,6 +108,8 @@ pub struct Item {
 pub struct Dataset {
     pub config: DatasetConfig,
     pub balances: Vec<Value>,
+    /// `[{token, total_margin}]`; empty without derivatives.
+    pub derivatives_margins: Vec<Value>,
     /// Executed quotes, by `t_quote`.
     pub quotes: Vec<Item>,
     /// Deposits and withdrawals, by `t_create`.
@@ -139,6 +144,11 @@ impl Dataset {
         let mut ds = Dataset {
             config: config.clone(),
             balances: balances(&mut root.fork("balances")),
+            derivatives_margins: if config.derivatives {
+                margins(&mut root.fork("margins"))
+            } else {
+                Vec::new()
+            },
             quotes,
             transfers,
         };
@@ -176,6 +186,7 @@ impl Dataset {
         let raws = |items: &[Item]| -> Value { items.iter().map(|i| i.raw.clone()).collect() };
         json!({
             "balances": self.balances,
+            "derivatives_margins": self.derivatives_margins,
             "quotes": raws(&self.quotes),
             "transfers": raws(&self.transfers),
         })
@@ -404,6 +415,16 @@ fn balances(rng: &mut SimRng) -> Vec<Value> {
         }
     }
     out
+}
+
+/// The margin held for derivatives, per token.
+fn margins(rng: &mut SimRng) -> Vec<Value> {
+    ["BTC", "ETH", "USD"]
+        .iter()
+        .map(|token| {
+            json!({"token": token, "total_margin": number(i128::from(rng.range_i64(1_000, 90_000_000)), 4)})
+        })
+        .collect()
 }
 
 #[cfg(test)]

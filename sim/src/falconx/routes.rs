@@ -7,6 +7,7 @@
 //! lists, not paged:
 //!
 //! * `GET /v1/balances[?platform=]`
+//! * `GET /v1/derivatives/margins` (403 for an account without derivatives)
 //! * `GET /v1/quotes?t_start=&t_end=[&platform=]`: executed quotes with `t_quote` in
 //!   `[t_start, t_end]`; both are required.
 //! * `GET /v1/transfers[?t_start=&t_end=&platform=]`: transfers with `t_create` in range.
@@ -171,6 +172,12 @@ pub(crate) fn route(
                 .cloned()
                 .collect(),
         )),
+        "/v1/derivatives/margins" if !ds.config.derivatives => refuse(
+            403,
+            "FORBIDDEN",
+            "You do not have access to the requested resource",
+        ),
+        "/v1/derivatives/margins" => ok(Value::Array(ds.derivatives_margins.clone())),
         "/v1/quotes" => list(&p, &ds.quotes, true, &on_platform),
         "/v1/transfers" => list(&p, &ds.transfers, false, &on_platform),
         _ => refuse(404, "NOT_FOUND", "Resource not found"),
@@ -337,6 +344,9 @@ mod tests {
             .all(|b| b["platform"] == "margin"));
         let (status, _) = get(&s, "/v1/quotes", "", SECRET);
         assert_eq!(status, 400);
+        let (status, body) = get(&s, "/v1/derivatives/margins", "", SECRET);
+        assert_eq!(status, 200);
+        assert_eq!(body.as_array().unwrap().len(), 3);
     }
 
     #[test]

@@ -188,18 +188,29 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
         }
     }
 
-    // Balances: one per (platform, token), the platform as the wallet.
+    // Balances: one per (platform, token), the platform as the wallet, and the derivatives
+    // margin per token.
     let balances: BTreeMap<(String, String), Value> = daemon
         .records(NAME, "balance")
         .into_iter()
         .map(|b| ((text(&b["wallet"]), text(&b["asset_native"])), b))
         .collect();
     let truth_balances = truth["balances"].as_array().unwrap();
+    let margins = truth["derivatives_margins"].as_array().unwrap();
     assert_eq!(
         balances.len(),
-        truth_balances.len(),
-        "one per platform and token"
+        truth_balances.len() + margins.len(),
+        "one per platform and token, one per margin token"
     );
+    for raw in margins {
+        let key = ("derivatives_margin".to_owned(), text(&raw["token"]));
+        let b = balances
+            .get(&key)
+            .unwrap_or_else(|| panic!("no margin for {key:?}"));
+        assert_eq!(&b["raw"], raw, "{key:?}");
+        assert_eq!(text(&b["locked"]), text(&raw["total_margin"]), "{key:?}");
+        assert_eq!(text(&b["total"]), text(&raw["total_margin"]), "{key:?}");
+    }
     for raw in truth_balances {
         let key = (text(&raw["platform"]), text(&raw["token"]));
         let b = balances
@@ -242,6 +253,7 @@ fn falconx_full_sync_stores_exactly_the_ground_truth() {
     assert_eq!(streams(&report).len(), 5, "{report}");
     let truth = sim.truth();
     assert!(quotes(&truth).len() >= 400);
+    assert!(!truth["derivatives_margins"].as_array().unwrap().is_empty());
     assert_stored_exactly(&daemon, &truth);
 
     let stats = sim.stats();
@@ -363,14 +375,23 @@ fn falconx_stale_timestamp_is_a_clock_error() {
 #[test]
 fn falconx_paced_sync_meets_no_429() {
     // The sim's default budget (10 a second, bursts of 10) and the daemon pacing to the
-    // manifest's 8 a second: no request is refused.
-    let sim = falconx_sim(&["--seed", "75", "--history-start", "2026-01-01"]);
+    // manifest's 8 a second: no request is refused. The account has no derivatives: the
+    // margins are refused, and the balances are synced without them.
+    let sim = falconx_sim(&[
+        "--seed",
+        "75",
+        "--history-start",
+        "2026-01-01",
+        "--no-derivatives",
+    ]);
     let setup = falconx_setup(&sim, SECRET, "2026-01-01", true);
     let daemon = Daemon::start(&setup);
     assert_all_ok(&daemon.sync_wait(NAME));
     let stats = sim.stats();
     assert_eq!(stats["rate_limited"], 0, "{stats}");
     assert!(requests(&stats, "/v1/quotes") >= 2 * 11, "{stats}");
+    assert_eq!(requests(&stats, "/v1/derivatives/margins"), 1, "{stats}");
+    assert_eq!(stats["by_status"]["403"], 1, "{stats}");
     assert_stored_exactly(&daemon, &sim.truth());
 }
 
