@@ -1,15 +1,27 @@
 //! Unit tests for the `falconx` connector.
+//!
+//! Signing against the reference vector of EXCHANGES.md, parsing against FalconX's documented
+//! responses (`tests/data/`), window arithmetic, error mapping, config and manifest. The last
+//! section drives the whole connector through a scripted in-process host (a tiny fake FalconX
+//! that verifies signatures and window widths), to check the wiring.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
+use abi_stable::sabi_trait::TD_Opaque;
+use abi_stable::std_types::{RResult, RStr, RVec, Tuple2};
+use exsync_plugin_api::abi::{AbiHttpRequest, AbiHttpResponse, HostIo, HostIo_TO, LogLevel};
+use exsync_plugin_api::time::{format_rfc3339_ms, parse_rfc3339};
 use exsync_plugin_api::window::{decode_cursor, Phase, WindowCursor};
 use exsync_plugin_api::{
-    Connector, ConnectorConfig, ErrorKind, OrderStatus, Record, Side, Stream, TransferStatus,
+    Connector, ConnectorConfig, ErrorKind, Host, OrderStatus, PartitionContext, PluginError,
+    Record, Side, Stream, TransferStatus,
 };
+use serde_json::{json, Value};
 
 use crate::config::{generate_config, FalconxConfig};
 use crate::connector::FalconxConnector;
-use crate::endpoints::{FalconxEndpoints, DAY_MS, FALCONX_LAUNCH_MS, WINDOW_MS};
+use crate::endpoints::{FalconxEndpoints, BUCKET_KEY, DAY_MS, FALCONX_LAUNCH_MS, WINDOW_MS};
 use crate::pagination::FalconxPager;
 use crate::parsing::{self, TransferView};
 use crate::signing::{self, FalconxSigner};
@@ -463,4 +475,250 @@ fn manifest_offers_only_what_falconx_serves() {
     assert_eq!(m.history.len(), 4);
     assert!(m.history.iter().all(|h| h.max_window_ms == Some(WINDOW_MS)));
     assert_eq!(m.rate_limits.len(), 1);
+}
+
+// =======================================================================================
+// Wiring, through a scripted host: a tiny fake FalconX that checks signatures and windows.
+
+const NOW: i64 = 1_750_000_000_000;
+
+struct FakeFalconx {
+    /// Our clock.
+    now: i64,
+    /// FalconX's clock minus ours.
+    skew: i64,
+    /// Executed quote times (`t_quote`), ascending.
+    quotes: Vec<i64>,
+    /// Whether the account has derivatives (else the margins answer 403).
+    derivatives: bool,
+    urls: Vec<String>,
+}
+
+#[derive(Clone)]
+struct FakeHost(Arc<Mutex<FakeFalconx>>);
+
+fn http_date(ms: i64) -> String {
+    let days = ms.div_euclid(DAY_MS);
+    let (y, m, d) = exsync_plugin_api::time::civil_from_days(days);
+    let s = ms.rem_euclid(DAY_MS) / 1000;
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "Mon, {d:02} {} {y} {:02}:{:02}:{:02} GMT",
+        months[m as usize - 1],
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
+impl FakeFalconx {
+    fn answer(&mut self, url: &str, headers: &[(String, String)]) -> (u16, String) {
+        self.urls.push(url.to_owned());
+        let path_url = url.strip_prefix("http://fake").unwrap();
+        let (path, query) = path_url.split_once('?').unwrap_or((path_url, ""));
+        let get = |k: &str| {
+            query
+                .split('&')
+                .filter_map(|p| p.split_once('='))
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.replace("%3A", ":"))
+        };
+        let header = |k: &str| headers.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let refused = json!({"status": "failure",
+            "error": {"code": "INVALID_API_KEY", "reason": "Invalid API key"}})
+        .to_string();
+        let ts = header("FX-ACCESS-TIMESTAMP").unwrap();
+        let ts_ms = exsync_plugin_api::time::parse_seconds_ms(&ts).unwrap();
+        assert_eq!(header("FX-ACCESS-KEY").as_deref(), Some("KEY"));
+        assert_eq!(
+            header("FX-ACCESS-PASSPHRASE").as_deref(),
+            Some("PASSPHRASE")
+        );
+        if header("FX-ACCESS-SIGN") != Some(signer().signature(&ts, "GET", path_url, "")) {
+            return (401, refused);
+        }
+        if (self.now + self.skew - ts_ms).abs() > 30_000 {
+            return (401, refused);
+        }
+        match path {
+            "/v1/balances" => (200, String::from_utf8(data("balances.json")).unwrap()),
+            "/v1/derivatives/margins" if self.derivatives => (
+                200,
+                String::from_utf8(data("derivatives_margins.json")).unwrap(),
+            ),
+            "/v1/derivatives/margins" => (403, "{}".into()),
+            "/v1/quotes" | "/v1/transfers" => {
+                let start = parse_rfc3339(&get("t_start").unwrap()).unwrap();
+                let end = parse_rfc3339(&get("t_end").unwrap()).unwrap();
+                assert!(end - start < WINDOW_MS, "{url}");
+                if path == "/v1/transfers" {
+                    return (200, "[]".into());
+                }
+                let rows: Vec<Value> = self
+                    .quotes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, t)| (start..=end).contains(*t))
+                    .map(|(i, t)| {
+                        json!({"fx_quote_id": format!("q{i}"), "is_filled": true,
+                            "side_executed": "sell", "price_executed": 20.5,
+                            "quantity_requested": {"token": "ETH", "value": "0.5"},
+                            "token_pair": {"base_token": "ETH", "quote_token": "USD"},
+                            "t_quote": format_rfc3339_ms(*t),
+                            "t_execute": format_rfc3339_ms(*t + 500)})
+                    })
+                    .collect();
+                (200, Value::Array(rows).to_string())
+            }
+            _ => (404, "{}".into()),
+        }
+    }
+}
+
+impl HostIo for FakeHost {
+    fn http(&self, request: AbiHttpRequest) -> RResult<AbiHttpResponse, PluginError> {
+        assert_eq!(request.method.as_str(), "GET");
+        assert_eq!(request.bucket.as_str(), BUCKET_KEY);
+        assert!(
+            !request.resend,
+            "signed requests are never resent as they are"
+        );
+        let headers: Vec<(String, String)> = request
+            .headers
+            .iter()
+            .map(|Tuple2(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        let mut fake = self.0.lock().unwrap();
+        let (status, body) = fake.answer(request.url.as_str(), &headers);
+        let date = http_date(fake.now + fake.skew);
+        RResult::ROk(AbiHttpResponse {
+            status,
+            headers: vec![Tuple2("date".into(), date.into())]
+                .into_iter()
+                .collect::<RVec<_>>(),
+            body: body.into_bytes().into(),
+        })
+    }
+    fn now_ms(&self) -> i64 {
+        self.0.lock().unwrap().now
+    }
+    fn log(&self, _level: LogLevel, _message: RStr<'_>) {}
+}
+
+fn fake(quotes: usize, skew: i64, secret: &str) -> (FalconxConnector, Arc<Mutex<FakeFalconx>>) {
+    let state = Arc::new(Mutex::new(FakeFalconx {
+        now: NOW,
+        skew,
+        quotes: (0..quotes)
+            .map(|i| NOW - 95 * DAY_MS + i as i64 * DAY_MS)
+            .collect(),
+        derivatives: true,
+        urls: Vec::new(),
+    }));
+    let host = Host::from_abi(HostIo_TO::from_value(
+        FakeHost(Arc::clone(&state)),
+        TD_Opaque,
+    ));
+    let mut config = connector_config();
+    config.base_url = "http://fake".into();
+    config.start_ms = Some(NOW - 100 * DAY_MS);
+    config
+        .credentials
+        .insert("api_secret".into(), secret.into());
+    let connector = FalconxConnector::new(config, host).unwrap();
+    (connector, state)
+}
+
+fn sync(
+    c: &FalconxConnector,
+    stream: Stream,
+    cursor: &mut Option<String>,
+) -> Vec<exsync_plugin_api::Page> {
+    let mut pages = Vec::new();
+    for _ in 0..100 {
+        let page = c.fetch(stream, "", cursor.as_deref()).unwrap();
+        *cursor = page.next_cursor.clone();
+        let more = page.more;
+        pages.push(page);
+        if !more {
+            return pages;
+        }
+    }
+    panic!("sync never ended");
+}
+
+#[test]
+fn wiring_trades_walk_back_in_windows_then_one_request_a_sync() {
+    let (c, state) = fake(90, 0, SECRET_B64);
+    let mut cursor = None;
+    let pages = sync(&c, Stream::Trades, &mut cursor);
+    assert_eq!(pages.len(), 4, "100 days in 30-day windows");
+    assert_eq!(pages.iter().map(|p| p.records.len()).sum::<usize>(), 90);
+    let urls = state.lock().unwrap().urls.clone();
+    assert!(
+        urls[0].starts_with("http://fake/v1/quotes?t_start="),
+        "{}",
+        urls[0]
+    );
+    assert!(urls[0].contains("&t_end="), "{}", urls[0]);
+
+    state.lock().unwrap().now += 3_600_000;
+    let before = state.lock().unwrap().urls.len();
+    let pages = sync(&c, Stream::Trades, &mut cursor);
+    assert_eq!(pages.len(), 1);
+    assert_eq!(state.lock().unwrap().urls.len(), before + 1);
+}
+
+#[test]
+fn wiring_check_and_balances_read_every_platform_and_the_margins() {
+    let (c, state) = fake(0, 12_000, SECRET_B64);
+    let report = c.check().unwrap();
+    assert!(
+        report.account.contains("api, browser"),
+        "{}",
+        report.account
+    );
+    assert_eq!(report.permissions.read, Some(true));
+    let offset = report.clock_offset_ms.unwrap();
+    assert!((11_000..=12_000).contains(&offset), "{offset}");
+    assert_eq!(
+        c.partitions(Stream::Trades, &PartitionContext::default())
+            .unwrap(),
+        vec![""]
+    );
+    let e = c
+        .partitions(Stream::Ledger, &PartitionContext::default())
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::UNSUPPORTED);
+
+    let page = c.fetch(Stream::Balances, "", None).unwrap();
+    assert_eq!(page.records.len(), 5, "three platform rows, two margins");
+    state.lock().unwrap().derivatives = false;
+    let page = c.fetch(Stream::Balances, "", None).unwrap();
+    assert_eq!(
+        page.records.len(),
+        3,
+        "no derivatives: no margins, no error"
+    );
+}
+
+#[test]
+fn wiring_a_stale_clock_is_a_clock_error_and_a_wrong_secret_an_auth_error() {
+    let (c, _) = fake(3, 90_000, SECRET_B64);
+    let err = c.fetch(Stream::Trades, "", None).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::CLOCK);
+    assert!(
+        err.message
+            .contains("while fetching trades (Get Executed Quotes)"),
+        "{}",
+        err.message
+    );
+
+    let wrong = "d3JvbmcgZmFsY29ueCBzZWNyZXQ=";
+    let (c, _) = fake(3, 0, wrong);
+    let err = c.check().unwrap_err();
+    assert_eq!(err.kind, ErrorKind::AUTH);
+    assert!(!err.message.contains(wrong));
 }
