@@ -29,6 +29,7 @@ pub mod coinbase_prime;
 pub mod cryptocom;
 pub mod deribit;
 pub mod encoding;
+pub mod falconx;
 pub mod faults;
 pub mod gateio;
 pub mod gemini;

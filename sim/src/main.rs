@@ -48,6 +48,10 @@ enum Command {
     Bitfinex(exsync_sim::bitfinex::cli::BitfinexArgs),
     /// Print the Bitfinex simulator's ground truth as JSON and exit.
     BitfinexTruth(exsync_sim::bitfinex::cli::BitfinexDatasetArgs),
+    /// Serve the FalconX simulator until killed.
+    Falconx(exsync_sim::falconx::cli::FalconxArgs),
+    /// Print the FalconX simulator's ground truth as JSON and exit.
+    FalconxTruth(exsync_sim::falconx::cli::FalconxDatasetArgs),
     /// Serve the Coinbase Prime simulator until killed.
     CoinbasePrime(exsync_sim::coinbase_prime::cli::CoinbasePrimeArgs),
     /// Print the Coinbase Prime simulator's ground truth as JSON and exit.
@@ -231,6 +235,8 @@ fn main() {
         Command::BybitTruth(args) => exsync_sim::bybit::cli::print_truth(&args),
         Command::Bitfinex(args) => exsync_sim::bitfinex::cli::run(args),
         Command::BitfinexTruth(args) => exsync_sim::bitfinex::cli::print_truth(&args),
+        Command::Falconx(args) => exsync_sim::falconx::cli::run(args),
+        Command::FalconxTruth(args) => exsync_sim::falconx::cli::print_truth(&args),
         Command::CoinbasePrime(args) => exsync_sim::coinbase_prime::cli::run(args),
         Command::CoinbasePrimeTruth(args) => exsync_sim::coinbase_prime::cli::print_truth(&args),
         Command::Kraken(args) => exsync_sim::kraken::cli::run(args),
