@@ -9,6 +9,7 @@ mod bybit;
 mod coinbase;
 mod coinbase_exchange;
 mod coinbase_prime;
+mod copper;
 mod gemini;
 mod cryptocom;
 mod kraken;
