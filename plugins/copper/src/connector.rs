@@ -8,7 +8,7 @@
 use exsync_plugin_api::signing::Query;
 use exsync_plugin_api::time::format_rfc3339_s;
 use exsync_plugin_api::{
-    CheckReport, Connector, ConnectorConfig, CredentialField, Host, HistoryLimit, HttpRequest,
+    CheckReport, Connector, ConnectorConfig, CredentialField, HistoryLimit, Host, HttpRequest,
     HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError, RateLimit, Stream,
 };
 
@@ -157,14 +157,21 @@ impl Connector for CopperConnector {
     ) -> Result<Page, PluginError> {
         match stream {
             Stream::Balances => self.fetch_balances(),
-            Stream::Trades => self.fetch_orders(stream, OrderView::Trades, &TRADE_ORDER_TYPES, cursor),
-            Stream::Orders => self.fetch_orders(stream, OrderView::Orders, &TRADE_ORDER_TYPES, cursor),
+            Stream::Trades => {
+                self.fetch_orders(stream, OrderView::Trades, &TRADE_ORDER_TYPES, cursor)
+            }
+            Stream::Orders => {
+                self.fetch_orders(stream, OrderView::Orders, &TRADE_ORDER_TYPES, cursor)
+            }
             Stream::Deposits => {
                 self.fetch_orders(stream, OrderView::Deposits, &DEPOSIT_ORDER_TYPES, cursor)
             }
-            Stream::Withdrawals => {
-                self.fetch_orders(stream, OrderView::Withdrawals, &WITHDRAWAL_ORDER_TYPES, cursor)
-            }
+            Stream::Withdrawals => self.fetch_orders(
+                stream,
+                OrderView::Withdrawals,
+                &WITHDRAWAL_ORDER_TYPES,
+                cursor,
+            ),
             Stream::Ledger => self.fetch_orders(stream, OrderView::Ledger, &[], cursor),
             other => Err(unsupported(other)),
         }

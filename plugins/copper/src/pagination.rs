@@ -84,8 +84,14 @@ impl CopperPager {
     pub(crate) fn orders_page(&self, request: &WindowRequest, page: OrdersPage, now: i64) -> Page {
         let offset = offset_of(request).unwrap_or(0);
         let next = (page.count >= self.page_limit).then(|| (offset + page.count).to_string());
-        self.walker
-            .page(ORDERS_RULE, request, page.records, next, page.oldest_open, now)
+        self.walker.page(
+            ORDERS_RULE,
+            request,
+            page.records,
+            next,
+            page.oldest_open,
+            now,
+        )
     }
 }
 

@@ -229,10 +229,8 @@ pub(crate) fn parse_orders(body: &[u8], view: OrderView) -> Result<OrdersPage, P
         }
         let kind = o.order_type.as_str();
         match view {
-            OrderView::Trades if TRADE_ORDER_TYPES.contains(&kind) => {
-                if o.status == "executed" {
-                    records.push(Record::Trade(trade(o, raw, created, terminated, i)?));
-                }
+            OrderView::Trades if TRADE_ORDER_TYPES.contains(&kind) && o.status == "executed" => {
+                records.push(Record::Trade(trade(o, raw, created, terminated, i)?));
             }
             OrderView::Orders if TRADE_ORDER_TYPES.contains(&kind) => {
                 records.push(Record::Order(order(o, raw, created, i)?));
@@ -446,7 +444,9 @@ fn ledger(o: CopperOrder, raw: Value, time: i64) -> Result<Vec<Record>, PluginEr
         }
     }
     if WITHDRAWAL_ORDER_TYPES.contains(&kind) {
-        let inside = extra.and_then(|e| e.include_fee_in_withdraw).unwrap_or(false);
+        let inside = extra
+            .and_then(|e| e.include_fee_in_withdraw)
+            .unwrap_or(false);
         if let Some(fee) = extra.and_then(|e| non_zero(e.withdraw_fee.clone())) {
             if !inside {
                 out.push(entry(

@@ -14,8 +14,8 @@ use exsync_plugin_api::abi::{AbiHttpRequest, AbiHttpResponse, HostIo, HostIo_TO,
 use exsync_plugin_api::signing::{hex, hmac_sha256};
 use exsync_plugin_api::window::{Phase, WindowCursor};
 use exsync_plugin_api::{
-    Connector, ConnectorConfig, ErrorKind, Host, OrderStatus, Page, PartitionContext, Record,
-    Side, Stream, TransferStatus,
+    Connector, ConnectorConfig, ErrorKind, Host, OrderStatus, Page, PartitionContext, Record, Side,
+    Stream, TransferStatus,
 };
 use serde_json::{json, Value};
 
@@ -82,7 +82,10 @@ fn the_signed_path_keeps_the_platform_prefix_and_the_query() {
     let signer = CopperSigner::new("KEY", "SECRET");
     let base = signer.signature(1, "GET", "/platform/orders", "");
     assert_ne!(base, signer.signature(1, "POST", "/platform/orders", ""));
-    assert_ne!(base, signer.signature(1, "GET", "/platform/orders?limit=1", ""));
+    assert_ne!(
+        base,
+        signer.signature(1, "GET", "/platform/orders?limit=1", "")
+    );
     assert_ne!(base, signer.signature(1, "GET", "/platform/orders", "{}"));
     assert_ne!(base, signer.signature(2, "GET", "/platform/orders", ""));
 }
@@ -163,7 +166,10 @@ fn executed_settlement_orders_are_trades_priced_exactly() {
     assert_eq!(t.order_id.as_deref(), Some("5811718"));
     assert_eq!(t.side, Side::Buy);
     assert_eq!(t.symbol, "BTC/USD");
-    assert_eq!((t.base.as_deref(), t.quote.as_deref()), (Some("BTC"), Some("USD")));
+    assert_eq!(
+        (t.base.as_deref(), t.quote.as_deref()),
+        (Some("BTC"), Some("USD"))
+    );
     assert_eq!(t.amount, "0.5");
     assert_eq!(t.cost, "18250.25");
     assert_eq!(t.price, "36500.5");
@@ -232,7 +238,10 @@ fn deposits_and_withdrawals_come_from_their_order_types() {
     assert_eq!(w.tag.as_deref(), Some("104562"));
     assert_eq!(w.fee_amount.as_deref(), Some("0.25"));
     assert_eq!(w.fee_asset.as_deref(), Some("XRP"));
-    assert_eq!(w.address.as_deref(), Some("rEb8TK3gBgk5auZkwc6sHnwrGVJH8DuaLh"));
+    assert_eq!(
+        w.address.as_deref(),
+        Some("rEb8TK3gBgk5auZkwc6sHnwrGVJH8DuaLh")
+    );
     let Record::Withdrawal(w) = &withdrawals[1] else {
         panic!()
     };
@@ -262,7 +271,12 @@ fn the_ledger_signs_every_leg_of_every_executed_order() {
         vec![
             (s("5811718"), s("BTC"), s("0.5"), Some(s("13.00000000"))),
             (s("5811718:quote"), s("USD"), s("-18250.25"), None),
-            (s("5811720"), s("BTC"), s("1.25000000"), Some(s("13.75000000"))),
+            (
+                s("5811720"),
+                s("BTC"),
+                s("1.25000000"),
+                Some(s("13.75000000"))
+            ),
             (s("5811721"), s("XRP"), s("-10"), Some(s("90.00"))),
             (s("5811721:fee"), s("XRP"), s("-0.25"), None),
             (s("5811723"), s("CPRX"), s("0.01234"), None),
@@ -278,7 +292,10 @@ fn the_ledger_signs_every_leg_of_every_executed_order() {
 
 #[test]
 fn times_are_milliseconds_or_rfc_3339() {
-    assert_eq!(parsing::parse_time("1700000000000"), Some(1_700_000_000_000));
+    assert_eq!(
+        parsing::parse_time("1700000000000"),
+        Some(1_700_000_000_000)
+    );
     assert_eq!(
         parsing::parse_time("2023-11-14T22:13:20.000Z"),
         Some(1_700_000_000_000)
@@ -295,12 +312,25 @@ fn times_are_milliseconds_or_rfc_3339() {
 fn statuses_map_to_ours() {
     assert_eq!(parsing::order_status("executed"), OrderStatus::Closed);
     assert_eq!(parsing::order_status("canceled"), OrderStatus::Canceled);
-    for s in ["rejected", "declined", "error", "blocked", "suspended", "liquidated"] {
+    for s in [
+        "rejected",
+        "declined",
+        "error",
+        "blocked",
+        "suspended",
+        "liquidated",
+    ] {
         assert_eq!(parsing::order_status(s), OrderStatus::Rejected, "{s}");
         assert_eq!(parsing::transfer_status(s), TransferStatus::Failed, "{s}");
         assert!(parsing::is_terminal(s));
     }
-    for s in ["new", "working", "waiting-approve", "processing", "something-new"] {
+    for s in [
+        "new",
+        "working",
+        "waiting-approve",
+        "processing",
+        "something-new",
+    ] {
         assert_eq!(parsing::order_status(s), OrderStatus::Open, "{s}");
         assert_eq!(parsing::transfer_status(s), TransferStatus::Pending, "{s}");
         assert!(!parsing::is_terminal(s));
@@ -317,7 +347,11 @@ fn malformed_answers_are_bad_responses_naming_the_endpoint() {
     let body = json!({"orders": [{"orderId": "1", "status": "executed", "orderType": "buy",
         "amount": "1", "baseCurrency": "BTC", "createdAt": "soon"}]});
     let err = parsing::parse_orders(body.to_string().as_bytes(), OrderView::Orders).unwrap_err();
-    assert!(err.message.contains("orders[0].createdAt"), "{}", err.message);
+    assert!(
+        err.message.contains("orders[0].createdAt"),
+        "{}",
+        err.message
+    );
     // An executed trade without its quote amount cannot be priced.
     let body = json!({"orders": [{"orderId": "1", "status": "executed", "orderType": "buy",
         "amount": "1", "baseCurrency": "BTC", "createdAt": "1"}]});
@@ -336,8 +370,16 @@ fn classify(status: u16, file: &str, offset: Option<i64>) -> exsync_plugin_api::
 fn errors_map_to_the_taxonomy() {
     let e = classify(401, "error_unauthorized.json", Some(100));
     assert_eq!(e.kind, ErrorKind::AUTH);
-    assert!(e.message.contains("while fetching trades: HTTP 401"), "{}", e.message);
-    assert!(e.message.contains("Invalid API key or signature"), "{}", e.message);
+    assert!(
+        e.message.contains("while fetching trades: HTTP 401"),
+        "{}",
+        e.message
+    );
+    assert!(
+        e.message.contains("Invalid API key or signature"),
+        "{}",
+        e.message
+    );
     let e = classify(401, "error_unauthorized.json", Some(-90_000));
     assert_eq!(e.kind, ErrorKind::CLOCK);
     assert!(e.message.contains("90 s behind ours"), "{}", e.message);
@@ -348,12 +390,18 @@ fn errors_map_to_the_taxonomy() {
         "x",
     );
     assert_eq!(e.kind, ErrorKind::CLOCK);
-    assert_eq!(classify(403, "error_forbidden.json", None).kind, ErrorKind::PERMISSION);
+    assert_eq!(
+        classify(403, "error_forbidden.json", None).kind,
+        ErrorKind::PERMISSION
+    );
     assert_eq!(
         classify(429, "error_too_many_requests.json", None).kind,
         ErrorKind::RATE_LIMITED
     );
-    assert_eq!(classify(400, "error_bad_request.json", None).kind, ErrorKind::BAD_RESPONSE);
+    assert_eq!(
+        classify(400, "error_bad_request.json", None).kind,
+        ErrorKind::BAD_RESPONSE
+    );
     let e = parsing::classify_error(502, b"<html>bad gateway</html>", None, "x");
     assert_eq!(e.kind, ErrorKind::EXCHANGE_UNAVAILABLE);
     assert!(e.message.contains("body starts"), "{}", e.message);
@@ -406,9 +454,15 @@ fn a_full_page_asks_for_the_next_offset_in_the_same_window() {
     let r = p.orders_request(None, "trades", NOW).unwrap();
     let page = p.orders_page(&r, page_of(100, None), NOW);
     assert!(page.more);
-    assert_eq!(page.covered, None, "a window is covered once read to its end");
+    assert_eq!(
+        page.covered, None,
+        "a window is covered once read to its end"
+    );
     let c = cursor(&page);
-    assert_eq!((c.from, c.to, c.page.as_deref()), (r.from(), Some(NOW), Some("100")));
+    assert_eq!(
+        (c.from, c.to, c.page.as_deref()),
+        (r.from(), Some(NOW), Some("100"))
+    );
     let r2 = p
         .orders_request(page.next_cursor.as_deref(), "trades", NOW + 5)
         .unwrap();
@@ -418,7 +472,10 @@ fn a_full_page_asks_for_the_next_offset_in_the_same_window() {
     let page = p.orders_page(&r2, page_of(7, None), NOW + 5);
     let c = cursor(&page);
     assert_eq!(c.phase, Phase::Back);
-    assert_eq!((c.from, c.to), (NOW - 2 * ORDERS_WINDOW_MS, Some(NOW - ORDERS_WINDOW_MS)));
+    assert_eq!(
+        (c.from, c.to),
+        (NOW - 2 * ORDERS_WINDOW_MS, Some(NOW - ORDERS_WINDOW_MS))
+    );
     assert_eq!(c.page, None);
     assert_eq!(page.covered.unwrap().from_ms, NOW - ORDERS_WINDOW_MS);
 }
@@ -430,7 +487,9 @@ fn the_walk_reaches_the_start_then_resumes_from_the_oldest_open_order() {
     let mut cursor_text: Option<String> = None;
     let mut windows = 0;
     let page = loop {
-        let r = p.orders_request(cursor_text.as_deref(), "orders", NOW).unwrap();
+        let r = p
+            .orders_request(cursor_text.as_deref(), "orders", NOW)
+            .unwrap();
         windows += 1;
         let open = (windows == 1).then_some(NOW - 2 * DAY_MS);
         let page = p.orders_page(&r, page_of(3, open), NOW);
@@ -452,7 +511,9 @@ fn the_walk_reaches_the_start_then_resumes_from_the_oldest_open_order() {
 #[test]
 fn a_foreign_cursor_is_a_plugin_error() {
     let p = pager(None, 100);
-    let err = p.orders_request(Some("{\"cursor\":1}"), "orders", NOW).unwrap_err();
+    let err = p
+        .orders_request(Some("{\"cursor\":1}"), "orders", NOW)
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::PLUGIN);
     let c = WindowCursor {
         phase: Phase::Back,
@@ -479,7 +540,8 @@ fn connector_config(base_url: &str) -> ConnectorConfig {
         ..ConnectorConfig::default()
     };
     c.credentials.insert("api_key".into(), "THEKEY".into());
-    c.credentials.insert("api_secret".into(), "THESECRET".into());
+    c.credentials
+        .insert("api_secret".into(), "THESECRET".into());
     c
 }
 
@@ -490,7 +552,10 @@ fn config_defaults_and_refusals() {
     assert_eq!(c.page_limit, 1000);
     assert_eq!(c.start_ms, None);
     let shown = format!("{c:?}");
-    assert!(!shown.contains("THEKEY") && !shown.contains("THESECRET"), "{shown}");
+    assert!(
+        !shown.contains("THEKEY") && !shown.contains("THESECRET"),
+        "{shown}"
+    );
 
     let mut bad = connector_config("http://sim");
     bad.options.insert("page_limit".into(), json!(1001));
@@ -500,7 +565,10 @@ fn config_defaults_and_refusals() {
     );
     let mut ok = connector_config("http://sim");
     ok.options.insert("page_limit".into(), json!(25));
-    assert_eq!(CopperConfig::from_connector_config(&ok).unwrap().page_limit, 25);
+    assert_eq!(
+        CopperConfig::from_connector_config(&ok).unwrap().page_limit,
+        25
+    );
     let mut typo = connector_config("http://sim");
     typo.options.insert("pagelimit".into(), json!(25));
     let err = CopperConfig::from_connector_config(&typo).unwrap_err();
@@ -513,7 +581,9 @@ fn config_defaults_and_refusals() {
     let mut candles = connector_config("http://sim");
     candles.candles.symbols = vec!["BTC/USD".into()];
     assert_eq!(
-        CopperConfig::from_connector_config(&candles).unwrap_err().kind,
+        CopperConfig::from_connector_config(&candles)
+            .unwrap_err()
+            .kind,
         ErrorKind::UNSUPPORTED
     );
     // The sandbox is Copper's demo environment, resolved by the host.
@@ -526,7 +596,14 @@ fn config_defaults_and_refusals() {
 fn generate_config_names_the_plugin_and_every_stream() {
     let text = generate_config();
     assert!(text.contains("exchange = \"copper\""));
-    for stream in ["balances", "trades", "orders", "deposits", "withdrawals", "ledger"] {
+    for stream in [
+        "balances",
+        "trades",
+        "orders",
+        "deposits",
+        "withdrawals",
+        "ledger",
+    ] {
         assert!(text.contains(&format!("\n{stream} = ")), "{stream}");
     }
     assert!(!text.contains("[candles]"));
@@ -537,7 +614,10 @@ fn the_manifest_offers_what_copper_has() {
     let m = CopperConnector::manifest();
     m.validate().unwrap();
     assert_eq!(m.id, "copper");
-    assert!(!m.streams.contains(&Stream::Candles), "Copper has no candles");
+    assert!(
+        !m.streams.contains(&Stream::Candles),
+        "Copper has no candles"
+    );
     assert_eq!(m.streams.len(), 6);
     let creds: Vec<(&str, &str, bool)> = m
         .credentials
@@ -546,14 +626,20 @@ fn the_manifest_offers_what_copper_has() {
         .collect();
     assert_eq!(
         creds,
-        vec![("api_key", "API Key", false), ("api_secret", "API Secret", true)]
+        vec![
+            ("api_key", "API Key", false),
+            ("api_secret", "API Secret", true)
+        ]
     );
     assert_eq!(m.default_base_url, DEFAULT_BASE_URL);
     assert_eq!(m.sandbox_base_url.as_deref(), Some(SANDBOX_BASE_URL));
     assert_eq!(m.rate_limits[0].capacity, 1000);
     assert_eq!(m.rate_limits[0].window_ms, 300_000);
     let h = m.history_limit(Stream::Trades).unwrap();
-    assert_eq!((h.max_lookback_ms, h.max_window_ms), (None, Some(ORDERS_WINDOW_MS)));
+    assert_eq!(
+        (h.max_lookback_ms, h.max_window_ms),
+        (None, Some(ORDERS_WINDOW_MS))
+    );
 }
 
 // =======================================================================================
@@ -594,10 +680,16 @@ impl FakeCopper {
             format!("{ts}GET{target}").as_bytes(),
         ));
         if header("Authorization") != "ApiKey THEKEY" || header("X-Signature") != expected {
-            return (401, json!({"error": "unauthorized", "message": "bad signature"}).to_string());
+            return (
+                401,
+                json!({"error": "unauthorized", "message": "bad signature"}).to_string(),
+            );
         }
         if (ts - (self.now + self.skew)).abs() > 30_000 {
-            return (401, json!({"error": "unauthorized", "message": "stale"}).to_string());
+            return (
+                401,
+                json!({"error": "unauthorized", "message": "stale"}).to_string(),
+            );
         }
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
         let limit: usize = param(query, "limit").map_or(1000, |l| l.parse().unwrap());
@@ -638,7 +730,10 @@ impl FakeCopper {
 struct FakeHost(Arc<Mutex<FakeCopper>>);
 
 impl HostIo for FakeHost {
-    fn http(&self, request: AbiHttpRequest) -> RResult<AbiHttpResponse, exsync_plugin_api::PluginError> {
+    fn http(
+        &self,
+        request: AbiHttpRequest,
+    ) -> RResult<AbiHttpResponse, exsync_plugin_api::PluginError> {
         assert_eq!(request.method.as_str(), "GET");
         assert_eq!(request.bucket.as_str(), BUCKET_USER);
         let headers: Vec<(String, String)> = request
@@ -651,7 +746,9 @@ impl HostIo for FakeHost {
         let date = crate::tests::http_date(fake.now + fake.skew);
         RResult::ROk(AbiHttpResponse {
             status,
-            headers: vec![Tuple2("Date".into(), date.into())].into_iter().collect::<RVec<_>>(),
+            headers: vec![Tuple2("Date".into(), date.into())]
+                .into_iter()
+                .collect::<RVec<_>>(),
             body: body.into_bytes().into(),
         })
     }
@@ -690,7 +787,9 @@ fn fake(skew: i64, secret: &str, start: i64) -> (CopperConnector, Arc<Mutex<Fake
     let state = Arc::new(Mutex::new(FakeCopper {
         now: NOW,
         skew,
-        orders: (0..45).map(|i| trade_order(i, start + i * 4 * DAY_MS)).collect(),
+        orders: (0..45)
+            .map(|i| trade_order(i, start + i * 4 * DAY_MS))
+            .collect(),
         wallets: 25,
         urls: Vec::new(),
     }));
@@ -699,7 +798,9 @@ fn fake(skew: i64, secret: &str, start: i64) -> (CopperConnector, Arc<Mutex<Fake
         TD_Opaque,
     ));
     let mut config = connector_config("http://fake/platform");
-    config.credentials.insert("api_secret".into(), secret.into());
+    config
+        .credentials
+        .insert("api_secret".into(), secret.into());
     config.start_ms = Some(start);
     config.options.insert("page_limit".into(), json!(10));
     (CopperConnector::new(config, host).unwrap(), state)
@@ -719,7 +820,9 @@ fn a_trades_walk_reads_every_window_and_page_back_to_the_start() {
     let mut ids = std::collections::BTreeSet::new();
     let mut pages = 0;
     loop {
-        let page = connector.fetch(Stream::Trades, "", cursor.as_deref()).unwrap();
+        let page = connector
+            .fetch(Stream::Trades, "", cursor.as_deref())
+            .unwrap();
         pages += 1;
         ids.extend(page.records.iter().map(Record::id));
         cursor = page.next_cursor.clone();
@@ -732,7 +835,10 @@ fn a_trades_walk_reads_every_window_and_page_back_to_the_start() {
     // 45 orders at 10 a page over two 90-day windows: at least 5 pages.
     assert!(pages >= 5, "{pages}");
     let urls = state.lock().unwrap().urls.clone();
-    assert!(urls.iter().all(|u| u.contains("orderTypes=buy%2Csell")), "{urls:?}");
+    assert!(
+        urls.iter().all(|u| u.contains("orderTypes=buy%2Csell")),
+        "{urls:?}"
+    );
     assert!(urls.iter().any(|u| u.contains("offset=10")), "{urls:?}");
     // Candles are not a Copper stream.
     let err = connector.fetch(Stream::Candles, "", None).unwrap_err();
@@ -745,7 +851,11 @@ fn balances_read_every_wallet_page_and_check_reports_the_organization() {
     let page = connector.fetch(Stream::Balances, "", None).unwrap();
     assert_eq!(page.records.len(), 25);
     assert!(!page.more);
-    assert_eq!(state.lock().unwrap().urls.len(), 3, "25 wallets at 10 a page");
+    assert_eq!(
+        state.lock().unwrap().urls.len(),
+        3,
+        "25 wallets at 10 a page"
+    );
     let report = connector.check().unwrap();
     assert!(report.account.contains("ACME-ORG"), "{}", report.account);
     assert!(report.account.contains("Main Vault"), "{}", report.account);
@@ -762,5 +872,9 @@ fn a_wrong_secret_is_auth_and_a_wrong_clock_is_clock() {
     let (connector, _) = fake(120_000, "THESECRET", NOW - DAY_MS);
     let err = connector.fetch(Stream::Orders, "", None).unwrap_err();
     assert_eq!(err.kind, ErrorKind::CLOCK);
-    assert!(err.message.contains("120 s ahead of ours"), "{}", err.message);
+    assert!(
+        err.message.contains("120 s ahead of ours"),
+        "{}",
+        err.message
+    );
 }

@@ -71,7 +71,9 @@ pub fn handle(state: &SimState, method: &Method, path: &str, body: &Bytes) -> Re
     let error = |status: u16, msg: String| reply(status, json!({ "error": msg }), now);
     match (method.as_str(), path) {
         ("GET", "/__sim/truth") => reply(200, state.data.read().expect("data lock").truth(), now),
-        ("GET", "/__sim/stats") => reply(200, state.stats.lock().expect("stats lock").to_json(), now),
+        ("GET", "/__sim/stats") => {
+            reply(200, state.stats.lock().expect("stats lock").to_json(), now)
+        }
         ("POST", "/__sim/stats/reset") => {
             let mut stats = state.stats.lock().expect("stats lock");
             *stats = Stats::default();
@@ -98,7 +100,11 @@ pub fn handle(state: &SimState, method: &Method, path: &str, body: &Bytes) -> Re
             let mut ds = state.data.write().expect("data lock");
             let added = ds.append(req.trades, req.deposits, now, &mut rng);
             tracing::info!(added, "Orders appended.");
-            reply(200, json!({ "appended": added, "orders_total": ds.orders.len() }), now)
+            reply(
+                200,
+                json!({ "appended": added, "orders_total": ds.orders.len() }),
+                now,
+            )
         }
         _ => error(404, format!("no admin endpoint {method} {path}")),
     }

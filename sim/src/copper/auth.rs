@@ -36,7 +36,13 @@ impl Refusal {
 }
 
 /// `X-Signature` of a request.
-pub fn sign(secret: &str, timestamp: &str, method: &str, path_and_query: &str, body: &[u8]) -> String {
+pub fn sign(
+    secret: &str,
+    timestamp: &str,
+    method: &str,
+    path_and_query: &str,
+    body: &[u8],
+) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
     mac.update(timestamp.as_bytes());
     mac.update(method.as_bytes());
@@ -91,7 +97,13 @@ mod tests {
     fn reference_vector_of_the_exchange_notes() {
         // EXCHANGES.md, Copper: secret SECRET, ts 1700000000000, GET /platform/wallets?limit=1000.
         assert_eq!(
-            sign("SECRET", "1700000000000", "GET", "/platform/wallets?limit=1000", b""),
+            sign(
+                "SECRET",
+                "1700000000000",
+                "GET",
+                "/platform/wallets?limit=1000",
+                b""
+            ),
             "2d31be1e88adf1ccbdc13b1db2c49f4f30a9b2ae70ce4900a9034e8c65199ac7"
         );
     }

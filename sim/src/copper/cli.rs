@@ -139,7 +139,10 @@ pub fn run(args: CopperArgs) -> anyhow::Result<()> {
         clock_offset_ms: args.clock_offset_ms,
     };
     let listen = config.listen;
-    crate::serve::run("copper", listen, args.port_file.as_deref(), move |listener| async move {
-        CopperSim::new(config).serve(listener).await
-    })
+    crate::serve::run(
+        "copper",
+        listen,
+        args.port_file.as_deref(),
+        move |listener| async move { CopperSim::new(config).serve(listener).await },
+    )
 }

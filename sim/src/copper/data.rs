@@ -144,12 +144,20 @@ impl Dataset {
         }
         for _ in 0..config.deposits {
             let t = rng.range_i64(start, end);
-            let status = if rng.chance(0.05) { "canceled" } else { "executed" };
+            let status = if rng.chance(0.05) {
+                "canceled"
+            } else {
+                "executed"
+            };
             ds.add_transfer(&mut rng, t, true, status);
         }
         for _ in 0..config.withdrawals {
             let t = rng.range_i64(start, end);
-            let status = if rng.chance(0.08) { "rejected" } else { "executed" };
+            let status = if rng.chance(0.08) {
+                "rejected"
+            } else {
+                "executed"
+            };
             ds.add_transfer(&mut rng, t, false, status);
         }
         for i in 0..config.pending_transfers {
@@ -311,7 +319,11 @@ impl Dataset {
     fn add_other(&mut self, rng: &mut SimRng, t: i64) {
         let p = self.portfolio(rng, &["custody"]);
         let message = rng.chance(0.2);
-        let order_type = if message { "wallet-message" } else { "earn-reward" };
+        let order_type = if message {
+            "wallet-message"
+        } else {
+            "earn-reward"
+        };
         let mut o = self.base_order(rng, t, order_type, "executed", &p);
         let currency = *rng.pick(&["ETH", "SOL", "CPRX"]);
         o["amount"] = json!(if message {

@@ -162,7 +162,12 @@ fn route(
             ..refuse(401, code, message)
         };
     }
-    if !state.limiter.lock().expect("limiter lock").admit(&c.limits, now) {
+    if !state
+        .limiter
+        .lock()
+        .expect("limiter lock")
+        .admit(&c.limits, now)
+    {
         return refuse(429, "too-many-requests", "Too many requests");
     }
     if method != "GET" {

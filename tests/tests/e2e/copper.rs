@@ -104,10 +104,7 @@ fn ms(v: &Value) -> i64 {
 /// A non-negative decimal string → (digits, scale), independently of the plugin.
 fn decimal(s: &str) -> (u128, u32) {
     let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    (
-        format!("{int}{frac}").parse().unwrap(),
-        frac.len() as u32,
-    )
+    (format!("{int}{frac}").parse().unwrap(), frac.len() as u32)
 }
 
 /// `a × b == c` exactly.
@@ -155,7 +152,11 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
         assert_eq!(t["cost"], raw["extra"]["totalQuoteAmount"], "{id}");
         assert_eq!(
             text(&t["symbol"]),
-            format!("{}/{}", text(&raw["baseCurrency"]), text(&raw["quoteCurrency"]))
+            format!(
+                "{}/{}",
+                text(&raw["baseCurrency"]),
+                text(&raw["quoteCurrency"])
+            )
         );
         assert_eq!(t["timestamp"], ms(&raw["terminatedAt"]), "{id}");
         assert!(
@@ -180,7 +181,11 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
         assert_eq!(o["status"], status, "{id}");
         assert_eq!(o["timestamp"], ms(&raw["createdAt"]), "{id}");
         assert_eq!(o["amount"], raw["amount"], "{id}");
-        let filled = if status == "closed" { text(&raw["amount"]) } else { "0".into() };
+        let filled = if status == "closed" {
+            text(&raw["amount"])
+        } else {
+            "0".into()
+        };
         assert_eq!(text(&o["filled"]), filled, "{id}");
         assert_eq!(o["type"], raw["limitType"], "{id}");
     });
@@ -278,7 +283,12 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
     let balances: BTreeMap<String, Value> = daemon
         .records(NAME, "balance")
         .into_iter()
-        .map(|b| (format!("{}:{}", text(&b["wallet"]), text(&b["asset_native"])), b))
+        .map(|b| {
+            (
+                format!("{}:{}", text(&b["wallet"]), text(&b["asset_native"])),
+                b,
+            )
+        })
         .collect();
     assert_eq!(balances.len(), wallets.len(), "one balance per wallet");
     for (id, raw) in &wallets {
