@@ -14,6 +14,10 @@
 //! | trades, orders, deposits, withdrawals, ledger | [`WindowCursor`] (`page` = the next `offset`) | `orderTypes`, `createdAtFrom`=from, `createdAtTo`=to - 1 ms, `limit`, `offset` |
 //! | balances | none: one sync reads every wallet page | `limit`, `offset` |
 //!
+//! unconfirmed: the order Copper lists orders in is not documented (newest first, as the
+//! platform shows them, is assumed); the walk does not depend on it, only on the order
+//! being the same from one page of a window to the next.
+//!
 //! unconfirmed: whether `createdAtFrom`/`createdAtTo` are inclusive and take milliseconds is
 //! not documented; both are sent inclusive, in Unix milliseconds, as Copper writes its times.
 

@@ -410,3 +410,59 @@ pub fn is_terminal(status: &str) -> bool {
             | "rejected"
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(seed: u64) -> DatasetConfig {
+        DatasetConfig {
+            seed,
+            organization_id: "org".into(),
+            history_start_ms: 1_704_067_200_000,
+            history_end_ms: 1_735_689_600_000,
+            trades: 50,
+            orders_extra: 5,
+            open_orders: 2,
+            deposits: 10,
+            withdrawals: 8,
+            pending_transfers: 2,
+            other_orders: 5,
+        }
+    }
+
+    #[test]
+    fn a_seed_makes_the_same_organization() {
+        assert_eq!(
+            Dataset::generate(&config(3)).truth(),
+            Dataset::generate(&config(3)).truth()
+        );
+        assert_ne!(
+            Dataset::generate(&config(3)).truth(),
+            Dataset::generate(&config(4)).truth()
+        );
+    }
+
+    #[test]
+    fn trades_cost_exactly_amount_times_price() {
+        let ds = Dataset::generate(&config(5));
+        assert_eq!(ds.orders.len(), 82);
+        for o in ds.orders.iter().filter(|o| o["orderType"] == "buy") {
+            let amount: i64 = o["amount"]
+                .as_str()
+                .unwrap()
+                .replace('.', "")
+                .parse()
+                .unwrap();
+            let price: i64 = o["extra"]["marketPrice"]
+                .as_str()
+                .unwrap()
+                .replace('.', "")
+                .parse()
+                .unwrap();
+            assert_eq!(o["extra"]["totalQuoteAmount"], render(amount * price, 6));
+        }
+        assert_eq!(render(5, 3), "0.005");
+        assert_eq!(render(-1234, 2), "-12.34");
+    }
+}

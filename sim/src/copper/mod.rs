@@ -53,6 +53,7 @@ pub struct SimState {
     pub config: CopperSimConfig,
     pub data: RwLock<Dataset>,
     pub limiter: Mutex<routes::Limiter>,
+    pub lockout: Mutex<routes::Lockout>,
     pub faults: crate::faults::Faults,
     pub stats: Mutex<admin::Stats>,
     pub append_rng: Mutex<SimRng>,
@@ -84,6 +85,7 @@ impl CopperSim {
         let state = SimState {
             data: RwLock::new(data),
             limiter: Mutex::new(routes::Limiter::default()),
+            lockout: Mutex::new(routes::Lockout::default()),
             faults: crate::faults::Faults::new(config.faults.clone(), seed),
             stats: Mutex::new(admin::Stats::default()),
             append_rng: Mutex::new(SimRng::new(seed).fork("append")),

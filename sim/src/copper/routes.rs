@@ -6,7 +6,8 @@
 //! lists page with `limit` (default 1000; the sim refuses more, its own reading of an
 //! undocumented maximum) and `offset`. Orders filter by `orderTypes`, `statuses`,
 //! `portfolioIds` (comma-separated) and `createdAtFrom`/`createdAtTo` (inclusive, Unix ms),
-//! newest first.
+//! newest first. Thirty failed authentications of a key in an hour lock it out for 15
+//! minutes (429), as Copper documents.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -65,6 +66,48 @@ impl Limiter {
         }
         self.times.push_back(now);
         true
+    }
+}
+
+/// Copper locks a key out for 15 minutes after 30 failed authentications in an hour.
+pub const LOCKOUT_FAILURES: usize = 30;
+pub const LOCKOUT_WINDOW_MS: i64 = 3_600_000;
+pub const LOCKOUT_MS: i64 = 900_000;
+
+/// Failed authentications of the presented key, and the lockout they caused.
+#[derive(Debug, Default)]
+pub struct Lockout {
+    failures: VecDeque<i64>,
+    until: Option<i64>,
+}
+
+impl Lockout {
+    /// Whether the key is locked out at `now`.
+    pub fn locked(&mut self, now: i64) -> bool {
+        match self.until {
+            Some(until) if now < until => true,
+            Some(_) => {
+                self.until = None;
+                self.failures.clear();
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Counts a failed authentication at `now`.
+    pub fn fail(&mut self, now: i64) {
+        while self
+            .failures
+            .front()
+            .is_some_and(|t| *t <= now - LOCKOUT_WINDOW_MS)
+        {
+            self.failures.pop_front();
+        }
+        self.failures.push_back(now);
+        if self.failures.len() >= LOCKOUT_FAILURES {
+            self.until = Some(now + LOCKOUT_MS);
+        }
     }
 }
 
@@ -147,6 +190,15 @@ fn route(
     };
     let now = state.now_ms();
     let c = &state.config;
+    let own_key = presented.authorization == Some(&format!("ApiKey {}", c.api_key));
+    if own_key && state.lockout.lock().expect("lockout lock").locked(now) {
+        // unconfirmed: the status and words of Copper's lockout answer.
+        return refuse(
+            429,
+            "too-many-failed-authentications",
+            "API key locked after too many failed authentications",
+        );
+    }
     if let Err(refusal) = auth::check(
         &c.api_key,
         &c.api_secret,
@@ -156,6 +208,9 @@ fn route(
         body,
         now,
     ) {
+        if own_key {
+            state.lockout.lock().expect("lockout lock").fail(now);
+        }
         let (code, message) = refusal.body();
         return Answer {
             refusal: Some(refusal),
@@ -290,5 +345,49 @@ impl Params {
                     .map_err(|_| format!("{name} must be a non-negative integer"))
             })
             .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limiter_slides_its_window() {
+        let config = LimitConfig {
+            enabled: true,
+            requests: 2,
+            window_ms: 1_000,
+        };
+        let mut l = Limiter::default();
+        assert!(l.admit(&config, 0));
+        assert!(l.admit(&config, 500));
+        assert!(!l.admit(&config, 999));
+        assert!(l.admit(&config, 1_000));
+        assert!(!l.admit(&config, 1_400));
+        assert!(l.admit(&config, 1_500));
+    }
+
+    #[test]
+    fn thirty_failed_authentications_lock_the_key_out() {
+        let mut lock = Lockout::default();
+        for i in 0..LOCKOUT_FAILURES as i64 - 1 {
+            lock.fail(i);
+        }
+        assert!(!lock.locked(100));
+        lock.fail(100);
+        assert!(lock.locked(101));
+        assert!(lock.locked(100 + LOCKOUT_MS - 1));
+        assert!(!lock.locked(100 + LOCKOUT_MS));
+    }
+
+    #[test]
+    fn comma_lists_and_encoded_values_decode() {
+        let p = Params::parse("orderTypes=buy%2Csell&limit=10&createdAtFrom=5").unwrap();
+        assert_eq!(p.list("orderTypes"), vec!["buy", "sell"]);
+        assert_eq!(p.usize("limit").unwrap(), Some(10));
+        assert_eq!(p.i64("createdAtFrom").unwrap(), Some(5));
+        assert!(p.i64("limit").is_ok());
+        assert!(Params::parse("a=b").unwrap().usize("a").is_err());
     }
 }
