@@ -60,6 +60,17 @@ fn copper_sim(args: &[&str]) -> Sim {
 
 /// An installation with the Copper plugin and one integration against `sim`.
 fn copper_setup(sim: &Sim, secret: &str, budget: bool, page_limit: usize) -> Setup {
+    copper_setup_with(sim, secret, budget, page_limit, STREAMS)
+}
+
+/// The same, with only `streams` synced.
+fn copper_setup_with(
+    sim: &Sim,
+    secret: &str,
+    budget: bool,
+    page_limit: usize,
+    streams: &str,
+) -> Setup {
     let mut setup = Setup::new();
     setup.install_plugin("libexsync_plugin_copper.so");
     setup.env("E2E_COPPER_KEY", API_KEY);
@@ -76,7 +87,7 @@ api_key = "env:E2E_COPPER_KEY"
 api_secret = "env:E2E_COPPER_SECRET"
 [options]
 page_limit = {page_limit}
-{STREAMS}"#,
+{streams}"#,
             sim.url
         ),
     );
@@ -138,9 +149,9 @@ fn negated(s: &str) -> String {
     format!("-{s}")
 }
 
-/// Asserts that the integration holds exactly the simulator's organization.
-fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
-    // Trades: executed buy and sell orders, one trade each.
+/// Asserts that the integration holds exactly the simulator's trades: executed buy and sell
+/// orders, one trade each.
+fn assert_trades_exactly(daemon: &Daemon, truth: &Value) {
     let executed: Vec<&Value> = orders_of(truth, &["buy", "sell"])
         .into_iter()
         .filter(|o| o["status"] == "executed")
@@ -168,6 +179,11 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
             "{id}: price × amount is not the quote amount: {t}"
         );
     });
+}
+
+/// Asserts that the integration holds exactly the simulator's organization.
+fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
+    assert_trades_exactly(daemon, truth);
 
     // Orders: buy and sell orders of every status.
     let orders = orders_of(truth, &["buy", "sell"]);
@@ -514,5 +530,48 @@ fn copper_server_errors_are_retried_and_a_cut_body_is_a_bad_response() {
             .unwrap()
             .contains("Get Orders"),
         "{trades}"
+    );
+}
+
+#[test]
+fn copper_kill_9_in_the_middle_of_a_walk_then_restart_completes_exactly() {
+    // Slow answers keep the trades walk going long enough to be killed in the middle of it.
+    let sim = copper_sim(&[
+        "--seed",
+        "77",
+        "--trades",
+        "900",
+        "--no-rate-limit",
+        "--slow-ms",
+        "100",
+    ]);
+    let setup = copper_setup_with(&sim, API_SECRET, false, 20, "[streams]\ntrades = \"1h\"\n");
+    let mut daemon = Daemon::start(&setup);
+    let started = daemon.ctl(&["sync", NAME]);
+    assert_eq!(started.code, 0, "{}", started.stderr);
+    let at_kill = exsync_e2e::daemon::wait_for("some trades to be stored", || {
+        let n = daemon.records(NAME, "trade").len();
+        (n >= 450).then_some(n)
+    });
+    daemon.kill9();
+    assert!(
+        at_kill < 900,
+        "the sync ended before the kill ({at_kill} of 900 trades)"
+    );
+    let pages_before = requests(&sim.stats(), "orders");
+
+    sim.reset_stats();
+    let daemon = Daemon::start(&setup);
+    assert_all_ok(&daemon.sync_wait(NAME));
+    assert_trades_exactly(&daemon, &sim.truth());
+    // The walk resumed from its cursor: it read fewer pages than reading every buy and sell
+    // order once would take.
+    let truth = sim.truth();
+    let all = orders_of(&truth, &["buy", "sell"]).len() as u64;
+    let pages_after = requests(&sim.stats(), "orders");
+    assert!(pages_before > 0, "pages were read before the kill");
+    assert!(
+        pages_after < all.div_ceil(20),
+        "{pages_after} pages read after the restart for {all} orders ({pages_before} before)"
     );
 }
