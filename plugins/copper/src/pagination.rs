@@ -11,7 +11,7 @@
 //!
 //! | stream | cursor | request |
 //! |---|---|---|
-//! | trades, orders, deposits, withdrawals, ledger | [`WindowCursor`] (`page` = the next `offset`) | `orderTypes`, `createdAtFrom`=from, `createdAtTo`=to - 1 ms, `limit`, `offset` |
+//! | trades, orders, deposits, withdrawals, ledger | [`WindowCursor`](exsync_plugin_api::window::WindowCursor) (`page` = the next `offset`) | `orderTypes`, `createdAtFrom`=from, `createdAtTo`=to - 1 ms, `limit`, `offset` |
 //! | balances | none: one sync reads every wallet page | `limit`, `offset` |
 //!
 //! unconfirmed: the order Copper lists orders in is not documented (newest first, as the
@@ -21,7 +21,7 @@
 //! unconfirmed: whether `createdAtFrom`/`createdAtTo` are inclusive and take milliseconds is
 //! not documented; both are sent inclusive, in Unix milliseconds, as Copper writes its times.
 
-use exsync_plugin_api::window::{Walker, WindowCursor, WindowRequest, WindowRule};
+use exsync_plugin_api::window::{Walker, WindowRequest, WindowRule};
 use exsync_plugin_api::{Page, PluginError};
 
 use crate::endpoints::{COPPER_ORIGIN_MS, ORDERS_OVERLAP_MS, ORDERS_WINDOW_MS};
@@ -109,10 +109,4 @@ pub(crate) fn offset_of(request: &WindowRequest) -> Result<usize, PluginError> {
             ))
         }),
     }
-}
-
-/// A stored cursor, for tests and logs.
-#[allow(dead_code)]
-pub(crate) fn read_cursor(cursor: &str) -> Option<WindowCursor> {
-    serde_json::from_str(cursor).ok()
 }
