@@ -508,8 +508,9 @@ pub(crate) fn normalise(code: &str) -> String {
 }
 
 /// A Copper timestamp → UTC ms. Copper writes Unix milliseconds as a decimal string
-/// (`"1700000000000"`); an RFC 3339 time is accepted too. unconfirmed: the OpenAPI types these
-/// fields as plain strings without a format; the millisecond form follows Copper's examples.
+/// (`"1700000000000"`; the OpenAPI's `Portfolio.createdAt` example is `'1617235200000'`); an
+/// RFC 3339 time is accepted too. unconfirmed: the OpenAPI gives no example for the order and
+/// wallet times; they are taken to be written the same way.
 pub(crate) fn parse_time(text: &str) -> Option<i64> {
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) && text.len() <= 15 {
         return text.parse().ok();
