@@ -26,6 +26,7 @@ pub mod bybit;
 pub mod coinbase;
 pub mod coinbase_exchange;
 pub mod coinbase_prime;
+pub mod copper;
 pub mod cryptocom;
 pub mod deribit;
 pub mod encoding;

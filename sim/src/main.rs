@@ -56,6 +56,10 @@ enum Command {
     CoinbasePrime(exsync_sim::coinbase_prime::cli::CoinbasePrimeArgs),
     /// Print the Coinbase Prime simulator's ground truth as JSON and exit.
     CoinbasePrimeTruth(exsync_sim::coinbase_prime::cli::CoinbasePrimeDatasetArgs),
+    /// Serve the Copper simulator until killed.
+    Copper(exsync_sim::copper::cli::CopperArgs),
+    /// Print the Copper simulator's ground truth as JSON and exit.
+    CopperTruth(exsync_sim::copper::cli::CopperDatasetArgs),
     /// Serve the Kraken simulator until killed.
     Kraken(exsync_sim::kraken::cli::KrakenArgs),
     /// Print the Kraken simulator's ground truth as JSON and exit.
@@ -239,6 +243,8 @@ fn main() {
         Command::FalconxTruth(args) => exsync_sim::falconx::cli::print_truth(&args),
         Command::CoinbasePrime(args) => exsync_sim::coinbase_prime::cli::run(args),
         Command::CoinbasePrimeTruth(args) => exsync_sim::coinbase_prime::cli::print_truth(&args),
+        Command::Copper(args) => exsync_sim::copper::cli::run(args),
+        Command::CopperTruth(args) => exsync_sim::copper::cli::print_truth(&args),
         Command::Kraken(args) => exsync_sim::kraken::cli::run(args),
         Command::KrakenTruth(args) => exsync_sim::kraken::cli::print_truth(&args),
         Command::Okx(args) => exsync_sim::okx::run(args),

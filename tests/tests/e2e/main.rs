@@ -11,6 +11,8 @@ mod bybit;
 mod coinbase;
 mod coinbase_exchange;
 mod coinbase_prime;
+mod copper;
+mod gemini;
 mod cryptocom;
 mod deribit;
 mod falconx;
