@@ -17,8 +17,6 @@ mod deribit;
 mod falconx;
 mod gateio;
 mod gemini;
-mod gemini;
-mod gemini;
 mod kraken;
 mod kucoin;
 mod lifecycle;
