@@ -224,7 +224,7 @@ impl KeyWalker {
     }
 
     /// The request a stored cursor stands for at `now` (the exchange's clock). No cursor, or
-    /// one between walks: a new walk from the newest record. `stream` names the stream in
+    /// one between walks (no `after`): a new walk from the newest record, started at `now`. `stream` names the stream in
     /// the error for a cursor this walker cannot read.
     pub fn request(
         &self,
@@ -239,13 +239,13 @@ impl KeyWalker {
     /// The request `cursor` stands for at `now`, for connectors that wrap a [`WalkCursor`]
     /// in a cursor of their own.
     pub fn resume(&self, mut cursor: WalkCursor, now: i64) -> WalkRequest {
-        if cursor.after.is_none() || cursor.top.is_none() {
-            cursor.after = None;
-            cursor.top = Some(now);
+        if cursor.after.is_none() {
+            cursor.top = None;
             cursor.newest = None;
             cursor.newest_ids = Vec::new();
             cursor.held = None;
         }
+        cursor.top.get_or_insert(now);
         WalkRequest { cursor }
     }
 
