@@ -162,6 +162,15 @@ impl WalkItem {
         }
     }
 
+    /// `record` at `key` and `time` (for a record whose own time is not the one the list is
+    /// filtered and proven by); its id is the record's.
+    pub fn at(key: i64, time: i64, record: Record) -> WalkItem {
+        WalkItem {
+            time,
+            ..WalkItem::new(key, record)
+        }
+    }
+
     /// An entry of the list at `key` and `time` that this stream does not keep.
     pub fn other(key: i64, time: i64, id: impl Into<String>) -> WalkItem {
         WalkItem {
