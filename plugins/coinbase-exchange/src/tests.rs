@@ -539,7 +539,10 @@ fn a_walk_cursor_of_the_previous_version_is_read() {
     let page = pager().walk_page(&r, vec![entry(11, now - 4 * DAY)], None, |_| false);
     assert!(!page.more);
     let c: WalkCursor = serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap();
-    assert_eq!((c.stop, c.edge.clone()), (Some(now - 1000), vec!["12".to_owned()]));
+    assert_eq!(
+        (c.stop, c.edge.clone()),
+        (Some(now - 1000), vec!["12".to_owned()])
+    );
     assert_eq!(c.hold, Some(now - 2 * DAY));
     assert_eq!(page.covered, Some(TimeRange::new(JAN_2024, now)));
 }

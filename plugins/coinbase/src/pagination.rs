@@ -17,6 +17,7 @@
 //! page in flight.
 
 use exsync_plugin_api::walk::{KeyWalker, WalkCursor, WalkItem, WalkRequest};
+use exsync_plugin_api::window::{decode_cursor, encode_cursor};
 use exsync_plugin_api::{Candle, Page, PluginError, Record, TimeRange};
 use serde::{Deserialize, Serialize};
 
@@ -286,23 +287,4 @@ pub(crate) fn candle_partitions(candles: &[(String, String)]) -> Vec<String> {
 pub(crate) fn split_candle_partition(partition: &str) -> Option<(&str, &str)> {
     let (product, timeframe) = partition.rsplit_once(':')?;
     (!product.is_empty() && !timeframe.is_empty()).then_some((product, timeframe))
-}
-
-pub(crate) fn encode_cursor<T: Serialize>(cursor: &T) -> String {
-    serde_json::to_string(cursor).expect("cursor structs always serialize")
-}
-
-pub(crate) fn decode_cursor<T: for<'de> Deserialize<'de>>(
-    cursor: Option<&str>,
-    stream: &str,
-) -> Result<Option<T>, PluginError> {
-    match cursor {
-        None => Ok(None),
-        Some(text) => serde_json::from_str(text).map(Some).map_err(|e| {
-            PluginError::plugin(format!(
-                "while reading the stored {stream} cursor {text:?}: {e}; it was not written by \
-                 this plugin version (resync the stream to start over)"
-            ))
-        }),
-    }
 }

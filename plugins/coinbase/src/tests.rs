@@ -13,9 +13,9 @@ use serde_json::{json, Value};
 
 use crate::config::CoinbaseConfig;
 use crate::pagination::{CoinbasePager, SinceCursor, TransactionItem};
-use exsync_plugin_api::walk::WalkCursor as TransactionsCursor;
 use crate::parsing::{self, Keyed, TransferKind};
 use crate::signing::{self, CoinbaseSigner};
+use exsync_plugin_api::walk::WalkCursor as TransactionsCursor;
 
 /// A P-256 key made for these tests only (`openssl ecparam -name prime256v1 -genkey`).
 const TEST_KEY: &str = "-----BEGIN EC PRIVATE KEY-----
@@ -657,7 +657,10 @@ fn orders_walk_reads_the_open_orders_after_the_history_and_restarts_below_them()
     let after = p
         .since_request(page.next_cursor.as_deref(), "orders", 9_000)
         .unwrap();
-    assert_eq!((after.open, after.since, after.page()), (false, 2_500, None));
+    assert_eq!(
+        (after.open, after.since, after.page()),
+        (false, 2_500, None)
+    );
     // No open orders: the bound stays.
     let page = p.orders_page(&open, vec![], None);
     let after = p

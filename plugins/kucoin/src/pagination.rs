@@ -23,6 +23,7 @@
 //! Every cursor names the next request completely, so a crash between two pages repeats at
 //! most the page in flight: the store upserts by id.
 
+use exsync_plugin_api::window::{decode_cursor, encode_cursor};
 use exsync_plugin_api::{OrderStatus, Page, PluginError, Record, TimeRange};
 use serde::{Deserialize, Serialize};
 
@@ -520,24 +521,5 @@ fn min_opt<T: Ord + Copy>(a: Option<T>, b: Option<T>) -> Option<T> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
-    }
-}
-
-pub(crate) fn encode_cursor<T: Serialize>(cursor: &T) -> String {
-    serde_json::to_string(cursor).expect("cursor structs always serialize")
-}
-
-fn decode_cursor<T: for<'de> Deserialize<'de>>(
-    cursor: Option<&str>,
-    stream: &str,
-) -> Result<Option<T>, PluginError> {
-    match cursor {
-        None => Ok(None),
-        Some(text) => serde_json::from_str(text).map(Some).map_err(|e| {
-            PluginError::plugin(format!(
-                "while reading the stored {stream} cursor {text:?}: {e}; it was not written by \
-                 this plugin version (resync the stream to start over)"
-            ))
-        }),
     }
 }

@@ -375,7 +375,8 @@ impl OkxConnector {
         let what = format!(
             "fetching {} before {}",
             endpoint.path.trim_start_matches("/api/v5/"),
-            walk.after().map_or("(newest)".into(), |a| format!("ts {a}"))
+            walk.after()
+                .map_or("(newest)".into(), |a| format!("ts {a}"))
         );
         let body = self.signed_get(endpoint, &params, &what)?;
         let items = if stream == Stream::Deposits {

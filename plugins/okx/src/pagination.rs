@@ -24,6 +24,7 @@
 //! the page in flight, and the store upserts re-fetched records by id.
 
 use exsync_plugin_api::walk::{self, KeyWalker};
+use exsync_plugin_api::window::{decode_cursor, encode_cursor};
 use exsync_plugin_api::{Candle, Page, PluginError, Record, TimeRange};
 use serde::{Deserialize, Serialize};
 
@@ -192,9 +193,7 @@ impl OkxPager {
             Phase::History => {
                 let mut page = self.walk_page(walk, items, KeyKind::Id, reach_from);
                 if !page.more {
-                    page.next_cursor = page
-                        .next_cursor
-                        .map(|c| with_phase(&c, Phase::Pending));
+                    page.next_cursor = page.next_cursor.map(|c| with_phase(&c, Phase::Pending));
                     page.more = true;
                 }
                 page
@@ -309,23 +308,4 @@ fn key(k: u64) -> i64 {
 fn with_phase(json: &str, phase: Phase) -> String {
     let walk = serde_json::from_str(json).unwrap_or_default();
     encode_cursor(&WalkCursor { phase, walk })
-}
-
-pub(crate) fn encode_cursor<T: Serialize>(cursor: &T) -> String {
-    serde_json::to_string(cursor).expect("cursor structs always serialize")
-}
-
-pub(crate) fn decode_cursor<T: for<'de> Deserialize<'de>>(
-    cursor: Option<&str>,
-    stream: &str,
-) -> Result<Option<T>, PluginError> {
-    match cursor {
-        None => Ok(None),
-        Some(text) => serde_json::from_str(text).map(Some).map_err(|e| {
-            PluginError::plugin(format!(
-                "while reading the stored {stream} cursor {text:?}: {e}; it was not written by \
-                 this plugin version (resync the stream to start over)"
-            ))
-        }),
-    }
 }

@@ -549,13 +549,12 @@ fn sync(
             .walk_request(cursor.as_deref(), "trades", now)
             .unwrap();
         requests += 1;
-        let page = pager()
-            .walk_page(
-                &walk,
-                serve(list, walk.after()),
-                kind,
-                Some(now - 90 * DAY_MS),
-            );
+        let page = pager().walk_page(
+            &walk,
+            serve(list, walk.after()),
+            kind,
+            Some(now - 90 * DAY_MS),
+        );
         ids.extend(page.records.iter().map(|r| r.id()));
         cursor.clone_from(&page.next_cursor);
         if !page.more {
@@ -644,8 +643,7 @@ fn time_keyed_walk_repeats_the_boundary_millisecond_and_loses_nothing() {
             .unwrap();
         // Distinct records: index by position among equal keys.
         let page_items = serve(&list, walk.after());
-        let page = pager()
-            .walk_page(&walk, page_items, KeyKind::Time, None);
+        let page = pager().walk_page(&walk, page_items, KeyKind::Time, None);
         for r in &page.records {
             served.insert(r.timestamp());
         }
@@ -699,14 +697,15 @@ fn walk_cursors_of_the_previous_version_are_read() {
     let (requests, ids, _, _) = sync(&list, old, KeyKind::Id, now);
     assert_eq!((requests, ids.len()), (1, 31));
     // Mid-walk, numeric `after`, `head`, `started` and `pending`: it goes on after key 51.
-    let old = format!(
-        r#"{{"after":51,"stop":20,"head":150,"started":{now},"pending":140}}"#
-    );
+    let old = format!(r#"{{"after":51,"stop":20,"head":150,"started":{now},"pending":140}}"#);
     let (requests, ids, last, cursor) = sync(&list, Some(old), KeyKind::Id, now);
     assert_eq!((requests, ids.len()), (1, 31), "keys 50 down to 20");
     assert_eq!(last.covered.unwrap().to_ms, now);
     let c: WalkCursor = serde_json::from_str(cursor.as_deref().unwrap()).unwrap();
-    assert_eq!((c.phase, c.walk.stop, c.walk.hold), (Phase::History, Some(150), Some(140)));
+    assert_eq!(
+        (c.phase, c.walk.stop, c.walk.hold),
+        (Phase::History, Some(150), Some(140))
+    );
     // An orders cursor reading the open orders.
     let old = r#"{"phase":"pending","after":900,"stop":800,"pending":850}"#;
     let walk = pager().walk_request(Some(old), "orders", now).unwrap();
