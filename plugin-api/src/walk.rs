@@ -18,6 +18,10 @@
 //! The cursor, a [`WalkCursor`] as JSON, names the next request completely, so a crash
 //! between two pages repeats at most the page in flight (the store upserts by id).
 //!
+//! Lists sorted oldest first (Coinbase Prime's) are not this walk: their newest record comes
+//! on the last page and a walk ends only where the list does. Lists asked for by time window
+//! are [`crate::window`]'s.
+//!
 //! ```
 //! use exsync_plugin_api::walk::{KeyWalker, WalkCursor, WalkItem};
 //!

@@ -16,6 +16,14 @@
 //! page, the next walk starts where it ended (a minute before, to catch records Kraken shows
 //! late). Every cursor names the next request completely,
 //! so a crash between two pages repeats at most the page in flight: the store upserts by id.
+//!
+//! Why not `exsync_plugin_api::window::Walker`: Kraken's queries have no widest window and no
+//! reach, so one offset walk over `(start, now]` reads any span, a first sync included, while
+//! `Walker` cuts history into windows of a bounded width, newest first (one request or more
+//! per window, where this walk needs one per 50 records). Given an unbounded width instead,
+//! `Walker`'s re-read after a caught-up walk (at most a window less a day) is unbounded too,
+//! losing [`PENDING_RECHECK_MS`] for transfers. The bounds are also whole seconds, `start`
+//! exclusive and `end` inclusive, as the stored cursors hold them.
 
 use exsync_plugin_api::window::{decode_cursor, encode_cursor};
 use exsync_plugin_api::{Candle, Page, PluginError, Record, TimeRange, TransferStatus};

@@ -22,6 +22,20 @@
 //!
 //! Every cursor names the next request completely, so a crash between two pages repeats at
 //! most the page in flight: the store upserts by id.
+//!
+//! Why the windows are walked here and not by `exsync_plugin_api::window::Walker`, whose
+//! forward phase is this walk:
+//!
+//! * A caught-up transfer walk reads back to the oldest pending transfer up to
+//!   [`PENDING_RECHECK_MS`] (30 days, so a transfer pending for weeks is seen to settle);
+//!   `Walker` caps that re-read at a window less a day (6 days here), and its `WindowRule`
+//!   cannot carry another cap without a new field in a published struct.
+//! * A first walk goes forward from the start and reports what KuCoin no longer serves on its
+//!   first page; `Walker` backfills the newest window first.
+//! * The cursor holds two kinds of page token (`currentPage`, and `lastId` on the
+//!   high-frequency endpoints) and the orders follow-up, whose JSON names (`page`, `open`)
+//!   mean other things in `window::WindowCursor`: moving would need a new cursor and a
+//!   reader of this one.
 
 use exsync_plugin_api::window::{decode_cursor, encode_cursor};
 use exsync_plugin_api::{OrderStatus, Page, PluginError, Record, TimeRange};
