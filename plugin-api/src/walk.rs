@@ -67,8 +67,8 @@ pub struct KeyWalker {
     pub keys: Keys,
 }
 
-/// Where a walk is, and where the next one stops. Stored as JSON:
-/// `{"after":C?,"top":T?,"stop":K?,"edge":[id..],"hold":K?,"newest":K?,"newest_ids":[..],"held":K?}`.
+/// Where a walk is, and where the next one stops. Stored as JSON: `{"after":C?,"top":T?,
+/// "stop":K?,"edge":[id..],"hold":K?,"newest":K?,"newest_ids":[..],"held":K?}`.
 ///
 /// Also read under the names older connector cursors used: `since` for `stop` (with no
 /// `edge`, the stop key itself is read again), `page` for `after` (also as a number),
@@ -237,8 +237,8 @@ impl KeyWalker {
     }
 
     /// The request a stored cursor stands for at `now` (the exchange's clock). No cursor, or
-    /// one between walks (no `after`): a new walk from the newest record, started at `now`. `stream` names the stream in
-    /// the error for a cursor this walker cannot read.
+    /// one between walks (no `after`): a new walk from the newest record, started at `now`.
+    /// `stream` names the stream in the error for a cursor this walker cannot read.
     pub fn request(
         &self,
         cursor: Option<&str>,
