@@ -17,7 +17,7 @@
 //! page in flight.
 
 use exsync_plugin_api::walk::{KeyWalker, WalkCursor, WalkItem, WalkRequest};
-use exsync_plugin_api::window::{decode_cursor, encode_cursor};
+use exsync_plugin_api::window::{candle_window_page, decode_cursor, encode_cursor, CandleCursor};
 use exsync_plugin_api::{Candle, Page, PluginError, Record, TimeRange};
 use serde::{Deserialize, Serialize};
 
@@ -67,12 +67,6 @@ pub(crate) struct TransactionItem {
     pub(crate) id: String,
     pub(crate) pending: bool,
     pub(crate) record: Option<Record>,
-}
-
-/// The candles cursor: the open time to ask from.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct CandlesCursor {
-    pub(crate) start: i64,
 }
 
 /// One candle request: open times in `[start, end)`.
@@ -231,9 +225,7 @@ impl CoinbasePager {
         cursor: Option<&str>,
         bar_ms: i64,
     ) -> Result<CandlesRequest, PluginError> {
-        let c = decode_cursor(cursor, "candles")?.unwrap_or(CandlesCursor {
-            start: self.start_ms.div_euclid(bar_ms) * bar_ms,
-        });
+        let c = CandleCursor::read(cursor, self.start_ms.div_euclid(bar_ms) * bar_ms)?;
         Ok(CandlesRequest {
             start: c.start,
             end: c.start + bar_ms * CANDLES_PER_REQUEST,
@@ -242,9 +234,10 @@ impl CoinbasePager {
 
     /// The page after `request` returned `candles` (any order) at `now` (Coinbase's clock).
     ///
-    /// The next window starts at the first unfinished candle (fetched again and replaced),
-    /// else after the last candle, else at the end of an empty window wholly in the past.
-    /// More follows while the window is in the past and every candle in it is final.
+    /// [`candle_window_page`]: a window of 300 bars is one whole answer, and Coinbase leaves out
+    /// the buckets without trades. The next window starts at the first unfinished candle
+    /// (fetched again and replaced), else at the end of a window wholly in the past, else
+    /// after the last candle.
     pub(crate) fn candles_page(
         &self,
         request: &CandlesRequest,
@@ -253,24 +246,10 @@ impl CoinbasePager {
         now: i64,
     ) -> Page {
         candles.retain(|c| c.open_time >= request.start && c.open_time < request.end);
-        candles.sort_by_key(|c| c.open_time);
-        let first_open = candles.iter().find(|c| !c.is_final).map(|c| c.open_time);
-        let after_last = candles.last().map(|c| c.open_time + bar_ms);
-        let window_past = request.end <= now;
-        let next = match (first_open, after_last) {
-            (Some(open), _) => open,
-            (None, _) if window_past => request.end,
-            (None, Some(after)) => after,
-            (None, None) => request.start,
-        }
-        .max(request.start);
-        Page {
-            records: candles.into_iter().map(Record::Candle).collect(),
-            next_cursor: Some(encode_cursor(&CandlesCursor { start: next })),
-            covered: Some(TimeRange::new(request.start, next)).filter(|r| !r.is_empty()),
-            unavailable: None,
-            more: window_past && first_open.is_none() && next > request.start,
-        }
+        let cursor = CandleCursor {
+            start: request.start,
+        };
+        candle_window_page(cursor, request.end, candles, |t| t + bar_ms, now)
     }
 }
 

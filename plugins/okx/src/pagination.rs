@@ -24,8 +24,8 @@
 //! the page in flight, and the store upserts re-fetched records by id.
 
 use exsync_plugin_api::walk::{self, KeyWalker};
-use exsync_plugin_api::window::{decode_cursor, encode_cursor};
-use exsync_plugin_api::{Candle, Page, PluginError, Record, TimeRange};
+use exsync_plugin_api::window::{candle_window_page, decode_cursor, encode_cursor, CandleCursor};
+use exsync_plugin_api::{Candle, Page, PluginError, Record};
 use serde::{Deserialize, Serialize};
 
 use crate::endpoints::PAGE_LIMIT;
@@ -92,12 +92,6 @@ pub(crate) struct WalkItem {
     pub(crate) key: u64,
     pub(crate) record: Record,
     pub(crate) pending: bool,
-}
-
-/// The candles cursor: the open time to ask from.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct CandlesCursor {
-    pub(crate) start: i64,
 }
 
 /// One candle request: open times in `[start, end)`.
@@ -242,9 +236,7 @@ impl OkxPager {
         cursor: Option<&str>,
         bar_ms: i64,
     ) -> Result<CandlesRequest, PluginError> {
-        let c = decode_cursor(cursor, "candles")?.unwrap_or(CandlesCursor {
-            start: self.start_ms,
-        });
+        let c = CandleCursor::read(cursor, self.start_ms)?;
         Ok(CandlesRequest {
             start: c.start,
             end: c.start + bar_ms * PAGE_LIMIT as i64,
@@ -253,34 +245,21 @@ impl OkxPager {
 
     /// The page after `request` returned `candles` (any order) at `now` (OKX's clock).
     ///
-    /// The next window starts at the first unfinished candle (fetched again and replaced),
-    /// else after the last candle, else at the end of an empty window that lies wholly in the
-    /// past. More follows while the window is in the past and every candle in it is final.
+    /// [`candle_window_page`]: a window of 100 bars is one whole answer, and OKX leaves out
+    /// the buckets without trades. The next window starts at the first unfinished candle
+    /// (fetched again and replaced), else at the end of a window wholly in the past, else
+    /// after the last candle.
     pub(crate) fn candles_page(
         &self,
         request: &CandlesRequest,
-        mut candles: Vec<Candle>,
+        candles: Vec<Candle>,
         bar_ms: i64,
         now: i64,
     ) -> Page {
-        candles.sort_by_key(|c| c.open_time);
-        let first_open = candles.iter().find(|c| !c.is_final).map(|c| c.open_time);
-        let after_last = candles.last().map(|c| c.open_time + bar_ms);
-        let window_past = request.end <= now;
-        let next = match (first_open, after_last) {
-            (Some(open), _) => open,
-            (None, _) if window_past => request.end,
-            (None, Some(after)) => after,
-            (None, None) => request.start,
-        }
-        .max(request.start);
-        Page {
-            records: candles.into_iter().map(Record::Candle).collect(),
-            next_cursor: Some(encode_cursor(&CandlesCursor { start: next })),
-            covered: Some(TimeRange::new(request.start, next)).filter(|r| !r.is_empty()),
-            unavailable: None,
-            more: window_past && first_open.is_none() && next > request.start,
-        }
+        let cursor = CandleCursor {
+            start: request.start,
+        };
+        candle_window_page(cursor, request.end, candles, |t| t + bar_ms, now)
     }
 }
 

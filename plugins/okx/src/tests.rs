@@ -14,11 +14,11 @@ use crate::config::{generate_config, OkxConfig};
 use crate::connector::OkxConnector;
 use crate::endpoints::{bar, OkxEndpoints, DAY_MS, PAGE_LIMIT};
 use crate::pagination::{
-    candle_partitions, split_candle_partition, CandlesCursor, KeyKind, OkxPager, Phase, WalkCursor,
-    WalkItem,
+    candle_partitions, split_candle_partition, KeyKind, OkxPager, Phase, WalkCursor, WalkItem,
 };
 use crate::parsing;
 use crate::signing::{self, prehash, OkxSigner};
+use exsync_plugin_api::window::CandleCursor as CandlesCursor;
 
 fn data(name: &str) -> Vec<u8> {
     let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
