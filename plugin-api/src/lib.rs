@@ -64,6 +64,7 @@ mod manifest;
 mod record;
 pub mod signing;
 pub mod time;
+pub mod walk;
 pub mod window;
 
 #[doc(hidden)]

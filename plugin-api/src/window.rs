@@ -29,7 +29,8 @@
 //! assert!(page.more, "six more windows back to the reach");
 //! ```
 //!
-//! Candles walk forward by open time instead: see [`CandleCursor`] and [`candle_page`].
+//! Candles walk forward by open time instead: see [`CandleCursor`], [`candle_page`] and
+//! [`candle_window_page`].
 
 use serde::{Deserialize, Serialize};
 
@@ -364,6 +365,44 @@ pub fn candle_page(
         covered: Some(TimeRange::new(request.start, next)).filter(|r| !r.is_empty()),
         unavailable: None,
         more: !caught_up && first_open.is_none() && next > request.start,
+    }
+}
+
+/// The page after a candle request for the window `[request.start, end)` (end exclusive)
+/// returned `candles`, in any order, for exchanges whose window is exactly one answer (never
+/// cut at a row limit) and that leave out the buckets without trades. `next_open` gives the
+/// open time of the candle after one.
+///
+/// The next window starts at the first unfinished candle (it is fetched again and replaced);
+/// else, when the window lies wholly in the past, at its end, however many of its last
+/// buckets were left out; else after the last candle. More follows while the window lies in
+/// the past and every candle in it was final. Where an answer may be cut at a limit, use
+/// [`candle_page`].
+pub fn candle_window_page(
+    request: CandleCursor,
+    end: i64,
+    mut candles: Vec<Candle>,
+    next_open: impl Fn(i64) -> i64,
+    now: i64,
+) -> Page {
+    candles.sort_by_key(|c| c.open_time);
+    candles.dedup_by_key(|c| c.open_time);
+    let first_open = candles.iter().find(|c| !c.is_final).map(|c| c.open_time);
+    let after_last = candles.last().map(|c| next_open(c.open_time));
+    let past = end <= now;
+    let next = match (first_open, after_last) {
+        (Some(open), _) => open,
+        (None, _) if past => end,
+        (None, Some(after)) => after,
+        (None, None) => request.start,
+    }
+    .max(request.start);
+    Page {
+        records: candles.into_iter().map(Record::Candle).collect(),
+        next_cursor: Some(encode_cursor(&CandleCursor { start: next })),
+        covered: Some(TimeRange::new(request.start, next)).filter(|r| !r.is_empty()),
+        unavailable: None,
+        more: past && first_open.is_none() && next > request.start,
     }
 }
 

@@ -293,3 +293,43 @@ fn timeframes_have_their_lengths() {
         assert_eq!(timeframe_ms(bad), None, "{bad}");
     }
 }
+
+#[test]
+fn candle_windows_of_one_answer_skip_the_buckets_left_out() {
+    let step = |t: i64| t + HOUR_MS;
+    let start = CandleCursor { start: 0 };
+    let end = 100 * HOUR_MS;
+    // A past window whose last buckets had no trades: on to its end.
+    let page = candle_window_page(
+        start,
+        end,
+        vec![candle(HOUR_MS, true), candle(0, true)],
+        step,
+        NOW,
+    );
+    assert!(page.more);
+    assert_eq!(
+        page.next_cursor.as_deref(),
+        Some(format!("{{\"start\":{end}}}").as_str())
+    );
+    assert_eq!(page.records.len(), 2);
+    // An empty past window (before the listing): skipped.
+    assert!(candle_window_page(start, end, Vec::new(), step, NOW).more);
+    // The window holding now: stop at the unfinished candle and fetch it again next time.
+    let now = HOUR_MS + 5;
+    let page = candle_window_page(
+        start,
+        end,
+        vec![candle(HOUR_MS, false), candle(0, true)],
+        step,
+        now,
+    );
+    assert!(!page.more);
+    assert_eq!(page.covered, Some(TimeRange::new(0, HOUR_MS)));
+    // Caught up with every candle final: after the last one.
+    let page = candle_window_page(start, end, vec![candle(0, true)], step, now);
+    assert_eq!(
+        (page.more, page.covered),
+        (false, Some(TimeRange::new(0, HOUR_MS)))
+    );
+}

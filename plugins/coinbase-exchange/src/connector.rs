@@ -314,7 +314,7 @@ impl CoinbaseExchangeConnector {
         params.extend(request.params());
         let what = format!(
             "fetching fills of {product} ({})",
-            describe(&request.cursor.after)
+            describe(request.after())
         );
         let response = self.signed_get(&CoinbaseExchangeEndpoints::FILLS, "", &params, &what)?;
         let products = self.known_products()?;
@@ -331,7 +331,7 @@ impl CoinbaseExchangeConnector {
             .walk_request(cursor, "orders", self.server_now())?;
         let mut params = vec![("status", "all".to_owned())];
         params.extend(request.params());
-        let what = format!("fetching orders ({})", describe(&request.cursor.after));
+        let what = format!("fetching orders ({})", describe(request.after()));
         let response = self.signed_get(&CoinbaseExchangeEndpoints::ORDERS, "", &params, &what)?;
         let products = self.known_products()?;
         let records = parsing::parse_orders(&response.body, &products)?;
@@ -367,7 +367,7 @@ impl CoinbaseExchangeConnector {
         params.extend(request.params());
         let what = format!(
             "fetching {stream} (/transfers?type={kind}, {})",
-            describe(&request.cursor.after)
+            describe(request.after())
         );
         let response =
             self.signed_get(&CoinbaseExchangeEndpoints::TRANSFERS, "", &params, &what)?;
@@ -408,7 +408,7 @@ impl CoinbaseExchangeConnector {
         let what = format!(
             "fetching the {currency} ledger (account {}, {})",
             account.id,
-            describe(&request.cursor.after)
+            describe(request.after())
         );
         let response = self.signed_get(
             &CoinbaseExchangeEndpoints::LEDGER,
@@ -670,7 +670,7 @@ fn after_header(response: &HttpResponse) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn describe(after: &Option<String>) -> String {
+fn describe(after: Option<&str>) -> String {
     match after {
         Some(a) => format!("after cursor {a}"),
         None => "newest page".to_owned(),

@@ -6,13 +6,9 @@
 //! Every history list Coinbase Exchange serves (`/fills`, `/orders`, `/transfers`,
 //! `/accounts/{id}/ledger`) is newest first, paged towards older records by the `after`
 //! query parameter with the cursor the previous page's `CB-AFTER` header named. So every
-//! history stream is one *walk back*: from the newest record down to a floor, page by page.
-//!
-//! * The first walk's floor is the configured start.
-//! * A later walk's floor is the newest record the previous walk saw (`stop`, with the ids
-//!   seen at exactly that millisecond, so a record sharing it is neither lost nor stored
-//!   twice), or, when lower, the oldest record the previous walk saw still open (orders) or
-//!   pending (transfers): those change state, so the walk goes back to read them again.
+//! history stream is one newest-first walk by time keys, [`exsync_plugin_api::walk`]'s:
+//! down to the newest record of the previous walk (or the oldest order still open, the
+//! oldest transfer still pending), or to the configured start.
 //!
 //! | stream | cursor | request |
 //! |---|---|---|
@@ -25,6 +21,7 @@
 use std::collections::BTreeSet;
 
 use exsync_plugin_api::time::format_rfc3339_s;
+use exsync_plugin_api::walk::{self, KeyWalker, WalkItem};
 use exsync_plugin_api::{Page, PluginError, Record, TimeRange};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -39,61 +36,26 @@ pub(crate) struct CoinbaseExchangePager {
     pub(crate) start_ms: i64,
 }
 
-/// Where a walk back is, and where the next one stops.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct WalkCursor {
-    /// `CB-AFTER` of the last page: the walk goes on from there. `None`: a new walk starts
-    /// from the newest record.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) after: Option<String>,
-    /// When the walk in progress started (our view of Coinbase's clock): the top of the
-    /// range it proves.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) top: Option<i64>,
-    /// The newest record time of the last finished walk; `None` before the first.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) stop: Option<i64>,
-    /// Ids of the records at exactly `stop`, already stored.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) edge: Vec<String>,
-    /// The oldest open or pending record time the last finished walk saw.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) hold: Option<i64>,
-    /// The walk in progress: its newest record time and the ids at that time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) newest: Option<i64>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) newest_ids: Vec<String>,
-    /// The walk in progress: the oldest open or pending record time seen so far.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) held: Option<i64>,
-}
+#[cfg(test)]
+pub(crate) use exsync_plugin_api::walk::WalkCursor;
 
 /// One page request of a walk.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct WalkRequest {
-    /// The cursor this request serves, with `top` set.
-    pub(crate) cursor: WalkCursor,
-}
+pub(crate) struct WalkRequest(walk::WalkRequest);
 
 impl WalkRequest {
+    /// The `CB-AFTER` cursor this page is asked after; `None` for the newest page.
+    pub(crate) fn after(&self) -> Option<&str> {
+        self.0.after()
+    }
+
     /// `after` and `limit`, to append to the endpoint's own parameters.
     pub(crate) fn params(&self) -> Vec<(&'static str, String)> {
         let mut params = vec![("limit", PAGE_LIMIT.to_string())];
-        if let Some(after) = &self.cursor.after {
-            params.push(("after", after.clone()));
+        if let Some(after) = self.0.after() {
+            params.push(("after", after.to_owned()));
         }
         params
-    }
-
-    /// The lowest record time this walk must reach.
-    fn floor(&self, start: i64) -> i64 {
-        let c = &self.cursor;
-        let previous = match (c.stop, c.hold) {
-            (Some(s), Some(h)) => Some(s.min(h)),
-            (s, h) => s.or(h),
-        };
-        previous.map_or(start, |p| p.max(start))
     }
 }
 
@@ -131,13 +93,13 @@ impl CoinbaseExchangePager {
         self.start_ms.max(LAUNCH_MS)
     }
 
-    /// What lies before Coinbase Exchange opened, if the configured start asks for it.
-    pub(crate) fn unavailable(&self) -> Option<TimeRange> {
-        Some(TimeRange::new(self.start_ms, LAUNCH_MS)).filter(|r| !r.is_empty())
-    }
-
     // -----------------------------------------------------------------------------------
     // Walks back.
+
+    /// The walk every history stream takes: time keys, nothing before the launch.
+    fn walker(&self) -> KeyWalker {
+        KeyWalker::new(self.start_ms).with_origin(LAUNCH_MS)
+    }
 
     /// The request a walk cursor stands for at `now` (our view of Coinbase's clock).
     pub(crate) fn walk_request(
@@ -146,21 +108,12 @@ impl CoinbaseExchangePager {
         stream: &str,
         now: i64,
     ) -> Result<WalkRequest, PluginError> {
-        let mut cursor: WalkCursor = decode_cursor(cursor, stream)?.unwrap_or_default();
-        if cursor.after.is_none() || cursor.top.is_none() {
-            // A new walk: from the newest record.
-            cursor.after = None;
-            cursor.top = Some(now);
-            cursor.newest = None;
-            cursor.newest_ids = Vec::new();
-            cursor.held = None;
-        }
-        Ok(WalkRequest { cursor })
+        self.walker().request(cursor, stream, now).map(WalkRequest)
     }
 
     /// The page after a walk request returned `records` (newest first) and `after` (the
-    /// `CB-AFTER` header). `is_held` tells records that will change state (open orders,
-    /// pending transfers).
+    /// `CB-AFTER` header, followed only after a full page). `is_held` tells records that
+    /// will change state (open orders, pending transfers).
     pub(crate) fn walk_page(
         &self,
         request: &WalkRequest,
@@ -168,96 +121,16 @@ impl CoinbaseExchangePager {
         after: Option<String>,
         is_held: impl Fn(&Record) -> bool,
     ) -> Page {
-        let c = &request.cursor;
-        let start = self.reach_start();
-        let floor = request.floor(start);
-        let top = c.top.unwrap_or(start);
         let full = records.len() >= PAGE_LIMIT;
-        let oldest = records.iter().map(Record::timestamp).min();
-
-        // The walk's newest record and the ids at its time (the first page holds them).
-        let mut newest = c.newest;
-        let mut newest_ids = c.newest_ids.clone();
-        for r in &records {
-            let t = r.timestamp();
-            if newest.is_none_or(|n| t > n) {
-                newest = Some(t);
-                newest_ids = vec![r.id()];
-            } else if newest == Some(t) && !newest_ids.contains(&r.id()) {
-                newest_ids.push(r.id());
-            }
-        }
-        let mut held = c.held;
-        for r in records
-            .iter()
-            .filter(|r| is_held(r) && r.timestamp() >= floor)
-        {
-            held = Some(held.map_or(r.timestamp(), |h| h.min(r.timestamp())));
-        }
-
-        // Keep what is new, and what may have changed since the last walk.
-        let kept: Vec<Record> = records
+        let items = records
             .into_iter()
-            .filter(|r| {
-                let t = r.timestamp();
-                if t < start {
-                    return false;
-                }
-                let new = match c.stop {
-                    None => true,
-                    Some(stop) => t > stop || (t == stop && !c.edge.contains(&r.id())),
-                };
-                new || c.hold.is_some_and(|h| t >= h)
+            .map(|r| {
+                let held = is_held(&r);
+                WalkItem::new(r.timestamp(), r).held(held)
             })
             .collect();
-
-        let more = full && after.is_some() && oldest.is_some_and(|o| o >= floor);
-        if more {
-            let from = oldest.map_or(start, |o| (o + 1).max(start));
-            return Page {
-                records: kept,
-                next_cursor: Some(encode_cursor(&WalkCursor {
-                    after,
-                    top: Some(top),
-                    stop: c.stop,
-                    edge: c.edge.clone(),
-                    hold: c.hold,
-                    newest,
-                    newest_ids,
-                    held,
-                })),
-                covered: Some(TimeRange::new(from, top)).filter(|r| !r.is_empty()),
-                unavailable: None,
-                more: true,
-            };
-        }
-        // The walk is over: the next one stops at the newest record seen so far.
-        let (stop, edge) = match (newest, c.stop) {
-            (Some(n), Some(s)) if n < s => (Some(s), c.edge.clone()),
-            (Some(n), Some(s)) if n == s => {
-                let mut edge = c.edge.clone();
-                edge.extend(newest_ids.into_iter().filter(|id| !c.edge.contains(id)));
-                (Some(s), edge)
-            }
-            (Some(n), _) => (Some(n), newest_ids),
-            (None, s) => (s, c.edge.clone()),
-        };
-        Page {
-            records: kept,
-            next_cursor: Some(encode_cursor(&WalkCursor {
-                after: None,
-                top: None,
-                stop,
-                edge,
-                hold: held,
-                newest: None,
-                newest_ids: Vec::new(),
-                held: None,
-            })),
-            covered: Some(TimeRange::new(start, top)).filter(|r| !r.is_empty()),
-            unavailable: self.unavailable(),
-            more: false,
-        }
+        self.walker()
+            .page(&request.0, items, after.filter(|_| full))
     }
 
     // -----------------------------------------------------------------------------------

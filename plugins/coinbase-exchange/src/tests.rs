@@ -524,6 +524,30 @@ fn a_start_before_the_launch_is_reported_unavailable() {
 }
 
 #[test]
+fn a_walk_cursor_of_the_previous_version_is_read() {
+    // Stored mid-walk by the version with its own walk: go on after its `CB-AFTER`.
+    let now = JAN_2024 + 10 * DAY;
+    let old = format!(
+        r#"{{"after":"77","top":{now},"stop":{},"edge":["9"],"hold":{},"newest":{},"newest_ids":["12"],"held":{}}}"#,
+        now - DAY,
+        now - 3 * DAY,
+        now - 1000,
+        now - 2 * DAY
+    );
+    let r = pager().walk_request(Some(&old), "ledger", now + 5).unwrap();
+    assert!(r.params().contains(&("after", "77".to_owned())));
+    let page = pager().walk_page(&r, vec![entry(11, now - 4 * DAY)], None, |_| false);
+    assert!(!page.more);
+    let c: WalkCursor = serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        (c.stop, c.edge.clone()),
+        (Some(now - 1000), vec!["12".to_owned()])
+    );
+    assert_eq!(c.hold, Some(now - 2 * DAY));
+    assert_eq!(page.covered, Some(TimeRange::new(JAN_2024, now)));
+}
+
+#[test]
 fn a_bad_cursor_is_a_plugin_error() {
     let e = pager()
         .walk_request(Some("{\"after\":3"), "trades", 0)

@@ -237,14 +237,13 @@ impl CoinbaseConnector {
             ),
             ("limit", FILLS_LIMIT.to_string()),
         ];
-        if let Some(page) = &walk.page {
-            params.push(("cursor", page.clone()));
+        if let Some(page) = walk.page() {
+            params.push(("cursor", page.to_owned()));
         }
         let what = format!(
             "fetching fills since {}{}",
             exsync_plugin_api::time::format_rfc3339_ms(walk.since),
-            walk.page
-                .as_ref()
+            walk.page()
                 .map_or(String::new(), |p| format!(" (cursor {p})"))
         );
         let body = self.signed_get(
@@ -271,8 +270,8 @@ impl CoinbaseConnector {
             vec![("start_date", since.clone())]
         };
         params.push(("limit", ORDERS_LIMIT.to_string()));
-        if let Some(page) = &walk.page {
-            params.push(("cursor", page.clone()));
+        if let Some(page) = walk.page() {
+            params.push(("cursor", page.to_owned()));
         }
         let what = format!(
             "fetching {}{}",
@@ -281,8 +280,7 @@ impl CoinbaseConnector {
             } else {
                 format!("orders created since {since}")
             },
-            walk.page
-                .as_ref()
+            walk.page()
                 .map_or(String::new(), |p| format!(" (cursor {p})"))
         );
         let body = self.signed_get(
@@ -318,13 +316,12 @@ impl CoinbaseConnector {
             .pager
             .transactions_request(cursor, stream.as_str(), now)?;
         let mut params = vec![("limit", TRANSACTIONS_LIMIT.to_string())];
-        if let Some(after) = &walk.after {
-            params.push(("starting_after", after.clone()));
+        if let Some(after) = walk.after() {
+            params.push(("starting_after", after.to_owned()));
         }
         let what = format!(
             "fetching the transactions of wallet {account}{}",
-            walk.after
-                .as_ref()
+            walk.after()
                 .map_or(String::new(), |a| format!(" after {a}"))
         );
         let path = CoinbaseEndpoints::transactions_path(account);
@@ -347,6 +344,7 @@ impl CoinbaseConnector {
             .map_err(|e| e.context(format!("while {what}")))?;
             items.push(TransactionItem {
                 key_ms: keyed.key_ms,
+                id: keyed.record.id(),
                 pending: keyed.pending && keep,
                 record: keep.then_some(keyed.record),
             });

@@ -9,11 +9,15 @@
 //! | deposits, withdrawals, ledger | wallet uuid | newest first by `starting_after` until older than `stop` | `/v2/accounts/{uuid}/transactions?limit=100&starting_after=` |
 //! | candles | `PRODUCT-ID:timeframe` | windows of 300 bars upwards | `market/products/{id}/candles?start=&end=&granularity=` |
 //!
-//! A walk ends by setting the next walk's lower bound to the newest record it saw
-//! (inclusive: a record of the same instant is read again and upserted), or lower, to the
-//! oldest record that may still change (an open order, a pending transaction). Every cursor
-//! names the next request completely: a crash repeats at most the page in flight.
+//! Every walk is [`exsync_plugin_api::walk`]'s newest-first walk by time keys: it ends at the
+//! newest record the previous walk saw (the records of that instant told apart by id), or
+//! lower, at the oldest record that may still change (an open order, a pending
+//! transaction). For fills and orders that floor is also Coinbase's own lower bound
+//! (`since`). Every cursor names the next request completely: a crash repeats at most the
+//! page in flight.
 
+use exsync_plugin_api::walk::{KeyWalker, WalkCursor, WalkItem, WalkRequest};
+use exsync_plugin_api::window::{candle_window_page, decode_cursor, encode_cursor, CandleCursor};
 use exsync_plugin_api::{Candle, Page, PluginError, Record, TimeRange};
 use serde::{Deserialize, Serialize};
 
@@ -28,59 +32,41 @@ pub(crate) struct CoinbasePager {
     pub(crate) unavailable: Option<TimeRange>,
 }
 
-/// Where a fills or orders walk is.
+/// Where a fills or orders walk is: [`walk`]'s cursor, and whether it is reading the open
+/// orders (`order_status=OPEN`, any age), which follow every orders history walk.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct SinceCursor {
-    /// The walk reads records at or after this time (UTC ms).
-    pub(crate) since: i64,
-    /// Coinbase's cursor of the next page; `None`: the newest page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) page: Option<String>,
-    /// The newest key this walk has seen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) head: Option<i64>,
-    /// The oldest key of a record this walk saw that may still change.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) pending: Option<i64>,
-    /// When this walk began, on Coinbase's clock: the end of what it proves.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) started: Option<i64>,
-    /// Orders only: the walk is reading the open orders (`order_status=OPEN`, any age),
-    /// which follows every history walk.
+    #[serde(flatten)]
+    pub(crate) walk: WalkCursor,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) open: bool,
 }
 
-/// Where a wallet's transactions walk is.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct TransactionsCursor {
-    /// Records older than this (UTC ms) were stored by an earlier walk: the walk ends there.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) stop: Option<i64>,
-    /// `starting_after` of the next page; `None`: the newest page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) after: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) head: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) pending: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) started: Option<i64>,
+/// One request of a fills or orders walk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SinceRequest {
+    /// The walk reads records at or after this time (UTC ms): its floor, not before the
+    /// start.
+    pub(crate) since: i64,
+    pub(crate) open: bool,
+    pub(crate) walk: WalkRequest,
 }
 
-/// One transaction of a page: its time, whether it may change, and its record if the
+impl SinceRequest {
+    /// Coinbase's cursor of this page; `None`: the newest page.
+    pub(crate) fn page(&self) -> Option<&str> {
+        self.walk.after()
+    }
+}
+
+/// One transaction of a page: its time, id, whether it may change, and its record if the
 /// stream keeps it.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct TransactionItem {
     pub(crate) key_ms: i64,
+    pub(crate) id: String,
     pub(crate) pending: bool,
     pub(crate) record: Option<Record>,
-}
-
-/// The candles cursor: the open time to ask from.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct CandlesCursor {
-    pub(crate) start: i64,
 }
 
 /// One candle request: open times in `[start, end)`.
@@ -102,123 +88,102 @@ impl CandlesRequest {
 }
 
 impl CoinbasePager {
+    /// The walk every history stream takes: time keys, from the history start; what the
+    /// configuration asks for before Coinbase opened is unavailable.
+    fn walker(&self) -> KeyWalker {
+        match self.unavailable {
+            Some(before) => KeyWalker::new(before.from_ms).with_origin(self.start_ms),
+            None => KeyWalker::new(self.start_ms),
+        }
+    }
+
     /// The fills or orders walk a stored cursor stands for at `now`.
     pub(crate) fn since_request(
         &self,
         cursor: Option<&str>,
         stream: &str,
         now: i64,
-    ) -> Result<SinceCursor, PluginError> {
-        let mut walk = decode_cursor(cursor, stream)?.unwrap_or(SinceCursor {
-            since: self.start_ms,
-            ..SinceCursor::default()
-        });
-        walk.since = walk.since.max(self.start_ms);
-        walk.started.get_or_insert(now);
-        Ok(walk)
+    ) -> Result<SinceRequest, PluginError> {
+        let cursor: SinceCursor = decode_cursor(cursor, stream)?.unwrap_or_default();
+        let walk = self.walker().resume(cursor.walk, now);
+        let since = walk
+            .cursor
+            .floor()
+            .map_or(self.start_ms, |f| f.max(self.start_ms));
+        Ok(SinceRequest {
+            since,
+            open: cursor.open,
+            walk,
+        })
     }
 
     /// The page after one request of `walk` returned `items` (newest first) and Coinbase's
     /// `next` cursor.
     pub(crate) fn since_page(
         &self,
-        walk: &SinceCursor,
+        walk: &SinceRequest,
         items: Vec<crate::parsing::Keyed>,
         next: Option<String>,
     ) -> Page {
-        let started = walk.started.unwrap_or(walk.since);
-        let oldest = items.iter().map(|i| i.key_ms).min();
-        let head = max_opt(walk.head, items.iter().map(|i| i.key_ms).max());
-        let pending = min_opt(
-            walk.pending,
-            items.iter().filter(|i| i.pending).map(|i| i.key_ms).min(),
-        );
-        let records: Vec<Record> = items.into_iter().map(|i| i.record).collect();
-        let more = next.is_some() && next != walk.page && !records.is_empty();
-        if more {
-            let cursor = SinceCursor {
-                page: next,
-                head,
-                pending,
-                ..walk.clone()
-            };
-            return Page {
-                records,
-                next_cursor: Some(encode_cursor(&cursor)),
-                covered: oldest
-                    .map(|t| TimeRange::new(t.max(walk.since), started))
-                    .filter(|r| !r.is_empty()),
-                unavailable: None,
-                more: true,
-            };
-        }
-        let reached = head.unwrap_or(walk.since);
-        let since = pending.map_or(reached, |p| p.min(reached)).max(walk.since);
-        Page {
-            records,
-            next_cursor: Some(encode_cursor(&SinceCursor {
-                since,
-                ..SinceCursor::default()
-            })),
-            covered: Some(TimeRange::new(walk.since, started)).filter(|r| !r.is_empty()),
-            unavailable: self.unavailable,
-            more: false,
-        }
+        let items = items
+            .into_iter()
+            .map(|k| WalkItem::at(k.key_ms, k.key_ms, k.record).held(k.pending))
+            .collect();
+        self.walker().page(&walk.walk, items, next)
     }
 
     /// The orders page after one request of `walk`: the history walk (every status, created
     /// since `since`), then the open orders of any age.
     ///
     /// When the history walk ends, the open orders are read next (`more`); when they are
-    /// read, the next history walk starts no later than the oldest of them, so that it
-    /// reads each again once it has completed.
+    /// read, the next history walk reads down to the oldest of them again, so that it reads
+    /// each again once it has completed.
     pub(crate) fn orders_page(
         &self,
-        walk: &SinceCursor,
+        walk: &SinceRequest,
         items: Vec<crate::parsing::Keyed>,
         next: Option<String>,
     ) -> Page {
         if !walk.open {
             let mut page = self.since_page(walk, items, next);
             if !page.more {
-                let after: SinceCursor = page
+                let walk = page
                     .next_cursor
                     .as_deref()
                     .and_then(|c| serde_json::from_str(c).ok())
                     .unwrap_or_default();
-                page.next_cursor = Some(encode_cursor(&SinceCursor {
-                    open: true,
-                    started: walk.started,
-                    ..after
-                }));
+                page.next_cursor = Some(encode_cursor(&SinceCursor { walk, open: true }));
                 page.more = true;
             }
             return page;
         }
+        let c = &walk.walk.cursor;
         let oldest_open = items.iter().filter(|i| i.pending).map(|i| i.key_ms).min();
-        let pending = min_opt(walk.pending, oldest_open);
         let records: Vec<Record> = items.into_iter().map(|i| i.record).collect();
-        if next.is_some() && next != walk.page && !records.is_empty() {
+        let mut cursor = SinceCursor {
+            walk: c.clone(),
+            open: true,
+        };
+        if let Some(oldest) = oldest_open {
+            cursor.walk.held = Some(c.held.map_or(oldest, |h| h.min(oldest)));
+        }
+        if next.is_some() && next != c.after && !records.is_empty() {
+            cursor.walk.after = next;
             return Page {
                 records,
-                next_cursor: Some(encode_cursor(&SinceCursor {
-                    page: next,
-                    pending,
-                    ..walk.clone()
-                })),
+                next_cursor: Some(encode_cursor(&cursor)),
                 more: true,
                 ..Page::default()
             };
         }
-        let since = pending
-            .map_or(walk.since, |p| p.min(walk.since))
-            .max(self.start_ms);
+        if let Some(held) = cursor.walk.held {
+            cursor.walk.hold_at(held);
+        }
+        (cursor.walk.after, cursor.walk.top, cursor.walk.held) = (None, None, None);
+        cursor.open = false;
         Page {
             records,
-            next_cursor: Some(encode_cursor(&SinceCursor {
-                since,
-                ..SinceCursor::default()
-            })),
+            next_cursor: Some(encode_cursor(&cursor)),
             ..Page::default()
         }
     }
@@ -229,71 +194,29 @@ impl CoinbasePager {
         cursor: Option<&str>,
         stream: &str,
         now: i64,
-    ) -> Result<TransactionsCursor, PluginError> {
-        let mut walk: TransactionsCursor = decode_cursor(cursor, stream)?.unwrap_or_default();
-        walk.started.get_or_insert(now);
-        Ok(walk)
+    ) -> Result<WalkRequest, PluginError> {
+        self.walker().request(cursor, stream, now)
     }
 
     /// The page after one request of `walk` returned `items` (newest first) and the next
     /// page's `starting_after`.
     pub(crate) fn transactions_page(
         &self,
-        walk: &TransactionsCursor,
+        walk: &WalkRequest,
         items: Vec<TransactionItem>,
         next: Option<String>,
     ) -> Page {
-        let lower = walk.stop.unwrap_or(self.start_ms).max(self.start_ms);
-        let started = walk.started.unwrap_or(lower);
-        let oldest = items.iter().map(|i| i.key_ms).min();
-        let head = max_opt(walk.head, items.iter().map(|i| i.key_ms).max());
-        let pending = min_opt(
-            walk.pending,
-            items
-                .iter()
-                .filter(|i| i.pending && i.key_ms >= lower)
-                .map(|i| i.key_ms)
-                .min(),
-        );
-        let reached_stop = oldest.is_some_and(|t| t < lower);
-        let records: Vec<Record> = items
+        let items = items
             .into_iter()
-            .filter(|i| i.key_ms >= lower)
-            .filter_map(|i| i.record)
+            .map(|i| {
+                match i.record {
+                    Some(r) => WalkItem::at(i.key_ms, i.key_ms, r),
+                    None => WalkItem::other(i.key_ms, i.key_ms, i.id),
+                }
+                .held(i.pending)
+            })
             .collect();
-        let ended = next.is_none() || reached_stop || next == walk.after || oldest.is_none();
-        if !ended {
-            let cursor = TransactionsCursor {
-                after: next,
-                head,
-                pending,
-                ..walk.clone()
-            };
-            return Page {
-                records,
-                next_cursor: Some(encode_cursor(&cursor)),
-                covered: oldest
-                    .map(|t| TimeRange::new(t.max(lower), started))
-                    .filter(|r| !r.is_empty()),
-                unavailable: None,
-                more: true,
-            };
-        }
-        let reached = max_opt(head, walk.stop);
-        let stop = match (reached, pending) {
-            (Some(r), Some(p)) => Some(r.min(p)),
-            (r, p) => r.or(p),
-        };
-        Page {
-            records,
-            next_cursor: Some(encode_cursor(&TransactionsCursor {
-                stop,
-                ..TransactionsCursor::default()
-            })),
-            covered: Some(TimeRange::new(lower, started)).filter(|r| !r.is_empty()),
-            unavailable: self.unavailable,
-            more: false,
-        }
+        self.walker().page(walk, items, next)
     }
 
     /// The candle window a stored cursor stands for.
@@ -302,9 +225,7 @@ impl CoinbasePager {
         cursor: Option<&str>,
         bar_ms: i64,
     ) -> Result<CandlesRequest, PluginError> {
-        let c = decode_cursor(cursor, "candles")?.unwrap_or(CandlesCursor {
-            start: self.start_ms.div_euclid(bar_ms) * bar_ms,
-        });
+        let c = CandleCursor::read(cursor, self.start_ms.div_euclid(bar_ms) * bar_ms)?;
         Ok(CandlesRequest {
             start: c.start,
             end: c.start + bar_ms * CANDLES_PER_REQUEST,
@@ -313,9 +234,10 @@ impl CoinbasePager {
 
     /// The page after `request` returned `candles` (any order) at `now` (Coinbase's clock).
     ///
-    /// The next window starts at the first unfinished candle (fetched again and replaced),
-    /// else after the last candle, else at the end of an empty window wholly in the past.
-    /// More follows while the window is in the past and every candle in it is final.
+    /// [`candle_window_page`]: a window of 300 bars is one whole answer, and Coinbase leaves out
+    /// the buckets without trades. The next window starts at the first unfinished candle
+    /// (fetched again and replaced), else at the end of a window wholly in the past, else
+    /// after the last candle.
     pub(crate) fn candles_page(
         &self,
         request: &CandlesRequest,
@@ -324,24 +246,10 @@ impl CoinbasePager {
         now: i64,
     ) -> Page {
         candles.retain(|c| c.open_time >= request.start && c.open_time < request.end);
-        candles.sort_by_key(|c| c.open_time);
-        let first_open = candles.iter().find(|c| !c.is_final).map(|c| c.open_time);
-        let after_last = candles.last().map(|c| c.open_time + bar_ms);
-        let window_past = request.end <= now;
-        let next = match (first_open, after_last) {
-            (Some(open), _) => open,
-            (None, _) if window_past => request.end,
-            (None, Some(after)) => after,
-            (None, None) => request.start,
-        }
-        .max(request.start);
-        Page {
-            records: candles.into_iter().map(Record::Candle).collect(),
-            next_cursor: Some(encode_cursor(&CandlesCursor { start: next })),
-            covered: Some(TimeRange::new(request.start, next)).filter(|r| !r.is_empty()),
-            unavailable: None,
-            more: window_past && first_open.is_none() && next > request.start,
-        }
+        let cursor = CandleCursor {
+            start: request.start,
+        };
+        candle_window_page(cursor, request.end, candles, |t| t + bar_ms, now)
     }
 }
 
@@ -358,37 +266,4 @@ pub(crate) fn candle_partitions(candles: &[(String, String)]) -> Vec<String> {
 pub(crate) fn split_candle_partition(partition: &str) -> Option<(&str, &str)> {
     let (product, timeframe) = partition.rsplit_once(':')?;
     (!product.is_empty() && !timeframe.is_empty()).then_some((product, timeframe))
-}
-
-fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-pub(crate) fn encode_cursor<T: Serialize>(cursor: &T) -> String {
-    serde_json::to_string(cursor).expect("cursor structs always serialize")
-}
-
-pub(crate) fn decode_cursor<T: for<'de> Deserialize<'de>>(
-    cursor: Option<&str>,
-    stream: &str,
-) -> Result<Option<T>, PluginError> {
-    match cursor {
-        None => Ok(None),
-        Some(text) => serde_json::from_str(text).map(Some).map_err(|e| {
-            PluginError::plugin(format!(
-                "while reading the stored {stream} cursor {text:?}: {e}; it was not written by \
-                 this plugin version (resync the stream to start over)"
-            ))
-        }),
-    }
 }

@@ -12,9 +12,10 @@ use p256::ecdsa::signature::Verifier;
 use serde_json::{json, Value};
 
 use crate::config::CoinbaseConfig;
-use crate::pagination::{CoinbasePager, SinceCursor, TransactionItem, TransactionsCursor};
+use crate::pagination::{CoinbasePager, SinceCursor, TransactionItem};
 use crate::parsing::{self, Keyed, TransferKind};
 use crate::signing::{self, CoinbaseSigner};
+use exsync_plugin_api::walk::WalkCursor as TransactionsCursor;
 
 /// A P-256 key made for these tests only (`openssl ecparam -name prime256v1 -genkey`).
 const TEST_KEY: &str = "-----BEGIN EC PRIVATE KEY-----
@@ -537,34 +538,38 @@ fn fill_at(key: i64, pending: bool) -> Keyed {
     k
 }
 
+fn cursor_of<T: serde::de::DeserializeOwned>(page: &exsync_plugin_api::Page) -> T {
+    serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap()
+}
+
 #[test]
 fn since_walk_pages_by_cursor_then_restarts_from_the_newest_key() {
     let p = pager();
     let walk = p.since_request(None, "trades", 9_000).unwrap();
-    assert_eq!((walk.since, walk.started), (1_000, Some(9_000)));
+    assert_eq!((walk.since, walk.walk.top()), (1_000, 9_000));
     let page = p.since_page(
         &walk,
         vec![fill_at(8_000, false), fill_at(7_000, false)],
         Some("c1".into()),
     );
     assert!(page.more);
-    assert_eq!(page.covered, Some(TimeRange::new(7_000, 9_000)));
-    let next: SinceCursor = serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap();
+    assert_eq!(page.covered, Some(TimeRange::new(7_001, 9_000)));
+    let next: SinceCursor = cursor_of(&page);
     assert_eq!(
-        (next.page.as_deref(), next.head, next.since),
-        (Some("c1"), Some(8_000), 1_000)
+        (next.walk.after.as_deref(), next.walk.newest, next.walk.stop),
+        (Some("c1"), Some(8_000), None)
     );
+    let next = p
+        .since_request(page.next_cursor.as_deref(), "trades", 9_500)
+        .unwrap();
+    assert_eq!((next.since, next.page()), (1_000, Some("c1")));
     let last = p.since_page(&next, vec![fill_at(2_000, false)], None);
     assert!(!last.more);
     assert_eq!(last.covered, Some(TimeRange::new(1_000, 9_000)));
-    let after: SinceCursor = serde_json::from_str(last.next_cursor.as_deref().unwrap()).unwrap();
-    assert_eq!(
-        after,
-        SinceCursor {
-            since: 8_000,
-            ..SinceCursor::default()
-        }
-    );
+    let after = p
+        .since_request(last.next_cursor.as_deref(), "trades", 10_000)
+        .unwrap();
+    assert_eq!((after.since, after.page()), (8_000, None));
     // The same cursor twice, or an empty page with a cursor, ends the walk.
     let again = p.since_page(&next, vec![fill_at(1_500, false)], Some("c1".into()));
     assert!(!again.more);
@@ -587,21 +592,39 @@ fn since_walk_restarts_below_the_oldest_open_order() {
         ],
         None,
     );
-    let after: SinceCursor = serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap();
+    let after = p
+        .since_request(page.next_cursor.as_deref(), "orders", 9_500)
+        .unwrap();
     assert_eq!(after.since, 3_000);
-    // Nothing seen: the next walk starts where this one did.
-    let empty = p.since_page(
-        &SinceCursor {
-            since: 5_000,
-            started: Some(6_000),
-            ..SinceCursor::default()
-        },
-        vec![],
-        None,
-    );
-    let after: SinceCursor = serde_json::from_str(empty.next_cursor.as_deref().unwrap()).unwrap();
+    // Nothing seen: the next walk starts where this one did (a cursor of the previous
+    // version, `{"since":T}`, read as it was meant).
+    let walk = p
+        .since_request(Some(r#"{"since":5000}"#), "orders", 6_000)
+        .unwrap();
+    assert_eq!(walk.since, 5_000);
+    let empty = p.since_page(&walk, vec![], None);
+    let after = p
+        .since_request(empty.next_cursor.as_deref(), "orders", 7_000)
+        .unwrap();
     assert_eq!(after.since, 5_000);
-    assert_eq!(empty.covered, Some(TimeRange::new(5_000, 6_000)));
+    assert_eq!(empty.covered, Some(TimeRange::new(1_000, 6_000)));
+}
+
+#[test]
+fn since_cursors_of_the_previous_version_are_read() {
+    let p = pager();
+    // Mid-walk, reading the open orders: `page`, `pending`, `started`, `open`.
+    let old = r#"{"since":4000,"page":"c7","pending":3500,"started":8000,"open":true}"#;
+    let walk = p.since_request(Some(old), "orders", 9_000).unwrap();
+    assert_eq!(
+        (walk.since, walk.page(), walk.open, walk.walk.top()),
+        (4_000, Some("c7"), true, 8_000)
+    );
+    let page = p.orders_page(&walk, vec![], None);
+    let after = p
+        .since_request(page.next_cursor.as_deref(), "orders", 9_000)
+        .unwrap();
+    assert_eq!((after.since, after.open), (3_500, false));
 }
 
 #[test]
@@ -616,34 +639,40 @@ fn orders_walk_reads_the_open_orders_after_the_history_and_restarts_below_them()
     );
     assert!(page.more);
     assert_eq!(page.covered, Some(TimeRange::new(1_000, 9_000)));
-    let open: SinceCursor = serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap();
+    let open = p
+        .since_request(page.next_cursor.as_deref(), "orders", 9_000)
+        .unwrap();
     assert!(open.open);
     assert_eq!(open.since, 6_000);
     // Two pages of open orders; one older than the history walk's bound.
     let page = p.orders_page(&open, vec![fill_at(6_000, true)], Some("c2".into()));
     assert!(page.more);
     assert_eq!(page.covered, None);
-    let open2: SinceCursor = serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap();
-    assert_eq!((open2.open, open2.page.as_deref()), (true, Some("c2")));
+    let open2 = p
+        .since_request(page.next_cursor.as_deref(), "orders", 9_000)
+        .unwrap();
+    assert_eq!((open2.open, open2.page()), (true, Some("c2")));
     let page = p.orders_page(&open2, vec![fill_at(2_500, true)], None);
     assert!(!page.more);
-    let after: SinceCursor = serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap();
+    let after = p
+        .since_request(page.next_cursor.as_deref(), "orders", 9_000)
+        .unwrap();
     assert_eq!(
-        after,
-        SinceCursor {
-            since: 2_500,
-            ..SinceCursor::default()
-        }
+        (after.open, after.since, after.page()),
+        (false, 2_500, None)
     );
     // No open orders: the bound stays.
     let page = p.orders_page(&open, vec![], None);
-    let after: SinceCursor = serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap();
+    let after = p
+        .since_request(page.next_cursor.as_deref(), "orders", 9_000)
+        .unwrap();
     assert_eq!(after.since, 6_000);
 }
 
 fn tx(key: i64, pending: bool, keep: bool) -> TransactionItem {
     TransactionItem {
         key_ms: key,
+        id: format!("t{key}"),
         pending,
         record: keep.then(|| fill_at(key, false).record),
     }
@@ -660,12 +689,14 @@ fn transactions_walk_ends_at_the_previous_head_and_keeps_pending_ones_in_reach()
     );
     assert!(page.more);
     assert_eq!(page.records.len(), 1, "only the stream's records are kept");
-    let next: TransactionsCursor =
-        serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap();
+    let next: TransactionsCursor = cursor_of(&page);
     assert_eq!(
-        (next.after.as_deref(), next.head),
+        (next.after.as_deref(), next.newest),
         (Some("id8"), Some(9_000))
     );
+    let next = p
+        .transactions_request(page.next_cursor.as_deref(), "ledger", 10_000)
+        .unwrap();
     let last = p.transactions_page(
         &next,
         vec![tx(4_000, true, true), tx(500, false, true)],
@@ -677,26 +708,16 @@ fn transactions_walk_ends_at_the_previous_head_and_keeps_pending_ones_in_reach()
         1,
         "the record before the start is dropped"
     );
-    let after: TransactionsCursor =
-        serde_json::from_str(last.next_cursor.as_deref().unwrap()).unwrap();
+    let after: TransactionsCursor = cursor_of(&last);
     assert_eq!(
-        after.stop,
-        Some(4_000),
+        (after.stop, after.hold),
+        (Some(9_000), Some(4_000)),
         "the pending transaction is read again"
     );
-    // The next walk stops at records older than its stop.
+    // The next walk stops at records older than its stop (a cursor of the previous
+    // version: its stop itself is read again).
     let w2 = p
-        .transactions_request(
-            Some(
-                &serde_json::to_string(&TransactionsCursor {
-                    stop: Some(9_000),
-                    ..Default::default()
-                })
-                .unwrap(),
-            ),
-            "ledger",
-            20_000,
-        )
+        .transactions_request(Some(r#"{"stop":9000}"#), "ledger", 20_000)
         .unwrap();
     let page = p.transactions_page(
         &w2,
@@ -709,9 +730,8 @@ fn transactions_walk_ends_at_the_previous_head_and_keeps_pending_ones_in_reach()
     );
     assert!(!page.more);
     assert_eq!(page.records.len(), 2);
-    assert_eq!(page.covered, Some(TimeRange::new(9_000, 20_000)));
-    let after: TransactionsCursor =
-        serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap();
+    assert_eq!(page.covered, Some(TimeRange::new(1_000, 20_000)));
+    let after: TransactionsCursor = cursor_of(&page);
     assert_eq!(after.stop, Some(12_000));
 }
 

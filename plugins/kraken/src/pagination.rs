@@ -16,7 +16,16 @@
 //! page, the next walk starts where it ended (a minute before, to catch records Kraken shows
 //! late). Every cursor names the next request completely,
 //! so a crash between two pages repeats at most the page in flight: the store upserts by id.
+//!
+//! Why not `exsync_plugin_api::window::Walker`: Kraken's queries have no widest window and no
+//! reach, so one offset walk over `(start, now]` reads any span, a first sync included, while
+//! `Walker` cuts history into windows of a bounded width, newest first (one request or more
+//! per window, where this walk needs one per 50 records). Given an unbounded width instead,
+//! `Walker`'s re-read after a caught-up walk (at most a window less a day) is unbounded too,
+//! losing [`PENDING_RECHECK_MS`] for transfers. The bounds are also whole seconds, `start`
+//! exclusive and `end` inclusive, as the stored cursors hold them.
 
+use exsync_plugin_api::window::{decode_cursor, encode_cursor};
 use exsync_plugin_api::{Candle, Page, PluginError, Record, TimeRange, TransferStatus};
 use serde::{Deserialize, Serialize};
 
@@ -369,24 +378,5 @@ fn min_opt<T: Ord + Copy>(a: Option<T>, b: Option<T>) -> Option<T> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
-    }
-}
-
-fn encode_cursor<T: Serialize>(cursor: &T) -> String {
-    serde_json::to_string(cursor).expect("cursor structs always serialize")
-}
-
-fn decode_cursor<T: for<'de> Deserialize<'de>>(
-    cursor: Option<&str>,
-    stream: &str,
-) -> Result<Option<T>, PluginError> {
-    match cursor {
-        None => Ok(None),
-        Some(text) => serde_json::from_str(text).map(Some).map_err(|e| {
-            PluginError::plugin(format!(
-                "while reading the stored {stream} cursor {text:?}: {e}; it was not written by \
-                 this plugin version (resync the stream to start over)"
-            ))
-        }),
     }
 }

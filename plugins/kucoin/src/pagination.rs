@@ -22,7 +22,22 @@
 //!
 //! Every cursor names the next request completely, so a crash between two pages repeats at
 //! most the page in flight: the store upserts by id.
+//!
+//! Why the windows are walked here and not by `exsync_plugin_api::window::Walker`, whose
+//! forward phase is this walk:
+//!
+//! * A caught-up transfer walk reads back to the oldest pending transfer up to
+//!   [`PENDING_RECHECK_MS`] (30 days, so a transfer pending for weeks is seen to settle);
+//!   `Walker` caps that re-read at a window less a day (6 days here), and its `WindowRule`
+//!   cannot carry another cap without a new field in a published struct.
+//! * A first walk goes forward from the start and reports what KuCoin no longer serves on its
+//!   first page; `Walker` backfills the newest window first.
+//! * The cursor holds two kinds of page token (`currentPage`, and `lastId` on the
+//!   high-frequency endpoints) and the orders follow-up, whose JSON names (`page`, `open`)
+//!   mean other things in `window::WindowCursor`: moving would need a new cursor and a
+//!   reader of this one.
 
+use exsync_plugin_api::window::{decode_cursor, encode_cursor};
 use exsync_plugin_api::{OrderStatus, Page, PluginError, Record, TimeRange};
 use serde::{Deserialize, Serialize};
 
@@ -520,24 +535,5 @@ fn min_opt<T: Ord + Copy>(a: Option<T>, b: Option<T>) -> Option<T> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
-    }
-}
-
-pub(crate) fn encode_cursor<T: Serialize>(cursor: &T) -> String {
-    serde_json::to_string(cursor).expect("cursor structs always serialize")
-}
-
-fn decode_cursor<T: for<'de> Deserialize<'de>>(
-    cursor: Option<&str>,
-    stream: &str,
-) -> Result<Option<T>, PluginError> {
-    match cursor {
-        None => Ok(None),
-        Some(text) => serde_json::from_str(text).map(Some).map_err(|e| {
-            PluginError::plugin(format!(
-                "while reading the stored {stream} cursor {text:?}: {e}; it was not written by \
-                 this plugin version (resync the stream to start over)"
-            ))
-        }),
     }
 }

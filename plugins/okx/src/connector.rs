@@ -277,7 +277,7 @@ impl OkxConnector {
         params.push(("limit", PAGE_LIMIT.to_string()));
         let what = format!(
             "fetching fills-history for {inst_type} after bill {}",
-            walk.after.map_or("(newest)".into(), |a| a.to_string())
+            walk.after().map_or("(newest)".into(), |a| a.to_string())
         );
         let body = self.signed_get(&OkxEndpoints::FILLS_HISTORY, &params, &what)?;
         let contracts = self.contracts(inst_type)?;
@@ -285,8 +285,7 @@ impl OkxConnector {
             .map_err(|e| e.context(format!("for {inst_type}")))?;
         Ok(self
             .pager
-            .walk_page(&walk, items, KeyKind::Id, Some(now - THREE_MONTHS_MS))
-            .page)
+            .walk_page(&walk, items, KeyKind::Id, Some(now - THREE_MONTHS_MS)))
     }
 
     /// Completed orders of the last 3 months, then the open ones.
@@ -307,7 +306,7 @@ impl OkxConnector {
         let what = format!(
             "fetching {} for {inst_type} after order {}",
             endpoint.path.trim_start_matches("/api/v5/"),
-            walk.after.map_or("(newest)".into(), |a| a.to_string())
+            walk.after().map_or("(newest)".into(), |a| a.to_string())
         );
         let body = self.signed_get(endpoint, &params, &what)?;
         let contracts = self.contracts(inst_type)?;
@@ -350,7 +349,7 @@ impl OkxConnector {
         let what = format!(
             "fetching {} after bill {}",
             endpoint.path.trim_start_matches("/api/v5/"),
-            walk.after.map_or("(newest)".into(), |a| a.to_string())
+            walk.after().map_or("(newest)".into(), |a| a.to_string())
         );
         let body = self.signed_get(endpoint, &params, &what)?;
         let items = if partition == LEDGER_TRADING {
@@ -360,8 +359,7 @@ impl OkxConnector {
         };
         Ok(self
             .pager
-            .walk_page(&walk, items, KeyKind::Id, Some(reach_from))
-            .page)
+            .walk_page(&walk, items, KeyKind::Id, Some(reach_from)))
     }
 
     fn fetch_transfers(&self, stream: Stream, cursor: Option<&str>) -> Result<Page, PluginError> {
@@ -377,7 +375,8 @@ impl OkxConnector {
         let what = format!(
             "fetching {} before {}",
             endpoint.path.trim_start_matches("/api/v5/"),
-            walk.after.map_or("(newest)".into(), |a| format!("ts {a}"))
+            walk.after()
+                .map_or("(newest)".into(), |a| format!("ts {a}"))
         );
         let body = self.signed_get(endpoint, &params, &what)?;
         let items = if stream == Stream::Deposits {
@@ -386,7 +385,7 @@ impl OkxConnector {
             parsing::parse_withdrawals(&body)?
         };
         // OKX documents no lookback limit for deposit and withdrawal history.
-        Ok(self.pager.walk_page(&walk, items, KeyKind::Time, None).page)
+        Ok(self.pager.walk_page(&walk, items, KeyKind::Time, None))
     }
 
     fn fetch_candles(&self, partition: &str, cursor: Option<&str>) -> Result<Page, PluginError> {

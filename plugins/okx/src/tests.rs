@@ -14,11 +14,11 @@ use crate::config::{generate_config, OkxConfig};
 use crate::connector::OkxConnector;
 use crate::endpoints::{bar, OkxEndpoints, DAY_MS, PAGE_LIMIT};
 use crate::pagination::{
-    candle_partitions, split_candle_partition, CandlesCursor, KeyKind, OkxPager, Phase, WalkCursor,
-    WalkItem,
+    candle_partitions, split_candle_partition, KeyKind, OkxPager, Phase, WalkCursor, WalkItem,
 };
 use crate::parsing;
 use crate::signing::{self, prehash, OkxSigner};
+use exsync_plugin_api::window::CandleCursor as CandlesCursor;
 
 fn data(name: &str) -> Vec<u8> {
     let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -549,14 +549,12 @@ fn sync(
             .walk_request(cursor.as_deref(), "trades", now)
             .unwrap();
         requests += 1;
-        let page = pager()
-            .walk_page(
-                &walk,
-                serve(list, walk.after),
-                kind,
-                Some(now - 90 * DAY_MS),
-            )
-            .page;
+        let page = pager().walk_page(
+            &walk,
+            serve(list, walk.after()),
+            kind,
+            Some(now - 90 * DAY_MS),
+        );
         ids.extend(page.records.iter().map(|r| r.id()));
         cursor.clone_from(&page.next_cursor);
         if !page.more {
@@ -613,8 +611,8 @@ fn walk_stops_at_the_configured_start_and_reads_pending_records_again() {
     );
     let c: WalkCursor = serde_json::from_str(cursor.as_deref().unwrap()).unwrap();
     assert_eq!(
-        c.stop,
-        Some(139),
+        (c.walk.stop, c.walk.hold),
+        (Some(150), Some(140)),
         "the next walk reads the pending record again"
     );
     let (requests, ids, _, _) = sync(&list, cursor, KeyKind::Id, now);
@@ -644,10 +642,8 @@ fn time_keyed_walk_repeats_the_boundary_millisecond_and_loses_nothing() {
             .walk_request(cursor.as_deref(), "deposits", now)
             .unwrap();
         // Distinct records: index by position among equal keys.
-        let page_items = serve(&list, walk.after);
-        let page = pager()
-            .walk_page(&walk, page_items, KeyKind::Time, None)
-            .page;
+        let page_items = serve(&list, walk.after());
+        let page = pager().walk_page(&walk, page_items, KeyKind::Time, None);
         for r in &page.records {
             served.insert(r.timestamp());
         }
@@ -661,7 +657,7 @@ fn time_keyed_walk_repeats_the_boundary_millisecond_and_loses_nothing() {
     let all: std::collections::BTreeSet<i64> = list.iter().map(|(_, t, _)| *t).collect();
     assert_eq!(served, all, "every millisecond was read");
     let c: WalkCursor = serde_json::from_str(cursor.as_deref().unwrap()).unwrap();
-    assert_eq!(c.stop, Some(START as u64 + 1000 + 229 / 3 - 1));
+    assert_eq!(c.walk.stop, Some(START + 1000 + 229 / 3));
 }
 
 #[test]
@@ -674,7 +670,7 @@ fn orders_walk_reads_the_open_orders_then_stops_below_the_oldest() {
     let page = pager().orders_page(&walk, serve(&history, None), None);
     assert!(page.more, "the open orders come next");
     let next: WalkCursor = serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap();
-    assert_eq!((next.phase, next.stop), (Phase::Pending, Some(500)));
+    assert_eq!((next.phase, next.walk.stop), (Phase::Pending, Some(500)));
     // Two open orders, 350 and 520.
     let open = vec![fill(520, START + 6, true), fill(350, START + 4, true)];
     let walk = pager()
@@ -684,7 +680,36 @@ fn orders_walk_reads_the_open_orders_then_stops_below_the_oldest() {
     assert!(!page.more);
     assert_eq!(page.records.len(), 2);
     let next: WalkCursor = serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap();
-    assert_eq!((next.phase, next.stop), (Phase::History, Some(349)));
+    assert_eq!(
+        (next.phase, next.walk.stop, next.walk.hold),
+        (Phase::History, Some(500), Some(350))
+    );
+}
+
+#[test]
+fn walk_cursors_of_the_previous_version_are_read() {
+    let now = START + 10 * DAY_MS;
+    let list: Vec<(u64, i64, bool)> = (1..=150u64)
+        .map(|k| (k, START + k as i64 * 1000, false))
+        .collect();
+    // Between walks: everything above key 120 is new (the stop key is read again).
+    let old = Some(r#"{"phase":"history","stop":120}"#.to_owned());
+    let (requests, ids, _, _) = sync(&list, old, KeyKind::Id, now);
+    assert_eq!((requests, ids.len()), (1, 31));
+    // Mid-walk, numeric `after`, `head`, `started` and `pending`: it goes on after key 51.
+    let old = format!(r#"{{"after":51,"stop":20,"head":150,"started":{now},"pending":140}}"#);
+    let (requests, ids, last, cursor) = sync(&list, Some(old), KeyKind::Id, now);
+    assert_eq!((requests, ids.len()), (1, 31), "keys 50 down to 20");
+    assert_eq!(last.covered.unwrap().to_ms, now);
+    let c: WalkCursor = serde_json::from_str(cursor.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        (c.phase, c.walk.stop, c.walk.hold),
+        (Phase::History, Some(150), Some(140))
+    );
+    // An orders cursor reading the open orders.
+    let old = r#"{"phase":"pending","after":900,"stop":800,"pending":850}"#;
+    let walk = pager().walk_request(Some(old), "orders", now).unwrap();
+    assert_eq!((walk.phase, walk.after()), (Phase::Pending, Some(900)));
 }
 
 #[test]
