@@ -106,6 +106,7 @@ fn canned(request: &Request) -> Vec<Response> {
                 error: ErrorInfo::new("config", "missing field `exchange`")
                     .with_hint("name the plugin id in `exchange`"),
             }],
+            last_reload: None,
         })],
         Request::Sync(sync) => {
             let progress = |done, records| {

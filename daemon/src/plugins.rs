@@ -31,12 +31,20 @@ pub struct Generations {
 }
 
 impl Generations {
+    /// Code versions loaded by this process, all plugins together: they all stay mapped.
+    pub fn resident(&self) -> usize {
+        self.seen.values().map(Vec::len).sum()
+    }
+
     fn generation(&mut self, id: &str, sha: &str) -> u32 {
         let shas = self.seen.entry(id.to_owned()).or_default();
-        if !shas.iter().any(|s| s == sha) {
-            shas.push(sha.to_owned());
+        match shas.iter().position(|s| s == sha) {
+            Some(i) => i as u32 + 1,
+            None => {
+                shas.push(sha.to_owned());
+                shas.len() as u32
+            }
         }
-        shas.len() as u32
     }
 }
 
@@ -68,6 +76,11 @@ fn refused(
         },
         library: None,
     }
+}
+
+/// The sha256 of a file's content, hex.
+pub fn file_sha256(file: &Path) -> std::io::Result<String> {
+    Ok(hex::encode(Sha256::digest(std::fs::read(file)?)))
 }
 
 /// Every `*.so` in `dir`, sorted.
@@ -184,7 +197,6 @@ pub fn load_dir(
                     "plugin id `{id}` is already provided by {}",
                     first.info.file
                 );
-                metrics.plugins_loaded.dec();
                 entry = refused(
                     &file,
                     entry.info.sha256.clone(),
