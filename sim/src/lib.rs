@@ -18,8 +18,8 @@
 //! ```
 
 pub mod binance;
-pub mod bitfinex;
 pub mod bitmex;
+pub mod bitfinex;
 pub mod bybit;
 pub mod coinbase;
 pub mod coinbase_exchange;
