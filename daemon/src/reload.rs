@@ -391,8 +391,8 @@ fn plan_plugins(
     let mut entries: Vec<PluginEntry> = Vec::new();
     for file in &files {
         let previous = old.iter().find(|p| p.info.file == shown(file));
-        let sha = plugins::file_sha256(file).unwrap_or_default();
         if let Some(p) = previous {
+            let sha = plugins::file_sha256(file).unwrap_or_default();
             if !sha.is_empty() && p.info.sha256 == sha {
                 entries.push(p.clone());
                 continue;
