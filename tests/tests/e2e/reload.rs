@@ -9,6 +9,7 @@ use std::time::Duration;
 use exsync_e2e::daemon::{
     binance_integration, ctl, has_problem, integration, Daemon, Setup, ALL_STREAMS,
 };
+use exsync_e2e::probe;
 use exsync_e2e::sim::{Sim, API_KEY, API_SECRET};
 use exsync_e2e::truth::assert_stored_exactly;
 use exsync_e2e::{assert_all_ok, assert_no_secrets, streams};
@@ -318,4 +319,77 @@ fn plugins_dropped_in_broken_and_removed() {
         Some(1.0)
     );
     assert_stored_exactly(&daemon, "main", &sim.truth());
+}
+
+#[test]
+fn a_new_build_of_a_plugin_serves_new_syncs_and_a_broken_one_leaves_the_old_serving() {
+    let setup = Setup::new();
+    setup.remove_plugin(BINANCE);
+    setup.replace_plugin(probe::FILE, &probe::build("1.0.0"));
+    // 150 pages of 10 entries, each page 40 ms: a page is in flight when the build changes.
+    setup.integration(
+        "ledger",
+        "exchange = \"probe\"\n[streams]\nledger = \"1h\"\n\
+         [options]\nentries = 1500\npage = 10\npage_delay_ms = 40\n",
+    );
+    let daemon = Daemon::start(&setup);
+    let socket = daemon.socket.clone();
+    let first_sync =
+        std::thread::spawn(move || ctl(&socket, &["--json", "sync", "ledger", "--wait"]));
+    daemon.wait_for_status("some ledger pages", |s| {
+        integration(s, "ledger").is_some_and(|i| i["streams"][0]["records"].as_u64() > Some(30))
+    });
+
+    // A new build: loaded from its own copy, generation 2; the integration restarts on it.
+    setup.replace_plugin(probe::FILE, &probe::build("2.0.0"));
+    let (status, took) = daemon.wait_for_status("build 2.0.0 to serve", |s| {
+        s["plugins"][0]["version"] == "2.0.0"
+    });
+    print_latency("plugin replaced", took);
+    assert_eq!(status["plugins"][0]["generation"], 2, "{status:#}");
+    assert_none_failed(&first_sync.join().unwrap().json());
+    assert_all_ok(&daemon.sync_wait("ledger"));
+    let plugins = daemon.ctl_json(&["plugins"]);
+    assert_eq!(plugins["plugins"][0]["version"], "2.0.0", "{plugins}");
+    assert_eq!(plugins["plugins"][0]["generation"], 2, "{plugins}");
+    assert_eq!(
+        daemon.metric("exsync_plugin_generations_resident"),
+        Some(2.0)
+    );
+
+    // Every entry exactly once; the first pages came from build 1, the rest from build 2.
+    let assert_ledger_exact = |daemon: &Daemon| {
+        let records = daemon.records("ledger", "ledger");
+        let ids: std::collections::BTreeSet<String> = records
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(records.len(), 1500, "no entry lost or duplicated");
+        assert_eq!(ids, (0..1500).map(|i| format!("L{i}")).collect());
+        records
+    };
+    let records = assert_ledger_exact(&daemon);
+    let built_by = |v: &str| records.iter().filter(|r| r["raw"]["build"] == v).count();
+    assert!(built_by("1.0.0") > 0, "the pages before the swap stay");
+    assert!(built_by("2.0.0") > 0, "new syncs run the new build");
+
+    // A build that panics while loading: refused, build 2 keeps serving, and status says why.
+    setup.replace_plugin(probe::FILE, &probe::build("3.0.0-panic"));
+    let (status, _) = daemon.wait_for_status("the broken build to be refused", |s| {
+        s.to_string().contains("keeps serving")
+    });
+    assert_eq!(status["plugins"][0]["version"], "2.0.0", "{status:#}");
+    assert!(
+        status.to_string().contains("broken on purpose"),
+        "{status:#}"
+    );
+    assert_eq!(state(&status, "ledger"), "ready", "{status:#}");
+    assert_all_ok(&daemon.sync_wait("ledger"));
+    assert_ledger_exact(&daemon);
+    let out = daemon.reload_wait();
+    assert_eq!(
+        out.code, 1,
+        "a refused build fails the reload: {}",
+        out.stdout
+    );
 }
