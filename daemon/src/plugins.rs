@@ -21,6 +21,29 @@ use crate::metrics::Metrics;
 pub struct PluginEntry {
     pub info: PluginInfo,
     pub library: Option<PluginLibrary>,
+    /// The file's size, modification time and inode when it was read: while they stay the
+    /// same, a reload takes the content as unchanged without hashing it again.
+    pub stamp: Option<FileStamp>,
+}
+
+/// What identifies a file's version without reading it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileStamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    inode: u64,
+}
+
+impl FileStamp {
+    pub fn of(file: &Path) -> Option<FileStamp> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(file).ok()?;
+        Some(FileStamp {
+            len: m.len(),
+            modified: m.modified().ok(),
+            inode: m.ino(),
+        })
+    }
 }
 
 /// Generations of each plugin id seen by this process: libraries are never unloaded, so every
@@ -75,6 +98,7 @@ fn refused(
             ..Default::default()
         },
         library: None,
+        stamp: None,
     }
 }
 
@@ -101,6 +125,7 @@ pub fn load_file(
     generations: &mut Generations,
     metrics: &Metrics,
 ) -> PluginEntry {
+    let stamp = FileStamp::of(file);
     let bytes = match std::fs::read(file) {
         Ok(b) => b,
         Err(e) => {
@@ -166,6 +191,7 @@ pub fn load_file(
                     error: None,
                 },
                 library: Some(library),
+                stamp,
             }
         }
         Err(e) => {
@@ -174,7 +200,9 @@ pub fn load_file(
                 LoadError::Open(m) => format!("the dynamic loader refused it: {m}"),
                 other => other.to_string(),
             };
-            refused(file, sha, "plugin", reason, message, metrics)
+            let mut entry = refused(file, sha, "plugin", reason, message, metrics);
+            entry.stamp = stamp;
+            entry
         }
     }
 }

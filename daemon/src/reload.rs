@@ -392,6 +392,11 @@ fn plan_plugins(
     for file in &files {
         let previous = old.iter().find(|p| p.info.file == shown(file));
         if let Some(p) = previous {
+            let same_stamp = p.stamp.is_some() && p.stamp == plugins::FileStamp::of(file);
+            if same_stamp {
+                entries.push(p.clone());
+                continue;
+            }
             let sha = plugins::file_sha256(file).unwrap_or_default();
             if !sha.is_empty() && p.info.sha256 == sha {
                 entries.push(p.clone());

@@ -3,14 +3,14 @@
 //! `src/`.
 
 mod auth;
-mod bitmex;
 mod bitfinex;
+mod bitmex;
 mod bybit;
 mod coinbase;
 mod coinbase_exchange;
 mod coinbase_prime;
-mod gemini;
 mod cryptocom;
+mod gemini;
 mod kraken;
 mod kucoin;
 mod lifecycle;
