@@ -3,14 +3,14 @@
 //! `src/`.
 
 mod auth;
-mod bitfinex;
 mod bitmex;
+mod bitfinex;
 mod bybit;
 mod coinbase;
 mod coinbase_exchange;
 mod coinbase_prime;
-mod cryptocom;
 mod gemini;
+mod cryptocom;
 mod kraken;
 mod kucoin;
 mod lifecycle;
