@@ -186,7 +186,7 @@ pub struct StatusReport {
     pub problems: Vec<Problem>,
     /// The last reload of configuration and plugins (none since the start if absent).
     #[serde(default)]
-    pub last_reload: Option<ReloadReport>,
+    pub last_reload: Option<Box<ReloadReport>>,
 }
 
 /// One file in the plugin directory, loaded or refused.
