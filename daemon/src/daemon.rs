@@ -45,6 +45,8 @@ pub struct Daemon {
     /// The scheduling tasks of every integration started since the start; shutdown waits for
     /// them.
     schedulers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// Integrations a reload removed: shutdown also waits for their page in flight.
+    stopping: Mutex<Vec<Arc<supervisor::Integration>>>,
 }
 
 impl Daemon {
@@ -89,6 +91,13 @@ impl Daemon {
         let mut tasks = self.schedulers.lock().expect("schedulers lock");
         tasks.retain(|t| !t.is_finished());
         tasks.push(task);
+    }
+
+    /// Keeps a removed integration until its page in flight is committed.
+    pub fn stopping(&self, it: Arc<supervisor::Integration>) {
+        let mut stopping = self.stopping.lock().expect("stopping lock");
+        stopping.retain(|i| i.sync_lock.try_lock().is_err());
+        stopping.push(it);
     }
 
     /// Sets the gauges that describe the whole topology.
@@ -214,6 +223,7 @@ pub async fn run(settings: Settings, overrides: Overrides) -> anyhow::Result<()>
         reload_lock: tokio::sync::Mutex::new(()),
         last_reload: Mutex::new(None),
         schedulers: Mutex::new(Vec::new()),
+        stopping: Mutex::new(Vec::new()),
     });
     daemon.update_gauges();
 
@@ -261,7 +271,7 @@ pub async fn run(settings: Settings, overrides: Overrides) -> anyhow::Result<()>
         for s in schedulers {
             let _ = s.await;
         }
-        let integrations: Vec<_> = daemon
+        let mut integrations: Vec<_> = daemon
             .topology
             .read()
             .expect("topology lock")
@@ -269,6 +279,7 @@ pub async fn run(settings: Settings, overrides: Overrides) -> anyhow::Result<()>
             .values()
             .cloned()
             .collect();
+        integrations.extend(daemon.stopping.lock().expect("stopping lock").drain(..));
         for it in integrations {
             let _ = it.sync_lock.lock().await;
         }

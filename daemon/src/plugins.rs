@@ -239,3 +239,35 @@ pub fn load_dir(
     }
     Ok(entries)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generations_count_code_versions_and_an_old_build_back_keeps_its_number() {
+        let mut g = Generations::default();
+        assert_eq!(g.generation("probe", "aa"), 1);
+        assert_eq!(g.generation("probe", "bb"), 2);
+        assert_eq!(
+            g.generation("probe", "aa"),
+            1,
+            "the same code is the same generation"
+        );
+        assert_eq!(g.generation("binance", "cc"), 1);
+        assert_eq!(g.resident(), 3);
+    }
+
+    #[test]
+    fn a_file_stamp_changes_when_the_file_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("p.so");
+        std::fs::write(&file, b"one").unwrap();
+        let before = FileStamp::of(&file).unwrap();
+        assert_eq!(FileStamp::of(&file), Some(before.clone()));
+        let tmp = dir.path().join("p.so.tmp");
+        std::fs::write(&tmp, b"two").unwrap();
+        std::fs::rename(&tmp, &file).unwrap();
+        assert_ne!(FileStamp::of(&file), Some(before));
+    }
+}

@@ -130,6 +130,7 @@ fn apply(daemon: &Arc<Daemon>, plan: Plan) -> ReloadReport {
                 action: "stopping",
             }
             .emit(&daemon.metrics);
+            daemon.stopping(old.clone());
             let metrics = daemon.metrics.clone();
             tokio::spawn(async move {
                 let _last_page = old.sync_lock.lock().await;
@@ -276,6 +277,16 @@ fn plan(daemon: &Arc<Daemon>) -> Plan {
             &daemon.shared,
             daemon.shutdown.child_token(),
         );
+        if let (Some(o), Some(e)) = (old, &new.error) {
+            let same =
+                o.config == new.config && o.error.as_ref().is_some_and(|x| x.message == e.message);
+            if same {
+                // Broken before, broken now for the same reason: nothing to say again.
+                report.unchanged.push(name.clone());
+                integrations.insert(name, o.clone());
+                continue;
+            }
+        }
         let old_works = old.is_some_and(|o| o.error.is_none());
         let plugin_gone = removed_ids.contains(&new.config.exchange);
         if let Some(e) = &new.error {
