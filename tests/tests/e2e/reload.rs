@@ -180,7 +180,7 @@ fn integration_files_added_changed_broken_and_removed_while_syncs_run() {
 
 #[test]
 fn sighup_reloads_and_daemon_settings_need_a_restart() {
-    let sim = Sim::binance(&["--seed", "62", "--trades", "200"]);
+    let sim = Sim::binance(&["--seed", "62", "--trades", "200", "--no-weight-limit"]);
     let setup = setup();
     setup.integration("main", &binance_integration(&sim.url, ALL_STREAMS));
     let daemon = Daemon::start(&setup);
