@@ -39,12 +39,18 @@ fn is_change(kind: &EventKind) -> bool {
 struct Watched {
     config_dir: PathBuf,
     plugin_dir: PathBuf,
+    /// What the daemon writes itself (the state directory, the socket), should an operator
+    /// put it inside a watched directory: its writes are not configuration changes.
+    own: Vec<PathBuf>,
 }
 
 impl Watched {
     /// Whether an event concerns one of the watched directories (the parents' events also
     /// name siblings).
     fn concerns(&self, path: &Path) -> bool {
+        if self.own.iter().any(|own| path.starts_with(own)) {
+            return false;
+        }
         path.starts_with(&self.config_dir)
             || path.starts_with(&self.plugin_dir)
             || self.config_dir.starts_with(path)
@@ -90,6 +96,10 @@ pub fn spawn(daemon: Arc<Daemon>) -> Option<tokio::task::JoinHandle<()>> {
     let watched = Watched {
         config_dir: absolute(&daemon.settings.config_dir),
         plugin_dir: absolute(&daemon.settings.plugin_dir),
+        own: vec![
+            absolute(&daemon.settings.state_dir),
+            absolute(&daemon.settings.socket),
+        ],
     };
     watched.install(&mut watcher);
     Some(tokio::spawn(async move {
@@ -155,11 +165,13 @@ mod tests {
         let w = Watched {
             config_dir: "/etc/exsync".into(),
             plugin_dir: "/usr/lib/exsync/plugins".into(),
+            own: vec!["/etc/exsync/state".into()],
         };
         assert!(w.concerns(Path::new("/etc/exsync/integrations.d/a.toml")));
         assert!(w.concerns(Path::new("/etc/exsync")));
         assert!(w.concerns(Path::new("/usr/lib/exsync/plugins/x.so")));
         assert!(!w.concerns(Path::new("/etc/passwd")));
         assert!(!w.concerns(Path::new("/usr/lib/exsync/other")));
+        assert!(!w.concerns(Path::new("/etc/exsync/state/exsync.redb")));
     }
 }
