@@ -54,6 +54,8 @@ enum Command {
     Records(commands::records::RecordsArgs),
     /// Per stream: synced ranges, ranges beyond the exchange's limit, failures.
     Coverage(commands::coverage::CoverageArgs),
+    /// Read the configuration and plugin directories again and apply what changed.
+    Reload(commands::reload::ReloadArgs),
     /// Check a configuration directory without a daemon.
     Validate(commands::validate::ValidateArgs),
 }
@@ -92,6 +94,7 @@ fn main() -> ExitCode {
         Command::Sync(args) => commands::sync::sync(&ctx, &args),
         Command::Records(args) => commands::records::records(&ctx, &args),
         Command::Coverage(args) => commands::coverage::coverage(&ctx, &args),
+        Command::Reload(args) => commands::reload::reload(&ctx, &args),
         Command::Validate(args) => commands::validate::validate(&ctx, &args),
     };
     match result {

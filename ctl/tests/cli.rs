@@ -106,6 +106,7 @@ fn canned(request: &Request) -> Vec<Response> {
                 error: ErrorInfo::new("config", "missing field `exchange`")
                     .with_hint("name the plugin id in `exchange`"),
             }],
+            last_reload: None,
         })],
         Request::Sync(sync) => {
             let progress = |done, records| {
@@ -184,6 +185,20 @@ fn canned(request: &Request) -> Vec<Response> {
                 Response::RecordsEnd(RecordsEnd { count: 3 }),
             ]
         }
+        Request::Reload(r) if !r.wait => vec![Response::Reload(ReloadReport {
+            result: "queued".into(),
+            ..ReloadReport::default()
+        })],
+        Request::Reload(_) => vec![Response::Reload(ReloadReport {
+            result: "failed".into(),
+            trigger: "ctl".into(),
+            unchanged: vec!["binance-main".into()],
+            errors: vec![Problem {
+                subject: "integrations.d/binance-main.toml".into(),
+                error: ErrorInfo::new("config", "unknown stream `trade`"),
+            }],
+            ..ReloadReport::default()
+        })],
         _ => vec![Response::Error(ErrorInfo::new("internal", "not canned"))],
     }
 }
@@ -433,4 +448,27 @@ fn validate_runs_exsyncd_and_exits_by_the_report() {
         "{}",
         stderr(&out)
     );
+}
+
+#[test]
+fn reload_wait_exits_1_when_something_was_refused_and_plain_reload_0() {
+    let daemon = FakeDaemon::start(false);
+    let out = exsyncctl(&daemon.socket(), &["reload", "--wait"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("reload failed"), "{text}");
+    assert!(
+        text.contains(
+            "refused integrations.d/binance-main.toml\n    config: unknown stream `trade`"
+        ),
+        "{text}"
+    );
+    let out = exsyncctl(&daemon.socket(), &["--json", "reload", "--wait"]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["result"], "failed");
+
+    let out = exsyncctl(&daemon.socket(), &["reload"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("reload queued"));
 }

@@ -9,12 +9,12 @@ use exsync_plugin_api::{ErrorKind, Stream};
 use exsync_protocol::Problem;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::Settings;
+use crate::config::{Overrides, Settings};
 use crate::host::{now_ms, HostShared};
 use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::supervisor::{self, error_info, Topology};
-use crate::{control, engine, metrics, notify, plugins};
+use crate::{control, engine, metrics, notify, plugins, reload, watch};
 
 /// How long SIGTERM waits for pages in flight before giving up (systemd's stop timeout is
 /// longer: `TimeoutStopSec=` in the unit).
@@ -23,6 +23,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(60);
 /// Everything the control server, the engine and the metrics share.
 pub struct Daemon {
     pub settings: Settings,
+    /// The command line's settings: a reload reads `exsyncd.toml` again under them.
+    pub overrides: Overrides,
     pub store: Arc<Store>,
     pub metrics: Arc<Metrics>,
     pub shared: Arc<HostShared>,
@@ -34,6 +36,17 @@ pub struct Daemon {
     running: Mutex<HashMap<String, Stream>>,
     /// Integration → when each stream is next due.
     next_runs: Mutex<HashMap<String, Vec<(Stream, i64)>>>,
+    /// Every plugin code version this process loaded (they all stay mapped).
+    pub generations: Mutex<plugins::Generations>,
+    /// One reload at a time: the watcher, SIGHUP and `exsyncctl reload` queue here.
+    pub reload_lock: tokio::sync::Mutex<()>,
+    /// The outcome of the last reload, for `exsyncctl status`.
+    pub last_reload: Mutex<Option<exsync_protocol::ReloadReport>>,
+    /// The scheduling tasks of every integration started since the start; shutdown waits for
+    /// them.
+    schedulers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// Integrations a reload removed: shutdown also waits for their page in flight.
+    stopping: Mutex<Vec<Arc<supervisor::Integration>>>,
 }
 
 impl Daemon {
@@ -72,9 +85,33 @@ impl Daemon {
         self.topology.read().expect("topology lock").all_problems()
     }
 
-    fn update_gauges(&self) {
+    /// Starts the scheduling loop of an integration.
+    pub fn start_scheduler(self: &Arc<Self>, it: Arc<supervisor::Integration>) {
+        let task = tokio::spawn(engine::schedule(self.clone(), it));
+        let mut tasks = self.schedulers.lock().expect("schedulers lock");
+        tasks.retain(|t| !t.is_finished());
+        tasks.push(task);
+    }
+
+    /// Keeps a removed integration until its page in flight is committed.
+    pub fn stopping(&self, it: Arc<supervisor::Integration>) {
+        let mut stopping = self.stopping.lock().expect("stopping lock");
+        stopping.retain(|i| i.sync_lock.try_lock().is_err());
+        stopping.push(it);
+    }
+
+    /// Sets the gauges that describe the whole topology.
+    pub fn update_gauges(&self) {
         let topo = self.topology.read().expect("topology lock");
         let m = &self.metrics;
+        m.plugins_loaded
+            .set(topo.plugins.iter().filter(|p| p.library.is_some()).count() as i64);
+        m.plugin_generations.set(
+            self.generations
+                .lock()
+                .expect("generations lock")
+                .resident() as i64,
+        );
         m.config_problems.set(topo.all_problems().len() as i64);
         let broken = topo
             .integrations
@@ -95,8 +132,9 @@ fn notify(state: &str) {
     }
 }
 
-/// Runs the daemon until SIGTERM or SIGINT.
-pub async fn run(settings: Settings) -> anyhow::Result<()> {
+/// Runs the daemon until SIGTERM or SIGINT; SIGHUP reloads configuration and plugins.
+/// `overrides` are the flags `settings` were loaded with (a reload applies them again).
+pub async fn run(settings: Settings, overrides: Overrides) -> anyhow::Result<()> {
     std::fs::create_dir_all(&settings.state_dir).with_context(|| {
         format!(
             "Failed to create the state directory {}",
@@ -143,8 +181,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let (configs, config_problems) = supervisor::load_integrations(&settings.integrations_dir());
     problems.extend(config_problems);
     let mut integrations = std::collections::BTreeMap::new();
+    let shutdown = CancellationToken::new();
     for cfg in configs {
-        let it = supervisor::build_integration(cfg, &plugin_entries, &shared);
+        let it =
+            supervisor::build_integration(cfg, &plugin_entries, &shared, shutdown.child_token());
         integrations.insert(it.name().to_owned(), Arc::new(it));
     }
 
@@ -166,6 +206,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let daemon = Arc::new(Daemon {
         sync_slots: Arc::new(tokio::sync::Semaphore::new(settings.max_concurrent_syncs)),
         settings,
+        overrides,
         store,
         metrics: metrics.clone(),
         shared,
@@ -175,24 +216,31 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             problems,
         }),
         started_ms: now_ms(),
-        shutdown: CancellationToken::new(),
+        shutdown,
         running: Mutex::new(HashMap::new()),
         next_runs: Mutex::new(HashMap::new()),
+        generations: Mutex::new(generations),
+        reload_lock: tokio::sync::Mutex::new(()),
+        last_reload: Mutex::new(None),
+        schedulers: Mutex::new(Vec::new()),
+        stopping: Mutex::new(Vec::new()),
     });
     daemon.update_gauges();
 
     let metrics_task = tokio::spawn(metrics::serve(metrics_listener, metrics.clone()));
     let control_task = tokio::spawn(control::serve(control_listener, daemon.clone()));
-    let mut schedulers = Vec::new();
-    for it in daemon
+    let integrations: Vec<_> = daemon
         .topology
         .read()
         .expect("topology lock")
         .integrations
         .values()
-    {
-        schedulers.push(tokio::spawn(engine::schedule(daemon.clone(), it.clone())));
+        .cloned()
+        .collect();
+    for it in integrations {
+        daemon.start_scheduler(it);
     }
+    let watch_task = watch::spawn(daemon.clone());
 
     let count = daemon
         .topology
@@ -208,16 +256,22 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     );
     notify("READY=1");
 
-    wait_for_signal().await;
+    wait_for_signal(&daemon).await;
     tracing::info!("Stopping: finishing the pages in flight.");
     notify("STOPPING=1");
     daemon.shutdown.cancel();
+    if let Some(task) = watch_task {
+        task.abort();
+    }
+    // Wait for a reload in progress, so no scheduler starts after this point.
+    let reloading = daemon.reload_lock.lock().await;
     // Running syncs hold their integration's lock until their page is committed.
     let drain = async {
+        let schedulers = std::mem::take(&mut *daemon.schedulers.lock().expect("schedulers lock"));
         for s in schedulers {
             let _ = s.await;
         }
-        let integrations: Vec<_> = daemon
+        let mut integrations: Vec<_> = daemon
             .topology
             .read()
             .expect("topology lock")
@@ -225,6 +279,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             .values()
             .cloned()
             .collect();
+        integrations.extend(daemon.stopping.lock().expect("stopping lock").drain(..));
         for it in integrations {
             let _ = it.sync_lock.lock().await;
         }
@@ -232,6 +287,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     if tokio::time::timeout(SHUTDOWN_GRACE, drain).await.is_err() {
         tracing::warn!("Pages still in flight after the grace period; stopping anyway.");
     }
+    drop(reloading);
     if let Err(e) = daemon.store.flush() {
         tracing::error!(error = %e, "Could not flush the store at shutdown; the last second of pages will be fetched again.");
     }
@@ -242,12 +298,21 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn wait_for_signal() {
+/// Waits for SIGTERM or SIGINT; reloads on each SIGHUP meanwhile.
+async fn wait_for_signal(daemon: &Arc<Daemon>) {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
     let mut int = signal(SignalKind::interrupt()).expect("installing a SIGINT handler");
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+    let mut hup = signal(SignalKind::hangup()).expect("installing a SIGHUP handler");
+    loop {
+        tokio::select! {
+            _ = term.recv() => return,
+            _ = int.recv() => return,
+            _ = hup.recv() => {
+                tracing::info!("SIGHUP: reloading configuration and plugins.");
+                let daemon = daemon.clone();
+                tokio::spawn(async move { reload::reload(&daemon, "signal").await });
+            }
+        }
     }
 }

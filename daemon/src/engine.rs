@@ -223,7 +223,7 @@ impl StreamRun<'_> {
         let mut committing: Option<Committing> = None;
         let mut pages = 0u64;
         loop {
-            if self.daemon.shutdown.is_cancelled() {
+            if self.it.stop.is_cancelled() {
                 self.settle(committing.take(), partition, done, total)
                     .await?;
                 return Ok(PartitionEnd::ShuttingDown);
@@ -297,7 +297,7 @@ impl StreamRun<'_> {
                     }
                     .emit(&self.daemon.metrics);
                     tokio::select! {
-                        _ = self.daemon.shutdown.cancelled() => return Err(e),
+                        _ = self.it.stop.cancelled() => return Err(e),
                         _ = tokio::time::sleep(pause) => {}
                     }
                 }
@@ -489,9 +489,17 @@ impl StreamRun<'_> {
                 state.last_error = Some(info.clone());
                 result.error = Some(info);
             }
-            (None, true) => {
+            (None, true) if self.daemon.shutdown.is_cancelled() => {
                 result.result = "interrupted".into();
                 result.error = Some(ErrorInfo::new("interrupted", "the daemon is shutting down; the sync resumes from its cursor at the next start"));
+            }
+            (None, true) => {
+                // Stopped by a reload: an interrupted sync counts as not attempted, so the
+                // integration's next instance (if it has one) resumes it from its cursor soon
+                // after it starts instead of a whole interval later.
+                result.result = "interrupted".into();
+                result.error = Some(ErrorInfo::new("interrupted", "a reload stopped or restarted the integration after its page in flight; the sync resumes from its cursor"));
+                state.last_attempt_ms = None;
             }
             (None, false) => {
                 let finished = now_ms();
@@ -607,7 +615,7 @@ pub async fn sync(
             });
             continue;
         }
-        if daemon.shutdown.is_cancelled() {
+        if it.stop.is_cancelled() {
             break;
         }
         daemon.set_running(it.name(), Some(stream));
@@ -646,7 +654,7 @@ fn next_due(last_attempt_ms: Option<i64>, interval: Duration) -> i64 {
     }
 }
 
-/// The scheduling loop of one integration, until shutdown.
+/// The scheduling loop of one integration, until it stops (shutdown, or a reload).
 pub async fn schedule(daemon: Arc<Daemon>, it: Arc<Integration>) {
     if it.connector.is_none() || it.streams.is_empty() {
         return;
@@ -668,12 +676,12 @@ pub async fn schedule(daemon: Arc<Daemon>, it: Arc<Integration>) {
         daemon.set_next_runs(it.name(), due.iter().map(|d| (d.0, d.2)).collect());
         let wait = Duration::from_millis((next - now_ms()).max(0) as u64);
         tokio::select! {
-            _ = daemon.shutdown.cancelled() => return,
+            _ = it.stop.cancelled() => return,
             _ = tokio::time::sleep(wait) => {}
         }
         let now = now_ms();
         let ready: Vec<Stream> = due.iter().filter(|d| d.2 <= now).map(|d| d.0).collect();
-        if daemon.shutdown.is_cancelled() {
+        if it.stop.is_cancelled() {
             return;
         }
         // All due streams in one sync: balances before trades, under one hold of the lock.

@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use exsync_protocol::ReloadReport;
+
 use tracing::{debug, error, info, warn};
 
 use crate::metrics::Metrics;
@@ -189,8 +191,9 @@ impl PluginLoaded<'_> {
             version = self.version,
             "Plugin loaded."
         );
-        m.plugins_loaded.inc();
-        m.plugin_generations.inc();
+        // `exsync_plugins_loaded` and `exsync_plugin_generations_resident` are gauges of
+        // the whole topology: the daemon sets them once the plugins are in place.
+        let _ = m;
     }
 }
 
@@ -227,6 +230,148 @@ impl IntegrationBroken<'_> {
             reason = self.kind,
             "Integration cannot run: {}",
             self.message
+        );
+    }
+}
+
+/// A reload of configuration and plugins that applied everything it found.
+pub struct ConfigReloaded<'a> {
+    pub report: &'a ReloadReport,
+}
+
+impl ConfigReloaded<'_> {
+    pub fn emit(&self, m: &Metrics) {
+        let r = self.report;
+        info!(
+            trigger = %r.trigger,
+            added = r.added.len(),
+            removed = r.removed.len(),
+            changed = r.changed.len(),
+            unchanged = r.unchanged.len(),
+            plugins_added = r.plugins_added.len(),
+            plugins_replaced = r.plugins_replaced.len(),
+            plugins_removed = r.plugins_removed.len(),
+            milliseconds = r.duration_ms,
+            "Configuration reloaded."
+        );
+        m.config_reloads.with_label_values(&["ok"]).inc();
+        m.config_last_reload_successful.set(1);
+        m.config_last_reload_success.set(r.at_ms as f64 / 1000.0);
+    }
+}
+
+/// A reload that refused something: each refused file keeps its running version.
+pub struct ConfigReloadFailed<'a> {
+    pub report: &'a ReloadReport,
+}
+
+impl ConfigReloadFailed<'_> {
+    pub fn emit(&self, m: &Metrics) {
+        let r = self.report;
+        for p in &r.errors {
+            error!(
+                trigger = %r.trigger,
+                subject = %p.subject,
+                reason = %p.error.kind,
+                "Reload refused a change; the running version stays: {}",
+                p.error.message
+            );
+        }
+        warn!(
+            trigger = %r.trigger,
+            refused = r.errors.len(),
+            added = r.added.len(),
+            removed = r.removed.len(),
+            changed = r.changed.len(),
+            "Configuration reload failed in part: see the errors above and `exsyncctl status`."
+        );
+        m.config_reloads.with_label_values(&["failed"]).inc();
+        m.config_last_reload_successful.set(0);
+    }
+}
+
+/// A daemon setting that changed in `exsyncd.toml` and applies only at the next start.
+pub struct RestartRequired<'a> {
+    pub setting: &'a str,
+}
+
+impl RestartRequired<'_> {
+    pub fn emit(&self, _m: &Metrics) {
+        warn!(
+            setting = self.setting,
+            "Setting changed; it applies at the next restart (restart required)."
+        );
+    }
+}
+
+/// What a reload did to one integration.
+pub struct IntegrationReloaded<'a> {
+    pub integration: &'a str,
+    /// `started`, `restarted`, `stopping`.
+    pub action: &'static str,
+}
+
+impl IntegrationReloaded<'_> {
+    pub fn emit(&self, _m: &Metrics) {
+        match self.action {
+            "started" => info!(integration = self.integration, "Integration started."),
+            "restarted" => info!(
+                integration = self.integration,
+                "Integration restarted with new settings; it keeps its cursors."
+            ),
+            _ => info!(
+                integration = self.integration,
+                "Integration removed; it stops after its page in flight."
+            ),
+        }
+    }
+}
+
+/// A stopped integration's last page is committed.
+pub struct IntegrationStopped<'a> {
+    pub integration: &'a str,
+}
+
+impl IntegrationStopped<'_> {
+    pub fn emit(&self, _m: &Metrics) {
+        info!(integration = self.integration, "Integration stopped.");
+    }
+}
+
+/// A plugin file was replaced by a new build, now loaded beside the old one.
+pub struct PluginReplaced<'a> {
+    pub file: &'a str,
+    pub id: &'a str,
+    pub old_version: &'a str,
+    pub version: &'a str,
+    pub generation: u32,
+}
+
+impl PluginReplaced<'_> {
+    pub fn emit(&self, _m: &Metrics) {
+        info!(
+            file = self.file,
+            id = self.id,
+            old_version = self.old_version,
+            version = self.version,
+            generation = self.generation,
+            "Plugin replaced: new syncs use the new build; pages in flight finish on the old one."
+        );
+    }
+}
+
+/// A plugin file left the plugin directory.
+pub struct PluginRemoved<'a> {
+    pub file: &'a str,
+    pub id: &'a str,
+}
+
+impl PluginRemoved<'_> {
+    pub fn emit(&self, _m: &Metrics) {
+        warn!(
+            file = self.file,
+            id = self.id,
+            "Plugin removed: its integrations stop after their page in flight."
         );
     }
 }

@@ -7,6 +7,8 @@
 //! into an embedded redb store ([`engine`], [`store`]). Plugins do no I/O of their own: the
 //! [`host`] module sends their HTTP requests within the exchange's request budget. Operators
 //! drive it with `exsyncctl` over a Unix socket ([`control`]); Prometheus scrapes [`metrics`].
+//! Changes to the configuration and plugin directories are applied while it runs
+//! ([`watch`], [`reload`]).
 
 pub mod config;
 pub mod control;
@@ -17,5 +19,7 @@ pub mod host;
 pub mod metrics;
 pub mod notify;
 pub mod plugins;
+pub mod reload;
 pub mod store;
 pub mod supervisor;
+pub mod watch;

@@ -66,7 +66,7 @@ fn main() -> ExitCode {
         socket: args.socket,
         metrics_listen: args.metrics_listen,
     };
-    let settings = match Settings::load(&args.config_dir, overrides) {
+    let settings = match Settings::load(&args.config_dir, overrides.clone()) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("exsyncd: invalid configuration: {e}");
@@ -91,7 +91,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(exsyncd::daemon::run(settings)) {
+    match runtime.block_on(exsyncd::daemon::run(settings, overrides)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("exsyncd failed: {e:#}");

@@ -38,6 +38,8 @@ pub struct Metrics {
     pub plugin_load_failures: IntCounterVec,
     pub plugin_generations: IntGauge,
     pub config_reloads: IntCounterVec,
+    pub config_last_reload_successful: IntGauge,
+    pub config_last_reload_success: prometheus::Gauge,
     pub config_problems: IntGauge,
     pub integrations: IntGaugeVec,
     pub build_info: IntGaugeVec,
@@ -173,6 +175,27 @@ impl Metrics {
                 IntCounterVec::new(
                     Opts::new("exsync_config_reloads_total", "Configuration reloads, by result."),
                     &["result"],
+                )
+                .unwrap(),
+            ),
+            config_last_reload_successful: {
+                let g = reg(
+                    &registry,
+                    IntGauge::new(
+                        "exsync_config_last_reload_successful",
+                        "Whether the last reload of configuration and plugins applied everything (1) or refused something (0).",
+                    )
+                    .unwrap(),
+                );
+                // No reload yet: the configuration the daemon started with is in force.
+                g.set(1);
+                g
+            },
+            config_last_reload_success: reg(
+                &registry,
+                prometheus::Gauge::new(
+                    "exsync_config_last_reload_success_timestamp_seconds",
+                    "When a reload last applied everything, Unix seconds (0: none since the start).",
                 )
                 .unwrap(),
             ),

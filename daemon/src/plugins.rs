@@ -21,6 +21,29 @@ use crate::metrics::Metrics;
 pub struct PluginEntry {
     pub info: PluginInfo,
     pub library: Option<PluginLibrary>,
+    /// The file's size, modification time and inode when it was read: while they stay the
+    /// same, a reload takes the content as unchanged without hashing it again.
+    pub stamp: Option<FileStamp>,
+}
+
+/// What identifies a file's version without reading it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileStamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    inode: u64,
+}
+
+impl FileStamp {
+    pub fn of(file: &Path) -> Option<FileStamp> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(file).ok()?;
+        Some(FileStamp {
+            len: m.len(),
+            modified: m.modified().ok(),
+            inode: m.ino(),
+        })
+    }
 }
 
 /// Generations of each plugin id seen by this process: libraries are never unloaded, so every
@@ -31,12 +54,20 @@ pub struct Generations {
 }
 
 impl Generations {
+    /// Code versions loaded by this process, all plugins together: they all stay mapped.
+    pub fn resident(&self) -> usize {
+        self.seen.values().map(Vec::len).sum()
+    }
+
     fn generation(&mut self, id: &str, sha: &str) -> u32 {
         let shas = self.seen.entry(id.to_owned()).or_default();
-        if !shas.iter().any(|s| s == sha) {
-            shas.push(sha.to_owned());
+        match shas.iter().position(|s| s == sha) {
+            Some(i) => i as u32 + 1,
+            None => {
+                shas.push(sha.to_owned());
+                shas.len() as u32
+            }
         }
-        shas.len() as u32
     }
 }
 
@@ -67,7 +98,13 @@ fn refused(
             ..Default::default()
         },
         library: None,
+        stamp: None,
     }
+}
+
+/// The sha256 of a file's content, hex.
+pub fn file_sha256(file: &Path) -> std::io::Result<String> {
+    Ok(hex::encode(Sha256::digest(std::fs::read(file)?)))
 }
 
 /// Every `*.so` in `dir`, sorted.
@@ -88,6 +125,7 @@ pub fn load_file(
     generations: &mut Generations,
     metrics: &Metrics,
 ) -> PluginEntry {
+    let stamp = FileStamp::of(file);
     let bytes = match std::fs::read(file) {
         Ok(b) => b,
         Err(e) => {
@@ -153,6 +191,7 @@ pub fn load_file(
                     error: None,
                 },
                 library: Some(library),
+                stamp,
             }
         }
         Err(e) => {
@@ -161,7 +200,9 @@ pub fn load_file(
                 LoadError::Open(m) => format!("the dynamic loader refused it: {m}"),
                 other => other.to_string(),
             };
-            refused(file, sha, "plugin", reason, message, metrics)
+            let mut entry = refused(file, sha, "plugin", reason, message, metrics);
+            entry.stamp = stamp;
+            entry
         }
     }
 }
@@ -184,7 +225,6 @@ pub fn load_dir(
                     "plugin id `{id}` is already provided by {}",
                     first.info.file
                 );
-                metrics.plugins_loaded.dec();
                 entry = refused(
                     &file,
                     entry.info.sha256.clone(),
@@ -198,4 +238,36 @@ pub fn load_dir(
         entries.push(entry);
     }
     Ok(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generations_count_code_versions_and_an_old_build_back_keeps_its_number() {
+        let mut g = Generations::default();
+        assert_eq!(g.generation("probe", "aa"), 1);
+        assert_eq!(g.generation("probe", "bb"), 2);
+        assert_eq!(
+            g.generation("probe", "aa"),
+            1,
+            "the same code is the same generation"
+        );
+        assert_eq!(g.generation("binance", "cc"), 1);
+        assert_eq!(g.resident(), 3);
+    }
+
+    #[test]
+    fn a_file_stamp_changes_when_the_file_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("p.so");
+        std::fs::write(&file, b"one").unwrap();
+        let before = FileStamp::of(&file).unwrap();
+        assert_eq!(FileStamp::of(&file), Some(before.clone()));
+        let tmp = dir.path().join("p.so.tmp");
+        std::fs::write(&tmp, b"two").unwrap();
+        std::fs::rename(&tmp, &file).unwrap();
+        assert_ne!(FileStamp::of(&file), Some(before));
+    }
 }

@@ -12,6 +12,7 @@ use std::time::Duration;
 use exsync_plugin_api::loader::{ConnectorHandle, PluginLibrary};
 use exsync_plugin_api::{CandleConfig, ConnectorConfig, ErrorKind, Manifest, Stream};
 use exsync_protocol::{ErrorInfo, FileCheck, PluginInfo, Problem, ValidateReport};
+use tokio_util::sync::CancellationToken;
 
 use crate::config::{self, CredentialSource, IntegrationConfig};
 use crate::events::IntegrationBroken;
@@ -40,8 +41,15 @@ pub struct Integration {
     pub redactor: Redactor,
     /// Credential names and masked values, for `exsyncctl test`.
     pub masked_credentials: Vec<(String, String)>,
-    /// Held while a sync of this integration runs.
-    pub sync_lock: tokio::sync::Mutex<()>,
+    /// Held while a sync of this integration runs. A reload that restarts the integration
+    /// hands the same lock to the new instance, so the new code starts only after the page in
+    /// flight on the old one is committed: two instances never write the same cursors.
+    pub sync_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Cancelled when the integration stops: at shutdown (a child of the daemon's token), or
+    /// when a reload removes or restarts it. The engine checks it between pages.
+    pub stop: CancellationToken,
+    /// The sha256 of the plugin code its connector runs, if it has one.
+    pub plugin_sha: Option<String>,
 }
 
 impl Integration {
@@ -118,13 +126,18 @@ pub fn check_against_manifest(
         .collect())
 }
 
+/// The loaded plugin with id `exchange`.
+pub fn plugin_for<'a>(plugins: &'a [PluginEntry], exchange: &str) -> Option<&'a PluginEntry> {
+    plugins
+        .iter()
+        .find(|p| p.info.id.as_deref() == Some(exchange) && p.library.is_some())
+}
+
 fn find_plugin<'a>(
     plugins: &'a [PluginEntry],
     exchange: &str,
 ) -> Result<&'a PluginLibrary, ErrorInfo> {
-    plugins
-        .iter()
-        .find(|p| p.info.id.as_deref() == Some(exchange))
+    plugin_for(plugins, exchange)
         .and_then(|p| p.library.as_ref())
         .ok_or_else(|| {
             let loaded: Vec<&str> = plugins.iter().filter_map(|p| p.info.id.as_deref()).collect();
@@ -137,11 +150,32 @@ fn find_plugin<'a>(
 }
 
 /// Builds one integration: resolves credentials and creates its connector. Never fails: what
-/// goes wrong is kept in [`Integration::error`].
+/// goes wrong is kept in [`Integration::error`]. `stop` ends its syncs (between pages).
 pub fn build_integration(
     cfg: IntegrationConfig,
     plugins: &[PluginEntry],
     shared: &Arc<HostShared>,
+    stop: CancellationToken,
+) -> Integration {
+    let integration = prepare_integration(cfg, plugins, shared, stop);
+    if let Some(e) = &integration.error {
+        IntegrationBroken {
+            integration: integration.name(),
+            kind: &e.kind,
+            message: &e.message,
+        }
+        .emit(&shared.metrics);
+    }
+    integration
+}
+
+/// [`build_integration`] without the log line: a reload decides first whether the result is
+/// applied or refused, and says so itself.
+pub fn prepare_integration(
+    cfg: IntegrationConfig,
+    plugins: &[PluginEntry],
+    shared: &Arc<HostShared>,
+    stop: CancellationToken,
 ) -> Integration {
     let mut integration = Integration {
         error: None,
@@ -152,16 +186,12 @@ pub fn build_integration(
         unsupported: Vec::new(),
         redactor: Redactor::default(),
         masked_credentials: Vec::new(),
-        sync_lock: tokio::sync::Mutex::new(()),
+        sync_lock: Arc::new(tokio::sync::Mutex::new(())),
+        stop,
+        plugin_sha: None,
         config: cfg,
     };
     if let Err(e) = connect(&mut integration, plugins, shared) {
-        IntegrationBroken {
-            integration: integration.name(),
-            kind: &e.kind,
-            message: &e.message,
-        }
-        .emit(&shared.metrics);
         integration.error = Some(e);
     }
     integration
@@ -174,6 +204,7 @@ fn connect(
 ) -> Result<(), ErrorInfo> {
     let cfg = &it.config;
     let library = find_plugin(plugins, &cfg.exchange)?;
+    it.plugin_sha = plugin_for(plugins, &cfg.exchange).map(|p| p.info.sha256.clone());
     let manifest = library.manifest().clone();
     it.unsupported = check_against_manifest(cfg, &manifest)?;
     it.streams = cfg

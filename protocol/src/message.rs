@@ -29,6 +29,8 @@ pub enum Request {
     Records(RecordsRequest),
     /// `exsyncctl coverage NAME`
     Coverage(CoverageRequest),
+    /// `exsyncctl reload [--wait]`
+    Reload(ReloadRequest),
 }
 
 impl Request {
@@ -42,12 +44,13 @@ impl Request {
             Request::Sync(_) => "sync",
             Request::Records(_) => "records",
             Request::Coverage(_) => "coverage",
+            Request::Reload(_) => "reload",
         }
     }
 
     /// Whether the request changes anything (needs more than read access).
     pub fn is_change(&self) -> bool {
-        matches!(self, Request::Sync(_))
+        matches!(self, Request::Sync(_) | Request::Reload(_))
     }
 }
 
@@ -82,6 +85,13 @@ pub struct CoverageRequest {
     pub integration: String,
 }
 
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct ReloadRequest {
+    /// Answer with the outcome once the reload is applied; otherwise answer once it is queued.
+    #[serde(default)]
+    pub wait: bool,
+}
+
 /// What the daemon answers.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -98,6 +108,7 @@ pub enum Response {
     Test(TestReport),
     Sync(SyncReport),
     Coverage(CoverageReport),
+    Reload(ReloadReport),
     Error(ErrorResponse),
 }
 
@@ -173,6 +184,9 @@ pub struct StatusReport {
     pub integrations: Vec<IntegrationInfo>,
     /// Everything that is wrong right now, across plugins, config and integrations.
     pub problems: Vec<Problem>,
+    /// The last reload of configuration and plugins (none since the start if absent).
+    #[serde(default)]
+    pub last_reload: Option<Box<ReloadReport>>,
 }
 
 /// One file in the plugin directory, loaded or refused.
@@ -379,4 +393,52 @@ pub struct FileCheck {
     pub integration: Option<String>,
     #[serde(default)]
     pub error: Option<ErrorInfo>,
+}
+
+/// `exsyncctl reload`: what a reload of configuration and plugins changed, or why it failed.
+///
+/// A reload validates everything before it stops anything: an integration file or a plugin
+/// that is invalid changes nothing of what it defines (the running version stays, and the
+/// reason is in `errors`); everything valid is applied.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct ReloadReport {
+    /// `ok` (everything applied), `failed` (something was refused: see `errors`), or
+    /// `queued` (`reload` without `--wait`: the outcome is in `status` later).
+    pub result: String,
+    /// What asked for it: `watch`, `signal`, `ctl`.
+    #[serde(default)]
+    pub trigger: String,
+    /// When it finished, UTC ms.
+    #[serde(default)]
+    pub at_ms: i64,
+    #[serde(default)]
+    pub duration_ms: u64,
+    /// Integrations started, stopped, restarted with new settings, and left alone.
+    #[serde(default)]
+    pub added: Vec<String>,
+    #[serde(default)]
+    pub removed: Vec<String>,
+    #[serde(default)]
+    pub changed: Vec<String>,
+    #[serde(default)]
+    pub unchanged: Vec<String>,
+    /// Plugin files loaded for the first time, replaced by a new build, and removed.
+    #[serde(default)]
+    pub plugins_added: Vec<String>,
+    #[serde(default)]
+    pub plugins_replaced: Vec<String>,
+    #[serde(default)]
+    pub plugins_removed: Vec<String>,
+    /// Daemon settings changed in `exsyncd.toml` that only a restart applies.
+    #[serde(default)]
+    pub restart_required: Vec<String>,
+    /// What was refused, and why; the running version of each stays.
+    #[serde(default)]
+    pub errors: Vec<Problem>,
+}
+
+impl ReloadReport {
+    pub fn failed(&self) -> bool {
+        self.result == "failed"
+    }
 }

@@ -74,6 +74,43 @@ impl Setup {
         .expect("writing an integration file");
     }
 
+    /// Path of `integrations.d/NAME.toml`.
+    pub fn integration_path(&self, name: &str) -> PathBuf {
+        self.config_dir()
+            .join("integrations.d")
+            .join(format!("{name}.toml"))
+    }
+
+    /// Saves `integrations.d/NAME.toml` the way editors do: writes a temporary file beside it
+    /// and renames it over the old one.
+    pub fn integration_renamed_over(&self, name: &str, toml: &str) {
+        let tmp = self
+            .config_dir()
+            .join("integrations.d")
+            .join(format!(".{name}.toml.swp"));
+        std::fs::write(&tmp, toml).expect("writing a temporary integration file");
+        std::fs::rename(&tmp, self.integration_path(name))
+            .expect("renaming over an integration file");
+    }
+
+    /// Deletes `integrations.d/NAME.toml`.
+    pub fn remove_integration(&self, name: &str) {
+        std::fs::remove_file(self.integration_path(name)).expect("removing an integration file");
+    }
+
+    /// Deletes a plugin file from the plugin directory.
+    pub fn remove_plugin(&self, file: &str) {
+        std::fs::remove_file(self.plugin_dir().join(file)).expect("removing a plugin file");
+    }
+
+    /// Replaces a plugin file with `bytes` the way installers do: a temporary file renamed
+    /// over it.
+    pub fn replace_plugin(&self, file: &str, bytes: &[u8]) {
+        let tmp = self.plugin_dir().join(format!(".{file}.tmp"));
+        std::fs::write(&tmp, bytes).expect("writing a plugin file");
+        std::fs::rename(&tmp, self.plugin_dir().join(file)).expect("renaming a plugin file");
+    }
+
     /// Sets an environment variable for the daemon (credentials come from `env:`).
     pub fn env(&mut self, key: &str, value: &str) {
         self.env.push((key.to_owned(), value.to_owned()));
@@ -243,6 +280,39 @@ impl Daemon {
         }
     }
 
+    /// `exsyncctl --json reload --wait`, whatever its exit code.
+    pub fn reload_wait(&self) -> Ctl {
+        self.ctl(&["--json", "reload", "--wait"])
+    }
+
+    /// Sends SIGHUP (reload).
+    pub fn hup(&self) {
+        unsafe {
+            libc::kill(self.pid() as i32, libc::SIGHUP);
+        }
+    }
+
+    /// Polls `exsyncctl status` until `check` accepts it; returns it and how long it took.
+    pub fn wait_for_status(
+        &self,
+        what: &str,
+        mut check: impl FnMut(&Value) -> bool,
+    ) -> (Value, Duration) {
+        let started = Instant::now();
+        let status = wait_for(what, || {
+            let status = self.ctl_json(&["status"]);
+            check(&status).then_some(status)
+        });
+        (status, started.elapsed())
+    }
+
+    /// The value of a metric line (`name{labels}` exactly as exported), if exported.
+    pub fn metric(&self, series: &str) -> Option<f64> {
+        self.metrics()
+            .lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+    }
+
     pub fn metrics(&self) -> String {
         http::get(&self.metrics_url).text()
     }
@@ -316,4 +386,20 @@ pub fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// The integration called `name` in a `status --json` report.
+pub fn integration<'a>(status: &'a Value, name: &str) -> Option<&'a Value> {
+    status["integrations"]
+        .as_array()?
+        .iter()
+        .find(|i| i["name"] == name)
+}
+
+/// Whether a `status --json` report lists a problem whose subject contains `subject_part`.
+pub fn has_problem(status: &Value, subject_part: &str) -> bool {
+    status["problems"].as_array().is_some_and(|ps| {
+        ps.iter()
+            .any(|p| p["subject"].as_str().unwrap_or("").contains(subject_part))
+    })
 }

@@ -4,6 +4,7 @@
 pub mod bins;
 pub mod daemon;
 pub mod http;
+pub mod probe;
 pub mod sim;
 pub mod truth;
 

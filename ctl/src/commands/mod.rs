@@ -8,6 +8,7 @@ pub mod coverage;
 pub mod integrations;
 pub mod plugins;
 pub mod records;
+pub mod reload;
 pub mod status;
 pub mod sync;
 pub mod test;

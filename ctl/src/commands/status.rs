@@ -45,6 +45,7 @@ pub fn render(report: &StatusReport, now_ms: i64) -> String {
     daemon.row(["config dir", &d.config_dir]);
     daemon.row(["state dir", &d.state_dir]);
     daemon.row(["plugin dir", &d.plugin_dir]);
+    daemon.row(["reloaded".to_owned(), last_reload(report, now_ms)]);
     let mut text = daemon.render();
 
     text.push_str("\nPLUGINS\n");
@@ -91,6 +92,28 @@ pub fn render(report: &StatusReport, now_ms: i64) -> String {
         }
     }
     text
+}
+
+/// `ok 3m ago (...)`, `failed ...: 2 refused (see PROBLEMS)`, or `none since the start`.
+fn last_reload(report: &StatusReport, now_ms: i64) -> String {
+    match &report.last_reload {
+        None => "none since the start".to_owned(),
+        Some(r) if r.errors.is_empty() => {
+            format!(
+                "{} {} ({})",
+                r.result,
+                output::age(r.at_ms, now_ms),
+                r.trigger
+            )
+        }
+        Some(r) => format!(
+            "{} {} ({}): {} refused, the running version of each stays (see PROBLEMS)",
+            r.result,
+            output::age(r.at_ms, now_ms),
+            r.trigger,
+            r.errors.len()
+        ),
+    }
 }
 
 fn render_integration(integration: &IntegrationInfo, now_ms: i64) -> String {
@@ -176,6 +199,7 @@ mod tests {
                 error: ErrorInfo::new("config", "missing field `exchange`")
                     .with_hint("name the plugin id in `exchange`"),
             }],
+            last_reload: None,
         };
         let text = render(&report, NOW);
         assert!(

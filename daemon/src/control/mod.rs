@@ -3,7 +3,7 @@
 //! Speaks the protocol crate's newline-delimited JSON: a version handshake, then one request
 //! per line answered by zero or more events and one final response. Each verb has its own
 //! module with the same name as the request. A malformed line gets a `protocol` error and the
-//! connection stays usable. Requests that change something (`sync`) are allowed only to root
+//! connection stays usable. Requests that change something (`sync`, `reload`) are allowed only to root
 //! and the daemon's own user (checked with `SO_PEERCRED`); reads to whoever can open the
 //! socket (mode 0660: the `exsync` group).
 
@@ -11,6 +11,7 @@ mod coverage;
 mod integrations;
 mod plugins;
 mod records;
+mod reload;
 mod status;
 mod sync;
 mod test;
@@ -201,6 +202,7 @@ async fn connection(stream: UnixStream, daemon: Arc<Daemon>) -> std::io::Result<
             Request::Sync(r) => sync::sync(&daemon, r, &mut out).await?,
             Request::Records(r) => records::records(&daemon, r, &mut out).await?,
             Request::Coverage(r) => out.send(&coverage::coverage(&daemon, r)).await?,
+            Request::Reload(r) => reload::reload(&daemon, r, &mut out).await?,
         }
     }
     Ok(())

@@ -28,5 +28,11 @@ pub fn status(daemon: &Daemon) -> Response {
             .map(|it| integration_info(daemon, it))
             .collect(),
         problems: topo.all_problems(),
+        last_reload: daemon
+            .last_reload
+            .lock()
+            .expect("last reload lock")
+            .clone()
+            .map(Box::new),
     })
 }

@@ -23,5 +23,6 @@ mod lifecycle;
 mod okx;
 mod problems;
 mod rate_limits;
+mod reload;
 mod sync;
 mod systemd;

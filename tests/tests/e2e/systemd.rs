@@ -86,7 +86,11 @@ fn install_unit(dir: &Path) -> PathBuf {
                 });
                 format!("ExecStart=\"{bin}\"{args}")
             }
-            None => line.to_owned(),
+            // `systemctl reload` runs the installed exsyncctl: point it at the built one.
+            None => match line.strip_prefix("ExecReload=/usr/bin/exsyncctl") {
+                Some(args) => format!("ExecReload=\"{}\"{args}", target_bin("exsyncctl").display()),
+                None => line.to_owned(),
+            },
         })
         .collect();
     assert_eq!(
