@@ -25,10 +25,11 @@
 //!
 //! Every other history endpoint is account-wide and filtered by a time window, with no page
 //! token: the shared [`exsync_plugin_api::window::Walker`] walks 30-day windows back to the
-//! configured start. The crate reads top-down: [`endpoints`] (URLs, limits), [`signing`]
-//! (HMAC-SHA256 of timestamp, method, path with query and body, under the base64-decoded
-//! secret, base64), [`pagination`] (time windows), [`parsing`] (JSON to records, error
-//! mapping), [`config`] (integration settings), [`connector`] (all of it wired to the host).
+//! configured start; derivative trades are read whole. The crate reads top-down:
+//! [`endpoints`] (URLs, limits), [`signing`] (HMAC-SHA256 of timestamp, method, path with
+//! query and body, under the base64-decoded secret, base64), [`pagination`] (time windows),
+//! [`parsing`] (JSON to records, error mapping), [`config`] (integration settings),
+//! [`connector`] (all of it wired to the host).
 
 pub(crate) mod config;
 pub(crate) mod connector;

@@ -4,7 +4,8 @@
 //! FalconX writes amounts and prices as JSON *numbers* (`"balance": -1.3772005993291505`,
 //! `"price_executed": 293.1`): they are read as the exact text FalconX wrote (never through
 //! `f64`), an exponent written out as plain digits. The only arithmetic is exact decimal
-//! arithmetic on strings (a trade's cost). Every record keeps `raw`, the object it came from.
+//! arithmetic on strings (a trade's cost, an option's premium per unit). Every record keeps
+//! `raw`, the object it came from.
 //!
 //! Also here: mapping FalconX's error answers to the error taxonomy, and reading FalconX's
 //! clock from the `Date` header (FalconX has no server-time endpoint).
