@@ -18,7 +18,7 @@ use crate::endpoints::{
     Endpoint, FalconxEndpoints, API_HOSTS, BUCKET_KEY, DEFAULT_BASE_URL, KEY_REQUESTS_PER_WINDOW,
     PLUGIN_ID, RATE_WINDOW_MS, WINDOW_MS,
 };
-use crate::pagination::FalconxPager;
+use crate::pagination::{FalconxPager, DERIVATIVES_PARTITION};
 use crate::parsing::{self, TransferView};
 use crate::signing::{self, FalconxSigner};
 
@@ -152,8 +152,11 @@ impl Connector for FalconxConnector {
         stream: Stream,
         _context: &PartitionContext,
     ) -> Result<Vec<String>, PluginError> {
-        // Every FalconX list is account-wide (all platforms unless one is named).
-        if STREAMS.contains(&stream) {
+        // Every FalconX list is account-wide (all platforms unless one is named). Trades
+        // come from two lists: executed quotes (`""`) and derivative trades.
+        if stream == Stream::Trades {
+            Ok(vec![String::new(), DERIVATIVES_PARTITION.to_owned()])
+        } else if STREAMS.contains(&stream) {
             Ok(vec![String::new()])
         } else {
             Err(unsupported(stream))
@@ -163,11 +166,12 @@ impl Connector for FalconxConnector {
     fn fetch(
         &self,
         stream: Stream,
-        _partition: &str,
+        partition: &str,
         cursor: Option<&str>,
     ) -> Result<Page, PluginError> {
         match stream {
             Stream::Balances => self.fetch_balances(),
+            Stream::Trades if partition == DERIVATIVES_PARTITION => self.fetch_derivative_trades(),
             Stream::Trades | Stream::Orders | Stream::Deposits | Stream::Withdrawals => {
                 self.fetch_window(stream, cursor)
             }
@@ -200,6 +204,40 @@ impl FalconxConnector {
             )?);
         }
         Ok(Page::done(records))
+    }
+
+    /// Every derivative trade, read whole: the options become trades, other products are
+    /// named in a warning (see `parsing::parse_derivative_trades`). An account without
+    /// derivatives may be refused the list (403, 404): it then has no derivative trades.
+    fn fetch_derivative_trades(&self) -> Result<Page, PluginError> {
+        let what = "fetching the derivative trades (Get Derivatives)";
+        let (response, offset) = self.signed_response(&FalconxEndpoints::DERIVATIVES, &[], what)?;
+        if matches!(response.status, 403 | 404) {
+            self.host.info(&format!(
+                "FalconX refused the derivative trades (HTTP {}): the account has no \
+                 derivative trades to sync.",
+                response.status
+            ));
+            return Ok(self.pager.whole_page(Vec::new(), self.host.now_ms()));
+        }
+        let body = success(response, offset, what)?;
+        let parsed = parsing::parse_derivative_trades(&body, Some(self.pager.start_ms()))
+            .map_err(|e| e.context(format!("while {what}")))?;
+        if !parsed.left_out.is_empty() {
+            let names: Vec<String> = parsed
+                .left_out
+                .iter()
+                .take(5)
+                .map(|(id, product)| format!("{id} ({product})"))
+                .collect();
+            self.host.warn(&format!(
+                "{} FalconX derivative trades are not options and are not synced: FalconX \
+                 documents no price for them (e.g. {}).",
+                parsed.left_out.len(),
+                names.join(", ")
+            ));
+        }
+        Ok(self.pager.whole_page(parsed.trades, self.host.now_ms()))
     }
 
     /// One time window of executed quotes or transfers.

@@ -72,6 +72,16 @@ impl FalconxEndpoints {
         name: "Get Balances",
         path: "/v1/balances",
     };
+    /// `GET /v1/derivatives[?trade_status=&product_type=&market_list=]`: every derivative
+    /// trade of the account with its current mark-to-market, one list, neither time-filtered
+    /// nor paged. Asked with no filter: every status and product.
+    ///
+    /// unconfirmed: that leaving `trade_status` out returns every status (`open`,
+    /// `terminated`, `settled`, `defaulted`); the official client sends no default.
+    pub(crate) const DERIVATIVES: Endpoint = Endpoint {
+        name: "Get Derivatives",
+        path: "/v1/derivatives",
+    };
     /// `GET /v1/derivatives/margins`: `[{token, total_margin}]`, the margin held for the
     /// account's derivatives, per token.
     pub(crate) const DERIVATIVES_MARGINS: Endpoint = Endpoint {

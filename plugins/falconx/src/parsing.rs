@@ -4,7 +4,8 @@
 //! FalconX writes amounts and prices as JSON *numbers* (`"balance": -1.3772005993291505`,
 //! `"price_executed": 293.1`): they are read as the exact text FalconX wrote (never through
 //! `f64`), an exponent written out as plain digits. The only arithmetic is exact decimal
-//! arithmetic on strings (a trade's cost). Every record keeps `raw`, the object it came from.
+//! arithmetic on strings (a trade's cost, an option's premium per unit). Every record keeps
+//! `raw`, the object it came from.
 //!
 //! Also here: mapping FalconX's error answers to the error taxonomy, and reading FalconX's
 //! clock from the `Date` header (FalconX has no server-time endpoint).
@@ -13,7 +14,9 @@ use std::collections::BTreeMap;
 
 use exsync_plugin_api::decimal::{self, is_zero, parse_decimal, render};
 use exsync_plugin_api::signing::{hex, sha256};
-use exsync_plugin_api::time::{days_from_civil, parse_rfc3339, DAY_MS, SECOND_MS};
+use exsync_plugin_api::time::{
+    days_from_civil, format_rfc3339_ms, parse_rfc3339, DAY_MS, SECOND_MS,
+};
 use exsync_plugin_api::{
     Balance, ErrorKind, Liquidity, Order, OrderStatus, PluginError, Record, Side, Trade, Transfer,
     TransferStatus,
@@ -378,6 +381,136 @@ pub(crate) fn parse_orders(body: &[u8]) -> Result<Vec<Record>, PluginError> {
             cost,
             average,
             id: q.id,
+            raw: row.raw,
+        }));
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------
+// Derivative trades.
+
+/// What a `/v1/derivatives` answer becomes: the option trades, and the rows left out.
+#[derive(Debug, Default)]
+pub(crate) struct DerivativeTrades {
+    pub(crate) trades: Vec<Record>,
+    /// `(trade_id, product)` of every row that is not an option (NDFs, swaps, forwards):
+    /// FalconX documents no price for them (see [`parse_derivative_trades`]).
+    pub(crate) left_out: Vec<(String, String)>,
+}
+
+/// The words FalconX uses for an option: `product` (`option`, the documented row) or the
+/// `product_type` filter's `call_option` / `put_option`.
+fn option_kind(product: &str, option_type: Option<&str>) -> Option<char> {
+    let word = match product {
+        "call_option" => "call",
+        "put_option" => "put",
+        "option" => option_type?,
+        _ => return None,
+    };
+    match word.to_ascii_lowercase().as_str() {
+        "call" => Some('C'),
+        "put" => Some('P'),
+        _ => None,
+    }
+}
+
+/// `20000.0` → `20000`, `0.50` → `0.5`.
+fn trim_decimal(text: &str) -> &str {
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        text
+    }
+}
+
+/// The symbol of an option contract, FalconX giving none: `BASE-QUOTE-YYYYMMDD-STRIKE-C|P`
+/// (maturity day in UTC), as `BTC-USD-20220226-20000-P`.
+pub(crate) fn option_symbol(
+    base: &str,
+    quote: &str,
+    maturity_ms: i64,
+    strike: &str,
+    kind: char,
+) -> String {
+    let day = format_rfc3339_ms(maturity_ms)[..10].replace('-', "");
+    format!("{base}-{quote}-{day}-{}-{kind}", trim_decimal(strike))
+}
+
+/// `GET /v1/derivatives` as trades: every option FalconX executed with the account, whatever
+/// its status now (`open`, `terminated`, `settled`, `defaulted`: each was a trade on its
+/// `trade_date`), from `since_ms` on.
+///
+/// One option trade is one trade of the contract [`option_symbol`] names: `amount` is
+/// `quantity` (in the underlying's base token: the documented row's 100 BTC at the 20010 USD
+/// spot reference is its 2001000 USD `trade_notional`), `cost` the `premium`, `price` the
+/// premium per unit of quantity, all in the premium's token (the trade's `quote`). `base` is
+/// left empty: the contract is no asset the account holds, and naming the underlying would
+/// read as a spot trade of it. No fee: the documented row shows none. The id is FalconX's
+/// `trade_id`.
+///
+/// unconfirmed: that `premium` is the trade's whole premium, not per unit; the documented
+/// row only makes sense so (100000 USD per BTC would be five times the strike). unconfirmed:
+/// that `side` is the client's side, as `side_executed` is for quotes. unconfirmed: the sign
+/// of a premium received; its magnitude is taken.
+///
+/// Left out (returned in [`DerivativeTrades::left_out`]): every product that is not an
+/// option — `ndf`, `irs` and the forwards FalconX added later. FalconX's documentation shows
+/// no such row, so neither the field holding the traded rate nor the meaning of `quantity`
+/// for them is known, and no price or cost could be given honestly.
+pub(crate) fn parse_derivative_trades(
+    body: &[u8],
+    since_ms: Option<i64>,
+) -> Result<DerivativeTrades, PluginError> {
+    let mut out = DerivativeTrades::default();
+    for row in rows(body, "Get Derivatives")? {
+        let id = row.text("trade_id")?;
+        let product = row.text("product")?.to_ascii_lowercase();
+        let option_type = row.opt_text("option_type");
+        let Some(kind) = option_kind(&product, option_type.as_deref()) else {
+            if product.contains("option") {
+                return Err(row.missing("option_type", "call/put"));
+            }
+            out.left_out.push((id, product));
+            continue;
+        };
+        let timestamp = row.time("trade_date")?;
+        if since_ms.is_some_and(|since| timestamp < since) {
+            continue;
+        }
+        let pair = row.object("token_pair")?;
+        let base = pair.text("base_token")?;
+        let quote = pair.text("quote_token")?;
+        let strike = row.object("strike_price")?.decimal("value")?;
+        let maturity = row.time("maturity_date")?;
+        let premium = row.object("premium")?;
+        let premium_token = premium.text("token")?;
+        let cost = premium.decimal("value")?;
+        let cost = cost.strip_prefix('-').unwrap_or(&cost).to_owned();
+        let amount = row.decimal("quantity")?;
+        let side = side(row.opt_text("side")).ok_or_else(|| row.missing("side", "buy/sell"))?;
+        let price = divide(&cost, &amount).ok_or_else(|| {
+            bad(format!(
+                "while parsing the Get Derivatives response: trade {id}: premium {cost} over \
+                 quantity {amount} is no price"
+            ))
+        })?;
+        out.trades.push(Record::Trade(Trade {
+            order_id: None,
+            timestamp,
+            symbol: option_symbol(&base, &quote, maturity, &strike, kind),
+            base: None,
+            quote: Some(normalize_asset(&premium_token)),
+            side,
+            price,
+            amount,
+            cost,
+            fee_asset: None,
+            fee_asset_native: None,
+            fee_amount: None,
+            // An RFQ: the client takes the premium FalconX quotes.
+            liquidity: Some(Liquidity::Taker),
+            id,
             raw: row.raw,
         }));
     }

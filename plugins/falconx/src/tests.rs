@@ -175,6 +175,81 @@ fn executed_quotes_are_trades() {
     );
 }
 
+/// The documented `get_derivatives` row: a sold BTC-USD put, 100 BTC, strike 20000 USD,
+/// premium 100000 USD.
+#[test]
+fn derivative_options_are_trades_of_their_contract() {
+    let parsed = parsing::parse_derivative_trades(&data("derivatives.json"), None).unwrap();
+    assert!(parsed.left_out.is_empty());
+    let [Record::Trade(t)] = parsed.trades.as_slice() else {
+        panic!("{:?}", parsed.trades)
+    };
+    assert_eq!(t.id, "13db3a3f832e444a90435e900d1c3222");
+    assert_eq!(t.order_id, None);
+    assert_eq!(t.symbol, "BTC-USD-20220226-20000-P");
+    assert_eq!((t.base.as_deref(), t.quote.as_deref()), (None, Some("USD")));
+    assert_eq!(t.side, Side::Sell);
+    assert_eq!(t.amount, "100.0");
+    assert_eq!(t.cost, "100000.00");
+    assert_eq!(t.price, "1000");
+    assert_eq!(t.fee_amount, None);
+    assert_eq!(
+        t.timestamp,
+        parse_rfc3339("2022-02-26T00:03:00Z").unwrap(),
+        "the trade date"
+    );
+    assert_eq!(t.raw["trading_entity"], "solios");
+}
+
+#[test]
+fn derivative_trades_before_the_start_are_not_synced() {
+    let start = parse_rfc3339("2022-02-26T00:03:00.001Z").unwrap();
+    let parsed = parsing::parse_derivative_trades(&data("derivatives.json"), Some(start)).unwrap();
+    assert!(parsed.trades.is_empty());
+    let parsed =
+        parsing::parse_derivative_trades(&data("derivatives.json"), Some(start - 1)).unwrap();
+    assert_eq!(parsed.trades.len(), 1);
+}
+
+/// Not a documented row: an NDF and a swap with only the fields every row is known to carry.
+/// They are named, not stored, and a `call_option` row reads its kind from the product.
+#[test]
+fn derivatives_other_than_options_are_left_out_by_name() {
+    let mut rows: Vec<Value> = serde_json::from_slice(&data("derivatives.json")).unwrap();
+    let mut call = rows[0].clone();
+    call["product"] = json!("call_option");
+    call["option_type"] = Value::Null;
+    call["trade_id"] = json!("c1");
+    call["strike_price"]["value"] = json!(0.50);
+    call["premium"]["value"] = json!(1);
+    call["quantity"] = json!(3);
+    rows.push(call);
+    rows.push(json!({"trade_id": "n1", "product": "ndf", "status": "open"}));
+    rows.push(json!({"trade_id": "s1", "product": "irs", "status": "settled"}));
+    let body = serde_json::to_vec(&rows).unwrap();
+    let parsed = parsing::parse_derivative_trades(&body, None).unwrap();
+    assert_eq!(
+        parsed.left_out,
+        [
+            ("n1".to_owned(), "ndf".to_owned()),
+            ("s1".into(), "irs".into())
+        ]
+    );
+    let Record::Trade(c) = &parsed.trades[1] else {
+        panic!()
+    };
+    assert_eq!(c.symbol, "BTC-USD-20220226-0.5-C");
+    assert_eq!(c.price, "0.333333333333333333", "1 / 3, truncated");
+
+    // An option without a call/put is a bad response, not a silent skip.
+    rows.truncate(1);
+    rows[0]["option_type"] = Value::Null;
+    let err =
+        parsing::parse_derivative_trades(&serde_json::to_vec(&rows).unwrap(), None).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::BAD_RESPONSE);
+    assert!(err.message.contains("Get Derivatives"), "{}", err.message);
+}
+
 #[test]
 fn quotes_placed_as_orders_are_orders() {
     let records = parsing::parse_orders(&data("quotes.json")).unwrap();
@@ -549,6 +624,19 @@ impl FakeFalconx {
                 String::from_utf8(data("derivatives_margins.json")).unwrap(),
             ),
             "/v1/derivatives/margins" => (403, "{}".into()),
+            "/v1/derivatives" if self.derivatives => {
+                // The documented option, traded inside the history, and an old one before
+                // it; an NDF, left out.
+                let mut rows: Vec<Value> =
+                    serde_json::from_slice(&data("derivatives.json")).unwrap();
+                let mut old = rows[0].clone();
+                rows[0]["trade_date"] = json!(format_rfc3339_ms(self.now - 10 * DAY_MS));
+                old["trade_id"] = json!("old");
+                rows.push(old);
+                rows.push(json!({"trade_id": "n1", "product": "ndf"}));
+                (200, Value::Array(rows).to_string())
+            }
+            "/v1/derivatives" => (403, "{}".into()),
             "/v1/quotes" | "/v1/transfers" => {
                 let start = parse_rfc3339(&get("t_start").unwrap()).unwrap();
                 let end = parse_rfc3339(&get("t_end").unwrap()).unwrap();
@@ -686,7 +774,7 @@ fn wiring_check_and_balances_read_every_platform_and_the_margins() {
     assert_eq!(
         c.partitions(Stream::Trades, &PartitionContext::default())
             .unwrap(),
-        vec![""]
+        vec!["", "derivatives"]
     );
     let e = c
         .partitions(Stream::Ledger, &PartitionContext::default())
@@ -702,6 +790,34 @@ fn wiring_check_and_balances_read_every_platform_and_the_margins() {
         3,
         "no derivatives: no margins, no error"
     );
+}
+
+#[test]
+fn wiring_derivative_trades_are_read_whole_every_sync() {
+    let (c, state) = fake(0, 0, SECRET_B64);
+    let page = c.fetch(Stream::Trades, "derivatives", None).unwrap();
+    assert_eq!(
+        page.records.len(),
+        1,
+        "the option since the start, not the NDF"
+    );
+    assert_eq!(page.records[0].id(), "13db3a3f832e444a90435e900d1c3222");
+    assert_eq!((page.next_cursor.as_deref(), page.more), (None, false));
+    let covered = page.covered.unwrap();
+    assert_eq!((covered.from_ms, covered.to_ms), (NOW - 100 * DAY_MS, NOW));
+    assert_eq!(
+        state.lock().unwrap().urls,
+        ["http://fake/v1/derivatives"],
+        "one request, no filter"
+    );
+
+    state.lock().unwrap().derivatives = false;
+    let page = c.fetch(Stream::Trades, "derivatives", None).unwrap();
+    assert!(
+        page.records.is_empty(),
+        "no derivatives: no trades, no error"
+    );
+    assert!(page.covered.is_some());
 }
 
 #[test]

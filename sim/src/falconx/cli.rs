@@ -68,9 +68,13 @@ pub struct FalconxDatasetArgs {
     deposits: usize,
     #[arg(long, default_value_t = 25)]
     withdrawals: usize,
-    /// An account without derivatives: `/v1/derivatives/margins` answers 403.
+    /// An account without derivatives: `/v1/derivatives` and `/v1/derivatives/margins`
+    /// answer 403.
     #[arg(long)]
     no_derivatives: bool,
+    /// Derivative trades (options, NDFs, swaps), for an account with derivatives.
+    #[arg(long, default_value_t = 30)]
+    derivative_trades: usize,
 }
 
 impl FalconxDatasetArgs {
@@ -94,6 +98,7 @@ impl FalconxDatasetArgs {
             deposits: self.deposits,
             withdrawals: self.withdrawals,
             derivatives: !self.no_derivatives,
+            derivative_trades: self.derivative_trades,
         })
     }
 }

@@ -24,8 +24,12 @@ pub struct DatasetConfig {
     pub unfilled_orders: usize,
     pub deposits: usize,
     pub withdrawals: usize,
-    /// Whether the account trades derivatives (else `/v1/derivatives/margins` is refused).
+    /// Whether the account trades derivatives (else `/v1/derivatives` and
+    /// `/v1/derivatives/margins` are refused).
     pub derivatives: bool,
+    /// Derivative trades, when the account trades derivatives: mostly options, some NDFs and
+    /// interest-rate swaps.
+    pub derivative_trades: usize,
 }
 
 impl Default for DatasetConfig {
@@ -39,6 +43,7 @@ impl Default for DatasetConfig {
             deposits: 40,
             withdrawals: 25,
             derivatives: true,
+            derivative_trades: 30,
         }
     }
 }
@@ -112,6 +117,8 @@ pub struct Dataset {
     pub derivatives_margins: Vec<Value>,
     /// Executed quotes, by `t_quote`.
     pub quotes: Vec<Item>,
+    /// Derivative trades, by `trade_date`; empty without derivatives.
+    pub derivatives: Vec<Item>,
     /// Deposits and withdrawals, by `t_create`.
     pub transfers: Vec<Item>,
 }
@@ -141,6 +148,14 @@ impl Dataset {
                 transfers.push(transfer(&mut rng, kind, at));
             }
         }
+        let mut rng = root.fork("derivatives");
+        let mut derivatives = Vec::new();
+        if config.derivatives {
+            for _ in 0..config.derivative_trades {
+                let at = config.history_start_ms + rng.range_i64(0, span);
+                derivatives.push(derivative(&mut rng, at));
+            }
+        }
         let mut ds = Dataset {
             config: config.clone(),
             balances: balances(&mut root.fork("balances")),
@@ -150,6 +165,7 @@ impl Dataset {
                 Vec::new()
             },
             quotes,
+            derivatives,
             transfers,
         };
         ds.sort();
@@ -159,6 +175,7 @@ impl Dataset {
     fn sort(&mut self) {
         self.quotes.sort_by_key(|i| i.time_ms);
         self.transfers.sort_by_key(|i| i.time_ms);
+        self.derivatives.sort_by_key(|i| i.time_ms);
     }
 
     /// Appends `quotes` filled quotes and `deposits` deposits in the minute before `now`.
@@ -188,6 +205,7 @@ impl Dataset {
             "balances": self.balances,
             "derivatives_margins": self.derivatives_margins,
             "quotes": raws(&self.quotes),
+            "derivatives": raws(&self.derivatives),
             "transfers": raws(&self.transfers),
         })
     }
@@ -397,6 +415,70 @@ fn transfer(rng: &mut SimRng, kind: &str, at: i64) -> Item {
     Item { time_ms: at, raw }
 }
 
+/// A money amount as FalconX nests it: `{"token", "value"}`.
+fn money(token: &str, value: Value) -> Value {
+    json!({"token": token, "value": value})
+}
+
+/// One derivative trade on `at`, in the shape of FalconX's documented `get_derivatives`
+/// row: mostly options (`"product": "option"` with `option_type`), whose premium is the
+/// whole premium, a per-unit price (cents) times the quantity (hundredths), so it divides
+/// exactly; some NDFs and interest-rate swaps, whose documented fields are only the ones
+/// every row has (their traded rate's field is not documented: the sim writes a `strike_price`
+/// the connector must not take for one).
+fn derivative(rng: &mut SimRng, at: i64) -> Item {
+    let at = at - at.rem_euclid(1000);
+    let pair = *rng.pick(&PAIRS[..3]);
+    let spot_cents = i128::from(pair.price_units) * 100 / 10i128.pow(pair.price_decimals)
+        * i128::from(rng.range_i64(90, 111))
+        / 100;
+    let qty = i128::from(rng.range_i64(1, 50_000)); // hundredths
+    let product = match rng.range_i64(0, 10) {
+        0 => "ndf",
+        1 => "irs",
+        _ => "option",
+    };
+    let strike_cents = spot_cents * i128::from(rng.range_i64(80, 121)) / 100 / 100 * 100;
+    let maturity = (at / DAY_MS + rng.range_i64(7, 181)) * DAY_MS + 8 * 3_600 * SECOND_MS;
+    let status = *rng.pick(&["open", "terminated", "settled", "defaulted"]);
+    let notional = qty * spot_cents; // 10^-4
+    let mut raw = json!({
+        "counterparty_margin_percent": money("USD", number(i128::from(rng.range_i64(5, 30)), 0)),
+        "daily_mark": money("USD", number(i128::from(rng.range_i64(-500_000, 500_000)), 2)),
+        "delta": number(i128::from(rng.range_i64(-100_000, 100_000)), 1),
+        "effective_date": Value::Null,
+        "fixing_expiry_time": "4pm NYC",
+        "maturity_date": iso_s(maturity),
+        "product": product,
+        "quantity": number(qty, 2),
+        "side": *rng.pick(&["buy", "sell"]),
+        "status": status,
+        "spot_reference_price": money("USD", number(spot_cents, 2)),
+        "strike_price": money("USD", number(strike_cents, 2)),
+        "token_pair": {"base_token": pair.base, "quote_token": pair.quote},
+        "trade_date": iso_s(at),
+        "trade_id": hex_id(rng),
+        "trade_notional": money("USD", number(notional, 4)),
+        "trader": format!("trader{}@client.example", rng.range_i64(1, 4)),
+        "trading_entity": "sim-entity",
+    });
+    let obj = raw.as_object_mut().expect("an object");
+    if product == "option" {
+        // A premium of 0.5% to 12% of spot per unit, in cents.
+        let unit_cents = (spot_cents * i128::from(rng.range_i64(5, 121)) / 1000).max(1);
+        obj.insert("option_type".into(), json!(*rng.pick(&["call", "put"])));
+        obj.insert("premium".into(), money("USD", number(unit_cents * qty, 4)));
+        obj.insert(
+            "vega".into(),
+            money("USD", number(i128::from(rng.range_i64(-50_000, 50_000)), 1)),
+        );
+    } else {
+        obj.insert("option_type".into(), Value::Null);
+        obj.insert("premium".into(), Value::Null);
+    }
+    Item { time_ms: at, raw }
+}
+
 /// Balances per platform; margin owes some ETH (a negative balance).
 fn balances(rng: &mut SimRng) -> Vec<Value> {
     let mut out = Vec::new();
@@ -458,6 +540,13 @@ mod tests {
         let b = Dataset::generate(&DatasetConfig::default());
         assert_eq!(a.truth(), b.truth());
         assert_eq!(a.quotes.len(), 412);
+        assert_eq!(a.derivatives.len(), 30);
+        for product in ["option", "ndf", "irs"] {
+            assert!(
+                a.derivatives.iter().any(|d| d.raw["product"] == product),
+                "{product}"
+            );
+        }
         assert!(a.quotes.windows(2).all(|w| w[0].time_ms <= w[1].time_ms));
         assert!(a.quotes.iter().any(|q| q.raw.get("order_type").is_some()));
         assert!(a

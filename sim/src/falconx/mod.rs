@@ -1,8 +1,8 @@
 //! The FalconX simulator: FalconX's REST API on loopback, over a generated account.
 //!
 //! `data` builds the account from a seed, `routes` serves FalconX's `/v1/balances`,
-//! `/v1/quotes` and `/v1/transfers` (checked by `auth`, throttled by the key's token bucket,
-//! disturbed by the shared `faults`), and `admin` serves the `/__sim/` endpoints that tests
+//! `/v1/derivatives`, `/v1/derivatives/margins`, `/v1/quotes` and `/v1/transfers` (checked
+//! by `auth`, throttled by the key's token bucket, disturbed by the shared `faults`), and `admin` serves the `/__sim/` endpoints that tests
 //! use to read the ground truth and steer the sim. `cli` holds the `exsync-sim falconx` and
 //! `falconx-truth` subcommands. Every answer carries a `Date` header from the sim's clock
 //! (the real clock plus `--clock-offset-ms`).
@@ -120,6 +120,7 @@ impl FalconxSim {
         let data = Dataset::generate(&config.dataset);
         tracing::info!(
             quotes = data.quotes.len(),
+            derivatives = data.derivatives.len(),
             transfers = data.transfers.len(),
             "FalconX data set generated."
         );

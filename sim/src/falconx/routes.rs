@@ -7,6 +7,10 @@
 //! lists, not paged:
 //!
 //! * `GET /v1/balances[?platform=]`
+//! * `GET /v1/derivatives[?trade_status=&product_type=&market_list=]`: every derivative
+//!   trade, filtered by status (`open`, `terminated`, `settled`, `defaulted`), product
+//!   (`ndf`, `call_option`, `put_option`, `irs`, `option`) and comma-separated `BASE-QUOTE`
+//!   pairs; no time filter, no pages (403 for an account without derivatives).
 //! * `GET /v1/derivatives/margins` (403 for an account without derivatives)
 //! * `GET /v1/quotes?t_start=&t_end=[&platform=]`: executed quotes with `t_quote` in
 //!   `[t_start, t_end]`; both are required.
@@ -172,12 +176,13 @@ pub(crate) fn route(
                 .cloned()
                 .collect(),
         )),
-        "/v1/derivatives/margins" if !ds.config.derivatives => refuse(
+        "/v1/derivatives" | "/v1/derivatives/margins" if !ds.config.derivatives => refuse(
             403,
             "FORBIDDEN",
             "You do not have access to the requested resource",
         ),
         "/v1/derivatives/margins" => ok(Value::Array(ds.derivatives_margins.clone())),
+        "/v1/derivatives" => derivatives(&p, &ds.derivatives),
         "/v1/quotes" => list(&p, &ds.quotes, true, &on_platform),
         "/v1/transfers" => list(&p, &ds.transfers, false, &on_platform),
         _ => refuse(404, "NOT_FOUND", "Resource not found"),
@@ -231,6 +236,55 @@ fn list(p: &Params, items: &[Item], required: bool, keep: &dyn Fn(&Value) -> boo
         items
             .iter()
             .filter(|i| i.time_ms >= start && i.time_ms <= end && keep(&i.raw))
+            .map(|i| i.raw.clone())
+            .collect(),
+    ))
+}
+
+/// The derivative trades the filters of `GET /v1/derivatives` keep; an unknown status or
+/// product is a 400.
+fn derivatives(p: &Params, items: &[Item]) -> Answer {
+    const STATUSES: [&str; 4] = ["open", "terminated", "settled", "defaulted"];
+    const PRODUCTS: [&str; 5] = ["ndf", "call_option", "put_option", "irs", "option"];
+    let status = p.get("trade_status").filter(|s| !s.is_empty());
+    if let Some(s) = status.filter(|s| !STATUSES.contains(s)) {
+        return refuse(
+            400,
+            "INVALID_REQUEST",
+            &format!("trade_status must be one of {STATUSES:?}, not {s}"),
+        );
+    }
+    let product = p.get("product_type").filter(|s| !s.is_empty());
+    if let Some(s) = product.filter(|s| !PRODUCTS.contains(s)) {
+        return refuse(
+            400,
+            "INVALID_REQUEST",
+            &format!("product_type must be one of {PRODUCTS:?}, not {s}"),
+        );
+    }
+    let markets: Option<Vec<&str>> = p
+        .get("market_list")
+        .filter(|s| !s.is_empty())
+        .map(|s| s.split(',').map(str::trim).collect());
+    let keep = |d: &Value| {
+        let is_product = |want: &str| match want {
+            "call_option" => d["product"] == "option" && d["option_type"] == "call",
+            "put_option" => d["product"] == "option" && d["option_type"] == "put",
+            w => d["product"] == w,
+        };
+        let pair = format!(
+            "{}-{}",
+            d["token_pair"]["base_token"].as_str().unwrap_or(""),
+            d["token_pair"]["quote_token"].as_str().unwrap_or("")
+        );
+        status.is_none_or(|s| d["status"] == s)
+            && product.is_none_or(is_product)
+            && markets.as_ref().is_none_or(|m| m.contains(&pair.as_str()))
+    };
+    ok(Value::Array(
+        items
+            .iter()
+            .filter(|i| keep(&i.raw))
             .map(|i| i.raw.clone())
             .collect(),
     ))
@@ -379,6 +433,38 @@ mod tests {
             t += 30 * DAY_MS;
         }
         assert_eq!(seen, total, "the windows partition the quotes");
+    }
+
+    #[test]
+    fn derivatives_are_one_list_filtered_by_status_product_and_market() {
+        let s = sim(no_limit());
+        let total = s.state().data.read().unwrap().derivatives.len();
+        let (status, body) = get(&s, "/v1/derivatives", "", SECRET);
+        assert_eq!(status, 200);
+        assert_eq!(body.as_array().unwrap().len(), total);
+        let count = |query: &str| {
+            let (status, body) = get(&s, "/v1/derivatives", query, SECRET);
+            assert_eq!(status, 200, "{query}: {body}");
+            body.as_array().unwrap().len()
+        };
+        let by_status: usize = ["open", "terminated", "settled", "defaulted"]
+            .iter()
+            .map(|st| count(&format!("trade_status={st}")))
+            .sum();
+        assert_eq!(by_status, total);
+        let options = count("product_type=option");
+        assert_eq!(
+            count("product_type=call_option") + count("product_type=put_option"),
+            options
+        );
+        assert_eq!(
+            options + count("product_type=ndf") + count("product_type=irs"),
+            total
+        );
+        let markets = count("market_list=BTC-USD%2CETH-USD") + count("market_list=SOL-USD");
+        assert_eq!(markets, total);
+        let (status, _) = get(&s, "/v1/derivatives", "trade_status=closed", SECRET);
+        assert_eq!(status, 400);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The `falconx` connector end to end: the real `exsyncd`, the real plugin `.so`, and
-//! `exsync-sim falconx` on loopback. Full and incremental syncs against the ground truth, a
-//! wrong secret, a stale timestamp, FalconX's 429, server errors and malformed answers.
+//! `exsync-sim falconx` on loopback. Full and incremental syncs against the ground truth
+//! (derivative options among the trades, NDFs and swaps left out), a wrong secret, a stale
+//! timestamp, FalconX's 429, server errors and malformed answers.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -107,6 +108,38 @@ fn quotes(truth: &Value) -> &Vec<Value> {
     truth["quotes"].as_array().unwrap()
 }
 
+/// The derivative trades that are options: the ones the connector syncs.
+fn options(truth: &Value) -> Vec<&Value> {
+    truth["derivatives"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["product"] == "option")
+        .collect()
+}
+
+/// A decimal's text as `(mantissa, scale)`, read independently of the plugin.
+fn decimal(text: &str) -> (i128, u32) {
+    let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+    let mantissa = format!("{int}{frac}")
+        .parse()
+        .unwrap_or_else(|e| panic!("not a decimal: {text}: {e}"));
+    (mantissa, frac.len() as u32)
+}
+
+/// `a × b == c`, exactly.
+fn product_is(a: &str, b: &str, c: &str) -> bool {
+    let ((am, asc), (bm, bsc), (cm, csc)) = (decimal(a), decimal(b), decimal(c));
+    let (pm, psc) = (am * bm, asc + bsc);
+    let scale = psc.max(csc);
+    pm * 10i128.pow(scale - psc) == cm * 10i128.pow(scale - csc)
+}
+
+/// `2022-02-26T00:00:00+00:00` → `20220226`.
+fn day(v: &Value) -> String {
+    text(v)[..10].replace('-', "")
+}
+
 /// The transfers of one `type` in the truth, sorted by their JSON text.
 fn transfers_of(truth: &Value, kind: &str) -> Vec<Value> {
     let mut list: Vec<Value> = truth["transfers"]
@@ -122,14 +155,51 @@ fn transfers_of(truth: &Value, kind: &str) -> Vec<Value> {
 
 /// Asserts that the integration holds exactly the simulator's account.
 fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
-    // Trades: every filled quote, by FalconX's quote id.
-    let filled: Vec<(String, &Value)> = quotes(truth)
+    // Trades: every filled quote, by FalconX's quote id, and every derivative option, by its
+    // trade id (NDFs and swaps are not stored).
+    let mut trades: Vec<(String, &Value)> = quotes(truth)
         .iter()
         .filter(|q| q["is_filled"] == true)
         .map(|q| (text(&q["fx_quote_id"]), q))
         .collect();
-    assert_kind_exactly(daemon, NAME, "trade", &filled, |id, t, raw| {
+    trades.extend(
+        options(truth)
+            .into_iter()
+            .map(|d| (text(&d["trade_id"]), d)),
+    );
+    assert_kind_exactly(daemon, NAME, "trade", &trades, |id, t, raw| {
         let pair = &raw["token_pair"];
+        if raw.get("trade_id").is_some() {
+            let kind = if raw["option_type"] == "call" {
+                "C"
+            } else {
+                "P"
+            };
+            let strike = text(&raw["strike_price"]["value"]);
+            let strike = strike.trim_end_matches('0').trim_end_matches('.');
+            assert_eq!(
+                text(&t["symbol"]),
+                format!(
+                    "{}-{}-{}-{strike}-{kind}",
+                    text(&pair["base_token"]),
+                    text(&pair["quote_token"]),
+                    day(&raw["maturity_date"])
+                ),
+                "{id}"
+            );
+            assert_eq!(t["base"], Value::Null, "{id}");
+            assert_eq!(t["quote"], raw["premium"]["token"], "{id}");
+            assert_eq!(t["side"], raw["side"], "{id}");
+            assert_eq!(text(&t["amount"]), text(&raw["quantity"]), "{id}");
+            assert_eq!(text(&t["cost"]), text(&raw["premium"]["value"]), "{id}");
+            assert!(
+                product_is(&text(&t["price"]), &text(&t["amount"]), &text(&t["cost"])),
+                "{id}: price x amount is the premium: {t}"
+            );
+            assert_eq!(t["order_id"], Value::Null, "{id}");
+            assert_eq!(t["timestamp"], ms(&raw["trade_date"]), "{id}");
+            return;
+        }
         assert_eq!(
             text(&t["symbol"]),
             format!(
@@ -253,6 +323,12 @@ fn falconx_full_sync_stores_exactly_the_ground_truth() {
     assert_eq!(streams(&report).len(), 5, "{report}");
     let truth = sim.truth();
     assert!(quotes(&truth).len() >= 400);
+    let derivatives = truth["derivatives"].as_array().unwrap();
+    assert!(
+        options(&truth).len() < derivatives.len(),
+        "NDFs or swaps too"
+    );
+    assert!(!options(&truth).is_empty());
     assert!(!truth["derivatives_margins"].as_array().unwrap().is_empty());
     assert_stored_exactly(&daemon, &truth);
 
@@ -260,8 +336,10 @@ fn falconx_full_sync_stores_exactly_the_ground_truth() {
     assert_eq!(stats["auth_failures"], 0, "{stats}");
     assert_eq!(stats["clock_failures"], 0, "{stats}");
     assert_eq!(stats["window_refusals"], 0, "{stats}");
-    // Almost three years in 30-day windows, for trades and for orders.
+    // Almost three years in 30-day windows, for trades and for orders; the derivative
+    // trades in one request.
     assert!(requests(&stats, "/v1/quotes") >= 2 * 35, "{stats}");
+    assert_eq!(requests(&stats, "/v1/derivatives"), 1, "{stats}");
     let coverage = daemon.ctl(&["coverage", NAME]);
     assert_eq!(coverage.code, 0, "{}", coverage.stderr);
     assert_no_falconx_secrets(&[
@@ -285,11 +363,14 @@ fn falconx_second_sync_fetches_only_what_is_new() {
     assert_all_ok(&report);
     for name in ["trades", "orders", "deposits", "withdrawals"] {
         assert_eq!(stream(&report, name)["records"], 0, "{name}: {report}");
-        assert_eq!(stream(&report, name)["pages"], 1, "{name}: {report}");
+        // Trades: one window of quotes, and the derivative trades read whole again.
+        let pages = if name == "trades" { 2 } else { 1 };
+        assert_eq!(stream(&report, name)["pages"], pages, "{name}: {report}");
     }
     let stats = sim.stats();
     // One window each: trades and orders read quotes, deposits and withdrawals transfers.
     assert_eq!(requests(&stats, "/v1/quotes"), 2, "{stats}");
+    assert_eq!(requests(&stats, "/v1/derivatives"), 1, "{stats}");
     assert_eq!(requests(&stats, "/v1/transfers"), 2, "{stats}");
     assert_eq!(requests(&stats, "/v1/balances"), 1, "{stats}");
 
@@ -376,7 +457,8 @@ fn falconx_stale_timestamp_is_a_clock_error() {
 fn falconx_paced_sync_meets_no_429() {
     // The sim's default budget (10 a second, bursts of 10) and the daemon pacing to the
     // manifest's 8 a second: no request is refused. The account has no derivatives: the
-    // margins are refused, and the balances are synced without them.
+    // margins and the derivative trades are refused, and the balances and trades are synced
+    // without them.
     let sim = falconx_sim(&[
         "--seed",
         "75",
@@ -391,7 +473,8 @@ fn falconx_paced_sync_meets_no_429() {
     assert_eq!(stats["rate_limited"], 0, "{stats}");
     assert!(requests(&stats, "/v1/quotes") >= 2 * 11, "{stats}");
     assert_eq!(requests(&stats, "/v1/derivatives/margins"), 1, "{stats}");
-    assert_eq!(stats["by_status"]["403"], 1, "{stats}");
+    assert_eq!(requests(&stats, "/v1/derivatives"), 1, "{stats}");
+    assert_eq!(stats["by_status"]["403"], 2, "{stats}");
     assert_stored_exactly(&daemon, &sim.truth());
 }
 
@@ -472,9 +555,14 @@ fn falconx_malformed_answers_are_bad_responses_naming_the_endpoint() {
         assert_eq!(s["error"]["kind"], "bad_response", "{s}");
         let message = s["error"]["message"].as_str().unwrap();
         assert!(
-            ["Get Balances", "Get Executed Quotes", "Get Transfers"]
-                .iter()
-                .any(|e| message.contains(e)),
+            [
+                "Get Balances",
+                "Get Executed Quotes",
+                "Get Derivatives",
+                "Get Transfers"
+            ]
+            .iter()
+            .any(|e| message.contains(e)),
             "{s}"
         );
     }
