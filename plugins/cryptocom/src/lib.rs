@@ -23,6 +23,8 @@
 //!   of its own).
 //! * Rewards have no id of their own: ours is built from the staking instrument, the reward
 //!   instrument and the millisecond (unconfirmed: that this is unique).
+//! * unconfirmed: whether the transaction journal also lists staking rewards; if it did, a
+//!   reward would be stored twice, once from each source.
 //! * Whether the reward history's 180-day limit bounds only a request's window (as the
 //!   documentation words it) or also how far back it reaches is unconfirmed; the walk reads
 //!   back to the configured start in 180-day windows.
