@@ -5,7 +5,10 @@
 //!
 //! * `transfer_overlap_days` (1..=90, default 7): how far back a caught-up deposit or
 //!   withdrawal sync reads again, at least, for transfers that settle late;
-//! * `staking` (default true): also read staking positions as the `earn` wallet.
+//! * `staking` (default true): also read staking positions as the `earn` wallet and staking
+//!   rewards into the ledger;
+//! * `subaccounts` (default true): also read the sub-accounts' balances (master key only),
+//!   each as the wallet `subaccount:{uuid}`.
 //!
 //! Any other option is refused, so a typo does not go unnoticed.
 
@@ -30,6 +33,7 @@ pub(crate) struct CryptocomConfig {
     pub(crate) candles: Vec<(String, String)>,
     pub(crate) transfer_overlap_ms: i64,
     pub(crate) staking: bool,
+    pub(crate) subaccounts: bool,
 }
 
 impl fmt::Debug for CryptocomConfig {
@@ -43,6 +47,7 @@ impl fmt::Debug for CryptocomConfig {
             .field("candles", &self.candles)
             .field("transfer_overlap_ms", &self.transfer_overlap_ms)
             .field("staking", &self.staking)
+            .field("subaccounts", &self.subaccounts)
             .finish()
     }
 }
@@ -88,6 +93,7 @@ impl CryptocomConfig {
 
         let mut transfer_overlap_ms = DEFAULT_TRANSFER_OVERLAP_MS;
         let mut staking = true;
+        let mut subaccounts = true;
         for (name, value) in &config.options {
             match name.as_str() {
                 "transfer_overlap_days" => {
@@ -110,10 +116,17 @@ impl CryptocomConfig {
                         ))
                     })?;
                 }
+                "subaccounts" => {
+                    subaccounts = value.as_bool().ok_or_else(|| {
+                        PluginError::config(format!(
+                            "option `subaccounts` is {value}; it must be true or false"
+                        ))
+                    })?;
+                }
                 other => {
                     return Err(PluginError::config(format!(
                         "unknown option `{other}` (the cryptocom plugin knows \
-                         `transfer_overlap_days` and `staking`)"
+                         `transfer_overlap_days`, `staking` and `subaccounts`)"
                     )))
                 }
             }
@@ -128,6 +141,7 @@ impl CryptocomConfig {
             candles,
             transfer_overlap_ms,
             staking,
+            subaccounts,
         })
     }
 }
@@ -167,7 +181,8 @@ interval = "1h"                       # sync interval of the candles stream
 
 [options]
 transfer_overlap_days = 7             # deposits/withdrawals re-read at least this far back
-staking = true                        # read staking positions as the `earn` wallet
+staking = true                        # staking positions (`earn` wallet) and rewards (ledger)
+subaccounts = true                    # sub-accounts' balances (master key only)
 "#
     .to_owned()
 }

@@ -20,13 +20,18 @@ use crate::endpoints::{
     timeframe_of, with_margin, CryptocomEndpoints, Endpoint, API_HOSTS, BUCKET_ORDERS,
     BUCKET_PRIVATE, BUCKET_PUBLIC, BUCKET_STAKING, BUCKET_TRADES, CANDLE_LIMIT, DEFAULT_BASE_URL,
     HISTORY_PER_SECOND, INSTRUMENTS_TTL_MS, NONCE_TOLERANCE_MS, ORDERS_LIMIT, PRIVATE_PER_WINDOW,
-    PRIVATE_WINDOW_MS, PUBLIC_PER_SECOND, SANDBOX_BASE_URL, SECOND_MS, STAKING_PER_SECOND,
-    TIMEFRAMES, TRADES_LIMIT, TRADE_WINDOW_MS, TRANSACTIONS_LIMIT, TRANSFER_PAGE_SIZE,
-    TRANSFER_WINDOW_MS,
+    PRIVATE_WINDOW_MS, PUBLIC_PER_SECOND, REWARDS_LIMIT, SANDBOX_BASE_URL, SECOND_MS,
+    STAKING_PER_SECOND, TIMEFRAMES, TRADES_LIMIT, TRADE_WINDOW_MS, TRANSACTIONS_LIMIT,
+    TRANSFER_PAGE_SIZE, TRANSFER_WINDOW_MS,
 };
 use crate::pagination::{self, CryptocomPager};
 use crate::parsing::{self, ListPage, Markets};
 use crate::signing::{self, CryptocomSigner};
+
+/// The ledger partition of the transaction journal (`private/get-transactions`).
+const LEDGER_JOURNAL: &str = "";
+/// The ledger partition of staking rewards (`private/staking/get-reward-history`).
+const LEDGER_STAKING_REWARDS: &str = "staking_rewards";
 
 /// One configured connection to one Crypto.com Exchange account.
 pub struct CryptocomConnector {
@@ -161,8 +166,15 @@ impl Connector for CryptocomConnector {
             | Stream::Trades
             | Stream::Orders
             | Stream::Deposits
-            | Stream::Withdrawals
-            | Stream::Ledger => Ok(vec![String::new()]),
+            | Stream::Withdrawals => Ok(vec![String::new()]),
+            // The journal, and staking rewards (which it does not list) walked apart.
+            Stream::Ledger => {
+                let mut partitions = vec![LEDGER_JOURNAL.to_owned()];
+                if self.config.staking {
+                    partitions.push(LEDGER_STAKING_REWARDS.to_owned());
+                }
+                Ok(partitions)
+            }
             Stream::Candles => {
                 if self.config.candles.is_empty() {
                     return Ok(Vec::new());
@@ -199,7 +211,14 @@ impl Connector for CryptocomConnector {
             Stream::Balances => self.fetch_balances(),
             Stream::Trades => self.fetch_trades(cursor),
             Stream::Orders => self.fetch_orders(cursor),
-            Stream::Ledger => self.fetch_ledger(cursor),
+            Stream::Ledger => match partition {
+                LEDGER_JOURNAL => self.fetch_ledger(cursor),
+                LEDGER_STAKING_REWARDS => self.fetch_staking_rewards(cursor),
+                other => Err(PluginError::plugin(format!(
+                    "ledger partition {other:?} is neither the journal (\"\") nor \
+                     {LEDGER_STAKING_REWARDS:?}"
+                ))),
+            },
             Stream::Deposits | Stream::Withdrawals => self.fetch_transfers(stream, cursor),
             Stream::Candles => self.fetch_candles(partition, cursor),
             other => Err(PluginError::unsupported(format!(
@@ -238,7 +257,45 @@ impl CryptocomConnector {
                 Err(e) => return Err(e),
             }
         }
+        if self.config.subaccounts {
+            let as_of = self.host.now_ms();
+            match self.signed_post(
+                &CryptocomEndpoints::SUBACCOUNT_BALANCES,
+                Map::new(),
+                "fetching the sub-accounts' balances",
+            ) {
+                Ok(result) => records.extend(parsing::parse_subaccount_balances(&result, as_of)?),
+                // Only the master account's key may read its sub-accounts.
+                // unconfirmed: which code a sub-account's key gets; one mapped to `permission`
+                // is taken as "no sub-accounts to read", any other fails the sync.
+                Err(e) if e.kind == ErrorKind::PERMISSION => self.host.warn(&format!(
+                    "No sub-account balances: the key may not read them, is it the master \
+                     account's? ({}: {}).",
+                    self.config.integration, e.message
+                )),
+                Err(e) => return Err(e),
+            }
+        }
         Ok(Page::done(records))
+    }
+
+    fn fetch_staking_rewards(&self, cursor: Option<&str>) -> Result<Page, PluginError> {
+        let rule = self.pager.reward_rule();
+        let now = self.host.now_ms();
+        let request = self
+            .pager
+            .walker
+            .request(rule, cursor, "ledger (staking rewards)", now)?;
+        let what = window_what("staking rewards", &request);
+        let params = pagination::reward_params(&request, REWARDS_LIMIT)?;
+        let result = self.signed_post(&CryptocomEndpoints::STAKING_REWARDS, params, &what)?;
+        let page = parsing::parse_staking_rewards(&result).map_err(|e| e.context(&what))?;
+        let next =
+            pagination::next_reward_page(&request, page.oldest_ms, page.returned, REWARDS_LIMIT);
+        Ok(self
+            .pager
+            .walker
+            .page(rule, &request, page.records, next, None, now))
     }
 
     fn fetch_trades(&self, cursor: Option<&str>) -> Result<Page, PluginError> {

@@ -56,6 +56,11 @@ pub(crate) const TRADE_WINDOW_MS: i64 = DAY_MS;
 /// Deposits and withdrawals: `start_ts` defaults to 90 days before `end_ts`. unconfirmed: the
 /// widest range the exchange accepts; we never ask for more than its default.
 pub(crate) const TRANSFER_WINDOW_MS: i64 = 90 * DAY_MS;
+/// Staking rewards: `start_time`..`end_time` in ms, both inclusive, at most 180 days apart
+/// (`start_time` may be no earlier than `end_time` less 180 days; it defaults to 30 days
+/// before). unconfirmed: whether the 180 days also bound how far back the history reaches;
+/// the documentation states them only as the window's width.
+pub(crate) const REWARD_WINDOW_MS: i64 = 180 * DAY_MS;
 /// The exchange's launch (2019-11-14): where a walk with no configured start ends.
 /// unconfirmed: Crypto.com documents no lookback limit for its histories.
 pub(crate) const ORIGIN_MS: i64 = 1_573_689_600_000;
@@ -66,6 +71,11 @@ pub(crate) const ORDERS_LIMIT: usize = 100;
 pub(crate) const TRANSACTIONS_LIMIT: usize = 100;
 pub(crate) const TRANSFER_PAGE_SIZE: usize = 200;
 pub(crate) const CANDLE_LIMIT: usize = 300;
+/// `private/staking/get-reward-history`: default 20, at most 500.
+pub(crate) const REWARDS_LIMIT: usize = 500;
+/// How far back a caught-up staking-reward walk reads again: rewards are credited about
+/// daily. unconfirmed: how late a reward may appear after its `event_timestamp_ms`.
+pub(crate) const DEFAULT_REWARD_OVERLAP_MS: i64 = 2 * DAY_MS;
 
 /// How far back a caught-up trade, order or journal walk reads again.
 pub(crate) const DEFAULT_TRADE_OVERLAP_MS: i64 = 5 * MINUTE_MS;
@@ -143,6 +153,15 @@ impl CryptocomEndpoints {
     /// Staking positions: the `earn` wallet.
     pub(crate) const STAKING_POSITION: Endpoint =
         private("private/staking/get-staking-position", BUCKET_STAKING);
+    /// Every sub-account's unified wallet, one entry per sub-account (`account`); only the
+    /// master account's key may read it.
+    pub(crate) const SUBACCOUNT_BALANCES: Endpoint =
+        private("private/get-subaccount-balances", BUCKET_PRIVATE);
+    /// `start_time`, `end_time` (ms, both inclusive), `limit`: staking rewards credited.
+    /// unconfirmed: the order of the answer (we assume nothing: the oldest time of a full
+    /// page ends the next one).
+    pub(crate) const STAKING_REWARDS: Endpoint =
+        private("private/staking/get-reward-history", BUCKET_STAKING);
     /// `start_time`, `end_time` (ns), `limit`: fills of every instrument, newest first.
     pub(crate) const TRADES: Endpoint = private("private/get-trades", BUCKET_TRADES);
     /// `start_time`, `end_time` (ns), `limit`: finished orders, newest first.

@@ -10,12 +10,17 @@
 //!   page is the same window ending (exclusive) at the oldest record's nanosecond time, until a
 //!   call returns fewer than the limit. The page token is that end time;
 //! * deposits and withdrawals: `start_ts`..`end_ts` windows of 90 days in ms, paged by `page`
-//!   (from 0) with `page_size` 200. The page token is the page number.
+//!   (from 0) with `page_size` 200. The page token is the page number;
+//! * staking rewards: `start_time`..`end_time` windows of 180 days in ms, both inclusive, at
+//!   most 500 rewards a call. A full page's next page is the same window ending (inclusive)
+//!   at the oldest reward's millisecond, which is read again (the store upserts by id). The
+//!   page token is that end time.
 //!
 //! | stream | cursor | request |
 //! |---|---|---|
 //! | trades, orders, ledger | `{"phase":…,"from":T,"to":T?,"page":NS?,…}` | `start_time=from·10⁶&end_time=(NS or to·10⁶)&limit=100` |
 //! | deposits, withdrawals | `{"phase":…,"from":T,"to":T?,"page":N?,…}` | `start_ts=from&end_ts=to-1&page_size=200&page=N` |
+//! | staking rewards | `{"phase":…,"from":T,"to":T?,"page":MS?,…}` | `start_time=from&end_time=(MS or to-1)&limit=500` |
 //! | candles | `{"start":T}` | `start_ts=T&end_ts=T+300·step-1&count=300` |
 //!
 //! Every cursor names the next request completely, so a crash between two pages repeats at
@@ -29,8 +34,8 @@ use exsync_plugin_api::{Candle, Page, PluginError};
 use serde_json::{Map, Value};
 
 use crate::endpoints::{
-    CANDLE_LIMIT, DAY_MS, DEFAULT_TRADE_OVERLAP_MS, HOUR_MS, NS_PER_MS, ORIGIN_MS, TRADE_WINDOW_MS,
-    TRANSFER_WINDOW_MS,
+    CANDLE_LIMIT, DAY_MS, DEFAULT_REWARD_OVERLAP_MS, DEFAULT_TRADE_OVERLAP_MS, HOUR_MS, NS_PER_MS,
+    ORIGIN_MS, REWARD_WINDOW_MS, TRADE_WINDOW_MS, TRANSFER_WINDOW_MS,
 };
 
 /// Turns cursors into requests and responses into pages, for one integration.
@@ -67,6 +72,14 @@ impl CryptocomPager {
         WindowRule {
             window_ms: TRANSFER_WINDOW_MS,
             overlap_ms: self.transfer_overlap_ms,
+        }
+    }
+
+    /// Staking rewards: 180-day windows, two days re-read.
+    pub(crate) fn reward_rule(&self) -> WindowRule {
+        WindowRule {
+            window_ms: REWARD_WINDOW_MS,
+            overlap_ms: DEFAULT_REWARD_OVERLAP_MS,
         }
     }
 
@@ -160,6 +173,49 @@ pub(crate) fn next_ns_page(
         Some(ns) if returned >= limit && ns < end_ns => Some(ns.to_string()),
         _ => None,
     }
+}
+
+/// `start_time`, `end_time` (ms, both inclusive) and `limit` of a staking-reward request.
+pub(crate) fn reward_params(
+    request: &WindowRequest,
+    limit: usize,
+) -> Result<Map<String, Value>, PluginError> {
+    let end = reward_end(request)?;
+    let mut params = Map::new();
+    params.insert("start_time".into(), Value::from(request.from()));
+    params.insert("end_time".into(), Value::from(end));
+    params.insert("limit".into(), Value::from(limit));
+    Ok(params)
+}
+
+/// The inclusive end of a staking-reward request: its page token, or the window's last ms.
+fn reward_end(request: &WindowRequest) -> Result<i64, PluginError> {
+    match request.page() {
+        None => Ok(request.last_ms()),
+        Some(p) => p.parse::<i64>().map_err(|_| {
+            PluginError::plugin(format!(
+                "the stored staking-reward page {p:?} is not a time; resync the stream"
+            ))
+        }),
+    }
+}
+
+/// The token of the next staking-reward page: when the call returned a full page, the oldest
+/// time seen, the next call's inclusive end (its rewards are read again). A full page all at
+/// the end asked for moves the end a millisecond back instead, so the walk always advances.
+/// unconfirmed: the order of the answer. We take the rewards to be the newest `limit` of the
+/// range, as every other Crypto.com history answers; the oldest time among them is used
+/// whatever their order.
+pub(crate) fn next_reward_page(
+    request: &WindowRequest,
+    oldest_ms: Option<i64>,
+    returned: usize,
+    limit: usize,
+) -> Option<String> {
+    let end = reward_end(request).unwrap_or_else(|_| request.last_ms());
+    let oldest = oldest_ms.filter(|_| returned >= limit)?;
+    let next = if oldest < end { oldest } else { end - 1 };
+    (next >= request.from()).then(|| next.to_string())
 }
 
 /// `start_ts`, `end_ts` (ms, inclusive), `page_size` and `page` of a transfer request.

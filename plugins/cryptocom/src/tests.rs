@@ -187,6 +187,83 @@ fn staking_positions_are_the_earn_wallet() {
 }
 
 #[test]
+fn subaccount_balances_are_wallets_named_after_the_subaccount() {
+    let records =
+        parsing::parse_subaccount_balances(&result_of("get_subaccount_balances.json"), 3).unwrap();
+    // The documented example: one sub-account without balances, two with BTC and USD each.
+    assert_eq!(records.len(), 4);
+    let balances: Vec<_> = records
+        .iter()
+        .map(|r| match r {
+            Record::Balance(b) => b,
+            _ => panic!("{r:?}"),
+        })
+        .collect();
+    let b = balances[0];
+    assert_eq!(b.wallet, "subaccount:49786818-6ead-40c4-a008-ea6b0fa5cf96");
+    assert_eq!((b.asset.as_str(), b.asset_native.as_str()), ("BTC", "BTC"));
+    assert_eq!(b.total, "1.0000000000");
+    // No `reserved_qty`: nothing locked.
+    assert_eq!((b.free.as_str(), b.locked.as_str()), ("1.0000000000", "0"));
+    assert_eq!(b.as_of, 3);
+    assert_eq!(b.raw["haircut"], "0.5500000000");
+    let b = balances[3];
+    assert_eq!(b.wallet, "subaccount:507d3f7d-37c3-4a09-9076-b83c2fcbb638");
+    assert_eq!(
+        (b.asset.as_str(), b.total.as_str()),
+        ("USD", "100.00000000")
+    );
+    // Each balance's key names its sub-account: none collides with another or the master's.
+    let ids: std::collections::BTreeSet<String> = records.iter().map(|r| r.id()).collect();
+    assert_eq!(ids.len(), 4);
+    // An entry without its `account` cannot be placed.
+    let err = parsing::parse_subaccount_balances(
+        &json!({"data": [{"position_balances": [{"instrument_name": "BTC", "quantity": "1"}]}]}),
+        0,
+    )
+    .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::BAD_RESPONSE);
+    assert!(err.message.contains("`account`"), "{}", err.message);
+}
+
+#[test]
+fn staking_rewards_are_reward_entries_of_the_ledger() {
+    let page = parsing::parse_staking_rewards(&result_of("staking_reward_history.json")).unwrap();
+    assert_eq!(page.returned, 1);
+    assert_eq!(page.oldest_ms, Some(1_667_795_832_609));
+    let Record::Ledger(l) = &page.records[0] else {
+        panic!()
+    };
+    assert_eq!(l.id, "reward:SOL.staked:SOL.staked:1667795832609");
+    assert_eq!(l.timestamp, 1_667_795_832_609);
+    assert_eq!(l.entry_type, "reward");
+    // Paid in the staked instrument: the underlying currency, as the `earn` balance has it.
+    assert_eq!(
+        (l.asset.as_str(), l.asset_native.as_str()),
+        ("SOL", "SOL.staked")
+    );
+    assert_eq!(l.amount, "123.4567");
+    assert_eq!(l.reference_id, None);
+    assert_eq!(l.raw["staked_balance"], "1234567");
+    // A reward in another instrument keeps that instrument's name.
+    let page = parsing::parse_staking_rewards(&json!({"data": [{"staking_inst_name": "CRO.staked",
+        "underlying_inst_name": "CRO", "reward_inst_name": "USD_STABLE_COIN",
+        "reward_quantity": "0.5", "staked_balance": "10", "event_timestamp_ms": 7}]}))
+    .unwrap();
+    let Record::Ledger(l) = &page.records[0] else {
+        panic!()
+    };
+    assert_eq!(
+        (l.asset.as_str(), l.asset_native.as_str()),
+        ("USDC", "USD_STABLE_COIN")
+    );
+    let err = parsing::parse_staking_rewards(&json!({"data": [{"staking_inst_name": "X",
+        "reward_inst_name": "X", "reward_quantity": "1e3", "event_timestamp_ms": 7}]}))
+    .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::BAD_RESPONSE);
+}
+
+#[test]
 fn trades_carry_the_fee_paid_and_the_oldest_nanosecond() {
     let page = parsing::parse_trades(&result_of("get_trades.json"), &markets()).unwrap();
     assert_eq!(page.returned, 2);
@@ -465,6 +542,47 @@ fn nanosecond_windows_page_by_the_oldest_time() {
 }
 
 #[test]
+fn reward_windows_are_inclusive_and_page_by_the_oldest_millisecond() {
+    let r = request(1_000, 1_000 + REWARD_WINDOW_MS, None);
+    let p = pagination::reward_params(&r, REWARDS_LIMIT).unwrap();
+    assert_eq!(p["start_time"], 1_000);
+    assert_eq!(p["end_time"], 1_000 + REWARD_WINDOW_MS - 1);
+    assert_eq!(p["limit"], 500);
+    // Never wider than the documented 180 days, both ends counted.
+    assert!(p["end_time"].as_i64().unwrap() - p["start_time"].as_i64().unwrap() < 180 * DAY_MS);
+    let r = request(1_000, 1_000 + REWARD_WINDOW_MS, Some("50000"));
+    assert_eq!(
+        pagination::reward_params(&r, 500).unwrap()["end_time"],
+        50_000
+    );
+    assert_eq!(
+        pagination::next_reward_page(&r, Some(40_000), 500, 500),
+        Some("40000".into())
+    );
+    assert_eq!(
+        pagination::next_reward_page(&r, Some(40_000), 499, 500),
+        None
+    );
+    assert_eq!(pagination::next_reward_page(&r, None, 500, 500), None);
+    // A full page all at the end asked for: the end moves back, the walk goes on.
+    assert_eq!(
+        pagination::next_reward_page(&r, Some(50_000), 500, 500),
+        Some("49999".into())
+    );
+    // Never before the window.
+    let r = request(1_000, 1_000 + REWARD_WINDOW_MS, Some("1000"));
+    assert_eq!(
+        pagination::next_reward_page(&r, Some(1_000), 500, 500),
+        None
+    );
+    let bad = request(1_000, 2_000, Some("x"));
+    assert_eq!(
+        pagination::reward_params(&bad, 500).unwrap_err().kind,
+        ErrorKind::PLUGIN
+    );
+}
+
+#[test]
 fn transfer_windows_page_by_number() {
     let r = request(10, 10 + TRANSFER_WINDOW_MS, Some("3"));
     let (p, page) = pagination::transfer_params(&r, 200).unwrap();
@@ -627,6 +745,8 @@ fn manifest_declares_what_the_exchange_offers() {
         CryptocomEndpoints::TRANSACTIONS,
         CryptocomEndpoints::DEPOSITS,
         CryptocomEndpoints::WITHDRAWALS,
+        CryptocomEndpoints::SUBACCOUNT_BALANCES,
+        CryptocomEndpoints::STAKING_REWARDS,
     ] {
         assert!(
             m.rate_limits.iter().any(|r| r.bucket == e.bucket),
@@ -642,15 +762,19 @@ fn config_checks_options_and_candles() {
     let cc = CryptocomConfig::from_connector_config(&c).unwrap();
     assert_eq!(cc.base_url, "http://x");
     assert!(cc.staking);
+    assert!(cc.subaccounts);
     assert!(!format!("{cc:?}").contains("SECRET"));
     c.options.insert("transfer_overlap_days".into(), json!(3));
     c.options.insert("staking".into(), json!(false));
+    c.options.insert("subaccounts".into(), json!(false));
     let cc = CryptocomConfig::from_connector_config(&c).unwrap();
     assert_eq!(cc.transfer_overlap_ms, 3 * DAY_MS);
     assert!(!cc.staking);
+    assert!(!cc.subaccounts);
     for (name, value) in [
         ("transfer_overlap_days", json!(0)),
         ("staking", json!("yes")),
+        ("subaccounts", json!(1)),
         ("recv_window", json!(5)),
     ] {
         let mut bad = connector_config("http://x");
@@ -783,6 +907,32 @@ impl FakeExchange {
                 (200, ok(json!({"data": data})))
             }
             "private/get-accounts" => (200, ok(json!({"master_account": {"uuid": "acct-1"}}))),
+            "private/get-subaccount-balances" => (
+                200,
+                ok(json!({"data": [{"account": "sub-1", "position_balances": [
+                    {"instrument_name": "CRO", "quantity": "5"}]}]})),
+            ),
+            "private/staking/get-reward-history" => {
+                let (start, end) = (
+                    params["start_time"].as_i64().unwrap(),
+                    params["end_time"].as_i64().unwrap(),
+                );
+                assert!(
+                    start <= end && end - start <= 180 * DAY_MS,
+                    "{start}..{end}"
+                );
+                let data: Vec<Value> = self
+                    .trades
+                    .iter()
+                    .filter(|t| **t >= start && **t <= end)
+                    .map(|t| {
+                        json!({"staking_inst_name": "CRO.staked", "underlying_inst_name": "CRO",
+                            "reward_inst_name": "CRO.staked", "reward_quantity": "0.1",
+                            "staked_balance": "100", "event_timestamp_ms": t.to_string()})
+                    })
+                    .collect();
+                (200, ok(json!({"data": data})))
+            }
             _ => (200, ok(json!({"data": []}))),
         }
     }
@@ -865,6 +1015,49 @@ fn a_trade_walk_reads_every_page_of_every_day_once() {
             .count(),
         1
     );
+}
+
+#[test]
+fn balances_add_the_subaccounts_and_the_ledger_walks_staking_rewards_apart() {
+    let (connector, state) = fake(NOW - 400 * DAY_MS, vec![NOW - 5, NOW - 200 * DAY_MS]);
+    let page = connector.fetch(Stream::Balances, "", None).unwrap();
+    let wallets: Vec<String> = page
+        .records
+        .iter()
+        .map(|r| match r {
+            Record::Balance(b) => format!("{}:{}", b.wallet, b.asset),
+            _ => panic!(),
+        })
+        .collect();
+    assert_eq!(wallets, ["subaccount:sub-1:CRO"]);
+
+    let context = exsync_plugin_api::PartitionContext::default();
+    assert_eq!(
+        connector.partitions(Stream::Ledger, &context).unwrap(),
+        ["", "staking_rewards"]
+    );
+    // 400 days back in 180-day windows: three requests, both rewards found once.
+    let mut cursor: Option<String> = None;
+    let mut ids = Vec::new();
+    for _ in 0..10 {
+        let page = connector
+            .fetch(Stream::Ledger, "staking_rewards", cursor.as_deref())
+            .unwrap();
+        ids.extend(page.records.iter().map(|r| r.id()));
+        cursor = page.next_cursor;
+        if !page.more {
+            break;
+        }
+    }
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    let methods = state.lock().unwrap().methods.clone();
+    let calls = methods
+        .iter()
+        .filter(|m| *m == "private/staking/get-reward-history")
+        .count();
+    assert_eq!(calls, 3, "{methods:?}");
+    let err = connector.fetch(Stream::Ledger, "x", None).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::PLUGIN);
 }
 
 #[test]

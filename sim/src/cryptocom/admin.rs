@@ -79,10 +79,11 @@ pub fn truth(ds: &Dataset) -> Value {
     json!({
         "account_uuid": ds.account_uuid,
         "instruments": ds.instruments.iter().map(routes::instrument).collect::<Vec<_>>(),
-        "balances": {"unified": ds.user_balance, "earn": ds.staking},
+        "balances": {"unified": ds.user_balance, "earn": ds.staking, "subaccounts": ds.subaccounts},
         "trades": list(&ds.trades),
         "orders": orders,
         "transactions": list(&ds.journal),
+        "staking_rewards": list(&ds.rewards),
         "deposits": list(&ds.deposits),
         "withdrawals": list(&ds.withdrawals),
     })

@@ -56,6 +56,9 @@ pub struct CryptocomDatasetArgs {
     deposits: usize,
     #[arg(long, default_value_t = 25)]
     withdrawals: usize,
+    /// Staking rewards credited per staked currency and day.
+    #[arg(long, default_value_t = 1)]
+    rewards_per_day: usize,
 }
 
 #[derive(Debug, Args)]
@@ -69,6 +72,9 @@ pub struct CryptocomLimitArgs {
     /// Public requests per method per second (exchange: 100).
     #[arg(long, default_value_t = 100)]
     public_per_second: u32,
+    /// `private/staking/*` requests per method per second (exchange: 50).
+    #[arg(long, default_value_t = 50)]
+    staking_per_second: u32,
     /// Turn every limit off.
     #[arg(long)]
     no_rate_limit: bool,
@@ -99,6 +105,11 @@ impl CryptocomDatasetArgs {
             (1..=3_000).contains(&self.history_days),
             "--history-days must be 1 to 3000"
         );
+        // Two minutes apart at most: the CRO and SOL rewards of one slot are a minute apart.
+        anyhow::ensure!(
+            self.rewards_per_day <= 720,
+            "--rewards-per-day must be 0 to 720"
+        );
         Ok(DatasetConfig {
             seed: self.seed,
             end_ms,
@@ -108,6 +119,7 @@ impl CryptocomDatasetArgs {
             open_orders: self.open_orders,
             deposits: self.deposits,
             withdrawals: self.withdrawals,
+            rewards_per_day: self.rewards_per_day,
         })
     }
 }
@@ -136,6 +148,7 @@ pub fn run(args: CryptocomArgs) -> anyhow::Result<()> {
             history_per_second: args.limits.history_per_second.max(1),
             private_per_100ms: args.limits.private_per_100ms.max(1),
             public_per_second: args.limits.public_per_second.max(1),
+            staking_per_second: args.limits.staking_per_second.max(1),
         },
         faults: FaultConfig {
             error_rate: args.faults.error_rate.clamp(0.0, 1.0),

@@ -24,6 +24,8 @@ pub struct DatasetConfig {
     pub open_orders: usize,
     pub deposits: usize,
     pub withdrawals: usize,
+    /// Staking rewards credited per staked currency and day.
+    pub rewards_per_day: usize,
 }
 
 /// One instrument: its name, base and quote, its type and a base price.
@@ -47,6 +49,10 @@ pub struct Dataset {
     pub instruments: Vec<Instrument>,
     pub user_balance: Vec<Value>,
     pub staking: Vec<Value>,
+    /// `private/get-subaccount-balances` entries, one per sub-account.
+    pub subaccounts: Vec<Value>,
+    /// Staking rewards, `(event_timestamp_ms, reward)`.
+    pub rewards: Vec<(i64, Value)>,
     /// `(create_time_ns, trade)`.
     pub trades: Vec<(i64, Value)>,
     /// Finished orders, `(create_time_ns, order)`.
@@ -122,6 +128,8 @@ impl Dataset {
             instruments: instruments(),
             user_balance: Vec::new(),
             staking: Vec::new(),
+            subaccounts: Vec::new(),
+            rewards: Vec::new(),
             trades: Vec::new(),
             orders: Vec::new(),
             open_orders: Vec::new(),
@@ -216,6 +224,8 @@ impl Dataset {
                 "collateral_weight": "0.95", "max_withdrawal_balance": fixed(qty - reserved, 8),
             }));
         }
+        // Rewards land at evenly spaced times of each day, CRO and SOL a minute apart, paid in
+        // the staked instrument as the exchange's example shows.
         for c in ["CRO", "SOL"] {
             let staked = rng.range_i64(100_000, 90_000_000) as i128;
             let pending = rng.range_i64(0, 1_000) as i128;
@@ -225,6 +235,57 @@ impl Dataset {
                 "pending_unstaked_quantity": "0", "reward_eligible_quantity": fixed(staked - pending, 8),
             }));
         }
+        let mut rewards_rng = root.fork("rewards");
+        let per_day = config.rewards_per_day as i64;
+        for day in 0..config.days {
+            for k in 0..per_day {
+                for (n, c) in ["CRO", "SOL"].iter().enumerate() {
+                    let t = start
+                        + day * DAY_MS
+                        + k * (DAY_MS / per_day)
+                        + n as i64 * MINUTE_MS
+                        + rewards_rng.range_i64(0, 1_000);
+                    let qty = rewards_rng.range_i64(1, 5_000_000) as i128;
+                    ds.rewards.push((
+                        t,
+                        json!({
+                            "staking_inst_name": format!("{c}.staked"), "underlying_inst_name": c,
+                            "reward_inst_name": format!("{c}.staked"), "reward_quantity": fixed(qty, 8),
+                            "staked_balance": fixed(qty * 1_000, 8), "event_timestamp_ms": t.to_string(),
+                        }),
+                    ));
+                }
+            }
+        }
+
+        // Two sub-accounts: one never funded, one holding a few currencies. Their positions
+        // carry no `reserved_qty`, as the exchange's example shows them.
+        let mut sub_rng = root.fork("subaccounts");
+        for (k, currencies) in [&[][..], &["BTC", "USDT", "CRO"][..]].iter().enumerate() {
+            let uuid = format!("{:016x}-s{k}", sub_rng.next_u64());
+            let positions: Vec<Value> = currencies
+                .iter()
+                .map(|c| {
+                    let qty = sub_rng.range_i64(10_000, 900_000_000) as i128;
+                    json!({
+                        "instrument_name": c, "quantity": fixed(qty, 8),
+                        "market_value": fixed(qty / 3, 8), "collateral_eligible": "true",
+                        "haircut": "0.10000000", "collateral_amount": fixed(qty / 4, 8),
+                        "max_withdrawal_balance": fixed(qty, 8),
+                    })
+                })
+                .collect();
+            ds.subaccounts.push(json!({
+                "account": uuid, "instrument_name": "USD", "total_available_balance": "0",
+                "total_margin_balance": "0", "total_initial_margin": "0",
+                "total_maintenance_margin": "0", "total_position_cost": "0",
+                "total_cash_balance": "0", "total_collateral_value": "0",
+                "total_session_unrealized_pnl": "0", "total_session_realized_pnl": "0",
+                "total_effective_leverage": "0", "position_limit": "3000000.00000000",
+                "used_position_limit": "0", "is_liquidating": false, "position_balances": positions,
+            }));
+        }
+
         ds
     }
 

@@ -7,12 +7,17 @@
 //! * `private/get-deposit-history`, `private/get-withdrawal-history`: `start_ts` and `end_ts`
 //!   in ms, both inclusive, at most 90 days apart (the default span); `page_size` at most 200
 //!   (default 20), `page` from 0; newest first.
+//! * `private/staking/get-reward-history`: `start_time` and `end_time` in ms, both inclusive,
+//!   at most 180 days apart (`end_time` defaults to now, `start_time` to 30 days before it);
+//!   `limit` at most 500 (default 20); an optional `instrument_name` (`SOL.staked`); newest
+//!   first.
+//! * `private/get-subaccount-balances`: every sub-account's wallet, one entry each.
 //! * `public/get-candlestick`: `count` at most 300 (default 25), `start_ts`, `end_ts`
 //!   (inclusive); oldest first.
 //!
 //! Limits, per method and rolling window: `private/get-trades` and `private/get-order-history`
-//! one request a second, the other private methods three per 100 ms, public methods 100 a
-//! second. Past one: HTTP 429, code 10006 `TOO_MANY_REQUESTS`.
+//! one request a second, `private/staking/*` 50 a second, the other private methods three per
+//! 100 ms, public methods 100 a second. Past one: HTTP 429, code 10006 `TOO_MANY_REQUESTS`.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -31,14 +36,18 @@ use crate::time::{add_months, month_floor, DAY_MS, MINUTE_MS};
 const NS_PER_MS: i64 = 1_000_000;
 const TRADE_WINDOW_MS: i64 = DAY_MS;
 const TRANSFER_WINDOW_MS: i64 = 90 * DAY_MS;
+const REWARD_WINDOW_MS: i64 = 180 * DAY_MS;
+const REWARD_DEFAULT_SPAN_MS: i64 = 30 * DAY_MS;
 
 /// The methods the simulator serves, and whether they are signed.
-pub const METHODS: [(&str, bool); 13] = [
+pub const METHODS: [(&str, bool); 15] = [
     ("public/get-instruments", false),
     ("public/get-candlestick", false),
     ("private/get-accounts", true),
     ("private/user-balance", true),
     ("private/staking/get-staking-position", true),
+    ("private/staking/get-reward-history", true),
+    ("private/get-subaccount-balances", true),
     ("private/get-trades", true),
     ("private/get-order-history", true),
     ("private/get-open-orders", true),
@@ -58,6 +67,8 @@ pub struct LimitConfig {
     pub private_per_100ms: u32,
     /// Public methods, per second.
     pub public_per_second: u32,
+    /// `private/staking/*` methods, per second.
+    pub staking_per_second: u32,
 }
 
 impl Default for LimitConfig {
@@ -67,6 +78,7 @@ impl Default for LimitConfig {
             history_per_second: 1,
             private_per_100ms: 3,
             public_per_second: 100,
+            staking_per_second: 50,
         }
     }
 }
@@ -96,6 +108,7 @@ impl Limits {
                 (self.config.history_per_second, 1_000)
             }
             m if m.starts_with("public/") => (self.config.public_per_second, 1_000),
+            m if m.starts_with("private/staking/") => (self.config.staking_per_second, 1_000),
             _ => (self.config.private_per_100ms, 100),
         };
         let mut windows = self.windows.lock().expect("limits lock");
@@ -323,8 +336,15 @@ fn private(
                 "derivatives_access": "DISABLED", "create_time": 1_620_962_543_792_i64,
                 "suspended": false, "terminated": false,
             },
-            "sub_account_list": [],
+            "sub_account_list": ds.subaccounts.iter().map(|a| json!({
+                "uuid": a["account"], "master_account_uuid": ds.account_uuid,
+                "label": "Sub Account", "enabled": true, "tradable": true, "name": "",
+                "margin_access": "DEFAULT", "derivatives_access": "DISABLED",
+                "suspended": false, "terminated": false,
+            })).collect::<Vec<_>>(),
         })),
+        "private/get-subaccount-balances" => Ok(json!({"data": ds.subaccounts})),
+        "private/staking/get-reward-history" => rewards(&ds.rewards, params, now),
         "private/user-balance" => Ok(json!({"data": [{
             "total_available_balance": "4721.05898582", "total_margin_balance": "7595.42571782",
             "total_initial_margin": "2874.36673202", "total_maintenance_margin": "1437.18336601",
@@ -375,6 +395,47 @@ fn ns_window(
     let mut hits: Vec<&(i64, Value)> = list
         .iter()
         .filter(|(ns, _)| *ns >= start && *ns < end)
+        .collect();
+    hits.sort_by_key(|h| std::cmp::Reverse(h.0));
+    let data: Vec<Value> = hits
+        .into_iter()
+        .take(limit as usize)
+        .map(|(_, v)| v.clone())
+        .collect();
+    Ok(json!({ "data": data }))
+}
+
+/// Staking rewards: `[start_time, end_time]` in ms, newest first, `limit` at most 500.
+fn rewards(
+    list: &[(i64, Value)],
+    params: &Map<String, Value>,
+    now: i64,
+) -> Result<Value, ApiError> {
+    let end = int_param(params, "end_time")?.unwrap_or(now);
+    let start = int_param(params, "start_time")?.unwrap_or(end - REWARD_DEFAULT_SPAN_MS);
+    if start > end || end - start > REWARD_WINDOW_MS {
+        return Err(api_error(
+            400,
+            40004,
+            "INVALID_DATE_RANGE: at most 180 days",
+        ));
+    }
+    let limit = int_param(params, "limit")?.unwrap_or(20);
+    if !(1..=500).contains(&limit) {
+        return Err(api_error(
+            400,
+            40003,
+            "INVALID_REQUEST: limit must be 1 to 500",
+        ));
+    }
+    let instrument = params.get("instrument_name").and_then(Value::as_str);
+    let mut hits: Vec<&(i64, Value)> = list
+        .iter()
+        .filter(|(t, v)| {
+            *t >= start
+                && *t <= end
+                && instrument.is_none_or(|i| v["staking_inst_name"].as_str() == Some(i))
+        })
         .collect();
     hits.sort_by_key(|h| std::cmp::Reverse(h.0));
     let data: Vec<Value> = hits
@@ -588,6 +649,45 @@ mod tests {
         assert_eq!(r["x"], json!([{"id": "2"}, {"id": "1"}]));
         let wide = p(json!({"start_ts": 0, "end_ts": TRANSFER_WINDOW_MS + 1}));
         assert_eq!(transfers(&l, "x", &wide, 0).err().unwrap().code, 40004);
+    }
+
+    #[test]
+    fn rewards_are_newest_first_both_ends_inclusive_and_at_most_180_days() {
+        let p = |v: Value| v.as_object().unwrap().clone();
+        let l: Vec<(i64, Value)> = (0..10)
+            .map(|i| {
+                let inst = if i % 2 == 0 {
+                    "CRO.staked"
+                } else {
+                    "SOL.staked"
+                };
+                (i, json!({"n": i, "staking_inst_name": inst}))
+            })
+            .collect();
+        let ns = |r: Value| -> Vec<i64> {
+            r["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v["n"].as_i64().unwrap())
+                .collect()
+        };
+        let r = rewards(
+            &l,
+            &p(json!({"start_time": 2, "end_time": "6", "limit": "3"})),
+            9,
+        );
+        assert_eq!(ns(r.ok().unwrap()), [6, 5, 4]);
+        let r = rewards(
+            &l,
+            &p(json!({"start_time": 0, "end_time": 9, "instrument_name": "SOL.staked"})),
+            9,
+        );
+        assert_eq!(ns(r.ok().unwrap()), [9, 7, 5, 3, 1]);
+        let wide = p(json!({"start_time": 0, "end_time": REWARD_WINDOW_MS + 1}));
+        assert_eq!(rewards(&l, &wide, 0).err().unwrap().code, 40004);
+        let big = p(json!({"limit": 501}));
+        assert_eq!(rewards(&l, &big, 9).err().unwrap().code, 40003);
     }
 
     #[test]

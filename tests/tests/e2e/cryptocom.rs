@@ -165,17 +165,48 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
             ("updated", "update_time"),
         ],
     );
-    compare(
-        daemon,
-        "ledger",
-        &list(truth, "transactions"),
-        "journal_id",
-        &[
-            ("amount", "transaction_qty"),
-            ("asset_native", "instrument_name"),
-            ("timestamp", "event_timestamp_ms"),
-        ],
-    );
+    // The ledger: the journal by its ids, and the staking rewards (which the exchange gives
+    // no id) by staking instrument, reward instrument and millisecond.
+    let journal = list(truth, "transactions");
+    let rewards = list(truth, "staking_rewards");
+    assert!(!journal.is_empty() && !rewards.is_empty());
+    let mut ledger: Vec<(String, &Value)> = journal
+        .iter()
+        .map(|e| (text(&e["journal_id"]), e))
+        .collect();
+    ledger.extend(rewards.iter().map(|r| {
+        let id = format!(
+            "reward:{}:{}:{}",
+            text(&r["staking_inst_name"]),
+            text(&r["reward_inst_name"]),
+            text(&r["event_timestamp_ms"])
+        );
+        (id, r)
+    }));
+    assert_kind_exactly(daemon, INTEGRATION, "ledger", &ledger, |id, rec, raw| {
+        let fields: &[(&str, &str)] = if id.starts_with("reward:") {
+            assert_eq!(rec["type"], "reward", "ledger {id}");
+            assert_eq!(rec["asset"], raw["underlying_inst_name"], "ledger {id}");
+            &[
+                ("amount", "reward_quantity"),
+                ("asset_native", "reward_inst_name"),
+                ("timestamp", "event_timestamp_ms"),
+            ]
+        } else {
+            &[
+                ("amount", "transaction_qty"),
+                ("asset_native", "instrument_name"),
+                ("timestamp", "event_timestamp_ms"),
+            ]
+        };
+        for (field, raw_field) in fields {
+            assert_eq!(
+                text(&rec[*field]),
+                text(&raw[*raw_field]),
+                "ledger {id}: {field} differs from raw {raw_field}"
+            );
+        }
+    });
     compare(
         daemon,
         "deposit",
@@ -214,11 +245,34 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
         .collect();
     let unified = truth["balances"]["unified"].as_array().unwrap();
     let earn = truth["balances"]["earn"].as_array().unwrap();
+    let subaccounts = truth["balances"]["subaccounts"].as_array().unwrap();
+    let sub_positions: Vec<(String, &Value)> = subaccounts
+        .iter()
+        .flat_map(|a| {
+            a["position_balances"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(move |p| (text(&a["account"]), p))
+        })
+        .collect();
+    assert!(!sub_positions.is_empty());
     assert_eq!(
         stored.len(),
-        unified.len() + earn.len(),
+        unified.len() + earn.len() + sub_positions.len(),
         "balances: {stored:?}"
     );
+    // Each sub-account's balances sit in a wallet named after it, apart from the master's.
+    for (account, p) in &sub_positions {
+        let key = format!("subaccount:{account}:{}", text(&p["instrument_name"]));
+        let rec = stored
+            .get(&key)
+            .unwrap_or_else(|| panic!("no balance {key}"));
+        assert_eq!(&rec["raw"], *p, "{key} raw");
+        assert_eq!(text(&rec["total"]), text(&p["quantity"]), "{key} total");
+        assert_eq!(text(&rec["free"]), text(&p["quantity"]), "{key} free");
+        assert_eq!(text(&rec["locked"]), "0", "{key} locked");
+    }
     for b in unified {
         let key = format!("unified:{}", text(&b["instrument_name"]));
         let rec = stored
@@ -293,9 +347,21 @@ fn assert_candles_exactly(
 
 #[test]
 fn full_sync_stores_exactly_the_ground_truth() {
-    // Enough records that days hold more than a page of trades and of journal entries, and
-    // the deposit window more than a page of deposits.
-    let sim = cryptocom_sim(&["--seed", "61", "--trades", "3000", "--deposits", "450"]);
+    // Enough records that days hold more than a page of trades and of journal entries, the
+    // deposit window more than a page of deposits and the reward window more than a page of
+    // staking rewards.
+    // Twelve staking rewards a day for each of two currencies: more than the 500 a request
+    // holds in the 180-day window.
+    let sim = cryptocom_sim(&[
+        "--seed",
+        "61",
+        "--trades",
+        "3000",
+        "--deposits",
+        "450",
+        "--rewards-per-day",
+        "12",
+    ]);
     let extra = format!("{STREAMS}{CANDLES}");
     let setup = cryptocom_setup(&sim, API_SECRET, &days_ago(35), false, &extra);
     let daemon = Daemon::start(&setup);
@@ -336,6 +402,12 @@ fn full_sync_stores_exactly_the_ground_truth() {
     assert!(requests("private/get-trades") > 37, "{stats}");
     assert!(requests("private/get-transactions") > 60, "{stats}");
     assert!(requests("private/get-deposit-history") >= 3, "{stats}");
+    // 720 rewards, 500 a page, one 180-day window: two pages (and the boundary read again).
+    assert!(
+        requests("private/staking/get-reward-history") >= 2,
+        "{stats}"
+    );
+    assert_eq!(requests("private/get-subaccount-balances"), 1, "{stats}");
 
     // `test` reports who the key belongs to.
     let test = daemon.ctl_json(&["test", INTEGRATION]);
