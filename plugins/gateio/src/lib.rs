@@ -6,9 +6,9 @@
 //! isolated and cross margin, or a unified account's one wallet; perpetual futures per settle
 //! currency, delivery futures, options, and Earn lending); trades and orders of the spot (and
 //! margin) account, all pairs at once, and of perpetual futures (USDT- and BTC-settled) where
-//! the account has them; the spot, isolated-margin, futures and options account books (the
-//! ledger); deposits, withdrawals and public spot candles. Not read yet: trades and orders of
-//! options and delivery futures, and the delivery account book.
+//! the account has them; the spot, isolated-margin, futures, options and delivery account books
+//! (the ledger); deposits, withdrawals and public spot candles. Not read yet: trades and orders
+//! of options and delivery futures.
 //!
 //! The crate reads top-down: [`endpoints`] (URLs, buckets, limits), [`signing`] (HMAC-SHA512
 //! over method, path, query, the body's SHA-512 and the timestamp), [`pagination`] (30-day
