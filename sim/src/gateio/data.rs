@@ -1190,13 +1190,20 @@ mod tests {
         for (_, e) in book {
             let change = e["change"].as_str().unwrap();
             let units = parse_units(change.trim_start_matches('-'));
-            sum += if change.starts_with('-') { -units } else { units };
+            sum += if change.starts_with('-') {
+                -units
+            } else {
+                units
+            };
             assert_eq!(e["balance"].as_str().unwrap(), dec(sum));
             assert!(ids.insert(e["id"].as_str().unwrap().to_owned()));
         }
         let times: Vec<i64> = book.iter().map(|(t, _)| *t).collect();
         assert!(times.windows(2).all(|w| w[0] <= w[1]));
-        assert!(times.windows(2).any(|w| w[0] == w[1]), "a fee and its profit");
+        assert!(
+            times.windows(2).any(|w| w[0] == w[1]),
+            "a fee and its profit"
+        );
     }
 
     #[test]

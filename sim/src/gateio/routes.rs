@@ -510,7 +510,11 @@ fn dispatch(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Resul
             if !ds.delivery.contains_key(settle) {
                 return Err(absent());
             }
-            let book = ds.delivery_books.get(settle).map(Vec::as_slice).unwrap_or(&[]);
+            let book = ds
+                .delivery_books
+                .get(settle)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
             let (from, to) = p.window(now)?;
             let limit = p.limit(100, 1000)?;
             let kind = p.get("type");

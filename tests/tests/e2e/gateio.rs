@@ -336,7 +336,10 @@ fn delivery_items(truth: &Value) -> Vec<(String, Value)> {
             out.push((format!("delivery:{settle}:{}", text(&v["id"])), v.clone()));
         }
     }
-    assert!(!out.is_empty(), "the simulator keeps a delivery account book");
+    assert!(
+        !out.is_empty(),
+        "the simulator keeps a delivery account book"
+    );
     out
 }
 
