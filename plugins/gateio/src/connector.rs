@@ -20,10 +20,11 @@ use crate::config::GateioConfig;
 use crate::endpoints::{
     futures_of_partition, interval_of, Endpoint, FuturesEndpoints, GateioEndpoints,
     ACCOUNT_BOOK_LIMIT, API_HOSTS, BUCKET_ACCOUNTS, BUCKET_FUTURES, BUCKET_PUBLIC, BUCKET_SPOT,
-    BUCKET_WALLET, DEFAULT_BASE_URL, FUTURES, FUTURES_LIMIT, LIMIT_RESET_HEADER, MARGIN_BOOK_LIMIT,
-    MAX_CLOCK_GAP_MS, MAX_LIMIT_WAIT_MS, MY_TRADES_LIMIT, OPEN_ORDERS_LIMIT, OPTIONS_BOOK_LIMIT,
-    ORDERS_LIMIT, PARTITION_FUTURES_PREFIX, PARTITION_MARGIN, PARTITION_OPTIONS, PARTITION_SPOT,
-    PER_WINDOW, SANDBOX_BASE_URL, TIMEFRAMES, TRANSFER_LIMIT, WINDOW_30_DAYS_MS, WINDOW_MS,
+    BUCKET_WALLET, DEFAULT_BASE_URL, DELIVERY_BOOK_LIMIT, FUTURES, FUTURES_LIMIT,
+    LIMIT_RESET_HEADER, MARGIN_BOOK_LIMIT, MAX_CLOCK_GAP_MS, MAX_LIMIT_WAIT_MS, MY_TRADES_LIMIT,
+    OPEN_ORDERS_LIMIT, OPTIONS_BOOK_LIMIT, ORDERS_LIMIT, PARTITION_DELIVERY_PREFIX,
+    PARTITION_FUTURES_PREFIX, PARTITION_MARGIN, PARTITION_OPTIONS, PARTITION_SPOT, PER_WINDOW,
+    SANDBOX_BASE_URL, TIMEFRAMES, TRANSFER_LIMIT, WINDOW_30_DAYS_MS, WINDOW_MS,
 };
 use crate::pagination::{self, floor_second, window_params, GateioPager, Paging};
 use crate::parsing::{self, AccountDetail, Contracts, ListPage};
@@ -207,6 +208,17 @@ impl Connector for GateioConnector {
                 {
                     parts.push(PARTITION_OPTIONS.to_owned());
                 }
+                if stream == Stream::Ledger {
+                    for (settle, accounts) in GateioEndpoints::DELIVERY_ACCOUNTS {
+                        let partition = format!("{PARTITION_DELIVERY_PREFIX}{settle}");
+                        let what = format!("looking for a {settle}-settled delivery account");
+                        if context.known.contains(&partition)
+                            || self.has_kind(&accounts, &what, |_| true)?
+                        {
+                            parts.push(partition);
+                        }
+                    }
+                }
                 Ok(parts)
             }
             Stream::Candles => Ok(self
@@ -237,13 +249,16 @@ impl Connector for GateioConnector {
             }
             Stream::Ledger if partition == PARTITION_MARGIN => self.fetch_margin_ledger(cursor),
             Stream::Ledger if partition == PARTITION_OPTIONS => self.fetch_options_ledger(cursor),
+            Stream::Ledger if partition.starts_with(PARTITION_DELIVERY_PREFIX) => {
+                self.fetch_delivery_ledger(partition, cursor)
+            }
             Stream::Trades | Stream::Orders | Stream::Ledger
                 if partition != PARTITION_SPOT && !partition.is_empty() =>
             {
                 Err(PluginError::plugin(format!(
                     "{stream} partition {partition:?} is not {PARTITION_SPOT:?}, \
-                     \"futures:usdt\", \"futures:btc\" or (ledger only) {PARTITION_MARGIN:?} or \
-                     {PARTITION_OPTIONS:?}"
+                     \"futures:usdt\", \"futures:btc\" or (ledger only) {PARTITION_MARGIN:?}, \
+                     {PARTITION_OPTIONS:?} or \"delivery:usdt\""
                 )))
             }
             Stream::Trades => self.fetch_trades(cursor),
@@ -518,6 +533,42 @@ impl GateioConnector {
             page,
             now,
         ))
+    }
+
+    /// The delivery account book of partition `delivery:{settle}`: 30-day windows, a full page
+    /// followed by the same window with `to` narrowed (Gate documents no page or offset here).
+    fn fetch_delivery_ledger(
+        &self,
+        partition: &str,
+        cursor: Option<&str>,
+    ) -> Result<Page, PluginError> {
+        let (settle, endpoint) = GateioEndpoints::DELIVERY_ACCOUNT_BOOK
+            .iter()
+            .find(|(settle, _)| partition.strip_prefix(PARTITION_DELIVERY_PREFIX) == Some(settle))
+            .ok_or_else(|| {
+                PluginError::plugin(format!(
+                    "ledger partition {partition:?} names no delivery settle currency Gate has"
+                ))
+            })?;
+        let rule = self.pager.trade_rule();
+        let now = self.window_now();
+        let request = self.pager.walker.request(rule, cursor, "ledger", now)?;
+        // unconfirmed: the delivery account book's widest window; 30 days as the futures one.
+        let params = pagination::before_params(&request, DELIVERY_BOOK_LIMIT)?;
+        let what = window_what(
+            &format!("the delivery account book ({settle}-settled)"),
+            &request,
+        );
+        let body = self.signed_get(endpoint, &params, &what)?;
+        let page =
+            parsing::parse_delivery_account_book(&body, settle).map_err(|e| e.context(&what))?;
+        let oldest = page.records.iter().map(Record::timestamp).min();
+        let next = pagination::next_before(&request, page.returned, DELIVERY_BOOK_LIMIT, oldest)
+            .map_err(|e| e.context(&what))?;
+        Ok(self
+            .pager
+            .walker
+            .page(rule, &request, page.records, next, page.oldest_open, now))
     }
 
     /// The isolated-margin account book: 30-day windows paged by `page`.

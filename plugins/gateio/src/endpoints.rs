@@ -19,7 +19,7 @@ pub(crate) const API_HOSTS: [&str; 3] = ["api.gateio.ws", "api.gate.io", "api-te
 /// The prefix of every APIv4 path; signed as part of the path.
 pub(crate) const API_PREFIX: &str = "/api/v4";
 
-/// Futures history reads (trades, orders, account book).
+/// Futures history reads (trades, orders, account book; the delivery account book).
 pub(crate) const BUCKET_FUTURES: &str = "futures";
 /// Public market data (server time, candles): 200 requests per 10 s per endpoint and IP.
 pub(crate) const BUCKET_PUBLIC: &str = "public";
@@ -92,6 +92,12 @@ pub(crate) const OPTIONS_BOOK_LIMIT: usize = 1000;
 pub(crate) const MARGIN_BOOK_LIMIT: usize = 100;
 /// Futures histories page with `offset`; unconfirmed: 1000 as the largest `limit`.
 pub(crate) const FUTURES_LIMIT: usize = 1000;
+/// The partition of the delivery account book, where the account has a delivery account:
+/// `delivery:usdt` (Gate settles delivery futures in USDT).
+pub(crate) const PARTITION_DELIVERY_PREFIX: &str = "delivery:";
+/// unconfirmed: the delivery account book's largest `limit` (1000 as the futures one; Gate's
+/// default is 100).
+pub(crate) const DELIVERY_BOOK_LIMIT: usize = 1000;
 
 /// Unified timeframes and Gate's `interval` values for them. unconfirmed: how Gate aligns its
 /// `7d` and `30d` candles, so they are not offered.
@@ -233,6 +239,13 @@ impl GateioEndpoints {
     /// `GET /delivery/{settle}/accounts`: delivery futures; Gate settles them in USDT.
     pub(crate) const DELIVERY_ACCOUNTS: [(&'static str, Endpoint); 1] =
         [("usdt", private("/delivery/usdt/accounts", BUCKET_ACCOUNTS))];
+    /// `GET /delivery/{settle}/account_book?from=&to=&limit=`: the delivery ledger, per settle
+    /// currency as [`Self::DELIVERY_ACCOUNTS`]. Gate documents no `offset` or `page` for it:
+    /// a full page is followed by narrowing `to` (see `pagination`).
+    pub(crate) const DELIVERY_ACCOUNT_BOOK: [(&'static str, Endpoint); 1] = [(
+        "usdt",
+        private("/delivery/usdt/account_book", BUCKET_FUTURES),
+    )];
 
     /// Endpoints under `base_url` (no trailing slash; one is removed if present).
     pub(crate) fn new(base_url: &str) -> GateioEndpoints {

@@ -6,9 +6,20 @@
 //! isolated and cross margin, or a unified account's one wallet; perpetual futures per settle
 //! currency, delivery futures, options, and Earn lending); trades and orders of the spot (and
 //! margin) account, all pairs at once, and of perpetual futures (USDT- and BTC-settled) where
-//! the account has them; the spot, isolated-margin, futures and options account books (the
-//! ledger); deposits, withdrawals and public spot candles. Not read yet: trades and orders of
-//! options and delivery futures, and the delivery account book.
+//! the account has them; the spot, isolated-margin, futures, options and delivery account books
+//! (the ledger); deposits, withdrawals and public spot candles.
+//!
+//! Not read yet: trades and orders of options and of delivery futures. Gate documents them, but
+//! they do not fit the window walk the rest uses, and that work is still to do:
+//! - delivery: `GET /delivery/{settle}/my_trades` and `GET /delivery/{settle}/orders` (the
+//!   latter with a required `status`, `open` or `finished`) take `offset`, `last_id` and
+//!   `limit`, but no `from`/`to`. They need an offset walk from the newest record back to the
+//!   last one stored. unconfirmed: that the list comes newest first and how far back it
+//!   reaches. Gate also says an order cancelled unfilled is gone after 10 minutes;
+//! - options: `GET /options/my_trades` requires `underlying` (so one walk per underlying of
+//!   `GET /options/underlyings`), and `GET /options/orders` requires `status`. Both take
+//!   `from`, `to`, `offset` and `limit`. unconfirmed: that the base amount of a fill is its
+//!   size times the `multiplier` of `GET /options/contracts?underlying=`.
 //!
 //! The crate reads top-down: [`endpoints`] (URLs, buckets, limits), [`signing`] (HMAC-SHA512
 //! over method, path, query, the body's SHA-512 and the timestamp), [`pagination`] (30-day

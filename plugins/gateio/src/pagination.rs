@@ -16,12 +16,19 @@
 //! |---|---|---|
 //! | trades, orders, ledger | page number | `from=S&to=S&page=P&limit=N` |
 //! | deposits, withdrawals | offset | `from=S&to=S&offset=O&limit=N` |
+//! | delivery ledger | narrowed `to` | `from=S&to=T&limit=N` |
 //! | candles | `{"start":T}` | `candlesticks?from=S&to=S+(N-1)·interval` |
 //!
 //! Gate's times are whole seconds, so the walk runs on a clock floored to the second: every
 //! window bound is a whole second and `from`/`to` name it exactly. Gate's `to` is read as
 //! inclusive (unconfirmed); a record on a bound may then come twice, which the store's upsert
 //! absorbs, and none falls between two windows either way.
+//!
+//! The delivery account book has neither `page` nor `offset` in Gate's documentation, only
+//! `from`, `to` and `limit`. Its next page inside a window is the same window with `to`
+//! narrowed to the second of the oldest entry read so far: that second is read again (the
+//! upsert absorbs it), so nothing is skipped as long as `to` is inclusive and the list comes
+//! newest first (both unconfirmed for this endpoint; the other Gate lists behave so).
 
 use exsync_plugin_api::window::{candle_page, CandleCursor, Walker, WindowRequest, WindowRule};
 use exsync_plugin_api::{Candle, Page, PluginError};
@@ -160,6 +167,54 @@ pub(crate) fn next_page(
         Paging::Page => (current + 1).to_string(),
         Paging::Offset => (current + limit as u64).to_string(),
     })
+}
+
+/// `from`, `to` (seconds) and `limit` of a list paged by narrowing `to` (the delivery account
+/// book): the page token, where there is one, is the narrowed `to` in seconds.
+pub(crate) fn before_params(
+    request: &WindowRequest,
+    limit: usize,
+) -> Result<Vec<(&'static str, String)>, PluginError> {
+    let to = match request.page() {
+        Some(token) => token.parse::<i64>().map_err(|_| {
+            PluginError::plugin(format!(
+                "the stored page token {token:?} is not a `to` in seconds"
+            ))
+        })?,
+        None => seconds(request.to()),
+    };
+    Ok(vec![
+        ("from", seconds(request.from()).to_string()),
+        ("to", to.to_string()),
+        ("limit", limit.to_string()),
+    ])
+}
+
+/// The token after a page of a list paged by narrowing `to`, which returned `returned` entries
+/// of at most `limit`, the oldest at `oldest_ms`: none when the page was not full, else the
+/// oldest entry's second. A full page inside one second cannot be narrowed further: an error
+/// rather than a loop or a gap.
+pub(crate) fn next_before(
+    request: &WindowRequest,
+    returned: usize,
+    limit: usize,
+    oldest_ms: Option<i64>,
+) -> Result<Option<String>, PluginError> {
+    if returned < limit {
+        return Ok(None);
+    }
+    let to = before_params(request, limit)?
+        .iter()
+        .find(|(k, _)| *k == "to")
+        .and_then(|(_, v)| v.parse::<i64>().ok())
+        .unwrap_or_else(|| seconds(request.to()));
+    match oldest_ms.map(seconds) {
+        Some(oldest) if oldest < to => Ok(Some(oldest.to_string())),
+        _ => Err(PluginError::bad_response(format!(
+            "a full page of {limit} entries all in second {to}: the list cannot be read further \
+             by narrowing `to`"
+        ))),
+    }
 }
 
 /// The length of one candle of Gate's `interval`, in ms.

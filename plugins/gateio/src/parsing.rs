@@ -1089,7 +1089,38 @@ pub(crate) fn parse_futures_account_book(
     body: &Value,
     settle: &str,
 ) -> Result<ListPage, PluginError> {
-    let endpoint = &format!("futures/{settle}/account_book");
+    contract_book(
+        body,
+        &format!("futures/{settle}/account_book"),
+        "futures",
+        settle,
+    )
+}
+
+/// `GET /delivery/{settle}/account_book` → ledger entries in the settle currency, as
+/// [`parse_futures_account_book`] (Gate documents the same entry for both), with ids
+/// `delivery:{settle}:{id}`: delivery ids are scoped apart from the perpetual ones
+/// (unconfirmed: whether Gate draws them from one sequence).
+pub(crate) fn parse_delivery_account_book(
+    body: &Value,
+    settle: &str,
+) -> Result<ListPage, PluginError> {
+    contract_book(
+        body,
+        &format!("delivery/{settle}/account_book"),
+        "delivery",
+        settle,
+    )
+}
+
+/// A futures-shaped account book (`id`, `time` in seconds, `change`, `balance`, `type`,
+/// `text`, `trade_id`) in the settle currency; ids `{kind}:{settle}:{id}`.
+fn contract_book(
+    body: &Value,
+    endpoint: &str,
+    kind: &str,
+    settle: &str,
+) -> Result<ListPage, PluginError> {
     let currency = settle.to_ascii_uppercase();
     let list = list(body, endpoint)?;
     let mut records = Vec::with_capacity(list.len());
@@ -1102,7 +1133,7 @@ pub(crate) fn parse_futures_account_book(
             .filter(|t| !t.is_empty() && t != "0")
             .or_else(|| non_empty(e.text));
         records.push(Record::Ledger(LedgerEntry {
-            id: futures_id(settle, &e.id),
+            id: format!("{kind}:{settle}:{}", value_text(&e.id)),
             timestamp: seconds_value_ms(&e.time, endpoint, i)?,
             asset: normalise_asset(&currency),
             asset_native: currency.clone(),

@@ -14,8 +14,8 @@ use exsync_plugin_api::abi::{AbiHttpRequest, AbiHttpResponse, HostIo, HostIo_TO,
 use exsync_plugin_api::signing::{hex, hmac_sha512};
 use exsync_plugin_api::window::CandleCursor;
 use exsync_plugin_api::{
-    Connector, ConnectorConfig, ErrorKind, Host, HttpResponse, Liquidity, OrderStatus, Page,
-    PluginError, Record, Side, Stream, Trade, TransferStatus,
+    Connector, ConnectorConfig, ErrorKind, Host, HttpResponse, LedgerEntry, Liquidity, OrderStatus,
+    Page, PluginError, Record, Side, Stream, Trade, TransferStatus,
 };
 use serde_json::{json, Value};
 
@@ -1045,8 +1045,10 @@ struct FakeGate {
     skew: i64,
     limited: u32,
     trades: Vec<i64>,
-    /// Whether the account has a USDT futures account.
+    /// Whether the account has a USDT futures account (and options and delivery accounts).
     futures: bool,
+    /// The delivery account book's entry times (ms), oldest first.
+    delivery_book: Vec<i64>,
     urls: Vec<String>,
     logs: Vec<String>,
 }
@@ -1088,6 +1090,16 @@ impl FakeGate {
             } else {
                 (400, labelled("USER_NOT_FOUND"))
             };
+        }
+        if path == "/api/v4/delivery/usdt/accounts" {
+            return if self.futures {
+                (200, data("futures_accounts.json").to_string())
+            } else {
+                (400, labelled("USER_NOT_FOUND"))
+            };
+        }
+        if path == "/api/v4/delivery/usdt/account_book" {
+            return (200, self.delivery_book_page(query));
         }
         if path == "/api/v4/futures/btc/accounts" {
             return (400, labelled("USER_NOT_FOUND"));
@@ -1134,6 +1146,38 @@ impl FakeGate {
     }
 }
 
+impl FakeGate {
+    /// The delivery account book as Gate documents it: `from`, `to` (inclusive seconds) and
+    /// `limit`, newest first; no page or offset.
+    fn delivery_book_page(&self, query: &str) -> String {
+        let param = |k: &str| -> Option<i64> {
+            query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
+                .map(|v| v.parse().unwrap())
+        };
+        assert!(param("offset").is_none() && param("page").is_none());
+        let (lo, hi, limit) = (
+            param("from").unwrap(),
+            param("to").unwrap(),
+            param("limit").unwrap(),
+        );
+        assert!(hi - lo <= 30 * 86_400);
+        let list: Vec<Value> = self
+            .delivery_book
+            .iter()
+            .enumerate()
+            .rev()
+            .filter(|(_, t)| (lo..=hi).contains(&(*t / 1000)))
+            .take(limit as usize)
+            .map(|(i, t)| {
+                json!({"time": *t as f64 / 1000.0, "change": "-0.1", "balance": "1", "text": "fee", "type": "fee", "contract": "BTC_USDT_20261225", "trade_id": "", "id": (i + 1).to_string()})
+            })
+            .collect();
+        Value::Array(list).to_string()
+    }
+}
+
 struct FakeHost(Arc<Mutex<FakeGate>>);
 
 impl HostIo for FakeHost {
@@ -1177,6 +1221,7 @@ fn fake(
             .map(|i| NOW - 50 * DAY_MS + i * DAY_MS + 17)
             .collect(),
         futures: false,
+        delivery_book: Vec::new(),
         urls: Vec::new(),
         logs: Vec::new(),
     }));
@@ -1306,7 +1351,7 @@ fn futures_partitions_exist_where_the_account_has_a_futures_account() {
     // together with the futures account).
     assert_eq!(
         c.partitions(Stream::Ledger, &context).unwrap(),
-        vec!["spot", "futures:usdt", "margin", "options"]
+        vec!["spot", "futures:usdt", "margin", "options", "delivery:usdt"]
     );
     for stream in [Stream::Balances, Stream::Deposits, Stream::Withdrawals] {
         assert_eq!(
@@ -1319,4 +1364,96 @@ fn futures_partitions_exist_where_the_account_has_a_futures_account() {
     assert_eq!(err.kind, ErrorKind::PLUGIN);
     let err = c.fetch(Stream::Trades, "futures:eth", None).unwrap_err();
     assert_eq!(err.kind, ErrorKind::PLUGIN);
+    let err = c.fetch(Stream::Ledger, "delivery:btc", None).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::PLUGIN);
+    let err = c.fetch(Stream::Trades, "delivery:usdt", None).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::PLUGIN);
+}
+
+#[test]
+fn the_delivery_ledger_pages_by_narrowing_to_and_misses_nothing() {
+    let (c, state) = fake(0, 0, &[]);
+    // 2500 entries over 20 days, three to a second: more than two full pages in one window,
+    // and pages that end inside a second.
+    state.lock().unwrap().delivery_book = (0..2500)
+        .map(|i| NOW - 20 * DAY_MS + (i / 3) * 600_000 + (i % 3) * 100)
+        .collect();
+    let mut cursor = None;
+    let mut ids = std::collections::BTreeSet::new();
+    for _ in 0..100 {
+        let page = c
+            .fetch(Stream::Ledger, "delivery:usdt", cursor.as_deref())
+            .unwrap();
+        for r in &page.records {
+            let Record::Ledger(l) = r else { panic!() };
+            assert!(l.id.starts_with("delivery:usdt:"), "{}", l.id);
+            assert_eq!(l.asset_native, "USDT");
+            ids.insert(l.id.clone());
+        }
+        cursor = page.next_cursor.clone();
+        if !page.more {
+            break;
+        }
+    }
+    assert_eq!(ids.len(), 2500);
+    let urls = &state.lock().unwrap().urls;
+    let book: Vec<&String> = urls
+        .iter()
+        .filter(|u| u.contains("/delivery/usdt/account_book"))
+        .collect();
+    assert!(book.iter().all(|u| u.contains("limit=1000")), "{book:?}");
+    // Two 30-day windows back to the start, the newest read in three pages.
+    assert_eq!(book.len(), 4, "{book:?}");
+}
+
+#[test]
+fn parses_the_delivery_account_book() {
+    let page =
+        parsing::parse_delivery_account_book(&data("delivery_account_book.json"), "usdt").unwrap();
+    assert_eq!(page.returned, 2);
+    let ledger: Vec<&LedgerEntry> = page
+        .records
+        .iter()
+        .map(|r| match r {
+            Record::Ledger(l) => l,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(ledger[0].id, "delivery:usdt:1");
+    assert_eq!(ledger[0].timestamp, 1_682_294_400_123);
+    assert_eq!(
+        (ledger[0].asset.as_str(), ledger[0].amount.as_str()),
+        ("USDT", "0.000010152188")
+    );
+    assert_eq!(ledger[0].balance_after.as_deref(), Some("4.59316525194"));
+    assert_eq!(ledger[0].entry_type, "fee");
+    assert_eq!(ledger[0].reference_id.as_deref(), Some("1"));
+    assert_eq!(ledger[1].id, "delivery:usdt:2");
+    assert_eq!(ledger[1].timestamp, 1_682_294_401_000);
+    assert_eq!(ledger[1].reference_id.as_deref(), Some("dnw"));
+}
+
+#[test]
+fn narrowed_to_tokens_follow_the_oldest_second_and_refuse_a_full_second() {
+    let p = pager(Some(NOW - DAY_MS));
+    let req = p
+        .walker
+        .request(p.trade_rule(), None, "ledger", NOW)
+        .unwrap();
+    assert_eq!(
+        pagination::before_params(&req, 1000).unwrap(),
+        vec![
+            ("from", ((NOW - DAY_MS) / 1000).to_string()),
+            ("to", (NOW / 1000).to_string()),
+            ("limit", "1000".to_owned()),
+        ]
+    );
+    assert_eq!(
+        pagination::next_before(&req, 999, 1000, Some(NOW - HOUR_MS)).unwrap(),
+        None
+    );
+    let next = pagination::next_before(&req, 1000, 1000, Some(NOW - HOUR_MS + 250)).unwrap();
+    assert_eq!(next, Some(((NOW - HOUR_MS) / 1000).to_string()));
+    let err = pagination::next_before(&req, 1000, 1000, Some(NOW)).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::BAD_RESPONSE);
 }

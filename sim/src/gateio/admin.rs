@@ -84,6 +84,9 @@ pub fn truth(ds: &Dataset) -> Value {
         }).collect::<serde_json::Map<String, Value>>(),
         "margin_account_book": list(&ds.margin_book),
         "options_account_book": list(&ds.options_book),
+        "delivery_account_book": ds.delivery_books.iter().map(|(settle, book)| {
+            (settle.clone(), list(book))
+        }).collect::<serde_json::Map<String, Value>>(),
     })
 }
 

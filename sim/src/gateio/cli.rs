@@ -59,6 +59,9 @@ pub struct GateioDatasetArgs {
     /// third as many BTC-settled ones.
     #[arg(long, default_value_t = 300)]
     futures_trades: usize,
+    /// Entries of the USDT delivery account book.
+    #[arg(long, default_value_t = 300)]
+    delivery_book: usize,
     /// No BTC-settled futures account (Gate then answers that the user has none).
     #[arg(long)]
     no_btc_futures: bool,
@@ -129,6 +132,7 @@ impl GateioDatasetArgs {
             withdrawals: self.withdrawals,
             futures_trades: self.futures_trades,
             btc_futures: !self.no_btc_futures,
+            delivery_book: self.delivery_book,
             unified_mode: self.unified_mode.clone(),
         })
     }

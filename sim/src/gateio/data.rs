@@ -97,6 +97,8 @@ pub struct DatasetConfig {
     pub futures_trades: usize,
     /// Whether the account has a BTC-settled futures account.
     pub btc_futures: bool,
+    /// Entries of the USDT delivery account book.
+    pub delivery_book: usize,
     /// `classic`, or a unified account's mode (`single_currency`, `multi_currency`,
     /// `portfolio`): then its spot and margin balances are one `unified` wallet.
     pub unified_mode: String,
@@ -131,6 +133,8 @@ pub struct Dataset {
     pub margin_book: Vec<(i64, Value)>,
     /// The options account's book (Gate gives its entries no id).
     pub options_book: Vec<(i64, Value)>,
+    /// The delivery account books by settle currency (`usdt`), oldest first.
+    pub delivery_books: BTreeMap<String, Vec<(i64, Value)>>,
     next_trade_id: u64,
     next_order_id: u64,
     next_book_id: u64,
@@ -198,6 +202,7 @@ impl Dataset {
             futures_history: BTreeMap::new(),
             margin_book: Vec::new(),
             options_book: Vec::new(),
+            delivery_books: BTreeMap::new(),
             next_trade_id: 5_000_000_000,
             next_order_id: 300_000_000_000,
             next_book_id: 20_000_000_000,
@@ -271,7 +276,72 @@ impl Dataset {
         }
         ds.margin_book(&mut rng.fork("margin"), start, end);
         ds.options_book(&mut rng.fork("options"), start, end);
+        let delivery = ds.delivery_book(&mut rng.fork("delivery"), start, end);
+        ds.delivery_books.insert("usdt".into(), delivery);
         ds
+    }
+
+    /// The USDT delivery account book: fees and realised profit of fills on quarterly
+    /// contracts, transfers in and out, now and then a referral rebate, with the running
+    /// balance. A fill's fee and profit share its second, as on Gate.
+    fn delivery_book(&mut self, r: &mut SimRng, start: i64, end: i64) -> Vec<(i64, Value)> {
+        let mut book = Vec::with_capacity(self.config.delivery_book);
+        let mut balance: i128 = 1_000 * SCALE;
+        let mut times: Vec<i64> = (0..self.config.delivery_book)
+            .map(|_| r.range_i64(start, end) / 1000 * 1000)
+            .collect();
+        times.sort_unstable();
+        let mut trade_id = 40_000_000u64;
+        let mut k = 0;
+        while k < times.len() {
+            let t = times[k];
+            let contract = *r.pick(&["BTC_USDT_20261225", "ETH_USDT_20261225"]);
+            let kind = *r.pick(&["fee", "fee", "pnl", "dnw", "refr"]);
+            let mut entries: Vec<(&str, i128, String)> = Vec::new();
+            let size = (1 + r.below(10_000) as i128) * SCALE / 100;
+            match kind {
+                "fee" | "pnl" => {
+                    trade_id += 1;
+                    entries.push(("fee", -(size / 500).max(1), trade_id.to_string()));
+                    // The fill's profit in the same second, where there is room for it.
+                    if kind == "pnl" && k + 1 < times.len() {
+                        let pnl = if r.chance(0.5) { size / 10 } else { -size / 20 };
+                        entries.push(("pnl", pnl, trade_id.to_string()));
+                    }
+                }
+                "dnw" => entries.push((
+                    "dnw",
+                    if r.chance(0.6) { size } else { -size / 2 },
+                    String::new(),
+                )),
+                _ => entries.push(("refr", (size / 1000).max(1), String::new())),
+            }
+            for (kind, change, trade) in entries {
+                balance += change;
+                self.next_book_id += 1;
+                let text = if trade.is_empty() {
+                    kind.to_owned()
+                } else {
+                    format!("{contract}:{trade}")
+                };
+                book.push((
+                    t,
+                    json!({
+                        "time": seconds(t),
+                        "change": dec(change),
+                        "balance": dec(balance),
+                        "text": text,
+                        "type": kind,
+                        "contract": if kind == "dnw" { "" } else { contract },
+                        "trade_id": trade,
+                        "id": (self.next_book_id + 9_000_000_000).to_string(),
+                    }),
+                ));
+                k += 1;
+            }
+        }
+        book.truncate(self.config.delivery_book);
+        book
     }
 
     /// Premiums, fees and settlements of options in USDT, about one a day, with the running
@@ -1105,8 +1175,35 @@ mod tests {
             withdrawals: 8,
             futures_trades: 60,
             btc_futures: true,
+            delivery_book: 400,
             unified_mode: "classic".into(),
         }
+    }
+
+    #[test]
+    fn the_delivery_book_adds_up_and_shares_seconds() {
+        let ds = Dataset::generate(&config());
+        let book = &ds.delivery_books["usdt"];
+        assert_eq!(book.len(), 400);
+        let mut sum: i128 = 1_000 * SCALE;
+        let mut ids = std::collections::BTreeSet::new();
+        for (_, e) in book {
+            let change = e["change"].as_str().unwrap();
+            let units = parse_units(change.trim_start_matches('-'));
+            sum += if change.starts_with('-') {
+                -units
+            } else {
+                units
+            };
+            assert_eq!(e["balance"].as_str().unwrap(), dec(sum));
+            assert!(ids.insert(e["id"].as_str().unwrap().to_owned()));
+        }
+        let times: Vec<i64> = book.iter().map(|(t, _)| *t).collect();
+        assert!(times.windows(2).all(|w| w[0] <= w[1]));
+        assert!(
+            times.windows(2).any(|w| w[0] == w[1]),
+            "a fee and its profit"
+        );
     }
 
     #[test]

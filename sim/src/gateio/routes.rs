@@ -40,6 +40,7 @@ pub enum Endpoint {
     Withdrawals,
     MarginAccountBook,
     OptionsAccountBook,
+    DeliveryAccountBook(&'static str),
     FuturesContracts(&'static str),
     FuturesTrades(&'static str),
     FuturesOrders(&'static str),
@@ -74,6 +75,8 @@ impl Endpoint {
             "/wallet/withdrawals" => Endpoint::Withdrawals,
             "/margin/account_book" => Endpoint::MarginAccountBook,
             "/options/account_book" => Endpoint::OptionsAccountBook,
+            "/delivery/usdt/account_book" => Endpoint::DeliveryAccountBook("usdt"),
+            "/delivery/btc/account_book" => Endpoint::DeliveryAccountBook("btc"),
             "/futures/usdt/contracts" => Endpoint::FuturesContracts("usdt"),
             "/futures/usdt/my_trades_timerange" => Endpoint::FuturesTrades("usdt"),
             "/futures/usdt/orders_timerange" => Endpoint::FuturesOrders("usdt"),
@@ -118,6 +121,8 @@ impl Endpoint {
             Endpoint::Withdrawals => "GET /api/v4/wallet/withdrawals",
             Endpoint::MarginAccountBook => "GET /api/v4/margin/account_book",
             Endpoint::OptionsAccountBook => "GET /api/v4/options/account_book",
+            Endpoint::DeliveryAccountBook("btc") => "GET /api/v4/delivery/btc/account_book",
+            Endpoint::DeliveryAccountBook(_) => "GET /api/v4/delivery/usdt/account_book",
             Endpoint::FuturesContracts("btc") => "GET /api/v4/futures/btc/contracts",
             Endpoint::FuturesContracts(_) => "GET /api/v4/futures/usdt/contracts",
             Endpoint::FuturesTrades("btc") => "GET /api/v4/futures/btc/my_trades_timerange",
@@ -498,6 +503,24 @@ fn dispatch(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Resul
                 items.into_iter().skip(offset).take(limit).collect(),
             ))
         }
+        Endpoint::DeliveryAccountBook(settle) => {
+            // Gate documents `from`, `to`, `limit` and `type` here, no `page` nor `offset`
+            // (they are ignored, as any unknown parameter). unconfirmed: the widest window
+            // (30 days as the futures book) and the largest page (1000).
+            if !ds.delivery.contains_key(settle) {
+                return Err(absent());
+            }
+            let book = ds
+                .delivery_books
+                .get(settle)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            let (from, to) = p.window(now)?;
+            let limit = p.limit(100, 1000)?;
+            let kind = p.get("type");
+            let items = in_window(book, from, to, |e| kind.is_none_or(|k| e["type"] == k));
+            Ok(Value::Array(items.into_iter().take(limit).collect()))
+        }
         Endpoint::MarginAccountBook => {
             // unconfirmed: the margin account book's widest window and largest page.
             let (from, to) = p.window(now)?;
@@ -663,5 +686,22 @@ mod tests {
             p.window(0).unwrap(),
             (1_000_000 - DEFAULT_SPAN_S, 1_000_000)
         );
+    }
+
+    #[test]
+    fn the_delivery_book_is_newest_first_up_to_limit_without_offset() {
+        let lookup = |path: &str| Endpoint::lookup(&Method::GET, path);
+        assert_eq!(
+            lookup("/api/v4/delivery/usdt/account_book"),
+            Some(Endpoint::DeliveryAccountBook("usdt"))
+        );
+        let list = vec![
+            (1_000_000, json!({"id": "1"})),
+            (2_000_000, json!({"id": "2"})),
+            (2_000_500, json!({"id": "3"})),
+        ];
+        let items: Vec<Value> = in_window(&list, 1_000, 2_000, |_| true);
+        let ids: Vec<&str> = items.iter().map(|v| v["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, ["3", "2", "1"], "newest first, `to` inclusive");
     }
 }
