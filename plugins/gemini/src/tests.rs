@@ -887,6 +887,8 @@ struct FakeGemini {
     reject_nonces: u32,
     payloads: Vec<Value>,
     logs: Vec<String>,
+    /// Refuse `transactions` (a key without master scope behind an `account` option).
+    deny_transactions: bool,
 }
 
 impl FakeGemini {
@@ -950,6 +952,9 @@ impl FakeGemini {
             "/v1/roles" => (200, data_text("roles.json")),
             "/v1/account" => (200, data_text("account.json")),
             "/v1/mytrades" => (200, data_text("mytrades.json")),
+            "/v1/transactions" if self.deny_transactions => {
+                (403, data_text("error_missing_role.json"))
+            }
             "/v1/transactions" => (200, data_text("transactions.json")),
             _ => (
                 400,
@@ -992,6 +997,7 @@ fn fake(reject_nonces: u32) -> (GeminiConnector, Arc<Mutex<FakeGemini>>) {
         reject_nonces,
         payloads: Vec::new(),
         logs: Vec::new(),
+        deny_transactions: false,
     }));
     let host = Host::from_abi(HostIo_TO::from_value(
         FakeHost(Arc::clone(&state)),
@@ -1010,6 +1016,7 @@ fn fake_master() -> (GeminiConnector, Arc<Mutex<FakeGemini>>) {
         reject_nonces: 0,
         payloads: Vec::new(),
         logs: Vec::new(),
+        deny_transactions: false,
     }));
     let host = Host::from_abi(HostIo_TO::from_value(
         FakeHost(Arc::clone(&state)),
@@ -1127,4 +1134,14 @@ fn the_ledger_with_a_master_key_asks_the_group_without_an_account() {
     let last = state.lock().unwrap().payloads.last().cloned().unwrap();
     assert_eq!(last["continuation_token"], "k9");
     assert!(last.get("timestamp_nanos").is_none(), "{last}");
+}
+
+#[test]
+fn a_refused_ledger_is_a_permission_error_that_names_the_master_scope() {
+    let (c, state) = fake_master();
+    state.lock().unwrap().deny_transactions = true;
+    let e = c.fetch(Stream::Ledger, "", None).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::PERMISSION);
+    assert!(e.message.contains("MissingRole"), "{}", e.message);
+    assert!(e.message.contains("master-scoped"), "{}", e.message);
 }
