@@ -148,6 +148,7 @@ trades = "1h"
 orders = "1h"
 deposits = "6h"
 withdrawals = "6h"
+# ledger = "6h"                       # needs a master-scoped key and options.account
 
 [candles]
 symbols = ["BTC/USD", "ETH/USD"]
@@ -155,7 +156,7 @@ timeframes = ["1h", "1d"]             # 1m 5m 15m 30m 1h 6h 1d
 interval = "1h"
 
 # [options]
-# account = "primary"                 # only for a master key: the account to sync
+# account = "primary"                 # only for a master key (the ledger needs one): the account to sync
 "#
     .to_owned()
 }

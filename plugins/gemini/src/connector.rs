@@ -20,7 +20,8 @@ use crate::endpoints::{
     time_frame, Endpoint, GeminiEndpoints, API_HOSTS, BUCKET_PRIVATE, BUCKET_PUBLIC,
     BUCKET_TRANSFERS, DEFAULT_BASE_URL, ORDERS_LIMIT, PRIVATE_CONTENT_TYPE, PRIVATE_PER_WINDOW,
     PRIVATE_WINDOW_MS, PUBLIC_PER_WINDOW, PUBLIC_WINDOW_MS, SANDBOX_BASE_URL, SYMBOLS_TTL_MS,
-    TIMEFRAMES, TRADES_LIMIT, TRANSFERS_LIMIT, TRANSFERS_PER_WINDOW, TRANSFERS_WINDOW_MS,
+    TIMEFRAMES, TRADES_LIMIT, TRANSACTIONS_LIMIT, TRANSFERS_LIMIT, TRANSFERS_PER_WINDOW,
+    TRANSFERS_WINDOW_MS,
 };
 use crate::pagination::{self, Batch, GeminiPager, SinceCursor};
 use crate::parsing::{self, Markets};
@@ -53,7 +54,9 @@ impl Connector for GeminiConnector {
         m.credentials = vec![
             CredentialField {
                 name: "api_key".into(),
-                label: "API Key".into(),
+                label: "API Key (account-scoped; the ledger needs a master-scoped key and \
+                        options.account)"
+                    .into(),
                 secret: false,
                 optional: false,
             },
@@ -64,13 +67,14 @@ impl Connector for GeminiConnector {
                 optional: false,
             },
         ];
-        // No ledger: see the crate docs.
+        // The ledger needs a master-scoped key: see the crate docs.
         m.streams = vec![
             Stream::Balances,
             Stream::Trades,
             Stream::Orders,
             Stream::Deposits,
             Stream::Withdrawals,
+            Stream::Ledger,
             Stream::Candles,
         ];
         m.api_hosts = API_HOSTS.iter().map(|h| h.to_string()).collect();
@@ -89,13 +93,16 @@ impl Connector for GeminiConnector {
             bucket(BUCKET_TRANSFERS, TRANSFERS_PER_WINDOW, TRANSFERS_WINDOW_MS),
         ];
         // Gemini keeps the whole history and has no windows: no lookback, no window limit.
-        // unconfirmed: how far back `/v2/candles` reaches per time frame (a fixed recent
-        // window; the connector reports what it does not serve as unavailable).
+        // The ledger's floor is a date (2022-08-01), not a lookback: its pages report what
+        // lies before it as unavailable. unconfirmed: how far back `/v2/candles` reaches per
+        // time frame (a fixed recent window; the connector reports what it does not serve as
+        // unavailable).
         m.history = [
             Stream::Trades,
             Stream::Orders,
             Stream::Deposits,
             Stream::Withdrawals,
+            Stream::Ledger,
         ]
         .into_iter()
         .map(|stream| HistoryLimit {
@@ -179,9 +186,11 @@ impl Connector for GeminiConnector {
         context: &PartitionContext,
     ) -> Result<Vec<String>, PluginError> {
         match stream {
-            Stream::Balances | Stream::Orders | Stream::Deposits | Stream::Withdrawals => {
-                Ok(vec![String::new()])
-            }
+            Stream::Balances
+            | Stream::Orders
+            | Stream::Deposits
+            | Stream::Withdrawals
+            | Stream::Ledger => Ok(vec![String::new()]),
             // Gemini's trade history is per symbol: the symbols this account's currencies
             // trade (its balances and what the host has seen), never every market.
             Stream::Trades => {
@@ -231,6 +240,7 @@ impl Connector for GeminiConnector {
             Stream::Trades => self.fetch_trades(partition, cursor),
             Stream::Orders => self.fetch_orders(cursor),
             Stream::Deposits | Stream::Withdrawals => self.fetch_transfers(stream, cursor),
+            Stream::Ledger => self.fetch_ledger(cursor),
             Stream::Candles => self.fetch_candles(partition, cursor),
             other => Err(PluginError::unsupported(format!(
                 "the gemini plugin has no {other} stream"
@@ -333,6 +343,60 @@ impl GeminiConnector {
         Ok(self
             .pager
             .page(&request, batch, TRANSFERS_LIMIT, self.host.now_ms()))
+    }
+
+    /// The ledger: `transactions`, Gemini's record of the group's trades and transfers, read
+    /// with a master-scoped key for the configured account.
+    fn fetch_ledger(&self, cursor: Option<&str>) -> Result<Page, PluginError> {
+        let Some(account) = self.config.account.as_deref() else {
+            return Err(PluginError::permission(format!(
+                "integration {:?} has no `account` option, so its key is account-scoped, and \
+                 Gemini serves the ledger (POST /v1/transactions) to master-scoped keys only \
+                 (Trader, Fund Manager or Auditor role): use a master key and set \
+                 options.account to the account's short name, or turn the ledger stream off",
+                self.config.integration
+            )));
+        };
+        let request = self.pager.ledger_request(cursor)?;
+        let mut params = Vec::with_capacity(2);
+        let what = match &request.token {
+            Some(token) => {
+                params.push(("limit", Value::from(TRANSACTIONS_LIMIT)));
+                params.push(("continuation_token", Value::from(token.as_str())));
+                format!(
+                    "fetching transactions for {account} after {} (continuation)",
+                    request.since
+                )
+            }
+            None => {
+                let nanos = request.since.saturating_mul(1_000_000);
+                params.push(("timestamp_nanos", Value::from(nanos)));
+                params.push(("limit", Value::from(TRANSACTIONS_LIMIT)));
+                format!(
+                    "fetching transactions for {account} since {}",
+                    request.since
+                )
+            }
+        };
+        let answer = self
+            .private(&GeminiEndpoints::TRANSACTIONS, &params, &what)
+            .map_err(|e| {
+                if e.kind == ErrorKind::PERMISSION {
+                    PluginError::permission(format!(
+                        "{}; the ledger needs a master-scoped API key with the Trader, Fund \
+                         Manager or Auditor role",
+                        e.message
+                    ))
+                } else {
+                    e
+                }
+            })?;
+        let markets = self.known_markets()?;
+        let page = parsing::parse_transactions(&answer, account, &markets)
+            .map_err(|e| e.context(&what))?;
+        Ok(self
+            .pager
+            .ledger_page(&request, page, TRANSACTIONS_LIMIT, self.host.now_ms()))
     }
 
     fn fetch_candles(&self, partition: &str, cursor: Option<&str>) -> Result<Page, PluginError> {
@@ -474,7 +538,12 @@ impl GeminiConnector {
         debug_assert!(endpoint.private, "{} is public", endpoint.path);
         let url = self.endpoints.url(endpoint, "");
         let mut all: Vec<(&str, Value)> = params.to_vec();
-        if let Some(account) = &self.config.account {
+        if let Some(account) = self
+            .config
+            .account
+            .as_ref()
+            .filter(|_| endpoint.per_account)
+        {
             all.push(("account", Value::from(account.as_str())));
         }
         let mut retried = false;

@@ -49,6 +49,11 @@ pub(crate) const TRADES_LIMIT: usize = 500;
 pub(crate) const ORDERS_LIMIT: usize = 500;
 /// `limit_transfers` of `transfers`: at most 50.
 pub(crate) const TRANSFERS_LIMIT: usize = 50;
+/// `limit` of `transactions`: at most 300 (the default is 100).
+pub(crate) const TRANSACTIONS_LIMIT: usize = 300;
+/// `transactions` serves nothing before 2022-08-01 00:00 UTC: Gemini's documentation says its
+/// history "can only be returned for dates after August 1st, 2022".
+pub(crate) const TRANSACTIONS_FIRST_MS: i64 = 1_659_312_000_000;
 
 /// How long a fetched symbol list is trusted: symbols are listed and delisted rarely.
 pub(crate) const SYMBOLS_TTL_MS: i64 = HOUR_MS;
@@ -79,6 +84,9 @@ pub(crate) struct Endpoint {
     pub(crate) path: &'static str,
     pub(crate) bucket: &'static str,
     pub(crate) private: bool,
+    /// Whether a master key names its account in the payload (`account`). Every account-level
+    /// endpoint takes it; the group-wide `transactions` documents no such field.
+    pub(crate) per_account: bool,
 }
 
 const fn public(path: &'static str) -> Endpoint {
@@ -86,6 +94,7 @@ const fn public(path: &'static str) -> Endpoint {
         path,
         bucket: BUCKET_PUBLIC,
         private: false,
+        per_account: false,
     }
 }
 
@@ -94,6 +103,7 @@ const fn private(path: &'static str) -> Endpoint {
         path,
         bucket: BUCKET_PRIVATE,
         private: true,
+        per_account: true,
     }
 }
 
@@ -127,6 +137,16 @@ impl GeminiEndpoints {
         path: "/v1/transfers",
         bucket: BUCKET_TRANSFERS,
         private: true,
+        per_account: true,
+    };
+    /// `POST /v1/transactions` (`timestamp_nanos` or `continuation_token`, `limit`): the trades
+    /// and transfers of the whole account group, for a master-scoped key only (Trader, Fund
+    /// Manager or Auditor role). Gemini's native ledger.
+    pub(crate) const TRANSACTIONS: Endpoint = Endpoint {
+        path: "/v1/transactions",
+        bucket: BUCKET_PRIVATE,
+        private: true,
+        per_account: false,
     };
 
     /// Endpoints under `base_url` (a trailing slash is removed).

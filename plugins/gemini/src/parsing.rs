@@ -14,8 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use exsync_plugin_api::decimal;
 use exsync_plugin_api::time::days_from_civil;
 use exsync_plugin_api::{
-    Balance, Candle, ErrorKind, Liquidity, Order, OrderStatus, PluginError, Record, Side, Trade,
-    Transfer, TransferStatus,
+    Balance, Candle, ErrorKind, LedgerEntry, Liquidity, Order, OrderStatus, PluginError, Record,
+    Side, Trade, Transfer, TransferStatus,
 };
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -194,6 +194,59 @@ struct TransferRow {
     destination: Option<String>,
     #[serde(default)]
     method: Option<String>,
+}
+
+/// `POST /v1/transactions`: `results` (trades and transfers, one list) and the token of the
+/// next page.
+#[derive(Deserialize)]
+struct TransactionsBody {
+    #[serde(default)]
+    results: Vec<Value>,
+    /// unconfirmed: the token's key. The documentation's response description calls it
+    /// `continuationToken`; its request field says to send back "the returned
+    /// `continuation_token` value". Either is read.
+    #[serde(default, rename = "continuationToken", alias = "continuation_token")]
+    token: Option<String>,
+}
+
+/// A trade of `transactions` (Gemini's `Transaction` schema, trade shape).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TxTrade {
+    #[serde(default)]
+    account: Option<String>,
+    amount: Value,
+    price: Value,
+    timestampms: Value,
+    side: String,
+    /// Documented as "The symbol that the trade was for", beside `feeAmount`: read as the
+    /// fee's currency. unconfirmed: its meaning.
+    #[serde(default)]
+    fee_asset_code: Option<String>,
+    #[serde(default)]
+    fee_amount: Option<Value>,
+    tid: Value,
+    symbol: String,
+}
+
+/// A transfer of `transactions` (Gemini's `Transaction` schema, transfer shape).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TxTransfer {
+    timestampms: Value,
+    /// "The account you are transferring from."
+    #[serde(default)]
+    source: Option<String>,
+    /// "The account you are transferring to."
+    #[serde(default)]
+    destination: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    eid: Value,
+    currency: String,
+    amount: Value,
+    #[serde(default)]
+    transfer_type: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -633,6 +686,219 @@ pub(crate) fn parse_candles(
         });
     }
     Ok(candles)
+}
+
+// ---------------------------------------------------------------------------------------
+// Ledger.
+
+/// One `transactions` answer read for the ledger of `account` (the configured short name).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct TransactionsPage {
+    /// The account's ledger entries; `rows`, `newest` count every result, whatever account.
+    pub(crate) batch: Batch,
+    /// The token of the next page, if Gemini sent one.
+    pub(crate) token: Option<String>,
+}
+
+/// `POST /v1/transactions` → the ledger entries of `account`.
+///
+/// The answer lists the whole group's trades and transfers (a master key's view). A trade is
+/// `account`'s when its `account` says so (a trade naming no account is kept); it moves three
+/// balances, each an entry: the base (`{tid}:base`, + on a buy), the quote (`{tid}:quote`,
+/// price × amount, − on a buy) and the fee (`{tid}:fee`, −, when not zero). A transfer is an
+/// entry (`{eid}`) credited when its `destination` is `account`, debited when its `source`
+/// is; one between other accounts is not this account's. A transfer naming neither end is
+/// signed by its `transferType` (deposit or credit +, withdrawal or debit −). A failed or
+/// cancelled transfer moved nothing; a pending one is kept, and read again until it settles.
+///
+/// unconfirmed: that `source` and `destination` hold account short names (the schema says
+/// "the account you are transferring from/to"); that a result with `tid` is a trade and one
+/// with `eid` a transfer (the schema gives the two shapes, not a type field); the words of
+/// `side` (read as mytrades' `Buy`/`Sell`, any case) and `transferType`; whether a transfer's
+/// fee is in `amount` (the transfer shape has a `feeId`, no fee amount, so no fee entry).
+pub(crate) fn parse_transactions(
+    value: &Value,
+    account: &str,
+    markets: &Markets,
+) -> Result<TransactionsPage, PluginError> {
+    let body: TransactionsBody = decode(value, "transactions")?;
+    let mut page = TransactionsPage {
+        batch: Batch {
+            rows: body.results.len(),
+            ..Batch::default()
+        },
+        token: body.token.filter(|t| !t.is_empty()),
+    };
+    let ours = |name: &Option<String>| {
+        name.as_deref()
+            .is_some_and(|n| n.trim().eq_ignore_ascii_case(account))
+    };
+    for (i, raw) in body.results.iter().enumerate() {
+        if raw.get("tid").is_some() {
+            let row: TxTrade = element(raw, "transactions", i)?;
+            let time = millis(&row.timestampms, i)?;
+            page.batch.newest = page.batch.newest.max(Some(time));
+            if row.account.is_some() && !ours(&row.account) {
+                continue;
+            }
+            page.batch
+                .records
+                .extend(trade_entries(&row, time, markets, raw, i)?);
+        } else if raw.get("eid").is_some() {
+            let row: TxTransfer = element(raw, "transactions", i)?;
+            let time = millis(&row.timestampms, i)?;
+            page.batch.newest = page.batch.newest.max(Some(time));
+            let kind = row.transfer_type.clone().unwrap_or_default();
+            let credit = match (ours(&row.source), ours(&row.destination)) {
+                (false, true) => true,
+                (true, false) => false,
+                // Within the account: nothing moved.
+                (true, true) => continue,
+                (false, false) if row.source.is_none() && row.destination.is_none() => {
+                    let word = kind.to_ascii_lowercase();
+                    if word.contains("deposit") || word.contains("credit") {
+                        true
+                    } else if word.contains("withdraw") || word.contains("debit") {
+                        false
+                    } else {
+                        return Err(bad(format!(
+                            "transactions {i}: transfer {} names no account and its \
+                             transferType {kind:?} says no direction",
+                            raw["eid"]
+                        )));
+                    }
+                }
+                // Between other accounts of the group.
+                (false, false) => continue,
+            };
+            let status = transfer_status(row.status.as_deref().unwrap_or("Complete"));
+            match status {
+                TransferStatus::Failed | TransferStatus::Canceled => continue,
+                TransferStatus::Pending => {
+                    page.batch.oldest_open =
+                        Some(page.batch.oldest_open.map_or(time, |o| o.min(time)))
+                }
+                _ => {}
+            }
+            let amount = amount_text(&row.amount, "transactions", "amount", i)?;
+            let amount = if credit {
+                amount
+            } else {
+                decimal::negate(&amount).ok_or_else(|| {
+                    bad(format!("transactions {i}: amount {amount} not a decimal"))
+                })?
+            };
+            let eid = id_text(&row.eid, "transactions", "eid", i)?;
+            let entry_type = if kind.is_empty() {
+                "transfer".to_owned()
+            } else {
+                kind.to_ascii_lowercase()
+            };
+            page.batch.records.push(Record::Ledger(LedgerEntry {
+                id: eid.clone(),
+                timestamp: time,
+                asset: normalise_asset(&row.currency),
+                asset_native: row.currency.clone(),
+                amount,
+                balance_after: None,
+                entry_type,
+                reference_id: Some(eid),
+                raw: raw.clone(),
+            }));
+        } else {
+            return Err(bad(format!(
+                "transactions {i}: neither a trade (tid) nor a transfer (eid): {}",
+                excerpt(raw.to_string().as_bytes(), 120)
+            )));
+        }
+    }
+    Ok(page)
+}
+
+/// The three balance movements of one trade of `transactions`.
+fn trade_entries(
+    row: &TxTrade,
+    time: i64,
+    markets: &Markets,
+    raw: &Value,
+    i: usize,
+) -> Result<Vec<Record>, PluginError> {
+    let price = amount_text(&row.price, "transactions", "price", i)?;
+    let amount = amount_text(&row.amount, "transactions", "amount", i)?;
+    let cost = decimal::mul(&price, &amount)
+        .ok_or_else(|| bad(format!("transactions {i}: price times amount overflows")))?;
+    let buy = match row.side.to_ascii_lowercase().as_str() {
+        "buy" => true,
+        "sell" => false,
+        other => return Err(bad(format!("transactions {i}: unknown side {other:?}"))),
+    };
+    let (base, quote) = split_symbol(&row.symbol, row.fee_asset_code.as_deref(), markets)
+        .ok_or_else(|| {
+            bad(format!(
+                "transactions {i}: symbol {:?} is not a market of the account's currencies",
+                row.symbol
+            ))
+        })?;
+    let tid = id_text(&row.tid, "transactions", "tid", i)?;
+    let neg = |x: &str| {
+        decimal::negate(x).ok_or_else(|| bad(format!("transactions {i}: {x} is not a decimal")))
+    };
+    let entry = |leg: &str, asset: &str, amount: String, entry_type: &str| {
+        Record::Ledger(LedgerEntry {
+            id: format!("{tid}:{leg}"),
+            timestamp: time,
+            asset: normalise_asset(asset),
+            asset_native: asset.to_owned(),
+            amount,
+            balance_after: None,
+            entry_type: entry_type.to_owned(),
+            reference_id: Some(tid.clone()),
+            raw: raw.clone(),
+        })
+    };
+    let (base_amount, quote_amount) = if buy {
+        (amount.clone(), neg(&cost)?)
+    } else {
+        (neg(&amount)?, cost)
+    };
+    let mut entries = vec![
+        entry("base", &base, base_amount, "trade"),
+        entry("quote", &quote, quote_amount, "trade"),
+    ];
+    if let Some(fee) = row.fee_amount.as_ref().filter(|v| !v.is_null()) {
+        let fee = amount_text(fee, "transactions", "feeAmount", i)?;
+        if !decimal::is_zero(fee.trim_start_matches('-')) {
+            let asset = row.fee_asset_code.clone().unwrap_or_else(|| quote.clone());
+            entries.push(entry("fee", &asset, neg(&fee)?, "fee"));
+        }
+    }
+    Ok(entries)
+}
+
+/// A symbol's base and quote: from the account's markets, else by the fee currency when the
+/// symbol ends with it (Gemini charges fees in the quote currency).
+fn split_symbol(
+    symbol: &str,
+    fee_asset: Option<&str>,
+    markets: &Markets,
+) -> Option<(String, String)> {
+    if let Some((b, q)) = markets.get(symbol) {
+        return Some((b.to_owned(), q.to_owned()));
+    }
+    let upper = symbol.to_uppercase();
+    let fee = fee_asset?.to_uppercase();
+    let base = upper.strip_suffix(fee.as_str())?;
+    (!base.is_empty()).then(|| (base.to_owned(), fee))
+}
+
+/// A `timestampms` (a JSON number or a string of digits) as ms.
+fn millis(v: &Value, i: usize) -> Result<i64, PluginError> {
+    match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .ok_or_else(|| bad(format!("transactions {i}: timestampms {v} is not whole ms")))
 }
 
 // ---------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ use serde_json::{json, Value};
 use crate::config::{generate_config, GeminiConfig};
 use crate::connector::{merge_active, GeminiConnector};
 use crate::endpoints::*;
-use crate::pagination::{Batch, GeminiPager, SinceCursor};
+use crate::pagination::{Batch, GeminiPager, LedgerCursor, SinceCursor};
 use crate::parsing::{self, Markets};
 use crate::signing::{self, GeminiSigner};
 
@@ -392,6 +392,234 @@ fn errors_map_to_the_taxonomy() {
 }
 
 // =======================================================================================
+// Ledger.
+
+fn ledger_of(records: &[Record]) -> Vec<(String, String, String, String)> {
+    records
+        .iter()
+        .map(|r| match r {
+            Record::Ledger(l) => (
+                l.id.clone(),
+                l.asset.clone(),
+                l.amount.clone(),
+                l.entry_type.clone(),
+            ),
+            other => panic!("not a ledger entry: {other:?}"),
+        })
+        .collect()
+}
+
+fn entry(id: &str, asset: &str, amount: &str, kind: &str) -> (String, String, String, String) {
+    (
+        id.to_owned(),
+        asset.to_owned(),
+        amount.to_owned(),
+        kind.to_owned(),
+    )
+}
+
+#[test]
+fn transactions_become_the_accounts_ledger_entries() {
+    let value = data("transactions.json");
+    let page = parsing::parse_transactions(&value, "primary", &markets()).unwrap();
+    assert_eq!(
+        ledger_of(&page.batch.records),
+        vec![
+            // A buy: base in, price × amount out, the fee out.
+            entry("73751560172006401:base", "BTC", "0.5", "trade"),
+            entry("73751560172006401:quote", "USD", "-10000.000", "trade"),
+            entry("73751560172006401:fee", "USD", "-25.00", "fee"),
+            // (secondary's ETHUSD sell is not this account's.)
+            // A sell with a zero fee: two entries.
+            entry("73751560172006603:base", "ETH", "-2", "trade"),
+            entry("73751560172006603:quote", "BTC", "0.11024", "trade"),
+            entry("320013281", "BTC", "1.5", "deposit"),
+            entry("320013290", "USD", "-100", "withdrawal"),
+            // To another account of the group: out of this one.
+            entry("320013300", "ETH", "-2", "internal"),
+            // (secondary → tertiary is not this account's; the cancelled withdrawal moved
+            // nothing.)
+            entry("320013320", "ETH", "3.1", "deposit"),
+        ]
+    );
+    assert_eq!(page.batch.rows, 9, "every result counts for the walk");
+    assert_eq!(page.batch.newest, Some(1_700_000_008_000));
+    assert_eq!(
+        page.batch.oldest_open,
+        Some(1_700_000_007_000),
+        "the pending deposit"
+    );
+    assert_eq!(
+        page.token.as_deref(),
+        Some("daccgrp_123421:n712621873886999872349872349:a71289723498273492374978424:m2:iForward")
+    );
+    let Record::Ledger(first) = &page.batch.records[0] else {
+        unreachable!()
+    };
+    assert_eq!(first.reference_id.as_deref(), Some("73751560172006401"));
+    assert_eq!(first.timestamp, 1_700_000_000_000);
+    assert_eq!(first.raw["orderId"], json!(73_751_560_172_006_399_u64));
+    // The other account of the group sees its own side of the internal transfer.
+    let secondary = parsing::parse_transactions(&value, "secondary", &markets()).unwrap();
+    let entries = ledger_of(&secondary.batch.records);
+    for wanted in [
+        entry("320013300", "ETH", "2", "internal"),
+        entry("320013310", "ETH", "-1", "internal"),
+        entry("73751560172006502:quote", "USD", "2250.6250", "trade"),
+    ] {
+        assert!(entries.contains(&wanted), "{wanted:?} in {entries:?}");
+    }
+}
+
+#[test]
+fn transactions_token_key_and_shapes() {
+    let m = markets();
+    // The token under the request field's name is read too; none, or empty, is no token.
+    let v = json!({"results": [], "continuation_token": "t-1"});
+    let page = parsing::parse_transactions(&v, "primary", &m).unwrap();
+    assert_eq!(page.token.as_deref(), Some("t-1"));
+    let v = json!({"results": [], "continuationToken": ""});
+    assert_eq!(
+        parsing::parse_transactions(&v, "primary", &m)
+            .unwrap()
+            .token,
+        None
+    );
+    // A result that is neither shape is a bad response.
+    let v = json!({"results": [{"timestampms": 1, "amount": "1"}]});
+    let err = parsing::parse_transactions(&v, "primary", &m).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::BAD_RESPONSE);
+    // A symbol outside the account's markets is split by its fee currency.
+    let v = json!({"results": [{"account": "primary", "amount": "3", "price": "0.5",
+        "timestampms": "1700000000000", "side": "buy", "feeAssetCode": "USDC",
+        "feeAmount": "0.01", "tid": 9, "symbol": "SOLUSDC"}]});
+    let page = parsing::parse_transactions(&v, "primary", &m).unwrap();
+    let entries = ledger_of(&page.batch.records);
+    assert_eq!(entries[0], entry("9:base", "SOL", "3", "trade"));
+    assert_eq!(entries[1], entry("9:quote", "USDC", "-1.5", "trade"));
+    assert_eq!(entries[2], entry("9:fee", "USDC", "-0.01", "fee"));
+    // A transfer naming no account is signed by its type.
+    let v = json!({"results": [{"timestampms": 5, "status": "Complete", "eid": 1,
+        "currency": "BTC", "amount": "0.1", "transferType": "Withdrawal"}]});
+    let page = parsing::parse_transactions(&v, "primary", &m).unwrap();
+    assert_eq!(ledger_of(&page.batch.records)[0].2, "-0.1");
+}
+
+fn transactions_page(times: &[i64], token: Option<&str>) -> parsing::TransactionsPage {
+    let results: Vec<Value> = times
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            json!({"timestampms": t, "destination": "primary", "status": "Complete",
+                   "eid": i, "currency": "BTC", "amount": "1", "transferType": "Deposit"})
+        })
+        .collect();
+    let mut v = json!({ "results": results });
+    if let Some(token) = token {
+        v["continuationToken"] = json!(token);
+    }
+    parsing::parse_transactions(&v, "primary", &markets()).unwrap()
+}
+
+#[test]
+fn the_ledger_walk_follows_tokens_then_starts_from_a_time() {
+    let pager = GeminiPager {
+        start_ms: TRANSACTIONS_FIRST_MS + 1_000,
+    };
+    let request = pager.ledger_request(None).unwrap();
+    assert_eq!(
+        request,
+        LedgerCursor {
+            since: TRANSACTIONS_FIRST_MS + 1_000,
+            token: None,
+            open: None
+        }
+    );
+    let t0 = TRANSACTIONS_FIRST_MS;
+    // Full, with a token: the next page is the token's.
+    let page = pager.ledger_page(
+        &request,
+        transactions_page(&[t0 + 1_100, t0 + 1_500, t0 + 1_900], Some("k1")),
+        3,
+        t0 + 9_000,
+    );
+    assert!(page.more);
+    assert_eq!(page.unavailable, None);
+    assert_eq!(page.covered, Some(TimeRange::new(t0 + 1_000, t0 + 1_900)));
+    let next: LedgerCursor = serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        next,
+        LedgerCursor {
+            since: t0 + 1_900,
+            token: Some("k1".into()),
+            open: None
+        }
+    );
+    // Full, without a token: on from the newest time.
+    let page = pager.ledger_page(
+        &next,
+        transactions_page(&[t0 + 1_900, t0 + 1_900, t0 + 1_900], None),
+        3,
+        t0 + 9_000,
+    );
+    let after: LedgerCursor = serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap();
+    assert_eq!((after.since, after.token), (t0 + 1_901, None));
+    // Short: the walk ends; the next one starts one past the newest, by time, never by token.
+    let page = pager.ledger_page(
+        &next,
+        transactions_page(&[t0 + 2_000], Some("k2")),
+        3,
+        t0 + 9_000,
+    );
+    assert!(!page.more);
+    assert_eq!(page.covered, Some(TimeRange::new(t0 + 1_900, t0 + 9_000)));
+    let end: LedgerCursor = serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        end,
+        LedgerCursor {
+            since: t0 + 2_001,
+            token: None,
+            open: None
+        }
+    );
+}
+
+#[test]
+fn the_ledger_starts_no_earlier_than_transactions_serves_and_rereads_pending() {
+    let pager = GeminiPager {
+        start_ms: 1_500_000_000_000,
+    };
+    let request = pager.ledger_request(None).unwrap();
+    assert_eq!(request.since, TRANSACTIONS_FIRST_MS, "2022-08-01");
+    let stale = r#"{"since":5}"#;
+    assert_eq!(
+        pager.ledger_request(Some(stale)).unwrap().since,
+        TRANSACTIONS_FIRST_MS
+    );
+    let page = pager.ledger_page(
+        &request,
+        transactions_page(&[], None),
+        300,
+        TRANSACTIONS_FIRST_MS + 50,
+    );
+    assert_eq!(
+        page.unavailable,
+        Some(TimeRange::new(1_500_000_000_000, TRANSACTIONS_FIRST_MS))
+    );
+    // A pending transfer: the next walk starts at it.
+    let mut answer = transactions_page(
+        &[TRANSACTIONS_FIRST_MS + 10, TRANSACTIONS_FIRST_MS + 20],
+        None,
+    );
+    answer.batch.oldest_open = Some(TRANSACTIONS_FIRST_MS + 10);
+    let page = pager.ledger_page(&request, answer, 300, TRANSACTIONS_FIRST_MS + 50);
+    let next: LedgerCursor = serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap();
+    assert_eq!(next.since, TRANSACTIONS_FIRST_MS + 10);
+    let err = pager.ledger_request(Some("garbage")).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::PLUGIN);
+}
+
+// =======================================================================================
 // Pagination.
 
 fn trade_batch(times: &[i64]) -> Batch {
@@ -622,12 +850,17 @@ fn manifest_declares_streams_buckets_and_sandbox() {
     let m = GeminiConnector::manifest();
     m.validate().unwrap();
     assert_eq!(m.id, "gemini");
-    assert!(!m.streams.contains(&Stream::Ledger), "no ledger is offered");
+    assert!(m.streams.contains(&Stream::Ledger), "the ledger is offered");
     assert_eq!(
         m.sandbox_base_url.as_deref(),
         Some("https://api.sandbox.gemini.com")
     );
-    assert_eq!(m.credential("api_key").unwrap().label, "API Key");
+    let label = &m.credential("api_key").unwrap().label;
+    assert!(label.starts_with("API Key"), "{label}");
+    assert!(
+        label.contains("master-scoped"),
+        "the label names the ledger's key: {label}"
+    );
     assert!(m.credential("api_secret").unwrap().secret);
     let transfers = m
         .rate_limits
@@ -654,6 +887,8 @@ struct FakeGemini {
     reject_nonces: u32,
     payloads: Vec<Value>,
     logs: Vec<String>,
+    /// Refuse `transactions` (a key without master scope behind an `account` option).
+    deny_transactions: bool,
 }
 
 impl FakeGemini {
@@ -717,6 +952,10 @@ impl FakeGemini {
             "/v1/roles" => (200, data_text("roles.json")),
             "/v1/account" => (200, data_text("account.json")),
             "/v1/mytrades" => (200, data_text("mytrades.json")),
+            "/v1/transactions" if self.deny_transactions => {
+                (403, data_text("error_missing_role.json"))
+            }
+            "/v1/transactions" => (200, data_text("transactions.json")),
             _ => (
                 400,
                 r#"{"result":"error","reason":"EndpointNotFound","message":"no"}"#.into(),
@@ -758,6 +997,7 @@ fn fake(reject_nonces: u32) -> (GeminiConnector, Arc<Mutex<FakeGemini>>) {
         reject_nonces,
         payloads: Vec::new(),
         logs: Vec::new(),
+        deny_transactions: false,
     }));
     let host = Host::from_abi(HostIo_TO::from_value(
         FakeHost(Arc::clone(&state)),
@@ -765,6 +1005,26 @@ fn fake(reject_nonces: u32) -> (GeminiConnector, Arc<Mutex<FakeGemini>>) {
     ));
     let mut config = connector_config("http://fake");
     config.start_ms = Some(START);
+    (GeminiConnector::new(config, host).unwrap(), state)
+}
+
+/// The fake Gemini behind a master key: `options.account = "primary"`.
+fn fake_master() -> (GeminiConnector, Arc<Mutex<FakeGemini>>) {
+    let state = Arc::new(Mutex::new(FakeGemini {
+        now: NOW,
+        last_nonce: 0,
+        reject_nonces: 0,
+        payloads: Vec::new(),
+        logs: Vec::new(),
+        deny_transactions: false,
+    }));
+    let host = Host::from_abi(HostIo_TO::from_value(
+        FakeHost(Arc::clone(&state)),
+        TD_Opaque,
+    ));
+    let mut config = connector_config("http://fake");
+    config.start_ms = Some(START);
+    config.options.insert("account".into(), json!("primary"));
     (GeminiConnector::new(config, host).unwrap(), state)
 }
 
@@ -824,4 +1084,64 @@ fn a_rejected_nonce_is_tried_once_more_then_is_a_clock_error() {
     assert_eq!(e.kind, ErrorKind::CLOCK);
     assert!(e.message.contains("InvalidNonce"), "{}", e.message);
     assert!(e.message.contains("behind Gemini's"), "{}", e.message);
+}
+
+#[test]
+fn the_ledger_without_a_master_key_is_a_permission_error_before_any_request() {
+    let (c, state) = fake(0);
+    assert_eq!(
+        c.partitions(Stream::Ledger, &Default::default()).unwrap(),
+        vec![String::new()]
+    );
+    let e = c.fetch(Stream::Ledger, "", None).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::PERMISSION);
+    assert!(e.message.contains("master-scoped"), "{}", e.message);
+    assert!(e.message.contains("options.account"), "{}", e.message);
+    assert!(state.lock().unwrap().payloads.is_empty());
+}
+
+#[test]
+fn the_ledger_with_a_master_key_asks_the_group_without_an_account() {
+    let (c, state) = fake_master();
+    let page = c.fetch(Stream::Ledger, "", None).unwrap();
+    assert_eq!(page.records.len(), 9);
+    assert!(!page.more, "nine results of at most 300");
+    assert_eq!(
+        page.unavailable,
+        Some(TimeRange::new(START, TRANSACTIONS_FIRST_MS))
+    );
+    let payloads = state.lock().unwrap().payloads.clone();
+    let tx = payloads
+        .iter()
+        .find(|p| p["request"] == "/v1/transactions")
+        .unwrap();
+    assert_eq!(
+        tx["timestamp_nanos"],
+        json!(TRANSACTIONS_FIRST_MS as i128 * 1_000_000)
+    );
+    assert_eq!(tx["limit"], 300);
+    assert!(tx.get("account").is_none(), "{tx}");
+    assert!(tx.get("continuation_token").is_none(), "{tx}");
+    // Account-level calls still name the account.
+    let balances = payloads
+        .iter()
+        .find(|p| p["request"] == "/v1/balances")
+        .unwrap();
+    assert_eq!(balances["account"], "primary");
+    // A stored token is sent instead of a time.
+    let cursor = r#"{"since":1700000000000,"token":"k9"}"#;
+    c.fetch(Stream::Ledger, "", Some(cursor)).unwrap();
+    let last = state.lock().unwrap().payloads.last().cloned().unwrap();
+    assert_eq!(last["continuation_token"], "k9");
+    assert!(last.get("timestamp_nanos").is_none(), "{last}");
+}
+
+#[test]
+fn a_refused_ledger_is_a_permission_error_that_names_the_master_scope() {
+    let (c, state) = fake_master();
+    state.lock().unwrap().deny_transactions = true;
+    let e = c.fetch(Stream::Ledger, "", None).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::PERMISSION);
+    assert!(e.message.contains("MissingRole"), "{}", e.message);
+    assert!(e.message.contains("master-scoped"), "{}", e.message);
 }

@@ -28,6 +28,9 @@ pub struct GeminiArgs {
     /// Answer the staking balances with `MissingRole`.
     #[arg(long)]
     deny_staking: bool,
+    /// The key is master-scoped: calls name the account `primary`; `transactions` is served.
+    #[arg(long)]
+    master_key: bool,
     /// Also write the base URL to this file.
     #[arg(long)]
     port_file: Option<PathBuf>,
@@ -139,6 +142,7 @@ pub fn run(args: GeminiArgs) -> anyhow::Result<()> {
         clock_offset_ms: args.clock_offset_ms,
         time_nonce: args.time_nonce,
         deny_staking: args.deny_staking,
+        master_key: args.master_key,
     };
     let listen = config.listen;
     crate::serve::run(

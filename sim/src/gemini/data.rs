@@ -92,8 +92,19 @@ pub struct Dataset {
     pub transfers: Vec<Value>,
     pub balances: Vec<Value>,
     pub staking: Vec<Value>,
+    /// `transactions` results of the group's other accounts (their trades, and transfers
+    /// between accounts, some to or from this one), oldest first. This account's own trades
+    /// and transfers are rendered from `trades` and `transfers` when served.
+    pub group: Vec<Value>,
     next_id: u64,
 }
+
+/// This account's short name within its group, as a master key names it.
+pub const ACCOUNT: &str = "primary";
+/// Another account of the group.
+pub const OTHER_ACCOUNT: &str = "secondary";
+/// `transactions` serves nothing before 2022-08-01 00:00 UTC (Gemini's documentation).
+pub const TRANSACTIONS_FIRST_MS: i64 = 1_659_312_000_000;
 
 /// `units` at `scale` decimals, trailing zeros dropped ("0.02", "36", "0.0000001").
 pub fn decimal(units: i128, scale: u32) -> String {
@@ -145,6 +156,7 @@ impl Dataset {
             transfers: Vec::new(),
             balances: Vec::new(),
             staking: Vec::new(),
+            group: Vec::new(),
             next_id: 73_000_000_000,
         };
         let root = SimRng::new(config.seed);
@@ -177,6 +189,7 @@ impl Dataset {
             .sort_by_key(|o| o["timestampms"].as_i64().unwrap_or(0));
         ds.generate_transfers(&mut root.fork("transfers"));
         ds.generate_balances(&mut root.fork("balances"));
+        ds.generate_group(&mut root.fork("group"));
         ds
     }
 
@@ -331,6 +344,127 @@ impl Dataset {
         }
     }
 
+    /// The rest of the group: a tenth as many trades of the other account as this one has
+    /// (at least three), and transfers between accounts: to and from this one, and between
+    /// two others. Ids from their own range, so they never meet this account's.
+    fn generate_group(&mut self, rng: &mut SimRng) {
+        let (start, end) = (self.config.history_start_ms, self.config.history_end_ms);
+        let mut id = 95_000_000_000_u64;
+        let mut next = || {
+            id += 3;
+            id
+        };
+        for _ in 0..(self.config.trades / 10).max(3) {
+            let m = MARKETS[rng.below(TRADED as u64) as usize];
+            let t = rng.range_i64(start, end - DAY_MS);
+            let price = rng.range_i64(m.price_lo, m.price_hi) as i128;
+            let amount = rng.range_i64(10_000, 50_000_000) as i128;
+            let side = if rng.chance(0.5) { "buy" } else { "sell" };
+            let (order_id, tid) = (next(), next());
+            let row = trade_row(m, order_id, tid, t, side, price, amount, rng.chance(0.5));
+            self.group.push(transaction_trade(&row, OTHER_ACCOUNT));
+        }
+        for i in 0..9 {
+            let (source, destination) = match i % 3 {
+                0 => (ACCOUNT, OTHER_ACCOUNT),
+                1 => (OTHER_ACCOUNT, ACCOUNT),
+                _ => (OTHER_ACCOUNT, "tertiary"),
+            };
+            let t = rng.range_i64(start, end - DAY_MS);
+            let currency = *rng.pick(&CURRENCIES);
+            let eid = next();
+            self.group.push(json!({
+                "timestampms": t,
+                "source": source,
+                "destination": destination,
+                "operationReason": "",
+                "status": "Complete",
+                "eid": eid,
+                "currency": currency,
+                "amount": decimal(rng.range_i64(1_000, 90_000_000) as i128, 6),
+                "method": "Internal",
+                "correlationId": eid + 1,
+                "transferType": "Internal",
+            }));
+        }
+        self.group.sort_by_key(transaction_key);
+    }
+
+    /// Every `transactions` result of the group, oldest first (by time, then id).
+    pub fn transactions(&self) -> Vec<Value> {
+        let mut all: Vec<Value> = self
+            .trades
+            .iter()
+            .map(|t| transaction_trade(t, ACCOUNT))
+            .chain(self.transfers.iter().map(transaction_transfer))
+            .chain(self.group.iter().cloned())
+            .filter(|v| v["timestampms"].as_i64().unwrap_or(0) >= TRANSACTIONS_FIRST_MS)
+            .collect();
+        all.sort_by_key(transaction_key);
+        all
+    }
+
+    /// The ledger this account's `transactions` results make, as the connector should store
+    /// it: `{id, asset, amount, type, timestamp, raw}` per entry. A trade is three entries
+    /// (base, quote = price × amount exactly, fee), a transfer one, signed by its direction.
+    pub fn ledger(&self) -> Vec<Value> {
+        let mut entries = Vec::new();
+        for item in self.transactions() {
+            let t = item["timestampms"].as_i64().unwrap_or(0);
+            let mut push = |id: String, asset: &str, amount: String, kind: &str| {
+                entries.push(json!({
+                    "id": id, "asset": asset, "amount": amount, "type": kind,
+                    "timestamp": t, "raw": item.clone(),
+                }))
+            };
+            let text = |k: &str| item[k].as_str().unwrap_or_default().to_owned();
+            if item.get("tid").is_some() {
+                if item["account"] != ACCOUNT {
+                    continue;
+                }
+                let tid = item["tid"].to_string();
+                let symbol = find_market(&text("symbol")).expect("a sim market");
+                let (amount, cost) = (text("amount"), product(&text("price"), &text("amount")));
+                let buy = item["side"] == "Buy";
+                let minus = |x: &str| format!("-{x}");
+                push(
+                    format!("{tid}:base"),
+                    symbol.base,
+                    if buy { amount.clone() } else { minus(&amount) },
+                    "trade",
+                );
+                push(
+                    format!("{tid}:quote"),
+                    symbol.quote,
+                    if buy { minus(&cost) } else { cost },
+                    "trade",
+                );
+                push(
+                    format!("{tid}:fee"),
+                    &text("feeAssetCode"),
+                    minus(&text("feeAmount")),
+                    "fee",
+                );
+            } else {
+                let amount = text("amount");
+                let signed = if item["destination"] == ACCOUNT && item["source"] != ACCOUNT {
+                    amount
+                } else if item["source"] == ACCOUNT && item["destination"] != ACCOUNT {
+                    format!("-{amount}")
+                } else {
+                    continue;
+                };
+                push(
+                    item["eid"].to_string(),
+                    &text("currency"),
+                    signed,
+                    &text("transferType").to_lowercase(),
+                );
+            }
+        }
+        entries
+    }
+
     /// `n` new filled orders of one fill each on the first market, in the minute before `now`.
     pub fn append_trades(&mut self, n: usize, now: i64, rng: &mut SimRng) -> usize {
         for i in 0..n {
@@ -354,6 +488,8 @@ impl Dataset {
             "roles": self.roles(),
             "account": self.account(),
             "symbols": self.account_symbols(),
+            "transactions": self.transactions(),
+            "ledger": self.ledger(),
         })
     }
 
@@ -422,6 +558,81 @@ fn trade_row(
         "is_clearing_fill": false,
         "symbol": m.symbol.to_uppercase(),
     })
+}
+
+/// A `mytrades` row as a `transactions` trade result of `account` (Gemini's `Transaction`
+/// schema, trade shape).
+fn transaction_trade(row: &Value, account: &str) -> Value {
+    json!({
+        "account": account,
+        "amount": row["amount"],
+        "clientOrderId": "",
+        "price": row["price"],
+        "timestampms": row["timestampms"],
+        "side": row["type"],
+        "isAggressor": row["aggressor"],
+        "feeAssetCode": row["fee_currency"],
+        "feeAmount": row["fee_amount"],
+        "orderId": row["order_id"].as_str().and_then(|o| o.parse::<u64>().ok()),
+        "exchange": "gemini",
+        "isAuctionFill": false,
+        "isClearingFill": false,
+        "tid": row["tid"],
+        "symbol": row["symbol"],
+    })
+}
+
+/// A `transfers` row as a `transactions` transfer result (transfer shape): a deposit comes
+/// to this account, a withdrawal leaves it. unconfirmed: that Gemini names the account in
+/// `destination`/`source` and leaves the outside end out.
+fn transaction_transfer(row: &Value) -> Value {
+    let deposit = row["type"] == "Deposit";
+    let mut v = json!({
+        "timestampms": row["timestampms"],
+        "operationReason": "",
+        "status": row["status"],
+        "eid": row["eid"],
+        "currency": row["currency"],
+        "amount": row["amount"],
+        "transferType": row["type"],
+    });
+    let o = v.as_object_mut().expect("an object");
+    o.insert(
+        if deposit { "destination" } else { "source" }.into(),
+        json!(ACCOUNT),
+    );
+    for (from, to) in [
+        ("method", "method"),
+        ("txHash", "transactionHash"),
+        ("withdrawalId", "withdrawalId"),
+    ] {
+        if let Some(x) = row.get(from) {
+            o.insert(to.into(), x.clone());
+        }
+    }
+    v
+}
+
+fn transaction_key(v: &Value) -> (i64, u64) {
+    (
+        v["timestampms"].as_i64().unwrap_or(0),
+        v.get("tid")
+            .or_else(|| v.get("eid"))
+            .and_then(Value::as_u64)
+            .unwrap_or(0),
+    )
+}
+
+/// `a × b` of two plain decimals, exactly, every digit of the summed scale kept
+/// (`"26580.00" × "0.02"` → `"531.6000"`).
+pub fn product(a: &str, b: &str) -> String {
+    let parse = |x: &str| -> (i128, u32) {
+        let (int, frac) = x.split_once('.').unwrap_or((x, ""));
+        let units: i128 = format!("{int}{frac}").parse().expect("a plain decimal");
+        (units, frac.len() as u32)
+    };
+    let ((ua, sa), (ub, sb)) = (parse(a), parse(b));
+    fixed(ua * ub, sa + sb)
 }
 
 /// Time frames of `/v2/candles`: Gemini's word and its length.
@@ -507,5 +718,17 @@ mod tests {
         assert_eq!(a.transfers.len(), 15);
         let live = a.orders.iter().filter(|o| o["is_live"] == true).count();
         assert_eq!(live, 2);
+        // The group's results: this account's trades and transfers, and the others'.
+        assert_eq!(a.transactions().len(), 100 + 15 + a.group.len());
+        // Three entries a trade, one a transfer to or from this account (six of nine
+        // between accounts).
+        assert_eq!(a.ledger().len(), 3 * 100 + 15 + 6);
+    }
+
+    #[test]
+    fn products_keep_every_digit() {
+        assert_eq!(product("26580.00", "0.02"), "531.6000");
+        assert_eq!(product("20000.00", "0.5"), "10000.000");
+        assert_eq!(product("3", "4"), "12");
     }
 }

@@ -45,6 +45,10 @@ pub struct GeminiSimConfig {
     pub time_nonce: bool,
     /// Answer the staking balances with `MissingRole` (a key that may not read them).
     pub deny_staking: bool,
+    /// The key is master-scoped: account-level calls must name the account (`primary`), and
+    /// the group's `transactions` are served. Otherwise the key is account-scoped and
+    /// `transactions` is refused.
+    pub master_key: bool,
 }
 
 /// Shared state of one running simulator.

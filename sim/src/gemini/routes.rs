@@ -7,6 +7,11 @@
 //! re-encoded before checking: a client that signs other bytes than it sends fails here as it
 //! does at Gemini. Histories answer the oldest `limit` items at or after `timestamp`, newest
 //! first; without a `timestamp`, the newest `limit` items.
+//!
+//! `transactions` (the group's trades and transfers) is a master key's: an account-scoped key
+//! is refused, and behind a master key every account-level call must name its account.
+//! It pages forward from `timestamp_nanos`, by `continuation_token`, `limit` at most 300,
+//! nothing before 2022-08-01, as Gemini documents it.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
@@ -16,7 +21,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{json, Map, Value};
 use sha2::Sha384;
 
-use super::data::{candle_rows, find_market, FRAMES, MARKETS};
+use super::data::{candle_rows, find_market, ACCOUNT, FRAMES, MARKETS, TRANSACTIONS_FIRST_MS};
 use super::SimState;
 use crate::encoding::base64_decode;
 use crate::faults::malform;
@@ -109,7 +114,7 @@ fn ok(value: Value) -> (Answer, Option<String>) {
     )
 }
 
-const PRIVATE: [&str; 8] = [
+const PRIVATE: [&str; 9] = [
     "/v1/roles",
     "/v1/account",
     "/v1/balances",
@@ -118,6 +123,7 @@ const PRIVATE: [&str; 8] = [
     "/v1/orders/history",
     "/v1/orders",
     "/v1/transfers",
+    "/v1/transactions",
 ];
 
 /// Serves one API request.
@@ -325,10 +331,123 @@ fn history(items: Vec<&Value>, since: Option<i64>, limit: usize) -> Value {
     Value::Array(page.into_iter().cloned().collect())
 }
 
+/// `transactions`: the group's results from `timestamp_nanos` on, or after the position a
+/// `continuation_token` names, oldest first, at most `limit` (default 100, at most 300). A
+/// full page carries the token of the next.
+///
+/// unconfirmed: Gemini's order of results (oldest first here), when it sends a token (here:
+/// after a full page only), what it answers when neither field is sent (here: from the
+/// first result) and its error reasons for a wrong scope or both fields at once.
+fn transactions(
+    state: &SimState,
+    ds: &super::Dataset,
+    payload: &Map<String, Value>,
+) -> Result<Value, Rejection> {
+    if !state.config.master_key {
+        return Err(error(
+            403,
+            "MissingMasterScope",
+            "This endpoint needs a master-scoped API key with the Trader, Fund Manager or \
+             Auditor role",
+        ));
+    }
+    let n = limit(payload, "limit", 100, 300)?;
+    let token = payload.get("continuation_token");
+    let nanos = payload.get("timestamp_nanos");
+    if token.is_some() && nanos.is_some() {
+        return Err(error(
+            400,
+            "ConflictingOptions",
+            "send timestamp_nanos or continuation_token, not both",
+        ));
+    }
+    // Results strictly after (time, id), or at or after a time.
+    let after: Option<(i64, u64)> = match token {
+        Some(t) => Some(
+            t.as_str()
+                .and_then(|t| t.strip_prefix("simgrp:"))
+                .and_then(|t| t.strip_suffix(":iForward"))
+                .and_then(|t| t.split_once(':'))
+                .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+                .ok_or_else(|| error(400, "InvalidContinuationToken", "unknown token"))?,
+        ),
+        None => None,
+    };
+    let from_ms = match nanos {
+        None => TRANSACTIONS_FIRST_MS,
+        Some(v) => whole_number(v)
+            .map(|ns| ns.div_euclid(1_000_000))
+            .ok_or_else(|| {
+                error(
+                    400,
+                    "InvalidTimestampInPayload",
+                    "timestamp_nanos is not a timestamp",
+                )
+            })?,
+    };
+    let key = |v: &Value| {
+        (
+            v["timestampms"].as_i64().unwrap_or(0),
+            v.get("tid")
+                .or_else(|| v.get("eid"))
+                .and_then(Value::as_u64)
+                .unwrap_or(0),
+        )
+    };
+    let page: Vec<Value> = ds
+        .transactions()
+        .into_iter()
+        .filter(|v| match after {
+            Some(a) => key(v) > a,
+            None => key(v).0 >= from_ms,
+        })
+        .take(n)
+        .collect();
+    let mut answer = json!({ "results": page });
+    if page_full(&answer, n) {
+        let last = answer["results"].as_array().and_then(|r| r.last()).map(key);
+        if let Some((t, id)) = last {
+            answer["continuationToken"] = json!(format!("simgrp:{t}:{id}:iForward"));
+        }
+    }
+    Ok(answer)
+}
+
+fn page_full(answer: &Value, n: usize) -> bool {
+    answer["results"].as_array().is_some_and(|r| r.len() == n)
+}
+
+/// Behind a master key, an account-level call must name this account. unconfirmed: Gemini's
+/// error reasons for a missing or unknown account.
+fn check_account(
+    state: &SimState,
+    path: &str,
+    payload: &Map<String, Value>,
+) -> Result<(), Rejection> {
+    if !state.config.master_key || path == "/v1/transactions" || path == "/v1/roles" {
+        return Ok(());
+    }
+    match payload.get("account").and_then(Value::as_str) {
+        None => Err(error(
+            400,
+            "MissingAccounts",
+            "Master API keys must name the account in the payload",
+        )),
+        Some(ACCOUNT) => Ok(()),
+        Some(other) => Err(error(
+            400,
+            "AccountNotFound",
+            &format!("no account {other:?} in this group"),
+        )),
+    }
+}
+
 fn private_answer(state: &SimState, path: &str, payload: &Map<String, Value>) -> Rejection {
     let ds = state.data.read().expect("data lock");
     let run = || -> Result<Value, Rejection> {
+        check_account(state, path, payload)?;
         Ok(match path {
+            "/v1/transactions" => transactions(state, &ds, payload)?,
             "/v1/roles" => ds.roles(),
             "/v1/account" => ds.account(),
             "/v1/balances" => Value::Array(ds.balances.clone()),

@@ -490,3 +490,102 @@ fn a_key_that_may_not_read_staking_still_syncs_the_exchange_wallet() {
     );
     assert_eq!(sim.stats()["by_reason"]["MissingRole"], 1);
 }
+
+/// Asserts that the stored ledger is exactly the simulator's, entry for entry.
+fn assert_ledger_exactly(daemon: &Daemon, truth: &Value) {
+    let entries = truth["ledger"].as_array().expect("truth ledger");
+    assert!(!entries.is_empty(), "no ledger in the truth");
+    let expected: BTreeMap<String, &Value> = entries.iter().map(|e| (text(&e["id"]), e)).collect();
+    let truth: Vec<(String, &Value)> = entries
+        .iter()
+        .map(|e| (text(&e["id"]), &e["raw"]))
+        .collect();
+    assert_kind_exactly(daemon, INTEGRATION, "ledger", &truth, |id, rec, _raw| {
+        let want = expected[id];
+        for (field, truth_field) in [
+            ("amount", "amount"),
+            ("asset_native", "asset"),
+            ("type", "type"),
+            ("timestamp", "timestamp"),
+        ] {
+            assert_eq!(
+                text(&rec[field]),
+                text(&want[truth_field]),
+                "ledger {id}: {field}"
+            );
+        }
+    });
+}
+
+#[test]
+fn gemini_ledger_with_a_master_key_stores_exactly_the_ground_truth() {
+    // A master key names its account in every account-level call; the group's transactions
+    // come in pages of 300 by continuation token, and only this account's are kept.
+    let sim = gemini_sim(&["--seed", "70", "--trades", "700", "--master-key"]);
+    let setup = gemini_setup(
+        &sim,
+        API_SECRET,
+        false,
+        &format!("{STREAMS}ledger = \"1h\"\n[options]\naccount = \"primary\"\n"),
+    );
+    let daemon = Daemon::start(&setup);
+    let report = daemon.sync_wait(INTEGRATION);
+    assert_all_ok(&report);
+    let truth = sim.truth();
+    assert_ledger_exactly(&daemon, &truth);
+    assert_stored_exactly(&daemon, &truth);
+    let stats = sim.stats();
+    let pages = stats["by_endpoint"]["POST /v1/transactions"]
+        .as_u64()
+        .unwrap();
+    let results = truth["transactions"].as_array().unwrap().len() as u64;
+    assert!(results > 600, "{results}");
+    assert_eq!(pages, results / 300 + 1, "{stats}");
+    assert!(
+        stats["by_reason"].as_object().unwrap().is_empty(),
+        "{stats}"
+    );
+
+    // Nothing new: no entries (the deposit still credited ahead of settlement is read again,
+    // unchanged).
+    let report = daemon.sync_wait(INTEGRATION);
+    assert_all_ok(&report);
+    assert_eq!(stream(&report, "ledger")["records"], 0, "{report}");
+    // New fills: three entries each.
+    sim.append_trades(4);
+    let report = daemon.sync_wait(INTEGRATION);
+    assert_all_ok(&report);
+    assert_eq!(stream(&report, "ledger")["records"], 12, "{report}");
+    assert_ledger_exactly(&daemon, &sim.truth());
+    assert_no_secrets(&[&daemon.log(), &report.to_string()]);
+}
+
+#[test]
+fn gemini_ledger_with_an_account_key_is_a_permission_error_and_the_rest_syncs() {
+    let sim = gemini_sim(&["--seed", "71", "--trades", "40"]);
+    let setup = gemini_setup(
+        &sim,
+        API_SECRET,
+        false,
+        &format!("{STREAMS}ledger = \"1h\"\n"),
+    );
+    let daemon = Daemon::start(&setup);
+    let report = daemon.sync_wait(INTEGRATION);
+    for s in streams(&report) {
+        if s["stream"] == "ledger" {
+            assert_eq!(s["result"], "failed", "{s}");
+            assert_eq!(s["error"]["kind"], "permission", "{s}");
+            let message = s["error"]["message"].as_str().unwrap();
+            assert!(message.contains("master-scoped"), "{s}");
+        } else {
+            assert_eq!(s["result"], "ok", "{s}");
+        }
+    }
+    assert!(
+        sim.stats()["by_endpoint"]
+            .get("POST /v1/transactions")
+            .is_none(),
+        "no request is sent that Gemini would refuse"
+    );
+    assert_stored_exactly(&daemon, &sim.truth());
+}
