@@ -826,11 +826,23 @@ fn history_beyond_90_days_is_reported_unavailable_and_transfers_are_covered() {
         daemon.records(INTEGRATION, "deposit").len(),
         truth["deposits"].as_array().unwrap().len()
     );
+    // Only 200s, but for the one probe that tells a classic account from a unified one.
+    let stats = sim.stats();
+    let refused = stats["by_status"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(status, _)| *status != "200")
+        .map(|(_, n)| n.as_u64().unwrap())
+        .sum::<u64>();
     assert_eq!(
-        sim.stats()["by_status"].as_object().unwrap().len(),
-        1,
-        "only 200s"
+        refused,
+        stats["by_endpoint"]["GET /api/v3/account/settings"]
+            .as_u64()
+            .unwrap_or(0),
+        "only 200s but the account kind probe: {stats:#}"
     );
+    assert!(refused <= 1, "the account kind is asked once: {stats:#}");
 }
 
 /// The unified account's records of `kind` in the truth, `(stored id, raw)`.
