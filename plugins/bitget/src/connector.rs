@@ -17,6 +17,7 @@ use exsync_plugin_api::{
 use serde_json::Value;
 
 use crate::config::{split_unified, BitgetConfig};
+use crate::endpoints::BUCKET_UTA;
 use crate::endpoints::{
     granularity_of, BitgetEndpoints, Endpoint, MarginMode, ACCOUNT_PER_SECOND, API_HOSTS,
     BILLS_LIMIT, BILLS_WINDOW_MS, BUCKET_ACCOUNT, BUCKET_INFO, BUCKET_PUBLIC, BUCKET_TRADE,
@@ -27,7 +28,6 @@ use crate::endpoints::{
     TRANSFER_LIMIT, TRANSFER_WINDOW_MS, UTA_CATEGORIES, UTA_LIMIT, UTA_PER_SECOND,
     WALLET_PER_SECOND,
 };
-use crate::endpoints::BUCKET_UTA;
 use crate::pagination::{
     self, next_page, next_uta_page, uta_window_params, window_params, BitgetPager,
 };

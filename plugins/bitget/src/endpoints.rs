@@ -122,8 +122,13 @@ pub(crate) const FUTURES_PRODUCT_TYPES: [&str; 3] =
     ["USDT-FUTURES", "USDC-FUTURES", "COIN-FUTURES"];
 
 /// The `category` values of the unified account's lists: one partition each.
-pub(crate) const UTA_CATEGORIES: [&str; 5] =
-    ["SPOT", "MARGIN", "USDT-FUTURES", "COIN-FUTURES", "USDC-FUTURES"];
+pub(crate) const UTA_CATEGORIES: [&str; 5] = [
+    "SPOT",
+    "MARGIN",
+    "USDT-FUTURES",
+    "COIN-FUTURES",
+    "USDC-FUTURES",
+];
 
 /// Unified timeframes and Bitget's `granularity` for them. Day and longer candles use the
 /// `utc` granularities: the plain ones (`1day`) open at midnight UTC+8.

@@ -1216,11 +1216,6 @@ pub(crate) fn parse_candles(
 }
 
 // ---------------------------------------------------------------------------------------
-// Words.
-
-/// Bitget order status → ours. An unknown word reads as `open`: the order is then read again
-/// until Bitget reports a state we know, and `raw` keeps the word.
-// ---------------------------------------------------------------------------------------
 // The unified trading account (`/api/v3`).
 
 /// The stored id of a unified account record: Bitget's id, after the category for every
@@ -1256,7 +1251,9 @@ pub(crate) fn parse_uta_assets(data: &Value, as_of: i64) -> Result<Vec<Record>, 
         let a: UtaAsset = element(&raw, endpoint, i)?;
         let free = non_empty(a.available).unwrap_or_else(|| a.balance.clone());
         let locked = non_empty(a.locked).unwrap_or_else(|| "0".to_owned());
-        records.push(balance(&a.coin, "unified", free, locked, a.balance, as_of, raw));
+        records.push(balance(
+            &a.coin, "unified", free, locked, a.balance, as_of, raw,
+        ));
     }
     Ok(records)
 }
@@ -1278,7 +1275,9 @@ pub(crate) fn parse_uta_funding_assets(
         let a: UtaFundingAsset = element(&raw, endpoint, i)?;
         let free = non_empty(a.available).unwrap_or_else(|| a.balance.clone());
         let locked = non_empty(a.frozen).unwrap_or_else(|| "0".to_owned());
-        records.push(balance(&a.coin, "funding", free, locked, a.balance, as_of, raw));
+        records.push(balance(
+            &a.coin, "funding", free, locked, a.balance, as_of, raw,
+        ));
     }
     Ok(records)
 }
@@ -1428,6 +1427,11 @@ pub(crate) fn parse_uta_records(data: &Value) -> Result<ListPage, PluginError> {
     Ok(page)
 }
 
+// ---------------------------------------------------------------------------------------
+// Words.
+
+/// Bitget order status → ours. An unknown word reads as `open`: the order is then read again
+/// until Bitget reports a state we know, and `raw` keeps the word.
 pub(crate) fn order_status(status: &str) -> OrderStatus {
     match status {
         "filled" | "full_fill" => OrderStatus::Closed,

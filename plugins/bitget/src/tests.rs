@@ -1002,8 +1002,7 @@ fn uta_history_orders_are_closed_and_open_ones_open() {
     assert_eq!(o.average.as_deref(), Some("49534.4"));
     assert_eq!(page.oldest_open, None);
 
-    let page =
-        parsing::parse_uta_orders(&data_of("uta_unfilled_orders.json"), &markets()).unwrap();
+    let page = parsing::parse_uta_orders(&data_of("uta_unfilled_orders.json"), &markets()).unwrap();
     let Record::Order(o) = &page.records[0] else {
         panic!()
     };
@@ -1052,8 +1051,22 @@ fn uta_pages_follow_the_cursor_of_a_full_page() {
         .unwrap();
     let params = pagination::uta_window_params(&request, UTA_LIMIT);
     assert!(params.iter().any(|(k, v)| *k == "limit" && v == "100"));
-    assert!(!params.iter().any(|(k, _)| *k == "cursor" || *k == "idLessThan"));
-    let end: i64 = params.iter().find(|(k, _)| *k == "endTime").unwrap().1.parse().unwrap();
-    let start: i64 = params.iter().find(|(k, _)| *k == "startTime").unwrap().1.parse().unwrap();
+    assert!(!params
+        .iter()
+        .any(|(k, _)| *k == "cursor" || *k == "idLessThan"));
+    let end: i64 = params
+        .iter()
+        .find(|(k, _)| *k == "endTime")
+        .unwrap()
+        .1
+        .parse()
+        .unwrap();
+    let start: i64 = params
+        .iter()
+        .find(|(k, _)| *k == "startTime")
+        .unwrap()
+        .1
+        .parse()
+        .unwrap();
     assert!(end - start < 30 * DAY);
 }

@@ -360,7 +360,6 @@ pub fn candle(seed: u64, s: &Symbol, g: Granularity, open: i64, now: i64) -> Val
     ])
 }
 
-/// `GET /__sim/truth`: everything the account holds, as the API serves it.
 // ---------------------------------------------------------------------------------------
 // The unified trading account (`/api/v3`): the same account, as a unified one shows it.
 
@@ -632,6 +631,7 @@ pub fn uta_truth_of(ds: &Dataset) -> Value {
     })
 }
 
+/// `GET /__sim/truth`: everything the account holds, as the API serves it.
 pub fn truth(ds: &Dataset) -> Value {
     json!({
         "exchange": "bitget",

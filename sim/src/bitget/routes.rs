@@ -23,8 +23,13 @@ pub const BILLS_WINDOW_MS: i64 = 30 * DAY_MS;
 /// The widest unified account fill, order and financial record window.
 pub const UTA_WINDOW_MS: i64 = 30 * DAY_MS;
 /// The unified account's categories.
-pub const UTA_CATEGORIES: [&str; 5] =
-    ["SPOT", "MARGIN", "USDT-FUTURES", "COIN-FUTURES", "USDC-FUTURES"];
+pub const UTA_CATEGORIES: [&str; 5] = [
+    "SPOT",
+    "MARGIN",
+    "USDT-FUTURES",
+    "COIN-FUTURES",
+    "USDC-FUTURES",
+];
 
 /// The Bitget endpoints the simulator serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -589,7 +594,10 @@ fn uta_list(ds: &Dataset, p: &Params, now: i64, list: UtaList) -> Result<Value, 
         .filter(|(id, _)| *id < before)
         .take(limit)
         .collect();
-    let cursor = page.last().map(|(id, _)| id.to_string()).unwrap_or_default();
+    let cursor = page
+        .last()
+        .map(|(id, _)| id.to_string())
+        .unwrap_or_default();
     Ok(json!({
         "list": page.into_iter().map(|(_, v)| v).collect::<Vec<_>>(),
         "cursor": cursor,
@@ -1082,7 +1090,11 @@ mod tests {
             "40019"
         );
         // Every spot fill of the last 30 days, 7 at a time, by cursor.
-        let base = format!("category=SPOT&startTime={}&endTime={}&limit=7", now - 30 * DAY_MS, now);
+        let base = format!(
+            "category=SPOT&startTime={}&endTime={}&limit=7",
+            now - 30 * DAY_MS,
+            now
+        );
         let mut seen = Vec::new();
         let mut cursor = String::new();
         loop {
@@ -1093,7 +1105,10 @@ mod tests {
             };
             let v = uta_list(&ds, &Params::parse(&q), now, UtaList::Fills).unwrap();
             let list = v["list"].as_array().unwrap().clone();
-            seen.extend(list.iter().map(|f| f["execId"].as_str().unwrap().to_owned()));
+            seen.extend(
+                list.iter()
+                    .map(|f| f["execId"].as_str().unwrap().to_owned()),
+            );
             if list.len() < 7 {
                 break;
             }

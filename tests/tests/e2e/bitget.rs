@@ -858,7 +858,13 @@ fn uta_keyed(truth: &Value, kind: &str) -> Vec<(String, Value)> {
 /// Asserts that the integration holds exactly the simulator's unified account.
 fn assert_uta_stored_exactly(daemon: &Daemon, truth: &Value) {
     let fills = uta_keyed(truth, "fills");
-    for category in ["SPOT", "MARGIN", "USDT-FUTURES", "COIN-FUTURES", "USDC-FUTURES"] {
+    for category in [
+        "SPOT",
+        "MARGIN",
+        "USDT-FUTURES",
+        "COIN-FUTURES",
+        "USDC-FUTURES",
+    ] {
         assert!(
             fills.iter().any(|(_, f)| f["category"] == category),
             "no {category} fills in the truth"
@@ -878,7 +884,11 @@ fn assert_uta_stored_exactly(daemon: &Daemon, truth: &Value) {
     for (id, raw) in &fills {
         let rec = stored.iter().find(|r| text(&r["id"]) == *id).unwrap();
         let fee = &raw["feeDetail"][0];
-        assert_eq!(text(&rec["fee_amount"]), unsigned(&fee["fee"]), "trade {id} fee");
+        assert_eq!(
+            text(&rec["fee_amount"]),
+            unsigned(&fee["fee"]),
+            "trade {id} fee"
+        );
         assert_eq!(rec["fee_asset_native"], fee["feeCoin"]);
         assert!(text(&rec["order_id"]).ends_with(&text(&raw["orderId"])));
     }
