@@ -724,6 +724,8 @@ mod wiring {
         urls: Vec<String>,
         demo_headers: usize,
         logs: Vec<String>,
+        /// A unified trading account: `account/settings` answers, fills come from v3.
+        uta: bool,
     }
 
     impl FakeBitget {
@@ -775,10 +777,12 @@ mod wiring {
                 return (400, err("40008"));
             }
             if path == "/api/v3/account/settings" {
+                if self.uta {
+                    return (200, ok(json!({"holdMode": "one_way_mode"})));
+                }
                 // A classic account (unconfirmed: the code Bitget answers it with).
                 return (404, err("40404"));
             }
-            assert_eq!(path, "/api/v2/spot/trade/fills");
             let param = |k: &str| {
                 query
                     .split('&')
@@ -788,6 +792,26 @@ mod wiring {
             let lo: i64 = param("startTime").unwrap().parse().unwrap();
             let hi: i64 = param("endTime").unwrap().parse().unwrap();
             let limit: usize = param("limit").unwrap().parse().unwrap();
+            if self.uta {
+                assert_eq!(path, "/api/v3/trade/fills");
+                assert_eq!(param("category").as_deref(), Some("SPOT"));
+                assert!(
+                    hi - lo < 30 * DAY,
+                    "a unified account window is 30 days at most"
+                );
+                let before: i64 = param("cursor").map_or(i64::MAX, |v| v.parse().unwrap());
+                let list: Vec<Value> = self
+                    .fills
+                    .iter()
+                    .rev()
+                    .filter(|t| (lo..=hi).contains(*t) && **t < before)
+                    .take(limit)
+                    .map(|t| json!({"execId": t.to_string(), "orderId": t.to_string(), "category": "SPOT", "symbol": "BTCUSDT", "orderType": "limit", "side": "buy", "execPrice": "2", "execQty": "3", "execValue": "6", "tradeScope": "taker", "feeDetail": [{"feeCoin": "BTC", "fee": "0.003"}], "createdTime": t.to_string(), "updatedTime": t.to_string()}))
+                    .collect();
+                let cursor = list.last().map_or(json!(""), |f| f["execId"].clone());
+                return (200, ok(json!({"list": list, "cursor": cursor})));
+            }
+            assert_eq!(path, "/api/v2/spot/trade/fills");
             let before: i64 = param("idLessThan").map_or(i64::MAX, |v| v.parse().unwrap());
             let list: Vec<Value> = self
                 .fills
@@ -844,6 +868,7 @@ mod wiring {
             urls: Vec::new(),
             demo_headers: 0,
             logs: Vec::new(),
+            uta: false,
         }));
         let host = Host::from_abi(HostIo_TO::from_value(
             FakeHost(Arc::clone(&state)),
@@ -859,9 +884,17 @@ mod wiring {
     }
 
     fn sync(c: &BitgetConnector, cursor: &mut Option<String>) -> Result<Vec<Page>, PluginError> {
+        sync_partition(c, "BTCUSDT", cursor)
+    }
+
+    fn sync_partition(
+        c: &BitgetConnector,
+        partition: &str,
+        cursor: &mut Option<String>,
+    ) -> Result<Vec<Page>, PluginError> {
         let mut pages = Vec::new();
         for _ in 0..100 {
-            let page = c.fetch(Stream::Trades, "BTCUSDT", cursor.as_deref())?;
+            let page = c.fetch(Stream::Trades, partition, cursor.as_deref())?;
             *cursor = page.next_cursor.clone();
             let more = page.more;
             pages.push(page);
@@ -902,6 +935,48 @@ mod wiring {
         state.lock().unwrap().now += super::HOUR_MS;
         sync(&c, &mut cursor).unwrap();
         assert_eq!(fills(&state.lock().unwrap()), 1);
+    }
+
+    #[test]
+    fn a_unified_account_is_detected_once_and_pages_by_cursor_per_category() {
+        let (c, state) = fake(0, false, &[]);
+        state.lock().unwrap().uta = true;
+        let context = exsync_plugin_api::PartitionContext::default();
+        let parts = c.partitions(Stream::Trades, &context).unwrap();
+        assert_eq!(
+            parts,
+            [
+                "SPOT",
+                "MARGIN",
+                "USDT-FUTURES",
+                "COIN-FUTURES",
+                "USDC-FUTURES"
+            ]
+        );
+        let mut cursor = None;
+        let pages = sync_partition(&c, "SPOT", &mut cursor).unwrap();
+        let mut ids: Vec<String> = pages
+            .iter()
+            .flat_map(|p| p.records.iter().map(Record::id))
+            .collect();
+        assert_eq!(ids.len(), 250);
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 250, "no fill twice");
+        let Record::Trade(t) = &pages[0].records[0] else {
+            panic!()
+        };
+        assert_eq!(t.fee_amount.as_deref(), Some("0.003"));
+        let s = state.lock().unwrap();
+        let count = |part: &str| s.urls.iter().filter(|u| u.contains(part)).count();
+        assert_eq!(count("/api/v3/account/settings"), 1, "asked once");
+        assert_eq!(count("/api/v3/trade/fills"), 3, "three pages in one window");
+        assert_eq!(count("/api/v2/spot/trade/fills"), 0);
+        drop(s);
+        assert!(sync_partition(&c, "BTCUSDT", &mut None)
+            .unwrap_err()
+            .message
+            .contains("not a Bitget unified account category"));
     }
 
     #[test]
