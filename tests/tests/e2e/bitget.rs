@@ -678,9 +678,18 @@ fn stale_timestamp_is_a_clock_error_unless_the_integration_follows_bitgets_clock
 
 #[test]
 fn the_manifest_budget_keeps_a_sync_under_bitgets_documented_limits() {
-    // The sim enforces Bitget's own per-endpoint limits (1 to 20 a second): with the daemon
-    // pacing requests by the manifest's buckets, no request is refused.
-    let sim = bitget_sim(&[
+    assert_budget_suffices(&[]);
+}
+
+#[test]
+fn the_manifest_budget_keeps_a_unified_account_sync_under_bitgets_documented_limits() {
+    assert_budget_suffices(&["--uta"]);
+}
+
+/// The sim enforces Bitget's own per-endpoint limits (1 to 20 a second): with the daemon
+/// pacing requests by the manifest's buckets, no request is refused.
+fn assert_budget_suffices(extra: &[&str]) {
+    let mut args = vec![
         "--seed",
         "68",
         "--trades",
@@ -688,7 +697,9 @@ fn the_manifest_budget_keeps_a_sync_under_bitgets_documented_limits() {
         "--trade-days",
         "30",
         "--uid-limit-documented",
-    ]);
+    ];
+    args.extend(extra);
+    let sim = bitget_sim(&args);
     let mut setup = Setup::new();
     setup.install_plugin("libexsync_plugin_bitget.so");
     setup.env("E2E_BITGET_KEY", API_KEY);
