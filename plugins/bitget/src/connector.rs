@@ -17,7 +17,6 @@ use exsync_plugin_api::{
 use serde_json::Value;
 
 use crate::config::{split_unified, BitgetConfig};
-use crate::endpoints::BUCKET_UTA;
 use crate::endpoints::{
     granularity_of, BitgetEndpoints, Endpoint, MarginMode, ACCOUNT_PER_SECOND, API_HOSTS,
     BILLS_LIMIT, BILLS_WINDOW_MS, BUCKET_ACCOUNT, BUCKET_INFO, BUCKET_PUBLIC, BUCKET_TRADE,
@@ -28,6 +27,7 @@ use crate::endpoints::{
     TRANSFER_LIMIT, TRANSFER_WINDOW_MS, UTA_CATEGORIES, UTA_LIMIT, UTA_PER_SECOND,
     WALLET_PER_SECOND,
 };
+use crate::endpoints::{BUCKET_UTA, BUCKET_UTA_WALLET, UTA_WALLET_PER_SECOND};
 use crate::pagination::{
     self, next_page, next_uta_page, uta_window_params, window_params, BitgetPager,
 };
@@ -100,6 +100,7 @@ impl Connector for BitgetConnector {
             bucket(BUCKET_WALLET, WALLET_PER_SECOND),
             bucket(BUCKET_INFO, INFO_PER_SECOND),
             bucket(BUCKET_UTA, UTA_PER_SECOND),
+            bucket(BUCKET_UTA_WALLET, UTA_WALLET_PER_SECOND),
         ];
         let limit = |stream, lookback, window| HistoryLimit {
             stream,
@@ -672,18 +673,31 @@ impl BitgetConnector {
         let walker = &self.pager.transfers;
         let now = self.server_now();
         let request = walker.request(rule, cursor, stream.as_str(), now)?;
-        let (endpoint, name) = if stream == Stream::Deposits {
-            (&BitgetEndpoints::DEPOSITS, "deposit records")
-        } else {
-            (&BitgetEndpoints::WITHDRAWALS, "withdrawal records")
+        let deposits = stream == Stream::Deposits;
+        // A unified account has its own records: the same window and page size, paged by
+        // `cursor` (the smallest `orderId` so far, as `idLessThan` is in v2).
+        let uta = self.is_uta()?;
+        let (endpoint, name) = match (uta, deposits) {
+            (false, true) => (&BitgetEndpoints::DEPOSITS, "deposit records"),
+            (false, false) => (&BitgetEndpoints::WITHDRAWALS, "withdrawal records"),
+            (true, true) => (&BitgetEndpoints::UTA_DEPOSITS, "unified deposit records"),
+            (true, false) => (
+                &BitgetEndpoints::UTA_WITHDRAWALS,
+                "unified withdrawal records",
+            ),
         };
-        let params = window_params(&request, TRANSFER_LIMIT);
+        let params = if uta {
+            uta_window_params(&request, TRANSFER_LIMIT)
+        } else {
+            window_params(&request, TRANSFER_LIMIT)
+        };
         let what = window_what(name, None, &request);
         let data = self.signed_get(endpoint, &params, &what)?;
-        let page = if stream == Stream::Deposits {
-            parsing::parse_deposits(&data)
-        } else {
-            parsing::parse_withdrawals(&data)
+        let page = match (uta, deposits) {
+            (false, true) => parsing::parse_deposits(&data),
+            (false, false) => parsing::parse_withdrawals(&data),
+            (true, true) => parsing::parse_uta_deposits(&data),
+            (true, false) => parsing::parse_uta_withdrawals(&data),
         }
         .map_err(|e| e.context(&what))?;
         Ok(window_page(

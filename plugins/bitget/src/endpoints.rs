@@ -40,6 +40,9 @@ pub(crate) const WALLET_PER_SECOND: u32 = 10;
 /// records): 20 requests per second per UID each; they share one budget here.
 pub(crate) const BUCKET_UTA: &str = "uta";
 pub(crate) const UTA_PER_SECOND: u32 = 20;
+/// The unified account's deposit and withdrawal records: 10 requests per second per UID.
+pub(crate) const BUCKET_UTA_WALLET: &str = "uta-wallet";
+pub(crate) const UTA_WALLET_PER_SECOND: u32 = 10;
 /// `GET /api/v2/spot/account/info`: 1 request per second per UID.
 pub(crate) const BUCKET_INFO: &str = "info";
 pub(crate) const INFO_PER_SECOND: u32 = 1;
@@ -321,6 +324,15 @@ impl BitgetEndpoints {
     /// the unified account's ledger.
     pub(crate) const UTA_FINANCIAL_RECORDS: Endpoint =
         private("/api/v3/account/financial-records", BUCKET_UTA);
+
+    /// `GET /api/v3/account/deposit-records?startTime=&endTime=&limit=&cursor=`: a unified
+    /// account's deposits (both times required; `cursor` = the smallest `orderId` so far).
+    pub(crate) const UTA_DEPOSITS: Endpoint =
+        private("/api/v3/account/deposit-records", BUCKET_UTA_WALLET);
+    /// `GET /api/v3/account/withdrawl-records?startTime=&endTime=&limit=&cursor=` (Bitget's
+    /// spelling): a unified account's withdrawals.
+    pub(crate) const UTA_WITHDRAWALS: Endpoint =
+        private("/api/v3/account/withdrawl-records", BUCKET_UTA_WALLET);
 
     /// Endpoints under `base_url` (no trailing slash; one is removed if present).
     pub(crate) fn new(base_url: &str) -> BitgetEndpoints {

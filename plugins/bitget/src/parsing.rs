@@ -252,7 +252,9 @@ struct Bill {
 #[serde(rename_all = "camelCase")]
 struct TransferRecord {
     order_id: String,
-    #[serde(default)]
+    /// v2 `tradeId`; the unified account's `recordId` (the chain hash of an on-chain
+    /// transfer, the order id of an internal one).
+    #[serde(default, alias = "recordId")]
     trade_id: Option<String>,
     coin: String,
     size: String,
@@ -265,6 +267,8 @@ struct TransferRecord {
     tag: Option<String>,
     #[serde(default)]
     chain: Option<String>,
+    /// v2 `cTime`; the unified account's `createdTime`.
+    #[serde(alias = "createdTime")]
     c_time: String,
 }
 
@@ -1105,6 +1109,18 @@ pub(crate) fn parse_bills(data: &Value) -> Result<ListPage, PluginError> {
         }));
     }
     Ok(page)
+}
+
+/// `GET /api/v3/account/deposit-records` → a unified account's deposits: the v2 shape with
+/// `recordId` for `tradeId` and `createdTime` for `cTime`.
+pub(crate) fn parse_uta_deposits(data: &Value) -> Result<ListPage, PluginError> {
+    parse_transfers(data, "account/deposit-records (v3)", true)
+}
+
+/// `GET /api/v3/account/withdrawl-records` (Bitget's spelling) → a unified account's
+/// withdrawals.
+pub(crate) fn parse_uta_withdrawals(data: &Value) -> Result<ListPage, PluginError> {
+    parse_transfers(data, "account/withdrawl-records (v3)", false)
 }
 
 /// `GET /api/v2/spot/wallet/deposit-records` → deposits (id = Bitget's `orderId`).

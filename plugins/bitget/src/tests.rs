@@ -1145,3 +1145,27 @@ fn uta_pages_follow_the_cursor_of_a_full_page() {
         .unwrap();
     assert!(end - start < 30 * DAY);
 }
+
+#[test]
+fn uta_transfers_read_record_id_and_created_time() {
+    let page = parsing::parse_uta_deposits(&data_of("uta_deposit_records.json")).unwrap();
+    let Record::Deposit(d) = &page.records[0] else {
+        panic!()
+    };
+    assert_eq!(d.id, "1278112570963742720");
+    assert_eq!((d.asset_native.as_str(), d.amount.as_str()), ("usdt", "1"));
+    assert_eq!(d.txid.as_deref(), Some("1278112570963742720"));
+    assert_eq!(d.timestamp, 1_740_451_703_778);
+    assert_eq!(d.status, TransferStatus::Ok);
+    assert_eq!(page.ids, vec!["1278112570963742720"]);
+
+    let page = parsing::parse_uta_withdrawals(&data_of("uta_withdrawal_records.json")).unwrap();
+    let Record::Withdrawal(w) = &page.records[0] else {
+        panic!()
+    };
+    assert_eq!(
+        (w.amount.as_str(), w.fee_amount.as_deref()),
+        ("100", Some("10"))
+    );
+    assert_eq!(w.network.as_deref(), Some("erc20"));
+}

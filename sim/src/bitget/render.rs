@@ -561,6 +561,23 @@ pub fn uta_margin_record(r: &super::data::MarginRecord) -> Value {
     })
 }
 
+/// A deposit or withdrawal of `GET /api/v3/account/deposit-records` or `withdrawl-records`.
+pub fn uta_transfer(t: &TransferRow, deposit: bool) -> Value {
+    let mut v = json!({
+        "orderId": t.order_id.to_string(), "recordId": t.trade_id, "coin": t.coin,
+        "type": if deposit { "deposit" } else { "withdraw" }, "dest": t.dest,
+        "size": dec(t.size), "status": t.status, "fromAddress": t.from_address,
+        "toAddress": t.to_address, "chain": t.chain, "tag": t.tag,
+        "createdTime": t.time.to_string(), "updatedTime": t.updated.to_string(),
+    });
+    if let (false, Some(o)) = (deposit, v.as_object_mut()) {
+        o.insert("clientOid".into(), json!(""));
+        o.insert("fee".into(), json!(dec(t.fee)));
+        o.insert("confirm".into(), json!("12"));
+    }
+    v
+}
+
 /// Every fill of the unified account, `(id for the cursor, time, object)`.
 pub fn uta_fills(ds: &Dataset) -> Vec<(u64, i64, Value)> {
     ds.fills
@@ -628,6 +645,8 @@ pub fn uta_truth_of(ds: &Dataset) -> Value {
         "fills": uta_fills(ds).into_iter().map(|(_, _, v)| uta_truth(v, "execId")).collect::<Vec<_>>(),
         "orders": uta_orders(ds).into_iter().map(|(_, _, _, v)| uta_truth(v, "orderId")).collect::<Vec<_>>(),
         "records": uta_records(ds).into_iter().map(|(_, _, v)| uta_truth(v, "id")).collect::<Vec<_>>(),
+        "deposits": ds.deposits.iter().map(|t| uta_transfer(t, true)).collect::<Vec<_>>(),
+        "withdrawals": ds.withdrawals.iter().map(|t| uta_transfer(t, false)).collect::<Vec<_>>(),
     })
 }
 

@@ -70,10 +70,12 @@ pub enum Endpoint {
     UtaHistoryOrders,
     UtaUnfilledOrders,
     UtaRecords,
+    UtaDeposits,
+    UtaWithdrawals,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 36] = [
+    pub const ALL: [Endpoint; 38] = [
         Endpoint::Time,
         Endpoint::Symbols,
         Endpoint::Candles,
@@ -110,6 +112,8 @@ impl Endpoint {
         Endpoint::UtaHistoryOrders,
         Endpoint::UtaUnfilledOrders,
         Endpoint::UtaRecords,
+        Endpoint::UtaDeposits,
+        Endpoint::UtaWithdrawals,
     ];
 
     pub fn path(self) -> &'static str {
@@ -150,6 +154,9 @@ impl Endpoint {
             Endpoint::UtaHistoryOrders => "/api/v3/trade/history-orders",
             Endpoint::UtaUnfilledOrders => "/api/v3/trade/unfilled-orders",
             Endpoint::UtaRecords => "/api/v3/account/financial-records",
+            Endpoint::UtaDeposits => "/api/v3/account/deposit-records",
+            // Bitget's spelling.
+            Endpoint::UtaWithdrawals => "/api/v3/account/withdrawl-records",
         }
     }
 
@@ -173,6 +180,7 @@ impl Endpoint {
             Endpoint::Time | Endpoint::Symbols | Endpoint::Candles | Endpoint::HistoryCandles => 20,
             Endpoint::AccountInfo => 1,
             Endpoint::HistoryOrders | Endpoint::UnfilledOrders => 20,
+            Endpoint::UtaDeposits | Endpoint::UtaWithdrawals => 10,
             e if e.unified() => 20,
             _ => 10,
         }
@@ -183,9 +191,9 @@ impl Endpoint {
         self.path().starts_with("/api/v3/")
     }
 
-    /// Served for classic accounts only: the v2 balances, trade and ledger endpoints (time,
-    /// symbols, candles, account info, deposits and withdrawals serve both kinds;
-    /// unconfirmed for unified accounts: account info, deposits and withdrawals).
+    /// Served for classic accounts only: every v2 account endpoint but the account info (time,
+    /// symbols, candles and account info serve both kinds; unconfirmed for unified accounts:
+    /// the account info).
     pub fn classic_only(self) -> bool {
         !self.unified()
             && !matches!(
@@ -195,8 +203,6 @@ impl Endpoint {
                     | Endpoint::Candles
                     | Endpoint::HistoryCandles
                     | Endpoint::AccountInfo
-                    | Endpoint::Deposits
-                    | Endpoint::Withdrawals
             )
     }
 
@@ -527,7 +533,38 @@ fn dispatch(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Resul
         Endpoint::UtaHistoryOrders => uta_list(&ds, p, now, UtaList::History),
         Endpoint::UtaUnfilledOrders => uta_list(&ds, p, now, UtaList::Open),
         Endpoint::UtaRecords => uta_list(&ds, p, now, UtaList::Records),
+        Endpoint::UtaDeposits => uta_transfers(&ds, p, now, true),
+        Endpoint::UtaWithdrawals => uta_transfers(&ds, p, now, false),
     }
+}
+
+/// The unified account's deposit and withdrawal records: both times required, at most 90 days
+/// apart (unconfirmed: Bitget's v3 docs give no maximum; v2's is kept), newest first, paged
+/// by `cursor` (the smallest `orderId` so far), a plain list.
+fn uta_transfers(ds: &Dataset, p: &Params, now: i64, deposits: bool) -> Result<Value, ApiError> {
+    let limit = p.limit(20, 100)?;
+    let (lo, hi) = window(p, WINDOW_MS, None, true, now)?;
+    let rows = if deposits {
+        &ds.deposits
+    } else {
+        &ds.withdrawals
+    };
+    let before = match p.get("cursor") {
+        None => u64::MAX,
+        Some(v) => v
+            .parse::<u64>()
+            .map_err(|_| ApiError::params("Parameter cursor is invalid"))?,
+    };
+    let mut items: Vec<(u64, Value)> = rows
+        .iter()
+        .filter(|t| t.time >= lo && t.time <= hi && t.order_id < before)
+        .filter(|t| p.get("coin").is_none_or(|c| c == t.coin))
+        .map(|t| (t.order_id, render::uta_transfer(t, deposits)))
+        .collect();
+    items.sort_by_key(|item| std::cmp::Reverse(item.0));
+    Ok(Value::Array(
+        items.into_iter().take(limit).map(|(_, v)| v).collect(),
+    ))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

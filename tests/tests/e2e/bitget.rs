@@ -935,17 +935,32 @@ fn assert_uta_stored_exactly(daemon: &Daemon, truth: &Value) {
         ]
     });
 
+    // Deposits and withdrawals from the unified account's own records.
     compare(
         daemon,
         "deposit",
-        &keyed(truth, "deposits", "orderId"),
-        |_| vec![("amount", "size"), ("asset_native", "coin")],
+        &keyed(&truth["uta"], "deposits", "orderId"),
+        |_| {
+            vec![
+                ("amount", "size"),
+                ("asset_native", "coin"),
+                ("timestamp", "createdTime"),
+                ("network", "chain"),
+            ]
+        },
     );
     compare(
         daemon,
         "withdrawal",
-        &keyed(truth, "withdrawals", "orderId"),
-        |_| vec![("amount", "size"), ("asset_native", "coin")],
+        &keyed(&truth["uta"], "withdrawals", "orderId"),
+        |_| {
+            vec![
+                ("amount", "size"),
+                ("fee_amount", "fee"),
+                ("asset_native", "coin"),
+                ("timestamp", "createdTime"),
+            ]
+        },
     );
 
     // Balances: the unified wallet and the funding wallet beside it, nothing classic.
@@ -995,11 +1010,15 @@ fn unified_account_full_sync_stores_exactly_the_ground_truth() {
     let requests = stats["by_endpoint"].as_object().unwrap();
     assert!(
         !requests.keys().any(|k| k.contains("/api/v2/spot/trade/")
+            || k.contains("/api/v2/spot/wallet/")
             || k.contains("/api/v2/mix/")
             || k.contains("/api/v2/margin/")),
         "{requests:?}"
     );
     assert!(requests.keys().any(|k| k.contains("/api/v3/trade/fills")));
+    assert!(requests
+        .keys()
+        .any(|k| k.contains("/api/v3/account/withdrawl-records")));
 
     // A second sync reads only what is new and stores the same.
     let report = daemon.sync_wait(INTEGRATION);
