@@ -1,8 +1,9 @@
 //! Wiring for the `bitget` connector: [`Connector`] over the host's HTTP, clock and log.
 //!
 //! Owns the only state of an instance: the server-clock offset (measured by `check`, and when
-//! Bitget rejects a timestamp), what the API key says about the account (cached once read) and
-//! the spot symbol list (cached for an hour). Everything else is in the pure modules.
+//! Bitget rejects a timestamp), what the API key says about the account (cached once read),
+//! whether the account is a unified trading account (asked once) and the spot symbol list
+//! (cached for an hour). Everything else is in the pure modules.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -1,7 +1,7 @@
 //! Endpoints for the `bitget` connector.
 //!
 //! Every base URL, path, rate-limit bucket and numeric limit the connector uses, as Bitget's
-//! v2 documentation gives them. Data only: nothing here sends a request.
+//! v2 (classic account) and v3 (unified trading account) documentation gives them. Data only: nothing here sends a request.
 //!
 //! Bitget limits requests per endpoint: per UID for private endpoints, per IP for public ones,
 //! in requests per second; past a limit the answer is HTTP 429 with code `429`. The buckets
