@@ -1,7 +1,7 @@
 //! Endpoints for the `bitget` connector.
 //!
 //! Every base URL, path, rate-limit bucket and numeric limit the connector uses, as Bitget's
-//! v2 documentation gives them. Data only: nothing here sends a request.
+//! v2 (classic account) and v3 (unified trading account) documentation gives them. Data only: nothing here sends a request.
 //!
 //! Bitget limits requests per endpoint: per UID for private endpoints, per IP for public ones,
 //! in requests per second; past a limit the answer is HTTP 429 with code `429`. The buckets
@@ -36,6 +36,13 @@ pub(crate) const TRADE_PER_SECOND: u32 = 10;
 /// Deposit and withdrawal records: 10 per second per UID.
 pub(crate) const BUCKET_WALLET: &str = "wallet";
 pub(crate) const WALLET_PER_SECOND: u32 = 10;
+/// The unified trading account's `/api/v3` reads (settings, assets, fills, orders, financial
+/// records): 20 requests per second per UID each; they share one budget here.
+pub(crate) const BUCKET_UTA: &str = "uta";
+pub(crate) const UTA_PER_SECOND: u32 = 20;
+/// The unified account's deposit and withdrawal records: 10 requests per second per UID.
+pub(crate) const BUCKET_UTA_WALLET: &str = "uta-wallet";
+pub(crate) const UTA_WALLET_PER_SECOND: u32 = 10;
 /// `GET /api/v2/spot/account/info`: 1 request per second per UID.
 pub(crate) const BUCKET_INFO: &str = "info";
 pub(crate) const INFO_PER_SECOND: u32 = 1;
@@ -67,6 +74,9 @@ pub(crate) const FUTURES_WINDOW_MS: i64 = 7 * DAY_MS;
 /// Deposit and withdrawal records: both times required, at most 90 days apart; no documented
 /// reach, so the walk goes back to [`ORIGIN_MS`] (unconfirmed: the 90-day window).
 pub(crate) const TRANSFER_WINDOW_MS: i64 = 90 * DAY_MS;
+/// Unified account fills, orders and financial records: `endTime - startTime` at most 30 days,
+/// within the 90-day reach.
+pub(crate) const UTA_WINDOW_MS: i64 = 30 * DAY_MS;
 /// Bitget opened in July 2018: no account has anything older.
 pub(crate) const ORIGIN_MS: i64 = 1_530_403_200_000;
 
@@ -78,6 +88,8 @@ pub(crate) const TRANSFER_LIMIT: usize = 100;
 pub(crate) const FUTURES_LIMIT: usize = 100;
 pub(crate) const MARGIN_LIMIT: usize = 100;
 pub(crate) const CANDLES_LIMIT: usize = 1000;
+/// Unified account lists: at most 100 per page.
+pub(crate) const UTA_LIMIT: usize = 100;
 /// `history-candles` answers at most 200 candles.
 pub(crate) const HISTORY_CANDLES_LIMIT: usize = 200;
 
@@ -111,6 +123,15 @@ pub(crate) const SYMBOLS_TTL_MS: i64 = HOUR_MS;
 /// The futures product types whose accounts are the `futures` wallet.
 pub(crate) const FUTURES_PRODUCT_TYPES: [&str; 3] =
     ["USDT-FUTURES", "USDC-FUTURES", "COIN-FUTURES"];
+
+/// The `category` values of the unified account's lists: one partition each.
+pub(crate) const UTA_CATEGORIES: [&str; 5] = [
+    "SPOT",
+    "MARGIN",
+    "USDT-FUTURES",
+    "COIN-FUTURES",
+    "USDC-FUTURES",
+];
 
 /// Unified timeframes and Bitget's `granularity` for them. Day and longer candles use the
 /// `utc` granularities: the plain ones (`1day`) open at midnight UTC+8.
@@ -282,6 +303,36 @@ impl BitgetEndpoints {
     /// `GET /api/v2/spot/wallet/withdrawal-records?startTime=&endTime=&idLessThan=&limit=`.
     pub(crate) const WITHDRAWALS: Endpoint =
         private("/api/v2/spot/wallet/withdrawal-records", BUCKET_WALLET);
+
+    /// `GET /api/v3/account/settings`: answers only for a unified trading account, so it tells
+    /// which kind of account the key belongs to.
+    pub(crate) const UTA_SETTINGS: Endpoint = private("/api/v3/account/settings", BUCKET_UTA);
+    /// `GET /api/v3/account/assets`: the unified account's coins (non-zero only).
+    pub(crate) const UTA_ASSETS: Endpoint = private("/api/v3/account/assets", BUCKET_UTA);
+    /// `GET /api/v3/account/funding-assets`: the funding wallet beside the unified account.
+    pub(crate) const UTA_FUNDING_ASSETS: Endpoint =
+        private("/api/v3/account/funding-assets", BUCKET_UTA);
+    /// `GET /api/v3/trade/fills?category=&startTime=&endTime=&limit=&cursor=`.
+    pub(crate) const UTA_FILLS: Endpoint = private("/api/v3/trade/fills", BUCKET_UTA);
+    /// `GET /api/v3/trade/history-orders?category=&startTime=&endTime=&limit=&cursor=`.
+    pub(crate) const UTA_HISTORY_ORDERS: Endpoint =
+        private("/api/v3/trade/history-orders", BUCKET_UTA);
+    /// `GET /api/v3/trade/unfilled-orders?category=&limit=&cursor=`: orders open now.
+    pub(crate) const UTA_UNFILLED_ORDERS: Endpoint =
+        private("/api/v3/trade/unfilled-orders", BUCKET_UTA);
+    /// `GET /api/v3/account/financial-records?category=&startTime=&endTime=&limit=&cursor=`:
+    /// the unified account's ledger.
+    pub(crate) const UTA_FINANCIAL_RECORDS: Endpoint =
+        private("/api/v3/account/financial-records", BUCKET_UTA);
+
+    /// `GET /api/v3/account/deposit-records?startTime=&endTime=&limit=&cursor=`: a unified
+    /// account's deposits (both times required; `cursor` = the smallest `orderId` so far).
+    pub(crate) const UTA_DEPOSITS: Endpoint =
+        private("/api/v3/account/deposit-records", BUCKET_UTA_WALLET);
+    /// `GET /api/v3/account/withdrawl-records?startTime=&endTime=&limit=&cursor=` (Bitget's
+    /// spelling): a unified account's withdrawals.
+    pub(crate) const UTA_WITHDRAWALS: Endpoint =
+        private("/api/v3/account/withdrawl-records", BUCKET_UTA_WALLET);
 
     /// Endpoints under `base_url` (no trailing slash; one is removed if present).
     pub(crate) fn new(base_url: &str) -> BitgetEndpoints {

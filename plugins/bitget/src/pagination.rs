@@ -21,6 +21,7 @@
 //! | trades, orders (per futures product type) | 7 days | same |
 //! | ledger (spot, and per futures product type) | 30 days | same |
 //! | deposits, withdrawals | 90 days | same |
+//! | unified account trades, orders, ledger (per category) | 30 days | same, `page` = Bitget's `cursor` |
 //! | candles | up to 1000 candles (200 from `history-candles`) | `{"start":T}` |
 
 use exsync_plugin_api::time::{civil_from_days, days_from_civil};
@@ -30,7 +31,7 @@ use exsync_plugin_api::{Candle, Page, PluginError};
 use crate::endpoints::{
     candles_reach_ms, BILLS_WINDOW_MS, CANDLE_REACH_MS, DAY_MS, DEFAULT_TRADE_OVERLAP_MS,
     FUTURES_WINDOW_MS, HISTORY_MARGIN_MS, HOUR_MS, MINUTE_MS, ORIGIN_MS, TRADE_REACH_MS,
-    TRADE_WINDOW_MS, TRANSFER_WINDOW_MS,
+    TRADE_WINDOW_MS, TRANSFER_WINDOW_MS, UTA_WINDOW_MS,
 };
 
 /// Turns cursors into requests and responses into pages, for one integration.
@@ -83,6 +84,15 @@ impl BitgetPager {
     pub(crate) fn futures_rule(&self) -> WindowRule {
         WindowRule {
             window_ms: FUTURES_WINDOW_MS,
+            overlap_ms: DEFAULT_TRADE_OVERLAP_MS,
+        }
+    }
+
+    /// The unified account's fills, orders and financial records: 30-day windows, five
+    /// minutes re-read.
+    pub(crate) fn uta_rule(&self) -> WindowRule {
+        WindowRule {
+            window_ms: UTA_WINDOW_MS,
             overlap_ms: DEFAULT_TRADE_OVERLAP_MS,
         }
     }
@@ -160,6 +170,33 @@ pub(crate) fn window_params(request: &WindowRequest, limit: usize) -> Vec<(&'sta
         params.push(("idLessThan", page.to_owned()));
     }
     params
+}
+
+/// The unified account's window: `startTime`, `endTime` (inclusive), `limit`, and the
+/// `cursor` Bitget gave with the page before when paging on.
+pub(crate) fn uta_window_params(
+    request: &WindowRequest,
+    limit: usize,
+) -> Vec<(&'static str, String)> {
+    let mut params = vec![
+        ("startTime", request.from().to_string()),
+        ("endTime", request.last_ms().to_string()),
+        ("limit", limit.to_string()),
+    ];
+    if let Some(page) = request.page() {
+        params.push(("cursor", page.to_owned()));
+    }
+    params
+}
+
+/// The `cursor` of the unified account's next page: Bitget's cursor after a full page; none
+/// after a short page, which is the window's last (unconfirmed: Bitget's docs do not say
+/// whether the last page comes with an empty cursor, so the page size decides).
+pub(crate) fn next_uta_page(count: usize, cursor: Option<&str>, limit: usize) -> Option<String> {
+    if count < limit {
+        return None;
+    }
+    cursor.filter(|c| !c.is_empty()).map(str::to_owned)
 }
 
 /// The `idLessThan` of the next page: the last (oldest) id of a full page; none after a

@@ -724,6 +724,8 @@ mod wiring {
         urls: Vec<String>,
         demo_headers: usize,
         logs: Vec<String>,
+        /// A unified trading account: `account/settings` answers, fills come from v3.
+        uta: bool,
     }
 
     impl FakeBitget {
@@ -774,7 +776,13 @@ mod wiring {
             if (ts - server).abs() > 30_000 {
                 return (400, err("40008"));
             }
-            assert_eq!(path, "/api/v2/spot/trade/fills");
+            if path == "/api/v3/account/settings" {
+                if self.uta {
+                    return (200, ok(json!({"holdMode": "one_way_mode"})));
+                }
+                // A classic account (unconfirmed: the code Bitget answers it with).
+                return (404, err("40404"));
+            }
             let param = |k: &str| {
                 query
                     .split('&')
@@ -784,6 +792,26 @@ mod wiring {
             let lo: i64 = param("startTime").unwrap().parse().unwrap();
             let hi: i64 = param("endTime").unwrap().parse().unwrap();
             let limit: usize = param("limit").unwrap().parse().unwrap();
+            if self.uta {
+                assert_eq!(path, "/api/v3/trade/fills");
+                assert_eq!(param("category").as_deref(), Some("SPOT"));
+                assert!(
+                    hi - lo < 30 * DAY,
+                    "a unified account window is 30 days at most"
+                );
+                let before: i64 = param("cursor").map_or(i64::MAX, |v| v.parse().unwrap());
+                let list: Vec<Value> = self
+                    .fills
+                    .iter()
+                    .rev()
+                    .filter(|t| (lo..=hi).contains(*t) && **t < before)
+                    .take(limit)
+                    .map(|t| json!({"execId": t.to_string(), "orderId": t.to_string(), "category": "SPOT", "symbol": "BTCUSDT", "orderType": "limit", "side": "buy", "execPrice": "2", "execQty": "3", "execValue": "6", "tradeScope": "taker", "feeDetail": [{"feeCoin": "BTC", "fee": "0.003"}], "createdTime": t.to_string(), "updatedTime": t.to_string()}))
+                    .collect();
+                let cursor = list.last().map_or(json!(""), |f| f["execId"].clone());
+                return (200, ok(json!({"list": list, "cursor": cursor})));
+            }
+            assert_eq!(path, "/api/v2/spot/trade/fills");
             let before: i64 = param("idLessThan").map_or(i64::MAX, |v| v.parse().unwrap());
             let list: Vec<Value> = self
                 .fills
@@ -840,6 +868,7 @@ mod wiring {
             urls: Vec::new(),
             demo_headers: 0,
             logs: Vec::new(),
+            uta: false,
         }));
         let host = Host::from_abi(HostIo_TO::from_value(
             FakeHost(Arc::clone(&state)),
@@ -855,9 +884,17 @@ mod wiring {
     }
 
     fn sync(c: &BitgetConnector, cursor: &mut Option<String>) -> Result<Vec<Page>, PluginError> {
+        sync_partition(c, "BTCUSDT", cursor)
+    }
+
+    fn sync_partition(
+        c: &BitgetConnector,
+        partition: &str,
+        cursor: &mut Option<String>,
+    ) -> Result<Vec<Page>, PluginError> {
         let mut pages = Vec::new();
         for _ in 0..100 {
-            let page = c.fetch(Stream::Trades, "BTCUSDT", cursor.as_deref())?;
+            let page = c.fetch(Stream::Trades, partition, cursor.as_deref())?;
             *cursor = page.next_cursor.clone();
             let more = page.more;
             pages.push(page);
@@ -901,6 +938,48 @@ mod wiring {
     }
 
     #[test]
+    fn a_unified_account_is_detected_once_and_pages_by_cursor_per_category() {
+        let (c, state) = fake(0, false, &[]);
+        state.lock().unwrap().uta = true;
+        let context = exsync_plugin_api::PartitionContext::default();
+        let parts = c.partitions(Stream::Trades, &context).unwrap();
+        assert_eq!(
+            parts,
+            [
+                "SPOT",
+                "MARGIN",
+                "USDT-FUTURES",
+                "COIN-FUTURES",
+                "USDC-FUTURES"
+            ]
+        );
+        let mut cursor = None;
+        let pages = sync_partition(&c, "SPOT", &mut cursor).unwrap();
+        let mut ids: Vec<String> = pages
+            .iter()
+            .flat_map(|p| p.records.iter().map(Record::id))
+            .collect();
+        assert_eq!(ids.len(), 250);
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 250, "no fill twice");
+        let Record::Trade(t) = &pages[0].records[0] else {
+            panic!()
+        };
+        assert_eq!(t.fee_amount.as_deref(), Some("0.003"));
+        let s = state.lock().unwrap();
+        let count = |part: &str| s.urls.iter().filter(|u| u.contains(part)).count();
+        assert_eq!(count("/api/v3/account/settings"), 1, "asked once");
+        assert_eq!(count("/api/v3/trade/fills"), 3, "three pages in one window");
+        assert_eq!(count("/api/v2/spot/trade/fills"), 0);
+        drop(s);
+        assert!(sync_partition(&c, "BTCUSDT", &mut None)
+            .unwrap_err()
+            .message
+            .contains("not a Bitget unified account category"));
+    }
+
+    #[test]
     fn a_skewed_clock_is_a_clock_error_unless_adjusted() {
         let (c, _) = fake(60_000, false, &[]);
         let err = sync(&c, &mut None).unwrap_err();
@@ -926,4 +1005,167 @@ mod wiring {
         assert_eq!(s.demo_headers, s.urls.len());
         assert!(s.demo_headers > 0);
     }
+}
+
+// =======================================================================================
+// The unified trading account (v3).
+
+#[test]
+fn uta_assets_are_the_unified_wallet() {
+    let records = parsing::parse_uta_assets(&data_of("uta_assets.json"), 7).unwrap();
+    assert_eq!(records.len(), 2);
+    let Record::Balance(b) = &records[0] else {
+        panic!()
+    };
+    assert_eq!((b.asset.as_str(), b.wallet.as_str()), ("USDT", "unified"));
+    assert_eq!(
+        (b.free.as_str(), b.locked.as_str(), b.total.as_str()),
+        ("6.19300826", "0", "6.19300826")
+    );
+    assert_eq!(b.as_of, 7);
+    assert_eq!(b.raw["usdValue"], "6.19299777");
+}
+
+#[test]
+fn uta_funding_assets_are_the_funding_wallet() {
+    let records =
+        parsing::parse_uta_funding_assets(&data_of("uta_funding_assets.json"), 7).unwrap();
+    let Record::Balance(b) = &records[1] else {
+        panic!()
+    };
+    assert_eq!((b.asset.as_str(), b.wallet.as_str()), ("USDT", "funding"));
+    assert_eq!((b.free.as_str(), b.total.as_str()), ("0.04", "0.04"));
+}
+
+#[test]
+fn uta_fills_carry_their_category_and_a_positive_fee() {
+    let page = parsing::parse_uta_fills(&data_of("uta_fills.json"), &markets()).unwrap();
+    assert_eq!(page.cursor.as_deref(), Some("131111111111111111"));
+    assert_eq!(page.ids, vec!["131111111111111111"]);
+    let Record::Trade(t) = &page.records[0] else {
+        panic!()
+    };
+    assert_eq!(t.id, "USDT-FUTURES:131111111111111111");
+    assert_eq!(
+        t.order_id.as_deref(),
+        Some("USDT-FUTURES:131111111111111111")
+    );
+    assert_eq!(t.side, Side::Sell);
+    assert_eq!(
+        (t.price.as_str(), t.amount.as_str(), t.cost.as_str()),
+        ("106950.1", "0.01", "1069.501")
+    );
+    assert_eq!(t.fee_amount.as_deref(), Some("0.6417006"));
+    assert_eq!(t.fee_asset.as_deref(), Some("USDT"));
+    assert_eq!(t.liquidity, Some(Liquidity::Taker));
+    assert_eq!(t.timestamp, 1_750_141_421_721);
+}
+
+#[test]
+fn uta_history_orders_are_closed_and_open_ones_open() {
+    let page = parsing::parse_uta_orders(&data_of("uta_history_orders.json"), &markets()).unwrap();
+    let Record::Order(o) = &page.records[0] else {
+        panic!()
+    };
+    assert_eq!(o.id, "USDT-FUTURES:111111111111111111");
+    assert_eq!(o.status, OrderStatus::Closed);
+    assert_eq!(o.amount.as_deref(), Some("0.429"));
+    assert_eq!(
+        (o.filled.as_str(), o.cost.as_deref()),
+        ("0.429", Some("21250.2929"))
+    );
+    assert_eq!(o.average.as_deref(), Some("49534.4"));
+    assert_eq!(page.oldest_open, None);
+
+    let page = parsing::parse_uta_orders(&data_of("uta_unfilled_orders.json"), &markets()).unwrap();
+    let Record::Order(o) = &page.records[0] else {
+        panic!()
+    };
+    assert_eq!(o.status, OrderStatus::Open);
+    assert_eq!((o.filled.as_str(), o.average.as_deref()), ("0", None));
+    assert_eq!(o.price.as_deref(), Some("45000"));
+    assert_eq!(page.oldest_open, Some(1_730_186_725_663));
+    assert_eq!(page.cursor.as_deref(), Some("1235058132196622336"));
+}
+
+#[test]
+fn uta_financial_records_are_ledger_entries_of_their_category() {
+    let page = parsing::parse_uta_records(&data_of("uta_financial_records.json")).unwrap();
+    let Record::Ledger(l) = &page.records[0] else {
+        panic!()
+    };
+    // The documented example writes the category `Margin`.
+    assert_eq!(l.id, "MARGIN:13111111111111111");
+    assert_eq!((l.asset.as_str(), l.amount.as_str()), ("BTC", "0.00531168"));
+    assert_eq!(l.balance_after.as_deref(), Some("55.10017801"));
+    assert_eq!(l.entry_type, "order_dealt_in");
+    assert_eq!(l.timestamp, 1_745_853_486_185);
+}
+
+#[test]
+fn uta_ids_keep_spot_ids_bare() {
+    assert_eq!(parsing::uta_id("SPOT", "1"), "1");
+    assert_eq!(parsing::uta_id("Margin", "1"), "MARGIN:1");
+    assert_eq!(parsing::uta_id("COIN-FUTURES", "1"), "COIN-FUTURES:1");
+}
+
+#[test]
+fn uta_pages_follow_the_cursor_of_a_full_page() {
+    assert_eq!(pagination::next_uta_page(99, Some("c"), 100), None);
+    assert_eq!(
+        pagination::next_uta_page(100, Some("c"), 100).as_deref(),
+        Some("c")
+    );
+    assert_eq!(pagination::next_uta_page(100, Some(""), 100), None);
+    let pager = BitgetPager::new(None, DAY);
+    assert_eq!(pager.uta_rule().window_ms, 30 * DAY);
+    let now = 1_750_000_000_000;
+    let request = pager
+        .recent
+        .request(pager.uta_rule(), None, "trades", now)
+        .unwrap();
+    let params = pagination::uta_window_params(&request, UTA_LIMIT);
+    assert!(params.iter().any(|(k, v)| *k == "limit" && v == "100"));
+    assert!(!params
+        .iter()
+        .any(|(k, _)| *k == "cursor" || *k == "idLessThan"));
+    let end: i64 = params
+        .iter()
+        .find(|(k, _)| *k == "endTime")
+        .unwrap()
+        .1
+        .parse()
+        .unwrap();
+    let start: i64 = params
+        .iter()
+        .find(|(k, _)| *k == "startTime")
+        .unwrap()
+        .1
+        .parse()
+        .unwrap();
+    assert!(end - start < 30 * DAY);
+}
+
+#[test]
+fn uta_transfers_read_record_id_and_created_time() {
+    let page = parsing::parse_uta_deposits(&data_of("uta_deposit_records.json")).unwrap();
+    let Record::Deposit(d) = &page.records[0] else {
+        panic!()
+    };
+    assert_eq!(d.id, "1278112570963742720");
+    assert_eq!((d.asset_native.as_str(), d.amount.as_str()), ("usdt", "1"));
+    assert_eq!(d.txid.as_deref(), Some("1278112570963742720"));
+    assert_eq!(d.timestamp, 1_740_451_703_778);
+    assert_eq!(d.status, TransferStatus::Ok);
+    assert_eq!(page.ids, vec!["1278112570963742720"]);
+
+    let page = parsing::parse_uta_withdrawals(&data_of("uta_withdrawal_records.json")).unwrap();
+    let Record::Withdrawal(w) = &page.records[0] else {
+        panic!()
+    };
+    assert_eq!(
+        (w.amount.as_str(), w.fee_amount.as_deref()),
+        ("100", Some("10"))
+    );
+    assert_eq!(w.network.as_deref(), Some("erc20"));
 }

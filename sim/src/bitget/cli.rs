@@ -68,6 +68,9 @@ pub struct BitgetDatasetArgs {
     can_trade: bool,
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     can_withdraw: bool,
+    /// A unified trading account (`/api/v3`) instead of a classic one.
+    #[arg(long)]
+    uta: bool,
 }
 
 #[derive(Debug, Args)]
@@ -130,6 +133,7 @@ impl BitgetDatasetArgs {
             futures_fills: self.futures_trades,
             can_trade: self.can_trade,
             can_withdraw: self.can_withdraw,
+            uta: self.uta,
         })
     }
 }

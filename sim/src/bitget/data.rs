@@ -34,6 +34,9 @@ pub struct DatasetConfig {
     pub futures_fills: usize,
     pub can_trade: bool,
     pub can_withdraw: bool,
+    /// A unified trading account: served by the `/api/v3` endpoints; the classic v2 account
+    /// and trade endpoints refuse it.
+    pub uta: bool,
 }
 
 impl DatasetConfig {
@@ -52,6 +55,7 @@ impl DatasetConfig {
             futures_fills: 150,
             can_trade: true,
             can_withdraw: true,
+            uta: false,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The Bitget simulator: Bitget's v2 REST API on loopback, over a generated classic account
-//! (spot, cross and isolated margin, USDT-/USDC-/coin-margined futures, funding, Earn).
+//! (spot, cross and isolated margin, USDT-/USDC-/coin-margined futures, funding, Earn), or,
+//! with `--uta`, the same account as a unified trading account served by the v3 API.
 //!
 //! `data` builds the account from a seed, `render` prints it as Bitget does, `routes` serves
 //! the v2 endpoints (checked by `auth`, counted by `limits`, disturbed by `faults`), `admin`

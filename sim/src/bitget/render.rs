@@ -360,10 +360,302 @@ pub fn candle(seed: u64, s: &Symbol, g: Granularity, open: i64, now: i64) -> Val
     ])
 }
 
+// ---------------------------------------------------------------------------------------
+// The unified trading account (`/api/v3`): the same account, as a unified one shows it.
+
+/// The `category` of a spot or margin fill or order.
+fn uta_category(m: Margin) -> &'static str {
+    if m == Margin::Spot {
+        "SPOT"
+    } else {
+        "MARGIN"
+    }
+}
+
+/// The id the connector stores a unified account record under (`MARGIN:123`; spot bare).
+pub fn uta_stored_id(category: &str, id: &str) -> String {
+    if category == "SPOT" {
+        id.to_owned()
+    } else {
+        format!("{category}:{id}")
+    }
+}
+
+/// `GET /api/v3/account/settings` (unconfirmed: the fields; the connector reads none).
+pub fn uta_settings() -> Value {
+    json!({ "assetMode": "union", "holdMode": "one_way_mode", "stpMode": "none" })
+}
+
+/// One coin of `GET /api/v3/account/assets`: the spot holdings as the unified account.
+pub fn uta_asset(h: &Holding) -> Value {
+    let total = h.available + h.frozen + h.locked;
+    json!({
+        "coin": h.coin, "equity": dec(total), "usdValue": "0", "balance": dec(total),
+        "available": dec(h.available), "debt": "0", "locked": dec(h.frozen + h.locked),
+    })
+}
+
+/// `GET /api/v3/account/assets`: only coins with a balance.
+pub fn uta_assets(ds: &Dataset) -> Value {
+    let assets: Vec<Value> = ds
+        .spot
+        .iter()
+        .filter(|h| h.available + h.frozen + h.locked != 0)
+        .map(uta_asset)
+        .collect();
+    json!({
+        "accountEquity": "0", "usdtEquity": "0", "btcEquity": "0", "unrealisedPnl": "0",
+        "usdtUnrealisedPnl": "0", "btcUnrealizedPnl": "0", "effEquity": "0", "mmr": "0",
+        "imr": "0", "mgnRatio": "0", "positionMgnRatio": "0", "assets": assets,
+    })
+}
+
+/// One coin of `GET /api/v3/account/funding-assets`.
+pub fn uta_funding_asset(h: &Holding) -> Value {
+    json!({
+        "coin": h.coin, "available": dec(h.available), "frozen": dec(h.frozen),
+        "balance": dec(h.available + h.frozen),
+    })
+}
+
+/// A spot or margin fill of `GET /api/v3/trade/fills`.
+pub fn uta_fill(ds: &Dataset, f: &Fill) -> Value {
+    let s = &ds.symbols[f.symbol];
+    json!({
+        "execId": f.trade_id.to_string(), "orderId": f.order_id.to_string(),
+        "category": uta_category(f.margin), "symbol": s.symbol,
+        "orderType": if f.market { "market" } else { "limit" },
+        "side": if f.is_buy { "buy" } else { "sell" },
+        "execPrice": dec(f.price), "execQty": dec(f.size), "execValue": dec(f.amount),
+        "tradeScope": if f.maker { "maker" } else { "taker" },
+        "feeDetail": [{ "feeCoin": f.fee_coin, "fee": dec(f.fee) }],
+        "createdTime": f.time.to_string(), "updatedTime": f.time.to_string(), "execPnl": "0",
+    })
+}
+
+/// A futures fill of `GET /api/v3/trade/fills`.
+pub fn uta_futures_fill(f: &FuturesFill) -> Value {
+    json!({
+        "execId": f.trade_id.to_string(), "orderId": f.order_id.to_string(),
+        "category": f.product_type, "symbol": f.symbol, "orderType": "market",
+        "side": if f.is_buy { "buy" } else { "sell" },
+        "execPrice": dec(f.price), "execQty": dec(f.size), "execValue": dec(f.quote),
+        "tradeScope": if f.maker { "maker" } else { "taker" },
+        "feeDetail": [{ "feeCoin": f.margin_coin, "fee": dec(f.fee) }],
+        "createdTime": f.time.to_string(), "updatedTime": f.time.to_string(), "execPnl": "0",
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn uta_order_json(
+    order_id: u64,
+    category: &str,
+    symbol: &str,
+    market: bool,
+    is_buy: bool,
+    price: i128,
+    qty: i128,
+    filled: i128,
+    value: i128,
+    status: &str,
+    created: i64,
+    updated: i64,
+) -> Value {
+    let avg = if filled == 0 {
+        "0".to_owned()
+    } else {
+        dec(value * SCALE / filled)
+    };
+    json!({
+        "orderId": order_id.to_string(), "clientOid": format!("exsync-{order_id}"),
+        "category": category, "symbol": symbol,
+        "orderType": if market { "market" } else { "limit" },
+        "side": if is_buy { "buy" } else { "sell" },
+        "price": if market { "0".to_owned() } else { dec(price) }, "qty": dec(qty),
+        "amount": "0", "cumExecQty": dec(filled), "cumExecValue": dec(value), "avgPrice": avg,
+        "timeInForce": "gtc", "orderStatus": status, "posSide": "", "holdMode": "one_way_mode",
+        "reduceOnly": "NO", "feeDetail": [], "cancelReason": "", "execType": "normal",
+        "createdTime": created.to_string(), "updatedTime": updated.to_string(),
+    })
+}
+
+/// A spot or margin order of `GET /api/v3/trade/history-orders` or `unfilled-orders`.
+pub fn uta_order(ds: &Dataset, o: &Order) -> Value {
+    uta_order_json(
+        o.order_id,
+        uta_category(o.margin),
+        &ds.symbols[o.symbol].symbol,
+        o.market,
+        o.is_buy,
+        o.price,
+        o.size,
+        o.filled,
+        o.quote_volume,
+        o.status,
+        o.created,
+        o.updated,
+    )
+}
+
+/// The filled order of a futures fill.
+pub fn uta_futures_order(f: &FuturesFill) -> Value {
+    uta_order_json(
+        f.order_id,
+        f.product_type,
+        f.symbol,
+        true,
+        f.is_buy,
+        0,
+        f.size,
+        f.size,
+        f.quote,
+        "filled",
+        f.time - 1,
+        f.time,
+    )
+}
+
+/// A futures order cancelled (or still open) without a fill.
+pub fn uta_futures_cancel(c: &FuturesCancel) -> Value {
+    uta_order_json(
+        c.order_id,
+        c.product_type,
+        c.symbol,
+        false,
+        c.is_buy,
+        c.price,
+        c.size,
+        0,
+        0,
+        c.status,
+        c.created,
+        c.updated,
+    )
+}
+
+/// A spot bill as a `SPOT` financial record (unconfirmed: the v3 `type` words; these are the
+/// v2 business types in upper case).
+pub fn uta_spot_record(b: &super::data::Bill) -> Value {
+    json!({
+        "category": "SPOT", "id": b.bill_id.to_string(), "symbol": "", "coin": b.coin,
+        "type": b.business_type.to_ascii_uppercase(), "amount": dec(b.size),
+        "fee": dec(b.fees), "balance": dec(b.balance), "ts": b.time.to_string(),
+    })
+}
+
+/// The fee bill of a futures fill as a financial record of its product type.
+pub fn uta_futures_record(f: &FuturesFill) -> Value {
+    json!({
+        "category": f.product_type, "id": f.bill_id.to_string(), "symbol": f.symbol,
+        "coin": f.margin_coin, "type": "TRADING_FEE", "amount": dec(-f.fee),
+        "fee": dec(-f.fee), "balance": dec(f.balance), "ts": f.time.to_string(),
+    })
+}
+
+/// A margin record as a `MARGIN` financial record.
+pub fn uta_margin_record(r: &super::data::MarginRecord) -> Value {
+    json!({
+        "category": "MARGIN", "id": r.margin_id.to_string(), "symbol": r.symbol.unwrap_or(""),
+        "coin": r.coin, "type": r.margin_type.to_ascii_uppercase(), "amount": dec(r.amount),
+        "fee": "0", "balance": dec(r.balance), "ts": r.time.to_string(),
+    })
+}
+
+/// A deposit or withdrawal of `GET /api/v3/account/deposit-records` or `withdrawl-records`.
+pub fn uta_transfer(t: &TransferRow, deposit: bool) -> Value {
+    let mut v = json!({
+        "orderId": t.order_id.to_string(), "recordId": t.trade_id, "coin": t.coin,
+        "type": if deposit { "deposit" } else { "withdraw" }, "dest": t.dest,
+        "size": dec(t.size), "status": t.status, "fromAddress": t.from_address,
+        "toAddress": t.to_address, "chain": t.chain, "tag": t.tag,
+        "createdTime": t.time.to_string(), "updatedTime": t.updated.to_string(),
+    });
+    if let (false, Some(o)) = (deposit, v.as_object_mut()) {
+        o.insert("clientOid".into(), json!(""));
+        o.insert("fee".into(), json!(dec(t.fee)));
+        o.insert("confirm".into(), json!("12"));
+    }
+    v
+}
+
+/// Every fill of the unified account, `(id for the cursor, time, object)`.
+pub fn uta_fills(ds: &Dataset) -> Vec<(u64, i64, Value)> {
+    ds.fills
+        .iter()
+        .map(|f| (f.trade_id, f.time, uta_fill(ds, f)))
+        .chain(
+            ds.futures_fills
+                .iter()
+                .map(|f| (f.trade_id, f.time, uta_futures_fill(f))),
+        )
+        .collect()
+}
+
+/// Every order of the unified account, `(id, created, open, object)`.
+pub fn uta_orders(ds: &Dataset) -> Vec<(u64, i64, bool, Value)> {
+    let open = |s: &str| matches!(s, "live" | "partially_filled");
+    ds.orders
+        .iter()
+        .map(|o| (o.order_id, o.created, open(o.status), uta_order(ds, o)))
+        .chain(
+            ds.futures_fills
+                .iter()
+                .map(|f| (f.order_id, f.time - 1, false, uta_futures_order(f))),
+        )
+        .chain(
+            ds.futures_cancels
+                .iter()
+                .map(|c| (c.order_id, c.created, open(c.status), uta_futures_cancel(c))),
+        )
+        .collect()
+}
+
+/// Every financial record of the unified account, `(id, time, object)`.
+pub fn uta_records(ds: &Dataset) -> Vec<(u64, i64, Value)> {
+    ds.bills
+        .iter()
+        .map(|b| (b.bill_id, b.time, uta_spot_record(b)))
+        .chain(
+            ds.futures_fills
+                .iter()
+                .map(|f| (f.bill_id, f.time, uta_futures_record(f))),
+        )
+        .chain(
+            ds.margin_records
+                .iter()
+                .map(|r| (r.margin_id, r.time, uta_margin_record(r))),
+        )
+        .collect()
+}
+
+/// `{"id": stored id, "raw": object}` of a unified account object with `key` as its id.
+fn uta_truth(v: Value, key: &str) -> Value {
+    let category = v["category"].as_str().unwrap_or_default();
+    let id = v[key].as_str().unwrap_or_default();
+    json!({ "id": uta_stored_id(category, id), "raw": v })
+}
+
+/// The unified account as the connector should store it.
+pub fn uta_truth_of(ds: &Dataset) -> Value {
+    json!({
+        "balances": {
+            "unified": uta_assets(ds)["assets"].clone(),
+            "funding": ds.funding.iter().map(uta_funding_asset).collect::<Vec<_>>(),
+        },
+        "fills": uta_fills(ds).into_iter().map(|(_, _, v)| uta_truth(v, "execId")).collect::<Vec<_>>(),
+        "orders": uta_orders(ds).into_iter().map(|(_, _, _, v)| uta_truth(v, "orderId")).collect::<Vec<_>>(),
+        "records": uta_records(ds).into_iter().map(|(_, _, v)| uta_truth(v, "id")).collect::<Vec<_>>(),
+        "deposits": ds.deposits.iter().map(|t| uta_transfer(t, true)).collect::<Vec<_>>(),
+        "withdrawals": ds.withdrawals.iter().map(|t| uta_transfer(t, false)).collect::<Vec<_>>(),
+    })
+}
+
 /// `GET /__sim/truth`: everything the account holds, as the API serves it.
 pub fn truth(ds: &Dataset) -> Value {
     json!({
         "exchange": "bitget",
+        "account": if ds.config.uta { "unified" } else { "classic" },
+        "uta": uta_truth_of(ds),
         "user_id": ds.user_id.to_string(),
         "account_info": account_info(ds),
         "symbols": ds.symbols.iter().map(symbol).collect::<Vec<_>>(),

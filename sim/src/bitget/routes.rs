@@ -1,4 +1,5 @@
-//! Endpoints of the Bitget simulator: Bitget's v2 paths, parameters, windows, pages and limits.
+//! Endpoints of the Bitget simulator: Bitget's v2 paths and the unified trading account's v3
+//! paths, their parameters, windows, pages and limits.
 
 use axum::http::{HeaderMap, Method};
 use percent_encoding::percent_decode_str;
@@ -19,6 +20,16 @@ pub const WINDOW_MS: i64 = 90 * DAY_MS;
 pub const FUTURES_WINDOW_MS: i64 = 7 * DAY_MS;
 /// The widest bills window (unconfirmed in Bitget's docs; the connector assumes the same).
 pub const BILLS_WINDOW_MS: i64 = 30 * DAY_MS;
+/// The widest unified account fill, order and financial record window.
+pub const UTA_WINDOW_MS: i64 = 30 * DAY_MS;
+/// The unified account's categories.
+pub const UTA_CATEGORIES: [&str; 5] = [
+    "SPOT",
+    "MARGIN",
+    "USDT-FUTURES",
+    "COIN-FUTURES",
+    "USDC-FUTURES",
+];
 
 /// The Bitget endpoints the simulator serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,10 +63,19 @@ pub enum Endpoint {
     IsolatedOrders,
     IsolatedOpenOrders,
     IsolatedRecords,
+    UtaSettings,
+    UtaAssets,
+    UtaFundingAssets,
+    UtaFills,
+    UtaHistoryOrders,
+    UtaUnfilledOrders,
+    UtaRecords,
+    UtaDeposits,
+    UtaWithdrawals,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 29] = [
+    pub const ALL: [Endpoint; 38] = [
         Endpoint::Time,
         Endpoint::Symbols,
         Endpoint::Candles,
@@ -85,6 +105,15 @@ impl Endpoint {
         Endpoint::IsolatedOrders,
         Endpoint::IsolatedOpenOrders,
         Endpoint::IsolatedRecords,
+        Endpoint::UtaSettings,
+        Endpoint::UtaAssets,
+        Endpoint::UtaFundingAssets,
+        Endpoint::UtaFills,
+        Endpoint::UtaHistoryOrders,
+        Endpoint::UtaUnfilledOrders,
+        Endpoint::UtaRecords,
+        Endpoint::UtaDeposits,
+        Endpoint::UtaWithdrawals,
     ];
 
     pub fn path(self) -> &'static str {
@@ -118,6 +147,16 @@ impl Endpoint {
             Endpoint::IsolatedOrders => "/api/v2/margin/isolated/history-orders",
             Endpoint::IsolatedOpenOrders => "/api/v2/margin/isolated/open-orders",
             Endpoint::IsolatedRecords => "/api/v2/margin/isolated/financial-records",
+            Endpoint::UtaSettings => "/api/v3/account/settings",
+            Endpoint::UtaAssets => "/api/v3/account/assets",
+            Endpoint::UtaFundingAssets => "/api/v3/account/funding-assets",
+            Endpoint::UtaFills => "/api/v3/trade/fills",
+            Endpoint::UtaHistoryOrders => "/api/v3/trade/history-orders",
+            Endpoint::UtaUnfilledOrders => "/api/v3/trade/unfilled-orders",
+            Endpoint::UtaRecords => "/api/v3/account/financial-records",
+            Endpoint::UtaDeposits => "/api/v3/account/deposit-records",
+            // Bitget's spelling.
+            Endpoint::UtaWithdrawals => "/api/v3/account/withdrawl-records",
         }
     }
 
@@ -141,8 +180,30 @@ impl Endpoint {
             Endpoint::Time | Endpoint::Symbols | Endpoint::Candles | Endpoint::HistoryCandles => 20,
             Endpoint::AccountInfo => 1,
             Endpoint::HistoryOrders | Endpoint::UnfilledOrders => 20,
+            Endpoint::UtaDeposits | Endpoint::UtaWithdrawals => 10,
+            e if e.unified() => 20,
             _ => 10,
         }
+    }
+
+    /// Served for unified trading accounts only.
+    pub fn unified(self) -> bool {
+        self.path().starts_with("/api/v3/")
+    }
+
+    /// Served for classic accounts only: every v2 account endpoint but the account info (time,
+    /// symbols, candles and account info serve both kinds; unconfirmed for unified accounts:
+    /// the account info).
+    pub fn classic_only(self) -> bool {
+        !self.unified()
+            && !matches!(
+                self,
+                Endpoint::Time
+                    | Endpoint::Symbols
+                    | Endpoint::Candles
+                    | Endpoint::HistoryCandles
+                    | Endpoint::AccountInfo
+            )
     }
 
     /// "GET /api/v2/spot/trade/fills", the key of the request statistics.
@@ -368,6 +429,22 @@ fn admit_then(
 
 fn dispatch(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Result<Value, ApiError> {
     let ds = state.data.read().expect("data lock");
+    // The other kind of account's endpoints refuse (unconfirmed: the code and message Bitget
+    // answers with).
+    if endpoint.unified() && !ds.config.uta {
+        return Err(ApiError {
+            status: 400,
+            code: "40099",
+            msg: "The account is not a unified trading account".into(),
+        });
+    }
+    if endpoint.classic_only() && ds.config.uta {
+        return Err(ApiError {
+            status: 400,
+            code: "40099",
+            msg: "The account is a unified trading account".into(),
+        });
+    }
     match endpoint {
         Endpoint::Time => Ok(json!({ "serverTime": now.to_string() })),
         Endpoint::Symbols => Ok(Value::Array(
@@ -443,7 +520,125 @@ fn dispatch(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Resul
         Endpoint::IsolatedOpenOrders => {
             margin_lists(&ds, p, now, Margin::Isolated, MarginList::Open)
         }
+        Endpoint::UtaSettings => Ok(render::uta_settings()),
+        Endpoint::UtaAssets => Ok(render::uta_assets(&ds)),
+        Endpoint::UtaFundingAssets => Ok(Value::Array(
+            ds.funding
+                .iter()
+                .filter(|h| p.get("coin").is_none_or(|c| c == h.coin))
+                .map(render::uta_funding_asset)
+                .collect(),
+        )),
+        Endpoint::UtaFills => uta_list(&ds, p, now, UtaList::Fills),
+        Endpoint::UtaHistoryOrders => uta_list(&ds, p, now, UtaList::History),
+        Endpoint::UtaUnfilledOrders => uta_list(&ds, p, now, UtaList::Open),
+        Endpoint::UtaRecords => uta_list(&ds, p, now, UtaList::Records),
+        Endpoint::UtaDeposits => uta_transfers(&ds, p, now, true),
+        Endpoint::UtaWithdrawals => uta_transfers(&ds, p, now, false),
     }
+}
+
+/// The unified account's deposit and withdrawal records: both times required, at most 90 days
+/// apart (unconfirmed: Bitget's v3 docs give no maximum; v2's is kept), newest first, paged
+/// by `cursor` (the smallest `orderId` so far), a plain list.
+fn uta_transfers(ds: &Dataset, p: &Params, now: i64, deposits: bool) -> Result<Value, ApiError> {
+    let limit = p.limit(20, 100)?;
+    let (lo, hi) = window(p, WINDOW_MS, None, true, now)?;
+    let rows = if deposits {
+        &ds.deposits
+    } else {
+        &ds.withdrawals
+    };
+    let before = match p.get("cursor") {
+        None => u64::MAX,
+        Some(v) => v
+            .parse::<u64>()
+            .map_err(|_| ApiError::params("Parameter cursor is invalid"))?,
+    };
+    let mut items: Vec<(u64, Value)> = rows
+        .iter()
+        .filter(|t| t.time >= lo && t.time <= hi && t.order_id < before)
+        .filter(|t| p.get("coin").is_none_or(|c| c == t.coin))
+        .map(|t| (t.order_id, render::uta_transfer(t, deposits)))
+        .collect();
+    items.sort_by_key(|item| std::cmp::Reverse(item.0));
+    Ok(Value::Array(
+        items.into_iter().take(limit).map(|(_, v)| v).collect(),
+    ))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UtaList {
+    Fills,
+    /// `history-orders`: orders no longer open.
+    History,
+    /// `unfilled-orders`: orders open now.
+    Open,
+    Records,
+}
+
+/// The unified account's lists: `category` (required but for fills and open orders), 30-day
+/// windows within the last 90 days (open orders: any time unless asked), newest first,
+/// `limit` at most 100, paged by `cursor` (the id of the page's last record), wrapped as
+/// `{"list": […], "cursor": …}`.
+fn uta_list(ds: &Dataset, p: &Params, now: i64, list: UtaList) -> Result<Value, ApiError> {
+    let category = p.get("category");
+    if category.is_none() && matches!(list, UtaList::History | UtaList::Records) {
+        return Err(ApiError::missing("category"));
+    }
+    if let Some(c) = category {
+        if !UTA_CATEGORIES.contains(&c) {
+            return Err(ApiError::params("Parameter category is invalid"));
+        }
+    }
+    let limit = p.limit(100, 100)?;
+    let (lo, hi) = if list == UtaList::Open {
+        (
+            p.opt_i64("startTime")?.unwrap_or(i64::MIN),
+            p.opt_i64("endTime")?.unwrap_or(i64::MAX),
+        )
+    } else {
+        window(p, UTA_WINDOW_MS, Some(RECENT_REACH_MS), false, now)?
+    };
+    let mut items: Vec<(u64, Value)> = match list {
+        UtaList::Fills => render::uta_fills(ds)
+            .into_iter()
+            .filter(|(_, t, _)| (lo..=hi).contains(t))
+            .map(|(id, _, v)| (id, v))
+            .collect(),
+        UtaList::History | UtaList::Open => render::uta_orders(ds)
+            .into_iter()
+            .filter(|(_, t, open, _)| (lo..=hi).contains(t) && *open == (list == UtaList::Open))
+            .map(|(id, _, _, v)| (id, v))
+            .collect(),
+        UtaList::Records => render::uta_records(ds)
+            .into_iter()
+            .filter(|(_, t, _)| (lo..=hi).contains(t))
+            .filter(|(_, _, v)| p.get("coin").is_none_or(|c| v["coin"] == c))
+            .map(|(id, _, v)| (id, v))
+            .collect(),
+    };
+    items.retain(|(_, v)| category.is_none_or(|c| v["category"] == c));
+    items.sort_by_key(|item| std::cmp::Reverse(item.0));
+    let before = match p.get("cursor") {
+        None => u64::MAX,
+        Some(v) => v
+            .parse::<u64>()
+            .map_err(|_| ApiError::params("Parameter cursor is invalid"))?,
+    };
+    let page: Vec<(u64, Value)> = items
+        .into_iter()
+        .filter(|(id, _)| *id < before)
+        .take(limit)
+        .collect();
+    let cursor = page
+        .last()
+        .map(|(id, _)| id.to_string())
+        .unwrap_or_default();
+    Ok(json!({
+        "list": page.into_iter().map(|(_, v)| v).collect::<Vec<_>>(),
+        "cursor": cursor,
+    }))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -893,6 +1088,77 @@ pub fn select_candles(g: Granularity, start: Option<i64>, end: i64, limit: usize
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn uta_dataset() -> Dataset {
+        let mut config = crate::bitget::DatasetConfig::ending(1_000 * DAY_MS);
+        config.uta = true;
+        Dataset::generate(&config)
+    }
+
+    #[test]
+    fn unified_ids_are_unique_per_kind() {
+        let truth = render::truth(&uta_dataset());
+        for kind in ["fills", "orders", "records"] {
+            let list = truth["uta"][kind].as_array().unwrap();
+            assert!(!list.is_empty(), "{kind}");
+            let ids: std::collections::BTreeSet<&str> =
+                list.iter().map(|v| v["id"].as_str().unwrap()).collect();
+            assert_eq!(ids.len(), list.len(), "{kind}");
+        }
+    }
+
+    #[test]
+    fn unified_lists_page_by_cursor_in_30_day_windows() {
+        let ds = uta_dataset();
+        let now = 1_000 * DAY_MS;
+        let p = Params::parse(&format!(
+            "category=SPOT&startTime={}&endTime={}",
+            now - 31 * DAY_MS,
+            now
+        ));
+        assert!(uta_list(&ds, &p, now, UtaList::Fills)
+            .unwrap_err()
+            .msg
+            .contains("30 days"));
+        assert_eq!(
+            uta_list(&ds, &Params::parse(""), now, UtaList::History)
+                .unwrap_err()
+                .code,
+            "40019"
+        );
+        // Every spot fill of the last 30 days, 7 at a time, by cursor.
+        let base = format!(
+            "category=SPOT&startTime={}&endTime={}&limit=7",
+            now - 30 * DAY_MS,
+            now
+        );
+        let mut seen = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let q = if cursor.is_empty() {
+                base.clone()
+            } else {
+                format!("{base}&cursor={cursor}")
+            };
+            let v = uta_list(&ds, &Params::parse(&q), now, UtaList::Fills).unwrap();
+            let list = v["list"].as_array().unwrap().clone();
+            seen.extend(
+                list.iter()
+                    .map(|f| f["execId"].as_str().unwrap().to_owned()),
+            );
+            if list.len() < 7 {
+                break;
+            }
+            cursor = v["cursor"].as_str().unwrap().to_owned();
+        }
+        let expected = ds
+            .fills
+            .iter()
+            .filter(|f| f.margin == Margin::Spot && f.time >= now - 30 * DAY_MS && f.time <= now)
+            .count();
+        assert!(expected > 7);
+        assert_eq!(seen.len(), expected);
+    }
 
     #[test]
     fn candles_are_the_latest_in_range_oldest_first() {

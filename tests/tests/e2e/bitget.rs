@@ -678,9 +678,18 @@ fn stale_timestamp_is_a_clock_error_unless_the_integration_follows_bitgets_clock
 
 #[test]
 fn the_manifest_budget_keeps_a_sync_under_bitgets_documented_limits() {
-    // The sim enforces Bitget's own per-endpoint limits (1 to 20 a second): with the daemon
-    // pacing requests by the manifest's buckets, no request is refused.
-    let sim = bitget_sim(&[
+    assert_budget_suffices(&[]);
+}
+
+#[test]
+fn the_manifest_budget_keeps_a_unified_account_sync_under_bitgets_documented_limits() {
+    assert_budget_suffices(&["--uta"]);
+}
+
+/// The sim enforces Bitget's own per-endpoint limits (1 to 20 a second): with the daemon
+/// pacing requests by the manifest's buckets, no request is refused.
+fn assert_budget_suffices(extra: &[&str]) {
+    let mut args = vec![
         "--seed",
         "68",
         "--trades",
@@ -688,7 +697,9 @@ fn the_manifest_budget_keeps_a_sync_under_bitgets_documented_limits() {
         "--trade-days",
         "30",
         "--uid-limit-documented",
-    ]);
+    ];
+    args.extend(extra);
+    let sim = bitget_sim(&args);
     let mut setup = Setup::new();
     setup.install_plugin("libexsync_plugin_bitget.so");
     setup.env("E2E_BITGET_KEY", API_KEY);
@@ -826,9 +837,191 @@ fn history_beyond_90_days_is_reported_unavailable_and_transfers_are_covered() {
         daemon.records(INTEGRATION, "deposit").len(),
         truth["deposits"].as_array().unwrap().len()
     );
+    // Only 200s, but for the one probe that tells a classic account from a unified one.
+    let stats = sim.stats();
+    let refused = stats["by_status"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(status, _)| *status != "200")
+        .map(|(_, n)| n.as_u64().unwrap())
+        .sum::<u64>();
     assert_eq!(
-        sim.stats()["by_status"].as_object().unwrap().len(),
-        1,
-        "only 200s"
+        refused,
+        stats["by_endpoint"]["GET /api/v3/account/settings"]
+            .as_u64()
+            .unwrap_or(0),
+        "only 200s but the account kind probe: {stats:#}"
     );
+    assert!(refused <= 1, "the account kind is asked once: {stats:#}");
+}
+
+/// The unified account's records of `kind` in the truth, `(stored id, raw)`.
+fn uta_keyed(truth: &Value, kind: &str) -> Vec<(String, Value)> {
+    truth["uta"][kind]
+        .as_array()
+        .unwrap_or_else(|| panic!("truth.uta.{kind}"))
+        .iter()
+        .map(|v| (text(&v["id"]), v["raw"].clone()))
+        .collect()
+}
+
+/// Asserts that the integration holds exactly the simulator's unified account.
+fn assert_uta_stored_exactly(daemon: &Daemon, truth: &Value) {
+    let fills = uta_keyed(truth, "fills");
+    for category in [
+        "SPOT",
+        "MARGIN",
+        "USDT-FUTURES",
+        "COIN-FUTURES",
+        "USDC-FUTURES",
+    ] {
+        assert!(
+            fills.iter().any(|(_, f)| f["category"] == category),
+            "no {category} fills in the truth"
+        );
+    }
+    compare(daemon, "trade", &fills, |_| {
+        vec![
+            ("symbol", "symbol"),
+            ("price", "execPrice"),
+            ("amount", "execQty"),
+            ("cost", "execValue"),
+            ("timestamp", "createdTime"),
+            ("liquidity", "tradeScope"),
+        ]
+    });
+    let stored = daemon.records(INTEGRATION, "trade");
+    for (id, raw) in &fills {
+        let rec = stored.iter().find(|r| text(&r["id"]) == *id).unwrap();
+        let fee = &raw["feeDetail"][0];
+        assert_eq!(
+            text(&rec["fee_amount"]),
+            unsigned(&fee["fee"]),
+            "trade {id} fee"
+        );
+        assert_eq!(rec["fee_asset_native"], fee["feeCoin"]);
+        assert!(text(&rec["order_id"]).ends_with(&text(&raw["orderId"])));
+    }
+
+    let orders = uta_keyed(truth, "orders");
+    compare(daemon, "order", &orders, |_| {
+        vec![
+            ("symbol", "symbol"),
+            ("amount", "qty"),
+            ("filled", "cumExecQty"),
+            ("timestamp", "createdTime"),
+        ]
+    });
+    let open = daemon
+        .records(INTEGRATION, "order")
+        .into_iter()
+        .filter(|o| o["status"] == "open")
+        .count();
+    let truth_open = orders
+        .iter()
+        .filter(|(_, o)| matches!(o["orderStatus"].as_str(), Some("live" | "partially_filled")))
+        .count();
+    assert!(truth_open > 0);
+    assert_eq!(open, truth_open);
+
+    let records = uta_keyed(truth, "records");
+    compare(daemon, "ledger", &records, |_| {
+        vec![
+            ("amount", "amount"),
+            ("asset_native", "coin"),
+            ("balance_after", "balance"),
+            ("timestamp", "ts"),
+        ]
+    });
+
+    // Deposits and withdrawals from the unified account's own records.
+    compare(
+        daemon,
+        "deposit",
+        &keyed(&truth["uta"], "deposits", "orderId"),
+        |_| {
+            vec![
+                ("amount", "size"),
+                ("asset_native", "coin"),
+                ("timestamp", "createdTime"),
+                ("network", "chain"),
+            ]
+        },
+    );
+    compare(
+        daemon,
+        "withdrawal",
+        &keyed(&truth["uta"], "withdrawals", "orderId"),
+        |_| {
+            vec![
+                ("amount", "size"),
+                ("fee_amount", "fee"),
+                ("asset_native", "coin"),
+                ("timestamp", "createdTime"),
+            ]
+        },
+    );
+
+    // Balances: the unified wallet and the funding wallet beside it, nothing classic.
+    let stored: BTreeMap<String, Value> = daemon
+        .records(INTEGRATION, "balance")
+        .into_iter()
+        .map(|b| {
+            (
+                format!("{}:{}", text(&b["wallet"]), text(&b["asset_native"])),
+                b,
+            )
+        })
+        .collect();
+    let mut expected = 0;
+    for wallet in ["unified", "funding"] {
+        let list = truth["uta"]["balances"][wallet].as_array().unwrap();
+        assert!(!list.is_empty(), "no {wallet} balances in the truth");
+        expected += list.len();
+        for b in list {
+            let key = format!("{wallet}:{}", text(&b["coin"]));
+            let rec = stored
+                .get(&key)
+                .unwrap_or_else(|| panic!("no balance {key}: {stored:?}"));
+            assert_eq!(&rec["raw"], b, "{key} raw");
+            assert_eq!(text(&rec["total"]), text(&b["balance"]), "{key} total");
+            assert_eq!(text(&rec["free"]), text(&b["available"]), "{key} free");
+        }
+    }
+    assert_eq!(stored.len(), expected, "balances: {stored:?}");
+}
+
+#[test]
+fn unified_account_full_sync_stores_exactly_the_ground_truth() {
+    let sim = bitget_sim(&["--seed", "62", "--uta"]);
+    let setup = bitget_setup(&sim, API_SECRET, PASSPHRASE, &days_ago(200), STREAMS);
+    let daemon = Daemon::start(&setup);
+
+    let report = daemon.sync_wait(INTEGRATION);
+    assert_all_ok(&report);
+    let truth = sim.truth();
+    assert_eq!(truth["account"], "unified");
+    assert_uta_stored_exactly(&daemon, &truth);
+
+    // The classic endpoints were never asked (the sim refuses them for a unified account),
+    // and the unified ones were.
+    let stats = sim.stats();
+    let requests = stats["by_endpoint"].as_object().unwrap();
+    assert!(
+        !requests.keys().any(|k| k.contains("/api/v2/spot/trade/")
+            || k.contains("/api/v2/spot/wallet/")
+            || k.contains("/api/v2/mix/")
+            || k.contains("/api/v2/margin/")),
+        "{requests:?}"
+    );
+    assert!(requests.keys().any(|k| k.contains("/api/v3/trade/fills")));
+    assert!(requests
+        .keys()
+        .any(|k| k.contains("/api/v3/account/withdrawl-records")));
+
+    // A second sync reads only what is new and stores the same.
+    let report = daemon.sync_wait(INTEGRATION);
+    assert_all_ok(&report);
+    assert_uta_stored_exactly(&daemon, &sim.truth());
 }
