@@ -7,10 +7,10 @@
 //! orders per instrument type, deposits, withdrawals, the bills of the trading and funding
 //! accounts (OKX's ledger) and public candles.
 //!
-//! Not synced yet: algo orders (`trade/orders-algo-history`, `orders-algo-pending`) are not in
-//! the orders stream, and fiat deposits and withdrawals (`fiat/deposit-order-history`,
-//! `fiat/withdrawal-order-history`) are not in the transfers streams; both were left
-//! unfinished for lack of time, not for lack of documentation. The crate reads top-down:
+//! Not synced yet (unfinished, for lack of time): algo orders (`trade/orders-algo-history`,
+//! `trade/orders-algo-pending`) are not in the orders stream, and fiat deposits and
+//! withdrawals are not in the transfers streams (unconfirmed: whether and under which paths
+//! OKX documents its fiat order history for the v5 API; not yet checked). The crate reads top-down:
 //! [`endpoints`] (URLs, rate limits, reach), [`signing`] (base64 HMAC-SHA256 of timestamp,
 //! method, path and body), [`pagination`] (newest-first walks, candle windows), [`parsing`]
 //! (JSON to records, error codes to kinds), [`config`] (integration settings), [`connector`]

@@ -195,11 +195,19 @@ fn parses_staking_orders_as_one_locked_balance_per_currency() {
         got,
         [
             ("staking".into(), "DOT".into(), "3.5".into(), "0".into(), 2),
-            ("staking".into(), "USDT".into(), "100.25".into(), "0".into(), 1),
+            (
+                "staking".into(),
+                "USDT".into(),
+                "100.25".into(),
+                "0".into(),
+                1
+            ),
         ]
     );
     let empty = br#"{"code":"0","msg":"","data":[]}"#;
-    assert!(parsing::parse_staking_balances(empty, 7).unwrap().is_empty());
+    assert!(parsing::parse_staking_balances(empty, 7)
+        .unwrap()
+        .is_empty());
     let bad = br#"{"code":"0","msg":"","data":[{"investData":[{"ccy":"DOT","amt":"x"}]}]}"#;
     assert!(parsing::parse_staking_balances(bad, 7).is_err());
 }
