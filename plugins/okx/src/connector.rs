@@ -240,11 +240,12 @@ impl OkxConnector {
     // -----------------------------------------------------------------------------------
     // Streams.
 
-    /// The trading, funding and Simple Earn (savings) accounts, in one snapshot.
+    /// The trading, funding, Simple Earn (savings) and On-chain Earn (staking) accounts, in
+    /// one snapshot.
     ///
-    /// Not synced (unfinished): On-chain Earn / staking (`finance/staking-defi/orders-active`),
-    /// ETH staking, structured products and the trading bot sub-portfolios; their holdings are
-    /// visible only through the funding bills that moved them.
+    /// Not synced: ETH staking (BETH), structured products and the trading bot
+    /// sub-portfolios; their holdings are visible only through the funding bills that moved
+    /// them.
     fn fetch_balances(&self) -> Result<Page, PluginError> {
         let as_of = self.host.now_ms();
         let body = self.signed_get(
@@ -265,6 +266,12 @@ impl OkxConnector {
             "fetching the Simple Earn (savings) balances",
         )?;
         records.extend(parsing::parse_savings_balances(&body, as_of)?);
+        let body = self.signed_get(
+            &OkxEndpoints::STAKING_ORDERS_ACTIVE,
+            &[],
+            "fetching the On-chain Earn (staking) orders",
+        )?;
+        records.extend(parsing::parse_staking_balances(&body, as_of)?);
         Ok(Page::done(records))
     }
 

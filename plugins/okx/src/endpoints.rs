@@ -134,6 +134,15 @@ impl OkxEndpoints {
         6,
         1000,
     );
+    /// `GET /api/v5/finance/staking-defi/orders-active`: On-chain Earn orders still staked,
+    /// all of them in one unpaginated answer. 3 / s (unconfirmed: the limit; taken from the
+    /// earn section's usual figure).
+    pub(crate) const STAKING_ORDERS_ACTIVE: Endpoint = private(
+        "/api/v5/finance/staking-defi/orders-active",
+        "staking_orders_active",
+        3,
+        1000,
+    );
     /// `GET /api/v5/trade/fills-history?instType=&after=billId&limit=`: fills of the last
     /// 3 months, newest first. 10 / 2 s. (`/trade/fills` reaches 3 days only.)
     pub(crate) const FILLS_HISTORY: Endpoint =
@@ -192,12 +201,13 @@ impl OkxEndpoints {
     };
 
     /// Every endpoint, for the manifest's rate limits.
-    pub(crate) const ALL: [Endpoint; 14] = [
+    pub(crate) const ALL: [Endpoint; 15] = [
         Self::TIME,
         Self::ACCOUNT_CONFIG,
         Self::ACCOUNT_BALANCE,
         Self::ASSET_BALANCES,
         Self::SAVINGS_BALANCES,
+        Self::STAKING_ORDERS_ACTIVE,
         Self::FILLS_HISTORY,
         Self::ORDERS_ARCHIVE,
         Self::ORDERS_PENDING,

@@ -175,6 +175,44 @@ fn parses_funding_and_savings_balances() {
 }
 
 #[test]
+fn parses_staking_orders_as_one_locked_balance_per_currency() {
+    let body = data("staking_orders_active.json");
+    let records = parsing::parse_staking_balances(&body, 7).unwrap();
+    let got: Vec<(String, String, String, String, usize)> = records
+        .iter()
+        .map(|r| {
+            let Record::Balance(b) = r else { panic!() };
+            (
+                b.wallet.clone(),
+                b.asset_native.clone(),
+                b.total.clone(),
+                b.free.clone(),
+                b.raw.as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("staking".into(), "DOT".into(), "3.5".into(), "0".into(), 2),
+            (
+                "staking".into(),
+                "USDT".into(),
+                "100.25".into(),
+                "0".into(),
+                1
+            ),
+        ]
+    );
+    let empty = br#"{"code":"0","msg":"","data":[]}"#;
+    assert!(parsing::parse_staking_balances(empty, 7)
+        .unwrap()
+        .is_empty());
+    let bad = br#"{"code":"0","msg":"","data":[{"investData":[{"ccy":"DOT","amt":"x"}]}]}"#;
+    assert!(parsing::parse_staking_balances(bad, 7).is_err());
+}
+
+#[test]
 fn parses_fills_with_exact_cost_and_the_fee_the_account_paid() {
     let contracts = parsing::parse_instruments(&data("instruments_swap.json")).unwrap();
     let items = parsing::parse_fills(&data("fills_history.json"), &contracts).unwrap();

@@ -194,6 +194,8 @@ pub struct Dataset {
     pub trading_balance: Value,
     pub funding_balances: Vec<Value>,
     pub savings_balances: Vec<Value>,
+    /// Active On-chain Earn orders (`finance/staking-defi/orders-active`), as served.
+    pub staking_orders: Vec<Value>,
     pub uid: String,
     pub main_uid: String,
     next_bill_id: u64,
@@ -249,6 +251,7 @@ impl Dataset {
             trading_balance: Value::Null,
             funding_balances: Vec::new(),
             savings_balances: Vec::new(),
+            staking_orders: Vec::new(),
             uid: format!(
                 "{}",
                 400_000_000_000_000u64 + root.clone().fork("uid").below(1 << 40)
@@ -312,6 +315,7 @@ impl Dataset {
         ds.gen_withdrawals(&mut rng);
         ds.gen_funding_bills(&mut root.fork("funding-bills"));
         ds.gen_balances(&mut root.fork("balances"));
+        ds.gen_staking_orders(&mut root.fork("staking"));
         ds
     }
 
@@ -679,6 +683,36 @@ impl Dataset {
             .collect();
     }
 
+    /// Active On-chain Earn orders: two DOT staking orders (summed into one balance), an ETH
+    /// staking order and a USDT DeFi order, in the states OKX documents for active orders
+    /// (`8` pending, `13` cancelling, `9` on-chain, `1` earning, `2` redeeming).
+    fn gen_staking_orders(&mut self, rng: &mut SimRng) {
+        let anchor = self.config.anchor_ms;
+        let products = [
+            ("DOT", "101", "Polkadot", "staking", "0.1014", 8),
+            ("DOT", "101", "Polkadot", "staking", "0.1014", 8),
+            ("ETH", "102", "Lido", "staking", "0.0311", 12),
+            ("USDT", "4005", "Compound V3", "defi", "0.0474", 6),
+        ];
+        let mut ord_id = 2_205_764_866_869_846_016u64;
+        for (ccy, product, protocol, protocol_type, apy, scale) in products {
+            ord_id += 1 + rng.below(1_000_000);
+            let amt = dec(1 + rng.below(50_000_000_000) as i128, scale);
+            let earned = dec(rng.below(100_000_000) as i128, scale);
+            let purchased = rng.range_i64(anchor - 200 * DAY_MS, anchor - HOUR_MS);
+            let state = *rng.pick(&["1", "1", "1", "2", "8", "9", "13"]);
+            self.staking_orders.push(json!({
+                "ccy": ccy, "ordId": ord_id.to_string(), "productId": product,
+                "state": state, "protocol": protocol, "protocolType": protocol_type,
+                "term": "0", "apy": apy,
+                "investData": [{ "ccy": ccy, "amt": amt }],
+                "earningData": [{ "ccy": ccy, "earningType": "0", "earnings": earned }],
+                "purchasedTime": purchased.to_string(), "tag": "", "estSettlementTime": "",
+                "cancelRedemptionDeadline": "", "fastRedemptionData": [],
+            }));
+        }
+    }
+
     /// Adds `n` filled orders (with their fills and bills) at `now`: newer than everything.
     pub fn append_orders(&mut self, n: usize, now: i64, rng: &mut SimRng) -> usize {
         let last = self.fills.iter().map(|f| f.ts).max().unwrap_or(0);
@@ -715,6 +749,7 @@ impl Dataset {
                 "funding": self.funding_balances,
                 "savings": self.savings_balances,
             },
+            "staking_orders": self.staking_orders,
             "beyond_reach": {
                 "fills": beyond(&self.fills),
                 "orders": beyond(&self.orders),
@@ -753,5 +788,13 @@ mod tests {
         let truth = a.truth(config.anchor_ms);
         assert!(truth["beyond_reach"]["fills"].as_u64().unwrap() > 0);
         assert!(truth["fills"].as_array().unwrap().len() >= 300);
+        let staking = truth["staking_orders"].as_array().unwrap();
+        assert_eq!(staking.len(), 4);
+        let dot = staking.iter().filter(|o| o["ccy"] == "DOT").count();
+        assert_eq!(dot, 2, "two orders in one currency make one summed balance");
+        for o in staking {
+            assert!(["8", "13", "9", "1", "2"].contains(&o["state"].as_str().unwrap()));
+            assert_eq!(o["investData"][0]["ccy"], o["ccy"]);
+        }
     }
 }

@@ -210,11 +210,53 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
             }
         }
     }
+    // On-chain Earn: one `staking` balance per invested currency, the sum of its active
+    // orders' `investData` amounts, all locked, with those orders (as served) as `raw`.
+    let mut staking: BTreeMap<String, (String, Vec<Value>)> = BTreeMap::new();
+    for order in truth["staking_orders"].as_array().unwrap() {
+        for invest in order["investData"].as_array().unwrap() {
+            let entry = staking
+                .entry(text(&invest["ccy"]))
+                .or_insert_with(|| ("0".to_owned(), Vec::new()));
+            entry.0 = sum(&entry.0, &text(&invest["amt"]));
+            entry.1.push(order.clone());
+        }
+    }
+    assert!(!staking.is_empty(), "the sim stakes something");
+    for (ccy, (total, orders)) in &staking {
+        expected += 1;
+        let key = format!("staking:{ccy}");
+        let rec = balances
+            .get(&key)
+            .unwrap_or_else(|| panic!("no balance stored for {key}"));
+        assert_eq!(rec["raw"], Value::Array(orders.clone()), "{key} raw");
+        assert_eq!(text(&rec["total"]), *total, "{key} total");
+        assert_eq!(text(&rec["locked"]), *total, "{key} locked");
+        assert_eq!(text(&rec["free"]), "0", "{key} free");
+    }
     assert_eq!(
         balances.len(),
         expected,
         "balances: one per wallet and currency"
     );
+}
+
+/// `a + b` of two non-negative decimal strings, exact and at the larger scale (`"1.5" +
+/// "0.25"` → `"1.75"`, `"1.50" + "1"` → `"2.50"`): the expected staking total without a float.
+fn sum(a: &str, b: &str) -> String {
+    let parse = |x: &str| -> (u128, usize) {
+        let (int, frac) = x.split_once('.').unwrap_or((x, ""));
+        (format!("{int}{frac}").parse().unwrap(), frac.len())
+    };
+    let ((ma, sa), (mb, sb)) = (parse(a), parse(b));
+    let scale = sa.max(sb);
+    let m = ma * 10u128.pow((scale - sa) as u32) + mb * 10u128.pow((scale - sb) as u32);
+    if scale == 0 {
+        return m.to_string();
+    }
+    let digits = format!("{m:0>width$}", width = scale + 1);
+    let (int, frac) = digits.split_at(digits.len() - scale);
+    format!("{int}.{frac}")
 }
 
 /// `a × b` of two non-negative decimal strings, every digit kept (`"1.5" × "0.01"` →
@@ -280,6 +322,9 @@ fn product_keeps_every_digit() {
     assert_eq!(product("42000.5", "3"), "126001.5");
     assert_eq!(product("2", "3"), "6");
     assert_eq!(product("0.5", "0.2"), "0.10");
+    assert_eq!(sum("1.5", "0.25"), "1.75");
+    assert_eq!(sum("0", "2.50"), "2.50");
+    assert_eq!(sum("3", "4"), "7");
 }
 
 #[test]
@@ -398,6 +443,7 @@ fn second_sync_asks_one_page_per_partition_and_then_picks_up_exactly_the_new_fil
         "GET /api/v5/asset/deposit-history",
         "GET /api/v5/asset/withdrawal-history",
         "GET /api/v5/account/balance",
+        "GET /api/v5/finance/staking-defi/orders-active",
     ] {
         let n = stats["by_endpoint"][endpoint].as_u64().unwrap_or(0);
         assert_eq!(n, 1, "{endpoint} requested {n} times: {stats}");
