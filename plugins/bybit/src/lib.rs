@@ -15,8 +15,9 @@
 //!   (`/v5/account/contract-transaction-log`), but no endpoint that lists the movements of a
 //!   classic spot wallet, so a classic account's ledger holds its contract wallet only.
 //!   unconfirmed: that no such spot endpoint exists (none was found in the documentation read).
-//! - The simulator serves a unified account only, so the classic ledger is unit-tested against
-//!   the documented response but not yet covered end to end. The crate reads top-down: [`endpoints`]
+//! - unconfirmed: the contract log's per-UID limit and 7-day window (taken from the unified
+//!   log's), and the sign of its `funding` field (Bybit's pages disagree); the amount is
+//!   `change`, which Bybit documents as cashFlow + funding - fee, so it does not depend on it. The crate reads top-down: [`endpoints`]
 //! (URLs, buckets, limits), [`signing`] (HMAC-SHA256 of timestamp, key, receive window and query
 //! string), [`pagination`] (time windows walked back to the two-year limit, Bybit's page
 //! cursors inside them), [`parsing`] (JSON to records), [`config`] (integration settings),
