@@ -7,6 +7,11 @@
 //! positions), trades (executions) and orders per product category (orders still open come
 //! from the open-orders endpoint), deposits, withdrawals, the ledger (a unified account's
 //! transaction log; a classic account's contract-wallet transaction log) and public candles.
+//! The crate reads top-down: [`endpoints`] (URLs, buckets, limits), [`signing`] (HMAC-SHA256
+//! of timestamp, key, receive window and query string), [`pagination`] (time windows walked
+//! back to the two-year limit, Bybit's page cursors inside them), [`parsing`] (JSON to
+//! records), [`config`] (integration settings), [`connector`] (all of it wired to the host).
+//! Every module but `connector` is pure and unit-tested in `tests.rs`.
 //!
 //! # Not supported
 //!
@@ -17,12 +22,7 @@
 //!   unconfirmed: that no such spot endpoint exists (none was found in the documentation read).
 //! - unconfirmed: the contract log's per-UID limit and 7-day window (taken from the unified
 //!   log's), and the sign of its `funding` field (Bybit's pages disagree); the amount is
-//!   `change`, which Bybit documents as cashFlow + funding - fee, so it does not depend on it. The crate reads top-down: [`endpoints`]
-//! (URLs, buckets, limits), [`signing`] (HMAC-SHA256 of timestamp, key, receive window and query
-//! string), [`pagination`] (time windows walked back to the two-year limit, Bybit's page
-//! cursors inside them), [`parsing`] (JSON to records), [`config`] (integration settings),
-//! [`connector`] (all of it wired to the host). Every module but `connector` is pure and
-//! unit-tested in `tests.rs`.
+//!   `change`, which Bybit documents as cashFlow + funding - fee, so it does not depend on it.
 
 pub(crate) mod config;
 pub(crate) mod connector;
