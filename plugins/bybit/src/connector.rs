@@ -381,22 +381,27 @@ impl BybitConnector {
     }
 
     fn fetch_ledger(&self, cursor: Option<&str>) -> Result<Page, PluginError> {
-        if !self.key_info()?.unified {
-            // Classic accounts keep their ledger per contract wallet
-            // (`/v5/account/contract-transaction-log`); not implemented yet.
-            return Err(PluginError::unsupported(
-                "the ledger of a classic (non-unified) Bybit account is not supported yet; \
-                 upgrade the account to the unified trading account or remove the stream",
-            ));
-        }
+        // A unified account has one log for every wallet; a classic account has one per contract
+        // wallet (`contract-transaction-log`) and none for its spot wallet (see the crate docs).
+        let unified = self.key_info()?.unified;
         let kind = self.pager.trade_rule();
         let now = self.server_now();
         let request = self.pager.walker.request(kind, cursor, "ledger", now)?;
-        let mut params = vec![("accountType", "UNIFIED".to_owned())];
+        let mut params = Vec::new();
+        if unified {
+            params.push(("accountType", "UNIFIED".to_owned()));
+        }
         params.extend(window_params(&request, TRANSACTION_LOG_LIMIT));
-        let what = window_what("the transaction log", None, &request);
-        let (result, _) = self.signed_get(&BybitEndpoints::TRANSACTION_LOG, &params, &what)?;
-        let page = parsing::parse_transaction_log(&result).map_err(|e| e.context(&what))?;
+        let page = if unified {
+            let what = window_what("the transaction log", None, &request);
+            let (result, _) = self.signed_get(&BybitEndpoints::TRANSACTION_LOG, &params, &what)?;
+            parsing::parse_transaction_log(&result).map_err(|e| e.context(&what))?
+        } else {
+            let what = window_what("the contract transaction log", None, &request);
+            let (result, _) =
+                self.signed_get(&BybitEndpoints::CONTRACT_TRANSACTION_LOG, &params, &what)?;
+            parsing::parse_contract_transaction_log(&result).map_err(|e| e.context(&what))?
+        };
         Ok(self.window_page(kind, &request, page, now))
     }
 

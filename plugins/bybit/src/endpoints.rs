@@ -204,6 +204,15 @@ impl BybitEndpoints {
         bucket: BUCKET_ACCOUNT,
         signed: true,
     };
+    /// `GET /v5/account/contract-transaction-log?startTime=&endTime=&limit=&cursor=`: the
+    /// ledger of a classic account's contract (derivatives) wallet. No `accountType`: the
+    /// endpoint serves only that wallet. unconfirmed: its per-UID rate limit (taken to share the
+    /// account bucket) and its 7-day window (taken to be the unified log's).
+    pub(crate) const CONTRACT_TRANSACTION_LOG: Endpoint = Endpoint {
+        path: "/v5/account/contract-transaction-log",
+        bucket: BUCKET_ACCOUNT,
+        signed: true,
+    };
     /// `GET /v5/asset/deposit/query-record?startTime=&endTime=&limit=&cursor=`.
     pub(crate) const DEPOSITS: Endpoint = Endpoint {
         path: "/v5/asset/deposit/query-record",

@@ -653,16 +653,24 @@ pub(crate) fn parse_order_history(
 /// `GET /v5/account/transaction-log` → ledger entries (id = Bybit's `id`); the amount is
 /// `change` (signed), the balance after it `cashBalance`.
 pub(crate) fn parse_transaction_log(result: &Value) -> Result<ListPage, PluginError> {
-    let l: CursorList = decode(result, "account/transaction-log")?;
+    parse_log(result, "account/transaction-log")
+}
+
+/// `GET /v5/account/contract-transaction-log` (a classic account's contract wallet) → ledger
+/// entries. Bybit documents the same row as the unified log's (`id`, `currency`,
+/// `transactionTime`, `type`, `change` = cashFlow + funding - fee, `cashBalance`, `tradeId`,
+/// `orderId`, …), so the rows read the same way.
+pub(crate) fn parse_contract_transaction_log(result: &Value) -> Result<ListPage, PluginError> {
+    parse_log(result, "account/contract-transaction-log")
+}
+
+/// One page of either transaction log, `what` naming the endpoint in errors.
+fn parse_log(result: &Value, what: &str) -> Result<ListPage, PluginError> {
+    let l: CursorList = decode(result, what)?;
     let mut records = Vec::with_capacity(l.list.len());
     for (i, raw) in l.list.into_iter().enumerate() {
-        let t: TransactionLog = element(&raw, "account/transaction-log", i)?;
-        let timestamp = ms(
-            &t.transaction_time,
-            "account/transaction-log",
-            "transactionTime",
-            i,
-        )?;
+        let t: TransactionLog = element(&raw, what, i)?;
+        let timestamp = ms(&t.transaction_time, what, "transactionTime", i)?;
         records.push(Record::Ledger(LedgerEntry {
             id: t.id,
             timestamp,

@@ -252,6 +252,38 @@ fn parses_the_transaction_log() {
 }
 
 #[test]
+fn parses_a_classic_accounts_contract_transaction_log() {
+    let page = parsing::parse_contract_transaction_log(&result_of("contract_transaction_log.json"))
+        .unwrap();
+    assert_eq!(page.records.len(), 1);
+    assert_eq!(page.next_page.as_deref(), Some("1297%3A1%2C1290%3A1"));
+    let Record::Ledger(l) = &page.records[0] else {
+        panic!()
+    };
+    assert_eq!(l.id, "1660254_BTCUSD_1672128000000");
+    // change = cashFlow + funding - fee: a fee paid in the inverse contract's coin.
+    assert_eq!(l.amount, "-0.00000357");
+    assert_eq!(l.balance_after.as_deref(), Some("0.09999643"));
+    assert_eq!(l.entry_type, "trade");
+    assert_eq!((l.asset.as_str(), l.asset_native.as_str()), ("BTC", "BTC"));
+    assert_eq!(
+        l.reference_id.as_deref(),
+        Some("5a6bde3e-1b16-5ce3-a5b2-6d4d29a1e4d1")
+    );
+    assert_eq!(l.timestamp, 1_672_128_000_000);
+}
+
+#[test]
+fn a_malformed_contract_transaction_log_names_its_endpoint() {
+    let bad = serde_json::json!({"list": [{"id": "x", "transactionTime": "soon"}]});
+    let err = parsing::parse_contract_transaction_log(&bad).unwrap_err();
+    assert!(
+        err.to_string().contains("contract-transaction-log"),
+        "{err}"
+    );
+}
+
+#[test]
 fn parses_deposits_and_withdrawals_with_their_states() {
     let page = parsing::parse_deposits(&result_of("deposit_records.json")).unwrap();
     let Record::Deposit(d) = &page.records[0] else {

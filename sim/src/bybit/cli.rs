@@ -63,6 +63,9 @@ pub struct BybitDatasetArgs {
     can_trade: bool,
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     can_withdraw: bool,
+    /// A classic (non-unified) account: its ledger is the contract wallet's transaction log.
+    #[arg(long)]
+    classic: bool,
 }
 
 #[derive(Debug, Args)]
@@ -128,6 +131,7 @@ impl BybitDatasetArgs {
             funding_fees: self.funding_fees,
             can_trade: self.can_trade,
             can_withdraw: self.can_withdraw,
+            classic: self.classic,
         })
     }
 }

@@ -27,6 +27,9 @@ pub struct DatasetConfig {
     pub funding_fees: usize,
     pub can_trade: bool,
     pub can_withdraw: bool,
+    /// A classic (non-unified) account: the key says so, and the only transaction log is the
+    /// contract wallet's (`contract-transaction-log`); spot fills appear in no log.
+    pub classic: bool,
 }
 
 impl DatasetConfig {
@@ -44,6 +47,7 @@ impl DatasetConfig {
             funding_fees: 12,
             can_trade: true,
             can_withdraw: true,
+            classic: false,
         }
     }
 }
@@ -706,7 +710,8 @@ impl Dataset {
 
     /// The transaction log from the executions: a spot fill moves its base and its quote coin,
     /// a derivative fill pays its fee, a funding fee is a settlement. Balances run from zero
-    /// per coin (the log of a fresh account).
+    /// per coin (the log of a fresh account). A classic account logs its contract wallet only:
+    /// its spot fills leave no row.
     pub fn recompute_ledger(&mut self) {
         let seed = self.config.seed;
         let mut balances: std::collections::BTreeMap<String, i128> = Default::default();
@@ -748,6 +753,7 @@ impl Dataset {
                 });
             };
             match (e.exec_type, e.category) {
+                (_, Category::Spot) if self.config.classic => {}
                 ("Funding", _) => push(&i.settle, -e.fee, "SETTLEMENT", 0, e.fee, 0),
                 (_, Category::Spot) => {
                     let base_fee = if e.fee_currency == i.base { e.fee } else { 0 };
@@ -901,5 +907,24 @@ mod tests {
         ledger_ids.sort_unstable();
         ledger_ids.dedup();
         assert_eq!(ledger_ids.len(), ds.ledger.len());
+    }
+
+    #[test]
+    fn a_classic_account_logs_its_contract_wallet_only() {
+        let unified = Dataset::generate(&small());
+        let classic = Dataset::generate(&DatasetConfig {
+            classic: true,
+            ..small()
+        });
+        assert_eq!(unified.executions, classic.executions);
+        assert!(unified.ledger.iter().any(|r| r.category == Category::Spot));
+        assert!(!classic.ledger.is_empty());
+        assert!(classic.ledger.iter().all(|r| r.category != Category::Spot));
+        let contract: Vec<&LedgerRow> = unified
+            .ledger
+            .iter()
+            .filter(|r| r.category != Category::Spot)
+            .collect();
+        assert_eq!(contract.len(), classic.ledger.len());
     }
 }

@@ -1,4 +1,5 @@
-//! The Bybit simulator: Bybit's v5 REST API on loopback, over a generated unified account.
+//! The Bybit simulator: Bybit's v5 REST API on loopback, over a generated unified account (or,
+//! with `--classic`, a classic one, which serves the contract wallet's transaction log only).
 //!
 //! `data` builds the account from a seed, `render` prints it as Bybit does, `routes` serves the
 //! v5 endpoints (checked by `auth`, counted by `limits`, disturbed by `faults`), `admin` serves

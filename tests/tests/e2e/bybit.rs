@@ -559,3 +559,53 @@ fn history_beyond_two_years_is_reported_unavailable_and_the_rest_covered() {
         "only 200s"
     );
 }
+
+#[test]
+fn a_classic_accounts_ledger_is_its_contract_wallet_log_exactly() {
+    // 30 days of 1,200 fills: the contract wallet logs more than one page (50) per 7-day window.
+    let sim = bybit_sim(&["--seed", "57", "--classic", "--history-days", "30"]);
+    let ledger_only = "[streams]\nledger = \"1h\"\n";
+    let setup = bybit_setup(&sim, API_SECRET, &days_ago(40), false, ledger_only);
+    let daemon = Daemon::start(&setup);
+
+    let test = daemon.ctl_json(&["test", INTEGRATION]);
+    assert!(test.to_string().contains("classic account"), "{test:#}");
+
+    assert_all_ok(&daemon.sync_wait(INTEGRATION));
+    let truth = sim.truth();
+    let log = flat(&truth, "transaction_log");
+    assert!(log.len() > 50, "one page only: {}", log.len());
+    assert!(log.iter().all(|r| r["category"] != "spot"));
+    compare(
+        &daemon,
+        "ledger",
+        &keyed(log, "id"),
+        &[
+            ("amount", "change"),
+            ("balance_after", "cashBalance"),
+            ("asset_native", "currency"),
+            ("timestamp", "transactionTime"),
+        ],
+    );
+    let stats = sim.stats();
+    assert!(
+        stats["by_endpoint"]["GET /v5/account/transaction-log"].is_null(),
+        "a classic account asked for the unified log: {stats}"
+    );
+
+    // Nothing new: one request to the contract log, nothing stored.
+    sim.reset_stats();
+    let report = daemon.sync_wait(INTEGRATION);
+    assert_all_ok(&report);
+    let ledger = streams(&report)
+        .iter()
+        .find(|s| s["stream"] == "ledger")
+        .unwrap()
+        .clone();
+    assert_eq!(ledger["records"], 0, "{ledger}");
+    let stats = sim.stats();
+    assert_eq!(
+        stats["by_endpoint"]["GET /v5/account/contract-transaction-log"], 1,
+        "{stats}"
+    );
+}
