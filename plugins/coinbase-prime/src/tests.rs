@@ -141,6 +141,49 @@ fn parses_the_portfolio() {
 }
 
 #[test]
+fn parses_the_fcm_balance_as_one_usd_futures_balance() {
+    let records = parsing::parse_fcm_balance(&data("fcm_balance.json"), FCM_WALLET, 7).unwrap();
+    let [Record::Balance(b)] = records.as_slice() else {
+        panic!("one balance expected")
+    };
+    assert_eq!((b.asset.as_str(), b.asset_native.as_str()), ("USD", "USD"));
+    assert_eq!(b.wallet, "futures");
+    assert_eq!(
+        (b.total.as_str(), b.locked.as_str(), b.free.as_str()),
+        ("1000.00", "0", "1000.00")
+    );
+    assert_eq!(b.as_of, 7);
+    assert_eq!(b.raw, raw("fcm_balance.json"));
+    assert_eq!(b.raw["clearing_account_id"], "CFS1234567");
+    assert_eq!(records[0].id(), "futures:USD");
+}
+
+#[test]
+fn an_fcm_balance_without_a_decimal_balance_is_a_bad_response() {
+    for body in [
+        &br#"{"portfolio_id":"p"}"#[..],
+        br#"{"cfm_usd_balance":"1,000"}"#,
+        br#"{"cfm_usd_balance":1000}"#,
+        b"not json",
+    ] {
+        let err = parsing::parse_fcm_balance(body, FCM_WALLET, 7).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::BAD_RESPONSE, "{err}");
+        assert!(err.message.contains("Get Entity FCM Balance"), "{err}");
+    }
+}
+
+#[test]
+fn the_fcm_balance_path_names_the_entity() {
+    let e = CoinbasePrimeEndpoints::new("http://127.0.0.1:9/", "p 1");
+    let path = e.entity_path(&CoinbasePrimeEndpoints::FCM_BALANCE, "ent/1");
+    assert_eq!(path, "/v1/entities/ent%2F1/futures/balance_summary");
+    assert_eq!(
+        e.url_of(&path, ""),
+        "http://127.0.0.1:9/v1/entities/ent%2F1/futures/balance_summary"
+    );
+}
+
+#[test]
 fn parses_balances_exactly_with_their_wallet() {
     let records = parsing::parse_balances(&data("balances.json"), "vault", 7).unwrap();
     let [Record::Balance(b)] = records.as_slice() else {
