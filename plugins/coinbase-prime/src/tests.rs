@@ -902,6 +902,12 @@ impl FakePrime {
         }
         match path {
             "/v1/portfolios/PORTFOLIO" => (200, String::from_utf8(data("portfolio.json")).unwrap()),
+            "/v1/portfolios/PORTFOLIO/balances" => {
+                (200, String::from_utf8(data("balances.json")).unwrap())
+            }
+            "/v1/entities/2c521d6c-1cfb-4371-bf9c-5a42938d3e75/futures/balance_summary" => {
+                (200, String::from_utf8(data("fcm_balance.json")).unwrap())
+            }
             "/v1/portfolios/PORTFOLIO/fills" => {
                 let since = exsync_plugin_api::time::parse_rfc3339(
                     &get("start_date").unwrap().replace("%3A", ":"),
@@ -1034,6 +1040,27 @@ fn wiring_trades_sync_twice_second_is_one_request() {
     assert_eq!(pages.len(), 1);
     assert!(pages[0].records.is_empty());
     assert_eq!(state.lock().unwrap().urls.len(), before + 1);
+}
+
+#[test]
+fn wiring_balances_add_the_fcm_balance_of_the_portfolios_entity() {
+    let (c, state) = fake(0, 0);
+    let page = c.fetch(Stream::Balances, "", None).unwrap();
+    assert!(!page.more);
+    let ids: Vec<String> = page.records.iter().map(|r| r.id()).collect();
+    assert_eq!(
+        ids,
+        ["trading:BTC", "vault:BTC", "prime_custody:BTC", "futures:USD"]
+    );
+    let urls = state.lock().unwrap().urls.clone();
+    assert_eq!(
+        urls[3..],
+        [
+            "http://fake/v1/portfolios/PORTFOLIO".to_owned(),
+            "http://fake/v1/entities/2c521d6c-1cfb-4371-bf9c-5a42938d3e75/futures/balance_summary"
+                .to_owned()
+        ]
+    );
 }
 
 #[test]
