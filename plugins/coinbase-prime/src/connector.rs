@@ -14,8 +14,8 @@ use exsync_plugin_api::{
 use crate::config::CoinbasePrimeConfig;
 use crate::endpoints::{
     granularity, CoinbasePrimeEndpoints, Endpoint, API_HOSTS, BALANCE_TYPES, BUCKET_PORTFOLIO,
-    DEFAULT_BASE_URL, DEPOSIT_TYPES, FCM_WALLET, PLUGIN_ID, PORTFOLIO_REQUESTS_PER_SECOND, RATE_WINDOW_MS,
-    TIMEFRAMES, WITHDRAWAL_TYPES,
+    DEFAULT_BASE_URL, DEPOSIT_TYPES, FCM_WALLET, PLUGIN_ID, PORTFOLIO_REQUESTS_PER_SECOND,
+    RATE_WINDOW_MS, TIMEFRAMES, WITHDRAWAL_TYPES,
 };
 use crate::pagination::{self, CoinbasePrimePager};
 use crate::parsing::{self, TransactionView};

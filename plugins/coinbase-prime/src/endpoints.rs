@@ -183,6 +183,7 @@ impl CoinbasePrimeEndpoints {
     }
 
     /// The absolute URL of `endpoint` with an already encoded query string (may be empty).
+    #[cfg(test)]
     pub(crate) fn url(&self, endpoint: &Endpoint, query: &str) -> String {
         self.url_of(&self.path(endpoint), query)
     }

@@ -1050,7 +1050,12 @@ fn wiring_balances_add_the_fcm_balance_of_the_portfolios_entity() {
     let ids: Vec<String> = page.records.iter().map(|r| r.id()).collect();
     assert_eq!(
         ids,
-        ["trading:BTC", "vault:BTC", "prime_custody:BTC", "futures:USD"]
+        [
+            "trading:BTC",
+            "vault:BTC",
+            "prime_custody:BTC",
+            "futures:USD"
+        ]
     );
     let urls = state.lock().unwrap().urls.clone();
     assert_eq!(

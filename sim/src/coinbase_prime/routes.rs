@@ -550,7 +550,11 @@ mod tests {
             let sig = auth::sign(key, &ts, "GET", path, b"");
             headers.insert("X-CB-ACCESS-SIGNATURE", sig.parse().unwrap());
             let a = route(state, &Method::GET, path, "", &headers, &Bytes::new());
-            (a.status, a.endpoint, serde_json::from_str::<Value>(&a.body).unwrap())
+            (
+                a.status,
+                a.endpoint,
+                serde_json::from_str::<Value>(&a.body).unwrap(),
+            )
         };
         let path = format!("/v1/entities/{entity}/futures/balance_summary");
         let (status, endpoint, body) = signed(&path, "SIGNING");

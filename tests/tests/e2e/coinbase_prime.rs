@@ -432,8 +432,7 @@ fn coinbase_prime_second_sync_fetches_only_what_is_new() {
     assert_eq!(stream(&report, "orders")["pages"], pages(open), "{report}");
     assert_eq!(requests(&stats, "/balances"), 3, "{stats}");
     assert_eq!(
-        stats["by_endpoint"]["GET /v1/entities/{entity_id}/futures/balance_summary"],
-        1,
+        stats["by_endpoint"]["GET /v1/entities/{entity_id}/futures/balance_summary"], 1,
         "{stats}"
     );
     assert_eq!(
