@@ -74,6 +74,9 @@ pub(crate) const BALANCE_TYPES: [(&str, &str); 3] = [
     ("PRIME_CUSTODY_BALANCES", "prime_custody"),
 ];
 
+/// The wallet name of the entity's FCM (futures) balance.
+pub(crate) const FCM_WALLET: &str = "futures";
+
 /// Transaction types the deposits stream keeps: money arriving in the portfolio.
 pub(crate) const DEPOSIT_TYPES: [&str; 4] = [
     "DEPOSIT",
@@ -140,6 +143,13 @@ impl CoinbasePrimeEndpoints {
         path: "/v1/portfolios/{portfolio_id}/candles",
     };
 
+    /// `GET /v1/entities/{entity_id}/futures/balance_summary`: the entity's FCM (futures)
+    /// USD balance, margin and PnL. Entity-level: `{entity_id}` is the portfolio's entity.
+    pub(crate) const FCM_BALANCE: Endpoint = Endpoint {
+        name: "Get Entity FCM Balance",
+        path: "/v1/entities/{entity_id}/futures/balance_summary",
+    };
+
     /// Endpoints under `base_url` (no trailing slash; one is removed if present).
     pub(crate) fn new(base_url: &str, portfolio_id: &str) -> CoinbasePrimeEndpoints {
         CoinbasePrimeEndpoints {
@@ -150,18 +160,31 @@ impl CoinbasePrimeEndpoints {
 
     /// The path of `endpoint` for this portfolio: what is signed.
     pub(crate) fn path(&self, endpoint: &Endpoint) -> String {
-        endpoint.path.replace(
-            "{portfolio_id}",
-            &exsync_plugin_api::signing::encode_component(&self.portfolio_id),
-        )
+        self.entity_path(endpoint, "")
+    }
+
+    /// The path of `endpoint` for this portfolio and `entity_id` (for entity-level
+    /// endpoints): what is signed.
+    pub(crate) fn entity_path(&self, endpoint: &Endpoint, entity_id: &str) -> String {
+        use exsync_plugin_api::signing::encode_component;
+        endpoint
+            .path
+            .replace("{portfolio_id}", &encode_component(&self.portfolio_id))
+            .replace("{entity_id}", &encode_component(entity_id))
+    }
+
+    /// The absolute URL of `path` with an already encoded query string (may be empty).
+    pub(crate) fn url_of(&self, path: &str, query: &str) -> String {
+        if query.is_empty() {
+            format!("{}{}", self.base_url, path)
+        } else {
+            format!("{}{}?{}", self.base_url, path, query)
+        }
     }
 
     /// The absolute URL of `endpoint` with an already encoded query string (may be empty).
+    #[cfg(test)]
     pub(crate) fn url(&self, endpoint: &Endpoint, query: &str) -> String {
-        if query.is_empty() {
-            format!("{}{}", self.base_url, self.path(endpoint))
-        } else {
-            format!("{}{}?{}", self.base_url, self.path(endpoint), query)
-        }
+        self.url_of(&self.path(endpoint), query)
     }
 }

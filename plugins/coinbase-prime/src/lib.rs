@@ -16,8 +16,12 @@
 //!
 //! * Balances: `List Portfolio Balances` once per balance type; `wallet` is `trading`,
 //!   `vault` or `prime_custody`. Staking amounts (bonded, unbonding, rewards) stay in `raw`.
-//!   Futures (FCM) balances are entity-level (`/v1/entities/{entity_id}/futures/...`) and
-//!   are not synced.
+//!   Futures (FCM): `Get Entity FCM Balance` of the portfolio's entity (its id read from
+//!   `Get Portfolio` on every balances sync) is one `USD` balance in wallet `futures`,
+//!   `total` its `cfm_usd_balance`; margin, PnL and buying power stay in `raw`. FCM
+//!   positions (`/v1/entities/{entity_id}/futures/positions`) are contracts, not balances,
+//!   and no stream of ours holds them: they are not synced. The FCM balance is the
+//!   entity's, so every portfolio of one entity reports the same one.
 //! * Trades: `List Portfolio Fills` (`start_date` is required); Prime charges its commission
 //!   in the quote currency and does not say maker or taker.
 //! * Orders: `List Portfolio Orders`, every status; open orders are read again until they

@@ -106,6 +106,11 @@ struct PrimeBalance {
 }
 
 #[derive(Deserialize)]
+struct PrimeFcmBalance {
+    cfm_usd_balance: String,
+}
+
+#[derive(Deserialize)]
 struct PrimeFill {
     id: String,
     order_id: String,
@@ -245,6 +250,44 @@ pub(crate) fn parse_balances(
         }));
     }
     Ok(records)
+}
+
+/// `GET /v1/entities/{entity_id}/futures/balance_summary` → the entity's FCM balance: one
+/// USD balance in `wallet`, `total` = `free` = Prime's `cfm_usd_balance`, `locked` 0. Margin,
+/// PnL, buying power and the clearing account stay in `raw`.
+///
+/// unconfirmed: whether `cfm_usd_balance` is already net of `initial_margin` (the reference
+/// says only "CFM USD balance"), so no part of it is reported as locked; and that it is in
+/// USD, which the field's name says but the reference does not.
+pub(crate) fn parse_fcm_balance(
+    body: &[u8],
+    wallet: &str,
+    as_of: i64,
+) -> Result<Vec<Record>, PluginError> {
+    let raw: Value = decode(body, "Get Entity FCM Balance")?;
+    let b: PrimeFcmBalance = serde_json::from_value(raw.clone()).map_err(|e| {
+        bad(format!(
+            "while parsing the Get Entity FCM Balance response: {e}: {}",
+            excerpt(body)
+        ))
+    })?;
+    if exsync_plugin_api::decimal::parse_signed(&b.cfm_usd_balance).is_none() {
+        return Err(bad(format!(
+            "while parsing the Get Entity FCM Balance response: cfm_usd_balance {:?} is not a \
+             decimal",
+            b.cfm_usd_balance
+        )));
+    }
+    Ok(vec![Record::Balance(Balance {
+        asset: "USD".into(),
+        asset_native: "USD".into(),
+        wallet: wallet.to_owned(),
+        free: b.cfm_usd_balance.clone(),
+        locked: "0".into(),
+        total: b.cfm_usd_balance,
+        as_of,
+        raw,
+    })])
 }
 
 /// `GET .../fills` → trades (id = Prime's fill id, a UUID) and the page's cursor.

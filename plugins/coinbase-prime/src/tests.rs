@@ -141,6 +141,49 @@ fn parses_the_portfolio() {
 }
 
 #[test]
+fn parses_the_fcm_balance_as_one_usd_futures_balance() {
+    let records = parsing::parse_fcm_balance(&data("fcm_balance.json"), FCM_WALLET, 7).unwrap();
+    let [Record::Balance(b)] = records.as_slice() else {
+        panic!("one balance expected")
+    };
+    assert_eq!((b.asset.as_str(), b.asset_native.as_str()), ("USD", "USD"));
+    assert_eq!(b.wallet, "futures");
+    assert_eq!(
+        (b.total.as_str(), b.locked.as_str(), b.free.as_str()),
+        ("1000.00", "0", "1000.00")
+    );
+    assert_eq!(b.as_of, 7);
+    assert_eq!(b.raw, raw("fcm_balance.json"));
+    assert_eq!(b.raw["clearing_account_id"], "CFS1234567");
+    assert_eq!(records[0].id(), "futures:USD");
+}
+
+#[test]
+fn an_fcm_balance_without_a_decimal_balance_is_a_bad_response() {
+    for body in [
+        &br#"{"portfolio_id":"p"}"#[..],
+        br#"{"cfm_usd_balance":"1,000"}"#,
+        br#"{"cfm_usd_balance":1000}"#,
+        b"not json",
+    ] {
+        let err = parsing::parse_fcm_balance(body, FCM_WALLET, 7).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::BAD_RESPONSE, "{err}");
+        assert!(err.message.contains("Get Entity FCM Balance"), "{err}");
+    }
+}
+
+#[test]
+fn the_fcm_balance_path_names_the_entity() {
+    let e = CoinbasePrimeEndpoints::new("http://127.0.0.1:9/", "p 1");
+    let path = e.entity_path(&CoinbasePrimeEndpoints::FCM_BALANCE, "ent/1");
+    assert_eq!(path, "/v1/entities/ent%2F1/futures/balance_summary");
+    assert_eq!(
+        e.url_of(&path, ""),
+        "http://127.0.0.1:9/v1/entities/ent%2F1/futures/balance_summary"
+    );
+}
+
+#[test]
 fn parses_balances_exactly_with_their_wallet() {
     let records = parsing::parse_balances(&data("balances.json"), "vault", 7).unwrap();
     let [Record::Balance(b)] = records.as_slice() else {
@@ -859,6 +902,12 @@ impl FakePrime {
         }
         match path {
             "/v1/portfolios/PORTFOLIO" => (200, String::from_utf8(data("portfolio.json")).unwrap()),
+            "/v1/portfolios/PORTFOLIO/balances" => {
+                (200, String::from_utf8(data("balances.json")).unwrap())
+            }
+            "/v1/entities/2c521d6c-1cfb-4371-bf9c-5a42938d3e75/futures/balance_summary" => {
+                (200, String::from_utf8(data("fcm_balance.json")).unwrap())
+            }
             "/v1/portfolios/PORTFOLIO/fills" => {
                 let since = exsync_plugin_api::time::parse_rfc3339(
                     &get("start_date").unwrap().replace("%3A", ":"),
@@ -991,6 +1040,32 @@ fn wiring_trades_sync_twice_second_is_one_request() {
     assert_eq!(pages.len(), 1);
     assert!(pages[0].records.is_empty());
     assert_eq!(state.lock().unwrap().urls.len(), before + 1);
+}
+
+#[test]
+fn wiring_balances_add_the_fcm_balance_of_the_portfolios_entity() {
+    let (c, state) = fake(0, 0);
+    let page = c.fetch(Stream::Balances, "", None).unwrap();
+    assert!(!page.more);
+    let ids: Vec<String> = page.records.iter().map(|r| r.id()).collect();
+    assert_eq!(
+        ids,
+        [
+            "trading:BTC",
+            "vault:BTC",
+            "prime_custody:BTC",
+            "futures:USD"
+        ]
+    );
+    let urls = state.lock().unwrap().urls.clone();
+    assert_eq!(
+        urls[3..],
+        [
+            "http://fake/v1/portfolios/PORTFOLIO".to_owned(),
+            "http://fake/v1/entities/2c521d6c-1cfb-4371-bf9c-5a42938d3e75/futures/balance_summary"
+                .to_owned()
+        ]
+    );
 }
 
 #[test]

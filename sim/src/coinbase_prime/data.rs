@@ -136,6 +136,8 @@ pub struct Dataset {
     pub transactions: Vec<Item>,
     /// `TRADING_BALANCES`, `VAULT_BALANCES`, `PRIME_CUSTODY_BALANCES` → balance objects.
     pub balances: BTreeMap<&'static str, Vec<Value>>,
+    /// The entity's `Get Entity FCM Balance` answer.
+    pub fcm_balance: Value,
 }
 
 impl Dataset {
@@ -150,6 +152,7 @@ impl Dataset {
             orders: Vec::new(),
             transactions: Vec::new(),
             balances: BTreeMap::new(),
+            fcm_balance: Value::Null,
         };
         let lo = config.history_start_ms + DAY_MS;
         let hi = (config.history_end_ms - DAY_MS).max(lo + 1);
@@ -213,6 +216,7 @@ impl Dataset {
             ds.push_transaction(&mut rng, t, kind, "TRANSACTION_DONE", asset);
         }
         ds.balances = balances(&mut rng);
+        ds.fcm_balance = fcm_balance(&mut rng, &config.portfolio_id);
         ds.sort();
         ds
     }
@@ -420,6 +424,7 @@ impl Dataset {
         json!({
             "portfolio": self.portfolio(),
             "balances": self.balances,
+            "fcm_balance": self.fcm_balance,
             "fills": raws(&self.fills),
             "orders": raws(&self.orders),
             "transactions": raws(&self.transactions),
@@ -436,6 +441,24 @@ impl Dataset {
             "entity_name": "Simulated Prime Entity",
         })
     }
+}
+
+/// The entity's FCM balance summary: every field of the reference's example, amounts in
+/// USD with cents. The balance is the entity's; `portfolio_id` names the portfolio.
+fn fcm_balance(rng: &mut SimRng, portfolio_id: &str) -> Value {
+    let mut usd = || dec(i128::from(rng.range_i64(0, 5_000_000_000)), 2);
+    json!({
+        "portfolio_id": portfolio_id,
+        "cfm_usd_balance": usd(),
+        "unrealized_pnl": usd(),
+        "daily_realized_pnl": usd(),
+        "excess_liquidity": usd(),
+        "futures_buying_power": usd(),
+        "initial_margin": usd(),
+        "maintenance_margin": usd(),
+        "clearing_account_id": "CFS0000001",
+        "cfm_unsettled_accrued_funding_pnl": usd(),
+    })
 }
 
 fn balances(rng: &mut SimRng) -> BTreeMap<&'static str, Vec<Value>> {

@@ -1,7 +1,9 @@
 //! Endpoints of the Coinbase Prime simulator: Prime's paths, parameters, envelopes, paging
 //! and limits.
 //!
-//! Every API path is `/v1/portfolios/{portfolio_id}/...`, a signed GET. Refusals are Prime's
+//! Every API path is `/v1/portfolios/{portfolio_id}/...`, a signed GET, but for the
+//! entity-level FCM balance, `/v1/entities/{entity_id}/futures/balance_summary` (404 for an
+//! entity other than the portfolio's). Refusals are Prime's
 //! `{"message": ...}` with its status: 401 for the key, passphrase, signature or timestamp,
 //! 404 for a portfolio the key does not reach, 400 for bad parameters, 429 past the
 //! portfolio's rate limit. The lists (fills, orders, transactions) filter by a start (and
@@ -115,15 +117,21 @@ fn draw_faults(state: &SimState) -> (u64, Option<u16>) {
     (config.slow_ms, status)
 }
 
-/// The stats name of a path: the portfolio id replaced by `{portfolio_id}`.
+/// The stats name of a path: the portfolio id replaced by `{portfolio_id}`, an entity id
+/// by `{entity_id}`.
 fn endpoint_name(path: &str) -> String {
-    match path.strip_prefix("/v1/portfolios/") {
-        Some(rest) => match rest.split_once('/') {
-            Some((_, tail)) => format!("/v1/portfolios/{{portfolio_id}}/{tail}"),
-            None => "/v1/portfolios/{portfolio_id}".to_owned(),
-        },
-        None => path.to_owned(),
+    for (prefix, name) in [
+        ("/v1/portfolios/", "{portfolio_id}"),
+        ("/v1/entities/", "{entity_id}"),
+    ] {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            return match rest.split_once('/') {
+                Some((_, tail)) => format!("{prefix}{name}/{tail}"),
+                None => format!("{prefix}{name}"),
+            };
+        }
     }
+    path.to_owned()
 }
 
 pub(crate) fn route(
@@ -148,8 +156,13 @@ fn route_inner(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Answer {
-    let Some(rest) = path.strip_prefix("/v1/portfolios/") else {
-        return refuse(404, "Not Found");
+    let (entity_level, rest) = match (
+        path.strip_prefix("/v1/portfolios/"),
+        path.strip_prefix("/v1/entities/"),
+    ) {
+        (Some(rest), _) => (false, rest),
+        (None, Some(rest)) => (true, rest),
+        (None, None) => return refuse(404, "Not Found"),
     };
     let (portfolio, tail) = rest.split_once('/').unwrap_or((rest, ""));
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
@@ -183,6 +196,16 @@ fn route_inner(
     }
     if method != Method::GET {
         return refuse(405, "Method Not Allowed");
+    }
+    if entity_level {
+        let ds = state.data.read().expect("data lock");
+        if decode(portfolio) != ds.entity_id {
+            return refuse(404, "entity not found");
+        }
+        return match tail {
+            "futures/balance_summary" => ok(ds.fcm_balance.clone()),
+            _ => refuse(404, "Not Found"),
+        };
     }
     if decode(portfolio) != c.dataset.portfolio_id {
         return refuse(404, "portfolio not found");
@@ -511,6 +534,37 @@ mod tests {
         let (status, body) = get(&s, "", "", "SIGNING");
         assert_eq!(status, 200);
         assert!(body["portfolio"]["name"].is_string());
+    }
+
+    #[test]
+    fn the_fcm_balance_is_served_for_the_portfolios_entity_only() {
+        let s = sim(no_limit());
+        let state = s.state();
+        let entity = state.data.read().unwrap().entity_id.clone();
+        let signed = |path: &str, key: &str| {
+            let ts = (state.now_ms() / 1000).to_string();
+            let mut headers = HeaderMap::new();
+            headers.insert("X-CB-ACCESS-KEY", "KEY".parse().unwrap());
+            headers.insert("X-CB-ACCESS-PASSPHRASE", "PASS".parse().unwrap());
+            headers.insert("X-CB-ACCESS-TIMESTAMP", ts.parse().unwrap());
+            let sig = auth::sign(key, &ts, "GET", path, b"");
+            headers.insert("X-CB-ACCESS-SIGNATURE", sig.parse().unwrap());
+            let a = route(state, &Method::GET, path, "", &headers, &Bytes::new());
+            (
+                a.status,
+                a.endpoint,
+                serde_json::from_str::<Value>(&a.body).unwrap(),
+            )
+        };
+        let path = format!("/v1/entities/{entity}/futures/balance_summary");
+        let (status, endpoint, body) = signed(&path, "SIGNING");
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(endpoint, "/v1/entities/{entity_id}/futures/balance_summary");
+        assert_eq!(body, state.data.read().unwrap().truth()["fcm_balance"]);
+        assert!(body["cfm_usd_balance"].is_string());
+        assert_eq!(signed(&path, "WRONG").0, 401);
+        let (status, _, _) = signed("/v1/entities/other/futures/balance_summary", "SIGNING");
+        assert_eq!(status, 404);
     }
 
     #[test]

@@ -281,6 +281,16 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
             assert_eq!(b["locked"], raw["holds"], "{key:?}");
         }
     }
+    // The entity's FCM (futures) balance: one USD balance, the summary as its raw.
+    expected += 1;
+    let fcm = &truth["fcm_balance"];
+    let b = balances
+        .get(&("futures".to_owned(), "USD".to_owned()))
+        .expect("no futures balance");
+    assert_eq!(&b["raw"], fcm);
+    assert_eq!(b["total"], fcm["cfm_usd_balance"]);
+    assert_eq!(b["free"], fcm["cfm_usd_balance"]);
+    assert_eq!(b["locked"], "0");
     assert_eq!(balances.len(), expected, "one balance per wallet and asset");
     assert!(balances.contains_key(&("vault".into(), "PRMX".into())));
 }
@@ -421,6 +431,10 @@ fn coinbase_prime_second_sync_fetches_only_what_is_new() {
     assert_eq!(requests(&stats, "/orders"), pages(open), "{stats}");
     assert_eq!(stream(&report, "orders")["pages"], pages(open), "{report}");
     assert_eq!(requests(&stats, "/balances"), 3, "{stats}");
+    assert_eq!(
+        stats["by_endpoint"]["GET /v1/entities/{entity_id}/futures/balance_summary"], 1,
+        "{stats}"
+    );
     assert_eq!(
         requests(&stats, "/transactions"),
         pages(expected[1].1) + pages(expected[2].1) + pages(expected[3].1),
