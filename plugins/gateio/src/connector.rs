@@ -18,13 +18,14 @@ use serde_json::Value;
 
 use crate::config::GateioConfig;
 use crate::endpoints::{
-    futures_of_partition, interval_of, Endpoint, FuturesEndpoints, GateioEndpoints,
-    ACCOUNT_BOOK_LIMIT, API_HOSTS, BUCKET_ACCOUNTS, BUCKET_FUTURES, BUCKET_PUBLIC, BUCKET_SPOT,
-    BUCKET_WALLET, DEFAULT_BASE_URL, DELIVERY_BOOK_LIMIT, FUTURES, FUTURES_LIMIT,
-    LIMIT_RESET_HEADER, MARGIN_BOOK_LIMIT, MAX_CLOCK_GAP_MS, MAX_LIMIT_WAIT_MS, MY_TRADES_LIMIT,
-    OPEN_ORDERS_LIMIT, OPTIONS_BOOK_LIMIT, ORDERS_LIMIT, PARTITION_DELIVERY_PREFIX,
-    PARTITION_FUTURES_PREFIX, PARTITION_MARGIN, PARTITION_OPTIONS, PARTITION_SPOT, PER_WINDOW,
-    SANDBOX_BASE_URL, TIMEFRAMES, TRANSFER_LIMIT, WINDOW_30_DAYS_MS, WINDOW_MS,
+    delivery_of_partition, futures_of_partition, interval_of, DeliveryEndpoints, Endpoint,
+    FuturesEndpoints, GateioEndpoints, ACCOUNT_BOOK_LIMIT, API_HOSTS, BUCKET_ACCOUNTS,
+    BUCKET_FUTURES, BUCKET_PUBLIC, BUCKET_SPOT, BUCKET_WALLET, DEFAULT_BASE_URL,
+    DELIVERY_BOOK_LIMIT, DELIVERY_TRADES_LIMIT, FUTURES, FUTURES_LIMIT, LIMIT_RESET_HEADER,
+    MARGIN_BOOK_LIMIT, MAX_CLOCK_GAP_MS, MAX_LIMIT_WAIT_MS, MY_TRADES_LIMIT, OPEN_ORDERS_LIMIT,
+    OPTIONS_BOOK_LIMIT, ORDERS_LIMIT, PARTITION_DELIVERY_PREFIX, PARTITION_FUTURES_PREFIX,
+    PARTITION_MARGIN, PARTITION_OPTIONS, PARTITION_SPOT, PER_WINDOW, SANDBOX_BASE_URL, TIMEFRAMES,
+    TRANSFER_LIMIT, WINDOW_30_DAYS_MS, WINDOW_MS,
 };
 use crate::pagination::{self, floor_second, window_params, GateioPager, Paging};
 use crate::parsing::{self, AccountDetail, Contracts, ListPage};
@@ -208,7 +209,9 @@ impl Connector for GateioConnector {
                 {
                     parts.push(PARTITION_OPTIONS.to_owned());
                 }
-                if stream == Stream::Ledger {
+                // Delivery: the account book, and the trades (delivery orders are not read
+                // yet, see the crate doc).
+                if stream != Stream::Orders {
                     for (settle, accounts) in GateioEndpoints::DELIVERY_ACCOUNTS {
                         let partition = format!("{PARTITION_DELIVERY_PREFIX}{settle}");
                         let what = format!("looking for a {settle}-settled delivery account");
@@ -252,13 +255,17 @@ impl Connector for GateioConnector {
             Stream::Ledger if partition.starts_with(PARTITION_DELIVERY_PREFIX) => {
                 self.fetch_delivery_ledger(partition, cursor)
             }
+            Stream::Trades if delivery_of_partition(partition).is_some() => {
+                let delivery = delivery_of_partition(partition).expect("checked by the guard");
+                self.fetch_delivery_trades(delivery, cursor)
+            }
             Stream::Trades | Stream::Orders | Stream::Ledger
                 if partition != PARTITION_SPOT && !partition.is_empty() =>
             {
                 Err(PluginError::plugin(format!(
                     "{stream} partition {partition:?} is not {PARTITION_SPOT:?}, \
-                     \"futures:usdt\", \"futures:btc\" or (ledger only) {PARTITION_MARGIN:?}, \
-                     {PARTITION_OPTIONS:?} or \"delivery:usdt\""
+                     \"futures:usdt\", \"futures:btc\", (ledger only) {PARTITION_MARGIN:?} \
+                     or {PARTITION_OPTIONS:?}, or (ledger and trades) \"delivery:usdt\""
                 )))
             }
             Stream::Trades => self.fetch_trades(cursor),
@@ -569,6 +576,64 @@ impl GateioConnector {
             .pager
             .walker
             .page(rule, &request, page.records, next, page.oldest_open, now))
+    }
+
+    /// The delivery trades of partition `delivery:{settle}`. Gate lists them newest first and
+    /// pages by `last_id`, with no time window: one walk from the newest fill down to the
+    /// newest one stored (the start, the first time), keyed by the trade id.
+    /// unconfirmed: that the ids grow with time, that `last_id` returns the fills older than
+    /// that id, and how far back the list reaches.
+    fn fetch_delivery_trades(
+        &self,
+        delivery: &DeliveryEndpoints,
+        cursor: Option<&str>,
+    ) -> Result<Page, PluginError> {
+        let settle = delivery.settle;
+        let walker = self.pager.delivery_walker();
+        let request = walker.request(cursor, "trades", self.window_now())?;
+        let mut params = vec![("limit", DELIVERY_TRADES_LIMIT.to_string())];
+        if let Some(last_id) = request.after() {
+            params.push(("last_id", last_id.to_owned()));
+        }
+        let what = match request.after() {
+            Some(last_id) => format!("delivery trades ({settle}-settled) before id {last_id}"),
+            None => format!("delivery trades ({settle}-settled), the newest"),
+        };
+        let body = self.signed_get(&delivery.my_trades, &params, &what)?;
+        let names = parsing::contracts_in(&body);
+        let contracts = self.delivery_contracts(delivery, &names)?;
+        let (page, keys) = parsing::parse_delivery_trades(&body, settle, &contracts)
+            .map_err(|e| e.context(&what))?;
+        Ok(pagination::delivery_page(
+            &walker,
+            &request,
+            page,
+            keys,
+            DELIVERY_TRADES_LIMIT,
+        ))
+    }
+
+    /// The contracts of `delivery`'s settle currency, read again when one of `names` is not
+    /// known yet.
+    fn delivery_contracts(
+        &self,
+        delivery: &DeliveryEndpoints,
+        names: &[String],
+    ) -> Result<Arc<Contracts>, PluginError> {
+        let key = delivery.contracts.path;
+        if let Some(c) = self.contracts_state().get(key) {
+            if c.has_all(names.iter().map(String::as_str)) {
+                return Ok(Arc::clone(c));
+            }
+        }
+        let what = format!(
+            "fetching the {}-settled delivery contracts",
+            delivery.settle
+        );
+        let body = self.public_get(&delivery.contracts, &[], &what)?;
+        let contracts = Arc::new(parsing::parse_contracts(&body).map_err(|e| e.context(&what))?);
+        self.contracts_state().insert(key, Arc::clone(&contracts));
+        Ok(contracts)
     }
 
     /// The isolated-margin account book: 30-day windows paged by `page`.

@@ -158,6 +158,34 @@ pub(crate) const FUTURES: [FuturesEndpoints; 2] = [
     },
 ];
 
+/// Delivery futures trades, per settle currency (Gate settles them in USDT).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct DeliveryEndpoints {
+    /// `usdt`, as in the paths and the partition `delivery:{settle}`.
+    pub(crate) settle: &'static str,
+    /// `GET /delivery/{settle}/contracts`: contracts with their `quanto_multiplier`.
+    pub(crate) contracts: Endpoint,
+    /// `GET /delivery/{settle}/my_trades?limit=&last_id=`: fills, newest first, no time window.
+    pub(crate) my_trades: Endpoint,
+}
+
+/// Delivery futures: USDT-settled only.
+pub(crate) const DELIVERY: [DeliveryEndpoints; 1] = [DeliveryEndpoints {
+    settle: "usdt",
+    contracts: public("/delivery/usdt/contracts"),
+    my_trades: private("/delivery/usdt/my_trades", BUCKET_FUTURES),
+}];
+
+/// unconfirmed: delivery `my_trades`' largest `limit` (1000 as the futures lists; Gate's
+/// default is 100).
+pub(crate) const DELIVERY_TRADES_LIMIT: usize = 1000;
+
+/// The delivery endpoints of partition `delivery:{settle}`.
+pub(crate) fn delivery_of_partition(partition: &str) -> Option<&'static DeliveryEndpoints> {
+    let settle = partition.strip_prefix(PARTITION_DELIVERY_PREFIX)?;
+    DELIVERY.iter().find(|d| d.settle == settle)
+}
+
 /// The futures endpoints of partition `futures:{settle}`.
 pub(crate) fn futures_of_partition(partition: &str) -> Option<&'static FuturesEndpoints> {
     let settle = partition.strip_prefix(PARTITION_FUTURES_PREFIX)?;

@@ -17,6 +17,7 @@
 //! | trades, orders, ledger | page number | `from=S&to=S&page=P&limit=N` |
 //! | deposits, withdrawals | offset | `from=S&to=S&offset=O&limit=N` |
 //! | delivery ledger | narrowed `to` | `from=S&to=T&limit=N` |
+//! | delivery trades | `last_id` | `limit=N&last_id=I` (no window) |
 //! | candles | `{"start":T}` | `candlesticks?from=S&to=S+(N-1)·interval` |
 //!
 //! Gate's times are whole seconds, so the walk runs on a clock floored to the second: every
@@ -29,9 +30,17 @@
 //! narrowed to the second of the oldest entry read so far: that second is read again (the
 //! upsert absorbs it), so nothing is skipped as long as `to` is inclusive and the list comes
 //! newest first (both unconfirmed for this endpoint; the other Gate lists behave so).
+//!
+//! Delivery trades have no time window at all: `limit`, `offset` and `last_id`. They walk
+//! plugin-api's [`exsync_plugin_api::walk::KeyWalker`] instead, newest first by trade id, the
+//! next page asked for with `last_id` set to the oldest id read, down to the newest trade
+//! stored.
 
+use exsync_plugin_api::walk::{KeyWalker, WalkItem, WalkRequest};
 use exsync_plugin_api::window::{candle_page, CandleCursor, Walker, WindowRequest, WindowRule};
 use exsync_plugin_api::{Candle, Page, PluginError};
+
+use crate::parsing::ListPage;
 
 use crate::endpoints::{
     CANDLE_LIMIT, DAY_MS, DEFAULT_TRADE_OVERLAP_MS, HOUR_MS, MINUTE_MS, ORIGIN_MS, SECOND_MS,
@@ -67,6 +76,12 @@ impl GateioPager {
             },
             transfer_overlap_ms,
         }
+    }
+
+    /// The newest-first walk of delivery trades: unique keys (the trade id), from the
+    /// configured start, else Gate's APIv4 launch.
+    pub(crate) fn delivery_walker(&self) -> KeyWalker {
+        KeyWalker::new(self.walker.start_ms.unwrap_or(ORIGIN_MS)).with_unique_keys()
     }
 
     /// Trades, orders and the account book: 30-day windows, five minutes re-read.
@@ -115,6 +130,28 @@ impl GateioPager {
     ) -> Page {
         candle_page(*request, end, candles, |open| open + interval_ms, now)
     }
+}
+
+/// The page after a delivery-trades request returned `page` (newest first), with each
+/// record's trade id in `keys`: a full page is followed by `last_id` = the oldest id read.
+pub(crate) fn delivery_page(
+    walker: &KeyWalker,
+    request: &WalkRequest,
+    page: ListPage,
+    keys: Vec<i64>,
+    limit: usize,
+) -> Page {
+    let next = if page.returned >= limit {
+        keys.iter().min().map(i64::to_string)
+    } else {
+        None
+    };
+    let items = keys
+        .into_iter()
+        .zip(page.records)
+        .map(|(key, record)| WalkItem::new(key, record))
+        .collect();
+    walker.page(request, items, next)
 }
 
 /// `ms` floored to a whole second.

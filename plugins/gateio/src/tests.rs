@@ -424,6 +424,76 @@ fn parses_candlesticks_and_knows_finality() {
 }
 
 #[test]
+fn parses_delivery_trades_with_their_ids_as_walk_keys() {
+    let contracts = parsing::parse_contracts(&data("delivery_contracts.json")).unwrap();
+    let (page, keys) =
+        parsing::parse_delivery_trades(&data("delivery_my_trades.json"), "usdt", &contracts)
+            .unwrap();
+    assert_eq!(keys, vec![121_234_232, 121_234_231]);
+    assert_eq!(page.returned, 2);
+    let Record::Trade(t) = &page.records[1] else {
+        panic!()
+    };
+    assert_eq!(t.id, "delivery:usdt:121234231");
+    assert_eq!(t.order_id.as_deref(), Some("delivery:usdt:21893289839"));
+    assert_eq!(t.timestamp, 1_514_764_800_123);
+    assert_eq!(t.side, Side::Buy);
+    assert_eq!(t.symbol, "BTC_USDT_20200814");
+    assert_eq!(t.amount, "0.01", "100 contracts of 0.0001 BTC");
+    assert_eq!(t.cost, "1.00123");
+    assert_eq!(t.fee_amount.as_deref(), Some("0.01"));
+    assert_eq!(t.fee_asset.as_deref(), Some("USDT"));
+    assert_eq!(t.liquidity, Some(Liquidity::Taker));
+    let Record::Trade(t) = &page.records[0] else {
+        panic!()
+    };
+    assert_eq!(
+        (t.side, t.amount.as_str(), t.cost.as_str()),
+        (Side::Sell, "0.002", "0.202")
+    );
+    assert_eq!(t.liquidity, Some(Liquidity::Maker));
+
+    // A contract missing from the list is an error, not a guessed amount.
+    let other = parsing::parse_contracts(&data("futures_contracts.json")).unwrap();
+    assert!(
+        parsing::parse_delivery_trades(&data("delivery_my_trades.json"), "usdt", &other).is_err()
+    );
+}
+
+#[test]
+fn delivery_trades_walk_back_by_last_id_to_the_newest_stored() {
+    let pager = GateioPager::new(Some(1_500_000_000_000), 0);
+    let walker = pager.delivery_walker();
+    let contracts = parsing::parse_contracts(&data("delivery_contracts.json")).unwrap();
+    let parse = || {
+        parsing::parse_delivery_trades(&data("delivery_my_trades.json"), "usdt", &contracts)
+            .unwrap()
+    };
+    // A full page (limit 2): the next asks for what is older than the oldest id read.
+    let request = walker.request(None, "trades", 1_600_000_000_000).unwrap();
+    let (page, keys) = parse();
+    let out = pagination::delivery_page(&walker, &request, page, keys, 2);
+    assert_eq!(out.records.len(), 2);
+    assert!(out.more);
+    let next = walker
+        .request(out.next_cursor.as_deref(), "trades", 1_600_000_000_001)
+        .unwrap();
+    assert_eq!(next.after(), Some("121234231"));
+    // A short page ends the walk; the next walk stops at the newest id stored.
+    let out =
+        pagination::delivery_page(&walker, &next, parsing::ListPage::default(), Vec::new(), 2);
+    assert!(!out.more);
+    let again = walker
+        .request(out.next_cursor.as_deref(), "trades", 1_600_000_000_002)
+        .unwrap();
+    assert_eq!(again.after(), None);
+    let (page, keys) = parse();
+    let out = pagination::delivery_page(&walker, &again, page, keys, 2);
+    assert!(out.records.is_empty(), "both already stored");
+    assert!(!out.more, "the floor is reached");
+}
+
+#[test]
 fn parses_usdt_futures_in_base_amounts() {
     let contracts = parsing::parse_contracts(&data("futures_contracts.json")).unwrap();
     assert_eq!(contracts.multiplier("ETH_USDT"), Some("0.01"));
@@ -1340,13 +1410,16 @@ fn futures_partitions_exist_where_the_account_has_a_futures_account() {
         vec!["spot"]
     );
     state.lock().unwrap().now += HOUR_MS;
-    for stream in [Stream::Trades, Stream::Orders] {
-        assert_eq!(
-            c.partitions(stream, &context).unwrap(),
-            vec!["spot", "futures:usdt"],
-            "{stream}"
-        );
-    }
+    // Delivery trades are read where a delivery account exists (the fake has one with the
+    // futures account); delivery orders are not read yet.
+    assert_eq!(
+        c.partitions(Stream::Trades, &context).unwrap(),
+        vec!["spot", "futures:usdt", "delivery:usdt"]
+    );
+    assert_eq!(
+        c.partitions(Stream::Orders, &context).unwrap(),
+        vec!["spot", "futures:usdt"]
+    );
     // The margin book is a ledger of its own where margin accounts exist (the fake has them
     // together with the futures account).
     assert_eq!(
@@ -1366,7 +1439,7 @@ fn futures_partitions_exist_where_the_account_has_a_futures_account() {
     assert_eq!(err.kind, ErrorKind::PLUGIN);
     let err = c.fetch(Stream::Ledger, "delivery:btc", None).unwrap_err();
     assert_eq!(err.kind, ErrorKind::PLUGIN);
-    let err = c.fetch(Stream::Trades, "delivery:usdt", None).unwrap_err();
+    let err = c.fetch(Stream::Orders, "delivery:usdt", None).unwrap_err();
     assert_eq!(err.kind, ErrorKind::PLUGIN);
 }
 

@@ -87,6 +87,9 @@ pub fn truth(ds: &Dataset) -> Value {
         "delivery_account_book": ds.delivery_books.iter().map(|(settle, book)| {
             (settle.clone(), list(book))
         }).collect::<serde_json::Map<String, Value>>(),
+        "delivery_trades": ds.delivery_trades.iter().map(|(settle, fills)| {
+            (settle.clone(), list(fills))
+        }).collect::<serde_json::Map<String, Value>>(),
     })
 }
 

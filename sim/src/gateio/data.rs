@@ -40,6 +40,12 @@ pub const CONTRACTS: [Contract; 2] = [
 /// BTC-settled (inverse) perpetual contracts.
 pub const BTC_CONTRACTS: [Contract; 1] = [("BTC_USD", "0", 60_000 * SCALE)];
 
+/// USDT-settled delivery (quarterly) contracts, with the base amount of one contract.
+pub const DELIVERY_CONTRACTS: [Contract; 2] = [
+    ("BTC_USDT_20261225", "0.0001", 60_000 * SCALE),
+    ("ETH_USDT_20261225", "0.01", 3_000 * SCALE),
+];
+
 /// The contracts of a settle currency.
 pub fn contracts_of(settle: &str) -> &'static [Contract] {
     if settle == "btc" {
@@ -48,6 +54,9 @@ pub fn contracts_of(settle: &str) -> &'static [Contract] {
         &CONTRACTS
     }
 }
+
+/// JSON objects with their time (ms), oldest first.
+type Timed = Vec<(i64, Value)>;
 
 /// One settle currency's futures history.
 #[derive(Debug, Clone, Default)]
@@ -135,6 +144,8 @@ pub struct Dataset {
     pub options_book: Vec<(i64, Value)>,
     /// The delivery account books by settle currency (`usdt`), oldest first.
     pub delivery_books: BTreeMap<String, Vec<(i64, Value)>>,
+    /// The delivery fills by settle currency, oldest first: one per fee in the book.
+    pub delivery_trades: BTreeMap<String, Vec<(i64, Value)>>,
     next_trade_id: u64,
     next_order_id: u64,
     next_book_id: u64,
@@ -203,6 +214,7 @@ impl Dataset {
             margin_book: Vec::new(),
             options_book: Vec::new(),
             delivery_books: BTreeMap::new(),
+            delivery_trades: BTreeMap::new(),
             next_trade_id: 5_000_000_000,
             next_order_id: 300_000_000_000,
             next_book_id: 20_000_000_000,
@@ -276,16 +288,19 @@ impl Dataset {
         }
         ds.margin_book(&mut rng.fork("margin"), start, end);
         ds.options_book(&mut rng.fork("options"), start, end);
-        let delivery = ds.delivery_book(&mut rng.fork("delivery"), start, end);
+        let (delivery, fills) = ds.delivery_book(&mut rng.fork("delivery"), start, end);
         ds.delivery_books.insert("usdt".into(), delivery);
+        ds.delivery_trades.insert("usdt".into(), fills);
         ds
     }
 
     /// The USDT delivery account book: fees and realised profit of fills on quarterly
     /// contracts, transfers in and out, now and then a referral rebate, with the running
-    /// balance. A fill's fee and profit share its second, as on Gate.
-    fn delivery_book(&mut self, r: &mut SimRng, start: i64, end: i64) -> Vec<(i64, Value)> {
+    /// balance. A fill's fee and profit share its second, as on Gate. Each fee's fill is in
+    /// the returned fills (its fee the fee booked, its contracts and side from its id).
+    fn delivery_book(&mut self, r: &mut SimRng, start: i64, end: i64) -> (Timed, Timed) {
         let mut book = Vec::with_capacity(self.config.delivery_book);
+        let mut fills = Vec::new();
         let mut balance: i128 = 1_000 * SCALE;
         let mut times: Vec<i64> = (0..self.config.delivery_book)
             .map(|_| r.range_i64(start, end) / 1000 * 1000)
@@ -295,14 +310,32 @@ impl Dataset {
         let mut k = 0;
         while k < times.len() {
             let t = times[k];
-            let contract = *r.pick(&["BTC_USDT_20261225", "ETH_USDT_20261225"]);
+            let (contract, _, reference) = *r.pick(&DELIVERY_CONTRACTS);
             let kind = *r.pick(&["fee", "fee", "pnl", "dnw", "refr"]);
             let mut entries: Vec<(&str, i128, String)> = Vec::new();
             let size = (1 + r.below(10_000) as i128) * SCALE / 100;
             match kind {
                 "fee" | "pnl" => {
                     trade_id += 1;
-                    entries.push(("fee", -(size / 500).max(1), trade_id.to_string()));
+                    let fee = (size / 500).max(1);
+                    entries.push(("fee", -fee, trade_id.to_string()));
+                    let contracts = 1 + (trade_id % 97) as i64;
+                    let sell = trade_id % 2 == 0;
+                    fills.push((
+                        t,
+                        json!({
+                            "id": trade_id,
+                            "create_time": seconds(t),
+                            "contract": contract,
+                            "order_id": (trade_id * 7 + 58_900_000_000).to_string(),
+                            "size": if sell { -contracts } else { contracts },
+                            "price": dec(reference + (trade_id % 50) as i128 * SCALE / 10),
+                            "role": if trade_id % 3 == 0 { "maker" } else { "taker" },
+                            "text": "web",
+                            "fee": dec(fee),
+                            "point_fee": "0",
+                        }),
+                    ));
                     // The fill's profit in the same second, where there is room for it.
                     if kind == "pnl" && k + 1 < times.len() {
                         let pnl = if r.chance(0.5) { size / 10 } else { -size / 20 };
@@ -341,7 +374,7 @@ impl Dataset {
             }
         }
         book.truncate(self.config.delivery_book);
-        book
+        (book, fills)
     }
 
     /// Premiums, fees and settlements of options in USDT, about one a day, with the running

@@ -5,7 +5,7 @@ use percent_encoding::percent_decode_str;
 use serde_json::{json, Value};
 
 use super::auth::{self, AuthHeaders, Rejection, Signed};
-use super::data::{candle, contracts_of, interval_seconds, Dataset, PAIRS};
+use super::data::{candle, contracts_of, interval_seconds, Dataset, DELIVERY_CONTRACTS, PAIRS};
 use super::SimState;
 use crate::faults::malform;
 use crate::time::DAY_MS;
@@ -41,6 +41,8 @@ pub enum Endpoint {
     MarginAccountBook,
     OptionsAccountBook,
     DeliveryAccountBook(&'static str),
+    DeliveryContracts(&'static str),
+    DeliveryTrades(&'static str),
     FuturesContracts(&'static str),
     FuturesTrades(&'static str),
     FuturesOrders(&'static str),
@@ -77,6 +79,8 @@ impl Endpoint {
             "/options/account_book" => Endpoint::OptionsAccountBook,
             "/delivery/usdt/account_book" => Endpoint::DeliveryAccountBook("usdt"),
             "/delivery/btc/account_book" => Endpoint::DeliveryAccountBook("btc"),
+            "/delivery/usdt/contracts" => Endpoint::DeliveryContracts("usdt"),
+            "/delivery/usdt/my_trades" => Endpoint::DeliveryTrades("usdt"),
             "/futures/usdt/contracts" => Endpoint::FuturesContracts("usdt"),
             "/futures/usdt/my_trades_timerange" => Endpoint::FuturesTrades("usdt"),
             "/futures/usdt/orders_timerange" => Endpoint::FuturesOrders("usdt"),
@@ -92,7 +96,10 @@ impl Endpoint {
     pub fn signed(self) -> bool {
         !matches!(
             self,
-            Endpoint::Time | Endpoint::Candlesticks | Endpoint::FuturesContracts(_)
+            Endpoint::Time
+                | Endpoint::Candlesticks
+                | Endpoint::FuturesContracts(_)
+                | Endpoint::DeliveryContracts(_)
         )
     }
 
@@ -123,6 +130,8 @@ impl Endpoint {
             Endpoint::OptionsAccountBook => "GET /api/v4/options/account_book",
             Endpoint::DeliveryAccountBook("btc") => "GET /api/v4/delivery/btc/account_book",
             Endpoint::DeliveryAccountBook(_) => "GET /api/v4/delivery/usdt/account_book",
+            Endpoint::DeliveryContracts(_) => "GET /api/v4/delivery/usdt/contracts",
+            Endpoint::DeliveryTrades(_) => "GET /api/v4/delivery/usdt/my_trades",
             Endpoint::FuturesContracts("btc") => "GET /api/v4/futures/btc/contracts",
             Endpoint::FuturesContracts(_) => "GET /api/v4/futures/usdt/contracts",
             Endpoint::FuturesTrades("btc") => "GET /api/v4/futures/btc/my_trades_timerange",
@@ -521,6 +530,39 @@ fn dispatch(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Resul
             let items = in_window(book, from, to, |e| kind.is_none_or(|k| e["type"] == k));
             Ok(Value::Array(items.into_iter().take(limit).collect()))
         }
+        Endpoint::DeliveryContracts(_) => Ok(Value::Array(
+            DELIVERY_CONTRACTS
+                .iter()
+                .map(|(name, multiplier, reference)| {
+                    json!({
+                        "name": name,
+                        "underlying": name.rsplit_once('_').map_or(*name, |(u, _)| u),
+                        "cycle": "QUARTERLY",
+                        "type": "direct",
+                        "quanto_multiplier": multiplier,
+                        "mark_price": super::data::dec(*reference),
+                        "settle_price": "0",
+                        "order_size_min": 1,
+                        "in_delisting": false,
+                    })
+                })
+                .collect(),
+        )),
+        Endpoint::DeliveryTrades(settle) => {
+            // Gate documents `contract`, `order`, `limit`, `offset`, `last_id` and
+            // `count_total` here, no time window: newest first, `last_id` the id of the last
+            // record of the previous page. unconfirmed: that `last_id` lists the fills older
+            // than it, and the largest page (1000 as the futures lists).
+            if !ds.delivery.contains_key(settle) {
+                return Err(absent());
+            }
+            let fills = ds
+                .delivery_trades
+                .get(settle)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            delivery_fills(fills, p).map(Value::Array)
+        }
         Endpoint::MarginAccountBook => {
             // unconfirmed: the margin account book's widest window and largest page.
             let (from, to) = p.window(now)?;
@@ -589,6 +631,29 @@ fn dispatch(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Resul
             ))
         }
     }
+}
+
+/// A page of delivery fills (`fills` oldest first): newest first, older than `last_id`,
+/// then `offset` skipped and `limit` taken.
+fn delivery_fills(fills: &[(i64, Value)], p: &Params) -> Result<Vec<Value>, ApiError> {
+    let limit = p.limit(100, 1000)?;
+    let offset = p.opt_i64("offset")?.unwrap_or(0).max(0) as usize;
+    let last_id = p.opt_i64("last_id")?;
+    let contract = p.get("contract");
+    let order = p.get("order");
+    Ok(fills
+        .iter()
+        .rev()
+        .map(|(_, v)| v)
+        .filter(|v| {
+            last_id.is_none_or(|l| v["id"].as_i64().is_some_and(|id| id < l))
+                && contract.is_none_or(|c| v["contract"] == c)
+                && order.is_none_or(|o| v["order_id"] == o)
+        })
+        .skip(offset)
+        .take(limit)
+        .cloned()
+        .collect())
 }
 
 /// The items whose time falls in `[from, to]` seconds (inclusive), newest first.
@@ -703,5 +768,32 @@ mod tests {
         let items: Vec<Value> = in_window(&list, 1_000, 2_000, |_| true);
         let ids: Vec<&str> = items.iter().map(|v| v["id"].as_str().unwrap()).collect();
         assert_eq!(ids, ["3", "2", "1"], "newest first, `to` inclusive");
+    }
+
+    #[test]
+    fn delivery_fills_are_newest_first_older_than_last_id() {
+        let lookup = |path: &str| Endpoint::lookup(&Method::GET, path);
+        assert_eq!(
+            lookup("/api/v4/delivery/usdt/my_trades"),
+            Some(Endpoint::DeliveryTrades("usdt"))
+        );
+        assert!(Endpoint::DeliveryTrades("usdt").signed());
+        assert!(!Endpoint::DeliveryContracts("usdt").signed());
+        let fills: Vec<(i64, Value)> = (1..=5)
+            .map(|i| (i * 1000, json!({"id": i, "contract": "BTC_USDT_20261225"})))
+            .collect();
+        let ids = |q: &str| -> Vec<i64> {
+            delivery_fills(&fills, &Params::parse(q))
+                .unwrap()
+                .iter()
+                .map(|v| v["id"].as_i64().unwrap())
+                .collect()
+        };
+        assert_eq!(ids("limit=2"), [5, 4]);
+        assert_eq!(ids("limit=2&last_id=4"), [3, 2]);
+        assert_eq!(ids("limit=2&offset=1&last_id=4"), [2, 1]);
+        assert_eq!(ids("contract=ETH_USDT_20261225"), Vec::<i64>::new());
+        let err = delivery_fills(&fills, &Params::parse("limit=1001")).unwrap_err();
+        assert_eq!(err.label, "INVALID_PARAM_VALUE");
     }
 }

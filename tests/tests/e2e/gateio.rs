@@ -140,6 +140,29 @@ fn futures_items(truth: &Value, list: &str, id: &str) -> Vec<(String, Value)> {
     out
 }
 
+/// Every settle currency's delivery fills, keyed `delivery:{settle}:{id}`.
+fn delivery_trades(truth: &Value) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for (settle, fills) in truth["delivery_trades"].as_object().unwrap() {
+        for v in fills.as_array().unwrap() {
+            out.push((format!("delivery:{settle}:{}", text(&v["id"])), v.clone()));
+        }
+    }
+    assert!(!out.is_empty(), "the simulator has delivery fills");
+    out
+}
+
+/// `n` over `10^places` as an exact decimal string without trailing zeros.
+fn scaled(n: i64, places: u32) -> String {
+    let unit = 10i64.pow(places);
+    let (whole, frac) = (n / unit, n % unit);
+    if frac == 0 {
+        return whole.to_string();
+    }
+    let frac = format!("{frac:0width$}", width = places as usize);
+    format!("{whole}.{}", frac.trim_end_matches('0'))
+}
+
 /// `truth[key]` keyed by `id` prefixed with `prefix` (margin ids carry their account).
 fn prefixed(truth: &Value, key: &str, id: &str, prefix: &str) -> Vec<(String, Value)> {
     keyed(truth, key, id)
@@ -149,14 +172,16 @@ fn prefixed(truth: &Value, key: &str, id: &str, prefix: &str) -> Vec<(String, Va
 }
 
 /// Asserts that the integration holds exactly the simulator's account, every stream: spot and
-/// futures (USDT- and BTC-settled) trades and orders, the spot, margin, futures, options and
+/// futures (USDT- and BTC-settled) trades and orders, delivery trades, the spot, margin, futures, options and
 /// delivery account books, deposits, withdrawals, every wallet.
 fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
     let spot_trades = keyed(truth, "trades", "id");
     let futures_trades = futures_items(truth, "trades", "trade_id");
     assert!(!spot_trades.is_empty() && !futures_trades.is_empty());
+    let delivery = delivery_trades(truth);
     let mut trades = spot_trades.clone();
     trades.extend(futures_trades.clone());
+    trades.extend(delivery.clone());
     let spot: std::collections::BTreeSet<&String> = spot_trades.iter().map(|(id, _)| id).collect();
     let stored = assert_kind_exactly(
         daemon,
@@ -197,12 +222,25 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
                 assert_eq!(rec["symbol"], raw["contract"], "trade {id}");
                 let sell = raw["size"].as_i64().unwrap() < 0;
                 assert_eq!(rec["side"], if sell { "sell" } else { "buy" }, "trade {id}");
-                let settle = id.split(':').nth(1).unwrap();
+                let mut scope = id.split(':');
+                let (kind, settle) = (scope.next().unwrap(), scope.next().unwrap());
                 assert_eq!(
                     text(&rec["order_id"]),
-                    format!("futures:{settle}:{}", text(&raw["order_id"])),
+                    format!("{kind}:{settle}:{}", text(&raw["order_id"])),
                     "trade {id}"
                 );
+                if kind == "delivery" {
+                    // Contracts times the delivery contract's multiplier, exactly: 0.0001 BTC
+                    // for BTC_USDT_20261225, 0.01 ETH for ETH_USDT_20261225.
+                    let size = raw["size"].as_i64().unwrap().abs();
+                    let places = if raw["contract"] == "BTC_USDT_20261225" {
+                        4
+                    } else {
+                        2
+                    };
+                    assert_eq!(text(&rec["amount"]), scaled(size, places), "trade {id}");
+                    assert_eq!(rec["liquidity"], raw["role"], "trade {id} liquidity");
+                }
                 assert_eq!(
                     text(&rec["fee_asset_native"]),
                     settle.to_uppercase(),
@@ -702,7 +740,11 @@ fn stale_timestamp_is_a_clock_error_unless_the_integration_follows_gates_clock()
         .iter()
         .filter(|(_, t)| seconds_ms(&t["create_time"]) >= since)
         .count();
-    let expected = spot + futures;
+    let delivery = delivery_trades(&truth)
+        .iter()
+        .filter(|(_, t)| seconds_ms(&t["create_time"]) >= since)
+        .count();
+    let expected = spot + futures + delivery;
     assert_eq!(trades.len(), expected);
 }
 
