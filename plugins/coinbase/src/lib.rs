@@ -6,7 +6,7 @@
 //! of every wallet (`/api/v3/brokerage/accounts`), fills and orders (Advanced Trade v3),
 //! deposits, withdrawals and the full transaction history of every wallet (the Coinbase App
 //! v2 `/v2/accounts/{id}/transactions`, Coinbase's ledger) and public candles. The crate
-//! reads top-down: [`endpoints`] (URLs, rate limits), [`signing`] (a new ES256 JWT per
+//! reads top-down: [`endpoints`] (URLs, rate limits), [`signing`] (a new ES256 or EdDSA JWT per
 //! request), [`pagination`] (cursor walks, candle windows), [`parsing`] (JSON to records,
 //! error answers to kinds), [`config`] (integration settings), [`connector`] (all of it wired
 //! to the host). Every module but `connector` is pure and unit-tested in `tests.rs`.
