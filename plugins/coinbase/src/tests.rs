@@ -174,6 +174,79 @@ fn ed25519_secrets_of_the_wrong_length_or_with_a_foreign_public_half_are_refused
     assert!(!format!("{s:?}").contains("nWGxne"));
 }
 
+/// The documented shape of `/api/v3/brokerage/cfm/balance_summary` (the reference gives the
+/// fields with placeholder values; the values here are made up to be consistent).
+#[test]
+fn the_futures_balance_summary_replaces_the_futures_wallet_or_stands_alone() {
+    let summary = parsing::parse_cfm_balance_summary(include_bytes!(
+        "../tests/data/cfm_balance_summary.json"
+    ))
+    .unwrap();
+    assert_eq!(summary.currency, "USD");
+    assert_eq!(summary.total, "1250.50");
+    assert_eq!(summary.hold, "20.00");
+    assert_eq!(summary.raw["unrealized_pnl"]["value"], "-12.34");
+
+    // With a CFM wallet in /accounts: that record takes the summary's numbers.
+    let cfm = json!({
+        "uuid": "f0000000-0000-4000-8000-000000000001", "currency": "USD", "name": "Futures",
+        "available_balance": {"value": "1.00", "currency": "USD"},
+        "hold": {"value": "0", "currency": "USD"},
+        "default": false, "type": "ACCOUNT_TYPE_FIAT", "platform": "ACCOUNT_PLATFORM_CFM_CONSUMER"
+    });
+    let spot = json!({
+        "uuid": "f0000000-0000-4000-8000-000000000002", "currency": "USD", "name": "Cash",
+        "available_balance": {"value": "7.00", "currency": "USD"},
+        "hold": {"value": "0", "currency": "USD"},
+        "default": true, "type": "ACCOUNT_TYPE_FIAT", "platform": "ACCOUNT_PLATFORM_CONSUMER"
+    });
+    let body = json!({"accounts": [spot, cfm], "has_next": false, "cursor": ""}).to_string();
+    let (accounts, _) = parsing::parse_accounts(body.as_bytes()).unwrap();
+    let mut balances = parsing::balances(&accounts, 5).unwrap();
+    parsing::apply_cfm_balance_summary(&mut balances, &summary, 9).unwrap();
+    assert_eq!(balances.len(), 2);
+    let Record::Balance(f) = &balances[1] else {
+        panic!("a balance")
+    };
+    assert_eq!(
+        (
+            f.wallet.as_str(),
+            f.free.as_str(),
+            f.locked.as_str(),
+            f.total.as_str()
+        ),
+        ("futures", "1230.50", "20.00", "1250.50")
+    );
+    assert_eq!(f.as_of, 9);
+    assert_eq!(f.raw["uuid"], "f0000000-0000-4000-8000-000000000001");
+    assert_eq!(f.raw["cfm_balance_summary"], summary.raw);
+    let Record::Balance(s) = &balances[0] else {
+        panic!("a balance")
+    };
+    assert_eq!((s.wallet.as_str(), s.total.as_str()), ("spot", "7.00"));
+
+    // Without one: a record of its own.
+    let mut alone = Vec::new();
+    parsing::apply_cfm_balance_summary(&mut alone, &summary, 9).unwrap();
+    let Record::Balance(b) = &alone[0] else {
+        panic!("a balance")
+    };
+    assert_eq!((b.asset.as_str(), b.wallet.as_str()), ("USD", "futures"));
+    assert_eq!(
+        b.raw["cfm_balance_summary"]["cfm_usd_balance"]["value"],
+        "1250.50"
+    );
+
+    for bad in [
+        r#"{"balance_summary": {}}"#,
+        r#"{"balance_summary": {"cfm_usd_balance": {"value": "abc", "currency": "USD"}}}"#,
+        r#"{"other": 1}"#,
+    ] {
+        let err = parsing::parse_cfm_balance_summary(bad.as_bytes()).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::BAD_RESPONSE, "{err}");
+    }
+}
+
 #[test]
 fn legacy_hmac_reference_vector() {
     // EXCHANGES.md 2.3: secret `SECRET`, 1700000000, GET /api/v3/brokerage/accounts.
