@@ -31,7 +31,7 @@ pub(crate) struct CoinbaseConfig {
     pub(crate) base_url: String,
     /// `organizations/{org_id}/apiKeys/{key_id}`.
     pub(crate) api_key_name: String,
-    /// The EC private key PEM.
+    /// The private key: an EC P-256 PEM (ES256) or an Ed25519 secret in base64 (EdDSA).
     pub(crate) private_key: String,
     /// History start, UTC ms: the configured start, never before Coinbase's.
     pub(crate) start_ms: i64,
@@ -76,10 +76,16 @@ impl CoinbaseConfig {
         };
         let api_key_name = required("api_key")?;
         let private_key = required("api_secret")?;
-        if !api_key_name.starts_with("organizations/") || !api_key_name.contains("/apiKeys/") {
+        // A CDP key is named `organizations/{org_id}/apiKeys/{key_id}`; newer (Ed25519) keys
+        // are shown by their bare key id. unconfirmed: that the retail API takes a bare id as
+        // `kid`/`sub` (Coinbase's SDKs accept both forms).
+        let full_name =
+            api_key_name.starts_with("organizations/") && api_key_name.contains("/apiKeys/");
+        let bare_id = !api_key_name.contains('/') && !api_key_name.contains(char::is_whitespace);
+        if !full_name && !bare_id {
             return Err(PluginError::config(
                 "credential `api_key_name` must be the CDP key name \
-                 `organizations/{org_id}/apiKeys/{key_id}`",
+                 `organizations/{org_id}/apiKeys/{key_id}` or the bare key id",
             ));
         }
         if config.base_url.is_empty() {

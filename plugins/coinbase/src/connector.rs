@@ -194,7 +194,24 @@ impl CoinbaseConnector {
     fn fetch_balances(&self) -> Result<Page, PluginError> {
         let as_of = self.host.now_ms();
         let accounts = self.accounts()?;
-        Ok(Page::done(parsing::balances(&accounts, as_of)?))
+        let mut balances = parsing::balances(&accounts, as_of)?;
+        // Only an account with a futures (CFM) wallet has a futures balance summary.
+        if accounts
+            .iter()
+            .any(|a| a.raw["platform"] == "ACCOUNT_PLATFORM_CFM_CONSUMER")
+        {
+            let what = "reading the futures (CFM) balance summary";
+            let body = self.signed_get(
+                &CoinbaseEndpoints::CFM_BALANCE_SUMMARY,
+                CoinbaseEndpoints::CFM_BALANCE_SUMMARY.path,
+                &[],
+                what,
+            )?;
+            let summary = parsing::parse_cfm_balance_summary(&body)
+                .map_err(|e| e.context(format!("while {what}")))?;
+            parsing::apply_cfm_balance_summary(&mut balances, &summary, as_of)?;
+        }
+        Ok(Page::done(balances))
     }
 
     /// Every wallet of `/api/v3/brokerage/accounts`, all pages.

@@ -105,6 +105,10 @@ impl CoinbaseEndpoints {
     /// `GET /api/v3/brokerage/accounts?limit=&cursor=`: every wallet with its available and
     /// held balance.
     pub(crate) const ACCOUNTS: Endpoint = private("/api/v3/brokerage/accounts");
+    /// `GET /api/v3/brokerage/cfm/balance_summary`: the US derivatives (CFM futures) account's
+    /// balances, margins and holds, in USD.
+    pub(crate) const CFM_BALANCE_SUMMARY: Endpoint =
+        private("/api/v3/brokerage/cfm/balance_summary");
     /// `GET /api/v3/brokerage/orders/historical/fills?start_sequence_timestamp=&limit=&cursor=`:
     /// fills of every product, newest first.
     pub(crate) const FILLS: Endpoint = private("/api/v3/brokerage/orders/historical/fills");

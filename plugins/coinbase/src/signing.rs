@@ -1,14 +1,25 @@
 //! Signing for the `coinbase` connector.
 //!
-//! A CDP API key is a key name (`organizations/{org_id}/apiKeys/{key_id}`) and an EC P-256
-//! private key. Every request carries `Authorization: Bearer <jwt>`, a new ES256 JWT:
+//! A CDP API key is a key name (`organizations/{org_id}/apiKeys/{key_id}`, or a bare key id)
+//! and a private key of one of two kinds, told apart by the key material:
 //!
-//! * header `{"alg":"ES256","typ":"JWT","kid":<key name>,"nonce":<hex>}`;
+//! * ECDSA: an EC P-256 key as PEM; the JWT is ES256;
+//! * Ed25519 (CDP's default for new keys): standard base64 of 64 bytes, the 32-byte seed then
+//!   the 32-byte public key; the JWT is EdDSA (RFC 8037), whose signature is deterministic.
+//!
+//! Every request carries `Authorization: Bearer <jwt>`, a new JWT:
+//!
+//! * header `{"alg":"ES256"|"EdDSA","typ":"JWT","kid":<key name>,"nonce":<hex>}`;
 //! * payload `{"aud":["retail_rest_api_proxy"],"iss":"coinbase-cloud","nbf":now,
 //!   "exp":now+120,"sub":<key name>,"iat":now,"uri":"<METHOD> <host><path>"}`, times in
 //!   Unix seconds, the `uri` without the query string;
-//! * signature: ECDSA P-256 over SHA-256 of `base64url_encode(header) "." base64url_encode(payload)`,
-//!   with RFC 6979 deterministic nonces, as raw `r‖s` (64 bytes), base64url without padding.
+//! * signature over `base64url_encode(header) "." base64url_encode(payload)`, base64url
+//!   without padding: ES256 is ECDSA P-256 over SHA-256 with RFC 6979 deterministic nonces, as
+//!   raw `r‖s` (64 bytes); EdDSA is the 64-byte Ed25519 signature (RFC 8032).
+//!
+//! unconfirmed: that Advanced Trade and the v2 API accept EdDSA JWTs with the same claims as
+//! ES256 ones. Coinbase's SDKs (coinbase-advanced-py since 1.8.3) sign both kinds with one
+//! claim set, but the Coinbase App key page still tells users to pick ECDSA.
 //!
 //! Pure: the time and the nonce are arguments.
 //!
@@ -28,8 +39,18 @@ use crate::endpoints::{JWT_AUDIENCE, JWT_ISSUER, JWT_LIFETIME_S};
 #[derive(Clone)]
 pub(crate) struct CoinbaseSigner {
     key_name: String,
-    key: SigningKey,
+    key: CoinbaseKey,
 }
+
+/// The private key of a CDP API key: its kind fixes the JWT's `alg`.
+#[derive(Clone)]
+enum CoinbaseKey {
+    Es256(SigningKey),
+    EdDsa(ed25519_dalek::SigningKey),
+}
+
+/// The length of an Ed25519 CDP secret once base64-decoded: seed then public key.
+const ED25519_SECRET_LEN: usize = 64;
 
 impl std::fmt::Debug for CoinbaseSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -41,48 +62,44 @@ impl std::fmt::Debug for CoinbaseSigner {
 }
 
 impl CoinbaseSigner {
-    /// Reads the private key: a SEC1 (`BEGIN EC PRIVATE KEY`) or PKCS#8 (`BEGIN PRIVATE
-    /// KEY`) PEM. The line breaks may be real or written `\n`, as in the JSON file Coinbase
-    /// hands out. The error never quotes the key.
-    pub(crate) fn new(
-        key_name: &str,
-        private_key_pem: &str,
-    ) -> Result<CoinbaseSigner, PluginError> {
-        let pem = private_key_pem.trim().replace("\\n", "\n");
-        let key = if pem.contains("BEGIN EC PRIVATE KEY") {
-            p256::SecretKey::from_sec1_pem(&pem).map_err(|_| {
-                PluginError::config(
-                    "credential `private_key` is not a valid P-256 EC private key (SEC1 PEM); \
-                     Ed25519 CDP keys are not supported, create an ECDSA key",
-                )
-            })?
-        } else if pem.contains("BEGIN PRIVATE KEY") {
-            use p256::pkcs8::DecodePrivateKey;
-            p256::SecretKey::from_pkcs8_pem(&pem).map_err(|_| {
-                PluginError::config(
-                    "credential `private_key` is not a valid P-256 private key (PKCS#8 PEM)",
-                )
-            })?
+    /// Reads the private key, detecting its kind: a SEC1 (`BEGIN EC PRIVATE KEY`) or PKCS#8
+    /// (`BEGIN PRIVATE KEY`) P-256 PEM is ECDSA; anything else must be an Ed25519 secret
+    /// (base64 of seed and public key, whose halves must agree). The PEM line breaks may be
+    /// real or written `\n`, as in the JSON file Coinbase hands out. The error never quotes
+    /// the key.
+    pub(crate) fn new(key_name: &str, private_key: &str) -> Result<CoinbaseSigner, PluginError> {
+        let text = private_key.trim().replace("\\n", "\n");
+        let key = if text.contains("-----BEGIN") {
+            CoinbaseKey::Es256(SigningKey::from(p256_from_pem(&text)?))
         } else {
-            return Err(PluginError::config(
-                "credential `private_key` is not a PEM private key (`-----BEGIN EC PRIVATE \
-                 KEY-----`); legacy HMAC keys and Ed25519 keys are not supported",
-            ));
+            CoinbaseKey::EdDsa(ed25519_from_base64(&text)?)
         };
         Ok(CoinbaseSigner {
             key_name: key_name.to_owned(),
-            key: SigningKey::from(key),
+            key,
         })
     }
 
-    /// The verifying (public) key, SEC1-encoded and uncompressed.
+    /// The JWT `alg` this key signs with.
+    pub(crate) fn algorithm(&self) -> &'static str {
+        match self.key {
+            CoinbaseKey::Es256(_) => "ES256",
+            CoinbaseKey::EdDsa(_) => "EdDSA",
+        }
+    }
+
+    /// The verifying (public) key: SEC1-encoded and uncompressed for P-256, the 32 raw bytes
+    /// for Ed25519.
     #[cfg(test)]
     pub(crate) fn public_key_sec1(&self) -> Vec<u8> {
-        self.key
-            .verifying_key()
-            .to_encoded_point(false)
-            .as_bytes()
-            .to_vec()
+        match &self.key {
+            CoinbaseKey::Es256(key) => key
+                .verifying_key()
+                .to_encoded_point(false)
+                .as_bytes()
+                .to_vec(),
+            CoinbaseKey::EdDsa(key) => key.verifying_key().to_bytes().to_vec(),
+        }
     }
 
     /// The JWT for `METHOD host path` at `now_s` (Unix seconds) with `nonce`.
@@ -97,7 +114,8 @@ impl CoinbaseSigner {
         let path = path.split('?').next().unwrap_or(path);
         let kid = json_string(&self.key_name);
         let header = format!(
-            r#"{{"alg":"ES256","typ":"JWT","kid":{kid},"nonce":{}}}"#,
+            r#"{{"alg":"{}","typ":"JWT","kid":{kid},"nonce":{}}}"#,
+            self.algorithm(),
             json_string(nonce)
         );
         let payload = format!(
@@ -112,8 +130,14 @@ impl CoinbaseSigner {
             base64url_encode(header.as_bytes()),
             base64url_encode(payload.as_bytes())
         );
-        let signature: Signature = self.key.sign(input.as_bytes());
-        format!("{input}.{}", base64url_encode(&signature.to_bytes()))
+        let signature = match &self.key {
+            CoinbaseKey::Es256(key) => {
+                let signature: Signature = key.sign(input.as_bytes());
+                signature.to_bytes().to_vec()
+            }
+            CoinbaseKey::EdDsa(key) => key.sign(input.as_bytes()).to_bytes().to_vec(),
+        };
+        format!("{input}.{}", base64url_encode(&signature))
     }
 
     /// The `Authorization` header value.
@@ -153,6 +177,52 @@ pub(crate) fn legacy_hmac_signature(
         secret.as_bytes(),
         format!("{timestamp_s}{method}{path}{body}").as_bytes(),
     ))
+}
+
+fn p256_from_pem(pem: &str) -> Result<p256::SecretKey, PluginError> {
+    if pem.contains("BEGIN EC PRIVATE KEY") {
+        p256::SecretKey::from_sec1_pem(pem).map_err(|_| {
+            PluginError::config(
+                "credential `private_key` is not a valid P-256 EC private key (SEC1 PEM)",
+            )
+        })
+    } else if pem.contains("BEGIN PRIVATE KEY") {
+        use p256::pkcs8::DecodePrivateKey;
+        p256::SecretKey::from_pkcs8_pem(pem).map_err(|_| {
+            PluginError::config(
+                "credential `private_key` is not a valid P-256 private key (PKCS#8 PEM)",
+            )
+        })
+    } else {
+        Err(PluginError::config(
+            "credential `private_key` is a PEM but not a private key (`-----BEGIN EC PRIVATE \
+             KEY-----`)",
+        ))
+    }
+}
+
+fn ed25519_from_base64(text: &str) -> Result<ed25519_dalek::SigningKey, PluginError> {
+    let not_a_key = || {
+        PluginError::config(
+            "credential `private_key` is neither an ECDSA PEM (`-----BEGIN EC PRIVATE \
+             KEY-----`) nor an Ed25519 secret (base64 of 64 bytes); legacy HMAC keys are not \
+             supported",
+        )
+    };
+    let bytes = exsync_plugin_api::signing::base64_decode(text).map_err(|_| not_a_key())?;
+    if bytes.len() != ED25519_SECRET_LEN {
+        return Err(not_a_key());
+    }
+    let mut seed = [0u8; 32];
+    seed.copy_from_slice(&bytes[..32]);
+    let key = ed25519_dalek::SigningKey::from_bytes(&seed);
+    if key.verifying_key().as_bytes()[..] != bytes[32..] {
+        return Err(PluginError::config(
+            "credential `private_key` is not a valid Ed25519 secret: its public half does not \
+             match its seed",
+        ));
+    }
+    Ok(key)
 }
 
 fn json_string(text: &str) -> String {

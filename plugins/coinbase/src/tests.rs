@@ -118,6 +118,135 @@ fn es256_jwt_verifies_with_the_public_key_and_has_the_documented_claims() {
         .starts_with("Bearer ey"));
 }
 
+/// An Ed25519 CDP secret: base64 of RFC 8032 §7.1 test 1's seed then its public key.
+const TEST_ED25519_SECRET: &str =
+    "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2DXWpgBgrEKt9VL/tPJZAc6DuFy89qmIyWvAhpo9wdRGg==";
+
+/// The EdDSA token for the same request, key name, time and nonce as [`EXPECTED_JWT`], signed
+/// by Python's `cryptography` (`Ed25519PrivateKey.sign`) over the same header (with
+/// `"alg":"EdDSA"`) and payload. Ed25519 is deterministic, so it must match byte for byte.
+const EXPECTED_EDDSA_JWT: &str = "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCIsImtpZCI6Im9yZ2FuaXphdGlvbnMvZTJlMHJnMDAtMDAwMC00MDAwLTgwMDAtMDAwMDAwMDAwMDAxL2FwaUtleXMvZTJlMGtleTAtMDAwMC00MDAwLTgwMDAtMDAwMDAwMDAwMDAyIiwibm9uY2UiOiIwMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4OWFiY2RlZiJ9.eyJhdWQiOlsicmV0YWlsX3Jlc3RfYXBpX3Byb3h5Il0sImlzcyI6ImNvaW5iYXNlLWNsb3VkIiwibmJmIjoxNzAwMDAwMDAwLCJleHAiOjE3MDAwMDAxMjAsInN1YiI6Im9yZ2FuaXphdGlvbnMvZTJlMHJnMDAtMDAwMC00MDAwLTgwMDAtMDAwMDAwMDAwMDAxL2FwaUtleXMvZTJlMGtleTAtMDAwMC00MDAwLTgwMDAtMDAwMDAwMDAwMDAyIiwiaWF0IjoxNzAwMDAwMDAwLCJ1cmkiOiJHRVQgYXBpLmNvaW5iYXNlLmNvbS9hcGkvdjMvYnJva2VyYWdlL2FjY291bnRzIn0.xNIfpjkK5UvksQ7LK0KPqO2FEcg0AtJyPtJi3P_ivrQQsm_oh9D15Y3LYwbmKMzueXaqM0mZoV0iJRJ26u9ZAg";
+
+#[test]
+fn eddsa_jwt_matches_an_independently_computed_token_byte_for_byte() {
+    let s = CoinbaseSigner::new(KEY_NAME, TEST_ED25519_SECRET).unwrap();
+    assert_eq!(s.algorithm(), "EdDSA");
+    assert_eq!(signer().algorithm(), "ES256");
+    // RFC 8032 §7.1 test 1: the seed derives this public key.
+    assert_eq!(
+        exsync_plugin_api::signing::hex(&s.public_key_sec1()),
+        "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+    );
+    let jwt = s.jwt(
+        "GET",
+        "api.coinbase.com",
+        "/api/v3/brokerage/accounts?limit=250",
+        1_700_000_000,
+        NONCE,
+    );
+    assert_eq!(jwt, EXPECTED_EDDSA_JWT);
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let header: Value = serde_json::from_slice(&b64url_decode(parts[0])).unwrap();
+    assert_eq!(header["alg"], "EdDSA");
+    // The signature verifies with the public half of the secret.
+    let public =
+        ed25519_dalek::VerifyingKey::from_bytes(&s.public_key_sec1().try_into().expect("32 bytes"))
+            .unwrap();
+    let sig = ed25519_dalek::Signature::from_slice(&b64url_decode(parts[2])).unwrap();
+    public
+        .verify_strict(format!("{}.{}", parts[0], parts[1]).as_bytes(), &sig)
+        .expect("the signature verifies");
+}
+
+#[test]
+fn ed25519_secrets_of_the_wrong_length_or_with_a_foreign_public_half_are_refused() {
+    let bytes = exsync_plugin_api::signing::base64_decode(TEST_ED25519_SECRET).unwrap();
+    let short = exsync_plugin_api::signing::base64_encode(&bytes[..32]);
+    let mut swapped = bytes.clone();
+    swapped[63] ^= 1;
+    let swapped = exsync_plugin_api::signing::base64_encode(&swapped);
+    for bad in [short.as_str(), swapped.as_str(), "nWGxne/9WmC6hEr0kuws!!"] {
+        let err = CoinbaseSigner::new(KEY_NAME, bad).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::CONFIG, "{err}");
+        assert!(!err.message.contains("nWGxne"), "{err}");
+    }
+    let s = CoinbaseSigner::new(KEY_NAME, &format!("  {TEST_ED25519_SECRET}\n")).unwrap();
+    assert!(!format!("{s:?}").contains("nWGxne"));
+}
+
+/// The documented shape of `/api/v3/brokerage/cfm/balance_summary` (the reference gives the
+/// fields with placeholder values; the values here are made up to be consistent).
+#[test]
+fn the_futures_balance_summary_replaces_the_futures_wallet_or_stands_alone() {
+    let summary = parsing::parse_cfm_balance_summary(include_bytes!(
+        "../tests/data/cfm_balance_summary.json"
+    ))
+    .unwrap();
+    assert_eq!(summary.currency, "USD");
+    assert_eq!(summary.total, "1250.50");
+    assert_eq!(summary.hold, "20.00");
+    assert_eq!(summary.raw["unrealized_pnl"]["value"], "-12.34");
+
+    // With a CFM wallet in /accounts: that record takes the summary's numbers.
+    let cfm = json!({
+        "uuid": "f0000000-0000-4000-8000-000000000001", "currency": "USD", "name": "Futures",
+        "available_balance": {"value": "1.00", "currency": "USD"},
+        "hold": {"value": "0", "currency": "USD"},
+        "default": false, "type": "ACCOUNT_TYPE_FIAT", "platform": "ACCOUNT_PLATFORM_CFM_CONSUMER"
+    });
+    let spot = json!({
+        "uuid": "f0000000-0000-4000-8000-000000000002", "currency": "USD", "name": "Cash",
+        "available_balance": {"value": "7.00", "currency": "USD"},
+        "hold": {"value": "0", "currency": "USD"},
+        "default": true, "type": "ACCOUNT_TYPE_FIAT", "platform": "ACCOUNT_PLATFORM_CONSUMER"
+    });
+    let body = json!({"accounts": [spot, cfm], "has_next": false, "cursor": ""}).to_string();
+    let (accounts, _) = parsing::parse_accounts(body.as_bytes()).unwrap();
+    let mut balances = parsing::balances(&accounts, 5).unwrap();
+    parsing::apply_cfm_balance_summary(&mut balances, &summary, 9).unwrap();
+    assert_eq!(balances.len(), 2);
+    let Record::Balance(f) = &balances[1] else {
+        panic!("a balance")
+    };
+    assert_eq!(
+        (
+            f.wallet.as_str(),
+            f.free.as_str(),
+            f.locked.as_str(),
+            f.total.as_str()
+        ),
+        ("futures", "1230.50", "20.00", "1250.50")
+    );
+    assert_eq!(f.as_of, 9);
+    assert_eq!(f.raw["uuid"], "f0000000-0000-4000-8000-000000000001");
+    assert_eq!(f.raw["cfm_balance_summary"], summary.raw);
+    let Record::Balance(s) = &balances[0] else {
+        panic!("a balance")
+    };
+    assert_eq!((s.wallet.as_str(), s.total.as_str()), ("spot", "7.00"));
+
+    // Without one: a record of its own.
+    let mut alone = Vec::new();
+    parsing::apply_cfm_balance_summary(&mut alone, &summary, 9).unwrap();
+    let Record::Balance(b) = &alone[0] else {
+        panic!("a balance")
+    };
+    assert_eq!((b.asset.as_str(), b.wallet.as_str()), ("USD", "futures"));
+    assert_eq!(
+        b.raw["cfm_balance_summary"]["cfm_usd_balance"]["value"],
+        "1250.50"
+    );
+
+    for bad in [
+        r#"{"balance_summary": {}}"#,
+        r#"{"balance_summary": {"cfm_usd_balance": {"value": "abc", "currency": "USD"}}}"#,
+        r#"{"other": 1}"#,
+    ] {
+        let err = parsing::parse_cfm_balance_summary(bad.as_bytes()).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::BAD_RESPONSE, "{err}");
+    }
+}
+
 #[test]
 fn legacy_hmac_reference_vector() {
     // EXCHANGES.md 2.3: secret `SECRET`, 1700000000, GET /api/v3/brokerage/accounts.
@@ -831,13 +960,21 @@ fn config_checks_credentials_sandbox_options_and_start() {
         ErrorKind::UNSUPPORTED
     );
     let mut bad = connector_config();
-    bad.credentials.insert("api_key".into(), "abc".into());
+    bad.credentials
+        .insert("api_key".into(), "projects/abc".into());
     assert_eq!(
         CoinbaseConfig::from_connector_config(&bad)
             .unwrap_err()
             .kind,
         ErrorKind::CONFIG
     );
+    // An Ed25519 key's bare id is a key name too.
+    let mut bare = connector_config();
+    bare.credentials.insert(
+        "api_key".into(),
+        "e2e0key0-0000-4000-8000-000000000002".into(),
+    );
+    CoinbaseConfig::from_connector_config(&bare).unwrap();
     let mut early = connector_config();
     early.start_ms = Some(0);
     let c = CoinbaseConfig::from_connector_config(&early).unwrap();

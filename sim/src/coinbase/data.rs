@@ -616,6 +616,43 @@ impl Dataset {
     }
 
     /// The ground truth, as `/__sim/truth` serves it.
+    /// `GET /api/v3/brokerage/cfm/balance_summary`: the futures (CFM) account's summary, from
+    /// the CFM wallet (`cfm_usd_balance` = its available + hold, the hold is the open orders'),
+    /// in the documented shape; `None` when the account has no futures wallet.
+    /// unconfirmed: how the summary's numbers relate to the CFM wallet of `/accounts`, and what
+    /// Coinbase answers a user without a futures account (served here as 404 `NOT_FOUND`).
+    pub fn cfm_balance_summary(&self) -> Option<Value> {
+        let w = self
+            .wallets
+            .iter()
+            .find(|w| w.raw["platform"] == "ACCOUNT_PLATFORM_CFM_CONSUMER")?;
+        let cents = |v: &Value| -> i128 {
+            let text = v.as_str().unwrap_or("0");
+            let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+            let frac = format!("{frac:0<2}");
+            whole.parse::<i128>().unwrap_or(0) * 100 + frac[..2].parse::<i128>().unwrap_or(0)
+        };
+        let available = cents(&w.raw["available_balance"]["value"]);
+        let hold = cents(&w.raw["hold"]["value"]);
+        let usd = |c: i128| json!({ "value": dec(c, 2), "currency": "USD" });
+        Some(json!({
+            "balance_summary": {
+                "futures_buying_power": usd(available),
+                "total_usd_balance": usd(available + hold),
+                "cbi_usd_balance": usd(0),
+                "cfm_usd_balance": usd(available + hold),
+                "total_open_orders_hold_amount": usd(hold),
+                "unrealized_pnl": usd(0),
+                "daily_realized_pnl": usd(0),
+                "initial_margin": usd(hold),
+                "available_margin": usd(available),
+                "liquidation_threshold": usd(0),
+                "liquidation_buffer_amount": usd(available),
+                "liquidation_buffer_percentage": "1000",
+            }
+        }))
+    }
+
     pub fn truth(&self) -> Value {
         let mut deposits = Vec::new();
         let mut withdrawals = Vec::new();
@@ -641,6 +678,7 @@ impl Dataset {
             "deposits": deposits,
             "withdrawals": withdrawals,
             "ledger": ledger,
+            "cfm_balance_summary": self.cfm_balance_summary(),
         })
     }
 }

@@ -174,9 +174,9 @@ fn route(path: &str, p: &Params) -> Option<(String, Class, Option<String>)> {
     let fixed = |name: &str, class| Some((format!("GET {name}"), class, None));
     match path {
         "/api/v3/brokerage/time" => fixed(path, Class::Public),
-        "/api/v3/brokerage/key_permissions" | "/api/v3/brokerage/accounts" => {
-            fixed(path, Class::Private)
-        }
+        "/api/v3/brokerage/key_permissions"
+        | "/api/v3/brokerage/accounts"
+        | "/api/v3/brokerage/cfm/balance_summary" => fixed(path, Class::Private),
         "/api/v3/brokerage/orders/historical/fills"
         | "/api/v3/brokerage/orders/historical/batch" => fixed(path, Class::Private),
         _ => {
@@ -305,6 +305,11 @@ fn answer(
             }))
         }
         (_, "/api/v3/brokerage/accounts") => accounts(state, &p),
+        (_, "/api/v3/brokerage/cfm/balance_summary") => {
+            let ds = state.data.read().expect("data lock");
+            ds.cfm_balance_summary()
+                .ok_or_else(|| v3_error(404, "NOT_FOUND", "no futures account"))
+        }
         (_, "/api/v3/brokerage/orders/historical/fills") => fills(state, &p),
         (_, "/api/v3/brokerage/orders/historical/batch") => orders(state, &p),
         (Class::V2, _) => transactions(state, partition.as_deref().unwrap_or_default(), &p),
