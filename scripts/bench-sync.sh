@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 trades=${BENCH_TRADES:-1000000}
 budget=${BENCH_BUDGET:-0}
-cargo build --release --workspace >/dev/null
+cargo build --release -p exsyncd -p exsyncctl -p exsync-sim -p exsync-plugin-binance >/dev/null
 bin=$PWD/target/release
 dir=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$dir"' EXIT

@@ -135,6 +135,9 @@ fn notify(state: &str) {
 /// Runs the daemon until SIGTERM or SIGINT; SIGHUP reloads configuration and plugins.
 /// `overrides` are the flags `settings` were loaded with (a reload applies them again).
 pub async fn run(settings: Settings, overrides: Overrides) -> anyhow::Result<()> {
+    // Before anything can tell the world we are here (the control socket, READY=1): a SIGHUP
+    // that arrives early must reload, not kill the daemon with the default action.
+    let signals = Signals::install().context("Failed to install the signal handlers")?;
     std::fs::create_dir_all(&settings.state_dir).with_context(|| {
         format!(
             "Failed to create the state directory {}",
@@ -256,7 +259,7 @@ pub async fn run(settings: Settings, overrides: Overrides) -> anyhow::Result<()>
     );
     notify("READY=1");
 
-    wait_for_signal(&daemon).await;
+    signals.wait(&daemon).await;
     tracing::info!("Stopping: finishing the pages in flight.");
     notify("STOPPING=1");
     daemon.shutdown.cancel();
@@ -298,20 +301,36 @@ pub async fn run(settings: Settings, overrides: Overrides) -> anyhow::Result<()>
     Ok(())
 }
 
-/// Waits for SIGTERM or SIGINT; reloads on each SIGHUP meanwhile.
-async fn wait_for_signal(daemon: &Arc<Daemon>) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
-    let mut int = signal(SignalKind::interrupt()).expect("installing a SIGINT handler");
-    let mut hup = signal(SignalKind::hangup()).expect("installing a SIGHUP handler");
-    loop {
-        tokio::select! {
-            _ = term.recv() => return,
-            _ = int.recv() => return,
-            _ = hup.recv() => {
-                tracing::info!("SIGHUP: reloading configuration and plugins.");
-                let daemon = daemon.clone();
-                tokio::spawn(async move { reload::reload(&daemon, "signal").await });
+/// The signals exsyncd answers: SIGTERM and SIGINT stop it, SIGHUP reloads.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Installs the handlers; from here on none of these signals has its default action.
+    fn install() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            hup: signal(SignalKind::hangup())?,
+        })
+    }
+
+    /// Waits for SIGTERM or SIGINT; reloads on each SIGHUP meanwhile (one received before
+    /// this is called is not lost: it reloads first).
+    async fn wait(mut self, daemon: &Arc<Daemon>) {
+        loop {
+            tokio::select! {
+                _ = self.term.recv() => return,
+                _ = self.int.recv() => return,
+                _ = self.hup.recv() => {
+                    tracing::info!("SIGHUP: reloading configuration and plugins.");
+                    let daemon = daemon.clone();
+                    tokio::spawn(async move { reload::reload(&daemon, "signal").await });
+                }
             }
         }
     }
