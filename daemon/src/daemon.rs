@@ -291,9 +291,6 @@ pub async fn run(settings: Settings, overrides: Overrides) -> anyhow::Result<()>
         tracing::warn!("Pages still in flight after the grace period; stopping anyway.");
     }
     drop(reloading);
-    if let Err(e) = daemon.store.flush() {
-        tracing::error!(error = %e, "Could not flush the store at shutdown; the last second of pages will be fetched again.");
-    }
     control_task.abort();
     metrics_task.abort();
     let _ = std::fs::remove_file(&daemon.settings.socket);

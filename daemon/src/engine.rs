@@ -331,7 +331,6 @@ impl StreamRun<'_> {
                     from_ms: r.from_ms,
                     to_ms: r.to_ms,
                 }),
-                last: !page.more,
             };
             Ok((write, page.more))
         })

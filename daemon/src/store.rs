@@ -1,22 +1,15 @@
 //! The embedded store: records, cursors, coverage and ban state in one redb file.
 //!
-//! The engine's unit of atomicity is a page: [`Store::commit_page`] writes the page's records,
-//! the partition's new cursor and the coverage the page proves in one write transaction, so the
-//! store never holds a page's records without its cursor, or the reverse. Every record is keyed
-//! `(integration, kind, id)`: a re-fetch is an upsert, never a duplicate.
-//!
-//! Durability is batched: the last page of a walk, and any page committed a second or more
-//! after the last durable commit, is flushed to disk before `commit_page` returns; the pages in
-//! between are committed without waiting for the disk. A crash (power loss, `kill -9`) can so
-//! lose up to a second of pages, always whole pages with their cursors: the store goes back to
-//! an earlier consistent state and the next sync fetches them again. [`Store::flush`] makes
-//! everything durable, at shutdown.
+//! The engine's unit of durability is a page: [`Store::commit_page`] writes the page's records,
+//! the partition's new cursor and the coverage the page proves in one write transaction, so a
+//! crash loses at most the page in flight and a restart resumes from the stored cursor. Every
+//! record is keyed `(integration, kind, id)`: a re-fetch is an upsert, never a duplicate.
+//! (Batching durability, a disk flush once a second instead of per page, was measured and
+//! gained nothing: an fdatasync costs about 0.3 ms here, a 1000-record page about 12 ms in all.)
 //!
 //! This module owns the table layout and nothing else; what a record means is the engine's.
 
 use std::path::Path;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use exsync_protocol::{ErrorInfo, Range};
 use redb::{
@@ -136,8 +129,6 @@ pub struct PageWrite {
     pub next_cursor: Option<String>,
     pub covered: Option<Range>,
     pub unavailable: Option<Range>,
-    /// The last page of its walk (the plugin said no more follows): committed durably.
-    pub last: bool,
 }
 
 /// What a commit changed.
@@ -156,14 +147,9 @@ pub struct PartitionKey<'a> {
     pub partition: &'a str,
 }
 
-/// The longest a committed page waits to be made durable (see the module's docs).
-const DURABLE_AT_LEAST_EVERY: Duration = Duration::from_secs(1);
-
 /// The redb database behind exsyncd.
 pub struct Store {
     db: Database,
-    /// When the last durable commit finished.
-    last_durable: Mutex<Instant>,
 }
 
 impl Store {
@@ -174,10 +160,7 @@ impl Store {
             .set_cache_size(CACHE_BYTES)
             .create(path)
             .doing(|| format!("opening {shown}"))?;
-        let store = Store {
-            db,
-            last_durable: Mutex::new(Instant::now()),
-        };
+        let store = Store { db };
         let txn = store
             .db
             .begin_write()
@@ -231,13 +214,7 @@ impl Store {
         } = key;
         let doing = || format!("committing a page of {integration}/{stream}/{partition}");
         let mut txn = self.db.begin_write().doing(doing)?;
-        let durable = page.last || self.durable_due();
-        let durability = if durable {
-            Durability::Immediate
-        } else {
-            Durability::None
-        };
-        txn.set_durability(durability)
+        txn.set_durability(Durability::Immediate)
             .map_err(|e| StoreError::Corrupt {
                 doing: doing(),
                 message: e.to_string(),
@@ -349,33 +326,7 @@ impl Store {
                 .doing(doing)?;
         }
         txn.commit().doing(doing)?;
-        if durable {
-            self.durable_done();
-        }
         Ok(outcome)
-    }
-
-    /// Makes every commit so far durable (the pages committed without waiting for the disk).
-    pub fn flush(&self) -> Result<(), StoreError> {
-        let doing = || "flushing the store to disk".to_owned();
-        let mut txn = self.db.begin_write().doing(doing)?;
-        txn.set_durability(Durability::Immediate)
-            .map_err(|e| StoreError::Corrupt {
-                doing: doing(),
-                message: e.to_string(),
-            })?;
-        txn.commit().doing(doing)?;
-        self.durable_done();
-        Ok(())
-    }
-
-    fn durable_due(&self) -> bool {
-        let last = *self.last_durable.lock().unwrap_or_else(|e| e.into_inner());
-        last.elapsed() >= DURABLE_AT_LEAST_EVERY
-    }
-
-    fn durable_done(&self) {
-        *self.last_durable.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
     }
 
     /// Remembers that a partition failed (cleared by its next committed page).
@@ -619,7 +570,6 @@ mod tests {
                 to_ms: 10,
             }),
             unavailable: None,
-            last: true,
         };
         let out = store.commit_page(key(), &page).unwrap();
         assert_eq!(
@@ -699,28 +649,6 @@ mod tests {
         );
         assert_eq!(cov[0].1.failed.as_ref().unwrap().kind, "network");
         assert_eq!(store.cursor(key()).unwrap(), None);
-    }
-
-    #[test]
-    fn pages_mid_walk_are_durable_after_a_flush() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.redb");
-        {
-            let store = Store::open(&path).unwrap();
-            for n in 0..5 {
-                let page = PageWrite {
-                    records: vec![rec(&format!("t{n}"), n, "x")],
-                    next_cursor: Some(format!("c{n}")),
-                    ..Default::default()
-                };
-                store.commit_page(key(), &page).unwrap();
-            }
-            assert_eq!(store.cursor(key()).unwrap().as_deref(), Some("c4"));
-            store.flush().unwrap();
-        }
-        let store = Store::open(&path).unwrap();
-        assert_eq!(store.cursor(key()).unwrap().as_deref(), Some("c4"));
-        assert_eq!(store.record_count("i", "trade").unwrap(), 5);
     }
 
     #[test]
