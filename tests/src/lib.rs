@@ -3,6 +3,7 @@
 
 pub mod bins;
 pub mod daemon;
+pub mod dates;
 pub mod http;
 pub mod probe;
 pub mod sim;

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use exsync_e2e::assert_no_secrets;
 use exsync_e2e::daemon::{Daemon, Setup};
+use exsync_e2e::dates::{days_ago, now_ms};
 use exsync_e2e::sim::{Sim, API_KEY, API_SECRET};
 use exsync_e2e::truth::assert_kind_exactly;
 use exsync_e2e::{assert_all_ok, streams, text};
@@ -44,32 +45,6 @@ fn gateio_sim(args: &[&str]) -> Sim {
     }
     all.extend_from_slice(args);
     Sim::start("gateio", &all)
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-/// `YYYY-MM-DD` of a UTC time (Howard Hinnant's `civil_from_days`).
-fn date_of(ms: i64) -> String {
-    let z = ms.div_euclid(DAY_MS) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// The date `days` before today (UTC).
-fn days_ago(days: i64) -> String {
-    date_of(now_ms() - days * DAY_MS)
 }
 
 fn start_ms_of(days: i64) -> i64 {

@@ -6,9 +6,9 @@
 
 use exsync_e2e::text;
 use std::collections::BTreeMap;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use exsync_e2e::daemon::{Daemon, Setup};
+use exsync_e2e::dates::{date_of, now_ms};
 use exsync_e2e::sim::{Sim, API_KEY, API_SECRET};
 use serde_json::Value;
 
@@ -32,37 +32,16 @@ timeframes = ["1h", "1d"]
 interval = "1h"
 "#;
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-/// `YYYY-MM-DD` of a UTC day count (Howard Hinnant's `civil_from_days`).
-fn date(ms: i64) -> String {
-    let z = ms.div_euclid(DAY_MS) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
 /// The history start of every test: [`HISTORY_DAYS`] ago, on a day boundary.
 fn history_start() -> String {
-    date(now_ms() - HISTORY_DAYS * DAY_MS)
+    date_of(now_ms() - HISTORY_DAYS * DAY_MS)
 }
 
 /// Starts `exsync-sim kucoin` with the test credentials, a history that ends a day ago, and
 /// `args`.
 fn start_sim(args: &[&str]) -> Sim {
     let start = history_start();
-    let end = date(now_ms() - DAY_MS);
+    let end = date_of(now_ms() - DAY_MS);
     let mut all = vec![
         "--api-key",
         API_KEY,
