@@ -584,20 +584,15 @@ pub(crate) fn parse_spot_assets(data: &Value, as_of: i64) -> Result<Vec<Record>,
             "spot/account/assets",
             &a.coin,
         )?;
-        let total = sum(
-            &[Some(&a.available), Some(&locked)],
-            "spot/account/assets",
-            &a.coin,
-        )?;
-        records.push(balance(
+        records.push(free_and_locked(
             &a.coin,
             "spot",
             a.available,
             locked,
-            total,
+            "spot/account/assets",
             as_of,
             raw,
-        ));
+        )?);
     }
     Ok(records)
 }
@@ -609,20 +604,15 @@ pub(crate) fn parse_funding_assets(data: &Value, as_of: i64) -> Result<Vec<Recor
     for (i, raw) in list.into_iter().enumerate() {
         let a: FundingAsset = element(&raw, "account/funding-assets", i)?;
         let locked = non_empty(a.frozen).unwrap_or_else(|| "0".to_owned());
-        let total = sum(
-            &[Some(&a.available), Some(&locked)],
-            "account/funding-assets",
-            &a.coin,
-        )?;
-        records.push(balance(
+        records.push(free_and_locked(
             &a.coin,
             "funding",
             a.available,
             locked,
-            total,
+            "account/funding-assets",
             as_of,
             raw,
-        ));
+        )?);
     }
     Ok(records)
 }
@@ -636,20 +626,15 @@ pub(crate) fn parse_futures_accounts(data: &Value, as_of: i64) -> Result<Vec<Rec
     for (i, raw) in list.into_iter().enumerate() {
         let a: FuturesAccount = element(&raw, "mix/account/accounts", i)?;
         let locked = non_empty(a.locked).unwrap_or_else(|| "0".to_owned());
-        let total = sum(
-            &[Some(&a.available), Some(&locked)],
-            "mix/account/accounts",
-            &a.margin_coin,
-        )?;
-        records.push(balance(
+        records.push(free_and_locked(
             &a.margin_coin,
             "futures",
             a.available,
             locked,
-            total,
+            "mix/account/accounts",
             as_of,
             raw,
-        ));
+        )?);
     }
     Ok(records)
 }
@@ -715,6 +700,20 @@ pub(crate) fn parse_earn_assets(data: &Value, as_of: i64) -> Result<Vec<Record>,
         ));
     }
     Ok(records)
+}
+
+/// A balance whose total Bitget does not send: `free + locked`, exactly.
+fn free_and_locked(
+    coin: &str,
+    wallet: &str,
+    free: String,
+    locked: String,
+    endpoint: &str,
+    as_of: i64,
+    raw: Value,
+) -> Result<Record, PluginError> {
+    let total = sum(&[Some(&free), Some(&locked)], endpoint, coin)?;
+    Ok(balance(coin, wallet, free, locked, total, as_of, raw))
 }
 
 fn balance(
