@@ -41,3 +41,52 @@ pub fn build(version: &str) -> Vec<u8> {
     slot[..version.len()].copy_from_slice(version.as_bytes());
     bytes
 }
+
+/// Replaces every occurrence of `from` in `bytes` by `to` (same length), at least one.
+fn patch_all(bytes: &mut [u8], from: &[u8], to: &[u8]) {
+    assert_eq!(from.len(), to.len(), "a patch keeps the file's layout");
+    let at: Vec<usize> = bytes
+        .windows(from.len())
+        .enumerate()
+        .filter(|(_, w)| *w == from)
+        .map(|(i, _)| i)
+        .collect();
+    assert!(
+        !at.is_empty(),
+        "{:?} not found in the probe build",
+        String::from_utf8_lossy(from)
+    );
+    for i in at {
+        bytes[i..i + to.len()].copy_from_slice(to);
+    }
+}
+
+/// The probe under `version`, claiming to be built against plugin API `api_version` (same
+/// length as `1.0.0`): abi_stable's root-module version strings follow the module's name
+/// (`exsync_plugin`) in the library's data. What a plugin built against another major
+/// version of `exsync-plugin-api` looks like to the daemon.
+pub fn build_for_api(version: &str, api_version: &str) -> Vec<u8> {
+    let mut bytes = build(version);
+    let from = format!("exsync_plugin{PLUGIN_API_VERSION}");
+    let to = format!("exsync_plugin{api_version}");
+    patch_all(&mut bytes, from.as_bytes(), to.as_bytes());
+    bytes
+}
+
+/// The probe under `version`, with the same API version number but another layout of the
+/// root module: its second field is named `neu` instead of `new` in the type layout
+/// abi_stable compares at load time. What a plugin built from a changed copy of the
+/// interface crate, without a version bump, looks like to the daemon.
+pub fn build_with_other_layout(version: &str) -> Vec<u8> {
+    let mut bytes = build(version);
+    patch_all(
+        &mut bytes,
+        b"manifest;new;config,host,ConnectorMod",
+        b"manifest;neu;config,host,ConnectorMod",
+    );
+    bytes
+}
+
+/// The `exsync-plugin-api` version the probe is built against (`plugin-api/Cargo.toml`); a
+/// bump makes [`build_for_api`] fail loudly until this follows.
+const PLUGIN_API_VERSION: &str = "1.0.0";

@@ -393,3 +393,93 @@ fn a_new_build_of_a_plugin_serves_new_syncs_and_a_broken_one_leaves_the_old_serv
         out.stdout
     );
 }
+
+/// A plugin built against another major version of the plugin API, or with another layout
+/// of the ABI types under the same version, is refused with its reason: at start, nothing of
+/// it runs and the daemon serves the rest; on reload, the build already loaded keeps serving.
+#[test]
+fn builds_for_another_api_version_or_layout_are_refused_at_start_and_on_reload() {
+    let sim = Sim::binance(&["--seed", "65", "--trades", "50"]);
+    let setup = setup();
+    setup.replace_plugin(probe::FILE, &probe::build_for_api("1.0.0", "2.0.0"));
+    setup.replace_plugin(
+        "libexsync_plugin_probe_layout.so",
+        &probe::build_with_other_layout("1.0.0"),
+    );
+    setup.integration("main", &binance_integration(&sim.url, ALL_STREAMS));
+    setup.integration(
+        "ledger",
+        "exchange = \"probe\"\n[streams]\nledger = \"1h\"\n[options]\nentries = 30\npage = 10\n",
+    );
+    let daemon = Daemon::start(&setup);
+
+    // At start: both refused, each with its own reason; binance serves.
+    let plugins = daemon.ctl_json(&["plugins"]);
+    let by_file = |plugins: &serde_json::Value, file: &str| {
+        plugins["plugins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["file"].as_str().unwrap().ends_with(file))
+            .cloned()
+            .unwrap_or_else(|| panic!("no plugin entry for {file}: {plugins:#}"))
+    };
+    let version = by_file(&plugins, probe::FILE);
+    assert_eq!(version["state"], "refused", "{version:#}");
+    let message = version["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("incompatible_version:") && message.contains("2.0.0"),
+        "{version:#}"
+    );
+    let layout = by_file(&plugins, "libexsync_plugin_probe_layout.so");
+    assert_eq!(layout["state"], "refused", "{layout:#}");
+    assert!(
+        layout["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("abi_mismatch:"),
+        "{layout:#}"
+    );
+    assert_eq!(by_file(&plugins, BINANCE)["state"], "loaded", "{plugins:#}");
+    let status = daemon.ctl_json(&["status"]);
+    assert_eq!(state(&status, "ledger"), "broken", "{status:#}");
+    assert_all_ok(&daemon.sync_wait("main"));
+    assert!(
+        daemon.log().contains("incompatible_version"),
+        "the refusal is logged"
+    );
+
+    // On reload: a good build loads and serves; the bad builds dropped over it are refused
+    // and it keeps serving.
+    setup.remove_plugin("libexsync_plugin_probe_layout.so");
+    setup.replace_plugin(probe::FILE, &probe::build("1.0.0"));
+    daemon.wait_for_status("the good probe build to serve", |s| {
+        state(s, "ledger") == "ready"
+    });
+    assert_all_ok(&daemon.sync_wait("ledger"));
+    for (bytes, reason) in [
+        (
+            probe::build_for_api("2.0.0", "2.0.0"),
+            "incompatible_version",
+        ),
+        (probe::build_with_other_layout("3.0.0"), "abi_mismatch"),
+    ] {
+        setup.replace_plugin(probe::FILE, &bytes);
+        let (status, _) = daemon.wait_for_status(reason, |s| {
+            s.to_string().contains("keeps serving") && s.to_string().contains(reason)
+        });
+        let probe_entry = by_file(&status, probe::FILE);
+        assert_eq!(probe_entry["version"], "1.0.0", "{status:#}");
+        assert_eq!(probe_entry["state"], "loaded", "{status:#}");
+        assert_eq!(state(&status, "ledger"), "ready", "{status:#}");
+        assert_all_ok(&daemon.sync_wait("ledger"));
+        assert_eq!(daemon.records("ledger", "ledger").len(), 30);
+        assert_eq!(
+            daemon.reload_wait().code,
+            1,
+            "a refused build fails the reload"
+        );
+    }
+    assert_stored_exactly(&daemon, "main", &sim.truth());
+    assert_no_secrets(&[&daemon.log()]);
+}
