@@ -2,17 +2,22 @@
 # Runs every check CI runs: format, lints, the build, unit tests and the end-to-end tests
 # (the real exsyncd, the real plugin .so files and exsync-sim on loopback).
 #
-# Needs: a Rust toolchain with rustfmt and clippy, and systemd-analyze (Debian package
-# `systemd`), which this script installs with apt-get when it is missing and it runs as root.
+# Needs: a Rust toolchain with rustfmt and clippy, systemd-analyze (Debian package `systemd`)
+# and promtool/prometheus (package `prometheus`), which this script installs with apt-get when
+# they are missing and it runs as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v systemd-analyze >/dev/null 2>&1; then
+# Debian packages the tests use: systemd (systemd-analyze), prometheus (prometheus, promtool).
+missing=()
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+{ command -v promtool && command -v prometheus; } >/dev/null 2>&1 || missing+=(prometheus)
+if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "== installing systemd (for systemd-analyze)"
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null
+        echo "== installing ${missing[*]}"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     else
-        echo "systemd-analyze is missing: install the systemd package" >&2
+        echo "missing Debian packages: ${missing[*]}" >&2
         exit 1
     fi
 fi

@@ -112,7 +112,14 @@ impl Daemon {
                 .expect("generations lock")
                 .resident() as i64,
         );
-        m.config_problems.set(topo.all_problems().len() as i64);
+        let problems = topo.all_problems();
+        m.config_problems.set(problems.len() as i64);
+        m.plugins_refused.set(
+            problems
+                .iter()
+                .filter(|p| p.subject.starts_with("plugin "))
+                .count() as i64,
+        );
         let broken = topo
             .integrations
             .values()
@@ -122,6 +129,15 @@ impl Daemon {
         m.integrations
             .with_label_values(&["ready"])
             .set(topo.integrations.len() as i64 - broken);
+        // Rebuilt whole: a removed integration or stream leaves no stale interval behind.
+        m.sync_interval.reset();
+        for it in topo.integrations.values() {
+            for (stream, every) in &it.streams {
+                m.sync_interval
+                    .with_label_values(&[it.name(), it.exchange(), stream.as_str()])
+                    .set(every.as_secs_f64());
+            }
+        }
     }
 }
 

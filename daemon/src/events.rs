@@ -77,6 +77,7 @@ impl StreamSynced<'_> {
         m.last_success
             .with_label_values(&l.values())
             .set(self.finished_ms as f64 / 1000.0);
+        m.consecutive_failures.with_label_values(&l.values()).set(0);
     }
 }
 
@@ -109,6 +110,7 @@ impl StreamSyncFailed<'_> {
         m.sync_duration
             .with_label_values(&[l.integration, l.exchange, l.stream, "failed"])
             .observe(self.duration.as_secs_f64());
+        m.consecutive_failures.with_label_values(&l.values()).inc();
     }
 }
 

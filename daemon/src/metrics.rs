@@ -30,12 +30,15 @@ pub struct Metrics {
     pub records_synced: IntCounterVec,
     pub pages_committed: IntCounterVec,
     pub last_success: GaugeVec,
+    pub sync_interval: GaugeVec,
+    pub consecutive_failures: IntGaugeVec,
     pub http_duration: HistogramVec,
     pub http_requests: IntCounterVec,
     pub rate_limit_wait: prometheus::CounterVec,
     pub rate_limit_responses: IntCounterVec,
     pub plugins_loaded: IntGauge,
     pub plugin_load_failures: IntCounterVec,
+    pub plugins_refused: IntGauge,
     pub plugin_generations: IntGauge,
     pub config_reloads: IntCounterVec,
     pub config_last_reload_successful: IntGauge,
@@ -108,6 +111,28 @@ impl Metrics {
                 )
                 .unwrap(),
             ),
+            sync_interval: reg(
+                &registry,
+                GaugeVec::new(
+                    Opts::new(
+                        "exsync_sync_interval_seconds",
+                        "The configured sync interval of the stream, seconds (for alerts on staleness).",
+                    ),
+                    stream_labels,
+                )
+                .unwrap(),
+            ),
+            consecutive_failures: reg(
+                &registry,
+                IntGaugeVec::new(
+                    Opts::new(
+                        "exsync_sync_consecutive_failures",
+                        "Syncs of the stream that failed in a row since its last success (or since the daemon started).",
+                    ),
+                    stream_labels,
+                )
+                .unwrap(),
+            ),
             http_duration: reg(
                 &registry,
                 HistogramVec::new(
@@ -159,6 +184,14 @@ impl Metrics {
                 IntCounterVec::new(
                     Opts::new("exsync_plugin_load_failures_total", "Plugin files refused, by reason."),
                     &["reason"],
+                )
+                .unwrap(),
+            ),
+            plugins_refused: reg(
+                &registry,
+                IntGauge::new(
+                    "exsync_plugins_refused",
+                    "Plugin files refused right now: not loaded, or a new build refused while the old one keeps serving.",
                 )
                 .unwrap(),
             ),

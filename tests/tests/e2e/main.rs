@@ -21,6 +21,7 @@ mod kraken;
 mod kucoin;
 mod lifecycle;
 mod okx;
+mod ops;
 mod problems;
 mod rate_limits;
 mod reload;
