@@ -81,6 +81,32 @@ impl Daemon {
             .map(|(_, t)| *t)
     }
 
+    /// The one-line summary systemd shows (`STATUS=`) in `systemctl status exsyncd`.
+    pub fn status_line(&self) -> String {
+        let (total, broken, problems) = {
+            let topo = self.topology.read().expect("topology lock");
+            let broken = topo
+                .integrations
+                .values()
+                .filter(|i| i.error.is_some())
+                .count();
+            (topo.integrations.len(), broken, topo.all_problems().len())
+        };
+        let syncing = self.running.lock().expect("running lock").len();
+        let mut line = format!(
+            "{} of {total} integration{} ready, {syncing} syncing",
+            total - broken,
+            if total == 1 { "" } else { "s" }
+        );
+        if problems > 0 {
+            line.push_str(&format!(
+                "; {problems} problem{} (exsyncctl status)",
+                if problems == 1 { "" } else { "s" }
+            ));
+        }
+        line
+    }
+
     pub fn problems(&self) -> Vec<Problem> {
         self.topology.read().expect("topology lock").all_problems()
     }
@@ -145,6 +171,41 @@ impl Daemon {
 fn notify(state: &str) {
     if let Err(e) = notify::notify(state) {
         tracing::warn!(error = %e, "Could not notify the service manager.");
+    }
+}
+
+/// Keeps systemd informed while the daemon runs: `STATUS=` when the summary changes, and
+/// `WATCHDOG=1` at half of `WatchdogSec=` when the unit sets one. The ping comes from the
+/// runtime that runs everything else, after taking the locks the control server and the
+/// engine take: a wedged runtime or a stuck lock stops it, and systemd restarts the service.
+async fn tell_service_manager(daemon: Arc<Daemon>) {
+    let watchdog = notify::watchdog_ping_interval();
+    let every = watchdog
+        .unwrap_or(Duration::from_secs(5))
+        .min(Duration::from_secs(5));
+    let mut last = daemon.status_line();
+    let mut warned = false;
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let line = daemon.status_line();
+        let mut message = Vec::new();
+        if watchdog.is_some() {
+            message.push("WATCHDOG=1".to_owned());
+        }
+        if line != last {
+            message.push(format!("STATUS={line}"));
+            last = line;
+        }
+        if !message.is_empty() {
+            if let Err(e) = notify::notify(&message.join("\n")) {
+                if !warned {
+                    tracing::warn!(error = %e, "Could not notify the service manager (said once; later failures are silent).");
+                    warned = true;
+                }
+            }
+        }
     }
 }
 
@@ -273,11 +334,13 @@ pub async fn run(settings: Settings, overrides: Overrides) -> anyhow::Result<()>
         metrics = %daemon.settings.metrics_listen,
         "exsyncd ready."
     );
-    notify("READY=1");
+    notify(&format!("READY=1\nSTATUS={}", daemon.status_line()));
+    let service_task = tokio::spawn(tell_service_manager(daemon.clone()));
 
     signals.wait(&daemon).await;
     tracing::info!("Stopping: finishing the pages in flight.");
-    notify("STOPPING=1");
+    service_task.abort();
+    notify("STOPPING=1\nSTATUS=stopping: finishing the pages in flight");
     daemon.shutdown.cancel();
     if let Some(task) = watch_task {
         task.abort();

@@ -1,4 +1,5 @@
-//! Tells systemd how the service is doing (`sd_notify`): `READY=1`, `STOPPING=1`.
+//! Tells systemd how the service is doing (`sd_notify`): `READY=1`, `STATUS=...`,
+//! `WATCHDOG=1`, `STOPPING=1`.
 //!
 //! Writes one datagram to `$NOTIFY_SOCKET` when it is set (a path, or `@name` for an abstract
 //! socket); does nothing otherwise. No libsystemd needed.
@@ -23,8 +24,51 @@ pub fn notify(state: &str) -> io::Result<()> {
     Ok(())
 }
 
+/// How often to send `WATCHDOG=1`: half the `WatchdogSec=` systemd passed in
+/// `$WATCHDOG_USEC`, if it did and meant this process (`$WATCHDOG_PID`, when set).
+pub fn watchdog_ping_interval() -> Option<std::time::Duration> {
+    watchdog_interval_from(
+        std::env::var("WATCHDOG_USEC").ok().as_deref(),
+        std::env::var("WATCHDOG_PID").ok().as_deref(),
+        std::process::id(),
+    )
+}
+
+fn watchdog_interval_from(
+    usec: Option<&str>,
+    pid: Option<&str>,
+    me: u32,
+) -> Option<std::time::Duration> {
+    if let Some(pid) = pid {
+        if pid.trim().parse::<u32>().ok() != Some(me) {
+            return None;
+        }
+    }
+    let usec: u64 = usec?.trim().parse().ok().filter(|u| *u > 0)?;
+    Some(std::time::Duration::from_micros(usec / 2))
+}
+
 #[cfg(test)]
 mod tests {
+    use super::watchdog_interval_from;
+    use std::time::Duration;
+
+    #[test]
+    fn watchdog_pings_at_half_the_timeout_and_only_for_this_process() {
+        assert_eq!(
+            watchdog_interval_from(Some("20000000"), None, 7),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            watchdog_interval_from(Some("20000000"), Some("7"), 7),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(watchdog_interval_from(Some("20000000"), Some("8"), 7), None);
+        assert_eq!(watchdog_interval_from(None, None, 7), None);
+        assert_eq!(watchdog_interval_from(Some("0"), None, 7), None);
+        assert_eq!(watchdog_interval_from(Some("soon"), None, 7), None);
+    }
+
     #[test]
     fn sends_ready_to_a_path_socket() {
         let dir = tempfile::tempdir().unwrap();

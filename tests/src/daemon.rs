@@ -239,7 +239,11 @@ impl Daemon {
                 std::fs::read_to_string(setup.log_path()).unwrap_or_default()
             )
         });
-        assert_eq!(&buf[..n], b"READY=1");
+        assert!(
+            buf[..n].starts_with(b"READY=1"),
+            "{}",
+            String::from_utf8_lossy(&buf[..n])
+        );
         let _ = std::fs::remove_file(&notify_path);
         Daemon {
             child: Some(child),

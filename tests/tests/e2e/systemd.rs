@@ -416,3 +416,94 @@ fn example_configuration_passes_exsyncd_validate() {
         "integrations checked:\n{report:#}"
     );
 }
+
+/// The daemon speaks sd_notify as `Type=notify` with `WatchdogSec=` expects: `READY=1` with a
+/// `STATUS=` summary, `WATCHDOG=1` at half of `$WATCHDOG_USEC`, and `STOPPING=1` on SIGTERM.
+/// A fake `NOTIFY_SOCKET` stands in for systemd.
+#[test]
+fn notify_socket_sees_ready_status_watchdog_pings_and_stopping() {
+    use std::os::unix::net::UnixDatagram;
+    use std::time::{Duration, Instant};
+
+    let setup = exsync_e2e::daemon::Setup::new();
+    setup.integration(
+        "broken",
+        "exchange = \"nonexistent\"\n[streams]\nledger = \"1h\"\n",
+    );
+    let notify_path = setup.path().join("notify.sock");
+    let notify = UnixDatagram::bind(&notify_path).unwrap();
+    notify
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let log = std::fs::File::create(setup.log_path()).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(target_bin("exsyncd"))
+        .arg("--config-dir")
+        .arg(setup.config_dir())
+        .arg("--state-dir")
+        .arg(setup.state_dir())
+        .arg("--plugin-dir")
+        .arg(setup.plugin_dir())
+        .arg("--socket")
+        .arg(setup.socket())
+        .arg("--metrics-listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .env("NOTIFY_SOCKET", &notify_path)
+        // WatchdogSec=1s: a ping every half second.
+        .env("WATCHDOG_USEC", "1000000")
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let recv = || {
+        let mut buf = [0u8; 1024];
+        let n = notify.recv(&mut buf).unwrap_or_else(|e| {
+            panic!(
+                "no datagram from exsyncd ({e}); log:\n{}",
+                std::fs::read_to_string(setup.log_path()).unwrap_or_default()
+            )
+        });
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+
+    let ready = recv();
+    let lines: Vec<&str> = ready.lines().collect();
+    assert_eq!(lines[0], "READY=1", "{ready}");
+    assert_eq!(
+        lines[1], "STATUS=0 of 1 integration ready, 0 syncing; 1 problem (exsyncctl status)",
+        "{ready}"
+    );
+
+    let started = Instant::now();
+    let mut pings = 0;
+    while pings < 4 {
+        let message = recv();
+        assert!(message.lines().any(|l| l == "WATCHDOG=1"), "{message}");
+        pings += 1;
+    }
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(1400) && took < Duration::from_secs(20),
+        "4 pings at 500 ms took {took:?}"
+    );
+
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let stopping = loop {
+        let message = recv();
+        if message.contains("STOPPING=1") {
+            break message;
+        }
+        assert!(message.contains("WATCHDOG=1"), "{message}");
+    };
+    assert!(
+        stopping.starts_with("STOPPING=1\nSTATUS=stopping"),
+        "{stopping}"
+    );
+    assert!(child.wait().unwrap().success());
+}
