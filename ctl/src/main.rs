@@ -17,7 +17,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::commands::Context;
 
@@ -27,7 +27,7 @@ const DEFAULT_SOCKET: &str = "/run/exsync/exsyncd.sock";
 /// The operator's command line for exsyncd.
 #[derive(Parser, Debug)]
 #[command(name = "exsyncctl", version, about, propagate_version = true)]
-struct Cli {
+pub(crate) struct Cli {
     /// The daemon's control socket.
     #[arg(long, global = true, env = "EXSYNC_SOCKET", default_value = DEFAULT_SOCKET)]
     socket: PathBuf,
@@ -58,6 +58,10 @@ enum Command {
     Reload(commands::reload::ReloadArgs),
     /// Check a configuration directory without a daemon.
     Validate(commands::validate::ValidateArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions(commands::docs::CompletionsArgs),
+    /// Print the manual page (roff) to stdout: `exsyncctl man | man -l -`.
+    Man,
 }
 
 /// How a run ended: the exit codes operators and scripts rely on.
@@ -96,6 +100,8 @@ fn main() -> ExitCode {
         Command::Coverage(args) => commands::coverage::coverage(&ctx, &args),
         Command::Reload(args) => commands::reload::reload(&ctx, &args),
         Command::Validate(args) => commands::validate::validate(&ctx, &args),
+        Command::Completions(args) => commands::docs::completions(Cli::command(), &args),
+        Command::Man => commands::docs::man(Cli::command()),
     };
     match result {
         Ok(exit) => exit.into(),
@@ -114,7 +120,6 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn command_line_is_consistent() {

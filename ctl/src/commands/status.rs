@@ -47,6 +47,7 @@ pub fn render(report: &StatusReport, now_ms: i64) -> String {
     daemon.row(["plugin dir", &d.plugin_dir]);
     daemon.row(["reloaded".to_owned(), last_reload(report, now_ms)]);
     let mut text = daemon.render();
+    text.push_str(&render_health(report, now_ms));
 
     text.push_str("\nPLUGINS\n");
     if report.plugins.is_empty() {
@@ -92,6 +93,80 @@ pub fn render(report: &StatusReport, now_ms: i64) -> String {
         }
     }
     text
+}
+
+/// One health word for a stream, worst first in [`HEALTH_ORDER`].
+fn health(
+    integration: &IntegrationInfo,
+    s: &exsync_protocol::StreamStatus,
+    now_ms: i64,
+) -> &'static str {
+    if integration.error.is_some() {
+        return "broken";
+    }
+    if s.last_error.is_some() {
+        return "failing";
+    }
+    if s.state == "running" {
+        return "syncing";
+    }
+    match s.last_success_ms {
+        None => "pending",
+        // Three intervals (at least an hour) without a success: the alert rule's threshold.
+        Some(t) if now_ms - t > (3 * s.interval_s as i64 * 1000).max(3_600_000) => "stale",
+        Some(_) => "ok",
+    }
+}
+
+/// Health words, worst first.
+const HEALTH_ORDER: [&str; 6] = ["broken", "failing", "stale", "pending", "syncing", "ok"];
+
+/// A table with one row per integration and stream and a health word, the worst and, among
+/// equals, the longest without a success first: what needs a look is on top.
+fn render_health(report: &StatusReport, now_ms: i64) -> String {
+    let mut rows: Vec<(usize, i64, [String; 5])> = Vec::new();
+    for i in &report.integrations {
+        if i.streams.is_empty() {
+            let word = if i.error.is_some() { "broken" } else { "ok" };
+            let rank = HEALTH_ORDER.iter().position(|w| *w == word).unwrap_or(0);
+            rows.push((
+                rank,
+                i64::MIN,
+                [
+                    i.name.clone(),
+                    "-".into(),
+                    word.into(),
+                    "-".into(),
+                    output::error_cell(i.error.as_ref()),
+                ],
+            ));
+        }
+        for s in &i.streams {
+            let word = health(i, s, now_ms);
+            let rank = HEALTH_ORDER.iter().position(|w| *w == word).unwrap_or(0);
+            rows.push((
+                rank,
+                s.last_success_ms.unwrap_or(i64::MIN),
+                [
+                    i.name.clone(),
+                    s.stream.clone(),
+                    word.into(),
+                    output::when(s.last_success_ms, now_ms),
+                    output::error_cell(s.last_error.as_ref().or(i.error.as_ref())),
+                ],
+            ));
+        }
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    rows.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    let mut table =
+        Table::new(&["integration", "stream", "health", "last success", "error"]).indent(2);
+    for (_, _, row) in rows {
+        table.row(row);
+    }
+    format!("\nHEALTH\n{}", table.render())
 }
 
 /// `ok 3m ago (...)`, `failed ...: 2 refused (see PROBLEMS)`, or `none since the start`.
@@ -223,6 +298,66 @@ mod tests {
             "PROBLEMS (1)\n  integrations.d/bad.toml\n    config: missing field `exchange`\n    \
              hint: name the plugin id in `exchange`\n"
         ));
+    }
+
+    #[test]
+    fn health_table_puts_the_worst_and_longest_failing_first() {
+        let stream = |name: &str, success: Option<i64>, error: bool| StreamStatus {
+            stream: name.into(),
+            interval_s: 3600,
+            state: "idle".into(),
+            last_success_ms: success,
+            last_error: error.then(|| ErrorInfo::new("auth", "invalid API key")),
+            ..StreamStatus::default()
+        };
+        let report = StatusReport {
+            integrations: vec![
+                IntegrationInfo {
+                    name: "a".into(),
+                    exchange: "binance".into(),
+                    state: "ready".into(),
+                    streams: vec![
+                        stream("balances", Some(NOW - 60_000), false),
+                        stream("trades", Some(NOW - 60_000), true),
+                        stream("orders", Some(NOW - 5 * 3_600_000), true),
+                        stream("ledger", Some(NOW - 4 * 3_600_000), false),
+                        stream("deposits", None, false),
+                    ],
+                    ..IntegrationInfo::default()
+                },
+                IntegrationInfo {
+                    name: "b".into(),
+                    exchange: "nope".into(),
+                    state: "broken".into(),
+                    error: Some(ErrorInfo::new("config", "unknown exchange `nope`")),
+                    ..IntegrationInfo::default()
+                },
+            ],
+            ..StatusReport::default()
+        };
+        let text = render(&report, NOW);
+        let health = text.split("\nHEALTH\n").nth(1).unwrap();
+        let words: Vec<(&str, &str)> = health
+            .lines()
+            .skip(1)
+            .take(6)
+            .map(|l| {
+                let cells: Vec<&str> = l.split_whitespace().collect();
+                (cells[1], cells[2])
+            })
+            .collect();
+        assert_eq!(
+            words,
+            [
+                ("-", "broken"),
+                ("orders", "failing"),
+                ("trades", "failing"),
+                ("ledger", "stale"),
+                ("deposits", "pending"),
+                ("balances", "ok"),
+            ],
+            "{text}"
+        );
     }
 
     #[test]
