@@ -160,7 +160,7 @@ fn render_health(report: &StatusReport, now_ms: i64) -> String {
     if rows.is_empty() {
         return String::new();
     }
-    rows.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    rows.sort_by_key(|r| (r.0, r.1));
     let mut table =
         Table::new(&["integration", "stream", "health", "last success", "error"]).indent(2);
     for (_, _, row) in rows {
