@@ -903,14 +903,17 @@ fn algo(key: u64, pending: bool) -> WalkItem {
     }
 }
 
+/// The requests of an algo sync, as `(state or "pending", after)`.
+type AlgoRequests = Vec<(String, Option<String>)>;
+
 /// One sync of an algo partition against per-state history lists and a pending list,
-/// served as OKX pages them: (requests as `(state or "pending", after)`, ids, cursor).
+/// served as OKX pages them: (requests, ids, cursor).
 fn algo_sync(
     history: &[Vec<u64>],
     pending: &[u64],
     cursor: Option<String>,
     now: i64,
-) -> (Vec<(String, Option<String>)>, Vec<String>, Option<String>) {
+) -> (AlgoRequests, Vec<String>, Option<String>) {
     let serve = |list: &[u64], after: Option<&str>, pending: bool| -> Vec<WalkItem> {
         let after: Option<u64> = after.map(|a| a.parse().unwrap());
         let mut v: Vec<u64> = list
