@@ -16,9 +16,10 @@ use exsync_plugin_api::{
 
 use crate::config::OkxConfig;
 use crate::endpoints::{
-    bar, Endpoint, OkxEndpoints, API_HOSTS, DEFAULT_BASE_URL, DEMO_HEADER, FUNDING_BILLS_FROM_MS,
-    INSTRUMENTS_TTL_MS, INST_TYPES, LEDGER_FUNDING, LEDGER_TRADING, PAGE_LIMIT, SANDBOX_BASE_URL,
-    THREE_MONTHS_MS, TIMEFRAMES,
+    bar, Endpoint, OkxEndpoints, ALGO_ORD_TYPES, ALGO_PARTITION_PREFIX, API_HOSTS,
+    DEFAULT_BASE_URL, DEMO_HEADER, FUNDING_BILLS_FROM_MS, INSTRUMENTS_TTL_MS, INST_TYPES,
+    LEDGER_FUNDING, LEDGER_TRADING, PAGE_LIMIT, SANDBOX_BASE_URL, THREE_MONTHS_MS, TIMEFRAMES,
+    TRANSFERS_CRYPTO, TRANSFERS_FIAT,
 };
 use crate::pagination::{self, KeyKind, OkxPager, Phase};
 use crate::parsing::{self, AccountConfig, Contracts};
@@ -165,7 +166,10 @@ impl Connector for OkxConnector {
         context: &PartitionContext,
     ) -> Result<Vec<String>, PluginError> {
         match stream {
-            Stream::Balances | Stream::Deposits | Stream::Withdrawals => Ok(vec![String::new()]),
+            Stream::Balances => Ok(vec![String::new()]),
+            Stream::Deposits | Stream::Withdrawals => {
+                Ok(vec![TRANSFERS_CRYPTO.into(), TRANSFERS_FIAT.into()])
+            }
             Stream::Ledger => Ok(vec![LEDGER_TRADING.into(), LEDGER_FUNDING.into()]),
             Stream::Trades | Stream::Orders => {
                 let account = self.account_config()?;
@@ -173,6 +177,9 @@ impl Connector for OkxConnector {
                     .iter()
                     .map(|t| t.to_string())
                     .collect();
+                if stream == Stream::Orders {
+                    parts.extend(ALGO_ORD_TYPES.iter().map(|t| algo_partition(t)));
+                }
                 for known in &context.known {
                     if !known.is_empty() && !parts.contains(known) {
                         parts.push(known.clone());
@@ -197,6 +204,9 @@ impl Connector for OkxConnector {
             Stream::Balances => self.fetch_balances(),
             Stream::Trades => self.fetch_trades(partition, cursor),
             Stream::Orders => self.fetch_orders(partition, cursor),
+            Stream::Deposits | Stream::Withdrawals if partition == TRANSFERS_FIAT => {
+                self.fetch_fiat_transfers(stream, cursor)
+            }
             Stream::Deposits | Stream::Withdrawals => self.fetch_transfers(stream, cursor),
             Stream::Ledger => self.fetch_ledger(partition, cursor),
             Stream::Candles => self.fetch_candles(partition, cursor),
@@ -223,6 +233,11 @@ fn account_level_name(acct_lv: &str) -> &'static str {
         "4" => "portfolio margin",
         _ => "unknown account mode",
     }
+}
+
+/// The orders partition of the algo orders of `ord_type`: `algo:trigger`.
+fn algo_partition(ord_type: &str) -> String {
+    format!("{ALGO_PARTITION_PREFIX}{ord_type}")
 }
 
 fn require_inst_type(partition: &str, stream: Stream) -> Result<(), PluginError> {
@@ -295,11 +310,12 @@ impl OkxConnector {
             .walk_page(&walk, items, KeyKind::Id, Some(now - THREE_MONTHS_MS)))
     }
 
-    /// Completed orders of the last 3 months, then the open ones.
-    ///
-    /// Not synced (unfinished): algo orders (`orders-algo-history`: triggers, TP/SL, iceberg,
-    /// TWAP); the orders they place once triggered are ordinary orders and are synced.
+    /// Completed orders of the last 3 months, then the open ones; in an `algo:` partition,
+    /// the algo orders of one `ordType` ([`Self::fetch_algo_orders`]).
     fn fetch_orders(&self, inst_type: &str, cursor: Option<&str>) -> Result<Page, PluginError> {
+        if let Some(ord_type) = inst_type.strip_prefix(ALGO_PARTITION_PREFIX) {
+            return self.fetch_algo_orders(ord_type, cursor);
+        }
         require_inst_type(inst_type, Stream::Orders)?;
         let now = self.server_now()?;
         let walk = self.pager.walk_request(cursor, "orders", now)?;
@@ -326,6 +342,45 @@ impl OkxConnector {
         Ok(self
             .pager
             .orders_page(&walk, items, Some(now - THREE_MONTHS_MS)))
+    }
+
+    /// Algo orders of one `ordType` (triggers, TP/SL, OCO, trailing, iceberg, TWAP, chase):
+    /// those done in the last 3 months, one walk per state, then those not yet triggered.
+    /// The ordinary orders they place once triggered are synced in the instrument types'
+    /// partitions.
+    fn fetch_algo_orders(&self, ord_type: &str, cursor: Option<&str>) -> Result<Page, PluginError> {
+        if !ALGO_ORD_TYPES.contains(&ord_type) {
+            return Err(PluginError::plugin(format!(
+                "orders partition {:?} names no OKX algo order type ({})",
+                algo_partition(ord_type),
+                ALGO_ORD_TYPES.join(" | ")
+            )));
+        }
+        let now = self.server_now()?;
+        let request = self.pager.algo_request(cursor, now)?;
+        let mut params = vec![("ordType", ord_type.to_owned())];
+        let endpoint = match &request.history {
+            Some((state, _)) => {
+                params.push(("state", (*state).to_owned()));
+                &OkxEndpoints::ORDERS_ALGO_HISTORY
+            }
+            None => &OkxEndpoints::ORDERS_ALGO_PENDING,
+        };
+        params.extend(request.after().map(|a| ("after", a.to_owned())));
+        params.push(("limit", PAGE_LIMIT.to_string()));
+        let name = endpoint.path.trim_start_matches("/api/v5/");
+        let what = format!(
+            "fetching {name} for {ord_type}{} after algo order {}",
+            request
+                .history
+                .as_ref()
+                .map_or(String::new(), |(state, _)| format!(" ({state})")),
+            request.after().unwrap_or("(newest)")
+        );
+        let body = self.signed_get(endpoint, &params, &what)?;
+        let items = parsing::parse_algo_orders(&body, name)
+            .map_err(|e| e.context(format!("for {ord_type}")))?;
+        Ok(self.pager.algo_page(&request, items, now - THREE_MONTHS_MS))
     }
 
     /// The trading account's bills (`bills-archive`, 3 months) or the funding account's
@@ -392,6 +447,37 @@ impl OkxConnector {
             parsing::parse_withdrawals(&body)?
         };
         // OKX documents no lookback limit for deposit and withdrawal history.
+        Ok(self.pager.walk_page(&walk, items, KeyKind::Time, None))
+    }
+
+    /// Fiat (bank) deposits or withdrawals, newest first by creation time (`before=`,
+    /// inclusive).
+    fn fetch_fiat_transfers(
+        &self,
+        stream: Stream,
+        cursor: Option<&str>,
+    ) -> Result<Page, PluginError> {
+        let now = self.server_now()?;
+        let deposits = stream == Stream::Deposits;
+        let walk = self
+            .pager
+            .walk_request(cursor, &format!("{stream} (fiat)"), now)?;
+        let endpoint = if deposits {
+            &OkxEndpoints::FIAT_DEPOSIT_HISTORY
+        } else {
+            &OkxEndpoints::FIAT_WITHDRAWAL_HISTORY
+        };
+        let mut params: Vec<(&str, String)> = walk.inclusive_before_param().into_iter().collect();
+        params.push(("limit", PAGE_LIMIT.to_string()));
+        let name = endpoint.path.trim_start_matches("/api/v5/");
+        let what = format!(
+            "fetching {name} before {}",
+            walk.after()
+                .map_or("(newest)".into(), |a| format!("cTime {a}"))
+        );
+        let body = self.signed_get(endpoint, &params, &what)?;
+        let items = parsing::parse_fiat_transfers(&body, name, deposits)?;
+        // OKX documents no lookback limit for its fiat order histories.
         Ok(self.pager.walk_page(&walk, items, KeyKind::Time, None))
     }
 

@@ -81,6 +81,31 @@ pub(crate) const INSTRUMENTS_TTL_MS: i64 = HOUR_MS;
 /// Instrument types whose fills and orders are synced, as `instType=` takes them.
 pub(crate) const INST_TYPES: [&str; 5] = ["SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION"];
 
+/// The orders stream's partitions of algo orders are `algo:<ordType>`, one per value of
+/// `ordType=` below: OKX requires `ordType` on both algo endpoints and takes one type per
+/// request, except `conditional` and `oco`, which it takes together. The algo endpoints'
+/// `instType` filter is optional and not used: one walk covers every instrument type.
+pub(crate) const ALGO_PARTITION_PREFIX: &str = "algo:";
+pub(crate) const ALGO_ORD_TYPES: [&str; 6] = [
+    "conditional,oco",
+    "trigger",
+    "move_order_stop",
+    "iceberg",
+    "twap",
+    // Documented for FUTURES and SWAP only; an account without such orders gets `[]`.
+    "chase",
+];
+
+/// `orders-algo-history` needs `state` (or one `algoId`): the states it takes, walked one
+/// after the other. OKX also answers `partially_failed`, which the filter does not offer
+/// (unconfirmed: under which of these filters such orders are served).
+pub(crate) const ALGO_HISTORY_STATES: [&str; 3] = ["effective", "canceled", "order_failed"];
+
+/// The deposits and withdrawals streams' partitions: `""` for crypto transfers (the
+/// partition they always had), `fiat` for fiat (bank) transfers.
+pub(crate) const TRANSFERS_CRYPTO: &str = "";
+pub(crate) const TRANSFERS_FIAT: &str = "fiat";
+
 /// One REST endpoint: where it is, its rate limit, and whether it is signed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Endpoint {
@@ -180,6 +205,43 @@ impl OkxEndpoints {
         6,
         1000,
     );
+    /// `GET /api/v5/trade/orders-algo-history?ordType=&state=&after=algoId&limit=`: algo
+    /// orders of the last 3 months that are done, newest first. 20 / 2 s.
+    pub(crate) const ORDERS_ALGO_HISTORY: Endpoint = private(
+        "/api/v5/trade/orders-algo-history",
+        "orders_algo_history",
+        20,
+        2000,
+    );
+    /// `GET /api/v5/trade/orders-algo-pending?ordType=&after=algoId&limit=`: algo orders not
+    /// yet triggered (`live`, `pause`), newest first. 20 / 2 s.
+    pub(crate) const ORDERS_ALGO_PENDING: Endpoint = private(
+        "/api/v5/trade/orders-algo-pending",
+        "orders_algo_pending",
+        20,
+        2000,
+    );
+    /// `GET /api/v5/fiat/deposit-order-history?before=cTime&limit=`: fiat deposits, 3 / s.
+    ///
+    /// OKX's documentation names this path `deposit-order-history` (its section "Get deposit
+    /// order history"), not `deposit-history`. It calls `after` a begin and `before` an end
+    /// timestamp, both inclusive, in ms: read literally, `before=T` answers the orders
+    /// created at or before T (unconfirmed: that reading, and that answers come newest
+    /// first, as every other OKX history list does).
+    pub(crate) const FIAT_DEPOSIT_HISTORY: Endpoint = private(
+        "/api/v5/fiat/deposit-order-history",
+        "fiat_deposit_order_history",
+        3,
+        1000,
+    );
+    /// `GET /api/v5/fiat/withdrawal-order-history?before=cTime&limit=`: fiat withdrawals,
+    /// 3 / s; paged as [`Self::FIAT_DEPOSIT_HISTORY`].
+    pub(crate) const FIAT_WITHDRAWAL_HISTORY: Endpoint = private(
+        "/api/v5/fiat/withdrawal-order-history",
+        "fiat_withdrawal_order_history",
+        3,
+        1000,
+    );
     /// `GET /api/v5/market/history-candles?instId=&bar=&after=&before=&limit=`: public
     /// candles back to the instrument's listing. 20 / 2 s per IP.
     pub(crate) const HISTORY_CANDLES: Endpoint = Endpoint {
@@ -201,7 +263,7 @@ impl OkxEndpoints {
     };
 
     /// Every endpoint, for the manifest's rate limits.
-    pub(crate) const ALL: [Endpoint; 15] = [
+    pub(crate) const ALL: [Endpoint; 19] = [
         Self::TIME,
         Self::ACCOUNT_CONFIG,
         Self::ACCOUNT_BALANCE,
@@ -215,6 +277,10 @@ impl OkxEndpoints {
         Self::ASSET_BILLS_HISTORY,
         Self::DEPOSIT_HISTORY,
         Self::WITHDRAWAL_HISTORY,
+        Self::ORDERS_ALGO_HISTORY,
+        Self::ORDERS_ALGO_PENDING,
+        Self::FIAT_DEPOSIT_HISTORY,
+        Self::FIAT_WITHDRAWAL_HISTORY,
         Self::HISTORY_CANDLES,
         Self::INSTRUMENTS,
     ];

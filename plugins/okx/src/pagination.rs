@@ -17,7 +17,9 @@
 //! | trades | `instType` | walk over `billId` | `fills-history?instType=&after=&limit=100` |
 //! | orders | `instType` | walk over `ordId`, then the open orders | `orders-history-archive`, then `orders-pending` |
 //! | ledger | `trading`, `funding` | walk over `billId` | `bills-archive?after=&limit=100`, `asset/bills-history?pagingType=2&after=&limit=100` |
+//! | orders | `algo:<ordType>` | a walk over `algoId` per state, then the pending ones | `orders-algo-history?ordType=&state=&after=&limit=100`, then `orders-algo-pending?ordType=&after=&limit=100` |
 //! | deposits, withdrawals | `""` | walk over `ts` | `deposit-history?after=&limit=100` |
+//! | deposits, withdrawals | `fiat` | walk over `cTime` | `fiat/deposit-order-history?before=&limit=100` (`before` inclusive) |
 //! | candles | `instId:timeframe` | `{"start":T}` | `history-candles?instId=&bar=&before=T-1&after=T+100 bars` |
 //!
 //! Every cursor names the next request completely: a crash between two pages repeats at most
@@ -28,7 +30,7 @@ use exsync_plugin_api::window::{candle_window_page, decode_cursor, encode_cursor
 use exsync_plugin_api::{Candle, Page, PluginError, Record};
 use serde::{Deserialize, Serialize};
 
-use crate::endpoints::PAGE_LIMIT;
+use crate::endpoints::{ALGO_HISTORY_STATES, PAGE_LIMIT};
 
 /// Turns cursors into requests and responses into pages, for one integration.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,6 +75,52 @@ impl WalkRequest {
     /// The `after=` parameter, if any.
     pub(crate) fn after_param(&self) -> Option<(&'static str, String)> {
         self.walk.after().map(|a| ("after", a.to_owned()))
+    }
+
+    /// The `before=` parameter of OKX's fiat order histories, whose `before` is an inclusive
+    /// end time: the walk's exclusive key less one millisecond.
+    pub(crate) fn inclusive_before_param(&self) -> Option<(&'static str, String)> {
+        self.after()
+            .map(|a| ("before", a.saturating_sub(1).to_string()))
+    }
+}
+
+/// The cursor of an `algo:<ordType>` partition of the orders stream: one walk over
+/// `orders-algo-history` per state in [`ALGO_HISTORY_STATES`] (OKX requires the state), one
+/// after the other, then the pending list (`orders-algo-pending`). After the pending list,
+/// every history walk also reads down to the oldest algo order seen pending, so that it
+/// reads that order once it is done (`hold`).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct AlgoCursor {
+    /// The list read next: the history walk of `ALGO_HISTORY_STATES[step]`, or past the
+    /// last state the pending list.
+    #[serde(default)]
+    pub(crate) step: usize,
+    /// The history walks, in `ALGO_HISTORY_STATES` order.
+    #[serde(default)]
+    pub(crate) history: Vec<walk::WalkCursor>,
+    /// The pending list: its next `after=algoId`, and the oldest algoId seen pending so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) after: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) held: Option<i64>,
+}
+
+/// One page request of an algo orders partition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct AlgoRequest {
+    pub(crate) cursor: AlgoCursor,
+    /// The history walk's state and request; `None`: the pending list.
+    pub(crate) history: Option<(&'static str, walk::WalkRequest)>,
+}
+
+impl AlgoRequest {
+    /// The `after=algoId` of this page, if any.
+    pub(crate) fn after(&self) -> Option<&str> {
+        match &self.history {
+            Some((_, walk)) => walk.after(),
+            None => self.cursor.after.as_deref(),
+        }
     }
 }
 
@@ -225,6 +273,92 @@ impl OkxPager {
                     ..Page::default()
                 }
             }
+        }
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Algo orders: a walk per history state, then the pending list.
+
+    /// The request a stored `algo:` cursor stands for at `now` (OKX's clock).
+    pub(crate) fn algo_request(
+        &self,
+        cursor: Option<&str>,
+        now: i64,
+    ) -> Result<AlgoRequest, PluginError> {
+        let mut cursor: AlgoCursor = decode_cursor(cursor, "orders")?.unwrap_or_default();
+        cursor
+            .history
+            .resize(ALGO_HISTORY_STATES.len(), walk::WalkCursor::default());
+        if cursor.step > ALGO_HISTORY_STATES.len() {
+            cursor.step = 0;
+        }
+        let history = ALGO_HISTORY_STATES.get(cursor.step).map(|state| {
+            let walker = KeyWalker::new(self.start_ms).with_unique_keys();
+            (
+                *state,
+                walker.resume(cursor.history[cursor.step].clone(), now),
+            )
+        });
+        Ok(AlgoRequest { cursor, history })
+    }
+
+    /// The page after `request` returned `items` (newest first). A history walk that ends
+    /// hands over to the next state's (or to the pending list) with `more`; the pending list
+    /// ends the partition's sync and sets every history walk's `hold` to the oldest algo
+    /// order it saw. `reach_from` is the oldest time OKX's history serves (now less 3
+    /// months).
+    pub(crate) fn algo_page(
+        &self,
+        request: &AlgoRequest,
+        items: Vec<WalkItem>,
+        reach_from: i64,
+    ) -> Page {
+        let mut next = request.cursor.clone();
+        if let Some((_, walk)) = &request.history {
+            let walk = WalkRequest {
+                phase: Phase::History,
+                walk: walk.clone(),
+            };
+            let mut page = self.walk_page(&walk, items, KeyKind::Id, Some(reach_from));
+            let walked: WalkCursor = page
+                .next_cursor
+                .as_deref()
+                .and_then(|c| serde_json::from_str(c).ok())
+                .unwrap_or_default();
+            next.history[next.step] = walked.walk;
+            if !page.more {
+                next.step += 1;
+                page.more = true;
+            }
+            page.next_cursor = Some(encode_cursor(&next));
+            return page;
+        }
+        let full = items.len() >= PAGE_LIMIT;
+        let min_key = items.iter().map(|i| key(i.key)).min();
+        let records: Vec<Record> = items.into_iter().map(|i| i.record).collect();
+        if let Some(min) = min_key {
+            next.held = Some(next.held.map_or(min, |h| h.min(min)));
+        }
+        let after = min_key.map(|k| k.to_string());
+        if full && after.is_some() && after != request.cursor.after {
+            next.after = after;
+            return Page {
+                records,
+                next_cursor: Some(encode_cursor(&next)),
+                more: true,
+                ..Page::default()
+            };
+        }
+        if let Some(held) = next.held {
+            for walk in &mut next.history {
+                walk.hold_at(held);
+            }
+        }
+        (next.step, next.after, next.held) = (0, None, None);
+        Page {
+            records,
+            next_cursor: Some(encode_cursor(&next)),
+            ..Page::default()
         }
     }
 

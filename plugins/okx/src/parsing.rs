@@ -279,6 +279,37 @@ struct OkxWithdrawal {
     ts: String,
 }
 
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OkxAlgoOrder {
+    inst_id: String,
+    algo_id: String,
+    #[serde(default)]
+    sz: String,
+    ord_type: String,
+    side: String,
+    state: String,
+    #[serde(default)]
+    ord_px: String,
+    c_time: String,
+    #[serde(default)]
+    u_time: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OkxFiatOrder {
+    ord_id: String,
+    ccy: String,
+    amt: String,
+    #[serde(default)]
+    fee: String,
+    #[serde(default)]
+    payment_method: String,
+    state: String,
+    c_time: String,
+}
+
 // ---------------------------------------------------------------------------------------
 // Entry points.
 
@@ -612,6 +643,105 @@ pub(crate) fn parse_orders(
     Ok(items)
 }
 
+/// `GET /api/v5/trade/orders-algo-history` and `orders-algo-pending` → orders keyed by
+/// `algoId`, with ids `algo:<algoId>`: OKX numbers algo orders apart from ordinary ones.
+/// Algo orders not yet triggered (`live`, `pause`, `partially_effective`) are pending.
+///
+/// An algo order places ordinary orders when it triggers (`ordIdList`); those orders and
+/// their fills are synced as such, so an algo order itself reports nothing filled: `filled`
+/// is `0`, `cost` and `average` are none, `raw` keeps `actualSz`, `actualPx` and the order
+/// ids. `price` is `ordPx` (`-1`, a market order, is no price); `amount` is `sz` (empty for
+/// an order closing a fraction of a position: `closeFraction`); `type` is the `ordType`.
+pub(crate) fn parse_algo_orders(body: &[u8], endpoint: &str) -> Result<Vec<WalkItem>, PluginError> {
+    let mut items = Vec::new();
+    for (i, raw) in data(body, endpoint)?.into_iter().enumerate() {
+        let o: OkxAlgoOrder = element(&raw, endpoint, i)?;
+        let key = id_key(&o.algo_id, endpoint, i, "algoId")?;
+        let side = parse_side(&o.side).ok_or_else(|| {
+            bad(format!(
+                "while parsing the {endpoint} response: [{i}] (algo order {}) has side {:?}",
+                o.algo_id, o.side
+            ))
+        })?;
+        let status = algo_order_status(&o.state);
+        let (base, quote) = split_inst_id(&o.inst_id);
+        let record = Record::Order(Order {
+            id: format!("algo:{}", o.algo_id),
+            timestamp: millis(&o.c_time, endpoint, i, "cTime")?,
+            updated: if o.u_time.is_empty() {
+                None
+            } else {
+                Some(millis(&o.u_time, endpoint, i, "uTime")?)
+            },
+            symbol: o.inst_id,
+            base,
+            quote,
+            side,
+            order_type: o.ord_type.to_ascii_lowercase(),
+            status,
+            price: decimal_opt(&o.ord_px),
+            amount: decimal_opt(&o.sz),
+            filled: "0".to_owned(),
+            cost: None,
+            average: None,
+            raw,
+        });
+        items.push(WalkItem {
+            key,
+            record,
+            pending: status == OrderStatus::Open,
+        });
+    }
+    Ok(items)
+}
+
+/// `GET /api/v5/fiat/deposit-order-history` or `withdrawal-order-history` → deposits (or
+/// withdrawals) keyed by `cTime` (OKX pages them by time), with ids `fiat:<ordId>`: fiat
+/// orders are numbered apart from crypto deposits and withdrawals.
+///
+/// `amount` is `amt` ("final amount of the transaction"), `fee_amount` is `fee` in the
+/// order's currency, `network` is the payment method (`SEPA`, `PIX`, `TR_BANKS`...); a bank
+/// transfer has no txid, address or tag (`paymentAcctId` stays in `raw`).
+pub(crate) fn parse_fiat_transfers(
+    body: &[u8],
+    endpoint: &str,
+    deposits: bool,
+) -> Result<Vec<WalkItem>, PluginError> {
+    let mut items = Vec::new();
+    for (i, raw) in data(body, endpoint)?.into_iter().enumerate() {
+        let f: OkxFiatOrder = element(&raw, endpoint, i)?;
+        require_amount(&f.amt, endpoint, i, "amt")?;
+        let ts = millis(&f.c_time, endpoint, i, "cTime")?;
+        let status = fiat_status(&f.state);
+        let fee_amount = decimal_opt(&f.fee);
+        let transfer = Transfer {
+            id: format!("fiat:{}", f.ord_id),
+            timestamp: ts,
+            asset: f.ccy.clone(),
+            asset_native: f.ccy.clone(),
+            amount: f.amt,
+            fee_asset: fee_amount.as_ref().map(|_| f.ccy.clone()),
+            fee_amount,
+            status,
+            txid: None,
+            address: None,
+            tag: None,
+            network: non_empty(f.payment_method),
+            raw,
+        };
+        items.push(WalkItem {
+            key: ts.max(0) as u64,
+            record: if deposits {
+                Record::Deposit(transfer)
+            } else {
+                Record::Withdrawal(transfer)
+            },
+            pending: status == TransferStatus::Pending,
+        });
+    }
+    Ok(items)
+}
+
 /// `GET /api/v5/account/bills-archive` → ledger entries keyed by `billId`.
 ///
 /// `amount` is `balChg` (signed, negative leaves the account), `balance_after` is `bal`,
@@ -809,6 +939,31 @@ pub(crate) fn order_status(state: &str) -> OrderStatus {
         "canceled" | "mmp_canceled" => OrderStatus::Canceled,
         // live, partially_filled and anything new.
         _ => OrderStatus::Open,
+    }
+}
+
+/// Algo order state → ours: `effective` (triggered: it placed its orders) is closed,
+/// `canceled` canceled, `order_failed` (triggered, but the order it placed failed) rejected,
+/// `partially_failed` (some of its orders placed, some failed) closed; `live`, `pause`,
+/// `partially_effective` and any new word are open (read again until OKX reports a state we
+/// know), and `raw` keeps OKX's word.
+pub(crate) fn algo_order_status(state: &str) -> OrderStatus {
+    match state {
+        "effective" | "partially_failed" => OrderStatus::Closed,
+        "canceled" => OrderStatus::Canceled,
+        "order_failed" => OrderStatus::Rejected,
+        _ => OrderStatus::Open,
+    }
+}
+
+/// Fiat order state: `completed` ok, `failed` failed, `canceled` canceled; `pending`,
+/// `inqueue`, `processing` and any new word pending (read again).
+pub(crate) fn fiat_status(state: &str) -> TransferStatus {
+    match state {
+        "completed" => TransferStatus::Ok,
+        "failed" => TransferStatus::Failed,
+        "canceled" => TransferStatus::Canceled,
+        _ => TransferStatus::Pending,
     }
 }
 

@@ -13,8 +13,10 @@ use serde_json::json;
 use crate::config::{generate_config, OkxConfig};
 use crate::connector::OkxConnector;
 use crate::endpoints::{bar, OkxEndpoints, DAY_MS, PAGE_LIMIT};
+use crate::endpoints::{ALGO_HISTORY_STATES, ALGO_ORD_TYPES};
 use crate::pagination::{
-    candle_partitions, split_candle_partition, KeyKind, OkxPager, Phase, WalkCursor, WalkItem,
+    candle_partitions, split_candle_partition, AlgoCursor, KeyKind, OkxPager, Phase, WalkCursor,
+    WalkItem,
 };
 use crate::parsing;
 use crate::signing::{self, prehash, OkxSigner};
@@ -414,6 +416,155 @@ fn parses_deposits_and_withdrawals() {
 }
 
 #[test]
+fn parses_algo_orders_with_ids_apart_from_ordinary_orders() {
+    let items = parsing::parse_algo_orders(
+        &data("orders_algo_history.json"),
+        "trade/orders-algo-history",
+    )
+    .unwrap();
+    assert_eq!(items.len(), 3);
+    let Record::Order(oco) = &items[0].record else {
+        panic!()
+    };
+    assert_eq!(oco.id, "algo:1880721064716505088");
+    assert_eq!(items[0].key, 1_880_721_064_716_505_088);
+    assert_eq!(oco.order_type, "oco");
+    assert_eq!(oco.status, OrderStatus::Closed, "effective: it triggered");
+    assert_eq!(oco.symbol, "BTC-USDT-SWAP");
+    assert_eq!(
+        (oco.base.as_deref(), oco.quote.as_deref()),
+        (Some("BTC"), Some("USDT"))
+    );
+    assert_eq!(oco.side, Side::Buy);
+    assert_eq!(oco.price, None, "an OCO order has no ordPx");
+    assert_eq!(oco.amount.as_deref(), Some("100"));
+    assert_eq!(oco.filled, "0", "its fills are its placed orders'");
+    assert_eq!((oco.cost.clone(), oco.average.clone()), (None, None));
+    assert_eq!(oco.timestamp, 1_737_099_305_008);
+    assert_eq!(oco.updated, Some(1_738_046_393_648));
+    assert_eq!(oco.raw["ordIdList"][0], "1884789786215137280");
+    assert!(!items[0].pending);
+    let Record::Order(trigger) = &items[1].record else {
+        panic!()
+    };
+    assert_eq!(trigger.status, OrderStatus::Canceled);
+    assert_eq!(trigger.price.as_deref(), Some("95000.5"));
+    assert_eq!(trigger.amount.as_deref(), Some("0.0125"));
+    assert_eq!(trigger.raw["state"], "canceled", "OKX's word stays in raw");
+    let Record::Order(failed) = &items[2].record else {
+        panic!()
+    };
+    assert_eq!(failed.status, OrderStatus::Rejected);
+    assert_eq!(failed.price, None, "ordPx -1 is a market order");
+
+    let pending = parsing::parse_algo_orders(
+        &data("orders_algo_pending.json"),
+        "trade/orders-algo-pending",
+    )
+    .unwrap();
+    let Record::Order(iceberg) = &pending[0].record else {
+        panic!()
+    };
+    assert_eq!(iceberg.status, OrderStatus::Open);
+    assert_eq!(iceberg.order_type, "iceberg");
+    assert!(pending[0].pending, "a live algo order is read again");
+    for (state, status) in [
+        ("live", OrderStatus::Open),
+        ("pause", OrderStatus::Open),
+        ("partially_effective", OrderStatus::Open),
+        ("effective", OrderStatus::Closed),
+        ("partially_failed", OrderStatus::Closed),
+        ("canceled", OrderStatus::Canceled),
+        ("order_failed", OrderStatus::Rejected),
+        ("something_new", OrderStatus::Open),
+    ] {
+        assert_eq!(parsing::algo_order_status(state), status, "{state}");
+    }
+    let e = parsing::parse_algo_orders(
+        br#"{"code":"0","msg":"","data":[{"instId":"BTC-USDT","algoId":"x1","ordType":"trigger","side":"buy","state":"live","cTime":"1"}]}"#,
+        "trade/orders-algo-pending",
+    )
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::BAD_RESPONSE);
+    assert!(e.message.contains("algoId"), "{}", e.message);
+}
+
+#[test]
+fn parses_fiat_deposits_and_withdrawals_with_ids_apart_from_crypto_ones() {
+    let deposits = parsing::parse_fiat_transfers(
+        &data("fiat_deposit_order_history.json"),
+        "fiat/deposit-order-history",
+        true,
+    )
+    .unwrap();
+    let Record::Deposit(d) = &deposits[0].record else {
+        panic!()
+    };
+    assert_eq!(d.id, "fiat:024041201450544699");
+    assert_eq!(deposits[0].key, 1_707_429_385_000);
+    assert_eq!(d.timestamp, 1_707_429_385_000);
+    assert_eq!(
+        (d.asset_native.as_str(), d.amount.as_str()),
+        ("TRY", "10000")
+    );
+    assert_eq!(d.status, TransferStatus::Ok);
+    assert_eq!(d.network.as_deref(), Some("TR_BANKS"));
+    assert_eq!(
+        (d.fee_amount.as_deref(), d.fee_asset.as_deref()),
+        (Some("0"), Some("TRY"))
+    );
+    assert_eq!((d.txid.clone(), d.address.clone()), (None, None));
+    assert!(!deposits[0].pending);
+    let Record::Deposit(queued) = &deposits[1].record else {
+        panic!()
+    };
+    assert_eq!(queued.status, TransferStatus::Pending);
+    assert_eq!(queued.amount, "250.50");
+    assert!(deposits[1].pending, "an order in the queue is read again");
+
+    let withdrawals = parsing::parse_fiat_transfers(
+        &data("fiat_withdrawal_order_history.json"),
+        "fiat/withdrawal-order-history",
+        false,
+    )
+    .unwrap();
+    let Record::Withdrawal(w) = &withdrawals[0].record else {
+        panic!()
+    };
+    assert_eq!(w.id, "fiat:024041201450544690");
+    assert_eq!(w.status, TransferStatus::Canceled);
+    assert_eq!(w.fee_amount.as_deref(), Some("3.5"));
+    assert_eq!(w.network.as_deref(), Some("PIX"));
+    let Record::Withdrawal(f) = &withdrawals[1].record else {
+        panic!()
+    };
+    assert_eq!(f.status, TransferStatus::Failed);
+    assert_eq!((f.fee_amount.clone(), f.fee_asset.clone()), (None, None));
+    for (state, status) in [
+        ("completed", TransferStatus::Ok),
+        ("failed", TransferStatus::Failed),
+        ("canceled", TransferStatus::Canceled),
+        ("pending", TransferStatus::Pending),
+        ("inqueue", TransferStatus::Pending),
+        ("processing", TransferStatus::Pending),
+    ] {
+        assert_eq!(parsing::fiat_status(state), status, "{state}");
+    }
+    let e = parsing::parse_fiat_transfers(
+        br#"{"code":"0","msg":"","data":[{"ordId":"1","ccy":"EUR","amt":"ten","state":"completed","cTime":"1"}]}"#,
+        "fiat/deposit-order-history",
+        true,
+    )
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::BAD_RESPONSE);
+    assert!(
+        e.message.contains("fiat/deposit-order-history"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
 fn parses_candles_and_their_finality() {
     let candles = parsing::parse_candles(&data("history_candles.json"), "BTC-USDT", "1h").unwrap();
     assert_eq!(candles.len(), 2);
@@ -721,6 +872,177 @@ fn orders_walk_reads_the_open_orders_then_stops_below_the_oldest() {
     assert_eq!(
         (next.phase, next.walk.stop, next.walk.hold),
         (Phase::History, Some(500), Some(350))
+    );
+}
+
+fn algo(key: u64, pending: bool) -> WalkItem {
+    WalkItem {
+        key,
+        pending,
+        record: Record::Order(exsync_plugin_api::Order {
+            id: format!("algo:{key}"),
+            timestamp: START + key as i64,
+            updated: None,
+            symbol: "BTC-USDT".into(),
+            base: None,
+            quote: None,
+            side: Side::Buy,
+            order_type: "trigger".into(),
+            status: if pending {
+                OrderStatus::Open
+            } else {
+                OrderStatus::Closed
+            },
+            price: None,
+            amount: None,
+            filled: "0".into(),
+            cost: None,
+            average: None,
+            raw: json!({}),
+        }),
+    }
+}
+
+/// The requests of an algo sync, as `(state or "pending", after)`.
+type AlgoRequests = Vec<(String, Option<String>)>;
+
+/// One sync of an algo partition against per-state history lists and a pending list,
+/// served as OKX pages them: (requests, ids, cursor).
+fn algo_sync(
+    history: &[Vec<u64>],
+    pending: &[u64],
+    cursor: Option<String>,
+    now: i64,
+) -> (AlgoRequests, Vec<String>, Option<String>) {
+    let serve = |list: &[u64], after: Option<&str>, pending: bool| -> Vec<WalkItem> {
+        let after: Option<u64> = after.map(|a| a.parse().unwrap());
+        let mut v: Vec<u64> = list
+            .iter()
+            .copied()
+            .filter(|k| after.is_none_or(|a| *k < a))
+            .collect();
+        v.sort_by(|a, b| b.cmp(a));
+        v.into_iter()
+            .take(PAGE_LIMIT)
+            .map(|k| algo(k, pending))
+            .collect()
+    };
+    let mut cursor = cursor;
+    let (mut requests, mut ids) = (Vec::new(), Vec::new());
+    loop {
+        let request = pager().algo_request(cursor.as_deref(), now).unwrap();
+        let after = request.after().map(str::to_owned);
+        let items = match &request.history {
+            Some((state, _)) => {
+                let i = ALGO_HISTORY_STATES.iter().position(|s| s == state).unwrap();
+                requests.push((state.to_string(), after.clone()));
+                serve(&history[i], after.as_deref(), false)
+            }
+            None => {
+                requests.push(("pending".into(), after.clone()));
+                serve(pending, after.as_deref(), true)
+            }
+        };
+        let page = pager().algo_page(&request, items, now - 90 * DAY_MS);
+        ids.extend(page.records.iter().map(|r| r.id()));
+        cursor.clone_from(&page.next_cursor);
+        if !page.more {
+            return (requests, ids, cursor);
+        }
+        assert!(requests.len() < 1000, "the walk does not end");
+    }
+}
+
+#[test]
+fn algo_orders_walk_every_history_state_then_the_pending_ones() {
+    let now = START + DAY_MS;
+    // 150 effective, 3 canceled, none failed; 2 pending (keys 1000 and 1300).
+    let mut history = vec![
+        (1..=150u64).map(|k| k * 10).collect::<Vec<_>>(),
+        vec![5, 15, 25],
+        vec![],
+    ];
+    let pending = vec![1000u64, 1300];
+    let (requests, ids, cursor) = algo_sync(&history, &pending, None, now);
+    let asked: Vec<&str> = requests.iter().map(|(s, _)| s.as_str()).collect();
+    assert_eq!(
+        asked,
+        vec![
+            "effective",
+            "effective",
+            "canceled",
+            "order_failed",
+            "pending"
+        ]
+    );
+    assert_eq!(
+        requests[1].1.as_deref(),
+        Some("510"),
+        "after the oldest algoId"
+    );
+    assert_eq!(ids.len(), 150 + 3 + 2);
+    assert!(ids.iter().all(|id| id.starts_with("algo:")));
+    let c: AlgoCursor = serde_json::from_str(cursor.as_deref().unwrap()).unwrap();
+    assert_eq!(c.step, 0);
+    assert_eq!(c.history[0].stop, Some(1500));
+    assert_eq!(
+        c.history[0].hold,
+        Some(1000),
+        "read down to the oldest pending"
+    );
+
+    // The pending order 1000 triggers (effective now, same algoId); 1300 stays: one
+    // request per list, and the triggered order is read again in the effective walk.
+    history[0].push(1000);
+    let pending = vec![1300u64];
+    let (requests, ids, cursor) = algo_sync(&history, &pending, cursor, now);
+    assert_eq!(requests.len(), ALGO_HISTORY_STATES.len() + 1);
+    assert!(ids.contains(&"algo:1000".to_owned()), "{ids:?}");
+    assert!(ids.contains(&"algo:1300".to_owned()));
+    let c: AlgoCursor = serde_json::from_str(cursor.as_deref().unwrap()).unwrap();
+    assert_eq!(c.history[0].hold, Some(1300));
+
+    // Nothing new and nothing pending: one request per list, nothing but the walk's
+    // held-back range is read, and no hold remains.
+    let (requests, _, cursor) = algo_sync(&history, &[], cursor, now);
+    assert_eq!(requests.len(), ALGO_HISTORY_STATES.len() + 1);
+    let c: AlgoCursor = serde_json::from_str(cursor.as_deref().unwrap()).unwrap();
+    assert!(c.history.iter().all(|h| h.hold.is_none()), "{c:?}");
+    let (_, ids, _) = algo_sync(&history, &[], cursor, now);
+    assert!(ids.is_empty(), "{ids:?}");
+}
+
+#[test]
+fn algo_pending_list_pages_by_algo_id() {
+    let now = START + DAY_MS;
+    let history = vec![vec![], vec![], vec![]];
+    let pending: Vec<u64> = (1..=230u64).collect();
+    let (requests, ids, _) = algo_sync(&history, &pending, None, now);
+    let pages: Vec<Option<&str>> = requests
+        .iter()
+        .filter(|(s, _)| s == "pending")
+        .map(|(_, a)| a.as_deref())
+        .collect();
+    assert_eq!(pages, vec![None, Some("131"), Some("31")]);
+    assert_eq!(ids.len(), 230);
+    assert_eq!(
+        ALGO_ORD_TYPES[0], "conditional,oco",
+        "OKX takes these two together"
+    );
+}
+
+#[test]
+fn fiat_walk_asks_before_the_oldest_time_inclusive() {
+    let now = START + 10 * DAY_MS;
+    let walk = pager().walk_request(None, "deposits", now).unwrap();
+    assert_eq!(walk.inclusive_before_param(), None, "the newest page");
+    let walk = pager()
+        .walk_request(Some(r#"{"after":"1707429385001"}"#), "deposits", now)
+        .unwrap();
+    assert_eq!(
+        walk.inclusive_before_param(),
+        Some(("before", "1707429385000".to_owned())),
+        "the walk's exclusive key less 1 ms: OKX's `before` is inclusive"
     );
 }
 

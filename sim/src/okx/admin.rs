@@ -57,11 +57,15 @@ impl Stats {
     }
 }
 
-/// `{"trades": N}`: N new filled orders, each with its fills and bills, at the server's now.
+/// `{"trades": N}`: N new filled orders, each with its fills and bills, at the server's now;
+/// `{"trigger_algo": N}`: the N oldest pending algo orders trigger now (both may be given).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AppendRequest {
+    #[serde(default)]
     trades: usize,
+    #[serde(default)]
+    trigger_algo: usize,
 }
 
 fn error(status: u16, msg: String) -> Response<Body> {
@@ -118,9 +122,14 @@ pub fn handle(
             let mut rng = state.append_rng.lock().expect("append rng lock");
             let mut ds = state.data.write().expect("data lock");
             let added = ds.append_orders(req.trades, now, &mut rng);
+            let triggered = ds.trigger_algo_orders(req.trigger_algo, now);
             json_response(
                 200,
-                json!({ "appended": added, "fills_total": ds.fills.len() }).to_string(),
+                json!({
+                    "appended": added, "fills_total": ds.fills.len(),
+                    "algo_triggered": triggered,
+                })
+                .to_string(),
                 &[],
             )
         }

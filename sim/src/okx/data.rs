@@ -3,8 +3,10 @@
 //!
 //! Fills, orders and bills are spread over the 85 days before the anchor, plus a few from
 //! 95 to 150 days before it: OKX's history endpoints serve 3 months, so those are held but
-//! never served (the truth counts them as unreachable). Deposits and withdrawals go back 400
-//! days (OKX documents no limit for them). Ids grow with time, as OKX's do.
+//! never served (the truth counts them as unreachable). Algo orders likewise: done ones over
+//! the 85 days before the anchor plus some beyond 3 months, pending ones in the last 10 days.
+//! Deposits and withdrawals, crypto and fiat, go back 400 days (OKX documents no limit for
+//! them). Ids grow with time, as OKX's do.
 
 use std::collections::BTreeMap;
 
@@ -31,6 +33,13 @@ pub struct DatasetConfig {
     pub open_orders: usize,
     pub deposits: usize,
     pub withdrawals: usize,
+    /// Algo orders done (triggered, canceled or failed) within reach (about 10% more are
+    /// beyond it).
+    pub algo_orders: usize,
+    /// Algo orders not yet triggered (`live`, `pause`).
+    pub algo_pending: usize,
+    pub fiat_deposits: usize,
+    pub fiat_withdrawals: usize,
     /// `account/config` `acctLv`.
     pub acct_lv: String,
     /// `account/config` `perm`.
@@ -50,6 +59,10 @@ impl Default for DatasetConfig {
             open_orders: 4,
             deposits: 150,
             withdrawals: 80,
+            algo_orders: 160,
+            algo_pending: 6,
+            fiat_deposits: 40,
+            fiat_withdrawals: 25,
             acct_lv: "2".into(),
             perm: "read_only,trade".into(),
             sub_account: false,
@@ -191,6 +204,14 @@ pub struct Dataset {
     pub funding_bills: Vec<Item>,
     pub deposits: Vec<Item>,
     pub withdrawals: Vec<Item>,
+    /// Algo orders that are done (`orders-algo-history`), keyed by `algoId`.
+    pub algo_orders: Vec<Item>,
+    /// Algo orders not yet triggered (`orders-algo-pending`), keyed by `algoId`.
+    pub algo_pending: Vec<Item>,
+    /// Fiat orders (`fiat/deposit-order-history`, `withdrawal-order-history`), keyed by
+    /// `cTime`.
+    pub fiat_deposits: Vec<Item>,
+    pub fiat_withdrawals: Vec<Item>,
     pub trading_balance: Value,
     pub funding_balances: Vec<Value>,
     pub savings_balances: Vec<Value>,
@@ -248,6 +269,10 @@ impl Dataset {
             funding_bills: Vec::new(),
             deposits: Vec::new(),
             withdrawals: Vec::new(),
+            algo_orders: Vec::new(),
+            algo_pending: Vec::new(),
+            fiat_deposits: Vec::new(),
+            fiat_withdrawals: Vec::new(),
             trading_balance: Value::Null,
             funding_balances: Vec::new(),
             savings_balances: Vec::new(),
@@ -316,6 +341,8 @@ impl Dataset {
         ds.gen_funding_bills(&mut root.fork("funding-bills"));
         ds.gen_balances(&mut root.fork("balances"));
         ds.gen_staking_orders(&mut root.fork("staking"));
+        ds.gen_algo_orders(&mut root.fork("algo"));
+        ds.gen_fiat(&mut root.fork("fiat"));
         ds
     }
 
@@ -713,6 +740,219 @@ impl Dataset {
         }
     }
 
+    /// Algo orders of every documented type, in time order with growing `algoId`s: done ones
+    /// (`effective`, `canceled`, `order_failed`) within reach and beyond it, and pending ones
+    /// (`live`, `pause`) in the last 10 days. `chase` orders are swaps only, as OKX allows.
+    /// No order is `partially_failed`: OKX's `state` filter cannot ask for that state.
+    fn gen_algo_orders(&mut self, rng: &mut SimRng) {
+        let anchor = self.config.anchor_ms;
+        let mut events: Vec<(i64, bool)> = Vec::new();
+        for _ in 0..self.config.algo_orders {
+            events.push((
+                rng.range_i64(anchor - 85 * DAY_MS, anchor - 10 * MINUTE_MS),
+                false,
+            ));
+        }
+        for _ in 0..self.config.algo_orders.div_ceil(10) {
+            events.push((
+                rng.range_i64(anchor - 150 * DAY_MS, anchor - 95 * DAY_MS),
+                false,
+            ));
+        }
+        for _ in 0..self.config.algo_pending {
+            events.push((
+                rng.range_i64(anchor - 10 * DAY_MS, anchor - 10 * MINUTE_MS),
+                true,
+            ));
+        }
+        events.sort();
+        let mut algo_id = 1_880_000_000_000_000_000u64;
+        let mut ord_id = 1_884_000_000_000_000_000u64;
+        for (t, pending) in events {
+            algo_id += 1 + rng.below(5_000_000);
+            let ins = rng.pick(&INSTRUMENTS).clone();
+            let mut ord_type = *rng.pick(&[
+                "conditional",
+                "oco",
+                "trigger",
+                "move_order_stop",
+                "iceberg",
+                "twap",
+                "chase",
+            ]);
+            if ord_type == "chase" && ins.inst_type != "SWAP" {
+                ord_type = "trigger";
+            }
+            let state = if pending {
+                *rng.pick(&["live", "live", "pause"])
+            } else {
+                *rng.pick(&[
+                    "effective",
+                    "effective",
+                    "canceled",
+                    "canceled",
+                    "order_failed",
+                ])
+            };
+            let side = if rng.chance(0.5) { "buy" } else { "sell" };
+            let px = |rng: &mut SimRng, lo: i128, span: u64| {
+                dec(
+                    (ins.px as i128) * (lo + rng.below(span) as i128) / 1000,
+                    ins.px_scale,
+                )
+            };
+            let sz_scale = if ins.inst_type == "SWAP" { 0 } else { 4 };
+            let sz = dec(
+                1 + rng.below(if sz_scale == 0 { 50 } else { 90_000 }) as i128,
+                sz_scale,
+            );
+            let e = |v: &str, on: bool| if on { v.to_owned() } else { String::new() };
+            let tpsl = matches!(ord_type, "conditional" | "oco");
+            let trigger = ord_type == "trigger";
+            let trailing = ord_type == "move_order_stop";
+            let split = matches!(ord_type, "iceberg" | "twap");
+            let chase = ord_type == "chase";
+            let tp_trigger = px(rng, 1050, 100);
+            let sl_trigger = px(rng, 850, 100);
+            let trigger_px = px(rng, 900, 200);
+            let ord_px = if rng.chance(0.3) {
+                "-1".to_owned()
+            } else {
+                px(rng, 900, 200)
+            };
+            let px_limit = px(rng, 950, 100);
+            let placed = state == "effective";
+            let u_time = t + 1000 + rng.below(3_600_000) as i64;
+            let placed_id = if placed {
+                ord_id += 1 + rng.below(1000);
+                vec![ord_id.to_string()]
+            } else {
+                Vec::new()
+            };
+            let order = merge(
+                json!({
+                "instType": ins.inst_type, "instId": ins.inst_id,
+                "ccy": "", "ordId": placed_id.first().cloned().unwrap_or_default(),
+                "ordIdList": placed_id, "algoId": algo_id.to_string(), "clOrdId": "",
+                "sz": sz, "closeFraction": "", "ordType": ord_type, "side": side,
+                "posSide": if ins.inst_type == "SWAP" { "net" } else { "" },
+                "tdMode": if ins.inst_type == "SWAP" { "cross" } else { "cash" },
+                "tgtCcy": "", "state": state, "lever": "",
+                "tpTriggerPx": e(&tp_trigger, tpsl), "tpTriggerPxType": e("last", tpsl),
+                "tpOrdPx": e("-1", tpsl), "slTriggerPx": e(&sl_trigger, tpsl && ord_type == "oco"),
+                "slTriggerPxType": e("last", tpsl && ord_type == "oco"),
+                "slOrdPx": e("-1", tpsl && ord_type == "oco"),
+                "triggerPx": e(&trigger_px, trigger), "triggerPxType": e("last", trigger),
+                "ordPx": e(&ord_px, trigger),
+                }),
+                json!({
+                    "actualSz": e(&sz, placed), "actualPx": "", "tag": "",
+                    "actualSide": e(if ord_type == "oco" { "tp" } else { "sl" }, placed && tpsl),
+                    "triggerTime": e(&u_time.to_string(), placed || state == "order_failed"),
+                    "pxVar": e("0.0005", split), "pxSpread": "", "szLimit": e("0.1", split),
+                    "pxLimit": e(&px_limit, split), "timeInterval": e("60", ord_type == "twap"),
+                    "callbackRatio": e("0.05", trailing), "callbackSpread": "",
+                    "activePx": e(&trigger_px, trailing), "moveTriggerPx": "",
+                    "reduceOnly": "false", "quickMgnType": "", "last": px(rng, 950, 100),
+                    "failCode": e("51008", state == "order_failed"), "algoClOrdId": "",
+                    "amendPxOnTriggerType": "0", "attachAlgoOrds": [],
+                    "linkedOrd": { "ordId": "" }, "isTradeBorrowMode": "",
+                    "chaseType": e("distance", chase), "chaseVal": e("0.1", chase),
+                    "maxChaseType": "", "maxChaseVal": "", "tradeQuoteCcy": "",
+                    "cTime": t.to_string(),
+                    "uTime": if pending { t.to_string() } else { u_time.to_string() },
+                }),
+            );
+            let item = Item {
+                key: algo_id,
+                ts: t,
+                inst_type: ins.inst_type.into(),
+                value: order,
+            };
+            if pending {
+                self.algo_pending.push(item);
+            } else {
+                self.algo_orders.push(item);
+            }
+        }
+    }
+
+    /// Fiat deposits and withdrawals over 400 days (TRY by bank, BRL by PIX, EUR by SEPA), in
+    /// every documented state; the newest of each list still in progress.
+    fn gen_fiat(&mut self, rng: &mut SimRng) {
+        let anchor = self.config.anchor_ms;
+        for deposits in [true, false] {
+            let n = if deposits {
+                self.config.fiat_deposits
+            } else {
+                self.config.fiat_withdrawals
+            };
+            let mut times: Vec<i64> = (0..n)
+                .map(|_| rng.range_i64(anchor - 400 * DAY_MS, anchor - HOUR_MS))
+                .collect();
+            times.sort();
+            let mut ord_id = if deposits {
+                24_041_201_450_000_000u64
+            } else {
+                24_041_201_460_000_000u64
+            };
+            let mut items = Vec::new();
+            for (i, ts) in times.into_iter().enumerate() {
+                ord_id += 1 + rng.below(100_000);
+                let (ccy, method) =
+                    *rng.pick(&[("TRY", "TR_BANKS"), ("BRL", "PIX"), ("EUR", "SEPA")]);
+                let state = if i + 1 == n {
+                    *rng.pick(&["pending", "inqueue", "processing"])
+                } else if i % 11 == 4 {
+                    "failed"
+                } else if i % 13 == 6 {
+                    "canceled"
+                } else {
+                    "completed"
+                };
+                let fee = if deposits {
+                    0
+                } else {
+                    1 + rng.below(500) as i128
+                };
+                items.push(Item {
+                    key: ts as u64,
+                    ts,
+                    inst_type: String::new(),
+                    value: json!({
+                        "cTime": ts.to_string(),
+                        "uTime": (ts + rng.below(600_000) as i64).to_string(),
+                        "ordId": format!("0{ord_id}"), "paymentMethod": method,
+                        "paymentAcctId": (1 + rng.below(30)).to_string(),
+                        "amt": dec(100 + rng.below(5_000_000) as i128, 2),
+                        "fee": dec(fee, 2), "ccy": ccy, "state": state,
+                        "clientId": if deposits { String::new() } else { format!("{:032x}", rng.next_u64()) },
+                    }),
+                });
+            }
+            if deposits {
+                self.fiat_deposits = items;
+            } else {
+                self.fiat_withdrawals = items;
+            }
+        }
+    }
+
+    /// The `n` oldest pending algo orders trigger at `now`: they leave the pending list and
+    /// are served by the history as `effective`, under the same `algoId`.
+    pub fn trigger_algo_orders(&mut self, n: usize, now: i64) -> usize {
+        let n = n.min(self.algo_pending.len());
+        for mut item in self.algo_pending.drain(..n).collect::<Vec<_>>() {
+            item.value["state"] = json!("effective");
+            item.value["uTime"] = json!(now.to_string());
+            item.value["triggerTime"] = json!(now.to_string());
+            item.value["actualSz"] = item.value["sz"].clone();
+            self.algo_orders.push(item);
+        }
+        self.algo_orders.sort_by_key(|i| i.key);
+        n
+    }
+
     /// Adds `n` filled orders (with their fills and bills) at `now`: newer than everything.
     pub fn append_orders(&mut self, n: usize, now: i64, rng: &mut SimRng) -> usize {
         let last = self.fills.iter().map(|f| f.ts).max().unwrap_or(0);
@@ -736,10 +976,16 @@ impl Dataset {
         let beyond = |items: &[Item]| items.iter().filter(|i| i.ts < now - REACH_MS).count();
         let mut orders = reach(&self.orders);
         orders.extend(self.open_orders.iter().map(|i| i.value.clone()));
+        let mut algo_orders = reach(&self.algo_orders);
+        algo_orders.extend(self.algo_pending.iter().map(|i| i.value.clone()));
+        let all = |items: &[Item]| items.iter().map(|i| i.value.clone()).collect::<Vec<_>>();
         json!({
             "uid": self.uid,
             "fills": reach(&self.fills),
             "orders": orders,
+            "algo_orders": algo_orders,
+            "fiat_deposits": all(&self.fiat_deposits),
+            "fiat_withdrawals": all(&self.fiat_withdrawals),
             "bills": reach(&self.bills),
             "funding_bills": self.funding_bills.iter().map(|i| i.value.clone()).collect::<Vec<_>>(),
             "deposits": self.deposits.iter().map(|i| i.value.clone()).collect::<Vec<_>>(),
@@ -753,6 +999,7 @@ impl Dataset {
             "beyond_reach": {
                 "fills": beyond(&self.fills),
                 "orders": beyond(&self.orders),
+                "algo_orders": beyond(&self.algo_orders),
                 "bills": beyond(&self.bills),
             },
         })
@@ -780,7 +1027,13 @@ mod tests {
         let a = Dataset::generate(&config);
         let b = Dataset::generate(&config);
         assert_eq!(a.truth(config.anchor_ms), b.truth(config.anchor_ms));
-        for list in [&a.fills, &a.orders, &a.bills] {
+        for list in [
+            &a.fills,
+            &a.orders,
+            &a.bills,
+            &a.algo_orders,
+            &a.algo_pending,
+        ] {
             for w in list.windows(2) {
                 assert!(w[0].key < w[1].key);
             }
@@ -788,6 +1041,26 @@ mod tests {
         let truth = a.truth(config.anchor_ms);
         assert!(truth["beyond_reach"]["fills"].as_u64().unwrap() > 0);
         assert!(truth["fills"].as_array().unwrap().len() >= 300);
+        assert!(truth["beyond_reach"]["algo_orders"].as_u64().unwrap() > 0);
+        let algo = truth["algo_orders"].as_array().unwrap();
+        for word in [
+            "conditional",
+            "oco",
+            "trigger",
+            "move_order_stop",
+            "iceberg",
+            "twap",
+        ] {
+            assert!(algo.iter().any(|o| o["ordType"] == word), "no {word} order");
+        }
+        for word in ["effective", "canceled", "order_failed", "live"] {
+            assert!(algo.iter().any(|o| o["state"] == word), "no {word} order");
+        }
+        for list in [&a.fiat_deposits, &a.fiat_withdrawals] {
+            for w in list.windows(2) {
+                assert!(w[0].key <= w[1].key);
+            }
+        }
         let staking = truth["staking_orders"].as_array().unwrap();
         assert_eq!(staking.len(), 4);
         let dot = staking.iter().filter(|o| o["ccy"] == "DOT").count();

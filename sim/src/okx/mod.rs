@@ -192,6 +192,16 @@ pub struct OkxDatasetArgs {
     deposits: usize,
     #[arg(long, default_value_t = 80)]
     withdrawals: usize,
+    /// Algo orders done within OKX's 3-month reach (about 10% more lie beyond it).
+    #[arg(long, default_value_t = 160)]
+    algo_orders: usize,
+    /// Algo orders not yet triggered.
+    #[arg(long, default_value_t = 6)]
+    algo_pending: usize,
+    #[arg(long, default_value_t = 40)]
+    fiat_deposits: usize,
+    #[arg(long, default_value_t = 25)]
+    fiat_withdrawals: usize,
     /// `acctLv` of `account/config` (1 spot mode … 4 portfolio margin).
     #[arg(long, default_value = "2")]
     acct_lv: String,
@@ -216,6 +226,10 @@ impl OkxDatasetArgs {
             open_orders: self.open_orders,
             deposits: self.deposits,
             withdrawals: self.withdrawals,
+            algo_orders: self.algo_orders,
+            algo_pending: self.algo_pending,
+            fiat_deposits: self.fiat_deposits,
+            fiat_withdrawals: self.fiat_withdrawals,
             acct_lv: self.acct_lv.clone(),
             perm: self.perm.clone(),
             sub_account: self.sub_account,

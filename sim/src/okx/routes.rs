@@ -4,7 +4,10 @@
 //! `after=KEY` (records older than KEY) and `before=KEY` (newer). The key is `billId` for
 //! fills and bills, `ordId` for orders, `ts` for deposits, withdrawals and candles. With
 //! `before` alone, the records just after KEY are served (still newest first). Fills, orders
-//! and bills older than 3 months are not served, as on OKX.
+//! and bills older than 3 months are not served, as on OKX; nor are algo orders done more
+//! than 3 months ago (by `cTime`). Algo orders page by `algoId` and need `ordType` (and, for
+//! the history, `state` or `algoId`). The fiat order histories take `after` and `before` as
+//! inclusive begin and end times (`cTime`), as OKX's documentation describes them.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -37,6 +40,10 @@ pub enum Endpoint {
     AssetBillsHistory,
     DepositHistory,
     WithdrawalHistory,
+    OrdersAlgoHistory,
+    OrdersAlgoPending,
+    FiatDepositHistory,
+    FiatWithdrawalHistory,
     HistoryCandles,
     Instruments,
 }
@@ -58,6 +65,10 @@ impl Endpoint {
             "/api/v5/asset/bills-history" => AssetBillsHistory,
             "/api/v5/asset/deposit-history" => DepositHistory,
             "/api/v5/asset/withdrawal-history" => WithdrawalHistory,
+            "/api/v5/trade/orders-algo-history" => OrdersAlgoHistory,
+            "/api/v5/trade/orders-algo-pending" => OrdersAlgoPending,
+            "/api/v5/fiat/deposit-order-history" => FiatDepositHistory,
+            "/api/v5/fiat/withdrawal-order-history" => FiatWithdrawalHistory,
             "/api/v5/market/history-candles" => HistoryCandles,
             "/api/v5/public/instruments" => Instruments,
             _ => return None,
@@ -86,6 +97,8 @@ impl Endpoint {
             OrdersPending => (60, 2000),
             BillsArchive => (5, 2000),
             AssetBillsHistory => (1, 1000),
+            OrdersAlgoHistory | OrdersAlgoPending => (20, 2000),
+            FiatDepositHistory | FiatWithdrawalHistory => (3, 1000),
             HistoryCandles | Instruments => (20, 2000),
         }
     }
@@ -106,6 +119,10 @@ impl Endpoint {
             AssetBillsHistory => "/api/v5/asset/bills-history",
             DepositHistory => "/api/v5/asset/deposit-history",
             WithdrawalHistory => "/api/v5/asset/withdrawal-history",
+            OrdersAlgoHistory => "/api/v5/trade/orders-algo-history",
+            OrdersAlgoPending => "/api/v5/trade/orders-algo-pending",
+            FiatDepositHistory => "/api/v5/fiat/deposit-order-history",
+            FiatWithdrawalHistory => "/api/v5/fiat/withdrawal-order-history",
             HistoryCandles => "/api/v5/market/history-candles",
             Instruments => "/api/v5/public/instruments",
         }
@@ -313,6 +330,12 @@ fn partition_label(endpoint: Endpoint, p: &Params) -> Option<String> {
         Endpoint::FillsHistory | Endpoint::OrdersArchive | Endpoint::OrdersPending => {
             Some(format!("instType={}", p.get("instType").unwrap_or("")))
         }
+        Endpoint::OrdersAlgoHistory => Some(format!(
+            "ordType={} state={}",
+            p.get("ordType").unwrap_or(""),
+            p.get("state").unwrap_or("")
+        )),
+        Endpoint::OrdersAlgoPending => Some(format!("ordType={}", p.get("ordType").unwrap_or(""))),
         Endpoint::HistoryCandles => Some(format!(
             "instId={} bar={}",
             p.get("instId").unwrap_or(""),
@@ -419,6 +442,64 @@ fn serve(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Result<V
             };
             page(items, &|i| ccy.is_none_or(|c| i.value["ccy"] == c))
         }
+        Endpoint::OrdersAlgoHistory | Endpoint::OrdersAlgoPending => {
+            let types = algo_ord_types(p)?;
+            let history = endpoint == Endpoint::OrdersAlgoHistory;
+            let state = p.get("state");
+            let algo_id = p.get("algoId");
+            if history {
+                if state.is_none() && algo_id.is_none() {
+                    return Err(OkxError::bad("50014", "Parameter state can not be empty."));
+                }
+                if state.is_some_and(|s| !["effective", "canceled", "order_failed"].contains(&s)) {
+                    return Err(OkxError::bad("51000", "Parameter state error"));
+                }
+            }
+            if inst_type.is_some_and(|t| !["SPOT", "SWAP", "FUTURES", "MARGIN"].contains(&t)) {
+                return Err(OkxError::bad("51000", "Parameter instType error"));
+            }
+            let inst_id = p.get("instId");
+            let items = if history {
+                &ds.algo_orders
+            } else {
+                &ds.algo_pending
+            };
+            page(items, &|i| {
+                (!history || i.ts >= reach)
+                    && types.iter().any(|t| i.value["ordType"] == *t)
+                    && state.is_none_or(|s| i.value["state"] == s)
+                    && algo_id.is_none_or(|a| i.value["algoId"] == a)
+                    && inst_type.is_none_or(|t| i.inst_type == t)
+                    && inst_id.is_none_or(|id| i.value["instId"] == id)
+            })
+        }
+        Endpoint::FiatDepositHistory | Endpoint::FiatWithdrawalHistory => {
+            let items = if endpoint == Endpoint::FiatDepositHistory {
+                &ds.fiat_deposits
+            } else {
+                &ds.fiat_withdrawals
+            };
+            let ccy = p.get("ccy");
+            let method = p.get("paymentMethod");
+            let state = p.get("state");
+            // Inclusive begin (`after`) and end (`before`) times, newest first.
+            let (begin, end) = (p.num("after")?, p.num("before")?);
+            let limit = p.limit()?;
+            Ok(Value::Array(
+                items
+                    .iter()
+                    .rev()
+                    .filter(|i| begin.is_none_or(|b| i.key >= b) && end.is_none_or(|e| i.key <= e))
+                    .filter(|i| {
+                        ccy.is_none_or(|c| i.value["ccy"] == c)
+                            && method.is_none_or(|m| i.value["paymentMethod"] == m)
+                            && state.is_none_or(|s| i.value["state"] == s)
+                    })
+                    .take(limit)
+                    .map(|i| i.value.clone())
+                    .collect(),
+            ))
+        }
         Endpoint::HistoryCandles => candles(ds.config.seed, p, now),
         Endpoint::Instruments => {
             let t = require_inst_type()?;
@@ -445,6 +526,31 @@ fn serve(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Result<V
                     .collect(),
             ))
         }
+    }
+}
+
+/// The algo order types of a request's `ordType` (required): one type, or `conditional` and
+/// `oco` together, comma-separated.
+fn algo_ord_types(p: &Params) -> Result<Vec<&str>, OkxError> {
+    const TYPES: [&str; 7] = [
+        "conditional",
+        "oco",
+        "chase",
+        "trigger",
+        "move_order_stop",
+        "iceberg",
+        "twap",
+    ];
+    let raw = p
+        .get("ordType")
+        .ok_or_else(|| OkxError::bad("50014", "Parameter ordType can not be empty."))?;
+    let types: Vec<&str> = raw.split(',').collect();
+    let known = types.iter().all(|t| TYPES.contains(t));
+    let combinable = types.len() == 1 || types.iter().all(|t| ["conditional", "oco"].contains(t));
+    if known && combinable {
+        Ok(types)
+    } else {
+        Err(OkxError::bad("51000", "Parameter ordType error"))
     }
 }
 
@@ -644,6 +750,146 @@ mod tests {
             keys(newest_first(&list, &odd, None, None, 9)),
             vec![5, 3, 1]
         );
+    }
+
+    fn sim_state(anchor_ms: i64) -> SimState {
+        use crate::faults::{FaultConfig, Faults};
+        let config = super::super::OkxSimConfig {
+            credentials: auth::Credentials {
+                api_key: "k".into(),
+                api_secret: "s".into(),
+                passphrase: "p".into(),
+                demo: false,
+            },
+            dataset: super::super::DatasetConfig {
+                anchor_ms,
+                ..Default::default()
+            },
+            limits: super::super::LimitConfig {
+                enabled: false,
+                override_limit: None,
+                override_window_ms: None,
+            },
+            faults: FaultConfig::default(),
+            clock_offset_ms: 0,
+        };
+        SimState {
+            data: std::sync::RwLock::new(super::super::Dataset::generate(&config.dataset)),
+            limits: std::sync::Mutex::new(Windows::default()),
+            faults: Faults::new(config.faults.clone(), 1),
+            stats: std::sync::Mutex::new(Default::default()),
+            append_rng: std::sync::Mutex::new(crate::prng::SimRng::new(1)),
+            config,
+        }
+    }
+
+    fn list(state: &SimState, endpoint: Endpoint, query: &str, now: i64) -> Vec<Value> {
+        let v = serve(state, endpoint, &Params::parse(query), now).unwrap();
+        v.as_array().unwrap().clone()
+    }
+
+    #[test]
+    fn algo_orders_need_an_order_type_and_a_state_and_page_by_algo_id() {
+        let now = 1_800_000_000_000;
+        let state = sim_state(now);
+        let err = |endpoint, q: &str| serve(&state, endpoint, &Params::parse(q), now).unwrap_err();
+        assert_eq!(err(Endpoint::OrdersAlgoPending, "").code, "50014");
+        assert_eq!(
+            err(Endpoint::OrdersAlgoHistory, "ordType=trigger").code,
+            "50014"
+        );
+        assert_eq!(
+            err(
+                Endpoint::OrdersAlgoHistory,
+                "ordType=trigger,twap&state=canceled"
+            )
+            .code,
+            "51000",
+            "only conditional and oco go together"
+        );
+        assert_eq!(
+            err(Endpoint::OrdersAlgoHistory, "ordType=trigger&state=live").code,
+            "51000"
+        );
+        let both = list(
+            &state,
+            Endpoint::OrdersAlgoHistory,
+            "ordType=conditional%2Coco&state=effective&limit=5",
+            now,
+        );
+        assert_eq!(both.len(), 5);
+        let id = |v: &Value| v["algoId"].as_str().unwrap().parse::<u64>().unwrap();
+        for w in both.windows(2) {
+            assert!(id(&w[0]) > id(&w[1]), "newest first");
+        }
+        for o in &both {
+            assert!(o["ordType"] == "conditional" || o["ordType"] == "oco");
+            assert_eq!(o["state"], "effective");
+        }
+        let older = list(
+            &state,
+            Endpoint::OrdersAlgoHistory,
+            &format!(
+                "ordType=conditional%2Coco&state=effective&limit=5&after={}",
+                id(&both[4])
+            ),
+            now,
+        );
+        assert!(older.iter().all(|o| id(o) < id(&both[4])));
+        // Done more than 3 months ago: not served.
+        let ds = state.data.read().unwrap();
+        let old = ds
+            .algo_orders
+            .iter()
+            .find(|i| i.ts < now - REACH_MS)
+            .expect("an old algo order");
+        let q = format!(
+            "ordType={}&algoId={}",
+            old.value["ordType"].as_str().unwrap(),
+            old.key
+        );
+        drop(ds);
+        assert!(list(&state, Endpoint::OrdersAlgoHistory, &q, now).is_empty());
+        let pending = list(&state, Endpoint::OrdersAlgoPending, "ordType=trigger", now);
+        assert!(pending
+            .iter()
+            .all(|o| o["state"] == "live" || o["state"] == "pause"));
+    }
+
+    #[test]
+    fn fiat_orders_take_inclusive_begin_and_end_times_newest_first() {
+        let now = 1_800_000_000_000;
+        let state = sim_state(now);
+        let all = list(&state, Endpoint::FiatDepositHistory, "", now);
+        assert_eq!(all.len(), 40);
+        let t = |v: &Value| v["cTime"].as_str().unwrap().parse::<u64>().unwrap();
+        for w in all.windows(2) {
+            assert!(t(&w[0]) >= t(&w[1]));
+        }
+        let end = t(&all[10]);
+        let page = list(
+            &state,
+            Endpoint::FiatDepositHistory,
+            &format!("before={end}&limit=3"),
+            now,
+        );
+        assert_eq!(page[0], all[10], "the end time is inclusive");
+        assert_eq!(page.len(), 3);
+        let begin = t(&all[5]);
+        let page = list(&state, Endpoint::FiatWithdrawalHistory, "limit=100", now);
+        assert_eq!(page.len(), 25);
+        let since = list(
+            &state,
+            Endpoint::FiatDepositHistory,
+            &format!("after={begin}"),
+            now,
+        );
+        assert_eq!(since.len(), 6, "the begin time is inclusive");
+        assert_eq!(
+            Endpoint::lookup("/api/v5/fiat/deposit-order-history"),
+            Some(Endpoint::FiatDepositHistory)
+        );
+        assert_eq!(Endpoint::FiatDepositHistory.limit(), (3, 1000));
     }
 
     #[test]

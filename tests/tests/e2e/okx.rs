@@ -134,17 +134,7 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
             ("fee_asset_native", "feeCcy"),
         ],
     );
-    assert_kind_exactly(
-        daemon,
-        "order",
-        &truth["orders"],
-        "ordId",
-        &[
-            ("symbol", "instId"),
-            ("filled", "accFillSz"),
-            ("timestamp", "cTime"),
-        ],
-    );
+    assert_orders_exactly(daemon, truth);
     assert_lists_exactly(
         daemon,
         "ledger",
@@ -156,28 +146,8 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
             ("asset_native", "ccy"),
         ],
     );
-    assert_kind_exactly(
-        daemon,
-        "deposit",
-        &truth["deposits"],
-        "depId",
-        &[
-            ("amount", "amt"),
-            ("asset_native", "ccy"),
-            ("network", "chain"),
-        ],
-    );
-    assert_kind_exactly(
-        daemon,
-        "withdrawal",
-        &truth["withdrawals"],
-        "wdId",
-        &[
-            ("amount", "amt"),
-            ("fee_amount", "fee"),
-            ("asset_native", "ccy"),
-        ],
-    );
+    assert_transfers_exactly(daemon, "deposit", &truth["deposits"], "depId", truth);
+    assert_transfers_exactly(daemon, "withdrawal", &truth["withdrawals"], "wdId", truth);
 
     // Balances: one per (wallet, currency).
     let balances: BTreeMap<String, Value> = daemon
@@ -239,6 +209,91 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
         expected,
         "balances: one per wallet and currency"
     );
+}
+
+/// Orders are exactly OKX's ordinary orders (ids `ordId`) and its algo orders (ids
+/// `algo:<algoId>`, done within 3 months or pending), each with its fields from raw.
+fn assert_orders_exactly(daemon: &Daemon, truth: &Value) {
+    let ordinary = truth["orders"].as_array().expect("truth.orders");
+    let algo = truth["algo_orders"].as_array().expect("truth.algo_orders");
+    assert!(!algo.is_empty(), "the sim has algo orders");
+    let mut all: Vec<(String, &Value)> = ordinary.iter().map(|o| (text(&o["ordId"]), o)).collect();
+    all.extend(
+        algo.iter()
+            .map(|o| (format!("algo:{}", text(&o["algoId"])), o)),
+    );
+    exsync_e2e::truth::assert_kind_exactly(daemon, NAME, "order", &all, |id, rec, raw| {
+        assert_eq!(text(&rec["symbol"]), text(&raw["instId"]), "order {id}");
+        assert_eq!(text(&rec["timestamp"]), text(&raw["cTime"]), "order {id}");
+        assert_eq!(text(&rec["side"]), text(&raw["side"]), "order {id}");
+        if id.starts_with("algo:") {
+            assert_eq!(text(&rec["type"]), text(&raw["ordType"]), "order {id}");
+            assert_eq!(text(&rec["amount"]), text(&raw["sz"]), "order {id}");
+            assert_eq!(rec["filled"], "0", "order {id}");
+            let status = match raw["state"].as_str().unwrap() {
+                "live" | "pause" => "open",
+                "effective" => "closed",
+                "canceled" => "canceled",
+                "order_failed" => "rejected",
+                other => panic!("order {id}: the sim serves state {other}"),
+            };
+            assert_eq!(rec["status"], status, "order {id}");
+        } else {
+            assert_eq!(text(&rec["filled"]), text(&raw["accFillSz"]), "order {id}");
+        }
+    });
+}
+
+/// Deposits (or withdrawals) are exactly OKX's crypto ones (ids `id_field`) and its fiat
+/// ones (ids `fiat:<ordId>`), amounts and fees digit for digit.
+fn assert_transfers_exactly(
+    daemon: &Daemon,
+    kind: &str,
+    crypto: &Value,
+    id_field: &str,
+    truth: &Value,
+) {
+    let fiat = &truth[if kind == "deposit" {
+        "fiat_deposits"
+    } else {
+        "fiat_withdrawals"
+    }];
+    let fiat = fiat.as_array().expect("truth fiat list");
+    assert!(!fiat.is_empty(), "the sim has fiat {kind}s");
+    let mut all: Vec<(String, &Value)> = crypto
+        .as_array()
+        .expect("truth crypto list")
+        .iter()
+        .map(|t| (text(&t[id_field]), t))
+        .collect();
+    all.extend(
+        fiat.iter()
+            .map(|t| (format!("fiat:{}", text(&t["ordId"])), t)),
+    );
+    exsync_e2e::truth::assert_kind_exactly(daemon, NAME, kind, &all, |id, rec, raw| {
+        assert_eq!(text(&rec["amount"]), text(&raw["amt"]), "{kind} {id}");
+        assert_eq!(text(&rec["asset_native"]), text(&raw["ccy"]), "{kind} {id}");
+        if id.starts_with("fiat:") {
+            assert_eq!(text(&rec["timestamp"]), text(&raw["cTime"]), "{kind} {id}");
+            assert_eq!(text(&rec["fee_amount"]), text(&raw["fee"]), "{kind} {id}");
+            assert_eq!(
+                text(&rec["network"]),
+                text(&raw["paymentMethod"]),
+                "{kind} {id}"
+            );
+            let status = match raw["state"].as_str().unwrap() {
+                "completed" => "ok",
+                "failed" => "failed",
+                "canceled" => "canceled",
+                _ => "pending",
+            };
+            assert_eq!(rec["status"], status, "{kind} {id}");
+        } else if kind == "deposit" {
+            assert_eq!(text(&rec["network"]), text(&raw["chain"]), "{kind} {id}");
+        } else {
+            assert_eq!(text(&rec["fee_amount"]), text(&raw["fee"]), "{kind} {id}");
+        }
+    });
 }
 
 /// `a + b` of two non-negative decimal strings, exact and at the larger scale (`"1.5" +
@@ -366,14 +421,27 @@ fn full_sync_stores_exactly_what_okx_serves_and_marks_what_lies_beyond_its_reach
     }
     assert!(swaps > 0, "the account traded swaps");
 
-    // The live orders are open, the rest are not.
+    // The live orders are open, and the algo orders not yet triggered; the rest are not.
     let orders = stored(&daemon, "order");
     let open = orders.values().filter(|o| o["status"] == "open").count();
-    assert_eq!(open, 4, "the sim's four live orders");
+    let algo_pending = truth["algo_orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["state"] == "live" || o["state"] == "pause")
+        .count();
+    assert_eq!(algo_pending, 6, "the sim's pending algo orders");
+    assert_eq!(open, 4 + algo_pending, "the sim's four live orders");
+    assert!(truth["beyond_reach"]["algo_orders"].as_u64().unwrap() > 0);
 
     // Fills, orders and bills older than OKX's 3 months are marked unavailable.
     let coverage = daemon.ctl_json(&["coverage", NAME]);
-    for stream in ["trades", "orders", "ledger"] {
+    for (stream, partition) in [
+        ("trades", "SPOT"),
+        ("orders", "SPOT"),
+        ("orders", "algo:trigger"),
+        ("ledger", "trading"),
+    ] {
         let s = coverage["streams"]
             .as_array()
             .unwrap()
@@ -384,8 +452,8 @@ fn full_sync_stores_exactly_what_okx_serves_and_marks_what_lies_beyond_its_reach
             .as_array()
             .unwrap()
             .iter()
-            .find(|p| p["partition"] == "SPOT" || p["partition"] == "trading")
-            .unwrap_or_else(|| panic!("no partition of {stream}: {s:#}"));
+            .find(|p| p["partition"] == partition)
+            .unwrap_or_else(|| panic!("no partition {partition} of {stream}: {s:#}"));
         let unavailable = spot["unavailable"].as_array().unwrap();
         assert_eq!(unavailable.len(), 1, "{stream}: {spot:#}");
         assert_eq!(unavailable[0]["from_ms"], 1_704_067_200_000i64, "{spot:#}");
@@ -442,6 +510,8 @@ fn second_sync_asks_one_page_per_partition_and_then_picks_up_exactly_the_new_fil
         "GET /api/v5/asset/bills-history",
         "GET /api/v5/asset/deposit-history",
         "GET /api/v5/asset/withdrawal-history",
+        "GET /api/v5/fiat/deposit-order-history",
+        "GET /api/v5/fiat/withdrawal-order-history",
         "GET /api/v5/account/balance",
         "GET /api/v5/finance/staking-defi/orders-active",
     ] {
@@ -449,8 +519,47 @@ fn second_sync_asks_one_page_per_partition_and_then_picks_up_exactly_the_new_fil
         assert_eq!(n, 1, "{endpoint} requested {n} times: {stats}");
     }
 
-    // New fills arrive: the next sync reads one page per partition and stores exactly them.
+    // Every algo order type is walked once per history state, and once pending.
+    for ord_type in [
+        "conditional,oco",
+        "trigger",
+        "move_order_stop",
+        "iceberg",
+        "twap",
+        "chase",
+    ] {
+        for state in ["effective", "canceled", "order_failed"] {
+            let key =
+                format!("GET /api/v5/trade/orders-algo-history ordType={ord_type} state={state}");
+            assert_eq!(stats["by_endpoint_partition"][&key], 1, "{key}: {stats}");
+        }
+        let key = format!("GET /api/v5/trade/orders-algo-pending ordType={ord_type}");
+        assert_eq!(stats["by_endpoint_partition"][&key], 1, "{key}: {stats}");
+    }
+
+    // New fills arrive and the two oldest pending algo orders trigger: the next sync reads
+    // one page per partition and stores exactly them (the triggered ones closed, under the
+    // same id).
+    let mut pending: Vec<u64> = sim.truth()["algo_orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["state"] == "live" || o["state"] == "pause")
+        .map(|o| text(&o["algoId"]).parse().unwrap())
+        .collect();
+    pending.sort_unstable();
+    let oldest_pending: Vec<String> = pending
+        .iter()
+        .take(2)
+        .map(|k| format!("algo:{k}"))
+        .collect();
+    assert_eq!(oldest_pending.len(), 2);
     sim.append_trades(6);
+    let r = exsync_e2e::http::post(
+        &format!("{}/__sim/append", sim.url),
+        r#"{"trigger_algo":2}"#,
+    );
+    assert_eq!(r.status, 200, "trigger: {}", r.text());
     sim.reset_stats();
     let report = daemon.sync_wait(NAME);
     assert_all_ok(&report);
@@ -469,6 +578,10 @@ fn second_sync_asks_one_page_per_partition_and_then_picks_up_exactly_the_new_fil
         );
     }
     assert_stored_exactly(&daemon, &sim.truth());
+    let orders = stored(&daemon, "order");
+    for id in &oldest_pending {
+        assert_eq!(orders[id]["status"], "closed", "{id} triggered");
+    }
 }
 
 #[test]
@@ -705,5 +818,58 @@ fn kill_9_in_the_middle_of_a_walk_then_restart_completes_exactly() {
         &truth["fills"],
         "billId",
         &[("price", "fillPx")],
+    );
+}
+
+#[test]
+fn algo_orders_and_fiat_transfers_are_walked_page_by_page_to_exactly_the_truth() {
+    // Enough algo orders and fiat orders that every list takes several pages of 100.
+    let sim = okx_sim(&[
+        "--seed",
+        "60",
+        "--fills",
+        "30",
+        "--algo-orders",
+        "1500",
+        "--algo-pending",
+        "700",
+        "--fiat-deposits",
+        "260",
+        "--fiat-withdrawals",
+        "210",
+    ]);
+    let streams = "[streams]\norders = \"1h\"\ndeposits = \"1h\"\nwithdrawals = \"1h\"\n";
+    let setup = okx_setup(&sim, SECRET, "budget = true", streams);
+    let daemon = Daemon::start(&setup);
+    assert_all_ok(&daemon.sync_wait(NAME));
+    let truth = sim.truth();
+    assert_orders_exactly(&daemon, &truth);
+    assert_transfers_exactly(&daemon, "deposit", &truth["deposits"], "depId", &truth);
+    assert_transfers_exactly(&daemon, "withdrawal", &truth["withdrawals"], "wdId", &truth);
+
+    let stats = sim.stats();
+    let count = |key: &str| stats["by_endpoint"][key].as_u64().unwrap_or(0);
+    assert!(
+        count("GET /api/v5/fiat/deposit-order-history") >= 3,
+        "260 fiat deposits in pages of 100: {stats}"
+    );
+    assert!(
+        count("GET /api/v5/fiat/withdrawal-order-history") >= 3,
+        "{stats}"
+    );
+    assert!(
+        count("GET /api/v5/trade/orders-algo-pending") > 6,
+        "700 pending algo orders over six types need more than a page each: {stats}"
+    );
+    let effective = stats["by_endpoint_partition"]
+        ["GET /api/v5/trade/orders-algo-history ordType=conditional,oco state=effective"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(effective >= 2, "{stats}");
+    assert_eq!(stats["auth_failures"], 0, "{stats}");
+    assert_eq!(
+        stats["by_status"]["400"].as_u64().unwrap_or(0),
+        0,
+        "no request was refused: {stats}"
     );
 }
