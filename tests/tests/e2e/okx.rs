@@ -538,7 +538,7 @@ fn second_sync_asks_one_page_per_partition_and_then_picks_up_exactly_the_new_fil
     }
 
     // New fills arrive and the two oldest pending algo orders trigger: the next sync reads
-    // one page per partition and stores exactly them (the triggered ones closed, under the
+    // one page per partition (a few for the algo histories) and stores exactly them (the triggered ones closed, under the
     // same id).
     let mut pending: Vec<u64> = sim.truth()["algo_orders"]
         .as_array()
@@ -572,8 +572,16 @@ fn second_sync_asks_one_page_per_partition_and_then_picks_up_exactly_the_new_fil
     assert!(new_trades >= 6, "{report}");
     let stats = sim.stats();
     for (key, count) in stats["by_endpoint_partition"].as_object().unwrap() {
+        // A triggered algo order moves into the history of its state: the walk reads that
+        // history back down to the oldest order that was pending, which takes more than one
+        // page when more than a page of newer orders sits above it. Bounded, not one.
+        let limit = if key.contains("orders-algo-history") {
+            3
+        } else {
+            1
+        };
         assert!(
-            count.as_u64().unwrap() <= 1,
+            count.as_u64().unwrap() <= limit,
             "{key}: {count} requests: {stats}"
         );
     }
