@@ -58,6 +58,10 @@ enum Command {
     Reload(commands::reload::ReloadArgs),
     /// Check a configuration directory without a daemon.
     Validate(commands::validate::ValidateArgs),
+    /// Store or rotate an integration's credentials in the daemon's encrypted store.
+    Credentials(commands::credentials::CredentialsArgs),
+    /// Write an encrypted, consistent copy of the daemon's store to FILE.
+    Backup(commands::backup::BackupArgs),
 }
 
 /// How a run ended: the exit codes operators and scripts rely on.
@@ -96,6 +100,8 @@ fn main() -> ExitCode {
         Command::Coverage(args) => commands::coverage::coverage(&ctx, &args),
         Command::Reload(args) => commands::reload::reload(&ctx, &args),
         Command::Validate(args) => commands::validate::validate(&ctx, &args),
+        Command::Credentials(args) => commands::credentials::credentials(&ctx, &args),
+        Command::Backup(args) => commands::backup::backup(&ctx, &args),
     };
     match result {
         Ok(exit) => exit.into(),

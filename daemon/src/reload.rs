@@ -265,7 +265,17 @@ fn plan(daemon: &Arc<Daemon>) -> Plan {
         let plugin_sha =
             supervisor::plugin_for(&plugins, &cfg.exchange).map(|p| p.info.sha256.clone());
         if let Some(old) = old {
-            if old.config == cfg && old.error.is_none() && old.plugin_sha == plugin_sha {
+            // Stored credentials that were set or rotated since it started restart it too.
+            let stamp = if cfg.credentials_in_store {
+                daemon.shared.vault.stamp(&name)
+            } else {
+                None
+            };
+            if old.config == cfg
+                && old.error.is_none()
+                && old.plugin_sha == plugin_sha
+                && old.credential_stamp == stamp
+            {
                 report.unchanged.push(name.clone());
                 integrations.insert(name, old.clone());
                 continue;

@@ -4,7 +4,9 @@
 //! `--json`) and says how the run ended ([`Exit`]). A command that cannot finish returns a
 //! [`Failure`]; `main` prints it on stderr and exits with [`Failure::exit`].
 
+pub mod backup;
 pub mod coverage;
+pub mod credentials;
 pub mod integrations;
 pub mod plugins;
 pub mod records;
