@@ -480,3 +480,39 @@ fn backup_is_encrypted_and_restore_round_trips_it() {
     let (code, err) = restore(true);
     assert_eq!(code, 0, "{err}");
 }
+
+#[test]
+fn the_systemd_credential_is_the_first_key_source_and_the_unit_loads_it() {
+    let unit = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../systemd/exsyncd.service"),
+    )
+    .unwrap();
+    assert!(
+        unit.lines()
+            .any(|l| l.starts_with("LoadCredential=exsync.key:/")),
+        "the unit does not load the master key as the credential exsync.key"
+    );
+
+    let sim = Sim::binance(&["--seed", "38", "--trades", "50", "--can-withdraw", "false"]);
+    let (mut setup, _key_a) = key_setup(&sim, "");
+    // What systemd makes of LoadCredential=: a private directory named by the environment.
+    let dir = setup.path().join("credentials");
+    std::fs::create_dir(&dir).unwrap();
+    keygen(&dir.join("exsync.key"), 0o400);
+    setup.env("CREDENTIALS_DIRECTORY", dir.to_str().unwrap());
+    let mut daemon = Daemon::start(&setup);
+    set_good(&daemon);
+    assert_all_ok(&daemon.sync_wait(NAME));
+    daemon.terminate();
+
+    // The credential's key sealed them, not key_file's: without it, key_file's key is wrong.
+    setup.env.retain(|(k, _)| k != "CREDENTIALS_DIRECTORY");
+    let daemon = Daemon::start(&setup);
+    let status = daemon.ctl_json(&["status"]);
+    let it = integration(&status, NAME).unwrap();
+    assert_eq!(it["state"], "broken", "{it}");
+    assert!(
+        it["error"]["message"].as_str().unwrap().contains("key.a"),
+        "{it}"
+    );
+}
