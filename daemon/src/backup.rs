@@ -65,11 +65,20 @@ pub fn restore(file: &Path, key: &MasterKey, store_path: &Path, force: bool) -> 
     let bytes = std::fs::read(file)
         .with_context(|| format!("Failed to read the backup file {}", file.display()))?;
     let Some(sealed) = bytes.strip_prefix(MAGIC) else {
-        bail!("{} is not an exsync backup (no backup header)", file.display());
+        bail!(
+            "{} is not an exsync backup (no backup header)",
+            file.display()
+        );
     };
     let plain = key
         .open_backup(sealed, &file.display().to_string())
-        .with_context(|| format!("Failed to decrypt {} with the master key from {}", file.display(), key.source))?;
+        .with_context(|| {
+            format!(
+                "Failed to decrypt {} with the master key from {}",
+                file.display(),
+                key.source
+            )
+        })?;
     if store_path.exists() {
         // redb locks an open database: a running daemon's store does not open here.
         match redb::Database::open(store_path) {

@@ -309,10 +309,9 @@ impl Vault {
     }
 
     pub fn key(&self) -> Result<&MasterKey, String> {
-        self.key.as_ref().map_err(|_| {
-            self.unusable()
-                .expect("an unusable vault says why")
-        })
+        self.key
+            .as_ref()
+            .map_err(|_| self.unusable().expect("an unusable vault says why"))
     }
 
     /// When the integration's credentials were last set, if any are stored.
@@ -379,9 +378,7 @@ mod tests {
     fn a_sealed_field_opens_with_its_key_integration_and_field_only() {
         let k = key(7);
         let sealed = k.seal_field("binance-main", "api_secret", "s3cr3t-value");
-        assert!(!sealed
-            .windows(b"s3cr3t".len())
-            .any(|w| w == b"s3cr3t"));
+        assert!(!sealed.windows(b"s3cr3t".len()).any(|w| w == b"s3cr3t"));
         assert_eq!(
             k.open_field("binance-main", "api_secret", &sealed)
                 .unwrap()
@@ -390,7 +387,9 @@ mod tests {
         );
         // Bound to its place: another field or integration does not open it.
         assert!(k.open_field("binance-main", "api_key", &sealed).is_err());
-        assert!(k.open_field("binance-other", "api_secret", &sealed).is_err());
+        assert!(k
+            .open_field("binance-other", "api_secret", &sealed)
+            .is_err());
         // Another key does not open it, and says so without the value.
         let e = key(8)
             .open_field("binance-main", "api_secret", &sealed)
@@ -477,7 +476,9 @@ mod tests {
         let vault = Vault::open(store.clone(), Some(&wrong)).unwrap();
         let e = vault.credentials("x").err().unwrap();
         assert!(e.contains("wrong.key") && e.contains("not the key"), "{e}");
-        assert!(vault.store_credentials("x", &[("api_key", "new")], 6).is_err());
+        assert!(vault
+            .store_credentials("x", &[("api_key", "new")], 6)
+            .is_err());
         // Nothing was overwritten: the right key still opens the old values.
         let vault = Vault::open(store.clone(), Some(&good)).unwrap();
         assert_eq!(vault.credentials("x").unwrap().set_ms, 5);

@@ -553,7 +553,10 @@ impl Store {
         let doing = || "reading the key check value".to_owned();
         let txn = self.db.begin_read().doing(doing)?;
         let table = txn.open_table(KEY_CHECK).doing(doing)?;
-        Ok(table.get("master").doing(doing)?.map(|v| v.value().to_vec()))
+        Ok(table
+            .get("master")
+            .doing(doing)?
+            .map(|v| v.value().to_vec()))
     }
 
     /// Keeps the check value of the master key (once, when a key is first used).
@@ -598,9 +601,7 @@ impl Store {
                 old.push(field.to_owned());
             }
             for field in &old {
-                table
-                    .remove((integration, field.as_str()))
-                    .doing(doing)?;
+                table.remove((integration, field.as_str())).doing(doing)?;
             }
             for (field, bytes) in sealed {
                 table

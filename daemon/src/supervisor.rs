@@ -281,7 +281,10 @@ fn connect(
             |m| {
                 error_info(
                     ErrorKind::CONFIG,
-                    format!("stored credentials of {}: {m}; run `exsyncctl credentials set {}`", cfg.name, cfg.name),
+                    format!(
+                        "stored credentials of {}: {m}; run `exsyncctl credentials set {}`",
+                        cfg.name, cfg.name
+                    ),
                 )
             },
         )?;

@@ -9,7 +9,9 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use clap::{Args, Subcommand};
-use exsync_protocol::{CredentialField, CredentialsReport, CredentialsRequest, Request, Response, Secret};
+use exsync_protocol::{
+    CredentialField, CredentialsReport, CredentialsRequest, Request, Response, Secret,
+};
 use zeroize::Zeroizing;
 
 use super::{ignore, print_report, unexpected, Context, Failure};
@@ -78,7 +80,9 @@ fn read_fields() -> Result<Vec<CredentialField>, Failure> {
     }
     let mut text = Zeroizing::new(String::new());
     std::io::Read::read_to_string(&mut stdin.lock(), &mut text).map_err(|e| {
-        Failure::Daemon(usage(format!("cannot read credentials from standard input: {e}")))
+        Failure::Daemon(usage(format!(
+            "cannot read credentials from standard input: {e}"
+        )))
     })?;
     parse_lines(&text).map_err(|m| Failure::Daemon(usage(m)))
 }
@@ -168,7 +172,11 @@ pub fn render(report: &CredentialsReport) -> String {
     ]);
     table.row([
         "credentials".to_owned(),
-        format!("{} (tested, encrypted) {}", report.action, output::time(report.set_ms)),
+        format!(
+            "{} (tested, encrypted) {}",
+            report.action,
+            output::time(report.set_ms)
+        ),
     ]);
     table.row(["account", report.account.as_str()]);
     table.row(["can read", output::yes_no(report.can_read)]);
@@ -218,7 +226,10 @@ mod tests {
             set_ms: 0,
         };
         let text = render(&report);
-        assert!(text.starts_with("!!! WARNING: THIS KEY CAN WITHDRAW FUNDS.\n"), "{text}");
+        assert!(
+            text.starts_with("!!! WARNING: THIS KEY CAN WITHDRAW FUNDS.\n"),
+            "{text}"
+        );
         assert!(text.contains("can withdraw  yes"), "{text}");
         assert!(text.contains("api_key = abcd****mnop"), "{text}");
     }

@@ -136,11 +136,15 @@ fn render_integration(integration: &IntegrationInfo, now_ms: i64) -> String {
             ),
             None => "in the store: none set".to_owned(),
         };
-        text.push_str(&format!("    credentials: {stored}
-"));
+        text.push_str(&format!(
+            "    credentials: {stored}
+"
+        ));
         if let Some(w) = &c.warning {
-            text.push_str(&format!("    WARNING: {w}
-"));
+            text.push_str(&format!(
+                "    WARNING: {w}
+"
+            ));
         }
     }
     if integration.streams.is_empty() {

@@ -136,8 +136,8 @@ async fn store_new(
     }
     let (connector, redactor, masked) = {
         let topo = daemon.topology.read().expect("topology lock");
-        let Some(library) = supervisor::plugin_for(&topo.plugins, it.exchange())
-            .and_then(|p| p.library.as_ref())
+        let Some(library) =
+            supervisor::plugin_for(&topo.plugins, it.exchange()).and_then(|p| p.library.as_ref())
         else {
             return Err(error_info(
                 ErrorKind::CONFIG,
@@ -167,7 +167,9 @@ async fn store_new(
             return Err(e);
         }
         (
-            probe.connector.expect("a prepared integration without error has a connector"),
+            probe
+                .connector
+                .expect("a prepared integration without error has a connector"),
             probe.redactor,
             probe.masked_credentials,
         )

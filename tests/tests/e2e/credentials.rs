@@ -194,7 +194,9 @@ fn set_from_stdin_lines_then_sync_equals_the_truth_and_the_store_holds_no_secret
 
     let metrics = daemon.metrics();
     let age = daemon
-        .metric(&format!("exsync_credential_age_seconds{{integration=\"{NAME}\"}}"))
+        .metric(&format!(
+            "exsync_credential_age_seconds{{integration=\"{NAME}\"}}"
+        ))
         .unwrap_or_else(|| panic!("no credential age metric:\n{metrics}"));
     assert!((0.0..60.0).contains(&age), "age {age}");
     assert!(set_ms(&daemon).is_some());
@@ -246,7 +248,11 @@ fn wrong_master_key_is_refused_and_nothing_is_overwritten() {
         message.contains("key.b") && message.contains("not the key"),
         "{message}"
     );
-    assert!(daemon.log().contains("Wrong master key"), "{}", daemon.log());
+    assert!(
+        daemon.log().contains("Wrong master key"),
+        "{}",
+        daemon.log()
+    );
     // Nothing that needs a secret starts: no request reached the exchange's signed endpoints.
     assert_eq!(sim.stats()["auth_failures"], 0);
 
@@ -299,10 +305,7 @@ fn key_files_others_may_read_and_stored_credentials_without_a_key_stop_the_start
     // Stored credentials, no key configured: the daemon does not start.
     let (code, log) = start_refused(&with_env, &[]);
     assert_ne!(code, 0);
-    assert!(
-        log.contains("no master key") && log.contains(NAME),
-        "{log}"
-    );
+    assert!(log.contains("no master key") && log.contains(NAME), "{log}");
 }
 
 #[test]
@@ -333,7 +336,11 @@ fn rotate_tests_new_credentials_first_and_a_failure_keeps_the_old_ones() {
         assert!(out.stderr.contains(says), "{}", out.stderr);
         assert_none_leaked(&[API_SECRET], &[&out.stderr, &out.stdout]);
     }
-    assert_eq!(set_ms(&daemon), Some(first), "a refused rotate changed the store");
+    assert_eq!(
+        set_ms(&daemon),
+        Some(first),
+        "a refused rotate changed the store"
+    );
     assert_all_ok(&daemon.sync_wait(NAME));
 
     std::thread::sleep(Duration::from_millis(5));
@@ -365,8 +372,16 @@ fn a_key_that_can_withdraw_is_warned_about_or_refused() {
             .contains("CAN WITHDRAW"),
         "{report}"
     );
-    assert!(out.stderr.contains("WARNING: THIS KEY CAN WITHDRAW FUNDS"), "{}", out.stderr);
-    assert!(daemon.log().contains("can WITHDRAW funds"), "{}", daemon.log());
+    assert!(
+        out.stderr.contains("WARNING: THIS KEY CAN WITHDRAW FUNDS"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        daemon.log().contains("can WITHDRAW funds"),
+        "{}",
+        daemon.log()
+    );
     drop(daemon);
 
     let (setup, _key) = key_setup(&sim, "refuse_withdraw_keys = true\n");
@@ -374,7 +389,11 @@ fn a_key_that_can_withdraw_is_warned_about_or_refused() {
     let out = credentials(&daemon, "set", &good_lines());
     assert_eq!(out.code, 1, "{}", out.stdout);
     assert!(out.stderr.contains("error: permission:"), "{}", out.stderr);
-    assert!(out.stderr.contains("refuse_withdraw_keys"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("refuse_withdraw_keys"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(set_ms(&daemon), None, "a refused key was stored");
 }
 
@@ -396,13 +415,18 @@ fn credential_age_is_exported_and_warned_about_past_credential_max_age() {
             .contains("older than credential_max_age"),
         "{creds}"
     );
-    assert!(daemon.ctl(&["status"]).stdout.contains("WARNING: credentials are"));
+    assert!(daemon
+        .ctl(&["status"])
+        .stdout
+        .contains("WARNING: credentials are"));
     daemon.terminate();
 
     // At start the age is exported and the warning logged.
     let daemon = Daemon::start(&setup);
     let age = daemon
-        .metric(&format!("exsync_credential_age_seconds{{integration=\"{NAME}\"}}"))
+        .metric(&format!(
+            "exsync_credential_age_seconds{{integration=\"{NAME}\"}}"
+        ))
         .expect("credential age metric");
     assert!(age >= 2.0, "age {age}");
     assert!(
@@ -432,7 +456,10 @@ fn backup_is_encrypted_and_restore_round_trips_it() {
     assert_eq!(mode, 0o600);
     // Encrypted as a whole: neither a secret nor the records' text is readable.
     for needle in [API_KEY, API_SECRET, NAME, "\"timestamp\""] {
-        assert!(!file_contains(&backup, needle), "{needle} is readable in the backup");
+        assert!(
+            !file_contains(&backup, needle),
+            "{needle} is readable in the backup"
+        );
     }
     // A second backup to the same file is refused, and the first stays.
     let out = daemon.ctl(&["backup", backup.to_str().unwrap()]);
