@@ -308,6 +308,11 @@ impl Vault {
         }
     }
 
+    /// Whether a key is configured that is not the store's.
+    pub fn key_is_wrong(&self) -> bool {
+        matches!(self.key, Err(KeyState::Wrong { .. }))
+    }
+
     pub fn key(&self) -> Result<&MasterKey, String> {
         self.key
             .as_ref()

@@ -193,7 +193,8 @@ pub async fn run(settings: Settings, overrides: Overrides) -> anyhow::Result<()>
         Vault::open(store.clone(), settings.key_file.as_deref())
             .context("Failed to open the credential vault")?,
     );
-    if let (Some(message), Some(_)) = (vault.unusable(), store.key_check()?) {
+    if vault.key_is_wrong() {
+        let message = vault.unusable().unwrap_or_default();
         MasterKeyWrong { message: &message }.emit();
     }
     let metrics = Arc::new(Metrics::new());

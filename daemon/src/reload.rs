@@ -542,6 +542,21 @@ pub fn restart_required(running: &Settings, new: &Settings) -> Vec<String> {
         new.max_concurrent_syncs.to_string(),
     );
     check("log", running.log.clone(), new.log.clone());
+    check(
+        "key_file",
+        format!("{:?}", running.key_file),
+        format!("{:?}", new.key_file),
+    );
+    check(
+        "credential_max_age",
+        humantime::format_duration(running.credential_max_age).to_string(),
+        humantime::format_duration(new.credential_max_age).to_string(),
+    );
+    check(
+        "refuse_withdraw_keys",
+        running.refuse_withdraw_keys.to_string(),
+        new.refuse_withdraw_keys.to_string(),
+    );
     out
 }
 

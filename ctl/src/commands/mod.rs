@@ -48,9 +48,11 @@ impl Context {
         mut on_event: impl FnMut(Response) -> Result<(), Failure>,
     ) -> Result<Response, Failure> {
         let mut client = self.connect()?;
-        client
-            .send_raw(&encode(request))
-            .map_err(|e| self.client_failure(e))?;
+        let mut line = encode(request);
+        let sent = client.send_raw(&line);
+        // The line may carry credential values (`credentials set`): wipe it once sent.
+        zeroize::Zeroize::zeroize(&mut line);
+        sent.map_err(|e| self.client_failure(e))?;
         loop {
             let response = client.read_response().map_err(|e| self.client_failure(e))?;
             match response {
