@@ -699,6 +699,60 @@ fn copy_table<K: redb::Key + 'static, V: redb::Value + 'static>(
 mod tests {
     use super::*;
 
+    #[test]
+    fn credentials_are_replaced_whole_and_copied_with_everything_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        let sealed = |b: u8| vec![b; 40];
+        store
+            .put_credentials(
+                "a",
+                &[
+                    ("api_key".into(), sealed(1)),
+                    ("passphrase".into(), sealed(2)),
+                ],
+                10,
+            )
+            .unwrap();
+        store
+            .put_credentials("b", &[("api_key".into(), sealed(3))], 11)
+            .unwrap();
+        // A new set replaces every field of `a`, and leaves `b` alone.
+        store
+            .put_credentials("a", &[("api_key".into(), sealed(4))], 12)
+            .unwrap();
+        let (fields, set_ms) = store.sealed_credentials("a").unwrap().unwrap();
+        assert_eq!(fields, vec![("api_key".to_owned(), sealed(4))]);
+        assert_eq!(set_ms, 12);
+        assert_eq!(
+            store.credential_stamps().unwrap(),
+            vec![("a".to_owned(), 12), ("b".to_owned(), 11)]
+        );
+        assert!(store.sealed_credentials("c").unwrap().is_none());
+        store.set_key_check(b"check").unwrap();
+        store
+            .commit_page(
+                PartitionKey {
+                    integration: "a",
+                    stream: "trades",
+                    partition: "",
+                },
+                &PageWrite {
+                    records: vec![rec("1", 5, "x")],
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+
+        let copy_path = dir.path().join("copy.redb");
+        store.copy_to(&copy_path).unwrap();
+        drop(store);
+        let copy = Store::open(&copy_path).unwrap();
+        assert_eq!(copy.key_check().unwrap().as_deref(), Some(&b"check"[..]));
+        assert_eq!(copy.sealed_credentials("b").unwrap().unwrap().1, 11);
+        assert_eq!(copy.total_records().unwrap(), 1);
+    }
+
     fn rec(id: &str, ts: i64, body: &str) -> StoredRecord {
         StoredRecord {
             kind: "trade",
