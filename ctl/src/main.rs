@@ -62,6 +62,10 @@ enum Command {
     Completions(commands::docs::CompletionsArgs),
     /// Print the manual page (roff) to stdout: `exsyncctl man | man -l -`.
     Man,
+    /// Store or rotate an integration's credentials in the daemon's encrypted store.
+    Credentials(commands::credentials::CredentialsArgs),
+    /// Write an encrypted, consistent copy of the daemon's store to FILE.
+    Backup(commands::backup::BackupArgs),
 }
 
 /// How a run ended: the exit codes operators and scripts rely on.
@@ -102,6 +106,8 @@ fn main() -> ExitCode {
         Command::Validate(args) => commands::validate::validate(&ctx, &args),
         Command::Completions(args) => commands::docs::completions(Cli::command(), &args),
         Command::Man => commands::docs::man(Cli::command()),
+        Command::Credentials(args) => commands::credentials::credentials(&ctx, &args),
+        Command::Backup(args) => commands::backup::backup(&ctx, &args),
     };
     match result {
         Ok(exit) => exit.into(),

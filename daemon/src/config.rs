@@ -19,6 +19,8 @@ pub const DEFAULT_STATE_DIR: &str = "/var/lib/exsync";
 pub const DEFAULT_PLUGIN_DIR: &str = "/usr/lib/exsync/plugins";
 pub const DEFAULT_SOCKET: &str = "/run/exsync/exsyncd.sock";
 pub const DEFAULT_METRICS_LISTEN: &str = "127.0.0.1:9464";
+/// Stored credentials older than this get a warning (log and status): 90 days.
+pub const DEFAULT_CREDENTIAL_MAX_AGE: Duration = Duration::from_secs(90 * 24 * 3600);
 /// How many integrations sync at once. Two cores and an I/O-bound workload: a handful.
 pub const DEFAULT_MAX_CONCURRENT_SYNCS: usize = 4;
 
@@ -50,6 +52,12 @@ pub struct DaemonFile {
     pub max_concurrent_syncs: Option<usize>,
     /// A `tracing` filter (`info`, `exsyncd=debug`); `RUST_LOG` overrides it.
     pub log: Option<String>,
+    /// The master key file (mode 0600), when it is not the systemd credential `exsync.key`.
+    pub key_file: Option<PathBuf>,
+    /// Age past which stored credentials get a warning (`90d`, `30d`).
+    pub credential_max_age: Option<String>,
+    /// Refuse to store keys that can withdraw (instead of warning).
+    pub refuse_withdraw_keys: Option<bool>,
 }
 
 /// The daemon's resolved settings: defaults < `exsyncd.toml` < flags.
@@ -62,6 +70,9 @@ pub struct Settings {
     pub metrics_listen: SocketAddr,
     pub max_concurrent_syncs: usize,
     pub log: String,
+    pub key_file: Option<PathBuf>,
+    pub credential_max_age: Duration,
+    pub refuse_withdraw_keys: bool,
 }
 
 /// Flags that override the file.
@@ -102,6 +113,23 @@ impl Settings {
                 "max_concurrent_syncs must be at least 1",
             ));
         }
+        let credential_max_age = match &file.credential_max_age {
+            Some(text) => humantime::parse_duration(text).map_err(|e| {
+                ConfigError::new(
+                    &path,
+                    format!("credential_max_age {text:?} is not a duration like 90d: {e}"),
+                )
+            })?,
+            None => DEFAULT_CREDENTIAL_MAX_AGE,
+        };
+        if let Some(key_file) = &file.key_file {
+            if !key_file.is_absolute() {
+                return Err(ConfigError::new(
+                    &path,
+                    format!("key_file {} must be an absolute path", key_file.display()),
+                ));
+            }
+        }
         Ok(Settings {
             config_dir: config_dir.to_owned(),
             state_dir: overrides
@@ -119,6 +147,9 @@ impl Settings {
             metrics_listen,
             max_concurrent_syncs: max,
             log: file.log.unwrap_or_else(|| "info".to_owned()),
+            key_file: file.key_file,
+            credential_max_age,
+            refuse_withdraw_keys: file.refuse_withdraw_keys.unwrap_or(false),
         })
     }
 
@@ -152,13 +183,27 @@ struct IntegrationFile {
     #[serde(default = "yes")]
     budget: bool,
     #[serde(default)]
-    credentials: BTreeMap<String, String>,
+    credentials: CredentialsFile,
     #[serde(default)]
     streams: BTreeMap<String, String>,
     #[serde(default)]
     candles: Option<CandlesFile>,
     #[serde(default)]
     options: toml::Table,
+}
+
+/// `credentials = "store"`, or a `[credentials]` table of sources.
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+#[serde(untagged)]
+enum CredentialsFile {
+    Word(String),
+    Table(BTreeMap<String, String>),
+}
+
+impl Default for CredentialsFile {
+    fn default() -> Self {
+        CredentialsFile::Table(BTreeMap::new())
+    }
 }
 
 fn yes() -> bool {
@@ -195,6 +240,9 @@ pub struct IntegrationConfig {
     pub start_ms: Option<i64>,
     pub budget: bool,
     pub credentials: BTreeMap<String, CredentialSource>,
+    /// `credentials = "store"`: the credentials are in the daemon's encrypted store
+    /// (`exsyncctl credentials set`), and `credentials` is empty.
+    pub credentials_in_store: bool,
     /// Streams with their sync intervals, in a fixed order (balances first: its assets feed
     /// the partitions of trades and orders).
     pub streams: Vec<(Stream, Duration)>,
@@ -304,9 +352,20 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
     streams.sort_by_key(|(s, _)| *s);
 
     let mut credentials = BTreeMap::new();
-    for (field, text) in &file.credentials {
-        credentials.insert(field.clone(), parse_source(field, text).map_err(err)?);
-    }
+    let credentials_in_store = match &file.credentials {
+        CredentialsFile::Word(w) if w == "store" => true,
+        CredentialsFile::Word(w) => {
+            return Err(err(format!(
+                "credentials = {w:?}: the one word it takes is \"store\" (the encrypted store); otherwise write a [credentials] table"
+            )))
+        }
+        CredentialsFile::Table(table) => {
+            for (field, text) in table {
+                credentials.insert(field.clone(), parse_source(field, text).map_err(err)?);
+            }
+            false
+        }
+    };
     if let Some(url) = &file.base_url {
         let ok =
             (url.starts_with("http://") || url.starts_with("https://")) && url_host(url).is_some();
@@ -335,6 +394,7 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         start_ms,
         budget: file.budget,
         credentials,
+        credentials_in_store,
         streams,
         candle_symbols,
         candle_timeframes,
@@ -500,6 +560,44 @@ interval = "1h"
         )
         .unwrap_err();
         assert!(e.contains("EXSYNC_TEST_UNSET_VAR is not set"));
+    }
+
+    #[test]
+    fn credentials_in_the_store_are_one_word() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "s.toml",
+            "exchange = \"binance\"\ncredentials = \"store\"\n",
+        );
+        let c = load_integration(&p).unwrap();
+        assert!(c.credentials_in_store && c.credentials.is_empty());
+        let p = write(
+            dir.path(),
+            "t.toml",
+            "exchange = \"binance\"\ncredentials = \"vault\"\n",
+        );
+        let e = load_integration(&p).unwrap_err();
+        assert!(e.message.contains("\"store\""), "{e}");
+    }
+
+    #[test]
+    fn credential_settings_have_defaults_and_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Settings::load(dir.path(), Overrides::default()).unwrap();
+        assert_eq!(s.credential_max_age, DEFAULT_CREDENTIAL_MAX_AGE);
+        assert!(!s.refuse_withdraw_keys && s.key_file.is_none());
+        write(
+            dir.path(),
+            "exsyncd.toml",
+            "key_file = \"/etc/exsync/exsync.key\"\ncredential_max_age = \"30d\"\nrefuse_withdraw_keys = true\n",
+        );
+        let s = Settings::load(dir.path(), Overrides::default()).unwrap();
+        assert_eq!(s.credential_max_age, Duration::from_secs(30 * 86400));
+        assert!(s.refuse_withdraw_keys);
+        write(dir.path(), "exsyncd.toml", "key_file = \"exsync.key\"\n");
+        let e = Settings::load(dir.path(), Overrides::default()).unwrap_err();
+        assert!(e.message.contains("absolute"), "{e}");
     }
 
     #[test]

@@ -10,6 +10,8 @@ use exsync_protocol::Problem;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Overrides, Settings};
+use crate::credentials::Vault;
+use crate::events::{CredentialTooOld, MasterKeyWrong};
 use crate::host::{now_ms, HostShared};
 use crate::metrics::Metrics;
 use crate::store::Store;
@@ -126,6 +128,28 @@ impl Daemon {
         stopping.push(it);
     }
 
+    /// Sets the credential age gauges; warns about credentials not yet warned about that are
+    /// older than `credential_max_age`.
+    pub fn update_credential_ages(&self, warned: &mut std::collections::HashSet<(String, i64)>) {
+        let now = now_ms();
+        let max_age = self.settings.credential_max_age;
+        for (integration, set_ms) in self.shared.vault.stamps() {
+            let age = Duration::from_millis(now.saturating_sub(set_ms).max(0) as u64);
+            self.metrics
+                .credential_age
+                .with_label_values(&[&integration])
+                .set(age.as_secs() as i64);
+            if age > max_age && warned.insert((integration.clone(), set_ms)) {
+                CredentialTooOld {
+                    integration: &integration,
+                    age,
+                    max_age,
+                }
+                .emit();
+            }
+        }
+    }
+
     /// Sets the gauges that describe the whole topology.
     pub fn update_gauges(&self) {
         let topo = self.topology.read().expect("topology lock");
@@ -164,6 +188,20 @@ impl Daemon {
                     .set(every.as_secs_f64());
             }
         }
+    }
+}
+
+/// How often the credential age gauge is refreshed. Ages are counted in days; a minute is
+/// plenty, and cheap (one small read transaction).
+const CREDENTIAL_AGE_REFRESH: Duration = Duration::from_secs(60);
+
+/// Keeps `exsync_credential_age_seconds` current and warns once per integration (per process)
+/// when stored credentials pass `credential_max_age`.
+async fn watch_credential_ages(daemon: Arc<Daemon>) {
+    let mut warned = std::collections::HashSet::new();
+    loop {
+        daemon.update_credential_ages(&mut warned);
+        tokio::time::sleep(CREDENTIAL_AGE_REFRESH).await;
     }
 }
 
@@ -226,6 +264,16 @@ pub async fn run(settings: Settings, overrides: Overrides) -> anyhow::Result<()>
         Store::open(&store_path)
             .with_context(|| format!("Failed to open the store {}", store_path.display()))?,
     );
+    // A key file others may read, or stored credentials without a key, stop the start here.
+    // A wrong key does not: the daemon then runs everything that needs no stored secret.
+    let vault = Arc::new(
+        Vault::open(store.clone(), settings.key_file.as_deref())
+            .context("Failed to open the credential vault")?,
+    );
+    if vault.key_is_wrong() {
+        let message = vault.unusable().unwrap_or_default();
+        MasterKeyWrong { message: &message }.emit();
+    }
     let metrics = Arc::new(Metrics::new());
     metrics
         .build_info
@@ -235,6 +283,7 @@ pub async fn run(settings: Settings, overrides: Overrides) -> anyhow::Result<()>
         tokio::runtime::Handle::current(),
         metrics.clone(),
         store.clone(),
+        vault,
     ));
 
     // Plugins, then integrations: load failures become problems, never a failed start.
@@ -321,6 +370,7 @@ pub async fn run(settings: Settings, overrides: Overrides) -> anyhow::Result<()>
         daemon.start_scheduler(it);
     }
     let watch_task = watch::spawn(daemon.clone());
+    let age_task = tokio::spawn(watch_credential_ages(daemon.clone()));
 
     let count = daemon
         .topology
@@ -372,6 +422,7 @@ pub async fn run(settings: Settings, overrides: Overrides) -> anyhow::Result<()>
     drop(reloading);
     control_task.abort();
     metrics_task.abort();
+    age_task.abort();
     let _ = std::fs::remove_file(&daemon.settings.socket);
     tracing::info!("exsyncd stopped.");
     Ok(())

@@ -377,3 +377,87 @@ impl PluginRemoved<'_> {
         );
     }
 }
+
+/// Credentials were stored (set or rotated).
+pub struct CredentialsStored<'a> {
+    pub integration: &'a str,
+    /// `set` or `rotate`.
+    pub action: &'a str,
+    pub can_withdraw: Option<bool>,
+}
+
+impl CredentialsStored<'_> {
+    pub fn emit(&self, m: &Metrics) {
+        info!(
+            integration = self.integration,
+            action = self.action,
+            "Credentials stored (encrypted)."
+        );
+        if self.can_withdraw == Some(true) {
+            warn!(
+                integration = self.integration,
+                "WARNING: the stored key can WITHDRAW funds; exsync needs read access only. Replace it with a read-only key."
+            );
+        }
+        m.credential_events
+            .with_label_values(&[self.integration, self.action, "ok"])
+            .inc();
+        m.credential_age
+            .with_label_values(&[self.integration])
+            .set(0);
+    }
+}
+
+/// A credential set or rotate was refused; nothing was stored.
+pub struct CredentialsRefused<'a> {
+    pub integration: &'a str,
+    pub action: &'a str,
+    /// The error's kind (`auth`, `permission`, `config`...).
+    pub reason: &'a str,
+    /// Already free of secret values.
+    pub message: &'a str,
+}
+
+impl CredentialsRefused<'_> {
+    pub fn emit(&self, m: &Metrics) {
+        warn!(
+            integration = self.integration,
+            action = self.action,
+            reason = self.reason,
+            "Credentials not stored: {}",
+            self.message
+        );
+        m.credential_events
+            .with_label_values(&[self.integration, self.action, "refused"])
+            .inc();
+    }
+}
+
+/// Stored credentials are older than `credential_max_age`.
+pub struct CredentialTooOld<'a> {
+    pub integration: &'a str,
+    pub age: Duration,
+    pub max_age: Duration,
+}
+
+impl CredentialTooOld<'_> {
+    pub fn emit(&self) {
+        warn!(
+            integration = self.integration,
+            age_days = self.age.as_secs() / 86_400,
+            max_age_days = self.max_age.as_secs() / 86_400,
+            "Stored credentials are older than credential_max_age: rotate them with `exsyncctl credentials rotate`."
+        );
+    }
+}
+
+/// The master key does not match the store: nothing that needs a secret starts.
+pub struct MasterKeyWrong<'a> {
+    pub message: &'a str,
+}
+
+impl MasterKeyWrong<'_> {
+    pub fn emit(&self) {
+        error!("Wrong master key: {}", self.message);
+    }
+}

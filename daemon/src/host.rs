@@ -228,6 +228,8 @@ pub struct HostShared {
     pub runtime: tokio::runtime::Handle,
     pub metrics: Arc<Metrics>,
     pub store: Arc<Store>,
+    /// The master key and the sealed credentials (`credentials = "store"`).
+    pub vault: Arc<crate::credentials::Vault>,
     budgets: Mutex<HashMap<String, Arc<Budget>>>,
 }
 
@@ -236,11 +238,13 @@ impl HostShared {
         runtime: tokio::runtime::Handle,
         metrics: Arc<Metrics>,
         store: Arc<Store>,
+        vault: Arc<crate::credentials::Vault>,
     ) -> HostShared {
         HostShared {
             runtime,
             metrics,
             store,
+            vault,
             budgets: Mutex::new(HashMap::new()),
         }
     }

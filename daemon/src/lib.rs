@@ -10,8 +10,10 @@
 //! Changes to the configuration and plugin directories are applied while it runs
 //! ([`watch`], [`reload`]).
 
+pub mod backup;
 pub mod config;
 pub mod control;
+pub mod credentials;
 pub mod daemon;
 pub mod engine;
 pub mod events;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use exsyncd::config::{Overrides, Settings, DEFAULT_CONFIG_DIR};
 
 /// Keeps a complete, exact, local copy of exchange accounts.
@@ -11,10 +11,10 @@ use exsyncd::config::{Overrides, Settings, DEFAULT_CONFIG_DIR};
 #[command(name = "exsyncd", version)]
 struct Args {
     /// Directory holding exsyncd.toml and integrations.d/.
-    #[arg(long, value_name = "DIR", default_value = DEFAULT_CONFIG_DIR)]
+    #[arg(long, global = true, value_name = "DIR", default_value = DEFAULT_CONFIG_DIR)]
     config_dir: PathBuf,
     /// Where the store and the plugin copies live [default: /var/lib/exsync].
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, global = true, value_name = "DIR")]
     state_dir: Option<PathBuf>,
     /// Directory of connector plugins (*.so) [default: /usr/lib/exsync/plugins].
     #[arg(long, value_name = "DIR")]
@@ -29,6 +29,57 @@ struct Args {
     /// (0: valid, 1: invalid). Used by `exsyncctl validate`.
     #[arg(long)]
     validate: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print a new random master key (64 hex digits) on stdout. Save it to a file of mode 0600
+    /// and name it with LoadCredential=exsync.key:FILE, key_file, or EXSYNC_KEY_FILE.
+    Keygen,
+    /// Replace the store with an encrypted backup made by `exsyncctl backup` (exsyncd must be
+    /// stopped; the master key must be the one the backup was made with).
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        /// Replace an existing store.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// `exsyncd keygen`
+fn keygen() -> ExitCode {
+    let key = exsyncd::credentials::generate_key();
+    println!("{}", key.as_str());
+    ExitCode::SUCCESS
+}
+
+/// `exsyncd restore FILE [--force]`
+fn restore(settings: &Settings, file: &std::path::Path, force: bool) -> ExitCode {
+    let run = || -> anyhow::Result<()> {
+        let path = exsyncd::credentials::locate_key(settings.key_file.as_deref()).ok_or_else(|| {
+            anyhow::anyhow!("no master key is configured (systemd credential exsync.key, key_file in exsyncd.toml, or EXSYNC_KEY_FILE): a backup opens only with its key")
+        })?;
+        let key = exsyncd::credentials::load_key(&path)?;
+        std::fs::create_dir_all(&settings.state_dir)?;
+        exsyncd::backup::restore(file, &key, &settings.state_dir.join("exsync.redb"), force)
+    };
+    match run() {
+        Ok(()) => {
+            println!(
+                "restored {} into {}",
+                file.display(),
+                settings.state_dir.join("exsync.redb").display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("exsyncd: restore failed: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Caps glibc's malloc arenas. By default every thread that allocates may get its own arena
@@ -46,6 +97,9 @@ fn cap_malloc_arenas() {
 fn main() -> ExitCode {
     cap_malloc_arenas();
     let args = Args::parse();
+    if matches!(args.command, Some(Command::Keygen)) {
+        return keygen();
+    }
     if args.validate {
         let metrics = exsyncd::metrics::Metrics::new();
         let report =
@@ -73,6 +127,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(Command::Restore { file, force }) = &args.command {
+        return restore(&settings, file, *force);
+    }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&settings.log));
     tracing_subscriber::fmt()

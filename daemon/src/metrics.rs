@@ -46,6 +46,8 @@ pub struct Metrics {
     pub config_problems: IntGauge,
     pub integrations: IntGaugeVec,
     pub build_info: IntGaugeVec,
+    pub credential_age: IntGaugeVec,
+    pub credential_events: IntCounterVec,
 }
 
 impl Metrics {
@@ -253,6 +255,28 @@ impl Metrics {
                 IntGaugeVec::new(
                     Opts::new("exsync_build_info", "Always 1; labels carry the version."),
                     &["version", "plugin_api"],
+                )
+                .unwrap(),
+            ),
+            credential_age: reg(
+                &registry,
+                IntGaugeVec::new(
+                    Opts::new(
+                        "exsync_credential_age_seconds",
+                        "Age of an integration's stored credentials (since set or last rotated).",
+                    ),
+                    &["integration"],
+                )
+                .unwrap(),
+            ),
+            credential_events: reg(
+                &registry,
+                IntCounterVec::new(
+                    Opts::new(
+                        "exsync_credential_changes_total",
+                        "Credential set and rotate requests, by action and result.",
+                    ),
+                    &["integration", "action", "result"],
                 )
                 .unwrap(),
             ),

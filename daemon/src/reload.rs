@@ -265,7 +265,17 @@ fn plan(daemon: &Arc<Daemon>) -> Plan {
         let plugin_sha =
             supervisor::plugin_for(&plugins, &cfg.exchange).map(|p| p.info.sha256.clone());
         if let Some(old) = old {
-            if old.config == cfg && old.error.is_none() && old.plugin_sha == plugin_sha {
+            // Stored credentials that were set or rotated since it started restart it too.
+            let stamp = if cfg.credentials_in_store {
+                daemon.shared.vault.stamp(&name)
+            } else {
+                None
+            };
+            if old.config == cfg
+                && old.error.is_none()
+                && old.plugin_sha == plugin_sha
+                && old.credential_stamp == stamp
+            {
                 report.unchanged.push(name.clone());
                 integrations.insert(name, old.clone());
                 continue;
@@ -532,6 +542,21 @@ pub fn restart_required(running: &Settings, new: &Settings) -> Vec<String> {
         new.max_concurrent_syncs.to_string(),
     );
     check("log", running.log.clone(), new.log.clone());
+    check(
+        "key_file",
+        format!("{:?}", running.key_file),
+        format!("{:?}", new.key_file),
+    );
+    check(
+        "credential_max_age",
+        humantime::format_duration(running.credential_max_age).to_string(),
+        humantime::format_duration(new.credential_max_age).to_string(),
+    );
+    check(
+        "refuse_withdraw_keys",
+        running.refuse_withdraw_keys.to_string(),
+        new.refuse_withdraw_keys.to_string(),
+    );
     out
 }
 

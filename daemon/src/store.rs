@@ -35,6 +35,13 @@ const ASSETS: TableDefinition<(&str, &str), ()> = TableDefinition::new("assets")
 /// rate-limit scope → banned until (UTC ms). Survives restarts, so a restart never walks
 /// straight back into an active ban.
 const BANS: TableDefinition<&str, i64> = TableDefinition::new("bans");
+/// `(integration, field)` → `nonce ‖ XChaCha20-Poly1305 ciphertext` of one credential value
+/// (sealed by [`crate::credentials`]; no plaintext secret is ever written to this file).
+const CREDENTIALS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("credentials");
+/// integration → when its stored credentials were set or last rotated (UTC ms).
+const CREDENTIALS_SET: TableDefinition<&str, i64> = TableDefinition::new("credentials_set");
+/// The master key's check value: a sealed constant; a key that cannot open it is wrong.
+const KEY_CHECK: TableDefinition<&str, &[u8]> = TableDefinition::new("key_check");
 /// `schema_version` and friends.
 const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
 
@@ -196,6 +203,12 @@ impl Store {
                 .doing(|| "creating tables".into())?;
             txn.open_table(ASSETS).doing(|| "creating tables".into())?;
             txn.open_table(BANS).doing(|| "creating tables".into())?;
+            txn.open_table(CREDENTIALS)
+                .doing(|| "creating tables".into())?;
+            txn.open_table(CREDENTIALS_SET)
+                .doing(|| "creating tables".into())?;
+            txn.open_table(KEY_CHECK)
+                .doing(|| "creating tables".into())?;
         }
         txn.commit().doing(|| format!("initialising {shown}"))?;
         Ok(store)
@@ -534,11 +547,211 @@ impl Store {
         let table = txn.open_table(RECORDS).doing(doing)?;
         table.len().doing(doing)
     }
+
+    /// The master key's check value, if a key was ever used with this store.
+    pub fn key_check(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        let doing = || "reading the key check value".to_owned();
+        let txn = self.db.begin_read().doing(doing)?;
+        let table = txn.open_table(KEY_CHECK).doing(doing)?;
+        Ok(table
+            .get("master")
+            .doing(doing)?
+            .map(|v| v.value().to_vec()))
+    }
+
+    /// Keeps the check value of the master key (once, when a key is first used).
+    pub fn set_key_check(&self, check: &[u8]) -> Result<(), StoreError> {
+        let doing = || "writing the key check value".to_owned();
+        let mut txn = self.db.begin_write().doing(doing)?;
+        txn.set_durability(Durability::Immediate)
+            .map_err(|e| StoreError::Corrupt {
+                doing: doing(),
+                message: e.to_string(),
+            })?;
+        {
+            let mut table = txn.open_table(KEY_CHECK).doing(doing)?;
+            table.insert("master", check).doing(doing)?;
+        }
+        txn.commit().doing(doing)
+    }
+
+    /// Replaces every sealed credential field of `integration` in one transaction.
+    pub fn put_credentials(
+        &self,
+        integration: &str,
+        sealed: &[(String, Vec<u8>)],
+        set_ms: i64,
+    ) -> Result<(), StoreError> {
+        let doing = || format!("storing the credentials of {integration}");
+        let mut txn = self.db.begin_write().doing(doing)?;
+        txn.set_durability(Durability::Immediate)
+            .map_err(|e| StoreError::Corrupt {
+                doing: doing(),
+                message: e.to_string(),
+            })?;
+        {
+            let mut table = txn.open_table(CREDENTIALS).doing(doing)?;
+            let mut old = Vec::new();
+            for entry in table.range((integration, "")..).doing(doing)? {
+                let (k, _) = entry.doing(doing)?;
+                let (i, field) = k.value();
+                if i != integration {
+                    break;
+                }
+                old.push(field.to_owned());
+            }
+            for field in &old {
+                table.remove((integration, field.as_str())).doing(doing)?;
+            }
+            for (field, bytes) in sealed {
+                table
+                    .insert((integration, field.as_str()), bytes.as_slice())
+                    .doing(doing)?;
+            }
+            let mut set = txn.open_table(CREDENTIALS_SET).doing(doing)?;
+            set.insert(integration, set_ms).doing(doing)?;
+        }
+        txn.commit().doing(doing)
+    }
+
+    /// The sealed credential fields of `integration` and when they were set, if any.
+    #[allow(clippy::type_complexity)]
+    pub fn sealed_credentials(
+        &self,
+        integration: &str,
+    ) -> Result<Option<(Vec<(String, Vec<u8>)>, i64)>, StoreError> {
+        let doing = || format!("reading the credentials of {integration}");
+        let txn = self.db.begin_read().doing(doing)?;
+        let set = txn.open_table(CREDENTIALS_SET).doing(doing)?;
+        let Some(set_ms) = set.get(integration).doing(doing)?.map(|v| v.value()) else {
+            return Ok(None);
+        };
+        let table = txn.open_table(CREDENTIALS).doing(doing)?;
+        let mut fields = Vec::new();
+        for entry in table.range((integration, "")..).doing(doing)? {
+            let (k, v) = entry.doing(doing)?;
+            let (i, field) = k.value();
+            if i != integration {
+                break;
+            }
+            fields.push((field.to_owned(), v.value().to_vec()));
+        }
+        Ok(Some((fields, set_ms)))
+    }
+
+    /// Every integration with stored credentials, and when they were set.
+    pub fn credential_stamps(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let doing = || "listing stored credentials".to_owned();
+        let txn = self.db.begin_read().doing(doing)?;
+        let table = txn.open_table(CREDENTIALS_SET).doing(doing)?;
+        let mut out = Vec::new();
+        for entry in table.iter().doing(doing)? {
+            let (k, v) = entry.doing(doing)?;
+            out.push((k.value().to_owned(), v.value()));
+        }
+        Ok(out)
+    }
+
+    /// Copies the whole store, as of one read transaction, into a new database at `path`
+    /// (which must not exist). Syncs keep committing meanwhile; the copy is consistent.
+    pub fn copy_to(&self, path: &Path) -> Result<(), StoreError> {
+        let shown = path.display().to_string();
+        let doing = || format!("copying the store to {shown}");
+        let read = self.db.begin_read().doing(doing)?;
+        let copy = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
+            .doing(doing)?;
+        let write = copy.begin_write().doing(doing)?;
+        copy_table(&read, &write, RECORDS, &doing)?;
+        copy_table(&read, &write, RECORDS_BY_TIME, &doing)?;
+        copy_table(&read, &write, RECORD_COUNTS, &doing)?;
+        copy_table(&read, &write, CURSORS, &doing)?;
+        copy_table(&read, &write, COVERAGE, &doing)?;
+        copy_table(&read, &write, STREAM_STATE, &doing)?;
+        copy_table(&read, &write, ASSETS, &doing)?;
+        copy_table(&read, &write, BANS, &doing)?;
+        copy_table(&read, &write, CREDENTIALS, &doing)?;
+        copy_table(&read, &write, CREDENTIALS_SET, &doing)?;
+        copy_table(&read, &write, KEY_CHECK, &doing)?;
+        copy_table(&read, &write, META, &doing)?;
+        write.commit().doing(doing)
+    }
+}
+
+/// Copies every entry of one table from a read transaction into a write transaction.
+fn copy_table<K: redb::Key + 'static, V: redb::Value + 'static>(
+    read: &redb::ReadTransaction,
+    write: &redb::WriteTransaction,
+    table: TableDefinition<K, V>,
+    doing: &dyn Fn() -> String,
+) -> Result<(), StoreError> {
+    let source = read.open_table(table).doing(doing)?;
+    let mut target = write.open_table(table).doing(doing)?;
+    for entry in source.iter().doing(doing)? {
+        let (k, v) = entry.doing(doing)?;
+        target.insert(k.value(), v.value()).doing(doing)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_are_replaced_whole_and_copied_with_everything_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        let sealed = |b: u8| vec![b; 40];
+        store
+            .put_credentials(
+                "a",
+                &[
+                    ("api_key".into(), sealed(1)),
+                    ("passphrase".into(), sealed(2)),
+                ],
+                10,
+            )
+            .unwrap();
+        store
+            .put_credentials("b", &[("api_key".into(), sealed(3))], 11)
+            .unwrap();
+        // A new set replaces every field of `a`, and leaves `b` alone.
+        store
+            .put_credentials("a", &[("api_key".into(), sealed(4))], 12)
+            .unwrap();
+        let (fields, set_ms) = store.sealed_credentials("a").unwrap().unwrap();
+        assert_eq!(fields, vec![("api_key".to_owned(), sealed(4))]);
+        assert_eq!(set_ms, 12);
+        assert_eq!(
+            store.credential_stamps().unwrap(),
+            vec![("a".to_owned(), 12), ("b".to_owned(), 11)]
+        );
+        assert!(store.sealed_credentials("c").unwrap().is_none());
+        store.set_key_check(b"check").unwrap();
+        store
+            .commit_page(
+                PartitionKey {
+                    integration: "a",
+                    stream: "trades",
+                    partition: "",
+                },
+                &PageWrite {
+                    records: vec![rec("1", 5, "x")],
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+
+        let copy_path = dir.path().join("copy.redb");
+        store.copy_to(&copy_path).unwrap();
+        drop(store);
+        let copy = Store::open(&copy_path).unwrap();
+        assert_eq!(copy.key_check().unwrap().as_deref(), Some(&b"check"[..]));
+        assert_eq!(copy.sealed_credentials("b").unwrap().unwrap().1, 11);
+        assert_eq!(copy.total_records().unwrap(), 1);
+    }
 
     fn rec(id: &str, ts: i64, body: &str) -> StoredRecord {
         StoredRecord {

@@ -50,6 +50,9 @@ pub struct Integration {
     pub stop: CancellationToken,
     /// The sha256 of the plugin code its connector runs, if it has one.
     pub plugin_sha: Option<String>,
+    /// When the stored credentials it runs with were set (`credentials = "store"`): a reload
+    /// restarts it when they change.
+    pub credential_stamp: Option<i64>,
 }
 
 impl Integration {
@@ -67,7 +70,13 @@ pub fn check_against_manifest(
     cfg: &IntegrationConfig,
     manifest: &Manifest,
 ) -> Result<Vec<(Stream, ErrorInfo)>, ErrorInfo> {
-    for field in &manifest.credentials {
+    // Stored credentials are checked against the manifest when they are set.
+    let fields = if cfg.credentials_in_store {
+        &[][..]
+    } else {
+        &manifest.credentials[..]
+    };
+    for field in fields {
         match cfg.credentials.get(&field.name) {
             None if !field.optional => {
                 return Err(error_info(
@@ -126,6 +135,37 @@ pub fn check_against_manifest(
         .collect())
 }
 
+/// Checks credential field names against the manifest: every required field present, no
+/// unknown one. Names only; never values.
+pub fn check_credential_fields<'a>(
+    manifest: &Manifest,
+    names: impl IntoIterator<Item = &'a str> + Clone,
+) -> Result<(), String> {
+    let known: Vec<&str> = manifest
+        .credentials
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    for name in names.clone() {
+        if manifest.credential(name).is_none() {
+            return Err(format!(
+                "credential `{name}` is not one {} takes (it takes: {})",
+                manifest.id,
+                known.join(", ")
+            ));
+        }
+    }
+    for field in &manifest.credentials {
+        if !field.optional && !names.clone().into_iter().any(|n| n == field.name.as_str()) {
+            return Err(format!(
+                "credential `{}` ({}) is required by {} and missing",
+                field.name, field.label, manifest.id
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The loaded plugin with id `exchange`.
 pub fn plugin_for<'a>(plugins: &'a [PluginEntry], exchange: &str) -> Option<&'a PluginEntry> {
     plugins
@@ -177,6 +217,19 @@ pub fn prepare_integration(
     shared: &Arc<HostShared>,
     stop: CancellationToken,
 ) -> Integration {
+    prepare_with_credentials(cfg, plugins, shared, stop, None)
+}
+
+/// [`prepare_integration`], with `credentials` instead of those the configuration names:
+/// `credentials set` and `rotate` test new credentials on an instance of their own before
+/// anything is stored.
+pub fn prepare_with_credentials(
+    cfg: IntegrationConfig,
+    plugins: &[PluginEntry],
+    shared: &Arc<HostShared>,
+    stop: CancellationToken,
+    credentials: Option<BTreeMap<String, String>>,
+) -> Integration {
     let mut integration = Integration {
         error: None,
         manifest: None,
@@ -189,9 +242,10 @@ pub fn prepare_integration(
         sync_lock: Arc::new(tokio::sync::Mutex::new(())),
         stop,
         plugin_sha: None,
+        credential_stamp: None,
         config: cfg,
     };
-    if let Err(e) = connect(&mut integration, plugins, shared) {
+    if let Err(e) = connect(&mut integration, plugins, shared, credentials) {
         integration.error = Some(e);
     }
     integration
@@ -201,6 +255,7 @@ fn connect(
     it: &mut Integration,
     plugins: &[PluginEntry],
     shared: &Arc<HostShared>,
+    given: Option<BTreeMap<String, String>>,
 ) -> Result<(), ErrorInfo> {
     let cfg = &it.config;
     let library = find_plugin(plugins, &cfg.exchange)?;
@@ -215,10 +270,35 @@ fn connect(
         .collect();
 
     let mut credentials = BTreeMap::new();
-    for (field, source) in &cfg.credentials {
-        let value = config::resolve_credential(field, source)
+    if let Some(given) = given {
+        credentials = given;
+    } else if cfg.credentials_in_store {
+        let mut opened = shared
+            .vault
+            .credentials(&cfg.name)
             .map_err(|m| error_info(ErrorKind::CONFIG, m))?;
-        credentials.insert(field.clone(), value);
+        check_credential_fields(&manifest, opened.fields.keys().map(String::as_str)).map_err(
+            |m| {
+                error_info(
+                    ErrorKind::CONFIG,
+                    format!(
+                        "stored credentials of {}: {m}; run `exsyncctl credentials set {}`",
+                        cfg.name, cfg.name
+                    ),
+                )
+            },
+        )?;
+        it.credential_stamp = Some(opened.set_ms);
+        for (field, value) in opened.fields.iter_mut() {
+            // Moved out, not copied: the zeroising buffer is left empty.
+            credentials.insert(field.clone(), std::mem::take(&mut **value));
+        }
+    } else {
+        for (field, source) in &cfg.credentials {
+            let value = config::resolve_credential(field, source)
+                .map_err(|m| error_info(ErrorKind::CONFIG, m))?;
+            credentials.insert(field.clone(), value);
+        }
     }
     // Shown as they are: fields the manifest declares not secret that are not key material
     // (a sub-account name, a portfolio id). Keys (`api_key`, `access_key`), secrets and
@@ -292,7 +372,7 @@ fn connect(
         },
     )
     .map_err(|e| error_info(e.kind, e.message.to_string()))?;
-    let connector_config = ConnectorConfig {
+    let mut connector_config = ConnectorConfig {
         integration: cfg.name.clone(),
         base_url: base_url.clone(),
         sandbox: cfg.sandbox,
@@ -304,9 +384,12 @@ fn connect(
         },
         options: cfg.options.clone(),
     };
-    let handle = library
-        .instantiate(&connector_config, host)
-        .map_err(|e| error_info(e.kind, it.redactor.redact(&e.message)))?;
+    let handle = library.instantiate(&connector_config, host);
+    // The plugin keeps its own copy; ours is wiped now.
+    for value in connector_config.credentials.values_mut() {
+        zeroize::Zeroize::zeroize(value);
+    }
+    let handle = handle.map_err(|e| error_info(e.kind, it.redactor.redact(&e.message)))?;
     it.connector = Some(Arc::new(Mutex::new(handle)));
     it.manifest = Some(manifest);
     it.base_url = Some(base_url);

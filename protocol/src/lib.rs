@@ -82,6 +82,24 @@ mod tests {
     }
 
     #[test]
+    fn secrets_travel_plain_but_never_debug_print() {
+        let req = Request::CredentialsSet(CredentialsRequest {
+            integration: "binance-main".into(),
+            fields: vec![CredentialField {
+                name: "api_secret".into(),
+                value: Secret::new("s3cr3t-value".into()),
+            }],
+        });
+        assert!(!format!("{req:?}").contains("s3cr3t-value"));
+        let back: Request = decode(&encode(&req)).unwrap();
+        assert_eq!(back, req);
+        assert!(req.is_change() && req.touches_credentials());
+        assert!(!Request::Status.touches_credentials());
+        let backup = Request::Backup(BackupRequest { file: "/b".into() });
+        assert!(backup.is_change() && backup.touches_credentials());
+    }
+
+    #[test]
     fn final_and_non_final_responses() {
         assert!(!Response::Progress(SyncProgress::default()).is_final());
         assert!(!Response::RecordBatch(RecordBatch { records: vec![] }).is_final());

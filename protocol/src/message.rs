@@ -31,6 +31,12 @@ pub enum Request {
     Coverage(CoverageRequest),
     /// `exsyncctl reload [--wait]`
     Reload(ReloadRequest),
+    /// `exsyncctl credentials set NAME` (values from a no-echo prompt or stdin lines)
+    CredentialsSet(CredentialsRequest),
+    /// `exsyncctl credentials rotate NAME`: tested against the exchange before it replaces
+    CredentialsRotate(CredentialsRequest),
+    /// `exsyncctl backup FILE`
+    Backup(BackupRequest),
 }
 
 impl Request {
@@ -45,13 +51,80 @@ impl Request {
             Request::Records(_) => "records",
             Request::Coverage(_) => "coverage",
             Request::Reload(_) => "reload",
+            Request::CredentialsSet(_) => "credentials set",
+            Request::CredentialsRotate(_) => "credentials rotate",
+            Request::Backup(_) => "backup",
         }
     }
 
     /// Whether the request changes anything (needs more than read access).
     pub fn is_change(&self) -> bool {
-        matches!(self, Request::Sync(_) | Request::Reload(_))
+        matches!(
+            self,
+            Request::Sync(_)
+                | Request::Reload(_)
+                | Request::CredentialsSet(_)
+                | Request::CredentialsRotate(_)
+                | Request::Backup(_)
+        )
     }
+
+    /// Whether the request reads or writes stored credentials (the audit log records each).
+    /// A backup copies them (encrypted), so it counts.
+    pub fn touches_credentials(&self) -> bool {
+        matches!(
+            self,
+            Request::CredentialsSet(_) | Request::CredentialsRotate(_) | Request::Backup(_)
+        )
+    }
+}
+
+/// A secret value carried by a request: its `Debug` shows nothing and its memory is zeroised
+/// when it is dropped. Serialised as the plain string (the socket is local and guarded).
+#[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Default)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Secret {
+        Secret(value)
+    }
+    /// The value itself: use it at once, copy it nowhere that outlives the use.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(****)")
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
+/// One credential field: its manifest name (`api_key`, `api_secret`, `passphrase`...) and value.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct CredentialField {
+    pub name: String,
+    pub value: Secret,
+}
+
+/// `credentials set` and `credentials rotate`: every field of the integration's credentials.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct CredentialsRequest {
+    pub integration: String,
+    pub fields: Vec<CredentialField>,
+}
+
+/// `exsyncctl backup FILE`: an absolute path the daemon writes (it must not exist yet).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct BackupRequest {
+    pub file: String,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -109,6 +182,8 @@ pub enum Response {
     Sync(SyncReport),
     Coverage(CoverageReport),
     Reload(ReloadReport),
+    Credentials(CredentialsReport),
+    Backup(BackupReport),
     Error(ErrorResponse),
 }
 
@@ -231,6 +306,55 @@ pub struct IntegrationInfo {
     #[serde(default)]
     pub error: Option<ErrorInfo>,
     pub streams: Vec<StreamStatus>,
+    /// Credentials kept in the daemon's encrypted store (`credentials = "store"`).
+    #[serde(default)]
+    pub credentials: Option<CredentialAge>,
+}
+
+/// How old an integration's stored credentials are.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct CredentialAge {
+    /// When they were set or last rotated, UTC ms; absent when none are stored.
+    #[serde(default)]
+    pub set_ms: Option<i64>,
+    #[serde(default)]
+    pub age_s: Option<u64>,
+    /// `credential_max_age` in exsyncd.toml.
+    pub max_age_s: u64,
+    /// Why they need attention: older than the maximum age, none stored, master key wrong.
+    #[serde(default)]
+    pub warning: Option<String>,
+}
+
+/// `exsyncctl credentials set|rotate NAME`: what was stored and what the exchange says the
+/// key may do. Values appear only masked (`abcd****mnop`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct CredentialsReport {
+    pub integration: String,
+    pub exchange: String,
+    /// `set` or `rotated`.
+    pub action: String,
+    pub account: String,
+    #[serde(default)]
+    pub can_read: Option<bool>,
+    #[serde(default)]
+    pub can_trade: Option<bool>,
+    #[serde(default)]
+    pub can_withdraw: Option<bool>,
+    pub credentials: Vec<(String, String)>,
+    /// Loud warnings: a key that can withdraw.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    pub set_ms: i64,
+}
+
+/// `exsyncctl backup FILE`
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct BackupReport {
+    pub file: String,
+    /// Size of the encrypted file.
+    pub bytes: u64,
+    pub at_ms: i64,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]

@@ -4,8 +4,10 @@
 //! `--json`) and says how the run ended ([`Exit`]). A command that cannot finish returns a
 //! [`Failure`]; `main` prints it on stderr and exits with [`Failure::exit`].
 
+pub mod backup;
 pub mod coverage;
 pub mod docs;
+pub mod credentials;
 pub mod integrations;
 pub mod plugins;
 pub mod records;
@@ -47,9 +49,11 @@ impl Context {
         mut on_event: impl FnMut(Response) -> Result<(), Failure>,
     ) -> Result<Response, Failure> {
         let mut client = self.connect()?;
-        client
-            .send_raw(&encode(request))
-            .map_err(|e| self.client_failure(e))?;
+        let mut line = encode(request);
+        let sent = client.send_raw(&line);
+        // The line may carry credential values (`credentials set`): wipe it once sent.
+        zeroize::Zeroize::zeroize(&mut line);
+        sent.map_err(|e| self.client_failure(e))?;
         loop {
             let response = client.read_response().map_err(|e| self.client_failure(e))?;
             match response {

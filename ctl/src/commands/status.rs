@@ -202,6 +202,26 @@ fn render_integration(integration: &IntegrationInfo, now_ms: i64) -> String {
             text.push_str(&format!("    hint: {hint}\n"));
         }
     }
+    if let Some(c) = &integration.credentials {
+        let stored = match c.set_ms {
+            Some(set_ms) => format!(
+                "in the store, set {} (max age {})",
+                output::age(set_ms, now_ms),
+                output::interval(c.max_age_s)
+            ),
+            None => "in the store: none set".to_owned(),
+        };
+        text.push_str(&format!(
+            "    credentials: {stored}
+"
+        ));
+        if let Some(w) = &c.warning {
+            text.push_str(&format!(
+                "    WARNING: {w}
+"
+            ));
+        }
+    }
     if integration.streams.is_empty() {
         return text;
     }

@@ -1,8 +1,9 @@
 //! Invoked when calling `exsyncctl integrations`.
 
-use exsync_protocol::{IntegrationInfo, IntegrationsReport, Response, StreamStatus};
+use exsync_protocol::{CredentialAge, IntegrationInfo, IntegrationsReport, Response, StreamStatus};
 
 use crate::daemon::Daemon;
+use crate::host::now_ms;
 use crate::supervisor::Integration;
 
 /// The state of one integration, as `status` and `integrations` show it.
@@ -60,6 +61,34 @@ pub fn integration_info(daemon: &Daemon, it: &Integration) -> IntegrationInfo {
         base_url: it.base_url.clone(),
         error: it.error.clone(),
         streams,
+        credentials: it
+            .config
+            .credentials_in_store
+            .then(|| credential_age(daemon, it.name())),
+    }
+}
+
+/// The age of an integration's stored credentials, and a warning when they need attention.
+fn credential_age(daemon: &Daemon, name: &str) -> CredentialAge {
+    let max_age = daemon.settings.credential_max_age;
+    let set_ms = daemon.shared.vault.stamp(name);
+    let age_s = set_ms.map(|t| (now_ms().saturating_sub(t).max(0) / 1000) as u64);
+    let warning = match (set_ms, age_s) {
+        (None, _) => Some(format!(
+            "no credentials stored: run `exsyncctl credentials set {name}`"
+        )),
+        (Some(_), Some(age)) if age > max_age.as_secs() => Some(format!(
+            "credentials are {} days old, older than credential_max_age ({} days): rotate them with `exsyncctl credentials rotate {name}`",
+            age / 86_400,
+            max_age.as_secs() / 86_400
+        )),
+        _ => daemon.shared.vault.unusable().filter(|_| set_ms.is_some()),
+    };
+    CredentialAge {
+        set_ms,
+        age_s,
+        max_age_s: max_age.as_secs(),
+        warning,
     }
 }
 

@@ -3,11 +3,13 @@
 //! Speaks the protocol crate's newline-delimited JSON: a version handshake, then one request
 //! per line answered by zero or more events and one final response. Each verb has its own
 //! module with the same name as the request. A malformed line gets a `protocol` error and the
-//! connection stays usable. Requests that change something (`sync`, `reload`) are allowed only to root
-//! and the daemon's own user (checked with `SO_PEERCRED`); reads to whoever can open the
-//! socket (mode 0660: the `exsync` group).
+//! connection stays usable. Requests that change something (`sync`, `reload`, `credentials`,
+//! `backup`) are allowed only to root and the daemon's own user (checked with `SO_PEERCRED`);
+//! reads to whoever can open the socket (mode 0660: the `exsync` group).
 
+mod backup;
 mod coverage;
+mod credentials;
 mod integrations;
 mod plugins;
 mod records;
@@ -173,10 +175,21 @@ async fn connection(stream: UnixStream, daemon: Arc<Daemon>) -> std::io::Result<
         if line.trim().is_empty() {
             continue;
         }
-        let request = match decode::<Request>(&line) {
+        let decoded = decode::<Request>(&line);
+        // A credentials line's parse error could quote a value: say where, not what.
+        let sensitive = line.contains("\"credentials_");
+        // The line may carry credential values: wipe it as soon as it is decoded.
+        let mut line = line;
+        zeroize::Zeroize::zeroize(&mut line);
+        let request = match decoded {
             Ok(r) => r,
             Err(e) => {
-                out.send(&protocol_error(format!("malformed request: {e}")))
+                let detail = if sensitive {
+                    format!("{:?} error at column {}", e.classify(), e.column())
+                } else {
+                    e.to_string()
+                };
+                out.send(&protocol_error(format!("malformed request: {detail}")))
                     .await?;
                 continue;
             }
@@ -203,6 +216,16 @@ async fn connection(stream: UnixStream, daemon: Arc<Daemon>) -> std::io::Result<
             Request::Records(r) => records::records(&daemon, r, &mut out).await?,
             Request::Coverage(r) => out.send(&coverage::coverage(&daemon, r)).await?,
             Request::Reload(r) => reload::reload(&daemon, r, &mut out).await?,
+            Request::CredentialsSet(r) => {
+                let answer = credentials::credentials(&daemon, r, credentials::Action::Set).await;
+                out.send(&answer).await?
+            }
+            Request::CredentialsRotate(r) => {
+                let answer =
+                    credentials::credentials(&daemon, r, credentials::Action::Rotate).await;
+                out.send(&answer).await?
+            }
+            Request::Backup(r) => out.send(&backup::backup(&daemon, r).await).await?,
         }
     }
     Ok(())

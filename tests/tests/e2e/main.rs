@@ -12,6 +12,7 @@ mod coinbase;
 mod coinbase_exchange;
 mod coinbase_prime;
 mod copper;
+mod credentials;
 mod cryptocom;
 mod deribit;
 mod falconx;
