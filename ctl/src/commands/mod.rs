@@ -6,8 +6,8 @@
 
 pub mod backup;
 pub mod coverage;
-pub mod docs;
 pub mod credentials;
+pub mod docs;
 pub mod integrations;
 pub mod plugins;
 pub mod records;

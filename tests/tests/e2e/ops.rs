@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use std::io::Write;
+
+use exsync_e2e::bins::target_bin;
 use exsync_e2e::daemon::{binance_integration_with, Daemon, Setup, ALL_STREAMS};
 use exsync_e2e::http;
 use exsync_e2e::sim::{Sim, API_KEY, API_SECRET};
@@ -78,7 +81,41 @@ fn busy_daemon() -> (Sim, Setup, Daemon) {
         .replace("env:E2E_BINANCE_SECRET", "env:E2E_WRONG_SECRET"),
     );
     setup.replace_plugin("libexsync_plugin_broken.so", b"\x7fELF not a library");
+    // Credentials in the encrypted store, for their age.
+    let key = setup.path().join("exsync.key");
+    let keygen = Command::new(target_bin("exsyncd")).arg("keygen").output().unwrap();
+    assert!(keygen.status.success());
+    std::fs::write(&key, &keygen.stdout).unwrap();
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    std::fs::write(
+        setup.config_dir().join("exsyncd.toml"),
+        format!("key_file = \"{}\"\n", key.display()),
+    )
+    .unwrap();
+    setup.integration(
+        "stored",
+        &format!(
+            "exchange = \"binance\"\nbase_url = \"{}\"\nbudget = false\ncredentials = \"store\"\n[streams]\nbalances = \"1h\"\n",
+            sim.url
+        ),
+    );
     let daemon = Daemon::start(&setup);
+    let mut set = Command::new(target_bin("exsyncctl"))
+        .arg("--socket")
+        .arg(&daemon.socket)
+        .args(["credentials", "set", "stored"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    set.stdin
+        .take()
+        .unwrap()
+        .write_all(format!("api_key={API_KEY}\napi_secret={API_SECRET}\n").as_bytes())
+        .unwrap();
+    let out = set.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_all_ok(&daemon.sync_wait("main"));
     let failed = daemon.sync_wait("wrong-key");
     assert_eq!(failed["streams"][0]["result"], "failed", "{failed}");
@@ -185,7 +222,6 @@ fn live_metrics_pass_promtool_and_hold_every_metric_the_dashboard_and_alerts_que
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    use std::io::Write;
     check
         .stdin
         .take()
