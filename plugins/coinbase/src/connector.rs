@@ -51,7 +51,7 @@ impl Connector for CoinbaseConnector {
             },
             CredentialField {
                 name: "api_secret".into(),
-                label: "Private key (EC P-256 PEM)".into(),
+                label: "Private key (EC P-256 PEM, or Ed25519 secret in base64)".into(),
                 secret: true,
                 optional: false,
             },

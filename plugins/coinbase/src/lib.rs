@@ -7,7 +7,7 @@
 //! deposits, withdrawals and the full transaction history of every wallet (the Coinbase App
 //! v2 `/v2/accounts/{id}/transactions`, Coinbase's ledger) and public candles. The crate
 //! reads top-down: [`endpoints`] (URLs, rate limits), [`signing`] (a new ES256 or EdDSA JWT per
-//! request), [`pagination`] (cursor walks, candle windows), [`parsing`] (JSON to records,
+//! request, for an ECDSA or an Ed25519 CDP key; the simulator verifies both, end to end), [`pagination`] (cursor walks, candle windows), [`parsing`] (JSON to records,
 //! error answers to kinds), [`config`] (integration settings), [`connector`] (all of it wired
 //! to the host). Every module but `connector` is pure and unit-tested in `tests.rs`.
 //!
@@ -25,8 +25,6 @@
 //!   `amount`, `native_amount`, `description`, `created_at`, `updated_at`, `resource`,
 //!   `resource_path`, `network`, `to`/`from`, `details`) carries no balance after the entry.
 //!   (The `balance` field of a ledger entry belongs to the separate Coinbase Exchange API.)
-//! * **Ed25519 keys** sign EdDSA JWTs (see [`signing`]); the simulator checks ES256 only, so
-//!   EdDSA is proven by its byte-exact unit vector, not end to end.
 
 pub(crate) mod config;
 pub(crate) mod connector;

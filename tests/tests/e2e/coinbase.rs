@@ -30,10 +30,23 @@ AwEHoUQDQgAEMP4rOj1YUSJ88usaTX2NUJ9f+OTlECIkSbNyDwo3IbLR/7gicvau
 DlLZWPsQQkGzH1WDrjEOBkS8/fDpoeZPtQ==
 -----END EC PRIVATE KEY-----
 ";
-/// Lines of the private keys that must never appear in any output.
-const SECRET_LINES: [&str; 2] = [
+/// An Ed25519 CDP key (Coinbase's default kind for new keys): made for these tests only. The
+/// secret is Coinbase's format, the base64 of the 32-byte seed then the 32-byte public key.
+const ED_KEY_NAME: &str = "organizations/e2e0rg00-0000-4000-8000-000000000001/apiKeys/e2e0key0-0000-4000-8000-000000000003";
+const ED_PRIVATE_KEY: &str =
+    "QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8lQ7kv8QlVEUdq3INp223ckzZloRl43aFATuEGbKlVnQ==";
+const ED_PUBLIC_KEY: &str = "-----BEGIN PUBLIC KEY-----
+MCowBQYDK2VwAyEAJUO5L/EJVRFHatyDadtt3JM2ZaEZeN2hQE7hBmypVZ0=
+-----END PUBLIC KEY-----";
+/// Another Ed25519 key: valid, but not the account's.
+const WRONG_ED_PRIVATE_KEY: &str =
+    "gIGCg4SFhoeIiYqLjI2Oj5CRkpOUlZaXmJmam5ydnp/NFLN/lW6VMZT/f7c7PYHcxWHWGnU4CUt8PhpkPuXzqg==";
+/// The private keys, or their first lines, that must never appear in any output.
+const SECRET_LINES: [&str; 4] = [
     "MHcCAQEEIJ21pH2KHdENwpDLuCuMLFmGgDoRwcYB8ITuaA41zcLPoAoGCCqGSM49",
     "MHcCAQEEIE+vYKQ1vDNrXQ6ms2odhQZNe9z65dB3TPgmMYBfQ+wYoAoGCCqGSM49",
+    "QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8",
+    "gIGCg4SFhoeIiYqLjI2Oj5CRkpOUlZaXmJmam5ydnp",
 ];
 const NAME: &str = "coinbase-main";
 /// 2024-01-01 UTC, the integrations' start.
@@ -55,16 +68,32 @@ interval = "1h"
 "#;
 
 fn coinbase_sim(args: &[&str]) -> Sim {
-    let mut all = vec!["--key-name", KEY_NAME, "--public-key", PUBLIC_KEY];
+    coinbase_sim_for_key(KEY_NAME, PUBLIC_KEY, args)
+}
+
+/// The simulator of an account whose CDP key is `key_name` with `public_key`.
+fn coinbase_sim_for_key(key_name: &str, public_key: &str, args: &[&str]) -> Sim {
+    let mut all = vec!["--key-name", key_name, "--public-key", public_key];
     all.extend_from_slice(args);
     Sim::start("coinbase", &all)
 }
 
 /// An installation with the Coinbase plugin and one integration against `sim`.
 fn coinbase_setup(sim: &Sim, private_key: &str, head: &str, tail: &str) -> Setup {
+    coinbase_setup_for_key(sim, KEY_NAME, private_key, head, tail)
+}
+
+/// [`coinbase_setup`] with the key named `key_name`.
+fn coinbase_setup_for_key(
+    sim: &Sim,
+    key_name: &str,
+    private_key: &str,
+    head: &str,
+    tail: &str,
+) -> Setup {
     let mut setup = Setup::new();
     setup.install_plugin("libexsync_plugin_coinbase.so");
-    setup.env("E2E_COINBASE_KEY_NAME", KEY_NAME);
+    setup.env("E2E_COINBASE_KEY_NAME", key_name);
     setup.env("E2E_COINBASE_PRIVATE_KEY", private_key);
     setup.integration(
         NAME,
@@ -402,6 +431,57 @@ fn second_sync_asks_one_page_per_partition_and_then_picks_up_exactly_the_new_fil
         .unwrap();
     assert!(new_trades >= 5, "{report}");
     assert_stored_exactly(&daemon, &sim.truth());
+}
+
+#[test]
+fn an_ed25519_key_signs_eddsa_tokens_the_sim_verifies_and_syncs_everything() {
+    // The sim knows only the Ed25519 public key: every private request passes only with an
+    // EdDSA token that verifies with it.
+    let sim = coinbase_sim_for_key(
+        ED_KEY_NAME,
+        ED_PUBLIC_KEY,
+        &["--seed", "70", "--can-transfer", "true", "--orders", "150"],
+    );
+    let setup = coinbase_setup_for_key(&sim, ED_KEY_NAME, ED_PRIVATE_KEY, "", STREAMS);
+    let daemon = Daemon::start(&setup);
+    let test = daemon.ctl_json(&["test", NAME]);
+    assert_eq!(test["can_withdraw"], true, "{test:#}");
+    let report = daemon.sync_wait(NAME);
+    assert_all_ok(&report);
+    assert_stored_exactly(&daemon, &sim.truth());
+    let stats = sim.stats();
+    assert_eq!(stats["auth_failures"], 0, "{stats}");
+    assert!(
+        stats["by_endpoint"]["GET /api/v3/brokerage/orders/historical/fills"]
+            .as_u64()
+            .unwrap()
+            > 1,
+        "{stats}"
+    );
+    assert_no_coinbase_secrets(&[
+        &daemon.log(),
+        &daemon.metrics(),
+        &report.to_string(),
+        &test.to_string(),
+    ]);
+    drop(daemon);
+
+    // Another Ed25519 key of the same name: its tokens do not verify.
+    let setup = coinbase_setup_for_key(&sim, ED_KEY_NAME, WRONG_ED_PRIVATE_KEY, "", STREAMS);
+    let daemon = Daemon::start(&setup);
+    let test = daemon.ctl(&["test", NAME]);
+    assert_eq!(test.code, 1, "{}\n{}", test.stdout, test.stderr);
+    assert!(test.stderr.contains("auth"), "{}", test.stderr);
+    assert!(sim.stats()["auth_failures"].as_u64().unwrap() > 0);
+    // And the account's ECDSA key, under the Ed25519 key's name, signs ES256: refused too.
+    drop(daemon);
+    sim.reset_stats();
+    let setup = coinbase_setup_for_key(&sim, ED_KEY_NAME, PRIVATE_KEY, "", STREAMS);
+    let daemon = Daemon::start(&setup);
+    let test = daemon.ctl(&["test", NAME]);
+    assert_eq!(test.code, 1, "{}\n{}", test.stdout, test.stderr);
+    assert!(sim.stats()["auth_failures"].as_u64().unwrap() > 0);
+    assert_no_coinbase_secrets(&[&daemon.log(), &test.stderr]);
 }
 
 #[test]
