@@ -354,12 +354,13 @@ MCowBQYDK2VwAyEAJUO5L/EJVRFHatyDadtt3JM2ZaEZeN2hQE7hBmypVZ0=
             ED_KEY_NAME,
             "MCowBQYDK2VwAyEAzRSzf5VulTGU/3+3Oz2B3MVh1hp1OAlLfD4aZD7l86o=",
         );
-        assert!(other.is_err(), "a PEM body without its armour is not base64 of 32 bytes");
-        let other = Credentials::from_pem(
-            ED_KEY_NAME,
-            "zRSzf5VulTGU/3+3Oz2B3MVh1hp1OAlLfD4aZD7l86o=",
-        )
-        .unwrap();
+        assert!(
+            other.is_err(),
+            "a PEM body without its armour is not base64 of 32 bytes"
+        );
+        let other =
+            Credentials::from_pem(ED_KEY_NAME, "zRSzf5VulTGU/3+3Oz2B3MVh1hp1OAlLfD4aZD7l86o=")
+                .unwrap();
         let e = check_ed(&other, ED_TOKEN, 1_700_000_000).unwrap_err();
         assert!(e.contains("signature"), "{e}");
         assert!(Credentials::from_pem(ED_KEY_NAME, "AAAA").is_err());

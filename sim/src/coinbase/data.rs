@@ -681,9 +681,11 @@ impl Dataset {
             "type": "DEFAULT",
             "deleted": false,
         })];
-        all.extend(self.intx_portfolios.iter().map(|p| {
-            json!({ "name": p.name, "uuid": p.uuid, "type": "INTX", "deleted": false })
-        }));
+        all.extend(
+            self.intx_portfolios.iter().map(
+                |p| json!({ "name": p.name, "uuid": p.uuid, "type": "INTX", "deleted": false }),
+            ),
+        );
         all.retain(|p| portfolio_type.is_none_or(|t| p["type"] == t));
         json!({ "portfolios": all })
     }
@@ -743,7 +745,8 @@ impl Dataset {
 }
 
 /// Collateral assets of an INTX portfolio: code, scale of the amounts, collateral weight.
-const INTX_ASSETS: [(&str, u32, &str); 3] = [("USDC", 6, "1"), ("BTC", 8, "0.9"), ("ETH", 8, "0.85")];
+const INTX_ASSETS: [(&str, u32, &str); 3] =
+    [("USDC", 6, "1"), ("BTC", 8, "0.9"), ("ETH", 8, "0.85")];
 
 /// The `i`-th INTX portfolio: one balance per collateral asset, in the fields of Coinbase's
 /// perpetuals `Balance` (`asset` object, `quantity`, `hold`, `transfer_hold`,

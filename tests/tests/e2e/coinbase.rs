@@ -228,9 +228,14 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
         same,
     );
 
-    // Balances: one per wallet, several per currency.
-    let balances: BTreeMap<String, Value> = daemon
+    // Balances: one per wallet, several per currency, and one per asset of each perpetuals
+    // (INTX) portfolio (whose raw objects have no wallet `uuid`).
+    let (wallets, intx): (Vec<Value>, Vec<Value>) = daemon
         .records(NAME, "balance")
+        .into_iter()
+        .partition(|b| b["raw"]["uuid"].is_string());
+    assert_intx_balances_exactly(&intx, truth);
+    let balances: BTreeMap<String, Value> = wallets
         .into_iter()
         .map(|b| (text(&b["raw"]["uuid"]), b))
         .collect();
@@ -296,6 +301,72 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
     );
 }
 
+/// `a + b` and `a - b` of two decimal strings, exactly, at the larger scale.
+fn decimal_sum(a: &str, b: &str, sign: i128) -> String {
+    let parse = |t: &str| -> (i128, usize) {
+        let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+        (format!("{int}{frac}").parse().unwrap(), frac.len())
+    };
+    let ((ma, sa), (mb, sb)) = (parse(a), parse(b));
+    let scale = sa.max(sb);
+    let v = ma * 10i128.pow((scale - sa) as u32) + sign * mb * 10i128.pow((scale - sb) as u32);
+    let digits = format!("{:0>width$}", v.abs(), width = scale + 1);
+    let (int, frac) = digits.split_at(digits.len() - scale);
+    let sign = if v < 0 { "-" } else { "" };
+    if scale == 0 {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{frac}")
+    }
+}
+
+/// The perpetuals (INTX) balances are exactly the sim's: one record per asset of each
+/// portfolio, the first portfolio's in the `perpetuals` wallet and a later one's in
+/// `perpetuals:<portfolio uuid>`, total = quantity, locked = hold + transfer_hold, free = the
+/// rest, raw = Coinbase's balance object (plus its portfolio's uuid).
+fn assert_intx_balances_exactly(stored: &[Value], truth: &Value) {
+    let portfolios = truth["intx_portfolios"]
+        .as_array()
+        .expect("INTX portfolios");
+    let expected: usize = portfolios
+        .iter()
+        .map(|p| p["balances"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(
+        stored.len(),
+        expected,
+        "one record per INTX asset: {stored:#?}"
+    );
+    for (i, p) in portfolios.iter().enumerate() {
+        let uuid = text(&p["uuid"]);
+        for b in p["balances"].as_array().unwrap() {
+            let asset = text(&b["asset"]["asset_name"]);
+            let rec = stored
+                .iter()
+                .find(|r| r["raw"]["portfolio_uuid"] == uuid && r["asset_native"] == asset)
+                .unwrap_or_else(|| panic!("no {asset} balance of INTX portfolio {uuid}"));
+            let wallet = if i == 0 {
+                "perpetuals".to_owned()
+            } else {
+                format!("perpetuals:{uuid}")
+            };
+            assert_eq!(text(&rec["wallet"]), wallet, "{rec:#}");
+            let mut raw = rec["raw"].clone();
+            raw.as_object_mut().unwrap().remove("portfolio_uuid");
+            assert_eq!(&raw, b, "{uuid} {asset} raw");
+            let quantity = text(&b["quantity"]);
+            let locked = decimal_sum(&text(&b["hold"]), &text(&b["transfer_hold"]), 1);
+            assert_eq!(text(&rec["total"]), quantity, "{uuid} {asset} total");
+            assert_eq!(text(&rec["locked"]), locked, "{uuid} {asset} locked");
+            assert_eq!(
+                text(&rec["free"]),
+                decimal_sum(&quantity, &locked, -1),
+                "{uuid} {asset} free"
+            );
+        }
+    }
+}
+
 /// Every closed daily candle since the start is stored as the sim renders it, and today's
 /// candle is stored unfinished.
 fn assert_candles_exactly(daemon: &Daemon, sim: &Sim) {
@@ -343,6 +414,14 @@ fn full_sync_stores_exactly_what_coinbase_serves() {
     let truth = sim.truth();
     assert_stored_exactly(&daemon, &truth);
     assert_candles_exactly(&daemon, &sim);
+    assert_eq!(truth["intx_portfolios"].as_array().unwrap().len(), 1);
+    assert!(
+        daemon
+            .records(NAME, "balance")
+            .iter()
+            .any(|b| b["wallet"] == "perpetuals" && b["asset_native"] == "USDC"),
+        "the perpetuals portfolio's USDC collateral is stored"
+    );
 
     // The walks really paged: more fills and orders than one page holds.
     assert!(truth["fills"].as_array().unwrap().len() > 100);
@@ -440,7 +519,16 @@ fn an_ed25519_key_signs_eddsa_tokens_the_sim_verifies_and_syncs_everything() {
     let sim = coinbase_sim_for_key(
         ED_KEY_NAME,
         ED_PUBLIC_KEY,
-        &["--seed", "70", "--can-transfer", "true", "--orders", "150"],
+        &[
+            "--seed",
+            "70",
+            "--can-transfer",
+            "true",
+            "--orders",
+            "150",
+            "--intx-portfolios",
+            "2",
+        ],
     );
     let setup = coinbase_setup_for_key(&sim, ED_KEY_NAME, ED_PRIVATE_KEY, "", STREAMS);
     let daemon = Daemon::start(&setup);
@@ -523,6 +611,8 @@ fn clock_skew_is_corrected_within_the_limit_and_a_clock_error_beyond_it() {
         "60",
         "--clock-offset-ms",
         "-90000",
+        "--intx-portfolios",
+        "0",
     ]);
     let setup = coinbase_setup(
         &sim,
@@ -533,7 +623,17 @@ fn clock_skew_is_corrected_within_the_limit_and_a_clock_error_beyond_it() {
     let daemon = Daemon::start(&setup);
     assert_all_ok(&daemon.sync_wait(NAME));
     assert_stored_exactly(&daemon, &sim.truth());
-    assert_eq!(sim.stats()["auth_failures"], 0);
+    let stats = sim.stats();
+    assert_eq!(stats["auth_failures"], 0);
+    // Without perpetuals portfolios, the list is read and no portfolio's balances are.
+    assert_eq!(
+        stats["by_endpoint"]["GET /api/v3/brokerage/portfolios"], 1,
+        "{stats}"
+    );
+    assert!(
+        stats["by_endpoint"]["GET /api/v3/brokerage/intx/balances/{portfolio_uuid}"].is_null(),
+        "{stats}"
+    );
     drop(daemon);
 
     // With the default limit (30 s) the same skew is the operator's to fix.
