@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use exsync_plugin_api::clock::ServerClock;
 use exsync_plugin_api::signing::Query;
 use exsync_plugin_api::{
-    CheckReport, Connector, ConnectorConfig, CredentialField, Host, HttpRequest, HttpResponse,
-    Manifest, Page, PartitionContext, Permissions, PluginError, RateLimit, Stream,
+    CheckReport, Connector, ConnectorConfig, CredentialField, ErrorKind, Host, HttpRequest,
+    HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError, RateLimit, Stream,
 };
 
 use crate::config::CoinbaseConfig;
@@ -211,8 +211,21 @@ impl CoinbaseConnector {
                 .map_err(|e| e.context(format!("while {what}")))?;
             parsing::apply_cfm_balance_summary(&mut balances, &summary, as_of)?;
         }
-        // Perpetuals (INTX) portfolios, each with its collateral balances.
-        for portfolio in self.intx_portfolios()? {
+        // Perpetuals (INTX) portfolios, each with its collateral balances. A key Coinbase
+        // refuses them (scoped to another portfolio) still syncs every other wallet.
+        let portfolios = match self.intx_portfolios() {
+            Ok(portfolios) => portfolios,
+            Err(e) if e.kind == ErrorKind::PERMISSION => {
+                self.host.warn(&format!(
+                    "No perpetuals (INTX) balances: Coinbase refuses this key the portfolio \
+                     list ({}: {}).",
+                    self.config.integration, e.message
+                ));
+                Vec::new()
+            }
+            Err(e) => return Err(e),
+        };
+        for portfolio in portfolios {
             let what = format!(
                 "reading the perpetuals (INTX) balances of portfolio {}",
                 portfolio.uuid

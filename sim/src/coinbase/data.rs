@@ -38,6 +38,8 @@ pub struct DatasetConfig {
     pub can_transfer: bool,
     /// Perpetuals (INTX) portfolios besides the default portfolio.
     pub intx_portfolios: usize,
+    /// The key may not list the portfolios: `GET /api/v3/brokerage/portfolios` answers 403.
+    pub portfolios_forbidden: bool,
 }
 
 /// One wallet (account) and its transactions, newest last.

@@ -166,6 +166,9 @@ pub struct CoinbaseDatasetArgs {
     /// Perpetuals (INTX) portfolios of the account, each with its collateral balances.
     #[arg(long, default_value_t = 1)]
     intx_portfolios: usize,
+    /// The key may not list the portfolios (403 `PERMISSION_DENIED`).
+    #[arg(long)]
+    portfolios_forbidden: bool,
 }
 
 impl CoinbaseDatasetArgs {
@@ -182,6 +185,7 @@ impl CoinbaseDatasetArgs {
             can_trade: self.can_trade,
             can_transfer: self.can_transfer,
             intx_portfolios: self.intx_portfolios,
+            portfolios_forbidden: self.portfolios_forbidden,
         }
     }
 }

@@ -322,6 +322,9 @@ fn answer(
         (_, "/api/v3/brokerage/portfolios") => {
             let ds = state.data.read().expect("data lock");
             match p.get("portfolio_type") {
+                _ if ds.config.portfolios_forbidden => {
+                    Err(v3_error(403, "PERMISSION_DENIED", "permission denied"))
+                }
                 None | Some("") => Ok(ds.portfolios(None)),
                 Some(t @ ("UNDEFINED" | "DEFAULT" | "CONSUMER" | "INTX")) => {
                     Ok(ds.portfolios(Some(t)))

@@ -573,6 +573,32 @@ fn an_ed25519_key_signs_eddsa_tokens_the_sim_verifies_and_syncs_everything() {
 }
 
 #[test]
+fn a_key_refused_the_portfolio_list_still_stores_every_wallet() {
+    let sim = coinbase_sim(&["--seed", "71", "--orders", "20", "--portfolios-forbidden"]);
+    let setup = coinbase_setup(&sim, PRIVATE_KEY, "", "[streams]\nbalances = \"1h\"\n");
+    let daemon = Daemon::start(&setup);
+    assert_all_ok(&daemon.sync_wait(NAME));
+    let truth = sim.truth();
+    let stored = daemon.records(NAME, "balance");
+    assert_eq!(
+        stored.len(),
+        truth["accounts"].as_array().unwrap().len(),
+        "one balance per wallet, no perpetuals: {stored:#?}"
+    );
+    assert!(stored.iter().all(|b| b["wallet"] != "perpetuals"));
+    let stats = sim.stats();
+    assert_eq!(stats["by_status"]["403"], 1, "{stats}");
+    assert!(
+        stats["by_endpoint"]["GET /api/v3/brokerage/intx/balances/{portfolio_uuid}"].is_null(),
+        "{stats}"
+    );
+    assert!(
+        daemon.log().contains("No perpetuals (INTX) balances"),
+        "the refusal is logged"
+    );
+}
+
+#[test]
 fn wrong_private_key_is_auth_and_never_shown() {
     let sim = coinbase_sim(&["--seed", "63", "--orders", "20"]);
     let setup = coinbase_setup(&sim, WRONG_PRIVATE_KEY, "", STREAMS);
