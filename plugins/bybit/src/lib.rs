@@ -15,11 +15,17 @@
 //!
 //! # Not supported
 //!
-//! - The ledger of a classic account's **spot** wallet: Bybit's v5 documentation describes a
-//!   transaction log for the unified account and one for the classic contract wallet
-//!   (`/v5/account/contract-transaction-log`), but no endpoint that lists the movements of a
-//!   classic spot wallet, so a classic account's ledger holds its contract wallet only.
-//!   unconfirmed: that no such spot endpoint exists (none was found in the documentation read).
+//! - The ledger of a classic account's **spot** wallet: Bybit's v5 reference has no endpoint
+//!   for it. Its two transaction logs do not cover it: `GET /v5/account/transaction-log`
+//!   takes `accountType` `UNIFIED` only, and `GET /v5/account/contract-transaction-log`
+//!   applies to "classic account, UTA1.0(inverse)" and lists the derivatives wallet only. The
+//!   pre-upgrade log (`/v5/pre-upgrade/account/transaction-log`) serves the USDC contract
+//!   account of an upgraded account (categories linear and option), not spot. So a classic
+//!   account's ledger holds its contract wallet only. Its spot wallet's fills are still
+//!   synced as trades (`/v5/execution/list?category=spot`) and its balance
+//!   (`wallet-balance?accountType=SPOT`, with Bybit's own `free` and `locked`) as the `spot`
+//!   wallet (the classic `CONTRACT` wallet is the `futures` wallet); its transfers to and
+//!   from the funding wallet (`/v5/asset/transfer/query-inter-transfer-list`) are not read.
 //! - unconfirmed: the contract log's per-UID limit and 7-day window (taken from the unified
 //!   log's), and the sign of its `funding` field (Bybit's pages disagree); the amount is
 //!   `change`, which Bybit documents as cashFlow + funding - fee, so it does not depend on it.

@@ -439,7 +439,21 @@ pub(crate) fn parse_wallet_balance(result: &Value, as_of: i64) -> Result<Vec<Rec
         for (j, raw) in account.coin.into_iter().enumerate() {
             let c: WalletCoin = element(&raw, "account/wallet-balance coin", j)?;
             let locked = non_empty(c.locked).unwrap_or_else(|| "0".to_owned());
-            let free = match non_empty(c.free) {
+            let free = non_empty(c.free);
+            for (field, value) in [
+                ("walletBalance", Some(&c.wallet_balance)),
+                ("locked", Some(&locked)),
+                ("free", free.as_ref()),
+            ] {
+                if let Some(v) = value.filter(|v| decimal::parse_signed(v).is_none()) {
+                    return Err(bad(format!(
+                        "while parsing the account/wallet-balance response: {} {} has {field} \
+                         {v:?}, which is not a decimal amount",
+                        account.account_type, c.coin
+                    )));
+                }
+            }
+            let free = match free {
                 Some(free) => free,
                 None => decimal::sub(&c.wallet_balance, &locked).ok_or_else(|| {
                     bad(format!(

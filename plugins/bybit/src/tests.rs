@@ -151,6 +151,58 @@ fn parses_unified_wallet_balances_exactly() {
     assert_eq!(records[0].id(), "unified:BTC");
 }
 
+/// A classic account's spot wallet: Bybit's own `free` (available) and `locked` (held by open
+/// spot orders), the account-wide fields empty.
+#[test]
+fn parses_classic_spot_wallet_balances_with_bybits_own_free() {
+    let records =
+        parsing::parse_wallet_balance(&result_of("wallet_balance_classic_spot.json"), 7).unwrap();
+    assert_eq!(records.len(), 2);
+    let Record::Balance(btc) = &records[0] else {
+        panic!("{:?}", records[0])
+    };
+    assert_eq!(
+        (
+            btc.wallet.as_str(),
+            btc.asset_native.as_str(),
+            btc.free.as_str(),
+            btc.locked.as_str(),
+            btc.total.as_str(),
+            btc.as_of
+        ),
+        ("spot", "BTC", "0.20378018", "0.1", "0.30378018", 7)
+    );
+    assert_eq!(btc.raw["availableToWithdraw"], "0.20378018");
+    assert_eq!(records[1].id(), "spot:USDT");
+
+    // The contract wallet has no `free`: the wallet balance less what is locked.
+    let contract = json!({"list": [{"accountType": "CONTRACT", "totalEquity": "",
+        "coin": [{"coin": "USDT", "walletBalance": "120.5", "locked": "0", "equity": "120.5"}]}]});
+    let records = parsing::parse_wallet_balance(&contract, 7).unwrap();
+    let Record::Balance(usdt) = &records[0] else {
+        panic!("{:?}", records[0])
+    };
+    assert_eq!(
+        (
+            usdt.wallet.as_str(),
+            usdt.free.as_str(),
+            usdt.total.as_str()
+        ),
+        ("futures", "120.5", "120.5")
+    );
+
+    // An amount that is not a decimal is a bad response, not a stored balance.
+    for coin in [
+        json!({"coin": "BTC", "walletBalance": "x", "free": "1", "locked": "0"}),
+        json!({"coin": "BTC", "walletBalance": "1", "free": "one", "locked": "0"}),
+        json!({"coin": "BTC", "walletBalance": "1", "free": "1", "locked": "?"}),
+    ] {
+        let bad = json!({"list": [{"accountType": "SPOT", "coin": [coin]}]});
+        let err = parsing::parse_wallet_balance(&bad, 7).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::BAD_RESPONSE, "{err}");
+    }
+}
+
 #[test]
 fn parses_funding_balances() {
     let records = parsing::parse_funding_balance(&result_of("funding_balance.json"), 1).unwrap();
@@ -275,7 +327,7 @@ fn parses_a_classic_accounts_contract_transaction_log() {
 
 #[test]
 fn a_malformed_contract_transaction_log_names_its_endpoint() {
-    let bad = serde_json::json!({"list": [{"id": "x", "transactionTime": "soon"}]});
+    let bad = json!({"list": [{"id": "x", "transactionTime": "soon"}]});
     let err = parsing::parse_contract_transaction_log(&bad).unwrap_err();
     assert!(
         err.to_string().contains("contract-transaction-log"),

@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use exsync_plugin_api::clock::ServerClock;
 use exsync_plugin_api::signing::Query;
 use exsync_plugin_api::{
-    CheckReport, Connector, ConnectorConfig, CredentialField, Host, HttpRequest, HttpResponse,
-    Manifest, Page, PartitionContext, Permissions, PluginError, RateLimit, Stream,
+    CheckReport, Connector, ConnectorConfig, CredentialField, ErrorKind, Host, HttpRequest,
+    HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError, RateLimit, Stream,
 };
 
 use crate::config::CoinbaseConfig;
@@ -51,7 +51,7 @@ impl Connector for CoinbaseConnector {
             },
             CredentialField {
                 name: "api_secret".into(),
-                label: "Private key (EC P-256 PEM)".into(),
+                label: "Private key (EC P-256 PEM, or Ed25519 secret in base64)".into(),
                 secret: true,
                 optional: false,
             },
@@ -211,7 +211,55 @@ impl CoinbaseConnector {
                 .map_err(|e| e.context(format!("while {what}")))?;
             parsing::apply_cfm_balance_summary(&mut balances, &summary, as_of)?;
         }
+        // Perpetuals (INTX) portfolios, each with its collateral balances. A key Coinbase
+        // refuses them (scoped to another portfolio) still syncs every other wallet.
+        let portfolios = match self.intx_portfolios() {
+            Ok(portfolios) => portfolios,
+            Err(e) if e.kind == ErrorKind::PERMISSION => {
+                self.host.warn(&format!(
+                    "No perpetuals (INTX) balances: Coinbase refuses this key the portfolio \
+                     list ({}: {}).",
+                    self.config.integration, e.message
+                ));
+                Vec::new()
+            }
+            Err(e) => return Err(e),
+        };
+        for portfolio in portfolios {
+            let what = format!(
+                "reading the perpetuals (INTX) balances of portfolio {}",
+                portfolio.uuid
+            );
+            let body = self.signed_get(
+                &CoinbaseEndpoints::INTX_BALANCES,
+                &CoinbaseEndpoints::intx_balances_path(&portfolio.uuid),
+                &[],
+                &what,
+            )?;
+            parsing::append_intx_balances(&mut balances, &portfolio.uuid, &body, as_of)
+                .map_err(|e| e.context(format!("while {what}")))?;
+        }
         Ok(Page::done(balances))
+    }
+
+    /// The account's perpetuals (INTX) portfolios that are not deleted.
+    /// unconfirmed: that a key scoped to the default portfolio sees the INTX portfolios in
+    /// this list and may read their balances; Coinbase scopes each CDP key to one portfolio
+    /// "unless otherwise noted".
+    fn intx_portfolios(&self) -> Result<Vec<parsing::Portfolio>, PluginError> {
+        let what = "listing the perpetuals (INTX) portfolios";
+        let body = self.signed_get(
+            &CoinbaseEndpoints::PORTFOLIOS,
+            CoinbaseEndpoints::PORTFOLIOS.path,
+            &[("portfolio_type", "INTX".to_owned())],
+            what,
+        )?;
+        let portfolios =
+            parsing::parse_portfolios(&body).map_err(|e| e.context(format!("while {what}")))?;
+        Ok(portfolios
+            .into_iter()
+            .filter(|p| p.kind == "INTX" && !p.deleted)
+            .collect())
     }
 
     /// Every wallet of `/api/v3/brokerage/accounts`, all pages.

@@ -109,6 +109,12 @@ impl CoinbaseEndpoints {
     /// balances, margins and holds, in USD.
     pub(crate) const CFM_BALANCE_SUMMARY: Endpoint =
         private("/api/v3/brokerage/cfm/balance_summary");
+    /// `GET /api/v3/brokerage/portfolios?portfolio_type=INTX`: the account's perpetuals
+    /// portfolios, `{"portfolios": [{name, uuid, type, deleted}]}`.
+    pub(crate) const PORTFOLIOS: Endpoint = private("/api/v3/brokerage/portfolios");
+    /// `GET /api/v3/brokerage/intx/balances/{portfolio_uuid}`: one perpetuals (INTX)
+    /// portfolio's balance per collateral asset.
+    pub(crate) const INTX_BALANCES: Endpoint = private("/api/v3/brokerage/intx/balances");
     /// `GET /api/v3/brokerage/orders/historical/fills?start_sequence_timestamp=&limit=&cursor=`:
     /// fills of every product, newest first.
     pub(crate) const FILLS: Endpoint = private("/api/v3/brokerage/orders/historical/fills");
@@ -151,6 +157,11 @@ impl CoinbaseEndpoints {
     /// The path of one wallet's transactions.
     pub(crate) fn transactions_path(account_id: &str) -> String {
         format!("{}/{account_id}/transactions", Self::TRANSACTIONS.path)
+    }
+
+    /// The path of one perpetuals (INTX) portfolio's balances.
+    pub(crate) fn intx_balances_path(portfolio_uuid: &str) -> String {
+        format!("{}/{portfolio_uuid}", Self::INTX_BALANCES.path)
     }
 
     /// The path of one product's public candles.

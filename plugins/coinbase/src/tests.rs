@@ -247,6 +247,112 @@ fn the_futures_balance_summary_replaces_the_futures_wallet_or_stands_alone() {
     }
 }
 
+/// `GET /api/v3/brokerage/portfolios?portfolio_type=INTX` in the documented shape (`name`,
+/// `uuid`, `type`, `deleted`); uuids from Coinbase International's portfolio examples.
+#[test]
+fn portfolios_parse_with_their_type_and_deleted_flag() {
+    let portfolios =
+        parsing::parse_portfolios(include_bytes!("../tests/data/portfolios_intx.json")).unwrap();
+    assert_eq!(portfolios.len(), 2);
+    assert_eq!(
+        portfolios[0],
+        parsing::Portfolio {
+            uuid: "3d50e347-6a59-4965-a4cd-b25934d84126".into(),
+            name: "Perpetuals".into(),
+            kind: "INTX".into(),
+            deleted: false,
+        }
+    );
+    assert!(portfolios[1].deleted);
+    assert!(parsing::parse_portfolios(br#"{"portfolios": []}"#)
+        .unwrap()
+        .is_empty());
+    let err = parsing::parse_portfolios(br#"{"portfolios": [{"name": "x"}]}"#).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::BAD_RESPONSE, "{err}");
+}
+
+/// `GET /api/v3/brokerage/intx/balances/{portfolio_uuid}` in the shape of Advanced Trade's
+/// `GetBalanceSummaryResponse` (`portfolio_balances[].balances[]` with an `asset` object and
+/// string amounts); the BTC numbers are Coinbase International's documented balance example
+/// (`quantity` 1.75, `hold` 0.5, `transfer_hold` 0.25). unconfirmed: the Advanced Trade
+/// reference's own example values, which could not be read.
+#[test]
+fn intx_balances_become_perpetuals_records_with_holds_locked() {
+    let body = include_bytes!("../tests/data/intx_balances.json");
+    let portfolio = "3d50e347-6a59-4965-a4cd-b25934d84126";
+    let mut balances = Vec::new();
+    parsing::append_intx_balances(&mut balances, portfolio, body, 42).unwrap();
+    assert_eq!(balances.len(), 2);
+    let Record::Balance(btc) = &balances[0] else {
+        panic!("a balance")
+    };
+    assert_eq!(
+        (
+            btc.asset.as_str(),
+            btc.asset_native.as_str(),
+            btc.wallet.as_str(),
+            btc.free.as_str(),
+            btc.locked.as_str(),
+            btc.total.as_str(),
+            btc.as_of,
+        ),
+        ("BTC", "BTC", "perpetuals", "1.00", "0.75", "1.75", 42)
+    );
+    assert_eq!(
+        btc.raw["asset"]["asset_uuid"],
+        "d92669ba-8a04-46d8-9b28-a2bbaeee3b9a"
+    );
+    assert_eq!(btc.raw["loan"], "1");
+    assert_eq!(btc.raw["portfolio_uuid"], portfolio);
+    let Record::Balance(usdc) = &balances[1] else {
+        panic!("a balance")
+    };
+    assert_eq!(
+        (
+            usdc.wallet.as_str(),
+            usdc.free.as_str(),
+            usdc.total.as_str()
+        ),
+        ("perpetuals", "15751.6", "15751.6")
+    );
+    assert_eq!(balances[1].id(), "perpetuals:USDC");
+
+    // A second portfolio holding the same assets: its records carry its uuid, none is lost.
+    let second = String::from_utf8_lossy(body).replace(portfolio, "p2");
+    parsing::append_intx_balances(&mut balances, "p2", second.as_bytes(), 43).unwrap();
+    assert_eq!(balances.len(), 4);
+    assert_eq!(balances[2].id(), "perpetuals:p2:BTC");
+    assert_eq!(balances[3].id(), "perpetuals:p2:USDC");
+
+    // No balances at all is no record; numbers are read as their literal; no asset name, a
+    // non-decimal amount or one asset twice is a bad response.
+    let mut none = Vec::new();
+    parsing::append_intx_balances(&mut none, "p", br#"{"portfolio_balances": []}"#, 1).unwrap();
+    assert!(none.is_empty());
+    let numbers = br#"{"portfolio_balances": [{"balances": [
+        {"asset": {"asset_name": "ETH"}, "quantity": 2.5, "hold": 0.5}]}]}"#;
+    parsing::append_intx_balances(&mut none, "p", numbers, 1).unwrap();
+    let Record::Balance(eth) = &none[0] else {
+        panic!("a balance")
+    };
+    assert_eq!(
+        (eth.free.as_str(), eth.locked.as_str(), eth.total.as_str()),
+        ("2.0", "0.5", "2.5")
+    );
+    assert_eq!(eth.raw["portfolio_uuid"], "p");
+    for bad in [
+        r#"{"portfolio_balances": [{"balances": [{"quantity": "1"}]}]}"#,
+        r#"{"portfolio_balances": [{"balances": [{"asset": {"asset_name": "BTC"}, "quantity": "x"}]}]}"#,
+        r#"{"portfolio_balances": [{"balances": [{"asset": {"asset_name": "BTC"}, "hold": true}]}]}"#,
+        r#"{"portfolio_balances": [{"balances": [{"asset": {"asset_name": "A"}}, {"asset": {"asset_name": "A"}}]}]}"#,
+        r#"[]"#,
+    ] {
+        let err =
+            parsing::append_intx_balances(&mut Vec::new(), "p", bad.as_bytes(), 1).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::BAD_RESPONSE, "{bad}: {err}");
+    }
+}
+
 #[test]
 fn legacy_hmac_reference_vector() {
     // EXCHANGES.md 2.3: secret `SECRET`, 1700000000, GET /api/v3/brokerage/accounts.

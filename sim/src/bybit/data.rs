@@ -238,6 +238,12 @@ pub struct Dataset {
     pub deposits: Vec<Deposit>,
     pub withdrawals: Vec<Withdrawal>,
     pub unified: Vec<WalletCoin>,
+    /// A classic account's spot wallet (`wallet-balance?accountType=SPOT`); empty for a
+    /// unified account.
+    pub spot: Vec<WalletCoin>,
+    /// A classic account's contract (derivatives) wallet (`accountType=CONTRACT`); empty for a
+    /// unified account.
+    pub contract: Vec<WalletCoin>,
     pub funding: Vec<FundCoin>,
     pub earn: Vec<EarnPosition>,
     next_seq: u64,
@@ -365,6 +371,8 @@ impl Dataset {
             deposits: Vec::new(),
             withdrawals: Vec::new(),
             unified: Vec::new(),
+            spot: Vec::new(),
+            contract: Vec::new(),
             funding: Vec::new(),
             earn: Vec::new(),
             next_seq: 1,
@@ -774,10 +782,16 @@ impl Dataset {
 
     /// Balances: the unified wallet holds what the log says (never below zero) plus a seeded
     /// starting amount, open spot orders lock part of it; the funding wallet holds what the
-    /// settled deposits brought less the settled withdrawals (never below zero).
+    /// settled deposits brought less the settled withdrawals (never below zero). A classic
+    /// account has no unified wallet but a spot wallet (the seeded amounts, open spot orders
+    /// locking part of them: its fills are in no log) and a contract wallet (half the seeded
+    /// amount plus what its log says, never below zero, for the coins the log moves; nothing
+    /// locked).
     pub fn recompute_balances(&mut self) {
         let mut rng = SimRng::new(self.config.seed).fork("balances");
         let mut unified = Vec::new();
+        let mut spot = Vec::new();
+        let mut contract = Vec::new();
         for (coin, price) in COINS {
             let from_log = self
                 .ledger
@@ -786,6 +800,28 @@ impl Dataset {
                 .find(|r| r.currency == *coin)
                 .map_or(0, |r| r.cash_balance);
             let seeded = to_scaled((1_000.0 + rng.below(20_000) as f64) / price, 8);
+            if self.config.classic {
+                let locked = if *coin == "USDT" || *coin == "BTC" {
+                    seeded / 10
+                } else {
+                    0
+                };
+                spot.push(WalletCoin {
+                    coin: (*coin).to_owned(),
+                    wallet_balance: seeded,
+                    locked,
+                    usd_price: *price,
+                });
+                if self.ledger.iter().any(|r| r.currency == *coin) {
+                    contract.push(WalletCoin {
+                        coin: (*coin).to_owned(),
+                        wallet_balance: (seeded / 2 + from_log).max(0),
+                        locked: 0,
+                        usd_price: *price,
+                    });
+                }
+                continue;
+            }
             let balance = (seeded + from_log).max(0);
             let locked = if *coin == "USDT" || *coin == "BTC" {
                 balance / 10
@@ -800,6 +836,8 @@ impl Dataset {
             });
         }
         self.unified = unified;
+        self.spot = spot;
+        self.contract = contract;
         let mut funding: Vec<FundCoin> = Vec::new();
         for d in self
             .deposits

@@ -173,6 +173,50 @@ pub fn unified_coins(ds: &Dataset) -> Vec<Value> {
         .collect()
 }
 
+/// The coins of a classic account's `SPOT` or `CONTRACT` wallet, as `wallet-balance` lists
+/// them: the coin fields Bybit documents, `free` ("available balance for Spot wallet, a unique
+/// field for Classic SPOT") and `locked` ("locked balance due to the Spot open order") on the
+/// spot wallet; coins holding nothing are left out, as Bybit does by default.
+/// unconfirmed: which coin fields Bybit leaves empty for a classic wallet (its reference gives
+/// a unified example only); the margin and PnL fields are served empty on the spot wallet and
+/// `0` on the contract wallet.
+pub fn classic_coins(ds: &Dataset, account_type: &str) -> Vec<Value> {
+    let spot = account_type == "SPOT";
+    let coins = if spot { &ds.spot } else { &ds.contract };
+    coins
+        .iter()
+        .filter(|c| c.wallet_balance != 0 || c.locked != 0)
+        .map(|c| {
+            let usd_value = c.wallet_balance as f64 / SCALE as f64 * c.usd_price;
+            let free = c.wallet_balance - c.locked;
+            let margin = if spot { "" } else { "0" };
+            let mut coin = json!({
+                "coin": c.coin, "equity": dec(c.wallet_balance), "usdValue": usd(usd_value),
+                "walletBalance": dec(c.wallet_balance), "locked": dec(c.locked),
+                "borrowAmount": "", "availableToBorrow": "", "availableToWithdraw": dec(free),
+                "accruedInterest": "", "totalOrderIM": margin, "totalPositionIM": margin,
+                "totalPositionMM": margin, "unrealisedPnl": margin, "cumRealisedPnl": margin,
+                "bonus": "",
+            });
+            if spot {
+                coin["free"] = json!(dec(free));
+            }
+            coin
+        })
+        .collect()
+}
+
+/// `wallet-balance` of a classic account's `SPOT` or `CONTRACT` wallet: the account-wide
+/// fields are empty strings, as Bybit documents for non-unified accounts.
+pub fn classic_wallet_balance(ds: &Dataset, account_type: &str) -> Value {
+    json!({"list": [{
+        "totalEquity": "", "accountIMRate": "", "totalMarginBalance": "",
+        "totalInitialMargin": "", "accountType": account_type, "totalAvailableBalance": "",
+        "accountMMRate": "", "totalPerpUPL": "", "totalWalletBalance": "",
+        "accountLTV": "", "totalMaintenanceMargin": "", "coin": classic_coins(ds, account_type),
+    }]})
+}
+
 pub fn wallet_balance(ds: &Dataset) -> Value {
     let total: f64 = ds
         .unified
@@ -366,6 +410,8 @@ pub fn truth(ds: &Dataset, api_key_value: &str) -> Value {
         "instruments": instruments,
         "balances": {
             "unified": unified_coins(ds),
+            "spot": classic_coins(ds, "SPOT"),
+            "contract": classic_coins(ds, "CONTRACT"),
             "funding": funding_coins(ds),
             "earn": ds.earn.iter().map(earn_position).collect::<Vec<_>>(),
         },

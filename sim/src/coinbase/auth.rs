@@ -1,20 +1,24 @@
-//! Authentication of the Coinbase simulator: the CDP API key's ES256 JWT, checked as
-//! Coinbase documents it.
+//! Authentication of the Coinbase simulator: the CDP API key's JWT, ES256 or EdDSA, checked
+//! as Coinbase documents it.
 //!
 //! `Authorization: Bearer <header>.<payload>.<signature>`, each part base64url without
-//! padding. The header must say `"alg":"ES256"`, name the key in `kid` and carry a `nonce`
-//! not seen before; the payload's `sub` must be the key name, its `iss` `cdp` or
-//! `coinbase-cloud`, its `uri` `"<METHOD> <host><path>"` (no query string) for this very
-//! request, and the server's time must lie in `[nbf, exp)`, a span of at most 120 s. The
-//! signature is ECDSA P-256 / SHA-256 over `header "." payload` as raw `r‖s`, verified with
-//! the key's public key. Any failure is Coinbase's bare `401 Unauthorized`.
+//! padding. The header's `alg` must be the one of the key's kind (`ES256` for an ECDSA P-256
+//! key, `EdDSA` for an Ed25519 key), name the key in `kid` and carry a `nonce` not seen
+//! before; the payload's `sub` must be the key name, its `iss` `cdp` or `coinbase-cloud`, its
+//! `uri` `"<METHOD> <host><path>"` (no query string) for this very request, and the server's
+//! time must lie in `[nbf, exp)`, a span of at most 120 s. The signature is over
+//! `header "." payload`: ECDSA P-256 / SHA-256 as raw `r‖s` (RFC 7518), or the 64-byte
+//! Ed25519 signature (RFC 8037, RFC 8032), verified with the key's public key. Any failure is
+//! Coinbase's bare `401 Unauthorized`.
+//!
+//! unconfirmed: that Coinbase checks an EdDSA token's claims exactly as an ES256 token's;
+//! its key documentation describes one claim set and its SDKs sign both kinds with it.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Mutex;
 
 pub use crate::encoding::base64url_decode;
 use p256::ecdsa::signature::Verifier;
-use p256::ecdsa::{Signature, VerifyingKey};
 use serde_json::Value;
 
 /// The key the simulated account accepts.
@@ -22,19 +26,83 @@ use serde_json::Value;
 pub struct Credentials {
     /// `organizations/{org_id}/apiKeys/{key_id}`.
     pub key_name: String,
-    pub public_key: VerifyingKey,
+    pub public_key: PublicKey,
+}
+
+/// The public half of a CDP key: its kind fixes the `alg` its tokens must carry.
+#[derive(Debug, Clone)]
+pub enum PublicKey {
+    /// ECDSA P-256: `ES256` tokens.
+    Es256(p256::ecdsa::VerifyingKey),
+    /// Ed25519: `EdDSA` tokens.
+    EdDsa(ed25519_dalek::VerifyingKey),
+}
+
+impl PublicKey {
+    /// The JWT `alg` of tokens signed with this key's private half.
+    pub fn algorithm(&self) -> &'static str {
+        match self {
+            PublicKey::Es256(_) => "ES256",
+            PublicKey::EdDsa(_) => "EdDSA",
+        }
+    }
+
+    /// Checks `signature` over `message`.
+    fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), Refusal> {
+        match self {
+            PublicKey::Es256(key) => {
+                let sig = p256::ecdsa::Signature::from_slice(signature)
+                    .map_err(|_| "the ES256 signature is not 64 bytes r‖s")?;
+                key.verify(message, &sig)
+            }
+            PublicKey::EdDsa(key) => {
+                let sig = ed25519_dalek::Signature::from_slice(signature)
+                    .map_err(|_| "the EdDSA signature is not 64 bytes")?;
+                key.verify_strict(message, &sig)
+            }
+        }
+        .map_err(|_| "the signature does not verify with the key's public key".into())
+    }
 }
 
 impl Credentials {
-    /// Reads the public key from an SPKI PEM (`BEGIN PUBLIC KEY`).
+    /// Reads the public key from an SPKI PEM (`BEGIN PUBLIC KEY`) of a P-256 or an Ed25519
+    /// key; an Ed25519 key may also be given as the standard base64 of its 32 bytes.
     pub fn from_pem(key_name: &str, public_key_pem: &str) -> Result<Credentials, String> {
-        use p256::pkcs8::DecodePublicKey;
-        let pem = public_key_pem.trim().replace("\\n", "\n");
-        let key = p256::PublicKey::from_public_key_pem(&pem)
-            .map_err(|e| format!("the public key is not a P-256 SPKI PEM: {e}"))?;
+        // One trait (pkcs8 0.10) decodes both kinds of key.
+        use ed25519_dalek::pkcs8::DecodePublicKey as _;
+        let text = public_key_pem.trim().replace("\\n", "\n");
+        let public_key = if text.contains("-----BEGIN") {
+            match p256::PublicKey::from_public_key_pem(&text) {
+                Ok(key) => PublicKey::Es256(p256::ecdsa::VerifyingKey::from(key)),
+                Err(p256_err) => ed25519_dalek::VerifyingKey::from_public_key_pem(&text)
+                    .map(PublicKey::EdDsa)
+                    .map_err(|ed_err| {
+                        format!(
+                            "the public key is neither a P-256 SPKI PEM ({p256_err}) nor an \
+                             Ed25519 one ({ed_err})"
+                        )
+                    })?,
+            }
+        } else {
+            use base64::Engine as _;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(&text)
+                .map_err(|e| format!("the public key is not a PEM and not base64: {e}"))?;
+            let raw: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
+                format!(
+                    "the public key is not a PEM and not the 32 bytes of an Ed25519 key ({} bytes)",
+                    bytes.len()
+                )
+            })?;
+            PublicKey::EdDsa(
+                ed25519_dalek::VerifyingKey::from_bytes(&raw)
+                    .map_err(|e| format!("the Ed25519 public key is not a curve point: {e}"))?,
+            )
+        };
         Ok(Credentials {
             key_name: key_name.to_owned(),
-            public_key: VerifyingKey::from(key),
+            public_key,
         })
     }
 }
@@ -96,8 +164,9 @@ pub fn verify(
         serde_json::from_slice(&base64url_decode(p).ok_or("payload is not base64url")?)
             .map_err(|e| format!("payload is not JSON: {e}"))?;
     let signature = base64url_decode(s).ok_or("signature is not base64url")?;
-    if header["alg"] != "ES256" {
-        return Err(format!("alg {} is not ES256", header["alg"]));
+    let alg = credentials.public_key.algorithm();
+    if header["alg"] != alg {
+        return Err(format!("alg {} is not {alg}, the key's", header["alg"]));
     }
     if header["kid"] != credentials.key_name.as_str() {
         return Err("kid is not the key name".into());
@@ -126,11 +195,9 @@ pub fn verify(
             "server time {now_s} is outside [nbf {nbf}, exp {exp})"
         ));
     }
-    let sig = Signature::from_slice(&signature).map_err(|_| "the signature is not 64 bytes r‖s")?;
     credentials
         .public_key
-        .verify(format!("{h}.{p}").as_bytes(), &sig)
-        .map_err(|_| "the signature does not verify with the key's public key")?;
+        .verify(format!("{h}.{p}").as_bytes(), &signature)?;
     let nonce = header["nonce"].as_str().ok_or("no nonce in the header")?;
     if !nonces.fresh(nonce) {
         return Err("the nonce was used before".into());
@@ -231,5 +298,71 @@ ksUAqzxEzIwX/U6wN/xDaqGegXF57vkrCkG+wniVF98G5tMWZUnOrj7G4Q==
         .unwrap_err();
         assert!(e.contains("kid"), "{e}");
         assert!(verify(&other, &Nonces::default(), None, "GET", host, path, 1).is_err());
+    }
+
+    const ED_KEY_NAME: &str = "organizations/e2e0rg00-0000-4000-8000-000000000001/apiKeys/e2e0key0-0000-4000-8000-000000000003";
+    const ED_PUBLIC_KEY: &str = "-----BEGIN PUBLIC KEY-----
+MCowBQYDK2VwAyEAJUO5L/EJVRFHatyDadtt3JM2ZaEZeN2hQE7hBmypVZ0=
+-----END PUBLIC KEY-----";
+    /// The same key's 32 public bytes, standard base64.
+    const ED_PUBLIC_RAW: &str = "JUO5L/EJVRFHatyDadtt3JM2ZaEZeN2hQE7hBmypVZ0=";
+    /// Signed outside this code base (Python `cryptography`, Ed25519) for
+    /// `GET api.coinbase.com/api/v3/brokerage/accounts`, `nbf` 1700000000, `iss` `cdp`.
+    const ED_TOKEN: &str = "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCIsImtpZCI6Im9yZ2FuaXphdGlvbnMvZTJlMHJnMDAtMDAwMC00MDAwLTgwMDAtMDAwMDAwMDAwMDAxL2FwaUtleXMvZTJlMGtleTAtMDAwMC00MDAwLTgwMDAtMDAwMDAwMDAwMDAzIiwibm9uY2UiOiJmZWRjYmE5ODc2NTQzMjEwZmVkY2JhOTg3NjU0MzIxMCJ9.eyJhdWQiOlsicmV0YWlsX3Jlc3RfYXBpX3Byb3h5Il0sImlzcyI6ImNkcCIsIm5iZiI6MTcwMDAwMDAwMCwiZXhwIjoxNzAwMDAwMTIwLCJzdWIiOiJvcmdhbml6YXRpb25zL2UyZTByZzAwLTAwMDAtNDAwMC04MDAwLTAwMDAwMDAwMDAwMS9hcGlLZXlzL2UyZTBrZXkwLTAwMDAtNDAwMC04MDAwLTAwMDAwMDAwMDAwMyIsImlhdCI6MTcwMDAwMDAwMCwidXJpIjoiR0VUIGFwaS5jb2luYmFzZS5jb20vYXBpL3YzL2Jyb2tlcmFnZS9hY2NvdW50cyJ9.YiVYV2oqG8fqjJ1Bi_1vojkp3-4nzszwxoSakWVeIsarzfPMZ2tQjnjb7ntHR0u-43WXWInPa2xzeYiYkJN9Dw";
+
+    fn check_ed(creds: &Credentials, token: &str, now_s: i64) -> Result<(), Refusal> {
+        verify(
+            creds,
+            &Nonces::default(),
+            Some(&format!("Bearer {token}")),
+            "GET",
+            "api.coinbase.com",
+            "/api/v3/brokerage/accounts",
+            now_s,
+        )
+    }
+
+    #[test]
+    fn an_independently_signed_eddsa_token_passes_with_the_ed25519_key_only() {
+        let pem = Credentials::from_pem(ED_KEY_NAME, ED_PUBLIC_KEY).unwrap();
+        let raw = Credentials::from_pem(ED_KEY_NAME, ED_PUBLIC_RAW).unwrap();
+        assert_eq!(pem.public_key.algorithm(), "EdDSA");
+        assert!(check_ed(&pem, ED_TOKEN, 1_700_000_000).is_ok());
+        assert!(check_ed(&raw, ED_TOKEN, 1_700_000_060).is_ok());
+        let late = check_ed(&pem, ED_TOKEN, 1_700_000_120).unwrap_err();
+        assert!(late.contains("outside"), "{late}");
+        // One signature character changed.
+        let cut = ED_TOKEN.rfind('.').unwrap() + 1;
+        let first = &ED_TOKEN[cut..=cut];
+        let forged = format!(
+            "{}{}{}",
+            &ED_TOKEN[..cut],
+            if first == "A" { "B" } else { "A" },
+            &ED_TOKEN[cut + 1..]
+        );
+        let e = check_ed(&pem, &forged, 1_700_000_000).unwrap_err();
+        assert!(e.contains("signature"), "{e}");
+        // An EdDSA token for an ECDSA key, and an ES256 token for an Ed25519 key.
+        let ecdsa = Credentials::from_pem(ED_KEY_NAME, PUBLIC_KEY).unwrap();
+        let e = check_ed(&ecdsa, ED_TOKEN, 1_700_000_000).unwrap_err();
+        assert!(e.contains("alg"), "{e}");
+        let ed_named_as_es = Credentials::from_pem(KEY_NAME, ED_PUBLIC_KEY).unwrap();
+        let e = check_ed(&ed_named_as_es, TOKEN, 1_700_000_000).unwrap_err();
+        assert!(e.contains("alg"), "{e}");
+        // Another Ed25519 key.
+        let other = Credentials::from_pem(
+            ED_KEY_NAME,
+            "MCowBQYDK2VwAyEAzRSzf5VulTGU/3+3Oz2B3MVh1hp1OAlLfD4aZD7l86o=",
+        );
+        assert!(
+            other.is_err(),
+            "a PEM body without its armour is not base64 of 32 bytes"
+        );
+        let other =
+            Credentials::from_pem(ED_KEY_NAME, "zRSzf5VulTGU/3+3Oz2B3MVh1hp1OAlLfD4aZD7l86o=")
+                .unwrap();
+        let e = check_ed(&other, ED_TOKEN, 1_700_000_000).unwrap_err();
+        assert!(e.contains("signature"), "{e}");
+        assert!(Credentials::from_pem(ED_KEY_NAME, "AAAA").is_err());
     }
 }

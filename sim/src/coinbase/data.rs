@@ -1,5 +1,6 @@
-//! The simulated Coinbase account: wallets, fills, orders, per-wallet transactions, generated
-//! from a seed, all before the data set's anchor ("now" when the sim started).
+//! The simulated Coinbase account: wallets, fills, orders, per-wallet transactions and
+//! perpetuals (INTX) portfolios with their per-asset balances, generated from a seed, all
+//! before the data set's anchor ("now" when the sim started).
 //!
 //! Amounts are built as exact decimal strings from integers; nothing goes through a float.
 
@@ -35,6 +36,10 @@ pub struct DatasetConfig {
     pub transactions: usize,
     pub can_trade: bool,
     pub can_transfer: bool,
+    /// Perpetuals (INTX) portfolios besides the default portfolio.
+    pub intx_portfolios: usize,
+    /// The key may not list the portfolios: `GET /api/v3/brokerage/portfolios` answers 403.
+    pub portfolios_forbidden: bool,
 }
 
 /// One wallet (account) and its transactions, newest last.
@@ -45,6 +50,15 @@ pub struct Wallet {
     pub transactions: Vec<Value>,
 }
 
+/// One perpetuals (INTX) portfolio: its entry in `GET /api/v3/brokerage/portfolios` and its
+/// per-asset balances as `GET /api/v3/brokerage/intx/balances/{portfolio_uuid}` lists them.
+#[derive(Debug, Clone)]
+pub struct IntxPortfolio {
+    pub uuid: String,
+    pub name: String,
+    pub balances: Vec<Value>,
+}
+
 /// The whole account.
 #[derive(Debug, Clone)]
 pub struct Dataset {
@@ -52,6 +66,7 @@ pub struct Dataset {
     pub portfolio_uuid: String,
     pub user_id: String,
     pub wallets: Vec<Wallet>,
+    pub intx_portfolios: Vec<IntxPortfolio>,
     /// Fills, oldest first, with their paging sequence number.
     pub fills: Vec<(u64, i64, Value)>,
     /// Orders, oldest first, with their paging sequence number and creation time.
@@ -170,11 +185,17 @@ impl Dataset {
             portfolio_uuid,
             user_id,
             wallets: Vec::new(),
+            intx_portfolios: Vec::new(),
             fills: Vec::new(),
             orders: Vec::new(),
             next_seq: 1_000_000,
         };
         ds.generate_wallets(&mut root.fork("wallets"));
+        let mut irng = root.fork("intx");
+        for i in 0..config.intx_portfolios {
+            let portfolio = intx_portfolio(&mut irng, i);
+            ds.intx_portfolios.push(portfolio);
+        }
         let from = config.anchor_ms - config.days * DAY_MS;
         let mut orng = root.fork("orders");
         let mut times: Vec<i64> = (0..config.orders)
@@ -653,6 +674,43 @@ impl Dataset {
         }))
     }
 
+    /// `GET /api/v3/brokerage/portfolios`: the default portfolio and the INTX ones, those of
+    /// `portfolio_type` only when it is given. Each is `{name, uuid, type, deleted}`.
+    pub fn portfolios(&self, portfolio_type: Option<&str>) -> Value {
+        let mut all = vec![json!({
+            "name": "Default",
+            "uuid": self.portfolio_uuid,
+            "type": "DEFAULT",
+            "deleted": false,
+        })];
+        all.extend(
+            self.intx_portfolios.iter().map(
+                |p| json!({ "name": p.name, "uuid": p.uuid, "type": "INTX", "deleted": false }),
+            ),
+        );
+        all.retain(|p| portfolio_type.is_none_or(|t| p["type"] == t));
+        json!({ "portfolios": all })
+    }
+
+    /// `GET /api/v3/brokerage/intx/balances/{portfolio_uuid}`: `{"portfolio_balances": [{
+    /// "portfolio_uuid", "balances": [...], "is_margin_limit_reached"}]}`, the shape of
+    /// Coinbase's `GetBalanceSummaryResponse`; `None` for a portfolio that is not an INTX one
+    /// of the account.
+    /// unconfirmed: what Coinbase answers for a portfolio that is not INTX (served as 404).
+    pub fn intx_balances(&self, portfolio_uuid: &str) -> Option<Value> {
+        let p = self
+            .intx_portfolios
+            .iter()
+            .find(|p| p.uuid == portfolio_uuid)?;
+        Some(json!({
+            "portfolio_balances": [{
+                "portfolio_uuid": p.uuid,
+                "balances": p.balances,
+                "is_margin_limit_reached": false,
+            }]
+        }))
+    }
+
     pub fn truth(&self) -> Value {
         let mut deposits = Vec::new();
         let mut withdrawals = Vec::new();
@@ -679,7 +737,63 @@ impl Dataset {
             "withdrawals": withdrawals,
             "ledger": ledger,
             "cfm_balance_summary": self.cfm_balance_summary(),
+            "intx_portfolios": self.intx_portfolios.iter().map(|p| json!({
+                "uuid": p.uuid,
+                "name": p.name,
+                "balances": p.balances,
+            })).collect::<Vec<_>>(),
         })
+    }
+}
+
+/// Collateral assets of an INTX portfolio: code, scale of the amounts, collateral weight.
+const INTX_ASSETS: [(&str, u32, &str); 3] =
+    [("USDC", 6, "1"), ("BTC", 8, "0.9"), ("ETH", 8, "0.85")];
+
+/// The `i`-th INTX portfolio: one balance per collateral asset, in the fields of Coinbase's
+/// perpetuals `Balance` (`asset` object, `quantity`, `hold`, `transfer_hold`,
+/// `collateral_value`, `collateral_weight`, `max_withdraw_amount`, `loan`,
+/// `loan_collateral_requirement_usd`, `pledged_quantity`), amounts as decimal strings. The
+/// holds never exceed the quantity; the first asset of the second portfolio is empty.
+fn intx_portfolio(rng: &mut SimRng, i: usize) -> IntxPortfolio {
+    let uuid = uuid(rng);
+    let mut balances = Vec::new();
+    for (k, (code, scale, weight)) in INTX_ASSETS.iter().enumerate() {
+        let quantity = if i == 1 && k == 0 {
+            0
+        } else {
+            i128::from(rng.range_i64(1, 9_000_000)) * 10i128.pow(scale.saturating_sub(4))
+        };
+        let hold = quantity / i128::from(rng.range_i64(3, 9));
+        let transfer_hold = if k == 1 { quantity / 20 } else { 0 };
+        let free = quantity - hold - transfer_hold;
+        balances.push(json!({
+            "asset": {
+                "asset_id": format!("{}-1-{k}", 14_000 + i),
+                "asset_uuid": self::uuid(rng),
+                "asset_name": code,
+                "status": "ACTIVE",
+                "collateral_weight": weight,
+                "account_collateral_limit": "",
+                "ecosystem_collateral_limit_breached": false,
+                "asset_icon_url": "",
+                "supported_networks_enabled": true,
+            },
+            "quantity": dec(quantity, *scale),
+            "hold": dec(hold, *scale),
+            "transfer_hold": dec(transfer_hold, *scale),
+            "collateral_value": dec(free, *scale),
+            "collateral_weight": weight,
+            "max_withdraw_amount": dec(free, *scale),
+            "loan": "0",
+            "loan_collateral_requirement_usd": "0",
+            "pledged_quantity": "0",
+        }));
+    }
+    IntxPortfolio {
+        uuid,
+        name: format!("Perpetuals {}", i + 1),
+        balances,
     }
 }
 

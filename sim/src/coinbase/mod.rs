@@ -1,8 +1,8 @@
 //! The Coinbase Advanced Trade simulator: Advanced Trade (v3) and Coinbase App (v2) REST
 //! endpoints on loopback, over a generated account.
 //!
-//! `data` builds the account from a seed, `auth` checks the CDP key's ES256 JWT as Coinbase
-//! does (signature with the key's public key, `kid`, `sub`, `uri`, `nbf`/`exp`, nonce),
+//! `data` builds the account from a seed, `auth` checks the CDP key's ES256 or EdDSA JWT as
+//! Coinbase does (signature with the key's public key, `kid`, `sub`, `uri`, `nbf`/`exp`, nonce),
 //! `routes` serves Coinbase's endpoints with their envelopes, pagination and rate limits, and
 //! `admin` serves the `/__sim/` endpoints that tests use to read the ground truth and steer
 //! the sim. Faults (5xx, slow, malformed answers) are the Binance simulator's fault injector,
@@ -113,7 +113,8 @@ pub struct CoinbaseArgs {
     /// The CDP API key name, `organizations/{org_id}/apiKeys/{key_id}`.
     #[arg(long)]
     key_name: String,
-    /// The key's public key, SPKI PEM (`\n` may stand for line breaks).
+    /// The key's public key: SPKI PEM of a P-256 or Ed25519 key (`\n` may stand for line
+    /// breaks), or the standard base64 of an Ed25519 key's 32 bytes.
     #[arg(long, allow_hyphen_values = true)]
     public_key: String,
     /// Milliseconds added to the real clock to make the server's time.
@@ -162,6 +163,12 @@ pub struct CoinbaseDatasetArgs {
     can_trade: bool,
     #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
     can_transfer: bool,
+    /// Perpetuals (INTX) portfolios of the account, each with its collateral balances.
+    #[arg(long, default_value_t = 1)]
+    intx_portfolios: usize,
+    /// The key may not list the portfolios (403 `PERMISSION_DENIED`).
+    #[arg(long)]
+    portfolios_forbidden: bool,
 }
 
 impl CoinbaseDatasetArgs {
@@ -177,6 +184,8 @@ impl CoinbaseDatasetArgs {
             transactions: self.transactions,
             can_trade: self.can_trade,
             can_transfer: self.can_transfer,
+            intx_portfolios: self.intx_portfolios,
+            portfolios_forbidden: self.portfolios_forbidden,
         }
     }
 }

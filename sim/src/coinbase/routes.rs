@@ -169,6 +169,9 @@ pub async fn handle(
     response
 }
 
+/// The perpetuals (INTX) balances of one portfolio: this prefix, then its uuid.
+const INTX_BALANCES: &str = "/api/v3/brokerage/intx/balances/";
+
 /// Which endpoint a path is: its statistics name, rate-limit class, and partition label.
 fn route(path: &str, p: &Params) -> Option<(String, Class, Option<String>)> {
     let fixed = |name: &str, class| Some((format!("GET {name}"), class, None));
@@ -176,10 +179,21 @@ fn route(path: &str, p: &Params) -> Option<(String, Class, Option<String>)> {
         "/api/v3/brokerage/time" => fixed(path, Class::Public),
         "/api/v3/brokerage/key_permissions"
         | "/api/v3/brokerage/accounts"
+        | "/api/v3/brokerage/portfolios"
         | "/api/v3/brokerage/cfm/balance_summary" => fixed(path, Class::Private),
         "/api/v3/brokerage/orders/historical/fills"
         | "/api/v3/brokerage/orders/historical/batch" => fixed(path, Class::Private),
         _ => {
+            if let Some(portfolio) = path.strip_prefix(INTX_BALANCES) {
+                if portfolio.is_empty() || portfolio.contains('/') {
+                    return None;
+                }
+                return Some((
+                    format!("GET {INTX_BALANCES}{{portfolio_uuid}}"),
+                    Class::Private,
+                    Some(portfolio.to_owned()),
+                ));
+            }
             if let Some(rest) = path.strip_prefix("/v2/accounts/") {
                 let account = rest.strip_suffix("/transactions")?;
                 return Some((
@@ -305,6 +319,28 @@ fn answer(
             }))
         }
         (_, "/api/v3/brokerage/accounts") => accounts(state, &p),
+        (_, "/api/v3/brokerage/portfolios") => {
+            let ds = state.data.read().expect("data lock");
+            match p.get("portfolio_type") {
+                _ if ds.config.portfolios_forbidden => {
+                    Err(v3_error(403, "PERMISSION_DENIED", "permission denied"))
+                }
+                None | Some("") => Ok(ds.portfolios(None)),
+                Some(t @ ("UNDEFINED" | "DEFAULT" | "CONSUMER" | "INTX")) => {
+                    Ok(ds.portfolios(Some(t)))
+                }
+                Some(other) => Err(v3_error(
+                    400,
+                    "INVALID_ARGUMENT",
+                    &format!("invalid portfolio_type {other:?}"),
+                )),
+            }
+        }
+        (_, intx) if intx.starts_with(INTX_BALANCES) => {
+            let ds = state.data.read().expect("data lock");
+            ds.intx_balances(partition.as_deref().unwrap_or_default())
+                .ok_or_else(|| v3_error(404, "NOT_FOUND", "portfolio not found"))
+        }
         (_, "/api/v3/brokerage/cfm/balance_summary") => {
             let ds = state.data.read().expect("data lock");
             ds.cfm_balance_summary()

@@ -181,13 +181,36 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
         })
         .collect();
     let unified = truth["balances"]["unified"].as_array().unwrap();
+    let spot = truth["balances"]["spot"].as_array().unwrap();
+    let contract = truth["balances"]["contract"].as_array().unwrap();
     let funding = truth["balances"]["funding"].as_array().unwrap();
     let earn = truth["balances"]["earn"].as_array().unwrap();
     assert_eq!(
         stored.len(),
-        unified.len() + funding.len() + earn.len(),
+        unified.len() + spot.len() + contract.len() + funding.len() + earn.len(),
         "balances: {stored:?}"
     );
+    // A classic account's wallets: spot (Bybit's own `free`), and contract as `futures`.
+    for (wallet, coins) in [("spot", spot), ("futures", contract)] {
+        for b in coins {
+            let key = format!("{wallet}:{}", text(&b["coin"]));
+            let rec = stored
+                .get(&key)
+                .unwrap_or_else(|| panic!("no balance {key}"));
+            assert_eq!(&rec["raw"], b, "{key} raw");
+            assert_eq!(
+                text(&rec["total"]),
+                text(&b["walletBalance"]),
+                "{key} total"
+            );
+            assert_eq!(text(&rec["locked"]), text(&b["locked"]), "{key} locked");
+            if wallet == "spot" {
+                assert_eq!(text(&rec["free"]), text(&b["free"]), "{key} free");
+            } else {
+                assert_eq!(text(&rec["free"]), text(&b["walletBalance"]), "{key} free");
+            }
+        }
+    }
     // The simulated account holds one Earn position per coin: each is its coin's balance.
     for p in earn {
         let key = format!("earn:{}", text(&p["coin"]));
@@ -533,6 +556,61 @@ fn history_beyond_two_years_is_reported_unavailable_and_the_rest_covered() {
         1,
         "only 200s"
     );
+}
+
+#[test]
+fn a_classic_accounts_spot_and_contract_wallets_are_stored_exactly() {
+    let sim = bybit_sim(&["--seed", "58", "--classic", "--history-days", "30"]);
+    let balances_only = "[streams]\nbalances = \"1h\"\n";
+    let setup = bybit_setup(&sim, API_SECRET, &days_ago(40), false, balances_only);
+    let daemon = Daemon::start(&setup);
+    assert_all_ok(&daemon.sync_wait(INTEGRATION));
+
+    let truth = sim.truth();
+    let spot = truth["balances"]["spot"].as_array().unwrap();
+    let contract = truth["balances"]["contract"].as_array().unwrap();
+    assert!(truth["balances"]["unified"].as_array().unwrap().is_empty());
+    assert!(spot.len() > 3 && !contract.is_empty(), "{truth:#}");
+    assert!(
+        spot.iter().any(|c| c["locked"] != "0"),
+        "open orders lock spot coins"
+    );
+    let stored = daemon.records(INTEGRATION, "balance");
+    let spot_stored = stored.iter().filter(|b| b["wallet"] == "spot").count();
+    assert_eq!(spot_stored, spot.len(), "{stored:#?}");
+    let stats = sim.stats();
+    assert_eq!(
+        stats["by_endpoint"]["GET /v5/account/wallet-balance"], 2,
+        "SPOT and CONTRACT: {stats}"
+    );
+    assert_eq!(
+        stats["by_ret_code"],
+        serde_json::json!({ "0": stats["requests_total"] }),
+        "no request was refused: {stats}"
+    );
+    // The ground truth, wallet by wallet, with the other wallets of the account.
+    let mut records = BTreeMap::new();
+    for b in &stored {
+        records.insert(
+            format!("{}:{}", text(&b["wallet"]), text(&b["asset_native"])),
+            b.clone(),
+        );
+    }
+    for c in spot {
+        let rec = &records[&format!("spot:{}", text(&c["coin"]))];
+        assert_eq!(&rec["raw"], c);
+        assert_eq!(text(&rec["free"]), text(&c["free"]));
+        assert_eq!(text(&rec["locked"]), text(&c["locked"]));
+        assert_eq!(text(&rec["total"]), text(&c["walletBalance"]));
+    }
+    for c in contract {
+        let rec = &records[&format!("futures:{}", text(&c["coin"]))];
+        assert_eq!(&rec["raw"], c);
+        assert_eq!(text(&rec["total"]), text(&c["walletBalance"]));
+    }
+    let funding = truth["balances"]["funding"].as_array().unwrap().len();
+    let earn = truth["balances"]["earn"].as_array().unwrap().len();
+    assert_eq!(stored.len(), spot.len() + contract.len() + funding + earn);
 }
 
 #[test]

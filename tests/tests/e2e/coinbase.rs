@@ -30,10 +30,23 @@ AwEHoUQDQgAEMP4rOj1YUSJ88usaTX2NUJ9f+OTlECIkSbNyDwo3IbLR/7gicvau
 DlLZWPsQQkGzH1WDrjEOBkS8/fDpoeZPtQ==
 -----END EC PRIVATE KEY-----
 ";
-/// Lines of the private keys that must never appear in any output.
-const SECRET_LINES: [&str; 2] = [
+/// An Ed25519 CDP key (Coinbase's default kind for new keys): made for these tests only. The
+/// secret is Coinbase's format, the base64 of the 32-byte seed then the 32-byte public key.
+const ED_KEY_NAME: &str = "organizations/e2e0rg00-0000-4000-8000-000000000001/apiKeys/e2e0key0-0000-4000-8000-000000000003";
+const ED_PRIVATE_KEY: &str =
+    "QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8lQ7kv8QlVEUdq3INp223ckzZloRl43aFATuEGbKlVnQ==";
+const ED_PUBLIC_KEY: &str = "-----BEGIN PUBLIC KEY-----
+MCowBQYDK2VwAyEAJUO5L/EJVRFHatyDadtt3JM2ZaEZeN2hQE7hBmypVZ0=
+-----END PUBLIC KEY-----";
+/// Another Ed25519 key: valid, but not the account's.
+const WRONG_ED_PRIVATE_KEY: &str =
+    "gIGCg4SFhoeIiYqLjI2Oj5CRkpOUlZaXmJmam5ydnp/NFLN/lW6VMZT/f7c7PYHcxWHWGnU4CUt8PhpkPuXzqg==";
+/// The private keys, or their first lines, that must never appear in any output.
+const SECRET_LINES: [&str; 4] = [
     "MHcCAQEEIJ21pH2KHdENwpDLuCuMLFmGgDoRwcYB8ITuaA41zcLPoAoGCCqGSM49",
     "MHcCAQEEIE+vYKQ1vDNrXQ6ms2odhQZNe9z65dB3TPgmMYBfQ+wYoAoGCCqGSM49",
+    "QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8",
+    "gIGCg4SFhoeIiYqLjI2Oj5CRkpOUlZaXmJmam5ydnp",
 ];
 const NAME: &str = "coinbase-main";
 /// 2024-01-01 UTC, the integrations' start.
@@ -55,16 +68,32 @@ interval = "1h"
 "#;
 
 fn coinbase_sim(args: &[&str]) -> Sim {
-    let mut all = vec!["--key-name", KEY_NAME, "--public-key", PUBLIC_KEY];
+    coinbase_sim_for_key(KEY_NAME, PUBLIC_KEY, args)
+}
+
+/// The simulator of an account whose CDP key is `key_name` with `public_key`.
+fn coinbase_sim_for_key(key_name: &str, public_key: &str, args: &[&str]) -> Sim {
+    let mut all = vec!["--key-name", key_name, "--public-key", public_key];
     all.extend_from_slice(args);
     Sim::start("coinbase", &all)
 }
 
 /// An installation with the Coinbase plugin and one integration against `sim`.
 fn coinbase_setup(sim: &Sim, private_key: &str, head: &str, tail: &str) -> Setup {
+    coinbase_setup_for_key(sim, KEY_NAME, private_key, head, tail)
+}
+
+/// [`coinbase_setup`] with the key named `key_name`.
+fn coinbase_setup_for_key(
+    sim: &Sim,
+    key_name: &str,
+    private_key: &str,
+    head: &str,
+    tail: &str,
+) -> Setup {
     let mut setup = Setup::new();
     setup.install_plugin("libexsync_plugin_coinbase.so");
-    setup.env("E2E_COINBASE_KEY_NAME", KEY_NAME);
+    setup.env("E2E_COINBASE_KEY_NAME", key_name);
     setup.env("E2E_COINBASE_PRIVATE_KEY", private_key);
     setup.integration(
         NAME,
@@ -199,9 +228,14 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
         same,
     );
 
-    // Balances: one per wallet, several per currency.
-    let balances: BTreeMap<String, Value> = daemon
+    // Balances: one per wallet, several per currency, and one per asset of each perpetuals
+    // (INTX) portfolio (whose raw objects have no wallet `uuid`).
+    let (wallets, intx): (Vec<Value>, Vec<Value>) = daemon
         .records(NAME, "balance")
+        .into_iter()
+        .partition(|b| b["raw"]["uuid"].is_string());
+    assert_intx_balances_exactly(&intx, truth);
+    let balances: BTreeMap<String, Value> = wallets
         .into_iter()
         .map(|b| (text(&b["raw"]["uuid"]), b))
         .collect();
@@ -267,6 +301,72 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
     );
 }
 
+/// `a + b` and `a - b` of two decimal strings, exactly, at the larger scale.
+fn decimal_sum(a: &str, b: &str, sign: i128) -> String {
+    let parse = |t: &str| -> (i128, usize) {
+        let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+        (format!("{int}{frac}").parse().unwrap(), frac.len())
+    };
+    let ((ma, sa), (mb, sb)) = (parse(a), parse(b));
+    let scale = sa.max(sb);
+    let v = ma * 10i128.pow((scale - sa) as u32) + sign * mb * 10i128.pow((scale - sb) as u32);
+    let digits = format!("{:0>width$}", v.abs(), width = scale + 1);
+    let (int, frac) = digits.split_at(digits.len() - scale);
+    let sign = if v < 0 { "-" } else { "" };
+    if scale == 0 {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{frac}")
+    }
+}
+
+/// The perpetuals (INTX) balances are exactly the sim's: one record per asset of each
+/// portfolio, the first portfolio's in the `perpetuals` wallet and a later one's in
+/// `perpetuals:<portfolio uuid>`, total = quantity, locked = hold + transfer_hold, free = the
+/// rest, raw = Coinbase's balance object (plus its portfolio's uuid).
+fn assert_intx_balances_exactly(stored: &[Value], truth: &Value) {
+    let portfolios = truth["intx_portfolios"]
+        .as_array()
+        .expect("INTX portfolios");
+    let expected: usize = portfolios
+        .iter()
+        .map(|p| p["balances"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(
+        stored.len(),
+        expected,
+        "one record per INTX asset: {stored:#?}"
+    );
+    for (i, p) in portfolios.iter().enumerate() {
+        let uuid = text(&p["uuid"]);
+        for b in p["balances"].as_array().unwrap() {
+            let asset = text(&b["asset"]["asset_name"]);
+            let rec = stored
+                .iter()
+                .find(|r| r["raw"]["portfolio_uuid"] == uuid && r["asset_native"] == asset)
+                .unwrap_or_else(|| panic!("no {asset} balance of INTX portfolio {uuid}"));
+            let wallet = if i == 0 {
+                "perpetuals".to_owned()
+            } else {
+                format!("perpetuals:{uuid}")
+            };
+            assert_eq!(text(&rec["wallet"]), wallet, "{rec:#}");
+            let mut raw = rec["raw"].clone();
+            raw.as_object_mut().unwrap().remove("portfolio_uuid");
+            assert_eq!(&raw, b, "{uuid} {asset} raw");
+            let quantity = text(&b["quantity"]);
+            let locked = decimal_sum(&text(&b["hold"]), &text(&b["transfer_hold"]), 1);
+            assert_eq!(text(&rec["total"]), quantity, "{uuid} {asset} total");
+            assert_eq!(text(&rec["locked"]), locked, "{uuid} {asset} locked");
+            assert_eq!(
+                text(&rec["free"]),
+                decimal_sum(&quantity, &locked, -1),
+                "{uuid} {asset} free"
+            );
+        }
+    }
+}
+
 /// Every closed daily candle since the start is stored as the sim renders it, and today's
 /// candle is stored unfinished.
 fn assert_candles_exactly(daemon: &Daemon, sim: &Sim) {
@@ -314,6 +414,14 @@ fn full_sync_stores_exactly_what_coinbase_serves() {
     let truth = sim.truth();
     assert_stored_exactly(&daemon, &truth);
     assert_candles_exactly(&daemon, &sim);
+    assert_eq!(truth["intx_portfolios"].as_array().unwrap().len(), 1);
+    assert!(
+        daemon
+            .records(NAME, "balance")
+            .iter()
+            .any(|b| b["wallet"] == "perpetuals" && b["asset_native"] == "USDC"),
+        "the perpetuals portfolio's USDC collateral is stored"
+    );
 
     // The walks really paged: more fills and orders than one page holds.
     assert!(truth["fills"].as_array().unwrap().len() > 100);
@@ -405,6 +513,92 @@ fn second_sync_asks_one_page_per_partition_and_then_picks_up_exactly_the_new_fil
 }
 
 #[test]
+fn an_ed25519_key_signs_eddsa_tokens_the_sim_verifies_and_syncs_everything() {
+    // The sim knows only the Ed25519 public key: every private request passes only with an
+    // EdDSA token that verifies with it.
+    let sim = coinbase_sim_for_key(
+        ED_KEY_NAME,
+        ED_PUBLIC_KEY,
+        &[
+            "--seed",
+            "70",
+            "--can-transfer",
+            "true",
+            "--orders",
+            "150",
+            "--intx-portfolios",
+            "2",
+        ],
+    );
+    let setup = coinbase_setup_for_key(&sim, ED_KEY_NAME, ED_PRIVATE_KEY, "", STREAMS);
+    let daemon = Daemon::start(&setup);
+    let test = daemon.ctl_json(&["test", NAME]);
+    assert_eq!(test["can_withdraw"], true, "{test:#}");
+    let report = daemon.sync_wait(NAME);
+    assert_all_ok(&report);
+    assert_stored_exactly(&daemon, &sim.truth());
+    let stats = sim.stats();
+    assert_eq!(stats["auth_failures"], 0, "{stats}");
+    assert!(
+        stats["by_endpoint"]["GET /api/v3/brokerage/orders/historical/fills"]
+            .as_u64()
+            .unwrap()
+            > 1,
+        "{stats}"
+    );
+    assert_no_coinbase_secrets(&[
+        &daemon.log(),
+        &daemon.metrics(),
+        &report.to_string(),
+        &test.to_string(),
+    ]);
+    drop(daemon);
+
+    // Another Ed25519 key of the same name: its tokens do not verify.
+    let setup = coinbase_setup_for_key(&sim, ED_KEY_NAME, WRONG_ED_PRIVATE_KEY, "", STREAMS);
+    let daemon = Daemon::start(&setup);
+    let test = daemon.ctl(&["test", NAME]);
+    assert_eq!(test.code, 1, "{}\n{}", test.stdout, test.stderr);
+    assert!(test.stderr.contains("auth"), "{}", test.stderr);
+    assert!(sim.stats()["auth_failures"].as_u64().unwrap() > 0);
+    // And the account's ECDSA key, under the Ed25519 key's name, signs ES256: refused too.
+    drop(daemon);
+    sim.reset_stats();
+    let setup = coinbase_setup_for_key(&sim, ED_KEY_NAME, PRIVATE_KEY, "", STREAMS);
+    let daemon = Daemon::start(&setup);
+    let test = daemon.ctl(&["test", NAME]);
+    assert_eq!(test.code, 1, "{}\n{}", test.stdout, test.stderr);
+    assert!(sim.stats()["auth_failures"].as_u64().unwrap() > 0);
+    assert_no_coinbase_secrets(&[&daemon.log(), &test.stderr]);
+}
+
+#[test]
+fn a_key_refused_the_portfolio_list_still_stores_every_wallet() {
+    let sim = coinbase_sim(&["--seed", "71", "--orders", "20", "--portfolios-forbidden"]);
+    let setup = coinbase_setup(&sim, PRIVATE_KEY, "", "[streams]\nbalances = \"1h\"\n");
+    let daemon = Daemon::start(&setup);
+    assert_all_ok(&daemon.sync_wait(NAME));
+    let truth = sim.truth();
+    let stored = daemon.records(NAME, "balance");
+    assert_eq!(
+        stored.len(),
+        truth["accounts"].as_array().unwrap().len(),
+        "one balance per wallet, no perpetuals: {stored:#?}"
+    );
+    assert!(stored.iter().all(|b| b["wallet"] != "perpetuals"));
+    let stats = sim.stats();
+    assert_eq!(stats["by_status"]["403"], 1, "{stats}");
+    assert!(
+        stats["by_endpoint"]["GET /api/v3/brokerage/intx/balances/{portfolio_uuid}"].is_null(),
+        "{stats}"
+    );
+    assert!(
+        daemon.log().contains("No perpetuals (INTX) balances"),
+        "the refusal is logged"
+    );
+}
+
+#[test]
 fn wrong_private_key_is_auth_and_never_shown() {
     let sim = coinbase_sim(&["--seed", "63", "--orders", "20"]);
     let setup = coinbase_setup(&sim, WRONG_PRIVATE_KEY, "", STREAMS);
@@ -443,6 +637,8 @@ fn clock_skew_is_corrected_within_the_limit_and_a_clock_error_beyond_it() {
         "60",
         "--clock-offset-ms",
         "-90000",
+        "--intx-portfolios",
+        "0",
     ]);
     let setup = coinbase_setup(
         &sim,
@@ -453,7 +649,17 @@ fn clock_skew_is_corrected_within_the_limit_and_a_clock_error_beyond_it() {
     let daemon = Daemon::start(&setup);
     assert_all_ok(&daemon.sync_wait(NAME));
     assert_stored_exactly(&daemon, &sim.truth());
-    assert_eq!(sim.stats()["auth_failures"], 0);
+    let stats = sim.stats();
+    assert_eq!(stats["auth_failures"], 0);
+    // Without perpetuals portfolios, the list is read and no portfolio's balances are.
+    assert_eq!(
+        stats["by_endpoint"]["GET /api/v3/brokerage/portfolios"], 1,
+        "{stats}"
+    );
+    assert!(
+        stats["by_endpoint"]["GET /api/v3/brokerage/intx/balances/{portfolio_uuid}"].is_null(),
+        "{stats}"
+    );
     drop(daemon);
 
     // With the default limit (30 s) the same skew is the operator's to fix.
