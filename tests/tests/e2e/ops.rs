@@ -83,7 +83,10 @@ fn busy_daemon() -> (Sim, Setup, Daemon) {
     setup.replace_plugin("libexsync_plugin_broken.so", b"\x7fELF not a library");
     // Credentials in the encrypted store, for their age.
     let key = setup.path().join("exsync.key");
-    let keygen = Command::new(target_bin("exsyncd")).arg("keygen").output().unwrap();
+    let keygen = Command::new(target_bin("exsyncd"))
+        .arg("keygen")
+        .output()
+        .unwrap();
     assert!(keygen.status.success());
     std::fs::write(&key, &keygen.stdout).unwrap();
     std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
@@ -115,7 +118,11 @@ fn busy_daemon() -> (Sim, Setup, Daemon) {
         .write_all(format!("api_key={API_KEY}\napi_secret={API_SECRET}\n").as_bytes())
         .unwrap();
     let out = set.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_all_ok(&daemon.sync_wait("main"));
     let failed = daemon.sync_wait("wrong-key");
     assert_eq!(failed["streams"][0]["result"], "failed", "{failed}");
