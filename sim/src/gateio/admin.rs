@@ -90,6 +90,14 @@ pub fn truth(ds: &Dataset) -> Value {
         "delivery_trades": ds.delivery_trades.iter().map(|(settle, fills)| {
             (settle.clone(), list(fills))
         }).collect::<serde_json::Map<String, Value>>(),
+        "delivery_orders": ds.delivery_orders.iter().map(|(settle, orders)| {
+            (settle.clone(), list(orders))
+        }).collect::<serde_json::Map<String, Value>>(),
+        "options_trades": ds.options_trades.iter().map(|(underlying, fills)| {
+            (underlying.clone(), list(fills))
+        }).collect::<serde_json::Map<String, Value>>(),
+        "options_orders": list(&ds.options_orders),
+        "options_positions": ds.options_positions,
     })
 }
 
