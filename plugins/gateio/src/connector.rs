@@ -36,6 +36,10 @@ const REQUEST_EXPIRED: &str = "REQUEST_EXPIRED";
 /// How long what `has_kind` learnt is trusted: an account kind opened since is found within
 /// the hour.
 const KINDS_TTL_MS: i64 = 3_600_000;
+/// How long the underlyings of the options positions are trusted: the engine lists a
+/// stream's partitions again after syncing them (to catch new ones), which this spares a
+/// second request; a position opened since is seen at the next listing after it.
+const UNDERLYINGS_TTL_MS: i64 = 300_000;
 /// Gate's label for a rate limit passed.
 const TOO_MANY_REQUESTS: &str = "TOO_MANY_REQUESTS";
 
@@ -53,6 +57,8 @@ pub struct GateioConnector {
     /// Whether the account has an account kind (by its endpoint's path), and when that was
     /// read (our clock): partitions ask at most hourly.
     kinds: Mutex<BTreeMap<&'static str, (i64, bool)>>,
+    /// The underlyings of the options positions, and when they were read (our clock).
+    underlyings: Mutex<Option<(i64, Vec<String>)>>,
 }
 
 impl Connector for GateioConnector {
@@ -131,6 +137,7 @@ impl Connector for GateioConnector {
             clock: ServerClock::new(),
             contracts: Mutex::new(BTreeMap::new()),
             kinds: Mutex::new(BTreeMap::new()),
+            underlyings: Mutex::new(None),
         })
     }
 
@@ -726,17 +733,36 @@ impl GateioConnector {
             .collect();
         let what = "looking for an options account";
         if self.has_kind(&GateioEndpoints::OPTIONS_ACCOUNTS, what, |_| true)? {
-            let what = "listing the options positions (for their underlyings)";
-            let body = self.signed_get(&GateioEndpoints::OPTIONS_POSITIONS, &[], what)?;
-            for underlying in
-                parsing::parse_options_underlyings(&body).map_err(|e| e.context(what))?
-            {
+            for underlying in self.options_underlyings()? {
                 parts.push(format!("{PARTITION_OPTIONS_UNDERLYING_PREFIX}{underlying}"));
             }
         }
         parts.sort_unstable();
         parts.dedup();
         Ok(parts)
+    }
+
+    /// The underlyings of the options positions held now, read at most every
+    /// [`UNDERLYINGS_TTL_MS`].
+    fn options_underlyings(&self) -> Result<Vec<String>, PluginError> {
+        let now = self.host.now_ms();
+        let cached = self
+            .underlyings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some((at, underlyings)) = cached {
+            if (0..UNDERLYINGS_TTL_MS).contains(&(now - at)) {
+                return Ok(underlyings);
+            }
+        }
+        let what = "listing the options positions (for their underlyings)";
+        let body = self.signed_get(&GateioEndpoints::OPTIONS_POSITIONS, &[], what)?;
+        let underlyings = parsing::parse_options_underlyings(&body).map_err(|e| e.context(what))?;
+        // As `contracts_state`: a poisoned lock is never seen by a live instance.
+        *self.underlyings.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((now, underlyings.clone()));
+        Ok(underlyings)
     }
 
     /// The options trades of one underlying: 30-day windows paged by `offset`.
