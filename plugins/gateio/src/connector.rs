@@ -21,10 +21,11 @@ use crate::endpoints::{
     delivery_of_partition, futures_of_partition, interval_of, DeliveryEndpoints, Endpoint,
     FuturesEndpoints, GateioEndpoints, ACCOUNT_BOOK_LIMIT, API_HOSTS, BUCKET_ACCOUNTS,
     BUCKET_FUTURES, BUCKET_PUBLIC, BUCKET_SPOT, BUCKET_WALLET, DEFAULT_BASE_URL,
-    DELIVERY_BOOK_LIMIT, DELIVERY_ORDERS_LIMIT, DELIVERY_TRADES_LIMIT, FUTURES, FUTURES_LIMIT, LIMIT_RESET_HEADER,
-    MARGIN_BOOK_LIMIT, MAX_CLOCK_GAP_MS, MAX_LIMIT_WAIT_MS, MY_TRADES_LIMIT, OPEN_ORDERS_LIMIT,
-    OPTIONS_BOOK_LIMIT, OPTIONS_LIMIT, ORDERS_LIMIT, PARTITION_OPTIONS_UNDERLYING_PREFIX, PARTITION_DELIVERY_PREFIX, PARTITION_FUTURES_PREFIX,
-    PARTITION_MARGIN, PARTITION_OPTIONS, PARTITION_SPOT, PER_WINDOW, SANDBOX_BASE_URL, TIMEFRAMES,
+    DELIVERY_BOOK_LIMIT, DELIVERY_ORDERS_LIMIT, DELIVERY_TRADES_LIMIT, FUTURES, FUTURES_LIMIT,
+    LIMIT_RESET_HEADER, MARGIN_BOOK_LIMIT, MAX_CLOCK_GAP_MS, MAX_LIMIT_WAIT_MS, MY_TRADES_LIMIT,
+    OPEN_ORDERS_LIMIT, OPTIONS_BOOK_LIMIT, OPTIONS_LIMIT, ORDERS_LIMIT, PARTITION_DELIVERY_PREFIX,
+    PARTITION_FUTURES_PREFIX, PARTITION_MARGIN, PARTITION_OPTIONS,
+    PARTITION_OPTIONS_UNDERLYING_PREFIX, PARTITION_SPOT, PER_WINDOW, SANDBOX_BASE_URL, TIMEFRAMES,
     TRANSFER_LIMIT, WINDOW_30_DAYS_MS, WINDOW_MS,
 };
 use crate::pagination::{self, floor_second, window_params, GateioPager, Paging};
@@ -796,8 +797,7 @@ impl GateioConnector {
         let body = self.signed_get(&GateioEndpoints::OPTIONS_ORDERS, &params, &what)?;
         let mut page = parsing::parse_options_orders(&body).map_err(|e| e.context(&what))?;
         let has_next =
-            pagination::next_page(&request, Paging::Offset, page.returned, OPTIONS_LIMIT)
-                .is_some();
+            pagination::next_page(&request, Paging::Offset, page.returned, OPTIONS_LIMIT).is_some();
         if self
             .pager
             .walker

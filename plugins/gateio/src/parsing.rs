@@ -1273,17 +1273,19 @@ fn contract_orders(
             Some(_) => split_pair(&o.contract),
             None => (None, options_quote(&o.contract)),
         };
-        keys.push(match &o.id {
-            Value::Number(n) => n.as_i64(),
-            Value::String(s) => s.parse().ok(),
-            _ => None,
-        }
-        .ok_or_else(|| {
-            bad(format!(
-                "while parsing the {endpoint} response: [{i}] id {} is not an integer",
-                o.id
-            ))
-        })?);
+        keys.push(
+            match &o.id {
+                Value::Number(n) => n.as_i64(),
+                Value::String(s) => s.parse().ok(),
+                _ => None,
+            }
+            .ok_or_else(|| {
+                bad(format!(
+                    "while parsing the {endpoint} response: [{i}] id {} is not an integer",
+                    o.id
+                ))
+            })?,
+        );
         records.push(Record::Order(Order {
             id: scope(&o.id),
             timestamp,

@@ -497,8 +497,7 @@ fn delivery_trades_walk_back_by_last_id_to_the_newest_stored() {
 fn parses_delivery_orders_with_their_ids_as_walk_keys() {
     let contracts = parsing::parse_contracts(&data("delivery_contracts.json")).unwrap();
     let (page, keys) =
-        parsing::parse_delivery_orders(&data("delivery_orders.json"), "usdt", &contracts)
-            .unwrap();
+        parsing::parse_delivery_orders(&data("delivery_orders.json"), "usdt", &contracts).unwrap();
     assert_eq!(keys, vec![21_893_289_841, 21_893_289_840, 21_893_289_839]);
     assert_eq!(page.returned, 3);
     let orders: Vec<_> = page
@@ -513,7 +512,11 @@ fn parses_delivery_orders_with_their_ids_as_walk_keys() {
     assert_eq!(orders[1].id, "delivery:usdt:21893289840");
     assert_eq!(orders[1].status, OrderStatus::Closed);
     assert_eq!(orders[1].side, Side::Sell);
-    assert_eq!(orders[1].amount.as_deref(), Some("0.002"), "20 × 0.0001 BTC");
+    assert_eq!(
+        orders[1].amount.as_deref(),
+        Some("0.002"),
+        "20 × 0.0001 BTC"
+    );
     assert_eq!(orders[1].filled, "0.002");
     assert_eq!(orders[1].cost.as_deref(), Some("0.202"));
     assert_eq!(orders[1].timestamp, 1_514_764_801_500);
@@ -539,8 +542,7 @@ fn a_delivery_order_walk_ends_holding_the_oldest_open_order_for_the_next() {
     let walker = pager.delivery_walker();
     let contracts = parsing::parse_contracts(&data("delivery_contracts.json")).unwrap();
     let (all, _) =
-        parsing::parse_delivery_orders(&data("delivery_orders.json"), "usdt", &contracts)
-            .unwrap();
+        parsing::parse_delivery_orders(&data("delivery_orders.json"), "usdt", &contracts).unwrap();
     let open = vec![all.records[0].clone()];
     let finished = parsing::ListPage {
         records: all.records[1..].to_vec(),
@@ -576,7 +578,13 @@ fn a_delivery_order_walk_ends_holding_the_oldest_open_order_for_the_next() {
     );
     assert!(out.records.is_empty(), "both finished ones already stored");
     // An open order older than the stop brings the floor down to it.
-    let page = pagination::delivery_page(&walker, &request, finished, vec![21_893_289_840, 21_893_289_839], 1000);
+    let page = pagination::delivery_page(
+        &walker,
+        &request,
+        finished,
+        vec![21_893_289_840, 21_893_289_839],
+        1000,
+    );
     let out = pagination::with_open_orders(page, open, &[21_893_289_000]).unwrap();
     let cursor: exsync_plugin_api::walk::WalkCursor =
         serde_json::from_str(out.next_cursor.as_deref().unwrap()).unwrap();
@@ -586,8 +594,8 @@ fn a_delivery_order_walk_ends_holding_the_oldest_open_order_for_the_next() {
         more: true,
         ..Page::done(Vec::new())
     };
-    let out = pagination::with_open_orders(more.clone(), vec![all.records[0].clone()], &[1])
-        .unwrap();
+    let out =
+        pagination::with_open_orders(more.clone(), vec![all.records[0].clone()], &[1]).unwrap();
     assert_eq!(out, more);
 }
 
@@ -601,16 +609,28 @@ fn parses_options_trades_as_contract_counts_without_a_fee() {
     assert_eq!(t.id, "options:1");
     assert_eq!(t.order_id.as_deref(), Some("options:11"));
     assert_eq!(t.symbol, "BTC_USDT-20210916-5000-C");
-    assert_eq!((t.base.as_deref(), t.quote.as_deref()), (None, Some("USDT")));
+    assert_eq!(
+        (t.base.as_deref(), t.quote.as_deref()),
+        (None, Some("USDT"))
+    );
     assert_eq!(t.timestamp, 1_514_764_800_123);
     assert_eq!(t.side, Side::Buy);
-    assert_eq!((t.amount.as_str(), t.price.as_str(), t.cost.as_str()), ("10", "0.1", "1"));
-    assert_eq!(t.fee_amount, None, "Gate's options fill has no fee; the account book does");
+    assert_eq!(
+        (t.amount.as_str(), t.price.as_str(), t.cost.as_str()),
+        ("10", "0.1", "1")
+    );
+    assert_eq!(
+        t.fee_amount, None,
+        "Gate's options fill has no fee; the account book does"
+    );
     assert_eq!(t.liquidity, Some(Liquidity::Taker));
     let Record::Trade(t) = &page.records[0] else {
         panic!()
     };
-    assert_eq!((t.side, t.amount.as_str(), t.cost.as_str()), (Side::Sell, "2", "0.24"));
+    assert_eq!(
+        (t.side, t.amount.as_str(), t.cost.as_str()),
+        (Side::Sell, "2", "0.24")
+    );
     assert_eq!(t.liquidity, Some(Liquidity::Maker));
     let bad = json!([{"id": 3, "create_time": 1, "contract": "BTC_USDT-20210916-5000-C",
         "size": "many", "price": "1"}]);
@@ -631,7 +651,10 @@ fn parses_options_orders_and_positions() {
     assert_eq!(orders[0].id, "options:12");
     assert_eq!(orders[0].status, OrderStatus::Closed);
     assert_eq!(orders[0].side, Side::Sell);
-    assert_eq!((orders[0].amount.as_deref(), orders[0].filled.as_str()), (Some("2"), "2"));
+    assert_eq!(
+        (orders[0].amount.as_deref(), orders[0].filled.as_str()),
+        (Some("2"), "2")
+    );
     assert_eq!(orders[0].cost.as_deref(), Some("0.24"));
     assert_eq!(orders[0].quote.as_deref(), Some("USDT"));
     assert_eq!(orders[1].status, OrderStatus::Canceled);
@@ -643,7 +666,10 @@ fn parses_options_orders_and_positions() {
     let underlyings = parsing::parse_options_underlyings(&data("options_positions.json")).unwrap();
     assert_eq!(underlyings, vec!["BTC_USDT", "ETH_USDT"]);
     assert!(parsing::parse_options_underlyings(&json!([{"contract": "BTC_USDT"}])).is_err());
-    assert_eq!(parsing::parse_options_underlyings(&json!([])).unwrap(), Vec::<String>::new());
+    assert_eq!(
+        parsing::parse_options_underlyings(&json!([])).unwrap(),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
@@ -1611,7 +1637,9 @@ fn futures_partitions_exist_where_the_account_has_a_futures_account() {
     assert_eq!(err.kind, ErrorKind::PLUGIN);
     let err = c.fetch(Stream::Ledger, "delivery:btc", None).unwrap_err();
     assert_eq!(err.kind, ErrorKind::PLUGIN);
-    let err = c.fetch(Stream::Orders, "options:BTC_USDT", None).unwrap_err();
+    let err = c
+        .fetch(Stream::Orders, "options:BTC_USDT", None)
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::PLUGIN);
     let err = c.fetch(Stream::Trades, "options", None).unwrap_err();
     assert_eq!(err.kind, ErrorKind::PLUGIN);

@@ -100,7 +100,10 @@ fn delivery_orders(r: &mut SimRng, fills: &[(i64, Value)]) -> Timed {
         ));
     }
     if let Some((t, last)) = fills.last() {
-        let newest: i64 = last["order_id"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0);
+        let newest: i64 = last["order_id"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
         for k in 1..=3 {
             let size = if k == 2 { -5 } else { 3 * k };
             orders.push((
@@ -477,7 +480,8 @@ impl Dataset {
                 }),
             ));
         }
-        self.options_orders.sort_by_key(|(t, o)| (*t, o["id"].as_i64()));
+        self.options_orders
+            .sort_by_key(|(t, o)| (*t, o["id"].as_i64()));
         for (contract, reference) in OPTIONS_CONTRACTS.iter().take(2) {
             self.options_positions.push(json!({
                 "user": self.user_id,
@@ -1513,13 +1517,19 @@ mod tests {
             let o = orders[&id];
             assert_eq!(o["contract"], f["contract"]);
             let (size, left) = (o["size"].as_i64().unwrap(), o["left"].as_i64().unwrap());
-            assert_eq!(size - left, f["size"].as_i64().unwrap(), "filled = the fill");
+            assert_eq!(
+                size - left,
+                f["size"].as_i64().unwrap(),
+                "filled = the fill"
+            );
         }
         let by_time: Vec<(i64, i64)> = ds.delivery_orders["usdt"]
             .iter()
             .map(|(t, o)| (*t, o["id"].as_i64().unwrap()))
             .collect();
-        assert!(by_time.windows(2).all(|w| w[0].0 <= w[1].0 && w[0].1 < w[1].1));
+        assert!(by_time
+            .windows(2)
+            .all(|w| w[0].0 <= w[1].0 && w[0].1 < w[1].1));
 
         let orders: BTreeMap<i64, &Value> = ds
             .options_orders
@@ -1530,13 +1540,18 @@ mod tests {
         for (underlying, fills) in &ds.options_trades {
             for (_, f) in fills {
                 n += 1;
-                assert!(f["contract"].as_str().unwrap().starts_with(&format!("{underlying}-")));
+                assert!(f["contract"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&format!("{underlying}-")));
                 let o = orders[&f["order_id"].as_i64().unwrap()];
                 let (size, left) = (o["size"].as_i64().unwrap(), o["left"].as_i64().unwrap());
                 assert_eq!(size - left, f["size"].as_i64().unwrap());
             }
             assert!(
-                ds.options_positions.iter().any(|p| p["underlying"] == *underlying),
+                ds.options_positions
+                    .iter()
+                    .any(|p| p["underlying"] == *underlying),
                 "a position shows {underlying}"
             );
         }

@@ -605,7 +605,12 @@ fn dispatch(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Resul
                 .collect();
             items.sort_by_key(|v| std::cmp::Reverse(v["id"].as_i64()));
             Ok(Value::Array(
-                items.into_iter().skip(offset).take(limit).cloned().collect(),
+                items
+                    .into_iter()
+                    .skip(offset)
+                    .take(limit)
+                    .cloned()
+                    .collect(),
             ))
         }
         Endpoint::OptionsPositions => {
@@ -659,8 +664,7 @@ fn dispatch(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Resul
                 return Err(absent());
             }
             let status = required_status(p)?;
-            let window = if status == "open" && p.get("from").is_none() && p.get("to").is_none()
-            {
+            let window = if status == "open" && p.get("from").is_none() && p.get("to").is_none() {
                 (i64::MIN, i64::MAX)
             } else {
                 p.window(now)?
@@ -969,7 +973,14 @@ mod tests {
     fn delivery_orders_need_a_status_and_page_newest_first_by_last_id() {
         let state = sim_state();
         let now = 1_800_000_000_000;
-        let get = |q: &str| dispatch(&state, Endpoint::DeliveryOrders("usdt"), &Params::parse(q), now);
+        let get = |q: &str| {
+            dispatch(
+                &state,
+                Endpoint::DeliveryOrders("usdt"),
+                &Params::parse(q),
+                now,
+            )
+        };
         assert_eq!(get("limit=10").unwrap_err().label, "MISSING_REQUIRED_PARAM");
         assert_eq!(get("status=done").unwrap_err().label, "INVALID_PARAM_VALUE");
         let first = ids(&get("status=finished&limit=5").unwrap());
@@ -979,8 +990,15 @@ mod tests {
         assert!(next[0] < first[4], "older than last_id");
         let open = get("status=open").unwrap();
         assert_eq!(open.as_array().unwrap().len(), 3);
-        assert!(open.as_array().unwrap().iter().all(|o| o["status"] == "open"));
-        assert_eq!(get("status=finished&limit=1001").unwrap_err().label, "INVALID_PARAM_VALUE");
+        assert!(open
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["status"] == "open"));
+        assert_eq!(
+            get("status=finished&limit=1001").unwrap_err().label,
+            "INVALID_PARAM_VALUE"
+        );
     }
 
     #[test]
@@ -992,11 +1010,21 @@ mod tests {
         let window = format!("from={from}&to={}", now / 1000);
         let err = get(Endpoint::OptionsTrades, &window).unwrap_err();
         assert_eq!(err.label, "MISSING_REQUIRED_PARAM");
-        let btc = get(Endpoint::OptionsTrades, &format!("underlying=BTC_USDT&{window}")).unwrap();
+        let btc = get(
+            Endpoint::OptionsTrades,
+            &format!("underlying=BTC_USDT&{window}"),
+        )
+        .unwrap();
         let btc = btc.as_array().unwrap();
         assert!(!btc.is_empty());
-        assert!(btc.iter().all(|t| t["contract"].as_str().unwrap().starts_with("BTC_USDT-")));
-        let wide = format!("underlying=BTC_USDT&from={}&to={}", from - 2 * 86_400, now / 1000);
+        assert!(btc
+            .iter()
+            .all(|t| t["contract"].as_str().unwrap().starts_with("BTC_USDT-")));
+        let wide = format!(
+            "underlying=BTC_USDT&from={}&to={}",
+            from - 2 * 86_400,
+            now / 1000
+        );
         assert_eq!(
             get(Endpoint::OptionsTrades, &wide).unwrap_err().label,
             "INVALID_PARAM_VALUE",
@@ -1006,8 +1034,11 @@ mod tests {
         assert_eq!(err.label, "MISSING_REQUIRED_PARAM");
         let open = get(Endpoint::OptionsOrders, "status=open").unwrap();
         assert_eq!(open.as_array().unwrap().len(), 2);
-        let eth = get(Endpoint::OptionsOrders, &format!("status=finished&underlying=ETH_USDT&{window}"))
-            .unwrap();
+        let eth = get(
+            Endpoint::OptionsOrders,
+            &format!("status=finished&underlying=ETH_USDT&{window}"),
+        )
+        .unwrap();
         assert!(eth
             .as_array()
             .unwrap()
@@ -1020,6 +1051,9 @@ mod tests {
             .iter()
             .map(|p| p["underlying"].as_str().unwrap())
             .collect();
-        assert_eq!(underlyings.into_iter().collect::<Vec<_>>(), ["BTC_USDT", "ETH_USDT"]);
+        assert_eq!(
+            underlyings.into_iter().collect::<Vec<_>>(),
+            ["BTC_USDT", "ETH_USDT"]
+        );
     }
 }

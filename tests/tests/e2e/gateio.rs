@@ -231,7 +231,11 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
                 // the premium, no fee (Gate's options fill has none), order ids scoped alike.
                 assert_eq!(rec["symbol"], raw["contract"], "trade {id}");
                 let size = raw["size"].as_i64().unwrap();
-                assert_eq!(rec["side"], if size < 0 { "sell" } else { "buy" }, "trade {id}");
+                assert_eq!(
+                    rec["side"],
+                    if size < 0 { "sell" } else { "buy" },
+                    "trade {id}"
+                );
                 assert_eq!(text(&rec["amount"]), size.abs().to_string(), "trade {id}");
                 let cost = times(size.abs(), raw["price"].as_str().unwrap());
                 assert_eq!(text(&rec["cost"]), cost, "trade {id}");
@@ -335,7 +339,11 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
                 if id.starts_with("options:") {
                     // Contract counts, as Gate gives them.
                     assert_eq!(text(&rec["amount"]), size.to_string(), "order {id}");
-                    assert_eq!(text(&rec["filled"]), (size - left).to_string(), "order {id}");
+                    assert_eq!(
+                        text(&rec["filled"]),
+                        (size - left).to_string(),
+                        "order {id}"
+                    );
                 }
                 if id.starts_with("delivery:") {
                     // Contracts times the delivery contract's multiplier, exactly.
@@ -632,7 +640,10 @@ fn full_sync_stores_exactly_the_ground_truth() {
         .chain(truth["options_orders"].as_array().unwrap())
         .filter(|o| o["status"] == "open")
         .count();
-    assert!(truth_open > 5, "spot, futures, delivery and options orders open");
+    assert!(
+        truth_open > 5,
+        "spot, futures, delivery and options orders open"
+    );
     assert_eq!(open, truth_open);
 
     // Delivery orders walk back by `last_id` (more than one page of 1000 finished orders),
