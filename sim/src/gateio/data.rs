@@ -57,8 +57,8 @@ pub const OPTIONS_CONTRACTS: [(&str, i128); 4] = [
 
 /// The delivery orders of `fills` (oldest first, one fill per order): each fill's order,
 /// filled, or every fourth one cancelled with more left unfilled; then three orders open
-/// now, after the newest fill. Ids as the fills' `order_id` (they grow with time); the open
-/// ones between them.
+/// now. Ids as the fills' `order_id` (they grow with time, seven apart); the open ones
+/// between them.
 fn delivery_orders(r: &mut SimRng, fills: &[(i64, Value)]) -> Timed {
     let mut orders = Vec::with_capacity(fills.len() + 3);
     for (k, (t, fill)) in fills.iter().enumerate() {
@@ -99,33 +99,68 @@ fn delivery_orders(r: &mut SimRng, fills: &[(i64, Value)]) -> Timed {
             }),
         ));
     }
-    if let Some((t, last)) = fills.last() {
-        let newest: i64 = last["order_id"]
+    // Three orders open now: two after the newest fill, one in the middle of the history
+    // (older than finished ones, as a resting order is).
+    for (k, at) in [
+        (1, fills.len() / 2),
+        (2, fills.len().saturating_sub(1)),
+        (3, fills.len().saturating_sub(1)),
+    ] {
+        let Some((t, fill)) = fills.get(at) else {
+            continue;
+        };
+        let base: i64 = fill["order_id"]
             .as_str()
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
-        for k in 1..=3 {
-            let size = if k == 2 { -5 } else { 3 * k };
-            orders.push((
-                *t + k * 1_000,
-                json!({
-                    "id": newest + k,
-                    "user": 100_000,
-                    "contract": last["contract"],
-                    "create_time": seconds(*t + k * 1_000),
-                    "status": "open",
-                    "size": size,
-                    "iceberg": 0,
-                    "left": size,
-                    "price": last["price"],
-                    "fill_price": "0",
-                    "tif": "gtc",
-                    "text": "api",
-                }),
-            ));
-        }
+        let size = if k == 2 { -5 } else { 3 * k };
+        let t = if k == 1 { *t } else { *t + k * 1_000 };
+        orders.push((
+            t,
+            json!({
+                "id": base + 3 + k,
+                "user": 100_000,
+                "contract": fill["contract"],
+                "create_time": seconds(t),
+                "status": "open",
+                "size": size,
+                "iceberg": 0,
+                "left": size,
+                "price": fill["price"],
+                "fill_price": "0",
+                "tif": "gtc",
+                "text": "api",
+            }),
+        ));
     }
+    orders.sort_by_key(|(t, o)| (*t, o["id"].as_i64()));
     orders
+}
+
+/// A JSON string's text, or a number's digits.
+fn text_of(v: &Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+}
+
+/// A signed decimal string in units.
+fn signed_units(text: &str) -> i128 {
+    match text.strip_prefix('-') {
+        Some(abs) => -parse_units(abs),
+        None => parse_units(text),
+    }
+}
+
+/// Marks a futures-shaped order filled at `t`: `finished`, `filled`, nothing left, filled at
+/// its price.
+fn finish(order: &mut Value, t: i64) {
+    if let Some(o) = order.as_object_mut() {
+        o.insert("status".into(), json!("finished"));
+        o.insert("finish_as".into(), json!("filled"));
+        o.insert("finish_time".into(), seconds(t));
+        o.insert("left".into(), json!(0));
+        let price = o.get("price").cloned().unwrap_or(Value::Null);
+        o.insert("fill_price".into(), price);
+    }
 }
 
 /// The contracts of a settle currency.
@@ -1291,6 +1326,97 @@ impl Dataset {
         self.running = running;
     }
 
+    /// Fills every delivery and options order open now, at `now`: each becomes `finished`
+    /// (`filled`, nothing left) with one fill of its whole size, ids after every existing
+    /// one; a delivery fill's fee goes to the delivery account book. Returns how many orders
+    /// were filled.
+    pub fn fill_open_orders(&mut self, now: i64) -> usize {
+        let t = now / 1000 * 1000;
+        let mut filled = 0;
+        for (settle, orders) in &mut self.delivery_orders {
+            let fills = self.delivery_trades.entry(settle.clone()).or_default();
+            let book = self.delivery_books.entry(settle.clone()).or_default();
+            for (_, o) in orders.iter_mut().filter(|(_, o)| o["status"] == "open") {
+                let next_id = fills
+                    .iter()
+                    .filter_map(|(_, f)| f["id"].as_i64())
+                    .max()
+                    .unwrap_or(0)
+                    + 1;
+                let size = o["size"].as_i64().unwrap_or(0);
+                let fee = (size.unsigned_abs() as i128 * SCALE / 1000).max(1);
+                fills.push((
+                    t,
+                    json!({
+                        "id": next_id,
+                        "create_time": seconds(t),
+                        "contract": o["contract"],
+                        "order_id": text_of(&o["id"]),
+                        "size": size,
+                        "price": o["price"],
+                        "role": "maker",
+                        "text": "web",
+                        "fee": dec(fee),
+                        "point_fee": "0",
+                    }),
+                ));
+                let balance = book
+                    .last()
+                    .and_then(|(_, e)| e["balance"].as_str())
+                    .map_or(0, |b| signed_units(b))
+                    - fee;
+                self.next_book_id += 1;
+                book.push((
+                    t,
+                    json!({
+                        "time": seconds(t),
+                        "change": dec(-fee),
+                        "balance": dec(balance),
+                        "text": format!("{}:{next_id}", text_of(&o["contract"])),
+                        "type": "fee",
+                        "contract": o["contract"],
+                        "trade_id": next_id.to_string(),
+                        "id": (self.next_book_id + 9_000_000_000).to_string(),
+                    }),
+                ));
+                finish(o, t);
+                filled += 1;
+            }
+        }
+        let mut next_id = self
+            .options_trades
+            .values()
+            .flatten()
+            .filter_map(|(_, f)| f["id"].as_i64())
+            .max()
+            .unwrap_or(0);
+        for (_, o) in self
+            .options_orders
+            .iter_mut()
+            .filter(|(_, o)| o["status"] == "open")
+        {
+            next_id += 1;
+            let contract = text_of(&o["contract"]);
+            let underlying = contract.split('-').next().unwrap_or("").to_owned();
+            self.options_trades.entry(underlying).or_default().push((
+                t,
+                json!({
+                    "id": next_id,
+                    "create_time": seconds(t),
+                    "contract": contract,
+                    "order_id": o["id"],
+                    "size": o["size"],
+                    "price": o["price"],
+                    "underlying_price": dec(60_000 * SCALE),
+                    "role": "maker",
+                }),
+            ));
+            finish(o, t);
+            filled += 1;
+        }
+        filled
+    }
+
     /// Appends `n` fills (in orders) from `now` on; returns how many were added.
     pub fn append_trades(&mut self, n: usize, now: i64, rng: &mut SimRng) -> usize {
         let mut added = 0;
@@ -1557,5 +1683,49 @@ mod tests {
         }
         assert_eq!(n, 50);
         assert_eq!(orders.len(), 52, "two open");
+    }
+
+    #[test]
+    fn filling_the_open_orders_finishes_them_with_one_fill_each() {
+        let mut ds = Dataset::generate(&config());
+        let fills_before = ds.delivery_trades["usdt"].len();
+        let book_before = ds.delivery_books["usdt"].len();
+        let options_before: usize = ds.options_trades.values().map(Vec::len).sum();
+        assert_eq!(
+            ds.fill_open_orders(1_800_000_000_000),
+            5,
+            "three delivery, two options"
+        );
+        assert_eq!(ds.fill_open_orders(1_800_000_000_000), 0, "none left open");
+        assert_eq!(ds.delivery_trades["usdt"].len(), fills_before + 3);
+        assert_eq!(ds.delivery_books["usdt"].len(), book_before + 3);
+        let options_after: usize = ds.options_trades.values().map(Vec::len).sum();
+        assert_eq!(options_after, options_before + 2);
+        let orders: BTreeMap<String, &Value> = ds.delivery_orders["usdt"]
+            .iter()
+            .map(|(_, o)| (o["id"].to_string(), o))
+            .collect();
+        let ids: Vec<i64> = ds.delivery_trades["usdt"]
+            .iter()
+            .map(|(_, f)| f["id"].as_i64().unwrap())
+            .collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "fill ids grow");
+        for (_, f) in &ds.delivery_trades["usdt"][fills_before..] {
+            let o = orders[f["order_id"].as_str().unwrap()];
+            assert_eq!(
+                (o["status"].as_str(), o["left"].as_i64()),
+                (Some("finished"), Some(0))
+            );
+            assert_eq!(o["size"], f["size"]);
+        }
+        // The book still adds up.
+        let book = &ds.delivery_books["usdt"];
+        let (_, last) = &book[book.len() - 1];
+        let (_, before) = &book[book.len() - 2];
+        assert_eq!(
+            signed_units(last["balance"].as_str().unwrap()),
+            signed_units(before["balance"].as_str().unwrap())
+                + signed_units(last["change"].as_str().unwrap())
+        );
     }
 }

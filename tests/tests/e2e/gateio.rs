@@ -752,6 +752,36 @@ fn incremental_sync_fetches_only_what_is_new() {
 }
 
 #[test]
+fn open_delivery_and_options_orders_are_read_again_once_they_finish() {
+    let sim = gateio_sim(&["--seed", "66", "--trades", "60", "--history-days", "20"]);
+    let setup = gateio_setup(&sim, API_SECRET, &days_ago(25), false, STREAMS);
+    let daemon = Daemon::start(&setup);
+    assert_all_ok(&daemon.sync_wait(INTEGRATION));
+    let open_ids = |daemon: &Daemon| -> Vec<String> {
+        daemon
+            .records(INTEGRATION, "order")
+            .into_iter()
+            .filter(|o| o["status"] == "open")
+            .map(|o| text(&o["id"]))
+            .filter(|id| id.starts_with("delivery:") || id.starts_with("options:"))
+            .collect()
+    };
+    assert_eq!(
+        open_ids(&daemon).len(),
+        5,
+        "three delivery and two options orders open"
+    );
+
+    // Every one of them fills; the next sync reads them again, finished, with their fills.
+    let r = exsync_e2e::http::post(&format!("{}/__sim/fill-open", sim.url), "{}");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["filled"], 5);
+    assert_all_ok(&daemon.sync_wait(INTEGRATION));
+    assert!(open_ids(&daemon).is_empty(), "{:?}", open_ids(&daemon));
+    assert_stored_exactly(&daemon, &sim.truth());
+}
+
+#[test]
 fn wrong_secret_is_an_auth_error_and_never_shown() {
     let sim = gateio_sim(&["--seed", "63", "--trades", "50"]);
     let setup = gateio_setup(&sim, WRONG_SECRET, &days_ago(20), false, STREAMS);
