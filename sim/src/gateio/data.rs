@@ -1363,7 +1363,7 @@ impl Dataset {
                 let balance = book
                     .last()
                     .and_then(|(_, e)| e["balance"].as_str())
-                    .map_or(0, |b| signed_units(b))
+                    .map_or(0, signed_units)
                     - fee;
                 self.next_book_id += 1;
                 book.push((
