@@ -1311,6 +1311,9 @@ impl FakeGate {
         if path == "/api/v4/spot/time" {
             return (200, json!({"server_time": server}).to_string());
         }
+        if path == "/api/v4/delivery/usdt/contracts" {
+            return (200, data("delivery_contracts.json").to_string());
+        }
         let header = |name: &str| {
             headers
                 .iter()
@@ -1339,6 +1342,31 @@ impl FakeGate {
             } else {
                 (400, labelled("USER_NOT_FOUND"))
             };
+        }
+        if path == "/api/v4/delivery/usdt/orders" {
+            // `delivery_orders.json`: one open order, two finished; newest first, `last_id`
+            // lists the older ones.
+            let status = query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("status="))
+                .unwrap_or("");
+            let last_id = query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("last_id="))
+                .map(|v| v.parse::<i64>().unwrap());
+            // Moved to a day ago (the fixture's times are before the fake's start), in order.
+            let mut all = data("delivery_orders.json");
+            for (i, o) in all.as_array_mut().unwrap().iter_mut().enumerate() {
+                o["create_time"] = json!(NOW / 1000 - 86_400 - i as i64);
+            }
+            let list: Vec<&Value> = all
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|o| o["status"] == status)
+                .filter(|o| last_id.is_none_or(|l| o["id"].as_i64().unwrap() < l))
+                .collect();
+            return (200, json!(list).to_string());
         }
         if path == "/api/v4/options/positions" {
             return (200, data("options_positions.json").to_string());
@@ -1645,6 +1673,47 @@ fn futures_partitions_exist_where_the_account_has_a_futures_account() {
     assert_eq!(err.kind, ErrorKind::PLUGIN);
     let err = c.fetch(Stream::Trades, "options:", None).unwrap_err();
     assert_eq!(err.kind, ErrorKind::PLUGIN);
+}
+
+#[test]
+fn delivery_orders_read_the_finished_then_the_open_and_hold_the_open_for_the_next_walk() {
+    let (c, state) = fake(0, 0, &[]);
+    let page = c.fetch(Stream::Orders, "delivery:usdt", None).unwrap();
+    assert!(!page.more, "a short page of finished orders ends the walk");
+    let ids: Vec<String> = page.records.iter().map(Record::id).collect();
+    assert_eq!(
+        ids,
+        [
+            "delivery:usdt:21893289840",
+            "delivery:usdt:21893289839",
+            "delivery:usdt:21893289841"
+        ]
+    );
+    let urls: Vec<String> = state
+        .lock()
+        .unwrap()
+        .urls
+        .iter()
+        .filter(|u| u.contains("/delivery/usdt/orders"))
+        .cloned()
+        .collect();
+    assert_eq!(urls.len(), 2, "{urls:?}");
+    assert!(urls[0].contains("status=finished") && !urls[0].contains("last_id"));
+    assert!(urls[1].contains("status=open"));
+    let cursor: exsync_plugin_api::walk::WalkCursor =
+        serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap();
+    assert_eq!(cursor.stop, Some(21_893_289_840));
+    assert_eq!(
+        cursor.hold,
+        Some(21_893_289_841),
+        "the open order is read again"
+    );
+    // The next walk: nothing new finished; the open order is stored again as it is now.
+    let again = c
+        .fetch(Stream::Orders, "delivery:usdt", page.next_cursor.as_deref())
+        .unwrap();
+    let ids: Vec<String> = again.records.iter().map(Record::id).collect();
+    assert_eq!(ids, ["delivery:usdt:21893289841"]);
 }
 
 #[test]
