@@ -21,10 +21,11 @@ use crate::endpoints::{
     delivery_of_partition, futures_of_partition, interval_of, DeliveryEndpoints, Endpoint,
     FuturesEndpoints, GateioEndpoints, ACCOUNT_BOOK_LIMIT, API_HOSTS, BUCKET_ACCOUNTS,
     BUCKET_FUTURES, BUCKET_PUBLIC, BUCKET_SPOT, BUCKET_WALLET, DEFAULT_BASE_URL,
-    DELIVERY_BOOK_LIMIT, DELIVERY_TRADES_LIMIT, FUTURES, FUTURES_LIMIT, LIMIT_RESET_HEADER,
-    MARGIN_BOOK_LIMIT, MAX_CLOCK_GAP_MS, MAX_LIMIT_WAIT_MS, MY_TRADES_LIMIT, OPEN_ORDERS_LIMIT,
-    OPTIONS_BOOK_LIMIT, ORDERS_LIMIT, PARTITION_DELIVERY_PREFIX, PARTITION_FUTURES_PREFIX,
-    PARTITION_MARGIN, PARTITION_OPTIONS, PARTITION_SPOT, PER_WINDOW, SANDBOX_BASE_URL, TIMEFRAMES,
+    DELIVERY_BOOK_LIMIT, DELIVERY_ORDERS_LIMIT, DELIVERY_TRADES_LIMIT, FUTURES, FUTURES_LIMIT,
+    LIMIT_RESET_HEADER, MARGIN_BOOK_LIMIT, MAX_CLOCK_GAP_MS, MAX_LIMIT_WAIT_MS, MY_TRADES_LIMIT,
+    OPEN_ORDERS_LIMIT, OPTIONS_BOOK_LIMIT, OPTIONS_LIMIT, ORDERS_LIMIT, PARTITION_DELIVERY_PREFIX,
+    PARTITION_FUTURES_PREFIX, PARTITION_MARGIN, PARTITION_OPTIONS,
+    PARTITION_OPTIONS_UNDERLYING_PREFIX, PARTITION_SPOT, PER_WINDOW, SANDBOX_BASE_URL, TIMEFRAMES,
     TRANSFER_LIMIT, WINDOW_30_DAYS_MS, WINDOW_MS,
 };
 use crate::pagination::{self, floor_second, window_params, GateioPager, Paging};
@@ -36,6 +37,10 @@ const REQUEST_EXPIRED: &str = "REQUEST_EXPIRED";
 /// How long what `has_kind` learnt is trusted: an account kind opened since is found within
 /// the hour.
 const KINDS_TTL_MS: i64 = 3_600_000;
+/// How long the underlyings of the options positions are trusted: the engine lists a
+/// stream's partitions again after syncing them (to catch new ones), which this spares a
+/// second request; a position opened since is seen at the next listing after it.
+const UNDERLYINGS_TTL_MS: i64 = 300_000;
 /// Gate's label for a rate limit passed.
 const TOO_MANY_REQUESTS: &str = "TOO_MANY_REQUESTS";
 
@@ -53,6 +58,8 @@ pub struct GateioConnector {
     /// Whether the account has an account kind (by its endpoint's path), and when that was
     /// read (our clock): partitions ask at most hourly.
     kinds: Mutex<BTreeMap<&'static str, (i64, bool)>>,
+    /// The underlyings of the options positions, and when they were read (our clock).
+    underlyings: Mutex<Option<(i64, Vec<String>)>>,
 }
 
 impl Connector for GateioConnector {
@@ -131,6 +138,7 @@ impl Connector for GateioConnector {
             clock: ServerClock::new(),
             contracts: Mutex::new(BTreeMap::new()),
             kinds: Mutex::new(BTreeMap::new()),
+            underlyings: Mutex::new(None),
         })
     }
 
@@ -199,27 +207,29 @@ impl Connector for GateioConnector {
                 {
                     parts.push(PARTITION_MARGIN.to_owned());
                 }
-                if stream == Stream::Ledger
+                // Options: the account book and the orders (every underlying at once) where
+                // the account has an options account; the trades per underlying it holds.
+                let has_options = stream != Stream::Trades
                     && (context.known.iter().any(|k| k == PARTITION_OPTIONS)
                         || self.has_kind(
                             &GateioEndpoints::OPTIONS_ACCOUNTS,
                             "looking for an options account",
                             |_| true,
-                        )?)
-                {
+                        )?);
+                if has_options {
                     parts.push(PARTITION_OPTIONS.to_owned());
                 }
-                // Delivery: the account book, and the trades (delivery orders are not read
-                // yet, see the crate doc).
-                if stream != Stream::Orders {
-                    for (settle, accounts) in GateioEndpoints::DELIVERY_ACCOUNTS {
-                        let partition = format!("{PARTITION_DELIVERY_PREFIX}{settle}");
-                        let what = format!("looking for a {settle}-settled delivery account");
-                        if context.known.contains(&partition)
-                            || self.has_kind(&accounts, &what, |_| true)?
-                        {
-                            parts.push(partition);
-                        }
+                if stream == Stream::Trades {
+                    parts.extend(self.options_trade_partitions(context)?);
+                }
+                // Delivery: the account book, the trades and the orders.
+                for (settle, accounts) in GateioEndpoints::DELIVERY_ACCOUNTS {
+                    let partition = format!("{PARTITION_DELIVERY_PREFIX}{settle}");
+                    let what = format!("looking for a {settle}-settled delivery account");
+                    if context.known.contains(&partition)
+                        || self.has_kind(&accounts, &what, |_| true)?
+                    {
+                        parts.push(partition);
                     }
                 }
                 Ok(parts)
@@ -259,13 +269,27 @@ impl Connector for GateioConnector {
                 let delivery = delivery_of_partition(partition).expect("checked by the guard");
                 self.fetch_delivery_trades(delivery, cursor)
             }
+            Stream::Orders if delivery_of_partition(partition).is_some() => {
+                let delivery = delivery_of_partition(partition).expect("checked by the guard");
+                self.fetch_delivery_orders(delivery, cursor)
+            }
+            Stream::Orders if partition == PARTITION_OPTIONS => self.fetch_options_orders(cursor),
+            Stream::Trades
+                if partition
+                    .strip_prefix(PARTITION_OPTIONS_UNDERLYING_PREFIX)
+                    .is_some_and(|u| !u.is_empty()) =>
+            {
+                let underlying = &partition[PARTITION_OPTIONS_UNDERLYING_PREFIX.len()..];
+                self.fetch_options_trades(underlying, cursor)
+            }
             Stream::Trades | Stream::Orders | Stream::Ledger
                 if partition != PARTITION_SPOT && !partition.is_empty() =>
             {
                 Err(PluginError::plugin(format!(
                     "{stream} partition {partition:?} is not {PARTITION_SPOT:?}, \
-                     \"futures:usdt\", \"futures:btc\", (ledger only) {PARTITION_MARGIN:?} \
-                     or {PARTITION_OPTIONS:?}, or (ledger and trades) \"delivery:usdt\""
+                     \"futures:usdt\", \"futures:btc\" or \"delivery:usdt\", (ledger only) \
+                     {PARTITION_MARGIN:?}, (ledger and orders) {PARTITION_OPTIONS:?}, or \
+                     (trades only) \"options:UNDERLYING\""
                 )))
             }
             Stream::Trades => self.fetch_trades(cursor),
@@ -611,6 +635,212 @@ impl GateioConnector {
             keys,
             DELIVERY_TRADES_LIMIT,
         ))
+    }
+
+    /// The delivery orders of partition `delivery:{settle}`. Gate lists them newest first by
+    /// `status` (`open` or `finished`, required) and pages by `last_id`, with no time window:
+    /// one walk of the finished orders from the newest down to the newest one stored (the
+    /// start, the first time), keyed by the order id; its last page adds the orders open now,
+    /// and the next walk reads down to the oldest of them again.
+    /// unconfirmed: that order ids grow with time and that `last_id` lists the older orders.
+    /// Gate drops an order cancelled without a fill from the list 10 minutes after: one that
+    /// is cancelled between two syncs is never seen.
+    fn fetch_delivery_orders(
+        &self,
+        delivery: &DeliveryEndpoints,
+        cursor: Option<&str>,
+    ) -> Result<Page, PluginError> {
+        let settle = delivery.settle;
+        let walker = self.pager.delivery_walker();
+        let request = walker.request(cursor, "orders", self.window_now())?;
+        let mut params = vec![
+            ("status", "finished".to_owned()),
+            ("limit", DELIVERY_ORDERS_LIMIT.to_string()),
+        ];
+        if let Some(last_id) = request.after() {
+            params.push(("last_id", last_id.to_owned()));
+        }
+        let what = match request.after() {
+            Some(last_id) => {
+                format!("finished delivery orders ({settle}-settled) before id {last_id}")
+            }
+            None => format!("finished delivery orders ({settle}-settled), the newest"),
+        };
+        let body = self.signed_get(&delivery.orders, &params, &what)?;
+        let contracts = self.delivery_contracts(delivery, &parsing::contracts_in(&body))?;
+        let (page, keys) = parsing::parse_delivery_orders(&body, settle, &contracts)
+            .map_err(|e| e.context(&what))?;
+        let page = pagination::delivery_page(&walker, &request, page, keys, DELIVERY_ORDERS_LIMIT);
+        if page.more {
+            return Ok(page);
+        }
+        let (open, open_keys) = self.open_delivery_orders(delivery)?;
+        pagination::with_open_orders(page, open, &open_keys)
+    }
+
+    /// Every delivery order of `delivery` open now (`status=open`, all pages by `last_id`),
+    /// with their ids.
+    fn open_delivery_orders(
+        &self,
+        delivery: &DeliveryEndpoints,
+    ) -> Result<(Vec<Record>, Vec<i64>), PluginError> {
+        let settle = delivery.settle;
+        let (mut records, mut keys) = (Vec::new(), Vec::new());
+        let mut last_id: Option<i64> = None;
+        loop {
+            let mut params = vec![
+                ("status", "open".to_owned()),
+                ("limit", DELIVERY_ORDERS_LIMIT.to_string()),
+            ];
+            if let Some(id) = last_id {
+                params.push(("last_id", id.to_string()));
+            }
+            let what = format!("fetching the open delivery orders ({settle}-settled)");
+            let body = self.signed_get(&delivery.orders, &params, &what)?;
+            let contracts = self.delivery_contracts(delivery, &parsing::contracts_in(&body))?;
+            let (page, page_keys) = parsing::parse_delivery_orders(&body, settle, &contracts)
+                .map_err(|e| e.context(&what))?;
+            let oldest = page_keys.iter().min().copied();
+            let full = page.returned >= DELIVERY_ORDERS_LIMIT;
+            records.extend(page.records);
+            keys.extend(page_keys);
+            match oldest {
+                Some(oldest) if full && last_id.is_none_or(|l| oldest < l) => {
+                    last_id = Some(oldest)
+                }
+                _ => break,
+            }
+        }
+        Ok((records, keys))
+    }
+
+    /// The options-trade partitions: `options:{underlying}` for every underlying the account
+    /// holds an options position on now (`GET /options/positions`), and every one synced
+    /// before. Gate requires `underlying` for `GET /options/my_trades` and has no endpoint
+    /// that lists the underlyings an account ever traded: one whose positions were all closed
+    /// before the first sync is not found (see the crate doc).
+    fn options_trade_partitions(
+        &self,
+        context: &PartitionContext,
+    ) -> Result<Vec<String>, PluginError> {
+        let mut parts: Vec<String> = context
+            .known
+            .iter()
+            .filter(|k| {
+                k.strip_prefix(PARTITION_OPTIONS_UNDERLYING_PREFIX)
+                    .is_some_and(|u| !u.is_empty())
+            })
+            .cloned()
+            .collect();
+        let what = "looking for an options account";
+        if self.has_kind(&GateioEndpoints::OPTIONS_ACCOUNTS, what, |_| true)? {
+            for underlying in self.options_underlyings()? {
+                parts.push(format!("{PARTITION_OPTIONS_UNDERLYING_PREFIX}{underlying}"));
+            }
+        }
+        parts.sort_unstable();
+        parts.dedup();
+        Ok(parts)
+    }
+
+    /// The underlyings of the options positions held now, read at most every
+    /// [`UNDERLYINGS_TTL_MS`].
+    fn options_underlyings(&self) -> Result<Vec<String>, PluginError> {
+        let now = self.host.now_ms();
+        let cached = self
+            .underlyings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some((at, underlyings)) = cached {
+            if (0..UNDERLYINGS_TTL_MS).contains(&(now - at)) {
+                return Ok(underlyings);
+            }
+        }
+        let what = "listing the options positions (for their underlyings)";
+        let body = self.signed_get(&GateioEndpoints::OPTIONS_POSITIONS, &[], what)?;
+        let underlyings = parsing::parse_options_underlyings(&body).map_err(|e| e.context(what))?;
+        // As `contracts_state`: a poisoned lock is never seen by a live instance.
+        *self.underlyings.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((now, underlyings.clone()));
+        Ok(underlyings)
+    }
+
+    /// The options trades of one underlying: 30-day windows paged by `offset`.
+    fn fetch_options_trades(
+        &self,
+        underlying: &str,
+        cursor: Option<&str>,
+    ) -> Result<Page, PluginError> {
+        let rule = self.pager.trade_rule();
+        let now = self.window_now();
+        let request = self.pager.walker.request(rule, cursor, "trades", now)?;
+        // unconfirmed: the options lists' widest window; 30 days as the futures ones.
+        let mut params = vec![("underlying", underlying.to_owned())];
+        params.extend(window_params(&request, Paging::Offset, OPTIONS_LIMIT));
+        let what = window_what(&format!("options trades ({underlying})"), &request);
+        let body = self.signed_get(&GateioEndpoints::OPTIONS_MY_TRADES, &params, &what)?;
+        let page = parsing::parse_options_trades(&body).map_err(|e| e.context(&what))?;
+        Ok(self.window_page(rule, &request, Paging::Offset, OPTIONS_LIMIT, page, now))
+    }
+
+    /// The options orders, every underlying at once: finished ones by 30-day windows paged by
+    /// `offset`; the walk's last page adds those open now, and the next walk starts at the
+    /// oldest of them.
+    fn fetch_options_orders(&self, cursor: Option<&str>) -> Result<Page, PluginError> {
+        let rule = self.pager.trade_rule();
+        let now = self.window_now();
+        let request = self.pager.walker.request(rule, cursor, "orders", now)?;
+        let mut params = vec![("status", "finished".to_owned())];
+        params.extend(window_params(&request, Paging::Offset, OPTIONS_LIMIT));
+        let what = window_what("finished options orders", &request);
+        let body = self.signed_get(&GateioEndpoints::OPTIONS_ORDERS, &params, &what)?;
+        let mut page = parsing::parse_options_orders(&body).map_err(|e| e.context(&what))?;
+        let has_next =
+            pagination::next_page(&request, Paging::Offset, page.returned, OPTIONS_LIMIT).is_some();
+        if self
+            .pager
+            .walker
+            .is_last_page(rule, &request, has_next, now)
+        {
+            let open = self.open_options_orders()?;
+            page.oldest_open = match (page.oldest_open, open.oldest_open) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let ids: std::collections::BTreeSet<String> =
+                open.records.iter().map(Record::id).collect();
+            page.records.retain(|r| !ids.contains(&r.id()));
+            page.records.extend(open.records);
+        }
+        Ok(self.window_page(rule, &request, Paging::Offset, OPTIONS_LIMIT, page, now))
+    }
+
+    /// Every options order open now (`status=open`, no window, all pages by `offset`).
+    fn open_options_orders(&self) -> Result<ListPage, PluginError> {
+        let mut all = ListPage::default();
+        let mut offset = 0;
+        loop {
+            let params = vec![
+                ("status", "open".to_owned()),
+                ("limit", OPTIONS_LIMIT.to_string()),
+                ("offset", offset.to_string()),
+            ];
+            let what = format!("fetching the open options orders (offset {offset})");
+            let body = self.signed_get(&GateioEndpoints::OPTIONS_ORDERS, &params, &what)?;
+            let got = parsing::parse_options_orders(&body).map_err(|e| e.context(&what))?;
+            all.oldest_open = match (all.oldest_open, got.oldest_open) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let full = got.returned >= OPTIONS_LIMIT;
+            all.records.extend(got.records);
+            if !full {
+                break;
+            }
+            offset += OPTIONS_LIMIT;
+        }
+        Ok(all)
     }
 
     /// The contracts of `delivery`'s settle currency, read again when one of `names` is not

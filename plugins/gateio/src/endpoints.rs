@@ -19,7 +19,8 @@ pub(crate) const API_HOSTS: [&str; 3] = ["api.gateio.ws", "api.gate.io", "api-te
 /// The prefix of every APIv4 path; signed as part of the path.
 pub(crate) const API_PREFIX: &str = "/api/v4";
 
-/// Futures history reads (trades, orders, account book; the delivery account book).
+/// Futures history reads (trades, orders, account book; the delivery account book, trades and
+/// orders; options trades and orders).
 pub(crate) const BUCKET_FUTURES: &str = "futures";
 /// Public market data (server time, candles): 200 requests per 10 s per endpoint and IP.
 pub(crate) const BUCKET_PUBLIC: &str = "public";
@@ -167,6 +168,10 @@ pub(crate) struct DeliveryEndpoints {
     pub(crate) contracts: Endpoint,
     /// `GET /delivery/{settle}/my_trades?limit=&last_id=`: fills, newest first, no time window.
     pub(crate) my_trades: Endpoint,
+    /// `GET /delivery/{settle}/orders?status=&limit=&last_id=`: orders (`open` or `finished`),
+    /// newest first, no time window. Gate: an order cancelled without a fill is gone from the
+    /// list 10 minutes after.
+    pub(crate) orders: Endpoint,
 }
 
 /// Delivery futures: USDT-settled only.
@@ -174,11 +179,23 @@ pub(crate) const DELIVERY: [DeliveryEndpoints; 1] = [DeliveryEndpoints {
     settle: "usdt",
     contracts: public("/delivery/usdt/contracts"),
     my_trades: private("/delivery/usdt/my_trades", BUCKET_FUTURES),
+    orders: private("/delivery/usdt/orders", BUCKET_FUTURES),
 }];
 
 /// unconfirmed: delivery `my_trades`' largest `limit` (1000 as the futures lists; Gate's
 /// default is 100).
 pub(crate) const DELIVERY_TRADES_LIMIT: usize = 1000;
+
+/// unconfirmed: delivery `orders`' largest `limit` (1000 as the futures lists; Gate's default
+/// is 100).
+pub(crate) const DELIVERY_ORDERS_LIMIT: usize = 1000;
+
+/// The partitions of options trades, one per underlying the account holds options on:
+/// `options:BTC_USDT` (Gate requires `underlying` for `GET /options/my_trades`).
+pub(crate) const PARTITION_OPTIONS_UNDERLYING_PREFIX: &str = "options:";
+/// unconfirmed: the largest `limit` of options trades and orders (1000 as the futures lists;
+/// Gate's default is 100).
+pub(crate) const OPTIONS_LIMIT: usize = 1000;
 
 /// The delivery endpoints of partition `delivery:{settle}`.
 pub(crate) fn delivery_of_partition(partition: &str) -> Option<&'static DeliveryEndpoints> {
@@ -246,6 +263,15 @@ impl GateioEndpoints {
     /// `GET /options/account_book?from=&to=&offset=&limit=`: the options ledger (USDT).
     pub(crate) const OPTIONS_ACCOUNT_BOOK: Endpoint =
         private("/options/account_book", BUCKET_ACCOUNTS);
+    /// `GET /options/positions`: the options positions held now, every underlying (Gate's
+    /// `underlying` is optional here).
+    pub(crate) const OPTIONS_POSITIONS: Endpoint = private("/options/positions", BUCKET_ACCOUNTS);
+    /// `GET /options/my_trades?underlying=&from=&to=&offset=&limit=`: options fills of one
+    /// underlying (required).
+    pub(crate) const OPTIONS_MY_TRADES: Endpoint = private("/options/my_trades", BUCKET_FUTURES);
+    /// `GET /options/orders?status=&from=&to=&offset=&limit=`: options orders, `status`
+    /// (`open` or `finished`) required, `underlying` optional: every underlying at once.
+    pub(crate) const OPTIONS_ORDERS: Endpoint = private("/options/orders", BUCKET_FUTURES);
     /// `GET /earn/uni/lends`: Earn (Simple Earn / lending) positions.
     pub(crate) const EARN_LENDS: Endpoint = private("/earn/uni/lends", BUCKET_ACCOUNTS);
     /// `GET /spot/my_trades?from=&to=&page=&limit=`: every spot fill (no pair: all pairs).

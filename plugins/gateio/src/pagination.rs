@@ -18,6 +18,9 @@
 //! | deposits, withdrawals | offset | `from=S&to=S&offset=O&limit=N` |
 //! | delivery ledger | narrowed `to` | `from=S&to=T&limit=N` |
 //! | delivery trades | `last_id` | `limit=N&last_id=I` (no window) |
+//! | delivery orders | `last_id` | `status=finished&limit=N&last_id=I` (no window) |
+//! | options trades | offset | `underlying=U&from=S&to=S&offset=O&limit=N` |
+//! | options orders | offset | `status=finished&from=S&to=S&offset=O&limit=N` |
 //! | candles | `{"start":T}` | `candlesticks?from=S&to=S+(N-1)·interval` |
 //!
 //! Gate's times are whole seconds, so the walk runs on a clock floored to the second: every
@@ -36,9 +39,11 @@
 //! next page asked for with `last_id` set to the oldest id read, down to the newest trade
 //! stored.
 
-use exsync_plugin_api::walk::{KeyWalker, WalkItem, WalkRequest};
-use exsync_plugin_api::window::{candle_page, CandleCursor, Walker, WindowRequest, WindowRule};
-use exsync_plugin_api::{Candle, Page, PluginError};
+use exsync_plugin_api::walk::{KeyWalker, WalkCursor, WalkItem, WalkRequest};
+use exsync_plugin_api::window::{
+    candle_page, decode_cursor, encode_cursor, CandleCursor, Walker, WindowRequest, WindowRule,
+};
+use exsync_plugin_api::{Candle, Page, PluginError, Record};
 
 use crate::parsing::ListPage;
 
@@ -152,6 +157,30 @@ pub(crate) fn delivery_page(
         .map(|(key, record)| WalkItem::new(key, record))
         .collect();
     walker.page(request, items, next)
+}
+
+/// `page`, the last of a walk of finished delivery orders, with the orders open now added
+/// (`open`, their ids in `open_keys`): the next walk reads the finished list down to the
+/// oldest of them again, so an order that finishes in between is read in its final state.
+/// A walk that goes on is returned as it is.
+pub(crate) fn with_open_orders(
+    mut page: Page,
+    open: Vec<Record>,
+    open_keys: &[i64],
+) -> Result<Page, PluginError> {
+    if page.more {
+        return Ok(page);
+    }
+    if let Some(oldest) = open_keys.iter().min() {
+        let mut cursor: WalkCursor =
+            decode_cursor(page.next_cursor.as_deref(), "orders")?.unwrap_or_default();
+        cursor.hold_at(*oldest);
+        page.next_cursor = Some(encode_cursor(&cursor));
+    }
+    let ids: std::collections::BTreeSet<String> = open.iter().map(Record::id).collect();
+    page.records.retain(|r| !ids.contains(&r.id()));
+    page.records.extend(open);
+    Ok(page)
 }
 
 /// `ms` floored to a whole second.

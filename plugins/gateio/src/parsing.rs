@@ -904,6 +904,19 @@ struct FuturesOrder {
 }
 
 #[derive(Deserialize)]
+struct OptionsTrade {
+    id: Value,
+    create_time: Value,
+    contract: String,
+    #[serde(default)]
+    order_id: Option<Value>,
+    size: Value,
+    price: String,
+    #[serde(default)]
+    role: Option<String>,
+}
+
+#[derive(Deserialize)]
 struct FuturesBookEntry {
     id: Value,
     time: Value,
@@ -1076,8 +1089,144 @@ pub(crate) fn parse_futures_orders(
     contracts: &Contracts,
 ) -> Result<ListPage, PluginError> {
     let endpoint = &format!("futures/{settle}/orders_timerange");
+    let (page, _) = contract_orders(
+        body,
+        endpoint,
+        &|id| futures_id(settle, id),
+        Some(contracts),
+    )?;
+    Ok(page)
+}
+
+/// `GET /delivery/{settle}/orders` → orders (Gate's `FuturesOrder`, as the perpetual ones),
+/// with each one's order id (the walk's key). Amounts by the delivery contracts'
+/// multipliers; ids `delivery:{settle}:{id}`, as the `order_id` of delivery fills.
+pub(crate) fn parse_delivery_orders(
+    body: &Value,
+    settle: &str,
+    contracts: &Contracts,
+) -> Result<(ListPage, Vec<i64>), PluginError> {
+    let endpoint = &format!("delivery/{settle}/orders");
+    let scope = |id: &Value| format!("delivery:{settle}:{}", value_text(id));
+    contract_orders(body, endpoint, &scope, Some(contracts))
+}
+
+/// The id of an options fill or order: `options:{id}`, apart from every other market's.
+pub(crate) fn options_id(id: &Value) -> String {
+    format!("options:{}", value_text(id))
+}
+
+/// `GET /options/orders` → orders. `size` and `left` count contracts (signed: negative
+/// sells), kept as counts (see [`parse_options_trades`]); the price is Gate's, in the
+/// underlying's quote currency. unconfirmed: that the cost of what was filled is the filled
+/// count times the fill price (the premium of one contract).
+pub(crate) fn parse_options_orders(body: &Value) -> Result<ListPage, PluginError> {
+    let (page, _) = contract_orders(body, "options/orders", &options_id, None)?;
+    Ok(page)
+}
+
+/// `GET /options/my_trades` → trades of one underlying. Gate's fill (`OptionsMyTrade`) has
+/// `id`, `create_time` (seconds), `contract`, `order_id`, `size` (signed contracts),
+/// `price`, `underlying_price` and `role`, and no fee: options fees are entries of the
+/// options account book (the ledger). The amount is the contract count as Gate gives it;
+/// the quote currency is the underlying's (`BTC_USDT` → USDT) and there is no base currency
+/// (the instrument is the contract). unconfirmed: that `price` is the premium of one
+/// contract, so that the cost is count times price; were it per unit of the underlying, the
+/// cost would need the contract's `multiplier`, which Gate lists only for live contracts.
+pub(crate) fn parse_options_trades(body: &Value) -> Result<ListPage, PluginError> {
+    let endpoint = "options/my_trades";
     let list = list(body, endpoint)?;
     let mut records = Vec::with_capacity(list.len());
+    for (i, raw) in list.iter().enumerate() {
+        let t: OptionsTrade = element(raw, endpoint, i)?;
+        let (side, amount) = signed_size(&t.size, endpoint, i)?;
+        let amount = trim_decimal(amount);
+        let cost = decimal::mul(&amount, &t.price)
+            .map(trim_decimal)
+            .ok_or_else(|| {
+                bad(format!(
+                    "while parsing the {endpoint} response: [{i}] price {:?} is not a decimal \
+                     amount",
+                    t.price
+                ))
+            })?;
+        records.push(Record::Trade(Trade {
+            id: options_id(&t.id),
+            order_id: t.order_id.as_ref().map(options_id),
+            timestamp: seconds_value_ms(&t.create_time, endpoint, i)?,
+            base: None,
+            quote: options_quote(&t.contract),
+            symbol: t.contract,
+            side,
+            price: t.price,
+            amount,
+            cost,
+            fee_asset: None,
+            fee_asset_native: None,
+            fee_amount: None,
+            liquidity: match t.role.as_deref() {
+                Some("maker") => Some(Liquidity::Maker),
+                Some("taker") => Some(Liquidity::Taker),
+                _ => None,
+            },
+            raw: raw.clone(),
+        }));
+    }
+    Ok(ListPage {
+        returned: list.len(),
+        records,
+        oldest_open: None,
+    })
+}
+
+/// The quote currency of an options contract, `{UNDERLYING}-{EXPIRY}-{STRIKE}-{C|P}`: the
+/// underlying pair's quote (`BTC_USDT-20211130-65000-C` → `USDT`).
+fn options_quote(contract: &str) -> Option<String> {
+    let underlying = contract.split('-').next()?;
+    split_pair(underlying).1
+}
+
+/// `GET /options/positions` → the underlyings the account holds options on, sorted, each
+/// once: the part of each position's contract before the first `-`.
+pub(crate) fn parse_options_underlyings(body: &Value) -> Result<Vec<String>, PluginError> {
+    let endpoint = "options/positions";
+    let list = list(body, endpoint)?;
+    let mut out = Vec::with_capacity(list.len());
+    for (i, raw) in list.iter().enumerate() {
+        let contract = raw["contract"].as_str().ok_or_else(|| {
+            bad(format!(
+                "while parsing the {endpoint} response: [{i}] has no contract"
+            ))
+        })?;
+        match contract.split_once('-') {
+            Some((underlying, _)) if !underlying.is_empty() => out.push(underlying.to_owned()),
+            _ => {
+                return Err(bad(format!(
+                    "while parsing the {endpoint} response: [{i}] contract {contract:?} is not \
+                     UNDERLYING-EXPIRY-STRIKE-C|P"
+                )))
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
+/// The orders of a contract list (futures-shaped: `id`, `create_time`, `finish_time`,
+/// `contract`, signed `size`, `left`, `price`, `fill_price`, `status`, `finish_as`), ids
+/// made by `scope`, with each one's id as a number (the key of a walk by id, where a list
+/// is walked so). Amounts are contracts times the multiplier of `contracts`, or the contract
+/// count where there are none (options).
+fn contract_orders(
+    body: &Value,
+    endpoint: &str,
+    scope: &dyn Fn(&Value) -> String,
+    contracts: Option<&Contracts>,
+) -> Result<(ListPage, Vec<i64>), PluginError> {
+    let list = list(body, endpoint)?;
+    let mut records = Vec::with_capacity(list.len());
+    let mut keys = Vec::with_capacity(list.len());
     let mut oldest_open = None;
     for (i, raw) in list.iter().enumerate() {
         let o: FuturesOrder = element(raw, endpoint, i)?;
@@ -1088,11 +1237,17 @@ pub(crate) fn parse_futures_orders(
         };
         let filled_contracts = decimal::sub(&size, &left).ok_or_else(|| {
             bad(format!(
-                "while parsing the {endpoint} response: [{i}] size {size:?} and left {left:?} are                  not both amounts"
+                "while parsing the {endpoint} response: [{i}] size {size:?} and left {left:?} are \
+                 not both amounts"
             ))
         })?;
-        let amount = base_amount(&size, &o.contract, contracts, endpoint, i)?;
-        let filled = base_amount(&filled_contracts, &o.contract, contracts, endpoint, i)?;
+        let (amount, filled) = match contracts {
+            Some(c) => (
+                base_amount(&size, &o.contract, c, endpoint, i)?,
+                base_amount(&filled_contracts, &o.contract, c, endpoint, i)?,
+            ),
+            None => (trim_decimal(size), trim_decimal(filled_contracts)),
+        };
         let timestamp = seconds_value_ms(&o.create_time, endpoint, i)?;
         let updated = match o.finish_time.as_ref().or(o.update_time.as_ref()) {
             Some(t) => Some(seconds_value_ms(t, endpoint, i)?),
@@ -1107,15 +1262,32 @@ pub(crate) fn parse_futures_orders(
             oldest_open = min_opt(oldest_open, Some(timestamp));
         }
         let average = non_empty(o.fill_price).filter(|p| !decimal::is_zero(p));
+        let inverse = contracts.is_some_and(|c| c.is_inverse(&o.contract));
         let cost = match &average {
-            _ if contracts.is_inverse(&o.contract) => Some(filled.clone()),
+            _ if inverse => Some(filled.clone()),
             Some(p) if !decimal::is_zero(&filled) => decimal::mul(&filled, p).map(trim_decimal),
             _ => None,
         };
         let price = Some(o.price).filter(|p| !p.is_empty() && !decimal::is_zero(p));
-        let (base, quote) = split_pair(&o.contract);
+        let (base, quote) = match contracts {
+            Some(_) => split_pair(&o.contract),
+            None => (None, options_quote(&o.contract)),
+        };
+        keys.push(
+            match &o.id {
+                Value::Number(n) => n.as_i64(),
+                Value::String(s) => s.parse().ok(),
+                _ => None,
+            }
+            .ok_or_else(|| {
+                bad(format!(
+                    "while parsing the {endpoint} response: [{i}] id {} is not an integer",
+                    o.id
+                ))
+            })?,
+        );
         records.push(Record::Order(Order {
-            id: futures_id(settle, &o.id),
+            id: scope(&o.id),
             timestamp,
             updated,
             base,
@@ -1132,11 +1304,14 @@ pub(crate) fn parse_futures_orders(
             raw: raw.clone(),
         }));
     }
-    Ok(ListPage {
-        returned: list.len(),
-        records,
-        oldest_open,
-    })
+    Ok((
+        ListPage {
+            returned: list.len(),
+            records,
+            oldest_open,
+        },
+        keys,
+    ))
 }
 
 /// `GET /futures/{settle}/account_book` → ledger entries in the settle currency; the

@@ -494,6 +494,185 @@ fn delivery_trades_walk_back_by_last_id_to_the_newest_stored() {
 }
 
 #[test]
+fn parses_delivery_orders_with_their_ids_as_walk_keys() {
+    let contracts = parsing::parse_contracts(&data("delivery_contracts.json")).unwrap();
+    let (page, keys) =
+        parsing::parse_delivery_orders(&data("delivery_orders.json"), "usdt", &contracts).unwrap();
+    assert_eq!(keys, vec![21_893_289_841, 21_893_289_840, 21_893_289_839]);
+    assert_eq!(page.returned, 3);
+    let orders: Vec<_> = page
+        .records
+        .iter()
+        .map(|r| match r {
+            Record::Order(o) => o,
+            _ => panic!("{r:?}"),
+        })
+        .collect();
+    // Scoped as the `order_id` of delivery fills, apart from the perpetual futures' ids.
+    assert_eq!(orders[1].id, "delivery:usdt:21893289840");
+    assert_eq!(orders[1].status, OrderStatus::Closed);
+    assert_eq!(orders[1].side, Side::Sell);
+    assert_eq!(
+        orders[1].amount.as_deref(),
+        Some("0.002"),
+        "20 × 0.0001 BTC"
+    );
+    assert_eq!(orders[1].filled, "0.002");
+    assert_eq!(orders[1].cost.as_deref(), Some("0.202"));
+    assert_eq!(orders[1].timestamp, 1_514_764_801_500);
+    // Cancelled with 40 of 100 contracts filled.
+    assert_eq!(orders[2].status, OrderStatus::Canceled);
+    assert_eq!(orders[2].filled, "0.004");
+    assert_eq!(orders[2].updated, Some(1_514_764_900_123));
+    assert_eq!(orders[0].status, OrderStatus::Open);
+    assert_eq!(orders[0].filled, "0");
+    assert_eq!(page.oldest_open, Some(1_514_764_802_250));
+    // A contract missing from the list is an error, not a guessed amount.
+    let other = parsing::parse_contracts(&data("futures_contracts.json")).unwrap();
+    assert!(parsing::parse_delivery_orders(&data("delivery_orders.json"), "usdt", &other).is_err());
+    // An id that is not an integer cannot key the walk.
+    let bad = json!([{"id": "x1", "contract": "BTC_USDT_20200814", "create_time": 1, "size": 1,
+        "price": "1", "status": "finished", "finish_as": "filled"}]);
+    assert!(parsing::parse_delivery_orders(&bad, "usdt", &contracts).is_err());
+}
+
+#[test]
+fn a_delivery_order_walk_ends_holding_the_oldest_open_order_for_the_next() {
+    let pager = GateioPager::new(Some(1_500_000_000_000), 0);
+    let walker = pager.delivery_walker();
+    let contracts = parsing::parse_contracts(&data("delivery_contracts.json")).unwrap();
+    let (all, _) =
+        parsing::parse_delivery_orders(&data("delivery_orders.json"), "usdt", &contracts).unwrap();
+    let open = vec![all.records[0].clone()];
+    let finished = parsing::ListPage {
+        records: all.records[1..].to_vec(),
+        returned: 2,
+        oldest_open: None,
+    };
+    // A short page of finished orders ends the walk: the open order is added, and held.
+    let request = walker.request(None, "orders", 1_600_000_000_000).unwrap();
+    let page = pagination::delivery_page(
+        &walker,
+        &request,
+        finished.clone(),
+        vec![21_893_289_840, 21_893_289_839],
+        1000,
+    );
+    let out = pagination::with_open_orders(page, open.clone(), &[21_893_289_841]).unwrap();
+    assert!(!out.more);
+    assert_eq!(out.records.len(), 3);
+    let cursor: exsync_plugin_api::walk::WalkCursor =
+        serde_json::from_str(out.next_cursor.as_deref().unwrap()).unwrap();
+    assert_eq!(cursor.stop, Some(21_893_289_840));
+    assert_eq!(cursor.hold, Some(21_893_289_841));
+    // The next walk: the order has finished, and its id is above the stop: read, kept.
+    let again = walker
+        .request(out.next_cursor.as_deref(), "orders", 1_600_000_000_001)
+        .unwrap();
+    let out = pagination::delivery_page(
+        &walker,
+        &again,
+        finished.clone(),
+        vec![21_893_289_840, 21_893_289_839],
+        1000,
+    );
+    assert!(out.records.is_empty(), "both finished ones already stored");
+    // An open order older than the stop brings the floor down to it.
+    let page = pagination::delivery_page(
+        &walker,
+        &request,
+        finished,
+        vec![21_893_289_840, 21_893_289_839],
+        1000,
+    );
+    let out = pagination::with_open_orders(page, open, &[21_893_289_000]).unwrap();
+    let cursor: exsync_plugin_api::walk::WalkCursor =
+        serde_json::from_str(out.next_cursor.as_deref().unwrap()).unwrap();
+    assert_eq!(cursor.floor(), Some(21_893_289_000));
+    // A walk that goes on is left as it is: open orders come with its last page.
+    let more = Page {
+        more: true,
+        ..Page::done(Vec::new())
+    };
+    let out =
+        pagination::with_open_orders(more.clone(), vec![all.records[0].clone()], &[1]).unwrap();
+    assert_eq!(out, more);
+}
+
+#[test]
+fn parses_options_trades_as_contract_counts_without_a_fee() {
+    let page = parsing::parse_options_trades(&data("options_my_trades.json")).unwrap();
+    assert_eq!(page.returned, 2);
+    let Record::Trade(t) = &page.records[1] else {
+        panic!()
+    };
+    assert_eq!(t.id, "options:1");
+    assert_eq!(t.order_id.as_deref(), Some("options:11"));
+    assert_eq!(t.symbol, "BTC_USDT-20210916-5000-C");
+    assert_eq!(
+        (t.base.as_deref(), t.quote.as_deref()),
+        (None, Some("USDT"))
+    );
+    assert_eq!(t.timestamp, 1_514_764_800_123);
+    assert_eq!(t.side, Side::Buy);
+    assert_eq!(
+        (t.amount.as_str(), t.price.as_str(), t.cost.as_str()),
+        ("10", "0.1", "1")
+    );
+    assert_eq!(
+        t.fee_amount, None,
+        "Gate's options fill has no fee; the account book does"
+    );
+    assert_eq!(t.liquidity, Some(Liquidity::Taker));
+    let Record::Trade(t) = &page.records[0] else {
+        panic!()
+    };
+    assert_eq!(
+        (t.side, t.amount.as_str(), t.cost.as_str()),
+        (Side::Sell, "2", "0.24")
+    );
+    assert_eq!(t.liquidity, Some(Liquidity::Maker));
+    let bad = json!([{"id": 3, "create_time": 1, "contract": "BTC_USDT-20210916-5000-C",
+        "size": "many", "price": "1"}]);
+    assert!(parsing::parse_options_trades(&bad).is_err());
+}
+
+#[test]
+fn parses_options_orders_and_positions() {
+    let page = parsing::parse_options_orders(&data("options_orders.json")).unwrap();
+    let orders: Vec<_> = page
+        .records
+        .iter()
+        .map(|r| match r {
+            Record::Order(o) => o,
+            _ => panic!("{r:?}"),
+        })
+        .collect();
+    assert_eq!(orders[0].id, "options:12");
+    assert_eq!(orders[0].status, OrderStatus::Closed);
+    assert_eq!(orders[0].side, Side::Sell);
+    assert_eq!(
+        (orders[0].amount.as_deref(), orders[0].filled.as_str()),
+        (Some("2"), "2")
+    );
+    assert_eq!(orders[0].cost.as_deref(), Some("0.24"));
+    assert_eq!(orders[0].quote.as_deref(), Some("USDT"));
+    assert_eq!(orders[1].status, OrderStatus::Canceled);
+    assert_eq!(orders[1].filled, "10", "15 contracts, 5 left");
+    assert_eq!(orders[2].status, OrderStatus::Open);
+    assert_eq!(orders[2].symbol, "ETH_USDT-20210916-3000-P");
+    assert_eq!(page.oldest_open, Some(1_514_764_950_000));
+
+    let underlyings = parsing::parse_options_underlyings(&data("options_positions.json")).unwrap();
+    assert_eq!(underlyings, vec!["BTC_USDT", "ETH_USDT"]);
+    assert!(parsing::parse_options_underlyings(&json!([{"contract": "BTC_USDT"}])).is_err());
+    assert_eq!(
+        parsing::parse_options_underlyings(&json!([])).unwrap(),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
 fn parses_usdt_futures_in_base_amounts() {
     let contracts = parsing::parse_contracts(&data("futures_contracts.json")).unwrap();
     assert_eq!(contracts.multiplier("ETH_USDT"), Some("0.01"));
@@ -1132,6 +1311,9 @@ impl FakeGate {
         if path == "/api/v4/spot/time" {
             return (200, json!({"server_time": server}).to_string());
         }
+        if path == "/api/v4/delivery/usdt/contracts" {
+            return (200, data("delivery_contracts.json").to_string());
+        }
         let header = |name: &str| {
             headers
                 .iter()
@@ -1160,6 +1342,34 @@ impl FakeGate {
             } else {
                 (400, labelled("USER_NOT_FOUND"))
             };
+        }
+        if path == "/api/v4/delivery/usdt/orders" {
+            // `delivery_orders.json`: one open order, two finished; newest first, `last_id`
+            // lists the older ones.
+            let status = query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("status="))
+                .unwrap_or("");
+            let last_id = query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("last_id="))
+                .map(|v| v.parse::<i64>().unwrap());
+            // Moved to a day ago (the fixture's times are before the fake's start), in order.
+            let mut all = data("delivery_orders.json");
+            for (i, o) in all.as_array_mut().unwrap().iter_mut().enumerate() {
+                o["create_time"] = json!(NOW / 1000 - 86_400 - i as i64);
+            }
+            let list: Vec<&Value> = all
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|o| o["status"] == status)
+                .filter(|o| last_id.is_none_or(|l| o["id"].as_i64().unwrap() < l))
+                .collect();
+            return (200, json!(list).to_string());
+        }
+        if path == "/api/v4/options/positions" {
+            return (200, data("options_positions.json").to_string());
         }
         if path == "/api/v4/delivery/usdt/accounts" {
             return if self.futures {
@@ -1410,16 +1620,32 @@ fn futures_partitions_exist_where_the_account_has_a_futures_account() {
         vec!["spot"]
     );
     state.lock().unwrap().now += HOUR_MS;
-    // Delivery trades are read where a delivery account exists (the fake has one with the
-    // futures account); delivery orders are not read yet.
+    // Delivery trades and orders are read where a delivery account exists (the fake has one
+    // with the futures account, and an options account with positions on two underlyings):
+    // options trades per underlying held, options orders all at once.
     assert_eq!(
         c.partitions(Stream::Trades, &context).unwrap(),
-        vec!["spot", "futures:usdt", "delivery:usdt"]
+        vec![
+            "spot",
+            "futures:usdt",
+            "options:BTC_USDT",
+            "options:ETH_USDT",
+            "delivery:usdt"
+        ]
     );
     assert_eq!(
         c.partitions(Stream::Orders, &context).unwrap(),
-        vec!["spot", "futures:usdt"]
+        vec!["spot", "futures:usdt", "options", "delivery:usdt"]
     );
+    // An underlying synced before stays a partition once its positions are closed.
+    let known = exsync_plugin_api::PartitionContext {
+        known: vec!["options:SOL_USDT".to_owned()],
+        ..Default::default()
+    };
+    assert!(c
+        .partitions(Stream::Trades, &known)
+        .unwrap()
+        .contains(&"options:SOL_USDT".to_owned()));
     // The margin book is a ledger of its own where margin accounts exist (the fake has them
     // together with the futures account).
     assert_eq!(
@@ -1439,8 +1665,55 @@ fn futures_partitions_exist_where_the_account_has_a_futures_account() {
     assert_eq!(err.kind, ErrorKind::PLUGIN);
     let err = c.fetch(Stream::Ledger, "delivery:btc", None).unwrap_err();
     assert_eq!(err.kind, ErrorKind::PLUGIN);
-    let err = c.fetch(Stream::Orders, "delivery:usdt", None).unwrap_err();
+    let err = c
+        .fetch(Stream::Orders, "options:BTC_USDT", None)
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::PLUGIN);
+    let err = c.fetch(Stream::Trades, "options", None).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::PLUGIN);
+    let err = c.fetch(Stream::Trades, "options:", None).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::PLUGIN);
+}
+
+#[test]
+fn delivery_orders_read_the_finished_then_the_open_and_hold_the_open_for_the_next_walk() {
+    let (c, state) = fake(0, 0, &[]);
+    let page = c.fetch(Stream::Orders, "delivery:usdt", None).unwrap();
+    assert!(!page.more, "a short page of finished orders ends the walk");
+    let ids: Vec<String> = page.records.iter().map(Record::id).collect();
+    assert_eq!(
+        ids,
+        [
+            "delivery:usdt:21893289840",
+            "delivery:usdt:21893289839",
+            "delivery:usdt:21893289841"
+        ]
+    );
+    let urls: Vec<String> = state
+        .lock()
+        .unwrap()
+        .urls
+        .iter()
+        .filter(|u| u.contains("/delivery/usdt/orders"))
+        .cloned()
+        .collect();
+    assert_eq!(urls.len(), 2, "{urls:?}");
+    assert!(urls[0].contains("status=finished") && !urls[0].contains("last_id"));
+    assert!(urls[1].contains("status=open"));
+    let cursor: exsync_plugin_api::walk::WalkCursor =
+        serde_json::from_str(page.next_cursor.as_deref().unwrap()).unwrap();
+    assert_eq!(cursor.stop, Some(21_893_289_840));
+    assert_eq!(
+        cursor.hold,
+        Some(21_893_289_841),
+        "the open order is read again"
+    );
+    // The next walk: nothing new finished; the open order is stored again as it is now.
+    let again = c
+        .fetch(Stream::Orders, "delivery:usdt", page.next_cursor.as_deref())
+        .unwrap();
+    let ids: Vec<String> = again.records.iter().map(Record::id).collect();
+    assert_eq!(ids, ["delivery:usdt:21893289841"]);
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! Admin endpoints of the Gate.io simulator (`/__sim/…`): ground truth, statistics, faults,
-//! appends.
+//! appends, filling the open delivery and options orders (`POST /__sim/fill-open`).
 //!
 //! These are not Gate's: they let tests compare what a client stored with what the sim holds,
 //! count what the client asked, and change the sim while it runs. No authentication.
@@ -90,6 +90,14 @@ pub fn truth(ds: &Dataset) -> Value {
         "delivery_trades": ds.delivery_trades.iter().map(|(settle, fills)| {
             (settle.clone(), list(fills))
         }).collect::<serde_json::Map<String, Value>>(),
+        "delivery_orders": ds.delivery_orders.iter().map(|(settle, orders)| {
+            (settle.clone(), list(orders))
+        }).collect::<serde_json::Map<String, Value>>(),
+        "options_trades": ds.options_trades.iter().map(|(underlying, fills)| {
+            (underlying.clone(), list(fills))
+        }).collect::<serde_json::Map<String, Value>>(),
+        "options_orders": list(&ds.options_orders),
+        "options_positions": ds.options_positions,
     })
 }
 
@@ -159,6 +167,13 @@ pub fn handle(
             let added = ds.append_trades(req.trades, now, &mut rng);
             tracing::info!(added, "Trades appended.");
             json_ok(json!({ "appended": added, "trades_total": ds.trades.len() }))
+        }
+        ("POST", "/__sim/fill-open") => {
+            let now = state.now_ms();
+            let mut ds = state.data.write().expect("data lock");
+            let filled = ds.fill_open_orders(now);
+            tracing::info!(filled, "Open delivery and options orders filled.");
+            json_ok(json!({ "filled": filled }))
         }
         _ => error(404, format!("no admin endpoint {method} {path}")),
     }

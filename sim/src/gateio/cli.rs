@@ -62,6 +62,9 @@ pub struct GateioDatasetArgs {
     /// Entries of the USDT delivery account book.
     #[arg(long, default_value_t = 300)]
     delivery_book: usize,
+    /// Options fills, one order each, over two underlyings.
+    #[arg(long, default_value_t = 120)]
+    options_trades: usize,
     /// No BTC-settled futures account (Gate then answers that the user has none).
     #[arg(long)]
     no_btc_futures: bool,
@@ -133,6 +136,7 @@ impl GateioDatasetArgs {
             futures_trades: self.futures_trades,
             btc_futures: !self.no_btc_futures,
             delivery_book: self.delivery_book,
+            options_trades: self.options_trades,
             unified_mode: self.unified_mode.clone(),
         })
     }

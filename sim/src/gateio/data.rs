@@ -46,6 +46,123 @@ pub const DELIVERY_CONTRACTS: [Contract; 2] = [
     ("ETH_USDT_20261225", "0.01", 3_000 * SCALE),
 ];
 
+/// Options contracts (`{UNDERLYING}-{EXPIRY}-{STRIKE}-{C|P}`) with a reference premium in
+/// units; the first two are on the two underlyings, and carry the positions held now.
+pub const OPTIONS_CONTRACTS: [(&str, i128); 4] = [
+    ("BTC_USDT-20261225-60000-C", 12 * SCALE / 100),
+    ("ETH_USDT-20261225-3000-P", 5 * SCALE / 100),
+    ("BTC_USDT-20261225-50000-P", 8 * SCALE / 100),
+    ("ETH_USDT-20261225-3500-C", 3 * SCALE / 100),
+];
+
+/// The delivery orders of `fills` (oldest first, one fill per order): each fill's order,
+/// filled, or every fourth one cancelled with more left unfilled; then three orders open
+/// now. Ids as the fills' `order_id` (they grow with time, seven apart); the open ones
+/// between them.
+fn delivery_orders(r: &mut SimRng, fills: &[(i64, Value)]) -> Timed {
+    let mut orders = Vec::with_capacity(fills.len() + 3);
+    for (k, (t, fill)) in fills.iter().enumerate() {
+        let id: i64 = fill["order_id"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .expect("delivery fills carry their order id");
+        let size = fill["size"].as_i64().expect("a fill size");
+        let left = if k % 4 == 3 {
+            (1 + r.below(9) as i64) * size.signum()
+        } else {
+            0
+        };
+        let price = fill["price"].clone();
+        orders.push((
+            *t,
+            json!({
+                "id": id,
+                "user": 100_000,
+                "contract": fill["contract"],
+                "create_time": seconds(*t),
+                "finish_time": seconds(*t + if left != 0 { 30_000 } else { 0 }),
+                "finish_as": if left != 0 { "cancelled" } else { "filled" },
+                "status": "finished",
+                "size": size + left,
+                "iceberg": 0,
+                "left": left,
+                "price": price,
+                "fill_price": price,
+                "mkfr": "-0.00025",
+                "tkfr": "0.00075",
+                "tif": "gtc",
+                "refu": 0,
+                "is_reduce_only": false,
+                "is_close": false,
+                "is_liq": false,
+                "text": "web",
+            }),
+        ));
+    }
+    // Three orders open now: two after the newest fill, one in the middle of the history
+    // (older than finished ones, as a resting order is).
+    for (k, at) in [
+        (1, fills.len() / 2),
+        (2, fills.len().saturating_sub(1)),
+        (3, fills.len().saturating_sub(1)),
+    ] {
+        let Some((t, fill)) = fills.get(at) else {
+            continue;
+        };
+        let base: i64 = fill["order_id"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let size = if k == 2 { -5 } else { 3 * k };
+        let t = if k == 1 { *t } else { *t + k * 1_000 };
+        orders.push((
+            t,
+            json!({
+                "id": base + 3 + k,
+                "user": 100_000,
+                "contract": fill["contract"],
+                "create_time": seconds(t),
+                "status": "open",
+                "size": size,
+                "iceberg": 0,
+                "left": size,
+                "price": fill["price"],
+                "fill_price": "0",
+                "tif": "gtc",
+                "text": "api",
+            }),
+        ));
+    }
+    orders.sort_by_key(|(t, o)| (*t, o["id"].as_i64()));
+    orders
+}
+
+/// A JSON string's text, or a number's digits.
+fn text_of(v: &Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+}
+
+/// A signed decimal string in units.
+fn signed_units(text: &str) -> i128 {
+    match text.strip_prefix('-') {
+        Some(abs) => -parse_units(abs),
+        None => parse_units(text),
+    }
+}
+
+/// Marks a futures-shaped order filled at `t`: `finished`, `filled`, nothing left, filled at
+/// its price.
+fn finish(order: &mut Value, t: i64) {
+    if let Some(o) = order.as_object_mut() {
+        o.insert("status".into(), json!("finished"));
+        o.insert("finish_as".into(), json!("filled"));
+        o.insert("finish_time".into(), seconds(t));
+        o.insert("left".into(), json!(0));
+        let price = o.get("price").cloned().unwrap_or(Value::Null);
+        o.insert("fill_price".into(), price);
+    }
+}
+
 /// The contracts of a settle currency.
 pub fn contracts_of(settle: &str) -> &'static [Contract] {
     if settle == "btc" {
@@ -108,6 +225,8 @@ pub struct DatasetConfig {
     pub btc_futures: bool,
     /// Entries of the USDT delivery account book.
     pub delivery_book: usize,
+    /// Options fills, one order each.
+    pub options_trades: usize,
     /// `classic`, or a unified account's mode (`single_currency`, `multi_currency`,
     /// `portfolio`): then its spot and margin balances are one `unified` wallet.
     pub unified_mode: String,
@@ -146,6 +265,15 @@ pub struct Dataset {
     pub delivery_books: BTreeMap<String, Vec<(i64, Value)>>,
     /// The delivery fills by settle currency, oldest first: one per fee in the book.
     pub delivery_trades: BTreeMap<String, Vec<(i64, Value)>>,
+    /// The delivery orders by settle currency, oldest first (ids grow with time): one per
+    /// fill, some cancelled part-filled, and a few still open.
+    pub delivery_orders: BTreeMap<String, Vec<(i64, Value)>>,
+    /// Options fills by underlying, oldest first; each its own order.
+    pub options_trades: BTreeMap<String, Vec<(i64, Value)>>,
+    /// Options orders (every underlying), oldest first: one per fill, and a few open.
+    pub options_orders: Vec<(i64, Value)>,
+    /// Options positions held now: one on every underlying the account traded.
+    pub options_positions: Vec<Value>,
     next_trade_id: u64,
     next_order_id: u64,
     next_book_id: u64,
@@ -215,6 +343,10 @@ impl Dataset {
             options_book: Vec::new(),
             delivery_books: BTreeMap::new(),
             delivery_trades: BTreeMap::new(),
+            delivery_orders: BTreeMap::new(),
+            options_trades: BTreeMap::new(),
+            options_orders: Vec::new(),
+            options_positions: Vec::new(),
             next_trade_id: 5_000_000_000,
             next_order_id: 300_000_000_000,
             next_book_id: 20_000_000_000,
@@ -290,8 +422,115 @@ impl Dataset {
         ds.options_book(&mut rng.fork("options"), start, end);
         let (delivery, fills) = ds.delivery_book(&mut rng.fork("delivery"), start, end);
         ds.delivery_books.insert("usdt".into(), delivery);
+        let orders = delivery_orders(&mut rng.fork("delivery-orders"), &fills);
         ds.delivery_trades.insert("usdt".into(), fills);
+        ds.delivery_orders.insert("usdt".into(), orders);
+        ds.options_history(&mut rng.fork("options-trades"), start, end);
         ds
+    }
+
+    /// Options fills on two underlyings (`BTC_USDT`, `ETH_USDT`), one order each (now and
+    /// then cancelled with part of it filled), a few orders still open, and one position on
+    /// each underlying. Fill and order ids grow with time.
+    fn options_history(&mut self, r: &mut SimRng, start: i64, end: i64) {
+        let n = self.config.options_trades;
+        let mut times: Vec<i64> = (0..n)
+            .map(|_| r.range_i64(start, end) / 1000 * 1000 + if r.chance(0.5) { 250 } else { 0 })
+            .collect();
+        times.sort_unstable();
+        let mut order_id: i64 = 700_000;
+        for (k, t) in times.into_iter().enumerate() {
+            let (contract, reference) = *r.pick(&OPTIONS_CONTRACTS);
+            let underlying = contract.split('-').next().expect("contract names have a -");
+            let contracts = 1 + r.below(20) as i64;
+            let sell = r.chance(0.4);
+            let price = dec(reference + r.below(100) as i128 * SCALE / 100);
+            order_id += 1 + r.below(3) as i64;
+            let fill_id = 9_000 + k as i64;
+            self.options_trades
+                .entry(underlying.to_owned())
+                .or_default()
+                .push((
+                    t,
+                    json!({
+                        "id": fill_id,
+                        "create_time": seconds(t),
+                        "contract": contract,
+                        "order_id": order_id,
+                        "size": if sell { -contracts } else { contracts },
+                        "price": price,
+                        "underlying_price": dec(60_000 * SCALE),
+                        "role": if k % 3 == 0 { "maker" } else { "taker" },
+                    }),
+                ));
+            // Every fifth order was larger and cancelled with the rest unfilled.
+            let left = if k % 5 == 4 { 1 + r.below(5) as i64 } else { 0 };
+            let size = contracts + left;
+            self.options_orders.push((
+                t,
+                json!({
+                    "id": order_id,
+                    "user": self.user_id,
+                    "create_time": seconds(t),
+                    "finish_time": seconds(t + if left > 0 { 60_000 } else { 0 }),
+                    "finish_as": if left > 0 { "cancelled" } else { "filled" },
+                    "status": "finished",
+                    "contract": contract,
+                    "size": if sell { -size } else { size },
+                    "iceberg": 0,
+                    "price": price,
+                    "is_close": false,
+                    "is_reduce_only": false,
+                    "is_liq": false,
+                    "tif": "gtc",
+                    "left": if sell { -left } else { left },
+                    "fill_price": price,
+                    "text": "api",
+                    "tkfr": "0.0003",
+                    "mkfr": "0.0003",
+                    "refu": 0,
+                    "refr": "0",
+                }),
+            ));
+        }
+        for k in 0..2 {
+            let t = end - (k + 1) * 3_600_000;
+            let (contract, reference) = OPTIONS_CONTRACTS[k as usize];
+            order_id += 1;
+            self.options_orders.push((
+                t,
+                json!({
+                    "id": order_id,
+                    "user": self.user_id,
+                    "create_time": seconds(t),
+                    "status": "open",
+                    "contract": contract,
+                    "size": 2 + k,
+                    "iceberg": 0,
+                    "price": dec(reference / 2),
+                    "tif": "gtc",
+                    "left": 2 + k,
+                    "fill_price": "0",
+                    "text": "api",
+                }),
+            ));
+        }
+        self.options_orders
+            .sort_by_key(|(t, o)| (*t, o["id"].as_i64()));
+        for (contract, reference) in OPTIONS_CONTRACTS.iter().take(2) {
+            self.options_positions.push(json!({
+                "user": self.user_id,
+                "underlying": contract.split('-').next(),
+                "contract": contract,
+                "size": 3,
+                "entry_price": dec(*reference),
+                "mark_price": dec(*reference),
+                "realised_pnl": "0",
+                "unrealised_pnl": "0",
+                "pending_orders": 0,
+                "close_order": null,
+            }));
+        }
     }
 
     /// The USDT delivery account book: fees and realised profit of fills on quarterly
@@ -1087,6 +1326,97 @@ impl Dataset {
         self.running = running;
     }
 
+    /// Fills every delivery and options order open now, at `now`: each becomes `finished`
+    /// (`filled`, nothing left) with one fill of its whole size, ids after every existing
+    /// one; a delivery fill's fee goes to the delivery account book. Returns how many orders
+    /// were filled.
+    pub fn fill_open_orders(&mut self, now: i64) -> usize {
+        let t = now / 1000 * 1000;
+        let mut filled = 0;
+        for (settle, orders) in &mut self.delivery_orders {
+            let fills = self.delivery_trades.entry(settle.clone()).or_default();
+            let book = self.delivery_books.entry(settle.clone()).or_default();
+            for (_, o) in orders.iter_mut().filter(|(_, o)| o["status"] == "open") {
+                let next_id = fills
+                    .iter()
+                    .filter_map(|(_, f)| f["id"].as_i64())
+                    .max()
+                    .unwrap_or(0)
+                    + 1;
+                let size = o["size"].as_i64().unwrap_or(0);
+                let fee = (size.unsigned_abs() as i128 * SCALE / 1000).max(1);
+                fills.push((
+                    t,
+                    json!({
+                        "id": next_id,
+                        "create_time": seconds(t),
+                        "contract": o["contract"],
+                        "order_id": text_of(&o["id"]),
+                        "size": size,
+                        "price": o["price"],
+                        "role": "maker",
+                        "text": "web",
+                        "fee": dec(fee),
+                        "point_fee": "0",
+                    }),
+                ));
+                let balance = book
+                    .last()
+                    .and_then(|(_, e)| e["balance"].as_str())
+                    .map_or(0, signed_units)
+                    - fee;
+                self.next_book_id += 1;
+                book.push((
+                    t,
+                    json!({
+                        "time": seconds(t),
+                        "change": dec(-fee),
+                        "balance": dec(balance),
+                        "text": format!("{}:{next_id}", text_of(&o["contract"])),
+                        "type": "fee",
+                        "contract": o["contract"],
+                        "trade_id": next_id.to_string(),
+                        "id": (self.next_book_id + 9_000_000_000).to_string(),
+                    }),
+                ));
+                finish(o, t);
+                filled += 1;
+            }
+        }
+        let mut next_id = self
+            .options_trades
+            .values()
+            .flatten()
+            .filter_map(|(_, f)| f["id"].as_i64())
+            .max()
+            .unwrap_or(0);
+        for (_, o) in self
+            .options_orders
+            .iter_mut()
+            .filter(|(_, o)| o["status"] == "open")
+        {
+            next_id += 1;
+            let contract = text_of(&o["contract"]);
+            let underlying = contract.split('-').next().unwrap_or("").to_owned();
+            self.options_trades.entry(underlying).or_default().push((
+                t,
+                json!({
+                    "id": next_id,
+                    "create_time": seconds(t),
+                    "contract": contract,
+                    "order_id": o["id"],
+                    "size": o["size"],
+                    "price": o["price"],
+                    "underlying_price": dec(60_000 * SCALE),
+                    "role": "maker",
+                }),
+            ));
+            finish(o, t);
+            filled += 1;
+        }
+        filled
+    }
+
     /// Appends `n` fills (in orders) from `now` on; returns how many were added.
     pub fn append_trades(&mut self, n: usize, now: i64, rng: &mut SimRng) -> usize {
         let mut added = 0;
@@ -1209,6 +1539,7 @@ mod tests {
             futures_trades: 60,
             btc_futures: true,
             delivery_book: 400,
+            options_trades: 50,
             unified_mode: "classic".into(),
         }
     }
@@ -1296,5 +1627,105 @@ mod tests {
         assert_eq!(parse_units("0.0001"), 10_000);
         assert_eq!(seconds(1_500), json!(1.5));
         assert_eq!(seconds(2_000), json!(2));
+    }
+
+    #[test]
+    fn every_delivery_and_options_fill_has_its_order_and_ids_grow_with_time() {
+        let ds = Dataset::generate(&config());
+        let orders: BTreeMap<i64, &Value> = ds.delivery_orders["usdt"]
+            .iter()
+            .map(|(_, o)| (o["id"].as_i64().unwrap(), o))
+            .collect();
+        let fills = &ds.delivery_trades["usdt"];
+        assert_eq!(orders.len(), fills.len() + 3, "unique ids, three open");
+        for (_, f) in fills {
+            let id: i64 = f["order_id"].as_str().unwrap().parse().unwrap();
+            let o = orders[&id];
+            assert_eq!(o["contract"], f["contract"]);
+            let (size, left) = (o["size"].as_i64().unwrap(), o["left"].as_i64().unwrap());
+            assert_eq!(
+                size - left,
+                f["size"].as_i64().unwrap(),
+                "filled = the fill"
+            );
+        }
+        let by_time: Vec<(i64, i64)> = ds.delivery_orders["usdt"]
+            .iter()
+            .map(|(t, o)| (*t, o["id"].as_i64().unwrap()))
+            .collect();
+        assert!(by_time
+            .windows(2)
+            .all(|w| w[0].0 <= w[1].0 && w[0].1 < w[1].1));
+
+        let orders: BTreeMap<i64, &Value> = ds
+            .options_orders
+            .iter()
+            .map(|(_, o)| (o["id"].as_i64().unwrap(), o))
+            .collect();
+        let mut n = 0;
+        for (underlying, fills) in &ds.options_trades {
+            for (_, f) in fills {
+                n += 1;
+                assert!(f["contract"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&format!("{underlying}-")));
+                let o = orders[&f["order_id"].as_i64().unwrap()];
+                let (size, left) = (o["size"].as_i64().unwrap(), o["left"].as_i64().unwrap());
+                assert_eq!(size - left, f["size"].as_i64().unwrap());
+            }
+            assert!(
+                ds.options_positions
+                    .iter()
+                    .any(|p| p["underlying"] == *underlying),
+                "a position shows {underlying}"
+            );
+        }
+        assert_eq!(n, 50);
+        assert_eq!(orders.len(), 52, "two open");
+    }
+
+    #[test]
+    fn filling_the_open_orders_finishes_them_with_one_fill_each() {
+        let mut ds = Dataset::generate(&config());
+        let fills_before = ds.delivery_trades["usdt"].len();
+        let book_before = ds.delivery_books["usdt"].len();
+        let options_before: usize = ds.options_trades.values().map(Vec::len).sum();
+        assert_eq!(
+            ds.fill_open_orders(1_800_000_000_000),
+            5,
+            "three delivery, two options"
+        );
+        assert_eq!(ds.fill_open_orders(1_800_000_000_000), 0, "none left open");
+        assert_eq!(ds.delivery_trades["usdt"].len(), fills_before + 3);
+        assert_eq!(ds.delivery_books["usdt"].len(), book_before + 3);
+        let options_after: usize = ds.options_trades.values().map(Vec::len).sum();
+        assert_eq!(options_after, options_before + 2);
+        let orders: BTreeMap<String, &Value> = ds.delivery_orders["usdt"]
+            .iter()
+            .map(|(_, o)| (o["id"].to_string(), o))
+            .collect();
+        let ids: Vec<i64> = ds.delivery_trades["usdt"]
+            .iter()
+            .map(|(_, f)| f["id"].as_i64().unwrap())
+            .collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "fill ids grow");
+        for (_, f) in &ds.delivery_trades["usdt"][fills_before..] {
+            let o = orders[f["order_id"].as_str().unwrap()];
+            assert_eq!(
+                (o["status"].as_str(), o["left"].as_i64()),
+                (Some("finished"), Some(0))
+            );
+            assert_eq!(o["size"], f["size"]);
+        }
+        // The book still adds up.
+        let book = &ds.delivery_books["usdt"];
+        let (_, last) = &book[book.len() - 1];
+        let (_, before) = &book[book.len() - 2];
+        assert_eq!(
+            signed_units(last["balance"].as_str().unwrap()),
+            signed_units(before["balance"].as_str().unwrap())
+                + signed_units(last["change"].as_str().unwrap())
+        );
     }
 }

@@ -43,6 +43,10 @@ pub enum Endpoint {
     DeliveryAccountBook(&'static str),
     DeliveryContracts(&'static str),
     DeliveryTrades(&'static str),
+    DeliveryOrders(&'static str),
+    OptionsPositions,
+    OptionsTrades,
+    OptionsOrders,
     FuturesContracts(&'static str),
     FuturesTrades(&'static str),
     FuturesOrders(&'static str),
@@ -81,6 +85,10 @@ impl Endpoint {
             "/delivery/btc/account_book" => Endpoint::DeliveryAccountBook("btc"),
             "/delivery/usdt/contracts" => Endpoint::DeliveryContracts("usdt"),
             "/delivery/usdt/my_trades" => Endpoint::DeliveryTrades("usdt"),
+            "/delivery/usdt/orders" => Endpoint::DeliveryOrders("usdt"),
+            "/options/positions" => Endpoint::OptionsPositions,
+            "/options/my_trades" => Endpoint::OptionsTrades,
+            "/options/orders" => Endpoint::OptionsOrders,
             "/futures/usdt/contracts" => Endpoint::FuturesContracts("usdt"),
             "/futures/usdt/my_trades_timerange" => Endpoint::FuturesTrades("usdt"),
             "/futures/usdt/orders_timerange" => Endpoint::FuturesOrders("usdt"),
@@ -132,6 +140,10 @@ impl Endpoint {
             Endpoint::DeliveryAccountBook(_) => "GET /api/v4/delivery/usdt/account_book",
             Endpoint::DeliveryContracts(_) => "GET /api/v4/delivery/usdt/contracts",
             Endpoint::DeliveryTrades(_) => "GET /api/v4/delivery/usdt/my_trades",
+            Endpoint::DeliveryOrders(_) => "GET /api/v4/delivery/usdt/orders",
+            Endpoint::OptionsPositions => "GET /api/v4/options/positions",
+            Endpoint::OptionsTrades => "GET /api/v4/options/my_trades",
+            Endpoint::OptionsOrders => "GET /api/v4/options/orders",
             Endpoint::FuturesContracts("btc") => "GET /api/v4/futures/btc/contracts",
             Endpoint::FuturesContracts(_) => "GET /api/v4/futures/usdt/contracts",
             Endpoint::FuturesTrades("btc") => "GET /api/v4/futures/btc/my_trades_timerange",
@@ -563,6 +575,117 @@ fn dispatch(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Resul
                 .unwrap_or(&[]);
             delivery_fills(fills, p).map(Value::Array)
         }
+        Endpoint::DeliveryOrders(settle) => {
+            // Gate documents `status` (required: `open` or `finished`), `contract`, `limit`,
+            // `offset`, `last_id` and `count_total` here, no time window: newest first.
+            // unconfirmed: that `last_id` lists the orders older than it, and the largest
+            // page (1000 as the futures lists). Not simulated: Gate drops an order cancelled
+            // without a fill 10 minutes after (the data set has none).
+            if !ds.delivery.contains_key(settle) {
+                return Err(absent());
+            }
+            let status = required_status(p)?;
+            let orders = ds
+                .delivery_orders
+                .get(settle)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            let limit = p.limit(100, 1000)?;
+            let offset = p.opt_i64("offset")?.unwrap_or(0).max(0) as usize;
+            let last_id = p.opt_i64("last_id")?;
+            let contract = p.get("contract");
+            let mut items: Vec<&Value> = orders
+                .iter()
+                .map(|(_, v)| v)
+                .filter(|v| {
+                    v["status"] == status
+                        && last_id.is_none_or(|l| v["id"].as_i64().is_some_and(|id| id < l))
+                        && contract.is_none_or(|c| v["contract"] == c)
+                })
+                .collect();
+            items.sort_by_key(|v| std::cmp::Reverse(v["id"].as_i64()));
+            Ok(Value::Array(
+                items
+                    .into_iter()
+                    .skip(offset)
+                    .take(limit)
+                    .cloned()
+                    .collect(),
+            ))
+        }
+        Endpoint::OptionsPositions => {
+            // `underlying` is optional: without it, every position.
+            if ds.options.is_none() {
+                return Err(absent());
+            }
+            let underlying = p.get("underlying");
+            Ok(Value::Array(
+                ds.options_positions
+                    .iter()
+                    .filter(|v| underlying.is_none_or(|u| v["underlying"] == u))
+                    .cloned()
+                    .collect(),
+            ))
+        }
+        Endpoint::OptionsTrades => {
+            // Gate requires `underlying`; `contract`, `from`, `to`, `offset` and `limit` are
+            // optional. unconfirmed: the widest window (30 days as the other lists) and the
+            // largest page (1000).
+            if ds.options.is_none() {
+                return Err(absent());
+            }
+            let underlying = p.get("underlying").ok_or_else(|| ApiError {
+                status: 400,
+                label: "MISSING_REQUIRED_PARAM",
+                message: "underlying is required".into(),
+            })?;
+            let (from, to) = p.window(now)?;
+            let limit = p.limit(100, 1000)?;
+            let offset = p.opt_i64("offset")?.unwrap_or(0).max(0) as usize;
+            let contract = p.get("contract");
+            let fills = ds
+                .options_trades
+                .get(underlying)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            let items = in_window(fills, from, to, |v| {
+                contract.is_none_or(|c| v["contract"] == c)
+            });
+            Ok(Value::Array(
+                items.into_iter().skip(offset).take(limit).collect(),
+            ))
+        }
+        Endpoint::OptionsOrders => {
+            // Gate requires `status`; `underlying`, `contract`, `from`, `to`, `offset` and
+            // `limit` are optional. unconfirmed: the widest window (30 days), the largest
+            // page (1000), and that open orders are listed whatever their age unless a window
+            // is asked for.
+            if ds.options.is_none() {
+                return Err(absent());
+            }
+            let status = required_status(p)?;
+            let window = if status == "open" && p.get("from").is_none() && p.get("to").is_none() {
+                (i64::MIN, i64::MAX)
+            } else {
+                p.window(now)?
+            };
+            let limit = p.limit(100, 1000)?;
+            let offset = p.opt_i64("offset")?.unwrap_or(0).max(0) as usize;
+            let underlying = p.get("underlying");
+            let contract = p.get("contract");
+            let items = in_window(&ds.options_orders, window.0, window.1, |v| {
+                v["status"] == status
+                    && contract.is_none_or(|c| v["contract"] == c)
+                    && underlying.is_none_or(|u| {
+                        v["contract"]
+                            .as_str()
+                            .is_some_and(|c| c.split('-').next() == Some(u))
+                    })
+            });
+            Ok(Value::Array(
+                items.into_iter().skip(offset).take(limit).collect(),
+            ))
+        }
         Endpoint::MarginAccountBook => {
             // unconfirmed: the margin account book's widest window and largest page.
             let (from, to) = p.window(now)?;
@@ -630,6 +753,20 @@ fn dispatch(state: &SimState, endpoint: Endpoint, p: &Params, now: i64) -> Resul
                 items.into_iter().skip(offset).take(limit).collect(),
             ))
         }
+    }
+}
+
+/// The `status` Gate requires of its futures-shaped order lists: `open` or `finished`.
+fn required_status(p: &Params) -> Result<&'static str, ApiError> {
+    match p.get("status") {
+        Some("open") => Ok("open"),
+        Some("finished") => Ok("finished"),
+        Some(other) => Err(ApiError::param(format!("invalid status: {other}"))),
+        None => Err(ApiError {
+            status: 400,
+            label: "MISSING_REQUIRED_PARAM",
+            message: "status is required".into(),
+        }),
     }
 }
 
@@ -795,5 +932,128 @@ mod tests {
         assert_eq!(ids("contract=ETH_USDT_20261225"), Vec::<i64>::new());
         let err = delivery_fills(&fills, &Params::parse("limit=1001")).unwrap_err();
         assert_eq!(err.label, "INVALID_PARAM_VALUE");
+    }
+
+    fn sim_state() -> std::sync::Arc<SimState> {
+        let sim = super::super::GateioSim::new(super::super::GateioSimConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            api_key: "k".into(),
+            api_secret: "s".into(),
+            dataset: super::super::DatasetConfig {
+                seed: 3,
+                end_ms: 1_800_000_000_000,
+                days: 60,
+                trades: 50,
+                orders_extra: 5,
+                open_orders: 2,
+                deposits: 3,
+                withdrawals: 3,
+                futures_trades: 20,
+                btc_futures: false,
+                delivery_book: 300,
+                options_trades: 40,
+                unified_mode: "classic".into(),
+            },
+            limits: Default::default(),
+            faults: Default::default(),
+            clock_offset_ms: 0,
+        });
+        sim.state().clone()
+    }
+
+    fn ids(v: &Value) -> Vec<i64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["id"].as_i64().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn delivery_orders_need_a_status_and_page_newest_first_by_last_id() {
+        let state = sim_state();
+        let now = 1_800_000_000_000;
+        let get = |q: &str| {
+            dispatch(
+                &state,
+                Endpoint::DeliveryOrders("usdt"),
+                &Params::parse(q),
+                now,
+            )
+        };
+        assert_eq!(get("limit=10").unwrap_err().label, "MISSING_REQUIRED_PARAM");
+        assert_eq!(get("status=done").unwrap_err().label, "INVALID_PARAM_VALUE");
+        let first = ids(&get("status=finished&limit=5").unwrap());
+        assert_eq!(first.len(), 5);
+        assert!(first.windows(2).all(|w| w[0] > w[1]), "newest first");
+        let next = ids(&get(&format!("status=finished&limit=5&last_id={}", first[4])).unwrap());
+        assert!(next[0] < first[4], "older than last_id");
+        let open = get("status=open").unwrap();
+        assert_eq!(open.as_array().unwrap().len(), 3);
+        assert!(open
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["status"] == "open"));
+        assert_eq!(
+            get("status=finished&limit=1001").unwrap_err().label,
+            "INVALID_PARAM_VALUE"
+        );
+    }
+
+    #[test]
+    fn options_trades_need_an_underlying_and_orders_a_status() {
+        let state = sim_state();
+        let now = 1_800_000_000_000;
+        let get = |e, q: &str| dispatch(&state, e, &Params::parse(q), now);
+        let from = now / 1000 - 29 * 86_400;
+        let window = format!("from={from}&to={}", now / 1000);
+        let err = get(Endpoint::OptionsTrades, &window).unwrap_err();
+        assert_eq!(err.label, "MISSING_REQUIRED_PARAM");
+        let btc = get(
+            Endpoint::OptionsTrades,
+            &format!("underlying=BTC_USDT&{window}"),
+        )
+        .unwrap();
+        let btc = btc.as_array().unwrap();
+        assert!(!btc.is_empty());
+        assert!(btc
+            .iter()
+            .all(|t| t["contract"].as_str().unwrap().starts_with("BTC_USDT-")));
+        let wide = format!(
+            "underlying=BTC_USDT&from={}&to={}",
+            from - 2 * 86_400,
+            now / 1000
+        );
+        assert_eq!(
+            get(Endpoint::OptionsTrades, &wide).unwrap_err().label,
+            "INVALID_PARAM_VALUE",
+            "at most 30 days"
+        );
+        let err = get(Endpoint::OptionsOrders, &window).unwrap_err();
+        assert_eq!(err.label, "MISSING_REQUIRED_PARAM");
+        let open = get(Endpoint::OptionsOrders, "status=open").unwrap();
+        assert_eq!(open.as_array().unwrap().len(), 2);
+        let eth = get(
+            Endpoint::OptionsOrders,
+            &format!("status=finished&underlying=ETH_USDT&{window}"),
+        )
+        .unwrap();
+        assert!(eth
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["contract"].as_str().unwrap().starts_with("ETH_USDT-")));
+        let positions = get(Endpoint::OptionsPositions, "").unwrap();
+        let underlyings: std::collections::BTreeSet<&str> = positions
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["underlying"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            underlyings.into_iter().collect::<Vec<_>>(),
+            ["BTC_USDT", "ETH_USDT"]
+        );
     }
 }

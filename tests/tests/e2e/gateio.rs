@@ -127,6 +127,37 @@ fn delivery_trades(truth: &Value) -> Vec<(String, Value)> {
     out
 }
 
+/// Every settle currency's delivery orders, keyed `delivery:{settle}:{id}`.
+fn delivery_orders(truth: &Value) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for (settle, orders) in truth["delivery_orders"].as_object().unwrap() {
+        for v in orders.as_array().unwrap() {
+            out.push((format!("delivery:{settle}:{}", text(&v["id"])), v.clone()));
+        }
+    }
+    assert!(!out.is_empty(), "the simulator has delivery orders");
+    out
+}
+
+/// Every underlying's options fills, keyed `options:{id}`.
+fn options_trades(truth: &Value) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for fills in truth["options_trades"].as_object().unwrap().values() {
+        for v in fills.as_array().unwrap() {
+            out.push((format!("options:{}", text(&v["id"])), v.clone()));
+        }
+    }
+    assert!(!out.is_empty(), "the simulator has options fills");
+    out
+}
+
+/// `n` times the decimal string `price`, exactly.
+fn times(n: i64, price: &str) -> String {
+    let (whole, frac) = price.split_once('.').unwrap_or((price, ""));
+    let mantissa: i64 = format!("{whole}{frac}").parse().unwrap();
+    scaled(n * mantissa, frac.len() as u32)
+}
+
 /// `n` over `10^places` as an exact decimal string without trailing zeros.
 fn scaled(n: i64, places: u32) -> String {
     let unit = 10i64.pow(places);
@@ -147,8 +178,9 @@ fn prefixed(truth: &Value, key: &str, id: &str, prefix: &str) -> Vec<(String, Va
 }
 
 /// Asserts that the integration holds exactly the simulator's account, every stream: spot and
-/// futures (USDT- and BTC-settled) trades and orders, delivery trades, the spot, margin, futures, options and
-/// delivery account books, deposits, withdrawals, every wallet.
+/// futures (USDT- and BTC-settled) trades and orders, delivery trades and orders, options
+/// trades (every underlying held) and orders, the spot, margin, futures, options and delivery
+/// account books, deposits, withdrawals, every wallet.
 fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
     let spot_trades = keyed(truth, "trades", "id");
     let futures_trades = futures_items(truth, "trades", "trade_id");
@@ -157,6 +189,7 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
     let mut trades = spot_trades.clone();
     trades.extend(futures_trades.clone());
     trades.extend(delivery.clone());
+    trades.extend(options_trades(truth));
     let spot: std::collections::BTreeSet<&String> = spot_trades.iter().map(|(id, _)| id).collect();
     let stored = assert_kind_exactly(
         daemon,
@@ -191,6 +224,32 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
                 assert_eq!(
                     text(&rec["timestamp"]),
                     whole_ms(&raw["create_time_ms"]),
+                    "trade {id} time"
+                );
+            } else if id.starts_with("options:") {
+                // Options fills: the contract count as Gate gives it, the cost count times
+                // the premium, no fee (Gate's options fill has none), order ids scoped alike.
+                assert_eq!(rec["symbol"], raw["contract"], "trade {id}");
+                let size = raw["size"].as_i64().unwrap();
+                assert_eq!(
+                    rec["side"],
+                    if size < 0 { "sell" } else { "buy" },
+                    "trade {id}"
+                );
+                assert_eq!(text(&rec["amount"]), size.abs().to_string(), "trade {id}");
+                let cost = times(size.abs(), raw["price"].as_str().unwrap());
+                assert_eq!(text(&rec["cost"]), cost, "trade {id}");
+                assert_eq!(rec["quote"], "USDT", "trade {id}");
+                assert!(rec["fee_amount"].is_null(), "trade {id}");
+                assert_eq!(
+                    text(&rec["order_id"]),
+                    format!("options:{}", text(&raw["order_id"])),
+                    "trade {id}"
+                );
+                assert_eq!(rec["liquidity"], raw["role"], "trade {id} liquidity");
+                assert_eq!(
+                    rec["timestamp"].as_i64().unwrap(),
+                    seconds_ms(&raw["create_time"]),
                     "trade {id} time"
                 );
             } else {
@@ -257,6 +316,8 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
 
     let mut orders = keyed(truth, "orders", "id");
     orders.extend(futures_items(truth, "orders", "id"));
+    orders.extend(delivery_orders(truth));
+    orders.extend(prefixed(truth, "options_orders", "id", "options:"));
     let stored = assert_kind_exactly(
         daemon,
         INTEGRATION,
@@ -266,8 +327,38 @@ fn assert_stored_exactly(daemon: &Daemon, truth: &Value) {
             .map(|(id, v)| (id.clone(), v))
             .collect::<Vec<_>>(),
         |id, rec, raw| {
-            if id.starts_with("futures:") {
+            if ["futures:", "delivery:", "options:"]
+                .iter()
+                .any(|p| id.starts_with(p))
+            {
                 assert_eq!(rec["symbol"], raw["contract"], "order {id}");
+                let (size, left) = (
+                    raw["size"].as_i64().unwrap().abs(),
+                    raw["left"].as_i64().unwrap_or(0).abs(),
+                );
+                if id.starts_with("options:") {
+                    // Contract counts, as Gate gives them.
+                    assert_eq!(text(&rec["amount"]), size.to_string(), "order {id}");
+                    assert_eq!(
+                        text(&rec["filled"]),
+                        (size - left).to_string(),
+                        "order {id}"
+                    );
+                }
+                if id.starts_with("delivery:") {
+                    // Contracts times the delivery contract's multiplier, exactly.
+                    let places = if raw["contract"] == "BTC_USDT_20261225" {
+                        4
+                    } else {
+                        2
+                    };
+                    assert_eq!(text(&rec["amount"]), scaled(size, places), "order {id}");
+                    assert_eq!(
+                        text(&rec["filled"]),
+                        scaled(size - left, places),
+                        "order {id}"
+                    );
+                }
                 assert_eq!(
                     rec["timestamp"].as_i64().unwrap(),
                     seconds_ms(&raw["create_time"]),
@@ -545,10 +636,26 @@ fn full_sync_stores_exactly_the_ground_truth() {
         .unwrap()
         .iter()
         .chain(futures_items(&truth, "orders", "id").iter().map(|(_, o)| o))
+        .chain(delivery_orders(&truth).iter().map(|(_, o)| o))
+        .chain(truth["options_orders"].as_array().unwrap())
         .filter(|o| o["status"] == "open")
         .count();
-    assert!(truth_open > 0);
+    assert!(
+        truth_open > 5,
+        "spot, futures, delivery and options orders open"
+    );
     assert_eq!(open, truth_open);
+
+    // Delivery orders walk back by `last_id` (more than one page of 1000 finished orders),
+    // then read the open ones once; options trades are read per underlying held.
+    let delivery_pages = stats["by_endpoint"]["GET /api/v4/delivery/usdt/orders"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        delivery_orders(&truth).len() > 1000 && delivery_pages >= 3,
+        "{stats}"
+    );
+    assert!(stats["by_endpoint"]["GET /api/v4/options/positions"].as_u64() >= Some(1));
 
     // Both settle currencies' futures were read.
     let trades = daemon.records(INTEGRATION, "trade");
@@ -611,8 +718,17 @@ fn incremental_sync_fetches_only_what_is_new() {
     }
     let stats = sim.stats();
     for (endpoint, count) in stats["by_endpoint"].as_object().unwrap() {
+        // Delivery and options orders are listed by `status` on one path: the finished ones
+        // down to the newest stored, then those open now. Options fills are read per
+        // underlying (two here).
+        let most = match endpoint.as_str() {
+            "GET /api/v4/delivery/usdt/orders"
+            | "GET /api/v4/options/orders"
+            | "GET /api/v4/options/my_trades" => 2,
+            _ => 1,
+        };
         assert!(
-            count.as_u64().unwrap() <= 1,
+            count.as_u64().unwrap() <= most,
             "{endpoint} was requested {count} times in a sync with nothing new: {stats}"
         );
     }
@@ -632,6 +748,36 @@ fn incremental_sync_fetches_only_what_is_new() {
         .find(|s| s["stream"] == "trades")
         .unwrap();
     assert_eq!(trades["records"], 7, "{trades}");
+    assert_stored_exactly(&daemon, &sim.truth());
+}
+
+#[test]
+fn open_delivery_and_options_orders_are_read_again_once_they_finish() {
+    let sim = gateio_sim(&["--seed", "66", "--trades", "60", "--history-days", "20"]);
+    let setup = gateio_setup(&sim, API_SECRET, &days_ago(25), false, STREAMS);
+    let daemon = Daemon::start(&setup);
+    assert_all_ok(&daemon.sync_wait(INTEGRATION));
+    let open_ids = |daemon: &Daemon| -> Vec<String> {
+        daemon
+            .records(INTEGRATION, "order")
+            .into_iter()
+            .filter(|o| o["status"] == "open")
+            .map(|o| text(&o["id"]))
+            .filter(|id| id.starts_with("delivery:") || id.starts_with("options:"))
+            .collect()
+    };
+    assert_eq!(
+        open_ids(&daemon).len(),
+        5,
+        "three delivery and two options orders open"
+    );
+
+    // Every one of them fills; the next sync reads them again, finished, with their fills.
+    let r = exsync_e2e::http::post(&format!("{}/__sim/fill-open", sim.url), "{}");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["filled"], 5);
+    assert_all_ok(&daemon.sync_wait(INTEGRATION));
+    assert!(open_ids(&daemon).is_empty(), "{:?}", open_ids(&daemon));
     assert_stored_exactly(&daemon, &sim.truth());
 }
 
@@ -719,7 +865,11 @@ fn stale_timestamp_is_a_clock_error_unless_the_integration_follows_gates_clock()
         .iter()
         .filter(|(_, t)| seconds_ms(&t["create_time"]) >= since)
         .count();
-    let expected = spot + futures + delivery;
+    let options = options_trades(&truth)
+        .iter()
+        .filter(|(_, t)| seconds_ms(&t["create_time"]) >= since)
+        .count();
+    let expected = spot + futures + delivery + options;
     assert_eq!(trades.len(), expected);
 }
 
