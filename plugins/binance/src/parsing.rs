@@ -328,14 +328,12 @@ pub(crate) fn parse_my_trades_raw<'a>(
     body: &'a [u8],
     market: Option<&Market>,
 ) -> Result<Vec<RawTrade<'a>>, PluginError> {
-    let items: Vec<&'a RawValue> = serde_json::from_slice(body).map_err(|e| decode_error(body, "myTrades", e))?;
+    let items: Vec<&'a RawValue> =
+        serde_json::from_slice(body).map_err(|e| decode_error(body, "myTrades", e))?;
     let mut trades = Vec::with_capacity(items.len());
     for (i, raw) in items.into_iter().enumerate() {
-        let t: BinanceTrade = serde_json::from_str(raw.get()).map_err(|e| {
-            bad(format!(
-                "while parsing the myTrades response: [{i}]: {e}"
-            ))
-        })?;
+        let t: BinanceTrade = serde_json::from_str(raw.get())
+            .map_err(|e| bad(format!("while parsing the myTrades response: [{i}]: {e}")))?;
         trades.push(RawTrade {
             trade_id: t.id,
             record: trade_record(t, market, raw),
