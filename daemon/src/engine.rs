@@ -76,10 +76,14 @@ enum PartitionEnd {
 
 /// Checks a page's records and readies them for the store, each kept as the JSON the plugin
 /// sent. Amounts must be exact decimals in canonical form: what the exchange sent, digit for
-/// digit.
-fn prepare(stream: Stream, records: Vec<Box<RawValue>>) -> Result<Vec<StoredRecord>, PluginError> {
+/// digit. Also collects the native assets the records show the account has touched.
+fn prepare(
+    stream: Stream,
+    records: Vec<Box<RawValue>>,
+) -> Result<(Vec<StoredRecord>, BTreeSet<String>), PluginError> {
     let expected = stream.record_kind();
     let mut out = Vec::with_capacity(records.len());
+    let mut assets = BTreeSet::new();
     for (n, json) in records.into_iter().enumerate() {
         // Every field checked, `raw` only checked present: its bytes are stored as sent.
         let r = Record::<IgnoredAny>::from_json(expected, json.get()).map_err(|e| {
@@ -95,47 +99,80 @@ fn prepare(stream: Stream, records: Vec<Box<RawValue>>) -> Result<Vec<StoredReco
             )));
         }
         for (field, value) in r.amounts() {
-            match Decimal::from_str_exact(value) {
-                Ok(d) if d.to_string() == value => {}
-                _ => {
-                    return Err(PluginError::bad_response(format!(
-                        "{} {id}: {field} {value:?} is not an exact decimal",
-                        r.kind()
-                    )))
-                }
+            if !is_exact_decimal(value) {
+                return Err(PluginError::bad_response(format!(
+                    "{} {id}: {field} {value:?} is not an exact decimal",
+                    r.kind()
+                )));
             }
         }
+        touched_assets(&r, &mut assets);
         out.push(StoredRecord {
             kind: expected.as_str(),
             timestamp: r.timestamp(),
-            assets: touched_assets(&r),
             id,
             json: json.into(),
         });
     }
-    Ok(out)
+    Ok((out, assets))
 }
 
-/// Native assets a record shows the account has held.
-fn touched_assets<R>(r: &Record<R>) -> Vec<String> {
+/// Whether `value` is an exact decimal written as [`Decimal`] writes it: parsing it loses
+/// nothing and printing it gives back the same text.
+fn is_exact_decimal(value: &str) -> bool {
+    is_plain_decimal(value)
+        || matches!(Decimal::from_str_exact(value), Ok(d) if d.to_string() == value)
+}
+
+/// The common case of [`is_exact_decimal`], decided without building a [`Decimal`]:
+/// `-?(0|[1-9][0-9]*)(\.[0-9]+)?` with at most 28 digits, and not a negative zero. Every such
+/// text fits a `Decimal` exactly (28 digits are below 2^96, the scale at most 27) and prints
+/// back unchanged. False only means "not decided here".
+fn is_plain_decimal(value: &str) -> bool {
+    let digits = value.strip_prefix('-').unwrap_or(value).as_bytes();
+    let (int, frac) = match digits.iter().position(|&c| c == b'.') {
+        Some(dot) => (&digits[..dot], Some(&digits[dot + 1..])),
+        None => (digits, None),
+    };
+    let all_digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
+    if !all_digits(int) || (int.len() > 1 && int[0] == b'0') {
+        return false;
+    }
+    if frac.is_some_and(|f| !all_digits(f)) {
+        return false;
+    }
+    let frac = frac.unwrap_or_default();
+    if int.len() + frac.len() > 28 {
+        return false;
+    }
+    let zero = int == b"0" && frac.iter().all(|&c| c == b'0');
+    !(zero && value.starts_with('-'))
+}
+
+/// Adds the native assets a record shows the account has held.
+fn touched_assets<R>(r: &Record<R>, into: &mut BTreeSet<String>) {
+    let mut add = |asset: &String| {
+        if !into.contains(asset) {
+            into.insert(asset.clone());
+        }
+    };
     let nonzero = |s: &str| Decimal::from_str(s).map(|d| !d.is_zero()).unwrap_or(false);
     match r {
         Record::Balance(b) if nonzero(&b.total) || nonzero(&b.free) || nonzero(&b.locked) => {
-            vec![b.asset_native.clone()]
+            add(&b.asset_native)
         }
-        Record::Deposit(t) | Record::Withdrawal(t) => vec![t.asset_native.clone()],
+        Record::Deposit(t) | Record::Withdrawal(t) => add(&t.asset_native),
         Record::Trade(t) => [&t.base, &t.quote, &t.fee_asset_native]
             .into_iter()
             .flatten()
-            .cloned()
-            .collect(),
+            .for_each(add),
         Record::Order(o)
             if o.filled != "0" && !o.filled.trim_start_matches(['0', '.']).is_empty() =>
         {
-            [&o.base, &o.quote].into_iter().flatten().cloned().collect()
+            [&o.base, &o.quote].into_iter().flatten().for_each(add)
         }
-        Record::Ledger(l) => vec![l.asset_native.clone()],
-        _ => Vec::new(),
+        Record::Ledger(l) => add(&l.asset_native),
+        _ => {}
     }
 }
 
@@ -320,8 +357,10 @@ impl StreamRun<'_> {
                     .map_err(|_| PluginError::plugin("connector lock poisoned"))?;
                 handle.fetch_raw(stream, &partition, cursor.as_deref())?
             };
+            let (records, assets) = prepare(stream, page.records)?;
             let write = PageWrite {
-                records: prepare(stream, page.records)?,
+                records,
+                assets,
                 next_cursor: page.next_cursor,
                 covered: page.covered.map(|r| Range {
                     from_ms: r.from_ms,
@@ -728,11 +767,11 @@ mod tests {
     fn prepare_keeps_exact_decimals_and_refuses_inexact_ones() {
         let sent = trade("98765432109.87654321");
         let text = sent[0].get().to_owned();
-        let ok = prepare(Stream::Trades, sent).unwrap();
+        let (ok, assets) = prepare(Stream::Trades, sent).unwrap();
         assert_eq!(ok[0].id, "S:1");
         assert_eq!(&*ok[0].json, text, "stored as sent");
         assert!(ok[0].json.contains("\"98765432109.87654321\""));
-        assert_eq!(ok[0].assets, vec!["B", "Q", "BNB"]);
+        assert_eq!(Vec::from_iter(assets), vec!["B", "BNB", "Q"]);
         for bad in [
             "1e-8",
             ".5",
@@ -752,6 +791,82 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    /// The shortcut decides only what the full check would decide the same way.
+    #[test]
+    fn plain_decimals_are_exactly_what_decimal_prints_back() {
+        let slow = |v: &str| matches!(Decimal::from_str_exact(v), Ok(d) if d.to_string() == v);
+        let mut texts: Vec<String> = [
+            "0",
+            "-0",
+            "0.0",
+            "-0.0",
+            "-0.00000001",
+            "00",
+            "01",
+            "1.",
+            ".1",
+            "-",
+            "",
+            "1.2.3",
+            "+1",
+            "1e8",
+            " 1",
+            "1 ",
+            "0.10",
+            "-12.340",
+            "79228162514264337593543950335",
+            "7922816251426433759354395033",
+            "1.000000000000000000000000000",
+            "0.0000000000000000000000000001",
+            "0.000000000000000000000000001",
+            "9999999999999999999999999999",
+            "99999999999999999999999999999",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        // Random texts near the shape: sign, integer digits (leading zeros likely), maybe a
+        // point and fraction digits, sometimes a stray character.
+        let mut state = 1u64;
+        let mut next = |bound: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) % bound
+        };
+        for _ in 0..20_000 {
+            let mut t = String::new();
+            if next(4) == 0 {
+                t.push('-');
+            }
+            let zeros = next(3) == 0;
+            for i in 0..next(17) {
+                let d = if zeros && i == 0 { 0 } else { next(10) };
+                t.push(char::from(b'0' + d as u8));
+            }
+            if next(2) == 0 {
+                t.push('.');
+                for _ in 0..next(17) {
+                    t.push(char::from(b'0' + next(10) as u8));
+                }
+            }
+            if next(20) == 0 {
+                let at = next(t.len() as u64 + 1) as usize;
+                t.insert(at, ['-', '.', 'e', '+', ' '][next(5) as usize]);
+            }
+            texts.push(t);
+        }
+        let mut decided = 0;
+        for t in &texts {
+            if is_plain_decimal(t) {
+                decided += 1;
+                assert!(slow(t), "{t:?} taken as exact, Decimal disagrees");
+            }
+            assert_eq!(is_exact_decimal(t), slow(t), "{t:?}");
+        }
+        assert!(decided > 100, "the shortcut decided only {decided} texts");
     }
 
     #[test]

@@ -88,6 +88,22 @@ pub trait Connector: Send + Sync + Sized + 'static {
         partition: &str,
         cursor: Option<&str>,
     ) -> Result<Page, PluginError>;
+
+    /// [`Connector::fetch`]'s page as the JSON that crosses the ABI; the host calls this one.
+    ///
+    /// The default encodes what `fetch` returns. A connector may write the page itself, for
+    /// instance a record's `raw` copied from the exchange's bytes instead of parsed into a
+    /// tree and encoded again; it must describe the page `fetch` would return.
+    fn fetch_json(
+        &self,
+        stream: Stream,
+        partition: &str,
+        cursor: Option<&str>,
+    ) -> Result<String, PluginError> {
+        let page = self.fetch(stream, partition, cursor)?;
+        serde_json::to_string(&page)
+            .map_err(|e| PluginError::plugin(format!("while encoding the page: {e}")))
+    }
 }
 
 /// Runs `f`, turning a panic into a `plugin` error. Used at every entry point.
@@ -184,8 +200,8 @@ impl<C: Connector> ConnectorAbi for Guarded<C> {
         self.call("fetching a page", |c| {
             let stream = parse_stream(stream.as_str())?;
             let cursor = cursor.as_ref().map(|c| c.as_str()).into_option();
-            let page = c.fetch(stream, partition.as_str(), cursor)?;
-            to_json("the page", &page)
+            c.fetch_json(stream, partition.as_str(), cursor)
+                .map(to_rstring)
         })
     }
 }

@@ -224,6 +224,24 @@ impl Connector for BinanceConnector {
             other => Err(unsupported(other)),
         }
     }
+
+    /// Trade pages, the bulk of a history, are written straight from Binance's bytes.
+    fn fetch_json(
+        &self,
+        stream: Stream,
+        partition: &str,
+        cursor: Option<&str>,
+    ) -> Result<String, PluginError> {
+        match stream {
+            Stream::Trades => self.fetch_trades_json(partition, cursor),
+            _ => encode_page(&self.fetch(stream, partition, cursor)?),
+        }
+    }
+}
+
+fn encode_page(page: &Page) -> Result<String, PluginError> {
+    serde_json::to_string(page)
+        .map_err(|e| PluginError::plugin(format!("while encoding the page: {e}")))
 }
 
 fn unsupported(stream: Stream) -> PluginError {
@@ -269,6 +287,26 @@ impl BinanceConnector {
         Ok(self
             .pager
             .trades_page(&request, records, self.server_now()?))
+    }
+
+    /// [`Self::fetch_trades`] as JSON, each record's `raw` copied as Binance sent it.
+    fn fetch_trades_json(&self, symbol: &str, cursor: Option<&str>) -> Result<String, PluginError> {
+        require_symbol(symbol, Stream::Trades)?;
+        let request = self.pager.trades_request(cursor)?;
+        let what = format!(
+            "fetching myTrades for {symbol} from trade id {}",
+            request.from_id
+        );
+        let params = BinancePager::trades_params(symbol, &request);
+        let Some(body) = self.signed_get_symbol(&BinanceEndpoints::MY_TRADES, &params, &what)?
+        else {
+            return encode_page(&self.delisted(symbol, cursor));
+        };
+        let markets = self.known_markets()?;
+        let trades = parsing::parse_my_trades_raw(&body, markets.get(symbol))
+            .map_err(|e| e.context(format!("for {symbol}")))?;
+        self.pager
+            .trades_page_json(&request, trades, self.server_now()?)
     }
 
     fn fetch_orders(&self, symbol: &str, cursor: Option<&str>) -> Result<Page, PluginError> {

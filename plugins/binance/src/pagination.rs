@@ -23,7 +23,7 @@ use crate::config::split_unified;
 use crate::endpoints::{
     ALL_ORDERS_LIMIT, KLINES_LIMIT, MY_TRADES_LIMIT, TRANSFERS_LIMIT, TRANSFER_MAX_WINDOW_MS,
 };
-use crate::parsing::{Markets, ParsedCandle};
+use crate::parsing::{Markets, ParsedCandle, RawTrade};
 
 /// Turns cursors into requests and responses into pages, for one integration.
 
@@ -69,6 +69,24 @@ pub(crate) fn transfer_offset(request: &WindowRequest) -> usize {
     request.page().and_then(|p| p.parse().ok()).unwrap_or(0)
 }
 
+/// A page's cursor, coverage and whether more follows.
+struct Walk {
+    next_cursor: Option<String>,
+    covered: Option<TimeRange>,
+    more: bool,
+}
+
+/// [`Page`]'s JSON form with records of any `raw`: field for field what encoding a `Page`
+/// writes.
+#[derive(Serialize)]
+struct PageJson<R> {
+    records: Vec<Record<R>>,
+    next_cursor: Option<String>,
+    covered: Option<TimeRange>,
+    unavailable: Option<TimeRange>,
+    more: bool,
+}
+
 /// The candles cursor: the open time to ask from.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct CandlesCursor {
@@ -103,9 +121,54 @@ impl BinancePager {
         records: Vec<Record>,
         now: i64,
     ) -> Page {
-        let full = records.len() >= MY_TRADES_LIMIT;
         let last_id = records.iter().filter_map(|r| raw_u64(r, "id")).max();
         let last_time = records.iter().map(Record::timestamp).max();
+        let walk = self.trades_walk(request, records.len(), last_id, last_time, now);
+        Page {
+            records: self.since_start(records),
+            next_cursor: walk.next_cursor,
+            covered: walk.covered,
+            unavailable: None,
+            more: walk.more,
+        }
+    }
+
+    /// [`Self::trades_page`] written as the JSON page `fetch` would return, each `raw` as
+    /// Binance sent it.
+    pub(crate) fn trades_page_json(
+        &self,
+        request: &TradesCursor,
+        trades: Vec<RawTrade<'_>>,
+        now: i64,
+    ) -> Result<String, PluginError> {
+        let last_id = trades.iter().map(|t| t.trade_id).max();
+        let last_time = trades.iter().map(|t| t.record.timestamp()).max();
+        let walk = self.trades_walk(request, trades.len(), last_id, last_time, now);
+        let page = PageJson {
+            records: trades
+                .into_iter()
+                .map(|t| t.record)
+                .filter(|r| r.timestamp() >= self.start_ms)
+                .collect(),
+            next_cursor: walk.next_cursor,
+            covered: walk.covered,
+            unavailable: None,
+            more: walk.more,
+        };
+        serde_json::to_string(&page)
+            .map_err(|e| PluginError::plugin(format!("while encoding a trades page: {e}")))
+    }
+
+    /// Where a trade walk goes after a page of `count` trades ending at `last_id`.
+    fn trades_walk(
+        &self,
+        request: &TradesCursor,
+        count: usize,
+        last_id: Option<u64>,
+        last_time: Option<i64>,
+        now: i64,
+    ) -> Walk {
+        let full = count >= MY_TRADES_LIMIT;
         let next = TradesCursor {
             from_id: last_id.map_or(request.from_id, |id| id + 1),
         };
@@ -113,11 +176,9 @@ impl BinancePager {
             (true, Some(t)) => TimeRange::new(self.start_ms, t),
             _ => TimeRange::new(self.start_ms, now),
         };
-        Page {
-            records: self.since_start(records),
+        Walk {
             next_cursor: Some(encode_cursor(&next)),
             covered: Some(covered).filter(|c| !c.is_empty()),
-            unavailable: None,
             more: full,
         }
     }

@@ -17,6 +17,7 @@ use exsync_plugin_api::{
 };
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 /// One spot symbol of `exchangeInfo`.
@@ -309,29 +310,60 @@ pub(crate) fn parse_my_trades(
     let mut records = Vec::with_capacity(items.len());
     for (i, raw) in items.into_iter().enumerate() {
         let t: BinanceTrade = element(&raw, "myTrades", "", i)?;
-        records.push(Record::Trade(Trade {
-            id: format!("{}:{}", t.symbol, t.id),
-            order_id: Some(format!("{}:{}", t.symbol, t.order_id)),
-            timestamp: t.time,
-            base: market.map(|m| m.base.clone()),
-            quote: market.map(|m| m.quote.clone()),
-            symbol: t.symbol,
-            side: if t.is_buyer { Side::Buy } else { Side::Sell },
-            price: t.price,
-            amount: t.qty,
-            cost: t.quote_qty,
-            fee_asset: Some(t.commission_asset.clone()),
-            fee_asset_native: Some(t.commission_asset),
-            fee_amount: Some(t.commission),
-            liquidity: Some(if t.is_maker {
-                Liquidity::Maker
-            } else {
-                Liquidity::Taker
-            }),
-            raw,
-        }));
+        records.push(trade_record(t, market, raw));
     }
     Ok(records)
+}
+
+/// A fill of `myTrades` with its Binance trade id (the pager walks on from the last one).
+pub(crate) struct RawTrade<'a> {
+    pub(crate) trade_id: u64,
+    /// `raw` is the object's bytes exactly as Binance sent them.
+    pub(crate) record: Record<&'a RawValue>,
+}
+
+/// Like [`parse_my_trades`], each record's `raw` borrowed from `body` as sent, without
+/// building a JSON tree: the records a page of a trade history walk is written from.
+pub(crate) fn parse_my_trades_raw<'a>(
+    body: &'a [u8],
+    market: Option<&Market>,
+) -> Result<Vec<RawTrade<'a>>, PluginError> {
+    let items: Vec<&'a RawValue> =
+        serde_json::from_slice(body).map_err(|e| decode_error(body, "myTrades", e))?;
+    let mut trades = Vec::with_capacity(items.len());
+    for (i, raw) in items.into_iter().enumerate() {
+        let t: BinanceTrade = serde_json::from_str(raw.get())
+            .map_err(|e| bad(format!("while parsing the myTrades response: [{i}]: {e}")))?;
+        trades.push(RawTrade {
+            trade_id: t.id,
+            record: trade_record(t, market, raw),
+        });
+    }
+    Ok(trades)
+}
+
+fn trade_record<R>(t: BinanceTrade, market: Option<&Market>, raw: R) -> Record<R> {
+    Record::Trade(Trade {
+        id: format!("{}:{}", t.symbol, t.id),
+        order_id: Some(format!("{}:{}", t.symbol, t.order_id)),
+        timestamp: t.time,
+        base: market.map(|m| m.base.clone()),
+        quote: market.map(|m| m.quote.clone()),
+        symbol: t.symbol,
+        side: if t.is_buyer { Side::Buy } else { Side::Sell },
+        price: t.price,
+        amount: t.qty,
+        cost: t.quote_qty,
+        fee_asset: Some(t.commission_asset.clone()),
+        fee_asset_native: Some(t.commission_asset),
+        fee_amount: Some(t.commission),
+        liquidity: Some(if t.is_maker {
+            Liquidity::Maker
+        } else {
+            Liquidity::Taker
+        }),
+        raw,
+    })
 }
 
 /// `GET /api/v3/allOrders` → orders in their latest state, ids scoped by symbol.
@@ -602,16 +634,18 @@ fn bad(message: String) -> PluginError {
 
 /// Decodes a whole body; a failure names the endpoint and serde's position, not the body.
 fn decode<T: DeserializeOwned>(body: &[u8], endpoint: &str) -> Result<T, PluginError> {
-    serde_json::from_slice(body).map_err(|e| {
-        bad(format!(
-            "while parsing the {endpoint} response: {e} (body of {} bytes starts {:?})",
-            body.len(),
-            String::from_utf8_lossy(body)
-                .chars()
-                .take(80)
-                .collect::<String>()
-        ))
-    })
+    serde_json::from_slice(body).map_err(|e| decode_error(body, endpoint, e))
+}
+
+fn decode_error(body: &[u8], endpoint: &str, e: serde_json::Error) -> PluginError {
+    bad(format!(
+        "while parsing the {endpoint} response: {e} (body of {} bytes starts {:?})",
+        body.len(),
+        String::from_utf8_lossy(body)
+            .chars()
+            .take(80)
+            .collect::<String>()
+    ))
 }
 
 /// Decodes one element of an array; a failure names the element.

@@ -1059,6 +1059,8 @@ struct FakeBinance {
     trades: Vec<(u64, i64)>,
     urls: Vec<String>,
     logs: Vec<String>,
+    /// The body of the last `myTrades` answer.
+    last_my_trades: String,
 }
 
 #[derive(Clone)]
@@ -1135,7 +1137,8 @@ impl FakeBinance {
                             "isMaker": true, "isBestMatch": true})
                     })
                     .collect();
-                (200, Value::Array(rows).to_string())
+                self.last_my_trades = Value::Array(rows).to_string();
+                (200, self.last_my_trades.clone())
             }
             "/api/v3/myTrades" => (
                 400,
@@ -1184,6 +1187,7 @@ fn fake(trades: usize, skew: i64) -> (BinanceConnector, Arc<Mutex<FakeBinance>>)
             .collect(),
         urls: Vec::new(),
         logs: Vec::new(),
+        last_my_trades: String::new(),
     }));
     let host = Host::from_abi(HostIo_TO::from_value(
         FakeHost(Arc::clone(&state)),
@@ -1248,6 +1252,44 @@ fn wiring_trades_sync_twice_second_is_one_request() {
     assert!(urls[0].starts_with(
         "http://fake/api/v3/myTrades?symbol=BTCUSDT&fromId=2501&limit=1000&recvWindow=5000&timestamp="
     ));
+}
+
+/// The host reads trade pages from `fetch_json`, written without a JSON tree: they must say
+/// what `fetch` says, each `raw` byte for byte as Binance sent it.
+#[test]
+fn wiring_trades_json_pages_are_the_fetched_pages() {
+    let (typed, typed_state) = fake(2500, 0);
+    let (written, state) = fake(2500, 0);
+    let (mut cursor, mut json_cursor) = (None, None);
+    for round in 0..4 {
+        let page = typed
+            .fetch(Stream::Trades, "BTCUSDT", cursor.as_deref())
+            .unwrap();
+        let json = written
+            .fetch_json(Stream::Trades, "BTCUSDT", json_cursor.as_deref())
+            .unwrap();
+        let read: Page = serde_json::from_str(&json).unwrap();
+        assert_eq!(read, page, "page {round}");
+        let raws: Value = serde_json::from_str(&json).unwrap();
+        let first_raw = raws["records"][0]["raw"].to_string();
+        if !page.records.is_empty() {
+            let served = state.lock().unwrap().last_my_trades.clone();
+            assert!(
+                served.starts_with(&format!("[{first_raw}")),
+                "raw as sent: {first_raw} vs {served:.200}"
+            );
+        }
+        cursor = page.next_cursor.clone();
+        json_cursor = read.next_cursor.clone();
+        if !page.more {
+            state.lock().unwrap().now += HOUR_MS;
+            typed_state.lock().unwrap().now += HOUR_MS;
+        }
+    }
+    // Other streams: the default encoding of `fetch`.
+    let json = written.fetch_json(Stream::Balances, "", None).unwrap();
+    let read: Page = serde_json::from_str(&json).unwrap();
+    assert_eq!(read, typed.fetch(Stream::Balances, "", None).unwrap());
 }
 
 #[test]
