@@ -58,6 +58,8 @@ enum Command {
     Reload(commands::reload::ReloadArgs),
     /// Check a configuration directory without a daemon.
     Validate(commands::validate::ValidateArgs),
+    /// The audit log: every change and credential access, and every refused request.
+    Audit(commands::audit::AuditArgs),
 }
 
 /// How a run ended: the exit codes operators and scripts rely on.
@@ -96,6 +98,7 @@ fn main() -> ExitCode {
         Command::Coverage(args) => commands::coverage::coverage(&ctx, &args),
         Command::Reload(args) => commands::reload::reload(&ctx, &args),
         Command::Validate(args) => commands::validate::validate(&ctx, &args),
+        Command::Audit(args) => commands::audit::audit(&ctx, &args),
     };
     match result {
         Ok(exit) => exit.into(),

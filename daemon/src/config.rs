@@ -21,6 +21,8 @@ pub const DEFAULT_SOCKET: &str = "/run/exsync/exsyncd.sock";
 pub const DEFAULT_METRICS_LISTEN: &str = "127.0.0.1:9464";
 /// How many integrations sync at once. Two cores and an I/O-bound workload: a handful.
 pub const DEFAULT_MAX_CONCURRENT_SYNCS: usize = 4;
+/// The group whose members may read through the control socket (DESIGN.md).
+pub const DEFAULT_SOCKET_GROUP: &str = "exsync";
 
 /// A configuration error: which file, what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -50,6 +52,16 @@ pub struct DaemonFile {
     pub max_concurrent_syncs: Option<usize>,
     /// A `tracing` filter (`info`, `exsyncd=debug`); `RUST_LOG` overrides it.
     pub log: Option<String>,
+    /// The control socket's group: a name or a numeric gid (`"exsync"`, `"990"` or `990`).
+    pub socket_group: Option<GroupSpec>,
+}
+
+/// A group as `exsyncd.toml` names it: by name or by number.
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+#[serde(untagged)]
+pub enum GroupSpec {
+    Id(u32),
+    Name(String),
 }
 
 /// The daemon's resolved settings: defaults < `exsyncd.toml` < flags.
@@ -62,6 +74,8 @@ pub struct Settings {
     pub metrics_listen: SocketAddr,
     pub max_concurrent_syncs: usize,
     pub log: String,
+    /// The control socket's group, a name or a numeric gid (see [`crate::control::access`]).
+    pub socket_group: String,
 }
 
 /// Flags that override the file.
@@ -119,6 +133,14 @@ impl Settings {
             metrics_listen,
             max_concurrent_syncs: max,
             log: file.log.unwrap_or_else(|| "info".to_owned()),
+            socket_group: match file.socket_group {
+                Some(GroupSpec::Id(gid)) => gid.to_string(),
+                Some(GroupSpec::Name(name)) if name.trim().is_empty() => {
+                    return Err(ConfigError::new(&path, "socket_group must not be empty"));
+                }
+                Some(GroupSpec::Name(name)) => name,
+                None => DEFAULT_SOCKET_GROUP.to_owned(),
+            },
         })
     }
 

@@ -4,6 +4,7 @@
 //! `--json`) and says how the run ended ([`Exit`]). A command that cannot finish returns a
 //! [`Failure`]; `main` prints it on stderr and exits with [`Failure::exit`].
 
+pub mod audit;
 pub mod coverage;
 pub mod integrations;
 pub mod plugins;
