@@ -95,12 +95,32 @@ pub struct Responder {
     /// The result of the last final answer sent: `ok`, `failed` or an error kind, with the
     /// error's message.
     outcome: Option<(String, Option<String>)>,
+    /// The audit entry of the request being answered, if it is audited: written with the
+    /// final answer's result before that answer goes out, so a client that saw its change
+    /// acknowledged finds it in the audit log.
+    audit: Option<(Arc<Daemon>, AuditEntry)>,
+    /// The request being answered (verb, peer uid) and where its metric goes.
+    answering: Option<(&'static str, u32, Arc<Daemon>)>,
 }
 
 impl Responder {
     pub async fn send(&mut self, response: &Response) -> std::io::Result<()> {
         if response.is_final() {
-            self.outcome = Some(outcome_of(response));
+            let (result, message) = outcome_of(response);
+            if let Some((daemon, mut entry)) = self.audit.take() {
+                entry.result = result.clone();
+                entry.message = message.clone();
+                crate::audit::record(daemon.store.clone(), &daemon.metrics, entry).await;
+            }
+            if let Some((verb, uid, daemon)) = self.answering.take() {
+                ControlRequestAnswered {
+                    verb,
+                    result: result.clone(),
+                    uid,
+                }
+                .emit(&daemon.metrics);
+            }
+            self.outcome = Some((result, message));
         }
         self.writer.write_all(encode(response).as_bytes()).await
     }
@@ -215,6 +235,8 @@ async fn connection(
     let mut out = Responder {
         writer: write,
         outcome: None,
+        audit: None,
+        answering: None,
     };
 
     // Handshake.
@@ -271,10 +293,23 @@ async fn connection(
         tracing::debug!(verb = request.verb(), "Control request.");
         let verb = request.verb();
         let needs = request.needs();
-        let audited = request.is_audited();
-        let target = request.target();
-        let at_ms = now_ms();
         out.outcome = None;
+        out.answering = Some((verb, peer.uid, daemon.clone()));
+        out.audit = (request.is_audited() || right < needs).then(|| {
+            let entry = AuditEntry {
+                seq: 0,
+                at_ms: now_ms(),
+                origin: "ctl".into(),
+                uid: peer.uid,
+                pid: peer.pid,
+                user: peer.user(),
+                verb: verb.to_owned(),
+                target: request.target(),
+                result: String::new(),
+                message: None,
+            };
+            (daemon.clone(), entry)
+        });
         let sent = if right < needs {
             out.send(&denied(&request, needs, right, &peer, access))
                 .await
@@ -288,26 +323,13 @@ async fn connection(
                 Some("the client left before the final answer".to_owned()),
             )
         });
-        ControlRequestAnswered {
-            verb,
-            result: result.clone(),
-            uid: peer.uid,
-        }
-        .emit(&daemon.metrics);
-        if audited || result == "denied" {
-            let entry = AuditEntry {
-                seq: 0,
-                at_ms,
-                origin: "ctl".into(),
-                uid: peer.uid,
-                pid: peer.pid,
-                user: peer.user(),
-                verb: verb.to_owned(),
-                target,
-                result,
-                message,
-            };
+        if let Some((daemon, mut entry)) = out.audit.take() {
+            entry.result = result.clone();
+            entry.message = message;
             crate::audit::record(daemon.store.clone(), &daemon.metrics, entry).await;
+        }
+        if let Some((verb, uid, daemon)) = out.answering.take() {
+            ControlRequestAnswered { verb, result, uid }.emit(&daemon.metrics);
         }
         sent?;
     }
