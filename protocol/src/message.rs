@@ -78,10 +78,17 @@ impl Request {
         false
     }
 
-    /// The right the peer needs: [`Right::Change`] for changes and credential access,
-    /// [`Right::Read`] for the rest.
+    /// Whether the request signs requests to the exchange with an integration's credentials
+    /// (`test`): a use of the key, not a read of the daemon's state.
+    pub fn uses_credentials(&self) -> bool {
+        matches!(self, Request::Test(_))
+    }
+
+    /// The right the peer needs: [`Right::Change`] for changes and anything that touches or
+    /// uses credentials, [`Right::Read`] for the rest (status, plugins, integrations,
+    /// records, coverage, audit).
     pub fn needs(&self) -> Right {
-        if self.is_change() || self.touches_credentials() {
+        if self.is_audited() {
             Right::Change
         } else {
             Right::Read
@@ -89,9 +96,9 @@ impl Request {
     }
 
     /// Whether the request is written to the audit log (whatever its outcome): every change
-    /// and every credential access.
+    /// and every credential access or use.
     pub fn is_audited(&self) -> bool {
-        self.is_change() || self.touches_credentials()
+        self.is_change() || self.touches_credentials() || self.uses_credentials()
     }
 }
 

@@ -11,7 +11,7 @@
 //! right was missing and who asked.
 //!
 //! Audit: this module decides, for every request at dispatch, whether it is audited
-//! ([`Request::is_audited`]: every change and every credential access) or refused; such a
+//! ([`Request::is_audited`]: every change and every credential access or use) or refused; such a
 //! request is appended to the audit log ([`crate::audit`]) with who asked, what, when and the
 //! result of its final answer, and gets a journal line. Handlers know nothing of it.
 
@@ -31,15 +31,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use exsync_protocol::{
-    decode, encode, ErrorInfo, Hello, Request, Response, MAX_LINE_BYTES, PROTOCOL_VERSION,
+    decode, encode, AuditEntry, ErrorInfo, Hello, Request, Response, Right, MAX_LINE_BYTES,
+    PROTOCOL_VERSION,
 };
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 use tokio::net::unix::OwnedWriteHalf;
 use tokio::net::{UnixListener, UnixStream};
 use tokio_util::codec::{FramedRead, LinesCodec, LinesCodecError};
-
-use exsync_protocol::{AuditEntry, Right};
 
 use self::access::{Access, Peer};
 use crate::daemon::Daemon;

@@ -187,11 +187,13 @@ fn a_member_of_the_socket_group_reads_but_changes_nothing() {
         assert_eq!(out.json().as_array().unwrap().len(), stored);
 
         // No change goes through, and each refusal says the `change` right was missing.
+        // `test` signs requests with the key: a use of the credentials, not a read.
         for args in [
             vec!["sync", NAME, "--wait"],
             vec!["sync", NAME, "--stream", "trades"],
             vec!["reload", "--wait"],
             vec!["reload"],
+            vec!["test", NAME],
         ] {
             let out = daemon.ctl_as(reader, &args);
             assert_eq!(out.code, 1, "{args:?}: {}\n{}", out.stdout, out.stderr);
@@ -212,7 +214,7 @@ fn a_member_of_the_socket_group_reads_but_changes_nothing() {
     assert!(status["last_reload"].is_null(), "{status:#}");
 
     // The audit log has every change with the uid that asked: root's sync ok, each reader's
-    // four attempts denied; reads are not audited.
+    // five attempts denied; reads are not audited.
     let entries = audit(&daemon, &[]);
     let root_syncs = entries_of(&entries, 0, "sync");
     assert_eq!(root_syncs.len(), 1, "{entries:#?}");
@@ -230,12 +232,12 @@ fn a_member_of_the_socket_group_reads_but_changes_nothing() {
         assert!(entries_of(&entries, reader.uid, "status").is_empty());
         assert!(entries_of(&entries, reader.uid, "records").is_empty());
     }
-    assert_eq!(entries.len(), 1 + 2 * 4, "{entries:#?}");
+    assert_eq!(entries.len(), 1 + 2 * 5, "{entries:#?}");
     let seqs: Vec<u64> = entries.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
-    assert_eq!(seqs, (1..=9).collect::<Vec<u64>>());
+    assert_eq!(seqs, (1..=11).collect::<Vec<u64>>());
 
     // --since: a duration keeps them, a date in the future none; the table shows who.
-    assert_eq!(audit(&daemon, &["--since", "1h"]).len(), 9);
+    assert_eq!(audit(&daemon, &["--since", "1h"]).len(), 11);
     assert!(audit(&daemon, &["--since", "2099-01-01"]).is_empty());
     let table = daemon.ctl(&["audit"]);
     assert_eq!(table.code, 0, "{}", table.stderr);
