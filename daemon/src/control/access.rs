@@ -241,6 +241,25 @@ mod tests {
     }
 
     #[test]
+    fn socket_group_setting_takes_a_name_or_a_number_and_defaults_to_exsync() {
+        use crate::config::{Overrides, Settings};
+        let dir = tempfile::tempdir().unwrap();
+        let load = |text: &str| {
+            std::fs::write(dir.path().join("exsyncd.toml"), text).unwrap();
+            Settings::load(dir.path(), Overrides::default())
+        };
+        assert_eq!(load("").unwrap().socket_group, "exsync");
+        assert_eq!(load("socket_group = 990\n").unwrap().socket_group, "990");
+        assert_eq!(
+            load("socket_group = \"ops\"\n").unwrap().socket_group,
+            "ops"
+        );
+        let err = load("socket_group = \"\"\n").unwrap_err();
+        assert!(err.message.contains("socket_group"), "{err}");
+        assert!(load("socket_group = true\n").is_err());
+    }
+
+    #[test]
     fn numeric_groups_resolve_without_a_lookup_and_root_resolves() {
         assert_eq!(resolve_group("61234"), Some(61234));
         assert_eq!(resolve_group("root"), Some(0));

@@ -1,6 +1,7 @@
 //! Access to the control socket and the audit log (issue 7): a peer without rights is
 //! refused, a member of the socket group reads but changes nothing, and every change is in
-//! `exsyncctl audit` with the uid that asked.
+//! `exsyncctl audit` with the uid that asked; reloads the daemon starts itself (SIGHUP, the
+//! config watcher) are audited with the daemon as who.
 //!
 //! The tests run as root and run `exsyncctl` as made-up uids and gids (ids no user or group
 //! of the machine has); the socket group is given to exsyncd by number.
@@ -288,14 +289,46 @@ fn reloads_by_signal_and_ctl_are_audited_and_the_log_outlives_a_restart() {
     assert_eq!(by_ctl[0]["result"], "ok");
     assert_ne!(by_ctl[0]["pid"], daemon.pid(), "who is the ctl process");
 
+    // A change the config watcher picks up is audited with the daemon as who, too.
+    setup.integration(
+        NAME,
+        &format!("{}# edited\n", binance_integration(&sim.url, ALL_STREAMS)),
+    );
+    let entries = wait_for("the watcher's reload in the audit log", || {
+        let entries = audit(&daemon, &[]);
+        entries
+            .iter()
+            .any(|e| e["origin"] == "watch")
+            .then_some(entries)
+    });
+    let watch = entries.iter().find(|e| e["origin"] == "watch").unwrap();
+    assert_eq!(
+        (&watch["verb"], &watch["result"], &watch["pid"]),
+        (
+            &Value::from("reload"),
+            &Value::from("ok"),
+            &Value::from(daemon.pid())
+        ),
+        "{watch:#}"
+    );
+
     // Append-only and durable: a restart keeps every entry and goes on numbering.
-    let before = entries.len() as u64;
+    let before = entries.len();
     assert!(daemon.terminate().success());
     let daemon = Daemon::start(&setup);
     exsync_e2e::assert_all_ok(&daemon.sync_wait(NAME));
     let after = audit(&daemon, &[]);
-    assert_eq!(after.len() as u64, before + 1, "{after:#?}");
-    assert_eq!(after[..before as usize], entries[..]);
-    assert_eq!(after.last().unwrap()["seq"], before + 1);
-    assert_eq!(after.last().unwrap()["verb"], "sync");
+    assert!(after.len() > before, "{after:#?}");
+    assert_eq!(
+        after[..before],
+        entries[..],
+        "an entry changed across the restart"
+    );
+    let seqs: Vec<u64> = after.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, (1..=after.len() as u64).collect::<Vec<u64>>());
+    let last = after.last().unwrap();
+    assert_eq!(
+        (&last["verb"], &last["uid"]),
+        (&Value::from("sync"), &Value::from(0))
+    );
 }
