@@ -66,6 +66,8 @@ enum Command {
     Credentials(commands::credentials::CredentialsArgs),
     /// Write an encrypted, consistent copy of the daemon's store to FILE.
     Backup(commands::backup::BackupArgs),
+    /// The audit log: every change and credential access, and every refused request.
+    Audit(commands::audit::AuditArgs),
 }
 
 /// How a run ended: the exit codes operators and scripts rely on.
@@ -108,6 +110,7 @@ fn main() -> ExitCode {
         Command::Man => commands::docs::man(Cli::command()),
         Command::Credentials(args) => commands::credentials::credentials(&ctx, &args),
         Command::Backup(args) => commands::backup::backup(&ctx, &args),
+        Command::Audit(args) => commands::audit::audit(&ctx, &args),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -23,6 +23,8 @@ pub const DEFAULT_METRICS_LISTEN: &str = "127.0.0.1:9464";
 pub const DEFAULT_CREDENTIAL_MAX_AGE: Duration = Duration::from_secs(90 * 24 * 3600);
 /// How many integrations sync at once. Two cores and an I/O-bound workload: a handful.
 pub const DEFAULT_MAX_CONCURRENT_SYNCS: usize = 4;
+/// The group whose members may read through the control socket (DESIGN.md).
+pub const DEFAULT_SOCKET_GROUP: &str = "exsync";
 
 /// A configuration error: which file, what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -58,6 +60,16 @@ pub struct DaemonFile {
     pub credential_max_age: Option<String>,
     /// Refuse to store keys that can withdraw (instead of warning).
     pub refuse_withdraw_keys: Option<bool>,
+    /// The control socket's group: a name or a numeric gid (`"exsync"`, `"990"` or `990`).
+    pub socket_group: Option<GroupSpec>,
+}
+
+/// A group as `exsyncd.toml` names it: by name or by number.
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+#[serde(untagged)]
+pub enum GroupSpec {
+    Id(u32),
+    Name(String),
 }
 
 /// The daemon's resolved settings: defaults < `exsyncd.toml` < flags.
@@ -73,6 +85,8 @@ pub struct Settings {
     pub key_file: Option<PathBuf>,
     pub credential_max_age: Duration,
     pub refuse_withdraw_keys: bool,
+    /// The control socket's group, a name or a numeric gid (see [`crate::control::access`]).
+    pub socket_group: String,
 }
 
 /// Flags that override the file.
@@ -150,6 +164,14 @@ impl Settings {
             key_file: file.key_file,
             credential_max_age,
             refuse_withdraw_keys: file.refuse_withdraw_keys.unwrap_or(false),
+            socket_group: match file.socket_group {
+                Some(GroupSpec::Id(gid)) => gid.to_string(),
+                Some(GroupSpec::Name(name)) if name.trim().is_empty() => {
+                    return Err(ConfigError::new(&path, "socket_group must not be empty"));
+                }
+                Some(GroupSpec::Name(name)) => name,
+                None => DEFAULT_SOCKET_GROUP.to_owned(),
+            },
         })
     }
 

@@ -331,6 +331,7 @@ pub async fn run(settings: Settings, overrides: Overrides) -> anyhow::Result<()>
             settings.socket.display()
         )
     })?;
+    let access = control::access::apply_socket_group(&settings.socket, &settings.socket_group);
 
     let daemon = Arc::new(Daemon {
         sync_slots: Arc::new(tokio::sync::Semaphore::new(settings.max_concurrent_syncs)),
@@ -357,7 +358,7 @@ pub async fn run(settings: Settings, overrides: Overrides) -> anyhow::Result<()>
     daemon.update_gauges();
 
     let metrics_task = tokio::spawn(metrics::serve(metrics_listener, metrics.clone()));
-    let control_task = tokio::spawn(control::serve(control_listener, daemon.clone()));
+    let control_task = tokio::spawn(control::serve(control_listener, daemon.clone(), access));
     let integrations: Vec<_> = daemon
         .topology
         .read()

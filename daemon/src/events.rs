@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use exsync_protocol::ReloadReport;
+use exsync_protocol::{AuditEntry, ReloadReport};
 
 use tracing::{debug, error, info, warn};
 
@@ -459,5 +459,114 @@ pub struct MasterKeyWrong<'a> {
 impl MasterKeyWrong<'_> {
     pub fn emit(&self) {
         error!("Wrong master key: {}", self.message);
+/// The `result` label of a control request or audit entry: a closed set.
+pub fn result_label(result: &str) -> &'static str {
+    match result {
+        "ok" => "ok",
+        "failed" => "failed",
+        "denied" => "denied",
+        _ => "error",
+    }
+}
+
+/// The `origin` label of an audit entry: a closed set.
+fn origin_label(origin: &str) -> &'static str {
+    match origin {
+        "signal" => "signal",
+        "watch" => "watch",
+        _ => "ctl",
+    }
+}
+
+/// A request on the control socket was answered, or refused.
+pub struct ControlRequestAnswered {
+    pub verb: &'static str,
+    /// `ok`, `failed`, `denied` or an error kind.
+    pub result: String,
+    pub uid: u32,
+}
+
+impl ControlRequestAnswered {
+    pub fn emit(&self, m: &Metrics) {
+        debug!(
+            verb = self.verb,
+            result = %self.result,
+            uid = self.uid,
+            "Control request answered."
+        );
+        m.control_requests
+            .with_label_values(&[self.verb, result_label(&self.result)])
+            .inc();
+    }
+}
+
+/// An entry was appended to the audit log: the journal gets the same line.
+pub struct Audited<'a> {
+    pub entry: &'a AuditEntry,
+}
+
+impl Audited<'_> {
+    pub fn emit(&self, m: &Metrics) {
+        let e = self.entry;
+        let user = e.user.as_deref().unwrap_or("?");
+        let target = e.target.as_deref().unwrap_or("-");
+        let message = e.message.as_deref().unwrap_or("");
+        if e.result == "ok" {
+            info!(
+                audit_seq = e.seq,
+                origin = %e.origin,
+                uid = e.uid,
+                pid = e.pid,
+                user,
+                verb = %e.verb,
+                target,
+                result = %e.result,
+                "Audit: {} by uid {} ({user}) on {target}: {}.",
+                e.verb,
+                e.uid,
+                e.result
+            );
+        } else {
+            warn!(
+                audit_seq = e.seq,
+                origin = %e.origin,
+                uid = e.uid,
+                pid = e.pid,
+                user,
+                verb = %e.verb,
+                target,
+                result = %e.result,
+                "Audit: {} by uid {} ({user}) on {target}: {}: {message}",
+                e.verb,
+                e.uid,
+                e.result
+            );
+        }
+        m.audit_entries
+            .with_label_values(&[origin_label(&e.origin), result_label(&e.result)])
+            .inc();
+    }
+}
+
+/// An audit entry could not be stored; the journal keeps the only trace of it.
+pub struct AuditWriteFailed<'a> {
+    pub entry: &'a AuditEntry,
+    pub error: &'a str,
+}
+
+impl AuditWriteFailed<'_> {
+    pub fn emit(&self, m: &Metrics) {
+        let e = self.entry;
+        error!(
+            origin = %e.origin,
+            uid = e.uid,
+            pid = e.pid,
+            verb = %e.verb,
+            target = e.target.as_deref().unwrap_or("-"),
+            result = %e.result,
+            "Could not write to the audit log: {}",
+            self.error
+        );
+        m.audit_write_failures.inc();
     }
 }

@@ -6,11 +6,13 @@
 //! that use them ([`config`], [`supervisor`]), and syncs each integration's streams page by page
 //! into an embedded redb store ([`engine`], [`store`]). Plugins do no I/O of their own: the
 //! [`host`] module sends their HTTP requests within the exchange's request budget. Operators
-//! drive it with `exsyncctl` over a Unix socket ([`control`]); Prometheus scrapes [`metrics`].
+//! drive it with `exsyncctl` over a Unix socket ([`control`]), which writes every change to an
+//! append-only [`audit`] log; Prometheus scrapes [`metrics`].
 //! Changes to the configuration and plugin directories are applied while it runs
 //! ([`watch`], [`reload`]).
 
 pub mod backup;
+pub mod audit;
 pub mod config;
 pub mod control;
 pub mod credentials;

@@ -48,6 +48,9 @@ pub struct Metrics {
     pub build_info: IntGaugeVec,
     pub credential_age: IntGaugeVec,
     pub credential_events: IntCounterVec,
+    pub control_requests: IntCounterVec,
+    pub audit_entries: IntCounterVec,
+    pub audit_write_failures: prometheus::IntCounter,
 }
 
 impl Metrics {
@@ -277,6 +280,33 @@ impl Metrics {
                         "Credential set and rotate requests, by action and result.",
                     ),
                     &["integration", "action", "result"],
+            control_requests: reg(
+                &registry,
+                IntCounterVec::new(
+                    Opts::new(
+                        "exsync_control_requests_total",
+                        "Requests on the control socket, by verb and result (ok, failed, denied, error).",
+                    ),
+                    &["verb", "result"],
+                )
+                .unwrap(),
+            ),
+            audit_entries: reg(
+                &registry,
+                IntCounterVec::new(
+                    Opts::new(
+                        "exsync_audit_entries_total",
+                        "Entries appended to the audit log, by origin (ctl, signal, watch) and result.",
+                    ),
+                    &["origin", "result"],
+                )
+                .unwrap(),
+            ),
+            audit_write_failures: reg(
+                &registry,
+                prometheus::IntCounter::new(
+                    "exsync_audit_write_failures_total",
+                    "Audit entries that could not be written to the store (each also logged).",
                 )
                 .unwrap(),
             ),

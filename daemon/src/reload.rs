@@ -59,8 +59,25 @@ struct Plan {
 }
 
 /// Reloads configuration and plugins now and returns what happened. Reloads run one at a
-/// time; `trigger` says who asked (`watch`, `signal`, `ctl`).
+/// time; `trigger` says who asked (`watch`, `signal`, `ctl`). A reload the daemon starts by
+/// itself (`watch`, `signal`) is written to the audit log here, with the daemon as who;
+/// the control server audits the ones `exsyncctl reload` asks for.
 pub async fn reload(daemon: &Arc<Daemon>, trigger: &str) -> ReloadReport {
+    let report = reload_now(daemon, trigger).await;
+    if trigger != "ctl" {
+        let (result, message) = if report.failed() {
+            let refused: Vec<&str> = report.errors.iter().map(|p| p.subject.as_str()).collect();
+            ("failed", Some(format!("refused: {}", refused.join(", "))))
+        } else {
+            ("ok", None)
+        };
+        let entry = crate::audit::own_entry(trigger, "reload", result, message);
+        crate::audit::record(daemon.store.clone(), &daemon.metrics, entry).await;
+    }
+    report
+}
+
+async fn reload_now(daemon: &Arc<Daemon>, trigger: &str) -> ReloadReport {
     let _one_at_a_time = daemon.reload_lock.lock().await;
     let started = Instant::now();
     if daemon.shutdown.is_cancelled() {
@@ -556,6 +573,9 @@ pub fn restart_required(running: &Settings, new: &Settings) -> Vec<String> {
         "refuse_withdraw_keys",
         running.refuse_withdraw_keys.to_string(),
         new.refuse_withdraw_keys.to_string(),
+        "socket_group",
+        running.socket_group.clone(),
+        new.socket_group.clone(),
     );
     out
 }

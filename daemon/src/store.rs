@@ -215,6 +215,11 @@ impl Store {
         Ok(store)
     }
 
+    /// The database, for modules that own tables of their own ([`crate::audit`]).
+    pub(crate) fn database(&self) -> &Database {
+        &self.db
+    }
+
     /// Stores a page: records (upserted), cursor and coverage, in one transaction.
     pub fn commit_page(
         &self,

@@ -97,6 +97,37 @@ mod tests {
         assert!(!Request::Status.touches_credentials());
         let backup = Request::Backup(BackupRequest { file: "/b".into() });
         assert!(backup.is_change() && backup.touches_credentials());
+    fn changes_need_the_change_right_and_are_audited_reads_need_read() {
+        let sync = Request::Sync(SyncRequest {
+            integration: "binance-main".into(),
+            stream: Some("trades".into()),
+            wait: false,
+        });
+        assert_eq!(sync.needs(), Right::Change);
+        assert!(sync.is_audited());
+        assert_eq!(sync.target().as_deref(), Some("binance-main/trades"));
+        let reload = Request::Reload(ReloadRequest::default());
+        assert_eq!((reload.needs(), reload.is_audited()), (Right::Change, true));
+        for read in [
+            Request::Status,
+            Request::Plugins,
+            Request::Integrations,
+            Request::Audit(AuditRequest::default()),
+            Request::Coverage(CoverageRequest {
+                integration: "x".into(),
+            }),
+        ] {
+            assert_eq!(read.needs(), Right::Read, "{read:?}");
+            assert!(!read.is_audited(), "{read:?}");
+            assert!(!read.touches_credentials(), "{read:?}");
+        }
+        let test = Request::Test(TestRequest {
+            integration: "x".into(),
+        });
+        assert_eq!((test.needs(), test.is_audited()), (Right::Change, true));
+        assert!(Right::None < Right::Read && Right::Read < Right::Change);
+        let line = encode(&Request::Audit(AuditRequest { since_ms: Some(5) }));
+        assert_eq!(line, "{\"command\":\"audit\",\"since_ms\":5}\n");
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub enum Request {
     CredentialsRotate(CredentialsRequest),
     /// `exsyncctl backup FILE`
     Backup(BackupRequest),
+    /// `exsyncctl audit [--since DURATION|DATE]`
+    Audit(AuditRequest),
 }
 
 impl Request {
@@ -54,6 +56,23 @@ impl Request {
             Request::CredentialsSet(_) => "credentials set",
             Request::CredentialsRotate(_) => "credentials rotate",
             Request::Backup(_) => "backup",
+            Request::Audit(_) => "audit",
+        }
+    }
+
+    /// The integration (or other object) a request acts on, for the audit trail: a name,
+    /// never a secret.
+    pub fn target(&self) -> Option<String> {
+        match self {
+            Request::Status | Request::Plugins | Request::Integrations | Request::Audit(_) => None,
+            Request::Reload(_) => None,
+            Request::Test(r) => Some(r.integration.clone()),
+            Request::Sync(r) => Some(match &r.stream {
+                Some(stream) => format!("{}/{stream}", r.integration),
+                None => r.integration.clone(),
+            }),
+            Request::Records(r) => Some(format!("{}/{}", r.integration, r.kind)),
+            Request::Coverage(r) => Some(r.integration.clone()),
         }
     }
 
@@ -125,6 +144,100 @@ pub struct CredentialsRequest {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
 pub struct BackupRequest {
     pub file: String,
+    /// Whether the request reads or writes stored credentials (set, rotate, backup). Such a
+    /// request needs the right to change and is written to the audit log like a change.
+    pub fn touches_credentials(&self) -> bool {
+        false
+    }
+
+    /// Whether the request signs requests to the exchange with an integration's credentials
+    /// (`test`): a use of the key, not a read of the daemon's state.
+    pub fn uses_credentials(&self) -> bool {
+        matches!(self, Request::Test(_))
+    }
+
+    /// The right the peer needs: [`Right::Change`] for changes and anything that touches or
+    /// uses credentials, [`Right::Read`] for the rest (status, plugins, integrations,
+    /// records, coverage, audit).
+    pub fn needs(&self) -> Right {
+        if self.is_audited() {
+            Right::Change
+        } else {
+            Right::Read
+        }
+    }
+
+    /// Whether the request is written to the audit log (whatever its outcome): every change
+    /// and every credential access or use.
+    pub fn is_audited(&self) -> bool {
+        self.is_change() || self.touches_credentials() || self.uses_credentials()
+    }
+}
+
+/// What a peer of the control socket may do, from least to most.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Right {
+    /// Nothing: neither root, nor the daemon's user, nor in the socket's group.
+    None,
+    /// Status, plugins, integrations, records, coverage, audit: members of the socket group.
+    Read,
+    /// Everything: root and the daemon's own user.
+    Change,
+}
+
+impl Right {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Right::None => "none",
+            Right::Read => "read",
+            Right::Change => "change",
+        }
+    }
+}
+
+/// `exsyncctl audit [--since DURATION|DATE]`
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct AuditRequest {
+    /// Only entries at or after this UTC ms; all when absent.
+    #[serde(default)]
+    pub since_ms: Option<i64>,
+}
+
+/// One entry of the append-only audit log: who did what, when, with which result.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct AuditEntry {
+    /// Position in the log, from 1, never reused.
+    pub seq: u64,
+    /// When the daemon decided, UTC ms.
+    pub at_ms: i64,
+    /// Where it came from: `ctl` (a peer of the control socket), `signal` (SIGHUP) or
+    /// `watch` (the config watcher); the last two are the daemon itself.
+    pub origin: String,
+    /// The peer's uid (the daemon's own for `signal` and `watch`).
+    pub uid: u32,
+    /// The peer's pid (the daemon's own for `signal` and `watch`).
+    pub pid: u32,
+    /// The uid's user name, where it resolves.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// The verb (`sync`, `reload`, ...).
+    pub verb: String,
+    /// What it acted on (`binance-main/trades`), never a secret.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// `ok`, `failed` (done, but part of it failed: a stream, a refused file), or the error
+    /// kind of the answer (`denied` when the peer lacked the right).
+    pub result: String,
+    /// The answer's error message, if any (messages never carry secrets).
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// `exsyncctl audit`: entries oldest first.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct AuditReport {
+    pub entries: Vec<AuditEntry>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -184,6 +297,7 @@ pub enum Response {
     Reload(ReloadReport),
     Credentials(CredentialsReport),
     Backup(BackupReport),
+    Audit(AuditReport),
     Error(ErrorResponse),
 }
 
@@ -199,7 +313,7 @@ impl Response {
 /// Kinds are the plugin taxonomy (`auth`, `permission`, `clock`, `rate_limited`, `banned`,
 /// `network`, `exchange_unavailable`, `bad_response`, `unsupported`, `config`, `plugin`) plus
 /// the control plane's own: `protocol` (malformed message, version mismatch), `not_found`
-/// (no such integration or stream), `denied` (the peer may not change anything), `busy`,
+/// (no such integration or stream), `denied` (the peer lacks the right the verb needs), `busy`,
 /// `internal`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
 pub struct ErrorInfo {

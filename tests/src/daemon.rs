@@ -1,5 +1,8 @@
 //! Starts the real `exsyncd` binary in a temporary directory and drives it with the real
 //! `exsyncctl`.
+//!
+//! Every secret handed to a daemon here is registered with [`crate::secrets`], and every log,
+//! ctl output and `/metrics` body seen here is checked against all of them.
 
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
@@ -10,6 +13,7 @@ use serde_json::Value;
 
 use crate::bins::target_bin;
 use crate::http;
+use crate::secrets;
 
 /// One timeout for every `wait_for_*`: generous, because CI machines are slow.
 pub const TIMEOUT: Duration = Duration::from_secs(60);
@@ -63,8 +67,9 @@ impl Setup {
             .unwrap_or_else(|e| panic!("copying plugin {file}: {e}"));
     }
 
-    /// Writes `integrations.d/NAME.toml`.
+    /// Writes `integrations.d/NAME.toml` (registering credentials written inline in it).
     pub fn integration(&self, name: &str, toml: &str) {
+        secrets::register_inline_credentials(name, toml);
         std::fs::write(
             self.config_dir()
                 .join("integrations.d")
@@ -84,6 +89,7 @@ impl Setup {
     /// Saves `integrations.d/NAME.toml` the way editors do: writes a temporary file beside it
     /// and renames it over the old one.
     pub fn integration_renamed_over(&self, name: &str, toml: &str) {
+        secrets::register_inline_credentials(name, toml);
         let tmp = self
             .config_dir()
             .join("integrations.d")
@@ -111,9 +117,36 @@ impl Setup {
         std::fs::rename(&tmp, self.plugin_dir().join(file)).expect("renaming a plugin file");
     }
 
-    /// Sets an environment variable for the daemon (credentials come from `env:`).
+    /// Sets an environment variable for the daemon that holds a credential (`env:`): its
+    /// value is registered as a secret, which no output may show.
     pub fn env(&mut self, key: &str, value: &str) {
+        secrets::register(&format!("env {key}"), value);
         self.env.push((key.to_owned(), value.to_owned()));
+    }
+
+    /// Sets an environment variable for the daemon whose value is no secret (a sub-account
+    /// name, a setting): outputs may show it.
+    pub fn env_public(&mut self, key: &str, value: &str) {
+        self.env.push((key.to_owned(), value.to_owned()));
+    }
+
+    /// Writes a credential file (for `file:PATH`) in the installation, mode 0600, registers
+    /// its content as a secret and returns its path.
+    pub fn secret_file(&self, file: &str, value: &str) -> PathBuf {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        secrets::register(&format!("file {file}"), value);
+        let path = self.path().join(file);
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)
+            .unwrap_or_else(|e| panic!("writing the credential file {file}: {e}"));
+        f.write_all(value.as_bytes())
+            .unwrap_or_else(|e| panic!("writing the credential file {file}: {e}"));
+        path
     }
 }
 
@@ -235,8 +268,9 @@ impl Daemon {
         let mut buf = [0u8; 256];
         let n = notify.recv(&mut buf).unwrap_or_else(|e| {
             panic!(
-                "exsyncd did not send READY=1 within {TIMEOUT:?} ({e}); log:\n{}",
-                std::fs::read_to_string(setup.log_path()).unwrap_or_default()
+                "exsyncd did not send READY=1 within {TIMEOUT:?} ({e}); log (secrets \
+                 redacted):\n{}",
+                secrets::redact(&std::fs::read_to_string(setup.log_path()).unwrap_or_default())
             )
         });
         assert!(
@@ -256,6 +290,15 @@ impl Daemon {
     /// Runs `exsyncctl --socket S ARGS...`.
     pub fn ctl(&self, args: &[&str]) -> Ctl {
         ctl(&self.socket, args)
+    }
+
+    /// Runs `exsyncctl --socket S ARGS...` as another user: `as_user`'s uid, primary gid and
+    /// supplementary groups (the tests run as root, which may become anyone).
+    pub fn ctl_as(&self, as_user: &OtherUser, args: &[&str]) -> Ctl {
+        let mut cmd = Command::new(target_bin("exsyncctl"));
+        cmd.arg("--socket").arg(&self.socket).args(args);
+        as_user.apply(&mut cmd);
+        run_ctl(cmd, args)
     }
 
     /// Runs `exsyncctl --json ...` and expects exit 0.
@@ -317,12 +360,21 @@ impl Daemon {
             .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
     }
 
+    /// The `/metrics` body, checked for secrets.
     pub fn metrics(&self) -> String {
-        http::get(&self.metrics_url).text()
+        let body = http::get(&self.metrics_url).text();
+        secrets::check(&format!("the /metrics body of {}", self.metrics_url), &body);
+        body
     }
 
+    /// The daemon's log so far, checked for secrets.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+        let log = std::fs::read_to_string(&self.log_path).unwrap_or_default();
+        secrets::check(
+            &format!("the exsyncd log {}", self.log_path.display()),
+            &log,
+        );
+        log
     }
 
     pub fn pid(&self) -> u32 {
@@ -358,24 +410,98 @@ impl Daemon {
 }
 
 impl Drop for Daemon {
+    /// Stops the daemon, then checks its whole log for secrets.
     fn drop(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
         }
+        let log = std::fs::read_to_string(&self.log_path).unwrap_or_default();
+        secrets::check_in_drop(
+            &format!(
+                "the exsyncd log {} (checked as the daemon stopped)",
+                self.log_path.display()
+            ),
+            &log,
+        );
     }
 }
 
-/// Runs `exsyncctl --socket S ARGS...` with no daemon assumptions.
+/// Runs `exsyncctl --socket S ARGS...` with no daemon assumptions; its output is checked for
+/// secrets.
 pub fn ctl(socket: &Path, args: &[&str]) -> Ctl {
-    let out = Command::new(target_bin("exsyncctl"))
-        .arg("--socket")
-        .arg(socket)
-        .args(args)
+    let mut cmd = Command::new(target_bin("exsyncctl"));
+    cmd.arg("--socket").arg(socket).args(args);
+    run_ctl(cmd, args)
+}
+
+/// Runs a prepared `exsyncctl` command (another user, another binary path) with stdin closed
+/// and checks its output for secrets. `args` name the run in a leak report.
+pub fn run_ctl(mut cmd: Command, args: &[&str]) -> Ctl {
+    let out = cmd
         .stdin(Stdio::null())
         .output()
         .expect("running exsyncctl");
-    Ctl::from(out)
+    let ctl = Ctl::from(out);
+    secrets::check(
+        &format!("the stdout of `exsyncctl {}`", args.join(" ")),
+        &ctl.stdout,
+    );
+    secrets::check(
+        &format!("the stderr of `exsyncctl {}`", args.join(" ")),
+        &ctl.stderr,
+    );
+    ctl
+}
+
+/// A user other than the one running the tests, to run `exsyncctl` as.
+#[derive(Clone, Debug)]
+pub struct OtherUser {
+    pub uid: u32,
+    pub gid: u32,
+    /// Supplementary groups.
+    pub groups: Vec<u32>,
+}
+
+impl OtherUser {
+    /// Makes `cmd` run as this user: supplementary groups, then gid, then uid, in the child
+    /// between fork and exec (std's `CommandExt::groups` is not stable).
+    pub fn apply(&self, cmd: &mut Command) {
+        use std::os::unix::process::CommandExt;
+        let (uid, gid, groups) = (self.uid, self.gid, self.groups.clone());
+        // Safety: the closure only makes async-signal-safe system calls (setgroups, setgid,
+        // setuid) on memory allocated before the fork.
+        unsafe {
+            cmd.pre_exec(move || {
+                let ok = libc::setgroups(groups.len(), groups.as_ptr()) == 0
+                    && libc::setgid(gid) == 0
+                    && libc::setuid(uid) == 0;
+                if ok {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::last_os_error())
+                }
+            });
+        }
+    }
+}
+
+/// `n` ids (from 61000 up) that no user and no group of this machine uses, for
+/// [`OtherUser`]s and socket groups made up by a test.
+pub fn unused_ids(n: usize) -> Vec<u32> {
+    let mut used = std::collections::BTreeSet::new();
+    for file in ["/etc/passwd", "/etc/group"] {
+        for line in std::fs::read_to_string(file).unwrap_or_default().lines() {
+            let mut fields = line.split(':');
+            if let Some(id) = fields.nth(2).and_then(|f| f.parse::<u32>().ok()) {
+                used.insert(id);
+            }
+            if let Some(id) = fields.next().and_then(|f| f.parse::<u32>().ok()) {
+                used.insert(id);
+            }
+        }
+    }
+    (61000..).filter(|id| !used.contains(id)).take(n).collect()
 }
 
 /// Polls `check` until it returns `Some`, or panics after [`TIMEOUT`].

@@ -6,6 +6,7 @@ pub mod daemon;
 pub mod dates;
 pub mod http;
 pub mod probe;
+pub mod secrets;
 pub mod sim;
 pub mod truth;
 

@@ -5,6 +5,7 @@
 //! [`Failure`]; `main` prints it on stderr and exits with [`Failure::exit`].
 
 pub mod backup;
+pub mod audit;
 pub mod coverage;
 pub mod credentials;
 pub mod docs;

@@ -8,6 +8,20 @@
 //! reads to whoever can open the socket (mode 0660: the `exsync` group).
 
 mod backup;
+//! connection stays usable.
+//!
+//! Access ([`access`]): the socket is mode 0660 and group `socket_group` (default `exsync`).
+//! Every request is checked against the peer's right (`SO_PEERCRED`): changes and credential
+//! access need root or the daemon's own user, reads need the socket group. A refusal says which
+//! right was missing and who asked.
+//!
+//! Audit: this module decides, for every request at dispatch, whether it is audited
+//! ([`Request::is_audited`]: every change and every credential access or use) or refused; such a
+//! request is appended to the audit log ([`crate::audit`]) with who asked, what, when and the
+//! result of its final answer, and gets a journal line. Handlers know nothing of it.
+
+pub mod access;
+mod audit;
 mod coverage;
 mod credentials;
 mod integrations;
@@ -23,7 +37,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use exsync_protocol::{
-    decode, encode, ErrorInfo, Hello, Request, Response, MAX_LINE_BYTES, PROTOCOL_VERSION,
+    decode, encode, AuditEntry, ErrorInfo, Hello, Request, Response, Right, MAX_LINE_BYTES,
+    PROTOCOL_VERSION,
 };
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
@@ -31,7 +46,10 @@ use tokio::net::unix::OwnedWriteHalf;
 use tokio::net::{UnixListener, UnixStream};
 use tokio_util::codec::{FramedRead, LinesCodec, LinesCodecError};
 
+use self::access::{Access, Peer};
 use crate::daemon::Daemon;
+use crate::events::ControlRequestAnswered;
+use crate::host::now_ms;
 use crate::supervisor::Integration;
 
 /// Binds the socket (replacing a stale one) with mode 0660.
@@ -54,14 +72,16 @@ pub fn bind(path: &Path) -> std::io::Result<UnixListener> {
     Ok(listener)
 }
 
-/// Accepts connections until the task is aborted.
-pub async fn serve(listener: UnixListener, daemon: Arc<Daemon>) {
+/// Accepts connections until the task is aborted; `access` decides what each peer may do.
+pub async fn serve(listener: UnixListener, daemon: Arc<Daemon>, access: Access) {
+    let access = Arc::new(access);
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
                 let daemon = daemon.clone();
+                let access = access.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = connection(stream, daemon).await {
+                    if let Err(e) = connection(stream, daemon, &access).await {
                         tracing::debug!(error = %e, "Control connection ended.");
                     }
                 });
@@ -74,14 +94,71 @@ pub async fn serve(listener: UnixListener, daemon: Arc<Daemon>) {
     }
 }
 
-/// Writes responses of one connection.
+/// Writes responses of one connection, and remembers how the last request ended.
 pub struct Responder {
     writer: OwnedWriteHalf,
+    /// The result of the last final answer sent: `ok`, `failed` or an error kind, with the
+    /// error's message.
+    outcome: Option<(String, Option<String>)>,
+    /// The audit entry of the request being answered, if it is audited: written with the
+    /// final answer's result before that answer goes out, so a client that saw its change
+    /// acknowledged finds it in the audit log.
+    audit: Option<(Arc<Daemon>, AuditEntry)>,
+    /// The request being answered (verb, peer uid) and where its metric goes.
+    answering: Option<(&'static str, u32, Arc<Daemon>)>,
 }
 
 impl Responder {
     pub async fn send(&mut self, response: &Response) -> std::io::Result<()> {
+        if response.is_final() {
+            let (result, message) = outcome_of(response);
+            if let Some((daemon, mut entry)) = self.audit.take() {
+                entry.result = result.clone();
+                entry.message = message.clone();
+                crate::audit::record(daemon.store.clone(), &daemon.metrics, entry).await;
+            }
+            if let Some((verb, uid, daemon)) = self.answering.take() {
+                ControlRequestAnswered {
+                    verb,
+                    result: result.clone(),
+                    uid,
+                }
+                .emit(&daemon.metrics);
+            }
+            self.outcome = Some((result, message));
+        }
         self.writer.write_all(encode(response).as_bytes()).await
+    }
+}
+
+/// How a final answer ends a request, for the audit log.
+fn outcome_of(response: &Response) -> (String, Option<String>) {
+    match response {
+        Response::Error(e) => (e.kind.clone(), Some(e.message.clone())),
+        Response::Sync(r) if r.failed() => {
+            let failed: Vec<&str> = r
+                .streams
+                .iter()
+                .filter(|s| s.result != "ok")
+                .map(|s| s.stream.as_str())
+                .collect();
+            (
+                "failed".into(),
+                Some(format!("streams failed: {}", failed.join(", "))),
+            )
+        }
+        Response::Reload(r) if r.failed() => (
+            "failed".into(),
+            Some(format!(
+                "refused: {}",
+                r.errors
+                    .iter()
+                    .map(|p| p.subject.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        ),
+        _ => ("ok".into(), None),
     }
 }
 
@@ -117,20 +194,55 @@ pub fn find_integration(daemon: &Daemon, name: &str) -> Result<Arc<Integration>,
     })
 }
 
-/// Whether the peer may change things: root or the daemon's own user.
-fn may_change(stream: &UnixStream) -> bool {
-    let me = unsafe { libc::geteuid() };
-    match stream.peer_cred() {
-        Ok(cred) => cred.uid() == 0 || cred.uid() == me,
-        Err(_) => false,
-    }
+/// The refusal of a request the peer lacks the right for: which right, and who asked.
+fn denied(request: &Request, needs: Right, has: Right, peer: &Peer, access: &Access) -> Response {
+    let verb = request.verb();
+    let what = match needs {
+        Right::Change => "changes the daemon's state or touches credentials",
+        _ => "reads the daemon's state",
+    };
+    let user = peer.user().map(|u| format!(" ({u})")).unwrap_or_default();
+    failure(
+        "denied",
+        format!(
+            "`{verb}` {what} and needs the `{}` right; uid {}{user}, pid {}, has {}: only {}              may do that",
+            needs.as_str(),
+            peer.uid,
+            peer.pid,
+            match has {
+                Right::None => "no right".to_owned(),
+                r => format!("only the `{}` right", r.as_str()),
+            },
+            access.who_may(needs),
+        ),
+        match needs {
+            Right::Change => "run it as root (sudo) or as the exsync user",
+            _ => "add the user to the socket's group (`exsync`), or run it as root (sudo)",
+        },
+    )
 }
 
-async fn connection(stream: UnixStream, daemon: Arc<Daemon>) -> std::io::Result<()> {
-    let can_change = may_change(&stream);
+async fn connection(
+    stream: UnixStream,
+    daemon: Arc<Daemon>,
+    access: &Access,
+) -> std::io::Result<()> {
+    // A peer the kernel cannot name gets no right at all.
+    let peer = Peer::of(&stream).unwrap_or(Peer {
+        uid: u32::MAX,
+        gid: u32::MAX,
+        pid: 0,
+        groups: Vec::new(),
+    });
+    let right = access.right(&peer);
     let (read, write) = stream.into_split();
     let mut lines = FramedRead::new(read, LinesCodec::new_with_max_length(MAX_LINE_BYTES));
-    let mut out = Responder { writer: write };
+    let mut out = Responder {
+        writer: write,
+        outcome: None,
+        audit: None,
+        answering: None,
+    };
 
     // Handshake.
     let hello = match lines.next().await {
@@ -195,17 +307,42 @@ async fn connection(stream: UnixStream, daemon: Arc<Daemon>) -> std::io::Result<
             }
         };
         tracing::debug!(verb = request.verb(), "Control request.");
-        if request.is_change() && !can_change {
-            out.send(&failure(
-                "denied",
-                format!(
-                    "`{}` changes the daemon's state; only root and the exsync user may do that",
-                    request.verb()
-                ),
-                "run it as root (sudo) or as the exsync user",
-            ))
-            .await?;
-            continue;
+        let verb = request.verb();
+        let needs = request.needs();
+        out.outcome = None;
+        out.answering = Some((verb, peer.uid, daemon.clone()));
+        out.audit = (request.is_audited() || right < needs).then(|| {
+            let entry = AuditEntry {
+                seq: 0,
+                at_ms: now_ms(),
+                origin: "ctl".into(),
+                uid: peer.uid,
+                pid: peer.pid,
+                user: peer.user(),
+                verb: verb.to_owned(),
+                target: request.target(),
+                result: String::new(),
+                message: None,
+            };
+            (daemon.clone(), entry)
+        });
+        let sent = if right < needs {
+            out.send(&denied(&request, needs, right, &peer, access))
+                .await
+        } else {
+            dispatch(&daemon, request, &mut out).await
+        };
+        // A client that left before the final answer: the request ran (or runs on) anyway.
+        let (result, message) = out.outcome.take().unwrap_or_else(|| {
+            (
+                "disconnected".to_owned(),
+                Some("the client left before the final answer".to_owned()),
+            )
+        });
+        if let Some((daemon, mut entry)) = out.audit.take() {
+            entry.result = result.clone();
+            entry.message = message;
+            crate::audit::record(daemon.store.clone(), &daemon.metrics, entry).await;
         }
         match request {
             Request::Status => out.send(&status::status(&daemon)).await?,
@@ -226,7 +363,29 @@ async fn connection(stream: UnixStream, daemon: Arc<Daemon>) -> std::io::Result<
                 out.send(&answer).await?
             }
             Request::Backup(r) => out.send(&backup::backup(&daemon, r).await).await?,
+        if let Some((verb, uid, daemon)) = out.answering.take() {
+            ControlRequestAnswered { verb, result, uid }.emit(&daemon.metrics);
         }
+        sent?;
     }
     Ok(())
+}
+
+/// Hands a request the peer may make to its verb's module.
+async fn dispatch(
+    daemon: &Arc<Daemon>,
+    request: Request,
+    out: &mut Responder,
+) -> std::io::Result<()> {
+    match request {
+        Request::Status => out.send(&status::status(daemon)).await,
+        Request::Plugins => out.send(&plugins::plugins(daemon)).await,
+        Request::Integrations => out.send(&integrations::integrations(daemon)).await,
+        Request::Test(r) => out.send(&test::test(daemon, r).await).await,
+        Request::Sync(r) => sync::sync(daemon, r, out).await,
+        Request::Records(r) => records::records(daemon, r, out).await,
+        Request::Coverage(r) => out.send(&coverage::coverage(daemon, r)).await,
+        Request::Reload(r) => reload::reload(daemon, r, out).await,
+        Request::Audit(r) => out.send(&audit::audit(daemon, r).await).await,
+    }
 }

@@ -2,6 +2,7 @@
 //! loopback. One test binary, like ripgrep's `tests/tests.rs`; helpers live in the crate's
 //! `src/`.
 
+mod access;
 mod auth;
 mod b2c2;
 mod bitfinex;

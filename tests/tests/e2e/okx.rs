@@ -657,7 +657,7 @@ fn sub_account_name_requires_a_sub_account_key_and_the_check_reports_rights() {
         "read_only,withdraw",
     ]);
     let mut setup = okx_setup(&sub, SECRET, "budget = true", tail);
-    setup.env("E2E_OKX_SUB", "desk-1");
+    setup.env_public("E2E_OKX_SUB", "desk-1");
     let file = setup
         .config_dir()
         .join("integrations.d")
@@ -690,7 +690,7 @@ fn sub_account_name_requires_a_sub_account_key_and_the_check_reports_rights() {
     // The same name with the main account's key is a configuration error.
     let main = okx_sim(&["--seed", "58", "--fills", "10"]);
     let mut setup = okx_setup(&main, SECRET, "budget = true", tail);
-    setup.env("E2E_OKX_SUB", "desk-1");
+    setup.env_public("E2E_OKX_SUB", "desk-1");
     let file = setup
         .config_dir()
         .join("integrations.d")
