@@ -97,6 +97,9 @@ mod tests {
         assert!(!Request::Status.touches_credentials());
         let backup = Request::Backup(BackupRequest { file: "/b".into() });
         assert!(backup.is_change() && backup.touches_credentials());
+    }
+
+    #[test]
     fn changes_need_the_change_right_and_are_audited_reads_need_read() {
         let sync = Request::Sync(SyncRequest {
             integration: "binance-main".into(),

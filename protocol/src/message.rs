@@ -73,6 +73,10 @@ impl Request {
             }),
             Request::Records(r) => Some(format!("{}/{}", r.integration, r.kind)),
             Request::Coverage(r) => Some(r.integration.clone()),
+            Request::CredentialsSet(r) | Request::CredentialsRotate(r) => {
+                Some(r.integration.clone())
+            }
+            Request::Backup(r) => Some(r.file.clone()),
         }
     }
 
@@ -95,6 +99,29 @@ impl Request {
             self,
             Request::CredentialsSet(_) | Request::CredentialsRotate(_) | Request::Backup(_)
         )
+    }
+
+    /// Whether the request signs requests to the exchange with an integration's credentials
+    /// (`test`): a use of the key, not a read of the daemon's state.
+    pub fn uses_credentials(&self) -> bool {
+        matches!(self, Request::Test(_))
+    }
+
+    /// The right the peer needs: [`Right::Change`] for changes and anything that touches or
+    /// uses credentials, [`Right::Read`] for the rest (status, plugins, integrations,
+    /// records, coverage, audit).
+    pub fn needs(&self) -> Right {
+        if self.is_audited() {
+            Right::Change
+        } else {
+            Right::Read
+        }
+    }
+
+    /// Whether the request is written to the audit log (whatever its outcome): every change
+    /// and every credential access or use.
+    pub fn is_audited(&self) -> bool {
+        self.is_change() || self.touches_credentials() || self.uses_credentials()
     }
 }
 
@@ -144,34 +171,6 @@ pub struct CredentialsRequest {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
 pub struct BackupRequest {
     pub file: String,
-    /// Whether the request reads or writes stored credentials (set, rotate, backup). Such a
-    /// request needs the right to change and is written to the audit log like a change.
-    pub fn touches_credentials(&self) -> bool {
-        false
-    }
-
-    /// Whether the request signs requests to the exchange with an integration's credentials
-    /// (`test`): a use of the key, not a read of the daemon's state.
-    pub fn uses_credentials(&self) -> bool {
-        matches!(self, Request::Test(_))
-    }
-
-    /// The right the peer needs: [`Right::Change`] for changes and anything that touches or
-    /// uses credentials, [`Right::Read`] for the rest (status, plugins, integrations,
-    /// records, coverage, audit).
-    pub fn needs(&self) -> Right {
-        if self.is_audited() {
-            Right::Change
-        } else {
-            Right::Read
-        }
-    }
-
-    /// Whether the request is written to the audit log (whatever its outcome): every change
-    /// and every credential access or use.
-    pub fn is_audited(&self) -> bool {
-        self.is_change() || self.touches_credentials() || self.uses_credentials()
-    }
 }
 
 /// What a peer of the control socket may do, from least to most.

@@ -3,8 +3,10 @@
 //! The socket file is mode 0660 and belongs to the socket group (`socket_group` in
 //! `exsyncd.toml`, default `exsync`, a name or a numeric gid), so only root, the daemon's
 //! user and that group can connect at all. Each connection's peer is read with
-//! `SO_PEERCRED` (uid, gid, pid) plus the supplementary groups of its process
-//! (`/proc/<pid>/status`), and gets one [`Right`]:
+//! `SO_PEERCRED` (uid, gid, pid) plus its supplementary groups (`SO_PEERGROUPS`: the groups
+//! the peer had when it connected, from the kernel, with no race against pid reuse and no
+//! need to read other processes' `/proc` entries, which the unit's `ProtectProc=invisible`
+//! hides; `/proc/<pid>/status` only where the kernel predates 4.13), and gets one [`Right`]:
 //!
 //! - root and the daemon's own user: [`Right::Change`], everything;
 //! - a member of the socket group (primary or supplementary): [`Right::Read`];
@@ -39,10 +41,10 @@ impl Peer {
             uid: cred.uid(),
             gid: cred.gid(),
             pid,
-            groups: if pid == 0 {
-                Vec::new()
-            } else {
-                process_groups(pid)
+            groups: match socket_groups(stream) {
+                Some(groups) => groups,
+                None if pid != 0 => process_groups(pid),
+                None => Vec::new(),
             },
         })
     }
@@ -171,6 +173,39 @@ pub fn user_name(uid: u32) -> Option<String> {
     }
     let name = unsafe { CStr::from_ptr(pw.pw_name) };
     Some(name.to_string_lossy().into_owned())
+}
+
+/// The peer's supplementary groups as the kernel recorded them at connect (`SO_PEERGROUPS`,
+/// Linux 4.13 and later); `None` if the kernel does not support it.
+pub fn socket_groups(stream: &UnixStream) -> Option<Vec<u32>> {
+    use std::os::fd::AsRawFd;
+    let fd = stream.as_raw_fd();
+    let mut groups: Vec<libc::gid_t> = vec![0; 64];
+    loop {
+        let mut len = (groups.len() * std::mem::size_of::<libc::gid_t>()) as libc::socklen_t;
+        // SAFETY: `groups` has room for `len` bytes; the kernel writes at most that many and
+        // sets `len` to what it wrote (or, with ERANGE, to what it needs).
+        let rc = unsafe {
+            libc::getsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_PEERGROUPS,
+                groups.as_mut_ptr().cast(),
+                &mut len,
+            )
+        };
+        let count = len as usize / std::mem::size_of::<libc::gid_t>();
+        if rc == 0 {
+            groups.truncate(count);
+            return Some(groups);
+        }
+        let err = std::io::Error::last_os_error();
+        if err.raw_os_error() == Some(libc::ERANGE) && count > groups.len() && count <= 65_536 {
+            groups.resize(count, 0);
+            continue;
+        }
+        return None;
+    }
 }
 
 /// The supplementary groups of a process (`Groups:` of `/proc/<pid>/status`); empty if the

@@ -344,25 +344,6 @@ async fn connection(
             entry.message = message;
             crate::audit::record(daemon.store.clone(), &daemon.metrics, entry).await;
         }
-        match request {
-            Request::Status => out.send(&status::status(&daemon)).await?,
-            Request::Plugins => out.send(&plugins::plugins(&daemon)).await?,
-            Request::Integrations => out.send(&integrations::integrations(&daemon)).await?,
-            Request::Test(r) => out.send(&test::test(&daemon, r).await).await?,
-            Request::Sync(r) => sync::sync(&daemon, r, &mut out).await?,
-            Request::Records(r) => records::records(&daemon, r, &mut out).await?,
-            Request::Coverage(r) => out.send(&coverage::coverage(&daemon, r)).await?,
-            Request::Reload(r) => reload::reload(&daemon, r, &mut out).await?,
-            Request::CredentialsSet(r) => {
-                let answer = credentials::credentials(&daemon, r, credentials::Action::Set).await;
-                out.send(&answer).await?
-            }
-            Request::CredentialsRotate(r) => {
-                let answer =
-                    credentials::credentials(&daemon, r, credentials::Action::Rotate).await;
-                out.send(&answer).await?
-            }
-            Request::Backup(r) => out.send(&backup::backup(&daemon, r).await).await?,
         if let Some((verb, uid, daemon)) = out.answering.take() {
             ControlRequestAnswered { verb, result, uid }.emit(&daemon.metrics);
         }
@@ -387,5 +368,14 @@ async fn dispatch(
         Request::Coverage(r) => out.send(&coverage::coverage(daemon, r)).await,
         Request::Reload(r) => reload::reload(daemon, r, out).await,
         Request::Audit(r) => out.send(&audit::audit(daemon, r).await).await,
+        Request::CredentialsSet(r) => {
+            let answer = credentials::credentials(daemon, r, credentials::Action::Set).await;
+            out.send(&answer).await
+        }
+        Request::CredentialsRotate(r) => {
+            let answer = credentials::credentials(daemon, r, credentials::Action::Rotate).await;
+            out.send(&answer).await
+        }
+        Request::Backup(r) => out.send(&backup::backup(daemon, r).await).await,
     }
 }
