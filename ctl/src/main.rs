@@ -58,6 +58,8 @@ enum Command {
     Reload(commands::reload::ReloadArgs),
     /// Check a configuration directory without a daemon.
     Validate(commands::validate::ValidateArgs),
+    /// Candle series: data sources, list, info, quality report, download.
+    Data(commands::data::DataArgs),
 }
 
 /// How a run ended: the exit codes operators and scripts rely on.
@@ -96,6 +98,7 @@ fn main() -> ExitCode {
         Command::Coverage(args) => commands::coverage::coverage(&ctx, &args),
         Command::Reload(args) => commands::reload::reload(&ctx, &args),
         Command::Validate(args) => commands::validate::validate(&ctx, &args),
+        Command::Data(args) => commands::data::data(&ctx, &args),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -313,6 +313,7 @@ impl StreamRun<'_> {
     ) -> Result<(PageWrite, bool), PluginError> {
         let connector = self.connector.clone();
         let (stream, partition) = (self.stream, partition.to_owned());
+        let (daemon, name) = (self.daemon.clone(), self.it.name().to_owned());
         blocking(move || {
             let page = {
                 let handle = connector
@@ -320,8 +321,12 @@ impl StreamRun<'_> {
                     .map_err(|_| PluginError::plugin("connector lock poisoned"))?;
                 handle.fetch_raw(stream, &partition, cursor.as_deref())?
             };
+            let records = prepare(stream, page.records)?;
+            if stream == Stream::Candles {
+                crate::candles::note_page(&daemon, &name, &records);
+            }
             let write = PageWrite {
-                records: prepare(stream, page.records)?,
+                records,
                 next_cursor: page.next_cursor,
                 covered: page.covered.map(|r| Range {
                     from_ms: r.from_ms,
@@ -627,6 +632,9 @@ pub async fn sync(
             counters: &counters,
         };
         report.streams.push(run.run().await);
+        if stream == Stream::Candles {
+            crate::candles::refresh_after_sync(&daemon, it.exchange()).await;
+        }
     }
     daemon.set_running(it.name(), None);
     report

@@ -10,6 +10,7 @@
 //! Changes to the configuration and plugin directories are applied while it runs
 //! ([`watch`], [`reload`]).
 
+pub mod candles;
 pub mod config;
 pub mod control;
 pub mod daemon;
@@ -19,6 +20,7 @@ pub mod host;
 pub mod metrics;
 pub mod notify;
 pub mod plugins;
+pub mod quality;
 pub mod reload;
 pub mod store;
 pub mod supervisor;

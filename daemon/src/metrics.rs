@@ -43,6 +43,7 @@ pub struct Metrics {
     pub config_problems: IntGauge,
     pub integrations: IntGaugeVec,
     pub build_info: IntGaugeVec,
+    pub candle_quality_issues: IntGaugeVec,
 }
 
 impl Metrics {
@@ -220,6 +221,17 @@ impl Metrics {
                 IntGaugeVec::new(
                     Opts::new("exsync_build_info", "Always 1; labels carry the version."),
                     &["version", "plugin_api"],
+                )
+                .unwrap(),
+            ),
+            candle_quality_issues: reg(
+                &registry,
+                IntGaugeVec::new(
+                    Opts::new(
+                        "exsync_candle_quality_issues",
+                        "Defects found in stored candle series at their last check (missing, duplicate or invalid candles, spikes, broken OHLC, staleness), summed over symbols.",
+                    ),
+                    &["exchange", "timeframe", "severity"],
                 )
                 .unwrap(),
             ),

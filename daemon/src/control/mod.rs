@@ -3,11 +3,12 @@
 //! Speaks the protocol crate's newline-delimited JSON: a version handshake, then one request
 //! per line answered by zero or more events and one final response. Each verb has its own
 //! module with the same name as the request. A malformed line gets a `protocol` error and the
-//! connection stays usable. Requests that change something (`sync`, `reload`) are allowed only to root
+//! connection stays usable. Requests that change something (`sync`, `reload`, `data download`) are allowed only to root
 //! and the daemon's own user (checked with `SO_PEERCRED`); reads to whoever can open the
 //! socket (mode 0660: the `exsync` group).
 
 mod coverage;
+mod data;
 mod integrations;
 mod plugins;
 mod records;
@@ -203,6 +204,11 @@ async fn connection(stream: UnixStream, daemon: Arc<Daemon>) -> std::io::Result<
             Request::Records(r) => records::records(&daemon, r, &mut out).await?,
             Request::Coverage(r) => out.send(&coverage::coverage(&daemon, r)).await?,
             Request::Reload(r) => reload::reload(&daemon, r, &mut out).await?,
+            Request::DataSources => out.send(&data::data_sources(&daemon)).await?,
+            Request::DataList => out.send(&data::data_list(&daemon).await).await?,
+            Request::DataInfo(r) => out.send(&data::data_info(&daemon, r).await).await?,
+            Request::DataValidate(r) => out.send(&data::data_validate(&daemon, r).await).await?,
+            Request::DataDownload(r) => data::data_download(&daemon, r, &mut out).await?,
         }
     }
     Ok(())
