@@ -372,12 +372,71 @@ pub fn validate(
     threshold: Option<Decimal>,
 ) -> Result<Vec<SeriesQuality>, String> {
     let now = now_ms();
-    let reports: Vec<SeriesQuality> = read_series(daemon, selector)?
+    let mut series = read_series(daemon, selector)?;
+    series.extend(refused_only(daemon, selector, &series));
+    let reports: Vec<SeriesQuality> = series
         .iter()
         .map(|s| check(daemon, s, threshold, now))
         .collect();
     keep(daemon, &reports);
     Ok(reports)
+}
+
+/// Series with nothing stored whose candles partition failed on a refused page: the
+/// exchange sent something (a `NaN`) the engine would not store, so the report must still
+/// show them.
+fn refused_only(daemon: &Daemon, selector: &SeriesSelector, known: &[Series]) -> Vec<Series> {
+    let mut out: Vec<Series> = Vec::new();
+    for source in sources(daemon) {
+        let Ok(coverage) = daemon.store.coverage(&source.namespace, "candles") else {
+            continue;
+        };
+        for (partition, c) in coverage {
+            if c.failed.as_ref().is_none_or(|f| f.kind != "bad_response") {
+                continue;
+            }
+            let Some((symbol, timeframe)) = partition.rsplit_once(':') else {
+                continue;
+            };
+            let key = SeriesKey {
+                exchange: source.exchange.clone(),
+                symbol_native: symbol.to_owned(),
+                timeframe: timeframe.to_owned(),
+            };
+            let probe = StoredCandle {
+                symbol: symbol.to_owned(),
+                base: None,
+                quote: None,
+                timeframe: timeframe.to_owned(),
+                open_time: 0,
+                open: String::new(),
+                high: String::new(),
+                low: String::new(),
+                close: String::new(),
+                volume: String::new(),
+                is_final: false,
+            };
+            let seen = known.iter().chain(out.iter()).any(|s| s.key == key);
+            if seen || !matches(selector, &source.exchange, &probe) {
+                continue;
+            }
+            out.push(Series {
+                info: SeriesInfo {
+                    exchange: key.exchange.clone(),
+                    symbol: symbol.to_owned(),
+                    symbol_native: symbol.to_owned(),
+                    timeframe: timeframe.to_owned(),
+                    sources: vec![source.namespace.clone()],
+                    ..Default::default()
+                },
+                key,
+                rows: Vec::new(),
+                interval_ms: source.interval_ms,
+                spike_threshold: source.spike_threshold,
+            });
+        }
+    }
+    out
 }
 
 /// After a candles sync of `integration`: checks every series of its exchange.
