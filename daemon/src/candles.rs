@@ -136,7 +136,10 @@ fn unified(c: &StoredCandle) -> String {
 fn matches(selector: &SeriesSelector, exchange: &str, c: &StoredCandle) -> bool {
     let eq = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
     selector.exchange.as_deref().is_none_or(|e| eq(e, exchange))
-        && selector.timeframe.as_deref().is_none_or(|t| t == c.timeframe)
+        && selector
+            .timeframe
+            .as_deref()
+            .is_none_or(|t| t == c.timeframe)
         && selector.symbol.as_deref().is_none_or(|s| {
             eq(s, &c.symbol) || eq(s, &unified(c)) || eq(&s.replace(['/', '-', '_'], ""), &c.symbol)
         })

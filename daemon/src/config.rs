@@ -706,6 +706,79 @@ interval = "1h"
     }
 
     #[test]
+    fn a_data_source_is_a_public_candles_only_integration_with_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "btc.toml",
+            "exchange = \"binance\"\nsymbols = [\"BTC/USDT\"]\ntimeframes = [\"1h\", \"4h\"]\n",
+        );
+        let c = load_datasource(&p).unwrap();
+        assert_eq!(c.name, "data:btc");
+        assert!(c.public);
+        assert!(c.credentials.is_empty());
+        assert_eq!(c.streams, vec![(Stream::Candles, DEFAULT_CANDLE_INTERVAL)]);
+        assert_eq!(c.candle_history_days, Some(DEFAULT_HISTORY_DAYS));
+        assert_eq!(c.candle_timeframes, vec!["1h", "4h"]);
+        assert_eq!(c.start_ms, None);
+        assert_eq!(c.spike_threshold, None);
+    }
+
+    #[test]
+    fn broken_data_sources_say_what() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = "exchange = \"binance\"\nsymbols = [\"BTC/USDT\"]\n";
+        for (extra, expected) in [
+            (
+                "timeframes = [\"2h\"]\n",
+                "timeframe \"2h\" is not one of 1m, 5m",
+            ),
+            ("timeframes = []\n", "at least one symbol and one timeframe"),
+            (
+                "timeframes = [\"1h\"]\nhistory_days = 0\n",
+                "history_days 0 must be from 1",
+            ),
+            ("timeframes = [\"1h\"]\ninterval = \"soon\"\n", "soon"),
+            (
+                "timeframes = [\"1h\"]\nspike_threshold = \"-1\"\n",
+                "not a fraction above 0",
+            ),
+            (
+                "timeframes = [\"1h\"]\n[credentials]\napi_key = \"env:X\"\n",
+                "credentials",
+            ),
+        ] {
+            let p = write(dir.path(), "d.toml", &format!("{base}{extra}"));
+            let e = load_datasource(&p).unwrap_err();
+            assert!(e.message.contains(expected), "{extra}: {e}");
+            assert!(e.file.ends_with("d.toml"));
+        }
+        let p = write(
+            dir.path(),
+            "e.toml",
+            "exchange = \"binance\"\nsymbols = [\"BTCUSDT\"]\ntimeframes = [\"1h\"]\n",
+        );
+        assert!(load_datasource(&p)
+            .unwrap_err()
+            .message
+            .contains("not a unified symbol"));
+    }
+
+    #[test]
+    fn candles_interval_defaults_to_an_hour() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "c.toml",
+            "exchange = \"b\"\n[candles]\nsymbols = [\"BTC/USDT\"]\ntimeframes = [\"1h\"]\nspike_threshold = \"0.5\"\n",
+        );
+        let c = load_integration(&p).unwrap();
+        assert_eq!(c.streams, vec![(Stream::Candles, DEFAULT_CANDLE_INTERVAL)]);
+        assert_eq!(c.spike_threshold, Some(rust_decimal::Decimal::new(5, 1)));
+        assert!(!c.public);
+    }
+
+    #[test]
     fn url_host_keeps_port() {
         assert_eq!(
             url_host("http://127.0.0.1:8080/api").as_deref(),

@@ -52,8 +52,9 @@ pub const CHECKS: [&str; 11] = [
 /// The severity of a check.
 pub fn severity(check: &str) -> &'static str {
     match check {
-        "invalid_value" | "non_positive" | "ohlc_high" | "ohlc_low" | "ohlc_range"
-        | "rejected" => "error",
+        "invalid_value" | "non_positive" | "ohlc_high" | "ohlc_low" | "ohlc_range" | "rejected" => {
+            "error"
+        }
         "zero_volume" => "info",
         _ => "warning",
     }
@@ -215,7 +216,10 @@ pub fn check_series(rows: &[CandleRow], ctx: &CheckContext) -> Vec<QualityFindin
                     if same {
                         format!("open time {} sent twice, identical", c.open_time)
                     } else {
-                        format!("open time {} sent twice, with different values", c.open_time)
+                        format!(
+                            "open time {} sent twice, with different values",
+                            c.open_time
+                        )
                     }
                 });
             }
@@ -285,8 +289,7 @@ pub fn check_series(rows: &[CandleRow], ctx: &CheckContext) -> Vec<QualityFindin
             });
         }
         if p.low > p.high {
-            tallies[idx("ohlc_range")]
-                .hit(t, || format!("low {} is above high {}", p.low, p.high));
+            tallies[idx("ohlc_range")].hit(t, || format!("low {} is above high {}", p.low, p.high));
         }
         if p.high >= p.low && moved_more_than(p.high, p.low, threshold) {
             tallies[idx("spike_inside")].hit(t, || {
@@ -497,8 +500,14 @@ mod tests {
             row(T0 + 2 * H, "100", "99", "101", "100", "1"),
         ];
         let f = check_series(&rows, &ctx(T0 + 3 * H));
-        assert_eq!(find(&f, "ohlc_high").unwrap().first_ms, vec![T0, T0 + 2 * H]);
-        assert_eq!(find(&f, "ohlc_low").unwrap().first_ms, vec![T0 + H, T0 + 2 * H]);
+        assert_eq!(
+            find(&f, "ohlc_high").unwrap().first_ms,
+            vec![T0, T0 + 2 * H]
+        );
+        assert_eq!(
+            find(&f, "ohlc_low").unwrap().first_ms,
+            vec![T0 + H, T0 + 2 * H]
+        );
         assert_eq!(find(&f, "ohlc_range").unwrap().first_ms, vec![T0 + 2 * H]);
     }
 
@@ -508,7 +517,11 @@ mod tests {
         rows[2] = row(T0 + 2 * H, "102", "160", "101", "150", "1");
         let f = check_series(&rows, &ctx(T0 + 5 * H));
         let between = find(&f, "spike_between").unwrap();
-        assert_eq!(between.first_ms, vec![T0 + 2 * H, T0 + 3 * H], "up and back");
+        assert_eq!(
+            between.first_ms,
+            vec![T0 + 2 * H, T0 + 3 * H],
+            "up and back"
+        );
         assert_eq!(find(&f, "spike_inside").unwrap().first_ms, vec![T0 + 2 * H]);
         let mut loose = ctx(T0 + 5 * H);
         loose.spike_threshold = parse_threshold("0.6").unwrap();
@@ -559,7 +572,10 @@ mod tests {
     fn clean_series() -> impl Strategy<Value = Vec<CandleRow>> {
         (
             1_000i64..10_000_000,
-            prop::collection::vec((-500i64..=500, 0i64..100, 0i64..100, 1i64..1_000_000), 2..120),
+            prop::collection::vec(
+                (-500i64..=500, 0i64..100, 0i64..100, 1i64..1_000_000),
+                2..120,
+            ),
         )
             .prop_map(|(start, steps)| {
                 let mut rows = Vec::with_capacity(steps.len());

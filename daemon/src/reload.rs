@@ -264,7 +264,10 @@ fn plan(daemon: &Arc<Daemon>) -> Plan {
                 subject: e.file.clone(),
                 error: error_info(
                     ErrorKind::CONFIG,
-                    format!("not applied, every data source keeps running: {}", e.message),
+                    format!(
+                        "not applied, every data source keeps running: {}",
+                        e.message
+                    ),
                 ),
             };
             problems.push(problem.clone());

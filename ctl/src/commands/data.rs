@@ -13,8 +13,8 @@ use std::io::{IsTerminal, Write};
 use clap::{Args, Subcommand};
 use exsync_protocol::{
     DataDownloadReport, DataDownloadRequest, DataInfoReport, DataInfoRequest, DataListReport,
-    DataSourcesReport, DataValidateReport, DataValidateRequest, Request, Response,
-    SeriesSelector, SyncProgress,
+    DataSourcesReport, DataValidateReport, DataValidateRequest, Request, Response, SeriesSelector,
+    SyncProgress,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -102,6 +102,9 @@ fn sources(ctx: &Context) -> Result<Exit, Failure> {
 }
 
 pub fn render_sources(report: &DataSourcesReport) -> String {
+    if report.sources.is_empty() {
+        return "no data sources (add one to datasources.d)\n".to_owned();
+    }
     let mut table = Table::new(&[
         "name",
         "exchange",
@@ -111,8 +114,7 @@ pub fn render_sources(report: &DataSourcesReport) -> String {
         "history",
         "state",
         "error",
-    ])
-    .empty_as("no data sources (add one to datasources.d)\n");
+    ]);
     for s in &report.sources {
         table.row([
             s.name.clone(),
@@ -138,6 +140,9 @@ fn list(ctx: &Context) -> Result<Exit, Failure> {
 }
 
 pub fn render_list(report: &DataListReport) -> String {
+    if report.series.is_empty() {
+        return "no candles stored\n".to_owned();
+    }
     let mut table = Table::new(&[
         "exchange",
         "symbol",
@@ -146,8 +151,7 @@ pub fn render_list(report: &DataListReport) -> String {
         "first",
         "last",
         "sources",
-    ])
-    .empty_as("no candles stored\n");
+    ]);
     for s in &report.series {
         table.row([
             s.exchange.clone(),
@@ -180,7 +184,7 @@ fn info(ctx: &Context, args: &InfoArgs) -> Result<Exit, Failure> {
 
 pub fn render_info(r: &DataInfoReport) -> String {
     let s = &r.series;
-    let mut table = Table::headless();
+    let mut table = Table::headless().empty_as("");
     table.row([
         "series".to_owned(),
         format!("{} {} {}", s.exchange, s.symbol, s.timeframe),
@@ -205,11 +209,7 @@ pub fn render_info(r: &DataInfoReport) -> String {
     for g in &r.gap_ranges {
         table.row([
             String::new(),
-            format!(
-                "{} .. {}",
-                output::time(g.from_ms),
-                output::time(g.to_ms)
-            ),
+            format!("{} .. {}", output::time(g.from_ms), output::time(g.to_ms)),
         ]);
     }
     table.row([
@@ -267,8 +267,7 @@ pub fn render_validate(report: &DataValidateReport) -> String {
             continue;
         }
         out.push_str(&format!("{name}:\n"));
-        let mut table =
-            Table::new(&["severity", "check", "count", "first", "detail"]).indent(2);
+        let mut table = Table::new(&["severity", "check", "count", "first", "detail"]).indent(2);
         for f in &q.findings {
             let first: Vec<String> = f.first_ms.iter().map(|t| output::time(*t)).collect();
             table.row([
@@ -422,8 +421,36 @@ mod tests {
         let report = DataValidateReport { series: vec![bad] };
         assert!(report.has_issues());
         let text = render_validate(&report);
-        assert!(text.contains("  warning   gap    2      2024-01-01T00:00:00Z 2024-01-01T01:00:00Z"), "{text}");
+        assert!(
+            text.contains("  warning   gap    2      2024-01-01T00:00:00Z 2024-01-01T01:00:00Z"),
+            "{text}"
+        );
         assert!(text.ends_with("1 of 1 series with issues\n"), "{text}");
+    }
+
+    #[test]
+    fn info_shows_range_gaps_and_age() {
+        let r = DataInfoReport {
+            series: series(),
+            gaps: 1,
+            missing: 2,
+            gap_ranges: vec![exsync_protocol::Range {
+                from_ms: 1_704_067_200_000,
+                to_ms: 1_704_074_400_000,
+            }],
+            last_age_ms: Some(120_000),
+            at_ms: 1_704_070_920_000,
+        };
+        assert_eq!(
+            render_info(&r),
+            "series       binance BTC/USDT 1h\n\
+             range        2024-01-01T00:00:00Z .. 2024-01-01T01:00:00Z\n\
+             count        1,234\n\
+             gaps         1 (2 candles missing)\n\
+             \x20            2024-01-01T00:00:00Z .. 2024-01-01T02:00:00Z\n\
+             last candle  2m ago (still open)\n\
+             sources      data:btc\n"
+        );
     }
 
     #[test]

@@ -180,8 +180,7 @@ pub async fn data_validate(daemon: &Arc<Daemon>, request: DataValidateRequest) -
     let selector = request.series;
     let d = daemon.clone();
     let sel = selector.clone();
-    let checked =
-        tokio::task::spawn_blocking(move || candles::validate(&d, &sel, threshold)).await;
+    let checked = tokio::task::spawn_blocking(move || candles::validate(&d, &sel, threshold)).await;
     match checked {
         Ok(Ok(series)) if series.is_empty() && selector != SeriesSelector::default() => failure(
             "not_found",

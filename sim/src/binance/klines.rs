@@ -367,12 +367,12 @@ mod tests {
         let rows = all.rows(h, opens.clone(), 1000, true);
         assert_eq!(rows.len(), opens.len(), "one gap, one duplicate");
         assert!(!rows.iter().any(|(t, _)| *t == base + 7 * HOUR_MS));
-        let twice = rows.iter().filter(|(t, _)| *t == base + 37 * HOUR_MS).count();
+        let twice = rows
+            .iter()
+            .filter(|(t, _)| *t == base + 37 * HOUR_MS)
+            .count();
         assert_eq!(twice, 2);
-        assert_eq!(
-            all.at(h, base + 17 * HOUR_MS),
-            Some(KlineFault::Spike)
-        );
+        assert_eq!(all.at(h, base + 17 * HOUR_MS), Some(KlineFault::Spike));
         let some = KlineFaults::parse("gap, nan").unwrap();
         assert_eq!(some.at(h, base + 17 * HOUR_MS), None);
         assert_eq!(some.at(h, base + 47 * HOUR_MS), Some(KlineFault::Nan));

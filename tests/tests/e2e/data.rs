@@ -85,9 +85,15 @@ fn a_data_source_syncs_public_candles_without_credentials_and_they_are_listed_on
         let first = s["first_ms"].as_i64().unwrap();
         let last = s["last_ms"].as_i64().unwrap();
         assert!(first >= now - 5 * 24 * H - len, "{tf}: history_days: {s}");
-        assert!(first <= now - 5 * 24 * H + len, "{tf}: walks back to history_days: {s}");
+        assert!(
+            first <= now - 5 * 24 * H + len,
+            "{tf}: walks back to history_days: {s}"
+        );
         let open = now - now.rem_euclid(len);
-        assert!(last == open || last == open - len, "{tf}: up to the open one: {s}");
+        assert!(
+            last == open || last == open - len,
+            "{tf}: up to the open one: {s}"
+        );
         assert_eq!(s["last_open"], true, "{s}");
         assert_eq!(
             s["count"].as_i64().unwrap(),
@@ -111,7 +117,10 @@ fn a_data_source_syncs_public_candles_without_credentials_and_they_are_listed_on
     exsync_e2e::assert_all_ok(&daemon.sync_wait("data:btc"));
     let list = daemon.ctl_json(&["data", "list"]);
     let after = series(&list, "BTC/USDT", "1h")["count"].as_i64().unwrap();
-    assert!(after == before || after == before + 1, "{before} -> {after}");
+    assert!(
+        after == before || after == before + 1,
+        "{before} -> {after}"
+    );
     let stored = daemon.records("data:btc", "candle");
     let hourly = stored.iter().filter(|c| c["timeframe"] == "1h").count() as i64;
     assert_eq!(hourly, after, "the store holds each open time once");
@@ -122,7 +131,11 @@ fn a_data_source_syncs_public_candles_without_credentials_and_they_are_listed_on
     assert!(info["last_age_ms"].as_i64().unwrap() < H, "{info}");
     let text = daemon.ctl(&["data", "info", "BTCUSDT", "--timeframe", "1h"]);
     assert_eq!(text.code, 0, "{}", text.stderr);
-    assert!(text.stdout.contains("0 (0 candles missing)"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("0 (0 candles missing)"),
+        "{}",
+        text.stdout
+    );
 
     // A clean series reports nothing, and exits 0.
     let clean = daemon.ctl(&["--json", "data", "validate"]);
@@ -132,7 +145,11 @@ fn a_data_source_syncs_public_candles_without_credentials_and_they_are_listed_on
     }
     let unknown = daemon.ctl(&["data", "info", "DOGE/USDT", "--timeframe", "1h"]);
     assert_eq!(unknown.code, 1, "{}", unknown.stderr);
-    assert!(unknown.stderr.contains("no stored candles"), "{}", unknown.stderr);
+    assert!(
+        unknown.stderr.contains("no stored candles"),
+        "{}",
+        unknown.stderr
+    );
 }
 
 #[test]
@@ -147,13 +164,28 @@ fn planted_gaps_spikes_broken_ohlc_duplicates_and_zero_volume_are_each_found() {
     ]);
     let clean = Sim::binance(&["--seed", "22", "--trades", "10"]);
     let setup = Setup::new();
-    datasource(&setup, "faulty", &source_toml(&faulty, "BTC/USDT", "[\"1h\"]", 6));
-    datasource(&setup, "clean", &source_toml(&clean, "ETH/USDT", "[\"1h\"]", 6));
+    datasource(
+        &setup,
+        "faulty",
+        &source_toml(&faulty, "BTC/USDT", "[\"1h\"]", 6),
+    );
+    datasource(
+        &setup,
+        "clean",
+        &source_toml(&clean, "ETH/USDT", "[\"1h\"]", 6),
+    );
     let daemon = Daemon::start(&setup);
     exsync_e2e::assert_all_ok(&daemon.sync_wait("data:faulty"));
     exsync_e2e::assert_all_ok(&daemon.sync_wait("data:clean"));
 
-    let out = daemon.ctl(&["--json", "data", "validate", "BTC/USDT", "--timeframe", "1h"]);
+    let out = daemon.ctl(&[
+        "--json",
+        "data",
+        "validate",
+        "BTC/USDT",
+        "--timeframe",
+        "1h",
+    ]);
     assert_eq!(out.code, 1, "issues found: exit 1\n{}", out.stderr);
     let report = out.json();
     let q = &report["series"][0];
@@ -173,7 +205,11 @@ fn planted_gaps_spikes_broken_ohlc_duplicates_and_zero_volume_are_each_found() {
     assert_eq!(gap["severity"], "warning");
     assert_eq!(gap["first_ms"][0], gaps[0], "{gap}");
     let zero_volume = finding(q, "zero_volume").unwrap_or_else(|| panic!("{q}"));
-    assert_eq!(zero_volume["count"], zero.len(), "told apart from gaps: {zero_volume}");
+    assert_eq!(
+        zero_volume["count"],
+        zero.len(),
+        "told apart from gaps: {zero_volume}"
+    );
     assert_eq!(zero_volume["severity"], "info");
     let dup = finding(q, "duplicate").unwrap_or_else(|| panic!("no duplicate: {q}"));
     assert_eq!(dup["count"], dups.len(), "{dup}");
@@ -205,7 +241,10 @@ fn planted_gaps_spikes_broken_ohlc_duplicates_and_zero_volume_are_each_found() {
             "5",
         ])
         .json();
-    assert!(finding(&loose["series"][0], "spike_between").is_none(), "{loose}");
+    assert!(
+        finding(&loose["series"][0], "spike_between").is_none(),
+        "{loose}"
+    );
 
     // The clean simulator's series reports nothing.
     let out = daemon.ctl(&["--json", "data", "validate", "ETH/USDT"]);
@@ -243,12 +282,22 @@ fn a_nan_candle_is_refused_whole_and_reported() {
     assert_eq!(candles["result"], "failed", "{report}");
     assert_eq!(candles["error"]["kind"], "bad_response", "{report}");
     assert!(
-        candles["error"]["message"].as_str().unwrap().contains("NaN"),
+        candles["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("NaN"),
         "{report}"
     );
     // Nothing of the page is stored; the report names the refused candle.
     assert!(daemon.records("data:btc", "candle").is_empty());
-    let out = daemon.ctl(&["--json", "data", "validate", "BTC/USDT", "--timeframe", "1h"]);
+    let out = daemon.ctl(&[
+        "--json",
+        "data",
+        "validate",
+        "BTC/USDT",
+        "--timeframe",
+        "1h",
+    ]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     let q = &out.json()["series"][0];
     let rejected = finding(q, "rejected").unwrap_or_else(|| panic!("{q}"));
@@ -282,7 +331,11 @@ fn data_download_backfills_with_progress_and_merges_on_the_next_download() {
     let out = daemon.ctl(&three);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     // Not a terminal: plain progress lines on stderr.
-    assert!(out.stderr.contains("download: BTCUSDT:1h"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("download: BTCUSDT:1h"),
+        "{}",
+        out.stderr
+    );
     let report = out.json();
     assert_eq!(report["sync"]["streams"][0]["result"], "ok", "{report}");
     let h1 = series(&report, "BTC/USDT", "1h");
@@ -348,9 +401,17 @@ fn data_sources_are_hot_reloaded_and_a_broken_file_keeps_the_running_one() {
     datasource(&setup, "btc", &source_toml(&sim, "BTC/USDT", "[\"2h\"]", 2));
     let out = daemon.reload_wait();
     assert_eq!(out.code, 1, "{}", out.stdout);
-    assert!(out.stdout.contains("timeframe \\\"2h\\\""), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("timeframe \\\"2h\\\""),
+        "{}",
+        out.stdout
+    );
     let s = daemon.ctl_json(&["data", "sources"]);
-    assert_eq!(s["sources"][0]["timeframes"], serde_json::json!(["1h"]), "{s}");
+    assert_eq!(
+        s["sources"][0]["timeframes"],
+        serde_json::json!(["1h"]),
+        "{s}"
+    );
     let status = daemon.ctl_json(&["status"]);
     assert!(
         exsync_e2e::daemon::has_problem(&status, "datasources.d"),
