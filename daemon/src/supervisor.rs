@@ -20,10 +20,20 @@ use crate::host::{HostShared, HttpHost, HttpHostConfig, Redactor};
 use crate::metrics::Metrics;
 use crate::plugins::PluginEntry;
 
-/// What a public data source hands its plugin for each credential the manifest requires.
-/// Plugins check that credentials are present before they check anything else; only the
-/// candles stream runs and its endpoints are public, so this never reaches an exchange.
-pub const PUBLIC_PLACEHOLDER: &str = "exsync-public-data-no-credential";
+/// What a public data source hands its plugin for each credential the manifest requires
+/// ([`PUBLIC_SECRET_PLACEHOLDER`] for `api_secret`, this for the others). Plugins check that
+/// credentials are present and well-formed before anything else; only the candles stream
+/// runs and its endpoints are public, so a placeholder never reaches an exchange. Plain
+/// letters: a key id may not hold `/` or spaces (Coinbase's).
+pub const PUBLIC_PLACEHOLDER: &str = "exsyncpublicdata";
+
+/// The `api_secret` placeholder. Some signers parse their secret at construction (Kraken's
+/// decodes base64, Coinbase's checks an Ed25519 seed against its public half), so this is a
+/// well-formed Ed25519 secret: the published test key of RFC 8032 (section 7.1, test 1),
+/// seed then public key, base64. The e2e test `data::every_plugin_with_candles_...` checks
+/// that every plugin offering candles accepts the placeholders.
+pub const PUBLIC_SECRET_PLACEHOLDER: &str =
+    "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2DXWpgBgrEKt9VL/tPJZAc6DuFy89qmIyWvAhpo9wdRGg==";
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -244,7 +254,12 @@ fn connect(
     }
     if cfg.public {
         for field in manifest.credentials.iter().filter(|f| !f.optional) {
-            credentials.insert(field.name.clone(), PUBLIC_PLACEHOLDER.to_owned());
+            let value = if field.name == "api_secret" {
+                PUBLIC_SECRET_PLACEHOLDER
+            } else {
+                PUBLIC_PLACEHOLDER
+            };
+            credentials.insert(field.name.clone(), value.to_owned());
         }
     }
     // Shown as they are: fields the manifest declares not secret that are not key material

@@ -425,3 +425,67 @@ fn data_sources_are_hot_reloaded_and_a_broken_file_keeps_the_running_one() {
         (s["sources"] == serde_json::json!([])).then_some(())
     });
 }
+
+#[test]
+fn every_plugin_with_candles_runs_a_data_source_without_credentials() {
+    let setup = Setup::new();
+    for entry in std::fs::read_dir(exsync_e2e::bins::target_dir()).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let plugin = name.starts_with("libexsync_plugin_") && name.ends_with(".so");
+        if plugin && !name.contains("probe") && name != "libexsync_plugin_binance.so" {
+            setup.install_plugin(&name);
+        }
+    }
+    let daemon = Daemon::start(&setup);
+    let plugins = daemon.ctl_json(&["plugins"]);
+    let ids: Vec<String> = plugins["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["id"].as_str().map(str::to_owned))
+        .collect();
+    assert!(ids.len() >= 15, "{plugins}");
+    for id in &ids {
+        // Nothing listens on port 9: construction only, no request is answered.
+        datasource(
+            &setup,
+            &id.replace('-', "_"),
+            &format!(
+                "exchange = \"{id}\"\nbase_url = \"http://127.0.0.1:9\"\nsymbols = [\"BTC/USDT\"]\n\
+                 timeframes = [\"1h\"]\ninterval = \"1d\"\n"
+            ),
+        );
+    }
+    daemon.reload_wait();
+    // A data source that cannot be built is refused: it shows as a problem, not a source.
+    let sources = daemon.ctl_json(&["data", "sources"]);
+    let status = daemon.ctl_json(&["status"]);
+    let refused: Vec<&Value> = status["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| {
+            p["subject"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("datasources.d")
+        })
+        .collect();
+    let running = sources["sources"].as_array().unwrap();
+    assert_eq!(
+        running.len() + refused.len(),
+        ids.len(),
+        "{sources}\n{status}"
+    );
+    assert!(running.iter().all(|s| s["state"] != "broken"), "{sources}");
+    let (without_candles, broken): (Vec<&Value>, Vec<&Value>) =
+        refused.into_iter().partition(|p| {
+            p["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("offers no candles")
+        });
+    assert_eq!(broken, Vec::<&Value>::new(), "{status}");
+    // B2C2, FalconX and Copper keep no candles.
+    assert_eq!(without_candles.len(), 3, "{status}");
+}
