@@ -204,6 +204,9 @@ fn planted_gaps_spikes_broken_ohlc_duplicates_and_zero_volume_are_each_found() {
     assert_eq!(gap["count"], gaps.len(), "{gap}");
     assert_eq!(gap["severity"], "warning");
     assert_eq!(gap["first_ms"][0], gaps[0], "{gap}");
+    let info = daemon.ctl_json(&["data", "info", "BTC/USDT", "--timeframe", "1h"]);
+    assert_eq!(info["missing"], gaps.len(), "{info}");
+    assert_eq!(info["gap_ranges"][0]["from_ms"], gaps[0], "{info}");
     let zero_volume = finding(q, "zero_volume").unwrap_or_else(|| panic!("{q}"));
     assert_eq!(
         zero_volume["count"],
@@ -416,6 +419,33 @@ fn data_sources_are_hot_reloaded_and_a_broken_file_keeps_the_running_one() {
     assert!(
         exsync_e2e::daemon::has_problem(&status, "datasources.d"),
         "{status}"
+    );
+    // Offline, `exsyncctl validate DIR` finds it too.
+    let config_dir = setup.config_dir().display().to_string();
+    let plugin_dir = setup.plugin_dir().display().to_string();
+    let offline = daemon.ctl(&[
+        "--json",
+        "validate",
+        &config_dir,
+        "--plugin-dir",
+        &plugin_dir,
+    ]);
+    assert_eq!(offline.code, 1, "{}\n{}", offline.stdout, offline.stderr);
+    let files = offline.json()["files"].clone();
+    let file = files
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["file"]
+                .as_str()
+                .unwrap()
+                .ends_with("datasources.d/btc.toml")
+        })
+        .unwrap_or_else(|| panic!("{files}"));
+    assert!(
+        file["error"]["message"].as_str().unwrap().contains("2h"),
+        "{file}"
     );
     exsync_e2e::assert_all_ok(&daemon.sync_wait("data:btc"));
 
