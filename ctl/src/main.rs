@@ -68,6 +68,8 @@ enum Command {
     Backup(commands::backup::BackupArgs),
     /// The audit log: every change and credential access, and every refused request.
     Audit(commands::audit::AuditArgs),
+    /// Candle series: data sources, list, info, quality report, download.
+    Data(commands::data::DataArgs),
 }
 
 /// How a run ended: the exit codes operators and scripts rely on.
@@ -111,6 +113,7 @@ fn main() -> ExitCode {
         Command::Credentials(args) => commands::credentials::credentials(&ctx, &args),
         Command::Backup(args) => commands::backup::backup(&ctx, &args),
         Command::Audit(args) => commands::audit::audit(&ctx, &args),
+        Command::Data(args) => commands::data::data(&ctx, &args),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -178,6 +178,10 @@ impl Settings {
     pub fn integrations_dir(&self) -> PathBuf {
         self.config_dir.join("integrations.d")
     }
+
+    pub fn datasources_dir(&self) -> PathBuf {
+        self.config_dir.join(DATASOURCES_DIR)
+    }
 }
 
 fn toml_message(e: &toml::de::Error) -> String {
@@ -239,7 +243,12 @@ struct CandlesFile {
     symbols: Vec<String>,
     #[serde(default)]
     timeframes: Vec<String>,
-    interval: String,
+    /// The candles stream's sync interval; 60 minutes when absent.
+    #[serde(default)]
+    interval: Option<String>,
+    /// A price move larger than this fraction is a spike in the quality report.
+    #[serde(default)]
+    spike_threshold: Option<String>,
 }
 
 /// Where a credential comes from. Never holds the value itself.
@@ -271,6 +280,163 @@ pub struct IntegrationConfig {
     pub candle_symbols: Vec<String>,
     pub candle_timeframes: Vec<String>,
     pub options: serde_json::Map<String, serde_json::Value>,
+    /// Public data only (a data source or a download): no credentials are configured and the
+    /// daemon hands the plugin a placeholder for each one its manifest requires. Only the
+    /// candles stream runs, and candle endpoints are public, so a placeholder is never sent.
+    pub public: bool,
+    /// Candle history in days back from when the connector starts (data sources and
+    /// downloads); integrations go back to `start` instead.
+    pub candle_history_days: Option<u32>,
+    /// The spike threshold of the quality report (a fraction); the default when absent.
+    pub spike_threshold: Option<rust_decimal::Decimal>,
+}
+
+/// The directory of public data sources, beside `integrations.d`.
+pub const DATASOURCES_DIR: &str = "datasources.d";
+/// Data sources run as integrations named `data:NAME`: `:` is not allowed in a file name of
+/// `integrations.d`, so the two never collide.
+pub const DATASOURCE_PREFIX: &str = "data:";
+/// The candle timeframes a data source may ask for.
+pub const TIMEFRAMES: [&str; 6] = ["1m", "5m", "15m", "1h", "4h", "1d"];
+/// The candles stream's sync interval when none is given.
+pub const DEFAULT_CANDLE_INTERVAL: Duration = Duration::from_secs(60 * 60);
+/// How far back a data source's candles go when it does not say.
+pub const DEFAULT_HISTORY_DAYS: u32 = 365;
+/// The longest history a data source may ask for (100 years: a typo guard).
+pub const MAX_HISTORY_DAYS: u32 = 36_500;
+
+/// A data source file as written: public candles, no credentials.
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct DataSourceFile {
+    exchange: String,
+    #[serde(default)]
+    base_url: Option<String>,
+    symbols: Vec<String>,
+    timeframes: Vec<String>,
+    #[serde(default)]
+    interval: Option<String>,
+    #[serde(default)]
+    history_days: Option<u32>,
+    #[serde(default)]
+    spike_threshold: Option<String>,
+}
+
+/// What a public candle series set needs: a data source file, or `exsyncctl data download`.
+#[derive(Debug, Clone)]
+pub struct PublicCandles {
+    pub name: String,
+    pub file: PathBuf,
+    pub exchange: String,
+    pub base_url: Option<String>,
+    pub symbols: Vec<String>,
+    pub timeframes: Vec<String>,
+    pub interval: Duration,
+    pub history_days: u32,
+    pub spike_threshold: Option<rust_decimal::Decimal>,
+}
+
+impl PublicCandles {
+    /// Checks symbols, timeframes and history; the error says what is wrong.
+    pub fn check(&self) -> Result<(), String> {
+        if self.exchange.trim().is_empty() {
+            return Err("exchange is empty".into());
+        }
+        if self.symbols.is_empty() || self.timeframes.is_empty() {
+            return Err("needs at least one symbol and one timeframe".into());
+        }
+        for s in &self.symbols {
+            let ok = s
+                .split_once('/')
+                .is_some_and(|(b, q)| !b.is_empty() && !q.is_empty() && !q.contains('/'));
+            if !ok {
+                return Err(format!(
+                    "symbol {s:?} is not a unified symbol like \"BTC/USDT\""
+                ));
+            }
+        }
+        for t in &self.timeframes {
+            if !TIMEFRAMES.contains(&t.as_str()) {
+                return Err(format!(
+                    "timeframe {t:?} is not one of {}",
+                    TIMEFRAMES.join(", ")
+                ));
+            }
+        }
+        if !(1..=MAX_HISTORY_DAYS).contains(&self.history_days) {
+            return Err(format!(
+                "history_days {} must be from 1 to {MAX_HISTORY_DAYS}",
+                self.history_days
+            ));
+        }
+        Ok(())
+    }
+
+    /// The integration that syncs it: the candles stream only, no credentials.
+    pub fn into_integration(self) -> IntegrationConfig {
+        IntegrationConfig {
+            name: self.name,
+            file: self.file,
+            exchange: self.exchange,
+            base_url: self.base_url.map(|u| u.trim_end_matches('/').to_owned()),
+            sandbox: false,
+            start_ms: None,
+            budget: true,
+            credentials: BTreeMap::new(),
+            streams: vec![(Stream::Candles, self.interval)],
+            candle_symbols: self.symbols,
+            candle_timeframes: self.timeframes,
+            options: serde_json::Map::new(),
+            public: true,
+            candle_history_days: Some(self.history_days),
+            spike_threshold: self.spike_threshold,
+        }
+    }
+}
+
+fn parse_spike_threshold(text: Option<&str>) -> Result<Option<rust_decimal::Decimal>, String> {
+    text.map(crate::quality::parse_threshold).transpose()
+}
+
+/// Reads and checks one data source file (`datasources.d/NAME.toml`): an integration named
+/// `data:NAME` that syncs public candles only.
+pub fn load_datasource(path: &Path) -> Result<IntegrationConfig, ConfigError> {
+    let err = |m: String| ConfigError::new(path, m);
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .filter(|s| valid_name(s))
+        .ok_or_else(|| {
+            err("the file name must be NAME.toml, NAME made of letters, digits, - and _".into())
+        })?;
+    let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
+    let file: DataSourceFile = toml::from_str(&text).map_err(|e| err(toml_message(&e)))?;
+    if let Some(url) = &file.base_url {
+        let ok =
+            (url.starts_with("http://") || url.starts_with("https://")) && url_host(url).is_some();
+        if !ok {
+            return Err(err(format!(
+                "base_url {url:?} must be an http:// or https:// URL"
+            )));
+        }
+    }
+    let interval = match &file.interval {
+        Some(i) => parse_interval(i).map_err(err)?,
+        None => DEFAULT_CANDLE_INTERVAL,
+    };
+    let candles = PublicCandles {
+        name: format!("{DATASOURCE_PREFIX}{stem}"),
+        file: path.to_owned(),
+        exchange: file.exchange,
+        base_url: file.base_url,
+        symbols: file.symbols,
+        timeframes: file.timeframes,
+        interval,
+        history_days: file.history_days.unwrap_or(DEFAULT_HISTORY_DAYS),
+        spike_threshold: parse_spike_threshold(file.spike_threshold.as_deref()).map_err(err)?,
+    };
+    candles.check().map_err(err)?;
+    Ok(candles.into_integration())
 }
 
 /// Integration names are file stems: letters, digits, `-` and `_`.
@@ -357,10 +523,18 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
             parse_interval(interval).map_err(|m| err(format!("[streams] {key}: {m}")))?;
         streams.push((stream, interval));
     }
+    let spike_threshold = file
+        .candles
+        .as_ref()
+        .and_then(|c| c.spike_threshold.as_deref());
+    let spike_threshold =
+        parse_spike_threshold(spike_threshold).map_err(|m| err(format!("[candles] {m}")))?;
     let (candle_symbols, candle_timeframes) = match &file.candles {
         Some(c) => {
-            let interval =
-                parse_interval(&c.interval).map_err(|m| err(format!("[candles] {m}")))?;
+            let interval = match &c.interval {
+                Some(i) => parse_interval(i).map_err(|m| err(format!("[candles] {m}")))?,
+                None => DEFAULT_CANDLE_INTERVAL,
+            };
             if c.symbols.is_empty() || c.timeframes.is_empty() {
                 return Err(err(
                     "[candles] needs at least one symbol and one timeframe".into()
@@ -421,6 +595,9 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         candle_symbols,
         candle_timeframes,
         options,
+        public: false,
+        candle_history_days: None,
+        spike_threshold,
     })
 }
 
@@ -646,6 +823,79 @@ interval = "1h"
             .unwrap_err()
             .message
             .contains("stat_dir"));
+    }
+
+    #[test]
+    fn a_data_source_is_a_public_candles_only_integration_with_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "btc.toml",
+            "exchange = \"binance\"\nsymbols = [\"BTC/USDT\"]\ntimeframes = [\"1h\", \"4h\"]\n",
+        );
+        let c = load_datasource(&p).unwrap();
+        assert_eq!(c.name, "data:btc");
+        assert!(c.public);
+        assert!(c.credentials.is_empty());
+        assert_eq!(c.streams, vec![(Stream::Candles, DEFAULT_CANDLE_INTERVAL)]);
+        assert_eq!(c.candle_history_days, Some(DEFAULT_HISTORY_DAYS));
+        assert_eq!(c.candle_timeframes, vec!["1h", "4h"]);
+        assert_eq!(c.start_ms, None);
+        assert_eq!(c.spike_threshold, None);
+    }
+
+    #[test]
+    fn broken_data_sources_say_what() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = "exchange = \"binance\"\nsymbols = [\"BTC/USDT\"]\n";
+        for (extra, expected) in [
+            (
+                "timeframes = [\"2h\"]\n",
+                "timeframe \"2h\" is not one of 1m, 5m",
+            ),
+            ("timeframes = []\n", "at least one symbol and one timeframe"),
+            (
+                "timeframes = [\"1h\"]\nhistory_days = 0\n",
+                "history_days 0 must be from 1",
+            ),
+            ("timeframes = [\"1h\"]\ninterval = \"soon\"\n", "soon"),
+            (
+                "timeframes = [\"1h\"]\nspike_threshold = \"-1\"\n",
+                "not a fraction above 0",
+            ),
+            (
+                "timeframes = [\"1h\"]\n[credentials]\napi_key = \"env:X\"\n",
+                "credentials",
+            ),
+        ] {
+            let p = write(dir.path(), "d.toml", &format!("{base}{extra}"));
+            let e = load_datasource(&p).unwrap_err();
+            assert!(e.message.contains(expected), "{extra}: {e}");
+            assert!(e.file.ends_with("d.toml"));
+        }
+        let p = write(
+            dir.path(),
+            "e.toml",
+            "exchange = \"binance\"\nsymbols = [\"BTCUSDT\"]\ntimeframes = [\"1h\"]\n",
+        );
+        assert!(load_datasource(&p)
+            .unwrap_err()
+            .message
+            .contains("not a unified symbol"));
+    }
+
+    #[test]
+    fn candles_interval_defaults_to_an_hour() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "c.toml",
+            "exchange = \"b\"\n[candles]\nsymbols = [\"BTC/USDT\"]\ntimeframes = [\"1h\"]\nspike_threshold = \"0.5\"\n",
+        );
+        let c = load_integration(&p).unwrap();
+        assert_eq!(c.streams, vec![(Stream::Candles, DEFAULT_CANDLE_INTERVAL)]);
+        assert_eq!(c.spike_threshold, Some(rust_decimal::Decimal::new(5, 1)));
+        assert!(!c.public);
     }
 
     #[test]

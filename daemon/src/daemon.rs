@@ -49,6 +49,8 @@ pub struct Daemon {
     schedulers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     /// Integrations a reload removed: shutdown also waits for their page in flight.
     stopping: Mutex<Vec<Arc<supervisor::Integration>>>,
+    /// The quality report of every candle series, kept after every sync.
+    pub candles: Mutex<crate::candles::CandleBook>,
 }
 
 impl Daemon {
@@ -307,8 +309,13 @@ pub async fn run(settings: Settings, overrides: Overrides) -> anyhow::Result<()>
         }
     };
     problems.extend(supervisor::plugin_problems(&plugin_entries));
-    let (configs, config_problems) = supervisor::load_integrations(&settings.integrations_dir());
+    let (mut configs, config_problems) =
+        supervisor::load_integrations(&settings.integrations_dir());
     problems.extend(config_problems);
+    let (datasources, datasource_problems) =
+        supervisor::load_datasources(&settings.datasources_dir());
+    configs.extend(datasources);
+    problems.extend(datasource_problems);
     let mut integrations = std::collections::BTreeMap::new();
     let shutdown = CancellationToken::new();
     for cfg in configs {
@@ -354,6 +361,7 @@ pub async fn run(settings: Settings, overrides: Overrides) -> anyhow::Result<()>
         last_reload: Mutex::new(None),
         schedulers: Mutex::new(Vec::new()),
         stopping: Mutex::new(Vec::new()),
+        candles: Mutex::new(crate::candles::CandleBook::default()),
     });
     daemon.update_gauges();
 

@@ -350,6 +350,7 @@ impl StreamRun<'_> {
     ) -> Result<(PageWrite, bool), PluginError> {
         let connector = self.connector.clone();
         let (stream, partition) = (self.stream, partition.to_owned());
+        let (daemon, name) = (self.daemon.clone(), self.it.name().to_owned());
         blocking(move || {
             let page = {
                 let handle = connector
@@ -361,6 +362,12 @@ impl StreamRun<'_> {
             let write = PageWrite {
                 records,
                 assets,
+            let records = prepare(stream, page.records)?;
+            if stream == Stream::Candles {
+                crate::candles::note_page(&daemon, &name, &records);
+            }
+            let write = PageWrite {
+                records,
                 next_cursor: page.next_cursor,
                 covered: page.covered.map(|r| Range {
                     from_ms: r.from_ms,
@@ -666,6 +673,9 @@ pub async fn sync(
             counters: &counters,
         };
         report.streams.push(run.run().await);
+        if stream == Stream::Candles {
+            crate::candles::refresh_after_sync(&daemon, it.exchange()).await;
+        }
     }
     daemon.set_running(it.name(), None);
     report

@@ -568,5 +568,44 @@ impl AuditWriteFailed<'_> {
             self.error
         );
         m.audit_write_failures.inc();
+/// A candle series was checked for quality ([`crate::quality`]) after a sync or on request.
+pub struct CandleQualityChecked<'a> {
+    pub series: &'a exsync_protocol::SeriesQuality,
+    /// Issues of every series of this exchange and timeframe, by severity: the gauge's value.
+    pub totals: &'a [(&'static str, u64)],
+}
+
+impl CandleQualityChecked<'_> {
+    pub fn emit(&self, m: &Metrics) {
+        let s = &self.series.series;
+        if self.series.findings.is_empty() {
+            debug!(
+                exchange = %s.exchange,
+                symbol = %s.symbol,
+                timeframe = %s.timeframe,
+                candles = s.count,
+                "Candle series checked: no issue."
+            );
+        } else {
+            let found: Vec<String> = self
+                .series
+                .findings
+                .iter()
+                .map(|f| format!("{} {} ({})", f.count, f.check, f.severity))
+                .collect();
+            warn!(
+                exchange = %s.exchange,
+                symbol = %s.symbol,
+                timeframe = %s.timeframe,
+                candles = s.count,
+                "Candle series checked: {}.",
+                found.join(", ")
+            );
+        }
+        for (severity, n) in self.totals {
+            m.candle_quality_issues
+                .with_label_values(&[s.exchange.as_str(), s.timeframe.as_str(), severity])
+                .set(*n as i64);
+        }
     }
 }

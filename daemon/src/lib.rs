@@ -13,6 +13,7 @@
 
 pub mod backup;
 pub mod audit;
+pub mod candles;
 pub mod config;
 pub mod control;
 pub mod credentials;
@@ -23,6 +24,7 @@ pub mod host;
 pub mod metrics;
 pub mod notify;
 pub mod plugins;
+pub mod quality;
 pub mod reload;
 pub mod store;
 pub mod supervisor;

@@ -51,6 +51,7 @@ pub struct Metrics {
     pub control_requests: IntCounterVec,
     pub audit_entries: IntCounterVec,
     pub audit_write_failures: prometheus::IntCounter,
+    pub candle_quality_issues: IntGaugeVec,
 }
 
 impl Metrics {
@@ -307,6 +308,14 @@ impl Metrics {
                 prometheus::IntCounter::new(
                     "exsync_audit_write_failures_total",
                     "Audit entries that could not be written to the store (each also logged).",
+            candle_quality_issues: reg(
+                &registry,
+                IntGaugeVec::new(
+                    Opts::new(
+                        "exsync_candle_quality_issues",
+                        "Defects found in stored candle series at their last check (missing, duplicate or invalid candles, spikes, broken OHLC, staleness), summed over symbols.",
+                    ),
+                    &["exchange", "timeframe", "severity"],
                 )
                 .unwrap(),
             ),

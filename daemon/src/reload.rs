@@ -258,6 +258,45 @@ fn plan(daemon: &Arc<Daemon>) -> Plan {
         }
     }
 
+    // 4. Data sources: integrations named `data:NAME`, diffed the same way.
+    let datasources_dir = daemon.settings.datasources_dir();
+    match config::integration_files(&datasources_dir) {
+        Ok(files) => {
+            for file in files {
+                let stem = file
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or_default();
+                let name = format!("{}{stem}", config::DATASOURCE_PREFIX);
+                let result = config::load_datasource(&file).map_err(|e| Problem {
+                    subject: e.file.clone(),
+                    error: error_info(ErrorKind::CONFIG, e.message),
+                });
+                parsed.insert(name, result);
+            }
+        }
+        Err(e) => {
+            // Nothing is known about the data sources: keep every one as it runs.
+            let problem = Problem {
+                subject: e.file.clone(),
+                error: error_info(
+                    ErrorKind::CONFIG,
+                    format!(
+                        "not applied, every data source keeps running: {}",
+                        e.message
+                    ),
+                ),
+            };
+            problems.push(problem.clone());
+            report.errors.push(problem);
+            for (name, old) in &old_integrations {
+                if name.starts_with(config::DATASOURCE_PREFIX) {
+                    parsed.insert(name.clone(), Ok(old.config.clone()));
+                }
+            }
+        }
+    }
+
     let mut integrations = BTreeMap::new();
     let mut start = Vec::new();
     let mut stop = Vec::new();

@@ -542,6 +542,23 @@ impl Store {
         Ok(table.get(scope).doing(doing)?.map(|v| v.value()))
     }
 
+    /// The integrations (store namespaces) holding records of `kind`, including ones no
+    /// longer configured.
+    pub fn integrations_with(&self, kind: &str) -> Result<Vec<String>, StoreError> {
+        let doing = || format!("listing the integrations with {kind} records");
+        let txn = self.db.begin_read().doing(doing)?;
+        let table = txn.open_table(RECORD_COUNTS).doing(doing)?;
+        let mut out = Vec::new();
+        for entry in table.iter().doing(doing)? {
+            let (k, v) = entry.doing(doing)?;
+            let (integration, k_kind) = k.value();
+            if k_kind == kind && v.value() > 0 {
+                out.push(integration.to_owned());
+            }
+        }
+        Ok(out)
+    }
+
     /// Number of records across all integrations and kinds.
     pub fn total_records(&self) -> Result<u64, StoreError> {
         let doing = || "counting records".to_owned();

@@ -20,6 +20,23 @@ use crate::host::{HostShared, HttpHost, HttpHostConfig, Redactor};
 use crate::metrics::Metrics;
 use crate::plugins::PluginEntry;
 
+/// What a public data source hands its plugin for each credential the manifest requires
+/// ([`PUBLIC_SECRET_PLACEHOLDER`] for `api_secret`, this for the others). Plugins check that
+/// credentials are present and well-formed before anything else; only the candles stream
+/// runs and its endpoints are public, so a placeholder never reaches an exchange. Plain
+/// letters: a key id may not hold `/` or spaces (Coinbase's).
+pub const PUBLIC_PLACEHOLDER: &str = "exsyncpublicdata";
+
+/// The `api_secret` placeholder. Some signers parse their secret at construction (Kraken's
+/// decodes base64, Coinbase's checks an Ed25519 seed against its public half), so this is a
+/// well-formed Ed25519 secret: the published test key of RFC 8032 (section 7.1, test 1),
+/// seed then public key, base64. The e2e test `data::every_plugin_with_candles_...` checks
+/// that every plugin offering candles accepts the placeholders.
+pub const PUBLIC_SECRET_PLACEHOLDER: &str =
+    "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2DXWpgBgrEKt9VL/tPJZAc6DuFy89qmIyWvAhpo9wdRGg==";
+
+const DAY_MS: i64 = 86_400_000;
+
 /// An error of the taxonomy with its hint.
 pub fn error_info(kind: ErrorKind, message: impl Into<String>) -> ErrorInfo {
     ErrorInfo::new(kind.as_str(), message).with_hint(kind.hint())
@@ -72,11 +89,23 @@ pub fn check_against_manifest(
 ) -> Result<Vec<(Stream, ErrorInfo)>, ErrorInfo> {
     // Stored credentials are checked against the manifest when they are set.
     let fields = if cfg.credentials_in_store {
+    // A public data source configures no credentials: the daemon hands placeholders.
+    let required = if cfg.public {
         &[][..]
     } else {
         &manifest.credentials[..]
     };
     for field in fields {
+    if cfg.public && !manifest.streams.contains(&Stream::Candles) {
+        return Err(error_info(
+            ErrorKind::UNSUPPORTED,
+            format!(
+                "{} offers no candles; a data source needs them",
+                manifest.display_name
+            ),
+        ));
+    }
+    for field in required {
         match cfg.credentials.get(&field.name) {
             None if !field.optional => {
                 return Err(error_info(
@@ -300,6 +329,16 @@ fn connect(
             credentials.insert(field.clone(), value);
         }
     }
+    if cfg.public {
+        for field in manifest.credentials.iter().filter(|f| !f.optional) {
+            let value = if field.name == "api_secret" {
+                PUBLIC_SECRET_PLACEHOLDER
+            } else {
+                PUBLIC_PLACEHOLDER
+            };
+            credentials.insert(field.name.clone(), value.to_owned());
+        }
+    }
     // Shown as they are: fields the manifest declares not secret that are not key material
     // (a sub-account name, a portfolio id). Keys (`api_key`, `access_key`), secrets and
     // anything undeclared are masked in ctl and redacted from logs and errors.
@@ -376,7 +415,10 @@ fn connect(
         integration: cfg.name.clone(),
         base_url: base_url.clone(),
         sandbox: cfg.sandbox,
-        start_ms: cfg.start_ms,
+        start_ms: cfg.start_ms.or_else(|| {
+            cfg.candle_history_days
+                .map(|days| crate::host::now_ms() - i64::from(days) * DAY_MS)
+        }),
         credentials,
         candles: CandleConfig {
             symbols: cfg.candle_symbols.clone(),
@@ -467,6 +509,33 @@ pub fn load_integrations(dir: &Path) -> (Vec<IntegrationConfig>, Vec<Problem>) {
     (configs, problems)
 }
 
+/// Reads every data source file (`datasources.d/*.toml`); broken files become problems.
+pub fn load_datasources(dir: &Path) -> (Vec<IntegrationConfig>, Vec<Problem>) {
+    let mut configs = Vec::new();
+    let mut problems = Vec::new();
+    match config::integration_files(dir) {
+        Ok(files) => {
+            for file in files {
+                match config::load_datasource(&file) {
+                    Ok(c) => configs.push(c),
+                    Err(e) => {
+                        tracing::error!(file = %e.file, "Data source file is invalid: {}", e.message);
+                        problems.push(Problem {
+                            subject: e.file.clone(),
+                            error: error_info(ErrorKind::CONFIG, e.message),
+                        });
+                    }
+                }
+            }
+        }
+        Err(e) => problems.push(Problem {
+            subject: e.file.clone(),
+            error: error_info(ErrorKind::CONFIG, e.message),
+        }),
+    }
+    (configs, problems)
+}
+
 /// `exsyncd --validate`: checks a configuration directory against the plugins, offline.
 pub fn validate(config_dir: &Path, plugin_dir: Option<&Path>, metrics: &Metrics) -> ValidateReport {
     let mut report = ValidateReport {
@@ -509,8 +578,18 @@ pub fn validate(config_dir: &Path, plugin_dir: Option<&Path>, metrics: &Metrics)
             return report;
         }
     };
-    for file in files {
-        let check = match config::load_integration(&file) {
+    let datasources = config::integration_files(&config_dir.join(config::DATASOURCES_DIR))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|f| (f, true));
+    let all = files.into_iter().map(|f| (f, false)).chain(datasources);
+    for (file, datasource) in all {
+        let loaded = if datasource {
+            config::load_datasource(&file)
+        } else {
+            config::load_integration(&file)
+        };
+        let check = match loaded {
             Err(e) => FileCheck {
                 file: e.file,
                 integration: None,

@@ -39,6 +39,16 @@ pub enum Request {
     Backup(BackupRequest),
     /// `exsyncctl audit [--since DURATION|DATE]`
     Audit(AuditRequest),
+    /// `exsyncctl data sources`
+    DataSources,
+    /// `exsyncctl data list`
+    DataList,
+    /// `exsyncctl data info SYMBOL --timeframe TF [--exchange EX]`
+    DataInfo(DataInfoRequest),
+    /// `exsyncctl data validate [SYMBOL] [--timeframe TF] [--exchange EX]`
+    DataValidate(DataValidateRequest),
+    /// `exsyncctl data download --exchange EX --symbols S,.. --timeframes TF,.. --days N`
+    DataDownload(DataDownloadRequest),
 }
 
 impl Request {
@@ -77,6 +87,11 @@ impl Request {
                 Some(r.integration.clone())
             }
             Request::Backup(r) => Some(r.file.clone()),
+            Request::DataSources => "data sources",
+            Request::DataList => "data list",
+            Request::DataInfo(_) => "data info",
+            Request::DataValidate(_) => "data validate",
+            Request::DataDownload(_) => "data download",
         }
     }
 
@@ -89,6 +104,7 @@ impl Request {
                 | Request::CredentialsSet(_)
                 | Request::CredentialsRotate(_)
                 | Request::Backup(_)
+            Request::Sync(_) | Request::Reload(_) | Request::DataDownload(_)
         )
     }
 
@@ -297,6 +313,11 @@ pub enum Response {
     Credentials(CredentialsReport),
     Backup(BackupReport),
     Audit(AuditReport),
+    DataSources(DataSourcesReport),
+    DataList(DataListReport),
+    DataInfo(DataInfoReport),
+    DataValidate(DataValidateReport),
+    DataDownload(DataDownloadReport),
     Error(ErrorResponse),
 }
 
@@ -678,4 +699,162 @@ impl ReloadReport {
     pub fn failed(&self) -> bool {
         self.result == "failed"
     }
+}
+
+/// Which candle series a `data` command means. A symbol matches the unified form
+/// (`BTC/USDT`) or the exchange's own (`BTCUSDT`); absent fields match every series.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct SeriesSelector {
+    #[serde(default)]
+    pub symbol: Option<String>,
+    #[serde(default)]
+    pub timeframe: Option<String>,
+    #[serde(default)]
+    pub exchange: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct DataInfoRequest {
+    pub series: SeriesSelector,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct DataValidateRequest {
+    pub series: SeriesSelector,
+    /// A price move larger than this fraction (`"0.2"`: 20 %) between two candles or inside
+    /// one is a spike; the series' configured threshold when absent.
+    #[serde(default)]
+    pub spike_threshold: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct DataDownloadRequest {
+    /// The plugin id (`binance`).
+    pub exchange: String,
+    /// Unified symbols (`BTC/USDT`).
+    pub symbols: Vec<String>,
+    /// Timeframes (`1m 5m 15m 1h 4h 1d`).
+    pub timeframes: Vec<String>,
+    /// How many days back from now.
+    pub days: u32,
+}
+
+/// One configured public data source (`datasources.d/NAME.toml`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct DataSourceInfo {
+    pub name: String,
+    /// The integration name it syncs under (`data:NAME`).
+    pub integration: String,
+    pub exchange: String,
+    pub file: String,
+    pub symbols: Vec<String>,
+    pub timeframes: Vec<String>,
+    pub interval_s: u64,
+    pub history_days: u32,
+    /// `ready`, `syncing`, `failing`, `broken`.
+    pub state: String,
+    #[serde(default)]
+    pub error: Option<ErrorInfo>,
+}
+
+/// `exsyncctl data sources`
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct DataSourcesReport {
+    pub sources: Vec<DataSourceInfo>,
+}
+
+/// One stored candle series: every candle of one (exchange, symbol, timeframe), merged by
+/// open time over the integrations, data sources and downloads that fetched it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct SeriesInfo {
+    pub exchange: String,
+    /// Unified (`BTC/USDT`) where the plugin knows base and quote, else as the exchange writes it.
+    pub symbol: String,
+    pub symbol_native: String,
+    pub timeframe: String,
+    /// Distinct open times stored.
+    pub count: u64,
+    #[serde(default)]
+    pub first_ms: Option<i64>,
+    #[serde(default)]
+    pub last_ms: Option<i64>,
+    /// Whether the last candle is still open (not final).
+    #[serde(default)]
+    pub last_open: bool,
+    /// The integrations whose store holds candles of it.
+    pub sources: Vec<String>,
+}
+
+/// `exsyncctl data list`
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct DataListReport {
+    pub series: Vec<SeriesInfo>,
+}
+
+/// `exsyncctl data info`
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct DataInfoReport {
+    pub series: SeriesInfo,
+    /// Runs of missing candles, and how many candles they miss.
+    pub gaps: u64,
+    pub missing: u64,
+    /// The first runs of missing candles: `[from, to)` open times.
+    pub gap_ranges: Vec<Range>,
+    /// Now minus the last candle's open time.
+    #[serde(default)]
+    pub last_age_ms: Option<i64>,
+    /// Now, on the daemon's clock.
+    pub at_ms: i64,
+}
+
+/// One kind of defect found in a series.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct QualityFinding {
+    /// `gap`, `zero_volume`, `duplicate`, `stale`, `invalid_value`, `non_positive`,
+    /// `spike_between`, `spike_inside`, `ohlc_high`, `ohlc_low`, `ohlc_range`, `rejected`.
+    pub check: String,
+    /// `error`, `warning`, `info`.
+    pub severity: String,
+    /// How many candles (for `gap`: missing candles) it concerns.
+    pub count: u64,
+    /// The first offending open times, UTC ms, oldest first.
+    pub first_ms: Vec<i64>,
+    /// What was seen, in words.
+    pub detail: String,
+}
+
+/// The quality report of one series.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct SeriesQuality {
+    pub series: SeriesInfo,
+    pub checked_at_ms: i64,
+    /// The spike threshold used, a fraction (`0.2`).
+    pub spike_threshold: String,
+    /// Empty when the series is clean.
+    pub findings: Vec<QualityFinding>,
+}
+
+/// `exsyncctl data validate`
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct DataValidateReport {
+    pub series: Vec<SeriesQuality>,
+}
+
+impl DataValidateReport {
+    /// Whether any series has a finding of severity `error` or `warning`.
+    pub fn has_issues(&self) -> bool {
+        self.series
+            .iter()
+            .flat_map(|s| &s.findings)
+            .any(|f| f.severity != "info")
+    }
+}
+
+/// `exsyncctl data download`: the sync it ran and the series as they stand after it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct DataDownloadReport {
+    pub exchange: String,
+    pub days: u32,
+    pub sync: SyncReport,
+    pub series: Vec<SeriesInfo>,
 }

@@ -113,6 +113,10 @@ struct BinanceArgs {
     /// Also write the base URL to this file.
     #[arg(long)]
     port_file: Option<PathBuf>,
+    /// Plant candle faults in klines answers, comma separated: gap, spike, nan, ohlc,
+    /// duplicate, zero-volume, or all. Each sits at a fixed place in every 50 candles.
+    #[arg(long, default_value = "")]
+    kline_faults: String,
     #[command(flatten)]
     dataset: DatasetArgs,
     #[command(flatten)]
@@ -306,6 +310,9 @@ fn run_binance(args: BinanceArgs) -> anyhow::Result<()> {
             fail_next: None,
         },
         clock_offset_ms: args.clock_offset_ms,
+        kline_faults: exsync_sim::binance::klines::KlineFaults::parse(&args.kline_faults)
+            .map_err(anyhow::Error::msg)
+            .context("Failed to read --kline-faults")?,
     };
     let listen = config.listen;
     exsync_sim::serve::run(

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod coverage;
 pub mod credentials;
 pub mod docs;
+pub mod data;
 pub mod integrations;
 pub mod plugins;
 pub mod records;

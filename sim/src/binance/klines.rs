@@ -88,6 +88,135 @@ impl Interval {
     }
 }
 
+/// A candle fault the simulator can plant (opt-in: `--kline-faults`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KlineFault {
+    /// The candle is missing from every answer.
+    Gap,
+    /// The close (and high) is three times what it should be: a spike up and back.
+    Spike,
+    /// The close is the string `"NaN"`.
+    Nan,
+    /// The high is below min(open, close).
+    Ohlc,
+    /// The candle is sent twice in a row.
+    Duplicate,
+    /// The candle exists but traded nothing.
+    ZeroVolume,
+}
+
+impl KlineFault {
+    pub const ALL: [KlineFault; 6] = [
+        KlineFault::Gap,
+        KlineFault::Spike,
+        KlineFault::Nan,
+        KlineFault::Ohlc,
+        KlineFault::Duplicate,
+        KlineFault::ZeroVolume,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            KlineFault::Gap => "gap",
+            KlineFault::Spike => "spike",
+            KlineFault::Nan => "nan",
+            KlineFault::Ohlc => "ohlc",
+            KlineFault::Duplicate => "duplicate",
+            KlineFault::ZeroVolume => "zero-volume",
+        }
+    }
+
+    /// Where in each [`FAULT_PERIOD`] candles this fault sits.
+    pub fn residue(self) -> i64 {
+        match self {
+            KlineFault::Gap => 7,
+            KlineFault::Spike => 17,
+            KlineFault::Ohlc => 27,
+            KlineFault::Duplicate => 37,
+            KlineFault::ZeroVolume => 43,
+            KlineFault::Nan => 47,
+        }
+    }
+}
+
+/// Planted faults repeat every this many candles of an interval, counted from the epoch: a
+/// candle whose `open / length` leaves [`KlineFault::residue`] carries that fault, so a test
+/// knows exactly which open times are faulty.
+pub const FAULT_PERIOD: i64 = 50;
+
+/// The faults planted in `klines` answers; none by default. The ground truth
+/// (`/__sim/truth/klines`) never carries them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KlineFaults {
+    pub enabled: Vec<KlineFault>,
+}
+
+impl KlineFaults {
+    /// Parses `gap,spike,nan,ohlc,duplicate,zero-volume` (any subset; `all` for every one).
+    pub fn parse(text: &str) -> Result<KlineFaults, String> {
+        let mut enabled = Vec::new();
+        for word in text.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+            if word == "all" {
+                enabled = KlineFault::ALL.to_vec();
+                continue;
+            }
+            let f = KlineFault::ALL
+                .into_iter()
+                .find(|f| f.name() == word)
+                .ok_or_else(|| {
+                    format!(
+                        "unknown kline fault {word:?} (known: gap, spike, nan, ohlc, duplicate, \
+                         zero-volume, all)"
+                    )
+                })?;
+            if !enabled.contains(&f) {
+                enabled.push(f);
+            }
+        }
+        Ok(KlineFaults { enabled })
+    }
+
+    /// The fault planted at this candle, if any.
+    pub fn at(&self, iv: Interval, open: i64) -> Option<KlineFault> {
+        let Interval::Fixed { len, .. } = iv else {
+            return None;
+        };
+        let r = open.div_euclid(len).rem_euclid(FAULT_PERIOD);
+        self.enabled.iter().copied().find(|f| f.residue() == r)
+    }
+
+    /// The rows of an answer: open times as `select` chose them (asked with room for the
+    /// gaps), gaps left out, duplicates repeated, at most `limit`, from the start when one
+    /// was asked for and from the end otherwise.
+    pub fn rows(
+        &self,
+        iv: Interval,
+        opens: Vec<i64>,
+        limit: usize,
+        from_start: bool,
+    ) -> Vec<(i64, Option<KlineFault>)> {
+        let mut rows = Vec::with_capacity(opens.len());
+        for open in opens {
+            match self.at(iv, open) {
+                Some(KlineFault::Gap) => {}
+                Some(KlineFault::Duplicate) => {
+                    rows.push((open, Some(KlineFault::Duplicate)));
+                    rows.push((open, Some(KlineFault::Duplicate)));
+                }
+                f => rows.push((open, f)),
+            }
+        }
+        if rows.len() > limit {
+            if from_start {
+                rows.truncate(limit);
+            } else {
+                rows.drain(..rows.len() - limit);
+            }
+        }
+        rows
+    }
+}
+
 /// Appends one candle as Binance's 12-element array; `now` only matters for the open candle.
 pub fn write_kline(
     out: &mut String,
@@ -96,6 +225,19 @@ pub fn write_kline(
     iv: Interval,
     open: i64,
     now: i64,
+) {
+    write_kline_with(out, seed, sym, iv, open, now, None);
+}
+
+/// [`write_kline`] with a planted fault.
+pub fn write_kline_with(
+    out: &mut String,
+    seed: u64,
+    sym: &SymbolInfo,
+    iv: Interval,
+    open: i64,
+    now: i64,
+    fault: Option<KlineFault>,
 ) {
     let close_time = iv.next(open) - 1;
     let is_open = close_time >= now;
@@ -106,15 +248,25 @@ pub fn write_kline(
     };
     let h = hash_parts(&[seed, hash_str(&sym.name), iv.key(), open as u64]);
     let o = price_at(seed, sym, open);
-    let c = price_at(seed, sym, end);
+    let mut c = price_at(seed, sym, end);
+    if fault == Some(KlineFault::Spike) {
+        c *= 3.0;
+    }
     let up = 1.0 + ((h % 1000) as f64) / 50_000.0;
     let down = 1.0 - (((h >> 10) % 1000) as f64) / 50_000.0;
-    let high = o.max(c) * up;
+    let mut high = o.max(c) * up;
     let low = o.min(c) * down;
+    if fault == Some(KlineFault::Ohlc) {
+        high = o.min(c) * 0.95;
+    }
     let len = (iv.next(open) - open) as f64;
     let progress = ((end - open) as f64 / len).clamp(0.0, 1.0);
     let usd_per_minute = 2_000.0 + ((h >> 20) % 50_000) as f64;
-    let volume = usd_per_minute * (len / MINUTE_MS as f64) * progress / sym.base_price.max(1e-12);
+    let mut volume =
+        usd_per_minute * (len / MINUTE_MS as f64) * progress / sym.base_price.max(1e-12);
+    if fault == Some(KlineFault::ZeroVolume) {
+        volume = 0.0;
+    }
     let trades = (volume * sym.base_price / 400.0).round() as u64;
     let taker_share = 0.3 + ((h >> 40) % 400) as f64 / 1000.0;
     let mid = (o + c) / 2.0;
@@ -126,7 +278,11 @@ pub fn write_kline(
     out.push(',');
     dec8(out, u128::from(to_scaled(low, pd)));
     out.push(',');
-    dec8(out, u128::from(to_scaled(c, pd)));
+    if fault == Some(KlineFault::Nan) {
+        out.push_str("\"NaN\"");
+    } else {
+        dec8(out, u128::from(to_scaled(c, pd)));
+    }
     out.push(',');
     let amount = |v: f64| -> u128 { (v.max(0.0) * SCALE as f64).round() as u128 };
     dec8(out, amount(volume));
@@ -197,6 +353,33 @@ mod tests {
             parse_date_ms("2025-01-01").unwrap()
         );
         assert!(Interval::parse("2d").is_none());
+    }
+
+    #[test]
+    fn kline_faults_sit_at_their_residue_and_are_off_by_default() {
+        let h = Interval::parse("1h").unwrap();
+        let base = 1_000 * FAULT_PERIOD * HOUR_MS;
+        let opens: Vec<i64> = (0..FAULT_PERIOD).map(|i| base + i * HOUR_MS).collect();
+        let none = KlineFaults::default().rows(h, opens.clone(), 1000, true);
+        assert_eq!(none.len(), opens.len());
+        assert!(none.iter().all(|(_, f)| f.is_none()));
+        let all = KlineFaults::parse("all").unwrap();
+        let rows = all.rows(h, opens.clone(), 1000, true);
+        assert_eq!(rows.len(), opens.len(), "one gap, one duplicate");
+        assert!(!rows.iter().any(|(t, _)| *t == base + 7 * HOUR_MS));
+        let twice = rows
+            .iter()
+            .filter(|(t, _)| *t == base + 37 * HOUR_MS)
+            .count();
+        assert_eq!(twice, 2);
+        assert_eq!(all.at(h, base + 17 * HOUR_MS), Some(KlineFault::Spike));
+        let some = KlineFaults::parse("gap, nan").unwrap();
+        assert_eq!(some.at(h, base + 17 * HOUR_MS), None);
+        assert_eq!(some.at(h, base + 47 * HOUR_MS), Some(KlineFault::Nan));
+        assert!(KlineFaults::parse("gaps").is_err());
+        let last = all.rows(h, opens, 10, false);
+        assert_eq!(last.len(), 10);
+        assert_eq!(last.last().unwrap().0, base + 49 * HOUR_MS);
     }
 
     #[test]

@@ -40,6 +40,8 @@ pub struct BinanceSimConfig {
     pub faults: FaultConfig,
     /// Added to the real clock to make the server's time.
     pub clock_offset_ms: i64,
+    /// Candle faults planted in `klines` answers (none by default).
+    pub kline_faults: klines::KlineFaults,
 }
 
 impl BinanceSimConfig {
@@ -53,6 +55,7 @@ impl BinanceSimConfig {
             limits: LimitConfig::default(),
             faults: FaultConfig::default(),
             clock_offset_ms: 0,
+            kline_faults: klines::KlineFaults::default(),
         }
     }
 }

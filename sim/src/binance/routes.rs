@@ -485,7 +485,9 @@ fn dispatch(
             let _ = write!(out, "{{\"serverTime\":{now}}}");
         }
         Endpoint::ExchangeInfo => exchange_info(&mut out, state, &ds, &params, now)?,
-        Endpoint::Klines => klines_endpoint(&mut out, &ds, &params, now)?,
+        Endpoint::Klines => {
+            klines_endpoint(&mut out, &ds, &state.config.kline_faults, &params, now)?
+        }
         Endpoint::Account => render::account(&mut out, &ds, params.opt_bool("omitZeroBalances")?),
         Endpoint::MyTrades => my_trades(&mut out, &ds, &params)?,
         Endpoint::AllOrders => all_orders(&mut out, &ds, &params)?,
@@ -539,7 +541,13 @@ fn exchange_info(
     Ok(())
 }
 
-fn klines_endpoint(out: &mut String, ds: &Dataset, p: &Params, now: i64) -> Result<(), ApiError> {
+fn klines_endpoint(
+    out: &mut String,
+    ds: &Dataset,
+    faults: &klines::KlineFaults,
+    p: &Params,
+    now: i64,
+) -> Result<(), ApiError> {
     let symbol = p.required("symbol")?;
     let interval = p.required("interval")?;
     let s = symbol_index(ds, symbol)?;
@@ -558,10 +566,20 @@ fn klines_endpoint(out: &mut String, ds: &Dataset, p: &Params, now: i64) -> Resu
     let limit = p.limit(500, 1000)?;
     let start = p.opt_i64("startTime")?;
     let end = p.opt_i64("endTime")?;
-    let opens = klines::select(iv, ds.config.history_start_ms, now, start, end, limit);
     let sym = &ds.symbols[s];
-    render::array(out, opens, |o, open| {
-        klines::write_kline(o, ds.config.seed, sym, iv, open, now)
+    if faults.enabled.is_empty() {
+        let opens = klines::select(iv, ds.config.history_start_ms, now, start, end, limit);
+        render::array(out, opens, |o, open| {
+            klines::write_kline(o, ds.config.seed, sym, iv, open, now)
+        });
+        return Ok(());
+    }
+    // Room for the planted gaps, so a full page stays full.
+    let room = limit + limit / klines::FAULT_PERIOD as usize + 1;
+    let opens = klines::select(iv, ds.config.history_start_ms, now, start, end, room);
+    let rows = faults.rows(iv, opens, limit, start.is_some());
+    render::array(out, rows, |o, (open, fault)| {
+        klines::write_kline_with(o, ds.config.seed, sym, iv, open, now, fault)
     });
     Ok(())
 }

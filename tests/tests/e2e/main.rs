@@ -15,6 +15,7 @@ mod coinbase_prime;
 mod copper;
 mod credentials;
 mod cryptocom;
+mod data;
 mod deribit;
 mod falconx;
 mod gateio;
