@@ -359,15 +359,12 @@ impl StreamRun<'_> {
                 handle.fetch_raw(stream, &partition, cursor.as_deref())?
             };
             let (records, assets) = prepare(stream, page.records)?;
-            let write = PageWrite {
-                records,
-                assets,
-            let records = prepare(stream, page.records)?;
             if stream == Stream::Candles {
                 crate::candles::note_page(&daemon, &name, &records);
             }
             let write = PageWrite {
                 records,
+                assets,
                 next_cursor: page.next_cursor,
                 covered: page.covered.map(|r| Range {
                     from_ms: r.from_ms,

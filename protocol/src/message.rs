@@ -67,6 +67,11 @@ impl Request {
             Request::CredentialsRotate(_) => "credentials rotate",
             Request::Backup(_) => "backup",
             Request::Audit(_) => "audit",
+            Request::DataSources => "data sources",
+            Request::DataList => "data list",
+            Request::DataInfo(_) => "data info",
+            Request::DataValidate(_) => "data validate",
+            Request::DataDownload(_) => "data download",
         }
     }
 
@@ -87,11 +92,9 @@ impl Request {
                 Some(r.integration.clone())
             }
             Request::Backup(r) => Some(r.file.clone()),
-            Request::DataSources => "data sources",
-            Request::DataList => "data list",
-            Request::DataInfo(_) => "data info",
-            Request::DataValidate(_) => "data validate",
-            Request::DataDownload(_) => "data download",
+            Request::DataSources | Request::DataList | Request::DataInfo(_) => None,
+            Request::DataValidate(_) => None,
+            Request::DataDownload(r) => Some(format!("{}: {}", r.exchange, r.symbols.join(","))),
         }
     }
 
@@ -104,7 +107,7 @@ impl Request {
                 | Request::CredentialsSet(_)
                 | Request::CredentialsRotate(_)
                 | Request::Backup(_)
-            Request::Sync(_) | Request::Reload(_) | Request::DataDownload(_)
+                | Request::DataDownload(_)
         )
     }
 

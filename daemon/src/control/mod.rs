@@ -350,20 +350,6 @@ async fn connection(
         }
         if let Some((verb, uid, daemon)) = out.answering.take() {
             ControlRequestAnswered { verb, result, uid }.emit(&daemon.metrics);
-        match request {
-            Request::Status => out.send(&status::status(&daemon)).await?,
-            Request::Plugins => out.send(&plugins::plugins(&daemon)).await?,
-            Request::Integrations => out.send(&integrations::integrations(&daemon)).await?,
-            Request::Test(r) => out.send(&test::test(&daemon, r).await).await?,
-            Request::Sync(r) => sync::sync(&daemon, r, &mut out).await?,
-            Request::Records(r) => records::records(&daemon, r, &mut out).await?,
-            Request::Coverage(r) => out.send(&coverage::coverage(&daemon, r)).await?,
-            Request::Reload(r) => reload::reload(&daemon, r, &mut out).await?,
-            Request::DataSources => out.send(&data::data_sources(&daemon)).await?,
-            Request::DataList => out.send(&data::data_list(&daemon).await).await?,
-            Request::DataInfo(r) => out.send(&data::data_info(&daemon, r).await).await?,
-            Request::DataValidate(r) => out.send(&data::data_validate(&daemon, r).await).await?,
-            Request::DataDownload(r) => data::data_download(&daemon, r, &mut out).await?,
         }
         sent?;
     }
@@ -395,5 +381,10 @@ async fn dispatch(
             out.send(&answer).await
         }
         Request::Backup(r) => out.send(&backup::backup(daemon, r).await).await,
+        Request::DataSources => out.send(&data::data_sources(daemon)).await,
+        Request::DataList => out.send(&data::data_list(daemon).await).await,
+        Request::DataInfo(r) => out.send(&data::data_info(daemon, r).await).await,
+        Request::DataValidate(r) => out.send(&data::data_validate(daemon, r).await).await,
+        Request::DataDownload(r) => data::data_download(daemon, r, out).await,
     }
 }
