@@ -58,6 +58,9 @@ enum Command {
     Reload(commands::reload::ReloadArgs),
     /// Check a configuration directory without a daemon.
     Validate(commands::validate::ValidateArgs),
+    /// Market data: export candles to Parquet or CSV, generate a synthetic sample.
+    #[command(subcommand)]
+    Data(commands::data_export::DataCommand),
 }
 
 /// How a run ended: the exit codes operators and scripts rely on.
@@ -96,6 +99,7 @@ fn main() -> ExitCode {
         Command::Coverage(args) => commands::coverage::coverage(&ctx, &args),
         Command::Reload(args) => commands::reload::reload(&ctx, &args),
         Command::Validate(args) => commands::validate::validate(&ctx, &args),
+        Command::Data(command) => commands::data_export::data(&ctx, &command),
     };
     match result {
         Ok(exit) => exit.into(),

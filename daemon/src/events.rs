@@ -375,3 +375,41 @@ impl PluginRemoved<'_> {
         );
     }
 }
+
+/// `exsyncctl data generate-sample` stored its synthetic series.
+pub struct SampleGenerated {
+    pub series: u64,
+    pub candles: u64,
+    pub seed: u64,
+    pub store_ms: u64,
+}
+
+impl SampleGenerated {
+    pub fn emit(&self, _m: &Metrics) {
+        info!(
+            series = self.series,
+            candles = self.candles,
+            seed = self.seed,
+            store_ms = self.store_ms,
+            "Synthetic sample candles stored."
+        );
+    }
+}
+
+/// `exsyncctl data export` read its candles out of the store.
+pub struct CandlesExported {
+    pub series: u64,
+    pub candles: u64,
+    pub duration: Duration,
+}
+
+impl CandlesExported {
+    pub fn emit(&self, _m: &Metrics) {
+        info!(
+            series = self.series,
+            candles = self.candles,
+            duration_ms = self.duration.as_millis() as u64,
+            "Candles exported."
+        );
+    }
+}

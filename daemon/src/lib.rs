@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod notify;
 pub mod plugins;
 pub mod reload;
+pub mod sample;
 pub mod store;
 pub mod supervisor;
 pub mod watch;

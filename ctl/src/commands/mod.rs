@@ -5,6 +5,7 @@
 //! [`Failure`]; `main` prints it on stderr and exits with [`Failure::exit`].
 
 pub mod coverage;
+pub mod data_export;
 pub mod integrations;
 pub mod plugins;
 pub mod records;

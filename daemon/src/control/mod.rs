@@ -8,6 +8,8 @@
 //! socket (mode 0660: the `exsync` group).
 
 mod coverage;
+mod data_export;
+mod data_generate_sample;
 mod integrations;
 mod plugins;
 mod records;
@@ -203,6 +205,11 @@ async fn connection(stream: UnixStream, daemon: Arc<Daemon>) -> std::io::Result<
             Request::Records(r) => records::records(&daemon, r, &mut out).await?,
             Request::Coverage(r) => out.send(&coverage::coverage(&daemon, r)).await?,
             Request::Reload(r) => reload::reload(&daemon, r, &mut out).await?,
+            Request::DataExport(r) => data_export::data_export(&daemon, r, &mut out).await?,
+            Request::DataGenerateSample(r) => {
+                let response = data_generate_sample::data_generate_sample(&daemon, r).await;
+                out.send(&response).await?
+            }
         }
     }
     Ok(())
