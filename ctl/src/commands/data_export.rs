@@ -576,7 +576,11 @@ fn read_parquet(path: &Path) -> Result<(Vec<Row>, bool), String> {
         .map(|i| schema.column(i).name().to_owned())
         .collect();
     let expected: Vec<&str> = std::iter::once("open_time").chain(VALUE_COLUMNS).collect();
-    if names.iter().map(String::as_str).ne(expected.iter().copied()) {
+    if names
+        .iter()
+        .map(String::as_str)
+        .ne(expected.iter().copied())
+    {
         return Err(format!(
             "its columns are {names:?}, not exsync's {expected:?}"
         ));

@@ -25,8 +25,9 @@ use crate::events::CandlesExported;
 /// Candles per batch line: about 90 bytes each, so a line stays near 400 KB.
 const BATCH: usize = 4_000;
 
-/// The fields of a stored candle that an export needs; `raw` is checked only for the
-/// synthetic mark.
+/// The fields of a stored candle that an export needs (`raw` is skipped: an exchange's raw
+/// candle is an array or an object of its own; what is synthetic is told by where it is
+/// stored, the integration [`SAMPLE_EXCHANGE`]).
 #[derive(Deserialize)]
 struct StoredCandle {
     symbol: String,
@@ -43,14 +44,6 @@ struct StoredCandle {
     volume: String,
     #[serde(rename = "final")]
     is_final: bool,
-    #[serde(default)]
-    raw: RawMark,
-}
-
-#[derive(Deserialize, Default)]
-struct RawMark {
-    #[serde(default)]
-    synthetic: bool,
 }
 
 /// Which stored integrations hold candles of which exchange: the configured ones, plus the
@@ -140,7 +133,7 @@ pub async fn data_export(
                         report.series += 1;
                     }
                 }
-                let synthetic = c.raw.synthetic || exchange == SAMPLE_EXCHANGE;
+                let synthetic = integration == SAMPLE_EXCHANGE;
                 let b = batch.get_or_insert_with(|| CandleBatch {
                     exchange: exchange.clone(),
                     integration: integration.clone(),

@@ -13,6 +13,7 @@ mod coinbase_exchange;
 mod coinbase_prime;
 mod copper;
 mod cryptocom;
+mod data_export;
 mod deribit;
 mod falconx;
 mod gateio;
