@@ -64,7 +64,6 @@ for path in sorted(glob.glob(os.path.join(d, "parquet", "*.parquet"))):
     new["open_time"] = pd.to_datetime(new["open_time"], unit="ms", utc=True)
     t = time.perf_counter()
     old = pq.read_table(path)
-    old = old.set_column(0, "open_time", old.column(0))
     for i, c in enumerate(cols, 1):
         old = old.set_column(i, c, pc.cast(old.column(c), pa.string()))
     old = old.to_pandas()

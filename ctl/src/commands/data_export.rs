@@ -639,7 +639,7 @@ fn read_parquet(path: &Path) -> Result<(Vec<Row>, bool), String> {
             values: [0; 5],
         }));
         let mut vals: Vec<FixedLenByteArray> = Vec::with_capacity(n);
-        for c in 0..5 {
+        for (c, column) in VALUE_COLUMNS.iter().enumerate() {
             vals.clear();
             let mut r = get_typed_column_reader::<FixedLenByteArrayType>(
                 rg.get_column_reader(c + 1).map_err(|e| e.to_string())?,
@@ -654,9 +654,8 @@ fn read_parquet(path: &Path) -> Result<(Vec<Row>, bool), String> {
             }
             if vals.len() != n {
                 return Err(format!(
-                    "row group {g} holds {} {} values, not {n}",
-                    vals.len(),
-                    VALUE_COLUMNS[c]
+                    "row group {g} holds {} {column} values, not {n}",
+                    vals.len()
                 ));
             }
             for (row, v) in rows[start..].iter_mut().zip(&vals) {
