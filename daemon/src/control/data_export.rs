@@ -7,9 +7,8 @@
 //! write into an operator's directory, or would leave files there the operator cannot
 //! replace; `exsyncctl` writes with the operator's own permissions into a directory the
 //! daemon never needs to see. Speed: a candle crosses the socket as a compact JSON array of
-//! about 90 bytes; 10 million candles are about 1 GB of loopback traffic, which the socket
-//! moves in well under the time the files take to encode, and the reading (this side) and
-//! the encoding (the other side) run in parallel on two processes.
+//! about 90 bytes, and the reading (this side) and the encoding (the other side) run in
+//! parallel on two processes; `scripts/bench-data.sh` measures the whole path.
 
 use std::sync::Arc;
 
