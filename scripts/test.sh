@@ -5,6 +5,11 @@
 # Needs: a Rust toolchain with rustfmt and clippy, systemd-analyze (Debian package `systemd`)
 # and promtool/prometheus (package `prometheus`), which this script installs with apt-get when
 # they are missing and it runs as root.
+# Needs: a Rust toolchain with rustfmt and clippy, and systemd-analyze (Debian package
+# `systemd`), which this script installs with apt-get when it is missing and it runs as root.
+# The data export tests read the exported files with pyarrow: this script makes a venv with
+# pyarrow and pandas under target/pyenv (python3 and python3-venv from apt-get when missing)
+# and names its python in EXSYNC_E2E_PYTHON.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +26,25 @@ if [ ${#missing[@]} -gt 0 ]; then
         exit 1
     fi
 fi
+
+# A venv under target/ with pyarrow and pandas, the real consumer of `data export` files.
+PYENV=target/pyenv
+if ! "$PYENV/bin/python" -c 'import pyarrow, pandas' >/dev/null 2>&1; then
+    if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+            echo "== installing python3-venv (for the pyarrow venv)"
+            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv >/dev/null
+        else
+            echo "python3 with venv is missing: install python3 and python3-venv" >&2
+            exit 1
+        fi
+    fi
+    echo "== making $PYENV with pyarrow and pandas"
+    rm -rf "$PYENV"
+    python3 -m venv "$PYENV"
+    "$PYENV/bin/pip" install -q --disable-pip-version-check pyarrow pandas
+fi
+export EXSYNC_E2E_PYTHON="$PWD/$PYENV/bin/python"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

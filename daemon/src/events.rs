@@ -447,6 +447,22 @@ impl CredentialTooOld<'_> {
             age_days = self.age.as_secs() / 86_400,
             max_age_days = self.max_age.as_secs() / 86_400,
             "Stored credentials are older than credential_max_age: rotate them with `exsyncctl credentials rotate`."
+/// `exsyncctl data generate-sample` stored its synthetic series.
+pub struct SampleGenerated {
+    pub series: u64,
+    pub candles: u64,
+    pub seed: u64,
+    pub store_ms: u64,
+}
+
+impl SampleGenerated {
+    pub fn emit(&self, _m: &Metrics) {
+        info!(
+            series = self.series,
+            candles = self.candles,
+            seed = self.seed,
+            store_ms = self.store_ms,
+            "Synthetic sample candles stored."
         );
     }
 }
@@ -607,5 +623,20 @@ impl CandleQualityChecked<'_> {
                 .with_label_values(&[s.exchange.as_str(), s.timeframe.as_str(), severity])
                 .set(*n as i64);
         }
+/// `exsyncctl data export` read its candles out of the store.
+pub struct CandlesExported {
+    pub series: u64,
+    pub candles: u64,
+    pub duration: Duration,
+}
+
+impl CandlesExported {
+    pub fn emit(&self, _m: &Metrics) {
+        info!(
+            series = self.series,
+            candles = self.candles,
+            duration_ms = self.duration.as_millis() as u64,
+            "Candles exported."
+        );
     }
 }

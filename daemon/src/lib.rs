@@ -26,6 +26,7 @@ pub mod notify;
 pub mod plugins;
 pub mod quality;
 pub mod reload;
+pub mod sample;
 pub mod store;
 pub mod supervisor;
 pub mod watch;

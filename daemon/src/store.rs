@@ -470,6 +470,31 @@ impl Store {
         Ok(())
     }
 
+    /// Visits stored records of one kind in id order (candles: by symbol, then timeframe,
+    /// then open time as text) with their id, until `visit` returns false. Reads one table
+    /// only, so it is the fast way through every record of a kind.
+    pub fn for_each_record_by_id(
+        &self,
+        integration: &str,
+        kind: &str,
+        mut visit: impl FnMut(&str, &[u8]) -> bool,
+    ) -> Result<(), StoreError> {
+        let doing = || format!("reading {kind} records of {integration} by id");
+        let txn = self.db.begin_read().doing(doing)?;
+        let records = txn.open_table(RECORDS).doing(doing)?;
+        for entry in records.range((integration, kind, "")..).doing(doing)? {
+            let (k, v) = entry.doing(doing)?;
+            let (i, kd, id) = k.value();
+            if i != integration || kd != kind {
+                break;
+            }
+            if !visit(id, v.value().1) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// Coverage of every partition of a stream.
     pub fn coverage(
         &self,

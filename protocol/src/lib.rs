@@ -137,6 +137,10 @@ mod tests {
     fn final_and_non_final_responses() {
         assert!(!Response::Progress(SyncProgress::default()).is_final());
         assert!(!Response::RecordBatch(RecordBatch { records: vec![] }).is_final());
+        assert!(!Response::CandleBatch(CandleBatch::default()).is_final());
+        assert!(Response::DataExport(DataExportReport::default()).is_final());
+        assert!(Request::DataGenerateSample(DataGenerateSampleRequest::default()).is_change());
+        assert!(!Request::DataExport(DataExportRequest::default()).is_change());
         assert!(Response::Error(ErrorResponse::new("usage", "bad")).is_final());
     }
 }

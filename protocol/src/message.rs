@@ -49,6 +49,10 @@ pub enum Request {
     DataValidate(DataValidateRequest),
     /// `exsyncctl data download --exchange EX --symbols S,.. --timeframes TF,.. --days N`
     DataDownload(DataDownloadRequest),
+    /// `exsyncctl data export --format parquet|csv --dir DIR`
+    DataExport(DataExportRequest),
+    /// `exsyncctl data generate-sample`
+    DataGenerateSample(DataGenerateSampleRequest),
 }
 
 impl Request {
@@ -95,6 +99,8 @@ impl Request {
             Request::DataSources | Request::DataList | Request::DataInfo(_) => None,
             Request::DataValidate(_) => None,
             Request::DataDownload(r) => Some(format!("{}: {}", r.exchange, r.symbols.join(","))),
+            Request::DataExport(_) => "data_export",
+            Request::DataGenerateSample(_) => "data_generate_sample",
         }
     }
 
@@ -108,6 +114,7 @@ impl Request {
                 | Request::CredentialsRotate(_)
                 | Request::Backup(_)
                 | Request::DataDownload(_)
+            Request::Sync(_) | Request::Reload(_) | Request::DataGenerateSample(_)
         )
     }
 
@@ -321,13 +328,21 @@ pub enum Response {
     DataInfo(DataInfoReport),
     DataValidate(DataValidateReport),
     DataDownload(DataDownloadReport),
+    /// Non-final: stored candles of one series, for `data export`; a
+    /// [`Response::DataExport`] follows the last one.
+    CandleBatch(CandleBatch),
+    DataExport(DataExportReport),
+    DataGenerateSample(DataGenerateSampleReport),
     Error(ErrorResponse),
 }
 
 impl Response {
     /// Whether this response ends the answer to a request.
     pub fn is_final(&self) -> bool {
-        !matches!(self, Response::Progress(_) | Response::RecordBatch(_))
+        !matches!(
+            self,
+            Response::Progress(_) | Response::RecordBatch(_) | Response::CandleBatch(_)
+        )
     }
 }
 
@@ -860,4 +875,102 @@ pub struct DataDownloadReport {
     pub days: u32,
     pub sync: SyncReport,
     pub series: Vec<SeriesInfo>,
+/// The exchange id (and store integration name) of the synthetic series that
+/// `exsyncctl data generate-sample` makes: no exchange serves it, and it is marked synthetic
+/// wherever it shows.
+pub const SAMPLE_EXCHANGE: &str = "sample";
+
+/// `exsyncctl data export`: which stored candles to stream. Empty lists mean all.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct DataExportRequest {
+    /// Only series of this exchange id (`binance`, `sample`).
+    #[serde(default)]
+    pub exchange: Option<String>,
+    /// Unified (`BTC/USDT`) or native (`BTCUSDT`) symbols.
+    #[serde(default)]
+    pub symbols: Vec<String>,
+    /// `1m`, `1h`, `4h`...
+    #[serde(default)]
+    pub timeframes: Vec<String>,
+    /// Also the candle still open (not final); by default only final candles.
+    #[serde(default)]
+    pub include_open: bool,
+}
+
+/// One stored candle as `data export` streams it: `[open_time, open, high, low, close,
+/// volume, final]`, amounts as the exact decimal strings the store holds.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct CandleRow(
+    pub i64,
+    pub String,
+    pub String,
+    pub String,
+    pub String,
+    pub String,
+    pub bool,
+);
+
+/// Non-final: a batch of candles of one series, in no promised order. Batches of one series
+/// follow each other; a series may come again (two integrations of one exchange), and the
+/// reader then merges it like an existing file.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct CandleBatch {
+    /// The integration's exchange id (`binance`), or [`SAMPLE_EXCHANGE`].
+    pub exchange: String,
+    /// The integration the candles are stored under.
+    pub integration: String,
+    /// The exchange's own symbol (`BTCUSDT`).
+    pub symbol: String,
+    #[serde(default)]
+    pub base: Option<String>,
+    #[serde(default)]
+    pub quote: Option<String>,
+    pub timeframe: String,
+    /// Made up by `data generate-sample`, not fetched from an exchange.
+    pub synthetic: bool,
+    pub rows: Vec<CandleRow>,
+}
+
+/// Final answer to `data export`: what the daemon sent.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct DataExportReport {
+    pub series: u64,
+    pub candles: u64,
+    /// Candles left out because they are still open (without `include_open`).
+    pub skipped_open: u64,
+}
+
+/// `exsyncctl data generate-sample`: synthetic candles, a pure function of these fields.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct DataGenerateSampleRequest {
+    pub seed: u64,
+    /// Unified symbols; `BTC/USDT`, `ETH/USDT`, `SOL/USDT` when empty.
+    #[serde(default)]
+    pub symbols: Vec<String>,
+    /// `1h` and `4h` when empty.
+    #[serde(default)]
+    pub timeframes: Vec<String>,
+    /// How many days of history; 90 when absent.
+    #[serde(default)]
+    pub days: Option<u32>,
+    /// Where the series ends (exclusive), UTC ms on a day boundary; the start of today (UTC)
+    /// when absent.
+    #[serde(default)]
+    pub end_ms: Option<i64>,
+}
+
+/// What `data generate-sample` stored.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct DataGenerateSampleReport {
+    /// Always [`SAMPLE_EXCHANGE`].
+    pub exchange: String,
+    pub seed: u64,
+    pub from_ms: i64,
+    pub to_ms: i64,
+    /// `BTC/USDT 1h` and so on.
+    pub series: Vec<String>,
+    pub candles: u64,
+    /// Time spent making the candles and merging them into the store.
+    pub generate_ms: u64,
+    pub store_ms: u64,
 }

@@ -10,6 +10,7 @@ pub mod coverage;
 pub mod credentials;
 pub mod docs;
 pub mod data;
+pub mod data_export;
 pub mod integrations;
 pub mod plugins;
 pub mod records;

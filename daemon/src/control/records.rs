@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use exsync_plugin_api::RecordKind;
-use exsync_protocol::{RecordBatch, RecordsEnd, RecordsRequest, Response};
+use exsync_protocol::{RecordBatch, RecordsEnd, RecordsRequest, Response, SAMPLE_EXCHANGE};
 
 use super::{failure, find_integration, Responder};
 use crate::daemon::Daemon;
@@ -16,8 +16,11 @@ pub async fn records(
     request: RecordsRequest,
     out: &mut Responder,
 ) -> std::io::Result<()> {
-    let it = match find_integration(daemon, &request.integration) {
-        Ok(it) => it,
+    // The synthetic sample (`data generate-sample`) is stored like an integration that no
+    // file configures; its candles say `"synthetic": true` in `raw`.
+    let name = match find_integration(daemon, &request.integration) {
+        Ok(it) => it.name().to_owned(),
+        Err(_) if request.integration == SAMPLE_EXCHANGE => SAMPLE_EXCHANGE.to_owned(),
         Err(response) => return out.send(&response).await,
     };
     let Some(kind) = RecordKind::from_name(&request.kind) else {
@@ -31,7 +34,6 @@ pub async fn records(
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<serde_json::Value>>(4);
     let store = daemon.store.clone();
-    let name = it.name().to_owned();
     let limit = request.limit.unwrap_or(u64::MAX);
     let reader = tokio::task::spawn_blocking(move || {
         let mut batch = Vec::with_capacity(BATCH);

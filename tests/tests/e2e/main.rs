@@ -16,6 +16,7 @@ mod copper;
 mod credentials;
 mod cryptocom;
 mod data;
+mod data_export;
 mod deribit;
 mod falconx;
 mod gateio;
