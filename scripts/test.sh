@@ -5,8 +5,6 @@
 # Needs: a Rust toolchain with rustfmt and clippy, systemd-analyze (Debian package `systemd`)
 # and promtool/prometheus (package `prometheus`), which this script installs with apt-get when
 # they are missing and it runs as root.
-# Needs: a Rust toolchain with rustfmt and clippy, and systemd-analyze (Debian package
-# `systemd`), which this script installs with apt-get when it is missing and it runs as root.
 # The data export tests read the exported files with pyarrow: this script makes a venv with
 # pyarrow and pandas under target/pyenv (python3 and python3-venv from apt-get when missing)
 # and names its python in EXSYNC_E2E_PYTHON.

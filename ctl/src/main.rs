@@ -68,11 +68,8 @@ enum Command {
     Backup(commands::backup::BackupArgs),
     /// The audit log: every change and credential access, and every refused request.
     Audit(commands::audit::AuditArgs),
-    /// Candle series: data sources, list, info, quality report, download.
+    /// Candle series: data sources, list, info, quality report, download, export, sample.
     Data(commands::data::DataArgs),
-    /// Market data: export candles to Parquet or CSV, generate a synthetic sample.
-    #[command(subcommand)]
-    Data(commands::data_export::DataCommand),
 }
 
 /// How a run ended: the exit codes operators and scripts rely on.
@@ -117,7 +114,6 @@ fn main() -> ExitCode {
         Command::Backup(args) => commands::backup::backup(&ctx, &args),
         Command::Audit(args) => commands::audit::audit(&ctx, &args),
         Command::Data(args) => commands::data::data(&ctx, &args),
-        Command::Data(command) => commands::data_export::data(&ctx, &command),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -76,6 +76,8 @@ impl Request {
             Request::DataInfo(_) => "data info",
             Request::DataValidate(_) => "data validate",
             Request::DataDownload(_) => "data download",
+            Request::DataExport(_) => "data export",
+            Request::DataGenerateSample(_) => "data generate-sample",
         }
     }
 
@@ -99,8 +101,7 @@ impl Request {
             Request::DataSources | Request::DataList | Request::DataInfo(_) => None,
             Request::DataValidate(_) => None,
             Request::DataDownload(r) => Some(format!("{}: {}", r.exchange, r.symbols.join(","))),
-            Request::DataExport(_) => "data_export",
-            Request::DataGenerateSample(_) => "data_generate_sample",
+            Request::DataExport(_) | Request::DataGenerateSample(_) => None,
         }
     }
 
@@ -114,7 +115,7 @@ impl Request {
                 | Request::CredentialsRotate(_)
                 | Request::Backup(_)
                 | Request::DataDownload(_)
-            Request::Sync(_) | Request::Reload(_) | Request::DataGenerateSample(_)
+                | Request::DataGenerateSample(_)
         )
     }
 

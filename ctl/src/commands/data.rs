@@ -40,6 +40,10 @@ pub enum DataCommand {
     Validate(ValidateArgs),
     /// Download candles now (a one-off backfill through the daemon).
     Download(DownloadArgs),
+    /// Write stored candles to one Parquet or CSV file per series, merging with existing files.
+    Export(super::data_export::DataExportArgs),
+    /// Store synthetic candles (BTC, ETH, SOL; 1h and 4h; 90 days) under exchange `sample`.
+    GenerateSample(super::data_export::DataGenerateSampleArgs),
 }
 
 #[derive(Args, Debug)]
@@ -89,6 +93,8 @@ pub fn data(ctx: &Context, args: &DataArgs) -> Result<Exit, Failure> {
         DataCommand::Info(a) => info(ctx, a),
         DataCommand::Validate(a) => validate(ctx, a),
         DataCommand::Download(a) => download(ctx, a),
+        DataCommand::Export(a) => super::data_export::data_export(ctx, a),
+        DataCommand::GenerateSample(a) => super::data_export::data_generate_sample(ctx, a),
     }
 }
 

@@ -84,15 +84,6 @@ const CSV_HEADER: &str = "open_time,open,high,low,close,volume";
 /// Key-value metadata key saying whether a series is made up.
 pub const SYNTHETIC_KEY: &str = "exsync.synthetic";
 
-/// `exsyncctl data ...`: market data in the store.
-#[derive(Subcommand, Debug)]
-pub enum DataCommand {
-    /// Write stored candles to one Parquet or CSV file per series, merging with existing files.
-    Export(DataExportArgs),
-    /// Store synthetic candles (BTC, ETH, SOL; 1h and 4h; 90 days) under exchange `sample`.
-    GenerateSample(DataGenerateSampleArgs),
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
     Parquet,
@@ -147,13 +138,6 @@ pub struct DataGenerateSampleArgs {
     /// Last day (exclusive, UTC) as YYYY-MM-DD [default: today].
     #[arg(long, value_parser = parse_date)]
     pub end: Option<i64>,
-}
-
-pub fn data(ctx: &Context, command: &DataCommand) -> Result<Exit, Failure> {
-    match command {
-        DataCommand::Export(args) => data_export(ctx, args),
-        DataCommand::GenerateSample(args) => data_generate_sample(ctx, args),
-    }
 }
 
 /// `YYYY-MM-DD` as UTC ms at midnight.
@@ -321,7 +305,7 @@ fn file_stem(batch: &CandleBatch) -> String {
     )
 }
 
-fn data_export(ctx: &Context, args: &DataExportArgs) -> Result<Exit, Failure> {
+pub fn data_export(ctx: &Context, args: &DataExportArgs) -> Result<Exit, Failure> {
     let started = Instant::now();
     std::fs::create_dir_all(&args.dir).map_err(|e| {
         export_failure(
@@ -717,7 +701,7 @@ fn read_csv(path: &Path) -> Result<Vec<Row>, String> {
     Ok(rows)
 }
 
-fn data_generate_sample(ctx: &Context, args: &DataGenerateSampleArgs) -> Result<Exit, Failure> {
+pub fn data_generate_sample(ctx: &Context, args: &DataGenerateSampleArgs) -> Result<Exit, Failure> {
     let request = Request::DataGenerateSample(DataGenerateSampleRequest {
         seed: args.seed,
         symbols: args.symbols.clone(),

@@ -352,20 +352,6 @@ async fn connection(
         }
         if let Some((verb, uid, daemon)) = out.answering.take() {
             ControlRequestAnswered { verb, result, uid }.emit(&daemon.metrics);
-        match request {
-            Request::Status => out.send(&status::status(&daemon)).await?,
-            Request::Plugins => out.send(&plugins::plugins(&daemon)).await?,
-            Request::Integrations => out.send(&integrations::integrations(&daemon)).await?,
-            Request::Test(r) => out.send(&test::test(&daemon, r).await).await?,
-            Request::Sync(r) => sync::sync(&daemon, r, &mut out).await?,
-            Request::Records(r) => records::records(&daemon, r, &mut out).await?,
-            Request::Coverage(r) => out.send(&coverage::coverage(&daemon, r)).await?,
-            Request::Reload(r) => reload::reload(&daemon, r, &mut out).await?,
-            Request::DataExport(r) => data_export::data_export(&daemon, r, &mut out).await?,
-            Request::DataGenerateSample(r) => {
-                let response = data_generate_sample::data_generate_sample(&daemon, r).await;
-                out.send(&response).await?
-            }
         }
         sent?;
     }
@@ -402,5 +388,10 @@ async fn dispatch(
         Request::DataInfo(r) => out.send(&data::data_info(daemon, r).await).await,
         Request::DataValidate(r) => out.send(&data::data_validate(daemon, r).await).await,
         Request::DataDownload(r) => data::data_download(daemon, r, out).await,
+        Request::DataExport(r) => data_export::data_export(daemon, r, out).await,
+        Request::DataGenerateSample(r) => {
+            let response = data_generate_sample::data_generate_sample(daemon, r).await;
+            out.send(&response).await
+        }
     }
 }
