@@ -383,6 +383,7 @@ impl PublicCandles {
             start_ms: None,
             budget: true,
             credentials: BTreeMap::new(),
+            credentials_in_store: false,
             streams: vec![(Stream::Candles, self.interval)],
             candle_symbols: self.symbols,
             candle_timeframes: self.timeframes,

@@ -447,6 +447,10 @@ impl CredentialTooOld<'_> {
             age_days = self.age.as_secs() / 86_400,
             max_age_days = self.max_age.as_secs() / 86_400,
             "Stored credentials are older than credential_max_age: rotate them with `exsyncctl credentials rotate`."
+        );
+    }
+}
+
 /// `exsyncctl data generate-sample` stored its synthetic series.
 pub struct SampleGenerated {
     pub series: u64,
@@ -475,6 +479,9 @@ pub struct MasterKeyWrong<'a> {
 impl MasterKeyWrong<'_> {
     pub fn emit(&self) {
         error!("Wrong master key: {}", self.message);
+    }
+}
+
 /// The `result` label of a control request or audit entry: a closed set.
 pub fn result_label(result: &str) -> &'static str {
     match result {
@@ -584,6 +591,9 @@ impl AuditWriteFailed<'_> {
             self.error
         );
         m.audit_write_failures.inc();
+    }
+}
+
 /// A candle series was checked for quality ([`crate::quality`]) after a sync or on request.
 pub struct CandleQualityChecked<'a> {
     pub series: &'a exsync_protocol::SeriesQuality,
@@ -623,6 +633,9 @@ impl CandleQualityChecked<'_> {
                 .with_label_values(&[s.exchange.as_str(), s.timeframe.as_str(), severity])
                 .set(*n as i64);
         }
+    }
+}
+
 /// `exsyncctl data export` read its candles out of the store.
 pub struct CandlesExported {
     pub series: u64,

@@ -11,8 +11,8 @@
 //! Changes to the configuration and plugin directories are applied while it runs
 //! ([`watch`], [`reload`]).
 
-pub mod backup;
 pub mod audit;
+pub mod backup;
 pub mod candles;
 pub mod config;
 pub mod control;

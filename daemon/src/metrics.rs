@@ -281,6 +281,9 @@ impl Metrics {
                         "Credential set and rotate requests, by action and result.",
                     ),
                     &["integration", "action", "result"],
+                )
+                .unwrap(),
+            ),
             control_requests: reg(
                 &registry,
                 IntCounterVec::new(
@@ -308,6 +311,9 @@ impl Metrics {
                 prometheus::IntCounter::new(
                     "exsync_audit_write_failures_total",
                     "Audit entries that could not be written to the store (each also logged).",
+                )
+                .unwrap(),
+            ),
             candle_quality_issues: reg(
                 &registry,
                 IntGaugeVec::new(

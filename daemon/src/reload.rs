@@ -612,6 +612,8 @@ pub fn restart_required(running: &Settings, new: &Settings) -> Vec<String> {
         "refuse_withdraw_keys",
         running.refuse_withdraw_keys.to_string(),
         new.refuse_withdraw_keys.to_string(),
+    );
+    check(
         "socket_group",
         running.socket_group.clone(),
         new.socket_group.clone(),

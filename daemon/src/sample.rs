@@ -301,7 +301,6 @@ pub fn stored(symbol: &str, timeframe: &str, seed: u64, c: &TickCandle) -> Store
         json: serde_json::to_string(&record)
             .expect("records serialize")
             .into(),
-        assets: Vec::new(),
     }
 }
 

@@ -87,15 +87,13 @@ pub fn check_against_manifest(
     cfg: &IntegrationConfig,
     manifest: &Manifest,
 ) -> Result<Vec<(Stream, ErrorInfo)>, ErrorInfo> {
-    // Stored credentials are checked against the manifest when they are set.
-    let fields = if cfg.credentials_in_store {
-    // A public data source configures no credentials: the daemon hands placeholders.
-    let required = if cfg.public {
+    // Stored credentials are checked against the manifest when they are set; a public data
+    // source configures none (the daemon hands placeholders).
+    let required = if cfg.credentials_in_store || cfg.public {
         &[][..]
     } else {
         &manifest.credentials[..]
     };
-    for field in fields {
     if cfg.public && !manifest.streams.contains(&Stream::Candles) {
         return Err(error_info(
             ErrorKind::UNSUPPORTED,

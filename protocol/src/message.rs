@@ -876,6 +876,8 @@ pub struct DataDownloadReport {
     pub days: u32,
     pub sync: SyncReport,
     pub series: Vec<SeriesInfo>,
+}
+
 /// The exchange id (and store integration name) of the synthetic series that
 /// `exsyncctl data generate-sample` makes: no exchange serves it, and it is marked synthetic
 /// wherever it shows.

@@ -42,7 +42,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, ValueEnum};
 use exsync_protocol::{
     CandleBatch, DataExportReport, DataExportRequest, DataGenerateSampleReport,
     DataGenerateSampleRequest, ErrorInfo, Request, Response, SAMPLE_EXCHANGE,

@@ -4,13 +4,13 @@
 //! `--json`) and says how the run ended ([`Exit`]). A command that cannot finish returns a
 //! [`Failure`]; `main` prints it on stderr and exits with [`Failure::exit`].
 
-pub mod backup;
 pub mod audit;
+pub mod backup;
 pub mod coverage;
 pub mod credentials;
-pub mod docs;
 pub mod data;
 pub mod data_export;
+pub mod docs;
 pub mod integrations;
 pub mod plugins;
 pub mod records;

@@ -101,6 +101,7 @@ pub async fn data_generate_sample(
                     generate += t.elapsed();
                     let page = PageWrite {
                         records,
+                        assets: Default::default(),
                         next_cursor: None,
                         covered: Some(Range {
                             from_ms: chunk[0].open_time,

@@ -3,18 +3,11 @@
 //! Speaks the protocol crate's newline-delimited JSON: a version handshake, then one request
 //! per line answered by zero or more events and one final response. Each verb has its own
 //! module with the same name as the request. A malformed line gets a `protocol` error and the
-//! connection stays usable. Requests that change something (`sync`, `reload`, `credentials`,
-//! `backup`) are allowed only to root and the daemon's own user (checked with `SO_PEERCRED`);
-//! reads to whoever can open the socket (mode 0660: the `exsync` group).
-//! connection stays usable. Requests that change something (`sync`, `reload`, `data download`) are allowed only to root
-//! and the daemon's own user (checked with `SO_PEERCRED`); reads to whoever can open the
-//! socket (mode 0660: the `exsync` group).
-
-mod backup;
 //! connection stays usable.
 //!
 //! Access ([`access`]): the socket is mode 0660 and group `socket_group` (default `exsync`).
-//! Every request is checked against the peer's right (`SO_PEERCRED`): changes and credential
+//! Every request is checked against the peer's right (`SO_PEERCRED`): changes (`sync`,
+//! `reload`, `credentials`, `backup`, `data download`, `data generate-sample`) and credential
 //! access need root or the daemon's own user, reads need the socket group. A refusal says which
 //! right was missing and who asked.
 //!
@@ -25,6 +18,7 @@ mod backup;
 
 pub mod access;
 mod audit;
+mod backup;
 mod coverage;
 mod credentials;
 mod data;
