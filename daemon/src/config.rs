@@ -190,6 +190,17 @@ struct IntegrationFile {
     candles: Option<CandlesFile>,
     #[serde(default)]
     options: toml::Table,
+    #[serde(default)]
+    notify: Option<NotifyFile>,
+}
+
+/// `[notify]`: a webhook told when a stream starts failing and when it recovers.
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct NotifyFile {
+    webhook: String,
+    #[serde(default)]
+    on: Option<Vec<String>>,
 }
 
 /// `credentials = "store"`, or a `[credentials]` table of sources.
@@ -249,6 +260,8 @@ pub struct IntegrationConfig {
     pub candle_symbols: Vec<String>,
     pub candle_timeframes: Vec<String>,
     pub options: serde_json::Map<String, serde_json::Value>,
+    /// `[notify]`: the sync-failure webhook, if any.
+    pub notify: Option<crate::webhook::NotifyConfig>,
 }
 
 /// Integration names are file stems: letters, digits, `-` and `_`.
@@ -381,6 +394,12 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         .map(parse_start)
         .transpose()
         .map_err(err)?;
+    let notify = file
+        .notify
+        .as_ref()
+        .map(|n| crate::webhook::NotifyConfig::parse(&n.webhook, n.on.as_deref()))
+        .transpose()
+        .map_err(err)?;
     let options = serde_json::to_value(&file.options)
         .ok()
         .and_then(|v| v.as_object().cloned())
@@ -399,6 +418,7 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         candle_symbols,
         candle_timeframes,
         options,
+        notify,
     })
 }
 

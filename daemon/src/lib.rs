@@ -25,3 +25,4 @@ pub mod reload;
 pub mod store;
 pub mod supervisor;
 pub mod watch;
+pub mod webhook;

@@ -48,6 +48,7 @@ pub struct Metrics {
     pub build_info: IntGaugeVec,
     pub credential_age: IntGaugeVec,
     pub credential_events: IntCounterVec,
+    pub notifications: IntCounterVec,
 }
 
 impl Metrics {
@@ -277,6 +278,17 @@ impl Metrics {
                         "Credential set and rotate requests, by action and result.",
                     ),
                     &["integration", "action", "result"],
+                )
+                .unwrap(),
+            ),
+            notifications: reg(
+                &registry,
+                IntCounterVec::new(
+                    Opts::new(
+                        "exsync_notifications_total",
+                        "Webhook notification attempts, by result (sent, retried, failed).",
+                    ),
+                    &["result"],
                 )
                 .unwrap(),
             ),

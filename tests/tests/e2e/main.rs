@@ -21,6 +21,7 @@ mod gemini;
 mod kraken;
 mod kucoin;
 mod lifecycle;
+mod notify;
 mod okx;
 mod ops;
 mod problems;
