@@ -23,6 +23,7 @@ mod kucoin;
 mod lifecycle;
 mod notify;
 mod okx;
+mod package;
 mod ops;
 mod problems;
 mod rate_limits;
