@@ -83,9 +83,11 @@ impl NotifyConfig {
                 match word.as_str() {
                     "failure" => on_failure = true,
                     "recovery" => on_recovery = true,
-                    other => return Err(format!(
+                    other => {
+                        return Err(format!(
                         "[notify] on: unknown event {other:?} (known: \"failure\", \"recovery\")"
-                    )),
+                    ))
+                    }
                 }
             }
             if on.is_empty() {
