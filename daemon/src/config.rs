@@ -335,7 +335,9 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         })?
         .to_owned();
     let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
-    let file: IntegrationFile = toml::from_str(&text).map_err(|e| err(toml_message(&e)))?;
+    // toml quotes the offending line, which may be the webhook's URL with its token.
+    let file: IntegrationFile =
+        toml::from_str(&text).map_err(|e| err(crate::webhook::redact_urls(&toml_message(&e))))?;
 
     let mut streams = Vec::new();
     for (key, interval) in &file.streams {
@@ -531,6 +533,37 @@ interval = "1h"
             CredentialSource::Env("BINANCE_API_KEY".into())
         );
         assert!(c.budget);
+    }
+
+    #[test]
+    fn notify_webhooks_are_checked_and_never_shown_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = "exchange = \"binance\"\n[streams]\nbalances = \"1h\"\n[notify]\n";
+        let p = write(
+            dir.path(),
+            "ok.toml",
+            &format!("{base}webhook = \"https://h.example/hook?token=s3cr3tTOKEN\"\non = [\"failure\"]\n"),
+        );
+        let n = load_integration(&p).unwrap().notify.unwrap();
+        assert!(n.on_failure && !n.on_recovery);
+        assert_eq!(n.webhook, "https://h.example/hook?token=s3cr3tTOKEN");
+        let p = write(dir.path(), "none.toml", "exchange = \"binance\"\n");
+        assert_eq!(load_integration(&p).unwrap().notify, None);
+        for (name, text) in [
+            // Not http(s): refused by the check, which shows the URL redacted.
+            (
+                "ftp.toml",
+                format!("{base}webhook = \"ftp://h.example/?token=s3cr3tTOKEN\"\n"),
+            ),
+            // Not TOML: toml's message quotes the line.
+            (
+                "bare.toml",
+                format!("{base}webhook = https://h.example/?token=s3cr3tTOKEN\n"),
+            ),
+        ] {
+            let e = load_integration(&write(dir.path(), name, &text)).unwrap_err();
+            assert!(!e.message.contains("s3cr3tTOKEN"), "{name}: {e}");
+        }
     }
 
     #[test]

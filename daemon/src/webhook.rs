@@ -135,6 +135,25 @@ pub fn redacted_url(url: &str) -> String {
     format!("{scheme}{authority}{tail}")
 }
 
+/// `text` with every URL in it (a word with `://`) shown as [`redacted_url`] shows it.
+pub fn redact_urls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let start = rest[..at]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.'))
+            .map_or(0, |i| i + 1);
+        let end = rest[at..]
+            .find(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == '`')
+            .map_or(rest.len(), |i| at + i);
+        out.push_str(&rest[..start]);
+        out.push_str(&redacted_url(&rest[start..end]));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The JSON body of one notification. Every text in it is already redacted.
 #[derive(Debug, Clone, Serialize)]
 pub struct Notification {
@@ -265,6 +284,19 @@ mod tests {
         assert_eq!(
             redacted_url("https://h.example?key=s3cr3t"),
             "https://h.example?***"
+        );
+    }
+
+    #[test]
+    fn urls_in_text_are_redacted_and_the_rest_kept() {
+        assert_eq!(
+            redact_urls(r#"1 | webhook = "https://u:pw@h.example/x?token=abc" bad"#),
+            r#"1 | webhook = "https://***@h.example/x?***" bad"#
+        );
+        assert_eq!(redact_urls("no url here"), "no url here");
+        assert_eq!(
+            redact_urls("a http://h/p?k=v and ftp://x@y"),
+            "a http://h/p?*** and ftp://***@y"
         );
     }
 
