@@ -269,3 +269,40 @@ webhook = "ftp://alice:pa55word99@hooks.invalid/x?token=t0k3n1234"
         "{text}"
     );
 }
+
+#[test]
+fn a_webhook_that_never_answers_delays_no_sync() {
+    // Connections are queued by the kernel and never answered.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let webhook = format!("http://{}/hook", silent.local_addr().unwrap());
+    let sim = Sim::binance(&["--seed", "42", "--trades", "10"]);
+    let mut setup = Setup::new();
+    setup.env("E2E_BINANCE_KEY", API_KEY);
+    let wrong_file = setup.path().join("binance.secret");
+    std::fs::write(&wrong_file, WRONG_SECRET).unwrap();
+    setup.integration("silent", &integration_toml(&sim.url, &wrong_file, &webhook));
+    let daemon = Daemon::start(&setup);
+
+    let started = std::time::Instant::now();
+    let sync = daemon.ctl(&["--json", "sync", "silent", "--wait"]);
+    assert_eq!(sync.code, 1, "{}\n{}", sync.stdout, sync.stderr);
+    let again = daemon.ctl(&["--json", "sync", "silent", "--wait"]);
+    assert_eq!(again.code, 1, "{}\n{}", again.stdout, again.stderr);
+    // Two syncs, each of which notified a silent webhook: neither waited for its answer.
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(8), "syncs took {took:?}");
+    // The attempt times out and is tried again later.
+    wait_for("a timed-out delivery to be retried", || {
+        (daemon.metric("exsync_notifications_total{result=\"retried\"}") >= Some(1.0)).then_some(())
+    });
+    assert_eq!(
+        daemon.metric("exsync_notifications_total{result=\"sent\"}"),
+        None
+    );
+    let log = daemon.log();
+    assert!(
+        log.contains("Notification not delivered, retrying"),
+        "{log}"
+    );
+    drop(silent);
+}
