@@ -59,15 +59,14 @@ if [ "$mode" = release ]; then
     profile_dir="$target_dir/release"
     cargo build --release "${packages[@]}" >&2
     deb_flags=(--profile release)
-    out="$target_dir/debian/"
 else
     profile_dir="$target_dir/debug"
     for f in exsyncd exsyncctl; do
         [ -x "$profile_dir/$f" ] || { echo "$profile_dir/$f is not built: cargo build first" >&2; exit 1; }
     done
     # cargo-deb warns that a dev profile is not for releases: this package is not one.
-    deb_flags=(--profile dev --deb-revision 0test.debug --fast)
-    out="$target_dir/debian/exsync-TEST-debug-build.deb"
+    deb_flags=(--profile dev --deb-revision 0test.debug --fast
+        --output "$target_dir/debian/exsync-TEST-debug-build.deb")
 fi
 
 gen="$profile_dir/exsync-package"
@@ -78,12 +77,11 @@ mkdir -p "$gen" "$target_dir/debian"
 "$profile_dir/exsyncctl" man | gzip -9n > "$gen/exsyncctl.1.gz"
 
 log="$target_dir/debian/cargo-deb.log"
-if ! "$cargo_deb" -p exsyncd --no-build "${deb_flags[@]}" --output "$out" > "$log" 2>&1; then
+# cargo-deb prints the package's path on stdout, its warnings on stderr.
+if ! "$cargo_deb" -p exsyncd --no-build "${deb_flags[@]}" > "$log.out" 2> "$log"; then
     cat "$log" >&2
     exit 1
 fi
-if [ -d "$out" ]; then
-    out=$(ls -t "$out"/exsync_*.deb | head -1)
-fi
-[ -f "$out" ] || { echo "cargo-deb made no package" >&2; exit 1; }
+out=$(tail -n 1 "$log.out")
+[ -f "$out" ] || { echo "cargo-deb made no package: $(cat "$log.out" "$log")" >&2; exit 1; }
 echo "$out"
