@@ -50,5 +50,9 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo build (binaries and plugins the end-to-end tests start)"
 cargo build --workspace
+echo "== Debian package of the debug build (scripts/package.sh --test-build)"
+# tests/tests/e2e/package.rs installs it into a scratch root; it is made here, once, so the
+# test does not make it under the test harness (the first run also installs cargo-deb).
+time scripts/package.sh --test-build
 echo "== cargo test"
 cargo test --workspace

@@ -216,6 +216,17 @@ struct IntegrationFile {
     candles: Option<CandlesFile>,
     #[serde(default)]
     options: toml::Table,
+    #[serde(default)]
+    notify: Option<NotifyFile>,
+}
+
+/// `[notify]`: a webhook told when a stream starts failing and when it recovers.
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct NotifyFile {
+    webhook: String,
+    #[serde(default)]
+    on: Option<Vec<String>>,
 }
 
 /// `credentials = "store"`, or a `[credentials]` table of sources.
@@ -438,6 +449,8 @@ pub fn load_datasource(path: &Path) -> Result<IntegrationConfig, ConfigError> {
     };
     candles.check().map_err(err)?;
     Ok(candles.into_integration())
+    /// `[notify]`: the sync-failure webhook, if any.
+    pub notify: Option<crate::webhook::NotifyConfig>,
 }
 
 /// Integration names are file stems: letters, digits, `-` and `_`.
@@ -511,7 +524,9 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         })?
         .to_owned();
     let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
-    let file: IntegrationFile = toml::from_str(&text).map_err(|e| err(toml_message(&e)))?;
+    // toml quotes the offending line, which may be the webhook's URL with its token.
+    let file: IntegrationFile =
+        toml::from_str(&text).map_err(|e| err(crate::webhook::redact_urls(&toml_message(&e))))?;
 
     let mut streams = Vec::new();
     for (key, interval) in &file.streams {
@@ -578,6 +593,12 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         .map(parse_start)
         .transpose()
         .map_err(err)?;
+    let notify = file
+        .notify
+        .as_ref()
+        .map(|n| crate::webhook::NotifyConfig::parse(&n.webhook, n.on.as_deref()))
+        .transpose()
+        .map_err(err)?;
     let options = serde_json::to_value(&file.options)
         .ok()
         .and_then(|v| v.as_object().cloned())
@@ -599,6 +620,7 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         public: false,
         candle_history_days: None,
         spike_threshold,
+        notify,
     })
 }
 
@@ -711,6 +733,37 @@ interval = "1h"
             CredentialSource::Env("BINANCE_API_KEY".into())
         );
         assert!(c.budget);
+    }
+
+    #[test]
+    fn notify_webhooks_are_checked_and_never_shown_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = "exchange = \"binance\"\n[streams]\nbalances = \"1h\"\n[notify]\n";
+        let p = write(
+            dir.path(),
+            "ok.toml",
+            &format!("{base}webhook = \"https://h.example/hook?token=s3cr3tTOKEN\"\non = [\"failure\"]\n"),
+        );
+        let n = load_integration(&p).unwrap().notify.unwrap();
+        assert!(n.on_failure && !n.on_recovery);
+        assert_eq!(n.webhook, "https://h.example/hook?token=s3cr3tTOKEN");
+        let p = write(dir.path(), "none.toml", "exchange = \"binance\"\n");
+        assert_eq!(load_integration(&p).unwrap().notify, None);
+        for (name, text) in [
+            // Not http(s): refused by the check, which shows the URL redacted.
+            (
+                "ftp.toml",
+                format!("{base}webhook = \"ftp://h.example/?token=s3cr3tTOKEN\"\n"),
+            ),
+            // Not TOML: toml's message quotes the line.
+            (
+                "bare.toml",
+                format!("{base}webhook = https://h.example/?token=s3cr3tTOKEN\n"),
+            ),
+        ] {
+            let e = load_integration(&write(dir.path(), name, &text)).unwrap_err();
+            assert!(!e.message.contains("s3cr3tTOKEN"), "{name}: {e}");
+        }
     }
 
     #[test]

@@ -29,6 +29,7 @@ use crate::events::{PageCommitted, RateLimitWaited, StreamLabels, StreamSyncFail
 use crate::host::now_ms;
 use crate::store::{PageOutcome, PageWrite, PartitionKey, StoredRecord};
 use crate::supervisor::{error_info, Integration};
+use crate::webhook::{Notification, Transition};
 
 /// Rounds of partition discovery per sync: trades found on a new symbol reveal assets that
 /// reveal more symbols. Converges in one or two rounds on real accounts.
@@ -209,6 +210,29 @@ impl StreamRun<'_> {
             integration: self.it.name(),
             exchange: self.it.exchange(),
             stream: self.stream.as_str(),
+        }
+    }
+
+    /// A notification about this stream, to be completed by the caller.
+    fn notification_of(&self) -> Notification {
+        Notification {
+            event: Transition::Failure,
+            integration: self.it.name().to_owned(),
+            exchange: self.it.exchange().to_owned(),
+            stream: self.stream.as_str().to_owned(),
+            error_kind: None,
+            message: None,
+            hint: None,
+            at_ms: 0,
+            last_failure_ms: None,
+            last_success_ms: None,
+        }
+    }
+
+    /// Hands a failure or recovery to the integration's webhook, if it has one; never waits.
+    fn notify(&self, n: Notification) {
+        if let Some(config) = &self.it.config.notify {
+            crate::webhook::deliver(config, n, &self.daemon.metrics);
         }
     }
 
@@ -515,6 +539,9 @@ impl StreamRun<'_> {
             .stream_state(self.it.name(), self.stream.as_str())
             .unwrap_or_default();
         state.last_attempt_ms = Some(now_ms());
+        // What the stream was before this sync: a notification goes out on a change only.
+        let failed_before = state.last_error.clone();
+        let succeeded_before = state.last_success_ms;
         match (&failure, interrupted) {
             (Some((part, e)), _) => {
                 let info = to_info(e, &self.it.redactor);
@@ -528,6 +555,18 @@ impl StreamRun<'_> {
                 }
                 .emit(&self.daemon.metrics);
                 result.result = "failed".into();
+                if failed_before.is_none() {
+                    self.notify(Notification {
+                        event: Transition::Failure,
+                        error_kind: Some(info.kind.clone()),
+                        message: Some(info.message.clone()),
+                        hint: Some(e.kind.hint().to_owned()),
+                        at_ms: info.at_ms.unwrap_or_else(now_ms),
+                        last_failure_ms: None,
+                        last_success_ms: succeeded_before,
+                        ..self.notification_of()
+                    });
+                }
                 state.last_error = Some(info.clone());
                 result.error = Some(info);
             }
@@ -554,6 +593,18 @@ impl StreamRun<'_> {
                 }
                 .emit(&self.daemon.metrics);
                 state.last_success_ms = Some(finished);
+                if let Some(failed) = &failed_before {
+                    self.notify(Notification {
+                        event: Transition::Recovery,
+                        error_kind: Some(failed.kind.clone()),
+                        message: Some(failed.message.clone()),
+                        hint: failed.hint.clone(),
+                        at_ms: finished,
+                        last_failure_ms: failed.at_ms,
+                        last_success_ms: succeeded_before,
+                        ..self.notification_of()
+                    });
+                }
                 state.last_error = None;
             }
         }

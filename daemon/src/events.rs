@@ -651,5 +651,73 @@ impl CandlesExported {
             duration_ms = self.duration.as_millis() as u64,
             "Candles exported."
         );
+/// A webhook took a notification (`webhook.rs`).
+pub struct NotificationSent<'a> {
+    /// `failure` or `recovery`.
+    pub event: &'a str,
+    pub integration: &'a str,
+    pub stream: &'a str,
+    /// Redacted.
+    pub url: &'a str,
+    pub attempt: u32,
+}
+
+impl NotificationSent<'_> {
+    pub fn emit(&self, m: &Metrics) {
+        info!(
+            integration = self.integration,
+            stream = self.stream,
+            event = self.event,
+            url = self.url,
+            attempt = self.attempt,
+            "Notification sent."
+        );
+        m.notifications.with_label_values(&["sent"]).inc();
+    }
+}
+
+/// A webhook refused a notification or could not be reached; `retry_in` says whether
+/// another attempt follows (`retried`) or it was given up (`failed`).
+pub struct NotificationFailed<'a> {
+    pub event: &'a str,
+    pub integration: &'a str,
+    pub stream: &'a str,
+    /// Redacted.
+    pub url: &'a str,
+    pub attempt: u32,
+    /// Without the URL.
+    pub problem: &'a str,
+    pub retry_in: Option<Duration>,
+}
+
+impl NotificationFailed<'_> {
+    pub fn emit(&self, m: &Metrics) {
+        match self.retry_in {
+            Some(pause) => {
+                warn!(
+                    integration = self.integration,
+                    stream = self.stream,
+                    event = self.event,
+                    url = self.url,
+                    attempt = self.attempt,
+                    retry_in_seconds = pause.as_secs(),
+                    "Notification not delivered, retrying: {}",
+                    self.problem
+                );
+                m.notifications.with_label_values(&["retried"]).inc();
+            }
+            None => {
+                error!(
+                    integration = self.integration,
+                    stream = self.stream,
+                    event = self.event,
+                    url = self.url,
+                    attempt = self.attempt,
+                    "Notification given up: {}",
+                    self.problem
+                );
+                m.notifications.with_label_values(&["failed"]).inc();
+            }
+        }
     }
 }

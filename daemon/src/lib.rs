@@ -30,3 +30,4 @@ pub mod sample;
 pub mod store;
 pub mod supervisor;
 pub mod watch;
+pub mod webhook;

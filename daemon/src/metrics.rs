@@ -52,6 +52,7 @@ pub struct Metrics {
     pub audit_entries: IntCounterVec,
     pub audit_write_failures: prometheus::IntCounter,
     pub candle_quality_issues: IntGaugeVec,
+    pub notifications: IntCounterVec,
 }
 
 impl Metrics {
@@ -322,6 +323,14 @@ impl Metrics {
                         "Defects found in stored candle series at their last check (missing, duplicate or invalid candles, spikes, broken OHLC, staleness), summed over symbols.",
                     ),
                     &["exchange", "timeframe", "severity"],
+            notifications: reg(
+                &registry,
+                IntCounterVec::new(
+                    Opts::new(
+                        "exsync_notifications_total",
+                        "Webhook notification attempts, by result (sent, retried, failed).",
+                    ),
+                    &["result"],
                 )
                 .unwrap(),
             ),
