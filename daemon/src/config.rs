@@ -300,6 +300,8 @@ pub struct IntegrationConfig {
     pub candle_history_days: Option<u32>,
     /// The spike threshold of the quality report (a fraction); the default when absent.
     pub spike_threshold: Option<rust_decimal::Decimal>,
+    /// `[notify]`: the sync-failure webhook, if any.
+    pub notify: Option<crate::webhook::NotifyConfig>,
 }
 
 /// The directory of public data sources, beside `integrations.d`.
@@ -402,6 +404,7 @@ impl PublicCandles {
             public: true,
             candle_history_days: Some(self.history_days),
             spike_threshold: self.spike_threshold,
+            notify: None,
         }
     }
 }
@@ -449,8 +452,6 @@ pub fn load_datasource(path: &Path) -> Result<IntegrationConfig, ConfigError> {
     };
     candles.check().map_err(err)?;
     Ok(candles.into_integration())
-    /// `[notify]`: the sync-failure webhook, if any.
-    pub notify: Option<crate::webhook::NotifyConfig>,
 }
 
 /// Integration names are file stems: letters, digits, `-` and `_`.

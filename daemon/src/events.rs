@@ -651,6 +651,9 @@ impl CandlesExported {
             duration_ms = self.duration.as_millis() as u64,
             "Candles exported."
         );
+    }
+}
+
 /// A webhook took a notification (`webhook.rs`).
 pub struct NotificationSent<'a> {
     /// `failure` or `recovery`.

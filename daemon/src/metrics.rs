@@ -323,6 +323,9 @@ impl Metrics {
                         "Defects found in stored candle series at their last check (missing, duplicate or invalid candles, spikes, broken OHLC, staleness), summed over symbols.",
                     ),
                     &["exchange", "timeframe", "severity"],
+                )
+                .unwrap(),
+            ),
             notifications: reg(
                 &registry,
                 IntCounterVec::new(
