@@ -22,6 +22,7 @@ mod kucoin;
 mod lifecycle;
 mod okx;
 mod ops;
+mod plugin_check;
 mod problems;
 mod rate_limits;
 mod reload;
