@@ -685,3 +685,123 @@ fn usage_errors_exit_2() {
     assert_eq!(run.code, Some(2), "{}\n{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("is not NAME=VALUE"), "{}", run.stderr);
 }
+
+/// A child process killed when dropped.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs `cmd` and asserts it succeeded, showing its output if not.
+fn run_ok(cmd: &mut Command, what: &str) {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("running {what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_template_makes_a_crate_that_builds_passes_its_tests_and_the_checker() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the tests crate sits in the repository")
+        .to_path_buf();
+    let script = repo.join("examples/template/new-plugin.sh");
+    // Inside this workspace's target directory; its own target directory, kept between runs so
+    // a second run only rebuilds the generated crate.
+    let work = exsync_e2e::bins::target_dir()
+        .parent()
+        .expect("the profile directory has a parent")
+        .join("plugin-template");
+    let dir = work.join(format!("kitcheck-{}", std::process::id()));
+    let target = work.join("target");
+
+    let bad = Command::new("sh")
+        .arg(&script)
+        .args(["Kit", &dir.display().to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2), "an upper-case name is refused");
+    assert!(!dir.exists());
+
+    run_ok(
+        Command::new("sh").arg(&script).arg("kitcheck").arg(&dir),
+        "new-plugin.sh kitcheck",
+    );
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let manifest = dir.join("Cargo.toml");
+    for verb in ["build", "test"] {
+        run_ok(
+            Command::new(&cargo)
+                .args([verb, "--offline", "--manifest-path"])
+                .arg(&manifest)
+                .arg("--target-dir")
+                .arg(&target)
+                .env("CARGO_INCREMENTAL", "0"),
+            &format!("cargo {verb} of the generated crate"),
+        );
+    }
+
+    let (key, secret) = ("kitcheckKEY5f3a9c1d", "kitcheckSECRETq8w7e6r5");
+    let mut sim = Child(
+        Command::new(target.join("debug/exsync-sim-kitcheck"))
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--api-key",
+                key,
+                "--api-secret",
+                secret,
+            ])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("starting the generated simulator"),
+    );
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(sim.0.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("the generated simulator printed no URL: {line:?}"))
+        .to_owned();
+    let run = run_checker(&[
+        target
+            .join("debug/libexsync_plugin_kitcheck.so")
+            .display()
+            .to_string(),
+        "--json".into(),
+        "--sim-url".into(),
+        url,
+        "--credential".into(),
+        format!("api_key={key}"),
+        "--credential".into(),
+        format!("api_secret={secret}"),
+    ]);
+    let checks = checks(&run);
+    assert_eq!(run.code, Some(0), "{checks:#?}");
+    assert!(
+        checks.iter().all(|c| c.1 == "pass"),
+        "the generated plugin fails a check: {checks:#?}"
+    );
+    let ledger = checks
+        .iter()
+        .find(|c| c.0 == "pagination ledger")
+        .expect("the ledger was walked");
+    assert!(ledger.2.contains("250 records"), "{ledger:?}");
+    drop(sim);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
