@@ -131,3 +131,48 @@ impl HostIo for CheckHost {
         self.journal().texts.push(message.to_string());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::StatusServer;
+    use exsync_plugin_api::abi_stable::std_types::RString;
+    use exsync_plugin_api::ErrorKind;
+
+    fn get(url: &str) -> AbiHttpRequest {
+        AbiHttpRequest {
+            method: RString::from("GET"),
+            url: RString::from(url),
+            headers: RVec::new(),
+            body: RVec::new(),
+            cost: 1,
+            bucket: RString::new(),
+            resend: true,
+        }
+    }
+
+    #[test]
+    fn a_request_to_an_undeclared_host_is_refused_unsent_and_reported() {
+        let server = StatusServer::start(200, "application/json", "{}").unwrap();
+        let allowed = url_host(&server.url).unwrap();
+        let journal = Arc::new(Mutex::new(Journal::default()));
+        let host = CheckHost::new(vec![allowed], Transport::Live, journal.clone());
+
+        let ok = host.http(get(&format!("{}/v1/x", server.url)));
+        assert!(matches!(ok, RResult::ROk(ref r) if r.status == 200));
+
+        let refused = host.http(get("http://api.elsewhere.example/v1/x?secret=1"));
+        let RResult::RErr(e) = refused else {
+            panic!("an undeclared host was called")
+        };
+        assert_eq!(e.kind, ErrorKind::PLUGIN);
+        assert!(
+            e.message
+                .contains("refused a request to api.elsewhere.example"),
+            "{e}"
+        );
+        let j = journal.lock().unwrap();
+        assert_eq!(j.requests, 1, "the refused request was not sent");
+        assert_eq!(j.refused, vec!["api.elsewhere.example".to_owned()]);
+    }
+}
