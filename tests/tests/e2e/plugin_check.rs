@@ -805,3 +805,190 @@ fn the_template_makes_a_crate_that_builds_passes_its_tests_and_the_checker() {
     drop(sim);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+// ---------------------------------------------------------------------------------------
+// ABI evolution: a plugin built against a later 1.x of the interface crate, whose
+// `ConnectorAbi` has one more method appended, loads and syncs in today's daemon.
+
+/// Copies `plugin-api` into `fixture/plugin-api` as version 1.1.0 with a method appended to
+/// `ConnectorAbi` (after `last_prefix_field`, with a default body, as a 1.x release may), and
+/// makes `fixture` a workspace holding it and `member` with this workspace's dependency table.
+fn future_api_workspace(repo: &std::path::Path, fixture: &std::path::Path, member: &str) {
+    let api = fixture.join("plugin-api");
+    std::fs::create_dir_all(api.join("src")).unwrap();
+    for entry in std::fs::read_dir(repo.join("plugin-api/src")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::copy(&path, api.join("src").join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    for dir in ["walk", "window"] {
+        let from = repo.join("plugin-api/src").join(dir);
+        if from.is_dir() {
+            std::fs::create_dir_all(api.join("src").join(dir)).unwrap();
+            for entry in std::fs::read_dir(&from).unwrap() {
+                let path = entry.unwrap().path();
+                std::fs::copy(
+                    &path,
+                    api.join("src").join(dir).join(path.file_name().unwrap()),
+                )
+                .unwrap();
+            }
+        }
+    }
+    std::fs::copy(repo.join("plugin-api/README.md"), api.join("README.md")).unwrap();
+    let manifest = std::fs::read_to_string(repo.join("plugin-api/Cargo.toml")).unwrap();
+    assert!(manifest.contains("version = \"1.0.0\""), "{manifest}");
+    std::fs::write(
+        api.join("Cargo.toml"),
+        manifest.replacen("version = \"1.0.0\"", "version = \"1.1.0\"", 1),
+    )
+    .unwrap();
+    let abi_path = api.join("src/abi.rs");
+    let abi = std::fs::read_to_string(&abi_path).unwrap();
+    let anchor =
+        "    ) -> RResult<RString, PluginError>;\n}\n\n/// An owned, type-erased [`ConnectorAbi`].";
+    assert!(
+        abi.contains(anchor),
+        "ConnectorAbi no longer ends with fetch"
+    );
+    std::fs::write(
+        &abi_path,
+        abi.replace(
+            anchor,
+            "    ) -> RResult<RString, PluginError>;\n\n    /// Appended in 1.1.\n    fn describe(&self) -> RString {\n        RString::from(\"1.1\")\n    }\n}\n\n/// An owned, type-erased [`ConnectorAbi`].",
+        ),
+    )
+    .unwrap();
+
+    // The workspace: this repository's package and dependency tables, the copy as the API.
+    let root = std::fs::read_to_string(repo.join("Cargo.toml")).unwrap();
+    let tables = &root[root.find("[workspace.package]").unwrap()..root.find("[profile").unwrap()];
+    std::fs::write(
+        fixture.join("Cargo.toml"),
+        format!(
+            "[workspace]\nresolver = \"2\"\nmembers = [\"plugin-api\", \"{member}\"]\n\n{tables}"
+        ),
+    )
+    .unwrap();
+    std::fs::copy(repo.join("Cargo.lock"), fixture.join("Cargo.lock")).unwrap();
+}
+
+#[test]
+fn a_plugin_built_against_a_later_1x_with_an_appended_method_syncs_in_todays_daemon() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let work = exsync_e2e::bins::target_dir()
+        .parent()
+        .unwrap()
+        .join("plugin-template");
+    let fixture = work.join(format!("abi-1.1-{}", std::process::id()));
+    let target = work.join("target");
+    let _ = std::fs::remove_dir_all(&fixture);
+    std::fs::create_dir_all(&fixture).unwrap();
+    future_api_workspace(&repo, &fixture, "later");
+
+    // The plugin: the template, a member of the fixture workspace, against the 1.1 copy.
+    run_ok(
+        Command::new("sh")
+            .arg(repo.join("examples/template/new-plugin.sh"))
+            .arg("later")
+            .arg(fixture.join("later")),
+        "new-plugin.sh later",
+    );
+    let plugin_manifest = fixture.join("later/Cargo.toml");
+    let text = std::fs::read_to_string(&plugin_manifest).unwrap();
+    let api_line = text
+        .lines()
+        .find(|l| l.starts_with("exsync-plugin-api"))
+        .unwrap()
+        .to_owned();
+    let text = text.replace("\n[workspace]\n", "\n").replace(
+        &api_line,
+        "exsync-plugin-api = { path = \"../plugin-api\" }",
+    );
+    std::fs::write(&plugin_manifest, text).unwrap();
+    std::fs::remove_file(fixture.join("later/Cargo.lock")).unwrap();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    run_ok(
+        Command::new(&cargo)
+            .args([
+                "build",
+                "--offline",
+                "-p",
+                "exsync-plugin-later",
+                "--manifest-path",
+            ])
+            .arg(fixture.join("Cargo.toml"))
+            .arg("--target-dir")
+            .arg(&target)
+            .env("CARGO_INCREMENTAL", "0"),
+        "cargo build of the plugin against plugin-api 1.1.0",
+    );
+    let built = std::fs::read(target.join("debug/libexsync_plugin_later.so")).unwrap();
+    let marker = b"exsync_plugin1.1.0";
+    assert!(
+        built.windows(marker.len()).any(|w| w == marker),
+        "the fixture plugin does not carry API version 1.1.0"
+    );
+
+    // Today's exsyncd (API 1.0.0) loads it and syncs it against its simulator.
+    let (key, secret) = ("laterKEY7d2c9e4f1a", "laterSECRETm5n8b2v4c7");
+    let mut sim = Child(
+        Command::new(target.join("debug/exsync-sim-later"))
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--api-key",
+                key,
+                "--api-secret",
+                secret,
+            ])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("starting the fixture's simulator"),
+    );
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(sim.0.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("the fixture's simulator printed no URL: {line:?}"))
+        .to_owned();
+    let mut setup = exsync_e2e::daemon::Setup::new();
+    setup.replace_plugin("libexsync_plugin_later.so", &built);
+    setup.env("E2E_LATER_KEY", key);
+    setup.env("E2E_LATER_SECRET", secret);
+    setup.integration(
+        "later-main",
+        &format!(
+            r#"exchange = "later"
+base_url = "{url}"
+[credentials]
+api_key = "env:E2E_LATER_KEY"
+api_secret = "env:E2E_LATER_SECRET"
+[streams]
+balances = "1h"
+ledger = "1h"
+"#
+        ),
+    );
+    let daemon = exsync_e2e::daemon::Daemon::start(&setup);
+    let plugins = daemon.ctl_json(&["plugins"]);
+    assert!(
+        plugins.to_string().contains("later"),
+        "the 1.1 plugin is not loaded: {plugins}"
+    );
+    let report = daemon.sync_wait("later-main");
+    exsync_e2e::assert_all_ok(&report);
+    assert_eq!(daemon.records("later-main", "ledger").len(), 250);
+    assert_eq!(daemon.records("later-main", "balance").len(), 2);
+    drop(sim);
+    std::fs::remove_dir_all(&fixture).unwrap();
+}
