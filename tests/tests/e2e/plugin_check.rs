@@ -712,77 +712,33 @@ fn run_ok(cmd: &mut Command, what: &str) {
 
 #[test]
 fn the_template_makes_a_crate_that_builds_passes_its_tests_and_the_checker() {
-    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the tests crate sits in the repository")
-        .to_path_buf();
-    let script = repo.join("examples/template/new-plugin.sh");
-    // Inside this workspace's target directory; its own target directory, kept between runs so
-    // a second run only rebuilds the generated crate.
-    let work = exsync_e2e::bins::target_dir()
-        .parent()
-        .expect("the profile directory has a parent")
-        .join("plugin-template");
-    let dir = work.join(format!("kitcheck-{}", std::process::id()));
-    let target = work.join("target");
-
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/template/new-plugin.sh");
+    let refused = std::env::temp_dir().join(format!("exsync-kit-refused-{}", std::process::id()));
     let bad = Command::new("sh")
         .arg(&script)
-        .args(["Kit", &dir.display().to_string()])
+        .arg("Kit")
+        .arg(&refused)
         .output()
         .unwrap();
     assert_eq!(bad.status.code(), Some(2), "an upper-case name is refused");
-    assert!(!dir.exists());
-
-    run_ok(
-        Command::new("sh").arg(&script).arg("kitcheck").arg(&dir),
-        "new-plugin.sh kitcheck",
-    );
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let manifest = dir.join("Cargo.toml");
-    for verb in ["build", "test"] {
-        run_ok(
-            Command::new(&cargo)
-                .args([verb, "--offline", "--manifest-path"])
-                .arg(&manifest)
-                .arg("--target-dir")
-                .arg(&target)
-                .env("CARGO_INCREMENTAL", "0"),
-            &format!("cargo {verb} of the generated crate"),
-        );
-    }
+    assert!(!refused.exists());
 
     let (key, secret) = ("kitcheckKEY5f3a9c1d", "kitcheckSECRETq8w7e6r5");
-    let mut sim = Child(
-        Command::new(target.join("debug/exsync-sim-kitcheck"))
-            .args([
-                "--listen",
-                "127.0.0.1:0",
-                "--api-key",
-                key,
-                "--api-secret",
-                secret,
-            ])
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("starting the generated simulator"),
+    let (plugin, sim, url, dir) = patched_template("kitcheck", &[], key, secret);
+    // The generated crate's own unit tests, the signing vector among them.
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    run_ok(
+        Command::new(&cargo)
+            .args(["test", "--offline", "--manifest-path"])
+            .arg(dir.join("Cargo.toml"))
+            .arg("--target-dir")
+            .arg(plugin.parent().unwrap().parent().unwrap())
+            .env("CARGO_INCREMENTAL", "0"),
+        "cargo test of the generated crate",
     );
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(sim.0.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("the generated simulator printed no URL: {line:?}"))
-        .to_owned();
     let run = run_checker(&[
-        target
-            .join("debug/libexsync_plugin_kitcheck.so")
-            .display()
-            .to_string(),
+        plugin.display().to_string(),
         "--json".into(),
         "--sim-url".into(),
         url,
@@ -991,4 +947,133 @@ ledger = "1h"
     assert_eq!(daemon.records("later-main", "balance").len(), 2);
     drop(sim);
     std::fs::remove_dir_all(&fixture).unwrap();
+}
+
+/// Generates a template copy named `name` in `plugin-template/`, applies `patches` (file,
+/// from, to) to its sources, builds it, and starts its simulator. Returns the built plugin,
+/// the simulator (killed on drop), its URL, and the copy's directory.
+fn patched_template(
+    name: &str,
+    patches: &[(&str, &str, &str)],
+    key: &str,
+    secret: &str,
+) -> (std::path::PathBuf, Child, String, std::path::PathBuf) {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let work = exsync_e2e::bins::target_dir()
+        .parent()
+        .unwrap()
+        .join("plugin-template");
+    let dir = work.join(format!("{name}-{}", std::process::id()));
+    let target = work.join("target");
+    let _ = std::fs::remove_dir_all(&dir);
+    run_ok(
+        Command::new("sh")
+            .arg(repo.join("examples/template/new-plugin.sh"))
+            .arg(name)
+            .arg(&dir),
+        &format!("new-plugin.sh {name}"),
+    );
+    for (file, from, to) in patches {
+        let path = dir.join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{file} no longer holds {from:?}");
+        std::fs::write(&path, text.replace(from, to)).unwrap();
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    run_ok(
+        Command::new(&cargo)
+            .args(["build", "--offline", "--manifest-path"])
+            .arg(dir.join("Cargo.toml"))
+            .arg("--target-dir")
+            .arg(&target)
+            .env("CARGO_INCREMENTAL", "0"),
+        &format!("cargo build of {name}"),
+    );
+    let mut sim = Child(
+        Command::new(target.join(format!("debug/exsync-sim-{name}")))
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--api-key",
+                key,
+                "--api-secret",
+                secret,
+            ])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("starting the generated simulator"),
+    );
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(sim.0.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("the generated simulator printed no URL: {line:?}"))
+        .to_owned();
+    let plugin = target.join(format!("debug/libexsync_plugin_{name}.so"));
+    (plugin, sim, url, dir)
+}
+
+#[test]
+fn a_plugin_with_float_amounts_and_a_stuck_cursor_fails_with_both_reasons() {
+    let (key, secret) = ("brokenKEY3f8a1c6d", "brokenSECRETz4x7c1v9");
+    let (plugin, sim, url, dir) = patched_template(
+        "broken",
+        &[
+            // Balances through f64: "1.75" survives, "1000" becomes "1e3".
+            (
+                "src/parsing.rs",
+                r#"total: field(raw, "total", "balance")?.to_owned(),"#,
+                r#"total: format!("{:e}", field(raw, "total", "balance")?.parse::<f64>().unwrap_or(0.0)),"#,
+            ),
+            // A ledger cursor that never moves past the first page.
+            (
+                "src/pagination.rs",
+                "last_id.or_else(|| cursor.map(str::to_owned))",
+                "cursor.map(str::to_owned).or(last_id)",
+            ),
+        ],
+        key,
+        secret,
+    );
+    let run = run_checker(&[
+        plugin.display().to_string(),
+        "--sim-url".into(),
+        url,
+        "--credential".into(),
+        format!("api_key={key}"),
+        "--credential".into(),
+        format!("api_secret={secret}"),
+    ]);
+    assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
+    let balances = line(&run, "pagination");
+    assert!(
+        balances.starts_with("FAIL")
+            && balances.contains("balances")
+            && balances.contains("total \"1.75e0\" is not an exact decimal"),
+        "{}",
+        run.stdout
+    );
+    let ledger = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("pagination ledger"))
+        .unwrap();
+    assert!(
+        ledger.starts_with("FAIL") && ledger.contains("which page 1 already used"),
+        "{ledger}"
+    );
+    // What did not break still passes.
+    for name in ["manifest", "check", "hosts", "panics"] {
+        assert!(line(&run, name).starts_with("PASS"), "{}", run.stdout);
+    }
+    drop(sim);
+    std::fs::remove_dir_all(&dir).unwrap();
 }
