@@ -28,6 +28,7 @@ mod notify;
 mod okx;
 mod ops;
 mod package;
+mod plugin_check;
 mod problems;
 mod rate_limits;
 mod reload;
