@@ -155,6 +155,39 @@ pub struct PartitionKey<'a> {
     pub partition: &'a str,
 }
 
+/// Repairs a store that was not closed cleanly (a crash, `kill -9`) on a copy beside it, then
+/// renames the copy over it. A file redb cannot repair (truncated, overwritten) stays exactly as
+/// it was: redb's repair writes to the file it repairs, and may even panic on a damaged one.
+fn repair_a_copy(path: &Path) -> Result<(), StoreError> {
+    let shown = path.display().to_string();
+    let copy = path.with_extension("redb.repairing");
+    let failed = |message: String| StoreError::Corrupt {
+        doing: format!("repairing {shown} after an unclean shutdown"),
+        message: format!(
+            "{message}; the file is left as it is: restore it from a backup (exsyncctl backup) or move it away to start an empty store"
+        ),
+    };
+    std::fs::copy(path, &copy).map_err(|e| failed(format!("copying it to {}: {e}", copy.display())))?;
+    let repaired = std::panic::catch_unwind(|| {
+        Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(&copy)
+            .map(drop)
+    });
+    let outcome = match repaired {
+        Ok(Ok(())) => std::fs::File::open(&copy)
+            .and_then(|f| f.sync_all())
+            .and_then(|()| std::fs::rename(&copy, path))
+            .map_err(|e| failed(format!("replacing it with its repaired copy: {e}"))),
+        Ok(Err(e)) => Err(failed(e.to_string())),
+        Err(_) => Err(failed("redb panicked while repairing it".into())),
+    };
+    if outcome.is_err() {
+        let _ = std::fs::remove_file(&copy);
+    }
+    outcome
+}
+
 /// The redb database behind exsyncd.
 pub struct Store {
     db: Database,
@@ -162,8 +195,27 @@ pub struct Store {
 
 impl Store {
     /// Opens (or creates) the store and checks its schema version.
+    ///
+    /// An existing file is first checked without writing to it: a damaged file (truncated,
+    /// overwritten) is refused as it is, never repaired in place or recreated, so the operator
+    /// can restore a backup or keep it for inspection. Only a file that merely needs redb's
+    /// repair after a crash (`kill -9`, power loss) goes on to the normal open, which repairs it.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let shown = path.display().to_string();
+        if path.exists() {
+            match Database::builder().open_read_only(path) {
+                Ok(_) => {}
+                Err(redb::DatabaseError::RepairAborted) => repair_a_copy(path)?,
+                Err(e) => {
+                    return Err(StoreError::Corrupt {
+                        doing: format!("checking {shown} before opening it"),
+                        message: format!(
+                            "{e}; the file is left as it is: restore it from a backup (exsyncctl backup) or move it away to start an empty store"
+                        ),
+                    })
+                }
+            }
+        }
         let db = Database::builder()
             .set_cache_size(CACHE_BYTES)
             .create(path)

@@ -15,6 +15,7 @@ mod copper;
 mod credentials;
 mod cryptocom;
 mod deribit;
+mod faults;
 mod falconx;
 mod gateio;
 mod gemini;
