@@ -557,9 +557,7 @@ impl StreamRun<'_> {
         let labels = self.labels();
         let mut state = self
             .daemon
-            .store
-            .stream_state(self.it.name(), self.stream.as_str())
-            .unwrap_or_default();
+            .stream_state(self.it.name(), self.stream.as_str());
         state.last_attempt_ms = Some(now_ms());
         match (&failure, interrupted) {
             (Some((part, e)), _) => {
@@ -603,13 +601,8 @@ impl StreamRun<'_> {
                 state.last_error = None;
             }
         }
-        if let Err(e) =
-            self.daemon
-                .store
-                .set_stream_state(self.it.name(), self.stream.as_str(), &state)
-        {
-            tracing::error!(error = %e, "Could not record the stream state.");
-        }
+        self.daemon
+            .set_stream_state(self.it.name(), self.stream.as_str(), &state);
         result
     }
 }
@@ -645,10 +638,8 @@ fn is_due(daemon: &Daemon, it: &Integration, stream: Stream) -> bool {
         return false;
     };
     let last = daemon
-        .store
         .stream_state(it.name(), stream.as_str())
-        .ok()
-        .and_then(|s| s.last_attempt_ms);
+        .last_attempt_ms;
     match last {
         None => true,
         Some(t) => now_ms() - t >= (interval.as_millis() as i64) * 9 / 10,
@@ -724,10 +715,8 @@ pub async fn sync(
 /// Whether `stream` last succeeded after `since_ms`.
 fn synced_since(daemon: &Daemon, it: &Integration, stream: Stream, since_ms: i64) -> bool {
     daemon
-        .store
         .stream_state(it.name(), stream.as_str())
-        .ok()
-        .and_then(|s| s.last_success_ms)
+        .last_success_ms
         .is_some_and(|t| t > since_ms)
 }
 
@@ -751,11 +740,7 @@ pub async fn schedule(daemon: Arc<Daemon>, it: Arc<Integration>) {
         .streams
         .iter()
         .map(|(s, interval)| {
-            let last = daemon
-                .store
-                .stream_state(it.name(), s.as_str())
-                .ok()
-                .and_then(|st| st.last_attempt_ms);
+            let last = daemon.stream_state(it.name(), s.as_str()).last_attempt_ms;
             (*s, *interval, next_due(last, *interval))
         })
         .collect();

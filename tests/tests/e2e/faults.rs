@@ -338,13 +338,15 @@ fn a_truncated_or_corrupted_store_is_reported_at_start_and_never_recreated() {
 
 #[test]
 fn disk_full_during_a_sync_is_reported_and_the_sync_completes_when_space_returns() {
-    let plugin = std::fs::metadata(target_bin(probe::FILE))
-        .expect("the probe plugin is built")
-        .len();
-    // Room for the daemon's copy of the plugin and the store as created, not for the ledger.
-    let fs = SmallFs::mount(plugin + 3 * 1024 * 1024);
     let setup = Setup::new();
     setup.install_plugin(probe::FILE);
+    // The daemon copies every plugin into its state directory.
+    let plugins: u64 = std::fs::read_dir(setup.plugin_dir())
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    // Room for the plugin copies and the store as created, not for the whole ledger.
+    let fs = SmallFs::mount(plugins + 3 * 1024 * 1024);
     std::fs::remove_dir(setup.state_dir()).unwrap();
     std::os::unix::fs::symlink(fs.path(), setup.state_dir()).unwrap();
     setup.integration("probe-main", &probe_integration(20_000, 500, ""));
@@ -366,7 +368,7 @@ fn disk_full_during_a_sync_is_reported_and_the_sync_completes_when_space_returns
     assert!(partial < 20_000, "{partial}");
     assert_eq!(partial % 500, 0, "only whole pages are stored: {partial}");
 
-    fs.resize(plugin + 64 * 1024 * 1024);
+    fs.resize(plugins + 64 * 1024 * 1024);
     let report = daemon.sync_wait("probe-main");
     assert_all_ok(&report);
     let stored = exsync_e2e::truth::stored_by_id(&daemon, "probe-main", "ledger");
