@@ -161,13 +161,16 @@ pub struct PartitionKey<'a> {
 fn repair_a_copy(path: &Path) -> Result<(), StoreError> {
     let shown = path.display().to_string();
     let copy = path.with_extension("redb.repairing");
-    let failed = |message: String| StoreError::Corrupt {
+    let failed = |message: String| {
+        StoreError::Corrupt {
         doing: format!("repairing {shown} after an unclean shutdown"),
         message: format!(
             "{message}; the file is left as it is: restore it from a backup (exsyncctl backup) or move it away to start an empty store"
         ),
+    }
     };
-    std::fs::copy(path, &copy).map_err(|e| failed(format!("copying it to {}: {e}", copy.display())))?;
+    std::fs::copy(path, &copy)
+        .map_err(|e| failed(format!("copying it to {}: {e}", copy.display())))?;
     let repaired = std::panic::catch_unwind(|| {
         Database::builder()
             .set_cache_size(CACHE_BYTES)

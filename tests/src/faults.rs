@@ -141,7 +141,11 @@ pub fn assert_kraken_stored_exactly(daemon: &Daemon, name: &str, truth: &Value) 
     }
     let balances = daemon.records(name, "balance");
     let truth_balances = truth["balances"].as_object().expect("kraken balances");
-    assert_eq!(balances.len(), truth_balances.len(), "one balance per asset");
+    assert_eq!(
+        balances.len(),
+        truth_balances.len(),
+        "one balance per asset"
+    );
     for b in &balances {
         let native = crate::text(&b["asset_native"]);
         assert_eq!(

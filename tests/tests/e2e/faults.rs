@@ -192,11 +192,29 @@ fn misbehaving_plugins_fail_their_own_integration_and_the_others_keep_syncing() 
         ("probe-json", "invalid_json", "plugin", "invalid page", 10),
         // Amounts cross as exchange text: one that is not an exact decimal is what the
         // exchange sent (`bad_response`), and the page is refused whole.
-        ("probe-decimal", "bad_decimal", "bad_response", "not an exact decimal", 10),
+        (
+            "probe-decimal",
+            "bad_decimal",
+            "bad_response",
+            "not an exact decimal",
+            10,
+        ),
         // The page that did not move the cursor is stored (its records are valid), then the
         // partition stops instead of asking for the same page forever.
-        ("probe-stuck", "stuck_cursor", "plugin", "without moving its cursor", 20),
-        ("probe-block", "block", "plugin", "did not answer within 3s", 10),
+        (
+            "probe-stuck",
+            "stuck_cursor",
+            "plugin",
+            "without moving its cursor",
+            20,
+        ),
+        (
+            "probe-block",
+            "block",
+            "plugin",
+            "did not answer within 3s",
+            10,
+        ),
     ];
     for (name, misbehave, ..) in &broken {
         setup.integration(
@@ -233,7 +251,10 @@ fn misbehaving_plugins_fail_their_own_integration_and_the_others_keep_syncing() 
         let status = daemon.ctl_json(&["status"]);
         let it = integration(&status, name).expect("listed");
         assert_eq!(it["state"], "failing", "{name}: {it}");
-        assert_eq!(it["streams"][0]["last_error"]["kind"], *kind, "{name}: {it}");
+        assert_eq!(
+            it["streams"][0]["last_error"]["kind"], *kind,
+            "{name}: {it}"
+        );
     }
 
     // A panicked instance is poisoned, a blocked one abandoned: the next call is refused at
@@ -313,7 +334,11 @@ fn a_truncated_or_corrupted_store_is_reported_at_start_and_never_recreated() {
     for (damage, bytes) in [("truncated", truncated), ("garbled", garbled)] {
         std::fs::write(&store, &bytes).expect("damaging the store");
         let (code, out) = start_expecting_failure(&setup);
-        assert_eq!(code, Some(1), "{damage}: exsyncd started on a damaged store:\n{out}");
+        assert_eq!(
+            code,
+            Some(1),
+            "{damage}: exsyncd started on a damaged store:\n{out}"
+        );
         assert!(
             out.contains("Failed to open the store") && out.contains("exsync.redb"),
             "{damage}: the error names neither the store nor the file:\n{out}"
