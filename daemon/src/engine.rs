@@ -37,6 +37,24 @@ const MAX_PARTITION_ROUNDS: usize = 4;
 /// Pages of one partition in one sync before the engine suspects a plugin that never ends.
 const MAX_PAGES_PER_PARTITION: u64 = 1_000_000;
 
+/// How long one call into a connector (a page, a partition list) may run before the engine
+/// gives up on the instance. Generous: one call may send several requests, each with its own
+/// 60 s timeout, retries and rate-limit waits. `EXSYNC_PLUGIN_CALL_TIMEOUT_SECS` sets another
+/// value (the host-fault tests use a few seconds).
+const PLUGIN_CALL_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+/// [`PLUGIN_CALL_TIMEOUT`], or the number of seconds `EXSYNC_PLUGIN_CALL_TIMEOUT_SECS` gives.
+fn plugin_call_timeout() -> Duration {
+    static TIMEOUT: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+    *TIMEOUT.get_or_init(|| {
+        std::env::var("EXSYNC_PLUGIN_CALL_TIMEOUT_SECS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|s| *s > 0)
+            .map_or(PLUGIN_CALL_TIMEOUT, Duration::from_secs)
+    })
+}
+
 /// A page being checked and committed on the blocking pool.
 type Committing = tokio::task::JoinHandle<Result<PageOutcome, PluginError>>;
 
@@ -241,7 +259,7 @@ impl StreamRun<'_> {
         let connector = self.connector.clone();
         let name = self.it.name().to_owned();
         let stream = self.stream;
-        blocking(move || {
+        self.plugin_call("listing partitions", move || {
             let context = PartitionContext {
                 assets: store
                     .assets(&name)
@@ -373,9 +391,11 @@ impl StreamRun<'_> {
         cursor: Option<String>,
     ) -> Result<(PageWrite, bool), PluginError> {
         let connector = self.connector.clone();
+        let what = format!("fetching a page of {}/{partition}", self.stream);
         let (stream, partition) = (self.stream, partition.to_owned());
         let (daemon, name) = (self.daemon.clone(), self.it.name().to_owned());
         blocking(move || {
+        self.plugin_call(&what, move || {
             let page = {
                 let handle = connector
                     .lock()
@@ -402,6 +422,37 @@ impl StreamRun<'_> {
             Ok((write, page.more))
         })
         .await
+    }
+
+    /// Runs a call into the connector on the blocking pool, for at most
+    /// [`plugin_call_timeout`]. A call that does not return in time cannot be stopped: its
+    /// thread stays inside the plugin, holding the instance. The integration is then marked
+    /// hung and every later call fails at once with `plugin`, until a reload restarts it.
+    async fn plugin_call<T: Send + 'static>(
+        &self,
+        what: &str,
+        f: impl FnOnce() -> Result<T, PluginError> + Send + 'static,
+    ) -> Result<T, PluginError> {
+        use std::sync::atomic::Ordering;
+        let limit = plugin_call_timeout();
+        let abandoned = |what: &str| {
+            PluginError::plugin(format!(
+                "the {} plugin did not answer within {}s {what}; its instance is abandoned: fix or replace the plugin, then reload to restart {}",
+                self.it.exchange(),
+                limit.as_secs(),
+                self.it.name()
+            ))
+        };
+        if self.it.plugin_hung.load(Ordering::Acquire) {
+            return Err(abandoned("in an earlier call"));
+        }
+        match tokio::time::timeout(limit, blocking(f)).await {
+            Ok(result) => result,
+            Err(_) => {
+                self.it.plugin_hung.store(true, Ordering::Release);
+                Err(abandoned(&format!("while {what}")))
+            }
+        }
     }
 
     /// Starts committing a checked page on the blocking pool.
@@ -535,9 +586,7 @@ impl StreamRun<'_> {
         let labels = self.labels();
         let mut state = self
             .daemon
-            .store
-            .stream_state(self.it.name(), self.stream.as_str())
-            .unwrap_or_default();
+            .stream_state(self.it.name(), self.stream.as_str());
         state.last_attempt_ms = Some(now_ms());
         // What the stream was before this sync: a notification goes out on a change only.
         let failed_before = state.last_error.clone();
@@ -608,13 +657,8 @@ impl StreamRun<'_> {
                 state.last_error = None;
             }
         }
-        if let Err(e) =
-            self.daemon
-                .store
-                .set_stream_state(self.it.name(), self.stream.as_str(), &state)
-        {
-            tracing::error!(error = %e, "Could not record the stream state.");
-        }
+        self.daemon
+            .set_stream_state(self.it.name(), self.stream.as_str(), &state);
         result
     }
 }
@@ -650,10 +694,8 @@ fn is_due(daemon: &Daemon, it: &Integration, stream: Stream) -> bool {
         return false;
     };
     let last = daemon
-        .store
         .stream_state(it.name(), stream.as_str())
-        .ok()
-        .and_then(|s| s.last_attempt_ms);
+        .last_attempt_ms;
     match last {
         None => true,
         Some(t) => now_ms() - t >= (interval.as_millis() as i64) * 9 / 10,
@@ -732,10 +774,8 @@ pub async fn sync(
 /// Whether `stream` last succeeded after `since_ms`.
 fn synced_since(daemon: &Daemon, it: &Integration, stream: Stream, since_ms: i64) -> bool {
     daemon
-        .store
         .stream_state(it.name(), stream.as_str())
-        .ok()
-        .and_then(|s| s.last_success_ms)
+        .last_success_ms
         .is_some_and(|t| t > since_ms)
 }
 
@@ -759,11 +799,7 @@ pub async fn schedule(daemon: Arc<Daemon>, it: Arc<Integration>) {
         .streams
         .iter()
         .map(|(s, interval)| {
-            let last = daemon
-                .store
-                .stream_state(it.name(), s.as_str())
-                .ok()
-                .and_then(|st| st.last_attempt_ms);
+            let last = daemon.stream_state(it.name(), s.as_str()).last_attempt_ms;
             (*s, *interval, next_due(last, *interval))
         })
         .collect();

@@ -148,7 +148,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(exsyncd::daemon::run(settings, overrides)) {
+    let result = runtime.block_on(exsyncd::daemon::run(settings, overrides));
+    // A plugin call that never returned (the engine gave up on it) still holds a thread of the
+    // blocking pool: wait a little for the rest (the store closes cleanly), not for it.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("exsyncd failed: {e:#}");

@@ -155,22 +155,122 @@ pub struct PartitionKey<'a> {
     pub partition: &'a str,
 }
 
+/// Repairs a store that was not closed cleanly (a crash, `kill -9`) on a copy beside it, then
+/// renames the copy over it. A file redb cannot repair (truncated, overwritten) stays exactly as
+/// it was: redb's repair writes to the file it repairs, and may even panic on a damaged one.
+fn repair_a_copy(path: &Path) -> Result<(), StoreError> {
+    let shown = path.display().to_string();
+    let copy = path.with_extension("redb.repairing");
+    let failed = |message: String| {
+        StoreError::Corrupt {
+        doing: format!("repairing {shown} after an unclean shutdown"),
+        message: format!(
+            "{message}; the file is left as it is: restore it from a backup (exsyncctl backup) or move it away to start an empty store"
+        ),
+    }
+    };
+    std::fs::copy(path, &copy)
+        .map_err(|e| failed(format!("copying it to {}: {e}", copy.display())))?;
+    let repaired = std::panic::catch_unwind(|| {
+        Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(&copy)
+            .map(drop)
+    });
+    let outcome = match repaired {
+        Ok(Ok(())) => std::fs::File::open(&copy)
+            .and_then(|f| f.sync_all())
+            .and_then(|()| std::fs::rename(&copy, path))
+            .map_err(|e| failed(format!("replacing it with its repaired copy: {e}"))),
+        Ok(Err(e)) => Err(failed(e.to_string())),
+        Err(_) => Err(failed("redb panicked while repairing it".into())),
+    };
+    if outcome.is_err() {
+        let _ = std::fs::remove_file(&copy);
+    }
+    outcome
+}
+
 /// The redb database behind exsyncd.
 pub struct Store {
-    db: Database,
+    /// `None` only between closing a handle after an I/O error and opening it again.
+    db: std::sync::RwLock<Option<Database>>,
+    path: std::path::PathBuf,
 }
 
 impl Store {
+    /// Begins a write transaction. After an I/O error (a full disk) redb refuses every write
+    /// until the database is opened again: the handle is then closed and opened again here, so
+    /// syncing resumes by itself once space returns. The committed data is as the last
+    /// successful commit left it.
+    fn begin_write(&self) -> Result<redb::WriteTransaction, redb::Error> {
+        let first = self
+            .db
+            .read()
+            .expect("store lock")
+            .as_ref()
+            .map(|db| db.begin_write());
+        match first {
+            Some(Ok(txn)) => return Ok(txn),
+            Some(Err(redb::TransactionError::Storage(redb::StorageError::PreviousIo))) | None => {}
+            Some(Err(e)) => return Err(e.into()),
+        }
+        let mut db = self.db.write().expect("store lock");
+        // Another writer may have opened it again meanwhile.
+        if let Some(Ok(txn)) = db.as_ref().map(|d| d.begin_write()) {
+            return Ok(txn);
+        }
+        *db = None;
+        tracing::warn!(path = %self.path.display(), "Opening the store again after an I/O error.");
+        let fresh = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(&self.path)?;
+        let txn = fresh.begin_write()?;
+        *db = Some(fresh);
+        Ok(txn)
+    }
+
+    /// Begins a read transaction.
+    fn begin_read(&self) -> Result<redb::ReadTransaction, redb::Error> {
+        match self.db.read().expect("store lock").as_ref() {
+            Some(db) => Ok(db.begin_read()?),
+            None => Err(redb::Error::Io(std::io::Error::other(
+                "the store is closed after an I/O error and could not be opened again yet",
+            ))),
+        }
+    }
+
     /// Opens (or creates) the store and checks its schema version.
+    ///
+    /// An existing file is first checked without writing to it: a damaged file (truncated,
+    /// overwritten) is refused as it is, never repaired in place or recreated, so the operator
+    /// can restore a backup or keep it for inspection. Only a file that merely needs redb's
+    /// repair after a crash (`kill -9`, power loss) goes on to the normal open, which repairs it.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let shown = path.display().to_string();
+        if path.exists() {
+            match Database::builder().open_read_only(path) {
+                Ok(_) => {}
+                Err(redb::DatabaseError::RepairAborted) => repair_a_copy(path)?,
+                Err(e) => {
+                    return Err(StoreError::Corrupt {
+                        doing: format!("checking {shown} before opening it"),
+                        message: format!(
+                            "{e}; the file is left as it is: restore it from a backup (exsyncctl backup) or move it away to start an empty store"
+                        ),
+                    })
+                }
+            }
+        }
         let db = Database::builder()
             .set_cache_size(CACHE_BYTES)
             .create(path)
             .doing(|| format!("opening {shown}"))?;
-        let store = Store { db };
+        let store = Store {
+            db: std::sync::RwLock::new(Some(db)),
+            path: path.to_owned(),
+        };
         let txn = store
-            .db
             .begin_write()
             .doing(|| format!("initialising {shown}"))?;
         {
@@ -232,7 +332,7 @@ impl Store {
             partition,
         } = key;
         let doing = || format!("committing a page of {integration}/{stream}/{partition}");
-        let mut txn = self.db.begin_write().doing(doing)?;
+        let mut txn = self.begin_write().doing(doing)?;
         txn.set_durability(Durability::Immediate)
             .map_err(|e| StoreError::Corrupt {
                 doing: doing(),
@@ -356,7 +456,7 @@ impl Store {
             partition,
         } = key;
         let doing = || format!("recording a failure of {integration}/{stream}/{partition}");
-        let txn = self.db.begin_write().doing(doing)?;
+        let txn = self.begin_write().doing(doing)?;
         {
             let mut table = txn.open_table(COVERAGE).doing(doing)?;
             let mut coverage: Coverage =
@@ -380,7 +480,7 @@ impl Store {
                 key.integration, key.stream, key.partition
             )
         };
-        let txn = self.db.begin_read().doing(doing)?;
+        let txn = self.begin_read().doing(doing)?;
         let table = txn.open_table(CURSORS).doing(doing)?;
         let v = table
             .get((key.integration, key.stream, key.partition))
@@ -395,7 +495,7 @@ impl Store {
         stream: &str,
     ) -> Result<Vec<String>, StoreError> {
         let doing = || format!("listing cursors of {integration}/{stream}");
-        let txn = self.db.begin_read().doing(doing)?;
+        let txn = self.begin_read().doing(doing)?;
         let table = txn.open_table(CURSORS).doing(doing)?;
         let mut out = Vec::new();
         for entry in table.range((integration, stream, "")..).doing(doing)? {
@@ -412,7 +512,7 @@ impl Store {
     /// Native assets the account is known to have touched.
     pub fn assets(&self, integration: &str) -> Result<Vec<String>, StoreError> {
         let doing = || format!("listing the assets of {integration}");
-        let txn = self.db.begin_read().doing(doing)?;
+        let txn = self.begin_read().doing(doing)?;
         let table = txn.open_table(ASSETS).doing(doing)?;
         let mut out = Vec::new();
         for entry in table.range((integration, "")..).doing(doing)? {
@@ -428,7 +528,7 @@ impl Store {
 
     pub fn record_count(&self, integration: &str, kind: &str) -> Result<u64, StoreError> {
         let doing = || format!("counting {kind} records of {integration}");
-        let txn = self.db.begin_read().doing(doing)?;
+        let txn = self.begin_read().doing(doing)?;
         let table = txn.open_table(RECORD_COUNTS).doing(doing)?;
         Ok(table
             .get((integration, kind))
@@ -445,7 +545,7 @@ impl Store {
         mut visit: impl FnMut(&[u8]) -> bool,
     ) -> Result<(), StoreError> {
         let doing = || format!("reading {kind} records of {integration}");
-        let txn = self.db.begin_read().doing(doing)?;
+        let txn = self.begin_read().doing(doing)?;
         let by_time = txn.open_table(RECORDS_BY_TIME).doing(doing)?;
         let records = txn.open_table(RECORDS).doing(doing)?;
         for entry in by_time
@@ -502,7 +602,7 @@ impl Store {
         stream: &str,
     ) -> Result<Vec<(String, Coverage)>, StoreError> {
         let doing = || format!("reading the coverage of {integration}/{stream}");
-        let txn = self.db.begin_read().doing(doing)?;
+        let txn = self.begin_read().doing(doing)?;
         let table = txn.open_table(COVERAGE).doing(doing)?;
         let mut out = Vec::new();
         for entry in table.range((integration, stream, "")..).doing(doing)? {
@@ -522,7 +622,7 @@ impl Store {
 
     pub fn stream_state(&self, integration: &str, stream: &str) -> Result<StreamState, StoreError> {
         let doing = || format!("reading the state of {integration}/{stream}");
-        let txn = self.db.begin_read().doing(doing)?;
+        let txn = self.begin_read().doing(doing)?;
         let table = txn.open_table(STREAM_STATE).doing(doing)?;
         Ok(match table.get((integration, stream)).doing(doing)? {
             Some(v) => serde_json::from_slice(v.value()).unwrap_or_default(),
@@ -537,7 +637,7 @@ impl Store {
         state: &StreamState,
     ) -> Result<(), StoreError> {
         let doing = || format!("writing the state of {integration}/{stream}");
-        let txn = self.db.begin_write().doing(doing)?;
+        let txn = self.begin_write().doing(doing)?;
         {
             let mut table = txn.open_table(STREAM_STATE).doing(doing)?;
             let bytes = serde_json::to_vec(state).expect("stream state serializes");
@@ -551,7 +651,7 @@ impl Store {
     /// Records a ban on a rate-limit scope until `until_ms`.
     pub fn set_ban(&self, scope: &str, until_ms: i64) -> Result<(), StoreError> {
         let doing = || format!("recording a ban of {scope}");
-        let txn = self.db.begin_write().doing(doing)?;
+        let txn = self.begin_write().doing(doing)?;
         {
             let mut table = txn.open_table(BANS).doing(doing)?;
             table.insert(scope, until_ms).doing(doing)?;
@@ -562,7 +662,7 @@ impl Store {
     /// The ban on a scope, if one is recorded (it may have expired).
     pub fn ban(&self, scope: &str) -> Result<Option<i64>, StoreError> {
         let doing = || format!("reading the ban of {scope}");
-        let txn = self.db.begin_read().doing(doing)?;
+        let txn = self.begin_read().doing(doing)?;
         let table = txn.open_table(BANS).doing(doing)?;
         Ok(table.get(scope).doing(doing)?.map(|v| v.value()))
     }
@@ -587,7 +687,7 @@ impl Store {
     /// Number of records across all integrations and kinds.
     pub fn total_records(&self) -> Result<u64, StoreError> {
         let doing = || "counting records".to_owned();
-        let txn = self.db.begin_read().doing(doing)?;
+        let txn = self.begin_read().doing(doing)?;
         let table = txn.open_table(RECORDS).doing(doing)?;
         table.len().doing(doing)
     }
@@ -595,7 +695,7 @@ impl Store {
     /// The master key's check value, if a key was ever used with this store.
     pub fn key_check(&self) -> Result<Option<Vec<u8>>, StoreError> {
         let doing = || "reading the key check value".to_owned();
-        let txn = self.db.begin_read().doing(doing)?;
+        let txn = self.begin_read().doing(doing)?;
         let table = txn.open_table(KEY_CHECK).doing(doing)?;
         Ok(table
             .get("master")
@@ -606,7 +706,7 @@ impl Store {
     /// Keeps the check value of the master key (once, when a key is first used).
     pub fn set_key_check(&self, check: &[u8]) -> Result<(), StoreError> {
         let doing = || "writing the key check value".to_owned();
-        let mut txn = self.db.begin_write().doing(doing)?;
+        let mut txn = self.begin_write().doing(doing)?;
         txn.set_durability(Durability::Immediate)
             .map_err(|e| StoreError::Corrupt {
                 doing: doing(),
@@ -627,7 +727,7 @@ impl Store {
         set_ms: i64,
     ) -> Result<(), StoreError> {
         let doing = || format!("storing the credentials of {integration}");
-        let mut txn = self.db.begin_write().doing(doing)?;
+        let mut txn = self.begin_write().doing(doing)?;
         txn.set_durability(Durability::Immediate)
             .map_err(|e| StoreError::Corrupt {
                 doing: doing(),
@@ -665,7 +765,7 @@ impl Store {
         integration: &str,
     ) -> Result<Option<(Vec<(String, Vec<u8>)>, i64)>, StoreError> {
         let doing = || format!("reading the credentials of {integration}");
-        let txn = self.db.begin_read().doing(doing)?;
+        let txn = self.begin_read().doing(doing)?;
         let set = txn.open_table(CREDENTIALS_SET).doing(doing)?;
         let Some(set_ms) = set.get(integration).doing(doing)?.map(|v| v.value()) else {
             return Ok(None);
@@ -686,7 +786,7 @@ impl Store {
     /// Every integration with stored credentials, and when they were set.
     pub fn credential_stamps(&self) -> Result<Vec<(String, i64)>, StoreError> {
         let doing = || "listing stored credentials".to_owned();
-        let txn = self.db.begin_read().doing(doing)?;
+        let txn = self.begin_read().doing(doing)?;
         let table = txn.open_table(CREDENTIALS_SET).doing(doing)?;
         let mut out = Vec::new();
         for entry in table.iter().doing(doing)? {
@@ -701,7 +801,7 @@ impl Store {
     pub fn copy_to(&self, path: &Path) -> Result<(), StoreError> {
         let shown = path.display().to_string();
         let doing = || format!("copying the store to {shown}");
-        let read = self.db.begin_read().doing(doing)?;
+        let read = self.begin_read().doing(doing)?;
         let copy = Database::builder()
             .set_cache_size(CACHE_BYTES)
             .create(path)

@@ -70,6 +70,10 @@ pub struct Integration {
     /// When the stored credentials it runs with were set (`credentials = "store"`): a reload
     /// restarts it when they change.
     pub credential_stamp: Option<i64>,
+    /// Set when a call into its connector did not return in time: the call's thread is
+    /// still inside the plugin (holding the instance), so no further call is made on this
+    /// instance; a reload that restarts the integration makes a new one.
+    pub plugin_hung: std::sync::atomic::AtomicBool,
 }
 
 impl Integration {
@@ -270,6 +274,7 @@ pub fn prepare_with_credentials(
         stop,
         plugin_sha: None,
         credential_stamp: None,
+        plugin_hung: Default::default(),
         config: cfg,
     };
     if let Err(e) = connect(&mut integration, plugins, shared, credentials) {

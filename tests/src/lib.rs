@@ -4,6 +4,7 @@
 pub mod bins;
 pub mod daemon;
 pub mod dates;
+pub mod faults;
 pub mod http;
 pub mod probe;
 pub mod secrets;

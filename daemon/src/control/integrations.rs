@@ -12,10 +12,7 @@ pub fn integration_info(daemon: &Daemon, it: &Integration) -> IntegrationInfo {
     let mut streams = Vec::new();
     let mut failing = false;
     for (stream, interval) in &it.streams {
-        let state = daemon
-            .store
-            .stream_state(it.name(), stream.as_str())
-            .unwrap_or_default();
+        let state = daemon.stream_state(it.name(), stream.as_str());
         failing |= state.last_error.is_some();
         streams.push(StreamStatus {
             stream: stream.as_str().to_owned(),

@@ -19,6 +19,7 @@ mod data;
 mod data_export;
 mod deribit;
 mod falconx;
+mod faults;
 mod gateio;
 mod gemini;
 mod kraken;

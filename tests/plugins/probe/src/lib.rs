@@ -5,6 +5,11 @@
 //! (`L0`..`L{entries-1}`, one unit each). Each record's `raw` names the build that fetched it,
 //! so a test sees which code served which page.
 //!
+//! `misbehave` makes it a broken plugin for the host-fault tests, from page `misbehave_after`
+//! on (default 0, the first page): `panic` panics in `fetch`; `invalid_json` answers a page
+//! that is not JSON; `bad_decimal` answers records whose amount is not a decimal;
+//! `stuck_cursor` asks for more without moving its cursor; `block` never returns from `fetch`.
+//!
 //! The build's version lives in [`BUILD`], a fixed-size marker in the library's data. The
 //! reload tests make a second build of this same code with another version string by
 //! patching those bytes in a copy of the built file (`exsync_e2e::probe`); a version ending
@@ -40,6 +45,37 @@ pub struct ProbeConnector {
     page: u64,
     page_delay: Duration,
     version: String,
+    misbehave: Misbehave,
+    misbehave_after: u64,
+}
+
+/// How a broken probe breaks (`[options] misbehave`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Misbehave {
+    Nothing,
+    Panic,
+    InvalidJson,
+    BadDecimal,
+    StuckCursor,
+    Block,
+}
+
+impl Misbehave {
+    fn parse(config: &ConnectorConfig) -> Result<Misbehave, PluginError> {
+        Ok(match config.options.get("misbehave").and_then(|v| v.as_str()) {
+            None => Misbehave::Nothing,
+            Some("panic") => Misbehave::Panic,
+            Some("invalid_json") => Misbehave::InvalidJson,
+            Some("bad_decimal") => Misbehave::BadDecimal,
+            Some("stuck_cursor") => Misbehave::StuckCursor,
+            Some("block") => Misbehave::Block,
+            Some(other) => {
+                return Err(PluginError::config(format!(
+                    "[options] misbehave {other:?} is not panic, invalid_json, bad_decimal, stuck_cursor or block"
+                )))
+            }
+        })
+    }
 }
 
 fn option(config: &ConnectorConfig, name: &str, default: u64) -> u64 {
@@ -75,6 +111,8 @@ impl Connector for ProbeConnector {
             page,
             page_delay: Duration::from_millis(option(&config, "page_delay_ms", 0)),
             version: version(),
+            misbehave: Misbehave::parse(&config)?,
+            misbehave_after: option(&config, "misbehave_after", 0),
         })
     }
 
@@ -112,7 +150,20 @@ impl Connector for ProbeConnector {
         };
         // A slow exchange, so that a page is in flight when the test replaces the build.
         std::thread::sleep(self.page_delay);
+        let misbehave = self.misbehaves_at(from);
+        match misbehave {
+            Misbehave::Panic => panic!("probe told to panic at entry {from}"),
+            Misbehave::Block => loop {
+                std::thread::park();
+            },
+            _ => {}
+        }
         let to = (from + self.page).min(self.entries);
+        let amount = if misbehave == Misbehave::BadDecimal {
+            "1e0"
+        } else {
+            "1"
+        };
         let records = (from..to)
             .map(|i| {
                 Record::Ledger(LedgerEntry {
@@ -120,7 +171,7 @@ impl Connector for ProbeConnector {
                     timestamp: 1_700_000_000_000 + i as i64 * 1000,
                     asset: "USD".into(),
                     asset_native: "USD".into(),
-                    amount: "1".into(),
+                    amount: amount.into(),
                     balance_after: Some((i + 1).to_string()),
                     entry_type: "probe".into(),
                     reference_id: None,
@@ -128,13 +179,44 @@ impl Connector for ProbeConnector {
                 })
             })
             .collect();
+        let next = if misbehave == Misbehave::StuckCursor {
+            from
+        } else {
+            to
+        };
         Ok(Page {
             records,
-            next_cursor: Some(to.to_string()),
+            next_cursor: Some(next.to_string()),
             covered: None,
             unavailable: None,
-            more: to < self.entries,
+            more: to < self.entries || misbehave == Misbehave::StuckCursor,
         })
+    }
+
+    fn fetch_json(
+        &self,
+        stream: Stream,
+        partition: &str,
+        cursor: Option<&str>,
+    ) -> Result<String, PluginError> {
+        let from = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
+        if self.misbehaves_at(from) == Misbehave::InvalidJson {
+            return Ok(r#"{"records":[{"kind":"ledger","id":"#.to_owned());
+        }
+        let page = self.fetch(stream, partition, cursor)?;
+        serde_json::to_string(&page)
+            .map_err(|e| PluginError::plugin(format!("while encoding the page: {e}")))
+    }
+}
+
+impl ProbeConnector {
+    /// How the page starting at entry `from` misbehaves.
+    fn misbehaves_at(&self, from: u64) -> Misbehave {
+        if from >= self.misbehave_after {
+            self.misbehave
+        } else {
+            Misbehave::Nothing
+        }
     }
 }
 
