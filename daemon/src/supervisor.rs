@@ -70,6 +70,10 @@ pub struct Integration {
     /// When the stored credentials it runs with were set (`credentials = "store"`): a reload
     /// restarts it when they change.
     pub credential_stamp: Option<i64>,
+    /// A digest of the contents of the `file:` credentials it was built with: a reload
+    /// restarts it when one of them changed (a rotated secret in `/run/credentials`), even
+    /// though its integration file did not.
+    pub file_stamp: Option<String>,
 }
 
 impl Integration {
@@ -270,6 +274,7 @@ pub fn prepare_with_credentials(
         stop,
         plugin_sha: None,
         credential_stamp: None,
+        file_stamp: crate::config::file_credentials_digest(&cfg),
         config: cfg,
     };
     if let Err(e) = connect(&mut integration, plugins, shared, credentials) {
