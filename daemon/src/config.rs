@@ -454,6 +454,30 @@ pub fn load_datasource(path: &Path) -> Result<IntegrationConfig, ConfigError> {
     Ok(candles.into_integration())
 }
 
+/// A digest (sha256, hex) of the contents of every `file:` credential `cfg` names, in field
+/// order; `None` when it names none. Never the contents themselves: only whether they
+/// changed. An unreadable file counts as its error, so that it becoming readable is a change.
+pub fn file_credentials_digest(cfg: &IntegrationConfig) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    let mut any = false;
+    for (field, source) in &cfg.credentials {
+        if let CredentialSource::File(path) = source {
+            any = true;
+            hasher.update(field.as_bytes());
+            hasher.update([0]);
+            match std::fs::read(path) {
+                Ok(bytes) => {
+                    hasher.update((bytes.len() as u64).to_le_bytes());
+                    hasher.update(&bytes);
+                }
+                Err(e) => hasher.update(format!("unreadable: {}", e.kind()).as_bytes()),
+            }
+        }
+    }
+    any.then(|| hex::encode(hasher.finalize()))
+}
+
 /// Integration names are file stems: letters, digits, `-` and `_`.
 fn valid_name(name: &str) -> bool {
     !name.is_empty()

@@ -331,6 +331,7 @@ fn plan(daemon: &Arc<Daemon>) -> Plan {
                 && old.error.is_none()
                 && old.plugin_sha == plugin_sha
                 && old.credential_stamp == stamp
+                && old.file_stamp == config::file_credentials_digest(&cfg)
             {
                 report.unchanged.push(name.clone());
                 integrations.insert(name, old.clone());

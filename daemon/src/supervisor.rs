@@ -74,6 +74,10 @@ pub struct Integration {
     /// still inside the plugin (holding the instance), so no further call is made on this
     /// instance; a reload that restarts the integration makes a new one.
     pub plugin_hung: std::sync::atomic::AtomicBool,
+    /// A digest of the contents of the `file:` credentials it was built with: a reload
+    /// restarts it when one of them changed (a rotated secret in `/run/credentials`), even
+    /// though its integration file did not.
+    pub file_stamp: Option<String>,
 }
 
 impl Integration {
@@ -275,6 +279,7 @@ pub fn prepare_with_credentials(
         plugin_sha: None,
         credential_stamp: None,
         plugin_hung: Default::default(),
+        file_stamp: crate::config::file_credentials_digest(&cfg),
         config: cfg,
     };
     if let Err(e) = connect(&mut integration, plugins, shared, credentials) {

@@ -483,3 +483,44 @@ fn builds_for_another_api_version_or_layout_are_refused_at_start_and_on_reload()
     assert_stored_exactly(&daemon, "main", &sim.truth());
     assert_no_secrets(&[&daemon.log()]);
 }
+
+/// A secret rotated in its `file:` source (a new `/run/credentials` file, the integration file
+/// untouched) is picked up by the next reload: the integration restarts with it.
+#[test]
+fn a_secret_rotated_in_its_file_is_applied_by_the_next_reload() {
+    let sim = Sim::binance(&["--seed", "66", "--trades", "40"]);
+    let mut setup = Setup::new();
+    setup.env("E2E_BINANCE_KEY", API_KEY);
+    let secret = setup.secret_file("binance.secret", "e2eWRONGsecret0123456789abcdefWRONG");
+    setup.integration(
+        "main",
+        &binance_integration(&sim.url, "[streams]\nbalances = \"1h\"\n").replace(
+            "env:E2E_BINANCE_SECRET",
+            &format!("file:{}", secret.display()),
+        ),
+    );
+    let daemon = Daemon::start(&setup);
+    let failed = daemon.sync_wait("main");
+    assert_eq!(failed["streams"][0]["result"], "failed", "{failed}");
+    assert_eq!(failed["streams"][0]["error"]["kind"], "auth", "{failed}");
+
+    // Unchanged file, unchanged integration: a reload leaves it alone.
+    let out = daemon.reload_wait();
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(
+        out.json()["unchanged"].to_string().contains("main"),
+        "{}",
+        out.stdout
+    );
+
+    setup.secret_file("binance.secret", API_SECRET);
+    let out = daemon.reload_wait();
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(
+        out.json()["changed"].to_string().contains("main"),
+        "{}",
+        out.stdout
+    );
+    assert_all_ok(&daemon.sync_wait("main"));
+    assert_no_secrets(&[&daemon.log()]);
+}
