@@ -394,7 +394,6 @@ impl StreamRun<'_> {
         let what = format!("fetching a page of {}/{partition}", self.stream);
         let (stream, partition) = (self.stream, partition.to_owned());
         let (daemon, name) = (self.daemon.clone(), self.it.name().to_owned());
-        blocking(move || {
         self.plugin_call(&what, move || {
             let page = {
                 let handle = connector

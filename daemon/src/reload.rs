@@ -332,6 +332,8 @@ fn plan(daemon: &Arc<Daemon>) -> Plan {
                 && old.plugin_sha == plugin_sha
                 && old.credential_stamp == stamp
                 && old.file_stamp == config::file_credentials_digest(&cfg)
+                // An instance abandoned inside a hung plugin call is replaced by a new one.
+                && !old.plugin_hung.load(std::sync::atomic::Ordering::Acquire)
             {
                 report.unchanged.push(name.clone());
                 integrations.insert(name, old.clone());
