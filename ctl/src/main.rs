@@ -44,8 +44,8 @@ enum Command {
     Status,
     /// Loaded and refused plugins: id, version, API version, file, generation.
     Plugins,
-    /// Configured integrations and their state.
-    Integrations,
+    /// Configured integrations and their state; with NAME, one and its sync policies.
+    Integrations(commands::integrations::IntegrationsArgs),
     /// Test an integration's connection: identity, key permissions, clock offset.
     Test(commands::test::TestArgs),
     /// Start a sync now; --wait shows progress and ends with the result.
@@ -66,6 +66,10 @@ enum Command {
     Credentials(commands::credentials::CredentialsArgs),
     /// Write an encrypted, consistent copy of the daemon's store to FILE.
     Backup(commands::backup::BackupArgs),
+    /// Pause an integration: no scheduled syncs until `resume` (kept across restarts).
+    Pause(commands::pause::PauseArgs),
+    /// Resume a paused integration (paused by `pause` or by `on_error = "pause"`).
+    Resume(commands::resume::ResumeArgs),
 }
 
 /// How a run ended: the exit codes operators and scripts rely on.
@@ -97,7 +101,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Status => commands::status::status(&ctx),
         Command::Plugins => commands::plugins::plugins(&ctx),
-        Command::Integrations => commands::integrations::integrations(&ctx),
+        Command::Integrations(args) => commands::integrations::integrations(&ctx, &args),
         Command::Test(args) => commands::test::test(&ctx, &args),
         Command::Sync(args) => commands::sync::sync(&ctx, &args),
         Command::Records(args) => commands::records::records(&ctx, &args),
@@ -108,6 +112,8 @@ fn main() -> ExitCode {
         Command::Man => commands::docs::man(Cli::command()),
         Command::Credentials(args) => commands::credentials::credentials(&ctx, &args),
         Command::Backup(args) => commands::backup::backup(&ctx, &args),
+        Command::Pause(args) => commands::pause::pause(&ctx, &args),
+        Command::Resume(args) => commands::resume::resume(&ctx, &args),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -190,6 +190,17 @@ struct IntegrationFile {
     candles: Option<CandlesFile>,
     #[serde(default)]
     options: toml::Table,
+    // Sync policies (`policy.rs`).
+    #[serde(default)]
+    enabled: Option<bool>,
+    #[serde(default)]
+    sync_windows: Vec<String>,
+    #[serde(default)]
+    jitter: Option<String>,
+    #[serde(default)]
+    on_error: Option<String>,
+    #[serde(default)]
+    max_consecutive_failures: Option<i64>,
 }
 
 /// `credentials = "store"`, or a `[credentials]` table of sources.
@@ -249,6 +260,8 @@ pub struct IntegrationConfig {
     pub candle_symbols: Vec<String>,
     pub candle_timeframes: Vec<String>,
     pub options: serde_json::Map<String, serde_json::Value>,
+    /// Pause, windows, jitter, failures: see `policy.rs`.
+    pub policy: crate::policy::Policy,
 }
 
 /// Integration names are file stems: letters, digits, `-` and `_`.
@@ -381,6 +394,14 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         .map(parse_start)
         .transpose()
         .map_err(err)?;
+    let policy = crate::policy::Policy::parse(&crate::policy::PolicyFile {
+        enabled: file.enabled,
+        sync_windows: &file.sync_windows,
+        jitter: file.jitter.as_deref(),
+        on_error: file.on_error.as_deref(),
+        max_consecutive_failures: file.max_consecutive_failures,
+    })
+    .map_err(err)?;
     let options = serde_json::to_value(&file.options)
         .ok()
         .and_then(|v| v.as_object().cloned())
@@ -399,6 +420,7 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         candle_symbols,
         candle_timeframes,
         options,
+        policy,
     })
 }
 

@@ -6,8 +6,9 @@
 //! coverage) is one redb write transaction, so a crash loses at most the page in flight.
 //! Shutdown is checked between pages: the page in flight is finished and committed first.
 //!
-//! Scheduling: each integration has one task that runs its due streams (interval with ±10%
-//! jitter); `exsyncctl sync` runs them now. One sync per integration at a time; at most
+//! Scheduling: each integration has one task that runs its due streams (interval plus a fixed
+//! jitter offset per stream, inside the integration's sync windows, unless it is paused: see
+//! `policy.rs`); `exsyncctl sync` runs them now. One sync per integration at a time; at most
 //! `max_concurrent_syncs` integrations sync at once.
 
 use std::collections::{BTreeSet, HashSet};
@@ -18,7 +19,6 @@ use std::time::{Duration, Instant};
 use exsync_plugin_api::loader::ConnectorHandle;
 use exsync_plugin_api::{ErrorKind, PartitionContext, PluginError, Record, Stream};
 use exsync_protocol::{ErrorInfo, Range, StreamSyncResult, SyncProgress, SyncReport};
-use rand::Rng;
 use rust_decimal::Decimal;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
@@ -27,6 +27,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::daemon::Daemon;
 use crate::events::{PageCommitted, RateLimitWaited, StreamLabels, StreamSyncFailed, StreamSynced};
 use crate::host::now_ms;
+use crate::policy;
 use crate::store::{PageOutcome, PageWrite, PartitionKey, StoredRecord};
 use crate::supervisor::{error_info, Integration};
 
@@ -668,6 +669,7 @@ pub async fn sync(
         report.streams.push(run.run().await);
     }
     daemon.set_running(it.name(), None);
+    policy::record_outcome(&daemon, &it, &report);
     report
 }
 
@@ -681,14 +683,29 @@ fn synced_since(daemon: &Daemon, it: &Integration, stream: Stream, since_ms: i64
         .is_some_and(|t| t > since_ms)
 }
 
-/// When a stream is next due: its interval after the last attempt, jittered ±10%.
-fn next_due(last_attempt_ms: Option<i64>, interval: Duration) -> i64 {
-    let interval_ms = interval.as_millis() as i64;
-    let jitter = rand::thread_rng().gen_range(-interval_ms / 10..=interval_ms / 10);
+/// When a stream is next due: its interval after the last attempt, shifted by the
+/// integration's fixed jitter offset for the stream (`policy::jitter_offset`).
+fn next_due(
+    it: &Integration,
+    stream: Stream,
+    last_attempt_ms: Option<i64>,
+    interval: Duration,
+) -> i64 {
+    let bound = it.config.policy.jitter_for(interval);
     match last_attempt_ms {
         // First sync soon after start, spread over a few seconds.
-        None => now_ms() + rand::thread_rng().gen_range(0..=interval_ms.min(3_000)),
-        Some(t) => t + interval_ms + jitter,
+        None => {
+            now_ms()
+                + policy::jitter_offset(
+                    it.name(),
+                    stream.as_str(),
+                    bound.min(interval).min(Duration::from_secs(3)),
+                )
+        }
+        Some(t) => {
+            t + interval.as_millis() as i64
+                + policy::jitter_offset(it.name(), stream.as_str(), bound)
+        }
     }
 }
 
@@ -706,7 +723,7 @@ pub async fn schedule(daemon: Arc<Daemon>, it: Arc<Integration>) {
                 .stream_state(it.name(), s.as_str())
                 .ok()
                 .and_then(|st| st.last_attempt_ms);
-            (*s, *interval, next_due(last, *interval))
+            (*s, *interval, next_due(&it, *s, last, *interval))
         })
         .collect();
     loop {
@@ -722,6 +739,28 @@ pub async fn schedule(daemon: Arc<Daemon>, it: Arc<Integration>) {
         if it.stop.is_cancelled() {
             return;
         }
+        let policy = &it.config.policy;
+        let paused = policy::paused(
+            policy,
+            &it.config.file,
+            &policy::state(&daemon.store, it.name()),
+        );
+        if let Some(p) = paused {
+            tracing::debug!(integration = it.name(), by = %p.by, "Paused: the scheduled sync does not run.");
+            for d in due.iter_mut().filter(|d| ready.contains(&d.0)) {
+                d.2 = next_due(&it, d.0, Some(now), d.1);
+            }
+            continue;
+        }
+        if !policy.in_window(now) {
+            // Outside every sync window: the due streams wait for the next one to open.
+            let opens = policy.next_window(now);
+            for d in due.iter_mut().filter(|d| ready.contains(&d.0)) {
+                let bound = policy.jitter_for(d.1);
+                d.2 = opens + policy::jitter_offset(it.name(), d.0.as_str(), bound);
+            }
+            continue;
+        }
         // All due streams in one sync: balances before trades, under one hold of the lock.
         sync(
             daemon.clone(),
@@ -732,7 +771,7 @@ pub async fn schedule(daemon: Arc<Daemon>, it: Arc<Integration>) {
         )
         .await;
         for d in due.iter_mut().filter(|d| ready.contains(&d.0)) {
-            d.2 = next_due(Some(now_ms()), d.1);
+            d.2 = next_due(&it, d.0, Some(now_ms()), d.1);
         }
     }
 }
@@ -870,10 +909,39 @@ mod tests {
     }
 
     #[test]
-    fn next_due_jitters_within_ten_percent() {
-        for _ in 0..100 {
-            let d = next_due(Some(1_000_000), Duration::from_secs(100));
-            assert!((1_090_000..=1_110_000).contains(&d), "{d}");
-        }
+    fn next_due_jitters_within_ten_percent_and_the_same_every_time() {
+        let config = crate::config::IntegrationConfig {
+            name: "binance-main".into(),
+            file: "binance-main.toml".into(),
+            exchange: "binance".into(),
+            base_url: None,
+            sandbox: false,
+            start_ms: None,
+            budget: true,
+            credentials: Default::default(),
+            credentials_in_store: false,
+            streams: Vec::new(),
+            candle_symbols: Vec::new(),
+            candle_timeframes: Vec::new(),
+            options: Default::default(),
+            policy: Default::default(),
+        };
+        let it = crate::supervisor::Integration::unconnected(config);
+        let d = next_due(
+            &it,
+            Stream::Trades,
+            Some(1_000_000),
+            Duration::from_secs(100),
+        );
+        assert!((1_100_000..=1_110_000).contains(&d), "{d}");
+        assert_eq!(
+            d,
+            next_due(
+                &it,
+                Stream::Trades,
+                Some(1_000_000),
+                Duration::from_secs(100)
+            )
+        );
     }
 }

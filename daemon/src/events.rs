@@ -461,3 +461,30 @@ impl MasterKeyWrong<'_> {
         error!("Wrong master key: {}", self.message);
     }
 }
+
+/// An integration was paused (`exsyncctl pause`, or `on_error = "pause"` after a run of
+/// failures) or resumed.
+pub struct IntegrationPauseChanged<'a> {
+    pub integration: &'a str,
+    /// `ctl`, `failures`, or `resumed`.
+    pub by: &'a str,
+    pub reason: &'a str,
+}
+
+impl IntegrationPauseChanged<'_> {
+    pub fn emit(&self) {
+        match self.by {
+            "resumed" => info!(integration = self.integration, "Integration resumed."),
+            "failures" => warn!(
+                integration = self.integration,
+                reason = self.reason,
+                "Integration paused after consecutive failed syncs."
+            ),
+            _ => info!(
+                integration = self.integration,
+                reason = self.reason,
+                "Integration paused."
+            ),
+        }
+    }
+}

@@ -21,6 +21,7 @@ pub mod host;
 pub mod metrics;
 pub mod notify;
 pub mod plugins;
+pub mod policy;
 pub mod reload;
 pub mod store;
 pub mod supervisor;

@@ -45,6 +45,8 @@ const CREDENTIALS_SET: TableDefinition<&str, i64> = TableDefinition::new("creden
 const KEY_CHECK: TableDefinition<&str, &[u8]> = TableDefinition::new("key_check");
 /// `schema_version` and friends.
 const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
+/// integration → its policy state (a pause, consecutive failures) as JSON (`policy.rs`).
+const POLICY_STATE: TableDefinition<&str, &[u8]> = TableDefinition::new("policy_state");
 
 /// redb's page cache. Its default (1 GiB) made a 1M-trade sync peak at 945 MiB RSS; the
 /// engine writes pages once and reads little back, so a small cache costs nothing.
@@ -209,6 +211,8 @@ impl Store {
             txn.open_table(CREDENTIALS_SET)
                 .doing(|| "creating tables".into())?;
             txn.open_table(KEY_CHECK)
+                .doing(|| "creating tables".into())?;
+            txn.open_table(POLICY_STATE)
                 .doing(|| "creating tables".into())?;
         }
         txn.commit().doing(|| format!("initialising {shown}"))?;
@@ -672,7 +676,29 @@ impl Store {
         copy_table(&read, &write, CREDENTIALS_SET, &doing)?;
         copy_table(&read, &write, KEY_CHECK, &doing)?;
         copy_table(&read, &write, META, &doing)?;
+        copy_table(&read, &write, POLICY_STATE, &doing)?;
         write.commit().doing(doing)
+    }
+
+    /// An integration's policy state as `policy.rs` wrote it, if any.
+    pub fn policy_state(&self, integration: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let doing = || format!("reading the policy state of {integration}");
+        let txn = self.db.begin_read().doing(doing)?;
+        let table = txn.open_table(POLICY_STATE).doing(doing)?;
+        Ok(table
+            .get(integration)
+            .doing(doing)?
+            .map(|v| v.value().to_vec()))
+    }
+
+    pub fn set_policy_state(&self, integration: &str, state: &[u8]) -> Result<(), StoreError> {
+        let doing = || format!("writing the policy state of {integration}");
+        let txn = self.db.begin_write().doing(doing)?;
+        {
+            let mut table = txn.open_table(POLICY_STATE).doing(doing)?;
+            table.insert(integration, state).doing(doing)?;
+        }
+        txn.commit().doing(doing)
     }
 }
 

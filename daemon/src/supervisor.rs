@@ -56,6 +56,25 @@ pub struct Integration {
 }
 
 impl Integration {
+    /// An integration with no connector yet: what building one starts from.
+    pub fn unconnected(config: IntegrationConfig) -> Integration {
+        Integration {
+            error: None,
+            manifest: None,
+            connector: None,
+            base_url: None,
+            streams: Vec::new(),
+            unsupported: Vec::new(),
+            redactor: Redactor::default(),
+            masked_credentials: Vec::new(),
+            sync_lock: Arc::new(tokio::sync::Mutex::new(())),
+            stop: CancellationToken::new(),
+            plugin_sha: None,
+            credential_stamp: None,
+            config,
+        }
+    }
+
     pub fn name(&self) -> &str {
         &self.config.name
     }
@@ -231,19 +250,8 @@ pub fn prepare_with_credentials(
     credentials: Option<BTreeMap<String, String>>,
 ) -> Integration {
     let mut integration = Integration {
-        error: None,
-        manifest: None,
-        connector: None,
-        base_url: None,
-        streams: Vec::new(),
-        unsupported: Vec::new(),
-        redactor: Redactor::default(),
-        masked_credentials: Vec::new(),
-        sync_lock: Arc::new(tokio::sync::Mutex::new(())),
         stop,
-        plugin_sha: None,
-        credential_stamp: None,
-        config: cfg,
+        ..Integration::unconnected(cfg)
     };
     if let Err(e) = connect(&mut integration, plugins, shared, credentials) {
         integration.error = Some(e);

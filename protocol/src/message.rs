@@ -37,6 +37,10 @@ pub enum Request {
     CredentialsRotate(CredentialsRequest),
     /// `exsyncctl backup FILE`
     Backup(BackupRequest),
+    /// `exsyncctl pause NAME`: no scheduled syncs until `resume` (kept across restarts)
+    Pause(PauseRequest),
+    /// `exsyncctl resume NAME`: clears a pause set by `pause` or by `on_error = "pause"`
+    Resume(ResumeRequest),
 }
 
 impl Request {
@@ -54,6 +58,8 @@ impl Request {
             Request::CredentialsSet(_) => "credentials set",
             Request::CredentialsRotate(_) => "credentials rotate",
             Request::Backup(_) => "backup",
+            Request::Pause(_) => "pause",
+            Request::Resume(_) => "resume",
         }
     }
 
@@ -66,6 +72,8 @@ impl Request {
                 | Request::CredentialsSet(_)
                 | Request::CredentialsRotate(_)
                 | Request::Backup(_)
+                | Request::Pause(_)
+                | Request::Resume(_)
         )
     }
 
@@ -127,6 +135,42 @@ pub struct BackupRequest {
     pub file: String,
 }
 
+/// `exsyncctl pause NAME`
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct PauseRequest {
+    pub integration: String,
+}
+
+/// `exsyncctl resume NAME`
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct ResumeRequest {
+    pub integration: String,
+}
+
+/// The answer to `pause` and `resume`: the integration's pause state afterwards.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct PauseReport {
+    pub integration: String,
+    /// Whether the request changed anything (pausing a paused integration does not).
+    pub changed: bool,
+    /// Why it is still paused, if it is (`enabled = false` in its file outlasts `resume`).
+    #[serde(default)]
+    pub paused: Option<PauseInfo>,
+}
+
+/// Why an integration is paused: it runs no scheduled sync, and a manual sync needs `--force`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct PauseInfo {
+    /// `config` (`enabled = false`), `ctl` (`exsyncctl pause`), `failures` (`on_error = "pause"`).
+    pub by: String,
+    pub reason: String,
+    /// What to do to resume it.
+    pub hint: String,
+    /// When it was paused, UTC ms (absent for `config`).
+    #[serde(default)]
+    pub since_ms: Option<i64>,
+}
+
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct TestRequest {
     pub integration: String,
@@ -141,6 +185,9 @@ pub struct SyncRequest {
     /// Stream progress events and answer when the sync ends; otherwise answer once it started.
     #[serde(default)]
     pub wait: bool,
+    /// Sync even if the integration is paused (without it, a paused integration refuses).
+    #[serde(default)]
+    pub force: bool,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -184,6 +231,7 @@ pub enum Response {
     Reload(ReloadReport),
     Credentials(CredentialsReport),
     Backup(BackupReport),
+    Pause(PauseReport),
     Error(ErrorResponse),
 }
 
@@ -299,7 +347,8 @@ pub struct IntegrationInfo {
     pub name: String,
     pub exchange: String,
     pub file: String,
-    /// `ready`, `syncing`, `failing` (last sync failed), `broken` (cannot run: see `error`).
+    /// `ready`, `syncing`, `failing` (last sync failed), `broken` (cannot run: see `error`),
+    /// `paused` (see `paused`).
     pub state: String,
     #[serde(default)]
     pub base_url: Option<String>,
@@ -309,6 +358,39 @@ pub struct IntegrationInfo {
     /// Credentials kept in the daemon's encrypted store (`credentials = "store"`).
     #[serde(default)]
     pub credentials: Option<CredentialAge>,
+    /// Why it runs no scheduled sync, if it is paused.
+    #[serde(default)]
+    pub paused: Option<PauseInfo>,
+    /// The sync policies from its file, as applied (`exsyncctl integrations NAME`).
+    #[serde(default)]
+    pub policy: Option<PolicyInfo>,
+}
+
+/// An integration's sync policies as the daemon applies them.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct PolicyInfo {
+    /// `enabled` in the file.
+    pub enabled: bool,
+    /// `sync_windows`, as written; empty means any time.
+    #[serde(default)]
+    pub sync_windows: Vec<String>,
+    /// When the next window opens, UTC ms (absent when there are no windows or one is open).
+    #[serde(default)]
+    pub next_window_ms: Option<i64>,
+    /// Whether a window is open now (true when there are no windows).
+    #[serde(default)]
+    pub in_window: bool,
+    /// The jitter bound, ms.
+    #[serde(default)]
+    pub jitter_ms: u64,
+    /// `on_error`: `retry` or `pause`.
+    #[serde(default)]
+    pub on_error: String,
+    #[serde(default)]
+    pub max_consecutive_failures: Option<u32>,
+    /// Syncs in a row that failed.
+    #[serde(default)]
+    pub consecutive_failures: u32,
 }
 
 /// How old an integration's stored credentials are.
