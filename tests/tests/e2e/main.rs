@@ -22,6 +22,7 @@ mod kraken;
 mod kucoin;
 mod lifecycle;
 mod okx;
+mod policies;
 mod ops;
 mod problems;
 mod rate_limits;
