@@ -185,7 +185,7 @@ struct IntegrationFile {
     #[serde(default)]
     credentials: CredentialsFile,
     #[serde(default)]
-    streams: BTreeMap<String, String>,
+    streams: BTreeMap<String, StreamEntry>,
     #[serde(default)]
     candles: Option<CandlesFile>,
     #[serde(default)]
@@ -201,6 +201,27 @@ struct IntegrationFile {
     on_error: Option<String>,
     #[serde(default)]
     max_consecutive_failures: Option<i64>,
+    /// How far back, relative to now (`30d`): the other form of `start`.
+    #[serde(default)]
+    history: Option<String>,
+}
+
+/// One `[streams]` entry: `trades = "1h"`, or `[streams.trades]` with `every` and how far back.
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+#[serde(untagged)]
+enum StreamEntry {
+    Every(String),
+    Table(StreamTable),
+}
+
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct StreamTable {
+    every: String,
+    #[serde(default)]
+    start: Option<String>,
+    #[serde(default)]
+    history: Option<String>,
 }
 
 /// `credentials = "store"`, or a `[credentials]` table of sources.
@@ -262,6 +283,11 @@ pub struct IntegrationConfig {
     pub options: serde_json::Map<String, serde_json::Value>,
     /// Pause, windows, jitter, failures: see `policy.rs`.
     pub policy: crate::policy::Policy,
+    /// How far back the whole integration goes, `start` or `history` (`start_ms` holds a
+    /// `start` too, for the code that reads it).
+    pub since: Option<crate::policy::Since>,
+    /// Streams with a `start` or `history` of their own (`[streams.trades]`).
+    pub stream_since: Vec<(Stream, crate::policy::Since)>,
 }
 
 /// Integration names are file stems: letters, digits, `-` and `_`.
@@ -338,7 +364,16 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
     let file: IntegrationFile = toml::from_str(&text).map_err(|e| err(toml_message(&e)))?;
 
     let mut streams = Vec::new();
-    for (key, interval) in &file.streams {
+    let mut stream_since = Vec::new();
+    for (key, entry) in &file.streams {
+        let (interval, since) = match entry {
+            StreamEntry::Every(every) => (every, None),
+            StreamEntry::Table(t) => (
+                &t.every,
+                crate::policy::Since::parse(t.start.as_deref(), t.history.as_deref())
+                    .map_err(|m| err(format!("[streams.{key}] {m}")))?,
+            ),
+        };
         let stream = Stream::from_name(key).filter(|s| *s != Stream::Candles).ok_or_else(|| {
             err(format!(
                 "unknown stream `{key}` in [streams] (known: balances, trades, orders, deposits, withdrawals, ledger; candles have their own [candles] table)"
@@ -347,6 +382,9 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         let interval =
             parse_interval(interval).map_err(|m| err(format!("[streams] {key}: {m}")))?;
         streams.push((stream, interval));
+        if let Some(since) = since {
+            stream_since.push((stream, since));
+        }
     }
     let (candle_symbols, candle_timeframes) = match &file.candles {
         Some(c) => {
@@ -394,6 +432,8 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         .map(parse_start)
         .transpose()
         .map_err(err)?;
+    let since = crate::policy::Since::parse(file.start.as_deref(), file.history.as_deref())
+        .map_err(err)?;
     let policy = crate::policy::Policy::parse(&crate::policy::PolicyFile {
         enabled: file.enabled,
         sync_windows: &file.sync_windows,
@@ -421,6 +461,8 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         candle_timeframes,
         options,
         policy,
+        since,
+        stream_since,
     })
 }
 
@@ -566,6 +608,48 @@ interval = "1h"
             .unwrap_err()
             .message
             .contains("absolute"));
+    }
+
+    #[test]
+    fn streams_take_an_interval_or_a_table_with_their_own_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "h.toml",
+            "exchange = \"binance\"\nhistory = \"90d\"\n[streams]\norders = \"1h\"\n[streams.trades]\nevery = \"2h\"\nhistory = \"30d\"\n",
+        );
+        let c = load_integration(&p).unwrap();
+        assert_eq!(
+            c.streams,
+            vec![
+                (Stream::Trades, Duration::from_secs(7200)),
+                (Stream::Orders, Duration::from_secs(3600))
+            ]
+        );
+        assert_eq!(
+            c.since,
+            Some(crate::policy::Since::History(Duration::from_secs(90 * 86400)))
+        );
+        assert_eq!(
+            c.stream_since,
+            vec![(
+                Stream::Trades,
+                crate::policy::Since::History(Duration::from_secs(30 * 86400))
+            )]
+        );
+        let p = write(
+            dir.path(),
+            "i.toml",
+            "exchange = \"binance\"\n[streams.trades]\nevery = \"1h\"\nstart = \"2024-01-01\"\nhistory = \"30d\"\n",
+        );
+        let e = load_integration(&p).unwrap_err();
+        assert!(e.message.starts_with("[streams.trades] start and history"), "{e}");
+        let p = write(
+            dir.path(),
+            "j.toml",
+            "exchange = \"binance\"\nstart = \"2024-01-01\"\nhistory = \"30d\"\n",
+        );
+        assert!(load_integration(&p).is_err());
     }
 
     #[test]

@@ -351,6 +351,13 @@ impl StreamRun<'_> {
     ) -> Result<(PageWrite, bool), PluginError> {
         let connector = self.connector.clone();
         let (stream, partition) = (self.stream, partition.to_owned());
+        // A stream with a later start than the plugin was given keeps only its own history.
+        let keep_from = policy::stream_start(
+            self.it.config.since,
+            &self.it.config.stream_since,
+            stream,
+            now_ms(),
+        );
         blocking(move || {
             let page = {
                 let handle = connector
@@ -358,7 +365,10 @@ impl StreamRun<'_> {
                     .map_err(|_| PluginError::plugin("connector lock poisoned"))?;
                 handle.fetch_raw(stream, &partition, cursor.as_deref())?
             };
-            let (records, assets) = prepare(stream, page.records)?;
+            let (mut records, assets) = prepare(stream, page.records)?;
+            if let Some(from) = keep_from {
+                records.retain(|r| r.timestamp >= from);
+            }
             let write = PageWrite {
                 records,
                 assets,
@@ -925,6 +935,8 @@ mod tests {
             candle_timeframes: Vec::new(),
             options: Default::default(),
             policy: Default::default(),
+            since: None,
+            stream_since: Vec::new(),
         };
         let it = crate::supervisor::Integration::unconnected(config);
         let d = next_due(

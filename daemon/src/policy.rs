@@ -236,6 +236,104 @@ fn clock_ms(text: &str) -> Option<i64> {
     Some((h * 60 + m) * 60_000)
 }
 
+/// How far back history goes: a fixed `start` (`2024-01-01`) or a `history` relative to now
+/// (`30d`), for a whole integration or one stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Since {
+    Start(i64),
+    History(Duration),
+}
+
+impl Since {
+    /// `start` or `history`, not both; neither gives `None`.
+    pub fn parse(start: Option<&str>, history: Option<&str>) -> Result<Option<Since>, String> {
+        match (start, history) {
+            (Some(_), Some(_)) => Err(
+                "start and history: allowed is one of them (a date, or a duration back from now)"
+                    .into(),
+            ),
+            (Some(start), None) => crate::config::parse_start(start).map(|ms| Some(Since::Start(ms))),
+            (None, Some(text)) => match humantime::parse_duration(text) {
+                Ok(d) if d >= Duration::from_secs(60) => Ok(Some(Since::History(d))),
+                _ => Err(format!(
+                    "history = {text:?}: allowed is a duration back from now of at least a minute, like \"30d\" or \"12h\""
+                )),
+            },
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// The UTC ms this points at, as of `now_ms`.
+    pub fn at(self, now_ms: i64) -> i64 {
+        match self {
+            Since::Start(ms) => ms,
+            Since::History(d) => now_ms - d.as_millis() as i64,
+        }
+    }
+}
+
+/// Where the plugin starts fetching history: the earliest of the integration's and the
+/// streams' own starts (the plugin takes one start for all its streams; streams that start
+/// later are trimmed by the engine, see [`stream_start`]). `None`: the plugin's default.
+pub fn plugin_start(
+    since: Option<Since>,
+    stream_since: &[(exsync_plugin_api::Stream, Since)],
+    now_ms: i64,
+) -> Option<i64> {
+    let streams = stream_since.iter().map(|(_, s)| s.at(now_ms));
+    if stream_since.is_empty() {
+        since.map(|s| s.at(now_ms))
+    } else {
+        streams.chain(since.map(|s| s.at(now_ms))).min()
+    }
+}
+
+/// The start a stream's records are kept from when the plugin was asked for more (see
+/// [`plugin_start`]): its own `start`/`history`, else the integration's. Records older than
+/// this are not stored. Balances have no history and are never trimmed.
+pub fn stream_start(
+    since: Option<Since>,
+    stream_since: &[(exsync_plugin_api::Stream, Since)],
+    stream: exsync_plugin_api::Stream,
+    now_ms: i64,
+) -> Option<i64> {
+    if stream == exsync_plugin_api::Stream::Balances || stream_since.is_empty() {
+        return None;
+    }
+    stream_since
+        .iter()
+        .find(|(s, _)| *s == stream)
+        .map(|(_, own)| *own)
+        .or(since)
+        .map(|s| s.at(now_ms))
+}
+
+/// `start`/`history` as `exsyncctl integrations NAME` shows them: `("integration" or the
+/// stream, "from 2024-01-01T00:00:00Z" or "30days back")`.
+pub fn history_lines(
+    since: Option<Since>,
+    stream_since: &[(exsync_plugin_api::Stream, Since)],
+) -> Vec<(String, String)> {
+    let show = |s: Since| match s {
+        Since::Start(ms) => format!(
+            "from {}",
+            humantime::format_rfc3339_seconds(
+                std::time::UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64)
+            )
+        ),
+        Since::History(d) => format!("{} back", humantime::format_duration(d)),
+    };
+    since
+        .map(|s| ("integration".to_owned(), show(s)))
+        .into_iter()
+        .chain(
+            stream_since
+                .iter()
+                .map(|(stream, s)| (stream.as_str().to_owned(), show(*s))),
+        )
+        .collect()
+}
+
 /// A fixed offset in `[0, bound]` for one stream of one integration: the same in every
 /// process (FNV-1a of the names, not a random number), different across integrations.
 pub fn jitter_offset(integration: &str, stream: &str, bound: Duration) -> i64 {
@@ -327,6 +425,7 @@ pub fn info(policy: &Policy, state: &PolicyState, now_ms: i64, interval: Duratio
         max_consecutive_failures: (policy.on_error == OnError::Pause)
             .then_some(policy.max_consecutive_failures),
         consecutive_failures: state.consecutive_failures,
+        history: Vec::new(),
     }
 }
 
@@ -536,6 +635,36 @@ mod tests {
             (p.on_error, p.max_consecutive_failures),
             (OnError::Pause, 2)
         );
+    }
+
+    #[test]
+    fn history_is_a_start_or_a_duration_back_and_streams_may_reach_further() {
+        use exsync_plugin_api::Stream;
+        let now = 1_700_000_000_000;
+        assert_eq!(Since::parse(None, None).unwrap(), None);
+        let s = Since::parse(None, Some("30d")).unwrap().unwrap();
+        assert_eq!(s.at(now), now - 30 * 86_400_000);
+        let s = Since::parse(Some("2024-01-01"), None).unwrap().unwrap();
+        assert_eq!(s.at(now), 1_704_067_200_000);
+        let e = Since::parse(Some("2024-01-01"), Some("30d")).unwrap_err();
+        assert!(e.contains("one of them"), "{e}");
+        let e = Since::parse(None, Some("forever")).unwrap_err();
+        assert!(e.starts_with("history") && e.contains("allowed"), "{e}");
+        let whole = Some(Since::History(Duration::from_secs(10 * 86_400)));
+        let trades = [(Stream::Trades, Since::History(Duration::from_secs(30 * 86_400)))];
+        assert_eq!(plugin_start(whole, &[], now), Some(now - 10 * 86_400_000));
+        assert_eq!(plugin_start(whole, &trades, now), Some(now - 30 * 86_400_000));
+        assert_eq!(
+            stream_start(whole, &trades, Stream::Trades, now),
+            Some(now - 30 * 86_400_000)
+        );
+        // The plugin reaches back 30 days for trades; orders keep the integration's 10.
+        assert_eq!(
+            stream_start(whole, &trades, Stream::Orders, now),
+            Some(now - 10 * 86_400_000)
+        );
+        assert_eq!(stream_start(whole, &trades, Stream::Balances, now), None);
+        assert_eq!(stream_start(whole, &[], Stream::Orders, now), None);
     }
 
     #[test]

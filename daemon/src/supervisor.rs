@@ -384,7 +384,7 @@ fn connect(
         integration: cfg.name.clone(),
         base_url: base_url.clone(),
         sandbox: cfg.sandbox,
-        start_ms: cfg.start_ms,
+        start_ms: crate::policy::plugin_start(cfg.since, &cfg.stream_since, crate::host::now_ms()),
         credentials,
         candles: CandleConfig {
             symbols: cfg.candle_symbols.clone(),

@@ -391,6 +391,10 @@ pub struct PolicyInfo {
     /// Syncs in a row that failed.
     #[serde(default)]
     pub consecutive_failures: u32,
+    /// How far back each stream's history is kept (`trades: from 2024-01-01T00:00:00Z`);
+    /// `integration` for the whole integration.
+    #[serde(default)]
+    pub history: Vec<(String, String)>,
 }
 
 /// How old an integration's stored credentials are.

@@ -82,6 +82,9 @@ pub fn policy_lines(i: &IntegrationInfo, now_ms: i64) -> String {
             p.sync_windows.join(", ")
         ));
     }
+    for (what, since) in &p.history {
+        text.push_str(&format!("  history ({what}): {since}\n"));
+    }
     text.push_str(&format!(
         "  jitter: up to {}\n",
         output::duration_ms(p.jitter_ms)

@@ -71,12 +71,10 @@ pub fn integration_info(daemon: &Daemon, it: &Integration) -> IntegrationInfo {
             .config
             .credentials_in_store
             .then(|| credential_age(daemon, it.name())),
-        policy: Some(policy::info(
-            &it.config.policy,
-            &policy_state,
-            now_ms(),
-            shortest,
-        )),
+        policy: Some(exsync_protocol::PolicyInfo {
+            history: policy::history_lines(it.config.since, &it.config.stream_since),
+            ..policy::info(&it.config.policy, &policy_state, now_ms(), shortest)
+        }),
         paused,
     }
 }

@@ -229,3 +229,55 @@ fn validate_names_the_file_the_key_and_what_is_allowed() {
         );
     }
 }
+
+#[test]
+fn a_streams_own_start_keeps_only_its_history_and_leaves_the_others_whole() {
+    let sim = Sim::binance(&["--seed", "35", "--trades", "600"]);
+    let mut setup = setup(&sim, "");
+    let streams = "[streams]\ntrades = \"1h\"\norders = \"1h\"\n";
+    setup.integration(NAME, &binance_integration(&sim.url, streams));
+    let daemon = Daemon::start(&setup);
+    exsync_e2e::assert_all_ok(&daemon.sync_wait(NAME));
+    let all_trades = daemon.records(NAME, "trade");
+    let all_orders = daemon.records(NAME, "order");
+    let mut times: Vec<i64> = all_trades
+        .iter()
+        .map(|t| t["timestamp"].as_i64().unwrap())
+        .collect();
+    times.sort();
+    // The day the middle trade falls on: the cut.
+    let day = exsync_e2e::dates::date_of(times[times.len() / 2]);
+    let cut = times[times.len() / 2] / exsync_e2e::dates::DAY_MS * exsync_e2e::dates::DAY_MS;
+    drop(daemon);
+
+    setup.integration(
+        "recent",
+        &binance_integration(
+            &sim.url,
+            &format!(
+                "[streams]\norders = \"1h\"\n[streams.trades]\nevery = \"1h\"\nstart = \"{day}\"\n"
+            ),
+        ),
+    );
+    let daemon = Daemon::start(&setup);
+    exsync_e2e::assert_all_ok(&daemon.sync_wait("recent"));
+    let recent = daemon.records("recent", "trade");
+    let expected: Vec<&Value> = all_trades
+        .iter()
+        .filter(|t| t["timestamp"].as_i64().unwrap() >= cut)
+        .collect();
+    assert!(
+        !expected.is_empty() && expected.len() < all_trades.len(),
+        "the cut {day} splits nothing"
+    );
+    assert_eq!(recent.len(), expected.len());
+    assert!(recent
+        .iter()
+        .all(|t| t["timestamp"].as_i64().unwrap() >= cut));
+    assert_eq!(daemon.records("recent", "order").len(), all_orders.len());
+    let shown = daemon.ctl_json(&["integrations", "recent"]);
+    let history = &shown["integrations"][0]["policy"]["history"];
+    assert_eq!(history[1][0], "trades", "{shown}");
+    let text = daemon.ctl(&["integrations", "recent"]).stdout;
+    assert!(text.contains(&format!("history (trades): from {day}")), "{text}");
+}
