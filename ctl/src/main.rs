@@ -70,6 +70,8 @@ enum Command {
     Pause(commands::pause::PauseArgs),
     /// Resume a paused integration (paused by `pause` or by `on_error = "pause"`).
     Resume(commands::resume::ResumeArgs),
+    /// Remove records older than the integrations' retention (--dry-run: show what would go).
+    Prune(commands::prune::PruneArgs),
 }
 
 /// How a run ended: the exit codes operators and scripts rely on.
@@ -114,6 +116,7 @@ fn main() -> ExitCode {
         Command::Backup(args) => commands::backup::backup(&ctx, &args),
         Command::Pause(args) => commands::pause::pause(&ctx, &args),
         Command::Resume(args) => commands::resume::resume(&ctx, &args),
+        Command::Prune(args) => commands::prune::prune(&ctx, &args),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -201,6 +201,9 @@ struct IntegrationFile {
     on_error: Option<String>,
     #[serde(default)]
     max_consecutive_failures: Option<i64>,
+    /// How long each kind of record is kept (`prune.rs`).
+    #[serde(default)]
+    retention: BTreeMap<String, String>,
     /// How far back, relative to now (`30d`): the other form of `start`.
     #[serde(default)]
     history: Option<String>,
@@ -288,6 +291,8 @@ pub struct IntegrationConfig {
     pub since: Option<crate::policy::Since>,
     /// Streams with a `start` or `history` of their own (`[streams.trades]`).
     pub stream_since: Vec<(Stream, crate::policy::Since)>,
+    /// `retention`: see `prune.rs`.
+    pub retention: crate::prune::Retention,
 }
 
 /// Integration names are file stems: letters, digits, `-` and `_`.
@@ -432,8 +437,9 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         .map(parse_start)
         .transpose()
         .map_err(err)?;
-    let since = crate::policy::Since::parse(file.start.as_deref(), file.history.as_deref())
-        .map_err(err)?;
+    let since =
+        crate::policy::Since::parse(file.start.as_deref(), file.history.as_deref()).map_err(err)?;
+    let retention = crate::prune::Retention::parse(&file.retention).map_err(err)?;
     let policy = crate::policy::Policy::parse(&crate::policy::PolicyFile {
         enabled: file.enabled,
         sync_windows: &file.sync_windows,
@@ -463,6 +469,7 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         policy,
         since,
         stream_since,
+        retention,
     })
 }
 
@@ -628,7 +635,9 @@ interval = "1h"
         );
         assert_eq!(
             c.since,
-            Some(crate::policy::Since::History(Duration::from_secs(90 * 86400)))
+            Some(crate::policy::Since::History(Duration::from_secs(
+                90 * 86400
+            )))
         );
         assert_eq!(
             c.stream_since,
@@ -643,7 +652,10 @@ interval = "1h"
             "exchange = \"binance\"\n[streams.trades]\nevery = \"1h\"\nstart = \"2024-01-01\"\nhistory = \"30d\"\n",
         );
         let e = load_integration(&p).unwrap_err();
-        assert!(e.message.starts_with("[streams.trades] start and history"), "{e}");
+        assert!(
+            e.message.starts_with("[streams.trades] start and history"),
+            "{e}"
+        );
         let p = write(
             dir.path(),
             "j.toml",

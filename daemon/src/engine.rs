@@ -724,6 +724,8 @@ pub async fn schedule(daemon: Arc<Daemon>, it: Arc<Integration>) {
     if it.connector.is_none() || it.streams.is_empty() {
         return;
     }
+    // Retention runs beside the schedule, and stops with it.
+    tokio::spawn(crate::prune::daily(daemon.clone(), it.clone()));
     let mut due: Vec<(Stream, Duration, i64)> = it
         .streams
         .iter()
@@ -937,6 +939,7 @@ mod tests {
             policy: Default::default(),
             since: None,
             stream_since: Vec::new(),
+            retention: Default::default(),
         };
         let it = crate::supervisor::Integration::unconnected(config);
         let d = next_due(

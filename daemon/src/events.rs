@@ -488,3 +488,39 @@ impl IntegrationPauseChanged<'_> {
         }
     }
 }
+
+/// A compaction pass removed (or, dry, would remove) records older than the retention of
+/// their kind.
+pub struct RecordsPruned<'a> {
+    pub integration: &'a str,
+    /// A record kind, or `raw` (raw JSON dropped, records kept).
+    pub kind: &'a str,
+    pub before_ms: i64,
+    pub records: u64,
+    pub dry_run: bool,
+}
+
+impl RecordsPruned<'_> {
+    pub fn emit(&self, m: &Metrics) {
+        if self.dry_run {
+            info!(
+                integration = self.integration,
+                kind = self.kind,
+                before_ms = self.before_ms,
+                records = self.records,
+                "Records that retention would prune (dry run)."
+            );
+            return;
+        }
+        info!(
+            integration = self.integration,
+            kind = self.kind,
+            before_ms = self.before_ms,
+            records = self.records,
+            "Records pruned."
+        );
+        m.pruned_records
+            .with_label_values(&[self.kind])
+            .inc_by(self.records);
+    }
+}

@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod notify;
 pub mod plugins;
 pub mod policy;
+pub mod prune;
 pub mod reload;
 pub mod store;
 pub mod supervisor;

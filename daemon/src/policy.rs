@@ -247,18 +247,23 @@ pub enum Since {
 impl Since {
     /// `start` or `history`, not both; neither gives `None`.
     pub fn parse(start: Option<&str>, history: Option<&str>) -> Result<Option<Since>, String> {
+        let history = history
+            .map(|text| match humantime::parse_duration(text) {
+                Ok(d) if d >= Duration::from_secs(60) => Ok(d),
+                _ => Err(format!(
+                    "history = {text:?}: allowed is a duration back from now of at least a minute, like \"30d\" or \"12h\""
+                )),
+            })
+            .transpose()?;
         match (start, history) {
             (Some(_), Some(_)) => Err(
                 "start and history: allowed is one of them (a date, or a duration back from now)"
                     .into(),
             ),
-            (Some(start), None) => crate::config::parse_start(start).map(|ms| Some(Since::Start(ms))),
-            (None, Some(text)) => match humantime::parse_duration(text) {
-                Ok(d) if d >= Duration::from_secs(60) => Ok(Some(Since::History(d))),
-                _ => Err(format!(
-                    "history = {text:?}: allowed is a duration back from now of at least a minute, like \"30d\" or \"12h\""
-                )),
-            },
+            (Some(start), None) => {
+                crate::config::parse_start(start).map(|ms| Some(Since::Start(ms)))
+            }
+            (None, Some(d)) => Ok(Some(Since::History(d))),
             (None, None) => Ok(None),
         }
     }
@@ -426,6 +431,7 @@ pub fn info(policy: &Policy, state: &PolicyState, now_ms: i64, interval: Duratio
             .then_some(policy.max_consecutive_failures),
         consecutive_failures: state.consecutive_failures,
         history: Vec::new(),
+        retention: Vec::new(),
     }
 }
 
@@ -651,9 +657,15 @@ mod tests {
         let e = Since::parse(None, Some("forever")).unwrap_err();
         assert!(e.starts_with("history") && e.contains("allowed"), "{e}");
         let whole = Some(Since::History(Duration::from_secs(10 * 86_400)));
-        let trades = [(Stream::Trades, Since::History(Duration::from_secs(30 * 86_400)))];
+        let trades = [(
+            Stream::Trades,
+            Since::History(Duration::from_secs(30 * 86_400)),
+        )];
         assert_eq!(plugin_start(whole, &[], now), Some(now - 10 * 86_400_000));
-        assert_eq!(plugin_start(whole, &trades, now), Some(now - 30 * 86_400_000));
+        assert_eq!(
+            plugin_start(whole, &trades, now),
+            Some(now - 30 * 86_400_000)
+        );
         assert_eq!(
             stream_start(whole, &trades, Stream::Trades, now),
             Some(now - 30 * 86_400_000)

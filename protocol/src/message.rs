@@ -41,6 +41,8 @@ pub enum Request {
     Pause(PauseRequest),
     /// `exsyncctl resume NAME`: clears a pause set by `pause` or by `on_error = "pause"`
     Resume(ResumeRequest),
+    /// `exsyncctl prune [--dry-run] [NAME]`: applies the integrations' `retention` now
+    Prune(PruneRequest),
 }
 
 impl Request {
@@ -60,6 +62,7 @@ impl Request {
             Request::Backup(_) => "backup",
             Request::Pause(_) => "pause",
             Request::Resume(_) => "resume",
+            Request::Prune(_) => "prune",
         }
     }
 
@@ -74,6 +77,7 @@ impl Request {
                 | Request::Backup(_)
                 | Request::Pause(_)
                 | Request::Resume(_)
+                | Request::Prune(_)
         )
     }
 
@@ -139,6 +143,34 @@ pub struct BackupRequest {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
 pub struct PauseRequest {
     pub integration: String,
+}
+
+/// `exsyncctl prune [--dry-run] [NAME]`
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct PruneRequest {
+    /// One integration, or all.
+    #[serde(default)]
+    pub integration: Option<String>,
+    /// Count what would go; remove nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// The answer to `prune`: what was removed (or would be, on a dry run).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct PruneReport {
+    pub dry_run: bool,
+    pub pruned: Vec<PrunedKind>,
+}
+
+/// One kind of one integration: records older than `before_ms` removed (kind `raw`: their raw
+/// JSON dropped, the records kept).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct PrunedKind {
+    pub integration: String,
+    pub kind: String,
+    pub before_ms: i64,
+    pub records: u64,
 }
 
 /// `exsyncctl resume NAME`
@@ -232,6 +264,7 @@ pub enum Response {
     Credentials(CredentialsReport),
     Backup(BackupReport),
     Pause(PauseReport),
+    Prune(PruneReport),
     Error(ErrorResponse),
 }
 
@@ -395,6 +428,9 @@ pub struct PolicyInfo {
     /// `integration` for the whole integration.
     #[serde(default)]
     pub history: Vec<(String, String)>,
+    /// `retention` per kind (`trade`: `forever`, `candle`: `400days`, `raw`: `90days`).
+    #[serde(default)]
+    pub retention: Vec<(String, String)>,
 }
 
 /// How old an integration's stored credentials are.

@@ -82,6 +82,14 @@ pub fn policy_lines(i: &IntegrationInfo, now_ms: i64) -> String {
             p.sync_windows.join(", ")
         ));
     }
+    if !p.retention.is_empty() {
+        let kept: Vec<String> = p
+            .retention
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        text.push_str(&format!("  retention: {}\n", kept.join(", ")));
+    }
     for (what, since) in &p.history {
         text.push_str(&format!("  history ({what}): {since}\n"));
     }

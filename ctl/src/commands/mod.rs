@@ -11,6 +11,7 @@ pub mod docs;
 pub mod integrations;
 pub mod pause;
 pub mod plugins;
+pub mod prune;
 pub mod records;
 pub mod reload;
 pub mod resume;

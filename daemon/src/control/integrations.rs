@@ -73,6 +73,7 @@ pub fn integration_info(daemon: &Daemon, it: &Integration) -> IntegrationInfo {
             .then(|| credential_age(daemon, it.name())),
         policy: Some(exsync_protocol::PolicyInfo {
             history: policy::history_lines(it.config.since, &it.config.stream_since),
+            retention: it.config.retention.shown.clone(),
             ..policy::info(&it.config.policy, &policy_state, now_ms(), shortest)
         }),
         paused,

@@ -4,7 +4,7 @@
 //! per line answered by zero or more events and one final response. Each verb has its own
 //! module with the same name as the request. A malformed line gets a `protocol` error and the
 //! connection stays usable. Requests that change something (`sync`, `reload`, `credentials`,
-//! `backup`, `pause`, `resume`) are allowed only to root and the daemon's own user (checked with `SO_PEERCRED`);
+//! `backup`, `pause`, `resume`, `prune`) are allowed only to root and the daemon's own user (checked with `SO_PEERCRED`);
 //! reads to whoever can open the socket (mode 0660: the `exsync` group).
 
 mod backup;
@@ -13,6 +13,7 @@ mod credentials;
 mod integrations;
 mod pause;
 mod plugins;
+mod prune;
 mod records;
 mod reload;
 mod resume;
@@ -230,6 +231,7 @@ async fn connection(stream: UnixStream, daemon: Arc<Daemon>) -> std::io::Result<
             Request::Backup(r) => out.send(&backup::backup(&daemon, r).await).await?,
             Request::Pause(r) => out.send(&pause::pause(&daemon, r)).await?,
             Request::Resume(r) => out.send(&resume::resume(&daemon, r)).await?,
+            Request::Prune(r) => out.send(&prune::prune(&daemon, r).await).await?,
         }
     }
     Ok(())

@@ -150,9 +150,8 @@ fn on_error_pause_pauses_after_n_failures_in_a_row_and_resume_clears_it() {
     assert!(resumed["paused"].is_null(), "{resumed}");
     wait_for_scheduled_requests(&sim, "a scheduled sync after resume");
     let it = daemon.wait_for_status("a good sync", |s| {
-        integration(s, NAME).is_some_and(|i| {
-            i["state"] == "ready" && i["streams"][0]["last_success_ms"].is_i64()
-        })
+        integration(s, NAME)
+            .is_some_and(|i| i["state"] == "ready" && i["streams"][0]["last_success_ms"].is_i64())
     });
     let it = integration(&it.0, NAME).unwrap().clone();
     assert_eq!(it["policy"]["consecutive_failures"], 0, "{it}");
@@ -214,13 +213,21 @@ fn validate_names_the_file_the_key_and_what_is_allowed() {
             "on_error = \"pause\"",
         ),
         ("enabled = \"no\"\n", "enabled", "bool"),
+        (
+            "retention = { trades = \"30d\" }\n",
+            "retention",
+            "allowed are balance, trade",
+        ),
+        (
+            "retention = { raw = \"1h\" }\n",
+            "retention.raw",
+            "\"forever\"",
+        ),
+        ("history = \"ever\"\n", "history", "\"30d\""),
     ] {
         let setup = setup(&sim, policy);
         let dir = setup.config_dir();
-        let out = ctl(
-            &setup.socket(),
-            &["validate", dir.to_str().unwrap()],
-        );
+        let out = ctl(&setup.socket(), &["validate", dir.to_str().unwrap()]);
         assert_eq!(out.code, 1, "{policy}: {}{}", out.stdout, out.stderr);
         let all = format!("{}{}", out.stdout, out.stderr);
         assert!(
@@ -279,5 +286,90 @@ fn a_streams_own_start_keeps_only_its_history_and_leaves_the_others_whole() {
     let history = &shown["integrations"][0]["policy"]["history"];
     assert_eq!(history[1][0], "trades", "{shown}");
     let text = daemon.ctl(&["integrations", "recent"]).stdout;
-    assert!(text.contains(&format!("history (trades): from {day}")), "{text}");
+    assert!(
+        text.contains(&format!("history (trades): from {day}")),
+        "{text}"
+    );
+}
+
+#[test]
+fn retention_prunes_only_older_records_reports_them_and_dry_run_removes_nothing() {
+    use exsync_e2e::dates::{now_ms, DAY_MS};
+    let sim = Sim::binance(&["--seed", "36", "--trades", "400"]);
+    let mut setup = setup(&sim, "");
+    let streams = "[streams]\ntrades = \"1h\"\norders = \"1h\"\n";
+    setup.integration(NAME, &binance_integration(&sim.url, streams));
+    let daemon = Daemon::start(&setup);
+    exsync_e2e::assert_all_ok(&daemon.sync_wait(NAME));
+    let trades = daemon.records(NAME, "trade");
+    let orders = daemon.records(NAME, "order");
+    let time = |r: &Value| r["timestamp"].as_i64().unwrap();
+    let mut times: Vec<i64> = trades.iter().map(time).collect();
+    times.sort();
+    let days = (now_ms() - times[times.len() / 2]) / DAY_MS + 1;
+    let cut = now_ms() - days * DAY_MS;
+    let older_trades = trades.iter().filter(|t| time(t) < cut).count();
+    let older_orders = orders.iter().filter(|o| time(o) < cut).count();
+    assert!(
+        older_trades > 0 && older_trades < trades.len(),
+        "{days} days"
+    );
+    assert!(older_orders > 0, "{days} days");
+
+    // Applied live: retention arrives with a reload.
+    let policy =
+        format!("retention = {{ trade = \"{days}d\", raw = \"{days}d\", order = \"forever\" }}\n");
+    setup.integration(
+        NAME,
+        &binance_integration(&sim.url, streams)
+            .replace("[credentials]", &format!("{policy}[credentials]")),
+    );
+    assert_eq!(daemon.reload_wait().code, 0);
+    let shown = shown(&daemon);
+    assert_eq!(
+        shown["policy"]["retention"].as_array().unwrap().len(),
+        3,
+        "{shown}"
+    );
+
+    let dry = daemon.ctl_json(&["prune", "--dry-run", NAME]);
+    assert_eq!(dry["dry_run"], true);
+    let count = |report: &Value, kind: &str| {
+        report["pruned"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["kind"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} in {report}"))["records"]
+            .as_u64()
+            .unwrap() as usize
+    };
+    assert_eq!(count(&dry, "trade"), older_trades, "{dry}");
+    assert_eq!(count(&dry, "raw"), older_trades + older_orders, "{dry}");
+    assert_eq!(daemon.records(NAME, "trade").len(), trades.len());
+    assert!(daemon
+        .ctl(&["prune", "--dry-run", NAME])
+        .stdout
+        .contains("dry run: nothing was removed"));
+
+    let done = daemon.ctl_json(&["prune", NAME]);
+    assert_eq!(count(&done, "trade"), older_trades, "{done}");
+    let kept = daemon.records(NAME, "trade");
+    assert_eq!(kept.len(), trades.len() - older_trades);
+    assert!(kept.iter().all(|t| time(t) >= cut));
+    // Orders stay (forever), the older ones without their raw JSON.
+    let orders_now = daemon.records(NAME, "order");
+    assert_eq!(orders_now.len(), orders.len());
+    for o in &orders_now {
+        let emptied = o["raw"] == serde_json::json!({});
+        assert_eq!(emptied, time(o) < cut, "{o}");
+    }
+    assert_eq!(
+        daemon.metric("exsync_pruned_records_total{kind=\"trade\"}"),
+        Some(older_trades as f64)
+    );
+    assert!(daemon.log().contains("Records pruned."));
+    // Nothing older is left: a second pass removes nothing.
+    let again = daemon.ctl_json(&["prune"]);
+    assert_eq!(count(&again, "trade"), 0, "{again}");
 }
