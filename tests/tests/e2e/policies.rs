@@ -240,7 +240,7 @@ fn validate_names_the_file_the_key_and_what_is_allowed() {
 #[test]
 fn a_streams_own_start_keeps_only_its_history_and_leaves_the_others_whole() {
     let sim = Sim::binance(&["--seed", "35", "--trades", "600"]);
-    let mut setup = setup(&sim, "");
+    let setup = setup(&sim, "");
     let streams = "[streams]\ntrades = \"1h\"\norders = \"1h\"\n";
     setup.integration(NAME, &binance_integration(&sim.url, streams));
     let daemon = Daemon::start(&setup);
@@ -296,7 +296,7 @@ fn a_streams_own_start_keeps_only_its_history_and_leaves_the_others_whole() {
 fn retention_prunes_only_older_records_reports_them_and_dry_run_removes_nothing() {
     use exsync_e2e::dates::{now_ms, DAY_MS};
     let sim = Sim::binance(&["--seed", "36", "--trades", "400"]);
-    let mut setup = setup(&sim, "");
+    let setup = setup(&sim, "");
     let streams = "[streams]\ntrades = \"1h\"\norders = \"1h\"\n";
     setup.integration(NAME, &binance_integration(&sim.url, streams));
     let daemon = Daemon::start(&setup);
