@@ -201,6 +201,9 @@ struct IntegrationFile {
     on_error: Option<String>,
     #[serde(default)]
     max_consecutive_failures: Option<i64>,
+    /// The currency the portfolio view values the account in (`USD`, `EUR`, `USDT`).
+    #[serde(default)]
+    primary_currency: Option<String>,
     /// How long each kind of record is kept (`prune.rs`).
     #[serde(default)]
     retention: BTreeMap<String, String>,
@@ -225,6 +228,12 @@ struct StreamTable {
     start: Option<String>,
     #[serde(default)]
     history: Option<String>,
+    /// balances: which wallets to keep.
+    #[serde(default)]
+    wallets: Option<Vec<String>>,
+    /// orders: which statuses to keep.
+    #[serde(default)]
+    statuses: Option<Vec<String>>,
 }
 
 /// `credentials = "store"`, or a `[credentials]` table of sources.
@@ -293,6 +302,12 @@ pub struct IntegrationConfig {
     pub stream_since: Vec<(Stream, crate::policy::Since)>,
     /// `retention`: see `prune.rs`.
     pub retention: crate::prune::Retention,
+    /// What the daemon keeps of a stream (`[streams.balances] wallets`, `[streams.orders]
+    /// statuses`): see `policy::Keep`.
+    pub keep: Vec<(Stream, crate::policy::Keep)>,
+    /// `primary_currency`: stored and shown; checked against the account's assets by
+    /// `exsyncctl integrations NAME` once balances are synced.
+    pub primary_currency: Option<String>,
 }
 
 /// Integration names are file stems: letters, digits, `-` and `_`.
@@ -370,7 +385,16 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
 
     let mut streams = Vec::new();
     let mut stream_since = Vec::new();
+    let mut keep = Vec::new();
     for (key, entry) in &file.streams {
+        if let (StreamEntry::Table(t), Some(stream)) = (entry, Stream::from_name(key)) {
+            if let Some(k) =
+                crate::policy::Keep::parse(stream, t.wallets.as_deref(), t.statuses.as_deref())
+                    .map_err(|m| err(format!("[streams.{key}] {m}")))?
+            {
+                keep.push((stream, k));
+            }
+        }
         let (interval, since) = match entry {
             StreamEntry::Every(every) => (every, None),
             StreamEntry::Table(t) => (
@@ -440,6 +464,16 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
     let since =
         crate::policy::Since::parse(file.start.as_deref(), file.history.as_deref()).map_err(err)?;
     let retention = crate::prune::Retention::parse(&file.retention).map_err(err)?;
+    if let Some(c) = &file.primary_currency {
+        let ok = (2..=12).contains(&c.len())
+            && c.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+        if !ok {
+            return Err(err(format!(
+                "primary_currency = {c:?}: allowed is an asset code in capitals, like \"USD\", \"EUR\" or \"USDT\""
+            )));
+        }
+    }
     let policy = crate::policy::Policy::parse(&crate::policy::PolicyFile {
         enabled: file.enabled,
         sync_windows: &file.sync_windows,
@@ -470,6 +504,8 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         since,
         stream_since,
         retention,
+        keep,
+        primary_currency: file.primary_currency,
     })
 }
 

@@ -358,6 +358,14 @@ impl StreamRun<'_> {
             stream,
             now_ms(),
         );
+        // `wallets` and `statuses`: the daemon keeps only what the operator asked for.
+        let keep = self
+            .it
+            .config
+            .keep
+            .iter()
+            .find(|(s, _)| *s == stream)
+            .map(|(_, k)| k.clone());
         blocking(move || {
             let page = {
                 let handle = connector
@@ -368,6 +376,9 @@ impl StreamRun<'_> {
             let (mut records, assets) = prepare(stream, page.records)?;
             if let Some(from) = keep_from {
                 records.retain(|r| r.timestamp >= from);
+            }
+            if let Some(keep) = &keep {
+                records.retain(|r| keep.keeps(&r.json));
             }
             let write = PageWrite {
                 records,
@@ -940,6 +951,8 @@ mod tests {
             since: None,
             stream_since: Vec::new(),
             retention: Default::default(),
+            keep: Vec::new(),
+            primary_currency: None,
         };
         let it = crate::supervisor::Integration::unconnected(config);
         let d = next_due(

@@ -339,6 +339,105 @@ pub fn history_lines(
         .collect()
 }
 
+/// Wallets a balances stream may name (DESIGN.md's `wallet` values).
+pub const WALLETS: [&str; 6] = ["spot", "margin", "futures", "options", "funding", "earn"];
+/// Order statuses (DESIGN.md's `status` values of an order).
+pub const ORDER_STATUSES: [&str; 5] = ["open", "closed", "canceled", "expired", "rejected"];
+
+/// What the daemon keeps of a stream's records: balances of some wallets, orders of some
+/// statuses. Applied to what is stored (the plugins are not asked to filter: the API takes no
+/// such option), so the exchange sees the same requests. A record already stored is neither
+/// removed nor updated by a later filter: an order kept as `open` stays `open` if only open
+/// orders are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Keep {
+    Wallets(Vec<String>),
+    Statuses(Vec<String>),
+}
+
+impl Keep {
+    pub fn parse(
+        stream: exsync_plugin_api::Stream,
+        wallets: Option<&[String]>,
+        statuses: Option<&[String]>,
+    ) -> Result<Option<Keep>, String> {
+        use exsync_plugin_api::Stream;
+        let check = |key: &str, given: &[String], allowed: &[&str]| match given
+            .iter()
+            .find(|g| !allowed.contains(&g.as_str()))
+        {
+            Some(bad) => Err(format!(
+                "{key}: {bad:?} is not one; allowed are {}",
+                allowed.join(", ")
+            )),
+            None if given.is_empty() => Err(format!(
+                "{key} is empty; allowed are {} (leave the key out to keep all)",
+                allowed.join(", ")
+            )),
+            None => Ok(given.to_vec()),
+        };
+        match (wallets, statuses) {
+            (Some(w), None) if stream == Stream::Balances => {
+                Ok(Some(Keep::Wallets(check("wallets", w, &WALLETS)?)))
+            }
+            (None, Some(s)) if stream == Stream::Orders => {
+                Ok(Some(Keep::Statuses(check("statuses", s, &ORDER_STATUSES)?)))
+            }
+            (None, None) => Ok(None),
+            _ => Err(
+                "wallets is allowed only in [streams.balances], statuses only in [streams.orders]"
+                    .into(),
+            ),
+        }
+    }
+
+    /// Whether a record (its stored JSON) is kept.
+    pub fn keeps(&self, json: &str) -> bool {
+        #[derive(Deserialize)]
+        struct Fields {
+            #[serde(default)]
+            wallet: Option<String>,
+            #[serde(default)]
+            status: Option<String>,
+        }
+        let Ok(f) = serde_json::from_str::<Fields>(json) else {
+            return true;
+        };
+        match self {
+            Keep::Wallets(w) => f.wallet.is_none_or(|x| w.contains(&x)),
+            Keep::Statuses(s) => f.status.is_none_or(|x| s.contains(&x)),
+        }
+    }
+}
+
+/// `keep` as `exsyncctl integrations NAME` shows it.
+pub fn filter_lines(keep: &[(exsync_plugin_api::Stream, Keep)]) -> Vec<(String, String)> {
+    keep.iter()
+        .map(|(s, k)| {
+            let shown = match k {
+                Keep::Wallets(w) => format!("wallets: {}", w.join(", ")),
+                Keep::Statuses(st) => format!("statuses: {}", st.join(", ")),
+            };
+            (s.as_str().to_owned(), shown)
+        })
+        .collect()
+}
+
+/// Checks `primary_currency` against the assets the account holds (normalised or native).
+pub fn primary_currency_warning(currency: &str, assets: &[String]) -> Option<String> {
+    if assets.is_empty() {
+        return Some(format!(
+            "primary_currency {currency} not checked yet: no balances synced"
+        ));
+    }
+    (!assets.iter().any(|a| a.eq_ignore_ascii_case(currency))).then(|| {
+        format!(
+            "primary_currency {currency} is not among the {} assets this account holds on the exchange",
+            assets.len()
+        )
+    })
+}
+
 /// A fixed offset in `[0, bound]` for one stream of one integration: the same in every
 /// process (FNV-1a of the names, not a random number), different across integrations.
 pub fn jitter_offset(integration: &str, stream: &str, bound: Duration) -> i64 {
@@ -432,6 +531,9 @@ pub fn info(policy: &Policy, state: &PolicyState, now_ms: i64, interval: Duratio
         consecutive_failures: state.consecutive_failures,
         history: Vec::new(),
         retention: Vec::new(),
+        filters: Vec::new(),
+        primary_currency: None,
+        primary_currency_warning: None,
     }
 }
 
@@ -677,6 +779,30 @@ mod tests {
         );
         assert_eq!(stream_start(whole, &trades, Stream::Balances, now), None);
         assert_eq!(stream_start(whole, &[], Stream::Orders, now), None);
+    }
+
+    #[test]
+    fn keep_filters_take_known_values_on_their_stream_only() {
+        use exsync_plugin_api::Stream;
+        let v = |xs: &[&str]| xs.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let k = Keep::parse(Stream::Balances, Some(&v(&["spot"])), None)
+            .unwrap()
+            .unwrap();
+        assert!(k.keeps(r#"{"wallet":"spot","asset":"BTC"}"#));
+        assert!(!k.keeps(r#"{"wallet":"funding","asset":"BTC"}"#));
+        let k = Keep::parse(Stream::Orders, None, Some(&v(&["closed"])))
+            .unwrap()
+            .unwrap();
+        assert!(!k.keeps(r#"{"status":"open"}"#));
+        let e = Keep::parse(Stream::Orders, None, Some(&v(&["filled"]))).unwrap_err();
+        assert!(
+            e.contains("\"filled\"") && e.contains("allowed are open"),
+            "{e}"
+        );
+        let e = Keep::parse(Stream::Trades, Some(&v(&["spot"])), None).unwrap_err();
+        assert!(e.contains("[streams.balances]"), "{e}");
+        assert!(Keep::parse(Stream::Balances, Some(&[]), None).is_err());
+        assert_eq!(Keep::parse(Stream::Trades, None, None).unwrap(), None);
     }
 
     #[test]

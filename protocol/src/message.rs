@@ -431,6 +431,16 @@ pub struct PolicyInfo {
     /// `retention` per kind (`trade`: `forever`, `candle`: `400days`, `raw`: `90days`).
     #[serde(default)]
     pub retention: Vec<(String, String)>,
+    /// What the daemon keeps of a stream: `("balances", "wallets: spot, funding")`.
+    #[serde(default)]
+    pub filters: Vec<(String, String)>,
+    /// `primary_currency`, as configured.
+    #[serde(default)]
+    pub primary_currency: Option<String>,
+    /// Why the primary currency looks wrong (not among the assets the account holds), or
+    /// that it is not checked yet (no balances synced).
+    #[serde(default)]
+    pub primary_currency_warning: Option<String>,
 }
 
 /// How old an integration's stored credentials are.

@@ -90,6 +90,15 @@ pub fn policy_lines(i: &IntegrationInfo, now_ms: i64) -> String {
             .collect();
         text.push_str(&format!("  retention: {}\n", kept.join(", ")));
     }
+    for (stream, filter) in &p.filters {
+        text.push_str(&format!("  keeps ({stream}): {filter}\n"));
+    }
+    if let Some(c) = &p.primary_currency {
+        text.push_str(&format!("  primary currency: {c}\n"));
+    }
+    if let Some(w) = &p.primary_currency_warning {
+        text.push_str(&format!("  WARNING: {w}\n"));
+    }
     for (what, since) in &p.history {
         text.push_str(&format!("  history ({what}): {since}\n"));
     }

@@ -74,6 +74,14 @@ pub fn integration_info(daemon: &Daemon, it: &Integration) -> IntegrationInfo {
         policy: Some(exsync_protocol::PolicyInfo {
             history: policy::history_lines(it.config.since, &it.config.stream_since),
             retention: it.config.retention.shown.clone(),
+            filters: policy::filter_lines(&it.config.keep),
+            primary_currency: it.config.primary_currency.clone(),
+            primary_currency_warning: it.config.primary_currency.as_deref().and_then(|c| {
+                policy::primary_currency_warning(
+                    c,
+                    &daemon.store.assets(it.name()).unwrap_or_default(),
+                )
+            }),
             ..policy::info(&it.config.policy, &policy_state, now_ms(), shortest)
         }),
         paused,

@@ -224,6 +224,11 @@ fn validate_names_the_file_the_key_and_what_is_allowed() {
             "\"forever\"",
         ),
         ("history = \"ever\"\n", "history", "\"30d\""),
+        (
+            "primary_currency = \"usd\"\n",
+            "primary_currency",
+            "\"USD\"",
+        ),
     ] {
         let setup = setup(&sim, policy);
         let dir = setup.config_dir();
@@ -372,4 +377,66 @@ fn retention_prunes_only_older_records_reports_them_and_dry_run_removes_nothing(
     // Nothing older is left: a second pass removes nothing.
     let again = daemon.ctl_json(&["prune"]);
     assert_eq!(count(&again, "trade"), 0, "{again}");
+}
+
+#[test]
+fn wallets_and_statuses_keep_only_what_was_asked_and_primary_currency_is_checked() {
+    let sim = Sim::binance(&["--seed", "37", "--trades", "200"]);
+    let setup = setup(&sim, "");
+    let plain = "[streams]\nbalances = \"1h\"\norders = \"1h\"\n";
+    setup.integration(NAME, &binance_integration(&sim.url, plain));
+    let filtered = "[streams.balances]\nevery = \"1h\"\nwallets = [\"funding\"]\n\
+                    [streams.orders]\nevery = \"1h\"\nstatuses = [\"closed\"]\n";
+    setup.integration(
+        "filtered",
+        &binance_integration(&sim.url, filtered)
+            .replace("[credentials]", "primary_currency = \"ZZZ\"\n[credentials]"),
+    );
+    let daemon = Daemon::start(&setup);
+    exsync_e2e::assert_all_ok(&daemon.sync_wait(NAME));
+    sim.reset_stats();
+    exsync_e2e::assert_all_ok(&daemon.sync_wait("filtered"));
+    // The exchange was asked as before: the daemon filters what it stores.
+    assert!(requests(&sim) > 0);
+
+    let balances = daemon.records(NAME, "balance");
+    assert!(!balances.is_empty() && balances.iter().all(|b| b["wallet"] == "spot"));
+    assert!(daemon.records("filtered", "balance").is_empty());
+    let closed: Vec<Value> = daemon
+        .records(NAME, "order")
+        .into_iter()
+        .filter(|o| o["status"] == "closed")
+        .collect();
+    let kept = daemon.records("filtered", "order");
+    assert!(!closed.is_empty());
+    assert_eq!(kept.len(), closed.len());
+    assert!(kept.iter().all(|o| o["status"] == "closed"));
+
+    let shown = daemon.ctl_json(&["integrations", "filtered"]);
+    let policy = &shown["integrations"][0]["policy"];
+    assert_eq!(policy["primary_currency"], "ZZZ", "{shown}");
+    // No balance is kept, but trades and orders name assets: ZZZ is none of them.
+    assert!(
+        policy["primary_currency_warning"]
+            .as_str()
+            .unwrap()
+            .contains("ZZZ"),
+        "{shown}"
+    );
+    let text = daemon.ctl(&["integrations", "filtered"]).stdout;
+    assert!(text.contains("keeps (orders): statuses: closed"), "{text}");
+    assert!(text.contains("primary currency: ZZZ"), "{text}");
+    let asset = balances[0]["asset_native"].as_str().unwrap().to_owned();
+    setup.integration(
+        "filtered",
+        &binance_integration(&sim.url, filtered).replace(
+            "[credentials]",
+            &format!("primary_currency = \"{asset}\"\n[credentials]"),
+        ),
+    );
+    assert_eq!(daemon.reload_wait().code, 0);
+    let shown = daemon.ctl_json(&["integrations", "filtered"]);
+    let policy = &shown["integrations"][0]["policy"];
+    assert_eq!(policy["primary_currency"], asset.as_str(), "{shown}");
+    assert!(policy["primary_currency_warning"].is_null(), "{shown}");
 }
