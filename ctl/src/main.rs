@@ -44,8 +44,8 @@ enum Command {
     Status,
     /// Loaded and refused plugins: id, version, API version, file, generation.
     Plugins,
-    /// Configured integrations and their state.
-    Integrations,
+    /// Configured integrations and their state; with NAME, one and its sync policies.
+    Integrations(commands::integrations::IntegrationsArgs),
     /// Test an integration's connection: identity, key permissions, clock offset.
     Test(commands::test::TestArgs),
     /// Start a sync now; --wait shows progress and ends with the result.
@@ -70,6 +70,12 @@ enum Command {
     Audit(commands::audit::AuditArgs),
     /// Candle series: data sources, list, info, quality report, download, export, sample.
     Data(commands::data::DataArgs),
+    /// Pause an integration: no scheduled syncs until `resume` (kept across restarts).
+    Pause(commands::pause::PauseArgs),
+    /// Resume a paused integration (paused by `pause` or by `on_error = "pause"`).
+    Resume(commands::resume::ResumeArgs),
+    /// Remove records older than the integrations' retention (--dry-run: show what would go).
+    Prune(commands::prune::PruneArgs),
 }
 
 /// How a run ended: the exit codes operators and scripts rely on.
@@ -101,7 +107,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Status => commands::status::status(&ctx),
         Command::Plugins => commands::plugins::plugins(&ctx),
-        Command::Integrations => commands::integrations::integrations(&ctx),
+        Command::Integrations(args) => commands::integrations::integrations(&ctx, &args),
         Command::Test(args) => commands::test::test(&ctx, &args),
         Command::Sync(args) => commands::sync::sync(&ctx, &args),
         Command::Records(args) => commands::records::records(&ctx, &args),
@@ -114,6 +120,9 @@ fn main() -> ExitCode {
         Command::Backup(args) => commands::backup::backup(&ctx, &args),
         Command::Audit(args) => commands::audit::audit(&ctx, &args),
         Command::Data(args) => commands::data::data(&ctx, &args),
+        Command::Pause(args) => commands::pause::pause(&ctx, &args),
+        Command::Resume(args) => commands::resume::resume(&ctx, &args),
+        Command::Prune(args) => commands::prune::prune(&ctx, &args),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -211,7 +211,7 @@ struct IntegrationFile {
     #[serde(default)]
     credentials: CredentialsFile,
     #[serde(default)]
-    streams: BTreeMap<String, String>,
+    streams: BTreeMap<String, StreamEntry>,
     #[serde(default)]
     candles: Option<CandlesFile>,
     #[serde(default)]
@@ -227,6 +227,50 @@ struct NotifyFile {
     webhook: String,
     #[serde(default)]
     on: Option<Vec<String>>,
+    // Sync policies (`policy.rs`).
+    #[serde(default)]
+    enabled: Option<bool>,
+    #[serde(default)]
+    sync_windows: Vec<String>,
+    #[serde(default)]
+    jitter: Option<String>,
+    #[serde(default)]
+    on_error: Option<String>,
+    #[serde(default)]
+    max_consecutive_failures: Option<i64>,
+    /// The currency the portfolio view values the account in (`USD`, `EUR`, `USDT`).
+    #[serde(default)]
+    primary_currency: Option<String>,
+    /// How long each kind of record is kept (`prune.rs`).
+    #[serde(default)]
+    retention: BTreeMap<String, String>,
+    /// How far back, relative to now (`30d`): the other form of `start`.
+    #[serde(default)]
+    history: Option<String>,
+}
+
+/// One `[streams]` entry: `trades = "1h"`, or `[streams.trades]` with `every` and how far back.
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+#[serde(untagged)]
+enum StreamEntry {
+    Every(String),
+    Table(StreamTable),
+}
+
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct StreamTable {
+    every: String,
+    #[serde(default)]
+    start: Option<String>,
+    #[serde(default)]
+    history: Option<String>,
+    /// balances: which wallets to keep.
+    #[serde(default)]
+    wallets: Option<Vec<String>>,
+    /// orders: which statuses to keep.
+    #[serde(default)]
+    statuses: Option<Vec<String>>,
 }
 
 /// `credentials = "store"`, or a `[credentials]` table of sources.
@@ -476,6 +520,21 @@ pub fn file_credentials_digest(cfg: &IntegrationConfig) -> Option<String> {
         }
     }
     any.then(|| hex::encode(hasher.finalize()))
+    /// Pause, windows, jitter, failures: see `policy.rs`.
+    pub policy: crate::policy::Policy,
+    /// How far back the whole integration goes, `start` or `history` (`start_ms` holds a
+    /// `start` too, for the code that reads it).
+    pub since: Option<crate::policy::Since>,
+    /// Streams with a `start` or `history` of their own (`[streams.trades]`).
+    pub stream_since: Vec<(Stream, crate::policy::Since)>,
+    /// `retention`: see `prune.rs`.
+    pub retention: crate::prune::Retention,
+    /// What the daemon keeps of a stream (`[streams.balances] wallets`, `[streams.orders]
+    /// statuses`): see `policy::Keep`.
+    pub keep: Vec<(Stream, crate::policy::Keep)>,
+    /// `primary_currency`: stored and shown; checked against the account's assets by
+    /// `exsyncctl integrations NAME` once balances are synced.
+    pub primary_currency: Option<String>,
 }
 
 /// Integration names are file stems: letters, digits, `-` and `_`.
@@ -554,7 +613,25 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         toml::from_str(&text).map_err(|e| err(crate::webhook::redact_urls(&toml_message(&e))))?;
 
     let mut streams = Vec::new();
-    for (key, interval) in &file.streams {
+    let mut stream_since = Vec::new();
+    let mut keep = Vec::new();
+    for (key, entry) in &file.streams {
+        if let (StreamEntry::Table(t), Some(stream)) = (entry, Stream::from_name(key)) {
+            if let Some(k) =
+                crate::policy::Keep::parse(stream, t.wallets.as_deref(), t.statuses.as_deref())
+                    .map_err(|m| err(format!("[streams.{key}] {m}")))?
+            {
+                keep.push((stream, k));
+            }
+        }
+        let (interval, since) = match entry {
+            StreamEntry::Every(every) => (every, None),
+            StreamEntry::Table(t) => (
+                &t.every,
+                crate::policy::Since::parse(t.start.as_deref(), t.history.as_deref())
+                    .map_err(|m| err(format!("[streams.{key}] {m}")))?,
+            ),
+        };
         let stream = Stream::from_name(key).filter(|s| *s != Stream::Candles).ok_or_else(|| {
             err(format!(
                 "unknown stream `{key}` in [streams] (known: balances, trades, orders, deposits, withdrawals, ledger; candles have their own [candles] table)"
@@ -563,6 +640,9 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         let interval =
             parse_interval(interval).map_err(|m| err(format!("[streams] {key}: {m}")))?;
         streams.push((stream, interval));
+        if let Some(since) = since {
+            stream_since.push((stream, since));
+        }
     }
     let spike_threshold = file
         .candles
@@ -624,6 +704,27 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         .map(|n| crate::webhook::NotifyConfig::parse(&n.webhook, n.on.as_deref()))
         .transpose()
         .map_err(err)?;
+    let since =
+        crate::policy::Since::parse(file.start.as_deref(), file.history.as_deref()).map_err(err)?;
+    let retention = crate::prune::Retention::parse(&file.retention).map_err(err)?;
+    if let Some(c) = &file.primary_currency {
+        let ok = (2..=12).contains(&c.len())
+            && c.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+        if !ok {
+            return Err(err(format!(
+                "primary_currency = {c:?}: allowed is an asset code in capitals, like \"USD\", \"EUR\" or \"USDT\""
+            )));
+        }
+    }
+    let policy = crate::policy::Policy::parse(&crate::policy::PolicyFile {
+        enabled: file.enabled,
+        sync_windows: &file.sync_windows,
+        jitter: file.jitter.as_deref(),
+        on_error: file.on_error.as_deref(),
+        max_consecutive_failures: file.max_consecutive_failures,
+    })
+    .map_err(err)?;
     let options = serde_json::to_value(&file.options)
         .ok()
         .and_then(|v| v.as_object().cloned())
@@ -646,6 +747,12 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         candle_history_days: None,
         spike_threshold,
         notify,
+        policy,
+        since,
+        stream_since,
+        retention,
+        keep,
+        primary_currency: file.primary_currency,
     })
 }
 
@@ -822,6 +929,53 @@ interval = "1h"
             .unwrap_err()
             .message
             .contains("absolute"));
+    }
+
+    #[test]
+    fn streams_take_an_interval_or_a_table_with_their_own_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "h.toml",
+            "exchange = \"binance\"\nhistory = \"90d\"\n[streams]\norders = \"1h\"\n[streams.trades]\nevery = \"2h\"\nhistory = \"30d\"\n",
+        );
+        let c = load_integration(&p).unwrap();
+        assert_eq!(
+            c.streams,
+            vec![
+                (Stream::Trades, Duration::from_secs(7200)),
+                (Stream::Orders, Duration::from_secs(3600))
+            ]
+        );
+        assert_eq!(
+            c.since,
+            Some(crate::policy::Since::History(Duration::from_secs(
+                90 * 86400
+            )))
+        );
+        assert_eq!(
+            c.stream_since,
+            vec![(
+                Stream::Trades,
+                crate::policy::Since::History(Duration::from_secs(30 * 86400))
+            )]
+        );
+        let p = write(
+            dir.path(),
+            "i.toml",
+            "exchange = \"binance\"\n[streams.trades]\nevery = \"1h\"\nstart = \"2024-01-01\"\nhistory = \"30d\"\n",
+        );
+        let e = load_integration(&p).unwrap_err();
+        assert!(
+            e.message.starts_with("[streams.trades] start and history"),
+            "{e}"
+        );
+        let p = write(
+            dir.path(),
+            "j.toml",
+            "exchange = \"binance\"\nstart = \"2024-01-01\"\nhistory = \"30d\"\n",
+        );
+        assert!(load_integration(&p).is_err());
     }
 
     #[test]

@@ -6,8 +6,9 @@
 //! coverage) is one redb write transaction, so a crash loses at most the page in flight.
 //! Shutdown is checked between pages: the page in flight is finished and committed first.
 //!
-//! Scheduling: each integration has one task that runs its due streams (interval with ±10%
-//! jitter); `exsyncctl sync` runs them now. One sync per integration at a time; at most
+//! Scheduling: each integration has one task that runs its due streams (interval plus a fixed
+//! jitter offset per stream, inside the integration's sync windows, unless it is paused: see
+//! `policy.rs`); `exsyncctl sync` runs them now. One sync per integration at a time; at most
 //! `max_concurrent_syncs` integrations sync at once.
 
 use std::collections::{BTreeSet, HashSet};
@@ -18,7 +19,6 @@ use std::time::{Duration, Instant};
 use exsync_plugin_api::loader::ConnectorHandle;
 use exsync_plugin_api::{ErrorKind, PartitionContext, PluginError, Record, Stream};
 use exsync_protocol::{ErrorInfo, Range, StreamSyncResult, SyncProgress, SyncReport};
-use rand::Rng;
 use rust_decimal::Decimal;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
@@ -27,6 +27,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::daemon::Daemon;
 use crate::events::{PageCommitted, RateLimitWaited, StreamLabels, StreamSyncFailed, StreamSynced};
 use crate::host::now_ms;
+use crate::policy;
 use crate::store::{PageOutcome, PageWrite, PartitionKey, StoredRecord};
 use crate::supervisor::{error_info, Integration};
 use crate::webhook::{Notification, Transition};
@@ -395,6 +396,22 @@ impl StreamRun<'_> {
         let (stream, partition) = (self.stream, partition.to_owned());
         let (daemon, name) = (self.daemon.clone(), self.it.name().to_owned());
         self.plugin_call(&what, move || {
+        // A stream with a later start than the plugin was given keeps only its own history.
+        let keep_from = policy::stream_start(
+            self.it.config.since,
+            &self.it.config.stream_since,
+            stream,
+            now_ms(),
+        );
+        // `wallets` and `statuses`: the daemon keeps only what the operator asked for.
+        let keep = self
+            .it
+            .config
+            .keep
+            .iter()
+            .find(|(s, _)| *s == stream)
+            .map(|(_, k)| k.clone());
+        blocking(move || {
             let page = {
                 let handle = connector
                     .lock()
@@ -404,6 +421,12 @@ impl StreamRun<'_> {
             let (records, assets) = prepare(stream, page.records)?;
             if stream == Stream::Candles {
                 crate::candles::note_page(&daemon, &name, &records);
+            let (mut records, assets) = prepare(stream, page.records)?;
+            if let Some(from) = keep_from {
+                records.retain(|r| r.timestamp >= from);
+            }
+            if let Some(keep) = &keep {
+                records.retain(|r| keep.keeps(&r.json));
             }
             let write = PageWrite {
                 records,
@@ -767,6 +790,7 @@ pub async fn sync(
         }
     }
     daemon.set_running(it.name(), None);
+    policy::record_outcome(&daemon, &it, &report);
     report
 }
 
@@ -778,14 +802,29 @@ fn synced_since(daemon: &Daemon, it: &Integration, stream: Stream, since_ms: i64
         .is_some_and(|t| t > since_ms)
 }
 
-/// When a stream is next due: its interval after the last attempt, jittered ±10%.
-fn next_due(last_attempt_ms: Option<i64>, interval: Duration) -> i64 {
-    let interval_ms = interval.as_millis() as i64;
-    let jitter = rand::thread_rng().gen_range(-interval_ms / 10..=interval_ms / 10);
+/// When a stream is next due: its interval after the last attempt, shifted by the
+/// integration's fixed jitter offset for the stream (`policy::jitter_offset`).
+fn next_due(
+    it: &Integration,
+    stream: Stream,
+    last_attempt_ms: Option<i64>,
+    interval: Duration,
+) -> i64 {
+    let bound = it.config.policy.jitter_for(interval);
     match last_attempt_ms {
         // First sync soon after start, spread over a few seconds.
-        None => now_ms() + rand::thread_rng().gen_range(0..=interval_ms.min(3_000)),
-        Some(t) => t + interval_ms + jitter,
+        None => {
+            now_ms()
+                + policy::jitter_offset(
+                    it.name(),
+                    stream.as_str(),
+                    bound.min(interval).min(Duration::from_secs(3)),
+                )
+        }
+        Some(t) => {
+            t + interval.as_millis() as i64
+                + policy::jitter_offset(it.name(), stream.as_str(), bound)
+        }
     }
 }
 
@@ -794,12 +833,20 @@ pub async fn schedule(daemon: Arc<Daemon>, it: Arc<Integration>) {
     if it.connector.is_none() || it.streams.is_empty() {
         return;
     }
+    // Retention runs beside the schedule, and stops with it.
+    tokio::spawn(crate::prune::daily(daemon.clone(), it.clone()));
     let mut due: Vec<(Stream, Duration, i64)> = it
         .streams
         .iter()
         .map(|(s, interval)| {
             let last = daemon.stream_state(it.name(), s.as_str()).last_attempt_ms;
             (*s, *interval, next_due(last, *interval))
+            let last = daemon
+                .store
+                .stream_state(it.name(), s.as_str())
+                .ok()
+                .and_then(|st| st.last_attempt_ms);
+            (*s, *interval, next_due(&it, *s, last, *interval))
         })
         .collect();
     loop {
@@ -815,6 +862,28 @@ pub async fn schedule(daemon: Arc<Daemon>, it: Arc<Integration>) {
         if it.stop.is_cancelled() {
             return;
         }
+        let policy = &it.config.policy;
+        let paused = policy::paused(
+            policy,
+            &it.config.file,
+            &policy::state(&daemon.store, it.name()),
+        );
+        if let Some(p) = paused {
+            tracing::debug!(integration = it.name(), by = %p.by, "Paused: the scheduled sync does not run.");
+            for d in due.iter_mut().filter(|d| ready.contains(&d.0)) {
+                d.2 = next_due(&it, d.0, Some(now), d.1);
+            }
+            continue;
+        }
+        if !policy.in_window(now) {
+            // Outside every sync window: the due streams wait for the next one to open.
+            let opens = policy.next_window(now);
+            for d in due.iter_mut().filter(|d| ready.contains(&d.0)) {
+                let bound = policy.jitter_for(d.1);
+                d.2 = opens + policy::jitter_offset(it.name(), d.0.as_str(), bound);
+            }
+            continue;
+        }
         // All due streams in one sync: balances before trades, under one hold of the lock.
         sync(
             daemon.clone(),
@@ -825,7 +894,7 @@ pub async fn schedule(daemon: Arc<Daemon>, it: Arc<Integration>) {
         )
         .await;
         for d in due.iter_mut().filter(|d| ready.contains(&d.0)) {
-            d.2 = next_due(Some(now_ms()), d.1);
+            d.2 = next_due(&it, d.0, Some(now_ms()), d.1);
         }
     }
 }
@@ -963,10 +1032,44 @@ mod tests {
     }
 
     #[test]
-    fn next_due_jitters_within_ten_percent() {
-        for _ in 0..100 {
-            let d = next_due(Some(1_000_000), Duration::from_secs(100));
-            assert!((1_090_000..=1_110_000).contains(&d), "{d}");
-        }
+    fn next_due_jitters_within_ten_percent_and_the_same_every_time() {
+        let config = crate::config::IntegrationConfig {
+            name: "binance-main".into(),
+            file: "binance-main.toml".into(),
+            exchange: "binance".into(),
+            base_url: None,
+            sandbox: false,
+            start_ms: None,
+            budget: true,
+            credentials: Default::default(),
+            credentials_in_store: false,
+            streams: Vec::new(),
+            candle_symbols: Vec::new(),
+            candle_timeframes: Vec::new(),
+            options: Default::default(),
+            policy: Default::default(),
+            since: None,
+            stream_since: Vec::new(),
+            retention: Default::default(),
+            keep: Vec::new(),
+            primary_currency: None,
+        };
+        let it = crate::supervisor::Integration::unconnected(config);
+        let d = next_due(
+            &it,
+            Stream::Trades,
+            Some(1_000_000),
+            Duration::from_secs(100),
+        );
+        assert!((1_100_000..=1_110_000).contains(&d), "{d}");
+        assert_eq!(
+            d,
+            next_due(
+                &it,
+                Stream::Trades,
+                Some(1_000_000),
+                Duration::from_secs(100)
+            )
+        );
     }
 }

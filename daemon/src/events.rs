@@ -722,5 +722,65 @@ impl NotificationFailed<'_> {
                 m.notifications.with_label_values(&["failed"]).inc();
             }
         }
+/// An integration was paused (`exsyncctl pause`, or `on_error = "pause"` after a run of
+/// failures) or resumed.
+pub struct IntegrationPauseChanged<'a> {
+    pub integration: &'a str,
+    /// `ctl`, `failures`, or `resumed`.
+    pub by: &'a str,
+    pub reason: &'a str,
+}
+
+impl IntegrationPauseChanged<'_> {
+    pub fn emit(&self) {
+        match self.by {
+            "resumed" => info!(integration = self.integration, "Integration resumed."),
+            "failures" => warn!(
+                integration = self.integration,
+                reason = self.reason,
+                "Integration paused after consecutive failed syncs."
+            ),
+            _ => info!(
+                integration = self.integration,
+                reason = self.reason,
+                "Integration paused."
+            ),
+        }
+    }
+}
+
+/// A compaction pass removed (or, dry, would remove) records older than the retention of
+/// their kind.
+pub struct RecordsPruned<'a> {
+    pub integration: &'a str,
+    /// A record kind, or `raw` (raw JSON dropped, records kept).
+    pub kind: &'a str,
+    pub before_ms: i64,
+    pub records: u64,
+    pub dry_run: bool,
+}
+
+impl RecordsPruned<'_> {
+    pub fn emit(&self, m: &Metrics) {
+        if self.dry_run {
+            info!(
+                integration = self.integration,
+                kind = self.kind,
+                before_ms = self.before_ms,
+                records = self.records,
+                "Records that retention would prune (dry run)."
+            );
+            return;
+        }
+        info!(
+            integration = self.integration,
+            kind = self.kind,
+            before_ms = self.before_ms,
+            records = self.records,
+            "Records pruned."
+        );
+        m.pruned_records
+            .with_label_values(&[self.kind])
+            .inc_by(self.records);
     }
 }

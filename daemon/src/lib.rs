@@ -25,6 +25,8 @@ pub mod metrics;
 pub mod notify;
 pub mod plugins;
 pub mod quality;
+pub mod policy;
+pub mod prune;
 pub mod reload;
 pub mod sample;
 pub mod store;

@@ -28,6 +28,9 @@ pub struct Metrics {
     pub sync_duration: HistogramVec,
     pub sync_failures: IntCounterVec,
     pub records_synced: IntCounterVec,
+    /// `exsync_pruned_records_total{kind}`: records removed by retention, and `raw` for
+    /// records whose raw JSON was dropped.
+    pub pruned_records: IntCounterVec,
     pub pages_committed: IntCounterVec,
     pub last_success: GaugeVec,
     pub sync_interval: GaugeVec,
@@ -85,6 +88,17 @@ impl Metrics {
                         "Failed stream syncs, by error kind (auth, clock, rate_limited, ...).",
                     ),
                     &["integration", "exchange", "stream", "reason"],
+                )
+                .unwrap(),
+            ),
+            pruned_records: reg(
+                &registry,
+                IntCounterVec::new(
+                    Opts::new(
+                        "exsync_pruned_records_total",
+                        "Records removed by retention (kind `raw`: records whose raw JSON was dropped).",
+                    ),
+                    &["kind"],
                 )
                 .unwrap(),
             ),

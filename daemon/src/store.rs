@@ -45,6 +45,8 @@ const CREDENTIALS_SET: TableDefinition<&str, i64> = TableDefinition::new("creden
 const KEY_CHECK: TableDefinition<&str, &[u8]> = TableDefinition::new("key_check");
 /// `schema_version` and friends.
 const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
+/// integration → its policy state (a pause, consecutive failures) as JSON (`policy.rs`).
+const POLICY_STATE: TableDefinition<&str, &[u8]> = TableDefinition::new("policy_state");
 
 /// redb's page cache. Its default (1 GiB) made a 1M-trade sync peak at 945 MiB RSS; the
 /// engine writes pages once and reads little back, so a small cache costs nothing.
@@ -309,6 +311,8 @@ impl Store {
             txn.open_table(CREDENTIALS_SET)
                 .doing(|| "creating tables".into())?;
             txn.open_table(KEY_CHECK)
+                .doing(|| "creating tables".into())?;
+            txn.open_table(POLICY_STATE)
                 .doing(|| "creating tables".into())?;
         }
         txn.commit().doing(|| format!("initialising {shown}"))?;
@@ -819,7 +823,108 @@ impl Store {
         copy_table(&read, &write, CREDENTIALS_SET, &doing)?;
         copy_table(&read, &write, KEY_CHECK, &doing)?;
         copy_table(&read, &write, META, &doing)?;
+        copy_table(&read, &write, POLICY_STATE, &doing)?;
         write.commit().doing(doing)
+    }
+
+    /// Retention (`prune.rs`): the records of `kind` older than `before_ms` are removed, or
+    /// with `strip_raw` kept with their `raw` emptied to `{}`. A dry run only counts. Returns
+    /// how many records it touched (would touch).
+    pub fn prune_records(
+        &self,
+        integration: &str,
+        kind: &str,
+        before_ms: i64,
+        strip_raw: bool,
+        dry_run: bool,
+    ) -> Result<u64, StoreError> {
+        let doing = || format!("pruning {kind} records of {integration} before {before_ms}");
+        let txn = self.db.begin_write().doing(doing)?;
+        let mut touched = 0u64;
+        {
+            let mut records = txn.open_table(RECORDS).doing(doing)?;
+            let mut by_time = txn.open_table(RECORDS_BY_TIME).doing(doing)?;
+            let mut counts = txn.open_table(RECORD_COUNTS).doing(doing)?;
+            let mut old: Vec<(i64, String)> = Vec::new();
+            for entry in by_time
+                .range((integration, kind, i64::MIN, "")..(integration, kind, before_ms, ""))
+                .doing(doing)?
+            {
+                let (k, _) = entry.doing(doing)?;
+                let (_, _, ts, id) = k.value();
+                old.push((ts, id.to_owned()));
+            }
+            for (ts, id) in &old {
+                if !strip_raw {
+                    touched += 1;
+                    if !dry_run {
+                        records
+                            .remove((integration, kind, id.as_str()))
+                            .doing(doing)?;
+                        by_time
+                            .remove((integration, kind, *ts, id.as_str()))
+                            .doing(doing)?;
+                    }
+                    continue;
+                }
+                let json = match records.get((integration, kind, id.as_str())).doing(doing)? {
+                    Some(v) => v.value().1.to_vec(),
+                    None => continue,
+                };
+                let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&json) else {
+                    continue;
+                };
+                let empty = serde_json::Value::Object(Default::default());
+                match value.get_mut("raw") {
+                    Some(raw) if *raw != empty => *raw = empty,
+                    _ => continue,
+                }
+                touched += 1;
+                if !dry_run {
+                    let bytes = serde_json::to_vec(&value).expect("a record serializes");
+                    records
+                        .insert((integration, kind, id.as_str()), (*ts, bytes.as_slice()))
+                        .doing(doing)?;
+                }
+            }
+            if !strip_raw && !dry_run && touched > 0 {
+                let before = counts
+                    .get((integration, kind))
+                    .doing(doing)?
+                    .map(|v| v.value())
+                    .unwrap_or(0);
+                counts
+                    .insert((integration, kind), before.saturating_sub(touched))
+                    .doing(doing)?;
+            }
+        }
+        if dry_run {
+            txn.abort().doing(doing)?;
+        } else {
+            txn.commit().doing(doing)?;
+        }
+        Ok(touched)
+    }
+
+    /// An integration's policy state as `policy.rs` wrote it, if any.
+    pub fn policy_state(&self, integration: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let doing = || format!("reading the policy state of {integration}");
+        let txn = self.db.begin_read().doing(doing)?;
+        let table = txn.open_table(POLICY_STATE).doing(doing)?;
+        Ok(table
+            .get(integration)
+            .doing(doing)?
+            .map(|v| v.value().to_vec()))
+    }
+
+    pub fn set_policy_state(&self, integration: &str, state: &[u8]) -> Result<(), StoreError> {
+        let doing = || format!("writing the policy state of {integration}");
+        let txn = self.db.begin_write().doing(doing)?;
+        {
+            let mut table = txn.open_table(POLICY_STATE).doing(doing)?;
+            table.insert(integration, state).doing(doing)?;
+        }
+        txn.commit().doing(doing)
     }
 }
 

@@ -81,6 +81,25 @@ pub struct Integration {
 }
 
 impl Integration {
+    /// An integration with no connector yet: what building one starts from.
+    pub fn unconnected(config: IntegrationConfig) -> Integration {
+        Integration {
+            error: None,
+            manifest: None,
+            connector: None,
+            base_url: None,
+            streams: Vec::new(),
+            unsupported: Vec::new(),
+            redactor: Redactor::default(),
+            masked_credentials: Vec::new(),
+            sync_lock: Arc::new(tokio::sync::Mutex::new(())),
+            stop: CancellationToken::new(),
+            plugin_sha: None,
+            credential_stamp: None,
+            config,
+        }
+    }
+
     pub fn name(&self) -> &str {
         &self.config.name
     }
@@ -266,21 +285,13 @@ pub fn prepare_with_credentials(
     credentials: Option<BTreeMap<String, String>>,
 ) -> Integration {
     let mut integration = Integration {
-        error: None,
-        manifest: None,
-        connector: None,
-        base_url: None,
-        streams: Vec::new(),
-        unsupported: Vec::new(),
-        redactor: Redactor::default(),
-        masked_credentials: Vec::new(),
-        sync_lock: Arc::new(tokio::sync::Mutex::new(())),
         stop,
         plugin_sha: None,
         credential_stamp: None,
         plugin_hung: Default::default(),
         file_stamp: crate::config::file_credentials_digest(&cfg),
         config: cfg,
+        ..Integration::unconnected(cfg)
     };
     if let Err(e) = connect(&mut integration, plugins, shared, credentials) {
         integration.error = Some(e);
@@ -427,6 +438,7 @@ fn connect(
             cfg.candle_history_days
                 .map(|days| crate::host::now_ms() - i64::from(days) * DAY_MS)
         }),
+        start_ms: crate::policy::plugin_start(cfg.since, &cfg.stream_since, crate::host::now_ms()),
         credentials,
         candles: CandleConfig {
             symbols: cfg.candle_symbols.clone(),

@@ -71,6 +71,7 @@ mod tests {
             integration: "binance-main".into(),
             stream: Some("trades".into()),
             wait: true,
+            force: false,
         });
         let line = encode(&req);
         assert!(line.ends_with('\n'));

@@ -53,6 +53,12 @@ pub enum Request {
     DataExport(DataExportRequest),
     /// `exsyncctl data generate-sample`
     DataGenerateSample(DataGenerateSampleRequest),
+    /// `exsyncctl pause NAME`: no scheduled syncs until `resume` (kept across restarts)
+    Pause(PauseRequest),
+    /// `exsyncctl resume NAME`: clears a pause set by `pause` or by `on_error = "pause"`
+    Resume(ResumeRequest),
+    /// `exsyncctl prune [--dry-run] [NAME]`: applies the integrations' `retention` now
+    Prune(PruneRequest),
 }
 
 impl Request {
@@ -102,6 +108,9 @@ impl Request {
             Request::DataValidate(_) => None,
             Request::DataDownload(r) => Some(format!("{}: {}", r.exchange, r.symbols.join(","))),
             Request::DataExport(_) | Request::DataGenerateSample(_) => None,
+            Request::Pause(_) => "pause",
+            Request::Resume(_) => "resume",
+            Request::Prune(_) => "prune",
         }
     }
 
@@ -116,6 +125,9 @@ impl Request {
                 | Request::Backup(_)
                 | Request::DataDownload(_)
                 | Request::DataGenerateSample(_)
+                | Request::Pause(_)
+                | Request::Resume(_)
+                | Request::Prune(_)
         )
     }
 
@@ -226,6 +238,66 @@ impl Right {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
 pub struct AuditRequest {
     /// Only entries at or after this UTC ms; all when absent.
+/// `exsyncctl pause NAME`
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct PauseRequest {
+    pub integration: String,
+}
+
+/// `exsyncctl prune [--dry-run] [NAME]`
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct PruneRequest {
+    /// One integration, or all.
+    #[serde(default)]
+    pub integration: Option<String>,
+    /// Count what would go; remove nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// The answer to `prune`: what was removed (or would be, on a dry run).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct PruneReport {
+    pub dry_run: bool,
+    pub pruned: Vec<PrunedKind>,
+}
+
+/// One kind of one integration: records older than `before_ms` removed (kind `raw`: their raw
+/// JSON dropped, the records kept).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct PrunedKind {
+    pub integration: String,
+    pub kind: String,
+    pub before_ms: i64,
+    pub records: u64,
+}
+
+/// `exsyncctl resume NAME`
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct ResumeRequest {
+    pub integration: String,
+}
+
+/// The answer to `pause` and `resume`: the integration's pause state afterwards.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct PauseReport {
+    pub integration: String,
+    /// Whether the request changed anything (pausing a paused integration does not).
+    pub changed: bool,
+    /// Why it is still paused, if it is (`enabled = false` in its file outlasts `resume`).
+    #[serde(default)]
+    pub paused: Option<PauseInfo>,
+}
+
+/// Why an integration is paused: it runs no scheduled sync, and a manual sync needs `--force`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct PauseInfo {
+    /// `config` (`enabled = false`), `ctl` (`exsyncctl pause`), `failures` (`on_error = "pause"`).
+    pub by: String,
+    pub reason: String,
+    /// What to do to resume it.
+    pub hint: String,
+    /// When it was paused, UTC ms (absent for `config`).
     #[serde(default)]
     pub since_ms: Option<i64>,
 }
@@ -280,6 +352,9 @@ pub struct SyncRequest {
     /// Stream progress events and answer when the sync ends; otherwise answer once it started.
     #[serde(default)]
     pub wait: bool,
+    /// Sync even if the integration is paused (without it, a paused integration refuses).
+    #[serde(default)]
+    pub force: bool,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -334,6 +409,8 @@ pub enum Response {
     CandleBatch(CandleBatch),
     DataExport(DataExportReport),
     DataGenerateSample(DataGenerateSampleReport),
+    Pause(PauseReport),
+    Prune(PruneReport),
     Error(ErrorResponse),
 }
 
@@ -452,7 +529,8 @@ pub struct IntegrationInfo {
     pub name: String,
     pub exchange: String,
     pub file: String,
-    /// `ready`, `syncing`, `failing` (last sync failed), `broken` (cannot run: see `error`).
+    /// `ready`, `syncing`, `failing` (last sync failed), `broken` (cannot run: see `error`),
+    /// `paused` (see `paused`).
     pub state: String,
     #[serde(default)]
     pub base_url: Option<String>,
@@ -462,6 +540,56 @@ pub struct IntegrationInfo {
     /// Credentials kept in the daemon's encrypted store (`credentials = "store"`).
     #[serde(default)]
     pub credentials: Option<CredentialAge>,
+    /// Why it runs no scheduled sync, if it is paused.
+    #[serde(default)]
+    pub paused: Option<PauseInfo>,
+    /// The sync policies from its file, as applied (`exsyncctl integrations NAME`).
+    #[serde(default)]
+    pub policy: Option<PolicyInfo>,
+}
+
+/// An integration's sync policies as the daemon applies them.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct PolicyInfo {
+    /// `enabled` in the file.
+    pub enabled: bool,
+    /// `sync_windows`, as written; empty means any time.
+    #[serde(default)]
+    pub sync_windows: Vec<String>,
+    /// When the next window opens, UTC ms (absent when there are no windows or one is open).
+    #[serde(default)]
+    pub next_window_ms: Option<i64>,
+    /// Whether a window is open now (true when there are no windows).
+    #[serde(default)]
+    pub in_window: bool,
+    /// The jitter bound, ms.
+    #[serde(default)]
+    pub jitter_ms: u64,
+    /// `on_error`: `retry` or `pause`.
+    #[serde(default)]
+    pub on_error: String,
+    #[serde(default)]
+    pub max_consecutive_failures: Option<u32>,
+    /// Syncs in a row that failed.
+    #[serde(default)]
+    pub consecutive_failures: u32,
+    /// How far back each stream's history is kept (`trades: from 2024-01-01T00:00:00Z`);
+    /// `integration` for the whole integration.
+    #[serde(default)]
+    pub history: Vec<(String, String)>,
+    /// `retention` per kind (`trade`: `forever`, `candle`: `400days`, `raw`: `90days`).
+    #[serde(default)]
+    pub retention: Vec<(String, String)>,
+    /// What the daemon keeps of a stream: `("balances", "wallets: spot, funding")`.
+    #[serde(default)]
+    pub filters: Vec<(String, String)>,
+    /// `primary_currency`, as configured.
+    #[serde(default)]
+    pub primary_currency: Option<String>,
+    /// Why the primary currency looks wrong (not among the assets the account holds), or
+    /// that it is not checked yet (no balances synced).
+    #[serde(default)]
+    pub primary_currency_warning: Option<String>,
 }
 
 /// How old an integration's stored credentials are.

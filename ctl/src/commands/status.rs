@@ -202,6 +202,19 @@ fn render_integration(integration: &IntegrationInfo, now_ms: i64) -> String {
             text.push_str(&format!("    hint: {hint}\n"));
         }
     }
+    if integration.paused.is_some()
+        || integration
+            .policy
+            .as_ref()
+            .is_some_and(|p| !p.sync_windows.is_empty())
+    {
+        // Indented under the integration: the pause and the next sync window.
+        for line in super::integrations::policy_lines(integration, now_ms).lines() {
+            if line.contains("paused") || line.contains("hint") || line.contains("sync windows") {
+                text.push_str(&format!("  {line}\n"));
+            }
+        }
+    }
     if let Some(c) = &integration.credentials {
         let stored = match c.set_ms {
             Some(set_ms) => format!(

@@ -28,6 +28,9 @@ pub struct SyncArgs {
     /// Show progress and wait for the result.
     #[arg(long)]
     pub wait: bool,
+    /// Sync even if the integration is paused (it stays paused).
+    #[arg(long)]
+    pub force: bool,
 }
 
 pub fn sync(ctx: &Context, args: &SyncArgs) -> Result<Exit, Failure> {
@@ -35,6 +38,7 @@ pub fn sync(ctx: &Context, args: &SyncArgs) -> Result<Exit, Failure> {
         integration: args.name.clone(),
         stream: args.stream.clone(),
         wait: args.wait,
+        force: args.force,
     });
     let bar = progress_bar(args.wait && !ctx.json && std::io::stdout().is_terminal());
     let answer = ctx.request(&request, |event| {

@@ -32,7 +32,13 @@ pub fn coverage(daemon: &Daemon, request: CoverageRequest) -> Response {
             .map(|lookback| now_ms() - lookback);
         streams.push(StreamCoverage {
             stream: name.to_owned(),
-            start_ms: it.config.start_ms,
+            start_ms: crate::policy::stream_start(
+                it.config.since,
+                &it.config.stream_since,
+                *stream,
+                now_ms(),
+            )
+            .or_else(|| it.config.since.map(|s| s.at(now_ms()))),
             limit_from_ms,
             partitions: partitions
                 .into_iter()

@@ -4,6 +4,7 @@ use exsync_protocol::{CredentialAge, IntegrationInfo, IntegrationsReport, Respon
 
 use crate::daemon::Daemon;
 use crate::host::now_ms;
+use crate::policy;
 use crate::supervisor::Integration;
 
 /// The state of one integration, as `status` and `integrations` show it.
@@ -41,10 +42,15 @@ pub fn integration_info(daemon: &Daemon, it: &Integration) -> IntegrationInfo {
             ..Default::default()
         });
     }
+    let policy_state = policy::state(&daemon.store, it.name());
+    let paused = policy::paused(&it.config.policy, &it.config.file, &policy_state);
+    let shortest = it.streams.iter().map(|(_, i)| *i).min().unwrap_or_default();
     let state = if it.error.is_some() {
         "broken"
     } else if running.is_some() {
         "syncing"
+    } else if paused.is_some() {
+        "paused"
     } else if failing {
         "failing"
     } else {
@@ -62,6 +68,20 @@ pub fn integration_info(daemon: &Daemon, it: &Integration) -> IntegrationInfo {
             .config
             .credentials_in_store
             .then(|| credential_age(daemon, it.name())),
+        policy: Some(exsync_protocol::PolicyInfo {
+            history: policy::history_lines(it.config.since, &it.config.stream_since),
+            retention: it.config.retention.shown.clone(),
+            filters: policy::filter_lines(&it.config.keep),
+            primary_currency: it.config.primary_currency.clone(),
+            primary_currency_warning: it.config.primary_currency.as_deref().and_then(|c| {
+                policy::primary_currency_warning(
+                    c,
+                    &daemon.store.assets(it.name()).unwrap_or_default(),
+                )
+            }),
+            ..policy::info(&it.config.policy, &policy_state, now_ms(), shortest)
+        }),
+        paused,
     }
 }
 

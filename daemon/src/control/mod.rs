@@ -15,6 +15,9 @@
 //! ([`Request::is_audited`]: every change and every credential access or use) or refused; such a
 //! request is appended to the audit log ([`crate::audit`]) with who asked, what, when and the
 //! result of its final answer, and gets a journal line. Handlers know nothing of it.
+//! connection stays usable. Requests that change something (`sync`, `reload`, `credentials`,
+//! `backup`, `pause`, `resume`, `prune`) are allowed only to root and the daemon's own user (checked with `SO_PEERCRED`);
+//! reads to whoever can open the socket (mode 0660: the `exsync` group).
 
 pub mod access;
 mod audit;
@@ -25,9 +28,12 @@ mod data;
 mod data_export;
 mod data_generate_sample;
 mod integrations;
+mod pause;
 mod plugins;
+mod prune;
 mod records;
 mod reload;
+mod resume;
 mod status;
 mod sync;
 mod test;
@@ -346,6 +352,28 @@ async fn connection(
         }
         if let Some((verb, uid, daemon)) = out.answering.take() {
             ControlRequestAnswered { verb, result, uid }.emit(&daemon.metrics);
+        match request {
+            Request::Status => out.send(&status::status(&daemon)).await?,
+            Request::Plugins => out.send(&plugins::plugins(&daemon)).await?,
+            Request::Integrations => out.send(&integrations::integrations(&daemon)).await?,
+            Request::Test(r) => out.send(&test::test(&daemon, r).await).await?,
+            Request::Sync(r) => sync::sync(&daemon, r, &mut out).await?,
+            Request::Records(r) => records::records(&daemon, r, &mut out).await?,
+            Request::Coverage(r) => out.send(&coverage::coverage(&daemon, r)).await?,
+            Request::Reload(r) => reload::reload(&daemon, r, &mut out).await?,
+            Request::CredentialsSet(r) => {
+                let answer = credentials::credentials(&daemon, r, credentials::Action::Set).await;
+                out.send(&answer).await?
+            }
+            Request::CredentialsRotate(r) => {
+                let answer =
+                    credentials::credentials(&daemon, r, credentials::Action::Rotate).await;
+                out.send(&answer).await?
+            }
+            Request::Backup(r) => out.send(&backup::backup(&daemon, r).await).await?,
+            Request::Pause(r) => out.send(&pause::pause(&daemon, r)).await?,
+            Request::Resume(r) => out.send(&resume::resume(&daemon, r)).await?,
+            Request::Prune(r) => out.send(&prune::prune(&daemon, r).await).await?,
         }
         sent?;
     }

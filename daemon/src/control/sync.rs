@@ -8,6 +8,7 @@ use exsync_protocol::{Response, SyncReport, SyncRequest};
 use super::{failure, find_integration, Responder};
 use crate::daemon::Daemon;
 use crate::engine;
+use crate::policy;
 
 pub async fn sync(
     daemon: &Arc<Daemon>,
@@ -41,6 +42,24 @@ pub async fn sync(
             }
         },
     };
+    let paused = policy::paused(
+        &it.config.policy,
+        &it.config.file,
+        &policy::state(&daemon.store, it.name()),
+    );
+    if let (Some(p), false) = (&paused, request.force) {
+        return out
+            .send(&failure(
+                "paused",
+                format!("integration `{}` is paused: {}", it.name(), p.reason),
+                &format!(
+                    "{}; or sync once anyway with `exsyncctl sync {} --force`",
+                    p.hint,
+                    it.name()
+                ),
+            ))
+            .await;
+    }
     if daemon.shutdown.is_cancelled() {
         return out
             .send(&failure(

@@ -30,6 +30,7 @@ mod okx;
 mod ops;
 mod package;
 mod plugin_check;
+mod policies;
 mod problems;
 mod rate_limits;
 mod reload;

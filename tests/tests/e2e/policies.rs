@@ -1,0 +1,444 @@
+//! Sync policies an operator sets per integration (issue 12): pause, sync windows, what a run
+//! of failures does, and their validation. Each is checked by what the simulator sees
+//! requested.
+
+use std::time::Duration;
+
+use exsync_e2e::daemon::{binance_integration, ctl, integration, wait_for, Daemon, Setup};
+use exsync_e2e::sim::{Sim, API_KEY, API_SECRET};
+use serde_json::Value;
+
+const NAME: &str = "binance-main";
+
+fn setup(sim: &Sim, policy: &str) -> Setup {
+    let mut setup = Setup::new();
+    setup.env("E2E_BINANCE_KEY", API_KEY);
+    setup.env("E2E_BINANCE_SECRET", API_SECRET);
+    setup.integration(NAME, &integration_file(sim, policy));
+    setup
+}
+
+/// The integration file with `policy` (top-level keys) and balances every second: the
+/// scheduler runs often enough that a few seconds of silence from it mean something.
+fn integration_file(sim: &Sim, policy: &str) -> String {
+    binance_integration(&sim.url, "").replace("[credentials]", &format!("{policy}[credentials]"))
+        + "[streams]\nbalances = \"1s\"\n"
+}
+
+fn requests(sim: &Sim) -> u64 {
+    sim.stats()["requests_total"].as_u64().unwrap_or(0)
+}
+
+/// `exsyncctl --json integrations NAME`: the one integration.
+fn shown(daemon: &Daemon) -> Value {
+    let report = daemon.ctl_json(&["integrations", NAME]);
+    let all = report["integrations"].as_array().unwrap();
+    assert_eq!(all.len(), 1, "{report}");
+    all[0].clone()
+}
+
+/// Waits until nothing of the integration runs, then checks the simulator hears nothing from
+/// the scheduler for `quiet` (several of its intervals).
+fn assert_scheduler_silent(sim: &Sim, daemon: &Daemon, quiet: Duration) {
+    daemon.wait_for_status("no sync running", |s| {
+        integration(s, NAME).is_some_and(|i| i["state"] != "syncing")
+    });
+    let before = requests(sim);
+    std::thread::sleep(quiet);
+    assert_eq!(
+        requests(sim),
+        before,
+        "the scheduler synced a paused or out-of-window integration"
+    );
+}
+
+fn wait_for_scheduled_requests(sim: &Sim, what: &str) {
+    let before = requests(sim);
+    wait_for(what, || (requests(sim) > before).then_some(()));
+}
+
+#[test]
+fn enabled_false_pause_and_resume_stop_and_start_scheduled_syncs_across_restarts() {
+    let sim = Sim::binance(&["--seed", "31", "--trades", "50"]);
+    let setup = setup(&sim, "enabled = false\njitter = \"0s\"\n");
+    let mut daemon = Daemon::start(&setup);
+
+    // Off in the file: nothing scheduled, status says why, a manual sync is refused.
+    let shown_now = shown(&daemon);
+    assert_eq!(shown_now["state"], "paused", "{shown_now}");
+    assert_eq!(shown_now["paused"]["by"], "config", "{shown_now}");
+    assert_eq!(shown_now["policy"]["enabled"], false, "{shown_now}");
+    assert_scheduler_silent(&sim, &daemon, Duration::from_secs(3));
+    assert_eq!(requests(&sim), 0);
+    let refused = daemon.ctl(&["sync", NAME, "--wait"]);
+    assert_eq!(refused.code, 1, "{}{}", refused.stdout, refused.stderr);
+    assert!(
+        refused.stderr.contains("paused") && refused.stderr.contains("--force"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(requests(&sim), 0, "a refused sync reached the exchange");
+    // `--force` syncs once and leaves it paused.
+    let forced = daemon.ctl(&["--json", "sync", NAME, "--wait", "--force"]);
+    assert_eq!(forced.code, 0, "{}{}", forced.stdout, forced.stderr);
+    assert!(requests(&sim) > 0);
+    assert_eq!(shown(&daemon)["state"], "paused");
+
+    // On in the file, applied by a reload: the scheduler runs again.
+    setup.integration(NAME, &integration_file(&sim, "jitter = \"0s\"\n"));
+    let reload = daemon.reload_wait();
+    assert_eq!(reload.code, 0, "{}{}", reload.stdout, reload.stderr);
+    wait_for_scheduled_requests(&sim, "a scheduled sync after enabling");
+    assert!(shown(&daemon)["paused"].is_null());
+
+    // `exsyncctl pause`: no scheduled sync, and a restart keeps the pause.
+    let paused = daemon.ctl_json(&["pause", NAME]);
+    assert_eq!(paused["changed"], true, "{paused}");
+    assert_eq!(paused["paused"]["by"], "ctl", "{paused}");
+    let status = daemon.ctl_json(&["status"]);
+    assert_eq!(integration(&status, NAME).unwrap()["state"], "paused");
+    assert!(daemon.ctl(&["status"]).stdout.contains("paused"));
+    assert_scheduler_silent(&sim, &daemon, Duration::from_secs(3));
+    daemon.terminate();
+    let daemon = Daemon::start(&setup);
+    assert_eq!(shown(&daemon)["paused"]["by"], "ctl");
+    assert_scheduler_silent(&sim, &daemon, Duration::from_secs(3));
+
+    // `exsyncctl resume`: scheduled syncs again.
+    let resumed = daemon.ctl_json(&["resume", NAME]);
+    assert_eq!(resumed["changed"], true, "{resumed}");
+    assert!(resumed["paused"].is_null(), "{resumed}");
+    wait_for_scheduled_requests(&sim, "a scheduled sync after resume");
+    // `ready` or `syncing` (balances run every second), not `paused`.
+    let now = shown(&daemon);
+    assert!(now["paused"].is_null() && now["state"] != "paused", "{now}");
+}
+
+#[test]
+fn on_error_pause_pauses_after_n_failures_in_a_row_and_resume_clears_it() {
+    let sim = Sim::binance(&["--seed", "32", "--trades", "50"]);
+    let setup = setup(
+        &sim,
+        "on_error = \"pause\"\nmax_consecutive_failures = 2\njitter = \"0s\"\n",
+    );
+    sim.set_faults(serde_json::json!({"malformed_rate": 1.0}));
+    let daemon = Daemon::start(&setup);
+
+    let (status, _) = daemon.wait_for_status("the integration to pause itself", |s| {
+        integration(s, NAME).is_some_and(|i| i["state"] == "paused")
+    });
+    let it = integration(&status, NAME).unwrap();
+    assert_eq!(it["paused"]["by"], "failures", "{it}");
+    let reason = it["paused"]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("2 failed syncs in a row") && reason.contains("bad_response"),
+        "{reason}"
+    );
+    assert!(
+        it["paused"]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("exsyncctl resume binance-main"),
+        "{it}"
+    );
+    assert_eq!(it["policy"]["on_error"], "pause");
+    assert_eq!(it["policy"]["max_consecutive_failures"], 2);
+    assert_scheduler_silent(&sim, &daemon, Duration::from_secs(3));
+    let text = daemon.ctl(&["status"]).stdout;
+    assert!(text.contains("failed syncs in a row"), "{text}");
+
+    sim.set_faults(serde_json::json!({"malformed_rate": 0.0}));
+    let resumed = daemon.ctl_json(&["resume", NAME]);
+    assert!(resumed["paused"].is_null(), "{resumed}");
+    wait_for_scheduled_requests(&sim, "a scheduled sync after resume");
+    let it = daemon.wait_for_status("a good sync", |s| {
+        integration(s, NAME)
+            .is_some_and(|i| i["state"] == "ready" && i["streams"][0]["last_success_ms"].is_i64())
+    });
+    let it = integration(&it.0, NAME).unwrap().clone();
+    assert_eq!(it["policy"]["consecutive_failures"], 0, "{it}");
+}
+
+#[test]
+fn scheduled_syncs_wait_for_the_sync_window_manual_ones_do_not() {
+    let sim = Sim::binance(&["--seed", "33", "--trades", "50"]);
+    let hour = (exsync_e2e::dates::now_ms() / 3_600_000) % 24;
+    // A window two hours ahead, written at +01:00: it opens at (hour + 2):00 UTC.
+    let closed = format!(
+        "sync_windows = [\"{:02}:00-{:02}:00 +01:00\"]\njitter = \"0s\"\n",
+        (hour + 3) % 24,
+        (hour + 4) % 24
+    );
+    let setup = setup(&sim, &closed);
+    let daemon = Daemon::start(&setup);
+    let it = shown(&daemon);
+    assert_eq!(it["policy"]["in_window"], false, "{it}");
+    let next = it["policy"]["next_window_ms"].as_i64().unwrap();
+    let now = exsync_e2e::dates::now_ms();
+    let expected = (now / 3_600_000 + 2) * 3_600_000;
+    assert_eq!(next, expected, "{it}");
+    assert_scheduler_silent(&sim, &daemon, Duration::from_secs(3));
+    assert_eq!(requests(&sim), 0);
+    assert!(daemon.ctl(&["status"]).stdout.contains("next opens"));
+
+    // Manual syncs run outside the windows.
+    let manual = daemon.ctl(&["--json", "sync", NAME, "--wait"]);
+    assert_eq!(manual.code, 0, "{}{}", manual.stdout, manual.stderr);
+    assert!(requests(&sim) > 0);
+
+    // A window around now (crossing midnight when the hour is 23 or 0), applied live.
+    let open = format!(
+        "sync_windows = [\"{:02}:00-{:02}:00 UTC\"]\njitter = \"0s\"\n",
+        (hour + 23) % 24,
+        (hour + 2) % 24
+    );
+    setup.integration(NAME, &integration_file(&sim, &open));
+    assert_eq!(daemon.reload_wait().code, 0);
+    assert_eq!(shown(&daemon)["policy"]["in_window"], true);
+    wait_for_scheduled_requests(&sim, "a scheduled sync inside the window");
+}
+
+#[test]
+fn validate_names_the_file_the_key_and_what_is_allowed() {
+    let sim = Sim::binance(&["--seed", "34"]);
+    for (policy, key, allowed) in [
+        (
+            "sync_windows = [\"22:00-06:00 Europe/Paris\"]\n",
+            "sync_windows",
+            "HH:MM-HH:MM UTC",
+        ),
+        ("jitter = \"a bit\"\n", "jitter", "30s"),
+        ("on_error = \"stop\"\n", "on_error", "\"retry\""),
+        (
+            "max_consecutive_failures = 3\n",
+            "max_consecutive_failures",
+            "on_error = \"pause\"",
+        ),
+        ("enabled = \"no\"\n", "enabled", "bool"),
+        (
+            "retention = { trades = \"30d\" }\n",
+            "retention",
+            "allowed are balance, trade",
+        ),
+        (
+            "retention = { raw = \"1h\" }\n",
+            "retention.raw",
+            "\"forever\"",
+        ),
+        ("history = \"ever\"\n", "history", "\"30d\""),
+        (
+            "primary_currency = \"usd\"\n",
+            "primary_currency",
+            "\"USD\"",
+        ),
+    ] {
+        let setup = setup(&sim, policy);
+        let dir = setup.config_dir();
+        let out = ctl(&setup.socket(), &["validate", dir.to_str().unwrap()]);
+        assert_eq!(out.code, 1, "{policy}: {}{}", out.stdout, out.stderr);
+        let all = format!("{}{}", out.stdout, out.stderr);
+        assert!(
+            all.contains("binance-main.toml") && all.contains(key) && all.contains(allowed),
+            "{policy}: {all}"
+        );
+    }
+}
+
+#[test]
+fn a_streams_own_start_keeps_only_its_history_and_leaves_the_others_whole() {
+    let sim = Sim::binance(&["--seed", "35", "--trades", "600"]);
+    let setup = setup(&sim, "");
+    let streams = "[streams]\ntrades = \"1h\"\norders = \"1h\"\n";
+    setup.integration(NAME, &binance_integration(&sim.url, streams));
+    let daemon = Daemon::start(&setup);
+    exsync_e2e::assert_all_ok(&daemon.sync_wait(NAME));
+    let all_trades = daemon.records(NAME, "trade");
+    let all_orders = daemon.records(NAME, "order");
+    let mut times: Vec<i64> = all_trades
+        .iter()
+        .map(|t| t["timestamp"].as_i64().unwrap())
+        .collect();
+    times.sort();
+    // The day the middle trade falls on: the cut.
+    let day = exsync_e2e::dates::date_of(times[times.len() / 2]);
+    let cut = times[times.len() / 2] / exsync_e2e::dates::DAY_MS * exsync_e2e::dates::DAY_MS;
+    drop(daemon);
+
+    setup.integration(
+        "recent",
+        &binance_integration(
+            &sim.url,
+            &format!(
+                "[streams]\norders = \"1h\"\n[streams.trades]\nevery = \"1h\"\nstart = \"{day}\"\n"
+            ),
+        ),
+    );
+    let daemon = Daemon::start(&setup);
+    exsync_e2e::assert_all_ok(&daemon.sync_wait("recent"));
+    let recent = daemon.records("recent", "trade");
+    let expected: Vec<&Value> = all_trades
+        .iter()
+        .filter(|t| t["timestamp"].as_i64().unwrap() >= cut)
+        .collect();
+    assert!(
+        !expected.is_empty() && expected.len() < all_trades.len(),
+        "the cut {day} splits nothing"
+    );
+    assert_eq!(recent.len(), expected.len());
+    assert!(recent
+        .iter()
+        .all(|t| t["timestamp"].as_i64().unwrap() >= cut));
+    assert_eq!(daemon.records("recent", "order").len(), all_orders.len());
+    let shown = daemon.ctl_json(&["integrations", "recent"]);
+    let history = &shown["integrations"][0]["policy"]["history"];
+    assert_eq!(history[1][0], "trades", "{shown}");
+    let text = daemon.ctl(&["integrations", "recent"]).stdout;
+    assert!(
+        text.contains(&format!("history (trades): from {day}")),
+        "{text}"
+    );
+}
+
+#[test]
+fn retention_prunes_only_older_records_reports_them_and_dry_run_removes_nothing() {
+    use exsync_e2e::dates::{now_ms, DAY_MS};
+    let sim = Sim::binance(&["--seed", "36", "--trades", "400"]);
+    let setup = setup(&sim, "");
+    let streams = "[streams]\ntrades = \"1h\"\norders = \"1h\"\n";
+    setup.integration(NAME, &binance_integration(&sim.url, streams));
+    let daemon = Daemon::start(&setup);
+    exsync_e2e::assert_all_ok(&daemon.sync_wait(NAME));
+    let trades = daemon.records(NAME, "trade");
+    let orders = daemon.records(NAME, "order");
+    let time = |r: &Value| r["timestamp"].as_i64().unwrap();
+    let mut times: Vec<i64> = trades.iter().map(time).collect();
+    times.sort();
+    let days = (now_ms() - times[times.len() / 2]) / DAY_MS + 1;
+    let cut = now_ms() - days * DAY_MS;
+    let older_trades = trades.iter().filter(|t| time(t) < cut).count();
+    let older_orders = orders.iter().filter(|o| time(o) < cut).count();
+    assert!(
+        older_trades > 0 && older_trades < trades.len(),
+        "{days} days"
+    );
+    assert!(older_orders > 0, "{days} days");
+
+    // Applied live: retention arrives with a reload.
+    let policy =
+        format!("retention = {{ trade = \"{days}d\", raw = \"{days}d\", order = \"forever\" }}\n");
+    setup.integration(
+        NAME,
+        &binance_integration(&sim.url, streams)
+            .replace("[credentials]", &format!("{policy}[credentials]")),
+    );
+    assert_eq!(daemon.reload_wait().code, 0);
+    let shown = shown(&daemon);
+    assert_eq!(
+        shown["policy"]["retention"].as_array().unwrap().len(),
+        3,
+        "{shown}"
+    );
+
+    let dry = daemon.ctl_json(&["prune", "--dry-run", NAME]);
+    assert_eq!(dry["dry_run"], true);
+    let count = |report: &Value, kind: &str| {
+        report["pruned"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["kind"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} in {report}"))["records"]
+            .as_u64()
+            .unwrap() as usize
+    };
+    assert_eq!(count(&dry, "trade"), older_trades, "{dry}");
+    assert_eq!(count(&dry, "raw"), older_trades + older_orders, "{dry}");
+    assert_eq!(daemon.records(NAME, "trade").len(), trades.len());
+    assert!(daemon
+        .ctl(&["prune", "--dry-run", NAME])
+        .stdout
+        .contains("dry run: nothing was removed"));
+
+    let done = daemon.ctl_json(&["prune", NAME]);
+    assert_eq!(count(&done, "trade"), older_trades, "{done}");
+    let kept = daemon.records(NAME, "trade");
+    assert_eq!(kept.len(), trades.len() - older_trades);
+    assert!(kept.iter().all(|t| time(t) >= cut));
+    // Orders stay (forever), the older ones without their raw JSON.
+    let orders_now = daemon.records(NAME, "order");
+    assert_eq!(orders_now.len(), orders.len());
+    for o in &orders_now {
+        let emptied = o["raw"] == serde_json::json!({});
+        assert_eq!(emptied, time(o) < cut, "{o}");
+    }
+    assert_eq!(
+        daemon.metric("exsync_pruned_records_total{kind=\"trade\"}"),
+        Some(older_trades as f64)
+    );
+    assert!(daemon.log().contains("Records pruned."));
+    // Nothing older is left: a second pass removes nothing.
+    let again = daemon.ctl_json(&["prune"]);
+    assert_eq!(count(&again, "trade"), 0, "{again}");
+}
+
+#[test]
+fn wallets_and_statuses_keep_only_what_was_asked_and_primary_currency_is_checked() {
+    let sim = Sim::binance(&["--seed", "37", "--trades", "200"]);
+    let setup = setup(&sim, "");
+    let plain = "[streams]\nbalances = \"1h\"\norders = \"1h\"\n";
+    setup.integration(NAME, &binance_integration(&sim.url, plain));
+    let filtered = "[streams.balances]\nevery = \"1h\"\nwallets = [\"funding\"]\n\
+                    [streams.orders]\nevery = \"1h\"\nstatuses = [\"closed\"]\n";
+    setup.integration(
+        "filtered",
+        &binance_integration(&sim.url, filtered)
+            .replace("[credentials]", "primary_currency = \"ZZZ\"\n[credentials]"),
+    );
+    let daemon = Daemon::start(&setup);
+    exsync_e2e::assert_all_ok(&daemon.sync_wait(NAME));
+    sim.reset_stats();
+    exsync_e2e::assert_all_ok(&daemon.sync_wait("filtered"));
+    // The exchange was asked as before: the daemon filters what it stores.
+    assert!(requests(&sim) > 0);
+
+    let balances = daemon.records(NAME, "balance");
+    assert!(!balances.is_empty() && balances.iter().all(|b| b["wallet"] == "spot"));
+    assert!(daemon.records("filtered", "balance").is_empty());
+    let closed: Vec<Value> = daemon
+        .records(NAME, "order")
+        .into_iter()
+        .filter(|o| o["status"] == "closed")
+        .collect();
+    let kept = daemon.records("filtered", "order");
+    assert!(!closed.is_empty());
+    assert_eq!(kept.len(), closed.len());
+    assert!(kept.iter().all(|o| o["status"] == "closed"));
+
+    let shown = daemon.ctl_json(&["integrations", "filtered"]);
+    let policy = &shown["integrations"][0]["policy"];
+    assert_eq!(policy["primary_currency"], "ZZZ", "{shown}");
+    // No balance is kept, but trades and orders name assets: ZZZ is none of them.
+    assert!(
+        policy["primary_currency_warning"]
+            .as_str()
+            .unwrap()
+            .contains("ZZZ"),
+        "{shown}"
+    );
+    let text = daemon.ctl(&["integrations", "filtered"]).stdout;
+    assert!(text.contains("keeps (orders): statuses: closed"), "{text}");
+    assert!(text.contains("primary currency: ZZZ"), "{text}");
+    let asset = balances[0]["asset_native"].as_str().unwrap().to_owned();
+    setup.integration(
+        "filtered",
+        &binance_integration(&sim.url, filtered).replace(
+            "[credentials]",
+            &format!("primary_currency = \"{asset}\"\n[credentials]"),
+        ),
+    );
+    assert_eq!(daemon.reload_wait().code, 0);
+    let shown = daemon.ctl_json(&["integrations", "filtered"]);
+    let policy = &shown["integrations"][0]["policy"];
+    assert_eq!(policy["primary_currency"], asset.as_str(), "{shown}");
+    assert!(policy["primary_currency_warning"].is_null(), "{shown}");
+}
