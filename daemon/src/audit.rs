@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use exsync_protocol::AuditEntry;
-use redb::{Durability, ReadableDatabase, ReadableTable, TableDefinition, TableError};
+use redb::{Durability, ReadableTable, TableDefinition, TableError};
 
 use crate::control::access::user_name;
 use crate::events::{AuditWriteFailed, Audited};
@@ -34,10 +34,7 @@ fn redb_error(doing: &str, e: impl Into<redb::Error>) -> StoreError {
 /// (also written into `entry.seq`).
 pub fn append(store: &Store, entry: &mut AuditEntry) -> Result<u64, StoreError> {
     let doing = "appending to the audit log";
-    let mut txn = store
-        .database()
-        .begin_write()
-        .map_err(|e| redb_error(doing, e))?;
+    let mut txn = store.begin_write().map_err(|e| redb_error(doing, e))?;
     txn.set_durability(Durability::Immediate)
         .map_err(|e| StoreError::Corrupt {
             doing: doing.to_owned(),
@@ -63,10 +60,7 @@ pub fn append(store: &Store, entry: &mut AuditEntry) -> Result<u64, StoreError> 
 /// The entries at or after `since_ms` (all when `None`), oldest first.
 pub fn entries(store: &Store, since_ms: Option<i64>) -> Result<Vec<AuditEntry>, StoreError> {
     let doing = "reading the audit log";
-    let txn = store
-        .database()
-        .begin_read()
-        .map_err(|e| redb_error(doing, e))?;
+    let txn = store.begin_read().map_err(|e| redb_error(doing, e))?;
     let table = match txn.open_table(AUDIT) {
         Ok(t) => t,
         // Nothing was ever audited in this store.

@@ -218,15 +218,6 @@ struct IntegrationFile {
     options: toml::Table,
     #[serde(default)]
     notify: Option<NotifyFile>,
-}
-
-/// `[notify]`: a webhook told when a stream starts failing and when it recovers.
-#[derive(Deserialize, Debug, Clone, PartialEq)]
-#[serde(deny_unknown_fields)]
-struct NotifyFile {
-    webhook: String,
-    #[serde(default)]
-    on: Option<Vec<String>>,
     // Sync policies (`policy.rs`).
     #[serde(default)]
     enabled: Option<bool>,
@@ -247,6 +238,15 @@ struct NotifyFile {
     /// How far back, relative to now (`30d`): the other form of `start`.
     #[serde(default)]
     history: Option<String>,
+}
+
+/// `[notify]`: a webhook told when a stream starts failing and when it recovers.
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct NotifyFile {
+    webhook: String,
+    #[serde(default)]
+    on: Option<Vec<String>>,
 }
 
 /// One `[streams]` entry: `trades = "1h"`, or `[streams.trades]` with `every` and how far back.
@@ -346,6 +346,21 @@ pub struct IntegrationConfig {
     pub spike_threshold: Option<rust_decimal::Decimal>,
     /// `[notify]`: the sync-failure webhook, if any.
     pub notify: Option<crate::webhook::NotifyConfig>,
+    /// Pause, windows, jitter, failures: see `policy.rs`.
+    pub policy: crate::policy::Policy,
+    /// How far back the whole integration goes, `start` or `history` (`start_ms` holds a
+    /// `start` too, for the code that reads it).
+    pub since: Option<crate::policy::Since>,
+    /// Streams with a `start` or `history` of their own (`[streams.trades]`).
+    pub stream_since: Vec<(Stream, crate::policy::Since)>,
+    /// `retention`: see `prune.rs`.
+    pub retention: crate::prune::Retention,
+    /// What the daemon keeps of a stream (`[streams.balances] wallets`, `[streams.orders]
+    /// statuses`): see `policy::Keep`.
+    pub keep: Vec<(Stream, crate::policy::Keep)>,
+    /// `primary_currency`: stored and shown; checked against the account's assets by
+    /// `exsyncctl integrations NAME` once balances are synced.
+    pub primary_currency: Option<String>,
 }
 
 /// The directory of public data sources, beside `integrations.d`.
@@ -449,6 +464,12 @@ impl PublicCandles {
             candle_history_days: Some(self.history_days),
             spike_threshold: self.spike_threshold,
             notify: None,
+            policy: crate::policy::Policy::default(),
+            since: None,
+            stream_since: Vec::new(),
+            retention: crate::prune::Retention::default(),
+            keep: Vec::new(),
+            primary_currency: None,
         }
     }
 }
@@ -520,21 +541,6 @@ pub fn file_credentials_digest(cfg: &IntegrationConfig) -> Option<String> {
         }
     }
     any.then(|| hex::encode(hasher.finalize()))
-    /// Pause, windows, jitter, failures: see `policy.rs`.
-    pub policy: crate::policy::Policy,
-    /// How far back the whole integration goes, `start` or `history` (`start_ms` holds a
-    /// `start` too, for the code that reads it).
-    pub since: Option<crate::policy::Since>,
-    /// Streams with a `start` or `history` of their own (`[streams.trades]`).
-    pub stream_since: Vec<(Stream, crate::policy::Since)>,
-    /// `retention`: see `prune.rs`.
-    pub retention: crate::prune::Retention,
-    /// What the daemon keeps of a stream (`[streams.balances] wallets`, `[streams.orders]
-    /// statuses`): see `policy::Keep`.
-    pub keep: Vec<(Stream, crate::policy::Keep)>,
-    /// `primary_currency`: stored and shown; checked against the account's assets by
-    /// `exsyncctl integrations NAME` once balances are synced.
-    pub primary_currency: Option<String>,
 }
 
 /// Integration names are file stems: letters, digits, `-` and `_`.

@@ -395,7 +395,6 @@ impl StreamRun<'_> {
         let what = format!("fetching a page of {}/{partition}", self.stream);
         let (stream, partition) = (self.stream, partition.to_owned());
         let (daemon, name) = (self.daemon.clone(), self.it.name().to_owned());
-        self.plugin_call(&what, move || {
         // A stream with a later start than the plugin was given keeps only its own history.
         let keep_from = policy::stream_start(
             self.it.config.since,
@@ -411,17 +410,17 @@ impl StreamRun<'_> {
             .iter()
             .find(|(s, _)| *s == stream)
             .map(|(_, k)| k.clone());
-        blocking(move || {
+        self.plugin_call(&what, move || {
             let page = {
                 let handle = connector
                     .lock()
                     .map_err(|_| PluginError::plugin("connector lock poisoned"))?;
                 handle.fetch_raw(stream, &partition, cursor.as_deref())?
             };
-            let (records, assets) = prepare(stream, page.records)?;
+            let (mut records, assets) = prepare(stream, page.records)?;
             if stream == Stream::Candles {
                 crate::candles::note_page(&daemon, &name, &records);
-            let (mut records, assets) = prepare(stream, page.records)?;
+            }
             if let Some(from) = keep_from {
                 records.retain(|r| r.timestamp >= from);
             }
@@ -840,12 +839,6 @@ pub async fn schedule(daemon: Arc<Daemon>, it: Arc<Integration>) {
         .iter()
         .map(|(s, interval)| {
             let last = daemon.stream_state(it.name(), s.as_str()).last_attempt_ms;
-            (*s, *interval, next_due(last, *interval))
-            let last = daemon
-                .store
-                .stream_state(it.name(), s.as_str())
-                .ok()
-                .and_then(|st| st.last_attempt_ms);
             (*s, *interval, next_due(&it, *s, last, *interval))
         })
         .collect();
@@ -1053,6 +1046,10 @@ mod tests {
             retention: Default::default(),
             keep: Vec::new(),
             primary_currency: None,
+            public: false,
+            candle_history_days: None,
+            spike_threshold: None,
+            notify: None,
         };
         let it = crate::supervisor::Integration::unconnected(config);
         let d = next_due(

@@ -722,6 +722,9 @@ impl NotificationFailed<'_> {
                 m.notifications.with_label_values(&["failed"]).inc();
             }
         }
+    }
+}
+
 /// An integration was paused (`exsyncctl pause`, or `on_error = "pause"` after a run of
 /// failures) or resumed.
 pub struct IntegrationPauseChanged<'a> {

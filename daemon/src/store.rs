@@ -205,7 +205,7 @@ impl Store {
     /// until the database is opened again: the handle is then closed and opened again here, so
     /// syncing resumes by itself once space returns. The committed data is as the last
     /// successful commit left it.
-    fn begin_write(&self) -> Result<redb::WriteTransaction, redb::Error> {
+    pub(crate) fn begin_write(&self) -> Result<redb::WriteTransaction, redb::Error> {
         let first = self
             .db
             .read()
@@ -233,7 +233,7 @@ impl Store {
     }
 
     /// Begins a read transaction.
-    fn begin_read(&self) -> Result<redb::ReadTransaction, redb::Error> {
+    pub(crate) fn begin_read(&self) -> Result<redb::ReadTransaction, redb::Error> {
         match self.db.read().expect("store lock").as_ref() {
             Some(db) => Ok(db.begin_read()?),
             None => Err(redb::Error::Io(std::io::Error::other(
@@ -317,11 +317,6 @@ impl Store {
         }
         txn.commit().doing(|| format!("initialising {shown}"))?;
         Ok(store)
-    }
-
-    /// The database, for modules that own tables of their own ([`crate::audit`]).
-    pub(crate) fn database(&self) -> &Database {
-        &self.db
     }
 
     /// Stores a page: records (upserted), cursor and coverage, in one transaction.
@@ -584,7 +579,7 @@ impl Store {
         mut visit: impl FnMut(&str, &[u8]) -> bool,
     ) -> Result<(), StoreError> {
         let doing = || format!("reading {kind} records of {integration} by id");
-        let txn = self.db.begin_read().doing(doing)?;
+        let txn = self.begin_read().doing(doing)?;
         let records = txn.open_table(RECORDS).doing(doing)?;
         for entry in records.range((integration, kind, "")..).doing(doing)? {
             let (k, v) = entry.doing(doing)?;
@@ -675,7 +670,7 @@ impl Store {
     /// longer configured.
     pub fn integrations_with(&self, kind: &str) -> Result<Vec<String>, StoreError> {
         let doing = || format!("listing the integrations with {kind} records");
-        let txn = self.db.begin_read().doing(doing)?;
+        let txn = self.begin_read().doing(doing)?;
         let table = txn.open_table(RECORD_COUNTS).doing(doing)?;
         let mut out = Vec::new();
         for entry in table.iter().doing(doing)? {
@@ -839,7 +834,7 @@ impl Store {
         dry_run: bool,
     ) -> Result<u64, StoreError> {
         let doing = || format!("pruning {kind} records of {integration} before {before_ms}");
-        let txn = self.db.begin_write().doing(doing)?;
+        let txn = self.begin_write().doing(doing)?;
         let mut touched = 0u64;
         {
             let mut records = txn.open_table(RECORDS).doing(doing)?;
@@ -909,7 +904,7 @@ impl Store {
     /// An integration's policy state as `policy.rs` wrote it, if any.
     pub fn policy_state(&self, integration: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let doing = || format!("reading the policy state of {integration}");
-        let txn = self.db.begin_read().doing(doing)?;
+        let txn = self.begin_read().doing(doing)?;
         let table = txn.open_table(POLICY_STATE).doing(doing)?;
         Ok(table
             .get(integration)
@@ -919,7 +914,7 @@ impl Store {
 
     pub fn set_policy_state(&self, integration: &str, state: &[u8]) -> Result<(), StoreError> {
         let doing = || format!("writing the policy state of {integration}");
-        let txn = self.db.begin_write().doing(doing)?;
+        let txn = self.begin_write().doing(doing)?;
         {
             let mut table = txn.open_table(POLICY_STATE).doing(doing)?;
             table.insert(integration, state).doing(doing)?;

@@ -96,6 +96,8 @@ impl Integration {
             stop: CancellationToken::new(),
             plugin_sha: None,
             credential_stamp: None,
+            plugin_hung: Default::default(),
+            file_stamp: crate::config::file_credentials_digest(&config),
             config,
         }
     }
@@ -286,11 +288,6 @@ pub fn prepare_with_credentials(
 ) -> Integration {
     let mut integration = Integration {
         stop,
-        plugin_sha: None,
-        credential_stamp: None,
-        plugin_hung: Default::default(),
-        file_stamp: crate::config::file_credentials_digest(&cfg),
-        config: cfg,
         ..Integration::unconnected(cfg)
     };
     if let Err(e) = connect(&mut integration, plugins, shared, credentials) {
@@ -434,11 +431,13 @@ fn connect(
         integration: cfg.name.clone(),
         base_url: base_url.clone(),
         sandbox: cfg.sandbox,
-        start_ms: cfg.start_ms.or_else(|| {
-            cfg.candle_history_days
-                .map(|days| crate::host::now_ms() - i64::from(days) * DAY_MS)
-        }),
-        start_ms: crate::policy::plugin_start(cfg.since, &cfg.stream_since, crate::host::now_ms()),
+        // Data sources go back `history_days`; integrations to their earliest `start` or
+        // `history` (a stream with a later one drops what is older: see the engine).
+        start_ms: crate::policy::plugin_start(cfg.since, &cfg.stream_since, crate::host::now_ms())
+            .or_else(|| {
+                cfg.candle_history_days
+                    .map(|days| crate::host::now_ms() - i64::from(days) * DAY_MS)
+            }),
         credentials,
         candles: CandleConfig {
             symbols: cfg.candle_symbols.clone(),

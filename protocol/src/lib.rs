@@ -106,6 +106,7 @@ mod tests {
             integration: "binance-main".into(),
             stream: Some("trades".into()),
             wait: false,
+            force: false,
         });
         assert_eq!(sync.needs(), Right::Change);
         assert!(sync.is_audited());

@@ -84,6 +84,9 @@ impl Request {
             Request::DataDownload(_) => "data download",
             Request::DataExport(_) => "data export",
             Request::DataGenerateSample(_) => "data generate-sample",
+            Request::Pause(_) => "pause",
+            Request::Resume(_) => "resume",
+            Request::Prune(_) => "prune",
         }
     }
 
@@ -108,9 +111,9 @@ impl Request {
             Request::DataValidate(_) => None,
             Request::DataDownload(r) => Some(format!("{}: {}", r.exchange, r.symbols.join(","))),
             Request::DataExport(_) | Request::DataGenerateSample(_) => None,
-            Request::Pause(_) => "pause",
-            Request::Resume(_) => "resume",
-            Request::Prune(_) => "prune",
+            Request::Pause(r) => Some(r.integration.clone()),
+            Request::Resume(r) => Some(r.integration.clone()),
+            Request::Prune(r) => r.integration.clone(),
         }
     }
 
@@ -238,6 +241,10 @@ impl Right {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
 pub struct AuditRequest {
     /// Only entries at or after this UTC ms; all when absent.
+    #[serde(default)]
+    pub since_ms: Option<i64>,
+}
+
 /// `exsyncctl pause NAME`
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
 pub struct PauseRequest {

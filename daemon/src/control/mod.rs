@@ -352,28 +352,6 @@ async fn connection(
         }
         if let Some((verb, uid, daemon)) = out.answering.take() {
             ControlRequestAnswered { verb, result, uid }.emit(&daemon.metrics);
-        match request {
-            Request::Status => out.send(&status::status(&daemon)).await?,
-            Request::Plugins => out.send(&plugins::plugins(&daemon)).await?,
-            Request::Integrations => out.send(&integrations::integrations(&daemon)).await?,
-            Request::Test(r) => out.send(&test::test(&daemon, r).await).await?,
-            Request::Sync(r) => sync::sync(&daemon, r, &mut out).await?,
-            Request::Records(r) => records::records(&daemon, r, &mut out).await?,
-            Request::Coverage(r) => out.send(&coverage::coverage(&daemon, r)).await?,
-            Request::Reload(r) => reload::reload(&daemon, r, &mut out).await?,
-            Request::CredentialsSet(r) => {
-                let answer = credentials::credentials(&daemon, r, credentials::Action::Set).await;
-                out.send(&answer).await?
-            }
-            Request::CredentialsRotate(r) => {
-                let answer =
-                    credentials::credentials(&daemon, r, credentials::Action::Rotate).await;
-                out.send(&answer).await?
-            }
-            Request::Backup(r) => out.send(&backup::backup(&daemon, r).await).await?,
-            Request::Pause(r) => out.send(&pause::pause(&daemon, r)).await?,
-            Request::Resume(r) => out.send(&resume::resume(&daemon, r)).await?,
-            Request::Prune(r) => out.send(&prune::prune(&daemon, r).await).await?,
         }
         sent?;
     }
@@ -405,6 +383,9 @@ async fn dispatch(
             out.send(&answer).await
         }
         Request::Backup(r) => out.send(&backup::backup(daemon, r).await).await,
+        Request::Pause(r) => out.send(&pause::pause(daemon, r)).await,
+        Request::Resume(r) => out.send(&resume::resume(daemon, r)).await,
+        Request::Prune(r) => out.send(&prune::prune(daemon, r).await).await,
         Request::DataSources => out.send(&data::data_sources(daemon)).await,
         Request::DataList => out.send(&data::data_list(daemon).await).await,
         Request::DataInfo(r) => out.send(&data::data_info(daemon, r).await).await,
