@@ -182,7 +182,7 @@ fn misbehaving_plugins_fail_their_own_integration_and_the_others_keep_syncing() 
     let mut setup = Setup::new();
     setup.install_plugin(probe::FILE);
     // A call that blocks is given up on after 3 s instead of the production quarter hour.
-    setup.env("EXSYNC_PLUGIN_CALL_TIMEOUT_SECS", "3");
+    setup.env_public("EXSYNC_PLUGIN_CALL_TIMEOUT_SECS", "3");
     setup.integration(
         "probe-good",
         &probe_integration(60, 10, "page_delay_ms = 20\n"),
