@@ -236,11 +236,14 @@ const CREDENTIAL_AGE_REFRESH: Duration = Duration::from_secs(60);
 
 /// Keeps `exsync_credential_age_seconds` current and warns once per integration (per process)
 /// when stored credentials pass `credential_max_age`.
-async fn watch_credential_ages(daemon: Arc<Daemon>) {
-    let mut warned = std::collections::HashSet::new();
+/// `warned` holds what the first update, made before `READY=1`, already warned about.
+async fn watch_credential_ages(
+    daemon: Arc<Daemon>,
+    mut warned: std::collections::HashSet<(String, i64)>,
+) {
     loop {
-        daemon.update_credential_ages(&mut warned);
         tokio::time::sleep(CREDENTIAL_AGE_REFRESH).await;
+        daemon.update_credential_ages(&mut warned);
     }
 }
 
@@ -417,7 +420,10 @@ pub async fn run(settings: Settings, overrides: Overrides) -> anyhow::Result<()>
         daemon.start_scheduler(it);
     }
     let watch_task = watch::spawn(daemon.clone());
-    let age_task = tokio::spawn(watch_credential_ages(daemon.clone()));
+    // Exported before READY=1: a scrape right after the start sees every credential's age.
+    let mut warned = std::collections::HashSet::new();
+    daemon.update_credential_ages(&mut warned);
+    let age_task = tokio::spawn(watch_credential_ages(daemon.clone(), warned));
 
     let count = daemon
         .topology
