@@ -6,6 +6,7 @@
 //! with the same simulated account (credentials, limits raised) the connector's own e2e file
 //! uses. Build the checker first: `cargo build -p exsync-plugin-check`.
 
+use std::path::Path;
 use std::process::Command;
 
 use exsync_e2e::bins::target_bin;
@@ -696,6 +697,37 @@ impl Drop for Child {
     }
 }
 
+/// Starts a simulator made from the template (`--listen`, `--api-key`, `--api-secret`) and
+/// reads the URL it prints first. Dropping the `Child` stops it.
+fn start_template_sim(binary: &Path, key: &str, secret: &str, what: &str) -> (Child, String) {
+    let mut sim = Child(
+        Command::new(binary)
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--api-key",
+                key,
+                "--api-secret",
+                secret,
+            ])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {what}: {e}")),
+    );
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(sim.0.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("{what} printed no URL: {line:?}"))
+        .to_owned();
+    (sim, url)
+}
+
 /// Runs `cmd` and asserts it succeeded, showing its output if not.
 fn run_ok(cmd: &mut Command, what: &str) {
     let out = cmd
@@ -892,31 +924,12 @@ fn a_plugin_built_against_a_later_1x_with_an_appended_method_syncs_in_todays_dae
 
     // Today's exsyncd (API 1.0.0) loads it and syncs it against its simulator.
     let (key, secret) = ("laterKEY7d2c9e4f1a", "laterSECRETm5n8b2v4c7");
-    let mut sim = Child(
-        Command::new(target.join("debug/exsync-sim-later"))
-            .args([
-                "--listen",
-                "127.0.0.1:0",
-                "--api-key",
-                key,
-                "--api-secret",
-                secret,
-            ])
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("starting the fixture's simulator"),
+    let (sim, url) = start_template_sim(
+        &target.join("debug/exsync-sim-later"),
+        key,
+        secret,
+        "the fixture's simulator",
     );
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(sim.0.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("the fixture's simulator printed no URL: {line:?}"))
-        .to_owned();
     let mut setup = exsync_e2e::daemon::Setup::new();
     setup.replace_plugin("libexsync_plugin_later.so", &built);
     setup.env("E2E_LATER_KEY", key);
@@ -992,31 +1005,12 @@ fn patched_template(
             .env("CARGO_INCREMENTAL", "0"),
         &format!("cargo build of {name}"),
     );
-    let mut sim = Child(
-        Command::new(target.join(format!("debug/exsync-sim-{name}")))
-            .args([
-                "--listen",
-                "127.0.0.1:0",
-                "--api-key",
-                key,
-                "--api-secret",
-                secret,
-            ])
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("starting the generated simulator"),
+    let (sim, url) = start_template_sim(
+        &target.join(format!("debug/exsync-sim-{name}")),
+        key,
+        secret,
+        "the generated simulator",
     );
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(sim.0.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("the generated simulator printed no URL: {line:?}"))
-        .to_owned();
     let plugin = target.join(format!("debug/libexsync_plugin_{name}.so"));
     (plugin, sim, url, dir)
 }
