@@ -451,15 +451,7 @@ impl GateioConnector {
         {
             // Finished orders are all the list serves: those still open come from the
             // open-orders endpoint, once per walk, and the next walk starts at the oldest.
-            let open = self.open_orders()?;
-            page.oldest_open = match (page.oldest_open, open.oldest_open) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            let ids: std::collections::BTreeSet<String> =
-                open.records.iter().map(Record::id).collect();
-            page.records.retain(|r| !ids.contains(&r.id()));
-            page.records.extend(open.records);
+            page.add_open(self.open_orders()?);
         }
         Ok(self.window_page(rule, &request, Paging::Page, ORDERS_LIMIT, page, now))
     }
@@ -803,15 +795,7 @@ impl GateioConnector {
             .walker
             .is_last_page(rule, &request, has_next, now)
         {
-            let open = self.open_options_orders()?;
-            page.oldest_open = match (page.oldest_open, open.oldest_open) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            let ids: std::collections::BTreeSet<String> =
-                open.records.iter().map(Record::id).collect();
-            page.records.retain(|r| !ids.contains(&r.id()));
-            page.records.extend(open.records);
+            page.add_open(self.open_options_orders()?);
         }
         Ok(self.window_page(rule, &request, Paging::Offset, OPTIONS_LIMIT, page, now))
     }

@@ -38,6 +38,21 @@ pub(crate) struct ListPage {
     pub(crate) oldest_open: Option<i64>,
 }
 
+impl ListPage {
+    /// Adds the orders open now (read once, on a walk's last page) to this page of finished
+    /// ones: an open order replaces a finished record of the same id, and the oldest open time
+    /// is the older of the two pages', so the next walk starts there.
+    pub(crate) fn add_open(&mut self, open: ListPage) {
+        self.oldest_open = match (self.oldest_open, open.oldest_open) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let ids: std::collections::BTreeSet<String> = open.records.iter().map(Record::id).collect();
+        self.records.retain(|r| !ids.contains(&r.id()));
+        self.records.extend(open.records);
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Gate's JSON shapes.
 
