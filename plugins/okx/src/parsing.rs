@@ -615,11 +615,7 @@ pub(crate) fn parse_orders(
         let record = Record::Order(Order {
             id: o.ord_id.clone(),
             timestamp: millis(&o.c_time, endpoint, i, "cTime")?,
-            updated: if o.u_time.is_empty() {
-                None
-            } else {
-                Some(millis(&o.u_time, endpoint, i, "uTime")?)
-            },
+            updated: millis_opt(&o.u_time, endpoint, i, "uTime")?,
             symbol: o.inst_id,
             base,
             quote,
@@ -668,11 +664,7 @@ pub(crate) fn parse_algo_orders(body: &[u8], endpoint: &str) -> Result<Vec<WalkI
         let record = Record::Order(Order {
             id: format!("algo:{}", o.algo_id),
             timestamp: millis(&o.c_time, endpoint, i, "cTime")?,
-            updated: if o.u_time.is_empty() {
-                None
-            } else {
-                Some(millis(&o.u_time, endpoint, i, "uTime")?)
-            },
+            updated: millis_opt(&o.u_time, endpoint, i, "uTime")?,
             symbol: o.inst_id,
             base,
             quote,
@@ -1205,6 +1197,20 @@ fn millis(text: &str, endpoint: &str, index: usize, field: &str) -> Result<i64, 
              milliseconds"
         ))
     })
+}
+
+/// [`millis`] for a field OKX may send empty: empty is none.
+fn millis_opt(
+    text: &str,
+    endpoint: &str,
+    index: usize,
+    field: &str,
+) -> Result<Option<i64>, PluginError> {
+    if text.is_empty() {
+        Ok(None)
+    } else {
+        millis(text, endpoint, index, field).map(Some)
+    }
 }
 
 /// A numeric id OKX sends as a string (`billId`, `ordId`).
