@@ -126,12 +126,11 @@ impl Daemon {
     pub fn status_line(&self) -> String {
         let (total, broken, problems) = {
             let topo = self.topology.read().expect("topology lock");
-            let broken = topo
-                .integrations
-                .values()
-                .filter(|i| i.error.is_some())
-                .count();
-            (topo.integrations.len(), broken, topo.all_problems().len())
+            (
+                topo.integrations.len(),
+                topo.broken(),
+                topo.all_problems().len(),
+            )
         };
         let syncing = self.running.lock().expect("running lock").len();
         let mut line = format!(
@@ -209,11 +208,7 @@ impl Daemon {
                 .filter(|p| p.subject.starts_with("plugin "))
                 .count() as i64,
         );
-        let broken = topo
-            .integrations
-            .values()
-            .filter(|i| i.error.is_some())
-            .count() as i64;
+        let broken = topo.broken() as i64;
         m.integrations.with_label_values(&["broken"]).set(broken);
         m.integrations
             .with_label_values(&["ready"])

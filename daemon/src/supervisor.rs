@@ -467,6 +467,14 @@ pub struct Topology {
 }
 
 impl Topology {
+    /// Integrations that cannot run at all (an error instead of a connector).
+    pub fn broken(&self) -> usize {
+        self.integrations
+            .values()
+            .filter(|i| i.error.is_some())
+            .count()
+    }
+
     /// Every problem: the topology's own and those of integrations and their streams.
     pub fn all_problems(&self) -> Vec<Problem> {
         let mut out = self.problems.clone();
