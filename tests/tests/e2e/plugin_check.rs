@@ -962,6 +962,140 @@ ledger = "1h"
     std::fs::remove_dir_all(&fixture).unwrap();
 }
 
+// ---------------------------------------------------------------------------------------
+// ABI evolution: a plugin built against plugin-api 1.0.0 as published (the copy vendored by
+// scripts/vendor-plugin-api.sh in tests/fixtures/plugin-api-1.0.0) loads, syncs and passes
+// the checker in today's daemon.
+
+#[test]
+fn a_plugin_built_against_plugin_api_1_0_0_syncs_in_todays_daemon_and_passes_the_checker() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    // The main target directory: the fixture's dependencies (abi_stable and the rest, same
+    // versions through its Cargo.lock, same profile) are already built there, so only the
+    // vendored API and the fixture compile (seconds instead of minutes in a cold directory).
+    let target = exsync_e2e::bins::target_dir()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    run_ok(
+        Command::new(&cargo)
+            .args(["build", "--offline", "--locked", "--manifest-path"])
+            .arg(repo.join("tests/fixtures/plugin-1.0.0/Cargo.toml"))
+            .arg("--target-dir")
+            .arg(&target)
+            .env("CARGO_INCREMENTAL", "0"),
+        "cargo build of the fixture plugin against plugin-api 1.0.0",
+    );
+    let so = target.join("debug/libexsync_plugin_legacy.so");
+    let built = std::fs::read(&so).unwrap();
+    let marker = b"exsync_plugin1.0.0";
+    assert!(
+        built.windows(marker.len()).any(|w| w == marker),
+        "the fixture plugin does not carry API version 1.0.0"
+    );
+
+    // Today's exsyncd loads it and syncs it against the Binance simulator.
+    let sim = Sim::binance(&["--seed", "100", "--trades", "1200", "--no-weight-limit"]);
+    let mut setup = exsync_e2e::daemon::Setup::new();
+    setup.replace_plugin("libexsync_plugin_legacy.so", &built);
+    setup.env("E2E_LEGACY_KEY", API_KEY);
+    setup.env("E2E_LEGACY_SECRET", API_SECRET);
+    setup.integration(
+        "legacy-main",
+        &format!(
+            r#"exchange = "legacy"
+base_url = "{}"
+[credentials]
+api_key = "env:E2E_LEGACY_KEY"
+api_secret = "env:E2E_LEGACY_SECRET"
+[streams]
+balances = "1h"
+trades = "1h"
+[options]
+symbols = ["BTCUSDT", "ETHUSDT"]
+"#,
+            sim.url
+        ),
+    );
+    let daemon = exsync_e2e::daemon::Daemon::start(&setup);
+    let plugins = daemon.ctl_json(&["plugins"]);
+    assert!(
+        plugins.to_string().contains("legacy"),
+        "the 1.0.0 plugin is not loaded: {plugins}"
+    );
+    let report = daemon.sync_wait("legacy-main");
+    exsync_e2e::assert_all_ok(&report);
+
+    // Exactly the simulator's trades of both symbols and its balances, digit for digit.
+    let truth = sim.truth();
+    let mut want = Vec::new();
+    for symbol in ["BTCUSDT", "ETHUSDT"] {
+        for t in truth["trades"][symbol].as_array().unwrap() {
+            want.push((
+                format!("{symbol}:{}", exsync_e2e::text(&t["id"])),
+                t.clone(),
+            ));
+        }
+    }
+    assert!(want.len() > 100, "too few trades to page: {}", want.len());
+    let want: Vec<(String, &Value)> = want.iter().map(|(id, t)| (id.clone(), t)).collect();
+    exsync_e2e::truth::assert_kind_exactly(
+        &daemon,
+        "legacy-main",
+        "trade",
+        &want,
+        |id, rec, raw| {
+            for (field, raw_field) in [("price", "price"), ("amount", "qty"), ("cost", "quoteQty")]
+            {
+                assert_eq!(
+                    exsync_e2e::text(&rec[field]),
+                    exsync_e2e::text(&raw[raw_field]),
+                    "trade {id}: {field}"
+                );
+            }
+        },
+    );
+    let balances = daemon.records("legacy-main", "balance");
+    let truth_balances = truth["balances"].as_array().unwrap();
+    assert_eq!(balances.len(), truth_balances.len());
+    for b in truth_balances {
+        let stored = balances
+            .iter()
+            .find(|r| r["asset_native"] == b["asset"])
+            .unwrap_or_else(|| panic!("balance {b} not stored"));
+        assert_eq!(stored["free"], b["free"], "{stored}");
+        assert_eq!(stored["locked"], b["locked"], "{stored}");
+    }
+    exsync_e2e::assert_no_secrets(&[&daemon.log(), &report.to_string()]);
+    drop(daemon);
+
+    // And the checker, which loads it as the daemon does, passes it.
+    let run = run_checker(&[
+        so.display().to_string(),
+        "--json".into(),
+        "--sim-url".into(),
+        sim.url.clone(),
+        "--credential".into(),
+        format!("api_key={API_KEY}"),
+        "--credential".into(),
+        format!("api_secret={API_SECRET}"),
+    ]);
+    let checks = checks(&run);
+    assert!(
+        run.code == Some(0) && checks.iter().all(|c| c.1 == "pass"),
+        "the 1.0.0 plugin fails the checker (exit {:?}): {checks:#?}",
+        run.code
+    );
+    assert!(
+        checks.iter().any(|c| c.0 == "pagination trades"),
+        "{checks:#?}"
+    );
+}
+
 /// Generates a template copy named `name` in `plugin-template/`, applies `patches` (file,
 /// from, to) to its sources, builds it, and starts its simulator. Returns the built plugin,
 /// the simulator (killed on drop), its URL, and the copy's directory.
