@@ -76,6 +76,8 @@ enum Command {
     Resume(commands::resume::ResumeArgs),
     /// Remove records older than the integrations' retention (--dry-run: show what would go).
     Prune(commands::prune::PruneArgs),
+    /// Debugging aids: `debug record NAME --dir DIR` saves a sync's redacted HTTP exchanges.
+    Debug(commands::debug_record::DebugArgs),
 }
 
 /// How a run ended: the exit codes operators and scripts rely on.
@@ -123,6 +125,7 @@ fn main() -> ExitCode {
         Command::Pause(args) => commands::pause::pause(&ctx, &args),
         Command::Resume(args) => commands::resume::resume(&ctx, &args),
         Command::Prune(args) => commands::prune::prune(&ctx, &args),
+        Command::Debug(args) => commands::debug_record::debug(&ctx, &args),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -787,3 +787,22 @@ impl RecordsPruned<'_> {
             .inc_by(self.records);
     }
 }
+
+/// A `debug record` ended: how many redacted request/response pairs went to exsyncctl.
+pub struct RequestsRecorded<'a> {
+    pub integration: &'a str,
+    pub pairs: u64,
+    /// Pairs that could not be sent because the client went away.
+    pub lost: u64,
+}
+
+impl RequestsRecorded<'_> {
+    pub fn emit(&self, _m: &Metrics) {
+        info!(
+            integration = self.integration,
+            pairs = self.pairs,
+            lost = self.lost,
+            "Requests recorded for debug record."
+        );
+    }
+}

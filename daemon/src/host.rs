@@ -21,6 +21,7 @@ use rand::Rng;
 
 use crate::events::{HttpResponded, RateLimitWaited};
 use crate::metrics::Metrics;
+use crate::recording::Recording;
 use crate::store::Store;
 
 mod abi_stable_types {
@@ -231,6 +232,8 @@ pub struct HostShared {
     /// The master key and the sealed credentials (`credentials = "store"`).
     pub vault: Arc<crate::credentials::Vault>,
     budgets: Mutex<HashMap<String, Arc<Budget>>>,
+    /// Integration → the `debug record` recording its host feeds.
+    recordings: Mutex<HashMap<String, Arc<Recording>>>,
 }
 
 impl HostShared {
@@ -246,7 +249,31 @@ impl HostShared {
             store,
             vault,
             budgets: Mutex::new(HashMap::new()),
+            recordings: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Registers `recording` for `integration`'s requests; false when one is running already.
+    pub fn start_recording(&self, integration: &str, recording: Arc<Recording>) -> bool {
+        let mut map = self.recordings.lock().expect("recording map lock");
+        if map.contains_key(integration) {
+            return false;
+        }
+        map.insert(integration.to_owned(), recording);
+        true
+    }
+
+    /// Ends `integration`'s recording: its host records nothing more.
+    pub fn stop_recording(&self, integration: &str) {
+        self.recordings
+            .lock()
+            .expect("recording map lock")
+            .remove(integration);
+    }
+
+    fn recording(&self, integration: &str) -> Option<Arc<Recording>> {
+        let map = self.recordings.lock().expect("recording map lock");
+        map.get(integration).cloned()
     }
 
     /// The budget of a scope (`exchange|host|bucket`), shared by every integration that
@@ -552,10 +579,21 @@ fn backoff(attempt: u32) -> Duration {
 
 impl HostIo for HttpHost {
     fn http(&self, request: AbiHttpRequest) -> RResult<AbiHttpResponse, PluginError> {
+        // `exsyncctl debug record`: keep the request to pair it with its answer.
+        let recording = self
+            .shared
+            .recording(&self.integration)
+            .map(|r| (r, request.clone()));
         // Never let a panic of ours unwind into plugin code: that would abort the process.
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             self.shared.runtime.block_on(self.send(request))
         }));
+        // Answers the exchange gave; status 0 ("not sent, rebuild it") is not one.
+        if let (Some((recording, sent)), Ok(Ok(answer))) = (&recording, &outcome) {
+            if answer.status != 0 {
+                recording.save(&self.redactor, sent, answer);
+            }
+        }
         match outcome {
             Ok(Ok(r)) => RResult::ROk(r),
             Ok(Err(e)) => RResult::RErr(e),

@@ -145,4 +145,36 @@ mod tests {
         assert!(!Request::DataExport(DataExportRequest::default()).is_change());
         assert!(Response::Error(ErrorResponse::new("usage", "bad")).is_final());
     }
+
+    #[test]
+    fn debug_record_is_an_audited_change_whose_pairs_are_not_final() {
+        let req = Request::DebugRecord(DebugRecordRequest {
+            integration: "binance-main".into(),
+            stream: Some("trades".into()),
+        });
+        assert_eq!((req.needs(), req.is_audited()), (Right::Change, true));
+        assert_eq!(req.verb(), "debug record");
+        assert_eq!(req.target().as_deref(), Some("binance-main/trades"));
+        assert_eq!(decode::<Request>(&encode(&req)).unwrap(), req);
+        assert!(!Response::DebugRecordPair(RecordedPair::default()).is_final());
+        assert!(Response::DebugRecord(DebugRecordReport::default()).is_final());
+        // A pair reads as the replay format: request {method, path}, response {status,
+        // headers, body}; the body a string, empty request parts left out.
+        let pair = RecordedPair {
+            request: RecordedRequest {
+                method: "GET".into(),
+                path: "/api/v3/account?timestamp=REDACTED".into(),
+                ..RecordedRequest::default()
+            },
+            response: RecordedResponse {
+                status: 200,
+                headers: Default::default(),
+                body: "{\"a\":1.10}".into(),
+            },
+        };
+        assert_eq!(
+            serde_json::to_string(&pair).unwrap(),
+            r#"{"request":{"method":"GET","path":"/api/v3/account?timestamp=REDACTED"},"response":{"status":200,"headers":{},"body":"{\"a\":1.10}"}}"#
+        );
+    }
 }

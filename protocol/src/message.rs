@@ -59,6 +59,9 @@ pub enum Request {
     Resume(ResumeRequest),
     /// `exsyncctl prune [--dry-run] [NAME]`: applies the integrations' `retention` now
     Prune(PruneRequest),
+    /// `exsyncctl debug record NAME --dir DIR`: runs a sync and streams its redacted
+    /// request/response pairs ([`Response::DebugRecordPair`]) for ctl to save
+    DebugRecord(DebugRecordRequest),
 }
 
 impl Request {
@@ -87,6 +90,7 @@ impl Request {
             Request::Pause(_) => "pause",
             Request::Resume(_) => "resume",
             Request::Prune(_) => "prune",
+            Request::DebugRecord(_) => "debug record",
         }
     }
 
@@ -114,6 +118,10 @@ impl Request {
             Request::Pause(r) => Some(r.integration.clone()),
             Request::Resume(r) => Some(r.integration.clone()),
             Request::Prune(r) => r.integration.clone(),
+            Request::DebugRecord(r) => Some(match &r.stream {
+                Some(stream) => format!("{}/{stream}", r.integration),
+                None => r.integration.clone(),
+            }),
         }
     }
 
@@ -131,6 +139,7 @@ impl Request {
                 | Request::Pause(_)
                 | Request::Resume(_)
                 | Request::Prune(_)
+                | Request::DebugRecord(_)
         )
     }
 
@@ -418,6 +427,10 @@ pub enum Response {
     DataGenerateSample(DataGenerateSampleReport),
     Pause(PauseReport),
     Prune(PruneReport),
+    /// Non-final: one recorded request/response pair of a `debug record`; a
+    /// [`Response::DebugRecord`] follows the last one.
+    DebugRecordPair(RecordedPair),
+    DebugRecord(DebugRecordReport),
     Error(ErrorResponse),
 }
 
@@ -426,7 +439,10 @@ impl Response {
     pub fn is_final(&self) -> bool {
         !matches!(
             self,
-            Response::Progress(_) | Response::RecordBatch(_) | Response::CandleBatch(_)
+            Response::Progress(_)
+                | Response::RecordBatch(_)
+                | Response::CandleBatch(_)
+                | Response::DebugRecordPair(_)
         )
     }
 }
@@ -1111,4 +1127,60 @@ pub struct DataGenerateSampleReport {
     /// Time spent making the candles and merging them into the store.
     pub generate_ms: u64,
     pub store_ms: u64,
+}
+
+/// `exsyncctl debug record NAME --dir DIR [--stream S]`: sync the integration now and record
+/// every request it sends and the answer it gets, redacted.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct DebugRecordRequest {
+    pub integration: String,
+    /// One stream, or all the integration's streams.
+    #[serde(default)]
+    pub stream: Option<String>,
+}
+
+/// One request the host sent for a plugin and the answer it got, in the replay format of
+/// `exsync-plugin-check --replay DIR` (one pair per file), redacted: no credential value,
+/// signature, timestamp, nonce or authentication header is left in it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct RecordedPair {
+    pub request: RecordedRequest,
+    pub response: RecordedResponse,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct RecordedRequest {
+    pub method: String,
+    /// Path and query, without scheme and host; redacted parameters read `REDACTED`.
+    pub path: String,
+    /// Request headers by lower-case name; authentication headers read `REDACTED`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// The request body as text (redacted like the query); absent when empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub body: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct RecordedResponse {
+    pub status: u16,
+    /// Response headers by lower-case name.
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// The body exactly as received (credential values masked), as a JSON string: the
+    /// replay sends a string body as is, so numbers keep their digits.
+    #[serde(default)]
+    pub body: String,
+}
+
+/// Final answer to `debug record`: how many pairs were sent, how the connection test and the
+/// sync went.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct DebugRecordReport {
+    pub integration: String,
+    pub pairs: u64,
+    /// Why the connection test failed; absent when it passed.
+    #[serde(default)]
+    pub check_error: Option<ErrorInfo>,
+    pub sync: SyncReport,
 }

@@ -10,6 +10,7 @@ pub mod coverage;
 pub mod credentials;
 pub mod data;
 pub mod data_export;
+pub mod debug_record;
 pub mod docs;
 pub mod integrations;
 pub mod pause;

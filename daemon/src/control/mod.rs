@@ -7,9 +7,9 @@
 //!
 //! Access ([`access`]): the socket is mode 0660 and group `socket_group` (default `exsync`).
 //! Every request is checked against the peer's right (`SO_PEERCRED`): changes (`sync`,
-//! `reload`, `credentials`, `backup`, `data download`, `data generate-sample`) and credential
-//! access need root or the daemon's own user, reads need the socket group. A refusal says which
-//! right was missing and who asked.
+//! `debug record`, `reload`, `credentials`, `backup`, `data download`, `data generate-sample`)
+//! and credential access need root or the daemon's own user, reads need the socket group. A
+//! refusal says which right was missing and who asked.
 //!
 //! Audit: this module decides, for every request at dispatch, whether it is audited
 //! ([`Request::is_audited`]: every change and every credential access or use) or refused; such a
@@ -27,6 +27,7 @@ mod credentials;
 mod data;
 mod data_export;
 mod data_generate_sample;
+mod debug_record;
 mod integrations;
 mod pause;
 mod plugins;
@@ -151,6 +152,26 @@ fn outcome_of(response: &Response) -> (String, Option<String>) {
             (
                 "failed".into(),
                 Some(format!("streams failed: {}", failed.join(", "))),
+            )
+        }
+        Response::DebugRecord(r) if r.sync.failed() || r.check_error.is_some() => {
+            let mut failed: Vec<&str> = r
+                .sync
+                .streams
+                .iter()
+                .filter(|s| s.result != "ok")
+                .map(|s| s.stream.as_str())
+                .collect();
+            if r.check_error.is_some() {
+                failed.insert(0, "connection test");
+            }
+            (
+                "failed".into(),
+                Some(format!(
+                    "recorded {} pairs; failed: {}",
+                    r.pairs,
+                    failed.join(", ")
+                )),
             )
         }
         Response::Reload(r) if r.failed() => (
@@ -386,6 +407,7 @@ async fn dispatch(
         Request::Pause(r) => out.send(&pause::pause(daemon, r)).await,
         Request::Resume(r) => out.send(&resume::resume(daemon, r)).await,
         Request::Prune(r) => out.send(&prune::prune(daemon, r).await).await,
+        Request::DebugRecord(r) => debug_record::debug_record(daemon, r, out).await,
         Request::DataSources => out.send(&data::data_sources(daemon)).await,
         Request::DataList => out.send(&data::data_list(daemon).await).await,
         Request::DataInfo(r) => out.send(&data::data_info(daemon, r).await).await,
