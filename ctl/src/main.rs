@@ -78,6 +78,8 @@ enum Command {
     Prune(commands::prune::PruneArgs),
     /// Debugging aids: `debug record NAME --dir DIR` saves a sync's redacted HTTP exchanges.
     Debug(commands::debug_record::DebugArgs),
+    /// For plugin authors: `plugin new NAME` makes a connector crate from the template.
+    Plugin(commands::plugin_new::PluginArgs),
 }
 
 /// How a run ended: the exit codes operators and scripts rely on.
@@ -126,6 +128,7 @@ fn main() -> ExitCode {
         Command::Resume(args) => commands::resume::resume(&ctx, &args),
         Command::Prune(args) => commands::prune::prune(&ctx, &args),
         Command::Debug(args) => commands::debug_record::debug(&ctx, &args),
+        Command::Plugin(args) => commands::plugin_new::plugin(&args),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -14,6 +14,7 @@ pub mod debug_record;
 pub mod docs;
 pub mod integrations;
 pub mod pause;
+pub mod plugin_new;
 pub mod plugins;
 pub mod prune;
 pub mod records;

@@ -6,7 +6,7 @@
 //! with the same simulated account (credentials, limits raised) the connector's own e2e file
 //! uses. Build the checker first: `cargo build -p exsync-plugin-check`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use exsync_e2e::bins::target_bin;
@@ -1094,6 +1094,123 @@ symbols = ["BTCUSDT", "ETHUSDT"]
         checks.iter().any(|c| c.0 == "pagination trades"),
         "{checks:#?}"
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// `exsyncctl plugin new`: the template from the tool operators already have.
+
+/// Every file under `dir`, by its path relative to `dir`, with its bytes.
+fn tree(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                files.insert(path.strip_prefix(dir).unwrap().to_path_buf(), bytes);
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn exsyncctl_plugin_new_writes_what_new_plugin_sh_writes_and_it_builds_and_passes_the_checker() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let work = exsync_e2e::bins::target_dir()
+        .parent()
+        .unwrap()
+        .join("plugin-template");
+    let ours = work.join(format!("ctl-kitnew-{}", std::process::id()));
+    let theirs = work.join(format!("sh-kitnew-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&ours);
+    let _ = std::fs::remove_dir_all(&theirs);
+    std::fs::create_dir_all(&work).unwrap();
+    run_ok(
+        Command::new(target_bin("exsyncctl"))
+            .args(["plugin", "new", "kitnew", "--dir"])
+            .arg(&ours)
+            .arg("--api-path")
+            .arg(repo.join("plugin-api")),
+        "exsyncctl plugin new kitnew",
+    );
+    run_ok(
+        Command::new("sh")
+            .arg(repo.join("examples/template/new-plugin.sh"))
+            .arg("kitnew")
+            .arg(&theirs),
+        "new-plugin.sh kitnew",
+    );
+    // The same crate, file for file: the embedded template has not drifted from the script's.
+    let (a, b) = (tree(&ours), tree(&theirs));
+    assert_eq!(
+        a.keys().collect::<Vec<_>>(),
+        b.keys().collect::<Vec<_>>(),
+        "plugin new and new-plugin.sh write different files"
+    );
+    for (path, bytes) in &a {
+        assert!(
+            *bytes == b[path],
+            "{} differs between plugin new and new-plugin.sh",
+            path.display()
+        );
+    }
+    // A second run into the same directory is refused and changes nothing.
+    let again = Command::new(target_bin("exsyncctl"))
+        .args(["plugin", "new", "kitnew", "--dir"])
+        .arg(&ours)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    assert_eq!(tree(&ours), a);
+
+    // It builds (in the main target directory, whose dependencies it reuses) and passes.
+    let target = exsync_e2e::bins::target_dir()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    run_ok(
+        Command::new(&cargo)
+            .args(["build", "--offline", "--manifest-path"])
+            .arg(ours.join("Cargo.toml"))
+            .arg("--target-dir")
+            .arg(&target)
+            .env("CARGO_INCREMENTAL", "0"),
+        "cargo build of the crate plugin new made",
+    );
+    let (key, secret) = ("kitnewKEY4f8a2c6e9b", "kitnewSECRETq7w3e5r1t");
+    let (sim, url) = start_template_sim(
+        &target.join("debug/exsync-sim-kitnew"),
+        key,
+        secret,
+        "the new crate's simulator",
+    );
+    let run = run_checker(&[
+        target
+            .join("debug/libexsync_plugin_kitnew.so")
+            .display()
+            .to_string(),
+        "--json".into(),
+        "--sim-url".into(),
+        url,
+        "--credential".into(),
+        format!("api_key={key}"),
+        "--credential".into(),
+        format!("api_secret={secret}"),
+    ]);
+    let checks = checks(&run);
+    assert!(
+        run.code == Some(0) && checks.iter().all(|c| c.1 == "pass"),
+        "the crate plugin new made fails the checker: {checks:#?}"
+    );
+    drop(sim);
+    std::fs::remove_dir_all(&ours).unwrap();
+    std::fs::remove_dir_all(&theirs).unwrap();
 }
 
 /// Generates a template copy named `name` in `plugin-template/`, applies `patches` (file,
