@@ -591,7 +591,9 @@ impl HostIo for HttpHost {
         // Answers the exchange gave; status 0 ("not sent, rebuild it") is not one.
         if let (Some((recording, sent)), Ok(Ok(answer))) = (&recording, &outcome) {
             if answer.status != 0 {
-                recording.save(&self.redactor, sent, answer);
+                let _ = catch_unwind(AssertUnwindSafe(|| {
+                    recording.save(&self.redactor, sent, answer)
+                }));
             }
         }
         match outcome {
