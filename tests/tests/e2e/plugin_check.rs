@@ -5,6 +5,12 @@
 //! Each case runs the real checker binary on the real `.so`, against `exsync-sim` on loopback
 //! with the same simulated account (credentials, limits raised) the connector's own e2e file
 //! uses. Build the checker first: `cargo build -p exsync-plugin-check`.
+//!
+//! The rest of the plugin kit is here too: the template (`new-plugin.sh` and
+//! `exsyncctl plugin new` write the same crate, which builds and passes) and ABI evolution
+//! (plugins built against plugin-api 1.0.0 as published, `tests/fixtures/`, and against a
+//! 1.1 with an appended method load and sync in today's daemon). Those crates build in the
+//! workspace's target directory ([`shared_target`]).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
