@@ -260,7 +260,10 @@ enum StreamEntry {
 #[derive(Deserialize, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
 struct StreamTable {
-    every: String,
+    /// The sync interval; required for every stream (`[streams.transfers]` is no stream and
+    /// takes only `include`).
+    #[serde(default)]
+    every: Option<String>,
     #[serde(default)]
     start: Option<String>,
     #[serde(default)]
@@ -271,6 +274,12 @@ struct StreamTable {
     /// orders: which statuses to keep.
     #[serde(default)]
     statuses: Option<Vec<String>>,
+    /// orders: whether open orders are polled (default true).
+    #[serde(default)]
+    poll_open: Option<bool>,
+    /// `[streams.transfers]` only: which transfers are synced.
+    #[serde(default)]
+    include: Option<Vec<String>>,
 }
 
 /// `credentials = "store"`, or a `[credentials]` table of sources.
@@ -358,10 +367,16 @@ pub struct IntegrationConfig {
     /// What the daemon keeps of a stream (`[streams.balances] wallets`, `[streams.orders]
     /// statuses`): see `policy::Keep`.
     pub keep: Vec<(Stream, crate::policy::Keep)>,
+    /// What the daemon asks for (`[streams.orders] poll_open`, `[streams.transfers]
+    /// include`): see `policy::Fetch`. Already applied to `streams` and `options`.
+    pub fetch: crate::policy::Fetch,
     /// `primary_currency`: stored and shown; checked against the account's assets by
     /// `exsyncctl integrations NAME` once balances are synced.
     pub primary_currency: Option<String>,
 }
+
+/// The `[streams]` key that is no stream: `[streams.transfers] include = [...]`.
+const TRANSFERS_SECTION: &str = "transfers";
 
 /// The directory of public data sources, beside `integrations.d`.
 pub const DATASOURCES_DIR: &str = "datasources.d";
@@ -469,6 +484,7 @@ impl PublicCandles {
             stream_since: Vec::new(),
             retention: crate::prune::Retention::default(),
             keep: Vec::new(),
+            fetch: crate::policy::Fetch::default(),
             primary_currency: None,
         }
     }
@@ -621,7 +637,46 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
     let mut streams = Vec::new();
     let mut stream_since = Vec::new();
     let mut keep = Vec::new();
+    let mut poll_open = None;
+    let mut include = None;
     for (key, entry) in &file.streams {
+        if key == TRANSFERS_SECTION {
+            match entry {
+                StreamEntry::Table(StreamTable {
+                    every: None,
+                    start: None,
+                    history: None,
+                    wallets: None,
+                    statuses: None,
+                    poll_open: None,
+                    include: Some(kinds),
+                }) => {
+                    include = Some(kinds.as_slice());
+                    continue;
+                }
+                _ => {
+                    return Err(err(format!(
+                        "[streams.transfers] takes only include = [...] (allowed are {}); the intervals are those of deposits and withdrawals",
+                        crate::policy::TRANSFER_KINDS.join(", ")
+                    )))
+                }
+            }
+        }
+        if let StreamEntry::Table(t) = entry {
+            if t.include.is_some() {
+                return Err(err(format!(
+                    "[streams.{key}] include: allowed only in [streams.transfers]"
+                )));
+            }
+            if t.poll_open.is_some() {
+                if key != "orders" {
+                    return Err(err(format!(
+                        "[streams.{key}] poll_open: allowed only in [streams.orders] (true or false)"
+                    )));
+                }
+                poll_open = t.poll_open;
+            }
+        }
         if let (StreamEntry::Table(t), Some(stream)) = (entry, Stream::from_name(key)) {
             if let Some(k) =
                 crate::policy::Keep::parse(stream, t.wallets.as_deref(), t.statuses.as_deref())
@@ -633,7 +688,11 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         let (interval, since) = match entry {
             StreamEntry::Every(every) => (every, None),
             StreamEntry::Table(t) => (
-                &t.every,
+                t.every.as_ref().ok_or_else(|| {
+                    err(format!(
+                        "[streams.{key}] every is missing: allowed is a sync interval like \"1h\""
+                    ))
+                })?,
                 crate::policy::Since::parse(t.start.as_deref(), t.history.as_deref())
                     .map_err(|m| err(format!("[streams.{key}] {m}")))?,
             ),
@@ -672,6 +731,8 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         }
         None => (Vec::new(), Vec::new()),
     };
+    let fetch = crate::policy::Fetch::parse(poll_open, include).map_err(err)?;
+    streams.retain(|(s, _)| fetch.syncs(*s));
     streams.sort_by_key(|(s, _)| *s);
 
     let mut credentials = BTreeMap::new();
@@ -731,10 +792,29 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         max_consecutive_failures: file.max_consecutive_failures,
     })
     .map_err(err)?;
-    let options = serde_json::to_value(&file.options)
+    let mut options = serde_json::to_value(&file.options)
         .ok()
         .and_then(|v| v.as_object().cloned())
         .unwrap_or_default();
+    for (reserved, set_by) in [
+        (
+            crate::policy::OPTION_POLL_OPEN_ORDERS,
+            "[streams.orders] poll_open",
+        ),
+        (
+            crate::policy::OPTION_INTERNAL_TRANSFERS,
+            "[streams.transfers] include",
+        ),
+    ] {
+        if options.contains_key(reserved) {
+            return Err(err(format!(
+                "[options] {reserved}: not allowed here; set it with {set_by}"
+            )));
+        }
+    }
+    for (key, value) in fetch.options() {
+        options.insert(key.to_owned(), value);
+    }
     Ok(IntegrationConfig {
         name,
         file: path.to_owned(),
@@ -758,6 +838,7 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         stream_since,
         retention,
         keep,
+        fetch,
         primary_currency: file.primary_currency,
     })
 }
@@ -982,6 +1063,67 @@ interval = "1h"
             "exchange = \"binance\"\nstart = \"2024-01-01\"\nhistory = \"30d\"\n",
         );
         assert!(load_integration(&p).is_err());
+    }
+
+    #[test]
+    fn poll_open_and_transfers_include_reach_the_streams_and_the_plugin_options() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = "exchange = \"binance\"\n[streams]\ndeposits = \"6h\"\nwithdrawals = \"6h\"\n";
+        let p = write(dir.path(), "all.toml", base);
+        let c = load_integration(&p).unwrap();
+        assert_eq!(c.fetch, crate::policy::Fetch::default());
+        assert!(c.options.is_empty());
+        assert_eq!(c.streams.len(), 2);
+        let p = write(
+            dir.path(),
+            "some.toml",
+            &format!(
+                "{base}[streams.orders]\nevery = \"1h\"\npoll_open = false\n[streams.transfers]\ninclude = [\"withdrawals\"]\n"
+            ),
+        );
+        let c = load_integration(&p).unwrap();
+        assert_eq!(
+            c.streams.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+            vec![Stream::Orders, Stream::Withdrawals]
+        );
+        assert_eq!(c.options["poll_open_orders"], serde_json::json!(false));
+        assert_eq!(c.options["internal_transfers"], serde_json::json!(false));
+        for (name, text, says) in [
+            (
+                "a.toml",
+                format!("{base}[streams.trades]\nevery = \"1h\"\npoll_open = false\n"),
+                "[streams.trades] poll_open: allowed only in [streams.orders]",
+            ),
+            (
+                "b.toml",
+                format!("{base}[streams.transfers]\nevery = \"1h\"\n"),
+                "[streams.transfers] takes only include",
+            ),
+            (
+                "c.toml",
+                format!("{base}[streams.transfers]\ninclude = [\"fiat\"]\n"),
+                "allowed are deposits, withdrawals, internal",
+            ),
+            (
+                "d.toml",
+                format!("{base}[options]\npoll_open_orders = false\n"),
+                "set it with [streams.orders] poll_open",
+            ),
+            (
+                "e.toml",
+                format!("{base}[streams.orders]\npoll_open = false\n"),
+                "[streams.orders] every is missing",
+            ),
+            (
+                "f.toml",
+                format!("{base}[streams.orders]\nevery = \"1h\"\npoll_open = \"no\"\n"),
+                "streams",
+            ),
+        ] {
+            let e = load_integration(&write(dir.path(), name, &text)).unwrap_err();
+            assert!(e.message.contains(says), "{name}: {e}");
+            assert!(e.file.ends_with(name));
+        }
     }
 
     #[test]

@@ -1045,6 +1045,7 @@ mod tests {
             stream_since: Vec::new(),
             retention: Default::default(),
             keep: Vec::new(),
+            fetch: Default::default(),
             primary_currency: None,
             public: false,
             candle_history_days: None,

@@ -590,6 +590,11 @@ pub struct PolicyInfo {
     /// What the daemon keeps of a stream: `("balances", "wallets: spot, funding")`.
     #[serde(default)]
     pub filters: Vec<(String, String)>,
+    /// What the daemon asks the exchange for beyond the defaults:
+    /// `("orders", "open orders are not polled (poll_open = false)")`,
+    /// `("transfers", "include: deposits, internal")`. Empty: everything (the default).
+    #[serde(default)]
+    pub fetches: Vec<(String, String)>,
     /// `primary_currency`, as configured.
     #[serde(default)]
     pub primary_currency: Option<String>,
