@@ -23,6 +23,16 @@ pub const DEFAULT_METRICS_LISTEN: &str = "127.0.0.1:9464";
 pub const DEFAULT_CREDENTIAL_MAX_AGE: Duration = Duration::from_secs(90 * 24 * 3600);
 /// How many integrations sync at once. Two cores and an I/O-bound workload: a handful.
 pub const DEFAULT_MAX_CONCURRENT_SYNCS: usize = 4;
+/// How long one call into a connector (a page, a partition list, a connection test) may run
+/// before the daemon gives up on the instance. Generous: one call may send several requests,
+/// each with its own 60 s timeout, retries and rate-limit waits.
+pub const DEFAULT_PLUGIN_CALL_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+/// The bounds of `plugin_call_timeout`: below a second every slow answer abandons the plugin;
+/// above a day a hung plugin goes unnoticed.
+const PLUGIN_CALL_TIMEOUT_RANGE: (Duration, Duration) =
+    (Duration::from_secs(1), Duration::from_secs(86_400));
+/// Whole seconds that override `plugin_call_timeout` (the host-fault tests use a few).
+pub const PLUGIN_CALL_TIMEOUT_ENV: &str = "EXSYNC_PLUGIN_CALL_TIMEOUT_SECS";
 /// The group whose members may read through the control socket (DESIGN.md).
 pub const DEFAULT_SOCKET_GROUP: &str = "exsync";
 
@@ -62,6 +72,9 @@ pub struct DaemonFile {
     pub refuse_withdraw_keys: Option<bool>,
     /// The control socket's group: a name or a numeric gid (`"exsync"`, `"990"` or `990`).
     pub socket_group: Option<GroupSpec>,
+    /// How long one call into a plugin may run (`15m`, `90s`) before its instance is
+    /// abandoned.
+    pub plugin_call_timeout: Option<String>,
 }
 
 /// A group as `exsyncd.toml` names it: by name or by number.
@@ -87,6 +100,10 @@ pub struct Settings {
     pub refuse_withdraw_keys: bool,
     /// The control socket's group, a name or a numeric gid (see [`crate::control::access`]).
     pub socket_group: String,
+    /// How long one call into a plugin (a page, a partition list, a connection test) may
+    /// run before the instance is abandoned: `plugin_call_timeout`, else
+    /// [`DEFAULT_PLUGIN_CALL_TIMEOUT`]; [`PLUGIN_CALL_TIMEOUT_ENV`] overrides both.
+    pub plugin_call_timeout: Duration,
 }
 
 /// Flags that override the file.
@@ -136,6 +153,27 @@ impl Settings {
             })?,
             None => DEFAULT_CREDENTIAL_MAX_AGE,
         };
+        let plugin_call_timeout = match &file.plugin_call_timeout {
+            Some(text) => humantime::parse_duration(text)
+                .ok()
+                .filter(|d| {
+                    (PLUGIN_CALL_TIMEOUT_RANGE.0..=PLUGIN_CALL_TIMEOUT_RANGE.1).contains(d)
+                })
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        &path,
+                        format!(
+                            "plugin_call_timeout = {text:?}: allowed is a duration from 1s to 1d, like \"15m\""
+                        ),
+                    )
+                })?,
+            None => DEFAULT_PLUGIN_CALL_TIMEOUT,
+        };
+        let plugin_call_timeout = std::env::var(PLUGIN_CALL_TIMEOUT_ENV)
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|s| *s > 0)
+            .map_or(plugin_call_timeout, Duration::from_secs);
         if let Some(key_file) = &file.key_file {
             if !key_file.is_absolute() {
                 return Err(ConfigError::new(
@@ -172,6 +210,7 @@ impl Settings {
                 Some(GroupSpec::Name(name)) => name,
                 None => DEFAULT_SOCKET_GROUP.to_owned(),
             },
+            plugin_call_timeout,
         })
     }
 
@@ -250,11 +289,28 @@ struct NotifyFile {
 }
 
 /// One `[streams]` entry: `trades = "1h"`, or `[streams.trades]` with `every` and how far back.
-#[derive(Deserialize, Debug, Clone, PartialEq)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 enum StreamEntry {
     Every(String),
     Table(StreamTable),
+}
+
+impl<'de> Deserialize<'de> for StreamEntry {
+    /// Not `#[serde(untagged)]`: its error says only that no variant matched, where the
+    /// table's own says which key has what wrong (`poll_open`: expected a boolean).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        match toml::Value::deserialize(d)? {
+            toml::Value::String(every) => Ok(StreamEntry::Every(every)),
+            table @ toml::Value::Table(_) => StreamTable::deserialize(table)
+                .map(StreamEntry::Table)
+                .map_err(|e| D::Error::custom(e.message())),
+            other => Err(D::Error::custom(format!(
+                "a stream takes an interval like \"1h\" or a table with `every`, not {}",
+                other.type_str()
+            ))),
+        }
+    }
 }
 
 #[derive(Deserialize, Debug, Clone, PartialEq)]
@@ -274,9 +330,10 @@ struct StreamTable {
     /// orders: which statuses to keep.
     #[serde(default)]
     statuses: Option<Vec<String>>,
-    /// orders: whether open orders are polled (default true).
+    /// orders: whether open orders are polled (default true). Any value here, so that a
+    /// wrong one gets a message naming the key (see `load_integration`).
     #[serde(default)]
-    poll_open: Option<bool>,
+    poll_open: Option<toml::Value>,
     /// `[streams.transfers]` only: which transfers are synced.
     #[serde(default)]
     include: Option<Vec<String>>,
@@ -674,7 +731,15 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
                         "[streams.{key}] poll_open: allowed only in [streams.orders] (true or false)"
                     )));
                 }
-                poll_open = t.poll_open;
+                poll_open = match &t.poll_open {
+                    Some(toml::Value::Boolean(b)) => Some(*b),
+                    Some(other) => {
+                        return Err(err(format!(
+                            "[streams.orders] poll_open = {other}: allowed is a bool, true (poll open orders, the default) or false"
+                        )))
+                    }
+                    None => None,
+                };
             }
         }
         if let (StreamEntry::Table(t), Some(stream)) = (entry, Stream::from_name(key)) {
@@ -1117,7 +1182,7 @@ interval = "1h"
             (
                 "f.toml",
                 format!("{base}[streams.orders]\nevery = \"1h\"\npoll_open = \"no\"\n"),
-                "streams",
+                "[streams.orders] poll_open = \"no\": allowed is a bool",
             ),
         ] {
             let e = load_integration(&write(dir.path(), name, &text)).unwrap_err();
