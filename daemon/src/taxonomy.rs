@@ -57,10 +57,7 @@ mod tests {
             from_plugin(PluginError::new(STORE, "x")).kind,
             ErrorKind::PLUGIN
         );
-        assert_eq!(
-            from_plugin(PluginError::clock("x")).kind,
-            ErrorKind::CLOCK
-        );
+        assert_eq!(from_plugin(PluginError::clock("x")).kind, ErrorKind::CLOCK);
         let e = store_error("committing a page", "No space left on device");
         assert_eq!(e.kind, STORE);
         assert_eq!(

@@ -637,7 +637,11 @@ fn poll_open_orders_and_internal_transfers_are_booleans() {
     let mut c = connector_config("http://sim");
     c.options.insert("poll_open_orders".into(), json!(false));
     c.options.insert("internal_transfers".into(), json!(false));
-    assert!(!BinanceConfig::from_connector_config(&c).unwrap().poll_open_orders);
+    assert!(
+        !BinanceConfig::from_connector_config(&c)
+            .unwrap()
+            .poll_open_orders
+    );
     assert!(
         BinanceConfig::from_connector_config(&connector_config("http://sim"))
             .unwrap()

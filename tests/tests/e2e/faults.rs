@@ -340,7 +340,9 @@ fn a_connection_test_whose_plugin_hangs_times_out_with_plugin() {
     );
     assert!(
         tested.stderr.contains("error: plugin:")
-            && tested.stderr.contains("did not answer within 2s while testing the connection"),
+            && tested
+                .stderr
+                .contains("did not answer within 2s while testing the connection"),
         "{}",
         tested.stderr
     );
@@ -350,7 +352,9 @@ fn a_connection_test_whose_plugin_hangs_times_out_with_plugin() {
         ),
         Some(1.0)
     );
-    assert!(daemon.log().contains("Plugin call timed out while testing the connection"));
+    assert!(daemon
+        .log()
+        .contains("Plugin call timed out while testing the connection"));
     // Abandoned: the next test answers at once, and a sync is refused the same way.
     let started = Instant::now();
     let again = daemon.ctl(&["test", "probe-check"]);

@@ -671,7 +671,10 @@ fn transfers_include_leaves_out_deposits_withdrawals_or_internal_transfers() {
         &asked_in_one_sync(&daemon, &sim, "cbx-external"),
         "GET /transfers",
     );
-    assert!(internal("cbx-all") > 0, "the simulator made no internal transfer");
+    assert!(
+        internal("cbx-all") > 0,
+        "the simulator made no internal transfer"
+    );
     assert_eq!(internal("cbx-external"), 0);
     assert!(
         external_requests < all_requests,
