@@ -1272,6 +1272,39 @@ interval = "1h"
     }
 
     #[test]
+    fn plugin_call_timeout_defaults_to_a_quarter_hour_and_is_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        // The environment variable is the tests' override; these cases assume it unset.
+        if std::env::var_os(PLUGIN_CALL_TIMEOUT_ENV).is_some() {
+            return;
+        }
+        let s = Settings::load(dir.path(), Overrides::default()).unwrap();
+        assert_eq!(s.plugin_call_timeout, DEFAULT_PLUGIN_CALL_TIMEOUT);
+        write(
+            dir.path(),
+            "exsyncd.toml",
+            "plugin_call_timeout = \"90s\"\n",
+        );
+        let s = Settings::load(dir.path(), Overrides::default()).unwrap();
+        assert_eq!(s.plugin_call_timeout, Duration::from_secs(90));
+        for bad in ["0s", "2d", "soon"] {
+            write(
+                dir.path(),
+                "exsyncd.toml",
+                &format!("plugin_call_timeout = \"{bad}\"\n"),
+            );
+            let e = Settings::load(dir.path(), Overrides::default()).unwrap_err();
+            assert!(e.file.ends_with("exsyncd.toml"), "{e}");
+            assert!(
+                e.message
+                    .starts_with(&format!("plugin_call_timeout = \"{bad}\""))
+                    && e.message.contains("from 1s to 1d"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
     fn a_data_source_is_a_public_candles_only_integration_with_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let p = write(
