@@ -476,58 +476,138 @@ fn orders_only(exchange: &str, sim: &Sim, orders: &str) -> String {
     )
 }
 
-/// Syncs `name` once and returns what the simulator was asked, by endpoint.
+/// Syncs `name` once and returns what the simulator was asked, by endpoint (by method for
+/// simulators that count methods).
 fn asked_in_one_sync(daemon: &Daemon, sim: &Sim, name: &str) -> Value {
     sim.reset_stats();
     exsync_e2e::assert_all_ok(&daemon.sync_wait(name));
-    sim.stats()["by_endpoint"].clone()
+    let stats = sim.stats();
+    match stats.get("by_endpoint") {
+        Some(by) => by.clone(),
+        None => stats["by_method"].clone(),
+    }
 }
 
 fn count(asked: &Value, endpoint: &str) -> u64 {
     asked[endpoint].as_u64().unwrap_or(0)
 }
 
+/// A connector that polls open orders, and how its simulator names the requests.
+struct OpenOrdersCase {
+    exchange: &'static str,
+    plugin: &'static str,
+    sim_args: Vec<&'static str>,
+    key: &'static str,
+    secret: &'static str,
+    /// The open-order request, and the order history that is still read without it.
+    open: &'static str,
+    history: &'static str,
+}
+
+fn open_orders_cases() -> Vec<OpenOrdersCase> {
+    use exsync_e2e::sim::{API_KEY as KEY, API_SECRET as SECRET};
+    vec![
+        OpenOrdersCase {
+            exchange: "kraken",
+            plugin: "libexsync_plugin_kraken.so",
+            sim_args: vec!["--api-key", KRAKEN_KEY, "--api-secret", KRAKEN_SECRET],
+            key: KRAKEN_KEY,
+            secret: KRAKEN_SECRET,
+            open: "POST /0/private/OpenOrders",
+            history: "POST /0/private/ClosedOrders",
+        },
+        OpenOrdersCase {
+            exchange: "okx",
+            plugin: "libexsync_plugin_okx.so",
+            sim_args: vec![
+                "--api-key",
+                OKX_KEY,
+                "--api-secret",
+                OKX_SECRET,
+                "--passphrase",
+                OKX_PASSPHRASE,
+            ],
+            key: OKX_KEY,
+            secret: OKX_SECRET,
+            open: "GET /api/v5/trade/orders-pending",
+            history: "GET /api/v5/trade/orders-history-archive",
+        },
+        OpenOrdersCase {
+            exchange: "bybit",
+            plugin: "libexsync_plugin_bybit.so",
+            sim_args: vec![
+                "--api-key",
+                KEY,
+                "--api-secret",
+                SECRET,
+                "--uid-limit",
+                "10000",
+            ],
+            key: KEY,
+            secret: SECRET,
+            open: "GET /v5/order/realtime",
+            history: "GET /v5/order/history",
+        },
+        OpenOrdersCase {
+            exchange: "cryptocom",
+            plugin: "libexsync_plugin_cryptocom.so",
+            sim_args: vec!["--api-key", KEY, "--api-secret", SECRET, "--no-rate-limit"],
+            key: KEY,
+            secret: SECRET,
+            open: "private/get-open-orders",
+            history: "private/get-order-history",
+        },
+        OpenOrdersCase {
+            exchange: "gateio",
+            plugin: "libexsync_plugin_gateio.so",
+            sim_args: vec![
+                "--api-key",
+                KEY,
+                "--api-secret",
+                SECRET,
+                "--endpoint-limit",
+                "100000",
+            ],
+            key: KEY,
+            secret: SECRET,
+            open: "GET /api/v4/spot/open_orders",
+            history: "GET /api/v4/spot/orders",
+        },
+        OpenOrdersCase {
+            exchange: "bitfinex",
+            plugin: "libexsync_plugin_bitfinex.so",
+            sim_args: vec![
+                "--api-key",
+                KEY,
+                "--api-secret",
+                SECRET,
+                "--auth-per-minute",
+                "100000",
+                "--candles-per-minute",
+                "100000",
+            ],
+            key: KEY,
+            secret: SECRET,
+            open: "POST /v2/auth/r/orders",
+            history: "POST /v2/auth/r/orders/hist",
+        },
+    ]
+}
+
 #[test]
 fn poll_open_false_stops_the_open_order_requests_live_and_the_default_still_polls() {
-    for (exchange, plugin, open, history) in [
-        (
-            "kraken",
-            "libexsync_plugin_kraken.so",
-            "POST /0/private/OpenOrders",
-            "POST /0/private/ClosedOrders",
-        ),
-        (
-            "okx",
-            "libexsync_plugin_okx.so",
-            "GET /api/v5/trade/orders-pending",
-            "GET /api/v5/trade/orders-history-archive",
-        ),
-    ] {
-        let sim = match exchange {
-            "kraken" => Sim::start(
-                "kraken",
-                &["--api-key", KRAKEN_KEY, "--api-secret", KRAKEN_SECRET],
-            ),
-            _ => Sim::start(
-                "okx",
-                &[
-                    "--api-key",
-                    OKX_KEY,
-                    "--api-secret",
-                    OKX_SECRET,
-                    "--passphrase",
-                    OKX_PASSPHRASE,
-                ],
-            ),
-        };
+    for case in open_orders_cases() {
+        let OpenOrdersCase {
+            exchange,
+            open,
+            history,
+            ..
+        } = case;
+        let sim = Sim::start(exchange, &case.sim_args);
         let mut setup = Setup::new();
-        setup.install_plugin(plugin);
-        let (key, secret) = match exchange {
-            "kraken" => (KRAKEN_KEY, KRAKEN_SECRET),
-            _ => (OKX_KEY, OKX_SECRET),
-        };
-        setup.env("E2E_KEY", key);
-        setup.env("E2E_SECRET", secret);
+        setup.install_plugin(case.plugin);
+        setup.env("E2E_KEY", case.key);
+        setup.env("E2E_SECRET", case.secret);
         setup.env("E2E_PASSPHRASE", OKX_PASSPHRASE);
         let name = format!("{exchange}-main");
         setup.integration(
