@@ -432,10 +432,11 @@ impl StreamRun<'_> {
         .await
     }
 
-    /// Runs a call into the connector on the blocking pool, for at most
-    /// `plugin_call_timeout` (exsyncd.toml). A call that does not return in time cannot be stopped: its
-    /// thread stays inside the plugin, holding the instance. The integration is then marked
-    /// hung and every later call fails at once with `plugin`, until a reload restarts it.
+    /// Runs a call into the connector on the blocking pool, for at most `plugin_call_timeout`
+    /// (exsyncd.toml). A call that does not return in time cannot be stopped: its thread stays
+    /// inside the plugin, holding the instance. The integration is then marked hung, the
+    /// timeout is counted (`call`: `fetch` or `partitions`), and every later call fails at
+    /// once with `plugin`, until a reload restarts it.
     async fn plugin_call<T: Send + 'static>(
         &self,
         call: &'static str,
