@@ -767,6 +767,73 @@ fn transfers_include_leaves_out_deposits_withdrawals_or_internal_transfers() {
     );
 }
 
+#[test]
+fn transfers_include_without_internal_leaves_coinbase_primes_internal_types_unasked() {
+    let sim = Sim::start(
+        "coinbase-prime",
+        &[
+            "--access-key",
+            PRIME_ACCESS_KEY,
+            "--passphrase",
+            PRIME_PASSPHRASE,
+            "--signing-key",
+            PRIME_SIGNING_KEY,
+            "--portfolio-id",
+            PRIME_PORTFOLIO,
+        ],
+    );
+    let mut setup = Setup::new();
+    setup.install_plugin("libexsync_plugin_coinbase_prime.so");
+    setup.env("E2E_KEY", PRIME_ACCESS_KEY);
+    setup.env("E2E_PASSPHRASE", PRIME_PASSPHRASE);
+    setup.env("E2E_SECRET", PRIME_SIGNING_KEY);
+    let file = |extra: &str| {
+        format!(
+            "exchange = \"coinbase-prime\"\nbase_url = \"{}\"\nstart = \"2024-01-01\"\nbudget = false\n\
+             [credentials]\nportfolio_id = \"{PRIME_PORTFOLIO}\"\napi_key = \"env:E2E_KEY\"\n\
+             passphrase = \"env:E2E_PASSPHRASE\"\napi_secret = \"env:E2E_SECRET\"\n\
+             [streams]\ndeposits = \"1h\"\nwithdrawals = \"1h\"\n{extra}",
+            sim.url
+        )
+    };
+    setup.integration("prime-all", &file(""));
+    setup.integration(
+        "prime-external",
+        &file("[streams.transfers]\ninclude = [\"deposits\", \"withdrawals\"]\n"),
+    );
+    let daemon = Daemon::start(&setup);
+    exsync_e2e::assert_all_ok(&daemon.sync_wait("prime-all"));
+    exsync_e2e::assert_all_ok(&daemon.sync_wait("prime-external"));
+    let internal = |name: &str| -> usize {
+        ["deposit", "withdrawal"]
+            .iter()
+            .flat_map(|kind| daemon.records(name, kind))
+            .filter(|r| {
+                r["raw"]["type"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("INTERNAL_"))
+            })
+            .count()
+    };
+    let kept = |name: &str| {
+        daemon.records(name, "deposit").len() + daemon.records(name, "withdrawal").len()
+    };
+    assert!(
+        internal("prime-all") > 0,
+        "the simulator made no internal transfer"
+    );
+    assert_eq!(internal("prime-external"), 0);
+    assert_eq!(
+        kept("prime-external") + internal("prime-all"),
+        kept("prime-all")
+    );
+}
+
+const PRIME_ACCESS_KEY: &str = "e2ePRIMEaccessKEY7f3a9c1d5e8b2a4c6d8e0f1a3b5c7d9e";
+const PRIME_PASSPHRASE: &str = "e2ePRIMEpassphraseQ4w7E2r9T5y1";
+const PRIME_SIGNING_KEY: &str = "e2ePRIMEsigningKEYm3N8b5V2c7X4z9L1k6J0h3G8f5D2s7A4";
+const PRIME_PORTFOLIO: &str = "0c6f8a2e-4d1b-4e7a-9b3c-5a8d2f6e1c90";
+
 const CBX_KEY: &str = "e2eCBXkey7f3a9c1d5e8b2046";
 const CBX_SECRET: &str =
     "ZTJlQ0JYc2VjcmV0LXE4WHYyTG1ONHBSN3NUMXVXM3laNWFCNmNEOWVGMGdIMmpLNGxNNm5QOA==";
