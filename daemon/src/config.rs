@@ -23,6 +23,16 @@ pub const DEFAULT_METRICS_LISTEN: &str = "127.0.0.1:9464";
 pub const DEFAULT_CREDENTIAL_MAX_AGE: Duration = Duration::from_secs(90 * 24 * 3600);
 /// How many integrations sync at once. Two cores and an I/O-bound workload: a handful.
 pub const DEFAULT_MAX_CONCURRENT_SYNCS: usize = 4;
+/// How long one call into a connector (a page, a partition list, a connection test) may run
+/// before the daemon gives up on the instance. Generous: one call may send several requests,
+/// each with its own 60 s timeout, retries and rate-limit waits.
+pub const DEFAULT_PLUGIN_CALL_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+/// The bounds of `plugin_call_timeout`: below a second every slow answer abandons the plugin;
+/// above a day a hung plugin goes unnoticed.
+const PLUGIN_CALL_TIMEOUT_RANGE: (Duration, Duration) =
+    (Duration::from_secs(1), Duration::from_secs(86_400));
+/// Whole seconds that override `plugin_call_timeout` (the host-fault tests use a few).
+pub const PLUGIN_CALL_TIMEOUT_ENV: &str = "EXSYNC_PLUGIN_CALL_TIMEOUT_SECS";
 /// The group whose members may read through the control socket (DESIGN.md).
 pub const DEFAULT_SOCKET_GROUP: &str = "exsync";
 
@@ -62,6 +72,9 @@ pub struct DaemonFile {
     pub refuse_withdraw_keys: Option<bool>,
     /// The control socket's group: a name or a numeric gid (`"exsync"`, `"990"` or `990`).
     pub socket_group: Option<GroupSpec>,
+    /// How long one call into a plugin may run (`15m`, `90s`) before its instance is
+    /// abandoned.
+    pub plugin_call_timeout: Option<String>,
 }
 
 /// A group as `exsyncd.toml` names it: by name or by number.
@@ -87,6 +100,10 @@ pub struct Settings {
     pub refuse_withdraw_keys: bool,
     /// The control socket's group, a name or a numeric gid (see [`crate::control::access`]).
     pub socket_group: String,
+    /// How long one call into a plugin (a page, a partition list, a connection test) may
+    /// run before the instance is abandoned: `plugin_call_timeout`, else
+    /// [`DEFAULT_PLUGIN_CALL_TIMEOUT`]; [`PLUGIN_CALL_TIMEOUT_ENV`] overrides both.
+    pub plugin_call_timeout: Duration,
 }
 
 /// Flags that override the file.
@@ -136,6 +153,27 @@ impl Settings {
             })?,
             None => DEFAULT_CREDENTIAL_MAX_AGE,
         };
+        let plugin_call_timeout = match &file.plugin_call_timeout {
+            Some(text) => humantime::parse_duration(text)
+                .ok()
+                .filter(|d| {
+                    (PLUGIN_CALL_TIMEOUT_RANGE.0..=PLUGIN_CALL_TIMEOUT_RANGE.1).contains(d)
+                })
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        &path,
+                        format!(
+                            "plugin_call_timeout = {text:?}: allowed is a duration from 1s to 1d, like \"15m\""
+                        ),
+                    )
+                })?,
+            None => DEFAULT_PLUGIN_CALL_TIMEOUT,
+        };
+        let plugin_call_timeout = std::env::var(PLUGIN_CALL_TIMEOUT_ENV)
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|s| *s > 0)
+            .map_or(plugin_call_timeout, Duration::from_secs);
         if let Some(key_file) = &file.key_file {
             if !key_file.is_absolute() {
                 return Err(ConfigError::new(
@@ -172,6 +210,7 @@ impl Settings {
                 Some(GroupSpec::Name(name)) => name,
                 None => DEFAULT_SOCKET_GROUP.to_owned(),
             },
+            plugin_call_timeout,
         })
     }
 
@@ -250,17 +289,37 @@ struct NotifyFile {
 }
 
 /// One `[streams]` entry: `trades = "1h"`, or `[streams.trades]` with `every` and how far back.
-#[derive(Deserialize, Debug, Clone, PartialEq)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 enum StreamEntry {
     Every(String),
     Table(StreamTable),
 }
 
+impl<'de> Deserialize<'de> for StreamEntry {
+    /// Not `#[serde(untagged)]`: its error says only that no variant matched, where the
+    /// table's own says which key has what wrong (`poll_open`: expected a boolean).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        match toml::Value::deserialize(d)? {
+            toml::Value::String(every) => Ok(StreamEntry::Every(every)),
+            table @ toml::Value::Table(_) => StreamTable::deserialize(table)
+                .map(StreamEntry::Table)
+                .map_err(|e| D::Error::custom(e.message())),
+            other => Err(D::Error::custom(format!(
+                "a stream takes an interval like \"1h\" or a table with `every`, not {}",
+                other.type_str()
+            ))),
+        }
+    }
+}
+
 #[derive(Deserialize, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
 struct StreamTable {
-    every: String,
+    /// The sync interval; required for every stream (`[streams.transfers]` is no stream and
+    /// takes only `include`).
+    #[serde(default)]
+    every: Option<String>,
     #[serde(default)]
     start: Option<String>,
     #[serde(default)]
@@ -271,6 +330,13 @@ struct StreamTable {
     /// orders: which statuses to keep.
     #[serde(default)]
     statuses: Option<Vec<String>>,
+    /// orders: whether open orders are polled (default true). Any value here, so that a
+    /// wrong one gets a message naming the key (see `load_integration`).
+    #[serde(default)]
+    poll_open: Option<toml::Value>,
+    /// `[streams.transfers]` only: which transfers are synced.
+    #[serde(default)]
+    include: Option<Vec<String>>,
 }
 
 /// `credentials = "store"`, or a `[credentials]` table of sources.
@@ -358,10 +424,16 @@ pub struct IntegrationConfig {
     /// What the daemon keeps of a stream (`[streams.balances] wallets`, `[streams.orders]
     /// statuses`): see `policy::Keep`.
     pub keep: Vec<(Stream, crate::policy::Keep)>,
+    /// What the daemon asks for (`[streams.orders] poll_open`, `[streams.transfers]
+    /// include`): see `policy::Fetch`. Already applied to `streams` and `options`.
+    pub fetch: crate::policy::Fetch,
     /// `primary_currency`: stored and shown; checked against the account's assets by
     /// `exsyncctl integrations NAME` once balances are synced.
     pub primary_currency: Option<String>,
 }
+
+/// The `[streams]` key that is no stream: `[streams.transfers] include = [...]`.
+const TRANSFERS_SECTION: &str = "transfers";
 
 /// The directory of public data sources, beside `integrations.d`.
 pub const DATASOURCES_DIR: &str = "datasources.d";
@@ -469,6 +541,7 @@ impl PublicCandles {
             stream_since: Vec::new(),
             retention: crate::prune::Retention::default(),
             keep: Vec::new(),
+            fetch: crate::policy::Fetch::default(),
             primary_currency: None,
         }
     }
@@ -621,7 +694,54 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
     let mut streams = Vec::new();
     let mut stream_since = Vec::new();
     let mut keep = Vec::new();
+    let mut poll_open = None;
+    let mut include = None;
     for (key, entry) in &file.streams {
+        if key == TRANSFERS_SECTION {
+            match entry {
+                StreamEntry::Table(StreamTable {
+                    every: None,
+                    start: None,
+                    history: None,
+                    wallets: None,
+                    statuses: None,
+                    poll_open: None,
+                    include: Some(kinds),
+                }) => {
+                    include = Some(kinds.as_slice());
+                    continue;
+                }
+                _ => {
+                    return Err(err(format!(
+                        "[streams.transfers] takes only include = [...] (allowed are {}); the intervals are those of deposits and withdrawals",
+                        crate::policy::TRANSFER_KINDS.join(", ")
+                    )))
+                }
+            }
+        }
+        if let StreamEntry::Table(t) = entry {
+            if t.include.is_some() {
+                return Err(err(format!(
+                    "[streams.{key}] include: allowed only in [streams.transfers]"
+                )));
+            }
+            if t.poll_open.is_some() {
+                if key != "orders" {
+                    return Err(err(format!(
+                        "[streams.{key}] poll_open: allowed only in [streams.orders] (true or false)"
+                    )));
+                }
+                poll_open = match &t.poll_open {
+                    Some(toml::Value::Boolean(b)) => Some(*b),
+                    Some(other) => {
+                        return Err(err(format!(
+                            "[streams.orders] poll_open = {other}: allowed is a bool, true (poll open orders, the default) or false"
+                        )))
+                    }
+                    None => None,
+                };
+            }
+        }
         if let (StreamEntry::Table(t), Some(stream)) = (entry, Stream::from_name(key)) {
             if let Some(k) =
                 crate::policy::Keep::parse(stream, t.wallets.as_deref(), t.statuses.as_deref())
@@ -633,7 +753,11 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         let (interval, since) = match entry {
             StreamEntry::Every(every) => (every, None),
             StreamEntry::Table(t) => (
-                &t.every,
+                t.every.as_ref().ok_or_else(|| {
+                    err(format!(
+                        "[streams.{key}] every is missing: allowed is a sync interval like \"1h\""
+                    ))
+                })?,
                 crate::policy::Since::parse(t.start.as_deref(), t.history.as_deref())
                     .map_err(|m| err(format!("[streams.{key}] {m}")))?,
             ),
@@ -672,6 +796,8 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         }
         None => (Vec::new(), Vec::new()),
     };
+    let fetch = crate::policy::Fetch::parse(poll_open, include).map_err(err)?;
+    streams.retain(|(s, _)| fetch.syncs(*s));
     streams.sort_by_key(|(s, _)| *s);
 
     let mut credentials = BTreeMap::new();
@@ -731,10 +857,29 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         max_consecutive_failures: file.max_consecutive_failures,
     })
     .map_err(err)?;
-    let options = serde_json::to_value(&file.options)
+    let mut options = serde_json::to_value(&file.options)
         .ok()
         .and_then(|v| v.as_object().cloned())
         .unwrap_or_default();
+    for (reserved, set_by) in [
+        (
+            crate::policy::OPTION_POLL_OPEN_ORDERS,
+            "[streams.orders] poll_open",
+        ),
+        (
+            crate::policy::OPTION_INTERNAL_TRANSFERS,
+            "[streams.transfers] include",
+        ),
+    ] {
+        if options.contains_key(reserved) {
+            return Err(err(format!(
+                "[options] {reserved}: not allowed here; set it with {set_by}"
+            )));
+        }
+    }
+    for (key, value) in fetch.options() {
+        options.insert(key.to_owned(), value);
+    }
     Ok(IntegrationConfig {
         name,
         file: path.to_owned(),
@@ -758,6 +903,7 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         stream_since,
         retention,
         keep,
+        fetch,
         primary_currency: file.primary_currency,
     })
 }
@@ -985,6 +1131,67 @@ interval = "1h"
     }
 
     #[test]
+    fn poll_open_and_transfers_include_reach_the_streams_and_the_plugin_options() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = "exchange = \"binance\"\n[streams]\ndeposits = \"6h\"\nwithdrawals = \"6h\"\n";
+        let p = write(dir.path(), "all.toml", base);
+        let c = load_integration(&p).unwrap();
+        assert_eq!(c.fetch, crate::policy::Fetch::default());
+        assert!(c.options.is_empty());
+        assert_eq!(c.streams.len(), 2);
+        let p = write(
+            dir.path(),
+            "some.toml",
+            &format!(
+                "{base}[streams.orders]\nevery = \"1h\"\npoll_open = false\n[streams.transfers]\ninclude = [\"withdrawals\"]\n"
+            ),
+        );
+        let c = load_integration(&p).unwrap();
+        assert_eq!(
+            c.streams.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+            vec![Stream::Orders, Stream::Withdrawals]
+        );
+        assert_eq!(c.options["poll_open_orders"], serde_json::json!(false));
+        assert_eq!(c.options["internal_transfers"], serde_json::json!(false));
+        for (name, text, says) in [
+            (
+                "a.toml",
+                format!("{base}[streams.trades]\nevery = \"1h\"\npoll_open = false\n"),
+                "[streams.trades] poll_open: allowed only in [streams.orders]",
+            ),
+            (
+                "b.toml",
+                format!("{base}[streams.transfers]\nevery = \"1h\"\n"),
+                "[streams.transfers] takes only include",
+            ),
+            (
+                "c.toml",
+                format!("{base}[streams.transfers]\ninclude = [\"fiat\"]\n"),
+                "allowed are deposits, withdrawals, internal",
+            ),
+            (
+                "d.toml",
+                format!("{base}[options]\npoll_open_orders = false\n"),
+                "set it with [streams.orders] poll_open",
+            ),
+            (
+                "e.toml",
+                format!("{base}[streams.orders]\npoll_open = false\n"),
+                "[streams.orders] every is missing",
+            ),
+            (
+                "f.toml",
+                format!("{base}[streams.orders]\nevery = \"1h\"\npoll_open = \"no\"\n"),
+                "[streams.orders] poll_open = \"no\": allowed is a bool",
+            ),
+        ] {
+            let e = load_integration(&write(dir.path(), name, &text)).unwrap_err();
+            assert!(e.message.contains(says), "{name}: {e}");
+            assert!(e.file.ends_with(name));
+        }
+    }
+
+    #[test]
     fn credentials_resolve_without_leaking_values() {
         let dir = tempfile::tempdir().unwrap();
         let p = write(dir.path(), "secret", "s3cr3t\n");
@@ -1062,6 +1269,39 @@ interval = "1h"
             .unwrap_err()
             .message
             .contains("stat_dir"));
+    }
+
+    #[test]
+    fn plugin_call_timeout_defaults_to_a_quarter_hour_and_is_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        // The environment variable is the tests' override; these cases assume it unset.
+        if std::env::var_os(PLUGIN_CALL_TIMEOUT_ENV).is_some() {
+            return;
+        }
+        let s = Settings::load(dir.path(), Overrides::default()).unwrap();
+        assert_eq!(s.plugin_call_timeout, DEFAULT_PLUGIN_CALL_TIMEOUT);
+        write(
+            dir.path(),
+            "exsyncd.toml",
+            "plugin_call_timeout = \"90s\"\n",
+        );
+        let s = Settings::load(dir.path(), Overrides::default()).unwrap();
+        assert_eq!(s.plugin_call_timeout, Duration::from_secs(90));
+        for bad in ["0s", "2d", "soon"] {
+            write(
+                dir.path(),
+                "exsyncd.toml",
+                &format!("plugin_call_timeout = \"{bad}\"\n"),
+            );
+            let e = Settings::load(dir.path(), Overrides::default()).unwrap_err();
+            assert!(e.file.ends_with("exsyncd.toml"), "{e}");
+            assert!(
+                e.message
+                    .starts_with(&format!("plugin_call_timeout = \"{bad}\""))
+                    && e.message.contains("from 1s to 1d"),
+                "{e}"
+            );
+        }
     }
 
     #[test]

@@ -30,6 +30,7 @@ use crate::host::now_ms;
 use crate::policy;
 use crate::store::{PageOutcome, PageWrite, PartitionKey, StoredRecord};
 use crate::supervisor::{error_info, Integration};
+use crate::taxonomy;
 use crate::webhook::{Notification, Transition};
 
 /// Rounds of partition discovery per sync: trades found on a new symbol reveal assets that
@@ -37,24 +38,6 @@ use crate::webhook::{Notification, Transition};
 const MAX_PARTITION_ROUNDS: usize = 4;
 /// Pages of one partition in one sync before the engine suspects a plugin that never ends.
 const MAX_PAGES_PER_PARTITION: u64 = 1_000_000;
-
-/// How long one call into a connector (a page, a partition list) may run before the engine
-/// gives up on the instance. Generous: one call may send several requests, each with its own
-/// 60 s timeout, retries and rate-limit waits. `EXSYNC_PLUGIN_CALL_TIMEOUT_SECS` sets another
-/// value (the host-fault tests use a few seconds).
-const PLUGIN_CALL_TIMEOUT: Duration = Duration::from_secs(15 * 60);
-
-/// [`PLUGIN_CALL_TIMEOUT`], or the number of seconds `EXSYNC_PLUGIN_CALL_TIMEOUT_SECS` gives.
-fn plugin_call_timeout() -> Duration {
-    static TIMEOUT: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
-    *TIMEOUT.get_or_init(|| {
-        std::env::var("EXSYNC_PLUGIN_CALL_TIMEOUT_SECS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .filter(|s| *s > 0)
-            .map_or(PLUGIN_CALL_TIMEOUT, Duration::from_secs)
-    })
-}
 
 /// A page being checked and committed on the blocking pool.
 type Committing = tokio::task::JoinHandle<Result<PageOutcome, PluginError>>;
@@ -260,19 +243,21 @@ impl StreamRun<'_> {
         let connector = self.connector.clone();
         let name = self.it.name().to_owned();
         let stream = self.stream;
-        self.plugin_call("listing partitions", move || {
+        self.plugin_call("partitions", "listing partitions", move || {
             let context = PartitionContext {
                 assets: store
                     .assets(&name)
-                    .map_err(|e| PluginError::plugin(e.to_string()))?,
+                    .map_err(|e| taxonomy::store_error("reading the assets", e))?,
                 known: store
                     .cursor_partitions(&name, stream.as_str())
-                    .map_err(|e| PluginError::plugin(e.to_string()))?,
+                    .map_err(|e| taxonomy::store_error("reading the cursors", e))?,
             };
             let handle = connector
                 .lock()
                 .map_err(|_| PluginError::plugin("connector lock poisoned"))?;
-            handle.partitions(stream, &context)
+            handle
+                .partitions(stream, &context)
+                .map_err(taxonomy::from_plugin)
         })
         .await
     }
@@ -410,12 +395,14 @@ impl StreamRun<'_> {
             .iter()
             .find(|(s, _)| *s == stream)
             .map(|(_, k)| k.clone());
-        self.plugin_call(&what, move || {
+        self.plugin_call("fetch", &what, move || {
             let page = {
                 let handle = connector
                     .lock()
                     .map_err(|_| PluginError::plugin("connector lock poisoned"))?;
-                handle.fetch_raw(stream, &partition, cursor.as_deref())?
+                handle
+                    .fetch_raw(stream, &partition, cursor.as_deref())
+                    .map_err(taxonomy::from_plugin)?
             };
             let (mut records, assets) = prepare(stream, page.records)?;
             if stream == Stream::Candles {
@@ -445,17 +432,19 @@ impl StreamRun<'_> {
         .await
     }
 
-    /// Runs a call into the connector on the blocking pool, for at most
-    /// [`plugin_call_timeout`]. A call that does not return in time cannot be stopped: its
-    /// thread stays inside the plugin, holding the instance. The integration is then marked
-    /// hung and every later call fails at once with `plugin`, until a reload restarts it.
+    /// Runs a call into the connector on the blocking pool, for at most `plugin_call_timeout`
+    /// (exsyncd.toml). A call that does not return in time cannot be stopped: its thread stays
+    /// inside the plugin, holding the instance. The integration is then marked hung, the
+    /// timeout is counted (`call`: `fetch` or `partitions`), and every later call fails at
+    /// once with `plugin`, until a reload restarts it.
     async fn plugin_call<T: Send + 'static>(
         &self,
+        call: &'static str,
         what: &str,
         f: impl FnOnce() -> Result<T, PluginError> + Send + 'static,
     ) -> Result<T, PluginError> {
         use std::sync::atomic::Ordering;
-        let limit = plugin_call_timeout();
+        let limit = self.daemon.settings.plugin_call_timeout;
         let abandoned = |what: &str| {
             PluginError::plugin(format!(
                 "the {} plugin did not answer within {}s {what}; its instance is abandoned: fix or replace the plugin, then reload to restart {}",
@@ -471,6 +460,14 @@ impl StreamRun<'_> {
             Ok(result) => result,
             Err(_) => {
                 self.it.plugin_hung.store(true, Ordering::Release);
+                crate::events::PluginCallTimedOut {
+                    integration: self.it.name(),
+                    exchange: self.it.exchange(),
+                    call,
+                    what,
+                    limit,
+                }
+                .emit(&self.daemon.metrics);
                 Err(abandoned(&format!("while {what}")))
             }
         }
@@ -482,7 +479,7 @@ impl StreamRun<'_> {
         tokio::task::spawn_blocking(move || {
             store
                 .commit_page(key.borrow(), &page)
-                .map_err(|e| PluginError::plugin(format!("{e}")))
+                .map_err(|e| taxonomy::store_error("committing a page", e))
         })
     }
 
@@ -618,9 +615,9 @@ impl StreamRun<'_> {
                 StreamSyncFailed {
                     labels,
                     partition: part,
-                    reason: e.kind.as_str(),
+                    reason: taxonomy::name(e.kind),
                     message: &info.message,
-                    hint: e.kind.hint(),
+                    hint: taxonomy::hint(e.kind),
                     duration,
                 }
                 .emit(&self.daemon.metrics);
@@ -630,7 +627,7 @@ impl StreamRun<'_> {
                         event: Transition::Failure,
                         error_kind: Some(info.kind.clone()),
                         message: Some(info.message.clone()),
-                        hint: Some(e.kind.hint().to_owned()),
+                        hint: Some(taxonomy::hint(e.kind).to_owned()),
                         at_ms: info.at_ms.unwrap_or_else(now_ms),
                         last_failure_ms: None,
                         last_success_ms: succeeded_before,
@@ -1045,6 +1042,7 @@ mod tests {
             stream_since: Vec::new(),
             retention: Default::default(),
             keep: Vec::new(),
+            fetch: Default::default(),
             primary_currency: None,
             public: false,
             candle_history_days: None,

@@ -804,5 +804,30 @@ impl RequestsRecorded<'_> {
             lost = self.lost,
             "Requests recorded for debug record."
         );
+/// A call into a plugin did not return within `plugin_call_timeout`: its thread stays inside
+/// the plugin and the instance is abandoned until a reload restarts the integration.
+pub struct PluginCallTimedOut<'a> {
+    pub integration: &'a str,
+    pub exchange: &'a str,
+    /// `fetch`, `partitions` or `check`: the metric's `call` label.
+    pub call: &'static str,
+    /// What the call was doing, for the log (`fetching trades of BTCUSDT`).
+    pub what: &'a str,
+    pub limit: Duration,
+}
+
+impl PluginCallTimedOut<'_> {
+    pub fn emit(&self, m: &Metrics) {
+        error!(
+            integration = self.integration,
+            exchange = self.exchange,
+            call = self.call,
+            limit_s = self.limit.as_secs(),
+            "Plugin call timed out while {}; the instance is abandoned until a reload.",
+            self.what
+        );
+        m.plugin_call_timeouts
+            .with_label_values(&[self.integration, self.exchange, self.call])
+            .inc();
     }
 }

@@ -32,5 +32,6 @@ pub mod reload;
 pub mod sample;
 pub mod store;
 pub mod supervisor;
+pub mod taxonomy;
 pub mod watch;
 pub mod webhook;

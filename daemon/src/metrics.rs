@@ -56,6 +56,10 @@ pub struct Metrics {
     pub audit_write_failures: prometheus::IntCounter,
     pub candle_quality_issues: IntGaugeVec,
     pub notifications: IntCounterVec,
+    /// `exsync_plugin_call_timeouts_total{integration, exchange, call}`: calls into a plugin
+    /// that did not return within `plugin_call_timeout` (`call`: `fetch`, `partitions`,
+    /// `check`).
+    pub plugin_call_timeouts: IntCounterVec,
 }
 
 impl Metrics {
@@ -348,6 +352,17 @@ impl Metrics {
                         "Webhook notification attempts, by result (sent, retried, failed).",
                     ),
                     &["result"],
+                )
+                .unwrap(),
+            ),
+            plugin_call_timeouts: reg(
+                &registry,
+                IntCounterVec::new(
+                    Opts::new(
+                        "exsync_plugin_call_timeouts_total",
+                        "Calls into a plugin that did not return within plugin_call_timeout; the instance is abandoned until a reload (call: fetch, partitions, check).",
+                    ),
+                    &["integration", "exchange", "call"],
                 )
                 .unwrap(),
             ),

@@ -423,6 +423,122 @@ pub fn filter_lines(keep: &[(exsync_plugin_api::Stream, Keep)]) -> Vec<(String, 
         .collect()
 }
 
+/// What `[streams.transfers] include` may name.
+pub const TRANSFER_KINDS: [&str; 3] = ["deposits", "withdrawals", "internal"];
+/// The option a plugin receives when open orders are not polled (`[streams.orders]
+/// poll_open = false`). Reserved: `[options]` may not set it.
+pub const OPTION_POLL_OPEN_ORDERS: &str = "poll_open_orders";
+/// The option a plugin receives when internal transfers (between the account's own
+/// sub-accounts, wallets or profiles) are not synced. Reserved like the one above.
+pub const OPTION_INTERNAL_TRANSFERS: &str = "internal_transfers";
+
+/// What the daemon asks the exchange for, beyond the streams and their intervals: whether
+/// open orders are polled (`[streams.orders] poll_open`) and which transfers are synced
+/// (`[streams.transfers] include`). Unlike [`Keep`], these change the requests: a stream left
+/// out is not synced at all, and the switches the plugin must know about cross the ABI as
+/// options ([`Fetch::options`]), set only when they differ from the default, so a plugin
+/// that does not know them sees today's options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fetch {
+    pub poll_open_orders: bool,
+    pub deposits: bool,
+    pub withdrawals: bool,
+    pub internal_transfers: bool,
+}
+
+impl Default for Fetch {
+    fn default() -> Self {
+        Fetch {
+            poll_open_orders: true,
+            deposits: true,
+            withdrawals: true,
+            internal_transfers: true,
+        }
+    }
+}
+
+impl Fetch {
+    /// Parses `poll_open` (of `[streams.orders]`) and `include` (of `[streams.transfers]`);
+    /// the error names the key and what it allows.
+    pub fn parse(poll_open: Option<bool>, include: Option<&[String]>) -> Result<Fetch, String> {
+        let mut fetch = Fetch {
+            poll_open_orders: poll_open.unwrap_or(true),
+            ..Fetch::default()
+        };
+        if let Some(include) = include {
+            if let Some(bad) = include
+                .iter()
+                .find(|k| !TRANSFER_KINDS.contains(&k.as_str()))
+            {
+                return Err(format!(
+                    "[streams.transfers] include: {bad:?} is not one; allowed are {} (leave the key out to sync all)",
+                    TRANSFER_KINDS.join(", ")
+                ));
+            }
+            if include.is_empty() {
+                return Err(format!(
+                    "[streams.transfers] include is empty; allowed are {} (to sync no transfers, leave deposits and withdrawals out of [streams])",
+                    TRANSFER_KINDS.join(", ")
+                ));
+            }
+            let has = |k: &str| include.iter().any(|i| i == k);
+            fetch.deposits = has("deposits");
+            fetch.withdrawals = has("withdrawals");
+            fetch.internal_transfers = has("internal");
+        }
+        Ok(fetch)
+    }
+
+    /// Whether a configured stream is synced (`include` may leave deposits or withdrawals
+    /// out).
+    pub fn syncs(&self, stream: exsync_plugin_api::Stream) -> bool {
+        use exsync_plugin_api::Stream;
+        match stream {
+            Stream::Deposits => self.deposits,
+            Stream::Withdrawals => self.withdrawals,
+            _ => true,
+        }
+    }
+
+    /// The options the plugin receives: only those that differ from the default.
+    pub fn options(&self) -> Vec<(&'static str, serde_json::Value)> {
+        let mut out = Vec::new();
+        if !self.poll_open_orders {
+            out.push((OPTION_POLL_OPEN_ORDERS, serde_json::Value::Bool(false)));
+        }
+        if !self.internal_transfers {
+            out.push((OPTION_INTERNAL_TRANSFERS, serde_json::Value::Bool(false)));
+        }
+        out
+    }
+
+    /// As `exsyncctl integrations NAME` shows it: nothing for the default.
+    pub fn lines(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        if !self.poll_open_orders {
+            out.push((
+                "orders".to_owned(),
+                "open orders are not polled (poll_open = false)".to_owned(),
+            ));
+        }
+        if !(self.deposits && self.withdrawals && self.internal_transfers) {
+            let included: Vec<&str> = [
+                (self.deposits, "deposits"),
+                (self.withdrawals, "withdrawals"),
+                (self.internal_transfers, "internal"),
+            ]
+            .into_iter()
+            .filter_map(|(on, k)| on.then_some(k))
+            .collect();
+            out.push((
+                "transfers".to_owned(),
+                format!("include: {}", included.join(", ")),
+            ));
+        }
+        out
+    }
+}
+
 /// Checks `primary_currency` against the assets the account holds (normalised or native).
 pub fn primary_currency_warning(currency: &str, assets: &[String]) -> Option<String> {
     if assets.is_empty() {
@@ -532,6 +648,7 @@ pub fn info(policy: &Policy, state: &PolicyState, now_ms: i64, interval: Duratio
         history: Vec::new(),
         retention: Vec::new(),
         filters: Vec::new(),
+        fetches: Vec::new(),
         primary_currency: None,
         primary_currency_warning: None,
     }
@@ -803,6 +920,35 @@ mod tests {
         assert!(e.contains("[streams.balances]"), "{e}");
         assert!(Keep::parse(Stream::Balances, Some(&[]), None).is_err());
         assert_eq!(Keep::parse(Stream::Trades, None, None).unwrap(), None);
+    }
+
+    #[test]
+    fn fetch_switches_default_to_everything_and_name_what_is_allowed() {
+        use exsync_plugin_api::Stream;
+        let v = |xs: &[&str]| xs.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let all = Fetch::parse(None, None).unwrap();
+        assert_eq!(all, Fetch::default());
+        assert!(all.options().is_empty() && all.lines().is_empty());
+        assert!(all.syncs(Stream::Deposits) && all.syncs(Stream::Withdrawals));
+        let f = Fetch::parse(Some(false), Some(&v(&["deposits"]))).unwrap();
+        assert!(f.syncs(Stream::Deposits) && !f.syncs(Stream::Withdrawals));
+        assert!(f.syncs(Stream::Orders));
+        assert_eq!(
+            f.options(),
+            vec![
+                (OPTION_POLL_OPEN_ORDERS, serde_json::Value::Bool(false)),
+                (OPTION_INTERNAL_TRANSFERS, serde_json::Value::Bool(false))
+            ]
+        );
+        assert_eq!(f.lines()[1].1, "include: deposits");
+        let e = Fetch::parse(None, Some(&v(&["deposits", "trades"]))).unwrap_err();
+        assert!(
+            e.starts_with("[streams.transfers] include")
+                && e.contains("\"trades\"")
+                && e.contains("allowed are deposits, withdrawals, internal"),
+            "{e}"
+        );
+        assert!(Fetch::parse(None, Some(&[])).unwrap_err().contains("empty"));
     }
 
     #[test]

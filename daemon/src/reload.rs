@@ -621,6 +621,11 @@ pub fn restart_required(running: &Settings, new: &Settings) -> Vec<String> {
         running.socket_group.clone(),
         new.socket_group.clone(),
     );
+    check(
+        "plugin_call_timeout",
+        humantime::format_duration(running.plugin_call_timeout).to_string(),
+        humantime::format_duration(new.plugin_call_timeout).to_string(),
+    );
     out
 }
 

@@ -39,7 +39,7 @@ const DAY_MS: i64 = 86_400_000;
 
 /// An error of the taxonomy with its hint.
 pub fn error_info(kind: ErrorKind, message: impl Into<String>) -> ErrorInfo {
-    ErrorInfo::new(kind.as_str(), message).with_hint(kind.hint())
+    ErrorInfo::new(crate::taxonomy::name(kind), message).with_hint(crate::taxonomy::hint(kind))
 }
 
 /// One configured integration.

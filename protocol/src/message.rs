@@ -450,8 +450,8 @@ impl Response {
 /// An error with the taxonomy's kind and what to do about it.
 ///
 /// Kinds are the plugin taxonomy (`auth`, `permission`, `clock`, `rate_limited`, `banned`,
-/// `network`, `exchange_unavailable`, `bad_response`, `unsupported`, `config`, `plugin`) plus
-/// the control plane's own: `protocol` (malformed message, version mismatch), `not_found`
+/// `network`, `exchange_unavailable`, `bad_response`, `unsupported`, `config`, `plugin`), the
+/// daemon's own `store` (the store could not write: a full disk), plus the control plane's own: `protocol` (malformed message, version mismatch), `not_found`
 /// (no such integration or stream), `denied` (the peer lacks the right the verb needs), `busy`,
 /// `internal`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
@@ -606,6 +606,11 @@ pub struct PolicyInfo {
     /// What the daemon keeps of a stream: `("balances", "wallets: spot, funding")`.
     #[serde(default)]
     pub filters: Vec<(String, String)>,
+    /// What the daemon asks the exchange for beyond the defaults:
+    /// `("orders", "open orders are not polled (poll_open = false)")`,
+    /// `("transfers", "include: deposits, internal")`. Empty: everything (the default).
+    #[serde(default)]
+    pub fetches: Vec<(String, String)>,
     /// `primary_currency`, as configured.
     #[serde(default)]
     pub primary_currency: Option<String>,

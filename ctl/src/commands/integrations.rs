@@ -93,6 +93,9 @@ pub fn policy_lines(i: &IntegrationInfo, now_ms: i64) -> String {
     for (stream, filter) in &p.filters {
         text.push_str(&format!("  keeps ({stream}): {filter}\n"));
     }
+    for (stream, fetch) in &p.fetches {
+        text.push_str(&format!("  fetches ({stream}): {fetch}\n"));
+    }
     if let Some(c) = &p.primary_currency {
         text.push_str(&format!("  primary currency: {c}\n"));
     }

@@ -72,6 +72,7 @@ pub fn integration_info(daemon: &Daemon, it: &Integration) -> IntegrationInfo {
             history: policy::history_lines(it.config.since, &it.config.stream_since),
             retention: it.config.retention.shown.clone(),
             filters: policy::filter_lines(&it.config.keep),
+            fetches: it.config.fetch.lines(),
             primary_currency: it.config.primary_currency.clone(),
             primary_currency_warning: it.config.primary_currency.as_deref().and_then(|c| {
                 policy::primary_currency_warning(

@@ -1,11 +1,13 @@
 //! Invoked when calling `exsyncctl test NAME`.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use exsync_protocol::{Response, TestReport, TestRequest};
 
 use super::{failure, find_integration};
 use crate::daemon::Daemon;
+use crate::events::PluginCallTimedOut;
 use crate::supervisor::error_info;
 
 pub async fn test(daemon: &Arc<Daemon>, request: TestRequest) -> Response {
@@ -23,13 +25,43 @@ pub async fn test(daemon: &Arc<Daemon>, request: TestRequest) -> Response {
             "see `exsyncctl status`",
         );
     };
-    let checked = tokio::task::spawn_blocking(move || {
+    // The same bound as a sync's plugin calls: a plugin that hangs in `check()` (or an
+    // instance already stuck in a sync's call, which holds the lock) answers `plugin` in time
+    // instead of leaving `exsyncctl test` waiting for ever.
+    let limit = daemon.settings.plugin_call_timeout;
+    let abandoned = |what: &str| {
+        error_info(
+            exsync_plugin_api::ErrorKind::PLUGIN,
+            format!(
+                "the {} plugin did not answer within {}s {what}; its instance is abandoned: fix or replace the plugin, then reload to restart {}",
+                it.exchange(),
+                limit.as_secs(),
+                it.name()
+            ),
+        )
+    };
+    if it.plugin_hung.load(Ordering::Acquire) {
+        return Response::Error(abandoned("in an earlier call"));
+    }
+    let checking = tokio::task::spawn_blocking(move || {
         let handle = connector
             .lock()
             .map_err(|_| exsync_plugin_api::PluginError::plugin("connector lock poisoned"))?;
-        handle.check()
-    })
-    .await;
+        handle.check().map_err(crate::taxonomy::from_plugin)
+    });
+    let Ok(checked) = tokio::time::timeout(limit, checking).await else {
+        it.plugin_hung.store(true, Ordering::Release);
+        let what = "testing the connection";
+        PluginCallTimedOut {
+            integration: it.name(),
+            exchange: it.exchange(),
+            call: "check",
+            what,
+            limit,
+        }
+        .emit(&daemon.metrics);
+        return Response::Error(abandoned(&format!("while {what}")));
+    };
     match checked {
         Ok(Ok(report)) => Response::Test(TestReport {
             integration: it.name().to_owned(),

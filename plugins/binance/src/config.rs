@@ -6,7 +6,14 @@
 //! * `recv_window_ms` (1..=60000, default 5000): how long after its `timestamp` Binance may
 //!   accept a signed request;
 //! * `transfer_overlap_days` (1..=90, default 7): how far back a caught-up deposit or
-//!   withdrawal sync reads again, at least, for transfers that settle late.
+//!   withdrawal sync reads again, at least, for transfers that settle late;
+//! * `poll_open_orders` (bool, default true; the daemon sets it from `[streams.orders]
+//!   poll_open`): false ends each orders walk after the last order, instead of coming back
+//!   to the oldest order still open;
+//! * `internal_transfers` (bool, default true; from `[streams.transfers] include`): accepted
+//!   and without effect, as this connector syncs no internal transfers (`capital/deposit`
+//!   and `capital/withdraw` list on-chain and off-chain moves in and out of the account;
+//!   universal transfers between its own wallets are not read).
 //!
 //! Any other option is refused, so a typo does not go unnoticed.
 
@@ -34,6 +41,8 @@ pub(crate) struct BinanceConfig {
     pub(crate) candles: Vec<(String, String)>,
     pub(crate) recv_window_ms: u64,
     pub(crate) transfer_overlap_ms: i64,
+    /// Whether orders walks come back for the oldest order still open.
+    pub(crate) poll_open_orders: bool,
 }
 
 impl fmt::Debug for BinanceConfig {
@@ -47,6 +56,7 @@ impl fmt::Debug for BinanceConfig {
             .field("candles", &self.candles)
             .field("recv_window_ms", &self.recv_window_ms)
             .field("transfer_overlap_ms", &self.transfer_overlap_ms)
+            .field("poll_open_orders", &self.poll_open_orders)
             .finish()
     }
 }
@@ -92,6 +102,7 @@ impl BinanceConfig {
 
         let mut recv_window_ms = DEFAULT_RECV_WINDOW_MS;
         let mut transfer_overlap_ms = DEFAULT_TRANSFER_OVERLAP_MS;
+        let mut poll_open_orders = true;
         for (name, value) in &config.options {
             match name.as_str() {
                 "recv_window_ms" => {
@@ -118,10 +129,25 @@ impl BinanceConfig {
                             })?;
                     transfer_overlap_ms = days * DAY_MS;
                 }
+                "poll_open_orders" => {
+                    poll_open_orders = value.as_bool().ok_or_else(|| {
+                        PluginError::config(format!(
+                            "option `poll_open_orders` is {value}; it must be true or false"
+                        ))
+                    })?;
+                }
+                // No internal transfers are synced: there is nothing to leave out.
+                "internal_transfers" => {
+                    value.as_bool().ok_or_else(|| {
+                        PluginError::config(format!(
+                            "option `internal_transfers` is {value}; it must be true or false"
+                        ))
+                    })?;
+                }
                 other => {
                     return Err(PluginError::config(format!(
-                        "unknown option `{other}` (the binance plugin knows `recv_window_ms` \
-                         and `transfer_overlap_days`)"
+                        "unknown option `{other}` (the binance plugin knows `recv_window_ms`, \
+                         `transfer_overlap_days`, `poll_open_orders` and `internal_transfers`)"
                     )))
                 }
             }
@@ -139,6 +165,7 @@ impl BinanceConfig {
             candles,
             recv_window_ms,
             transfer_overlap_ms,
+            poll_open_orders,
         })
     }
 }

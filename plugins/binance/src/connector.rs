@@ -130,6 +130,7 @@ impl Connector for BinanceConnector {
             pager: BinancePager {
                 start_ms: binance.start_ms,
                 transfer_overlap_ms: binance.transfer_overlap_ms,
+                poll_open_orders: binance.poll_open_orders,
             },
             sandbox: config.sandbox,
             config: binance,

@@ -33,6 +33,8 @@ pub(crate) struct BinancePager {
     pub(crate) start_ms: i64,
     /// How far back a caught-up transfer sync re-reads at least.
     pub(crate) transfer_overlap_ms: i64,
+    /// Whether an orders walk comes back for the oldest order still open (`poll_open_orders`).
+    pub(crate) poll_open_orders: bool,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -223,7 +225,8 @@ impl BinancePager {
             .filter(|r| matches!(r, Record::Order(o) if o.status == exsync_plugin_api::OrderStatus::Open))
             .filter_map(|r| raw_u64(r, "orderId"))
             .min();
-        let open = min_opt(request.open, open_here);
+        // Without polling open orders, the walk never comes back for them.
+        let open = min_opt(request.open, open_here).filter(|_| self.poll_open_orders);
         let after_last = last_id.map_or(request.from_id, |id| id + 1);
         let (next, covered) = match (full, last_time) {
             (true, Some(t)) => (

@@ -481,6 +481,7 @@ fn pager(start_ms: i64) -> BinancePager {
     BinancePager {
         start_ms,
         transfer_overlap_ms: DEFAULT_TRANSFER_OVERLAP_MS,
+        poll_open_orders: true,
     }
 }
 
@@ -610,6 +611,46 @@ fn orders_cursor_returns_to_the_oldest_open_order() {
     let page = p.orders_page(&idle, Vec::new(), NOW + 2);
     assert!(!page.more);
     assert_eq!(page.next_cursor.as_deref(), Some(r#"{"from_id":1002}"#));
+}
+
+#[test]
+fn orders_walk_without_poll_open_orders_never_comes_back_for_open_ones() {
+    let p = BinancePager {
+        poll_open_orders: false,
+        ..pager(BINANCE_LAUNCH_MS)
+    };
+    let first = p.orders_request(None).unwrap();
+    let records = vec![order(5, NOW - 100, "NEW"), order(6, NOW - 50, "FILLED")];
+    let page = p.orders_page(&first, records, NOW);
+    assert!(!page.more);
+    assert_eq!(page.next_cursor.as_deref(), Some(r#"{"from_id":7}"#));
+    // A cursor stored while open orders were polled is not followed back either.
+    let stored = p
+        .orders_request(Some(r#"{"from_id":1001,"open":5}"#))
+        .unwrap();
+    let page = p.orders_page(&stored, vec![order(1001, NOW - 10, "NEW")], NOW);
+    assert_eq!(page.next_cursor.as_deref(), Some(r#"{"from_id":1002}"#));
+}
+
+#[test]
+fn poll_open_orders_and_internal_transfers_are_booleans() {
+    let mut c = connector_config("http://sim");
+    c.options.insert("poll_open_orders".into(), json!(false));
+    c.options.insert("internal_transfers".into(), json!(false));
+    assert!(
+        !BinanceConfig::from_connector_config(&c)
+            .unwrap()
+            .poll_open_orders
+    );
+    assert!(
+        BinanceConfig::from_connector_config(&connector_config("http://sim"))
+            .unwrap()
+            .poll_open_orders
+    );
+    c.options.insert("poll_open_orders".into(), json!("no"));
+    let err = BinanceConfig::from_connector_config(&c).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::CONFIG);
+    assert!(err.message.contains("true or false"), "{}", err.message);
 }
 
 #[test]

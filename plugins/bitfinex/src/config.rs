@@ -6,6 +6,9 @@
 //!
 //! * `transfer_overlap_days` (1..=90, default 7): how far back a caught-up deposit or
 //!   withdrawal sync reads again, at least, for transfers that settle late.
+//! * `poll_open_orders` (bool, default true; the daemon sets it from `[streams.orders]
+//!   poll_open`): false skips the open-order request after each orders walk; finished
+//!   orders are still read from the history.
 //!
 //! Any other option is refused, so a typo does not go unnoticed.
 
@@ -31,6 +34,8 @@ pub(crate) struct BitfinexConfig {
     /// timeframe.
     pub(crate) candles: Vec<(String, String)>,
     pub(crate) transfer_overlap_ms: i64,
+    /// Whether each orders walk ends with the open-order request.
+    pub(crate) poll_open_orders: bool,
 }
 
 impl fmt::Debug for BitfinexConfig {
@@ -43,6 +48,7 @@ impl fmt::Debug for BitfinexConfig {
             .field("start_ms", &self.start_ms)
             .field("candles", &self.candles)
             .field("transfer_overlap_ms", &self.transfer_overlap_ms)
+            .field("poll_open_orders", &self.poll_open_orders)
             .finish()
     }
 }
@@ -95,6 +101,7 @@ impl BitfinexConfig {
         }
 
         let mut transfer_overlap_ms = DEFAULT_TRANSFER_OVERLAP_MS;
+        let mut poll_open_orders = true;
         for (name, value) in &config.options {
             match name.as_str() {
                 "transfer_overlap_days" => {
@@ -110,9 +117,16 @@ impl BitfinexConfig {
                             })?;
                     transfer_overlap_ms = days * DAY_MS;
                 }
+                "poll_open_orders" => {
+                    poll_open_orders = value.as_bool().ok_or_else(|| {
+                        PluginError::config(format!(
+                            "option `poll_open_orders` is {value}; it must be true or false"
+                        ))
+                    })?;
+                }
                 other => {
                     return Err(PluginError::config(format!(
-                        "unknown option `{other}` (the bitfinex plugin knows \
+                        "unknown option `{other}` (the bitfinex plugin knows `poll_open_orders`, \
                          `transfer_overlap_days`)"
                     )))
                 }
@@ -127,6 +141,7 @@ impl BitfinexConfig {
             start_ms: config.start_ms,
             candles,
             transfer_overlap_ms,
+            poll_open_orders,
         })
     }
 }

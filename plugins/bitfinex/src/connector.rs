@@ -298,7 +298,8 @@ impl BitfinexConnector {
             parsing::parse_orders(body, "auth/r/orders/hist")
         })?;
         let more = next_page(&request, history.limit, page.rows, page.oldest).is_some();
-        if walker.is_last_page(rule, &request, more, now) {
+        // Without polling open orders (`poll_open_orders = false`), the walk ends unread.
+        if self.config.poll_open_orders && walker.is_last_page(rule, &request, more, now) {
             // The order history lists closed and cancelled orders only: the open ones come
             // from the active-orders endpoint, once per walk, and the next walk starts at the
             // oldest of them.

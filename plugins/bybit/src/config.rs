@@ -12,6 +12,9 @@
 //!   withdrawal sync reads again, at least, for transfers that settle late;
 //! * `candle_category` (`spot`, `linear` or `inverse`; default `spot`): the market whose
 //!   candles the `[candles]` symbols name.
+//! * `poll_open_orders` (bool, default true; the daemon sets it from `[streams.orders]
+//!   poll_open`): false skips the open-order request after each orders walk; finished
+//!   orders are still read from the history.
 //!
 //! Any other option is refused, so a typo does not go unnoticed.
 
@@ -41,6 +44,8 @@ pub(crate) struct BybitConfig {
     pub(crate) recv_window_ms: u64,
     pub(crate) adjust_clock: bool,
     pub(crate) transfer_overlap_ms: i64,
+    /// Whether each orders walk ends with the open-order request.
+    pub(crate) poll_open_orders: bool,
 }
 
 impl fmt::Debug for BybitConfig {
@@ -56,6 +61,7 @@ impl fmt::Debug for BybitConfig {
             .field("recv_window_ms", &self.recv_window_ms)
             .field("adjust_clock", &self.adjust_clock)
             .field("transfer_overlap_ms", &self.transfer_overlap_ms)
+            .field("poll_open_orders", &self.poll_open_orders)
             .finish()
     }
 }
@@ -103,6 +109,7 @@ impl BybitConfig {
         let mut adjust_clock = false;
         let mut transfer_overlap_ms = DEFAULT_TRANSFER_OVERLAP_MS;
         let mut candle_category = "spot".to_owned();
+        let mut poll_open_orders = true;
         for (name, value) in &config.options {
             match name.as_str() {
                 "recv_window_ms" => {
@@ -148,9 +155,16 @@ impl BybitConfig {
                         })?
                         .to_owned();
                 }
+                "poll_open_orders" => {
+                    poll_open_orders = value.as_bool().ok_or_else(|| {
+                        PluginError::config(format!(
+                            "option `poll_open_orders` is {value}; it must be true or false"
+                        ))
+                    })?;
+                }
                 other => {
                     return Err(PluginError::config(format!(
-                        "unknown option `{other}` (the bybit plugin knows `recv_window_ms`, \
+                        "unknown option `{other}` (the bybit plugin knows `poll_open_orders`, `recv_window_ms`, \
                          `adjust_clock`, `transfer_overlap_days` and `candle_category`)"
                     )))
                 }
@@ -168,6 +182,7 @@ impl BybitConfig {
             recv_window_ms,
             adjust_clock,
             transfer_overlap_ms,
+            poll_open_orders,
         })
     }
 }

@@ -320,10 +320,12 @@ impl BybitConnector {
         let markets = self.markets_for(category, true, &symbols_in(&result))?;
         let mut page =
             parsing::parse_order_history(&result, &markets).map_err(|e| e.context(&what))?;
-        if self
-            .pager
-            .walker
-            .is_last_page(kind, &request, page.next_page.is_some(), now)
+        // Without polling open orders (`poll_open_orders = false`), the walk ends unread.
+        if self.config.poll_open_orders
+            && self
+                .pager
+                .walker
+                .is_last_page(kind, &request, page.next_page.is_some(), now)
         {
             // A unified account's order history lists no order still open: those come from
             // the open-orders endpoint, once per walk, and the next walk starts at the oldest.

@@ -5,7 +5,14 @@
 //!
 //! * `adjust_clock` (bool, default false): sign with Coinbase's clock (measured with
 //!   `GET /time`) instead of ours. Off by default: a host whose clock is off should be told
-//!   (a `clock` error), not silently corrected.
+//!   (a `clock` error), not silently corrected;
+//! * `poll_open_orders` (bool, default true; the daemon sets it from `[streams.orders]
+//!   poll_open`): false lets the orders walk move past orders still open instead of
+//!   reading down to the oldest of them again on the next sync (`/orders?status=all` lists
+//!   open and finished orders alike, so there is no separate open-orders request to drop);
+//! * `internal_transfers` (bool, default true; from `[streams.transfers] include`): false
+//!   drops the `internal_deposit` and `internal_withdraw` partitions (moves between the
+//!   user's own profiles).
 //!
 //! Any other option is refused, so a typo does not go unnoticed.
 
@@ -30,6 +37,10 @@ pub(crate) struct CoinbaseExchangeConfig {
     /// Candle partitions: `(product id, timeframe)`, every symbol in every timeframe.
     pub(crate) candles: Vec<(String, String)>,
     pub(crate) adjust_clock: bool,
+    /// Whether the orders walk comes back for the oldest order still open.
+    pub(crate) poll_open_orders: bool,
+    /// Whether transfers between the user's own profiles are synced.
+    pub(crate) internal_transfers: bool,
 }
 
 impl fmt::Debug for CoinbaseExchangeConfig {
@@ -92,6 +103,8 @@ impl CoinbaseExchangeConfig {
         }
 
         let mut adjust_clock = false;
+        let mut poll_open_orders = true;
+        let mut internal_transfers = true;
         for (name, value) in &config.options {
             match name.as_str() {
                 "adjust_clock" => {
@@ -101,10 +114,22 @@ impl CoinbaseExchangeConfig {
                         ))
                     })?;
                 }
+                "poll_open_orders" | "internal_transfers" => {
+                    let on = value.as_bool().ok_or_else(|| {
+                        PluginError::config(format!(
+                            "option `{name}` is {value}; it must be true or false"
+                        ))
+                    })?;
+                    if name == "poll_open_orders" {
+                        poll_open_orders = on;
+                    } else {
+                        internal_transfers = on;
+                    }
+                }
                 other => {
                     return Err(PluginError::config(format!(
                         "unknown option `{other}` (the coinbase-exchange plugin knows \
-                         `adjust_clock`)"
+                         `adjust_clock`, `poll_open_orders` and `internal_transfers`)"
                     )))
                 }
             }
@@ -119,6 +144,8 @@ impl CoinbaseExchangeConfig {
             start_ms: config.start_ms.unwrap_or(LAUNCH_MS),
             candles,
             adjust_clock,
+            poll_open_orders,
+            internal_transfers,
         })
     }
 }

@@ -218,8 +218,19 @@ impl Connector for CoinbaseExchangeConnector {
         match stream {
             Stream::Balances | Stream::Orders => Ok(vec![String::new()]),
             // One walk per transfer type: from outside, and from the user's other profiles.
-            Stream::Deposits => Ok(DEPOSIT_TYPES.iter().map(|t| t.to_string()).collect()),
-            Stream::Withdrawals => Ok(WITHDRAWAL_TYPES.iter().map(|t| t.to_string()).collect()),
+            // Without internal transfers, the `internal_*` types are left out.
+            Stream::Deposits | Stream::Withdrawals => {
+                let types = if stream == Stream::Deposits {
+                    &DEPOSIT_TYPES
+                } else {
+                    &WITHDRAWAL_TYPES
+                };
+                Ok(types
+                    .iter()
+                    .filter(|t| self.config.internal_transfers || !t.starts_with("internal_"))
+                    .map(|t| t.to_string())
+                    .collect())
+            }
             Stream::Trades => {
                 let products = self.products()?;
                 let assets = self.touched_assets(context)?;
@@ -335,12 +346,13 @@ impl CoinbaseExchangeConnector {
         let response = self.signed_get(&CoinbaseExchangeEndpoints::ORDERS, "", &params, &what)?;
         let products = self.known_products()?;
         let records = parsing::parse_orders(&response.body, &products)?;
-        Ok(self.pager.walk_page(
-            &request,
-            records,
-            after_header(&response),
-            parsing::is_open_order,
-        ))
+        // Without polling open orders, the walk holds at none of them.
+        let poll_open = self.config.poll_open_orders;
+        Ok(self
+            .pager
+            .walk_page(&request, records, after_header(&response), |r| {
+                poll_open && parsing::is_open_order(r)
+            }))
     }
 
     fn fetch_transfers(

@@ -4,7 +4,10 @@
 //! with defaults. Credentials carry Prime's own names: `portfolio_id`, `access_key`,
 //! `passphrase`, `signing_key`. The integration's `[options]` table may hold:
 //!
-//! * `page_limit` (1..=3000, default 1000): the `limit` of every list request.
+//! * `page_limit` (1..=3000, default 1000): the `limit` of every list request;
+//! * `internal_transfers` (bool, default true; the daemon sets it from `[streams.transfers]
+//!   include`): false leaves `INTERNAL_DEPOSIT` and `INTERNAL_WITHDRAWAL` (moves between the
+//!   organisation's own portfolios) out of the deposits and withdrawals requests.
 //!
 //! Any other option is refused, so a typo does not go unnoticed. Coinbase Prime has no
 //! public sandbox: `sandbox = true` is `unsupported`.
@@ -33,6 +36,8 @@ pub(crate) struct CoinbasePrimeConfig {
     /// Candle partitions: `(product id, timeframe)`, every symbol in every timeframe.
     pub(crate) candles: Vec<(String, String)>,
     pub(crate) page_limit: usize,
+    /// Whether transfers between the organisation's own portfolios are synced.
+    pub(crate) internal_transfers: bool,
 }
 
 impl fmt::Debug for CoinbasePrimeConfig {
@@ -47,6 +52,7 @@ impl fmt::Debug for CoinbasePrimeConfig {
             .field("start_ms", &self.start_ms)
             .field("candles", &self.candles)
             .field("page_limit", &self.page_limit)
+            .field("internal_transfers", &self.internal_transfers)
             .finish()
     }
 }
@@ -106,6 +112,7 @@ impl CoinbasePrimeConfig {
         }
 
         let mut page_limit = DEFAULT_PAGE_LIMIT;
+        let mut internal_transfers = true;
         for (name, value) in &config.options {
             match name.as_str() {
                 "page_limit" => {
@@ -120,9 +127,17 @@ impl CoinbasePrimeConfig {
                             ))
                         })?;
                 }
+                "internal_transfers" => {
+                    internal_transfers = value.as_bool().ok_or_else(|| {
+                        PluginError::config(format!(
+                            "option `internal_transfers` is {value}; it must be true or false"
+                        ))
+                    })?;
+                }
                 other => {
                     return Err(PluginError::config(format!(
-                        "unknown option `{other}` (the coinbase-prime plugin knows `page_limit`)"
+                        "unknown option `{other}` (the coinbase-prime plugin knows `page_limit` \
+                         and `internal_transfers`)"
                     )))
                 }
             }
@@ -141,6 +156,7 @@ impl CoinbasePrimeConfig {
                 .max(PRIME_LAUNCH_MS),
             candles,
             page_limit,
+            internal_transfers,
         })
     }
 }

@@ -229,8 +229,13 @@ impl CoinbasePrimeConnector {
     /// One page of a time-sorted list walk: fills, orders or transactions.
     fn fetch_list(&self, stream: Stream, cursor: Option<&str>) -> Result<Page, PluginError> {
         let request = self.pager.walk_request(cursor, stream.as_str())?;
+        // Without internal transfers, the `INTERNAL_*` types are not asked for.
+        let internal = self.config.internal_transfers;
         let types = |list: &[&str]| -> Vec<(&'static str, String)> {
-            list.iter().map(|t| ("types", t.to_string())).collect()
+            list.iter()
+                .filter(|t| internal || !t.starts_with("INTERNAL_"))
+                .map(|t| ("types", t.to_string()))
+                .collect()
         };
         let (endpoint, time_param, extra) = match stream {
             Stream::Trades => (&CoinbasePrimeEndpoints::FILLS, "start_date", Vec::new()),

@@ -9,6 +9,9 @@
 //!   rewards into the ledger;
 //! * `subaccounts` (default true): also read the sub-accounts' balances (master key only),
 //!   each as the wallet `subaccount:{uuid}`.
+//! * `poll_open_orders` (bool, default true; the daemon sets it from `[streams.orders]
+//!   poll_open`): false skips the open-order request after each orders walk; finished
+//!   orders are still read from the history.
 //!
 //! Any other option is refused, so a typo does not go unnoticed.
 
@@ -34,6 +37,8 @@ pub(crate) struct CryptocomConfig {
     pub(crate) transfer_overlap_ms: i64,
     pub(crate) staking: bool,
     pub(crate) subaccounts: bool,
+    /// Whether each orders walk ends with the open-order request.
+    pub(crate) poll_open_orders: bool,
 }
 
 impl fmt::Debug for CryptocomConfig {
@@ -48,6 +53,7 @@ impl fmt::Debug for CryptocomConfig {
             .field("transfer_overlap_ms", &self.transfer_overlap_ms)
             .field("staking", &self.staking)
             .field("subaccounts", &self.subaccounts)
+            .field("poll_open_orders", &self.poll_open_orders)
             .finish()
     }
 }
@@ -94,6 +100,7 @@ impl CryptocomConfig {
         let mut transfer_overlap_ms = DEFAULT_TRANSFER_OVERLAP_MS;
         let mut staking = true;
         let mut subaccounts = true;
+        let mut poll_open_orders = true;
         for (name, value) in &config.options {
             match name.as_str() {
                 "transfer_overlap_days" => {
@@ -123,9 +130,16 @@ impl CryptocomConfig {
                         ))
                     })?;
                 }
+                "poll_open_orders" => {
+                    poll_open_orders = value.as_bool().ok_or_else(|| {
+                        PluginError::config(format!(
+                            "option `poll_open_orders` is {value}; it must be true or false"
+                        ))
+                    })?;
+                }
                 other => {
                     return Err(PluginError::config(format!(
-                        "unknown option `{other}` (the cryptocom plugin knows \
+                        "unknown option `{other}` (the cryptocom plugin knows `poll_open_orders`, \
                          `transfer_overlap_days`, `staking` and `subaccounts`)"
                     )))
                 }
@@ -142,6 +156,7 @@ impl CryptocomConfig {
             transfer_overlap_ms,
             staking,
             subaccounts,
+            poll_open_orders,
         })
     }
 }

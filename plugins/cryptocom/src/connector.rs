@@ -322,10 +322,12 @@ impl CryptocomConnector {
         let mut page =
             parsing::parse_orders(&result, &markets, ep).map_err(|e| e.context(&what))?;
         let next = pagination::next_ns_page(&request, page.oldest_ns, page.returned, ORDERS_LIMIT);
-        if self
-            .pager
-            .walker
-            .is_last_page(rule, &request, next.is_some(), now)
+        // Without polling open orders (`poll_open_orders = false`), the walk ends unread.
+        if self.config.poll_open_orders
+            && self
+                .pager
+                .walker
+                .is_last_page(rule, &request, next.is_some(), now)
         {
             // The order history lists finished orders only: those still open come from
             // `private/get-open-orders`, once per walk; the next walk starts at the oldest.

@@ -8,6 +8,9 @@
 //!   offset, so a drifting host clock is fixed where it belongs (NTP) rather than hidden;
 //! * `transfer_overlap_days` (1..=30, default 7): how far back a caught-up deposit or
 //!   withdrawal sync reads again, at least, for transfers that settle late.
+//! * `poll_open_orders` (bool, default true; the daemon sets it from `[streams.orders]
+//!   poll_open`): false skips the open-order request after each orders walk; finished
+//!   orders are still read from the history.
 //!
 //! Any other option is refused, so a typo does not go unnoticed.
 
@@ -32,6 +35,8 @@ pub(crate) struct GateioConfig {
     pub(crate) candles: Vec<(String, String)>,
     pub(crate) adjust_clock: bool,
     pub(crate) transfer_overlap_ms: i64,
+    /// Whether each orders walk ends with the open-order request.
+    pub(crate) poll_open_orders: bool,
 }
 
 impl fmt::Debug for GateioConfig {
@@ -45,6 +50,7 @@ impl fmt::Debug for GateioConfig {
             .field("candles", &self.candles)
             .field("adjust_clock", &self.adjust_clock)
             .field("transfer_overlap_ms", &self.transfer_overlap_ms)
+            .field("poll_open_orders", &self.poll_open_orders)
             .finish()
     }
 }
@@ -92,6 +98,7 @@ impl GateioConfig {
 
         let mut adjust_clock = false;
         let mut transfer_overlap_ms = DEFAULT_TRANSFER_OVERLAP_MS;
+        let mut poll_open_orders = true;
         for (name, value) in &config.options {
             match name.as_str() {
                 "adjust_clock" => {
@@ -114,9 +121,16 @@ impl GateioConfig {
                             })?;
                     transfer_overlap_ms = days * DAY_MS;
                 }
+                "poll_open_orders" => {
+                    poll_open_orders = value.as_bool().ok_or_else(|| {
+                        PluginError::config(format!(
+                            "option `poll_open_orders` is {value}; it must be true or false"
+                        ))
+                    })?;
+                }
                 other => {
                     return Err(PluginError::config(format!(
-                        "unknown option `{other}` (the gateio plugin knows `adjust_clock` and \
+                        "unknown option `{other}` (the gateio plugin knows `poll_open_orders`, `adjust_clock` and \
                          `transfer_overlap_days`)"
                     )))
                 }
@@ -132,6 +146,7 @@ impl GateioConfig {
             candles,
             adjust_clock,
             transfer_overlap_ms,
+            poll_open_orders,
         })
     }
 }

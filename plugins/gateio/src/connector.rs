@@ -444,10 +444,12 @@ impl GateioConnector {
         let mut page = parsing::parse_orders(&body).map_err(|e| e.context(&what))?;
         let has_next =
             pagination::next_page(&request, Paging::Page, page.returned, ORDERS_LIMIT).is_some();
-        if self
-            .pager
-            .walker
-            .is_last_page(rule, &request, has_next, now)
+        // Without polling open orders (`poll_open_orders = false`), the walk ends unread.
+        if self.config.poll_open_orders
+            && self
+                .pager
+                .walker
+                .is_last_page(rule, &request, has_next, now)
         {
             // Finished orders are all the list serves: those still open come from the
             // open-orders endpoint, once per walk, and the next walk starts at the oldest.

@@ -4,7 +4,13 @@
 //! defaults. The integration's `[options]` table may hold:
 //!
 //! * `transfer_overlap_days` (1..=90, default 7): how far back a caught-up deposit or
-//!   withdrawal sync reads again, at least, for transfers that settle late.
+//!   withdrawal sync reads again, at least, for transfers that settle late;
+//! * `poll_open_orders` (bool, default true; the daemon sets it from `[streams.orders]
+//!   poll_open`): false drops the orders partition `open` (no `OpenOrders` request); closed
+//!   orders are still walked;
+//! * `internal_transfers` (bool, default true; from `[streams.transfers] include`): accepted
+//!   and without effect: deposits and withdrawals (`DepositStatus`, `WithdrawStatus`) hold no
+//!   transfers between the account's own wallets, and the ledger keeps every entry.
 //!
 //! Any other option is refused, so a typo does not go unnoticed. Kraken has no spot sandbox:
 //! `sandbox = true` is an `unsupported` error.
@@ -32,6 +38,8 @@ pub(crate) struct KrakenConfig {
     /// Candle partitions: `(unified symbol, timeframe)`, every symbol in every timeframe.
     pub(crate) candles: Vec<(String, String)>,
     pub(crate) transfer_overlap_ms: i64,
+    /// Whether the orders stream has its `open` partition (`OpenOrders`).
+    pub(crate) poll_open_orders: bool,
 }
 
 impl fmt::Debug for KrakenConfig {
@@ -44,6 +52,7 @@ impl fmt::Debug for KrakenConfig {
             .field("start_ms", &self.start_ms)
             .field("candles", &self.candles)
             .field("transfer_overlap_ms", &self.transfer_overlap_ms)
+            .field("poll_open_orders", &self.poll_open_orders)
             .finish()
     }
 }
@@ -94,6 +103,7 @@ impl KrakenConfig {
         }
 
         let mut transfer_overlap_ms = DEFAULT_TRANSFER_OVERLAP_MS;
+        let mut poll_open_orders = true;
         for (name, value) in &config.options {
             match name.as_str() {
                 "transfer_overlap_days" => {
@@ -109,10 +119,25 @@ impl KrakenConfig {
                             })?;
                     transfer_overlap_ms = days * DAY_MS;
                 }
+                "poll_open_orders" => {
+                    poll_open_orders = value.as_bool().ok_or_else(|| {
+                        PluginError::config(format!(
+                            "option `poll_open_orders` is {value}; it must be true or false"
+                        ))
+                    })?;
+                }
+                // No internal transfers are synced as deposits or withdrawals.
+                "internal_transfers" => {
+                    value.as_bool().ok_or_else(|| {
+                        PluginError::config(format!(
+                            "option `internal_transfers` is {value}; it must be true or false"
+                        ))
+                    })?;
+                }
                 other => {
                     return Err(PluginError::config(format!(
                         "unknown option `{other}` (the kraken plugin knows \
-                         `transfer_overlap_days`)"
+                         `transfer_overlap_days`, `poll_open_orders` and `internal_transfers`)"
                     )))
                 }
             }
@@ -129,6 +154,7 @@ impl KrakenConfig {
                 .max(KRAKEN_LAUNCH_MS),
             candles,
             transfer_overlap_ms,
+            poll_open_orders,
         })
     }
 }

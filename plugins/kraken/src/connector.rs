@@ -203,7 +203,10 @@ impl Connector for KrakenConnector {
             | Stream::Ledger
             | Stream::Deposits
             | Stream::Withdrawals => Ok(vec![String::new()]),
-            Stream::Orders => Ok(vec![ORDERS_CLOSED.to_owned(), ORDERS_OPEN.to_owned()]),
+            Stream::Orders if self.config.poll_open_orders => {
+                Ok(vec![ORDERS_CLOSED.to_owned(), ORDERS_OPEN.to_owned()])
+            }
+            Stream::Orders => Ok(vec![ORDERS_CLOSED.to_owned()]),
             Stream::Candles => self.candle_partitions(),
             other => Err(PluginError::unsupported(format!(
                 "the kraken plugin has no {other} stream"

@@ -7,7 +7,13 @@
 //!   host's clock and OKX's that the connector corrects. Within it, requests are stamped with
 //!   OKX's time (measured with `GET /api/v5/public/time`); beyond it, every signed request
 //!   fails with a `clock` error, since a host clock that far off also skews every other time
-//!   the daemon records. The default is OKX's own tolerance for `OK-ACCESS-TIMESTAMP`.
+//!   the daemon records. The default is OKX's own tolerance for `OK-ACCESS-TIMESTAMP`;
+//! * `poll_open_orders` (bool, default true; the daemon sets it from `[streams.orders]
+//!   poll_open`): false skips the open-order lists (`orders-pending`, `orders-algo-pending`)
+//!   after each history walk; finished orders are still read from the histories;
+//! * `internal_transfers` (bool, default true; from `[streams.transfers] include`): accepted
+//!   and without effect: the deposit and withdrawal histories hold no funds transfers between
+//!   the account's own accounts (`asset/transfer`), and the ledger keeps every bill.
 //!
 //! Any other option is refused, so a typo does not go unnoticed.
 
@@ -39,6 +45,8 @@ pub(crate) struct OkxConfig {
     /// Candle partitions: `(unified symbol, timeframe)`, every symbol in every timeframe.
     pub(crate) candles: Vec<(String, String)>,
     pub(crate) max_clock_offset_ms: i64,
+    /// Whether the open-order lists are read after each orders history walk.
+    pub(crate) poll_open_orders: bool,
 }
 
 impl fmt::Debug for OkxConfig {
@@ -54,6 +62,7 @@ impl fmt::Debug for OkxConfig {
             .field("start_ms", &self.start_ms)
             .field("candles", &self.candles)
             .field("max_clock_offset_ms", &self.max_clock_offset_ms)
+            .field("poll_open_orders", &self.poll_open_orders)
             .finish()
     }
 }
@@ -106,6 +115,7 @@ impl OkxConfig {
         }
 
         let mut max_clock_offset_ms = TIMESTAMP_WINDOW_MS;
+        let mut poll_open_orders = true;
         for (name, value) in &config.options {
             match name.as_str() {
                 "max_clock_offset_ms" => {
@@ -119,9 +129,25 @@ impl OkxConfig {
                             ))
                         })?;
                 }
+                "poll_open_orders" => {
+                    poll_open_orders = value.as_bool().ok_or_else(|| {
+                        PluginError::config(format!(
+                            "option `poll_open_orders` is {value}; it must be true or false"
+                        ))
+                    })?;
+                }
+                // No internal transfers are synced as deposits or withdrawals.
+                "internal_transfers" => {
+                    value.as_bool().ok_or_else(|| {
+                        PluginError::config(format!(
+                            "option `internal_transfers` is {value}; it must be true or false"
+                        ))
+                    })?;
+                }
                 other => {
                     return Err(PluginError::config(format!(
-                        "unknown option `{other}` (the okx plugin knows `max_clock_offset_ms`)"
+                        "unknown option `{other}` (the okx plugin knows `max_clock_offset_ms`, \
+                         `poll_open_orders` and `internal_transfers`)"
                     )))
                 }
             }
@@ -138,6 +164,7 @@ impl OkxConfig {
             start_ms: config.start_ms.unwrap_or(OKX_EPOCH_MS).max(OKX_EPOCH_MS),
             candles,
             max_clock_offset_ms,
+            poll_open_orders,
         })
     }
 }

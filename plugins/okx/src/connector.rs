@@ -319,6 +319,12 @@ impl OkxConnector {
         require_inst_type(inst_type, Stream::Orders)?;
         let now = self.server_now()?;
         let walk = self.pager.walk_request(cursor, "orders", now)?;
+        if walk.phase == Phase::Pending && !self.config.poll_open_orders {
+            // Open orders are not polled: the pending list ends at once, unread.
+            return Ok(self
+                .pager
+                .orders_page(&walk, Vec::new(), Some(now - THREE_MONTHS_MS)));
+        }
         let endpoint = match walk.phase {
             Phase::History => &OkxEndpoints::ORDERS_ARCHIVE,
             Phase::Pending => &OkxEndpoints::ORDERS_PENDING,
@@ -358,6 +364,12 @@ impl OkxConnector {
         }
         let now = self.server_now()?;
         let request = self.pager.algo_request(cursor, now)?;
+        if request.history.is_none() && !self.config.poll_open_orders {
+            // Open orders are not polled: the pending list ends at once, unread.
+            return Ok(self
+                .pager
+                .algo_page(&request, Vec::new(), now - THREE_MONTHS_MS));
+        }
         let mut params = vec![("ordType", ord_type.to_owned())];
         let endpoint = match &request.history {
             Some((state, _)) => {

@@ -179,10 +179,14 @@ fn only_stream(report: &Value) -> &Value {
 
 #[test]
 fn misbehaving_plugins_fail_their_own_integration_and_the_others_keep_syncing() {
-    let mut setup = Setup::new();
+    let setup = Setup::new();
     setup.install_plugin(probe::FILE);
     // A call that blocks is given up on after 3 s instead of the production quarter hour.
-    setup.env_public("EXSYNC_PLUGIN_CALL_TIMEOUT_SECS", "3");
+    std::fs::write(
+        setup.config_dir().join("exsyncd.toml"),
+        "plugin_call_timeout = \"3s\"\n",
+    )
+    .unwrap();
     setup.integration(
         "probe-good",
         &probe_integration(60, 10, "page_delay_ms = 20\n"),
@@ -270,6 +274,23 @@ fn misbehaving_plugins_fail_their_own_integration_and_the_others_keep_syncing() 
         assert!(message.contains(text), "{name}: {message}");
         assert!(started.elapsed() < Duration::from_secs(3), "{name}");
     }
+    // The timed-out call was counted, once, and `exsyncctl test` on the abandoned instance
+    // answers at once instead of waiting for the lock the blocked call holds.
+    assert_eq!(
+        daemon.metric(
+            "exsync_plugin_call_timeouts_total{call=\"fetch\",exchange=\"probe\",integration=\"probe-block\"}"
+        ),
+        Some(1.0)
+    );
+    let started = Instant::now();
+    let tested = daemon.ctl(&["test", "probe-block"]);
+    assert_eq!(tested.code, 1, "{}{}", tested.stdout, tested.stderr);
+    assert!(
+        tested.stderr.contains("error: plugin:") && tested.stderr.contains("earlier call"),
+        "{}",
+        tested.stderr
+    );
+    assert!(started.elapsed() < Duration::from_secs(3));
 
     // The good integration still syncs, in the same daemon process.
     setup.integration(
@@ -289,6 +310,63 @@ fn misbehaving_plugins_fail_their_own_integration_and_the_others_keep_syncing() 
     let exit = daemon.terminate();
     assert!(exit.success(), "{exit:?}");
     assert!(started.elapsed() < Duration::from_secs(20));
+}
+
+#[test]
+fn a_connection_test_whose_plugin_hangs_times_out_with_plugin() {
+    let mut setup = Setup::new();
+    setup.install_plugin(probe::FILE);
+    std::fs::write(
+        setup.config_dir().join("exsyncd.toml"),
+        "plugin_call_timeout = \"30s\"\n",
+    )
+    .unwrap();
+    // The variable overrides the file: the tests' way to a short bound.
+    setup.env_public("EXSYNC_PLUGIN_CALL_TIMEOUT_SECS", "2");
+    setup.integration(
+        "probe-check",
+        &probe_integration(10, 10, "misbehave = \"block_check\"\n"),
+    );
+    setup.integration("probe-good", &probe_integration(10, 10, ""));
+    let daemon = Daemon::start(&setup);
+
+    let started = Instant::now();
+    let tested = daemon.ctl(&["test", "probe-check"]);
+    let took = started.elapsed();
+    assert_eq!(tested.code, 1, "{}{}", tested.stdout, tested.stderr);
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(20),
+        "{took:?}"
+    );
+    assert!(
+        tested.stderr.contains("error: plugin:")
+            && tested
+                .stderr
+                .contains("did not answer within 2s while testing the connection"),
+        "{}",
+        tested.stderr
+    );
+    assert_eq!(
+        daemon.metric(
+            "exsync_plugin_call_timeouts_total{call=\"check\",exchange=\"probe\",integration=\"probe-check\"}"
+        ),
+        Some(1.0)
+    );
+    assert!(daemon
+        .log()
+        .contains("Plugin call timed out while testing the connection"));
+    // Abandoned: the next test answers at once, and a sync is refused the same way.
+    let started = Instant::now();
+    let again = daemon.ctl(&["test", "probe-check"]);
+    assert_eq!(again.code, 1);
+    assert!(again.stderr.contains("earlier call"), "{}", again.stderr);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    let report = daemon.sync_wait("probe-check");
+    assert_eq!(only_stream(&report)["error"]["kind"], "plugin", "{report}");
+    // Other integrations are untouched.
+    let good = daemon.ctl(&["test", "probe-good"]);
+    assert_eq!(good.code, 0, "{}{}", good.stdout, good.stderr);
+    assert_all_ok(&daemon.sync_wait("probe-good"));
 }
 
 /// Runs `exsyncd` on `setup` expecting it to refuse to start; returns its exit code and what
@@ -382,6 +460,14 @@ fn disk_full_during_a_sync_is_reported_and_the_sync_completes_when_space_returns
     let report = daemon.sync_wait("probe-main");
     let stream = only_stream(&report);
     assert_eq!(stream["result"], "failed", "{report}");
+    // The store's failure, not the plugin's: its own kind and hint.
+    assert_eq!(stream["error"]["kind"], "store", "{report}");
+    assert!(
+        stream["error"]["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("free space")),
+        "{report}"
+    );
     let message = stream["error"]["message"].as_str().unwrap_or_default();
     assert!(
         message.contains("No space left on device") && message.contains("ledger"),
@@ -390,6 +476,13 @@ fn disk_full_during_a_sync_is_reported_and_the_sync_completes_when_space_returns
     let status = daemon.ctl_json(&["status"]);
     let it = integration(&status, "probe-main").expect("listed");
     assert_eq!(it["streams"][0]["last_error"]["message"], message, "{it}");
+    assert_eq!(it["streams"][0]["last_error"]["kind"], "store", "{it}");
+    assert_eq!(
+        daemon.metric(
+            "exsync_sync_failures_total{exchange=\"probe\",integration=\"probe-main\",reason=\"store\",stream=\"ledger\"}"
+        ),
+        Some(1.0)
+    );
     assert!(daemon.log().contains("No space left on device"));
     let partial = daemon.records("probe-main", "ledger").len();
     assert!(partial < 20_000, "{partial}");

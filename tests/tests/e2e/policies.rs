@@ -227,6 +227,16 @@ fn validate_names_the_file_the_key_and_what_is_allowed() {
         ),
         ("history = \"ever\"\n", "history", "\"30d\""),
         (
+            "[streams.orders]\nevery = \"1h\"\npoll_open = \"no\"\n",
+            "poll_open",
+            "bool",
+        ),
+        (
+            "[streams.transfers]\ninclude = [\"fiat\"]\n",
+            "include",
+            "allowed are deposits, withdrawals, internal",
+        ),
+        (
             "primary_currency = \"usd\"\n",
             "primary_currency",
             "\"USD\"",
@@ -442,3 +452,389 @@ fn wallets_and_statuses_keep_only_what_was_asked_and_primary_currency_is_checked
     assert_eq!(policy["primary_currency"], asset.as_str(), "{shown}");
     assert!(policy["primary_currency_warning"].is_null(), "{shown}");
 }
+
+/// The Kraken and OKX simulators' credentials (the same as their own e2e files use).
+const KRAKEN_KEY: &str = "e2eKRAKENkeyA1b2C3d4E5f6G7h8J9k0L1m2N3p4Q5r6S7t8U9v0W1x2Y3z4aBcD";
+const KRAKEN_SECRET: &str =
+    "uP9q/AYIed79I4K5A91M48K5H7YHsDB3u9OOngk3kdMOCZZ2fHpnHjgYWp/v/8vb7RW5xw7uCRebj90ncCEz8w==";
+const OKX_KEY: &str = "e2eOKXkey7f3a9c1e-5b2d-4e8f-a6c0-91d4b7e2f3a8";
+const OKX_SECRET: &str = "e2eOKXsecretD41D8CD98F00B204E9800998ECF8427E";
+const OKX_PASSPHRASE: &str = "e2eOKXpassphraseZq7Wm";
+
+/// One exchange's integration file for the open-orders test: orders only, `orders` the
+/// `[streams]` entry or table given.
+fn orders_only(exchange: &str, sim: &Sim, orders: &str) -> String {
+    let passphrase = if exchange == "okx" {
+        "passphrase = \"env:E2E_PASSPHRASE\"\n"
+    } else {
+        ""
+    };
+    format!(
+        "exchange = \"{exchange}\"\nbase_url = \"{}\"\nstart = \"2024-01-01\"\nbudget = false\n\
+         [credentials]\napi_key = \"env:E2E_KEY\"\napi_secret = \"env:E2E_SECRET\"\n{passphrase}{orders}",
+        sim.url
+    )
+}
+
+/// Syncs `name` once and returns what the simulator was asked, by endpoint (by method for
+/// simulators that count methods).
+fn asked_in_one_sync(daemon: &Daemon, sim: &Sim, name: &str) -> Value {
+    sim.reset_stats();
+    exsync_e2e::assert_all_ok(&daemon.sync_wait(name));
+    let stats = sim.stats();
+    match stats.get("by_endpoint") {
+        Some(by) => by.clone(),
+        None => stats["by_method"].clone(),
+    }
+}
+
+fn count(asked: &Value, endpoint: &str) -> u64 {
+    asked[endpoint].as_u64().unwrap_or(0)
+}
+
+/// A connector that polls open orders, and how its simulator names the requests.
+struct OpenOrdersCase {
+    exchange: &'static str,
+    plugin: &'static str,
+    sim_args: Vec<&'static str>,
+    key: &'static str,
+    secret: &'static str,
+    /// The open-order request, and the order history that is still read without it.
+    open: &'static str,
+    history: &'static str,
+}
+
+fn open_orders_cases() -> Vec<OpenOrdersCase> {
+    use exsync_e2e::sim::{API_KEY as KEY, API_SECRET as SECRET};
+    vec![
+        OpenOrdersCase {
+            exchange: "kraken",
+            plugin: "libexsync_plugin_kraken.so",
+            sim_args: vec!["--api-key", KRAKEN_KEY, "--api-secret", KRAKEN_SECRET],
+            key: KRAKEN_KEY,
+            secret: KRAKEN_SECRET,
+            open: "POST /0/private/OpenOrders",
+            history: "POST /0/private/ClosedOrders",
+        },
+        OpenOrdersCase {
+            exchange: "okx",
+            plugin: "libexsync_plugin_okx.so",
+            sim_args: vec![
+                "--api-key",
+                OKX_KEY,
+                "--api-secret",
+                OKX_SECRET,
+                "--passphrase",
+                OKX_PASSPHRASE,
+            ],
+            key: OKX_KEY,
+            secret: OKX_SECRET,
+            open: "GET /api/v5/trade/orders-pending",
+            history: "GET /api/v5/trade/orders-history-archive",
+        },
+        OpenOrdersCase {
+            exchange: "bybit",
+            plugin: "libexsync_plugin_bybit.so",
+            sim_args: vec![
+                "--api-key",
+                KEY,
+                "--api-secret",
+                SECRET,
+                "--uid-limit",
+                "10000",
+            ],
+            key: KEY,
+            secret: SECRET,
+            open: "GET /v5/order/realtime",
+            history: "GET /v5/order/history",
+        },
+        OpenOrdersCase {
+            exchange: "cryptocom",
+            plugin: "libexsync_plugin_cryptocom.so",
+            sim_args: vec!["--api-key", KEY, "--api-secret", SECRET, "--no-rate-limit"],
+            key: KEY,
+            secret: SECRET,
+            open: "private/get-open-orders",
+            history: "private/get-order-history",
+        },
+        OpenOrdersCase {
+            exchange: "gateio",
+            plugin: "libexsync_plugin_gateio.so",
+            sim_args: vec![
+                "--api-key",
+                KEY,
+                "--api-secret",
+                SECRET,
+                "--endpoint-limit",
+                "100000",
+            ],
+            key: KEY,
+            secret: SECRET,
+            open: "GET /api/v4/spot/open_orders",
+            history: "GET /api/v4/spot/orders",
+        },
+        OpenOrdersCase {
+            exchange: "bitfinex",
+            plugin: "libexsync_plugin_bitfinex.so",
+            sim_args: vec![
+                "--api-key",
+                KEY,
+                "--api-secret",
+                SECRET,
+                "--auth-per-minute",
+                "100000",
+                "--candles-per-minute",
+                "100000",
+            ],
+            key: KEY,
+            secret: SECRET,
+            open: "POST /v2/auth/r/orders",
+            history: "POST /v2/auth/r/orders/hist",
+        },
+    ]
+}
+
+#[test]
+fn poll_open_false_stops_the_open_order_requests_live_and_the_default_still_polls() {
+    for case in open_orders_cases() {
+        let OpenOrdersCase {
+            exchange,
+            open,
+            history,
+            ..
+        } = case;
+        let sim = Sim::start(exchange, &case.sim_args);
+        let mut setup = Setup::new();
+        setup.install_plugin(case.plugin);
+        setup.env("E2E_KEY", case.key);
+        setup.env("E2E_SECRET", case.secret);
+        setup.env("E2E_PASSPHRASE", OKX_PASSPHRASE);
+        let name = format!("{exchange}-main");
+        setup.integration(
+            &name,
+            &orders_only(exchange, &sim, "[streams]\norders = \"1h\"\n"),
+        );
+        let daemon = Daemon::start(&setup);
+
+        // The default polls open orders.
+        let asked = asked_in_one_sync(&daemon, &sim, &name);
+        assert!(count(&asked, open) >= 1, "{exchange}: {asked}");
+        assert!(count(&asked, history) >= 1, "{exchange}: {asked}");
+        let shown = daemon.ctl_json(&["integrations", &name]);
+        assert_eq!(
+            shown["integrations"][0]["policy"]["fetches"],
+            serde_json::json!([]),
+            "{shown}"
+        );
+
+        // Off, applied by a reload: the history is still read, the open orders are not.
+        setup.integration(
+            &name,
+            &orders_only(
+                exchange,
+                &sim,
+                "[streams.orders]\nevery = \"1h\"\npoll_open = false\n",
+            ),
+        );
+        let reload = daemon.reload_wait();
+        assert_eq!(reload.code, 0, "{}{}", reload.stdout, reload.stderr);
+        for _ in 0..2 {
+            let asked = asked_in_one_sync(&daemon, &sim, &name);
+            assert_eq!(count(&asked, open), 0, "{exchange}: {asked}");
+            assert!(count(&asked, history) >= 1, "{exchange}: {asked}");
+        }
+        let text = daemon.ctl(&["integrations", &name]).stdout;
+        assert!(
+            text.contains("fetches (orders): open orders are not polled"),
+            "{text}"
+        );
+
+        // On again: polled again.
+        setup.integration(
+            &name,
+            &orders_only(exchange, &sim, "[streams]\norders = \"1h\"\n"),
+        );
+        assert_eq!(daemon.reload_wait().code, 0);
+        let asked = asked_in_one_sync(&daemon, &sim, &name);
+        assert!(count(&asked, open) >= 1, "{exchange}: {asked}");
+    }
+}
+
+#[test]
+fn transfers_include_leaves_out_deposits_withdrawals_or_internal_transfers() {
+    // Binance: deposits and withdrawals are two streams; one left out is never asked for.
+    let sim = Sim::binance(&["--seed", "38", "--trades", "50"]);
+    let setup = setup(&sim, "");
+    let transfers = "[streams]\ndeposits = \"1h\"\nwithdrawals = \"1h\"\n";
+    setup.integration(NAME, &binance_integration(&sim.url, transfers));
+    let daemon = Daemon::start(&setup);
+    let deposits = "GET /sapi/v1/capital/deposit/hisrec";
+    let withdrawals = "GET /sapi/v1/capital/withdraw/history";
+    let asked = asked_in_one_sync(&daemon, &sim, NAME);
+    assert!(count(&asked, deposits) >= 1 && count(&asked, withdrawals) >= 1);
+    assert!(!daemon.records(NAME, "deposit").is_empty());
+    setup.integration(
+        "no-deposits",
+        &binance_integration(
+            &sim.url,
+            &format!("{transfers}[streams.transfers]\ninclude = [\"withdrawals\", \"internal\"]\n"),
+        ),
+    );
+    assert_eq!(daemon.reload_wait().code, 0);
+    let asked = asked_in_one_sync(&daemon, &sim, "no-deposits");
+    assert_eq!(count(&asked, deposits), 0, "{asked}");
+    assert!(count(&asked, withdrawals) >= 1, "{asked}");
+    assert!(daemon.records("no-deposits", "deposit").is_empty());
+    assert_eq!(
+        daemon.records("no-deposits", "withdrawal").len(),
+        daemon.records(NAME, "withdrawal").len()
+    );
+    let text = daemon.ctl(&["integrations", "no-deposits"]).stdout;
+    assert!(
+        text.contains("fetches (transfers): include: withdrawals, internal"),
+        "{text}"
+    );
+    drop(daemon);
+
+    // Coinbase Exchange: moves between the user's own profiles are their own transfer
+    // types; without "internal" they are not asked for, and none is stored.
+    let sim = Sim::start(
+        "coinbase-exchange",
+        &[
+            "--api-key",
+            CBX_KEY,
+            "--api-secret",
+            CBX_SECRET,
+            "--passphrase",
+            CBX_PASSPHRASE,
+            "--private-rate",
+            "10000",
+            "--private-burst",
+            "10000",
+        ],
+    );
+    let mut setup = Setup::new();
+    setup.install_plugin("libexsync_plugin_coinbase_exchange.so");
+    setup.env("E2E_KEY", CBX_KEY);
+    setup.env("E2E_SECRET", CBX_SECRET);
+    setup.env("E2E_PASSPHRASE", CBX_PASSPHRASE);
+    let file = |extra: &str| {
+        format!(
+            "exchange = \"coinbase-exchange\"\nbase_url = \"{}\"\nstart = \"2024-01-01\"\nbudget = false\n\
+             [credentials]\napi_key = \"env:E2E_KEY\"\napi_secret = \"env:E2E_SECRET\"\npassphrase = \"env:E2E_PASSPHRASE\"\n\
+             {transfers}{extra}",
+            sim.url
+        )
+    };
+    setup.integration("cbx-all", &file(""));
+    setup.integration(
+        "cbx-external",
+        &file("[streams.transfers]\ninclude = [\"deposits\", \"withdrawals\"]\n"),
+    );
+    let daemon = Daemon::start(&setup);
+    let internal = |name: &str| -> usize {
+        ["deposit", "withdrawal"]
+            .iter()
+            .flat_map(|kind| daemon.records(name, kind))
+            .filter(|r| {
+                r["raw"]["type"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("internal_"))
+            })
+            .count()
+    };
+    let all_requests = count(
+        &asked_in_one_sync(&daemon, &sim, "cbx-all"),
+        "GET /transfers",
+    );
+    let external_requests = count(
+        &asked_in_one_sync(&daemon, &sim, "cbx-external"),
+        "GET /transfers",
+    );
+    assert!(
+        internal("cbx-all") > 0,
+        "the simulator made no internal transfer"
+    );
+    assert_eq!(internal("cbx-external"), 0);
+    assert!(
+        external_requests < all_requests,
+        "{external_requests} requests without internal transfers, {all_requests} with"
+    );
+    let kept = |name: &str, kind: &str| daemon.records(name, kind).len();
+    assert_eq!(
+        kept("cbx-external", "deposit") + kept("cbx-external", "withdrawal") + internal("cbx-all"),
+        kept("cbx-all", "deposit") + kept("cbx-all", "withdrawal")
+    );
+}
+
+#[test]
+fn transfers_include_without_internal_leaves_coinbase_primes_internal_types_unasked() {
+    let sim = Sim::start(
+        "coinbase-prime",
+        &[
+            "--access-key",
+            PRIME_ACCESS_KEY,
+            "--passphrase",
+            PRIME_PASSPHRASE,
+            "--signing-key",
+            PRIME_SIGNING_KEY,
+            "--portfolio-id",
+            PRIME_PORTFOLIO,
+        ],
+    );
+    let mut setup = Setup::new();
+    setup.install_plugin("libexsync_plugin_coinbase_prime.so");
+    setup.env("E2E_KEY", PRIME_ACCESS_KEY);
+    setup.env("E2E_PASSPHRASE", PRIME_PASSPHRASE);
+    setup.env("E2E_SECRET", PRIME_SIGNING_KEY);
+    let file = |extra: &str| {
+        format!(
+            "exchange = \"coinbase-prime\"\nbase_url = \"{}\"\nstart = \"2024-01-01\"\nbudget = false\n\
+             [credentials]\nportfolio_id = \"{PRIME_PORTFOLIO}\"\napi_key = \"env:E2E_KEY\"\n\
+             passphrase = \"env:E2E_PASSPHRASE\"\napi_secret = \"env:E2E_SECRET\"\n\
+             [streams]\ndeposits = \"1h\"\nwithdrawals = \"1h\"\n{extra}",
+            sim.url
+        )
+    };
+    setup.integration("prime-all", &file(""));
+    setup.integration(
+        "prime-external",
+        &file("[streams.transfers]\ninclude = [\"deposits\", \"withdrawals\"]\n"),
+    );
+    let daemon = Daemon::start(&setup);
+    exsync_e2e::assert_all_ok(&daemon.sync_wait("prime-all"));
+    exsync_e2e::assert_all_ok(&daemon.sync_wait("prime-external"));
+    let internal = |name: &str| -> usize {
+        ["deposit", "withdrawal"]
+            .iter()
+            .flat_map(|kind| daemon.records(name, kind))
+            .filter(|r| {
+                r["raw"]["type"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("INTERNAL_"))
+            })
+            .count()
+    };
+    let kept = |name: &str| {
+        daemon.records(name, "deposit").len() + daemon.records(name, "withdrawal").len()
+    };
+    assert!(
+        internal("prime-all") > 0,
+        "the simulator made no internal transfer"
+    );
+    assert_eq!(internal("prime-external"), 0);
+    assert_eq!(
+        kept("prime-external") + internal("prime-all"),
+        kept("prime-all")
+    );
+}
+
+const PRIME_ACCESS_KEY: &str = "e2ePRIMEaccessKEY7f3a9c1d5e8b2a4c6d8e0f1a3b5c7d9e";
+const PRIME_PASSPHRASE: &str = "e2ePRIMEpassphraseQ4w7E2r9T5y1";
+const PRIME_SIGNING_KEY: &str = "e2ePRIMEsigningKEYm3N8b5V2c7X4z9L1k6J0h3G8f5D2s7A4";
+const PRIME_PORTFOLIO: &str = "0c6f8a2e-4d1b-4e7a-9b3c-5a8d2f6e1c90";
+
+const CBX_KEY: &str = "e2eCBXkey7f3a9c1d5e8b2046";
+const CBX_SECRET: &str =
+    "ZTJlQ0JYc2VjcmV0LXE4WHYyTG1ONHBSN3NUMXVXM3laNWFCNmNEOWVGMGdIMmpLNGxNNm5QOA==";
+const CBX_PASSPHRASE: &str = "e2eCBXpassphraseQ7w8E9r0";

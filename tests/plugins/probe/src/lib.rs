@@ -8,7 +8,8 @@
 //! `misbehave` makes it a broken plugin for the host-fault tests, from page `misbehave_after`
 //! on (default 0, the first page): `panic` panics in `fetch`; `invalid_json` answers a page
 //! that is not JSON; `bad_decimal` answers records whose amount is not a decimal;
-//! `stuck_cursor` asks for more without moving its cursor; `block` never returns from `fetch`.
+//! `stuck_cursor` asks for more without moving its cursor; `block` never returns from `fetch`;
+//! `block_check` never returns from `check` (the connection test).
 //!
 //! The build's version lives in [`BUILD`], a fixed-size marker in the library's data. The
 //! reload tests make a second build of this same code with another version string by
@@ -58,6 +59,7 @@ enum Misbehave {
     BadDecimal,
     StuckCursor,
     Block,
+    BlockCheck,
 }
 
 impl Misbehave {
@@ -69,9 +71,10 @@ impl Misbehave {
             Some("bad_decimal") => Misbehave::BadDecimal,
             Some("stuck_cursor") => Misbehave::StuckCursor,
             Some("block") => Misbehave::Block,
+            Some("block_check") => Misbehave::BlockCheck,
             Some(other) => {
                 return Err(PluginError::config(format!(
-                    "[options] misbehave {other:?} is not panic, invalid_json, bad_decimal, stuck_cursor or block"
+                    "[options] misbehave {other:?} is not panic, invalid_json, bad_decimal, stuck_cursor, block or block_check"
                 )))
             }
         })
@@ -117,6 +120,11 @@ impl Connector for ProbeConnector {
     }
 
     fn check(&self) -> Result<CheckReport, PluginError> {
+        if self.misbehave == Misbehave::BlockCheck {
+            loop {
+                std::thread::park();
+            }
+        }
         Ok(CheckReport {
             account: format!("probe {}", self.version),
             permissions: Permissions::default(),
