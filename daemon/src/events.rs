@@ -804,6 +804,9 @@ impl RequestsRecorded<'_> {
             lost = self.lost,
             "Requests recorded for debug record."
         );
+    }
+}
+
 /// A call into a plugin did not return within `plugin_call_timeout`: its thread stays inside
 /// the plugin and the instance is abandoned until a reload restarts the integration.
 pub struct PluginCallTimedOut<'a> {
