@@ -27,6 +27,7 @@ pub mod plugins;
 pub mod policy;
 pub mod prune;
 pub mod quality;
+pub mod quality_kept;
 pub mod reload;
 pub mod sample;
 pub mod store;

@@ -66,8 +66,12 @@ pub struct ValidateArgs {
     #[arg(long)]
     pub exchange: Option<String>,
     /// A move larger than this fraction is a spike (default: the series' configured one, 0.2).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "last")]
     pub spike_threshold: Option<String>,
+    /// Show the reports of the last check (after each candles sync, kept across restarts)
+    /// without checking again.
+    #[arg(long)]
+    pub last: bool,
 }
 
 #[derive(Args, Debug)]
@@ -241,6 +245,7 @@ fn validate(ctx: &Context, args: &ValidateArgs) -> Result<Exit, Failure> {
             exchange: args.exchange.clone(),
         },
         spike_threshold: args.spike_threshold.clone(),
+        last: args.last,
     });
     let report = match ctx.request(&request, ignore)? {
         Response::DataValidate(r) => r,

@@ -17,6 +17,7 @@ mod credentials;
 mod cryptocom;
 mod data;
 mod data_export;
+mod data_quality;
 mod deribit;
 mod falconx;
 mod faults;
