@@ -968,6 +968,17 @@ pub struct DataInfoReport {
     pub last_age_ms: Option<i64>,
     /// Now, on the daemon's clock.
     pub at_ms: i64,
+    /// The open time of the newest final (closed) candle.
+    #[serde(default)]
+    pub last_final_ms: Option<i64>,
+    /// The open time of the newest candle when it is not final: stored while still open, it is
+    /// replaced by the final one at a later sync.
+    #[serde(default)]
+    pub open_ms: Option<i64>,
+    /// Whether that candle's period has ended by the daemon's clock: it was stored while open
+    /// and no sync has replaced it since (calendar timeframes never say so).
+    #[serde(default)]
+    pub open_overdue: bool,
 }
 
 /// One kind of defect found in a series.

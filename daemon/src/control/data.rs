@@ -152,7 +152,20 @@ pub async fn data_info(daemon: &Arc<Daemon>, request: DataInfoRequest) -> Respon
                 .collect::<Vec<_>>()
         })
         .unwrap_or_default();
+    let last_final_ms = s
+        .rows
+        .iter()
+        .rev()
+        .find(|r| r.is_final)
+        .map(|r| r.open_time);
+    let open_ms = s.rows.last().filter(|r| !r.is_final).map(|r| r.open_time);
+    let open_overdue = open_ms
+        .zip(quality::timeframe_ms(&s.key.timeframe))
+        .is_some_and(|(t, tf)| t + tf <= now);
     Response::DataInfo(DataInfoReport {
+        last_final_ms,
+        open_ms,
+        open_overdue,
         gaps: runs.len() as u64,
         missing: runs.iter().map(|(n, _)| n).sum(),
         gap_ranges: runs

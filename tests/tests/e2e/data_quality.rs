@@ -1,4 +1,5 @@
-//! Candle quality reports kept across restarts, and an integration's `[candles] history_days`.
+//! Candle quality reports kept across restarts, an integration's `[candles] history_days`,
+//! and `data info` on the candle still open.
 //!
 //! Failure stories: the quality report lived in the daemon's memory only, so straight after a
 //! restart `data validate` had nothing to show without a new check, the
@@ -197,6 +198,19 @@ fn candles_history_days_bounds_the_backfill_and_a_reload_deepens_it() {
         .min()
         .unwrap();
     assert!(first >= depth - 3_600_000 - 600_000, "first candle {first}");
+    // `data info` tells the candle still open from the last final one.
+    let info = daemon.ctl_json(&["data", "info", "BTC/USDT", "--timeframe", "1h"]);
+    let last = info["series"]["last_ms"].as_i64().unwrap();
+    assert_eq!(info["series"]["last_open"], true, "{info}");
+    assert_eq!(info["open_ms"], last, "{info}");
+    assert_eq!(info["last_final_ms"], last - 3_600_000, "{info}");
+    assert_eq!(info["open_overdue"], false, "{info}");
+    let text = daemon.ctl(&["data", "info", "BTC/USDT", "--timeframe", "1h"]);
+    assert!(
+        text.stdout.contains("(still open: not final)") && text.stdout.contains("last final"),
+        "{}",
+        text.stdout
+    );
     // ...while the other streams still go back to the start.
     let deposits_from = sim.stats()["earliest_start"]["GET /sapi/v1/capital/deposit/hisrec"]
         .as_i64()
