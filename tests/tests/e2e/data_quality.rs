@@ -198,6 +198,19 @@ fn candles_history_days_bounds_the_backfill_and_a_reload_deepens_it() {
         .min()
         .unwrap();
     assert!(first >= depth - 3_600_000 - 600_000, "first candle {first}");
+    // Coverage names the candles' own start.
+    let coverage = daemon.ctl_json(&["coverage", "main"]);
+    let candles_from = coverage["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stream"] == "candles")
+        .and_then(|s| s["start_ms"].as_i64())
+        .unwrap_or_else(|| panic!("{coverage}"));
+    assert!(
+        (depth - 600_000..=depth + 600_000).contains(&candles_from),
+        "{coverage}"
+    );
     // `data info` tells the candle still open from the last final one.
     let info = daemon.ctl_json(&["data", "info", "BTC/USDT", "--timeframe", "1h"]);
     let last = info["series"]["last_ms"].as_i64().unwrap();
