@@ -9,7 +9,8 @@
 //!
 //! After every candles sync the engine calls [`refresh_after_sync`]: the series of that
 //! exchange are checked ([`crate::quality`]), the reports kept in the [`CandleBook`] and the
-//! `exsync_candle_quality_issues` gauge set from [`CandleQualityChecked`]. What it leaves to
+//! `exsync_candle_quality_issues` gauge set from [`CandleQualityChecked`] (and the reports kept
+//! in the store by [`crate::quality_kept`]). What it leaves to
 //! others: the checks themselves (`quality`), answering ctl (`control/data.rs`).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -333,6 +334,7 @@ pub fn check(
 
 /// Keeps reports and sets the gauge of each (exchange, timeframe) they touch.
 pub fn keep(daemon: &Daemon, reports: &[SeriesQuality]) {
+    crate::quality_kept::persist(daemon, reports);
     let mut book = daemon.candles.lock().expect("candle book lock");
     for r in reports {
         let key = SeriesKey {
@@ -476,6 +478,7 @@ pub fn note_page(daemon: &Daemon, namespace: &str, records: &[StoredRecord]) {
     if twice.is_empty() {
         return;
     }
+    crate::quality_kept::persist_page_duplicates(daemon, namespace, &twice);
     let mut book = daemon.candles.lock().expect("candle book lock");
     for (sym, tf, t) in twice {
         book.page_duplicates

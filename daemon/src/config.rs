@@ -370,6 +370,31 @@ struct CandlesFile {
     /// A price move larger than this fraction is a spike in the quality report.
     #[serde(default)]
     spike_threshold: Option<String>,
+    /// How many days back the candles backfill walks (checked by [`parse_history_days`]).
+    #[serde(default)]
+    history_days: Option<toml::Value>,
+}
+
+/// `[candles] history_days`: a whole number of days from 1 to [`MAX_HISTORY_DAYS`].
+fn parse_history_days(value: &toml::Value) -> Result<u32, String> {
+    value
+        .as_integer()
+        .and_then(|d| u32::try_from(d).ok())
+        .filter(|d| (1..=MAX_HISTORY_DAYS).contains(d))
+        .ok_or_else(|| {
+            format!(
+                "[candles] history_days = {value}: allowed is a whole number of days from 1 to \
+                 {MAX_HISTORY_DAYS} (default {DEFAULT_HISTORY_DAYS}, or the integration's \
+                 start/history when it has one)"
+            )
+        })
+}
+
+/// Where the candles backfill of `cfg` starts, UTC ms as of `now_ms`: `history_days` back,
+/// when it has candles of their own start; `None`: they go back as far as its other streams.
+pub fn candle_start(cfg: &IntegrationConfig, now_ms: i64) -> Option<i64> {
+    cfg.candle_history_days
+        .map(|days| now_ms - i64::from(days) * 86_400_000)
 }
 
 /// Where a credential comes from. Never holds the value itself.
@@ -405,8 +430,10 @@ pub struct IntegrationConfig {
     /// daemon hands the plugin a placeholder for each one its manifest requires. Only the
     /// candles stream runs, and candle endpoints are public, so a placeholder is never sent.
     pub public: bool,
-    /// Candle history in days back from when the connector starts (data sources and
-    /// downloads); integrations go back to `start` instead.
+    /// Candle history in days back from when the connector starts: a data source's or a
+    /// download's, an integration's `[candles] history_days`, or for an integration with
+    /// candles and neither `start` nor `history`, [`DEFAULT_HISTORY_DAYS`]. `None`: the
+    /// candles go back as far as the integration's other streams (its `start`/`history`).
     pub candle_history_days: Option<u32>,
     /// The spike threshold of the quality report (a fraction); the default when absent.
     pub spike_threshold: Option<rust_decimal::Decimal>,
@@ -780,6 +807,13 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         .and_then(|c| c.spike_threshold.as_deref());
     let spike_threshold =
         parse_spike_threshold(spike_threshold).map_err(|m| err(format!("[candles] {m}")))?;
+    let candle_history_days = file
+        .candles
+        .as_ref()
+        .and_then(|c| c.history_days.as_ref())
+        .map(parse_history_days)
+        .transpose()
+        .map_err(err)?;
     let (candle_symbols, candle_timeframes) = match &file.candles {
         Some(c) => {
             let interval = match &c.interval {
@@ -895,7 +929,14 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         candle_timeframes,
         options,
         public: false,
-        candle_history_days: None,
+        // Without `history_days`, candles follow the integration's `start`/`history`, and
+        // go back a year when it has neither.
+        candle_history_days: match (&file.candles, candle_history_days) {
+            (None, _) => None,
+            (Some(_), Some(days)) => Some(days),
+            (Some(_), None) if since.is_none() => Some(DEFAULT_HISTORY_DAYS),
+            (Some(_), None) => None,
+        },
         spike_threshold,
         notify,
         policy,
@@ -1375,6 +1416,43 @@ interval = "1h"
         assert_eq!(c.streams, vec![(Stream::Candles, DEFAULT_CANDLE_INTERVAL)]);
         assert_eq!(c.spike_threshold, Some(rust_decimal::Decimal::new(5, 1)));
         assert!(!c.public);
+    }
+
+    #[test]
+    fn candles_history_days_defaults_to_a_year_or_the_integrations_start_and_is_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let candles = "[candles]\nsymbols = [\"BTC/USDT\"]\ntimeframes = [\"1h\"]\n";
+        let load = |head: &str, extra: &str| {
+            let p = write(dir.path(), "c.toml", &format!("{head}{candles}{extra}"));
+            load_integration(&p)
+        };
+        let plain = "exchange = \"b\"\n";
+        assert_eq!(
+            load(plain, "").unwrap().candle_history_days,
+            Some(DEFAULT_HISTORY_DAYS)
+        );
+        assert_eq!(
+            load(plain, "history_days = 30\n")
+                .unwrap()
+                .candle_history_days,
+            Some(30)
+        );
+        let started = "exchange = \"b\"\nstart = \"2024-01-01\"\n";
+        assert_eq!(load(started, "").unwrap().candle_history_days, None);
+        let c = load(started, "history_days = 7\n").unwrap();
+        assert_eq!(c.candle_history_days, Some(7));
+        assert_eq!(candle_start(&c, 10 * 86_400_000), Some(3 * 86_400_000));
+        let p = write(dir.path(), "c.toml", plain);
+        assert_eq!(load_integration(&p).unwrap().candle_history_days, None);
+        for bad in ["0", "-3", "36501", "\"365\"", "1.5"] {
+            let e = load(plain, &format!("history_days = {bad}\n")).unwrap_err();
+            assert!(e.file.ends_with("c.toml"), "{e:?}");
+            assert!(
+                e.message.starts_with(&format!("[candles] history_days = {bad}: allowed is a whole number of days from 1 to 36500")),
+                "{}",
+                e.message
+            );
+        }
     }
 
     #[test]

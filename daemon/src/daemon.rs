@@ -400,6 +400,8 @@ pub async fn run(settings: Settings, overrides: Overrides) -> anyhow::Result<()>
         candles: Mutex::new(crate::candles::CandleBook::default()),
     });
     daemon.update_gauges();
+    // Before any sync: the last quality reports and their gauges, as the store kept them.
+    crate::quality_kept::restore(&daemon);
 
     let metrics_task = tokio::spawn(metrics::serve(metrics_listener, metrics.clone()));
     let control_task = tokio::spawn(control::serve(control_listener, daemon.clone(), access));

@@ -25,7 +25,10 @@ use serde_json::value::RawValue;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::daemon::Daemon;
-use crate::events::{PageCommitted, RateLimitWaited, StreamLabels, StreamSyncFailed, StreamSynced};
+use crate::events::{
+    CandleHistoryDeepened, PageCommitted, RateLimitWaited, StreamLabels, StreamSyncFailed,
+    StreamSynced,
+};
 use crate::host::now_ms;
 use crate::policy;
 use crate::store::{PageOutcome, PageWrite, PartitionKey, StoredRecord};
@@ -381,12 +384,14 @@ impl StreamRun<'_> {
         let (stream, partition) = (self.stream, partition.to_owned());
         let (daemon, name) = (self.daemon.clone(), self.it.name().to_owned());
         // A stream with a later start than the plugin was given keeps only its own history.
+        // Candles with `history_days` were asked from their own start: nothing to drop.
         let keep_from = policy::stream_start(
             self.it.config.since,
             &self.it.config.stream_since,
             stream,
             now_ms(),
-        );
+        )
+        .filter(|_| stream != Stream::Candles || self.it.config.candle_history_days.is_none());
         // `wallets` and `statuses`: the daemon keeps only what the operator asked for.
         let keep = self
             .it
@@ -771,11 +776,18 @@ pub async fn sync(
         if it.stop.is_cancelled() {
             break;
         }
+        if stream == Stream::Candles {
+            deepen_candle_walk(&daemon, &it);
+        }
         daemon.set_running(it.name(), Some(stream));
         let run = StreamRun {
             daemon: &daemon,
             it: &it,
-            connector: connector.clone(),
+            // Candles with a start of their own run on an instance of their own.
+            connector: match (&it.candle_connector, stream) {
+                (Some(candles), Stream::Candles) => candles.clone(),
+                _ => connector.clone(),
+            },
             stream,
             progress: progress.as_ref(),
             counters: &counters,
@@ -788,6 +800,44 @@ pub async fn sync(
     daemon.set_running(it.name(), None);
     policy::record_outcome(&daemon, &it, &report);
     report
+}
+
+/// How much earlier than the deepest walk so far a candles start must be to count as deeper:
+/// the start moves later with the clock between syncs, so only a raised `history_days` (or a
+/// clock set back by more than this) makes it earlier.
+const DEEPER_MARGIN_MS: i64 = 60_000;
+
+/// Before a candles sync: when the candles now go back further than any walk before
+/// (`history_days` raised, applied by a reload or a restart), every candles partition forgets
+/// its cursor and walks again from the new start. What it fetches again merges with what is
+/// stored. The first walk only records its start.
+fn deepen_candle_walk(daemon: &Daemon, it: &Integration) {
+    let Some(start) = crate::config::candle_start(&it.config, now_ms()) else {
+        return;
+    };
+    let done = match daemon.store.candle_depth(it.name()) {
+        Ok(Some(deepest)) if start + DEEPER_MARGIN_MS >= deepest => return,
+        Ok(Some(deepest)) => daemon
+            .store
+            .deepen_candles(it.name(), start)
+            .map(|partitions| {
+                CandleHistoryDeepened {
+                    integration: it.name(),
+                    from_ms: start,
+                    before_ms: deepest,
+                    partitions,
+                }
+                .emit(&daemon.metrics)
+            }),
+        Ok(None) => daemon.store.set_candle_depth(it.name(), start),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = done {
+        tracing::error!(
+            integration = it.name(),
+            "Could not check how far back the candles go: {e}"
+        );
+    }
 }
 
 /// Whether `stream` last succeeded after `since_ms`.

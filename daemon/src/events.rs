@@ -636,6 +636,79 @@ impl CandleQualityChecked<'_> {
     }
 }
 
+/// The quality gauge's values of one (exchange, timeframe): issues by severity.
+pub struct QualityGauge {
+    pub exchange: String,
+    pub timeframe: String,
+    pub totals: Vec<(&'static str, u64)>,
+}
+
+/// The kept candle quality reports were read back from the store at the start; the gauges
+/// of every (exchange, timeframe) they cover are set from them.
+pub struct CandleQualityRestored<'a> {
+    pub series: usize,
+    /// Kept reports that did not parse (left out).
+    pub unreadable: usize,
+    pub gauges: &'a [QualityGauge],
+}
+
+impl CandleQualityRestored<'_> {
+    pub fn emit(&self, m: &Metrics) {
+        if self.unreadable > 0 {
+            warn!(
+                series = self.series,
+                unreadable = self.unreadable,
+                "Candle quality reports restored; some kept reports did not parse and are left out."
+            );
+        } else {
+            info!(series = self.series, "Candle quality reports restored.");
+        }
+        for g in self.gauges {
+            for (severity, n) in &g.totals {
+                m.candle_quality_issues
+                    .with_label_values(&[g.exchange.as_str(), g.timeframe.as_str(), severity])
+                    .set(*n as i64);
+            }
+        }
+    }
+}
+
+/// A candle quality report (or the duplicates only the engine saw) could not be written to or
+/// read from the store: it stays in memory only, and a restart recomputes it.
+pub struct CandleQualityNotKept<'a> {
+    pub error: &'a str,
+}
+
+impl CandleQualityNotKept<'_> {
+    pub fn emit(&self, _m: &Metrics) {
+        error!(
+            error = self.error,
+            "Candle quality report not kept in the store."
+        );
+    }
+}
+
+/// An integration's candles now go back further than any walk before (`history_days`
+/// raised): its candles partitions walk again from the new start.
+pub struct CandleHistoryDeepened<'a> {
+    pub integration: &'a str,
+    pub from_ms: i64,
+    pub before_ms: i64,
+    pub partitions: u64,
+}
+
+impl CandleHistoryDeepened<'_> {
+    pub fn emit(&self, _m: &Metrics) {
+        info!(
+            integration = self.integration,
+            from_ms = self.from_ms,
+            before_ms = self.before_ms,
+            partitions = self.partitions,
+            "Candles go back further now: walking them again from the new start."
+        );
+    }
+}
+
 /// `exsyncctl data export` read its candles out of the store.
 pub struct CandlesExported {
     pub series: u64,

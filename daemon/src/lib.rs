@@ -28,6 +28,7 @@ pub mod policy;
 pub mod prune;
 pub mod quality;
 pub mod recording;
+pub mod quality_kept;
 pub mod reload;
 pub mod sample;
 pub mod store;

@@ -47,6 +47,17 @@ const KEY_CHECK: TableDefinition<&str, &[u8]> = TableDefinition::new("key_check"
 const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
 /// integration → its policy state (a pause, consecutive failures) as JSON (`policy.rs`).
 const POLICY_STATE: TableDefinition<&str, &[u8]> = TableDefinition::new("policy_state");
+/// (exchange, native symbol, timeframe) → the series' last quality report as JSON
+/// (`candles.rs`): `data validate --last` and the quality gauges read it after a restart.
+const QUALITY_REPORTS: TableDefinition<(&str, &str, &str), &[u8]> =
+    TableDefinition::new("quality_reports");
+/// (namespace, native symbol, timeframe) → open times an exchange sent twice within one
+/// answer, a JSON array: the store merges them on commit, so only the engine saw them.
+const PAGE_DUPLICATES: TableDefinition<(&str, &str, &str), &[u8]> =
+    TableDefinition::new("page_duplicates");
+/// integration → the earliest start (UTC ms) its candles backfill was ever asked to walk
+/// from: a `history_days` raised beyond it walks the candles again (`engine.rs`).
+const CANDLE_DEPTH: TableDefinition<&str, i64> = TableDefinition::new("candle_depth");
 
 /// redb's page cache. Its default (1 GiB) made a 1M-trade sync peak at 945 MiB RSS; the
 /// engine writes pages once and reads little back, so a small cache costs nothing.
@@ -313,6 +324,12 @@ impl Store {
             txn.open_table(KEY_CHECK)
                 .doing(|| "creating tables".into())?;
             txn.open_table(POLICY_STATE)
+                .doing(|| "creating tables".into())?;
+            txn.open_table(QUALITY_REPORTS)
+                .doing(|| "creating tables".into())?;
+            txn.open_table(PAGE_DUPLICATES)
+                .doing(|| "creating tables".into())?;
+            txn.open_table(CANDLE_DEPTH)
                 .doing(|| "creating tables".into())?;
         }
         txn.commit().doing(|| format!("initialising {shown}"))?;
@@ -819,6 +836,9 @@ impl Store {
         copy_table(&read, &write, KEY_CHECK, &doing)?;
         copy_table(&read, &write, META, &doing)?;
         copy_table(&read, &write, POLICY_STATE, &doing)?;
+        copy_table(&read, &write, QUALITY_REPORTS, &doing)?;
+        copy_table(&read, &write, PAGE_DUPLICATES, &doing)?;
+        copy_table(&read, &write, CANDLE_DEPTH, &doing)?;
         write.commit().doing(doing)
     }
 
@@ -923,6 +943,144 @@ impl Store {
     }
 }
 
+/// A candle series in the quality tables: (exchange or namespace, native symbol, timeframe).
+pub type SeriesId = (String, String, String);
+
+impl Store {
+    /// Keeps the last quality report of each series given (JSON), replacing the one before.
+    pub fn put_quality_reports(&self, reports: &[(SeriesId, Vec<u8>)]) -> Result<(), StoreError> {
+        let doing = || format!("keeping {} candle quality report(s)", reports.len());
+        let txn = self.begin_write().doing(doing)?;
+        {
+            let mut table = txn.open_table(QUALITY_REPORTS).doing(doing)?;
+            for ((exchange, symbol, timeframe), json) in reports {
+                table
+                    .insert(
+                        (exchange.as_str(), symbol.as_str(), timeframe.as_str()),
+                        json.as_slice(),
+                    )
+                    .doing(doing)?;
+            }
+        }
+        txn.commit().doing(doing)
+    }
+
+    /// Every kept quality report (JSON), by series.
+    pub fn quality_reports(&self) -> Result<Vec<(SeriesId, Vec<u8>)>, StoreError> {
+        let doing = || "reading the kept candle quality reports".to_owned();
+        let txn = self.begin_read().doing(doing)?;
+        let table = txn.open_table(QUALITY_REPORTS).doing(doing)?;
+        let mut out = Vec::new();
+        for entry in table.iter().doing(doing)? {
+            let (k, v) = entry.doing(doing)?;
+            let (exchange, symbol, timeframe) = k.value();
+            out.push((
+                (exchange.to_owned(), symbol.to_owned(), timeframe.to_owned()),
+                v.value().to_vec(),
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Adds open times an exchange sent twice within one answer to those kept for a series of
+    /// one namespace.
+    pub fn add_page_duplicates(&self, series: &SeriesId, times: &[i64]) -> Result<(), StoreError> {
+        let (namespace, symbol, timeframe) = series;
+        let doing = || format!("keeping the duplicate candles of {namespace} {symbol} {timeframe}");
+        let key = (namespace.as_str(), symbol.as_str(), timeframe.as_str());
+        let txn = self.begin_write().doing(doing)?;
+        {
+            let mut table = txn.open_table(PAGE_DUPLICATES).doing(doing)?;
+            let mut all: BTreeSet<i64> = match table.get(key).doing(doing)? {
+                Some(v) => serde_json::from_slice(v.value()).map_err(|e| StoreError::Corrupt {
+                    doing: doing(),
+                    message: e.to_string(),
+                })?,
+                None => BTreeSet::new(),
+            };
+            all.extend(times.iter().copied());
+            let json = serde_json::to_vec(&all).expect("open times serialize");
+            table.insert(key, json.as_slice()).doing(doing)?;
+        }
+        txn.commit().doing(doing)
+    }
+
+    /// The earliest start an integration's candles backfill was asked to walk from, if any.
+    pub fn candle_depth(&self, integration: &str) -> Result<Option<i64>, StoreError> {
+        let doing = || format!("reading how far back the candles of {integration} go");
+        let txn = self.begin_read().doing(doing)?;
+        let table = txn.open_table(CANDLE_DEPTH).doing(doing)?;
+        Ok(table.get(integration).doing(doing)?.map(|v| v.value()))
+    }
+
+    /// Records a new earliest start of an integration's candles backfill and forgets the
+    /// cursor of every candles partition, in one transaction: the next sync walks each from
+    /// the new start (what it fetches again merges with what is stored; coverage is kept).
+    pub fn deepen_candles(&self, integration: &str, start_ms: i64) -> Result<u64, StoreError> {
+        let doing = || format!("walking the candles of {integration} again");
+        let txn = self.begin_write().doing(doing)?;
+        let mut reset = 0;
+        {
+            let mut cursors = txn.open_table(CURSORS).doing(doing)?;
+            let mut partitions: Vec<String> = Vec::new();
+            for entry in cursors.range((integration, "candles", "")..).doing(doing)? {
+                let (k, _) = entry.doing(doing)?;
+                let (i, s, p) = k.value();
+                if i != integration || s != "candles" {
+                    break;
+                }
+                partitions.push(p.to_owned());
+            }
+            for p in &partitions {
+                cursors
+                    .remove((integration, "candles", p.as_str()))
+                    .doing(doing)?;
+                reset += 1;
+            }
+            let mut depth = txn.open_table(CANDLE_DEPTH).doing(doing)?;
+            depth.insert(integration, start_ms).doing(doing)?;
+        }
+        txn.commit().doing(doing)?;
+        Ok(reset)
+    }
+
+    /// Records how far back an integration's candles backfill was first asked to walk.
+    pub fn set_candle_depth(&self, integration: &str, start_ms: i64) -> Result<(), StoreError> {
+        let doing = || format!("recording how far back the candles of {integration} go");
+        let txn = self.begin_write().doing(doing)?;
+        {
+            let mut depth = txn.open_table(CANDLE_DEPTH).doing(doing)?;
+            depth.insert(integration, start_ms).doing(doing)?;
+        }
+        txn.commit().doing(doing)
+    }
+
+    /// Every series' open times sent twice within one answer, by (namespace, symbol, timeframe).
+    pub fn page_duplicates(&self) -> Result<Vec<(SeriesId, BTreeSet<i64>)>, StoreError> {
+        let doing = || "reading the kept duplicate candles".to_owned();
+        let txn = self.begin_read().doing(doing)?;
+        let table = txn.open_table(PAGE_DUPLICATES).doing(doing)?;
+        let mut out = Vec::new();
+        for entry in table.iter().doing(doing)? {
+            let (k, v) = entry.doing(doing)?;
+            let (namespace, symbol, timeframe) = k.value();
+            let times = serde_json::from_slice(v.value()).map_err(|e| StoreError::Corrupt {
+                doing: doing(),
+                message: format!("{namespace} {symbol} {timeframe}: {e}"),
+            })?;
+            out.push((
+                (
+                    namespace.to_owned(),
+                    symbol.to_owned(),
+                    timeframe.to_owned(),
+                ),
+                times,
+            ));
+        }
+        Ok(out)
+    }
+}
+
 /// Copies every entry of one table from a read transaction into a write transaction.
 fn copy_table<K: redb::Key + 'static, V: redb::Value + 'static>(
     read: &redb::ReadTransaction,
@@ -942,6 +1100,56 @@ fn copy_table<K: redb::Key + 'static, V: redb::Value + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quality_reports_duplicates_and_candle_depth_outlive_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let id = ("binance".to_owned(), "BTCUSDT".to_owned(), "1h".to_owned());
+        {
+            let store = Store::open(&path).unwrap();
+            store
+                .put_quality_reports(&[(id.clone(), b"{\"n\":1}".to_vec())])
+                .unwrap();
+            store
+                .put_quality_reports(&[(id.clone(), b"{\"n\":2}".to_vec())])
+                .unwrap();
+            store.add_page_duplicates(&id, &[5, 3]).unwrap();
+            store.add_page_duplicates(&id, &[3, 9]).unwrap();
+            let cursor = |integration: &str, stream: &str, partition: &str| {
+                let key = PartitionKey {
+                    integration,
+                    stream,
+                    partition,
+                };
+                let page = PageWrite {
+                    next_cursor: Some("{}".into()),
+                    ..Default::default()
+                };
+                store.commit_page(key, &page).unwrap();
+            };
+            cursor("a", "candles", "BTCUSDT:1h");
+            cursor("a", "candles", "ETHUSDT:4h");
+            cursor("a", "trades", "BTCUSDT");
+            cursor("b", "candles", "BTCUSDT:1h");
+            assert_eq!(store.candle_depth("a").unwrap(), None);
+            store.set_candle_depth("a", 100).unwrap();
+            assert_eq!(store.deepen_candles("a", 40).unwrap(), 2);
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(
+            store.quality_reports().unwrap(),
+            vec![(id.clone(), b"{\"n\":2}".to_vec())]
+        );
+        assert_eq!(
+            store.page_duplicates().unwrap(),
+            vec![(id, BTreeSet::from([3, 5, 9]))]
+        );
+        assert_eq!(store.candle_depth("a").unwrap(), Some(40));
+        assert!(store.cursor_partitions("a", "candles").unwrap().is_empty());
+        assert_eq!(store.cursor_partitions("a", "trades").unwrap(), ["BTCUSDT"]);
+        assert_eq!(store.cursor_partitions("b", "candles").unwrap().len(), 1);
+    }
 
     #[test]
     fn credentials_are_replaced_whole_and_copied_with_everything_else() {

@@ -35,8 +35,6 @@ pub const PUBLIC_PLACEHOLDER: &str = "exsyncpublicdata";
 pub const PUBLIC_SECRET_PLACEHOLDER: &str =
     "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2DXWpgBgrEKt9VL/tPJZAc6DuFy89qmIyWvAhpo9wdRGg==";
 
-const DAY_MS: i64 = 86_400_000;
-
 /// An error of the taxonomy with its hint.
 pub fn error_info(kind: ErrorKind, message: impl Into<String>) -> ErrorInfo {
     ErrorInfo::new(crate::taxonomy::name(kind), message).with_hint(crate::taxonomy::hint(kind))
@@ -50,6 +48,10 @@ pub struct Integration {
     pub manifest: Option<Manifest>,
     /// The plugin instance; calls are serialised.
     pub connector: Option<Arc<Mutex<ConnectorHandle>>>,
+    /// A second instance for the candles stream alone, when candles go back further or less
+    /// far than the other streams (`[candles] history_days`): the plugin API hands an instance
+    /// one start for every stream.
+    pub candle_connector: Option<Arc<Mutex<ConnectorHandle>>>,
     pub base_url: Option<String>,
     /// Streams that will be synced, with their intervals.
     pub streams: Vec<(Stream, Duration)>,
@@ -87,6 +89,7 @@ impl Integration {
             error: None,
             manifest: None,
             connector: None,
+            candle_connector: None,
             base_url: None,
             streams: Vec::new(),
             unsupported: Vec::new(),
@@ -414,30 +417,33 @@ fn connect(
     let loopback = base_host.starts_with("127.")
         || base_host.starts_with("localhost")
         || base_host.starts_with("[::1]");
-    let host = HttpHost::new(
-        shared.clone(),
-        HttpHostConfig {
-            integration: cfg.name.clone(),
-            exchange: cfg.exchange.clone(),
-            allowed_hosts,
-            rate_limits: manifest.rate_limits.clone(),
-            pace: cfg.budget,
-            redactor: it.redactor.clone(),
-            use_proxy: !loopback,
-        },
-    )
-    .map_err(|e| error_info(e.kind, e.message.to_string()))?;
+    let host_config = || HttpHostConfig {
+        integration: cfg.name.clone(),
+        exchange: cfg.exchange.clone(),
+        allowed_hosts: allowed_hosts.clone(),
+        rate_limits: manifest.rate_limits.clone(),
+        pace: cfg.budget,
+        redactor: it.redactor.clone(),
+        use_proxy: !loopback,
+    };
+    let host = HttpHost::new(shared.clone(), host_config())
+        .map_err(|e| error_info(e.kind, e.message.to_string()))?;
+    // Integrations go back to their earliest `start` or `history` (a stream with a later one
+    // drops what is older: see the engine). Candles go back `history_days` (data sources,
+    // downloads, and integrations whose `[candles]` says so or that have no `start`/`history`).
+    let now = crate::host::now_ms();
+    let main_start = crate::policy::plugin_start(cfg.since, &cfg.stream_since, now);
+    let candle_start = crate::config::candle_start(cfg, now);
+    let candles_only = it.streams.iter().all(|(s, _)| *s == Stream::Candles);
     let mut connector_config = ConnectorConfig {
         integration: cfg.name.clone(),
         base_url: base_url.clone(),
         sandbox: cfg.sandbox,
-        // Data sources go back `history_days`; integrations to their earliest `start` or
-        // `history` (a stream with a later one drops what is older: see the engine).
-        start_ms: crate::policy::plugin_start(cfg.since, &cfg.stream_since, crate::host::now_ms())
-            .or_else(|| {
-                cfg.candle_history_days
-                    .map(|days| crate::host::now_ms() - i64::from(days) * DAY_MS)
-            }),
+        start_ms: if candles_only {
+            candle_start.or(main_start)
+        } else {
+            main_start
+        },
         credentials,
         candles: CandleConfig {
             symbols: cfg.candle_symbols.clone(),
@@ -445,12 +451,34 @@ fn connect(
         },
         options: cfg.options.clone(),
     };
+    // The plugin API hands a connector one start for all its streams: candles with a start of
+    // their own get an instance of their own, asked only for candles.
+    let candle_handle = if !candles_only
+        && candle_start.is_some()
+        && candle_start != connector_config.start_ms
+        && it.streams.iter().any(|(s, _)| *s == Stream::Candles)
+    {
+        let mut candle_config = connector_config.clone();
+        candle_config.start_ms = candle_start;
+        let made = HttpHost::new(shared.clone(), host_config())
+            .and_then(|candle_host| library.instantiate(&candle_config, candle_host));
+        for value in candle_config.credentials.values_mut() {
+            zeroize::Zeroize::zeroize(value);
+        }
+        Some(made)
+    } else {
+        None
+    };
     let handle = library.instantiate(&connector_config, host);
     // The plugin keeps its own copy; ours is wiped now.
     for value in connector_config.credentials.values_mut() {
         zeroize::Zeroize::zeroize(value);
     }
     let handle = handle.map_err(|e| error_info(e.kind, it.redactor.redact(&e.message)))?;
+    if let Some(made) = candle_handle {
+        let candle_handle = made.map_err(|e| error_info(e.kind, it.redactor.redact(&e.message)))?;
+        it.candle_connector = Some(Arc::new(Mutex::new(candle_handle)));
+    }
     it.connector = Some(Arc::new(Mutex::new(handle)));
     it.manifest = Some(manifest);
     it.base_url = Some(base_url);

@@ -453,7 +453,7 @@ impl Response {
 /// `network`, `exchange_unavailable`, `bad_response`, `unsupported`, `config`, `plugin`), the
 /// daemon's own `store` (the store could not write: a full disk), plus the control plane's own: `protocol` (malformed message, version mismatch), `not_found`
 /// (no such integration or stream), `denied` (the peer lacks the right the verb needs), `busy`,
-/// `internal`.
+/// `internal`, and [`ERROR_KIND_FILE`] (a local file or directory of the operator's).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
 pub struct ErrorInfo {
     pub kind: String,
@@ -466,6 +466,11 @@ pub struct ErrorInfo {
 }
 
 pub type ErrorResponse = ErrorInfo;
+
+/// The kind of an error with a local file or directory: `data export` into a directory it
+/// cannot create or write, or a file in the way that is damaged or not an exsync export. The
+/// message names the path and what was being done; what was there is left as it was.
+pub const ERROR_KIND_FILE: &str = "file";
 
 impl ErrorInfo {
     pub fn new(kind: &str, message: impl Into<String>) -> ErrorInfo {
@@ -900,6 +905,10 @@ pub struct DataValidateRequest {
     /// one is a spike; the series' configured threshold when absent.
     #[serde(default)]
     pub spike_threshold: Option<String>,
+    /// The reports kept from the last check of each series (after every candles sync and
+    /// every `data validate`, kept across restarts), without checking again.
+    #[serde(default)]
+    pub last: bool,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
@@ -980,6 +989,17 @@ pub struct DataInfoReport {
     pub last_age_ms: Option<i64>,
     /// Now, on the daemon's clock.
     pub at_ms: i64,
+    /// The open time of the newest final (closed) candle.
+    #[serde(default)]
+    pub last_final_ms: Option<i64>,
+    /// The open time of the newest candle when it is not final: stored while still open, it is
+    /// replaced by the final one at a later sync.
+    #[serde(default)]
+    pub open_ms: Option<i64>,
+    /// Whether that candle's period has ended by the daemon's clock: it was stored while open
+    /// and no sync has replaced it since (calendar timeframes never say so).
+    #[serde(default)]
+    pub open_overdue: bool,
 }
 
 /// One kind of defect found in a series.

@@ -66,8 +66,12 @@ pub struct ValidateArgs {
     #[arg(long)]
     pub exchange: Option<String>,
     /// A move larger than this fraction is a spike (default: the series' configured one, 0.2).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "last")]
     pub spike_threshold: Option<String>,
+    /// Show the reports of the last check (after each candles sync, kept across restarts)
+    /// without checking again.
+    #[arg(long)]
+    pub last: bool,
 }
 
 #[derive(Args, Debug)]
@@ -224,11 +228,27 @@ pub fn render_info(r: &DataInfoReport) -> String {
             Some(age) => format!(
                 "{}{}",
                 output::age(r.at_ms - age, r.at_ms),
-                if s.last_open { " (still open)" } else { "" }
+                match (r.open_ms.is_some() || s.last_open, r.open_overdue) {
+                    (false, _) => "",
+                    (true, false) => " (still open: not final)",
+                    (true, true) => {
+                        " (not final: stored while open, its period has ended; the next sync \
+                         replaces it)"
+                    }
+                }
             ),
             None => "-".to_owned(),
         },
     ]);
+    if r.open_ms.is_some() {
+        table.row([
+            "last final".to_owned(),
+            match r.last_final_ms {
+                Some(t) => output::age(t, r.at_ms),
+                None => "-".to_owned(),
+            },
+        ]);
+    }
     table.row(["sources".to_owned(), s.sources.join(", ")]);
     table.render()
 }
@@ -241,6 +261,7 @@ fn validate(ctx: &Context, args: &ValidateArgs) -> Result<Exit, Failure> {
             exchange: args.exchange.clone(),
         },
         spike_threshold: args.spike_threshold.clone(),
+        last: args.last,
     });
     let report = match ctx.request(&request, ignore)? {
         Response::DataValidate(r) => r,
@@ -446,6 +467,9 @@ mod tests {
             }],
             last_age_ms: Some(120_000),
             at_ms: 1_704_070_920_000,
+            last_final_ms: Some(1_704_067_200_000),
+            open_ms: Some(1_704_070_800_000),
+            open_overdue: false,
         };
         assert_eq!(
             render_info(&r),
@@ -454,9 +478,24 @@ mod tests {
              count        1,234\n\
              gaps         1 (2 candles missing)\n\
              \x20            2024-01-01T00:00:00Z .. 2024-01-01T02:00:00Z\n\
-             last candle  2m ago (still open)\n\
+             last candle  2m ago (still open: not final)\n\
+             last final   1h ago\n\
              sources      data:btc\n"
         );
+        let overdue = DataInfoReport {
+            open_overdue: true,
+            ..r.clone()
+        };
+        assert!(
+            render_info(&overdue).contains("(not final: stored while open, its period has ended"),
+            "{}",
+            render_info(&overdue)
+        );
+        let mut closed = DataInfoReport { open_ms: None, ..r };
+        closed.series.last_open = false;
+        let text = render_info(&closed);
+        assert!(text.contains("last candle  2m ago\n"), "{text}");
+        assert!(!text.contains("last final"), "{text}");
     }
 
     #[test]

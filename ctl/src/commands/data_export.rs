@@ -45,7 +45,7 @@ use std::time::Instant;
 use clap::{Args, ValueEnum};
 use exsync_protocol::{
     CandleBatch, DataExportReport, DataExportRequest, DataGenerateSampleReport,
-    DataGenerateSampleRequest, ErrorInfo, Request, Response, SAMPLE_EXCHANGE,
+    DataGenerateSampleRequest, ErrorInfo, Request, Response, ERROR_KIND_FILE, SAMPLE_EXCHANGE,
 };
 use parquet::basic::{Compression, ConvertedType, Encoding, Type as PhysicalType};
 use parquet::column::reader::get_typed_column_reader;
@@ -279,9 +279,16 @@ pub struct ExportSummary {
     pub seconds: f64,
 }
 
-/// A failure of the export itself: named, with its file or series.
-fn export_failure(message: String, hint: &str) -> Failure {
-    Failure::Daemon(ErrorInfo::new("export", message).with_hint(hint))
+/// A failure of the export with a file or directory (kind `file`): the message names the path
+/// and what was being done.
+fn file_failure(message: String, hint: &str) -> Failure {
+    Failure::Daemon(ErrorInfo::new(ERROR_KIND_FILE, message).with_hint(hint))
+}
+
+/// A stored value the file format cannot hold (kind `unsupported`): named with its series and
+/// candle; nothing is rounded.
+fn value_failure(message: String, hint: &str) -> Failure {
+    Failure::Daemon(ErrorInfo::new("unsupported", message).with_hint(hint))
 }
 
 /// `BTC_USDT` from a base and quote, else the native symbol with anything but letters and
@@ -308,7 +315,7 @@ fn file_stem(batch: &CandleBatch) -> String {
 pub fn data_export(ctx: &Context, args: &DataExportArgs) -> Result<Exit, Failure> {
     let started = Instant::now();
     std::fs::create_dir_all(&args.dir).map_err(|e| {
-        export_failure(
+        file_failure(
             format!(
                 "while creating the export directory {}: {e}",
                 args.dir.display()
@@ -347,7 +354,7 @@ pub fn data_export(ctx: &Context, args: &DataExportArgs) -> Result<Exit, Failure
             let mut values = [0i128; 5];
             for (i, text) in [&row.1, &row.2, &row.3, &row.4, &row.5].iter().enumerate() {
                 values[i] = parse_decimal(text).map_err(|e| {
-                    export_failure(
+                    value_failure(
                         format!(
                             "while exporting {} {} {} (integration {}): the {} of the candle \
                              opening at {} ({}): {e}",
@@ -436,7 +443,16 @@ fn write_series(dir: &Path, format: ExportFormat, series: Series) -> Result<Expo
             ExportFormat::Csv => read_csv(&path).map(|rows| (rows, false)),
         };
         read.map_err(|e| {
-            export_failure(format!("while merging with {}: {e}", path.display()), hint)
+            file_failure(
+                format!(
+                    "while merging {} {} {} into the existing {}: {e}",
+                    series.exchange,
+                    series.symbol,
+                    series.timeframe,
+                    path.display()
+                ),
+                hint,
+            )
         })?
     } else {
         (Vec::new(), false)
@@ -467,8 +483,14 @@ fn write_series(dir: &Path, format: ExportFormat, series: Series) -> Result<Expo
     .and_then(|()| std::fs::rename(&tmp, &path).map_err(|e| format!("renaming it: {e}")));
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
-        return Err(export_failure(
-            format!("while writing {}: {e}", path.display()),
+        return Err(file_failure(
+            format!(
+                "while writing {} {} {} to {}: {e}",
+                series.exchange,
+                series.symbol,
+                series.timeframe,
+                path.display()
+            ),
             "check the directory's free space and permissions; the old file is unchanged",
         ));
     }
@@ -847,11 +869,31 @@ mod tests {
     }
 
     #[test]
+    fn a_directory_that_cannot_be_written_is_a_file_error_that_names_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("gone");
+        let err = write_series(&gone, ExportFormat::Parquet, series(rows(2, 1))).unwrap_err();
+        let Failure::Daemon(e) = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(e.kind, ERROR_KIND_FILE);
+        assert!(
+            e.message
+                .starts_with("while writing sample BTC/USDT 1h to ")
+                && e.message.contains("sample_BTC_USDT_1h.parquet"),
+            "{}",
+            e.message
+        );
+        assert!(!gone.exists());
+    }
+
+    #[test]
     fn a_foreign_file_is_left_alone_and_named() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sample_BTC_USDT_1h.csv");
         std::fs::write(&path, "time,price\n1,2\n").unwrap();
         let err = write_series(dir.path(), ExportFormat::Csv, series(rows(2, 1))).unwrap_err();
+        assert!(matches!(&err, Failure::Daemon(e) if e.kind == ERROR_KIND_FILE));
         assert!(
             err.render().contains("sample_BTC_USDT_1h.csv"),
             "{}",

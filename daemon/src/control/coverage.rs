@@ -32,13 +32,19 @@ pub fn coverage(daemon: &Daemon, request: CoverageRequest) -> Response {
             .map(|lookback| now_ms() - lookback);
         streams.push(StreamCoverage {
             stream: name.to_owned(),
-            start_ms: crate::policy::stream_start(
-                it.config.since,
-                &it.config.stream_since,
-                *stream,
-                now_ms(),
-            )
-            .or_else(|| it.config.since.map(|s| s.at(now_ms()))),
+            // Candles with `history_days` go back that far, whatever the integration's start.
+            start_ms: (*stream == exsync_plugin_api::Stream::Candles)
+                .then(|| crate::config::candle_start(&it.config, now_ms()))
+                .flatten()
+                .or_else(|| {
+                    crate::policy::stream_start(
+                        it.config.since,
+                        &it.config.stream_since,
+                        *stream,
+                        now_ms(),
+                    )
+                })
+                .or_else(|| it.config.since.map(|s| s.at(now_ms()))),
             limit_from_ms,
             partitions: partitions
                 .into_iter()

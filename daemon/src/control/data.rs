@@ -152,7 +152,20 @@ pub async fn data_info(daemon: &Arc<Daemon>, request: DataInfoRequest) -> Respon
                 .collect::<Vec<_>>()
         })
         .unwrap_or_default();
+    let last_final_ms = s
+        .rows
+        .iter()
+        .rev()
+        .find(|r| r.is_final)
+        .map(|r| r.open_time);
+    let open_ms = s.rows.last().filter(|r| !r.is_final).map(|r| r.open_time);
+    let open_overdue = open_ms
+        .zip(quality::timeframe_ms(&s.key.timeframe))
+        .is_some_and(|(t, tf)| t + tf <= now);
     Response::DataInfo(DataInfoReport {
+        last_final_ms,
+        open_ms,
+        open_overdue,
         gaps: runs.len() as u64,
         missing: runs.iter().map(|(n, _)| n).sum(),
         gap_ranges: runs
@@ -178,6 +191,9 @@ pub async fn data_validate(daemon: &Arc<Daemon>, request: DataValidateRequest) -
         Err(e) => return failure("usage", e, "give a fraction: --spike-threshold 0.2"),
     };
     let selector = request.series;
+    if request.last {
+        return kept_reports(daemon, &selector, threshold.is_some());
+    }
     let d = daemon.clone();
     let sel = selector.clone();
     let checked = tokio::task::spawn_blocking(move || candles::validate(&d, &sel, threshold)).await;
@@ -195,6 +211,50 @@ pub async fn data_validate(daemon: &Arc<Daemon>, request: DataValidateRequest) -
             "see the daemon log",
         ),
     }
+}
+
+/// `data validate --last`: the reports kept from the last check of each series the selector
+/// names, as the store kept them across restarts; nothing is checked again.
+fn kept_reports(daemon: &Daemon, selector: &SeriesSelector, threshold_given: bool) -> Response {
+    if threshold_given {
+        return failure(
+            "usage",
+            "--last shows the kept reports as they were checked; a spike threshold needs a new check",
+            "leave out --last to check again with --spike-threshold",
+        );
+    }
+    let eq = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+    let series: Vec<_> = {
+        let book = daemon.candles.lock().expect("candle book lock");
+        book.reports
+            .values()
+            .filter(|r| {
+                let s = &r.series;
+                selector
+                    .exchange
+                    .as_deref()
+                    .is_none_or(|e| eq(e, &s.exchange))
+                    && selector
+                        .timeframe
+                        .as_deref()
+                        .is_none_or(|t| t == s.timeframe)
+                    && selector.symbol.as_deref().is_none_or(|want| {
+                        eq(want, &s.symbol)
+                            || eq(want, &s.symbol_native)
+                            || eq(&want.replace(['/', '-', '_'], ""), &s.symbol_native)
+                    })
+            })
+            .cloned()
+            .collect()
+    };
+    if series.is_empty() && *selector != SeriesSelector::default() {
+        return failure(
+            "not_found",
+            format!("no kept quality report for {}", describe(selector)),
+            "reports are kept after each candles sync; `exsyncctl data validate` checks now",
+        );
+    }
+    Response::DataValidate(DataValidateReport { series })
 }
 
 /// The base URL a download of `exchange` uses: that of a configured data source or

@@ -69,7 +69,13 @@ pub fn integration_info(daemon: &Daemon, it: &Integration) -> IntegrationInfo {
             .credentials_in_store
             .then(|| credential_age(daemon, it.name())),
         policy: Some(exsync_protocol::PolicyInfo {
-            history: policy::history_lines(it.config.since, &it.config.stream_since),
+            history: {
+                let mut lines = policy::history_lines(it.config.since, &it.config.stream_since);
+                if let Some(days) = it.config.candle_history_days {
+                    lines.push(("candles".into(), format!("{days} days back (history_days)")));
+                }
+                lines
+            },
             retention: it.config.retention.shown.clone(),
             filters: policy::filter_lines(&it.config.keep),
             fetches: it.config.fetch.lines(),

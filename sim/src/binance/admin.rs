@@ -21,6 +21,9 @@ pub struct Stats {
     requests_total: u64,
     by_endpoint: BTreeMap<String, u64>,
     by_endpoint_symbol: BTreeMap<String, u64>,
+    /// The earliest `startTime` asked for, by `"{endpoint} {symbol}"` (`"{endpoint}"` without
+    /// a symbol): how far back a client's backfill walked.
+    earliest_start: BTreeMap<String, i64>,
     by_status: BTreeMap<u16, u64>,
     auth_failures: u64,
     weight_used_max: u64,
@@ -41,6 +44,14 @@ impl Stats {
                     .by_endpoint_symbol
                     .entry(format!("{} {s}", e.name()))
                     .or_default() += 1;
+            }
+            if let Some(t) = outcome.start_time {
+                let key = match &outcome.symbol {
+                    Some(s) => format!("{} {s}", e.name()),
+                    None => e.name().to_string(),
+                };
+                let earliest = self.earliest_start.entry(key).or_insert(t);
+                *earliest = (*earliest).min(t);
             }
         }
         *self.by_status.entry(outcome.status).or_default() += 1;
@@ -68,6 +79,7 @@ impl Stats {
             "requests_total": self.requests_total,
             "by_endpoint": self.by_endpoint,
             "by_endpoint_symbol": self.by_endpoint_symbol,
+            "earliest_start": self.earliest_start,
             "by_status": self.by_status.iter().map(|(k, v)| (k.to_string(), *v)).collect::<BTreeMap<_, _>>(),
             "auth_failures": self.auth_failures,
             "weight_used_max": self.weight_used_max,

@@ -267,6 +267,8 @@ fn symbol_index(ds: &Dataset, name: &str) -> Result<usize, ApiError> {
 pub struct Outcome {
     pub endpoint: Option<Endpoint>,
     pub symbol: Option<String>,
+    /// The request's `startTime`, if it gave one: how far back a client walks.
+    pub start_time: Option<i64>,
     pub status: u16,
     pub auth_failure: bool,
 }
@@ -307,6 +309,7 @@ async fn serve(
         let outcome = Outcome {
             endpoint: None,
             symbol: None,
+            start_time: None,
             status: 404,
             auth_failure: false,
         };
@@ -316,12 +319,17 @@ async fn serve(
         .split('&')
         .map(|p| p.split_once('=').map_or(p, |(k, _)| k))
         .collect();
-    let symbol = Params::parse(query)
-        .ok()
+    let parsed = Params::parse(query).ok();
+    let symbol = parsed
+        .as_ref()
         .and_then(|p| p.get("symbol").map(str::to_string));
+    let start_time = parsed
+        .as_ref()
+        .and_then(|p| p.get("startTime")?.parse::<i64>().ok());
     let mut outcome = Outcome {
         endpoint: Some(endpoint),
         symbol,
+        start_time,
         status: 200,
         auth_failure: false,
     };

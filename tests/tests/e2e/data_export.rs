@@ -441,3 +441,62 @@ fn a_foreign_file_in_the_way_is_an_error_that_names_it_and_keeps_it() {
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("2h"), "{}", out.stderr);
 }
+
+#[test]
+fn export_failures_are_file_errors_that_say_where_and_keep_what_was_there() {
+    let setup = Setup::new();
+    let daemon = Daemon::start(&setup);
+    daemon.ctl_json(&[
+        "data",
+        "generate-sample",
+        "--days",
+        "2",
+        "--symbols",
+        "BTC/USDT",
+        "--timeframes",
+        "1h",
+    ]);
+
+    // A directory that cannot be made (its parent is a file): kind `file`, the path, a hint.
+    let blocker = setup.path().join("not-a-directory");
+    std::fs::write(&blocker, "kept").unwrap();
+    let dir = blocker.join("export");
+    let out = daemon.ctl(&["data", "export", "--dir", dir.to_str().unwrap()]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.starts_with(&format!(
+            "error: file: while creating the export directory {}: ",
+            dir.display()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("\nhint: "), "{}", out.stderr);
+    assert_eq!(std::fs::read_to_string(&blocker).unwrap(), "kept");
+
+    // A damaged Parquet file in the way: named, with what was being done, and left as it was.
+    let dir = setup.path().join("export");
+    std::fs::create_dir_all(&dir).unwrap();
+    let damaged = dir.join("sample_BTC_USDT_1h.parquet");
+    let bytes = b"PAR1\x00\x01 not a parquet footer PAR1".to_vec();
+    std::fs::write(&damaged, &bytes).unwrap();
+    let out = daemon.ctl(&["data", "export", "--dir", dir.to_str().unwrap()]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.starts_with("error: file: while merging sample ")
+            && out
+                .stderr
+                .contains(&format!("into the existing {}: ", damaged.display())),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("hint: the existing file is left as it was"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(std::fs::read(&damaged).unwrap(), bytes);
+    let entries: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert_eq!(entries.len(), 1, "no temporary file left: {entries:?}");
+}

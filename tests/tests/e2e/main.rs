@@ -18,6 +18,7 @@ mod cryptocom;
 mod data;
 mod data_export;
 mod debug_record;
+mod data_quality;
 mod deribit;
 mod falconx;
 mod faults;
