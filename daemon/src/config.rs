@@ -25,6 +25,13 @@ pub const DEFAULT_CREDENTIAL_MAX_AGE: Duration = Duration::from_secs(90 * 24 * 3
 pub const DEFAULT_MAX_CONCURRENT_SYNCS: usize = 4;
 /// The group whose members may read through the control socket (DESIGN.md).
 pub const DEFAULT_SOCKET_GROUP: &str = "exsync";
+/// How long one HTTP request to an exchange may take, answer included. Exchanges answer in well
+/// under a second; a minute means stuck.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// The bounds of `[http] request_timeout`: shorter cuts off slow but healthy answers, longer
+/// holds a sync on a dead connection.
+pub const REQUEST_TIMEOUT_RANGE: (Duration, Duration) =
+    (Duration::from_secs(1), Duration::from_secs(600));
 
 /// A configuration error: which file, what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,6 +69,16 @@ pub struct DaemonFile {
     pub refuse_withdraw_keys: Option<bool>,
     /// The control socket's group: a name or a numeric gid (`"exsync"`, `"990"` or `990`).
     pub socket_group: Option<GroupSpec>,
+    /// `[http]`: how the daemon talks to exchanges.
+    pub http: Option<HttpFile>,
+}
+
+/// `[http]` of `exsyncd.toml`.
+#[derive(Deserialize, Debug, Default, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HttpFile {
+    /// One request's time limit, answer included (`60s`, `2s`).
+    pub request_timeout: Option<String>,
 }
 
 /// A group as `exsyncd.toml` names it: by name or by number.
@@ -87,6 +104,8 @@ pub struct Settings {
     pub refuse_withdraw_keys: bool,
     /// The control socket's group, a name or a numeric gid (see [`crate::control::access`]).
     pub socket_group: String,
+    /// One HTTP request's time limit, answer included (`[http] request_timeout`).
+    pub request_timeout: Duration,
 }
 
 /// Flags that override the file.
@@ -136,6 +155,29 @@ impl Settings {
             })?,
             None => DEFAULT_CREDENTIAL_MAX_AGE,
         };
+        let request_timeout = match file.http.as_ref().and_then(|h| h.request_timeout.as_ref()) {
+            Some(text) => {
+                let (min, max) = REQUEST_TIMEOUT_RANGE;
+                let t = humantime::parse_duration(text).map_err(|e| {
+                    ConfigError::new(
+                        &path,
+                        format!("[http] request_timeout {text:?} is not a duration like 60s: {e}"),
+                    )
+                })?;
+                if t < min || t > max {
+                    return Err(ConfigError::new(
+                        &path,
+                        format!(
+                            "[http] request_timeout {text:?} is outside {}..={}",
+                            humantime::format_duration(min),
+                            humantime::format_duration(max)
+                        ),
+                    ));
+                }
+                t
+            }
+            None => DEFAULT_REQUEST_TIMEOUT,
+        };
         if let Some(key_file) = &file.key_file {
             if !key_file.is_absolute() {
                 return Err(ConfigError::new(
@@ -172,6 +214,7 @@ impl Settings {
                 Some(GroupSpec::Name(name)) => name,
                 None => DEFAULT_SOCKET_GROUP.to_owned(),
             },
+            request_timeout,
         })
     }
 
@@ -1036,6 +1079,36 @@ interval = "1h"
         write(dir.path(), "exsyncd.toml", "key_file = \"exsync.key\"\n");
         let e = Settings::load(dir.path(), Overrides::default()).unwrap_err();
         assert!(e.message.contains("absolute"), "{e}");
+    }
+
+    #[test]
+    fn http_request_timeout_has_a_default_and_is_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Settings::load(dir.path(), Overrides::default()).unwrap();
+        assert_eq!(s.request_timeout, DEFAULT_REQUEST_TIMEOUT);
+        write(
+            dir.path(),
+            "exsyncd.toml",
+            "[http]\nrequest_timeout = \"2s\"\n",
+        );
+        let s = Settings::load(dir.path(), Overrides::default()).unwrap();
+        assert_eq!(s.request_timeout, Duration::from_secs(2));
+        for (bad, says) in [
+            ("\"soon\"", "not a duration"),
+            ("\"100ms\"", "outside"),
+            ("\"1h\"", "outside"),
+        ] {
+            write(
+                dir.path(),
+                "exsyncd.toml",
+                &format!("[http]\nrequest_timeout = {bad}\n"),
+            );
+            let e = Settings::load(dir.path(), Overrides::default()).unwrap_err();
+            assert!(e.message.contains(says), "{bad}: {e}");
+            assert!(e.message.contains("request_timeout"), "{bad}: {e}");
+        }
+        write(dir.path(), "exsyncd.toml", "[http]\ntimeout = \"2s\"\n");
+        assert!(Settings::load(dir.path(), Overrides::default()).is_err());
     }
 
     #[test]

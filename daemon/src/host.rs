@@ -40,9 +40,8 @@ const BACKOFF_BASE: Duration = Duration::from_millis(250);
 const STALE_AFTER: Duration = Duration::from_millis(1000);
 /// A ban without `Retry-After` lasts this long (Binance's shortest ban is 2 minutes).
 const DEFAULT_BAN: Duration = Duration::from_secs(120);
-/// Time limits of one request. Exchanges answer in well under a second; a minute means stuck.
+/// Time limit of one connection attempt; the whole request's is `[http] request_timeout`.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub fn now_ms() -> i64 {
     SystemTime::now()
@@ -231,6 +230,8 @@ pub struct HostShared {
     /// The master key and the sealed credentials (`credentials = "store"`).
     pub vault: Arc<crate::credentials::Vault>,
     budgets: Mutex<HashMap<String, Arc<Budget>>>,
+    /// One request's time limit, answer included (`[http] request_timeout`).
+    request_timeout: Duration,
 }
 
 impl HostShared {
@@ -246,7 +247,14 @@ impl HostShared {
             store,
             vault,
             budgets: Mutex::new(HashMap::new()),
+            request_timeout: crate::config::DEFAULT_REQUEST_TIMEOUT,
         }
+    }
+
+    /// Sets one request's time limit, answer included (`[http] request_timeout`).
+    pub fn with_request_timeout(mut self, timeout: Duration) -> HostShared {
+        self.request_timeout = timeout;
+        self
     }
 
     /// The budget of a scope (`exchange|host|bucket`), shared by every integration that
@@ -296,7 +304,7 @@ impl HttpHost {
     pub fn new(shared: Arc<HostShared>, config: HttpHostConfig) -> Result<HttpHost, PluginError> {
         let mut builder = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
+            .timeout(shared.request_timeout)
             .user_agent(concat!("exsyncd/", env!("CARGO_PKG_VERSION")))
             .pool_max_idle_per_host(4);
         if !config.use_proxy {
