@@ -10,6 +10,7 @@
 //! mid-body, a truncated or non-JSON body, a field renamed or removed (schema drift), an added
 //! delay. It picks requests by path and position (`skip` matching requests, then fault
 //! `count`), and counts what it saw, so a test can fault page 2 of a walk and bound retries.
+//! It also skews the server's clock (`clock_skew_ms`, see [`crate::time::set_skew_ms`]).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -188,6 +189,9 @@ pub struct ExchangeFaultConfig {
     pub count: Option<u64>,
     /// Nothing when absent.
     pub fault: Option<ExchangeFault>,
+    /// Milliseconds added to the server's clock (its time endpoint, its timestamp checks):
+    /// clock skew against the client. Independent of `fault`.
+    pub clock_skew_ms: i64,
 }
 
 /// What [`exchange_layer`] saw since it was last set.
@@ -195,7 +199,7 @@ pub struct ExchangeFaultConfig {
 pub struct ExchangeFaultStats {
     /// API requests whose path matched.
     pub matched: u64,
-    /// Of those, the ones faulted.
+    /// Of those, the ones faulted (for a drift: the answers it changed).
     pub faulted: u64,
 }
 
@@ -207,6 +211,7 @@ pub struct ExchangeFaults {
 impl ExchangeFaults {
     /// Replaces the settings and starts the counts over.
     pub fn set(&self, config: ExchangeFaultConfig) {
+        crate::time::set_skew_ms(config.clock_skew_ms);
         *self.inner.lock().expect("exchange faults lock") = (config, ExchangeFaultStats::default());
     }
 
@@ -228,8 +233,16 @@ impl ExchangeFaults {
         if nth < config.skip || config.count.is_some_and(|c| nth - config.skip >= c) {
             return None;
         }
-        stats.faulted += 1;
+        // A drift is counted when it changed an answer (see [`ExchangeFaults::drifted`]).
+        if !matches!(fault, ExchangeFault::Drift { .. }) {
+            stats.faulted += 1;
+        }
         Some(fault)
+    }
+
+    /// Counts a picked drift that renamed or removed a field.
+    fn drifted(&self) {
+        self.inner.lock().expect("exchange faults lock").1.faulted += 1;
     }
 }
 
@@ -328,7 +341,9 @@ async fn exchange_faults(
             let status = parts.status.as_u16();
             match serde_json::from_slice::<Value>(&bytes) {
                 Ok(mut json) => {
-                    drift(&mut json, &field, rename_to.as_deref());
+                    if drift(&mut json, &field, rename_to.as_deref()) {
+                        faults.drifted();
+                    }
                     with_body(parts, status, json.to_string())
                 }
                 Err(_) => with_body(parts, status, String::from_utf8_lossy(&bytes).into_owned()),
@@ -387,26 +402,30 @@ fn with_body(mut parts: axum::http::response::Parts, status: u16, body: String) 
     Response::from_parts(parts, Body::from(body))
 }
 
-/// Renames (or, without `rename_to`, removes) every object key `field` in `json`.
-pub fn drift(json: &mut Value, field: &str, rename_to: Option<&str>) {
+/// Renames (or, without `rename_to`, removes) every object key `field` in `json`; whether
+/// there was one.
+pub fn drift(json: &mut Value, field: &str, rename_to: Option<&str>) -> bool {
+    let mut changed = false;
     match json {
         Value::Object(map) => {
             if let Some(v) = map.remove(field) {
+                changed = true;
                 if let Some(to) = rename_to {
                     map.insert(to.to_owned(), v);
                 }
             }
             for v in map.values_mut() {
-                drift(v, field, rename_to);
+                changed |= drift(v, field, rename_to);
             }
         }
         Value::Array(list) => {
             for v in list {
-                drift(v, field, rename_to);
+                changed |= drift(v, field, rename_to);
             }
         }
         _ => {}
     }
+    changed
 }
 
 #[cfg(test)]
@@ -422,6 +441,7 @@ mod tests {
             skip: 1,
             count: Some(2),
             fault: Some(ExchangeFault::Truncate),
+            clock_skew_ms: 0,
         });
         let picks: Vec<bool> = ["/api/v3/myTrades", "/api/v3/account", "/api/v3/myTrades"]
             .iter()
@@ -437,13 +457,14 @@ mod tests {
     #[test]
     fn drift_renames_or_removes_every_occurrence() {
         let mut v = serde_json::json!({"list": [{"id": 1, "x": {"id": 2}}], "id": 3});
-        drift(&mut v, "id", Some("tradeId"));
+        assert!(drift(&mut v, "id", Some("tradeId")));
         assert_eq!(
             v,
             serde_json::json!({"list": [{"tradeId": 1, "x": {"tradeId": 2}}], "tradeId": 3})
         );
-        drift(&mut v, "tradeId", None);
+        assert!(drift(&mut v, "tradeId", None));
         assert_eq!(v, serde_json::json!({"list": [{"x": {}}]}));
+        assert!(!drift(&mut v, "tradeId", None));
     }
 
     #[test]

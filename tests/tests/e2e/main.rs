@@ -18,6 +18,7 @@ mod cryptocom;
 mod data;
 mod data_export;
 mod deribit;
+mod exchange_faults;
 mod falconx;
 mod faults;
 mod gateio;
