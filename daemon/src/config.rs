@@ -32,6 +32,12 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// holds a sync on a dead connection.
 pub const REQUEST_TIMEOUT_RANGE: (Duration, Duration) =
     (Duration::from_secs(1), Duration::from_secs(600));
+/// How long a ban lasts when the exchange does not say (a 418 without `Retry-After`, Kraken's
+/// temporary lockout): Binance's shortest ban is 2 minutes.
+pub const DEFAULT_BAN: Duration = Duration::from_secs(120);
+/// The bounds of `[http] default_ban`.
+pub const DEFAULT_BAN_RANGE: (Duration, Duration) =
+    (Duration::from_secs(1), Duration::from_secs(24 * 3600));
 
 /// A configuration error: which file, what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -79,6 +85,70 @@ pub struct DaemonFile {
 pub struct HttpFile {
     /// One request's time limit, answer included (`60s`, `2s`).
     pub request_timeout: Option<String>,
+    /// How long a ban lasts when the exchange does not say (`2m`, `15m`).
+    pub default_ban: Option<String>,
+}
+
+/// `[http]`, resolved: how the daemon talks to exchanges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpSettings {
+    /// One request's time limit, answer included.
+    pub request_timeout: Duration,
+    /// How long a ban lasts when the exchange does not say.
+    pub default_ban: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            default_ban: DEFAULT_BAN,
+        }
+    }
+}
+
+impl HttpFile {
+    fn resolve(&self, path: &Path) -> Result<HttpSettings, ConfigError> {
+        let duration = |key: &str,
+                        text: &Option<String>,
+                        default: Duration,
+                        (min, max): (Duration, Duration)| {
+            let Some(text) = text else {
+                return Ok(default);
+            };
+            let d = humantime::parse_duration(text).map_err(|e| {
+                ConfigError::new(
+                    path,
+                    format!("[http] {key} {text:?} is not a duration like 60s: {e}"),
+                )
+            })?;
+            if d < min || d > max {
+                return Err(ConfigError::new(
+                    path,
+                    format!(
+                        "[http] {key} {text:?} is outside {}..={}",
+                        humantime::format_duration(min),
+                        humantime::format_duration(max)
+                    ),
+                ));
+            }
+            Ok(d)
+        };
+        Ok(HttpSettings {
+            request_timeout: duration(
+                "request_timeout",
+                &self.request_timeout,
+                DEFAULT_REQUEST_TIMEOUT,
+                REQUEST_TIMEOUT_RANGE,
+            )?,
+            default_ban: duration(
+                "default_ban",
+                &self.default_ban,
+                DEFAULT_BAN,
+                DEFAULT_BAN_RANGE,
+            )?,
+        })
+    }
 }
 
 /// A group as `exsyncd.toml` names it: by name or by number.
@@ -104,8 +174,8 @@ pub struct Settings {
     pub refuse_withdraw_keys: bool,
     /// The control socket's group, a name or a numeric gid (see [`crate::control::access`]).
     pub socket_group: String,
-    /// One HTTP request's time limit, answer included (`[http] request_timeout`).
-    pub request_timeout: Duration,
+    /// `[http]`: request timeout, default ban.
+    pub http: HttpSettings,
 }
 
 /// Flags that override the file.
@@ -155,29 +225,7 @@ impl Settings {
             })?,
             None => DEFAULT_CREDENTIAL_MAX_AGE,
         };
-        let request_timeout = match file.http.as_ref().and_then(|h| h.request_timeout.as_ref()) {
-            Some(text) => {
-                let (min, max) = REQUEST_TIMEOUT_RANGE;
-                let t = humantime::parse_duration(text).map_err(|e| {
-                    ConfigError::new(
-                        &path,
-                        format!("[http] request_timeout {text:?} is not a duration like 60s: {e}"),
-                    )
-                })?;
-                if t < min || t > max {
-                    return Err(ConfigError::new(
-                        &path,
-                        format!(
-                            "[http] request_timeout {text:?} is outside {}..={}",
-                            humantime::format_duration(min),
-                            humantime::format_duration(max)
-                        ),
-                    ));
-                }
-                t
-            }
-            None => DEFAULT_REQUEST_TIMEOUT,
-        };
+        let http = file.http.clone().unwrap_or_default().resolve(&path)?;
         if let Some(key_file) = &file.key_file {
             if !key_file.is_absolute() {
                 return Err(ConfigError::new(
@@ -214,7 +262,7 @@ impl Settings {
                 Some(GroupSpec::Name(name)) => name,
                 None => DEFAULT_SOCKET_GROUP.to_owned(),
             },
-            request_timeout,
+            http,
         })
     }
 
@@ -1082,7 +1130,7 @@ interval = "1h"
     }
 
     #[test]
-    fn http_request_timeout_has_a_default_and_is_checked() {
+    fn http_settings_have_defaults_and_are_checked() {
         let dir = tempfile::tempdir().unwrap();
         let s = Settings::load(dir.path(), Overrides::default()).unwrap();
         assert_eq!(s.request_timeout, DEFAULT_REQUEST_TIMEOUT);
@@ -1107,6 +1155,9 @@ interval = "1h"
             assert!(e.message.contains(says), "{bad}: {e}");
             assert!(e.message.contains("request_timeout"), "{bad}: {e}");
         }
+        write(dir.path(), "exsyncd.toml", "[http]\ndefault_ban = \"0s\"\n");
+        let e = Settings::load(dir.path(), Overrides::default()).unwrap_err();
+        assert!(e.message.contains("default_ban"), "{e}");
         write(dir.path(), "exsyncd.toml", "[http]\ntimeout = \"2s\"\n");
         assert!(Settings::load(dir.path(), Overrides::default()).is_err());
     }

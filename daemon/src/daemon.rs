@@ -323,7 +323,7 @@ pub async fn run(settings: Settings, overrides: Overrides) -> anyhow::Result<()>
             store.clone(),
             vault,
         )
-        .with_request_timeout(settings.request_timeout),
+        .with_http(settings.http),
     );
 
     // Plugins, then integrations: load failures become problems, never a failed start.

@@ -319,6 +319,11 @@ struct Bench {
 
 impl Bench {
     fn start(connector: Connector, names: &[&str]) -> Bench {
+        Bench::start_with(connector, names, "")
+    }
+
+    /// [`Bench::start`] with more `[http]` settings.
+    fn start_with(connector: Connector, names: &[&str], http: &str) -> Bench {
         let sim_args: Vec<&str> = connector.sim_args.iter().map(String::as_str).collect();
         let sim = Sim::start(connector.sim, &sim_args);
         let mut setup = Setup::new();
@@ -328,7 +333,7 @@ impl Bench {
         }
         std::fs::write(
             setup.config_dir().join("exsyncd.toml"),
-            format!("[http]\nrequest_timeout = \"{REQUEST_TIMEOUT}\"\n"),
+            format!("[http]\nrequest_timeout = \"{REQUEST_TIMEOUT}\"\n{http}"),
         )
         .expect("writing exsyncd.toml");
         for name in names {
@@ -663,4 +668,296 @@ fn generic_faults_bybit() {
 #[test]
 fn generic_faults_coinbase_exchange() {
     generic_faults(coinbase_exchange(), None);
+}
+
+/// Waits until `until_ms` (Unix ms) has passed.
+fn sleep_until(until_ms: i64) {
+    let left = until_ms - now_ms();
+    if left > 0 {
+        std::thread::sleep(Duration::from_millis(left as u64));
+    }
+}
+
+/// Asserts that every stream of a sync failed with `kind`.
+fn assert_all_failed(report: &Value, kind: &str, what: &str) {
+    assert!(!streams(report).is_empty(), "{what}: no stream: {report}");
+    for s in streams(report) {
+        assert_eq!(s["result"], "failed", "{what}: {s}");
+        assert_eq!(s["error"]["kind"], kind, "{what}: {s}");
+    }
+}
+
+/// A ban (`exchange` answered `ban`) is kept in the store: the rest of the sync and, after a
+/// restart, the next one send nothing to the exchange until it ends; then the sync completes.
+fn ban_is_kept_across_a_restart(mut bench: Bench, ban: Value, ban_s: i64, check: fn(&Bench, &str)) {
+    let exchange = bench.connector.exchange;
+    bench.faults(json!({"fault": ban}));
+    let banned_at = now_ms();
+    let report = bench.sync("victim");
+    let (_, faulted) = bench.fault_stats();
+    assert_eq!(
+        faulted, 1,
+        "{exchange}: only the request that met the ban reached the exchange: {report}"
+    );
+    assert_all_failed(&report, "banned", exchange);
+    let status = bench.daemon.ctl_json(&["status"]);
+    let it = integration(&status, "victim").expect("victim in status");
+    assert!(
+        it["streams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["last_error"]["kind"] != "unsupported")
+            .all(|s| s["last_error"]["kind"] == "banned"),
+        "{exchange}: status {it}"
+    );
+    assert_part_of(&stored(&bench.daemon, "victim"), &Stored::new(), exchange);
+
+    bench.restart();
+    let report = bench.sync("victim");
+    assert_all_failed(&report, "banned", &format!("{exchange} after a restart"));
+    let (matched, _) = bench.fault_stats();
+    assert_eq!(
+        matched, 1,
+        "{exchange}: a request reached the exchange during the ban, after a restart"
+    );
+
+    sleep_until(banned_at + ban_s * 1000 + 500);
+    bench.faults(json!({}));
+    let report = bench.sync("victim");
+    assert_all_ok(&report, &format!("{exchange} after the ban"));
+    check(&bench, "victim");
+}
+
+#[test]
+fn binance_418_ban_is_kept_across_a_restart() {
+    let bench = Bench::start(binance(), &["victim"]);
+    let ban = json!({
+        "kind": "status",
+        "status": 418,
+        "retry_after_s": 6,
+        "body": "{\"code\":-1003,\"msg\":\"Way too much request weight used; IP banned until later.\"}",
+    });
+    ban_is_kept_across_a_restart(bench, ban, 6, binance_truth);
+}
+
+#[test]
+fn kraken_lockout_is_kept_across_a_restart() {
+    // Kraken locks a key out inside a 200 answer, without saying for how long: the daemon
+    // keeps the ban for `[http] default_ban` (5 s here).
+    let bench = Bench::start_with(kraken(), &["victim"], "default_ban = \"5s\"\n");
+    let lockout = json!({
+        "kind": "status",
+        "status": 200,
+        "body": "{\"error\":[\"EGeneral:Temporary lockout\"]}",
+    });
+    ban_is_kept_across_a_restart(bench, lockout, 5, kraken_truth);
+}
+
+#[test]
+fn kraken_rate_limit_in_a_200_is_waited_out_and_the_sync_completes() {
+    let bench = Bench::start(kraken(), &["victim"]);
+    bench.faults(json!({
+        "path": "/0/private/TradesHistory",
+        "skip": 1,
+        "count": 2,
+        "fault": {"kind": "status", "status": 200, "body": "{\"error\":[\"EAPI:Rate limit exceeded\"]}"},
+    }));
+    let report = bench.sync("victim");
+    assert_all_ok(&report, "kraken rate limit");
+    assert_eq!(bench.fault_stats().1, 2);
+    kraken_truth(&bench, "victim");
+}
+
+#[test]
+fn binance_long_retry_after_is_rate_limited_and_asks_once() {
+    // A Retry-After beyond what a sync waits out inline: the stream fails `rate_limited`
+    // after the engine's pauses, and the exchange saw the one request that was told to wait.
+    let mut bench = Bench::start(binance(), &["reference", "victim"]);
+    let account = stored_truth_of(&bench);
+    bench.faults(json!({
+        "path": "/api/v3/myTrades",
+        "fault": {
+            "kind": "status",
+            "status": 429,
+            "retry_after_s": 600,
+            "body": "{\"code\":-1003,\"msg\":\"Too many requests; current limit is 6000 request weight per 1 MINUTE.\"}",
+        },
+    }));
+    let report = bench.sync("victim");
+    assert_trades_failed(
+        &bench,
+        "victim",
+        &report,
+        "rate_limited",
+        "binance long 429",
+    );
+    assert_eq!(bench.fault_stats().1, 1, "{report}");
+    assert_part_of(
+        &stored(&bench.daemon, "victim"),
+        &account,
+        "binance long 429",
+    );
+    // A 429 is not a ban: a restart may ask again, and the sync completes.
+    bench.faults(json!({}));
+    bench.restart();
+    assert_all_ok(&bench.sync("victim"), "binance after the 429");
+    binance_truth(&bench, "victim");
+}
+
+/// What a fault-free integration stores from the bench's simulator.
+fn stored_truth_of(bench: &Bench) -> Stored {
+    let report = bench.sync("reference");
+    assert_all_ok(&report, "reference");
+    stored(&bench.daemon, "reference")
+}
+
+#[test]
+fn binance_request_that_stalls_every_time_is_a_network_error_after_bounded_attempts() {
+    let bench = Bench::start(binance(), &["victim"]);
+    bench.faults(
+        json!({"path": "/api/v3/myTrades", "skip": 1, "fault": {"kind": "stall", "ms": 4000}}),
+    );
+    let started = Instant::now();
+    let report = bench.sync("victim");
+    assert_trades_failed(&bench, "victim", &report, "network", "binance stall");
+    let faulted = bench.fault_stats().1;
+    assert_eq!(faulted % MAX_ATTEMPTS, 0, "{report}");
+    assert!(faulted > 0, "{report}");
+    assert!(
+        report.to_string().contains("timed out") || report.to_string().contains("timeout"),
+        "the error says the request timed out: {report}"
+    );
+    eprintln!(
+        "binance stall: {faulted} requests in {:?}",
+        started.elapsed()
+    );
+    bench.faults(json!({}));
+    assert_all_ok(&bench.sync("victim"), "binance after the stall");
+    binance_truth(&bench, "victim");
+}
+
+#[test]
+fn binance_clock_skew_is_corrected_from_the_server_time() {
+    let bench = Bench::start(binance(), &["victim"]);
+    // The first sync measures Binance's clock: in step.
+    assert_all_ok(&bench.sync("victim"), "binance in step");
+
+    // Binance's clock jumps five minutes ahead: signed requests are refused (-1021), the
+    // plugin measures the offset again from /api/v3/time once and signs in Binance's time.
+    bench.faults(json!({"path": "/api/v3/time", "fault": {"kind": "delay", "ms": 0}, "clock_skew_ms": 300_000}));
+    bench.sim.append_trades(7);
+    let report = bench.sync("victim");
+    assert_all_ok(&report, "binance 5 minutes ahead");
+    let (measured, _) = bench.fault_stats();
+    assert_eq!(measured, 1, "one new measurement of the offset: {report}");
+    binance_truth(&bench, "victim");
+
+    // Binance's time endpoint says one thing and its signature check another: the measured
+    // offset does not help, and the sync fails `clock` (not auth) after one more measurement.
+    // Its clock jumps again, to ten minutes ahead, and the time endpoint lags behind.
+    let lying = json!({"serverTime": now_ms()}).to_string();
+    bench.faults(json!({
+        "path": "/api/v3/time",
+        "fault": {"kind": "status", "status": 200, "body": lying},
+        "clock_skew_ms": 600_000,
+    }));
+    bench.sim.append_trades(5);
+    let report = bench.sync("victim");
+    let clock: Vec<&Value> = streams(&report)
+        .iter()
+        .filter(|s| s["result"] == "failed")
+        .collect();
+    assert!(!clock.is_empty(), "{report}");
+    for s in &clock {
+        assert_eq!(s["error"]["kind"], "clock", "{s}");
+    }
+    let (measured, _) = bench.fault_stats();
+    assert!(
+        (1..=MAX_ATTEMPTS).contains(&measured),
+        "{measured} measurements: {report}"
+    );
+
+    // The endpoint tells the truth again: the next sync measures again and completes.
+    bench.faults(json!({"clock_skew_ms": 600_000}));
+    assert_all_ok(&bench.sync("victim"), "binance corrected");
+    binance_truth(&bench, "victim");
+}
+
+/// Trades appended while a walk is under way: each page of `path` is answered a second late,
+/// and `append` trades arrive while the second page is being answered (after its request,
+/// before its answer). The sync completes, stores each record once and as the exchange has
+/// it, and the next sync ends exactly at the truth. Returns the sync's report and what the
+/// walk stored.
+fn appends_mid_walk(
+    bench: &Bench,
+    path: &str,
+    append: u64,
+    check: fn(&Bench, &str),
+) -> (Value, Stored) {
+    let exchange = bench.connector.exchange;
+    bench.faults(json!({"path": path, "fault": {"kind": "delay", "ms": 1000}}));
+    let report = std::thread::scope(|s| {
+        let walk = s.spawn(|| bench.sync("victim"));
+        let started = Instant::now();
+        while bench.fault_stats().0 < 2 {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "{exchange}: the walk never asked for a second page"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        bench.sim.append_trades(append);
+        walk.join().expect("the sync thread")
+    });
+    let (pages, _) = bench.fault_stats();
+    eprintln!("{exchange}: {pages} pages of {path} while trades arrived: {report}");
+    assert!(pages >= 2, "{exchange}: the walk had {pages} pages");
+    assert_all_ok(
+        &report,
+        &format!("{exchange} with trades arriving mid-walk"),
+    );
+    // Everything stored is as the exchange has it, once (`stored` refuses a record stored twice).
+    let truth_now = {
+        bench.faults(json!({}));
+        let report = bench.sync("reference");
+        assert_all_ok(&report, "reference");
+        stored(&bench.daemon, "reference")
+    };
+    // Balances are a snapshot of their own moment: the trades that arrived changed them.
+    let mut got = stored(&bench.daemon, "victim");
+    got.retain(|(kind, _), _| kind != "balance");
+    assert_part_of(&got, &truth_now, exchange);
+    let report_next = bench.sync("victim");
+    assert_all_ok(&report_next, &format!("{exchange} after the walk"));
+    check(bench, "victim");
+    (report, got)
+}
+
+#[test]
+fn kraken_offsets_shifted_by_new_trades_mid_walk_lose_and_double_nothing() {
+    // Kraken pages TradesHistory newest first by offset (`ofs`, 50 a page): 30 trades arriving
+    // after the first page shift every older one 30 places down, so the next page starts with
+    // 30 trades the walk has already seen (the same records on two consecutive pages).
+    let bench = Bench::start(kraken(), &["reference", "victim"]);
+    let (_, walked) = appends_mid_walk(&bench, "/0/private/TradesHistory", 30, kraken_truth);
+    // The walk kept every trade there was when it started (none slipped past the shift),
+    // each once; the 30 newer ones came with the next sync.
+    assert_eq!(
+        count(&walked, "trade"),
+        120,
+        "trades stored by the shifted walk"
+    );
+    assert_eq!(count(&stored(&bench.daemon, "victim"), "trade"), 150);
+}
+
+#[test]
+fn binance_id_walk_with_trades_arriving_mid_walk_ends_exactly_at_the_truth() {
+    let bench = Bench::start(binance(), &["reference", "victim"]);
+    let (_, walked) = appends_mid_walk(&bench, "/api/v3/myTrades", 40, binance_truth);
+    assert!(
+        count(&walked, "trade") >= 150,
+        "the walk kept the trades there were"
+    );
+    assert_eq!(count(&stored(&bench.daemon, "victim"), "trade"), 190);
 }
