@@ -1133,14 +1133,16 @@ interval = "1h"
     fn http_settings_have_defaults_and_are_checked() {
         let dir = tempfile::tempdir().unwrap();
         let s = Settings::load(dir.path(), Overrides::default()).unwrap();
-        assert_eq!(s.request_timeout, DEFAULT_REQUEST_TIMEOUT);
+        assert_eq!(s.http, HttpSettings::default());
+        assert_eq!(s.http.request_timeout, DEFAULT_REQUEST_TIMEOUT);
         write(
             dir.path(),
             "exsyncd.toml",
-            "[http]\nrequest_timeout = \"2s\"\n",
+            "[http]\nrequest_timeout = \"2s\"\ndefault_ban = \"15m\"\n",
         );
         let s = Settings::load(dir.path(), Overrides::default()).unwrap();
-        assert_eq!(s.request_timeout, Duration::from_secs(2));
+        assert_eq!(s.http.request_timeout, Duration::from_secs(2));
+        assert_eq!(s.http.default_ban, Duration::from_secs(900));
         for (bad, says) in [
             ("\"soon\"", "not a duration"),
             ("\"100ms\"", "outside"),
