@@ -51,6 +51,7 @@ const CBX_KEY: &str = "e2eCBXkey7f3a9c1d5e8b2046";
 const CBX_SECRET: &str =
     "ZTJlQ0JYc2VjcmV0LXE4WHYyTG1ONHBSN3NUMXVXM3laNWFCNmNEOWVGMGdIMmpLNGxNNm5QOA==";
 const CBX_PASSPHRASE: &str = "e2eCBXpassphraseQ7w8E9r0";
+const BITGET_PASSPHRASE: &str = "e2ePASSbitgetW7x8y9z0Q1w2e3";
 
 /// One connector as these tests drive it: its simulator with a small account, its plugin,
 /// its integration file, and where its trade walk can be faulted.
@@ -308,6 +309,45 @@ fn coinbase_exchange() -> Connector {
         amount_field: "size",
         skip: 1,
         rate_limit_body: "{\"message\":\"Private rate limit exceeded\"}",
+    }
+}
+
+fn bitget() -> Connector {
+    Connector {
+        exchange: "bitget",
+        plugin: "libexsync_plugin_bitget.so",
+        sim: "bitget",
+        sim_args: args(&[
+            "--api-key",
+            API_KEY,
+            "--api-secret",
+            API_SECRET,
+            "--passphrase",
+            BITGET_PASSPHRASE,
+            "--seed",
+            "907",
+            "--trades",
+            "60",
+            "--no-rate-limit",
+        ]),
+        env: vec![
+            ("E2E_BITGET_KEY", API_KEY),
+            ("E2E_BITGET_SECRET", API_SECRET),
+            ("E2E_BITGET_PASSPHRASE", BITGET_PASSPHRASE),
+        ],
+        head: |url| {
+            format!(
+                "exchange = \"bitget\"\nbase_url = \"{url}\"\nstart = \"{}\"\nbudget = false\n\
+                 [credentials]\napi_key = \"env:E2E_BITGET_KEY\"\napi_secret = \"env:E2E_BITGET_SECRET\"\n\
+                 passphrase = \"env:E2E_BITGET_PASSPHRASE\"\n",
+                days_ago(200)
+            )
+        },
+        trades_path: "/api/v2/spot/trade/fills",
+        amount_field: "size",
+        skip: 1,
+        rate_limit_body:
+            "{\"code\":\"429\",\"msg\":\"Too Many Requests\",\"requestTime\":0,\"data\":null}",
     }
 }
 
@@ -702,6 +742,11 @@ fn generic_faults_kucoin() {
 #[test]
 fn generic_faults_bybit() {
     generic_faults(bybit(), None);
+}
+
+#[test]
+fn generic_faults_bitget() {
+    generic_faults(bitget(), None);
 }
 
 #[test]
