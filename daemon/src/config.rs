@@ -35,6 +35,19 @@ const PLUGIN_CALL_TIMEOUT_RANGE: (Duration, Duration) =
 pub const PLUGIN_CALL_TIMEOUT_ENV: &str = "EXSYNC_PLUGIN_CALL_TIMEOUT_SECS";
 /// The group whose members may read through the control socket (DESIGN.md).
 pub const DEFAULT_SOCKET_GROUP: &str = "exsync";
+/// How long one HTTP request to an exchange may take, answer included. Exchanges answer in well
+/// under a second; a minute means stuck.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// The bounds of `[http] request_timeout`: shorter cuts off slow but healthy answers, longer
+/// holds a sync on a dead connection.
+pub const REQUEST_TIMEOUT_RANGE: (Duration, Duration) =
+    (Duration::from_secs(1), Duration::from_secs(600));
+/// How long a ban lasts when the exchange does not say (a 418 without `Retry-After`, Kraken's
+/// temporary lockout): Binance's shortest ban is 2 minutes.
+pub const DEFAULT_BAN: Duration = Duration::from_secs(120);
+/// The bounds of `[http] default_ban`.
+pub const DEFAULT_BAN_RANGE: (Duration, Duration) =
+    (Duration::from_secs(1), Duration::from_secs(24 * 3600));
 
 /// A configuration error: which file, what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -75,6 +88,80 @@ pub struct DaemonFile {
     /// How long one call into a plugin may run (`15m`, `90s`) before its instance is
     /// abandoned.
     pub plugin_call_timeout: Option<String>,
+    /// `[http]`: how the daemon talks to exchanges.
+    pub http: Option<HttpFile>,
+}
+
+/// `[http]` of `exsyncd.toml`.
+#[derive(Deserialize, Debug, Default, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HttpFile {
+    /// One request's time limit, answer included (`60s`, `2s`).
+    pub request_timeout: Option<String>,
+    /// How long a ban lasts when the exchange does not say (`2m`, `15m`).
+    pub default_ban: Option<String>,
+}
+
+/// `[http]`, resolved: how the daemon talks to exchanges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpSettings {
+    /// One request's time limit, answer included.
+    pub request_timeout: Duration,
+    /// How long a ban lasts when the exchange does not say.
+    pub default_ban: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            default_ban: DEFAULT_BAN,
+        }
+    }
+}
+
+impl HttpFile {
+    fn resolve(&self, path: &Path) -> Result<HttpSettings, ConfigError> {
+        let duration = |key: &str,
+                        text: &Option<String>,
+                        default: Duration,
+                        (min, max): (Duration, Duration)| {
+            let Some(text) = text else {
+                return Ok(default);
+            };
+            let d = humantime::parse_duration(text).map_err(|e| {
+                ConfigError::new(
+                    path,
+                    format!("[http] {key} {text:?} is not a duration like 60s: {e}"),
+                )
+            })?;
+            if d < min || d > max {
+                return Err(ConfigError::new(
+                    path,
+                    format!(
+                        "[http] {key} {text:?} is outside {}..={}",
+                        humantime::format_duration(min),
+                        humantime::format_duration(max)
+                    ),
+                ));
+            }
+            Ok(d)
+        };
+        Ok(HttpSettings {
+            request_timeout: duration(
+                "request_timeout",
+                &self.request_timeout,
+                DEFAULT_REQUEST_TIMEOUT,
+                REQUEST_TIMEOUT_RANGE,
+            )?,
+            default_ban: duration(
+                "default_ban",
+                &self.default_ban,
+                DEFAULT_BAN,
+                DEFAULT_BAN_RANGE,
+            )?,
+        })
+    }
 }
 
 /// A group as `exsyncd.toml` names it: by name or by number.
@@ -104,6 +191,8 @@ pub struct Settings {
     /// run before the instance is abandoned: `plugin_call_timeout`, else
     /// [`DEFAULT_PLUGIN_CALL_TIMEOUT`]; [`PLUGIN_CALL_TIMEOUT_ENV`] overrides both.
     pub plugin_call_timeout: Duration,
+    /// `[http]`: request timeout, default ban.
+    pub http: HttpSettings,
 }
 
 /// Flags that override the file.
@@ -174,6 +263,7 @@ impl Settings {
             .and_then(|v| v.parse::<u64>().ok())
             .filter(|s| *s > 0)
             .map_or(plugin_call_timeout, Duration::from_secs);
+        let http = file.http.clone().unwrap_or_default().resolve(&path)?;
         if let Some(key_file) = &file.key_file {
             if !key_file.is_absolute() {
                 return Err(ConfigError::new(
@@ -211,6 +301,7 @@ impl Settings {
                 None => DEFAULT_SOCKET_GROUP.to_owned(),
             },
             plugin_call_timeout,
+            http,
         })
     }
 
@@ -1284,6 +1375,41 @@ interval = "1h"
         write(dir.path(), "exsyncd.toml", "key_file = \"exsync.key\"\n");
         let e = Settings::load(dir.path(), Overrides::default()).unwrap_err();
         assert!(e.message.contains("absolute"), "{e}");
+    }
+
+    #[test]
+    fn http_settings_have_defaults_and_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Settings::load(dir.path(), Overrides::default()).unwrap();
+        assert_eq!(s.http, HttpSettings::default());
+        assert_eq!(s.http.request_timeout, DEFAULT_REQUEST_TIMEOUT);
+        write(
+            dir.path(),
+            "exsyncd.toml",
+            "[http]\nrequest_timeout = \"2s\"\ndefault_ban = \"15m\"\n",
+        );
+        let s = Settings::load(dir.path(), Overrides::default()).unwrap();
+        assert_eq!(s.http.request_timeout, Duration::from_secs(2));
+        assert_eq!(s.http.default_ban, Duration::from_secs(900));
+        for (bad, says) in [
+            ("\"soon\"", "not a duration"),
+            ("\"100ms\"", "outside"),
+            ("\"1h\"", "outside"),
+        ] {
+            write(
+                dir.path(),
+                "exsyncd.toml",
+                &format!("[http]\nrequest_timeout = {bad}\n"),
+            );
+            let e = Settings::load(dir.path(), Overrides::default()).unwrap_err();
+            assert!(e.message.contains(says), "{bad}: {e}");
+            assert!(e.message.contains("request_timeout"), "{bad}: {e}");
+        }
+        write(dir.path(), "exsyncd.toml", "[http]\ndefault_ban = \"0s\"\n");
+        let e = Settings::load(dir.path(), Overrides::default()).unwrap_err();
+        assert!(e.message.contains("default_ban"), "{e}");
+        write(dir.path(), "exsyncd.toml", "[http]\ntimeout = \"2s\"\n");
+        assert!(Settings::load(dir.path(), Overrides::default()).is_err());
     }
 
     #[test]

@@ -316,12 +316,15 @@ pub async fn run(settings: Settings, overrides: Overrides) -> anyhow::Result<()>
         .build_info
         .with_label_values(&[env!("CARGO_PKG_VERSION"), exsync_plugin_api::API_VERSION])
         .set(1);
-    let shared = Arc::new(HostShared::new(
-        tokio::runtime::Handle::current(),
-        metrics.clone(),
-        store.clone(),
-        vault,
-    ));
+    let shared = Arc::new(
+        HostShared::new(
+            tokio::runtime::Handle::current(),
+            metrics.clone(),
+            store.clone(),
+            vault,
+        )
+        .with_http(settings.http),
+    );
 
     // Plugins, then integrations: load failures become problems, never a failed start.
     let mut generations = plugins::Generations::default();

@@ -530,6 +530,32 @@ impl StreamRun<'_> {
         Ok(())
     }
 
+    /// Records a ban the plugin reported (`banned`) that the host has not: an exchange that
+    /// bans inside a 200 answer (Kraken's `EGeneral:Temporary lockout`) leaves the host's
+    /// status check nothing to act on. Recorded like a 418, for `[http] default_ban`: no
+    /// request goes to the exchange's host until it ends, restarts included.
+    fn keep_ban(&self, e: &PluginError) {
+        if e.kind != ErrorKind::BANNED {
+            return;
+        }
+        let Some(host) = self
+            .it
+            .base_url
+            .as_deref()
+            .and_then(crate::config::url_host)
+        else {
+            return;
+        };
+        let exchange = self.it.exchange();
+        if self.daemon.shared.banned_until(exchange, &host).is_none() {
+            let until = self.daemon.shared.record_ban(exchange, &host, None);
+            tracing::error!(
+                integration = %self.it.name(), exchange, until_ms = until,
+                "The exchange reported a ban; every request to it waits the ban out."
+            );
+        }
+    }
+
     /// Syncs every partition of the stream; returns the result for ctl.
     async fn run(&self) -> StreamSyncResult {
         let started = Instant::now();
@@ -542,6 +568,7 @@ impl StreamRun<'_> {
             let parts = match self.partitions().await {
                 Ok(p) => p,
                 Err(e) => {
+                    self.keep_ban(&e);
                     failure = Some((String::new(), e.context("while listing partitions")));
                     break;
                 }
@@ -565,6 +592,7 @@ impl StreamRun<'_> {
                         break 'rounds;
                     }
                     Err(e) => {
+                        self.keep_ban(&e);
                         let key = PartitionKey {
                             integration: self.it.name(),
                             stream: self.stream.as_str(),

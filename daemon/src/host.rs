@@ -39,11 +39,8 @@ const BACKOFF_BASE: Duration = Duration::from_millis(250);
 /// than this for the budget is not sent: it would arrive stale (Binance's default receive
 /// window is 5 s). The host answers status 0 and the plugin rebuilds it.
 const STALE_AFTER: Duration = Duration::from_millis(1000);
-/// A ban without `Retry-After` lasts this long (Binance's shortest ban is 2 minutes).
-const DEFAULT_BAN: Duration = Duration::from_secs(120);
-/// Time limits of one request. Exchanges answer in well under a second; a minute means stuck.
+/// Time limit of one connection attempt; the whole request's is `[http] request_timeout`.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub fn now_ms() -> i64 {
     SystemTime::now()
@@ -234,6 +231,8 @@ pub struct HostShared {
     budgets: Mutex<HashMap<String, Arc<Budget>>>,
     /// Integration → the `debug record` recording its host feeds.
     recordings: Mutex<HashMap<String, Arc<Recording>>>,
+    /// `[http]`: one request's time limit, how long a ban without an end lasts.
+    http: crate::config::HttpSettings,
 }
 
 impl HostShared {
@@ -274,6 +273,42 @@ impl HostShared {
     fn recording(&self, integration: &str) -> Option<Arc<Recording>> {
         let map = self.recordings.lock().expect("recording map lock");
         map.get(integration).cloned()
+            http: crate::config::HttpSettings::default(),
+        }
+    }
+
+    /// Sets the `[http]` settings: request timeout, default ban.
+    pub fn with_http(mut self, http: crate::config::HttpSettings) -> HostShared {
+        self.http = http;
+        self
+    }
+
+    /// Records that `exchange` banned this address on `host` (its API host, `host[:port]`)
+    /// for `wait`, or for `[http] default_ban` when the exchange did not say: every request of
+    /// every integration to that host is refused as `banned` until then, across restarts.
+    /// A ban already recorded that ends later is kept. Returns when the ban ends (Unix ms).
+    pub fn record_ban(&self, exchange: &str, host: &str, wait: Option<Duration>) -> i64 {
+        let scope = ban_scope(exchange, host);
+        let until = now_ms() + wait.unwrap_or(self.http.default_ban).as_millis() as i64;
+        let kept = self
+            .store
+            .ban(&scope)
+            .ok()
+            .flatten()
+            .filter(|t| *t >= until);
+        if let Some(kept) = kept {
+            return kept;
+        }
+        if let Err(e) = self.store.set_ban(&scope, until) {
+            tracing::error!(error = %e, exchange, host, "Could not persist a ban.");
+        }
+        until
+    }
+
+    /// When the ban `exchange` put on this address on `host` ends (Unix ms), if one is in force.
+    pub fn banned_until(&self, exchange: &str, host: &str) -> Option<i64> {
+        let until = self.store.ban(&ban_scope(exchange, host)).ok().flatten()?;
+        (until > now_ms()).then_some(until)
     }
 
     /// The budget of a scope (`exchange|host|bucket`), shared by every integration that
@@ -323,7 +358,7 @@ impl HttpHost {
     pub fn new(shared: Arc<HostShared>, config: HttpHostConfig) -> Result<HttpHost, PluginError> {
         let mut builder = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
+            .timeout(shared.http.request_timeout)
             .user_agent(concat!("exsyncd/", env!("CARGO_PKG_VERSION")))
             .pool_max_idle_per_host(4);
         if !config.use_proxy {
@@ -393,18 +428,16 @@ impl HttpHost {
             attempt += 1;
             // Another try is ours to make only for a request that may be sent twice.
             let may_retry = req.resend && attempt < MAX_ATTEMPTS;
-            if let Some(until) = self.shared.store.ban(&scope).ok().flatten() {
-                let now = now_ms();
-                if until > now {
-                    return Err(PluginError::new(
-                        exsync_plugin_api::ErrorKind::BANNED,
-                        format!(
-                            "{} banned this address for {} more seconds (on {bucket_name} requests)",
-                            self.exchange,
-                            (until - now + 999) / 1000
-                        ),
-                    ));
-                }
+            // A ban is on the address, whatever the bucket: no request to the host goes out.
+            if let Some(until) = self.shared.banned_until(&self.exchange, &host) {
+                return Err(PluginError::new(
+                    exsync_plugin_api::ErrorKind::BANNED,
+                    format!(
+                        "{} banned this address for {} more seconds (refused a {bucket_name} request without sending it)",
+                        self.exchange,
+                        (until - now_ms() + 999) / 1000
+                    ),
+                ));
             }
             let (waited, cause) = budget.acquire(req.cost, pace).await.map_err(|left| {
                 PluginError::new(
@@ -507,11 +540,8 @@ impl HttpHost {
             };
 
             if is_ban {
-                let wait = retry_after.unwrap_or(DEFAULT_BAN);
-                let until = now_ms() + wait.as_millis() as i64;
-                if let Err(e) = self.shared.store.set_ban(&scope, until) {
-                    tracing::error!(error = %e, "Could not persist a ban.");
-                }
+                let until = self.shared.record_ban(&self.exchange, &host, retry_after);
+                let wait = Duration::from_millis((until - now_ms()).max(0) as u64);
                 budget.block_until(Instant::now() + wait).await;
                 tracing::error!(
                     integration = %self.integration, exchange = %self.exchange, status,
@@ -553,6 +583,12 @@ impl HttpHost {
             return Ok(answer);
         }
     }
+}
+
+/// The store key of a ban: the exchange and its API host. One per address, not per bucket:
+/// exchanges ban an address (Binance's 418) or a key (Kraken's lockout), never one endpoint.
+fn ban_scope(exchange: &str, host: &str) -> String {
+    format!("{exchange}|{host}")
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

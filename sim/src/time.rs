@@ -1,5 +1,6 @@
 //! UTC calendar arithmetic of the simulators (no time-zone database, no clock crate).
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub const SECOND_MS: i64 = 1_000;
@@ -7,12 +8,25 @@ pub const MINUTE_MS: i64 = 60 * SECOND_MS;
 pub const HOUR_MS: i64 = 60 * MINUTE_MS;
 pub const DAY_MS: i64 = 24 * HOUR_MS;
 
-/// Milliseconds since the Unix epoch on the real clock.
+/// Skew of this process's clock, set at runtime by the shared fault layer
+/// (`/__sim/exchange_faults` `clock_skew_ms`): every simulator's clock reads through
+/// [`real_now_ms`], so a skew moves the server's time, its signature checks and its time
+/// endpoint together.
+static SKEW_MS: AtomicI64 = AtomicI64::new(0);
+
+/// Sets the skew [`real_now_ms`] adds (0: none).
+pub fn set_skew_ms(ms: i64) {
+    SKEW_MS.store(ms, Ordering::Relaxed);
+}
+
+/// Milliseconds since the Unix epoch on the real clock, plus the runtime skew (none unless a
+/// test sets one).
 pub fn real_now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+        + SKEW_MS.load(Ordering::Relaxed)
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).

@@ -81,6 +81,23 @@ impl Sim {
         assert_eq!(r.status, 200, "faults: {}", r.text());
     }
 
+    /// Sets the shared exchange-fault layer (`/__sim/exchange_faults`: which requests, what
+    /// fault, the clock skew; `{}` switches everything off) and starts its counts over.
+    pub fn set_exchange_faults(&self, faults: Value) {
+        let r = http::post(
+            &format!("{}/__sim/exchange_faults", self.url),
+            &faults.to_string(),
+        );
+        assert_eq!(r.status, 200, "exchange faults: {}", r.text());
+    }
+
+    /// What the exchange-fault layer saw since it was set: `{"matched": N, "faulted": N}`.
+    pub fn exchange_fault_stats(&self) -> Value {
+        let r = http::get(&format!("{}/__sim/exchange_faults", self.url));
+        assert_eq!(r.status, 200, "exchange faults: {}", r.text());
+        r.json()["stats"].clone()
+    }
+
     pub fn append_trades(&self, n: u64) {
         let r = http::post(
             &format!("{}/__sim/append", self.url),

@@ -83,7 +83,7 @@ pub fn router(config: CoinbaseSimConfig) -> Router {
         append_rng: Mutex::new(SimRng::new(seed).fork("coinbase-append")),
         config,
     };
-    Router::new().fallback(handle).with_state(Arc::new(state))
+    crate::faults::exchange_layer(Router::new().fallback(handle).with_state(Arc::new(state)))
 }
 
 async fn handle(

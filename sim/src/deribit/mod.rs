@@ -101,9 +101,11 @@ impl DeribitSim {
 
     /// The HTTP application: every path goes through one handler.
     pub fn router(&self) -> Router {
-        Router::new()
-            .fallback(handle)
-            .with_state(self.state.clone())
+        crate::faults::exchange_layer(
+            Router::new()
+                .fallback(handle)
+                .with_state(self.state.clone()),
+        )
     }
 
     /// Serves on `listener` until the future is dropped.

@@ -95,9 +95,11 @@ impl GateioSim {
 
     /// The HTTP application: every path goes through one handler.
     pub fn router(&self) -> Router {
-        Router::new()
-            .fallback(handle)
-            .with_state(self.state.clone())
+        crate::faults::exchange_layer(
+            Router::new()
+                .fallback(handle)
+                .with_state(self.state.clone()),
+        )
     }
 
     /// Serves on `listener` until the future is dropped.

@@ -96,9 +96,11 @@ impl KucoinSim {
     }
 
     pub fn router(&self) -> Router {
-        Router::new()
-            .fallback(handle)
-            .with_state(self.state.clone())
+        crate::faults::exchange_layer(
+            Router::new()
+                .fallback(handle)
+                .with_state(self.state.clone()),
+        )
     }
 
     pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {

@@ -109,7 +109,7 @@ pub fn router(config: OkxSimConfig) -> Router {
         append_rng: Mutex::new(SimRng::new(seed).fork("okx-append")),
         config,
     };
-    Router::new().fallback(handle).with_state(Arc::new(state))
+    crate::faults::exchange_layer(Router::new().fallback(handle).with_state(Arc::new(state)))
 }
 
 async fn handle(

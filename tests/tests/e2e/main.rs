@@ -20,6 +20,7 @@ mod data_export;
 mod debug_record;
 mod data_quality;
 mod deribit;
+mod exchange_faults;
 mod falconx;
 mod faults;
 mod gateio;
