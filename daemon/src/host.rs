@@ -249,6 +249,7 @@ impl HostShared {
             vault,
             budgets: Mutex::new(HashMap::new()),
             recordings: Mutex::new(HashMap::new()),
+            http: crate::config::HttpSettings::default(),
         }
     }
 
@@ -273,8 +274,6 @@ impl HostShared {
     fn recording(&self, integration: &str) -> Option<Arc<Recording>> {
         let map = self.recordings.lock().expect("recording map lock");
         map.get(integration).cloned()
-            http: crate::config::HttpSettings::default(),
-        }
     }
 
     /// Sets the `[http]` settings: request timeout, default ban.
