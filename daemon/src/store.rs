@@ -536,6 +536,23 @@ impl Store {
             .unwrap_or(0))
     }
 
+    /// Every record count by (integration, kind), in one read transaction: what `status`
+    /// shows for a thousand integrations costs one transaction, not one per stream.
+    pub fn record_counts(
+        &self,
+    ) -> Result<std::collections::HashMap<(String, String), u64>, StoreError> {
+        let doing = || "reading the record counts".to_owned();
+        let txn = self.begin_read().doing(doing)?;
+        let table = txn.open_table(RECORD_COUNTS).doing(doing)?;
+        let mut out = std::collections::HashMap::new();
+        for entry in table.iter().doing(doing)? {
+            let (k, v) = entry.doing(doing)?;
+            let (integration, kind) = k.value();
+            out.insert((integration.to_owned(), kind.to_owned()), v.value());
+        }
+        Ok(out)
+    }
+
     /// Visits stored records of one kind, oldest first, until `visit` returns false.
     pub fn for_each_record(
         &self,
@@ -910,6 +927,20 @@ impl Store {
             .get(integration)
             .doing(doing)?
             .map(|v| v.value().to_vec()))
+    }
+
+    /// Every integration's policy state as stored, in one read transaction (see
+    /// [`Store::record_counts`]).
+    pub fn policy_states(&self) -> Result<std::collections::HashMap<String, Vec<u8>>, StoreError> {
+        let doing = || "reading the policy states".to_owned();
+        let txn = self.begin_read().doing(doing)?;
+        let table = txn.open_table(POLICY_STATE).doing(doing)?;
+        let mut out = std::collections::HashMap::new();
+        for entry in table.iter().doing(doing)? {
+            let (k, v) = entry.doing(doing)?;
+            out.insert(k.value().to_owned(), v.value().to_vec());
+        }
+        Ok(out)
     }
 
     pub fn set_policy_state(&self, integration: &str, state: &[u8]) -> Result<(), StoreError> {
