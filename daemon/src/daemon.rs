@@ -42,7 +42,8 @@ pub struct Daemon {
     /// store could not take, on a full disk), and those read from the store once. `exsyncctl
     /// status` and the scheduler read it here: no store read, and never a wait on a page
     /// commit (the lock is not held while the store writes).
-    stream_states: Mutex<HashMap<(String, String), crate::store::StreamState>>,
+    /// Keyed integration → stream, so a lookup by `&str` allocates nothing.
+    stream_states: Mutex<HashMap<String, HashMap<String, crate::store::StreamState>>>,
     /// Every plugin code version this process loaded (they all stay mapped).
     pub generations: Mutex<plugins::Generations>,
     /// One reload at a time: the watcher, SIGHUP and `exsyncctl reload` queue here.
@@ -77,14 +78,15 @@ impl Daemon {
 
     /// The state of a stream: the last one written, else the stored one.
     pub fn stream_state(&self, integration: &str, stream: &str) -> crate::store::StreamState {
-        let key = (integration.to_owned(), stream.to_owned());
-        if let Some(state) = self
+        let known = self
             .stream_states
             .lock()
             .expect("stream states lock")
-            .get(&key)
-        {
-            return state.clone();
+            .get(integration)
+            .and_then(|streams| streams.get(stream))
+            .cloned();
+        if let Some(state) = known {
+            return state;
         }
         // Read without the lock: a write that lands meanwhile wins over what was read.
         let stored = self
@@ -94,7 +96,9 @@ impl Daemon {
         self.stream_states
             .lock()
             .expect("stream states lock")
-            .entry(key)
+            .entry(integration.to_owned())
+            .or_default()
+            .entry(stream.to_owned())
             .or_insert(stored)
             .clone()
     }
@@ -110,7 +114,9 @@ impl Daemon {
         self.stream_states
             .lock()
             .expect("stream states lock")
-            .insert((integration.to_owned(), stream.to_owned()), state.clone());
+            .entry(integration.to_owned())
+            .or_default()
+            .insert(stream.to_owned(), state.clone());
         if let Err(e) = self.store.set_stream_state(integration, stream, state) {
             tracing::error!(error = %e, "Could not record the stream state.");
         }

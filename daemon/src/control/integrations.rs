@@ -15,7 +15,8 @@ use crate::supervisor::Integration;
 /// thousands per `status`). Stream states come from the daemon's memory.
 #[derive(Default)]
 pub struct StoreSnapshot {
-    record_counts: HashMap<(String, String), u64>,
+    /// Integration → kind → count: looked up by `&str` without allocating.
+    record_counts: HashMap<String, HashMap<String, u64>>,
     policy_states: HashMap<String, Vec<u8>>,
 }
 
@@ -37,7 +38,8 @@ impl StoreSnapshot {
 
     fn record_count(&self, integration: &str, kind: &str) -> u64 {
         self.record_counts
-            .get(&(integration.to_owned(), kind.to_owned()))
+            .get(integration)
+            .and_then(|kinds| kinds.get(kind))
             .copied()
             .unwrap_or(0)
     }
