@@ -38,11 +38,12 @@ pub struct Daemon {
     running: Mutex<HashMap<String, Stream>>,
     /// Integration → when each stream is next due.
     next_runs: Mutex<HashMap<String, Vec<(Stream, i64)>>>,
-    /// (integration, stream) → its state: every state written since the start (even one the
+    /// Integration → stream → its state: every state written since the start (even one the
     /// store could not take, on a full disk), and those read from the store once. `exsyncctl
     /// status` and the scheduler read it here: no store read, and never a wait on a page
-    /// commit (the lock is not held while the store writes).
-    /// Keyed integration → stream, so a lookup by `&str` allocates nothing.
+    /// commit (the lock is not held while the store writes). Nested, so a lookup by `&str`
+    /// allocates nothing. A removed integration's entries stay until the daemon restarts (a
+    /// few hundred bytes each).
     stream_states: Mutex<HashMap<String, HashMap<String, crate::store::StreamState>>>,
     /// Every plugin code version this process loaded (they all stay mapped).
     pub generations: Mutex<plugins::Generations>,
