@@ -38,9 +38,13 @@ pub struct Daemon {
     running: Mutex<HashMap<String, Stream>>,
     /// Integration → when each stream is next due.
     next_runs: Mutex<HashMap<String, Vec<(Stream, i64)>>>,
-    /// (integration, stream) → a state the store could not take (a full disk), kept here so
-    /// `exsyncctl status` and the scheduler still see the last attempt and its error.
-    unsaved_states: Mutex<HashMap<(String, String), crate::store::StreamState>>,
+    /// Integration → stream → its state: every state written since the start (even one the
+    /// store could not take, on a full disk), and those read from the store once. `exsyncctl
+    /// status` and the scheduler read it here: no store read, and never a wait on a page
+    /// commit (the lock is not held while the store writes). Nested, so a lookup by `&str`
+    /// allocates nothing. A removed integration's entries stay until the daemon restarts (a
+    /// few hundred bytes each).
+    stream_states: Mutex<HashMap<String, HashMap<String, crate::store::StreamState>>>,
     /// Every plugin code version this process loaded (they all stay mapped).
     pub generations: Mutex<plugins::Generations>,
     /// One reload at a time: the watcher, SIGHUP and `exsyncctl reload` queue here.
@@ -73,37 +77,49 @@ impl Daemon {
             .copied()
     }
 
-    /// The state of a stream: the one the store could not take if there is one, else the
-    /// stored one.
+    /// The state of a stream: the last one written, else the stored one.
     pub fn stream_state(&self, integration: &str, stream: &str) -> crate::store::StreamState {
-        let unsaved = self.unsaved_states.lock().expect("unsaved states lock");
-        if let Some(state) = unsaved.get(&(integration.to_owned(), stream.to_owned())) {
-            return state.clone();
+        let known = self
+            .stream_states
+            .lock()
+            .expect("stream states lock")
+            .get(integration)
+            .and_then(|streams| streams.get(stream))
+            .cloned();
+        if let Some(state) = known {
+            return state;
         }
-        drop(unsaved);
-        self.store
+        // Read without the lock: a write that lands meanwhile wins over what was read.
+        let stored = self
+            .store
             .stream_state(integration, stream)
-            .unwrap_or_default()
+            .unwrap_or_default();
+        self.stream_states
+            .lock()
+            .expect("stream states lock")
+            .entry(integration.to_owned())
+            .or_default()
+            .entry(stream.to_owned())
+            .or_insert(stored)
+            .clone()
     }
 
-    /// Stores the state of a stream; when the store refuses it (a full disk), keeps it in
-    /// memory until a later write succeeds.
+    /// Records the state of a stream, then stores it; when the store refuses it (a full
+    /// disk), the recorded state stands in for it until a later write succeeds.
     pub fn set_stream_state(
         &self,
         integration: &str,
         stream: &str,
         state: &crate::store::StreamState,
     ) {
-        let key = (integration.to_owned(), stream.to_owned());
-        let mut unsaved = self.unsaved_states.lock().expect("unsaved states lock");
-        match self.store.set_stream_state(integration, stream, state) {
-            Ok(()) => {
-                unsaved.remove(&key);
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "Could not record the stream state.");
-                unsaved.insert(key, state.clone());
-            }
+        self.stream_states
+            .lock()
+            .expect("stream states lock")
+            .entry(integration.to_owned())
+            .or_default()
+            .insert(stream.to_owned(), state.clone());
+        if let Err(e) = self.store.set_stream_state(integration, stream, state) {
+            tracing::error!(error = %e, "Could not record the stream state.");
         }
     }
 
@@ -394,7 +410,7 @@ pub async fn run(settings: Settings, overrides: Overrides) -> anyhow::Result<()>
         shutdown,
         running: Mutex::new(HashMap::new()),
         next_runs: Mutex::new(HashMap::new()),
-        unsaved_states: Mutex::new(HashMap::new()),
+        stream_states: Mutex::new(HashMap::new()),
         generations: Mutex::new(generations),
         reload_lock: tokio::sync::Mutex::new(()),
         last_reload: Mutex::new(None),

@@ -708,8 +708,17 @@ impl StreamRun<'_> {
                 state.last_error = None;
             }
         }
-        self.daemon
-            .set_stream_state(self.it.name(), self.stream.as_str(), &state);
+        // The write waits for the store's writer (behind other syncs' page commits) and for
+        // the disk: on the blocking pool, so the runtime's few threads stay free to answer
+        // the control socket (`status` under load) and drive the other syncs.
+        let (daemon, name, stream) = (self.daemon.clone(), self.it.name().to_owned(), self.stream);
+        let stored = tokio::task::spawn_blocking(move || {
+            daemon.set_stream_state(&name, stream.as_str(), &state)
+        })
+        .await;
+        if let Err(e) = stored {
+            tracing::error!(error = %e, "Could not record the stream state.");
+        }
         result
     }
 }

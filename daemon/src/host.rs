@@ -233,7 +233,16 @@ pub struct HostShared {
     recordings: Mutex<HashMap<String, Arc<Recording>>>,
     /// `[http]`: one request's time limit, how long a ban without an end lasts.
     http: crate::config::HttpSettings,
+    /// The HTTP clients every integration's host sends through, without and with the
+    /// environment's proxy: one connection pool and one root certificate store for the
+    /// daemon. One client per integration held, with a thousand integrations, a thousand
+    /// pools (each keeping a connection and its file descriptor) and root stores.
+    clients: Mutex<[Option<reqwest::Client>; 2]>,
 }
+
+/// Idle connections kept per exchange host, shared by every integration on that host: about
+/// as many as sync at once on a large installation, so a sync rarely opens a new one.
+const IDLE_CONNECTIONS_PER_HOST: usize = 32;
 
 impl HostShared {
     pub fn new(
@@ -308,6 +317,30 @@ impl HostShared {
     pub fn banned_until(&self, exchange: &str, host: &str) -> Option<i64> {
         let until = self.store.ban(&ban_scope(exchange, host)).ok().flatten()?;
         (until > now_ms()).then_some(until)
+            clients: Mutex::new([None, None]),
+        }
+    }
+
+    /// The shared HTTP client, with or without the environment's proxy settings.
+    fn client(&self, use_proxy: bool) -> Result<reqwest::Client, PluginError> {
+        let mut clients = self.clients.lock().expect("HTTP clients lock");
+        let slot = &mut clients[usize::from(use_proxy)];
+        if let Some(client) = slot {
+            return Ok(client.clone());
+        }
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
+            .user_agent(concat!("exsyncd/", env!("CARGO_PKG_VERSION")))
+            .pool_max_idle_per_host(IDLE_CONNECTIONS_PER_HOST);
+        if !use_proxy {
+            builder = builder.no_proxy();
+        }
+        let client = builder
+            .build()
+            .map_err(|e| PluginError::config(format!("while building the HTTP client: {e}")))?;
+        *slot = Some(client.clone());
+        Ok(client)
     }
 
     /// The budget of a scope (`exchange|host|bucket`), shared by every integration that
@@ -366,6 +399,7 @@ impl HttpHost {
         let client = builder
             .build()
             .map_err(|e| PluginError::config(format!("while building the HTTP client: {e}")))?;
+        let client = shared.client(config.use_proxy)?;
         Ok(HttpHost {
             shared,
             client,

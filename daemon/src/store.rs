@@ -9,7 +9,7 @@
 //!
 //! This module owns the table layout and nothing else; what a record means is the engine's.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use exsync_protocol::{ErrorInfo, Range};
@@ -553,6 +553,23 @@ impl Store {
             .unwrap_or(0))
     }
 
+    /// Every record count, integration → kind → count, in one read transaction: what
+    /// `status` shows for a thousand integrations costs one transaction, not one per stream.
+    pub fn record_counts(&self) -> Result<HashMap<String, HashMap<String, u64>>, StoreError> {
+        let doing = || "reading the record counts".to_owned();
+        let txn = self.begin_read().doing(doing)?;
+        let table = txn.open_table(RECORD_COUNTS).doing(doing)?;
+        let mut out: HashMap<String, HashMap<String, u64>> = HashMap::new();
+        for entry in table.iter().doing(doing)? {
+            let (k, v) = entry.doing(doing)?;
+            let (integration, kind) = k.value();
+            out.entry(integration.to_owned())
+                .or_default()
+                .insert(kind.to_owned(), v.value());
+        }
+        Ok(out)
+    }
+
     /// Visits stored records of one kind, oldest first, until `visit` returns false.
     pub fn for_each_record(
         &self,
@@ -932,6 +949,20 @@ impl Store {
             .map(|v| v.value().to_vec()))
     }
 
+    /// Every integration's policy state as stored, in one read transaction (see
+    /// [`Store::record_counts`]).
+    pub fn policy_states(&self) -> Result<HashMap<String, Vec<u8>>, StoreError> {
+        let doing = || "reading the policy states".to_owned();
+        let txn = self.begin_read().doing(doing)?;
+        let table = txn.open_table(POLICY_STATE).doing(doing)?;
+        let mut out = HashMap::new();
+        for entry in table.iter().doing(doing)? {
+            let (k, v) = entry.doing(doing)?;
+            out.insert(k.value().to_owned(), v.value().to_vec());
+        }
+        Ok(out)
+    }
+
     pub fn set_policy_state(&self, integration: &str, state: &[u8]) -> Result<(), StoreError> {
         let doing = || format!("writing the policy state of {integration}");
         let txn = self.begin_write().doing(doing)?;
@@ -1220,6 +1251,39 @@ mod tests {
             stream: "trades",
             partition: "BTCUSDT",
         }
+    }
+
+    #[test]
+    fn record_counts_and_policy_states_are_read_whole_as_they_are_one_by_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        for (integration, n) in [("a", 2), ("b", 3)] {
+            let key = PartitionKey {
+                integration,
+                ..key()
+            };
+            let page = PageWrite {
+                records: (0..n).map(|i| rec(&format!("t{i}"), i, "x")).collect(),
+                assets: BTreeSet::new(),
+                next_cursor: None,
+                covered: None,
+                unavailable: None,
+            };
+            store.commit_page(key, &page).unwrap();
+        }
+        store.set_policy_state("b", b"{\"x\":1}").unwrap();
+
+        let counts = store.record_counts().unwrap();
+        for integration in ["a", "b"] {
+            assert_eq!(
+                counts[integration]["trade"],
+                store.record_count(integration, "trade").unwrap()
+            );
+        }
+        assert_eq!(counts["b"]["trade"], 3);
+        let policies = store.policy_states().unwrap();
+        assert_eq!(policies.len(), 1);
+        assert_eq!(policies["b"], store.policy_state("b").unwrap().unwrap());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! compare the store with the ground truth.
 
 pub mod bins;
+pub mod control;
 pub mod daemon;
 pub mod dates;
 pub mod faults;

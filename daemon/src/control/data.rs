@@ -13,7 +13,7 @@ use exsync_protocol::{
     SeriesSelector,
 };
 
-use super::integrations::integration_info;
+use super::integrations::{integration_info, StoreSnapshot};
 use super::{failure, Responder};
 use crate::candles::{self, Series, DOWNLOAD_PREFIX};
 use crate::config::{PublicCandles, DATASOURCE_PREFIX};
@@ -30,13 +30,14 @@ const GAP_RANGES_SHOWN: usize = 10;
 
 /// `exsyncctl data sources`: the data sources of `datasources.d` and their state.
 pub fn data_sources(daemon: &Daemon) -> Response {
+    let stored = StoreSnapshot::read(&daemon.store);
     let topo = daemon.topology.read().expect("topology lock");
     let sources = topo
         .integrations
         .values()
         .filter(|it| candles::is_datasource(it.name()))
         .map(|it| {
-            let info = integration_info(daemon, it);
+            let info = integration_info(daemon, it, &stored);
             DataSourceInfo {
                 name: it
                     .name()

@@ -1,14 +1,64 @@
 //! Invoked when calling `exsyncctl integrations`.
 
+use std::collections::HashMap;
+
 use exsync_protocol::{CredentialAge, IntegrationInfo, IntegrationsReport, Response, StreamStatus};
 
 use crate::daemon::Daemon;
 use crate::host::now_ms;
 use crate::policy;
+use crate::store::Store;
 use crate::supervisor::Integration;
 
-/// The state of one integration, as `status` and `integrations` show it.
-pub fn integration_info(daemon: &Daemon, it: &Integration) -> IntegrationInfo {
+/// What `status` and `integrations` show from the store, read once for every integration:
+/// one read transaction per table, not one per stream (a thousand integrations made that
+/// thousands per `status`). Stream states come from the daemon's memory.
+#[derive(Default)]
+pub struct StoreSnapshot {
+    /// Integration → kind → count: looked up by `&str` without allocating.
+    record_counts: HashMap<String, HashMap<String, u64>>,
+    policy_states: HashMap<String, Vec<u8>>,
+}
+
+impl StoreSnapshot {
+    pub fn read(store: &Store) -> StoreSnapshot {
+        let record_counts = store.record_counts().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "Could not read the record counts.");
+            HashMap::new()
+        });
+        let policy_states = store.policy_states().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "Could not read the policy states.");
+            HashMap::new()
+        });
+        StoreSnapshot {
+            record_counts,
+            policy_states,
+        }
+    }
+
+    fn record_count(&self, integration: &str, kind: &str) -> u64 {
+        self.record_counts
+            .get(integration)
+            .and_then(|kinds| kinds.get(kind))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn policy_state(&self, integration: &str) -> policy::PolicyState {
+        self.policy_states
+            .get(integration)
+            .and_then(|bytes| serde_json::from_slice(bytes).ok())
+            .unwrap_or_default()
+    }
+}
+
+/// The state of one integration, as `status` and `integrations` show it; `stored` is the
+/// store's part, read once for all integrations shown.
+pub fn integration_info(
+    daemon: &Daemon,
+    it: &Integration,
+    stored: &StoreSnapshot,
+) -> IntegrationInfo {
     let running = daemon.running(it.name());
     let mut streams = Vec::new();
     let mut failing = false;
@@ -28,10 +78,7 @@ pub fn integration_info(daemon: &Daemon, it: &Integration) -> IntegrationInfo {
             last_attempt_ms: state.last_attempt_ms,
             next_run_ms: daemon.next_run(it.name(), *stream),
             last_error: state.last_error,
-            records: daemon
-                .store
-                .record_count(it.name(), stream.record_kind().as_str())
-                .unwrap_or(0),
+            records: stored.record_count(it.name(), stream.record_kind().as_str()),
         });
     }
     for (stream, error) in &it.unsupported {
@@ -42,7 +89,7 @@ pub fn integration_info(daemon: &Daemon, it: &Integration) -> IntegrationInfo {
             ..Default::default()
         });
     }
-    let policy_state = policy::state(&daemon.store, it.name());
+    let policy_state = stored.policy_state(it.name());
     let paused = policy::paused(&it.config.policy, &it.config.file, &policy_state);
     let shortest = it.streams.iter().map(|(_, i)| *i).min().unwrap_or_default();
     let state = if it.error.is_some() {
@@ -117,11 +164,12 @@ fn credential_age(daemon: &Daemon, name: &str) -> CredentialAge {
 }
 
 pub fn integrations(daemon: &Daemon) -> Response {
+    let stored = StoreSnapshot::read(&daemon.store);
     let topo = daemon.topology.read().expect("topology lock");
     let integrations = topo
         .integrations
         .values()
-        .map(|it| integration_info(daemon, it))
+        .map(|it| integration_info(daemon, it, &stored))
         .collect();
     Response::Integrations(IntegrationsReport { integrations })
 }

@@ -2,12 +2,13 @@
 
 use exsync_protocol::{DaemonInfo, Response, StatusReport, PROTOCOL_VERSION};
 
-use super::integrations::integration_info;
+use super::integrations::{integration_info, StoreSnapshot};
 use crate::daemon::Daemon;
 use crate::supervisor::plugin_infos;
 
 pub fn status(daemon: &Daemon) -> Response {
     let s = &daemon.settings;
+    let stored = StoreSnapshot::read(&daemon.store);
     let topo = daemon.topology.read().expect("topology lock");
     Response::Status(StatusReport {
         daemon: DaemonInfo {
@@ -25,7 +26,7 @@ pub fn status(daemon: &Daemon) -> Response {
         integrations: topo
             .integrations
             .values()
-            .map(|it| integration_info(daemon, it))
+            .map(|it| integration_info(daemon, it, &stored))
             .collect(),
         problems: topo.all_problems(),
         last_reload: daemon

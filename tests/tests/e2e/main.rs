@@ -28,6 +28,7 @@ mod gemini;
 mod kraken;
 mod kucoin;
 mod lifecycle;
+mod load;
 mod notify;
 mod okx;
 mod ops;
