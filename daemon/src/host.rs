@@ -259,6 +259,7 @@ impl HostShared {
             budgets: Mutex::new(HashMap::new()),
             recordings: Mutex::new(HashMap::new()),
             http: crate::config::HttpSettings::default(),
+            clients: Mutex::new([None, None]),
         }
     }
 
@@ -317,8 +318,6 @@ impl HostShared {
     pub fn banned_until(&self, exchange: &str, host: &str) -> Option<i64> {
         let until = self.store.ban(&ban_scope(exchange, host)).ok().flatten()?;
         (until > now_ms()).then_some(until)
-            clients: Mutex::new([None, None]),
-        }
     }
 
     /// The shared HTTP client, with or without the environment's proxy settings.
@@ -330,7 +329,7 @@ impl HostShared {
         }
         let mut builder = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
+            .timeout(self.http.request_timeout)
             .user_agent(concat!("exsyncd/", env!("CARGO_PKG_VERSION")))
             .pool_max_idle_per_host(IDLE_CONNECTIONS_PER_HOST);
         if !use_proxy {
@@ -388,17 +387,6 @@ pub struct HttpHostConfig {
 
 impl HttpHost {
     pub fn new(shared: Arc<HostShared>, config: HttpHostConfig) -> Result<HttpHost, PluginError> {
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(shared.http.request_timeout)
-            .user_agent(concat!("exsyncd/", env!("CARGO_PKG_VERSION")))
-            .pool_max_idle_per_host(4);
-        if !config.use_proxy {
-            builder = builder.no_proxy();
-        }
-        let client = builder
-            .build()
-            .map_err(|e| PluginError::config(format!("while building the HTTP client: {e}")))?;
         let client = shared.client(config.use_proxy)?;
         Ok(HttpHost {
             shared,
