@@ -56,3 +56,7 @@ echo "== Debian package of the debug build (scripts/package.sh --test-build)"
 time scripts/package.sh --test-build
 echo "== cargo test"
 cargo test --workspace
+# Every fuzz target for a few seconds (EXSYNC_FUZZ_SECONDS each; more for a longer hunt).
+# Measured on the 2-core CI machine: see scripts/fuzz.sh (well under 6 minutes).
+echo "== fuzz (scripts/fuzz.sh)"
+time scripts/fuzz.sh "${EXSYNC_FUZZ_SECONDS:-5}"

@@ -18,6 +18,8 @@ pub(crate) mod signing;
 #[cfg(test)]
 mod tests;
 
+#[doc(hidden)]
+pub use parsing::fuzz_parse;
 pub use config::generate_config;
 pub use connector::BinanceConnector;
 
