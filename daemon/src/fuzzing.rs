@@ -60,9 +60,12 @@ pub fn control(data: &[u8]) {
                 assert!(line.len() <= max, "a line over the limit came through");
                 let _ = decode::<Hello>(&line);
                 if let Ok(request) = decode::<Request>(&line) {
-                    let again: Request = decode(&encode(&request))
-                        .expect("an encoded request decodes");
-                    assert_eq!(again, request, "a request changed on its way through encode");
+                    let again: Request =
+                        decode(&encode(&request)).expect("an encoded request decodes");
+                    assert_eq!(
+                        again, request,
+                        "a request changed on its way through encode"
+                    );
                 }
             }
         }

@@ -559,7 +559,9 @@ impl HttpHost {
 enum BodyError {
     Read(reqwest::Error),
     /// Over the cap: `declared` is the `Content-Length` when that alone gave it away.
-    TooLarge { declared: Option<u64> },
+    TooLarge {
+        declared: Option<u64>,
+    },
 }
 
 /// Reads a response body chunk by chunk, refusing it as soon as it passes `cap` bytes (at
@@ -642,7 +644,10 @@ mod tests {
     async fn chunked_server(chunks: usize) -> String {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/big?signature=s3cr3t", listener.local_addr().unwrap());
+        let url = format!(
+            "http://{}/big?signature=s3cr3t",
+            listener.local_addr().unwrap()
+        );
         tokio::spawn(async move {
             let (mut socket, _) = listener.accept().await.unwrap();
             let mut request = [0u8; 4096];

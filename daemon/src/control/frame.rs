@@ -175,10 +175,7 @@ mod tests {
         // The rest of the long line is dropped, not kept.
         assert_eq!(frames(&mut f, &[b'x'; 100]), vec![]);
         assert!(f.buf.is_empty());
-        assert_eq!(
-            frames(&mut f, b"xx\nok\n"),
-            vec![Frame::Line("ok".into())]
-        );
+        assert_eq!(frames(&mut f, b"xx\nok\n"), vec![Frame::Line("ok".into())]);
         // Exactly the limit is fine, one more is not.
         assert_eq!(
             frames(&mut f, b"abcd\nabcde\nz\n"),

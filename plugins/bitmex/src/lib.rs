@@ -23,9 +23,9 @@ pub(crate) mod signing;
 #[cfg(test)]
 mod tests;
 
-#[doc(hidden)]
-pub use parsing::fuzz_parse;
 pub use config::generate_config;
 pub use connector::BitmexConnector;
+#[doc(hidden)]
+pub use parsing::fuzz_parse;
 
 exsync_plugin_api::export_connector!(BitmexConnector);

@@ -863,7 +863,11 @@ pub fn fuzz_parse(body: &[u8]) {
     let _ = parse_staking(body, &assets, now);
     let _ = parse_executions(body, &markets, &assets);
     let _ = parse_orders(body, &markets, &assets);
-    for kind in [WalletKind::Deposits, WalletKind::Withdrawals, WalletKind::Ledger] {
+    for kind in [
+        WalletKind::Deposits,
+        WalletKind::Withdrawals,
+        WalletKind::Ledger,
+    ] {
         let _ = parse_wallet_history(body, kind, &assets);
     }
     let _ = parse_bucketed(body, "1h", 3_600_000, None, &assets, now);

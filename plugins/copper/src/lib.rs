@@ -37,9 +37,9 @@ pub(crate) mod signing;
 #[cfg(test)]
 mod tests;
 
-#[doc(hidden)]
-pub use parsing::fuzz_parse;
 pub use config::generate_config;
 pub use connector::CopperConnector;
+#[doc(hidden)]
+pub use parsing::fuzz_parse;
 
 exsync_plugin_api::export_connector!(CopperConnector);

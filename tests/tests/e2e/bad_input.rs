@@ -49,7 +49,11 @@ impl RawControl {
     /// The next answer line, or `None` when the daemon closed the connection.
     fn answer(&mut self) -> Option<Value> {
         let mut line = String::new();
-        match self.reader.read_line(&mut line).expect("read from the socket") {
+        match self
+            .reader
+            .read_line(&mut line)
+            .expect("read from the socket")
+        {
             0 => None,
             _ => Some(serde_json::from_str(&line).expect("an answer line is JSON")),
         }
@@ -130,7 +134,10 @@ fn an_oversized_response_body_is_refused_as_a_bad_response_and_loses_nothing() {
                 && message.contains(&MAX_RESPONSE_BYTES.to_string()),
             "{s}"
         );
-        assert!(message.contains("/api/v3/") || message.contains("/sapi/v1/"), "{s}");
+        assert!(
+            message.contains("/api/v3/") || message.contains("/sapi/v1/"),
+            "{s}"
+        );
         assert!(!message.contains("signature"), "{s}");
     }
     assert_no_secrets(&[&daemon.log(), &report.to_string()]);
