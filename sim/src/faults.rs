@@ -48,7 +48,8 @@ pub struct FaultPatch {
     pub malformed_rate: Option<f64>,
     pub fail_next: Option<FailNext>,
     /// Answer every successful API request with a body of this many bytes (spaces) instead
-    /// of its JSON; 0 turns it off. Checks the host's response size cap.
+    /// of its JSON; 0 turns it off. Checks the host's response size cap. Honoured by the
+    /// Binance simulator.
     pub oversized_body_bytes: Option<u64>,
 }
 

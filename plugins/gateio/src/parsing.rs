@@ -1448,9 +1448,16 @@ pub(crate) fn seconds_value_ms(
     let text = value_text(v);
     let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
     let ms: String = frac.chars().chain("000".chars()).take(3).collect();
-    match (whole.parse::<i64>(), ms.parse::<i64>()) {
-        (Ok(s), Ok(m)) if frac.chars().all(|c| c.is_ascii_digit()) => Ok(s * 1000 + m),
-        _ => Err(bad(format!(
+    // Checked: a number of seconds past i64 milliseconds is a bad answer, not an overflow.
+    let millis = match (whole.parse::<i64>(), ms.parse::<i64>()) {
+        (Ok(s), Ok(m)) if frac.chars().all(|c| c.is_ascii_digit()) => {
+            s.checked_mul(1000).and_then(|s| s.checked_add(m))
+        }
+        _ => None,
+    };
+    match millis {
+        Some(ms) => Ok(ms),
+        None => Err(bad(format!(
             "while parsing the {endpoint} response: [{index}] time {text:?} is not seconds"
         ))),
     }
