@@ -295,7 +295,12 @@ pub(crate) fn error_words(body: &[u8]) -> Vec<String> {
 /// `Time` → the server clock, UTC ms.
 pub(crate) fn parse_time(result: Value) -> Result<i64, PluginError> {
     let time: KrakenTime = from_value(result, "Time")?;
-    Ok(time.unixtime * 1000)
+    time.unixtime.checked_mul(1000).ok_or_else(|| {
+        bad(format!(
+            "while parsing the Time response: unixtime {} is past any date",
+            time.unixtime
+        ))
+    })
 }
 
 /// `AssetPairs` → every pair.
@@ -601,12 +606,15 @@ pub(crate) fn parse_ohlc(
                     ))
                 })
         };
-        let open_time = fields[0].as_i64().map(|s| s * 1000).ok_or_else(|| {
-            bad(format!(
-                "while parsing the OHLC response for {key} {timeframe}: [{i}][0] (time) is \
+        let open_time = fields[0]
+            .as_i64()
+            .and_then(|s| s.checked_mul(1000))
+            .ok_or_else(|| {
+                bad(format!(
+                    "while parsing the OHLC response for {key} {timeframe}: [{i}][0] (time) is \
                  not whole seconds"
-            ))
-        })?;
+                ))
+            })?;
         candles.push(Candle {
             symbol: key.clone(),
             base: pair.map(Pair::base_common),
