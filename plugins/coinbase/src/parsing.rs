@@ -926,7 +926,9 @@ pub(crate) fn parse_candles(
         let start: i64 = string(&raw, "start")
             .parse()
             .map_err(|_| bad(what, &raw, "`start` is not Unix seconds"))?;
-        let open_time = start * 1000;
+        let open_time = start
+            .checked_mul(1000)
+            .ok_or_else(|| bad(what, &raw, "`start` is past any date"))?;
         let field = |name: &str| amount(what, &raw, &string(&raw, name), name);
         out.push(Candle {
             symbol: product_id.to_owned(),

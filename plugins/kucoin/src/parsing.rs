@@ -906,13 +906,16 @@ pub(crate) fn parse_candles(
                 ))),
             }
         };
-        let seconds: i64 = text(0, "time")?.parse().map_err(|_| {
-            bad(format!(
-                "while parsing the {endpoint} response for {symbol} {timeframe}: data[{i}][0] \
-                 is not whole seconds"
-            ))
-        })?;
-        let open_time = seconds * 1000;
+        let open_time = text(0, "time")?
+            .parse::<i64>()
+            .ok()
+            .and_then(|seconds| seconds.checked_mul(1000))
+            .ok_or_else(|| {
+                bad(format!(
+                    "while parsing the {endpoint} response for {symbol} {timeframe}: data[{i}][0] \
+                     is not whole seconds"
+                ))
+            })?;
         let candle = Candle {
             symbol: symbol.to_owned(),
             base: base.clone(),
