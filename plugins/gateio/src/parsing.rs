@@ -1560,8 +1560,9 @@ fn time_ms(
         }
     }
     if let Some(s) = s_text.filter(|t| !t.is_empty()) {
-        if let Ok(v) = s.parse::<i64>() {
-            return Ok(v * 1000);
+        // Seconds past i64 milliseconds fall through to the error below.
+        if let Some(v) = s.parse::<i64>().ok().and_then(|v| v.checked_mul(1000)) {
+            return Ok(v);
         }
     }
     Err(bad(format!(
