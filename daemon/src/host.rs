@@ -41,6 +41,11 @@ const BACKOFF_BASE: Duration = Duration::from_millis(250);
 const STALE_AFTER: Duration = Duration::from_millis(1000);
 /// Time limit of one connection attempt; the whole request's is `[http] request_timeout`.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// The largest response body the host reads. The biggest real page (1,000 trades or candles
+/// with their raw JSON) is a few MiB; a body past this cap is a broken or hostile answer, and
+/// reading it whole would let one response exhaust the daemon's memory.
+pub const MAX_RESPONSE_BYTES: u64 = 64 << 20;
 
 pub fn now_ms() -> i64 {
     SystemTime::now()
@@ -507,7 +512,29 @@ impl HttpHost {
                             )
                         })
                         .collect();
-                    response.bytes().await.map(|body| (status, headers, body))
+                    match read_body(response, MAX_RESPONSE_BYTES).await {
+                        Ok(body) => Ok((status, headers, body)),
+                        Err(BodyError::Read(e)) => Err(e),
+                        Err(BodyError::TooLarge { declared }) => {
+                            HttpResponded {
+                                exchange: &self.exchange,
+                                status: &status.to_string(),
+                                duration: started.elapsed(),
+                            }
+                            .emit(&self.shared.metrics);
+                            // Sending it again brings the same body: no retry.
+                            let size = declared
+                                .map(|n| format!("of {n} bytes "))
+                                .unwrap_or_default();
+                            return Err(self.err(
+                                PluginError::bad_response,
+                                format!(
+                                    "refused the response to {}: its body {size}exceeds the limit of {MAX_RESPONSE_BYTES} bytes",
+                                    Self::shown(url)
+                                ),
+                            ));
+                        }
+                    }
                 }
                 Err(e) => Err(e),
             };
@@ -557,7 +584,7 @@ impl HttpHost {
             let answer = AbiHttpResponse {
                 status,
                 headers: headers.clone(),
-                body: RVec::from(body.to_vec()),
+                body: RVec::from(body),
             };
 
             if is_ban {
@@ -610,6 +637,30 @@ impl HttpHost {
 /// exchanges ban an address (Binance's 418) or a key (Kraken's lockout), never one endpoint.
 fn ban_scope(exchange: &str, host: &str) -> String {
     format!("{exchange}|{host}")
+/// Why a response body was not read.
+#[derive(Debug)]
+enum BodyError {
+    Read(reqwest::Error),
+    /// Over the cap: `declared` is the `Content-Length` when that alone gave it away.
+    TooLarge {
+        declared: Option<u64>,
+    },
+}
+
+/// Reads a response body chunk by chunk, refusing it as soon as it passes `cap` bytes (at
+/// once when its `Content-Length` says so), so an oversized body is never held whole.
+async fn read_body(mut response: reqwest::Response, cap: u64) -> Result<Vec<u8>, BodyError> {
+    if let Some(n) = response.content_length().filter(|n| *n > cap) {
+        return Err(BodyError::TooLarge { declared: Some(n) });
+    }
+    let mut body = Vec::with_capacity(response.content_length().unwrap_or(0) as usize);
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Read)? {
+        if (body.len() + chunk.len()) as u64 > cap {
+            return Err(BodyError::TooLarge { declared: None });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -684,6 +735,48 @@ impl HostIo for HttpHost {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Serves one HTTP/1.1 answer with a chunked body of `chunks` chunks of 1 KiB on loopback.
+    async fn chunked_server(chunks: usize) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!(
+            "http://{}/big?signature=s3cr3t",
+            listener.local_addr().unwrap()
+        );
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+            if socket.write_all(head.as_bytes()).await.is_err() {
+                return;
+            }
+            let chunk = format!("400\r\n{}\r\n", " ".repeat(1024));
+            for _ in 0..chunks {
+                if socket.write_all(chunk.as_bytes()).await.is_err() {
+                    return;
+                }
+            }
+            let _ = socket.write_all(b"0\r\n\r\n").await;
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn read_body_refuses_a_chunked_body_past_the_cap_and_reads_one_within_it() {
+        let client = reqwest::Client::new();
+        let url = chunked_server(8).await;
+        let response = client.get(&url).send().await.unwrap();
+        assert_eq!(response.content_length(), None, "the body must be chunked");
+        match read_body(response, 4 * 1024).await {
+            Err(BodyError::TooLarge { declared: None }) => {}
+            other => panic!("expected TooLarge, got {other:?}"),
+        }
+        let url = chunked_server(4).await;
+        let response = client.get(&url).send().await.unwrap();
+        assert_eq!(read_body(response, 4 * 1024).await.unwrap().len(), 4 * 1024);
+    }
 
     #[test]
     fn redactor_replaces_every_secret_longest_first() {

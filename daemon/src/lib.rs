@@ -20,6 +20,8 @@ pub mod credentials;
 pub mod daemon;
 pub mod engine;
 pub mod events;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod host;
 pub mod metrics;
 pub mod notify;

@@ -14,6 +14,8 @@
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -63,6 +65,10 @@ pub struct FaultPatch {
     pub slow_ms: Option<u64>,
     pub malformed_rate: Option<f64>,
     pub fail_next: Option<FailNext>,
+    /// Answer every successful API request with a body of this many bytes (spaces) instead
+    /// of its JSON; 0 turns it off. Checks the host's response size cap. Honoured by the
+    /// Binance simulator.
+    pub oversized_body_bytes: Option<u64>,
 }
 
 /// What happens to one request.
@@ -76,12 +82,16 @@ pub struct FaultDraw {
 #[derive(Debug)]
 pub struct Faults {
     inner: Mutex<(FaultConfig, SimRng)>,
+    /// [`FaultPatch::oversized_body_bytes`]; 0 when off. Kept apart from the draws, which it
+    /// does not change.
+    oversized_body_bytes: AtomicU64,
 }
 
 impl Faults {
     pub fn new(config: FaultConfig, seed: u64) -> Self {
         Self {
             inner: Mutex::new((config, SimRng::new(seed).fork("faults"))),
+            oversized_body_bytes: AtomicU64::new(0),
         }
     }
 
@@ -103,6 +113,9 @@ impl Faults {
         }
         if let Some(v) = patch.fail_next {
             c.fail_next = (v.count > 0).then_some(v);
+        }
+        if let Some(v) = patch.oversized_body_bytes {
+            self.oversized_body_bytes.store(v, Ordering::Relaxed);
         }
         c.clone()
     }
@@ -129,6 +142,13 @@ impl Faults {
         }
         draw.malformed = draw.error_status.is_none() && malformed_roll < config.malformed_rate;
         draw
+    }
+}
+
+impl Faults {
+    /// The size of the oversized body every successful answer is replaced with, if set.
+    pub fn oversized_body(&self) -> Option<u64> {
+        Some(self.oversized_body_bytes.load(Ordering::Relaxed)).filter(|n| *n > 0)
     }
 }
 

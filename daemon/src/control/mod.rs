@@ -28,6 +28,7 @@ mod data;
 mod data_export;
 mod data_generate_sample;
 mod debug_record;
+pub mod frame;
 mod integrations;
 mod pause;
 mod plugins;
@@ -47,13 +48,12 @@ use exsync_protocol::{
     decode, encode, AuditEntry, ErrorInfo, Hello, Request, Response, Right, MAX_LINE_BYTES,
     PROTOCOL_VERSION,
 };
-use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 use tokio::net::unix::OwnedWriteHalf;
 use tokio::net::{UnixListener, UnixStream};
-use tokio_util::codec::{FramedRead, LinesCodec, LinesCodecError};
 
 use self::access::{Access, Peer};
+use self::frame::{next_frame, Frame, LineFramer};
 use crate::daemon::Daemon;
 use crate::events::ControlRequestAnswered;
 use crate::host::now_ms;
@@ -195,6 +195,19 @@ fn protocol_error(message: impl Into<String>) -> Response {
     )
 }
 
+/// The `protocol` error answering a line the frame reader refused.
+fn refused_line(frame: &Frame) -> Response {
+    let message = match frame {
+        Frame::TooLong => format!(
+            "refused a request line longer than the limit of {MAX_LINE_BYTES} bytes; it was skipped up to its newline"
+        ),
+        _ => "refused a request line that is not UTF-8".to_owned(),
+    };
+    Response::Error(ErrorInfo::new("protocol", message).with_hint(
+        "send one JSON request per line, UTF-8, each shorter than the limit (exsyncctl does)",
+    ))
+}
+
 /// An error response of the control plane's own kinds.
 pub fn failure(kind: &str, message: impl Into<String>, hint: &str) -> Response {
     Response::Error(ErrorInfo::new(kind, message).with_hint(hint))
@@ -262,8 +275,8 @@ async fn connection(
         groups: Vec::new(),
     });
     let right = access.right(&peer);
-    let (read, write) = stream.into_split();
-    let mut lines = FramedRead::new(read, LinesCodec::new_with_max_length(MAX_LINE_BYTES));
+    let (mut read, write) = stream.into_split();
+    let mut framer = LineFramer::new(MAX_LINE_BYTES);
     let mut out = Responder {
         writer: write,
         outcome: None,
@@ -272,9 +285,13 @@ async fn connection(
     };
 
     // Handshake.
-    let hello = match lines.next().await {
-        Some(Ok(line)) => decode::<Hello>(&line),
-        _ => return Ok(()),
+    let hello = match next_frame(&mut read, &mut framer).await? {
+        Some(Frame::Line(line)) => decode::<Hello>(&line),
+        Some(bad) => {
+            out.send(&refused_line(&bad)).await?;
+            return Ok(());
+        }
+        None => return Ok(()),
     };
     match hello {
         Ok(h) if h.protocol == PROTOCOL_VERSION => {
@@ -299,17 +316,13 @@ async fn connection(
         }
     }
 
-    while let Some(line) = lines.next().await {
-        let line = match line {
-            Ok(l) => l,
-            Err(LinesCodecError::MaxLineLengthExceeded) => {
-                out.send(&protocol_error(format!(
-                    "request line longer than {MAX_LINE_BYTES} bytes"
-                )))
-                .await?;
+    while let Some(frame) = next_frame(&mut read, &mut framer).await? {
+        let line = match frame {
+            Frame::Line(l) => l,
+            bad => {
+                out.send(&refused_line(&bad)).await?;
                 continue;
             }
-            Err(LinesCodecError::Io(e)) => return Err(e),
         };
         if line.trim().is_empty() {
             continue;

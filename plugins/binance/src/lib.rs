@@ -20,5 +20,7 @@ mod tests;
 
 pub use config::generate_config;
 pub use connector::BinanceConnector;
+#[doc(hidden)]
+pub use parsing::fuzz_parse;
 
 exsync_plugin_api::export_connector!(BinanceConnector);

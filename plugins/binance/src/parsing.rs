@@ -665,3 +665,58 @@ fn element<T: DeserializeOwned>(
 fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.is_empty())
 }
+
+/// Feeds one response body to every parser of this file, as the fuzz targets (`fuzz/`) and
+/// their regression test do. Results are dropped: only a panic or a runaway allocation is a
+/// finding. Not part of the connector's interface.
+#[doc(hidden)]
+pub fn fuzz_parse(body: &[u8]) {
+    let text = String::from_utf8_lossy(body);
+    let s: &str = &text;
+    let now = 1_767_225_600_000;
+    let _ = (s, now);
+
+    let _ = parse_server_time(body);
+    let markets = parse_exchange_info(body).unwrap_or_default();
+    let market = markets.first();
+    let _ = parse_account(body, now);
+    let _ = parse_api_restrictions(body);
+    let _ = parse_my_trades(body, None);
+    let _ = parse_my_trades(body, market);
+    let _ = parse_my_trades_raw(body, market);
+    let _ = parse_all_orders(body, None);
+    let _ = parse_all_orders(body, market);
+    let _ = parse_deposits(body);
+    let _ = parse_withdrawals(body);
+    let _ = parse_klines(body, "BTCUSDT", "1h", None, now);
+    let _ = parse_klines(body, "BTCUSDT", "1h", market, now);
+    let _ = order_status(s);
+    let _ = error_code(body);
+    for status in [200, 400, 401, 403, 418, 429, 500] {
+        let _ = classify_error(status, body, "fuzz");
+    }
+}
+
+/// Replays this connector's fuzz seeds (`fuzz/corpus/binance/`) and the crashes its fuzz target
+/// found (`fuzz/regressions/binance/`) through [`fuzz_parse`], without libFuzzer.
+#[cfg(test)]
+#[test]
+fn fuzz_seeds_and_regressions_replay() {
+    let fuzz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
+    let (mut seeds, mut panics) = (0, Vec::new());
+    for dir in ["corpus", "regressions"] {
+        let Ok(entries) = std::fs::read_dir(fuzz.join(dir).join("binance")) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.expect("a fuzz input").path();
+            let data = std::fs::read(&path).expect("read a fuzz input");
+            seeds += 1;
+            if std::panic::catch_unwind(|| fuzz_parse(&data)).is_err() {
+                panics.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(seeds > 0, "no seed in fuzz/corpus/binance");
+    assert!(panics.is_empty(), "inputs that panic: {panics:?}");
+}

@@ -25,5 +25,7 @@ mod tests;
 
 pub use config::generate_config;
 pub use connector::BitfinexConnector;
+#[doc(hidden)]
+pub use parsing::fuzz_parse;
 
 exsync_plugin_api::export_connector!(BitfinexConnector);

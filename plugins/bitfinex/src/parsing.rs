@@ -886,3 +886,65 @@ fn excerpt(bytes: &[u8], n: usize) -> String {
 fn bad(message: String) -> PluginError {
     PluginError::bad_response(message)
 }
+
+/// Feeds one response body to every parser of this file, as the fuzz targets (`fuzz/`) and
+/// their regression test do. Results are dropped: only a panic or a runaway allocation is a
+/// finding. Not part of the connector's interface.
+#[doc(hidden)]
+pub fn fuzz_parse(body: &[u8]) {
+    let text = String::from_utf8_lossy(body);
+    let s: &str = &text;
+    let now = 1_767_225_600_000;
+    let _ = (s, now);
+
+    let _ = rows(body, "fuzz");
+    let _ = plain_decimal(s);
+    let _ = error_of(body);
+    for status in [200, 400, 401, 403, 429, 500] {
+        let _ = classify_error(status, body, "fuzz");
+    }
+    let _ = normalise_asset(s);
+    let _ = native_asset(s);
+    let _ = split_symbol(s);
+    let _ = base_quote(s);
+    let _ = native_symbol(s, s);
+    let _ = wallet_name(s);
+    let _ = parse_wallets(body, now);
+    let _ = parse_trades(body);
+    let _ = order_status(s);
+    let _ = parse_orders(body, "fuzz");
+    let _ = movement_status(s);
+    let _ = parse_movements(body, RecordKind::Deposit);
+    let _ = parse_movements(body, RecordKind::Withdrawal);
+    let _ = ledger_type(s);
+    let _ = ledger_reference(s);
+    let _ = parse_ledgers(body);
+    let _ = parse_candles(body, "tBTCUSD", "1h", "1h", now);
+    let _ = parse_pairs(body);
+    let _ = parse_user_info(body);
+    let _ = parse_permissions(body);
+}
+
+/// Replays this connector's fuzz seeds (`fuzz/corpus/bitfinex/`) and the crashes its fuzz target
+/// found (`fuzz/regressions/bitfinex/`) through [`fuzz_parse`], without libFuzzer.
+#[cfg(test)]
+#[test]
+fn fuzz_seeds_and_regressions_replay() {
+    let fuzz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
+    let (mut seeds, mut panics) = (0, Vec::new());
+    for dir in ["corpus", "regressions"] {
+        let Ok(entries) = std::fs::read_dir(fuzz.join(dir).join("bitfinex")) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.expect("a fuzz input").path();
+            let data = std::fs::read(&path).expect("read a fuzz input");
+            seeds += 1;
+            if std::panic::catch_unwind(|| fuzz_parse(&data)).is_err() {
+                panics.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(seeds > 0, "no seed in fuzz/corpus/bitfinex");
+    assert!(panics.is_empty(), "inputs that panic: {panics:?}");
+}

@@ -41,5 +41,7 @@ mod tests;
 
 pub use config::generate_config;
 pub use connector::BitgetConnector;
+#[doc(hidden)]
+pub use parsing::fuzz_parse;
 
 exsync_plugin_api::export_connector!(BitgetConnector);

@@ -1548,3 +1548,83 @@ fn element<T: DeserializeOwned>(
 fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.is_empty())
 }
+
+/// Feeds one response body to every parser of this file, as the fuzz targets (`fuzz/`) and
+/// their regression test do. Results are dropped: only a panic or a runaway allocation is a
+/// finding. Not part of the connector's interface.
+#[doc(hidden)]
+pub fn fuzz_parse(body: &[u8]) {
+    let text = String::from_utf8_lossy(body);
+    let s: &str = &text;
+    let now = 1_767_225_600_000;
+    let _ = (s, now);
+
+    let _ = code(body);
+    for status in [200, 400, 401, 403, 429, 500] {
+        let _ = data(status, body, "fuzz");
+        let _ = classify_error(status, body, "fuzz");
+    }
+    let _ = order_status(s);
+    let _ = transfer_status(s);
+    let _ = normalise_asset(s);
+    let _ = unsigned(s);
+    let _ = uta_id(s, s);
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return;
+    };
+    let v = &v;
+    let markets = Markets::default();
+    let _ = parse_server_time(v);
+    let _ = parse_symbols(v);
+    let _ = parse_account_info(v);
+    let _ = parse_spot_assets(v, now);
+    let _ = parse_funding_assets(v, now);
+    let _ = parse_futures_accounts(v, now);
+    let _ = parse_margin_assets(v, now);
+    let _ = parse_isolated_assets(v, now);
+    let _ = parse_earn_assets(v, now);
+    let _ = parse_fills(v, &markets);
+    let _ = parse_margin_fills(v, &markets, "BTCUSDT", "crossed");
+    let _ = parse_futures_fills(v, &markets, "USDT-FUTURES");
+    let _ = parse_futures_orders(v, &markets, "USDT-FUTURES");
+    let _ = parse_futures_pending(v, &markets, "USDT-FUTURES");
+    let _ = parse_futures_bills(v, "USDT-FUTURES");
+    let _ = parse_margin_orders(v, &markets, "BTCUSDT", "crossed");
+    let _ = parse_margin_records(v, "crossed");
+    let _ = parse_orders(v, &markets, "fuzz");
+    let _ = parse_bills(v);
+    let _ = parse_uta_deposits(v);
+    let _ = parse_uta_withdrawals(v);
+    let _ = parse_deposits(v);
+    let _ = parse_withdrawals(v);
+    let _ = parse_candles(v, "BTCUSDT", "1h", "1h", None, now);
+    let _ = parse_uta_assets(v, now);
+    let _ = parse_uta_funding_assets(v, now);
+    let _ = parse_uta_fills(v, &markets);
+    let _ = parse_uta_orders(v, &markets);
+    let _ = parse_uta_records(v);
+}
+
+/// Replays this connector's fuzz seeds (`fuzz/corpus/bitget/`) and the crashes its fuzz target
+/// found (`fuzz/regressions/bitget/`) through [`fuzz_parse`], without libFuzzer.
+#[cfg(test)]
+#[test]
+fn fuzz_seeds_and_regressions_replay() {
+    let fuzz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
+    let (mut seeds, mut panics) = (0, Vec::new());
+    for dir in ["corpus", "regressions"] {
+        let Ok(entries) = std::fs::read_dir(fuzz.join(dir).join("bitget")) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.expect("a fuzz input").path();
+            let data = std::fs::read(&path).expect("read a fuzz input");
+            seeds += 1;
+            if std::panic::catch_unwind(|| fuzz_parse(&data)).is_err() {
+                panics.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(seeds > 0, "no seed in fuzz/corpus/bitget");
+    assert!(panics.is_empty(), "inputs that panic: {panics:?}");
+}

@@ -834,3 +834,65 @@ pub(crate) fn parse_bucketed(
     }
     Ok(out)
 }
+
+/// Feeds one response body to every parser of this file, as the fuzz targets (`fuzz/`) and
+/// their regression test do. Results are dropped: only a panic or a runaway allocation is a
+/// finding. Not part of the connector's interface.
+#[doc(hidden)]
+pub fn fuzz_parse(body: &[u8]) {
+    let text = String::from_utf8_lossy(body);
+    let s: &str = &text;
+    let now = 1_767_225_600_000;
+    let _ = (s, now);
+
+    let _ = normalise(s);
+    for status in [200, 400, 401, 403, 429, 500, 503] {
+        let _ = checked(status, body, "fuzz");
+        let _ = classify_error(status, body, "fuzz");
+    }
+    for scale in [0, 2, 6, 8, 18] {
+        let _ = scale_units(s, scale);
+    }
+    let _ = parse_server_time(body);
+    let assets = parse_assets(body).unwrap_or_default();
+    let markets = parse_instruments(body).unwrap_or_default();
+    let _ = parse_user(body);
+    let _ = parse_key_permissions(body, "key");
+    let _ = margin_currencies(body);
+    let _ = parse_margin(body, &assets, now);
+    let _ = parse_staking(body, &assets, now);
+    let _ = parse_executions(body, &markets, &assets);
+    let _ = parse_orders(body, &markets, &assets);
+    for kind in [
+        WalletKind::Deposits,
+        WalletKind::Withdrawals,
+        WalletKind::Ledger,
+    ] {
+        let _ = parse_wallet_history(body, kind, &assets);
+    }
+    let _ = parse_bucketed(body, "1h", 3_600_000, None, &assets, now);
+}
+
+/// Replays this connector's fuzz seeds (`fuzz/corpus/bitmex/`) and the crashes its fuzz target
+/// found (`fuzz/regressions/bitmex/`) through [`fuzz_parse`], without libFuzzer.
+#[cfg(test)]
+#[test]
+fn fuzz_seeds_and_regressions_replay() {
+    let fuzz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
+    let (mut seeds, mut panics) = (0, Vec::new());
+    for dir in ["corpus", "regressions"] {
+        let Ok(entries) = std::fs::read_dir(fuzz.join(dir).join("bitmex")) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.expect("a fuzz input").path();
+            let data = std::fs::read(&path).expect("read a fuzz input");
+            seeds += 1;
+            if std::panic::catch_unwind(|| fuzz_parse(&data)).is_err() {
+                panics.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(seeds > 0, "no seed in fuzz/corpus/bitmex");
+    assert!(panics.is_empty(), "inputs that panic: {panics:?}");
+}

@@ -21,5 +21,7 @@ mod tests;
 
 pub use config::generate_config;
 pub use connector::CoinbaseExchangeConnector;
+#[doc(hidden)]
+pub use parsing::fuzz_parse;
 
 exsync_plugin_api::export_connector!(CoinbaseExchangeConnector);

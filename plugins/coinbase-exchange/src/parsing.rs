@@ -744,3 +744,68 @@ fn element<T: DeserializeOwned>(raw: &Value, endpoint: &str, i: usize) -> Result
         ))
     })
 }
+
+/// Feeds one response body to every parser of this file, as the fuzz targets (`fuzz/`) and
+/// their regression test do. Results are dropped: only a panic or a runaway allocation is a
+/// finding. Not part of the connector's interface.
+#[doc(hidden)]
+pub fn fuzz_parse(body: &[u8]) {
+    let text = String::from_utf8_lossy(body);
+    let s: &str = &text;
+    let now = 1_767_225_600_000;
+    let _ = (s, now);
+
+    let _ = parse_server_time(body);
+    let products = parse_products(body).unwrap_or_default();
+    let _ = parse_candles(body, "BTC-USD", "1h", 3600, products.first(), now);
+    let _ = parse_candles(body, "BTC-USD", "1h", 3600, None, now);
+    let _ = parse_accounts(body, now);
+    let _ = parse_profiles(body);
+    let products = Products::default();
+    if let Ok(records) = parse_fills(body, &products) {
+        let _ = records.iter().map(is_open_order).count();
+    }
+    if let Ok(records) = parse_orders(body, &products) {
+        let _ = records.iter().map(is_open_order).count();
+    }
+    let accounts = BTreeMap::new();
+    for withdrawals in [false, true] {
+        if let Ok(records) = parse_transfers(body, withdrawals, &accounts) {
+            let _ = records.iter().map(is_pending_transfer).count();
+        }
+    }
+    let _ = parse_ledger(body, "BTC");
+    let _ = order_status(s, Some(s));
+    let _ = normalise_asset(s);
+    let _ = parse_time(s);
+    let _ = number_text(s);
+    let _ = error_message(body);
+    for status in [200, 400, 401, 403, 429, 500] {
+        let _ = is_timestamp_error(status, body);
+        let _ = classify_error(status, body, "fuzz");
+    }
+}
+
+/// Replays this connector's fuzz seeds (`fuzz/corpus/coinbase-exchange/`) and the crashes its fuzz target
+/// found (`fuzz/regressions/coinbase-exchange/`) through [`fuzz_parse`], without libFuzzer.
+#[cfg(test)]
+#[test]
+fn fuzz_seeds_and_regressions_replay() {
+    let fuzz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
+    let (mut seeds, mut panics) = (0, Vec::new());
+    for dir in ["corpus", "regressions"] {
+        let Ok(entries) = std::fs::read_dir(fuzz.join(dir).join("coinbase-exchange")) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.expect("a fuzz input").path();
+            let data = std::fs::read(&path).expect("read a fuzz input");
+            seeds += 1;
+            if std::panic::catch_unwind(|| fuzz_parse(&data)).is_err() {
+                panics.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(seeds > 0, "no seed in fuzz/corpus/coinbase-exchange");
+    assert!(panics.is_empty(), "inputs that panic: {panics:?}");
+}

@@ -47,5 +47,7 @@ mod tests;
 
 pub use config::generate_config;
 pub use connector::CoinbasePrimeConnector;
+#[doc(hidden)]
+pub use parsing::fuzz_parse;
 
 exsync_plugin_api::export_connector!(CoinbasePrimeConnector);

@@ -44,5 +44,7 @@ mod tests;
 
 pub use config::generate_config;
 pub use connector::CoinbaseConnector;
+#[doc(hidden)]
+pub use parsing::fuzz_parse;
 
 exsync_plugin_api::export_connector!(CoinbaseConnector);

@@ -40,5 +40,7 @@ mod tests;
 
 pub use config::generate_config;
 pub use connector::CryptocomConnector;
+#[doc(hidden)]
+pub use parsing::fuzz_parse;
 
 exsync_plugin_api::export_connector!(CryptocomConnector);

@@ -766,3 +766,65 @@ fn excerpt(bytes: &[u8], n: usize) -> String {
 fn bad(message: String) -> PluginError {
     PluginError::bad_response(message)
 }
+
+/// Feeds one response body to every parser of this file, as the fuzz targets (`fuzz/`) and
+/// their regression test do. Results are dropped: only a panic or a runaway allocation is a
+/// finding. Not part of the connector's interface.
+#[doc(hidden)]
+pub fn fuzz_parse(body: &[u8]) {
+    let text = String::from_utf8_lossy(body);
+    let s: &str = &text;
+    let now = 1_767_225_600_000;
+    let _ = (s, now);
+
+    let _ = error_code(body);
+    for status in [200, 400, 401, 403, 429, 500] {
+        let _ = result(status, body, "fuzz");
+        let _ = classify_error(status, body, "fuzz");
+    }
+    let _ = order_status(s);
+    let _ = deposit_status(s);
+    let _ = withdrawal_status(s);
+    let _ = normalise_asset(s);
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return;
+    };
+    let v = &v;
+    let markets = Markets::default();
+    let _ = parse_account(v);
+    let _ = parse_instruments(v);
+    let _ = parse_user_balance(v, now);
+    let _ = parse_subaccount_balances(v, now);
+    let _ = parse_staking_positions(v, now);
+    let _ = parse_trades(v, &markets);
+    let _ = parse_orders(v, &markets, "fuzz");
+    let _ = parse_transactions(v);
+    let _ = parse_staking_rewards(v);
+    let _ = parse_deposits(v);
+    let _ = parse_withdrawals(v);
+    let _ = parse_candles(v, "BTC_USDT", "1h", None, now);
+}
+
+/// Replays this connector's fuzz seeds (`fuzz/corpus/cryptocom/`) and the crashes its fuzz target
+/// found (`fuzz/regressions/cryptocom/`) through [`fuzz_parse`], without libFuzzer.
+#[cfg(test)]
+#[test]
+fn fuzz_seeds_and_regressions_replay() {
+    let fuzz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
+    let (mut seeds, mut panics) = (0, Vec::new());
+    for dir in ["corpus", "regressions"] {
+        let Ok(entries) = std::fs::read_dir(fuzz.join(dir).join("cryptocom")) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.expect("a fuzz input").path();
+            let data = std::fs::read(&path).expect("read a fuzz input");
+            seeds += 1;
+            if std::panic::catch_unwind(|| fuzz_parse(&data)).is_err() {
+                panics.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(seeds > 0, "no seed in fuzz/corpus/cryptocom");
+    assert!(panics.is_empty(), "inputs that panic: {panics:?}");
+}

@@ -27,5 +27,7 @@ mod tests;
 
 pub use config::generate_config;
 pub use connector::DeribitConnector;
+#[doc(hidden)]
+pub use parsing::fuzz_parse;
 
 exsync_plugin_api::export_connector!(DeribitConnector);

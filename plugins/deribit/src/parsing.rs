@@ -783,3 +783,61 @@ pub(crate) fn parse_chart(
     }
     Ok(out)
 }
+
+/// Feeds one response body to every parser of this file, as the fuzz targets (`fuzz/`) and
+/// their regression test do. Results are dropped: only a panic or a runaway allocation is a
+/// finding. Not part of the connector's interface.
+#[doc(hidden)]
+pub fn fuzz_parse(body: &[u8]) {
+    let text = String::from_utf8_lossy(body);
+    let s: &str = &text;
+    let now = 1_767_225_600_000;
+    let _ = (s, now);
+
+    let _ = plain_decimal(s);
+    let _ = error_code(body);
+    let _ = split_instrument(s);
+    let _ = is_inverse_future(s);
+    let _ = normalise_asset(s);
+    for status in [400, 401, 403, 429, 500] {
+        let _ = result(status, body, "fuzz");
+        let _ = classify_error(status, body, "fuzz");
+    }
+    let Ok(r) = result(200, body, "fuzz") else {
+        return;
+    };
+    let _ = parse_server_time(r);
+    let _ = parse_auth_scope(r);
+    let _ = parse_account_summaries(r, now);
+    let _ = parse_positions(r, now);
+    let _ = parse_user_trades(r);
+    let _ = parse_orders(r);
+    let _ = parse_deposits(r);
+    let _ = parse_withdrawals(r);
+    let _ = parse_transaction_log(r);
+    let _ = parse_chart(r, "BTC-PERPETUAL", "1h", 3_600_000, now);
+}
+
+/// Replays this connector's fuzz seeds (`fuzz/corpus/deribit/`) and the crashes its fuzz target
+/// found (`fuzz/regressions/deribit/`) through [`fuzz_parse`], without libFuzzer.
+#[cfg(test)]
+#[test]
+fn fuzz_seeds_and_regressions_replay() {
+    let fuzz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
+    let (mut seeds, mut panics) = (0, Vec::new());
+    for dir in ["corpus", "regressions"] {
+        let Ok(entries) = std::fs::read_dir(fuzz.join(dir).join("deribit")) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.expect("a fuzz input").path();
+            let data = std::fs::read(&path).expect("read a fuzz input");
+            seeds += 1;
+            if std::panic::catch_unwind(|| fuzz_parse(&data)).is_err() {
+                panics.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(seeds > 0, "no seed in fuzz/corpus/deribit");
+    assert!(panics.is_empty(), "inputs that panic: {panics:?}");
+}

@@ -763,3 +763,60 @@ fn excerpt(bytes: &[u8]) -> String {
 fn bad(message: String) -> PluginError {
     PluginError::bad_response(message)
 }
+
+/// Feeds one response body to every parser of this file, as the fuzz targets (`fuzz/`) and
+/// their regression test do. Results are dropped: only a panic or a runaway allocation is a
+/// finding. Not part of the connector's interface.
+#[doc(hidden)]
+pub fn fuzz_parse(body: &[u8]) {
+    let text = String::from_utf8_lossy(body);
+    let s: &str = &text;
+    let now = 1_767_225_600_000;
+    let _ = (s, now);
+
+    let _ = rows(body, "fuzz");
+    let _ = parse_balances(body, now);
+    let _ = parse_derivatives_margins(body, now);
+    let _ = parse_trades(body);
+    let _ = parse_orders(body);
+    let _ = option_symbol(s, s, now, s, 'C');
+    let _ = parse_derivative_trades(body, None);
+    let _ = parse_derivative_trades(body, Some(now));
+    let _ = parse_transfers(body, TransferView::Deposits);
+    let _ = parse_transfers(body, TransferView::Withdrawals);
+    let _ = transfer_id(s, s, s, s, s);
+    let _ = normalize_asset(s);
+    let _ = plain_decimal(s);
+    let _ = divide(s, s);
+    let _ = divide(s, "3");
+    let _ = parse_http_date(s);
+    let _ = error_message(body);
+    for status in [200, 400, 401, 403, 429, 500] {
+        let _ = classify_error(status, body, Some(120_000), "fuzz");
+        let _ = classify_error(status, body, None, "fuzz");
+    }
+}
+
+/// Replays this connector's fuzz seeds (`fuzz/corpus/falconx/`) and the crashes its fuzz target
+/// found (`fuzz/regressions/falconx/`) through [`fuzz_parse`], without libFuzzer.
+#[cfg(test)]
+#[test]
+fn fuzz_seeds_and_regressions_replay() {
+    let fuzz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
+    let (mut seeds, mut panics) = (0, Vec::new());
+    for dir in ["corpus", "regressions"] {
+        let Ok(entries) = std::fs::read_dir(fuzz.join(dir).join("falconx")) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.expect("a fuzz input").path();
+            let data = std::fs::read(&path).expect("read a fuzz input");
+            seeds += 1;
+            if std::panic::catch_unwind(|| fuzz_parse(&data)).is_err() {
+                panics.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(seeds > 0, "no seed in fuzz/corpus/falconx");
+    assert!(panics.is_empty(), "inputs that panic: {panics:?}");
+}

@@ -57,5 +57,7 @@ mod tests;
 
 pub use config::generate_config;
 pub use connector::GateioConnector;
+#[doc(hidden)]
+pub use parsing::fuzz_parse;
 
 exsync_plugin_api::export_connector!(GateioConnector);

@@ -42,5 +42,7 @@ mod tests;
 
 pub use config::generate_config;
 pub use connector::GeminiConnector;
+#[doc(hidden)]
+pub use parsing::fuzz_parse;
 
 exsync_plugin_api::export_connector!(GeminiConnector);

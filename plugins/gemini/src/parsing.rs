@@ -1038,3 +1038,66 @@ fn array<'a>(value: &'a Value, endpoint: &str) -> Result<&'a Vec<Value>, PluginE
 fn element<T: DeserializeOwned>(raw: &Value, endpoint: &str, i: usize) -> Result<T, PluginError> {
     T::deserialize(raw).map_err(|e| bad(format!("{endpoint} element {i}: {e}")))
 }
+
+/// Feeds one response body to every parser of this file, as the fuzz targets (`fuzz/`) and
+/// their regression test do. Results are dropped: only a panic or a runaway allocation is a
+/// finding. Not part of the connector's interface.
+#[doc(hidden)]
+pub fn fuzz_parse(body: &[u8]) {
+    let text = String::from_utf8_lossy(body);
+    let s: &str = &text;
+    let now = 1_767_225_600_000;
+    let _ = (s, now);
+
+    let _ = error_reason(body);
+    for status in [200, 400, 401, 403, 429, 500] {
+        let _ = answer(status, body, "fuzz");
+        let _ = classify_error(status, body, "fuzz");
+    }
+    let _ = parse_http_date(s);
+    let _ = parse_candles(body, "btcusd", None, "1h", 3_600_000, now);
+    let _ = parse_candles(body, "btcusd", Some(("BTC", "USD")), "1h", 3_600_000, now);
+    let _ = order_type(s);
+    let _ = transfer_status(s);
+    let _ = normalise_asset(s);
+    let _ = number_text(s);
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return;
+    };
+    let v = &v;
+    let markets = Markets::default();
+    let _ = parse_roles(v);
+    let _ = parse_account(v);
+    let _ = parse_symbols(v);
+    let _ = parse_balances(v, now);
+    let _ = parse_staking_balances(v, now);
+    let _ = parse_my_trades(v, "btcusd", &markets);
+    let _ = parse_orders(v, "fuzz", &markets);
+    let _ = parse_transfers(v, true);
+    let _ = parse_transfers(v, false);
+    let _ = parse_transactions(v, "primary", &markets);
+}
+
+/// Replays this connector's fuzz seeds (`fuzz/corpus/gemini/`) and the crashes its fuzz target
+/// found (`fuzz/regressions/gemini/`) through [`fuzz_parse`], without libFuzzer.
+#[cfg(test)]
+#[test]
+fn fuzz_seeds_and_regressions_replay() {
+    let fuzz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
+    let (mut seeds, mut panics) = (0, Vec::new());
+    for dir in ["corpus", "regressions"] {
+        let Ok(entries) = std::fs::read_dir(fuzz.join(dir).join("gemini")) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.expect("a fuzz input").path();
+            let data = std::fs::read(&path).expect("read a fuzz input");
+            seeds += 1;
+            if std::panic::catch_unwind(|| fuzz_parse(&data)).is_err() {
+                panics.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(seeds > 0, "no seed in fuzz/corpus/gemini");
+    assert!(panics.is_empty(), "inputs that panic: {panics:?}");
+}

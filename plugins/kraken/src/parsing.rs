@@ -295,7 +295,12 @@ pub(crate) fn error_words(body: &[u8]) -> Vec<String> {
 /// `Time` → the server clock, UTC ms.
 pub(crate) fn parse_time(result: Value) -> Result<i64, PluginError> {
     let time: KrakenTime = from_value(result, "Time")?;
-    Ok(time.unixtime * 1000)
+    time.unixtime.checked_mul(1000).ok_or_else(|| {
+        bad(format!(
+            "while parsing the Time response: unixtime {} is past any date",
+            time.unixtime
+        ))
+    })
 }
 
 /// `AssetPairs` → every pair.
@@ -601,12 +606,15 @@ pub(crate) fn parse_ohlc(
                     ))
                 })
         };
-        let open_time = fields[0].as_i64().map(|s| s * 1000).ok_or_else(|| {
-            bad(format!(
-                "while parsing the OHLC response for {key} {timeframe}: [{i}][0] (time) is \
+        let open_time = fields[0]
+            .as_i64()
+            .and_then(|s| s.checked_mul(1000))
+            .ok_or_else(|| {
+                bad(format!(
+                    "while parsing the OHLC response for {key} {timeframe}: [{i}][0] (time) is \
                  not whole seconds"
-            ))
-        })?;
+                ))
+            })?;
         candles.push(Candle {
             symbol: key.clone(),
             base: pair.map(Pair::base_common),
@@ -839,4 +847,62 @@ fn element<T: DeserializeOwned>(raw: Value, endpoint: &str, id: &str) -> Result<
 
 fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.is_empty())
+}
+
+/// Feeds one response body to every parser of this file, as the fuzz targets (`fuzz/`) and
+/// their regression test do. Results are dropped: only a panic or a runaway allocation is a
+/// finding. Not part of the connector's interface.
+#[doc(hidden)]
+pub fn fuzz_parse(body: &[u8]) {
+    let text = String::from_utf8_lossy(body);
+    let s: &str = &text;
+    let now = 1_767_225_600_000;
+    let _ = (s, now);
+
+    let _ = normalise_asset(s);
+    let _ = wallet_of(s);
+    let words = error_words(body);
+    let _ = is_invalid_nonce(&words);
+    for status in [200, 400, 401, 403, 429, 500] {
+        let _ = classify_errors(status, &words, "fuzz");
+        let _ = classify_status(status, body, "fuzz");
+    }
+    let _ = order_status(s);
+    let _ = transfer_status(s, Some(s));
+    let Ok(v) = result(body, "fuzz", "fuzz") else {
+        return;
+    };
+    let _ = parse_time(v.clone());
+    let pairs = parse_asset_pairs(v.clone()).unwrap_or_default();
+    let _ = parse_balance_ex(v.clone(), now);
+    let _ = parse_trades_history(v.clone(), &pairs);
+    let _ = parse_orders(v.clone(), "fuzz", "closed", &pairs);
+    let _ = parse_ledgers(v.clone());
+    let _ = parse_transfers(v.clone(), "fuzz", true);
+    let _ = parse_transfers(v.clone(), "fuzz", false);
+    let _ = parse_ohlc(v, "1h", 3_600_000, &pairs, now);
+}
+
+/// Replays this connector's fuzz seeds (`fuzz/corpus/kraken/`) and the crashes its fuzz target
+/// found (`fuzz/regressions/kraken/`) through [`fuzz_parse`], without libFuzzer.
+#[cfg(test)]
+#[test]
+fn fuzz_seeds_and_regressions_replay() {
+    let fuzz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
+    let (mut seeds, mut panics) = (0, Vec::new());
+    for dir in ["corpus", "regressions"] {
+        let Ok(entries) = std::fs::read_dir(fuzz.join(dir).join("kraken")) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.expect("a fuzz input").path();
+            let data = std::fs::read(&path).expect("read a fuzz input");
+            seeds += 1;
+            if std::panic::catch_unwind(|| fuzz_parse(&data)).is_err() {
+                panics.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(seeds > 0, "no seed in fuzz/corpus/kraken");
+    assert!(panics.is_empty(), "inputs that panic: {panics:?}");
 }

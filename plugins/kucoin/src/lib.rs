@@ -26,5 +26,7 @@ mod tests;
 
 pub use config::generate_config;
 pub use connector::KucoinConnector;
+#[doc(hidden)]
+pub use parsing::fuzz_parse;
 
 exsync_plugin_api::export_connector!(KucoinConnector);

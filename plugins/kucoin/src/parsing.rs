@@ -906,13 +906,16 @@ pub(crate) fn parse_candles(
                 ))),
             }
         };
-        let seconds: i64 = text(0, "time")?.parse().map_err(|_| {
-            bad(format!(
-                "while parsing the {endpoint} response for {symbol} {timeframe}: data[{i}][0] \
-                 is not whole seconds"
-            ))
-        })?;
-        let open_time = seconds * 1000;
+        let open_time = text(0, "time")?
+            .parse::<i64>()
+            .ok()
+            .and_then(|seconds| seconds.checked_mul(1000))
+            .ok_or_else(|| {
+                bad(format!(
+                    "while parsing the {endpoint} response for {symbol} {timeframe}: data[{i}][0] \
+                     is not whole seconds"
+                ))
+            })?;
         let candle = Candle {
             symbol: symbol.to_owned(),
             base: base.clone(),
@@ -1095,4 +1098,69 @@ fn non_empty(value: Option<String>) -> Option<String> {
 
 fn non_zero(value: String) -> Option<String> {
     (!is_zero(&value)).then_some(value)
+}
+
+/// Feeds one response body to every parser of this file, as the fuzz targets (`fuzz/`) and
+/// their regression test do. Results are dropped: only a panic or a runaway allocation is a
+/// finding. Not part of the connector's interface.
+#[doc(hidden)]
+pub fn fuzz_parse(body: &[u8]) {
+    let text = String::from_utf8_lossy(body);
+    let s: &str = &text;
+    let now = 1_767_225_600_000;
+    let _ = (s, now);
+
+    let _ = normalise_currency(s);
+    let _ = split_symbol(s);
+    let _ = wallet_of(s);
+    let _ = parse_timestamp(body);
+    let _ = parse_hf_opened(body);
+    let _ = parse_api_key_info(body);
+    let _ = parse_accounts(body, now);
+    let _ = parse_isolated(body, now);
+    let _ = parse_futures_overview(body, now);
+    if let Ok((holdings, _)) = parse_earn_page(body) {
+        let _ = earn_balances(holdings, now);
+    }
+    let _ = parse_fills(body);
+    let _ = parse_hf_fills(body, 100);
+    let _ = parse_symbols(body);
+    let _ = parse_orders(body);
+    let _ = parse_hf_orders_done(body, 100);
+    let _ = parse_hf_orders_active(body);
+    let _ = parse_order(body);
+    let _ = parse_deposits(body);
+    let _ = parse_withdrawals(body);
+    let _ = parse_ledger(body);
+    let _ = parse_hf_ledger(body, 100);
+    let _ = parse_candles(body, "BTC-USDT", "1h", 3_600_000, now);
+    let _ = transfer_status(s);
+    let _ = error_code(body);
+    for status in [200, 400, 401, 403, 429, 500] {
+        let _ = classify_error(status, body, "fuzz");
+    }
+}
+
+/// Replays this connector's fuzz seeds (`fuzz/corpus/kucoin/`) and the crashes its fuzz target
+/// found (`fuzz/regressions/kucoin/`) through [`fuzz_parse`], without libFuzzer.
+#[cfg(test)]
+#[test]
+fn fuzz_seeds_and_regressions_replay() {
+    let fuzz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
+    let (mut seeds, mut panics) = (0, Vec::new());
+    for dir in ["corpus", "regressions"] {
+        let Ok(entries) = std::fs::read_dir(fuzz.join(dir).join("kucoin")) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.expect("a fuzz input").path();
+            let data = std::fs::read(&path).expect("read a fuzz input");
+            seeds += 1;
+            if std::panic::catch_unwind(|| fuzz_parse(&data)).is_err() {
+                panics.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(seeds > 0, "no seed in fuzz/corpus/kucoin");
+    assert!(panics.is_empty(), "inputs that panic: {panics:?}");
 }

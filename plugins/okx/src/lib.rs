@@ -39,5 +39,7 @@ mod tests;
 
 pub use config::generate_config;
 pub use connector::OkxConnector;
+#[doc(hidden)]
+pub use parsing::fuzz_parse;
 
 exsync_plugin_api::export_connector!(OkxConnector);

@@ -1282,3 +1282,70 @@ fn balance(
         raw,
     })
 }
+
+/// Feeds one response body to every parser of this file, as the fuzz targets (`fuzz/`) and
+/// their regression test do. Results are dropped: only a panic or a runaway allocation is a
+/// finding. Not part of the connector's interface.
+#[doc(hidden)]
+pub fn fuzz_parse(body: &[u8]) {
+    let text = String::from_utf8_lossy(body);
+    let s: &str = &text;
+    let now = 1_767_225_600_000;
+    let _ = (s, now);
+
+    let _ = parse_server_time(body);
+    let _ = parse_account_config(body);
+    let contracts = parse_instruments(body).unwrap_or_default();
+    let _ = parse_trading_balance(body, now);
+    let _ = parse_funding_balances(body, now);
+    let _ = parse_savings_balances(body, now);
+    let _ = parse_staking_balances(body, now);
+    let _ = parse_fills(body, &contracts);
+    let _ = parse_orders(body, "fuzz", &contracts);
+    let _ = parse_algo_orders(body, "fuzz");
+    let _ = parse_fiat_transfers(body, "fuzz", true);
+    let _ = parse_fiat_transfers(body, "fuzz", false);
+    let _ = parse_bills(body);
+    let _ = parse_funding_bills(body);
+    let _ = parse_deposits(body);
+    let _ = parse_withdrawals(body);
+    let _ = parse_candles(body, "BTC-USDT", "1h");
+    let _ = order_status(s);
+    let _ = algo_order_status(s);
+    let _ = fiat_status(s);
+    let _ = deposit_status(s);
+    let _ = withdrawal_status(s);
+    let _ = bill_type(s);
+    let _ = funding_bill_type(s);
+    let _ = split_inst_id(s);
+    let _ = error_code(body);
+    let _ = code_kind(s);
+    for status in [200, 400, 401, 403, 429, 500] {
+        let _ = classify_error(status, body, "fuzz");
+        let _ = success(status, body.to_vec(), "fuzz");
+    }
+}
+
+/// Replays this connector's fuzz seeds (`fuzz/corpus/okx/`) and the crashes its fuzz target
+/// found (`fuzz/regressions/okx/`) through [`fuzz_parse`], without libFuzzer.
+#[cfg(test)]
+#[test]
+fn fuzz_seeds_and_regressions_replay() {
+    let fuzz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
+    let (mut seeds, mut panics) = (0, Vec::new());
+    for dir in ["corpus", "regressions"] {
+        let Ok(entries) = std::fs::read_dir(fuzz.join(dir).join("okx")) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.expect("a fuzz input").path();
+            let data = std::fs::read(&path).expect("read a fuzz input");
+            seeds += 1;
+            if std::panic::catch_unwind(|| fuzz_parse(&data)).is_err() {
+                panics.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(seeds > 0, "no seed in fuzz/corpus/okx");
+    assert!(panics.is_empty(), "inputs that panic: {panics:?}");
+}

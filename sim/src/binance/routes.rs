@@ -421,6 +421,10 @@ async fn serve(
         tracing::debug!(endpoint = endpoint.name(), "Injected malformed body.");
         text = malform(&text);
     }
+    if let Some(size) = state.faults.oversized_body().filter(|_| status == 200) {
+        tracing::debug!(endpoint = endpoint.name(), size, "Injected oversized body.");
+        text = " ".repeat(size as usize);
+    }
     outcome.status = status;
     (json_response(status, text, &weight_header), outcome)
 }

@@ -5,6 +5,7 @@
 mod access;
 mod auth;
 mod b2c2;
+mod bad_input;
 mod bitfinex;
 mod bitget;
 mod bitmex;
