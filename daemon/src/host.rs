@@ -41,7 +41,6 @@ const BACKOFF_BASE: Duration = Duration::from_millis(250);
 const STALE_AFTER: Duration = Duration::from_millis(1000);
 /// Time limit of one connection attempt; the whole request's is `[http] request_timeout`.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// The largest response body the host reads. The biggest real page (1,000 trades or candles
 /// with their raw JSON) is a few MiB; a body past this cap is a broken or hostile answer, and
 /// reading it whole would let one response exhaust the daemon's memory.
@@ -637,6 +636,8 @@ impl HttpHost {
 /// exchanges ban an address (Binance's 418) or a key (Kraken's lockout), never one endpoint.
 fn ban_scope(exchange: &str, host: &str) -> String {
     format!("{exchange}|{host}")
+}
+
 /// Why a response body was not read.
 #[derive(Debug)]
 enum BodyError {

@@ -12,10 +12,9 @@
 //! `count`), and counts what it saw, so a test can fault page 2 of a walk and bound retries.
 //! It also skews the server's clock (`clock_skew_ms`, see [`crate::time::set_skew_ms`]).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
