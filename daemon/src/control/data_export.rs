@@ -65,9 +65,6 @@ fn symbol_matches(wanted: &[String], s: &CandleSeries) -> bool {
         .any(|w| w.eq_ignore_ascii_case(&s.symbol) || unified.as_deref() == Some(w.as_str()))
 }
 
-/// 10^20: the first amount with too many digits before the point for DECIMAL(38, 18).
-const TOO_BIG: i128 = 100_000_000_000_000_000_000;
-
 /// An amount's mantissa and scale, the scale at most [`CANDLE_MAX_SCALE`], or why the
 /// export's DECIMAL(38, 18) cannot hold it exactly.
 fn export_amount(d: Decimal) -> Result<(i128, u32), String> {
@@ -81,8 +78,8 @@ fn export_amount(d: Decimal) -> Result<(i128, u32), String> {
             "{d} has more than {CANDLE_MAX_SCALE} decimal places (DECIMAL(38,18))"
         ));
     }
-    let int_part = d.mantissa() / 10i128.pow(d.scale());
-    if int_part.abs() >= TOO_BIG {
+    // At most 20 digits before the point: |mantissa| < 10^(20 + scale), at most 10^38.
+    if d.mantissa().unsigned_abs() >= 10u128.pow(20 + d.scale()) {
         return Err(format!(
             "{d} has more than 20 digits before the point (DECIMAL(38,18))"
         ));
@@ -211,11 +208,9 @@ pub async fn data_export(
                         }
                         current = Some(s.clone());
                         report.series += 1;
-                    } else if pending.len() >= BATCH {
-                        if !flush(s, &mut pending, &mut bad) {
-                            sent = bad.is_some();
-                            return false;
-                        }
+                    } else if pending.len() >= BATCH && !flush(s, &mut pending, &mut bad) {
+                        sent = bad.is_some();
+                        return false;
                     }
                     pending.push(*c);
                     report.candles += 1;

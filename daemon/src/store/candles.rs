@@ -932,9 +932,9 @@ mod tests {
             let (back, back_raw) = decode_row(t, &buf).unwrap();
             prop_assert_eq!(back, c);
             prop_assert_eq!(back_raw, raw.as_str());
-            for i in 0..5 {
-                prop_assert_eq!(back.values[i].to_string(), values[i].to_string());
-                prop_assert_eq!(Decimal::from_str(&back.values[i].to_string()).unwrap(), values[i]);
+            for (b, v) in back.values.iter().zip(values) {
+                prop_assert_eq!(b.to_string(), v.to_string());
+                prop_assert_eq!(Decimal::from_str(&b.to_string()).unwrap(), v);
             }
         }
     }
