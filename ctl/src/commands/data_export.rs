@@ -322,8 +322,21 @@ pub fn data_export(ctx: &Context, args: &DataExportArgs) -> Result<Exit, Failure
         timeframes: args.timeframes.clone(),
         include_open: args.include_open,
     });
+    // Each series is merged and written on a thread of its own while the next one arrives
+    // over the socket, so the daemon keeps reading the store meanwhile. One series at a time
+    // waits for the writer: memory stays near two series.
+    let (to_writer, series_in) = std::sync::mpsc::sync_channel::<Series>(0);
+    let (dir, format) = (args.dir.clone(), args.format);
+    let writer = std::thread::spawn(move || -> Result<Vec<ExportedFile>, Failure> {
+        let mut files = Vec::new();
+        for series in series_in {
+            files.push(write_series(&dir, format, series)?);
+        }
+        Ok(files)
+    });
+    // Only when the writer failed: its own error is reported instead.
+    let writer_stopped = || export_failure("the file writer stopped".into(), "");
     let mut current: Option<Series> = None;
-    let mut files = Vec::new();
     let answer = ctx.request(&request, |response| {
         let Response::CandleBatch(batch) = response else {
             return Ok(());
@@ -331,7 +344,7 @@ pub fn data_export(ctx: &Context, args: &DataExportArgs) -> Result<Exit, Failure
         let stem = file_stem(&batch);
         if current.as_ref().is_some_and(|s| s.file_stem != stem) {
             let done = current.take().expect("checked");
-            files.push(write_series(&args.dir, args.format, done)?);
+            to_writer.send(done).map_err(|_| writer_stopped())?;
         }
         let series = current.get_or_insert_with(|| Series {
             exchange: batch.exchange.clone(),
@@ -390,14 +403,27 @@ pub fn data_export(ctx: &Context, args: &DataExportArgs) -> Result<Exit, Failure
             });
         }
         Ok(())
-    })?;
-    let report: DataExportReport = match answer {
-        Response::DataExport(report) => report,
-        other => return Err(unexpected("data_export", &other)),
-    };
-    if let Some(done) = current.take() {
-        files.push(write_series(&args.dir, args.format, done)?);
+    });
+    let answer = answer.and_then(|answer| match answer {
+        Response::DataExport(report) => Ok(report),
+        other => Err(unexpected("data_export", &other)),
+    });
+    if answer.is_ok() {
+        if let Some(done) = current.take() {
+            // A failed send means a failed writer, whose error follows.
+            let _ = to_writer.send(done);
+        }
     }
+    drop(to_writer);
+    let written = writer.join().unwrap_or_else(|_| {
+        Err(export_failure(
+            "while writing the export files: the writer thread panicked".into(),
+            "the files written so far are complete; run the export again",
+        ))
+    });
+    // The writer's failure first: it explains a stopped request.
+    let files = written?;
+    let report: DataExportReport = answer?;
     let summary = ExportSummary {
         dir: args.dir.display().to_string(),
         format: args.format.extension().to_owned(),
