@@ -488,11 +488,7 @@ fn write_series(dir: &Path, format: ExportFormat, series: Series) -> Result<Expo
         (Vec::new(), false)
     };
     let from_store = series.rows.len() as u64;
-    let mut rows = series.rows;
-    rows.extend(existing);
-    // Stable sort: for one open time the store's row (first) stays first and wins.
-    rows.sort_by_key(|r| r.open_time);
-    rows.dedup_by_key(|r| r.open_time);
+    let rows = merge_rows(series.rows, existing);
     // The store's rows are unique per open time, so the rest came from the file.
     let kept = rows.len() as u64 - from_store.min(rows.len() as u64);
     let synthetic = series.synthetic || existing_synthetic;
@@ -528,6 +524,38 @@ fn write_series(dir: &Path, format: ExportFormat, series: Series) -> Result<Expo
         from_store,
         kept,
     })
+}
+
+/// The union by open time of the store's rows and a file's, oldest first, each open time
+/// once: where both have it, the store's row wins. Both come sorted (the daemon sends a
+/// series oldest first, our files are written so), so this is one pass over two runs; rows
+/// out of order are sorted first, stably, so the first of equal times still wins.
+fn merge_rows(mut store: Vec<Row>, mut file: Vec<Row>) -> Vec<Row> {
+    for run in [&mut store, &mut file] {
+        if !run.is_sorted_by_key(|r| r.open_time) {
+            run.sort_by_key(|r| r.open_time);
+        }
+    }
+    let mut out = Vec::with_capacity(store.len() + file.len());
+    let (mut a, mut b) = (store.into_iter().peekable(), file.into_iter().peekable());
+    loop {
+        match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => {
+                if x.open_time <= y.open_time {
+                    let x = a.next().expect("peeked");
+                    while b.next_if(|y| y.open_time == x.open_time).is_some() {}
+                    out.push(x);
+                } else {
+                    out.push(b.next().expect("peeked"));
+                }
+            }
+            (Some(_), None) => out.extend(&mut a),
+            (None, Some(_)) => out.extend(&mut b),
+            (None, None) => break,
+        }
+    }
+    out.dedup_by_key(|r| r.open_time);
+    out
 }
 
 fn write_parquet(path: &Path, rows: &[Row], metadata: &[(&str, String)]) -> Result<(), String> {
@@ -889,6 +917,37 @@ mod tests {
             assert!(back.windows(2).all(|w| w[0].open_time < w[1].open_time));
             let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
             assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
+        }
+    }
+
+    #[test]
+    fn merge_rows_is_a_union_by_time_where_the_store_wins() {
+        let r = |t: i64, v: i128| Row {
+            open_time: t,
+            values: [v; 5],
+        };
+        let times = |rows: &[Row]| {
+            rows.iter()
+                .map(|r| (r.open_time, r.values[0]))
+                .collect::<Vec<_>>()
+        };
+        let cases: Vec<(Vec<Row>, Vec<Row>, Vec<(i64, i128)>)> = vec![
+            (vec![], vec![r(1, 9)], vec![(1, 9)]),
+            (vec![r(1, 1)], vec![], vec![(1, 1)]),
+            (
+                vec![r(2, 1), r(4, 1)],
+                vec![r(1, 9), r(2, 9), r(3, 9), r(5, 9)],
+                vec![(1, 9), (2, 1), (3, 9), (4, 1), (5, 9)],
+            ),
+            // Out of order, and a time twice in the file: sorted, the store still wins.
+            (
+                vec![r(3, 1), r(1, 1)],
+                vec![r(3, 9), r(2, 9), r(2, 8)],
+                vec![(1, 1), (2, 9), (3, 1)],
+            ),
+        ];
+        for (store, file, want) in cases {
+            assert_eq!(times(&merge_rows(store, file)), want);
         }
     }
 
