@@ -931,7 +931,8 @@ mod tests {
                 .map(|r| (r.open_time, r.values[0]))
                 .collect::<Vec<_>>()
         };
-        let cases: Vec<(Vec<Row>, Vec<Row>, Vec<(i64, i128)>)> = vec![
+        type Case = (Vec<Row>, Vec<Row>, Vec<(i64, i128)>);
+        let cases: Vec<Case> = vec![
             (vec![], vec![r(1, 9)], vec![(1, 9)]),
             (vec![r(1, 1)], vec![], vec![(1, 1)]),
             (
