@@ -3,7 +3,7 @@
 //! Candles are by far the most numerous records (the benchmark stores 10 million), so they
 //! do not sit in the JSON `records` table with its time index: a candle is one insert into
 //! [`CANDLES`], keyed `(series id, open_time)` (12 bytes, big-endian order is time order),
-//! valued by a fixed-width row, and a series' count and identity live once in
+//! valued by a compact binary row, and a series' count and identity live once in
 //! [`CANDLE_SERIES`]. A page of candles is still one write transaction with its cursor and
 //! coverage ([`Store::commit_page`]); [`Store::commit_candles`] is the same without the JSON
 //! detour, for callers that make candles themselves (`data generate-sample`).
