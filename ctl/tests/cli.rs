@@ -229,7 +229,9 @@ fn status_prints_a_report_and_exits_0_despite_problems() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(
-        text.contains("exsyncd 0.1.0 (protocol 1), pid 4242"),
+        text.contains(&format!(
+            "exsyncd 0.1.0 (protocol {PROTOCOL_VERSION}), pid 4242"
+        )),
         "{text}"
     );
     assert!(text.contains("binance-main (binance): ready"), "{text}");

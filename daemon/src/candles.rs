@@ -17,14 +17,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use exsync_protocol::{QualityFinding, SeriesInfo, SeriesQuality, SeriesSelector};
 use rust_decimal::Decimal;
-use serde::Deserialize;
 
 use crate::config::DATASOURCE_PREFIX;
 use crate::daemon::Daemon;
 use crate::events::CandleQualityChecked;
 use crate::host::now_ms;
 use crate::quality::{self, CandleRow, CheckContext};
-use crate::store::StoredRecord;
+use crate::store::{CandleSeries, StoredRecord};
 
 /// One-off downloads (`exsyncctl data download`) store under `download:EXCHANGE`.
 pub const DOWNLOAD_PREFIX: &str = "download:";
@@ -50,23 +49,22 @@ pub struct CandleBook {
     pub page_duplicates: BTreeMap<(String, String, String), BTreeSet<i64>>,
 }
 
-/// A stored candle, the fields the checks read.
-#[derive(Deserialize)]
+/// A stored candle's series, the fields a selector matches.
 struct StoredCandle {
     symbol: String,
-    #[serde(default)]
     base: Option<String>,
-    #[serde(default)]
     quote: Option<String>,
     timeframe: String,
-    open_time: i64,
-    open: String,
-    high: String,
-    low: String,
-    close: String,
-    volume: String,
-    #[serde(rename = "final")]
-    is_final: bool,
+}
+
+/// The fields of a stored series a selector matches.
+fn probe(s: &CandleSeries) -> StoredCandle {
+    StoredCandle {
+        symbol: s.symbol.clone(),
+        base: s.base.clone(),
+        quote: s.quote.clone(),
+        timeframe: s.timeframe.clone(),
+    }
 }
 
 /// A store namespace holding candles.
@@ -164,72 +162,61 @@ pub fn read_series(daemon: &Daemon, selector: &SeriesSelector) -> Result<Vec<Ser
         {
             continue;
         }
-        let mut bad = None;
         daemon
             .store
-            .for_each_record(&source.namespace, "candle", |json| {
-                let c: StoredCandle = match serde_json::from_slice(json) {
-                    Ok(c) => c,
-                    Err(e) => {
-                        bad = Some(e.to_string());
-                        return false;
-                    }
-                };
-                if !matches(selector, &source.exchange, &c) {
-                    return true;
-                }
-                let key = SeriesKey {
-                    exchange: source.exchange.clone(),
-                    symbol_native: c.symbol.clone(),
-                    timeframe: c.timeframe.clone(),
-                };
-                let a = acc.entry(key).or_insert_with(|| Accumulating {
-                    info: SeriesInfo {
+            .for_each_candle(
+                &source.namespace,
+                |s| matches(selector, &source.exchange, &probe(s)),
+                |s, v, _raw| {
+                    let key = SeriesKey {
                         exchange: source.exchange.clone(),
-                        symbol: unified(&c),
-                        symbol_native: c.symbol.clone(),
-                        timeframe: c.timeframe.clone(),
-                        ..Default::default()
-                    },
-                    rows: BTreeMap::new(),
-                    interval_ms: None,
-                    spike_threshold: None,
-                });
-                if !a.info.sources.contains(&source.namespace) {
-                    a.info.sources.push(source.namespace.clone());
-                    a.interval_ms = match (a.interval_ms, source.interval_ms) {
-                        (Some(x), Some(y)) => Some(x.min(y)),
-                        (x, y) => x.or(y),
+                        symbol_native: s.symbol.clone(),
+                        timeframe: s.timeframe.clone(),
                     };
-                    a.spike_threshold = match (a.spike_threshold, source.spike_threshold) {
-                        (Some(x), Some(y)) => Some(x.min(y)),
-                        (x, y) => x.or(y),
-                    };
-                }
-                let row = CandleRow {
-                    open_time: c.open_time,
-                    open: c.open,
-                    high: c.high,
-                    low: c.low,
-                    close: c.close,
-                    volume: c.volume,
-                    is_final: c.is_final,
-                };
-                match a.rows.get(&row.open_time) {
-                    Some(kept) if kept.is_final || !row.is_final => {}
-                    _ => {
-                        a.rows.insert(row.open_time, row);
+                    // Keyed lookups only when the series changes: rows come series by series.
+                    let a = acc.entry(key).or_insert_with(|| Accumulating {
+                        info: SeriesInfo {
+                            exchange: source.exchange.clone(),
+                            symbol: unified(&probe(s)),
+                            symbol_native: s.symbol.clone(),
+                            timeframe: s.timeframe.clone(),
+                            ..Default::default()
+                        },
+                        rows: BTreeMap::new(),
+                        interval_ms: None,
+                        spike_threshold: None,
+                    });
+                    if !a.info.sources.contains(&source.namespace) {
+                        a.info.sources.push(source.namespace.clone());
+                        a.interval_ms = match (a.interval_ms, source.interval_ms) {
+                            (Some(x), Some(y)) => Some(x.min(y)),
+                            (x, y) => x.or(y),
+                        };
+                        a.spike_threshold = match (a.spike_threshold, source.spike_threshold) {
+                            (Some(x), Some(y)) => Some(x.min(y)),
+                            (x, y) => x.or(y),
+                        };
                     }
-                }
-                true
-            })
+                    let [open, high, low, close, volume] = v.values.map(|d| d.to_string());
+                    let row = CandleRow {
+                        open_time: v.open_time,
+                        open,
+                        high,
+                        low,
+                        close,
+                        volume,
+                        is_final: v.is_final,
+                    };
+                    match a.rows.get(&row.open_time) {
+                        Some(kept) if kept.is_final || !row.is_final => {}
+                        _ => {
+                            a.rows.insert(row.open_time, row);
+                        }
+                    }
+                    true
+                },
+            )
             .map_err(|e| e.to_string())?;
-        if let Some(e) = bad {
-            return Err(format!(
-                "while reading the candles of {}: a stored candle does not parse: {e}",
-                source.namespace
-            ));
-        }
     }
     Ok(acc
         .into_iter()
@@ -413,13 +400,6 @@ fn refused_only(daemon: &Daemon, selector: &SeriesSelector, known: &[Series]) ->
                 base: None,
                 quote: None,
                 timeframe: timeframe.to_owned(),
-                open_time: 0,
-                open: String::new(),
-                high: String::new(),
-                low: String::new(),
-                close: String::new(),
-                volume: String::new(),
-                is_final: false,
             };
             let seen = known.iter().chain(out.iter()).any(|s| s.key == key);
             if seen || !matches(selector, &source.exchange, &probe) {

@@ -13,10 +13,10 @@
 //! `"synthetic": true`, so `records`, `data export` (Parquet metadata, CSV header comment)
 //! and anything reading the store can tell it from market data.
 
-use exsync_plugin_api::{Candle, Record};
+use rust_decimal::Decimal;
 use serde_json::json;
 
-use crate::store::StoredRecord;
+use crate::store::{CandleSeries, CandleValues};
 
 /// Symbols made when the request names none.
 pub const DEFAULT_SYMBOLS: [&str; 3] = ["BTC/USDT", "ETH/USDT", "SOL/USDT"];
@@ -256,52 +256,39 @@ pub fn roll_up(fine: &[TickCandle], k: usize) -> Vec<TickCandle> {
         .collect()
 }
 
-/// `12345` with 2 decimals is `123.45`: exact, from whole units.
-fn decimal(units: i64, decimals: u32) -> String {
-    if decimals == 0 {
-        return units.to_string();
+/// A sample series as the candle table keeps it.
+pub fn series(symbol: &str, timeframe: &str) -> CandleSeries {
+    let mut parts = symbol.split('/');
+    CandleSeries {
+        symbol: symbol.to_owned(),
+        timeframe: timeframe.to_owned(),
+        base: parts.next().map(str::to_owned),
+        quote: parts.next().map(str::to_owned),
     }
-    let scale = 10i64.pow(decimals);
-    let sign = if units < 0 { "-" } else { "" };
-    let u = units.unsigned_abs();
-    let s = scale as u64;
-    format!(
-        "{sign}{}.{:0width$}",
-        u / s,
-        u % s,
-        width = decimals as usize
-    )
 }
 
-/// A candle as the store keeps it, marked synthetic in `raw`.
-pub fn stored(symbol: &str, timeframe: &str, seed: u64, c: &TickCandle) -> StoredRecord {
+/// A candle's exact values: whole ticks and volume units at the symbol's decimal places.
+pub fn values(symbol: &str, c: &TickCandle) -> CandleValues {
     let base = symbol.split('/').next().unwrap_or(symbol);
-    let quote = symbol.split('/').nth(1);
     let p = profile(base);
-    let price = |t| decimal(t, p.price_decimals);
-    let record = Record::Candle(Candle {
-        symbol: symbol.to_owned(),
-        base: Some(base.to_owned()),
-        quote: quote.map(str::to_owned),
-        timeframe: timeframe.to_owned(),
+    let price = |t| Decimal::new(t, p.price_decimals);
+    CandleValues {
         open_time: c.open_time,
-        open: price(c.open),
-        high: price(c.high),
-        low: price(c.low),
-        close: price(c.close),
-        volume: decimal(c.volume, p.volume_decimals),
+        values: [
+            price(c.open),
+            price(c.high),
+            price(c.low),
+            price(c.close),
+            Decimal::new(c.volume, p.volume_decimals),
+        ],
         is_final: true,
-        // Short: the benchmark stores 10 million of these.
-        raw: json!({ "synthetic": true, "seed": seed }),
-    });
-    StoredRecord {
-        kind: "candle",
-        id: record.id(),
-        timestamp: c.open_time,
-        json: serde_json::to_string(&record)
-            .expect("records serialize")
-            .into(),
     }
+}
+
+/// The `raw` of every sample candle: short (the benchmark stores 10 million), and saying
+/// it is made up.
+pub fn raw(seed: u64) -> String {
+    json!({ "synthetic": true, "seed": seed }).to_string()
 }
 
 #[cfg(test)]
@@ -365,14 +352,24 @@ mod tests {
             close: 4_200_100,
             volume: 7,
         };
-        let r = stored("BTC/USDT", "1h", 3, &c);
-        assert_eq!(r.id, "BTC/USDT:1h:0");
-        let v: serde_json::Value = serde_json::from_str(&r.json).unwrap();
-        assert_eq!(v["open"], "42000.01");
-        assert_eq!(v["volume"], "0.00007");
-        assert_eq!(v["raw"]["synthetic"], true);
-        assert_eq!(v["final"], true);
-        assert_eq!(decimal(-5, 3), "-0.005");
+        let v = values("BTC/USDT", &c);
+        assert_eq!(v.values[0].to_string(), "42000.01");
+        assert_eq!(v.values[1].to_string(), "42001.05");
+        assert_eq!(
+            v.values[3].to_string(),
+            "42001.00",
+            "the tick's places are kept"
+        );
+        assert_eq!(v.values[4].to_string(), "0.00007");
+        assert!(v.is_final);
+        let s = series("BTC/USDT", "1h");
+        assert_eq!(
+            (s.base.as_deref(), s.quote.as_deref()),
+            (Some("BTC"), Some("USDT"))
+        );
+        let raw: serde_json::Value = serde_json::from_str(&raw(3)).unwrap();
+        assert_eq!(raw["synthetic"], true);
+        assert_eq!(raw["seed"], 3);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::{decode, encode, Hello, Request, Response, PROTOCOL_VERSION};
+use crate::{decode_response, encode, Hello, Request, Response, PROTOCOL_VERSION};
 
 /// Why talking to the daemon failed.
 #[derive(Debug, thiserror::Error)]
@@ -105,7 +105,7 @@ impl Client {
         if n == 0 {
             return Err(ClientError::Closed);
         }
-        decode(&line).map_err(|e| ClientError::Malformed {
+        decode_response(&line).map_err(|e| ClientError::Malformed {
             message: e.to_string(),
             line,
         })

@@ -26,7 +26,8 @@ pub use client::{Client, ClientError};
 pub use message::*;
 
 /// Bumped on any incompatible change to the messages.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// 2: [`CandleRow`] amounts are integers with per-batch scales, no longer decimal strings.
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// The longest line either side accepts.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
@@ -41,6 +42,17 @@ pub fn encode<T: serde::Serialize>(message: &T) -> String {
 /// Decodes one line (with or without its newline).
 pub fn decode<T: serde::de::DeserializeOwned>(line: &str) -> Result<T, serde_json::Error> {
     serde_json::from_str(line.trim_end_matches(['\n', '\r']))
+}
+
+/// Decodes one response line. A [`CandleBatch`], the one bulky response, is read straight
+/// into its struct: the tagged-enum route first buffers the whole line as untyped content,
+/// which costs time and cannot hold the batch's 128-bit amounts.
+pub fn decode_response(line: &str) -> Result<Response, serde_json::Error> {
+    let line = line.trim_end_matches(['\n', '\r']);
+    if line.starts_with(r#"{"type":"candle_batch","#) {
+        return serde_json::from_str(line).map(Response::CandleBatch);
+    }
+    serde_json::from_str(line)
 }
 
 /// Masks a credential for display: `abcd****mnop`; short values show no character at all.
@@ -176,5 +188,20 @@ mod tests {
             serde_json::to_string(&pair).unwrap(),
             r#"{"request":{"method":"GET","path":"/api/v3/account?timestamp=REDACTED"},"response":{"status":200,"headers":{},"body":"{\"a\":1.10}"}}"#
         );
+    fn candle_rows_carry_38_digit_amounts_exactly() {
+        let max = 10i128.pow(38) - 1;
+        let batch = Response::CandleBatch(CandleBatch {
+            exchange: "binance".into(),
+            scales: [2, 2, 2, 2, 18],
+            rows: vec![
+                CandleRow(1_700_000_000_000, 4_200_050, 0, -1, max, -max, true),
+                CandleRow(-1, 1, 2, 3, 4, 5, false),
+            ],
+            ..Default::default()
+        });
+        let line = encode(&batch);
+        assert!(line.contains("[1700000000000,4200050,0,-1,"), "{line}");
+        let back = decode_response(&line).unwrap();
+        assert_eq!(back, batch);
     }
 }

@@ -1077,17 +1077,23 @@ pub struct DataExportRequest {
 }
 
 /// One stored candle as `data export` streams it: `[open_time, open, high, low, close,
-/// volume, final]`, amounts as the exact decimal strings the store holds.
+/// volume, final]`, each amount an exact integer of 10^-scale units, the scale of its column
+/// given once per batch in [`CandleBatch::scales`]: `42000.5` at scale 2 is `4200050`.
+/// Integers, not decimal strings: short on the wire and read without parsing a decimal.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct CandleRow(
     pub i64,
-    pub String,
-    pub String,
-    pub String,
-    pub String,
-    pub String,
+    pub i128,
+    pub i128,
+    pub i128,
+    pub i128,
+    pub i128,
     pub bool,
 );
+
+/// The most decimal places a [`CandleRow`] amount has: that of the exported
+/// `DECIMAL(38, 18)`.
+pub const CANDLE_MAX_SCALE: u32 = 18;
 
 /// Non-final: a batch of candles of one series, in no promised order. Batches of one series
 /// follow each other; a series may come again (two integrations of one exchange), and the
@@ -1107,6 +1113,9 @@ pub struct CandleBatch {
     pub timeframe: String,
     /// Made up by `data generate-sample`, not fetched from an exchange.
     pub synthetic: bool,
+    /// Decimal places of the open, high, low, close and volume columns of `rows`, each at
+    /// most [`CANDLE_MAX_SCALE`].
+    pub scales: [u32; 5],
     pub rows: Vec<CandleRow>,
 }
 

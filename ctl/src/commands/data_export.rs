@@ -7,9 +7,9 @@
 //! (redb opens a file in one process only), but the files belong to the operator: written
 //! here, they get the operator's owner and permissions in a directory the daemon never needs
 //! to reach (the daemon runs as its own `exsync` user with a private state directory). The
-//! cost is the trip over the socket, a compact JSON array of about 90 bytes per candle,
-//! decoded here while the daemon reads the next batch, so the two processes work in
-//! parallel. Measured figures for 10 million candles are in `scripts/bench-data.sh`.
+//! cost is the trip over the socket, a JSON array of integers of about 60 bytes per candle
+//! (amounts as integers with one scale per batch column), decoded here while the daemon
+//! reads the next batch, so the two processes work in parallel. Measured figures for 10 million candles are in `scripts/bench-data.sh`.
 //!
 //! # Files
 //!
@@ -329,8 +329,21 @@ pub fn data_export(ctx: &Context, args: &DataExportArgs) -> Result<Exit, Failure
         timeframes: args.timeframes.clone(),
         include_open: args.include_open,
     });
+    // Each series is merged and written on a thread of its own while the next one arrives
+    // over the socket, so the daemon keeps reading the store meanwhile. One series at a time
+    // waits for the writer: memory stays near two series.
+    let (to_writer, series_in) = std::sync::mpsc::sync_channel::<Series>(0);
+    let (dir, format) = (args.dir.clone(), args.format);
+    let writer = std::thread::spawn(move || -> Result<Vec<ExportedFile>, Failure> {
+        let mut files = Vec::new();
+        for series in series_in {
+            files.push(write_series(&dir, format, series)?);
+        }
+        Ok(files)
+    });
+    // Only when the writer failed: its own error is reported instead.
+    let writer_stopped = || export_failure("the file writer stopped".into(), "");
     let mut current: Option<Series> = None;
-    let mut files = Vec::new();
     let answer = ctx.request(&request, |response| {
         let Response::CandleBatch(batch) = response else {
             return Ok(());
@@ -338,7 +351,7 @@ pub fn data_export(ctx: &Context, args: &DataExportArgs) -> Result<Exit, Failure
         let stem = file_stem(&batch);
         if current.as_ref().is_some_and(|s| s.file_stem != stem) {
             let done = current.take().expect("checked");
-            files.push(write_series(&args.dir, args.format, done)?);
+            to_writer.send(done).map_err(|_| writer_stopped())?;
         }
         let series = current.get_or_insert_with(|| Series {
             exchange: batch.exchange.clone(),
@@ -350,6 +363,26 @@ pub fn data_export(ctx: &Context, args: &DataExportArgs) -> Result<Exit, Failure
         });
         series.synthetic |= batch.synthetic;
         series.rows.reserve(batch.rows.len());
+        let name = || {
+            format!(
+                "{} {} {} (integration {})",
+                batch.exchange, batch.symbol, batch.timeframe, batch.integration
+            )
+        };
+        let mut factors = [0i128; 5];
+        for (i, &scale) in batch.scales.iter().enumerate() {
+            if scale > DECIMAL_SCALE {
+                return Err(export_failure(
+                    format!(
+                        "while exporting {}: the daemon sent {} at {scale} decimal places, more than DECIMAL({DECIMAL_PRECISION},{DECIMAL_SCALE}) holds",
+                        name(),
+                        VALUE_COLUMNS[i]
+                    ),
+                    "use an exsyncctl of the daemon's version",
+                ));
+            }
+            factors[i] = 10i128.pow(DECIMAL_SCALE - scale);
+        }
         for row in batch.rows {
             let mut values = [0i128; 5];
             for (i, text) in [&row.1, &row.2, &row.3, &row.4, &row.5].iter().enumerate() {
@@ -370,6 +403,24 @@ pub fn data_export(ctx: &Context, args: &DataExportArgs) -> Result<Exit, Failure
                          leave this series out with --symbols/--timeframes",
                     )
                 })?;
+            for (i, m) in [row.1, row.2, row.3, row.4, row.5].into_iter().enumerate() {
+                values[i] = m
+                    .checked_mul(factors[i])
+                    .filter(|v| v.unsigned_abs() < 10u128.pow(DECIMAL_PRECISION))
+                    .ok_or_else(|| {
+                        export_failure(
+                            format!(
+                                "while exporting {}: the {} of the candle opening at {} ({}) \
+                                 does not fit DECIMAL({DECIMAL_PRECISION},{DECIMAL_SCALE})",
+                                name(),
+                                VALUE_COLUMNS[i],
+                                show_time(row.0),
+                                row.0
+                            ),
+                            "nothing was rounded and the files written so far are complete; \
+                             leave this series out with --symbols/--timeframes",
+                        )
+                    })?;
             }
             series.rows.push(Row {
                 open_time: row.0,
@@ -377,14 +428,27 @@ pub fn data_export(ctx: &Context, args: &DataExportArgs) -> Result<Exit, Failure
             });
         }
         Ok(())
-    })?;
-    let report: DataExportReport = match answer {
-        Response::DataExport(report) => report,
-        other => return Err(unexpected("data_export", &other)),
-    };
-    if let Some(done) = current.take() {
-        files.push(write_series(&args.dir, args.format, done)?);
+    });
+    let answer = answer.and_then(|answer| match answer {
+        Response::DataExport(report) => Ok(report),
+        other => Err(unexpected("data_export", &other)),
+    });
+    if answer.is_ok() {
+        if let Some(done) = current.take() {
+            // A failed send means a failed writer, whose error follows.
+            let _ = to_writer.send(done);
+        }
     }
+    drop(to_writer);
+    let written = writer.join().unwrap_or_else(|_| {
+        Err(export_failure(
+            "while writing the export files: the writer thread panicked".into(),
+            "the files written so far are complete; run the export again",
+        ))
+    });
+    // The writer's failure first: it explains a stopped request.
+    let files = written?;
+    let report: DataExportReport = answer?;
     let summary = ExportSummary {
         dir: args.dir.display().to_string(),
         format: args.format.extension().to_owned(),
@@ -458,11 +522,7 @@ fn write_series(dir: &Path, format: ExportFormat, series: Series) -> Result<Expo
         (Vec::new(), false)
     };
     let from_store = series.rows.len() as u64;
-    let mut rows = series.rows;
-    rows.extend(existing);
-    // Stable sort: for one open time the store's row (first) stays first and wins.
-    rows.sort_by_key(|r| r.open_time);
-    rows.dedup_by_key(|r| r.open_time);
+    let rows = merge_rows(series.rows, existing);
     // The store's rows are unique per open time, so the rest came from the file.
     let kept = rows.len() as u64 - from_store.min(rows.len() as u64);
     let synthetic = series.synthetic || existing_synthetic;
@@ -504,6 +564,38 @@ fn write_series(dir: &Path, format: ExportFormat, series: Series) -> Result<Expo
         from_store,
         kept,
     })
+}
+
+/// The union by open time of the store's rows and a file's, oldest first, each open time
+/// once: where both have it, the store's row wins. Both come sorted (the daemon sends a
+/// series oldest first, our files are written so), so this is one pass over two runs; rows
+/// out of order are sorted first, stably, so the first of equal times still wins.
+fn merge_rows(mut store: Vec<Row>, mut file: Vec<Row>) -> Vec<Row> {
+    for run in [&mut store, &mut file] {
+        if !run.is_sorted_by_key(|r| r.open_time) {
+            run.sort_by_key(|r| r.open_time);
+        }
+    }
+    let mut out = Vec::with_capacity(store.len() + file.len());
+    let (mut a, mut b) = (store.into_iter().peekable(), file.into_iter().peekable());
+    loop {
+        match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => {
+                if x.open_time <= y.open_time {
+                    let x = a.next().expect("peeked");
+                    while b.next_if(|y| y.open_time == x.open_time).is_some() {}
+                    out.push(x);
+                } else {
+                    out.push(b.next().expect("peeked"));
+                }
+            }
+            (Some(_), None) => out.extend(&mut a),
+            (None, Some(_)) => out.extend(&mut b),
+            (None, None) => break,
+        }
+    }
+    out.dedup_by_key(|r| r.open_time);
+    out
 }
 
 fn write_parquet(path: &Path, rows: &[Row], metadata: &[(&str, String)]) -> Result<(), String> {
@@ -885,6 +977,35 @@ mod tests {
             e.message
         );
         assert!(!gone.exists());
+    fn merge_rows_is_a_union_by_time_where_the_store_wins() {
+        let r = |t: i64, v: i128| Row {
+            open_time: t,
+            values: [v; 5],
+        };
+        let times = |rows: &[Row]| {
+            rows.iter()
+                .map(|r| (r.open_time, r.values[0]))
+                .collect::<Vec<_>>()
+        };
+        type Case = (Vec<Row>, Vec<Row>, Vec<(i64, i128)>);
+        let cases: Vec<Case> = vec![
+            (vec![], vec![r(1, 9)], vec![(1, 9)]),
+            (vec![r(1, 1)], vec![], vec![(1, 1)]),
+            (
+                vec![r(2, 1), r(4, 1)],
+                vec![r(1, 9), r(2, 9), r(3, 9), r(5, 9)],
+                vec![(1, 9), (2, 1), (3, 9), (4, 1), (5, 9)],
+            ),
+            // Out of order, and a time twice in the file: sorted, the store still wins.
+            (
+                vec![r(3, 1), r(1, 1)],
+                vec![r(3, 9), r(2, 9), r(2, 8)],
+                vec![(1, 1), (2, 9), (3, 1)],
+            ),
+        ];
+        for (store, file, want) in cases {
+            assert_eq!(times(&merge_rows(store, file)), want);
+        }
     }
 
     #[test]

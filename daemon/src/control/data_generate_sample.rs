@@ -1,8 +1,10 @@
 //! Invoked when calling `exsyncctl data generate-sample`.
 //!
-//! Makes the synthetic series of [`crate::sample`] and merges them into the store under the
-//! integration [`SAMPLE_EXCHANGE`], one partition per (symbol, timeframe), in pages like a
-//! sync: a re-run with the same seed changes nothing, another seed replaces the values.
+//! Makes the synthetic series of [`crate::sample`] and merges them into the store's candle
+//! table under the integration [`SAMPLE_EXCHANGE`], one partition per (symbol, timeframe),
+//! in pages like a sync but without the JSON of a plugin's records
+//! ([`crate::store::Store::commit_candles`]): a re-run with the same seed changes nothing,
+//! another seed replaces the values.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,7 +17,7 @@ use super::failure;
 use crate::daemon::Daemon;
 use crate::events::SampleGenerated;
 use crate::sample::{self, SampleSpec};
-use crate::store::{PageWrite, PartitionKey};
+use crate::store::{NewCandle, PartitionKey};
 
 /// Candles per store transaction: large pages amortise the commit (one disk flush each).
 const PAGE: usize = 20_000;
@@ -92,25 +94,24 @@ pub async fn data_generate_sample(
                     partition: &partition,
                 };
                 let tf_ms = sample::timeframe_ms(timeframe).expect("checked");
+                let series = [sample::series(symbol, timeframe)];
+                let raw = sample::raw(spec.seed);
+                let mut page = Vec::with_capacity(PAGE.min(candles.len()));
                 for chunk in candles.chunks(PAGE) {
                     let t = Instant::now();
-                    let records = chunk
-                        .iter()
-                        .map(|c| sample::stored(symbol, timeframe, spec.seed, c))
-                        .collect();
+                    page.clear();
+                    page.extend(chunk.iter().map(|c| NewCandle {
+                        series: 0,
+                        candle: sample::values(symbol, c),
+                        raw: &raw,
+                    }));
                     generate += t.elapsed();
-                    let page = PageWrite {
-                        records,
-                        assets: Default::default(),
-                        next_cursor: None,
-                        covered: Some(Range {
-                            from_ms: chunk[0].open_time,
-                            to_ms: chunk[chunk.len() - 1].open_time + tf_ms,
-                        }),
-                        unavailable: None,
+                    let covered = Range {
+                        from_ms: chunk[0].open_time,
+                        to_ms: chunk[chunk.len() - 1].open_time + tf_ms,
                     };
                     let t = Instant::now();
-                    store.commit_page(key, &page)?;
+                    store.commit_candles(key, &series, &page, Some(covered))?;
                     merge += t.elapsed();
                 }
                 report.candles += candles.len() as u64;
