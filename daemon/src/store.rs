@@ -12,12 +12,11 @@
 //!
 //! This module owns the table layout and nothing else; what a record means is the engine's.
 
-use std::collections::{BTreeSet, HashMap};
 mod candles;
 
 pub use candles::{CandleSeries, CandleValues, NewCandle};
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use exsync_protocol::{ErrorInfo, Range};
@@ -347,6 +346,7 @@ impl Store {
             txn.open_table(PAGE_DUPLICATES)
                 .doing(|| "creating tables".into())?;
             txn.open_table(CANDLE_DEPTH)
+                .doing(|| "creating tables".into())?;
             txn.open_table(candles::CANDLE_SERIES)
                 .doing(|| "creating tables".into())?;
             txn.open_table(candles::CANDLES)

@@ -188,6 +188,9 @@ mod tests {
             serde_json::to_string(&pair).unwrap(),
             r#"{"request":{"method":"GET","path":"/api/v3/account?timestamp=REDACTED"},"response":{"status":200,"headers":{},"body":"{\"a\":1.10}"}}"#
         );
+    }
+
+    #[test]
     fn candle_rows_carry_38_digit_amounts_exactly() {
         let max = 10i128.pow(38) - 1;
         let batch = Response::CandleBatch(CandleBatch {

@@ -342,7 +342,7 @@ pub fn data_export(ctx: &Context, args: &DataExportArgs) -> Result<Exit, Failure
         Ok(files)
     });
     // Only when the writer failed: its own error is reported instead.
-    let writer_stopped = || export_failure("the file writer stopped".into(), "");
+    let writer_stopped = || file_failure("the file writer stopped".into(), "");
     let mut current: Option<Series> = None;
     let answer = ctx.request(&request, |response| {
         let Response::CandleBatch(batch) = response else {
@@ -372,7 +372,7 @@ pub fn data_export(ctx: &Context, args: &DataExportArgs) -> Result<Exit, Failure
         let mut factors = [0i128; 5];
         for (i, &scale) in batch.scales.iter().enumerate() {
             if scale > DECIMAL_SCALE {
-                return Err(export_failure(
+                return Err(value_failure(
                     format!(
                         "while exporting {}: the daemon sent {} at {scale} decimal places, more than DECIMAL({DECIMAL_PRECISION},{DECIMAL_SCALE}) holds",
                         name(),
@@ -385,30 +385,12 @@ pub fn data_export(ctx: &Context, args: &DataExportArgs) -> Result<Exit, Failure
         }
         for row in batch.rows {
             let mut values = [0i128; 5];
-            for (i, text) in [&row.1, &row.2, &row.3, &row.4, &row.5].iter().enumerate() {
-                values[i] = parse_decimal(text).map_err(|e| {
-                    value_failure(
-                        format!(
-                            "while exporting {} {} {} (integration {}): the {} of the candle \
-                             opening at {} ({}): {e}",
-                            batch.exchange,
-                            batch.symbol,
-                            batch.timeframe,
-                            batch.integration,
-                            VALUE_COLUMNS[i],
-                            show_time(row.0),
-                            row.0
-                        ),
-                        "nothing was rounded and the files written so far are complete; \
-                         leave this series out with --symbols/--timeframes",
-                    )
-                })?;
             for (i, m) in [row.1, row.2, row.3, row.4, row.5].into_iter().enumerate() {
                 values[i] = m
                     .checked_mul(factors[i])
                     .filter(|v| v.unsigned_abs() < 10u128.pow(DECIMAL_PRECISION))
                     .ok_or_else(|| {
-                        export_failure(
+                        value_failure(
                             format!(
                                 "while exporting {}: the {} of the candle opening at {} ({}) \
                                  does not fit DECIMAL({DECIMAL_PRECISION},{DECIMAL_SCALE})",
@@ -441,7 +423,7 @@ pub fn data_export(ctx: &Context, args: &DataExportArgs) -> Result<Exit, Failure
     }
     drop(to_writer);
     let written = writer.join().unwrap_or_else(|_| {
-        Err(export_failure(
+        Err(file_failure(
             "while writing the export files: the writer thread panicked".into(),
             "the files written so far are complete; run the export again",
         ))
@@ -977,6 +959,9 @@ mod tests {
             e.message
         );
         assert!(!gone.exists());
+    }
+
+    #[test]
     fn merge_rows_is_a_union_by_time_where_the_store_wins() {
         let r = |t: i64, v: i128| Row {
             open_time: t,
