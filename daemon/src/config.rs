@@ -238,6 +238,27 @@ struct IntegrationFile {
     /// How far back, relative to now (`30d`): the other form of `start`.
     #[serde(default)]
     history: Option<String>,
+    /// `[rate_limits.BUCKET]`: a smaller request budget than the plugin's.
+    #[serde(default)]
+    rate_limits: BTreeMap<String, RateLimitFile>,
+}
+
+/// `[rate_limits.BUCKET]` as written: `capacity` cost units per `window`.
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct RateLimitFile {
+    capacity: u32,
+    window: String,
+}
+
+/// A budget the operator set for one of the plugin's rate-limit buckets: it replaces the
+/// manifest's size (the host checks that the bucket exists). Integrations sharing the budget
+/// run at the strictest rate any of them sets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimitOverride {
+    pub bucket: String,
+    pub capacity: u32,
+    pub window: Duration,
 }
 
 /// `[notify]`: a webhook told when a stream starts failing and when it recovers.
@@ -361,6 +382,8 @@ pub struct IntegrationConfig {
     /// `primary_currency`: stored and shown; checked against the account's assets by
     /// `exsyncctl integrations NAME` once balances are synced.
     pub primary_currency: Option<String>,
+    /// `[rate_limits.BUCKET]`: budgets smaller than the plugin's.
+    pub rate_limits: Vec<RateLimitOverride>,
 }
 
 /// The directory of public data sources, beside `integrations.d`.
@@ -470,6 +493,7 @@ impl PublicCandles {
             retention: crate::prune::Retention::default(),
             keep: Vec::new(),
             primary_currency: None,
+            rate_limits: Vec::new(),
         }
     }
 }
@@ -731,6 +755,28 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         max_consecutive_failures: file.max_consecutive_failures,
     })
     .map_err(err)?;
+    let mut rate_limits = Vec::new();
+    for (bucket, rl) in &file.rate_limits {
+        let window = humantime::parse_duration(&rl.window)
+            .ok()
+            .filter(|w| !w.is_zero())
+            .ok_or_else(|| {
+                err(format!(
+                    "[rate_limits.{bucket}] window {:?} is not a duration like 10s or 1m",
+                    rl.window
+                ))
+            })?;
+        if rl.capacity == 0 {
+            return Err(err(format!(
+                "[rate_limits.{bucket}] capacity must be at least 1"
+            )));
+        }
+        rate_limits.push(RateLimitOverride {
+            bucket: bucket.clone(),
+            capacity: rl.capacity,
+            window,
+        });
+    }
     let options = serde_json::to_value(&file.options)
         .ok()
         .and_then(|v| v.as_object().cloned())
@@ -759,6 +805,7 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         retention,
         keep,
         primary_currency: file.primary_currency,
+        rate_limits,
     })
 }
 

@@ -1046,6 +1046,7 @@ mod tests {
             retention: Default::default(),
             keep: Vec::new(),
             primary_currency: None,
+            rate_limits: Vec::new(),
             public: false,
             candle_history_days: None,
             spike_threshold: None,

@@ -421,8 +421,13 @@ fn connect(
             exchange: cfg.exchange.clone(),
             allowed_hosts,
             rate_limits: manifest.rate_limits.clone(),
+            rate_limit_overrides: cfg.rate_limits.clone(),
             pace: cfg.budget,
             redactor: it.redactor.clone(),
+            key_id: crate::host::key_id(
+                &cfg.exchange,
+                credentials.get("api_key").map_or("", String::as_str),
+            ),
             use_proxy: !loopback,
         },
     )
