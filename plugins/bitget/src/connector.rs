@@ -93,6 +93,7 @@ impl Connector for BitgetConnector {
             window_ms: BUCKET_WINDOW_MS,
             used_header: None,
             ban_statuses: Vec::new(),
+            ..RateLimit::default()
         };
         m.rate_limits = vec![
             bucket(BUCKET_PUBLIC, PUBLIC_PER_SECOND),

@@ -85,6 +85,7 @@ impl Connector for BitmexConnector {
             // unconfirmed: the status of BitMEX's IP ban; 403 also means "access denied", so
             // it is not declared a ban.
             ban_statuses: Vec::new(),
+            ..RateLimit::default()
         };
         m.rate_limits = vec![
             bucket(BUCKET_PRIVATE, PRIVATE_PER_MINUTE),

@@ -91,6 +91,7 @@ impl Connector for BybitConnector {
             window_ms,
             used_header: None,
             ban_statuses: vec![BAN_STATUS],
+            ..RateLimit::default()
         };
         m.rate_limits = vec![
             bucket(BUCKET_PUBLIC, PUBLIC_PER_WINDOW, PUBLIC_WINDOW_MS),

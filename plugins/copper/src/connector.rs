@@ -71,6 +71,7 @@ impl Connector for CopperConnector {
             window_ms: RATE_WINDOW_MS,
             used_header: None,
             ban_statuses: Vec::new(),
+            ..RateLimit::default()
         }];
         // No documented lookback limit; the window is this plugin's, over Copper's orders list.
         m.history = [

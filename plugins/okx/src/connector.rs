@@ -83,6 +83,7 @@ impl Connector for OkxConnector {
                 window_ms: e.window_ms,
                 used_header: None,
                 ban_statuses: Vec::new(),
+                ..RateLimit::default()
             })
             .collect();
         let limit = |stream, lookback: Option<i64>, window: Option<i64>| HistoryLimit {
