@@ -45,6 +45,7 @@ budget = true
 api_key = "env:BENCH_KEY"
 api_secret = "env:BENCH_SECRET"
 [streams]
+balances = "24h"
 trades = "24h"
 orders = "24h"
 [rate_limits.ip]

@@ -12,7 +12,7 @@ use exsync_plugin_api::window::{WindowRequest, WindowRule};
 use exsync_plugin_api::{
     CheckReport, Connector, ConnectorConfig, CredentialField, ErrorKind, HistoryLimit, Host,
     HttpRequest, HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError,
-    RateLimit, Record, Stream,
+    RateLimit, RateScope, Record, Stream,
 };
 
 use crate::config::{split_unified, BitmexConfig};
@@ -91,6 +91,12 @@ impl Connector for BitmexConnector {
             bucket(BUCKET_PRIVATE, PRIVATE_PER_MINUTE),
             bucket(BUCKET_PUBLIC, PUBLIC_PER_MINUTE),
         ];
+        // BitMEX counts private endpoints per account (UID), public ones per IP.
+        for limit in &mut m.rate_limits {
+            if limit.bucket != BUCKET_PUBLIC {
+                limit.scope = RateScope::Key;
+            }
+        }
         // BitMEX keeps the whole history and limits no window; our windows are ours.
         let limit = |stream, window| HistoryLimit {
             stream,
