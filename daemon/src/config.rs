@@ -881,6 +881,40 @@ mod tests {
     }
 
     #[test]
+    fn rate_limits_size_a_bucket_and_a_bad_one_says_which() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = "exchange = \"binance\"\n[credentials]\napi_key = \"env:K\"\n";
+        let p = write(
+            dir.path(),
+            "b.toml",
+            &format!("{base}[rate_limits.ip]\ncapacity = 1200\nwindow = \"10s\"\n"),
+        );
+        let c = load_integration(&p).unwrap();
+        assert_eq!(
+            c.rate_limits,
+            vec![RateLimitOverride {
+                bucket: "ip".into(),
+                capacity: 1200,
+                window: Duration::from_secs(10),
+            }]
+        );
+        let p = write(
+            dir.path(),
+            "c.toml",
+            &format!("{base}[rate_limits.ip]\ncapacity = 1200\nwindow = \"often\"\n"),
+        );
+        let e = load_integration(&p).unwrap_err().to_string();
+        assert!(e.contains("[rate_limits.ip] window \"often\""), "{e}");
+        let p = write(
+            dir.path(),
+            "d.toml",
+            &format!("{base}[rate_limits.ip]\ncapacity = 0\nwindow = \"1m\"\n"),
+        );
+        let e = load_integration(&p).unwrap_err().to_string();
+        assert!(e.contains("capacity must be at least 1"), "{e}");
+    }
+
+    #[test]
     fn design_example_parses() {
         let dir = tempfile::tempdir().unwrap();
         let p = write(

@@ -966,13 +966,15 @@ mod tests {
             b.answered(g).await;
         }
         assert!(start.elapsed() < Duration::from_millis(10));
-        let (_, waited, _) = b.acquire(1, true).await.unwrap();
+        let (g, waited, _) = b.acquire(1, true).await.unwrap();
+        b.answered(g).await;
         assert!(waited >= Duration::from_secs(4), "{waited:?}");
         // The new window allows the exchange's limit (50), not the manifest's (100), until an
         // answer speaks of it.
         let start = Instant::now();
         for _ in 0..49 {
-            b.acquire(1, true).await.unwrap();
+            let (g, _, _) = b.acquire(1, true).await.unwrap();
+            b.answered(g).await;
         }
         assert!(start.elapsed() < Duration::from_millis(10));
         let (_, waited, _) = b.acquire(1, true).await.unwrap();
