@@ -368,6 +368,27 @@ struct IntegrationFile {
     /// How far back, relative to now (`30d`): the other form of `start`.
     #[serde(default)]
     history: Option<String>,
+    /// `[rate_limits.BUCKET]`: a smaller request budget than the plugin's.
+    #[serde(default)]
+    rate_limits: BTreeMap<String, RateLimitFile>,
+}
+
+/// `[rate_limits.BUCKET]` as written: `capacity` cost units per `window`.
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct RateLimitFile {
+    capacity: u32,
+    window: String,
+}
+
+/// A budget the operator set for one of the plugin's rate-limit buckets: it replaces the
+/// manifest's size (the host checks that the bucket exists). Integrations sharing the budget
+/// run at the strictest rate any of them sets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimitOverride {
+    pub bucket: String,
+    pub capacity: u32,
+    pub window: Duration,
 }
 
 /// `[notify]`: a webhook told when a stream starts failing and when it recovers.
@@ -548,6 +569,8 @@ pub struct IntegrationConfig {
     /// `primary_currency`: stored and shown; checked against the account's assets by
     /// `exsyncctl integrations NAME` once balances are synced.
     pub primary_currency: Option<String>,
+    /// `[rate_limits.BUCKET]`: budgets smaller than the plugin's.
+    pub rate_limits: Vec<RateLimitOverride>,
 }
 
 /// The `[streams]` key that is no stream: `[streams.transfers] include = [...]`.
@@ -661,6 +684,7 @@ impl PublicCandles {
             keep: Vec::new(),
             fetch: crate::policy::Fetch::default(),
             primary_currency: None,
+            rate_limits: Vec::new(),
         }
     }
 }
@@ -983,6 +1007,29 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
     })
     .map_err(err)?;
     let mut options = serde_json::to_value(&file.options)
+    let mut rate_limits = Vec::new();
+    for (bucket, rl) in &file.rate_limits {
+        let window = humantime::parse_duration(&rl.window)
+            .ok()
+            .filter(|w| !w.is_zero())
+            .ok_or_else(|| {
+                err(format!(
+                    "[rate_limits.{bucket}] window {:?} is not a duration like 10s or 1m",
+                    rl.window
+                ))
+            })?;
+        if rl.capacity == 0 {
+            return Err(err(format!(
+                "[rate_limits.{bucket}] capacity must be at least 1"
+            )));
+        }
+        rate_limits.push(RateLimitOverride {
+            bucket: bucket.clone(),
+            capacity: rl.capacity,
+            window,
+        });
+    }
+    let options = serde_json::to_value(&file.options)
         .ok()
         .and_then(|v| v.as_object().cloned())
         .unwrap_or_default();
@@ -1037,6 +1084,7 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         keep,
         fetch,
         primary_currency: file.primary_currency,
+        rate_limits,
     })
 }
 
@@ -1109,6 +1157,40 @@ mod tests {
         let p = dir.join(name);
         std::fs::write(&p, text).unwrap();
         p
+    }
+
+    #[test]
+    fn rate_limits_size_a_bucket_and_a_bad_one_says_which() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = "exchange = \"binance\"\n[credentials]\napi_key = \"env:K\"\n";
+        let p = write(
+            dir.path(),
+            "b.toml",
+            &format!("{base}[rate_limits.ip]\ncapacity = 1200\nwindow = \"10s\"\n"),
+        );
+        let c = load_integration(&p).unwrap();
+        assert_eq!(
+            c.rate_limits,
+            vec![RateLimitOverride {
+                bucket: "ip".into(),
+                capacity: 1200,
+                window: Duration::from_secs(10),
+            }]
+        );
+        let p = write(
+            dir.path(),
+            "c.toml",
+            &format!("{base}[rate_limits.ip]\ncapacity = 1200\nwindow = \"often\"\n"),
+        );
+        let e = load_integration(&p).unwrap_err().to_string();
+        assert!(e.contains("[rate_limits.ip] window \"often\""), "{e}");
+        let p = write(
+            dir.path(),
+            "d.toml",
+            &format!("{base}[rate_limits.ip]\ncapacity = 0\nwindow = \"1m\"\n"),
+        );
+        let e = load_integration(&p).unwrap_err().to_string();
+        assert!(e.contains("capacity must be at least 1"), "{e}");
     }
 
     #[test]

@@ -1131,6 +1131,7 @@ mod tests {
             keep: Vec::new(),
             fetch: Default::default(),
             primary_currency: None,
+            rate_limits: Vec::new(),
             public: false,
             candle_history_days: None,
             spike_threshold: None,

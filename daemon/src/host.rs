@@ -7,7 +7,7 @@
 //! back last is handed to the plugin, which maps it to an error kind. Secret values never leave
 //! this module in a log line or an error message.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -16,7 +16,7 @@ use tokio::time::Instant;
 
 use abi_stable_types::*;
 use exsync_plugin_api::abi::{AbiHttpRequest, AbiHttpResponse, HostIo, LogLevel};
-use exsync_plugin_api::{PluginError, RateLimit};
+use exsync_plugin_api::{PluginError, RateLimit, RateScope, ResetFormat};
 use rand::Rng;
 
 use crate::events::{HttpResponded, RateLimitWaited};
@@ -85,56 +85,189 @@ impl Redactor {
 ///
 /// A sliding window (not a token bucket) because exchanges count in fixed windows whose
 /// boundaries we do not know: a budget that never exceeds `capacity` in *any* window of that
-/// length cannot exceed it in theirs.
+/// length cannot exceed it in theirs. A request counts from its grant until a window after its
+/// answer (for as long as it is in flight), so however late it reached the exchange, the
+/// exchange's window that counted it cannot also count one that took its place: no safety
+/// margin is needed, and the price is one round trip per window. Where the exchange says what
+/// its window has left (`remaining_header`), that is a second bound until the window resets.
 pub struct Budget {
-    capacity: u32,
-    window: Duration,
     state: tokio::sync::Mutex<BudgetState>,
+    /// Woken when spending leaves the budget early: an answer, a refund, a smaller count.
+    freed: tokio::sync::Notify,
 }
 
-#[derive(Default)]
+/// A request's claim on a [`Budget`]: settle it with [`Budget::answered`] or
+/// [`Budget::refund`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grant(u64);
+
+/// What a response says about a budget's window, from the headers its manifest names.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Usage {
+    /// Spent in the exchange's current window (`used_header`).
+    pub used: Option<u32>,
+    /// Left in the exchange's current window (`remaining_header`).
+    pub remaining: Option<u32>,
+    /// The exchange's size of the budget (`limit_header`).
+    pub limit: Option<u32>,
+    /// Until the exchange's window frees up (`reset_header`).
+    pub reset: Option<Duration>,
+}
+
+struct Spend {
+    id: u64,
+    cost: u32,
+    /// `None` while in flight.
+    until: Option<Instant>,
+}
+
+/// The exchange's word on its window: no more than `left` until `until`.
+#[derive(Debug, Clone, Copy)]
+struct ServerView {
+    left: u32,
+    until: Instant,
+    /// Our guess after a reset (the exchange's limit, until it says more), not its answer.
+    guessed: bool,
+}
+
 struct BudgetState {
-    spent: VecDeque<(Instant, u32)>,
+    capacity: u32,
+    window: Duration,
+    spent: Vec<Spend>,
     used: u32,
+    next_id: u64,
+    server: Option<ServerView>,
+    /// The exchange's own size of the budget (`limit_header`): what a new window allows
+    /// until its first answer says more.
+    server_limit: Option<u32>,
+    /// Sized by an integration's `[rate_limits]` rather than a manifest.
+    sized_by_operator: bool,
+    /// The exchange says what its window has left, and has not said it yet: one request at
+    /// a time until it does, so a first burst cannot overrun a limit we do not know.
+    awaiting_first_word: bool,
     /// Told to wait by the exchange (Retry-After) or banned until then.
     blocked_until: Option<Instant>,
     /// Consecutive 5xx answers or network errors: the backoff grows with them.
     failures: u32,
 }
 
+/// Two answers whose resets are closer than this speak of the same exchange window: more
+/// than the spread of answer times within one window, less than the shortest window.
+const SAME_WINDOW: Duration = Duration::from_millis(250);
+
 impl BudgetState {
-    fn prune(&mut self, now: Instant, window: Duration) {
-        while let Some(&(t, c)) = self.spent.front() {
-            if now.duration_since(t) >= window {
-                self.spent.pop_front();
-                self.used -= c;
-            } else {
-                break;
+    fn prune(&mut self, now: Instant) {
+        let before = self.spent.len();
+        let mut freed = 0;
+        self.spent.retain(|s| match s.until {
+            Some(t) if t <= now => {
+                freed += s.cost;
+                false
+            }
+            _ => true,
+        });
+        if self.spent.len() != before {
+            self.used -= freed;
+        }
+        if self.server.is_some_and(|v| v.until <= now) {
+            // A new window: until an answer speaks of it, spend no more than it allows.
+            let in_flight = self.in_flight_except(Grant(0));
+            self.server = self.server_limit.map(|limit| ServerView {
+                left: limit.saturating_sub(in_flight),
+                until: now + self.window,
+                guessed: true,
+            });
+        }
+    }
+
+    /// How long until `cost` may fit, if answered spending alone can make room; `None` when
+    /// requests in flight must be answered first.
+    fn room_in(&self, cost: u32, now: Instant) -> Option<Duration> {
+        let mut answered: Vec<(Instant, u32)> = self
+            .spent
+            .iter()
+            .filter_map(|s| s.until.map(|t| (t, s.cost)))
+            .collect();
+        answered.sort_unstable_by_key(|&(t, _)| t);
+        let mut used = self.used;
+        for (t, c) in answered {
+            used -= c;
+            if used + cost <= self.capacity {
+                return Some(t.saturating_duration_since(now));
             }
         }
+        None
+    }
+
+    fn in_flight_except(&self, grant: Grant) -> u32 {
+        self.spent
+            .iter()
+            .filter(|s| s.until.is_none() && s.id != grant.0)
+            .map(|s| s.cost)
+            .sum()
     }
 }
 
 impl Budget {
     pub fn new(capacity: u32, window: Duration) -> Budget {
         Budget {
-            capacity,
-            window,
-            state: tokio::sync::Mutex::new(BudgetState::default()),
+            state: tokio::sync::Mutex::new(BudgetState {
+                capacity: capacity.max(1),
+                window,
+                spent: Vec::new(),
+                used: 0,
+                next_id: 1,
+                server: None,
+                server_limit: None,
+                sized_by_operator: false,
+                awaiting_first_word: false,
+                blocked_until: None,
+                failures: 0,
+            }),
+            freed: tokio::sync::Notify::new(),
         }
     }
 
-    /// Waits until `cost` fits (when `pace` is on) and no block is in force; returns the wait,
-    /// or, when a block lasts longer than [`MAX_INLINE_RETRY_AFTER`], how long it has left.
+    /// The exchange tells what its window has left (`remaining_header`): until its first
+    /// answer does, requests go one at a time.
+    pub async fn await_first_word(&self) {
+        let mut st = self.state.lock().await;
+        if st.server.is_none() && st.server_limit.is_none() {
+            st.awaiting_first_word = true;
+        }
+    }
+
+    /// Sizes the budget as an integration sees it: an operator's `[rate_limits]` size wins
+    /// over a manifest's, and among sizes of the same origin the lowest rate wins (several
+    /// integrations share one budget; until the daemon restarts).
+    pub async fn size(&self, capacity: u32, window: Duration, by_operator: bool) {
+        let mut st = self.state.lock().await;
+        let ours = u128::from(st.capacity) * window.as_millis();
+        let theirs = u128::from(capacity) * st.window.as_millis();
+        let adopt = match (by_operator, st.sized_by_operator) {
+            (true, false) => true,
+            (false, true) => false,
+            _ => theirs < ours,
+        };
+        if adopt {
+            st.capacity = capacity.max(1);
+            st.window = window;
+            st.sized_by_operator = by_operator;
+        }
+    }
+
+    /// Waits until `cost` fits (when `pace` is on) and no block is in force; returns the
+    /// grant, the wait and its cause, or, when a block lasts longer than
+    /// [`MAX_INLINE_RETRY_AFTER`], how long it has left.
     pub async fn acquire(
         &self,
         cost: u32,
         pace: bool,
-    ) -> Result<(Duration, &'static str), Duration> {
-        let cost = cost.min(self.capacity);
+    ) -> Result<(Grant, Duration, &'static str), Duration> {
         let start = Instant::now();
         let mut cause = "budget";
         loop {
+            let freed = self.freed.notified();
             let mut st = self.state.lock().await;
             let now = Instant::now();
             if let Some(until) = st.blocked_until {
@@ -150,51 +283,122 @@ impl Budget {
                 st.blocked_until = None;
             }
             if !pace {
-                return Ok((start.elapsed(), cause));
+                return Ok((Grant(0), start.elapsed(), cause));
             }
-            st.prune(now, self.window);
-            if st.used + cost <= self.capacity {
-                st.spent.push_back((now, cost));
+            let cost = cost.min(st.capacity);
+            st.prune(now);
+            let one_at_a_time = st.awaiting_first_word && st.in_flight_except(Grant(0)) > 0;
+            let window_fits = st.used + cost <= st.capacity && !one_at_a_time;
+            let server_fits = st.server.is_none_or(|v| cost <= v.left);
+            if window_fits && server_fits {
+                let id = st.next_id;
+                st.next_id += 1;
+                st.spent.push(Spend {
+                    id,
+                    cost,
+                    until: None,
+                });
                 st.used += cost;
-                return Ok((start.elapsed(), cause));
+                if let Some(v) = st.server.as_mut() {
+                    v.left -= cost;
+                }
+                return Ok((Grant(id), start.elapsed(), cause));
             }
-            // Wait until enough of the oldest spending leaves the window.
-            let mut freed = 0;
-            let mut until = now;
-            for &(t, c) in &st.spent {
-                freed += c;
-                until = t + self.window;
-                if st.used - freed + cost <= self.capacity {
-                    break;
+            // Wait for whichever bound holds us longer; an answer may free room sooner.
+            let mut wait = Duration::ZERO;
+            let mut on_answers = false;
+            if one_at_a_time {
+                on_answers = true;
+            } else if !window_fits {
+                match st.room_in(cost, now) {
+                    Some(d) => wait = wait.max(d),
+                    None => on_answers = true,
                 }
             }
+            if let Some(v) = st.server.filter(|_| !server_fits) {
+                wait = wait.max(v.until.saturating_duration_since(now));
+            }
+            let window = st.window;
             drop(st);
-            tokio::time::sleep(until.saturating_duration_since(now) + Duration::from_millis(1))
-                .await;
+            let sleep = if on_answers && wait.is_zero() {
+                window
+            } else {
+                wait
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(sleep + Duration::from_millis(1)) => {}
+                _ = freed, if on_answers => {}
+            }
         }
     }
 
-    /// The exchange's own count of this window's use; trusted when it is higher than ours
-    /// (someone else shares the key or address).
-    pub async fn observe_used(&self, server_used: u32) {
+    /// The answer to a granted request came back (or it failed on the way: the exchange may
+    /// have counted it): it counts for one more window from now.
+    pub async fn answered(&self, grant: Grant) {
         let mut st = self.state.lock().await;
-        if server_used > st.used {
-            let extra = server_used - st.used;
-            st.spent.push_back((Instant::now(), extra));
-            st.used += extra;
+        let until = Instant::now() + st.window;
+        if let Some(s) = st.spent.iter_mut().find(|s| s.id == grant.0) {
+            s.until = Some(until);
         }
+        drop(st);
+        self.freed.notify_waiters();
     }
 
-    /// Gives back what [`Budget::acquire`] took for a request that was not sent.
-    pub async fn refund(&self, cost: u32, pace: bool) {
-        if !pace {
-            return;
-        }
+    /// Gives back a grant whose request was not sent.
+    pub async fn refund(&self, grant: Grant) {
         let mut st = self.state.lock().await;
-        let cost = cost.min(self.capacity);
-        if let Some(i) = st.spent.iter().rposition(|&(_, c)| c == cost) {
-            st.spent.remove(i);
-            st.used -= cost;
+        if let Some(i) = st.spent.iter().position(|s| s.id == grant.0) {
+            let s = st.spent.swap_remove(i);
+            st.used -= s.cost;
+            if let Some(v) = st.server.as_mut() {
+                v.left += s.cost;
+            }
+        }
+        drop(st);
+        self.freed.notify_waiters();
+    }
+
+    /// What the exchange said about its window in the answer to `grant`: it is trusted
+    /// where it is stricter than our own count (someone else shares the key or address).
+    pub async fn observe(&self, grant: Grant, usage: Usage) {
+        let mut st = self.state.lock().await;
+        let now = Instant::now();
+        if let Some(limit) = usage.limit.filter(|&l| l > 0) {
+            st.server_limit = Some(limit);
+        }
+        if let Some(server_used) = usage.used {
+            if server_used > st.used {
+                let extra = server_used - st.used;
+                let id = st.next_id;
+                st.next_id += 1;
+                let until = Some(now + st.window);
+                st.spent.push(Spend {
+                    id,
+                    cost: extra,
+                    until,
+                });
+                st.used += extra;
+            }
+        }
+        if let Some(remaining) = usage.remaining {
+            st.awaiting_first_word = false;
+            // Requests still in flight may not be in the exchange's count yet.
+            let left = remaining.saturating_sub(st.in_flight_except(grant));
+            let until = now + usage.reset.unwrap_or(st.window).min(st.window);
+            let answer = ServerView {
+                left,
+                until,
+                guessed: false,
+            };
+            st.server = Some(match st.server.filter(|v| v.until > now) {
+                Some(v) if !v.guessed && until <= v.until + SAME_WINDOW => ServerView {
+                    left: left.min(v.left),
+                    until: until.max(v.until),
+                    guessed: false,
+                },
+                // A later window, or the first answer about this one.
+                _ => answer,
+            });
         }
     }
 
@@ -223,6 +427,30 @@ impl Budget {
             st.blocked_until = Some(until);
         }
     }
+}
+
+/// The name a per-key budget goes by: a digest of the exchange and the API key, never the key.
+/// Integrations with the same key share the budget; the digest cannot be turned back into it.
+pub fn key_id(exchange: &str, api_key: &str) -> String {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    h.update(b"exsync rate budget\0");
+    h.update(exchange.as_bytes());
+    h.update(b"\0");
+    h.update(api_key.as_bytes());
+    hex::encode(&h.finalize()[..8])
+}
+
+/// Reads a reset header as the time left until the exchange's window frees up.
+fn parse_reset(value: &str, format: ResetFormat) -> Option<Duration> {
+    let v: i64 = value.trim().parse().ok()?;
+    let ms = match format {
+        ResetFormat::MillisLeft => v,
+        ResetFormat::SecondsLeft => v.saturating_mul(1000),
+        ResetFormat::EpochMillis => v - now_ms(),
+        ResetFormat::EpochSeconds => v.saturating_mul(1000) - now_ms(),
+    };
+    Some(Duration::from_millis(ms.max(0) as u64))
 }
 
 /// What every integration's host shares: the runtime, budgets, metrics, the store.
@@ -348,6 +576,9 @@ impl HostShared {
 
     /// The budget of a scope (`exchange|host|bucket`), shared by every integration that
     /// talks to the same exchange host.
+    /// The budget of a scope, shared by every integration in it: `exchange|host|bucket` for a
+    /// bucket the exchange counts per address, `exchange|key:DIGEST|bucket` for one it counts
+    /// per API key (see [`key_id`]).
     /// A manifest without rate limits still gets a budget: it carries Retry-After blocks and
     /// backoff, and never paces.
     fn budget(&self, scope: &str, limit: Option<&RateLimit>) -> Arc<Budget> {
@@ -375,6 +606,10 @@ pub struct HttpHost {
     /// Pace requests with the manifest's budget (off only for benchmarks).
     pace: bool,
     redactor: Redactor,
+    /// Names the per-key budgets of this integration's API key ([`key_id`]).
+    key_id: String,
+    /// Buckets the integration's `[rate_limits]` sized.
+    overridden: Vec<String>,
 }
 
 /// What an [`HttpHost`] is built from.
@@ -383,8 +618,13 @@ pub struct HttpHostConfig {
     pub exchange: String,
     pub allowed_hosts: Vec<String>,
     pub rate_limits: Vec<RateLimit>,
+    /// The integration's `[rate_limits.BUCKET]` tables: a smaller budget than the manifest's
+    /// (a key shared with another system, a scaled-down simulator).
+    pub rate_limit_overrides: Vec<crate::config::RateLimitOverride>,
     pub pace: bool,
     pub redactor: Redactor,
+    /// [`key_id`] of the integration's API key.
+    pub key_id: String,
     /// Route through the environment's proxy settings (off for loopback simulators).
     pub use_proxy: bool,
 }
@@ -392,15 +632,51 @@ pub struct HttpHostConfig {
 impl HttpHost {
     pub fn new(shared: Arc<HostShared>, config: HttpHostConfig) -> Result<HttpHost, PluginError> {
         let client = shared.client(config.use_proxy)?;
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
+            .user_agent(concat!("exsyncd/", env!("CARGO_PKG_VERSION")))
+            .pool_max_idle_per_host(4);
+        if !config.use_proxy {
+            builder = builder.no_proxy();
+        }
+        let client = builder
+            .build()
+            .map_err(|e| PluginError::config(format!("while building the HTTP client: {e}")))?;
+        let mut rate_limits = config.rate_limits;
+        for o in &config.rate_limit_overrides {
+            let Some(limit) = rate_limits.iter_mut().find(|l| l.bucket == o.bucket) else {
+                let known: Vec<&str> = rate_limits.iter().map(|l| l.bucket.as_str()).collect();
+                return Err(PluginError::config(format!(
+                    "while reading [rate_limits.{}]: the {} plugin has no such bucket (it has: {})",
+                    o.bucket,
+                    config.exchange,
+                    if known.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
+                )));
+            };
+            limit.capacity = o.capacity;
+            limit.window_ms = o.window.as_millis() as u64;
+        }
+        let overridden = config
+            .rate_limit_overrides
+            .iter()
+            .map(|o| o.bucket.clone())
+            .collect();
         Ok(HttpHost {
             shared,
             client,
             integration: config.integration,
             exchange: config.exchange,
             allowed_hosts: config.allowed_hosts,
-            rate_limits: config.rate_limits,
+            rate_limits,
             pace: config.pace,
             redactor: config.redactor,
+            key_id: config.key_id,
+            overridden,
         })
     }
 
@@ -444,9 +720,24 @@ impl HttpHost {
                 .find(|r| r.bucket == req.bucket.as_str())
         };
         let bucket_name = limit.map(|l| l.bucket.as_str()).unwrap_or("default");
-        let scope = format!("{}|{host}|{bucket_name}", self.exchange);
+        let per_key = limit.is_some_and(|l| l.scope == RateScope::Key);
+        let scope = if per_key {
+            format!("{}|key:{}|{bucket_name}", self.exchange, self.key_id)
+        } else {
+            format!("{}|{host}|{bucket_name}", self.exchange)
+        };
         let budget = self.shared.budget(&scope, limit);
+        if let Some(l) = limit {
+            let by_operator = self.overridden.contains(&l.bucket);
+            budget
+                .size(l.capacity, Duration::from_millis(l.window_ms), by_operator)
+                .await;
+            if l.remaining_header.is_some() {
+                budget.await_first_word().await;
+            }
+        }
         let pace = self.pace && limit.is_some();
+        let banned_what = if per_key { "API key" } else { "address" };
 
         let mut attempt = 0;
         loop {
@@ -463,8 +754,20 @@ impl HttpHost {
                         (until - now_ms() + 999) / 1000
                     ),
                 ));
+            if let Some(until) = self.shared.store.ban(&scope).ok().flatten() {
+                let now = now_ms();
+                if until > now {
+                    return Err(PluginError::new(
+                        exsync_plugin_api::ErrorKind::BANNED,
+                        format!(
+                            "{} banned this {banned_what} for {} more seconds (on {bucket_name} requests)",
+                            self.exchange,
+                            (until - now + 999) / 1000
+                        ),
+                    ));
+                }
             }
-            let (waited, cause) = budget.acquire(req.cost, pace).await.map_err(|left| {
+            let (grant, waited, cause) = budget.acquire(req.cost, pace).await.map_err(|left| {
                 PluginError::new(
                     exsync_plugin_api::ErrorKind::RATE_LIMITED,
                     format!(
@@ -482,7 +785,7 @@ impl HttpHost {
             }
             .emit(&self.shared.metrics);
             if !req.resend && waited > STALE_AFTER {
-                budget.refund(req.cost, pace).await;
+                budget.refund(grant).await;
                 return Ok(AbiHttpResponse {
                     status: 0,
                     headers: RVec::new(),
@@ -537,6 +840,7 @@ impl HttpHost {
                 }
                 Err(e) => Err(e),
             };
+            budget.answered(grant).await;
             let (status, headers, body) = match sent {
                 Ok(parts) => parts,
                 Err(e) => {
@@ -571,12 +875,25 @@ impl HttpHost {
                     .find(|Tuple2(n, _)| n.as_str().eq_ignore_ascii_case(name))
                     .map(|Tuple2(_, v)| v.as_str())
             };
-            if let Some(used) = limit
-                .and_then(|l| l.used_header.as_deref())
-                .and_then(header)
-                .and_then(|v| v.trim().parse().ok())
-            {
-                budget.observe_used(used).await;
+            if let Some(l) = limit {
+                let number = |name: &Option<String>| {
+                    name.as_deref()
+                        .and_then(header)
+                        .and_then(|v| v.trim().parse::<u32>().ok())
+                };
+                let usage = Usage {
+                    used: number(&l.used_header),
+                    remaining: number(&l.remaining_header),
+                    limit: number(&l.limit_header),
+                    reset: l
+                        .reset_header
+                        .as_deref()
+                        .and_then(header)
+                        .and_then(|v| parse_reset(v, l.reset_format)),
+                };
+                if usage != Usage::default() {
+                    budget.observe(grant, usage).await;
+                }
             }
             let retry_after = header("retry-after").and_then(parse_retry_after);
             let is_ban = limit.is_some_and(|l| l.ban_statuses.contains(&status));
@@ -794,7 +1111,8 @@ mod tests {
         let start = Instant::now();
         let mut grants = Vec::new();
         for _ in 0..25 {
-            b.acquire(2, true).await.unwrap();
+            let (grant, _, _) = b.acquire(2, true).await.unwrap();
+            b.answered(grant).await;
             grants.push(start.elapsed());
         }
         // In any 1 s window at most 5 grants of cost 2.
@@ -820,9 +1138,112 @@ mod tests {
     async fn block_until_holds_every_request() {
         let b = Budget::new(100, Duration::from_secs(60));
         b.block_until(Instant::now() + Duration::from_secs(3)).await;
-        let (waited, cause) = b.acquire(1, false).await.unwrap();
+        let (_, waited, cause) = b.acquire(1, false).await.unwrap();
         assert!(waited >= Duration::from_secs(3));
         assert_eq!(cause, "retry_after");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_in_flight_counts_until_a_window_after_its_answer() {
+        let b = Arc::new(Budget::new(1, Duration::from_secs(1)));
+        let (slow, _, _) = b.acquire(1, true).await.unwrap();
+        // Its answer takes 5 s: it may have reached the exchange at any moment until then.
+        let answering = b.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            answering.answered(slow).await;
+        });
+        let (_, waited, _) = b.acquire(1, true).await.unwrap();
+        assert!(
+            waited >= Duration::from_secs(6) && waited < Duration::from_millis(6100),
+            "the next request waits for the answer and a window after it: {waited:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn what_the_exchange_says_is_left_bounds_the_budget_until_its_reset() {
+        let b = Budget::new(100, Duration::from_secs(30));
+        let (g, _, _) = b.acquire(1, true).await.unwrap();
+        b.answered(g).await;
+        // Another client of the same key spent almost everything: 2 left, reset in 4 s.
+        b.observe(
+            g,
+            Usage {
+                remaining: Some(2),
+                limit: Some(50),
+                reset: Some(Duration::from_secs(4)),
+                ..Usage::default()
+            },
+        )
+        .await;
+        let start = Instant::now();
+        for _ in 0..2 {
+            let (g, _, _) = b.acquire(1, true).await.unwrap();
+            b.answered(g).await;
+        }
+        assert!(start.elapsed() < Duration::from_millis(10));
+        let (g, waited, _) = b.acquire(1, true).await.unwrap();
+        b.answered(g).await;
+        assert!(waited >= Duration::from_secs(4), "{waited:?}");
+        // The new window allows the exchange's limit (50), not the manifest's (100), until an
+        // answer speaks of it.
+        let start = Instant::now();
+        for _ in 0..49 {
+            let (g, _, _) = b.acquire(1, true).await.unwrap();
+            b.answered(g).await;
+        }
+        assert!(start.elapsed() < Duration::from_millis(10));
+        let (_, waited, _) = b.acquire(1, true).await.unwrap();
+        assert!(waited >= Duration::from_secs(29), "{waited:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_operator_size_then_the_lowest_rate_sizes_a_shared_budget() {
+        let b = Budget::new(6000, Duration::from_secs(60));
+        b.size(3000, Duration::from_secs(60), false).await;
+        assert_eq!(b.state.lock().await.capacity, 3000, "the lower rate");
+        b.size(6000, Duration::from_secs(60), false).await;
+        assert_eq!(
+            b.state.lock().await.capacity,
+            3000,
+            "a higher one changes nothing"
+        );
+        // An operator's size wins over any manifest's, even at a higher rate.
+        b.size(1200, Duration::from_secs(10), true).await;
+        b.size(3000, Duration::from_secs(60), false).await;
+        let st = b.state.lock().await;
+        assert_eq!((st.capacity, st.window), (1200, Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn key_ids_name_a_key_without_showing_it() {
+        let key = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
+        let id = key_id("binance", key);
+        assert_eq!(id.len(), 16);
+        assert!(!key.contains(&id) && !id.contains(&key[..4]));
+        assert_eq!(id, key_id("binance", key));
+        assert_ne!(id, key_id("binance", "anotherKey"));
+        assert_ne!(id, key_id("kucoin", key));
+    }
+
+    #[test]
+    fn reset_headers_in_each_format() {
+        assert_eq!(
+            parse_reset("1500", ResetFormat::MillisLeft),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(
+            parse_reset("3", ResetFormat::SecondsLeft),
+            Some(Duration::from_secs(3))
+        );
+        let soon = parse_reset(&(now_ms() + 2000).to_string(), ResetFormat::EpochMillis).unwrap();
+        assert!(soon > Duration::from_millis(1000) && soon <= Duration::from_millis(2000));
+        assert_eq!(
+            parse_reset("1", ResetFormat::EpochSeconds),
+            Some(Duration::ZERO),
+            "a past reset is now"
+        );
+        assert_eq!(parse_reset("soon", ResetFormat::MillisLeft), None);
     }
 
     #[test]

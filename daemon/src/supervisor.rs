@@ -435,6 +435,24 @@ fn connect(
     let main_start = crate::policy::plugin_start(cfg.since, &cfg.stream_since, now);
     let candle_start = crate::config::candle_start(cfg, now);
     let candles_only = it.streams.iter().all(|(s, _)| *s == Stream::Candles);
+    let host = HttpHost::new(
+        shared.clone(),
+        HttpHostConfig {
+            integration: cfg.name.clone(),
+            exchange: cfg.exchange.clone(),
+            allowed_hosts,
+            rate_limits: manifest.rate_limits.clone(),
+            rate_limit_overrides: cfg.rate_limits.clone(),
+            pace: cfg.budget,
+            redactor: it.redactor.clone(),
+            key_id: crate::host::key_id(
+                &cfg.exchange,
+                credentials.get("api_key").map_or("", String::as_str),
+            ),
+            use_proxy: !loopback,
+        },
+    )
+    .map_err(|e| error_info(e.kind, e.message.to_string()))?;
     let mut connector_config = ConnectorConfig {
         integration: cfg.name.clone(),
         base_url: base_url.clone(),

@@ -22,7 +22,9 @@ pub use config::{CandleConfig, CheckReport, ConnectorConfig, PartitionContext, P
 pub use connector::{Connector, Page, TimeRange};
 pub use error::{ErrorKind, PluginError};
 pub use host::{Host, HttpRequest, HttpResponse, LogLevel};
-pub use manifest::{CredentialField, HistoryLimit, Manifest, RateLimit, Stream};
+pub use manifest::{
+    CredentialField, HistoryLimit, Manifest, RateLimit, RateScope, ResetFormat, Stream,
+};
 pub use record::{
     Balance, Candle, LedgerEntry, Liquidity, Order, OrderStatus, Record, RecordKind, Side, Trade,
     Transfer, TransferStatus,

@@ -85,8 +85,43 @@ pub struct CredentialField {
     pub optional: bool,
 }
 
+/// Who an exchange counts a rate limit against.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum RateScope {
+    /// The calling address (Binance's request weight): every integration that talks to the
+    /// same exchange host shares the budget, whatever its key.
+    #[default]
+    Host,
+    /// The account or API key (Binance's UID weight, KuCoin's resource pools, Bybit's and
+    /// OKX's per-UID limits): integrations on the same key share the budget, two keys never
+    /// do.
+    Key,
+}
+
+/// How a [`RateLimit::reset_header`] says when the exchange's window frees up.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum ResetFormat {
+    /// Milliseconds from now (KuCoin's `gw-ratelimit-reset`).
+    #[default]
+    MillisLeft,
+    /// Seconds from now.
+    SecondsLeft,
+    /// A Unix time in milliseconds (Bybit's `X-Bapi-Limit-Reset-Timestamp`, Gate's
+    /// `X-Gate-RateLimit-Reset-Timestamp`).
+    EpochMillis,
+    /// A Unix time in seconds (BitMEX's `x-ratelimit-reset`).
+    EpochSeconds,
+}
+
 /// A request budget: at most `capacity` cost units per `window_ms`.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+///
+/// Fields after `ban_statuses` were added in 1.1 and are optional in the JSON: a manifest
+/// written before them reads as a per-host budget fed by `used_header` only. Build one with
+/// [`RateLimit::new`] and the `with_*` methods, so that fields added later keep their
+/// defaults.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
 pub struct RateLimit {
     /// Name requests refer to in [`crate::HttpRequest::bucket`].
     pub bucket: String,
@@ -99,6 +134,72 @@ pub struct RateLimit {
     /// HTTP statuses that mean "banned for a while" rather than "slow down" (Binance's 418).
     #[serde(default)]
     pub ban_statuses: Vec<u16>,
+    /// Who the exchange counts this budget against (since 1.1; `host` when absent).
+    #[serde(default)]
+    pub scope: RateScope,
+    /// A response header carrying what this window has *left* (KuCoin's
+    /// `gw-ratelimit-remaining`, Bybit's `X-Bapi-Limit-Status`); the host never spends more
+    /// than it says until the window resets (since 1.1).
+    #[serde(default)]
+    pub remaining_header: Option<String>,
+    /// A response header carrying the exchange's own size of this budget
+    /// (`gw-ratelimit-limit`); the host adopts it when it is smaller than `capacity`
+    /// (since 1.1).
+    #[serde(default)]
+    pub limit_header: Option<String>,
+    /// A response header saying when the window frees up, read as `reset_format` says
+    /// (since 1.1). Without it a `remaining_header` of 0 holds requests for `window_ms`.
+    #[serde(default)]
+    pub reset_header: Option<String>,
+    /// How to read `reset_header` (since 1.1; milliseconds from now when absent).
+    #[serde(default)]
+    pub reset_format: ResetFormat,
+}
+
+impl RateLimit {
+    /// A per-host budget of `capacity` cost units per `window_ms`, fed by no header.
+    pub fn new(bucket: &str, capacity: u32, window_ms: u64) -> RateLimit {
+        RateLimit {
+            bucket: bucket.to_owned(),
+            capacity,
+            window_ms,
+            ..RateLimit::default()
+        }
+    }
+
+    /// Counted per account or API key rather than per address.
+    pub fn per_key(mut self) -> RateLimit {
+        self.scope = RateScope::Key;
+        self
+    }
+
+    /// Fed by a header with the window's used count.
+    pub fn with_used_header(mut self, name: &str) -> RateLimit {
+        self.used_header = Some(name.to_owned());
+        self
+    }
+
+    /// Fed by headers with what is left, the limit and when it resets.
+    pub fn with_remaining_headers(
+        mut self,
+        remaining: &str,
+        limit: Option<&str>,
+        reset: Option<(&str, ResetFormat)>,
+    ) -> RateLimit {
+        self.remaining_header = Some(remaining.to_owned());
+        self.limit_header = limit.map(str::to_owned);
+        if let Some((name, format)) = reset {
+            self.reset_header = Some(name.to_owned());
+            self.reset_format = format;
+        }
+        self
+    }
+
+    /// Statuses that mean a ban (Binance's 418).
+    pub fn with_ban_statuses(mut self, statuses: &[u16]) -> RateLimit {
+        self.ban_statuses = statuses.to_vec();
+        self
+    }
 }
 
 /// How much history a stream can reach, and in what steps.
@@ -209,6 +310,29 @@ mod tests {
             default_base_url: "https://api.example.com".into(),
             ..Manifest::new(id, "Example", "1.0.0")
         }
+    }
+
+    #[test]
+    fn a_rate_limit_written_before_1_1_reads_as_per_host_without_remaining_headers() {
+        let old = r#"{"bucket":"ip","capacity":10,"window_ms":1000,"used_header":"x-used"}"#;
+        let rl: RateLimit = serde_json::from_str(old).unwrap();
+        assert_eq!(rl.scope, RateScope::Host);
+        assert_eq!(rl.remaining_header, None);
+        assert_eq!(rl.reset_format, ResetFormat::MillisLeft);
+        assert_eq!(
+            rl,
+            RateLimit::new("ip", 10, 1000).with_used_header("x-used")
+        );
+        let new = RateLimit::new("pool", 5, 30_000)
+            .per_key()
+            .with_remaining_headers(
+                "gw-ratelimit-remaining",
+                Some("gw-ratelimit-limit"),
+                Some(("gw-ratelimit-reset", ResetFormat::MillisLeft)),
+            );
+        let json = serde_json::to_string(&new).unwrap();
+        assert!(json.contains(r#""scope":"key""#), "{json}");
+        assert_eq!(serde_json::from_str::<RateLimit>(&json).unwrap(), new);
     }
 
     #[test]

@@ -107,6 +107,10 @@ struct BinanceArgs {
     api_key: String,
     #[arg(long)]
     api_secret: String,
+    /// Another account's `KEY:SECRET`, holding the same data with its own UID weight
+    /// (repeatable).
+    #[arg(long = "other-key", value_name = "KEY:SECRET")]
+    other_keys: Vec<String>,
     /// Milliseconds added to the real clock to make the server's time.
     #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     clock_offset_ms: i64,
@@ -293,6 +297,15 @@ fn run_binance(args: BinanceArgs) -> anyhow::Result<()> {
         listen: args.listen,
         api_key: args.api_key,
         api_secret: args.api_secret,
+        other_keys: args
+            .other_keys
+            .iter()
+            .map(|pair| {
+                pair.split_once(':')
+                    .map(|(k, s)| (k.to_owned(), s.to_owned()))
+                    .with_context(|| format!("--other-key {pair:?} is not KEY:SECRET"))
+            })
+            .collect::<anyhow::Result<_>>()?,
         dataset: args.dataset.to_config()?,
         limits: LimitConfig {
             enabled: !args.limits.no_weight_limit,

@@ -89,4 +89,4 @@ pub fn build_with_other_layout(version: &str) -> Vec<u8> {
 
 /// The `exsync-plugin-api` version the probe is built against (`plugin-api/Cargo.toml`); a
 /// bump makes [`build_for_api`] fail loudly until this follows.
-const PLUGIN_API_VERSION: &str = "1.0.0";
+const PLUGIN_API_VERSION: &str = "1.1.0";

@@ -87,6 +87,7 @@ impl Connector for TemplateConnector {
             window_ms: 60_000,
             used_header: None,
             ban_statuses: Vec::new(),
+            ..RateLimit::default()
         }];
         m
     }

@@ -60,6 +60,7 @@ impl Connector for B2c2Connector {
             window_ms: RATE_WINDOW_MS,
             used_header: None,
             ban_statuses: Vec::new(),
+            ..RateLimit::default()
         }];
         // B2C2 documents no lookback limit; the window is the width the plugin narrows its
         // offset pages to (see `endpoints::WINDOW_MS`).

@@ -78,28 +78,19 @@ impl Connector for BinanceConnector {
         m.api_hosts = API_HOSTS.iter().map(|h| h.to_string()).collect();
         m.default_base_url = DEFAULT_BASE_URL.into();
         m.sandbox_base_url = Some(SANDBOX_BASE_URL.into());
+        // Request weight is counted per IP; the SAPI UID weight per account, so every
+        // integration on one key shares it and two keys never do.
         m.rate_limits = vec![
-            RateLimit {
-                bucket: BUCKET_IP.into(),
-                capacity: IP_WEIGHT_PER_MINUTE,
-                window_ms: RATE_WINDOW_MS,
-                used_header: Some(IP_USED_HEADER.into()),
-                ban_statuses: vec![BAN_STATUS],
-            },
-            RateLimit {
-                bucket: BUCKET_SAPI.into(),
-                capacity: SAPI_WEIGHT_PER_MINUTE,
-                window_ms: RATE_WINDOW_MS,
-                used_header: Some(SAPI_USED_HEADER.into()),
-                ban_statuses: vec![BAN_STATUS],
-            },
-            RateLimit {
-                bucket: BUCKET_SAPI_UID.into(),
-                capacity: SAPI_UID_WEIGHT_PER_MINUTE,
-                window_ms: RATE_WINDOW_MS,
-                used_header: Some(SAPI_UID_USED_HEADER.into()),
-                ban_statuses: vec![BAN_STATUS],
-            },
+            RateLimit::new(BUCKET_IP, IP_WEIGHT_PER_MINUTE, RATE_WINDOW_MS)
+                .with_used_header(IP_USED_HEADER)
+                .with_ban_statuses(&[BAN_STATUS]),
+            RateLimit::new(BUCKET_SAPI, SAPI_WEIGHT_PER_MINUTE, RATE_WINDOW_MS)
+                .with_used_header(SAPI_USED_HEADER)
+                .with_ban_statuses(&[BAN_STATUS]),
+            RateLimit::new(BUCKET_SAPI_UID, SAPI_UID_WEIGHT_PER_MINUTE, RATE_WINDOW_MS)
+                .per_key()
+                .with_used_header(SAPI_UID_USED_HEADER)
+                .with_ban_statuses(&[BAN_STATUS]),
         ];
         let window = |stream, ms| HistoryLimit {
             stream,

@@ -98,6 +98,7 @@ impl Connector for BitfinexConnector {
                 window_ms: MINUTE_WINDOW_MS,
                 used_header: None,
                 ban_statuses: Vec::new(),
+                ..RateLimit::default()
             })
             .collect();
         // Bitfinex keeps trades, movements and the ledger for the account's life and sets no

@@ -13,7 +13,7 @@ use exsync_plugin_api::window::{Walker, WindowRequest, WindowRule};
 use exsync_plugin_api::{
     CheckReport, Connector, ConnectorConfig, CredentialField, ErrorKind, HistoryLimit, Host,
     HttpRequest, HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError,
-    RateLimit, Record, Stream,
+    RateLimit, RateScope, Record, Stream,
 };
 use serde_json::Value;
 
@@ -93,6 +93,7 @@ impl Connector for BitgetConnector {
             window_ms: BUCKET_WINDOW_MS,
             used_header: None,
             ban_statuses: Vec::new(),
+            ..RateLimit::default()
         };
         m.rate_limits = vec![
             bucket(BUCKET_PUBLIC, PUBLIC_PER_SECOND),
@@ -103,6 +104,12 @@ impl Connector for BitgetConnector {
             bucket(BUCKET_UTA, UTA_PER_SECOND),
             bucket(BUCKET_UTA_WALLET, UTA_WALLET_PER_SECOND),
         ];
+        // Bitget counts private endpoints per account (UID), public ones per IP.
+        for limit in &mut m.rate_limits {
+            if limit.bucket != BUCKET_PUBLIC {
+                limit.scope = RateScope::Key;
+            }
+        }
         let limit = |stream, lookback, window| HistoryLimit {
             stream,
             max_lookback_ms: lookback,

@@ -12,7 +12,7 @@ use exsync_plugin_api::window::{WindowRequest, WindowRule};
 use exsync_plugin_api::{
     CheckReport, Connector, ConnectorConfig, CredentialField, ErrorKind, HistoryLimit, Host,
     HttpRequest, HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError,
-    RateLimit, Record, Stream,
+    RateLimit, RateScope, Record, Stream,
 };
 
 use crate::config::{split_unified, BitmexConfig};
@@ -85,11 +85,18 @@ impl Connector for BitmexConnector {
             // unconfirmed: the status of BitMEX's IP ban; 403 also means "access denied", so
             // it is not declared a ban.
             ban_statuses: Vec::new(),
+            ..RateLimit::default()
         };
         m.rate_limits = vec![
             bucket(BUCKET_PRIVATE, PRIVATE_PER_MINUTE),
             bucket(BUCKET_PUBLIC, PUBLIC_PER_MINUTE),
         ];
+        // BitMEX counts private endpoints per account (UID), public ones per IP.
+        for limit in &mut m.rate_limits {
+            if limit.bucket != BUCKET_PUBLIC {
+                limit.scope = RateScope::Key;
+            }
+        }
         // BitMEX keeps the whole history and limits no window; our windows are ours.
         let limit = |stream, window| HistoryLimit {
             stream,

@@ -12,7 +12,7 @@ use exsync_plugin_api::clock::ServerClock;
 use exsync_plugin_api::{
     CheckReport, Connector, ConnectorConfig, CredentialField, ErrorKind, HistoryLimit, Host,
     HttpRequest, HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError,
-    RateLimit, Record, Stream,
+    RateLimit, RateScope, Record, ResetFormat, Stream,
 };
 use serde_json::Value;
 
@@ -21,10 +21,10 @@ use crate::endpoints::{
     interval_of, BybitEndpoints, Endpoint, ACCOUNT_PER_SECOND, API_HOSTS, ASSET_PER_SECOND,
     BAN_STATUS, BUCKET_ACCOUNT, BUCKET_ASSET, BUCKET_PUBLIC, BUCKET_TRADE, CATEGORIES,
     DEFAULT_BASE_URL, EARN_CATEGORIES, EXECUTION_LIMIT, HISTORY_LIMIT_MS, INSTRUMENTS_LIMIT,
-    INSTRUMENTS_TTL_MS, KLINE_LIMIT, LIMIT_RESET_HEADER, LINEAR_SETTLE_COINS, MAX_LIMIT_WAIT_MS,
-    OPEN_ORDERS_LIMIT, ORDER_HISTORY_LIMIT, PUBLIC_PER_WINDOW, PUBLIC_WINDOW_MS, SANDBOX_BASE_URL,
-    SECOND_MS, TIMEFRAMES, TRADE_PER_SECOND, TRADE_WINDOW_MS, TRANSACTION_LOG_LIMIT,
-    TRANSFER_LIMIT, TRANSFER_WINDOW_MS,
+    INSTRUMENTS_TTL_MS, KLINE_LIMIT, LIMIT_HEADER, LIMIT_RESET_HEADER, LIMIT_STATUS_HEADER,
+    LINEAR_SETTLE_COINS, MAX_LIMIT_WAIT_MS, OPEN_ORDERS_LIMIT, ORDER_HISTORY_LIMIT,
+    PUBLIC_PER_WINDOW, PUBLIC_WINDOW_MS, SANDBOX_BASE_URL, SECOND_MS, TIMEFRAMES, TRADE_PER_SECOND,
+    TRADE_WINDOW_MS, TRANSACTION_LOG_LIMIT, TRANSFER_LIMIT, TRANSFER_WINDOW_MS,
 };
 use crate::pagination::{self, window_params, BybitPager};
 use crate::parsing::{self, ApiKeyInfo, ListPage, Markets};
@@ -91,6 +91,7 @@ impl Connector for BybitConnector {
             window_ms,
             used_header: None,
             ban_statuses: vec![BAN_STATUS],
+            ..RateLimit::default()
         };
         m.rate_limits = vec![
             bucket(BUCKET_PUBLIC, PUBLIC_PER_WINDOW, PUBLIC_WINDOW_MS),
@@ -98,6 +99,18 @@ impl Connector for BybitConnector {
             bucket(BUCKET_ACCOUNT, ACCOUNT_PER_SECOND, SECOND_MS),
             bucket(BUCKET_ASSET, ASSET_PER_SECOND, SECOND_MS),
         ];
+        // Bybit counts private endpoints per account (UID), public ones per IP, and tells in
+        // every private answer what the endpoint has left (the reset is the answer's own time
+        // unless the limit was passed).
+        for limit in &mut m.rate_limits {
+            if limit.bucket != BUCKET_PUBLIC {
+                limit.scope = RateScope::Key;
+                limit.remaining_header = Some(LIMIT_STATUS_HEADER.into());
+                limit.limit_header = Some(LIMIT_HEADER.into());
+                limit.reset_header = Some(LIMIT_RESET_HEADER.into());
+                limit.reset_format = ResetFormat::EpochMillis;
+            }
+        }
         let limit = |stream, window| HistoryLimit {
             stream,
             max_lookback_ms: Some(HISTORY_LIMIT_MS),

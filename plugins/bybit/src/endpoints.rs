@@ -42,6 +42,10 @@ pub(crate) const RECV_WINDOW_HEADER: &str = "X-BAPI-RECV-WINDOW";
 pub(crate) const SIGN_HEADER: &str = "X-BAPI-SIGN";
 /// When a rate-limited endpoint frees up again, Bybit's server time in ms.
 pub(crate) const LIMIT_RESET_HEADER: &str = "x-bapi-limit-reset-timestamp";
+/// What every private answer says of its endpoint's per-UID window: requests left, and the
+/// limit.
+pub(crate) const LIMIT_STATUS_HEADER: &str = "x-bapi-limit-status";
+pub(crate) const LIMIT_HEADER: &str = "x-bapi-limit";
 
 /// `recv_window` sent with signed requests, in ms: Bybit's default.
 pub(crate) const DEFAULT_RECV_WINDOW_MS: u64 = 5_000;

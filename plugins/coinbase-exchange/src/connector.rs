@@ -100,6 +100,7 @@ impl Connector for CoinbaseExchangeConnector {
                 window_ms: RATE_WINDOW_MS,
                 used_header: None,
                 ban_statuses: Vec::new(),
+                ..RateLimit::default()
             },
             RateLimit {
                 bucket: BUCKET_FILLS.into(),
@@ -107,6 +108,7 @@ impl Connector for CoinbaseExchangeConnector {
                 window_ms: RATE_WINDOW_MS,
                 used_header: None,
                 ban_statuses: Vec::new(),
+                ..RateLimit::default()
             },
             RateLimit {
                 bucket: BUCKET_PUBLIC.into(),
@@ -114,6 +116,7 @@ impl Connector for CoinbaseExchangeConnector {
                 window_ms: RATE_WINDOW_MS,
                 used_header: None,
                 ban_statuses: Vec::new(),
+                ..RateLimit::default()
             },
         ];
         // History reaches back to the launch for every stream; only candles come in windows.

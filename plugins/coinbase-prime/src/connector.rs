@@ -68,6 +68,7 @@ impl Connector for CoinbasePrimeConnector {
             window_ms: RATE_WINDOW_MS,
             used_header: None,
             ban_statuses: Vec::new(),
+            ..RateLimit::default()
         }];
         // Prime documents no lookback limit and no maximum time window for its lists: a walk
         // reaches back to the configured start in cursor pages.

@@ -77,6 +77,7 @@ impl Connector for CoinbaseConnector {
                 window_ms: *window_ms,
                 used_header: None,
                 ban_statuses: Vec::new(),
+                ..RateLimit::default()
             })
             .collect();
         // Coinbase documents no lookback limit for fills, orders or transactions, and no

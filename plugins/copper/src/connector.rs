@@ -9,7 +9,8 @@ use exsync_plugin_api::signing::Query;
 use exsync_plugin_api::time::format_rfc3339_s;
 use exsync_plugin_api::{
     CheckReport, Connector, ConnectorConfig, CredentialField, HistoryLimit, Host, HttpRequest,
-    HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError, RateLimit, Stream,
+    HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError, RateLimit, RateScope,
+    Stream,
 };
 
 use crate::config::CopperConfig;
@@ -71,6 +72,9 @@ impl Connector for CopperConnector {
             window_ms: RATE_WINDOW_MS,
             used_header: None,
             ban_statuses: Vec::new(),
+            // Copper counts these per (user, organisation): per key.
+            scope: RateScope::Key,
+            ..RateLimit::default()
         }];
         // No documented lookback limit; the window is this plugin's, over Copper's orders list.
         m.history = [

@@ -90,6 +90,7 @@ impl Connector for CryptocomConnector {
             window_ms: with_margin(window_ms),
             used_header: None,
             ban_statuses: Vec::new(),
+            ..RateLimit::default()
         };
         m.rate_limits = vec![
             bucket(BUCKET_PUBLIC, PUBLIC_PER_SECOND, SECOND_MS),

@@ -83,6 +83,7 @@ impl Connector for DeribitConnector {
             window_ms: SECOND_MS,
             used_header: None,
             ban_statuses: Vec::new(),
+            ..RateLimit::default()
         };
         m.rate_limits = vec![
             bucket(BUCKET_PRIVATE, REQUESTS_PER_SECOND),

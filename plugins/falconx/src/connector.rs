@@ -77,6 +77,7 @@ impl Connector for FalconxConnector {
             window_ms: RATE_WINDOW_MS,
             used_header: None,
             ban_statuses: Vec::new(),
+            ..RateLimit::default()
         }];
         // No documented lookback limit; the window is the connector's own (see endpoints).
         m.history = [

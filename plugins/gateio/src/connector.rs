@@ -97,6 +97,7 @@ impl Connector for GateioConnector {
             window_ms: WINDOW_MS,
             used_header: None,
             ban_statuses: Vec::new(),
+            ..RateLimit::default()
         };
         m.rate_limits = vec![
             bucket(BUCKET_PUBLIC),

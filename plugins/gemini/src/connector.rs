@@ -86,6 +86,7 @@ impl Connector for GeminiConnector {
             window_ms,
             used_header: None,
             ban_statuses: Vec::new(),
+            ..RateLimit::default()
         };
         m.rate_limits = vec![
             bucket(BUCKET_PUBLIC, PUBLIC_PER_WINDOW, PUBLIC_WINDOW_MS),

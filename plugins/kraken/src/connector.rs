@@ -80,6 +80,7 @@ impl Connector for KrakenConnector {
                 window_ms: PRIVATE_WINDOW_MS,
                 used_header: None,
                 ban_statuses: Vec::new(),
+                ..RateLimit::default()
             },
             RateLimit {
                 bucket: BUCKET_PUBLIC.into(),
@@ -87,6 +88,7 @@ impl Connector for KrakenConnector {
                 window_ms: PUBLIC_WINDOW_MS,
                 used_header: None,
                 ban_statuses: Vec::new(),
+                ..RateLimit::default()
             },
         ];
         // Kraken's account histories reach back to the account's opening, in windows of any

@@ -11,17 +11,17 @@ use exsync_plugin_api::clock::ServerClock;
 use exsync_plugin_api::{
     CheckReport, Connector, ConnectorConfig, CredentialField, ErrorKind, HistoryLimit, Host,
     HttpRequest, HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError,
-    RateLimit, Record, Stream,
+    RateLimit, Record, ResetFormat, Stream,
 };
 
 use crate::config::KucoinConfig;
 use crate::endpoints::{
     timeframe, Endpoint, KucoinEndpoints, API_HOSTS, CLASSIC_HISTORY_FLOOR_MS, DEFAULT_BASE_URL,
     EARN_QUOTA, FUTURES_CURRENCIES, FUTURES_QUOTA, HF_FILLS_LIMIT, HF_LEDGER_LIMIT,
-    HF_ORDERS_LIMIT, LEDGER_LOOKBACK_MS, MANAGEMENT_QUOTA, MAX_RATE_LIMIT_WAIT_MS, PAGE_SIZE,
-    POOL_EARN, POOL_FUTURES, POOL_MANAGEMENT, POOL_PUBLIC, POOL_SPOT, PUBLIC_QUOTA,
-    QUOTA_WINDOW_MS, RESET_HEADER, SETTLE_OVERLAP_MS, SPOT_QUOTA, SYMBOLS_TTL_MS, TIMEFRAMES,
-    WINDOW_MS,
+    HF_ORDERS_LIMIT, LEDGER_LOOKBACK_MS, LIMIT_HEADER, MANAGEMENT_QUOTA, MAX_RATE_LIMIT_WAIT_MS,
+    PAGE_SIZE, POOL_EARN, POOL_FUTURES, POOL_MANAGEMENT, POOL_PUBLIC, POOL_SPOT, PUBLIC_QUOTA,
+    QUOTA_WINDOW_MS, REMAINING_HEADER, RESET_HEADER, SETTLE_OVERLAP_MS, SPOT_QUOTA, SYMBOLS_TTL_MS,
+    TIMEFRAMES, WINDOW_MS,
 };
 use crate::pagination::{self, KucoinPager, WalkRules, WindowRequest};
 use crate::parsing::{self, Market, Paged};
@@ -76,12 +76,19 @@ impl Connector for KucoinConnector {
         m.api_hosts = API_HOSTS.iter().map(|h| h.to_string()).collect();
         m.default_base_url = DEFAULT_BASE_URL.into();
         m.sandbox_base_url = None;
-        let pool = |bucket: &str, capacity| RateLimit {
-            bucket: bucket.into(),
-            capacity,
-            window_ms: QUOTA_WINDOW_MS,
-            used_header: None,
-            ban_statuses: Vec::new(),
+        // Every answer says what the pool has left and when it refills. The private pools
+        // are counted per account (UID); the public one per IP.
+        let pool = |bucket: &str, capacity| {
+            let limit = RateLimit::new(bucket, capacity, QUOTA_WINDOW_MS).with_remaining_headers(
+                REMAINING_HEADER,
+                Some(LIMIT_HEADER),
+                Some((RESET_HEADER, ResetFormat::MillisLeft)),
+            );
+            if bucket == POOL_PUBLIC {
+                limit
+            } else {
+                limit.per_key()
+            }
         };
         m.rate_limits = vec![
             pool(POOL_SPOT, SPOT_QUOTA),

@@ -34,6 +34,9 @@ pub(crate) const PUBLIC_QUOTA: u32 = 2000;
 pub(crate) const FUTURES_QUOTA: u32 = 2000;
 pub(crate) const EARN_QUOTA: u32 = 2000;
 pub(crate) const QUOTA_WINDOW_MS: u64 = 30_000;
+/// What every answer says about the pool it drew from: what is left and the quota.
+pub(crate) const REMAINING_HEADER: &str = "gw-ratelimit-remaining";
+pub(crate) const LIMIT_HEADER: &str = "gw-ratelimit-limit";
 /// Milliseconds until the pool's quota resets, on every answer (429s included).
 pub(crate) const RESET_HEADER: &str = "gw-ratelimit-reset";
 /// The longest a 429 is waited out inside one fetch; KuCoin's window is 30 s.

@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use exsync_plugin_api::clock::ServerClock;
 use exsync_plugin_api::{
     CheckReport, Connector, ConnectorConfig, CredentialField, HistoryLimit, Host, HttpRequest,
-    HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError, RateLimit, Stream,
+    HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError, RateLimit, RateScope,
+    Stream,
 };
 
 use crate::config::OkxConfig;
@@ -83,6 +84,13 @@ impl Connector for OkxConnector {
                 window_ms: e.window_ms,
                 used_header: None,
                 ban_statuses: Vec::new(),
+                // OKX counts signed endpoints per user id, public ones per IP.
+                scope: if e.signed {
+                    RateScope::Key
+                } else {
+                    RateScope::Host
+                },
+                ..RateLimit::default()
             })
             .collect();
         let limit = |stream, lookback: Option<i64>, window: Option<i64>| HistoryLimit {

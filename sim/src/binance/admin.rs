@@ -32,6 +32,8 @@ pub struct Stats {
     /// Request weight (`/api/*`) used in each window, by window start: how close a client ran
     /// to the limit, window by window.
     weight_by_window: BTreeMap<i64, u64>,
+    /// SAPI UID weight admitted in each window, all keys together.
+    sapi_uid_weight_by_window: BTreeMap<i64, u64>,
 }
 
 impl Stats {
@@ -60,7 +62,14 @@ impl Stats {
         }
     }
 
-    pub fn note_weight(&mut self, bucket: Bucket, used: u64, window_start_ms: i64) {
+    /// Notes an admitted request of `weight`, after which its bucket had `used` this window.
+    pub fn note_weight(&mut self, bucket: Bucket, weight: u64, used: u64, window_start_ms: i64) {
+        if bucket == Bucket::SapiUid {
+            *self
+                .sapi_uid_weight_by_window
+                .entry(window_start_ms)
+                .or_default() += weight;
+        }
         if bucket == Bucket::Api {
             let w = self.weight_by_window.entry(window_start_ms).or_default();
             *w = (*w).max(used);
@@ -89,6 +98,7 @@ impl Stats {
             "sapi_weight_limit": limits.sapi_weight_limit,
             "sapi_uid_weight_used_max": self.sapi_uid_weight_used_max,
             "sapi_uid_weight_limit": limits.sapi_uid_weight_limit,
+            "sapi_uid_weight_by_window": self.sapi_uid_weight_by_window.iter().map(|(k, v)| (k.to_string(), *v)).collect::<BTreeMap<_, _>>(),
         })
     }
 }

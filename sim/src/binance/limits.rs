@@ -1,7 +1,8 @@
 //! Request-weight limits of the Binance simulator: fixed windows, 429 with `Retry-After`, 418 bans.
 //!
-//! Weight is counted per client IP in windows aligned to the window length, like Binance's
-//! per-minute buckets. A request that would pass the limit gets 429 and the IP is told to back
+//! Weight is counted in windows aligned to the window length, like Binance's per-minute
+//! buckets: request weight and SAPI IP weight per client IP, SAPI UID weight per account (API
+//! key), so two keys never share it and two clients of one key always do. A request that would pass the limit gets 429 and the IP is told to back
 //! off until the window ends. Requests sent while backing off are counted; after `ban_after` of
 //! them the IP is banned (418) for `ban_seconds`, and every request during the ban gets 418.
 
@@ -93,6 +94,8 @@ struct ClientState {
 pub struct Limits {
     config: LimitConfig,
     clients: Mutex<HashMap<IpAddr, ClientState>>,
+    /// SAPI UID weight, per API key.
+    accounts: Mutex<HashMap<String, Window>>,
 }
 
 fn ceil_seconds(ms: i64) -> u64 {
@@ -104,6 +107,7 @@ impl Limits {
         Self {
             config,
             clients: Mutex::new(HashMap::new()),
+            accounts: Mutex::new(HashMap::new()),
         }
     }
 
@@ -119,13 +123,37 @@ impl Limits {
         }
     }
 
-    /// Counts a request of `weight` in `bucket` from `ip` at server time `now`.
-    pub fn admit(&self, ip: IpAddr, bucket: Bucket, weight: u64, now: i64) -> Admission {
+    /// Counts a request of `weight` in `bucket` from `ip` with API key `key` (empty when the
+    /// request carries none) at server time `now`.
+    pub fn admit(&self, ip: IpAddr, key: &str, bucket: Bucket, weight: u64, now: i64) -> Admission {
+        let mut clients = self.clients.lock().expect("limits lock");
+        let mut accounts = self.accounts.lock().expect("limits lock");
+        let st = clients.entry(ip).or_default();
+        let mut w = match bucket {
+            Bucket::SapiUid => accounts.get(key).copied().unwrap_or_default(),
+            _ => st.windows[bucket as usize],
+        };
+        let admission = self.admit_in(st, &mut w, bucket, weight, now);
+        match bucket {
+            Bucket::SapiUid => {
+                accounts.insert(key.to_owned(), w);
+            }
+            _ => st.windows[bucket as usize] = w,
+        }
+        admission
+    }
+
+    /// [`Limits::admit`] on the client's state and the window the request counts in.
+    fn admit_in(
+        &self,
+        st: &mut ClientState,
+        w: &mut Window,
+        bucket: Bucket,
+        weight: u64,
+        now: i64,
+    ) -> Admission {
         let window_ms = self.config.window_ms.max(1);
         let limit = self.limit_of(bucket);
-        let mut clients = self.clients.lock().expect("limits lock");
-        let st = clients.entry(ip).or_default();
-        let w = &mut st.windows[bucket as usize];
         let start = now - now.rem_euclid(window_ms);
         if w.start != start {
             w.start = start;
@@ -147,12 +175,12 @@ impl Limits {
             if st.early_requests > self.config.ban_after {
                 st.ban_until = now + self.config.ban_seconds as i64 * 1000;
                 st.early_requests = 0;
-                for w in &mut st.windows {
-                    w.backoff_until = 0;
+                for other in &mut st.windows {
+                    other.backoff_until = 0;
                 }
-                let used = st.windows[bucket as usize].used;
+                w.backoff_until = 0;
                 return Admission::Banned {
-                    used,
+                    used: w.used,
                     until_ms: st.ban_until,
                     retry_after_s: ceil_seconds(st.ban_until - now),
                 };
@@ -163,10 +191,14 @@ impl Limits {
                 retry_after_s: ceil_seconds(w.backoff_until - now),
             };
         }
-        if st.windows.iter().all(|w| now >= w.backoff_until) {
+        let others_clear = st
+            .windows
+            .iter()
+            .enumerate()
+            .all(|(i, o)| i == bucket as usize || now >= o.backoff_until);
+        if others_clear {
             st.early_requests = 0;
         }
-        let w = &mut st.windows[bucket as usize];
         if w.used + weight > limit {
             w.backoff_until = start + window_ms;
             return Admission::TooMany {
@@ -210,15 +242,15 @@ mod tests {
         let ip: IpAddr = [127, 0, 0, 1].into();
         let t0 = 60_000 * 1000;
         assert_eq!(
-            l.admit(ip, Bucket::Api, 20, t0),
+            l.admit(ip, "", Bucket::Api, 20, t0),
             Admission::Allowed { used: 20 }
         );
         assert_eq!(
-            l.admit(ip, Bucket::Api, 20, t0 + 1),
+            l.admit(ip, "", Bucket::Api, 20, t0 + 1),
             Admission::Allowed { used: 40 }
         );
         assert_eq!(
-            l.admit(ip, Bucket::Api, 20, t0 + 1_500),
+            l.admit(ip, "", Bucket::Api, 20, t0 + 1_500),
             Admission::TooMany {
                 used: 40,
                 limit: 50,
@@ -227,19 +259,19 @@ mod tests {
         );
         // SAPI is a separate bucket but backing off is per IP.
         assert!(matches!(
-            l.admit(ip, Bucket::SapiIp, 1, t0 + 1_600),
+            l.admit(ip, "", Bucket::SapiIp, 1, t0 + 1_600),
             Admission::Allowed { .. }
         ));
         for k in 0..3 {
             assert!(
                 matches!(
-                    l.admit(ip, Bucket::Api, 1, t0 + 2_000 + k),
+                    l.admit(ip, "", Bucket::Api, 1, t0 + 2_000 + k),
                     Admission::TooMany { .. }
                 ),
                 "early request {k} is a 429"
             );
         }
-        match l.admit(ip, Bucket::Api, 1, t0 + 3_000) {
+        match l.admit(ip, "", Bucket::Api, 1, t0 + 3_000) {
             Admission::Banned {
                 retry_after_s,
                 until_ms,
@@ -251,11 +283,11 @@ mod tests {
             other => panic!("expected a ban, got {other:?}"),
         }
         assert!(matches!(
-            l.admit(ip, Bucket::SapiIp, 1, t0 + 100_000),
+            l.admit(ip, "", Bucket::SapiIp, 1, t0 + 100_000),
             Admission::Banned { .. }
         ));
         assert_eq!(
-            l.admit(ip, Bucket::Api, 1, t0 + 123_000),
+            l.admit(ip, "", Bucket::Api, 1, t0 + 123_000),
             Admission::Allowed { used: 1 }
         );
     }
@@ -266,16 +298,33 @@ mod tests {
         let ip: IpAddr = [127, 0, 0, 1].into();
         let t0 = 60_000 * 1000;
         assert!(matches!(
-            l.admit(ip, Bucket::Api, 50, t0),
+            l.admit(ip, "", Bucket::Api, 50, t0),
             Admission::Allowed { .. }
         ));
         assert!(matches!(
-            l.admit(ip, Bucket::Api, 1, t0 + 1),
+            l.admit(ip, "", Bucket::Api, 1, t0 + 1),
             Admission::TooMany { .. }
         ));
         assert_eq!(
-            l.admit(ip, Bucket::Api, 1, t0 + 60_000),
+            l.admit(ip, "", Bucket::Api, 1, t0 + 60_000),
             Admission::Allowed { used: 1 }
+        );
+    }
+
+    #[test]
+    fn uid_weight_is_counted_per_key() {
+        let l = Limits::new(LimitConfig {
+            sapi_uid_weight_limit: 100,
+            ..LimitConfig::default()
+        });
+        let ip: IpAddr = [127, 0, 0, 1].into();
+        let t0 = 60_000 * 1000;
+        let admit = |key| l.admit(ip, key, Bucket::SapiUid, 60, t0);
+        assert_eq!(admit("A"), Admission::Allowed { used: 60 });
+        assert_eq!(admit("B"), Admission::Allowed { used: 60 }, "another key");
+        assert!(
+            matches!(admit("A"), Admission::TooMany { .. }),
+            "the same key"
         );
     }
 

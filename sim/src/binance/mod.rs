@@ -35,6 +35,9 @@ pub struct BinanceSimConfig {
     pub listen: SocketAddr,
     pub api_key: String,
     pub api_secret: String,
+    /// More `(key, secret)` pairs, each another account holding the same data: each counts
+    /// its own UID weight.
+    pub other_keys: Vec<(String, String)>,
     pub dataset: DatasetConfig,
     pub limits: LimitConfig,
     pub faults: FaultConfig,
@@ -51,12 +54,23 @@ impl BinanceSimConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             api_key: api_key.to_string(),
             api_secret: api_secret.to_string(),
+            other_keys: Vec::new(),
             dataset: DatasetConfig::default(),
             limits: LimitConfig::default(),
             faults: FaultConfig::default(),
             clock_offset_ms: 0,
             kline_faults: klines::KlineFaults::default(),
         }
+    }
+}
+
+impl BinanceSimConfig {
+    /// The secret of an API key this simulator knows.
+    pub fn secret_of(&self, key: &str) -> Option<&str> {
+        std::iter::once((&self.api_key, &self.api_secret))
+            .chain(self.other_keys.iter().map(|(k, s)| (k, s)))
+            .find(|(k, _)| k.as_str() == key)
+            .map(|(_, s)| s.as_str())
     }
 }
 

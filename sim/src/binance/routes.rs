@@ -337,7 +337,11 @@ async fn serve(
     let weight = endpoint.weight(&names);
     let now = state.now_ms();
     let ip = peer.ip();
-    let admission = state.limits.admit(ip, bucket, weight, now);
+    let key = headers
+        .get("X-MBX-APIKEY")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let admission = state.limits.admit(ip, key, bucket, weight, now);
     let used = match admission {
         Admission::Allowed { used } => used,
         Admission::TooMany {
@@ -387,7 +391,7 @@ async fn serve(
     {
         let mut stats = state.stats.lock().expect("stats lock");
         let window_ms = state.limits.config().window_ms.max(1);
-        stats.note_weight(bucket, used, now - now.rem_euclid(window_ms));
+        stats.note_weight(bucket, weight, used, now - now.rem_euclid(window_ms));
     }
     let weight_header = [(bucket.header(), used.to_string())];
 
@@ -439,7 +443,13 @@ fn dispatch(
 ) -> Result<String, ApiError> {
     let params = if endpoint.signed() {
         let key = headers.get("X-MBX-APIKEY").and_then(|v| v.to_str().ok());
-        auth::check_api_key(key, &state.config.api_key)?;
+        let secret = match key.and_then(|k| state.config.secret_of(k)) {
+            Some(secret) => secret,
+            None => {
+                auth::check_api_key(key, &state.config.api_key)?;
+                &state.config.api_secret
+            }
+        };
         let body = std::str::from_utf8(body).unwrap_or("");
         let (query_part, sig) = auth::split_signature(query);
         let (body_part, body_sig) = auth::split_signature(body);
@@ -475,7 +485,7 @@ fn dispatch(
                 ),
             ));
         }
-        if !auth::verify(&state.config.api_secret, &total_params, signature) {
+        if !auth::verify(secret, &total_params, signature) {
             tracing::info!(endpoint = endpoint.name(), "Signature rejected.");
             return Err(ApiError::bad(
                 -1022,

@@ -37,6 +37,7 @@ mod package;
 mod plugin_check;
 mod policies;
 mod problems;
+mod rate_budgets;
 mod rate_limits;
 mod reload;
 mod sync;

@@ -649,7 +649,7 @@ fn a_plugin_built_against_another_major_api_is_refused_naming_both_versions() {
     assert!(
         detail.contains("incompatible plugin API version")
             && detail.contains("2.0.0")
-            && detail.contains("1.0.0"),
+            && detail.contains("1.1.0"),
         "{detail}"
     );
 }
@@ -817,7 +817,7 @@ fn the_template_makes_a_crate_that_builds_passes_its_tests_and_the_checker() {
 // ABI evolution: a plugin built against a later 1.x of the interface crate, whose
 // `ConnectorAbi` has one more method appended, loads and syncs in today's daemon.
 
-/// Copies `plugin-api` into `fixture/plugin-api` as version 1.1.0 with a method appended to
+/// Copies `plugin-api` into `fixture/plugin-api` as version 1.2.0 with a method appended to
 /// `ConnectorAbi` (after `last_prefix_field`, with a default body, as a 1.x release may), and
 /// makes `fixture` a workspace holding it and `member` with this workspace's dependency table.
 fn future_api_workspace(repo: &std::path::Path, fixture: &std::path::Path, member: &str) {
@@ -845,10 +845,10 @@ fn future_api_workspace(repo: &std::path::Path, fixture: &std::path::Path, membe
     }
     std::fs::copy(repo.join("plugin-api/README.md"), api.join("README.md")).unwrap();
     let manifest = std::fs::read_to_string(repo.join("plugin-api/Cargo.toml")).unwrap();
-    assert!(manifest.contains("version = \"1.0.0\""), "{manifest}");
+    assert!(manifest.contains("version = \"1.1.0\""), "{manifest}");
     std::fs::write(
         api.join("Cargo.toml"),
-        manifest.replacen("version = \"1.0.0\"", "version = \"1.1.0\"", 1),
+        manifest.replacen("version = \"1.1.0\"", "version = \"1.2.0\"", 1),
     )
     .unwrap();
     let abi_path = api.join("src/abi.rs");
@@ -932,16 +932,16 @@ fn a_plugin_built_against_a_later_1x_with_an_appended_method_syncs_in_todays_dae
             .arg("--target-dir")
             .arg(&target)
             .env("CARGO_INCREMENTAL", "0"),
-        "cargo build of the plugin against plugin-api 1.1.0",
+        "cargo build of the plugin against plugin-api 1.2.0",
     );
     let built = std::fs::read(target.join("debug/libexsync_plugin_later.so")).unwrap();
-    let marker = b"exsync_plugin1.1.0";
+    let marker = b"exsync_plugin1.2.0";
     assert!(
         built.windows(marker.len()).any(|w| w == marker),
-        "the fixture plugin does not carry API version 1.1.0"
+        "the fixture plugin does not carry API version 1.2.0"
     );
 
-    // Today's exsyncd (API 1.0.0) loads it and syncs it against its simulator.
+    // Today's exsyncd (API 1.1.0) loads it and syncs it against its simulator.
     let (key, secret) = ("laterKEY7d2c9e4f1a", "laterSECRETm5n8b2v4c7");
     let (sim, url) = start_template_sim(
         &target.join("debug/exsync-sim-later"),
