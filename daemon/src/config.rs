@@ -1006,7 +1006,6 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
         max_consecutive_failures: file.max_consecutive_failures,
     })
     .map_err(err)?;
-    let mut options = serde_json::to_value(&file.options)
     let mut rate_limits = Vec::new();
     for (bucket, rl) in &file.rate_limits {
         let window = humantime::parse_duration(&rl.window)
@@ -1029,7 +1028,7 @@ pub fn load_integration(path: &Path) -> Result<IntegrationConfig, ConfigError> {
             window,
         });
     }
-    let options = serde_json::to_value(&file.options)
+    let mut options = serde_json::to_value(&file.options)
         .ok()
         .and_then(|v| v.as_object().cloned())
         .unwrap_or_default();

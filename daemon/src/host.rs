@@ -574,8 +574,6 @@ impl HostShared {
         Ok(client)
     }
 
-    /// The budget of a scope (`exchange|host|bucket`), shared by every integration that
-    /// talks to the same exchange host.
     /// The budget of a scope, shared by every integration in it: `exchange|host|bucket` for a
     /// bucket the exchange counts per address, `exchange|key:DIGEST|bucket` for one it counts
     /// per API key (see [`key_id`]).
@@ -632,17 +630,6 @@ pub struct HttpHostConfig {
 impl HttpHost {
     pub fn new(shared: Arc<HostShared>, config: HttpHostConfig) -> Result<HttpHost, PluginError> {
         let client = shared.client(config.use_proxy)?;
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("exsyncd/", env!("CARGO_PKG_VERSION")))
-            .pool_max_idle_per_host(4);
-        if !config.use_proxy {
-            builder = builder.no_proxy();
-        }
-        let client = builder
-            .build()
-            .map_err(|e| PluginError::config(format!("while building the HTTP client: {e}")))?;
         let mut rate_limits = config.rate_limits;
         for o in &config.rate_limit_overrides {
             let Some(limit) = rate_limits.iter_mut().find(|l| l.bucket == o.bucket) else {
@@ -737,7 +724,6 @@ impl HttpHost {
             }
         }
         let pace = self.pace && limit.is_some();
-        let banned_what = if per_key { "API key" } else { "address" };
 
         let mut attempt = 0;
         loop {
@@ -754,18 +740,6 @@ impl HttpHost {
                         (until - now_ms() + 999) / 1000
                     ),
                 ));
-            if let Some(until) = self.shared.store.ban(&scope).ok().flatten() {
-                let now = now_ms();
-                if until > now {
-                    return Err(PluginError::new(
-                        exsync_plugin_api::ErrorKind::BANNED,
-                        format!(
-                            "{} banned this {banned_what} for {} more seconds (on {bucket_name} requests)",
-                            self.exchange,
-                            (until - now + 999) / 1000
-                        ),
-                    ));
-                }
             }
             let (grant, waited, cause) = budget.acquire(req.cost, pace).await.map_err(|left| {
                 PluginError::new(

@@ -417,13 +417,19 @@ fn connect(
     let loopback = base_host.starts_with("127.")
         || base_host.starts_with("localhost")
         || base_host.starts_with("[::1]");
+    let key_id = crate::host::key_id(
+        &cfg.exchange,
+        credentials.get("api_key").map_or("", String::as_str),
+    );
     let host_config = || HttpHostConfig {
         integration: cfg.name.clone(),
         exchange: cfg.exchange.clone(),
         allowed_hosts: allowed_hosts.clone(),
         rate_limits: manifest.rate_limits.clone(),
+        rate_limit_overrides: cfg.rate_limits.clone(),
         pace: cfg.budget,
         redactor: it.redactor.clone(),
+        key_id: key_id.clone(),
         use_proxy: !loopback,
     };
     let host = HttpHost::new(shared.clone(), host_config())
@@ -435,24 +441,6 @@ fn connect(
     let main_start = crate::policy::plugin_start(cfg.since, &cfg.stream_since, now);
     let candle_start = crate::config::candle_start(cfg, now);
     let candles_only = it.streams.iter().all(|(s, _)| *s == Stream::Candles);
-    let host = HttpHost::new(
-        shared.clone(),
-        HttpHostConfig {
-            integration: cfg.name.clone(),
-            exchange: cfg.exchange.clone(),
-            allowed_hosts,
-            rate_limits: manifest.rate_limits.clone(),
-            rate_limit_overrides: cfg.rate_limits.clone(),
-            pace: cfg.budget,
-            redactor: it.redactor.clone(),
-            key_id: crate::host::key_id(
-                &cfg.exchange,
-                credentials.get("api_key").map_or("", String::as_str),
-            ),
-            use_proxy: !loopback,
-        },
-    )
-    .map_err(|e| error_info(e.kind, e.message.to_string()))?;
     let mut connector_config = ConnectorConfig {
         integration: cfg.name.clone(),
         base_url: base_url.clone(),

@@ -459,10 +459,17 @@ fn data_sources_are_hot_reloaded_and_a_broken_file_keeps_the_running_one() {
 #[test]
 fn every_plugin_with_candles_runs_a_data_source_without_credentials() {
     let setup = Setup::new();
-    for entry in std::fs::read_dir(exsync_e2e::bins::target_dir()).unwrap() {
-        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
-        let plugin = name.starts_with("libexsync_plugin_") && name.ends_with(".so");
-        if plugin && !name.contains("probe") && name != "libexsync_plugin_binance.so" {
+    // The workspace's connectors (`plugins/*`), not every `.so` in the target directory:
+    // the plugin kit tests build template copies and ABI fixtures there too.
+    let plugins = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins");
+    for entry in std::fs::read_dir(&plugins).unwrap() {
+        let crate_dir = entry
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .replace('-', "_");
+        let name = format!("libexsync_plugin_{crate_dir}.so");
+        if name != "libexsync_plugin_binance.so" {
             setup.install_plugin(&name);
         }
     }
