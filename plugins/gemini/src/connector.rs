@@ -486,7 +486,12 @@ impl GeminiConnector {
         response
             .header("date")
             .and_then(parsing::parse_http_date)
-            .ok_or_else(|| PluginError::bad_response("Gemini's answer has no readable Date header"))
+            .ok_or_else(|| {
+                PluginError::bad_response(
+                    "while reading Gemini's clock: its answer has no readable Date header \
+                     (missing, or not an HTTP-date of a four-digit year)",
+                )
+            })
     }
 
     fn next_nonce(&self) -> u64 {
