@@ -289,7 +289,8 @@ impl CryptocomConnector {
         let what = window_what("staking rewards", &request);
         let params = pagination::reward_params(&request, REWARDS_LIMIT)?;
         let result = self.signed_post(&CryptocomEndpoints::STAKING_REWARDS, params, &what)?;
-        let page = parsing::parse_staking_rewards(&result).map_err(|e| e.context(format!("while {what}")))?;
+        let page = parsing::parse_staking_rewards(&result)
+            .map_err(|e| e.context(format!("while {what}")))?;
         let next =
             pagination::next_reward_page(&request, page.oldest_ms, page.returned, REWARDS_LIMIT);
         Ok(self
@@ -306,7 +307,8 @@ impl CryptocomConnector {
         let params = pagination::ns_window_params(&request, TRADES_LIMIT);
         let result = self.signed_post(&CryptocomEndpoints::TRADES, params, &what)?;
         let markets = self.markets_for(&instruments_in(&result))?;
-        let page = parsing::parse_trades(&result, &markets).map_err(|e| e.context(format!("while {what}")))?;
+        let page = parsing::parse_trades(&result, &markets)
+            .map_err(|e| e.context(format!("while {what}")))?;
         Ok(self.ns_window_page(rule, &request, page, TRADES_LIMIT, now))
     }
 
@@ -319,8 +321,8 @@ impl CryptocomConnector {
         let result = self.signed_post(&CryptocomEndpoints::ORDER_HISTORY, params, &what)?;
         let markets = self.markets_for(&instruments_in(&result))?;
         let ep = CryptocomEndpoints::ORDER_HISTORY.method;
-        let mut page =
-            parsing::parse_orders(&result, &markets, ep).map_err(|e| e.context(format!("while {what}")))?;
+        let mut page = parsing::parse_orders(&result, &markets, ep)
+            .map_err(|e| e.context(format!("while {what}")))?;
         let next = pagination::next_ns_page(&request, page.oldest_ns, page.returned, ORDERS_LIMIT);
         // Without polling open orders (`poll_open_orders = false`), the walk ends unread.
         if self.config.poll_open_orders
@@ -358,7 +360,8 @@ impl CryptocomConnector {
         let what = window_what("the transaction journal", &request);
         let params = pagination::ns_window_params(&request, TRANSACTIONS_LIMIT);
         let result = self.signed_post(&CryptocomEndpoints::TRANSACTIONS, params, &what)?;
-        let page = parsing::parse_transactions(&result).map_err(|e| e.context(format!("while {what}")))?;
+        let page =
+            parsing::parse_transactions(&result).map_err(|e| e.context(format!("while {what}")))?;
         Ok(self.ns_window_page(rule, &request, page, TRANSACTIONS_LIMIT, now))
     }
 

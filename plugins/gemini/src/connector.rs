@@ -291,8 +291,8 @@ impl GeminiConnector {
         let what = since_what("mytrades", Some(symbol), &request);
         let answer = self.private(&GeminiEndpoints::MY_TRADES, &params, &what)?;
         let markets = self.known_markets()?;
-        let batch =
-            parsing::parse_my_trades(&answer, symbol, &markets).map_err(|e| e.context(format!("while {what}")))?;
+        let batch = parsing::parse_my_trades(&answer, symbol, &markets)
+            .map_err(|e| e.context(format!("while {what}")))?;
         Ok(self
             .pager
             .page(&request, batch, TRADES_LIMIT, self.host.now_ms()))
@@ -316,8 +316,8 @@ impl GeminiConnector {
             // and the next walk starts at the oldest of them to see it close.
             let what = "fetching the active orders (orders)";
             let answer = self.private(&GeminiEndpoints::ACTIVE_ORDERS, &[], what)?;
-            let active =
-                parsing::parse_orders(&answer, "orders", &markets).map_err(|e| e.context(format!("while {what}")))?;
+            let active = parsing::parse_orders(&answer, "orders", &markets)
+                .map_err(|e| e.context(format!("while {what}")))?;
             merge_active(&mut batch, active);
         }
         Ok(self
@@ -339,7 +339,8 @@ impl GeminiConnector {
         };
         let what = since_what(name, None, &request);
         let answer = self.private(&GeminiEndpoints::TRANSFERS, &params, &what)?;
-        let batch = parsing::parse_transfers(&answer, deposits).map_err(|e| e.context(format!("while {what}")))?;
+        let batch = parsing::parse_transfers(&answer, deposits)
+            .map_err(|e| e.context(format!("while {what}")))?;
         Ok(self
             .pager
             .page(&request, batch, TRANSFERS_LIMIT, self.host.now_ms()))
