@@ -53,6 +53,29 @@ const CBX_SECRET: &str =
 const CBX_PASSPHRASE: &str = "e2eCBXpassphraseQ7w8E9r0";
 const BITGET_PASSPHRASE: &str = "e2ePASSbitgetW7x8y9z0Q1w2e3";
 
+const CB_KEY_NAME: &str = "organizations/e2e0rg00-0000-4000-8000-000000000001/apiKeys/e2e0key0-0000-4000-8000-000000000002";
+const CB_PRIVATE_KEY: &str = "-----BEGIN EC PRIVATE KEY-----
+MHcCAQEEIJ21pH2KHdENwpDLuCuMLFmGgDoRwcYB8ITuaA41zcLPoAoGCCqGSM49
+AwEHoUQDQgAEXNm3JQ9Fe3ku/LmyysD9lBclmf1NksUAqzxEzIwX/U6wN/xDaqGe
+gXF57vkrCkG+wniVF98G5tMWZUnOrj7G4Q==
+-----END EC PRIVATE KEY-----
+";
+const CB_PUBLIC_KEY: &str = "-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEXNm3JQ9Fe3ku/LmyysD9lBclmf1N
+ksUAqzxEzIwX/U6wN/xDaqGegXF57vkrCkG+wniVF98G5tMWZUnOrj7G4Q==
+-----END PUBLIC KEY-----";
+const PRIME_ACCESS_KEY: &str = "e2ePRIMEaccessKEY7f3a9c1d5e8b2a4c6d8e0f1a3b5c7d9e";
+const PRIME_PASSPHRASE: &str = "e2ePRIMEpassphraseQ4w7E2r9T5y1";
+const PRIME_SIGNING_KEY: &str = "e2ePRIMEsigningKEYm3N8b5V2c7X4z9L1k6J0h3G8f5D2s7A4";
+const PRIME_PORTFOLIO: &str = "0c6f8a2e-4d1b-4e7a-9b3c-5a8d2f6e1c90";
+const FALCONX_KEY: &str = "e2eFALCONXkeyR5t8Y1u4I7o0P3a6S9d2F5g8H1j4K7";
+const FALCONX_PASSPHRASE: &str = "e2eFALCONXpassphraseW3e6R9t2Y5";
+const FALCONX_SECRET: &str = "ZTJlRkFMQ09OWHNlY3JldFE5dzhFN3I2VDV5NFUzaTJPMXAw";
+const B2C2_TOKEN: &str = "e2eB2C2tokenf3a9c1d5e8b2a4c6d8e0f1a3b5c7d9";
+const COPPER_KEY: &str = "e2eCOPPERapiKEY3c9a7f1d5e2b8a4c6d0e9f1a3b5c7d9e";
+const COPPER_SECRET: &str = "e2eCOPPERapiSECRETm4N8b6V2c9X3z7L1k5J0h2G8f4D6s1";
+const COPPER_ORGANIZATION: &str = "e2e-copper-org-5b1e";
+
 /// One connector as these tests drive it: its simulator with a small account, its plugin,
 /// its integration file, and where its trade walk can be faulted.
 struct Connector {
@@ -529,6 +552,169 @@ fn cryptocom() -> Connector {
     }
 }
 
+fn coinbase() -> Connector {
+    Connector {
+        exchange: "coinbase",
+        plugin: "libexsync_plugin_coinbase.so",
+        sim: "coinbase",
+        sim_args: args(&[
+            "--key-name",
+            CB_KEY_NAME,
+            "--public-key",
+            CB_PUBLIC_KEY,
+            "--seed",
+            "914",
+        ]),
+        env: vec![
+            ("E2E_COINBASE_KEY_NAME", CB_KEY_NAME),
+            ("E2E_COINBASE_PRIVATE_KEY", CB_PRIVATE_KEY),
+        ],
+        head: |url| {
+            format!(
+                "exchange = \"coinbase\"\nbase_url = \"{url}\"\nstart = \"2024-01-01\"\nbudget = false\n\
+                 [credentials]\napi_key = \"env:E2E_COINBASE_KEY_NAME\"\napi_secret = \"env:E2E_COINBASE_PRIVATE_KEY\"\n"
+            )
+        },
+        trades_path: "/api/v3/brokerage/orders/historical/fills",
+        amount_field: "size",
+        skip: 1,
+        rate_limit_body: "{\"error\":\"RESOURCE_EXHAUSTED\",\"message\":\"Too many requests\"}",
+    }
+}
+
+fn coinbase_prime() -> Connector {
+    Connector {
+        exchange: "coinbase-prime",
+        plugin: "libexsync_plugin_coinbase_prime.so",
+        sim: "coinbase-prime",
+        sim_args: args(&[
+            "--access-key",
+            PRIME_ACCESS_KEY,
+            "--passphrase",
+            PRIME_PASSPHRASE,
+            "--signing-key",
+            PRIME_SIGNING_KEY,
+            "--portfolio-id",
+            PRIME_PORTFOLIO,
+            "--seed",
+            "915",
+            "--fills",
+            "150",
+            "--no-rate-limit",
+        ]),
+        env: vec![
+            ("E2E_PRIME_ACCESS_KEY", PRIME_ACCESS_KEY),
+            ("E2E_PRIME_PASSPHRASE", PRIME_PASSPHRASE),
+            ("E2E_PRIME_SIGNING_KEY", PRIME_SIGNING_KEY),
+        ],
+        head: |url| {
+            format!(
+                "exchange = \"coinbase-prime\"\nbase_url = \"{url}\"\nstart = \"2024-01-01\"\nbudget = false\n\
+                 [credentials]\nportfolio_id = \"{PRIME_PORTFOLIO}\"\napi_key = \"env:E2E_PRIME_ACCESS_KEY\"\n\
+                 passphrase = \"env:E2E_PRIME_PASSPHRASE\"\napi_secret = \"env:E2E_PRIME_SIGNING_KEY\"\n\
+                 [options]\npage_limit = 100\n"
+            )
+        },
+        trades_path: "/fills",
+        amount_field: "filled_quantity",
+        skip: 1,
+        rate_limit_body: "{\"message\":\"Rate limit exceeded\"}",
+    }
+}
+
+fn falconx() -> Connector {
+    Connector {
+        exchange: "falconx",
+        plugin: "libexsync_plugin_falconx.so",
+        sim: "falconx",
+        sim_args: args(&[
+            "--api-key",
+            FALCONX_KEY,
+            "--passphrase",
+            FALCONX_PASSPHRASE,
+            "--secret",
+            FALCONX_SECRET,
+            "--seed",
+            "916",
+            "--quotes",
+            "150",
+            "--no-rate-limit",
+        ]),
+        env: vec![
+            ("E2E_FALCONX_KEY", FALCONX_KEY),
+            ("E2E_FALCONX_PASSPHRASE", FALCONX_PASSPHRASE),
+            ("E2E_FALCONX_SECRET", FALCONX_SECRET),
+        ],
+        head: |url| {
+            format!(
+                "exchange = \"falconx\"\nbase_url = \"{url}\"\nstart = \"2024-01-01\"\nbudget = false\n\
+                 [credentials]\napi_key = \"env:E2E_FALCONX_KEY\"\napi_secret = \"env:E2E_FALCONX_SECRET\"\n\
+                 passphrase = \"env:E2E_FALCONX_PASSPHRASE\"\n"
+            )
+        },
+        trades_path: "/v1/quotes",
+        amount_field: "quantity_requested",
+        skip: 1,
+        rate_limit_body: "{\"status\":\"failure\",\"error\":{\"code\":\"RATE_LIMIT_EXCEEDED\",\"reason\":\"Too many requests\"}}",
+    }
+}
+
+fn b2c2() -> Connector {
+    Connector {
+        exchange: "b2c2",
+        plugin: "libexsync_plugin_b2c2.so",
+        sim: "b2c2",
+        sim_args: args(&["--token", B2C2_TOKEN, "--seed", "917", "--no-rate-limit"]),
+        env: vec![("E2E_B2C2_TOKEN", B2C2_TOKEN)],
+        head: |url| {
+            format!(
+                "exchange = \"b2c2\"\nbase_url = \"{url}\"\nstart = \"2024-01-01\"\nbudget = false\n\
+                 [credentials]\napi_key = \"env:E2E_B2C2_TOKEN\"\n[options]\npage_limit = 10\n"
+            )
+        },
+        trades_path: "/trade/",
+        amount_field: "quantity",
+        skip: 1,
+        rate_limit_body: "{\"detail\":\"Request was throttled.\"}",
+    }
+}
+
+fn copper() -> Connector {
+    Connector {
+        exchange: "copper",
+        plugin: "libexsync_plugin_copper.so",
+        sim: "copper",
+        sim_args: args(&[
+            "--api-key",
+            COPPER_KEY,
+            "--api-secret",
+            COPPER_SECRET,
+            "--organization-id",
+            COPPER_ORGANIZATION,
+            "--seed",
+            "918",
+            "--trades",
+            "120",
+            "--no-rate-limit",
+        ]),
+        env: vec![
+            ("E2E_COPPER_KEY", COPPER_KEY),
+            ("E2E_COPPER_SECRET", COPPER_SECRET),
+        ],
+        head: |url| {
+            format!(
+                "exchange = \"copper\"\nbase_url = \"{url}/platform\"\nstart = \"2024-01-01\"\nbudget = false\n\
+                 [credentials]\napi_key = \"env:E2E_COPPER_KEY\"\napi_secret = \"env:E2E_COPPER_SECRET\"\n\
+                 [options]\npage_limit = 50\n"
+            )
+        },
+        trades_path: "/orders",
+        amount_field: "amount",
+        skip: 1,
+        rate_limit_body: "{\"error\":\"too-many-requests\",\"message\":\"Too many requests\"}",
+    }
+}
+
 /// The account streams every connector here syncs; `enabled = false` keeps the scheduler out
 /// of the way (each sync is `sync --force`, so one sync sees one fault setting).
 const STREAMS: &str = "[streams]\nbalances = \"1h\"\ntrades = \"1h\"\norders = \"1h\"\n\
@@ -964,6 +1150,31 @@ fn generic_faults_deribit() {
 #[test]
 fn generic_faults_cryptocom() {
     generic_faults(cryptocom(), None);
+}
+
+#[test]
+fn generic_faults_coinbase() {
+    generic_faults(coinbase(), None);
+}
+
+#[test]
+fn generic_faults_coinbase_prime() {
+    generic_faults(coinbase_prime(), None);
+}
+
+#[test]
+fn generic_faults_falconx() {
+    generic_faults(falconx(), None);
+}
+
+#[test]
+fn generic_faults_b2c2() {
+    generic_faults(b2c2(), None);
+}
+
+#[test]
+fn generic_faults_copper() {
+    generic_faults(copper(), None);
 }
 
 /// Waits until `until_ms` (Unix ms) has passed.
