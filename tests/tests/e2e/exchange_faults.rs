@@ -14,6 +14,38 @@
 //! "The account", for the connectors whose own tests compare with the simulator's truth
 //! field by field, is what a fault-free integration of the same daemon stored from the same
 //! simulator (`reference`); Binance and Kraken are also compared with the truth directly.
+//!
+//! Per connector, on the endpoint of its trades walk (`generic_faults_<exchange>`, about 30 s
+//! each in a debug build), every generic fault of [`generic_cases`] — 429 with and without
+//! `Retry-After` in the exchange's own body, a 5xx burst retried through, a 5xx outage
+//! (`exchange_unavailable`), a stall past the request timeout, a reset (`network`), a truncated
+//! and a non-JSON body and a renamed amount (`bad_response`):
+//!
+//! | connector | endpoint faulted | renamed field |
+//! |---|---|---|
+//! | Binance | `/api/v3/myTrades` | `qty` |
+//! | Kraken | `/0/private/TradesHistory` | `vol` |
+//! | OKX | `/api/v5/trade/fills` | `fillSz` |
+//! | KuCoin | `/fills` | `size` |
+//! | Bybit | `/v5/execution/list` | `execQty` |
+//! | Coinbase Exchange | `/fills` | `size` |
+//! | Bitget | `/api/v2/spot/trade/fills` | `size` |
+//! | Gate.io | `/spot/my_trades` | `amount` |
+//! | BitMEX | `/api/v1/execution/tradeHistory` | `lastQty` |
+//! | Bitfinex | `/v2/auth/r/trades/hist` | none: its rows are arrays, no drift case |
+//! | Gemini | `/v1/mytrades` | `amount` |
+//! | Deribit | `private/get_user_trades_by_currency*` | `amount` |
+//! | Crypto.com | `private/get-trades` | `traded_quantity` |
+//! | Coinbase (Advanced Trade) | `/api/v3/brokerage/orders/historical/fills` | `size` |
+//! | Coinbase Prime | `/v1/portfolios/{id}/fills` | `filled_quantity` |
+//! | FalconX | `/v1/quotes` | `quantity_requested` |
+//! | B2C2 | `/trade/` | `quantity` |
+//! | Copper | `/platform/orders` | `amount` |
+//!
+//! Binance and Kraken also have the 418 ban and the lockout kept across a restart, a long
+//! `Retry-After`, a stall on every attempt, clock skew (Binance) and pages shifted by trades
+//! arriving mid-walk. The other connectors are compared with the `reference` integration, not
+//! with the simulator's truth (their truth comparisons live in their own e2e files).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
