@@ -13,7 +13,7 @@
 //!
 //! "The account", for the connectors whose own tests compare with the simulator's truth
 //! field by field, is what a fault-free integration of the same daemon stored from the same
-//! simulator (`reference`); Binance and Kraken are also compared with the truth directly.
+//! simulator (`reference`); Binance, Kraken and Gemini are also compared with the truth directly.
 //!
 //! Per connector, on the endpoint of its trades walk (`generic_faults_<exchange>`, about 30 s
 //! each in a debug build), every generic fault of [`generic_cases`] — 429 with and without
@@ -44,8 +44,9 @@
 //!
 //! Binance and Kraken also have the 418 ban and the lockout kept across a restart, a long
 //! `Retry-After`, a stall on every attempt, clock skew (Binance) and pages shifted by trades
-//! arriving mid-walk. The other connectors are compared with the `reference` integration, not
-//! with the simulator's truth (their truth comparisons live in their own e2e files).
+//! arriving mid-walk. The connectors other than Binance, Kraken and Gemini are compared with the
+//! `reference` integration only, not with the simulator's truth (their truth comparisons live
+//! in their own e2e files).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -1111,6 +1112,19 @@ fn kraken_trades_truth(bench: &Bench, name: &str) {
     assert_kind_exactly(&bench.daemon, name, "trade", &trades, |_, _, _| {});
 }
 
+/// Asserts that integration `name` holds exactly the simulated Gemini account's trades.
+fn gemini_trades_truth(bench: &Bench, name: &str) {
+    let truth = bench.sim.truth();
+    let trades: Vec<(String, &Value)> = truth["trades"]
+        .as_array()
+        .expect("gemini truth.trades")
+        .iter()
+        .map(|t| (text(&t["tid"]), t))
+        .collect();
+    assert!(!trades.is_empty(), "no trade in the gemini truth");
+    assert_kind_exactly(&bench.daemon, name, "trade", &trades, |_, _, _| {});
+}
+
 fn binance_truth(bench: &Bench, name: &str) {
     assert_stored_exactly(&bench.daemon, name, &bench.sim.truth());
 }
@@ -1171,7 +1185,7 @@ fn generic_faults_bitfinex() {
 
 #[test]
 fn generic_faults_gemini() {
-    generic_faults(gemini(), None);
+    generic_faults(gemini(), Some(gemini_trades_truth));
 }
 
 #[test]
