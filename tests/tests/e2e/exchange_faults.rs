@@ -13,7 +13,8 @@
 //!
 //! "The account", for the connectors whose own tests compare with the simulator's truth
 //! field by field, is what a fault-free integration of the same daemon stored from the same
-//! simulator (`reference`); Binance, Kraken and Gemini are also compared with the truth directly.
+//! simulator (`reference`); Binance, Kraken and Gemini are also compared with the truth
+//! directly.
 //!
 //! Per connector, on the endpoint of its trades walk (`generic_faults_<exchange>`, about 30 s
 //! each in a debug build), every generic fault of [`generic_cases`] — 429 with and without
