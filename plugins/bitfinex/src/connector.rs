@@ -546,7 +546,8 @@ impl BitfinexConnector {
 }
 
 /// Whether an answer may come right when asked again: a 429, or a 5xx without one of
-/// Bitfinex's error answers, or with one that is about the platform (maintenance).
+/// Bitfinex's coded error answers (a gateway's page, or an error without a code), or with one
+/// that is about the platform (maintenance).
 pub(crate) fn is_retryable(response: &HttpResponse) -> bool {
     if response.status == 429 {
         return true;
@@ -555,8 +556,9 @@ pub(crate) fn is_retryable(response: &HttpResponse) -> bool {
         return false;
     }
     match parsing::error_of(&response.body) {
-        Some((code, _)) => parsing::is_transient(code),
-        None => true,
+        // Code 0: the answer names no Bitfinex error, so it says nothing about the request.
+        Some((code, _)) if code != 0 => parsing::is_transient(code),
+        _ => true,
     }
 }
 

@@ -482,6 +482,8 @@ fn only_platform_failures_are_retried() {
     };
     assert!(is_retryable(&r(429, b"{\"error\":\"ERR_RATE_LIMIT\"}")));
     assert!(is_retryable(&r(503, b"")));
+    // A 5xx whose body names no Bitfinex error (a gateway's) says nothing about the request.
+    assert!(is_retryable(&r(502, b"{\"error\":\"bad gateway\"}")));
     assert!(is_retryable(&r(500, br#"["error",20060,"maintenance"]"#)));
     assert!(!is_retryable(&r(500, &data("error_apikey.json"))));
     assert!(!is_retryable(&r(500, &data("error_nonce.json"))));

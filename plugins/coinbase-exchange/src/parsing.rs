@@ -244,6 +244,15 @@ pub(crate) fn parse_candles(
                      is not whole seconds"
                 ))
             })?;
+        let close_time = granularity_s
+            .checked_mul(1000)
+            .and_then(|g| open_time.checked_add(g))
+            .ok_or_else(|| {
+                bad(format!(
+                    "while parsing the candles response for {product_id}: row {i} time {time:?} \
+                     ends past the last representable millisecond"
+                ))
+            })?;
         let (low, high, open, close, volume) = (
             field(1, "low")?,
             field(2, "high")?,
@@ -264,7 +273,7 @@ pub(crate) fn parse_candles(
                 low,
                 close,
                 volume,
-                is_final: open_time + granularity_s * 1000 <= now_ms,
+                is_final: close_time <= now_ms,
                 raw,
             }),
         });

@@ -290,7 +290,8 @@ impl CryptocomConnector {
         let what = window_what("staking rewards", &request);
         let params = pagination::reward_params(&request, REWARDS_LIMIT)?;
         let result = self.signed_post(&CryptocomEndpoints::STAKING_REWARDS, params, &what)?;
-        let page = parsing::parse_staking_rewards(&result).map_err(|e| e.context(&what))?;
+        let page = parsing::parse_staking_rewards(&result)
+            .map_err(|e| e.context(format!("while {what}")))?;
         let next =
             pagination::next_reward_page(&request, page.oldest_ms, page.returned, REWARDS_LIMIT);
         Ok(self
@@ -307,7 +308,8 @@ impl CryptocomConnector {
         let params = pagination::ns_window_params(&request, TRADES_LIMIT);
         let result = self.signed_post(&CryptocomEndpoints::TRADES, params, &what)?;
         let markets = self.markets_for(&instruments_in(&result))?;
-        let page = parsing::parse_trades(&result, &markets).map_err(|e| e.context(&what))?;
+        let page = parsing::parse_trades(&result, &markets)
+            .map_err(|e| e.context(format!("while {what}")))?;
         Ok(self.ns_window_page(rule, &request, page, TRADES_LIMIT, now))
     }
 
@@ -320,8 +322,8 @@ impl CryptocomConnector {
         let result = self.signed_post(&CryptocomEndpoints::ORDER_HISTORY, params, &what)?;
         let markets = self.markets_for(&instruments_in(&result))?;
         let ep = CryptocomEndpoints::ORDER_HISTORY.method;
-        let mut page =
-            parsing::parse_orders(&result, &markets, ep).map_err(|e| e.context(&what))?;
+        let mut page = parsing::parse_orders(&result, &markets, ep)
+            .map_err(|e| e.context(format!("while {what}")))?;
         let next = pagination::next_ns_page(&request, page.oldest_ns, page.returned, ORDERS_LIMIT);
         // Without polling open orders (`poll_open_orders = false`), the walk ends unread.
         if self.config.poll_open_orders
@@ -336,7 +338,7 @@ impl CryptocomConnector {
             let result = self.signed_post(&CryptocomEndpoints::OPEN_ORDERS, Map::new(), what)?;
             let open =
                 parsing::parse_orders(&result, &markets, CryptocomEndpoints::OPEN_ORDERS.method)
-                    .map_err(|e| e.context(what))?;
+                    .map_err(|e| e.context(format!("while {what}")))?;
             page.oldest_open = match (page.oldest_open, open.oldest_open) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -359,7 +361,8 @@ impl CryptocomConnector {
         let what = window_what("the transaction journal", &request);
         let params = pagination::ns_window_params(&request, TRANSACTIONS_LIMIT);
         let result = self.signed_post(&CryptocomEndpoints::TRANSACTIONS, params, &what)?;
-        let page = parsing::parse_transactions(&result).map_err(|e| e.context(&what))?;
+        let page =
+            parsing::parse_transactions(&result).map_err(|e| e.context(format!("while {what}")))?;
         Ok(self.ns_window_page(rule, &request, page, TRANSACTIONS_LIMIT, now))
     }
 
@@ -383,7 +386,7 @@ impl CryptocomConnector {
         } else {
             parsing::parse_withdrawals(&result)
         }
-        .map_err(|e| e.context(&what))?;
+        .map_err(|e| e.context(format!("while {what}")))?;
         let next = pagination::next_transfer_page(page_no, page.returned, TRANSFER_PAGE_SIZE);
         Ok(self
             .pager
@@ -435,7 +438,7 @@ impl CryptocomConnector {
         let result = parsing::result(response.status, &response.body, &what)?;
         let markets = self.markets(true)?;
         let candles = parsing::parse_candles(&result, symbol, timeframe, markets.get(symbol), now)
-            .map_err(|e| e.context(&what))?;
+            .map_err(|e| e.context(format!("while {what}")))?;
         Ok(self
             .pager
             .candles_page(timeframe, &request, end, candles, now))

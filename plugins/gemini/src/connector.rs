@@ -292,8 +292,8 @@ impl GeminiConnector {
         let what = since_what("mytrades", Some(symbol), &request);
         let answer = self.private(&GeminiEndpoints::MY_TRADES, &params, &what)?;
         let markets = self.known_markets()?;
-        let batch =
-            parsing::parse_my_trades(&answer, symbol, &markets).map_err(|e| e.context(&what))?;
+        let batch = parsing::parse_my_trades(&answer, symbol, &markets)
+            .map_err(|e| e.context(format!("while {what}")))?;
         Ok(self
             .pager
             .page(&request, batch, TRADES_LIMIT, self.host.now_ms()))
@@ -311,14 +311,14 @@ impl GeminiConnector {
         let answer = self.private(&GeminiEndpoints::ORDERS_HISTORY, &params, &what)?;
         let markets = self.known_markets()?;
         let mut batch = parsing::parse_orders(&answer, "orders/history", &markets)
-            .map_err(|e| e.context(&what))?;
+            .map_err(|e| e.context(format!("while {what}")))?;
         if batch.rows < ORDERS_LIMIT {
             // The walk's last page: orders still active come from `orders`, once per walk,
             // and the next walk starts at the oldest of them to see it close.
             let what = "fetching the active orders (orders)";
             let answer = self.private(&GeminiEndpoints::ACTIVE_ORDERS, &[], what)?;
-            let active =
-                parsing::parse_orders(&answer, "orders", &markets).map_err(|e| e.context(what))?;
+            let active = parsing::parse_orders(&answer, "orders", &markets)
+                .map_err(|e| e.context(format!("while {what}")))?;
             merge_active(&mut batch, active);
         }
         Ok(self
@@ -340,7 +340,8 @@ impl GeminiConnector {
         };
         let what = since_what(name, None, &request);
         let answer = self.private(&GeminiEndpoints::TRANSFERS, &params, &what)?;
-        let batch = parsing::parse_transfers(&answer, deposits).map_err(|e| e.context(&what))?;
+        let batch = parsing::parse_transfers(&answer, deposits)
+            .map_err(|e| e.context(format!("while {what}")))?;
         Ok(self
             .pager
             .page(&request, batch, TRANSFERS_LIMIT, self.host.now_ms()))
@@ -394,7 +395,7 @@ impl GeminiConnector {
             })?;
         let markets = self.known_markets()?;
         let page = parsing::parse_transactions(&answer, account, &markets)
-            .map_err(|e| e.context(&what))?;
+            .map_err(|e| e.context(format!("while {what}")))?;
         Ok(self
             .pager
             .ledger_page(&request, page, TRANSACTIONS_LIMIT, self.host.now_ms()))
@@ -425,7 +426,7 @@ impl GeminiConnector {
             .find(|(b, q)| format!("{b}{q}").eq_ignore_ascii_case(symbol));
         let candles =
             parsing::parse_candles(&response.body, symbol, base_quote, timeframe, frame_ms, now)
-                .map_err(|e| e.context(&what))?;
+                .map_err(|e| e.context(format!("while {what}")))?;
         Ok(self.pager.candles_page(&request, candles, frame_ms, now))
     }
 
@@ -487,7 +488,12 @@ impl GeminiConnector {
         response
             .header("date")
             .and_then(parsing::parse_http_date)
-            .ok_or_else(|| PluginError::bad_response("Gemini's answer has no readable Date header"))
+            .ok_or_else(|| {
+                PluginError::bad_response(
+                    "while reading Gemini's clock: its answer has no readable Date header \
+                     (missing, or not an HTTP-date of a four-digit year)",
+                )
+            })
     }
 
     fn next_nonce(&self) -> u64 {

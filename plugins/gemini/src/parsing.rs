@@ -375,10 +375,23 @@ pub(crate) fn parse_http_date(text: &str) -> Option<i64> {
     let year: i64 = year.parse().ok()?;
     let mut hms = time.split(':').map(|p| p.parse::<i64>().ok());
     let (h, m, s) = (hms.next()??, hms.next()??, hms.next()??);
-    if !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 {
+    // An HTTP-date's year is four digits (RFC 9110): a longer one is not a date, and would
+    // overflow the millisecond count.
+    let in_range = (0..=9999).contains(&year)
+        && (1..=31).contains(&day)
+        && (0..=23).contains(&h)
+        && (0..=59).contains(&m)
+        && (0..=60).contains(&s);
+    if !in_range {
         return None;
     }
-    Some(((days_from_civil(year, month, day) * 24 + h) * 60 + m) * 60_000 + s * 1000)
+    days_from_civil(year, month, day)
+        .checked_mul(24)?
+        .checked_add(h)?
+        .checked_mul(60)?
+        .checked_add(m)?
+        .checked_mul(60_000)?
+        .checked_add(s * 1000)
 }
 
 // ---------------------------------------------------------------------------------------
