@@ -78,22 +78,7 @@ mod tests {
     /// (`fuzz/regressions/TARGET/`) through its entry point, without libFuzzer.
     fn replay(target: &str, entry: fn(&[u8])) {
         let fuzz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
-        let (mut seeds, mut panics) = (0, Vec::new());
-        for dir in ["corpus", "regressions"] {
-            let Ok(entries) = std::fs::read_dir(fuzz.join(dir).join(target)) else {
-                continue;
-            };
-            for file in entries {
-                let path = file.expect("a fuzz input").path();
-                let data = std::fs::read(&path).expect("read a fuzz input");
-                seeds += 1;
-                if std::panic::catch_unwind(|| entry(&data)).is_err() {
-                    panics.push(path.display().to_string());
-                }
-            }
-        }
-        assert!(seeds > 0, "no seed in fuzz/corpus/{target}");
-        assert!(panics.is_empty(), "inputs that panic: {panics:?}");
+        exsync_plugin_api::fuzzing::replay_fuzz_inputs(&fuzz, target, entry);
     }
 
     #[test]

@@ -28,6 +28,16 @@ pub struct ConnectorConfig {
     pub options: serde_json::Map<String, serde_json::Value>,
 }
 
+/// An `[options]` value that must be a boolean (`poll_open_orders`, `internal_transfers`), or
+/// a `config` error that names the option and what it was given.
+pub fn option_bool(name: &str, value: &serde_json::Value) -> Result<bool, crate::PluginError> {
+    value.as_bool().ok_or_else(|| {
+        crate::PluginError::config(format!(
+            "option `{name}` is {value}; it must be true or false"
+        ))
+    })
+}
+
 impl ConnectorConfig {
     /// A credential by name, or a `config` error that names the missing field.
     pub fn credential(&self, name: &str) -> Result<&str, crate::PluginError> {

@@ -6,6 +6,8 @@ mod config;
 mod connector;
 pub mod decimal;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod host;
 pub mod loader;
 mod manifest;
@@ -18,7 +20,9 @@ pub mod window;
 #[doc(hidden)]
 pub use abi_stable;
 
-pub use config::{CandleConfig, CheckReport, ConnectorConfig, PartitionContext, Permissions};
+pub use config::{
+    option_bool, CandleConfig, CheckReport, ConnectorConfig, PartitionContext, Permissions,
+};
 pub use connector::{Connector, Page, TimeRange};
 pub use error::{ErrorKind, PluginError};
 pub use host::{Host, HttpRequest, HttpResponse, LogLevel};

@@ -118,11 +118,7 @@ impl BitfinexConfig {
                     transfer_overlap_ms = days * DAY_MS;
                 }
                 "poll_open_orders" => {
-                    poll_open_orders = value.as_bool().ok_or_else(|| {
-                        PluginError::config(format!(
-                            "option `poll_open_orders` is {value}; it must be true or false"
-                        ))
-                    })?;
+                    poll_open_orders = exsync_plugin_api::option_bool("poll_open_orders", value)?;
                 }
                 other => {
                     return Err(PluginError::config(format!(

@@ -124,11 +124,7 @@ impl BybitConfig {
                         })?;
                 }
                 "adjust_clock" => {
-                    adjust_clock = value.as_bool().ok_or_else(|| {
-                        PluginError::config(format!(
-                            "option `adjust_clock` is {value}; it must be true or false"
-                        ))
-                    })?;
+                    adjust_clock = exsync_plugin_api::option_bool("adjust_clock", value)?;
                 }
                 "transfer_overlap_days" => {
                     let days =
@@ -156,11 +152,7 @@ impl BybitConfig {
                         .to_owned();
                 }
                 "poll_open_orders" => {
-                    poll_open_orders = value.as_bool().ok_or_else(|| {
-                        PluginError::config(format!(
-                            "option `poll_open_orders` is {value}; it must be true or false"
-                        ))
-                    })?;
+                    poll_open_orders = exsync_plugin_api::option_bool("poll_open_orders", value)?;
                 }
                 other => {
                     return Err(PluginError::config(format!(

@@ -108,18 +108,10 @@ impl CoinbaseExchangeConfig {
         for (name, value) in &config.options {
             match name.as_str() {
                 "adjust_clock" => {
-                    adjust_clock = value.as_bool().ok_or_else(|| {
-                        PluginError::config(format!(
-                            "option `adjust_clock` is {value}; it must be true or false"
-                        ))
-                    })?;
+                    adjust_clock = exsync_plugin_api::option_bool("adjust_clock", value)?;
                 }
                 "poll_open_orders" | "internal_transfers" => {
-                    let on = value.as_bool().ok_or_else(|| {
-                        PluginError::config(format!(
-                            "option `{name}` is {value}; it must be true or false"
-                        ))
-                    })?;
+                    let on = exsync_plugin_api::option_bool(name, value)?;
                     if name == "poll_open_orders" {
                         poll_open_orders = on;
                     } else {

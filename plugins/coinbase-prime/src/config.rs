@@ -128,11 +128,8 @@ impl CoinbasePrimeConfig {
                         })?;
                 }
                 "internal_transfers" => {
-                    internal_transfers = value.as_bool().ok_or_else(|| {
-                        PluginError::config(format!(
-                            "option `internal_transfers` is {value}; it must be true or false"
-                        ))
-                    })?;
+                    internal_transfers =
+                        exsync_plugin_api::option_bool("internal_transfers", value)?;
                 }
                 other => {
                     return Err(PluginError::config(format!(

@@ -117,25 +117,13 @@ impl CryptocomConfig {
                     transfer_overlap_ms = days * DAY_MS;
                 }
                 "staking" => {
-                    staking = value.as_bool().ok_or_else(|| {
-                        PluginError::config(format!(
-                            "option `staking` is {value}; it must be true or false"
-                        ))
-                    })?;
+                    staking = exsync_plugin_api::option_bool("staking", value)?;
                 }
                 "subaccounts" => {
-                    subaccounts = value.as_bool().ok_or_else(|| {
-                        PluginError::config(format!(
-                            "option `subaccounts` is {value}; it must be true or false"
-                        ))
-                    })?;
+                    subaccounts = exsync_plugin_api::option_bool("subaccounts", value)?;
                 }
                 "poll_open_orders" => {
-                    poll_open_orders = value.as_bool().ok_or_else(|| {
-                        PluginError::config(format!(
-                            "option `poll_open_orders` is {value}; it must be true or false"
-                        ))
-                    })?;
+                    poll_open_orders = exsync_plugin_api::option_bool("poll_open_orders", value)?;
                 }
                 other => {
                     return Err(PluginError::config(format!(

@@ -102,11 +102,7 @@ impl DeribitConfig {
         for (name, value) in &config.options {
             match name.as_str() {
                 "adjust_clock" => {
-                    adjust_clock = value.as_bool().ok_or_else(|| {
-                        PluginError::config(format!(
-                            "option `adjust_clock` is {value}; it must be true or false"
-                        ))
-                    })?;
+                    adjust_clock = exsync_plugin_api::option_bool("adjust_clock", value)?;
                 }
                 "transfer_overlap_days" => {
                     let days =

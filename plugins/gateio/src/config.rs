@@ -102,11 +102,7 @@ impl GateioConfig {
         for (name, value) in &config.options {
             match name.as_str() {
                 "adjust_clock" => {
-                    adjust_clock = value.as_bool().ok_or_else(|| {
-                        PluginError::config(format!(
-                            "option `adjust_clock` is {value}; it must be true or false"
-                        ))
-                    })?;
+                    adjust_clock = exsync_plugin_api::option_bool("adjust_clock", value)?;
                 }
                 "transfer_overlap_days" => {
                     let days =
@@ -122,11 +118,7 @@ impl GateioConfig {
                     transfer_overlap_ms = days * DAY_MS;
                 }
                 "poll_open_orders" => {
-                    poll_open_orders = value.as_bool().ok_or_else(|| {
-                        PluginError::config(format!(
-                            "option `poll_open_orders` is {value}; it must be true or false"
-                        ))
-                    })?;
+                    poll_open_orders = exsync_plugin_api::option_bool("poll_open_orders", value)?;
                 }
                 other => {
                     return Err(PluginError::config(format!(

@@ -1699,20 +1699,5 @@ pub fn fuzz_parse(body: &[u8]) {
 #[test]
 fn fuzz_seeds_and_regressions_replay() {
     let fuzz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
-    let (mut seeds, mut panics) = (0, Vec::new());
-    for dir in ["corpus", "regressions"] {
-        let Ok(entries) = std::fs::read_dir(fuzz.join(dir).join("gateio")) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry.expect("a fuzz input").path();
-            let data = std::fs::read(&path).expect("read a fuzz input");
-            seeds += 1;
-            if std::panic::catch_unwind(|| fuzz_parse(&data)).is_err() {
-                panics.push(path.display().to_string());
-            }
-        }
-    }
-    assert!(seeds > 0, "no seed in fuzz/corpus/gateio");
-    assert!(panics.is_empty(), "inputs that panic: {panics:?}");
+    exsync_plugin_api::fuzzing::replay_fuzz_inputs(&fuzz, "gateio", fuzz_parse);
 }

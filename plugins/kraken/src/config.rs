@@ -120,19 +120,11 @@ impl KrakenConfig {
                     transfer_overlap_ms = days * DAY_MS;
                 }
                 "poll_open_orders" => {
-                    poll_open_orders = value.as_bool().ok_or_else(|| {
-                        PluginError::config(format!(
-                            "option `poll_open_orders` is {value}; it must be true or false"
-                        ))
-                    })?;
+                    poll_open_orders = exsync_plugin_api::option_bool("poll_open_orders", value)?;
                 }
                 // No internal transfers are synced as deposits or withdrawals.
                 "internal_transfers" => {
-                    value.as_bool().ok_or_else(|| {
-                        PluginError::config(format!(
-                            "option `internal_transfers` is {value}; it must be true or false"
-                        ))
-                    })?;
+                    exsync_plugin_api::option_bool("internal_transfers", value)?;
                 }
                 other => {
                     return Err(PluginError::config(format!(
