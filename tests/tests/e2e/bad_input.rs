@@ -16,8 +16,7 @@ use exsync_e2e::truth::assert_stored_exactly;
 use exsync_e2e::{assert_all_ok, assert_no_secrets, streams};
 use serde_json::Value;
 
-/// `exsync_protocol::MAX_LINE_BYTES`, the longest control line the daemon reads.
-const MAX_LINE_BYTES: usize = 1 << 20;
+use exsync_protocol::{MAX_LINE_BYTES, PROTOCOL_VERSION};
 /// `exsyncd::host::MAX_RESPONSE_BYTES`, the largest response body the host reads.
 const MAX_RESPONSE_BYTES: u64 = 64 << 20;
 
@@ -60,7 +59,10 @@ impl RawControl {
     }
 }
 
-const HELLO: &[u8] = b"{\"protocol\":1,\"agent\":\"e2e bad_input\"}\n";
+/// The hello of this protocol version.
+fn hello() -> Vec<u8> {
+    format!("{{\"protocol\":{PROTOCOL_VERSION},\"agent\":\"e2e bad_input\"}}\n").into_bytes()
+}
 
 fn assert_refused_as_too_long(answer: &Value) {
     assert_eq!(answer["type"], "error", "{answer}");
@@ -78,7 +80,7 @@ fn an_oversized_control_line_is_refused_and_the_connection_stays_usable() {
     let daemon = Daemon::start(&setup);
 
     let mut control = RawControl::connect(&setup.socket());
-    control.send(HELLO);
+    control.send(&hello());
     assert_eq!(control.answer().unwrap()["type"], "hello");
 
     // A request line twice the limit, then a good request on the same connection.
