@@ -13,16 +13,24 @@ then requests), so what it times is the daemon's answer, not a process start:
 """
 
 import json
+import pathlib
+import re
 import socket
 import sys
 import time
+
+# The control protocol version this checkout speaks (protocol/src/lib.rs).
+PROTOCOL = int(re.search(
+    r"PROTOCOL_VERSION: u32 = (\d+);",
+    (pathlib.Path(__file__).resolve().parent.parent / "protocol/src/lib.rs").read_text(),
+).group(1))
 
 
 def connect(path):
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.connect(path)
     f = sock.makefile("rb", buffering=1 << 20)
-    sock.sendall(b'{"protocol":1,"agent":"bench-load"}\n')
+    sock.sendall(json.dumps({"protocol": PROTOCOL, "agent": "bench-load"}).encode() + b"\n")
     hello = json.loads(f.readline())
     if hello.get("type") != "hello":
         raise SystemExit(f"no hello from the daemon: {hello}")

@@ -15,13 +15,16 @@ pub struct ControlClient {
 }
 
 impl ControlClient {
-    /// Connects and says hello (protocol 1).
+    /// Connects and says hello (this build's protocol version).
     pub fn connect(socket: &Path) -> ControlClient {
         let writer = UnixStream::connect(socket)
             .unwrap_or_else(|e| panic!("connecting to {}: {e}", socket.display()));
         let reader = BufReader::new(writer.try_clone().expect("cloning the control socket"));
         let mut client = ControlClient { writer, reader };
-        let hello = client.round_trip(r#"{"protocol":1,"agent":"exsync-e2e"}"#);
+        let hello = client.round_trip(&format!(
+            r#"{{"protocol":{},"agent":"exsync-e2e"}}"#,
+            exsync_protocol::PROTOCOL_VERSION
+        ));
         assert_eq!(hello["type"], "hello", "{hello}");
         client
     }

@@ -38,9 +38,11 @@ fn a_malformed_control_line_gets_a_protocol_error_and_the_connection_survives() 
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut writer = stream;
     let mut line = String::new();
-    writer
-        .write_all(b"{\"protocol\":1,\"agent\":\"e2e\"}\n")
-        .unwrap();
+    let hello = format!(
+        "{{\"protocol\":{},\"agent\":\"e2e\"}}\n",
+        exsync_protocol::PROTOCOL_VERSION
+    );
+    writer.write_all(hello.as_bytes()).unwrap();
     reader.read_line(&mut line).unwrap();
     assert!(line.contains("\"hello\""), "{line}");
     for bad in ["not json\n", "{\"command\":\"explode\"}\n"] {
