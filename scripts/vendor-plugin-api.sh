@@ -46,6 +46,8 @@ dest="tests/fixtures/plugin-api-$version"
 rm -rf "$dest"
 mkdir -p "$dest"
 tar -xzmf "$tmp/target/package/exsync-plugin-api-$version.crate" -C "$dest" --strip-components=1
+# Cargo's generated header names the public registry; the copy keeps the manifest, not that.
+sed -i '1,/^\[package\]/{/^#/d;/^$/d}' "$dest/Cargo.toml"
 # Where the copy came from, for the next reader (the .crate has no VCS info without a repo).
 echo "$rev" >"$dest/VENDORED_FROM"
 echo "vendored exsync-plugin-api $version from $rev into $dest"
