@@ -11,10 +11,9 @@
 
 use std::sync::Arc;
 
-use exsync_plugin_api::Stream;
 use exsync_protocol::{DebugRecordReport, DebugRecordRequest, RecordedPair, Response, TestRequest};
 
-use super::{failure, find_integration, Responder};
+use super::{failure, find_integration, requested_stream, Responder};
 use crate::daemon::Daemon;
 use crate::engine;
 use crate::events::RequestsRecorded;
@@ -61,25 +60,13 @@ pub async fn debug_record(
     if let Some(e) = &it.error {
         return out.send(&Response::Error(e.clone())).await;
     }
-    let only = match request.stream.as_deref() {
-        None => None,
-        Some(name) => match Stream::from_name(name) {
-            Some(s) if it.streams.iter().any(|(x, _)| *x == s) => Some(s),
-            _ => {
-                let configured: Vec<&str> = it.streams.iter().map(|(s, _)| s.as_str()).collect();
-                return out
-                    .send(&failure(
-                        "not_found",
-                        format!(
-                            "integration `{}` syncs no stream `{name}` (it syncs: {})",
-                            it.name(),
-                            configured.join(", ")
-                        ),
-                        "record one of the integration's streams, or all of them",
-                    ))
-                    .await;
-            }
-        },
+    let only = match requested_stream(
+        &it,
+        request.stream.as_deref(),
+        "record one of the integration's streams, or all of them",
+    ) {
+        Ok(only) => only,
+        Err(response) => return out.send(&response).await,
     };
     if daemon.shutdown.is_cancelled() {
         return out

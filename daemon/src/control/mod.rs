@@ -234,6 +234,34 @@ pub fn find_integration(daemon: &Daemon, name: &str) -> Result<Arc<Integration>,
     })
 }
 
+/// The one stream a request names (`None`: all of them), or `not_found` with the streams the
+/// integration syncs and `hint`.
+#[allow(clippy::result_large_err)] // the error is the answer to send; not a hot path
+pub fn requested_stream(
+    it: &Integration,
+    name: Option<&str>,
+    hint: &str,
+) -> Result<Option<exsync_plugin_api::Stream>, Response> {
+    let Some(name) = name else {
+        return Ok(None);
+    };
+    match exsync_plugin_api::Stream::from_name(name) {
+        Some(s) if it.streams.iter().any(|(x, _)| *x == s) => Ok(Some(s)),
+        _ => {
+            let configured: Vec<&str> = it.streams.iter().map(|(s, _)| s.as_str()).collect();
+            Err(failure(
+                "not_found",
+                format!(
+                    "integration `{}` syncs no stream `{name}` (it syncs: {})",
+                    it.name(),
+                    configured.join(", ")
+                ),
+                hint,
+            ))
+        }
+    }
+}
+
 /// The refusal of a request the peer lacks the right for: which right, and who asked.
 fn denied(request: &Request, needs: Right, has: Right, peer: &Peer, access: &Access) -> Response {
     let verb = request.verb();
