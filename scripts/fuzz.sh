@@ -23,11 +23,12 @@
 # on the CI machine the build, not the runs, is most of the time, and a release build of
 # the daemon's dependencies takes several times longer.
 #
-# Measured on this project's 2-core machine while shared by eight builds (load 15-18):
-# installing cargo-fuzz 2 min (once per machine); building the 20 targets from scratch
-# 13 min (fuzz/parsers) + 15 min (fuzz/daemon: exsyncd with reqwest, rustls, redb); with the
-# build done, 20 targets x 5 s took 2 min 16 s (54 s of CPU). The runs fit the 6-minute
-# budget; a cold build does not on a loaded machine: keep fuzz/target between CI runs.
+# Measured on this project's 2-core machine: installing cargo-fuzz 2 min (once per machine).
+# With the machine otherwise quiet but for one test run (load about 1.5), the whole script
+# from an empty fuzz/target took 3 min 51 s: building the targets 1 min 12 s (fuzz/daemon)
+# + 33 s (fuzz/parsers, line tables only), then 20 targets x 5 s. Under eight parallel
+# builds (load 15-18) the same cold build took 28 min, so a loaded machine pays mostly for
+# the build; a kept fuzz/target makes later runs the 20 x 5 s alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -58,7 +58,7 @@ time scripts/package.sh --test-build
 echo "== cargo test"
 cargo test --workspace
 # Every fuzz target for a few seconds (EXSYNC_FUZZ_SECONDS each; more for a longer hunt).
-# Measured on the 2-core machine (details in scripts/fuzz.sh): the runs 2 min 16 s; a cold
-# build of the targets 28 min there under eight parallel builds, so CI keeps fuzz/target.
+# Measured on the 2-core machine (details in scripts/fuzz.sh): 3 min 51 s from an empty
+# fuzz/target, build included, plus about 2 min to install cargo-fuzz on a new machine.
 echo "== fuzz (scripts/fuzz.sh)"
 time scripts/fuzz.sh "${EXSYNC_FUZZ_SECONDS:-5}"
