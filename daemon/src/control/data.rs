@@ -14,7 +14,7 @@ use exsync_protocol::{
 };
 
 use super::integrations::{integration_info, StoreSnapshot};
-use super::{failure, Responder};
+use super::{failure, refuse_while_shutting_down, Responder};
 use crate::candles::{self, Series, DOWNLOAD_PREFIX};
 use crate::config::{PublicCandles, DATASOURCE_PREFIX};
 use crate::daemon::Daemon;
@@ -300,14 +300,8 @@ pub async fn data_download(
             ))
             .await;
     }
-    if daemon.shutdown.is_cancelled() {
-        return out
-            .send(&failure(
-                "busy",
-                "the daemon is shutting down",
-                "download after the restart",
-            ))
-            .await;
+    if let Some(busy) = refuse_while_shutting_down(daemon, "download after the restart") {
+        return out.send(&busy).await;
     }
     let _one = DOWNLOADING.lock().await;
     let plugins = daemon

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use exsync_protocol::{DebugRecordReport, DebugRecordRequest, RecordedPair, Response, TestRequest};
 
-use super::{failure, find_integration, requested_stream, Responder};
+use super::{failure, find_integration, refuse_while_shutting_down, requested_stream, Responder};
 use crate::daemon::Daemon;
 use crate::engine;
 use crate::events::RequestsRecorded;
@@ -68,14 +68,8 @@ pub async fn debug_record(
         Ok(only) => only,
         Err(response) => return out.send(&response).await,
     };
-    if daemon.shutdown.is_cancelled() {
-        return out
-            .send(&failure(
-                "busy",
-                "the daemon is shutting down",
-                "record after the restart",
-            ))
-            .await;
+    if let Some(busy) = refuse_while_shutting_down(daemon, "record after the restart") {
+        return out.send(&busy).await;
     }
     let (recording, mut pairs) = Recording::new();
     if !daemon

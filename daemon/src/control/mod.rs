@@ -234,6 +234,15 @@ pub fn find_integration(daemon: &Daemon, name: &str) -> Result<Arc<Integration>,
     })
 }
 
+/// `busy` while the daemon shuts down, for a verb that would start work; `hint` says when to
+/// ask again.
+pub fn refuse_while_shutting_down(daemon: &Daemon, hint: &str) -> Option<Response> {
+    daemon
+        .shutdown
+        .is_cancelled()
+        .then(|| failure("busy", "the daemon is shutting down", hint))
+}
+
 /// The one stream a request names (`None`: all of them), or `not_found` with the streams the
 /// integration syncs and `hint`.
 #[allow(clippy::result_large_err)] // the error is the answer to send; not a hot path

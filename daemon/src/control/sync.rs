@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use exsync_protocol::{Response, SyncReport, SyncRequest};
 
-use super::{failure, find_integration, requested_stream, Responder};
+use super::{failure, find_integration, refuse_while_shutting_down, requested_stream, Responder};
 use crate::daemon::Daemon;
 use crate::engine;
 use crate::policy;
@@ -47,14 +47,8 @@ pub async fn sync(
             ))
             .await;
     }
-    if daemon.shutdown.is_cancelled() {
-        return out
-            .send(&failure(
-                "busy",
-                "the daemon is shutting down",
-                "start the sync after the restart",
-            ))
-            .await;
+    if let Some(busy) = refuse_while_shutting_down(daemon, "start the sync after the restart") {
+        return out.send(&busy).await;
     }
     if !request.wait {
         tokio::spawn(engine::sync(
