@@ -15,9 +15,6 @@
 //! ([`Request::is_audited`]: every change and every credential access or use) or refused; such a
 //! request is appended to the audit log ([`crate::audit`]) with who asked, what, when and the
 //! result of its final answer, and gets a journal line. Handlers know nothing of it.
-//! connection stays usable. Requests that change something (`sync`, `reload`, `credentials`,
-//! `backup`, `pause`, `resume`, `prune`) are allowed only to root and the daemon's own user (checked with `SO_PEERCRED`);
-//! reads to whoever can open the socket (mode 0660: the `exsync` group).
 
 pub mod access;
 mod audit;
@@ -299,6 +296,30 @@ fn denied(request: &Request, needs: Right, has: Right, peer: &Peer, access: &Acc
     )
 }
 
+/// How long, and how many bytes, a refused client's unread input is read and dropped for.
+const DRAIN_FOR: std::time::Duration = std::time::Duration::from_secs(2);
+const DRAIN_AT_MOST: u64 = 4 * MAX_LINE_BYTES as u64;
+
+/// Ends a connection whose handshake was refused, after its answer went out: the write half
+/// is shut (the client reads the answer, then end of file), and what the client still sends
+/// is read and dropped, within [`DRAIN_FOR`] and [`DRAIN_AT_MOST`]. Closing a Unix socket
+/// with unread input would reset the connection instead, and a client could lose the answer
+/// or see `ECONNRESET` where it expects the end.
+async fn close_after_refusal(
+    read: tokio::net::unix::OwnedReadHalf,
+    mut writer: OwnedWriteHalf,
+) -> std::io::Result<()> {
+    use tokio::io::AsyncReadExt;
+    writer.shutdown().await?;
+    let mut rest = read.take(DRAIN_AT_MOST);
+    let _ = tokio::time::timeout(
+        DRAIN_FOR,
+        tokio::io::copy(&mut rest, &mut tokio::io::sink()),
+    )
+    .await;
+    Ok(())
+}
+
 async fn connection(
     stream: UnixStream,
     daemon: Arc<Daemon>,
@@ -326,7 +347,7 @@ async fn connection(
         Some(Frame::Line(line)) => decode::<Hello>(&line),
         Some(bad) => {
             out.send(&refused_line(&bad)).await?;
-            return Ok(());
+            return close_after_refusal(read, out.writer).await;
         }
         None => return Ok(()),
     };
@@ -344,12 +365,12 @@ async fn connection(
                 h.protocol
             )))
             .await?;
-            return Ok(());
+            return close_after_refusal(read, out.writer).await;
         }
         Err(e) => {
             out.send(&protocol_error(format!("expected a hello line first: {e}")))
                 .await?;
-            return Ok(());
+            return close_after_refusal(read, out.writer).await;
         }
     }
 
