@@ -22,6 +22,38 @@ use crate::{control, engine, metrics, notify, plugins, reload, watch};
 /// longer: `TimeoutStopSec=` in the unit).
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(60);
 
+/// The daemon's memory of its streams at one moment: see [`Daemon::live_view`].
+pub struct LiveView<'a> {
+    running: std::sync::MutexGuard<'a, HashMap<String, Stream>>,
+    next_runs: std::sync::MutexGuard<'a, HashMap<String, Vec<(Stream, i64)>>>,
+    states: std::sync::MutexGuard<'a, HashMap<String, HashMap<String, crate::store::StreamState>>>,
+}
+
+impl LiveView<'_> {
+    /// The stream `integration` is syncing now.
+    pub fn running(&self, integration: &str) -> Option<Stream> {
+        self.running.get(integration).copied()
+    }
+
+    /// When `stream` of `integration` is next due, UTC ms.
+    pub fn next_run(&self, integration: &str, stream: Stream) -> Option<i64> {
+        self.next_runs
+            .get(integration)?
+            .iter()
+            .find(|(s, _)| *s == stream)
+            .map(|(_, t)| *t)
+    }
+
+    /// The state of a stream, if known (see [`Daemon::load_stream_states`]).
+    pub fn stream_state(
+        &self,
+        integration: &str,
+        stream: &str,
+    ) -> Option<&crate::store::StreamState> {
+        self.states.get(integration)?.get(stream)
+    }
+}
+
 /// Everything the control server, the engine and the metrics share.
 pub struct Daemon {
     pub settings: Settings,
@@ -58,15 +90,20 @@ pub struct Daemon {
     stopping: Mutex<Vec<Arc<supervisor::Integration>>>,
     /// The quality report of every candle series, kept after every sync.
     pub candles: Mutex<crate::candles::CandleBook>,
+    /// Each integration's encoded part of the last `status` answers.
+    pub status_cache: Mutex<crate::control::status::StatusCache>,
 }
 
 impl Daemon {
     pub fn set_running(&self, integration: &str, stream: Option<Stream>) {
-        let mut r = self.running.lock().expect("running lock");
-        match stream {
-            Some(s) => r.insert(integration.to_owned(), s),
-            None => r.remove(integration),
-        };
+        {
+            let mut r = self.running.lock().expect("running lock");
+            match stream {
+                Some(s) => r.insert(integration.to_owned(), s),
+                None => r.remove(integration),
+            };
+        }
+        self.store.touched(integration);
     }
 
     pub fn running(&self, integration: &str) -> Option<Stream> {
@@ -123,11 +160,40 @@ impl Daemon {
         }
     }
 
+    /// Reads from the store, once, the state of each of `wanted` (integration, stream) not
+    /// known here yet, so that a [`LiveView`] taken next knows them all.
+    pub fn load_stream_states<'a>(&self, wanted: impl Iterator<Item = (&'a str, &'a str)>) {
+        let missing: Vec<(String, String)> = {
+            let states = self.stream_states.lock().expect("stream states lock");
+            wanted
+                .filter(|(i, s)| states.get(*i).and_then(|m| m.get(*s)).is_none())
+                .map(|(i, s)| (i.to_owned(), s.to_owned()))
+                .collect()
+        };
+        for (integration, stream) in missing {
+            self.stream_state(&integration, &stream);
+        }
+    }
+
+    /// The running streams, next runs and stream states at one moment, each lock taken once
+    /// (`status` of a thousand integrations took three locks per stream, and contended with
+    /// every sync). Hold it only while building an answer: a sync task that records a state
+    /// waits for it. Taken in one order (running, next runs, states); nothing else holds two
+    /// of these locks at once.
+    pub fn live_view(&self) -> LiveView<'_> {
+        LiveView {
+            running: self.running.lock().expect("running lock"),
+            next_runs: self.next_runs.lock().expect("next runs lock"),
+            states: self.stream_states.lock().expect("stream states lock"),
+        }
+    }
+
     pub fn set_next_runs(&self, integration: &str, due: Vec<(Stream, i64)>) {
         self.next_runs
             .lock()
             .expect("next runs lock")
             .insert(integration.to_owned(), due);
+        self.store.touched(integration);
     }
 
     pub fn next_run(&self, integration: &str, stream: Stream) -> Option<i64> {
@@ -417,6 +483,7 @@ pub async fn run(settings: Settings, overrides: Overrides) -> anyhow::Result<()>
         schedulers: Mutex::new(Vec::new()),
         stopping: Mutex::new(Vec::new()),
         candles: Mutex::new(crate::candles::CandleBook::default()),
+        status_cache: Mutex::new(Default::default()),
     });
     daemon.update_gauges();
     // Before any sync: the last quality reports and their gauges, as the store kept them.

@@ -218,9 +218,44 @@ pub struct Store {
     /// `None` only between closing a handle after an I/O error and opening it again.
     db: std::sync::RwLock<Option<Database>>,
     path: std::path::PathBuf,
+    /// Integration → how many times what `status` shows of it changed: see [`Store::touched`].
+    changes: std::sync::Mutex<HashMap<String, u64>>,
+}
+
+/// Counts a change of an integration when dropped: after the write it guards, whether that
+/// write committed or failed, on every return path.
+struct Touch<'a>(&'a Store, &'a str);
+
+impl Drop for Touch<'_> {
+    fn drop(&mut self) {
+        self.0.touched(self.1);
+    }
 }
 
 impl Store {
+    /// Counts a change of what `status` shows of `integration`: its records, stream states
+    /// and policy state here, and what the daemon keeps in memory (the running stream, the
+    /// next runs). Called after the change is made, so that a reader who saw a count read
+    /// what was there at that count or later: `status` builds an integration's part again
+    /// only when its count moved.
+    pub fn touched(&self, integration: &str) {
+        let mut changes = self.changes.lock().expect("changes lock");
+        match changes.get_mut(integration) {
+            Some(n) => *n += 1,
+            None => {
+                changes.insert(integration.to_owned(), 1);
+            }
+        }
+    }
+
+    /// The change count of each of `integrations` (0: none since the start).
+    pub fn changes_of<'a>(&self, integrations: impl Iterator<Item = &'a str>) -> Vec<u64> {
+        let changes = self.changes.lock().expect("changes lock");
+        integrations
+            .map(|i| changes.get(i).copied().unwrap_or(0))
+            .collect()
+    }
+
     /// Begins a write transaction. After an I/O error (a full disk) redb refuses every write
     /// until the database is opened again: the handle is then closed and opened again here, so
     /// syncing resumes by itself once space returns. The committed data is as the last
@@ -291,6 +326,7 @@ impl Store {
         let store = Store {
             db: std::sync::RwLock::new(Some(db)),
             path: path.to_owned(),
+            changes: Default::default(),
         };
         let txn = store
             .begin_write()
@@ -367,6 +403,7 @@ impl Store {
             stream,
             partition,
         } = key;
+        let _touch = Touch(self, integration);
         let doing = || format!("committing a page of {integration}/{stream}/{partition}");
         let mut txn = self.begin_write().doing(doing)?;
         txn.set_durability(Durability::Immediate)
@@ -606,6 +643,23 @@ impl Store {
             .unwrap_or(0))
     }
 
+    /// The record counts of one integration, kind → count.
+    pub fn record_counts_of(&self, integration: &str) -> Result<HashMap<String, u64>, StoreError> {
+        let doing = || format!("reading the record counts of {integration}");
+        let txn = self.begin_read().doing(doing)?;
+        let table = txn.open_table(RECORD_COUNTS).doing(doing)?;
+        let mut out = HashMap::new();
+        for entry in table.range((integration, "")..).doing(doing)? {
+            let (k, v) = entry.doing(doing)?;
+            let (i, kind) = k.value();
+            if i != integration {
+                break;
+            }
+            out.insert(kind.to_owned(), v.value());
+        }
+        Ok(out)
+    }
+
     /// Every record count, integration → kind → count, in one read transaction: what
     /// `status` shows for a thousand integrations costs one transaction, not one per stream.
     pub fn record_counts(&self) -> Result<HashMap<String, HashMap<String, u64>>, StoreError> {
@@ -731,6 +785,7 @@ impl Store {
         stream: &str,
         state: &StreamState,
     ) -> Result<(), StoreError> {
+        let _touch = Touch(self, integration);
         let doing = || format!("writing the state of {integration}/{stream}");
         let txn = self.begin_write().doing(doing)?;
         {
@@ -934,6 +989,7 @@ impl Store {
         strip_raw: bool,
         dry_run: bool,
     ) -> Result<u64, StoreError> {
+        let _touch = Touch(self, integration);
         if kind == "candle" {
             return self.prune_candles(integration, before_ms, strip_raw, dry_run);
         }
@@ -1031,6 +1087,7 @@ impl Store {
     }
 
     pub fn set_policy_state(&self, integration: &str, state: &[u8]) -> Result<(), StoreError> {
+        let _touch = Touch(self, integration);
         let doing = || format!("writing the policy state of {integration}");
         let txn = self.begin_write().doing(doing)?;
         {

@@ -340,6 +340,7 @@ impl Daemon {
     }
 
     /// Polls `exsyncctl status` until `check` accepts it; returns it and how long it took.
+    /// Each look is [`Daemon::status`]: checked against the integrations built afresh.
     pub fn wait_for_status(
         &self,
         what: &str,
@@ -347,10 +348,34 @@ impl Daemon {
     ) -> (Value, Duration) {
         let started = Instant::now();
         let status = wait_for(what, || {
-            let status = self.ctl_json(&["status"]);
+            let status = self.status();
             check(&status).then_some(status)
         });
         (status, started.elapsed())
+    }
+
+    /// `exsyncctl --json status`, its integrations checked against `exsyncctl --json
+    /// integrations`. The daemon keeps each integration's part of the `status` answer encoded
+    /// and builds it again only when its inputs changed; `integrations` builds every part
+    /// afresh. Asked status, integrations, status: when nothing changed between the two
+    /// statuses (they are equal), the integrations between them must be equal too, or a kept
+    /// part was stale. When something did change (a sync ran), it asks again.
+    pub fn status(&self) -> Value {
+        for _ in 0..20 {
+            let before = self.ctl_json(&["status"]);
+            let fresh = self.ctl_json(&["integrations"]);
+            let after = self.ctl_json(&["status"]);
+            if before["integrations"] != after["integrations"] {
+                continue;
+            }
+            assert_eq!(
+                after["integrations"], fresh["integrations"],
+                "status shows a stale integration: status (left) differs from integrations (right)"
+            );
+            return after;
+        }
+        // Always changing (syncs every second): unchecked this time.
+        self.ctl_json(&["status"])
     }
 
     /// The value of a metric line (`name{labels}` exactly as exported), if exported.

@@ -13,7 +13,7 @@ use exsync_protocol::{
     SeriesSelector,
 };
 
-use super::integrations::{integration_info, StoreSnapshot};
+use super::integrations::{integration_info, shown_streams, StoreSnapshot};
 use super::{failure, refuse_while_shutting_down, Responder};
 use crate::candles::{self, Series, DOWNLOAD_PREFIX};
 use crate::config::{PublicCandles, DATASOURCE_PREFIX};
@@ -32,12 +32,14 @@ const GAP_RANGES_SHOWN: usize = 10;
 pub fn data_sources(daemon: &Daemon) -> Response {
     let stored = StoreSnapshot::read(&daemon.store);
     let topo = daemon.topology.read().expect("topology lock");
+    daemon.load_stream_states(shown_streams(&topo));
+    let live = daemon.live_view();
     let sources = topo
         .integrations
         .values()
         .filter(|it| candles::is_datasource(it.name()))
         .map(|it| {
-            let info = integration_info(daemon, it, &stored);
+            let info = integration_info(daemon, it, &stored, &live);
             DataSourceInfo {
                 name: it
                     .name()

@@ -4,11 +4,11 @@ use std::collections::HashMap;
 
 use exsync_protocol::{CredentialAge, IntegrationInfo, IntegrationsReport, Response, StreamStatus};
 
-use crate::daemon::Daemon;
+use crate::daemon::{Daemon, LiveView};
 use crate::host::now_ms;
 use crate::policy;
 use crate::store::Store;
-use crate::supervisor::Integration;
+use crate::supervisor::{Integration, Topology};
 
 /// What `status` and `integrations` show from the store, read once for every integration:
 /// one read transaction per table, not one per stream (a thousand integrations made that
@@ -36,6 +36,30 @@ impl StoreSnapshot {
         }
     }
 
+    /// The same, of `integrations` only: a few point reads instead of two whole tables.
+    pub fn read_of<'a>(
+        store: &Store,
+        integrations: impl Iterator<Item = &'a str>,
+    ) -> StoreSnapshot {
+        let mut snapshot = StoreSnapshot::default();
+        for name in integrations {
+            match store.record_counts_of(name) {
+                Ok(counts) => {
+                    snapshot.record_counts.insert(name.to_owned(), counts);
+                }
+                Err(e) => tracing::error!(error = %e, "Could not read the record counts."),
+            }
+            match store.policy_state(name) {
+                Ok(Some(bytes)) => {
+                    snapshot.policy_states.insert(name.to_owned(), bytes);
+                }
+                Ok(None) => {}
+                Err(e) => tracing::error!(error = %e, "Could not read the policy state."),
+            }
+        }
+        snapshot
+    }
+
     fn record_count(&self, integration: &str, kind: &str) -> u64 {
         self.record_counts
             .get(integration)
@@ -58,12 +82,16 @@ pub fn integration_info(
     daemon: &Daemon,
     it: &Integration,
     stored: &StoreSnapshot,
+    live: &LiveView,
 ) -> IntegrationInfo {
-    let running = daemon.running(it.name());
-    let mut streams = Vec::new();
+    let running = live.running(it.name());
+    let mut streams = Vec::with_capacity(it.streams.len() + it.unsupported.len());
     let mut failing = false;
     for (stream, interval) in &it.streams {
-        let state = daemon.stream_state(it.name(), stream.as_str());
+        let state = live
+            .stream_state(it.name(), stream.as_str())
+            .cloned()
+            .unwrap_or_default();
         failing |= state.last_error.is_some();
         streams.push(StreamStatus {
             stream: stream.as_str().to_owned(),
@@ -76,7 +104,7 @@ pub fn integration_info(
             .to_owned(),
             last_success_ms: state.last_success_ms,
             last_attempt_ms: state.last_attempt_ms,
-            next_run_ms: daemon.next_run(it.name(), *stream),
+            next_run_ms: live.next_run(it.name(), *stream),
             last_error: state.last_error,
             records: stored.record_count(it.name(), stream.record_kind().as_str()),
         });
@@ -166,10 +194,19 @@ fn credential_age(daemon: &Daemon, name: &str) -> CredentialAge {
 pub fn integrations(daemon: &Daemon) -> Response {
     let stored = StoreSnapshot::read(&daemon.store);
     let topo = daemon.topology.read().expect("topology lock");
+    daemon.load_stream_states(shown_streams(&topo));
+    let live = daemon.live_view();
     let integrations = topo
         .integrations
         .values()
-        .map(|it| integration_info(daemon, it, &stored))
+        .map(|it| integration_info(daemon, it, &stored, &live))
         .collect();
     Response::Integrations(IntegrationsReport { integrations })
+}
+
+/// Every (integration, stream) `status` and `integrations` show a state of.
+pub fn shown_streams(topo: &Topology) -> impl Iterator<Item = (&str, &str)> {
+    topo.integrations
+        .values()
+        .flat_map(|it| it.streams.iter().map(move |(s, _)| (it.name(), s.as_str())))
 }

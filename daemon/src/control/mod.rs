@@ -33,7 +33,7 @@ mod prune;
 mod records;
 mod reload;
 mod resume;
-mod status;
+pub mod status;
 mod sync;
 mod test;
 
@@ -113,25 +113,36 @@ pub struct Responder {
 }
 
 impl Responder {
+    /// Sends a final answer that succeeded, already encoded (`status`).
+    pub async fn send_encoded(&mut self, line: &str) -> std::io::Result<()> {
+        self.finish("ok".to_owned(), None).await;
+        self.writer.write_all(line.as_bytes()).await
+    }
+
     pub async fn send(&mut self, response: &Response) -> std::io::Result<()> {
         if response.is_final() {
             let (result, message) = outcome_of(response);
-            if let Some((daemon, mut entry)) = self.audit.take() {
-                entry.result = result.clone();
-                entry.message = message.clone();
-                crate::audit::record(daemon.store.clone(), &daemon.metrics, entry).await;
-            }
-            if let Some((verb, uid, daemon)) = self.answering.take() {
-                ControlRequestAnswered {
-                    verb,
-                    result: result.clone(),
-                    uid,
-                }
-                .emit(&daemon.metrics);
-            }
-            self.outcome = Some((result, message));
+            self.finish(result, message).await;
         }
         self.writer.write_all(encode(response).as_bytes()).await
+    }
+
+    /// Ends the request being answered with `result`: its audit entry and its metric.
+    async fn finish(&mut self, result: String, message: Option<String>) {
+        if let Some((daemon, mut entry)) = self.audit.take() {
+            entry.result = result.clone();
+            entry.message = message.clone();
+            crate::audit::record(daemon.store.clone(), &daemon.metrics, entry).await;
+        }
+        if let Some((verb, uid, daemon)) = self.answering.take() {
+            ControlRequestAnswered {
+                verb,
+                result: result.clone(),
+                uid,
+            }
+            .emit(&daemon.metrics);
+        }
+        self.outcome = Some((result, message));
     }
 }
 
@@ -457,7 +468,7 @@ async fn dispatch(
     out: &mut Responder,
 ) -> std::io::Result<()> {
     match request {
-        Request::Status => out.send(&status::status(daemon)).await,
+        Request::Status => out.send_encoded(&status::status(daemon)).await,
         Request::Plugins => out.send(&plugins::plugins(daemon)).await,
         Request::Integrations => out.send(&integrations::integrations(daemon)).await,
         Request::Test(r) => out.send(&test::test(daemon, r).await).await,

@@ -348,6 +348,7 @@ impl Store {
         candles: &[NewCandle<'_>],
         covered: Option<Range>,
     ) -> Result<PageOutcome, StoreError> {
+        let _touch = super::Touch(self, key.integration);
         let PartitionKey {
             integration,
             stream,

@@ -28,7 +28,7 @@ fn wrong_secret_is_an_auth_error_in_ctl_logs_and_metrics_and_never_shown() {
         assert_eq!(s["error"]["kind"], "auth", "{s}");
         assert!(s["error"]["hint"].as_str().unwrap().contains("secret"));
     }
-    let status = daemon.ctl_json(&["status"]);
+    let status = daemon.status();
     assert_eq!(status["integrations"][0]["state"], "failing", "{status:#}");
 
     let metrics = daemon.metrics();

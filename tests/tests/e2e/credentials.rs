@@ -104,7 +104,7 @@ fn set_good(daemon: &Daemon) -> Value {
 
 /// When the stored credentials were set, as `status` shows it.
 fn set_ms(daemon: &Daemon) -> Option<i64> {
-    let status = daemon.ctl_json(&["status"]);
+    let status = daemon.status();
     let it = integration(&status, NAME).expect("integration in status");
     it["credentials"]["set_ms"].as_i64()
 }
@@ -167,7 +167,7 @@ fn set_from_stdin_lines_then_sync_equals_the_truth_and_the_store_holds_no_secret
     let mut daemon = Daemon::start(&setup);
 
     // Before any are set, the integration cannot run and says what to do.
-    let status = daemon.ctl_json(&["status"]);
+    let status = daemon.status();
     let it = integration(&status, NAME).unwrap();
     assert_eq!(it["state"], "broken", "{it}");
     assert!(
@@ -240,7 +240,7 @@ fn wrong_master_key_is_refused_and_nothing_is_overwritten() {
     keygen(&key_b, 0o600);
     daemon_toml(&setup, Some(&key_b), "");
     let mut daemon = Daemon::start(&setup);
-    let status = daemon.ctl_json(&["status"]);
+    let status = daemon.status();
     let it = integration(&status, NAME).unwrap();
     assert_eq!(it["state"], "broken", "{it}");
     let message = it["error"]["message"].as_str().unwrap();
@@ -404,7 +404,7 @@ fn credential_age_is_exported_and_warned_about_past_credential_max_age() {
     let mut daemon = Daemon::start(&setup);
     set_good(&daemon);
     std::thread::sleep(Duration::from_millis(2100));
-    let status = daemon.ctl_json(&["status"]);
+    let status = daemon.status();
     let creds = &integration(&status, NAME).unwrap()["credentials"];
     assert_eq!(creds["max_age_s"], 1);
     assert!(creds["age_s"].as_u64().unwrap() >= 2, "{creds}");
@@ -535,7 +535,7 @@ fn the_systemd_credential_is_the_first_key_source_and_the_unit_loads_it() {
     // The credential's key sealed them, not key_file's: without it, key_file's key is wrong.
     setup.env.retain(|(k, _)| k != "CREDENTIALS_DIRECTORY");
     let daemon = Daemon::start(&setup);
-    let status = daemon.ctl_json(&["status"]);
+    let status = daemon.status();
     let it = integration(&status, NAME).unwrap();
     assert_eq!(it["state"], "broken", "{it}");
     assert!(

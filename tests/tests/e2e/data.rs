@@ -415,7 +415,7 @@ fn data_sources_are_hot_reloaded_and_a_broken_file_keeps_the_running_one() {
         serde_json::json!(["1h"]),
         "{s}"
     );
-    let status = daemon.ctl_json(&["status"]);
+    let status = daemon.status();
     assert!(
         exsync_e2e::daemon::has_problem(&status, "datasources.d"),
         "{status}"
@@ -496,7 +496,7 @@ fn every_plugin_with_candles_runs_a_data_source_without_credentials() {
     daemon.reload_wait();
     // A data source that cannot be built is refused: it shows as a problem, not a source.
     let sources = daemon.ctl_json(&["data", "sources"]);
-    let status = daemon.ctl_json(&["status"]);
+    let status = daemon.status();
     let refused: Vec<&Value> = status["problems"]
         .as_array()
         .unwrap()

@@ -899,7 +899,7 @@ fn assert_trades_failed(bench: &Bench, name: &str, report: &Value, kind: &str, w
             .contains("while "),
         "{what}: the error does not say what was being done: {s}"
     );
-    let status = bench.daemon.ctl_json(&["status"]);
+    let status = bench.daemon.status();
     let it = integration(&status, name).unwrap_or_else(|| panic!("{name} not in {status}"));
     let trades = it["streams"]
         .as_array()
@@ -1254,7 +1254,7 @@ fn ban_is_kept_across_a_restart(mut bench: Bench, ban: Value, ban_s: i64, check:
         "{exchange}: only the request that met the ban reached the exchange: {report}"
     );
     assert_all_failed(&report, "banned", exchange);
-    let status = bench.daemon.ctl_json(&["status"]);
+    let status = bench.daemon.status();
     let it = integration(&status, "victim").expect("victim in status");
     assert!(
         it["streams"]

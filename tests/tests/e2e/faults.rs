@@ -131,7 +131,7 @@ fn kill_9_at_random_moments_then_restart_ends_exactly_at_the_ground_truth() {
             assert_eq!(asked.code, 0, "sync {name}: {}", asked.stderr);
         }
         std::thread::sleep(Duration::from_millis(rng.below(0, 900)));
-        let status = daemon.ctl_json(&["status"]);
+        let status = daemon.status();
         if names
             .iter()
             .any(|n| integration(&status, n).is_some_and(|i| i["state"] == "syncing"))
@@ -233,7 +233,7 @@ fn misbehaving_plugins_fail_their_own_integration_and_the_others_keep_syncing() 
         );
     }
     let mut daemon = Daemon::start(&setup);
-    let pid = daemon.ctl_json(&["status"])["daemon"]["pid"].clone();
+    let pid = daemon.status()["daemon"]["pid"].clone();
 
     // The blocked call runs while the good integration syncs to the end.
     let asked = daemon.ctl(&["sync", "probe-block"]);
@@ -254,7 +254,7 @@ fn misbehaving_plugins_fail_their_own_integration_and_the_others_keep_syncing() 
             *stored,
             "{name}: only whole good pages are stored"
         );
-        let status = daemon.ctl_json(&["status"]);
+        let status = daemon.status();
         let it = integration(&status, name).expect("listed");
         assert_eq!(it["state"], "failing", "{name}: {it}");
         assert_eq!(
@@ -301,7 +301,7 @@ fn misbehaving_plugins_fail_their_own_integration_and_the_others_keep_syncing() 
     assert_eq!(reload.code, 0, "{}{}", reload.stdout, reload.stderr);
     assert_all_ok(&daemon.sync_wait("probe-good"));
     assert_eq!(daemon.records("probe-good", "ledger").len(), 90);
-    assert_eq!(daemon.ctl_json(&["status"])["daemon"]["pid"], pid);
+    assert_eq!(daemon.status()["daemon"]["pid"], pid);
     let log = daemon.log();
     assert!(log.contains("probe told to panic"), "{log}");
 
@@ -473,7 +473,7 @@ fn disk_full_during_a_sync_is_reported_and_the_sync_completes_when_space_returns
         message.contains("No space left on device") && message.contains("ledger"),
         "the error does not say the disk is full, while doing what: {message}"
     );
-    let status = daemon.ctl_json(&["status"]);
+    let status = daemon.status();
     let it = integration(&status, "probe-main").expect("listed");
     assert_eq!(it["streams"][0]["last_error"]["message"], message, "{it}");
     assert_eq!(it["streams"][0]["last_error"]["kind"], "store", "{it}");

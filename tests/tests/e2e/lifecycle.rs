@@ -6,7 +6,7 @@ use exsync_e2e::daemon::{ctl, Daemon, Setup};
 fn ready_then_sigterm_stops_cleanly_and_ctl_says_unreachable() {
     let setup = Setup::new();
     let mut daemon = Daemon::start(&setup);
-    let status = daemon.ctl_json(&["status"]);
+    let status = daemon.status();
     assert_eq!(status["daemon"]["pid"], daemon.pid());
     let socket = daemon.socket.clone();
     let mode = std::fs::metadata(&socket)

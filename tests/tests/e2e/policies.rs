@@ -95,7 +95,7 @@ fn enabled_false_pause_and_resume_stop_and_start_scheduled_syncs_across_restarts
     let paused = daemon.ctl_json(&["pause", NAME]);
     assert_eq!(paused["changed"], true, "{paused}");
     assert_eq!(paused["paused"]["by"], "ctl", "{paused}");
-    let status = daemon.ctl_json(&["status"]);
+    let status = daemon.status();
     assert_eq!(integration(&status, NAME).unwrap()["state"], "paused");
     assert!(daemon.ctl(&["status"]).stdout.contains("paused"));
     assert_scheduler_silent(&sim, &daemon, Duration::from_secs(3));

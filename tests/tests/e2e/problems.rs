@@ -41,7 +41,7 @@ fn bad_plugin_broken_file_unknown_exchange_and_missing_credential_are_reported_w
     );
     let daemon = Daemon::start(&setup);
 
-    let status = daemon.ctl_json(&["status"]);
+    let status = daemon.status();
     let garbage = problem(&status, "garbage.so");
     assert_eq!(garbage["error"]["kind"], "plugin");
     assert!(

@@ -121,7 +121,7 @@ fn integration_files_added_changed_broken_and_removed_while_syncs_run() {
         let report = out.json();
         assert_eq!(report["result"], "failed", "{report}");
         assert!(report.to_string().contains(why), "{why}: {report}");
-        let status = daemon.ctl_json(&["status"]);
+        let status = daemon.status();
         assert!(has_problem(&status, "steady.toml"), "{status:#}");
         assert!(
             status
@@ -155,7 +155,7 @@ fn integration_files_added_changed_broken_and_removed_while_syncs_run() {
             .contains(&"steady".into()),
         "{report}"
     );
-    let status = daemon.ctl_json(&["status"]);
+    let status = daemon.status();
     assert!(!has_problem(&status, "steady.toml"), "{status:#}");
     assert_eq!(
         daemon.metric("exsync_config_last_reload_successful"),
@@ -208,7 +208,7 @@ fn sighup_reloads_and_daemon_settings_need_a_restart() {
             .starts_with("max_concurrent_syncs"),
         "{report}"
     );
-    let status = daemon.ctl_json(&["status"]);
+    let status = daemon.status();
     assert!(has_problem(&status, "exsyncd.toml"), "{status:#}");
     assert!(
         status.to_string().contains("restart required"),
@@ -223,7 +223,7 @@ fn sighup_reloads_and_daemon_settings_need_a_restart() {
     .unwrap();
     let out = daemon.reload_wait();
     assert_eq!(out.code, 1, "{}", out.stdout);
-    let status = daemon.ctl_json(&["status"]);
+    let status = daemon.status();
     assert_ne!(state(&status, "main"), "broken", "{status:#}");
     assert!(has_problem(&status, "exsyncd.toml"), "{status:#}");
     std::fs::remove_file(setup.config_dir().join("exsyncd.toml")).unwrap();
@@ -258,7 +258,7 @@ fn a_config_directory_replaced_whole_is_applied() {
     version(1, &["first"]);
     std::os::unix::fs::symlink("..data/integrations.d", config.join("integrations.d")).unwrap();
     let daemon = Daemon::start(&setup);
-    assert!(integration(&daemon.ctl_json(&["status"]), "first").is_some());
+    assert!(integration(&daemon.status(), "first").is_some());
 
     version(2, &["first", "second"]);
     let (_, took) = daemon.wait_for_status("`second` from the new ConfigMap", |s| {
@@ -276,7 +276,7 @@ fn plugins_dropped_in_broken_and_removed() {
     setup.remove_plugin(BINANCE);
     setup.integration("main", &binance_integration(&sim.url, ALL_STREAMS));
     let daemon = Daemon::start(&setup);
-    assert_eq!(state(&daemon.ctl_json(&["status"]), "main"), "broken");
+    assert_eq!(state(&daemon.status(), "main"), "broken");
 
     // Dropped in: loaded, and its integration starts.
     setup.install_plugin(BINANCE);
@@ -441,7 +441,7 @@ fn builds_for_another_api_version_or_layout_are_refused_at_start_and_on_reload()
         "{layout:#}"
     );
     assert_eq!(by_file(&plugins, BINANCE)["state"], "loaded", "{plugins:#}");
-    let status = daemon.ctl_json(&["status"]);
+    let status = daemon.status();
     assert_eq!(state(&status, "ledger"), "broken", "{status:#}");
     assert_all_ok(&daemon.sync_wait("main"));
     assert!(

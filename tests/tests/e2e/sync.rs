@@ -106,7 +106,7 @@ fn kill_9_in_the_middle_of_a_sync_then_restart_completes_exactly() {
     let started = daemon.ctl(&["sync", "binance-main"]);
     assert_eq!(started.code, 0, "{}", started.stderr);
     wait_for("some trades to be stored", || {
-        let status = daemon.ctl_json(&["status"]);
+        let status = daemon.status();
         let it = &status["integrations"][0];
         let stored = it["streams"]
             .as_array()?
@@ -220,7 +220,7 @@ fn sync_asked_for_while_the_scheduled_one_runs_waits_for_it_and_does_not_repeat_
         "GET /sapi/v1/capital/withdraw/history",
     ];
     let stream_states = |daemon: &Daemon| -> Option<Vec<serde_json::Value>> {
-        let status = daemon.ctl_json(&["status"]);
+        let status = daemon.status();
         status["integrations"][0]["streams"].as_array().cloned()
     };
 
