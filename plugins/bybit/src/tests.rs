@@ -782,7 +782,10 @@ fn config_defaults_and_refusals() {
     let c = BybitConfig::from_connector_config(&connector_config("http://sim/")).unwrap();
     assert_eq!(c.base_url, "http://sim");
     assert_eq!(c.recv_window_ms, 5000);
-    assert!(c.adjust_clock, "Bybit's clock is followed by default (issue 9)");
+    assert!(
+        c.adjust_clock,
+        "Bybit's clock is followed by default (issue 9)"
+    );
     assert_eq!(c.candle_category, "spot");
     assert!(!format!("{c:?}").contains("SECRET"));
     let with = |k: &str, v: Value| {

@@ -680,7 +680,10 @@ fn config_reads_candles_options_and_hides_the_secret() {
     assert_eq!(c.candles.len(), 4);
     assert_eq!(c.candles[0], ("BTC_USDT".to_owned(), "1h".to_owned()));
     assert_eq!(c.candles[3], ("BTC-PERPETUAL".to_owned(), "1d".to_owned()));
-    assert!(c.adjust_clock, "Deribit's clock is followed by default (issue 9)");
+    assert!(
+        c.adjust_clock,
+        "Deribit's clock is followed by default (issue 9)"
+    );
     assert_eq!(c.transfer_overlap_ms, 7 * DAY);
     let shown = format!("{c:?}");
     assert!(!shown.contains("CLIENTSECRET") && !shown.contains("CLIENTID"));

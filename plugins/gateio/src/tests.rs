@@ -1237,7 +1237,10 @@ fn manifest_declares_what_the_host_relies_on() {
 fn config_defaults_and_refusals() {
     let c = GateioConfig::from_connector_config(&connector_config("http://sim/")).unwrap();
     assert_eq!(c.base_url, "http://sim");
-    assert!(c.adjust_clock, "Gate's clock is followed by default (issue 9)");
+    assert!(
+        c.adjust_clock,
+        "Gate's clock is followed by default (issue 9)"
+    );
     assert_eq!(c.transfer_overlap_ms, 7 * DAY_MS);
     assert!(!format!("{c:?}").contains("SECRET"));
     let with = |k: &str, v: Value| {

@@ -432,7 +432,13 @@ fn stale_timestamp_is_followed_by_default_and_a_clock_error_with_adjust_clock_of
         "--clock-offset-ms",
         "120000",
     ]);
-    let setup = setup(&sim, API_SECRET, &days_ago(20), false, &format!("{STREAMS}[options]\nadjust_clock = false\n"));
+    let setup = setup(
+        &sim,
+        API_SECRET,
+        &days_ago(20),
+        false,
+        &format!("{STREAMS}[options]\nadjust_clock = false\n"),
+    );
     setup.integration(
         "deribit-adjusted",
         &integration(&sim.url, &days_ago(20), false, STREAMS),
