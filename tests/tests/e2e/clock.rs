@@ -377,6 +377,13 @@ fn a_skew_then_lie_then_recover(daemon: &Daemon, exchange: &AExchange, sim: &Sim
                 .contains("while "),
             "{what}: the error does not say what was being done: {s}"
         );
+        assert!(
+            s["error"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("measured anew"),
+            "{what}: the error does not say the clock was measured again: {s}"
+        );
     }
     let readings = a_readings(sim);
     eprintln!(
