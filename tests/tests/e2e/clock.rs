@@ -9,7 +9,7 @@
 //!
 //! 1. a `reference` integration and the `victim` sync in step; the reference is the account;
 //! 2. the exchange's clock jumps five minutes ahead: the victim's next sync asks the time
-//!    endpoint, succeeds, and stores exactly the reference;
+//!    endpoint, succeeds, and stores exactly the reference; `exsyncctl test` shows the offset;
 //! 3. the clock jumps to ten minutes ahead while the time endpoint answers an old reading (a
 //!    time endpoint that lies): the sync fails `clock`, after a bounded number of readings;
 //! 4. the time endpoint tells the truth again: the next sync completes, store still exact.
@@ -350,6 +350,13 @@ fn a_skew_then_lie_then_recover(daemon: &Daemon, exchange: &AExchange, sim: &Sim
         a_trades(daemon, &victim),
         account,
         "{what}: the store after the corrected sync"
+    );
+    // `exsyncctl test` shows the operator the offset measured.
+    let test = daemon.ctl_json(&["test", &victim]);
+    let offset = test["clock_offset_ms"].as_i64().unwrap_or(i64::MAX);
+    assert!(
+        (offset - 300_000).abs() <= 5_000,
+        "{what}: test shows an offset of {offset} ms: {test:#}"
     );
 
     // Its time endpoint lies (an in-step reading, ten minutes behind its signature check):
