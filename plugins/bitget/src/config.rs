@@ -4,9 +4,11 @@
 //! defaults. `sandbox = true` means Bitget's demo trading: the same host, demo keys, and the
 //! `paptrading: 1` header on every request. The integration's `[options]` table may hold:
 //!
-//! * `adjust_clock` (default false): correct our timestamps by Bitget's server clock. Off, a
-//!   timestamp Bitget rejects is a `clock` error that tells the measured offset, so a drifting
-//!   host clock is fixed where it belongs (NTP) rather than hidden;
+//! * `adjust_clock` (default true): correct our timestamps by Bitget's server clock, measured
+//!   from `GET /api/v2/public/time` when Bitget rejects a timestamp (40008), then retry once;
+//!   a second rejection is a `clock` error. Off, the first rejection is a `clock` error that
+//!   tells the measured offset, for an operator who wants a drifting host clock fixed (NTP)
+//!   rather than followed;
 //! * `transfer_overlap_days` (1..=30, default 7): how far back a caught-up deposit or
 //!   withdrawal sync reads again, at least, for transfers that settle late.
 //!
@@ -96,7 +98,7 @@ impl BitgetConfig {
             }
         }
 
-        let mut adjust_clock = false;
+        let mut adjust_clock = true;
         let mut transfer_overlap_ms = DEFAULT_TRANSFER_OVERLAP_MS;
         for (name, value) in &config.options {
             match name.as_str() {
@@ -176,7 +178,7 @@ timeframes = ["1h", "1d"]             # 1m 3m 5m 15m 30m 1h 4h 6h 12h 1d 3d 1w 1
 interval = "1h"                       # sync interval of the candles stream
 
 [options]
-adjust_clock = false                  # true: follow Bitget's clock instead of failing with `clock`
+adjust_clock = true                   # false: fail with `clock` instead of following Bitget's clock
 transfer_overlap_days = 7             # deposits/withdrawals re-read at least this far back
 "#
     .to_owned()

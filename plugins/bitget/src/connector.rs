@@ -165,7 +165,14 @@ impl Connector for BitgetConnector {
         if self.config.demo {
             notes.push("demo trading (paptrading: 1)".to_owned());
         }
-        if !self.config.adjust_clock && offset.abs() > 1000 {
+        if self.config.adjust_clock && offset.abs() > 1000 {
+            notes.push(format!(
+                "this host's clock is {} ms {} Bitget's; requests are signed with Bitget's \
+                 time (option adjust_clock)",
+                offset.abs(),
+                if offset > 0 { "behind" } else { "ahead of" },
+            ));
+        } else if offset.abs() > 1000 {
             notes.push(format!(
                 "this host's clock is {} ms {} Bitget's; signed requests fail once that passes \
                  {} ms",
@@ -1073,12 +1080,12 @@ impl BitgetConnector {
                 }
                 let err = parsing::classify_error(response.status, &response.body, what);
                 return Err(PluginError::clock(format!(
-                    "{}; this host's clock is {} ms {} Bitget's (it accepts {} ms): synchronise \
-                     it, or set option adjust_clock = true",
+                    "{}; this host's clock is {} ms {} Bitget's (it accepts {} ms): {hint}",
                     err.message,
                     offset.abs(),
                     if offset >= 0 { "behind" } else { "ahead of" },
-                    TIMESTAMP_TOLERANCE_MS
+                    TIMESTAMP_TOLERANCE_MS,
+                    hint = clock_hint(self.config.adjust_clock, "Bitget")
                 )));
             }
             return parsing::data(response.status, &response.body, what);
@@ -1107,6 +1114,17 @@ impl BitgetConnector {
 
 /// Adds the orders open now to the last page of an order walk (replacing any the history
 /// also listed); the next walk starts at the oldest of them.
+/// What a `clock` error tells the operator to do. Following the exchange's clock
+/// (`adjust_clock`, the default), a rejection that survives a fresh measurement means its
+/// time endpoint and its signature check disagree: only the host's clock can be fixed.
+fn clock_hint(adjust_clock: bool, exchange: &str) -> String {
+    if adjust_clock {
+        format!("synchronise it ({exchange} rejected us again after its clock was measured anew)")
+    } else {
+        "synchronise it, or set option adjust_clock = true".to_owned()
+    }
+}
+
 fn merge_open(page: &mut ListPage, open: ListPage) {
     page.oldest_open = min_time(page.oldest_open, open.oldest_open);
     let ids: BTreeSet<String> = open.records.iter().map(|r| r.id()).collect();

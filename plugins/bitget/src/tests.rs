@@ -614,7 +614,7 @@ fn connector_config() -> ConnectorConfig {
 fn config_needs_the_passphrase_and_knows_its_options() {
     let c = BitgetConfig::from_connector_config(&connector_config()).unwrap();
     assert_eq!(c.base_url, "http://127.0.0.1:1");
-    assert!(!c.adjust_clock && !c.demo);
+    assert!(c.adjust_clock && !c.demo);
     assert!(!format!("{c:?}").contains("\"S\""));
 
     let mut no_pass = connector_config();
@@ -980,13 +980,13 @@ mod wiring {
     }
 
     #[test]
-    fn a_skewed_clock_is_a_clock_error_unless_adjusted() {
-        let (c, _) = fake(60_000, false, &[]);
+    fn a_skewed_clock_is_followed_by_default_and_a_clock_error_when_not_adjusted() {
+        let (c, _) = fake(60_000, false, &[("adjust_clock", json!(false))]);
         let err = sync(&c, &mut None).unwrap_err();
         assert_eq!(err.kind, ErrorKind::CLOCK);
         assert!(err.message.contains("60000 ms behind"), "{}", err.message);
         assert!(err.message.contains("40008"), "{}", err.message);
-        let (c, state) = fake(60_000, false, &[("adjust_clock", json!(true))]);
+        let (c, state) = fake(60_000, false, &[]);
         let pages = sync(&c, &mut None).unwrap();
         assert_eq!(pages.iter().map(|p| p.records.len()).sum::<usize>(), 250);
         assert!(state

@@ -5,9 +5,11 @@
 //!
 //! * `recv_window_ms` (1..=60000, default 5000): how long after its timestamp Bybit may accept
 //!   a signed request;
-//! * `adjust_clock` (default false): correct our timestamps by Bybit's server clock. Off, a
-//!   timestamp Bybit rejects is a `clock` error that tells the measured offset, so a drifting
-//!   host clock is fixed where it belongs (NTP) rather than hidden;
+//! * `adjust_clock` (default true): correct our timestamps by Bybit's server clock, measured
+//!   from `GET /v5/market/time` when Bybit rejects a timestamp (10002), then retry once; a
+//!   second rejection is a `clock` error. Off, the first rejection is a `clock` error that
+//!   tells the measured offset, for an operator who wants a drifting host clock fixed (NTP)
+//!   rather than followed;
 //! * `transfer_overlap_days` (1..=30, default 7): how far back a caught-up deposit or
 //!   withdrawal sync reads again, at least, for transfers that settle late;
 //! * `candle_category` (`spot`, `linear` or `inverse`; default `spot`): the market whose
@@ -106,7 +108,7 @@ impl BybitConfig {
         }
 
         let mut recv_window_ms = DEFAULT_RECV_WINDOW_MS;
-        let mut adjust_clock = false;
+        let mut adjust_clock = true;
         let mut transfer_overlap_ms = DEFAULT_TRANSFER_OVERLAP_MS;
         let mut candle_category = "spot".to_owned();
         let mut poll_open_orders = true;
@@ -214,7 +216,7 @@ interval = "1h"                       # sync interval of the candles stream
 
 [options]
 recv_window_ms = 5000                 # how long a signed request stays valid
-adjust_clock = false                  # true: follow Bybit's clock instead of failing with `clock`
+adjust_clock = true                   # false: fail with `clock` instead of following Bybit's clock
 transfer_overlap_days = 7             # deposits/withdrawals re-read at least this far back
 candle_category = "spot"              # spot, linear or inverse
 "#

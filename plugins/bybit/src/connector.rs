@@ -156,7 +156,14 @@ impl Connector for BybitConnector {
         if key.read_only {
             notes.push("the key is read-only".to_owned());
         }
-        if !self.config.adjust_clock && offset.abs() > 1000 {
+        if self.config.adjust_clock && offset.abs() > 1000 {
+            notes.push(format!(
+                "this host's clock is {} ms {} Bybit's; requests are signed with Bybit's \
+                 time (option adjust_clock)",
+                offset.abs(),
+                if offset > 0 { "behind" } else { "ahead of" },
+            ));
+        } else if offset.abs() > 1000 {
             notes.push(format!(
                 "this host's clock is {} ms {} Bybit's; signed requests fail once that passes \
                  the receive window ({} ms)",
@@ -664,12 +671,12 @@ impl BybitConnector {
                     }
                     let err = parsing::classify_error(response.status, &response.body, what);
                     return Err(PluginError::clock(format!(
-                        "{}; this host's clock is {} ms {} Bybit's (receive window {} ms): \
-                         synchronise it, or set option adjust_clock = true",
+                        "{}; this host's clock is {} ms {} Bybit's (receive window {} ms): {hint}",
                         err.message,
                         offset.abs(),
                         if offset >= 0 { "behind" } else { "ahead of" },
-                        self.config.recv_window_ms
+                        self.config.recv_window_ms,
+                        hint = clock_hint(self.config.adjust_clock, "Bybit")
                     )));
                 }
                 _ => return parsing::result(response.status, &response.body, what),
@@ -715,6 +722,17 @@ pub(crate) fn limit_wait_ms(response: &HttpResponse, server_time: Option<i64>) -
 }
 
 /// The `symbol`s of a list answer, to look their base and quote up.
+/// What a `clock` error tells the operator to do. Following the exchange's clock
+/// (`adjust_clock`, the default), a rejection that survives a fresh measurement means its
+/// time endpoint and its signature check disagree: only the host's clock can be fixed.
+fn clock_hint(adjust_clock: bool, exchange: &str) -> String {
+    if adjust_clock {
+        format!("synchronise it ({exchange} rejected us again after its clock was measured anew)")
+    } else {
+        "synchronise it, or set option adjust_clock = true".to_owned()
+    }
+}
+
 fn symbols_in(result: &Value) -> Vec<&str> {
     let mut symbols: Vec<&str> = result["list"]
         .as_array()

@@ -782,7 +782,10 @@ fn config_defaults_and_refusals() {
     let c = BybitConfig::from_connector_config(&connector_config("http://sim/")).unwrap();
     assert_eq!(c.base_url, "http://sim");
     assert_eq!(c.recv_window_ms, 5000);
-    assert!(!c.adjust_clock);
+    assert!(
+        c.adjust_clock,
+        "Bybit's clock is followed by default (issue 9)"
+    );
     assert_eq!(c.candle_category, "spot");
     assert!(!format!("{c:?}").contains("SECRET"));
     let with = |k: &str, v: Value| {
@@ -790,7 +793,7 @@ fn config_defaults_and_refusals() {
         cfg.options.insert(k.into(), v);
         BybitConfig::from_connector_config(&cfg)
     };
-    assert!(with("adjust_clock", json!(true)).unwrap().adjust_clock);
+    assert!(!with("adjust_clock", json!(false)).unwrap().adjust_clock);
     assert_eq!(
         with("recv_window_ms", json!(0)).unwrap_err().kind,
         ErrorKind::CONFIG
@@ -1032,13 +1035,13 @@ fn wiring_trades_sync_then_one_request_and_the_rate_limit_is_a_rate_limited_erro
 }
 
 #[test]
-fn wiring_a_skewed_clock_is_a_clock_error_unless_adjusted() {
-    let (c, _) = fake(60_000, 0, &[]);
+fn wiring_a_skewed_clock_is_followed_by_default_and_a_clock_error_when_not_adjusted() {
+    let (c, _) = fake(60_000, 0, &[("adjust_clock", json!(false))]);
     let err = sync(&c, &mut None).unwrap_err();
     assert_eq!(err.kind, ErrorKind::CLOCK);
     assert!(err.message.contains("60000 ms behind"), "{}", err.message);
     assert!(err.message.contains("adjust_clock"), "{}", err.message);
-    let (c, state) = fake(60_000, 0, &[("adjust_clock", json!(true))]);
+    let (c, state) = fake(60_000, 0, &[]);
     let pages = sync(&c, &mut None).unwrap();
     assert_eq!(pages.iter().map(|p| p.records.len()).sum::<usize>(), 30);
     assert!(state

@@ -3,9 +3,10 @@
 //! [`CoinbaseExchangeConfig`] is the integration's [`ConnectorConfig`] checked and completed
 //! with defaults. The integration's `[options]` table may hold:
 //!
-//! * `adjust_clock` (bool, default false): sign with Coinbase's clock (measured with
-//!   `GET /time`) instead of ours. Off by default: a host whose clock is off should be told
-//!   (a `clock` error), not silently corrected;
+//! * `adjust_clock` (bool, default true): sign with Coinbase's clock (measured with
+//!   `GET /time`) instead of ours, and after a rejected timestamp measure it again and sign
+//!   once more; a second rejection is a `clock` error. Off, a host whose clock is off is told
+//!   (a `clock` error with the offset), not corrected;
 //! * `poll_open_orders` (bool, default true; the daemon sets it from `[streams.orders]
 //!   poll_open`): false lets the orders walk move past orders still open instead of
 //!   reading down to the oldest of them again on the next sync (`/orders?status=all` lists
@@ -102,7 +103,7 @@ impl CoinbaseExchangeConfig {
             }
         }
 
-        let mut adjust_clock = false;
+        let mut adjust_clock = true;
         let mut poll_open_orders = true;
         let mut internal_transfers = true;
         for (name, value) in &config.options {
@@ -177,7 +178,7 @@ timeframes = ["1h", "1d"]             # 1m 5m 15m 1h 6h 1d
 interval = "1h"                       # sync interval of the candles stream
 
 [options]
-adjust_clock = false                  # true: sign with Coinbase's clock, not this host's
+adjust_clock = true                   # false: sign with this host's clock, not Coinbase's
 "#
     .to_owned()
 }

@@ -10,8 +10,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use exsync_plugin_api::clock::ServerClock;
 use exsync_plugin_api::{
-    CheckReport, Connector, ConnectorConfig, CredentialField, HistoryLimit, Host, HttpRequest,
-    HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError, RateLimit, Stream,
+    CheckReport, Connector, ConnectorConfig, CredentialField, ErrorKind, HistoryLimit, Host,
+    HttpRequest, HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError,
+    RateLimit, Stream,
 };
 
 use crate::config::CoinbaseExchangeConfig;
@@ -642,7 +643,7 @@ impl CoinbaseExchangeConnector {
             measured, self.config.integration
         ));
         let response = self.send_signed(endpoint, &path, measured, what)?;
-        success(response, what)
+        success(response, what).map_err(|e| again_after_measuring(e, "Coinbase", measured))
     }
 
     fn send_signed(
@@ -690,6 +691,19 @@ fn describe(after: Option<&str>) -> String {
         Some(a) => format!("after cursor {a}"),
         None => "newest page".to_owned(),
     }
+}
+
+/// A `clock` error met again right after measuring the exchange's clock says so: its time
+/// endpoint and its signature check disagree, and only the host's clock can be fixed.
+pub(crate) fn again_after_measuring(err: PluginError, exchange: &str, offset: i64) -> PluginError {
+    if err.kind != ErrorKind::CLOCK {
+        return err;
+    }
+    PluginError::clock(format!(
+        "{}; {exchange} rejected our timestamp again after its clock was measured anew \
+         ({offset} ms from ours): synchronise this host's clock",
+        err.message
+    ))
 }
 
 /// A 2xx answer; otherwise Coinbase's error, mapped to its kind.

@@ -356,6 +356,30 @@ fn errors_map_to_kinds_and_say_what_was_done() {
     assert!(e.message.contains("fills response"), "{e}");
 }
 
+/// Coinbase's documented answer to a timestamp more than 30 s from its clock (HTTP 401,
+/// `request timestamp expired`) is `clock`, and the same answer right after measuring
+/// Coinbase's clock again says that only this host's clock can be fixed (issue 9); other
+/// errors pass as they are.
+#[test]
+fn a_timestamp_rejected_after_measuring_again_is_a_clock_error_that_says_so() {
+    let body = br#"{"message":"request timestamp expired"}"#;
+    let first = parsing::classify_error(401, body, "fetching fills of BTC-USD");
+    assert_eq!(first.kind, ErrorKind::CLOCK);
+    let again = crate::connector::again_after_measuring(first, "Coinbase", 299_988);
+    assert_eq!(again.kind, ErrorKind::CLOCK);
+    assert!(
+        again.message.contains("while fetching fills"),
+        "{}",
+        again.message
+    );
+    assert!(again.message.contains("299988 ms"), "{}", again.message);
+    assert!(again.message.contains("synchronise"), "{}", again.message);
+    let auth = parsing::classify_error(401, br#"{"message":"invalid signature"}"#, "x");
+    assert_eq!(auth.kind, ErrorKind::AUTH);
+    let kept = crate::connector::again_after_measuring(auth.clone(), "Coinbase", 0);
+    assert_eq!(kept, auth);
+}
+
 // ---------------------------------------------------------------------------------------
 // Pagination.
 

@@ -3,8 +3,10 @@
 //! [`DeribitConfig`] is the integration's [`ConnectorConfig`] checked and completed with
 //! defaults. The integration's `[options]` table may hold:
 //!
-//! * `adjust_clock` (default false): correct our timestamps by Deribit's server clock. Off, a
-//!   timestamp Deribit rejects is a `clock` error that tells the measured offset;
+//! * `adjust_clock` (default true): correct our timestamps by Deribit's server clock,
+//!   measured from `public/get_time` when Deribit rejects a timestamp, then retry once; a
+//!   second rejection is a `clock` error. Off, the first rejection is a `clock` error that
+//!   tells the measured offset;
 //! * `transfer_overlap_days` (1..=30, default 7): how far back a caught-up deposit,
 //!   withdrawal or order sync reads again, at least, for what settles late.
 //!
@@ -97,7 +99,7 @@ impl DeribitConfig {
             }
         }
 
-        let mut adjust_clock = false;
+        let mut adjust_clock = true;
         let mut transfer_overlap_ms = DEFAULT_TRANSFER_OVERLAP_MS;
         for (name, value) in &config.options {
             match name.as_str() {
@@ -184,7 +186,7 @@ timeframes = ["1h", "1d"]             # 1m 3m 5m 10m 15m 30m 1h 2h 3h 6h 12h 1d
 interval = "1h"
 
 [options]
-adjust_clock = false                  # true: follow Deribit's clock instead of failing with `clock`
+adjust_clock = true                   # false: fail with `clock` instead of following Deribit's clock
 transfer_overlap_days = 7             # deposits/withdrawals/orders re-read at least this far back
 "#
     .to_owned()

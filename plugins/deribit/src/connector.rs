@@ -133,7 +133,14 @@ impl Connector for DeribitConnector {
             format!("scope: {}", scope.text),
             format!("currencies: {}", account.currencies.join(", ")),
         ];
-        if !self.config.adjust_clock && offset.abs() > 1000 {
+        if self.config.adjust_clock && offset.abs() > 1000 {
+            notes.push(format!(
+                "this host's clock is {} ms {} Deribit's; requests are signed with Deribit's \
+                 time (option adjust_clock)",
+                offset.abs(),
+                if offset > 0 { "behind" } else { "ahead of" },
+            ));
+        } else if offset.abs() > 1000 {
             notes.push(format!(
                 "this host's clock is {} ms {} Deribit's; signed requests fail once that grows",
                 offset.abs(),
@@ -528,11 +535,11 @@ impl DeribitConnector {
                 }
                 let offset = self.clock.known().unwrap_or(0);
                 PluginError::clock(format!(
-                    "{}; this host's clock is {} ms {} Deribit's: synchronise it, or set option \
-                     adjust_clock = true",
+                    "{}; this host's clock is {} ms {} Deribit's: {hint}",
                     e.message,
                     offset.abs(),
                     if offset >= 0 { "behind" } else { "ahead of" },
+                    hint = clock_hint(self.config.adjust_clock)
                 ))
             })
     }
@@ -611,11 +618,11 @@ impl DeribitConnector {
                         continue;
                     }
                     return Err(PluginError::clock(format!(
-                        "{}; this host's clock is {} ms {} Deribit's: synchronise it, or set \
-                         option adjust_clock = true",
+                        "{}; this host's clock is {} ms {} Deribit's: {hint}",
                         err.message,
                         offset.abs(),
                         if offset >= 0 { "behind" } else { "ahead of" },
+                        hint = clock_hint(self.config.adjust_clock)
                     )));
                 }
             }
@@ -676,6 +683,17 @@ impl DeribitConnector {
 }
 
 /// The currency a per-currency partition names.
+/// What a `clock` error tells the operator to do. Following the exchange's clock
+/// (`adjust_clock`, the default), a rejection that survives a fresh measurement means its
+/// time endpoint and its signature check disagree: only the host's clock can be fixed.
+fn clock_hint(adjust_clock: bool) -> String {
+    if adjust_clock {
+        "synchronise it (Deribit rejected us again after its clock was measured anew)".to_owned()
+    } else {
+        "synchronise it, or set option adjust_clock = true".to_owned()
+    }
+}
+
 fn currency(partition: &str, stream: Stream) -> Result<&str, PluginError> {
     if partition.is_empty()
         || !partition

@@ -680,18 +680,21 @@ fn config_reads_candles_options_and_hides_the_secret() {
     assert_eq!(c.candles.len(), 4);
     assert_eq!(c.candles[0], ("BTC_USDT".to_owned(), "1h".to_owned()));
     assert_eq!(c.candles[3], ("BTC-PERPETUAL".to_owned(), "1d".to_owned()));
-    assert!(!c.adjust_clock);
+    assert!(
+        c.adjust_clock,
+        "Deribit's clock is followed by default (issue 9)"
+    );
     assert_eq!(c.transfer_overlap_ms, 7 * DAY);
     let shown = format!("{c:?}");
     assert!(!shown.contains("CLIENTSECRET") && !shown.contains("CLIENTID"));
 
     let mut with = connector_config();
     with.options
-        .insert("adjust_clock".into(), Value::Bool(true));
+        .insert("adjust_clock".into(), Value::Bool(false));
     with.options
         .insert("transfer_overlap_days".into(), Value::from(3));
     let c = DeribitConfig::from_connector_config(&with).unwrap();
-    assert!(c.adjust_clock);
+    assert!(!c.adjust_clock);
     assert_eq!(c.transfer_overlap_ms, 3 * DAY);
 }
 
@@ -978,11 +981,9 @@ fn fake(skew: i64, limited: u32, adjust: bool) -> (DeribitConnector, Arc<Mutex<F
         .credentials
         .insert("api_secret".into(), "SECRET".into());
     config.start_ms = Some(NOW - 25 * DAY);
-    if adjust {
-        config
-            .options
-            .insert("adjust_clock".into(), Value::Bool(true));
-    }
+    config
+        .options
+        .insert("adjust_clock".into(), Value::Bool(adjust));
     (DeribitConnector::new(config, host).unwrap(), state)
 }
 

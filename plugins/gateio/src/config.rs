@@ -3,9 +3,11 @@
 //! [`GateioConfig`] is the integration's [`ConnectorConfig`] checked and completed with
 //! defaults. The integration's `[options]` table may hold:
 //!
-//! * `adjust_clock` (default false): correct our timestamps by Gate's server clock. Off, a
-//!   timestamp Gate rejects (more than 60 s off) is a `clock` error that tells the measured
-//!   offset, so a drifting host clock is fixed where it belongs (NTP) rather than hidden;
+//! * `adjust_clock` (default true): correct our timestamps by Gate's server clock, measured
+//!   from `GET /spot/time` when Gate rejects a timestamp (`REQUEST_EXPIRED`, more than 60 s
+//!   off), then retry once; a second rejection is a `clock` error. Off, the first rejection is
+//!   a `clock` error that tells the measured offset, for an operator who wants a drifting host
+//!   clock fixed (NTP) rather than followed;
 //! * `transfer_overlap_days` (1..=30, default 7): how far back a caught-up deposit or
 //!   withdrawal sync reads again, at least, for transfers that settle late.
 //! * `poll_open_orders` (bool, default true; the daemon sets it from `[streams.orders]
@@ -96,7 +98,7 @@ impl GateioConfig {
             }
         }
 
-        let mut adjust_clock = false;
+        let mut adjust_clock = true;
         let mut transfer_overlap_ms = DEFAULT_TRANSFER_OVERLAP_MS;
         let mut poll_open_orders = true;
         for (name, value) in &config.options {
@@ -177,7 +179,7 @@ timeframes = ["1h", "1d"]             # 1m 5m 15m 30m 1h 4h 8h 1d
 interval = "1h"                       # sync interval of the candles stream
 
 [options]
-adjust_clock = false                  # true: follow Gate's clock instead of failing with `clock`
+adjust_clock = true                   # false: fail with `clock` instead of following Gate's clock
 transfer_overlap_days = 7             # deposits/withdrawals re-read at least this far back
 "#
     .to_owned()

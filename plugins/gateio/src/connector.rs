@@ -153,7 +153,14 @@ impl Connector for GateioConnector {
         }];
         // Gate's APIv4 does not tell a key's permissions; a read that succeeds proves `read`.
         notes.push("Gate does not report the key's trade and withdraw permissions".to_owned());
-        if !self.config.adjust_clock && offset.abs() > 1000 {
+        if self.config.adjust_clock && offset.abs() > 1000 {
+            notes.push(format!(
+                "this host's clock is {} ms {} Gate's; requests are signed with Gate's \
+                 time (option adjust_clock)",
+                offset.abs(),
+                if offset > 0 { "behind" } else { "ahead of" },
+            ));
+        } else if offset.abs() > 1000 {
             notes.push(format!(
                 "this host's clock is {} ms {} Gate's; signed requests fail once that passes 60 s",
                 offset.abs(),
@@ -1087,12 +1094,12 @@ impl GateioConnector {
                 }
                 let err = parsing::classify_error(response.status, &response.body, what);
                 return Err(PluginError::clock(format!(
-                    "{}; this host's clock is {} ms {} Gate's (Gate allows {} s): synchronise \
-                     it, or set option adjust_clock = true",
+                    "{}; this host's clock is {} ms {} Gate's (Gate allows {} s): {hint}",
                     err.message,
                     offset.abs(),
                     if offset >= 0 { "behind" } else { "ahead of" },
-                    MAX_CLOCK_GAP_MS / 1000
+                    MAX_CLOCK_GAP_MS / 1000,
+                    hint = clock_hint(self.config.adjust_clock, "Gate")
                 )));
             }
             return Ok(response);
@@ -1122,6 +1129,17 @@ impl GateioConnector {
 }
 
 /// The `rate_limited` error of a 429 answer, with how long Gate says to wait.
+/// What a `clock` error tells the operator to do. Following the exchange's clock
+/// (`adjust_clock`, the default), a rejection that survives a fresh measurement means its
+/// time endpoint and its signature check disagree: only the host's clock can be fixed.
+fn clock_hint(adjust_clock: bool, exchange: &str) -> String {
+    if adjust_clock {
+        format!("synchronise it ({exchange} rejected us again after its clock was measured anew)")
+    } else {
+        "synchronise it, or set option adjust_clock = true".to_owned()
+    }
+}
+
 fn rate_limited(response: &HttpResponse, endpoint: &Endpoint, what: &str) -> PluginError {
     let err = parsing::classify_error(response.status, &response.body, what);
     let wait = limit_wait_ms(response, None);

@@ -1237,7 +1237,10 @@ fn manifest_declares_what_the_host_relies_on() {
 fn config_defaults_and_refusals() {
     let c = GateioConfig::from_connector_config(&connector_config("http://sim/")).unwrap();
     assert_eq!(c.base_url, "http://sim");
-    assert!(!c.adjust_clock);
+    assert!(
+        c.adjust_clock,
+        "Gate's clock is followed by default (issue 9)"
+    );
     assert_eq!(c.transfer_overlap_ms, 7 * DAY_MS);
     assert!(!format!("{c:?}").contains("SECRET"));
     let with = |k: &str, v: Value| {
@@ -1245,7 +1248,7 @@ fn config_defaults_and_refusals() {
         cfg.options.insert(k.into(), v);
         GateioConfig::from_connector_config(&cfg)
     };
-    assert!(with("adjust_clock", json!(true)).unwrap().adjust_clock);
+    assert!(!with("adjust_clock", json!(false)).unwrap().adjust_clock);
     assert_eq!(
         with("transfer_overlap_days", json!(3))
             .unwrap()
@@ -1573,13 +1576,13 @@ fn wiring_trades_sync_then_one_request_and_429_is_rate_limited() {
 }
 
 #[test]
-fn wiring_a_skewed_clock_is_a_clock_error_unless_adjusted() {
-    let (c, _) = fake(120_000, 0, &[]);
+fn wiring_a_skewed_clock_is_followed_by_default_and_a_clock_error_when_not_adjusted() {
+    let (c, _) = fake(120_000, 0, &[("adjust_clock", json!(false))]);
     let err = sync(&c, &mut None).unwrap_err();
     assert_eq!(err.kind, ErrorKind::CLOCK);
     assert!(err.message.contains("120000 ms behind"), "{}", err.message);
     assert!(err.message.contains("adjust_clock"), "{}", err.message);
-    let (c, state) = fake(120_000, 0, &[("adjust_clock", json!(true))]);
+    let (c, state) = fake(120_000, 0, &[]);
     let pages = sync(&c, &mut None).unwrap();
     assert_eq!(unique_ids(&pages), 30);
     assert!(state

@@ -667,7 +667,7 @@ impl KucoinConnector {
         ));
         let offset = self.measure_offset()?;
         let response = self.send_signed(endpoint, path, offset, what)?;
-        success(response, what)
+        success(response, what).map_err(|e| again_after_measuring(e, "KuCoin", offset))
     }
 
     fn send_signed(
@@ -782,6 +782,19 @@ fn query(params: &[(&str, String)]) -> exsync_plugin_api::signing::Query {
         q.push(k, v);
     }
     q
+}
+
+/// A `clock` error met again right after measuring the exchange's clock says so: its time
+/// endpoint and its signature check disagree, and only the host's clock can be fixed.
+pub(crate) fn again_after_measuring(err: PluginError, exchange: &str, offset: i64) -> PluginError {
+    if err.kind != ErrorKind::CLOCK {
+        return err;
+    }
+    PluginError::clock(format!(
+        "{}; {exchange} rejected our timestamp again after its clock was measured anew \
+         ({offset} ms from ours): synchronise this host's clock",
+        err.message
+    ))
 }
 
 /// The body of a 2xx answer; otherwise KuCoin's error, mapped to its kind. (A 200 with an

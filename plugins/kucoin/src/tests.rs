@@ -411,6 +411,33 @@ fn bad_json_is_bad_response_naming_endpoint_and_place() {
 // ---------------------------------------------------------------------------------------
 // Errors.
 
+/// KuCoin's documented answer to a timestamp more than 5 s from its clock (HTTP 401, code
+/// 400002) is `clock`, and the same answer right after measuring KuCoin's clock again says
+/// that only this host's clock can be fixed (issue 9); other errors pass as they are.
+#[test]
+fn a_timestamp_rejected_after_measuring_again_is_a_clock_error_that_says_so() {
+    let body = r#"{"code":"400002","msg":"KC-API-TIMESTAMP Invalid -- Time differs from server time by more than 5 seconds"}"#;
+    let first = parsing::classify_error(401, body.as_bytes(), "fetching fills");
+    assert_eq!(first.kind, ErrorKind::CLOCK);
+    let again = crate::connector::again_after_measuring(first, "KuCoin", -300_012);
+    assert_eq!(again.kind, ErrorKind::CLOCK);
+    assert!(
+        again.message.contains("while fetching fills"),
+        "{}",
+        again.message
+    );
+    assert!(again.message.contains("-300012 ms"), "{}", again.message);
+    assert!(again.message.contains("synchronise"), "{}", again.message);
+    let auth = parsing::classify_error(
+        401,
+        br#"{"code":"400005","msg":"Invalid KC-API-SIGN"}"#,
+        "fetching fills",
+    );
+    assert_ne!(auth.kind, ErrorKind::CLOCK);
+    let kept = crate::connector::again_after_measuring(auth.clone(), "KuCoin", 0);
+    assert_eq!(kept, auth);
+}
+
 fn kind_of(status: u16, body: &str) -> ErrorKind {
     parsing::classify_error(status, body.as_bytes(), "testing").kind
 }

@@ -3,11 +3,12 @@
 //! [`OkxConfig`] is the integration's [`ConnectorConfig`] checked and completed with
 //! defaults. The integration's `[options]` table may hold:
 //!
-//! * `max_clock_offset_ms` (0..=300000, default 30000): the largest difference between this
-//!   host's clock and OKX's that the connector corrects. Within it, requests are stamped with
-//!   OKX's time (measured with `GET /api/v5/public/time`); beyond it, every signed request
-//!   fails with a `clock` error, since a host clock that far off also skews every other time
-//!   the daemon records. The default is OKX's own tolerance for `OK-ACCESS-TIMESTAMP`;
+//! * `max_clock_offset_ms` (0..=3600000, default 900000): the largest difference between
+//!   this host's clock and OKX's that the connector corrects. Within it, requests are stamped
+//!   with OKX's time (measured with `GET /api/v5/public/time`); beyond it, every signed
+//!   request fails with a `clock` error, since a host clock that far off also skews every
+//!   other time the daemon records. The default corrects minutes of skew (OKX itself accepts
+//!   30 s); 30000 or less makes a host clock drifting past OKX's tolerance an error instead;
 //! * `poll_open_orders` (bool, default true; the daemon sets it from `[streams.orders]
 //!   poll_open`): false skips the open-order lists (`orders-pending`, `orders-algo-pending`)
 //!   after each history walk; finished orders are still read from the histories;
@@ -21,10 +22,13 @@ use std::fmt;
 
 use exsync_plugin_api::{ConnectorConfig, PluginError};
 
-use crate::endpoints::{bar, OKX_EPOCH_MS, TIMEFRAMES, TIMESTAMP_WINDOW_MS};
+use crate::endpoints::{bar, OKX_EPOCH_MS, TIMEFRAMES};
 
-/// The largest `max_clock_offset_ms` accepted.
-const MAX_CLOCK_OFFSET_LIMIT_MS: i64 = 300_000;
+/// The largest `max_clock_offset_ms` accepted: an hour.
+const MAX_CLOCK_OFFSET_LIMIT_MS: i64 = 3_600_000;
+/// The default `max_clock_offset_ms`: a host clock minutes off is followed, not refused
+/// (issue 9), while one a quarter of an hour off is more likely wrong than skewed.
+const DEFAULT_MAX_CLOCK_OFFSET_MS: i64 = 900_000;
 
 /// One integration's settings, validated.
 #[derive(Clone, PartialEq, Eq)]
@@ -114,7 +118,7 @@ impl OkxConfig {
             }
         }
 
-        let mut max_clock_offset_ms = TIMESTAMP_WINDOW_MS;
+        let mut max_clock_offset_ms = DEFAULT_MAX_CLOCK_OFFSET_MS;
         let mut poll_open_orders = true;
         for (name, value) in &config.options {
             match name.as_str() {
@@ -197,7 +201,7 @@ timeframes = ["1h", "1d"]             # 1m 3m 5m 15m 30m 1h 2h 4h 6h 12h 1d 2d 1
 interval = "1h"
 
 [options]
-max_clock_offset_ms = 30000           # clock skew corrected at most (OKX accepts 30 s)
+max_clock_offset_ms = 900000          # clock skew corrected at most (OKX accepts 30 s)
 "#
     .to_owned()
 }

@@ -20,7 +20,7 @@ use crate::endpoints::{
     bar, Endpoint, OkxEndpoints, ALGO_ORD_TYPES, ALGO_PARTITION_PREFIX, API_HOSTS,
     DEFAULT_BASE_URL, DEMO_HEADER, FUNDING_BILLS_FROM_MS, INSTRUMENTS_TTL_MS, INST_TYPES,
     LEDGER_FUNDING, LEDGER_TRADING, PAGE_LIMIT, SANDBOX_BASE_URL, THREE_MONTHS_MS, TIMEFRAMES,
-    TRANSFERS_CRYPTO, TRANSFERS_FIAT,
+    TIMESTAMP_WINDOW_MS, TRANSFERS_CRYPTO, TRANSFERS_FIAT,
 };
 use crate::pagination::{self, KeyKind, OkxPager, Phase};
 use crate::parsing::{self, AccountConfig, Contracts};
@@ -666,6 +666,17 @@ impl OkxConnector {
             ));
             let offset = self.measure_offset()?;
             response = self.send_signed(endpoint, &path, offset, what)?;
+            if let Some((TIMESTAMP_EXPIRED, message)) = parsing::error_code(&response.body)
+                .as_ref()
+                .map(|(c, m)| (c.as_str(), m.as_str()))
+            {
+                return Err(PluginError::clock(format!(
+                    "OKX rejected our timestamp while {what} ({TIMESTAMP_EXPIRED} {message}) \
+                     again after its clock was measured anew ({offset} ms off; it accepts {} \
+                     s): synchronise this host's clock",
+                    TIMESTAMP_WINDOW_MS / 1000
+                )));
+            }
         }
         parsing::success(response.status, response.body, what)
     }

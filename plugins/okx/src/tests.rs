@@ -1169,7 +1169,10 @@ fn connector_config() -> ConnectorConfig {
 fn config_requires_every_credential_and_checks_options() {
     let c = OkxConfig::from_connector_config(&connector_config()).unwrap();
     assert_eq!(c.base_url, "http://127.0.0.1:1");
-    assert_eq!(c.max_clock_offset_ms, 30_000);
+    assert_eq!(
+        c.max_clock_offset_ms, 900_000,
+        "minutes of skew corrected (issue 9)"
+    );
     assert!(!format!("{c:?}").contains("\"s\""));
     let mut missing = connector_config();
     missing.credentials.remove("passphrase");

@@ -10,6 +10,7 @@ mod bitfinex;
 mod bitget;
 mod bitmex;
 mod bybit;
+mod clock;
 mod coinbase;
 mod coinbase_exchange;
 mod coinbase_prime;
