@@ -557,8 +557,8 @@ impl BitmexConnector {
     }
 
     /// A signed GET. An expired request (our clock behind BitMEX's) is retried once on
-    /// BitMEX's clock when `adjust_clock` is set, and is otherwise a `clock` error that tells
-    /// the offset.
+    /// BitMEX's clock, measured again, when `adjust_clock` is on (the default); a second expiry,
+    /// or the first with `adjust_clock` off, is a `clock` error that tells the offset.
     fn signed_get(
         &self,
         endpoint: &Endpoint,
@@ -593,6 +593,14 @@ impl BitmexConnector {
                             self.config.integration
                         ));
                         continue;
+                    }
+                    if self.config.adjust_clock {
+                        return Err(PluginError::clock(format!(
+                            "{}, again on BitMEX's clock as its server time tells it ({offset} ms \
+                             from ours): BitMEX's time endpoint disagrees with the clock it \
+                             checks expiries against",
+                            e.message
+                        )));
                     }
                     return Err(PluginError::clock(format!(
                         "{}; this host's clock is {} ms {} BitMEX's (requests are valid {} s): \

@@ -486,8 +486,9 @@ fn wrong_secret_is_an_auth_error_and_never_shown() {
 }
 
 #[test]
-fn expired_requests_are_a_clock_error_unless_the_integration_follows_bitmexs_clock() {
-    // BitMEX's clock runs two minutes ahead: every request we sign has expired on arrival.
+fn expired_requests_follow_bitmexs_clock_unless_the_integration_turns_adjust_clock_off() {
+    // BitMEX's clock runs two minutes ahead: every request we sign on our clock has expired on
+    // arrival.
     let sim = bitmex_sim(&[
         "--seed",
         "64",
@@ -496,15 +497,16 @@ fn expired_requests_are_a_clock_error_unless_the_integration_follows_bitmexs_clo
         "--clock-offset-ms",
         "120000",
     ]);
-    let setup = bitmex_setup(&sim, API_SECRET, &days_ago(20), false, STREAMS);
+    let setup = bitmex_setup(
+        &sim,
+        API_SECRET,
+        &days_ago(20),
+        false,
+        &format!("{STREAMS}[options]\nadjust_clock = false\n"),
+    );
     setup.integration(
         "bitmex-adjusted",
-        &integration(
-            &sim.url,
-            &days_ago(20),
-            false,
-            &format!("{STREAMS}[options]\nadjust_clock = true\n"),
-        ),
+        &integration(&sim.url, &days_ago(20), false, STREAMS),
     );
     let daemon = Daemon::start(&setup);
 
