@@ -700,6 +700,24 @@ fn manifest_declares_streams_limits_and_credentials() {
         .find(|r| r.bucket == "private")
         .unwrap();
     assert_eq!((private.capacity, private.window_ms), (120, 60_000));
+    for limit in &m.rate_limits {
+        assert_eq!(
+            (
+                limit.remaining_header.as_deref(),
+                limit.limit_header.as_deref(),
+                limit.reset_header.as_deref(),
+                limit.reset_format,
+            ),
+            (
+                Some("x-ratelimit-remaining"),
+                Some("x-ratelimit-limit"),
+                Some("x-ratelimit-reset"),
+                exsync_plugin_api::ResetFormat::EpochSeconds,
+            ),
+            "{}",
+            limit.bucket
+        );
+    }
     assert_eq!(m.timeframes, ["1m", "5m", "1h", "1d"]);
     assert_eq!(
         m.history_limit(Stream::Trades).unwrap().max_window_ms,

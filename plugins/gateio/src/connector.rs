@@ -91,13 +91,14 @@ impl Connector for GateioConnector {
         m.api_hosts = API_HOSTS.iter().map(|h| h.to_string()).collect();
         m.default_base_url = DEFAULT_BASE_URL.into();
         m.sandbox_base_url = Some(SANDBOX_BASE_URL.into());
-        let bucket = |name: &str| RateLimit {
-            bucket: name.into(),
-            capacity: PER_WINDOW,
-            window_ms: WINDOW_MS,
-            used_header: None,
-            ban_statuses: Vec::new(),
-            ..RateLimit::default()
+        // Every answer says what the endpoint's window has left, its allowance, and when it
+        // frees up (Gate's clock, ms).
+        let bucket = |name: &str| {
+            RateLimit::new(name, PER_WINDOW, WINDOW_MS).with_remaining_headers(
+                crate::endpoints::LIMIT_REMAINING_HEADER,
+                Some(crate::endpoints::LIMIT_HEADER),
+                Some((LIMIT_RESET_HEADER, exsync_plugin_api::ResetFormat::EpochMillis)),
+            )
         };
         m.rate_limits = vec![
             bucket(BUCKET_PUBLIC),
