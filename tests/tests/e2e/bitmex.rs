@@ -569,8 +569,9 @@ fn the_request_budget_keeps_a_sync_under_bitmexs_limit() {
 
 #[test]
 fn a_429_is_waited_out_and_the_sync_finishes() {
-    // Four signed requests per two seconds, far below what the manifest's budget allows, so
-    // the daemon's own pacing does not save us: only honouring BitMEX's Retry-After does.
+    // Four signed requests per two seconds, and the daemon's pacing off (with it, BitMEX's
+    // x-ratelimit-remaining would keep the sync under the limit: `rate_budgets`): only
+    // honouring BitMEX's Retry-After saves us.
     let sim = bitmex_sim(&[
         "--seed",
         "66",
@@ -585,7 +586,7 @@ fn a_429_is_waited_out_and_the_sync_finishes() {
         "--limit-window-ms",
         "2000",
     ]);
-    let setup = bitmex_setup(&sim, API_SECRET, &days_ago(20), true, STREAMS);
+    let setup = bitmex_setup(&sim, API_SECRET, &days_ago(20), false, STREAMS);
     let daemon = Daemon::start(&setup);
     let report = daemon.sync_wait(INTEGRATION);
     assert_all_ok(&report);
