@@ -9,6 +9,7 @@ mod bad_input;
 mod bitfinex;
 mod bitget;
 mod bitmex;
+mod clock;
 mod bybit;
 mod coinbase;
 mod coinbase_exchange;
