@@ -431,7 +431,7 @@ fn falconx_stale_timestamp_is_corrected_from_the_date_header() {
         "--clock-offset-ms",
         "120000",
     ]);
-    let setup = falconx_setup(&sim, SECRET, "2026-01-01", false);
+    let setup = falconx_setup(&sim, SECRET, "2024-01-01", false);
     let daemon = Daemon::start(&setup);
     // `test` is refused once, reads FalconX's clock off the refusal's Date and retries on it.
     let test = daemon.ctl_json(&["test", NAME]);
