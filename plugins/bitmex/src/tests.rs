@@ -928,7 +928,10 @@ fn an_expired_request_is_followed_on_bitmexs_clock_unless_adjust_clock_is_off() 
     assert_eq!(err.kind, ErrorKind::CLOCK, "{err:?}");
     assert!(err.message.contains("expired"), "{}", err.message);
     state.lock().unwrap().time_lie = 0;
-    assert_eq!(c.fetch(Stream::Balances, "", None).unwrap().records.len(), 3);
+    assert_eq!(
+        c.fetch(Stream::Balances, "", None).unwrap().records.len(),
+        3
+    );
 
     // Off, the expiry is a `clock` error that tells the offset and the option.
     let (c, _) = fake(120_000, 0, &[("adjust_clock", json!(false))]);

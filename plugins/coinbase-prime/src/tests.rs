@@ -1100,7 +1100,11 @@ fn wiring_a_skewed_clock_is_followed_from_the_date_header_and_a_wrong_key_is_aut
     // Prime's clock; later requests are signed on it from the start.
     let (c, state) = fake(3, 90_000);
     c.fetch(Stream::Trades, "", None).unwrap();
-    assert_eq!(state.lock().unwrap().urls.len(), 2, "one refusal, one retry");
+    assert_eq!(
+        state.lock().unwrap().urls.len(),
+        2,
+        "one refusal, one retry"
+    );
     c.fetch(Stream::Trades, "", None).unwrap();
     assert_eq!(state.lock().unwrap().urls.len(), 3, "no refusal any more");
 

@@ -879,7 +879,11 @@ fn a_wrong_secret_is_auth_and_a_skewed_clock_is_followed_from_the_date_header() 
     // Copper's clock; later requests are signed on it from the start.
     let (connector, state) = fake(120_000, "THESECRET", NOW - DAY_MS);
     connector.fetch(Stream::Orders, "", None).unwrap();
-    assert_eq!(state.lock().unwrap().urls.len(), 2, "one refusal, one retry");
+    assert_eq!(
+        state.lock().unwrap().urls.len(),
+        2,
+        "one refusal, one retry"
+    );
     connector.fetch(Stream::Orders, "", None).unwrap();
     assert_eq!(state.lock().unwrap().urls.len(), 3, "no refusal any more");
     let offset = connector.check().unwrap().clock_offset_ms.unwrap();
@@ -891,7 +895,10 @@ fn a_wrong_secret_is_auth_and_a_skewed_clock_is_followed_from_the_date_header() 
     state.lock().unwrap().date_lie = -120_000;
     let err = connector.fetch(Stream::Orders, "", None).unwrap_err();
     assert_eq!(err.kind, ErrorKind::CLOCK, "{err:?}");
-    assert!(err.message.contains("outside of the allowed window"), "{err:?}");
+    assert!(
+        err.message.contains("outside of the allowed window"),
+        "{err:?}"
+    );
     assert_eq!(state.lock().unwrap().urls.len(), 2, "one retry");
     state.lock().unwrap().date_lie = 0;
     connector.fetch(Stream::Orders, "", None).unwrap();

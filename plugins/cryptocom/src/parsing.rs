@@ -43,8 +43,7 @@ pub(crate) fn parse_http_date(text: &str) -> Option<i64> {
     let [h, m, s] = hms.as_slice() else {
         return None;
     };
-    if !(1..=31).contains(&day) || !(1000..=9999).contains(&year) || *h > 23 || *m > 59 || *s > 60
-    {
+    if !(1..=31).contains(&day) || !(1000..=9999).contains(&year) || *h > 23 || *m > 59 || *s > 60 {
         return None;
     }
     let days = exsync_plugin_api::time::days_from_civil(year, month, day);

@@ -1094,7 +1094,10 @@ fn a_refused_nonce_is_followed_on_the_exchanges_clock_read_from_its_date() {
     connector.fetch(Stream::Trades, "", None).unwrap();
     let trades = |state: &Arc<Mutex<FakeExchange>>| {
         let methods = &state.lock().unwrap().methods;
-        methods.iter().filter(|m| *m == "private/get-trades").count()
+        methods
+            .iter()
+            .filter(|m| *m == "private/get-trades")
+            .count()
     };
     assert_eq!(trades(&state), 2, "one refusal, one retry");
     connector.fetch(Stream::Trades, "", None).unwrap();

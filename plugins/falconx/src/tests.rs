@@ -834,7 +834,11 @@ fn wiring_a_skewed_clock_is_followed_from_the_date_header_and_a_wrong_secret_is_
     // FalconX's clock; later requests are signed on it from the start.
     let (c, state) = fake(3, 90_000, SECRET_B64);
     c.fetch(Stream::Trades, "", None).unwrap();
-    assert_eq!(state.lock().unwrap().urls.len(), 2, "one refusal, one retry");
+    assert_eq!(
+        state.lock().unwrap().urls.len(),
+        2,
+        "one refusal, one retry"
+    );
     c.fetch(Stream::Trades, "", None).unwrap();
     assert_eq!(state.lock().unwrap().urls.len(), 3, "no refusal any more");
     let report = c.check().unwrap();

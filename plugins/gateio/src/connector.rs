@@ -97,7 +97,10 @@ impl Connector for GateioConnector {
             RateLimit::new(name, PER_WINDOW, WINDOW_MS).with_remaining_headers(
                 crate::endpoints::LIMIT_REMAINING_HEADER,
                 Some(crate::endpoints::LIMIT_HEADER),
-                Some((LIMIT_RESET_HEADER, exsync_plugin_api::ResetFormat::EpochMillis)),
+                Some((
+                    LIMIT_RESET_HEADER,
+                    exsync_plugin_api::ResetFormat::EpochMillis,
+                )),
             )
         };
         m.rate_limits = vec![

@@ -975,8 +975,8 @@ impl HostIo for FakeHost {
         RResult::ROk(AbiHttpResponse {
             status,
             headers: vec![Tuple2("date".into(), fake.date.as_str().into())]
-            .into_iter()
-            .collect::<RVec<_>>(),
+                .into_iter()
+                .collect::<RVec<_>>(),
             body: body.into_bytes().into(),
         })
     }

@@ -94,7 +94,10 @@ fn b_connectors() -> Vec<BClock> {
                 "--public-limit",
                 "100000",
             ],
-            env: vec![("E2E_BITMEX_KEY", API_KEY), ("E2E_BITMEX_SECRET", API_SECRET)],
+            env: vec![
+                ("E2E_BITMEX_KEY", API_KEY),
+                ("E2E_BITMEX_SECRET", API_SECRET),
+            ],
             body: |url| {
                 format!(
                     "exchange = \"bitmex\"\nbase_url = \"{url}\"\nstart = \"{}\"\nbudget = false\n\
@@ -291,7 +294,10 @@ fn b_connectors() -> Vec<BClock> {
                 // The key takes time-based nonces: within 30 s of Gemini's clock.
                 "--time-nonce",
             ],
-            env: vec![("E2E_GEMINI_KEY", API_KEY), ("E2E_GEMINI_SECRET", API_SECRET)],
+            env: vec![
+                ("E2E_GEMINI_KEY", API_KEY),
+                ("E2E_GEMINI_SECRET", API_SECRET),
+            ],
             body: |url| {
                 format!(
                     "exchange = \"gemini\"\nbase_url = \"{url}\"\nstart = \"2023-06-01\"\nbudget = false\n\
@@ -419,7 +425,10 @@ fn b_story(daemon: &Daemon, c: &BClock, sim: &Sim) {
         .iter()
         .filter(|s| s["result"] == "failed")
         .collect();
-    assert!(!failed.is_empty(), "{exchange} behind a lying clock: {report}");
+    assert!(
+        !failed.is_empty(),
+        "{exchange} behind a lying clock: {report}"
+    );
     for s in &failed {
         assert_eq!(s["error"]["kind"], "clock", "{exchange}: {s}");
     }
@@ -431,10 +440,7 @@ fn b_story(daemon: &Daemon, c: &BClock, sim: &Sim) {
 
     // The time source tells the truth again: the next sync reads it and completes.
     sim.set_exchange_faults(json!({"clock_skew_ms": B_LIE_SKEW_MS}));
-    b_assert_all_ok(
-        &b_sync(daemon, &victim),
-        &format!("{exchange} corrected"),
-    );
+    b_assert_all_ok(&b_sync(daemon, &victim), &format!("{exchange} corrected"));
     b_assert_same(
         &b_stored(daemon, &victim),
         &want,
