@@ -9,7 +9,7 @@
 use std::sync::{Arc, Mutex};
 
 use abi_stable::sabi_trait::TD_Opaque;
-use abi_stable::std_types::{RResult, RStr, RVec, Tuple2};
+use abi_stable::std_types::{RResult, RStr, Tuple2};
 use exsync_plugin_api::abi::{AbiHttpRequest, AbiHttpResponse, HostIo, HostIo_TO, LogLevel};
 use exsync_plugin_api::signing::{hex, hmac_sha256};
 use exsync_plugin_api::window::{CandleCursor, Phase, WindowCursor, WindowRequest};
