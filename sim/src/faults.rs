@@ -202,6 +202,9 @@ pub enum ExchangeFault {
 pub struct ExchangeFaultConfig {
     /// Only API requests whose path contains this (empty: every API request).
     pub path: String,
+    /// Only API requests whose path is `path` itself (BitMEX's time is `/api/v1`, which every
+    /// BitMEX path contains).
+    pub exact: bool,
     /// Matching requests let through untouched before the first faulted one.
     pub skip: u64,
     /// Matching requests faulted after the skipped ones (absent: every one).
@@ -244,7 +247,12 @@ impl ExchangeFaults {
         let mut inner = self.inner.lock().expect("exchange faults lock");
         let (config, stats) = &mut *inner;
         let fault = config.fault.clone()?;
-        if !path.contains(config.path.as_str()) {
+        let picked = if config.exact {
+            path == config.path
+        } else {
+            path.contains(config.path.as_str())
+        };
+        if !picked {
             return None;
         }
         stats.matched += 1;
@@ -460,7 +468,7 @@ mod tests {
             skip: 1,
             count: Some(2),
             fault: Some(ExchangeFault::Truncate),
-            clock_skew_ms: 0,
+            ..ExchangeFaultConfig::default()
         });
         let picks: Vec<bool> = ["/api/v3/myTrades", "/api/v3/account", "/api/v3/myTrades"]
             .iter()
@@ -471,6 +479,19 @@ mod tests {
         let report = f.report();
         assert_eq!(report["stats"]["matched"], 4);
         assert_eq!(report["stats"]["faulted"], 2);
+    }
+
+    #[test]
+    fn an_exact_path_picks_that_path_only() {
+        let f = ExchangeFaults::default();
+        f.set(ExchangeFaultConfig {
+            path: "/api/v1".into(),
+            exact: true,
+            fault: Some(ExchangeFault::Truncate),
+            ..ExchangeFaultConfig::default()
+        });
+        assert!(f.pick("/api/v1").is_some());
+        assert!(f.pick("/api/v1/user").is_none());
     }
 
     #[test]

@@ -1112,8 +1112,6 @@ impl BitgetConnector {
     }
 }
 
-/// Adds the orders open now to the last page of an order walk (replacing any the history
-/// also listed); the next walk starts at the oldest of them.
 /// What a `clock` error tells the operator to do. Following the exchange's clock
 /// (`adjust_clock`, the default), a rejection that survives a fresh measurement means its
 /// time endpoint and its signature check disagree: only the host's clock can be fixed.
@@ -1125,6 +1123,8 @@ fn clock_hint(adjust_clock: bool, exchange: &str) -> String {
     }
 }
 
+/// Adds the orders open now to the last page of an order walk (replacing any the history
+/// also listed); the next walk starts at the oldest of them.
 fn merge_open(page: &mut ListPage, open: ListPage) {
     page.oldest_open = min_time(page.oldest_open, open.oldest_open);
     let ids: BTreeSet<String> = open.records.iter().map(|r| r.id()).collect();

@@ -5,9 +5,9 @@
 //!
 //! * `expires_after_s` (1..=3600, default 30): how long after signing BitMEX may accept a
 //!   request (its `api-expires`);
-//! * `adjust_clock` (default false): sign expiries on BitMEX's clock (measured from its
-//!   server time) instead of ours. Off, an expiry BitMEX finds in the past is a `clock` error
-//!   that tells the measured offset;
+//! * `adjust_clock` (default true): sign expiries on BitMEX's clock (measured from its
+//!   server time, `GET /api/v1`, when BitMEX finds a request expired) instead of ours. Off, an
+//!   expiry BitMEX finds in the past is a `clock` error that tells the measured offset;
 //! * `transfer_overlap_days` (1..=30, default 7): how far back a caught-up deposit,
 //!   withdrawal or ledger sync reads again, at least, for transfers that settle late;
 //! * `candle_market` (`spot` or `perpetual`, default `spot`): which market the `[candles]`
@@ -105,7 +105,7 @@ impl BitmexConfig {
         }
 
         let mut expires_after_s = DEFAULT_EXPIRES_AFTER_S;
-        let mut adjust_clock = false;
+        let mut adjust_clock = true;
         let mut transfer_overlap_ms = DEFAULT_TRANSFER_OVERLAP_MS;
         let mut candle_type = SPOT_TYPE;
         for (name, value) in &config.options {

@@ -12,15 +12,16 @@ use exsync_plugin_api::window::{WindowRequest, WindowRule};
 use exsync_plugin_api::{
     CheckReport, Connector, ConnectorConfig, CredentialField, ErrorKind, HistoryLimit, Host,
     HttpRequest, HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError,
-    RateLimit, RateScope, Record, Stream,
+    RateLimit, RateScope, Record, ResetFormat, Stream,
 };
 
 use crate::config::{split_unified, BitmexConfig};
 use crate::endpoints::{
     bin_size_of, BitmexEndpoints, Endpoint, API_HOSTS, BUCKET_COUNT, BUCKET_PRIVATE, BUCKET_PUBLIC,
     DEFAULT_BASE_URL, EXECUTION_COUNT, MAX_LIMIT_WAIT_MS, MINUTE_WINDOW_MS, ORDER_COUNT,
-    PRIVATE_PER_MINUTE, PUBLIC_PER_MINUTE, RATE_LIMIT_RESET_HEADER, REFERENCE_TTL_MS,
-    RETRY_AFTER_HEADER, SANDBOX_BASE_URL, TIMEFRAMES, TRADE_WINDOW_MS, WALLET_HISTORY_COUNT,
+    PRIVATE_PER_MINUTE, PUBLIC_PER_MINUTE, RATE_LIMIT_LIMIT_HEADER, RATE_LIMIT_REMAINING_HEADER,
+    RATE_LIMIT_RESET_HEADER, REFERENCE_TTL_MS, RETRY_AFTER_HEADER, SANDBOX_BASE_URL, TIMEFRAMES,
+    TRADE_WINDOW_MS, WALLET_HISTORY_COUNT,
 };
 use crate::pagination::{self, next_offset, window_params, BitmexPager};
 use crate::parsing::{self, Assets, Markets, WalletKind};
@@ -77,15 +78,15 @@ impl Connector for BitmexConnector {
         m.api_hosts = API_HOSTS.iter().map(|h| h.to_string()).collect();
         m.default_base_url = DEFAULT_BASE_URL.into();
         m.sandbox_base_url = Some(SANDBOX_BASE_URL.into());
-        let bucket = |name: &str, capacity| RateLimit {
-            bucket: name.into(),
-            capacity,
-            window_ms: MINUTE_WINDOW_MS,
-            used_header: None,
-            // unconfirmed: the status of BitMEX's IP ban; 403 also means "access denied", so
-            // it is not declared a ban.
-            ban_statuses: Vec::new(),
-            ..RateLimit::default()
+        // Every answer says what the minute's window has left, its allowance and when it
+        // refills (Unix seconds). unconfirmed: the status of BitMEX's IP ban; 403 also means
+        // "access denied", so it is not declared a ban.
+        let bucket = |name: &str, capacity| {
+            RateLimit::new(name, capacity, MINUTE_WINDOW_MS).with_remaining_headers(
+                RATE_LIMIT_REMAINING_HEADER,
+                Some(RATE_LIMIT_LIMIT_HEADER),
+                Some((RATE_LIMIT_RESET_HEADER, ResetFormat::EpochSeconds)),
+            )
         };
         m.rate_limits = vec![
             bucket(BUCKET_PRIVATE, PRIVATE_PER_MINUTE),
@@ -557,8 +558,8 @@ impl BitmexConnector {
     }
 
     /// A signed GET. An expired request (our clock behind BitMEX's) is retried once on
-    /// BitMEX's clock when `adjust_clock` is set, and is otherwise a `clock` error that tells
-    /// the offset.
+    /// BitMEX's clock, measured again, when `adjust_clock` is on (the default); a second expiry,
+    /// or the first with `adjust_clock` off, is a `clock` error that tells the offset.
     fn signed_get(
         &self,
         endpoint: &Endpoint,
@@ -593,6 +594,14 @@ impl BitmexConnector {
                             self.config.integration
                         ));
                         continue;
+                    }
+                    if self.config.adjust_clock {
+                        return Err(PluginError::clock(format!(
+                            "{}, again on BitMEX's clock as its server time tells it ({offset} ms \
+                             from ours): BitMEX's time endpoint disagrees with the clock it \
+                             checks expiries against",
+                            e.message
+                        )));
                     }
                     return Err(PluginError::clock(format!(
                         "{}; this host's clock is {} ms {} BitMEX's (requests are valid {} s): \

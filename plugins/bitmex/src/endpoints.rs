@@ -29,6 +29,10 @@ pub(crate) const EXPIRES_HEADER: &str = "api-expires";
 pub(crate) const SIGNATURE_HEADER: &str = "api-signature";
 /// When the rate-limit window refills, Unix seconds.
 pub(crate) const RATE_LIMIT_RESET_HEADER: &str = "x-ratelimit-reset";
+/// What the minute's window has left, in every answer.
+pub(crate) const RATE_LIMIT_REMAINING_HEADER: &str = "x-ratelimit-remaining";
+/// The minute's allowance, in every answer.
+pub(crate) const RATE_LIMIT_LIMIT_HEADER: &str = "x-ratelimit-limit";
 pub(crate) const RETRY_AFTER_HEADER: &str = "retry-after";
 
 /// How long after we sign it a request stays valid, by default, in seconds. BitMEX refuses a

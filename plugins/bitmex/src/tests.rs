@@ -620,7 +620,7 @@ fn config_defaults_options_and_refusals() {
     assert_eq!(c.base_url, "http://x");
     assert_eq!(
         (c.expires_after_s, c.adjust_clock, c.candle_type),
-        (30, false, SPOT_TYPE)
+        (30, true, SPOT_TYPE)
     );
     assert!(!format!("{c:?}").contains(DOC_SECRET));
 
@@ -700,6 +700,24 @@ fn manifest_declares_streams_limits_and_credentials() {
         .find(|r| r.bucket == "private")
         .unwrap();
     assert_eq!((private.capacity, private.window_ms), (120, 60_000));
+    for limit in &m.rate_limits {
+        assert_eq!(
+            (
+                limit.remaining_header.as_deref(),
+                limit.limit_header.as_deref(),
+                limit.reset_header.as_deref(),
+                limit.reset_format,
+            ),
+            (
+                Some("x-ratelimit-remaining"),
+                Some("x-ratelimit-limit"),
+                Some("x-ratelimit-reset"),
+                exsync_plugin_api::ResetFormat::EpochSeconds,
+            ),
+            "{}",
+            limit.bucket
+        );
+    }
     assert_eq!(m.timeframes, ["1m", "5m", "1h", "1d"]);
     assert_eq!(
         m.history_limit(Stream::Trades).unwrap().max_window_ms,
@@ -715,6 +733,8 @@ struct FakeBitmex {
     now: i64,
     /// BitMEX's clock minus ours.
     skew: i64,
+    /// What its time endpoint says minus its clock (0: the truth).
+    time_lie: i64,
     /// Answer 429 this many times.
     limited: u32,
     /// Staking answers 404.
@@ -763,7 +783,7 @@ impl FakeBitmex {
                 return (
                     200,
                     vec![],
-                    json!({"timestamp": self.now + self.skew})
+                    json!({"timestamp": self.now + self.skew + self.time_lie})
                         .to_string()
                         .into_bytes(),
                 )
@@ -834,6 +854,7 @@ fn fake(
     let state = Arc::new(Mutex::new(FakeBitmex {
         now: NOW,
         skew,
+        time_lie: 0,
         limited,
         no_staking: false,
         urls: Vec::new(),
@@ -881,20 +902,43 @@ fn wallet_partitions_are_the_accounts_currencies() {
 }
 
 #[test]
-fn an_expired_request_is_a_clock_error_or_followed_with_adjust_clock() {
-    // BitMEX's clock is two minutes ahead: 30 s of validity is not enough.
-    let (c, _) = fake(120_000, 0, &[]);
-    let err = c.fetch(Stream::Balances, "", None).unwrap_err();
-    assert_eq!(err.kind, ErrorKind::CLOCK);
-    assert!(err.message.contains("120000 ms behind"), "{}", err.message);
-    assert!(err.message.contains("adjust_clock"), "{}", err.message);
-    let (c, _) = fake(120_000, 0, &[("adjust_clock", json!(true))]);
+fn an_expired_request_is_followed_on_bitmexs_clock_unless_adjust_clock_is_off() {
+    // BitMEX's clock is two minutes ahead: 30 s of validity is not enough. By default the
+    // expired request is followed by one reading of /api/v1 and one retry on BitMEX's clock.
+    let (c, state) = fake(120_000, 0, &[]);
     let page = c.fetch(Stream::Balances, "", None).unwrap();
     assert_eq!(
         page.records.len(),
         3,
         "two margin accounts, one staked currency"
     );
+    let times = |state: &Arc<Mutex<FakeBitmex>>| {
+        let urls = &state.lock().unwrap().urls;
+        urls.iter().filter(|u| u.ends_with("/api/v1")).count()
+    };
+    assert_eq!(times(&state), 1, "one reading of BitMEX's time");
+    c.fetch(Stream::Balances, "", None).unwrap();
+    assert_eq!(times(&state), 1, "kept for the next requests");
+
+    // Its time endpoint lags its clock: the retry expires too, a `clock` error (BitMEX's 401
+    // is not read as a bad key); once the endpoint tells the truth, it is followed.
+    let (c, state) = fake(120_000, 0, &[]);
+    state.lock().unwrap().time_lie = -120_000;
+    let err = c.fetch(Stream::Balances, "", None).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::CLOCK, "{err:?}");
+    assert!(err.message.contains("expired"), "{}", err.message);
+    state.lock().unwrap().time_lie = 0;
+    assert_eq!(
+        c.fetch(Stream::Balances, "", None).unwrap().records.len(),
+        3
+    );
+
+    // Off, the expiry is a `clock` error that tells the offset and the option.
+    let (c, _) = fake(120_000, 0, &[("adjust_clock", json!(false))]);
+    let err = c.fetch(Stream::Balances, "", None).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::CLOCK);
+    assert!(err.message.contains("120000 ms behind"), "{}", err.message);
+    assert!(err.message.contains("adjust_clock"), "{}", err.message);
 }
 
 #[test]

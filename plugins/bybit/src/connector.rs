@@ -721,7 +721,6 @@ pub(crate) fn limit_wait_ms(response: &HttpResponse, server_time: Option<i64>) -
     wait.clamp(50, MAX_LIMIT_WAIT_MS) as u64
 }
 
-/// The `symbol`s of a list answer, to look their base and quote up.
 /// What a `clock` error tells the operator to do. Following the exchange's clock
 /// (`adjust_clock`, the default), a rejection that survives a fresh measurement means its
 /// time endpoint and its signature check disagree: only the host's clock can be fixed.
@@ -733,6 +732,7 @@ fn clock_hint(adjust_clock: bool, exchange: &str) -> String {
     }
 }
 
+/// The `symbol`s of a list answer, to look their base and quote up.
 fn symbols_in(result: &Value) -> Vec<&str> {
     let mut symbols: Vec<&str> = result["list"]
         .as_array()

@@ -3,12 +3,17 @@
 //! Every request is a signed GET scoped to the configured portfolio, rebuilt with a fresh
 //! timestamp for every attempt. Prime has no server-time endpoint: its clock is read from the
 //! `Date` header of its answers, which `check` reports and which tells a refused timestamp
-//! (`clock`) from a refused key (`auth`).
+//! (`clock`) from a refused key (`auth`). The only state of an instance is that clock's
+//! offset: timestamps are signed on Prime's clock, and a refused timestamp is followed by one
+//! new reading of the offset (from the refusal's `Date`) and one retry; a second refusal is a
+//! `clock` error.
 
+use exsync_plugin_api::clock::ServerClock;
 use exsync_plugin_api::signing::Query;
 use exsync_plugin_api::{
-    CheckReport, Connector, ConnectorConfig, CredentialField, Host, HttpRequest, HttpResponse,
-    Manifest, Page, PartitionContext, Permissions, PluginError, RateLimit, Record, Stream,
+    CheckReport, Connector, ConnectorConfig, CredentialField, ErrorKind, Host, HttpRequest,
+    HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError, RateLimit, Record,
+    Stream,
 };
 
 use crate::config::CoinbasePrimeConfig;
@@ -23,6 +28,8 @@ use crate::signing::{self, CoinbasePrimeSigner};
 
 /// One Coinbase Prime portfolio, as an integration sees it.
 pub struct CoinbasePrimeConnector {
+    /// Prime's clock as ours sees it, from the `Date` of a refusal.
+    clock: ServerClock,
     host: Host,
     config: CoinbasePrimeConfig,
     endpoints: CoinbasePrimeEndpoints,
@@ -91,6 +98,7 @@ impl Connector for CoinbasePrimeConnector {
                 page_limit: config.page_limit,
             },
             config,
+            clock: ServerClock::new(),
             host,
         })
     }
@@ -119,7 +127,7 @@ impl Connector for CoinbasePrimeConnector {
                 trade: None,
                 withdraw: None,
             },
-            clock_offset_ms: offset,
+            clock_offset_ms: offset.map(|residual| residual + self.applied_offset()),
             notes: vec![
                 "Coinbase Prime's REST API does not tell an API key's trade and withdraw rights; \
                  give exsync a read-only key"
@@ -321,8 +329,10 @@ impl CoinbasePrimeConnector {
         success(response, offset, what)
     }
 
-    /// Sends a signed GET (a fresh timestamp and signature for every attempt) and measures
-    /// Prime's clock against ours from the answer's `Date` header.
+    /// Sends a signed GET (a fresh timestamp and signature for every attempt) on Prime's
+    /// clock as last read, and how far Prime's clock (the answer's `Date`) still is from that.
+    /// A refused timestamp is followed by one new reading of the clock from the refusal's
+    /// `Date` and one retry.
     fn signed_response(
         &self,
         endpoint: &Endpoint,
@@ -344,27 +354,59 @@ impl CoinbasePrimeConnector {
             query.push(key, value);
         }
         let url = self.endpoints.url_of(path, query.as_str());
-        let path = path.to_owned();
         debug_assert_eq!(signing::signed_path(&url), path);
+        let (response, server) = self.send_signed(&url, path, what)?;
+        let residual = self.residual(server);
+        let refused = !response.is_success()
+            && parsing::classify_error(response.status, &response.body, residual, what).kind
+                == ErrorKind::CLOCK;
+        let Some(server) = server.filter(|_| refused) else {
+            return Ok((response, residual));
+        };
+        let offset = self.clock.measure(&self.host, || Ok(server))?;
+        self.host.warn(&format!(
+            "Coinbase Prime refused our timestamp while {what}; following its clock (its Date \
+             header, {offset} ms from ours) and retrying once ({}).",
+            self.config.integration
+        ));
+        let (response, server) = self.send_signed(&url, path, what)?;
+        Ok((response, self.residual(server)))
+    }
+
+    /// One signed GET, and Prime's time when it answered (its `Date`).
+    fn send_signed(
+        &self,
+        url: &str,
+        path: &str,
+        what: &str,
+    ) -> Result<(HttpResponse, Option<i64>), PluginError> {
+        let offset = self.applied_offset();
         let response = self
             .host
             .http_retrying(|| {
-                let timestamp = signing::timestamp_s(self.host.now_ms());
-                let mut request = HttpRequest::get(url.clone())
+                let timestamp = signing::timestamp_s(self.host.now_ms() + offset);
+                let mut request = HttpRequest::get(url.to_owned())
                     .bucket(BUCKET_PORTFOLIO)
                     .header("Accept", "application/json");
-                for (name, value) in self.signer.headers(timestamp, "GET", &path, "") {
+                for (name, value) in self.signer.headers(timestamp, "GET", path, "") {
                     request = request.header(name, value);
                 }
                 Ok(request)
             })
             .map_err(|e| e.context(format!("while {what}")))?;
-        let received = self.host.now_ms();
-        let offset = response
-            .header("date")
-            .and_then(parsing::parse_http_date)
-            .map(|server| server - received);
-        Ok((response, offset))
+        let server = response.header("date").and_then(parsing::parse_http_date);
+        Ok((response, server))
+    }
+
+    /// The offset our timestamps carry: Prime's clock minus ours as last read, else none.
+    fn applied_offset(&self) -> i64 {
+        self.clock.known().unwrap_or(0)
+    }
+
+    /// How far Prime's clock at `server` is from the one our timestamps follow.
+    fn residual(&self, server: Option<i64>) -> Option<i64> {
+        let received = self.host.now_ms() + self.applied_offset();
+        server.map(|server| server - received)
     }
 }
 

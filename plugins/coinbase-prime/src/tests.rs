@@ -850,6 +850,8 @@ struct FakePrime {
     now: i64,
     /// Prime's clock minus ours.
     skew: i64,
+    /// What its `Date` header says minus its clock (0: the truth).
+    date_lie: i64,
     /// Fill times, ascending.
     fills: Vec<i64>,
     urls: Vec<String>,
@@ -898,7 +900,7 @@ impl FakePrime {
             return (401, r#"{"message":"Unauthorized"}"#.into());
         }
         if (server_now / 1000 - ts).abs() > 30 {
-            return (401, r#"{"message":"Unauthorized"}"#.into());
+            return (401, r#"{"message":"request timestamp expired"}"#.into());
         }
         match path {
             "/v1/portfolios/PORTFOLIO" => (200, String::from_utf8(data("portfolio.json")).unwrap()),
@@ -975,7 +977,7 @@ impl HostIo for FakeHost {
             .collect();
         let mut fake = self.0.lock().unwrap();
         let (status, body) = fake.answer(request.url.as_str(), &headers);
-        let date = http_date(fake.now + fake.skew);
+        let date = http_date(fake.now + fake.skew + fake.date_lie);
         RResult::ROk(AbiHttpResponse {
             status,
             headers: vec![Tuple2("date".into(), date.into())]
@@ -994,6 +996,7 @@ fn fake(fills: usize, skew: i64) -> (CoinbasePrimeConnector, Arc<Mutex<FakePrime
     let state = Arc::new(Mutex::new(FakePrime {
         now: NOW,
         skew,
+        date_lie: 0,
         fills: (0..fills)
             .map(|i| NOW - 1_000_000 + i as i64 * 10)
             .collect(),
@@ -1092,8 +1095,23 @@ fn wiring_check_reports_the_portfolio_and_primes_clock() {
 }
 
 #[test]
-fn wiring_a_stale_clock_is_a_clock_error_and_a_wrong_key_an_auth_error() {
-    let (c, _) = fake(3, 90_000);
+fn wiring_a_skewed_clock_is_followed_from_the_date_header_and_a_wrong_key_is_auth() {
+    // Prime 90 s ahead: the first request is refused, its Date read, the retry signed on
+    // Prime's clock; later requests are signed on it from the start.
+    let (c, state) = fake(3, 90_000);
+    c.fetch(Stream::Trades, "", None).unwrap();
+    assert_eq!(
+        state.lock().unwrap().urls.len(),
+        2,
+        "one refusal, one retry"
+    );
+    c.fetch(Stream::Trades, "", None).unwrap();
+    assert_eq!(state.lock().unwrap().urls.len(), 3, "no refusal any more");
+
+    // Its Date says we are in step while its check refuses our timestamps: `clock` after one
+    // retry, not `auth`; then the Date tells the truth again and is followed.
+    let (c, state) = fake(3, 90_000);
+    state.lock().unwrap().date_lie = -90_000;
     let err = c.fetch(Stream::Trades, "", None).unwrap_err();
     assert_eq!(err.kind, ErrorKind::CLOCK);
     assert!(
@@ -1102,10 +1120,14 @@ fn wiring_a_stale_clock_is_a_clock_error_and_a_wrong_key_an_auth_error() {
         "{}",
         err.message
     );
+    assert_eq!(state.lock().unwrap().urls.len(), 2, "one retry");
+    state.lock().unwrap().date_lie = 0;
+    c.fetch(Stream::Trades, "", None).unwrap();
 
     let state = Arc::new(Mutex::new(FakePrime {
         now: NOW,
         skew: 0,
+        date_lie: 0,
         fills: Vec::new(),
         urls: Vec::new(),
     }));

@@ -3,14 +3,18 @@
 //! Every request is a signed GET, rebuilt with a fresh millisecond timestamp for every
 //! attempt. Copper documents no server-time endpoint: its clock is read from the `Date`
 //! header of its answers, which `check` reports and which tells a refused timestamp
-//! (`clock`) from a refused key (`auth`).
+//! (`clock`) from a refused key (`auth`). The only state of an instance is that clock's
+//! offset: timestamps are signed on Copper's clock, and a refused timestamp is followed by one
+//! new reading of the offset (from the refusal's `Date`) and one retry; a second refusal is a
+//! `clock` error.
 
+use exsync_plugin_api::clock::ServerClock;
 use exsync_plugin_api::signing::Query;
 use exsync_plugin_api::time::format_rfc3339_s;
 use exsync_plugin_api::{
-    CheckReport, Connector, ConnectorConfig, CredentialField, HistoryLimit, Host, HttpRequest,
-    HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError, RateLimit, RateScope,
-    Stream,
+    CheckReport, Connector, ConnectorConfig, CredentialField, ErrorKind, HistoryLimit, Host,
+    HttpRequest, HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError,
+    RateLimit, RateScope, Stream,
 };
 
 use crate::config::CopperConfig;
@@ -39,6 +43,8 @@ const STREAMS: [Stream; 6] = [
 
 /// One Copper organization, as an integration sees it.
 pub struct CopperConnector {
+    /// Copper's clock as ours sees it, from the `Date` of a refusal.
+    clock: ServerClock,
     host: Host,
     config: CopperConfig,
     endpoints: CopperEndpoints,
@@ -102,6 +108,7 @@ impl Connector for CopperConnector {
             signer: CopperSigner::new(&config.api_key, &config.api_secret),
             pager: CopperPager::new(config.start_ms, config.page_limit),
             config,
+            clock: ServerClock::new(),
             host,
         })
     }
@@ -130,7 +137,7 @@ impl Connector for CopperConnector {
                 trade: None,
                 withdraw: None,
             },
-            clock_offset_ms: offset,
+            clock_offset_ms: offset.map(|residual| residual + self.applied_offset()),
             notes: vec![
                 "Copper's API does not tell an API key's trade and withdraw rights; give \
                  exsync a read-only key"
@@ -260,8 +267,10 @@ impl CopperConnector {
         success(response, offset, what)
     }
 
-    /// Sends a signed GET (a fresh timestamp and signature for every attempt) and measures
-    /// Copper's clock against ours from the answer's `Date` header.
+    /// Sends a signed GET (a fresh timestamp and signature for every attempt) on Copper's
+    /// clock as last read, and how far Copper's clock (the answer's `Date`) still is from
+    /// that. A refused timestamp is followed by one new reading of the clock from the
+    /// refusal's `Date` and one retry.
     fn signed_response(
         &self,
         endpoint: &Endpoint,
@@ -274,26 +283,59 @@ impl CopperConnector {
         }
         let url = self.endpoints.url(endpoint, query.as_str());
         let path = signing::signed_path(&url).to_owned();
+        let (response, server) = self.send_signed(&url, &path, what)?;
+        let residual = self.residual(server);
+        let refused = !response.is_success()
+            && parsing::classify_error(response.status, &response.body, residual, what).kind
+                == ErrorKind::CLOCK;
+        let Some(server) = server.filter(|_| refused) else {
+            return Ok((response, residual));
+        };
+        let offset = self.clock.measure(&self.host, || Ok(server))?;
+        self.host.warn(&format!(
+            "Copper refused our timestamp while {what}; following its clock (its Date header, \
+             {offset} ms from ours) and retrying once ({}).",
+            self.config.integration
+        ));
+        let (response, server) = self.send_signed(&url, &path, what)?;
+        Ok((response, self.residual(server)))
+    }
+
+    /// One signed GET, and Copper's time when it answered (its `Date`).
+    fn send_signed(
+        &self,
+        url: &str,
+        path: &str,
+        what: &str,
+    ) -> Result<(HttpResponse, Option<i64>), PluginError> {
+        let offset = self.applied_offset();
         let response = self
             .host
             .http_retrying(|| {
-                let timestamp = self.host.now_ms();
-                let mut request = HttpRequest::get(url.clone())
+                let timestamp = self.host.now_ms() + offset;
+                let mut request = HttpRequest::get(url.to_owned())
                     .bucket(BUCKET_USER)
                     .header("Accept", "application/json")
                     .header("Content-Type", "application/json");
-                for (name, value) in self.signer.headers(timestamp, "GET", &path, "") {
+                for (name, value) in self.signer.headers(timestamp, "GET", path, "") {
                     request = request.header(name, value);
                 }
                 Ok(request)
             })
             .map_err(|e| e.context(format!("while {what}")))?;
-        let received = self.host.now_ms();
-        let offset = response
-            .header("date")
-            .and_then(parsing::parse_http_date)
-            .map(|server| server - received);
-        Ok((response, offset))
+        let server = response.header("date").and_then(parsing::parse_http_date);
+        Ok((response, server))
+    }
+
+    /// The offset our timestamps carry: Copper's clock minus ours as last read, else none.
+    fn applied_offset(&self) -> i64 {
+        self.clock.known().unwrap_or(0)
+    }
+
+    /// How far Copper's clock at `server` is from the one our timestamps follow.
+    fn residual(&self, server: Option<i64>) -> Option<i64> {
+        let received = self.host.now_ms() + self.applied_offset();
+        server.map(|server| server - received)
     }
 }
 

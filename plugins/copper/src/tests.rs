@@ -649,6 +649,8 @@ struct FakeCopper {
     now: i64,
     /// Copper's clock minus ours.
     skew: i64,
+    /// What its `Date` header says minus its clock (0: the truth).
+    date_lie: i64,
     /// Orders, oldest first.
     orders: Vec<Value>,
     wallets: usize,
@@ -688,7 +690,9 @@ impl FakeCopper {
         if (ts - (self.now + self.skew)).abs() > 30_000 {
             return (
                 401,
-                json!({"error": "unauthorized", "message": "stale"}).to_string(),
+                json!({"error": "unauthorized",
+                    "message": "Request timestamp is outside of the allowed window"})
+                .to_string(),
             );
         }
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
@@ -743,7 +747,7 @@ impl HostIo for FakeHost {
             .collect();
         let mut fake = self.0.lock().unwrap();
         let (status, body) = fake.answer(request.url.as_str(), &headers);
-        let date = crate::tests::http_date(fake.now + fake.skew);
+        let date = crate::tests::http_date(fake.now + fake.skew + fake.date_lie);
         RResult::ROk(AbiHttpResponse {
             status,
             headers: vec![Tuple2("Date".into(), date.into())]
@@ -787,6 +791,7 @@ fn fake(skew: i64, secret: &str, start: i64) -> (CopperConnector, Arc<Mutex<Fake
     let state = Arc::new(Mutex::new(FakeCopper {
         now: NOW,
         skew,
+        date_lie: 0,
         orders: (0..45)
             .map(|i| trade_order(i, start + i * 4 * DAY_MS))
             .collect(),
@@ -864,17 +869,37 @@ fn balances_read_every_wallet_page_and_check_reports_the_organization() {
 }
 
 #[test]
-fn a_wrong_secret_is_auth_and_a_wrong_clock_is_clock() {
+fn a_wrong_secret_is_auth_and_a_skewed_clock_is_followed_from_the_date_header() {
     let (connector, _) = fake(0, "WRONG", NOW - DAY_MS);
     let err = connector.check().unwrap_err();
     assert_eq!(err.kind, ErrorKind::AUTH);
     assert!(!err.message.contains("WRONG"), "{}", err.message);
-    let (connector, _) = fake(120_000, "THESECRET", NOW - DAY_MS);
-    let err = connector.fetch(Stream::Orders, "", None).unwrap_err();
-    assert_eq!(err.kind, ErrorKind::CLOCK);
-    assert!(
-        err.message.contains("120 s ahead of ours"),
-        "{}",
-        err.message
+
+    // Copper 120 s ahead: the first request is refused, its Date read, the retry signed on
+    // Copper's clock; later requests are signed on it from the start.
+    let (connector, state) = fake(120_000, "THESECRET", NOW - DAY_MS);
+    connector.fetch(Stream::Orders, "", None).unwrap();
+    assert_eq!(
+        state.lock().unwrap().urls.len(),
+        2,
+        "one refusal, one retry"
     );
+    connector.fetch(Stream::Orders, "", None).unwrap();
+    assert_eq!(state.lock().unwrap().urls.len(), 3, "no refusal any more");
+    let offset = connector.check().unwrap().clock_offset_ms.unwrap();
+    assert!((119_000..=120_000).contains(&offset), "{offset}");
+
+    // Its Date says we are in step while its check refuses our timestamps: `clock` after one
+    // retry, not `auth`; then the Date tells the truth again and is followed.
+    let (connector, state) = fake(120_000, "THESECRET", NOW - DAY_MS);
+    state.lock().unwrap().date_lie = -120_000;
+    let err = connector.fetch(Stream::Orders, "", None).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::CLOCK, "{err:?}");
+    assert!(
+        err.message.contains("outside of the allowed window"),
+        "{err:?}"
+    );
+    assert_eq!(state.lock().unwrap().urls.len(), 2, "one retry");
+    state.lock().unwrap().date_lie = 0;
+    connector.fetch(Stream::Orders, "", None).unwrap();
 }

@@ -1,17 +1,21 @@
 //! Wiring for the `cryptocom` connector: [`Connector`] over the host's HTTP, clock and log.
 //!
-//! Owns the only state of an instance: the last nonce sent (so nonces strictly increase) and
-//! the instrument list (cached for an hour). Everything else is in the pure modules.
+//! Owns the only state of an instance: the last nonce sent (so nonces strictly increase), the
+//! offset of Crypto.com's clock and the instrument list (cached for an hour). Everything else
+//! is in the pure modules.
 //!
-//! Crypto.com publishes no server time, so `check` cannot measure a clock offset; a nonce the
-//! exchange refuses (more than 60 s from its clock) is a `clock` error.
+//! Crypto.com publishes no time endpoint: its clock is read from the `Date` header of a refusal
+//! of our nonce (more than 60 s from its clock), and the request is signed again once with a
+//! nonce on that clock; a second refusal is a `clock` error.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use exsync_plugin_api::clock::ServerClock;
 use exsync_plugin_api::window::{WindowRequest, WindowRule};
 use exsync_plugin_api::{
     CheckReport, Connector, ConnectorConfig, CredentialField, ErrorKind, HistoryLimit, Host,
-    HttpRequest, Manifest, Page, PartitionContext, Permissions, PluginError, RateLimit, Stream,
+    HttpRequest, HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError,
+    RateLimit, Stream,
 };
 use serde_json::{Map, Value};
 
@@ -40,6 +44,8 @@ pub struct CryptocomConnector {
     endpoints: CryptocomEndpoints,
     signer: CryptocomSigner,
     pager: CryptocomPager,
+    /// Crypto.com's clock as ours sees it, from the `Date` of a refused nonce.
+    clock: ServerClock,
     state: Mutex<ConnectorState>,
 }
 
@@ -128,6 +134,7 @@ impl Connector for CryptocomConnector {
             signer: CryptocomSigner::new(&cc.api_key, &cc.api_secret),
             pager: CryptocomPager::new(cc.start_ms, cc.transfer_overlap_ms),
             config: cc,
+            clock: ServerClock::new(),
             state: Mutex::new(ConnectorState::default()),
         })
     }
@@ -147,10 +154,10 @@ impl Connector for CryptocomConnector {
                 trade: None,
                 withdraw: None,
             },
-            clock_offset_ms: None,
+            clock_offset_ms: self.clock.known(),
             notes: vec![format!(
-                "Crypto.com publishes no server time: signed requests fail with `clock` once \
-                 this host's clock is {} s off",
+                "Crypto.com publishes no server time: its clock is read from the Date header of \
+                 a refused nonce (more than {} s off), and followed",
                 NONCE_TOLERANCE_MS / 1000
             )],
         })
@@ -492,44 +499,78 @@ impl CryptocomConnector {
 
     /// A signed POST of `endpoint` with `params`; the `result` of a successful answer. A
     /// rate-limit answer is a `rate_limited` error the engine waits out before asking for
-    /// the page again; a refused nonce is a `clock` error.
+    /// the page again. A refused nonce is followed by one reading of Crypto.com's clock (the
+    /// refusal's `Date`) and one retry with a nonce on it; a second refusal is a `clock` error.
     fn signed_post(
         &self,
         endpoint: &Endpoint,
         params: Map<String, Value>,
         what: &str,
     ) -> Result<Value, PluginError> {
+        let response = self.send_signed(endpoint, &params, what)?;
+        let server = response.header("date").and_then(parsing::parse_http_date);
+        let response = match (refused_nonce(&response), server) {
+            (true, Some(server)) => {
+                let offset = self.clock.measure(&self.host, || Ok(server))?;
+                self.host.warn(&format!(
+                    "Crypto.com refused our nonce while {what}; following its clock (its Date \
+                     header, {offset} ms from ours) and retrying once ({}).",
+                    self.config.integration
+                ));
+                self.send_signed(endpoint, &params, what)?
+            }
+            _ => response,
+        };
+        if refused_nonce(&response) {
+            let err = parsing::classify_error(response.status, &response.body, what);
+            return Err(PluginError::clock(format!(
+                "{}; the exchange accepts nonces within {} s of its clock{}: synchronise this \
+                 host's clock (NTP)",
+                err.message,
+                NONCE_TOLERANCE_MS / 1000,
+                match self.clock.known() {
+                    Some(offset) => format!(
+                        ", which its Date header put {offset} ms from ours and which we followed"
+                    ),
+                    None => String::new(),
+                }
+            )));
+        }
+        parsing::result(response.status, &response.body, what)
+    }
+
+    /// One signed POST, its nonce on Crypto.com's clock as last read (ours before any reading).
+    fn send_signed(
+        &self,
+        endpoint: &Endpoint,
+        params: &Map<String, Value>,
+        what: &str,
+    ) -> Result<HttpResponse, PluginError> {
         let url = self.endpoints.url(endpoint, "");
+        let offset = self.clock.known().unwrap_or(0);
         // Signed with a nonce: rebuilt for every attempt, never resent as is.
-        let response = self
-            .host
+        self.host
             .http_retrying(|| {
                 let nonce = {
                     let mut state = self.state();
-                    let nonce = signing::next_nonce(self.host.now_ms(), 0, state.last_nonce);
+                    let nonce = signing::next_nonce(self.host.now_ms(), offset, state.last_nonce);
                     state.last_nonce = nonce;
                     nonce
                 };
-                let body = self.signer.body(endpoint.method, nonce, &params, nonce);
+                let body = self.signer.body(endpoint.method, nonce, params, nonce);
                 Ok(HttpRequest::post(url.clone())
                     .bucket(endpoint.bucket)
                     .header("Content-Type", "application/json")
                     .body(body))
             })
-            .map_err(|e| e.context(format!("while {what}")))?;
-        match parsing::error_code(&response.body) {
-            Some(10007 | 40102) => {
-                let err = parsing::classify_error(response.status, &response.body, what);
-                Err(PluginError::clock(format!(
-                    "{}; the exchange accepts nonces within {} s of its clock: synchronise this \
-                     host's clock (NTP)",
-                    err.message,
-                    NONCE_TOLERANCE_MS / 1000
-                )))
-            }
-            _ => parsing::result(response.status, &response.body, what),
-        }
+            .map_err(|e| e.context(format!("while {what}")))
     }
+}
+
+/// Whether Crypto.com refused the nonce (`10007 INVALID_NONCE`, `40102`: more than 60 s from
+/// its clock).
+fn refused_nonce(response: &HttpResponse) -> bool {
+    matches!(parsing::error_code(&response.body), Some(10007 | 40102))
 }
 
 /// The `instrument_name`s of a list answer, to look their base and quote up.

@@ -9,7 +9,7 @@
 use std::sync::{Arc, Mutex};
 
 use abi_stable::sabi_trait::TD_Opaque;
-use abi_stable::std_types::{RResult, RStr, RVec};
+use abi_stable::std_types::{RResult, RStr, Tuple2};
 use exsync_plugin_api::abi::{AbiHttpRequest, AbiHttpResponse, HostIo, HostIo_TO, LogLevel};
 use exsync_plugin_api::signing::{hex, hmac_sha256};
 use exsync_plugin_api::window::{CandleCursor, Phase, WindowCursor, WindowRequest};
@@ -818,6 +818,10 @@ struct FakeExchange {
     trades: Vec<i64>,
     limited: u32,
     nonce_error: bool,
+    /// The exchange's clock minus ours: nonces more than 60 s off it are refused.
+    skew: i64,
+    /// What its `Date` header says minus its clock (0: the truth).
+    date_lie: i64,
     methods: Vec<String>,
 }
 
@@ -861,7 +865,8 @@ impl FakeExchange {
                 json!({"code": 40101, "message": "Authentication failure"}).to_string(),
             );
         }
-        if self.nonce_error {
+        let nonce = req["nonce"].as_i64().unwrap();
+        if self.nonce_error || (nonce - (self.now + self.skew)).abs() > 60_000 {
             return (
                 401,
                 json!({"code": 40102, "message": "INVALID_NONCE"}).to_string(),
@@ -943,14 +948,16 @@ struct FakeHost(Arc<Mutex<FakeExchange>>);
 impl HostIo for FakeHost {
     fn http(&self, request: AbiHttpRequest) -> RResult<AbiHttpResponse, PluginError> {
         assert!(!request.bucket.is_empty());
-        let (status, body) = self.0.lock().unwrap().answer(
+        let mut fake = self.0.lock().unwrap();
+        let (status, body) = fake.answer(
             request.method.as_str(),
             request.url.as_str(),
             request.body.as_slice(),
         );
+        let date = http_date(fake.now + fake.skew + fake.date_lie);
         RResult::ROk(AbiHttpResponse {
             status,
-            headers: RVec::new(),
+            headers: vec![Tuple2("date".into(), date.into())].into(),
             body: body.into_bytes().into(),
         })
     }
@@ -960,12 +967,30 @@ impl HostIo for FakeHost {
     fn log(&self, _: LogLevel, _: RStr<'_>) {}
 }
 
+/// `ms` as an HTTP date, the way servers write their `Date`.
+fn http_date(ms: i64) -> String {
+    let (y, m, d) = exsync_plugin_api::time::civil_from_days(ms.div_euclid(DAY_MS));
+    let s = ms.rem_euclid(DAY_MS) / 1000;
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "Mon, {d:02} {} {y} {:02}:{:02}:{:02} GMT",
+        months[m as usize - 1],
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
 fn fake(start: i64, trades: Vec<i64>) -> (CryptocomConnector, Arc<Mutex<FakeExchange>>) {
     let state = Arc::new(Mutex::new(FakeExchange {
         now: NOW,
         trades,
         limited: 0,
         nonce_error: false,
+        skew: 0,
+        date_lie: 0,
         methods: Vec::new(),
     }));
     let host = Host::from_abi(HostIo_TO::from_value(FakeHost(state.clone()), TD_Opaque));
@@ -1058,6 +1083,41 @@ fn balances_add_the_subaccounts_and_the_ledger_walks_staking_rewards_apart() {
     assert_eq!(calls, 3, "{methods:?}");
     let err = connector.fetch(Stream::Ledger, "x", None).unwrap_err();
     assert_eq!(err.kind, ErrorKind::PLUGIN);
+}
+
+#[test]
+fn a_refused_nonce_is_followed_on_the_exchanges_clock_read_from_its_date() {
+    // The exchange's clock five minutes ahead: the first nonce is refused, the retry and every
+    // later nonce are on its clock (its Date header).
+    let (connector, state) = fake(NOW - DAY_MS, vec![NOW - 5]);
+    state.lock().unwrap().skew = 300_000;
+    connector.fetch(Stream::Trades, "", None).unwrap();
+    let trades = |state: &Arc<Mutex<FakeExchange>>| {
+        let methods = &state.lock().unwrap().methods;
+        methods
+            .iter()
+            .filter(|m| *m == "private/get-trades")
+            .count()
+    };
+    assert_eq!(trades(&state), 2, "one refusal, one retry");
+    connector.fetch(Stream::Trades, "", None).unwrap();
+    assert_eq!(trades(&state), 3, "no refusal any more");
+    let report = connector.check().unwrap();
+    assert!(
+        (299_000..=300_000).contains(&report.clock_offset_ms.unwrap()),
+        "{report:?}"
+    );
+
+    // Its Date says we are in step while its nonce check says we are not: `clock` after one
+    // retry; then the Date tells the truth again and is followed.
+    let (connector, state) = fake(NOW - DAY_MS, vec![NOW - 5]);
+    state.lock().unwrap().skew = 300_000;
+    state.lock().unwrap().date_lie = -300_000;
+    let err = connector.fetch(Stream::Trades, "", None).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::CLOCK);
+    assert!(err.message.contains("40102"), "{}", err.message);
+    state.lock().unwrap().date_lie = 0;
+    connector.fetch(Stream::Trades, "", None).unwrap();
 }
 
 #[test]

@@ -682,7 +682,6 @@ impl DeribitConnector {
     }
 }
 
-/// The currency a per-currency partition names.
 /// What a `clock` error tells the operator to do. Following the exchange's clock
 /// (`adjust_clock`, the default), a rejection that survives a fresh measurement means its
 /// time endpoint and its signature check disagree: only the host's clock can be fixed.
@@ -694,6 +693,7 @@ fn clock_hint(adjust_clock: bool) -> String {
     }
 }
 
+/// The currency a per-currency partition names.
 fn currency(partition: &str, stream: Stream) -> Result<&str, PluginError> {
     if partition.is_empty()
         || !partition

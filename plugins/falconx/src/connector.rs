@@ -3,14 +3,17 @@
 //! Every request is a signed GET, rebuilt with a fresh timestamp and signature for every
 //! attempt. FalconX has no server-time endpoint: its clock is read from the `Date` header of
 //! its answers, which `check` reports and which tells a refused timestamp (`clock`) from a
-//! refused key (`auth`).
+//! refused key (`auth`). The only state of an instance is that clock's offset: timestamps are
+//! signed on FalconX's clock, and a refused timestamp is followed by one new reading of the
+//! offset (from the refusal's `Date`) and one retry; a second refusal is a `clock` error.
 
+use exsync_plugin_api::clock::ServerClock;
 use exsync_plugin_api::signing::Query;
 use exsync_plugin_api::time::format_rfc3339_ms;
 use exsync_plugin_api::{
-    CheckReport, Connector, ConnectorConfig, CredentialField, HistoryLimit, Host, HttpRequest,
-    HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError, RateLimit, Record,
-    Stream,
+    CheckReport, Connector, ConnectorConfig, CredentialField, ErrorKind, HistoryLimit, Host,
+    HttpRequest, HttpResponse, Manifest, Page, PartitionContext, Permissions, PluginError,
+    RateLimit, Record, Stream,
 };
 
 use crate::config::FalconxConfig;
@@ -34,6 +37,8 @@ const STREAMS: [Stream; 5] = [
 
 /// One FalconX account, as an integration sees it.
 pub struct FalconxConnector {
+    /// FalconX's clock as ours sees it, from the `Date` of a refusal.
+    clock: ServerClock,
     host: Host,
     config: FalconxConfig,
     endpoints: FalconxEndpoints,
@@ -104,6 +109,7 @@ impl Connector for FalconxConnector {
             signer: FalconxSigner::new(&config.api_key, &config.passphrase, &config.secret),
             pager: FalconxPager::new(config.start_ms),
             config,
+            clock: ServerClock::new(),
             host,
         })
     }
@@ -139,7 +145,7 @@ impl Connector for FalconxConnector {
                 trade: None,
                 withdraw: None,
             },
-            clock_offset_ms: offset,
+            clock_offset_ms: offset.map(|residual| residual + self.applied_offset()),
             notes: vec![
                 "FalconX's API does not tell an API key's trade and withdraw rights, nor name \
                  the account; ask FalconX for a read-only key"
@@ -277,8 +283,10 @@ impl FalconxConnector {
         success(response, offset, what)
     }
 
-    /// Sends a signed GET (a fresh timestamp and signature for every attempt) and measures
-    /// FalconX's clock against ours from the answer's `Date` header.
+    /// Sends a signed GET (a fresh timestamp and signature for every attempt) on FalconX's
+    /// clock as last read, and how far FalconX's clock (the answer's `Date`) still is from
+    /// that. A refused timestamp is followed by one new reading of the clock from the
+    /// refusal's `Date` and one retry.
     fn signed_response(
         &self,
         endpoint: &Endpoint,
@@ -291,25 +299,58 @@ impl FalconxConnector {
         }
         let url = self.endpoints.url(endpoint, query.as_str());
         let path_url = FalconxEndpoints::path_url(endpoint, query.as_str());
+        let (response, server) = self.send_signed(&url, &path_url, what)?;
+        let residual = self.residual(server);
+        let refused = !response.is_success()
+            && parsing::classify_error(response.status, &response.body, residual, what).kind
+                == ErrorKind::CLOCK;
+        let Some(server) = server.filter(|_| refused) else {
+            return Ok((response, residual));
+        };
+        let offset = self.clock.measure(&self.host, || Ok(server))?;
+        self.host.warn(&format!(
+            "FalconX refused our timestamp while {what}; following its clock (its Date header, \
+             {offset} ms from ours) and retrying once ({}).",
+            self.config.integration
+        ));
+        let (response, server) = self.send_signed(&url, &path_url, what)?;
+        Ok((response, self.residual(server)))
+    }
+
+    /// One signed GET, and FalconX's time when it answered (its `Date`).
+    fn send_signed(
+        &self,
+        url: &str,
+        path_url: &str,
+        what: &str,
+    ) -> Result<(HttpResponse, Option<i64>), PluginError> {
+        let offset = self.applied_offset();
         let response = self
             .host
             .http_retrying(|| {
-                let timestamp = signing::timestamp(self.host.now_ms());
-                let mut request = HttpRequest::get(url.clone())
+                let timestamp = signing::timestamp(self.host.now_ms() + offset);
+                let mut request = HttpRequest::get(url.to_owned())
                     .bucket(BUCKET_KEY)
                     .header("Content-Type", "application/json");
-                for (name, value) in self.signer.headers(&timestamp, "GET", &path_url, "") {
+                for (name, value) in self.signer.headers(&timestamp, "GET", path_url, "") {
                     request = request.header(name, value);
                 }
                 Ok(request)
             })
             .map_err(|e| e.context(format!("while {what}")))?;
-        let received = self.host.now_ms();
-        let offset = response
-            .header("date")
-            .and_then(parsing::parse_http_date)
-            .map(|server| server - received);
-        Ok((response, offset))
+        let server = response.header("date").and_then(parsing::parse_http_date);
+        Ok((response, server))
+    }
+
+    /// The offset our timestamps carry: FalconX's clock minus ours as last read, else none.
+    fn applied_offset(&self) -> i64 {
+        self.clock.known().unwrap_or(0)
+    }
+
+    /// How far FalconX's clock at `server` is from the one our timestamps follow.
+    fn residual(&self, server: Option<i64>) -> Option<i64> {
+        let received = self.host.now_ms() + self.applied_offset();
+        server.map(|server| server - received)
     }
 }
 

@@ -562,6 +562,8 @@ struct FakeFalconx {
     now: i64,
     /// FalconX's clock minus ours.
     skew: i64,
+    /// What its `Date` header says minus its clock (0: the truth).
+    date_lie: i64,
     /// Executed quote times (`t_quote`), ascending.
     quotes: Vec<i64>,
     /// Whether the account has derivatives (else the margins answer 403).
@@ -615,7 +617,12 @@ impl FakeFalconx {
             return (401, refused);
         }
         if (self.now + self.skew - ts_ms).abs() > 30_000 {
-            return (401, refused);
+            return (
+                401,
+                json!({"status": "failure", "error": {"code": "INVALID_TIMESTAMP",
+                    "reason": "Request timestamp expired"}})
+                .to_string(),
+            );
         }
         match path {
             "/v1/balances" => (200, String::from_utf8(data("balances.json")).unwrap()),
@@ -680,7 +687,7 @@ impl HostIo for FakeHost {
             .collect();
         let mut fake = self.0.lock().unwrap();
         let (status, body) = fake.answer(request.url.as_str(), &headers);
-        let date = http_date(fake.now + fake.skew);
+        let date = http_date(fake.now + fake.skew + fake.date_lie);
         RResult::ROk(AbiHttpResponse {
             status,
             headers: vec![Tuple2("date".into(), date.into())]
@@ -699,6 +706,7 @@ fn fake(quotes: usize, skew: i64, secret: &str) -> (FalconxConnector, Arc<Mutex<
     let state = Arc::new(Mutex::new(FakeFalconx {
         now: NOW,
         skew,
+        date_lie: 0,
         quotes: (0..quotes)
             .map(|i| NOW - 95 * DAY_MS + i as i64 * DAY_MS)
             .collect(),
@@ -821,16 +829,34 @@ fn wiring_derivative_trades_are_read_whole_every_sync() {
 }
 
 #[test]
-fn wiring_a_stale_clock_is_a_clock_error_and_a_wrong_secret_an_auth_error() {
-    let (c, _) = fake(3, 90_000, SECRET_B64);
-    let err = c.fetch(Stream::Trades, "", None).unwrap_err();
-    assert_eq!(err.kind, ErrorKind::CLOCK);
-    assert!(
-        err.message
-            .contains("while fetching trades (Get Executed Quotes)"),
-        "{}",
-        err.message
+fn wiring_a_skewed_clock_is_followed_from_the_date_header_and_a_wrong_secret_is_auth() {
+    // FalconX 90 s ahead: the first request is refused, its Date read, the retry signed on
+    // FalconX's clock; later requests are signed on it from the start.
+    let (c, state) = fake(3, 90_000, SECRET_B64);
+    c.fetch(Stream::Trades, "", None).unwrap();
+    assert_eq!(
+        state.lock().unwrap().urls.len(),
+        2,
+        "one refusal, one retry"
     );
+    c.fetch(Stream::Trades, "", None).unwrap();
+    assert_eq!(state.lock().unwrap().urls.len(), 3, "no refusal any more");
+    let report = c.check().unwrap();
+    assert!(
+        (89_000..=90_000).contains(&report.clock_offset_ms.unwrap()),
+        "{report:?}"
+    );
+
+    // Its Date says we are in step while its check refuses our timestamps: `clock`, after
+    // one retry, not `auth`.
+    let (c, state) = fake(3, 90_000, SECRET_B64);
+    state.lock().unwrap().date_lie = -90_000;
+    let err = c.fetch(Stream::Trades, "", None).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::CLOCK, "{err:?}");
+    assert_eq!(state.lock().unwrap().urls.len(), 2, "one retry");
+    // The Date tells the truth again: the next request follows it.
+    state.lock().unwrap().date_lie = 0;
+    c.fetch(Stream::Trades, "", None).unwrap();
 
     let wrong = "d3JvbmcgZmFsY29ueCBzZWNyZXQ=";
     let (c, _) = fake(3, 0, wrong);

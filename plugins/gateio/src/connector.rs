@@ -91,13 +91,17 @@ impl Connector for GateioConnector {
         m.api_hosts = API_HOSTS.iter().map(|h| h.to_string()).collect();
         m.default_base_url = DEFAULT_BASE_URL.into();
         m.sandbox_base_url = Some(SANDBOX_BASE_URL.into());
-        let bucket = |name: &str| RateLimit {
-            bucket: name.into(),
-            capacity: PER_WINDOW,
-            window_ms: WINDOW_MS,
-            used_header: None,
-            ban_statuses: Vec::new(),
-            ..RateLimit::default()
+        // Every answer says what the endpoint's window has left, its allowance, and when it
+        // frees up (Gate's clock, ms).
+        let bucket = |name: &str| {
+            RateLimit::new(name, PER_WINDOW, WINDOW_MS).with_remaining_headers(
+                crate::endpoints::LIMIT_REMAINING_HEADER,
+                Some(crate::endpoints::LIMIT_HEADER),
+                Some((
+                    LIMIT_RESET_HEADER,
+                    exsync_plugin_api::ResetFormat::EpochMillis,
+                )),
+            )
         };
         m.rate_limits = vec![
             bucket(BUCKET_PUBLIC),
@@ -1128,7 +1132,6 @@ impl GateioConnector {
     }
 }
 
-/// The `rate_limited` error of a 429 answer, with how long Gate says to wait.
 /// What a `clock` error tells the operator to do. Following the exchange's clock
 /// (`adjust_clock`, the default), a rejection that survives a fresh measurement means its
 /// time endpoint and its signature check disagree: only the host's clock can be fixed.
@@ -1140,6 +1143,7 @@ fn clock_hint(adjust_clock: bool, exchange: &str) -> String {
     }
 }
 
+/// The `rate_limited` error of a 429 answer, with how long Gate says to wait.
 fn rate_limited(response: &HttpResponse, endpoint: &Endpoint, what: &str) -> PluginError {
     let err = parsing::classify_error(response.status, &response.body, what);
     let wait = limit_wait_ms(response, None);

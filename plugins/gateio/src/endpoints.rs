@@ -41,6 +41,10 @@ pub(crate) const TIMESTAMP_HEADER: &str = "Timestamp";
 pub(crate) const SIGN_HEADER: &str = "SIGN";
 /// When a rate-limited endpoint frees up again, Gate's server time in ms.
 pub(crate) const LIMIT_RESET_HEADER: &str = "x-gate-ratelimit-reset-timestamp";
+/// What the endpoint's window has left, in every answer.
+pub(crate) const LIMIT_REMAINING_HEADER: &str = "x-gate-ratelimit-requests-remain";
+/// The endpoint's own allowance per window, in every answer.
+pub(crate) const LIMIT_HEADER: &str = "x-gate-ratelimit-limit";
 
 /// Gate refuses a request whose `Timestamp` is more than 60 s from its clock.
 pub(crate) const MAX_CLOCK_GAP_MS: i64 = 60_000;

@@ -496,9 +496,12 @@ impl GeminiConnector {
             })
     }
 
+    /// The next nonce: Gemini's time in ms as last read (our clock before any reading),
+    /// above every nonce this instance sent.
     fn next_nonce(&self) -> u64 {
+        let now = self.host.now_ms() + self.clock.known().unwrap_or(0);
         let mut state = self.state();
-        let nonce = signing::next_nonce(self.host.now_ms(), state.last_nonce);
+        let nonce = signing::next_nonce(now, state.last_nonce);
         state.last_nonce = nonce;
         nonce
     }
@@ -534,7 +537,8 @@ impl GeminiConnector {
     /// A signed POST with a fresh nonce; the answer as JSON, else the mapped error.
     ///
     /// A rejected nonce is tried once more with a new one (above anything this instance
-    /// sent); a second rejection is a `clock` error. A 429 is retried by the host with
+    /// sent, on Gemini's clock read again from its Date header); a second rejection is a
+    /// `clock` error. A 429 is retried by the host with
     /// backoff; if it persists it is a `rate_limited` error the engine waits out.
     fn private(
         &self,
@@ -575,9 +579,15 @@ impl GeminiConnector {
                 && parsing::error_reason(&response.body).as_deref() == Some("InvalidNonce")
             {
                 retried = true;
+                // A key with time-based nonces refuses nonces 30 s off Gemini's clock: read
+                // it again (its Date header) and take the next nonce on it.
+                let offset = match self.clock.measure(&self.host, || self.server_time()) {
+                    Ok(offset) => format!("{offset} ms from ours"),
+                    Err(e) => format!("unread: {}", e.message),
+                };
                 self.host.warn(&format!(
-                    "Gemini rejected our nonce while {what}; trying once more with a new one \
-                     ({}).",
+                    "Gemini rejected our nonce while {what}; trying once more with a new one on \
+                     its clock ({offset}) ({}).",
                     self.config.integration
                 ));
                 continue;

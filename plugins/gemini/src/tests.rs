@@ -889,6 +889,8 @@ struct FakeGemini {
     logs: Vec<String>,
     /// Refuse `transactions` (a key without master scope behind an `account` option).
     deny_transactions: bool,
+    /// The `Date` of every answer: Gemini's clock.
+    date: String,
 }
 
 impl FakeGemini {
@@ -968,15 +970,13 @@ struct FakeHost(Arc<Mutex<FakeGemini>>);
 
 impl HostIo for FakeHost {
     fn http(&self, request: AbiHttpRequest) -> RResult<AbiHttpResponse, PluginError> {
-        let (status, body) = self.0.lock().unwrap().answer(&request);
+        let mut fake = self.0.lock().unwrap();
+        let (status, body) = fake.answer(&request);
         RResult::ROk(AbiHttpResponse {
             status,
-            headers: vec![Tuple2(
-                "date".into(),
-                "Tue, 14 Nov 2023 22:13:22 GMT".into(),
-            )]
-            .into_iter()
-            .collect::<RVec<_>>(),
+            headers: vec![Tuple2("date".into(), fake.date.as_str().into())]
+                .into_iter()
+                .collect::<RVec<_>>(),
             body: body.into_bytes().into(),
         })
     }
@@ -998,6 +998,7 @@ fn fake(reject_nonces: u32) -> (GeminiConnector, Arc<Mutex<FakeGemini>>) {
         payloads: Vec::new(),
         logs: Vec::new(),
         deny_transactions: false,
+        date: "Tue, 14 Nov 2023 22:13:22 GMT".into(),
     }));
     let host = Host::from_abi(HostIo_TO::from_value(
         FakeHost(Arc::clone(&state)),
@@ -1017,6 +1018,7 @@ fn fake_master() -> (GeminiConnector, Arc<Mutex<FakeGemini>>) {
         payloads: Vec::new(),
         logs: Vec::new(),
         deny_transactions: false,
+        date: "Tue, 14 Nov 2023 22:13:22 GMT".into(),
     }));
     let host = Host::from_abi(HostIo_TO::from_value(
         FakeHost(Arc::clone(&state)),
@@ -1084,6 +1086,29 @@ fn a_rejected_nonce_is_tried_once_more_then_is_a_clock_error() {
     assert_eq!(e.kind, ErrorKind::CLOCK);
     assert!(e.message.contains("InvalidNonce"), "{}", e.message);
     assert!(e.message.contains("behind Gemini's"), "{}", e.message);
+}
+
+#[test]
+fn a_rejected_nonce_is_retried_on_geminis_clock_read_from_its_date() {
+    // Gemini's Date five minutes ahead (NOW + 300 s): a key with time-based nonces refuses
+    // ours; the retry, and every nonce after it, is on Gemini's clock.
+    let (c, state) = fake(1);
+    state.lock().unwrap().date = "Tue, 14 Nov 2023 22:18:20 GMT".into();
+    c.fetch(Stream::Balances, "", None).unwrap();
+    let nonces: Vec<i64> = state
+        .lock()
+        .unwrap()
+        .payloads
+        .iter()
+        .map(|p| p["nonce"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert!(nonces[0] < NOW + 1_000, "{nonces:?}");
+    assert!(
+        nonces[1..]
+            .iter()
+            .all(|n| (NOW + 300_000..NOW + 301_000).contains(n)),
+        "{nonces:?}"
+    );
 }
 
 #[test]

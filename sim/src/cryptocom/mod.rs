@@ -130,5 +130,11 @@ async fn handle(
     }
     let (answer, outcome) = routes::serve(&state, &method, &path, &query, &body).await;
     state.stats.lock().expect("stats lock").record(&outcome);
-    response(answer.status, answer.content_type, answer.body)
+    let mut r = response(answer.status, answer.content_type, answer.body);
+    // The server's clock, as every HTTP server tells it: the one its nonce window follows
+    // (the exchange publishes no time endpoint in v1).
+    if let Ok(date) = crate::gemini::http_date(state.now_ms()).parse() {
+        r.headers_mut().insert("date", date);
+    }
+    r
 }

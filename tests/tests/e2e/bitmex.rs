@@ -486,8 +486,9 @@ fn wrong_secret_is_an_auth_error_and_never_shown() {
 }
 
 #[test]
-fn expired_requests_are_a_clock_error_unless_the_integration_follows_bitmexs_clock() {
-    // BitMEX's clock runs two minutes ahead: every request we sign has expired on arrival.
+fn expired_requests_follow_bitmexs_clock_unless_the_integration_turns_adjust_clock_off() {
+    // BitMEX's clock runs two minutes ahead: every request we sign on our clock has expired on
+    // arrival.
     let sim = bitmex_sim(&[
         "--seed",
         "64",
@@ -496,15 +497,16 @@ fn expired_requests_are_a_clock_error_unless_the_integration_follows_bitmexs_clo
         "--clock-offset-ms",
         "120000",
     ]);
-    let setup = bitmex_setup(&sim, API_SECRET, &days_ago(20), false, STREAMS);
+    let setup = bitmex_setup(
+        &sim,
+        API_SECRET,
+        &days_ago(20),
+        false,
+        &format!("{STREAMS}[options]\nadjust_clock = false\n"),
+    );
     setup.integration(
         "bitmex-adjusted",
-        &integration(
-            &sim.url,
-            &days_ago(20),
-            false,
-            &format!("{STREAMS}[options]\nadjust_clock = true\n"),
-        ),
+        &integration(&sim.url, &days_ago(20), false, STREAMS),
     );
     let daemon = Daemon::start(&setup);
 
@@ -567,8 +569,9 @@ fn the_request_budget_keeps_a_sync_under_bitmexs_limit() {
 
 #[test]
 fn a_429_is_waited_out_and_the_sync_finishes() {
-    // Four signed requests per two seconds, far below what the manifest's budget allows, so
-    // the daemon's own pacing does not save us: only honouring BitMEX's Retry-After does.
+    // Four signed requests per two seconds, and the daemon's pacing off (with it, BitMEX's
+    // x-ratelimit-remaining would keep the sync under the limit: `rate_budgets`): only
+    // honouring BitMEX's Retry-After saves us.
     let sim = bitmex_sim(&[
         "--seed",
         "66",
@@ -583,7 +586,7 @@ fn a_429_is_waited_out_and_the_sync_finishes() {
         "--limit-window-ms",
         "2000",
     ]);
-    let setup = bitmex_setup(&sim, API_SECRET, &days_ago(20), true, STREAMS);
+    let setup = bitmex_setup(&sim, API_SECRET, &days_ago(20), false, STREAMS);
     let daemon = Daemon::start(&setup);
     let report = daemon.sync_wait(INTEGRATION);
     assert_all_ok(&report);

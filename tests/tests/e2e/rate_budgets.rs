@@ -1,6 +1,6 @@
 //! Rate budgets shared by integrations: many integrations on one key never make the exchange
 //! answer 429, two keys of a per-key bucket do not wait for each other, and an exchange that
-//! says what its window has left steers the budget.
+//! says what its window has left steers the budget (KuCoin, Gate.io, BitMEX).
 //!
 //! The failure story: every integration had a budget of its own, sized from the manifest, so
 //! six integrations on one Binance key spent six times the key's weight and met 429s, then a
@@ -233,4 +233,148 @@ fn kucoin_remaining_header_steers_two_integrations_on_one_key_clear_of_429s() {
     let total = stats["requests_total"].as_u64().unwrap();
     assert!(total > 120, "too few requests to reach the pools: {stats}");
     crate::kucoin::assert_stored_exactly(&daemon, &sim);
+}
+
+/// Account streams of the Gate.io and BitMEX steering tests.
+const ACCOUNT_STREAMS: &str = r#"[streams]
+balances = "1h"
+trades = "1h"
+orders = "1h"
+deposits = "1h"
+withdrawals = "1h"
+ledger = "1h"
+"#;
+
+/// Two integrations of `exchange` on one key against `sim`, syncing at once, each with
+/// `extra` (streams and `[rate_limits]`); both reports.
+fn two_on_one_key(
+    sim: &Sim,
+    exchange: &str,
+    plugin: &str,
+    start: &str,
+    extra: &str,
+) -> (Daemon, BTreeMap<String, Value>) {
+    let mut setup = Setup::new();
+    setup.install_plugin(plugin);
+    setup.env("E2E_STEER_KEY", API_KEY);
+    setup.env("E2E_STEER_SECRET", API_SECRET);
+    concurrent_syncs(&setup, 4);
+    let names = [format!("{exchange}-1"), format!("{exchange}-2")];
+    for name in &names {
+        setup.integration(
+            name,
+            &format!(
+                "exchange = \"{exchange}\"\nbase_url = \"{}\"\nstart = \"{start}\"\nbudget = true\n\
+                 [credentials]\napi_key = \"env:E2E_STEER_KEY\"\napi_secret = \"env:E2E_STEER_SECRET\"\n\
+                 {extra}",
+                sim.url
+            ),
+        );
+    }
+    let daemon = Daemon::start(&setup);
+    let reports = sync_all_at_once(&daemon, &names);
+    (daemon, reports)
+}
+
+/// `[rate_limits]` giving each of `buckets` a budget far above the simulator's limit, in
+/// its window: only what the answers say keeps the daemon under it.
+fn generous_budgets(buckets: &[&str], capacity: u32, window: &str) -> String {
+    buckets
+        .iter()
+        .map(|b| format!("[rate_limits.{b}]\ncapacity = {capacity}\nwindow = \"{window}\"\n"))
+        .collect()
+}
+
+#[test]
+fn gateio_usage_headers_steer_two_integrations_on_one_key_clear_of_429s() {
+    // Three requests per endpoint a second, the daemon's budgets two hundred: each answer's
+    // X-Gate-RateLimit-Requests-Remain, -Limit and -Reset-Timestamp keep it under Gate's.
+    let start = exsync_e2e::dates::days_ago(12);
+    let sim = Sim::start(
+        "gateio",
+        &[
+            "--api-key",
+            API_KEY,
+            "--api-secret",
+            API_SECRET,
+            "--seed",
+            "94",
+            "--trades",
+            "300",
+            "--history-days",
+            "10",
+            "--endpoint-limit",
+            "3",
+            "--limit-window-ms",
+            "1000",
+        ],
+    );
+    let budgets = generous_budgets(
+        &["public", "spot", "wallet", "accounts", "futures"],
+        200,
+        "1s",
+    );
+    let (_daemon, reports) = two_on_one_key(
+        &sim,
+        "gateio",
+        "libexsync_plugin_gateio.so",
+        &start,
+        &format!("{ACCOUNT_STREAMS}{budgets}"),
+    );
+    assert_all_ok(&reports);
+    let stats = sim.stats();
+    assert!(stats["by_status"].get("429").is_none(), "{stats}");
+    let total: u64 = stats["by_status"]
+        .as_object()
+        .map(|m| m.values().filter_map(Value::as_u64).sum())
+        .unwrap_or(0);
+    assert!(total > 60, "too few requests to reach the limits: {stats}");
+}
+
+#[test]
+fn bitmex_usage_headers_steer_two_integrations_on_one_key_clear_of_429s() {
+    // Six signed and four public requests per two seconds, the daemon's budgets 120 and 30:
+    // each answer's x-ratelimit-remaining, -limit and -reset keep it under BitMEX's.
+    let start = exsync_e2e::dates::days_ago(20);
+    let sim = Sim::start(
+        "bitmex",
+        &[
+            "--api-key",
+            API_KEY,
+            "--api-secret",
+            API_SECRET,
+            "--seed",
+            "95",
+            "--trades",
+            "200",
+            "--history-days",
+            "18",
+            "--private-limit",
+            "6",
+            "--public-limit",
+            "4",
+            "--limit-window-ms",
+            "2000",
+        ],
+    );
+    let budgets = format!(
+        "{}{}",
+        generous_budgets(&["private"], 120, "2s"),
+        generous_budgets(&["public"], 30, "2s")
+    );
+    let (_daemon, reports) = two_on_one_key(
+        &sim,
+        "bitmex",
+        "libexsync_plugin_bitmex.so",
+        &start,
+        &format!("{ACCOUNT_STREAMS}{budgets}"),
+    );
+    assert_all_ok(&reports);
+    let stats = sim.stats();
+    assert!(stats["by_status"].get("429").is_none(), "{stats}");
+    let total: u64 = stats["by_status"]
+        .as_object()
+        .map(|m| m.values().filter_map(Value::as_u64).sum())
+        .unwrap_or(0);
+    assert!(total > 30, "too few requests to reach the limits: {stats}");
 }

@@ -2,7 +2,7 @@
 //! outside a time window correct their timestamps from the exchange's own server time, and
 //! say `clock` (not `auth`) when even that does not help.
 //!
-//! Group A: OKX, Bybit, Bitget, KuCoin, Gate.io, Coinbase Exchange and Deribit, all in one
+//! Group A (group B, the rest, is `clock_group_b`): OKX, Bybit, Bitget, KuCoin, Gate.io, Coinbase Exchange and Deribit, all in one
 //! daemon, each against its own simulator (the skew of the shared fault layer,
 //! `/__sim/exchange_faults` `clock_skew_ms`, moves one simulator's whole clock: its time
 //! endpoint and its signature checks together). Per connector, in parallel:
