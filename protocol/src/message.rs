@@ -458,10 +458,10 @@ impl Response {
 pub struct ErrorInfo {
     pub kind: String,
     pub message: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub hint: Option<String>,
     /// When it happened, UTC ms.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub at_ms: Option<i64>,
 }
 
@@ -560,19 +560,19 @@ pub struct IntegrationInfo {
     /// `ready`, `syncing`, `failing` (last sync failed), `broken` (cannot run: see `error`),
     /// `paused` (see `paused`).
     pub state: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub base_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub error: Option<ErrorInfo>,
     pub streams: Vec<StreamStatus>,
     /// Credentials kept in the daemon's encrypted store (`credentials = "store"`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub credentials: Option<CredentialAge>,
     /// Why it runs no scheduled sync, if it is paused.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub paused: Option<PauseInfo>,
     /// The sync policies from its file, as applied (`exsyncctl integrations NAME`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub policy: Option<PolicyInfo>,
 }
 
@@ -582,10 +582,10 @@ pub struct PolicyInfo {
     /// `enabled` in the file.
     pub enabled: bool,
     /// `sync_windows`, as written; empty means any time.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub sync_windows: Vec<String>,
     /// When the next window opens, UTC ms (absent when there are no windows or one is open).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub next_window_ms: Option<i64>,
     /// Whether a window is open now (true when there are no windows).
     #[serde(default)]
@@ -596,32 +596,32 @@ pub struct PolicyInfo {
     /// `on_error`: `retry` or `pause`.
     #[serde(default)]
     pub on_error: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub max_consecutive_failures: Option<u32>,
     /// Syncs in a row that failed.
     #[serde(default)]
     pub consecutive_failures: u32,
     /// How far back each stream's history is kept (`trades: from 2024-01-01T00:00:00Z`);
     /// `integration` for the whole integration.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub history: Vec<(String, String)>,
     /// `retention` per kind (`trade`: `forever`, `candle`: `400days`, `raw`: `90days`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub retention: Vec<(String, String)>,
     /// What the daemon keeps of a stream: `("balances", "wallets: spot, funding")`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub filters: Vec<(String, String)>,
     /// What the daemon asks the exchange for beyond the defaults:
     /// `("orders", "open orders are not polled (poll_open = false)")`,
     /// `("transfers", "include: deposits, internal")`. Empty: everything (the default).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub fetches: Vec<(String, String)>,
     /// `primary_currency`, as configured.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub primary_currency: Option<String>,
     /// Why the primary currency looks wrong (not among the assets the account holds), or
     /// that it is not checked yet (no balances synced).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub primary_currency_warning: Option<String>,
 }
 
@@ -629,14 +629,14 @@ pub struct PolicyInfo {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
 pub struct CredentialAge {
     /// When they were set or last rotated, UTC ms; absent when none are stored.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub set_ms: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub age_s: Option<u64>,
     /// `credential_max_age` in exsyncd.toml.
     pub max_age_s: u64,
     /// Why they need attention: older than the maximum age, none stored, master key wrong.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub warning: Option<String>,
 }
 
@@ -683,13 +683,13 @@ pub struct StreamStatus {
     pub interval_s: u64,
     /// `idle`, `running`.
     pub state: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub last_success_ms: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub last_attempt_ms: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub next_run_ms: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub last_error: Option<ErrorInfo>,
     /// Records of this stream's kind in the store.
     pub records: u64,
