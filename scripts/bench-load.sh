@@ -34,8 +34,14 @@
 #   open files  73-80 all along; threads 51-65
 #   status      socket round trip, 1,000 requests: p50 14.2 ms, p99 57.5 ms, max 158 ms
 #               (answer 1.4 MB); exsyncctl --json status wall time: p50 54 ms, p99 120 ms.
-#               The 10 ms p99 target is NOT met on this machine: p50 alone is 14 ms, the
-#               serialising of 1.4 MB and the busy cores make the tail.
+#               That was before status kept each integration's part encoded (below).
+# status since its parts are kept encoded (daemon/src/control/status.rs), 2026-12-07, the same
+# defaults but BENCH_SOAK_S=75 BENCH_REQUESTS=1000 on a quiet machine (load average under 1),
+# the two binaries run one after the other, twice for the new one:
+#   before      socket round trip p50 11.72 ms, p99 18.37 ms, max 24.4 ms; exsyncd 48% of a core
+#   after       p50 1.96 / 2.01 ms, p99 3.78 / 3.95 ms, max 16.1 / 15.7 ms; 37-38% of a core
+#               (the same 1.43 MB answer); exsyncctl --json status wall time p50 35-38 ms
+#               (a process start and the parsing and printing of 1.4 MB of JSON)
 # The same run before this script's fixes to the daemon (one HTTP client per integration,
 # status read from memory already): RSS 258 -> 269 MiB (+11 MiB over 13 minutes), 1,050-1,185
 # open files (a connection per integration), status p50 18.4 ms, p99 160 ms. Before the
