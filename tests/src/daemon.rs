@@ -227,15 +227,34 @@ impl Ctl {
 }
 
 impl Daemon {
-    /// Starts `exsyncd` and waits for `READY=1` on a fake `NOTIFY_SOCKET`.
+    /// Starts `exsyncd` and waits for `READY=1` on a fake `NOTIFY_SOCKET`. The metrics port
+    /// is one the kernel just handed out and took back: when another test's process took it
+    /// meanwhile (the daemon exits with "Address already in use"), it starts again on another.
     pub fn start(setup: &Setup) -> Daemon {
+        for _ in 0..5 {
+            match Daemon::try_start(setup) {
+                Ok(daemon) => return daemon,
+                Err(log) if log.contains("Address already in use") => continue,
+                Err(log) => {
+                    panic!("exsyncd exited before READY=1; its log (secrets redacted):\n{log}")
+                }
+            }
+        }
+        panic!("exsyncd found its metrics port taken five times in a row");
+    }
+
+    /// One start: the daemon, or what it logged before it exited.
+    fn try_start(setup: &Setup) -> Result<Daemon, String> {
         let notify_path = setup
             .path()
             .join(format!("notify-{}.sock", std::process::id()));
         let _ = std::fs::remove_file(&notify_path);
         let notify = UnixDatagram::bind(&notify_path).expect("binding the notify socket");
-        notify.set_read_timeout(Some(TIMEOUT)).unwrap();
+        notify
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
         let port = free_port();
+        let logged_before = std::fs::metadata(setup.log_path()).map_or(0, |m| m.len() as usize);
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -264,27 +283,43 @@ impl Daemon {
         for (k, v) in &setup.env {
             cmd.env(k, v);
         }
-        let child = cmd.spawn().expect("starting exsyncd");
+        let mut child = cmd.spawn().expect("starting exsyncd");
+        let started = Instant::now();
         let mut buf = [0u8; 256];
-        let n = notify.recv(&mut buf).unwrap_or_else(|e| {
-            panic!(
-                "exsyncd did not send READY=1 within {TIMEOUT:?} ({e}); log (secrets \
-                 redacted):\n{}",
-                secrets::redact(&std::fs::read_to_string(setup.log_path()).unwrap_or_default())
-            )
-        });
+        let n = loop {
+            match notify.recv(&mut buf) {
+                Ok(n) => break n,
+                Err(e) => {
+                    let log = || {
+                        let all = std::fs::read_to_string(setup.log_path()).unwrap_or_default();
+                        secrets::redact(all.get(logged_before..).unwrap_or(&all))
+                    };
+                    if let Ok(Some(_)) = child.try_wait() {
+                        let _ = std::fs::remove_file(&notify_path);
+                        return Err(log());
+                    }
+                    if started.elapsed() > TIMEOUT {
+                        panic!(
+                            "exsyncd did not send READY=1 within {TIMEOUT:?} ({e}); log \
+                             (secrets redacted):\n{}",
+                            log()
+                        );
+                    }
+                }
+            }
+        };
         assert!(
             buf[..n].starts_with(b"READY=1"),
             "{}",
             String::from_utf8_lossy(&buf[..n])
         );
         let _ = std::fs::remove_file(&notify_path);
-        Daemon {
+        Ok(Daemon {
             child: Some(child),
             socket: setup.socket(),
             metrics_url: format!("http://127.0.0.1:{port}/metrics"),
             log_path: setup.log_path(),
-        }
+        })
     }
 
     /// Runs `exsyncctl --socket S ARGS...`.
