@@ -29,6 +29,12 @@ pub fn real_now_ms() -> i64 {
         + SKEW_MS.load(Ordering::Relaxed)
 }
 
+/// `ms` as an HTTP date, `Sun, 06 Nov 1994 08:49:37 GMT` (RFC 9110 IMF-fixdate): the `Date`
+/// header of the simulators whose exchange has no time endpoint.
+pub fn http_date(ms: i64) -> String {
+    httpdate::fmt_http_date(UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64))
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
 pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -100,6 +106,12 @@ pub fn add_months(month_start: i64, n: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn http_dates_as_rfc_9110_writes_them() {
+        assert_eq!(http_date(784_111_777_000), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+    }
 
     #[test]
     fn dates_round_trip() {

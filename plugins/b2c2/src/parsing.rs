@@ -10,7 +10,7 @@
 //! B2C2's clock from the `Date` header (B2C2 has no time endpoint).
 
 use exsync_plugin_api::decimal::mul as decimal_mul;
-use exsync_plugin_api::time::{days_from_civil, parse_rfc3339, DAY_MS, SECOND_MS};
+use exsync_plugin_api::time::parse_rfc3339;
 use exsync_plugin_api::{
     Balance, ErrorKind, LedgerEntry, Order, OrderStatus, PluginError, Record, Side, Trade,
     Transfer, TransferStatus,
@@ -363,27 +363,8 @@ pub(crate) fn split_instrument(instrument: &str) -> (Option<String>, Option<Stri
 
 /// `Sun, 06 Nov 1994 08:49:37 GMT` → ms.
 pub(crate) fn parse_http_date(text: &str) -> Option<i64> {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let parts: Vec<&str> = text.split_whitespace().collect();
-    let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
-        return None;
-    };
-    let day: i64 = day.parse().ok()?;
-    let month = MONTHS.iter().position(|m| m == month)? as i64 + 1;
-    let year: i64 = year.parse().ok()?;
-    let hms: Vec<i64> = time
-        .split(':')
-        .map(|p| p.parse().ok())
-        .collect::<Option<_>>()?;
-    let [h, m, s] = hms.as_slice() else {
-        return None;
-    };
-    if !(1..=31).contains(&day) || *h > 23 || *m > 59 || *s > 60 {
-        return None;
-    }
-    Some(days_from_civil(year, month, day) * DAY_MS + (h * 3600 + m * 60 + s) * SECOND_MS)
+    let at = httpdate::parse_http_date(text.trim()).ok()?;
+    Some(at.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as i64)
 }
 
 // ---------------------------------------------------------------------------------------

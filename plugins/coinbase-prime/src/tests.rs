@@ -418,10 +418,12 @@ fn exact_subtraction_and_http_dates() {
         parsing::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
         Some(784_111_777_000)
     );
+    // The obsolete RFC 850 form, which RFC 9110 asks a recipient to accept too.
     assert_eq!(
         parsing::parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"),
-        None
+        Some(784_111_777_000)
     );
+    assert_eq!(parsing::parse_http_date("Sun, 06 Nov 1994 08:49:37"), None);
     assert_eq!(parsing::parse_http_date(""), None);
 }
 
@@ -860,21 +862,9 @@ struct FakePrime {
 #[derive(Clone)]
 struct FakeHost(Arc<Mutex<FakePrime>>);
 
+/// `ms` as an HTTP date, the way servers write their `Date`.
 fn http_date(ms: i64) -> String {
-    // Enough of RFC 9110 for the fake: weekday and month names from a table.
-    let days = ms.div_euclid(DAY_MS);
-    let (y, m, d) = exsync_plugin_api::time::civil_from_days(days);
-    let s = ms.rem_euclid(DAY_MS) / 1000;
-    let months = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    format!(
-        "Mon, {d:02} {} {y} {:02}:{:02}:{:02} GMT",
-        months[m as usize - 1],
-        s / 3600,
-        s / 60 % 60,
-        s % 60
-    )
+    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms as u64))
 }
 
 impl FakePrime {

@@ -762,21 +762,9 @@ impl HostIo for FakeHost {
     fn log(&self, _level: LogLevel, _message: RStr<'_>) {}
 }
 
-/// `Tue, 14 Nov 2023 22:13:20 GMT` for whole-second times after 2001 (enough for the fake).
+/// `ms` as an HTTP date, the way servers write their `Date`.
 fn http_date(ms: i64) -> String {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let days = ms.div_euclid(DAY_MS);
-    let (y, m, d) = exsync_plugin_api::time::civil_from_days(days);
-    let s = ms.rem_euclid(DAY_MS) / 1000;
-    format!(
-        "Mon, {d:02} {} {y:04} {:02}:{:02}:{:02} GMT",
-        MONTHS[m as usize - 1],
-        s / 3600,
-        s / 60 % 60,
-        s % 60
-    )
+    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms as u64))
 }
 
 fn trade_order(i: i64, t: i64) -> Value {

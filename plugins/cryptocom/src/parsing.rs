@@ -26,28 +26,8 @@ use crate::pagination::next_open;
 /// An HTTP `Date` (`Sun, 06 Nov 1994 08:49:37 GMT`, the only form servers send) in ms; `None`
 /// for anything else. Crypto.com publishes no time endpoint: its answers' `Date` is its clock.
 pub(crate) fn parse_http_date(text: &str) -> Option<i64> {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let parts: Vec<&str> = text.split_whitespace().collect();
-    let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
-        return None;
-    };
-    let day: i64 = day.parse().ok()?;
-    let month = MONTHS.iter().position(|m| m == month)? as i64 + 1;
-    let year: i64 = year.parse().ok()?;
-    let hms: Vec<i64> = time
-        .split(':')
-        .map(|p| p.parse().ok())
-        .collect::<Option<_>>()?;
-    let [h, m, s] = hms.as_slice() else {
-        return None;
-    };
-    if !(1..=31).contains(&day) || !(1000..=9999).contains(&year) || *h > 23 || *m > 59 || *s > 60 {
-        return None;
-    }
-    let days = exsync_plugin_api::time::days_from_civil(year, month, day);
-    Some(days * 86_400_000 + (h * 3600 + m * 60 + s) * 1000)
+    let at = httpdate::parse_http_date(text.trim()).ok()?;
+    Some(at.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as i64)
 }
 
 /// One instrument of `public/get-instruments`.

@@ -969,18 +969,7 @@ impl HostIo for FakeHost {
 
 /// `ms` as an HTTP date, the way servers write their `Date`.
 fn http_date(ms: i64) -> String {
-    let (y, m, d) = exsync_plugin_api::time::civil_from_days(ms.div_euclid(DAY_MS));
-    let s = ms.rem_euclid(DAY_MS) / 1000;
-    let months = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    format!(
-        "Mon, {d:02} {} {y} {:02}:{:02}:{:02} GMT",
-        months[m as usize - 1],
-        s / 3600,
-        s / 60 % 60,
-        s % 60
-    )
+    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms as u64))
 }
 
 fn fake(start: i64, trades: Vec<i64>) -> (CryptocomConnector, Arc<Mutex<FakeExchange>>) {

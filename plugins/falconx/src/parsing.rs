@@ -14,9 +14,7 @@ use std::collections::BTreeMap;
 
 use exsync_plugin_api::decimal::{self, is_zero, parse_decimal, render};
 use exsync_plugin_api::signing::{hex, sha256};
-use exsync_plugin_api::time::{
-    days_from_civil, format_rfc3339_ms, parse_rfc3339, DAY_MS, SECOND_MS,
-};
+use exsync_plugin_api::time::{format_rfc3339_ms, parse_rfc3339};
 use exsync_plugin_api::{
     Balance, ErrorKind, Liquidity, Order, OrderStatus, PluginError, Record, Side, Trade, Transfer,
     TransferStatus,
@@ -677,27 +675,8 @@ pub(crate) fn divide(a: &str, b: &str) -> Option<String> {
 
 /// An HTTP `Date` header (`Sun, 06 Nov 1994 08:49:37 GMT`) → UTC ms.
 pub(crate) fn parse_http_date(text: &str) -> Option<i64> {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let parts: Vec<&str> = text.split_whitespace().collect();
-    let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
-        return None;
-    };
-    let day: i64 = day.parse().ok()?;
-    let month = MONTHS.iter().position(|m| m == month)? as i64 + 1;
-    let year: i64 = year.parse().ok()?;
-    let hms: Vec<i64> = time
-        .split(':')
-        .map(|p| p.parse().ok())
-        .collect::<Option<_>>()?;
-    let [h, m, s] = hms.as_slice() else {
-        return None;
-    };
-    if !(1..=31).contains(&day) || *h > 23 || *m > 59 || *s > 60 {
-        return None;
-    }
-    Some(days_from_civil(year, month, day) * DAY_MS + (h * 3600 + m * 60 + s) * SECOND_MS)
+    let at = httpdate::parse_http_date(text.trim()).ok()?;
+    Some(at.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as i64)
 }
 
 /// FalconX's error words in a body: `{"status": "failure", "error": {"code", "reason"}}`

@@ -12,7 +12,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use exsync_plugin_api::decimal;
-use exsync_plugin_api::time::days_from_civil;
 use exsync_plugin_api::{
     Balance, Candle, ErrorKind, LedgerEntry, Liquidity, Order, OrderStatus, PluginError, Record,
     Side, Trade, Transfer, TransferStatus,
@@ -363,35 +362,8 @@ pub(crate) fn parse_symbols(value: &Value) -> Result<Vec<String>, PluginError> {
 /// An HTTP `Date` header (`Mon, 07 Dec 2026 01:30:59 GMT`) → UTC ms. Gemini has no
 /// server-time endpoint; its answers' `Date` is the only reading of its clock.
 pub(crate) fn parse_http_date(text: &str) -> Option<i64> {
-    let parts: Vec<&str> = text.split_whitespace().collect();
-    let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
-        return None;
-    };
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let month = MONTHS.iter().position(|m| m == month)? as i64 + 1;
-    let day: i64 = day.parse().ok()?;
-    let year: i64 = year.parse().ok()?;
-    let mut hms = time.split(':').map(|p| p.parse::<i64>().ok());
-    let (h, m, s) = (hms.next()??, hms.next()??, hms.next()??);
-    // An HTTP-date's year is four digits (RFC 9110): a longer one is not a date, and would
-    // overflow the millisecond count.
-    let in_range = (0..=9999).contains(&year)
-        && (1..=31).contains(&day)
-        && (0..=23).contains(&h)
-        && (0..=59).contains(&m)
-        && (0..=60).contains(&s);
-    if !in_range {
-        return None;
-    }
-    days_from_civil(year, month, day)
-        .checked_mul(24)?
-        .checked_add(h)?
-        .checked_mul(60)?
-        .checked_add(m)?
-        .checked_mul(60_000)?
-        .checked_add(s * 1000)
+    let at = httpdate::parse_http_date(text.trim()).ok()?;
+    Some(at.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as i64)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -137,30 +137,11 @@ impl B2c2Sim {
     }
 }
 
-/// `Sun, 06 Nov 1994 08:49:37 GMT`.
-fn http_date(ms: i64) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let days = ms.div_euclid(crate::time::DAY_MS);
-    let (y, m, d) = crate::time::civil_from_days(days);
-    let s = ms.rem_euclid(crate::time::DAY_MS) / 1000;
-    format!(
-        "{}, {d:02} {} {y:04} {:02}:{:02}:{:02} GMT",
-        DAYS[days.rem_euclid(7) as usize],
-        MONTHS[m as usize - 1],
-        s / 3600,
-        s / 60 % 60,
-        s % 60
-    )
-}
-
 fn response(status: u16, body: String, now_ms: i64, retry_after: Option<u64>) -> Response<Body> {
     let mut b = Response::builder()
         .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
         .header("Content-Type", "application/json")
-        .header("Date", http_date(now_ms));
+        .header("Date", crate::time::http_date(now_ms));
     if let Some(s) = retry_after {
         b = b.header("Retry-After", s.to_string());
     }
@@ -437,6 +418,9 @@ mod tests {
             Some(1_000_123)
         );
         assert_eq!(parse_time_us("yesterday"), None);
-        assert_eq!(http_date(784_111_777_000), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(
+            crate::time::http_date(784_111_777_000),
+            "Sun, 06 Nov 1994 08:49:37 GMT"
+        );
     }
 }

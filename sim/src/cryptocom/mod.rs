@@ -133,7 +133,7 @@ async fn handle(
     let mut r = response(answer.status, answer.content_type, answer.body);
     // The server's clock, as every HTTP server tells it: the one its nonce window follows
     // (the exchange publishes no time endpoint in v1).
-    if let Ok(date) = crate::gemini::http_date(state.now_ms()).parse() {
+    if let Ok(date) = crate::time::http_date(state.now_ms()).parse() {
         r.headers_mut().insert("date", date);
     }
     r

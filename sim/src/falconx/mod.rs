@@ -170,32 +170,13 @@ pub(crate) fn json_response(
     let mut builder = Response::builder()
         .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
         .header("Content-Type", "application/json")
-        .header("Date", http_date(now_ms));
+        .header("Date", crate::time::http_date(now_ms));
     for (name, value) in extra {
         builder = builder.header(*name, value.as_str());
     }
     builder
         .body(Body::from(body))
         .expect("static headers and a string body make a valid response")
-}
-
-/// `Sun, 06 Nov 1994 08:49:37 GMT` (RFC 9110 IMF-fixdate).
-pub fn http_date(ms: i64) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let days = ms.div_euclid(crate::time::DAY_MS);
-    let (y, m, d) = crate::time::civil_from_days(days);
-    let s = ms.rem_euclid(crate::time::DAY_MS) / 1000;
-    format!(
-        "{}, {d:02} {} {y:04} {:02}:{:02}:{:02} GMT",
-        DAYS[days.rem_euclid(7) as usize],
-        MONTHS[m as usize - 1],
-        s / 3600,
-        s / 60 % 60,
-        s % 60
-    )
 }
 
 async fn handle(
@@ -211,14 +192,4 @@ async fn handle(
         return admin::handle(&state, &method, &path, &query, &body);
     }
     routes::handle(&state, &method, &path, &query, &headers, &body).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn http_dates_as_rfc_9110_writes_them() {
-        assert_eq!(http_date(784_111_777_000), "Sun, 06 Nov 1994 08:49:37 GMT");
-    }
 }

@@ -179,26 +179,6 @@ fn response(status: u16, body: String) -> Response<Body> {
         .expect("static headers and a string body make a valid response")
 }
 
-/// `ms` as an HTTP date (`Mon, 07 Dec 2026 01:30:59 GMT`): the server's clock as Gemini's
-/// answers show it (Gemini has no server-time endpoint).
-pub fn http_date(ms: i64) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let days = ms.div_euclid(86_400_000);
-    let (y, m, d) = crate::time::civil_from_days(days);
-    let secs = ms.div_euclid(1000).rem_euclid(86_400);
-    format!(
-        "{}, {d:02} {} {y} {:02}:{:02}:{:02} GMT",
-        DAYS[days.rem_euclid(7) as usize],
-        MONTHS[m as usize - 1],
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
-}
-
 async fn handle(
     State(state): State<Arc<SimState>>,
     method: Method,
@@ -213,7 +193,7 @@ async fn handle(
     let (answer, outcome) = routes::serve(&state, &method, &path, &headers).await;
     state.stats.lock().expect("stats lock").record(&outcome);
     let mut r = response(answer.status, answer.body);
-    if let Ok(date) = http_date(state.now_ms()).parse() {
+    if let Ok(date) = crate::time::http_date(state.now_ms()).parse() {
         r.headers_mut().insert("date", date);
     }
     r
@@ -316,9 +296,9 @@ mod tests {
     #[test]
     fn http_dates_are_imf_fixdate() {
         assert_eq!(
-            super::http_date(1_700_000_000_000),
+            crate::time::http_date(1_700_000_000_000),
             "Tue, 14 Nov 2023 22:13:20 GMT"
         );
-        assert_eq!(super::http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(crate::time::http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
     }
 }
